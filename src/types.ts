@@ -314,6 +314,7 @@ export interface BatchRecord {
 }
 
 export interface RolloutRecord {
+  /** resourceId: the scale set's ARM ID; portalUrl: a link to the scale set in the Azure portal of the run's cloud. */
   readonly target: Target & { readonly resourceId: string; readonly portalUrl: string };
   readonly cloud: CloudName;
   readonly upgradeMode?: UpgradeMode;
