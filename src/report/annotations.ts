@@ -1,0 +1,79 @@
+// Annotations: what shows on the run's page without opening the log. Plain text (core escapes workflow-command
+// data itself), redacted like everything else.
+
+import type { InstanceRecord, RolloutRecord } from "../types.ts";
+import { explainError } from "./errors.ts";
+import { redact, truncate } from "./escape.ts";
+import { headline } from "./headline.ts";
+import { FAILURE_HELP, idRanges, OUTCOME_LABEL, plural, sortById } from "./instances.ts";
+
+export interface Annotation {
+  readonly level: "error" | "warning" | "notice";
+  readonly title: string;
+  readonly message: string;
+}
+
+/**
+ * GitHub shows at most 10 error annotations per step: 8 instances, one line for the rest, and one left for the
+ * run's own failure (core.setFailed).
+ */
+export const MAX_INSTANCE_ERRORS = 8;
+
+const FAILURE_ORDER = ["failed", "unhealthy", "straggler"] as const;
+
+/** One error per failed instance (capped), a warning for protected instances, a notice with the headline on success. */
+export function annotationsFor(record: RolloutRecord): Annotation[] {
+  const annotations: Annotation[] = [];
+  const failed = FAILURE_ORDER.flatMap((outcome) =>
+    sortById(record.instances.filter((i) => i.outcome === outcome)).map((instance) => ({ instance, outcome })),
+  );
+  for (const { instance, outcome } of failed.slice(0, MAX_INSTANCE_ERRORS)) annotations.push(instanceError(instance, outcome));
+  const rest = failed.slice(MAX_INSTANCE_ERRORS);
+  if (rest.length > 0) {
+    annotations.push({
+      level: "error",
+      title: `${plural(rest.length, "more instance")} failed`,
+      message: `Instances ${plain(idRanges(rest.map((r) => r.instance.instanceId)), 2000)}: see the job summary for each one.`,
+    });
+  }
+  const skipped = record.instances.filter((i) => i.outcome === "skipped-protected");
+  if (skipped.length > 0) {
+    annotations.push({
+      level: "warning",
+      title: `${plural(skipped.length, "instance")} skipped (protected from scale-set actions)`,
+      message:
+        `${skipped.length === 1 ? "Instance" : "Instances"} ${plain(idRanges(skipped.map((i) => i.instanceId)), 2000)} ` +
+        `${skipped.length === 1 ? "keeps" : "keep"} the old model: remove the protection, then re-run to upgrade.`,
+    });
+  }
+  if (record.result === "succeeded" || record.result === "unchanged" || record.result === "planned") {
+    annotations.push({ level: "notice", title: "VMSS rollout", message: headline(record) });
+  }
+  return annotations;
+}
+
+function instanceError(instance: InstanceRecord, outcome: (typeof FAILURE_ORDER)[number]): Annotation {
+  const error = instance.error;
+  const code = error ? `: ${plain(error.code, 120)}` : "";
+  const help = error && explainError(error);
+  const states = [
+    instance.provisioningState && `provisioning ${instance.provisioningState}`,
+    instance.powerState && `power ${instance.powerState}`,
+    instance.health && `health ${instance.health}`,
+  ].filter(Boolean);
+  const lines = [
+    `${plain(instance.name, 120)}: ${FAILURE_HELP[outcome].happened}${states.length > 0 ? ` (${plain(states.join(", "), 200)})` : ""}`,
+    help ? `${help.happened} Check: ${help.check}` : `Check ${FAILURE_HELP[outcome].check}`,
+    error ? `Azure: ${plain(error.code, 120)}: ${plain(error.message, 1000)}` : "",
+  ];
+  return {
+    level: "error",
+    title: `Instance ${plain(instance.instanceId, 60)} ${OUTCOME_LABEL[instance.outcome]}${code}`,
+    message: lines.filter((line) => line !== "").join("\n"),
+  };
+}
+
+/** Azure text for an annotation: redacted, on one line, not too long. */
+function plain(text: string, max: number): string {
+  return truncate(redact(text).replace(/\s+/g, " ").trim(), max);
+}

@@ -1,0 +1,109 @@
+// Instance outcomes as the report counts, names and lists them.
+
+import type { InstanceOutcome, InstanceRecord } from "../types.ts";
+
+/** How each outcome reads in a sentence or a table cell. */
+export const OUTCOME_LABEL: Readonly<Record<InstanceOutcome, string>> = {
+  updated: "updated",
+  "already-current": "already current",
+  failed: "failed",
+  unhealthy: "unhealthy",
+  straggler: "unfinished",
+  "skipped-protected": "skipped (protected)",
+  "not-started": "not started",
+  "rolled-back": "rolled back",
+};
+
+/** What a failure outcome means and what to check, for the summary and the annotations. */
+export const FAILURE_HELP: Readonly<Record<"failed" | "unhealthy" | "straggler", { happened: string; check: string }>> = {
+  failed: {
+    happened: "The upgrade failed.",
+    check: "the error Azure reported, in the instance view in the portal.",
+  },
+  unhealthy: {
+    happened: "Upgraded, but did not report healthy within `health-timeout`.",
+    check: "the application on the instance and its health probe (Application Health extension or load balancer probe).",
+  },
+  straggler: {
+    happened: "Still not on the latest model when the run ended; Azure may still finish it.",
+    check: "the provisioning state in the portal, then re-run: it waits for unfinished instances and upgrades the rest.",
+  },
+};
+
+/** Outcomes that count as a failure of the instance (the `failed-instances` output). */
+export const FAILED_OUTCOMES: ReadonlySet<InstanceOutcome> = new Set(["failed", "unhealthy", "straggler"]);
+
+export interface OutcomeCounts {
+  readonly total: number;
+  /** updated + already-current */
+  readonly onNewModel: number;
+  readonly byOutcome: Readonly<Record<InstanceOutcome, number>>;
+  /** failed + unhealthy + straggler */
+  readonly failedTotal: number;
+}
+
+export function countOutcomes(instances: readonly InstanceRecord[]): OutcomeCounts {
+  const byOutcome: Record<InstanceOutcome, number> = {
+    updated: 0,
+    "already-current": 0,
+    failed: 0,
+    unhealthy: 0,
+    straggler: 0,
+    "skipped-protected": 0,
+    "not-started": 0,
+    "rolled-back": 0,
+  };
+  for (const instance of instances) byOutcome[instance.outcome]++;
+  return {
+    total: instances.length,
+    onNewModel: byOutcome.updated + byOutcome["already-current"],
+    byOutcome,
+    failedTotal: byOutcome.failed + byOutcome.unhealthy + byOutcome.straggler,
+  };
+}
+
+const NUMERIC = /^\d+$/;
+
+/** Uniform instance IDs are integers in strings: "2" sorts before "10". Other IDs sort as text, after numbers. */
+export function compareInstanceIds(a: string, b: string): number {
+  const aNumeric = NUMERIC.test(a);
+  const bNumeric = NUMERIC.test(b);
+  if (aNumeric && bNumeric) return Number(a) - Number(b) || a.localeCompare(b);
+  if (aNumeric !== bNumeric) return aNumeric ? -1 : 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export function sortById<T extends { readonly instanceId: string }>(items: readonly T[]): T[] {
+  return [...items].sort((x, y) => compareInstanceIds(x.instanceId, y.instanceId));
+}
+
+/** Sorted IDs of the instances whose outcome is one of `outcomes`. */
+export function idsWithOutcome(instances: readonly InstanceRecord[], outcomes: ReadonlySet<InstanceOutcome>): string[] {
+  return sortById(instances.filter((i) => outcomes.has(i.outcome))).map((i) => i.instanceId);
+}
+
+/**
+ * IDs as a short list with runs of consecutive numbers collapsed: `0–4, 7, 9–12`. Keeps a list of 1,000 instances
+ * to a few characters when batches are contiguous. Not escaped: IDs are not always numbers.
+ */
+export function idRanges(ids: readonly string[]): string {
+  const sorted = [...ids].sort(compareInstanceIds);
+  const parts: string[] = [];
+  let i = 0;
+  while (i < sorted.length) {
+    const first = sorted[i] as string;
+    let j = i;
+    if (NUMERIC.test(first)) {
+      while (j + 1 < sorted.length && NUMERIC.test(sorted[j + 1] as string) && Number(sorted[j + 1]) === Number(sorted[j]) + 1) j++;
+    }
+    const last = sorted[j] as string;
+    parts.push(j === i ? first : j === i + 1 ? `${first}, ${last}` : `${first}–${last}`);
+    i = j + 1;
+  }
+  return parts.join(", ");
+}
+
+/** `1 instance`, `3 instances`, `2 batches`. */
+export function plural(count: number, noun: string, nouns = `${noun}s`): string {
+  return `${count} ${count === 1 ? noun : nouns}`;
+}

@@ -1,0 +1,39 @@
+// The action's outputs (action.yml `outputs:`), as strings for core.setOutput.
+
+import type { InstanceOutcome, RolloutRecord } from "../types.ts";
+import { redact } from "./escape.ts";
+import { FAILED_OUTCOMES, idsWithOutcome } from "./instances.ts";
+
+const UPDATED: ReadonlySet<InstanceOutcome> = new Set(["updated"]);
+const SKIPPED: ReadonlySet<InstanceOutcome> = new Set(["skipped-protected"]);
+const PENDING: ReadonlySet<InstanceOutcome> = new Set(["not-started"]);
+
+/**
+ * `result`; `updated-instances`, `failed-instances`, `skipped-instances`, `pending-instances` as JSON arrays of instance ID strings in
+ * numeric order; `previous-model` as JSON (`null` when the run never read the model); `summary-json`, the whole
+ * record as JSON.
+ */
+export function buildOutputs(record: RolloutRecord): Record<string, string> {
+  return {
+    result: record.result,
+    "updated-instances": JSON.stringify(idsWithOutcome(record.instances, UPDATED)),
+    "failed-instances": JSON.stringify(idsWithOutcome(record.instances, FAILED_OUTCOMES)),
+    "skipped-instances": JSON.stringify(idsWithOutcome(record.instances, SKIPPED)),
+    "pending-instances": JSON.stringify(idsWithOutcome(record.instances, PENDING)),
+    "previous-model": JSON.stringify(redactStrings(record.previousModel ?? null)),
+    "summary-json": JSON.stringify(redactRecord(record)),
+  };
+}
+
+/**
+ * The record with SAS query strings removed from every string, again: the engine already redacts, but an output
+ * lives on in logs and later steps. The portal link is kept as is: its `#` fragment is the link, not a secret.
+ */
+function redactRecord(record: RolloutRecord): RolloutRecord {
+  const redacted = redactStrings(record);
+  return { ...redacted, target: { ...redacted.target, portalUrl: record.target.portalUrl } };
+}
+
+function redactStrings<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value), (_key, v: unknown) => (typeof v === "string" ? redact(v) : v)) as T;
+}

@@ -1,0 +1,74 @@
+import { describe, expect, it } from "vitest";
+import { annotationsFor } from "../../../src/report/index.ts";
+import { MAX_INSTANCE_ERRORS } from "../../../src/report/annotations.ts";
+import type { RolloutRecord } from "../../../src/types.ts";
+import { cancelled, dryRun, failureWithStragglers, instance, range, rolledBack, success, thousandInstances, unchanged } from "./fixtures.ts";
+
+describe("annotationsFor", () => {
+  it.each([
+    { name: "success", record: success(), levels: ["warning", "notice"] },
+    { name: "unchanged", record: unchanged(), levels: ["notice"] },
+    { name: "dry run", record: dryRun(), levels: ["notice"] },
+    { name: "stragglers", record: failureWithStragglers(), levels: ["error", "error", "error", "error", "error"] },
+    { name: "cancelled", record: cancelled(), levels: ["error", "error", "error", "error", "error"] },
+    { name: "rolled back", record: rolledBack(), levels: [] },
+  ])("$name: levels", ({ record, levels }) => {
+    expect(annotationsFor(record).map((a) => a.level)).toEqual(levels);
+  });
+
+  it("gives one notice with the headline on success", () => {
+    expect(annotationsFor(success()).at(-1)).toEqual({
+      level: "notice",
+      title: "VMSS rollout",
+      message: "Rollout succeeded: 49/50 instances on the new model, 1 skipped (protected)",
+    });
+  });
+
+  it("titles each failed instance and explains its Azure error", () => {
+    const [first] = annotationsFor(failureWithStragglers());
+    expect(first?.title).toBe("Instance 11 failed: VMExtensionProvisioningError");
+    expect(first?.message).toContain("vmss-web_11: The upgrade failed. (provisioning Failed, power running, health healthy)");
+    expect(first?.message).toContain("An extension failed on the instance.");
+    expect(first?.message).toContain("Azure: VMExtensionProvisioningError: VM has reported a failure");
+  });
+
+  it("explains a failure outcome that has no Azure error", () => {
+    const straggler = annotationsFor(failureWithStragglers()).find((a) => a.title === "Instance 27 unfinished");
+    expect(straggler?.message).toBe(
+      "vmss-web_27: Still not on the latest model when the run ended; Azure may still finish it. " +
+        "(provisioning Updating, power running, health initializing)\n" +
+        "Check the provisioning state in the portal, then re-run: it waits for unfinished instances and upgrades the rest.",
+    );
+  });
+
+  it(`caps instance errors at ${MAX_INSTANCE_ERRORS} plus one counting the rest, leaving room for the run's own error`, () => {
+    const errors = annotationsFor(thousandInstances()).filter((a) => a.level === "error");
+    expect(errors).toHaveLength(MAX_INSTANCE_ERRORS + 1);
+    expect(errors.at(-1)?.title).toBe("32 more instances failed");
+    // The rest: failed 417…967 and every unhealthy one, in one numeric list.
+    expect(errors.at(-1)?.message).toMatch(/^Instances 31, 81, 131, .*, 417, 431, .*, 981: see the job summary for each one\.$/);
+  });
+
+  it("puts failed before unhealthy before unfinished, each by instance ID", () => {
+    const record: RolloutRecord = {
+      ...success(),
+      result: "failed",
+      instances: [instance(10, "straggler"), instance(2, "unhealthy"), instance(9, "failed"), instance(1, "failed")],
+    };
+    expect(annotationsFor(record).map((a) => a.title)).toEqual([
+      "Instance 1 failed",
+      "Instance 9 failed",
+      "Instance 2 unhealthy",
+      "Instance 10 unfinished",
+    ]);
+  });
+
+  it("warns once about protected instances", () => {
+    const record: RolloutRecord = { ...success(), instances: range(0, 4).map((i) => instance(i, "skipped-protected")) };
+    expect(annotationsFor(record)[0]).toEqual({
+      level: "warning",
+      title: "4 instances skipped (protected from scale-set actions)",
+      message: "Instances 0–3 keep the old model: remove the protection, then re-run to upgrade.",
+    });
+  });
+});

@@ -1,0 +1,68 @@
+import { describe, expect, it } from "vitest";
+import { buildOutputs } from "../../../src/report/index.ts";
+import type { RolloutRecord } from "../../../src/types.ts";
+import { dryRun, failureWithStragglers, instance, SCENARIOS, success, unchanged } from "./fixtures.ts";
+
+describe("buildOutputs", () => {
+  it("has exactly the outputs action.yml declares", () => {
+    expect(Object.keys(buildOutputs(success())).sort()).toEqual([
+      "failed-instances",
+      "pending-instances",
+      "previous-model",
+      "result",
+      "skipped-instances",
+      "summary-json",
+      "updated-instances",
+    ]);
+  });
+
+  it.each([
+    { name: "success", record: success(), updated: 48, failed: [], skipped: ["7"] },
+    { name: "unchanged", record: unchanged(), updated: 0, failed: [], skipped: [] },
+    { name: "dry run", record: dryRun(), updated: 0, failed: [], skipped: [] },
+    { name: "stragglers", record: failureWithStragglers(), updated: 25, failed: ["11", "12", "27", "28", "29"], skipped: [] },
+  ])("$name: result and instance lists", ({ record, updated, failed, skipped }) => {
+    const outputs = buildOutputs(record);
+    expect(outputs["result"]).toBe(record.result);
+    expect(JSON.parse(outputs["updated-instances"] ?? "")).toHaveLength(updated);
+    expect(outputs["failed-instances"]).toBe(JSON.stringify(failed));
+    expect(outputs["skipped-instances"]).toBe(JSON.stringify(skipped));
+  });
+
+  it("lists the instances a stopped run never started as pending", () => {
+    const record: RolloutRecord = {
+      ...success(),
+      result: "failed",
+      instances: [instance("0", "updated"), instance("1", "failed"), instance("2", "not-started"), instance("3", "not-started")],
+    };
+    const outputs = buildOutputs(record);
+    expect(outputs["pending-instances"]).toBe('["2","3"]');
+    expect(outputs["failed-instances"]).toBe('["1"]');
+  });
+
+  it("lists instance IDs as JSON strings in numeric order", () => {
+    const record: RolloutRecord = {
+      ...success(),
+      instances: ["10", "2", "1", "100", "21"].map((id) => instance(id, "updated")),
+    };
+    expect(buildOutputs(record)["updated-instances"]).toBe('["1","2","10","21","100"]');
+  });
+
+  it("gives previous-model as JSON of the values before the patch, and null when there are none", () => {
+    expect(JSON.parse(buildOutputs(success())["previous-model"] ?? "")).toEqual({
+      imageReference: { publisher: "Canonical", offer: "ubuntu-24_04-lts", sku: "server", version: "1.0.0" },
+      extension: {
+        name: "customScript",
+        fileUris: ["https://stweb.blob.core.windows.net/scripts/install-1.0.sh?[query removed]"],
+        forceUpdateTag: "v41",
+      },
+    });
+    const { previousModel: _, ...withoutPrevious } = success();
+    expect(buildOutputs(withoutPrevious)["previous-model"]).toBe("null");
+  });
+
+  it.each(Object.entries(SCENARIOS))("%s: summary-json parses back to the record", (_name, build) => {
+    const record = build();
+    expect(JSON.parse(buildOutputs(record)["summary-json"] ?? "")).toEqual(record);
+  });
+});

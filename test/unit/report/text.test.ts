@@ -1,0 +1,81 @@
+// The small text helpers the report is built from: escaping, redaction, ID lists, durations.
+
+import { describe, expect, it } from "vitest";
+import { code, inline, link, redact } from "../../../src/report/escape.ts";
+import { compareInstanceIds, idRanges } from "../../../src/report/instances.ts";
+import { formatDuration } from "../../../src/report/time.ts";
+
+describe("inline", () => {
+  it.each([
+    { text: "a < b > c & d", expected: "a &#60; b &#62; c &#38; d" },
+    { text: "cell | split", expected: "cell &#124; split" },
+    { text: "line one\nline two\r\nthree", expected: "line one line two three" },
+    { text: "`code` [link](x) *em* _em_ ~del~ $math$ \\", expected: "&#96;code&#96; &#91;link&#93;(x) &#42;em&#42; &#95;em&#95; &#126;del&#126; &#36;math&#36; &#92;" },
+    { text: "say \"hi\" 'there'", expected: "say &#34;hi&#34; &#39;there&#39;" },
+    { text: "see https://a.blob.core.windows.net/c/f.sh?sv=1&sig=2 now", expected: "see https://a.blob.core.windows.net/c/f.sh?&#91;query removed&#93; now" },
+  ])("$text", ({ text, expected }) => {
+    expect(inline(text)).toBe(expected);
+  });
+
+  it("keeps line breaks as <br> when asked, dropping empty lines", () => {
+    expect(inline("[stdout]\n\nok\n", { breaks: true })).toBe("&#91;stdout&#93;<br>ok");
+  });
+
+  it("truncates before escaping, so no character reference is cut in half", () => {
+    expect(inline("<<<<<", { max: 3 })).toBe("&#60;&#60;…");
+  });
+});
+
+describe("code and link", () => {
+  it("wraps escaped text in <code>", () => {
+    expect(code("a|b")).toBe("<code>a&#124;b</code>");
+  });
+
+  it.each([
+    { url: "https://portal.azure.com/#@/resource/x", expected: '<a href="https://portal.azure.com/#@/resource/x">L</a>' },
+    { url: "https://x/?a=1&b=2", expected: '<a href="https://x/?a=1&amp;b=2">L</a>' },
+    { url: "http://insecure", expected: "L" },
+    { url: 'https://x/" onclick="x', expected: "L" },
+  ])("link to $url", ({ url, expected }) => {
+    expect(link("L", url)).toBe(expected);
+  });
+});
+
+describe("redact", () => {
+  it.each([
+    { text: "https://a/f.sh?sv=1&sig=2", expected: "https://a/f.sh?[query removed]" },
+    { text: "https://a/f.sh?[query removed]", expected: "https://a/f.sh?[query removed]" },
+    { text: "x https://a/f.sh?[query removed] and https://b/g.sh?sig=3", expected: "x https://a/f.sh?[query removed] and https://b/g.sh?[query removed]" },
+  ])("$text", ({ text, expected }) => {
+    expect(redact(text)).toBe(expected);
+    expect(redact(redact(text))).toBe(expected);
+  });
+});
+
+describe("instance IDs", () => {
+  it("sort numerically, then text", () => {
+    expect(["10", "b", "2", "a", "1"].sort(compareInstanceIds)).toEqual(["1", "2", "10", "a", "b"]);
+  });
+
+  it.each([
+    { ids: [], expected: "" },
+    { ids: ["3"], expected: "3" },
+    { ids: ["0", "1"], expected: "0, 1" },
+    { ids: ["4", "0", "1", "2", "3", "7", "9", "10", "11"], expected: "0–4, 7, 9–11" },
+    { ids: ["vm-a", "2", "vm-b", "3", "4"], expected: "2–4, vm-a, vm-b" },
+  ])("collapse into ranges: $expected", ({ ids, expected }) => {
+    expect(idRanges(ids)).toBe(expected);
+  });
+});
+
+describe("formatDuration", () => {
+  it.each([
+    { ms: 850, expected: "850 ms" },
+    { ms: 12_000, expected: "12s" },
+    { ms: 245_000, expected: "4m 05s" },
+    { ms: 3_725_000, expected: "1h 02m 05s" },
+    { ms: -1, expected: "–" },
+  ])("$ms ms → $expected", ({ ms, expected }) => {
+    expect(formatDuration(ms)).toBe(expected);
+  });
+});
