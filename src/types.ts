@@ -208,6 +208,12 @@ export interface OperationOutcome {
   readonly error?: AzureErrorInfo;
 }
 
+/** A write Azure accepted whose long-running operation goes on. */
+export interface PendingOperation {
+  /** Settles when the operation ends; undefined when waiting was aborted (the operation itself goes on). Never rejects. */
+  readonly done: Promise<OperationOutcome | undefined>;
+}
+
 /** Thrown by a ScaleSetApi for an HTTP error: status and ARM error code kept. */
 export class AzureApiError extends Error {
   readonly statusCode: number | undefined;
@@ -230,12 +236,25 @@ export interface ScaleSetApi {
   patchScaleSet(patch: ScaleSetPatch, etag: string | undefined, signal?: AbortSignal): Promise<ScaleSetModel>;
   /** PATCH the extension child resource; waits for it. */
   patchExtension(patch: ExtensionPatch, signal?: AbortSignal): Promise<void>;
+  /**
+   * PATCH the scale set with If-Match: etag and resolve once Azure accepted the write, without waiting for its
+   * operation: in Automatic and Rolling mode that operation may last until the platform has rolled every instance.
+   * `signal` also ends the wait behind `done`. 412 → AzureApiError code PreconditionFailed.
+   */
+  startPatchScaleSet(patch: ScaleSetPatch, etag: string | undefined, signal?: AbortSignal): Promise<PendingOperation>;
+  /** PATCH the extension child resource and resolve once Azure accepted it (see startPatchScaleSet). */
+  startPatchExtension(patch: ExtensionPatch, signal?: AbortSignal): Promise<PendingOperation>;
   /** One list call (following nextLink pages) with the instance view expanded. */
   listInstances(signal?: AbortSignal): Promise<InstanceState[]>;
   /** POST manualupgrade for these instance IDs and wait for the operation. */
   upgradeInstances(instanceIds: readonly string[], signal?: AbortSignal): Promise<OperationOutcome>;
   /** GET rollingUpgrades/latest; undefined when no rolling upgrade ever ran (404). */
   getLatestRollingUpgrade(signal?: AbortSignal): Promise<RollingUpgradeStatus | undefined>;
+  /**
+   * The lowest count left in the throttling buckets Azure reported on reads (`x-ms-ratelimit-remaining-resource`)
+   * during the last minute; undefined when none did. The engine slows its polling when it runs low.
+   */
+  rateLimitRemaining?(): number | undefined;
 }
 
 /** Logging port (main wires it to @actions/core). Messages must already be free of secrets. */

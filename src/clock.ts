@@ -1,0 +1,46 @@
+// Time helpers of the rollout engine: an abortable sleep, durations for people, and how long to wait between polls.
+
+/** Waits `ms`, or less when `signal` aborts. Never rejects: callers look at the signal afterwards. */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted || ms <= 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
+/** `1h2m`, `3m05s`, `42s`, `850ms`. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.max(0, Math.round(ms))}ms`;
+  const totalSeconds = Math.round(ms / 1000);
+  const hours = Math.floor(totalSeconds / 3600);
+  const minutes = Math.floor((totalSeconds % 3600) / 60);
+  const seconds = totalSeconds % 60;
+  if (hours > 0) return `${hours}h${minutes}m`;
+  if (minutes > 0) return `${minutes}m${String(seconds).padStart(2, "0")}s`;
+  return `${seconds}s`;
+}
+
+/**
+ * Below these counts left in Azure's throttling bucket (x-ms-ratelimit-remaining-resource), polling slows down.
+ * The published Compute limits refill a few calls per minute per resource (e.g. HighCostGetVMScaleSet: 10/min,
+ * bucket 30), so a handful left means the next minutes of polling could be refused with 429.
+ */
+const LOW_REMAINING = 10;
+const VERY_LOW_REMAINING = 3;
+
+/**
+ * The wait before the next poll: the configured interval, doubled when the throttling headroom is low and
+ * quadrupled when nearly exhausted, and never past the deadline.
+ */
+export function pollDelay(intervalMs: number, rateLimitRemaining: number | undefined, msUntilDeadline: number): number {
+  let factor = 1;
+  if (rateLimitRemaining !== undefined && rateLimitRemaining <= VERY_LOW_REMAINING) factor = 4;
+  else if (rateLimitRemaining !== undefined && rateLimitRemaining <= LOW_REMAINING) factor = 2;
+  return Math.max(0, Math.min(intervalMs * factor, msUntilDeadline));
+}

@@ -1,0 +1,84 @@
+// Issue 5 acceptance: cancelling the job (the runner sends SIGINT) mid-rollout ends the action within 5 s, and the job
+// summary and outputs still tell the true state: result cancelled, which instances are on which model.
+import { describe, expect, it } from "vitest";
+import { describeRun, idList, readable, startAction } from "./harness.ts";
+import { emulator, expectNoSecrets, FAST, manualUpgrades, record, requestLog, upgradeIds } from "./fixtures.ts";
+
+const NEW_VERSION = "24.04.202502210";
+/** The runner gives a cancelled step 7.5 s after SIGINT before SIGTERM; the action must be done well before. */
+const EXIT_WITHIN_MS = 5_000;
+
+async function until(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe("SIGINT mid-rollout", () => {
+  it("exits within 5 s and leaves a summary and outputs that tell the true state", async () => {
+    // Batch 1 (0, 1) finishes quickly; in batch 2 instance 3 finishes and instance 2 never does; 4 and 5 wait.
+    const emu = await emulator({ scaleSets: [{ name: "vmss-cancel", instances: 6, instanceUpgradeSeconds: 30 }] });
+    emu.faults.hangUpgrade("2", { scaleSet: "vmss-cancel" });
+    const running = startAction({
+      emu,
+      scaleSet: "vmss-cancel",
+      inputs: { ...FAST, "image-version": NEW_VERSION, "batch-size": "2", "max-unhealthy": "100%" },
+      killAfterMs: 60_000,
+    });
+    const instance = (id: string) => emu.state("vmss-cancel").instances.find((i) => i.instanceId === id);
+    await until(() => manualUpgrades(emu).length >= 2 && instance("3")?.latestModelApplied === true, "batch 2 to be under way");
+    expect(manualUpgrades(emu).map(upgradeIds), requestLog(emu)).toEqual([["0", "1"], ["2", "3"]]);
+
+    // The kill-timer is the assertion: a process still alive 5 s after SIGINT is killed and the test fails below.
+    let killedLate = false;
+    const guard = setTimeout(() => {
+      killedLate = true;
+      running.child.kill("SIGKILL");
+    }, EXIT_WITHIN_MS);
+    running.child.kill("SIGINT");
+    const result = await running.done;
+    clearTimeout(guard);
+
+    expect(killedLate, `still running ${EXIT_WITHIN_MS} ms after SIGINT\n${describeRun(result)}`).toBe(false);
+    expect(result.signal, describeRun(result)).toBeNull(); // it handled SIGINT and exited by itself
+    expect(result.exitCode).not.toBe(0);
+    expect(manualUpgrades(emu)).toHaveLength(2); // no batch started after the cancel
+
+    // Outputs are written and say what happened.
+    expect(result.outputs["result"], describeRun(result)).toBe("cancelled");
+    // 0, 1 (batch 1) and 3 (batch 2) made it; 2 was still upgrading; 4 and 5 never started.
+    expect(idList(result.outputs, "updated-instances").sort()).toEqual(["0", "1", "3"]);
+    expect(idList(result.outputs, "failed-instances")).toEqual(["2"]);
+
+    // The record and the summary say which instance is on which model, as the emulator has it.
+    const rec = record(result);
+    expect(rec.result).toBe("cancelled");
+    const actual = new Map(emu.state("vmss-cancel").instances.map((i) => [i.instanceId, i.latestModelApplied]));
+    for (const id of ["0", "1", "3"]) expect(actual.get(id), `instance ${id} in the emulator`).toBe(true);
+    for (const id of ["2", "4", "5"]) expect(actual.get(id), `instance ${id} in the emulator`).toBe(false);
+    for (const inst of rec.instances) {
+      expect(inst.latestModelAfter, `instance ${inst.instanceId}: record vs emulator`).toBe(actual.get(inst.instanceId));
+    }
+    expect(Object.fromEntries(rec.instances.map((i) => [i.instanceId, i.outcome]))).toEqual({
+      "0": "updated",
+      "1": "updated",
+      "2": "straggler",
+      "3": "updated",
+      "4": "not-started",
+      "5": "not-started",
+    });
+
+    // The summary's list of all instances (its last table) shows the image each one runs now.
+    expect(result.summaryExists, describeRun(result)).toBe(true);
+    const summary = readable(result.summary);
+    expect(summary).toMatch(/cancelled/i);
+    for (const inst of emu.state("vmss-cancel").instances) {
+      const row = summary.split("\n").findLast((line) => line.startsWith("|") && line.includes(inst.name));
+      expect(row, `no row for ${inst.name} in the summary`).toBeDefined();
+      expect(row).toContain(inst.imageReference["exactVersion"] ?? inst.imageReference["version"] ?? "?");
+    }
+    expectNoSecrets(result, emu);
+  });
+});

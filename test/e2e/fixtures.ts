@@ -1,0 +1,75 @@
+// Vitest helpers shared by the end-to-end tests: a fresh emulator per test (stopped after it), the inputs that make a
+// run fast against the emulator, and readers for what a run produced.
+import { afterEach, expect } from "vitest";
+import { start } from "../emulator/index.ts";
+import type { Emulator, EmulatorOptions, RequestLogEntry } from "../emulator/types.ts";
+import type { RolloutRecord } from "../../src/types.ts";
+import { describeRun, jwtsIn, leaks, type RunResult } from "./harness.ts";
+
+const running: Emulator[] = [];
+
+/** Starts an emulator for this test (speed 0.001 unless given); it is stopped after the test. */
+export async function emulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const emu = await start({ speed: 0.001, ...options });
+  running.push(emu);
+  return emu;
+}
+
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((emu) => emu.stop()));
+});
+
+/** Inputs that keep a run against a fast emulator short: frequent polls, bounded waits. */
+export const FAST: Readonly<Record<string, string>> = {
+  "poll-interval": "50ms",
+  "health-timeout": "20s",
+  timeout: "2m",
+};
+
+/** The whole rollout record, from the `summary-json` output. */
+export function record(result: RunResult): RolloutRecord {
+  const raw = result.outputs["summary-json"];
+  if (raw === undefined) throw new Error(`no summary-json output\n${describeRun(result)}`);
+  return JSON.parse(raw) as RolloutRecord;
+}
+
+/** Fails with the run's stdout/stderr/outputs/summary when the exit code is not the expected one. */
+export function expectExit(result: RunResult, code: number): void {
+  expect(result.exitCode, describeRun(result)).toBe(code);
+}
+
+/** ARM write requests (PUT/PATCH/POST/DELETE) whose path ends with `suffix` (case-insensitive). */
+export function writesTo(emu: Emulator, suffix: RegExp): RequestLogEntry[] {
+  return emu.writes().filter((r) => suffix.test(r.path));
+}
+
+/** The manualupgrade POSTs, in arrival order. */
+export function manualUpgrades(emu: Emulator): RequestLogEntry[] {
+  return writesTo(emu, /\/manualupgrade$/i);
+}
+
+/** instanceIds of a manualupgrade request body. */
+export function upgradeIds(entry: RequestLogEntry): string[] {
+  const body = entry.body as { instanceIds?: unknown } | undefined;
+  return Array.isArray(body?.instanceIds) ? body.instanceIds.map(String) : [];
+}
+
+/** One-line summary of the request log, for assertion messages. */
+export function requestLog(emu: Emulator): string {
+  return emu.requests.map((r) => `${r.seq} ${r.method} ${r.path} → ${r.status} ${r.operation}`).join("\n");
+}
+
+/** IDs sorted as Uniform instance IDs (numeric). */
+export function sortedIds(ids: readonly string[]): string[] {
+  return [...ids].sort((a, b) => Number(a) - Number(b) || a.localeCompare(b));
+}
+
+/**
+ * Nothing secret in what a user reads (job log, summary, outputs): the emulator's client secret and ID-token request
+ * token, any token (JWT) Entra or GitHub issued, a bearer header, and the `extra` values.
+ */
+export function expectNoSecrets(result: RunResult, emu: Emulator, extra: Record<string, string> = {}): void {
+  expect(leaks(result, { "client secret": emu.clientSecret, "ID token request token": emu.oidc.requestToken, ...extra })).toEqual([]);
+  expect(jwtsIn(result), "a token (JWT) shows in what a user reads").toEqual([]);
+  expect(result.stdout + result.stderr + result.summary).not.toMatch(/Bearer\s+[A-Za-z0-9._-]{12,}/);
+}

@@ -1,0 +1,300 @@
+// Issue 3 acceptance: dist/index.js run as a runner runs it, against the emulator, for every kind of change, a no-op
+// re-run, a dry run, a failing instance and the batch plan. Assertions are on what a user sees: the exit code, the
+// outputs, the job summary, the requests Azure received and the scale set's final state.
+import { describe, expect, it } from "vitest";
+import type { Emulator } from "../emulator/types.ts";
+import { errorLines, idList, readable, runAction } from "./harness.ts";
+import { emulator, expectExit, expectNoSecrets, FAST, manualUpgrades, record, requestLog, sortedIds, upgradeIds, writesTo } from "./fixtures.ts";
+
+const OLD_VERSION = "24.04.202409120"; // the emulator's default image version
+const NEW_VERSION = "24.04.202502210";
+const IMAGE_SUB = "6f1c8e2a-3b4d-4c5e-9f60-7a8b9c0d1e2f";
+const GALLERY = `/subscriptions/${IMAGE_SUB}/resourceGroups/rg-images/providers/Microsoft.Compute/galleries/galApps/images/web`;
+const OLD_IMAGE_ID = `${GALLERY}/versions/1.0.0`;
+const NEW_IMAGE_ID = `${GALLERY}/versions/1.1.0`;
+
+type Json = Record<string, any>;
+
+function model(emu: Emulator, scaleSet: string): Json {
+  return emu.state(scaleSet).model as Json;
+}
+
+function imageReference(emu: Emulator, scaleSet: string): Json {
+  return model(emu, scaleSet)["properties"]["virtualMachineProfile"]["storageProfile"]["imageReference"] as Json;
+}
+
+function extension(emu: Emulator, scaleSet: string, name: string): Json {
+  const extensions = model(emu, scaleSet)["properties"]["virtualMachineProfile"]["extensionProfile"]["extensions"] as Json[];
+  const found = extensions.find((e) => e["name"] === name);
+  if (!found) throw new Error(`extension ${name} not in the model`);
+  return found["properties"] as Json;
+}
+
+function instanceIds(emu: Emulator, scaleSet: string): string[] {
+  return sortedIds(emu.state(scaleSet).instances.map((i) => i.instanceId));
+}
+
+function allOnLatestModel(emu: Emulator, scaleSet: string): void {
+  const stale = emu.state(scaleSet).instances.filter((i) => !i.latestModelApplied).map((i) => i.instanceId);
+  expect(stale, "instances not on the latest model").toEqual([]);
+}
+
+describe("a change rolled out to every instance", () => {
+  it("image-version: patches storageProfile.imageReference.version, upgrades every instance, succeeds", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss-web", instances: 4 }] });
+    const result = await runAction({ emu, scaleSet: "vmss-web", inputs: { ...FAST, "image-version": NEW_VERSION } });
+
+    expectExit(result, 0);
+    expect(result.outputs["result"]).toBe("succeeded");
+    expect(sortedIds(idList(result.outputs, "updated-instances"))).toEqual(["0", "1", "2", "3"]);
+    expect(idList(result.outputs, "failed-instances")).toEqual([]);
+    expect(idList(result.outputs, "skipped-instances")).toEqual([]);
+    expect(JSON.parse(result.outputs["previous-model"] ?? "{}").imageReference).toMatchObject({ version: OLD_VERSION });
+
+    // Azure received one model write carrying the new version, and the instances run it.
+    const modelWrites = writesTo(emu, /\/virtualMachineScaleSets\/vmss-web$/i);
+    expect(modelWrites, requestLog(emu)).toHaveLength(1);
+    expect(JSON.stringify(modelWrites[0]?.body)).toContain(`"version":"${NEW_VERSION}"`);
+    expect(imageReference(emu, "vmss-web")["version"]).toBe(NEW_VERSION);
+    allOnLatestModel(emu, "vmss-web");
+    for (const instance of emu.state("vmss-web").instances) {
+      expect(instance.imageReference["exactVersion"] ?? instance.imageReference["version"]).toBe(NEW_VERSION);
+    }
+
+    // The summary tells what changed and how it ended.
+    expect(result.summary).toContain(OLD_VERSION);
+    expect(result.summary).toContain(NEW_VERSION);
+    expect(result.summary).toMatch(/succeeded/i);
+    expect(errorLines(result.stdout)).toEqual([]);
+    expectNoSecrets(result, emu);
+  });
+
+  it("image-id: a scale set on a gallery image version moves to another version", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss-gal", instances: 3, image: { id: OLD_IMAGE_ID } }] });
+    const result = await runAction({ emu, scaleSet: "vmss-gal", inputs: { ...FAST, "image-id": NEW_IMAGE_ID } });
+
+    expectExit(result, 0);
+    expect(result.outputs["result"]).toBe("succeeded");
+    expect(sortedIds(idList(result.outputs, "updated-instances"))).toEqual(["0", "1", "2"]);
+    expect(JSON.parse(result.outputs["previous-model"] ?? "{}").imageReference).toMatchObject({ id: OLD_IMAGE_ID });
+    const modelWrites = writesTo(emu, /\/virtualMachineScaleSets\/vmss-gal$/i);
+    expect(modelWrites, requestLog(emu)).toHaveLength(1);
+    expect(JSON.stringify(modelWrites[0]?.body)).toContain(JSON.stringify(NEW_IMAGE_ID));
+    expect(imageReference(emu, "vmss-gal")["id"]).toBe(NEW_IMAGE_ID);
+    allOnLatestModel(emu, "vmss-gal");
+    for (const instance of emu.state("vmss-gal").instances) expect(instance.imageReference["id"]).toBe(NEW_IMAGE_ID);
+    expect(result.summary).toContain("1.0.0");
+    expect(result.summary).toContain("1.1.0");
+    expectNoSecrets(result, emu);
+  });
+
+  it("extension-file-uris with SAS tokens: Azure gets the full URIs, nothing a user reads shows the query", async () => {
+    const sig = "k3Yd9Qz7Wm2Xb8Lr5Tn4Pv6Hs1Jc0Fg%2BaBcDeFgHiJ%3D";
+    const query = `sv=2024-08-04&se=2030-01-01T00%3A00%3A00Z&sr=b&sp=r&sig=${sig}`;
+    const uris = [
+      `https://stvmssdemo.blob.core.windows.net/scripts/install-v2.sh?${query}`,
+      `https://stvmssdemo.blob.core.windows.net/scripts/app-v2.tar.gz?${query}`,
+    ];
+    const emu = await emulator({ scaleSets: [{ name: "vmss-ext", instances: 3 }] });
+    const result = await runAction({
+      emu,
+      scaleSet: "vmss-ext",
+      // One per line and a comma, as a workflow's block scalar or one-liner would give them.
+      inputs: { ...FAST, "extension-name": "customScript", "extension-file-uris": `${uris[0]},\n${uris[1]}\n` },
+      env: { ACTIONS_STEP_DEBUG: "true", RUNNER_DEBUG: "1" },
+    });
+
+    expectExit(result, 0);
+    expect(result.outputs["result"]).toBe("succeeded");
+    expect(sortedIds(idList(result.outputs, "updated-instances"))).toEqual(["0", "1", "2"]);
+
+    // The extension PATCH carried the complete settings: the new fileUris with their SAS, commandToExecute kept.
+    const extensionWrites = writesTo(emu, /\/extensions\/customScript$/i);
+    expect(extensionWrites, requestLog(emu)).toHaveLength(1);
+    const sent = (extensionWrites[0]?.body as Json)["properties"] as Json;
+    expect(sent["settings"]).toEqual({ fileUris: uris, commandToExecute: "bash install.sh" });
+    expect(extension(emu, "vmss-ext", "customScript")["settings"]).toEqual({ fileUris: uris, commandToExecute: "bash install.sh" });
+    allOnLatestModel(emu, "vmss-ext");
+    for (const instance of emu.state("vmss-ext").instances) {
+      expect((instance.extensions["customScript"]?.settings as Json | undefined)?.["fileUris"]).toEqual(uris);
+    }
+
+    // Users see the URIs without their query strings, everywhere.
+    expectNoSecrets(result, emu, { "SAS signature": sig, "SAS query string": query, "sig= parameter": "sig=k3Yd9" });
+    expect(result.summary).toContain("install-v2.sh");
+    const previous = JSON.parse(result.outputs["previous-model"] ?? "{}");
+    expect(previous.extension).toMatchObject({ name: "customScript", fileUris: ["https://stvmssdemo.blob.core.windows.net/scripts/install.sh"] });
+  });
+
+  it("force-update-tag auto: sends a tag unique to the run attempt, and a re-run attempt re-runs the extension", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss-tag", instances: 2 }] });
+    const inputs = { ...FAST, "extension-name": "customScript", "force-update-tag": "auto" };
+
+    const first = await runAction({ emu, scaleSet: "vmss-tag", inputs, env: { GITHUB_RUN_ID: "987654321", GITHUB_RUN_ATTEMPT: "3" } });
+    expectExit(first, 0);
+    expect(first.outputs["result"]).toBe("succeeded");
+    const firstWrites = writesTo(emu, /\/extensions\/customScript$/i);
+    expect(firstWrites, requestLog(emu)).toHaveLength(1);
+    const firstTag = ((firstWrites[0]?.body as Json)["properties"] as Json)["forceUpdateTag"] as string;
+    expect(firstTag).toBe("github-run-987654321-3");
+    expect(extension(emu, "vmss-tag", "customScript")["forceUpdateTag"]).toBe(firstTag);
+    // settings untouched by a tag-only change
+    expect(extension(emu, "vmss-tag", "customScript")["settings"]).toEqual({
+      fileUris: ["https://stvmssdemo.blob.core.windows.net/scripts/install.sh"],
+      commandToExecute: "bash install.sh",
+    });
+    for (const instance of emu.state("vmss-tag").instances) expect(instance.extensions["customScript"]?.forceUpdateTag).toBe(firstTag);
+
+    emu.resetLog();
+    const second = await runAction({ emu, scaleSet: "vmss-tag", inputs, env: { GITHUB_RUN_ID: "987654321", GITHUB_RUN_ATTEMPT: "4" } });
+    expectExit(second, 0);
+    expect(second.outputs["result"]).toBe("succeeded");
+    const secondTag = ((writesTo(emu, /\/extensions\/customScript$/i)[0]?.body as Json)["properties"] as Json)["forceUpdateTag"];
+    expect(secondTag).toBe("github-run-987654321-4");
+    expect(sortedIds(idList(second.outputs, "updated-instances"))).toEqual(["0", "1"]);
+    expectNoSecrets(first, emu);
+    expectNoSecrets(second, emu);
+  });
+});
+
+describe("runs that change nothing", () => {
+  it("a re-run with the same inputs writes nothing and reports unchanged", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss-again", instances: 3 }] });
+    const inputs = { ...FAST, "image-version": NEW_VERSION };
+    const first = await runAction({ emu, scaleSet: "vmss-again", inputs });
+    expectExit(first, 0);
+    expect(first.outputs["result"]).toBe("succeeded");
+
+    emu.resetLog();
+    const again = await runAction({ emu, scaleSet: "vmss-again", inputs });
+    expectExit(again, 0);
+    expect(again.outputs["result"]).toBe("unchanged");
+    expect(emu.writes(), requestLog(emu)).toEqual([]);
+    expect(idList(again.outputs, "updated-instances")).toEqual([]);
+    expect(idList(again.outputs, "failed-instances")).toEqual([]);
+    expect(again.summary).toMatch(/unchanged|already|nothing to do/i);
+    expectNoSecrets(again, emu);
+  });
+
+  it("dry run: writes nothing, reports planned, and the summary shows before → after and the batch plan", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss-dry", instances: 6 }] });
+    const before = JSON.stringify(emu.state("vmss-dry").model);
+    const result = await runAction({
+      emu,
+      scaleSet: "vmss-dry",
+      inputs: { ...FAST, "image-version": NEW_VERSION, "batch-size": "2", "dry-run": "true" },
+    });
+
+    expectExit(result, 0);
+    expect(result.outputs["result"]).toBe("planned");
+    expect(emu.writes(), requestLog(emu)).toEqual([]);
+    expect(JSON.stringify(emu.state("vmss-dry").model)).toBe(before);
+    expect(idList(result.outputs, "updated-instances")).toEqual([]);
+
+    const rec = record(result);
+    expect(rec.dryRun).toBe(true);
+    expect(rec.changes).toEqual([expect.objectContaining({ before: expect.stringContaining(OLD_VERSION), after: expect.stringContaining(NEW_VERSION) })]);
+    expect(rec.batches.map((b) => b.instanceIds)).toEqual([["0", "1"], ["2", "3"], ["4", "5"]]);
+
+    expect(result.summary).toContain(OLD_VERSION);
+    expect(result.summary).toContain(NEW_VERSION);
+    expect(result.summary).toMatch(/dry run/i);
+    // The batch plan: three batches, each with its instances.
+    expect(result.summary).toMatch(/batch/i);
+    for (const batch of ["0, 1", "2, 3", "4, 5"]) expect(result.summary).toContain(batch);
+    expectNoSecrets(result, emu);
+  });
+});
+
+describe("batches and instance outcomes", () => {
+  const plans = [
+    { name: "batch-size 2 on 6 instances", instances: 6, inputs: { "batch-size": "2" }, batches: [["0", "1"], ["2", "3"], ["4", "5"]] },
+    { name: "batch-size 40% on 5 instances", instances: 5, inputs: { "batch-size": "40%" }, batches: [["0", "1"], ["2", "3"], ["4"]] },
+    { name: "canary 1 then the rest at once", instances: 4, inputs: { canary: "1", "batch-size": "100%" }, batches: [["0"], ["1", "2", "3"]] },
+  ];
+
+  it.each(plans)("$name: one manualupgrade per batch, in order, every instance on the new model", async ({ instances, inputs, batches }) => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss-batches", instances }] });
+    const result = await runAction({ emu, scaleSet: "vmss-batches", inputs: { ...FAST, ...inputs, "image-version": NEW_VERSION } });
+
+    expectExit(result, 0);
+    expect(result.outputs["result"]).toBe("succeeded");
+    const upgrades = manualUpgrades(emu);
+    expect(upgrades.map(upgradeIds), requestLog(emu)).toEqual(batches);
+    // A batch starts only after the previous one finished: its request arrives after the previous operation ended.
+    const ops = emu.state("vmss-batches").operations.filter((o) => /UpdateInstances/i.test(o.operation));
+    expect(ops.map((o) => o.status)).toEqual(batches.map(() => "Succeeded"));
+    for (let i = 1; i < ops.length; i++) {
+      expect(Date.parse(ops[i]!.startTime)).toBeGreaterThanOrEqual(Date.parse(ops[i - 1]!.endTime ?? ""));
+    }
+    allOnLatestModel(emu, "vmss-batches");
+    expect(sortedIds(idList(result.outputs, "updated-instances"))).toEqual(instanceIds(emu, "vmss-batches"));
+    expect(record(result).batches.map((b) => [b.instanceIds, b.result])).toEqual(batches.map((ids) => [ids, "succeeded"]));
+    expectNoSecrets(result, emu);
+  });
+
+  it("a protected instance is skipped, never upgraded, and reported as skipped", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss-prot", instances: 4, protectedInstances: ["2"] }] });
+    const result = await runAction({ emu, scaleSet: "vmss-prot", inputs: { ...FAST, "image-version": NEW_VERSION, "batch-size": "2" } });
+
+    expectExit(result, 0);
+    expect(result.outputs["result"]).toBe("succeeded");
+    expect(idList(result.outputs, "skipped-instances")).toEqual(["2"]);
+    expect(sortedIds(idList(result.outputs, "updated-instances"))).toEqual(["0", "1", "3"]);
+    expect(manualUpgrades(emu).flatMap(upgradeIds)).not.toContain("2");
+    expect(emu.state("vmss-prot").instances.find((i) => i.instanceId === "2")?.latestModelApplied).toBe(false);
+    expect(result.summary).toMatch(/protected|skipped/i);
+    expectNoSecrets(result, emu);
+  });
+
+  it("an instance whose upgrade fails: exit 1, named in failed-instances and in the summary", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss-fail", instances: 6 }] });
+    emu.faults.failUpgrade("3", { scaleSet: "vmss-fail", code: "VMExtensionProvisioningError", message: "Enable failed: install.sh exited with status 7" });
+    const result = await runAction({ emu, scaleSet: "vmss-fail", inputs: { ...FAST, "image-version": NEW_VERSION, "batch-size": "2" } });
+
+    expectExit(result, 1);
+    expect(result.outputs["result"]).toBe("failed");
+    expect(idList(result.outputs, "failed-instances")).toEqual(["3"]);
+    expect(sortedIds(idList(result.outputs, "updated-instances"))).toEqual(expect.arrayContaining(["0", "1", "2"]));
+    expect(idList(result.outputs, "updated-instances")).not.toContain("3");
+
+    const name = emu.state("vmss-fail").instances.find((i) => i.instanceId === "3")?.name ?? "?";
+    expect(readable(result.summary)).toContain(name);
+    expect(result.summary).toContain("VMExtensionProvisioningError");
+    expect(result.summary).toMatch(/failed/i);
+    // The job log says it too, as an error annotation.
+    expect(errorLines(result.stdout).join("\n")).toMatch(/failed/i);
+    const rec = record(result);
+    expect(rec.instances.find((i) => i.instanceId === "3")).toMatchObject({ outcome: "failed", provisioningState: "Failed" });
+    expect(rec.instances.filter((i) => i.outcome === "not-started").map((i) => i.instanceId)).toEqual(["4", "5"]);
+    // Every instance's model in the record is the one the emulator has (batches that never started: the old one).
+    for (const instance of rec.instances) {
+      const actual = emu.state("vmss-fail").instances.find((i) => i.instanceId === instance.instanceId);
+      expect(instance.latestModelAfter, `instance ${instance.instanceId}`).toBe(actual?.latestModelApplied);
+    }
+    expectNoSecrets(result, emu);
+  });
+
+  it("an Azure error that quotes a SAS URL reaches the user without the query string", async () => {
+    const sig = "Xy7Wq2Lm9Kp4Rt6Vn8Bz1Cd3Fg5Hj0%3D";
+    const uri = `https://stvmssdemo.blob.core.windows.net/scripts/install-v3.sh?sv=2024-08-04&sr=b&sp=r&sig=${sig}`;
+    const emu = await emulator({ scaleSets: [{ name: "vmss-sas-err", instances: 2 }] });
+    emu.faults.failUpgrade("1", {
+      scaleSet: "vmss-sas-err",
+      code: "VMExtensionProvisioningError",
+      message: `VM has reported a failure when processing extension 'customScript'. Error message: "Failed to download all specified files. Exiting. Error Message: The remote server returned an error: (403) Forbidden." Uri: ${uri}`,
+    });
+    const result = await runAction({
+      emu,
+      scaleSet: "vmss-sas-err",
+      inputs: { ...FAST, "extension-name": "customScript", "extension-file-uris": uri, "batch-size": "1" },
+      env: { ACTIONS_STEP_DEBUG: "true", RUNNER_DEBUG: "1" },
+    });
+
+    expectExit(result, 1);
+    expect(idList(result.outputs, "failed-instances")).toEqual(["1"]);
+    expect(readable(result.summary)).toContain("install-v3.sh");
+    expect(readable(result.summary)).toContain("VMExtensionProvisioningError");
+    expectNoSecrets(result, emu, { "SAS signature": sig, "sig= parameter": "sig=Xy7W" });
+  });
+});

@@ -1,0 +1,188 @@
+// Every fault of emu.faults, observed through the real SDK (see README "Faults").
+import { ComputeManagementClient } from "@azure/arm-compute";
+import { afterEach, describe, expect, it } from "vitest";
+import { start, type Emulator, type EmulatorOptions } from "./index.ts";
+import { computeClient, credentialFor, FAST_POLL } from "./sdk.ts";
+
+const RG = "rg-demo";
+const VMSS = "vmss-demo";
+const NEW_VERSION = "24.04.202410020";
+
+let emu: Emulator | undefined;
+afterEach(async () => emu?.stop());
+
+async function setup(options: EmulatorOptions = {}): Promise<{ emu: Emulator; client: ComputeManagementClient }> {
+  emu = await start({ speed: 0.001, ...options });
+  return { emu, client: computeClient(emu) };
+}
+
+const setVersion = (client: ComputeManagementClient, version = NEW_VERSION) =>
+  client.virtualMachineScaleSets.update(RG, VMSS, { virtualMachineProfile: { storageProfile: { imageReference: { version } } } }, FAST_POLL);
+const upgrade = (client: ComputeManagementClient, instanceIds: string[]) =>
+  client.virtualMachineScaleSets.updateInstances(RG, VMSS, { instanceIds }, FAST_POLL);
+const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe("instance faults", () => {
+  it("failUpgrade: the operation fails with VMExtensionProvisioningError and the instance view shows it", async () => {
+    const { client, emu } = await setup();
+    emu.faults.failUpgrade("1");
+    await setVersion(client);
+    await expect(upgrade(client, ["0", "1"])).rejects.toThrow(/VMExtensionProvisioningError/);
+
+    const vm = await client.virtualMachineScaleSetVMs.get(RG, VMSS, "1", { expand: "instanceView" });
+    expect(vm.provisioningState).toBe("Failed");
+    expect(vm.instanceView?.statuses?.[0]).toMatchObject({ code: "ProvisioningState/failed/VMExtensionProvisioningError", level: "Error" });
+    expect(vm.instanceView?.statuses?.[0]?.message).toMatch(/failure when processing extension 'customScript'/);
+    expect(vm.instanceView?.extensions?.[0]?.statuses?.[0]).toMatchObject({ code: "ProvisioningState/failed/1", level: "Error" });
+    expect(emu.state().operations.at(-1)).toMatchObject({ status: "Failed", error: { code: "VMExtensionProvisioningError" } });
+    const vm0 = await client.virtualMachineScaleSetVMs.getInstanceView(RG, VMSS, "0");
+    expect(vm0.statuses?.[0]?.code).toBe("ProvisioningState/succeeded");
+
+    // The fault was used up: a retry succeeds.
+    await upgrade(client, ["1"]);
+    expect((await client.virtualMachineScaleSetVMs.get(RG, VMSS, "1")).provisioningState).toBe("Succeeded");
+  });
+
+  it("unhealthyAfterUpgrade: instances on that image report HealthState/unhealthy", async () => {
+    const { client, emu } = await setup({ scaleSets: [{ name: VMSS, healthExtension: true }] });
+    emu.faults.unhealthyAfterUpgrade(NEW_VERSION, { instanceIds: ["2"] });
+    await setVersion(client);
+    await upgrade(client, ["1", "2"]);
+    const health = await Promise.all(["1", "2"].map(async (id) => (await client.virtualMachineScaleSetVMs.getInstanceView(RG, VMSS, id)).vmHealth?.status?.code));
+    expect(health).toEqual(["HealthState/healthy", "HealthState/unhealthy"]);
+  });
+
+  it("hangUpgrade: the instance stays Updating and the operation never finishes", async () => {
+    const { client, emu } = await setup();
+    emu.faults.hangUpgrade("3");
+    await setVersion(client);
+    const abort = new AbortController();
+    const running = client.virtualMachineScaleSets.updateInstances(RG, VMSS, { instanceIds: ["2", "3"] }, { ...FAST_POLL, abortSignal: abort.signal });
+    const outcome = running.then(() => "finished", () => "aborted");
+    while (emu.counters()["Operations.Get"] === undefined || emu.counters()["Operations.Get"]! < 20) await settle(5);
+    abort.abort();
+    expect(await outcome).toBe("aborted");
+    const vms = emu.state().instances;
+    expect(vms[2]).toMatchObject({ provisioningState: "Succeeded", latestModelApplied: true });
+    expect(vms[3]).toMatchObject({ provisioningState: "Updating", latestModelApplied: false });
+    expect(emu.state().operations.at(-1)?.status).toBe("InProgress");
+  });
+});
+
+describe("request faults", () => {
+  it("throttle: a 429 with Retry-After, Azure's body and rate-limit header is retried after Retry-After", async () => {
+    const { client, emu } = await setup();
+    emu.faults.throttle({ operation: "VirtualMachineScaleSetVMs.List", retryAfterSeconds: 0 });
+    const ids: string[] = [];
+    for await (const vm of client.virtualMachineScaleSetVMs.list(RG, VMSS)) ids.push(vm.instanceId ?? "");
+    expect(ids).toEqual(["0", "1", "2", "3"]);
+    expect(emu.requests.filter((r) => r.operation === "VirtualMachineScaleSetVMs.List").map((r) => [r.status, r.errorCode])).toEqual([
+      [429, "OperationNotAllowed"], [200, undefined],
+    ]);
+    expect(emu.counters()["Throttled"]).toBe(1);
+  });
+
+  it("throttle: the 429 body and headers are Azure's", async () => {
+    const { client, emu } = await setup();
+    emu.faults.throttle({ operation: "VirtualMachineScaleSets.Get", times: 4, retryAfterSeconds: 0 });
+    let headers: { get(name: string): string | undefined } | undefined;
+    const error = await client.virtualMachineScaleSets.get(RG, VMSS, { onResponse: (r) => (headers = r.headers) }).catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      statusCode: 429,
+      code: "OperationNotAllowed",
+      message: "The server rejected the request because too many requests have been received for this subscription.",
+      details: { error: { details: [{ code: "TooManyRequests", target: "GetVMScaleSetResource" }] } },
+    });
+    expect(headers?.get("retry-after")).toBe("0");
+    expect(headers?.get("x-ms-ratelimit-remaining-resource")).toBe("Microsoft.Compute/GetVMScaleSetResource;0");
+  });
+
+  it("serverError and dropConnection are retried by the SDK", async () => {
+    const { client, emu } = await setup();
+    emu.faults.serverError({ operation: "VirtualMachineScaleSets.Get" });
+    emu.faults.dropConnection({ operation: "VirtualMachineScaleSets.Get" });
+    const vmss = await client.virtualMachineScaleSets.get(RG, VMSS);
+    expect(vmss.name).toBe(VMSS);
+    expect(emu.requests.filter((r) => r.operation === "VirtualMachineScaleSets.Get").map((r) => r.status)).toEqual([500, 0, 200]);
+  });
+
+  it("conflict: 409 Conflict reaches the caller", async () => {
+    const { client, emu } = await setup();
+    emu.faults.conflict({ operation: "VirtualMachineScaleSets.UpdateInstances" });
+    await expect(upgrade(client, ["0"])).rejects.toMatchObject({ statusCode: 409, code: "Conflict" });
+  });
+
+  it("a fault can let requests through first and hit several", async () => {
+    const { client, emu } = await setup();
+    emu.faults.serverError({ operation: "VirtualMachineScaleSets.Get", after: 1, times: 4 });
+    await client.virtualMachineScaleSets.get(RG, VMSS);
+    await expect(client.virtualMachineScaleSets.get(RG, VMSS)).rejects.toMatchObject({ statusCode: 500, code: "InternalServerError" });
+    expect(emu.requests.filter((r) => r.operation === "VirtualMachineScaleSets.Get").map((r) => r.status)).toEqual([200, 500, 500, 500, 500]);
+  });
+});
+
+describe("operation faults", () => {
+  it("preemptOperation: the running manualupgrade ends Canceled with OperationPreempted", async () => {
+    const { client, emu } = await setup({ scaleSets: [{ name: VMSS, instanceUpgradeSeconds: 100_000 }] });
+    await setVersion(client);
+    const running = upgrade(client, ["0", "1"]).then(() => "succeeded", (e: Error) => e.message);
+    while (!emu.state().operations.some((o) => o.operation === "VirtualMachineScaleSets.UpdateInstances")) await settle(2);
+    emu.faults.preemptOperation({ operation: "VirtualMachineScaleSets.UpdateInstances" });
+    expect(await running).toMatch(/cancel/i);
+    expect(emu.state().operations.at(-1)).toMatchObject({ status: "Canceled", error: { code: "OperationPreempted" } });
+    expect(emu.state().instances.map((i) => [i.provisioningState, i.latestModelApplied])).toEqual(Array(4).fill(["Succeeded", false]));
+  });
+
+  it("preemptOperation with status Failed: the next operation fails with OperationPreempted in its message", async () => {
+    const { client, emu } = await setup();
+    emu.faults.preemptOperation({ operation: "VirtualMachineScaleSets.Update", status: "Failed" });
+    await expect(setVersion(client)).rejects.toThrow(/OperationPreempted/);
+  });
+
+  it("deleteScaleSet mid-rollout: the upgrade ends and the set is gone (404)", async () => {
+    const { client, emu } = await setup({ scaleSets: [{ name: VMSS, instanceUpgradeSeconds: 100_000 }] });
+    await setVersion(client);
+    const running = upgrade(client, ["0"]).then(() => "succeeded", (e: Error) => e.message);
+    while (emu.state().instances[0]?.provisioningState !== "Updating") await settle(2);
+    emu.faults.deleteScaleSet(VMSS);
+    expect(await running).toMatch(/cancel/i);
+    await expect(client.virtualMachineScaleSets.get(RG, VMSS)).rejects.toMatchObject({ statusCode: 404, code: "ResourceNotFound" });
+    const list = async () => {
+      for await (const _vm of client.virtualMachineScaleSetVMs.list(RG, VMSS)) break;
+    };
+    await expect(list()).rejects.toMatchObject({ statusCode: 404, code: "ParentResourceNotFound" });
+  });
+
+  it("expireTokens: the cached token is refused with 401 ExpiredAuthenticationToken", async () => {
+    const { client, emu } = await setup();
+    await client.virtualMachineScaleSets.get(RG, VMSS);
+    emu.faults.expireTokens();
+    await expect(client.virtualMachineScaleSets.get(RG, VMSS)).rejects.toMatchObject({ statusCode: 401, code: "ExpiredAuthenticationToken" });
+    // A new client (no cached token) signs in again and works.
+    await expect(computeClient(emu).virtualMachineScaleSets.get(RG, VMSS)).resolves.toMatchObject({ name: VMSS });
+  });
+});
+
+describe("token-bucket throttle (opt-in)", () => {
+  it("empties HighCostGetVMScaleSetResource (30 tokens) and answers 429 with the seconds until the next token", async () => {
+    // speed 1: Azure's refill rate (10 per minute), so the bucket really runs dry within the test.
+    const emu = await start({ speed: 1, throttle: true });
+    try {
+      const client = new ComputeManagementClient(credentialFor(emu), emu.subscriptionId, { endpoint: emu.armEndpoint, retryOptions: { maxRetries: 0 } });
+      const remaining: string[] = [];
+      const view = () => client.virtualMachineScaleSets.getInstanceView(RG, VMSS, {
+        onResponse: (r) => remaining.push(`${r.status} ${r.headers.get("retry-after") ?? "-"} ${r.headers.get("x-ms-ratelimit-remaining-resource")}`),
+      });
+      for (let i = 0; i < 30; i++) await view();
+      await expect(view()).rejects.toMatchObject({ statusCode: 429, code: "OperationNotAllowed" });
+      expect(remaining[0]).toBe("200 - Microsoft.Compute/HighCostGetVMScaleSetResource;29,Microsoft.Compute/HighCostGetVMScaleSetSubscriptionMaximum;1079");
+      expect(remaining[29]).toMatch(/^200 - Microsoft\.Compute\/HighCostGetVMScaleSetResource;0,/);
+      expect(remaining[30]).toMatch(/^429 [1-6] Microsoft\.Compute\/HighCostGetVMScaleSetResource;0,/);
+      expect(emu.counters()["Throttled"]).toBe(1);
+      // Other operation groups have their own buckets.
+      await expect(client.virtualMachineScaleSets.get(RG, VMSS)).resolves.toMatchObject({ name: VMSS });
+    } finally {
+      await emu.stop();
+    }
+  });
+});

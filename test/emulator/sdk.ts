@@ -1,0 +1,36 @@
+// Real SDK clients wired to a running emulator, for tests and the demo: the credential classes the action uses
+// (client secret, or client assertion with a GitHub OIDC token) and a ComputeManagementClient with fast retries.
+import { ComputeManagementClient } from "@azure/arm-compute";
+import { ClientAssertionCredential, ClientSecretCredential, type TokenCredential } from "@azure/identity";
+import type { Emulator } from "./types.ts";
+
+export type AuthKind = "secret" | "assertion";
+
+/** A GitHub OIDC token from the emulator's runner endpoint, fetched the way @actions/core getIDToken() does it. */
+export async function githubIdToken(emu: Emulator, audience = "api://AzureADTokenExchange"): Promise<string> {
+  const response = await fetch(`${emu.oidc.requestUrl}&audience=${encodeURIComponent(audience)}`, {
+    headers: { Authorization: `Bearer ${emu.oidc.requestToken}`, Accept: "application/json" },
+  });
+  const body = (await response.json()) as { value?: string };
+  if (!response.ok || !body.value) throw new Error(`GitHub OIDC endpoint answered ${response.status}`);
+  return body.value;
+}
+
+/** `disableInstanceDiscovery` is required with the emulator's authority (see README "Sign-in"). */
+export function credentialFor(emu: Emulator, kind: AuthKind = "secret"): TokenCredential {
+  const options = { authorityHost: emu.authorityHost, disableInstanceDiscovery: true };
+  return kind === "secret"
+    ? new ClientSecretCredential(emu.tenantId, emu.clientId, emu.clientSecret, options)
+    : new ClientAssertionCredential(emu.tenantId, emu.clientId, () => githubIdToken(emu), options);
+}
+
+/** retryDelayInMs is shortened so retried 500s / dropped connections take milliseconds, not seconds. */
+export function computeClient(emu: Emulator, kind: AuthKind = "secret"): ComputeManagementClient {
+  return new ComputeManagementClient(credentialFor(emu, kind), emu.subscriptionId, {
+    endpoint: emu.armEndpoint,
+    retryOptions: { retryDelayInMs: 5, maxRetryDelayInMs: 20 },
+  });
+}
+
+/** LRO options that poll every 5 ms instead of the SDK's 2 s. */
+export const FAST_POLL = { updateIntervalInMs: 5 } as const;

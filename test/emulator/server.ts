@@ -1,0 +1,215 @@
+// The HTTPS server: parses each request, dispatches it to GitHub's OIDC endpoint, Entra or ARM, applies ARM's
+// gatekeeping (bearer token, api-version), injected request faults and throttling, and logs every exchange.
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { createServer, type Server } from "node:https";
+import type { Arm, ArmRoute } from "./arm/routes.ts";
+import type { Entra } from "./entra.ts";
+import type { Faults } from "./faults.ts";
+import type { GitHubOidc } from "./github-oidc.ts";
+import { ArmError, json, type Incoming, type Reply } from "./http.ts";
+import { loggedBody, loggedHeaders, type RequestLog } from "./log.ts";
+import { resourcePolicy, throttled, type Throttle } from "./throttle.ts";
+
+/** arm-compute 25 sends 2026-04-01, 24.x sends 2026-03-01. */
+export const SUPPORTED_API_VERSIONS = ["2026-04-01", "2026-03-01"];
+
+export interface ServerParts {
+  readonly key: string;
+  readonly cert: string;
+  readonly entra: Entra;
+  readonly github: GitHubOidc;
+  readonly arm: Arm;
+  readonly faults: Faults;
+  readonly throttle: Throttle;
+  readonly log: RequestLog;
+  /** Token audiences ARM accepts (besides management.azure.com / management.core.windows.net). */
+  readonly extraAudiences: () => readonly string[];
+}
+
+const ARM_AUDIENCES = ["https://management.azure.com", "https://management.core.windows.net"];
+
+export function createEmulatorServer(parts: ServerParts): Server {
+  return createServer({ key: parts.key, cert: parts.cert }, (req, res) => {
+    void handle(parts, req, res).catch((error: unknown) => {
+      // A bug in the emulator: make it visible to the test rather than hanging the client.
+      res.writeHead(500, { "content-type": "text/plain" }).end(`emulator error: ${String(error instanceof Error ? error.stack : error)}`);
+    });
+  });
+}
+
+async function handle(parts: ServerParts, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const started = Date.now();
+  const seq = parts.log.nextSeq();
+  const raw = await readBody(req);
+  const url = new URL(req.url ?? "/", `https://${req.headers.host ?? "127.0.0.1"}`);
+  const incoming: Incoming = {
+    method: (req.method ?? "GET").toUpperCase(),
+    path: decodeURIComponent(url.pathname),
+    query: url.searchParams,
+    headers: req.headers,
+    body: parseBody(raw, req.headers["content-type"]),
+    origin: url.origin,
+  };
+
+  const arm = parts.arm.route(incoming);
+  let reply: Reply | "drop";
+  if (arm) reply = armReply(parts, arm, incoming, raw);
+  else reply = parts.github.handle(incoming) ?? parts.entra.handle(incoming) ?? notFound(incoming);
+
+  const operation = arm?.operation ?? (reply === "drop" ? "Unknown" : reply.operation) ?? "Unknown";
+  const status = reply === "drop" ? 0 : reply.status;
+  parts.log.add({
+    seq,
+    method: incoming.method,
+    path: incoming.path,
+    query: Object.fromEntries(incoming.query),
+    headers: loggedHeaders(req.headers),
+    body: loggedBody(incoming.body),
+    status,
+    operation,
+    ...(reply !== "drop" ? errorCode(reply) : {}),
+    startedAt: new Date(started).toISOString(),
+    durationMs: Date.now() - started,
+  });
+
+  if (reply === "drop") {
+    req.socket.destroy();
+    return;
+  }
+  send(res, reply, req.headers["x-ms-client-request-id"]);
+}
+
+/** ARM's gatekeeping, then faults, throttling and the handler. */
+function armReply(parts: ServerParts, route: ArmRoute, req: Incoming, raw: string): Reply | "drop" {
+  try {
+    authenticate(parts, req);
+    const apiVersion = req.query.get("api-version");
+    if (!apiVersion) {
+      throw new ArmError(400, { code: "MissingApiVersionParameter", message: "The api-version query parameter (?api-version=) is required for all requests." });
+    }
+    if (!SUPPORTED_API_VERSIONS.includes(apiVersion)) {
+      throw new ArmError(400, {
+        code: "NoRegisteredProviderFound",
+        message: `No registered resource provider found for location '${req.path}' and API version '${apiVersion}'. The supported api-versions are '${SUPPORTED_API_VERSIONS.join(", ")}'.`,
+      });
+    }
+    if (raw.length > 0 && req.body === undefined) {
+      throw new ArmError(400, { code: "InvalidRequestContent", message: "The request content was invalid and could not be deserialized." });
+    }
+    const fault = parts.faults.takeRequestFault(route.operation);
+    if (fault?.kind === "drop") return "drop";
+    if (fault?.kind === "throttle") {
+      const policy = resourcePolicy(route.operation);
+      throw throttled(policy, 30, fault.retryAfterSeconds, `Microsoft.Compute/${policy};0`);
+    }
+    if (fault?.kind === "serverError") {
+      throw new ArmError(500, { code: "InternalServerError", message: "An internal server error occurred. Please retry later." });
+    }
+    if (fault?.kind === "conflict") {
+      throw new ArmError(409, {
+        code: "Conflict",
+        message: "The request failed due to conflict with a concurrent request. To resolve it, please refer to https://aka.ms/activitylog to get more details on the conflicting requests.",
+      });
+    }
+    const limits = parts.throttle.take(route.operation, route.subscriptionId, route.resourceKey);
+    const reply = route.handle();
+    return { ...reply, operation: route.operation, headers: { ...limits, ...reply.headers } };
+  } catch (error) {
+    if (error instanceof ArmError) return { ...error.toReply(), operation: route.operation };
+    throw error;
+  }
+}
+
+function authenticate(parts: ServerParts, req: Incoming): void {
+  const authorization = req.headers.authorization;
+  const challenge = (description: string): Record<string, string> => ({
+    "WWW-Authenticate": `Bearer authorization_uri="${req.origin}/${parts.entra.config.tenantId}", error="invalid_token", error_description="${description}"`,
+  });
+  if (!authorization) {
+    throw new ArmError(401, { code: "AuthenticationFailed", message: "Authentication failed. The 'Authorization' header is missing." },
+      challenge("The authentication failed because of missing 'Authorization' header."));
+  }
+  const [scheme, token] = authorization.split(" ");
+  if (scheme?.toLowerCase() !== "bearer" || !token) {
+    throw new ArmError(401, { code: "AuthenticationFailedInvalidHeader", message: "Authentication failed. The 'Authorization' header is provided in an invalid format." },
+      challenge("The authentication failed because of invalid 'Authorization' header."));
+  }
+  const checked = parts.entra.checkAccessToken(token);
+  if (!checked.ok && checked.reason === "expired") {
+    throw new ArmError(401, {
+      code: "ExpiredAuthenticationToken",
+      message: `The access token expiry UTC time '${usTime(checked.expiredAt ?? new Date())}' is earlier than current UTC time '${usTime(new Date())}'.`,
+    }, challenge("The access token has expired."));
+  }
+  if (!checked.ok) {
+    throw new ArmError(401, { code: "InvalidAuthenticationToken", message: "The access token is invalid." }, challenge("The access token is invalid."));
+  }
+  const allowed = [...ARM_AUDIENCES, ...parts.extraAudiences()].map((a) => a.replace(/\/+$/, "").toLowerCase());
+  if (!allowed.includes(checked.audience.replace(/\/+$/, "").toLowerCase())) {
+    throw new ArmError(401, {
+      code: "InvalidAuthenticationTokenAudience",
+      message: `The access token has been obtained for wrong audience or resource '${checked.audience}'. It should exactly match with one of the allowed audiences 'https://management.core.windows.net/','https://management.core.windows.net','https://management.azure.com/','https://management.azure.com'.`,
+    }, challenge("The access token has been obtained for wrong audience or resource."));
+  }
+}
+
+/** ARM prints token times as `11/26/2025 1:05:09 AM`. */
+function usTime(date: Date): string {
+  return date.toLocaleString("en-US", { timeZone: "UTC" }).replace(",", "");
+}
+
+function notFound(req: Incoming): Reply {
+  if (/^\/subscriptions\//i.test(req.path)) {
+    return json(404, { error: { code: "InvalidResourceType", message: `The resource type could not be found for the request path '${req.path}'.` } });
+  }
+  return json(404, { error: "not_found", error_description: `The emulator does not serve ${req.method} ${req.path}.` });
+}
+
+function errorCode(reply: Reply): { errorCode?: string } {
+  const body = reply.body as { error?: unknown } | undefined;
+  if (reply.status < 400 || typeof body !== "object" || body === null) return {};
+  const error = body.error;
+  if (typeof error === "string") return { errorCode: error };
+  if (typeof error === "object" && error !== null && typeof (error as { code?: unknown }).code === "string") {
+    return { errorCode: (error as { code: string }).code };
+  }
+  return {};
+}
+
+function send(res: ServerResponse, reply: Reply, clientRequestId: string | string[] | undefined): void {
+  const body = reply.body === undefined ? "" : typeof reply.body === "string" ? reply.body : JSON.stringify(reply.body);
+  const requestId = randomUUID();
+  res.writeHead(reply.status, {
+    "cache-control": "no-cache",
+    pragma: "no-cache",
+    expires: "-1",
+    "strict-transport-security": "max-age=31536000; includeSubDomains",
+    "x-content-type-options": "nosniff",
+    "x-ms-request-id": requestId,
+    "x-ms-correlation-request-id": typeof clientRequestId === "string" ? clientRequestId : requestId,
+    ...(reply.body !== undefined ? { "content-type": "application/json; charset=utf-8" } : {}),
+    "content-length": Buffer.byteLength(body),
+    ...reply.headers,
+  });
+  res.end(body);
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+function parseBody(raw: string, contentType: string | undefined): unknown {
+  if (raw.length === 0) return undefined;
+  if (contentType?.includes("application/x-www-form-urlencoded")) return Object.fromEntries(new URLSearchParams(raw));
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,218 @@
+// Public types of the emulator (re-exported by index.ts). See README.md for how to use them.
+import type { HealthState } from "../../src/types.ts";
+
+export type { HealthState };
+
+export interface ExtensionSeed {
+  readonly name: string;
+  readonly publisher: string;
+  readonly type: string;
+  readonly typeHandlerVersion: string;
+  readonly settings?: Record<string, unknown>;
+  readonly protectedSettings?: Record<string, unknown>;
+  readonly forceUpdateTag?: string;
+}
+
+export type ImageSeed =
+  | { readonly publisher: string; readonly offer: string; readonly sku: string; readonly version: string }
+  | { readonly id: string };
+
+export interface RollingUpgradePolicySeed {
+  readonly maxBatchInstancePercent?: number;
+  readonly maxUnhealthyInstancePercent?: number;
+  readonly maxUnhealthyUpgradedInstancePercent?: number;
+  readonly pauseTimeBetweenBatches?: string;
+  readonly prioritizeUnhealthyInstances?: boolean;
+  readonly rollbackFailedInstancesOnPolicyBreach?: boolean;
+}
+
+export interface ScaleSetSeed {
+  readonly name: string;
+  /** Default `rg-demo`. */
+  readonly resourceGroup?: string;
+  /** Default `westeurope`. */
+  readonly location?: string;
+  /** Default 4; instance IDs are "0", "1", … */
+  readonly instances?: number;
+  /** Default `Manual`. */
+  readonly upgradeMode?: "Manual" | "Automatic" | "Rolling";
+  /** Default `Uniform`. The emulator implements Uniform semantics only; Flexible is reported as such. */
+  readonly orchestrationMode?: "Uniform" | "Flexible";
+  /** Default: Canonical ubuntu-24_04-lts server 24.04.202409120. */
+  readonly image?: ImageSeed;
+  /** Default: one CustomScript extension named `customScript`. Pass [] for none. */
+  readonly extensions?: readonly ExtensionSeed[];
+  /** Adds an ApplicationHealthLinux extension named `healthExtension`; instances then report vmHealth. */
+  readonly healthExtension?: boolean;
+  /** Instance IDs with protectionPolicy.protectFromScaleSetActions = true. */
+  readonly protectedInstances?: readonly string[];
+  readonly rollingUpgradePolicy?: RollingUpgradePolicySeed;
+  /** Simulated per-instance upgrade time in seconds (default 30), scaled by speed. */
+  readonly instanceUpgradeSeconds?: number;
+  /** Availability zones of the set; instances are spread over them. */
+  readonly zones?: readonly string[];
+}
+
+export interface EmulatorOptions {
+  /** Default: one sample set `vmss-demo` in `rg-demo` (see ScaleSetSeed defaults). */
+  readonly scaleSets?: readonly ScaleSetSeed[];
+  /** Factor on every simulated duration: 1 = Azure-like, tests ~0.001, the demo ~0.02. Default 1. */
+  readonly speed?: number;
+  /** VM list page size (nextLink paging). Default 50. */
+  readonly pageSize?: number;
+  /** Opt-in token-bucket throttle with Azure's published Compute limits. Default false. */
+  readonly throttle?: boolean;
+  /** Access-token lifetime in (real) seconds. Default 3600. */
+  readonly tokenLifetimeSeconds?: number;
+  /** Retry-After (seconds) sent on operation polls. Default: none. */
+  readonly pollRetryAfterSeconds?: number;
+  /** Simulated duration of a model update (PUT/PATCH of the set or an extension) in seconds. Default 5. */
+  readonly modelUpdateSeconds?: number;
+  /** Federated credential of the service principal. Defaults: subject `repo:octo/app:ref:refs/tags/v1`,
+   *  audience `api://AzureADTokenExchange` (issuer is always GitHub's). */
+  readonly federatedCredential?: { readonly subject?: string; readonly audience?: string };
+  /** `sub` of the GitHub OIDC tokens the emulator issues. Default: the federated credential's subject. */
+  readonly githubSubject?: string;
+  /** Lifetime of the GitHub OIDC tokens in (real) seconds. Default 300. */
+  readonly githubTokenLifetimeSeconds?: number;
+}
+
+export interface RequestLogEntry {
+  /** 1-based order of arrival. */
+  readonly seq: number;
+  readonly method: string;
+  /** Path as sent (case kept), without the query. */
+  readonly path: string;
+  readonly query: Readonly<Record<string, string>>;
+  /** Request headers, lower-case names, Authorization removed. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Parsed JSON or form body (client_secret / client_assertion replaced by "***"), undefined when empty. */
+  readonly body: unknown;
+  /** Response status; 0 when the connection was dropped on purpose. */
+  readonly status: number;
+  /** e.g. `VirtualMachineScaleSets.Update`, `Entra.Token`; `Unknown` for unmatched routes. */
+  readonly operation: string;
+  /** ARM error code of an error response. */
+  readonly errorCode?: string;
+  readonly startedAt: string;
+  readonly durationMs: number;
+}
+
+export interface InstanceSnapshot {
+  readonly instanceId: string;
+  readonly name: string;
+  readonly latestModelApplied: boolean;
+  /** storageProfile.imageReference the instance runs, with exactVersion for platform images. */
+  readonly imageReference: Readonly<Record<string, string>>;
+  /** Extension name → { settings, forceUpdateTag } the instance runs. */
+  readonly extensions: Readonly<Record<string, { readonly settings?: unknown; readonly forceUpdateTag?: string }>>;
+  readonly provisioningState: string;
+  readonly powerState: string;
+  readonly health?: HealthState;
+  readonly protected: boolean;
+  readonly error?: { readonly code: string; readonly message: string };
+}
+
+export interface OperationSnapshot {
+  readonly id: string;
+  /** The ARM operation that started it, e.g. `VirtualMachineScaleSets.UpdateInstances`. */
+  readonly operation: string;
+  readonly status: "InProgress" | "Succeeded" | "Failed" | "Canceled";
+  readonly instanceIds?: readonly string[];
+  readonly error?: { readonly code: string; readonly message: string };
+  readonly startTime: string;
+  readonly endTime?: string;
+}
+
+export interface RollingUpgradeSnapshot {
+  readonly code: "RollingForward" | "RollingBack" | "Cancelled" | "Completed" | "Faulted";
+  readonly successfulInstanceCount: number;
+  readonly failedInstanceCount: number;
+  readonly inProgressInstanceCount: number;
+  readonly pendingInstanceCount: number;
+  readonly error?: { readonly code: string; readonly message: string };
+}
+
+export interface ScaleSetSnapshot {
+  readonly name: string;
+  readonly resourceGroup: string;
+  readonly deleted: boolean;
+  /** The scale set as GET returns it (wire JSON, incl. etag and properties.provisioningState). */
+  readonly model: Record<string, unknown>;
+  readonly instances: readonly InstanceSnapshot[];
+  readonly operations: readonly OperationSnapshot[];
+  readonly rollingUpgrade?: RollingUpgradeSnapshot;
+}
+
+export interface InstancePatch {
+  readonly health?: HealthState;
+  readonly protected?: boolean;
+  readonly powerState?: string;
+  readonly provisioningState?: string;
+}
+
+/** Which requests a request-level fault hits. Operation names as in counters(), e.g. `VirtualMachineScaleSetVMs.List`. */
+export interface RequestMatch {
+  /** Default: any ARM request. */
+  readonly operation?: string;
+  /** How many matching requests it hits (default 1). */
+  readonly times?: number;
+  /** Matching requests to let through first (default 0). */
+  readonly after?: number;
+}
+
+export interface FaultControls {
+  /** The instance's next upgrade fails: its operation ends `Failed` (VMExtensionProvisioningError by default), the
+   *  instance shows provisioningState Failed and the error in its instance view. */
+  failUpgrade(instanceId: string, options?: { scaleSet?: string; code?: string; message?: string; times?: number }): void;
+  /** Instances that upgrade to this image (version, exactVersion or id) report vmHealth unhealthy afterwards. */
+  unhealthyAfterUpgrade(image: string, options?: { scaleSet?: string; instanceIds?: readonly string[] }): void;
+  /** The instance's next upgrade never finishes (stays Updating, its operation InProgress). */
+  hangUpgrade(instanceId: string, options?: { scaleSet?: string }): void;
+  /** 429 with Retry-After, Azure's throttling body and x-ms-ratelimit-remaining-resource. */
+  throttle(match?: RequestMatch & { retryAfterSeconds?: number }): void;
+  /** 500 InternalServerError (the SDK retries these). */
+  serverError(match?: RequestMatch): void;
+  /** The connection is destroyed without a response (ECONNRESET on the client). */
+  dropConnection(match?: RequestMatch): void;
+  /** 409 Conflict, as when another operation is running on the resource. */
+  conflict(match?: RequestMatch): void;
+  /** The next long-running operation started by `operation` (default: any) ends with OperationPreempted, and so
+   *  does the one running now if there is one. */
+  preemptOperation(options?: { operation?: string; status?: "Canceled" | "Failed" }): void;
+  /** Deletes the scale set now: running operations end Canceled (OperationPreempted), later requests get 404. */
+  deleteScaleSet(name?: string): void;
+  /** Every access token issued so far is rejected from now on (401 ExpiredAuthenticationToken). */
+  expireTokens(): void;
+  /** Removes all pending faults. */
+  clear(): void;
+}
+
+export interface Emulator {
+  /** `https://127.0.0.1:<port>` */
+  readonly armEndpoint: string;
+  /** Same server; Entra routes live under `/{tenantId}/…`. */
+  readonly authorityHost: string;
+  readonly caPath: string;
+  readonly caPem: string;
+  readonly tenantId: string;
+  readonly subscriptionId: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  /** azure/login-style JSON: {clientId, clientSecret, tenantId, subscriptionId, resourceManagerEndpointUrl}. */
+  readonly creds: string;
+  /** For ACTIONS_ID_TOKEN_REQUEST_URL / ACTIONS_ID_TOKEN_REQUEST_TOKEN. */
+  readonly oidc: { readonly requestUrl: string; readonly requestToken: string };
+  /** Environment for a child process running dist/index.js (see README). */
+  env(scaleSet?: string, options?: { auth?: "creds" | "oidc" }): Record<string, string>;
+  readonly requests: readonly RequestLogEntry[];
+  /** ARM requests that write (PUT/PATCH/POST/DELETE); token endpoints excluded. */
+  writes(): RequestLogEntry[];
+  /** Requests per operation name, plus `Throttled` (429s sent). */
+  counters(): Record<string, number>;
+  state(scaleSet?: string): ScaleSetSnapshot;
+  setInstance(scaleSet: string, instanceId: string, patch: InstancePatch): void;
+  readonly faults: FaultControls;
+  resetLog(): void;
+  stop(): Promise<void>;
+}

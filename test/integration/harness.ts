@@ -1,0 +1,120 @@
+// Runs the engine through the real SDK adapter against an in-process emulator: a Config pointing at it, a logger
+// that keeps the lines, and helpers to read what the emulator saw.
+
+import { createScaleSetApi } from "../../src/azure/index.ts";
+import { runRollout } from "../../src/rollout.ts";
+import type { ChangeRequest, Config, Logger, RolloutOptions, RolloutRecord, ScaleSetApi } from "../../src/types.ts";
+import type { Emulator, RequestLogEntry } from "../emulator/index.ts";
+
+export const RG = "rg-demo";
+export const OLD_VERSION = "24.04.202409120";
+export const NEW_VERSION = "24.04.202501140";
+
+/** Short, test-sized timings: the emulator runs at speed 0.001 (an instance upgrade takes ~30 ms). */
+export const FAST: RolloutOptions = {
+  batchSize: { kind: "percent", value: 20 },
+  pauseBetweenBatchesMs: 0,
+  health: "auto",
+  healthTimeoutMs: 2_000,
+  maxUnhealthyPercent: 20,
+  rollbackOnFailure: false,
+  timeoutMs: 20_000,
+  pollIntervalMs: 5,
+  dryRun: false,
+};
+
+export function configFor(
+  emu: Emulator,
+  options: { scaleSet?: string; change?: ChangeRequest; rollout?: Partial<RolloutOptions> } = {},
+): Config {
+  return {
+    target: { subscriptionId: emu.subscriptionId, resourceGroup: RG, scaleSet: options.scaleSet ?? "vmss1" },
+    change: options.change ?? { imageVersion: NEW_VERSION },
+    rollout: { ...FAST, ...options.rollout },
+    auth: { mode: "creds", clientId: emu.clientId, clientSecret: emu.clientSecret, tenantId: emu.tenantId },
+    cloud: {
+      name: "Custom",
+      armEndpoint: emu.armEndpoint,
+      armScope: `${emu.armEndpoint}/.default`,
+      authorityHost: emu.authorityHost,
+      portalUrl: "https://portal.azure.com",
+      customAuthority: true,
+    },
+    run: {},
+  };
+}
+
+export interface MemoryLogger extends Logger {
+  readonly lines: string[];
+  text(): string;
+}
+
+/** `onLine` sees each line as it is logged: tests use it to act at a given moment of the rollout. */
+export function memoryLogger(onLine: (line: string) => void = () => {}): MemoryLogger {
+  const lines: string[] = [];
+  const push = (prefix: string) => (message: string) => {
+    lines.push(`${prefix}${message}`);
+    onLine(`${prefix}${message}`);
+  };
+  return {
+    lines,
+    text: () => lines.join("\n"),
+    debug: push("debug: "),
+    info: push(""),
+    warning: push("warning: "),
+    error: push("error: "),
+    notice: push("notice: "),
+    startGroup: push("::group::"),
+    endGroup: () => push("::endgroup::")(""),
+  };
+}
+
+export interface RunResult {
+  readonly record: RolloutRecord;
+  readonly log: MemoryLogger;
+}
+
+export interface RolloutOptionsForTest {
+  readonly signal?: AbortSignal;
+  readonly onLine?: (line: string) => void;
+  /** Wraps the real adapter, e.g. to write to the scale set behind the engine's back before a call. */
+  readonly wrap?: (api: ScaleSetApi) => ScaleSetApi;
+}
+
+/** The real adapter (real SDK, real ClientSecretCredential) for this config. */
+export function adapterFor(config: Config, logger: Logger = memoryLogger()): ScaleSetApi {
+  return createScaleSetApi(config, { logger, getIDToken: () => Promise.reject(new Error("no GitHub OIDC in these tests")) });
+}
+
+/** The engine with the real adapter against the emulator. */
+export async function rollout(config: Config, options: RolloutOptionsForTest = {}): Promise<RunResult> {
+  const log = memoryLogger(options.onLine);
+  const api = adapterFor(config, log);
+  const record = await runRollout(config, options.wrap ? options.wrap(api) : api, {
+    logger: log,
+    signal: options.signal ?? new AbortController().signal,
+  });
+  return { record, log };
+}
+
+/** `PATCH VirtualMachineScaleSets.Update`, `POST VirtualMachineScaleSets.UpdateInstances [0,1]`, … in order. */
+export function writesOf(emu: Emulator): string[] {
+  return emu.writes().map(describeWrite);
+}
+
+function describeWrite(entry: RequestLogEntry): string {
+  const ids = (entry.body as { instanceIds?: string[] } | undefined)?.instanceIds;
+  return `${entry.method} ${entry.operation}${ids ? ` [${ids.join(",")}]` : ""}${entry.status >= 400 ? ` → ${entry.status}` : ""}`;
+}
+
+/** Instance IDs of the record by outcome. */
+export function outcomes(record: RolloutRecord): Record<string, string[]> {
+  const byOutcome: Record<string, string[]> = {};
+  for (const i of record.instances) (byOutcome[i.outcome] ??= []).push(i.instanceId);
+  return byOutcome;
+}
+
+/** The version each instance of the emulator runs. */
+export function runningVersions(emu: Emulator, scaleSet = "vmss1"): Record<string, string | undefined> {
+  return Object.fromEntries(emu.state(scaleSet).instances.map((i) => [i.instanceId, i.imageReference["version"]]));
+}

@@ -1,0 +1,286 @@
+// The engine through the real SDK adapter against the emulator: Manual upgrade mode (the action's batches).
+import { afterEach, describe, expect, it } from "vitest";
+import { start, type Emulator, type EmulatorOptions } from "../emulator/index.ts";
+import type { Size } from "../../src/types.ts";
+import { configFor, NEW_VERSION, OLD_VERSION, outcomes, rollout, runningVersions, writesOf } from "./harness.ts";
+
+let emu: Emulator | undefined;
+afterEach(async () => {
+  await emu?.stop();
+  emu = undefined;
+});
+
+async function emulator(options: EmulatorOptions): Promise<Emulator> {
+  emu = await start({ speed: 0.001, ...options });
+  return emu;
+}
+
+const upgrade = (...ids: string[]): string => `POST VirtualMachineScaleSets.UpdateInstances [${ids.join(",")}]`;
+const PATCH_SET = "PATCH VirtualMachineScaleSets.Update";
+const count = (value: number): Size => ({ kind: "count", value });
+const percent = (value: number): Size => ({ kind: "percent", value });
+
+describe("Manual mode: batches", () => {
+  it.each([
+    { name: "20% of 6 (rounded up to 2)", instances: 6, batchSize: percent(20), batches: [["0", "1"], ["2", "3"], ["4", "5"]] },
+    { name: "50% of 5 (rounded up to 3)", instances: 5, batchSize: percent(50), batches: [["0", "1", "2"], ["3", "4"]] },
+    { name: "count 4 of 6", instances: 6, batchSize: count(4), batches: [["0", "1", "2", "3"], ["4", "5"]] },
+    { name: "100%", instances: 4, batchSize: percent(100), batches: [["0", "1", "2", "3"]] },
+  ])("$name: PATCH once, then one manualupgrade per batch", async ({ instances, batchSize, batches }) => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances }] });
+    const { record, log } = await rollout(configFor(emu, { rollout: { batchSize } }));
+
+    expect(record.result).toBe("succeeded");
+    expect(writesOf(emu)).toEqual([PATCH_SET, ...batches.map((ids) => upgrade(...ids))]);
+    expect(record.batches.map((b) => [b.instanceIds, b.result])).toEqual(batches.map((ids) => [ids, "succeeded"]));
+    expect(Object.values(runningVersions(emu))).toEqual(Array(instances).fill(NEW_VERSION));
+    expect(outcomes(record)).toEqual({ updated: Array.from({ length: instances }, (_, i) => String(i)) });
+    expect(record.changes).toEqual([{ property: "storageProfile.imageReference.version", before: OLD_VERSION, after: NEW_VERSION }]);
+    expect(record.previousModel?.imageReference.version).toBe(OLD_VERSION);
+    // The PATCH carries only the image version, guarded by the etag read.
+    const patch = emu.writes()[0]!;
+    expect(patch.body).toEqual({ properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: NEW_VERSION } } } } });
+    expect(patch.headers["if-match"]).toBe('"1"');
+    // Instance state is read with one list call per poll, never per instance.
+    expect(emu.counters()["VirtualMachineScaleSetVMs.Get"] ?? 0).toBe(0);
+    expect(emu.counters()["VirtualMachineScaleSetVMs.GetInstanceView"] ?? 0).toBe(0);
+    expect(log.lines).toContain(`::group::Batch 1/${batches.length}: ${batches[0]!.join(", ")}`);
+    expect(log.text()).toMatch(/\[batch 1 of \d\] \d+\/\d+ done, .* · rollout \d+\/\d+ \(\d+%\) · .* elapsed/);
+  });
+
+  it("reads every page of the instance list", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 5 }], pageSize: 2 });
+    const { record } = await rollout(configFor(emu, { rollout: { batchSize: percent(100) } }));
+    expect(record.result).toBe("succeeded");
+    expect(record.instances.map((i) => i.instanceId)).toEqual(["0", "1", "2", "3", "4"]);
+    expect(writesOf(emu)).toEqual([PATCH_SET, upgrade("0", "1", "2", "3", "4")]);
+  });
+
+  it("skips protected instances and reports them", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, protectedInstances: ["1"] }] });
+    const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }));
+    expect(record.result).toBe("succeeded");
+    expect(writesOf(emu)).toEqual([PATCH_SET, upgrade("0", "2"), upgrade("3")]);
+    expect(outcomes(record)).toEqual({ updated: ["0", "2", "3"], "skipped-protected": ["1"] });
+    expect(runningVersions(emu)["1"]).toBe(OLD_VERSION);
+  });
+});
+
+describe("Manual mode: the model change", () => {
+  it("changes extension fileUris through the extension resource, keeping its other settings, without SAS in the record", async () => {
+    const emu = await emulator({
+      scaleSets: [
+        {
+          name: "vmss1",
+          instances: 2,
+          extensions: [
+            {
+              name: "customScript",
+              publisher: "Microsoft.Azure.Extensions",
+              type: "CustomScript",
+              typeHandlerVersion: "2.1",
+              settings: { fileUris: ["https://st.blob.core.windows.net/s/v1.sh?sv=1&sig=OLDSECRET"], commandToExecute: "bash v1.sh" },
+              protectedSettings: { storageAccountKey: "KEY" },
+            },
+          ],
+        },
+      ],
+    });
+    const newUri = "https://st.blob.core.windows.net/s/v2.sh?sv=1&sig=NEWSECRET";
+    const { record, log } = await rollout(
+      configFor(emu, { change: { extension: { name: "customScript", fileUris: [newUri], forceUpdateTag: "run-2" } }, rollout: { batchSize: percent(100) } }),
+    );
+
+    expect(record.result).toBe("succeeded");
+    expect(writesOf(emu)).toEqual(["PATCH VirtualMachineScaleSetExtensions.Update", upgrade("0", "1")]);
+    // The full settings object (settings are replaced as a unit), no protectedSettings (Azure keeps them).
+    expect(emu.writes()[0]!.body).toEqual({
+      properties: { settings: { fileUris: [newUri], commandToExecute: "bash v1.sh" }, forceUpdateTag: "run-2" },
+    });
+    for (const instance of emu.state("vmss1").instances) {
+      expect(instance.extensions["customScript"]).toEqual({ settings: { fileUris: [newUri], commandToExecute: "bash v1.sh" }, forceUpdateTag: "run-2" });
+    }
+    expect(record.changes).toEqual([
+      {
+        property: "extensions[customScript].settings.fileUris",
+        before: "https://st.blob.core.windows.net/s/v1.sh?[query removed]",
+        after: "https://st.blob.core.windows.net/s/v2.sh?[query removed]",
+      },
+      { property: "extensions[customScript].forceUpdateTag", before: "(none)", after: "run-2" },
+    ]);
+    expect(record.previousModel?.extension).toEqual({ name: "customScript", fileUris: ["https://st.blob.core.windows.net/s/v1.sh?[query removed]"] });
+    expect(JSON.stringify(record) + log.text()).not.toMatch(/OLDSECRET|NEWSECRET|KEY"/);
+  });
+
+  it("writes nothing when the model already holds the values, and reports unchanged", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3 }] });
+    const { record } = await rollout(configFor(emu, { change: { imageVersion: OLD_VERSION } }));
+    expect(record.result).toBe("unchanged");
+    expect(record.reason).toBeUndefined();
+    expect(record.modelUpdated).toBe(false);
+    expect(record.changes).toEqual([]);
+    expect(writesOf(emu)).toEqual([]);
+    expect(outcomes(record)).toEqual({ "already-current": ["0", "1", "2"] });
+  });
+
+  it("a re-run after a stopped rollout writes no model and upgrades the instances left behind", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4 }] });
+    emu.faults.failUpgrade("0", { scaleSet: "vmss1" });
+    const first = await rollout(configFor(emu, { rollout: { canary: count(1), batchSize: count(2) } }));
+    expect(first.record.result).toBe("failed");
+    emu.resetLog();
+
+    const second = await rollout(configFor(emu, { rollout: { canary: count(1), batchSize: count(2) } }));
+    expect(second.record.modelUpdated).toBe(false);
+    expect(second.record.changes).toEqual([]);
+    expect(writesOf(emu)).toEqual([upgrade("1"), upgrade("2", "3")]);
+    expect(Object.values(runningVersions(emu))).toEqual(Array(4).fill(NEW_VERSION));
+    expect(outcomes(second.record)).toMatchObject({ updated: ["1", "2", "3"] });
+  });
+
+  it.each([
+    {
+      name: "a platform image switched to an image ID",
+      seed: {},
+      change: { imageId: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/app/versions/2.0.0" },
+      reason: /Cannot set image-id .*runs the platform image 'Canonical:ubuntu-24_04-lts:server:24.04.202409120'/,
+    },
+    {
+      name: "an extension that does not exist",
+      seed: {},
+      change: { extension: { name: "health", forceUpdateTag: "x" } },
+      reason: /Extension 'health' does not exist on scale set 'vmss1' \(it has 'customScript'\)/,
+    },
+    {
+      name: "a Flexible orchestration scale set",
+      seed: { orchestrationMode: "Flexible" as const },
+      change: { imageVersion: NEW_VERSION },
+      reason: /uses Flexible orchestration, which is not supported yet/,
+    },
+  ])("refuses $name before any write", async ({ seed, change, reason }) => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
+    const { record } = await rollout(configFor(emu, { change }));
+    expect(record.result).toBe("failed");
+    expect(record.reason).toMatch(reason);
+    expect(writesOf(emu)).toEqual([]);
+  });
+
+  it("dry run: records the change and the batch plan, writes nothing", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 5, protectedInstances: ["4"] }] });
+    const { record, log } = await rollout(configFor(emu, { rollout: { dryRun: true, canary: count(1), batchSize: percent(50) } }));
+    expect(record.result).toBe("planned");
+    expect(record.dryRun).toBe(true);
+    expect(writesOf(emu)).toEqual([]);
+    expect(record.changes).toHaveLength(1);
+    expect(record.batches.map((b) => [b.index, b.canary, b.instanceIds, b.result])).toEqual([
+      [1, true, ["0"], "planned"],
+      [2, false, ["1", "2"], "planned"],
+      [3, false, ["3"], "planned"],
+    ]);
+    expect(outcomes(record)).toEqual({ "not-started": ["0", "1", "2", "3"], "skipped-protected": ["4"] });
+    expect(record.reason).toBe("Dry run: 1 model change(s) and 4 instance(s) to upgrade in 3 batch(es); nothing was written.");
+    expect(log.text()).toContain("Dry run: nothing is written.");
+  });
+});
+
+describe("Manual mode: health gates and stops", () => {
+  it("a failed canary stops the rollout before the second batch", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 6 }] });
+    emu.faults.failUpgrade("0", { scaleSet: "vmss1" });
+    const { record } = await rollout(configFor(emu, { rollout: { canary: count(1), batchSize: count(2), maxUnhealthyPercent: 50 } }));
+
+    expect(record.result).toBe("failed");
+    expect(writesOf(emu)).toEqual([PATCH_SET, upgrade("0")]);
+    expect(record.batches.map((b) => b.result)).toEqual(["failed", "not-started", "not-started", "not-started"]);
+    expect(record.batches[0]!.error?.code).toBe("VMExtensionProvisioningError");
+    expect(outcomes(record)).toEqual({ failed: ["0"], "not-started": ["1", "2", "3", "4", "5"] });
+    expect(record.reason).toMatch(
+      /^Stopped after batch 1 of 4: 1 of 1 upgraded instance\(s\) failed or are unhealthy \(the canary batch tolerates no failure\): 0 \(vmss1_0\): provisioning Failed, power running, .*VMExtensionProvisioningError: .*Not started: 1-5\.$/,
+    );
+    expect(record.instances[0]!.error?.code).toBe("VMExtensionProvisioningError");
+  });
+
+  it("removes SAS tokens from Azure's error texts in the record and the log", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
+    emu.faults.failUpgrade("0", { scaleSet: "vmss1", message: "Failed to download https://st.blob.core.windows.net/s/v2.sh?sv=1&sig=SECRETSIG: 403" });
+    const { record, log } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }));
+    expect(record.result).toBe("failed");
+    expect(record.batches[0]!.error?.message).toBe("Failed to download https://st.blob.core.windows.net/s/v2.sh?[query removed] 403");
+    expect(JSON.stringify(record) + log.text()).not.toContain("SECRETSIG");
+  });
+
+  it("instances turning unhealthy beyond max-unhealthy stop the rollout", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 6, healthExtension: true }] });
+    emu.faults.unhealthyAfterUpgrade(NEW_VERSION, { scaleSet: "vmss1", instanceIds: ["2", "3"] });
+    const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(2), maxUnhealthyPercent: 20 } }));
+
+    expect(record.result).toBe("failed");
+    expect(writesOf(emu)).toEqual([PATCH_SET, upgrade("0", "1"), upgrade("2", "3")]);
+    expect(record.batches.map((b) => b.result)).toEqual(["succeeded", "unhealthy", "not-started"]);
+    expect(outcomes(record)).toEqual({ updated: ["0", "1"], unhealthy: ["2", "3"], "not-started": ["4", "5"] });
+    expect(record.reason).toMatch(/Stopped after batch 2 of 3: 2 of 4 upgraded instance\(s\) failed or are unhealthy \(50% of the upgraded instances, more than max-unhealthy 20%\)/);
+    expect(record.reason).toMatch(/2 \(vmss1_2\): provisioning Succeeded, power running, health unhealthy .*reports unhealthy/);
+    expect(record.reason).toMatch(/Not started: 4, 5\.$/);
+  });
+
+  it("an unhealthy instance within max-unhealthy lets the rollout finish, and the job still fails", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 5, healthExtension: true }] });
+    emu.faults.unhealthyAfterUpgrade(NEW_VERSION, { scaleSet: "vmss1", instanceIds: ["4"] });
+    const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(1), maxUnhealthyPercent: 20 } }));
+    expect(writesOf(emu)).toHaveLength(6);
+    expect(record.result).toBe("failed");
+    expect(record.reason).toMatch(/^1 of 5 instance\(s\) did not end on the new model and healthy: 4 \(vmss1_4\)/);
+  });
+
+  it.each([
+    { name: "health auto waits through Initializing until healthy", health: "auto" as const, turns: "healthy" as const, healthTimeoutMs: 3_000, result: "succeeded", waited: true },
+    { name: "health auto: still Initializing after health-timeout is unhealthy", health: "auto" as const, turns: undefined, healthTimeoutMs: 300, result: "failed", waited: true },
+    { name: "health off does not wait", health: "off" as const, turns: undefined, healthTimeoutMs: 300, result: "succeeded", waited: false },
+  ])("$name", async ({ health, turns, healthTimeoutMs, result, waited }) => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, healthExtension: true }] });
+    // Right after the upgrade, the application is still starting: vmHealth Initializing for a while.
+    const onLine = (line: string): void => {
+      if (!line.startsWith("manualupgrade succeeded")) return;
+      for (const id of ["0", "1"]) emu.setInstance("vmss1", id, { health: "initializing" });
+      if (turns) setTimeout(() => ["0", "1"].forEach((id) => emu.setInstance("vmss1", id, { health: turns })), 100);
+    };
+    const { record, log } = await rollout(configFor(emu, { rollout: { health, healthTimeoutMs, batchSize: percent(100) } }), { onLine });
+
+    expect(record.result).toBe(result);
+    expect(log.text().includes("waiting (for health (initializing))")).toBe(waited);
+    if (result === "failed") {
+      expect(outcomes(record)).toEqual({ unhealthy: ["0", "1"] });
+      expect(record.reason).toMatch(/not healthy within health-timeout \(last: initializing\)/);
+    }
+  });
+});
+
+describe("Manual mode: rollback", () => {
+  it("puts the previous model back and re-upgrades exactly the instances upgraded so far", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 6 }] });
+    emu.faults.failUpgrade("2", { scaleSet: "vmss1" });
+    const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(2), maxUnhealthyPercent: 0, rollbackOnFailure: true } }));
+
+    expect(record.result).toBe("rolled-back");
+    expect(writesOf(emu)).toEqual([PATCH_SET, upgrade("0", "1"), upgrade("2", "3"), PATCH_SET, upgrade("0", "1", "2", "3")]);
+    // The rollback PATCH restores the version read, guarded by the etag of a fresh read.
+    const rollbackPatch = emu.writes()[3]!;
+    expect(rollbackPatch.body).toEqual({ properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: OLD_VERSION } } } } });
+    expect(rollbackPatch.headers["if-match"]).toBe('"2"');
+    expect(emu.state("vmss1").model).toMatchObject({ properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: OLD_VERSION } } } } });
+    expect(Object.values(runningVersions(emu))).toEqual(Array(6).fill(OLD_VERSION));
+    expect(emu.state("vmss1").instances.every((i) => i.latestModelApplied)).toBe(true);
+    expect(record.rollback).toEqual({ succeeded: true, instanceIds: ["0", "1", "2", "3"] });
+    expect(outcomes(record)).toEqual({ "rolled-back": ["0", "1", "2", "3"], "not-started": ["4", "5"] });
+    expect(record.reason).toMatch(/^Stopped after batch 2 of 3: .* Rolled back: the previous model is restored and instances 0-3 run it again\.$/);
+  });
+
+  it("without rollback-on-failure the new model stays", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
+    emu.faults.failUpgrade("0", { scaleSet: "vmss1" });
+    const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(1), maxUnhealthyPercent: 0 } }));
+    expect(record.result).toBe("failed");
+    expect(record.rollback).toBeUndefined();
+    expect(writesOf(emu)).toEqual([PATCH_SET, upgrade("0")]);
+  });
+});
