@@ -232,3 +232,19 @@ export function explainError(error: AzureErrorInfo): ErrorHelp | undefined {
   const candidates = ERROR_HELP.filter((help) => help.code.toLowerCase() === code);
   return candidates.find((help) => help.variant?.message.test(error.message)) ?? candidates.find((help) => !help.variant);
 }
+
+/**
+ * The known error codes a sentence quotes (the run's reason, say: `Failed while reading the scale set:
+ * AuthorizationFailed: …`), in the order they appear, each with the sentence as its message so variants are told
+ * apart. A code counts when it stands as a word; one that could be an English word (`Conflict`) only when followed by
+ * `:` or `)`, as Azure's codes are quoted.
+ */
+export function errorsQuotedIn(text: string): AzureErrorInfo[] {
+  const found: Array<{ at: number; error: AzureErrorInfo }> = [];
+  for (const code of new Set(ERROR_HELP.map((help) => help.code))) {
+    const unmistakable = (code.match(/[A-Z]/g) ?? []).length > 1;
+    const at = new RegExp(`(?<![\\w/])${code}${unmistakable ? "(?!\\w)" : "(?=[:)])"}`).exec(text)?.index;
+    if (at !== undefined) found.push({ at, error: { code, message: text } });
+  }
+  return found.sort((a, b) => a.at - b.at).map((f) => f.error);
+}

@@ -12,24 +12,61 @@ const RESULT_LABEL: Readonly<Record<RolloutResult, string>> = {
   planned: "Dry run",
 };
 
-/** e.g. `Rollout succeeded: 47/50 instances on the new model, 2 failed, 1 skipped (protected)`. */
+/**
+ * How far a run that failed or was cancelled got before it stopped:
+ * - `before-read`: it never read the scale set (sign-in, a wrong name, no permission): no model, no instances;
+ * - `before-write`: it read the scale set but wrote nothing to Azure: no model write, no batch, no platform rollout;
+ * - `wrote`: anything else, including every run that did not fail.
+ */
+export type Stage = "before-read" | "before-write" | "wrote";
+
+export function stageOf(record: RolloutRecord): Stage {
+  if (record.result !== "failed" && record.result !== "cancelled") return "wrote";
+  if (record.previousModel === undefined && record.instances.length === 0 && record.upgradeMode === undefined) return "before-read";
+  const wroteSomething =
+    record.modelUpdated || record.batches.some((b) => b.startedAt !== undefined) || record.rolling !== undefined || record.rollback !== undefined;
+  return wroteSomething ? "wrote" : "before-write";
+}
+
+/**
+ * e.g. `Rollout succeeded: 47/50 instances on the new model, 2 failed, 1 unfinished`. Instances protected from
+ * scale-set actions are not counted against the run: `7/7 targeted instances on the new model, 1 skipped (protected)`.
+ */
 export function headline(record: RolloutRecord): string {
-  const counts = countOutcomes(record.instances);
   const label = RESULT_LABEL[record.result];
+  switch (stageOf(record)) {
+    case "before-read":
+      return `${label} before it reached the scale set`;
+    case "before-write":
+      return `${label} before it wrote anything to the scale set`;
+    case "wrote":
+      break;
+  }
+  const counts = countOutcomes(record.instances);
   const tail = record.rollback && !record.rollback.succeeded ? "; the rollback failed" : "";
-  const onModel = `${counts.onNewModel}/${plural(counts.total, "instance")}`;
   switch (record.result) {
     case "planned":
       return `${label}: ${planned(record, counts)}; nothing was changed`;
     case "unchanged":
-      return `${label}: ${joinParts([`${onModel} already on the requested model`, ...problems(counts)])}`;
+      return `${label}: ${joinParts([onModel(counts, "already on the requested model"), ...problems(counts)])}`;
     case "rolled-back": {
       const back = `${plural(counts.byOutcome["rolled-back"], "instance")} back on the previous model`;
       return `${label}: ${joinParts([back, ...problems(counts, { rolledBack: false })])}${tail}`;
     }
     default:
-      return `${label}: ${joinParts([`${onModel} on the new model`, ...problems(counts)])}${tail}`;
+      return `${label}: ${joinParts([onModel(counts, "on the new model"), ...problems(counts)])}${tail}`;
   }
+}
+
+/**
+ * `25/30 instances on the new model`, or `7/7 targeted instances on the new model` when protected instances were
+ * left out of the run (they are counted separately, as skipped).
+ */
+export function onModel(counts: OutcomeCounts, where: string): string {
+  if (counts.total === 0) return "the scale set has no instances";
+  if (counts.targeted === 0) return "no instance to upgrade";
+  const noun = counts.byOutcome["skipped-protected"] > 0 ? "targeted instance" : "instance";
+  return `${counts.onNewModel}/${plural(counts.targeted, noun)} ${where}`;
 }
 
 /** Everything that is not on the new model, largest concern first; zero counts left out. */
@@ -49,7 +86,7 @@ function planned(record: RolloutRecord, counts: OutcomeCounts): string {
   const toUpgrade = counts.byOutcome["not-started"];
   const batches = plural(record.batches.length, "batch", "batches");
   const parts = [
-    `would upgrade ${toUpgrade} of ${plural(counts.total, "instance")} in ${batches}`,
+    toUpgrade === 0 ? "no instance to upgrade" : `would upgrade ${toUpgrade} of ${plural(counts.total, "instance")} in ${batches}`,
     counts.byOutcome["already-current"] > 0 ? `${counts.byOutcome["already-current"]} already current` : "",
     counts.byOutcome["skipped-protected"] > 0 ? `${counts.byOutcome["skipped-protected"]} skipped (protected)` : "",
   ];

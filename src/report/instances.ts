@@ -35,6 +35,8 @@ export const FAILED_OUTCOMES: ReadonlySet<InstanceOutcome> = new Set(["failed", 
 
 export interface OutcomeCounts {
   readonly total: number;
+  /** Every instance but the ones protected from scale-set actions: the instances the run is answerable for. */
+  readonly targeted: number;
   /** updated + already-current */
   readonly onNewModel: number;
   readonly byOutcome: Readonly<Record<InstanceOutcome, number>>;
@@ -56,6 +58,7 @@ export function countOutcomes(instances: readonly InstanceRecord[]): OutcomeCoun
   for (const instance of instances) byOutcome[instance.outcome]++;
   return {
     total: instances.length,
+    targeted: instances.length - byOutcome["skipped-protected"],
     onNewModel: byOutcome.updated + byOutcome["already-current"],
     byOutcome,
     failedTotal: byOutcome.failed + byOutcome.unhealthy + byOutcome.straggler,

@@ -1,14 +1,15 @@
 // The job summary (GITHUB_STEP_SUMMARY): Markdown plus the HTML GitHub keeps. A pure function of the record.
 // Order follows what a reader needs: did it reach every instance (title), what changed, how the batches went,
-// which instances need attention and why, what to do next, and then every instance, collapsed.
+// which instances need attention and why, which were skipped on purpose, what to do next, and then every instance,
+// collapsed. A run that stopped before it wrote anything says so instead of describing a rollout that did not happen.
 
-import type { AzureErrorInfo, BatchRecord, BatchResult, InstanceOutcome, InstanceRecord, RolloutRecord, RolloutResult } from "../types.ts";
-import { explainError, type ErrorHelp } from "./errors.ts";
+import type { AzureErrorInfo, BatchRecord, BatchResult, CloudName, InstanceOutcome, InstanceRecord, RolloutRecord, RolloutResult } from "../types.ts";
+import { errorsQuotedIn, explainError, type ErrorHelp } from "./errors.ts";
 import { code, inline, link, redact } from "./escape.ts";
-import { headline } from "./headline.ts";
+import { headline, onModel, stageOf, type Stage } from "./headline.ts";
 import { countOutcomes, FAILURE_HELP, idRanges, OUTCOME_LABEL, plural, sortById } from "./instances.ts";
 import { rollbackInputs, rollbackYaml } from "./rollback.ts";
-import { clockUtc, elapsedMs, formatDuration } from "./time.ts";
+import { clockUtc, dateTimeUtc, formatDuration, offsetMs } from "./time.ts";
 import { MAX_CHART_BATCHES, timelineChart } from "./timeline.ts";
 
 /** GitHub refuses a step summary over 1 MiB; stay below it with room to spare. */
@@ -17,6 +18,10 @@ export const SUMMARY_BUDGET_BYTES = 1_000_000;
 const COMPACT_ROWS_FROM = 200;
 /** Rows of the "needs attention" table; the full list below has the rest. */
 const MAX_ATTENTION_ROWS = 50;
+/** Rows of the "skipped" table; past this the skipped instances are one list of IDs. */
+const MAX_SKIPPED_ROWS = 20;
+/** Past this many protected instances the `az` command to unprotect them names no IDs. */
+const MAX_UNPROTECT_IDS = 20;
 /** Past this many batches the batch table is collapsed too. */
 const COLLAPSE_BATCHES_FROM = 20;
 const MAX_BATCH_ROWS = 500;
@@ -51,59 +56,91 @@ const BATCH_ICON: Readonly<Record<BatchResult, string>> = {
   planned: "📋",
 };
 
-/** Instances listed first in "needs attention", in this order. */
-const ATTENTION_ORDER: readonly InstanceOutcome[] = ["failed", "unhealthy", "straggler", "skipped-protected"];
+/** Instances listed first in "needs attention", in this order. Protected instances have their own "skipped" list. */
+const ATTENTION_ORDER: readonly InstanceOutcome[] = ["failed", "unhealthy", "straggler"];
+
+/** How the clouds other than Azure's public one are named in the header. */
+const CLOUD_LABEL: Readonly<Record<Exclude<CloudName, "AzureCloud">, string>> = {
+  AzureUSGovernment: "AzureUSGovernment",
+  AzureChinaCloud: "AzureChinaCloud",
+  Custom: "custom ARM endpoint",
+};
+
+const DOCS = {
+  modify: link("Modify a scale set", "https://learn.microsoft.com/en-us/azure/virtual-machine-scale-sets/virtual-machine-scale-sets-upgrade-scale-set"),
+  deploymentErrors: link(
+    "Common Azure deployment errors",
+    "https://learn.microsoft.com/en-us/azure/azure-resource-manager/troubleshooting/common-deployment-errors",
+  ),
+  connect: link("Connect GitHub Actions to Azure", "https://learn.microsoft.com/en-us/azure/developer/github/connect-from-azure"),
+  protection: link(
+    "Instance protection",
+    "https://learn.microsoft.com/en-us/azure/virtual-machine-scale-sets/virtual-machine-scale-sets-instance-protection",
+  ),
+};
 
 export function renderSummary(record: RolloutRecord): string {
-  const head = [header(record), change(record), rollout(record), attention(record), nextSteps(record)]
+  const stage = stageOf(record);
+  const head = [header(record, stage), change(record, stage), rollout(record), attention(record), skipped(record), nextSteps(record, stage)]
     .filter((section) => section !== "")
     .join("\n\n");
+  if (record.instances.length === 0) return `${head}\n`;
   const budget = SUMMARY_BUDGET_BYTES - byteLength(head) - 2;
-  return `${head}\n\n${allInstances(record.instances, budget)}\n`;
+  return `${head}\n\n${allInstances(record, stage, budget)}\n`;
 }
 
 // ───────────────────────────── title and context ─────────────────────────────
 
-function header(record: RolloutRecord): string {
+function header(record: RolloutRecord, stage: Stage): string {
   const { target } = record;
   const scaleSet = link(code(target.scaleSet), target.portalUrl);
   const facts = [
     `**Scale set** ${scaleSet} in resource group ${code(target.resourceGroup)}`,
-    record.cloud === "AzureCloud" ? "" : `**Cloud** ${record.cloud}`,
+    record.cloud === "AzureCloud" ? "" : `**Cloud** ${CLOUD_LABEL[record.cloud]}`,
     record.upgradeMode ? `**Upgrade mode** ${record.upgradeMode}` : "",
-    `**Duration** ${formatDuration(record.durationMs)} (started ${inline(startedAt(record.startedAt))})`,
+    `**Duration** ${formatDuration(record.durationMs)} (started ${inline(dateTimeUtc(record.startedAt))})`,
   ].filter((fact) => fact !== "");
   const lines = [`## ${RESULT_ICON[record.result]} ${headline(record)}`, "", facts.join(" · ")];
-  if (record.reason) lines.push("", `> **Why:** ${inline(record.reason, { max: 1000 })}`);
-  const bar = progressBar(record);
+  // A dry run's reason only repeats its title.
+  if (record.reason && record.result !== "planned") lines.push("", `> **Why:** ${inline(record.reason, { max: 1000 })}`);
+  if (stage === "before-read") {
+    lines.push("", "**Nothing was written to Azure:** the action stopped before it read the scale set, so the scale set and its instances are as they were.");
+  } else if (stage === "before-write") {
+    lines.push("", "**Nothing was written to Azure:** the action stopped before it changed the model or upgraded an instance, so the scale set and its instances are as they were.");
+  }
+  const bar = stage === "wrote" ? progressBar(record) : "";
   if (bar) lines.push("", bar);
   return lines.join("\n");
 }
 
-function startedAt(iso: string): string {
-  const ms = Date.parse(iso);
-  return Number.isNaN(ms) ? iso : `${new Date(ms).toISOString().slice(0, 10)} ${clockUtc(iso)}`;
-}
-
-/** A bar of the share of instances on the new model, for the runs that tried to get them there. */
+/**
+ * A bar of the share of targeted instances on the new model, for the runs that tried to get them there. Instances
+ * protected from scale-set actions were never the run's to upgrade: they are counted apart, not as a gap in the bar.
+ */
 function progressBar(record: RolloutRecord): string {
-  if (!["succeeded", "failed", "cancelled"].includes(record.result) || record.instances.length === 0) return "";
+  if (!["succeeded", "failed", "cancelled"].includes(record.result)) return "";
   const counts = countOutcomes(record.instances);
-  const share = counts.onNewModel / counts.total;
-  const filled = Math.floor(share * 20); // a full bar only when every instance made it
-  return `<code>${"█".repeat(filled)}${"░".repeat(20 - filled)}</code> ${Math.floor(share * 100)}% on the new model`;
+  if (counts.targeted === 0) return "";
+  const share = counts.onNewModel / counts.targeted;
+  const filled = Math.floor(share * 20); // a full bar only when every targeted instance made it
+  const skipped = counts.byOutcome["skipped-protected"];
+  const tail = skipped > 0 ? ` · ${skipped} skipped (protected)` : "";
+  return `<code>${"█".repeat(filled)}${"░".repeat(20 - filled)}</code> ${Math.floor(share * 100)}% · ${onModel(counts, "on the new model")}${tail}`;
 }
 
 // ───────────────────────────── the change ─────────────────────────────
 
-function change(record: RolloutRecord): string {
-  const title = record.result === "planned" ? "### The change (not applied: dry run)" : "### The change";
+function change(record: RolloutRecord, stage: Stage): string {
   if (record.changes.length === 0) {
-    return `${title}\n\nThe scale set model already held the requested values; nothing was written to it.`;
+    // An empty list means "already held the values" only when the run got past planning; a run that stopped before
+    // (refused, failed, cancelled) has nothing to show here, and the header already says nothing was written.
+    if (stage !== "wrote") return "";
+    return "### The change\n\nThe scale set model already held the requested values; nothing was written to it.";
   }
+  const applied = record.modelUpdated && !record.dryRun;
+  const title = record.dryRun ? "### The change (not applied: dry run)" : applied ? "### The change" : "### The change (not applied)";
   const rows = record.changes.map((c) => [code(c.property), value(c.before), value(c.after)]);
-  const note =
-    record.modelUpdated || record.result === "planned" ? "" : "\n\nNot applied: the run ended before it wrote the model.";
+  const note = applied || record.dryRun ? "" : "\n\nNot applied: the run stopped before it wrote the model.";
   return `${title}\n\n${table(["Property", "Before", "After"], rows)}${note}`;
 }
 
@@ -135,13 +172,14 @@ function rollout(record: RolloutRecord): string {
   if (record.rolling) parts.push(rollingStatus(record.rolling));
   if (record.rollback) parts.push(rollbackStatus(record.rollback));
   if (parts.length === 0) return "";
-  const title = record.result === "planned" ? "### The plan" : "### The rollout";
+  const started = record.batches.some((b) => b.startedAt !== undefined) || record.rolling !== undefined || record.rollback !== undefined;
+  const title = record.result === "planned" ? "### The plan" : started ? "### The rollout" : "### The plan (not started)";
   return `${title}\n\n${parts.join("\n\n")}`;
 }
 
 function batchRow(batch: BatchRecord, rolloutStartedAt: string): string[] {
   const ids = batch.instanceIds.length > 0 ? `: ${inline(idRanges(batch.instanceIds), { max: 300 })}` : "";
-  const offset = batch.startedAt ? elapsedMs(rolloutStartedAt, batch.startedAt) : undefined;
+  const offset = batch.startedAt ? offsetMs(rolloutStartedAt, batch.startedAt) : undefined;
   const started = batch.startedAt
     ? `${inline(clockUtc(batch.startedAt))}${offset === undefined ? "" : ` (+${formatDuration(Math.max(0, offset))})`}`
     : "–";
@@ -209,8 +247,9 @@ function attention(record: RolloutRecord): string {
     lines.push(`**Rolled back** (${rolledBack.length}): ${idList(rolledBack)}. Upgraded, then put back on the previous model.`);
   }
   const explained = explanations(record);
-  if (explained) lines.push(explained);
-  if (lines.length === 0) return "";
+  // Without instances to list (a run that stopped before it read the scale set, say) the explanation stands alone.
+  if (lines.length === 0) return explained ? `### What went wrong\n\n${explained}` : "";
+  if (explained) lines.push(`#### What went wrong\n\n${explained}`);
   const count = flagged.length + untouched.length;
   return `### Needs attention${count > 0 ? ` (${count})` : ""}\n\n${lines.join("\n\n")}`;
 }
@@ -219,7 +258,17 @@ function instanceCell(instance: InstanceRecord): string {
   return `${inline(instance.instanceId, { max: 60 })} ${code(instance.name, 80)}`;
 }
 
-function outcomeCell(outcome: InstanceOutcome): string {
+/** How the list of all instances reads an outcome, in the light of how far the run got. */
+interface OutcomeContext {
+  readonly result: RolloutResult;
+  readonly stage: Stage;
+}
+
+function outcomeCell(outcome: InstanceOutcome, context?: OutcomeContext): string {
+  // In a dry run every instance to upgrade is "not started": it is the plan, not something left undone.
+  if (context?.result === "planned" && outcome === "not-started") return "📋 to upgrade";
+  // A run that wrote nothing never compared an instance with the requested values: "already current" would claim so.
+  if (context?.stage === "before-write" && outcome === "already-current") return "➖ untouched";
   return `${OUTCOME_ICON[outcome]} ${OUTCOME_LABEL[outcome]}`;
 }
 
@@ -237,7 +286,7 @@ function idList(instances: readonly InstanceRecord[]): string {
 
 /**
  * What went wrong, in words: the failure outcomes without an Azure error of their own, then one explanation per known
- * error code seen in the run, with the instances that reported it.
+ * error code seen in the run (its reason included), with the instances that reported it.
  */
 function explanations(record: RolloutRecord): string {
   const items: string[] = [];
@@ -256,6 +305,7 @@ function explanations(record: RolloutRecord): string {
     if (instanceId !== undefined) entry.instanceIds.push(instanceId);
     seen.set(help, entry);
   };
+  if (record.reason && record.result !== "planned") for (const error of errorsQuotedIn(record.reason)) note(error);
   note(record.rolling?.error);
   for (const batch of record.batches) note(batch.error);
   for (const instance of sortById(record.instances)) note(instance.error, instance.instanceId);
@@ -263,7 +313,7 @@ function explanations(record: RolloutRecord): string {
     const docs = help.docs ? ` ${link("Microsoft's docs", help.docs)}` : "";
     items.push(`- ${errorCode(error)}${where(instanceIds)}: ${help.happened}<br>**Check:** ${help.check}${docs}`);
   }
-  return items.length === 0 ? "" : `#### What went wrong\n\n${items.join("\n")}`;
+  return items.join("\n");
 }
 
 function where(instanceIds: readonly string[]): string {
@@ -271,47 +321,126 @@ function where(instanceIds: readonly string[]): string {
   return ` (${plural(instanceIds.length, "instance")}: ${inline(idRanges(instanceIds), { max: 300 })})`;
 }
 
+// ───────────────────────────── instances skipped on purpose ─────────────────────────────
+
+/** Instances protected from scale-set actions: left alone by design, so listed apart from the ones needing attention. */
+function skipped(record: RolloutRecord): string {
+  const protectedOnes = sortById(record.instances.filter((i) => i.outcome === "skipped-protected"));
+  if (protectedOnes.length === 0) return "";
+  const intro =
+    "Protected from scale-set actions (`protectFromScaleSetActions`), so the action does not upgrade them: they keep " +
+    "the model they run and do not count against the rollout.";
+  let list: string;
+  if (protectedOnes.length <= MAX_SKIPPED_ROWS) {
+    const rows = protectedOnes.map((i) => [
+      instanceCell(i),
+      i.image ? code(shortImage(redact(i.image)), 80) : "–",
+      state(i.provisioningState),
+      state(i.powerState),
+      state(i.health),
+    ]);
+    list = table(["Instance", "Image", "Provisioning", "Power", "Health"], rows);
+  } else {
+    list = `**Instances:** ${idList(protectedOnes)}`;
+  }
+  return `### Skipped (${protectedOnes.length})\n\n${intro}\n\n${list}`;
+}
+
 // ───────────────────────────── what to do next ─────────────────────────────
 
-function nextSteps(record: RolloutRecord): string {
+function nextSteps(record: RolloutRecord, stage: Stage): string {
   const steps: string[] = [];
+  const docs = [DOCS.modify, DOCS.deploymentErrors];
   const resume = "re-run this job: the action is idempotent, so it skips the instances already on the new model and upgrades the rest";
-  switch (record.result) {
-    case "succeeded":
-      steps.push("Every targeted instance runs the new model. Nothing else to do.");
-      break;
-    case "unchanged":
-      steps.push("Nothing to do: the scale set and its instances already hold the requested values.");
-      break;
-    case "planned":
-      steps.push("Run again without `dry-run: true` to apply this change with this plan.");
-      break;
-    case "failed":
-      steps.push(`**Resume:** fix the cause above, then ${resume}.`);
-      break;
-    case "cancelled":
-      steps.push(`**Resume:** ${resume}.`);
-      break;
-    case "rolled-back":
-      steps.push(
-        record.rollback?.succeeded === false
-          ? "**Finish the rollback:** run the action with the values below."
-          : "The previous model is back. Fix the cause above, then run the rollout again.",
-      );
-      break;
-  }
-  if (record.instances.some((i) => i.outcome === "skipped-protected")) {
+  const protectedOnes = record.instances.filter((i) => i.outcome === "skipped-protected");
+  if (stage === "before-read") {
     steps.push(
-      "Instances protected from scale-set actions keep their old model: remove the protection, then re-run to upgrade them.",
+      record.result === "cancelled"
+        ? "**Re-run** this job when you are ready."
+        : "**Fix the sign-in or the inputs, then re-run this job:** as the reason above says, check how the action " +
+            "signs in (`auth`, `client-id`, `tenant-id` or `creds`, and `environment` or `arm-endpoint` for the cloud) and " +
+            "the inputs that name the scale set (`subscription-id`, `resource-group`, `scale-set`).",
+      "Nothing to roll back: this run changed nothing.",
     );
+    docs.splice(0, 1, DOCS.connect);
+  } else if (stage === "before-write") {
+    steps.push(
+      record.result === "cancelled"
+        ? "**Re-run** this job when you are ready: it reads the scale set again and plans from what it finds."
+        : "**Fix the cause above, then re-run this job:** the action reads the scale set again and plans from what it finds.",
+      "Nothing to roll back: this run changed nothing.",
+    );
+  } else {
+    switch (record.result) {
+      case "succeeded":
+        if (protectedOnes.length === 0) steps.push("Every instance runs the new model. Nothing else to do.");
+        else steps.push("Every targeted instance runs the new model.", protectedStep(record, protectedOnes));
+        break;
+      case "unchanged": {
+        steps.push("Nothing to do: the scale set and its instances already hold the requested values.");
+        const behind = protectedOnes.filter((i) => !i.latestModelAfter);
+        if (behind.length > 0) steps.push(protectedStep(record, behind));
+        break;
+      }
+      case "planned":
+        steps.push("Run again without `dry-run: true` to apply this change with this plan.");
+        if (protectedOnes.length > 0) steps.push(protectedStep(record, protectedOnes));
+        break;
+      case "failed":
+        steps.push(`**Resume:** fix the cause above, then ${resume}.`);
+        if (protectedOnes.length > 0) steps.push(protectedStep(record, protectedOnes));
+        break;
+      case "cancelled":
+        steps.push(`**Resume:** ${resume}.`);
+        if (protectedOnes.length > 0) steps.push(protectedStep(record, protectedOnes));
+        break;
+      case "rolled-back":
+        steps.push(
+          record.rollback?.succeeded === false
+            ? "**Finish the rollback:** run the action with the values below."
+            : "The previous model is back. Fix the cause above, then run the rollout again.",
+        );
+        break;
+    }
+    const back = rollbackSection(record);
+    if (back) steps.push(back);
   }
-  const back = rollbackSection(record);
-  if (back) steps.push(back);
-  steps.push(
-    `**Docs:** ${link("Modify a scale set", "https://learn.microsoft.com/en-us/azure/virtual-machine-scale-sets/virtual-machine-scale-sets-upgrade-scale-set")} · ` +
-      link("Common Azure deployment errors", "https://learn.microsoft.com/en-us/azure/azure-resource-manager/troubleshooting/common-deployment-errors"),
-  );
+  if (stage === "wrote" && protectedOnes.length > 0 && record.result !== "rolled-back") docs.push(DOCS.protection);
+  steps.push(`**Docs:** ${docs.join(" · ")}`);
   return `### Next steps\n\n${steps.map((s) => `- ${s.replace(/\n/g, "\n  ")}`).join("\n")}`;
+}
+
+/**
+ * What protected instances mean for the release, and how to bring them in: remove the protection, re-run. The `az`
+ * command is filled in only with names that are safe to paste into a shell as they are.
+ */
+function protectedStep(record: RolloutRecord, instances: readonly InstanceRecord[]): string {
+  const ids = sortById(instances).map((i) => i.instanceId);
+  const one = ids.length === 1;
+  const who = `**${one ? "Protected instance" : "Protected instances"} ${inline(idRanges(ids), { max: 300 })}**`;
+  const dryRun = record.result === "planned";
+  const keeps = dryRun
+    ? `${who} would keep ${one ? "its" : "their"} current model.`
+    : `${who} ${one ? "keeps its" : "keep their"} old model on purpose.`;
+  const how = dryRun
+    ? `To upgrade ${one ? "it" : "them"} too, remove the protection from scale-set actions before the real run:`
+    : `To upgrade ${one ? "it" : "them"} too, remove the protection from scale-set actions, then re-run this job:`;
+  return `${keeps} ${how}\n\n\`\`\`sh\n${unprotectCommand(record, ids)}\n\`\`\``;
+}
+
+const SHELL_SAFE = /^[A-Za-z0-9._-]+$/;
+
+function unprotectCommand(record: RolloutRecord, ids: readonly string[]): string {
+  const arg = (value: string, placeholder: string) => (SHELL_SAFE.test(value) ? value : placeholder);
+  const base =
+    `az vmss update --resource-group ${arg(record.target.resourceGroup, "<resource-group>")} ` +
+    `--name ${arg(record.target.scaleSet, "<scale-set>")}`;
+  const flags = "--protect-from-scale-set-actions false";
+  if (ids.length === 1 && SHELL_SAFE.test(ids[0] as string)) return `${base} --instance-id ${ids[0]} ${flags}`;
+  if (ids.length <= MAX_UNPROTECT_IDS && ids.every((id) => SHELL_SAFE.test(id))) {
+    return `for id in ${ids.join(" ")}; do\n  ${base} --instance-id "$id" ${flags}\ndone`;
+  }
+  return `${base} --instance-id <instance-id> ${flags}`;
 }
 
 function rollbackSection(record: RolloutRecord): string {
@@ -321,8 +450,12 @@ function rollbackSection(record: RolloutRecord): string {
   const sasNote = inputs.some((i) => i.value.includes("?[query removed]"))
     ? "\n\nThe file URIs lost their query strings here: add the SAS tokens back before using them."
     : "";
+  const lead =
+    record.rollback?.succeeded === false
+      ? "**Roll back:** run the action with these inputs"
+      : "**To roll back** the model and the upgraded instances, run the action with these inputs";
   return (
-    "**Roll back:** run the action with these inputs (the `previous-model` output holds the same values):\n\n" +
+    `${lead} (the \`previous-model\` output holds the same values):\n\n` +
     "```yaml\n" +
     rollbackYaml(inputs) +
     "\n```" +
@@ -336,7 +469,9 @@ function rollbackSection(record: RolloutRecord): string {
  * Every instance in a collapsed section, sorted by ID. Past COMPACT_ROWS_FROM instances each row keeps only what
  * tells them apart; past the byte budget the remaining rows are left out, with a pointer to `summary-json`.
  */
-function allInstances(instances: readonly InstanceRecord[], budget: number): string {
+function allInstances(record: RolloutRecord, stage: Stage, budget: number): string {
+  const { instances } = record;
+  const context: OutcomeContext = { result: record.result, stage };
   const compact = instances.length >= COMPACT_ROWS_FROM;
   const headers = compact
     ? ["Instance", "Outcome", "Batch", "State", "Error"]
@@ -348,7 +483,7 @@ function allInstances(instances: readonly InstanceRecord[], budget: number): str
   let used = byteLength(open) + byteLength(close) + byteLength(omittedNote(instances.length));
   let shown = 0;
   for (const instance of sortById(instances)) {
-    const row = `\n${tableRow(compact ? compactRow(instance) : fullRow(instance))}`;
+    const row = `\n${tableRow(compact ? compactRow(instance, context) : fullRow(instance, context))}`;
     const size = byteLength(row);
     if (used + size > budget) break;
     body += row;
@@ -359,10 +494,10 @@ function allInstances(instances: readonly InstanceRecord[], budget: number): str
   return body + close;
 }
 
-function fullRow(i: InstanceRecord): string[] {
+function fullRow(i: InstanceRecord, context: OutcomeContext): string[] {
   return [
     instanceCell(i),
-    outcomeCell(i.outcome),
+    outcomeCell(i.outcome, context),
     i.batch === undefined ? "–" : String(i.batch),
     state(i.provisioningState),
     state(i.powerState),
@@ -372,11 +507,11 @@ function fullRow(i: InstanceRecord): string[] {
   ];
 }
 
-function compactRow(i: InstanceRecord): string[] {
+function compactRow(i: InstanceRecord, context: OutcomeContext): string[] {
   const states = [i.provisioningState, i.powerState, i.health].filter((s) => s !== undefined && s !== "");
   return [
     inline(i.instanceId, { max: 60 }),
-    outcomeCell(i.outcome),
+    outcomeCell(i.outcome, context),
     i.batch === undefined ? "–" : String(i.batch),
     states.length > 0 ? inline(states.join(" / "), { max: 80 }) : "–",
     i.error ? errorCode(i.error) : "",

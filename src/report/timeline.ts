@@ -4,7 +4,7 @@
 
 import type { BatchRecord, BatchResult } from "../types.ts";
 import { plural } from "./instances.ts";
-import { elapsedMs, timelinePosition } from "./time.ts";
+import { offsetMs, timelinePosition, wholeSeconds } from "./time.ts";
 
 /** Past this many batches the chart is unreadable; the batch table still lists every batch. */
 export const MAX_CHART_BATCHES = 100;
@@ -22,16 +22,16 @@ const TAG: Readonly<Record<BatchResult, string>> = {
 
 /**
  * A gantt chart of the batches that ran, positioned by the time since the rollout started (so it reads the same in
- * every time zone). Undefined when no batch ran, when there are too many, or when the run lasted over a day.
+ * every time zone), rounded as the batch table rounds it. Undefined when no batch ran, when there are too many, or when the run lasted over a day.
  */
 export function timelineChart(batches: readonly BatchRecord[], rolloutStartedAt: string): string | undefined {
   const ran = batches.filter((b) => b.startedAt !== undefined && b.durationMs !== undefined);
   if (ran.length === 0 || ran.length > MAX_CHART_BATCHES) return undefined;
   const tasks: string[] = [];
   for (const batch of ran) {
-    const position = timelinePosition(Math.max(0, elapsedMs(rolloutStartedAt, batch.startedAt as string) ?? 0));
+    const position = timelinePosition(Math.max(0, offsetMs(rolloutStartedAt, batch.startedAt as string) ?? 0));
     if (position === undefined) return undefined;
-    const seconds = Math.max(1, Math.round((batch.durationMs as number) / 1000));
+    const seconds = Math.max(1, wholeSeconds(batch.durationMs as number));
     const name = `Batch ${batch.index}${batch.canary ? " canary" : ""} (${plural(batch.instanceIds.length, "instance")})`;
     const meta = [TAG[batch.result], `b${batch.index}`, position, `${seconds}s`].filter((m) => m !== "");
     tasks.push(`    ${name} :${meta.join(", ")}`);

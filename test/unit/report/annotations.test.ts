@@ -20,7 +20,7 @@ describe("annotationsFor", () => {
     expect(annotationsFor(success()).at(-1)).toEqual({
       level: "notice",
       title: "VMSS rollout",
-      message: "Rollout succeeded: 49/50 instances on the new model, 1 skipped (protected)",
+      message: "Rollout succeeded: 49/49 targeted instances on the new model, 1 skipped (protected)",
     });
   });
 

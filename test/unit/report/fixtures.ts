@@ -268,6 +268,58 @@ export function thousandInstances(): RolloutRecord {
   };
 }
 
+/**
+ * The demo's run: 8 instances, instance 7 protected, a canary of 1 then batches of 2, started at sub-second offsets
+ * (batch 2 at +3.546 s) so rounding shows.
+ */
+export function demoRun(): RolloutRecord {
+  const starts = [0.382, 3.546, 7.087, 10.637];
+  const plan = [[0], [1, 2], [3, 4], [5, 6]];
+  return {
+    ...base("succeeded", 13.567),
+    changes: [IMAGE_CHANGE],
+    batches: plan.map((ids, i) =>
+      batch(i + 1, ids, "succeeded", { start: starts[i] as number, seconds: 2.544 }, { canary: i === 0 }),
+    ),
+    instances: range(0, 8).map((i) =>
+      i === 7 ? instance(i, "skipped-protected") : instance(i, "updated", { batch: plan.findIndex((ids) => ids.includes(i)) + 1 }),
+    ),
+  };
+}
+
+/**
+ * Sign-in failed, so the run never read the scale set: no model, no upgrade mode, no instances, nothing written.
+ * The reason is the one line the credential code gives.
+ */
+export function signInFailure(): RolloutRecord {
+  const { previousModel: _previous, upgradeMode: _mode, ...rest } = base("failed", 2);
+  return {
+    ...rest,
+    reason:
+      "Failed while reading the scale set: Sign-in failed: application 3f9c2d1e-0000-4000-8000-00000000c1d0 was not " +
+      "found in tenant 72f988bf-0000-4000-8000-000000000001 (AADSTS700016): check client-id (or creds' clientId) and tenant-id.",
+    changes: [],
+    modelUpdated: false,
+  };
+}
+
+/**
+ * The action refused the change after reading the scale set (it cannot switch the image type): nothing was written.
+ * The change list is empty, as it is for a no-op, but here the model does not hold the requested values.
+ */
+export function refusedBeforeWrite(): RolloutRecord {
+  return {
+    ...base("failed", 3),
+    reason:
+      "Cannot set image-version '1.1.0': scale set 'vmss-web' runs a gallery image " +
+      "'/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-images/providers/Microsoft.Compute/galleries/gallery/images/web/versions/1.0.0', " +
+      "and Azure does not allow switching the image type of a scale set. Use image-id for a new image ID.",
+    changes: [],
+    modelUpdated: false,
+    instances: range(0, 6).map((i) => instance(i, "already-current", { image: "1.0.0" })),
+  };
+}
+
 export const SCENARIOS = {
   success,
   unchanged,
@@ -277,4 +329,6 @@ export const SCENARIOS = {
   "rolled-back": rolledBack,
   cancelled,
   "thousand-instances": thousandInstances,
+  "sign-in-failure": signInFailure,
+  "refused-before-write": refusedBeforeWrite,
 } as const;

@@ -2,7 +2,21 @@ import { describe, expect, it } from "vitest";
 import { headline, renderSummary } from "../../../src/report/index.ts";
 import { SUMMARY_BUDGET_BYTES } from "../../../src/report/summary.ts";
 import type { RolloutRecord } from "../../../src/types.ts";
-import { instance, range, rolledBack, SCENARIOS, success, thousandInstances } from "./fixtures.ts";
+import {
+  batch,
+  cancelled,
+  demoRun,
+  failureWithStragglers,
+  IMAGE_CHANGE,
+  instance,
+  range,
+  refusedBeforeWrite,
+  rolledBack,
+  SCENARIOS,
+  signInFailure,
+  success,
+  thousandInstances,
+} from "./fixtures.ts";
 
 const MIB = 1024 * 1024;
 
@@ -10,12 +24,22 @@ function bytes(text: string): number {
   return Buffer.byteLength(text, "utf8");
 }
 
+/** The text of one `### title` section, up to the next `###` heading or the list of all instances. */
+function section(summary: string, title: string): string {
+  const start = summary.indexOf(`### ${title}`);
+  if (start < 0) return "";
+  const rest = summary.slice(start + 4);
+  const end = rest.search(/\n### |\n<details><summary>All /);
+  return `### ${end < 0 ? rest : rest.slice(0, end)}`;
+}
+
 // Each scenario: the headline a person reads first, and lines that must be in its summary.
 const cases: Array<{ name: keyof typeof SCENARIOS; headline: string; contains: string[] }> = [
   {
     name: "success",
-    headline: "Rollout succeeded: 49/50 instances on the new model, 1 skipped (protected)",
+    headline: "Rollout succeeded: 49/49 targeted instances on the new model, 1 skipped (protected)",
     contains: [
+      "<code>████████████████████</code> 100% · 49/49 targeted instances on the new model · 1 skipped (protected)",
       "| 1 (canary) | 5: 0–4 | 12:00:12 UTC (+12s) | 2m 20s | ✅ succeeded |",
       "| <code>storageProfile.imageReference.version</code> | <code>1.0.0</code> | <code>1.1.0</code> |",
       '    image-version: "1.0.0"',
@@ -29,7 +53,11 @@ const cases: Array<{ name: keyof typeof SCENARIOS; headline: string; contains: s
   {
     name: "dry-run",
     headline: "Dry run: would upgrade 20 of 20 instances in 4 batches; nothing was changed",
-    contains: ["### The change (not applied: dry run)", "| 1 (canary) | 2: 0, 1 | – | – | 📋 planned |"],
+    contains: [
+      "### The change (not applied: dry run)",
+      "| 1 (canary) | 2: 0, 1 | – | – | 📋 planned |",
+      "| 0 <code>vmss-web&#95;0</code> | 📋 to upgrade | 1 |",
+    ],
   },
   {
     name: "failure-with-stragglers",
@@ -69,6 +97,25 @@ const cases: Array<{ name: keyof typeof SCENARIOS; headline: string; contains: s
     headline: "Rollout failed: 960/1000 instances on the new model, 20 failed, 20 unhealthy",
     contains: ["<details><summary>All 1000 instances</summary>", "| 999 | ✅ updated | 20 | Succeeded / running / healthy |   |"],
   },
+  {
+    name: "sign-in-failure",
+    headline: "Rollout failed before it reached the scale set",
+    contains: [
+      "> **Why:** Failed while reading the scale set: Sign-in failed: application 3f9c2d1e-0000-4000-8000-00000000c1d0 was not found",
+      "**Nothing was written to Azure:** the action stopped before it read the scale set",
+      "- **Fix the sign-in or the inputs, then re-run this job:**",
+    ],
+  },
+  {
+    name: "refused-before-write",
+    headline: "Rollout failed before it wrote anything to the scale set",
+    contains: [
+      "> **Why:** Cannot set image-version &#39;1.1.0&#39;: scale set &#39;vmss-web&#39; runs a gallery image",
+      "**Nothing was written to Azure:** the action stopped before it changed the model or upgraded an instance",
+      "- **Fix the cause above, then re-run this job:**",
+      "| 0 <code>vmss-web&#95;0</code> | ➖ untouched | – |",
+    ],
+  },
 ];
 
 describe("renderSummary", () => {
@@ -94,6 +141,17 @@ describe("renderSummary", () => {
     const summary = renderSummary(record);
     expect(summary).toContain('<a href="https://portal.azure.us/#@/resource/x/overview"><code>vmss-web</code></a>');
     expect(summary).toContain("**Cloud** AzureUSGovernment");
+  });
+
+  it("names the cloud only when it is not Azure's public one, and a custom ARM endpoint as such", () => {
+    expect(renderSummary(success())).not.toContain("**Cloud**");
+    const custom = renderSummary({ ...success(), cloud: "Custom" });
+    expect(custom).toContain("· **Cloud** custom ARM endpoint ·");
+    expect(custom).not.toContain("Custom");
+  });
+
+  it("does not repeat a dry run's reason as a **Why:** line", () => {
+    expect(renderSummary(SCENARIOS["dry-run"]())).not.toContain("**Why:**");
   });
 
   it("does not turn a non-https portal link into a link", () => {
@@ -194,5 +252,225 @@ describe("renderSummary escaping of Azure text", () => {
     const columns = ["Instance", "Outcome", "Batch", "Provisioning", "Power", "Health", "Error"].length;
     expect(attentionRow.split("|")).toHaveLength(columns + 2);
     expect(attentionRow).toContain("| Failed &#124;injected&#124; |");
+  });
+});
+
+describe("renderSummary: protected instances are skipped, not a gap", () => {
+  it("measures progress over the targeted instances and says the skipped ones apart", () => {
+    const summary = renderSummary(demoRun());
+    expect(summary.split("\n")[0]).toBe("## ✅ Rollout succeeded: 7/7 targeted instances on the new model, 1 skipped (protected)");
+    expect(summary).toContain("\n<code>████████████████████</code> 100% · 7/7 targeted instances on the new model · 1 skipped (protected)\n");
+    expect(summary).not.toMatch(/\d+% on the new model/);
+  });
+
+  it("leaves protected instances out of the bar of a failed run too", () => {
+    const record: RolloutRecord = {
+      ...success(),
+      result: "failed",
+      reason: "3 of 9 instance(s) did not end on the new model and healthy.",
+      instances: range(0, 10).map((i) => (i === 0 ? instance(i, "skipped-protected") : i < 4 ? instance(i, "failed") : instance(i, "updated"))),
+    };
+    expect(renderSummary(record)).toContain("<code>█████████████░░░░░░░</code> 66% · 6/9 targeted instances on the new model · 1 skipped (protected)");
+  });
+
+  it("counts every instance when none is protected", () => {
+    expect(renderSummary(failureWithStragglers())).toContain("<code>████████████████░░░░</code> 83% · 25/30 instances on the new model\n");
+  });
+
+  it("lists them under Skipped, not Needs attention, before the list of all instances", () => {
+    const summary = renderSummary(success());
+    expect(summary).not.toContain("### Needs attention");
+    const skipped = section(summary, "Skipped");
+    expect(skipped).toContain("### Skipped (1)\n\nProtected from scale-set actions (`protectFromScaleSetActions`), so the action does not upgrade them");
+    expect(skipped).toContain("| 7 <code>vmss-web&#95;7</code> | <code>1.0.0</code> | Succeeded | running | healthy |");
+    expect(summary.indexOf("### Skipped")).toBeLessThan(summary.indexOf("### Next steps"));
+    expect(summary.indexOf("### Next steps")).toBeLessThan(summary.indexOf("<details><summary>All 50 instances"));
+  });
+
+  it("keeps failures under Needs attention and protected instances under Skipped in a failed run", () => {
+    const record: RolloutRecord = {
+      ...success(),
+      result: "failed",
+      instances: [instance(0, "updated"), instance(1, "failed"), instance(2, "skipped-protected"), instance(3, "not-started")],
+    };
+    const summary = renderSummary(record);
+    const attention = section(summary, "Needs attention");
+    expect(attention).toMatch(/^### Needs attention \(2\)/);
+    expect(attention).toContain("| 1 <code>vmss-web&#95;1</code> | ❌ failed |");
+    expect(attention).toContain("**Not started** (1): 3.");
+    expect(attention).not.toContain("vmss-web&#95;2");
+    expect(section(summary, "Skipped")).toContain("| 2 <code>vmss-web&#95;2</code> |");
+  });
+
+  it("lists many protected instances as ID ranges", () => {
+    const record: RolloutRecord = { ...success(), instances: range(0, 30).map((i) => instance(i, i < 25 ? "skipped-protected" : "updated")) };
+    expect(section(renderSummary(record), "Skipped")).toContain("**Instances:** 0–24");
+  });
+});
+
+describe("renderSummary: next steps agree with the result", () => {
+  it("on success with a protected instance: done, and how to include the protected one", () => {
+    const steps = section(renderSummary(success()), "Next steps");
+    expect(steps).toContain(
+      "- Every targeted instance runs the new model.\n" +
+        "- **Protected instance 7** keeps its old model on purpose. To upgrade it too, remove the protection from " +
+        "scale-set actions, then re-run this job:\n  \n  ```sh\n" +
+        "  az vmss update --resource-group rg-web --name vmss-web --instance-id 7 --protect-from-scale-set-actions false\n  ```",
+    );
+    expect(steps).not.toContain("Nothing else to do");
+    expect(steps).toContain("- **To roll back** the model and the upgraded instances, run the action with these inputs");
+  });
+
+  it("on success with no protected instance: nothing else to do", () => {
+    const record: RolloutRecord = { ...success(), instances: success().instances.filter((i) => i.outcome !== "skipped-protected") };
+    const steps = section(renderSummary(record), "Next steps");
+    expect(steps).toContain("- Every instance runs the new model. Nothing else to do.");
+    expect(steps).not.toContain("Protected");
+  });
+
+  it("in a dry run: says the protected instance would keep its model, and to unprotect it before the real run", () => {
+    const record: RolloutRecord = {
+      ...SCENARIOS["dry-run"](),
+      instances: [...SCENARIOS["dry-run"]().instances.slice(0, 19), instance(19, "skipped-protected")],
+    };
+    const steps = section(renderSummary(record), "Next steps");
+    expect(steps).toContain("- Run again without `dry-run: true` to apply this change with this plan.\n");
+    expect(steps).toContain(
+      "- **Protected instance 19** would keep its current model. To upgrade it too, remove the protection from " +
+        "scale-set actions before the real run:",
+    );
+  });
+
+  it("names several protected instances in one loop, and no name that is unsafe in a shell", () => {
+    const record: RolloutRecord = {
+      ...success(),
+      target: { ...success().target, resourceGroup: "rg (prod)" },
+      instances: [instance(0, "updated"), instance(3, "skipped-protected"), instance(5, "skipped-protected")],
+    };
+    const steps = section(renderSummary(record), "Next steps");
+    expect(steps).toContain("- **Protected instances 3, 5** keep their old model on purpose.");
+    expect(steps).toContain(
+      '  for id in 3 5; do\n    az vmss update --resource-group <resource-group> --name vmss-web --instance-id "$id" --protect-from-scale-set-actions false\n  done',
+    );
+  });
+});
+
+describe("renderSummary: the batch table and the timeline round the same way", () => {
+  it("puts batch 2 (started at +3.546 s) at 4 s in both", () => {
+    const summary = renderSummary(demoRun());
+    expect(summary).toContain("| 1 (canary) | 1: 0 | 12:00:00 UTC (+382 ms) | 3s | ✅ succeeded |");
+    expect(summary).toContain("    Batch 1 canary (1 instance) :done, b1, 00:00:00, 3s");
+    expect(summary).toContain("| 2 | 2: 1, 2 | 12:00:04 UTC (+4s) | 3s | ✅ succeeded |");
+    expect(summary).toContain("    Batch 2 (2 instances) :done, b2, 00:00:04, 3s");
+    expect(summary).toContain("| 4 | 2: 5, 6 | 12:00:11 UTC (+11s) | 3s | ✅ succeeded |");
+    expect(summary).toContain("    Batch 4 (2 instances) :done, b4, 00:00:11, 3s");
+  });
+
+  it("shows clock times that add up: the run's start plus each batch's offset is the batch's clock time", () => {
+    // Started at 11:59:59.4, shown as 11:59:59; batch 2 at 12:00:03.546, shown as 12:00:04: its offset shows as 5s,
+    // not as the 4.146 s between the exact times, and the chart puts it at 00:00:05 too.
+    const record: RolloutRecord = { ...demoRun(), startedAt: "2025-11-26T11:59:59.400Z" };
+    const summary = renderSummary(record);
+    expect(summary).toContain("(started 2025-11-26 11:59:59 UTC)");
+    expect(summary).toContain("| 1 (canary) | 1: 0 | 12:00:00 UTC (+1s) |");
+    expect(summary).toContain("| 2 | 2: 1, 2 | 12:00:04 UTC (+5s) |");
+    expect(summary).toContain("    Batch 2 (2 instances) :done, b2, 00:00:05, 3s");
+    const seconds = (clock: string) => clock.split(":").reduce((total, part) => total * 60 + Number(part), 0);
+    const rows = summary.split("\n").filter((line) => / UTC \(\+\d+s\) \|/.test(line));
+    expect(rows).toHaveLength(4);
+    for (const row of rows) {
+      const [, clock = "", offset = ""] = /\| (\d\d:\d\d:\d\d) UTC \(\+(\d+)s\)/.exec(row) ?? [];
+      expect(seconds(clock) - seconds("11:59:59"), row).toBe(Number(offset));
+    }
+  });
+});
+
+describe("renderSummary: a run that stopped before it reached the scale set", () => {
+  const summary = renderSummary(signInFailure());
+
+  it("says so first, gives the reason and that nothing was written", () => {
+    const lines = summary.split("\n");
+    expect(lines[0]).toBe("## ❌ Rollout failed before it reached the scale set");
+    expect(lines[4]).toMatch(/^> \*\*Why:\*\* Failed while reading the scale set: Sign-in failed: .*\(AADSTS700016\)/);
+    expect(summary).toContain("**Nothing was written to Azure:**");
+  });
+
+  it("claims no instance count, no model state and no rollback", () => {
+    for (const claim of ["0/0", "instances on", "already held", "### The change", "<details>", "Roll back", "roll back the", "<code>█", "░"]) {
+      expect(summary).not.toContain(claim);
+    }
+    expect(summary).not.toContain("**Upgrade mode**");
+  });
+
+  it("tells to fix the sign-in or inputs and re-run", () => {
+    const steps = section(summary, "Next steps");
+    expect(steps).toContain("- **Fix the sign-in or the inputs, then re-run this job:**");
+    expect(steps).toContain("`client-id`, `tenant-id` or `creds`");
+    expect(steps).toContain("- Nothing to roll back: this run changed nothing.");
+    expect(steps).toContain("Connect GitHub Actions to Azure");
+  });
+
+  it("explains a known Azure error the reason quotes", () => {
+    const record: RolloutRecord = {
+      ...signInFailure(),
+      reason:
+        "Failed while reading the scale set: AuthorizationFailed: The client 'x' does not have authorization to perform " +
+        "action 'Microsoft.Compute/virtualMachineScaleSets/read'.",
+    };
+    const text = renderSummary(record);
+    expect(text).toContain("### What went wrong\n\n- **AuthorizationFailed**: The identity the action signs in with lacks a permission");
+    expect(text).not.toContain("### Needs attention");
+  });
+
+  it("says cancelled the same way", () => {
+    const record: RolloutRecord = { ...signInFailure(), result: "cancelled", reason: "The job was cancelled while reading the scale set; no further batch was started." };
+    const text = renderSummary(record);
+    expect(headline(record)).toBe("Rollout cancelled before it reached the scale set");
+    expect(section(text, "Next steps")).toContain("- **Re-run** this job when you are ready.");
+  });
+});
+
+describe("renderSummary: a run that read the scale set but wrote nothing", () => {
+  it("does not claim the model already held the values when the change was refused", () => {
+    const summary = renderSummary(refusedBeforeWrite());
+    expect(summary.split("\n")[0]).toBe("## ❌ Rollout failed before it wrote anything to the scale set");
+    expect(summary).not.toContain("already held");
+    expect(summary).not.toContain("already current");
+    expect(summary).not.toContain("<code>█");
+    expect(summary).not.toContain("Roll back");
+    expect(summary).not.toContain("To roll back");
+    expect(summary).toContain("**Nothing was written to Azure:** the action stopped before it changed the model or upgraded an instance");
+  });
+
+  it("shows a planned change as not applied, and the plan as not started", () => {
+    const record: RolloutRecord = {
+      ...refusedBeforeWrite(),
+      changes: [IMAGE_CHANGE],
+      reason:
+        "The scale set changed under the action 3 times in a row (412 PreconditionFailed on its etag); nothing was " +
+        "written. Re-run when other changes have settled.",
+      batches: [batch(1, range(0, 3), "not-started"), batch(2, range(3, 6), "not-started")],
+      instances: range(0, 6).map((i) => instance(i, "not-started", { batch: i < 3 ? 1 : 2, image: "1.0.0" })),
+    };
+    const summary = renderSummary(record);
+    expect(headline(record)).toBe("Rollout failed before it wrote anything to the scale set");
+    expect(summary).toContain("### The change (not applied)\n\n| Property | Before | After |");
+    expect(summary).toContain("Not applied: the run stopped before it wrote the model.");
+    expect(summary).toContain("### The plan (not started)");
+    expect(summary).toContain("- **PreconditionFailed**: The scale set model changed between the action reading it and writing it");
+    expect(summary).toContain("- **Fix the cause above, then re-run this job:**");
+    expect(summary).not.toContain("already held");
+  });
+
+  it("still offers the rollback once the model was written, even if no batch started", () => {
+    const record: RolloutRecord = {
+      ...cancelled(),
+      batches: cancelled().batches.map((b) => ({ ...b, result: "not-started" as const, startedAt: undefined, durationMs: undefined })),
+      instances: range(0, 20).map((i) => instance(i, "not-started", { image: "1.0.0" })),
+    };
+    const summary = renderSummary(record);
+    expect(headline(record)).toBe("Rollout cancelled: 0/20 instances on the new model, 20 not started");
+    expect(summary).toContain("### The change\n");
+    expect(summary).toContain("- **To roll back** the model and the upgraded instances");
   });
 });

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { code, inline, link, redact } from "../../../src/report/escape.ts";
 import { compareInstanceIds, idRanges } from "../../../src/report/instances.ts";
-import { formatDuration } from "../../../src/report/time.ts";
+import { formatDuration, timelinePosition } from "../../../src/report/time.ts";
 
 describe("inline", () => {
   it.each([
@@ -77,5 +77,23 @@ describe("formatDuration", () => {
     { ms: -1, expected: "–" },
   ])("$ms ms → $expected", ({ ms, expected }) => {
     expect(formatDuration(ms)).toBe(expected);
+  });
+});
+
+describe("timelinePosition", () => {
+  it.each([
+    { ms: 382, expected: "00:00:00", text: "382 ms" },
+    { ms: 3_546, expected: "00:00:04", text: "4s" },
+    { ms: 3_499, expected: "00:00:03", text: "3s" },
+    { ms: 59_600, expected: "00:01:00", text: "1m 00s" },
+    { ms: 3_725_000, expected: "01:02:05", text: "1h 02m 05s" },
+  ])("$ms ms → $expected, rounded as the batch table's $text", ({ ms, expected, text }) => {
+    expect(timelinePosition(ms)).toBe(expected);
+    expect(formatDuration(ms)).toBe(text);
+  });
+
+  it("has no position past a day", () => {
+    expect(timelinePosition(24 * 3600 * 1000 - 400)).toBeUndefined();
+    expect(timelinePosition(-1)).toBeUndefined();
   });
 });
