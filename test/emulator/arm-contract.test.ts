@@ -3,7 +3,7 @@
 import type { ComputeManagementClient } from "@azure/arm-compute";
 import { afterEach, describe, expect, it } from "vitest";
 import { start, type Emulator, type EmulatorOptions } from "./index.ts";
-import { computeClient, credentialFor, FAST_POLL } from "./sdk.ts";
+import { armToken, computeClient, FAST_POLL } from "./sdk.ts";
 
 const RG = "rg-demo";
 const VMSS = "vmss-demo";
@@ -25,7 +25,7 @@ interface RawResponse {
 
 /** One raw ARM request with a token from the emulator (unless `token` says otherwise). */
 async function raw(emu: Emulator, method: string, path: string, options: { query?: string; body?: unknown; token?: string | null; headers?: Record<string, string> } = {}): Promise<RawResponse> {
-  const token = options.token === undefined ? (await credentialFor(emu).getToken("https://management.azure.com/.default")).token : options.token;
+  const token = options.token === undefined ? await armToken(emu) : options.token;
   const query = options.query ?? `api-version=${API}`;
   const response = await fetch(`${emu.armEndpoint}${path}${query ? `?${query}` : ""}`, {
     method,
@@ -67,10 +67,16 @@ describe("gatekeeping", () => {
 
   it("refuses a token for another audience", async () => {
     const { emu } = await setup();
-    const token = (await credentialFor(emu).getToken("https://vault.azure.net/.default")).token;
+    const token = await armToken(emu, "https://vault.azure.net/.default");
     const response = await raw(emu, "GET", vmssPath(emu), { token });
     expect(response.status).toBe(401);
     expect((response.body as { error: { code: string } }).error.code).toBe("InvalidAuthenticationTokenAudience");
+  });
+
+  it("accepts a token for the emulator's own endpoint as audience (custom clouds scope to the ARM endpoint)", async () => {
+    const { emu } = await setup();
+    const token = await armToken(emu, `${emu.armEndpoint}/.default`);
+    expect((await raw(emu, "GET", vmssPath(emu), { token })).status).toBe(200);
   });
 
   it("treats paths case-insensitively", async () => {
@@ -153,6 +159,24 @@ describe("scale-set model writes", () => {
     expect(emu.state().instances.map((i) => i.imageReference["id"]?.split("/").at(-1))).toEqual(["1.1.0", "1.0.0", "1.0.0", "1.0.0"]);
   });
 
+  it("replaces the model on PUT (createOrUpdate), keeping protectedSettings the GET could not return", async () => {
+    const { client, emu } = await setup({
+      scaleSets: [{ name: VMSS, extensions: [{ name: "customScript", publisher: "Microsoft.Azure.Extensions", type: "CustomScript", typeHandlerVersion: "2.1", protectedSettings: { commandToExecute: "secret" } }] }],
+    });
+    const current = await client.virtualMachineScaleSets.get(RG, VMSS);
+    const imageReference = { ...current.virtualMachineProfile?.storageProfile?.imageReference, version: "24.04.202410020" };
+    const result = await client.virtualMachineScaleSets.createOrUpdate(RG, VMSS, {
+      ...current,
+      virtualMachineProfile: { ...current.virtualMachineProfile, storageProfile: { ...current.virtualMachineProfile?.storageProfile, imageReference } },
+    }, { ...FAST_POLL, ifMatch: current.etag });
+    expect(result).toMatchObject({ etag: '"2"', provisioningState: "Succeeded" });
+    expect(result.virtualMachineProfile?.storageProfile?.imageReference?.version).toBe("24.04.202410020");
+    expect(emu.writes().map((w) => [w.method, w.operation, w.status])).toEqual([["PUT", "VirtualMachineScaleSets.CreateOrUpdate", 200]]);
+    // Same extension, same protectedSettings: instances are stale only because of the image.
+    await client.virtualMachineScaleSets.updateInstances(RG, VMSS, { instanceIds: ["0"] }, FAST_POLL);
+    expect(emu.state().instances.map((i) => i.latestModelApplied)).toEqual([true, false, false, false]);
+  });
+
   it("refuses a second model write while one is updating (409 Conflict)", async () => {
     const { emu } = await setup({ modelUpdateSeconds: 100_000 });
     const body = { tags: { a: "b" } };
@@ -186,6 +210,20 @@ describe("extensions", () => {
     expect(after.typeHandlerVersion).toBe("2.1");
     const all = JSON.stringify([emu.requests.map((r) => r.body), await client.virtualMachineScaleSets.get(RG, VMSS)]);
     expect(all).not.toContain("c2VjcmV0");
+  });
+
+  it("creates or replaces an extension with PUT (201 for a new one)", async () => {
+    const { client, emu } = await setup(seed);
+    await client.virtualMachineScaleSetExtensions.createOrUpdate(RG, VMSS, "healthExtension", {
+      publisher: "Microsoft.ManagedServices", typePropertiesType: "ApplicationHealthLinux", typeHandlerVersion: "2.0", settings: { protocol: "tcp", port: 22 },
+    }, FAST_POLL);
+    await client.virtualMachineScaleSetExtensions.createOrUpdate(RG, VMSS, "customScript", {
+      publisher: "Microsoft.Azure.Extensions", typePropertiesType: "CustomScript", typeHandlerVersion: "2.1", forceUpdateTag: "2",
+    }, FAST_POLL);
+    expect(emu.writes().map((w) => w.status)).toEqual([201, 200]);
+    const vm = await client.virtualMachineScaleSetVMs.getInstanceView(RG, VMSS, "0");
+    expect(vm.vmHealth?.status?.code).toBe("HealthState/healthy");
+    expect(emu.state().instances[0]?.latestModelApplied).toBe(false);
   });
 
   it("lists extensions and answers 404 for an unknown one", async () => {

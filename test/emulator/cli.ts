@@ -20,6 +20,13 @@ const emu = await start({
   throttle: values.throttle,
   scaleSets: [{ name: "vmss-demo", instances: Number(values.instances), upgradeMode: mode, healthExtension: values.health }],
 });
+// Handlers first: whoever reads "Press Ctrl-C" may send the signal right away.
+const stop = (): void => {
+  void emu.stop().then(() => process.exit(0));
+};
+process.once("SIGINT", stop);
+process.once("SIGTERM", stop);
+
 const state = emu.state();
 const shellQuote = (value: string): string => `'${value.replaceAll("'", "'\\''")}'`;
 
@@ -41,10 +48,4 @@ Run the action against it (input names contain '-', so they go through env, not 
 const assignments = Object.entries({ ...emu.env(), "INPUT_IMAGE-VERSION": "24.04.202410020" }).map(([name, value]) => `  ${shellQuote(`${name}=${value}`)} \\`);
 console.log(["env \\", ...assignments, "  node dist/index.js"].join("\n"));
 console.log("\nPress Ctrl-C to stop.");
-
-const stop = (): void => {
-  void emu.stop().then(() => process.exit(0));
-};
-process.once("SIGINT", stop);
-process.once("SIGTERM", stop);
-// The server's handle keeps the process alive; nothing else to do.
+// The server's handle keeps the process alive until a signal arrives.

@@ -4,7 +4,7 @@
 // Also validates the access tokens it issued, for the ARM routes.
 import { randomUUID } from "node:crypto";
 import { json, type Incoming, type Reply } from "./http.ts";
-import { newKeyPair, peekClaims, signJwt, verifyJwt, type KeyPair } from "./jwt.ts";
+import { keyPair, peekClaims, signJwt, verifyJwt, type KeyPair } from "./jwt.ts";
 
 export const GITHUB_ISSUER = "https://token.actions.githubusercontent.com";
 const JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -28,7 +28,7 @@ export type TokenCheck =
 
 export class Entra {
   readonly config: EntraConfig;
-  private readonly key = newKeyPair(randomUUID().replaceAll("-", "").slice(0, 27));
+  private readonly key = keyPair("emulator-entra");
   /** `uti` of tokens that faults.expireTokens() declared expired. */
   private readonly revoked = new Set<string>();
   private readonly issued = new Set<string>();
@@ -193,10 +193,10 @@ export class Entra {
     }, this.key);
   }
 
-  /** Checks a bearer token presented to ARM: issued here, not expired (nor declared expired). */
+  /** Checks a bearer token presented to ARM: issued by this emulator, not expired (nor declared expired). */
   checkAccessToken(token: string): TokenCheck {
     const checked = verifyJwt(token, this.key);
-    if (!checked.ok) return { ok: false, reason: "invalid" };
+    if (!checked.ok || !this.issued.has(String(checked.claims["uti"]))) return { ok: false, reason: "invalid" };
     const { claims } = checked;
     const exp = new Date(Number(claims["exp"]) * 1000);
     if (exp.getTime() <= Date.now() || this.revoked.has(String(claims["uti"]))) {

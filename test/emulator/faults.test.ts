@@ -161,6 +161,17 @@ describe("operation faults", () => {
     // A new client (no cached token) signs in again and works.
     await expect(computeClient(emu).virtualMachineScaleSets.get(RG, VMSS)).resolves.toMatchObject({ name: VMSS });
   });
+
+  it("expireTokens mid-rollout: the next operation poll is refused and the waiting caller gets the 401", async () => {
+    const { client, emu } = await setup({ scaleSets: [{ name: VMSS, instanceUpgradeSeconds: 100_000 }] });
+    await setVersion(client);
+    const running = upgrade(client, ["0", "1"]);
+    const outcome = running.then(() => undefined, (e: unknown) => e);
+    while ((emu.counters()["Operations.Get"] ?? 0) < 3) await settle(2);
+    emu.faults.expireTokens();
+    expect(await outcome).toMatchObject({ statusCode: 401, code: "ExpiredAuthenticationToken" });
+    expect(emu.state().instances[0]?.provisioningState).toBe("Updating");
+  });
 });
 
 describe("token-bucket throttle (opt-in)", () => {

@@ -11,7 +11,7 @@ import { Clock } from "./clock.ts";
 import { Entra } from "./entra.ts";
 import { Faults } from "./faults.ts";
 import { GITHUB_TOKEN_PATH, GitHubOidc } from "./github-oidc.ts";
-import { newKeyPair } from "./jwt.ts";
+import { keyPair } from "./jwt.ts";
 import { RequestLog } from "./log.ts";
 import { createEmulatorServer } from "./server.ts";
 import { Throttle } from "./throttle.ts";
@@ -32,7 +32,7 @@ export async function start(options: EmulatorOptions = {}): Promise<Emulator> {
   const caPem = readFileSync(CA_PATH, "utf8");
   const clientSecret = `emu8Q~${randomBytes(24).toString("base64url")}`;
   const requestToken = randomBytes(32).toString("base64url");
-  const githubKey = newKeyPair("emulator-github-oidc");
+  const githubKey = keyPair("emulator-github-oidc");
   const federatedSubject = options.federatedCredential?.subject ?? "repo:octo/app:ref:refs/tags/v1";
   const seeds = options.scaleSets ?? [DEFAULT_SCALE_SET];
   if (seeds.length === 0) throw new Error("start(): scaleSets must not be empty");

@@ -9,9 +9,17 @@ export interface KeyPair {
   readonly kid: string;
 }
 
-export function newKeyPair(kid: string): KeyPair {
-  const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-  return { privateKey, publicKey, kid };
+const keyPairs = new Map<string, KeyPair>();
+
+/** The process's key pair for `kid`. RSA key generation takes tens of milliseconds, so each purpose gets one key
+ *  per process, shared by all emulators started in it (tokens are still tied to their emulator, see Entra). */
+export function keyPair(kid: string): KeyPair {
+  let pair = keyPairs.get(kid);
+  if (!pair) {
+    const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    keyPairs.set(kid, (pair = { privateKey, publicKey, kid }));
+  }
+  return pair;
 }
 
 const b64url = (data: Buffer | string): string => Buffer.from(data).toString("base64url");

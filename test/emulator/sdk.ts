@@ -24,6 +24,13 @@ export function credentialFor(emu: Emulator, kind: AuthKind = "secret"): TokenCr
     : new ClientAssertionCredential(emu.tenantId, emu.clientId, () => githubIdToken(emu), options);
 }
 
+/** An ARM access token from the emulator's Entra (client secret), for raw HTTPS requests. */
+export async function armToken(emu: Emulator, scope = "https://management.azure.com/.default"): Promise<string> {
+  const token = await credentialFor(emu).getToken(scope);
+  if (!token) throw new Error("the emulator issued no token");
+  return token.token;
+}
+
 /** retryDelayInMs is shortened so retried 500s / dropped connections take milliseconds, not seconds. */
 export function computeClient(emu: Emulator, kind: AuthKind = "secret"): ComputeManagementClient {
   return new ComputeManagementClient(credentialFor(emu, kind), emu.subscriptionId, {

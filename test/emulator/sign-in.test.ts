@@ -22,7 +22,7 @@ describe("client secret", () => {
   it("msal asks for the tenant's OpenID configuration, then the token endpoint, and gets an ARM token", async () => {
     const emu = await setup();
     const token = await credentialFor(emu, "secret").getToken(ARM_SCOPE);
-    expect(claims(token.token)).toMatchObject({ aud: "https://management.azure.com", tid: emu.tenantId, appid: emu.clientId, appidacr: "1" });
+    expect(claims(token?.token ?? "")).toMatchObject({ aud: "https://management.azure.com", tid: emu.tenantId, appid: emu.clientId, appidacr: "1" });
     expect(emu.requests.map((r) => [r.method, r.operation, r.status])).toEqual([
       ["GET", "Entra.OpenIdConfiguration", 200],
       ["POST", "Entra.Token", 200],
@@ -82,7 +82,7 @@ describe("client assertion (GitHub OIDC → federated credential)", () => {
       const credential = new ClientAssertionCredential(emu.tenantId, emu.clientId, () => getIDToken("api://AzureADTokenExchange"),
         { authorityHost: emu.authorityHost, disableInstanceDiscovery: true });
       const token = await credential.getToken(ARM_SCOPE);
-      expect(claims(token.token)).toMatchObject({ appid: emu.clientId, appidacr: "2" });
+      expect(claims(token?.token ?? "")).toMatchObject({ appid: emu.clientId, appidacr: "2" });
     } finally {
       delete process.env["ACTIONS_ID_TOKEN_REQUEST_URL"];
       delete process.env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"];

@@ -74,7 +74,7 @@ describe("Manual upgrade mode", () => {
   });
 
   it("passes an instance through updating, stopped and starting while its image is replaced", async () => {
-    const { client } = await setup({ scaleSets: [{ name: VMSS, healthExtension: true, instanceUpgradeSeconds: 400 }] });
+    const { client } = await setup({ scaleSets: [{ name: VMSS, healthExtension: true, instanceUpgradeSeconds: 1000 }] });
     await setVersion(client, NEW_VERSION);
     const upgrade = client.virtualMachineScaleSets.updateInstances(RG, VMSS, { instanceIds: ["0"] }, FAST_POLL);
     const seen = new Set<string>();

@@ -61,10 +61,9 @@ export class Arm {
     if (!match) return undefined;
     const [, subscriptionId = "", resourceGroup = "", name = "", rest = ""] = match;
     const key = ScaleSet.key(subscriptionId, resourceGroup, name);
-    const set = (): ScaleSet => this.findScaleSet(subscriptionId, resourceGroup, name, rest !== "", req.method !== "GET");
     const parts = rest.split("/").filter(Boolean);
     const [p0 = "", p1, p2, ...more] = parts.map((p) => p.toLowerCase());
-    const original = rest.split("/").filter(Boolean);
+    const set = (): ScaleSet => this.findScaleSet(subscriptionId, resourceGroup, name, parts[0], req.method !== "GET");
     const route = (operation: string, methods: string[], handle: () => Reply): ArmRoute =>
       this.make(operation, subscriptionId, key, methods, req, handle);
 
@@ -87,7 +86,10 @@ export class Arm {
         case "virtualmachines":
           return route("VirtualMachineScaleSetVMs.List", ["GET"], () => this.listVms(set(), req));
         case "extensions":
-          return route("VirtualMachineScaleSetExtensions.List", ["GET"], () => json(200, { value: set().extensions.map((e) => set().renderExtension(e)) }));
+          return route("VirtualMachineScaleSetExtensions.List", ["GET"], () => {
+            const s = set();
+            return json(200, { value: s.extensions.map((e) => s.renderExtension(e)) });
+          });
         case "osrollingupgrade":
           return route("VirtualMachineScaleSetRollingUpgrades.StartOSUpgrade", ["POST"], () => this.startRolling(set(), req, "VirtualMachineScaleSetRollingUpgrades.StartOSUpgrade"));
         case "extensionrollingupgrade":
@@ -96,7 +98,7 @@ export class Arm {
           return undefined;
       }
     }
-    const child = original[1] ?? "";
+    const child = parts[1] ?? "";
     if (p0 === "virtualmachines" && parts.length === 2) {
       if (req.method === "PUT") return route("VirtualMachineScaleSetVMs.Update", ["PUT"], () => this.updateVm(set(), child, req));
       return route("VirtualMachineScaleSetVMs.Get", ["GET"], () => {
@@ -166,7 +168,8 @@ export class Arm {
     };
   }
 
-  private findScaleSet(subscriptionId: string, resourceGroup: string, name: string, child: boolean, write: boolean): ScaleSet {
+  /** `childType`: the first path segment after the set (e.g. `virtualMachines`) when the request is about a child. */
+  private findScaleSet(subscriptionId: string, resourceGroup: string, name: string, childType: string | undefined, write: boolean): ScaleSet {
     const set = this.scaleSets.get(ScaleSet.key(subscriptionId, resourceGroup, name));
     if (set && !set.deleted) return set;
     const gateway = { "x-ms-failure-cause": "gateway" };
@@ -175,10 +178,10 @@ export class Arm {
       throw new ArmError(404, { code: "ResourceGroupNotFound", message: `Resource group '${resourceGroup}' could not be found.` }, gateway);
     }
     const id = `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.Compute/virtualMachineScaleSets/${name}`;
-    if (child) {
+    if (childType) {
       throw new ArmError(404, {
         code: "ParentResourceNotFound",
-        message: `Failed to perform '${write ? "write" : "read"}' on resource(s) of type 'virtualMachineScaleSets/virtualMachines', because the parent resource '${id}' could not be found.`,
+        message: `Failed to perform '${write ? "write" : "read"}' on resource(s) of type 'virtualMachineScaleSets/${childType}', because the parent resource '${id}' could not be found.`,
       }, gateway);
     }
     throw new ArmError(404, {

@@ -202,13 +202,15 @@ export class ScaleSet {
           : {}),
         timeCreated: vm.timeCreated,
       },
-      resources: vmExtensions(vm).map((ext) => ({
-        name: ext["name"],
-        id: `${this.id}/virtualMachines/${vm.instanceId}/extensions/${ext["name"]}`,
-        type: "Microsoft.Compute/virtualMachines/extensions",
-        location: this.location,
-        properties: renderExtensionProperties(ext["properties"] ?? {}),
-      })),
+      ...(vmExtensions(vm).length > 0 ? {
+        resources: vmExtensions(vm).map((ext) => ({
+          name: ext["name"],
+          id: `${this.id}/virtualMachines/${vm.instanceId}/extensions/${ext["name"]}`,
+          type: "Microsoft.Compute/virtualMachines/extensions",
+          location: this.location,
+          properties: renderExtensionProperties(ext["properties"] ?? {}),
+        })),
+      } : {}),
     };
   }
 
@@ -283,16 +285,16 @@ function vmExtensions(vm: Vm): Wire[] {
   return vm.profile["extensionProfile"]?.["extensions"] ?? [];
 }
 
-/** `protectedSettings` never leave the service; every extension reports provisioningState. */
+/** Extension child resources: `protectedSettings` never leave the service; provisioningState is reported. */
 function renderExtensionProperties(properties: Wire): Wire {
   return { ...withoutKeys(properties, ["protectedSettings", "provisioningState"]), provisioningState: "Succeeded" };
 }
 
+/** The model as GET shows it: no protectedSettings; extensions without provisioningState (2023-09-01 recordings). */
 function renderProfile(profile: Wire): Wire {
   const copy = structuredClone(profile);
-  const extensions = copy["extensionProfile"]?.["extensions"];
-  if (Array.isArray(extensions)) {
-    copy["extensionProfile"]["extensions"] = extensions.map((ext: Wire) => ({ ...ext, properties: renderExtensionProperties(ext["properties"] ?? {}) }));
+  for (const ext of copy["extensionProfile"]?.["extensions"] ?? []) {
+    if (isObject(ext["properties"])) delete ext["properties"]["protectedSettings"];
   }
   return copy;
 }

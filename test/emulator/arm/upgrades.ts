@@ -10,7 +10,8 @@ import { RollingUpgrade } from "./rolling.ts";
 import { exactVersion, type ScaleSet, type Vm } from "./scale-set.ts";
 import { canonical, type Wire } from "./wire.ts";
 
-type Outcome = { readonly ok: true } | { readonly ok: false; readonly error: ArmErrorBody } | { readonly cancelled: true; readonly ok: false };
+/** An instance upgrade's result; a failure without `error` means the operation was preempted meanwhile. */
+type Outcome = { readonly ok: true } | { readonly ok: false; readonly error?: ArmErrorBody };
 
 /** Share of the upgrade time spent in each power state when the OS disk is replaced (image change). */
 const REIMAGE_PHASES: readonly { power: Vm["powerState"]; health: HealthState; share: number }[] = [
@@ -101,7 +102,7 @@ export class Upgrades {
       const unhealthyUpgraded = (failedVms.length * 100) / upgraded;
       const maxUnhealthyUpgraded = Number(policy["maxUnhealthyUpgradedInstancePercent"] ?? 20);
       if (unhealthyUpgraded > maxUnhealthyUpgraded) {
-        const impact = outcomes.find((o): o is { ok: false; error: ArmErrorBody } => !o.ok && "error" in o)?.error.message ?? "The VM is unhealthy.";
+        const impact = outcomes.flatMap((o) => (!o.ok && o.error ? [o.error.message] : []))[0] ?? "The VM is unhealthy.";
         rolling.error = {
           code: "MaxUnhealthyUpgradedInstancePercentExceededInRollingUpgrade",
           message: `Rolling Upgrade failed after exceeding the MaxUnhealthyUpgradedInstancePercent value defined in the RollingUpgradePolicy. ${Math.round(unhealthyUpgraded)}% of instances are in an unhealthy state after being upgraded - more than the threshold of ${maxUnhealthyUpgraded}%. The most impactful error is: ${impact}`,
@@ -168,7 +169,7 @@ export class Upgrades {
 }
 
 function finishWithOutcomes(op: Operation, outcomes: readonly Outcome[]): void {
-  const errors = outcomes.flatMap((o) => (!o.ok && "error" in o ? [o.error] : []));
+  const errors = outcomes.flatMap((o) => (!o.ok && o.error ? [o.error] : []));
   const [first] = errors;
   if (!first) op.finish("Succeeded");
   else op.finish("Failed", errors.length === 1 ? first : { ...first, details: errors });
@@ -180,7 +181,7 @@ function restore(vm: Vm, before: { profile: Wire; health: HealthState; powerStat
   vm.powerState = before.powerState;
   vm.busyWith = undefined;
   setProvisioning(vm, "Succeeded");
-  return { ok: false, cancelled: true };
+  return { ok: false };
 }
 
 function setProvisioning(vm: Vm, state: Vm["provisioningState"]): void {
