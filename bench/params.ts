@@ -1,0 +1,61 @@
+// The benchmark's fixed settings. Changing any of them changes what the figures mean: docs/benchmark.md explains
+// each choice, and bench/results/latest.json records them with the figures.
+
+export interface SizeParams {
+  readonly instances: number;
+  /** Emulator speed factor for every run at this size: wall seconds per simulated second. */
+  readonly speed: number;
+  /** Whether the one-at-a-time baseline runs at this size (it takes `instances` upgrade times). */
+  readonly oneAtATime: boolean;
+}
+
+export interface BenchParams {
+  readonly name: "full" | "quick";
+  /** In run order. */
+  readonly sizes: readonly SizeParams[];
+  /** Simulated seconds one instance takes to move onto the new image (emulator `instanceUpgradeSeconds`). */
+  readonly instanceUpgradeSeconds: number;
+  /** Simulated seconds between polls (the action's `poll-interval`, and the baselines' LRO polling). */
+  readonly pollIntervalSeconds: number;
+  /** Simulated seconds of the model update (emulator `modelUpdateSeconds`); the emulator's default. */
+  readonly modelUpdateSeconds: number;
+  /** The action's default batch size, and the one compared with all-at-once. */
+  readonly defaultBatchSize: string;
+  readonly fullBatchSize: string;
+  /** A run is killed after this multiple of its ideal time, plus a minute. */
+  readonly killFactor: number;
+}
+
+/** 97.5 s: a realistic image upgrade (60–120 s), half a poll interval off the 15 s poll grid (docs/benchmark.md). */
+const UPGRADE_SECONDS = 97.5;
+const POLL_SECONDS = 15;
+
+export const FULL: BenchParams = {
+  name: "full",
+  sizes: [
+    { instances: 10, speed: 0.02, oneAtATime: true },
+    { instances: 100, speed: 0.02, oneAtATime: true },
+    { instances: 1000, speed: 0.1, oneAtATime: false },
+  ],
+  instanceUpgradeSeconds: UPGRADE_SECONDS,
+  pollIntervalSeconds: POLL_SECONDS,
+  modelUpdateSeconds: 5,
+  defaultBatchSize: "20%",
+  fullBatchSize: "100%",
+  killFactor: 4,
+};
+
+export const QUICK: BenchParams = {
+  ...FULL,
+  name: "quick",
+  sizes: [
+    { instances: 10, speed: 0.01, oneAtATime: true },
+    { instances: 100, speed: 0.01, oneAtATime: false },
+  ],
+};
+
+/** Wall milliseconds of `seconds` simulated seconds at `speed`. */
+export const wallMs = (speed: number, seconds: number): number => seconds * 1000 * speed;
+
+/** A duration input the action accepts (`375ms`). */
+export const durationInput = (ms: number): string => `${Math.max(1, Math.round(ms))}ms`;

@@ -1,0 +1,446 @@
+// `npm run bench` — the performance benchmark (never part of `npm test`). See docs/benchmark.md.
+//
+// For each scale-set size it starts a fresh emulator (Manual upgrade mode, Azure's published Compute throttling
+// limits on) and rolls the same image change out four ways, each as its own Node process:
+//   action         dist/index.js as a runner starts it, default batch size (20%)
+//   action 100%    dist/index.js with batch-size 100%
+//   all-at-once    bench/baseline.ts: one manualupgrade of every instance (az vmss update-instances --instance-ids '*')
+//   one-at-a-time  bench/baseline.ts: one manualupgrade per instance in turn (Terraform azurerm, Manual mode)
+// and reports wall time, the platform's ideal time for the same batch plan, requests by operation, 429s, time to the
+// first ARM request and peak RSS. Prints the tables, writes bench/results/latest.json and refreshes the table in
+// docs/benchmark.md (full run only; `--quick` and runs with overrides write bench/results/<name>.tmp.json).
+//
+//   npm run bench                    full run (10, 100, 1000 instances)
+//   npm run bench -- --quick         smoke check (10 and 100 instances, faster clock), under a minute
+//   npm run bench -- --sizes 100 --speed 0.05 --only action,all-at-once    development; results to *.tmp.json
+//   npm run bench -- --keep          keep each run's folder (action log, requests.tsv timeline) under $TMPDIR
+//   npm run bench -- --docs-only     re-render docs/benchmark.md from bench/results/latest.json, run nothing
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir, totalmem } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { parse as parseYaml } from "yaml";
+import { start } from "../test/emulator/index.ts";
+import type { Emulator } from "../test/emulator/types.ts";
+import { requestFigures, timeBreakdown, type RequestFigures, type TimeBreakdown } from "./metrics.ts";
+import { durationInput, FULL, QUICK, wallMs, type BenchParams } from "./params.ts";
+import { renderDocsSection, renderReport, targetsOf, comparisonsOf, type Comparison, type Target } from "./report.ts";
+import { runChild, tail } from "./spawn.ts";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const DIST = join(ROOT, "dist", "index.js");
+const BASELINE = join(ROOT, "bench", "baseline.ts");
+const RESULTS = join(ROOT, "bench", "results");
+const DOCS = join(ROOT, "docs", "benchmark.md");
+
+const SCALE_SET = "vmss-bench";
+const RESOURCE_GROUP = "rg-bench";
+/** The seed's image is Canonical ubuntu-24_04-lts server 24.04.202409120; every run moves it to this version. */
+const NEW_IMAGE_VERSION = "24.04.202502210";
+
+export type ScenarioName = "action" | "action-100" | "all-at-once" | "one-at-a-time";
+export const SCENARIOS: readonly ScenarioName[] = ["action", "action-100", "all-at-once", "one-at-a-time"];
+
+export interface RunRecord {
+  readonly size: number;
+  readonly scenario: ScenarioName;
+  readonly batchSize?: string;
+  /** Emulator speed factor of the run (wall seconds per simulated second). */
+  readonly speed: number;
+  /** Poll interval handed to the client, wall ms. */
+  readonly pollMs: number;
+  /** `succeeded` when the process exited 0 and every instance reports latestModelApplied. */
+  readonly outcome: "succeeded" | "failed" | "killed";
+  readonly exitCode: number | null;
+  /** The action's `result` output. */
+  readonly result?: string;
+  readonly instancesLatest: number;
+  readonly instances: number;
+  readonly batches: number;
+  readonly wallMs: number;
+  readonly idealMs: number;
+  readonly ratio: number;
+  readonly requests: RequestFigures;
+  readonly time: TimeBreakdown;
+  readonly peakRssBytes?: number;
+  readonly peakRssSource?: string;
+  readonly note?: string;
+}
+
+interface Cli {
+  readonly params: BenchParams;
+  readonly only: readonly ScenarioName[];
+  /** The standard run of its kind: results go to latest.json (full) and the docs. */
+  readonly standard: boolean;
+  readonly keep: boolean;
+  /** Re-render docs/benchmark.md from bench/results/latest.json; run nothing. */
+  readonly docsOnly: boolean;
+}
+
+function cli(): Cli {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: "boolean", default: false },
+      sizes: { type: "string" },
+      speed: { type: "string" },
+      only: { type: "string" },
+      keep: { type: "boolean", default: false },
+      "docs-only": { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    },
+    allowPositionals: false,
+  });
+  if (values.help) {
+    process.stdout.write(readFileSync(fileURLToPath(import.meta.url), "utf8").split("\n").filter((l) => l.startsWith("//")).slice(0, 22)
+      .map((l) => l.slice(3)).join("\n") + "\n");
+    process.exit(0);
+  }
+  let params: BenchParams = values.quick ? QUICK : FULL;
+  let standard = true;
+  if (values.sizes !== undefined) {
+    const sizes = values.sizes.split(",").map((s) => Number(s.trim()));
+    if (sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--sizes: whole numbers, got ${values.sizes}`);
+    const known = [...FULL.sizes, ...params.sizes];
+    params = {
+      ...params,
+      sizes: sizes.map((instances) => known.find((k) => k.instances === instances) ?? { instances, speed: 0.02, oneAtATime: instances <= 100 }),
+    };
+    standard = false;
+  }
+  if (values.speed !== undefined) {
+    const speed = Number(values.speed);
+    if (!(speed > 0)) throw new Error(`--speed: a positive number, got ${values.speed}`);
+    params = { ...params, sizes: params.sizes.map((s) => ({ ...s, speed })) };
+    standard = false;
+  }
+  let only = SCENARIOS;
+  if (values.only !== undefined) {
+    only = values.only.split(",").map((s) => s.trim()) as ScenarioName[];
+    const unknown = only.filter((s) => !SCENARIOS.includes(s));
+    if (unknown.length > 0) throw new Error(`--only: one of ${SCENARIOS.join(", ")}; got ${unknown.join(", ")}`);
+    standard = false;
+  }
+  return { params, only, standard, keep: values.keep, docsOnly: values["docs-only"] };
+}
+
+/** Every input of action.yml with its default, as the runner sets them (INPUT_<NAME>, upper case, hyphens kept). */
+function inputDefaults(): Record<string, string> {
+  const action = parseYaml(readFileSync(join(ROOT, "action.yml"), "utf8")) as { inputs?: Record<string, { default?: unknown }> };
+  const env: Record<string, string> = {};
+  for (const [name, spec] of Object.entries(action.inputs ?? {})) {
+    env[`INPUT_${name.replace(/ /g, "_").toUpperCase()}`] = spec.default === undefined ? "" : String(spec.default);
+  }
+  return env;
+}
+
+/** The runner's own environment for a step, with nothing of this shell's (no npm_* variables, no NODE_OPTIONS). */
+function runnerEnv(workDir: string): Record<string, string> {
+  const keep = ["PATH", "HOME", "LANG", "TZ", "TMPDIR"];
+  const env: Record<string, string> = {};
+  for (const name of keep) {
+    const value = process.env[name];
+    if (value !== undefined) env[name] = value;
+  }
+  for (const file of ["GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "GITHUB_ENV", "GITHUB_PATH", "GITHUB_STATE"]) {
+    const path = join(workDir, file.toLowerCase().replace("github_", ""));
+    writeFileSync(path, "");
+    env[file] = path;
+  }
+  return {
+    ...env,
+    CI: "true",
+    GITHUB_ACTIONS: "true",
+    GITHUB_WORKSPACE: workDir,
+    RUNNER_TEMP: workDir,
+    RUNNER_OS: "Linux",
+    GITHUB_REPOSITORY: "octo/app",
+    GITHUB_SERVER_URL: "https://github.com",
+    GITHUB_RUN_ID: "4242",
+    GITHUB_RUN_ATTEMPT: "1",
+    GITHUB_WORKFLOW: "bench",
+    GITHUB_JOB: "rollout",
+  };
+}
+
+/** name → value from a GITHUB_OUTPUT file (`name<<delimiter` blocks and `name=value` lines). */
+export function parseOutputs(text: string): Record<string, string> {
+  const outputs: Record<string, string> = {};
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] ?? "";
+    const heredoc = /^([^=<]+)<<(.+)$/.exec(line);
+    if (heredoc) {
+      const [, name = "", delimiter] = heredoc;
+      const value: string[] = [];
+      for (i++; i < lines.length && lines[i] !== delimiter; i++) value.push(lines[i] ?? "");
+      outputs[name] = value.join("\n");
+    } else {
+      const eq = line.indexOf("=");
+      if (eq > 0) outputs[line.slice(0, eq)] = line.slice(eq + 1);
+    }
+  }
+  return outputs;
+}
+
+/** Batches of `size` instances at `batchSize` (`20%` or a count), as the action's plan cuts them (src/plan.ts). */
+function expectedBatches(size: number, batchSize: string): number {
+  const pct = /^(\d+)%$/.exec(batchSize);
+  const per = pct ? Math.ceil((Number(pct[1]) * size) / 100) : Number(batchSize);
+  return Math.ceil(size / Math.min(size, Math.max(1, per)));
+}
+
+interface Scenario {
+  readonly size: number;
+  readonly speed: number;
+  readonly name: ScenarioName;
+  readonly batchSize?: string;
+}
+
+/** Upgrade times the scenario needs back to back: its batches. */
+function plannedBatches(params: BenchParams, scenario: Scenario): number {
+  if (scenario.name === "one-at-a-time") return scenario.size;
+  if (scenario.name === "all-at-once") return 1;
+  return expectedBatches(scenario.size, scenario.batchSize ?? params.defaultBatchSize);
+}
+
+async function runScenario(params: BenchParams, scenario: Scenario, base: string, options: { dryRun?: boolean } = {}): Promise<RunRecord> {
+  const { size, name, speed } = scenario;
+  const workDir = mkdtempSync(join(base, `${name}-${size}-`));
+  const emu: Emulator = await start({
+    scaleSets: [{
+      name: SCALE_SET,
+      resourceGroup: RESOURCE_GROUP,
+      instances: size,
+      upgradeMode: "Manual",
+      instanceUpgradeSeconds: params.instanceUpgradeSeconds,
+    }],
+    speed,
+    throttle: true,
+    modelUpdateSeconds: params.modelUpdateSeconds,
+  });
+  try {
+    const pollMs = wallMs(speed, params.pollIntervalSeconds);
+    const isAction = name === "action" || name === "action-100";
+    const planned = plannedBatches(params, scenario);
+    const killAfterMs = params.killFactor * wallMs(speed, planned * params.instanceUpgradeSeconds) + 60_000;
+    const env: Record<string, string> = { ...runnerEnv(workDir) };
+    let script: string;
+    if (isAction) {
+      script = DIST;
+      Object.assign(env, inputDefaults(), emu.env(SCALE_SET, { auth: "creds" }), {
+        "INPUT_RESOURCE-GROUP": RESOURCE_GROUP,
+        "INPUT_SCALE-SET": SCALE_SET,
+        "INPUT_IMAGE-VERSION": NEW_IMAGE_VERSION,
+        "INPUT_BATCH-SIZE": scenario.batchSize ?? params.defaultBatchSize,
+        "INPUT_POLL-INTERVAL": durationInput(pollMs),
+        "INPUT_TIMEOUT": durationInput(killAfterMs),
+        ...(options.dryRun ? { "INPUT_DRY-RUN": "true" } : {}),
+        NODE_EXTRA_CA_CERTS: emu.caPath,
+      });
+    } else {
+      script = BASELINE;
+      Object.assign(env, {
+        NODE_EXTRA_CA_CERTS: emu.caPath,
+        BENCH_BASELINE: name,
+        BENCH_ARM_ENDPOINT: emu.armEndpoint,
+        BENCH_AUTHORITY_HOST: emu.authorityHost,
+        BENCH_TENANT_ID: emu.tenantId,
+        BENCH_CLIENT_ID: emu.clientId,
+        BENCH_CLIENT_SECRET: emu.clientSecret,
+        BENCH_SUBSCRIPTION_ID: emu.subscriptionId,
+        BENCH_RESOURCE_GROUP: RESOURCE_GROUP,
+        BENCH_SCALE_SET: SCALE_SET,
+        BENCH_IMAGE_VERSION: NEW_IMAGE_VERSION,
+        BENCH_POLL_MS: String(Math.round(pollMs)),
+        BENCH_RESULT_FILE: join(workDir, "baseline.json"),
+      });
+    }
+    const logFile = join(workDir, "log.txt");
+    const child = await runChild({ script, env, cwd: workDir, logFile, rssFile: join(workDir, "rss.json"), killAfterMs });
+    const log = [...emu.requests];
+    writeFileSync(join(workDir, "requests.tsv"), log.map((e) =>
+      [e.seq, (Date.parse(e.startedAt) - child.startEpochMs).toFixed(0), e.durationMs, e.method, e.operation, e.status,
+        Object.entries(e.query).filter(([k]) => k !== "api-version").map(([k, v]) => `${k}=${v}`).join("&")].join("\t")).join("\n") + "\n");
+    const state = emu.state(SCALE_SET);
+    const outputs = isAction ? parseOutputs(readFileSync(env["GITHUB_OUTPUT"] ?? "", "utf8")) : {};
+    let batches = planned;
+    const summary = outputs["summary-json"];
+    if (summary) {
+      try {
+        const record = JSON.parse(summary) as { batches?: unknown[] };
+        if (Array.isArray(record.batches)) batches = record.batches.length;
+      } catch {
+        // keep the expected count
+      }
+    }
+    const pauseSeconds = 0; // pause-between-batches: the action's default, 0s
+    const idealMs = wallMs(speed, batches * params.instanceUpgradeSeconds + Math.max(0, batches - 1) * pauseSeconds);
+    const latest = state.instances.filter((i) => i.latestModelApplied).length;
+    const outcome = child.killedAfterTimeout ? "killed" : child.exitCode === 0 && latest === state.instances.length ? "succeeded" : "failed";
+    if (outcome !== "succeeded" && !options.dryRun) {
+      process.stderr.write(`\n${name} at ${size}: ${outcome} (exit ${child.exitCode ?? child.signal}); last lines of its log:\n${tail(logFile)}\n`);
+    }
+    return {
+      size,
+      scenario: name,
+      ...(scenario.batchSize ? { batchSize: scenario.batchSize } : {}),
+      speed,
+      pollMs,
+      outcome,
+      exitCode: child.exitCode,
+      ...(outputs["result"] ? { result: outputs["result"] } : {}),
+      instancesLatest: latest,
+      instances: state.instances.length,
+      batches,
+      wallMs: child.wallMs,
+      idealMs,
+      ratio: child.wallMs / idealMs,
+      requests: requestFigures(log, child.startEpochMs, child.wallMs, pollMs),
+      time: timeBreakdown(state.operations, child.startEpochMs, child.wallMs),
+      ...(child.peakRssBytes !== undefined ? { peakRssBytes: child.peakRssBytes, peakRssSource: child.peakRssSource } : {}),
+    };
+  } finally {
+    await emu.stop();
+  }
+}
+
+function scenariosFor(params: BenchParams, only: readonly ScenarioName[]): Scenario[] {
+  const list: Scenario[] = [];
+  for (const { instances: size, speed, oneAtATime } of params.sizes) {
+    list.push({ size, speed, name: "action", batchSize: params.defaultBatchSize });
+    list.push({ size, speed, name: "action-100", batchSize: params.fullBatchSize });
+    list.push({ size, speed, name: "all-at-once" });
+    if (oneAtATime) list.push({ size, speed, name: "one-at-a-time" });
+  }
+  return list.filter((s) => only.includes(s.name));
+}
+
+/** What was measured: the bundle's hash and size, and the commit it sits on (the tree may be ahead of it). */
+function subject(): Record<string, unknown> {
+  const bundle = readFileSync(DIST);
+  let commit = "unknown";
+  try {
+    commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  } catch {
+    // not a git checkout
+  }
+  return { dist: "dist/index.js", bytes: bundle.length, sha256: createHash("sha256").update(bundle).digest("hex"), commit };
+}
+
+function machine(): Record<string, unknown> {
+  const cpu = cpus();
+  return {
+    cpus: cpu.length,
+    cpuModel: cpu[0]?.model ?? "unknown",
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    /** The 1-minute load average when the run ended: the machine may be shared. */
+    loadAverage1m: Math.round((loadavg()[0] ?? 0) * 100) / 100,
+    platform: `${process.platform} ${process.arch}`,
+  };
+}
+
+function secs(ms: number): string {
+  return `${(ms / 1000).toFixed(1)}s`;
+}
+
+interface Results {
+  readonly generatedAt: string;
+  readonly elapsedSeconds: number;
+  readonly machine: Record<string, unknown>;
+  readonly measured: Record<string, unknown>;
+  readonly runs: RunRecord[];
+  readonly comparisons: Comparison[];
+  readonly targets: Target[];
+}
+
+function writeDocs(results: Results): void {
+  if (!existsSync(DOCS)) return;
+  const docs = readFileSync(DOCS, "utf8");
+  const updated = renderDocsSection(docs, results.runs, results.comparisons, results.targets, results.generatedAt, results.machine,
+    results.measured, results.elapsedSeconds);
+  if (updated !== docs) {
+    writeFileSync(DOCS, updated);
+    process.stdout.write(`Tables refreshed in ${DOCS.slice(ROOT.length + 1)}\n`);
+  }
+}
+
+async function main(): Promise<void> {
+  const { params, only, standard, keep, docsOnly } = cli();
+  if (docsOnly) {
+    writeDocs(JSON.parse(readFileSync(join(RESULTS, "latest.json"), "utf8")) as Results);
+    return;
+  }
+  if (!existsSync(DIST)) {
+    process.stderr.write(`${DIST} does not exist: run \`npm run build\` first.\n`);
+    process.exit(2);
+  }
+  const began = performance.now();
+  const loadAtStart = Math.round((loadavg()[0] ?? 0) * 100) / 100;
+  const base = mkdtempSync(join(tmpdir(), "vmss-bench-"));
+  const scenarios = scenariosFor(params, only);
+  const minimum = scenarios.reduce((sum, s) => sum + wallMs(s.speed, plannedBatches(params, s) * params.instanceUpgradeSeconds), 0);
+  process.stdout.write(`vmss-rollout benchmark (${params.name}${standard ? "" : ", with overrides"}): ${scenarios.length} runs; ` +
+    `simulated upgrade ${params.instanceUpgradeSeconds}s, poll interval ${params.pollIntervalSeconds}s; speed ` +
+    `${params.sizes.map((s) => `${s.speed} at ${s.instances}`).join(", ")} → at least ${secs(minimum)} of upgrades\n`);
+
+  // Warm-up, not measured: one dry run of the action and one tiny baseline, so the first measured run does not pay
+  // for a cold file cache (a runner's checkout has just written dist/ too).
+  await runScenario(params, { size: 2, speed: 0.005, name: "action", batchSize: params.defaultBatchSize }, base, { dryRun: true });
+  await runScenario(params, { size: 2, speed: 0.005, name: "all-at-once" }, base, { dryRun: true });
+
+  const runs: RunRecord[] = [];
+  for (const scenario of scenarios) {
+    process.stdout.write(`  ${scenario.name.padEnd(13)} ${String(scenario.size).padStart(5)} instances … `);
+    const run = await runScenario(params, scenario, base);
+    runs.push(run);
+    process.stdout.write(`${secs(run.wallMs)} (ideal ${secs(run.idealMs)}, ×${run.ratio.toFixed(2)}), ${run.outcome}\n`);
+  }
+  const comparisons: Comparison[] = comparisonsOf(runs);
+  const targets: Target[] = targetsOf(runs, comparisons);
+  const elapsedSeconds = (performance.now() - began) / 1000;
+
+  const report = renderReport(runs, comparisons, targets);
+  process.stdout.write(`\n${report}\nBenchmark took ${elapsedSeconds.toFixed(0)} s.\n`);
+
+  const results = {
+    schema: 1,
+    generatedAt: new Date().toISOString(),
+    command: params.name === "quick" ? "npm run bench -- --quick" : "npm run bench",
+    standard,
+    elapsedSeconds: Math.round(elapsedSeconds),
+    machine: { ...machine(), loadAverage1mAtStart: loadAtStart },
+    measured: subject(),
+    parameters: {
+      ...params,
+      sizes: params.sizes.map((s) => ({
+        ...s,
+        pollIntervalWallMs: wallMs(s.speed, params.pollIntervalSeconds),
+        instanceUpgradeWallMs: wallMs(s.speed, params.instanceUpgradeSeconds),
+      })),
+      upgradeMode: "Manual",
+      throttle: "emulator throttle: true (Azure's published Compute limits)",
+      change: `storageProfile.imageReference.version 24.04.202409120 → ${NEW_IMAGE_VERSION}`,
+      healthSignal: "none (no Application Health extension or probe)",
+    },
+    runs,
+    comparisons,
+    targets,
+  };
+  mkdirSync(RESULTS, { recursive: true });
+  const out = standard && params.name === "full" ? join(RESULTS, "latest.json") : join(RESULTS, `${params.name}.tmp.json`);
+  // Three decimals are plenty for milliseconds, ratios and speeds.
+  const rounded = (_key: string, value: unknown): unknown =>
+    typeof value === "number" && !Number.isInteger(value) ? Math.round(value * 1000) / 1000 : value;
+  writeFileSync(out, JSON.stringify(results, rounded, 2) + "\n");
+  process.stdout.write(`Results: ${out.slice(ROOT.length + 1)}\n`);
+  if (standard && params.name === "full") writeDocs({ ...results, elapsedSeconds });
+  if (!keep) rmSync(base, { recursive: true, force: true });
+  else process.stdout.write(`Run folders kept in ${base}\n`);
+  if (runs.some((r) => r.outcome !== "succeeded")) process.exitCode = 1;
+}
+
+await main();
