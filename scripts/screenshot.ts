@@ -4,15 +4,14 @@
 //   npm run demo && npx node scripts/screenshot.ts [summary.md] [out.png] [--open]
 //
 // Needs Chromium (Debian: `apt-get install -y chromium`; emoji need `fonts-noto-color-emoji`), or CHROMIUM=path.
-// Markdown: GitHub-flavoured, through `marked` when it is installed, else through the small renderer below that covers
-// what the report writes (headings, paragraphs, block quotes, GFM tables, lists with nested blocks, fenced code, raw
-// HTML). A ```mermaid gantt block (the batch timeline) is drawn as an SVG bar chart, as GitHub draws it with Mermaid.
+// Markdown: GitHub-flavoured, through `marked`. A ```mermaid gantt block (the batch timeline) is drawn as an SVG bar chart, as GitHub draws it with Mermaid.
 // `--open` opens the <details> sections (GitHub shows them collapsed).
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { marked } from "marked";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const args = process.argv.slice(2);
@@ -25,104 +24,6 @@ const WIDTH = 1012; // GitHub's job summary panel at a common laptop width
 // ───────────────────────────── Markdown → HTML ─────────────────────────────
 
 const escapeHtml = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-
-/** Inline Markdown; raw HTML and character references pass through as GitHub lets them. */
-function inlineMd(text: string): string {
-  const codeSpans: string[] = [];
-  let out = text.replace(/`([^`]+)`/g, (_m, code: string) => {
-    codeSpans.push(`<code>${escapeHtml(code)}</code>`);
-    return `\u0000${codeSpans.length - 1}\u0000`;
-  });
-  out = out
-    .replace(/\*\*(.+?)\*\*/g, "<strong>$1</strong>")
-    .replace(/(^|[^*])\*([^*\s][^*]*)\*/g, "$1<em>$2</em>")
-    .replace(/\[([^\]]+)\]\((https?:[^)\s]+)\)/g, '<a href="$2">$1</a>');
-  return out.replace(/\u0000(\d+)\u0000/g, (_m, i: string) => codeSpans[Number(i)] ?? "");
-}
-
-function splitRow(line: string): string[] {
-  const trimmed = line.trim().replace(/^\|/, "").replace(/\|$/, "");
-  return trimmed.split("|").map((cell) => cell.trim());
-}
-
-/** Block-level Markdown (the subset the report writes). */
-function blocksMd(markdown: string): string {
-  const lines = markdown.replace(/\r\n/g, "\n").split("\n");
-  const html: string[] = [];
-  let i = 0;
-  const at = (n: number) => lines[n] ?? "";
-  while (i < lines.length) {
-    const line = at(i);
-    if (line.trim() === "") {
-      i++;
-      continue;
-    }
-    const fence = /^(\s*)```(\w*)\s*$/.exec(line);
-    if (fence) {
-      const lang = fence[2] ?? "";
-      const body: string[] = [];
-      for (i++; i < lines.length && !/^\s*```\s*$/.test(at(i)); i++) body.push(at(i));
-      i++;
-      html.push(lang === "mermaid" ? mermaid(body.join("\n")) : `<pre><code class="language-${lang}">${escapeHtml(body.join("\n"))}</code></pre>`);
-      continue;
-    }
-    const heading = /^(#{1,6})\s+(.*)$/.exec(line);
-    if (heading) {
-      const level = heading[1]?.length ?? 1;
-      html.push(`<h${level}>${inlineMd(heading[2] ?? "")}</h${level}>`);
-      i++;
-      continue;
-    }
-    if (/^\|/.test(line) && /^\|?\s*:?-{3,}/.test(at(i + 1))) {
-      const headers = splitRow(line);
-      const rows: string[][] = [];
-      for (i += 2; i < lines.length && /^\|/.test(at(i)); i++) rows.push(splitRow(at(i)));
-      html.push(
-        `<table><thead><tr>${headers.map((h) => `<th>${inlineMd(h)}</th>`).join("")}</tr></thead>` +
-          `<tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${inlineMd(c)}</td>`).join("")}</tr>`).join("")}</tbody></table>`,
-      );
-      continue;
-    }
-    if (/^>\s?/.test(line)) {
-      const body: string[] = [];
-      for (; i < lines.length && /^>\s?/.test(at(i)); i++) body.push(at(i).replace(/^>\s?/, ""));
-      html.push(`<blockquote>${blocksMd(body.join("\n"))}</blockquote>`);
-      continue;
-    }
-    if (/^[-*]\s+/.test(line)) {
-      const items: string[][] = [];
-      while (i < lines.length) {
-        if (/^[-*]\s+/.test(at(i))) {
-          items.push([at(i).replace(/^[-*]\s+/, "")]);
-          i++;
-        } else if (/^\s{2,}\S/.test(at(i)) || (at(i).trim() === "" && /^\s{2,}\S/.test(at(i + 1)))) {
-          items[items.length - 1]?.push(at(i).replace(/^\s{2}/, ""));
-          i++;
-        } else break;
-      }
-      html.push(`<ul>${items.map((item) => `<li>${listItem(item)}</li>`).join("")}</ul>`);
-      continue;
-    }
-    if (/^\s*</.test(line)) {
-      // An HTML block runs to the next blank line.
-      const body: string[] = [];
-      for (; i < lines.length && at(i).trim() !== ""; i++) body.push(at(i));
-      html.push(body.join("\n"));
-      continue;
-    }
-    const para: string[] = [];
-    for (; i < lines.length && at(i).trim() !== "" && !/^(#{1,6}\s|```|>|\|)/.test(at(i)); i++) para.push(at(i));
-    html.push(`<p>${inlineMd(para.join("\n"))}</p>`);
-  }
-  return html.join("\n");
-}
-
-/** A list item: a tight item is inline text; one with blank lines or blocks inside renders them. */
-function listItem(lines: string[]): string {
-  const text = lines.join("\n");
-  if (!lines.some((l) => l.trim() === "" || /^\s*```/.test(l))) return inlineMd(text);
-  return blocksMd(text);
-}
 
 // ───────────────────────────── Mermaid gantt → SVG ─────────────────────────────
 
@@ -199,19 +100,15 @@ const CSS = `
   .mermaid { margin: 0 0 16px; }
 `;
 
-async function markdownToHtml(markdown: string): Promise<string> {
-  try {
-    const name = "marked"; // optional: the lead may add it as a devDependency
-    const mod = (await import(name)) as { marked: { parse(md: string, options: { gfm: boolean; async: false }): string } };
-    const mermaidBlocks: string[] = [];
-    const withoutMermaid = markdown.replace(/```mermaid\n([\s\S]*?)```/g, (_m, body: string) => {
-      mermaidBlocks.push(mermaid(body));
-      return `<div data-mermaid="${mermaidBlocks.length - 1}"></div>`;
-    });
-    return mod.marked.parse(withoutMermaid, { gfm: true, async: false }).replace(/<div data-mermaid="(\d+)"><\/div>/g, (_m, i: string) => mermaidBlocks[Number(i)] ?? "");
-  } catch {
-    return blocksMd(markdown);
-  }
+/** GitHub-flavoured Markdown through marked; the gantt block is drawn as an SVG as GitHub draws it with Mermaid. */
+function markdownToHtml(markdown: string): string {
+  const mermaidBlocks: string[] = [];
+  const withoutMermaid = markdown.replace(/```mermaid\n([\s\S]*?)```/g, (_m, body: string) => {
+    mermaidBlocks.push(mermaid(body));
+    return `<div data-mermaid="${mermaidBlocks.length - 1}"></div>`;
+  });
+  const html = marked.parse(withoutMermaid, { gfm: true, async: false });
+  return html.replace(/<div data-mermaid="(\d+)"><\/div>/g, (_m, i: string) => mermaidBlocks[Number(i)] ?? "");
 }
 
 function chromium(): string {
@@ -225,7 +122,7 @@ const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backgro
 
 async function main(): Promise<void> {
   if (!existsSync(input)) throw new Error(`${input} does not exist: run \`npm run demo\` first`);
-  let body = await markdownToHtml(readFileSync(input, "utf8"));
+  let body = markdownToHtml(readFileSync(input, "utf8"));
   if (openDetails) body = body.replace(/<details>/g, "<details open>");
   const work = mkdtempSync(join(tmpdir(), "summary-shot-"));
   try {
