@@ -1,9 +1,9 @@
 // ARM's contract as the emulator answers it: gatekeeping, status codes, headers and bodies (raw HTTPS where the SDK
 // hides them, the real SDK elsewhere).
-import type { ComputeManagementClient } from "@azure/arm-compute";
+import { ComputeManagementClient } from "@azure/arm-compute";
 import { afterEach, describe, expect, it } from "vitest";
 import { start, type Emulator, type EmulatorOptions } from "./index.ts";
-import { armToken, computeClient, FAST_POLL } from "./sdk.ts";
+import { armToken, computeClient, credentialFor, FAST_POLL } from "./sdk.ts";
 
 const RG = "rg-demo";
 const VMSS = "vmss-demo";
@@ -73,10 +73,42 @@ describe("gatekeeping", () => {
     expect((response.body as { error: { code: string } }).error.code).toBe("InvalidAuthenticationTokenAudience");
   });
 
-  it("accepts a token for the emulator's own endpoint as audience (custom clouds scope to the ARM endpoint)", async () => {
+  it("accepts exactly its own endpoint as audience, with or without the trailing slash, as each cloud's ARM does", async () => {
     const { emu } = await setup();
-    const token = await armToken(emu, `${emu.armEndpoint}/.default`);
-    expect((await raw(emu, "GET", vmssPath(emu), { token })).status).toBe(200);
+    for (const scope of [`${emu.armEndpoint}/.default`, `${emu.armEndpoint}//.default`]) {
+      expect((await raw(emu, "GET", vmssPath(emu), { token: await armToken(emu, scope) })).status).toBe(200);
+    }
+    // The public cloud's audience is another cloud's here: ARM's message names the allowed ones.
+    const response = await raw(emu, "GET", vmssPath(emu), { token: await armToken(emu, "https://management.azure.com/.default") });
+    expect(response.status).toBe(401);
+    expect(response.body).toEqual({
+      error: {
+        code: "InvalidAuthenticationTokenAudience",
+        message: `The access token has been obtained for wrong audience or resource 'https://management.azure.com'. It should exactly match with one of the allowed audiences '${emu.armEndpoint}/','${emu.armEndpoint}'.`,
+      },
+    });
+    expect(response.headers.get("www-authenticate")).toMatch(/error="invalid_token"/);
+  });
+
+  it("through the real SDK: the default (public-cloud) scope is refused at the emulator's endpoint, the endpoint's own scope works", async () => {
+    const { emu } = await setup();
+    const clientWith = (scopes: string[]) => new ComputeManagementClient(credentialFor(emu), emu.subscriptionId, {
+      endpoint: emu.armEndpoint, credentials: { scopes }, retryOptions: { maxRetries: 0 },
+    });
+    // The sovereign-cloud bug: the endpoint changed, the scope did not.
+    await expect(clientWith(["https://management.azure.com/.default"]).virtualMachineScaleSets.get(RG, VMSS)).rejects.toMatchObject({
+      statusCode: 401,
+      code: "InvalidAuthenticationTokenAudience",
+      message: expect.stringMatching(/^The access token has been obtained for wrong audience or resource 'https:\/\/management\.azure\.com'\. It should exactly match with one of the allowed audiences /),
+    });
+    await expect(clientWith([`${emu.armEndpoint}/.default`]).virtualMachineScaleSets.get(RG, VMSS)).resolves.toMatchObject({ name: VMSS });
+  });
+
+  it("accepts the audiences it is told to (armAudiences), e.g. an Azure Stack app ID URI", async () => {
+    const audience = "https://management.contoso.onmicrosoft.com/3a33850c-0000-4000-8000-000000000001";
+    const { emu } = await setup({ armAudiences: [audience] });
+    expect((await raw(emu, "GET", vmssPath(emu), { token: await armToken(emu, `${audience}/.default`) })).status).toBe(200);
+    expect((await raw(emu, "GET", vmssPath(emu))).status).toBe(401);
   });
 
   it("treats paths case-insensitively", async () => {
@@ -301,6 +333,30 @@ describe("reading instances", () => {
     expect(ids).toEqual(["0", "1", "2", "3", "4"]);
     const lists = emu.requests.filter((r) => r.operation === "VirtualMachineScaleSetVMs.List");
     expect(lists.map((r) => [r.query["$skiptoken"], r.query["$expand"]])).toEqual([[undefined, "instanceView"], ["2", "instanceView"], ["4", "instanceView"]]);
+  });
+
+  it("takes the configured latency per list page (latencyMs, simulated ms scaled by speed)", async () => {
+    // speed 0.01: the first page 10 s simulated → 100 ms, each nextLink page 5 s → 50 ms, everything else 0.
+    const { client, emu } = await setup({ speed: 0.01, pageSize: 2, scaleSets: [{ name: VMSS, instances: 5 }], latencyMs: { list: 10_000, page: 5_000 } });
+    const started = Date.now();
+    let count = 0;
+    for await (const _vm of client.virtualMachineScaleSetVMs.list(RG, VMSS)) count++;
+    expect(count).toBe(5);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(200);
+    const lists = emu.requests.filter((r) => r.operation === "VirtualMachineScaleSetVMs.List").map((r) => r.durationMs);
+    expect(lists).toHaveLength(3);
+    expect(lists[0]).toBeGreaterThanOrEqual(99);
+    expect(lists.slice(1).every((ms) => ms >= 49)).toBe(true);
+    await client.virtualMachineScaleSets.get(RG, VMSS);
+    expect(emu.requests.at(-1)?.durationMs).toBeLessThan(49);
+  });
+
+  it("takes a single latencyMs number on every ARM request, not on sign-in", async () => {
+    const { client, emu } = await setup({ speed: 0.01, latencyMs: 5_000 });
+    await client.virtualMachineScaleSets.get(RG, VMSS);
+    const byOperation = Object.fromEntries(emu.requests.map((r) => [r.operation, r.durationMs]));
+    expect(byOperation["VirtualMachineScaleSets.Get"]).toBeGreaterThanOrEqual(49);
+    expect(byOperation["Entra.Token"]).toBeLessThan(49);
   });
 
   it("has the recorded VM list shape", async () => {

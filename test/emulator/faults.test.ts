@@ -2,7 +2,7 @@
 import { ComputeManagementClient } from "@azure/arm-compute";
 import { afterEach, describe, expect, it } from "vitest";
 import { start, type Emulator, type EmulatorOptions } from "./index.ts";
-import { computeClient, credentialFor, FAST_POLL } from "./sdk.ts";
+import { armScope, computeClient, credentialFor, FAST_POLL } from "./sdk.ts";
 
 const RG = "rg-demo";
 const VMSS = "vmss-demo";
@@ -94,7 +94,19 @@ describe("request faults", () => {
       details: { error: { details: [{ code: "TooManyRequests", target: "GetVMScaleSetResource" }] } },
     });
     expect(headers?.get("retry-after")).toBe("0");
+    expect(headers?.get("x-ms-retry-after-ms")).toBe("0");
     expect(headers?.get("x-ms-ratelimit-remaining-resource")).toBe("Microsoft.Compute/GetVMScaleSetResource;0");
+  });
+
+  it("throttle: retryAfterSeconds is told in whole seconds (Retry-After, rounded up) and exactly (x-ms-retry-after-ms)", async () => {
+    const { emu } = await setup();
+    emu.faults.throttle({ operation: "VirtualMachineScaleSets.Get", retryAfterSeconds: 0.25 });
+    const client = new ComputeManagementClient(credentialFor(emu), emu.subscriptionId, {
+      endpoint: emu.armEndpoint, credentials: { scopes: [armScope(emu)] }, retryOptions: { maxRetries: 0 },
+    });
+    let headers: { get(name: string): string | undefined } | undefined;
+    await expect(client.virtualMachineScaleSets.get(RG, VMSS, { onResponse: (r) => (headers = r.headers) })).rejects.toMatchObject({ statusCode: 429 });
+    expect([headers?.get("retry-after"), headers?.get("x-ms-retry-after-ms")]).toEqual(["1", "250"]);
   });
 
   it("serverError and dropConnection are retried by the SDK", async () => {
@@ -179,19 +191,56 @@ describe("token-bucket throttle (opt-in)", () => {
     // speed 1: Azure's refill rate (10 per minute), so the bucket really runs dry within the test.
     const emu = await start({ speed: 1, throttle: true });
     try {
-      const client = new ComputeManagementClient(credentialFor(emu), emu.subscriptionId, { endpoint: emu.armEndpoint, retryOptions: { maxRetries: 0 } });
+      const client = new ComputeManagementClient(credentialFor(emu), emu.subscriptionId, {
+        endpoint: emu.armEndpoint, credentials: { scopes: [armScope(emu)] }, retryOptions: { maxRetries: 0 },
+      });
       const remaining: string[] = [];
+      const waits: number[] = [];
       const view = () => client.virtualMachineScaleSets.getInstanceView(RG, VMSS, {
-        onResponse: (r) => remaining.push(`${r.status} ${r.headers.get("retry-after") ?? "-"} ${r.headers.get("x-ms-ratelimit-remaining-resource")}`),
+        onResponse: (r) => {
+          remaining.push(`${r.status} ${r.headers.get("retry-after") ?? "-"} ${r.headers.get("x-ms-ratelimit-remaining-resource")}`);
+          waits.push(Number(r.headers.get("x-ms-retry-after-ms") ?? NaN));
+        },
       });
       for (let i = 0; i < 30; i++) await view();
       await expect(view()).rejects.toMatchObject({ statusCode: 429, code: "OperationNotAllowed" });
       expect(remaining[0]).toBe("200 - Microsoft.Compute/HighCostGetVMScaleSetResource;29,Microsoft.Compute/HighCostGetVMScaleSetSubscriptionMaximum;1079");
       expect(remaining[29]).toMatch(/^200 - Microsoft\.Compute\/HighCostGetVMScaleSetResource;0,/);
       expect(remaining[30]).toMatch(/^429 [1-6] Microsoft\.Compute\/HighCostGetVMScaleSetResource;0,/);
+      // The exact wait next to the rounded one: a token every 6 s (10 per minute).
+      const retryAfter = Number(remaining[30]?.split(" ")[1]);
+      expect(waits[30]).toBeGreaterThan((retryAfter - 1) * 1000);
+      expect(waits[30]).toBeLessThanOrEqual(retryAfter * 1000);
       expect(emu.counters()["Throttled"]).toBe(1);
       // Other operation groups have their own buckets.
       await expect(client.virtualMachineScaleSets.get(RG, VMSS)).resolves.toMatchObject({ name: VMSS });
+    } finally {
+      await emu.stop();
+    }
+  });
+
+  it("scales the wait by speed: x-ms-retry-after-ms is the simulated refill time × speed, which the SDK honours before Retry-After", async () => {
+    // speed 0.05: a HighCostGetVMScaleSet token (6 simulated seconds) refills in 300 ms; Retry-After still says 1 s.
+    const emu = await start({ speed: 0.05, throttle: true });
+    try {
+      const credential = credentialFor(emu);
+      const options = { endpoint: emu.armEndpoint, credentials: { scopes: [armScope(emu)] } };
+      const noRetry = new ComputeManagementClient(credential, emu.subscriptionId, { ...options, retryOptions: { maxRetries: 0 } });
+      let throttled: { get(name: string): string | undefined } | undefined;
+      for (let i = 0; i < 100 && !throttled; i++) {
+        await noRetry.virtualMachineScaleSets.getInstanceView(RG, VMSS, { onResponse: (r) => (throttled = r.status === 429 ? r.headers : undefined) }).catch(() => undefined);
+      }
+      expect(throttled?.get("retry-after")).toBe("1");
+      expect(Number(throttled?.get("x-ms-retry-after-ms"))).toBeGreaterThan(0);
+      expect(Number(throttled?.get("x-ms-retry-after-ms"))).toBeLessThanOrEqual(300);
+
+      // The SDK's default retry policy (real delays, same signed-in credential) waits the exact time, not a whole second.
+      const retrying = new ComputeManagementClient(credential, emu.subscriptionId, options);
+      const before = emu.counters()["Throttled"] ?? 0;
+      const started = Date.now();
+      await expect(retrying.virtualMachineScaleSets.getInstanceView(RG, VMSS)).resolves.toBeDefined();
+      expect(emu.counters()["Throttled"]).toBe(before + 1);
+      expect(Date.now() - started).toBeLessThan(900);
     } finally {
       await emu.stop();
     }

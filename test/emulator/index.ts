@@ -15,7 +15,8 @@ import { keyPair } from "./jwt.ts";
 import { RequestLog } from "./log.ts";
 import { createEmulatorServer } from "./server.ts";
 import { Throttle } from "./throttle.ts";
-import type { Emulator, EmulatorOptions, InstancePatch, ScaleSetSnapshot } from "./types.ts";
+import type { Incoming } from "./http.ts";
+import type { Emulator, EmulatorOptions, InstancePatch, LatencyOption, ScaleSetSnapshot } from "./types.ts";
 
 export type * from "./types.ts";
 
@@ -77,7 +78,9 @@ export async function start(options: EmulatorOptions = {}): Promise<Emulator> {
     faults,
     throttle: new Throttle(options.throttle ?? false, clock.speed),
     log,
-    extraAudiences: () => [endpoint],
+    audiences: () => options.armAudiences ?? [`${endpoint}/`, endpoint],
+    latency: latencyOf(options.latencyMs ?? 0),
+    delay: (ms) => clock.sleep(ms / 1000),
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -182,5 +185,17 @@ export async function start(options: EmulatorOptions = {}): Promise<Emulator> {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
+  };
+}
+
+/** Simulated milliseconds of latency for an ARM request, per the `latencyMs` option. */
+function latencyOf(option: LatencyOption): (operation: string, req: Incoming) => number {
+  if (typeof option === "number") return () => option;
+  const base = option.default ?? 0;
+  const list = option.list ?? base;
+  const page = option.page ?? list;
+  return (operation, req) => {
+    if (!operation.endsWith(".List")) return base;
+    return req.query.has("$skiptoken") ? page : list;
   };
 }

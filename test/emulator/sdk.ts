@@ -24,17 +24,23 @@ export function credentialFor(emu: Emulator, kind: AuthKind = "secret"): TokenCr
     : new ClientAssertionCredential(emu.tenantId, emu.clientId, () => githubIdToken(emu), options);
 }
 
+/** The token scope for the emulator's ARM: its own endpoint, as for any cloud but the public one (a token for
+ *  https://management.azure.com is refused with 401 InvalidAuthenticationTokenAudience, as another cloud's ARM does). */
+export const armScope = (emu: Emulator): string => `${emu.armEndpoint}/.default`;
+
 /** An ARM access token from the emulator's Entra (client secret), for raw HTTPS requests. */
-export async function armToken(emu: Emulator, scope = "https://management.azure.com/.default"): Promise<string> {
+export async function armToken(emu: Emulator, scope = armScope(emu)): Promise<string> {
   const token = await credentialFor(emu).getToken(scope);
   if (!token) throw new Error("the emulator issued no token");
   return token.token;
 }
 
-/** retryDelayInMs is shortened so retried 500s / dropped connections take milliseconds, not seconds. */
+/** `credentials.scopes` must follow the endpoint (the SDK defaults to the public cloud's scope whatever the endpoint).
+ *  retryDelayInMs is shortened so retried 500s / dropped connections take milliseconds, not seconds. */
 export function computeClient(emu: Emulator, kind: AuthKind = "secret"): ComputeManagementClient {
   return new ComputeManagementClient(credentialFor(emu, kind), emu.subscriptionId, {
     endpoint: emu.armEndpoint,
+    credentials: { scopes: [armScope(emu)] },
     retryOptions: { retryDelayInMs: 5, maxRetryDelayInMs: 20 },
   });
 }

@@ -23,11 +23,13 @@ export interface ServerParts {
   readonly faults: Faults;
   readonly throttle: Throttle;
   readonly log: RequestLog;
-  /** Token audiences ARM accepts (besides management.azure.com / management.core.windows.net). */
-  readonly extraAudiences: () => readonly string[];
+  /** The token audiences this ARM endpoint accepts, compared exactly (ARM: "It should exactly match …"). */
+  readonly audiences: () => readonly string[];
+  /** Simulated milliseconds to hold an ARM request before its handler runs (the `latencyMs` option). */
+  readonly latency: (operation: string, req: Incoming) => number;
+  /** Resolves after `ms` simulated milliseconds (the emulator's speed-scaled clock). */
+  readonly delay: (ms: number) => Promise<void>;
 }
-
-const ARM_AUDIENCES = ["https://management.azure.com", "https://management.core.windows.net"];
 
 export function createEmulatorServer(parts: ServerParts): Server {
   return createServer({ key: parts.key, cert: parts.cert }, (req, res) => {
@@ -54,7 +56,7 @@ async function handle(parts: ServerParts, req: IncomingMessage, res: ServerRespo
 
   const arm = parts.arm.route(incoming);
   let reply: Reply | "drop";
-  if (arm) reply = armReply(parts, arm, incoming, raw);
+  if (arm) reply = await armReply(parts, arm, incoming, raw);
   else reply = parts.github.handle(incoming) ?? parts.entra.handle(incoming) ?? notFound(incoming);
 
   const operation = arm?.operation ?? (reply === "drop" ? "Unknown" : reply.operation) ?? "Unknown";
@@ -80,8 +82,8 @@ async function handle(parts: ServerParts, req: IncomingMessage, res: ServerRespo
   send(res, reply, req.headers["x-ms-client-request-id"]);
 }
 
-/** ARM's gatekeeping, then faults, throttling and the handler. */
-function armReply(parts: ServerParts, route: ArmRoute, req: Incoming, raw: string): Reply | "drop" {
+/** ARM's gatekeeping, then faults, throttling, the configured latency and the handler. */
+async function armReply(parts: ServerParts, route: ArmRoute, req: Incoming, raw: string): Promise<Reply | "drop"> {
   try {
     authenticate(parts, req);
     const apiVersion = req.query.get("api-version");
@@ -101,7 +103,7 @@ function armReply(parts: ServerParts, route: ArmRoute, req: Incoming, raw: strin
     if (fault?.kind === "drop") return "drop";
     if (fault?.kind === "throttle") {
       const policy = resourcePolicy(route.operation);
-      throw throttled(policy, 30, fault.retryAfterSeconds, `Microsoft.Compute/${policy};0`);
+      throw throttled(policy, 30, fault.retryAfterSeconds * 1000, `Microsoft.Compute/${policy};0`);
     }
     if (fault?.kind === "serverError") {
       throw new ArmError(500, { code: "InternalServerError", message: "An internal server error occurred. Please retry later." });
@@ -113,6 +115,9 @@ function armReply(parts: ServerParts, route: ArmRoute, req: Incoming, raw: strin
       });
     }
     const limits = parts.throttle.take(route.operation, route.subscriptionId, route.resourceKey);
+    // Latency before the handler: the answer reflects the state when Azure would have computed it, not at arrival.
+    const latency = parts.latency(route.operation, req);
+    if (latency > 0) await parts.delay(latency);
     const reply = route.handle();
     return { ...reply, operation: route.operation, headers: { ...limits, ...reply.headers } };
   } catch (error) {
@@ -145,11 +150,13 @@ function authenticate(parts: ServerParts, req: Incoming): void {
   if (!checked.ok) {
     throw new ArmError(401, { code: "InvalidAuthenticationToken", message: "The access token is invalid." }, challenge("The access token is invalid."));
   }
-  const allowed = [...ARM_AUDIENCES, ...parts.extraAudiences()].map((a) => a.replace(/\/+$/, "").toLowerCase());
-  if (!allowed.includes(checked.audience.replace(/\/+$/, "").toLowerCase())) {
+  // Each ARM endpoint has its own audiences (public cloud: management.core.windows.net and management.azure.com, each
+  // with and without the trailing slash; US Gov: the usgovcloudapi.net pair). A token for another cloud is refused.
+  const allowed = parts.audiences();
+  if (!allowed.includes(checked.audience)) {
     throw new ArmError(401, {
       code: "InvalidAuthenticationTokenAudience",
-      message: `The access token has been obtained for wrong audience or resource '${checked.audience}'. It should exactly match with one of the allowed audiences 'https://management.core.windows.net/','https://management.core.windows.net','https://management.azure.com/','https://management.azure.com'.`,
+      message: `The access token has been obtained for wrong audience or resource '${checked.audience}'. It should exactly match with one of the allowed audiences ${allowed.map((a) => `'${a}'`).join(",")}.`,
     }, challenge("The access token has been obtained for wrong audience or resource."));
   }
 }

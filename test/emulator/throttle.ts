@@ -1,7 +1,7 @@
 // Compute's token-bucket request limits. Every ARM response carries `x-ms-ratelimit-remaining-resource` in the
 // token-bucket format seen in the 2023 recordings (`Microsoft.Compute/HighCostGetVMScaleSetResource;29,
 // Microsoft.Compute/HighCostGetVMScaleSetSubscriptionMaximum;1079`); with `throttle: true` an empty bucket answers
-// 429 with Retry-After and Azure's throttling body. Limits: MicrosoftDocs/azure-docs
+// 429 with Retry-After (and x-ms-retry-after-ms, see throttled()) and Azure's throttling body. Limits: MicrosoftDocs/azure-docs
 // articles/virtual-machines/compute-throttling-limits.md (refill per minute / bucket size, resource and subscription).
 import { ArmError, type ArmErrorBody } from "./http.ts";
 
@@ -108,7 +108,7 @@ export class Throttle {
     const empty = [{ name: `${group}Resource`, bucket: resource }, { name: `${group}SubscriptionMaximum`, bucket: subscription }]
       .find((b) => b.bucket.refill() < 1);
     if (this.enforce && empty) {
-      throw throttled(empty.name, empty.bucket.max, Math.ceil(empty.bucket.msUntilToken() / 1000), header(group, resource, subscription));
+      throw throttled(empty.name, empty.bucket.max, empty.bucket.msUntilToken(), header(group, resource, subscription));
     }
     resource.take();
     subscription.take();
@@ -126,8 +126,14 @@ function header(group: string, resource: Bucket, subscription: Bucket): string {
   return `Microsoft.Compute/${group}Resource;${Math.floor(resource.refill())},Microsoft.Compute/${group}SubscriptionMaximum;${Math.floor(subscription.refill())}`;
 }
 
-/** Azure's 429 for Compute throttling (body as recorded in AKS / cloud-provider-azure reports). */
-export function throttled(policy: string, allowed: number, retryAfterSeconds: number, remaining?: string): ArmError {
+/**
+ * Azure's 429 for Compute throttling (body as recorded in AKS / cloud-provider-azure reports). `waitMs` is the
+ * wall-clock wait: `Retry-After` carries it in whole seconds, rounded up (what Compute sends), and
+ * `x-ms-retry-after-ms` exactly. Compute does not send the latter (other RPs such as Cosmos DB do); the emulator adds it
+ * so that clients honouring it (the SDK's throttlingRetryStrategy reads retry-after-ms, then x-ms-retry-after-ms, then
+ * Retry-After) wait the speed-scaled time instead of at least a whole second.
+ */
+export function throttled(policy: string, allowed: number, waitMs: number, remaining?: string): ArmError {
   const now = new Date();
   const body: ArmErrorBody = {
     code: "OperationNotAllowed",
@@ -138,7 +144,7 @@ export function throttled(policy: string, allowed: number, retryAfterSeconds: nu
       message: JSON.stringify({
         operationGroup: policy,
         startTime: now.toISOString(),
-        endTime: new Date(now.getTime() + retryAfterSeconds * 1000).toISOString(),
+        endTime: new Date(now.getTime() + waitMs).toISOString(),
         allowedRequestCount: allowed,
         measuredRequestCount: allowed + 1,
       }),
@@ -146,7 +152,8 @@ export function throttled(policy: string, allowed: number, retryAfterSeconds: nu
     innererror: { internalErrorCode: "TooManyRequestsReceived" },
   };
   return new ArmError(429, body, {
-    "Retry-After": String(retryAfterSeconds),
+    "Retry-After": String(Math.ceil(waitMs / 1000)),
+    "x-ms-retry-after-ms": String(Math.ceil(waitMs)),
     ...(remaining ? { "x-ms-ratelimit-remaining-resource": remaining } : {}),
   });
 }

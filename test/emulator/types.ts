@@ -53,6 +53,20 @@ export interface ScaleSetSeed {
   readonly zones?: readonly string[];
 }
 
+/**
+ * Simulated milliseconds an ARM request takes before its answer is computed (scaled by `speed`, like every simulated
+ * duration). A number applies to every ARM request; an object distinguishes lists, whose pages cost Azure hundreds of
+ * milliseconds each on large scale sets.
+ */
+export type LatencyOption = number | {
+  /** ARM requests that are not lists (GET/PATCH of the set, manualupgrade, operation polls, …). Default 0. */
+  readonly default?: number;
+  /** The first page of a list (`VirtualMachineScaleSetVMs.List`, `VirtualMachineScaleSetExtensions.List`). Default: `default`. */
+  readonly list?: number;
+  /** Each following page of a list (a `nextLink` request, with `$skiptoken`). Default: `list`. */
+  readonly page?: number;
+};
+
 export interface EmulatorOptions {
   /** Default: one sample set `vmss-demo` in `rg-demo` (see ScaleSetSeed defaults). */
   readonly scaleSets?: readonly ScaleSetSeed[];
@@ -60,6 +74,11 @@ export interface EmulatorOptions {
   readonly speed?: number;
   /** VM list page size (nextLink paging). Default 50. */
   readonly pageSize?: number;
+  /** Per-request latency of ARM requests in simulated milliseconds (see LatencyOption). Default 0. */
+  readonly latencyMs?: LatencyOption;
+  /** Token audiences ARM accepts, compared exactly. Default: the emulator's endpoint with and without the trailing
+   *  slash (`https://127.0.0.1:<port>/`, `https://127.0.0.1:<port>`), as each Azure cloud accepts only its own. */
+  readonly armAudiences?: readonly string[];
   /** Opt-in token-bucket throttle with Azure's published Compute limits. Default false. */
   readonly throttle?: boolean;
   /** Access-token lifetime in (real) seconds. Default 3600. */
@@ -169,7 +188,9 @@ export interface FaultControls {
   unhealthyAfterUpgrade(image: string, options?: { scaleSet?: string; instanceIds?: readonly string[] }): void;
   /** The instance's next upgrade never finishes (stays Updating, its operation InProgress). */
   hangUpgrade(instanceId: string, options?: { scaleSet?: string }): void;
-  /** 429 with Retry-After, Azure's throttling body and x-ms-ratelimit-remaining-resource. */
+  /** 429 with Retry-After (whole seconds, rounded up) and x-ms-retry-after-ms (exact), Azure's throttling body and
+   *  x-ms-ratelimit-remaining-resource. `retryAfterSeconds` (default 1) is the wall-clock wait the client is told, not
+   *  scaled by speed. */
   throttle(match?: RequestMatch & { retryAfterSeconds?: number }): void;
   /** 500 InternalServerError (the SDK retries these). */
   serverError(match?: RequestMatch): void;

@@ -141,6 +141,34 @@ describe("Rolling upgrade mode", () => {
     expect(await latest(client)).toEqual([true, false, false, false]);
   });
 
+  it("names the first failed instance when upgraded instances turn unhealthy", async () => {
+    const { client, emu } = await setup(rolling({ maxBatchInstancePercent: 25, maxUnhealthyUpgradedInstancePercent: 20 }));
+    emu.faults.unhealthyAfterUpgrade(NEW_VERSION);
+    await expect(setVersion(client, NEW_VERSION)).rejects.toThrow(
+      "The most impactful error is: Instance found to be unhealthy or unreachable.. First failed instance ID is: 0.",
+    );
+  });
+
+  it("does not start when too many instances are unhealthy before the first batch (…BeforeRollingUpgrade)", async () => {
+    const { client, emu } = await setup(rolling({ maxUnhealthyInstancePercent: 20 }));
+    emu.setInstance(VMSS, "1", { health: "unhealthy" });
+    emu.setInstance(VMSS, "3", { health: "unhealthy" });
+    await expect(setVersion(client, NEW_VERSION)).rejects.toThrow(
+      "MaxUnhealthyInstancePercentExceededBeforeRollingUpgrade. Rolling Upgrade failed due to exceeding the MaxUnhealthyInstancePercent value (defined in the RollingUpgradePolicy) before any batch was attempted. 50% of instances are in an unhealthy state, more than the threshold of 20% configured in the RollingUpgradePolicy.",
+    );
+    const status = await client.virtualMachineScaleSetRollingUpgrades.getLatest(RG, VMSS);
+    expect(status.runningStatus?.code).toBe("Faulted");
+    expect(status.progress).toEqual({ successfulInstanceCount: 0, failedInstanceCount: 0, inProgressInstanceCount: 0, pendingInstanceCount: 0 });
+    expect(status.error).toMatchObject({
+      code: "MaxUnhealthyInstancePercentExceededBeforeRollingUpgrade",
+      details: [
+        { code: "RollingUpgradeInstanceUnhealthyError", target: `${VMSS}/virtualMachines/1`, message: "Instance found to be unhealthy or unreachable." },
+        { code: "RollingUpgradeInstanceUnhealthyError", target: `${VMSS}/virtualMachines/3`, message: "Instance found to be unhealthy or unreachable." },
+      ],
+    });
+    expect(await latest(client)).toEqual([false, false, false, false]);
+  });
+
   it("rolls the failed instances back when rollbackFailedInstancesOnPolicyBreach is set", async () => {
     const { client, emu } = await setup(rolling({ maxBatchInstancePercent: 25, maxUnhealthyUpgradedInstancePercent: 0, rollbackFailedInstancesOnPolicyBreach: true }));
     emu.faults.failUpgrade("0");

@@ -77,13 +77,18 @@ export class Upgrades {
 
     for (let start = 0; start < targets.length; start += batchSize) {
       if (rolling.cancelRequested || !op.running) break;
-      const unhealthyNow = (set.sortedVms().filter(isUnhealthy).length * 100) / total;
+      const unhealthyVms = set.sortedVms().filter(isUnhealthy);
+      const unhealthyNow = (unhealthyVms.length * 100) / total;
       const maxUnhealthy = Number(policy["maxUnhealthyInstancePercent"] ?? 20);
       if (unhealthyNow > maxUnhealthy) {
-        rolling.error = {
-          code: "MaxUnhealthyInstancePercentExceededInRollingUpgrade",
-          message: `Rolling Upgrade failed after exceeding the MaxUnhealthyInstancePercent value defined in the RollingUpgradePolicy. ${Math.round(unhealthyNow)}% of instances are in an unhealthy state - more than the threshold of ${maxUnhealthy}%.`,
-        };
+        // Refused before any batch: Azure reports no progress at all (pending 0 too), as in the guide cited below.
+        if (start === 0) rolling.pending = 0;
+        rolling.error = start === 0
+          ? unhealthyBeforeFirstBatch(set, unhealthyVms, unhealthyNow, maxUnhealthy)
+          : {
+            code: "MaxUnhealthyInstancePercentExceededInRollingUpgrade",
+            message: `Rolling Upgrade failed after exceeding the MaxUnhealthyInstancePercent value defined in the RollingUpgradePolicy. ${Math.round(unhealthyNow)}% of instances are in an unhealthy state - more than the threshold of ${maxUnhealthy}%.`,
+          };
         break;
       }
       const batch = targets.slice(start, start + batchSize);
@@ -102,10 +107,12 @@ export class Upgrades {
       const unhealthyUpgraded = (failedVms.length * 100) / upgraded;
       const maxUnhealthyUpgraded = Number(policy["maxUnhealthyUpgradedInstancePercent"] ?? 20);
       if (unhealthyUpgraded > maxUnhealthyUpgraded) {
-        const impact = outcomes.flatMap((o) => (!o.ok && o.error ? [o.error.message] : []))[0] ?? "The VM is unhealthy.";
+        const impact = outcomes.flatMap((o) => (!o.ok && o.error ? [o.error.message] : []))[0] ?? UNHEALTHY;
+        // As Azure words it (AzureTRE#1591, 2022): "… The most impactful error is: Instance found to be unhealthy or
+        // unreachable.. First failed instance ID is: 0."
         rolling.error = {
           code: "MaxUnhealthyUpgradedInstancePercentExceededInRollingUpgrade",
-          message: `Rolling Upgrade failed after exceeding the MaxUnhealthyUpgradedInstancePercent value defined in the RollingUpgradePolicy. ${Math.round(unhealthyUpgraded)}% of instances are in an unhealthy state after being upgraded - more than the threshold of ${maxUnhealthyUpgraded}%. The most impactful error is: ${impact}`,
+          message: `Rolling Upgrade failed after exceeding the MaxUnhealthyUpgradedInstancePercent value defined in the RollingUpgradePolicy. ${Math.round(unhealthyUpgraded)}% of instances are in an unhealthy state after being upgraded - more than the threshold of ${maxUnhealthyUpgraded}%. The most impactful error is: ${impact}. First failed instance ID is: ${failedVms[0]?.instanceId ?? ""}.`,
         };
         break;
       }
@@ -166,6 +173,24 @@ export class Upgrades {
   private async wait(seconds: number, op: Operation): Promise<void> {
     await Promise.race([this.clock.sleep(seconds), op.ended]);
   }
+}
+
+const UNHEALTHY = "Instance found to be unhealthy or unreachable.";
+
+/**
+ * Too many unhealthy instances before the first batch: Azure does not start (Service Fabric troubleshooting guide
+ * "How to Configure Service Fabric Automatic OS Image Upgrade", Azure/Service-Fabric-Troubleshooting-Guides; also the
+ * code Update-AzVmss throws in Azure/AzLoadBalancerMigration). One detail per unhealthy instance.
+ */
+function unhealthyBeforeFirstBatch(set: ScaleSet, unhealthy: readonly Vm[], percent: number, threshold: number): ArmErrorBody {
+  const details: ArmErrorBody[] = unhealthy.map((vm) => vm.error
+    ? { code: vm.error.code, target: `${set.name}/virtualMachines/${vm.instanceId}`, message: vm.error.message }
+    : { code: "RollingUpgradeInstanceUnhealthyError", target: `${set.name}/virtualMachines/${vm.instanceId}`, message: UNHEALTHY });
+  return {
+    code: "MaxUnhealthyInstancePercentExceededBeforeRollingUpgrade",
+    message: `Rolling Upgrade failed due to exceeding the MaxUnhealthyInstancePercent value (defined in the RollingUpgradePolicy) before any batch was attempted. ${Math.round(percent)}% of instances are in an unhealthy state, more than the threshold of ${threshold}% configured in the RollingUpgradePolicy. The most impactful error is:  ${details[0]?.message ?? UNHEALTHY} For details on rolling upgrades, use http://aka.ms/AzureVMSSRollingUpgrade`,
+    details,
+  };
 }
 
 function finishWithOutcomes(op: Operation, outcomes: readonly Outcome[]): void {
