@@ -34,13 +34,14 @@ export function formatDuration(ms: number): string {
 const LOW_REMAINING = 10;
 const VERY_LOW_REMAINING = 3;
 
-/**
- * The wait before the next poll: the configured interval, doubled when the throttling headroom is low and
- * quadrupled when nearly exhausted, and never past the deadline.
- */
+/** The poll interval for this throttling headroom: doubled when it is low, quadrupled when nearly exhausted. */
+export function throttlePace(intervalMs: number, rateLimitRemaining: number | undefined): number {
+  if (rateLimitRemaining !== undefined && rateLimitRemaining <= VERY_LOW_REMAINING) return intervalMs * 4;
+  if (rateLimitRemaining !== undefined && rateLimitRemaining <= LOW_REMAINING) return intervalMs * 2;
+  return intervalMs;
+}
+
+/** The wait before the next poll: the interval at the pace the throttling headroom allows, never past the deadline. */
 export function pollDelay(intervalMs: number, rateLimitRemaining: number | undefined, msUntilDeadline: number): number {
-  let factor = 1;
-  if (rateLimitRemaining !== undefined && rateLimitRemaining <= VERY_LOW_REMAINING) factor = 4;
-  else if (rateLimitRemaining !== undefined && rateLimitRemaining <= LOW_REMAINING) factor = 2;
-  return Math.max(0, Math.min(intervalMs * factor, msUntilDeadline));
+  return Math.max(0, Math.min(throttlePace(intervalMs, rateLimitRemaining), msUntilDeadline));
 }

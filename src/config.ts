@@ -13,7 +13,7 @@
 import { resolveCloud } from "./cloud.ts";
 import { stripQuery } from "./redact.ts";
 import { InputError } from "./types.ts";
-import type { AuthConfig, ChangeRequest, Cloud, Config, ExtensionChangeRequest, RolloutOptions, RunContext, Size, Target } from "./types.ts";
+import type { AuthConfig, ChangeRequest, Cloud, Config, ExtensionChangeRequest, RolloutOptions, Size, Target } from "./types.ts";
 
 /** Every input of action.yml, read once each. */
 const INPUT_NAMES = [
@@ -69,15 +69,58 @@ type Env = Readonly<Record<string, string | undefined>>;
 export function parseConfig(getInput: (name: string) => string, env: Env): Config {
   const inputs = readInputs(getInput);
   const creds = inputs.creds ? parseCreds(inputs.creds) : undefined;
+  const target = parseTarget(inputs, creds);
+  const change = parseChange(inputs, env);
   const config: Config = {
-    target: parseTarget(inputs, creds),
-    change: parseChange(inputs, env),
+    target,
+    change,
     rollout: parseRollout(inputs),
     auth: parseAuth(inputs, creds, env),
     cloud: parseCloud(inputs, creds),
-    run: parseRunContext(env),
+    secrets: secretsOf(creds, change),
   };
   return deepFreeze(config);
+}
+
+/** Shorter query values are not masked: masking `1` or `v=2` would blank out ordinary text all over the log. */
+const MIN_SECRET_LENGTH = 6;
+
+/**
+ * What the log must never show: the client secret of `creds`, and of each extension-file-uris entry its query string
+ * and its `sig` value (as written and URL-decoded), which make up a SAS token. Redaction of URLs by pattern stays in
+ * place; masking also catches a token quoted where no URL pattern matches (an error message that cuts a URL, say).
+ */
+function secretsOf(creds: Creds | undefined, change: ChangeRequest): string[] {
+  const secrets = new Set<string>();
+  for (const uri of change.extension?.fileUris ?? []) {
+    const query = queryOf(uri);
+    if (!query) continue;
+    secrets.add(query);
+    for (const part of query.split("&")) {
+      const [name = "", value = ""] = part.split("=");
+      if (name.toLowerCase() !== "sig" || !value) continue;
+      secrets.add(value);
+      secrets.add(safeDecode(value));
+    }
+  }
+  const sas = [...secrets].filter((secret) => secret.length >= MIN_SECRET_LENGTH);
+  return creds ? [creds.clientSecret, ...sas] : sas;
+}
+
+/** The query string of a URI, without `?` and without a `#` fragment. */
+function queryOf(uri: string): string {
+  const q = uri.indexOf("?");
+  if (q === -1) return "";
+  const hash = uri.indexOf("#", q);
+  return uri.slice(q + 1, hash === -1 ? undefined : hash);
+}
+
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
 }
 
 function readInputs(getInput: (name: string) => string): Inputs {
@@ -462,19 +505,6 @@ function parseCloud(inputs: Inputs, creds: Creds | undefined): Cloud {
 
 function trimSlashes(url: string): string {
   return url.trim().replace(/\/+$/, "");
-}
-
-// ───────────────────────────── run context ─────────────────────────────
-
-function parseRunContext(env: Env): RunContext {
-  const pick = (name: string) => env[name] || undefined;
-  const context = {
-    runId: pick("GITHUB_RUN_ID"),
-    runAttempt: pick("GITHUB_RUN_ATTEMPT"),
-    repository: pick("GITHUB_REPOSITORY"),
-    serverUrl: pick("GITHUB_SERVER_URL"),
-  };
-  return Object.fromEntries(Object.entries(context).filter(([, value]) => value !== undefined));
 }
 
 // ───────────────────────────── helpers ─────────────────────────────

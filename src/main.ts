@@ -5,10 +5,11 @@ import * as core from "@actions/core";
 import { createScaleSetApi } from "./azure/index.ts";
 import { describeAuthError } from "./azure/credentials.ts";
 import { parseConfig } from "./config.ts";
+import { errorLine, failureMessage } from "./failure.ts";
 import { redactText } from "./redact.ts";
 import { annotationsFor, buildOutputs, headline, renderSummary } from "./report/index.ts";
 import { runRollout } from "./rollout.ts";
-import { InputError, type Logger, type RolloutRecord, type RolloutResult } from "./types.ts";
+import type { Logger, RolloutRecord, RolloutResult } from "./types.ts";
 
 const FAILING_RESULTS: ReadonlySet<RolloutResult> = new Set(["failed", "cancelled", "rolled-back"]);
 
@@ -25,50 +26,53 @@ export async function run(): Promise<void> {
   process.on("SIGINT", onSigint);
   process.on("SIGTERM", onSigterm);
   try {
-    maskCredsSecret(core.getInput("creds"));
     const config = parseConfig((name) => core.getInput(name), process.env);
-    if (config.auth.mode === "creds") core.setSecret(config.auth.clientSecret);
+    // Before anything is logged: the client secret, SAS tokens of extension-file-uris (access tokens follow as issued).
+    for (const secret of config.secrets) core.setSecret(secret);
 
     const logger = actionsLogger();
-    const api = createScaleSetApi(config, { logger, getIDToken: (audience) => core.getIDToken(audience) });
+    const api = createScaleSetApi(config, {
+      logger,
+      getIDToken: (audience) => core.getIDToken(audience),
+      mask: (secret) => core.setSecret(secret),
+    });
     const record = await runRollout(config, api, { logger, signal: cancel.signal });
-    await publish(record);
-    if (FAILING_RESULTS.has(record.result)) core.setFailed(record.reason ?? headline(record));
+    // The rollout's own failure comes first; a report that could not be written is said after it, not instead.
+    const failures = [...(FAILING_RESULTS.has(record.result) ? [record.reason ?? headline(record)] : []), ...(await publish(record))];
+    if (failures.length > 0) core.setFailed(failures.join(" "));
   } catch (err) {
-    core.setFailed(failureMessage(err));
+    core.setFailed(failureMessage(err, describeAuthError));
   } finally {
     process.off("SIGINT", onSigint);
     process.off("SIGTERM", onSigterm);
   }
 }
 
-/** Job summary, outputs and annotations from the record. A summary that cannot be written does not fail the job. */
-async function publish(record: RolloutRecord): Promise<void> {
-  for (const [name, value] of Object.entries(buildOutputs(record))) core.setOutput(name, value);
+/**
+ * Outputs, annotations and the job summary from the record. Returns what could not be written and fails the job:
+ * outputs later steps rely on. A summary that cannot be written is a warning only.
+ */
+async function publish(record: RolloutRecord): Promise<string[]> {
+  const failures: string[] = [];
+  try {
+    for (const [name, value] of Object.entries(buildOutputs(record))) core.setOutput(name, value);
+  } catch (err) {
+    failures.push(`The action's outputs could not be written: ${errorLine(err)}.`);
+  }
   for (const a of annotationsFor(record)) {
     const write = a.level === "error" ? core.error : a.level === "warning" ? core.warning : core.notice;
     write(a.message, { title: a.title });
   }
   if (!process.env["GITHUB_STEP_SUMMARY"]) {
     core.info("GITHUB_STEP_SUMMARY is not set: no job summary written.");
-    return;
+    return failures;
   }
   try {
     await core.summary.addRaw(renderSummary(record)).write();
   } catch (err) {
-    core.warning(`Could not write the job summary: ${failureMessage(err)}`);
+    core.warning(`Could not write the job summary: ${errorLine(err)}`);
   }
-}
-
-/** The creds JSON holds a client secret: mask it before anything could echo it (the parser validates it later). */
-function maskCredsSecret(creds: string): void {
-  if (!creds) return;
-  try {
-    const secret: unknown = (JSON.parse(creds) as Record<string, unknown>)["clientSecret"];
-    if (typeof secret === "string" && secret) core.setSecret(secret);
-  } catch {
-    // Not JSON: the parser reports it, without quoting it.
-  }
+  return failures;
 }
 
 function actionsLogger(): Logger {
@@ -82,22 +86,4 @@ function actionsLogger(): Logger {
     startGroup: (name) => core.startGroup(name),
     endGroup: () => core.endGroup(),
   };
-}
-
-/** One line for any thrown value: InputError, a sign-in failure, Error, RestError, string, undefined. */
-export function failureMessage(err: unknown): string {
-  if (err instanceof InputError) return err.message;
-  const signIn = describeAuthError(err);
-  if (signIn !== undefined) return signIn;
-  const text = err instanceof Error ? err.message : typeof err === "string" ? err : err === undefined ? "" : safeString(err);
-  const line = redactText(text).replace(/\s+/g, " ").trim();
-  return line ? `vmss-rollout failed: ${line}` : "vmss-rollout failed with an error that carries no message.";
-}
-
-function safeString(value: unknown): string {
-  try {
-    return typeof value === "object" ? JSON.stringify(value) : String(value);
-  } catch {
-    return String(value);
-  }
 }

@@ -24,7 +24,18 @@ export interface ModelChange {
   readonly changes: readonly PropertyChange[];
   readonly previousModel: PreviousModel;
   /** Patches restoring the values read. Carry full extension settings (SAS included): never log them. */
-  readonly rollback: { readonly scaleSetPatch?: ScaleSetPatch; readonly extensionPatch?: ExtensionPatch };
+  readonly rollback: Rollback;
+}
+
+export interface Rollback {
+  readonly scaleSetPatch?: ScaleSetPatch;
+  readonly extensionPatch?: ExtensionPatch;
+  /**
+   * Why the previous model cannot be put back at all: nothing that changed has a way back (a PATCH cannot remove a
+   * forceUpdateTag that did not exist, say, and nothing else changed). No rollback is attempted then. A tag that
+   * stays next to restored settings or image only re-runs the extension, so that rollback goes ahead.
+   */
+  readonly impossible?: string;
 }
 
 export interface Refusal {
@@ -59,6 +70,10 @@ export function planChange(model: ScaleSetModel, request: ChangeRequest): Change
     rollback: {
       ...(image.rollback && { scaleSetPatch: image.rollback }),
       ...(extension.rollback && { extensionPatch: extension.rollback }),
+      // A change with no way back at all: a rollback could only upgrade instances onto the new model again.
+      ...(!image.rollback && !extension.rollback && (image.impossible ?? extension.impossible) !== undefined && {
+        impossible: image.impossible ?? extension.impossible,
+      }),
     },
   };
 }
@@ -80,7 +95,7 @@ export function describeImage(ref: ImageReference): string {
 // ───────────────────────────── image ─────────────────────────────
 
 type Part<T> =
-  | { readonly ok: true; readonly patch?: T; readonly rollback?: T; readonly changes: readonly PropertyChange[] }
+  | { readonly ok: true; readonly patch?: T; readonly rollback?: T; readonly impossible?: string; readonly changes: readonly PropertyChange[] }
   | Refusal;
 
 function planImage(model: ScaleSetModel, request: ChangeRequest): Part<ScaleSetPatch> {
@@ -98,7 +113,9 @@ function planImage(model: ScaleSetModel, request: ChangeRequest): Part<ScaleSetP
     return {
       ok: true,
       patch: { imageReference: { version: request.imageVersion } },
-      ...(current.version !== undefined && { rollback: { imageReference: { version: current.version } } }),
+      ...(current.version !== undefined
+        ? { rollback: { imageReference: { version: current.version } } }
+        : { impossible: `the scale set had no image version before, and a PATCH cannot remove one` }),
       changes: [
         {
           property: "storageProfile.imageReference.version",
@@ -159,6 +176,7 @@ type ExtensionPart =
       readonly ok: true;
       readonly patch?: ExtensionPatch;
       readonly rollback?: ExtensionPatch;
+      readonly impossible?: string;
       readonly changes: readonly PropertyChange[];
       readonly previous?: NonNullable<PreviousModel["extension"]>;
     }
@@ -209,8 +227,13 @@ function planExtension(model: ScaleSetModel, request: ChangeRequest): ExtensionP
   };
   if (settings === undefined && forceUpdateTag === undefined) return { ok: true, changes, previous };
 
-  // A PATCH cannot remove a tag: when there was none, only the settings are restored.
+  // A PATCH cannot remove a tag: when there was none, only the settings are restored (the new tag stays, which only
+  // re-runs the extension); when nothing but the tag changed, there is nothing to restore.
   const restoreTag = forceUpdateTag !== undefined && current.forceUpdateTag !== undefined;
+  const impossible =
+    settings === undefined && !restoreTag
+      ? `extension '${current.name}' had no forceUpdateTag before the run, and a PATCH cannot remove one`
+      : undefined;
   return {
     ok: true,
     patch: {
@@ -225,6 +248,7 @@ function planExtension(model: ScaleSetModel, request: ChangeRequest): ExtensionP
         ...(restoreTag && { forceUpdateTag: current.forceUpdateTag }),
       },
     }),
+    ...(impossible !== undefined && { impossible }),
     changes,
     previous,
   };

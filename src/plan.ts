@@ -1,5 +1,6 @@
 // The batch plan: which instances are upgraded, in which order and how many at once. Pure.
 
+import { compareInstanceIds } from "./ids.ts";
 import type { InstanceState, Size } from "./types.ts";
 
 export interface PlannedBatch {
@@ -25,30 +26,35 @@ export interface BatchOptions {
 }
 
 /**
- * Plans the batches: protected and current instances are left out, unhealthy or failed instances go first (as
- * Azure's `prioritizeUnhealthyInstances` does), then by instance ID; the canary batch comes first, the rest are
- * cut in batches of `batchSize`.
+ * Plans the batches: protected and current instances are left out. The canary batch comes first and is taken from
+ * the instances in good standing: a canary is a test of the new model, and an instance that is already unhealthy or
+ * failed would fail it whatever the model does. After the canary, unhealthy or failed instances go first (as Azure's
+ * `prioritizeUnhealthyInstances` does), then the rest by instance ID, cut in batches of `batchSize`.
  */
 export function planBatches(instances: readonly InstanceState[], options: BatchOptions): BatchPlan {
-  const ordered = [...instances].sort(byInstanceId);
+  const ordered = [...instances].sort((a, b) => compareInstanceIds(a.instanceId, b.instanceId));
   const protectedIds = ordered.filter((i) => i.protectedFromScaleSetActions).map((i) => i.instanceId);
   const candidates = ordered.filter((i) => !i.protectedFromScaleSetActions);
   const current = candidates.filter((i) => i.latestModelApplied).map((i) => i.instanceId);
   const stale = candidates.filter((i) => !i.latestModelApplied);
-  const toUpgrade = [...stale.filter(needsAttention), ...stale.filter((i) => !needsAttention(i))].map((i) => i.instanceId);
+  const troubled = stale.filter(needsAttention).map((i) => i.instanceId);
+  const sound = stale.filter((i) => !needsAttention(i)).map((i) => i.instanceId);
+  const total = stale.length;
 
   const batches: PlannedBatch[] = [];
-  let rest = toUpgrade;
-  if (options.canary !== undefined && rest.length > 0) {
-    const size = resolveSize(options.canary, toUpgrade.length);
-    batches.push({ index: 1, canary: true, instanceIds: rest.slice(0, size) });
-    rest = rest.slice(size);
+  let canary: string[] = [];
+  if (options.canary !== undefined && total > 0) {
+    // From the sound instances first; only when there are too few does the canary take troubled ones too.
+    canary = [...sound, ...troubled].slice(0, resolveSize(options.canary, total));
+    batches.push({ index: 1, canary: true, instanceIds: canary });
   }
-  const size = resolveSize(options.batchSize, toUpgrade.length);
+  const inCanary = new Set(canary);
+  const rest = [...troubled, ...sound].filter((id) => !inCanary.has(id));
+  const size = resolveSize(options.batchSize, total);
   for (let start = 0; start < rest.length; start += size) {
     batches.push({ index: batches.length + 1, canary: false, instanceIds: rest.slice(start, start + size) });
   }
-  return { batches, toUpgrade, current, protected: protectedIds };
+  return { batches, toUpgrade: [...canary, ...rest], current, protected: protectedIds };
 }
 
 /**
@@ -64,9 +70,4 @@ export function resolveSize(size: Size, total: number): number {
 /** An instance Azure would upgrade first: it reports unhealthy or its last operation failed. */
 function needsAttention(instance: InstanceState): boolean {
   return instance.health === "unhealthy" || instance.provisioningState?.toLowerCase() === "failed";
-}
-
-/** Uniform instance IDs are integers: `2` before `10`. */
-function byInstanceId(a: InstanceState, b: InstanceState): number {
-  return a.instanceId.localeCompare(b.instanceId, "en", { numeric: true });
 }

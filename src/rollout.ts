@@ -2,16 +2,28 @@
 // batches, or by following the platform), proves it, and returns a RolloutRecord. It never throws for Azure or
 // rollout failures: every outcome, a refusal before any write included, is a record with a result and a reason.
 //
-//   Plan          read the scale set, refuse what Azure would refuse, wait for operations already running,
-//                 compute the change and the batch plan (a dry run stops here)
-//   Model update  PATCH with If-Match (412 → re-read, rebuild, retry), then list the instances to upgrade
-//   Batch i/n     manualupgrade, then poll until each instance is on the new model (and healthy)
+//   Plan          read the scale set, refuse what Azure would refuse, wait for a model update or rolling upgrade
+//                 already running, compute the change (a dry run, or a run with nothing to write, lists and plans here)
+//   Model update  PATCH with If-Match (412 → re-read, rebuild, retry), wait for it
+//   Batch plan    one listing: the batches (instance operations already running are waited for first)
+//   Batch i/n     manualupgrade, then poll (one list call per poll) until each instance is on the new model and
+//                 healthy, judging every instance upgraded so far
 //   or Platform   Automatic/Rolling: the platform rolls; poll until it is done, Faulted, or the time is spent
-//   Verification  one last listing: the true state of every instance
+//   Verification  the last poll's listing (or one more, when an operation started since): every targeted instance
 //   Rollback      on failure, when asked: previous model back, upgraded instances back onto it
+//
+// Time: `timeout` covers everything but a rollback. The rollout itself stops a little before it (listingReserve), so
+// that the final listing fits in; a rollback then gets at most health-timeout more (never past timeout +
+// health-timeout). The API is told each deadline, so no Retry-After wait runs past it.
+//
+// Reads: operation status is polled often (cheap); the instance list (HighCostGetVMScaleSet, one token a page) only
+// when an operation has ended or a poll interval has passed (the adapter waits for its throttling bucket rather than
+// run into a 429).
 
-import { formatDuration, pollDelay, sleep as defaultSleep } from "./clock.ts";
-import { describeImage, isNoOp, planChange, type ModelChange } from "./patch.ts";
+import { formatDuration, pollDelay, sleep as defaultSleep, throttlePace } from "./clock.ts";
+import { describeError, errorLine, isAbort } from "./failure.ts";
+import { sortIds } from "./ids.ts";
+import { describeImage, isNoOp, planChange, type ChangePlan, type ModelChange } from "./patch.ts";
 import { planBatches, type BatchPlan } from "./plan.ts";
 import { redactText } from "./redact.ts";
 import {
@@ -33,7 +45,6 @@ import {
 import {
   assessInstance,
   breachesMaxUnhealthy,
-  describeError,
   describeInstance,
   finalResult,
   instanceOutcome,
@@ -60,8 +71,20 @@ export function runRollout(config: Config, api: ScaleSetApi, deps: RolloutDeps):
 const MAX_ETAG_ATTEMPTS = 3;
 /** After a cancel the runner kills the job a few seconds later: the last listing must be quick. */
 const CANCELLED_LISTING_MS = 2_000;
-/** The last listing after a timeout or failure: the true state is worth a short wait. */
+/** The most the final listing may take; the rollout keeps that much (at most a tenth of timeout) for it. */
 const FINAL_LISTING_MS = 20_000;
+/** manualupgrade refused with 409 Conflict, or preempted: retries, after poll-interval, doubled each time. */
+const MAX_UPGRADE_RETRIES = 5;
+const MAX_BACKOFF_MS = 120_000;
+/** action.yml's defaults of the options Azure ignores in Automatic and Rolling mode: other values were set on purpose. */
+const BATCH_DEFAULTS = { batchSizePercent: 20, maxUnhealthyPercent: 20, pauseBetweenBatchesMs: 0 } as const;
+/** Below this poll-interval a large scale set's lists drain Azure's HighCostGetVMScaleSet bucket. */
+const MIN_CLOUD_POLL_MS = 5_000;
+
+/** The time the rollout leaves at the end of `timeout` for the final listing. */
+export function listingReserve(timeoutMs: number): number {
+  return Math.min(FINAL_LISTING_MS, Math.floor(timeoutMs / 10));
+}
 
 /** Why the rollout stopped early. The reason is one sentence; instance details are appended at the end. */
 interface Stop {
@@ -80,6 +103,12 @@ class StopError extends Error {
 
 type GateEnd = "settled" | "timeout" | "cancelled";
 
+/** A manualupgrade Azure accepted and the end of its operation (undefined: waiting was aborted). */
+interface Upgrade {
+  readonly ids: readonly string[];
+  readonly outcome: OperationOutcome | undefined;
+}
+
 class Rollout {
   readonly #config: Config;
   readonly #api: ScaleSetApi;
@@ -88,8 +117,13 @@ class Rollout {
   readonly #now: () => number;
   readonly #sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   readonly #startedAt: number;
+  /** startedAt + timeout: the run (final listing included) is over by then; only a rollback may go on. */
   readonly #deadline: number;
-  /** Every Azure call and wait of the rollout: aborted on cancel or when the timeout is spent. */
+  /** When the rollout's own work stops: the deadline less the final listing's reserve. */
+  readonly #workDeadline: number;
+  /** Aborted when run() returns: nothing the run started (an operation poller, say) outlives it. */
+  readonly #end = new AbortController();
+  /** Every Azure call and wait of the rollout: aborted on cancel, when the work time is spent, or at the end. */
   readonly #work: AbortSignal;
 
   /** What the engine is doing, for messages: `upgrading batch 2 of 3`. */
@@ -97,22 +131,35 @@ class Rollout {
   #model: ScaleSetModel | undefined;
   #change: ModelChange | undefined;
   #modelUpdated = false;
+  /** Which writes Azure accepted (a rollback puts back only those). */
+  #written = { image: false, extension: false };
   #rollingBefore: RollingUpgradeStatus | undefined;
   #rolling: RollingUpgradeStatus | undefined;
-  /** Latest known state of each instance. */
+  /** Every instance as the last listing showed it. */
   #instances = new Map<string, InstanceState>();
+  /** When the last listing was taken, and when Azure last accepted a write of the action (-∞: never). */
+  #listedAt = Number.NEGATIVE_INFINITY;
+  #wroteAt = Number.NEGATIVE_INFINITY;
   /** latestModelApplied when the rollout planned. */
   #before = new Map<string, boolean>();
   #protected = new Set<string>();
   /** Instances the rollout has to bring onto the model. */
   #targets = new Set<string>();
-  /** Instances whose upgrade began (sent to manualupgrade, or rolled by the platform). */
+  /** Targets that left the scale set during the run (scale-in). */
+  #removed = new Set<string>();
+  /** Instances whose upgrade Azure accepted (manualupgrade answered 202, or the platform rolls them). */
   #started = new Set<string>();
+  /** Started instances whose wait is over (their batch's gate ended): judged without further patience. */
+  #settled = new Set<string>();
+  /** The error of the operation that upgraded an instance, when it failed. */
+  #operationError = new Map<string, AzureErrorInfo>();
   #assessments = new Map<string, Assessment>();
   #batchOf = new Map<string, number>();
   #batches: BatchRecord[] = [];
   #rolledBack = new Set<string>();
   #rollback: RolloutRecord["rollback"];
+  /** Why no rollback was attempted although one was asked for. */
+  #noRollback: string | undefined;
   #stop: Stop | undefined;
   /** The current wait between polls (poll-interval, or slower when throttling headroom is low). */
   #pollPace: number;
@@ -126,27 +173,39 @@ class Rollout {
     this.#sleep = deps.sleep ?? defaultSleep;
     this.#startedAt = this.#now();
     this.#deadline = this.#startedAt + config.rollout.timeoutMs;
-    this.#work = AbortSignal.any([deps.signal, AbortSignal.timeout(config.rollout.timeoutMs)]);
+    this.#workDeadline = this.#deadline - listingReserve(config.rollout.timeoutMs);
+    this.#work = AbortSignal.any([deps.signal, AbortSignal.timeout(this.#workDeadline - this.#startedAt), this.#end.signal]);
     this.#pollPace = config.rollout.pollIntervalMs;
   }
 
   async run(): Promise<RolloutRecord> {
     try {
-      await this.#group("Plan", () => this.#plan());
-      if (!this.#config.rollout.dryRun && this.#platformRolls()) await this.#rollOnPlatform();
-      else if (!this.#config.rollout.dryRun) {
-        await this.#group("Model update", () => this.#updateModel());
-        await this.#upgradeInBatches();
+      this.#api.useDeadline?.(this.#workDeadline);
+      try {
+        await this.#group("Plan", () => this.#plan());
+        if (!this.#config.rollout.dryRun) {
+          if (this.#platformRolls()) await this.#rollOnPlatform();
+          else {
+            if (!isNoOp(this.#change!)) {
+              await this.#group("Model update", () => this.#updateModel());
+              this.#phase = "listing the instances to upgrade";
+              await this.#group("Batch plan", () => this.#planOnListing(true));
+            }
+            await this.#upgradeInBatches();
+          }
+        }
+      } catch (err) {
+        this.#stop = err instanceof StopError ? err.stop : this.#stopFromError(err);
+        this.#log.info(`Stopped: ${this.#stop.reason}`);
       }
-    } catch (err) {
-      this.#stop = err instanceof StopError ? err.stop : this.#stopFromError(err);
-      this.#log.info(`Stopped: ${this.#stop.reason}`);
+      if (this.#model !== undefined && !this.#config.rollout.dryRun) await this.#group("Verification", () => this.#verify());
+      // Said before a rollback turns the failed instances into rolled-back ones.
+      const failure = this.#failure();
+      if (failure !== undefined && this.#shouldRollBack()) await this.#group("Rollback", () => this.#rollBack());
+      return this.#record(failure);
+    } finally {
+      this.#end.abort();
     }
-    if (this.#model !== undefined && !this.#config.rollout.dryRun) await this.#group("Verification", () => this.#verify());
-    // Said before a rollback turns the failed instances into rolled-back ones.
-    const failure = this.#failure();
-    if (failure !== undefined && this.#shouldRollBack()) await this.#group("Rollback", () => this.#rollBack());
-    return this.#record(failure);
   }
 
   // ───────────────────────────── Plan ─────────────────────────────
@@ -161,43 +220,35 @@ class Rollout {
     );
     this.#useChange(planChange(model, change)); // refuse before waiting on anything
 
-    model = await this.#waitForRunningOperations(model, !rollout.dryRun);
+    model = await this.#waitForScaleSet(model, !rollout.dryRun);
     const plan = this.#useChange(planChange(model, change));
     if (isNoOp(plan)) this.#log.info("The model already holds the requested values: nothing to write.");
     for (const c of plan.changes) this.#log.info(`Change ${c.property}: ${c.before} → ${c.after}`);
+    this.#warnAboutOptions(model, plan);
 
-    // After a model write no instance runs the model any more: every unprotected one is to be upgraded.
-    const instances = [...this.#instances.values()];
-    const predicted = isNoOp(plan) ? instances : instances.map((i) => ({ ...i, latestModelApplied: false }));
-    if (!isNoOp(plan) && model.upgradeMode !== "Manual") {
-      this.#noteTargets(planBatches(predicted, rollout));
-      this.#log.info(
-        `Upgrade mode ${model.upgradeMode}: Azure rolls the ${this.#targets.size} instance(s) onto the new model itself; the action follows it.`,
-      );
-    } else {
-      this.#noteBatches(planBatches(predicted, rollout));
-    }
+    // Nothing is written (a dry run, or the model holds the values): the one listing to plan on is now. Otherwise it
+    // follows the model update, when Azure reports which instances the write made stale.
+    if (rollout.dryRun || isNoOp(plan)) await this.#planOnListing(!rollout.dryRun);
     if (rollout.dryRun) this.#log.info("Dry run: nothing is written.");
   }
 
-  #useChange(plan: ReturnType<typeof planChange>): ModelChange {
+  #useChange(plan: ChangePlan): ModelChange {
     if (!plan.ok) throw new StopError({ kind: "failed", reason: plan.reason });
     this.#change = plan;
     return plan;
   }
 
   /**
-   * Waits (within the timeout) for a scale-set update, a rolling upgrade or instance operations already running.
-   * A dry run only says what is running.
+   * Waits (within the timeout) for a scale-set update or a rolling upgrade already running: reads of the scale set
+   * and of its latest rolling upgrade, which are cheap. A dry run only says what is running.
    */
-  async #waitForRunningOperations(model: ScaleSetModel, wait: boolean): Promise<ScaleSetModel> {
+  async #waitForScaleSet(model: ScaleSetModel, wait: boolean): Promise<ScaleSetModel> {
     let current = model;
     let announced = false;
     for (;;) {
-      const instances = await this.#list();
       const rolling = current.upgradeMode === "Manual" ? undefined : await this.#api.getLatestRollingUpgrade(this.#work);
       this.#rollingBefore = rolling;
-      const busy = describeRunning(current, rolling, instances);
+      const busy = describeRunning(current, rolling, []);
       if (busy === undefined) {
         if (announced) this.#log.info(`The operation in progress has ended (${this.#elapsed()} elapsed).`);
         this.#model = current;
@@ -212,6 +263,71 @@ class Rollout {
       announced = true;
       await this.#pause();
       current = await this.#api.getScaleSet(this.#work);
+      this.#model = current;
+    }
+  }
+
+  /**
+   * Lists the instances (waiting, one list per poll, for instance operations already running) and plans on them.
+   * A dry run of a change plans as if the write had made every instance stale, as it would.
+   */
+  async #planOnListing(wait: boolean): Promise<void> {
+    let instances = await this.#list();
+    let announced = false;
+    for (let busy = describeRunning(undefined, undefined, instances); busy !== undefined; busy = describeRunning(undefined, undefined, instances)) {
+      if (!wait) {
+        this.#log.info(`An operation is in progress: ${busy}. A real run would wait for it first.`);
+        break;
+      }
+      this.#phase = `waiting for an operation already in progress (${busy})`;
+      if (!announced) this.#log.info(`Waiting for an operation already in progress: ${busy}.`);
+      announced = true;
+      await this.#pause();
+      instances = await this.#list();
+      if (describeRunning(undefined, undefined, instances) === undefined) this.#log.info(`The operation in progress has ended (${this.#elapsed()} elapsed).`);
+    }
+    const change = this.#change!;
+    const predicted = isNoOp(change) ? instances : instances.map((i) => ({ ...i, latestModelApplied: false }));
+    if (this.#platformRolls()) {
+      this.#noteTargets(planBatches(predicted, this.#config.rollout));
+      this.#log.info(
+        `Upgrade mode ${this.#model?.upgradeMode}: Azure rolls the ${this.#targets.size} instance(s) onto the new model itself; the action follows it.`,
+      );
+    } else {
+      this.#noteBatches(planBatches(predicted, this.#config.rollout));
+    }
+  }
+
+  /**
+   * Warnings about inputs that cannot do what they say: batch options in a mode where Azure rolls the change itself,
+   * and a poll-interval that drains Azure's throttling bucket for instance lists.
+   */
+  #warnAboutOptions(model: ScaleSetModel, change: ModelChange): void {
+    const { rollout, cloud } = this.#config;
+    if (model.upgradeMode !== "Manual" && !isNoOp(change)) {
+      const ignored = [
+        ...(rollout.batchSize.kind !== "percent" || rollout.batchSize.value !== BATCH_DEFAULTS.batchSizePercent ? ["batch-size"] : []),
+        ...(rollout.canary !== undefined ? ["canary"] : []),
+        ...(rollout.maxUnhealthyPercent !== BATCH_DEFAULTS.maxUnhealthyPercent ? ["max-unhealthy"] : []),
+        ...(rollout.pauseBetweenBatchesMs !== BATCH_DEFAULTS.pauseBetweenBatchesMs ? ["pause-between-batches"] : []),
+      ];
+      if (ignored.length > 0) {
+        const how = model.upgradeMode === "Rolling" ? "by the scale set's rolling upgrade policy" : "on every instance at once";
+        this.#log.warning(
+          `${ignored.join(", ")} ${ignored.length === 1 ? "has" : "have"} no effect: scale set '${model.name}' is in ${model.upgradeMode} upgrade mode, ` +
+            `where Azure rolls a model change itself (${how}) and the action only follows it. ` +
+            `Set batches and thresholds in the scale set's upgrade policy, or switch it to Manual mode to have the action roll out in batches.`,
+          "Rollout options ignored",
+        );
+      }
+    }
+    if (cloud.name !== "Custom" && rollout.pollIntervalMs < MIN_CLOUD_POLL_MS) {
+      this.#log.warning(
+        `poll-interval ${formatDuration(rollout.pollIntervalMs)} is below ${formatDuration(MIN_CLOUD_POLL_MS)}: every poll lists the instances, ` +
+          `and each page of that list takes a token of Azure's HighCostGetVMScaleSet throttling bucket (10 a minute per scale set), ` +
+          `so polling this fast ends in waits or 429 throttling on larger scale sets. The default is 15s.`,
+        "Polling faster than Azure's limits",
+      );
     }
   }
 
@@ -244,7 +360,7 @@ class Rollout {
 
   // ───────────────────────────── Model update ─────────────────────────────
 
-  /** Manual mode (or nothing to write): every write is waited for before the batches start. */
+  /** Manual mode: every write is waited for before the batches start. */
   async #updateModel(): Promise<void> {
     this.#phase = "updating the model";
     const started = this.#now();
@@ -267,7 +383,7 @@ class Rollout {
       try {
         this.#log.info(`PATCH scale set ${JSON.stringify(patch)} with If-Match ${this.#model?.etag ?? "(none)"}.`);
         const pending = await this.#api.startPatchScaleSet(patch, this.#model?.etag, this.#work);
-        this.#modelUpdated = true;
+        this.#wrote("image");
         return pending;
       } catch (err) {
         if (!isPreconditionFailed(err)) throw err;
@@ -291,14 +407,20 @@ class Rollout {
     const fields = [patch.settings !== undefined ? "settings.fileUris" : "", patch.forceUpdateTag !== undefined ? "forceUpdateTag" : ""];
     this.#log.info(`PATCH extension '${patch.name}' (${fields.filter(Boolean).join(", ")}).`);
     const pending = await this.#api.startPatchExtension(patch, this.#work);
-    this.#modelUpdated = true;
+    this.#wrote("extension");
     return pending;
+  }
+
+  #wrote(what: "image" | "extension"): void {
+    this.#modelUpdated = true;
+    this.#written = { ...this.#written, [what]: true };
+    this.#wroteAt = this.#now();
   }
 
   async #awaitWrite(pending: PendingOperation): Promise<void> {
     const outcome = await pending.done;
     if (outcome === undefined) throw this.#interrupted(this.#phase); // the wait was aborted: cancel or timeout
-    if (outcome !== undefined && outcome.status !== "Succeeded") {
+    if (outcome.status !== "Succeeded") {
       throw new StopError({ kind: "failed", reason: `The model update ${outcome.status.toLowerCase()}${outcome.error ? `: ${describeError(outcome.error)}` : "."}` });
     }
   }
@@ -312,15 +434,6 @@ class Rollout {
 
   async #upgradeInBatches(): Promise<void> {
     const { rollout } = this.#config;
-    if (this.#modelUpdated) {
-      this.#phase = "listing the instances to upgrade";
-      // Plan on the instances as Azure now reports them; the plan printed before assumed every one was made stale.
-      const plan = planBatches(await this.#list(), rollout);
-      const predicted = this.#batches.map((b) => b.instanceIds.join(",")).join(" ");
-      if (plan.batches.map((b) => b.instanceIds.join(",")).join(" ") !== predicted) {
-        await this.#group("Batch plan (revised)", async () => this.#noteBatches(plan));
-      }
-    }
     if (this.#targets.size === 0) {
       this.#log.info("Every instance is on the latest model: no upgrade needed.");
       return;
@@ -342,33 +455,42 @@ class Rollout {
     const { rollout } = this.#config;
     this.#phase = `upgrading ${label}`;
     const started = this.#now();
+    // Instances gone since the last listing are not sent: a manualupgrade naming one is refused whole.
+    const present = this.#present(batch.instanceIds);
+    if (present.length === 0) {
+      this.#log.info(`Batch ${batch.index}: every instance of it has left the scale set; nothing to upgrade.`);
+      return;
+    }
     this.#setBatch(batch.index, { startedAt: new Date(started).toISOString(), result: "not-started" });
-    for (const id of batch.instanceIds) this.#started.add(id);
 
-    this.#log.info(`manualupgrade ${batch.instanceIds.join(", ")}`);
-    const outcome = await this.#upgrade(batch.instanceIds);
-    if (outcome === "aborted") {
+    this.#log.info(`manualupgrade ${present.join(", ")}`);
+    const upgrade = await this.#upgrade(present, batch.index, label);
+    if (upgrade.outcome === undefined) {
       this.#setBatch(batch.index, { durationMs: this.#now() - started, result: this.#cancel.aborted ? "cancelled" : "timed-out" });
       throw this.#interrupted(this.#phase);
     }
+    const ids = upgrade.ids;
+    const outcome = upgrade.outcome;
     const operationError = outcome.status === "Succeeded" ? undefined : (outcome.error ?? { code: outcome.status, message: "" });
+    if (operationError) for (const id of ids) this.#operationError.set(id, operationError);
     this.#log.info(
       `manualupgrade ${outcome.status.toLowerCase()} after ${formatDuration(this.#now() - started)}` +
         `${operationError ? `: ${describeError(operationError)}` : ""}.`,
     );
 
-    const end = await this.#gate(batch.instanceIds, { operationError, healthDeadline: this.#now() + rollout.healthTimeoutMs, label });
-    const bad = batch.instanceIds.filter((id) => this.#isBadNow(id));
+    const end = await this.#gate(ids, label);
+    const bad = ids.filter((id) => this.#isBadNow(id));
     const result: BatchResult =
       end === "cancelled" ? "cancelled" : end === "timeout" ? "timed-out" : bad.length === 0 ? "succeeded" : operationError ? "failed" : "unhealthy";
     this.#setBatch(batch.index, { durationMs: this.#now() - started, result, ...(operationError && { error: redactError(operationError) }) });
     this.#log.info(`Batch ${batch.index}: ${result} in ${formatDuration(this.#now() - started)}.`);
     if (end !== "settled") throw this.#interrupted(this.#phase);
 
-    const upgraded = [...this.#started];
+    // Every instance upgraded so far, judged on this poll's listing: an earlier one that turned unhealthy counts too.
+    const upgraded = [...this.#started].filter((id) => !this.#removed.has(id));
     const allBad = upgraded.filter((id) => this.#isBadNow(id));
     if (breachesMaxUnhealthy({ upgraded: upgraded.length, bad: allBad.length, maxUnhealthyPercent: rollout.maxUnhealthyPercent, canary: batch.canary })) {
-      const notStarted = [...this.#targets].filter((id) => !this.#started.has(id));
+      const notStarted = this.#notStarted();
       const share = batch.canary
         ? "the canary batch tolerates no failure"
         : `${Math.round((allBad.length * 100) / upgraded.length)}% of the upgraded instances, more than max-unhealthy ${rollout.maxUnhealthyPercent}%`;
@@ -382,51 +504,109 @@ class Rollout {
     }
   }
 
-  /** manualupgrade; an HTTP refusal (409 Conflict, 400 …) counts as a failed operation of the batch. */
-  async #upgrade(ids: readonly string[]): Promise<OperationOutcome | "aborted"> {
-    try {
-      return await this.#api.upgradeInstances(ids, this.#work);
-    } catch (err) {
-      if (err instanceof AzureApiError) return { status: "Failed", error: { code: err.code, message: err.message } };
-      if (isAbort(err)) return "aborted";
-      throw err;
+  /** The instances of `ids` the last listing still shows (the others are noted as removed). */
+  #present(ids: readonly string[]): string[] {
+    if (this.#listedAt === Number.NEGATIVE_INFINITY) return [...ids];
+    return ids.filter((id) => this.#instances.has(id));
+  }
+
+  /**
+   * manualupgrade until Azure accepts it, then its operation's end. Azure refusing it means it touched no instance:
+   * - 409 Conflict (another operation holds the scale set), or an operation preempted or cancelled after it was
+   *   accepted: retried after poll-interval, doubled each time, at most MAX_UPGRADE_RETRIES times and within timeout;
+   * - 400 InvalidParameter (an instance left the scale set since the last listing): listed again and sent once more
+   *   without the instances that are gone;
+   * - anything else (401, 403, 404 …) stops the run, the batch's instances not started.
+   */
+  async #upgrade(initial: readonly string[], index: number, label: string): Promise<Upgrade> {
+    let ids = [...initial];
+    let listedAgain = false;
+    for (let attempt = 1; ; attempt++) {
+      let refusal: AzureApiError;
+      try {
+        const pending = await this.#api.startUpgradeInstances(ids, this.#work);
+        this.#wroteAt = this.#now();
+        for (const id of ids) this.#started.add(id);
+        const outcome = await pending.done;
+        if (outcome === undefined || !isPreempted(outcome) || attempt > MAX_UPGRADE_RETRIES) return { ids, outcome };
+        refusal = new AzureApiError(outcome.error?.code ?? outcome.status, outcome.error?.message ?? "Azure ended the operation before it finished");
+      } catch (err) {
+        if (isAbort(err) || this.#cancel.aborted) return { ids, outcome: undefined };
+        // Not an answer from Azure (a connection lost after the SDK's retries): whether it arrived is unknown.
+        if (!(err instanceof AzureApiError) || err.statusCode === undefined) throw err;
+        refusal = err;
+        if (isGoneInstance(err) && !listedAgain) {
+          listedAgain = true;
+          await this.#list();
+          const still = this.#present(ids);
+          if (still.length < ids.length) {
+            this.#log.info(`manualupgrade refused (${describeError(err)}): sending it again without the instance(s) that left the scale set.`);
+            ids = still;
+            if (ids.length === 0) return { ids, outcome: { status: "Succeeded" } };
+            continue;
+          }
+        }
+        if (!isRetryableRefusal(err) || attempt > MAX_UPGRADE_RETRIES) throw this.#refused(err, index, label, attempt);
+      }
+      const delay = Math.min(MAX_BACKOFF_MS, this.#config.rollout.pollIntervalMs * 2 ** (attempt - 1));
+      if (delay >= this.#timeLeft()) throw this.#refused(refusal, index, label, attempt, "the timeout leaves no time to try again");
+      this.#log.info(`manualupgrade ${refusalWords(refusal)} (${describeError(refusal)}): trying again in ${formatDuration(delay)} (attempt ${attempt + 1}).`);
+      await this.#sleep(delay, this.#work);
+      this.#checkTime(this.#phase);
+      this.#log.info(`manualupgrade ${ids.join(", ")}`);
     }
+  }
+
+  /** The stop for a manualupgrade Azure refused: what it said, what it likely means, what was left untouched. */
+  #refused(err: AzureApiError, index: number, label: string, attempts: number, why?: string): StopError {
+    this.#setBatch(index, { result: "failed", error: redactError({ code: err.code, message: err.message }) });
+    const status = err.statusCode !== undefined ? `${err.statusCode} ` : "";
+    const meaning =
+      err.statusCode === 403
+        ? "the signed-in identity may not run manualupgrade on the scale set: it needs the permission Microsoft.Compute/virtualMachineScaleSets/manualUpgrade/action (in Virtual Machine Contributor, for one) on the scale set"
+        : err.statusCode === 401
+          ? "Azure did not accept the sign-in for it: check that environment / arm-endpoint name the cloud the identity signs in to"
+          : err.statusCode === 404
+            ? "the scale set was not found: it may have been deleted"
+            : isRetryableRefusal(err) || isPreemptedCode(err.code)
+              ? `another operation kept the scale set busy (${attempts} attempt(s)${why ? `; ${why}` : ""})`
+              : undefined;
+    const notStarted = this.#notStarted();
+    return new StopError({
+      kind: "failed",
+      reason:
+        `Azure refused manualupgrade for ${label} (${status}${describeError({ code: err.code, message: err.message })})` +
+        `${meaning ? `: ${meaning}` : ""}. Azure touched none of its instances. ` +
+        (notStarted.length > 0 ? `Not started: ${listIds(notStarted)}.` : ""),
+    });
   }
 
   /**
    * Polls (one list call per poll) until every instance of `ids` is settled: on the new model and healthy, failed,
-   * or unhealthy. Health is waited for until `healthDeadline`; the whole run's deadline and a cancel end it early.
+   * or unhealthy; the instances of earlier batches are judged again on each listing. Health is waited for until
+   * health-timeout; the whole run's deadline and a cancel end it early.
    */
-  async #gate(
-    ids: readonly string[],
-    options: { operationError?: AzureErrorInfo | undefined; healthDeadline: number; label: string },
-  ): Promise<GateEnd> {
-    const { health } = this.#config.rollout;
+  async #gate(ids: readonly string[], label: string): Promise<GateEnd> {
+    const healthDeadline = this.#now() + this.#config.rollout.healthTimeoutMs;
     for (;;) {
       if (this.#cancel.aborted) return "cancelled";
-      const healthWaitOver = this.#now() >= options.healthDeadline;
+      const healthWaitOver = this.#now() >= healthDeadline;
       try {
         await this.#list();
       } catch (err) {
         if (!isAbort(err)) throw err;
         return this.#cancel.aborted ? "cancelled" : "timeout";
       }
-      for (const id of ids) {
-        this.#assessments.set(
-          id,
-          assessInstance(this.#instances.get(id), {
-            health,
-            scaleSetHasHealthSignal: this.#model?.hasHealthSignal ?? false,
-            ...(options.operationError && { operationError: options.operationError }),
-            healthWaitOver,
-          }),
-        );
-      }
-      this.#progress(ids, options.label);
+      this.#judgeSettled();
+      for (const id of ids) this.#assessments.set(id, this.#assess(id, healthWaitOver));
+      this.#progress(ids, label);
       const pending = ids.filter((id) => this.#assessments.get(id)?.kind === "pending");
-      if (pending.length === 0 || healthWaitOver) return "settled";
+      if (pending.length === 0 || healthWaitOver) {
+        for (const id of ids) this.#settled.add(id);
+        return "settled";
+      }
       if (this.#timeLeft() <= 0) return "timeout";
-      await this.#untilNextPoll(Math.min(this.#timeLeft(), options.healthDeadline - this.#now()));
+      await this.#untilNextPoll(Math.min(this.#timeLeft(), healthDeadline - this.#now()));
     }
   }
 
@@ -451,32 +631,34 @@ class Rollout {
   }
 
   /**
-   * Polls until the write's operation has ended and every targeted instance is settled, or it failed / time is up.
-   * Once the operation has ended, instances get health-timeout to turn healthy.
+   * Follows the platform's roll until the write's operation has ended, the platform no longer rolls and every
+   * targeted instance is settled; or it failed, or the time is up. An instance not on the new model keeps the run
+   * waiting (until timeout) while it is not failed; health-timeout runs for each instance from when it is first
+   * seen on the new model. The instance list is read when the operation ends or a poll interval has passed.
    */
   async #followPlatform(pending: PendingOperation): Promise<void> {
-    const { health, healthTimeoutMs } = this.#config.rollout;
+    const { healthTimeoutMs } = this.#config.rollout;
     const mode = this.#model?.upgradeMode;
     const label = mode === "Rolling" ? "rolling upgrade" : "automatic upgrade";
     this.#phase = `waiting for Azure's ${label}`;
     const operation: { ended: boolean; outcome?: OperationOutcome | undefined } = { ended: false };
-    void pending.done.then((outcome) => Object.assign(operation, { ended: true, outcome }));
-    const ids = [...this.#targets];
-    for (const id of ids) this.#started.add(id);
-    let healthDeadline = Number.POSITIVE_INFINITY;
+    const ended = pending.done.then((outcome) => void Object.assign(operation, { ended: true, outcome }));
+    const onModelSince = new Map<string, number>();
+    let ids: string[] | undefined;
     for (;;) {
+      await this.#untilNextPoll(this.#timeLeft(), operation.ended ? undefined : ended);
       this.#checkTime(this.#phase);
       // Read the verdicts first and the instances after, so a failure is described with the states that caused it.
-      const ended = operation.ended;
-      if (ended && healthDeadline === Number.POSITIVE_INFINITY) healthDeadline = this.#now() + healthTimeoutMs;
-      const healthWaitOver = this.#now() >= healthDeadline;
+      const opEnded = operation.ended;
       const rolling = mode === "Rolling" ? await this.#rollingStatus() : undefined;
-      await this.#list();
+      const instances = await this.#list();
+      ids ??= this.#notePlatformTargets(instances);
+      const now = this.#now();
       for (const id of ids) {
-        this.#assessments.set(
-          id,
-          assessInstance(this.#instances.get(id), { health, scaleSetHasHealthSignal: this.#model?.hasHealthSignal ?? false, healthWaitOver }),
-        );
+        const state = this.#instances.get(id);
+        if (state?.latestModelApplied && !isBusy(state) && !onModelSince.has(id)) onModelSince.set(id, now);
+        const since = onModelSince.get(id);
+        this.#assessments.set(id, this.#assess(id, since !== undefined && now >= since + healthTimeoutMs));
       }
       this.#progress(ids, label);
       if (rolling?.code === "Faulted" || rolling?.code === "Cancelled") {
@@ -484,15 +666,26 @@ class Rollout {
         const counts = `${rolling.successfulInstanceCount} succeeded, ${rolling.failedInstanceCount} failed, ${rolling.pendingInstanceCount} pending`;
         throw this.#platformFailure(ids, `${what}${rolling.error ? ` (${describeError(rolling.error)})` : ""}: ${counts}.`);
       }
-      if (ended && operation.outcome === undefined) throw this.#interrupted(this.#phase);
-      if (ended && operation.outcome !== undefined && operation.outcome.status !== "Succeeded") {
+      if (opEnded && operation.outcome === undefined) throw this.#interrupted(this.#phase);
+      if (opEnded && operation.outcome !== undefined && operation.outcome.status !== "Succeeded") {
         const { status, error } = operation.outcome;
         throw this.#platformFailure(ids, `Azure's ${label} ${status.toLowerCase()}${error ? ` (${describeError(error)})` : ""}.`);
       }
-      if (ended && (healthWaitOver || ids.every((id) => this.#assessments.get(id)?.kind !== "pending"))) return;
-      const untilNext = Math.min(this.#timeLeft(), healthDeadline - this.#now());
-      await this.#untilNextPoll(untilNext);
+      const stillRolling = rolling?.code === "RollingForward" || rolling?.code === "RollingBack";
+      if (opEnded && !stillRolling && ids.every((id) => this.#assessments.get(id)?.kind !== "pending")) {
+        for (const id of ids) this.#settled.add(id);
+        return;
+      }
     }
+  }
+
+  /** The write made every instance stale: the platform is to roll every unprotected one. */
+  #notePlatformTargets(instances: readonly InstanceState[]): string[] {
+    this.#noteTargets(planBatches(instances.map((i) => ({ ...i, latestModelApplied: false })), this.#config.rollout));
+    const ids = [...this.#targets];
+    for (const id of ids) this.#started.add(id);
+    this.#log.info(`Azure rolls ${ids.length} instance(s) onto the new model; the action follows it.`);
+    return ids;
   }
 
   /** rollingUpgrades/latest, when it is the upgrade this run started (not one that ended before the action started). */
@@ -521,30 +714,37 @@ class Rollout {
 
   // ───────────────────────────── Verification ─────────────────────────────
 
+  /**
+   * The verdict on every targeted instance from the last listing: the last poll's, or a new one when an operation
+   * the action started may have moved instances since (a stop while Azure was upgrading). The new one fits in the
+   * rest of `timeout` (the rollout left a reserve for it), or 2 s after a cancel.
+   */
   async #verify(): Promise<void> {
-    // The work signal may be spent (timeout) or aborted (cancel): the last listing gets its own short budget.
-    const budget = this.#cancel.aborted ? CANCELLED_LISTING_MS : FINAL_LISTING_MS;
-    try {
-      await this.#list(AbortSignal.timeout(budget));
-    } catch (err) {
-      this.#log.warning(`Could not list the instances one last time: ${errorText(err)}. The states shown are the last ones read.`);
+    if (this.#wroteAt > this.#listedAt) {
+      const budget = this.#cancel.aborted ? CANCELLED_LISTING_MS : Math.min(FINAL_LISTING_MS, this.#deadline - this.#now());
+      if (budget > 0) {
+        this.#api.useDeadline?.(this.#now() + budget);
+        try {
+          await this.#list(AbortSignal.any([AbortSignal.timeout(budget), this.#end.signal]));
+        } catch (err) {
+          this.#log.warning(`Could not list the instances one last time: ${errorLine(err)}. The states shown are the last ones read.`);
+        }
+      } else {
+        this.#log.warning("No time was left to list the instances one last time: the states shown are the last ones read.");
+      }
     }
-    // An instance still on its way when the run stopped (or never judged) may have arrived, or failed, since.
-    for (const id of this.#started) {
-      if (this.#assessments.has(id) && this.#assessments.get(id)?.kind !== "pending") continue;
-      const now = assessInstance(this.#instances.get(id), {
-        health: this.#config.rollout.health,
-        scaleSetHasHealthSignal: this.#model?.hasHealthSignal ?? false,
-        healthWaitOver: false,
-      });
-      if (now.kind !== "pending") this.#assessments.set(id, now);
+    // Stopped before the platform's roll was first looked at: its targets are known from this listing.
+    if (this.#platformRolls() && this.#modelUpdated && this.#targets.size === 0 && this.#listedAt > this.#wroteAt) {
+      this.#notePlatformTargets([...this.#instances.values()]);
     }
+    for (const id of this.#started) this.#assessments.set(id, this.#assess(id, this.#settled.has(id)));
     const records = this.#instanceRecords();
     const count = (outcome: string): number => records.filter((r) => r.outcome === outcome).length;
     this.#log.info(
       `${records.length} instance(s): ${count("updated")} updated, ${count("already-current")} already current, ` +
         `${records.filter((r) => isFailedOutcome(r.outcome)).length} failed/unhealthy/not on the new model, ` +
-        `${count("not-started")} not started, ${count("skipped-protected")} protected.`,
+        `${count("not-started")} not started, ${count("skipped-protected")} protected` +
+        `${count("removed") > 0 ? `, ${count("removed")} left the scale set` : ""}.`,
     );
     for (const r of records.filter((r) => isFailedOutcome(r.outcome))) this.#log.info(`  ${r.outcome}: ${this.#describe(r.instanceId)}`);
   }
@@ -557,24 +757,31 @@ class Rollout {
   }
 
   /**
-   * Puts the previous model back (etag-guarded) and brings the instances upgraded so far back onto it. The run's
-   * timeout may be spent already, so the rollback gets its own budget of health-timeout.
+   * Puts the previous model back (etag-guarded) and brings the instances upgraded so far back onto it. It gets
+   * health-timeout, and never goes past timeout + health-timeout; the API's deadline moves with it. When the
+   * previous model cannot be restored, nothing is sent: an upgrade now would only bring instances onto the new model.
    */
   async #rollBack(): Promise<void> {
     const change = this.#change!;
+    if (change.rollback.impossible !== undefined) {
+      this.#noRollback = `No rollback was done: the previous model cannot be restored (${change.rollback.impossible}), so the instances stay on the new model.`;
+      this.#log.info(this.#noRollback);
+      return;
+    }
     const budget = this.#config.rollout.healthTimeoutMs;
-    const signal = AbortSignal.any([this.#cancel, AbortSignal.timeout(budget)]);
-    const deadline = this.#now() + budget;
+    const deadline = Math.min(this.#now() + budget, this.#deadline + budget);
+    this.#api.useDeadline?.(deadline);
+    const signal = AbortSignal.any([this.#cancel, AbortSignal.timeout(Math.max(0, deadline - this.#now())), this.#end.signal]);
     const manual = this.#model?.upgradeMode === "Manual";
-    const ids = [...this.#started];
+    const ids = sortIds([...this.#started].filter((id) => !this.#removed.has(id)));
     this.#phase = "rolling back";
     try {
-      if (change.rollback.scaleSetPatch !== undefined) {
+      if (change.rollback.scaleSetPatch !== undefined && this.#written.image) {
         const model = await this.#api.getScaleSet(signal);
         this.#log.info(`PATCH scale set back to ${JSON.stringify(change.rollback.scaleSetPatch)} with If-Match ${model.etag ?? "(none)"}.`);
         this.#model = await this.#api.patchScaleSet(change.rollback.scaleSetPatch, model.etag, signal);
       }
-      if (change.rollback.extensionPatch !== undefined) {
+      if (change.rollback.extensionPatch !== undefined && this.#written.extension) {
         this.#log.info(`PATCH extension '${change.rollback.extensionPatch.name}' back to its previous values.`);
         await this.#api.patchExtension(change.rollback.extensionPatch, signal);
       }
@@ -586,16 +793,16 @@ class Rollout {
       // Back on the previous model = latestModelApplied again (Automatic/Rolling: the platform rolls it back).
       for (;;) {
         await this.#list(signal);
-        const stale = ids.filter((id) => !this.#instances.get(id)?.latestModelApplied);
+        const stale = ids.filter((id) => this.#instances.has(id) && !this.#instances.get(id)?.latestModelApplied);
         this.#log.info(`Rollback: ${ids.length - stale.length}/${ids.length} instance(s) back on the previous model.`);
         if (stale.length === 0) break;
         if (this.#now() >= deadline) throw new Error(`instances ${stale.join(", ")} are not back on the previous model within health-timeout`);
-        await this.#untilNextPoll(deadline - this.#now(), signal);
+        await this.#untilNextPoll(deadline - this.#now(), undefined, signal);
       }
       for (const id of ids) this.#rolledBack.add(id);
       this.#rollback = { succeeded: true, instanceIds: ids };
     } catch (err) {
-      const error = errorText(err);
+      const error = errorLine(err);
       this.#log.info(`Rollback failed: ${error}`);
       this.#rollback = { succeeded: false, instanceIds: ids, error };
     }
@@ -646,8 +853,9 @@ class Rollout {
     if (this.#stop === undefined) {
       const failed = instances.filter((r) => isFailedOutcome(r.outcome));
       if (failed.length === 0) return undefined;
+      const answerable = [...this.#targets].filter((id) => !this.#removed.has(id)).length;
       return (
-        `${failed.length} of ${this.#targets.size} instance(s) did not end on the new model and healthy: ` +
+        `${failed.length} of ${answerable} instance(s) did not end on the new model and healthy: ` +
         `${this.#describeAll(failed.map((r) => r.instanceId))}.`
       );
     }
@@ -668,6 +876,8 @@ class Rollout {
       reason += ` Rolled back: the previous model is restored${this.#rollback.instanceIds.length > 0 ? ` and instances ${listIds(this.#rollback.instanceIds)} run it again` : ""}.`;
     } else if (this.#rollback) {
       reason += ` The rollback failed too: ${this.#rollback.error ?? "unknown error"}.`;
+    } else if (this.#noRollback) {
+      reason += ` ${this.#noRollback}`;
     }
     return reason;
   }
@@ -678,59 +888,87 @@ class Rollout {
     const updated = ids((r) => r.outcome === "updated");
     const failed = ids((r) => isFailedOutcome(r.outcome));
     const notStarted = ids((r) => r.outcome === "not-started");
+    const removed = ids((r) => r.outcome === "removed");
     const parts = [
       updated.length > 0 ? `Updated: ${listIds(updated)}.` : "No instance was updated.",
       ...(failed.length > 0 ? [`Not on the new model or unhealthy: ${this.#describeAll(failed)}.`] : []),
       ...(notStarted.length > 0 ? [`Not started: ${listIds(notStarted)}.`] : []),
+      ...(removed.length > 0 ? [`Left the scale set: ${listIds(removed)}.`] : []),
     ];
     return parts.join(" ");
   }
 
   #instanceRecords(): InstanceRecord[] {
-    const ids = new Set([...this.#instances.keys(), ...this.#targets]);
-    return [...ids]
-      .sort((a, b) => a.localeCompare(b, "en", { numeric: true }))
-      .map((id): InstanceRecord => {
-        const state = this.#instances.get(id);
-        const assessment = this.#assessments.get(id);
-        const batch = this.#batchOf.get(id);
-        const image = state?.imageReference ? imageLabel(state.imageReference) : undefined;
-        const error = state?.error ?? (assessment?.kind === "failed" ? assessment.error : undefined);
-        return {
-          instanceId: id,
-          name: state?.name ?? id,
-          latestModelBefore: this.#before.get(id) ?? state?.latestModelApplied ?? false,
-          latestModelAfter: state?.latestModelApplied ?? false,
-          outcome: instanceOutcome({
-            protected: this.#protected.has(id) || (state?.protectedFromScaleSetActions ?? false),
-            targeted: this.#targets.has(id),
-            started: this.#started.has(id),
-            ...(assessment && { assessment }),
-            rolledBack: this.#rolledBack.has(id),
-          }),
-          ...(batch !== undefined && { batch }),
-          ...(state?.provisioningState !== undefined && { provisioningState: state.provisioningState }),
-          ...(state?.powerState !== undefined && { powerState: state.powerState }),
-          ...(state?.health !== undefined && { health: state.health }),
-          ...(image !== undefined && { image }),
-          ...(error !== undefined && { error: redactError(error) }),
-        };
-      });
+    return sortIds(new Set([...this.#instances.keys(), ...this.#targets])).map((id): InstanceRecord => {
+      const state = this.#instances.get(id);
+      const assessment = this.#assessments.get(id);
+      const batch = this.#batchOf.get(id);
+      const image = state?.imageReference ? imageLabel(state.imageReference) : undefined;
+      const error = state?.error ?? (assessment?.kind === "failed" ? assessment.error : undefined);
+      return {
+        instanceId: id,
+        name: state?.name ?? id,
+        latestModelBefore: this.#before.get(id) ?? state?.latestModelApplied ?? false,
+        latestModelAfter: state?.latestModelApplied ?? false,
+        outcome: instanceOutcome({
+          protected: this.#protected.has(id) || (state?.protectedFromScaleSetActions ?? false),
+          removed: this.#removed.has(id),
+          targeted: this.#targets.has(id),
+          started: this.#started.has(id),
+          ...(assessment && { assessment }),
+          rolledBack: this.#rolledBack.has(id),
+        }),
+        ...(batch !== undefined && { batch }),
+        ...(state?.provisioningState !== undefined && { provisioningState: state.provisioningState }),
+        ...(state?.powerState !== undefined && { powerState: state.powerState }),
+        ...(state?.health !== undefined && { health: state.health }),
+        ...(image !== undefined && { image }),
+        ...(error !== undefined && { error: redactError(error) }),
+      };
+    });
   }
 
   // ───────────────────────────── helpers ─────────────────────────────
 
-  /** One list call (all pages); remembers every instance's state. */
+  /** One list call (all pages): the state of every instance, and which targeted ones left the scale set. */
   async #list(signal: AbortSignal = this.#work): Promise<InstanceState[]> {
     const instances = await this.#api.listInstances(signal);
     this.#instances = new Map(instances.map((i) => [i.instanceId, i]));
+    this.#listedAt = this.#now();
+    const gone = [...this.#targets].filter((id) => !this.#instances.has(id) && !this.#removed.has(id));
+    if (gone.length > 0) {
+      for (const id of gone) this.#removed.add(id);
+      this.#log.info(`Instance(s) ${listIds(gone)} left the scale set (scale-in): not upgraded, not counted as failures.`);
+    }
     return instances;
+  }
+
+  /** An instance's state on the last listing, as the verdict sees it. */
+  #assess(id: string, healthWaitOver: boolean): Assessment {
+    const operationError = this.#operationError.get(id);
+    return assessInstance(this.#instances.get(id), {
+      health: this.#config.rollout.health,
+      scaleSetHasHealthSignal: this.#model?.hasHealthSignal ?? false,
+      ...(operationError && { operationError }),
+      ...(this.#config.change.extension && { changedExtension: this.#config.change.extension.name }),
+      healthWaitOver,
+    });
+  }
+
+  /** The instances of earlier batches, judged again on this listing: their wait is over. */
+  #judgeSettled(): void {
+    for (const id of this.#settled) this.#assessments.set(id, this.#assess(id, true));
   }
 
   #isBadNow(id: string): boolean {
     const assessment = this.#assessments.get(id);
+    if (assessment?.kind === "removed" || this.#removed.has(id)) return false;
     // Still pending once its gate ended (health-timeout spent): it did not make it.
     return assessment === undefined || isBad(assessment) || assessment.kind === "pending";
+  }
+
+  #notStarted(): string[] {
+    return [...this.#targets].filter((id) => !this.#started.has(id) && !this.#removed.has(id));
   }
 
   #describe(id: string): string {
@@ -753,28 +991,34 @@ class Rollout {
       const assessment = this.#assessments.get(id);
       if (assessment?.kind === "pending") waiting.add(assessment.waitingFor);
     }
-    const doneOverall = [...this.#targets].filter((id) => this.#assessments.get(id)?.kind === "done").length;
-    const total = this.#targets.size;
+    const answerable = [...this.#targets].filter((id) => !this.#removed.has(id));
+    const doneOverall = answerable.filter((id) => this.#assessments.get(id)?.kind === "done").length;
+    const total = answerable.length;
     this.#log.info(
       `[${label}] ${n("done")}/${ids.length} done, ${n("pending")} waiting${waiting.size > 0 ? ` (for ${[...waiting].join(", ")})` : ""}, ` +
-        `${n("failed")} failed, ${n("unhealthy")} unhealthy · rollout ${doneOverall}/${total} (${total > 0 ? Math.floor((doneOverall * 100) / total) : 100}%) · ${this.#elapsed()} elapsed`,
+        `${n("failed")} failed, ${n("unhealthy")} unhealthy${n("removed") > 0 ? `, ${n("removed")} removed` : ""} · ` +
+        `rollout ${doneOverall}/${total} (${total > 0 ? Math.floor((doneOverall * 100) / total) : 100}%) · ${this.#elapsed()} elapsed`,
     );
   }
 
   /**
    * Waits for the next poll: poll-interval, slower when Azure's throttling headroom runs low (said once per change
-   * of pace), never longer than `maxMs`.
+   * of pace), never longer than `maxMs`; sooner when `until` settles (an operation's end).
    */
-  async #untilNextPoll(maxMs: number, signal: AbortSignal = this.#work): Promise<void> {
+  async #untilNextPoll(maxMs: number, until?: Promise<unknown>, signal: AbortSignal = this.#work): Promise<void> {
     const interval = this.#config.rollout.pollIntervalMs;
     const remaining = this.#api.rateLimitRemaining?.();
-    const pace = pollDelay(interval, remaining, Number.POSITIVE_INFINITY);
+    const pace = throttlePace(interval, remaining);
     if (pace !== this.#pollPace) {
       if (pace > interval) this.#log.info(`Azure's throttling headroom is low (${remaining} requests left): polling every ${formatDuration(pace)}.`);
       else if (this.#pollPace !== interval) this.#log.info(`Throttling headroom recovered: polling every ${formatDuration(pace)} again.`);
       this.#pollPace = pace;
     }
-    await this.#sleep(Math.max(0, Math.min(pace, maxMs)), signal);
+    const delay = pollDelay(interval, remaining, maxMs);
+    if (until === undefined) return this.#sleep(delay, signal);
+    const woken = new AbortController();
+    await Promise.race([this.#sleep(delay, AbortSignal.any([signal, woken.signal])), until]);
+    woken.abort();
   }
 
   #setBatch(index: number, fields: Partial<BatchRecord>): void {
@@ -801,11 +1045,12 @@ class Rollout {
 
   #stopFromError(err: unknown): Stop {
     if (this.#cancel.aborted || isAbort(err) || this.#timeLeft() <= 0) return this.#interrupted(this.#phase).stop;
-    return { kind: "failed", reason: `Failed while ${this.#phase}: ${errorText(err)}.` };
+    return { kind: "failed", reason: `Failed while ${this.#phase}: ${errorLine(err) || "unknown error"}.` };
   }
 
+  /** Time left for the rollout's own work. */
   #timeLeft(): number {
-    return this.#deadline - this.#now();
+    return this.#workDeadline - this.#now();
   }
 
   #elapsed(): string {
@@ -823,10 +1068,10 @@ class Rollout {
 }
 
 /** What is already running on the scale set, in words; undefined when nothing is. */
-function describeRunning(model: ScaleSetModel, rolling: RollingUpgradeStatus | undefined, instances: readonly InstanceState[]): string | undefined {
+function describeRunning(model: ScaleSetModel | undefined, rolling: RollingUpgradeStatus | undefined, instances: readonly InstanceState[]): string | undefined {
   const running: string[] = [];
-  const state = model.provisioningState?.toLowerCase();
-  if (state !== undefined && state !== "succeeded" && state !== "failed") running.push(`the scale set is ${model.provisioningState}`);
+  const state = model?.provisioningState?.toLowerCase();
+  if (state !== undefined && state !== "succeeded" && state !== "failed") running.push(`the scale set is ${model?.provisioningState}`);
   if (rolling?.code === "RollingForward" || rolling?.code === "RollingBack") {
     running.push(
       `a rolling upgrade is ${rolling.code}${rolling.startTime ? ` since ${rolling.startTime}` : ""} ` +
@@ -842,6 +1087,11 @@ function describeRunning(model: ScaleSetModel, rolling: RollingUpgradeStatus | u
   return running.length > 0 ? running.join("; ") : undefined;
 }
 
+function isBusy(state: InstanceState): boolean {
+  const s = state.provisioningState?.toLowerCase();
+  return s === "updating" || s === "creating";
+}
+
 function imageLabel(ref: InstanceState["imageReference"] & object): string {
   return ref.id ?? ref.sharedGalleryImageId ?? ref.communityGalleryImageId ?? ref.exactVersion ?? ref.version ?? describeImage(ref);
 }
@@ -855,13 +1105,25 @@ function isPreconditionFailed(err: unknown): boolean {
   return err instanceof AzureApiError && (err.statusCode === 412 || err.code === "PreconditionFailed");
 }
 
-function isAbort(err: unknown): boolean {
-  return err instanceof Error && err.name === "AbortError";
+function isPreemptedCode(code: string | undefined): boolean {
+  return code === "OperationPreempted";
 }
 
-/** One line, SAS query strings removed. */
-function errorText(err: unknown): string {
-  if (err instanceof AzureApiError) return describeError({ code: err.code, message: err.message });
-  const text = err instanceof Error ? err.message : String(err);
-  return redactText(text).replace(/\s+/g, " ").trim().replace(/\.$/, "") || "unknown error";
+/** An accepted manualupgrade whose operation another one preempted or cancelled: Azure may not have finished it. */
+function isPreempted(outcome: OperationOutcome): boolean {
+  return outcome.status === "Canceled" || isPreemptedCode(outcome.error?.code);
+}
+
+/** 409 Conflict (another operation holds the scale set) and OperationPreempted: worth trying again. */
+function isRetryableRefusal(err: AzureApiError): boolean {
+  return err.statusCode === 409 || err.code === "Conflict" || isPreemptedCode(err.code);
+}
+
+/** 400 InvalidParameter: manualupgrade names an instance that is not (any longer) in the scale set. */
+function isGoneInstance(err: AzureApiError): boolean {
+  return err.statusCode === 400 && err.code === "InvalidParameter";
+}
+
+function refusalWords(err: AzureApiError): string {
+  return isPreemptedCode(err.code) || err.statusCode === undefined ? "was preempted" : "was refused";
 }

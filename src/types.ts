@@ -74,21 +74,17 @@ export interface Target {
   readonly scaleSet: string;
 }
 
-export interface RunContext {
-  /** GITHUB_RUN_ID / GITHUB_RUN_ATTEMPT etc., for links and `force-update-tag: auto`. */
-  readonly runId?: string;
-  readonly runAttempt?: string;
-  readonly repository?: string;
-  readonly serverUrl?: string;
-}
-
 export interface Config {
   readonly target: Target;
   readonly change: ChangeRequest;
   readonly rollout: RolloutOptions;
   readonly auth: AuthConfig;
   readonly cloud: Cloud;
-  readonly run: RunContext;
+  /**
+   * Values to mask in the log (core.setSecret) before anything is printed: the client secret of `creds`, and the
+   * query string (and `sig` value) of each extension-file-uris entry, which usually carry a SAS token.
+   */
+  readonly secrets: readonly string[];
 }
 
 /** Thrown by the input parser. `input` is the action input's name as written in action.yml. */
@@ -119,34 +115,20 @@ export interface ExtensionModel {
   readonly publisher?: string;
   /** The extension type (wire `properties.type`, e.g. `CustomScript`). */
   readonly type?: string;
-  readonly typeHandlerVersion?: string;
   readonly settings?: Readonly<Record<string, unknown>>;
   readonly forceUpdateTag?: string;
-  readonly provisioningState?: string;
 }
 
 export type UpgradeMode = "Manual" | "Automatic" | "Rolling";
 
-export interface RollingUpgradePolicy {
-  readonly maxBatchInstancePercent?: number;
-  readonly maxUnhealthyInstancePercent?: number;
-  readonly maxUnhealthyUpgradedInstancePercent?: number;
-  readonly pauseTimeBetweenBatches?: string;
-  readonly prioritizeUnhealthyInstances?: boolean;
-  readonly rollbackFailedInstancesOnPolicyBreach?: boolean;
-}
-
 export interface ScaleSetModel {
   readonly id: string;
   readonly name: string;
-  readonly location: string;
   /** Body etag, a quoted integer such as `"3"`; passed back as If-Match. */
   readonly etag?: string;
   readonly orchestrationMode: "Uniform" | "Flexible";
   readonly upgradeMode: UpgradeMode;
-  readonly rollingUpgradePolicy?: RollingUpgradePolicy;
   readonly provisioningState?: string;
-  readonly capacity?: number;
   readonly imageReference: ImageReference;
   readonly extensions: readonly ExtensionModel[];
   /** Instances report vmHealth: an Application Health extension or a load-balancer health probe is configured. */
@@ -158,6 +140,12 @@ export type HealthState = "healthy" | "unhealthy" | "unknown" | "initializing";
 export interface AzureErrorInfo {
   readonly code: string;
   readonly message: string;
+}
+
+/** An Error-level status of an instance's view. */
+export interface InstanceError extends AzureErrorInfo {
+  /** The extension whose status it is; undefined for the instance's own statuses. */
+  readonly extension?: string;
 }
 
 export interface InstanceState {
@@ -174,8 +162,10 @@ export interface InstanceState {
   readonly health?: HealthState;
   /** Image the instance runs (storageProfile.imageReference, with exactVersion). */
   readonly imageReference?: ImageReference;
-  /** The first Error-level status of the instance view or of one of its extensions. */
-  readonly error?: AzureErrorInfo;
+  /** The first Error-level status of the instance view or of one of its extensions (the first of `errors`). */
+  readonly error?: InstanceError;
+  /** Every Error-level status: the instance's own first, then its extensions'. */
+  readonly errors?: readonly InstanceError[];
 }
 
 export type RollingStatusCode = "RollingForward" | "RollingBack" | "Cancelled" | "Completed" | "Faulted";
@@ -244,10 +234,19 @@ export interface ScaleSetApi {
   startPatchScaleSet(patch: ScaleSetPatch, etag: string | undefined, signal?: AbortSignal): Promise<PendingOperation>;
   /** PATCH the extension child resource and resolve once Azure accepted it (see startPatchScaleSet). */
   startPatchExtension(patch: ExtensionPatch, signal?: AbortSignal): Promise<PendingOperation>;
-  /** One list call (following nextLink pages) with the instance view expanded. */
+  /**
+   * One list call (following nextLink pages) with the instance view expanded. When Azure's throttling bucket for
+   * lists will not hold the rest of the list, it waits for it between pages (within the deadline) rather than run
+   * into a 429.
+   */
   listInstances(signal?: AbortSignal): Promise<InstanceState[]>;
   /** POST manualupgrade for these instance IDs and wait for the operation. */
   upgradeInstances(instanceIds: readonly string[], signal?: AbortSignal): Promise<OperationOutcome>;
+  /**
+   * POST manualupgrade and resolve once Azure accepted it (202); an HTTP refusal (409, 400, 403 …) rejects with an
+   * AzureApiError and the instances were not touched. `done` follows the operation (see startPatchScaleSet).
+   */
+  startUpgradeInstances(instanceIds: readonly string[], signal?: AbortSignal): Promise<PendingOperation>;
   /** GET rollingUpgrades/latest; undefined when no rolling upgrade ever ran (404). */
   getLatestRollingUpgrade(signal?: AbortSignal): Promise<RollingUpgradeStatus | undefined>;
   /**
@@ -255,6 +254,11 @@ export interface ScaleSetApi {
    * during the last minute; undefined when none did. The engine slows its polling when it runs low.
    */
   rateLimitRemaining?(): number | undefined;
+  /**
+   * Epoch ms the engine must be done by: a throttled request asking to wait past it fails at once, and other
+   * Retry-After waits are cut to it. The engine sets it (and moves it for a rollback); until then nothing is capped.
+   */
+  useDeadline?(epochMs: number): void;
 }
 
 /** Logging port (main wires it to @actions/core). Messages must already be free of secrets. */
@@ -298,7 +302,8 @@ export type InstanceOutcome =
   | "straggler" // still not on the latest model when the run ended (timeout, platform did not finish)
   | "skipped-protected" // protectFromScaleSetActions
   | "not-started" // left untouched (stop, cancel, dry run)
-  | "rolled-back"; // upgraded, then brought back onto the previous model
+  | "rolled-back" // upgraded, then brought back onto the previous model
+  | "removed"; // left the scale set during the run (scale-in): not upgraded, not a failure
 
 export interface InstanceRecord {
   readonly instanceId: string;

@@ -1,8 +1,9 @@
 // Judging instances and the run: is an upgraded instance done, still on its way, failed or unhealthy; does a batch
 // break max-unhealthy; what is the final result and each instance's outcome. Pure.
 
-import { redactText } from "./redact.ts";
-import type { AzureErrorInfo, InstanceOutcome, InstanceState, RolloutResult } from "./types.ts";
+import { describeError } from "./failure.ts";
+import { sortIds } from "./ids.ts";
+import type { AzureErrorInfo, InstanceError, InstanceOutcome, InstanceState, RolloutResult } from "./types.ts";
 
 export type Assessment =
   | { readonly kind: "done" }
@@ -10,7 +11,9 @@ export type Assessment =
   | { readonly kind: "pending"; readonly waitingFor: string }
   | { readonly kind: "failed"; readonly error?: AzureErrorInfo }
   /** On the new model but unhealthy, or not healthy once health-timeout was spent. */
-  | { readonly kind: "unhealthy"; readonly detail: string };
+  | { readonly kind: "unhealthy"; readonly detail: string }
+  /** No longer in the scale set (scale-in): neither upgraded nor a failure. */
+  | { readonly kind: "removed" };
 
 export interface AssessOptions {
   readonly health: "auto" | "off";
@@ -20,30 +23,46 @@ export interface AssessOptions {
   readonly operationError?: AzureErrorInfo;
   /** health-timeout is spent: an instance not healthy by now is unhealthy. */
   readonly healthWaitOver: boolean;
+  /** The extension the rollout changes: an Error-level status of it is a failure of the rollout. */
+  readonly changedExtension?: string;
 }
 
-/** Where an upgraded (or upgrading) instance stands, from one listing. */
+/** Power states in which an instance runs no application and reports no vmHealth. */
+const NOT_RUNNING = new Set(["stopped", "stopping", "deallocated", "deallocating"]);
+
+/**
+ * Where an upgraded (or upgrading) instance stands, from one listing. An Error-level status fails the instance only
+ * when its provisioning failed or the status belongs to the extension the rollout changes; any other (an unrelated
+ * monitoring extension, say) stays in the record as information. Instances that are not running (stopped,
+ * deallocated) report no health, so the health gate does not apply to them.
+ */
 export function assessInstance(state: InstanceState | undefined, options: AssessOptions): Assessment {
-  if (state === undefined) {
-    return { kind: "failed", error: { code: "NotFound", message: "The instance no longer exists in the scale set." } };
-  }
+  if (state === undefined) return { kind: "removed" };
   const provisioning = state.provisioningState?.toLowerCase();
   const busy = provisioning === "updating" || provisioning === "creating";
-  if (provisioning === "failed" || (state.error !== undefined && !busy)) {
-    return { kind: "failed", ...withError(state.error ?? options.operationError) };
-  }
+  if (provisioning === "failed") return { kind: "failed", ...withError(state.error ?? options.operationError) };
+  const own = changedExtensionError(state, options.changedExtension);
+  if (own !== undefined && !busy) return { kind: "failed", error: own };
   if (!state.latestModelApplied) {
     if (options.operationError !== undefined && !busy) return { kind: "failed", error: options.operationError };
     return { kind: "pending", waitingFor: "the new model" };
   }
 
-  // health: auto gates where there is a signal: the scale set has one, or the instance reports vmHealth anyway.
-  const gated = options.health === "auto" && (options.scaleSetHasHealthSignal || state.health !== undefined);
+  // health: auto gates where there is a signal (the scale set has one, or the instance reports vmHealth anyway) and
+  // the instance runs.
+  const running = state.powerState === undefined || !NOT_RUNNING.has(state.powerState.toLowerCase());
+  const gated = options.health === "auto" && running && (options.scaleSetHasHealthSignal || state.health !== undefined);
   if (!gated || state.health === "healthy") return { kind: "done" };
   if (state.health === "unhealthy") return { kind: "unhealthy", detail: "reports unhealthy" };
   const last = state.health ?? "no health reported yet";
   if (options.healthWaitOver) return { kind: "unhealthy", detail: `not healthy within health-timeout (last: ${last})` };
   return { kind: "pending", waitingFor: `health (${last})` };
+}
+
+function changedExtensionError(state: InstanceState, extension: string | undefined): InstanceError | undefined {
+  if (extension === undefined) return undefined;
+  const errors = state.errors ?? (state.error ? [state.error] : []);
+  return errors.find((e) => e.extension?.toLowerCase() === extension.toLowerCase());
 }
 
 /** An assessment that counts against max-unhealthy. */
@@ -70,6 +89,8 @@ export function breachesMaxUnhealthy(check: UnhealthyCheck): boolean {
 
 export interface OutcomeFacts {
   readonly protected: boolean;
+  /** It left the scale set during the run. */
+  readonly removed: boolean;
   /** It was not on the latest model when the rollout planned. */
   readonly targeted: boolean;
   /** Its upgrade was started (a batch with it began, or the platform rolls it). */
@@ -80,6 +101,7 @@ export interface OutcomeFacts {
 }
 
 export function instanceOutcome(facts: OutcomeFacts): InstanceOutcome {
+  if (facts.removed || facts.assessment?.kind === "removed") return "removed";
   if (facts.protected) return "skipped-protected";
   if (facts.rolledBack) return "rolled-back";
   if (!facts.targeted) return "already-current";
@@ -135,7 +157,7 @@ export function describeInstance(instanceId: string, state: InstanceState | unde
 
 /** `0-3, 7, 9-10`: instance IDs in order, consecutive numeric runs of three or more as ranges. */
 export function listIds(ids: readonly string[]): string {
-  const sorted = [...ids].sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
+  const sorted = sortIds(ids);
   const parts: string[] = [];
   for (let i = 0; i < sorted.length; ) {
     let end = i;
@@ -151,12 +173,6 @@ export function listIds(ids: readonly string[]): string {
 export function limitList(items: readonly string[], max = 5): string {
   if (items.length <= max) return items.join("; ");
   return `${items.slice(0, max).join("; ")}; and ${items.length - max} more`;
-}
-
-/** `Code: message`, on one line, SAS query strings removed, no final period (callers end the sentence). */
-export function describeError(error: AzureErrorInfo): string {
-  const message = redactText(error.message).replace(/\s+/g, " ").trim().replace(/\.$/, "");
-  return message ? `${error.code}: ${message}` : error.code;
 }
 
 function withError(error: AzureErrorInfo | undefined): { error?: AzureErrorInfo } {

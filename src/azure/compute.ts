@@ -10,6 +10,8 @@ import {
   type VirtualMachineScaleSetExtension,
   type VirtualMachineScaleSetVM,
 } from "@azure/arm-compute";
+import { formatDuration, sleep } from "../clock.ts";
+import { isAbort } from "../failure.ts";
 import {
   AzureApiError,
   type AzureErrorInfo,
@@ -18,7 +20,9 @@ import {
   type ExtensionPatch,
   type HealthState,
   type ImageReference,
+  type InstanceError,
   type InstanceState,
+  type Logger,
   type OperationOutcome,
   type PendingOperation,
   type RollingStatusCode,
@@ -36,17 +40,23 @@ export interface ComputeApiOptions {
   readonly credential: Credential;
   readonly target: Target;
   readonly cloud: Cloud;
-  /** Interval between polls of Azure's long-running operations. */
-  readonly pollIntervalMs: number;
-  /** Epoch ms when the run's timeout is spent: no Retry-After wait goes past it. */
-  readonly deadline: number;
+  /** How often a long-running operation's status is read when its end may be near (see OperationPolls). */
+  readonly fastOperationPollMs: number;
+  /** How often it is read otherwise (the action's poll-interval). */
+  readonly slowOperationPollMs: number;
   readonly userAgent: string;
+  /** For the waits for Azure's throttling bucket of instance lists. */
+  readonly logger: Logger;
   /** Turns a sign-in failure into one line (undefined when the error is something else). */
   readonly describeAuthError: (err: unknown) => string | undefined;
 }
 
 export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetApi {
   const headroom = new Headroom();
+  const lists = new ListBudget();
+  const operations = new OperationPolls(options.fastOperationPollMs, options.slowOperationPollMs);
+  // Set by the engine (useDeadline); until then no wait is capped.
+  let deadline = Number.POSITIVE_INFINITY;
   const client = new ComputeManagementClient(options.credential, options.target.subscriptionId, {
     endpoint: options.cloud.armEndpoint,
     // The SDK defaults the token scope to the public cloud whatever the endpoint: it must follow the cloud.
@@ -55,19 +65,18 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
     // 500s, dropped connections and 429/503 with Retry-After are retried; the policy below keeps waits within the timeout.
     retryOptions: { maxRetries: 4, retryDelayInMs: 1000, maxRetryDelayInMs: 30_000 },
     additionalPolicies: [
-      { policy: throttlingPolicy(options.deadline, headroom), position: "perRetry" },
+      { policy: throttlingPolicy(() => deadline, headroom, lists, operations), position: "perRetry" },
     ],
   });
   const { resourceGroup: rg, scaleSet: name } = options.target;
-  const interval = options.pollIntervalMs;
 
-  // The SDK sends the request when the method is called; the poller follows the operation.
+  // The SDK sends the request when the method is called; follow() reads the operation's status at its own pace.
   const sendScaleSetPatch = (patch: ScaleSetPatch, etag: string | undefined, signal: AbortSignal | undefined) =>
     client.virtualMachineScaleSets.update(
       rg,
       name,
-      { virtualMachineProfile: { storageProfile: { ...(patch.imageReference && { imageReference: patch.imageReference }) } } },
-      { ...(etag !== undefined && { ifMatch: etag }), updateIntervalInMs: interval, abortSignal: signal },
+      { virtualMachineProfile: { storageProfile: { imageReference: patch.imageReference } } },
+      { ...(etag !== undefined && { ifMatch: etag }), abortSignal: signal },
     );
   // The extension child resource: Azure keeps what the body omits (other properties, protectedSettings).
   const sendExtensionPatch = (patch: ExtensionPatch, signal: AbortSignal | undefined) =>
@@ -79,7 +88,7 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
         ...(patch.settings !== undefined && { settings: patch.settings }),
         ...(patch.forceUpdateTag !== undefined && { forceUpdateTag: patch.forceUpdateTag }),
       },
-      { updateIntervalInMs: interval, abortSignal: signal },
+      { abortSignal: signal },
     );
 
   // Every call goes through `guard`: sign-in failures and HTTP errors become AzureApiError, aborts stay AbortError.
@@ -91,43 +100,53 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
     }
   };
 
+  const sendUpgrade = (instanceIds: readonly string[], signal: AbortSignal | undefined) =>
+    client.virtualMachineScaleSets.updateInstances(rg, name, { instanceIds: [...instanceIds] }, { abortSignal: signal });
+
   return {
     rateLimitRemaining: () => headroom.lowest(),
+
+    useDeadline: (epochMs) => {
+      deadline = epochMs;
+    },
 
     getScaleSet: (signal) => guard(async () => toScaleSetModel(await client.virtualMachineScaleSets.get(rg, name, { abortSignal: signal }))),
 
     patchScaleSet: (patch, etag, signal) =>
-      guard(async () => toScaleSetModel(await untilDone(sendScaleSetPatch(patch, etag, signal), signal))),
+      guard(async () => toScaleSetModel(await follow(sendScaleSetPatch(patch, etag, signal), signal, operations.pace()))),
 
     patchExtension: (patch, signal) =>
       guard(async () => {
-        await untilDone(sendExtensionPatch(patch, signal), signal);
+        await follow(sendExtensionPatch(patch, signal), signal, operations.pace());
       }),
 
-    startPatchScaleSet: (patch, etag, signal) => guard(() => accepted(sendScaleSetPatch(patch, etag, signal), signal, options.describeAuthError)),
+    startPatchScaleSet: (patch, etag, signal) =>
+      guard(() => accepted(sendScaleSetPatch(patch, etag, signal), signal, operations.pace(), options.describeAuthError)),
 
-    startPatchExtension: (patch, signal) => guard(() => accepted(sendExtensionPatch(patch, signal), signal, options.describeAuthError)),
+    startPatchExtension: (patch, signal) => guard(() => accepted(sendExtensionPatch(patch, signal), signal, operations.pace(), options.describeAuthError)),
 
     listInstances: (signal) =>
       guard(async () => {
         const instances: InstanceState[] = [];
-        // One logical list: the iterator follows nextLink pages.
-        for await (const vm of client.virtualMachineScaleSetVMs.list(rg, name, { expand: "instanceView", abortSignal: signal })) {
-          instances.push(toInstanceState(vm));
+        // One logical list: the pages follow nextLink. Each page takes a token of the list's throttling bucket; once the
+        // first page has told what the bucket holds, the rest of the list waits for it instead of running into a 429.
+        for await (const page of client.virtualMachineScaleSetVMs.list(rg, name, { expand: "instanceView", abortSignal: signal }).byPage()) {
+          for (const vm of page) instances.push(toInstanceState(vm));
+          const wait = Math.min(lists.restWaitMs(Date.now()), Math.max(0, deadline - Date.now()));
+          if (wait <= 0) continue;
+          const message = `Waiting ${formatDuration(wait)} for Azure's throttling bucket for instance lists (HighCostGetVMScaleSet) to hold the rest of the list.`;
+          if (wait >= NOTABLE_WAIT_MS) options.logger.info(message);
+          else options.logger.debug(message);
+          await sleep(wait, signal ?? new AbortController().signal);
+          if (signal?.aborted) throw abortError();
         }
         return instances;
       }),
 
     upgradeInstances: (instanceIds, signal) =>
       guard(async (): Promise<OperationOutcome> => {
-        const poller = client.virtualMachineScaleSets.updateInstances(
-          rg,
-          name,
-          { instanceIds: [...instanceIds] },
-          { updateIntervalInMs: interval, abortSignal: signal },
-        );
         try {
-          await untilDone(poller, signal);
+          await follow(sendUpgrade(instanceIds, signal), signal, operations.pace("upgrade"));
           return { status: "Succeeded" };
         } catch (err) {
           const outcome = operationOutcome(err);
@@ -135,6 +154,9 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
           return outcome;
         }
       }),
+
+    startUpgradeInstances: (instanceIds, signal) =>
+      guard(() => accepted(sendUpgrade(instanceIds, signal), signal, operations.pace("upgrade"), options.describeAuthError)),
 
     getLatestRollingUpgrade: (signal) =>
       guard(async () => {
@@ -151,12 +173,31 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
 
 interface Poller<T> {
   submitted(): Promise<void>;
-  pollUntilDone(options?: { abortSignal?: AbortSignal }): Promise<T>;
+  poll(options?: { abortSignal?: AbortSignal }): Promise<unknown>;
+  readonly isDone: boolean;
+  readonly result?: T | undefined;
 }
 
-/** Waits for the operation. pollUntilDone with the signal (not a bare await) so an abort also cuts the wait between polls. */
-function untilDone<T>(poller: Poller<T>, signal: AbortSignal | undefined): Promise<T> {
-  return poller.pollUntilDone(signal ? { abortSignal: signal } : undefined);
+/**
+ * Follows an operation until it ends, reading its status when `pace` says (the SDK's poller would read it at one fixed
+ * interval). Resolves with its result; rejects as the SDK does when it failed or was canceled, or on abort.
+ */
+async function follow<T>(poller: Poller<T>, signal: AbortSignal | undefined, pace: Pace): Promise<T> {
+  const options = signal ? { abortSignal: signal } : undefined;
+  await poller.submitted();
+  const started = Date.now();
+  await poller.poll(options);
+  while (!poller.isDone) {
+    await sleep(pace.nextMs(Date.now() - started), signal ?? new AbortController().signal);
+    if (signal?.aborted) throw abortError();
+    await poller.poll(options);
+  }
+  pace.ended(Date.now() - started);
+  return poller.result as T;
+}
+
+function abortError(): Error {
+  return Object.assign(new Error("The operation was aborted."), { name: "AbortError" });
 }
 
 /**
@@ -166,10 +207,11 @@ function untilDone<T>(poller: Poller<T>, signal: AbortSignal | undefined): Promi
 async function accepted<T>(
   poller: Poller<T>,
   signal: AbortSignal | undefined,
+  pace: Pace,
   describeAuthError: (err: unknown) => string | undefined,
 ): Promise<PendingOperation> {
   await poller.submitted();
-  const done = untilDone(poller, signal).then(
+  const done = follow(poller, signal, pace).then(
     (): OperationOutcome => ({ status: "Succeeded" }),
     (err: unknown): OperationOutcome | undefined => {
       if (isAbort(err)) return undefined;
@@ -195,18 +237,14 @@ function toScaleSetModel(vmss: VirtualMachineScaleSet): ScaleSetModel {
   const hasHealthExtension = extensions.some(
     (ext) => ext.publisher?.toLowerCase() === HEALTH_EXTENSION_PUBLISHER && HEALTH_EXTENSION_TYPES.has(ext.type?.toLowerCase() ?? ""),
   );
-  const policy = vmss.upgradePolicy?.rollingUpgradePolicy;
   return {
     id: vmss.id ?? "",
     name: vmss.name ?? "",
-    location: vmss.location,
     ...(vmss.etag !== undefined && { etag: vmss.etag }),
     // Scale sets created before orchestration modes existed omit the property: they are Uniform.
     orchestrationMode: vmss.orchestrationMode === "Flexible" ? "Flexible" : "Uniform",
     upgradeMode: vmss.upgradePolicy?.mode ?? "Manual",
-    ...(policy && { rollingUpgradePolicy: { ...policy } }),
     ...(vmss.provisioningState !== undefined && { provisioningState: vmss.provisioningState }),
-    ...(vmss.sku?.capacity !== undefined && { capacity: vmss.sku.capacity }),
     imageReference: toImageReference(profile?.storageProfile?.imageReference),
     extensions,
     hasHealthSignal: hasHealthExtension || Boolean(profile?.networkProfile?.healthProbe?.id),
@@ -218,10 +256,8 @@ function toExtensionModel(ext: VirtualMachineScaleSetExtension): ExtensionModel 
     name: ext.name ?? "",
     ...(ext.publisher !== undefined && { publisher: ext.publisher }),
     ...(ext.typePropertiesType !== undefined && { type: ext.typePropertiesType }),
-    ...(ext.typeHandlerVersion !== undefined && { typeHandlerVersion: ext.typeHandlerVersion }),
     ...(ext.settings !== undefined && ext.settings !== null && { settings: ext.settings as Record<string, unknown> }),
     ...(ext.forceUpdateTag !== undefined && { forceUpdateTag: ext.forceUpdateTag }),
-    ...(ext.provisioningState !== undefined && { provisioningState: ext.provisioningState }),
   };
 }
 
@@ -244,7 +280,8 @@ function toInstanceState(vm: VirtualMachineScaleSetVM): InstanceState {
   const view = vm.instanceView;
   const power = view?.statuses?.find((s) => s.code?.startsWith("PowerState/"))?.code?.slice("PowerState/".length);
   const health = toHealth(view?.vmHealth?.status?.code);
-  const error = firstError(view?.statuses ?? []) ?? extensionError(view?.extensions ?? []);
+  const errors = [...statusErrors(view?.statuses ?? []), ...extensionErrors(view?.extensions ?? [])];
+  const error = errors[0];
   return {
     instanceId: vm.instanceId ?? "",
     name: vm.name ?? "",
@@ -254,7 +291,7 @@ function toInstanceState(vm: VirtualMachineScaleSetVM): InstanceState {
     ...(power !== undefined && { powerState: power }),
     ...(health !== undefined && { health }),
     ...(vm.storageProfile?.imageReference && { imageReference: toImageReference(vm.storageProfile.imageReference) }),
-    ...(error !== undefined && { error }),
+    ...(error !== undefined && { error, errors }),
   };
 }
 
@@ -272,18 +309,17 @@ function toHealth(code: string | undefined): HealthState | undefined {
   }
 }
 
-function firstError(statuses: readonly InstanceViewStatus[]): AzureErrorInfo | undefined {
-  const status = statuses.find((s) => s.level === "Error");
-  if (status === undefined) return undefined;
-  return { code: statusErrorCode(status.code), message: status.message ?? status.displayStatus ?? "" };
+function statusErrors(statuses: readonly InstanceViewStatus[]): InstanceError[] {
+  return statuses
+    .filter((s) => s.level === "Error")
+    .map((s) => ({ code: statusErrorCode(s.code), message: s.message ?? s.displayStatus ?? "" }));
 }
 
-function extensionError(extensions: readonly { name?: string; statuses?: InstanceViewStatus[] }[]): AzureErrorInfo | undefined {
-  for (const ext of extensions) {
-    const error = firstError(ext.statuses ?? []);
-    if (error !== undefined) return { ...error, message: `Extension '${ext.name ?? "?"}': ${error.message}` };
-  }
-  return undefined;
+function extensionErrors(extensions: readonly { name?: string; statuses?: InstanceViewStatus[] }[]): InstanceError[] {
+  return extensions.flatMap((ext) => {
+    const name = ext.name ?? "?";
+    return statusErrors(ext.statuses ?? []).map((e) => ({ ...e, extension: name, message: `Extension '${name}': ${e.message}` }));
+  });
 }
 
 /** `ProvisioningState/failed/VMExtensionProvisioningError` → `VMExtensionProvisioningError`. */
@@ -320,10 +356,6 @@ function isRestError(err: unknown): err is RestErrorLike {
   return err instanceof Error && err.name === "RestError";
 }
 
-function isAbort(err: unknown): boolean {
-  return err instanceof Error && err.name === "AbortError";
-}
-
 function toApiError(err: unknown, describeAuthError: (err: unknown) => string | undefined): unknown {
   if (isAbort(err) || err instanceof AzureApiError) return err;
   const signIn = describeAuthError(err);
@@ -358,22 +390,30 @@ function lroFailure(err: unknown): AzureErrorInfo | undefined {
 // ───────────────────────────── throttling ─────────────────────────────
 
 /**
- * A pipeline policy that records the throttling headroom of reads (so the engine can slow its polling) and keeps
- * Retry-After within the run's deadline. It runs per retry, below the SDK's retry
+ * A pipeline policy that records the throttling headroom of reads (so the engine can slow its polling and wait for
+ * the list bucket) and keeps Retry-After within the engine's deadline. It runs per retry, below the SDK's retry
  * policy, so it sees (and may rewrite) every raw response:
  * - a throttled response (429/503) asking to wait past the deadline fails now, saying so, instead of sleeping into
  *   the timeout (the SDK's retry waits whatever Retry-After says, uncapped);
  * - any other Retry-After (an operation poll's pace) is capped at the time left.
  */
-function throttlingPolicy(deadline: number, headroom: Headroom): PipelinePolicy {
+function throttlingPolicy(deadline: () => number, headroom: Headroom, lists: ListBudget, operations: OperationPolls): PipelinePolicy {
   return {
     name: "vmssRolloutThrottling",
     sendRequest: async (request, next) => {
       const response = await next(request);
       // Reads only: the engine paces its polling (all GETs) by this; the write buckets are another matter.
-      if (request.method === "GET") headroom.record(response.headers.get("x-ms-ratelimit-remaining-resource") ?? "");
+      if (request.method === "GET") {
+        const header = response.headers.get("x-ms-ratelimit-remaining-resource") ?? "";
+        headroom.record(header);
+        const url = new URL(request.url);
+        // The instance list (and each of its nextLink pages): GET …/virtualMachineScaleSets/{name}/virtualMachines.
+        if (/\/virtualMachines$/i.test(url.pathname)) lists.page(!/skiptoken/i.test(url.search), lowestOf(header), Date.now());
+        // An operation's status: its throttling bucket and the pace Azure asks for (capped below).
+        if (/\/operations\/[^/]+$/i.test(url.pathname)) operations.answered(lowestOf(header), retryAfterMs(response.headers));
+      }
       const waitMs = retryAfterMs(response.headers);
-      const leftMs = Math.max(0, deadline - Date.now());
+      const leftMs = Math.max(0, deadline() - Date.now());
       if (waitMs === undefined || waitMs <= leftMs) return response;
       if (response.status === 429 || response.status === 503) {
         throw new AzureApiError(
@@ -389,6 +429,15 @@ function throttlingPolicy(deadline: number, headroom: Headroom): PipelinePolicy 
       return response;
     },
   };
+}
+
+/** `policy;count,policy;count` → the smallest count; undefined when the header has none. */
+function lowestOf(header: string): number | undefined {
+  const counts = header
+    .split(",")
+    .map((entry) => Number(entry.trim().split(";")[1]))
+    .filter((n) => Number.isFinite(n));
+  return counts.length > 0 ? Math.min(...counts) : undefined;
 }
 
 /**
@@ -412,6 +461,112 @@ class Headroom {
   lowest(): number | undefined {
     const recent = [...this.#seen.values()].filter((s) => Date.now() - s.at < Headroom.FORGET_AFTER_MS).map((s) => s.remaining);
     return recent.length > 0 ? Math.min(...recent) : undefined;
+  }
+}
+
+/** When to read an operation's status next, given how long it has run. `ended`: it is over, after `ms`. */
+interface Pace {
+  nextMs(elapsedMs: number): number;
+  ended(ms: number): void;
+}
+
+/**
+ * The pace of operation status reads: fast (fastMs) for the first poll-interval, where short operations end (a model
+ * update in Manual mode, a batch of instances already current); then at poll-interval (slowMs); fast again around the
+ * end an upgrade is expected at, which is how long the last one took (batches of one rollout take alike). So the end
+ * of an operation is noticed within seconds, and reads stay near one per poll-interval. When the status bucket
+ * (GetOperation: 45, 15 more a minute) runs low, no faster than it refills; never faster than Retry-After asks.
+ */
+class OperationPolls {
+  static readonly LOW_HEADROOM = 10;
+  /** GetOperation refills 15 a minute: one read per 4 s keeps a low bucket from emptying. */
+  static readonly REFILL_MS = 4_000;
+  readonly #fastMs: number;
+  readonly #slowMs: number;
+  #remaining: number | undefined;
+  #retryAfterMs: number | undefined;
+  #lastUpgradeMs: number | undefined;
+
+  constructor(fastMs: number, slowMs: number) {
+    this.#fastMs = fastMs;
+    this.#slowMs = Math.max(fastMs, slowMs);
+  }
+
+  /** A status read was answered: what its bucket has left, and the Retry-After it carried. */
+  answered(remaining: number | undefined, retryAfterMs: number | undefined): void {
+    if (remaining !== undefined) this.#remaining = remaining;
+    this.#retryAfterMs = retryAfterMs;
+  }
+
+  pace(kind?: "upgrade"): Pace {
+    const expected = kind === "upgrade" ? this.#lastUpgradeMs : undefined;
+    return {
+      nextMs: (elapsed) => {
+        const nearEnd = expected !== undefined && elapsed >= expected - this.#slowMs && elapsed < expected + 2 * this.#slowMs;
+        const fast = elapsed < this.#slowMs || nearEnd;
+        const low = this.#remaining !== undefined && this.#remaining <= OperationPolls.LOW_HEADROOM;
+        const ms = low ? Math.max(this.#slowMs, OperationPolls.REFILL_MS) : fast ? this.#fastMs : this.#slowMs;
+        return Math.max(ms, this.#retryAfterMs ?? 0);
+      },
+      ended: (ms) => {
+        if (kind === "upgrade") this.#lastUpgradeMs = ms;
+      },
+    };
+  }
+}
+
+/** Waits for the list's throttling bucket at least this long are logged (shorter ones at debug level). */
+const NOTABLE_WAIT_MS = 1_000;
+
+/**
+ * The instance list's throttling bucket (HighCostGetVMScaleSet: every page of a list takes a token). From the counts
+ * Azure reports on list pages it knows what one list costs (the pages of the last one) and, from how much the bucket
+ * refilled between two lists, how fast it refills; so, after a list's first page, it can tell how long to wait until
+ * the rest of the list fits, instead of running into a 429 halfway through it.
+ */
+class ListBudget {
+  /** Azure's published refill of HighCostGetVMScaleSet: 10 a minute per scale set. Used until one is measured. */
+  static readonly PUBLISHED_REFILL_PER_MS = 10 / 60_000;
+  /** Pages of the list in progress, and of the last complete one. */
+  #pages = 0;
+  #lastPages = 0;
+  #last: { remaining: number; at: number } | undefined;
+  #refillPerMs: number | undefined;
+  /** The most the bucket was seen to hold (a lower bound of its size). */
+  #fullest = 0;
+
+  /** A list page was answered; `first`: it starts a new list. */
+  page(first: boolean, remaining: number | undefined, at: number): void {
+    if (first) {
+      if (this.#pages > 0) this.#lastPages = this.#pages;
+      this.#pages = 0;
+    }
+    this.#pages++;
+    if (remaining === undefined) return;
+    const before = remaining + 1; // what the bucket held when this page took its token
+    if (first && this.#last !== undefined && at > this.#last.at) {
+      // Counts are whole tokens (rounded down), so the refill seen is off by up to one: count one less, to be safe.
+      const refilled = before - this.#last.remaining - 1;
+      if (refilled > 0) {
+        const rate = refilled / (at - this.#last.at);
+        // A bucket that may have filled up refilled less than it could have: then the rate is only a lower bound.
+        this.#refillPerMs = before >= this.#fullest ? Math.max(this.#refillPerMs ?? 0, rate) : rate;
+      }
+    }
+    this.#fullest = Math.max(this.#fullest, before);
+    this.#last = { remaining, at };
+  }
+
+  /**
+   * Milliseconds until the pages the list in progress still needs (as many as the last list had, less the pages read)
+   * fit in the bucket; 0 when they do or nothing is known.
+   */
+  restWaitMs(now: number): number {
+    const rest = this.#lastPages - this.#pages;
+    if (this.#last === undefined || rest <= 0) return 0;
+    const rate = this.#refillPerMs ?? ListBudget.PUBLISHED_REFILL_PER_MS;
+    const expected = this.#last.remaining + rate * (now - this.#last.at);
+    return expected >= rest ? 0 : Math.ceil((rest - expected) / rate);
   }
 }
 

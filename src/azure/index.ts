@@ -1,5 +1,6 @@
 // Builds the ScaleSetApi of a run: the sign-in of its auth mode, the Compute client of its cloud.
 
+import type { AccessToken, GetTokenOptions, TokenCredential } from "@azure/core-auth";
 import type { Config, Logger, ScaleSetApi } from "../types.ts";
 import { createComputeScaleSetApi } from "./compute.ts";
 import { createCredential, describeAuthError } from "./credentials.ts";
@@ -7,21 +8,48 @@ import { createCredential, describeAuthError } from "./credentials.ts";
 /** Sent as the User-Agent prefix so Azure activity logs and support can tell the action's requests apart. */
 const USER_AGENT = "vmss-rollout-action";
 
+/**
+ * Operation status reads (GetOperation: 45 in the bucket, 15 more a minute) are cheap next to an instance list
+ * (HighCostGetVMScaleSet: 30, 10 pages a minute). When an operation's end may be near, its status is read three times
+ * per poll-interval, and at least every 5 s: the end of a model update or of a batch is noticed within seconds (5 s
+ * at the default poll-interval of 15 s). Otherwise once per poll-interval (OperationPolls in compute.ts).
+ */
+export function fastOperationPollMs(pollIntervalMs: number): number {
+  return Math.max(1, Math.min(5_000, Math.round(pollIntervalMs / 3)));
+}
+
 export interface ScaleSetApiDeps {
   readonly logger: Logger;
   getIDToken(audience: string): Promise<string>;
+  /** Masks a secret in the job log (main passes core.setSecret): every access token goes through it. */
+  mask(secret: string): void;
 }
 
 export function createScaleSetApi(config: Config, deps: ScaleSetApiDeps): ScaleSetApi {
   const credential = createCredential(config.auth, config.cloud, { logger: deps.logger, getIDToken: (audience) => deps.getIDToken(audience) });
   return createComputeScaleSetApi({
-    credential,
+    credential: masking(credential, deps.mask),
     target: config.target,
     cloud: config.cloud,
-    pollIntervalMs: config.rollout.pollIntervalMs,
-    // The run's timeout starts about now: no Retry-After wait may run past it.
-    deadline: Date.now() + config.rollout.timeoutMs,
+    fastOperationPollMs: fastOperationPollMs(config.rollout.pollIntervalMs),
+    slowOperationPollMs: config.rollout.pollIntervalMs,
     userAgent: USER_AGENT,
+    logger: deps.logger,
     describeAuthError,
   });
+}
+
+/** The credential, with every access token it hands out masked first (once per token). */
+function masking(credential: TokenCredential, mask: (secret: string) => void): TokenCredential {
+  const masked = new Set<string>();
+  return {
+    async getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken | null> {
+      const token = await credential.getToken(scopes, options);
+      if (token && !masked.has(token.token)) {
+        masked.add(token.token);
+        mask(token.token);
+      }
+      return token;
+    },
+  };
 }

@@ -78,6 +78,7 @@ function problems(counts: OutcomeCounts, options: { rolledBack: boolean } = { ro
     n.straggler > 0 ? `${n.straggler} unfinished` : "",
     n["not-started"] > 0 ? `${n["not-started"]} not started` : "",
     n["skipped-protected"] > 0 ? `${n["skipped-protected"]} skipped (protected)` : "",
+    n.removed > 0 ? `${n.removed} left the scale set` : "",
     options.rolledBack && n["rolled-back"] > 0 ? `${n["rolled-back"]} rolled back` : "",
   ];
 }

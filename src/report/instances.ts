@@ -1,6 +1,9 @@
 // Instance outcomes as the report counts, names and lists them.
 
+import { compareInstanceIds } from "../ids.ts";
 import type { InstanceOutcome, InstanceRecord } from "../types.ts";
+
+export { compareInstanceIds };
 
 /** How each outcome reads in a sentence or a table cell. */
 export const OUTCOME_LABEL: Readonly<Record<InstanceOutcome, string>> = {
@@ -12,6 +15,7 @@ export const OUTCOME_LABEL: Readonly<Record<InstanceOutcome, string>> = {
   "skipped-protected": "skipped (protected)",
   "not-started": "not started",
   "rolled-back": "rolled back",
+  removed: "left the scale set",
 };
 
 /** What a failure outcome means and what to check, for the summary and the annotations. */
@@ -35,7 +39,10 @@ export const FAILED_OUTCOMES: ReadonlySet<InstanceOutcome> = new Set(["failed", 
 
 export interface OutcomeCounts {
   readonly total: number;
-  /** Every instance but the ones protected from scale-set actions: the instances the run is answerable for. */
+  /**
+   * Every instance but the ones protected from scale-set actions and the ones that left the scale set during the run:
+   * the instances the run is answerable for.
+   */
   readonly targeted: number;
   /** updated + already-current */
   readonly onNewModel: number;
@@ -54,26 +61,16 @@ export function countOutcomes(instances: readonly InstanceRecord[]): OutcomeCoun
     "skipped-protected": 0,
     "not-started": 0,
     "rolled-back": 0,
+    removed: 0,
   };
   for (const instance of instances) byOutcome[instance.outcome]++;
   return {
     total: instances.length,
-    targeted: instances.length - byOutcome["skipped-protected"],
+    targeted: instances.length - byOutcome["skipped-protected"] - byOutcome.removed,
     onNewModel: byOutcome.updated + byOutcome["already-current"],
     byOutcome,
     failedTotal: byOutcome.failed + byOutcome.unhealthy + byOutcome.straggler,
   };
-}
-
-const NUMERIC = /^\d+$/;
-
-/** Uniform instance IDs are integers in strings: "2" sorts before "10". Other IDs sort as text, after numbers. */
-export function compareInstanceIds(a: string, b: string): number {
-  const aNumeric = NUMERIC.test(a);
-  const bNumeric = NUMERIC.test(b);
-  if (aNumeric && bNumeric) return Number(a) - Number(b) || a.localeCompare(b);
-  if (aNumeric !== bNumeric) return aNumeric ? -1 : 1;
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 export function sortById<T extends { readonly instanceId: string }>(items: readonly T[]): T[] {
@@ -84,6 +81,8 @@ export function sortById<T extends { readonly instanceId: string }>(items: reado
 export function idsWithOutcome(instances: readonly InstanceRecord[], outcomes: ReadonlySet<InstanceOutcome>): string[] {
   return sortById(instances.filter((i) => outcomes.has(i.outcome))).map((i) => i.instanceId);
 }
+
+const NUMERIC = /^\d+$/;
 
 /**
  * IDs as a short list with runs of consecutive numbers collapsed: `0–4, 7, 9–12`. Keeps a list of 1,000 instances

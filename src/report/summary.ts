@@ -44,6 +44,7 @@ const OUTCOME_ICON: Readonly<Record<InstanceOutcome, string>> = {
   "skipped-protected": "🔒",
   "not-started": "⏸️",
   "rolled-back": "↩️",
+  removed: "🗑️",
 };
 
 const BATCH_ICON: Readonly<Record<BatchResult, string>> = {

@@ -1,14 +1,37 @@
 // Runs the engine through the real SDK adapter against an in-process emulator: a Config pointing at it, a logger
 // that keeps the lines, and helpers to read what the emulator saw.
 
+import { afterEach } from "vitest";
 import { createScaleSetApi } from "../../src/azure/index.ts";
 import { runRollout } from "../../src/rollout.ts";
-import type { ChangeRequest, Config, Logger, RolloutOptions, RolloutRecord, ScaleSetApi } from "../../src/types.ts";
-import type { Emulator, RequestLogEntry } from "../emulator/index.ts";
+import type { ChangeRequest, Config, Logger, RolloutOptions, RolloutRecord, ScaleSetApi, Size } from "../../src/types.ts";
+import { start, type Emulator, type EmulatorOptions, type RequestLogEntry } from "../emulator/index.ts";
 
 export const RG = "rg-demo";
 export const OLD_VERSION = "24.04.202409120";
 export const NEW_VERSION = "24.04.202501140";
+
+export const PATCH_SET = "PATCH VirtualMachineScaleSets.Update";
+export const PATCH_EXTENSION = "PATCH VirtualMachineScaleSetExtensions.Update";
+export const upgrade = (...ids: string[]): string => `POST VirtualMachineScaleSets.UpdateInstances [${ids.join(",")}]`;
+export const count = (value: number): Size => ({ kind: "count", value });
+export const percent = (value: number): Size => ({ kind: "percent", value });
+
+/**
+ * For a test file: `emulator(options)` starts one at test speed (0.001: an instance upgrade takes ~30 ms), and each
+ * test's emulator is stopped after it.
+ */
+export function useEmulator(): (options: EmulatorOptions) => Promise<Emulator> {
+  let current: Emulator | undefined;
+  afterEach(async () => {
+    await current?.stop();
+    current = undefined;
+  });
+  return async (options) => {
+    current = await start({ speed: 0.001, ...options });
+    return current;
+  };
+}
 
 /** Short, test-sized timings: the emulator runs at speed 0.001 (an instance upgrade takes ~30 ms). */
 export const FAST: RolloutOptions = {
@@ -40,7 +63,7 @@ export function configFor(
       portalUrl: "https://portal.azure.com",
       customAuthority: true,
     },
-    run: {},
+    secrets: [],
   };
 }
 
@@ -72,6 +95,8 @@ export function memoryLogger(onLine: (line: string) => void = () => {}): MemoryL
 export interface RunResult {
   readonly record: RolloutRecord;
   readonly log: MemoryLogger;
+  /** What the adapter asked to mask (every access token it was handed). */
+  readonly masked: readonly string[];
 }
 
 export interface RolloutOptionsForTest {
@@ -82,19 +107,20 @@ export interface RolloutOptionsForTest {
 }
 
 /** The real adapter (real SDK, real ClientSecretCredential) for this config. */
-export function adapterFor(config: Config, logger: Logger = memoryLogger()): ScaleSetApi {
-  return createScaleSetApi(config, { logger, getIDToken: () => Promise.reject(new Error("no GitHub OIDC in these tests")) });
+export function adapterFor(config: Config, logger: Logger = memoryLogger(), mask: (secret: string) => void = () => {}): ScaleSetApi {
+  return createScaleSetApi(config, { logger, getIDToken: () => Promise.reject(new Error("no GitHub OIDC in these tests")), mask });
 }
 
 /** The engine with the real adapter against the emulator. */
 export async function rollout(config: Config, options: RolloutOptionsForTest = {}): Promise<RunResult> {
   const log = memoryLogger(options.onLine);
-  const api = adapterFor(config, log);
+  const masked: string[] = [];
+  const api = adapterFor(config, log, (secret) => masked.push(secret));
   const record = await runRollout(config, options.wrap ? options.wrap(api) : api, {
     logger: log,
     signal: options.signal ?? new AbortController().signal,
   });
-  return { record, log };
+  return { record, log, masked };
 }
 
 /** `PATCH VirtualMachineScaleSets.Update`, `POST VirtualMachineScaleSets.UpdateInstances [0,1]`, … in order. */

@@ -1,24 +1,23 @@
 // The engine through the real SDK adapter against the emulator: Manual upgrade mode (the action's batches).
-import { afterEach, describe, expect, it } from "vitest";
-import { start, type Emulator, type EmulatorOptions } from "../emulator/index.ts";
-import type { Size } from "../../src/types.ts";
-import { configFor, NEW_VERSION, OLD_VERSION, outcomes, rollout, runningVersions, writesOf } from "./harness.ts";
+import { describe, expect, it } from "vitest";
+import {
+  adapterFor,
+  configFor,
+  count,
+  NEW_VERSION,
+  OLD_VERSION,
+  outcomes,
+  PATCH_EXTENSION,
+  PATCH_SET,
+  percent,
+  rollout,
+  runningVersions,
+  upgrade,
+  useEmulator,
+  writesOf,
+} from "./harness.ts";
 
-let emu: Emulator | undefined;
-afterEach(async () => {
-  await emu?.stop();
-  emu = undefined;
-});
-
-async function emulator(options: EmulatorOptions): Promise<Emulator> {
-  emu = await start({ speed: 0.001, ...options });
-  return emu;
-}
-
-const upgrade = (...ids: string[]): string => `POST VirtualMachineScaleSets.UpdateInstances [${ids.join(",")}]`;
-const PATCH_SET = "PATCH VirtualMachineScaleSets.Update";
-const count = (value: number): Size => ({ kind: "count", value });
-const percent = (value: number): Size => ({ kind: "percent", value });
+const emulator = useEmulator();
 
 describe("Manual mode: batches", () => {
   it.each([
@@ -41,7 +40,9 @@ describe("Manual mode: batches", () => {
     const patch = emu.writes()[0]!;
     expect(patch.body).toEqual({ properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: NEW_VERSION } } } } });
     expect(patch.headers["if-match"]).toBe('"1"');
-    // Instance state is read with one list call per poll, never per instance.
+    // Instance state is read with one list call per poll, never per instance: one to plan after the model update,
+    // one when each batch's operation has ended (every instance settled at once here); the verdict reuses the last.
+    expect(emu.counters()["VirtualMachineScaleSetVMs.List"]).toBe(1 + batches.length);
     expect(emu.counters()["VirtualMachineScaleSetVMs.Get"] ?? 0).toBe(0);
     expect(emu.counters()["VirtualMachineScaleSetVMs.GetInstanceView"] ?? 0).toBe(0);
     expect(log.lines).toContain(`::group::Batch 1/${batches.length}: ${batches[0]!.join(", ")}`);
@@ -54,6 +55,19 @@ describe("Manual mode: batches", () => {
     expect(record.result).toBe("succeeded");
     expect(record.instances.map((i) => i.instanceId)).toEqual(["0", "1", "2", "3", "4"]);
     expect(writesOf(emu)).toEqual([PATCH_SET, upgrade("0", "1", "2", "3", "4")]);
+  });
+
+  it("takes the canary from healthy instances, and upgrades an unhealthy one first after it", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, healthExtension: true }] });
+    emu.setInstance("vmss1", "0", { health: "unhealthy" });
+    const { record } = await rollout(configFor(emu, { rollout: { canary: count(1), batchSize: count(2) } }));
+    expect(record.result).toBe("succeeded");
+    expect(writesOf(emu)).toEqual([PATCH_SET, upgrade("1"), upgrade("0", "2"), upgrade("3")]);
+    expect(record.batches.map((b) => [b.canary, b.instanceIds])).toEqual([
+      [true, ["1"]],
+      [false, ["0", "2"]],
+      [false, ["3"]],
+    ]);
   });
 
   it("skips protected instances and reports them", async () => {
@@ -255,6 +269,70 @@ describe("Manual mode: health gates and stops", () => {
   });
 });
 
+describe("Manual mode: the verdict judges every instance, to the end", () => {
+  it("another writer changing the model between batches fails the run: the first batch is no longer on the latest model", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4 }] });
+    const other = adapterFor(configFor(emu));
+    let sent = 0;
+    const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }), {
+      wrap: (api) => ({
+        ...api,
+        startUpgradeInstances: async (ids, signal) => {
+          if (++sent === 2) await other.patchExtension({ name: "customScript", forceUpdateTag: "someone-else" });
+          return api.startUpgradeInstances(ids, signal);
+        },
+      }),
+    });
+    expect(emu.state("vmss1").instances.map((i) => i.latestModelApplied)).toEqual([false, false, true, true]);
+    expect(record.result).toBe("failed");
+    expect(outcomes(record)).toEqual({ straggler: ["0", "1"], updated: ["2", "3"] });
+    expect(record.instances.map((i) => i.latestModelAfter)).toEqual([false, false, true, true]);
+    expect(record.reason).toMatch(/^Stopped after batch 2 of 2: 2 of 4 upgraded instance\(s\) failed or are unhealthy .*0 \(vmss1_0\): .*not on the latest model/);
+  });
+
+  it("an instance of an earlier batch turning unhealthy counts against max-unhealthy on a later batch's poll", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 6, healthExtension: true }] });
+    const onLine = (line: string): void => {
+      if (line === "manualupgrade 2, 3") emu.setInstance("vmss1", "0", { health: "unhealthy" });
+    };
+    const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(2), maxUnhealthyPercent: 20 } }), { onLine });
+    expect(record.result).toBe("failed");
+    expect(writesOf(emu)).toEqual([PATCH_SET, upgrade("0", "1"), upgrade("2", "3")]);
+    expect(outcomes(record)).toEqual({ unhealthy: ["0"], updated: ["1", "2", "3"], "not-started": ["4", "5"] });
+    expect(record.reason).toMatch(/^Stopped after batch 2 of 3: 1 of 4 upgraded instance\(s\) failed or are unhealthy \(25% .*\): 0 \(vmss1_0\): .*health unhealthy .*Not started: 4, 5\.$/);
+  });
+
+  it.each([
+    { name: "an unrelated extension's Error status on an instance provisioned fine is information", change: { imageVersion: NEW_VERSION }, result: "succeeded", outcome: "updated" },
+    { name: "an Error status of the extension the rollout changed fails the instance", change: { extension: { name: "monitoringAgent", forceUpdateTag: "run-2" } }, result: "failed", outcome: "failed" },
+  ])("$name", async ({ change, result, outcome }) => {
+    const monitoring = { name: "monitoringAgent", publisher: "Microsoft.Azure.Monitor", type: "AzureMonitorLinuxAgent", typeHandlerVersion: "1.0", settings: {} };
+    const script = { name: "customScript", publisher: "Microsoft.Azure.Extensions", type: "CustomScript", typeHandlerVersion: "2.1", settings: { commandToExecute: "true" } };
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, extensions: [monitoring, script] }] });
+    // The monitoring agent reports an error, but the instance is provisioned fine (as with suppressFailures).
+    emu.faults.failUpgrade("0", { scaleSet: "vmss1" });
+    const onLine = (line: string): void => {
+      if (line.startsWith("manualupgrade failed")) emu.setInstance("vmss1", "0", { provisioningState: "Succeeded" });
+    };
+    const { record } = await rollout(configFor(emu, { change, rollout: { batchSize: percent(100), maxUnhealthyPercent: 100 } }), { onLine });
+    expect(record.result).toBe(result);
+    expect(record.instances[0]).toMatchObject({ outcome, provisioningState: "Succeeded" });
+    // Kept in the record either way.
+    expect(record.instances[0]!.error?.message).toMatch(/^Extension 'monitoringAgent': Enable failed/);
+  });
+
+  it("does not wait for health from an instance that is not running (deallocated instances report none)", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, healthExtension: true }] });
+    const onLine = (line: string): void => {
+      // The emulator cannot leave vmHealth out; `unknown` is the closest to none.
+      if (line.startsWith("manualupgrade succeeded")) emu.setInstance("vmss1", "1", { powerState: "deallocated", health: "unknown" });
+    };
+    const { record } = await rollout(configFor(emu, { rollout: { batchSize: percent(100), healthTimeoutMs: 300 } }), { onLine });
+    expect(record.result).toBe("succeeded");
+    expect(record.instances[1]).toMatchObject({ outcome: "updated", powerState: "deallocated" });
+  });
+});
+
 describe("Manual mode: rollback", () => {
   it("puts the previous model back and re-upgrades exactly the instances upgraded so far", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 6 }] });
@@ -273,6 +351,22 @@ describe("Manual mode: rollback", () => {
     expect(record.rollback).toEqual({ succeeded: true, instanceIds: ["0", "1", "2", "3"] });
     expect(outcomes(record)).toEqual({ "rolled-back": ["0", "1", "2", "3"], "not-started": ["4", "5"] });
     expect(record.reason).toMatch(/^Stopped after batch 2 of 3: .* Rolled back: the previous model is restored and instances 0-3 run it again\.$/);
+  });
+
+  it("does not roll back when the previous model cannot be restored (a forceUpdateTag that did not exist), and says why", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3 }] });
+    emu.faults.failUpgrade("0", { scaleSet: "vmss1" });
+    const { record } = await rollout(
+      configFor(emu, { change: { extension: { name: "customScript", forceUpdateTag: "run-2" } }, rollout: { canary: count(1), rollbackOnFailure: true } }),
+    );
+    expect(record.result).toBe("failed");
+    // No manualupgrade after the canary: it would only have brought instances onto the new model.
+    expect(writesOf(emu)).toEqual([PATCH_EXTENSION, upgrade("0")]);
+    expect(record.rollback).toBeUndefined();
+    expect(record.reason).toMatch(
+      / No rollback was done: the previous model cannot be restored \(extension 'customScript' had no forceUpdateTag before the run, and a PATCH cannot remove one\), so the instances stay on the new model\.$/,
+    );
+    expect(emu.state("vmss1").instances.map((i) => i.extensions["customScript"]?.forceUpdateTag)).toEqual(["run-2", undefined, undefined]);
   });
 
   it("without rollback-on-failure the new model stays", async () => {

@@ -1,21 +1,9 @@
 // The engine through the real SDK adapter against the emulator: Automatic and Rolling upgrade modes, where the
 // platform rolls the model change and the action follows it.
-import { afterEach, describe, expect, it } from "vitest";
-import { start, type Emulator, type EmulatorOptions } from "../emulator/index.ts";
-import { adapterFor, configFor, NEW_VERSION, OLD_VERSION, outcomes, rollout, runningVersions, writesOf } from "./harness.ts";
+import { describe, expect, it } from "vitest";
+import { adapterFor, configFor, NEW_VERSION, OLD_VERSION, outcomes, PATCH_SET, rollout, runningVersions, useEmulator, writesOf } from "./harness.ts";
 
-let emu: Emulator | undefined;
-afterEach(async () => {
-  await emu?.stop();
-  emu = undefined;
-});
-
-async function emulator(options: EmulatorOptions): Promise<Emulator> {
-  emu = await start({ speed: 0.001, ...options });
-  return emu;
-}
-
-const PATCH_SET = "PATCH VirtualMachineScaleSets.Update";
+const emulator = useEmulator();
 
 describe.each(["Automatic", "Rolling"] as const)("%s mode", (upgradeMode) => {
   it("follows the platform to success without sending manualupgrade", async () => {
@@ -100,5 +88,72 @@ describe("Rolling mode", () => {
     expect(log.text()).toMatch(/Waiting for an operation already in progress: the scale set is Updating; a rolling upgrade is RollingForward since .* \(\d done, \d in progress, \d pending\)/);
     expect(writesOf(emu)).toEqual([PATCH_SET]);
     expect(Object.values(runningVersions(emu))).toEqual(Array(4).fill(NEW_VERSION));
+  });
+});
+
+describe("following the platform", () => {
+  it("keeps following a rolling upgrade still RollingForward after the model update's operation ended, past health-timeout", async () => {
+    // Instances take ~0.3 s each, one at a time: the roll lasts ~1.5 s, longer than health-timeout (100 ms here).
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 5, upgradeMode: "Rolling", instanceUpgradeSeconds: 300 }] });
+    const { record } = await rollout(configFor(emu, { rollout: { healthTimeoutMs: 100, pollIntervalMs: 20 } }), {
+      // Azure ends the model update's operation before the roll does.
+      wrap: (api) => ({
+        ...api,
+        startPatchScaleSet: async (patch, etag, signal) => {
+          await api.startPatchScaleSet(patch, etag, signal);
+          return { done: Promise.resolve({ status: "Succeeded" as const }) };
+        },
+      }),
+    });
+    expect(record.result).toBe("succeeded");
+    expect(outcomes(record)).toEqual({ updated: ["0", "1", "2", "3", "4"] });
+    expect(record.rolling).toMatchObject({ code: "Completed", successfulInstanceCount: 5 });
+  });
+
+  it("warns that batch options have no effect where Azure rolls the change itself", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, upgradeMode: "Automatic" }] });
+    const { record, log } = await rollout(configFor(emu, { rollout: { batchSize: { kind: "count", value: 1 }, maxUnhealthyPercent: 0 } }));
+    expect(record.result).toBe("succeeded");
+    expect(log.lines.filter((l) => l.startsWith("warning: "))).toEqual([
+      "warning: batch-size, max-unhealthy have no effect: scale set 'vmss1' is in Automatic upgrade mode, where Azure rolls a model change itself " +
+        "(on every instance at once) and the action only follows it. Set batches and thresholds in the scale set's upgrade policy, or switch it " +
+        "to Manual mode to have the action roll out in batches.",
+    ]);
+  });
+
+  it("warns about a poll-interval below 5 s against Azure's clouds, not against a custom endpoint", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
+    const custom = configFor(emu);
+    const azure = { ...custom, cloud: { ...custom.cloud, name: "AzureCloud" as const } };
+    const warnings = async (config: typeof custom): Promise<string[]> => (await rollout(config)).log.lines.filter((l) => l.startsWith("warning: "));
+    expect(await warnings(custom)).toEqual([]);
+    expect(await warnings(azure)).toEqual([expect.stringMatching(/^warning: poll-interval 5ms is below 5s: every poll lists the instances/)]);
+  });
+});
+
+describe("operation polling", () => {
+  it("polls an operation's status at least every 5 s whatever poll-interval is, so its end is noticed soon", async () => {
+    // The model is already changed (by an earlier run): one batch, whose operation takes milliseconds here, is noticed
+    // at the status poll 5 s after the first, not after poll-interval (20 s).
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
+    await adapterFor(configFor(emu)).patchScaleSet({ imageReference: { version: NEW_VERSION } }, undefined);
+    const { record } = await rollout(configFor(emu, { rollout: { pollIntervalMs: 20_000, timeoutMs: 40_000, batchSize: { kind: "percent", value: 100 } } }));
+    expect(record.result).toBe("succeeded");
+    expect(record.durationMs).toBeGreaterThanOrEqual(5_000);
+    expect(record.durationMs).toBeLessThan(10_000);
+  });
+
+  it("slows operation polls to the bucket's refill when their throttling bucket runs low, instead of getting 429s", async () => {
+    // Real-time buckets (speed 1): GetOperation holds 45. Polling every 20 ms through a 1 s upgrade would drain it.
+    const emu = await emulator({
+      scaleSets: [{ name: "vmss1", instances: 1, instanceUpgradeSeconds: 1 }],
+      throttle: true,
+      speed: 1,
+      modelUpdateSeconds: 0.01,
+    });
+    const { record } = await rollout(configFor(emu, { rollout: { pollIntervalMs: 20, timeoutMs: 20_000 } }));
+    expect(record.result).toBe("succeeded");
+    expect(emu.counters()["Throttled"] ?? 0).toBe(0);
+    expect(emu.counters()["Operations.Get"]).toBeLessThan(45);
   });
 });

@@ -1,24 +1,24 @@
 // The engine through the real SDK adapter against the emulator: what stops a rollout (timeout, cancellation,
 // operations already running, concurrent writers, throttling, Azure errors) and what the record says then.
-import { afterEach, describe, expect, it } from "vitest";
-import { start, type Emulator, type EmulatorOptions } from "../emulator/index.ts";
-import type { ScaleSetApi, Size } from "../../src/types.ts";
-import { adapterFor, configFor, NEW_VERSION, OLD_VERSION, outcomes, rollout, runningVersions, writesOf } from "./harness.ts";
+import { describe, expect, it } from "vitest";
+import type { Emulator } from "../emulator/index.ts";
+import { AzureApiError, type InstanceState, type ScaleSetApi } from "../../src/types.ts";
+import {
+  adapterFor,
+  configFor,
+  count,
+  NEW_VERSION,
+  OLD_VERSION,
+  outcomes,
+  PATCH_SET,
+  rollout,
+  runningVersions,
+  upgrade,
+  useEmulator,
+  writesOf,
+} from "./harness.ts";
 
-let emu: Emulator | undefined;
-afterEach(async () => {
-  await emu?.stop();
-  emu = undefined;
-});
-
-async function emulator(options: EmulatorOptions): Promise<Emulator> {
-  emu = await start({ speed: 0.001, ...options });
-  return emu;
-}
-
-const upgrade = (...ids: string[]): string => `POST VirtualMachineScaleSets.UpdateInstances [${ids.join(",")}]`;
-const PATCH_SET = "PATCH VirtualMachineScaleSets.Update";
-const count = (value: number): Size => ({ kind: "count", value });
+const emulator = useEmulator();
 
 describe("timeout", () => {
   it("stops when the timeout is spent and records the state of every instance", async () => {
@@ -37,6 +37,28 @@ describe("timeout", () => {
       ["3", record.instances[3]!.latestModelAfter ? "updated" : "straggler", record.instances[3]!.provisioningState],
     ]);
     expect(record.reason).toMatch(/^Timed out after 1s \(timeout\) while upgrading batch 2 of 2\. Updated: 0, 1.*\. Not on the new model or unhealthy: 2 \(vmss1_2\): provisioning Updating, .*not on the latest model/);
+    // The final listing fits in the timeout: the rollout leaves a reserve for it.
+    expect(record.durationMs).toBeLessThanOrEqual(1_000 + 50);
+  });
+
+  it("a rollback after a timeout gets its own budget (health-timeout), which Retry-After waits may use", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, healthExtension: true }] });
+    // Batch 2's application never turns healthy: the run times out waiting for it.
+    let batches = 0;
+    const onLine = (line: string): void => {
+      if (line.startsWith("manualupgrade succeeded") && ++batches === 2) for (const id of ["2", "3"]) emu.setInstance("vmss1", id, { health: "initializing" });
+      // The rollback's first read is throttled for a second: past the run's timeout, within the rollback's budget.
+      if (line.startsWith("Stopped: Timed out")) emu.faults.throttle({ operation: "VirtualMachineScaleSets.Get", retryAfterSeconds: 1 });
+    };
+    const config = configFor(emu, { rollout: { batchSize: count(2), timeoutMs: 1_000, healthTimeoutMs: 3_000, rollbackOnFailure: true } });
+    const { record } = await rollout(config, { onLine });
+    expect(record.reason).toMatch(/^Timed out after 1s \(timeout\) while upgrading batch 2 of 2\./);
+    expect(emu.counters()["Throttled"]).toBe(1);
+    expect(record.result).toBe("rolled-back");
+    expect(record.rollback).toEqual({ succeeded: true, instanceIds: ["0", "1", "2", "3"] });
+    expect(Object.values(runningVersions(emu))).toEqual(Array(4).fill(OLD_VERSION));
+    // Never past timeout + health-timeout.
+    expect(record.durationMs).toBeLessThanOrEqual(1_000 + 3_000);
   });
 });
 
@@ -159,7 +181,7 @@ describe("throttling and Azure errors", () => {
 
   it("never waits a Retry-After past the timeout: it says so instead", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
-    emu.faults.throttle({ operation: "VirtualMachineScaleSetVMs.List", after: 1, retryAfterSeconds: 600 });
+    emu.faults.throttle({ operation: "VirtualMachineScaleSetVMs.List", retryAfterSeconds: 600 });
     const { record } = await rollout(configFor(emu, { rollout: { timeoutMs: 10_000 } }));
     expect(record.result).toBe("failed");
     expect(record.reason).toMatch(
@@ -168,13 +190,68 @@ describe("throttling and Azure errors", () => {
     expect(emu.counters()["Throttled"]).toBe(1);
   });
 
-  it("a manualupgrade refused with 409 Conflict fails its batch with Azure's words", async () => {
+  it("a manualupgrade refused with 409 Conflict is tried again after a back-off, and the rollout finishes", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
-    emu.faults.conflict({ operation: "VirtualMachineScaleSets.UpdateInstances" });
+    emu.faults.conflict({ operation: "VirtualMachineScaleSets.UpdateInstances", times: 2 });
+    const { record, log } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }));
+    expect(record.result).toBe("succeeded");
+    expect(writesOf(emu)).toEqual([PATCH_SET, `${upgrade("0", "1")} → 409`, `${upgrade("0", "1")} → 409`, upgrade("0", "1")]);
+    expect(log.text()).toMatch(/manualupgrade was refused \(Conflict: .*\): trying again in 5ms \(attempt 2\)\.\nmanualupgrade 0, 1\n.*trying again in 10ms \(attempt 3\)/);
+    expect(outcomes(record)).toEqual({ updated: ["0", "1"] });
+  });
+
+  it("a manualupgrade still refused with 409 after the retries stops the run; Azure touched no instance, so none failed", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4 }] });
+    emu.faults.conflict({ operation: "VirtualMachineScaleSets.UpdateInstances", times: 100 });
     const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }));
     expect(record.result).toBe("failed");
-    expect(record.batches[0]).toMatchObject({ result: "failed", error: { code: "Conflict" } });
-    expect(record.reason).toMatch(/Conflict: The request failed due to conflict with a concurrent request/);
+    expect(writesOf(emu)).toEqual([PATCH_SET, ...Array(6).fill(`${upgrade("0", "1")} → 409`)]);
+    expect(record.batches.map((b) => [b.result, b.error?.code])).toEqual([["failed", "Conflict"], ["not-started", undefined]]);
+    expect(outcomes(record)).toEqual({ "not-started": ["0", "1", "2", "3"] });
+    expect(record.reason).toMatch(
+      /^Azure refused manualupgrade for batch 1 of 2 \(409 Conflict: The request failed due to conflict with a concurrent request.*\): another operation kept the scale set busy \(6 attempt\(s\)\)\. Azure touched none of its instances\. Not started: 0-3\.$/,
+    );
+  });
+
+  it("an operation preempted by another one is sent again", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
+    emu.faults.preemptOperation({ operation: "VirtualMachineScaleSets.UpdateInstances" });
+    const { record, log } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }));
+    expect(record.result).toBe("succeeded");
+    expect(writesOf(emu)).toEqual([PATCH_SET, upgrade("0", "1"), upgrade("0", "1")]);
+    expect(log.text()).toContain("manualupgrade was preempted (Canceled: Azure ended the operation before it finished): trying again in 5ms (attempt 2).");
+  });
+
+  it("a manualupgrade refused with 401 stops the run at once, the batch's instances not started", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4 }] });
+    const onLine = (line: string): void => {
+      if (line === "manualupgrade 0, 1") emu.faults.expireTokens();
+    };
+    const { record, log } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }), { onLine });
+    expect(record.result).toBe("failed");
+    expect(writesOf(emu)).toEqual([PATCH_SET, `${upgrade("0", "1")} → 401`]);
+    expect(outcomes(record)).toEqual({ "not-started": ["0", "1", "2", "3"] });
+    expect(record.reason).toMatch(/^Azure refused manualupgrade for batch 1 of 2 \(401 ExpiredAuthenticationToken: .*\): Azure did not accept the sign-in for it: .*\. Azure touched none of its instances\. Not started: 0-3\.$/);
+    expect(log.text()).not.toContain("trying again");
+  });
+
+  it("a manualupgrade refused with 403 names the permission the identity lacks", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
+    // The emulator has no authorization model: the refusal is Azure's answer as the adapter reports it.
+    const forbidden = new AzureApiError(
+      "AuthorizationFailed",
+      "The client 'x' with object id 'y' does not have authorization to perform action 'Microsoft.Compute/virtualMachineScaleSets/manualUpgrade/action'.",
+      403,
+    );
+    const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }), {
+      wrap: (api) => ({ ...api, startUpgradeInstances: () => Promise.reject(forbidden) }),
+    });
+    expect(record.result).toBe("failed");
+    expect(outcomes(record)).toEqual({ "not-started": ["0", "1"] });
+    expect(record.batches[0]).toMatchObject({ result: "failed", error: { code: "AuthorizationFailed" } });
+    expect(record.reason).toMatch(
+      /^Azure refused manualupgrade for batch 1 of 1 \(403 AuthorizationFailed: .*\): the signed-in identity may not run manualupgrade on the scale set: it needs the permission Microsoft\.Compute\/virtualMachineScaleSets\/manualUpgrade\/action/,
+    );
   });
 
   it("a missing scale set is a failed record, not an exception", async () => {
@@ -214,12 +291,88 @@ describe("throttling and Azure errors", () => {
     expect(emu.counters()["Throttled"] ?? 0).toBe(0);
   });
 
+  it("waits for the instance list's throttling bucket to hold the rest of a list instead of running into 429s", async () => {
+    // A list of 10 instances is 10 pages here, each a token of HighCostGetVMScaleSet (30 in the bucket, 10 a simulated
+    // minute: at speed 0.01, 10 every 0.6 s). One list to plan and one per batch drain it by the fifth batch.
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 10 }], pageSize: 1, throttle: true, speed: 0.01 });
+    const { record, log } = await rollout(configFor(emu, { rollout: { batchSize: count(2), pollIntervalMs: 50 } }));
+    expect(record.result).toBe("succeeded");
+    expect(emu.counters()["VirtualMachineScaleSetVMs.List"]).toBe(6 * 10);
+    expect(emu.counters()["Throttled"] ?? 0).toBe(0);
+    expect(log.text()).toMatch(/Waiting \d+ms for Azure's throttling bucket for instance lists \(HighCostGetVMScaleSet\) to hold the rest of the list\./);
+  });
+
   it("the adapter reports the throttling headroom Azure sends", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
     const api = adapterFor(configFor(emu));
     expect(api.rateLimitRemaining?.()).toBeUndefined();
     await api.getScaleSet();
     expect(api.rateLimitRemaining?.()).toEqual(expect.any(Number));
+  });
+});
+
+describe("scale-in during the rollout", () => {
+  /** The listings show instance 9 (a copy of 3, stale) until `gone()` says it has left the scale set. */
+  function withPhantom(gone: (sent: readonly (readonly string[])[]) => boolean): (api: ScaleSetApi) => ScaleSetApi {
+    const sent: string[][] = [];
+    return (api) => ({
+      ...api,
+      startUpgradeInstances: (ids, signal) => {
+        sent.push([...ids]);
+        return api.startUpgradeInstances(ids, signal);
+      },
+      listInstances: async (signal) => {
+        const instances = await api.listInstances(signal);
+        if (gone(sent)) return instances;
+        const three = instances.find((i) => i.instanceId === "3")!;
+        const phantom: InstanceState = { ...three, instanceId: "9", name: "vmss1_9", latestModelApplied: false };
+        return [...instances, phantom];
+      },
+    });
+  }
+
+  it("an instance gone before its batch is not sent, and is reported as removed, not failed", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4 }] });
+    // 9 is in the listing the batches are planned on, and gone from the next one.
+    const { record, log } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }), { wrap: withPhantom((sent) => sent.length > 0) });
+    expect(record.result).toBe("succeeded");
+    expect(record.batches.map((b) => b.instanceIds)).toEqual([["0", "1"], ["2", "3"], ["9"]]);
+    expect(writesOf(emu)).toEqual([PATCH_SET, upgrade("0", "1"), upgrade("2", "3")]);
+    expect(outcomes(record)).toEqual({ updated: ["0", "1", "2", "3"], removed: ["9"] });
+    expect(log.text()).toContain("Instance(s) 9 left the scale set (scale-in): not upgraded, not counted as failures.");
+  });
+
+  it("a batch refused with 400 InvalidParameter for an instance gone since the last listing is sent again without it", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4 }] });
+    // 9 is listed until a manualupgrade naming it was sent (Azure answers 400 InvalidParameter: it does not know 9).
+    const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(3) } }), {
+      wrap: withPhantom((sent) => sent.some((ids) => ids.includes("9"))),
+    });
+    expect(record.result).toBe("succeeded");
+    expect(writesOf(emu)).toEqual([PATCH_SET, upgrade("0", "1", "2"), `${upgrade("3", "9")} → 400`, upgrade("3")]);
+    expect(outcomes(record)).toEqual({ updated: ["0", "1", "2", "3"], removed: ["9"] });
+  });
+});
+
+describe("the end of the run", () => {
+  it("leaves nothing running: no request reaches Azure after the record is returned", async () => {
+    // Rolling mode: the model update's operation lasts the whole roll (seconds here); the run fails before that.
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, upgradeMode: "Rolling", instanceUpgradeSeconds: 1_000 }] });
+    let lists = 0;
+    const { record } = await rollout(configFor(emu), {
+      wrap: (api) => ({
+        ...api,
+        listInstances: async (signal) => {
+          if (++lists === 2) throw new AzureApiError("InternalServerError", "boom", 500);
+          return api.listInstances(signal);
+        },
+      }),
+    });
+    expect(record.result).toBe("failed");
+    expect(record.reason).toMatch(/^Failed while waiting for Azure's rolling upgrade: InternalServerError: boom\./);
+    const seen = emu.requests.length;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(emu.requests.slice(seen).map((r) => r.operation)).toEqual([]);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatDuration, pollDelay, sleep } from "../../src/clock.ts";
+import { formatDuration, pollDelay, sleep, throttlePace } from "../../src/clock.ts";
 
 describe("pollDelay", () => {
   it.each([
@@ -11,6 +11,17 @@ describe("pollDelay", () => {
     { remaining: undefined, untilDeadline: -5, expected: 0 },
   ])("interval 15s, remaining $remaining, deadline in $untilDeadline ms → $expected ms", ({ remaining, untilDeadline, expected }) => {
     expect(pollDelay(15_000, remaining, untilDeadline)).toBe(expected);
+  });
+});
+
+describe("throttlePace", () => {
+  it.each([
+    { remaining: undefined, expected: 15_000 },
+    { remaining: 11, expected: 15_000 },
+    { remaining: 10, expected: 30_000 },
+    { remaining: 3, expected: 60_000 },
+  ])("interval 15s, remaining $remaining → $expected ms", ({ remaining, expected }) => {
+    expect(throttlePace(15_000, remaining)).toBe(expected);
   });
 });
 

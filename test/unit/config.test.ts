@@ -80,13 +80,13 @@ describe("parseConfig: inputs of action.yml", () => {
         portalUrl: "https://portal.azure.com",
         customAuthority: false,
       },
-      run: { runId: "42", runAttempt: "2", repository: "o/r", serverUrl: "https://github.com" },
+      secrets: [],
     });
   });
 
   it("returns a deeply frozen object", () => {
     const config = parse({ "extension-name": "cse", "extension-file-uris": "https://a.example/x.sh", canary: "1" });
-    for (const part of [config, config.target, config.change, config.change.extension, config.change.extension?.fileUris, config.rollout, config.rollout.canary, config.auth, config.cloud, config.run]) {
+    for (const part of [config, config.target, config.change, config.change.extension, config.change.extension?.fileUris, config.rollout, config.rollout.canary, config.auth, config.cloud, config.secrets]) {
       expect(Object.isFrozen(part)).toBe(true);
     }
   });
@@ -462,5 +462,34 @@ describe("environment and endpoints", () => {
 
   it("rejects an unknown environment", () => {
     expect(inputError({ environment: "AzureGermanCloud" })).toMatchObject({ input: "environment" });
+  });
+});
+
+describe("secrets to mask", () => {
+  const credsJson = JSON.stringify({ clientId: CLIENT, clientSecret: SECRET, tenantId: TENANT, subscriptionId: SUB });
+
+  it("reports the client secret of creds", () => {
+    expect(parse({ creds: credsJson, "subscription-id": "" }).secrets).toEqual([SECRET]);
+  });
+
+  it("reports each SAS query string of extension-file-uris and its sig, as written and URL-decoded", () => {
+    const config = parse({
+      "image-version": "",
+      "extension-name": "cse",
+      "extension-file-uris":
+        "https://st.blob.core.windows.net/s/a.sh?sv=2022-11-02&se=2030-01-01&sig=AbC%2Bd%2Fe%3D#frag, https://st.blob.core.windows.net/s/b.sh?sp=r&sig=ZYX987wvu",
+    });
+    expect(config.secrets).toEqual([
+      "sv=2022-11-02&se=2030-01-01&sig=AbC%2Bd%2Fe%3D",
+      "AbC%2Bd%2Fe%3D",
+      "AbC+d/e=",
+      "sp=r&sig=ZYX987wvu",
+      "ZYX987wvu",
+    ]);
+  });
+
+  it("reports nothing for URIs without a query, and does not mask short queries that would blank out ordinary text", () => {
+    const config = parse({ "image-version": "", "extension-name": "cse", "extension-file-uris": "https://a.example/x.sh\nhttps://a.example/y.sh?v=2" });
+    expect(config.secrets).toEqual([]);
   });
 });

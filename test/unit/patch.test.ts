@@ -8,7 +8,6 @@ const customScript: ExtensionModel = {
   name: "customScript",
   publisher: "Microsoft.Azure.Extensions",
   type: "CustomScript",
-  typeHandlerVersion: "2.1",
   settings: { fileUris: ["https://acct.blob.core.windows.net/c/v1.sh?sv=2020&sig=SECRET"], commandToExecute: "bash v1.sh" },
   forceUpdateTag: "run-1",
 };
@@ -17,7 +16,6 @@ function model(overrides: Partial<ScaleSetModel> = {}): ScaleSetModel {
   return {
     id: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/vmss1",
     name: "vmss1",
-    location: "westus",
     etag: '"3"',
     orchestrationMode: "Uniform",
     upgradeMode: "Manual",
@@ -97,6 +95,21 @@ describe("planChange: image", () => {
   });
 });
 
+describe("planChange: what a rollback can restore", () => {
+  it("an image version that was not set cannot be restored", () => {
+    const plan = accepted(model({ imageReference: { ...platformImage, version: undefined } }), { imageVersion: "2.0.0" });
+    expect(plan.rollback).toEqual({ impossible: "the scale set had no image version before, and a PATCH cannot remove one" });
+  });
+
+  it("an image change with an extension tag that cannot be removed is restorable through the image", () => {
+    const plan = accepted(model({ extensions: [{ ...customScript, forceUpdateTag: undefined }] }), {
+      imageVersion: "2.0.0",
+      extension: { name: "customScript", forceUpdateTag: "run-2" },
+    });
+    expect(plan.rollback).toEqual({ scaleSetPatch: { imageReference: { version: "1.0.0" } } });
+  });
+});
+
 describe("planChange: extension", () => {
   it("sends the full settings with the new fileUris and shows them without SAS", () => {
     const plan = accepted(model(), {
@@ -154,12 +167,24 @@ describe("planChange: extension", () => {
     expect(plan.previousModel.extension?.name).toBe("customScript");
   });
 
-  it("does not roll back a tag that did not exist (a PATCH cannot remove it)", () => {
+  it("cannot roll back a tag that did not exist (a PATCH cannot remove it), and says so", () => {
     const plan = accepted(model({ extensions: [{ ...customScript, forceUpdateTag: undefined }] }), {
       extension: { name: "customScript", forceUpdateTag: "run-2" },
     });
     expect(plan.extensionPatch).toEqual({ name: "customScript", forceUpdateTag: "run-2" });
-    expect(plan.rollback.extensionPatch).toBeUndefined();
+    expect(plan.rollback).toEqual({ impossible: "extension 'customScript' had no forceUpdateTag before the run, and a PATCH cannot remove one" });
+  });
+
+  it("rolls back the settings when the tag that did not exist cannot be (the tag only re-runs the extension)", () => {
+    const plan = accepted(model({ extensions: [{ ...customScript, forceUpdateTag: undefined }] }), {
+      extension: { name: "customScript", fileUris: ["https://x/y.sh"], forceUpdateTag: "run-2" },
+    });
+    expect(plan.rollback).toEqual({ extensionPatch: { name: "customScript", settings: customScript.settings } });
+  });
+
+  it("restores a tag that existed", () => {
+    const plan = accepted(model(), { extension: { name: "customScript", forceUpdateTag: "run-2" } });
+    expect(plan.rollback).toEqual({ extensionPatch: { name: "customScript", forceUpdateTag: "run-1" } });
   });
 
   it("refuses an extension that does not exist, naming the ones that do", () => {

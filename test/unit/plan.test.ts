@@ -69,17 +69,33 @@ describe("planBatches", () => {
     });
   });
 
+  const mixed = [
+    instance(10),
+    instance(2),
+    instance(11, { health: "unhealthy" }),
+    instance(3, { provisioningState: "Failed" }),
+    instance(1, { health: "healthy" }),
+  ];
+
   it("upgrades unhealthy and failed instances first, then by numeric instance ID", () => {
-    const instances = [
-      instance(10),
-      instance(2),
-      instance(11, { health: "unhealthy" }),
-      instance(3, { provisioningState: "Failed" }),
-      instance(1, { health: "healthy" }),
-    ];
-    const plan = planBatches(instances, { batchSize: count(2), canary: count(1) });
+    const plan = planBatches(mixed, { batchSize: count(2) });
     expect(plan.toUpgrade).toEqual(["3", "11", "1", "2", "10"]);
-    expect(plan.batches.map((b) => b.instanceIds)).toEqual([["3"], ["11", "1"], ["2", "10"]]);
+    expect(plan.batches.map((b) => b.instanceIds)).toEqual([["3", "11"], ["1", "2"], ["10"]]);
+  });
+
+  it("takes the canary from instances in good standing, then the unhealthy and failed ones first", () => {
+    const plan = planBatches(mixed, { batchSize: count(2), canary: count(1) });
+    expect(plan.toUpgrade).toEqual(["1", "3", "11", "2", "10"]);
+    expect(plan.batches.map((b) => [b.canary, b.instanceIds])).toEqual([
+      [true, ["1"]],
+      [false, ["3", "11"]],
+      [false, ["2", "10"]],
+    ]);
+  });
+
+  it("fills a canary larger than the healthy instances with troubled ones", () => {
+    const plan = planBatches(mixed, { batchSize: count(5), canary: count(4) });
+    expect(plan.batches.map((b) => b.instanceIds)).toEqual([["1", "2", "10", "3"], ["11"]]);
   });
 
   it("plans nothing when every instance is current", () => {

@@ -25,6 +25,8 @@ function instance(overrides: Partial<InstanceState> = {}): InstanceState {
 
 const auto: AssessOptions = { health: "auto", scaleSetHasHealthSignal: true, healthWaitOver: false };
 const extensionError = { code: "VMExtensionProvisioningError", message: "Enable failed: exit 1 on https://a/b.sh?sig=SECRET" };
+const monitoringError = { code: "1", message: "Extension 'monitoringAgent': heartbeat failed", extension: "monitoringAgent" };
+const scriptError = { code: "1", message: "Extension 'customScript': exit 1", extension: "customScript" };
 
 describe("assessInstance", () => {
   it.each([
@@ -80,16 +82,52 @@ describe("assessInstance", () => {
       expected: { kind: "failed", error: extensionError },
     },
     {
-      name: "an Error-level status on a settled instance",
-      state: instance({ error: extensionError }),
-      options: auto,
-      expected: { kind: "failed", error: extensionError },
+      name: "an Error-level status of another extension on an instance upgraded fine and healthy is information",
+      state: instance({ health: "healthy", error: monitoringError, errors: [monitoringError] }),
+      options: { ...auto, changedExtension: "customScript" },
+      expected: { kind: "done" },
     },
     {
-      name: "gone from the scale set",
+      name: "an Error-level status of an instance's own (suppressFailures, say) without a failed provisioning is information",
+      state: instance({ health: "healthy", error: { code: "SomeWarningAsError", message: "x" } }),
+      options: auto,
+      expected: { kind: "done" },
+    },
+    {
+      name: "an Error-level status of the extension the rollout changed fails the instance",
+      state: instance({ health: "healthy", error: monitoringError, errors: [monitoringError, scriptError] }),
+      options: { ...auto, changedExtension: "CUSTOMSCRIPT" },
+      expected: { kind: "failed", error: scriptError },
+    },
+    {
+      name: "the changed extension's error waits while the instance is still updating",
+      state: instance({ latestModelApplied: false, provisioningState: "Updating", errors: [scriptError] }),
+      options: { ...auto, changedExtension: "customScript" },
+      expected: { kind: "pending", waitingFor: "the new model" },
+    },
+    {
+      name: "a deallocated instance reports no health: the gate does not apply",
+      state: instance({ powerState: "deallocated" }),
+      options: auto,
+      expected: { kind: "done" },
+    },
+    {
+      name: "a stopped instance reports no health: the gate does not apply, even after health-timeout",
+      state: instance({ powerState: "stopped" }),
+      options: { ...auto, healthWaitOver: true },
+      expected: { kind: "done" },
+    },
+    {
+      name: "a starting instance is waited for",
+      state: instance({ powerState: "starting" }),
+      options: auto,
+      expected: { kind: "pending", waitingFor: "health (no health reported yet)" },
+    },
+    {
+      name: "gone from the scale set (scale-in): removed, not failed",
       state: undefined,
       options: auto,
-      expected: { kind: "failed", error: { code: "NotFound", message: "The instance no longer exists in the scale set." } },
+      expected: { kind: "removed" },
     },
   ])("$name", ({ state, options, expected }) => {
     expect(assessInstance(state, options)).toEqual(expected);
@@ -110,7 +148,7 @@ describe("breachesMaxUnhealthy", () => {
 });
 
 describe("instanceOutcome", () => {
-  const base = { protected: false, targeted: true, started: true, rolledBack: false };
+  const base = { protected: false, removed: false, targeted: true, started: true, rolledBack: false };
   it.each([
     { facts: { ...base, protected: true }, outcome: "skipped-protected" },
     { facts: { ...base, targeted: false, started: false }, outcome: "already-current" },
@@ -121,6 +159,8 @@ describe("instanceOutcome", () => {
     { facts: { ...base, assessment: { kind: "unhealthy" as const, detail: "x" } }, outcome: "unhealthy" },
     { facts: { ...base, assessment: { kind: "pending" as const, waitingFor: "x" } }, outcome: "straggler" },
     { facts: { ...base, assessment: { kind: "done" as const }, rolledBack: true }, outcome: "rolled-back" },
+    { facts: { ...base, assessment: { kind: "removed" as const } }, outcome: "removed" },
+    { facts: { ...base, started: false, removed: true }, outcome: "removed" },
   ])("$outcome ($facts)", ({ facts, outcome }) => {
     expect(instanceOutcome(facts)).toBe(outcome);
   });

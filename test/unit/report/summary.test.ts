@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { headline, renderSummary } from "../../../src/report/index.ts";
+import { buildOutputs, headline, renderSummary } from "../../../src/report/index.ts";
 import { SUMMARY_BUDGET_BYTES } from "../../../src/report/summary.ts";
 import type { RolloutRecord } from "../../../src/types.ts";
 import {
@@ -472,5 +472,20 @@ describe("renderSummary: a run that read the scale set but wrote nothing", () =>
     expect(headline(record)).toBe("Rollout cancelled: 0/20 instances on the new model, 20 not started");
     expect(summary).toContain("### The change\n");
     expect(summary).toContain("- **To roll back** the model and the upgraded instances");
+  });
+});
+
+describe("instances that left the scale set during the run (scale-in)", () => {
+  it("are neither on the new model nor failures: the headline counts them apart and the outputs leave them out", () => {
+    const base = success();
+    const record: RolloutRecord = {
+      ...base,
+      instances: [...base.instances.slice(0, 49), instance(49, "removed", { provisioningState: undefined, powerState: undefined, health: undefined })],
+    };
+    expect(headline(record)).toBe("Rollout succeeded: 48/48 targeted instances on the new model, 1 skipped (protected), 1 left the scale set");
+    const summary = renderSummary(record);
+    expect(summary).toContain("🗑️ left the scale set");
+    const outputs = buildOutputs(record);
+    for (const name of ["updated-instances", "failed-instances", "skipped-instances", "pending-instances"]) expect(JSON.parse(outputs[name]!)).not.toContain("49");
   });
 });
