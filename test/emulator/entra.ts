@@ -23,7 +23,7 @@ export interface EntraConfig {
 
 /** What ARM learns from a bearer token. */
 export type TokenCheck =
-  | { readonly ok: true; readonly audience: string; readonly appId: string }
+  | { readonly ok: true; readonly audience: string; readonly appId: string; readonly objectId: string }
   | { readonly ok: false; readonly reason: "invalid" | "expired"; readonly expiredAt?: Date };
 
 export class Entra {
@@ -202,7 +202,7 @@ export class Entra {
     if (exp.getTime() <= Date.now() || this.revoked.has(String(claims["uti"]))) {
       return { ok: false, reason: "expired", expiredAt: exp };
     }
-    return { ok: true, audience: String(claims["aud"]), appId: String(claims["appid"]) };
+    return { ok: true, audience: String(claims["aud"]), appId: String(claims["appid"]), objectId: String(claims["oid"]) };
   }
 
   /** Fault: every access token issued so far counts as expired from now on (new ones are fine). */

@@ -133,6 +133,108 @@ describe("request faults", () => {
   });
 });
 
+describe("authorization", () => {
+  const OID = "5b0e5b5e-0000-4000-8000-00000000a11d";
+
+  it("authorizationFailed: manualupgrade refused with ARM's 403 body, every time, other operations allowed", async () => {
+    const { client, emu } = await setup();
+    emu.faults.authorizationFailed({ operation: "VirtualMachineScaleSets.UpdateInstances" });
+    await setVersion(client);
+    const scope = `/subscriptions/${emu.subscriptionId}/resourceGroups/${RG}/providers/Microsoft.Compute/virtualMachineScaleSets/${VMSS}`;
+    const refused = {
+      statusCode: 403,
+      code: "AuthorizationFailed",
+      message: `The client '${OID}' with object id '${OID}' does not have authorization to perform action 'Microsoft.Compute/virtualMachineScaleSets/manualUpgrade/action' over scope '${scope}' or the scope is invalid. If access was recently granted, please refresh your credentials.`,
+    };
+    await expect(upgrade(client, ["0"])).rejects.toMatchObject(refused);
+    // A missing role stays missing: no retry by the SDK, and the next request is refused too.
+    await expect(upgrade(client, ["0", "1"])).rejects.toMatchObject(refused);
+    expect(emu.requests.filter((r) => r.operation === "VirtualMachineScaleSets.UpdateInstances").map((r) => [r.status, r.errorCode])).toEqual([
+      [403, "AuthorizationFailed"], [403, "AuthorizationFailed"],
+    ]);
+    expect(emu.state().operations.map((o) => o.operation)).toEqual(["VirtualMachineScaleSets.Update"]);
+    await expect(client.virtualMachineScaleSets.get(RG, VMSS)).resolves.toMatchObject({ name: VMSS });
+  });
+
+  it("authorizationFailed: a read, once, with the failure-cause header; the scope of a list is the scale set", async () => {
+    const { client, emu } = await setup();
+    emu.faults.authorizationFailed({ operation: "VirtualMachineScaleSetVMs.List", times: 1 });
+    let response: { headers: { get(name: string): string | undefined }; bodyAsText?: string | null } | undefined;
+    const list = async (): Promise<string[]> => {
+      const ids: string[] = [];
+      for await (const vm of client.virtualMachineScaleSetVMs.list(RG, VMSS, { onResponse: (r) => (response = r) })) ids.push(vm.instanceId ?? "");
+      return ids;
+    };
+    // The SDK's pager keeps the code but not the message ("Pagination failed with unexpected statusCode 403").
+    await expect(list()).rejects.toMatchObject({ statusCode: 403, code: "AuthorizationFailed" });
+    const body = JSON.parse(response?.bodyAsText ?? "{}") as { error?: { code: string; message: string } };
+    expect(body.error?.message).toMatch(
+      new RegExp(`perform action 'Microsoft\\.Compute/virtualMachineScaleSets/virtualMachines/read' over scope '/subscriptions/[^']*/virtualMachineScaleSets/${VMSS}' or the scope is invalid`),
+    );
+    expect(response?.headers.get("x-ms-failure-cause")).toBe("gateway");
+    expect(await list()).toEqual(["0", "1", "2", "3"]);
+  });
+
+  it("authorizationFailed: `action` names another action", async () => {
+    const { client, emu } = await setup();
+    emu.faults.authorizationFailed({ operation: "VirtualMachineScaleSets.Update", action: "Microsoft.Compute/galleries/images/versions/read" });
+    await expect(setVersion(client)).rejects.toMatchObject({ statusCode: 403, message: expect.stringContaining("action 'Microsoft.Compute/galleries/images/versions/read' over scope") });
+    expect(emu.state().model).toMatchObject({ etag: '"1"' });
+  });
+});
+
+describe("scale-in", () => {
+  const list = async (client: ComputeManagementClient): Promise<string[]> => {
+    const ids: string[] = [];
+    for await (const vm of client.virtualMachineScaleSetVMs.list(RG, VMSS)) ids.push(vm.instanceId ?? "");
+    return ids;
+  };
+
+  it("scaleIn: the instance is deleted just before the manualupgrade naming it, which gets 400 InvalidParameter", async () => {
+    const { client, emu } = await setup();
+    emu.faults.scaleIn("3");
+    await setVersion(client);
+    expect(await list(client)).toEqual(["0", "1", "2", "3"]);
+    await expect(upgrade(client, ["2", "3"])).rejects.toMatchObject({
+      statusCode: 400,
+      code: "InvalidParameter",
+      message: "The provided instanceId 3 is not an active Virtual Machine Scale Set VM instanceId.",
+    });
+    expect(await list(client)).toEqual(["0", "1", "2"]);
+    await expect(client.virtualMachineScaleSetVMs.get(RG, VMSS, "3")).rejects.toMatchObject({ statusCode: 404, code: "NotFound" });
+    const vmss = await client.virtualMachineScaleSets.get(RG, VMSS);
+    expect([vmss.sku?.capacity, vmss.etag]).toEqual([3, '"3"']);
+    const view = await client.virtualMachineScaleSets.getInstanceView(RG, VMSS);
+    expect(view.virtualMachine?.statusesSummary).toEqual([{ code: "ProvisioningState/succeeded", count: 3 }]);
+    // Sent again without it, the batch goes through.
+    await upgrade(client, ["2"]);
+    expect(emu.state().instances.map((i) => [i.instanceId, i.latestModelApplied])).toEqual([["0", false], ["1", false], ["2", true]]);
+  });
+
+  it("scaleIn after other manualupgrades, of an instance the request does not name: the request goes on", async () => {
+    const { client, emu } = await setup();
+    emu.faults.scaleIn("3", { scaleSet: VMSS, after: 1 });
+    await setVersion(client);
+    await upgrade(client, ["0"]);
+    expect(await list(client)).toEqual(["0", "1", "2", "3"]);
+    await upgrade(client, ["1", "2"]);
+    expect(emu.state().instances.map((i) => [i.instanceId, i.latestModelApplied])).toEqual([["0", true], ["1", true], ["2", true]]);
+    expect(() => emu.faults.scaleIn("3")).toThrow(/no instance 3/);
+  });
+
+  it("deleteInstance while an upgrade runs on it: the operation carries on with the others and succeeds", async () => {
+    const { client, emu } = await setup({ scaleSets: [{ name: VMSS, instanceUpgradeSeconds: 200 }] });
+    await setVersion(client);
+    const running = upgrade(client, ["0", "1"]);
+    while (emu.state().instances[1]?.provisioningState !== "Updating") await settle(2);
+    emu.deleteInstance(VMSS, "1");
+    await running;
+    expect(emu.state().operations.at(-1)).toMatchObject({ operation: "VirtualMachineScaleSets.UpdateInstances", status: "Succeeded" });
+    expect(emu.state().instances.map((i) => [i.instanceId, i.latestModelApplied])).toEqual([["0", true], ["2", false], ["3", false]]);
+    expect(() => emu.deleteInstance(VMSS, "1")).toThrow(/no instance 1/);
+  });
+});
+
 describe("operation faults", () => {
   it("preemptOperation: the running manualupgrade ends Canceled with OperationPreempted", async () => {
     const { client, emu } = await setup({ scaleSets: [{ name: VMSS, instanceUpgradeSeconds: 100_000 }] });

@@ -1,19 +1,30 @@
-// Faults on demand, per test: request-level ones (429, 500, dropped connection, 409) consumed by the server as
-// matching requests arrive, and instance-level ones (failed / hanging / unhealthy upgrades) consumed by the upgrade
-// simulation. See README.md "Faults".
+// Faults on demand, per test: request-level ones (429, 500, dropped connection, 409, 403) consumed by the server as
+// matching requests arrive, scale-ins done just before a matching request is handled, and instance-level ones
+// (failed / hanging / unhealthy upgrades) consumed by the upgrade simulation. See README.md "Faults".
 import type { FaultControls, RequestMatch } from "./types.ts";
 
-export type RequestFaultKind = "throttle" | "serverError" | "drop" | "conflict";
+export type RequestFaultKind = "throttle" | "serverError" | "drop" | "conflict" | "forbidden";
 
 export interface RequestFault {
   readonly kind: RequestFaultKind;
   readonly retryAfterSeconds: number;
+  /** forbidden: the RBAC action to name instead of the operation's. */
+  readonly action?: string | undefined;
 }
 
 interface PendingRequestFault {
   readonly kind: RequestFaultKind;
   readonly operation: string | undefined;
   readonly retryAfterSeconds: number;
+  readonly action?: string | undefined;
+  skip: number;
+  times: number;
+}
+
+interface PendingScaleIn {
+  readonly scaleSet: string;
+  readonly instanceId: string;
+  readonly operation: string;
   skip: number;
   times: number;
 }
@@ -41,6 +52,10 @@ export interface FaultActions {
   expireTokens(): void;
   /** Preempts a running operation matching `operation` (any when undefined); false when none runs. */
   preemptRunning(operation: string | undefined, status: "Canceled" | "Failed"): boolean;
+  /** The name of the scale set (default: the first) if it has the instance now. */
+  findInstance(scaleSet: string | undefined, instanceId: string): string | undefined;
+  /** Deletes the instance of the scale set if it is still there. */
+  deleteInstance(scaleSet: string, instanceId: string): void;
 }
 
 const sameName = (a: string | undefined, b: string): boolean => a === undefined || a.toLowerCase() === b.toLowerCase();
@@ -52,6 +67,7 @@ export class Faults implements FaultControls {
   private hangs: InstanceFault[] = [];
   private unhealthyImages: UnhealthyImage[] = [];
   private preemptions: { operation: string | undefined; status: "Canceled" | "Failed" }[] = [];
+  private scaleIns: PendingScaleIn[] = [];
 
   constructor(actions: FaultActions) {
     this.actions = actions;
@@ -91,6 +107,23 @@ export class Faults implements FaultControls {
     this.addRequestFault("conflict", match);
   }
 
+  authorizationFailed(match: RequestMatch & { action?: string } = {}): void {
+    // A missing role does not come back by itself: every matching request unless `times` says otherwise.
+    this.addRequestFault("forbidden", { ...match, times: match.times ?? Number.POSITIVE_INFINITY }, 0, match.action);
+  }
+
+  scaleIn(instanceId: string, options: { scaleSet?: string; operation?: string; after?: number } = {}): void {
+    const scaleSet = this.actions.findInstance(options.scaleSet, instanceId);
+    if (scaleSet === undefined) throw new Error(`emulator: scaleIn(): no instance ${instanceId} in ${options.scaleSet ?? "the first scale set"}`);
+    this.scaleIns.push({
+      scaleSet,
+      instanceId,
+      operation: options.operation ?? "VirtualMachineScaleSets.UpdateInstances",
+      skip: options.after ?? 0,
+      times: 1,
+    });
+  }
+
   preemptOperation(options: { operation?: string; status?: "Canceled" | "Failed" } = {}): void {
     const status = options.status ?? "Canceled";
     if (!this.actions.preemptRunning(options.operation, status)) this.preemptions.push({ operation: options.operation, status });
@@ -110,6 +143,7 @@ export class Faults implements FaultControls {
     this.hangs = [];
     this.unhealthyImages = [];
     this.preemptions = [];
+    this.scaleIns = [];
   }
 
   // ───────────── consumed by the emulator ─────────────
@@ -124,9 +158,24 @@ export class Faults implements FaultControls {
       }
       fault.times--;
       this.requestFaults = this.requestFaults.filter((f) => f.times > 0);
-      return { kind: fault.kind, retryAfterSeconds: fault.retryAfterSeconds };
+      return { kind: fault.kind, retryAfterSeconds: fault.retryAfterSeconds, action: fault.action };
     }
     return undefined;
+  }
+
+  /** Deletes the instances whose scale-in is due before this ARM request (`scaleSet`: the set it is about, if any). */
+  scaleInBefore(operation: string, scaleSet: string | undefined): void {
+    for (const pending of this.scaleIns) {
+      if (pending.operation.toLowerCase() !== operation.toLowerCase()) continue;
+      if (scaleSet === undefined || !sameName(pending.scaleSet, scaleSet)) continue;
+      if (pending.skip > 0) {
+        pending.skip--;
+        continue;
+      }
+      pending.times--;
+      this.actions.deleteInstance(pending.scaleSet, pending.instanceId);
+    }
+    this.scaleIns = this.scaleIns.filter((p) => p.times > 0);
   }
 
   takeUpgradeFailure(scaleSet: string, instanceId: string): { code: string; message: string | undefined } | undefined {
@@ -153,8 +202,8 @@ export class Faults implements FaultControls {
     return taken?.status;
   }
 
-  private addRequestFault(kind: RequestFaultKind, match: RequestMatch, retryAfterSeconds = 0): void {
-    this.requestFaults.push({ kind, operation: match.operation, retryAfterSeconds, skip: match.after ?? 0, times: match.times ?? 1 });
+  private addRequestFault(kind: RequestFaultKind, match: RequestMatch, retryAfterSeconds = 0, action?: string): void {
+    this.requestFaults.push({ kind, operation: match.operation, retryAfterSeconds, action, skip: match.after ?? 0, times: match.times ?? 1 });
   }
 
   private takeInstanceFault<T extends InstanceFault>(list: T[], scaleSet: string, instanceId: string): T | undefined {

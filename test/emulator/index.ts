@@ -58,6 +58,14 @@ export async function start(options: EmulatorOptions = {}): Promise<Emulator> {
     deleteScaleSet: (name) => arm?.deleteScaleSet(name),
     expireTokens: () => entra.expireIssuedTokens(),
     preemptRunning: (operation, status) => arm?.preemptRunning(operation, status) ?? false,
+    findInstance: (scaleSet, instanceId) => {
+      const set = arm?.scaleSetNamed(scaleSet);
+      return set && !set.deleted && set.vms.has(instanceId) ? set.name : undefined;
+    },
+    deleteInstance: (scaleSet, instanceId) => {
+      const set = arm?.scaleSetNamed(scaleSet);
+      if (set?.vms.has(instanceId)) set.deleteVm(instanceId);
+    },
   });
   arm = new Arm({
     subscriptionId: SUBSCRIPTION_ID,
@@ -158,7 +166,8 @@ export async function start(options: EmulatorOptions = {}): Promise<Emulator> {
             extensions,
             provisioningState: vm.provisioningState,
             powerState: vm.powerState,
-            ...(set.hasHealthSignal() ? { health: vm.health } : {}),
+            ...(set.reportsHealth(vm) ? { health: vm.health } : {}),
+            extensionStates: Object.fromEntries(Object.keys(extensions).map((name) => [name, set.extensionState(vm, name)])),
             protected: vm.protectFromScaleSetActions,
             ...(vm.error ? { error: { code: vm.error.code, message: vm.error.message } } : {}),
           };
@@ -168,8 +177,10 @@ export async function start(options: EmulatorOptions = {}): Promise<Emulator> {
       });
     },
     setInstance(scaleSet: string, instanceId: string, patch: InstancePatch) {
-      const vm = findSet(scaleSet).vms.get(instanceId);
+      const set = findSet(scaleSet);
+      const vm = set.vms.get(instanceId);
       if (!vm) throw new Error(`emulator: no instance ${instanceId} in ${scaleSet}`);
+      if (patch.extensions !== undefined) set.setExtensionStatuses(vm, patch.extensions);
       if (patch.health !== undefined) vm.health = patch.health;
       if (patch.protected !== undefined) {
         vm.protectFromScaleSetActions = patch.protected;
@@ -177,6 +188,9 @@ export async function start(options: EmulatorOptions = {}): Promise<Emulator> {
       }
       if (patch.powerState !== undefined) vm.powerState = patch.powerState as typeof vm.powerState;
       if (patch.provisioningState !== undefined) vm.provisioningState = patch.provisioningState as typeof vm.provisioningState;
+    },
+    deleteInstance(scaleSet: string, instanceId: string) {
+      findSet(scaleSet).deleteVm(instanceId);
     },
     faults,
     resetLog: () => log.reset(),

@@ -3,6 +3,7 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer, type Server } from "node:https";
+import { authorizationFailed } from "./arm/authorization.ts";
 import type { Arm, ArmRoute } from "./arm/routes.ts";
 import type { Entra } from "./entra.ts";
 import type { Faults } from "./faults.ts";
@@ -85,7 +86,7 @@ async function handle(parts: ServerParts, req: IncomingMessage, res: ServerRespo
 /** ARM's gatekeeping, then faults, throttling, the configured latency and the handler. */
 async function armReply(parts: ServerParts, route: ArmRoute, req: Incoming, raw: string): Promise<Reply | "drop"> {
   try {
-    authenticate(parts, req);
+    const caller = authenticate(parts, req);
     const apiVersion = req.query.get("api-version");
     if (!apiVersion) {
       throw new ArmError(400, { code: "MissingApiVersionParameter", message: "The api-version query parameter (?api-version=) is required for all requests." });
@@ -99,7 +100,10 @@ async function armReply(parts: ServerParts, route: ArmRoute, req: Incoming, raw:
     if (raw.length > 0 && req.body === undefined) {
       throw new ArmError(400, { code: "InvalidRequestContent", message: "The request content was invalid and could not be deserialized." });
     }
+    // A scale-in due now happens before the request is answered, whatever the answer is.
+    parts.faults.scaleInBefore(route.operation, route.scaleSet);
     const fault = parts.faults.takeRequestFault(route.operation);
+    if (fault?.kind === "forbidden") throw authorizationFailed(route.operation, req.path, caller.objectId, fault.action);
     if (fault?.kind === "drop") return "drop";
     if (fault?.kind === "throttle") {
       const policy = resourcePolicy(route.operation);
@@ -126,7 +130,8 @@ async function armReply(parts: ServerParts, route: ArmRoute, req: Incoming, raw:
   }
 }
 
-function authenticate(parts: ServerParts, req: Incoming): void {
+/** The caller's object ID once ARM accepted the bearer token. */
+function authenticate(parts: ServerParts, req: Incoming): { objectId: string } {
   const authorization = req.headers.authorization;
   const challenge = (description: string): Record<string, string> => ({
     "WWW-Authenticate": `Bearer authorization_uri="${req.origin}/${parts.entra.config.tenantId}", error="invalid_token", error_description="${description}"`,
@@ -159,6 +164,7 @@ function authenticate(parts: ServerParts, req: Incoming): void {
       message: `The access token has been obtained for wrong audience or resource '${checked.audience}'. It should exactly match with one of the allowed audiences ${allowed.map((a) => `'${a}'`).join(",")}.`,
     }, challenge("The access token has been obtained for wrong audience or resource."));
   }
+  return { objectId: checked.objectId };
 }
 
 /** ARM prints token times as `11/26/2025 1:05:09 AM`. */

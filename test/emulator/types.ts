@@ -51,7 +51,27 @@ export interface ScaleSetSeed {
   readonly instanceUpgradeSeconds?: number;
   /** Availability zones of the set; instances are spread over them. */
   readonly zones?: readonly string[];
+  /**
+   * Statuses instances report for their extensions from the start, by instance ID then extension name, e.g.
+   * `{ "0": { monitoringAgent: "failed" } }` (see ExtensionStatus). Other extensions report `succeeded`.
+   */
+  readonly extensionStatuses?: Readonly<Record<string, Readonly<Record<string, ExtensionStatus>>>>;
 }
+
+/**
+ * What an extension on an instance reports in the instance view (`extensions[].statuses`), independently of the
+ * instance's provisioning state — e.g. an unrelated monitoring agent in Error (or one with `suppressFailures`) on an
+ * instance provisioned `Succeeded`:
+ * - `succeeded`: `ProvisioningState/succeeded`, level Info, "Provisioning succeeded" (the default);
+ * - `failed`: `ProvisioningState/failed/1`, level Error, "Provisioning failed", message "Enable failed: …" (or `message`);
+ * - `transitioning`: `ProvisioningState/transitioning`, level Info, "Transitioning".
+ * The status stays until it is set again; upgrades of the instance do not change it (see README "Faults").
+ */
+export type ExtensionStatus =
+  | ExtensionState
+  | { readonly state: ExtensionState; readonly message?: string };
+
+export type ExtensionState = "succeeded" | "failed" | "transitioning";
 
 /**
  * Simulated milliseconds an ARM request takes before its answer is computed (scaled by `speed`, like every simulated
@@ -127,7 +147,10 @@ export interface InstanceSnapshot {
   readonly extensions: Readonly<Record<string, { readonly settings?: unknown; readonly forceUpdateTag?: string }>>;
   readonly provisioningState: string;
   readonly powerState: string;
+  /** Only while the instance reports vmHealth: with a health signal, and not stopped or deallocated. */
   readonly health?: HealthState;
+  /** Extension name → the state its status reports (see ExtensionStatus). */
+  readonly extensionStates: Readonly<Record<string, ExtensionState>>;
   readonly protected: boolean;
   readonly error?: { readonly code: string; readonly message: string };
 }
@@ -164,10 +187,15 @@ export interface ScaleSetSnapshot {
 }
 
 export interface InstancePatch {
+  /** What the health signal reports; shown only while the instance is not stopped or deallocated. */
   readonly health?: HealthState;
   readonly protected?: boolean;
+  /** `stopped`, `deallocating` and `deallocated` instances report no vmHealth (the Application Health extension
+   *  reports from inside the VM); it shows again when they run. */
   readonly powerState?: string;
   readonly provisioningState?: string;
+  /** Extension name → its status from now on (see ExtensionStatus); `null` goes back to `succeeded`. */
+  readonly extensions?: Readonly<Record<string, ExtensionStatus | null>>;
 }
 
 /** Which requests a request-level fault hits. Operation names as in counters(), e.g. `VirtualMachineScaleSetVMs.List`. */
@@ -205,6 +233,22 @@ export interface FaultControls {
   deleteScaleSet(name?: string): void;
   /** Every access token issued so far is rejected from now on (401 ExpiredAuthenticationToken). */
   expireTokens(): void;
+  /**
+   * 403 `AuthorizationFailed`, as ARM answers a request whose action the identity has no role for: "The client
+   * '<oid>' with object id '<oid>' does not have authorization to perform action '<action>' over scope '<id>' or the
+   * scope is invalid. If access was recently granted, please refresh your credentials." The action follows from the
+   * operation (e.g. `Microsoft.Compute/virtualMachineScaleSets/manualUpgrade/action` for
+   * `VirtualMachineScaleSets.UpdateInstances`), or `action` if given. Unlike the other request faults, `times`
+   * defaults to every matching request: a missing role does not heal by itself.
+   */
+  authorizationFailed(match?: RequestMatch & { action?: string }): void;
+  /**
+   * Scale-in at a chosen moment: the instance is deleted just before a matching request is handled, as if autoscale
+   * or a user removed it then — by default the next manualupgrade (`operation` `VirtualMachineScaleSets.UpdateInstances`)
+   * on its scale set, after `after` others. The request itself goes on against the smaller set: a manualupgrade naming
+   * the instance gets 400 InvalidParameter. Once only. See Emulator.deleteInstance.
+   */
+  scaleIn(instanceId: string, options?: { scaleSet?: string; operation?: string; after?: number }): void;
   /** Removes all pending faults. */
   clear(): void;
 }
@@ -233,6 +277,13 @@ export interface Emulator {
   counters(): Record<string, number>;
   state(scaleSet?: string): ScaleSetSnapshot;
   setInstance(scaleSet: string, instanceId: string, patch: InstancePatch): void;
+  /**
+   * Deletes an instance now (scale-in): it leaves lists and the instance view's counts, its GET answers 404 NotFound,
+   * a manualupgrade naming it 400 InvalidParameter ("… is not an active Virtual Machine Scale Set VM instanceId.");
+   * `sku.capacity` drops by one and the set's etag is bumped. A running operation that was upgrading it carries on with
+   * the others.
+   */
+  deleteInstance(scaleSet: string, instanceId: string): void;
   readonly faults: FaultControls;
   resetLog(): void;
   stop(): Promise<void>;

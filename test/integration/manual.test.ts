@@ -308,15 +308,16 @@ describe("Manual mode: the verdict judges every instance, to the end", () => {
   ])("$name", async ({ change, result, outcome }) => {
     const monitoring = { name: "monitoringAgent", publisher: "Microsoft.Azure.Monitor", type: "AzureMonitorLinuxAgent", typeHandlerVersion: "1.0", settings: {} };
     const script = { name: "customScript", publisher: "Microsoft.Azure.Extensions", type: "CustomScript", typeHandlerVersion: "2.1", settings: { commandToExecute: "true" } };
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, extensions: [monitoring, script] }] });
-    // The monitoring agent reports an error, but the instance is provisioned fine (as with suppressFailures).
-    emu.faults.failUpgrade("0", { scaleSet: "vmss1" });
-    const onLine = (line: string): void => {
-      if (line.startsWith("manualupgrade failed")) emu.setInstance("vmss1", "0", { provisioningState: "Succeeded" });
-    };
-    const { record } = await rollout(configFor(emu, { change, rollout: { batchSize: percent(100), maxUnhealthyPercent: 100 } }), { onLine });
+    // The monitoring agent on 0 reports Error throughout, but the instance is provisioned fine (as with suppressFailures)
+    // and its upgrades succeed.
+    const emu = await emulator({
+      scaleSets: [{ name: "vmss1", instances: 2, extensions: [monitoring, script], extensionStatuses: { "0": { monitoringAgent: "failed" } } }],
+    });
+    const { record } = await rollout(configFor(emu, { change, rollout: { batchSize: percent(100), maxUnhealthyPercent: 100 } }));
     expect(record.result).toBe(result);
+    expect(emu.state("vmss1").operations.map((o) => o.status)).toEqual(["Succeeded", "Succeeded"]);
     expect(record.instances[0]).toMatchObject({ outcome, provisioningState: "Succeeded" });
+    expect(record.instances[1]).toMatchObject({ outcome: "updated", provisioningState: "Succeeded" });
     // Kept in the record either way.
     expect(record.instances[0]!.error?.message).toMatch(/^Extension 'monitoringAgent': Enable failed/);
   });
@@ -324,12 +325,15 @@ describe("Manual mode: the verdict judges every instance, to the end", () => {
   it("does not wait for health from an instance that is not running (deallocated instances report none)", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, healthExtension: true }] });
     const onLine = (line: string): void => {
-      // The emulator cannot leave vmHealth out; `unknown` is the closest to none.
-      if (line.startsWith("manualupgrade succeeded")) emu.setInstance("vmss1", "1", { powerState: "deallocated", health: "unknown" });
+      // Someone deallocates 1 once it is upgraded: its instance view then has no vmHealth at all.
+      if (line.startsWith("manualupgrade succeeded")) emu.setInstance("vmss1", "1", { powerState: "deallocated" });
     };
     const { record } = await rollout(configFor(emu, { rollout: { batchSize: percent(100), healthTimeoutMs: 300 } }), { onLine });
+    expect(emu.state("vmss1").instances[1]).not.toHaveProperty("health");
     expect(record.result).toBe("succeeded");
     expect(record.instances[1]).toMatchObject({ outcome: "updated", powerState: "deallocated" });
+    expect(record.instances[1]!.health).toBeUndefined();
+    expect(record.instances[0]).toMatchObject({ outcome: "updated", powerState: "running", health: "healthy" });
   });
 });
 

@@ -1,8 +1,9 @@
 // The engine through the real SDK adapter against the emulator: what stops a rollout (timeout, cancellation,
 // operations already running, concurrent writers, throttling, Azure errors) and what the record says then.
+import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { describe, expect, it } from "vitest";
 import type { Emulator } from "../emulator/index.ts";
-import { AzureApiError, type InstanceState, type ScaleSetApi } from "../../src/types.ts";
+import { AzureApiError, type ScaleSetApi } from "../../src/types.ts";
 import {
   adapterFor,
   configFor,
@@ -237,20 +238,20 @@ describe("throttling and Azure errors", () => {
 
   it("a manualupgrade refused with 403 names the permission the identity lacks", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
-    // The emulator has no authorization model: the refusal is Azure's answer as the adapter reports it.
-    const forbidden = new AzureApiError(
-      "AuthorizationFailed",
-      "The client 'x' with object id 'y' does not have authorization to perform action 'Microsoft.Compute/virtualMachineScaleSets/manualUpgrade/action'.",
-      403,
-    );
-    const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }), {
-      wrap: (api) => ({ ...api, startUpgradeInstances: () => Promise.reject(forbidden) }),
-    });
+    // The identity may write the model but has no role granting manualUpgrade/action: ARM refuses every manualupgrade.
+    emu.faults.authorizationFailed({ operation: "VirtualMachineScaleSets.UpdateInstances" });
+    const { record, log } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }));
     expect(record.result).toBe("failed");
+    // Refused once, not retried: a missing role does not come back by waiting.
+    expect(writesOf(emu)).toEqual([PATCH_SET, `${upgrade("0", "1")} → 403`]);
+    expect(log.text()).not.toContain("trying again");
     expect(outcomes(record)).toEqual({ "not-started": ["0", "1"] });
     expect(record.batches[0]).toMatchObject({ result: "failed", error: { code: "AuthorizationFailed" } });
+    expect(record.batches[0]!.error?.message).toMatch(
+      /^The client '[0-9a-f-]+' with object id '[0-9a-f-]+' does not have authorization to perform action 'Microsoft\.Compute\/virtualMachineScaleSets\/manualUpgrade\/action' over scope '\/subscriptions\/[^']+\/virtualMachineScaleSets\/vmss1' or the scope is invalid\./,
+    );
     expect(record.reason).toMatch(
-      /^Azure refused manualupgrade for batch 1 of 1 \(403 AuthorizationFailed: .*\): the signed-in identity may not run manualupgrade on the scale set: it needs the permission Microsoft\.Compute\/virtualMachineScaleSets\/manualUpgrade\/action/,
+      /^Azure refused manualupgrade for batch 1 of 1 \(403 AuthorizationFailed: The client .*\): the signed-in identity may not run manualupgrade on the scale set: it needs the permission Microsoft\.Compute\/virtualMachineScaleSets\/manualUpgrade\/action/,
     );
   });
 
@@ -312,45 +313,28 @@ describe("throttling and Azure errors", () => {
 });
 
 describe("scale-in during the rollout", () => {
-  /** The listings show instance 9 (a copy of 3, stale) until `gone()` says it has left the scale set. */
-  function withPhantom(gone: (sent: readonly (readonly string[])[]) => boolean): (api: ScaleSetApi) => ScaleSetApi {
-    const sent: string[][] = [];
-    return (api) => ({
-      ...api,
-      startUpgradeInstances: (ids, signal) => {
-        sent.push([...ids]);
-        return api.startUpgradeInstances(ids, signal);
-      },
-      listInstances: async (signal) => {
-        const instances = await api.listInstances(signal);
-        if (gone(sent)) return instances;
-        const three = instances.find((i) => i.instanceId === "3")!;
-        const phantom: InstanceState = { ...three, instanceId: "9", name: "vmss1_9", latestModelApplied: false };
-        return [...instances, phantom];
-      },
-    });
-  }
-
   it("an instance gone before its batch is not sent, and is reported as removed, not failed", async () => {
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4 }] });
-    // 9 is in the listing the batches are planned on, and gone from the next one.
-    const { record, log } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }), { wrap: withPhantom((sent) => sent.length > 0) });
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 5 }] });
+    // Autoscale removes 4 when the first batch starts: it is in the listing the batches are planned on, gone from the next.
+    emu.faults.scaleIn("4", { scaleSet: "vmss1" });
+    const { record, log } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }));
     expect(record.result).toBe("succeeded");
-    expect(record.batches.map((b) => b.instanceIds)).toEqual([["0", "1"], ["2", "3"], ["9"]]);
+    expect(record.batches.map((b) => b.instanceIds)).toEqual([["0", "1"], ["2", "3"], ["4"]]);
     expect(writesOf(emu)).toEqual([PATCH_SET, upgrade("0", "1"), upgrade("2", "3")]);
-    expect(outcomes(record)).toEqual({ updated: ["0", "1", "2", "3"], removed: ["9"] });
-    expect(log.text()).toContain("Instance(s) 9 left the scale set (scale-in): not upgraded, not counted as failures.");
+    expect(outcomes(record)).toEqual({ updated: ["0", "1", "2", "3"], removed: ["4"] });
+    expect(log.text()).toContain("Instance(s) 4 left the scale set (scale-in): not upgraded, not counted as failures.");
+    expect(emu.state("vmss1").instances.map((i) => i.instanceId)).toEqual(["0", "1", "2", "3"]);
   });
 
   it("a batch refused with 400 InvalidParameter for an instance gone since the last listing is sent again without it", async () => {
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4 }] });
-    // 9 is listed until a manualupgrade naming it was sent (Azure answers 400 InvalidParameter: it does not know 9).
-    const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(3) } }), {
-      wrap: withPhantom((sent) => sent.some((ids) => ids.includes("9"))),
-    });
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 5 }] });
+    // 4 is removed just before the second manualupgrade, which names it: Azure answers 400 InvalidParameter.
+    emu.faults.scaleIn("4", { scaleSet: "vmss1", after: 1 });
+    const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(3) } }));
     expect(record.result).toBe("succeeded");
-    expect(writesOf(emu)).toEqual([PATCH_SET, upgrade("0", "1", "2"), `${upgrade("3", "9")} → 400`, upgrade("3")]);
-    expect(outcomes(record)).toEqual({ updated: ["0", "1", "2", "3"], removed: ["9"] });
+    expect(writesOf(emu)).toEqual([PATCH_SET, upgrade("0", "1", "2"), `${upgrade("3", "4")} → 400`, upgrade("3")]);
+    expect(outcomes(record)).toEqual({ updated: ["0", "1", "2", "3"], removed: ["4"] });
+    expect(Object.values(runningVersions(emu))).toEqual(Array(4).fill(NEW_VERSION));
   });
 });
 
@@ -358,21 +342,38 @@ describe("the end of the run", () => {
   it("leaves nothing running: no request reaches Azure after the record is returned", async () => {
     // Rolling mode: the model update's operation lasts the whole roll (seconds here); the run fails before that.
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, upgradeMode: "Rolling", instanceUpgradeSeconds: 1_000 }] });
-    let lists = 0;
-    const { record } = await rollout(configFor(emu), {
-      wrap: (api) => ({
-        ...api,
-        listInstances: async (signal) => {
-          if (++lists === 2) throw new AzureApiError("InternalServerError", "boom", 500);
-          return api.listInstances(signal);
-        },
-      }),
-    });
-    expect(record.result).toBe("failed");
-    expect(record.reason).toMatch(/^Failed while waiting for Azure's rolling upgrade: InternalServerError: boom\./);
-    const seen = emu.requests.length;
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(emu.requests.slice(seen).map((r) => r.operation)).toEqual([]);
+    // Every HTTP request this process sends once the record is returned (Node reports each as it is created).
+    let returned = false;
+    const sentAfter: string[] = [];
+    const onRequest = (message: unknown): void => {
+      if (returned) sentAfter.push((message as { request: { path: string } }).request.path);
+    };
+    subscribe("http.client.request.start", onRequest);
+    try {
+      let lists = 0;
+      const { record } = await rollout(configFor(emu), {
+        wrap: (api) => ({
+          ...api,
+          listInstances: async (signal) => {
+            if (++lists === 2) throw new AzureApiError("InternalServerError", "boom", 500);
+            return api.listInstances(signal);
+          },
+        }),
+      });
+      returned = true;
+      expect(record.result).toBe("failed");
+      expect(record.reason).toMatch(/^Failed while waiting for Azure's rolling upgrade: InternalServerError: boom\./);
+      // The in-process emulator may log a poll the client sent just before the record was returned; after a moment
+      // nothing more arrives (a poller left running would poll every few milliseconds) …
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const seen = emu.requests.length;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(emu.requests.slice(seen).map((r) => r.operation)).toEqual([]);
+      // … and none was even sent after the record was returned.
+      expect(sentAfter).toEqual([]);
+    } finally {
+      unsubscribe("http.client.request.start", onRequest);
+    }
   });
 });
 

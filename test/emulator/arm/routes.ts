@@ -16,6 +16,8 @@ export interface ArmRoute {
   readonly subscriptionId: string;
   /** Throttling scope: the scale set (or operation) the request is about. */
   readonly resourceKey: string;
+  /** The scale set's name as the path gives it (undefined for operation polls). */
+  readonly scaleSet?: string;
   handle(): Reply;
 }
 
@@ -55,7 +57,7 @@ export class Arm {
     if (op) {
       const [, subscriptionId = "", , id = ""] = op;
       const monitor = req.query.get("monitor") === "true";
-      return this.make(monitor ? "Operations.Monitor" : "Operations.Get", subscriptionId, id, ["GET"], req, () => this.operationStatus(req, id, monitor));
+      return this.make(monitor ? "Operations.Monitor" : "Operations.Get", subscriptionId, id, ["GET"], req, () => this.operationStatus(req, id, monitor), undefined);
     }
     const match = SCALE_SET_PATH.exec(req.path);
     if (!match) return undefined;
@@ -65,7 +67,7 @@ export class Arm {
     const [p0 = "", p1, p2, ...more] = parts.map((p) => p.toLowerCase());
     const set = (): ScaleSet => this.findScaleSet(subscriptionId, resourceGroup, name, parts[0], req.method !== "GET");
     const route = (operation: string, methods: string[], handle: () => Reply): ArmRoute =>
-      this.make(operation, subscriptionId, key, methods, req, handle);
+      this.make(operation, subscriptionId, key, methods, req, handle, name);
 
     if (more.length > 0) return undefined;
     if (parts.length === 0) {
@@ -135,8 +137,14 @@ export class Arm {
 
   // ───────────── faults acting on state ─────────────
 
+  /** The scale set named so (default: the first seeded), deleted or not. */
+  scaleSetNamed(name: string | undefined): ScaleSet | undefined {
+    const sets = [...this.scaleSets.values()];
+    return name === undefined ? sets[0] : sets.find((s) => s.name.toLowerCase() === name.toLowerCase());
+  }
+
   deleteScaleSet(name: string | undefined): void {
-    const set = name === undefined ? [...this.scaleSets.values()][0] : [...this.scaleSets.values()].find((s) => s.name.toLowerCase() === name.toLowerCase());
+    const set = this.scaleSetNamed(name);
     if (!set) throw new Error(`no scale set ${name ?? ""}`);
     set.deleted = true;
     set.provisioningState = "Deleting";
@@ -151,11 +159,12 @@ export class Arm {
 
   // ───────────── handlers ─────────────
 
-  private make(operation: string, subscriptionId: string, resourceKey: string, methods: string[], req: Incoming, handle: () => Reply): ArmRoute {
+  private make(operation: string, subscriptionId: string, resourceKey: string, methods: string[], req: Incoming, handle: () => Reply, scaleSet: string | undefined): ArmRoute {
     return {
       operation,
       subscriptionId,
       resourceKey,
+      ...(scaleSet !== undefined ? { scaleSet } : {}),
       handle: () => {
         if (!methods.includes(req.method)) {
           throw new ArmError(405, { code: "MethodNotAllowed", message: `The requested resource does not support http method '${req.method}'.` });

@@ -4,7 +4,7 @@
 import { randomUUID } from "node:crypto";
 import type { HealthState } from "../../../src/types.ts";
 import { azureTime } from "../clock.ts";
-import type { ScaleSetSeed } from "../types.ts";
+import type { ExtensionState, ExtensionStatus, ScaleSetSeed } from "../types.ts";
 import type { Operation } from "./operations.ts";
 import type { RollingUpgrade } from "./rolling.ts";
 import { scaleSetWire } from "./seed.ts";
@@ -38,6 +38,9 @@ export interface Vm {
   protectFromScaleIn: boolean;
   protectFromScaleSetActions: boolean;
   error: InstanceError | undefined;
+  /** Statuses set for extensions (lower-case name → status), reported whatever the instance's provisioning state;
+   *  extensions not in it report as the instance's provisioning goes. */
+  extensionStatuses: Map<string, { readonly state: ExtensionState; readonly message?: string }>;
   /** Id of the long-running operation working on this instance. */
   busyWith: string | undefined;
   etag: number;
@@ -87,10 +90,46 @@ export class ScaleSet {
         protectFromScaleIn: protectedIds.has(instanceId),
         protectFromScaleSetActions: protectedIds.has(instanceId),
         error: undefined,
+        extensionStatuses: new Map(),
         busyWith: undefined,
         etag: 1,
       });
     }
+    for (const [instanceId, statuses] of Object.entries(seed.extensionStatuses ?? {})) {
+      const vm = this.vms.get(instanceId);
+      if (!vm) throw new Error(`start(): extensionStatuses names instance ${instanceId}, which ${this.name} does not have`);
+      this.setExtensionStatuses(vm, statuses);
+    }
+  }
+
+  /** Sets (or, with null, clears) the statuses extensions of `vm` report; unknown extension names are a test bug. */
+  setExtensionStatuses(vm: Vm, statuses: Readonly<Record<string, ExtensionStatus | null>>): void {
+    const names = new Set(vmExtensions(vm).map((ext) => String(ext["name"]).toLowerCase()));
+    const unknown = Object.keys(statuses).find((name) => !names.has(name.toLowerCase()));
+    if (unknown !== undefined) throw new Error(`emulator: instance ${vm.instanceId} of ${this.name} runs no extension named ${unknown}`);
+    for (const [name, status] of Object.entries(statuses)) {
+      if (status === null) vm.extensionStatuses.delete(name.toLowerCase());
+      else vm.extensionStatuses.set(name.toLowerCase(), typeof status === "string" ? { state: status } : { ...status });
+    }
+  }
+
+  /** Scale-in: the instance leaves the set (lists, instance view, manualupgrade) and the capacity drops by one. */
+  deleteVm(instanceId: string): void {
+    if (!this.vms.delete(instanceId)) throw new Error(`emulator: no instance ${instanceId} in ${this.name}`);
+    const sku = this.resource["sku"];
+    if (isObject(sku) && typeof sku["capacity"] === "number") sku["capacity"] = Math.max(0, sku["capacity"] - 1);
+    this.etag++;
+  }
+
+  /** vmHealth comes from inside the VM (Application Health extension): none while the VM is stopped or deallocated. */
+  reportsHealth(vm: Vm): boolean {
+    return this.hasHealthSignal() && !SILENT_POWER_STATES.has(vm.powerState);
+  }
+
+  /** The state an extension's status reports now (see extensionStatus). */
+  extensionState(vm: Vm, extension: string): ExtensionState {
+    const code = String(extensionStatus(vm, extension)["code"]);
+    return code.startsWith("ProvisioningState/failed") ? "failed" : code === "ProvisioningState/transitioning" ? "transitioning" : "succeeded";
   }
 
   /** Lower-case `sub/rg/name`: ARM paths are case-insensitive. */
@@ -243,7 +282,7 @@ export class ScaleSet {
         typeHandlerVersion: handlerVersion(ext),
         statuses: [extensionStatus(vm, String(ext["name"]))],
       })),
-      ...(this.hasHealthSignal() ? { vmHealth: { status: healthStatus(vm.health, now) } } : {}),
+      ...(this.reportsHealth(vm) ? { vmHealth: { status: healthStatus(vm.health, now) } } : {}),
       hyperVGeneration: "V2",
       statuses: [provisioningStatus(vm), powerStatus(vm.powerState)],
     };
@@ -319,19 +358,29 @@ function handlerVersion(ext: Wire): string {
   return `${ext["properties"]?.["typeHandlerVersion"] ?? "1.0"}.0`;
 }
 
+/** Power states in which the guest (and so the Application Health extension) does not run. */
+const SILENT_POWER_STATES: ReadonlySet<Vm["powerState"]> = new Set(["stopped", "deallocating", "deallocated"]);
+
+const ENABLE_FAILED = "Enable failed: failed to execute command: command terminated with exit status=1\n[stdout]\n\n[stderr]\n";
+
+/** An extension's instance-view status: an injected upgrade failure naming it; transitioning while the instance is
+ *  Updating (its extensions run again); else the status set for it (setInstance, seed), or succeeded. */
 function extensionStatus(vm: Vm, extension: string): Wire {
-  if (vm.error?.extension === extension) {
-    return {
-      code: "ProvisioningState/failed/1",
-      level: "Error",
-      displayStatus: "Provisioning failed",
-      message: "Enable failed: failed to execute command: command terminated with exit status=1\n[stdout]\n\n[stderr]\n",
-    };
+  if (vm.error?.extension === extension) return extensionStateStatus("failed");
+  if (vm.provisioningState === "Updating") return extensionStateStatus("transitioning");
+  const set = vm.extensionStatuses.get(extension.toLowerCase());
+  return set ? extensionStateStatus(set.state, set.message) : extensionStateStatus("succeeded");
+}
+
+function extensionStateStatus(state: ExtensionState, message?: string): Wire {
+  switch (state) {
+    case "failed":
+      return { code: "ProvisioningState/failed/1", level: "Error", displayStatus: "Provisioning failed", message: message ?? ENABLE_FAILED };
+    case "transitioning":
+      return { code: "ProvisioningState/transitioning", level: "Info", displayStatus: "Transitioning", message: message ?? "Enable in progress" };
+    default:
+      return { code: "ProvisioningState/succeeded", level: "Info", displayStatus: "Provisioning succeeded", message: message ?? "Enable succeeded" };
   }
-  if (vm.provisioningState === "Updating") {
-    return { code: "ProvisioningState/transitioning", level: "Info", displayStatus: "Transitioning", message: "Enable in progress" };
-  }
-  return { code: "ProvisioningState/succeeded", level: "Info", displayStatus: "Provisioning succeeded", message: "Enable succeeded" };
 }
 
 function provisioningStatus(vm: Vm): Wire {
