@@ -1,13 +1,16 @@
 // Shared types of vmss-rollout. Everything here is plain data or an interface: no I/O, no Azure SDK.
 //
-//   config.ts  (inputs → Config)            pure
-//   patch.ts   (Config.change + model → ChangePlan)   pure
-//   plan.ts    (instances + rollout options → batches)  pure
-//   verdict.ts (instance states → outcomes, result)     pure
-//   rollout.ts (the engine: drives a ScaleSetApi, writes a RolloutRecord)
-//   azure/     (the only code that imports @azure/*: implements ScaleSetApi)
-//   report/    (RolloutRecord → summary markdown, outputs, annotations)  pure
-//   main.ts    (wires the above to @actions/core)
+//   config.ts          inputs → one immutable Config (with the secrets to mask)        pure
+//   cloud.ts           environment → ARM endpoint, token scope, authority, portal       pure
+//   patch.ts           Config.change + model → minimal patch, before → after, rollback  pure
+//   plan.ts            instances + rollout options → batches                            pure
+//   verdict.ts         instance states → outcomes, max-unhealthy, result                pure
+//   record.ts          the engine's state → RolloutRecord                               pure
+//   azure-errors.ts, failure.ts, in-progress.ts, option-warnings.ts, ids.ts, redact.ts  small pure helpers
+//   rollout.ts         the engine: drives a ScaleSetApi through the phases in rollout/
+//   azure/             the only code that imports @azure/*: implements ScaleSetApi, builds credentials
+//   report/            RolloutRecord → summary markdown, outputs, annotations           pure
+//   main.ts            wires the above to @actions/core
 
 // ───────────────────────────── configuration (one immutable object from one parser) ─────────────────────────────
 
