@@ -5,28 +5,42 @@ export interface RequestFigures {
   /** ARM requests (token and OIDC endpoints excluded) per operation name, throttled ones included. */
   readonly byOperation: Record<string, number>;
   readonly armRequests: number;
-  /** ARM GETs. */
+  /** ARM GETs: every page of a list is one (a list of 1,000 instances is 20 GETs), throttled ones included. */
   readonly reads: number;
   /** ARM PUT/PATCH/POST/DELETE. */
   readonly writes: number;
   readonly writesByOperation: Record<string, number>;
-  /** 429 responses. */
+  /** 429 responses, and per operation. */
   readonly throttled: number;
+  readonly throttledByOperation: Record<string, number>;
   readonly tokenRequests: number;
-  /** Poll intervals while instances upgrade: from the first manualupgrade request to the process's exit, divided
-   *  by the configured poll interval. Client-agnostic: counts the cadence, whatever the client reads per tick. */
+  /** Instance-list calls over the whole run (a call = its first page; the nextLink pages that follow belong to it). */
+  readonly listCalls: number;
+  /** Instance-list pages (GETs) over the whole run. */
+  readonly listPages: number;
+  /** Poll intervals while instances upgrade: from the first manualupgrade request's arrival to the process's exit,
+   *  divided by the configured poll interval. Client-agnostic: counts the cadence, whatever the client reads per tick. */
   readonly polls: number;
-  /** ARM GETs in that window (operation status, instance list pages, …). */
+  /** ARM GETs that arrived in that window (operation status, each instance-list page, anything else). */
   readonly waitingReads: number;
-  /** waitingReads ÷ polls: read requests per poll interval, on average. */
+  /** waitingReads ÷ polls: ARM GETs per poll interval, on average. */
   readonly readsPerPoll: number | undefined;
-  /** The most read requests that started within any one poll interval of that window. */
+  /** The most ARM GETs that arrived within any one poll interval (sliding) of that window. */
   readonly peakReadsPerPoll: number;
-  /** Instance-list calls (first pages) and operation-status reads in that window. */
+  /** Instance-list calls (first pages) in that window, per poll interval on average, and the most in any one. */
   readonly waitingLists: number;
+  readonly listsPerPoll: number | undefined;
+  readonly peakListsPerPoll: number;
+  /** The same GETs with a list call's nextLink pages left out (a list call counts as one read), per poll interval. */
+  readonly readCallsPerPoll: number | undefined;
+  /** Instance-list pages and operation-status reads in that window. */
+  readonly waitingListPages: number;
   readonly waitingStatusReads: number;
   /** Instance-list requests (pages) per list call over the whole run. */
   readonly listPagesPerList: number | undefined;
+  /** Wall ms from a list's first page arriving to its last page answered (paced waits included): mean and longest. */
+  readonly listMsMean: number | undefined;
+  readonly listMsMax: number | undefined;
   /** Milliseconds from process start to the first ARM request / first token request, per the emulator's log. */
   readonly firstArmRequestMs: number | undefined;
   readonly firstTokenRequestMs: number | undefined;
@@ -42,6 +56,8 @@ const isList = (entry: RequestLogEntry): boolean => entry.operation === "Virtual
 const isFirstPage = (entry: RequestLogEntry): boolean => isList(entry) && !Object.keys(entry.query).some((k) => PAGE_KEYS.test(k));
 const isOperationStatus = (entry: RequestLogEntry): boolean => /^Operations\./.test(entry.operation);
 const isUpgrade = (entry: RequestLogEntry): boolean => entry.operation === "VirtualMachineScaleSets.UpdateInstances";
+const isToken = (entry: RequestLogEntry): boolean => /^Entra\./.test(entry.operation) && /token/i.test(entry.operation + entry.path);
+const arrival = (entry: RequestLogEntry): number => Date.parse(entry.startedAt);
 
 function count(entries: readonly RequestLogEntry[]): Record<string, number> {
   const result: Record<string, number> = {};
@@ -49,24 +65,49 @@ function count(entries: readonly RequestLogEntry[]): Record<string, number> {
   return Object.fromEntries(Object.entries(result).sort(([a], [b]) => a.localeCompare(b)));
 }
 
+/** The most of `times` (sorted, ms) within any window of `windowMs`. */
+function peakWithin(times: readonly number[], windowMs: number): number {
+  let peak = 0;
+  for (let lo = 0, hi = 0; hi < times.length; hi++) {
+    while ((times[hi] ?? 0) - (times[lo] ?? 0) >= windowMs) lo++;
+    peak = Math.max(peak, hi - lo + 1);
+  }
+  return peak;
+}
+
+/** Each list call's wall time: its first page's arrival to the answer of the last page before the next call. */
+function listDurations(arm: readonly RequestLogEntry[]): number[] {
+  const durations: number[] = [];
+  let start: number | undefined;
+  let end = 0;
+  for (const entry of arm.filter(isList)) {
+    if (isFirstPage(entry)) {
+      if (start !== undefined) durations.push(end - start);
+      start = arrival(entry);
+    }
+    end = Math.max(end, arrival(entry) + entry.durationMs);
+  }
+  if (start !== undefined) durations.push(end - start);
+  return durations;
+}
+
 export function requestFigures(log: readonly RequestLogEntry[], startEpochMs: number, wallMs: number, pollMs: number): RequestFigures {
-  const arm = log.filter(isArm);
+  // The emulator logs a request when it has answered it; with latency that is not arrival order. seq is arrival order.
+  const ordered = [...log].sort((a, b) => a.seq - b.seq);
+  const arm = ordered.filter(isArm);
   const writes = arm.filter((e) => e.method.toUpperCase() !== "GET");
   const firstUpgrade = arm.findIndex(isUpgrade);
   const waiting = firstUpgrade < 0 ? [] : arm.slice(firstUpgrade);
-  const windowStart = waiting[0] ? Date.parse(waiting[0].startedAt) : undefined;
+  const windowStart = waiting[0] ? arrival(waiting[0]) : undefined;
   const polls = windowStart === undefined ? 0 : (startEpochMs + wallMs - windowStart) / pollMs;
-  const readTimes = waiting.filter(isRead).map((e) => Date.parse(e.startedAt)).sort((a, b) => a - b);
-  let peak = 0;
-  for (let lo = 0, hi = 0; hi < readTimes.length; hi++) {
-    while ((readTimes[hi] ?? 0) - (readTimes[lo] ?? 0) >= pollMs) lo++;
-    peak = Math.max(peak, hi - lo + 1);
-  }
+  const readTimes = waiting.filter(isRead).map(arrival).sort((a, b) => a - b);
+  const listTimes = waiting.filter(isFirstPage).map(arrival).sort((a, b) => a - b);
   const lists = arm.filter(isFirstPage).length;
+  const durations = listDurations(arm);
   const firstArm = arm[0];
-  const firstToken = log.find((e) => /^Entra\./.test(e.operation) && /token/i.test(e.operation + e.path));
-  const since = (entry: RequestLogEntry | undefined): number | undefined =>
-    entry === undefined ? undefined : Date.parse(entry.startedAt) - startEpochMs;
+  const firstToken = ordered.find(isToken);
+  const since = (entry: RequestLogEntry | undefined): number | undefined => (entry === undefined ? undefined : arrival(entry) - startEpochMs);
+  const perPoll = (n: number): number | undefined => (polls > 0 ? n / Math.max(1, polls) : undefined);
   return {
     byOperation: count(arm),
     armRequests: arm.length,
@@ -74,14 +115,23 @@ export function requestFigures(log: readonly RequestLogEntry[], startEpochMs: nu
     writes: writes.length,
     writesByOperation: count(writes),
     throttled: arm.filter((e) => e.status === 429).length,
-    tokenRequests: log.filter((e) => /^Entra\./.test(e.operation) && /token/i.test(e.operation + e.path)).length,
+    throttledByOperation: count(arm.filter((e) => e.status === 429)),
+    tokenRequests: ordered.filter(isToken).length,
+    listCalls: lists,
+    listPages: arm.filter(isList).length,
     polls,
     waitingReads: readTimes.length,
-    readsPerPoll: polls > 0 ? readTimes.length / Math.max(1, polls) : undefined,
-    peakReadsPerPoll: peak,
-    waitingLists: waiting.filter(isFirstPage).length,
+    readsPerPoll: perPoll(readTimes.length),
+    peakReadsPerPoll: peakWithin(readTimes, pollMs),
+    waitingLists: listTimes.length,
+    listsPerPoll: perPoll(listTimes.length),
+    peakListsPerPoll: peakWithin(listTimes, pollMs),
+    readCallsPerPoll: perPoll(readTimes.length - (waiting.filter(isList).length - listTimes.length)),
+    waitingListPages: waiting.filter(isList).length,
     waitingStatusReads: waiting.filter(isOperationStatus).length,
     listPagesPerList: lists > 0 ? arm.filter(isList).length / lists : undefined,
+    listMsMean: durations.length > 0 ? durations.reduce((a, b) => a + b, 0) / durations.length : undefined,
+    listMsMax: durations.length > 0 ? Math.max(...durations) : undefined,
     firstArmRequestMs: since(firstArm),
     firstTokenRequestMs: since(firstToken),
     firstArmOperation: firstArm?.operation,
@@ -99,11 +149,16 @@ export interface TimeBreakdown {
   readonly betweenBatchesMs: number;
   /** From the last manualupgrade's end to the process's exit. */
   readonly afterLastBatchMs: number | undefined;
+  /** Σ over manualupgrade operations of the wall ms from the operation's end to the client's next ARM request (its
+   *  status read that finds it ended): how late ends are noticed. The rest of betweenBatchesMs is the client's own work
+   *  (a list, the health verdict, the next manualupgrade). */
+  readonly endsNoticedAfterMs: number;
   readonly upgradeOperations: number;
 }
 
 /** Where the wall time went, from the emulator's operation records (start and end times) and the process's. */
-export function timeBreakdown(operations: readonly OperationSnapshot[], startEpochMs: number, wallMs: number): TimeBreakdown {
+export function timeBreakdown(operations: readonly OperationSnapshot[], log: readonly RequestLogEntry[], startEpochMs: number, wallMs: number): TimeBreakdown {
+  const armArrivals = log.filter(isArm).map(arrival).sort((a, b) => a - b);
   const ended = (op: OperationSnapshot): number => (op.endTime ? Date.parse(op.endTime) : startEpochMs + wallMs);
   const upgrades = operations.filter((op) => op.operation === "VirtualMachineScaleSets.UpdateInstances")
     .sort((a, b) => Date.parse(a.startTime) - Date.parse(b.startTime));
@@ -122,6 +177,12 @@ export function timeBreakdown(operations: readonly OperationSnapshot[], startEpo
     beforeFirstBatchMs: first ? Date.parse(first.startTime) - startEpochMs : undefined,
     betweenBatchesMs: between,
     afterLastBatchMs: last ? startEpochMs + wallMs - ended(last) : undefined,
+    endsNoticedAfterMs: upgrades.reduce((sum, op) => {
+      if (!op.endTime) return sum;
+      const end = Date.parse(op.endTime);
+      const next = armArrivals.find((t) => t >= end);
+      return sum + (next === undefined ? 0 : next - end);
+    }, 0),
     upgradeOperations: upgrades.length,
   };
 }

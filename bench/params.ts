@@ -1,6 +1,14 @@
 // The benchmark's fixed settings. Changing any of them changes what the figures mean: docs/benchmark.md explains
 // each choice, and bench/results/latest.json records them with the figures.
 
+/** Per-request latency of ARM requests, simulated ms (the emulator's `latencyMs` option; scaled by speed like every
+ *  simulated duration). `list`: the first page of an instance list; `page`: each following nextLink page. */
+export interface LatencyParams {
+  readonly default: number;
+  readonly list: number;
+  readonly page: number;
+}
+
 export interface SizeParams {
   readonly instances: number;
   /** Emulator speed factor for every run at this size: wall seconds per simulated second. */
@@ -24,11 +32,15 @@ export interface BenchParams {
   readonly fullBatchSize: string;
   /** A run is killed after this multiple of its ideal time, plus a minute. */
   readonly killFactor: number;
+  /** What each ARM request costs in time, the same for the action and the baselines (docs/benchmark.md). */
+  readonly latencyMs: LatencyParams;
 }
 
 /** 97.5 s: a realistic image upgrade (60–120 s), half a poll interval off the 15 s poll grid (docs/benchmark.md). */
 const UPGRADE_SECONDS = 97.5;
 const POLL_SECONDS = 15;
+/** No per-operation latency is published for ARM/Compute; a moderate estimate (docs/benchmark.md, "Latency"). */
+const LATENCY_MS: LatencyParams = { default: 150, list: 600, page: 400 };
 
 export const FULL: BenchParams = {
   name: "full",
@@ -43,6 +55,7 @@ export const FULL: BenchParams = {
   defaultBatchSize: "20%",
   fullBatchSize: "100%",
   killFactor: 4,
+  latencyMs: LATENCY_MS,
 };
 
 export const QUICK: BenchParams = {

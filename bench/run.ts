@@ -1,7 +1,8 @@
 // `npm run bench` — the performance benchmark (never part of `npm test`). See docs/benchmark.md.
 //
 // For each scale-set size it starts a fresh emulator (Manual upgrade mode, Azure's published Compute throttling
-// limits on) and rolls the same image change out four ways, each as its own Node process:
+// limits on, the same per-request ARM latency for every run) and rolls the same image change out four ways, each as
+// its own Node process:
 //   action         dist/index.js as a runner starts it, default batch size (20%)
 //   action 100%    dist/index.js with batch-size 100%
 //   all-at-once    bench/baseline.ts: one manualupgrade of every instance (az vmss update-instances --instance-ids '*')
@@ -14,24 +15,29 @@
 //   npm run bench -- --quick         smoke check (10 and 100 instances, faster clock), under a minute
 //   npm run bench -- --sizes 100 --speed 0.05 --only action,all-at-once    development; results to *.tmp.json
 //   npm run bench -- --keep          keep each run's folder (action log, requests.tsv timeline) under $TMPDIR
-//   npm run bench -- --docs-only     re-render docs/benchmark.md from bench/results/latest.json, run nothing
+//   npm run bench -- --dist <dir>/index.js   measure another build of the bundle (e.g. HEAD's, exported by git archive)
+//   npm run bench -- --docs-only     re-render docs/benchmark.md from the runs in bench/results/latest.json, run nothing
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { parse as parseYaml } from "yaml";
 import { start } from "../test/emulator/index.ts";
 import type { Emulator } from "../test/emulator/types.ts";
+import { cpuSnapshot, otherCpuShare, stealShare } from "./load.ts";
 import { requestFigures, timeBreakdown, type RequestFigures, type TimeBreakdown } from "./metrics.ts";
 import { durationInput, FULL, QUICK, wallMs, type BenchParams } from "./params.ts";
-import { renderDocsSection, renderReport, targetsOf, comparisonsOf, type Comparison, type Target } from "./report.ts";
+import { renderDocsSection, renderReport, targetsOf, comparisonsOf, type Comparison, type RunContext, type Target } from "./report.ts";
 import { runChild, tail } from "./spawn.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const DIST = join(ROOT, "dist", "index.js");
+/** The bundle the runs start: a copy of the measured bundle's folder taken when the benchmark starts (set in main), so
+ *  that a rebuild of dist/ while it runs cannot mix two builds. */
+let bundlePath = DIST;
 const BASELINE = join(ROOT, "bench", "baseline.ts");
 const RESULTS = join(ROOT, "bench", "results");
 const DOCS = join(ROOT, "docs", "benchmark.md");
@@ -67,6 +73,12 @@ export interface RunRecord {
   readonly time: TimeBreakdown;
   readonly peakRssBytes?: number;
   readonly peakRssSource?: string;
+  /** The machine's 1-minute load average just before the process started (the benchmark's own load included). */
+  readonly loadAverage1m?: number;
+  /** Share of the machine's CPU capacity (all cores) used by other processes during the run, percent. */
+  readonly otherCpuPercent?: number;
+  /** Share of the machine's CPU capacity the hypervisor gave to other guests during the run (steal time), percent. */
+  readonly stealCpuPercent?: number;
   readonly note?: string;
 }
 
@@ -78,6 +90,8 @@ interface Cli {
   readonly keep: boolean;
   /** Re-render docs/benchmark.md from bench/results/latest.json; run nothing. */
   readonly docsOnly: boolean;
+  /** The bundle to measure (default dist/index.js). */
+  readonly dist: string;
 }
 
 function cli(): Cli {
@@ -89,6 +103,7 @@ function cli(): Cli {
       only: { type: "string" },
       keep: { type: "boolean", default: false },
       "docs-only": { type: "boolean", default: false },
+      dist: { type: "string" },
       help: { type: "boolean", default: false },
     },
     allowPositionals: false,
@@ -123,7 +138,7 @@ function cli(): Cli {
     if (unknown.length > 0) throw new Error(`--only: one of ${SCENARIOS.join(", ")}; got ${unknown.join(", ")}`);
     standard = false;
   }
-  return { params, only, standard, keep: values.keep, docsOnly: values["docs-only"] };
+  return { params, only, standard, keep: values.keep, docsOnly: values["docs-only"], dist: values.dist !== undefined ? resolve(values.dist) : DIST };
 }
 
 /** Every input of action.yml with its default, as the runner sets them (INPUT_<NAME>, upper case, hyphens kept). */
@@ -219,6 +234,7 @@ async function runScenario(params: BenchParams, scenario: Scenario, base: string
     }],
     speed,
     throttle: true,
+    latencyMs: params.latencyMs,
     modelUpdateSeconds: params.modelUpdateSeconds,
   });
   try {
@@ -229,7 +245,7 @@ async function runScenario(params: BenchParams, scenario: Scenario, base: string
     const env: Record<string, string> = { ...runnerEnv(workDir) };
     let script: string;
     if (isAction) {
-      script = DIST;
+      script = bundlePath;
       Object.assign(env, inputDefaults(), emu.env(SCALE_SET, { auth: "creds" }), {
         "INPUT_RESOURCE-GROUP": RESOURCE_GROUP,
         "INPUT_SCALE-SET": SCALE_SET,
@@ -259,7 +275,12 @@ async function runScenario(params: BenchParams, scenario: Scenario, base: string
       });
     }
     const logFile = join(workDir, "log.txt");
+    const loadAverage1m = load1m();
+    const cpuBefore = cpuSnapshot();
     const child = await runChild({ script, env, cwd: workDir, logFile, rssFile: join(workDir, "rss.json"), killAfterMs });
+    const cpuAfter = cpuSnapshot();
+    const otherCpu = otherCpuShare(cpuBefore, cpuAfter);
+    const steal = stealShare(cpuBefore, cpuAfter);
     const log = [...emu.requests];
     writeFileSync(join(workDir, "requests.tsv"), log.map((e) =>
       [e.seq, (Date.parse(e.startedAt) - child.startEpochMs).toFixed(0), e.durationMs, e.method, e.operation, e.status,
@@ -299,8 +320,11 @@ async function runScenario(params: BenchParams, scenario: Scenario, base: string
       idealMs,
       ratio: child.wallMs / idealMs,
       requests: requestFigures(log, child.startEpochMs, child.wallMs, pollMs),
-      time: timeBreakdown(state.operations, child.startEpochMs, child.wallMs),
+      time: timeBreakdown(state.operations, log, child.startEpochMs, child.wallMs),
       ...(child.peakRssBytes !== undefined ? { peakRssBytes: child.peakRssBytes, peakRssSource: child.peakRssSource } : {}),
+      loadAverage1m,
+      ...(otherCpu !== undefined ? { otherCpuPercent: Math.round(otherCpu * 1000) / 10 } : {}),
+      ...(steal !== undefined ? { stealCpuPercent: Math.round(steal * 1000) / 10 } : {}),
     };
   } finally {
     await emu.stop();
@@ -318,17 +342,31 @@ function scenariosFor(params: BenchParams, only: readonly ScenarioName[]): Scena
   return list.filter((s) => only.includes(s.name));
 }
 
-/** What was measured: the bundle's hash and size, and the commit it sits on (the tree may be ahead of it). */
-function subject(): Record<string, unknown> {
-  const bundle = readFileSync(DIST);
+/** What was measured: the bundle's hash and size, the commit checked out, and whether the bundle is the one committed there. */
+function subject(source: string, snapshot: string): Record<string, unknown> {
+  const bundle = readFileSync(snapshot);
+  const sha256 = createHash("sha256").update(bundle).digest("hex");
   let commit = "unknown";
+  let committed: boolean | undefined;
   try {
     commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    // Read-only: the bundle committed at HEAD, compared byte for byte through its hash.
+    const atHead = execFileSync("git", ["show", "HEAD:dist/index.js"], { cwd: ROOT, stdio: ["ignore", "pipe", "ignore"], maxBuffer: 64 * 2 ** 20 });
+    committed = createHash("sha256").update(atHead).digest("hex") === sha256;
   } catch {
     // not a git checkout
   }
-  return { dist: "dist/index.js", bytes: bundle.length, sha256: createHash("sha256").update(bundle).digest("hex"), commit };
+  const shown = relative(ROOT, source);
+  return {
+    dist: shown.startsWith("..") ? source : shown,
+    bytes: bundle.length,
+    sha256,
+    commit,
+    ...(committed !== undefined ? { distAsCommitted: committed } : {}),
+  };
 }
+
+const load1m = (): number => Math.round((loadavg()[0] ?? 0) * 100) / 100;
 
 function machine(): Record<string, unknown> {
   const cpu = cpus();
@@ -338,20 +376,20 @@ function machine(): Record<string, unknown> {
     memoryGiB: Math.round(totalmem() / 2 ** 30),
     node: process.version,
     /** The 1-minute load average when the run ended: the machine may be shared. */
-    loadAverage1m: Math.round((loadavg()[0] ?? 0) * 100) / 100,
+    loadAverage1m: load1m(),
     platform: `${process.platform} ${process.arch}`,
   };
 }
+
+/** JSON.stringify replacer: three decimals are plenty for milliseconds, ratios and speeds. */
+const rounded = (_key: string, value: unknown): unknown =>
+  typeof value === "number" && !Number.isInteger(value) ? Math.round(value * 1000) / 1000 : value;
 
 function secs(ms: number): string {
   return `${(ms / 1000).toFixed(1)}s`;
 }
 
-interface Results {
-  readonly generatedAt: string;
-  readonly elapsedSeconds: number;
-  readonly machine: Record<string, unknown>;
-  readonly measured: Record<string, unknown>;
+interface Results extends RunContext {
   readonly runs: RunRecord[];
   readonly comparisons: Comparison[];
   readonly targets: Target[];
@@ -360,8 +398,7 @@ interface Results {
 function writeDocs(results: Results): void {
   if (!existsSync(DOCS)) return;
   const docs = readFileSync(DOCS, "utf8");
-  const updated = renderDocsSection(docs, results.runs, results.comparisons, results.targets, results.generatedAt, results.machine,
-    results.measured, results.elapsedSeconds);
+  const updated = renderDocsSection(docs, results.runs, results.comparisons, results.targets, results);
   if (updated !== docs) {
     writeFileSync(DOCS, updated);
     process.stdout.write(`Tables refreshed in ${DOCS.slice(ROOT.length + 1)}\n`);
@@ -369,22 +406,36 @@ function writeDocs(results: Results): void {
 }
 
 async function main(): Promise<void> {
-  const { params, only, standard, keep, docsOnly } = cli();
+  const { params, only, standard, keep, docsOnly, dist } = cli();
   if (docsOnly) {
-    writeDocs(JSON.parse(readFileSync(join(RESULTS, "latest.json"), "utf8")) as Results);
+    // The tables are functions of the runs: comparisons and targets are derived again (the measurements are not touched).
+    const file = join(RESULTS, "latest.json");
+    const saved = JSON.parse(readFileSync(file, "utf8")) as Results;
+    const comparisons = comparisonsOf(saved.runs);
+    const derived = { ...saved, comparisons, targets: targetsOf(saved.runs, comparisons) };
+    writeFileSync(file, JSON.stringify(derived, rounded, 2) + "\n");
+    writeDocs(derived);
     return;
   }
-  if (!existsSync(DIST)) {
-    process.stderr.write(`${DIST} does not exist: run \`npm run build\` first.\n`);
+  if (!existsSync(dist)) {
+    process.stderr.write(`${dist} does not exist: run \`npm run build\` first.\n`);
     process.exit(2);
   }
   const began = performance.now();
-  const loadAtStart = Math.round((loadavg()[0] ?? 0) * 100) / 100;
+  const loadAtStart = load1m();
+  const cpuAtStart = cpuSnapshot();
   const base = mkdtempSync(join(tmpdir(), "vmss-bench-"));
+  cpSync(dirname(dist), join(base, "bundle"), { recursive: true });
+  bundlePath = join(base, "bundle", basename(dist));
+  const measured = subject(dist, bundlePath);
+  if (measured["distAsCommitted"] === false) {
+    process.stdout.write(`Note: ${String(measured["dist"])} is not the bundle committed at ${String(measured["commit"])}; measuring it as it is.\n`);
+  }
   const scenarios = scenariosFor(params, only);
   const minimum = scenarios.reduce((sum, s) => sum + wallMs(s.speed, plannedBatches(params, s) * params.instanceUpgradeSeconds), 0);
   process.stdout.write(`vmss-rollout benchmark (${params.name}${standard ? "" : ", with overrides"}): ${scenarios.length} runs; ` +
-    `simulated upgrade ${params.instanceUpgradeSeconds}s, poll interval ${params.pollIntervalSeconds}s; speed ` +
+    `simulated upgrade ${params.instanceUpgradeSeconds}s, poll interval ${params.pollIntervalSeconds}s, ARM latency ` +
+    `${params.latencyMs.default}/${params.latencyMs.list}/${params.latencyMs.page} ms (request/list/page); speed ` +
     `${params.sizes.map((s) => `${s.speed} at ${s.instances}`).join(", ")} → at least ${secs(minimum)} of upgrades\n`);
 
   // Warm-up, not measured: one dry run of the action and one tiny baseline, so the first measured run does not pay
@@ -397,23 +448,28 @@ async function main(): Promise<void> {
     process.stdout.write(`  ${scenario.name.padEnd(13)} ${String(scenario.size).padStart(5)} instances … `);
     const run = await runScenario(params, scenario, base);
     runs.push(run);
-    process.stdout.write(`${secs(run.wallMs)} (ideal ${secs(run.idealMs)}, ×${run.ratio.toFixed(2)}), ${run.outcome}\n`);
+    process.stdout.write(`${secs(run.wallMs)} (ideal ${secs(run.idealMs)}, ×${run.ratio.toFixed(2)}), ${run.outcome}` +
+      `${run.otherCpuPercent !== undefined ? `; other processes ${run.otherCpuPercent}% CPU` : ""}\n`);
   }
-  const comparisons: Comparison[] = comparisonsOf(runs);
-  const targets: Target[] = targetsOf(runs, comparisons);
   const elapsedSeconds = (performance.now() - began) / 1000;
+  const cpuAtEnd = cpuSnapshot();
+  const otherCpuAll = otherCpuShare(cpuAtStart, cpuAtEnd);
+  const stealAll = stealShare(cpuAtStart, cpuAtEnd);
 
-  const report = renderReport(runs, comparisons, targets);
-  process.stdout.write(`\n${report}\nBenchmark took ${elapsedSeconds.toFixed(0)} s.\n`);
-
-  const results = {
+  const header = {
     schema: 1,
     generatedAt: new Date().toISOString(),
-    command: params.name === "quick" ? "npm run bench -- --quick" : "npm run bench",
+    command: `npm run bench${[...(params.name === "quick" ? ["--quick"] : []), ...(dist !== DIST ? [`--dist ${dist}`] : [])]
+      .reduce((line, arg, i) => `${line}${i === 0 ? " --" : ""} ${arg}`, "")}`,
     standard,
     elapsedSeconds: Math.round(elapsedSeconds),
-    machine: { ...machine(), loadAverage1mAtStart: loadAtStart },
-    measured: subject(),
+    machine: {
+      ...machine(),
+      loadAverage1mAtStart: loadAtStart,
+      ...(otherCpuAll !== undefined ? { otherCpuPercent: Math.round(otherCpuAll * 1000) / 10 } : {}),
+      ...(stealAll !== undefined ? { stealCpuPercent: Math.round(stealAll * 1000) / 10 } : {}),
+    },
+    measured,
     parameters: {
       ...params,
       sizes: params.sizes.map((s) => ({
@@ -426,18 +482,21 @@ async function main(): Promise<void> {
       change: `storageProfile.imageReference.version 24.04.202409120 → ${NEW_IMAGE_VERSION}`,
       healthSignal: "none (no Application Health extension or probe)",
     },
-    runs,
-    comparisons,
-    targets,
   };
+  // Everything below works on the figures as saved (three decimals), so the printed tables, latest.json and
+  // `--docs-only` agree to the last digit.
+  const savedRuns = JSON.parse(JSON.stringify(runs, rounded)) as RunRecord[];
+  const comparisons: Comparison[] = comparisonsOf(savedRuns);
+  const targets: Target[] = targetsOf(savedRuns, comparisons);
+  const results = { ...header, runs: savedRuns, comparisons, targets };
+  const report = renderReport(savedRuns, comparisons, targets, results);
+  process.stdout.write(`\n${report}\n\nBenchmark took ${elapsedSeconds.toFixed(0)} s.\n`);
+
   mkdirSync(RESULTS, { recursive: true });
   const out = standard && params.name === "full" ? join(RESULTS, "latest.json") : join(RESULTS, `${params.name}.tmp.json`);
-  // Three decimals are plenty for milliseconds, ratios and speeds.
-  const rounded = (_key: string, value: unknown): unknown =>
-    typeof value === "number" && !Number.isInteger(value) ? Math.round(value * 1000) / 1000 : value;
   writeFileSync(out, JSON.stringify(results, rounded, 2) + "\n");
   process.stdout.write(`Results: ${out.slice(ROOT.length + 1)}\n`);
-  if (standard && params.name === "full") writeDocs({ ...results, elapsedSeconds });
+  if (standard && params.name === "full") writeDocs(results);
   if (!keep) rmSync(base, { recursive: true, force: true });
   else process.stdout.write(`Run folders kept in ${base}\n`);
   if (runs.some((r) => r.outcome !== "succeeded")) process.exitCode = 1;
