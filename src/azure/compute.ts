@@ -12,6 +12,7 @@ import {
 } from "@azure/arm-compute";
 import { formatDuration, sleep } from "../clock.ts";
 import { isAbort } from "../failure.ts";
+import { OperationPolls, type Pace } from "./operation-pace.ts";
 import {
   AzureApiError,
   type AzureErrorInfo,
@@ -461,57 +462,6 @@ class Headroom {
   lowest(): number | undefined {
     const recent = [...this.#seen.values()].filter((s) => Date.now() - s.at < Headroom.FORGET_AFTER_MS).map((s) => s.remaining);
     return recent.length > 0 ? Math.min(...recent) : undefined;
-  }
-}
-
-/** When to read an operation's status next, given how long it has run. `ended`: it is over, after `ms`. */
-interface Pace {
-  nextMs(elapsedMs: number): number;
-  ended(ms: number): void;
-}
-
-/**
- * The pace of operation status reads: fast (fastMs) for the first poll-interval, where short operations end (a model
- * update in Manual mode, a batch of instances already current); then at poll-interval (slowMs); fast again around the
- * end an upgrade is expected at, which is how long the last one took (batches of one rollout take alike). So the end
- * of an operation is noticed within seconds, and reads stay near one per poll-interval. When the status bucket
- * (GetOperation: 45, 15 more a minute) runs low, no faster than it refills; never faster than Retry-After asks.
- */
-class OperationPolls {
-  static readonly LOW_HEADROOM = 10;
-  /** GetOperation refills 15 a minute: one read per 4 s keeps a low bucket from emptying. */
-  static readonly REFILL_MS = 4_000;
-  readonly #fastMs: number;
-  readonly #slowMs: number;
-  #remaining: number | undefined;
-  #retryAfterMs: number | undefined;
-  #lastUpgradeMs: number | undefined;
-
-  constructor(fastMs: number, slowMs: number) {
-    this.#fastMs = fastMs;
-    this.#slowMs = Math.max(fastMs, slowMs);
-  }
-
-  /** A status read was answered: what its bucket has left, and the Retry-After it carried. */
-  answered(remaining: number | undefined, retryAfterMs: number | undefined): void {
-    if (remaining !== undefined) this.#remaining = remaining;
-    this.#retryAfterMs = retryAfterMs;
-  }
-
-  pace(kind?: "upgrade"): Pace {
-    const expected = kind === "upgrade" ? this.#lastUpgradeMs : undefined;
-    return {
-      nextMs: (elapsed) => {
-        const nearEnd = expected !== undefined && elapsed >= expected - this.#slowMs && elapsed < expected + 2 * this.#slowMs;
-        const fast = elapsed < this.#slowMs || nearEnd;
-        const low = this.#remaining !== undefined && this.#remaining <= OperationPolls.LOW_HEADROOM;
-        const ms = low ? Math.max(this.#slowMs, OperationPolls.REFILL_MS) : fast ? this.#fastMs : this.#slowMs;
-        return Math.max(ms, this.#retryAfterMs ?? 0);
-      },
-      ended: (ms) => {
-        if (kind === "upgrade") this.#lastUpgradeMs = ms;
-      },
-    };
   }
 }
 

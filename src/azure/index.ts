@@ -12,7 +12,7 @@ const USER_AGENT = "vmss-rollout-action";
  * Operation status reads (GetOperation: 45 in the bucket, 15 more a minute) are cheap next to an instance list
  * (HighCostGetVMScaleSet: 30, 10 pages a minute). When an operation's end may be near, its status is read three times
  * per poll-interval, and at least every 5 s: the end of a model update or of a batch is noticed within seconds (5 s
- * at the default poll-interval of 15 s). Otherwise once per poll-interval (OperationPolls in compute.ts).
+ * at the default poll-interval of 15 s). Otherwise once per poll-interval (OperationPolls in operation-pace.ts).
  */
 export function fastOperationPollMs(pollIntervalMs: number): number {
   return Math.max(1, Math.min(5_000, Math.round(pollIntervalMs / 3)));
