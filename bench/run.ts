@@ -24,7 +24,7 @@ import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { parse as parseYaml } from "yaml";
+import { actionYmlDefaults, inputVar, parseOutputFile } from "../test/e2e/harness.ts";
 import { start } from "../test/emulator/index.ts";
 import type { Emulator } from "../test/emulator/types.ts";
 import { cpuSnapshot, otherCpuShare, stealShare } from "./load.ts";
@@ -141,14 +141,9 @@ function cli(): Cli {
   return { params, only, standard, keep: values.keep, docsOnly: values["docs-only"], dist: values.dist !== undefined ? resolve(values.dist) : DIST };
 }
 
-/** Every input of action.yml with its default, as the runner sets them (INPUT_<NAME>, upper case, hyphens kept). */
+/** action.yml's defaults as the runner passes them (INPUT_<NAME>), from the same reader the end-to-end tests use. */
 function inputDefaults(): Record<string, string> {
-  const action = parseYaml(readFileSync(join(ROOT, "action.yml"), "utf8")) as { inputs?: Record<string, { default?: unknown }> };
-  const env: Record<string, string> = {};
-  for (const [name, spec] of Object.entries(action.inputs ?? {})) {
-    env[`INPUT_${name.replace(/ /g, "_").toUpperCase()}`] = spec.default === undefined ? "" : String(spec.default);
-  }
-  return env;
+  return Object.fromEntries(Object.entries(actionYmlDefaults()).map(([name, value]) => [inputVar(name), value]));
 }
 
 /** The runner's own environment for a step, with nothing of this shell's (no npm_* variables, no NODE_OPTIONS). */
@@ -178,26 +173,6 @@ function runnerEnv(workDir: string): Record<string, string> {
     GITHUB_WORKFLOW: "bench",
     GITHUB_JOB: "rollout",
   };
-}
-
-/** name → value from a GITHUB_OUTPUT file (`name<<delimiter` blocks and `name=value` lines). */
-export function parseOutputs(text: string): Record<string, string> {
-  const outputs: Record<string, string> = {};
-  const lines = text.split(/\r?\n/);
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i] ?? "";
-    const heredoc = /^([^=<]+)<<(.+)$/.exec(line);
-    if (heredoc) {
-      const [, name = "", delimiter] = heredoc;
-      const value: string[] = [];
-      for (i++; i < lines.length && lines[i] !== delimiter; i++) value.push(lines[i] ?? "");
-      outputs[name] = value.join("\n");
-    } else {
-      const eq = line.indexOf("=");
-      if (eq > 0) outputs[line.slice(0, eq)] = line.slice(eq + 1);
-    }
-  }
-  return outputs;
 }
 
 /** Batches of `size` instances at `batchSize` (`20%` or a count), as the action's plan cuts them (src/plan.ts). */
@@ -286,7 +261,7 @@ async function runScenario(params: BenchParams, scenario: Scenario, base: string
       [e.seq, (Date.parse(e.startedAt) - child.startEpochMs).toFixed(0), e.durationMs, e.method, e.operation, e.status,
         Object.entries(e.query).filter(([k]) => k !== "api-version").map(([k, v]) => `${k}=${v}`).join("&")].join("\t")).join("\n") + "\n");
     const state = emu.state(SCALE_SET);
-    const outputs = isAction ? parseOutputs(readFileSync(env["GITHUB_OUTPUT"] ?? "", "utf8")) : {};
+    const outputs = isAction ? parseOutputFile(readFileSync(env["GITHUB_OUTPUT"] ?? "", "utf8")) : {};
     let batches = planned;
     const summary = outputs["summary-json"];
     if (summary) {
