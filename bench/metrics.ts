@@ -1,5 +1,5 @@
 // Figures taken from the emulator's request log and state after one run. Pure: no I/O.
-import type { OperationSnapshot, RequestLogEntry } from "../test/emulator/types.ts";
+import type { OperationSnapshot, RequestLogEntry } from "../emulator/types.ts";
 
 export interface RequestFigures {
   /** ARM requests (token and OIDC endpoints excluded) per operation name, throttled ones included. */

@@ -7,7 +7,7 @@
 // The log is shown as a runner's log viewer shows it (masked values hidden, groups and annotations drawn).
 import { mkdirSync, rmSync } from "node:fs";
 import { join, relative } from "node:path";
-import { start } from "../test/emulator/index.ts";
+import { start } from "../emulator/index.ts";
 import { assertDistBuilt, ROOT, startAction } from "../test/e2e/harness.ts";
 
 const OUT = join(ROOT, "demo", "out");

@@ -8,9 +8,9 @@
 
 import { readFileSync, writeFileSync } from "node:fs";
 import { parse } from "yaml";
-import { ERROR_HELP } from "../src/report/errors.ts";
+import { ERROR_HELP } from "../src/report/error-help.ts";
 import { buildOutputs } from "../src/report/outputs.ts";
-import type { RolloutRecord } from "../src/types.ts";
+import type { RolloutRecord } from "../src/domain/record.ts";
 
 interface ActionYml {
   readonly inputs: Readonly<Record<string, { description: string; required?: boolean; default?: string }>>;

@@ -6,7 +6,8 @@
 
 import { AzureCliCredential, ClientAssertionCredential, ClientSecretCredential, ManagedIdentityCredential } from "@azure/identity";
 import type { TokenCredential } from "@azure/core-auth";
-import type { AuthConfig, Cloud, Logger } from "../types.ts";
+import type { AuthConfig, Cloud } from "../config/types.ts";
+import type { Logger } from "../engine/ports.ts";
 
 export interface CredentialDeps {
   /** GitHub OIDC token for this audience (main passes core.getIDToken, which also masks it). */

@@ -1,8 +1,8 @@
 // Annotations: what shows on the run's page without opening the log. Plain text (core escapes workflow-command
 // data itself), redacted like everything else.
 
-import type { InstanceRecord, RolloutRecord } from "../types.ts";
-import { explainError } from "./errors.ts";
+import type { InstanceRecord, RolloutRecord } from "../domain/record.ts";
+import { explainError } from "./error-help.ts";
 import { redact, truncate } from "./escape.ts";
 import { headline } from "./headline.ts";
 import { FAILURE_HELP, idRanges, OUTCOME_LABEL, plural, sortById } from "./instances.ts";

@@ -1,7 +1,7 @@
 // Instance outcomes as the report counts, names and lists them.
 
-import { compareInstanceIds } from "../ids.ts";
-import type { InstanceOutcome, InstanceRecord } from "../types.ts";
+import { compareInstanceIds } from "../domain/ids.ts";
+import type { InstanceOutcome, InstanceRecord } from "../domain/record.ts";
 
 export { compareInstanceIds };
 

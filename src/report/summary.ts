@@ -3,8 +3,10 @@
 // which instances need attention and why, which were skipped on purpose, what to do next, and then every instance,
 // collapsed. A run that stopped before it wrote anything says so instead of describing a rollout that did not happen.
 
-import type { AzureErrorInfo, BatchRecord, BatchResult, CloudName, InstanceOutcome, InstanceRecord, RolloutRecord, RolloutResult } from "../types.ts";
-import { errorsQuotedIn, explainError, type ErrorHelp } from "./errors.ts";
+import type { AzureErrorInfo } from "../domain/scale-set.ts";
+import type { BatchRecord, BatchResult, InstanceOutcome, InstanceRecord, RolloutRecord, RolloutResult } from "../domain/record.ts";
+import type { CloudName } from "../config/types.ts";
+import { errorsQuotedIn, explainError, type ErrorHelp } from "./error-help.ts";
 import { code, inline, link, redact } from "./escape.ts";
 import { headline, onModel, stageOf, type Stage } from "./headline.ts";
 import { countOutcomes, FAILURE_HELP, idRanges, OUTCOME_LABEL, plural, sortById } from "./instances.ts";

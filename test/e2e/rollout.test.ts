@@ -2,7 +2,7 @@
 // re-run, a dry run, a failing instance and the batch plan. Assertions are on what a user sees: the exit code, the
 // outputs, the job summary, the requests Azure received and the scale set's final state.
 import { describe, expect, it } from "vitest";
-import type { Emulator } from "../emulator/types.ts";
+import type { Emulator } from "../../emulator/types.ts";
 import { errorLines, idList, readable, runAction } from "./harness.ts";
 import { emulator, expectExit, expectNoSecrets, FAST, manualUpgrades, record, requestLog, sortedIds, upgradeIds, writesTo } from "./fixtures.ts";
 
