@@ -13,12 +13,15 @@ const { values } = parseArgs({
   },
 });
 const mode = values.mode;
-if (mode !== "Manual" && mode !== "Automatic" && mode !== "Rolling") throw new Error(`--mode must be Manual, Automatic or Rolling, got ${mode}`);
+if (mode !== "Manual" && mode !== "Automatic" && mode !== "Rolling")
+  throw new Error(`--mode must be Manual, Automatic or Rolling, got ${mode}`);
 
 const emu = await start({
   speed: Number(values.speed),
   throttle: values.throttle,
-  scaleSets: [{ name: "vmss-demo", instances: Number(values.instances), upgradeMode: mode, healthExtension: values.health }],
+  scaleSets: [
+    { name: "vmss-demo", instances: Number(values.instances), upgradeMode: mode, healthExtension: values.health },
+  ],
 });
 // Handlers first: whoever reads "Press Ctrl-C" may send the signal right away.
 const stop = (): void => {
@@ -45,7 +48,9 @@ GitHub OIDC       ACTIONS_ID_TOKEN_REQUEST_URL=${emu.oidc.requestUrl}
 
 Run the action against it (input names contain '-', so they go through env, not export):
 `);
-const assignments = Object.entries({ ...emu.env(), "INPUT_IMAGE-VERSION": "24.04.202410020" }).map(([name, value]) => `  ${shellQuote(`${name}=${value}`)} \\`);
+const assignments = Object.entries({ ...emu.env(), "INPUT_IMAGE-VERSION": "24.04.202410020" }).map(
+  ([name, value]) => `  ${shellQuote(`${name}=${value}`)} \\`,
+);
 console.log(["env \\", ...assignments, "  node dist/index.js"].join("\n"));
 console.log("\nPress Ctrl-C to stop.");
 // The server's handle keeps the process alive until a signal arrives.

@@ -39,7 +39,9 @@ export class Clock {
 
 /** Seconds of an ISO 8601 duration as ARM uses it (`PT0S`, `PT5M`, `PT1H30M`, `P1D`). */
 export function isoDurationSeconds(value: string): number {
-  const match = /^P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/i.exec(value);
+  const match = /^P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/i.exec(
+    value,
+  );
   if (!match) throw new Error(`not an ISO 8601 duration: ${value}`);
   const [, d, h, m, s] = match;
   return Number(d ?? 0) * 86400 + Number(h ?? 0) * 3600 + Number(m ?? 0) * 60 + Number(s ?? 0);

@@ -50,7 +50,12 @@ export class Entra {
       return { ...this.openIdConfiguration(req, tenant), operation: "Entra.OpenIdConfiguration" };
     }
     if (tail === "discovery/v2.0/keys" && req.method === "GET") {
-      return { ...json(200, { keys: [{ kty: "RSA", use: "sig", kid: this.key.kid, ...this.key.publicKey.export({ format: "jwk" }) }] }), operation: "Entra.Keys" };
+      return {
+        ...json(200, {
+          keys: [{ kty: "RSA", use: "sig", kid: this.key.kid, ...this.key.publicKey.export({ format: "jwk" }) }],
+        }),
+        operation: "Entra.Keys",
+      };
     }
     if (tail === "oauth2/v2.0/token" && req.method === "POST") {
       return { ...this.token(req, tenant), operation: "Entra.Token" };
@@ -82,7 +87,27 @@ export class Entra {
       http_logout_supported: true,
       frontchannel_logout_supported: true,
       end_session_endpoint: `${base}/oauth2/v2.0/logout`,
-      claims_supported: ["sub", "iss", "cloud_instance_name", "cloud_instance_host_name", "cloud_graph_host_name", "msgraph_host", "aud", "exp", "iat", "auth_time", "acr", "nonce", "preferred_username", "name", "tid", "ver", "at_hash", "c_hash", "email"],
+      claims_supported: [
+        "sub",
+        "iss",
+        "cloud_instance_name",
+        "cloud_instance_host_name",
+        "cloud_graph_host_name",
+        "msgraph_host",
+        "aud",
+        "exp",
+        "iat",
+        "auth_time",
+        "acr",
+        "nonce",
+        "preferred_username",
+        "name",
+        "tid",
+        "ver",
+        "at_hash",
+        "c_hash",
+        "email",
+      ],
       kerberos_endpoint: `${base}/kerberos`,
       tenant_region_scope: "EU",
       cloud_instance_name: "microsoftonline.com",
@@ -102,27 +127,47 @@ export class Entra {
   }
 
   private token(req: Incoming, tenant: string): Reply {
-    const form = (typeof req.body === "object" && req.body !== null ? req.body : {}) as Record<string, string | undefined>;
+    const form = (typeof req.body === "object" && req.body !== null ? req.body : {}) as Record<
+      string,
+      string | undefined
+    >;
     if (!this.knownTenant(tenant)) return entraError(400, "invalid_request", 90002, tenantNotFound(tenant));
     const clientId = form["client_id"] ?? "";
     if (form["grant_type"] !== "client_credentials") {
-      return entraError(400, "unsupported_grant_type", 70003, "AADSTS70003: The app requested an unsupported grant type.");
+      return entraError(
+        400,
+        "unsupported_grant_type",
+        70003,
+        "AADSTS70003: The app requested an unsupported grant type.",
+      );
     }
     if (clientId.toLowerCase() !== this.config.clientId.toLowerCase()) {
-      return entraError(400, "unauthorized_client", 700016,
-        `AADSTS700016: Application with identifier '${clientId}' was not found in the directory '${this.config.tenantId}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`);
+      return entraError(
+        400,
+        "unauthorized_client",
+        700016,
+        `AADSTS700016: Application with identifier '${clientId}' was not found in the directory '${this.config.tenantId}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`,
+      );
     }
     const scope = form["scope"] ?? "";
     const resource = scope.split(" ").find((s) => s.endsWith("/.default"));
     if (!resource) {
-      return entraError(400, "invalid_scope", 1002012,
-        `AADSTS1002012: The provided value for scope ${scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`);
+      return entraError(
+        400,
+        "invalid_scope",
+        1002012,
+        `AADSTS1002012: The provided value for scope ${scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`,
+      );
     }
     let appidacr: "1" | "2";
     if (form["client_secret"] !== undefined) {
       if (form["client_secret"] !== this.config.clientSecret) {
-        return entraError(401, "invalid_client", 7000215,
-          `AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${this.config.clientId}'.`);
+        return entraError(
+          401,
+          "invalid_client",
+          7000215,
+          `AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${this.config.clientId}'.`,
+        );
       }
       appidacr = "1";
     } else if (form["client_assertion"] !== undefined && form["client_assertion_type"] === JWT_BEARER) {
@@ -130,8 +175,12 @@ export class Entra {
       if (refused) return refused;
       appidacr = "2";
     } else {
-      return entraError(401, "invalid_client", 7000218,
-        "AADSTS7000218: The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
+      return entraError(
+        401,
+        "invalid_client",
+        7000218,
+        "AADSTS7000218: The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+      );
     }
     const lifetime = this.config.tokenLifetimeSeconds;
     return json(200, {
@@ -154,18 +203,30 @@ export class Entra {
     const now = Math.floor(Date.now() / 1000);
     const exp = Number(claims["exp"]);
     if (!(exp > now)) {
-      return entraError(400, "invalid_client", 700024,
-        `AADSTS700024: Client assertion is not within its valid time range. Current time: ${new Date(now * 1000).toISOString()}, assertion valid from ${new Date(Number(claims["nbf"] ?? claims["iat"]) * 1000).toISOString()}, expiry time of assertion ${new Date(exp * 1000).toISOString()}. Review the documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials .`);
+      return entraError(
+        400,
+        "invalid_client",
+        700024,
+        `AADSTS700024: Client assertion is not within its valid time range. Current time: ${new Date(now * 1000).toISOString()}, assertion valid from ${new Date(Number(claims["nbf"] ?? claims["iat"]) * 1000).toISOString()}, expiry time of assertion ${new Date(exp * 1000).toISOString()}. Review the documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials .`,
+      );
     }
     if (claims["iss"] !== GITHUB_ISSUER) return noFederatedRecord(claims);
     const audiences = Array.isArray(claims["aud"]) ? claims["aud"] : [claims["aud"]];
     if (!audiences.includes(this.config.federatedAudience)) {
-      return entraError(400, "invalid_request", 700212,
-        `AADSTS700212: No matching federated identity record found for presented assertion audience '${audiences.join(",")}'. Please note that the matching is done using a case-sensitive comparison. Check your federated identity credential Subject, Audience and Issuer against the presented assertion.`);
+      return entraError(
+        400,
+        "invalid_request",
+        700212,
+        `AADSTS700212: No matching federated identity record found for presented assertion audience '${audiences.join(",")}'. Please note that the matching is done using a case-sensitive comparison. Check your federated identity credential Subject, Audience and Issuer against the presented assertion.`,
+      );
     }
     if (claims["sub"] !== this.config.federatedSubject) {
-      return entraError(400, "invalid_request", 700213,
-        `AADSTS700213: No matching federated identity record found for presented assertion subject '${String(claims["sub"])}'. Please note that the matching is done using a case-sensitive comparison. Check your federated identity credential Subject, Audience and Issuer against the presented assertion.`);
+      return entraError(
+        400,
+        "invalid_request",
+        700213,
+        `AADSTS700213: No matching federated identity record found for presented assertion subject '${String(claims["sub"])}'. Please note that the matching is done using a case-sensitive comparison. Check your federated identity credential Subject, Audience and Issuer against the presented assertion.`,
+      );
     }
     return undefined;
   }
@@ -174,23 +235,26 @@ export class Entra {
     const now = Math.floor(Date.now() / 1000);
     const uti = randomUUID().replaceAll("-", "").slice(0, 22);
     this.issued.add(uti);
-    return signJwt({
-      aud: resource,
-      iss: `https://sts.windows.net/${this.config.tenantId}/`,
-      iat: now,
-      nbf: now,
-      exp: now + this.config.tokenLifetimeSeconds,
-      aio: randomUUID(),
-      appid: this.config.clientId,
-      appidacr,
-      idp: `https://sts.windows.net/${this.config.tenantId}/`,
-      idtyp: "app",
-      oid: "5b0e5b5e-0000-4000-8000-00000000a11d",
-      sub: "5b0e5b5e-0000-4000-8000-00000000a11d",
-      tid: this.config.tenantId,
-      uti,
-      ver: "1.0",
-    }, this.key);
+    return signJwt(
+      {
+        aud: resource,
+        iss: `https://sts.windows.net/${this.config.tenantId}/`,
+        iat: now,
+        nbf: now,
+        exp: now + this.config.tokenLifetimeSeconds,
+        aio: randomUUID(),
+        appid: this.config.clientId,
+        appidacr,
+        idp: `https://sts.windows.net/${this.config.tenantId}/`,
+        idtyp: "app",
+        oid: "5b0e5b5e-0000-4000-8000-00000000a11d",
+        sub: "5b0e5b5e-0000-4000-8000-00000000a11d",
+        tid: this.config.tenantId,
+        uti,
+        ver: "1.0",
+      },
+      this.key,
+    );
   }
 
   /** Checks a bearer token presented to ARM: issued by this emulator, not expired (nor declared expired). */
@@ -202,7 +266,12 @@ export class Entra {
     if (exp.getTime() <= Date.now() || this.revoked.has(String(claims["uti"]))) {
       return { ok: false, reason: "expired", expiredAt: exp };
     }
-    return { ok: true, audience: String(claims["aud"]), appId: String(claims["appid"]), objectId: String(claims["oid"]) };
+    return {
+      ok: true,
+      audience: String(claims["aud"]),
+      appId: String(claims["appid"]),
+      objectId: String(claims["oid"]),
+    };
   }
 
   /** Fault: every access token issued so far counts as expired from now on (new ones are fine). */
@@ -216,15 +285,22 @@ function tenantNotFound(tenant: string): string {
 }
 
 function noFederatedRecord(claims: Record<string, unknown>): Reply {
-  return entraError(400, "invalid_request", 70021,
-    `AADSTS70021: No matching federated identity record found for presented assertion. Assertion Issuer: '${String(claims["iss"])}'. Assertion Subject: '${String(claims["sub"])}'. Assertion Audience: '${String(claims["aud"])}'.`);
+  return entraError(
+    400,
+    "invalid_request",
+    70021,
+    `AADSTS70021: No matching federated identity record found for presented assertion. Assertion Issuer: '${String(claims["iss"])}'. Assertion Subject: '${String(claims["sub"])}'. Assertion Audience: '${String(claims["aud"])}'.`,
+  );
 }
 
 /** Entra's OAuth error body: the message gets a trace/correlation suffix as the real service adds one. */
 export function entraError(status: number, error: string, code: number, description: string): Reply {
   const traceId = randomUUID();
   const correlationId = randomUUID();
-  const timestamp = new Date().toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z");
+  const timestamp = new Date()
+    .toISOString()
+    .replace("T", " ")
+    .replace(/\.\d+Z$/, "Z");
   return json(status, {
     error,
     error_description: `${description} Trace ID: ${traceId} Correlation ID: ${correlationId} Timestamp: ${timestamp}`,

@@ -17,7 +17,12 @@ async function setup(options: EmulatorOptions = {}): Promise<{ emu: Emulator; cl
 }
 
 const setVersion = (client: ComputeManagementClient, version = NEW_VERSION) =>
-  client.virtualMachineScaleSets.update(RG, VMSS, { virtualMachineProfile: { storageProfile: { imageReference: { version } } } }, FAST_POLL);
+  client.virtualMachineScaleSets.update(
+    RG,
+    VMSS,
+    { virtualMachineProfile: { storageProfile: { imageReference: { version } } } },
+    FAST_POLL,
+  );
 const upgrade = (client: ComputeManagementClient, instanceIds: string[]) =>
   client.virtualMachineScaleSets.updateInstances(RG, VMSS, { instanceIds }, FAST_POLL);
 const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -31,10 +36,19 @@ describe("instance faults", () => {
 
     const vm = await client.virtualMachineScaleSetVMs.get(RG, VMSS, "1", { expand: "instanceView" });
     expect(vm.provisioningState).toBe("Failed");
-    expect(vm.instanceView?.statuses?.[0]).toMatchObject({ code: "ProvisioningState/failed/VMExtensionProvisioningError", level: "Error" });
+    expect(vm.instanceView?.statuses?.[0]).toMatchObject({
+      code: "ProvisioningState/failed/VMExtensionProvisioningError",
+      level: "Error",
+    });
     expect(vm.instanceView?.statuses?.[0]?.message).toMatch(/failure when processing extension 'customScript'/);
-    expect(vm.instanceView?.extensions?.[0]?.statuses?.[0]).toMatchObject({ code: "ProvisioningState/failed/1", level: "Error" });
-    expect(emu.state().operations.at(-1)).toMatchObject({ status: "Failed", error: { code: "VMExtensionProvisioningError" } });
+    expect(vm.instanceView?.extensions?.[0]?.statuses?.[0]).toMatchObject({
+      code: "ProvisioningState/failed/1",
+      level: "Error",
+    });
+    expect(emu.state().operations.at(-1)).toMatchObject({
+      status: "Failed",
+      error: { code: "VMExtensionProvisioningError" },
+    });
     const vm0 = await client.virtualMachineScaleSetVMs.getInstanceView(RG, VMSS, "0");
     expect(vm0.statuses?.[0]?.code).toBe("ProvisioningState/succeeded");
 
@@ -48,7 +62,11 @@ describe("instance faults", () => {
     emu.faults.unhealthyAfterUpgrade(NEW_VERSION, { instanceIds: ["2"] });
     await setVersion(client);
     await upgrade(client, ["1", "2"]);
-    const health = await Promise.all(["1", "2"].map(async (id) => (await client.virtualMachineScaleSetVMs.getInstanceView(RG, VMSS, id)).vmHealth?.status?.code));
+    const health = await Promise.all(
+      ["1", "2"].map(
+        async (id) => (await client.virtualMachineScaleSetVMs.getInstanceView(RG, VMSS, id)).vmHealth?.status?.code,
+      ),
+    );
     expect(health).toEqual(["HealthState/healthy", "HealthState/unhealthy"]);
   });
 
@@ -57,8 +75,16 @@ describe("instance faults", () => {
     emu.faults.hangUpgrade("3");
     await setVersion(client);
     const abort = new AbortController();
-    const running = client.virtualMachineScaleSets.updateInstances(RG, VMSS, { instanceIds: ["2", "3"] }, { ...FAST_POLL, abortSignal: abort.signal });
-    const outcome = running.then(() => "finished", () => "aborted");
+    const running = client.virtualMachineScaleSets.updateInstances(
+      RG,
+      VMSS,
+      { instanceIds: ["2", "3"] },
+      { ...FAST_POLL, abortSignal: abort.signal },
+    );
+    const outcome = running.then(
+      () => "finished",
+      () => "aborted",
+    );
     while (emu.counters()["Operations.Get"] === undefined || emu.counters()["Operations.Get"]! < 20) await settle(5);
     abort.abort();
     expect(await outcome).toBe("aborted");
@@ -76,8 +102,11 @@ describe("request faults", () => {
     const ids: string[] = [];
     for await (const vm of client.virtualMachineScaleSetVMs.list(RG, VMSS)) ids.push(vm.instanceId ?? "");
     expect(ids).toEqual(["0", "1", "2", "3"]);
-    expect(emu.requests.filter((r) => r.operation === "VirtualMachineScaleSetVMs.List").map((r) => [r.status, r.errorCode])).toEqual([
-      [429, "OperationNotAllowed"], [200, undefined],
+    expect(
+      emu.requests.filter((r) => r.operation === "VirtualMachineScaleSetVMs.List").map((r) => [r.status, r.errorCode]),
+    ).toEqual([
+      [429, "OperationNotAllowed"],
+      [200, undefined],
     ]);
     expect(emu.counters()["Throttled"]).toBe(1);
   });
@@ -86,7 +115,9 @@ describe("request faults", () => {
     const { client, emu } = await setup();
     emu.faults.throttle({ operation: "VirtualMachineScaleSets.Get", times: 4, retryAfterSeconds: 0 });
     let headers: { get(name: string): string | undefined } | undefined;
-    const error = await client.virtualMachineScaleSets.get(RG, VMSS, { onResponse: (r) => (headers = r.headers) }).catch((e: unknown) => e);
+    const error = await client.virtualMachineScaleSets
+      .get(RG, VMSS, { onResponse: (r) => (headers = r.headers) })
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({
       statusCode: 429,
       code: "OperationNotAllowed",
@@ -102,10 +133,14 @@ describe("request faults", () => {
     const { emu } = await setup();
     emu.faults.throttle({ operation: "VirtualMachineScaleSets.Get", retryAfterSeconds: 0.25 });
     const client = new ComputeManagementClient(credentialFor(emu), emu.subscriptionId, {
-      endpoint: emu.armEndpoint, credentials: { scopes: [armScope(emu)] }, retryOptions: { maxRetries: 0 },
+      endpoint: emu.armEndpoint,
+      credentials: { scopes: [armScope(emu)] },
+      retryOptions: { maxRetries: 0 },
     });
     let headers: { get(name: string): string | undefined } | undefined;
-    await expect(client.virtualMachineScaleSets.get(RG, VMSS, { onResponse: (r) => (headers = r.headers) })).rejects.toMatchObject({ statusCode: 429 });
+    await expect(
+      client.virtualMachineScaleSets.get(RG, VMSS, { onResponse: (r) => (headers = r.headers) }),
+    ).rejects.toMatchObject({ statusCode: 429 });
     expect([headers?.get("retry-after"), headers?.get("x-ms-retry-after-ms")]).toEqual(["1", "250"]);
   });
 
@@ -115,7 +150,9 @@ describe("request faults", () => {
     emu.faults.dropConnection({ operation: "VirtualMachineScaleSets.Get" });
     const vmss = await client.virtualMachineScaleSets.get(RG, VMSS);
     expect(vmss.name).toBe(VMSS);
-    expect(emu.requests.filter((r) => r.operation === "VirtualMachineScaleSets.Get").map((r) => r.status)).toEqual([500, 0, 200]);
+    expect(emu.requests.filter((r) => r.operation === "VirtualMachineScaleSets.Get").map((r) => r.status)).toEqual([
+      500, 0, 200,
+    ]);
   });
 
   it("conflict: 409 Conflict reaches the caller", async () => {
@@ -128,8 +165,13 @@ describe("request faults", () => {
     const { client, emu } = await setup();
     emu.faults.serverError({ operation: "VirtualMachineScaleSets.Get", after: 1, times: 4 });
     await client.virtualMachineScaleSets.get(RG, VMSS);
-    await expect(client.virtualMachineScaleSets.get(RG, VMSS)).rejects.toMatchObject({ statusCode: 500, code: "InternalServerError" });
-    expect(emu.requests.filter((r) => r.operation === "VirtualMachineScaleSets.Get").map((r) => r.status)).toEqual([200, 500, 500, 500, 500]);
+    await expect(client.virtualMachineScaleSets.get(RG, VMSS)).rejects.toMatchObject({
+      statusCode: 500,
+      code: "InternalServerError",
+    });
+    expect(emu.requests.filter((r) => r.operation === "VirtualMachineScaleSets.Get").map((r) => r.status)).toEqual([
+      200, 500, 500, 500, 500,
+    ]);
   });
 });
 
@@ -149,8 +191,13 @@ describe("authorization", () => {
     await expect(upgrade(client, ["0"])).rejects.toMatchObject(refused);
     // A missing role stays missing: no retry by the SDK, and the next request is refused too.
     await expect(upgrade(client, ["0", "1"])).rejects.toMatchObject(refused);
-    expect(emu.requests.filter((r) => r.operation === "VirtualMachineScaleSets.UpdateInstances").map((r) => [r.status, r.errorCode])).toEqual([
-      [403, "AuthorizationFailed"], [403, "AuthorizationFailed"],
+    expect(
+      emu.requests
+        .filter((r) => r.operation === "VirtualMachineScaleSets.UpdateInstances")
+        .map((r) => [r.status, r.errorCode]),
+    ).toEqual([
+      [403, "AuthorizationFailed"],
+      [403, "AuthorizationFailed"],
     ]);
     expect(emu.state().operations.map((o) => o.operation)).toEqual(["VirtualMachineScaleSets.Update"]);
     await expect(client.virtualMachineScaleSets.get(RG, VMSS)).resolves.toMatchObject({ name: VMSS });
@@ -162,14 +209,17 @@ describe("authorization", () => {
     let response: { headers: { get(name: string): string | undefined }; bodyAsText?: string | null } | undefined;
     const list = async (): Promise<string[]> => {
       const ids: string[] = [];
-      for await (const vm of client.virtualMachineScaleSetVMs.list(RG, VMSS, { onResponse: (r) => (response = r) })) ids.push(vm.instanceId ?? "");
+      for await (const vm of client.virtualMachineScaleSetVMs.list(RG, VMSS, { onResponse: (r) => (response = r) }))
+        ids.push(vm.instanceId ?? "");
       return ids;
     };
     // The SDK's pager keeps the code but not the message ("Pagination failed with unexpected statusCode 403").
     await expect(list()).rejects.toMatchObject({ statusCode: 403, code: "AuthorizationFailed" });
     const body = JSON.parse(response?.bodyAsText ?? "{}") as { error?: { code: string; message: string } };
     expect(body.error?.message).toMatch(
-      new RegExp(`perform action 'Microsoft\\.Compute/virtualMachineScaleSets/virtualMachines/read' over scope '/subscriptions/[^']*/virtualMachineScaleSets/${VMSS}' or the scope is invalid`),
+      new RegExp(
+        `perform action 'Microsoft\\.Compute/virtualMachineScaleSets/virtualMachines/read' over scope '/subscriptions/[^']*/virtualMachineScaleSets/${VMSS}' or the scope is invalid`,
+      ),
     );
     expect(response?.headers.get("x-ms-failure-cause")).toBe("gateway");
     expect(await list()).toEqual(["0", "1", "2", "3"]);
@@ -177,8 +227,14 @@ describe("authorization", () => {
 
   it("authorizationFailed: `action` names another action", async () => {
     const { client, emu } = await setup();
-    emu.faults.authorizationFailed({ operation: "VirtualMachineScaleSets.Update", action: "Microsoft.Compute/galleries/images/versions/read" });
-    await expect(setVersion(client)).rejects.toMatchObject({ statusCode: 403, message: expect.stringContaining("action 'Microsoft.Compute/galleries/images/versions/read' over scope") });
+    emu.faults.authorizationFailed({
+      operation: "VirtualMachineScaleSets.Update",
+      action: "Microsoft.Compute/galleries/images/versions/read",
+    });
+    await expect(setVersion(client)).rejects.toMatchObject({
+      statusCode: 403,
+      message: expect.stringContaining("action 'Microsoft.Compute/galleries/images/versions/read' over scope"),
+    });
     expect(emu.state().model).toMatchObject({ etag: '"1"' });
   });
 });
@@ -201,14 +257,21 @@ describe("scale-in", () => {
       message: "The provided instanceId 3 is not an active Virtual Machine Scale Set VM instanceId.",
     });
     expect(await list(client)).toEqual(["0", "1", "2"]);
-    await expect(client.virtualMachineScaleSetVMs.get(RG, VMSS, "3")).rejects.toMatchObject({ statusCode: 404, code: "NotFound" });
+    await expect(client.virtualMachineScaleSetVMs.get(RG, VMSS, "3")).rejects.toMatchObject({
+      statusCode: 404,
+      code: "NotFound",
+    });
     const vmss = await client.virtualMachineScaleSets.get(RG, VMSS);
     expect([vmss.sku?.capacity, vmss.etag]).toEqual([3, '"3"']);
     const view = await client.virtualMachineScaleSets.getInstanceView(RG, VMSS);
     expect(view.virtualMachine?.statusesSummary).toEqual([{ code: "ProvisioningState/succeeded", count: 3 }]);
     // Sent again without it, the batch goes through.
     await upgrade(client, ["2"]);
-    expect(emu.state().instances.map((i) => [i.instanceId, i.latestModelApplied])).toEqual([["0", false], ["1", false], ["2", true]]);
+    expect(emu.state().instances.map((i) => [i.instanceId, i.latestModelApplied])).toEqual([
+      ["0", false],
+      ["1", false],
+      ["2", true],
+    ]);
   });
 
   it("scaleIn after other manualupgrades, of an instance the request does not name: the request goes on", async () => {
@@ -218,7 +281,11 @@ describe("scale-in", () => {
     await upgrade(client, ["0"]);
     expect(await list(client)).toEqual(["0", "1", "2", "3"]);
     await upgrade(client, ["1", "2"]);
-    expect(emu.state().instances.map((i) => [i.instanceId, i.latestModelApplied])).toEqual([["0", true], ["1", true], ["2", true]]);
+    expect(emu.state().instances.map((i) => [i.instanceId, i.latestModelApplied])).toEqual([
+      ["0", true],
+      ["1", true],
+      ["2", true],
+    ]);
     expect(() => emu.faults.scaleIn("3")).toThrow(/no instance 3/);
   });
 
@@ -229,8 +296,15 @@ describe("scale-in", () => {
     while (emu.state().instances[1]?.provisioningState !== "Updating") await settle(2);
     emu.deleteInstance(VMSS, "1");
     await running;
-    expect(emu.state().operations.at(-1)).toMatchObject({ operation: "VirtualMachineScaleSets.UpdateInstances", status: "Succeeded" });
-    expect(emu.state().instances.map((i) => [i.instanceId, i.latestModelApplied])).toEqual([["0", true], ["2", false], ["3", false]]);
+    expect(emu.state().operations.at(-1)).toMatchObject({
+      operation: "VirtualMachineScaleSets.UpdateInstances",
+      status: "Succeeded",
+    });
+    expect(emu.state().instances.map((i) => [i.instanceId, i.latestModelApplied])).toEqual([
+      ["0", true],
+      ["2", false],
+      ["3", false],
+    ]);
     expect(() => emu.deleteInstance(VMSS, "1")).toThrow(/no instance 1/);
   });
 });
@@ -239,12 +313,18 @@ describe("operation faults", () => {
   it("preemptOperation: the running manualupgrade ends Canceled with OperationPreempted", async () => {
     const { client, emu } = await setup({ scaleSets: [{ name: VMSS, instanceUpgradeSeconds: 100_000 }] });
     await setVersion(client);
-    const running = upgrade(client, ["0", "1"]).then(() => "succeeded", (e: Error) => e.message);
-    while (!emu.state().operations.some((o) => o.operation === "VirtualMachineScaleSets.UpdateInstances")) await settle(2);
+    const running = upgrade(client, ["0", "1"]).then(
+      () => "succeeded",
+      (e: Error) => e.message,
+    );
+    while (!emu.state().operations.some((o) => o.operation === "VirtualMachineScaleSets.UpdateInstances"))
+      await settle(2);
     emu.faults.preemptOperation({ operation: "VirtualMachineScaleSets.UpdateInstances" });
     expect(await running).toMatch(/cancel/i);
     expect(emu.state().operations.at(-1)).toMatchObject({ status: "Canceled", error: { code: "OperationPreempted" } });
-    expect(emu.state().instances.map((i) => [i.provisioningState, i.latestModelApplied])).toEqual(Array(4).fill(["Succeeded", false]));
+    expect(emu.state().instances.map((i) => [i.provisioningState, i.latestModelApplied])).toEqual(
+      Array(4).fill(["Succeeded", false]),
+    );
   });
 
   it("preemptOperation with status Failed: the next operation fails with OperationPreempted in its message", async () => {
@@ -256,11 +336,17 @@ describe("operation faults", () => {
   it("deleteScaleSet mid-rollout: the upgrade ends and the set is gone (404)", async () => {
     const { client, emu } = await setup({ scaleSets: [{ name: VMSS, instanceUpgradeSeconds: 100_000 }] });
     await setVersion(client);
-    const running = upgrade(client, ["0"]).then(() => "succeeded", (e: Error) => e.message);
+    const running = upgrade(client, ["0"]).then(
+      () => "succeeded",
+      (e: Error) => e.message,
+    );
     while (emu.state().instances[0]?.provisioningState !== "Updating") await settle(2);
     emu.faults.deleteScaleSet(VMSS);
     expect(await running).toMatch(/cancel/i);
-    await expect(client.virtualMachineScaleSets.get(RG, VMSS)).rejects.toMatchObject({ statusCode: 404, code: "ResourceNotFound" });
+    await expect(client.virtualMachineScaleSets.get(RG, VMSS)).rejects.toMatchObject({
+      statusCode: 404,
+      code: "ResourceNotFound",
+    });
     const list = async () => {
       for await (const _vm of client.virtualMachineScaleSetVMs.list(RG, VMSS)) break;
     };
@@ -271,7 +357,10 @@ describe("operation faults", () => {
     const { client, emu } = await setup();
     await client.virtualMachineScaleSets.get(RG, VMSS);
     emu.faults.expireTokens();
-    await expect(client.virtualMachineScaleSets.get(RG, VMSS)).rejects.toMatchObject({ statusCode: 401, code: "ExpiredAuthenticationToken" });
+    await expect(client.virtualMachineScaleSets.get(RG, VMSS)).rejects.toMatchObject({
+      statusCode: 401,
+      code: "ExpiredAuthenticationToken",
+    });
     // A new client (no cached token) signs in again and works.
     await expect(computeClient(emu).virtualMachineScaleSets.get(RG, VMSS)).resolves.toMatchObject({ name: VMSS });
   });
@@ -280,7 +369,10 @@ describe("operation faults", () => {
     const { client, emu } = await setup({ scaleSets: [{ name: VMSS, instanceUpgradeSeconds: 100_000 }] });
     await setVersion(client);
     const running = upgrade(client, ["0", "1"]);
-    const outcome = running.then(() => undefined, (e: unknown) => e);
+    const outcome = running.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     while ((emu.counters()["Operations.Get"] ?? 0) < 3) await settle(2);
     emu.faults.expireTokens();
     expect(await outcome).toMatchObject({ statusCode: 401, code: "ExpiredAuthenticationToken" });
@@ -294,19 +386,26 @@ describe("token-bucket throttle (opt-in)", () => {
     const emu = await start({ speed: 1, throttle: true });
     try {
       const client = new ComputeManagementClient(credentialFor(emu), emu.subscriptionId, {
-        endpoint: emu.armEndpoint, credentials: { scopes: [armScope(emu)] }, retryOptions: { maxRetries: 0 },
+        endpoint: emu.armEndpoint,
+        credentials: { scopes: [armScope(emu)] },
+        retryOptions: { maxRetries: 0 },
       });
       const remaining: string[] = [];
       const waits: number[] = [];
-      const view = () => client.virtualMachineScaleSets.getInstanceView(RG, VMSS, {
-        onResponse: (r) => {
-          remaining.push(`${r.status} ${r.headers.get("retry-after") ?? "-"} ${r.headers.get("x-ms-ratelimit-remaining-resource")}`);
-          waits.push(Number(r.headers.get("x-ms-retry-after-ms") ?? NaN));
-        },
-      });
+      const view = () =>
+        client.virtualMachineScaleSets.getInstanceView(RG, VMSS, {
+          onResponse: (r) => {
+            remaining.push(
+              `${r.status} ${r.headers.get("retry-after") ?? "-"} ${r.headers.get("x-ms-ratelimit-remaining-resource")}`,
+            );
+            waits.push(Number(r.headers.get("x-ms-retry-after-ms") ?? NaN));
+          },
+        });
       for (let i = 0; i < 30; i++) await view();
       await expect(view()).rejects.toMatchObject({ statusCode: 429, code: "OperationNotAllowed" });
-      expect(remaining[0]).toBe("200 - Microsoft.Compute/HighCostGetVMScaleSetResource;29,Microsoft.Compute/HighCostGetVMScaleSetSubscriptionMaximum;1079");
+      expect(remaining[0]).toBe(
+        "200 - Microsoft.Compute/HighCostGetVMScaleSetResource;29,Microsoft.Compute/HighCostGetVMScaleSetSubscriptionMaximum;1079",
+      );
       expect(remaining[29]).toMatch(/^200 - Microsoft\.Compute\/HighCostGetVMScaleSetResource;0,/);
       expect(remaining[30]).toMatch(/^429 [1-6] Microsoft\.Compute\/HighCostGetVMScaleSetResource;0,/);
       // The exact wait next to the rounded one: a token every 6 s (10 per minute).
@@ -327,10 +426,15 @@ describe("token-bucket throttle (opt-in)", () => {
     try {
       const credential = credentialFor(emu);
       const options = { endpoint: emu.armEndpoint, credentials: { scopes: [armScope(emu)] } };
-      const noRetry = new ComputeManagementClient(credential, emu.subscriptionId, { ...options, retryOptions: { maxRetries: 0 } });
+      const noRetry = new ComputeManagementClient(credential, emu.subscriptionId, {
+        ...options,
+        retryOptions: { maxRetries: 0 },
+      });
       let throttled: { get(name: string): string | undefined } | undefined;
       for (let i = 0; i < 100 && !throttled; i++) {
-        await noRetry.virtualMachineScaleSets.getInstanceView(RG, VMSS, { onResponse: (r) => (throttled = r.status === 429 ? r.headers : undefined) }).catch(() => undefined);
+        await noRetry.virtualMachineScaleSets
+          .getInstanceView(RG, VMSS, { onResponse: (r) => (throttled = r.status === 429 ? r.headers : undefined) })
+          .catch(() => undefined);
       }
       expect(throttled?.get("retry-after")).toBe("1");
       expect(Number(throttled?.get("x-ms-retry-after-ms"))).toBeGreaterThan(0);

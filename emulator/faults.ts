@@ -73,7 +73,10 @@ export class Faults implements FaultControls {
     this.actions = actions;
   }
 
-  failUpgrade(instanceId: string, options: { scaleSet?: string; code?: string; message?: string; times?: number } = {}): void {
+  failUpgrade(
+    instanceId: string,
+    options: { scaleSet?: string; code?: string; message?: string; times?: number } = {},
+  ): void {
     this.failures.push({
       scaleSet: options.scaleSet,
       instanceId,
@@ -84,7 +87,11 @@ export class Faults implements FaultControls {
   }
 
   unhealthyAfterUpgrade(image: string, options: { scaleSet?: string; instanceIds?: readonly string[] } = {}): void {
-    this.unhealthyImages.push({ scaleSet: options.scaleSet, image: image.toLowerCase(), instanceIds: options.instanceIds });
+    this.unhealthyImages.push({
+      scaleSet: options.scaleSet,
+      image: image.toLowerCase(),
+      instanceIds: options.instanceIds,
+    });
   }
 
   hangUpgrade(instanceId: string, options: { scaleSet?: string } = {}): void {
@@ -114,7 +121,8 @@ export class Faults implements FaultControls {
 
   scaleIn(instanceId: string, options: { scaleSet?: string; operation?: string; after?: number } = {}): void {
     const scaleSet = this.actions.findInstance(options.scaleSet, instanceId);
-    if (scaleSet === undefined) throw new Error(`emulator: scaleIn(): no instance ${instanceId} in ${options.scaleSet ?? "the first scale set"}`);
+    if (scaleSet === undefined)
+      throw new Error(`emulator: scaleIn(): no instance ${instanceId} in ${options.scaleSet ?? "the first scale set"}`);
     this.scaleIns.push({
       scaleSet,
       instanceId,
@@ -126,7 +134,8 @@ export class Faults implements FaultControls {
 
   preemptOperation(options: { operation?: string; status?: "Canceled" | "Failed" } = {}): void {
     const status = options.status ?? "Canceled";
-    if (!this.actions.preemptRunning(options.operation, status)) this.preemptions.push({ operation: options.operation, status });
+    if (!this.actions.preemptRunning(options.operation, status))
+      this.preemptions.push({ operation: options.operation, status });
   }
 
   deleteScaleSet(name?: string): void {
@@ -190,20 +199,33 @@ export class Faults implements FaultControls {
   /** `images`: the identifiers of the image the instance now runs (version, exactVersion, id). */
   isUnhealthyImage(scaleSet: string, instanceId: string, images: readonly string[]): boolean {
     const keys = images.map((i) => i.toLowerCase());
-    return this.unhealthyImages.some((u) => sameName(u.scaleSet, scaleSet) && keys.includes(u.image)
-      && (u.instanceIds === undefined || u.instanceIds.includes(instanceId)));
+    return this.unhealthyImages.some(
+      (u) =>
+        sameName(u.scaleSet, scaleSet) &&
+        keys.includes(u.image) &&
+        (u.instanceIds === undefined || u.instanceIds.includes(instanceId)),
+    );
   }
 
   /** A pending preemption for an operation that just started (consumes it). */
   takePreemption(operation: string): "Canceled" | "Failed" | undefined {
-    const index = this.preemptions.findIndex((p) => p.operation === undefined || p.operation.toLowerCase() === operation.toLowerCase());
+    const index = this.preemptions.findIndex(
+      (p) => p.operation === undefined || p.operation.toLowerCase() === operation.toLowerCase(),
+    );
     if (index < 0) return undefined;
     const [taken] = this.preemptions.splice(index, 1);
     return taken?.status;
   }
 
   private addRequestFault(kind: RequestFaultKind, match: RequestMatch, retryAfterSeconds = 0, action?: string): void {
-    this.requestFaults.push({ kind, operation: match.operation, retryAfterSeconds, action, skip: match.after ?? 0, times: match.times ?? 1 });
+    this.requestFaults.push({
+      kind,
+      operation: match.operation,
+      retryAfterSeconds,
+      action,
+      skip: match.after ?? 0,
+      times: match.times ?? 1,
+    });
   }
 
   private takeInstanceFault<T extends InstanceFault>(list: T[], scaleSet: string, instanceId: string): T | undefined {

@@ -6,7 +6,8 @@ import { GITHUB_ISSUER } from "./entra.ts";
 import { json, type Incoming, type Reply } from "./http.ts";
 import { signJwt, type KeyPair } from "./jwt.ts";
 
-export const GITHUB_TOKEN_PATH = "/_apis/distributedtask/hubs/Actions/plans/7f3c2a1e-0000-4000-8000-000000000001/jobs/7f3c2a1e-0000-4000-8000-000000000002/idtoken";
+export const GITHUB_TOKEN_PATH =
+  "/_apis/distributedtask/hubs/Actions/plans/7f3c2a1e-0000-4000-8000-000000000001/jobs/7f3c2a1e-0000-4000-8000-000000000002/idtoken";
 
 export interface GitHubOidcConfig {
   readonly requestToken: string;

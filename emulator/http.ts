@@ -22,7 +22,11 @@ export interface Reply {
   readonly operation?: string;
 }
 
-export const json = (status: number, body: unknown, headers: Record<string, string> = {}): Reply => ({ status, body, headers });
+export const json = (status: number, body: unknown, headers: Record<string, string> = {}): Reply => ({
+  status,
+  body,
+  headers,
+});
 
 export interface ArmErrorBody {
   readonly code: string;

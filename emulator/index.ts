@@ -67,14 +67,17 @@ export async function start(options: EmulatorOptions = {}): Promise<Emulator> {
       if (set?.vms.has(instanceId)) set.deleteVm(instanceId);
     },
   });
-  arm = new Arm({
-    subscriptionId: SUBSCRIPTION_ID,
-    pageSize: options.pageSize ?? 50,
-    pollRetryAfterSeconds: options.pollRetryAfterSeconds,
-    upgrades: new Upgrades(clock, faults, options.modelUpdateSeconds ?? 5),
-    faults,
-    clock,
-  }, seeds);
+  arm = new Arm(
+    {
+      subscriptionId: SUBSCRIPTION_ID,
+      pageSize: options.pageSize ?? 50,
+      pollRetryAfterSeconds: options.pollRetryAfterSeconds,
+      upgrades: new Upgrades(clock, faults, options.modelUpdateSeconds ?? 5),
+      faults,
+      clock,
+    },
+    seeds,
+  );
   const log = new RequestLog();
   let endpoint = "";
   const server = createEmulatorServer({
@@ -103,7 +106,13 @@ export async function start(options: EmulatorOptions = {}): Promise<Emulator> {
     if (!set) throw new Error(`emulator: no scale set named ${name ?? "(default)"}`);
     return set;
   };
-  const creds = JSON.stringify({ clientId: CLIENT_ID, clientSecret, tenantId: TENANT_ID, subscriptionId: SUBSCRIPTION_ID, resourceManagerEndpointUrl: endpoint });
+  const creds = JSON.stringify({
+    clientId: CLIENT_ID,
+    clientSecret,
+    tenantId: TENANT_ID,
+    subscriptionId: SUBSCRIPTION_ID,
+    resourceManagerEndpointUrl: endpoint,
+  });
   const oidc = { requestUrl: `${endpoint}${GITHUB_TOKEN_PATH}?api-version=2.0`, requestToken };
 
   return {
@@ -142,7 +151,9 @@ export async function start(options: EmulatorOptions = {}): Promise<Emulator> {
       return log.entries;
     },
     writes() {
-      return log.entries.filter((e) => ["PUT", "PATCH", "POST", "DELETE"].includes(e.method) && !/^(Entra|GitHub)\./.test(e.operation));
+      return log.entries.filter(
+        (e) => ["PUT", "PATCH", "POST", "DELETE"].includes(e.method) && !/^(Entra|GitHub)\./.test(e.operation),
+      );
     },
     counters: () => log.counters(),
     state(scaleSet): ScaleSetSnapshot {
@@ -156,7 +167,10 @@ export async function start(options: EmulatorOptions = {}): Promise<Emulator> {
           const view = set.renderVm(vm, { instanceView: false });
           const extensions: Record<string, { settings?: unknown; forceUpdateTag?: string }> = {};
           for (const ext of vm.profile["extensionProfile"]?.["extensions"] ?? []) {
-            extensions[String(ext["name"])] = { settings: ext["properties"]?.["settings"], forceUpdateTag: ext["properties"]?.["forceUpdateTag"] };
+            extensions[String(ext["name"])] = {
+              settings: ext["properties"]?.["settings"],
+              forceUpdateTag: ext["properties"]?.["forceUpdateTag"],
+            };
           }
           return {
             instanceId: vm.instanceId,
@@ -167,12 +181,16 @@ export async function start(options: EmulatorOptions = {}): Promise<Emulator> {
             provisioningState: vm.provisioningState,
             powerState: vm.powerState,
             ...(set.reportsHealth(vm) ? { health: vm.health } : {}),
-            extensionStates: Object.fromEntries(Object.keys(extensions).map((name) => [name, set.extensionState(vm, name)])),
+            extensionStates: Object.fromEntries(
+              Object.keys(extensions).map((name) => [name, set.extensionState(vm, name)]),
+            ),
             protected: vm.protectFromScaleSetActions,
             ...(vm.error ? { error: { code: vm.error.code, message: vm.error.message } } : {}),
           };
         }),
-        operations: [...armState.operations.values()].filter((op) => op.scaleSetKey === set.key).map((op) => op.snapshot()),
+        operations: [...armState.operations.values()]
+          .filter((op) => op.scaleSetKey === set.key)
+          .map((op) => op.snapshot()),
         ...(set.rolling ? { rollingUpgrade: set.rolling.snapshot() } : {}),
       });
     },
@@ -187,7 +205,8 @@ export async function start(options: EmulatorOptions = {}): Promise<Emulator> {
         vm.protectFromScaleIn = patch.protected;
       }
       if (patch.powerState !== undefined) vm.powerState = patch.powerState as typeof vm.powerState;
-      if (patch.provisioningState !== undefined) vm.provisioningState = patch.provisioningState as typeof vm.provisioningState;
+      if (patch.provisioningState !== undefined)
+        vm.provisioningState = patch.provisioningState as typeof vm.provisioningState;
     },
     deleteInstance(scaleSet: string, instanceId: string) {
       findSet(scaleSet).deleteVm(instanceId);

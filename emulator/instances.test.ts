@@ -16,33 +16,61 @@ async function setup(options: EmulatorOptions = {}): Promise<{ emu: Emulator; cl
   return { emu, client: computeClient(emu) };
 }
 
-const MONITORING = { name: "monitoringAgent", publisher: "Microsoft.Azure.Monitor", type: "AzureMonitorLinuxAgent", typeHandlerVersion: "1.0", settings: {} };
-const SCRIPT = { name: "customScript", publisher: "Microsoft.Azure.Extensions", type: "CustomScript", typeHandlerVersion: "2.1", settings: { commandToExecute: "true" } };
+const MONITORING = {
+  name: "monitoringAgent",
+  publisher: "Microsoft.Azure.Monitor",
+  type: "AzureMonitorLinuxAgent",
+  typeHandlerVersion: "1.0",
+  settings: {},
+};
+const SCRIPT = {
+  name: "customScript",
+  publisher: "Microsoft.Azure.Extensions",
+  type: "CustomScript",
+  typeHandlerVersion: "2.1",
+  settings: { commandToExecute: "true" },
+};
 
 describe("power states and vmHealth", () => {
-  it.each(["stopped", "deallocated", "deallocating"])("a %s instance reports no vmHealth, in the list and its instance view", async (powerState) => {
-    const { client, emu } = await setup({ scaleSets: [{ name: VMSS, instances: 2, healthExtension: true }] });
-    emu.setInstance(VMSS, "1", { powerState });
-    const listed = [];
-    for await (const vm of client.virtualMachineScaleSetVMs.list(RG, VMSS, { expand: "instanceView" })) listed.push(vm);
-    expect(listed.map((vm) => vm.instanceView?.vmHealth?.status?.code)).toEqual(["HealthState/healthy", undefined]);
-    expect(listed[1]?.instanceView?.statuses?.map((s) => s.code)).toEqual(["ProvisioningState/succeeded", `PowerState/${powerState}`]);
-    const view = await client.virtualMachineScaleSetVMs.getInstanceView(RG, VMSS, "1");
-    expect(view.vmHealth).toBeUndefined();
-    expect(emu.state().instances.map((i) => i.health)).toEqual(["healthy", undefined]);
-  });
+  it.each(["stopped", "deallocated", "deallocating"])(
+    "a %s instance reports no vmHealth, in the list and its instance view",
+    async (powerState) => {
+      const { client, emu } = await setup({ scaleSets: [{ name: VMSS, instances: 2, healthExtension: true }] });
+      emu.setInstance(VMSS, "1", { powerState });
+      const listed = [];
+      for await (const vm of client.virtualMachineScaleSetVMs.list(RG, VMSS, { expand: "instanceView" }))
+        listed.push(vm);
+      expect(listed.map((vm) => vm.instanceView?.vmHealth?.status?.code)).toEqual(["HealthState/healthy", undefined]);
+      expect(listed[1]?.instanceView?.statuses?.map((s) => s.code)).toEqual([
+        "ProvisioningState/succeeded",
+        `PowerState/${powerState}`,
+      ]);
+      const view = await client.virtualMachineScaleSetVMs.getInstanceView(RG, VMSS, "1");
+      expect(view.vmHealth).toBeUndefined();
+      expect(emu.state().instances.map((i) => i.health)).toEqual(["healthy", undefined]);
+    },
+  );
 
   it("reports health again once the instance runs; a health set while it was deallocated is what it reports then", async () => {
     const { client, emu } = await setup({ scaleSets: [{ name: VMSS, instances: 1, healthExtension: true }] });
     emu.setInstance(VMSS, "0", { powerState: "deallocated", health: "initializing" });
     expect((await client.virtualMachineScaleSetVMs.getInstanceView(RG, VMSS, "0")).vmHealth).toBeUndefined();
     emu.setInstance(VMSS, "0", { powerState: "running" });
-    expect((await client.virtualMachineScaleSetVMs.getInstanceView(RG, VMSS, "0")).vmHealth?.status?.code).toBe("HealthState/initializing");
+    expect((await client.virtualMachineScaleSetVMs.getInstanceView(RG, VMSS, "0")).vmHealth?.status?.code).toBe(
+      "HealthState/initializing",
+    );
   });
 
   it("an instance whose OS disk is replaced reports no vmHealth while it is stopped", async () => {
-    const { client } = await setup({ scaleSets: [{ name: VMSS, instances: 1, healthExtension: true, instanceUpgradeSeconds: 1000 }] });
-    await client.virtualMachineScaleSets.update(RG, VMSS, { virtualMachineProfile: { storageProfile: { imageReference: { version: "24.04.202410020" } } } }, FAST_POLL);
+    const { client } = await setup({
+      scaleSets: [{ name: VMSS, instances: 1, healthExtension: true, instanceUpgradeSeconds: 1000 }],
+    });
+    await client.virtualMachineScaleSets.update(
+      RG,
+      VMSS,
+      { virtualMachineProfile: { storageProfile: { imageReference: { version: "24.04.202410020" } } } },
+      FAST_POLL,
+    );
     const upgrade = client.virtualMachineScaleSets.updateInstances(RG, VMSS, { instanceIds: ["0"] }, FAST_POLL);
     let done = false;
     void upgrade.then(() => (done = true));
@@ -61,11 +89,22 @@ describe("power states and vmHealth", () => {
 describe("extension statuses", () => {
   it("a seeded extension Error on an instance provisioned Succeeded: instance view, set summary and state", async () => {
     const { client, emu } = await setup({
-      scaleSets: [{ name: VMSS, instances: 2, healthExtension: true, extensions: [MONITORING, SCRIPT], extensionStatuses: { "0": { monitoringAgent: "failed" } } }],
+      scaleSets: [
+        {
+          name: VMSS,
+          instances: 2,
+          healthExtension: true,
+          extensions: [MONITORING, SCRIPT],
+          extensionStatuses: { "0": { monitoringAgent: "failed" } },
+        },
+      ],
     });
     const vm = await client.virtualMachineScaleSetVMs.get(RG, VMSS, "0", { expand: "instanceView" });
     expect(vm.provisioningState).toBe("Succeeded");
-    expect(vm.instanceView?.statuses?.map((s) => [s.code, s.level])).toEqual([["ProvisioningState/succeeded", "Info"], ["PowerState/running", "Info"]]);
+    expect(vm.instanceView?.statuses?.map((s) => [s.code, s.level])).toEqual([
+      ["ProvisioningState/succeeded", "Info"],
+      ["PowerState/running", "Info"],
+    ]);
     expect(vm.instanceView?.vmHealth?.status?.code).toBe("HealthState/healthy");
     expect(vm.instanceView?.extensions?.map((e) => [e.name, e.statuses?.[0]?.code, e.statuses?.[0]?.level])).toEqual([
       ["monitoringAgent", "ProvisioningState/failed/1", "Error"],
@@ -86,17 +125,37 @@ describe("extension statuses", () => {
   });
 
   it("setInstance sets one with a message, it outlasts an upgrade (transitioning meanwhile), and null clears it", async () => {
-    const { client, emu } = await setup({ scaleSets: [{ name: VMSS, instances: 1, extensions: [MONITORING, SCRIPT], instanceUpgradeSeconds: 100 }] });
-    emu.setInstance(VMSS, "0", { extensions: { monitoringAgent: { state: "failed", message: "Enable failed: the workspace is unreachable" } } });
-    const monitoring = async () => (await client.virtualMachineScaleSetVMs.getInstanceView(RG, VMSS, "0")).extensions?.[0]?.statuses?.[0];
-    expect(await monitoring()).toMatchObject({ code: "ProvisioningState/failed/1", level: "Error", message: "Enable failed: the workspace is unreachable" });
+    const { client, emu } = await setup({
+      scaleSets: [{ name: VMSS, instances: 1, extensions: [MONITORING, SCRIPT], instanceUpgradeSeconds: 100 }],
+    });
+    emu.setInstance(VMSS, "0", {
+      extensions: { monitoringAgent: { state: "failed", message: "Enable failed: the workspace is unreachable" } },
+    });
+    const monitoring = async () =>
+      (await client.virtualMachineScaleSetVMs.getInstanceView(RG, VMSS, "0")).extensions?.[0]?.statuses?.[0];
+    expect(await monitoring()).toMatchObject({
+      code: "ProvisioningState/failed/1",
+      level: "Error",
+      message: "Enable failed: the workspace is unreachable",
+    });
 
-    await client.virtualMachineScaleSetExtensions.update(RG, VMSS, "monitoringAgent", { forceUpdateTag: "run-2" }, FAST_POLL);
+    await client.virtualMachineScaleSetExtensions.update(
+      RG,
+      VMSS,
+      "monitoringAgent",
+      { forceUpdateTag: "run-2" },
+      FAST_POLL,
+    );
     const upgrade = client.virtualMachineScaleSets.updateInstances(RG, VMSS, { instanceIds: ["0"] }, FAST_POLL);
-    while (emu.state().instances[0]?.provisioningState !== "Updating") await new Promise((resolve) => setTimeout(resolve, 2));
+    while (emu.state().instances[0]?.provisioningState !== "Updating")
+      await new Promise((resolve) => setTimeout(resolve, 2));
     expect(await monitoring()).toMatchObject({ code: "ProvisioningState/transitioning", level: "Info" });
     await upgrade;
-    expect(emu.state().instances[0]).toMatchObject({ provisioningState: "Succeeded", latestModelApplied: true, extensionStates: { monitoringAgent: "failed" } });
+    expect(emu.state().instances[0]).toMatchObject({
+      provisioningState: "Succeeded",
+      latestModelApplied: true,
+      extensionStates: { monitoringAgent: "failed" },
+    });
     expect(await monitoring()).toMatchObject({ code: "ProvisioningState/failed/1", level: "Error" });
 
     emu.setInstance(VMSS, "0", { extensions: { monitoringAgent: null } });
@@ -105,8 +164,14 @@ describe("extension statuses", () => {
 
   it("refuses an extension the instance does not run, and a seed naming an instance the set does not have", async () => {
     const { emu } = await setup({ scaleSets: [{ name: VMSS, instances: 1 }] });
-    expect(() => emu.setInstance(VMSS, "0", { extensions: { monitoringAgent: "failed" } })).toThrow(/runs no extension named monitoringAgent/);
-    await expect(start({ speed: 0.001, scaleSets: [{ name: "other", instances: 1, extensionStatuses: { "5": { customScript: "failed" } } }] }))
-      .rejects.toThrow(/extensionStatuses names instance 5/);
+    expect(() => emu.setInstance(VMSS, "0", { extensions: { monitoringAgent: "failed" } })).toThrow(
+      /runs no extension named monitoringAgent/,
+    );
+    await expect(
+      start({
+        speed: 0.001,
+        scaleSets: [{ name: "other", instances: 1, extensionStatuses: { "5": { customScript: "failed" } } }],
+      }),
+    ).rejects.toThrow(/extensionStatuses names instance 5/);
   });
 });

@@ -47,7 +47,12 @@ export function verifyJwt(token: string, key: KeyPair): JwtCheck {
     return { ok: false, reason: "malformed" };
   }
   if (typeof claims !== "object" || claims === null) return { ok: false, reason: "malformed" };
-  const valid = verify("sha256", Buffer.from(`${header}.${payload}`), key.publicKey, Buffer.from(signature, "base64url"));
+  const valid = verify(
+    "sha256",
+    Buffer.from(`${header}.${payload}`),
+    key.publicKey,
+    Buffer.from(signature, "base64url"),
+  );
   return valid ? { ok: true, claims: claims as Record<string, unknown> } : { ok: false, reason: "signature" };
 }
 

@@ -25,21 +25,45 @@ interface Change {
 const CHANGES: readonly Change[] = [
   {
     name: "image version (PATCH of the set with If-Match)",
-    apply: (client, etag) => client.virtualMachineScaleSets.update(RG, VMSS,
-      { virtualMachineProfile: { storageProfile: { imageReference: { version: "24.04.202410020" } } } }, { ...FAST_POLL, ifMatch: etag }),
+    apply: (client, etag) =>
+      client.virtualMachineScaleSets.update(
+        RG,
+        VMSS,
+        { virtualMachineProfile: { storageProfile: { imageReference: { version: "24.04.202410020" } } } },
+        { ...FAST_POLL, ifMatch: etag },
+      ),
     applied: (emu) => emu.state().instances.map((i) => i.imageReference["exactVersion"]),
     expected: "24.04.202410020",
   },
   {
     name: "extension fileUris (PATCH of the extension child resource)",
-    apply: (client) => client.virtualMachineScaleSetExtensions.update(RG, VMSS, "customScript",
-      { settings: { fileUris: ["https://stvmssdemo.blob.core.windows.net/scripts/v2/install.sh"], commandToExecute: "bash install.sh" } }, FAST_POLL),
-    applied: (emu) => emu.state().instances.map((i) => (i.extensions["customScript"]?.settings as { fileUris: string[] }).fileUris[0]),
+    apply: (client) =>
+      client.virtualMachineScaleSetExtensions.update(
+        RG,
+        VMSS,
+        "customScript",
+        {
+          settings: {
+            fileUris: ["https://stvmssdemo.blob.core.windows.net/scripts/v2/install.sh"],
+            commandToExecute: "bash install.sh",
+          },
+        },
+        FAST_POLL,
+      ),
+    applied: (emu) =>
+      emu.state().instances.map((i) => (i.extensions["customScript"]?.settings as { fileUris: string[] }).fileUris[0]),
     expected: "https://stvmssdemo.blob.core.windows.net/scripts/v2/install.sh",
   },
   {
     name: "forceUpdateTag bump (PATCH of the extension child resource)",
-    apply: (client) => client.virtualMachineScaleSetExtensions.update(RG, VMSS, "customScript", { forceUpdateTag: "run-1234-1" }, FAST_POLL),
+    apply: (client) =>
+      client.virtualMachineScaleSetExtensions.update(
+        RG,
+        VMSS,
+        "customScript",
+        { forceUpdateTag: "run-1234-1" },
+        FAST_POLL,
+      ),
     applied: (emu) => emu.state().instances.map((i) => i.extensions["customScript"]?.forceUpdateTag),
     expected: "run-1234-1",
   },
@@ -63,11 +87,17 @@ describe.each(AUTHS)("with a %s credential", (auth) => {
     const afterChange = await listVms(client);
     expect(afterChange.map((vm) => vm.latestModelApplied)).toEqual([false, false, false, false]);
 
-    await client.virtualMachineScaleSets.updateInstances(RG, VMSS, { instanceIds: afterChange.map((vm) => vm.instanceId ?? "") }, FAST_POLL);
+    await client.virtualMachineScaleSets.updateInstances(
+      RG,
+      VMSS,
+      { instanceIds: afterChange.map((vm) => vm.instanceId ?? "") },
+      FAST_POLL,
+    );
     const afterUpgrade = await listVms(client);
     expect(afterUpgrade.map((vm) => vm.latestModelApplied)).toEqual([true, true, true, true]);
     expect(afterUpgrade.map((vm) => vm.instanceView?.statuses?.map((s) => s.code))).toEqual(
-      Array(4).fill(["ProvisioningState/succeeded", "PowerState/running"]));
+      Array(4).fill(["ProvisioningState/succeeded", "PowerState/running"]),
+    );
     expect(change.applied(emu)).toEqual(Array(4).fill(change.expected));
     expect(emu.counters()["Entra.Token"]).toBe(1);
   });
@@ -81,8 +111,12 @@ describe("the wire exchange of a rollout", () => {
     emu = await start({ speed: 0.001 });
     const client = computeClient(emu);
     const vmss = await client.virtualMachineScaleSets.get(RG, VMSS);
-    await client.virtualMachineScaleSets.update(RG, VMSS,
-      { virtualMachineProfile: { storageProfile: { imageReference: { version: "24.04.202410020" } } } }, { ...FAST_POLL, ifMatch: vmss.etag });
+    await client.virtualMachineScaleSets.update(
+      RG,
+      VMSS,
+      { virtualMachineProfile: { storageProfile: { imageReference: { version: "24.04.202410020" } } } },
+      { ...FAST_POLL, ifMatch: vmss.etag },
+    );
     await client.virtualMachineScaleSets.updateInstances(RG, VMSS, { instanceIds: ["*"] }, FAST_POLL);
 
     const writes = emu.writes();
@@ -90,7 +124,9 @@ describe("the wire exchange of a rollout", () => {
       ["PATCH", "VirtualMachineScaleSets.Update", 200],
       ["POST", "VirtualMachineScaleSets.UpdateInstances", 202],
     ]);
-    expect(writes[0]?.body).toEqual({ properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: "24.04.202410020" } } } } });
+    expect(writes[0]?.body).toEqual({
+      properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: "24.04.202410020" } } } },
+    });
     expect(writes[0]?.headers["if-match"]).toBe('"1"');
     expect(writes[1]?.body).toEqual({ instanceIds: ["*"] });
     const operations = emu.requests.filter((r) => r.operation.startsWith("Operations.")).map((r) => r.operation);

@@ -36,7 +36,9 @@ export function createEmulatorServer(parts: ServerParts): Server {
   return createServer({ key: parts.key, cert: parts.cert }, (req, res) => {
     void handle(parts, req, res).catch((error: unknown) => {
       // A bug in the emulator: make it visible to the test rather than hanging the client.
-      res.writeHead(500, { "content-type": "text/plain" }).end(`emulator error: ${String(error instanceof Error ? error.stack : error)}`);
+      res
+        .writeHead(500, { "content-type": "text/plain" })
+        .end(`emulator error: ${String(error instanceof Error ? error.stack : error)}`);
     });
   });
 }
@@ -89,7 +91,10 @@ async function armReply(parts: ServerParts, route: ArmRoute, req: Incoming, raw:
     const caller = authenticate(parts, req);
     const apiVersion = req.query.get("api-version");
     if (!apiVersion) {
-      throw new ArmError(400, { code: "MissingApiVersionParameter", message: "The api-version query parameter (?api-version=) is required for all requests." });
+      throw new ArmError(400, {
+        code: "MissingApiVersionParameter",
+        message: "The api-version query parameter (?api-version=) is required for all requests.",
+      });
     }
     if (!SUPPORTED_API_VERSIONS.includes(apiVersion)) {
       throw new ArmError(400, {
@@ -98,24 +103,32 @@ async function armReply(parts: ServerParts, route: ArmRoute, req: Incoming, raw:
       });
     }
     if (raw.length > 0 && req.body === undefined) {
-      throw new ArmError(400, { code: "InvalidRequestContent", message: "The request content was invalid and could not be deserialized." });
+      throw new ArmError(400, {
+        code: "InvalidRequestContent",
+        message: "The request content was invalid and could not be deserialized.",
+      });
     }
     // A scale-in due now happens before the request is answered, whatever the answer is.
     parts.faults.scaleInBefore(route.operation, route.scaleSet);
     const fault = parts.faults.takeRequestFault(route.operation);
-    if (fault?.kind === "forbidden") throw authorizationFailed(route.operation, req.path, caller.objectId, fault.action);
+    if (fault?.kind === "forbidden")
+      throw authorizationFailed(route.operation, req.path, caller.objectId, fault.action);
     if (fault?.kind === "drop") return "drop";
     if (fault?.kind === "throttle") {
       const policy = resourcePolicy(route.operation);
       throw throttled(policy, 30, fault.retryAfterSeconds * 1000, `Microsoft.Compute/${policy};0`);
     }
     if (fault?.kind === "serverError") {
-      throw new ArmError(500, { code: "InternalServerError", message: "An internal server error occurred. Please retry later." });
+      throw new ArmError(500, {
+        code: "InternalServerError",
+        message: "An internal server error occurred. Please retry later.",
+      });
     }
     if (fault?.kind === "conflict") {
       throw new ArmError(409, {
         code: "Conflict",
-        message: "The request failed due to conflict with a concurrent request. To resolve it, please refer to https://aka.ms/activitylog to get more details on the conflicting requests.",
+        message:
+          "The request failed due to conflict with a concurrent request. To resolve it, please refer to https://aka.ms/activitylog to get more details on the conflicting requests.",
       });
     }
     const limits = parts.throttle.take(route.operation, route.subscriptionId, route.resourceKey);
@@ -137,32 +150,53 @@ function authenticate(parts: ServerParts, req: Incoming): { objectId: string } {
     "WWW-Authenticate": `Bearer authorization_uri="${req.origin}/${parts.entra.config.tenantId}", error="invalid_token", error_description="${description}"`,
   });
   if (!authorization) {
-    throw new ArmError(401, { code: "AuthenticationFailed", message: "Authentication failed. The 'Authorization' header is missing." },
-      challenge("The authentication failed because of missing 'Authorization' header."));
+    throw new ArmError(
+      401,
+      { code: "AuthenticationFailed", message: "Authentication failed. The 'Authorization' header is missing." },
+      challenge("The authentication failed because of missing 'Authorization' header."),
+    );
   }
   const [scheme, token] = authorization.split(" ");
   if (scheme?.toLowerCase() !== "bearer" || !token) {
-    throw new ArmError(401, { code: "AuthenticationFailedInvalidHeader", message: "Authentication failed. The 'Authorization' header is provided in an invalid format." },
-      challenge("The authentication failed because of invalid 'Authorization' header."));
+    throw new ArmError(
+      401,
+      {
+        code: "AuthenticationFailedInvalidHeader",
+        message: "Authentication failed. The 'Authorization' header is provided in an invalid format.",
+      },
+      challenge("The authentication failed because of invalid 'Authorization' header."),
+    );
   }
   const checked = parts.entra.checkAccessToken(token);
   if (!checked.ok && checked.reason === "expired") {
-    throw new ArmError(401, {
-      code: "ExpiredAuthenticationToken",
-      message: `The access token expiry UTC time '${usTime(checked.expiredAt ?? new Date())}' is earlier than current UTC time '${usTime(new Date())}'.`,
-    }, challenge("The access token has expired."));
+    throw new ArmError(
+      401,
+      {
+        code: "ExpiredAuthenticationToken",
+        message: `The access token expiry UTC time '${usTime(checked.expiredAt ?? new Date())}' is earlier than current UTC time '${usTime(new Date())}'.`,
+      },
+      challenge("The access token has expired."),
+    );
   }
   if (!checked.ok) {
-    throw new ArmError(401, { code: "InvalidAuthenticationToken", message: "The access token is invalid." }, challenge("The access token is invalid."));
+    throw new ArmError(
+      401,
+      { code: "InvalidAuthenticationToken", message: "The access token is invalid." },
+      challenge("The access token is invalid."),
+    );
   }
   // Each ARM endpoint has its own audiences (public cloud: management.core.windows.net and management.azure.com, each
   // with and without the trailing slash; US Gov: the usgovcloudapi.net pair). A token for another cloud is refused.
   const allowed = parts.audiences();
   if (!allowed.includes(checked.audience)) {
-    throw new ArmError(401, {
-      code: "InvalidAuthenticationTokenAudience",
-      message: `The access token has been obtained for wrong audience or resource '${checked.audience}'. It should exactly match with one of the allowed audiences ${allowed.map((a) => `'${a}'`).join(",")}.`,
-    }, challenge("The access token has been obtained for wrong audience or resource."));
+    throw new ArmError(
+      401,
+      {
+        code: "InvalidAuthenticationTokenAudience",
+        message: `The access token has been obtained for wrong audience or resource '${checked.audience}'. It should exactly match with one of the allowed audiences ${allowed.map((a) => `'${a}'`).join(",")}.`,
+      },
+      challenge("The access token has been obtained for wrong audience or resource."),
+    );
   }
   return { objectId: checked.objectId };
 }
@@ -174,7 +208,12 @@ function usTime(date: Date): string {
 
 function notFound(req: Incoming): Reply {
   if (/^\/subscriptions\//i.test(req.path)) {
-    return json(404, { error: { code: "InvalidResourceType", message: `The resource type could not be found for the request path '${req.path}'.` } });
+    return json(404, {
+      error: {
+        code: "InvalidResourceType",
+        message: `The resource type could not be found for the request path '${req.path}'.`,
+      },
+    });
   }
   return json(404, { error: "not_found", error_description: `The emulator does not serve ${req.method} ${req.path}.` });
 }

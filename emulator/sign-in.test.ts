@@ -16,18 +16,29 @@ async function setup(options: EmulatorOptions = {}): Promise<Emulator> {
   return emu;
 }
 
-const claims = (jwt: string): Record<string, unknown> => JSON.parse(Buffer.from(jwt.split(".")[1] ?? "", "base64url").toString("utf8")) as Record<string, unknown>;
+const claims = (jwt: string): Record<string, unknown> =>
+  JSON.parse(Buffer.from(jwt.split(".")[1] ?? "", "base64url").toString("utf8")) as Record<string, unknown>;
 
 describe("client secret", () => {
   it("msal asks for the tenant's OpenID configuration, then the token endpoint, and gets an ARM token", async () => {
     const emu = await setup();
     const token = await credentialFor(emu, "secret").getToken(ARM_SCOPE);
-    expect(claims(token?.token ?? "")).toMatchObject({ aud: "https://management.azure.com", tid: emu.tenantId, appid: emu.clientId, appidacr: "1" });
+    expect(claims(token?.token ?? "")).toMatchObject({
+      aud: "https://management.azure.com",
+      tid: emu.tenantId,
+      appid: emu.clientId,
+      appidacr: "1",
+    });
     expect(emu.requests.map((r) => [r.method, r.operation, r.status])).toEqual([
       ["GET", "Entra.OpenIdConfiguration", 200],
       ["POST", "Entra.Token", 200],
     ]);
-    expect(emu.requests[1]?.body).toMatchObject({ client_id: emu.clientId, scope: ARM_SCOPE, grant_type: "client_credentials", client_secret: "***" });
+    expect(emu.requests[1]?.body).toMatchObject({
+      client_id: emu.clientId,
+      scope: ARM_SCOPE,
+      grant_type: "client_credentials",
+      client_secret: "***",
+    });
   });
 
   const refusals: { name: string; tenant?: string; clientId?: string; secret?: string; code: string }[] = [
@@ -38,8 +49,12 @@ describe("client secret", () => {
   ];
   it.each(refusals)("is refused for $name with $code", async ({ tenant, clientId, secret, code }) => {
     const emu = await setup();
-    const credential = new ClientSecretCredential(tenant ?? emu.tenantId, clientId ?? emu.clientId, secret ?? emu.clientSecret,
-      { authorityHost: emu.authorityHost, disableInstanceDiscovery: true });
+    const credential = new ClientSecretCredential(
+      tenant ?? emu.tenantId,
+      clientId ?? emu.clientId,
+      secret ?? emu.clientSecret,
+      { authorityHost: emu.authorityHost, disableInstanceDiscovery: true },
+    );
     await expect(credential.getToken(ARM_SCOPE)).rejects.toThrow(new RegExp(code));
   });
 
@@ -55,13 +70,32 @@ describe("client secret", () => {
     const response = await fetch(`${emu.authorityHost}/${emu.tenantId}/oauth2/v2.0/token`, {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ client_id: emu.clientId, client_secret: "wrong", scope: ARM_SCOPE, grant_type: "client_credentials" }),
+      body: new URLSearchParams({
+        client_id: emu.clientId,
+        client_secret: "wrong",
+        scope: ARM_SCOPE,
+        grant_type: "client_credentials",
+      }),
     });
     expect(response.status).toBe(401);
     const body = (await response.json()) as Record<string, unknown>;
-    expect(body).toMatchObject({ error: "invalid_client", error_codes: [7000215], error_uri: "https://login.microsoftonline.com/error?code=7000215" });
-    expect(body["error_description"]).toMatch(/^AADSTS7000215: Invalid client secret provided\. .* Trace ID: .* Correlation ID: .* Timestamp: /);
-    expect(Object.keys(body)).toEqual(["error", "error_description", "error_codes", "timestamp", "trace_id", "correlation_id", "error_uri"]);
+    expect(body).toMatchObject({
+      error: "invalid_client",
+      error_codes: [7000215],
+      error_uri: "https://login.microsoftonline.com/error?code=7000215",
+    });
+    expect(body["error_description"]).toMatch(
+      /^AADSTS7000215: Invalid client secret provided\. .* Trace ID: .* Correlation ID: .* Timestamp: /,
+    );
+    expect(Object.keys(body)).toEqual([
+      "error",
+      "error_description",
+      "error_codes",
+      "timestamp",
+      "trace_id",
+      "correlation_id",
+      "error_uri",
+    ]);
   });
 
   it("refreshes short-lived tokens: every ARM call within msal's renewal margin gets a new one", async () => {
@@ -79,8 +113,12 @@ describe("client assertion (GitHub OIDC → federated credential)", () => {
     process.env["ACTIONS_ID_TOKEN_REQUEST_URL"] = emu.oidc.requestUrl;
     process.env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"] = emu.oidc.requestToken;
     try {
-      const credential = new ClientAssertionCredential(emu.tenantId, emu.clientId, () => getIDToken("api://AzureADTokenExchange"),
-        { authorityHost: emu.authorityHost, disableInstanceDiscovery: true });
+      const credential = new ClientAssertionCredential(
+        emu.tenantId,
+        emu.clientId,
+        () => getIDToken("api://AzureADTokenExchange"),
+        { authorityHost: emu.authorityHost, disableInstanceDiscovery: true },
+      );
       const token = await credential.getToken(ARM_SCOPE);
       expect(claims(token?.token ?? "")).toMatchObject({ appid: emu.clientId, appidacr: "2" });
     } finally {
@@ -88,7 +126,10 @@ describe("client assertion (GitHub OIDC → federated credential)", () => {
       delete process.env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"];
     }
     const idTokenRequest = emu.requests.find((r) => r.operation === "GitHub.IdToken");
-    expect(idTokenRequest).toMatchObject({ status: 200, query: { "api-version": "2.0", audience: "api://AzureADTokenExchange" } });
+    expect(idTokenRequest).toMatchObject({
+      status: 200,
+      query: { "api-version": "2.0", audience: "api://AzureADTokenExchange" },
+    });
     expect(emu.requests.find((r) => r.operation === "Entra.Token")?.body).toMatchObject({
       client_assertion: "***",
       client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
@@ -107,19 +148,27 @@ describe("client assertion (GitHub OIDC → federated credential)", () => {
 
   it("refuses a wrong runner request token with 401", async () => {
     const emu = await setup();
-    const response = await fetch(`${emu.oidc.requestUrl}&audience=api://AzureADTokenExchange`, { headers: { Authorization: "Bearer nope" } });
+    const response = await fetch(`${emu.oidc.requestUrl}&audience=api://AzureADTokenExchange`, {
+      headers: { Authorization: "Bearer nope" },
+    });
     expect(response.status).toBe(401);
   });
 
   const refusals: { name: string; options: EmulatorOptions; audience?: string; code: string }[] = [
-    { name: "a subject without a federated credential", options: { githubSubject: "repo:octo/app:ref:refs/heads/main" }, code: "AADSTS700213" },
+    {
+      name: "a subject without a federated credential",
+      options: { githubSubject: "repo:octo/app:ref:refs/heads/main" },
+      code: "AADSTS700213",
+    },
     { name: "an expired assertion", options: { githubTokenLifetimeSeconds: -60 }, code: "AADSTS700024" },
     { name: "another audience", options: {}, audience: "api://SomethingElse", code: "AADSTS700212" },
   ];
   it.each(refusals)("is refused for $name with $code", async ({ options, audience, code }) => {
     const emu = await setup(options);
-    const credential = new ClientAssertionCredential(emu.tenantId, emu.clientId, () => githubIdToken(emu, audience),
-      { authorityHost: emu.authorityHost, disableInstanceDiscovery: true });
+    const credential = new ClientAssertionCredential(emu.tenantId, emu.clientId, () => githubIdToken(emu, audience), {
+      authorityHost: emu.authorityHost,
+      disableInstanceDiscovery: true,
+    });
     await expect(credential.getToken(ARM_SCOPE)).rejects.toThrow(new RegExp(code));
   });
 });

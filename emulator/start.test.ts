@@ -13,14 +13,22 @@ describe("start()", () => {
     expect(emu.authorityHost).toBe(emu.armEndpoint);
     expect(emu.caPem).toContain("BEGIN CERTIFICATE");
     expect(JSON.parse(emu.creds)).toEqual({
-      clientId: emu.clientId, clientSecret: emu.clientSecret, tenantId: emu.tenantId, subscriptionId: emu.subscriptionId, resourceManagerEndpointUrl: emu.armEndpoint,
+      clientId: emu.clientId,
+      clientSecret: emu.clientSecret,
+      tenantId: emu.tenantId,
+      subscriptionId: emu.subscriptionId,
+      resourceManagerEndpointUrl: emu.armEndpoint,
     });
     expect(emu.oidc.requestUrl).toMatch(/\/idtoken\?api-version=2\.0$/);
   });
 
   it.each([
     { auth: "creds" as const, present: ["INPUT_CREDS"], absent: ["INPUT_CLIENT-ID", "ACTIONS_ID_TOKEN_REQUEST_URL"] },
-    { auth: "oidc" as const, present: ["INPUT_CLIENT-ID", "INPUT_TENANT-ID", "ACTIONS_ID_TOKEN_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"], absent: ["INPUT_CREDS"] },
+    {
+      auth: "oidc" as const,
+      present: ["INPUT_CLIENT-ID", "INPUT_TENANT-ID", "ACTIONS_ID_TOKEN_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"],
+      absent: ["INPUT_CREDS"],
+    },
   ])("env() gives a child process the action inputs for $auth", async ({ auth, present, absent }) => {
     emu = await start({ speed: 0.001, scaleSets: [{ name: "web" }, { name: "api", resourceGroup: "rg-api" }] });
     const env = emu.env("api", { auth });
@@ -38,14 +46,42 @@ describe("start()", () => {
   });
 
   it("snapshots a seeded scale set", async () => {
-    emu = await start({ speed: 0.001, scaleSets: [{ name: "web", instances: 2, healthExtension: true, protectedInstances: ["1"], zones: ["1", "2"] }] });
+    emu = await start({
+      speed: 0.001,
+      scaleSets: [{ name: "web", instances: 2, healthExtension: true, protectedInstances: ["1"], zones: ["1", "2"] }],
+    });
     const state = emu.state("web");
-    expect(state.model).toMatchObject({ name: "web", etag: '"1"', zones: ["1", "2"], properties: { provisioningState: "Succeeded", orchestrationMode: "Uniform", upgradePolicy: { mode: "Manual" } } });
+    expect(state.model).toMatchObject({
+      name: "web",
+      etag: '"1"',
+      zones: ["1", "2"],
+      properties: { provisioningState: "Succeeded", orchestrationMode: "Uniform", upgradePolicy: { mode: "Manual" } },
+    });
     expect(state.instances).toEqual([
-      expect.objectContaining({ instanceId: "0", name: "web_0", latestModelApplied: true, health: "healthy", protected: false, powerState: "running" }),
-      expect.objectContaining({ instanceId: "1", name: "web_1", latestModelApplied: true, health: "healthy", protected: true, provisioningState: "Succeeded" }),
+      expect.objectContaining({
+        instanceId: "0",
+        name: "web_0",
+        latestModelApplied: true,
+        health: "healthy",
+        protected: false,
+        powerState: "running",
+      }),
+      expect.objectContaining({
+        instanceId: "1",
+        name: "web_1",
+        latestModelApplied: true,
+        health: "healthy",
+        protected: true,
+        provisioningState: "Succeeded",
+      }),
     ]);
-    expect(state.instances[0]?.imageReference).toEqual({ publisher: "Canonical", offer: "ubuntu-24_04-lts", sku: "server", version: "24.04.202409120", exactVersion: "24.04.202409120" });
+    expect(state.instances[0]?.imageReference).toEqual({
+      publisher: "Canonical",
+      offer: "ubuntu-24_04-lts",
+      sku: "server",
+      version: "24.04.202409120",
+      exactVersion: "24.04.202409120",
+    });
     expect(Object.keys(state.instances[0]?.extensions ?? {})).toEqual(["customScript", "healthExtension"]);
   });
 });
@@ -64,7 +100,15 @@ describe("npm run emulator", () => {
     const exited = new Promise<number | null>((resolve) => child.removeAllListeners("exit").on("exit", resolve));
     child.kill("SIGINT");
     expect(await exited).toBe(0);
-    for (const label of ["ARM endpoint", "Authority host", "CA certificate", "Tenant ID", "Subscription ID", "Client ID", "Client secret"]) {
+    for (const label of [
+      "ARM endpoint",
+      "Authority host",
+      "CA certificate",
+      "Tenant ID",
+      "Subscription ID",
+      "Client ID",
+      "Client secret",
+    ]) {
       expect(output).toMatch(new RegExp(`${label}\\s+\\S+`));
     }
     expect(output).toMatch(/'INPUT_CREDS=\{"clientId":/);

@@ -105,8 +105,10 @@ export class Throttle {
     if (!group || !limit) return {};
     const resource = this.bucket(`${group}Resource/${resourceKey}`, limit.resource);
     const subscription = this.bucket(`${group}SubscriptionMaximum/${subscriptionId}`, limit.subscription);
-    const empty = [{ name: `${group}Resource`, bucket: resource }, { name: `${group}SubscriptionMaximum`, bucket: subscription }]
-      .find((b) => b.bucket.refill() < 1);
+    const empty = [
+      { name: `${group}Resource`, bucket: resource },
+      { name: `${group}SubscriptionMaximum`, bucket: subscription },
+    ].find((b) => b.bucket.refill() < 1);
     if (this.enforce && empty) {
       throw throttled(empty.name, empty.bucket.max, empty.bucket.msUntilToken(), header(group, resource, subscription));
     }
@@ -138,17 +140,19 @@ export function throttled(policy: string, allowed: number, waitMs: number, remai
   const body: ArmErrorBody = {
     code: "OperationNotAllowed",
     message: "The server rejected the request because too many requests have been received for this subscription.",
-    details: [{
-      code: "TooManyRequests",
-      target: policy,
-      message: JSON.stringify({
-        operationGroup: policy,
-        startTime: now.toISOString(),
-        endTime: new Date(now.getTime() + waitMs).toISOString(),
-        allowedRequestCount: allowed,
-        measuredRequestCount: allowed + 1,
-      }),
-    }],
+    details: [
+      {
+        code: "TooManyRequests",
+        target: policy,
+        message: JSON.stringify({
+          operationGroup: policy,
+          startTime: now.toISOString(),
+          endTime: new Date(now.getTime() + waitMs).toISOString(),
+          allowedRequestCount: allowed,
+          measuredRequestCount: allowed + 1,
+        }),
+      },
+    ],
     innererror: { internalErrorCode: "TooManyRequestsReceived" },
   };
   return new ArmError(429, body, {

@@ -71,9 +71,7 @@ export interface ScaleSetSeed {
  * - `transitioning`: `ProvisioningState/transitioning`, level Info, "Transitioning".
  * The status stays until it is set again; upgrades of the instance do not change it (see README "Faults").
  */
-export type ExtensionStatus =
-  | ExtensionState
-  | { readonly state: ExtensionState; readonly message?: string };
+export type ExtensionStatus = ExtensionState | { readonly state: ExtensionState; readonly message?: string };
 
 export type ExtensionState = "succeeded" | "failed" | "transitioning";
 
@@ -82,14 +80,16 @@ export type ExtensionState = "succeeded" | "failed" | "transitioning";
  * duration). A number applies to every ARM request; an object distinguishes lists, whose pages cost Azure hundreds of
  * milliseconds each on large scale sets.
  */
-export type LatencyOption = number | {
-  /** ARM requests that are not lists (GET/PATCH of the set, manualupgrade, operation polls, …). Default 0. */
-  readonly default?: number;
-  /** The first page of a list (`VirtualMachineScaleSetVMs.List`, `VirtualMachineScaleSetExtensions.List`). Default: `default`. */
-  readonly list?: number;
-  /** Each following page of a list (a `nextLink` request, with `$skiptoken`). Default: `list`. */
-  readonly page?: number;
-};
+export type LatencyOption =
+  | number
+  | {
+      /** ARM requests that are not lists (GET/PATCH of the set, manualupgrade, operation polls, …). Default 0. */
+      readonly default?: number;
+      /** The first page of a list (`VirtualMachineScaleSetVMs.List`, `VirtualMachineScaleSetExtensions.List`). Default: `default`. */
+      readonly list?: number;
+      /** Each following page of a list (a `nextLink` request, with `$skiptoken`). Default: `list`. */
+      readonly page?: number;
+    };
 
 export interface EmulatorOptions {
   /** Default: one sample set `vmss-demo` in `rg-demo` (see ScaleSetSeed defaults). */
@@ -215,7 +215,10 @@ export interface RequestMatch {
 export interface FaultControls {
   /** The instance's next upgrade fails: its operation ends `Failed` (VMExtensionProvisioningError by default), the
    *  instance shows provisioningState Failed and the error in its instance view. */
-  failUpgrade(instanceId: string, options?: { scaleSet?: string; code?: string; message?: string; times?: number }): void;
+  failUpgrade(
+    instanceId: string,
+    options?: { scaleSet?: string; code?: string; message?: string; times?: number },
+  ): void;
   /** Instances that upgrade to this image (version, exactVersion or id) report vmHealth unhealthy afterwards. */
   unhealthyAfterUpgrade(image: string, options?: { scaleSet?: string; instanceIds?: readonly string[] }): void;
   /** The instance's next upgrade never finishes (stays Updating, its operation InProgress). */

@@ -25,7 +25,12 @@ async function listVms(client: ComputeManagementClient): Promise<VirtualMachineS
 }
 
 const setVersion = (client: ComputeManagementClient, version: string) =>
-  client.virtualMachineScaleSets.update(RG, VMSS, { virtualMachineProfile: { storageProfile: { imageReference: { version } } } }, FAST_POLL);
+  client.virtualMachineScaleSets.update(
+    RG,
+    VMSS,
+    { virtualMachineProfile: { storageProfile: { imageReference: { version } } } },
+    FAST_POLL,
+  );
 
 const latest = async (client: ComputeManagementClient) => (await listVms(client)).map((vm) => vm.latestModelApplied);
 const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -60,7 +65,10 @@ describe("Manual upgrade mode", () => {
     await setVersion(client, NEW_VERSION);
     await client.virtualMachineScaleSets.updateInstances(RG, VMSS, { instanceIds: ["2"] }, FAST_POLL);
     const stale: string[] = [];
-    for await (const vm of client.virtualMachineScaleSetVMs.list(RG, VMSS, { filter: "properties/latestModelApplied eq false" })) stale.push(vm.instanceId ?? "");
+    for await (const vm of client.virtualMachineScaleSetVMs.list(RG, VMSS, {
+      filter: "properties/latestModelApplied eq false",
+    }))
+      stale.push(vm.instanceId ?? "");
     expect(stale).toEqual(["0", "1", "3"]);
   });
 
@@ -74,7 +82,9 @@ describe("Manual upgrade mode", () => {
   });
 
   it("passes an instance through updating, stopped and starting while its image is replaced", async () => {
-    const { client } = await setup({ scaleSets: [{ name: VMSS, healthExtension: true, instanceUpgradeSeconds: 1000 }] });
+    const { client } = await setup({
+      scaleSets: [{ name: VMSS, healthExtension: true, instanceUpgradeSeconds: 1000 }],
+    });
     await setVersion(client, NEW_VERSION);
     const upgrade = client.virtualMachineScaleSets.updateInstances(RG, VMSS, { instanceIds: ["0"] }, FAST_POLL);
     const seen = new Set<string>();
@@ -86,9 +96,14 @@ describe("Manual upgrade mode", () => {
       seen.add(view.vmHealth?.status?.code ?? "");
     }
     await upgrade;
-    expect([...seen]).toEqual(expect.arrayContaining([
-      "ProvisioningState/updating", "PowerState/stopped", "PowerState/starting", "HealthState/initializing",
-    ]));
+    expect([...seen]).toEqual(
+      expect.arrayContaining([
+        "ProvisioningState/updating",
+        "PowerState/stopped",
+        "PowerState/starting",
+        "HealthState/initializing",
+      ]),
+    );
     const view = await client.virtualMachineScaleSetVMs.getInstanceView(RG, VMSS, "0");
     expect(view.statuses?.map((s) => s.code)).toEqual(["ProvisioningState/succeeded", "PowerState/running"]);
     expect(view.vmHealth?.status?.code).toBe("HealthState/healthy");
@@ -97,7 +112,9 @@ describe("Manual upgrade mode", () => {
 
 describe("Automatic upgrade mode", () => {
   it("brings every unprotected instance onto the new model within the model update", async () => {
-    const { client } = await setup({ scaleSets: [{ name: VMSS, upgradeMode: "Automatic", protectedInstances: ["3"] }] });
+    const { client } = await setup({
+      scaleSets: [{ name: VMSS, upgradeMode: "Automatic", protectedInstances: ["3"] }],
+    });
     await setVersion(client, NEW_VERSION);
     expect(await latest(client)).toEqual([true, true, true, false]);
     expect(emu?.counters()["VirtualMachineScaleSets.UpdateInstances"]).toBeUndefined();
@@ -105,8 +122,11 @@ describe("Automatic upgrade mode", () => {
 });
 
 describe("Rolling upgrade mode", () => {
-  const rolling = (policy: NonNullable<EmulatorOptions["scaleSets"]>[number]["rollingUpgradePolicy"], extra = {}) =>
-    ({ scaleSets: [{ name: VMSS, upgradeMode: "Rolling" as const, healthExtension: true, rollingUpgradePolicy: policy, ...extra }] });
+  const rolling = (policy: NonNullable<EmulatorOptions["scaleSets"]>[number]["rollingUpgradePolicy"], extra = {}) => ({
+    scaleSets: [
+      { name: VMSS, upgradeMode: "Rolling" as const, healthExtension: true, rollingUpgradePolicy: policy, ...extra },
+    ],
+  });
 
   it("rolls in batches of maxBatchInstancePercent and reports progress in rollingUpgrades/latest", async () => {
     const { client, emu } = await setup(rolling({ maxBatchInstancePercent: 50 }));
@@ -115,7 +135,10 @@ describe("Rolling upgrade mode", () => {
     let done = false;
     void update.then(() => (done = true));
     while (!done) {
-      maxUpdating = Math.max(maxUpdating, emu.state().instances.filter((i) => i.provisioningState === "Updating").length);
+      maxUpdating = Math.max(
+        maxUpdating,
+        emu.state().instances.filter((i) => i.provisioningState === "Updating").length,
+      );
       await settle(2);
     }
     await update;
@@ -124,17 +147,31 @@ describe("Rolling upgrade mode", () => {
     const status = await client.virtualMachineScaleSetRollingUpgrades.getLatest(RG, VMSS);
     expect(status.runningStatus?.code).toBe("Completed");
     expect(status.runningStatus?.lastAction).toBe("Start");
-    expect(status.progress).toEqual({ successfulInstanceCount: 4, failedInstanceCount: 0, inProgressInstanceCount: 0, pendingInstanceCount: 0 });
+    expect(status.progress).toEqual({
+      successfulInstanceCount: 4,
+      failedInstanceCount: 0,
+      inProgressInstanceCount: 0,
+      pendingInstanceCount: 0,
+    });
     expect(status.policy?.maxBatchInstancePercent).toBe(50);
   });
 
   it("faults when upgraded instances turn unhealthy beyond maxUnhealthyUpgradedInstancePercent", async () => {
-    const { client, emu } = await setup(rolling({ maxBatchInstancePercent: 25, maxUnhealthyUpgradedInstancePercent: 20 }));
+    const { client, emu } = await setup(
+      rolling({ maxBatchInstancePercent: 25, maxUnhealthyUpgradedInstancePercent: 20 }),
+    );
     emu.faults.unhealthyAfterUpgrade(NEW_VERSION);
-    await expect(setVersion(client, NEW_VERSION)).rejects.toThrow(/MaxUnhealthyUpgradedInstancePercentExceededInRollingUpgrade/);
+    await expect(setVersion(client, NEW_VERSION)).rejects.toThrow(
+      /MaxUnhealthyUpgradedInstancePercentExceededInRollingUpgrade/,
+    );
     const status = await client.virtualMachineScaleSetRollingUpgrades.getLatest(RG, VMSS);
     expect(status.runningStatus?.code).toBe("Faulted");
-    expect(status.progress).toEqual({ successfulInstanceCount: 0, failedInstanceCount: 1, inProgressInstanceCount: 0, pendingInstanceCount: 3 });
+    expect(status.progress).toEqual({
+      successfulInstanceCount: 0,
+      failedInstanceCount: 1,
+      inProgressInstanceCount: 0,
+      pendingInstanceCount: 3,
+    });
     expect(status.error?.code).toBe("MaxUnhealthyUpgradedInstancePercentExceededInRollingUpgrade");
     const view = await client.virtualMachineScaleSetVMs.getInstanceView(RG, VMSS, "0");
     expect(view.vmHealth?.status?.code).toBe("HealthState/unhealthy");
@@ -142,7 +179,9 @@ describe("Rolling upgrade mode", () => {
   });
 
   it("names the first failed instance when upgraded instances turn unhealthy", async () => {
-    const { client, emu } = await setup(rolling({ maxBatchInstancePercent: 25, maxUnhealthyUpgradedInstancePercent: 20 }));
+    const { client, emu } = await setup(
+      rolling({ maxBatchInstancePercent: 25, maxUnhealthyUpgradedInstancePercent: 20 }),
+    );
     emu.faults.unhealthyAfterUpgrade(NEW_VERSION);
     await expect(setVersion(client, NEW_VERSION)).rejects.toThrow(
       "The most impactful error is: Instance found to be unhealthy or unreachable.. First failed instance ID is: 0.",
@@ -158,27 +197,52 @@ describe("Rolling upgrade mode", () => {
     );
     const status = await client.virtualMachineScaleSetRollingUpgrades.getLatest(RG, VMSS);
     expect(status.runningStatus?.code).toBe("Faulted");
-    expect(status.progress).toEqual({ successfulInstanceCount: 0, failedInstanceCount: 0, inProgressInstanceCount: 0, pendingInstanceCount: 0 });
+    expect(status.progress).toEqual({
+      successfulInstanceCount: 0,
+      failedInstanceCount: 0,
+      inProgressInstanceCount: 0,
+      pendingInstanceCount: 0,
+    });
     expect(status.error).toMatchObject({
       code: "MaxUnhealthyInstancePercentExceededBeforeRollingUpgrade",
       details: [
-        { code: "RollingUpgradeInstanceUnhealthyError", target: `${VMSS}/virtualMachines/1`, message: "Instance found to be unhealthy or unreachable." },
-        { code: "RollingUpgradeInstanceUnhealthyError", target: `${VMSS}/virtualMachines/3`, message: "Instance found to be unhealthy or unreachable." },
+        {
+          code: "RollingUpgradeInstanceUnhealthyError",
+          target: `${VMSS}/virtualMachines/1`,
+          message: "Instance found to be unhealthy or unreachable.",
+        },
+        {
+          code: "RollingUpgradeInstanceUnhealthyError",
+          target: `${VMSS}/virtualMachines/3`,
+          message: "Instance found to be unhealthy or unreachable.",
+        },
       ],
     });
     expect(await latest(client)).toEqual([false, false, false, false]);
   });
 
   it("rolls the failed instances back when rollbackFailedInstancesOnPolicyBreach is set", async () => {
-    const { client, emu } = await setup(rolling({ maxBatchInstancePercent: 25, maxUnhealthyUpgradedInstancePercent: 0, rollbackFailedInstancesOnPolicyBreach: true }));
+    const { client, emu } = await setup(
+      rolling({
+        maxBatchInstancePercent: 25,
+        maxUnhealthyUpgradedInstancePercent: 0,
+        rollbackFailedInstancesOnPolicyBreach: true,
+      }),
+    );
     emu.faults.failUpgrade("0");
-    await expect(setVersion(client, NEW_VERSION)).rejects.toThrow(/MaxUnhealthyUpgradedInstancePercentExceededInRollingUpgrade/);
+    await expect(setVersion(client, NEW_VERSION)).rejects.toThrow(
+      /MaxUnhealthyUpgradedInstancePercentExceededInRollingUpgrade/,
+    );
     expect(emu.state().instances[0]?.imageReference["version"]).toBe(OLD_VERSION);
-    expect((await client.virtualMachineScaleSetRollingUpgrades.getLatest(RG, VMSS)).runningStatus?.code).toBe("Faulted");
+    expect((await client.virtualMachineScaleSetRollingUpgrades.getLatest(RG, VMSS)).runningStatus?.code).toBe(
+      "Faulted",
+    );
   });
 
   it("upgrades unhealthy instances first with prioritizeUnhealthyInstances", async () => {
-    const { client, emu } = await setup(rolling({ maxBatchInstancePercent: 25, maxUnhealthyInstancePercent: 50, prioritizeUnhealthyInstances: true }));
+    const { client, emu } = await setup(
+      rolling({ maxBatchInstancePercent: 25, maxUnhealthyInstancePercent: 50, prioritizeUnhealthyInstances: true }),
+    );
     emu.setInstance(VMSS, "2", { health: "unhealthy" });
     const update = setVersion(client, NEW_VERSION);
     await modelChanged(emu);
@@ -186,7 +250,9 @@ describe("Rolling upgrade mode", () => {
     let done = false;
     void update.then(() => (done = true));
     while (!done && firstUpdated === undefined) {
-      firstUpdated = emu.state().instances.find((i) => i.provisioningState === "Updating" || i.latestModelApplied)?.instanceId;
+      firstUpdated = emu
+        .state()
+        .instances.find((i) => i.provisioningState === "Updating" || i.latestModelApplied)?.instanceId;
       await settle(1);
     }
     await update;
@@ -196,7 +262,10 @@ describe("Rolling upgrade mode", () => {
   it("stops after the running batch when the rolling upgrade is cancelled", async () => {
     const { client, emu } = await setup(rolling({ maxBatchInstancePercent: 25, pauseTimeBetweenBatches: "PT10M" }));
     const update = setVersion(client, NEW_VERSION);
-    const outcome = update.then(() => "succeeded", (error: Error) => error.message);
+    const outcome = update.then(
+      () => "succeeded",
+      (error: Error) => error.message,
+    );
     await modelChanged(emu);
     while (!emu.state().instances.some((i) => i.latestModelApplied)) await settle(2);
     await client.virtualMachineScaleSetRollingUpgrades.cancel(RG, VMSS, FAST_POLL);
@@ -209,9 +278,14 @@ describe("Rolling upgrade mode", () => {
 
   it("refuses to cancel when no rolling upgrade runs, and has no latest before the first one", async () => {
     const { client } = await setup(rolling({}));
-    await expect(client.virtualMachineScaleSetRollingUpgrades.getLatest(RG, VMSS)).rejects.toMatchObject({ statusCode: 404, code: "NotFound" });
+    await expect(client.virtualMachineScaleSetRollingUpgrades.getLatest(RG, VMSS)).rejects.toMatchObject({
+      statusCode: 404,
+      code: "NotFound",
+    });
     await expect(client.virtualMachineScaleSetRollingUpgrades.cancel(RG, VMSS, FAST_POLL)).rejects.toMatchObject({
-      statusCode: 409, code: "OperationNotAllowed", message: "There is no ongoing Rolling Upgrade to cancel.",
+      statusCode: 409,
+      code: "OperationNotAllowed",
+      message: "There is no ongoing Rolling Upgrade to cancel.",
     });
   });
 });

@@ -55,8 +55,12 @@ const SCOPE_IS_PARENT = new Set([
 export function authorizationFailed(operation: string, path: string, objectId: string, action?: string): ArmError {
   const scope = SCOPE_IS_PARENT.has(operation) ? path.replace(/\/[^/]+\/?$/, "") : path.replace(/\/$/, "");
   const what = action ?? OPERATION_ACTIONS[operation] ?? "Microsoft.Compute/unknown/action";
-  return new ArmError(403, {
-    code: "AuthorizationFailed",
-    message: `The client '${objectId}' with object id '${objectId}' does not have authorization to perform action '${what}' over scope '${scope}' or the scope is invalid. If access was recently granted, please refresh your credentials.`,
-  }, { "x-ms-failure-cause": "gateway" });
+  return new ArmError(
+    403,
+    {
+      code: "AuthorizationFailed",
+      message: `The client '${objectId}' with object id '${objectId}' does not have authorization to perform action '${what}' over scope '${scope}' or the scope is invalid. If access was recently granted, please refresh your credentials.`,
+    },
+    { "x-ms-failure-cause": "gateway" },
+  );
 }

@@ -26,9 +26,18 @@ export function patchScaleSet(current: Wire, body: Wire): Wire {
  *  imageReference are kept. */
 export function putScaleSet(current: Wire, body: Wire): Wire {
   if (typeof body["location"] !== "string") {
-    throw new ArmError(400, { code: "LocationRequired", message: "The location property is required for this definition." });
+    throw new ArmError(400, {
+      code: "LocationRequired",
+      message: "The location property is required for this definition.",
+    });
   }
-  const next: Wire = { ...stripReadOnly(body), id: current["id"], name: current["name"], type: current["type"], location: current["location"] };
+  const next: Wire = {
+    ...stripReadOnly(body),
+    id: current["id"],
+    name: current["name"],
+    type: current["type"],
+    location: current["location"],
+  };
   const props: Wire = isObject(next["properties"]) ? next["properties"] : (next["properties"] = {});
   const oldProps: Wire = current["properties"];
   props["uniqueId"] = oldProps["uniqueId"];
@@ -37,7 +46,9 @@ export function putScaleSet(current: Wire, body: Wire): Wire {
     const profile = props["virtualMachineProfile"];
     profile["timeCreated"] = oldProps["virtualMachineProfile"]["timeCreated"];
     profile["storageProfile"] ??= {};
-    profile["storageProfile"]["imageReference"] ??= structuredClone(oldProps["virtualMachineProfile"]["storageProfile"]["imageReference"]);
+    profile["storageProfile"]["imageReference"] ??= structuredClone(
+      oldProps["virtualMachineProfile"]["storageProfile"]["imageReference"],
+    );
   }
   return finish(current, next);
 }
@@ -73,7 +84,14 @@ function finish(current: Wire, next: Wire): Wire {
   keepProtectedSettings(current, next);
   const policy = next["properties"]?.["upgradePolicy"];
   if (isObject(policy) && policy["mode"] === "Rolling" && !isObject(policy["rollingUpgradePolicy"])) {
-    policy["rollingUpgradePolicy"] = { maxBatchInstancePercent: 20, maxUnhealthyInstancePercent: 20, maxUnhealthyUpgradedInstancePercent: 20, pauseTimeBetweenBatches: "PT0S", maxSurge: false, rollbackFailedInstancesOnPolicyBreach: false };
+    policy["rollingUpgradePolicy"] = {
+      maxBatchInstancePercent: 20,
+      maxUnhealthyInstancePercent: 20,
+      maxUnhealthyUpgradedInstancePercent: 20,
+      pauseTimeBetweenBatches: "PT0S",
+      maxSurge: false,
+      rollbackFailedInstancesOnPolicyBreach: false,
+    };
   }
   return next;
 }
@@ -93,7 +111,11 @@ function keepProtectedSettings(current: Wire, next: Wire): void {
 }
 
 function notAllowed(property: string): ArmError {
-  return new ArmError(409, { code: "PropertyChangeNotAllowed", message: `Changing property '${property}' is not allowed.`, target: property });
+  return new ArmError(409, {
+    code: "PropertyChangeNotAllowed",
+    message: `Changing property '${property}' is not allowed.`,
+    target: property,
+  });
 }
 
 function refuseRestrictedChanges(current: Wire, next: Wire): void {
@@ -101,7 +123,8 @@ function refuseRestrictedChanges(current: Wire, next: Wire): void {
   if (sorted(current["zones"]) !== sorted(next["zones"])) throw notAllowed("zones");
   const oldProps: Wire = current["properties"] ?? {};
   const newProps: Wire = next["properties"] ?? {};
-  if ((newProps["orchestrationMode"] ?? "Uniform") !== (oldProps["orchestrationMode"] ?? "Uniform")) throw notAllowed("orchestrationMode");
+  if ((newProps["orchestrationMode"] ?? "Uniform") !== (oldProps["orchestrationMode"] ?? "Uniform"))
+    throw notAllowed("orchestrationMode");
   const oldRef: Wire = oldProps["virtualMachineProfile"]?.["storageProfile"]?.["imageReference"] ?? {};
   const newRef: Wire = newProps["virtualMachineProfile"]?.["storageProfile"]?.["imageReference"] ?? {};
   if (imageType(oldRef) !== imageType(newRef)) {
@@ -112,10 +135,13 @@ function refuseRestrictedChanges(current: Wire, next: Wire): void {
     });
   }
   for (const key of ["publisher", "offer"]) {
-    if (String(oldRef[key] ?? "").toLowerCase() !== String(newRef[key] ?? "").toLowerCase()) throw notAllowed(`imageReference.${key}`);
+    if (String(oldRef[key] ?? "").toLowerCase() !== String(newRef[key] ?? "").toLowerCase())
+      throw notAllowed(`imageReference.${key}`);
   }
-  const disk = (props: Wire): unknown => props["virtualMachineProfile"]?.["storageProfile"]?.["osDisk"]?.["managedDisk"]?.["storageAccountType"];
-  if (disk(oldProps) !== undefined && disk(oldProps) !== disk(newProps)) throw notAllowed("osDisk.managedDisk.storageAccountType");
+  const disk = (props: Wire): unknown =>
+    props["virtualMachineProfile"]?.["storageProfile"]?.["osDisk"]?.["managedDisk"]?.["storageAccountType"];
+  if (disk(oldProps) !== undefined && disk(oldProps) !== disk(newProps))
+    throw notAllowed("osDisk.managedDisk.storageAccountType");
 }
 
 function imageType(ref: Wire): "platform" | "id" | "sharedGallery" | "communityGallery" | "none" {

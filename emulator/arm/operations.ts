@@ -31,7 +31,13 @@ export class Operation {
   readonly ended: Promise<void>;
   private resolveEnded!: () => void;
 
-  constructor(init: { operation: string; subscriptionId: string; location: string; scaleSetKey: string; instanceIds?: readonly string[] }) {
+  constructor(init: {
+    operation: string;
+    subscriptionId: string;
+    location: string;
+    scaleSetKey: string;
+    instanceIds?: readonly string[];
+  }) {
     this.operation = init.operation;
     this.subscriptionId = init.subscriptionId;
     this.location = init.location;

@@ -30,12 +30,15 @@ interface ArmOptions {
   readonly clock: Clock;
 }
 
-const SCALE_SET_PATH = /^\/subscriptions\/([^/]+)\/resourcegroups\/([^/]+)\/providers\/microsoft\.compute\/virtualmachinescalesets\/([^/]+)(\/.*)?$/i;
-const OPERATION_PATH = /^\/subscriptions\/([^/]+)\/providers\/microsoft\.compute\/locations\/([^/]+)\/operations\/([^/]+)$/i;
+const SCALE_SET_PATH =
+  /^\/subscriptions\/([^/]+)\/resourcegroups\/([^/]+)\/providers\/microsoft\.compute\/virtualmachinescalesets\/([^/]+)(\/.*)?$/i;
+const OPERATION_PATH =
+  /^\/subscriptions\/([^/]+)\/providers\/microsoft\.compute\/locations\/([^/]+)\/operations\/([^/]+)$/i;
 
 const CONFLICT = {
   code: "Conflict",
-  message: "The request failed due to conflict with a concurrent request. To resolve it, please refer to https://aka.ms/activitylog to get more details on the conflicting requests.",
+  message:
+    "The request failed due to conflict with a concurrent request. To resolve it, please refer to https://aka.ms/activitylog to get more details on the conflicting requests.",
 };
 
 export class Arm {
@@ -57,7 +60,15 @@ export class Arm {
     if (op) {
       const [, subscriptionId = "", , id = ""] = op;
       const monitor = req.query.get("monitor") === "true";
-      return this.make(monitor ? "Operations.Monitor" : "Operations.Get", subscriptionId, id, ["GET"], req, () => this.operationStatus(req, id, monitor), undefined);
+      return this.make(
+        monitor ? "Operations.Monitor" : "Operations.Get",
+        subscriptionId,
+        id,
+        ["GET"],
+        req,
+        () => this.operationStatus(req, id, monitor),
+        undefined,
+      );
     }
     const match = SCALE_SET_PATH.exec(req.path);
     if (!match) return undefined;
@@ -71,8 +82,10 @@ export class Arm {
 
     if (more.length > 0) return undefined;
     if (parts.length === 0) {
-      if (req.method === "PATCH") return route("VirtualMachineScaleSets.Update", ["PATCH"], () => this.writeScaleSet(set(), req, "PATCH"));
-      if (req.method === "PUT") return route("VirtualMachineScaleSets.CreateOrUpdate", ["PUT"], () => this.writeScaleSet(set(), req, "PUT"));
+      if (req.method === "PATCH")
+        return route("VirtualMachineScaleSets.Update", ["PATCH"], () => this.writeScaleSet(set(), req, "PATCH"));
+      if (req.method === "PUT")
+        return route("VirtualMachineScaleSets.CreateOrUpdate", ["PUT"], () => this.writeScaleSet(set(), req, "PUT"));
       return route("VirtualMachineScaleSets.Get", ["GET"], () => json(200, set().render()));
     }
     if (parts.length === 1) {
@@ -80,11 +93,17 @@ export class Arm {
         case "instanceview":
           return route("VirtualMachineScaleSets.GetInstanceView", ["GET"], () => json(200, set().renderInstanceView()));
         case "manualupgrade":
-          return route("VirtualMachineScaleSets.UpdateInstances", ["POST"], () => this.upgradeInstances(set(), req, "VirtualMachineScaleSets.UpdateInstances", true));
+          return route("VirtualMachineScaleSets.UpdateInstances", ["POST"], () =>
+            this.upgradeInstances(set(), req, "VirtualMachineScaleSets.UpdateInstances", true),
+          );
         case "reimage":
-          return route("VirtualMachineScaleSets.Reimage", ["POST"], () => this.upgradeInstances(set(), req, "VirtualMachineScaleSets.Reimage", false));
+          return route("VirtualMachineScaleSets.Reimage", ["POST"], () =>
+            this.upgradeInstances(set(), req, "VirtualMachineScaleSets.Reimage", false),
+          );
         case "reimageall":
-          return route("VirtualMachineScaleSets.ReimageAll", ["POST"], () => this.upgradeInstances(set(), req, "VirtualMachineScaleSets.ReimageAll", false));
+          return route("VirtualMachineScaleSets.ReimageAll", ["POST"], () =>
+            this.upgradeInstances(set(), req, "VirtualMachineScaleSets.ReimageAll", false),
+          );
         case "virtualmachines":
           return route("VirtualMachineScaleSetVMs.List", ["GET"], () => this.listVms(set(), req));
         case "extensions":
@@ -93,19 +112,27 @@ export class Arm {
             return json(200, { value: s.extensions.map((e) => s.renderExtension(e)) });
           });
         case "osrollingupgrade":
-          return route("VirtualMachineScaleSetRollingUpgrades.StartOSUpgrade", ["POST"], () => this.startRolling(set(), req, "VirtualMachineScaleSetRollingUpgrades.StartOSUpgrade"));
+          return route("VirtualMachineScaleSetRollingUpgrades.StartOSUpgrade", ["POST"], () =>
+            this.startRolling(set(), req, "VirtualMachineScaleSetRollingUpgrades.StartOSUpgrade"),
+          );
         case "extensionrollingupgrade":
-          return route("VirtualMachineScaleSetRollingUpgrades.StartExtensionUpgrade", ["POST"], () => this.startRolling(set(), req, "VirtualMachineScaleSetRollingUpgrades.StartExtensionUpgrade"));
+          return route("VirtualMachineScaleSetRollingUpgrades.StartExtensionUpgrade", ["POST"], () =>
+            this.startRolling(set(), req, "VirtualMachineScaleSetRollingUpgrades.StartExtensionUpgrade"),
+          );
         default:
           return undefined;
       }
     }
     const child = parts[1] ?? "";
     if (p0 === "virtualmachines" && parts.length === 2) {
-      if (req.method === "PUT") return route("VirtualMachineScaleSetVMs.Update", ["PUT"], () => this.updateVm(set(), child, req));
+      if (req.method === "PUT")
+        return route("VirtualMachineScaleSetVMs.Update", ["PUT"], () => this.updateVm(set(), child, req));
       return route("VirtualMachineScaleSetVMs.Get", ["GET"], () => {
         const s = set();
-        return json(200, s.renderVm(this.findVm(s, child), { instanceView: /^instanceview$/i.test(req.query.get("$expand") ?? "") }));
+        return json(
+          200,
+          s.renderVm(this.findVm(s, child), { instanceView: /^instanceview$/i.test(req.query.get("$expand") ?? "") }),
+        );
       });
     }
     if (p0 === "virtualmachines" && p2 === "instanceview") {
@@ -115,8 +142,14 @@ export class Arm {
       });
     }
     if (p0 === "extensions" && parts.length === 2) {
-      if (req.method === "PATCH") return route("VirtualMachineScaleSetExtensions.Update", ["PATCH"], () => this.writeExtension(set(), child, req, "PATCH"));
-      if (req.method === "PUT") return route("VirtualMachineScaleSetExtensions.CreateOrUpdate", ["PUT"], () => this.writeExtension(set(), child, req, "PUT"));
+      if (req.method === "PATCH")
+        return route("VirtualMachineScaleSetExtensions.Update", ["PATCH"], () =>
+          this.writeExtension(set(), child, req, "PATCH"),
+        );
+      if (req.method === "PUT")
+        return route("VirtualMachineScaleSetExtensions.CreateOrUpdate", ["PUT"], () =>
+          this.writeExtension(set(), child, req, "PUT"),
+        );
       return route("VirtualMachineScaleSetExtensions.Get", ["GET"], () => {
         const s = set();
         return json(200, s.renderExtension(findExtension(s, child)));
@@ -125,7 +158,8 @@ export class Arm {
     if (p0 === "rollingupgrades" && p1 === "latest" && parts.length === 2) {
       return route("VirtualMachineScaleSetRollingUpgrades.GetLatest", ["GET"], () => {
         const s = set();
-        if (!s.rolling) throw new ArmError(404, { code: "NotFound", message: "The entity was not found in this Azure location." });
+        if (!s.rolling)
+          throw new ArmError(404, { code: "NotFound", message: "The entity was not found in this Azure location." });
         return json(200, s.rolling.render(s.location));
       });
     }
@@ -152,14 +186,24 @@ export class Arm {
   }
 
   preemptRunning(operation: string | undefined, status: "Canceled" | "Failed"): boolean {
-    const running = [...this.operations.values()].filter((op) => op.running && (operation === undefined || op.operation.toLowerCase() === operation.toLowerCase()));
+    const running = [...this.operations.values()].filter(
+      (op) => op.running && (operation === undefined || op.operation.toLowerCase() === operation.toLowerCase()),
+    );
     for (const op of running) op.finish(status, PREEMPTED);
     return running.length > 0;
   }
 
   // ───────────── handlers ─────────────
 
-  private make(operation: string, subscriptionId: string, resourceKey: string, methods: string[], req: Incoming, handle: () => Reply, scaleSet: string | undefined): ArmRoute {
+  private make(
+    operation: string,
+    subscriptionId: string,
+    resourceKey: string,
+    methods: string[],
+    req: Incoming,
+    handle: () => Reply,
+    scaleSet: string | undefined,
+  ): ArmRoute {
     return {
       operation,
       subscriptionId,
@@ -167,10 +211,16 @@ export class Arm {
       ...(scaleSet !== undefined ? { scaleSet } : {}),
       handle: () => {
         if (!methods.includes(req.method)) {
-          throw new ArmError(405, { code: "MethodNotAllowed", message: `The requested resource does not support http method '${req.method}'.` });
+          throw new ArmError(405, {
+            code: "MethodNotAllowed",
+            message: `The requested resource does not support http method '${req.method}'.`,
+          });
         }
         if (subscriptionId.toLowerCase() !== this.options.subscriptionId.toLowerCase()) {
-          throw new ArmError(404, { code: "SubscriptionNotFound", message: `The subscription '${subscriptionId}' could not be found.` });
+          throw new ArmError(404, {
+            code: "SubscriptionNotFound",
+            message: `The subscription '${subscriptionId}' could not be found.`,
+          });
         }
         return handle();
       },
@@ -178,25 +228,45 @@ export class Arm {
   }
 
   /** `childType`: the first path segment after the set (e.g. `virtualMachines`) when the request is about a child. */
-  private findScaleSet(subscriptionId: string, resourceGroup: string, name: string, childType: string | undefined, write: boolean): ScaleSet {
+  private findScaleSet(
+    subscriptionId: string,
+    resourceGroup: string,
+    name: string,
+    childType: string | undefined,
+    write: boolean,
+  ): ScaleSet {
     const set = this.scaleSets.get(ScaleSet.key(subscriptionId, resourceGroup, name));
     if (set && !set.deleted) return set;
     const gateway = { "x-ms-failure-cause": "gateway" };
-    const groupExists = [...this.scaleSets.values()].some((s) => s.resourceGroup.toLowerCase() === resourceGroup.toLowerCase());
+    const groupExists = [...this.scaleSets.values()].some(
+      (s) => s.resourceGroup.toLowerCase() === resourceGroup.toLowerCase(),
+    );
     if (!groupExists) {
-      throw new ArmError(404, { code: "ResourceGroupNotFound", message: `Resource group '${resourceGroup}' could not be found.` }, gateway);
+      throw new ArmError(
+        404,
+        { code: "ResourceGroupNotFound", message: `Resource group '${resourceGroup}' could not be found.` },
+        gateway,
+      );
     }
     const id = `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.Compute/virtualMachineScaleSets/${name}`;
     if (childType) {
-      throw new ArmError(404, {
-        code: "ParentResourceNotFound",
-        message: `Failed to perform '${write ? "write" : "read"}' on resource(s) of type 'virtualMachineScaleSets/${childType}', because the parent resource '${id}' could not be found.`,
-      }, gateway);
+      throw new ArmError(
+        404,
+        {
+          code: "ParentResourceNotFound",
+          message: `Failed to perform '${write ? "write" : "read"}' on resource(s) of type 'virtualMachineScaleSets/${childType}', because the parent resource '${id}' could not be found.`,
+        },
+        gateway,
+      );
     }
-    throw new ArmError(404, {
-      code: "ResourceNotFound",
-      message: `The Resource 'Microsoft.Compute/virtualMachineScaleSets/${name}' under resource group '${resourceGroup}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`,
-    }, gateway);
+    throw new ArmError(
+      404,
+      {
+        code: "ResourceNotFound",
+        message: `The Resource 'Microsoft.Compute/virtualMachineScaleSets/${name}' under resource group '${resourceGroup}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`,
+      },
+      gateway,
+    );
   }
 
   private findVm(set: ScaleSet, instanceId: string): Vm {
@@ -206,7 +276,13 @@ export class Arm {
   }
 
   private startOperation(set: ScaleSet, operation: string, instanceIds?: readonly string[]): Operation {
-    const op = new Operation({ operation, subscriptionId: set.subscriptionId, location: set.location, scaleSetKey: set.key, ...(instanceIds ? { instanceIds } : {}) });
+    const op = new Operation({
+      operation,
+      subscriptionId: set.subscriptionId,
+      location: set.location,
+      scaleSetKey: set.key,
+      ...(instanceIds ? { instanceIds } : {}),
+    });
     this.operations.set(op.id.toLowerCase(), op);
     const preempt = this.options.faults.takePreemption(operation);
     if (preempt) setImmediate(() => op.finish(preempt, PREEMPTED));
@@ -226,10 +302,16 @@ export class Arm {
     const etag = `"${set.etag}"`;
     const ifMatch = header(req, "if-match");
     if (ifMatch !== undefined && ifMatch !== "*" && ifMatch !== etag) {
-      throw new ArmError(412, { code: "PreconditionFailed", message: `Etag provided in if-match header ${ifMatch} does not match etag ${etag} of resource.` });
+      throw new ArmError(412, {
+        code: "PreconditionFailed",
+        message: `Etag provided in if-match header ${ifMatch} does not match etag ${etag} of resource.`,
+      });
     }
     if (header(req, "if-none-match") === "*") {
-      throw new ArmError(412, { code: "PreconditionFailed", message: `Etag provided in if-none-match header * matches etag ${etag} of resource.` });
+      throw new ArmError(412, {
+        code: "PreconditionFailed",
+        message: `Etag provided in if-none-match header * matches etag ${etag} of resource.`,
+      });
     }
   }
 
@@ -242,7 +324,10 @@ export class Arm {
     this.checkPreconditions(set, req);
     this.refuseWhileModelUpdates(set);
     set.resource = method === "PATCH" ? patchScaleSet(set.resource, body) : putScaleSet(set.resource, body);
-    const op = this.startModelUpdate(set, method === "PATCH" ? "VirtualMachineScaleSets.Update" : "VirtualMachineScaleSets.CreateOrUpdate");
+    const op = this.startModelUpdate(
+      set,
+      method === "PATCH" ? "VirtualMachineScaleSets.Update" : "VirtualMachineScaleSets.CreateOrUpdate",
+    );
     return json(200, set.render(), this.asyncHeaders(op, req, false));
   }
 
@@ -253,12 +338,20 @@ export class Arm {
     const list: Wire[] = profile["extensionProfile"]?.["extensions"] ?? [];
     const index = list.findIndex((e) => String(e["name"]).toLowerCase() === name.toLowerCase());
     if (method === "PATCH" && index < 0) findExtension(set, name);
-    const updated = method === "PATCH" ? patchExtension(list[index] ?? {}, body) : putExtension(list[index]?.["name"] ?? name, list[index], body);
+    const updated =
+      method === "PATCH"
+        ? patchExtension(list[index] ?? {}, body)
+        : putExtension(list[index]?.["name"] ?? name, list[index], body);
     const next = [...list];
     if (index < 0) next.push(updated);
     else next[index] = updated;
     profile["extensionProfile"] = { ...(profile["extensionProfile"] ?? {}), extensions: next };
-    const op = this.startModelUpdate(set, method === "PATCH" ? "VirtualMachineScaleSetExtensions.Update" : "VirtualMachineScaleSetExtensions.CreateOrUpdate");
+    const op = this.startModelUpdate(
+      set,
+      method === "PATCH"
+        ? "VirtualMachineScaleSetExtensions.Update"
+        : "VirtualMachineScaleSetExtensions.CreateOrUpdate",
+    );
     const rendered = set.renderExtension(updated);
     rendered["properties"]["provisioningState"] = "Updating";
     return json(index < 0 ? 201 : 200, rendered, this.asyncHeaders(op, req, false));
@@ -278,12 +371,21 @@ export class Arm {
     const body = isObject(req.body) ? req.body : {};
     const ids = body["instanceIds"];
     if (ids !== undefined && (!Array.isArray(ids) || ids.some((id) => typeof id !== "string"))) {
-      throw new ArmError(400, { code: "InvalidParameter", message: "The value of parameter instanceIds is invalid.", target: "instanceIds" });
+      throw new ArmError(400, {
+        code: "InvalidParameter",
+        message: "The value of parameter instanceIds is invalid.",
+        target: "instanceIds",
+      });
     }
     if (idsRequired && (!Array.isArray(ids) || ids.length === 0)) {
-      throw new ArmError(400, { code: "InvalidParameter", message: "Required parameter 'instanceIds' is missing (null).", target: "instanceIds" });
+      throw new ArmError(400, {
+        code: "InvalidParameter",
+        message: "Required parameter 'instanceIds' is missing (null).",
+        target: "instanceIds",
+      });
     }
-    const requested: string[] = Array.isArray(ids) && ids.length > 0 && !ids.includes("*") ? ids : set.sortedVms().map((vm) => vm.instanceId);
+    const requested: string[] =
+      Array.isArray(ids) && ids.length > 0 && !ids.includes("*") ? ids : set.sortedVms().map((vm) => vm.instanceId);
     const unknown = requested.find((id) => !set.vms.has(id));
     if (unknown !== undefined) {
       throw new ArmError(400, {
@@ -293,7 +395,8 @@ export class Arm {
       });
     }
     const vms = requested.map((id) => set.vms.get(id)).filter((vm): vm is Vm => vm !== undefined);
-    if (vms.some((vm) => vm.busyWith !== undefined && this.operations.get(vm.busyWith)?.running)) throw new ArmError(409, CONFLICT);
+    if (vms.some((vm) => vm.busyWith !== undefined && this.operations.get(vm.busyWith)?.running))
+      throw new ArmError(409, CONFLICT);
     // protectFromScaleSetActions: scale-set actions leave these instances alone (see README "Assumptions").
     const targets = vms.filter((vm) => !vm.protectFromScaleSetActions);
     const op = this.startOperation(set, operation, requested);
@@ -327,11 +430,20 @@ export class Arm {
     let vms = set.sortedVms();
     if (filter) {
       const latest = /^properties\/latestModelApplied\s+eq\s+(true|false)$/i.exec(filter);
-      const powerState = /^startswith\(\s*instanceView\/statuses\/code\s*,\s*'PowerState'\s*\)\s+eq\s+true$/i.test(filter);
+      const powerState = /^startswith\(\s*instanceView\/statuses\/code\s*,\s*'PowerState'\s*\)\s+eq\s+true$/i.test(
+        filter,
+      );
       if (latest) vms = vms.filter((vm) => set.isLatest(vm) === (latest[1]?.toLowerCase() === "true"));
-      else if (!powerState) throw new ArmError(400, { code: "InvalidParameter", message: "The value of parameter $filter is invalid.", target: "$filter" });
+      else if (!powerState)
+        throw new ArmError(400, {
+          code: "InvalidParameter",
+          message: "The value of parameter $filter is invalid.",
+          target: "$filter",
+        });
     }
-    const instanceView = /^instanceView$/i.test(req.query.get("$expand") ?? "") || /^instanceView(\/statuses)?$/i.test(req.query.get("$select") ?? "");
+    const instanceView =
+      /^instanceView$/i.test(req.query.get("$expand") ?? "") ||
+      /^instanceView(\/statuses)?$/i.test(req.query.get("$select") ?? "");
     const skip = Number(req.query.get("$skiptoken") ?? 0) || 0;
     const page = vms.slice(skip, skip + this.options.pageSize);
     const body: Wire = { value: page.map((vm) => set.renderVm(vm, { instanceView })) };
@@ -344,7 +456,11 @@ export class Arm {
   }
 
   private startRolling(set: ScaleSet, req: Incoming, operation: string): Reply {
-    if (set.rolling?.running) throw new ArmError(409, { code: "OperationNotAllowed", message: "There is already a Rolling Upgrade in progress." });
+    if (set.rolling?.running)
+      throw new ArmError(409, {
+        code: "OperationNotAllowed",
+        message: "There is already a Rolling Upgrade in progress.",
+      });
     const op = this.startOperation(set, operation);
     void this.options.upgrades.rollingUpgrade(set, op);
     return { status: 202, headers: this.asyncHeaders(op, req, true) };
@@ -352,7 +468,11 @@ export class Arm {
 
   private cancelRolling(set: ScaleSet, req: Incoming): Reply {
     const rolling = set.rolling;
-    if (!rolling?.running) throw new ArmError(409, { code: "OperationNotAllowed", message: "There is no ongoing Rolling Upgrade to cancel." });
+    if (!rolling?.running)
+      throw new ArmError(409, {
+        code: "OperationNotAllowed",
+        message: "There is no ongoing Rolling Upgrade to cancel.",
+      });
     rolling.requestCancel();
     const op = this.startOperation(set, "VirtualMachineScaleSetRollingUpgrades.Cancel");
     void (async () => {
@@ -368,7 +488,11 @@ export class Arm {
     const retry = this.options.pollRetryAfterSeconds;
     const retryHeader: Record<string, string> = retry === undefined ? {} : { "Retry-After": String(retry) };
     if (!monitor) return json(200, op.render(), retryHeader);
-    if (op.running) return { status: 202, headers: { ...retryHeader, Location: op.urls(req.origin, req.query.get("api-version") ?? "").location } };
+    if (op.running)
+      return {
+        status: 202,
+        headers: { ...retryHeader, Location: op.urls(req.origin, req.query.get("api-version") ?? "").location },
+      };
     if (op.status === "Succeeded") return { status: 200 };
     return json(400, { error: op.error ?? { code: op.status, message: `The operation ended ${op.status}.` } });
   }
@@ -387,7 +511,10 @@ function header(req: Incoming, name: string): string | undefined {
 
 function requireObjectBody(req: Incoming): Wire {
   if (!isObject(req.body)) {
-    throw new ArmError(400, { code: "InvalidRequestContent", message: "The request content was invalid and could not be deserialized." });
+    throw new ArmError(400, {
+      code: "InvalidRequestContent",
+      message: "The request content was invalid and could not be deserialized.",
+    });
   }
   return req.body;
 }

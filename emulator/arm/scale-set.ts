@@ -96,7 +96,8 @@ export class ScaleSet {
     }
     for (const [instanceId, statuses] of Object.entries(seed.extensionStatuses ?? {})) {
       const vm = this.vms.get(instanceId);
-      if (!vm) throw new Error(`start(): extensionStatuses names instance ${instanceId}, which ${this.name} does not have`);
+      if (!vm)
+        throw new Error(`start(): extensionStatuses names instance ${instanceId}, which ${this.name} does not have`);
       this.setExtensionStatuses(vm, statuses);
     }
   }
@@ -105,7 +106,8 @@ export class ScaleSet {
   setExtensionStatuses(vm: Vm, statuses: Readonly<Record<string, ExtensionStatus | null>>): void {
     const names = new Set(vmExtensions(vm).map((ext) => String(ext["name"]).toLowerCase()));
     const unknown = Object.keys(statuses).find((name) => !names.has(name.toLowerCase()));
-    if (unknown !== undefined) throw new Error(`emulator: instance ${vm.instanceId} of ${this.name} runs no extension named ${unknown}`);
+    if (unknown !== undefined)
+      throw new Error(`emulator: instance ${vm.instanceId} of ${this.name} runs no extension named ${unknown}`);
     for (const [name, status] of Object.entries(statuses)) {
       if (status === null) vm.extensionStatuses.delete(name.toLowerCase());
       else vm.extensionStatuses.set(name.toLowerCase(), typeof status === "string" ? { state: status } : { ...status });
@@ -128,7 +130,11 @@ export class ScaleSet {
   /** The state an extension's status reports now (see extensionStatus). */
   extensionState(vm: Vm, extension: string): ExtensionState {
     const code = String(extensionStatus(vm, extension)["code"]);
-    return code.startsWith("ProvisioningState/failed") ? "failed" : code === "ProvisioningState/transitioning" ? "transitioning" : "succeeded";
+    return code.startsWith("ProvisioningState/failed")
+      ? "failed"
+      : code === "ProvisioningState/transitioning"
+        ? "transitioning"
+        : "succeeded";
   }
 
   /** Lower-case `sub/rg/name`: ARM paths are case-insensitive. */
@@ -162,8 +168,10 @@ export class ScaleSet {
 
   /** An Application Health extension or a load-balancer health probe: instances then report vmHealth. */
   hasHealthSignal(): boolean {
-    return this.extensions.some((e) => /^ApplicationHealth(Linux|Windows)$/i.test(String(e["properties"]?.["type"])))
-      || isObject(this.profile["networkProfile"]?.["healthProbe"]);
+    return (
+      this.extensions.some((e) => /^ApplicationHealth(Linux|Windows)$/i.test(String(e["properties"]?.["type"]))) ||
+      isObject(this.profile["networkProfile"]?.["healthProbe"])
+    );
   }
 
   /** latestModelApplied: the profile the instance runs equals the set's current one (so reverting the model makes
@@ -183,7 +191,11 @@ export class ScaleSet {
     return {
       ...top,
       etag: `"${this.etag}"`,
-      properties: { ...properties, virtualMachineProfile: renderProfile(properties["virtualMachineProfile"]), provisioningState: this.provisioningState },
+      properties: {
+        ...properties,
+        virtualMachineProfile: renderProfile(properties["virtualMachineProfile"]),
+        provisioningState: this.provisioningState,
+      },
     };
   }
 
@@ -226,29 +238,42 @@ export class ScaleSet {
             createOption: "FromImage",
             caching: "ReadWrite",
             managedDisk: {
-              storageAccountType: vm.profile["storageProfile"]?.["osDisk"]?.["managedDisk"]?.["storageAccountType"] ?? "Premium_LRS",
+              storageAccountType:
+                vm.profile["storageProfile"]?.["osDisk"]?.["managedDisk"]?.["storageAccountType"] ?? "Premium_LRS",
               id: `/subscriptions/${this.subscriptionId}/resourceGroups/${this.resourceGroup}/providers/Microsoft.Compute/disks/${vm.name}_OsDisk_1_${vm.vmId.replaceAll("-", "")}`,
             },
             diskSizeGB: 30,
           },
           dataDisks: [],
         },
-        osProfile: { ...withoutKeys(structuredClone(vm.profile["osProfile"] ?? {}), ["computerNamePrefix"]), computerName: vm.computerName },
-        networkProfile: { networkInterfaces: [{ id: `${this.id}/virtualMachines/${vm.instanceId}/networkInterfaces/${nic}` }] },
+        osProfile: {
+          ...withoutKeys(structuredClone(vm.profile["osProfile"] ?? {}), ["computerNamePrefix"]),
+          computerName: vm.computerName,
+        },
+        networkProfile: {
+          networkInterfaces: [{ id: `${this.id}/virtualMachines/${vm.instanceId}/networkInterfaces/${nic}` }],
+        },
         ...(vm.protectFromScaleIn || vm.protectFromScaleSetActions
-          ? { protectionPolicy: { protectFromScaleIn: vm.protectFromScaleIn, protectFromScaleSetActions: vm.protectFromScaleSetActions } }
+          ? {
+              protectionPolicy: {
+                protectFromScaleIn: vm.protectFromScaleIn,
+                protectFromScaleSetActions: vm.protectFromScaleSetActions,
+              },
+            }
           : {}),
         timeCreated: vm.timeCreated,
       },
-      ...(vmExtensions(vm).length > 0 ? {
-        resources: vmExtensions(vm).map((ext) => ({
-          name: ext["name"],
-          id: `${this.id}/virtualMachines/${vm.instanceId}/extensions/${ext["name"]}`,
-          type: "Microsoft.Compute/virtualMachines/extensions",
-          location: this.location,
-          properties: renderExtensionProperties(ext["properties"] ?? {}),
-        })),
-      } : {}),
+      ...(vmExtensions(vm).length > 0
+        ? {
+            resources: vmExtensions(vm).map((ext) => ({
+              name: ext["name"],
+              id: `${this.id}/virtualMachines/${vm.instanceId}/extensions/${ext["name"]}`,
+              type: "Microsoft.Compute/virtualMachines/extensions",
+              location: this.location,
+              properties: renderExtensionProperties(ext["properties"] ?? {}),
+            })),
+          }
+        : {}),
     };
   }
 
@@ -264,17 +289,34 @@ export class ScaleSet {
       osVersion: "24.04",
       vmAgent: {
         vmAgentVersion: "2.12.0.2",
-        statuses: [{ code: "ProvisioningState/succeeded", level: "Info", displayStatus: "Ready", message: "Guest Agent is running", time: now }],
+        statuses: [
+          {
+            code: "ProvisioningState/succeeded",
+            level: "Info",
+            displayStatus: "Ready",
+            message: "Guest Agent is running",
+            time: now,
+          },
+        ],
         extensionHandlers: extensions.map((ext) => ({
           type: extensionFullType(ext),
           typeHandlerVersion: handlerVersion(ext),
           status: { code: "ProvisioningState/succeeded", level: "Info", displayStatus: "Ready" },
         })),
       },
-      disks: [{
-        name: `${vm.name}_OsDisk_1_${vm.vmId.replaceAll("-", "")}`,
-        statuses: [{ code: "ProvisioningState/succeeded", level: "Info", displayStatus: "Provisioning succeeded", time: vm.timeCreated }],
-      }],
+      disks: [
+        {
+          name: `${vm.name}_OsDisk_1_${vm.vmId.replaceAll("-", "")}`,
+          statuses: [
+            {
+              code: "ProvisioningState/succeeded",
+              level: "Info",
+              displayStatus: "Provisioning succeeded",
+              time: vm.timeCreated,
+            },
+          ],
+        },
+      ],
       extensions: extensions.map((ext) => ({
         name: ext["name"],
         type: extensionFullType(ext),
@@ -301,12 +343,14 @@ export class ScaleSet {
         name: ext["name"],
         statusesSummary: count(vms.map((vm) => extensionStatus(vm, String(ext["name"]))["code"])),
       })),
-      statuses: [{
-        code: `ProvisioningState/${this.provisioningState.toLowerCase()}`,
-        level: "Info",
-        displayStatus: this.provisioningState === "Succeeded" ? "Provisioning succeeded" : this.provisioningState,
-        time: azureTime(new Date()),
-      }],
+      statuses: [
+        {
+          code: `ProvisioningState/${this.provisioningState.toLowerCase()}`,
+          level: "Info",
+          displayStatus: this.provisioningState === "Succeeded" ? "Provisioning succeeded" : this.provisioningState,
+          time: azureTime(new Date()),
+        },
+      ],
     };
   }
 }
@@ -346,7 +390,9 @@ function renderVmImage(profile: Wire): Wire {
 
 export function exactVersion(ref: Wire): string | undefined {
   if (ref["id"] || !ref["publisher"]) return undefined;
-  return !ref["version"] || String(ref["version"]).toLowerCase() === "latest" ? LATEST_PLATFORM_VERSION : String(ref["version"]);
+  return !ref["version"] || String(ref["version"]).toLowerCase() === "latest"
+    ? LATEST_PLATFORM_VERSION
+    : String(ref["version"]);
 }
 
 function extensionFullType(ext: Wire): string {
@@ -360,7 +406,8 @@ function handlerVersion(ext: Wire): string {
 /** Power states in which the guest (and so the Application Health extension) does not run. */
 const SILENT_POWER_STATES: ReadonlySet<Vm["powerState"]> = new Set(["stopped", "deallocating", "deallocated"]);
 
-const ENABLE_FAILED = "Enable failed: failed to execute command: command terminated with exit status=1\n[stdout]\n\n[stderr]\n";
+const ENABLE_FAILED =
+  "Enable failed: failed to execute command: command terminated with exit status=1\n[stdout]\n\n[stderr]\n";
 
 /** An extension's instance-view status: an injected upgrade failure naming it; transitioning while the instance is
  *  Updating (its extensions run again); else the status set for it (setInstance, seed), or succeeded. */
@@ -374,11 +421,26 @@ function extensionStatus(vm: Vm, extension: string): Wire {
 function extensionStateStatus(state: ExtensionState, message?: string): Wire {
   switch (state) {
     case "failed":
-      return { code: "ProvisioningState/failed/1", level: "Error", displayStatus: "Provisioning failed", message: message ?? ENABLE_FAILED };
+      return {
+        code: "ProvisioningState/failed/1",
+        level: "Error",
+        displayStatus: "Provisioning failed",
+        message: message ?? ENABLE_FAILED,
+      };
     case "transitioning":
-      return { code: "ProvisioningState/transitioning", level: "Info", displayStatus: "Transitioning", message: message ?? "Enable in progress" };
+      return {
+        code: "ProvisioningState/transitioning",
+        level: "Info",
+        displayStatus: "Transitioning",
+        message: message ?? "Enable in progress",
+      };
     default:
-      return { code: "ProvisioningState/succeeded", level: "Info", displayStatus: "Provisioning succeeded", message: message ?? "Enable succeeded" };
+      return {
+        code: "ProvisioningState/succeeded",
+        level: "Info",
+        displayStatus: "Provisioning succeeded",
+        message: message ?? "Enable succeeded",
+      };
   }
 }
 
@@ -393,9 +455,19 @@ function provisioningStatus(vm: Vm): Wire {
         time: vm.provisioningTime,
       };
     case "Updating":
-      return { code: "ProvisioningState/updating", level: "Info", displayStatus: "Updating", time: vm.provisioningTime };
+      return {
+        code: "ProvisioningState/updating",
+        level: "Info",
+        displayStatus: "Updating",
+        time: vm.provisioningTime,
+      };
     default:
-      return { code: "ProvisioningState/succeeded", level: "Info", displayStatus: "Provisioning succeeded", time: vm.provisioningTime };
+      return {
+        code: "ProvisioningState/succeeded",
+        level: "Info",
+        displayStatus: "Provisioning succeeded",
+        time: vm.provisioningTime,
+      };
   }
 }
 

@@ -7,14 +7,22 @@ import type { Wire } from "./wire.ts";
 export const DEFAULT_SCALE_SET: ScaleSetSeed = { name: "vmss-demo" };
 export const DEFAULT_RESOURCE_GROUP = "rg-demo";
 export const DEFAULT_LOCATION = "westeurope";
-export const DEFAULT_IMAGE = { publisher: "Canonical", offer: "ubuntu-24_04-lts", sku: "server", version: "24.04.202409120" } as const;
+export const DEFAULT_IMAGE = {
+  publisher: "Canonical",
+  offer: "ubuntu-24_04-lts",
+  sku: "server",
+  version: "24.04.202409120",
+} as const;
 
 export const DEFAULT_CUSTOM_SCRIPT: ExtensionSeed = {
   name: "customScript",
   publisher: "Microsoft.Azure.Extensions",
   type: "CustomScript",
   typeHandlerVersion: "2.1",
-  settings: { fileUris: ["https://stvmssdemo.blob.core.windows.net/scripts/install.sh"], commandToExecute: "bash install.sh" },
+  settings: {
+    fileUris: ["https://stvmssdemo.blob.core.windows.net/scripts/install.sh"],
+    commandToExecute: "bash install.sh",
+  },
 };
 
 export const HEALTH_EXTENSION: ExtensionSeed = {
@@ -54,10 +62,19 @@ export function extensionWire(seed: ExtensionSeed): Wire {
 export function scaleSetWire(seed: ScaleSetSeed, subscriptionId: string, created: string): Wire {
   const resourceGroup = seed.resourceGroup ?? DEFAULT_RESOURCE_GROUP;
   const rgId = `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}`;
-  const prefix = seed.name.replace(/[^a-zA-Z0-9]/g, "").slice(0, 9).toLowerCase();
-  const extensions = [...(seed.extensions ?? [DEFAULT_CUSTOM_SCRIPT]), ...(seed.healthExtension ? [HEALTH_EXTENSION] : [])];
+  const prefix = seed.name
+    .replace(/[^a-zA-Z0-9]/g, "")
+    .slice(0, 9)
+    .toLowerCase();
+  const extensions = [
+    ...(seed.extensions ?? [DEFAULT_CUSTOM_SCRIPT]),
+    ...(seed.healthExtension ? [HEALTH_EXTENSION] : []),
+  ];
   const mode = seed.upgradeMode ?? "Manual";
-  const rolling = mode === "Rolling" || seed.rollingUpgradePolicy ? { ...DEFAULT_ROLLING_POLICY, ...seed.rollingUpgradePolicy } : undefined;
+  const rolling =
+    mode === "Rolling" || seed.rollingUpgradePolicy
+      ? { ...DEFAULT_ROLLING_POLICY, ...seed.rollingUpgradePolicy }
+      : undefined;
   return {
     name: seed.name,
     id: `${rgId}/providers/Microsoft.Compute/virtualMachineScaleSets/${seed.name}`,
@@ -76,7 +93,14 @@ export function scaleSetWire(seed: ScaleSetSeed, subscriptionId: string, created
           adminUsername: "azureuser",
           linuxConfiguration: {
             disablePasswordAuthentication: true,
-            ssh: { publicKeys: [{ path: "/home/azureuser/.ssh/authorized_keys", keyData: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEmulatorTestKeyNotARealKey0000000000000000 emulator" }] },
+            ssh: {
+              publicKeys: [
+                {
+                  path: "/home/azureuser/.ssh/authorized_keys",
+                  keyData: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEmulatorTestKeyNotARealKey0000000000000000 emulator",
+                },
+              ],
+            },
             provisionVMAgent: true,
             enableVMAgentPlatformUpdates: false,
           },
@@ -85,27 +109,39 @@ export function scaleSetWire(seed: ScaleSetSeed, subscriptionId: string, created
           requireGuestProvisionSignal: true,
         },
         storageProfile: {
-          osDisk: { osType: "Linux", createOption: "FromImage", caching: "ReadWrite", managedDisk: { storageAccountType: "Premium_LRS" }, diskSizeGB: 30 },
+          osDisk: {
+            osType: "Linux",
+            createOption: "FromImage",
+            caching: "ReadWrite",
+            managedDisk: { storageAccountType: "Premium_LRS" },
+            diskSizeGB: 30,
+          },
           imageReference: structuredClone(seed.image ?? DEFAULT_IMAGE),
         },
         networkProfile: {
-          networkInterfaceConfigurations: [{
-            name: `${prefix}Nic`,
-            properties: {
-              primary: true,
-              enableAcceleratedNetworking: false,
-              disableTcpStateTracking: false,
-              dnsSettings: { dnsServers: [] },
-              enableIPForwarding: false,
-              ipConfigurations: [{
-                name: `${prefix}IPConfig`,
-                properties: {
-                  subnet: { id: `${rgId}/providers/Microsoft.Network/virtualNetworks/${seed.name}-vnet/subnets/default` },
-                  privateIPAddressVersion: "IPv4",
-                },
-              }],
+          networkInterfaceConfigurations: [
+            {
+              name: `${prefix}Nic`,
+              properties: {
+                primary: true,
+                enableAcceleratedNetworking: false,
+                disableTcpStateTracking: false,
+                dnsSettings: { dnsServers: [] },
+                enableIPForwarding: false,
+                ipConfigurations: [
+                  {
+                    name: `${prefix}IPConfig`,
+                    properties: {
+                      subnet: {
+                        id: `${rgId}/providers/Microsoft.Network/virtualNetworks/${seed.name}-vnet/subnets/default`,
+                      },
+                      privateIPAddressVersion: "IPv4",
+                    },
+                  },
+                ],
+              },
             },
-          }],
+          ],
         },
         ...(extensions.length > 0 ? { extensionProfile: { extensions: extensions.map(extensionWire) } } : {}),
         timeCreated: created,

@@ -36,8 +36,13 @@ export class Upgrades {
    *  the current model, all at once. Ends `op`. */
   async manualUpgrade(set: ScaleSet, vms: readonly Vm[], op: Operation, reimage = false): Promise<void> {
     const target = structuredClone(set.profile);
-    const outcomes = await Promise.all(vms.map((vm) =>
-      set.isLatest(vm) && vm.provisioningState !== "Failed" && !reimage ? ({ ok: true } as const) : this.upgradeInstance(set, vm, target, op, reimage)));
+    const outcomes = await Promise.all(
+      vms.map((vm) =>
+        set.isLatest(vm) && vm.provisioningState !== "Failed" && !reimage
+          ? Promise.resolve({ ok: true } as const)
+          : this.upgradeInstance(set, vm, target, op, reimage),
+      ),
+    );
     finishWithOutcomes(op, outcomes);
   }
 
@@ -83,12 +88,13 @@ export class Upgrades {
       if (unhealthyNow > maxUnhealthy) {
         // Refused before any batch: Azure reports no progress at all (pending 0 too), as in the guide cited below.
         if (start === 0) rolling.pending = 0;
-        rolling.error = start === 0
-          ? unhealthyBeforeFirstBatch(set, unhealthyVms, unhealthyNow, maxUnhealthy)
-          : {
-            code: "MaxUnhealthyInstancePercentExceededInRollingUpgrade",
-            message: `Rolling Upgrade failed after exceeding the MaxUnhealthyInstancePercent value defined in the RollingUpgradePolicy. ${Math.round(unhealthyNow)}% of instances are in an unhealthy state - more than the threshold of ${maxUnhealthy}%.`,
-          };
+        rolling.error =
+          start === 0
+            ? unhealthyBeforeFirstBatch(set, unhealthyVms, unhealthyNow, maxUnhealthy)
+            : {
+                code: "MaxUnhealthyInstancePercentExceededInRollingUpgrade",
+                message: `Rolling Upgrade failed after exceeding the MaxUnhealthyInstancePercent value defined in the RollingUpgradePolicy. ${Math.round(unhealthyNow)}% of instances are in an unhealthy state - more than the threshold of ${maxUnhealthy}%.`,
+              };
         break;
       }
       const batch = targets.slice(start, start + batchSize);
@@ -122,7 +128,9 @@ export class Upgrades {
     if (rolling.error) {
       if (policy["rollbackFailedInstancesOnPolicyBreach"]) {
         rolling.code = "RollingBack";
-        await Promise.all(failedVms.map((vm) => this.upgradeInstance(set, vm, previous.get(vm.instanceId) ?? vm.profile, op)));
+        await Promise.all(
+          failedVms.map((vm) => this.upgradeInstance(set, vm, previous.get(vm.instanceId) ?? vm.profile, op)),
+        );
       }
       rolling.code = "Faulted";
       op.finish("Failed", rolling.error);
@@ -136,9 +144,18 @@ export class Upgrades {
   }
 
   /** One instance onto `target` (a virtualMachineProfile). Restores the instance when `op` is preempted meanwhile. */
-  private async upgradeInstance(set: ScaleSet, vm: Vm, target: Wire, op: Operation, forceReimage = false): Promise<Outcome> {
+  private async upgradeInstance(
+    set: ScaleSet,
+    vm: Vm,
+    target: Wire,
+    op: Operation,
+    forceReimage = false,
+  ): Promise<Outcome> {
     const before = { profile: vm.profile, health: vm.health, powerState: vm.powerState };
-    const reimage = forceReimage || canonical(vm.profile["storageProfile"]?.["imageReference"]) !== canonical(target["storageProfile"]?.["imageReference"]);
+    const reimage =
+      forceReimage ||
+      canonical(vm.profile["storageProfile"]?.["imageReference"]) !==
+        canonical(target["storageProfile"]?.["imageReference"]);
     const hang = this.faults.takeHang(set.name, vm.instanceId);
     const failure = this.faults.takeUpgradeFailure(set.name, vm.instanceId);
     vm.busyWith = op.id;
@@ -182,10 +199,21 @@ const UNHEALTHY = "Instance found to be unhealthy or unreachable.";
  * "How to Configure Service Fabric Automatic OS Image Upgrade", Azure/Service-Fabric-Troubleshooting-Guides; also the
  * code Update-AzVmss throws in Azure/AzLoadBalancerMigration). One detail per unhealthy instance.
  */
-function unhealthyBeforeFirstBatch(set: ScaleSet, unhealthy: readonly Vm[], percent: number, threshold: number): ArmErrorBody {
-  const details: ArmErrorBody[] = unhealthy.map((vm) => vm.error
-    ? { code: vm.error.code, target: `${set.name}/virtualMachines/${vm.instanceId}`, message: vm.error.message }
-    : { code: "RollingUpgradeInstanceUnhealthyError", target: `${set.name}/virtualMachines/${vm.instanceId}`, message: UNHEALTHY });
+function unhealthyBeforeFirstBatch(
+  set: ScaleSet,
+  unhealthy: readonly Vm[],
+  percent: number,
+  threshold: number,
+): ArmErrorBody {
+  const details: ArmErrorBody[] = unhealthy.map((vm) =>
+    vm.error
+      ? { code: vm.error.code, target: `${set.name}/virtualMachines/${vm.instanceId}`, message: vm.error.message }
+      : {
+          code: "RollingUpgradeInstanceUnhealthyError",
+          target: `${set.name}/virtualMachines/${vm.instanceId}`,
+          message: UNHEALTHY,
+        },
+  );
   return {
     code: "MaxUnhealthyInstancePercentExceededBeforeRollingUpgrade",
     message: `Rolling Upgrade failed due to exceeding the MaxUnhealthyInstancePercent value (defined in the RollingUpgradePolicy) before any batch was attempted. ${Math.round(percent)}% of instances are in an unhealthy state, more than the threshold of ${threshold}% configured in the RollingUpgradePolicy. The most impactful error is:  ${details[0]?.message ?? UNHEALTHY} For details on rolling upgrades, use http://aka.ms/AzureVMSSRollingUpgrade`,
@@ -233,8 +261,13 @@ function instanceError(vm: Vm, failure: { code: string; message: string | undefi
     return {
       code: failure.code,
       extension: String(ext["name"]),
-      message: failure.message ?? `VM has reported a failure when processing extension '${ext["name"]}' (publisher '${props["publisher"]}' and type '${props["type"]}'). Error message: 'Enable failed: failed to execute command: command terminated with exit status=1'. More information on troubleshooting is available at https://aka.ms/VMExtensionCSELinuxTroubleshoot. `,
+      message:
+        failure.message ??
+        `VM has reported a failure when processing extension '${ext["name"]}' (publisher '${props["publisher"]}' and type '${props["type"]}'). Error message: 'Enable failed: failed to execute command: command terminated with exit status=1'. More information on troubleshooting is available at https://aka.ms/VMExtensionCSELinuxTroubleshoot. `,
     };
   }
-  return { code: failure.code, message: failure.message ?? `The operation on VM '${vm.name}' failed with ${failure.code}.` };
+  return {
+    code: failure.code,
+    message: failure.message ?? `The operation on VM '${vm.name}' failed with ${failure.code}.`,
+  };
 }

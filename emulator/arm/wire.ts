@@ -21,5 +21,12 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
 /** JSON with object keys sorted, so structurally equal trees compare equal as strings. */
 export function canonical(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
-    isObject(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v);
+    isObject(v)
+      ? Object.fromEntries(
+          Object.keys(v)
+            .sort()
+            .map((k) => [k, v[k]]),
+        )
+      : v,
+  );
 }

@@ -27,9 +27,12 @@ export interface ScaleSetApiDeps {
 }
 
 export function createScaleSetApi(config: Config, deps: ScaleSetApiDeps): ScaleSetApi {
-  const credential = createCredential(config.auth, config.cloud, { logger: deps.logger, getIDToken: (audience) => deps.getIDToken(audience) });
+  const credential = createCredential(config.auth, config.cloud, {
+    logger: deps.logger,
+    getIDToken: (audience) => deps.getIDToken(audience),
+  });
   return createComputeScaleSetApi({
-    credential: masking(credential, deps.mask),
+    credential: masking(credential, (secret) => deps.mask(secret)),
     target: config.target,
     cloud: config.cloud,
     fastOperationPollMs: fastOperationPollMs(config.rollout.pollIntervalMs),

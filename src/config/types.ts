@@ -1,8 +1,8 @@
 // The configuration: one immutable Config, built by the one input parser (inputs.ts). Plain data.
 
-
 /** A count of instances (`3`) or a percentage of the targeted instances (`20%`). */
-export type Size = { readonly kind: "count"; readonly value: number } | { readonly kind: "percent"; readonly value: number };
+export type Size =
+  { readonly kind: "count"; readonly value: number } | { readonly kind: "percent"; readonly value: number };
 
 export type CloudName = "AzureCloud" | "AzureUSGovernment" | "AzureChinaCloud" | "Custom";
 

@@ -18,7 +18,8 @@ export function describeError(error: AzureErrorInfo): string {
 /** Any thrown value as one line: an AzureApiError as `Code: message`, an Error by its message, anything else as text. */
 export function errorLine(err: unknown): string {
   if (err instanceof AzureApiError) return describeError({ code: err.code, message: err.message });
-  const text = err instanceof Error ? err.message : typeof err === "string" ? err : err === undefined ? "" : safeString(err);
+  const text =
+    err instanceof Error ? err.message : typeof err === "string" ? err : err === undefined ? "" : safeString(err);
   return oneLine(text);
 }
 
@@ -31,7 +32,10 @@ export function isAbort(err: unknown): boolean {
  * The message of a failed step for anything thrown outside the engine: an InputError as is, a sign-in failure as
  * `describeSignIn` words it (the credential module knows those), anything else as one line.
  */
-export function failureMessage(err: unknown, describeSignIn: (err: unknown) => string | undefined = () => undefined): string {
+export function failureMessage(
+  err: unknown,
+  describeSignIn: (err: unknown) => string | undefined = () => undefined,
+): string {
   if (err instanceof InputError) return err.message;
   const signIn = describeSignIn(err);
   if (signIn !== undefined) return signIn;
@@ -40,9 +44,21 @@ export function failureMessage(err: unknown, describeSignIn: (err: unknown) => s
 }
 
 function safeString(value: unknown): string {
-  try {
-    return typeof value === "object" ? JSON.stringify(value) : String(value);
-  } catch {
-    return String(value);
+  switch (typeof value) {
+    case "string":
+      return value;
+    case "number":
+    case "boolean":
+    case "bigint":
+    case "undefined":
+      return String(value);
+    case "symbol":
+      return value.toString();
+    default:
+      try {
+        return JSON.stringify(value) ?? Object.prototype.toString.call(value);
+      } catch {
+        return Object.prototype.toString.call(value);
+      }
   }
 }

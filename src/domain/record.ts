@@ -3,7 +3,6 @@
 import type { CloudName, Target } from "../config/types.ts";
 import type { AzureErrorInfo, HealthState, ImageReference, RollingUpgradeStatus, UpgradeMode } from "./scale-set.ts";
 
-
 export type RolloutResult = "succeeded" | "failed" | "unchanged" | "planned" | "rolled-back" | "cancelled";
 
 export interface PropertyChange {

@@ -1,6 +1,5 @@
 // The scale set as the engine sees it: its model, its instances, operations and Azure errors. Plain data, no SDK types.
 
-
 export interface ImageReference {
   readonly publisher?: string;
   readonly offer?: string;

@@ -1,6 +1,14 @@
 // The ports the engine drives: the scale set (implemented by src/azure/) and the log (wired by src/main.ts).
 
-import type { ExtensionPatch, InstanceState, OperationOutcome, PendingOperation, RollingUpgradeStatus, ScaleSetModel, ScaleSetPatch } from "../domain/scale-set.ts";
+import type {
+  ExtensionPatch,
+  InstanceState,
+  OperationOutcome,
+  PendingOperation,
+  RollingUpgradeStatus,
+  ScaleSetModel,
+  ScaleSetPatch,
+} from "../domain/scale-set.ts";
 
 /**
  * The port the engine drives. Implemented by src/azure/ against the real SDK; every method is one logical

@@ -109,8 +109,16 @@ export interface RolloutOptionsForTest {
 }
 
 /** The real adapter (real SDK, real ClientSecretCredential) for this config. */
-export function adapterFor(config: Config, logger: Logger = memoryLogger(), mask: (secret: string) => void = () => {}): ScaleSetApi {
-  return createScaleSetApi(config, { logger, getIDToken: () => Promise.reject(new Error("no GitHub OIDC in these tests")), mask });
+export function adapterFor(
+  config: Config,
+  logger: Logger = memoryLogger(),
+  mask: (secret: string) => void = () => {},
+): ScaleSetApi {
+  return createScaleSetApi(config, {
+    logger,
+    getIDToken: () => Promise.reject(new Error("no GitHub OIDC in these tests")),
+    mask,
+  });
 }
 
 /** The engine with the real adapter against the emulator. */

@@ -60,13 +60,16 @@ export function fakeAz(login?: FakeAzLogin, options: FakeAzOptions = {}): FakeAz
     },
     configDir,
     calls() {
-      let text = "";
+      let text: string;
       try {
         text = readFileSync(callsPath, "utf8");
       } catch {
         return [];
       }
-      return text.split("\n").filter(Boolean).map((line) => (JSON.parse(line) as { args: string[] }).args);
+      return text
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => (JSON.parse(line) as { args: string[] }).args);
     },
     login(session) {
       writeFileSync(profilePath, JSON.stringify(session), { mode: 0o600 });
