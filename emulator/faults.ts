@@ -1,24 +1,43 @@
 // Faults on demand, per test: request-level ones (429, 500, dropped connection, 409, 403) consumed by the server as
 // matching requests arrive, scale-ins done just before a matching request is handled, and instance-level ones
-// (failed / hanging / unhealthy upgrades) consumed by the upgrade simulation. See README.md "Faults".
-import type { FaultControls, RequestMatch } from "./types.ts";
+// (failed / hanging / unhealthy upgrades) consumed by the upgrade simulation, and request-triggered events (a
+// concurrent writer, the scale set deleted) run just before or just after a matching request is handled. See
+// README.md "Faults".
+import type { ConcurrentWrite, FaultControls, OperationEnd, RequestMatch, TriggerMatch } from "./types.ts";
 
-export type RequestFaultKind = "throttle" | "serverError" | "drop" | "conflict" | "forbidden";
+export type RequestFaultKind = "throttle" | "serverError" | "drop" | "dropAfter" | "hang" | "conflict" | "forbidden";
 
 export interface RequestFault {
   readonly kind: RequestFaultKind;
-  readonly retryAfterSeconds: number;
+  /** throttle: the wait the client is told; null sends no Retry-After at all. */
+  readonly retryAfterSeconds: number | null;
   /** forbidden: the RBAC action to name instead of the operation's. */
   readonly action?: string | undefined;
+  /** hang: real seconds the request is held before it is handled and answered; undefined = never. */
+  readonly holdSeconds?: number | undefined;
 }
 
 interface PendingRequestFault {
   readonly kind: RequestFaultKind;
   readonly operation: string | undefined;
-  readonly retryAfterSeconds: number;
+  readonly retryAfterSeconds: number | null;
   readonly action?: string | undefined;
+  readonly holdSeconds?: number | undefined;
   skip: number;
   times: number;
+}
+
+interface PendingTrigger {
+  readonly operation: string | undefined;
+  readonly when: "before" | "after";
+  readonly run: () => void;
+  skip: number;
+  done: boolean;
+}
+
+interface PendingPreemption {
+  readonly operation: string | undefined;
+  readonly end: OperationEnd;
 }
 
 interface PendingScaleIn {
@@ -50,8 +69,11 @@ interface UnhealthyImage {
 export interface FaultActions {
   deleteScaleSet(name: string | undefined): void;
   expireTokens(): void;
-  /** Preempts a running operation matching `operation` (any when undefined); false when none runs. */
-  preemptRunning(operation: string | undefined, status: "Canceled" | "Failed"): boolean;
+  /** Ends a running operation matching `operation` (any when undefined) as `end` says, at once or after
+   *  `end.afterSeconds`; false when none runs. */
+  preemptRunning(operation: string | undefined, end: OperationEnd): boolean;
+  /** Another client's write of the scale set's model (see ConcurrentWrite). */
+  concurrentWrite(scaleSet: string | undefined, write: ConcurrentWrite): void;
   /** The name of the scale set (default: the first) if it has the instance now. */
   findInstance(scaleSet: string | undefined, instanceId: string): string | undefined;
   /** Deletes the instance of the scale set if it is still there. */
@@ -66,8 +88,9 @@ export class Faults implements FaultControls {
   private failures: UpgradeFailure[] = [];
   private hangs: InstanceFault[] = [];
   private unhealthyImages: UnhealthyImage[] = [];
-  private preemptions: { operation: string | undefined; status: "Canceled" | "Failed" }[] = [];
+  private preemptions: PendingPreemption[] = [];
   private scaleIns: PendingScaleIn[] = [];
+  private triggers: PendingTrigger[] = [];
 
   constructor(actions: FaultActions) {
     this.actions = actions;
@@ -98,16 +121,24 @@ export class Faults implements FaultControls {
     this.hangs.push({ scaleSet: options.scaleSet, instanceId, times: 1 });
   }
 
-  throttle(match: RequestMatch & { retryAfterSeconds?: number } = {}): void {
-    this.addRequestFault("throttle", match, match.retryAfterSeconds ?? 1);
+  throttle(match: RequestMatch & { retryAfterSeconds?: number | null } = {}): void {
+    this.addRequestFault("throttle", match, match.retryAfterSeconds === undefined ? 1 : match.retryAfterSeconds);
+  }
+
+  hangRequest(match: RequestMatch & { seconds?: number } = {}): void {
+    this.addRequestFault("hang", match, 0, undefined, match.seconds);
+  }
+
+  concurrentWrite(write: ConcurrentWrite, at: TriggerMatch & { scaleSet?: string } = {}): void {
+    this.addTrigger(at, () => this.actions.concurrentWrite(at.scaleSet, write));
   }
 
   serverError(match: RequestMatch = {}): void {
     this.addRequestFault("serverError", match);
   }
 
-  dropConnection(match: RequestMatch = {}): void {
-    this.addRequestFault("drop", match);
+  dropConnection(match: RequestMatch & { afterProcessing?: boolean } = {}): void {
+    this.addRequestFault(match.afterProcessing === true ? "dropAfter" : "drop", match);
   }
 
   conflict(match: RequestMatch = {}): void {
@@ -132,14 +163,39 @@ export class Faults implements FaultControls {
     });
   }
 
-  preemptOperation(options: { operation?: string; status?: "Canceled" | "Failed" } = {}): void {
-    const status = options.status ?? "Canceled";
-    if (!this.actions.preemptRunning(options.operation, status))
-      this.preemptions.push({ operation: options.operation, status });
+  preemptOperation(
+    options: { operation?: string; status?: "Canceled" | "Failed"; afterSeconds?: number; running?: boolean } = {},
+  ): void {
+    this.endOperation(
+      options.operation,
+      {
+        status: options.status ?? "Canceled",
+        ...(options.afterSeconds !== undefined ? { afterSeconds: options.afterSeconds } : {}),
+      },
+      options.running ?? true,
+    );
   }
 
-  deleteScaleSet(name?: string): void {
-    this.actions.deleteScaleSet(name);
+  failOperation(
+    options: { operation?: string; code?: string; message?: string; afterSeconds?: number; running?: boolean } = {},
+  ): void {
+    this.endOperation(
+      options.operation,
+      {
+        status: "Failed",
+        error: {
+          code: options.code ?? "InternalExecutionError",
+          message: options.message ?? "An internal execution error occurred. Please retry later.",
+        },
+        ...(options.afterSeconds !== undefined ? { afterSeconds: options.afterSeconds } : {}),
+      },
+      options.running ?? true,
+    );
+  }
+
+  deleteScaleSet(name?: string, at?: TriggerMatch): void {
+    if (at === undefined) this.actions.deleteScaleSet(name);
+    else this.addTrigger(at, () => this.actions.deleteScaleSet(name));
   }
 
   expireTokens(): void {
@@ -153,6 +209,7 @@ export class Faults implements FaultControls {
     this.unhealthyImages = [];
     this.preemptions = [];
     this.scaleIns = [];
+    this.triggers = [];
   }
 
   // ───────────── consumed by the emulator ─────────────
@@ -167,7 +224,12 @@ export class Faults implements FaultControls {
       }
       fault.times--;
       this.requestFaults = this.requestFaults.filter((f) => f.times > 0);
-      return { kind: fault.kind, retryAfterSeconds: fault.retryAfterSeconds, action: fault.action };
+      return {
+        kind: fault.kind,
+        retryAfterSeconds: fault.retryAfterSeconds,
+        action: fault.action,
+        holdSeconds: fault.holdSeconds,
+      };
     }
     return undefined;
   }
@@ -185,6 +247,21 @@ export class Faults implements FaultControls {
       this.actions.deleteInstance(pending.scaleSet, pending.instanceId);
     }
     this.scaleIns = this.scaleIns.filter((p) => p.times > 0);
+  }
+
+  /** Runs the request-triggered events due `when` this ARM request is handled (each once). */
+  runTriggers(operation: string, when: "before" | "after"): void {
+    for (const trigger of this.triggers) {
+      if (trigger.done || trigger.when !== when) continue;
+      if (trigger.operation !== undefined && trigger.operation.toLowerCase() !== operation.toLowerCase()) continue;
+      if (trigger.skip > 0) {
+        trigger.skip--;
+        continue;
+      }
+      trigger.done = true;
+      trigger.run();
+    }
+    this.triggers = this.triggers.filter((t) => !t.done);
   }
 
   takeUpgradeFailure(scaleSet: string, instanceId: string): { code: string; message: string | undefined } | undefined {
@@ -207,22 +284,37 @@ export class Faults implements FaultControls {
     );
   }
 
-  /** A pending preemption for an operation that just started (consumes it). */
-  takePreemption(operation: string): "Canceled" | "Failed" | undefined {
+  /** A pending end for an operation that just started (consumes it). */
+  takePreemption(operation: string): OperationEnd | undefined {
     const index = this.preemptions.findIndex(
       (p) => p.operation === undefined || p.operation.toLowerCase() === operation.toLowerCase(),
     );
     if (index < 0) return undefined;
     const [taken] = this.preemptions.splice(index, 1);
-    return taken?.status;
+    return taken?.end;
   }
 
-  private addRequestFault(kind: RequestFaultKind, match: RequestMatch, retryAfterSeconds = 0, action?: string): void {
+  private endOperation(operation: string | undefined, end: OperationEnd, running: boolean): void {
+    if (!running || !this.actions.preemptRunning(operation, end)) this.preemptions.push({ operation, end });
+  }
+
+  private addTrigger(at: TriggerMatch, run: () => void): void {
+    this.triggers.push({ operation: at.operation, when: at.when ?? "after", run, skip: at.after ?? 0, done: false });
+  }
+
+  private addRequestFault(
+    kind: RequestFaultKind,
+    match: RequestMatch,
+    retryAfterSeconds: number | null = 0,
+    action?: string,
+    holdSeconds?: number,
+  ): void {
     this.requestFaults.push({
       kind,
       operation: match.operation,
       retryAfterSeconds,
       action,
+      holdSeconds,
       skip: match.after ?? 0,
       times: match.times ?? 1,
     });

@@ -57,7 +57,8 @@ export async function start(options: EmulatorOptions = {}): Promise<Emulator> {
   const faults = new Faults({
     deleteScaleSet: (name) => arm?.deleteScaleSet(name),
     expireTokens: () => entra.expireIssuedTokens(),
-    preemptRunning: (operation, status) => arm?.preemptRunning(operation, status) ?? false,
+    preemptRunning: (operation, end) => arm?.preemptRunning(operation, end) ?? false,
+    concurrentWrite: (scaleSet, write) => arm?.concurrentWrite(scaleSet, write),
     findInstance: (scaleSet, instanceId) => {
       const set = arm?.scaleSetNamed(scaleSet);
       return set && !set.deleted && set.vms.has(instanceId) ? set.name : undefined;

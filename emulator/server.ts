@@ -59,7 +59,7 @@ async function handle(parts: ServerParts, req: IncomingMessage, res: ServerRespo
 
   const arm = parts.arm.route(incoming);
   let reply: Reply | "drop";
-  if (arm) reply = await armReply(parts, arm, incoming, raw);
+  if (arm) reply = await armReply(parts, arm, incoming, raw, req);
   else reply = parts.github.handle(incoming) ?? parts.entra.handle(incoming) ?? notFound(incoming);
 
   const operation = arm?.operation ?? (reply === "drop" ? "Unknown" : reply.operation) ?? "Unknown";
@@ -86,7 +86,13 @@ async function handle(parts: ServerParts, req: IncomingMessage, res: ServerRespo
 }
 
 /** ARM's gatekeeping, then faults, throttling, the configured latency and the handler. */
-async function armReply(parts: ServerParts, route: ArmRoute, req: Incoming, raw: string): Promise<Reply | "drop"> {
+async function armReply(
+  parts: ServerParts,
+  route: ArmRoute,
+  req: Incoming,
+  raw: string,
+  message: IncomingMessage,
+): Promise<Reply | "drop"> {
   try {
     const caller = authenticate(parts, req);
     const apiVersion = req.query.get("api-version");
@@ -110,13 +116,25 @@ async function armReply(parts: ServerParts, route: ArmRoute, req: Incoming, raw:
     }
     // A scale-in due now happens before the request is answered, whatever the answer is.
     parts.faults.scaleInBefore(route.operation, route.scaleSet);
+    parts.faults.runTriggers(route.operation, "before");
     const fault = parts.faults.takeRequestFault(route.operation);
+    if (fault?.kind === "hang") {
+      // Held unanswered; nothing is processed meanwhile. A client that gives up closes the socket: then nothing is.
+      const closed = new Promise<void>((resolve) => message.socket.once("close", () => resolve()));
+      if (fault.holdSeconds === undefined) await closed;
+      else {
+        const ms = fault.holdSeconds * 1000;
+        await Promise.race([new Promise((resolve) => setTimeout(resolve, ms)), closed]);
+      }
+      if (message.socket.destroyed) return "drop";
+    }
     if (fault?.kind === "forbidden")
       throw authorizationFailed(route.operation, req.path, caller.objectId, fault.action);
     if (fault?.kind === "drop") return "drop";
     if (fault?.kind === "throttle") {
       const policy = resourcePolicy(route.operation);
-      throw throttled(policy, 30, fault.retryAfterSeconds * 1000, `Microsoft.Compute/${policy};0`);
+      const waitMs = fault.retryAfterSeconds === null ? undefined : fault.retryAfterSeconds * 1000;
+      throw throttled(policy, 30, waitMs, `Microsoft.Compute/${policy};0`);
     }
     if (fault?.kind === "serverError") {
       throw new ArmError(500, {
@@ -135,7 +153,14 @@ async function armReply(parts: ServerParts, route: ArmRoute, req: Incoming, raw:
     // Latency before the handler: the answer reflects the state when Azure would have computed it, not at arrival.
     const latency = parts.latency(route.operation, req);
     if (latency > 0) await parts.delay(latency);
-    const reply = route.handle();
+    let reply: Reply;
+    try {
+      reply = route.handle();
+    } finally {
+      parts.faults.runTriggers(route.operation, "after");
+    }
+    // The write (if any) is applied; the answer is lost on the way back.
+    if (fault?.kind === "dropAfter") return "drop";
     return { ...reply, operation: route.operation, headers: { ...limits, ...reply.headers } };
   } catch (error) {
     if (error instanceof ArmError) return { ...error.toReply(), operation: route.operation };

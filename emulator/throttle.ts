@@ -135,7 +135,7 @@ function header(group: string, resource: Bucket, subscription: Bucket): string {
  * so that clients honouring it (the SDK's throttlingRetryStrategy reads retry-after-ms, then x-ms-retry-after-ms, then
  * Retry-After) wait the speed-scaled time instead of at least a whole second.
  */
-export function throttled(policy: string, allowed: number, waitMs: number, remaining?: string): ArmError {
+export function throttled(policy: string, allowed: number, waitMs: number | undefined, remaining?: string): ArmError {
   const now = new Date();
   const body: ArmErrorBody = {
     code: "OperationNotAllowed",
@@ -147,7 +147,7 @@ export function throttled(policy: string, allowed: number, waitMs: number, remai
         message: JSON.stringify({
           operationGroup: policy,
           startTime: now.toISOString(),
-          endTime: new Date(now.getTime() + waitMs).toISOString(),
+          endTime: new Date(now.getTime() + (waitMs ?? 0)).toISOString(),
           allowedRequestCount: allowed,
           measuredRequestCount: allowed + 1,
         }),
@@ -155,9 +155,12 @@ export function throttled(policy: string, allowed: number, waitMs: number, remai
     ],
     innererror: { internalErrorCode: "TooManyRequestsReceived" },
   };
+  // waitMs undefined: a 429 without Retry-After. Assumed possible (nothing found that guarantees the header on every
+  // 429); a client must then back off by itself. The SDK retries a 429 only when it carries one of the headers.
   return new ArmError(429, body, {
-    "Retry-After": String(Math.ceil(waitMs / 1000)),
-    "x-ms-retry-after-ms": String(Math.ceil(waitMs)),
+    ...(waitMs !== undefined
+      ? { "Retry-After": String(Math.ceil(waitMs / 1000)), "x-ms-retry-after-ms": String(Math.ceil(waitMs)) }
+      : {}),
     ...(remaining ? { "x-ms-ratelimit-remaining-resource": remaining } : {}),
   });
 }

@@ -212,6 +212,35 @@ export interface RequestMatch {
   readonly after?: number;
 }
 
+/** When a request-triggered event happens: around the `after`+1-th request matching `operation` (default: any ARM
+ *  request), just `before` its handler runs or just `after` (default: after; the answer is then already computed,
+ *  so the client reads the state from before the event). Once. */
+export interface TriggerMatch {
+  readonly operation?: string;
+  readonly after?: number;
+  readonly when?: "before" | "after";
+}
+
+/** How an operation ends by fault: `Canceled`/`Failed` with `error` (default OperationPreempted), at once or after
+ *  `afterSeconds` simulated seconds (× speed) if it is still running then. */
+export interface OperationEnd {
+  readonly status: "Canceled" | "Failed";
+  readonly error?: { readonly code: string; readonly message: string };
+  readonly afterSeconds?: number;
+}
+
+/**
+ * Another client's write of the scale set's model, unconditional (no If-Match), as a person in the portal or another
+ * pipeline would make it: `patch` is merged into the set's resource like a PATCH of the set (RFC 7396: objects
+ * merge, arrays replace); `extension` is merged into that extension's `properties` like a PATCH of the extension child
+ * resource (`settings` replaced as a unit). Either way the set's etag is bumped and instances not yet on the new model
+ * become stale; no operation is started (the other writer's model update is assumed to be over by the next request).
+ */
+export interface ConcurrentWrite {
+  readonly patch?: Readonly<Record<string, unknown>>;
+  readonly extension?: { readonly name: string; readonly properties: Readonly<Record<string, unknown>> };
+}
+
 export interface FaultControls {
   /** The instance's next upgrade fails: its operation ends `Failed` (VMExtensionProvisioningError by default), the
    *  instance shows provisioningState Failed and the error in its instance view. */
@@ -226,18 +255,41 @@ export interface FaultControls {
   /** 429 with Retry-After (whole seconds, rounded up) and x-ms-retry-after-ms (exact), Azure's throttling body and
    *  x-ms-ratelimit-remaining-resource. `retryAfterSeconds` (default 1) is the wall-clock wait the client is told, not
    *  scaled by speed. */
-  throttle(match?: RequestMatch & { retryAfterSeconds?: number }): void;
+  throttle(match?: RequestMatch & { retryAfterSeconds?: number | null }): void;
+  /** The request is held without an answer for `seconds` (real seconds; default: until the emulator stops), then
+   *  handled and answered if the client is still there. Nothing of it is processed while it is held. */
+  hangRequest(match?: RequestMatch & { seconds?: number }): void;
+  /** Another writer changes the model around a matching request (see ConcurrentWrite, TriggerMatch). */
+  concurrentWrite(write: ConcurrentWrite, at?: TriggerMatch & { scaleSet?: string }): void;
+  /** The running operation matching `operation` (or, with `running: false` or none running, the next one started)
+   *  ends `Failed` with `code` (default InternalExecutionError), at once or after `afterSeconds` simulated seconds. */
+  failOperation(options?: {
+    operation?: string;
+    code?: string;
+    message?: string;
+    afterSeconds?: number;
+    running?: boolean;
+  }): void;
   /** 500 InternalServerError (the SDK retries these). */
   serverError(match?: RequestMatch): void;
-  /** The connection is destroyed without a response (ECONNRESET on the client). */
-  dropConnection(match?: RequestMatch): void;
+  /** The connection is destroyed without a response (ECONNRESET on the client): before the request is processed,
+   *  or with `afterProcessing` after it was (a write is applied, its answer lost). */
+  dropConnection(match?: RequestMatch & { afterProcessing?: boolean }): void;
   /** 409 Conflict, as when another operation is running on the resource. */
   conflict(match?: RequestMatch): void;
   /** The next long-running operation started by `operation` (default: any) ends with OperationPreempted, and so
    *  does the one running now if there is one. */
-  preemptOperation(options?: { operation?: string; status?: "Canceled" | "Failed" }): void;
-  /** Deletes the scale set now: running operations end Canceled (OperationPreempted), later requests get 404. */
-  deleteScaleSet(name?: string): void;
+  preemptOperation(options?: {
+    operation?: string;
+    status?: "Canceled" | "Failed";
+    /** Simulated seconds (× speed) after which it ends, if still running. */
+    afterSeconds?: number;
+    /** false: leave a running one alone and end the next one started. Default true. */
+    running?: boolean;
+  }): void;
+  /** Deletes the scale set now (or, with `at`, around a matching request): running operations end Canceled
+   *  (OperationPreempted), later requests get 404. */
+  deleteScaleSet(name?: string, at?: TriggerMatch): void;
   /** Every access token issued so far is rejected from now on (401 ExpiredAuthenticationToken). */
   expireTokens(): void;
   /**

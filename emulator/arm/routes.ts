@@ -3,7 +3,7 @@
 import type { Clock } from "../clock.ts";
 import type { Faults } from "../faults.ts";
 import { ArmError, json, type Incoming, type Reply } from "../http.ts";
-import type { ScaleSetSeed } from "../types.ts";
+import type { ConcurrentWrite, OperationEnd, ScaleSetSeed } from "../types.ts";
 import { patchExtension, patchScaleSet, putExtension, putScaleSet } from "./model-change.ts";
 import { Operation, PREEMPTED } from "./operations.ts";
 import { ScaleSet, type Vm } from "./scale-set.ts";
@@ -185,12 +185,35 @@ export class Arm {
     for (const op of this.operations.values()) if (op.scaleSetKey === set.key) op.finish("Canceled", PREEMPTED);
   }
 
-  preemptRunning(operation: string | undefined, status: "Canceled" | "Failed"): boolean {
+  preemptRunning(operation: string | undefined, end: OperationEnd): boolean {
     const running = [...this.operations.values()].filter(
       (op) => op.running && (operation === undefined || op.operation.toLowerCase() === operation.toLowerCase()),
     );
-    for (const op of running) op.finish(status, PREEMPTED);
+    for (const op of running) this.endLater(op, end);
     return running.length > 0;
+  }
+
+  /** Another client's unconditional write of the model (see ConcurrentWrite in types.ts). */
+  concurrentWrite(name: string | undefined, write: ConcurrentWrite): void {
+    const set = this.scaleSetNamed(name);
+    if (!set || set.deleted) throw new Error(`emulator: concurrentWrite(): no scale set ${name ?? "(default)"}`);
+    if (write.patch) set.resource = patchScaleSet(set.resource, structuredClone(write.patch));
+    if (write.extension) {
+      const list: Wire[] = set.profile["extensionProfile"]?.["extensions"] ?? [];
+      const index = list.findIndex((e) => String(e["name"]).toLowerCase() === write.extension?.name.toLowerCase());
+      if (index < 0) throw new Error(`emulator: concurrentWrite(): no extension ${write.extension.name}`);
+      const next = [...list];
+      next[index] = patchExtension(list[index] ?? {}, { properties: structuredClone(write.extension.properties) });
+      set.profile["extensionProfile"] = { ...(set.profile["extensionProfile"] ?? {}), extensions: next };
+    }
+    set.etag++;
+  }
+
+  /** Ends `op` as `end` says, now or after `end.afterSeconds` (simulated) if it still runs then. */
+  private endLater(op: Operation, end: OperationEnd): void {
+    const finish = () => op.finish(end.status, end.error ?? PREEMPTED);
+    if (end.afterSeconds === undefined) setImmediate(finish);
+    else void Promise.race([this.options.clock.sleep(end.afterSeconds), op.ended]).then(finish);
   }
 
   // ───────────── handlers ─────────────
@@ -284,8 +307,8 @@ export class Arm {
       ...(instanceIds ? { instanceIds } : {}),
     });
     this.operations.set(op.id.toLowerCase(), op);
-    const preempt = this.options.faults.takePreemption(operation);
-    if (preempt) setImmediate(() => op.finish(preempt, PREEMPTED));
+    const end = this.options.faults.takePreemption(operation);
+    if (end) this.endLater(op, end);
     return op;
   }
 
