@@ -3,7 +3,7 @@
 // Why a table of our own: @azure/arm-compute's `cloudSetting` changes the endpoint but NOT the token scope (it stays
 // https://management.azure.com/.default), so a sovereign cloud needs both set together, from one place.
 
-import { InputError } from "./types.ts";
+import { InputError, quoted } from "./types.ts";
 import type { Cloud, CloudName } from "./types.ts";
 
 type KnownCloudName = Exclude<CloudName, "Custom">;
@@ -68,7 +68,7 @@ export function resolveCloud(environment: string, overrides: { armEndpoint?: str
   if (!base) {
     throw new InputError(
       "environment",
-      `unknown cloud '${environment}': use ${ENVIRONMENT_CHOICES} (case-insensitive); for another cloud also set arm-endpoint and authority-host`,
+      `unknown cloud ${quoted(environment)}: use ${ENVIRONMENT_CHOICES} (case-insensitive); for another cloud also set arm-endpoint and authority-host`,
     );
   }
 
@@ -103,7 +103,10 @@ function normalizeEndpoint(input: string, value: string): string {
   try {
     url = new URL(value.trim());
   } catch {
-    throw new InputError(input, `'${value}' is not a URL: give an https URL such as https://management.example.com`);
+    throw new InputError(
+      input,
+      `${quoted(value)} is not a URL: give an https URL such as https://management.example.com`,
+    );
   }
   if (url.protocol !== "https:") {
     throw new InputError(

@@ -12,7 +12,7 @@
 
 import { resolveCloud } from "./cloud.ts";
 import { stripQuery } from "../shared/redact.ts";
-import { InputError } from "./types.ts";
+import { InputError, quoted } from "./types.ts";
 import type {
   AuthConfig,
   ChangeRequest,
@@ -176,7 +176,7 @@ function parseResourceGroup(value: string): string {
   if (isResourceGroupName(value)) return value;
   throw new InputError(
     "resource-group",
-    `'${value}' is not a valid resource group name: 1-90 letters, digits, underscores, hyphens, periods and parentheses, not ending with a period`,
+    `${quoted(value)} is not a valid resource group name: 1-90 letters, digits, underscores, hyphens, periods and parentheses, not ending with a period`,
   );
 }
 
@@ -195,7 +195,7 @@ function parseScaleSetName(value: string): string {
   }
   throw new InputError(
     "scale-set",
-    `'${value}' is not a valid scale set name: 1-64 characters, no spaces or \\/"'[]:|<>+=;,?*@&#%, not starting with _ and not ending with . or -`,
+    `${quoted(value)} is not a valid scale set name: 1-64 characters, no spaces or \\/"'[]:|<>+=;,?*@&#%, not starting with _ and not ending with . or -`,
   );
 }
 
@@ -224,10 +224,12 @@ function parseChange(inputs: Inputs, env: Env): ChangeRequest {
 /** A platform image version: `latest` or `<major>.<minor>.<patch>` digits (e.g. 16.04.201801090). */
 function parseImageVersion(value: string): string {
   if (value.toLowerCase() === "latest") return "latest";
-  if (/^\d+\.\d+\.\d+$/.test(value)) return value;
+  // Each part is a 32-bit integer: assumed (Compute parses versions as .NET System.Version, whose parts are Int32;
+  // published platform versions such as 24.04.202409120 fit). A longer one can only be a mistake, refused here.
+  if (/^\d+\.\d+\.\d+$/.test(value) && value.split(".").every((part) => Number(part) <= 2_147_483_647)) return value;
   throw new InputError(
     "image-version",
-    `'${value}' is not a platform image version: use latest or <major>.<minor>.<patch> digits such as 16.04.201801090`,
+    `${quoted(value)} is not a platform image version: use latest or <major>.<minor>.<patch> (each at most 2147483647) such as 16.04.201801090`,
   );
 }
 
@@ -249,7 +251,7 @@ function parseImageId(value: string): string {
     isResourceGroupName(resourceGroup) &&
     (version === undefined || /^\d+\.\d+\.\d+$/.test(version) || version.toLowerCase() === "latest");
   if (valid) return value;
-  throw new InputError("image-id", `'${value}' is not an image resource ID: use ${IMAGE_ID_FORMS}`);
+  throw new InputError("image-id", `${quoted(value)} is not an image resource ID: use ${IMAGE_ID_FORMS}`);
 }
 
 function parseExtensionChange(inputs: Inputs, env: Env): ExtensionChangeRequest | undefined {
@@ -267,7 +269,7 @@ function parseExtensionChange(inputs: Inputs, env: Env): ExtensionChangeRequest 
     return undefined;
   }
   if (/[/\\?#]/.test(name)) {
-    throw new InputError("extension-name", `'${name}' is not an extension name: it cannot contain / \\ ? or #`);
+    throw new InputError("extension-name", `${quoted(name)} is not an extension name: it cannot contain / \\ ? or #`);
   }
   if (!uris && !tag) {
     throw new InputError("extension-name", "asks for no change: also set extension-file-uris and/or force-update-tag");
@@ -294,12 +296,12 @@ function parseFileUris(text: string): string[] {
     try {
       url = new URL(entry);
     } catch {
-      throw new InputError("extension-file-uris", `${position} ('${stripQuery(entry)}') is not a URI`);
+      throw new InputError("extension-file-uris", `${position} (${quoted(stripQuery(entry))}) is not a URI`);
     }
     if (url.protocol !== "https:") {
       throw new InputError(
         "extension-file-uris",
-        `${position} ('${stripQuery(entry)}') must use https (${url.protocol} is not allowed)`,
+        `${position} (${quoted(stripQuery(entry))}) must use https (${url.protocol} is not allowed)`,
       );
     }
     return entry;
@@ -349,7 +351,7 @@ function parseSize(input: InputName, value: string): Size {
   }
   throw new InputError(
     input,
-    `'${value}' is not a size: use a count of instances (at least 1, e.g. 5) or a whole percentage from 1% to 100% (e.g. 20%)`,
+    `${quoted(value)} is not a size: use a count of instances (at least 1, e.g. 5) or a whole percentage from 1% to 100% (e.g. 20%)`,
   );
 }
 
@@ -357,7 +359,10 @@ function parsePercent(input: InputName, value: string): number {
   const match = /^(\d+)%$/.exec(value);
   const n = Number(match?.[1]);
   if (match && n <= 100) return n;
-  throw new InputError(input, `'${value}' is not a percentage: use a whole percentage from 0% to 100% (e.g. 20%)`);
+  throw new InputError(
+    input,
+    `${quoted(value)} is not a percentage: use a whole percentage from 0% to 100% (e.g. 20%)`,
+  );
 }
 
 /** Node timers fire at once for delays above 2^31-1 ms, so durations stop at 24 days (far beyond any job limit). */
@@ -367,11 +372,11 @@ const DURATION_EXAMPLES = "90s, 15m, 2h, 1h30m, 500ms or PT1H30M";
 function parseDuration(input: InputName, value: string, options: { allowZero?: boolean } = {}): number {
   const ms = durationMs(value);
   if (ms === undefined) {
-    const hint = /^\d+$/.test(value) ? ` (add a unit, e.g. ${value}s or ${value}m)` : "";
-    throw new InputError(input, `'${value}' is not a duration${hint}: use e.g. ${DURATION_EXAMPLES}`);
+    const hint = /^\d{1,12}$/.test(value) ? ` (add a unit, e.g. ${value}s or ${value}m)` : "";
+    throw new InputError(input, `${quoted(value)} is not a duration${hint}: use e.g. ${DURATION_EXAMPLES}`);
   }
   if (ms === 0 && !options.allowZero) throw new InputError(input, "must be longer than zero");
-  if (ms > MAX_DURATION_MS) throw new InputError(input, `'${value}' is too long: at most 576h (24 days)`);
+  if (ms > MAX_DURATION_MS) throw new InputError(input, `${quoted(value)} is too long: at most 576h (24 days)`);
   return ms;
 }
 
@@ -394,13 +399,13 @@ function durationMs(value: string): number | undefined {
 function parseBoolean(input: InputName, value: string): boolean {
   if (["true", "True", "TRUE"].includes(value)) return true;
   if (["false", "False", "FALSE"].includes(value)) return false;
-  throw new InputError(input, `'${value}' is not a boolean: use true or false`);
+  throw new InputError(input, `${quoted(value)} is not a boolean: use true or false`);
 }
 
 function parseChoice<T extends string>(input: InputName, value: string, choices: readonly T[]): T {
   const found = choices.find((choice) => choice === value.toLowerCase());
   if (found) return found;
-  throw new InputError(input, `'${value}' is not one of ${choices.join(", ")}`);
+  throw new InputError(input, `${quoted(value)} is not one of ${choices.join(", ")}`);
 }
 
 // ───────────────────────────── sign-in ─────────────────────────────
@@ -584,7 +589,7 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function parseGuid(input: InputName, value: string): string {
   if (GUID.test(value)) return value;
-  throw new InputError(input, `'${value}' is not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)`);
+  throw new InputError(input, `${quoted(value)} is not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)`);
 }
 
 function required(inputs: Inputs, name: InputName): string {

@@ -86,3 +86,13 @@ export class InputError extends Error {
     this.input = input;
   }
 }
+
+/** The longest input value an error message echoes whole. */
+export const MAX_ECHOED_CHARS = 80;
+
+/** An input value as an error message echoes it: quoted, cut after MAX_ECHOED_CHARS characters (with its length). */
+export function quoted(value: string): string {
+  const chars = Array.from(value);
+  if (chars.length <= MAX_ECHOED_CHARS) return `'${value}'`;
+  return `'${chars.slice(0, MAX_ECHOED_CHARS).join("")}…' (${chars.length} characters)`;
+}

@@ -719,3 +719,29 @@ describe("secrets to mask", () => {
     expect(config.secrets).toEqual([]);
   });
 });
+
+describe("error messages echo at most a short prefix of a long value (issue #12)", () => {
+  const long = (prefix: string): string => prefix + "9".repeat(5000 - prefix.length);
+  it.each([
+    ["image-version", long("1.2.")],
+    ["image-id", long("/subscriptions/x")],
+    ["extension-name", long("ext/")],
+    ["timeout", long("")],
+    ["batch-size", long("x")],
+    ["resource-group", long("rg/")],
+  ])("%s of 5,000 characters", (input, value) => {
+    const inputs: Record<string, string> =
+      input === "image-id" ? { "image-version": "", "image-id": value } : { [input]: value };
+    if (input === "extension-name") Object.assign(inputs, { "image-version": "", "force-update-tag": "t" });
+    const error = inputError(inputs);
+    expect(error.message.length).toBeLessThan(700);
+    expect(error.message).not.toContain(value);
+    expect(error.message).toContain(`${value.slice(0, 20)}`);
+    expect(error.message).toContain("(5000 characters)");
+  });
+
+  it("a value of 80 characters is echoed whole", () => {
+    const value = "1.2.3" + "x".repeat(75);
+    expect(inputError({ "image-version": value }).message).toContain(`'${value}'`);
+  });
+});
