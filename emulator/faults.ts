@@ -129,6 +129,10 @@ export class Faults implements FaultControls {
     this.addRequestFault("hang", match, 0, undefined, match.seconds);
   }
 
+  onRequest(at: TriggerMatch, action: () => void): void {
+    this.addTrigger(at, action);
+  }
+
   concurrentWrite(write: ConcurrentWrite, at: TriggerMatch & { scaleSet?: string } = {}): void {
     this.addTrigger(at, () => this.actions.concurrentWrite(at.scaleSet, write));
   }

@@ -259,6 +259,8 @@ export interface FaultControls {
   /** The request is held without an answer for `seconds` (real seconds; default: until the emulator stops), then
    *  handled and answered if the client is still there. Nothing of it is processed while it is held. */
   hangRequest(match?: RequestMatch & { seconds?: number }): void;
+  /** Runs `action` around a matching request (see TriggerMatch), e.g. to install another fault when a batch starts. */
+  onRequest(at: TriggerMatch, action: () => void): void;
   /** Another writer changes the model around a matching request (see ConcurrentWrite, TriggerMatch). */
   concurrentWrite(write: ConcurrentWrite, at?: TriggerMatch & { scaleSet?: string }): void;
   /** The running operation matching `operation` (or, with `running: false` or none running, the next one started)
