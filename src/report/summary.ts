@@ -20,6 +20,7 @@ import { headline, onModel, stageOf, type Stage } from "./headline.ts";
 import { countOutcomes, FAILURE_HELP, idRanges, OUTCOME_LABEL, plural, sortById } from "./instances.ts";
 import { rollbackInputs, rollbackYaml } from "./rollback.ts";
 import { clockUtc, dateTimeUtc, formatDuration, offsetMs } from "./time.ts";
+import { details, markdownTable as table, tableRow } from "./markdown.ts";
 import { MAX_CHART_BATCHES, timelineChart } from "./timeline.ts";
 
 /** GitHub refuses a step summary over 1 MiB; stay below it with room to spare. */
@@ -576,18 +577,6 @@ function shortImage(image: string): string {
 // ───────────────────────────── Markdown helpers ─────────────────────────────
 
 /** A Markdown table of already-escaped cells. */
-function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
-  return [tableRow(headers), tableRow(headers.map(() => "---")), ...rows.map(tableRow)].join("\n");
-}
-
-function tableRow(cells: readonly string[]): string {
-  return `| ${cells.map((c) => (c === "" ? " " : c)).join(" | ")} |`;
-}
-
-function details(summary: string, content: string): string {
-  return `<details><summary>${summary}</summary>\n\n${content}\n\n</details>`;
-}
-
 function byteLength(text: string): number {
   return Buffer.byteLength(text, "utf8");
 }
