@@ -1,4 +1,5 @@
 // Tables (Markdown, printed and pasted into the README), baseline comparisons and the issue's targets. Pure.
+import { markdownTable } from "../src/report/markdown.ts";
 import type { RunRecord, ScenarioName } from "./run.ts";
 
 export interface Comparison {
@@ -279,8 +280,7 @@ export function targetsOf(runs: readonly RunRecord[], comparisons: readonly Comp
 }
 
 function table(header: readonly string[], rows: readonly (readonly string[])[], right: readonly number[] = []): string {
-  const align = header.map((_, i) => (right.includes(i) ? "---:" : "---"));
-  return [header, align, ...rows].map((cells) => `| ${cells.join(" | ")} |`).join("\n") + "\n";
+  return `${markdownTable(header, rows, { rightAligned: right })}\n`;
 }
 
 function runLabel(r: RunRecord): string {

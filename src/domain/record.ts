@@ -34,6 +34,10 @@ export type InstanceOutcome =
   | "rolled-back" // upgraded, then brought back onto the previous model
   | "removed"; // left the scale set during the run (scale-in): not upgraded, not a failure
 
+/** The outcomes that make the job fail, in the order the report lists them: the one list of them. */
+export const FAILURE_OUTCOMES = ["failed", "unhealthy", "straggler"] as const;
+export type FailureOutcome = (typeof FAILURE_OUTCOMES)[number];
+
 export interface InstanceRecord {
   readonly instanceId: string;
   readonly name: string;

@@ -4,7 +4,7 @@
 import { describeError } from "./error-text.ts";
 import { sortIds } from "./ids.ts";
 import type { AzureErrorInfo, InstanceError, InstanceState } from "./scale-set.ts";
-import type { InstanceOutcome, RolloutResult } from "./record.ts";
+import { FAILURE_OUTCOMES, type FailureOutcome, type InstanceOutcome, type RolloutResult } from "./record.ts";
 
 export type Assessment =
   | { readonly kind: "done" }
@@ -122,8 +122,8 @@ export function instanceOutcome(facts: OutcomeFacts): InstanceOutcome {
 }
 
 /** Outcomes that make the job fail. */
-export function isFailedOutcome(outcome: InstanceOutcome): boolean {
-  return outcome === "failed" || outcome === "unhealthy" || outcome === "straggler";
+export function isFailedOutcome(outcome: InstanceOutcome): outcome is FailureOutcome {
+  return (FAILURE_OUTCOMES as readonly InstanceOutcome[]).includes(outcome);
 }
 
 export interface ResultFacts {
