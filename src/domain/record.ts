@@ -32,7 +32,8 @@ export type InstanceOutcome =
   | "skipped-protected" // protectFromScaleSetActions
   | "not-started" // left untouched (stop, cancel, dry run)
   | "rolled-back" // upgraded, then brought back onto the previous model
-  | "removed"; // left the scale set during the run (scale-in): not upgraded, not a failure
+  | "removed" // left the scale set during the run (scale-in): not upgraded, not a failure
+  | "unknown"; // the run lost track of it: an upgrade may have reached it, but no listing after that succeeded
 
 /** The outcomes that make the job fail, in the order the report lists them: the one list of them. */
 export const FAILURE_OUTCOMES = ["failed", "unhealthy", "straggler"] as const;
@@ -89,6 +90,13 @@ export interface RolloutRecord {
   readonly previousModel?: PreviousModel;
   readonly batches: readonly BatchRecord[];
   readonly instances: readonly InstanceRecord[];
+  /**
+   * false: no listing of the instances succeeded, so `instances` holds only what the run knew of (possibly nothing),
+   * not the scale set's instances. Absent: they were listed, or the run never needed to.
+   */
+  readonly instancesListed?: boolean;
+  /** true: the scale set was deleted during the run (Azure answered 404 for it); `instances` and `batches` are empty. */
+  readonly scaleSetDeleted?: boolean;
   readonly rolling?: RollingUpgradeStatus;
   readonly rollback?: {
     readonly succeeded: boolean;

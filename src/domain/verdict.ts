@@ -99,13 +99,19 @@ export interface OutcomeFacts {
   /** The last assessment of a started instance. */
   readonly assessment?: Assessment;
   readonly rolledBack: boolean;
+  /** The run does not know its state: its upgrade may have reached it, but no listing since succeeded. */
+  readonly unknown?: boolean;
+  /** latestModelApplied on the last listing (undefined: never listed). */
+  readonly latestModelApplied?: boolean;
 }
 
 export function instanceOutcome(facts: OutcomeFacts): InstanceOutcome {
   if (facts.removed || facts.assessment?.kind === "removed") return "removed";
   if (facts.protected) return "skipped-protected";
   if (facts.rolledBack) return "rolled-back";
-  if (!facts.targeted) return "already-current";
+  if (facts.unknown === true) return "unknown";
+  // Not planned into a batch: current only if a listing showed it so (the plan may never have been made).
+  if (!facts.targeted) return facts.latestModelApplied === false ? "not-started" : "already-current";
   if (!facts.started) return "not-started";
   // Started but never judged (the run stopped while Azure was upgrading it): not known to be on the new model.
   if (facts.assessment === undefined) return "straggler";

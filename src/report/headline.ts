@@ -46,8 +46,12 @@ export function headline(record: RolloutRecord): string {
     case "wrote":
       break;
   }
+  // A deleted scale set has no instances to speak of: what the run knew of them is gone with it.
+  if (record.scaleSetDeleted === true) return `${label}: the scale set was deleted during the run`;
   const counts = countOutcomes(record.instances);
   const tail = record.rollback && !record.rollback.succeeded ? "; the rollback failed" : "";
+  // Never listed: say so, rather than count what was not seen.
+  if (record.instancesListed === false && counts.total === 0) return `${label}: the instances could not be read${tail}`;
   switch (record.result) {
     case "planned":
       return `${label}: ${planned(record, counts)}; nothing was changed`;
@@ -81,6 +85,7 @@ function problems(counts: OutcomeCounts, options: { rolledBack: boolean } = { ro
     n.unhealthy > 0 ? `${n.unhealthy} unhealthy` : "",
     n.straggler > 0 ? `${n.straggler} unfinished` : "",
     n["not-started"] > 0 ? `${n["not-started"]} not started` : "",
+    n.unknown > 0 ? `${n.unknown} in an unknown state` : "",
     n["skipped-protected"] > 0 ? `${n["skipped-protected"]} skipped (protected)` : "",
     n.removed > 0 ? `${n.removed} left the scale set` : "",
     options.rolledBack && n["rolled-back"] > 0 ? `${n["rolled-back"]} rolled back` : "",

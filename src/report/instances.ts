@@ -16,6 +16,7 @@ export const OUTCOME_LABEL: Readonly<Record<InstanceOutcome, string>> = {
   "not-started": "not started",
   "rolled-back": "rolled back",
   removed: "left the scale set",
+  unknown: "state unknown",
 };
 
 /** What a failure outcome means and what to check, for the summary and the annotations. */
@@ -62,6 +63,7 @@ export function countOutcomes(instances: readonly InstanceRecord[]): OutcomeCoun
     "not-started": 0,
     "rolled-back": 0,
     removed: 0,
+    unknown: 0,
   };
   for (const instance of instances) byOutcome[instance.outcome]++;
   return {

@@ -56,6 +56,7 @@ const OUTCOME_ICON: Readonly<Record<InstanceOutcome, string>> = {
   "not-started": "⏸️",
   "rolled-back": "↩️",
   removed: "🗑️",
+  unknown: "❔",
 };
 
 const BATCH_ICON: Readonly<Record<BatchResult, string>> = {

@@ -178,6 +178,12 @@ describe("instanceOutcome", () => {
     { facts: { ...base, assessment: { kind: "done" as const }, rolledBack: true }, outcome: "rolled-back" },
     { facts: { ...base, assessment: { kind: "removed" as const } }, outcome: "removed" },
     { facts: { ...base, started: false, removed: true }, outcome: "removed" },
+    // Issue #12: never called current without a listing that showed it so; lost track of → unknown.
+    { facts: { ...base, targeted: false, started: false, latestModelApplied: false }, outcome: "not-started" },
+    { facts: { ...base, targeted: false, started: false, latestModelApplied: true }, outcome: "already-current" },
+    { facts: { ...base, unknown: true }, outcome: "unknown" },
+    { facts: { ...base, unknown: true, assessment: { kind: "done" as const } }, outcome: "unknown" },
+    { facts: { ...base, unknown: true, protected: true }, outcome: "skipped-protected" },
   ])("$outcome ($facts)", ({ facts, outcome }) => {
     expect(instanceOutcome(facts)).toBe(outcome);
   });

@@ -1,0 +1,47 @@
+// Issue #12: the headline counts only what the run saw — a scale set deleted mid-run, instances never listed, and
+// instances whose state the run lost track of.
+import { describe, expect, it } from "vitest";
+import { headline } from "../../../src/report/headline.ts";
+import { buildOutputs } from "../../../src/report/outputs.ts";
+import { renderSummary } from "../../../src/report/summary.ts";
+import type { RolloutRecord } from "../../../src/domain/record.ts";
+import { instance, range, success } from "./fixtures.ts";
+
+function failed(fields: Partial<RolloutRecord>): RolloutRecord {
+  return { ...success(), result: "failed", reason: "Stopped.", ...fields };
+}
+
+describe("headline under lost knowledge", () => {
+  it.each([
+    {
+      name: "scale set deleted: no instance counts",
+      record: failed({ scaleSetDeleted: true, instances: [], batches: [] }),
+      expected: "Rollout failed: the scale set was deleted during the run",
+    },
+    {
+      name: "instances never listed",
+      record: failed({ instancesListed: false, instances: [] }),
+      expected: "Rollout failed: the instances could not be read",
+    },
+    {
+      name: "instances whose state is unknown are counted apart, never on the new model",
+      record: failed({
+        instances: [
+          ...range(0, 3).map((i) => instance(i, "updated")),
+          ...range(3, 6).map((i) => instance(i, "unknown")),
+          ...range(6, 9).map((i) => instance(i, "not-started")),
+        ],
+      }),
+      expected: "Rollout failed: 3/9 instances on the new model, 3 not started, 3 in an unknown state",
+    },
+  ])("$name", ({ record, expected }) => {
+    expect(headline(record)).toBe(expected);
+    expect(renderSummary(record).split("\n")[0]).toContain(expected);
+  });
+
+  it("unknown instances are in no output list of a definite outcome", () => {
+    const outputs = buildOutputs(failed({ instances: [instance(0, "updated"), instance(1, "unknown")] }));
+    for (const name of ["updated-instances", "failed-instances", "skipped-instances", "pending-instances"])
+      expect(JSON.parse(outputs[name] ?? "[]")).not.toContain("1");
+  });
+});
