@@ -45,7 +45,9 @@ const vmssPath = (emu: Emulator, name = VMSS) => `/subscriptions/${emu.subscript
 describe("gatekeeping", () => {
   it.each([
     { name: "no api-version", query: "", status: 400, code: "MissingApiVersionParameter" },
-    { name: "an unknown api-version", query: "api-version=2019-03-01", status: 400, code: "NoRegisteredProviderFound" },
+    { name: "an unpublished api-version", query: "api-version=2019-03-02", status: 400, code: "NoRegisteredProviderFound" },
+    { name: "api-version 2020-06-01 (az 2.45, hybrid profile)", query: "api-version=2020-06-01", status: 200, code: undefined },
+    { name: "api-version 2023-09-01 (recordings)", query: "api-version=2023-09-01", status: 200, code: undefined },
     { name: "api-version 2026-03-01 (arm-compute 24)", query: "api-version=2026-03-01", status: 200, code: undefined },
   ])("answers $status for $name", async ({ query, status, code }) => {
     const { emu } = await setup();
@@ -174,12 +176,20 @@ describe("scale-set model writes", () => {
   it.each([
     { name: "image offer", patch: { virtualMachineProfile: { storageProfile: { imageReference: { offer: "0001-com-ubuntu-server-jammy" } } } }, message: "Changing property 'imageReference.offer' is not allowed." },
     { name: "image publisher", patch: { virtualMachineProfile: { storageProfile: { imageReference: { publisher: "RedHat" } } } }, message: "Changing property 'imageReference.publisher' is not allowed." },
-    { name: "platform image → image ID", patch: { virtualMachineProfile: { storageProfile: { imageReference: { id: "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/i/versions/1.0.0" } } } }, message: "The Image type for a Virtual Machine Scale Set may not be changed." },
     { name: "OS disk storage type", patch: { virtualMachineProfile: { storageProfile: { osDisk: { createOption: "FromImage", managedDisk: { storageAccountType: "Standard_LRS" } } } } }, message: "Changing property 'osDisk.managedDisk.storageAccountType' is not allowed." },
     { name: "zones", patch: { zones: ["1", "2"] }, message: "Changing property 'zones' is not allowed." },
   ])("refuses to change $name with 409 PropertyChangeNotAllowed", async ({ patch, message }) => {
     const { client, emu } = await setup();
     await expect(client.virtualMachineScaleSets.update(RG, VMSS, patch, FAST_POLL)).rejects.toMatchObject({ statusCode: 409, code: "PropertyChangeNotAllowed", message });
+    expect(emu.state().model["etag"]).toBe('"1"');
+  });
+
+  it("refuses an image-type switch with 409 OperationNotAllowed, as the CLI output users quote shows", async () => {
+    const { client, emu } = await setup();
+    const patch = { virtualMachineProfile: { storageProfile: { imageReference: { id: "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/i/versions/1.0.0" } } } };
+    await expect(client.virtualMachineScaleSets.update(RG, VMSS, patch, FAST_POLL)).rejects.toMatchObject({
+      statusCode: 409, code: "OperationNotAllowed", message: "The Image type for a Virtual Machine Scale Set may not be changed.",
+    });
     expect(emu.state().model["etag"]).toBe('"1"');
   });
 
@@ -379,7 +389,8 @@ describe("reading instances", () => {
         },
       },
     });
-    expect(response.headers.get("x-ms-ratelimit-remaining-resource")).toMatch(/^Microsoft\.Compute\/HighCostGetVMScaleSetResource;\d+,/);
+    // As recorded (2023): the subscription's bucket, then the resource's.
+    expect(response.headers.get("x-ms-ratelimit-remaining-resource")).toMatch(/^Microsoft\.Compute\/HighCostGetVMScaleSetSubscriptionMaximum;\d+,Microsoft\.Compute\/HighCostGetVMScaleSetResource;\d+$/);
   });
 
   it("summarises instance states in the scale set's instance view", async () => {

@@ -306,9 +306,10 @@ describe("token-bucket throttle (opt-in)", () => {
       });
       for (let i = 0; i < 30; i++) await view();
       await expect(view()).rejects.toMatchObject({ statusCode: 429, code: "OperationNotAllowed" });
-      expect(remaining[0]).toBe("200 - Microsoft.Compute/HighCostGetVMScaleSetResource;29,Microsoft.Compute/HighCostGetVMScaleSetSubscriptionMaximum;1079");
-      expect(remaining[29]).toMatch(/^200 - Microsoft\.Compute\/HighCostGetVMScaleSetResource;0,/);
-      expect(remaining[30]).toMatch(/^429 [1-6] Microsoft\.Compute\/HighCostGetVMScaleSetResource;0,/);
+      // Subscription bucket first, as recorded.
+      expect(remaining[0]).toBe("200 - Microsoft.Compute/HighCostGetVMScaleSetSubscriptionMaximum;1079,Microsoft.Compute/HighCostGetVMScaleSetResource;29");
+      expect(remaining[29]).toMatch(/^200 - Microsoft\.Compute\/HighCostGetVMScaleSetSubscriptionMaximum;\d+,Microsoft\.Compute\/HighCostGetVMScaleSetResource;0$/);
+      expect(remaining[30]).toMatch(/^429 [1-6] Microsoft\.Compute\/HighCostGetVMScaleSetSubscriptionMaximum;\d+,Microsoft\.Compute\/HighCostGetVMScaleSetResource;0$/);
       // The exact wait next to the rounded one: a token every 6 s (10 per minute).
       const retryAfter = Number(remaining[30]?.split(" ")[1]);
       expect(waits[30]).toBeGreaterThan((retryAfter - 1) * 1000);

@@ -69,6 +69,7 @@ export async function start(options: EmulatorOptions = {}): Promise<Emulator> {
   });
   arm = new Arm({
     subscriptionId: SUBSCRIPTION_ID,
+    tenantId: TENANT_ID,
     pageSize: options.pageSize ?? 50,
     pollRetryAfterSeconds: options.pollRetryAfterSeconds,
     upgrades: new Upgrades(clock, faults, options.modelUpdateSeconds ?? 5),
@@ -89,6 +90,7 @@ export async function start(options: EmulatorOptions = {}): Promise<Emulator> {
     audiences: () => options.armAudiences ?? [`${endpoint}/`, endpoint],
     latency: latencyOf(options.latencyMs ?? 0),
     delay: (ms) => clock.sleep(ms / 1000),
+    region: [...arm.scaleSets.values()][0]?.location ?? "westeurope",
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -145,6 +147,9 @@ export async function start(options: EmulatorOptions = {}): Promise<Emulator> {
       return log.entries.filter((e) => ["PUT", "PATCH", "POST", "DELETE"].includes(e.method) && !/^(Entra|GitHub)\./.test(e.operation));
     },
     counters: () => log.counters(),
+    scaleSets() {
+      return [...armState.scaleSets.values()].filter((s) => !s.deleted).map((s) => ({ name: s.name, resourceGroup: s.resourceGroup, upgradeMode: s.upgradeMode, instances: s.vms.size }));
+    },
     state(scaleSet): ScaleSetSnapshot {
       const set = findSet(scaleSet);
       return structuredClone({

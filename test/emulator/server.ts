@@ -12,8 +12,30 @@ import { ArmError, json, type Incoming, type Reply } from "./http.ts";
 import { loggedBody, loggedHeaders, type RequestLog } from "./log.ts";
 import { resourcePolicy, throttled, type Throttle } from "./throttle.ts";
 
-/** arm-compute 25 sends 2026-04-01, 24.x sends 2026-03-01. */
-export const SUPPORTED_API_VERSIONS = ["2026-04-01", "2026-03-01"];
+/**
+ * Compute's published stable api-versions (folders `stable/<version>` of Microsoft.Compute in Azure/azure-rest-api-specs,
+ * ComputeRP and the TypeSpec-generated Compute layout), newest first. Azure answers each in its own shape; the emulator
+ * answers every one in the newest shape (older clients ignore what they do not know). arm-compute 25 sends 2026-04-01,
+ * 24.x 2026-03-01, az 2.45 2020-06-01 (profile 2020-09-01-hybrid) or 2022-08-01 (latest profile).
+ */
+export const SUPPORTED_API_VERSIONS = [
+  "2026-04-01", "2026-03-01", "2025-11-01", "2025-04-01", "2024-11-01", "2024-07-01", "2024-03-01", "2023-09-01", "2023-07-01",
+  "2023-03-01", "2022-11-01", "2022-08-01", "2022-03-01", "2021-11-01", "2021-07-01", "2021-04-01", "2021-03-01", "2020-12-01",
+  "2020-06-01", "2019-12-01", "2019-07-01", "2019-03-01", "2018-10-01", "2018-06-01", "2018-04-01", "2017-12-01", "2017-03-30",
+  "2016-04-30-preview", "2016-03-30", "2015-06-15",
+];
+
+/**
+ * Resource Manager's own api-versions for subscriptions and resource groups (Microsoft.Resources / Subscriptions in
+ * azure-rest-api-specs). az 2.45 on the 2020-09-01-hybrid profile sends 2016-06-01 (subscriptions) and 2019-10-01
+ * (groups); newer clients 2022-12-01 and 2024-11-01. Unconfirmed which of these ARM still serves: all are accepted.
+ */
+export const RESOURCES_API_VERSIONS = [
+  "2025-04-01", "2025-03-01", "2024-11-01", "2024-07-01", "2024-03-01", "2023-07-01", "2022-12-01", "2022-09-01", "2022-01-01",
+  "2021-04-01", "2021-01-01", "2020-10-01", "2020-08-01", "2020-06-01", "2020-01-01", "2019-11-01", "2019-10-01", "2019-08-01",
+  "2019-07-01", "2019-06-01", "2019-05-10", "2019-05-01", "2019-03-01", "2018-06-01", "2018-05-01", "2018-02-01", "2017-05-10",
+  "2016-09-01", "2016-07-01", "2016-06-01", "2016-02-01", "2015-11-01", "2015-01-01", "2014-04-01",
+];
 
 export interface ServerParts {
   readonly key: string;
@@ -28,6 +50,8 @@ export interface ServerParts {
   readonly audiences: () => readonly string[];
   /** Simulated milliseconds to hold an ARM request before its handler runs (the `latencyMs` option). */
   readonly latency: (operation: string, req: Incoming) => number;
+  /** The region named in `x-ms-routing-request-id` (ARM's, shown upper-case, e.g. `WESTEUROPE`). */
+  readonly region: string;
   /** Resolves after `ms` simulated milliseconds (the emulator's speed-scaled clock). */
   readonly delay: (ms: number) => Promise<void>;
 }
@@ -45,7 +69,8 @@ async function handle(parts: ServerParts, req: IncomingMessage, res: ServerRespo
   const started = Date.now();
   const seq = parts.log.nextSeq();
   const raw = await readBody(req);
-  const url = new URL(req.url ?? "/", `https://${req.headers.host ?? "127.0.0.1"}`);
+  // Not `new URL(req.url, base)`: a path starting `//` (a client joining `<endpoint>/` and `/metadata/…`) would be read as a host.
+  const url = new URL(`https://${req.headers.host ?? "127.0.0.1"}${req.url ?? "/"}`);
   const incoming: Incoming = {
     method: (req.method ?? "GET").toUpperCase(),
     path: decodeURIComponent(url.pathname),
@@ -58,7 +83,7 @@ async function handle(parts: ServerParts, req: IncomingMessage, res: ServerRespo
   const arm = parts.arm.route(incoming);
   let reply: Reply | "drop";
   if (arm) reply = await armReply(parts, arm, incoming, raw);
-  else reply = parts.github.handle(incoming) ?? parts.entra.handle(incoming) ?? notFound(incoming);
+  else reply = metadataEndpoints(incoming) ?? parts.github.handle(incoming) ?? parts.entra.handle(incoming) ?? notFound(incoming);
 
   const operation = arm?.operation ?? (reply === "drop" ? "Unknown" : reply.operation) ?? "Unknown";
   const status = reply === "drop" ? 0 : reply.status;
@@ -80,7 +105,7 @@ async function handle(parts: ServerParts, req: IncomingMessage, res: ServerRespo
     req.socket.destroy();
     return;
   }
-  send(res, reply, req.headers["x-ms-client-request-id"]);
+  send(res, reply, req.headers["x-ms-client-request-id"], parts.region);
 }
 
 /** ARM's gatekeeping, then faults, throttling, the configured latency and the handler. */
@@ -91,10 +116,11 @@ async function armReply(parts: ServerParts, route: ArmRoute, req: Incoming, raw:
     if (!apiVersion) {
       throw new ArmError(400, { code: "MissingApiVersionParameter", message: "The api-version query parameter (?api-version=) is required for all requests." });
     }
-    if (!SUPPORTED_API_VERSIONS.includes(apiVersion)) {
+    const supported = route.provider === "Microsoft.Resources" ? RESOURCES_API_VERSIONS : SUPPORTED_API_VERSIONS;
+    if (!supported.includes(apiVersion.toLowerCase())) {
       throw new ArmError(400, {
         code: "NoRegisteredProviderFound",
-        message: `No registered resource provider found for location '${req.path}' and API version '${apiVersion}'. The supported api-versions are '${SUPPORTED_API_VERSIONS.join(", ")}'.`,
+        message: `No registered resource provider found for location '${req.path}' and API version '${apiVersion}'. The supported api-versions are '${supported.join(", ")}'.`,
       });
     }
     if (raw.length > 0 && req.body === undefined) {
@@ -123,11 +149,31 @@ async function armReply(parts: ServerParts, route: ArmRoute, req: Incoming, raw:
     const latency = parts.latency(route.operation, req);
     if (latency > 0) await parts.delay(latency);
     const reply = route.handle();
-    return { ...reply, operation: route.operation, headers: { ...limits, ...reply.headers } };
+    return { ...reply, operation: route.operation, headers: { ...limits, ...armLimits(parts, req, route.subscriptionId), ...reply.headers } };
   } catch (error) {
     if (error instanceof ArmError) return { ...error.toReply(), operation: route.operation };
     throw error;
   }
+}
+
+/**
+ * ARM's own per-subscription request counters (recorded on every ARM answer: `x-ms-ratelimit-remaining-subscription-reads`
+ * on GETs, `-writes` on PUT/PATCH/POST, `-deletes` on DELETE; e.g. `11926`, `1198`). Counted per hour of wall-clock
+ * time from ARM's classic limits (12,000 reads, 1,200 writes, 15,000 deletes per hour); informational, never enforced.
+ */
+const ARM_HOURLY: Readonly<Record<string, number>> = { reads: 12_000, writes: 1_200, deletes: 15_000 };
+const armCounters = new WeakMap<ServerParts, Map<string, { hour: number; used: number }>>();
+
+function armLimits(parts: ServerParts, req: Incoming, subscriptionId: string): Record<string, string> {
+  const kind = req.method === "GET" || req.method === "HEAD" ? "reads" : req.method === "DELETE" ? "deletes" : "writes";
+  let counters = armCounters.get(parts);
+  if (!counters) armCounters.set(parts, (counters = new Map()));
+  const key = `${subscriptionId.toLowerCase()}/${kind}`;
+  const hour = Math.floor(Date.now() / 3_600_000);
+  const counter = counters.get(key);
+  const used = counter && counter.hour === hour ? counter.used + 1 : 1;
+  counters.set(key, { hour, used });
+  return { [`x-ms-ratelimit-remaining-subscription-${kind}`]: String(Math.max(0, (ARM_HOURLY[kind] ?? 0) - used)) };
 }
 
 /** The caller's object ID once ARM accepted the bearer token. */
@@ -172,6 +218,27 @@ function usTime(date: Date): string {
   return date.toLocaleString("en-US", { timeZone: "UTC" }).replace(",", "");
 }
 
+/**
+ * `GET /metadata/endpoints?api-version=…` (no token): the cloud's endpoints, as Azure's ARM and Azure Stack Hub's serve
+ * them (shape of `https://management.azure.com/metadata/endpoints?api-version=2015-01-01`). `az cloud register
+ * --endpoint-resource-manager <arm>` reads it (msrestazure `_populate_from_metadata_endpoint`: `loginEndpoint`,
+ * `audiences[0]`, `graphEndpoint`, `galleryEndpoint`). The login endpoint is the AD FS form `<arm>/adfs`, the one
+ * authority MSAL Python signs in through without asking Microsoft's public host for instance discovery (Azure Stack
+ * Hub with AD FS publishes the same form). Other endpoints point back at the emulator; nothing serves them.
+ */
+function metadataEndpoints(req: Incoming): Reply | undefined {
+  if (req.method !== "GET" || !/^\/+metadata\/endpoints\/?$/i.test(req.path)) return undefined;
+  return {
+    ...json(200, {
+      galleryEndpoint: `${req.origin}/gallery/`,
+      graphEndpoint: `${req.origin}/graph/`,
+      portalEndpoint: `${req.origin}/portal/`,
+      authentication: { loginEndpoint: `${req.origin}/adfs`, audiences: [`${req.origin}/`, req.origin] },
+    }),
+    operation: "Metadata.Endpoints",
+  };
+}
+
 function notFound(req: Incoming): Reply {
   if (/^\/subscriptions\//i.test(req.path)) {
     return json(404, { error: { code: "InvalidResourceType", message: `The resource type could not be found for the request path '${req.path}'.` } });
@@ -190,20 +257,25 @@ function errorCode(reply: Reply): { errorCode?: string } {
   return {};
 }
 
-function send(res: ServerResponse, reply: Reply, clientRequestId: string | string[] | undefined): void {
+/** Headers in the order Azure's recorded ARM answers carry them (azure-cli 2023 recordings): caching, then the rate
+ *  limits, request ids, `x-ms-routing-request-id` (`<REGION>:<yyyymmddThhmmssZ>:<id>`, recorded by the Java SDK). */
+function send(res: ServerResponse, reply: Reply, clientRequestId: string | string[] | undefined, region: string): void {
   const body = reply.body === undefined ? "" : typeof reply.body === "string" ? reply.body : JSON.stringify(reply.body);
   const requestId = randomUUID();
+  const correlationId = typeof clientRequestId === "string" ? clientRequestId : requestId;
+  const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
   res.writeHead(reply.status, {
     "cache-control": "no-cache",
     pragma: "no-cache",
     expires: "-1",
+    ...reply.headers,
+    "x-ms-request-id": requestId,
+    "x-ms-correlation-request-id": correlationId,
+    "x-ms-routing-request-id": `${region.toUpperCase()}:${stamp}:${correlationId}`,
     "strict-transport-security": "max-age=31536000; includeSubDomains",
     "x-content-type-options": "nosniff",
-    "x-ms-request-id": requestId,
-    "x-ms-correlation-request-id": typeof clientRequestId === "string" ? clientRequestId : requestId,
     ...(reply.body !== undefined ? { "content-type": "application/json; charset=utf-8" } : {}),
     "content-length": Buffer.byteLength(body),
-    ...reply.headers,
   });
   res.end(body);
 }

@@ -18,11 +18,14 @@ export interface ArmRoute {
   readonly resourceKey: string;
   /** The scale set's name as the path gives it (undefined for operation polls). */
   readonly scaleSet?: string;
+  /** Whose api-versions the request must name: Compute's or Resource Manager's own (subscriptions, groups). */
+  readonly provider: "Microsoft.Compute" | "Microsoft.Resources";
   handle(): Reply;
 }
 
 interface ArmOptions {
   readonly subscriptionId: string;
+  readonly tenantId: string;
   readonly pageSize: number;
   readonly pollRetryAfterSeconds: number | undefined;
   readonly upgrades: Upgrades;
@@ -31,6 +34,11 @@ interface ArmOptions {
 }
 
 const SCALE_SET_PATH = /^\/subscriptions\/([^/]+)\/resourcegroups\/([^/]+)\/providers\/microsoft\.compute\/virtualmachinescalesets\/([^/]+)(\/.*)?$/i;
+const SUBSCRIPTIONS_PATH = /^\/subscriptions\/?$/i;
+const SUBSCRIPTION_PATH = /^\/subscriptions\/([^/]+)\/?$/i;
+const GROUPS_PATH = /^\/subscriptions\/([^/]+)\/resourcegroups(?:\/([^/]+))?\/?$/i;
+const SCALE_SETS_PATH = /^\/subscriptions\/([^/]+)(?:\/resourcegroups\/([^/]+))?\/providers\/microsoft\.compute\/virtualmachinescalesets\/?$/i;
+const EXTENSION_VERSIONS_PATH = /^\/subscriptions\/([^/]+)\/providers\/microsoft\.compute\/locations\/([^/]+)\/publishers\/([^/]+)\/artifacttypes\/vmextension\/types\/([^/]+)\/versions(?:\/([^/]+))?\/?$/i;
 const OPERATION_PATH = /^\/subscriptions\/([^/]+)\/providers\/microsoft\.compute\/locations\/([^/]+)\/operations\/([^/]+)$/i;
 
 const CONFLICT = {
@@ -53,6 +61,8 @@ export class Arm {
 
   /** The route for an ARM request, or undefined when the path is not one the emulator serves. */
   route(req: Incoming): ArmRoute | undefined {
+    const resources = this.resourceManagerRoute(req);
+    if (resources) return resources;
     const op = OPERATION_PATH.exec(req.path);
     if (op) {
       const [, subscriptionId = "", , id = ""] = op;
@@ -108,6 +118,10 @@ export class Arm {
         return json(200, s.renderVm(this.findVm(s, child), { instanceView: /^instanceview$/i.test(req.query.get("$expand") ?? "") }));
       });
     }
+    if (p0 === "virtualmachines" && (p2 === "reimage" || p2 === "reimageall") && parts.length === 3) {
+      const operation = p2 === "reimage" ? "VirtualMachineScaleSetVMs.Reimage" : "VirtualMachineScaleSetVMs.ReimageAll";
+      return route(operation, ["POST"], () => this.reimageVm(set(), child, req, operation));
+    }
     if (p0 === "virtualmachines" && p2 === "instanceview") {
       return route("VirtualMachineScaleSetVMs.GetInstanceView", ["GET"], () => {
         const s = set();
@@ -135,6 +149,98 @@ export class Arm {
     return undefined;
   }
 
+  /**
+   * Resource Manager's own routes and Compute's lists: what a client reads after sign-in (`GET /subscriptions`, as
+   * `az login` does), `az group list`, `az vmss list` (in a group and in the subscription) and the extension-image
+   * catalog `az vmss extension set` reads when no `--version` is given.
+   */
+  private resourceManagerRoute(req: Incoming): ArmRoute | undefined {
+    const sub = this.options.subscriptionId;
+    const resources = (operation: string, subscriptionId: string, handle: () => Reply): ArmRoute =>
+      this.make(operation, subscriptionId, subscriptionId, ["GET"], req, handle, undefined, "Microsoft.Resources");
+    if (SUBSCRIPTIONS_PATH.test(req.path)) {
+      return { ...resources("Subscriptions.List", sub, () => json(200, { value: [this.subscription()], count: { type: "Total", value: 1 } })), subscriptionId: sub };
+    }
+    const one = SUBSCRIPTION_PATH.exec(req.path);
+    if (one) return resources("Subscriptions.Get", one[1] ?? "", () => json(200, this.subscription()));
+    const groups = GROUPS_PATH.exec(req.path);
+    if (groups) {
+      const [, subscriptionId = "", name] = groups;
+      if (name === undefined) return resources("ResourceGroups.List", subscriptionId, () => json(200, { value: this.resourceGroups().map((g) => this.renderGroup(g)) }));
+      return resources("ResourceGroups.Get", subscriptionId, () => {
+        const group = this.resourceGroups().find((g) => g.name.toLowerCase() === name.toLowerCase());
+        if (!group) throw new ArmError(404, { code: "ResourceGroupNotFound", message: `Resource group '${name}' could not be found.` }, { "x-ms-failure-cause": "gateway" });
+        return json(200, this.renderGroup(group));
+      });
+    }
+    const sets = SCALE_SETS_PATH.exec(req.path);
+    if (sets) {
+      const [, subscriptionId = "", group] = sets;
+      const operation = group === undefined ? "VirtualMachineScaleSets.ListAll" : "VirtualMachineScaleSets.List";
+      return this.make(operation, subscriptionId, `${subscriptionId}/${group ?? ""}`.toLowerCase(), ["GET"], req, () => {
+        if (group !== undefined && !this.resourceGroups().some((g) => g.name.toLowerCase() === group.toLowerCase())) {
+          throw new ArmError(404, { code: "ResourceGroupNotFound", message: `Resource group '${group}' could not be found.` }, { "x-ms-failure-cause": "gateway" });
+        }
+        const listed = [...this.scaleSets.values()].filter((s) => !s.deleted && (group === undefined || s.resourceGroup.toLowerCase() === group.toLowerCase()));
+        return json(200, { value: listed.map((s) => s.render()) });
+      }, undefined);
+    }
+    const versions = EXTENSION_VERSIONS_PATH.exec(req.path);
+    if (versions) {
+      const [, subscriptionId = "", location = "", publisher = "", type = "", version] = versions;
+      const operation = version === undefined ? "VirtualMachineExtensionImages.ListVersions" : "VirtualMachineExtensionImages.Get";
+      return this.make(operation, subscriptionId, subscriptionId, ["GET"], req, () => {
+        const known = extensionVersions(publisher, type);
+        const render = (v: string): Wire => ({
+          location,
+          name: v,
+          id: `/Subscriptions/${subscriptionId}/Providers/Microsoft.Compute/Locations/${location}/Publishers/${known?.publisher ?? publisher}/ArtifactTypes/VMExtension/Types/${known?.type ?? type}/Versions/${v}`,
+        });
+        if (!known) {
+          throw new ArmError(404, { code: "ArtifactNotFound", message: `The artifact '${publisher}:${type}' is not found in location '${location}'.` });
+        }
+        if (version === undefined) return json(200, known.versions.map(render));
+        if (!known.versions.includes(version)) {
+          throw new ArmError(404, { code: "ArtifactNotFound", message: `The artifact '${publisher}:${type}:${version}' is not found in location '${location}'.` });
+        }
+        return json(200, { ...render(version), properties: { operatingSystem: "Linux", computeRole: "IaaS", handlerSchema: "", vmScaleSetEnabled: true, supportsMultipleExtensions: false } });
+      }, undefined);
+    }
+    return undefined;
+  }
+
+  private subscription(): Wire {
+    const id = this.options.subscriptionId;
+    return {
+      id: `/subscriptions/${id}`,
+      authorizationSource: "RoleBased",
+      managedByTenants: [],
+      subscriptionId: id,
+      tenantId: this.options.tenantId,
+      displayName: "Emulator subscription",
+      state: "Enabled",
+      subscriptionPolicies: { locationPlacementId: "Public_2014-09-01", quotaId: "PayAsYouGo_2014-09-01", spendingLimit: "Off" },
+    };
+  }
+
+  private resourceGroups(): { name: string; location: string }[] {
+    const groups = new Map<string, { name: string; location: string }>();
+    for (const set of this.scaleSets.values()) {
+      if (!groups.has(set.resourceGroup.toLowerCase())) groups.set(set.resourceGroup.toLowerCase(), { name: set.resourceGroup, location: set.location });
+    }
+    return [...groups.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  private renderGroup(group: { name: string; location: string }): Wire {
+    return {
+      id: `/subscriptions/${this.options.subscriptionId}/resourceGroups/${group.name}`,
+      name: group.name,
+      type: "Microsoft.Resources/resourceGroups",
+      location: group.location,
+      properties: { provisioningState: "Succeeded" },
+    };
+  }
+
   // ───────────── faults acting on state ─────────────
 
   /** The scale set named so (default: the first seeded), deleted or not. */
@@ -159,9 +265,10 @@ export class Arm {
 
   // ───────────── handlers ─────────────
 
-  private make(operation: string, subscriptionId: string, resourceKey: string, methods: string[], req: Incoming, handle: () => Reply, scaleSet: string | undefined): ArmRoute {
+  private make(operation: string, subscriptionId: string, resourceKey: string, methods: string[], req: Incoming, handle: () => Reply, scaleSet: string | undefined, provider: ArmRoute["provider"] = "Microsoft.Compute"): ArmRoute {
     return {
       operation,
+      provider,
       subscriptionId,
       resourceKey,
       ...(scaleSet !== undefined ? { scaleSet } : {}),
@@ -215,10 +322,13 @@ export class Arm {
 
   private asyncHeaders(op: Operation, req: Incoming, withLocation: boolean): Record<string, string> {
     const urls = op.urls(req.origin, req.query.get("api-version") ?? "");
+    const retry = this.options.pollRetryAfterSeconds;
     return {
       "Azure-AsyncOperation": urls.asyncOperation,
       ...(withLocation ? { Location: urls.location } : {}),
       "azure-asyncnotification": "Enabled",
+      // The answer that starts an operation sets a client's first wait (azure-core's ARMPolling, core-lro) as polls do.
+      ...(retry === undefined ? {} : { "Retry-After": String(retry) }),
     };
   }
 
@@ -298,6 +408,16 @@ export class Arm {
     const targets = vms.filter((vm) => !vm.protectFromScaleSetActions);
     const op = this.startOperation(set, operation, requested);
     void this.options.upgrades.manualUpgrade(set, targets, op, operation !== "VirtualMachineScaleSets.UpdateInstances");
+    return { status: 202, headers: this.asyncHeaders(op, req, true) };
+  }
+
+  /** POST …/virtualMachines/{id}/reimage (and reimageall): one instance's OS disk replaced, onto the current model
+   *  (as the scale-set reimage does). A protected instance is reimaged: the request names it, not the scale set. */
+  private reimageVm(set: ScaleSet, instanceId: string, req: Incoming, operation: string): Reply {
+    const vm = this.findVm(set, instanceId);
+    if (vm.busyWith !== undefined && this.operations.get(vm.busyWith)?.running) throw new ArmError(409, CONFLICT);
+    const op = this.startOperation(set, operation, [instanceId]);
+    void this.options.upgrades.manualUpgrade(set, [vm], op, true);
     return { status: 202, headers: this.asyncHeaders(op, req, true) };
   }
 
@@ -390,4 +510,16 @@ function requireObjectBody(req: Incoming): Wire {
     throw new ArmError(400, { code: "InvalidRequestContent", message: "The request content was invalid and could not be deserialized." });
   }
   return req.body;
+}
+
+/** The extension-image catalog: versions of the extensions the emulator knows (publisher, type as Azure spells them). */
+const EXTENSION_IMAGES: readonly { publisher: string; type: string; versions: readonly string[] }[] = [
+  { publisher: "Microsoft.Azure.Extensions", type: "CustomScript", versions: ["2.0.2", "2.0.3", "2.0.6", "2.0.7", "2.1.3", "2.1.6", "2.1.7", "2.1.10"] },
+  { publisher: "Microsoft.ManagedServices", type: "ApplicationHealthLinux", versions: ["1.0.4", "2.0.3", "2.0.4", "2.0.6", "2.0.8"] },
+  { publisher: "Microsoft.ManagedServices", type: "ApplicationHealthWindows", versions: ["1.0.4", "2.0.3", "2.0.6", "2.0.8"] },
+  { publisher: "Microsoft.Azure.Monitor", type: "AzureMonitorLinuxAgent", versions: ["1.28.11", "1.29.7", "1.30.2"] },
+];
+
+function extensionVersions(publisher: string, type: string): { publisher: string; type: string; versions: readonly string[] } | undefined {
+  return EXTENSION_IMAGES.find((e) => e.publisher.toLowerCase() === publisher.toLowerCase() && e.type.toLowerCase() === type.toLowerCase());
 }

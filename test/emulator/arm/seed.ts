@@ -57,7 +57,8 @@ export function scaleSetWire(seed: ScaleSetSeed, subscriptionId: string, created
   const prefix = seed.name.replace(/[^a-zA-Z0-9]/g, "").slice(0, 9).toLowerCase();
   const extensions = [...(seed.extensions ?? [DEFAULT_CUSTOM_SCRIPT]), ...(seed.healthExtension ? [HEALTH_EXTENSION] : [])];
   const mode = seed.upgradeMode ?? "Manual";
-  const rolling = mode === "Rolling" || seed.rollingUpgradePolicy ? { ...DEFAULT_ROLLING_POLICY, ...seed.rollingUpgradePolicy } : undefined;
+  // Every mode carries the policy's defaults, as the recorded Manual-mode GET shows.
+  const rolling = { ...DEFAULT_ROLLING_POLICY, ...seed.rollingUpgradePolicy };
   return {
     name: seed.name,
     id: `${rgId}/providers/Microsoft.Compute/virtualMachineScaleSets/${seed.name}`,
@@ -69,7 +70,7 @@ export function scaleSetWire(seed: ScaleSetSeed, subscriptionId: string, created
     properties: {
       singlePlacementGroup: true,
       orchestrationMode: seed.orchestrationMode ?? "Uniform",
-      upgradePolicy: { mode, ...(rolling ? { rollingUpgradePolicy: rolling } : {}) },
+      upgradePolicy: { mode, rollingUpgradePolicy: rolling },
       virtualMachineProfile: {
         osProfile: {
           computerNamePrefix: prefix,
