@@ -25,6 +25,8 @@ export const OPERATION_ACTIONS: Readonly<Record<string, string>> = {
   "VirtualMachineScaleSetVMs.ReimageAll": `${SET}/virtualMachines/reimageAll/action`,
   "VirtualMachineScaleSets.List": `${SET}/read`,
   "VirtualMachineScaleSets.ListAll": `${SET}/read`,
+  "VirtualMachineImages.ListPublishers": "Microsoft.Compute/locations/publishers/read",
+  "VirtualMachineExtensionImages.ListTypes": "Microsoft.Compute/locations/publishers/artifacttypes/types/read",
   "VirtualMachineExtensionImages.ListVersions": "Microsoft.Compute/locations/publishers/artifacttypes/types/versions/read",
   "VirtualMachineExtensionImages.Get": "Microsoft.Compute/locations/publishers/artifacttypes/types/versions/read",
   "Subscriptions.List": "Microsoft.Resources/subscriptions/read",

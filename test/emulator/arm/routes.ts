@@ -38,7 +38,7 @@ const SUBSCRIPTIONS_PATH = /^\/subscriptions\/?$/i;
 const SUBSCRIPTION_PATH = /^\/subscriptions\/([^/]+)\/?$/i;
 const GROUPS_PATH = /^\/subscriptions\/([^/]+)\/resourcegroups(?:\/([^/]+))?\/?$/i;
 const SCALE_SETS_PATH = /^\/subscriptions\/([^/]+)(?:\/resourcegroups\/([^/]+))?\/providers\/microsoft\.compute\/virtualmachinescalesets\/?$/i;
-const EXTENSION_VERSIONS_PATH = /^\/subscriptions\/([^/]+)\/providers\/microsoft\.compute\/locations\/([^/]+)\/publishers\/([^/]+)\/artifacttypes\/vmextension\/types\/([^/]+)\/versions(?:\/([^/]+))?\/?$/i;
+const CATALOG_PATH = /^\/subscriptions\/([^/]+)\/providers\/microsoft\.compute\/locations\/([^/]+)\/publishers(?:\/([^/]+)\/artifacttypes\/vmextension\/types(?:\/([^/]+)\/versions(?:\/([^/]+))?)?)?\/?$/i;
 const OPERATION_PATH = /^\/subscriptions\/([^/]+)\/providers\/microsoft\.compute\/locations\/([^/]+)\/operations\/([^/]+)$/i;
 
 const CONFLICT = {
@@ -185,28 +185,41 @@ export class Arm {
         return json(200, { value: listed.map((s) => s.render()) });
       }, undefined);
     }
-    const versions = EXTENSION_VERSIONS_PATH.exec(req.path);
-    if (versions) {
-      const [, subscriptionId = "", location = "", publisher = "", type = "", version] = versions;
-      const operation = version === undefined ? "VirtualMachineExtensionImages.ListVersions" : "VirtualMachineExtensionImages.Get";
-      return this.make(operation, subscriptionId, subscriptionId, ["GET"], req, () => {
-        const known = extensionVersions(publisher, type);
-        const render = (v: string): Wire => ({
-          location,
-          name: v,
-          id: `/Subscriptions/${subscriptionId}/Providers/Microsoft.Compute/Locations/${location}/Publishers/${known?.publisher ?? publisher}/ArtifactTypes/VMExtension/Types/${known?.type ?? type}/Versions/${v}`,
-        });
-        if (!known) {
-          throw new ArmError(404, { code: "ArtifactNotFound", message: `The artifact '${publisher}:${type}' is not found in location '${location}'.` });
-        }
-        if (version === undefined) return json(200, known.versions.map(render));
-        if (!known.versions.includes(version)) {
-          throw new ArmError(404, { code: "ArtifactNotFound", message: `The artifact '${publisher}:${type}:${version}' is not found in location '${location}'.` });
-        }
-        return json(200, { ...render(version), properties: { operatingSystem: "Linux", computeRole: "IaaS", handlerSchema: "", vmScaleSetEnabled: true, supportsMultipleExtensions: false } });
-      }, undefined);
+    const catalog = CATALOG_PATH.exec(req.path);
+    if (catalog) {
+      const [, subscriptionId = "", location = "", publisher, type, version] = catalog;
+      const operation = publisher === undefined ? "VirtualMachineImages.ListPublishers"
+        : type === undefined ? "VirtualMachineExtensionImages.ListTypes"
+        : version === undefined ? "VirtualMachineExtensionImages.ListVersions" : "VirtualMachineExtensionImages.Get";
+      return this.make(operation, subscriptionId, subscriptionId, ["GET"], req, () => this.catalog(subscriptionId, location, publisher, type, version), undefined);
     }
     return undefined;
+  }
+
+  /**
+   * The extension-image catalog as `az vmss extension set` without `--version` walks it (azure-cli
+   * `load_extension_images_thru_services`): publishers of the location, the publisher's extension types, the type's
+   * versions (the newest, trimmed to major.minor, becomes `typeHandlerVersion`). Bodies are arrays of
+   * `{location, name, id}` as in the spec examples (VirtualMachineExtensionImages_ListVersions, …); a publisher or type
+   * the emulator does not know → 404 `ArtifactNotFound` (message unconfirmed).
+   */
+  private catalog(subscriptionId: string, location: string, publisher?: string, type?: string, version?: string): Reply {
+    const base = `/Subscriptions/${subscriptionId}/Providers/Microsoft.Compute/Locations/${location}/Publishers`;
+    const notFound = (what: string): ArmError => new ArmError(404, { code: "ArtifactNotFound", message: `The artifact '${what}' is not found in location '${location}'.` });
+    if (publisher === undefined) {
+      const names = [...new Set([...EXTENSION_IMAGES.map((e) => e.publisher), "Canonical", "MicrosoftWindowsServer"])].sort();
+      return json(200, names.map((name) => ({ location, name, id: `${base}/${name}` })));
+    }
+    const types = EXTENSION_IMAGES.filter((e) => e.publisher.toLowerCase() === publisher.toLowerCase());
+    if (types.length === 0) throw notFound(publisher);
+    const typesBase = `${base}/${types[0]?.publisher}/ArtifactTypes/VMExtension/Types`;
+    if (type === undefined) return json(200, types.map((t) => ({ location, name: t.type, id: `${typesBase}/${t.type}` })));
+    const known = types.find((t) => t.type.toLowerCase() === type.toLowerCase());
+    if (!known) throw notFound(`${publisher}:${type}`);
+    const render = (v: string): Wire => ({ location, name: v, id: `${typesBase}/${known.type}/Versions/${v}` });
+    if (version === undefined) return json(200, known.versions.map(render));
+    if (!known.versions.includes(version)) throw notFound(`${publisher}:${type}:${version}`);
+    return json(200, { ...render(version), properties: { operatingSystem: "Linux", computeRole: "IaaS", handlerSchema: "", vmScaleSetEnabled: true, supportsMultipleExtensions: false } });
   }
 
   private subscription(): Wire {
@@ -352,6 +365,7 @@ export class Arm {
     this.checkPreconditions(set, req);
     this.refuseWhileModelUpdates(set);
     set.resource = method === "PATCH" ? patchScaleSet(set.resource, body) : putScaleSet(set.resource, body);
+    set.reconcileCapacity();
     const op = this.startModelUpdate(set, method === "PATCH" ? "VirtualMachineScaleSets.Update" : "VirtualMachineScaleSets.CreateOrUpdate");
     return json(200, set.render(), this.asyncHeaders(op, req, false));
   }
@@ -403,11 +417,15 @@ export class Arm {
       });
     }
     const vms = requested.map((id) => set.vms.get(id)).filter((vm): vm is Vm => vm !== undefined);
-    if (vms.some((vm) => vm.busyWith !== undefined && this.operations.get(vm.busyWith)?.running)) throw new ArmError(409, CONFLICT);
+    // A manualupgrade naming a busy instance conflicts; a reimage waits for it (az 2.45's `vmss reimage --instance-id`
+    // sends the instance's reimage and, at once, the whole set's; Azure ran both — azure-cli#25477: "all instances
+    // will be re-imaged unexpectedly" — so the second was not refused).
+    const reimage = operation !== "VirtualMachineScaleSets.UpdateInstances";
+    if (!reimage && vms.some((vm) => this.isBusy(vm))) throw new ArmError(409, CONFLICT);
     // protectFromScaleSetActions: scale-set actions leave these instances alone (see README "Assumptions").
     const targets = vms.filter((vm) => !vm.protectFromScaleSetActions);
     const op = this.startOperation(set, operation, requested);
-    void this.options.upgrades.manualUpgrade(set, targets, op, operation !== "VirtualMachineScaleSets.UpdateInstances");
+    void this.options.upgrades.manualUpgrade(set, targets, op, reimage, (vm) => this.busyUntil(vm));
     return { status: 202, headers: this.asyncHeaders(op, req, true) };
   }
 
@@ -415,10 +433,22 @@ export class Arm {
    *  (as the scale-set reimage does). A protected instance is reimaged: the request names it, not the scale set. */
   private reimageVm(set: ScaleSet, instanceId: string, req: Incoming, operation: string): Reply {
     const vm = this.findVm(set, instanceId);
-    if (vm.busyWith !== undefined && this.operations.get(vm.busyWith)?.running) throw new ArmError(409, CONFLICT);
     const op = this.startOperation(set, operation, [instanceId]);
-    void this.options.upgrades.manualUpgrade(set, [vm], op, true);
+    void this.options.upgrades.manualUpgrade(set, [vm], op, true, (v) => this.busyUntil(v));
     return { status: 202, headers: this.asyncHeaders(op, req, true) };
+  }
+
+  private isBusy(vm: Vm): boolean {
+    return vm.busyWith !== undefined && this.operations.get(vm.busyWith)?.running === true;
+  }
+
+  /** Resolves when no operation works on `vm` any more (at once when none does). */
+  private async busyUntil(vm: Vm): Promise<void> {
+    while (vm.busyWith !== undefined) {
+      const other = this.operations.get(vm.busyWith);
+      if (!other?.running) return;
+      await other.ended;
+    }
   }
 
   private updateVm(set: ScaleSet, instanceId: string, req: Incoming): Reply {
@@ -520,6 +550,3 @@ const EXTENSION_IMAGES: readonly { publisher: string; type: string; versions: re
   { publisher: "Microsoft.Azure.Monitor", type: "AzureMonitorLinuxAgent", versions: ["1.28.11", "1.29.7", "1.30.2"] },
 ];
 
-function extensionVersions(publisher: string, type: string): { publisher: string; type: string; versions: readonly string[] } | undefined {
-  return EXTENSION_IMAGES.find((e) => e.publisher.toLowerCase() === publisher.toLowerCase() && e.type.toLowerCase() === type.toLowerCase());
-}
