@@ -65,6 +65,9 @@ describe("cloud metadata and AD FS sign-in (az cloud register, az login)", () =>
     const response = await raw(emu, "GET", "/metadata/endpoints", { apiVersion: "2015-01-01", token: null });
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({ authentication: { loginEndpoint: `${emu.armEndpoint}/adfs`, audiences: [`${emu.armEndpoint}/`, emu.armEndpoint] } });
+    // Newer az asks 2022-09-01: one cloud object with name, resourceManager, authentication and suffixes.
+    const newer = await raw(emu, "GET", "/metadata/endpoints", { apiVersion: "2022-09-01", token: null });
+    expect(newer.body).toMatchObject({ name: "Emulator", resourceManager: `${emu.armEndpoint}/`, authentication: { loginEndpoint: `${emu.armEndpoint}/adfs`, audiences: [`${emu.armEndpoint}/`, emu.armEndpoint] }, suffixes: {} });
     // A client joining `<endpoint>/` and `/metadata/…` sends `//metadata/…`: still the metadata, not a host named metadata.
     expect((await fetch(`${emu.armEndpoint}//metadata/endpoints?api-version=2015-01-01`)).status).toBe(200);
   });

@@ -140,6 +140,14 @@ function azVersion(raw: string): string {
   }
 }
 
+let known = false;
+
+/** Checks a request shape for the az version whose requests are known; reports it for others. */
+function expectRequest(actual: unknown, expected: unknown, what: string): string {
+  if (known) expectEqual(actual, expected, what);
+  return `${what}: ${JSON.stringify(actual)}`;
+}
+
 async function main(): Promise<number> {
   const azPath = findAz();
   if (!azPath) {
@@ -169,6 +177,9 @@ async function main(): Promise<number> {
   try {
     const version = azVersion((await f.az("version", "-o", "json")).stdout);
     const [major = 0, minor = 0] = version.split(".").map(Number);
+    // What az 2.45 sends is known from its source (custom.py get_vmss_modified, scale_vmss, reimage_vmss); newer
+    // versions may send other bodies, so for them the request shapes are reported, the state reached is checked.
+    known = major === 2 && minor < 50;
     const profile = process.env["FIDELITY_AZ_PROFILE"] ?? (major === 2 && minor < 50 ? "2020-09-01-hybrid" : "latest");
     console.log(`fidelity: Azure CLI ${version} at ${azPath}, profile ${profile}, emulator ${emu.armEndpoint}`);
 
@@ -237,13 +248,13 @@ async function main(): Promise<number> {
       const from = emu.requests.length;
       const vmss = await f.azJson("vmss", "update", ...g, ...n, "--set", `virtualMachineProfile.storageProfile.imageReference.version=${NEW_VERSION}`);
       const put = since(emu, from).find((r) => r.method === "PUT");
-      expectEqual((put?.body as any)?.properties?.virtualMachineProfile?.storageProfile?.imageReference, { version: NEW_VERSION }, "imageReference az sent");
+      const sent = expectRequest((put?.body as any)?.properties?.virtualMachineProfile?.storageProfile?.imageReference, { version: NEW_VERSION }, "imageReference az sent");
       const ref = vmss.virtualMachineProfile.storageProfile.imageReference;
       expectEqual([ref.publisher, ref.offer, ref.sku, ref.version], [IMAGE.publisher, IMAGE.offer, IMAGE.sku, NEW_VERSION], "image after the update");
       expectEqual(state().model["properties"] && (state().model as any).properties.virtualMachineProfile.storageProfile.imageReference,
         { ...IMAGE, version: NEW_VERSION }, "emulator model");
       expectEqual(latest(), [false, false, false, false, false], "latestModelApplied");
-      return `${put?.query["api-version"]} PUT, ${since(emu, from).filter((r) => r.operation === "Operations.Get").length} polls`;
+      return `${put?.method ?? "no PUT"} at ${put?.query["api-version"]}, ${sent}, ${since(emu, from).filter((r) => r.operation === "Operations.Get").length} polls`;
     });
 
     await f.check("vmss update-instances, some (0 1)", async () => {
@@ -293,18 +304,21 @@ async function main(): Promise<number> {
     await f.check("vmss scale (PUT {location, sku}): model kept, instances keep latestModelApplied", async () => {
       const from = emu.requests.length;
       await f.azJson("vmss", "scale", ...g, ...n, "--new-capacity", "6");
-      const put = since(emu, from).find((r) => r.method === "PUT");
-      expectEqual(Object.keys((put?.body ?? {}) as object).sort(), ["location", "sku"], "fields az sent");
+      const put = since(emu, from).find((r) => r.method === "PUT" || r.method === "PATCH");
+      const sent = expectRequest(Object.keys((put?.body ?? {}) as object).sort(), ["location", "sku"], `fields of the ${put?.method}`);
       expectEqual(latest(), [true, true, true, true, false, true], "latestModelApplied (new instance 5 on the model)");
       expectEqual((state().model as any).properties.virtualMachineProfile.storageProfile.imageReference, { ...IMAGE, version: NEW_VERSION }, "image kept");
       await f.azJson("vmss", "scale", ...g, ...n, "--new-capacity", "5");
       expectEqual(state().instances.map((i) => i.instanceId), ["0", "1", "2", "3", "4"], "scale-in removed the highest ID");
+      return sent;
     });
 
-    await f.check("vmss reimage --instance-id 2", async () => {
+    await f.check("vmss reimage of instance 2", async () => {
       const from = emu.requests.length;
       await f.azJson("vmss", "update", ...g, ...n, "--set", `virtualMachineProfile.storageProfile.imageReference.version=${FIXED_VERSION}`);
-      await f.azJson("vmss", "reimage", ...g, ...n, "--instance-id", "2");
+      // az 2.46 replaced --instance-id (one POST per instance, then the whole set's reimage: azure-cli#25477) by
+      // --instance-ids (one reimageall naming them).
+      await f.azJson("vmss", "reimage", ...g, ...n, known ? "--instance-id" : "--instance-ids", "2");
       const posts = since(emu, from).filter((r) => r.method === "POST").map((r) => `${r.operation} ${r.status}`);
       const two = state().instances.find((i) => i.instanceId === "2");
       expectEqual([two?.latestModelApplied, two?.imageReference["exactVersion"], two?.provisioningState], [true, FIXED_VERSION, "Succeeded"], "instance 2");

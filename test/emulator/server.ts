@@ -220,23 +220,38 @@ function usTime(date: Date): string {
 
 /**
  * `GET /metadata/endpoints?api-version=…` (no token): the cloud's endpoints, as Azure's ARM and Azure Stack Hub's serve
- * them (shape of `https://management.azure.com/metadata/endpoints?api-version=2015-01-01`). `az cloud register
- * --endpoint-resource-manager <arm>` reads it (msrestazure `_populate_from_metadata_endpoint`: `loginEndpoint`,
- * `audiences[0]`, `graphEndpoint`, `galleryEndpoint`). The login endpoint is the AD FS form `<arm>/adfs`, the one
- * authority MSAL Python signs in through without asking Microsoft's public host for instance discovery (Azure Stack
- * Hub with AD FS publishes the same form). Other endpoints point back at the emulator; nothing serves them.
+ * them, in the shape the api-version asks for. `2015-01-01` (what az 2.45 asks, msrestazure `_populate_from_metadata_endpoint`:
+ * `loginEndpoint`, `audiences[0]`, `graphEndpoint`, `galleryEndpoint`) is the flat document of
+ * `https://management.azure.com/metadata/endpoints?api-version=2015-01-01`; `2019-05-01` an array of clouds and
+ * `2022-09-01` (newer az: azure-cli `_populate_from_metadata_endpoint` → `_arm_to_cli_mapper`: `name`,
+ * `resourceManager`, `authentication`, `suffixes`, `graphAudience`, …) one cloud object. The login endpoint is the
+ * AD FS form `<arm>/adfs`, the authority MSAL Python signs in through without asking Microsoft's public host for
+ * instance discovery (Azure Stack Hub with AD FS publishes the same form). Other endpoints and suffixes point back at
+ * the emulator or at the reserved `.invalid` domain: nothing serves them.
  */
 function metadataEndpoints(req: Incoming): Reply | undefined {
   if (req.method !== "GET" || !/^\/+metadata\/endpoints\/?$/i.test(req.path)) return undefined;
-  return {
-    ...json(200, {
-      galleryEndpoint: `${req.origin}/gallery/`,
-      graphEndpoint: `${req.origin}/graph/`,
-      portalEndpoint: `${req.origin}/portal/`,
-      authentication: { loginEndpoint: `${req.origin}/adfs`, audiences: [`${req.origin}/`, req.origin] },
-    }),
-    operation: "Metadata.Endpoints",
+  const origin = req.origin;
+  const authentication = { loginEndpoint: `${origin}/adfs`, audiences: [`${origin}/`, origin] };
+  const apiVersion = req.query.get("api-version") ?? "2015-01-01";
+  if (apiVersion < "2019-05-01") {
+    return {
+      ...json(200, { galleryEndpoint: `${origin}/gallery/`, graphEndpoint: `${origin}/graph/`, portalEndpoint: `${origin}/portal/`, authentication }),
+      operation: "Metadata.Endpoints",
+    };
+  }
+  const cloud = {
+    name: "Emulator",
+    resourceManager: `${origin}/`,
+    portal: `${origin}/portal/`,
+    gallery: `${origin}/gallery/`,
+    graph: `${origin}/graph/`,
+    graphAudience: `${origin}/graph/`,
+    microsoftGraphResourceId: `${origin}/msgraph/`,
+    authentication: { ...authentication, tenant: "adfs", identityProvider: "ADFS" },
+    suffixes: { storage: "storage.emulator.invalid", keyVaultDns: "vault.emulator.invalid", acrLoginServer: "acr.emulator.invalid", sqlServerHostname: "database.emulator.invalid" },
   };
+  return { ...json(200, apiVersion < "2020-06-01" ? [cloud] : cloud), operation: "Metadata.Endpoints" };
 }
 
 function notFound(req: Incoming): Reply {
