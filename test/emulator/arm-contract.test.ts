@@ -201,7 +201,7 @@ describe("scale-set model writes", () => {
     expect(emu.state().instances.map((i) => i.imageReference["id"]?.split("/").at(-1))).toEqual(["1.1.0", "1.0.0", "1.0.0", "1.0.0"]);
   });
 
-  it("replaces the model on PUT (createOrUpdate), keeping protectedSettings the GET could not return", async () => {
+  it("takes a whole model on PUT (createOrUpdate), keeping protectedSettings the GET could not return", async () => {
     const { client, emu } = await setup({
       scaleSets: [{ name: VMSS, extensions: [{ name: "customScript", publisher: "Microsoft.Azure.Extensions", type: "CustomScript", typeHandlerVersion: "2.1", protectedSettings: { commandToExecute: "secret" } }] }],
     });

@@ -275,6 +275,26 @@ describe("shapes az reads", () => {
   });
 });
 
+describe("protected instances named explicitly (az vmss update-instances --instance-ids 4)", () => {
+  it("accepts a manualupgrade naming only a protected instance: the operation succeeds, the instance stays on its model", async () => {
+    const emu = await setup({ scaleSets: [{ name: VMSS, protectedInstances: ["3"] }] });
+    await settle(emu, await raw(emu, "PATCH", setPath(emu), { body: { properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: "24.04.202410020" } } } } } }));
+    const response = await raw(emu, "POST", `${setPath(emu)}/manualupgrade`, { body: { instanceIds: ["3"] } });
+    expect(response.status).toBe(202);
+    expect(await settle(emu, response)).toBe("Succeeded");
+    expect(emu.state().instances.map((i) => i.latestModelApplied)).toEqual([false, false, false, false]);
+  });
+
+  it("reimages a protected instance named on its own path (the request is about the instance, not a scale-set action)", async () => {
+    const emu = await setup({ scaleSets: [{ name: VMSS, protectedInstances: ["3"] }] });
+    await settle(emu, await raw(emu, "PATCH", setPath(emu), { body: { properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: "24.04.202410020" } } } } } }));
+    expect(await settle(emu, await raw(emu, "POST", `${setPath(emu)}/reimage`))).toBe("Succeeded");
+    expect(emu.state().instances.map((i) => i.latestModelApplied)).toEqual([true, true, true, false]);
+    expect(await settle(emu, await raw(emu, "POST", `${setPath(emu)}/virtualMachines/3/reimage`))).toBe("Succeeded");
+    expect(emu.state().instances.map((i) => i.latestModelApplied)).toEqual([true, true, true, true]);
+  });
+});
+
 describe("Retry-After and scenario files (npm run emulator)", () => {
   it("sends Retry-After on the answer that starts an operation and on its polls when asked to, none by default", async () => {
     for (const [pollRetryAfterSeconds, expected] of [[1, "1"], [undefined, null]] as const) {

@@ -35,6 +35,8 @@ describe("instance faults", () => {
     expect(vm.instanceView?.statuses?.[0]?.message).toMatch(/failure when processing extension 'customScript'/);
     expect(vm.instanceView?.extensions?.[0]?.statuses?.[0]).toMatchObject({ code: "ProvisioningState/failed/1", level: "Error" });
     expect(emu.state().operations.at(-1)).toMatchObject({ status: "Failed", error: { code: "VMExtensionProvisioningError" } });
+    // Assumption (README): the failed instance runs the new model — latestModelApplied true — but is Failed.
+    expect(emu.state().instances.slice(0, 2).map((i) => [i.latestModelApplied, i.provisioningState])).toEqual([[true, "Succeeded"], [true, "Failed"]]);
     const vm0 = await client.virtualMachineScaleSetVMs.getInstanceView(RG, VMSS, "0");
     expect(vm0.statuses?.[0]?.code).toBe("ProvisioningState/succeeded");
 
