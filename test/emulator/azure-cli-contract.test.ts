@@ -112,8 +112,19 @@ describe("Resource Manager's own lists", () => {
       id: `/subscriptions/${emu.subscriptionId}`, subscriptionId: emu.subscriptionId, tenantId: emu.tenantId, state: "Enabled", displayName: "Emulator subscription",
     })]);
     expect((await raw(emu, "GET", `/subscriptions/${emu.subscriptionId}`, { apiVersion: "2022-12-01" })).body.subscriptionId).toBe(emu.subscriptionId);
-    expect((await raw(emu, "GET", "/subscriptions", { apiVersion: "2026-04-01" })).body.error.code).toBe("NoRegisteredProviderFound");
+    // Resource Manager's own routes take any well-formed version up to 2026 (which ones ARM serves is unconfirmed).
+    expect((await raw(emu, "GET", "/subscriptions", { apiVersion: "2024-11-01" })).status).toBe(200);
+    expect((await raw(emu, "GET", "/subscriptions", { apiVersion: "2030-01-01" })).body.error.code).toBe("NoRegisteredProviderFound");
+    expect((await raw(emu, "GET", "/subscriptions", { apiVersion: "latest" })).body.error.code).toBe("NoRegisteredProviderFound");
     expect((await raw(emu, "GET", "/subscriptions", { token: null })).status).toBe(401);
+  });
+
+  it("lists the tenant and answers provider registration (Registered; Compute's scale sets with the served versions)", async () => {
+    const emu = await setup();
+    expect((await raw(emu, "GET", "/tenants", { apiVersion: "2022-12-01" })).body.value).toEqual([expect.objectContaining({ tenantId: emu.tenantId, displayName: "Emulator tenant" })]);
+    const compute = await raw(emu, "GET", `/subscriptions/${emu.subscriptionId}/providers/microsoft.compute`, { apiVersion: "2021-04-01" });
+    expect(compute.body).toMatchObject({ namespace: "Microsoft.Compute", registrationState: "Registered", resourceTypes: [{ resourceType: "virtualMachineScaleSets", locations: ["westeurope"] }] });
+    expect(compute.body.resourceTypes[0].apiVersions).toContain("2020-06-01");
   });
 
   it("lists resource groups and scale sets, in a group and in the subscription", async () => {

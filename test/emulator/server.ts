@@ -4,6 +4,7 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer, type Server } from "node:https";
 import { authorizationFailed } from "./arm/authorization.ts";
+import { resourcesVersionServed, SUPPORTED_API_VERSIONS } from "./arm/api-versions.ts";
 import type { Arm, ArmRoute } from "./arm/routes.ts";
 import type { Entra } from "./entra.ts";
 import type { Faults } from "./faults.ts";
@@ -11,31 +12,6 @@ import type { GitHubOidc } from "./github-oidc.ts";
 import { ArmError, json, type Incoming, type Reply } from "./http.ts";
 import { loggedBody, loggedHeaders, type RequestLog } from "./log.ts";
 import { resourcePolicy, throttled, type Throttle } from "./throttle.ts";
-
-/**
- * Compute's published stable api-versions (folders `stable/<version>` of Microsoft.Compute in Azure/azure-rest-api-specs,
- * ComputeRP and the TypeSpec-generated Compute layout), newest first. Azure answers each in its own shape; the emulator
- * answers every one in the newest shape (older clients ignore what they do not know). arm-compute 25 sends 2026-04-01,
- * 24.x 2026-03-01, az 2.45 2020-06-01 (profile 2020-09-01-hybrid) or 2022-08-01 (latest profile).
- */
-export const SUPPORTED_API_VERSIONS = [
-  "2026-04-01", "2026-03-01", "2025-11-01", "2025-04-01", "2024-11-01", "2024-07-01", "2024-03-01", "2023-09-01", "2023-07-01",
-  "2023-03-01", "2022-11-01", "2022-08-01", "2022-03-01", "2021-11-01", "2021-07-01", "2021-04-01", "2021-03-01", "2020-12-01",
-  "2020-06-01", "2019-12-01", "2019-07-01", "2019-03-01", "2018-10-01", "2018-06-01", "2018-04-01", "2017-12-01", "2017-03-30",
-  "2016-04-30-preview", "2016-03-30", "2015-06-15",
-];
-
-/**
- * Resource Manager's own api-versions for subscriptions and resource groups (Microsoft.Resources / Subscriptions in
- * azure-rest-api-specs). az 2.45 on the 2020-09-01-hybrid profile sends 2016-06-01 (subscriptions) and 2019-10-01
- * (groups); newer clients 2022-12-01 and 2024-11-01. Unconfirmed which of these ARM still serves: all are accepted.
- */
-export const RESOURCES_API_VERSIONS = [
-  "2025-04-01", "2025-03-01", "2024-11-01", "2024-07-01", "2024-03-01", "2023-07-01", "2022-12-01", "2022-09-01", "2022-01-01",
-  "2021-04-01", "2021-01-01", "2020-10-01", "2020-08-01", "2020-06-01", "2020-01-01", "2019-11-01", "2019-10-01", "2019-08-01",
-  "2019-07-01", "2019-06-01", "2019-05-10", "2019-05-01", "2019-03-01", "2018-06-01", "2018-05-01", "2018-02-01", "2017-05-10",
-  "2016-09-01", "2016-07-01", "2016-06-01", "2016-02-01", "2015-11-01", "2015-01-01", "2014-04-01",
-];
 
 export interface ServerParts {
   readonly key: string;
@@ -116,11 +92,11 @@ async function armReply(parts: ServerParts, route: ArmRoute, req: Incoming, raw:
     if (!apiVersion) {
       throw new ArmError(400, { code: "MissingApiVersionParameter", message: "The api-version query parameter (?api-version=) is required for all requests." });
     }
-    const supported = route.provider === "Microsoft.Resources" ? RESOURCES_API_VERSIONS : SUPPORTED_API_VERSIONS;
-    if (!supported.includes(apiVersion.toLowerCase())) {
+    const served = route.provider === "Microsoft.Resources" ? resourcesVersionServed(apiVersion) : SUPPORTED_API_VERSIONS.includes(apiVersion.toLowerCase());
+    if (!served) {
       throw new ArmError(400, {
         code: "NoRegisteredProviderFound",
-        message: `No registered resource provider found for location '${req.path}' and API version '${apiVersion}'. The supported api-versions are '${supported.join(", ")}'.`,
+        message: `No registered resource provider found for location '${req.path}' and API version '${apiVersion}'. The supported api-versions are '${route.provider === "Microsoft.Resources" ? "2015-01-01 … 2026-12-31" : SUPPORTED_API_VERSIONS.join(", ")}'.`,
       });
     }
     if (raw.length > 0 && req.body === undefined) {

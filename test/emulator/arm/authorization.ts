@@ -30,6 +30,8 @@ export const OPERATION_ACTIONS: Readonly<Record<string, string>> = {
   "VirtualMachineExtensionImages.ListVersions": "Microsoft.Compute/locations/publishers/artifacttypes/types/versions/read",
   "VirtualMachineExtensionImages.Get": "Microsoft.Compute/locations/publishers/artifacttypes/types/versions/read",
   "Subscriptions.List": "Microsoft.Resources/subscriptions/read",
+  "Tenants.List": "Microsoft.Resources/tenants/read",
+  "Providers.Get": "Microsoft.Resources/subscriptions/providers/read",
   "Subscriptions.Get": "Microsoft.Resources/subscriptions/read",
   "ResourceGroups.List": "Microsoft.Resources/subscriptions/resourceGroups/read",
   "ResourceGroups.Get": "Microsoft.Resources/subscriptions/resourceGroups/read",

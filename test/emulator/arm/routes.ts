@@ -3,6 +3,7 @@
 import type { Clock } from "../clock.ts";
 import type { Faults } from "../faults.ts";
 import { ArmError, json, type Incoming, type Reply } from "../http.ts";
+import { SUPPORTED_API_VERSIONS } from "./api-versions.ts";
 import type { ScaleSetSeed } from "../types.ts";
 import { patchExtension, patchScaleSet, putExtension, putScaleSet } from "./model-change.ts";
 import { Operation, PREEMPTED } from "./operations.ts";
@@ -35,6 +36,8 @@ interface ArmOptions {
 
 const SCALE_SET_PATH = /^\/subscriptions\/([^/]+)\/resourcegroups\/([^/]+)\/providers\/microsoft\.compute\/virtualmachinescalesets\/([^/]+)(\/.*)?$/i;
 const SUBSCRIPTIONS_PATH = /^\/subscriptions\/?$/i;
+const TENANTS_PATH = /^\/tenants\/?$/i;
+const PROVIDER_PATH = /^\/subscriptions\/([^/]+)\/providers\/([^/]+)\/?$/i;
 const SUBSCRIPTION_PATH = /^\/subscriptions\/([^/]+)\/?$/i;
 const GROUPS_PATH = /^\/subscriptions\/([^/]+)\/resourcegroups(?:\/([^/]+))?\/?$/i;
 const SCALE_SETS_PATH = /^\/subscriptions\/([^/]+)(?:\/resourcegroups\/([^/]+))?\/providers\/microsoft\.compute\/virtualmachinescalesets\/?$/i;
@@ -161,6 +164,11 @@ export class Arm {
     if (SUBSCRIPTIONS_PATH.test(req.path)) {
       return { ...resources("Subscriptions.List", sub, () => json(200, { value: [this.subscription()], count: { type: "Total", value: 1 } })), subscriptionId: sub };
     }
+    if (TENANTS_PATH.test(req.path)) {
+      return { ...resources("Tenants.List", sub, () => json(200, { value: [this.tenant()] })), subscriptionId: sub };
+    }
+    const provider = PROVIDER_PATH.exec(req.path);
+    if (provider) return resources("Providers.Get", provider[1] ?? "", () => json(200, this.provider(provider[2] ?? "")));
     const one = SUBSCRIPTION_PATH.exec(req.path);
     if (one) return resources("Subscriptions.Get", one[1] ?? "", () => json(200, this.subscription()));
     const groups = GROUPS_PATH.exec(req.path);
@@ -233,6 +241,33 @@ export class Arm {
       displayName: "Emulator subscription",
       state: "Enabled",
       subscriptionPolicies: { locationPlacementId: "Public_2014-09-01", quotaId: "PayAsYouGo_2014-09-01", spendingLimit: "Off" },
+    };
+  }
+
+  /** `GET /tenants` (clients that sign in without a tenant, or show its name): the emulator's one tenant. */
+  private tenant(): Wire {
+    return {
+      id: `/tenants/${this.options.tenantId}`,
+      tenantId: this.options.tenantId,
+      countryCode: "US",
+      displayName: "Emulator tenant",
+      domains: ["emulator.invalid"],
+      tenantCategory: "Home",
+      defaultDomain: "emulator.invalid",
+      tenantType: "AAD",
+    };
+  }
+
+  /** `GET /subscriptions/{sub}/providers/{namespace}`: every provider is registered (clients check before using one). */
+  private provider(namespace: string): Wire {
+    const locations = [...new Set([...this.scaleSets.values()].map((s) => s.location))];
+    const compute = namespace.toLowerCase() === "microsoft.compute";
+    return {
+      id: `/subscriptions/${this.options.subscriptionId}/providers/${compute ? "Microsoft.Compute" : namespace}`,
+      namespace: compute ? "Microsoft.Compute" : namespace,
+      registrationState: "Registered",
+      registrationPolicy: "RegistrationRequired",
+      resourceTypes: compute ? [{ resourceType: "virtualMachineScaleSets", locations, apiVersions: [...SUPPORTED_API_VERSIONS] }] : [],
     };
   }
 
