@@ -275,6 +275,19 @@ async function main(): Promise<number> {
       expectEqual(latest(), [true, true, true, true, false], "latestModelApplied (4 is protected)");
     });
 
+    await f.check("vmss update --set tags.owner=ops: a tags-only PUT leaves every instance as it was", async () => {
+      const from = emu.requests.length;
+      const before = state();
+      await f.azJson("vmss", "update", ...g, ...n, "--set", "tags.owner=ops");
+      const after = state();
+      expectEqual(after.model["tags"], { owner: "ops" }, "tags");
+      expectEqual((after.model as any).properties.virtualMachineProfile, (before.model as any).properties.virtualMachineProfile, "virtualMachineProfile");
+      expectEqual(after.instances.map((i) => i.latestModelApplied), before.instances.map((i) => i.latestModelApplied), "latestModelApplied");
+      const put = since(emu, from).find((r) => r.method === "PUT");
+      const sentProfile = JSON.stringify((put?.body as any)?.properties?.virtualMachineProfile ?? {});
+      return `the ${put?.method ?? "write"} carried ${sentProfile.length} characters of profile; ${sentProfile.includes("enableVMAgentPlatformUpdates") ? "with" : "without"} properties newer than its api-version`;
+    });
+
     await f.check("vmss extension set without --version (reads the extension-image catalog), new fileUris", async () => {
       const from = emu.requests.length;
       await f.azJson("vmss", "extension", "set", ...g, "--vmss-name", VMSS, "--name", "CustomScript", "--publisher", "Microsoft.Azure.Extensions",
