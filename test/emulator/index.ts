@@ -214,7 +214,7 @@ function latencyOf(option: LatencyOption): (operation: string, req: Incoming) =>
   const list = option.list ?? base;
   const page = option.page ?? list;
   return (operation, req) => {
-    if (!operation.endsWith(".List")) return base;
+    if (operation !== "VirtualMachineScaleSetVMs.List" && operation !== "VirtualMachineScaleSetExtensions.List") return base;
     return req.query.has("$skiptoken") ? page : list;
   };
 }
