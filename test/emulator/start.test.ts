@@ -91,3 +91,16 @@ describe("npm run emulator", () => {
     expect(output).toContain("'INPUT_SCALE-SET=vmss-web'");
   });
 });
+
+describe("npm run fidelity", () => {
+  it("skips with one line and exit 0 where the Azure CLI is not installed", async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, PATH: "/nonexistent" };
+    delete env["FIDELITY_AZ"];
+    const child = spawn(process.execPath, ["test/emulator/fidelity.ts"], { env, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    expect(code).toBe(0);
+    expect(output.trim()).toMatch(/^fidelity: SKIPPED — the Azure CLI \(az\) is not installed/);
+  });
+});
