@@ -40,19 +40,27 @@ async function main(): Promise<BaselineResult> {
   const imageVersion = env("BENCH_IMAGE_VERSION");
   const updateIntervalInMs = Number(env("BENCH_POLL_MS"));
 
-  const credential = new ClientSecretCredential(env("BENCH_TENANT_ID"), env("BENCH_CLIENT_ID"), env("BENCH_CLIENT_SECRET"), {
-    authorityHost: env("BENCH_AUTHORITY_HOST"),
-    disableInstanceDiscovery: true,
-  });
+  const credential = new ClientSecretCredential(
+    env("BENCH_TENANT_ID"),
+    env("BENCH_CLIENT_ID"),
+    env("BENCH_CLIENT_SECRET"),
+    {
+      authorityHost: env("BENCH_AUTHORITY_HOST"),
+      disableInstanceDiscovery: true,
+    },
+  );
   const client = new ComputeManagementClient(credential, env("BENCH_SUBSCRIPTION_ID"), {
     endpoint: armEndpoint,
     credentials: { scopes: [`${armEndpoint}/.default`] },
   });
 
   // The model change (az vmss update --set …imageReference.version=…; terraform apply's PATCH of the set).
-  await client.virtualMachineScaleSets.update(resourceGroup, scaleSet,
+  await client.virtualMachineScaleSets.update(
+    resourceGroup,
+    scaleSet,
     { virtualMachineProfile: { storageProfile: { imageReference: { version: imageVersion } } } },
-    { updateIntervalInMs });
+    { updateIntervalInMs },
+  );
 
   const ids: string[] = [];
   for await (const vm of client.virtualMachineScaleSetVMs.list(resourceGroup, scaleSet)) {
@@ -60,10 +68,20 @@ async function main(): Promise<BaselineResult> {
   }
 
   if (mode === "all-at-once") {
-    await client.virtualMachineScaleSets.updateInstances(resourceGroup, scaleSet, { instanceIds: ids }, { updateIntervalInMs });
+    await client.virtualMachineScaleSets.updateInstances(
+      resourceGroup,
+      scaleSet,
+      { instanceIds: ids },
+      { updateIntervalInMs },
+    );
   } else {
     for (const id of ids) {
-      await client.virtualMachineScaleSets.updateInstances(resourceGroup, scaleSet, { instanceIds: [id] }, { updateIntervalInMs });
+      await client.virtualMachineScaleSets.updateInstances(
+        resourceGroup,
+        scaleSet,
+        { instanceIds: [id] },
+        { updateIntervalInMs },
+      );
     }
   }
 
@@ -85,7 +103,17 @@ try {
   const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   process.stderr.write(`baseline failed: ${message}\n`);
   if (resultFile) {
-    writeFileSync(resultFile, JSON.stringify({ mode: process.env.BENCH_BASELINE, instances: 0, upgraded: 0, latest: 0, failed: [], error: message }));
+    writeFileSync(
+      resultFile,
+      JSON.stringify({
+        mode: process.env.BENCH_BASELINE,
+        instances: 0,
+        upgraded: 0,
+        latest: 0,
+        failed: [],
+        error: message,
+      }),
+    );
   }
   process.exitCode = 1;
 }

@@ -25,10 +25,18 @@ export function cpuSnapshot(): CpuSnapshot | undefined {
     const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = cpu;
     // /proc/self/stat: the command name is in parentheses and may contain spaces; fields follow the last ")".
     const stat = readFileSync("/proc/self/stat", "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ").map(Number);
+    const fields = stat
+      .slice(stat.lastIndexOf(")") + 2)
+      .split(" ")
+      .map(Number);
     // Fields 14–17 of the full line (utime, stime, cutime, cstime) are 11–14 after the command name (0-based).
     const own = (fields[11] ?? 0) + (fields[12] ?? 0) + (fields[13] ?? 0) + (fields[14] ?? 0);
-    return { machineTicks: user + nice + system + irq + softirq, ownTicks: own, stealTicks: steal, atMs: performance.now() };
+    return {
+      machineTicks: user + nice + system + irq + softirq,
+      ownTicks: own,
+      stealTicks: steal,
+      atMs: performance.now(),
+    };
   } catch {
     return undefined;
   }
@@ -37,7 +45,7 @@ export function cpuSnapshot(): CpuSnapshot | undefined {
 /** Share (0–1) of the machine's CPU capacity used by anything but the benchmark between two snapshots. */
 export function otherCpuShare(from: CpuSnapshot | undefined, to: CpuSnapshot | undefined): number | undefined {
   if (from === undefined || to === undefined || to.atMs <= from.atMs) return undefined;
-  const others = Math.max(0, (to.machineTicks - from.machineTicks) - (to.ownTicks - from.ownTicks)) / TICKS_PER_SECOND;
+  const others = Math.max(0, to.machineTicks - from.machineTicks - (to.ownTicks - from.ownTicks)) / TICKS_PER_SECOND;
   return others / (((to.atMs - from.atMs) / 1000) * cpus().length);
 }
 

@@ -1,5 +1,5 @@
 // Figures taken from the emulator's request log and state after one run. Pure: no I/O.
-import type { OperationSnapshot, RequestLogEntry } from "../test/emulator/types.ts";
+import type { OperationSnapshot, RequestLogEntry } from "../emulator/types.ts";
 
 export interface RequestFigures {
   /** ARM requests (token and OIDC endpoints excluded) per operation name, throttled ones included. */
@@ -53,10 +53,12 @@ const PAGE_KEYS = /skip|token|page|continuation|marker|cursor/i;
 export const isArm = (entry: RequestLogEntry): boolean => !NON_ARM.test(entry.operation);
 export const isRead = (entry: RequestLogEntry): boolean => isArm(entry) && entry.method.toUpperCase() === "GET";
 const isList = (entry: RequestLogEntry): boolean => entry.operation === "VirtualMachineScaleSetVMs.List";
-const isFirstPage = (entry: RequestLogEntry): boolean => isList(entry) && !Object.keys(entry.query).some((k) => PAGE_KEYS.test(k));
+const isFirstPage = (entry: RequestLogEntry): boolean =>
+  isList(entry) && !Object.keys(entry.query).some((k) => PAGE_KEYS.test(k));
 const isOperationStatus = (entry: RequestLogEntry): boolean => /^Operations\./.test(entry.operation);
 const isUpgrade = (entry: RequestLogEntry): boolean => entry.operation === "VirtualMachineScaleSets.UpdateInstances";
-const isToken = (entry: RequestLogEntry): boolean => /^Entra\./.test(entry.operation) && /token/i.test(entry.operation + entry.path);
+const isToken = (entry: RequestLogEntry): boolean =>
+  /^Entra\./.test(entry.operation) && /token/i.test(entry.operation + entry.path);
 const arrival = (entry: RequestLogEntry): number => Date.parse(entry.startedAt);
 
 function count(entries: readonly RequestLogEntry[]): Record<string, number> {
@@ -91,7 +93,12 @@ function listDurations(arm: readonly RequestLogEntry[]): number[] {
   return durations;
 }
 
-export function requestFigures(log: readonly RequestLogEntry[], startEpochMs: number, wallMs: number, pollMs: number): RequestFigures {
+export function requestFigures(
+  log: readonly RequestLogEntry[],
+  startEpochMs: number,
+  wallMs: number,
+  pollMs: number,
+): RequestFigures {
   // The emulator logs a request when it has answered it; with latency that is not arrival order. seq is arrival order.
   const ordered = [...log].sort((a, b) => a.seq - b.seq);
   const arm = ordered.filter(isArm);
@@ -100,13 +107,20 @@ export function requestFigures(log: readonly RequestLogEntry[], startEpochMs: nu
   const waiting = firstUpgrade < 0 ? [] : arm.slice(firstUpgrade);
   const windowStart = waiting[0] ? arrival(waiting[0]) : undefined;
   const polls = windowStart === undefined ? 0 : (startEpochMs + wallMs - windowStart) / pollMs;
-  const readTimes = waiting.filter(isRead).map(arrival).sort((a, b) => a - b);
-  const listTimes = waiting.filter(isFirstPage).map(arrival).sort((a, b) => a - b);
+  const readTimes = waiting
+    .filter(isRead)
+    .map(arrival)
+    .sort((a, b) => a - b);
+  const listTimes = waiting
+    .filter(isFirstPage)
+    .map(arrival)
+    .sort((a, b) => a - b);
   const lists = arm.filter(isFirstPage).length;
   const durations = listDurations(arm);
   const firstArm = arm[0];
   const firstToken = ordered.find(isToken);
-  const since = (entry: RequestLogEntry | undefined): number | undefined => (entry === undefined ? undefined : arrival(entry) - startEpochMs);
+  const since = (entry: RequestLogEntry | undefined): number | undefined =>
+    entry === undefined ? undefined : arrival(entry) - startEpochMs;
   const perPoll = (n: number): number | undefined => (polls > 0 ? n / Math.max(1, polls) : undefined);
   return {
     byOperation: count(arm),
@@ -157,12 +171,23 @@ export interface TimeBreakdown {
 }
 
 /** Where the wall time went, from the emulator's operation records (start and end times) and the process's. */
-export function timeBreakdown(operations: readonly OperationSnapshot[], log: readonly RequestLogEntry[], startEpochMs: number, wallMs: number): TimeBreakdown {
-  const armArrivals = log.filter(isArm).map(arrival).sort((a, b) => a - b);
+export function timeBreakdown(
+  operations: readonly OperationSnapshot[],
+  log: readonly RequestLogEntry[],
+  startEpochMs: number,
+  wallMs: number,
+): TimeBreakdown {
+  const armArrivals = log
+    .filter(isArm)
+    .map(arrival)
+    .sort((a, b) => a - b);
   const ended = (op: OperationSnapshot): number => (op.endTime ? Date.parse(op.endTime) : startEpochMs + wallMs);
-  const upgrades = operations.filter((op) => op.operation === "VirtualMachineScaleSets.UpdateInstances")
+  const upgrades = operations
+    .filter((op) => op.operation === "VirtualMachineScaleSets.UpdateInstances")
     .sort((a, b) => Date.parse(a.startTime) - Date.parse(b.startTime));
-  const models = operations.filter((op) => op.operation !== "VirtualMachineScaleSets.UpdateInstances" && !/RollingUpgrade/i.test(op.operation));
+  const models = operations.filter(
+    (op) => op.operation !== "VirtualMachineScaleSets.UpdateInstances" && !/RollingUpgrade/i.test(op.operation),
+  );
   let between = 0;
   for (let i = 1; i < upgrades.length; i++) {
     const prev = upgrades[i - 1];

@@ -25,12 +25,20 @@ import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { actionYmlDefaults, inputVar, parseOutputFile } from "../test/e2e/harness.ts";
-import { start } from "../test/emulator/index.ts";
-import type { Emulator } from "../test/emulator/types.ts";
+import { start } from "../emulator/index.ts";
+import type { Emulator } from "../emulator/types.ts";
 import { cpuSnapshot, otherCpuShare, stealShare } from "./load.ts";
 import { requestFigures, timeBreakdown, type RequestFigures, type TimeBreakdown } from "./metrics.ts";
 import { durationInput, FULL, QUICK, wallMs, type BenchParams } from "./params.ts";
-import { renderDocsSection, renderReport, targetsOf, comparisonsOf, type Comparison, type RunContext, type Target } from "./report.ts";
+import {
+  renderDocsSection,
+  renderReport,
+  targetsOf,
+  comparisonsOf,
+  type Comparison,
+  type RunContext,
+  type Target,
+} from "./report.ts";
 import { runChild, tail } from "./spawn.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -109,19 +117,29 @@ function cli(): Cli {
     allowPositionals: false,
   });
   if (values.help) {
-    process.stdout.write(readFileSync(fileURLToPath(import.meta.url), "utf8").split("\n").filter((l) => l.startsWith("//")).slice(0, 22)
-      .map((l) => l.slice(3)).join("\n") + "\n");
+    process.stdout.write(
+      readFileSync(fileURLToPath(import.meta.url), "utf8")
+        .split("\n")
+        .filter((l) => l.startsWith("//"))
+        .slice(0, 22)
+        .map((l) => l.slice(3))
+        .join("\n") + "\n",
+    );
     process.exit(0);
   }
   let params: BenchParams = values.quick ? QUICK : FULL;
   let standard = true;
   if (values.sizes !== undefined) {
     const sizes = values.sizes.split(",").map((s) => Number(s.trim()));
-    if (sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--sizes: whole numbers, got ${values.sizes}`);
+    if (sizes.some((n) => !Number.isInteger(n) || n < 1))
+      throw new Error(`--sizes: whole numbers, got ${values.sizes}`);
     const known = [...FULL.sizes, ...params.sizes];
     params = {
       ...params,
-      sizes: sizes.map((instances) => known.find((k) => k.instances === instances) ?? { instances, speed: 0.02, oneAtATime: instances <= 100 }),
+      sizes: sizes.map(
+        (instances) =>
+          known.find((k) => k.instances === instances) ?? { instances, speed: 0.02, oneAtATime: instances <= 100 },
+      ),
     };
     standard = false;
   }
@@ -138,7 +156,14 @@ function cli(): Cli {
     if (unknown.length > 0) throw new Error(`--only: one of ${SCENARIOS.join(", ")}; got ${unknown.join(", ")}`);
     standard = false;
   }
-  return { params, only, standard, keep: values.keep, docsOnly: values["docs-only"], dist: values.dist !== undefined ? resolve(values.dist) : DIST };
+  return {
+    params,
+    only,
+    standard,
+    keep: values.keep,
+    docsOnly: values["docs-only"],
+    dist: values.dist !== undefined ? resolve(values.dist) : DIST,
+  };
 }
 
 /** action.yml's defaults as the runner passes them (INPUT_<NAME>), from the same reader the end-to-end tests use. */
@@ -196,17 +221,24 @@ function plannedBatches(params: BenchParams, scenario: Scenario): number {
   return expectedBatches(scenario.size, scenario.batchSize ?? params.defaultBatchSize);
 }
 
-async function runScenario(params: BenchParams, scenario: Scenario, base: string, options: { dryRun?: boolean } = {}): Promise<RunRecord> {
+async function runScenario(
+  params: BenchParams,
+  scenario: Scenario,
+  base: string,
+  options: { dryRun?: boolean } = {},
+): Promise<RunRecord> {
   const { size, name, speed } = scenario;
   const workDir = mkdtempSync(join(base, `${name}-${size}-`));
   const emu: Emulator = await start({
-    scaleSets: [{
-      name: SCALE_SET,
-      resourceGroup: RESOURCE_GROUP,
-      instances: size,
-      upgradeMode: "Manual",
-      instanceUpgradeSeconds: params.instanceUpgradeSeconds,
-    }],
+    scaleSets: [
+      {
+        name: SCALE_SET,
+        resourceGroup: RESOURCE_GROUP,
+        instances: size,
+        upgradeMode: "Manual",
+        instanceUpgradeSeconds: params.instanceUpgradeSeconds,
+      },
+    ],
     speed,
     throttle: true,
     latencyMs: params.latencyMs,
@@ -227,7 +259,7 @@ async function runScenario(params: BenchParams, scenario: Scenario, base: string
         "INPUT_IMAGE-VERSION": NEW_IMAGE_VERSION,
         "INPUT_BATCH-SIZE": scenario.batchSize ?? params.defaultBatchSize,
         "INPUT_POLL-INTERVAL": durationInput(pollMs),
-        "INPUT_TIMEOUT": durationInput(killAfterMs),
+        INPUT_TIMEOUT: durationInput(killAfterMs),
         ...(options.dryRun ? { "INPUT_DRY-RUN": "true" } : {}),
         NODE_EXTRA_CA_CERTS: emu.caPath,
       });
@@ -252,14 +284,37 @@ async function runScenario(params: BenchParams, scenario: Scenario, base: string
     const logFile = join(workDir, "log.txt");
     const loadAverage1m = load1m();
     const cpuBefore = cpuSnapshot();
-    const child = await runChild({ script, env, cwd: workDir, logFile, rssFile: join(workDir, "rss.json"), killAfterMs });
+    const child = await runChild({
+      script,
+      env,
+      cwd: workDir,
+      logFile,
+      rssFile: join(workDir, "rss.json"),
+      killAfterMs,
+    });
     const cpuAfter = cpuSnapshot();
     const otherCpu = otherCpuShare(cpuBefore, cpuAfter);
     const steal = stealShare(cpuBefore, cpuAfter);
     const log = [...emu.requests];
-    writeFileSync(join(workDir, "requests.tsv"), log.map((e) =>
-      [e.seq, (Date.parse(e.startedAt) - child.startEpochMs).toFixed(0), e.durationMs, e.method, e.operation, e.status,
-        Object.entries(e.query).filter(([k]) => k !== "api-version").map(([k, v]) => `${k}=${v}`).join("&")].join("\t")).join("\n") + "\n");
+    writeFileSync(
+      join(workDir, "requests.tsv"),
+      log
+        .map((e) =>
+          [
+            e.seq,
+            (Date.parse(e.startedAt) - child.startEpochMs).toFixed(0),
+            e.durationMs,
+            e.method,
+            e.operation,
+            e.status,
+            Object.entries(e.query)
+              .filter(([k]) => k !== "api-version")
+              .map(([k, v]) => `${k}=${v}`)
+              .join("&"),
+          ].join("\t"),
+        )
+        .join("\n") + "\n",
+    );
     const state = emu.state(SCALE_SET);
     const outputs = isAction ? parseOutputFile(readFileSync(env["GITHUB_OUTPUT"] ?? "", "utf8")) : {};
     let batches = planned;
@@ -275,9 +330,15 @@ async function runScenario(params: BenchParams, scenario: Scenario, base: string
     const pauseSeconds = 0; // pause-between-batches: the action's default, 0s
     const idealMs = wallMs(speed, batches * params.instanceUpgradeSeconds + Math.max(0, batches - 1) * pauseSeconds);
     const latest = state.instances.filter((i) => i.latestModelApplied).length;
-    const outcome = child.killedAfterTimeout ? "killed" : child.exitCode === 0 && latest === state.instances.length ? "succeeded" : "failed";
+    const outcome = child.killedAfterTimeout
+      ? "killed"
+      : child.exitCode === 0 && latest === state.instances.length
+        ? "succeeded"
+        : "failed";
     if (outcome !== "succeeded" && !options.dryRun) {
-      process.stderr.write(`\n${name} at ${size}: ${outcome} (exit ${child.exitCode ?? child.signal}); last lines of its log:\n${tail(logFile)}\n`);
+      process.stderr.write(
+        `\n${name} at ${size}: ${outcome} (exit ${child.exitCode ?? child.signal}); last lines of its log:\n${tail(logFile)}\n`,
+      );
     }
     return {
       size,
@@ -296,7 +357,9 @@ async function runScenario(params: BenchParams, scenario: Scenario, base: string
       ratio: child.wallMs / idealMs,
       requests: requestFigures(log, child.startEpochMs, child.wallMs, pollMs),
       time: timeBreakdown(state.operations, log, child.startEpochMs, child.wallMs),
-      ...(child.peakRssBytes !== undefined ? { peakRssBytes: child.peakRssBytes, peakRssSource: child.peakRssSource } : {}),
+      ...(child.peakRssBytes !== undefined
+        ? { peakRssBytes: child.peakRssBytes, peakRssSource: child.peakRssSource }
+        : {}),
       loadAverage1m,
       ...(otherCpu !== undefined ? { otherCpuPercent: Math.round(otherCpu * 1000) / 10 } : {}),
       ...(steal !== undefined ? { stealCpuPercent: Math.round(steal * 1000) / 10 } : {}),
@@ -324,9 +387,17 @@ function subject(source: string, snapshot: string): Record<string, unknown> {
   let commit = "unknown";
   let committed: boolean | undefined;
   try {
-    commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], {
+      cwd: ROOT,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
     // Read-only: the bundle committed at HEAD, compared byte for byte through its hash.
-    const atHead = execFileSync("git", ["show", "HEAD:dist/index.js"], { cwd: ROOT, stdio: ["ignore", "pipe", "ignore"], maxBuffer: 64 * 2 ** 20 });
+    const atHead = execFileSync("git", ["show", "HEAD:dist/index.js"], {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "ignore"],
+      maxBuffer: 64 * 2 ** 20,
+    });
     committed = createHash("sha256").update(atHead).digest("hex") === sha256;
   } catch {
     // not a git checkout
@@ -404,18 +475,27 @@ async function main(): Promise<void> {
   bundlePath = join(base, "bundle", basename(dist));
   const measured = subject(dist, bundlePath);
   if (measured["distAsCommitted"] === false) {
-    process.stdout.write(`Note: ${String(measured["dist"])} is not the bundle committed at ${String(measured["commit"])}; measuring it as it is.\n`);
+    process.stdout.write(
+      `Note: ${String(measured["dist"])} is not the bundle committed at ${String(measured["commit"])}; measuring it as it is.\n`,
+    );
   }
   const scenarios = scenariosFor(params, only);
-  const minimum = scenarios.reduce((sum, s) => sum + wallMs(s.speed, plannedBatches(params, s) * params.instanceUpgradeSeconds), 0);
-  process.stdout.write(`vmss-rollout benchmark (${params.name}${standard ? "" : ", with overrides"}): ${scenarios.length} runs; ` +
-    `simulated upgrade ${params.instanceUpgradeSeconds}s, poll interval ${params.pollIntervalSeconds}s, ARM latency ` +
-    `${params.latencyMs.default}/${params.latencyMs.list}/${params.latencyMs.page} ms (request/list/page); speed ` +
-    `${params.sizes.map((s) => `${s.speed} at ${s.instances}`).join(", ")} → at least ${secs(minimum)} of upgrades\n`);
+  const minimum = scenarios.reduce(
+    (sum, s) => sum + wallMs(s.speed, plannedBatches(params, s) * params.instanceUpgradeSeconds),
+    0,
+  );
+  process.stdout.write(
+    `vmss-rollout benchmark (${params.name}${standard ? "" : ", with overrides"}): ${scenarios.length} runs; ` +
+      `simulated upgrade ${params.instanceUpgradeSeconds}s, poll interval ${params.pollIntervalSeconds}s, ARM latency ` +
+      `${params.latencyMs.default}/${params.latencyMs.list}/${params.latencyMs.page} ms (request/list/page); speed ` +
+      `${params.sizes.map((s) => `${s.speed} at ${s.instances}`).join(", ")} → at least ${secs(minimum)} of upgrades\n`,
+  );
 
   // Warm-up, not measured: one dry run of the action and one tiny baseline, so the first measured run does not pay
   // for a cold file cache (a runner's checkout has just written dist/ too).
-  await runScenario(params, { size: 2, speed: 0.005, name: "action", batchSize: params.defaultBatchSize }, base, { dryRun: true });
+  await runScenario(params, { size: 2, speed: 0.005, name: "action", batchSize: params.defaultBatchSize }, base, {
+    dryRun: true,
+  });
   await runScenario(params, { size: 2, speed: 0.005, name: "all-at-once" }, base, { dryRun: true });
 
   const runs: RunRecord[] = [];
@@ -423,8 +503,10 @@ async function main(): Promise<void> {
     process.stdout.write(`  ${scenario.name.padEnd(13)} ${String(scenario.size).padStart(5)} instances … `);
     const run = await runScenario(params, scenario, base);
     runs.push(run);
-    process.stdout.write(`${secs(run.wallMs)} (ideal ${secs(run.idealMs)}, ×${run.ratio.toFixed(2)}), ${run.outcome}` +
-      `${run.otherCpuPercent !== undefined ? `; other processes ${run.otherCpuPercent}% CPU` : ""}\n`);
+    process.stdout.write(
+      `${secs(run.wallMs)} (ideal ${secs(run.idealMs)}, ×${run.ratio.toFixed(2)}), ${run.outcome}` +
+        `${run.otherCpuPercent !== undefined ? `; other processes ${run.otherCpuPercent}% CPU` : ""}\n`,
+    );
   }
   const elapsedSeconds = (performance.now() - began) / 1000;
   const cpuAtEnd = cpuSnapshot();
@@ -434,8 +516,10 @@ async function main(): Promise<void> {
   const header = {
     schema: 1,
     generatedAt: new Date().toISOString(),
-    command: `npm run bench${[...(params.name === "quick" ? ["--quick"] : []), ...(dist !== DIST ? [`--dist ${dist}`] : [])]
-      .reduce((line, arg, i) => `${line}${i === 0 ? " --" : ""} ${arg}`, "")}`,
+    command: `npm run bench${[
+      ...(params.name === "quick" ? ["--quick"] : []),
+      ...(dist !== DIST ? [`--dist ${dist}`] : []),
+    ].reduce((line, arg, i) => `${line}${i === 0 ? " --" : ""} ${arg}`, "")}`,
     standard,
     elapsedSeconds: Math.round(elapsedSeconds),
     machine: {
@@ -468,7 +552,8 @@ async function main(): Promise<void> {
   process.stdout.write(`\n${report}\n\nBenchmark took ${elapsedSeconds.toFixed(0)} s.\n`);
 
   mkdirSync(RESULTS, { recursive: true });
-  const out = standard && params.name === "full" ? join(RESULTS, "latest.json") : join(RESULTS, `${params.name}.tmp.json`);
+  const out =
+    standard && params.name === "full" ? join(RESULTS, "latest.json") : join(RESULTS, `${params.name}.tmp.json`);
   writeFileSync(out, JSON.stringify(results, rounded, 2) + "\n");
   process.stdout.write(`Results: ${out.slice(ROOT.length + 1)}\n`);
   if (standard && params.name === "full") writeDocs(results);

@@ -7,7 +7,7 @@
 // The log is shown as a runner's log viewer shows it (masked values hidden, groups and annotations drawn).
 import { mkdirSync, rmSync } from "node:fs";
 import { join, relative } from "node:path";
-import { start } from "../test/emulator/index.ts";
+import { start } from "../emulator/index.ts";
 import { assertDistBuilt, ROOT, startAction } from "../test/e2e/harness.ts";
 
 const OUT = join(ROOT, "demo", "out");
@@ -56,7 +56,11 @@ class RunnerLog {
     }
     const [, name = "", props = "", data = ""] = command;
     const text = this.#mask(data.replaceAll("%0D", "\r").replaceAll("%0A", "\n").replaceAll("%25", "%"));
-    const title = /title=([^,]*)/.exec(props)?.[1]?.replaceAll("%2C", ",").replaceAll("%3A", ":").replaceAll("%25", "%");
+    const title = /title=([^,]*)/
+      .exec(props)?.[1]
+      ?.replaceAll("%2C", ",")
+      .replaceAll("%3A", ":")
+      .replaceAll("%25", "%");
     const label = (kind: string, colour: number) => (process.stdout.isTTY ? `\x1b[${colour}m${kind}\x1b[0m` : kind);
     switch (name) {
       case "add-mask":
@@ -73,7 +77,9 @@ class RunnerLog {
       case "warning":
       case "notice": {
         const colour = name === "error" ? 31 : name === "warning" ? 33 : 36;
-        console.log(`${label(`${name[0]?.toUpperCase()}${name.slice(1)}:`, colour)} ${title ? `${title}: ` : ""}${text}`);
+        console.log(
+          `${label(`${name[0]?.toUpperCase()}${name.slice(1)}:`, colour)} ${title ? `${title}: ` : ""}${text}`,
+        );
         return;
       }
       default:
@@ -95,11 +101,31 @@ async function main(): Promise<number> {
   // protected from scale-set actions, so it is skipped. speed 0.02: an upgrade Azure takes ~2 min takes ~2.4 s here.
   const emu = await start({
     speed: 0.02,
-    scaleSets: [{ name: SCALE_SET, resourceGroup: "rg-web", instances: 8, upgradeMode: "Manual", healthExtension: true, protectedInstances: ["7"], instanceUpgradeSeconds: 120 }],
+    scaleSets: [
+      {
+        name: SCALE_SET,
+        resourceGroup: "rg-web",
+        instances: 8,
+        upgradeMode: "Manual",
+        healthExtension: true,
+        protectedInstances: ["7"],
+        instanceUpgradeSeconds: 120,
+      },
+    ],
   });
   try {
-    console.log(bold(`Azure emulator at ${emu.armEndpoint}: scale set ${SCALE_SET} (8 instances, Manual upgrade mode, instance 7 protected)`));
-    console.log(dim(`Running dist/index.js with ${Object.entries(INPUTS).map(([k, v]) => `${k}=${v}`).join(" ")}`));
+    console.log(
+      bold(
+        `Azure emulator at ${emu.armEndpoint}: scale set ${SCALE_SET} (8 instances, Manual upgrade mode, instance 7 protected)`,
+      ),
+    );
+    console.log(
+      dim(
+        `Running dist/index.js with ${Object.entries(INPUTS)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(" ")}`,
+      ),
+    );
     console.log(dim("─".repeat(100)));
 
     const log = new RunnerLog();
@@ -118,13 +144,21 @@ async function main(): Promise<number> {
     log.end();
 
     console.log(dim("─".repeat(100)));
-    console.log(bold(`The action exited with code ${String(result.exitCode ?? result.signal)} after ${(result.durationMs / 1000).toFixed(1)} s.`));
+    console.log(
+      bold(
+        `The action exited with code ${String(result.exitCode ?? result.signal)} after ${(result.durationMs / 1000).toFixed(1)} s.`,
+      ),
+    );
     console.log(bold("Outputs:"));
     for (const [name, value] of Object.entries(result.outputs)) {
       const shown = name === "summary-json" ? `${value.slice(0, 120)}… (${value.length} characters)` : value;
       console.log(`  ${name}: ${shown}`);
     }
-    console.log(bold(`Job summary (Markdown, as GitHub shows it under the run): ${relative(process.cwd(), result.summaryPath) || result.summaryPath}`));
+    console.log(
+      bold(
+        `Job summary (Markdown, as GitHub shows it under the run): ${relative(process.cwd(), result.summaryPath) || result.summaryPath}`,
+      ),
+    );
     return result.exitCode ?? 1;
   } finally {
     await emu.stop();

@@ -11,13 +11,20 @@ interface LockEntry {
 }
 
 const root = join(import.meta.dirname, "..");
-const lock = JSON.parse(readFileSync(join(root, "package-lock.json"), "utf8")) as { packages: Record<string, LockEntry> };
+const lock = JSON.parse(readFileSync(join(root, "package-lock.json"), "utf8")) as {
+  packages: Record<string, LockEntry>;
+};
 
 const sections = Object.entries(lock.packages)
   .filter(([path, entry]) => path !== "" && entry.dev !== true)
   .map(([path, entry]) => {
     const name = path.slice(path.lastIndexOf("node_modules/") + "node_modules/".length);
-    return { name, version: entry.version ?? "", license: entry.license ?? "UNKNOWN", text: licenceText(join(root, path)) };
+    return {
+      name,
+      version: entry.version ?? "",
+      license: entry.license ?? "UNKNOWN",
+      text: licenceText(join(root, path)),
+    };
   })
   .sort((a, b) => a.name.localeCompare(b.name) || a.version.localeCompare(b.version))
   .map((p) => `${p.name}@${p.version}\n${p.license}\n${p.text}`.trimEnd());

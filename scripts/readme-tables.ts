@@ -92,7 +92,8 @@ const EXAMPLE_RECORD: RolloutRecord = {
     subscriptionId: "00000000-0000-0000-0000-000000000000",
     resourceGroup: "rg-web",
     scaleSet: "vmss-web",
-    resourceId: "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-web",
+    resourceId:
+      "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-web",
     portalUrl: "https://portal.azure.com/",
   },
   cloud: "AzureCloud",

@@ -34,7 +34,10 @@ function mermaid(source: string): string {
   const title = lines.find((l) => l.startsWith("title "))?.slice(6) ?? "";
   const tasks = lines
     .map((l) => /^(.+?)\s*:(.*)$/.exec(l))
-    .filter((m): m is RegExpExecArray => m !== null && !/^(title|dateFormat|axisFormat|todayMarker|section)\b/.test(m[1] ?? ""))
+    .filter(
+      (m): m is RegExpExecArray =>
+        m !== null && !/^(title|dateFormat|axisFormat|todayMarker|section)\b/.test(m[1] ?? ""),
+    )
     .map((m) => {
       const meta = (m[2] ?? "").split(",").map((s) => s.trim());
       const start = meta.find((s) => /^\d{2}:\d{2}:\d{2}$/.test(s)) ?? "00:00:00";
@@ -54,7 +57,8 @@ function mermaid(source: string): string {
   const x = (seconds: number) => labelWidth + (seconds / end) * chartWidth;
   const fill: Record<string, string> = { done: "#9ca3af", active: "#60a5fa", crit: "#f87171", "": "#8b5cf6" };
   const ticks = 6;
-  const fmt = (sec: number) => `${String(Math.floor(sec / 3600)).padStart(2, "0")}:${String(Math.floor((sec % 3600) / 60)).padStart(2, "0")}:${String(Math.round(sec % 60)).padStart(2, "0")}`;
+  const fmt = (sec: number) =>
+    `${String(Math.floor(sec / 3600)).padStart(2, "0")}:${String(Math.floor((sec % 3600) / 60)).padStart(2, "0")}:${String(Math.round(sec % 60)).padStart(2, "0")}`;
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${svgWidth}" height="${height}" font-family="trebuchet ms, verdana, arial, sans-serif" font-size="12">`,
     `<text x="${(labelWidth + chartWidth) / 2}" y="18" text-anchor="middle" font-size="15" fill="#333">${escapeHtml(title)}</text>`,
@@ -62,13 +66,21 @@ function mermaid(source: string): string {
   ];
   for (let t = 0; t <= ticks; t++) {
     const sec = (end * t) / ticks;
-    parts.push(`<line x1="${x(sec)}" x2="${x(sec)}" y1="${top - 4}" y2="${top + tasks.length * rowHeight}" stroke="#ddd"/>`);
-    parts.push(`<text x="${x(sec)}" y="${top + tasks.length * rowHeight + 16}" text-anchor="middle" fill="#333">${fmt(sec)}</text>`);
+    parts.push(
+      `<line x1="${x(sec)}" x2="${x(sec)}" y1="${top - 4}" y2="${top + tasks.length * rowHeight}" stroke="#ddd"/>`,
+    );
+    parts.push(
+      `<text x="${x(sec)}" y="${top + tasks.length * rowHeight + 16}" text-anchor="middle" fill="#333">${fmt(sec)}</text>`,
+    );
   }
   tasks.forEach((task, n) => {
     const y = top + n * rowHeight;
-    parts.push(`<text x="${labelWidth - 8}" y="${y + 17}" text-anchor="end" fill="#333">${escapeHtml(task.name)}</text>`);
-    parts.push(`<rect x="${x(task.start)}" y="${y + 4}" width="${Math.max(2, x(task.start + task.duration) - x(task.start))}" height="${rowHeight - 8}" rx="3" fill="${fill[task.tag] ?? fill[""]}" stroke="#534fbc" stroke-width="0.5"/>`);
+    parts.push(
+      `<text x="${labelWidth - 8}" y="${y + 17}" text-anchor="end" fill="#333">${escapeHtml(task.name)}</text>`,
+    );
+    parts.push(
+      `<rect x="${x(task.start)}" y="${y + 4}" width="${Math.max(2, x(task.start + task.duration) - x(task.start))}" height="${rowHeight - 8}" rx="3" fill="${fill[task.tag] ?? fill[""]}" stroke="#534fbc" stroke-width="0.5"/>`,
+    );
   });
   parts.push("</svg>");
   return `<div class="mermaid">${parts.join("")}</div>`;
@@ -112,13 +124,28 @@ function markdownToHtml(markdown: string): string {
 }
 
 function chromium(): string {
-  const candidates = [process.env["CHROMIUM"], "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].filter((c): c is string => Boolean(c));
+  const candidates = [
+    process.env["CHROMIUM"],
+    "/usr/bin/chromium",
+    "/usr/bin/chromium-browser",
+    "/usr/bin/google-chrome",
+  ].filter((c): c is string => Boolean(c));
   const found = candidates.find((c) => existsSync(c));
   if (!found) throw new Error("Chromium not found: apt-get install -y chromium (or set CHROMIUM=/path/to/chrome)");
   return found;
 }
 
-const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars", "--force-device-scale-factor=1"];
+const FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+  "--hide-scrollbars",
+  "--force-device-scale-factor=1",
+];
 
 async function main(): Promise<void> {
   if (!existsSync(input)) throw new Error(`${input} does not exist: run \`npm run demo\` first`);
@@ -131,15 +158,32 @@ async function main(): Promise<void> {
       `<!doctype html><html><head><meta charset="utf-8"><title>Job summary</title><style>${CSS}</style></head><body>` +
       `<div class="panel"><div class="panel-title">vmss-rollout summary</div><div class="markdown-body">${body}</div></div>${script}</body></html>`;
     // 1. Measure the page: a script writes the height into the DOM, which --dump-dom prints.
-    writeFileSync(page, html(`<script>document.body.dataset.height = Math.ceil(document.documentElement.scrollHeight);</script>`));
+    writeFileSync(
+      page,
+      html(`<script>document.body.dataset.height = Math.ceil(document.documentElement.scrollHeight);</script>`),
+    );
     const browser = chromium();
     const profile = join(work, "profile");
-    const dom = execFileSync(browser, [...FLAGS, `--user-data-dir=${profile}`, `--window-size=${WIDTH},800`, "--dump-dom", pathToFileURL(page).href], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+    const dom = execFileSync(
+      browser,
+      [...FLAGS, `--user-data-dir=${profile}`, `--window-size=${WIDTH},800`, "--dump-dom", pathToFileURL(page).href],
+      { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] },
+    );
     const height = Math.min(8000, Math.max(200, Number(/data-height="(\d+)"/.exec(dom)?.[1] ?? 1600)));
     // 2. Screenshot at that height.
     writeFileSync(page, html(""));
     mkdirSync(dirname(output), { recursive: true });
-    execFileSync(browser, [...FLAGS, `--user-data-dir=${profile}`, `--window-size=${WIDTH},${height}`, `--screenshot=${output}`, pathToFileURL(page).href], { stdio: ["ignore", "ignore", "ignore"] });
+    execFileSync(
+      browser,
+      [
+        ...FLAGS,
+        `--user-data-dir=${profile}`,
+        `--window-size=${WIDTH},${height}`,
+        `--screenshot=${output}`,
+        pathToFileURL(page).href,
+      ],
+      { stdio: ["ignore", "ignore", "ignore"] },
+    );
     if (!existsSync(output)) throw new Error("Chromium wrote no screenshot");
     console.log(`${output} (${WIDTH}×${height})`);
   } finally {

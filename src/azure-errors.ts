@@ -46,7 +46,9 @@ export function refusalMeaning(err: AzureApiError, attempts: number, why?: strin
     case 404:
       return "the scale set was not found: it may have been deleted";
   }
-  return isRetryableRefusal(err) ? `another operation kept the scale set busy (${attempts} attempt(s)${why ? `; ${why}` : ""})` : undefined;
+  return isRetryableRefusal(err)
+    ? `another operation kept the scale set busy (${attempts} attempt(s)${why ? `; ${why}` : ""})`
+    : undefined;
 }
 
 /** Azure error texts may quote a fileUri with its SAS token. */

@@ -66,11 +66,18 @@ const ENVIRONMENT_CHOICES = "AzureCloud, AzureUSGovernment or AzureChinaCloud";
 export function resolveCloud(environment: string, overrides: { armEndpoint?: string; authorityHost?: string }): Cloud {
   const base = findCloud(environment);
   if (!base) {
-    throw new InputError("environment", `unknown cloud '${environment}': use ${ENVIRONMENT_CHOICES} (case-insensitive); for another cloud also set arm-endpoint and authority-host`);
+    throw new InputError(
+      "environment",
+      `unknown cloud '${environment}': use ${ENVIRONMENT_CHOICES} (case-insensitive); for another cloud also set arm-endpoint and authority-host`,
+    );
   }
 
-  const armEndpoint = overrides.armEndpoint ? normalizeEndpoint("arm-endpoint", overrides.armEndpoint) : base.armEndpoint;
-  const authorityHost = overrides.authorityHost ? normalizeEndpoint("authority-host", overrides.authorityHost) : base.authorityHost;
+  const armEndpoint = overrides.armEndpoint
+    ? normalizeEndpoint("arm-endpoint", overrides.armEndpoint)
+    : base.armEndpoint;
+  const authorityHost = overrides.authorityHost
+    ? normalizeEndpoint("authority-host", overrides.authorityHost)
+    : base.authorityHost;
   rejectOtherKnownCloud(base, armEndpoint, authorityHost);
 
   const custom = !sameUrl(armEndpoint, base.armEndpoint) || !sameUrl(authorityHost, base.authorityHost);
@@ -99,7 +106,10 @@ function normalizeEndpoint(input: string, value: string): string {
     throw new InputError(input, `'${value}' is not a URL: give an https URL such as https://management.example.com`);
   }
   if (url.protocol !== "https:") {
-    throw new InputError(input, `must be an https URL (Azure SDKs send bearer tokens only over TLS), got '${url.protocol}'`);
+    throw new InputError(
+      input,
+      `must be an https URL (Azure SDKs send bearer tokens only over TLS), got '${url.protocol}'`,
+    );
   }
   if (url.search || url.hash || url.username || url.password) {
     throw new InputError(input, "must be a plain https URL without credentials, query string or fragment");
@@ -119,10 +129,16 @@ function rejectOtherKnownCloud(base: Cloud, armEndpoint: string, authorityHost: 
   for (const other of Object.values(CLOUDS)) {
     if (other.name === base.name) continue;
     if (sameUrl(armEndpoint, other.armEndpoint)) {
-      throw new InputError("arm-endpoint", `${armEndpoint} is the ARM endpoint of ${other.name} but environment is ${base.name}: set environment: ${other.name}`);
+      throw new InputError(
+        "arm-endpoint",
+        `${armEndpoint} is the ARM endpoint of ${other.name} but environment is ${base.name}: set environment: ${other.name}`,
+      );
     }
     if (sameUrl(authorityHost, other.authorityHost)) {
-      throw new InputError("authority-host", `${authorityHost} is the authority host of ${other.name} but environment is ${base.name}: set environment: ${other.name}`);
+      throw new InputError(
+        "authority-host",
+        `${authorityHost} is the authority host of ${other.name} but environment is ${base.name}: set environment: ${other.name}`,
+      );
     }
   }
 }

@@ -13,7 +13,16 @@
 import { resolveCloud } from "./cloud.ts";
 import { stripQuery } from "./redact.ts";
 import { InputError } from "./types.ts";
-import type { AuthConfig, ChangeRequest, Cloud, Config, ExtensionChangeRequest, RolloutOptions, Size, Target } from "./types.ts";
+import type {
+  AuthConfig,
+  ChangeRequest,
+  Cloud,
+  Config,
+  ExtensionChangeRequest,
+  RolloutOptions,
+  Size,
+  Target,
+} from "./types.ts";
 
 /** Every input of action.yml, read once each. */
 const INPUT_NAMES = [
@@ -147,7 +156,10 @@ function parseSubscription(fromInput: string, creds: Creds | undefined): string 
     const id = parseGuid("subscription-id", fromInput);
     // Subscription IDs are identifiers, not secrets: quoting both makes the conflict obvious.
     if (fromCreds && fromCreds.toLowerCase() !== id.toLowerCase()) {
-      throw new InputError("subscription-id", `is ${id} but creds has subscriptionId ${fromCreds}: remove one or make them equal`);
+      throw new InputError(
+        "subscription-id",
+        `is ${id} but creds has subscriptionId ${fromCreds}: remove one or make them equal`,
+      );
     }
     return id;
   }
@@ -162,7 +174,10 @@ function isResourceGroupName(value: string): boolean {
 
 function parseResourceGroup(value: string): string {
   if (isResourceGroupName(value)) return value;
-  throw new InputError("resource-group", `'${value}' is not a valid resource group name: 1-90 letters, digits, underscores, hyphens, periods and parentheses, not ending with a period`);
+  throw new InputError(
+    "resource-group",
+    `'${value}' is not a valid resource group name: 1-90 letters, digits, underscores, hyphens, periods and parentheses, not ending with a period`,
+  );
 }
 
 /**
@@ -170,10 +185,18 @@ function parseResourceGroup(value: string): string {
  * `\ / " ' [ ] : | < > + = ; , ? * @ & # %`, not starting with `_`, not ending with `.` or `-`.
  */
 function parseScaleSetName(value: string): string {
-  if (value.length <= 64 && !/[\s\\/"'[\]:|<>+=;,?*@&#%]/.test(value) && !value.startsWith("_") && !/[.-]$/.test(value)) {
+  if (
+    value.length <= 64 &&
+    !/[\s\\/"'[\]:|<>+=;,?*@&#%]/.test(value) &&
+    !value.startsWith("_") &&
+    !/[.-]$/.test(value)
+  ) {
     return value;
   }
-  throw new InputError("scale-set", `'${value}' is not a valid scale set name: 1-64 characters, no spaces or \\/"'[]:|<>+=;,?*@&#%, not starting with _ and not ending with . or -`);
+  throw new InputError(
+    "scale-set",
+    `'${value}' is not a valid scale set name: 1-64 characters, no spaces or \\/"'[]:|<>+=;,?*@&#%, not starting with _ and not ending with . or -`,
+  );
 }
 
 // ───────────────────────────── change ─────────────────────────────
@@ -202,7 +225,10 @@ function parseChange(inputs: Inputs, env: Env): ChangeRequest {
 function parseImageVersion(value: string): string {
   if (value.toLowerCase() === "latest") return "latest";
   if (/^\d+\.\d+\.\d+$/.test(value)) return value;
-  throw new InputError("image-version", `'${value}' is not a platform image version: use latest or <major>.<minor>.<patch> digits such as 16.04.201801090`);
+  throw new InputError(
+    "image-version",
+    `'${value}' is not a platform image version: use latest or <major>.<minor>.<patch> digits such as 16.04.201801090`,
+  );
 }
 
 const IMAGE_ID_FORMS =
@@ -231,8 +257,13 @@ function parseExtensionChange(inputs: Inputs, env: Env): ExtensionChangeRequest 
   const uris = inputs["extension-file-uris"];
   const tag = inputs["force-update-tag"];
   if (!name) {
-    if (uris) throw new InputError("extension-file-uris", "needs extension-name: the name of the scale-set extension whose settings.fileUris it replaces");
-    if (tag) throw new InputError("force-update-tag", "needs extension-name: the name of the scale-set extension to re-run");
+    if (uris)
+      throw new InputError(
+        "extension-file-uris",
+        "needs extension-name: the name of the scale-set extension whose settings.fileUris it replaces",
+      );
+    if (tag)
+      throw new InputError("force-update-tag", "needs extension-name: the name of the scale-set extension to re-run");
     return undefined;
   }
   if (/[/\\?#]/.test(name)) {
@@ -257,7 +288,8 @@ function parseFileUris(text: string): string[] {
   const entries = text.split(/\s*,\s*|\s*\n\s*/);
   return entries.map((entry, index) => {
     const position = `entry ${index + 1} of ${entries.length}`;
-    if (!entry) throw new InputError("extension-file-uris", `${position} is empty: separate URIs with one comma or line break`);
+    if (!entry)
+      throw new InputError("extension-file-uris", `${position} is empty: separate URIs with one comma or line break`);
     let url: URL;
     try {
       url = new URL(entry);
@@ -265,7 +297,10 @@ function parseFileUris(text: string): string[] {
       throw new InputError("extension-file-uris", `${position} ('${stripQuery(entry)}') is not a URI`);
     }
     if (url.protocol !== "https:") {
-      throw new InputError("extension-file-uris", `${position} ('${stripQuery(entry)}') must use https (${url.protocol} is not allowed)`);
+      throw new InputError(
+        "extension-file-uris",
+        `${position} ('${stripQuery(entry)}') must use https (${url.protocol} is not allowed)`,
+      );
     }
     return entry;
   });
@@ -277,7 +312,10 @@ function parseForceUpdateTag(value: string, env: Env): string {
   const runId = env["GITHUB_RUN_ID"];
   const attempt = env["GITHUB_RUN_ATTEMPT"];
   if (!runId || !attempt) {
-    throw new InputError("force-update-tag", "auto needs GITHUB_RUN_ID and GITHUB_RUN_ATTEMPT, which GitHub Actions sets; outside a workflow run give an explicit value");
+    throw new InputError(
+      "force-update-tag",
+      "auto needs GITHUB_RUN_ID and GITHUB_RUN_ATTEMPT, which GitHub Actions sets; outside a workflow run give an explicit value",
+    );
   }
   return `github-run-${runId}-${attempt}`;
 }
@@ -309,7 +347,10 @@ function parseSize(input: InputName, value: string): Size {
     const n = Number(value);
     if (n >= 1 && Number.isSafeInteger(n)) return { kind: "count", value: n };
   }
-  throw new InputError(input, `'${value}' is not a size: use a count of instances (at least 1, e.g. 5) or a whole percentage from 1% to 100% (e.g. 20%)`);
+  throw new InputError(
+    input,
+    `'${value}' is not a size: use a count of instances (at least 1, e.g. 5) or a whole percentage from 1% to 100% (e.g. 20%)`,
+  );
 }
 
 function parsePercent(input: InputName, value: string): number {
@@ -373,7 +414,8 @@ interface Creds {
   readonly resourceManagerEndpointUrl?: string;
 }
 
-const CREDS_SHAPE = "azure/login's JSON {clientId, clientSecret, tenantId, subscriptionId, optional resourceManagerEndpointUrl}";
+const CREDS_SHAPE =
+  "azure/login's JSON {clientId, clientSecret, tenantId, subscriptionId, optional resourceManagerEndpointUrl}";
 
 /** Never quotes the input or JSON.parse's message: both can contain the client secret. */
 function parseCreds(text: string): Creds {
@@ -402,7 +444,11 @@ function parseCreds(text: string): Creds {
   const clientSecret = field("clientSecret", true) ?? "";
   const subscriptionId = field("subscriptionId", false);
   const resourceManagerEndpointUrl = field("resourceManagerEndpointUrl", false);
-  for (const [name, value] of [["clientId", clientId], ["tenantId", tenantId], ["subscriptionId", subscriptionId]] as const) {
+  for (const [name, value] of [
+    ["clientId", clientId],
+    ["tenantId", tenantId],
+    ["subscriptionId", subscriptionId],
+  ] as const) {
     if (value !== undefined && !GUID.test(value)) throw new InputError("creds", `field ${name} must be a GUID`);
   }
   return {
@@ -445,26 +491,42 @@ function parseAuth(inputs: Inputs, creds: Creds | undefined, env: Env): AuthConf
     case "auto":
       if (creds) return credsAuth(creds, clientId, tenantId);
       if (clientId && tenantId) {
-        if (!canRequestIdToken) throw new InputError("auth", `client-id and tenant-id ask for OIDC, but ${ID_TOKEN_PERMISSION}`);
+        if (!canRequestIdToken)
+          throw new InputError("auth", `client-id and tenant-id ask for OIDC, but ${ID_TOKEN_PERMISSION}`);
         return { mode: "oidc", clientId, tenantId, audience: inputs.audience };
       }
       if (clientId) {
-        throw new InputError("tenant-id", `is missing: OIDC needs client-id and tenant-id (a user-assigned managed identity needs auth: managed-identity). Ways to sign in: ${SIGN_IN_WAYS}`);
+        throw new InputError(
+          "tenant-id",
+          `is missing: OIDC needs client-id and tenant-id (a user-assigned managed identity needs auth: managed-identity). Ways to sign in: ${SIGN_IN_WAYS}`,
+        );
       }
       return { mode: "azure-cli", ...(tenantId ? { tenantId } : {}) };
     case "creds":
       if (!creds) throw new InputError("creds", `is required with auth: creds: give ${CREDS_SHAPE}`);
       return credsAuth(creds, clientId, tenantId);
     case "oidc":
-      if (!clientId) throw new InputError("client-id", "is required with auth: oidc (the app registration or managed identity with the federated credential)");
+      if (!clientId)
+        throw new InputError(
+          "client-id",
+          "is required with auth: oidc (the app registration or managed identity with the federated credential)",
+        );
       if (!tenantId) throw new InputError("tenant-id", "is required with auth: oidc");
       if (!canRequestIdToken) throw new InputError("auth", `is oidc but ${ID_TOKEN_PERMISSION}`);
       return { mode: "oidc", clientId, tenantId, audience: inputs.audience };
     case "azure-cli":
-      if (clientId) throw new InputError("client-id", "has no effect with auth: azure-cli (the signed-in CLI identity is used): remove it");
+      if (clientId)
+        throw new InputError(
+          "client-id",
+          "has no effect with auth: azure-cli (the signed-in CLI identity is used): remove it",
+        );
       return { mode: "azure-cli", ...(tenantId ? { tenantId } : {}) };
     case "managed-identity":
-      if (tenantId) throw new InputError("tenant-id", "has no effect with auth: managed-identity (the identity's own tenant is used): remove it");
+      if (tenantId)
+        throw new InputError(
+          "tenant-id",
+          "has no effect with auth: managed-identity (the identity's own tenant is used): remove it",
+        );
       return { mode: "managed-identity", ...(clientId ? { clientId } : {}) };
   }
 }
@@ -487,17 +549,26 @@ function parseCloud(inputs: Inputs, creds: Creds | undefined): Cloud {
   const armFromCreds = creds?.resourceManagerEndpointUrl;
   const authorityHost = inputs["authority-host"] || undefined;
   if (armInput && armFromCreds && trimSlashes(armInput).toLowerCase() !== trimSlashes(armFromCreds).toLowerCase()) {
-    throw new InputError("arm-endpoint", `${armInput} differs from creds' resourceManagerEndpointUrl ${armFromCreds}: remove one of them`);
+    throw new InputError(
+      "arm-endpoint",
+      `${armInput} differs from creds' resourceManagerEndpointUrl ${armFromCreds}: remove one of them`,
+    );
   }
   if (armInput || !armFromCreds) {
-    return resolveCloud(inputs.environment, { ...(armInput ? { armEndpoint: armInput } : {}), ...(authorityHost ? { authorityHost } : {}) });
+    return resolveCloud(inputs.environment, {
+      ...(armInput ? { armEndpoint: armInput } : {}),
+      ...(authorityHost ? { authorityHost } : {}),
+    });
   }
   try {
     return resolveCloud(inputs.environment, { armEndpoint: armFromCreds, ...(authorityHost ? { authorityHost } : {}) });
   } catch (err) {
     // The endpoint came from creds, so that is the input to fix.
     if (err instanceof InputError && err.input === "arm-endpoint") {
-      throw new InputError("creds", `resourceManagerEndpointUrl: ${err.message.replace(/^Input 'arm-endpoint': /, "")}`);
+      throw new InputError(
+        "creds",
+        `resourceManagerEndpointUrl: ${err.message.replace(/^Input 'arm-endpoint': /, "")}`,
+      );
     }
     throw err;
   }

@@ -17,7 +17,8 @@ export function describeError(error: AzureErrorInfo): string {
 /** Any thrown value as one line: an AzureApiError as `Code: message`, an Error by its message, anything else as text. */
 export function errorLine(err: unknown): string {
   if (err instanceof AzureApiError) return describeError({ code: err.code, message: err.message });
-  const text = err instanceof Error ? err.message : typeof err === "string" ? err : err === undefined ? "" : safeString(err);
+  const text =
+    err instanceof Error ? err.message : typeof err === "string" ? err : err === undefined ? "" : safeString(err);
   return oneLine(text);
 }
 
@@ -30,7 +31,10 @@ export function isAbort(err: unknown): boolean {
  * The message of a failed step for anything thrown outside the engine: an InputError as is, a sign-in failure as
  * `describeSignIn` words it (the credential module knows those), anything else as one line.
  */
-export function failureMessage(err: unknown, describeSignIn: (err: unknown) => string | undefined = () => undefined): string {
+export function failureMessage(
+  err: unknown,
+  describeSignIn: (err: unknown) => string | undefined = () => undefined,
+): string {
   if (err instanceof InputError) return err.message;
   const signIn = describeSignIn(err);
   if (signIn !== undefined) return signIn;

@@ -11,7 +11,8 @@ export function describeRunning(
 ): string | undefined {
   const running: string[] = [];
   const state = model?.provisioningState?.toLowerCase();
-  if (state !== undefined && state !== "succeeded" && state !== "failed") running.push(`the scale set is ${model?.provisioningState}`);
+  if (state !== undefined && state !== "succeeded" && state !== "failed")
+    running.push(`the scale set is ${model?.provisioningState}`);
   if (rolling?.code === "RollingForward" || rolling?.code === "RollingBack") {
     running.push(
       `a rolling upgrade is ${rolling.code}${rolling.startTime ? ` since ${rolling.startTime}` : ""} ` +
@@ -21,7 +22,8 @@ export function describeRunning(
   const busy = new Map<string, string[]>();
   for (const i of instances) {
     const s = i.provisioningState;
-    if (s !== undefined && ["updating", "creating", "deleting"].includes(s.toLowerCase())) busy.set(s, [...(busy.get(s) ?? []), i.instanceId]);
+    if (s !== undefined && ["updating", "creating", "deleting"].includes(s.toLowerCase()))
+      busy.set(s, [...(busy.get(s) ?? []), i.instanceId]);
   }
   for (const [s, ids] of busy) running.push(`instance(s) ${ids.join(", ")} ${s}`);
   return running.length > 0 ? running.join("; ") : undefined;

@@ -38,7 +38,10 @@ export async function run(): Promise<void> {
     });
     const record = await runRollout(config, api, { logger, signal: cancel.signal });
     // The rollout's own failure comes first; a report that could not be written is said after it, not instead.
-    const failures = [...(FAILING_RESULTS.has(record.result) ? [record.reason ?? headline(record)] : []), ...(await publish(record))];
+    const failures = [
+      ...(FAILING_RESULTS.has(record.result) ? [record.reason ?? headline(record)] : []),
+      ...(await publish(record)),
+    ];
     if (failures.length > 0) core.setFailed(failures.join(" "));
   } catch (err) {
     core.setFailed(failureMessage(err, describeAuthError));

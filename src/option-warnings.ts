@@ -16,18 +16,25 @@ export interface OptionWarning {
 }
 
 /** The warnings for these options on this scale set and change, in the order they are to be logged. */
-export function optionWarnings(config: Pick<Config, "rollout" | "cloud">, model: ScaleSetModel, change: ModelChange): OptionWarning[] {
+export function optionWarnings(
+  config: Pick<Config, "rollout" | "cloud">,
+  model: ScaleSetModel,
+  change: ModelChange,
+): OptionWarning[] {
   const { rollout, cloud } = config;
   const warnings: OptionWarning[] = [];
   if (model.upgradeMode !== "Manual" && !isNoOp(change)) {
     const ignored = [
-      ...(rollout.batchSize.kind !== "percent" || rollout.batchSize.value !== BATCH_DEFAULTS.batchSizePercent ? ["batch-size"] : []),
+      ...(rollout.batchSize.kind !== "percent" || rollout.batchSize.value !== BATCH_DEFAULTS.batchSizePercent
+        ? ["batch-size"]
+        : []),
       ...(rollout.canary !== undefined ? ["canary"] : []),
       ...(rollout.maxUnhealthyPercent !== BATCH_DEFAULTS.maxUnhealthyPercent ? ["max-unhealthy"] : []),
       ...(rollout.pauseBetweenBatchesMs !== BATCH_DEFAULTS.pauseBetweenBatchesMs ? ["pause-between-batches"] : []),
     ];
     if (ignored.length > 0) {
-      const how = model.upgradeMode === "Rolling" ? "by the scale set's rolling upgrade policy" : "on every instance at once";
+      const how =
+        model.upgradeMode === "Rolling" ? "by the scale set's rolling upgrade policy" : "on every instance at once";
       warnings.push({
         message:
           `${ignored.join(", ")} ${ignored.length === 1 ? "has" : "have"} no effect: scale set '${model.name}' is in ${model.upgradeMode} upgrade mode, ` +

@@ -71,9 +71,11 @@ export function planChange(model: ScaleSetModel, request: ChangeRequest): Change
       ...(image.rollback && { scaleSetPatch: image.rollback }),
       ...(extension.rollback && { extensionPatch: extension.rollback }),
       // A change with no way back at all: a rollback could only upgrade instances onto the new model again.
-      ...(!image.rollback && !extension.rollback && (image.impossible ?? extension.impossible) !== undefined && {
-        impossible: image.impossible ?? extension.impossible,
-      }),
+      ...(!image.rollback &&
+        !extension.rollback &&
+        (image.impossible ?? extension.impossible) !== undefined && {
+          impossible: image.impossible ?? extension.impossible,
+        }),
     },
   };
 }
@@ -95,7 +97,13 @@ export function describeImage(ref: ImageReference): string {
 // ───────────────────────────── image ─────────────────────────────
 
 type Part<T> =
-  | { readonly ok: true; readonly patch?: T; readonly rollback?: T; readonly impossible?: string; readonly changes: readonly PropertyChange[] }
+  | {
+      readonly ok: true;
+      readonly patch?: T;
+      readonly rollback?: T;
+      readonly impossible?: string;
+      readonly changes: readonly PropertyChange[];
+    }
   | Refusal;
 
 function planImage(model: ScaleSetModel, request: ChangeRequest): Part<ScaleSetPatch> {
@@ -140,7 +148,9 @@ function planImage(model: ScaleSetModel, request: ChangeRequest): Part<ScaleSetP
       ok: true,
       patch: { imageReference: { id: request.imageId } },
       rollback: { imageReference: { id: current.id } },
-      changes: [{ property: "storageProfile.imageReference.id", before: current.id ?? "(none)", after: request.imageId }],
+      changes: [
+        { property: "storageProfile.imageReference.id", before: current.id ?? "(none)", after: request.imageId },
+      ],
     };
   }
 

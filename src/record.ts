@@ -16,7 +16,15 @@ import type {
   RolloutResult,
   ScaleSetModel,
 } from "./types.ts";
-import { describeInstance, finalResult, instanceOutcome, isFailedOutcome, limitList, listIds, type Assessment } from "./verdict.ts";
+import {
+  describeInstance,
+  finalResult,
+  instanceOutcome,
+  isFailedOutcome,
+  limitList,
+  listIds,
+  type Assessment,
+} from "./verdict.ts";
 
 /** Why the rollout stopped early. The reason is one sentence; instance details are appended at the end. */
 export interface Stop {
@@ -101,7 +109,10 @@ export function failureReason(state: RolloutState): string | undefined {
     const answerable = [...state.targets].filter((id) => !state.removed.has(id)).length;
     return (
       `${failed.length} of ${answerable} instance(s) did not end on the new model and healthy: ` +
-      `${describeAll(state, failed.map((r) => r.instanceId))}.`
+      `${describeAll(
+        state,
+        failed.map((r) => r.instanceId),
+      )}.`
     );
   }
   if (state.stop.kind === "failed" || state.model === undefined) return state.stop.reason;
@@ -109,7 +120,11 @@ export function failureReason(state: RolloutState): string | undefined {
 }
 
 /** The record's reason: the failure, and what the rollback did or why there was none. */
-export function rolloutReason(state: RolloutState, result: RolloutResult, failure: string | undefined): string | undefined {
+export function rolloutReason(
+  state: RolloutState,
+  result: RolloutResult,
+  failure: string | undefined,
+): string | undefined {
   if (result === "succeeded" || result === "unchanged") return undefined;
   if (result === "planned") {
     return (
@@ -179,7 +194,11 @@ export function instanceRecords(state: RolloutState): InstanceRecord[] {
 /** One instance on the last listing, with why it is unhealthy or what it waits for. */
 export function describeTarget(state: Pick<RolloutState, "instances" | "assessments">, id: string): string {
   const assessment = state.assessments.get(id);
-  const base = describeInstance(id, state.instances.get(id), assessment?.kind === "failed" ? assessment.error : undefined);
+  const base = describeInstance(
+    id,
+    state.instances.get(id),
+    assessment?.kind === "failed" ? assessment.error : undefined,
+  );
   if (assessment?.kind === "unhealthy") return `${base} (${assessment.detail})`;
   if (assessment?.kind === "pending") return `${base} (waiting for ${assessment.waitingFor})`;
   return base;
@@ -192,5 +211,12 @@ export function describeAll(state: Pick<RolloutState, "instances" | "assessments
 
 /** The image an instance runs, for display: its ID, or its exact version, or the reference in words. */
 export function imageLabel(ref: ImageReference): string {
-  return ref.id ?? ref.sharedGalleryImageId ?? ref.communityGalleryImageId ?? ref.exactVersion ?? ref.version ?? describeImage(ref);
+  return (
+    ref.id ??
+    ref.sharedGalleryImageId ??
+    ref.communityGalleryImageId ??
+    ref.exactVersion ??
+    ref.version ??
+    describeImage(ref)
+  );
 }

@@ -15,7 +15,8 @@
 // ───────────────────────────── configuration (one immutable object from one parser) ─────────────────────────────
 
 /** A count of instances (`3`) or a percentage of the targeted instances (`20%`). */
-export type Size = { readonly kind: "count"; readonly value: number } | { readonly kind: "percent"; readonly value: number };
+export type Size =
+  { readonly kind: "count"; readonly value: number } | { readonly kind: "percent"; readonly value: number };
 
 export type CloudName = "AzureCloud" | "AzureUSGovernment" | "AzureChinaCloud" | "Custom";
 

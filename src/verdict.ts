@@ -159,9 +159,14 @@ export function describeInstance(instanceId: string, state: InstanceState | unde
 export function listIds(ids: readonly string[]): string {
   const sorted = sortIds(ids);
   const parts: string[] = [];
-  for (let i = 0; i < sorted.length; ) {
+  for (let i = 0; i < sorted.length;) {
     let end = i;
-    while (end + 1 < sorted.length && /^\d+$/.test(sorted[end + 1]!) && Number(sorted[end + 1]) === Number(sorted[end]) + 1) end++;
+    while (
+      end + 1 < sorted.length &&
+      /^\d+$/.test(sorted[end + 1]!) &&
+      Number(sorted[end + 1]) === Number(sorted[end]) + 1
+    )
+      end++;
     if (end - i >= 2) parts.push(`${sorted[i]}-${sorted[end]}`);
     else parts.push(...sorted.slice(i, end + 1));
     i = end + 1;

@@ -102,7 +102,12 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
   };
 
   const sendUpgrade = (instanceIds: readonly string[], signal: AbortSignal | undefined) =>
-    client.virtualMachineScaleSets.updateInstances(rg, name, { instanceIds: [...instanceIds] }, { abortSignal: signal });
+    client.virtualMachineScaleSets.updateInstances(
+      rg,
+      name,
+      { instanceIds: [...instanceIds] },
+      { abortSignal: signal },
+    );
 
   return {
     rateLimitRemaining: () => headroom.lowest(),
@@ -111,10 +116,13 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
       deadline = epochMs;
     },
 
-    getScaleSet: (signal) => guard(async () => toScaleSetModel(await client.virtualMachineScaleSets.get(rg, name, { abortSignal: signal }))),
+    getScaleSet: (signal) =>
+      guard(async () => toScaleSetModel(await client.virtualMachineScaleSets.get(rg, name, { abortSignal: signal }))),
 
     patchScaleSet: (patch, etag, signal) =>
-      guard(async () => toScaleSetModel(await follow(sendScaleSetPatch(patch, etag, signal), signal, operations.pace()))),
+      guard(async () =>
+        toScaleSetModel(await follow(sendScaleSetPatch(patch, etag, signal), signal, operations.pace())),
+      ),
 
     patchExtension: (patch, signal) =>
       guard(async () => {
@@ -122,16 +130,21 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
       }),
 
     startPatchScaleSet: (patch, etag, signal) =>
-      guard(() => accepted(sendScaleSetPatch(patch, etag, signal), signal, operations.pace(), options.describeAuthError)),
+      guard(() =>
+        accepted(sendScaleSetPatch(patch, etag, signal), signal, operations.pace(), options.describeAuthError),
+      ),
 
-    startPatchExtension: (patch, signal) => guard(() => accepted(sendExtensionPatch(patch, signal), signal, operations.pace(), options.describeAuthError)),
+    startPatchExtension: (patch, signal) =>
+      guard(() => accepted(sendExtensionPatch(patch, signal), signal, operations.pace(), options.describeAuthError)),
 
     listInstances: (signal) =>
       guard(async () => {
         const instances: InstanceState[] = [];
         // One logical list: the pages follow nextLink. Each page takes a token of the list's throttling bucket; once the
         // first page has told what the bucket holds, the rest of the list waits for it instead of running into a 429.
-        for await (const page of client.virtualMachineScaleSetVMs.list(rg, name, { expand: "instanceView", abortSignal: signal }).byPage()) {
+        for await (const page of client.virtualMachineScaleSetVMs
+          .list(rg, name, { expand: "instanceView", abortSignal: signal })
+          .byPage()) {
           for (const vm of page) instances.push(toInstanceState(vm));
           const wait = Math.min(lists.restWaitMs(Date.now()), Math.max(0, deadline - Date.now()));
           if (wait <= 0) continue;
@@ -157,12 +170,16 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
       }),
 
     startUpgradeInstances: (instanceIds, signal) =>
-      guard(() => accepted(sendUpgrade(instanceIds, signal), signal, operations.pace("upgrade"), options.describeAuthError)),
+      guard(() =>
+        accepted(sendUpgrade(instanceIds, signal), signal, operations.pace("upgrade"), options.describeAuthError),
+      ),
 
     getLatestRollingUpgrade: (signal) =>
       guard(async () => {
         try {
-          return toRollingStatus(await client.virtualMachineScaleSetRollingUpgrades.getLatest(rg, name, { abortSignal: signal }));
+          return toRollingStatus(
+            await client.virtualMachineScaleSetRollingUpgrades.getLatest(rg, name, { abortSignal: signal }),
+          );
         } catch (err) {
           // Azure answers 404 when no rolling upgrade ever ran on the scale set.
           if (isRestError(err) && err.statusCode === 404) return undefined;
@@ -219,8 +236,12 @@ async function accepted<T>(
       const outcome = operationOutcome(err);
       if (outcome !== undefined) return outcome;
       const error = toApiError(err, describeAuthError);
-      if (error instanceof AzureApiError) return { status: "Failed", error: { code: error.code, message: error.message } };
-      return { status: "Failed", error: { code: "Error", message: error instanceof Error ? error.message : String(error) } };
+      if (error instanceof AzureApiError)
+        return { status: "Failed", error: { code: error.code, message: error.message } };
+      return {
+        status: "Failed",
+        error: { code: "Error", message: error instanceof Error ? error.message : String(error) },
+      };
     },
   );
   return { done };
@@ -236,7 +257,9 @@ function toScaleSetModel(vmss: VirtualMachineScaleSet): ScaleSetModel {
   const profile = vmss.virtualMachineProfile;
   const extensions = (profile?.extensionProfile?.extensions ?? []).map(toExtensionModel);
   const hasHealthExtension = extensions.some(
-    (ext) => ext.publisher?.toLowerCase() === HEALTH_EXTENSION_PUBLISHER && HEALTH_EXTENSION_TYPES.has(ext.type?.toLowerCase() ?? ""),
+    (ext) =>
+      ext.publisher?.toLowerCase() === HEALTH_EXTENSION_PUBLISHER &&
+      HEALTH_EXTENSION_TYPES.has(ext.type?.toLowerCase() ?? ""),
   );
   return {
     id: vmss.id ?? "",
@@ -319,7 +342,11 @@ function statusErrors(statuses: readonly InstanceViewStatus[]): InstanceError[] 
 function extensionErrors(extensions: readonly { name?: string; statuses?: InstanceViewStatus[] }[]): InstanceError[] {
   return extensions.flatMap((ext) => {
     const name = ext.name ?? "?";
-    return statusErrors(ext.statuses ?? []).map((e) => ({ ...e, extension: name, message: `Extension '${name}': ${e.message}` }));
+    return statusErrors(ext.statuses ?? []).map((e) => ({
+      ...e,
+      extension: name,
+      message: `Extension '${name}': ${e.message}`,
+    }));
   });
 }
 
@@ -329,7 +356,13 @@ function statusErrorCode(code: string | undefined): string {
   return parts.length >= 3 ? parts.slice(2).join("/") : code || "Error";
 }
 
-const ROLLING_CODES: readonly RollingStatusCode[] = ["RollingForward", "RollingBack", "Cancelled", "Completed", "Faulted"];
+const ROLLING_CODES: readonly RollingStatusCode[] = [
+  "RollingForward",
+  "RollingBack",
+  "Cancelled",
+  "Completed",
+  "Faulted",
+];
 
 function toRollingStatus(info: RollingUpgradeStatusInfo): RollingUpgradeStatus | undefined {
   const code = ROLLING_CODES.find((c) => c === info.runningStatus?.code);
@@ -360,7 +393,8 @@ function isRestError(err: unknown): err is RestErrorLike {
 function toApiError(err: unknown, describeAuthError: (err: unknown) => string | undefined): unknown {
   if (isAbort(err) || err instanceof AzureApiError) return err;
   const signIn = describeAuthError(err);
-  if (signIn !== undefined) return new AzureApiError("AuthenticationFailed", signIn, isRestError(err) ? err.statusCode : undefined);
+  if (signIn !== undefined)
+    return new AzureApiError("AuthenticationFailed", signIn, isRestError(err) ? err.statusCode : undefined);
   if (isRestError(err)) {
     return new AzureApiError(err.code ?? `Http${err.statusCode ?? ""}`, err.message, err.statusCode);
   }
@@ -398,7 +432,12 @@ function lroFailure(err: unknown): AzureErrorInfo | undefined {
  *   the timeout (the SDK's retry waits whatever Retry-After says, uncapped);
  * - any other Retry-After (an operation poll's pace) is capped at the time left.
  */
-function throttlingPolicy(deadline: () => number, headroom: Headroom, lists: ListBudget, operations: OperationPolls): PipelinePolicy {
+function throttlingPolicy(
+  deadline: () => number,
+  headroom: Headroom,
+  lists: ListBudget,
+  operations: OperationPolls,
+): PipelinePolicy {
   return {
     name: "vmssRolloutThrottling",
     sendRequest: async (request, next) => {
@@ -409,9 +448,11 @@ function throttlingPolicy(deadline: () => number, headroom: Headroom, lists: Lis
         headroom.record(header);
         const url = new URL(request.url);
         // The instance list (and each of its nextLink pages): GET …/virtualMachineScaleSets/{name}/virtualMachines.
-        if (/\/virtualMachines$/i.test(url.pathname)) lists.page(!/skiptoken/i.test(url.search), lowestOf(header), Date.now());
+        if (/\/virtualMachines$/i.test(url.pathname))
+          lists.page(!/skiptoken/i.test(url.search), lowestOf(header), Date.now());
         // An operation's status: its throttling bucket and the pace Azure asks for (capped below).
-        if (/\/operations\/[^/]+$/i.test(url.pathname)) operations.answered(lowestOf(header), retryAfterMs(response.headers));
+        if (/\/operations\/[^/]+$/i.test(url.pathname))
+          operations.answered(lowestOf(header), retryAfterMs(response.headers));
       }
       const waitMs = retryAfterMs(response.headers);
       const leftMs = Math.max(0, deadline() - Date.now());
@@ -454,13 +495,16 @@ class Headroom {
     for (const entry of header.split(",")) {
       const [policy, count] = entry.trim().split(";");
       const remaining = Number(count);
-      if (policy && count !== undefined && Number.isFinite(remaining)) this.#seen.set(policy, { remaining, at: Date.now() });
+      if (policy && count !== undefined && Number.isFinite(remaining))
+        this.#seen.set(policy, { remaining, at: Date.now() });
     }
   }
 
   /** The smallest count left among the buckets heard of lately; undefined when none. */
   lowest(): number | undefined {
-    const recent = [...this.#seen.values()].filter((s) => Date.now() - s.at < Headroom.FORGET_AFTER_MS).map((s) => s.remaining);
+    const recent = [...this.#seen.values()]
+      .filter((s) => Date.now() - s.at < Headroom.FORGET_AFTER_MS)
+      .map((s) => s.remaining);
     return recent.length > 0 ? Math.min(...recent) : undefined;
   }
 }

@@ -4,7 +4,12 @@
 // hosted runners, and picks whatever it finds first). Messages logged here carry IDs (client, tenant, OIDC subject),
 // never a secret or a token.
 
-import { AzureCliCredential, ClientAssertionCredential, ClientSecretCredential, ManagedIdentityCredential } from "@azure/identity";
+import {
+  AzureCliCredential,
+  ClientAssertionCredential,
+  ClientSecretCredential,
+  ManagedIdentityCredential,
+} from "@azure/identity";
 import type { TokenCredential } from "@azure/core-auth";
 import type { AuthConfig, Cloud, Logger } from "../types.ts";
 
@@ -19,22 +24,34 @@ const AZ_CLI_TIMEOUT_MS = 60_000;
 
 export function createCredential(auth: AuthConfig, cloud: Cloud, deps: CredentialDeps): TokenCredential {
   // A custom authority (Azure Stack ADFS, a private cloud, the emulator) must never be looked up at public Entra.
-  const entra = { authorityHost: cloud.authorityHost, ...(cloud.customAuthority ? { disableInstanceDiscovery: true } : {}) };
+  const entra = {
+    authorityHost: cloud.authorityHost,
+    ...(cloud.customAuthority ? { disableInstanceDiscovery: true } : {}),
+  };
   const { logger } = deps;
   switch (auth.mode) {
     case "creds":
-      logger.info(`Signing in as service principal ${auth.clientId} (client secret) in tenant ${auth.tenantId} at ${cloud.authorityHost}`);
+      logger.info(
+        `Signing in as service principal ${auth.clientId} (client secret) in tenant ${auth.tenantId} at ${cloud.authorityHost}`,
+      );
       return new ClientSecretCredential(auth.tenantId, auth.clientId, auth.clientSecret, entra);
     case "oidc":
-      logger.info(`Signing in with OIDC as ${auth.clientId} in tenant ${auth.tenantId} at ${cloud.authorityHost} (audience ${auth.audience})`);
+      logger.info(
+        `Signing in with OIDC as ${auth.clientId} in tenant ${auth.tenantId} at ${cloud.authorityHost} (audience ${auth.audience})`,
+      );
       // MSAL calls this whenever it needs a new Entra token, so each exchange gets a fresh GitHub token: long rollouts
       // outlive the ~10-minute GitHub token (the failure `az login --federated-token` has, AADSTS700024).
       return new ClientAssertionCredential(auth.tenantId, auth.clientId, githubAssertion(auth.audience, deps), entra);
     case "azure-cli":
       logger.info(`Signing in with the Azure CLI session${auth.tenantId ? ` (tenant ${auth.tenantId})` : ""}`);
-      return new AzureCliCredential({ ...(auth.tenantId ? { tenantId: auth.tenantId } : {}), processTimeoutInMs: AZ_CLI_TIMEOUT_MS });
+      return new AzureCliCredential({
+        ...(auth.tenantId ? { tenantId: auth.tenantId } : {}),
+        processTimeoutInMs: AZ_CLI_TIMEOUT_MS,
+      });
     case "managed-identity":
-      logger.info(`Signing in with the ${auth.clientId ? `user-assigned managed identity ${auth.clientId}` : "system-assigned managed identity"}`);
+      logger.info(
+        `Signing in with the ${auth.clientId ? `user-assigned managed identity ${auth.clientId}` : "system-assigned managed identity"}`,
+      );
       return new ManagedIdentityCredential(auth.clientId ? { clientId: auth.clientId } : {});
   }
 }
@@ -96,7 +113,8 @@ const RULES: readonly Rule[] = [
   },
   {
     test: /AADSTS7000222\b/,
-    describe: (_, text) => `Sign-in failed: the client secret${appOf(text)} has expired (AADSTS7000222): create a new secret and update creds.`,
+    describe: (_, text) =>
+      `Sign-in failed: the client secret${appOf(text)} has expired (AADSTS7000222): create a new secret and update creds.`,
   },
   {
     test: /AADSTS700016\b/,
@@ -117,7 +135,8 @@ const RULES: readonly Rule[] = [
     test: /AADSTS(70021|700213|7002137|7002138)\b/,
     describe: (match, text) => {
       const subject = /subject:? '([^']*)'/i.exec(text)?.[1];
-      const caseOnly = match[1] === "7002138" ? " (it matches except for upper/lower case: the comparison is case-sensitive)" : "";
+      const caseOnly =
+        match[1] === "7002138" ? " (it matches except for upper/lower case: the comparison is case-sensitive)" : "";
       return `Sign-in failed: no federated credential of the app matches this workflow's GitHub token${subject ? ` with subject '${subject}'` : ""}${caseOnly} (AADSTS${match[1]}): add a federated credential for exactly that subject (repository plus branch, tag, environment or pull_request) to the app registration or managed identity.`;
     },
   },
@@ -135,7 +154,8 @@ const RULES: readonly Rule[] = [
   },
   {
     test: /ACTIONS_ID_TOKEN_REQUEST_(URL|TOKEN)/,
-    describe: () => "Sign-in failed: this job cannot request a GitHub OIDC token: add `permissions: id-token: write` to the workflow or job (pull requests from forks never get one).",
+    describe: () =>
+      "Sign-in failed: this job cannot request a GitHub OIDC token: add `permissions: id-token: write` to the workflow or job (pull requests from forks never get one).",
   },
   {
     test: /Failed to get ID Token/,
@@ -165,11 +185,13 @@ const RULES: readonly Rule[] = [
   {
     // ARM refuses a token minted for another cloud or resource (a sovereign endpoint with the public scope, say).
     test: /InvalidAuthenticationTokenAudience/,
-    describe: () => "Sign-in failed: Azure Resource Manager rejected the token's audience (InvalidAuthenticationTokenAudience): environment / arm-endpoint do not match the cloud the token is for.",
+    describe: () =>
+      "Sign-in failed: Azure Resource Manager rejected the token's audience (InvalidAuthenticationTokenAudience): environment / arm-endpoint do not match the cloud the token is for.",
   },
   {
     test: /InvalidAuthenticationTokenTenant/,
-    describe: () => "Sign-in failed: the subscription belongs to another tenant than the one signed in to (InvalidAuthenticationTokenTenant): check tenant-id and subscription-id.",
+    describe: () =>
+      "Sign-in failed: the subscription belongs to another tenant than the one signed in to (InvalidAuthenticationTokenTenant): check tenant-id and subscription-id.",
   },
 ];
 
@@ -190,8 +212,16 @@ export function describeAuthError(err: unknown): string | undefined {
 /** Messages of the error, its `cause` chain, an AggregateAuthenticationError's `errors`, and identity's errorResponse. */
 function errorTexts(err: unknown, depth = 0): string[] {
   if (depth > 5 || typeof err !== "object" || err === null) return typeof err === "string" ? [err] : [];
-  const e = err as { message?: unknown; code?: unknown; cause?: unknown; errors?: unknown; errorResponse?: { errorDescription?: unknown } };
-  const texts = [e.message, e.code, e.errorResponse?.errorDescription].filter((t): t is string => typeof t === "string");
+  const e = err as {
+    message?: unknown;
+    code?: unknown;
+    cause?: unknown;
+    errors?: unknown;
+    errorResponse?: { errorDescription?: unknown };
+  };
+  const texts = [e.message, e.code, e.errorResponse?.errorDescription].filter(
+    (t): t is string => typeof t === "string",
+  );
   const nested = [e.cause, ...(Array.isArray(e.errors) ? e.errors : [])];
   return [...texts, ...nested.flatMap((child) => errorTexts(child, depth + 1))];
 }

@@ -26,7 +26,10 @@ export interface ScaleSetApiDeps {
 }
 
 export function createScaleSetApi(config: Config, deps: ScaleSetApiDeps): ScaleSetApi {
-  const credential = createCredential(config.auth, config.cloud, { logger: deps.logger, getIDToken: (audience) => deps.getIDToken(audience) });
+  const credential = createCredential(config.auth, config.cloud, {
+    logger: deps.logger,
+    getIDToken: (audience) => deps.getIDToken(audience),
+  });
   return createComputeScaleSetApi({
     credential: masking(credential, deps.mask),
     target: config.target,

@@ -39,13 +39,18 @@ export class OperationPolls {
     return {
       nextMs: (elapsed) => {
         const windowStart = expected === undefined ? undefined : expected - this.#slowMs;
-        const nearEnd = expected !== undefined && windowStart !== undefined && elapsed >= windowStart && elapsed < expected + 2 * this.#slowMs;
+        const nearEnd =
+          expected !== undefined &&
+          windowStart !== undefined &&
+          elapsed >= windowStart &&
+          elapsed < expected + 2 * this.#slowMs;
         const fast = elapsed < this.#slowMs || nearEnd;
         const low = this.#remaining !== undefined && this.#remaining <= OperationPolls.LOW_HEADROOM;
         let ms = low ? Math.max(this.#slowMs, OperationPolls.REFILL_MS) : fast ? this.#fastMs : this.#slowMs;
         // Never sleep past the moment the fast window opens: a slow read landing just before it would otherwise push
         // the next read a whole interval on, and the end would be noticed up to an interval late.
-        if (!low && !fast && windowStart !== undefined && elapsed < windowStart) ms = Math.min(ms, Math.max(windowStart - elapsed, 1));
+        if (!low && !fast && windowStart !== undefined && elapsed < windowStart)
+          ms = Math.min(ms, Math.max(windowStart - elapsed, 1));
         return Math.max(ms, this.#retryAfterMs ?? 0);
       },
       ended: (ms) => {

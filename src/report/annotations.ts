@@ -27,7 +27,8 @@ export function annotationsFor(record: RolloutRecord): Annotation[] {
   const failed = FAILURE_ORDER.flatMap((outcome) =>
     sortById(record.instances.filter((i) => i.outcome === outcome)).map((instance) => ({ instance, outcome })),
   );
-  for (const { instance, outcome } of failed.slice(0, MAX_INSTANCE_ERRORS)) annotations.push(instanceError(instance, outcome));
+  for (const { instance, outcome } of failed.slice(0, MAX_INSTANCE_ERRORS))
+    annotations.push(instanceError(instance, outcome));
   const rest = failed.slice(MAX_INSTANCE_ERRORS);
   if (rest.length > 0) {
     annotations.push({

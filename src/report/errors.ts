@@ -230,7 +230,9 @@ export const ERROR_HELP: readonly ErrorHelp[] = [
 export function explainError(error: AzureErrorInfo): ErrorHelp | undefined {
   const code = (error.code.split("/").pop() ?? "").toLowerCase();
   const candidates = ERROR_HELP.filter((help) => help.code.toLowerCase() === code);
-  return candidates.find((help) => help.variant?.message.test(error.message)) ?? candidates.find((help) => !help.variant);
+  return (
+    candidates.find((help) => help.variant?.message.test(error.message)) ?? candidates.find((help) => !help.variant)
+  );
 }
 
 /**

@@ -22,9 +22,13 @@ export type Stage = "before-read" | "before-write" | "wrote";
 
 export function stageOf(record: RolloutRecord): Stage {
   if (record.result !== "failed" && record.result !== "cancelled") return "wrote";
-  if (record.previousModel === undefined && record.instances.length === 0 && record.upgradeMode === undefined) return "before-read";
+  if (record.previousModel === undefined && record.instances.length === 0 && record.upgradeMode === undefined)
+    return "before-read";
   const wroteSomething =
-    record.modelUpdated || record.batches.some((b) => b.startedAt !== undefined) || record.rolling !== undefined || record.rollback !== undefined;
+    record.modelUpdated ||
+    record.batches.some((b) => b.startedAt !== undefined) ||
+    record.rolling !== undefined ||
+    record.rollback !== undefined;
   return wroteSomething ? "wrote" : "before-write";
 }
 
@@ -87,7 +91,9 @@ function planned(record: RolloutRecord, counts: OutcomeCounts): string {
   const toUpgrade = counts.byOutcome["not-started"];
   const batches = plural(record.batches.length, "batch", "batches");
   const parts = [
-    toUpgrade === 0 ? "no instance to upgrade" : `would upgrade ${toUpgrade} of ${plural(counts.total, "instance")} in ${batches}`,
+    toUpgrade === 0
+      ? "no instance to upgrade"
+      : `would upgrade ${toUpgrade} of ${plural(counts.total, "instance")} in ${batches}`,
     counts.byOutcome["already-current"] > 0 ? `${counts.byOutcome["already-current"]} already current` : "",
     counts.byOutcome["skipped-protected"] > 0 ? `${counts.byOutcome["skipped-protected"]} skipped (protected)` : "",
   ];

@@ -19,20 +19,23 @@ export const OUTCOME_LABEL: Readonly<Record<InstanceOutcome, string>> = {
 };
 
 /** What a failure outcome means and what to check, for the summary and the annotations. */
-export const FAILURE_HELP: Readonly<Record<"failed" | "unhealthy" | "straggler", { happened: string; check: string }>> = {
-  failed: {
-    happened: "The upgrade failed.",
-    check: "the error Azure reported, in the instance view in the portal.",
-  },
-  unhealthy: {
-    happened: "Upgraded, but did not report healthy within `health-timeout`.",
-    check: "the application on the instance and its health probe (Application Health extension or load balancer probe).",
-  },
-  straggler: {
-    happened: "Still not on the latest model when the run ended; Azure may still finish it.",
-    check: "the provisioning state in the portal, then re-run: it waits for unfinished instances and upgrades the rest.",
-  },
-};
+export const FAILURE_HELP: Readonly<Record<"failed" | "unhealthy" | "straggler", { happened: string; check: string }>> =
+  {
+    failed: {
+      happened: "The upgrade failed.",
+      check: "the error Azure reported, in the instance view in the portal.",
+    },
+    unhealthy: {
+      happened: "Upgraded, but did not report healthy within `health-timeout`.",
+      check:
+        "the application on the instance and its health probe (Application Health extension or load balancer probe).",
+    },
+    straggler: {
+      happened: "Still not on the latest model when the run ended; Azure may still finish it.",
+      check:
+        "the provisioning state in the portal, then re-run: it waits for unfinished instances and upgrades the rest.",
+    },
+  };
 
 /** Outcomes that count as a failure of the instance (the `failed-instances` output). */
 export const FAILED_OUTCOMES: ReadonlySet<InstanceOutcome> = new Set(["failed", "unhealthy", "straggler"]);
@@ -96,7 +99,12 @@ export function idRanges(ids: readonly string[]): string {
     const first = sorted[i] as string;
     let j = i;
     if (NUMERIC.test(first)) {
-      while (j + 1 < sorted.length && NUMERIC.test(sorted[j + 1] as string) && Number(sorted[j + 1]) === Number(sorted[j]) + 1) j++;
+      while (
+        j + 1 < sorted.length &&
+        NUMERIC.test(sorted[j + 1] as string) &&
+        Number(sorted[j + 1]) === Number(sorted[j]) + 1
+      )
+        j++;
     }
     const last = sorted[j] as string;
     parts.push(j === i ? first : j === i + 1 ? `${first}, ${last}` : `${first}–${last}`);

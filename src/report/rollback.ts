@@ -15,7 +15,8 @@ export interface RollbackInput {
 export function rollbackInputs(record: RolloutRecord): RollbackInput[] {
   const previous = record.previousModel;
   if (!previous) return [];
-  const changed = (pattern: RegExp) => record.changes.length === 0 || record.changes.some((c) => pattern.test(c.property));
+  const changed = (pattern: RegExp) =>
+    record.changes.length === 0 || record.changes.some((c) => pattern.test(c.property));
   const inputs: RollbackInput[] = [];
   if (changed(/imageReference/i)) {
     const { id, version } = previous.imageReference;
@@ -26,7 +27,8 @@ export function rollbackInputs(record: RolloutRecord): RollbackInput[] {
   if (extension && changed(/extension/i)) {
     inputs.push({ input: "extension-name", value: extension.name });
     if (extension.fileUris) inputs.push({ input: "extension-file-uris", value: extension.fileUris.join(", ") });
-    if (extension.forceUpdateTag !== undefined) inputs.push({ input: "force-update-tag", value: extension.forceUpdateTag });
+    if (extension.forceUpdateTag !== undefined)
+      inputs.push({ input: "force-update-tag", value: extension.forceUpdateTag });
   }
   return inputs.map(({ input, value }) => ({ input, value: redact(value) }));
 }

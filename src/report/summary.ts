@@ -3,7 +3,16 @@
 // which instances need attention and why, which were skipped on purpose, what to do next, and then every instance,
 // collapsed. A run that stopped before it wrote anything says so instead of describing a rollout that did not happen.
 
-import type { AzureErrorInfo, BatchRecord, BatchResult, CloudName, InstanceOutcome, InstanceRecord, RolloutRecord, RolloutResult } from "../types.ts";
+import type {
+  AzureErrorInfo,
+  BatchRecord,
+  BatchResult,
+  CloudName,
+  InstanceOutcome,
+  InstanceRecord,
+  RolloutRecord,
+  RolloutResult,
+} from "../types.ts";
 import { errorsQuotedIn, explainError, type ErrorHelp } from "./errors.ts";
 import { code, inline, link, redact } from "./escape.ts";
 import { headline, onModel, stageOf, type Stage } from "./headline.ts";
@@ -68,12 +77,18 @@ const CLOUD_LABEL: Readonly<Record<Exclude<CloudName, "AzureCloud">, string>> = 
 };
 
 const DOCS = {
-  modify: link("Modify a scale set", "https://learn.microsoft.com/en-us/azure/virtual-machine-scale-sets/virtual-machine-scale-sets-upgrade-scale-set"),
+  modify: link(
+    "Modify a scale set",
+    "https://learn.microsoft.com/en-us/azure/virtual-machine-scale-sets/virtual-machine-scale-sets-upgrade-scale-set",
+  ),
   deploymentErrors: link(
     "Common Azure deployment errors",
     "https://learn.microsoft.com/en-us/azure/azure-resource-manager/troubleshooting/common-deployment-errors",
   ),
-  connect: link("Connect GitHub Actions to Azure", "https://learn.microsoft.com/en-us/azure/developer/github/connect-from-azure"),
+  connect: link(
+    "Connect GitHub Actions to Azure",
+    "https://learn.microsoft.com/en-us/azure/developer/github/connect-from-azure",
+  ),
   protection: link(
     "Instance protection",
     "https://learn.microsoft.com/en-us/azure/virtual-machine-scale-sets/virtual-machine-scale-sets-instance-protection",
@@ -82,7 +97,14 @@ const DOCS = {
 
 export function renderSummary(record: RolloutRecord): string {
   const stage = stageOf(record);
-  const head = [header(record, stage), change(record, stage), rollout(record), attention(record), skipped(record), nextSteps(record, stage)]
+  const head = [
+    header(record, stage),
+    change(record, stage),
+    rollout(record),
+    attention(record),
+    skipped(record),
+    nextSteps(record, stage),
+  ]
     .filter((section) => section !== "")
     .join("\n\n");
   if (record.instances.length === 0) return `${head}\n`;
@@ -103,11 +125,18 @@ function header(record: RolloutRecord, stage: Stage): string {
   ].filter((fact) => fact !== "");
   const lines = [`## ${RESULT_ICON[record.result]} ${headline(record)}`, "", facts.join(" · ")];
   // A dry run's reason only repeats its title.
-  if (record.reason && record.result !== "planned") lines.push("", `> **Why:** ${inline(record.reason, { max: 1000 })}`);
+  if (record.reason && record.result !== "planned")
+    lines.push("", `> **Why:** ${inline(record.reason, { max: 1000 })}`);
   if (stage === "before-read") {
-    lines.push("", "**Nothing was written to Azure:** the action stopped before it read the scale set, so the scale set and its instances are as they were.");
+    lines.push(
+      "",
+      "**Nothing was written to Azure:** the action stopped before it read the scale set, so the scale set and its instances are as they were.",
+    );
   } else if (stage === "before-write") {
-    lines.push("", "**Nothing was written to Azure:** the action stopped before it changed the model or upgraded an instance, so the scale set and its instances are as they were.");
+    lines.push(
+      "",
+      "**Nothing was written to Azure:** the action stopped before it changed the model or upgraded an instance, so the scale set and its instances are as they were.",
+    );
   }
   const bar = stage === "wrote" ? progressBar(record) : "";
   if (bar) lines.push("", bar);
@@ -139,7 +168,11 @@ function change(record: RolloutRecord, stage: Stage): string {
     return "### The change\n\nThe scale set model already held the requested values; nothing was written to it.";
   }
   const applied = record.modelUpdated && !record.dryRun;
-  const title = record.dryRun ? "### The change (not applied: dry run)" : applied ? "### The change" : "### The change (not applied)";
+  const title = record.dryRun
+    ? "### The change (not applied: dry run)"
+    : applied
+      ? "### The change"
+      : "### The change (not applied)";
   const rows = record.changes.map((c) => [code(c.property), value(c.before), value(c.after)]);
   const note = applied || record.dryRun ? "" : "\n\nNot applied: the run stopped before it wrote the model.";
   return `${title}\n\n${table(["Property", "Before", "After"], rows)}${note}`;
@@ -173,8 +206,12 @@ function rollout(record: RolloutRecord): string {
   if (record.rolling) parts.push(rollingStatus(record.rolling));
   if (record.rollback) parts.push(rollbackStatus(record.rollback));
   if (parts.length === 0) return "";
-  const started = record.batches.some((b) => b.startedAt !== undefined) || record.rolling !== undefined || record.rollback !== undefined;
-  const title = record.result === "planned" ? "### The plan" : started ? "### The rollout" : "### The plan (not started)";
+  const started =
+    record.batches.some((b) => b.startedAt !== undefined) ||
+    record.rolling !== undefined ||
+    record.rollback !== undefined;
+  const title =
+    record.result === "planned" ? "### The plan" : started ? "### The rollout" : "### The plan (not started)";
   return `${title}\n\n${parts.join("\n\n")}`;
 }
 
@@ -201,7 +238,9 @@ function rollingStatus(rolling: NonNullable<RolloutRecord["rolling"]>): string {
     `${rolling.inProgressInstanceCount} in progress`,
     `${rolling.pendingInstanceCount} pending`,
   ].join(", ");
-  const error = rolling.error ? `. Error ${errorCode(rolling.error)}: ${inline(rolling.error.message, { max: 500 })}` : "";
+  const error = rolling.error
+    ? `. Error ${errorCode(rolling.error)}: ${inline(rolling.error.message, { max: 500 })}`
+    : "";
   return `**Azure's rolling upgrade:** ${rolling.code} (${progress})${error}`;
 }
 
@@ -222,15 +261,17 @@ function attention(record: RolloutRecord): string {
   ];
   const lines: string[] = [];
   if (flagged.length > 0) {
-    const rows = flagged.slice(0, MAX_ATTENTION_ROWS).map((i) => [
-      instanceCell(i),
-      outcomeCell(i.outcome),
-      i.batch === undefined ? "–" : String(i.batch),
-      state(i.provisioningState),
-      state(i.powerState),
-      state(i.health),
-      i.error ? `${errorCode(i.error)}: ${inline(i.error.message, { max: 600, breaks: true })}` : "",
-    ]);
+    const rows = flagged
+      .slice(0, MAX_ATTENTION_ROWS)
+      .map((i) => [
+        instanceCell(i),
+        outcomeCell(i.outcome),
+        i.batch === undefined ? "–" : String(i.batch),
+        state(i.provisioningState),
+        state(i.powerState),
+        state(i.health),
+        i.error ? `${errorCode(i.error)}: ${inline(i.error.message, { max: 600, breaks: true })}` : "",
+      ]);
     lines.push(table(["Instance", "Outcome", "Batch", "Provisioning", "Power", "Health", "Error"], rows));
     if (flagged.length > MAX_ATTENTION_ROWS) {
       lines.push(`${flagged.length - MAX_ATTENTION_ROWS} more are in the list of all instances below.`);
@@ -245,7 +286,9 @@ function attention(record: RolloutRecord): string {
   }
   const rolledBack = record.instances.filter((i) => i.outcome === "rolled-back");
   if (rolledBack.length > 0) {
-    lines.push(`**Rolled back** (${rolledBack.length}): ${idList(rolledBack)}. Upgraded, then put back on the previous model.`);
+    lines.push(
+      `**Rolled back** (${rolledBack.length}): ${idList(rolledBack)}. Upgraded, then put back on the previous model.`,
+    );
   }
   const explained = explanations(record);
   // Without instances to list (a run that stopped before it read the scale set, say) the explanation stands alone.
@@ -296,7 +339,9 @@ function explanations(record: RolloutRecord): string {
     if (ids.length === 0) continue;
     const help = FAILURE_HELP[outcome];
     const label = OUTCOME_LABEL[outcome];
-    items.push(`- **${label[0]?.toUpperCase()}${label.slice(1)}**${where(ids)}: ${help.happened}<br>**Check:** ${help.check}`);
+    items.push(
+      `- **${label[0]?.toUpperCase()}${label.slice(1)}**${where(ids)}: ${help.happened}<br>**Check:** ${help.check}`,
+    );
   }
   const seen = new Map<ErrorHelp, { error: AzureErrorInfo; instanceIds: string[] }>();
   const note = (error: AzureErrorInfo | undefined, instanceId?: string) => {
@@ -352,7 +397,8 @@ function skipped(record: RolloutRecord): string {
 function nextSteps(record: RolloutRecord, stage: Stage): string {
   const steps: string[] = [];
   const docs = [DOCS.modify, DOCS.deploymentErrors];
-  const resume = "re-run this job: the action is idempotent, so it skips the instances already on the new model and upgrades the rest";
+  const resume =
+    "re-run this job: the action is idempotent, so it skips the instances already on the new model and upgrades the rest";
   const protectedOnes = record.instances.filter((i) => i.outcome === "skipped-protected");
   if (stage === "before-read") {
     steps.push(
@@ -479,7 +525,8 @@ function allInstances(record: RolloutRecord, stage: Stage, budget: number): stri
     : ["Instance", "Outcome", "Batch", "Provisioning", "Power", "Health", "Image", "Error"];
   const open = `<details><summary>All ${plural(instances.length, "instance")}</summary>\n\n${table(headers, [])}`;
   const close = "\n\n</details>";
-  const omittedNote = (n: number) => `\n\n${n} more instances did not fit in the summary: see the \`summary-json\` output.`;
+  const omittedNote = (n: number) =>
+    `\n\n${n} more instances did not fit in the summary: see the \`summary-json\` output.`;
   let body = open;
   let used = byteLength(open) + byteLength(close) + byteLength(omittedNote(instances.length));
   let shown = 0;

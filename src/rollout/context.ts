@@ -109,7 +109,11 @@ export class Run {
     this.startedAt = this.now();
     this.deadline = this.startedAt + config.rollout.timeoutMs;
     this.workDeadline = this.deadline - listingReserve(config.rollout.timeoutMs);
-    this.work = AbortSignal.any([deps.signal, AbortSignal.timeout(this.workDeadline - this.startedAt), this.end.signal]);
+    this.work = AbortSignal.any([
+      deps.signal,
+      AbortSignal.timeout(this.workDeadline - this.startedAt),
+      this.end.signal,
+    ]);
     this.pollPace = config.rollout.pollIntervalMs;
   }
 
@@ -171,7 +175,9 @@ export class Run {
     const gone = [...this.targets].filter((id) => !this.instances.has(id) && !this.removed.has(id));
     if (gone.length > 0) {
       for (const id of gone) this.removed.add(id);
-      this.log.info(`Instance(s) ${listIds(gone)} left the scale set (scale-in): not upgraded, not counted as failures.`);
+      this.log.info(
+        `Instance(s) ${listIds(gone)} left the scale set (scale-in): not upgraded, not counted as failures.`,
+      );
     }
     return instances;
   }
@@ -235,8 +241,12 @@ export class Run {
     const remaining = this.api.rateLimitRemaining?.();
     const pace = throttlePace(interval, remaining);
     if (pace !== this.pollPace) {
-      if (pace > interval) this.log.info(`Azure's throttling headroom is low (${remaining} requests left): polling every ${formatDuration(pace)}.`);
-      else if (this.pollPace !== interval) this.log.info(`Throttling headroom recovered: polling every ${formatDuration(pace)} again.`);
+      if (pace > interval)
+        this.log.info(
+          `Azure's throttling headroom is low (${remaining} requests left): polling every ${formatDuration(pace)}.`,
+        );
+      else if (this.pollPace !== interval)
+        this.log.info(`Throttling headroom recovered: polling every ${formatDuration(pace)} again.`);
       this.pollPace = pace;
     }
     const delay = pollDelay(interval, remaining, maxMs);
@@ -264,8 +274,15 @@ export class Run {
   /** The stop for a cancel (the runner's signal) or else the spent timeout. */
   interrupted(when: string): StopError {
     const phrase = when.startsWith("before") ? when : `while ${when}`;
-    if (this.cancel.aborted) return new StopError({ kind: "cancelled", reason: `The job was cancelled ${phrase}; no further batch was started.` });
-    return new StopError({ kind: "timeout", reason: `Timed out after ${formatDuration(this.config.rollout.timeoutMs)} (timeout) ${phrase}.` });
+    if (this.cancel.aborted)
+      return new StopError({
+        kind: "cancelled",
+        reason: `The job was cancelled ${phrase}; no further batch was started.`,
+      });
+    return new StopError({
+      kind: "timeout",
+      reason: `Timed out after ${formatDuration(this.config.rollout.timeoutMs)} (timeout) ${phrase}.`,
+    });
   }
 
   stopFromError(err: unknown): Stop {

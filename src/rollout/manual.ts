@@ -1,7 +1,14 @@
 // Batches (Manual mode): manualupgrade each batch (refusals retried or reported), then the health gate: poll until
 // every instance of it is settled, judging every instance upgraded so far against max-unhealthy.
 
-import { isGoneInstance, isPreempted, isRetryableRefusal, redactError, refusalMeaning, refusalWords } from "../azure-errors.ts";
+import {
+  isGoneInstance,
+  isPreempted,
+  isRetryableRefusal,
+  redactError,
+  refusalMeaning,
+  refusalWords,
+} from "../azure-errors.ts";
 import { formatDuration } from "../clock.ts";
 import { describeError, isAbort } from "../failure.ts";
 import { AzureApiError, type BatchRecord, type BatchResult, type OperationOutcome } from "../types.ts";
@@ -55,12 +62,16 @@ async function runBatch(run: Run, batch: BatchRecord, label: string): Promise<vo
   run.log.info(`manualupgrade ${present.join(", ")}`);
   const upgrade = await sendUpgrade(run, present, batch.index, label);
   if (upgrade.outcome === undefined) {
-    run.setBatch(batch.index, { durationMs: run.now() - started, result: run.cancel.aborted ? "cancelled" : "timed-out" });
+    run.setBatch(batch.index, {
+      durationMs: run.now() - started,
+      result: run.cancel.aborted ? "cancelled" : "timed-out",
+    });
     throw run.interrupted(run.phase);
   }
   const ids = upgrade.ids;
   const outcome = upgrade.outcome;
-  const operationError = outcome.status === "Succeeded" ? undefined : (outcome.error ?? { code: outcome.status, message: "" });
+  const operationError =
+    outcome.status === "Succeeded" ? undefined : (outcome.error ?? { code: outcome.status, message: "" });
   if (operationError) for (const id of ids) run.operationError.set(id, operationError);
   run.log.info(
     `manualupgrade ${outcome.status.toLowerCase()} after ${formatDuration(run.now() - started)}` +
@@ -70,15 +81,34 @@ async function runBatch(run: Run, batch: BatchRecord, label: string): Promise<vo
   const end = await gate(run, ids, label);
   const bad = ids.filter((id) => run.isBadNow(id));
   const result: BatchResult =
-    end === "cancelled" ? "cancelled" : end === "timeout" ? "timed-out" : bad.length === 0 ? "succeeded" : operationError ? "failed" : "unhealthy";
-  run.setBatch(batch.index, { durationMs: run.now() - started, result, ...(operationError && { error: redactError(operationError) }) });
+    end === "cancelled"
+      ? "cancelled"
+      : end === "timeout"
+        ? "timed-out"
+        : bad.length === 0
+          ? "succeeded"
+          : operationError
+            ? "failed"
+            : "unhealthy";
+  run.setBatch(batch.index, {
+    durationMs: run.now() - started,
+    result,
+    ...(operationError && { error: redactError(operationError) }),
+  });
   run.log.info(`Batch ${batch.index}: ${result} in ${formatDuration(run.now() - started)}.`);
   if (end !== "settled") throw run.interrupted(run.phase);
 
   // Every instance upgraded so far, judged on this poll's listing: an earlier one that turned unhealthy counts too.
   const upgraded = [...run.started].filter((id) => !run.removed.has(id));
   const allBad = upgraded.filter((id) => run.isBadNow(id));
-  if (breachesMaxUnhealthy({ upgraded: upgraded.length, bad: allBad.length, maxUnhealthyPercent: rollout.maxUnhealthyPercent, canary: batch.canary })) {
+  if (
+    breachesMaxUnhealthy({
+      upgraded: upgraded.length,
+      bad: allBad.length,
+      maxUnhealthyPercent: rollout.maxUnhealthyPercent,
+      canary: batch.canary,
+    })
+  ) {
     const notStarted = run.notStarted();
     const share = batch.canary
       ? "the canary batch tolerates no failure"
@@ -118,7 +148,10 @@ async function sendUpgrade(run: Run, initial: readonly string[], index: number, 
       for (const id of ids) run.started.add(id);
       const outcome = await pending.done;
       if (outcome === undefined || !isPreempted(outcome) || attempt > MAX_UPGRADE_RETRIES) return { ids, outcome };
-      refusal = new AzureApiError(outcome.error?.code ?? outcome.status, outcome.error?.message ?? "Azure ended the operation before it finished");
+      refusal = new AzureApiError(
+        outcome.error?.code ?? outcome.status,
+        outcome.error?.message ?? "Azure ended the operation before it finished",
+      );
     } catch (err) {
       if (isAbort(err) || run.cancel.aborted) return { ids, outcome: undefined };
       // Not an answer from Azure (a connection lost after the SDK's retries): whether it arrived is unknown.
@@ -129,7 +162,9 @@ async function sendUpgrade(run: Run, initial: readonly string[], index: number, 
         await run.list();
         const still = stillListed(run, ids);
         if (still.length < ids.length) {
-          run.log.info(`manualupgrade refused (${describeError(err)}): sending it again without the instance(s) that left the scale set.`);
+          run.log.info(
+            `manualupgrade refused (${describeError(err)}): sending it again without the instance(s) that left the scale set.`,
+          );
           ids = still;
           if (ids.length === 0) return { ids, outcome: { status: "Succeeded" } };
           continue;
@@ -138,8 +173,11 @@ async function sendUpgrade(run: Run, initial: readonly string[], index: number, 
       if (!isRetryableRefusal(err) || attempt > MAX_UPGRADE_RETRIES) throw refused(run, err, index, label, attempt);
     }
     const delay = Math.min(MAX_BACKOFF_MS, run.config.rollout.pollIntervalMs * 2 ** (attempt - 1));
-    if (delay >= run.timeLeft()) throw refused(run, refusal, index, label, attempt, "the timeout leaves no time to try again");
-    run.log.info(`manualupgrade ${refusalWords(refusal)} (${describeError(refusal)}): trying again in ${formatDuration(delay)} (attempt ${attempt + 1}).`);
+    if (delay >= run.timeLeft())
+      throw refused(run, refusal, index, label, attempt, "the timeout leaves no time to try again");
+    run.log.info(
+      `manualupgrade ${refusalWords(refusal)} (${describeError(refusal)}): trying again in ${formatDuration(delay)} (attempt ${attempt + 1}).`,
+    );
     await run.sleep(delay, run.work);
     run.checkTime(run.phase);
     run.log.info(`manualupgrade ${ids.join(", ")}`);
@@ -147,7 +185,14 @@ async function sendUpgrade(run: Run, initial: readonly string[], index: number, 
 }
 
 /** The stop for a manualupgrade Azure refused: what it said, what it likely means, what was left untouched. */
-function refused(run: Run, err: AzureApiError, index: number, label: string, attempts: number, why?: string): StopError {
+function refused(
+  run: Run,
+  err: AzureApiError,
+  index: number,
+  label: string,
+  attempts: number,
+  why?: string,
+): StopError {
   run.setBatch(index, { result: "failed", error: redactError({ code: err.code, message: err.message }) });
   const status = err.statusCode !== undefined ? `${err.statusCode} ` : "";
   const meaning = refusalMeaning(err, attempts, why);

@@ -44,7 +44,9 @@ export async function startImageWrite(run: Run): Promise<PendingOperation | unde
           reason: `The scale set changed under the action ${attempt} times in a row (412 PreconditionFailed on its etag); nothing was written. Re-run when other changes have settled.`,
         });
       }
-      run.log.info(`The scale set changed since it was read (412 PreconditionFailed): reading it again (attempt ${attempt + 1}).`);
+      run.log.info(
+        `The scale set changed since it was read (412 PreconditionFailed): reading it again (attempt ${attempt + 1}).`,
+      );
       run.model = await run.api.getScaleSet(run.work);
       run.useChange(planChange(run.model, run.config.change));
     }
@@ -55,7 +57,10 @@ export async function startImageWrite(run: Run): Promise<PendingOperation | unde
 export async function startExtensionWrite(run: Run): Promise<PendingOperation | undefined> {
   const patch = run.change?.extensionPatch;
   if (patch === undefined) return undefined;
-  const fields = [patch.settings !== undefined ? "settings.fileUris" : "", patch.forceUpdateTag !== undefined ? "forceUpdateTag" : ""];
+  const fields = [
+    patch.settings !== undefined ? "settings.fileUris" : "",
+    patch.forceUpdateTag !== undefined ? "forceUpdateTag" : "",
+  ];
   run.log.info(`PATCH extension '${patch.name}' (${fields.filter(Boolean).join(", ")}).`);
   const pending = await run.api.startPatchExtension(patch, run.work);
   run.wrote("extension");
@@ -66,6 +71,9 @@ async function awaitWrite(run: Run, pending: PendingOperation): Promise<void> {
   const outcome = await pending.done;
   if (outcome === undefined) throw run.interrupted(run.phase); // the wait was aborted: cancel or timeout
   if (outcome.status !== "Succeeded") {
-    throw new StopError({ kind: "failed", reason: `The model update ${outcome.status.toLowerCase()}${outcome.error ? `: ${describeError(outcome.error)}` : "."}` });
+    throw new StopError({
+      kind: "failed",
+      reason: `The model update ${outcome.status.toLowerCase()}${outcome.error ? `: ${describeError(outcome.error)}` : "."}`,
+    });
   }
 }

@@ -67,7 +67,11 @@ async function waitForScaleSet(run: Run, model: ScaleSetModel, wait: boolean): P
 export async function planOnListing(run: Run, wait: boolean): Promise<void> {
   let instances = await run.list();
   let announced = false;
-  for (let busy = describeRunning(undefined, undefined, instances); busy !== undefined; busy = describeRunning(undefined, undefined, instances)) {
+  for (
+    let busy = describeRunning(undefined, undefined, instances);
+    busy !== undefined;
+    busy = describeRunning(undefined, undefined, instances)
+  ) {
     if (!wait) {
       run.log.info(`An operation is in progress: ${busy}. A real run would wait for it first.`);
       break;
@@ -77,7 +81,8 @@ export async function planOnListing(run: Run, wait: boolean): Promise<void> {
     announced = true;
     await run.pause();
     instances = await run.list();
-    if (describeRunning(undefined, undefined, instances) === undefined) run.log.info(`The operation in progress has ended (${run.elapsed()} elapsed).`);
+    if (describeRunning(undefined, undefined, instances) === undefined)
+      run.log.info(`The operation in progress has ended (${run.elapsed()} elapsed).`);
   }
   const change = run.change!;
   const predicted = isNoOp(change) ? instances : instances.map((i) => ({ ...i, latestModelApplied: false }));
@@ -107,5 +112,6 @@ function noteBatches(run: Run, plan: BatchPlan): void {
       `${current.length > 0 ? `, ${current.length} already on the latest model` : ""}` +
       `${skipped.length > 0 ? `, ${skipped.length} protected and skipped (${skipped.join(", ")})` : ""}.`,
   );
-  for (const b of batches) run.log.info(`  Batch ${b.index}${b.canary ? " (canary)" : ""}: ${b.instanceIds.join(", ")}`);
+  for (const b of batches)
+    run.log.info(`  Batch ${b.index}${b.canary ? " (canary)" : ""}: ${b.instanceIds.join(", ")}`);
 }

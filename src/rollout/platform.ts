@@ -61,12 +61,20 @@ async function followPlatform(run: Run, pending: PendingOperation): Promise<void
     if (rolling?.code === "Faulted" || rolling?.code === "Cancelled") {
       const what = `Azure's rolling upgrade ${rolling.code === "Faulted" ? "faulted" : "was cancelled"}`;
       const counts = `${rolling.successfulInstanceCount} succeeded, ${rolling.failedInstanceCount} failed, ${rolling.pendingInstanceCount} pending`;
-      throw platformFailure(run, ids, `${what}${rolling.error ? ` (${describeError(rolling.error)})` : ""}: ${counts}.`);
+      throw platformFailure(
+        run,
+        ids,
+        `${what}${rolling.error ? ` (${describeError(rolling.error)})` : ""}: ${counts}.`,
+      );
     }
     if (opEnded && operation.outcome === undefined) throw run.interrupted(run.phase);
     if (opEnded && operation.outcome !== undefined && operation.outcome.status !== "Succeeded") {
       const { status, error } = operation.outcome;
-      throw platformFailure(run, ids, `Azure's ${label} ${status.toLowerCase()}${error ? ` (${describeError(error)})` : ""}.`);
+      throw platformFailure(
+        run,
+        ids,
+        `Azure's ${label} ${status.toLowerCase()}${error ? ` (${describeError(error)})` : ""}.`,
+      );
     }
     const stillRolling = rolling?.code === "RollingForward" || rolling?.code === "RollingBack";
     if (opEnded && !stillRolling && ids.every((id) => run.assessments.get(id)?.kind !== "pending")) {
@@ -78,7 +86,12 @@ async function followPlatform(run: Run, pending: PendingOperation): Promise<void
 
 /** The write made every instance stale: the platform is to roll every unprotected one. */
 export function notePlatformTargets(run: Run, instances: readonly InstanceState[]): string[] {
-  run.noteTargets(planBatches(instances.map((i) => ({ ...i, latestModelApplied: false })), run.config.rollout));
+  run.noteTargets(
+    planBatches(
+      instances.map((i) => ({ ...i, latestModelApplied: false })),
+      run.config.rollout,
+    ),
+  );
   const ids = [...run.targets];
   for (const id of ids) run.started.add(id);
   run.log.info(`Azure rolls ${ids.length} instance(s) onto the new model; the action follows it.`);
@@ -88,7 +101,8 @@ export function notePlatformTargets(run: Run, instances: readonly InstanceState[
 /** rollingUpgrades/latest, when it is the upgrade this run started (not one that ended before the action started). */
 async function rollingStatus(run: Run): Promise<RollingUpgradeStatus | undefined> {
   const status = await run.api.getLatestRollingUpgrade(run.work);
-  if (status === undefined || (run.rollingBefore !== undefined && status.startTime === run.rollingBefore.startTime)) return undefined;
+  if (status === undefined || (run.rollingBefore !== undefined && status.startTime === run.rollingBefore.startTime))
+    return undefined;
   run.rolling = status;
   run.log.info(
     `Rolling upgrade ${status.code}: ${status.successfulInstanceCount} succeeded, ${status.failedInstanceCount} failed, ` +

@@ -32,7 +32,9 @@ export async function rollBack(run: Run): Promise<void> {
   try {
     if (change.rollback.scaleSetPatch !== undefined && run.written.image) {
       const model = await run.api.getScaleSet(signal);
-      run.log.info(`PATCH scale set back to ${JSON.stringify(change.rollback.scaleSetPatch)} with If-Match ${model.etag ?? "(none)"}.`);
+      run.log.info(
+        `PATCH scale set back to ${JSON.stringify(change.rollback.scaleSetPatch)} with If-Match ${model.etag ?? "(none)"}.`,
+      );
       run.model = await run.api.patchScaleSet(change.rollback.scaleSetPatch, model.etag, signal);
     }
     if (change.rollback.extensionPatch !== undefined && run.written.extension) {
@@ -42,7 +44,8 @@ export async function rollBack(run: Run): Promise<void> {
     if (manual && ids.length > 0) {
       run.log.info(`manualupgrade ${ids.join(", ")} back onto the previous model.`);
       const outcome = await run.api.upgradeInstances(ids, signal);
-      if (outcome.status !== "Succeeded") throw new AzureApiError(outcome.error?.code ?? outcome.status, outcome.error?.message ?? "");
+      if (outcome.status !== "Succeeded")
+        throw new AzureApiError(outcome.error?.code ?? outcome.status, outcome.error?.message ?? "");
     }
     // Back on the previous model = latestModelApplied again (Automatic/Rolling: the platform rolls it back).
     for (;;) {
@@ -50,7 +53,8 @@ export async function rollBack(run: Run): Promise<void> {
       const stale = ids.filter((id) => run.instances.has(id) && !run.instances.get(id)?.latestModelApplied);
       run.log.info(`Rollback: ${ids.length - stale.length}/${ids.length} instance(s) back on the previous model.`);
       if (stale.length === 0) break;
-      if (run.now() >= deadline) throw new Error(`instances ${stale.join(", ")} are not back on the previous model within health-timeout`);
+      if (run.now() >= deadline)
+        throw new Error(`instances ${stale.join(", ")} are not back on the previous model within health-timeout`);
       await run.untilNextPoll(deadline - run.now(), undefined, signal);
     }
     for (const id of ids) run.rolledBack.add(id);

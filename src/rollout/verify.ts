@@ -20,7 +20,9 @@ export async function verify(run: Run): Promise<void> {
       try {
         await run.list(AbortSignal.any([AbortSignal.timeout(budget), run.end.signal]));
       } catch (err) {
-        run.log.warning(`Could not list the instances one last time: ${errorLine(err)}. The states shown are the last ones read.`);
+        run.log.warning(
+          `Could not list the instances one last time: ${errorLine(err)}. The states shown are the last ones read.`,
+        );
       }
     } else {
       run.log.warning("No time was left to list the instances one last time: the states shown are the last ones read.");
@@ -39,5 +41,6 @@ export async function verify(run: Run): Promise<void> {
       `${count("not-started")} not started, ${count("skipped-protected")} protected` +
       `${count("removed") > 0 ? `, ${count("removed")} left the scale set` : ""}.`,
   );
-  for (const r of records.filter((r) => isFailedOutcome(r.outcome))) run.log.info(`  ${r.outcome}: ${describeTarget(run.state(), r.instanceId)}`);
+  for (const r of records.filter((r) => isFailedOutcome(r.outcome)))
+    run.log.info(`  ${r.outcome}: ${describeTarget(run.state(), r.instanceId)}`);
 }

@@ -28,8 +28,14 @@ describe("SIGINT mid-rollout", () => {
       killAfterMs: 60_000,
     });
     const instance = (id: string) => emu.state("vmss-cancel").instances.find((i) => i.instanceId === id);
-    await until(() => manualUpgrades(emu).length >= 2 && instance("3")?.latestModelApplied === true, "batch 2 to be under way");
-    expect(manualUpgrades(emu).map(upgradeIds), requestLog(emu)).toEqual([["0", "1"], ["2", "3"]]);
+    await until(
+      () => manualUpgrades(emu).length >= 2 && instance("3")?.latestModelApplied === true,
+      "batch 2 to be under way",
+    );
+    expect(manualUpgrades(emu).map(upgradeIds), requestLog(emu)).toEqual([
+      ["0", "1"],
+      ["2", "3"],
+    ]);
 
     // The kill-timer is the assertion: a process still alive 5 s after SIGINT is killed and the test fails below.
     let killedLate = false;
@@ -59,7 +65,9 @@ describe("SIGINT mid-rollout", () => {
     for (const id of ["0", "1", "3"]) expect(actual.get(id), `instance ${id} in the emulator`).toBe(true);
     for (const id of ["2", "4", "5"]) expect(actual.get(id), `instance ${id} in the emulator`).toBe(false);
     for (const inst of rec.instances) {
-      expect(inst.latestModelAfter, `instance ${inst.instanceId}: record vs emulator`).toBe(actual.get(inst.instanceId));
+      expect(inst.latestModelAfter, `instance ${inst.instanceId}: record vs emulator`).toBe(
+        actual.get(inst.instanceId),
+      );
     }
     expect(Object.fromEntries(rec.instances.map((i) => [i.instanceId, i.outcome]))).toEqual({
       "0": "updated",

@@ -69,7 +69,9 @@ export function sortedIds(ids: readonly string[]): string[] {
  * token, any token (JWT) Entra or GitHub issued, a bearer header, and the `extra` values.
  */
 export function expectNoSecrets(result: RunResult, emu: Emulator, extra: Record<string, string> = {}): void {
-  expect(leaks(result, { "client secret": emu.clientSecret, "ID token request token": emu.oidc.requestToken, ...extra })).toEqual([]);
+  expect(
+    leaks(result, { "client secret": emu.clientSecret, "ID token request token": emu.oidc.requestToken, ...extra }),
+  ).toEqual([]);
   expect(jwtsIn(result), "a token (JWT) shows in what a user reads").toEqual([]);
   expect(result.stdout + result.stderr + result.summary).not.toMatch(/Bearer\s+[A-Za-z0-9._-]{12,}/);
 }

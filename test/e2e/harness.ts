@@ -92,7 +92,9 @@ let actionDefaults: Record<string, string> | undefined;
 /** Inputs of action.yml that have a default, with it (a runner sets INPUT_<NAME> to the default when `with:` omits it). */
 export function actionYmlDefaults(): Readonly<Record<string, string>> {
   if (!actionDefaults) {
-    const doc = parseYaml(readFileSync(join(ROOT, "action.yml"), "utf8")) as { inputs: Record<string, { default?: unknown }> };
+    const doc = parseYaml(readFileSync(join(ROOT, "action.yml"), "utf8")) as {
+      inputs: Record<string, { default?: unknown }>;
+    };
     actionDefaults = {};
     for (const [name, spec] of Object.entries(doc.inputs)) {
       if (spec.default !== undefined && spec.default !== null) actionDefaults[name] = String(spec.default);
@@ -268,7 +270,13 @@ export function idList(outputs: Readonly<Record<string, string>>, name: string):
 export function visibleTexts(result: RunResult): Array<[string, string]> {
   return [
     // `::add-mask::<value>` lines are read by the runner and never shown; everything else on stdout is.
-    ["stdout", result.stdout.split("\n").filter((line) => !line.startsWith("::add-mask::")).join("\n")],
+    [
+      "stdout",
+      result.stdout
+        .split("\n")
+        .filter((line) => !line.startsWith("::add-mask::"))
+        .join("\n"),
+    ],
     ["stderr", result.stderr],
     ["summary", result.summary],
     ["summary as rendered", readable(result.summary)],
@@ -297,14 +305,18 @@ export function readable(markdown: string): string {
     .replace(/<[^>]+>/g, "")
     .replace(/&#(\d+);/g, (_m, code: string) => String.fromCodePoint(Number(code)))
     .replace(/&#x([0-9a-f]+);/gi, (_m, code: string) => String.fromCodePoint(parseInt(code, 16)))
-    .replace(/&(amp|lt|gt|quot|apos|nbsp);/g, (_m, name: string) => ({ amp: "&", lt: "<", gt: ">", quot: '"', apos: "'", nbsp: " " })[name] ?? "");
+    .replace(
+      /&(amp|lt|gt|quot|apos|nbsp);/g,
+      (_m, name: string) => ({ amp: "&", lt: "<", gt: ">", quot: '"', apos: "'", nbsp: " " })[name] ?? "",
+    );
 }
 
 /** Anything shaped like a JWT (access tokens, GitHub ID tokens, client assertions) in what a user can read. */
 export function jwtsIn(result: RunResult): string[] {
   const found: string[] = [];
   for (const [where, text] of visibleTexts(result)) {
-    for (const match of text.matchAll(/eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g)) found.push(`${where}: ${match[0].slice(0, 24)}…`);
+    for (const match of text.matchAll(/eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g))
+      found.push(`${where}: ${match[0].slice(0, 24)}…`);
   }
   return found;
 }

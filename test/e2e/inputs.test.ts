@@ -5,7 +5,8 @@ import { describeRun, errorLines, runAction, type EnvVars, type Inputs } from ".
 import type { Emulator } from "../emulator/types.ts";
 import { emulator, expectExit, expectNoSecrets, requestLog } from "./fixtures.ts";
 
-const GALLERY_IMAGE = "/subscriptions/6f1c8e2a-3b4d-4c5e-9f60-7a8b9c0d1e2f/resourceGroups/rg-images/providers/Microsoft.Compute/galleries/galApps/images/web";
+const GALLERY_IMAGE =
+  "/subscriptions/6f1c8e2a-3b4d-4c5e-9f60-7a8b9c0d1e2f/resourceGroups/rg-images/providers/Microsoft.Compute/galleries/galApps/images/web";
 const SECRET = "Zq8~vT3.bN7_secretValue-DoNotPrint";
 
 interface BadInput {
@@ -28,23 +29,74 @@ const CHANGE = { "image-version": "24.04.202502210" };
 
 const cases: readonly BadInput[] = [
   // the change
-  { name: "image-version and image-id together", inputs: { "image-version": "24.04.202502210", "image-id": `${GALLERY_IMAGE}/versions/1.1.0` }, input: "image-id" },
+  {
+    name: "image-version and image-id together",
+    inputs: { "image-version": "24.04.202502210", "image-id": `${GALLERY_IMAGE}/versions/1.1.0` },
+    input: "image-id",
+  },
   { name: "no change at all", inputs: {}, input: "image-version", says: /nothing to change/i },
-  { name: "extension-file-uris without extension-name", inputs: { "extension-file-uris": "https://st.blob.core.windows.net/s/a.sh" }, input: "extension-file-uris", says: /extension-name/ },
-  { name: "force-update-tag without extension-name", inputs: { "force-update-tag": "v2" }, input: "force-update-tag", says: /extension-name/ },
-  { name: "extension-name with nothing to change in it", inputs: { "extension-name": "customScript" }, input: "extension-name" },
-  { name: "an http fileUri", inputs: { "extension-name": "customScript", "extension-file-uris": "http://st.blob.core.windows.net/s/a.sh" }, input: "extension-file-uris", says: /https/ },
-  { name: "an empty fileUri entry", inputs: { "extension-name": "customScript", "extension-file-uris": "https://st.blob.core.windows.net/s/a.sh,,https://st.blob.core.windows.net/s/b.sh" }, input: "extension-file-uris" },
-  { name: "a fileUri that is not a URI", inputs: { "extension-name": "customScript", "extension-file-uris": "scripts/install.sh" }, input: "extension-file-uris" },
+  {
+    name: "extension-file-uris without extension-name",
+    inputs: { "extension-file-uris": "https://st.blob.core.windows.net/s/a.sh" },
+    input: "extension-file-uris",
+    says: /extension-name/,
+  },
+  {
+    name: "force-update-tag without extension-name",
+    inputs: { "force-update-tag": "v2" },
+    input: "force-update-tag",
+    says: /extension-name/,
+  },
+  {
+    name: "extension-name with nothing to change in it",
+    inputs: { "extension-name": "customScript" },
+    input: "extension-name",
+  },
+  {
+    name: "an http fileUri",
+    inputs: { "extension-name": "customScript", "extension-file-uris": "http://st.blob.core.windows.net/s/a.sh" },
+    input: "extension-file-uris",
+    says: /https/,
+  },
+  {
+    name: "an empty fileUri entry",
+    inputs: {
+      "extension-name": "customScript",
+      "extension-file-uris": "https://st.blob.core.windows.net/s/a.sh,,https://st.blob.core.windows.net/s/b.sh",
+    },
+    input: "extension-file-uris",
+  },
+  {
+    name: "a fileUri that is not a URI",
+    inputs: { "extension-name": "customScript", "extension-file-uris": "scripts/install.sh" },
+    input: "extension-file-uris",
+  },
   { name: "malformed image-id (not a resource ID)", inputs: { "image-id": "galApps/web/1.1.0" }, input: "image-id" },
-  { name: "malformed image-id (wrong provider)", inputs: { "image-id": "/subscriptions/6f1c8e2a-3b4d-4c5e-9f60-7a8b9c0d1e2f/resourceGroups/rg/providers/Microsoft.Storage/images/x" }, input: "image-id" },
+  {
+    name: "malformed image-id (wrong provider)",
+    inputs: {
+      "image-id":
+        "/subscriptions/6f1c8e2a-3b4d-4c5e-9f60-7a8b9c0d1e2f/resourceGroups/rg/providers/Microsoft.Storage/images/x",
+    },
+    input: "image-id",
+  },
   { name: "malformed image-version", inputs: { "image-version": "v2" }, input: "image-version" },
-  { name: "force-update-tag auto outside a workflow run", inputs: { "extension-name": "customScript", "force-update-tag": "auto" }, env: { GITHUB_RUN_ID: undefined, GITHUB_RUN_ATTEMPT: undefined }, input: "force-update-tag", says: /GITHUB_RUN_ID/ },
+  {
+    name: "force-update-tag auto outside a workflow run",
+    inputs: { "extension-name": "customScript", "force-update-tag": "auto" },
+    env: { GITHUB_RUN_ID: undefined, GITHUB_RUN_ATTEMPT: undefined },
+    input: "force-update-tag",
+    says: /GITHUB_RUN_ID/,
+  },
   // durations
   { name: "timeout without a unit", inputs: { ...CHANGE, timeout: "60" }, input: "timeout" },
   { name: "poll-interval in words", inputs: { ...CHANGE, "poll-interval": "soon" }, input: "poll-interval" },
   { name: "health-timeout of zero", inputs: { ...CHANGE, "health-timeout": "0" }, input: "health-timeout" },
-  { name: "pause-between-batches negative", inputs: { ...CHANGE, "pause-between-batches": "-5s" }, input: "pause-between-batches" },
+  {
+    name: "pause-between-batches negative",
+    inputs: { ...CHANGE, "pause-between-batches": "-5s" },
+    input: "pause-between-batches",
+  },
   // sizes and percentages
   { name: "max-unhealthy without %", inputs: { ...CHANGE, "max-unhealthy": "20" }, input: "max-unhealthy" },
   { name: "max-unhealthy above 100%", inputs: { ...CHANGE, "max-unhealthy": "120%" }, input: "max-unhealthy" },
@@ -61,32 +113,67 @@ const cases: readonly BadInput[] = [
   { name: "resource-group missing", inputs: { ...CHANGE, "resource-group": "" }, input: "resource-group" },
   { name: "scale-set missing", inputs: { ...CHANGE, "scale-set": "" }, input: "scale-set" },
   { name: "scale-set with a slash", inputs: { ...CHANGE, "scale-set": "vmss/web" }, input: "scale-set" },
-  { name: "subscription-id not a GUID", inputs: { ...CHANGE, "subscription-id": "my-subscription" }, input: "subscription-id" },
+  {
+    name: "subscription-id not a GUID",
+    inputs: { ...CHANGE, "subscription-id": "my-subscription" },
+    input: "subscription-id",
+  },
   // sign-in
-  { name: "creds not JSON (the secret is never quoted)", inputs: { ...CHANGE, creds: `{clientId: x, clientSecret: ${SECRET}}` }, input: "creds" },
-  { name: "creds without clientSecret", inputs: { ...CHANGE, creds: JSON.stringify({ clientId: "0b7e3f1a-1111-4222-8333-944455556666", tenantId: "0b7e3f1a-1111-4222-8333-944455556667" }) }, input: "creds" },
-  { name: "client-id not a GUID", inputs: (emu) => ({ ...CHANGE, ...withoutCreds(emu), auth: "oidc", "client-id": "my-app", "tenant-id": emu.tenantId }), input: "client-id" },
-  { name: "auth oidc without tenant-id", inputs: (emu) => ({ ...CHANGE, ...withoutCreds(emu), auth: "oidc", "client-id": emu.clientId, "tenant-id": "" }), input: "tenant-id" },
+  {
+    name: "creds not JSON (the secret is never quoted)",
+    inputs: { ...CHANGE, creds: `{clientId: x, clientSecret: ${SECRET}}` },
+    input: "creds",
+  },
+  {
+    name: "creds without clientSecret",
+    inputs: {
+      ...CHANGE,
+      creds: JSON.stringify({
+        clientId: "0b7e3f1a-1111-4222-8333-944455556666",
+        tenantId: "0b7e3f1a-1111-4222-8333-944455556667",
+      }),
+    },
+    input: "creds",
+  },
+  {
+    name: "client-id not a GUID",
+    inputs: (emu) => ({
+      ...CHANGE,
+      ...withoutCreds(emu),
+      auth: "oidc",
+      "client-id": "my-app",
+      "tenant-id": emu.tenantId,
+    }),
+    input: "client-id",
+  },
+  {
+    name: "auth oidc without tenant-id",
+    inputs: (emu) => ({ ...CHANGE, ...withoutCreds(emu), auth: "oidc", "client-id": emu.clientId, "tenant-id": "" }),
+    input: "tenant-id",
+  },
   { name: "creds with auth oidc", inputs: (emu) => ({ ...CHANGE, creds: emu.creds, auth: "oidc" }), input: "creds" },
 ];
 
 describe("bad inputs stop the action before any request to Azure", () => {
-  it.each(cases)("$name → exit 1, ::error:: naming '$input', no request", async ({ inputs: given, env, input, says }) => {
-    const emu = await emulator();
-    const inputs = typeof given === "function" ? given(emu) : given;
-    // Start from a complete, valid set of inputs (emu.env) minus any change, then apply the case.
-    const result = await runAction({ emu, inputs: { "image-version": undefined, ...inputs }, env: env ?? {} });
+  it.each(cases)(
+    "$name → exit 1, ::error:: naming '$input', no request",
+    async ({ inputs: given, env, input, says }) => {
+      const emu = await emulator();
+      const inputs = typeof given === "function" ? given(emu) : given;
+      // Start from a complete, valid set of inputs (emu.env) minus any change, then apply the case.
+      const result = await runAction({ emu, inputs: { "image-version": undefined, ...inputs }, env: env ?? {} });
 
-    expectExit(result, 1);
-    const errors = errorLines(result.stdout);
-    expect(errors.length, describeRun(result)).toBeGreaterThan(0);
-    const message = errors.find((line) => line.includes(input));
-    expect(message, `no ::error:: naming '${input}' in:\n${errors.join("\n")}`).toBeDefined();
-    expect(message).not.toContain("\n");
-    if (says) expect(message).toMatch(says);
-    expect(emu.requests, requestLog(emu)).toEqual([]);
-    expectNoSecrets(result, emu, { "secret in a malformed creds input": SECRET });
-    // No stack trace on the user's screen.
-    expect(result.stdout + result.stderr).not.toMatch(/\n\s+at .+:\d+:\d+\)?\n/);
-  });
+      expectExit(result, 1);
+      const errors = errorLines(result.stdout);
+      expect(errors.length, describeRun(result)).toBeGreaterThan(0);
+      const message = errors.find((line) => line.includes(input));
+      expect(message, `no ::error:: naming '${input}' in:\n${errors.join("\n")}`).toBeDefined();
+      expect(message).not.toContain("\n");
+      if (says) expect(message).toMatch(says);
+      expect(emu.requests, requestLog(emu)).toEqual([]);
+      expectNoSecrets(result, emu, { "secret in a malformed creds input": SECRET });
+      // No stack trace on the user's screen.
+      expect(result.stdout + result.stderr).not.toMatch(/\n\s+at .+:\d+:\d+\)?\n/);
+    },
+  );
 });

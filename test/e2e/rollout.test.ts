@@ -4,7 +4,18 @@
 import { describe, expect, it } from "vitest";
 import type { Emulator } from "../emulator/types.ts";
 import { errorLines, idList, readable, runAction } from "./harness.ts";
-import { emulator, expectExit, expectNoSecrets, FAST, manualUpgrades, record, requestLog, sortedIds, upgradeIds, writesTo } from "./fixtures.ts";
+import {
+  emulator,
+  expectExit,
+  expectNoSecrets,
+  FAST,
+  manualUpgrades,
+  record,
+  requestLog,
+  sortedIds,
+  upgradeIds,
+  writesTo,
+} from "./fixtures.ts";
 
 const OLD_VERSION = "24.04.202409120"; // the emulator's default image version
 const NEW_VERSION = "24.04.202502210";
@@ -24,7 +35,9 @@ function imageReference(emu: Emulator, scaleSet: string): Json {
 }
 
 function extension(emu: Emulator, scaleSet: string, name: string): Json {
-  const extensions = model(emu, scaleSet)["properties"]["virtualMachineProfile"]["extensionProfile"]["extensions"] as Json[];
+  const extensions = model(emu, scaleSet)["properties"]["virtualMachineProfile"]["extensionProfile"][
+    "extensions"
+  ] as Json[];
   const found = extensions.find((e) => e["name"] === name);
   if (!found) throw new Error(`extension ${name} not in the model`);
   return found["properties"] as Json;
@@ -35,7 +48,10 @@ function instanceIds(emu: Emulator, scaleSet: string): string[] {
 }
 
 function allOnLatestModel(emu: Emulator, scaleSet: string): void {
-  const stale = emu.state(scaleSet).instances.filter((i) => !i.latestModelApplied).map((i) => i.instanceId);
+  const stale = emu
+    .state(scaleSet)
+    .instances.filter((i) => !i.latestModelApplied)
+    .map((i) => i.instanceId);
   expect(stale, "instances not on the latest model").toEqual([]);
 }
 
@@ -113,7 +129,10 @@ describe("a change rolled out to every instance", () => {
     expect(extensionWrites, requestLog(emu)).toHaveLength(1);
     const sent = (extensionWrites[0]?.body as Json)["properties"] as Json;
     expect(sent["settings"]).toEqual({ fileUris: uris, commandToExecute: "bash install.sh" });
-    expect(extension(emu, "vmss-ext", "customScript")["settings"]).toEqual({ fileUris: uris, commandToExecute: "bash install.sh" });
+    expect(extension(emu, "vmss-ext", "customScript")["settings"]).toEqual({
+      fileUris: uris,
+      commandToExecute: "bash install.sh",
+    });
     allOnLatestModel(emu, "vmss-ext");
     for (const instance of emu.state("vmss-ext").instances) {
       expect((instance.extensions["customScript"]?.settings as Json | undefined)?.["fileUris"]).toEqual(uris);
@@ -123,14 +142,22 @@ describe("a change rolled out to every instance", () => {
     expectNoSecrets(result, emu, { "SAS signature": sig, "SAS query string": query, "sig= parameter": "sig=k3Yd9" });
     expect(result.summary).toContain("install-v2.sh");
     const previous = JSON.parse(result.outputs["previous-model"] ?? "{}");
-    expect(previous.extension).toMatchObject({ name: "customScript", fileUris: ["https://stvmssdemo.blob.core.windows.net/scripts/install.sh"] });
+    expect(previous.extension).toMatchObject({
+      name: "customScript",
+      fileUris: ["https://stvmssdemo.blob.core.windows.net/scripts/install.sh"],
+    });
   });
 
   it("force-update-tag auto: sends a tag unique to the run attempt, and a re-run attempt re-runs the extension", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss-tag", instances: 2 }] });
     const inputs = { ...FAST, "extension-name": "customScript", "force-update-tag": "auto" };
 
-    const first = await runAction({ emu, scaleSet: "vmss-tag", inputs, env: { GITHUB_RUN_ID: "987654321", GITHUB_RUN_ATTEMPT: "3" } });
+    const first = await runAction({
+      emu,
+      scaleSet: "vmss-tag",
+      inputs,
+      env: { GITHUB_RUN_ID: "987654321", GITHUB_RUN_ATTEMPT: "3" },
+    });
     expectExit(first, 0);
     expect(first.outputs["result"]).toBe("succeeded");
     const firstWrites = writesTo(emu, /\/extensions\/customScript$/i);
@@ -143,13 +170,21 @@ describe("a change rolled out to every instance", () => {
       fileUris: ["https://stvmssdemo.blob.core.windows.net/scripts/install.sh"],
       commandToExecute: "bash install.sh",
     });
-    for (const instance of emu.state("vmss-tag").instances) expect(instance.extensions["customScript"]?.forceUpdateTag).toBe(firstTag);
+    for (const instance of emu.state("vmss-tag").instances)
+      expect(instance.extensions["customScript"]?.forceUpdateTag).toBe(firstTag);
 
     emu.resetLog();
-    const second = await runAction({ emu, scaleSet: "vmss-tag", inputs, env: { GITHUB_RUN_ID: "987654321", GITHUB_RUN_ATTEMPT: "4" } });
+    const second = await runAction({
+      emu,
+      scaleSet: "vmss-tag",
+      inputs,
+      env: { GITHUB_RUN_ID: "987654321", GITHUB_RUN_ATTEMPT: "4" },
+    });
     expectExit(second, 0);
     expect(second.outputs["result"]).toBe("succeeded");
-    const secondTag = ((writesTo(emu, /\/extensions\/customScript$/i)[0]?.body as Json)["properties"] as Json)["forceUpdateTag"];
+    const secondTag = ((writesTo(emu, /\/extensions\/customScript$/i)[0]?.body as Json)["properties"] as Json)[
+      "forceUpdateTag"
+    ];
     expect(secondTag).toBe("github-run-987654321-4");
     expect(sortedIds(idList(second.outputs, "updated-instances"))).toEqual(["0", "1"]);
     expectNoSecrets(first, emu);
@@ -193,8 +228,17 @@ describe("runs that change nothing", () => {
 
     const rec = record(result);
     expect(rec.dryRun).toBe(true);
-    expect(rec.changes).toEqual([expect.objectContaining({ before: expect.stringContaining(OLD_VERSION), after: expect.stringContaining(NEW_VERSION) })]);
-    expect(rec.batches.map((b) => b.instanceIds)).toEqual([["0", "1"], ["2", "3"], ["4", "5"]]);
+    expect(rec.changes).toEqual([
+      expect.objectContaining({
+        before: expect.stringContaining(OLD_VERSION),
+        after: expect.stringContaining(NEW_VERSION),
+      }),
+    ]);
+    expect(rec.batches.map((b) => b.instanceIds)).toEqual([
+      ["0", "1"],
+      ["2", "3"],
+      ["4", "5"],
+    ]);
 
     expect(result.summary).toContain(OLD_VERSION);
     expect(result.summary).toContain(NEW_VERSION);
@@ -208,34 +252,66 @@ describe("runs that change nothing", () => {
 
 describe("batches and instance outcomes", () => {
   const plans = [
-    { name: "batch-size 2 on 6 instances", instances: 6, inputs: { "batch-size": "2" }, batches: [["0", "1"], ["2", "3"], ["4", "5"]] },
-    { name: "batch-size 40% on 5 instances", instances: 5, inputs: { "batch-size": "40%" }, batches: [["0", "1"], ["2", "3"], ["4"]] },
-    { name: "canary 1 then the rest at once", instances: 4, inputs: { canary: "1", "batch-size": "100%" }, batches: [["0"], ["1", "2", "3"]] },
+    {
+      name: "batch-size 2 on 6 instances",
+      instances: 6,
+      inputs: { "batch-size": "2" },
+      batches: [
+        ["0", "1"],
+        ["2", "3"],
+        ["4", "5"],
+      ],
+    },
+    {
+      name: "batch-size 40% on 5 instances",
+      instances: 5,
+      inputs: { "batch-size": "40%" },
+      batches: [["0", "1"], ["2", "3"], ["4"]],
+    },
+    {
+      name: "canary 1 then the rest at once",
+      instances: 4,
+      inputs: { canary: "1", "batch-size": "100%" },
+      batches: [["0"], ["1", "2", "3"]],
+    },
   ];
 
-  it.each(plans)("$name: one manualupgrade per batch, in order, every instance on the new model", async ({ instances, inputs, batches }) => {
-    const emu = await emulator({ scaleSets: [{ name: "vmss-batches", instances }] });
-    const result = await runAction({ emu, scaleSet: "vmss-batches", inputs: { ...FAST, ...inputs, "image-version": NEW_VERSION } });
+  it.each(plans)(
+    "$name: one manualupgrade per batch, in order, every instance on the new model",
+    async ({ instances, inputs, batches }) => {
+      const emu = await emulator({ scaleSets: [{ name: "vmss-batches", instances }] });
+      const result = await runAction({
+        emu,
+        scaleSet: "vmss-batches",
+        inputs: { ...FAST, ...inputs, "image-version": NEW_VERSION },
+      });
 
-    expectExit(result, 0);
-    expect(result.outputs["result"]).toBe("succeeded");
-    const upgrades = manualUpgrades(emu);
-    expect(upgrades.map(upgradeIds), requestLog(emu)).toEqual(batches);
-    // A batch starts only after the previous one finished: its request arrives after the previous operation ended.
-    const ops = emu.state("vmss-batches").operations.filter((o) => /UpdateInstances/i.test(o.operation));
-    expect(ops.map((o) => o.status)).toEqual(batches.map(() => "Succeeded"));
-    for (let i = 1; i < ops.length; i++) {
-      expect(Date.parse(ops[i]!.startTime)).toBeGreaterThanOrEqual(Date.parse(ops[i - 1]!.endTime ?? ""));
-    }
-    allOnLatestModel(emu, "vmss-batches");
-    expect(sortedIds(idList(result.outputs, "updated-instances"))).toEqual(instanceIds(emu, "vmss-batches"));
-    expect(record(result).batches.map((b) => [b.instanceIds, b.result])).toEqual(batches.map((ids) => [ids, "succeeded"]));
-    expectNoSecrets(result, emu);
-  });
+      expectExit(result, 0);
+      expect(result.outputs["result"]).toBe("succeeded");
+      const upgrades = manualUpgrades(emu);
+      expect(upgrades.map(upgradeIds), requestLog(emu)).toEqual(batches);
+      // A batch starts only after the previous one finished: its request arrives after the previous operation ended.
+      const ops = emu.state("vmss-batches").operations.filter((o) => /UpdateInstances/i.test(o.operation));
+      expect(ops.map((o) => o.status)).toEqual(batches.map(() => "Succeeded"));
+      for (let i = 1; i < ops.length; i++) {
+        expect(Date.parse(ops[i]!.startTime)).toBeGreaterThanOrEqual(Date.parse(ops[i - 1]!.endTime ?? ""));
+      }
+      allOnLatestModel(emu, "vmss-batches");
+      expect(sortedIds(idList(result.outputs, "updated-instances"))).toEqual(instanceIds(emu, "vmss-batches"));
+      expect(record(result).batches.map((b) => [b.instanceIds, b.result])).toEqual(
+        batches.map((ids) => [ids, "succeeded"]),
+      );
+      expectNoSecrets(result, emu);
+    },
+  );
 
   it("a protected instance is skipped, never upgraded, and reported as skipped", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss-prot", instances: 4, protectedInstances: ["2"] }] });
-    const result = await runAction({ emu, scaleSet: "vmss-prot", inputs: { ...FAST, "image-version": NEW_VERSION, "batch-size": "2" } });
+    const result = await runAction({
+      emu,
+      scaleSet: "vmss-prot",
+      inputs: { ...FAST, "image-version": NEW_VERSION, "batch-size": "2" },
+    });
 
     expectExit(result, 0);
     expect(result.outputs["result"]).toBe("succeeded");
@@ -249,8 +325,16 @@ describe("batches and instance outcomes", () => {
 
   it("an instance whose upgrade fails: exit 1, named in failed-instances and in the summary", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss-fail", instances: 6 }] });
-    emu.faults.failUpgrade("3", { scaleSet: "vmss-fail", code: "VMExtensionProvisioningError", message: "Enable failed: install.sh exited with status 7" });
-    const result = await runAction({ emu, scaleSet: "vmss-fail", inputs: { ...FAST, "image-version": NEW_VERSION, "batch-size": "2" } });
+    emu.faults.failUpgrade("3", {
+      scaleSet: "vmss-fail",
+      code: "VMExtensionProvisioningError",
+      message: "Enable failed: install.sh exited with status 7",
+    });
+    const result = await runAction({
+      emu,
+      scaleSet: "vmss-fail",
+      inputs: { ...FAST, "image-version": NEW_VERSION, "batch-size": "2" },
+    });
 
     expectExit(result, 1);
     expect(result.outputs["result"]).toBe("failed");
@@ -265,7 +349,10 @@ describe("batches and instance outcomes", () => {
     // The job log says it too, as an error annotation.
     expect(errorLines(result.stdout).join("\n")).toMatch(/failed/i);
     const rec = record(result);
-    expect(rec.instances.find((i) => i.instanceId === "3")).toMatchObject({ outcome: "failed", provisioningState: "Failed" });
+    expect(rec.instances.find((i) => i.instanceId === "3")).toMatchObject({
+      outcome: "failed",
+      provisioningState: "Failed",
+    });
     expect(rec.instances.filter((i) => i.outcome === "not-started").map((i) => i.instanceId)).toEqual(["4", "5"]);
     // Every instance's model in the record is the one the emulator has (batches that never started: the old one).
     for (const instance of rec.instances) {

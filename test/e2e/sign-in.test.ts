@@ -4,7 +4,16 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { fakeAz, type FakeAz } from "../support/fake-az/index.ts";
 import type { Emulator, EmulatorOptions } from "../emulator/types.ts";
-import { describeRun, errorLines, idList, leaks, runAction, type EnvVars, type Inputs, type RunResult } from "./harness.ts";
+import {
+  describeRun,
+  errorLines,
+  idList,
+  leaks,
+  runAction,
+  type EnvVars,
+  type Inputs,
+  type RunResult,
+} from "./harness.ts";
 import { emulator, expectExit, expectNoSecrets, FAST, requestLog, sortedIds } from "./fixtures.ts";
 
 const NEW_VERSION = "24.04.202502210";
@@ -18,7 +27,13 @@ afterEach(() => {
 
 /** Inputs that sign in with OIDC: client and tenant, no creds, the subscription on its own. */
 function oidcInputs(emu: Emulator): Inputs {
-  return { auth: "oidc", creds: undefined, "client-id": emu.clientId, "tenant-id": emu.tenantId, "subscription-id": emu.subscriptionId };
+  return {
+    auth: "oidc",
+    creds: undefined,
+    "client-id": emu.clientId,
+    "tenant-id": emu.tenantId,
+    "subscription-id": emu.subscriptionId,
+  };
 }
 
 function oidcEnv(emu: Emulator): EnvVars {
@@ -29,7 +44,13 @@ function oidcEnv(emu: Emulator): EnvVars {
 function azureCli(emu: Emulator, signedIn = true): { stub: FakeAz; env: EnvVars } {
   const stub = fakeAz(
     signedIn
-      ? { authorityHost: emu.authorityHost, tenantId: emu.tenantId, clientId: emu.clientId, clientSecret: emu.clientSecret, subscriptionId: emu.subscriptionId }
+      ? {
+          authorityHost: emu.authorityHost,
+          tenantId: emu.tenantId,
+          clientId: emu.clientId,
+          clientSecret: emu.clientSecret,
+          subscriptionId: emu.subscriptionId,
+        }
       : undefined,
   );
   stubs.push(stub);
@@ -76,7 +97,11 @@ describe("each way of signing in rolls out", () => {
     {
       name: "OIDC, the access token refreshed mid-rollout with a new GitHub ID token",
       // Tokens live 2 s; the rollout (3 batches of ~1 s) outlives several of them.
-      emulator: { tokenLifetimeSeconds: 2, githubTokenLifetimeSeconds: 2, scaleSets: [{ name: "vmss-demo", instances: 6, instanceUpgradeSeconds: 900 }] },
+      emulator: {
+        tokenLifetimeSeconds: 2,
+        githubTokenLifetimeSeconds: 2,
+        scaleSets: [{ name: "vmss-demo", instances: 6, instanceUpgradeSeconds: 900 }],
+      },
       setup: (emu) => ({ inputs: { ...oidcInputs(emu), "batch-size": "2" }, env: oidcEnv(emu) }),
       check: (emu, result) => {
         const idTokenRequests = emu.requests.filter((r) => r.operation === "GitHub.IdToken");
@@ -87,9 +112,15 @@ describe("each way of signing in rolls out", () => {
         expect(assertions.length).toBeGreaterThanOrEqual(2);
         // A token was fetched after the first manualupgrade, i.e. during the rollout.
         const firstUpgrade = emu.requests.find((r) => /\/manualupgrade$/i.test(r.path))?.seq ?? Infinity;
-        expect(idTokenRequests.some((r) => r.seq > firstUpgrade), requestLog(emu)).toBe(true);
+        expect(
+          idTokenRequests.some((r) => r.seq > firstUpgrade),
+          requestLog(emu),
+        ).toBe(true);
         // No ARM call was refused for an expired token.
-        expect(emu.requests.filter((r) => r.status === 401), requestLog(emu)).toEqual([]);
+        expect(
+          emu.requests.filter((r) => r.status === 401),
+          requestLog(emu),
+        ).toEqual([]);
         expect(leaks(result, { "ID token request token": emu.oidc.requestToken })).toEqual([]);
       },
     },
@@ -156,13 +187,19 @@ describe("each sign-in failure is one error line and exit 1", () => {
     },
     {
       name: "OIDC without ACTIONS_ID_TOKEN_REQUEST_URL (no id-token: write)",
-      setup: (emu) => ({ inputs: oidcInputs(emu), env: { ACTIONS_ID_TOKEN_REQUEST_URL: undefined, ACTIONS_ID_TOKEN_REQUEST_TOKEN: undefined } }),
+      setup: (emu) => ({
+        inputs: oidcInputs(emu),
+        env: { ACTIONS_ID_TOKEN_REQUEST_URL: undefined, ACTIONS_ID_TOKEN_REQUEST_TOKEN: undefined },
+      }),
       says: /id-token: write/,
       noRequest: true,
     },
     {
       name: "azure-cli without an earlier az login",
-      setup: (emu) => ({ inputs: { auth: "azure-cli", creds: undefined, "subscription-id": emu.subscriptionId }, env: azureCli(emu, false).env }),
+      setup: (emu) => ({
+        inputs: { auth: "azure-cli", creds: undefined, "subscription-id": emu.subscriptionId },
+        env: azureCli(emu, false).env,
+      }),
       says: /az login|azure\/login/i,
     },
   ];

@@ -28,7 +28,15 @@ interface SignIn {
 
 function recordingLogger(lines: string[]): Logger {
   const push = (level: string) => (message: string) => void lines.push(`${level}: ${message}`);
-  return { debug: push("debug"), info: push("info"), warning: push("warning"), error: push("error"), notice: push("notice"), startGroup: push("group"), endGroup: () => {} };
+  return {
+    debug: push("debug"),
+    info: push("info"),
+    warning: push("warning"),
+    error: push("error"),
+    notice: push("notice"),
+    startGroup: push("group"),
+    endGroup: () => {},
+  };
 }
 
 /** The inputs that point the action at the emulator, plus `inputs`. */
@@ -148,7 +156,11 @@ describe("each sign-in way reads the scale set from the emulator", () => {
   it("creds: a client secret, at the endpoint and authority creds and the inputs name, never asking public Entra", async () => {
     const config = configFor(emu, { creds: emu.creds, "subscription-id": "" });
     expect(config.auth.mode).toBe("creds");
-    expect(config.cloud).toMatchObject({ armEndpoint: emu.armEndpoint, armScope: `${emu.armEndpoint}/.default`, customAuthority: true });
+    expect(config.cloud).toMatchObject({
+      armEndpoint: emu.armEndpoint,
+      armScope: `${emu.armEndpoint}/.default`,
+      customAuthority: true,
+    });
 
     const { run, read } = signIn(emu, config);
     await read();
@@ -156,30 +168,53 @@ describe("each sign-in way reads the scale set from the emulator", () => {
     const counters = emu.counters();
     expect(counters["Entra.Token"]).toBe(1);
     expect(counters["Entra.InstanceDiscovery"]).toBeUndefined();
-    expect(emu.requests.find((r) => r.operation === "Entra.Token")?.body).toMatchObject({ scope: `${emu.armEndpoint}/.default`, client_secret: "***" });
-    expect(run.logLines).toContain(`info: Signing in as service principal ${emu.clientId} (client secret) in tenant ${emu.tenantId} at ${emu.authorityHost}`);
+    expect(emu.requests.find((r) => r.operation === "Entra.Token")?.body).toMatchObject({
+      scope: `${emu.armEndpoint}/.default`,
+      client_secret: "***",
+    });
+    expect(run.logLines).toContain(
+      `info: Signing in as service principal ${emu.clientId} (client secret) in tenant ${emu.tenantId} at ${emu.authorityHost}`,
+    );
     expectNoSecrets(run, [emu.clientSecret]);
   });
 
   it("oidc: a GitHub ID token from core.getIDToken (masked), exchanged through the federated credential", async () => {
     Object.assign(process.env, oidcEnv(emu));
     const config = configFor(emu, { "client-id": emu.clientId, "tenant-id": emu.tenantId }, oidcEnv(emu));
-    expect(config.auth).toEqual({ mode: "oidc", clientId: emu.clientId, tenantId: emu.tenantId, audience: "api://AzureADTokenExchange" });
+    expect(config.auth).toEqual({
+      mode: "oidc",
+      clientId: emu.clientId,
+      tenantId: emu.tenantId,
+      audience: "api://AzureADTokenExchange",
+    });
 
     const { run, read } = signIn(emu, config);
     await read();
 
     expect(emu.counters()["GitHub.IdToken"]).toBe(run.idTokens.length);
     expect(run.idTokens.length).toBeGreaterThanOrEqual(1);
-    expect(emu.requests.filter((r) => r.operation === "GitHub.IdToken").map((r) => r.query["audience"])).toEqual(run.idTokens.map(() => "api://AzureADTokenExchange"));
+    expect(emu.requests.filter((r) => r.operation === "GitHub.IdToken").map((r) => r.query["audience"])).toEqual(
+      run.idTokens.map(() => "api://AzureADTokenExchange"),
+    );
     for (const token of run.idTokens) expect(stdout).toContain(`::add-mask::${token}\n`);
     expect(emu.counters()["Entra.InstanceDiscovery"]).toBeUndefined();
-    expect(run.logLines).toContain("info: GitHub OIDC token #1: subject repo:octo/app:ref:refs/tags/v1, issuer https://token.actions.githubusercontent.com");
+    expect(run.logLines).toContain(
+      "info: GitHub OIDC token #1: subject repo:octo/app:ref:refs/tags/v1, issuer https://token.actions.githubusercontent.com",
+    );
     expectNoSecrets(run, [emu.clientSecret, emu.oidc.requestToken]);
   });
 
   it("azure-cli: the session an earlier azure/login left, asked for a token for this cloud's ARM endpoint", async () => {
-    az = fakeAz({ authorityHost: emu.authorityHost, tenantId: emu.tenantId, clientId: emu.clientId, clientSecret: emu.clientSecret, subscriptionId: emu.subscriptionId }, { caPath: emu.caPath });
+    az = fakeAz(
+      {
+        authorityHost: emu.authorityHost,
+        tenantId: emu.tenantId,
+        clientId: emu.clientId,
+        clientSecret: emu.clientSecret,
+        subscriptionId: emu.subscriptionId,
+      },
+      { caPath: emu.caPath },
+    );
     Object.assign(process.env, az.env);
     const config = configFor(emu, {});
     expect(config.auth).toEqual({ mode: "azure-cli" });
@@ -192,11 +227,21 @@ describe("each sign-in way reads the scale set from the emulator", () => {
   });
 
   it("azure-cli with tenant-id asks the CLI for a token in that tenant", async () => {
-    az = fakeAz({ authorityHost: emu.authorityHost, tenantId: emu.tenantId, clientId: emu.clientId, clientSecret: emu.clientSecret }, { caPath: emu.caPath });
+    az = fakeAz(
+      {
+        authorityHost: emu.authorityHost,
+        tenantId: emu.tenantId,
+        clientId: emu.clientId,
+        clientSecret: emu.clientSecret,
+      },
+      { caPath: emu.caPath },
+    );
     Object.assign(process.env, az.env);
     const { read } = signIn(emu, configFor(emu, { auth: "azure-cli", "tenant-id": emu.tenantId }));
     await read();
-    expect(az.calls()).toEqual([["account", "get-access-token", "--output", "json", "--resource", emu.armEndpoint, "--tenant", emu.tenantId]]);
+    expect(az.calls()).toEqual([
+      ["account", "get-access-token", "--output", "json", "--resource", emu.armEndpoint, "--tenant", emu.tenantId],
+    ]);
   });
 
   it.each([
@@ -207,7 +252,11 @@ describe("each sign-in way reads the scale set from the emulator", () => {
     const config = configFor(emu, { auth: "managed-identity", ...(clientId ? { "client-id": emu.clientId } : {}) });
     const { run, read } = signIn(emu, config);
     await read();
-    expect(imds.requests.at(-1)).toEqual({ "api-version": "2018-02-01", resource: emu.armEndpoint, ...(clientId ? { client_id: emu.clientId } : {}) });
+    expect(imds.requests.at(-1)).toEqual({
+      "api-version": "2018-02-01",
+      resource: emu.armEndpoint,
+      ...(clientId ? { client_id: emu.clientId } : {}),
+    });
     expectNoSecrets(run, [emu.clientSecret]);
   });
 });
@@ -230,7 +279,15 @@ describe("each sign-in failure is one line a person can act on, without secrets"
   });
 
   it("wrong tenant, at the token endpoint (through the Azure CLI)", async () => {
-    az = fakeAz({ authorityHost: emu.authorityHost, tenantId: emu.tenantId, clientId: emu.clientId, clientSecret: emu.clientSecret }, { caPath: emu.caPath });
+    az = fakeAz(
+      {
+        authorityHost: emu.authorityHost,
+        tenantId: emu.tenantId,
+        clientId: emu.clientId,
+        clientSecret: emu.clientSecret,
+      },
+      { caPath: emu.caPath },
+    );
     Object.assign(process.env, az.env);
     const run = await failedSignIn(emu, configFor(emu, { "tenant-id": OTHER_GUID }));
     expectOneLine(run.failure, `tenant '${OTHER_GUID}' was not found (AADSTS90002)`, "check tenant-id");
@@ -239,13 +296,24 @@ describe("each sign-in failure is one line a person can act on, without secrets"
 
   it("unknown client", async () => {
     const run = await failedSignIn(emu, configFor(emu, { creds: credsWith({ clientId: OTHER_GUID }) }));
-    expectOneLine(run.failure, `application ${OTHER_GUID} was not found in tenant ${emu.tenantId} (AADSTS700016)`, "check client-id");
+    expectOneLine(
+      run.failure,
+      `application ${OTHER_GUID} was not found in tenant ${emu.tenantId} (AADSTS700016)`,
+      "check client-id",
+    );
     expectNoSecrets(run, [emu.clientSecret]);
   });
 
   it("GitHub token audience the federated credential does not accept", async () => {
     Object.assign(process.env, oidcEnv(emu));
-    const run = await failedSignIn(emu, configFor(emu, { "client-id": emu.clientId, "tenant-id": emu.tenantId, audience: "api://SomethingElse" }, oidcEnv(emu)));
+    const run = await failedSignIn(
+      emu,
+      configFor(
+        emu,
+        { "client-id": emu.clientId, "tenant-id": emu.tenantId, audience: "api://SomethingElse" },
+        oidcEnv(emu),
+      ),
+    );
     expectOneLine(run.failure, "audience 'api://SomethingElse' (AADSTS700212)", "set audience");
     expectNoSecrets(run, [emu.oidc.requestToken]);
   });
@@ -280,13 +348,19 @@ describe("each sign-in failure is one line a person can act on, without secrets"
 
   it("a token for another cloud's ARM (the classic sovereign-cloud scope bug) is named as such", async () => {
     const config = configFor(emu, { creds: emu.creds });
-    const credential = createCredential(config.auth, config.cloud, { getIDToken: () => Promise.reject(new Error("unused")), logger: recordingLogger([]) });
+    const credential = createCredential(config.auth, config.cloud, {
+      getIDToken: () => Promise.reject(new Error("unused")),
+      logger: recordingLogger([]),
+    });
     const client = new ComputeManagementClient(credential, emu.subscriptionId, {
       endpoint: config.cloud.armEndpoint,
       credentials: { scopes: ["https://management.usgovcloudapi.net/.default"] },
       retryOptions: { maxRetries: 0 },
     });
-    const err = await client.virtualMachineScaleSets.get("rg-demo", "vmss-demo").then(() => undefined, (e: unknown) => e);
+    const err = await client.virtualMachineScaleSets.get("rg-demo", "vmss-demo").then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expectOneLine(describeAuthError(err), "(InvalidAuthenticationTokenAudience)", "environment / arm-endpoint");
   });
 
@@ -296,60 +370,105 @@ describe("each sign-in failure is one line a person can act on, without secrets"
     expect(run.failure).toBeUndefined();
     expect(describeAuthError(new Error("socket hang up"))).toBeUndefined();
     // Signed in but without a role: the report explains AuthorizationFailed by its ARM code, which must survive.
-    expect(describeAuthError(new AzureApiError("AuthorizationFailed", "The client '3e8d6f41-0000-4000-8000-0000000c11e7' does not have authorization to perform action 'Microsoft.Compute/virtualMachineScaleSets/write' over scope '/subscriptions/x'.", 403))).toBeUndefined();
+    expect(
+      describeAuthError(
+        new AzureApiError(
+          "AuthorizationFailed",
+          "The client '3e8d6f41-0000-4000-8000-0000000c11e7' does not have authorization to perform action 'Microsoft.Compute/virtualMachineScaleSets/write' over scope '/subscriptions/x'.",
+          403,
+        ),
+      ),
+    ).toBeUndefined();
     expect(describeAuthError(undefined)).toBeUndefined();
   });
 });
 
 describe("describeAuthError on failures the emulator does not produce (real error classes, texts as Azure sends them)", () => {
   const entra = (code: number, error: string, description: string) =>
-    new AuthenticationError(400, { error, error_description: `${description} Trace ID: 1 Correlation ID: 2 Timestamp: 2026-01-01 00:00:00Z`, error_codes: [code] });
+    new AuthenticationError(400, {
+      error,
+      error_description: `${description} Trace ID: 1 Correlation ID: 2 Timestamp: 2026-01-01 00:00:00Z`,
+      error_codes: [code],
+    });
   const jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl";
 
   it.each([
     [
       "expired client secret",
-      entra(7000222, "invalid_client", "AADSTS7000222: The provided client secret keys for app '3e8d6f41-0000-4000-8000-0000000c11e7' are expired."),
+      entra(
+        7000222,
+        "invalid_client",
+        "AADSTS7000222: The provided client secret keys for app '3e8d6f41-0000-4000-8000-0000000c11e7' are expired.",
+      ),
       ["Sign-in failed: the client secret of app 3e8d6f41-0000-4000-8000-0000000c11e7 has expired (AADSTS7000222)"],
     ],
     [
       "subject differing only in case",
-      entra(7002138, "invalid_request", "AADSTS7002138: No matching federated identity record found for presented assertion subject 'repo:Octo/App:environment:Production'. The subject matches with case-insensitive comparison, but not with case-sensitive comparison."),
+      entra(
+        7002138,
+        "invalid_request",
+        "AADSTS7002138: No matching federated identity record found for presented assertion subject 'repo:Octo/App:environment:Production'. The subject matches with case-insensitive comparison, but not with case-sensitive comparison.",
+      ),
       ["subject 'repo:Octo/App:environment:Production'", "case-sensitive", "(AADSTS7002138)"],
     ],
     [
       "assertion from another issuer",
-      entra(70021, "invalid_request", "AADSTS70021: No matching federated identity record found for presented assertion. Assertion Issuer: 'https://example.com'. Assertion Subject: 'repo:octo/app:pull_request'. Assertion Audience: 'api://AzureADTokenExchange'."),
+      entra(
+        70021,
+        "invalid_request",
+        "AADSTS70021: No matching federated identity record found for presented assertion. Assertion Issuer: 'https://example.com'. Assertion Subject: 'repo:octo/app:pull_request'. Assertion Audience: 'api://AzureADTokenExchange'.",
+      ),
       ["subject 'repo:octo/app:pull_request'", "(AADSTS70021)"],
     ],
     [
       "tenant not found at public Entra's token endpoint",
-      entra(90002, "invalid_request", "AADSTS90002: Tenant 'contoso-typo' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."),
+      entra(
+        90002,
+        "invalid_request",
+        "AADSTS90002: Tenant 'contoso-typo' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.",
+      ),
       ["tenant 'contoso-typo' was not found (AADSTS90002)"],
     ],
     [
       "resource unknown to the tenant's cloud",
-      entra(500011, "invalid_resource", "AADSTS500011: The resource principal named https://management.usgovcloudapi.net was not found in the tenant named Contoso."),
+      entra(
+        500011,
+        "invalid_resource",
+        "AADSTS500011: The resource principal named https://management.usgovcloudapi.net was not found in the tenant named Contoso.",
+      ),
       ["resource https://management.usgovcloudapi.net", "(AADSTS500011)"],
     ],
     [
       "hosted runner without a managed identity",
-      new CredentialUnavailableError("ManagedIdentityCredential: Network unreachable. Message: connect EHOSTUNREACH 169.254.169.254:80"),
+      new CredentialUnavailableError(
+        "ManagedIdentityCredential: Network unreachable. Message: connect EHOSTUNREACH 169.254.169.254:80",
+      ),
       ["no managed identity is available on this runner"],
     ],
     [
       "GitHub refusing the ID token request",
-      new Error("Error message: Failed to get ID Token. \n \n        Error Code : 403\n \n        Error Message: Forbidden"),
+      new Error(
+        "Error message: Failed to get ID Token. \n \n        Error Code : 403\n \n        Error Message: Forbidden",
+      ),
       ["GitHub refused the OIDC token request (HTTP 403)", "id-token: write"],
     ],
     [
       "a failure inside a chained credential",
-      new AggregateAuthenticationError([new CredentialUnavailableError("Please run 'az login' to setup account.")], "ChainedTokenCredential authentication failed."),
+      new AggregateAuthenticationError(
+        [new CredentialUnavailableError("Please run 'az login' to setup account.")],
+        "ChainedTokenCredential authentication failed.",
+      ),
       ["the Azure CLI is not signed in"],
     ],
     [
       "a failure as the cause of another",
-      new Error("request failed", { cause: entra(7000215, "invalid_client", `AADSTS7000215: Invalid client secret provided. Token ${jwt} was not used.`) }),
+      new Error("request failed", {
+        cause: entra(
+          7000215,
+          "invalid_client",
+          `AADSTS7000215: Invalid client secret provided. Token ${jwt} was not used.`,
+        ),
+      }),
       ["client secret is wrong (AADSTS7000215)"],
     ],
   ])("%s", (_, err, parts) => {
@@ -364,15 +483,29 @@ describe("describeAuthError on failures the emulator does not produce (real erro
 describe("a federated credential for another subject", () => {
   let emu: Emulator; // its own: GitHub tokens with a subject the federated credential does not name
   beforeAll(async () => {
-    emu = await start({ speed: 0.001, scaleSets: [{ name: "vmss-demo", instances: 1 }], githubSubject: "repo:octo/app:ref:refs/heads/feature/x" });
+    emu = await start({
+      speed: 0.001,
+      scaleSets: [{ name: "vmss-demo", instances: 1 }],
+      githubSubject: "repo:octo/app:ref:refs/heads/feature/x",
+    });
   });
   afterAll(() => emu.stop());
 
   it("names the subject the token had (AADSTS700213)", async () => {
     Object.assign(process.env, oidcEnv(emu));
-    const run = await failedSignIn(emu, configFor(emu, { "client-id": emu.clientId, "tenant-id": emu.tenantId }, oidcEnv(emu)));
-    expectOneLine(run.failure, "no federated credential", "subject 'repo:octo/app:ref:refs/heads/feature/x'", "(AADSTS700213)");
-    expect(run.logLines).toContain("info: GitHub OIDC token #1: subject repo:octo/app:ref:refs/heads/feature/x, issuer https://token.actions.githubusercontent.com");
+    const run = await failedSignIn(
+      emu,
+      configFor(emu, { "client-id": emu.clientId, "tenant-id": emu.tenantId }, oidcEnv(emu)),
+    );
+    expectOneLine(
+      run.failure,
+      "no federated credential",
+      "subject 'repo:octo/app:ref:refs/heads/feature/x'",
+      "(AADSTS700213)",
+    );
+    expect(run.logLines).toContain(
+      "info: GitHub OIDC token #1: subject repo:octo/app:ref:refs/heads/feature/x, issuer https://token.actions.githubusercontent.com",
+    );
     expectNoSecrets(run, [emu.oidc.requestToken]);
   });
 });
@@ -382,14 +515,22 @@ describe("long rollouts: access and GitHub tokens that expire mid-run", () => {
   // Both token kinds live two seconds: the emulator counts whole seconds, so a token is good for at least one second
   // after it is issued and has surely expired 2.1 s later. The pauses below only let them expire.
   beforeAll(async () => {
-    emu = await start({ speed: 0.001, scaleSets: [{ name: "vmss-demo", instances: 1 }], tokenLifetimeSeconds: 2, githubTokenLifetimeSeconds: 2 });
+    emu = await start({
+      speed: 0.001,
+      scaleSets: [{ name: "vmss-demo", instances: 1 }],
+      tokenLifetimeSeconds: 2,
+      githubTokenLifetimeSeconds: 2,
+    });
   });
   afterAll(() => emu.stop());
 
   it("oidc asks GitHub for a new ID token whenever it needs a new access token, so later calls still work", async () => {
     Object.assign(process.env, oidcEnv(emu));
     emu.resetLog();
-    const { run, read } = signIn(emu, configFor(emu, { "client-id": emu.clientId, "tenant-id": emu.tenantId }, oidcEnv(emu)));
+    const { run, read } = signIn(
+      emu,
+      configFor(emu, { "client-id": emu.clientId, "tenant-id": emu.tenantId }, oidcEnv(emu)),
+    );
     await read();
     const idTokensAtFirstRead = run.idTokens.length;
     await sleep(2100); // the first access token and the GitHub token it came from have both expired
@@ -401,14 +542,19 @@ describe("long rollouts: access and GitHub tokens that expire mid-run", () => {
     const tokenRequests = emu.requests.filter((r) => r.operation === "Entra.Token");
     expect(tokenRequests.length).toBeGreaterThanOrEqual(2);
     expect(tokenRequests.every((r) => r.status === 200)).toBe(true);
-    expect(emu.requests.filter((r) => r.operation === "VirtualMachineScaleSets.Get").map((r) => r.status)).toEqual([200, 200]);
+    expect(emu.requests.filter((r) => r.operation === "VirtualMachineScaleSets.Get").map((r) => r.status)).toEqual([
+      200, 200,
+    ]);
     expectNoSecrets(run, [emu.oidc.requestToken]);
   });
 
   it("an Azure CLI session signed in with one GitHub token fails once it expired (AADSTS700024), and says what to do", async () => {
     Object.assign(process.env, oidcEnv(emu));
     const federatedToken = await core.getIDToken("api://AzureADTokenExchange");
-    az = fakeAz({ authorityHost: emu.authorityHost, tenantId: emu.tenantId, clientId: emu.clientId, federatedToken }, { caPath: emu.caPath });
+    az = fakeAz(
+      { authorityHost: emu.authorityHost, tenantId: emu.tenantId, clientId: emu.clientId, federatedToken },
+      { caPath: emu.caPath },
+    );
     Object.assign(process.env, az.env);
     const { run, read } = signIn(emu, configFor(emu, { auth: "azure-cli" }));
     await read();

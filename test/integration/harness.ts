@@ -4,7 +4,15 @@
 import { afterEach } from "vitest";
 import { createScaleSetApi } from "../../src/azure/index.ts";
 import { runRollout } from "../../src/rollout.ts";
-import type { ChangeRequest, Config, Logger, RolloutOptions, RolloutRecord, ScaleSetApi, Size } from "../../src/types.ts";
+import type {
+  ChangeRequest,
+  Config,
+  Logger,
+  RolloutOptions,
+  RolloutRecord,
+  ScaleSetApi,
+  Size,
+} from "../../src/types.ts";
 import { start, type Emulator, type EmulatorOptions, type RequestLogEntry } from "../emulator/index.ts";
 
 export const RG = "rg-demo";
@@ -107,8 +115,16 @@ export interface RolloutOptionsForTest {
 }
 
 /** The real adapter (real SDK, real ClientSecretCredential) for this config. */
-export function adapterFor(config: Config, logger: Logger = memoryLogger(), mask: (secret: string) => void = () => {}): ScaleSetApi {
-  return createScaleSetApi(config, { logger, getIDToken: () => Promise.reject(new Error("no GitHub OIDC in these tests")), mask });
+export function adapterFor(
+  config: Config,
+  logger: Logger = memoryLogger(),
+  mask: (secret: string) => void = () => {},
+): ScaleSetApi {
+  return createScaleSetApi(config, {
+    logger,
+    getIDToken: () => Promise.reject(new Error("no GitHub OIDC in these tests")),
+    mask,
+  });
 }
 
 /** The engine with the real adapter against the emulator. */

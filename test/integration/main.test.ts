@@ -64,7 +64,11 @@ describe("run()", () => {
     await run();
 
     expect(process.exitCode).not.toBe(1);
-    expect(outputs()).toMatchObject({ result: "succeeded", "updated-instances": '["0","1","2"]', "failed-instances": "[]" });
+    expect(outputs()).toMatchObject({
+      result: "succeeded",
+      "updated-instances": '["0","1","2"]',
+      "failed-instances": "[]",
+    });
     expect(JSON.parse(outputs()["previous-model"]!)).toMatchObject({ imageReference: { version: "24.04.202409120" } });
     expect(readFileSync(files.summary, "utf8")).toContain(NEW_VERSION);
     expect(stdout.join("")).toContain(`::add-mask::${emu.clientSecret}`);
@@ -79,21 +83,39 @@ describe("run()", () => {
 
     expect(process.exitCode).toBe(1);
     expect(outputs()).toMatchObject({ result: "failed", "failed-instances": '["0"]' });
-    expect(stdout.join("")).toMatch(/::error::Stopped after batch 1 of 3: .*canary batch tolerates no failure.*Not started: 1, 2\.$/m);
+    expect(stdout.join("")).toMatch(
+      /::error::Stopped after batch 1 of 3: .*canary batch tolerates no failure.*Not started: 1, 2\.$/m,
+    );
   });
 
   it("masks every access token the adapter is handed, and SAS tokens of extension-file-uris before anything is logged", async () => {
     const sas = "sv=2022-11-02&sr=b&sig=Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5%2B";
-    await actionEnv({ "extension-name": "customScript", "extension-file-uris": `https://st.blob.core.windows.net/s/v2.sh?${sas}`, "batch-size": "100%" });
+    await actionEnv({
+      "extension-name": "customScript",
+      "extension-file-uris": `https://st.blob.core.windows.net/s/v2.sh?${sas}`,
+      "batch-size": "100%",
+    });
     await run();
 
     expect(process.exitCode).not.toBe(1);
     const out = stdout.join("");
     // Command values are escaped (`%` as `%25`); the runner reads them back.
-    const masks = [...out.matchAll(/^::add-mask::(.*)$/gm)].map((m) => m[1]!.replace(/%0D/g, "\r").replace(/%0A/g, "\n").replace(/%25/g, "%"));
+    const masks = [...out.matchAll(/^::add-mask::(.*)$/gm)].map((m) =>
+      m[1]!.replace(/%0D/g, "\r").replace(/%0A/g, "\n").replace(/%25/g, "%"),
+    );
     // The SAS query and its sig (as written and decoded) come first, before any other line.
-    expect(masks.slice(0, 4)).toEqual([emu!.clientSecret, sas, "Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5%2B", "Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5+"]);
-    expect(out.split("\n").slice(0, 4).every((line) => line.startsWith("::add-mask::"))).toBe(true);
+    expect(masks.slice(0, 4)).toEqual([
+      emu!.clientSecret,
+      sas,
+      "Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5%2B",
+      "Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5+",
+    ]);
+    expect(
+      out
+        .split("\n")
+        .slice(0, 4)
+        .every((line) => line.startsWith("::add-mask::")),
+    ).toBe(true);
     // The ARM access token (a JWT for the emulator's endpoint) is masked as the credential hands it out.
     const tokens = masks.filter((m) => m.startsWith("eyJ"));
     expect(tokens).toHaveLength(1);
@@ -108,7 +130,9 @@ describe("run()", () => {
     await run();
 
     expect(process.exitCode).toBe(1);
-    expect(stdout.join("")).toMatch(/^::error::Stopped after batch 1 of 3: .*Not started: 1, 2\. The action's outputs could not be written: EISDIR.*\.$/m);
+    expect(stdout.join("")).toMatch(
+      /^::error::Stopped after batch 1 of 3: .*Not started: 1, 2\. The action's outputs could not be written: EISDIR.*\.$/m,
+    );
   });
 
   it("rejects bad input before any request, naming the input", async () => {
@@ -126,13 +150,21 @@ describe("run()", () => {
     const emu = await actionEnv({ "image-version": NEW_VERSION, "batch-size": "1" }, { instanceUpgradeSeconds: 300 });
     const running = run();
     // The runner cancels the job: SIGINT to the action's process.
-    await vi.waitFor(() => expect(emu.writes().some((w) => w.operation === "VirtualMachineScaleSets.UpdateInstances")).toBe(true), { timeout: 5_000, interval: 2 });
+    await vi.waitFor(
+      () => expect(emu.writes().some((w) => w.operation === "VirtualMachineScaleSets.UpdateInstances")).toBe(true),
+      { timeout: 5_000, interval: 2 },
+    );
     process.emit("SIGINT");
     await running;
 
     expect(process.exitCode).toBe(1);
     expect(outputs()["result"]).toBe("cancelled");
-    expect(emu.writes().filter((w) => w.operation === "VirtualMachineScaleSets.UpdateInstances").map((w) => w.body)).toEqual([{ instanceIds: ["0"] }]);
+    expect(
+      emu
+        .writes()
+        .filter((w) => w.operation === "VirtualMachineScaleSets.UpdateInstances")
+        .map((w) => w.body),
+    ).toEqual([{ instanceIds: ["0"] }]);
     expect(stdout.join("")).toContain("Received SIGINT: the job is being cancelled.");
     expect(process.listenerCount("SIGINT")).toBe(0);
   });

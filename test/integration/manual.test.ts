@@ -21,9 +21,34 @@ const emulator = useEmulator();
 
 describe("Manual mode: batches", () => {
   it.each([
-    { name: "20% of 6 (rounded up to 2)", instances: 6, batchSize: percent(20), batches: [["0", "1"], ["2", "3"], ["4", "5"]] },
-    { name: "50% of 5 (rounded up to 3)", instances: 5, batchSize: percent(50), batches: [["0", "1", "2"], ["3", "4"]] },
-    { name: "count 4 of 6", instances: 6, batchSize: count(4), batches: [["0", "1", "2", "3"], ["4", "5"]] },
+    {
+      name: "20% of 6 (rounded up to 2)",
+      instances: 6,
+      batchSize: percent(20),
+      batches: [
+        ["0", "1"],
+        ["2", "3"],
+        ["4", "5"],
+      ],
+    },
+    {
+      name: "50% of 5 (rounded up to 3)",
+      instances: 5,
+      batchSize: percent(50),
+      batches: [
+        ["0", "1", "2"],
+        ["3", "4"],
+      ],
+    },
+    {
+      name: "count 4 of 6",
+      instances: 6,
+      batchSize: count(4),
+      batches: [
+        ["0", "1", "2", "3"],
+        ["4", "5"],
+      ],
+    },
     { name: "100%", instances: 4, batchSize: percent(100), batches: [["0", "1", "2", "3"]] },
   ])("$name: PATCH once, then one manualupgrade per batch", async ({ instances, batchSize, batches }) => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances }] });
@@ -34,11 +59,15 @@ describe("Manual mode: batches", () => {
     expect(record.batches.map((b) => [b.instanceIds, b.result])).toEqual(batches.map((ids) => [ids, "succeeded"]));
     expect(Object.values(runningVersions(emu))).toEqual(Array(instances).fill(NEW_VERSION));
     expect(outcomes(record)).toEqual({ updated: Array.from({ length: instances }, (_, i) => String(i)) });
-    expect(record.changes).toEqual([{ property: "storageProfile.imageReference.version", before: OLD_VERSION, after: NEW_VERSION }]);
+    expect(record.changes).toEqual([
+      { property: "storageProfile.imageReference.version", before: OLD_VERSION, after: NEW_VERSION },
+    ]);
     expect(record.previousModel?.imageReference.version).toBe(OLD_VERSION);
     // The PATCH carries only the image version, guarded by the etag read.
     const patch = emu.writes()[0]!;
-    expect(patch.body).toEqual({ properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: NEW_VERSION } } } } });
+    expect(patch.body).toEqual({
+      properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: NEW_VERSION } } } },
+    });
     expect(patch.headers["if-match"]).toBe('"1"');
     // Instance state is read with one list call per poll, never per instance: one to plan after the model update,
     // one when each batch's operation has ended (every instance settled at once here); the verdict reuses the last.
@@ -93,7 +122,10 @@ describe("Manual mode: the model change", () => {
               publisher: "Microsoft.Azure.Extensions",
               type: "CustomScript",
               typeHandlerVersion: "2.1",
-              settings: { fileUris: ["https://st.blob.core.windows.net/s/v1.sh?sv=1&sig=OLDSECRET"], commandToExecute: "bash v1.sh" },
+              settings: {
+                fileUris: ["https://st.blob.core.windows.net/s/v1.sh?sv=1&sig=OLDSECRET"],
+                commandToExecute: "bash v1.sh",
+              },
               protectedSettings: { storageAccountKey: "KEY" },
             },
           ],
@@ -102,7 +134,10 @@ describe("Manual mode: the model change", () => {
     });
     const newUri = "https://st.blob.core.windows.net/s/v2.sh?sv=1&sig=NEWSECRET";
     const { record, log } = await rollout(
-      configFor(emu, { change: { extension: { name: "customScript", fileUris: [newUri], forceUpdateTag: "run-2" } }, rollout: { batchSize: percent(100) } }),
+      configFor(emu, {
+        change: { extension: { name: "customScript", fileUris: [newUri], forceUpdateTag: "run-2" } },
+        rollout: { batchSize: percent(100) },
+      }),
     );
 
     expect(record.result).toBe("succeeded");
@@ -112,7 +147,10 @@ describe("Manual mode: the model change", () => {
       properties: { settings: { fileUris: [newUri], commandToExecute: "bash v1.sh" }, forceUpdateTag: "run-2" },
     });
     for (const instance of emu.state("vmss1").instances) {
-      expect(instance.extensions["customScript"]).toEqual({ settings: { fileUris: [newUri], commandToExecute: "bash v1.sh" }, forceUpdateTag: "run-2" });
+      expect(instance.extensions["customScript"]).toEqual({
+        settings: { fileUris: [newUri], commandToExecute: "bash v1.sh" },
+        forceUpdateTag: "run-2",
+      });
     }
     expect(record.changes).toEqual([
       {
@@ -122,7 +160,10 @@ describe("Manual mode: the model change", () => {
       },
       { property: "extensions[customScript].forceUpdateTag", before: "(none)", after: "run-2" },
     ]);
-    expect(record.previousModel?.extension).toEqual({ name: "customScript", fileUris: ["https://st.blob.core.windows.net/s/v1.sh?[query removed]"] });
+    expect(record.previousModel?.extension).toEqual({
+      name: "customScript",
+      fileUris: ["https://st.blob.core.windows.net/s/v1.sh?[query removed]"],
+    });
     expect(JSON.stringify(record) + log.text()).not.toMatch(/OLDSECRET|NEWSECRET|KEY"/);
   });
 
@@ -156,7 +197,9 @@ describe("Manual mode: the model change", () => {
     {
       name: "a platform image switched to an image ID",
       seed: {},
-      change: { imageId: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/app/versions/2.0.0" },
+      change: {
+        imageId: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/app/versions/2.0.0",
+      },
       reason: /Cannot set image-id .*runs the platform image 'Canonical:ubuntu-24_04-lts:server:24.04.202409120'/,
     },
     {
@@ -181,7 +224,9 @@ describe("Manual mode: the model change", () => {
 
   it("dry run: records the change and the batch plan, writes nothing", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 5, protectedInstances: ["4"] }] });
-    const { record, log } = await rollout(configFor(emu, { rollout: { dryRun: true, canary: count(1), batchSize: percent(50) } }));
+    const { record, log } = await rollout(
+      configFor(emu, { rollout: { dryRun: true, canary: count(1), batchSize: percent(50) } }),
+    );
     expect(record.result).toBe("planned");
     expect(record.dryRun).toBe(true);
     expect(writesOf(emu)).toEqual([]);
@@ -192,7 +237,9 @@ describe("Manual mode: the model change", () => {
       [3, false, ["3"], "planned"],
     ]);
     expect(outcomes(record)).toEqual({ "not-started": ["0", "1", "2", "3"], "skipped-protected": ["4"] });
-    expect(record.reason).toBe("Dry run: 1 model change(s) and 4 instance(s) to upgrade in 3 batch(es); nothing was written.");
+    expect(record.reason).toBe(
+      "Dry run: 1 model change(s) and 4 instance(s) to upgrade in 3 batch(es); nothing was written.",
+    );
     expect(log.text()).toContain("Dry run: nothing is written.");
   });
 });
@@ -201,7 +248,9 @@ describe("Manual mode: health gates and stops", () => {
   it("a failed canary stops the rollout before the second batch", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 6 }] });
     emu.faults.failUpgrade("0", { scaleSet: "vmss1" });
-    const { record } = await rollout(configFor(emu, { rollout: { canary: count(1), batchSize: count(2), maxUnhealthyPercent: 50 } }));
+    const { record } = await rollout(
+      configFor(emu, { rollout: { canary: count(1), batchSize: count(2), maxUnhealthyPercent: 50 } }),
+    );
 
     expect(record.result).toBe("failed");
     expect(writesOf(emu)).toEqual([PATCH_SET, upgrade("0")]);
@@ -216,10 +265,15 @@ describe("Manual mode: health gates and stops", () => {
 
   it("removes SAS tokens from Azure's error texts in the record and the log", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
-    emu.faults.failUpgrade("0", { scaleSet: "vmss1", message: "Failed to download https://st.blob.core.windows.net/s/v2.sh?sv=1&sig=SECRETSIG: 403" });
+    emu.faults.failUpgrade("0", {
+      scaleSet: "vmss1",
+      message: "Failed to download https://st.blob.core.windows.net/s/v2.sh?sv=1&sig=SECRETSIG: 403",
+    });
     const { record, log } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }));
     expect(record.result).toBe("failed");
-    expect(record.batches[0]!.error?.message).toBe("Failed to download https://st.blob.core.windows.net/s/v2.sh?[query removed] 403");
+    expect(record.batches[0]!.error?.message).toBe(
+      "Failed to download https://st.blob.core.windows.net/s/v2.sh?[query removed] 403",
+    );
     expect(JSON.stringify(record) + log.text()).not.toContain("SECRETSIG");
   });
 
@@ -232,8 +286,12 @@ describe("Manual mode: health gates and stops", () => {
     expect(writesOf(emu)).toEqual([PATCH_SET, upgrade("0", "1"), upgrade("2", "3")]);
     expect(record.batches.map((b) => b.result)).toEqual(["succeeded", "unhealthy", "not-started"]);
     expect(outcomes(record)).toEqual({ updated: ["0", "1"], unhealthy: ["2", "3"], "not-started": ["4", "5"] });
-    expect(record.reason).toMatch(/Stopped after batch 2 of 3: 2 of 4 upgraded instance\(s\) failed or are unhealthy \(50% of the upgraded instances, more than max-unhealthy 20%\)/);
-    expect(record.reason).toMatch(/2 \(vmss1_2\): provisioning Succeeded, power running, health unhealthy .*reports unhealthy/);
+    expect(record.reason).toMatch(
+      /Stopped after batch 2 of 3: 2 of 4 upgraded instance\(s\) failed or are unhealthy \(50% of the upgraded instances, more than max-unhealthy 20%\)/,
+    );
+    expect(record.reason).toMatch(
+      /2 \(vmss1_2\): provisioning Succeeded, power running, health unhealthy .*reports unhealthy/,
+    );
     expect(record.reason).toMatch(/Not started: 4, 5\.$/);
   });
 
@@ -247,9 +305,30 @@ describe("Manual mode: health gates and stops", () => {
   });
 
   it.each([
-    { name: "health auto waits through Initializing until healthy", health: "auto" as const, turns: "healthy" as const, healthTimeoutMs: 3_000, result: "succeeded", waited: true },
-    { name: "health auto: still Initializing after health-timeout is unhealthy", health: "auto" as const, turns: undefined, healthTimeoutMs: 300, result: "failed", waited: true },
-    { name: "health off does not wait", health: "off" as const, turns: undefined, healthTimeoutMs: 300, result: "succeeded", waited: false },
+    {
+      name: "health auto waits through Initializing until healthy",
+      health: "auto" as const,
+      turns: "healthy" as const,
+      healthTimeoutMs: 3_000,
+      result: "succeeded",
+      waited: true,
+    },
+    {
+      name: "health auto: still Initializing after health-timeout is unhealthy",
+      health: "auto" as const,
+      turns: undefined,
+      healthTimeoutMs: 300,
+      result: "failed",
+      waited: true,
+    },
+    {
+      name: "health off does not wait",
+      health: "off" as const,
+      turns: undefined,
+      healthTimeoutMs: 300,
+      result: "succeeded",
+      waited: false,
+    },
   ])("$name", async ({ health, turns, healthTimeoutMs, result, waited }) => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, healthExtension: true }] });
     // Right after the upgrade, the application is still starting: vmHealth Initializing for a while.
@@ -258,7 +337,10 @@ describe("Manual mode: health gates and stops", () => {
       for (const id of ["0", "1"]) emu.setInstance("vmss1", id, { health: "initializing" });
       if (turns) setTimeout(() => ["0", "1"].forEach((id) => emu.setInstance("vmss1", id, { health: turns })), 100);
     };
-    const { record, log } = await rollout(configFor(emu, { rollout: { health, healthTimeoutMs, batchSize: percent(100) } }), { onLine });
+    const { record, log } = await rollout(
+      configFor(emu, { rollout: { health, healthTimeoutMs, batchSize: percent(100) } }),
+      { onLine },
+    );
 
     expect(record.result).toBe(result);
     expect(log.text().includes("waiting (for health (initializing))")).toBe(waited);
@@ -287,7 +369,9 @@ describe("Manual mode: the verdict judges every instance, to the end", () => {
     expect(record.result).toBe("failed");
     expect(outcomes(record)).toEqual({ straggler: ["0", "1"], updated: ["2", "3"] });
     expect(record.instances.map((i) => i.latestModelAfter)).toEqual([false, false, true, true]);
-    expect(record.reason).toMatch(/^Stopped after batch 2 of 2: 2 of 4 upgraded instance\(s\) failed or are unhealthy .*0 \(vmss1_0\): .*not on the latest model/);
+    expect(record.reason).toMatch(
+      /^Stopped after batch 2 of 2: 2 of 4 upgraded instance\(s\) failed or are unhealthy .*0 \(vmss1_0\): .*not on the latest model/,
+    );
   });
 
   it("an instance of an earlier batch turning unhealthy counts against max-unhealthy on a later batch's poll", async () => {
@@ -295,25 +379,60 @@ describe("Manual mode: the verdict judges every instance, to the end", () => {
     const onLine = (line: string): void => {
       if (line === "manualupgrade 2, 3") emu.setInstance("vmss1", "0", { health: "unhealthy" });
     };
-    const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(2), maxUnhealthyPercent: 20 } }), { onLine });
+    const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(2), maxUnhealthyPercent: 20 } }), {
+      onLine,
+    });
     expect(record.result).toBe("failed");
     expect(writesOf(emu)).toEqual([PATCH_SET, upgrade("0", "1"), upgrade("2", "3")]);
     expect(outcomes(record)).toEqual({ unhealthy: ["0"], updated: ["1", "2", "3"], "not-started": ["4", "5"] });
-    expect(record.reason).toMatch(/^Stopped after batch 2 of 3: 1 of 4 upgraded instance\(s\) failed or are unhealthy \(25% .*\): 0 \(vmss1_0\): .*health unhealthy .*Not started: 4, 5\.$/);
+    expect(record.reason).toMatch(
+      /^Stopped after batch 2 of 3: 1 of 4 upgraded instance\(s\) failed or are unhealthy \(25% .*\): 0 \(vmss1_0\): .*health unhealthy .*Not started: 4, 5\.$/,
+    );
   });
 
   it.each([
-    { name: "an unrelated extension's Error status on an instance provisioned fine is information", change: { imageVersion: NEW_VERSION }, result: "succeeded", outcome: "updated" },
-    { name: "an Error status of the extension the rollout changed fails the instance", change: { extension: { name: "monitoringAgent", forceUpdateTag: "run-2" } }, result: "failed", outcome: "failed" },
+    {
+      name: "an unrelated extension's Error status on an instance provisioned fine is information",
+      change: { imageVersion: NEW_VERSION },
+      result: "succeeded",
+      outcome: "updated",
+    },
+    {
+      name: "an Error status of the extension the rollout changed fails the instance",
+      change: { extension: { name: "monitoringAgent", forceUpdateTag: "run-2" } },
+      result: "failed",
+      outcome: "failed",
+    },
   ])("$name", async ({ change, result, outcome }) => {
-    const monitoring = { name: "monitoringAgent", publisher: "Microsoft.Azure.Monitor", type: "AzureMonitorLinuxAgent", typeHandlerVersion: "1.0", settings: {} };
-    const script = { name: "customScript", publisher: "Microsoft.Azure.Extensions", type: "CustomScript", typeHandlerVersion: "2.1", settings: { commandToExecute: "true" } };
+    const monitoring = {
+      name: "monitoringAgent",
+      publisher: "Microsoft.Azure.Monitor",
+      type: "AzureMonitorLinuxAgent",
+      typeHandlerVersion: "1.0",
+      settings: {},
+    };
+    const script = {
+      name: "customScript",
+      publisher: "Microsoft.Azure.Extensions",
+      type: "CustomScript",
+      typeHandlerVersion: "2.1",
+      settings: { commandToExecute: "true" },
+    };
     // The monitoring agent on 0 reports Error throughout, but the instance is provisioned fine (as with suppressFailures)
     // and its upgrades succeed.
     const emu = await emulator({
-      scaleSets: [{ name: "vmss1", instances: 2, extensions: [monitoring, script], extensionStatuses: { "0": { monitoringAgent: "failed" } } }],
+      scaleSets: [
+        {
+          name: "vmss1",
+          instances: 2,
+          extensions: [monitoring, script],
+          extensionStatuses: { "0": { monitoringAgent: "failed" } },
+        },
+      ],
     });
-    const { record } = await rollout(configFor(emu, { change, rollout: { batchSize: percent(100), maxUnhealthyPercent: 100 } }));
+    const { record } = await rollout(
+      configFor(emu, { change, rollout: { batchSize: percent(100), maxUnhealthyPercent: 100 } }),
+    );
     expect(record.result).toBe(result);
     expect(emu.state("vmss1").operations.map((o) => o.status)).toEqual(["Succeeded", "Succeeded"]);
     expect(record.instances[0]).toMatchObject({ outcome, provisioningState: "Succeeded" });
@@ -328,7 +447,9 @@ describe("Manual mode: the verdict judges every instance, to the end", () => {
       // Someone deallocates 1 once it is upgraded: its instance view then has no vmHealth at all.
       if (line.startsWith("manualupgrade succeeded")) emu.setInstance("vmss1", "1", { powerState: "deallocated" });
     };
-    const { record } = await rollout(configFor(emu, { rollout: { batchSize: percent(100), healthTimeoutMs: 300 } }), { onLine });
+    const { record } = await rollout(configFor(emu, { rollout: { batchSize: percent(100), healthTimeoutMs: 300 } }), {
+      onLine,
+    });
     expect(emu.state("vmss1").instances[1]).not.toHaveProperty("health");
     expect(record.result).toBe("succeeded");
     expect(record.instances[1]).toMatchObject({ outcome: "updated", powerState: "deallocated" });
@@ -341,27 +462,44 @@ describe("Manual mode: rollback", () => {
   it("puts the previous model back and re-upgrades exactly the instances upgraded so far", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 6 }] });
     emu.faults.failUpgrade("2", { scaleSet: "vmss1" });
-    const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(2), maxUnhealthyPercent: 0, rollbackOnFailure: true } }));
+    const { record } = await rollout(
+      configFor(emu, { rollout: { batchSize: count(2), maxUnhealthyPercent: 0, rollbackOnFailure: true } }),
+    );
 
     expect(record.result).toBe("rolled-back");
-    expect(writesOf(emu)).toEqual([PATCH_SET, upgrade("0", "1"), upgrade("2", "3"), PATCH_SET, upgrade("0", "1", "2", "3")]);
+    expect(writesOf(emu)).toEqual([
+      PATCH_SET,
+      upgrade("0", "1"),
+      upgrade("2", "3"),
+      PATCH_SET,
+      upgrade("0", "1", "2", "3"),
+    ]);
     // The rollback PATCH restores the version read, guarded by the etag of a fresh read.
     const rollbackPatch = emu.writes()[3]!;
-    expect(rollbackPatch.body).toEqual({ properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: OLD_VERSION } } } } });
+    expect(rollbackPatch.body).toEqual({
+      properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: OLD_VERSION } } } },
+    });
     expect(rollbackPatch.headers["if-match"]).toBe('"2"');
-    expect(emu.state("vmss1").model).toMatchObject({ properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: OLD_VERSION } } } } });
+    expect(emu.state("vmss1").model).toMatchObject({
+      properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: OLD_VERSION } } } },
+    });
     expect(Object.values(runningVersions(emu))).toEqual(Array(6).fill(OLD_VERSION));
     expect(emu.state("vmss1").instances.every((i) => i.latestModelApplied)).toBe(true);
     expect(record.rollback).toEqual({ succeeded: true, instanceIds: ["0", "1", "2", "3"] });
     expect(outcomes(record)).toEqual({ "rolled-back": ["0", "1", "2", "3"], "not-started": ["4", "5"] });
-    expect(record.reason).toMatch(/^Stopped after batch 2 of 3: .* Rolled back: the previous model is restored and instances 0-3 run it again\.$/);
+    expect(record.reason).toMatch(
+      /^Stopped after batch 2 of 3: .* Rolled back: the previous model is restored and instances 0-3 run it again\.$/,
+    );
   });
 
   it("does not roll back when the previous model cannot be restored (a forceUpdateTag that did not exist), and says why", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3 }] });
     emu.faults.failUpgrade("0", { scaleSet: "vmss1" });
     const { record } = await rollout(
-      configFor(emu, { change: { extension: { name: "customScript", forceUpdateTag: "run-2" } }, rollout: { canary: count(1), rollbackOnFailure: true } }),
+      configFor(emu, {
+        change: { extension: { name: "customScript", forceUpdateTag: "run-2" } },
+        rollout: { canary: count(1), rollbackOnFailure: true },
+      }),
     );
     expect(record.result).toBe("failed");
     // No manualupgrade after the canary: it would only have brought instances onto the new model.
@@ -370,7 +508,11 @@ describe("Manual mode: rollback", () => {
     expect(record.reason).toMatch(
       / No rollback was done: the previous model cannot be restored \(extension 'customScript' had no forceUpdateTag before the run, and a PATCH cannot remove one\), so the instances stay on the new model\.$/,
     );
-    expect(emu.state("vmss1").instances.map((i) => i.extensions["customScript"]?.forceUpdateTag)).toEqual(["run-2", undefined, undefined]);
+    expect(emu.state("vmss1").instances.map((i) => i.extensions["customScript"]?.forceUpdateTag)).toEqual([
+      "run-2",
+      undefined,
+      undefined,
+    ]);
   });
 
   it("without rollback-on-failure the new model stays", async () => {

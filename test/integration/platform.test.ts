@@ -1,13 +1,26 @@
 // The engine through the real SDK adapter against the emulator: Automatic and Rolling upgrade modes, where the
 // platform rolls the model change and the action follows it.
 import { describe, expect, it } from "vitest";
-import { adapterFor, configFor, NEW_VERSION, OLD_VERSION, outcomes, PATCH_SET, rollout, runningVersions, useEmulator, writesOf } from "./harness.ts";
+import {
+  adapterFor,
+  configFor,
+  NEW_VERSION,
+  OLD_VERSION,
+  outcomes,
+  PATCH_SET,
+  rollout,
+  runningVersions,
+  useEmulator,
+  writesOf,
+} from "./harness.ts";
 
 const emulator = useEmulator();
 
 describe.each(["Automatic", "Rolling"] as const)("%s mode", (upgradeMode) => {
   it("follows the platform to success without sending manualupgrade", async () => {
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 5, upgradeMode, healthExtension: true, protectedInstances: ["4"] }] });
+    const emu = await emulator({
+      scaleSets: [{ name: "vmss1", instances: 5, upgradeMode, healthExtension: true, protectedInstances: ["4"] }],
+    });
     const { record, log } = await rollout(configFor(emu));
 
     expect(record.result).toBe("succeeded");
@@ -15,9 +28,17 @@ describe.each(["Automatic", "Rolling"] as const)("%s mode", (upgradeMode) => {
     expect(writesOf(emu)).toEqual([PATCH_SET]);
     expect(record.batches).toEqual([]);
     expect(outcomes(record)).toEqual({ updated: ["0", "1", "2", "3"], "skipped-protected": ["4"] });
-    expect(runningVersions(emu)).toEqual({ "0": NEW_VERSION, "1": NEW_VERSION, "2": NEW_VERSION, "3": NEW_VERSION, "4": OLD_VERSION });
+    expect(runningVersions(emu)).toEqual({
+      "0": NEW_VERSION,
+      "1": NEW_VERSION,
+      "2": NEW_VERSION,
+      "3": NEW_VERSION,
+      "4": OLD_VERSION,
+    });
     expect(log.lines).toContain(`::group::Platform rollout (${upgradeMode})`);
-    expect(log.text()).toMatch(new RegExp(`\\[${upgradeMode === "Rolling" ? "rolling" : "automatic"} upgrade\\] \\d/4 done`));
+    expect(log.text()).toMatch(
+      new RegExp(`\\[${upgradeMode === "Rolling" ? "rolling" : "automatic"} upgrade\\] \\d/4 done`),
+    );
     if (upgradeMode === "Rolling") {
       expect(record.rolling).toMatchObject({ code: "Completed", successfulInstanceCount: 4, failedInstanceCount: 0 });
       expect(log.text()).toMatch(/Rolling upgrade (RollingForward|Completed): \d succeeded/);
@@ -31,7 +52,10 @@ describe.each(["Automatic", "Rolling"] as const)("%s mode", (upgradeMode) => {
 
     expect(record.result).toBe("failed");
     expect(writesOf(emu)).toEqual([PATCH_SET]);
-    expect(record.instances.find((i) => i.instanceId === "0")).toMatchObject({ outcome: "failed", provisioningState: "Failed" });
+    expect(record.instances.find((i) => i.instanceId === "0")).toMatchObject({
+      outcome: "failed",
+      provisioningState: "Failed",
+    });
     expect(record.instances.find((i) => i.instanceId === "0")?.error?.code).toBe("VMExtensionProvisioningError");
     if (upgradeMode === "Rolling") {
       // Batches of max(1, floor(5 × 20%)) = 1: the first failure is 100% > 20% → Faulted; the rest never start.
@@ -40,7 +64,9 @@ describe.each(["Automatic", "Rolling"] as const)("%s mode", (upgradeMode) => {
         /^Azure's rolling upgrade faulted \(MaxUnhealthyUpgradedInstancePercentExceededInRollingUpgrade: .*\): 0 succeeded, 1 failed, 4 pending\. Failed or unhealthy: 0 \(vmss1_0\): provisioning Failed, .*VMExtensionProvisioningError.*\. Not on the new model: 1-4\.$/,
       );
     } else {
-      expect(record.reason).toMatch(/^Azure's automatic upgrade failed \(VMExtensionProvisioningError: .*\)\. Failed or unhealthy: 0 \(vmss1_0\): provisioning Failed, [^;]*\.$/);
+      expect(record.reason).toMatch(
+        /^Azure's automatic upgrade failed \(VMExtensionProvisioningError: .*\)\. Failed or unhealthy: 0 \(vmss1_0\): provisioning Failed, [^;]*\.$/,
+      );
       expect(outcomes(record)).toEqual({ failed: ["0"], updated: ["1", "2", "3", "4"] });
     }
   });
@@ -54,7 +80,9 @@ describe("Automatic mode", () => {
 
     expect(record.result).toBe("rolled-back");
     expect(writesOf(emu)).toEqual([PATCH_SET, PATCH_SET]);
-    expect(emu.writes()[1]!.body).toEqual({ properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: OLD_VERSION } } } } });
+    expect(emu.writes()[1]!.body).toEqual({
+      properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: OLD_VERSION } } } },
+    });
     expect(Object.values(runningVersions(emu))).toEqual([OLD_VERSION, OLD_VERSION, OLD_VERSION]);
     expect(record.rollback).toEqual({ succeeded: true, instanceIds: ["0", "1", "2"] });
     expect(outcomes(record)).toEqual({ "rolled-back": ["0", "1", "2"] });
@@ -65,7 +93,9 @@ describe("Rolling mode", () => {
   it("rolls an image and an extension change one after the other (Azure refuses a write during a roll)", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3, upgradeMode: "Rolling" }] });
     const { record, log } = await rollout(
-      configFor(emu, { change: { imageVersion: NEW_VERSION, extension: { name: "customScript", forceUpdateTag: "run-2" } } }),
+      configFor(emu, {
+        change: { imageVersion: NEW_VERSION, extension: { name: "customScript", forceUpdateTag: "run-2" } },
+      }),
     );
     expect(record.result).toBe("succeeded");
     expect(writesOf(emu)).toEqual([PATCH_SET, "PATCH VirtualMachineScaleSetExtensions.Update"]);
@@ -77,15 +107,22 @@ describe("Rolling mode", () => {
   });
 
   it("waits for a rolling upgrade already in progress, then rolls its own change", async () => {
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, upgradeMode: "Rolling", instanceUpgradeSeconds: 60 }] });
+    const emu = await emulator({
+      scaleSets: [{ name: "vmss1", instances: 4, upgradeMode: "Rolling", instanceUpgradeSeconds: 60 }],
+    });
     // Someone else's model change: Azure is rolling it when the action starts.
-    const running = await adapterFor(configFor(emu)).startPatchExtension({ name: "customScript", forceUpdateTag: "other" });
+    const running = await adapterFor(configFor(emu)).startPatchExtension({
+      name: "customScript",
+      forceUpdateTag: "other",
+    });
     emu.resetLog();
 
     const { record, log } = await rollout(configFor(emu));
     expect(await running.done).toEqual({ status: "Succeeded" });
     expect(record.result).toBe("succeeded");
-    expect(log.text()).toMatch(/Waiting for an operation already in progress: the scale set is Updating; a rolling upgrade is RollingForward since .* \(\d done, \d in progress, \d pending\)/);
+    expect(log.text()).toMatch(
+      /Waiting for an operation already in progress: the scale set is Updating; a rolling upgrade is RollingForward since .* \(\d done, \d in progress, \d pending\)/,
+    );
     expect(writesOf(emu)).toEqual([PATCH_SET]);
     expect(Object.values(runningVersions(emu))).toEqual(Array(4).fill(NEW_VERSION));
   });
@@ -94,7 +131,9 @@ describe("Rolling mode", () => {
 describe("following the platform", () => {
   it("keeps following a rolling upgrade still RollingForward after the model update's operation ended, past health-timeout", async () => {
     // Instances take ~0.3 s each, one at a time: the roll lasts ~1.5 s, longer than health-timeout (100 ms here).
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 5, upgradeMode: "Rolling", instanceUpgradeSeconds: 300 }] });
+    const emu = await emulator({
+      scaleSets: [{ name: "vmss1", instances: 5, upgradeMode: "Rolling", instanceUpgradeSeconds: 300 }],
+    });
     const { record } = await rollout(configFor(emu, { rollout: { healthTimeoutMs: 100, pollIntervalMs: 20 } }), {
       // Azure ends the model update's operation before the roll does.
       wrap: (api) => ({
@@ -112,7 +151,9 @@ describe("following the platform", () => {
 
   it("warns that batch options have no effect where Azure rolls the change itself", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, upgradeMode: "Automatic" }] });
-    const { record, log } = await rollout(configFor(emu, { rollout: { batchSize: { kind: "count", value: 1 }, maxUnhealthyPercent: 0 } }));
+    const { record, log } = await rollout(
+      configFor(emu, { rollout: { batchSize: { kind: "count", value: 1 }, maxUnhealthyPercent: 0 } }),
+    );
     expect(record.result).toBe("succeeded");
     expect(log.lines.filter((l) => l.startsWith("warning: "))).toEqual([
       "warning: batch-size, max-unhealthy have no effect: scale set 'vmss1' is in Automatic upgrade mode, where Azure rolls a model change itself " +
@@ -125,9 +166,12 @@ describe("following the platform", () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
     const custom = configFor(emu);
     const azure = { ...custom, cloud: { ...custom.cloud, name: "AzureCloud" as const } };
-    const warnings = async (config: typeof custom): Promise<string[]> => (await rollout(config)).log.lines.filter((l) => l.startsWith("warning: "));
+    const warnings = async (config: typeof custom): Promise<string[]> =>
+      (await rollout(config)).log.lines.filter((l) => l.startsWith("warning: "));
     expect(await warnings(custom)).toEqual([]);
-    expect(await warnings(azure)).toEqual([expect.stringMatching(/^warning: poll-interval 5ms is below 5s: every poll lists the instances/)]);
+    expect(await warnings(azure)).toEqual([
+      expect.stringMatching(/^warning: poll-interval 5ms is below 5s: every poll lists the instances/),
+    ]);
   });
 });
 
@@ -137,7 +181,11 @@ describe("operation polling", () => {
     // at the status poll 5 s after the first, not after poll-interval (20 s).
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
     await adapterFor(configFor(emu)).patchScaleSet({ imageReference: { version: NEW_VERSION } }, undefined);
-    const { record } = await rollout(configFor(emu, { rollout: { pollIntervalMs: 20_000, timeoutMs: 40_000, batchSize: { kind: "percent", value: 100 } } }));
+    const { record } = await rollout(
+      configFor(emu, {
+        rollout: { pollIntervalMs: 20_000, timeoutMs: 40_000, batchSize: { kind: "percent", value: 100 } },
+      }),
+    );
     expect(record.result).toBe("succeeded");
     expect(record.durationMs).toBeGreaterThanOrEqual(5_000);
     expect(record.durationMs).toBeLessThan(10_000);

@@ -37,7 +37,9 @@ describe("timeout", () => {
       // 3 finished in the same (hung) operation after the action stopped waiting, or not yet: either way its true state.
       ["3", record.instances[3]!.latestModelAfter ? "updated" : "straggler", record.instances[3]!.provisioningState],
     ]);
-    expect(record.reason).toMatch(/^Timed out after 1s \(timeout\) while upgrading batch 2 of 2\. Updated: 0, 1.*\. Not on the new model or unhealthy: 2 \(vmss1_2\): provisioning Updating, .*not on the latest model/);
+    expect(record.reason).toMatch(
+      /^Timed out after 1s \(timeout\) while upgrading batch 2 of 2\. Updated: 0, 1.*\. Not on the new model or unhealthy: 2 \(vmss1_2\): provisioning Updating, .*not on the latest model/,
+    );
     // The final listing fits in the timeout: the rollout leaves a reserve for it.
     expect(record.durationMs).toBeLessThanOrEqual(1_000 + 50);
   });
@@ -47,11 +49,15 @@ describe("timeout", () => {
     // Batch 2's application never turns healthy: the run times out waiting for it.
     let batches = 0;
     const onLine = (line: string): void => {
-      if (line.startsWith("manualupgrade succeeded") && ++batches === 2) for (const id of ["2", "3"]) emu.setInstance("vmss1", id, { health: "initializing" });
+      if (line.startsWith("manualupgrade succeeded") && ++batches === 2)
+        for (const id of ["2", "3"]) emu.setInstance("vmss1", id, { health: "initializing" });
       // The rollback's first read is throttled for a second: past the run's timeout, within the rollback's budget.
-      if (line.startsWith("Stopped: Timed out")) emu.faults.throttle({ operation: "VirtualMachineScaleSets.Get", retryAfterSeconds: 1 });
+      if (line.startsWith("Stopped: Timed out"))
+        emu.faults.throttle({ operation: "VirtualMachineScaleSets.Get", retryAfterSeconds: 1 });
     };
-    const config = configFor(emu, { rollout: { batchSize: count(2), timeoutMs: 1_000, healthTimeoutMs: 3_000, rollbackOnFailure: true } });
+    const config = configFor(emu, {
+      rollout: { batchSize: count(2), timeoutMs: 1_000, healthTimeoutMs: 3_000, rollbackOnFailure: true },
+    });
     const { record } = await rollout(config, { onLine });
     expect(record.reason).toMatch(/^Timed out after 1s \(timeout\) while upgrading batch 2 of 2\./);
     expect(emu.counters()["Throttled"]).toBe(1);
@@ -71,13 +77,19 @@ describe("cancellation", () => {
     const onLine = (line: string): void => {
       if (line === "manualupgrade 2, 3") setTimeout(() => cancel.abort(), 100);
     };
-    const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }), { signal: cancel.signal, onLine });
+    const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }), {
+      signal: cancel.signal,
+      onLine,
+    });
 
     expect(record.result).toBe("cancelled");
     expect(writesOf(emu)).toEqual([PATCH_SET, upgrade("0", "1"), upgrade("2", "3")]);
     expect(record.batches.map((b) => b.result)).toEqual(["succeeded", "cancelled", "not-started"]);
     expect(outcomes(record)).toEqual({ updated: ["0", "1"], straggler: ["2", "3"], "not-started": ["4", "5"] });
-    expect(record.instances.filter((i) => i.outcome === "straggler").map((i) => i.provisioningState)).toEqual(["Updating", "Updating"]);
+    expect(record.instances.filter((i) => i.outcome === "straggler").map((i) => i.provisioningState)).toEqual([
+      "Updating",
+      "Updating",
+    ]);
     expect(record.reason).toMatch(
       /^The job was cancelled while upgrading batch 2 of 3; no further batch was started\. Updated: 0, 1\. Not on the new model or unhealthy: 2 \(vmss1_2\): provisioning Updating, .*Not started: 4, 5\.$/,
     );
@@ -90,7 +102,10 @@ describe("cancellation", () => {
     const onLine = (line: string): void => {
       if (line.startsWith("Batch 1: succeeded")) cancel.abort();
     };
-    const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(2), rollbackOnFailure: true } }), { signal: cancel.signal, onLine });
+    const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(2), rollbackOnFailure: true } }), {
+      signal: cancel.signal,
+      onLine,
+    });
     expect(record.result).toBe("cancelled");
     expect(writesOf(emu)).toEqual([PATCH_SET, upgrade("0", "1")]);
     expect(record.reason).toMatch(/^The job was cancelled before batch 2 of 2 started; no further batch was started\./);
@@ -129,7 +144,9 @@ describe("operations already running", () => {
     abandon.abort();
     await running;
     expect(record.result).toBe("failed");
-    expect(record.reason).toMatch(/^Timed out after 300ms \(timeout\) while waiting for an operation already in progress \(instance\(s\) 1 Updating\)\./);
+    expect(record.reason).toMatch(
+      /^Timed out after 300ms \(timeout\) while waiting for an operation already in progress \(instance\(s\) 1 Updating\)\./,
+    );
     expect(writesOf(emu)).toEqual([]);
   });
 });
@@ -150,12 +167,21 @@ describe("concurrent writers", () => {
 
   it("re-reads and retries after 412 PreconditionFailed", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
-    const { record, log } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }), { wrap: racedBy(emu, 1) });
+    const { record, log } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }), {
+      wrap: racedBy(emu, 1),
+    });
     expect(record.result).toBe("succeeded");
     // Someone else's PATCH, ours refused on the stale etag, ours again on the etag read afresh.
     expect(writesOf(emu)).toEqual([PATCH_SET, `${PATCH_SET} → 412`, PATCH_SET, upgrade("0", "1")]);
-    expect(emu.writes().slice(1, 3).map((w) => w.headers["if-match"])).toEqual(['"1"', '"2"']);
-    expect(log.text()).toContain("The scale set changed since it was read (412 PreconditionFailed): reading it again (attempt 2).");
+    expect(
+      emu
+        .writes()
+        .slice(1, 3)
+        .map((w) => w.headers["if-match"]),
+    ).toEqual(['"1"', '"2"']);
+    expect(log.text()).toContain(
+      "The scale set changed since it was read (412 PreconditionFailed): reading it again (attempt 2).",
+    );
     expect(Object.values(runningVersions(emu))).toEqual([NEW_VERSION, NEW_VERSION]);
   });
 
@@ -167,7 +193,12 @@ describe("concurrent writers", () => {
     expect(record.reason).toBe(
       "The scale set changed under the action 3 times in a row (412 PreconditionFailed on its etag); nothing was written. Re-run when other changes have settled.",
     );
-    expect(emu.writes().filter((w) => w.headers["if-match"] !== undefined).map((w) => w.status)).toEqual([412, 412, 412]);
+    expect(
+      emu
+        .writes()
+        .filter((w) => w.headers["if-match"] !== undefined)
+        .map((w) => w.status),
+    ).toEqual([412, 412, 412]);
   });
 });
 
@@ -196,8 +227,15 @@ describe("throttling and Azure errors", () => {
     emu.faults.conflict({ operation: "VirtualMachineScaleSets.UpdateInstances", times: 2 });
     const { record, log } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }));
     expect(record.result).toBe("succeeded");
-    expect(writesOf(emu)).toEqual([PATCH_SET, `${upgrade("0", "1")} → 409`, `${upgrade("0", "1")} → 409`, upgrade("0", "1")]);
-    expect(log.text()).toMatch(/manualupgrade was refused \(Conflict: .*\): trying again in 5ms \(attempt 2\)\.\nmanualupgrade 0, 1\n.*trying again in 10ms \(attempt 3\)/);
+    expect(writesOf(emu)).toEqual([
+      PATCH_SET,
+      `${upgrade("0", "1")} → 409`,
+      `${upgrade("0", "1")} → 409`,
+      upgrade("0", "1"),
+    ]);
+    expect(log.text()).toMatch(
+      /manualupgrade was refused \(Conflict: .*\): trying again in 5ms \(attempt 2\)\.\nmanualupgrade 0, 1\n.*trying again in 10ms \(attempt 3\)/,
+    );
     expect(outcomes(record)).toEqual({ updated: ["0", "1"] });
   });
 
@@ -207,7 +245,10 @@ describe("throttling and Azure errors", () => {
     const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }));
     expect(record.result).toBe("failed");
     expect(writesOf(emu)).toEqual([PATCH_SET, ...Array(6).fill(`${upgrade("0", "1")} → 409`)]);
-    expect(record.batches.map((b) => [b.result, b.error?.code])).toEqual([["failed", "Conflict"], ["not-started", undefined]]);
+    expect(record.batches.map((b) => [b.result, b.error?.code])).toEqual([
+      ["failed", "Conflict"],
+      ["not-started", undefined],
+    ]);
     expect(outcomes(record)).toEqual({ "not-started": ["0", "1", "2", "3"] });
     expect(record.reason).toMatch(
       /^Azure refused manualupgrade for batch 1 of 2 \(409 Conflict: The request failed due to conflict with a concurrent request.*\): another operation kept the scale set busy \(6 attempt\(s\)\)\. Azure touched none of its instances\. Not started: 0-3\.$/,
@@ -220,7 +261,9 @@ describe("throttling and Azure errors", () => {
     const { record, log } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }));
     expect(record.result).toBe("succeeded");
     expect(writesOf(emu)).toEqual([PATCH_SET, upgrade("0", "1"), upgrade("0", "1")]);
-    expect(log.text()).toContain("manualupgrade was preempted (Canceled: Azure ended the operation before it finished): trying again in 5ms (attempt 2).");
+    expect(log.text()).toContain(
+      "manualupgrade was preempted (Canceled: Azure ended the operation before it finished): trying again in 5ms (attempt 2).",
+    );
   });
 
   it("a manualupgrade refused with 401 stops the run at once, the batch's instances not started", async () => {
@@ -232,7 +275,9 @@ describe("throttling and Azure errors", () => {
     expect(record.result).toBe("failed");
     expect(writesOf(emu)).toEqual([PATCH_SET, `${upgrade("0", "1")} → 401`]);
     expect(outcomes(record)).toEqual({ "not-started": ["0", "1", "2", "3"] });
-    expect(record.reason).toMatch(/^Azure refused manualupgrade for batch 1 of 2 \(401 ExpiredAuthenticationToken: .*\): Azure did not accept the sign-in for it: .*\. Azure touched none of its instances\. Not started: 0-3\.$/);
+    expect(record.reason).toMatch(
+      /^Azure refused manualupgrade for batch 1 of 2 \(401 ExpiredAuthenticationToken: .*\): Azure did not accept the sign-in for it: .*\. Azure touched none of its instances\. Not started: 0-3\.$/,
+    );
     expect(log.text()).not.toContain("trying again");
   });
 
@@ -266,9 +311,14 @@ describe("throttling and Azure errors", () => {
   it("a sign-in failure is one line from the credential module", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
     const config = configFor(emu);
-    const { record } = await rollout({ ...config, auth: { mode: "creds", clientId: emu.clientId, clientSecret: "not-the-secret-x9", tenantId: emu.tenantId } });
+    const { record } = await rollout({
+      ...config,
+      auth: { mode: "creds", clientId: emu.clientId, clientSecret: "not-the-secret-x9", tenantId: emu.tenantId },
+    });
     expect(record.result).toBe("failed");
-    expect(record.reason).toMatch(/^Failed while reading the scale set: AuthenticationFailed: Sign-in failed: .*AADSTS7000215/);
+    expect(record.reason).toMatch(
+      /^Failed while reading the scale set: AuthenticationFailed: Sign-in failed: .*AADSTS7000215/,
+    );
     expect(record.reason).not.toContain("not-the-secret-x9");
     expect(writesOf(emu)).toEqual([]);
   });
@@ -283,24 +333,35 @@ describe("throttling and Azure errors", () => {
     });
     // The application starts slowly: the gate polls (one list each) until the headroom is low, then it turns healthy.
     const onLine = (line: string): void => {
-      if (line.startsWith("manualupgrade succeeded")) ["0", "1"].forEach((id) => emu.setInstance("vmss1", id, { health: "initializing" }));
-      if (line.startsWith("Azure's throttling headroom is low")) ["0", "1"].forEach((id) => emu.setInstance("vmss1", id, { health: "healthy" }));
+      if (line.startsWith("manualupgrade succeeded"))
+        ["0", "1"].forEach((id) => emu.setInstance("vmss1", id, { health: "initializing" }));
+      if (line.startsWith("Azure's throttling headroom is low"))
+        ["0", "1"].forEach((id) => emu.setInstance("vmss1", id, { health: "healthy" }));
     };
     const { record, log } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }), { onLine });
     expect(record.result).toBe("succeeded");
-    expect(log.text()).toMatch(/Azure's throttling headroom is low \((\d|10) requests left\): polling every (10|20)ms\./);
+    expect(log.text()).toMatch(
+      /Azure's throttling headroom is low \((\d|10) requests left\): polling every (10|20)ms\./,
+    );
     expect(emu.counters()["Throttled"] ?? 0).toBe(0);
   });
 
   it("waits for the instance list's throttling bucket to hold the rest of a list instead of running into 429s", async () => {
     // A list of 10 instances is 10 pages here, each a token of HighCostGetVMScaleSet (30 in the bucket, 10 a simulated
     // minute: at speed 0.01, 10 every 0.6 s). One list to plan and one per batch drain it by the fifth batch.
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 10 }], pageSize: 1, throttle: true, speed: 0.01 });
+    const emu = await emulator({
+      scaleSets: [{ name: "vmss1", instances: 10 }],
+      pageSize: 1,
+      throttle: true,
+      speed: 0.01,
+    });
     const { record, log } = await rollout(configFor(emu, { rollout: { batchSize: count(2), pollIntervalMs: 50 } }));
     expect(record.result).toBe("succeeded");
     expect(emu.counters()["VirtualMachineScaleSetVMs.List"]).toBe(6 * 10);
     expect(emu.counters()["Throttled"] ?? 0).toBe(0);
-    expect(log.text()).toMatch(/Waiting \d+ms for Azure's throttling bucket for instance lists \(HighCostGetVMScaleSet\) to hold the rest of the list\./);
+    expect(log.text()).toMatch(
+      /Waiting \d+ms for Azure's throttling bucket for instance lists \(HighCostGetVMScaleSet\) to hold the rest of the list\./,
+    );
   });
 
   it("the adapter reports the throttling headroom Azure sends", async () => {
@@ -341,7 +402,9 @@ describe("scale-in during the rollout", () => {
 describe("the end of the run", () => {
   it("leaves nothing running: no request reaches Azure after the record is returned", async () => {
     // Rolling mode: the model update's operation lasts the whole roll (seconds here); the run fails before that.
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, upgradeMode: "Rolling", instanceUpgradeSeconds: 1_000 }] });
+    const emu = await emulator({
+      scaleSets: [{ name: "vmss1", instances: 4, upgradeMode: "Rolling", instanceUpgradeSeconds: 1_000 }],
+    });
     // Every HTTP request this process sends once the record is returned (Node reports each as it is created).
     let returned = false;
     const sentAfter: string[] = [];

@@ -60,14 +60,18 @@ describe("refusalMeaning", () => {
   it("explains 403, 401 and 404", () => {
     expect(refusalMeaning(new AzureApiError("AuthorizationFailed", "m", 403), 1)).toContain("manualUpgrade/action");
     expect(refusalMeaning(new AzureApiError("InvalidAuthenticationToken", "m", 401), 1)).toContain("arm-endpoint");
-    expect(refusalMeaning(new AzureApiError("ResourceNotFound", "m", 404), 1)).toBe("the scale set was not found: it may have been deleted");
+    expect(refusalMeaning(new AzureApiError("ResourceNotFound", "m", 404), 1)).toBe(
+      "the scale set was not found: it may have been deleted",
+    );
   });
 
   it("counts the attempts of a busy scale set, with why it gave up", () => {
-    expect(refusalMeaning(new AzureApiError("Conflict", "m", 409), 6)).toBe("another operation kept the scale set busy (6 attempt(s))");
-    expect(refusalMeaning(new AzureApiError("OperationPreempted", "m"), 2, "the timeout leaves no time to try again")).toBe(
-      "another operation kept the scale set busy (2 attempt(s); the timeout leaves no time to try again)",
+    expect(refusalMeaning(new AzureApiError("Conflict", "m", 409), 6)).toBe(
+      "another operation kept the scale set busy (6 attempt(s))",
     );
+    expect(
+      refusalMeaning(new AzureApiError("OperationPreempted", "m"), 2, "the timeout leaves no time to try again"),
+    ).toBe("another operation kept the scale set busy (2 attempt(s); the timeout leaves no time to try again)");
   });
 
   it("says nothing about other refusals", () => {
@@ -77,7 +81,12 @@ describe("refusalMeaning", () => {
 
 describe("redactError", () => {
   it("removes SAS query strings from the message and keeps the code", () => {
-    expect(redactError({ code: "VMExtensionProvisioningError", message: "failed on https://a.blob.core.windows.net/c/x.sh?sv=1&sig=SECRET" })).toEqual({
+    expect(
+      redactError({
+        code: "VMExtensionProvisioningError",
+        message: "failed on https://a.blob.core.windows.net/c/x.sh?sv=1&sig=SECRET",
+      }),
+    ).toEqual({
       code: "VMExtensionProvisioningError",
       message: "failed on https://a.blob.core.windows.net/c/x.sh?[query removed]",
     });

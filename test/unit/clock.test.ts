@@ -9,9 +9,12 @@ describe("pollDelay", () => {
     { remaining: 3, untilDeadline: 120_000, expected: 60_000 }, // nearly exhausted: slower still
     { remaining: 3, untilDeadline: 20_000, expected: 20_000 }, // never past the deadline
     { remaining: undefined, untilDeadline: -5, expected: 0 },
-  ])("interval 15s, remaining $remaining, deadline in $untilDeadline ms → $expected ms", ({ remaining, untilDeadline, expected }) => {
-    expect(pollDelay(15_000, remaining, untilDeadline)).toBe(expected);
-  });
+  ])(
+    "interval 15s, remaining $remaining, deadline in $untilDeadline ms → $expected ms",
+    ({ remaining, untilDeadline, expected }) => {
+      expect(pollDelay(15_000, remaining, untilDeadline)).toBe(expected);
+    },
+  );
 });
 
 describe("throttlePace", () => {

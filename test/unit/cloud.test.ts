@@ -4,22 +4,53 @@ import { InputError } from "../../src/types.ts";
 
 describe("resolveCloud: the endpoint, token scope and authority host each environment uses", () => {
   it.each([
-    ["AzureCloud", "https://management.azure.com", "https://management.azure.com/.default", "https://login.microsoftonline.com", "https://portal.azure.com"],
-    ["AzureUSGovernment", "https://management.usgovcloudapi.net", "https://management.usgovcloudapi.net/.default", "https://login.microsoftonline.us", "https://portal.azure.us"],
-    ["AzureChinaCloud", "https://management.chinacloudapi.cn", "https://management.chinacloudapi.cn/.default", "https://login.chinacloudapi.cn", "https://portal.azure.cn"],
+    [
+      "AzureCloud",
+      "https://management.azure.com",
+      "https://management.azure.com/.default",
+      "https://login.microsoftonline.com",
+      "https://portal.azure.com",
+    ],
+    [
+      "AzureUSGovernment",
+      "https://management.usgovcloudapi.net",
+      "https://management.usgovcloudapi.net/.default",
+      "https://login.microsoftonline.us",
+      "https://portal.azure.us",
+    ],
+    [
+      "AzureChinaCloud",
+      "https://management.chinacloudapi.cn",
+      "https://management.chinacloudapi.cn/.default",
+      "https://login.chinacloudapi.cn",
+      "https://portal.azure.cn",
+    ],
   ])("%s", (environment, armEndpoint, armScope, authorityHost, portalUrl) => {
-    expect(resolveCloud(environment, {})).toEqual({ name: environment, armEndpoint, armScope, authorityHost, portalUrl, customAuthority: false });
+    expect(resolveCloud(environment, {})).toEqual({
+      name: environment,
+      armEndpoint,
+      armScope,
+      authorityHost,
+      portalUrl,
+      customAuthority: false,
+    });
   });
 
-  it.each([["azurecloud"], ["AZUREUSGOVERNMENT"], ["azureChinaCloud"], [" AzureCloud "]])("matches '%s' case-insensitively", (environment) => {
-    expect(resolveCloud(environment, {}).name).toMatch(/^Azure/);
-  });
+  it.each([["azurecloud"], ["AZUREUSGOVERNMENT"], ["azureChinaCloud"], [" AzureCloud "]])(
+    "matches '%s' case-insensitively",
+    (environment) => {
+      expect(resolveCloud(environment, {}).name).toMatch(/^Azure/);
+    },
+  );
 
-  it.each([["AzureGermanCloud"], ["AzureStack"], ["public"], [""]])("rejects environment '%s', listing the valid ones", (environment) => {
-    const err = captureInputError(() => resolveCloud(environment, {}));
-    expect(err.input).toBe("environment");
-    expect(err.message).toContain("AzureCloud, AzureUSGovernment or AzureChinaCloud");
-  });
+  it.each([["AzureGermanCloud"], ["AzureStack"], ["public"], [""]])(
+    "rejects environment '%s', listing the valid ones",
+    (environment) => {
+      const err = captureInputError(() => resolveCloud(environment, {}));
+      expect(err.input).toBe("environment");
+      expect(err.message).toContain("AzureCloud, AzureUSGovernment or AzureChinaCloud");
+    },
+  );
 });
 
 describe("resolveCloud overrides", () => {
@@ -35,8 +66,15 @@ describe("resolveCloud overrides", () => {
   });
 
   it("a custom authority host is marked custom (no instance discovery against public Entra)", () => {
-    const cloud = resolveCloud("AzureCloud", { armEndpoint: "https://127.0.0.1:8443", authorityHost: "https://127.0.0.1:8443/entra/" });
-    expect(cloud).toMatchObject({ name: "Custom", authorityHost: "https://127.0.0.1:8443/entra", customAuthority: true });
+    const cloud = resolveCloud("AzureCloud", {
+      armEndpoint: "https://127.0.0.1:8443",
+      authorityHost: "https://127.0.0.1:8443/entra/",
+    });
+    expect(cloud).toMatchObject({
+      name: "Custom",
+      authorityHost: "https://127.0.0.1:8443/entra",
+      customAuthority: true,
+    });
   });
 
   it("Azure Stack Hub: portal next to ARM, ADFS authority with a path", () => {
@@ -63,7 +101,10 @@ describe("resolveCloud overrides", () => {
   });
 
   it("an alias of a Microsoft authority host is not custom", () => {
-    expect(resolveCloud("AzureCloud", { authorityHost: "https://login.windows.net" })).toMatchObject({ name: "Custom", customAuthority: false });
+    expect(resolveCloud("AzureCloud", { authorityHost: "https://login.windows.net" })).toMatchObject({
+      name: "Custom",
+      customAuthority: false,
+    });
   });
 
   it.each([

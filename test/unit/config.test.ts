@@ -10,7 +10,10 @@ const OTHER_SUB = "99999999-2222-3333-4444-555555555555";
 const TENANT = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";
 const CLIENT = "12345678-1234-1234-1234-123456789abc";
 const SECRET = "Sup3r~Secret.Value_do-not-print";
-const OIDC_ENV = { ACTIONS_ID_TOKEN_REQUEST_URL: "https://token.example/id?api-version=2.0", ACTIONS_ID_TOKEN_REQUEST_TOKEN: "runtime-token" };
+const OIDC_ENV = {
+  ACTIONS_ID_TOKEN_REQUEST_URL: "https://token.example/id?api-version=2.0",
+  ACTIONS_ID_TOKEN_REQUEST_TOKEN: "runtime-token",
+};
 
 /** The smallest valid set of inputs; each test changes what it is about. */
 const BASE: Readonly<Record<string, string>> = {
@@ -50,14 +53,26 @@ describe("parseConfig: inputs of action.yml", () => {
   });
 
   it("applies action.yml's defaults itself when an input is empty", () => {
-    const defaults = Object.fromEntries(Object.entries(actionYml.inputs).map(([name, spec]) => [name, spec.default ?? ""]));
+    const defaults = Object.fromEntries(
+      Object.entries(actionYml.inputs).map(([name, spec]) => [name, spec.default ?? ""]),
+    );
     const withYamlDefaults = parseConfig((name) => BASE[name] || defaults[name] || "", {});
     const withEmptyInputs = parseConfig((name) => BASE[name] ?? "", {});
     expect(withEmptyInputs).toEqual(withYamlDefaults);
   });
 
   it("turns the defaults into this Config", () => {
-    expect(parse({}, { GITHUB_RUN_ID: "42", GITHUB_RUN_ATTEMPT: "2", GITHUB_REPOSITORY: "o/r", GITHUB_SERVER_URL: "https://github.com" })).toEqual({
+    expect(
+      parse(
+        {},
+        {
+          GITHUB_RUN_ID: "42",
+          GITHUB_RUN_ATTEMPT: "2",
+          GITHUB_REPOSITORY: "o/r",
+          GITHUB_SERVER_URL: "https://github.com",
+        },
+      ),
+    ).toEqual({
       target: { subscriptionId: SUB, resourceGroup: "rg-prod", scaleSet: "web-vmss" },
       change: { imageVersion: "latest" },
       rollout: {
@@ -86,7 +101,18 @@ describe("parseConfig: inputs of action.yml", () => {
 
   it("returns a deeply frozen object", () => {
     const config = parse({ "extension-name": "cse", "extension-file-uris": "https://a.example/x.sh", canary: "1" });
-    for (const part of [config, config.target, config.change, config.change.extension, config.change.extension?.fileUris, config.rollout, config.rollout.canary, config.auth, config.cloud, config.secrets]) {
+    for (const part of [
+      config,
+      config.target,
+      config.change,
+      config.change.extension,
+      config.change.extension?.fileUris,
+      config.rollout,
+      config.rollout.canary,
+      config.auth,
+      config.cloud,
+      config.secrets,
+    ]) {
       expect(Object.isFrozen(part)).toBe(true);
     }
   });
@@ -150,13 +176,16 @@ describe("sizes, percentages, booleans and choices", () => {
     expect(parse({ canary: value }).rollout.canary).toEqual(size);
   });
 
-  it.each([["0"], ["0%"], ["101%"], ["-1"], ["2.5"], ["20 %"], ["half"], ["%"]])("batch-size and canary reject '%s'", (value) => {
-    for (const name of ["batch-size", "canary"]) {
-      const err = inputError({ [name]: value });
-      expect(err.input).toBe(name);
-      expect(err.message).toContain("count of instances");
-    }
-  });
+  it.each([["0"], ["0%"], ["101%"], ["-1"], ["2.5"], ["20 %"], ["half"], ["%"]])(
+    "batch-size and canary reject '%s'",
+    (value) => {
+      for (const name of ["batch-size", "canary"]) {
+        const err = inputError({ [name]: value });
+        expect(err.input).toBe(name);
+        expect(err.message).toContain("count of instances");
+      }
+    },
+  );
 
   it("canary is absent unless given", () => {
     expect(parse({}).rollout).not.toHaveProperty("canary");
@@ -171,7 +200,10 @@ describe("sizes, percentages, booleans and choices", () => {
   });
 
   it.each([["20"], ["101%"], ["-1%"], ["12.5%"], ["lots"]])("max-unhealthy rejects '%s'", (value) => {
-    expect(inputError({ "max-unhealthy": value })).toMatchObject({ input: "max-unhealthy", message: expect.stringContaining("0% to 100%") });
+    expect(inputError({ "max-unhealthy": value })).toMatchObject({
+      input: "max-unhealthy",
+      message: expect.stringContaining("0% to 100%"),
+    });
   });
 
   it.each([
@@ -187,16 +219,26 @@ describe("sizes, percentages, booleans and choices", () => {
   });
 
   it.each([["yes"], ["1"], ["tRUE"], ["on"]])("booleans reject '%s'", (value) => {
-    expect(inputError({ "dry-run": value })).toMatchObject({ input: "dry-run", message: expect.stringContaining("use true or false") });
+    expect(inputError({ "dry-run": value })).toMatchObject({
+      input: "dry-run",
+      message: expect.stringContaining("use true or false"),
+    });
     expect(inputError({ "rollback-on-failure": value })).toMatchObject({ input: "rollback-on-failure" });
   });
 
-  it.each([["auto", "auto"], ["off", "off"], ["OFF", "off"]])("health %s", (value, expected) => {
+  it.each([
+    ["auto", "auto"],
+    ["off", "off"],
+    ["OFF", "off"],
+  ])("health %s", (value, expected) => {
     expect(parse({ health: value }).rollout.health).toBe(expected);
   });
 
   it("health rejects other values", () => {
-    expect(inputError({ health: "on" })).toMatchObject({ input: "health", message: "Input 'health': 'on' is not one of auto, off" });
+    expect(inputError({ health: "on" })).toMatchObject({
+      input: "health",
+      message: "Input 'health': 'on' is not one of auto, off",
+    });
   });
 });
 
@@ -206,7 +248,10 @@ describe("the change", () => {
   });
 
   it.each([["16.04"], ["v1.2.3"], ["1.2.3.4"], ["newest"], ["1.2.x"]])("image-version rejects '%s'", (value) => {
-    expect(inputError({ "image-version": value })).toMatchObject({ input: "image-version", message: expect.stringContaining("<major>.<minor>.<patch>") });
+    expect(inputError({ "image-version": value })).toMatchObject({
+      input: "image-version",
+      message: expect.stringContaining("<major>.<minor>.<patch>"),
+    });
   });
 
   const prefix = `/subscriptions/${SUB}/resourceGroups/rg-images/providers/Microsoft.Compute`;
@@ -214,7 +259,10 @@ describe("the change", () => {
     ["managed image", `${prefix}/images/golden-2024`],
     ["gallery image", `${prefix}/galleries/gal1/images/ubuntu`],
     ["gallery image version", `${prefix}/galleries/gal1/images/ubuntu/versions/1.0.7`],
-    ["lower-case segment names", `/subscriptions/${SUB}/resourcegroups/rg-images/providers/microsoft.compute/galleries/gal1/images/ubuntu/versions/1.0.7`],
+    [
+      "lower-case segment names",
+      `/subscriptions/${SUB}/resourcegroups/rg-images/providers/microsoft.compute/galleries/gal1/images/ubuntu/versions/1.0.7`,
+    ],
   ])("image-id: %s", (_, id) => {
     expect(parse({ "image-version": "", "image-id": id }).change).toEqual({ imageId: id });
   });
@@ -237,7 +285,10 @@ describe("the change", () => {
   });
 
   it("image-version and image-id are exclusive", () => {
-    expect(inputError({ "image-id": `${prefix}/images/x` })).toMatchObject({ input: "image-id", message: expect.stringContaining("image-version") });
+    expect(inputError({ "image-id": `${prefix}/images/x` })).toMatchObject({
+      input: "image-id",
+      message: expect.stringContaining("image-version"),
+    });
   });
 
   it("requires some change", () => {
@@ -249,11 +300,31 @@ describe("the change", () => {
   it.each([
     ["one URI", "https://a.example/install.sh", ["https://a.example/install.sh"]],
     ["commas", "https://a.example/1.sh,https://a.example/2.sh", ["https://a.example/1.sh", "https://a.example/2.sh"]],
-    ["comma and space", "https://a.example/1.sh, https://a.example/2.sh", ["https://a.example/1.sh", "https://a.example/2.sh"]],
-    ["lines", "https://a.example/1.sh\nhttps://a.example/2.sh\r\nhttps://a.example/3.sh", ["https://a.example/1.sh", "https://a.example/2.sh", "https://a.example/3.sh"]],
-    ["comma at line end", "https://a.example/1.sh,\nhttps://a.example/2.sh", ["https://a.example/1.sh", "https://a.example/2.sh"]],
-    ["blank line between", "https://a.example/1.sh\n\n  https://a.example/2.sh", ["https://a.example/1.sh", "https://a.example/2.sh"]],
-    ["SAS query kept", "https://acct.blob.core.windows.net/c/run.sh?sv=2022&sig=abc%3D", ["https://acct.blob.core.windows.net/c/run.sh?sv=2022&sig=abc%3D"]],
+    [
+      "comma and space",
+      "https://a.example/1.sh, https://a.example/2.sh",
+      ["https://a.example/1.sh", "https://a.example/2.sh"],
+    ],
+    [
+      "lines",
+      "https://a.example/1.sh\nhttps://a.example/2.sh\r\nhttps://a.example/3.sh",
+      ["https://a.example/1.sh", "https://a.example/2.sh", "https://a.example/3.sh"],
+    ],
+    [
+      "comma at line end",
+      "https://a.example/1.sh,\nhttps://a.example/2.sh",
+      ["https://a.example/1.sh", "https://a.example/2.sh"],
+    ],
+    [
+      "blank line between",
+      "https://a.example/1.sh\n\n  https://a.example/2.sh",
+      ["https://a.example/1.sh", "https://a.example/2.sh"],
+    ],
+    [
+      "SAS query kept",
+      "https://acct.blob.core.windows.net/c/run.sh?sv=2022&sig=abc%3D",
+      ["https://acct.blob.core.windows.net/c/run.sh?sv=2022&sig=abc%3D"],
+    ],
   ])("extension-file-uris: %s", (_, text, uris) => {
     const config = parse({ "image-version": "", "extension-name": "cse", "extension-file-uris": text });
     expect(config.change).toEqual({ extension: { name: "cse", fileUris: uris } });
@@ -274,23 +345,43 @@ describe("the change", () => {
   });
 
   it("force-update-tag keeps a given value", () => {
-    expect(parse({ "extension-name": "cse", "force-update-tag": "release-7" }).change.extension).toEqual({ name: "cse", forceUpdateTag: "release-7" });
+    expect(parse({ "extension-name": "cse", "force-update-tag": "release-7" }).change.extension).toEqual({
+      name: "cse",
+      forceUpdateTag: "release-7",
+    });
   });
 
   it("force-update-tag auto is unique to the run and attempt", () => {
-    const tag = (attempt: string) => parse({ "extension-name": "cse", "force-update-tag": "auto" }, { GITHUB_RUN_ID: "9876543210", GITHUB_RUN_ATTEMPT: attempt }).change.extension?.forceUpdateTag;
+    const tag = (attempt: string) =>
+      parse(
+        { "extension-name": "cse", "force-update-tag": "auto" },
+        { GITHUB_RUN_ID: "9876543210", GITHUB_RUN_ATTEMPT: attempt },
+      ).change.extension?.forceUpdateTag;
     expect(tag("1")).toBe("github-run-9876543210-1");
     expect(tag("2")).toBe("github-run-9876543210-2");
   });
 
-  it.each([[{}], [{ GITHUB_RUN_ID: "1" }], [{ GITHUB_RUN_ATTEMPT: "1" }]])("force-update-tag auto fails clearly outside a workflow run (%j)", (env) => {
-    const err = inputError({ "extension-name": "cse", "force-update-tag": "auto" }, env);
-    expect(err).toMatchObject({ input: "force-update-tag", message: expect.stringContaining("GITHUB_RUN_ID and GITHUB_RUN_ATTEMPT") });
-  });
+  it.each([[{}], [{ GITHUB_RUN_ID: "1" }], [{ GITHUB_RUN_ATTEMPT: "1" }]])(
+    "force-update-tag auto fails clearly outside a workflow run (%j)",
+    (env) => {
+      const err = inputError({ "extension-name": "cse", "force-update-tag": "auto" }, env);
+      expect(err).toMatchObject({
+        input: "force-update-tag",
+        message: expect.stringContaining("GITHUB_RUN_ID and GITHUB_RUN_ATTEMPT"),
+      });
+    },
+  );
 
   it("combines an image change with an extension change", () => {
-    const config = parse({ "extension-name": "cse", "extension-file-uris": "https://a.example/1.sh", "force-update-tag": "x" });
-    expect(config.change).toEqual({ imageVersion: "latest", extension: { name: "cse", fileUris: ["https://a.example/1.sh"], forceUpdateTag: "x" } });
+    const config = parse({
+      "extension-name": "cse",
+      "extension-file-uris": "https://a.example/1.sh",
+      "force-update-tag": "x",
+    });
+    expect(config.change).toEqual({
+      imageVersion: "latest",
+      extension: { name: "cse", fileUris: ["https://a.example/1.sh"], forceUpdateTag: "x" },
+    });
   });
 
   it.each([
@@ -304,37 +395,56 @@ describe("the change", () => {
 });
 
 describe("target names and IDs", () => {
-  it.each([["rg-prod"], ["rg_(test).1"], ["Ressourcengruppe-Ü"], ["a".repeat(90)]])("resource-group '%s' is valid", (value) => {
-    expect(parse({ "resource-group": value }).target.resourceGroup).toBe(value);
-  });
+  it.each([["rg-prod"], ["rg_(test).1"], ["Ressourcengruppe-Ü"], ["a".repeat(90)]])(
+    "resource-group '%s' is valid",
+    (value) => {
+      expect(parse({ "resource-group": value }).target.resourceGroup).toBe(value);
+    },
+  );
 
   it.each([["rg."], ["rg prod"], ["rg/prod"], ["a".repeat(91)], ["rg#1"]])("resource-group '%s' is not", (value) => {
-    expect(inputError({ "resource-group": value })).toMatchObject({ input: "resource-group", message: expect.stringContaining("1-90") });
+    expect(inputError({ "resource-group": value })).toMatchObject({
+      input: "resource-group",
+      message: expect.stringContaining("1-90"),
+    });
   });
 
   it.each([["web-vmss"], ["vmss_1"], ["web.vmss.1"], ["a".repeat(64)]])("scale-set '%s' is valid", (value) => {
     expect(parse({ "scale-set": value }).target.scaleSet).toBe(value);
   });
 
-  it.each([["_vmss"], ["vmss-"], ["vmss."], ["my vmss"], ["a/b"], ["a?b"], ["a".repeat(65)]])("scale-set '%s' is not", (value) => {
-    expect(inputError({ "scale-set": value })).toMatchObject({ input: "scale-set", message: expect.stringContaining("1-64 characters") });
-  });
+  it.each([["_vmss"], ["vmss-"], ["vmss."], ["my vmss"], ["a/b"], ["a?b"], ["a".repeat(65)]])(
+    "scale-set '%s' is not",
+    (value) => {
+      expect(inputError({ "scale-set": value })).toMatchObject({
+        input: "scale-set",
+        message: expect.stringContaining("1-64 characters"),
+      });
+    },
+  );
 
   it.each([
     ["subscription-id", "my-subscription"],
     ["tenant-id", "contoso.onmicrosoft.com"],
     ["client-id", "1234"],
   ])("%s must be a GUID", (name, value) => {
-    expect(inputError({ [name]: value })).toMatchObject({ input: name, message: expect.stringContaining("is not a GUID") });
+    expect(inputError({ [name]: value })).toMatchObject({
+      input: name,
+      message: expect.stringContaining("is not a GUID"),
+    });
   });
 
   it("subscription-id is required without creds", () => {
-    expect(inputError({ "subscription-id": "" })).toMatchObject({ input: "subscription-id", message: expect.stringContaining("is required") });
+    expect(inputError({ "subscription-id": "" })).toMatchObject({
+      input: "subscription-id",
+      message: expect.stringContaining("is required"),
+    });
   });
 });
 
 describe("creds", () => {
-  const creds = (fields: Record<string, unknown>) => JSON.stringify({ clientId: CLIENT, clientSecret: SECRET, tenantId: TENANT, subscriptionId: SUB, ...fields });
+  const creds = (fields: Record<string, unknown>) =>
+    JSON.stringify({ clientId: CLIENT, clientSecret: SECRET, tenantId: TENANT, subscriptionId: SUB, ...fields });
 
   it("gives the service principal and the subscription", () => {
     const config = parse({ "subscription-id": "", creds: creds({}) });
@@ -355,18 +465,28 @@ describe("creds", () => {
   });
 
   it("the same subscription in both places is fine", () => {
-    expect(parse({ "subscription-id": SUB.toUpperCase(), creds: creds({}) }).target.subscriptionId).toBe(SUB.toUpperCase());
+    expect(parse({ "subscription-id": SUB.toUpperCase(), creds: creds({}) }).target.subscriptionId).toBe(
+      SUB.toUpperCase(),
+    );
   });
 
   it("conflicting subscriptions name both inputs", () => {
     const err = inputError({ "subscription-id": OTHER_SUB, creds: creds({}) });
     expect(err.input).toBe("subscription-id");
-    expect(err.message).toBe(`Input 'subscription-id': is ${OTHER_SUB} but creds has subscriptionId ${SUB}: remove one or make them equal`);
+    expect(err.message).toBe(
+      `Input 'subscription-id': is ${OTHER_SUB} but creds has subscriptionId ${SUB}: remove one or make them equal`,
+    );
   });
 
   it("resourceManagerEndpointUrl makes a custom cloud", () => {
-    const config = parse({ creds: creds({ resourceManagerEndpointUrl: "https://management.local.azurestack.external/" }) });
-    expect(config.cloud).toMatchObject({ name: "Custom", armEndpoint: "https://management.local.azurestack.external", armScope: "https://management.local.azurestack.external/.default" });
+    const config = parse({
+      creds: creds({ resourceManagerEndpointUrl: "https://management.local.azurestack.external/" }),
+    });
+    expect(config.cloud).toMatchObject({
+      name: "Custom",
+      armEndpoint: "https://management.local.azurestack.external",
+      armScope: "https://management.local.azurestack.external/.default",
+    });
   });
 
   it.each([
@@ -378,8 +498,16 @@ describe("creds", () => {
     ["missing tenantId", creds({ tenantId: null }), "has no tenantId"],
     ["clientId not a GUID", creds({ clientId: SECRET }), "field clientId must be a GUID"],
     ["tenantId not a string", creds({ tenantId: 7 }), "field tenantId must be a string"],
-    ["resourceManagerEndpointUrl over http", creds({ resourceManagerEndpointUrl: "http://management.example" }), "resourceManagerEndpointUrl: must be an https URL"],
-    ["resourceManagerEndpointUrl of another cloud", creds({ resourceManagerEndpointUrl: "https://management.chinacloudapi.cn/" }), "set environment: AzureChinaCloud"],
+    [
+      "resourceManagerEndpointUrl over http",
+      creds({ resourceManagerEndpointUrl: "http://management.example" }),
+      "resourceManagerEndpointUrl: must be an https URL",
+    ],
+    [
+      "resourceManagerEndpointUrl of another cloud",
+      creds({ resourceManagerEndpointUrl: "https://management.chinacloudapi.cn/" }),
+      "set environment: AzureChinaCloud",
+    ],
   ])("%s is an error that never shows the secret", (_, text, problem) => {
     const err = inputError({ creds: text });
     expect(err.input).toBe("creds");
@@ -389,8 +517,14 @@ describe("creds", () => {
   });
 
   it("creds' endpoint and arm-endpoint must agree", () => {
-    const err = inputError({ creds: creds({ resourceManagerEndpointUrl: "https://management.a.example" }), "arm-endpoint": "https://management.b.example" });
-    expect(err).toMatchObject({ input: "arm-endpoint", message: expect.stringContaining("differs from creds' resourceManagerEndpointUrl") });
+    const err = inputError({
+      creds: creds({ resourceManagerEndpointUrl: "https://management.a.example" }),
+      "arm-endpoint": "https://management.b.example",
+    });
+    expect(err).toMatchObject({
+      input: "arm-endpoint",
+      message: expect.stringContaining("differs from creds' resourceManagerEndpointUrl"),
+    });
   });
 });
 
@@ -398,34 +532,122 @@ describe("auth", () => {
   const credsJson = JSON.stringify({ clientId: CLIENT, clientSecret: SECRET, tenantId: TENANT, subscriptionId: SUB });
 
   it.each([
-    ["auto + creds → creds", { creds: credsJson }, {}, { mode: "creds", clientId: CLIENT, clientSecret: SECRET, tenantId: TENANT }],
-    ["auto + creds wins over OIDC inputs that repeat it", { creds: credsJson, "client-id": CLIENT, "tenant-id": TENANT }, OIDC_ENV, { mode: "creds", clientId: CLIENT, clientSecret: SECRET, tenantId: TENANT }],
-    ["auto + client-id + tenant-id + ID token → OIDC", { "client-id": CLIENT, "tenant-id": TENANT }, OIDC_ENV, { mode: "oidc", clientId: CLIENT, tenantId: TENANT, audience: "api://AzureADTokenExchange" }],
-    ["auto + custom audience", { "client-id": CLIENT, "tenant-id": TENANT, audience: "api://AzureADTokenExchangeUSGov" }, OIDC_ENV, { mode: "oidc", clientId: CLIENT, tenantId: TENANT, audience: "api://AzureADTokenExchangeUSGov" }],
+    [
+      "auto + creds → creds",
+      { creds: credsJson },
+      {},
+      { mode: "creds", clientId: CLIENT, clientSecret: SECRET, tenantId: TENANT },
+    ],
+    [
+      "auto + creds wins over OIDC inputs that repeat it",
+      { creds: credsJson, "client-id": CLIENT, "tenant-id": TENANT },
+      OIDC_ENV,
+      { mode: "creds", clientId: CLIENT, clientSecret: SECRET, tenantId: TENANT },
+    ],
+    [
+      "auto + client-id + tenant-id + ID token → OIDC",
+      { "client-id": CLIENT, "tenant-id": TENANT },
+      OIDC_ENV,
+      { mode: "oidc", clientId: CLIENT, tenantId: TENANT, audience: "api://AzureADTokenExchange" },
+    ],
+    [
+      "auto + custom audience",
+      { "client-id": CLIENT, "tenant-id": TENANT, audience: "api://AzureADTokenExchangeUSGov" },
+      OIDC_ENV,
+      { mode: "oidc", clientId: CLIENT, tenantId: TENANT, audience: "api://AzureADTokenExchangeUSGov" },
+    ],
     ["auto + nothing → azure-cli", {}, {}, { mode: "azure-cli" }],
-    ["auto + tenant-id only → azure-cli in that tenant", { "tenant-id": TENANT }, {}, { mode: "azure-cli", tenantId: TENANT }],
-    ["oidc", { auth: "oidc", "client-id": CLIENT, "tenant-id": TENANT }, OIDC_ENV, { mode: "oidc", clientId: CLIENT, tenantId: TENANT, audience: "api://AzureADTokenExchange" }],
-    ["creds", { auth: "creds", creds: credsJson }, {}, { mode: "creds", clientId: CLIENT, clientSecret: SECRET, tenantId: TENANT }],
+    [
+      "auto + tenant-id only → azure-cli in that tenant",
+      { "tenant-id": TENANT },
+      {},
+      { mode: "azure-cli", tenantId: TENANT },
+    ],
+    [
+      "oidc",
+      { auth: "oidc", "client-id": CLIENT, "tenant-id": TENANT },
+      OIDC_ENV,
+      { mode: "oidc", clientId: CLIENT, tenantId: TENANT, audience: "api://AzureADTokenExchange" },
+    ],
+    [
+      "creds",
+      { auth: "creds", creds: credsJson },
+      {},
+      { mode: "creds", clientId: CLIENT, clientSecret: SECRET, tenantId: TENANT },
+    ],
     ["azure-cli", { auth: "azure-cli" }, OIDC_ENV, { mode: "azure-cli" }],
     ["azure-cli with tenant", { auth: "Azure-CLI", "tenant-id": TENANT }, {}, { mode: "azure-cli", tenantId: TENANT }],
     ["managed-identity, system-assigned", { auth: "managed-identity" }, {}, { mode: "managed-identity" }],
-    ["managed-identity, user-assigned", { auth: "managed-identity", "client-id": CLIENT }, {}, { mode: "managed-identity", clientId: CLIENT }],
+    [
+      "managed-identity, user-assigned",
+      { auth: "managed-identity", "client-id": CLIENT },
+      {},
+      { mode: "managed-identity", clientId: CLIENT },
+    ],
   ])("%s", (_, inputs, env, auth) => {
     expect(parse(inputs, env).auth).toEqual(auth);
   });
 
   it.each([
-    ["auto: OIDC inputs without an ID token", { "client-id": CLIENT, "tenant-id": TENANT }, {}, "auth", "permissions: id-token: write"],
-    ["oidc without an ID token", { auth: "oidc", "client-id": CLIENT, "tenant-id": TENANT }, {}, "auth", "permissions: id-token: write"],
-    ["oidc without client-id", { auth: "oidc", "tenant-id": TENANT }, OIDC_ENV, "client-id", "is required with auth: oidc"],
-    ["oidc without tenant-id", { auth: "oidc", "client-id": CLIENT }, OIDC_ENV, "tenant-id", "is required with auth: oidc"],
+    [
+      "auto: OIDC inputs without an ID token",
+      { "client-id": CLIENT, "tenant-id": TENANT },
+      {},
+      "auth",
+      "permissions: id-token: write",
+    ],
+    [
+      "oidc without an ID token",
+      { auth: "oidc", "client-id": CLIENT, "tenant-id": TENANT },
+      {},
+      "auth",
+      "permissions: id-token: write",
+    ],
+    [
+      "oidc without client-id",
+      { auth: "oidc", "tenant-id": TENANT },
+      OIDC_ENV,
+      "client-id",
+      "is required with auth: oidc",
+    ],
+    [
+      "oidc without tenant-id",
+      { auth: "oidc", "client-id": CLIENT },
+      OIDC_ENV,
+      "tenant-id",
+      "is required with auth: oidc",
+    ],
     ["auto: client-id alone", { "client-id": CLIENT }, OIDC_ENV, "tenant-id", "auth: managed-identity"],
     ["creds without creds", { auth: "creds" }, {}, "creds", "is required with auth: creds"],
-    ["creds with another mode", { auth: "oidc", creds: credsJson, "client-id": CLIENT, "tenant-id": TENANT }, OIDC_ENV, "creds", "is set but auth is oidc"],
-    ["creds and a different client-id", { creds: credsJson, "client-id": "00000000-1234-1234-1234-123456789abc" }, {}, "client-id", "differs from creds' clientId"],
-    ["creds and a different tenant-id", { creds: credsJson, "tenant-id": "00000000-bbbb-cccc-dddd-eeeeeeeeeeee" }, {}, "tenant-id", "differs from creds' tenantId"],
+    [
+      "creds with another mode",
+      { auth: "oidc", creds: credsJson, "client-id": CLIENT, "tenant-id": TENANT },
+      OIDC_ENV,
+      "creds",
+      "is set but auth is oidc",
+    ],
+    [
+      "creds and a different client-id",
+      { creds: credsJson, "client-id": "00000000-1234-1234-1234-123456789abc" },
+      {},
+      "client-id",
+      "differs from creds' clientId",
+    ],
+    [
+      "creds and a different tenant-id",
+      { creds: credsJson, "tenant-id": "00000000-bbbb-cccc-dddd-eeeeeeeeeeee" },
+      {},
+      "tenant-id",
+      "differs from creds' tenantId",
+    ],
     ["azure-cli with client-id", { auth: "azure-cli", "client-id": CLIENT }, {}, "client-id", "has no effect"],
-    ["managed-identity with tenant-id", { auth: "managed-identity", "tenant-id": TENANT }, {}, "tenant-id", "has no effect"],
+    [
+      "managed-identity with tenant-id",
+      { auth: "managed-identity", "tenant-id": TENANT },
+      {},
+      "tenant-id",
+      "has no effect",
+    ],
     ["an unknown mode", { auth: "service-principal" }, {}, "auth", "auto, oidc, creds, azure-cli, managed-identity"],
   ])("%s", (_, inputs, env, name, text) => {
     const err = inputError(inputs, env);
@@ -489,7 +711,11 @@ describe("secrets to mask", () => {
   });
 
   it("reports nothing for URIs without a query, and does not mask short queries that would blank out ordinary text", () => {
-    const config = parse({ "image-version": "", "extension-name": "cse", "extension-file-uris": "https://a.example/x.sh\nhttps://a.example/y.sh?v=2" });
+    const config = parse({
+      "image-version": "",
+      "extension-name": "cse",
+      "extension-file-uris": "https://a.example/x.sh\nhttps://a.example/y.sh?v=2",
+    });
     expect(config.secrets).toEqual([]);
   });
 });

@@ -33,7 +33,9 @@ const rolling = (code: RollingUpgradeStatus["code"], startTime?: string): Rollin
 describe("describeRunning", () => {
   it("is undefined when nothing runs", () => {
     expect(describeRunning(undefined, undefined, [])).toBeUndefined();
-    expect(describeRunning(model("Succeeded"), rolling("Completed"), [instance("0", "Succeeded"), instance("1")])).toBeUndefined();
+    expect(
+      describeRunning(model("Succeeded"), rolling("Completed"), [instance("0", "Succeeded"), instance("1")]),
+    ).toBeUndefined();
     expect(describeRunning(model("Failed"), rolling("Faulted"), [instance("0", "Failed")])).toBeUndefined();
   });
 
@@ -45,11 +47,19 @@ describe("describeRunning", () => {
     expect(describeRunning(model("Succeeded"), rolling("RollingForward", "2025-11-26T12:00:00Z"), [])).toBe(
       "a rolling upgrade is RollingForward since 2025-11-26T12:00:00Z (2 done, 1 in progress, 3 pending)",
     );
-    expect(describeRunning(undefined, rolling("RollingBack"), [])).toBe("a rolling upgrade is RollingBack (2 done, 1 in progress, 3 pending)");
+    expect(describeRunning(undefined, rolling("RollingBack"), [])).toBe(
+      "a rolling upgrade is RollingBack (2 done, 1 in progress, 3 pending)",
+    );
   });
 
   it("groups busy instances by their state, in listing order, after the scale set", () => {
-    const instances = [instance("0", "Updating"), instance("1", "Succeeded"), instance("2", "Deleting"), instance("3", "Updating"), instance("4", "creating")];
+    const instances = [
+      instance("0", "Updating"),
+      instance("1", "Succeeded"),
+      instance("2", "Deleting"),
+      instance("3", "Updating"),
+      instance("4", "creating"),
+    ];
     expect(describeRunning(model("Updating"), undefined, instances)).toBe(
       "the scale set is Updating; instance(s) 0, 3 Updating; instance(s) 2 Deleting; instance(s) 4 creating",
     );

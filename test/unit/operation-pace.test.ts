@@ -34,20 +34,24 @@ describe("OperationPolls", () => {
     [101_000, 300],
     [130_000, 300],
     [97_500, 1_200],
-  ])("notices an upgrade that ends at %i ms (reads taking %i ms) within the fast interval once one upgrade set the expectation", (endMs, latencyMs) => {
-    const polls = new OperationPolls(FAST, SLOW);
-    readsUntil(polls.pace("upgrade"), 97_500, latencyMs); // the first batch: noticed on the slow grid
-    const reads = readsUntil(polls.pace("upgrade"), endMs, latencyMs);
-    const noticedAt = reads[reads.length - 1] ?? 0;
-    expect(noticedAt - endMs).toBeLessThanOrEqual(FAST + latencyMs);
-  });
+  ])(
+    "notices an upgrade that ends at %i ms (reads taking %i ms) within the fast interval once one upgrade set the expectation",
+    (endMs, latencyMs) => {
+      const polls = new OperationPolls(FAST, SLOW);
+      readsUntil(polls.pace("upgrade"), 97_500, latencyMs); // the first batch: noticed on the slow grid
+      const reads = readsUntil(polls.pace("upgrade"), endMs, latencyMs);
+      const noticedAt = reads[reads.length - 1] ?? 0;
+      expect(noticedAt - endMs).toBeLessThanOrEqual(FAST + latencyMs);
+    },
+  );
 
   it("stays near one read per interval away from the expected end", () => {
     const polls = new OperationPolls(FAST, SLOW);
     readsUntil(polls.pace("upgrade"), 300_000);
     const reads = readsUntil(polls.pace("upgrade"), 300_000);
     const beforeWindow = reads.filter((t) => t > SLOW && t < 300_000 - 2 * SLOW);
-    for (let i = 1; i < beforeWindow.length; i++) expect((beforeWindow[i] ?? 0) - (beforeWindow[i - 1] ?? 0)).toBe(SLOW);
+    for (let i = 1; i < beforeWindow.length; i++)
+      expect((beforeWindow[i] ?? 0) - (beforeWindow[i - 1] ?? 0)).toBe(SLOW);
   });
 
   it("slows to the bucket's refill when GetOperation headroom runs low, and honours Retry-After", () => {

@@ -36,14 +36,17 @@ function change(m: ScaleSetModel, version = "2.0.0"): ModelChange {
 
 describe("optionWarnings", () => {
   it("says nothing for the defaults", () => {
-    for (const mode of ["Manual", "Automatic", "Rolling"] as const) expect(optionWarnings(config(), model(mode), change(model(mode)))).toEqual([]);
+    for (const mode of ["Manual", "Automatic", "Rolling"] as const)
+      expect(optionWarnings(config(), model(mode), change(model(mode)))).toEqual([]);
   });
 
   it("names the batch options Azure ignores in Automatic and Rolling mode", () => {
     const c = config({ "batch-size": "2", canary: "1", "max-unhealthy": "0%", "pause-between-batches": "30s" });
     const [rolling] = optionWarnings(c, model("Rolling"), change(model("Rolling")));
     expect(rolling?.title).toBe("Rollout options ignored");
-    expect(rolling?.message).toMatch(/^batch-size, canary, max-unhealthy, pause-between-batches have no effect: scale set 'vmss1' is in Rolling upgrade mode/);
+    expect(rolling?.message).toMatch(
+      /^batch-size, canary, max-unhealthy, pause-between-batches have no effect: scale set 'vmss1' is in Rolling upgrade mode/,
+    );
     expect(rolling?.message).toContain("by the scale set's rolling upgrade policy");
     const [automatic] = optionWarnings(config({ canary: "1" }), model("Automatic"), change(model("Automatic")));
     expect(automatic?.message).toMatch(/^canary has no effect: .* \(on every instance at once\)/);
@@ -57,6 +60,11 @@ describe("optionWarnings", () => {
 
   it("warns about a poll-interval below 5s in Azure's clouds", () => {
     const warnings = optionWarnings(config({ "poll-interval": "2s" }), model("Manual"), change(model("Manual")));
-    expect(warnings).toEqual([{ title: "Polling faster than Azure's limits", message: expect.stringMatching(/^poll-interval 2s is below 5s: /) }]);
+    expect(warnings).toEqual([
+      {
+        title: "Polling faster than Azure's limits",
+        message: expect.stringMatching(/^poll-interval 2s is below 5s: /),
+      },
+    ]);
   });
 });

@@ -2,13 +2,23 @@ import { describe, expect, it } from "vitest";
 import { describeImage, isNoOp, planChange, type ModelChange } from "../../src/patch.ts";
 import type { ChangeRequest, ExtensionModel, ImageReference, ScaleSetModel } from "../../src/types.ts";
 
-const platformImage: ImageReference = { publisher: "Canonical", offer: "UbuntuServer", sku: "18.04-LTS", version: "1.0.0" };
-const galleryImage: ImageReference = { id: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/app/versions/1.0.0" };
+const platformImage: ImageReference = {
+  publisher: "Canonical",
+  offer: "UbuntuServer",
+  sku: "18.04-LTS",
+  version: "1.0.0",
+};
+const galleryImage: ImageReference = {
+  id: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/app/versions/1.0.0",
+};
 const customScript: ExtensionModel = {
   name: "customScript",
   publisher: "Microsoft.Azure.Extensions",
   type: "CustomScript",
-  settings: { fileUris: ["https://acct.blob.core.windows.net/c/v1.sh?sv=2020&sig=SECRET"], commandToExecute: "bash v1.sh" },
+  settings: {
+    fileUris: ["https://acct.blob.core.windows.net/c/v1.sh?sv=2020&sig=SECRET"],
+    commandToExecute: "bash v1.sh",
+  },
   forceUpdateTag: "run-1",
 };
 
@@ -48,7 +58,11 @@ describe("planChange: image", () => {
       request: { imageId: galleryImage.id!.replace("1.0.0", "2.0.0") },
       patch: { imageReference: { id: galleryImage.id!.replace("1.0.0", "2.0.0") } },
       rollback: { imageReference: { id: galleryImage.id } },
-      change: { property: "storageProfile.imageReference.id", before: galleryImage.id, after: galleryImage.id!.replace("1.0.0", "2.0.0") },
+      change: {
+        property: "storageProfile.imageReference.id",
+        before: galleryImage.id,
+        after: galleryImage.id!.replace("1.0.0", "2.0.0"),
+      },
     },
   ])("patches only the $name and can put it back", ({ current, request, patch, rollback, change }) => {
     const plan = accepted(model({ imageReference: current }), request);
@@ -97,8 +111,12 @@ describe("planChange: image", () => {
 
 describe("planChange: what a rollback can restore", () => {
   it("an image version that was not set cannot be restored", () => {
-    const plan = accepted(model({ imageReference: { ...platformImage, version: undefined } }), { imageVersion: "2.0.0" });
-    expect(plan.rollback).toEqual({ impossible: "the scale set had no image version before, and a PATCH cannot remove one" });
+    const plan = accepted(model({ imageReference: { ...platformImage, version: undefined } }), {
+      imageVersion: "2.0.0",
+    });
+    expect(plan.rollback).toEqual({
+      impossible: "the scale set had no image version before, and a PATCH cannot remove one",
+    });
   });
 
   it("an image change with an extension tag that cannot be removed is restorable through the image", () => {
@@ -117,7 +135,10 @@ describe("planChange: extension", () => {
     });
     expect(plan.extensionPatch).toEqual({
       name: "customScript",
-      settings: { fileUris: ["https://acct.blob.core.windows.net/c/v2.sh?sv=2020&sig=NEW"], commandToExecute: "bash v1.sh" },
+      settings: {
+        fileUris: ["https://acct.blob.core.windows.net/c/v2.sh?sv=2020&sig=NEW"],
+        commandToExecute: "bash v1.sh",
+      },
     });
     expect(plan.rollback.extensionPatch).toEqual({ name: "customScript", settings: customScript.settings });
     expect(plan.changes).toEqual([
@@ -161,7 +182,11 @@ describe("planChange: extension", () => {
 
   it("writes nothing when the extension already holds the values", () => {
     const plan = accepted(model(), {
-      extension: { name: "customScript", fileUris: [...(customScript.settings!["fileUris"] as string[])], forceUpdateTag: "run-1" },
+      extension: {
+        name: "customScript",
+        fileUris: [...(customScript.settings!["fileUris"] as string[])],
+        forceUpdateTag: "run-1",
+      },
     });
     expect(isNoOp(plan)).toBe(true);
     expect(plan.previousModel.extension?.name).toBe("customScript");
@@ -172,7 +197,9 @@ describe("planChange: extension", () => {
       extension: { name: "customScript", forceUpdateTag: "run-2" },
     });
     expect(plan.extensionPatch).toEqual({ name: "customScript", forceUpdateTag: "run-2" });
-    expect(plan.rollback).toEqual({ impossible: "extension 'customScript' had no forceUpdateTag before the run, and a PATCH cannot remove one" });
+    expect(plan.rollback).toEqual({
+      impossible: "extension 'customScript' had no forceUpdateTag before the run, and a PATCH cannot remove one",
+    });
   });
 
   it("rolls back the settings when the tag that did not exist cannot be (the tag only re-runs the extension)", () => {
@@ -191,12 +218,16 @@ describe("planChange: extension", () => {
     const plan = planChange(model(), { extension: { name: "health", forceUpdateTag: "x" } });
     expect(plan).toEqual({
       ok: false,
-      reason: "Extension 'health' does not exist on scale set 'vmss1' (it has 'customScript'); vmss-rollout changes existing extensions only.",
+      reason:
+        "Extension 'health' does not exist on scale set 'vmss1' (it has 'customScript'); vmss-rollout changes existing extensions only.",
     });
   });
 
   it("combines an image and an extension change", () => {
-    const plan = accepted(model(), { imageVersion: "2.0.0", extension: { name: "customScript", forceUpdateTag: "run-2" } });
+    const plan = accepted(model(), {
+      imageVersion: "2.0.0",
+      extension: { name: "customScript", forceUpdateTag: "run-2" },
+    });
     expect(plan.scaleSetPatch).toEqual({ imageReference: { version: "2.0.0" } });
     expect(plan.extensionPatch).toEqual({ name: "customScript", forceUpdateTag: "run-2" });
     expect(plan.changes).toHaveLength(2);
@@ -214,7 +245,10 @@ describe("planChange: scale set kind", () => {
 describe("describeImage", () => {
   it.each([
     [platformImage, "Canonical:UbuntuServer:18.04-LTS:1.0.0"],
-    [{ ...platformImage, version: "latest", exactVersion: "18.04.202401010" }, "Canonical:UbuntuServer:18.04-LTS:latest (18.04.202401010)"],
+    [
+      { ...platformImage, version: "latest", exactVersion: "18.04.202401010" },
+      "Canonical:UbuntuServer:18.04-LTS:latest (18.04.202401010)",
+    ],
     [galleryImage, galleryImage.id],
   ])("%o → %s", (ref, text) => {
     expect(describeImage(ref)).toBe(text);

@@ -36,8 +36,23 @@ describe("resolveSize", () => {
 
 describe("planBatches", () => {
   it.each([
-    { name: "20% of 6", options: { batchSize: percent(20) }, batches: [["0", "1"], ["2", "3"], ["4", "5"]] },
-    { name: "count 4 of 6", options: { batchSize: count(4) }, batches: [["0", "1", "2", "3"], ["4", "5"]] },
+    {
+      name: "20% of 6",
+      options: { batchSize: percent(20) },
+      batches: [
+        ["0", "1"],
+        ["2", "3"],
+        ["4", "5"],
+      ],
+    },
+    {
+      name: "count 4 of 6",
+      options: { batchSize: count(4) },
+      batches: [
+        ["0", "1", "2", "3"],
+        ["4", "5"],
+      ],
+    },
     { name: "100%", options: { batchSize: percent(100) }, batches: [["0", "1", "2", "3", "4", "5"]] },
     { name: "count 1", options: { batchSize: count(1) }, batches: [["0"], ["1"], ["2"], ["3"], ["4"], ["5"]] },
     {
@@ -45,7 +60,11 @@ describe("planBatches", () => {
       options: { batchSize: percent(50), canary: count(1) },
       batches: [["0"], ["1", "2", "3"], ["4", "5"]],
     },
-    { name: "canary of everything", options: { batchSize: count(2), canary: percent(100) }, batches: [["0", "1", "2", "3", "4", "5"]] },
+    {
+      name: "canary of everything",
+      options: { batchSize: count(2), canary: percent(100) },
+      batches: [["0", "1", "2", "3", "4", "5"]],
+    },
   ])("cuts $name", ({ options, batches }) => {
     const plan = planBatches(six, options);
     expect(plan.batches.map((b) => b.instanceIds)).toEqual(batches);
@@ -99,7 +118,10 @@ describe("planBatches", () => {
   });
 
   it("plans nothing when every instance is current", () => {
-    const plan = planBatches(six.map((i) => ({ ...i, latestModelApplied: true })), { batchSize: percent(20), canary: count(1) });
+    const plan = planBatches(
+      six.map((i) => ({ ...i, latestModelApplied: true })),
+      { batchSize: percent(20), canary: count(1) },
+    );
     expect(plan.batches).toEqual([]);
     expect(plan.current).toHaveLength(6);
   });

@@ -17,7 +17,12 @@ import type { InstanceState, ScaleSetModel } from "../../src/types.ts";
 const T0 = Date.parse("2025-11-26T12:00:00.000Z");
 
 const SUB = "11111111-2222-3333-4444-555555555555";
-const INPUTS: Readonly<Record<string, string>> = { "subscription-id": SUB, "resource-group": "rg", "scale-set": "vmss1", "image-version": "2.0.0" };
+const INPUTS: Readonly<Record<string, string>> = {
+  "subscription-id": SUB,
+  "resource-group": "rg",
+  "scale-set": "vmss1",
+  "image-version": "2.0.0",
+};
 const config = parseConfig((name) => INPUTS[name] ?? "", {});
 
 const model: ScaleSetModel = {
@@ -79,7 +84,10 @@ function state(fields: Partial<RolloutState> = {}): RolloutState {
 
 /** Instances 0-2 targeted and started in batch 1; 0 and 1 done, 2 failed; 3 already current. */
 function mixed(fields: Partial<RolloutState> = {}): RolloutState {
-  const error = { code: "VMExtensionProvisioningError", message: "exit 1 on https://a.blob.core.windows.net/c/x.sh?sig=SECRET" };
+  const error = {
+    code: "VMExtensionProvisioningError",
+    message: "exit 1 on https://a.blob.core.windows.net/c/x.sh?sig=SECRET",
+  };
   return state({
     instances: new Map([
       ["0", instance("0")],
@@ -133,7 +141,13 @@ describe("instanceRecords", () => {
       image: "2.0.0",
     });
     expect(records[2]?.error?.message).toBe("exit 1 on https://a.blob.core.windows.net/c/x.sh?[query removed]");
-    expect(records[4]).toEqual({ instanceId: "10", name: "10", latestModelBefore: false, latestModelAfter: false, outcome: "removed" });
+    expect(records[4]).toEqual({
+      instanceId: "10",
+      name: "10",
+      latestModelBefore: false,
+      latestModelAfter: false,
+      outcome: "removed",
+    });
   });
 
   it("takes the error of a failed assessment when the instance shows none", () => {
@@ -151,25 +165,43 @@ describe("instanceRecords", () => {
 
 describe("failureReason", () => {
   it("is undefined when nothing stopped the run and every instance made it", () => {
-    expect(failureReason(mixed({ assessments: new Map([["0", { kind: "done" }], ["1", { kind: "done" }], ["2", { kind: "done" }]]) }))).toBeUndefined();
+    expect(
+      failureReason(
+        mixed({
+          assessments: new Map([
+            ["0", { kind: "done" }],
+            ["1", { kind: "done" }],
+            ["2", { kind: "done" }],
+          ]),
+        }),
+      ),
+    ).toBeUndefined();
   });
 
   it("counts the instances that did not make it", () => {
-    expect(failureReason(mixed())).toMatch(/^1 of 3 instance\(s\) did not end on the new model and healthy: 2 \(vmss1_2\): provisioning Failed/);
+    expect(failureReason(mixed())).toMatch(
+      /^1 of 3 instance\(s\) did not end on the new model and healthy: 2 \(vmss1_2\): provisioning Failed/,
+    );
   });
 
   it("is the stop's reason for a failure, with the instances' states for a timeout or cancel", () => {
-    expect(failureReason(mixed({ stop: { kind: "failed", reason: "Stopped after batch 1 of 1." } }))).toBe("Stopped after batch 1 of 1.");
+    expect(failureReason(mixed({ stop: { kind: "failed", reason: "Stopped after batch 1 of 1." } }))).toBe(
+      "Stopped after batch 1 of 1.",
+    );
     const timeout = failureReason(mixed({ stop: { kind: "timeout", reason: "Timed out." } }));
     expect(timeout).toMatch(/^Timed out\. Updated: 0, 1\. Not on the new model or unhealthy: 2 \(vmss1_2\)/);
-    expect(failureReason(mixed({ stop: { kind: "timeout", reason: "Timed out." }, model: undefined }))).toBe("Timed out.");
+    expect(failureReason(mixed({ stop: { kind: "timeout", reason: "Timed out." }, model: undefined }))).toBe(
+      "Timed out.",
+    );
   });
 });
 
 describe("stateSummary", () => {
   it("lists updated, failed, not started and removed instances", () => {
     const s = mixed({ targets: new Set(["0", "1", "2", "4", "5"]), removed: new Set(["5"]) });
-    expect(stateSummary(s, instanceRecords(s))).toMatch(/^Updated: 0, 1\. Not on the new model or unhealthy: 2 .*\. Not started: 4\. Left the scale set: 5\.$/);
+    expect(stateSummary(s, instanceRecords(s))).toMatch(
+      /^Updated: 0, 1\. Not on the new model or unhealthy: 2 .*\. Not started: 4\. Left the scale set: 5\.$/,
+    );
     expect(stateSummary(state(), [])).toBe("No instance was updated.");
   });
 });
@@ -181,21 +213,35 @@ describe("rolloutReason", () => {
   });
 
   it("sums up a dry run", () => {
-    expect(rolloutReason(mixed(), "planned", undefined)).toBe("Dry run: 1 model change(s) and 3 instance(s) to upgrade in 1 batch(es); nothing was written.");
-    expect(rolloutReason(state({ change: undefined }), "planned", undefined)).toBe("Dry run: 0 model change(s) and 0 instance(s) to upgrade; nothing was written.");
+    expect(rolloutReason(mixed(), "planned", undefined)).toBe(
+      "Dry run: 1 model change(s) and 3 instance(s) to upgrade in 1 batch(es); nothing was written.",
+    );
+    expect(rolloutReason(state({ change: undefined }), "planned", undefined)).toBe(
+      "Dry run: 0 model change(s) and 0 instance(s) to upgrade; nothing was written.",
+    );
   });
 
   it("adds what the rollback did, or why there was none", () => {
-    expect(rolloutReason(mixed({ rollback: { succeeded: true, instanceIds: ["0", "1", "2"] } }), "rolled-back", "It failed.")).toBe(
-      "It failed. Rolled back: the previous model is restored and instances 0-2 run it again.",
-    );
+    expect(
+      rolloutReason(
+        mixed({ rollback: { succeeded: true, instanceIds: ["0", "1", "2"] } }),
+        "rolled-back",
+        "It failed.",
+      ),
+    ).toBe("It failed. Rolled back: the previous model is restored and instances 0-2 run it again.");
     expect(rolloutReason(mixed({ rollback: { succeeded: true, instanceIds: [] } }), "rolled-back", "It failed.")).toBe(
       "It failed. Rolled back: the previous model is restored.",
     );
-    expect(rolloutReason(mixed({ rollback: { succeeded: false, instanceIds: [], error: "409 Conflict" } }), "failed", "It failed.")).toBe(
-      "It failed. The rollback failed too: 409 Conflict.",
+    expect(
+      rolloutReason(
+        mixed({ rollback: { succeeded: false, instanceIds: [], error: "409 Conflict" } }),
+        "failed",
+        "It failed.",
+      ),
+    ).toBe("It failed. The rollback failed too: 409 Conflict.");
+    expect(rolloutReason(mixed({ noRollback: "No rollback was done." }), "failed", "It failed.")).toBe(
+      "It failed. No rollback was done.",
     );
-    expect(rolloutReason(mixed({ noRollback: "No rollback was done." }), "failed", "It failed.")).toBe("It failed. No rollback was done.");
   });
 });
 
@@ -229,8 +275,19 @@ describe("buildRecord", () => {
   });
 
   it("builds the resource ID from the target when the scale set was never read", () => {
-    const record = buildRecord(state({ model: undefined, change: undefined, modelUpdated: false, stop: { kind: "failed", reason: "Not found." } }), "Not found.", T0);
-    expect(record.target.resourceId).toBe(`/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/vmss1`);
+    const record = buildRecord(
+      state({
+        model: undefined,
+        change: undefined,
+        modelUpdated: false,
+        stop: { kind: "failed", reason: "Not found." },
+      }),
+      "Not found.",
+      T0,
+    );
+    expect(record.target.resourceId).toBe(
+      `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/vmss1`,
+    );
     expect(record).not.toHaveProperty("upgradeMode");
     expect(record).not.toHaveProperty("previousModel");
     expect(record).toMatchObject({ result: "failed", reason: "Not found.", changes: [], modelUpdated: false });
@@ -277,7 +334,9 @@ describe("describeTarget / describeAll", () => {
         ["1", { kind: "pending", waitingFor: "the new model" }],
       ]),
     });
-    expect(describeTarget(s, "0")).toBe("0 (vmss1_0): provisioning Succeeded, power running, health unhealthy (reports unhealthy)");
+    expect(describeTarget(s, "0")).toBe(
+      "0 (vmss1_0): provisioning Succeeded, power running, health unhealthy (reports unhealthy)",
+    );
     expect(describeTarget(s, "1")).toMatch(/not on the latest model \(waiting for the new model\)$/);
     expect(describeTarget(s, "9")).toBe("9: no longer in the scale set");
     expect(describeAll(s, ["0", "1"])).toBe(`${describeTarget(s, "0")}; ${describeTarget(s, "1")}`);

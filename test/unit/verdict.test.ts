@@ -24,14 +24,26 @@ function instance(overrides: Partial<InstanceState> = {}): InstanceState {
 }
 
 const auto: AssessOptions = { health: "auto", scaleSetHasHealthSignal: true, healthWaitOver: false };
-const extensionError = { code: "VMExtensionProvisioningError", message: "Enable failed: exit 1 on https://a/b.sh?sig=SECRET" };
-const monitoringError = { code: "1", message: "Extension 'monitoringAgent': heartbeat failed", extension: "monitoringAgent" };
+const extensionError = {
+  code: "VMExtensionProvisioningError",
+  message: "Enable failed: exit 1 on https://a/b.sh?sig=SECRET",
+};
+const monitoringError = {
+  code: "1",
+  message: "Extension 'monitoringAgent': heartbeat failed",
+  extension: "monitoringAgent",
+};
 const scriptError = { code: "1", message: "Extension 'customScript': exit 1", extension: "customScript" };
 
 describe("assessInstance", () => {
   it.each([
     { name: "upgraded and healthy", state: instance({ health: "healthy" }), options: auto, expected: { kind: "done" } },
-    { name: "health off ignores vmHealth", state: instance({ health: "unhealthy" }), options: { ...auto, health: "off" as const }, expected: { kind: "done" } },
+    {
+      name: "health off ignores vmHealth",
+      state: instance({ health: "unhealthy" }),
+      options: { ...auto, health: "off" as const },
+      expected: { kind: "done" },
+    },
     {
       name: "no health signal anywhere",
       state: instance(),
@@ -56,7 +68,12 @@ describe("assessInstance", () => {
       options: { ...auto, healthWaitOver: true },
       expected: { kind: "unhealthy", detail: "not healthy within health-timeout (last: initializing)" },
     },
-    { name: "unhealthy", state: instance({ health: "unhealthy" }), options: auto, expected: { kind: "unhealthy", detail: "reports unhealthy" } },
+    {
+      name: "unhealthy",
+      state: instance({ health: "unhealthy" }),
+      options: auto,
+      expected: { kind: "unhealthy", detail: "reports unhealthy" },
+    },
     {
       name: "an instance reporting health on a scale set without a known signal is gated",
       state: instance({ health: "unhealthy" }),

@@ -56,7 +56,8 @@ export async function startFakeImds(identity: FakeImdsIdentity): Promise<FakeImd
           token_type: "Bearer",
         });
       },
-      (err: unknown) => answer(500, { error: "unknown", error_description: err instanceof Error ? err.message : String(err) }),
+      (err: unknown) =>
+        answer(500, { error: "unknown", error_description: err instanceof Error ? err.message : String(err) }),
     );
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
@@ -67,15 +68,22 @@ export async function startFakeImds(identity: FakeImdsIdentity): Promise<FakeImd
   };
 }
 
-async function tokenFromEntra(identity: FakeImdsIdentity, resource: string): Promise<{ accessToken: string; expiresIn: number }> {
+async function tokenFromEntra(
+  identity: FakeImdsIdentity,
+  resource: string,
+): Promise<{ accessToken: string; expiresIn: number }> {
   const form = new URLSearchParams({
     grant_type: "client_credentials",
     client_id: identity.clientId,
     client_secret: identity.clientSecret,
     scope: `${resource}/.default`,
   });
-  const response = await fetch(`${identity.authorityHost.replace(/\/+$/, "")}/${identity.tenantId}/oauth2/v2.0/token`, { method: "POST", body: form });
+  const response = await fetch(`${identity.authorityHost.replace(/\/+$/, "")}/${identity.tenantId}/oauth2/v2.0/token`, {
+    method: "POST",
+    body: form,
+  });
   const body = (await response.json()) as { access_token?: string; expires_in?: number; error_description?: string };
-  if (!response.ok || !body.access_token) throw new Error(body.error_description ?? `Entra answered ${response.status}`);
+  if (!response.ok || !body.access_token)
+    throw new Error(body.error_description ?? `Entra answered ${response.status}`);
   return { accessToken: body.access_token, expiresIn: Number(body.expires_in) };
 }

@@ -66,7 +66,10 @@ export function fakeAz(login?: FakeAzLogin, options: FakeAzOptions = {}): FakeAz
       } catch {
         return [];
       }
-      return text.split("\n").filter(Boolean).map((line) => (JSON.parse(line) as { args: string[] }).args);
+      return text
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => (JSON.parse(line) as { args: string[] }).args);
     },
     login(session) {
       writeFileSync(profilePath, JSON.stringify(session), { mode: 0o600 });

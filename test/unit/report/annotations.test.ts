@@ -2,7 +2,17 @@ import { describe, expect, it } from "vitest";
 import { annotationsFor } from "../../../src/report/index.ts";
 import { MAX_INSTANCE_ERRORS } from "../../../src/report/annotations.ts";
 import type { RolloutRecord } from "../../../src/types.ts";
-import { cancelled, dryRun, failureWithStragglers, instance, range, rolledBack, success, thousandInstances, unchanged } from "./fixtures.ts";
+import {
+  cancelled,
+  dryRun,
+  failureWithStragglers,
+  instance,
+  range,
+  rolledBack,
+  success,
+  thousandInstances,
+  unchanged,
+} from "./fixtures.ts";
 
 describe("annotationsFor", () => {
   it.each([
@@ -27,7 +37,9 @@ describe("annotationsFor", () => {
   it("titles each failed instance and explains its Azure error", () => {
     const [first] = annotationsFor(failureWithStragglers());
     expect(first?.title).toBe("Instance 11 failed: VMExtensionProvisioningError");
-    expect(first?.message).toContain("vmss-web_11: The upgrade failed. (provisioning Failed, power running, health healthy)");
+    expect(first?.message).toContain(
+      "vmss-web_11: The upgrade failed. (provisioning Failed, power running, health healthy)",
+    );
     expect(first?.message).toContain("An extension failed on the instance.");
     expect(first?.message).toContain("Azure: VMExtensionProvisioningError: VM has reported a failure");
   });
@@ -46,7 +58,9 @@ describe("annotationsFor", () => {
     expect(errors).toHaveLength(MAX_INSTANCE_ERRORS + 1);
     expect(errors.at(-1)?.title).toBe("32 more instances failed");
     // The rest: failed 417…967 and every unhealthy one, in one numeric list.
-    expect(errors.at(-1)?.message).toMatch(/^Instances 31, 81, 131, .*, 417, 431, .*, 981: see the job summary for each one\.$/);
+    expect(errors.at(-1)?.message).toMatch(
+      /^Instances 31, 81, 131, .*, 417, 431, .*, 981: see the job summary for each one\.$/,
+    );
   });
 
   it("puts failed before unhealthy before unfinished, each by instance ID", () => {

@@ -3,8 +3,16 @@ import { ERROR_HELP, explainError } from "../../../src/report/errors.ts";
 
 describe("explainError", () => {
   it.each([
-    { code: "MaxUnhealthyInstancePercentExceededInRollingUpgrade", message: "", says: "more instances of the whole scale set were unhealthy" },
-    { code: "MaxUnhealthyUpgradedInstancePercentExceededInRollingUpgrade", message: "", says: "instances it had already upgraded turned unhealthy" },
+    {
+      code: "MaxUnhealthyInstancePercentExceededInRollingUpgrade",
+      message: "",
+      says: "more instances of the whole scale set were unhealthy",
+    },
+    {
+      code: "MaxUnhealthyUpgradedInstancePercentExceededInRollingUpgrade",
+      message: "",
+      says: "instances it had already upgraded turned unhealthy",
+    },
     { code: "VMExtensionProvisioningError", message: "", says: "An extension failed on the instance" },
     { code: "VMExtensionHandlerNonTransientError", message: "", says: "terminal failure" },
     { code: "OSProvisioningTimedOut", message: "", says: "did not report ready in the allotted time" },
@@ -13,9 +21,21 @@ describe("explainError", () => {
     { code: "Conflict", message: "", says: "another operation" },
     { code: "PreconditionFailed", message: "", says: "etag no longer matched" },
     { code: "PropertyChangeNotAllowed", message: "", says: "does not allow this property" },
-    { code: "OperationNotAllowed", message: "The server rejected the request because too many requests have been received", says: "throttled" },
-    { code: "OperationNotAllowed", message: "Operation could not be completed as it results in exceeding approved Total Regional Cores quota.", says: "quota" },
-    { code: "OperationNotAllowed", message: "Operation 'x' is not allowed since another operation is in progress.", says: "current state" },
+    {
+      code: "OperationNotAllowed",
+      message: "The server rejected the request because too many requests have been received",
+      says: "throttled",
+    },
+    {
+      code: "OperationNotAllowed",
+      message: "Operation could not be completed as it results in exceeding approved Total Regional Cores quota.",
+      says: "quota",
+    },
+    {
+      code: "OperationNotAllowed",
+      message: "Operation 'x' is not allowed since another operation is in progress.",
+      says: "current state",
+    },
     { code: "AuthorizationFailed", message: "", says: "lacks a permission" },
     { code: "ResourceNotFound", message: "", says: "found no scale set" },
     { code: "ProvisioningState/failed/AllocationFailed", message: "", says: "no capacity" },

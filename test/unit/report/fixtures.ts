@@ -54,7 +54,11 @@ export const OS_TIMEOUT_ERROR: AzureErrorInfo = {
 };
 
 /** An instance on the new model, healthy and running, unless `fields` say otherwise. */
-export function instance(id: number | string, outcome: InstanceOutcome, fields: Partial<InstanceRecord> = {}): InstanceRecord {
+export function instance(
+  id: number | string,
+  outcome: InstanceOutcome,
+  fields: Partial<InstanceRecord> = {},
+): InstanceRecord {
   const onNew = outcome === "updated" || outcome === "already-current";
   return {
     instanceId: String(id),
@@ -137,7 +141,9 @@ export function success(): RolloutRecord {
     instances: range(0, 50).map((i) => {
       if (i === 7) return instance(i, "skipped-protected", { image: "1.0.0" });
       if (i === 33) return instance(i, "already-current");
-      return instance(i, "updated", { batch: stale.indexOf(i) < 5 ? 1 : stale.indexOf(i) < 20 ? 2 : stale.indexOf(i) < 35 ? 3 : 4 });
+      return instance(i, "updated", {
+        batch: stale.indexOf(i) < 5 ? 1 : stale.indexOf(i) < 20 ? 2 : stale.indexOf(i) < 35 ? 3 : 4,
+      });
     }),
   };
 }
@@ -174,16 +180,28 @@ export function failureWithStragglers(): RolloutRecord {
     reason: "Timed out after 60m with 3 instances still not on the latest model (timeout: 60m).",
     batches: [
       batch(1, range(0, 10), "succeeded", { start: 10, seconds: 600 }),
-      batch(2, range(10, 20), "failed", { start: 610, seconds: 900 }, {
-        error: { code: "VMExtensionProvisioningError", message: "One or more instances failed." },
-      }),
+      batch(
+        2,
+        range(10, 20),
+        "failed",
+        { start: 610, seconds: 900 },
+        {
+          error: { code: "VMExtensionProvisioningError", message: "One or more instances failed." },
+        },
+      ),
       batch(3, range(20, 30), "timed-out", { start: 1510, seconds: 2090 }),
     ],
     instances: range(0, 30).map((i) => {
       const b = Math.floor(i / 10) + 1;
       if (i === 11) return instance(i, "failed", { batch: b, provisioningState: "Failed", error: EXTENSION_ERROR });
       if (i === 12) {
-        return instance(i, "failed", { batch: b, provisioningState: "Failed", powerState: "starting", health: undefined, error: OS_TIMEOUT_ERROR });
+        return instance(i, "failed", {
+          batch: b,
+          provisioningState: "Failed",
+          powerState: "starting",
+          health: undefined,
+          error: OS_TIMEOUT_ERROR,
+        });
       }
       if (i >= 27) return instance(i, "straggler", { batch: b, provisioningState: "Updating", health: "initializing" });
       return instance(i, "updated", { batch: b });
@@ -257,13 +275,25 @@ export function thousandInstances(): RolloutRecord {
     ...base("failed", 7200),
     reason: "40 instances failed or turned unhealthy.",
     batches: range(0, 20).map((b) =>
-      batch(b + 1, range(b * 50, b * 50 + 50), b % 7 === 3 ? "failed" : "succeeded", { start: 10 + b * 355, seconds: 350 }),
+      batch(b + 1, range(b * 50, b * 50 + 50), b % 7 === 3 ? "failed" : "succeeded", {
+        start: 10 + b * 355,
+        seconds: 350,
+      }),
     ),
     instances: range(0, 1000).map((i) => {
       const b = Math.floor(i / 50) + 1;
-      if (i % 50 === 17) return instance(i, "failed", { batch: b, provisioningState: "Failed", error: { code: "VMExtensionProvisioningError", message: longMessage } });
+      if (i % 50 === 17)
+        return instance(i, "failed", {
+          batch: b,
+          provisioningState: "Failed",
+          error: { code: "VMExtensionProvisioningError", message: longMessage },
+        });
       if (i % 50 === 31) return instance(i, "unhealthy", { batch: b, health: "unhealthy" });
-      return instance(i, "updated", { batch: b, image: "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-images/providers/Microsoft.Compute/galleries/gallery/images/web/versions/1.1.0" });
+      return instance(i, "updated", {
+        batch: b,
+        image:
+          "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-images/providers/Microsoft.Compute/galleries/gallery/images/web/versions/1.1.0",
+      });
     }),
   };
 }
@@ -282,7 +312,9 @@ export function demoRun(): RolloutRecord {
       batch(i + 1, ids, "succeeded", { start: starts[i] as number, seconds: 2.544 }, { canary: i === 0 }),
     ),
     instances: range(0, 8).map((i) =>
-      i === 7 ? instance(i, "skipped-protected") : instance(i, "updated", { batch: plan.findIndex((ids) => ids.includes(i)) + 1 }),
+      i === 7
+        ? instance(i, "skipped-protected")
+        : instance(i, "updated", { batch: plan.findIndex((ids) => ids.includes(i)) + 1 }),
     ),
   };
 }

@@ -20,7 +20,13 @@ describe("buildOutputs", () => {
     { name: "success", record: success(), updated: 48, failed: [], skipped: ["7"] },
     { name: "unchanged", record: unchanged(), updated: 0, failed: [], skipped: [] },
     { name: "dry run", record: dryRun(), updated: 0, failed: [], skipped: [] },
-    { name: "stragglers", record: failureWithStragglers(), updated: 25, failed: ["11", "12", "27", "28", "29"], skipped: [] },
+    {
+      name: "stragglers",
+      record: failureWithStragglers(),
+      updated: 25,
+      failed: ["11", "12", "27", "28", "29"],
+      skipped: [],
+    },
   ])("$name: result and instance lists", ({ record, updated, failed, skipped }) => {
     const outputs = buildOutputs(record);
     expect(outputs["result"]).toBe(record.result);
@@ -33,7 +39,12 @@ describe("buildOutputs", () => {
     const record: RolloutRecord = {
       ...success(),
       result: "failed",
-      instances: [instance("0", "updated"), instance("1", "failed"), instance("2", "not-started"), instance("3", "not-started")],
+      instances: [
+        instance("0", "updated"),
+        instance("1", "failed"),
+        instance("2", "not-started"),
+        instance("3", "not-started"),
+      ],
     };
     const outputs = buildOutputs(record);
     expect(outputs["pending-instances"]).toBe('["2","3"]');

@@ -15,7 +15,13 @@ function leakyRecord(): RolloutRecord {
   return {
     ...base,
     reason: `Download of ${uri("install.sh")} failed`,
-    changes: [{ property: "extensions[customScript].settings.fileUris", before: uri("a.sh"), after: `${uri("b.sh")}\n${uri("c.sh")}` }],
+    changes: [
+      {
+        property: "extensions[customScript].settings.fileUris",
+        before: uri("a.sh"),
+        after: `${uri("b.sh")}\n${uri("c.sh")}`,
+      },
+    ],
     previousModel: {
       imageReference: { version: "1.0.0" },
       extension: { name: "customScript", fileUris: [uri("a.sh"), uri("b.sh")], forceUpdateTag: "v1" },
@@ -26,7 +32,14 @@ function leakyRecord(): RolloutRecord {
       instance(2, "straggler", { error }),
       ...base.instances.slice(3),
     ],
-    rolling: { code: "Faulted", successfulInstanceCount: 1, failedInstanceCount: 1, inProgressInstanceCount: 0, pendingInstanceCount: 0, error },
+    rolling: {
+      code: "Faulted",
+      successfulInstanceCount: 1,
+      failedInstanceCount: 1,
+      inProgressInstanceCount: 0,
+      pendingInstanceCount: 0,
+      error,
+    },
     rollback: { succeeded: false, instanceIds: ["1"], error: `Could not fetch ${uri("a.sh")}` },
   };
 }
@@ -57,6 +70,8 @@ describe("SAS query strings", () => {
       "https://stweb.blob.core.windows.net/scripts/a.sh?[query removed]",
       "https://stweb.blob.core.windows.net/scripts/b.sh?[query removed]",
     ]);
-    expect(renderSummary(leakyRecord())).toContain("https://stweb.blob.core.windows.net/scripts/b.sh?&#91;query removed&#93;");
+    expect(renderSummary(leakyRecord())).toContain(
+      "https://stweb.blob.core.windows.net/scripts/b.sh?&#91;query removed&#93;",
+    );
   });
 });

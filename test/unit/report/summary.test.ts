@@ -95,7 +95,10 @@ const cases: Array<{ name: keyof typeof SCENARIOS; headline: string; contains: s
   {
     name: "thousand-instances",
     headline: "Rollout failed: 960/1000 instances on the new model, 20 failed, 20 unhealthy",
-    contains: ["<details><summary>All 1000 instances</summary>", "| 999 | ✅ updated | 20 | Succeeded / running / healthy |   |"],
+    contains: [
+      "<details><summary>All 1000 instances</summary>",
+      "| 999 | ✅ updated | 20 | Succeeded / running / healthy |   |",
+    ],
   },
   {
     name: "sign-in-failure",
@@ -182,9 +185,13 @@ describe("renderSummary: Azure's rolling upgrade and a failed rollback", () => {
   const summary = renderSummary(record);
 
   it("says the rollback failed in the headline and tells how to finish it", () => {
-    expect(headline(record)).toBe("Rollout failed: 0/10 instances on the new model, 8 not started, 2 rolled back; the rollback failed");
-    expect(summary).toContain("**Rollback:** ❌ the rollback did not complete, 1 instance brought back: 0. Conflict: another operation is in progress.");
-    expect(summary).toContain('**Roll back:** run the action with these inputs');
+    expect(headline(record)).toBe(
+      "Rollout failed: 0/10 instances on the new model, 8 not started, 2 rolled back; the rollback failed",
+    );
+    expect(summary).toContain(
+      "**Rollback:** ❌ the rollback did not complete, 1 instance brought back: 0. Conflict: another operation is in progress.",
+    );
+    expect(summary).toContain("**Roll back:** run the action with these inputs");
   });
 
   it("shows Azure's rolling upgrade status and explains its error", () => {
@@ -221,12 +228,15 @@ describe("renderSummary size", () => {
     };
     const summary = renderSummary(record);
     expect(bytes(summary)).toBeLessThanOrEqual(SUMMARY_BUDGET_BYTES);
-    expect(summary).toMatch(/\n\d+ more instances did not fit in the summary: see the `summary-json` output\.\n\n<\/details>\n$/);
+    expect(summary).toMatch(
+      /\n\d+ more instances did not fit in the summary: see the `summary-json` output\.\n\n<\/details>\n$/,
+    );
   });
 });
 
 describe("renderSummary escaping of Azure text", () => {
-  const hostileMessage = "Enable failed: <script>alert(1)</script> | exit 1\nline two `rm -rf` [click](https://evil.example) *bold* $x$";
+  const hostileMessage =
+    "Enable failed: <script>alert(1)</script> | exit 1\nline two `rm -rf` [click](https://evil.example) *bold* $x$";
   const record: RolloutRecord = {
     ...success(),
     instances: [
@@ -241,7 +251,9 @@ describe("renderSummary escaping of Azure text", () => {
   const attentionRow = summary.split("\n").find((line) => line.startsWith("| 3 ") && line.includes("failed")) ?? "";
 
   it("escapes <, >, &, |, backticks, brackets and Markdown markers into character references", () => {
-    expect(attentionRow).toContain("&#60;script&#62;alert(1)&#60;/script&#62; &#124; exit 1<br>line two &#96;rm -rf&#96;");
+    expect(attentionRow).toContain(
+      "&#60;script&#62;alert(1)&#60;/script&#62; &#124; exit 1<br>line two &#96;rm -rf&#96;",
+    );
     expect(attentionRow).toContain("&#91;click&#93;(https://evil.example) &#42;bold&#42; &#36;x&#36;");
     expect(attentionRow).toContain("<code>vm&#124;&#60;b&#62;3&#60;/b&#62;</code>");
     expect(summary).not.toContain("<script>");
@@ -258,8 +270,12 @@ describe("renderSummary escaping of Azure text", () => {
 describe("renderSummary: protected instances are skipped, not a gap", () => {
   it("measures progress over the targeted instances and says the skipped ones apart", () => {
     const summary = renderSummary(demoRun());
-    expect(summary.split("\n")[0]).toBe("## ✅ Rollout succeeded: 7/7 targeted instances on the new model, 1 skipped (protected)");
-    expect(summary).toContain("\n<code>████████████████████</code> 100% · 7/7 targeted instances on the new model · 1 skipped (protected)\n");
+    expect(summary.split("\n")[0]).toBe(
+      "## ✅ Rollout succeeded: 7/7 targeted instances on the new model, 1 skipped (protected)",
+    );
+    expect(summary).toContain(
+      "\n<code>████████████████████</code> 100% · 7/7 targeted instances on the new model · 1 skipped (protected)\n",
+    );
     expect(summary).not.toMatch(/\d+% on the new model/);
   });
 
@@ -268,20 +284,28 @@ describe("renderSummary: protected instances are skipped, not a gap", () => {
       ...success(),
       result: "failed",
       reason: "3 of 9 instance(s) did not end on the new model and healthy.",
-      instances: range(0, 10).map((i) => (i === 0 ? instance(i, "skipped-protected") : i < 4 ? instance(i, "failed") : instance(i, "updated"))),
+      instances: range(0, 10).map((i) =>
+        i === 0 ? instance(i, "skipped-protected") : i < 4 ? instance(i, "failed") : instance(i, "updated"),
+      ),
     };
-    expect(renderSummary(record)).toContain("<code>█████████████░░░░░░░</code> 66% · 6/9 targeted instances on the new model · 1 skipped (protected)");
+    expect(renderSummary(record)).toContain(
+      "<code>█████████████░░░░░░░</code> 66% · 6/9 targeted instances on the new model · 1 skipped (protected)",
+    );
   });
 
   it("counts every instance when none is protected", () => {
-    expect(renderSummary(failureWithStragglers())).toContain("<code>████████████████░░░░</code> 83% · 25/30 instances on the new model\n");
+    expect(renderSummary(failureWithStragglers())).toContain(
+      "<code>████████████████░░░░</code> 83% · 25/30 instances on the new model\n",
+    );
   });
 
   it("lists them under Skipped, not Needs attention, before the list of all instances", () => {
     const summary = renderSummary(success());
     expect(summary).not.toContain("### Needs attention");
     const skipped = section(summary, "Skipped");
-    expect(skipped).toContain("### Skipped (1)\n\nProtected from scale-set actions (`protectFromScaleSetActions`), so the action does not upgrade them");
+    expect(skipped).toContain(
+      "### Skipped (1)\n\nProtected from scale-set actions (`protectFromScaleSetActions`), so the action does not upgrade them",
+    );
     expect(skipped).toContain("| 7 <code>vmss-web&#95;7</code> | <code>1.0.0</code> | Succeeded | running | healthy |");
     expect(summary.indexOf("### Skipped")).toBeLessThan(summary.indexOf("### Next steps"));
     expect(summary.indexOf("### Next steps")).toBeLessThan(summary.indexOf("<details><summary>All 50 instances"));
@@ -291,7 +315,12 @@ describe("renderSummary: protected instances are skipped, not a gap", () => {
     const record: RolloutRecord = {
       ...success(),
       result: "failed",
-      instances: [instance(0, "updated"), instance(1, "failed"), instance(2, "skipped-protected"), instance(3, "not-started")],
+      instances: [
+        instance(0, "updated"),
+        instance(1, "failed"),
+        instance(2, "skipped-protected"),
+        instance(3, "not-started"),
+      ],
     };
     const summary = renderSummary(record);
     const attention = section(summary, "Needs attention");
@@ -303,7 +332,10 @@ describe("renderSummary: protected instances are skipped, not a gap", () => {
   });
 
   it("lists many protected instances as ID ranges", () => {
-    const record: RolloutRecord = { ...success(), instances: range(0, 30).map((i) => instance(i, i < 25 ? "skipped-protected" : "updated")) };
+    const record: RolloutRecord = {
+      ...success(),
+      instances: range(0, 30).map((i) => instance(i, i < 25 ? "skipped-protected" : "updated")),
+    };
     expect(section(renderSummary(record), "Skipped")).toContain("**Instances:** 0–24");
   });
 });
@@ -318,11 +350,16 @@ describe("renderSummary: next steps agree with the result", () => {
         "  az vmss update --resource-group rg-web --name vmss-web --instance-id 7 --protect-from-scale-set-actions false\n  ```",
     );
     expect(steps).not.toContain("Nothing else to do");
-    expect(steps).toContain("- **To roll back** the model and the upgraded instances, run the action with these inputs");
+    expect(steps).toContain(
+      "- **To roll back** the model and the upgraded instances, run the action with these inputs",
+    );
   });
 
   it("on success with no protected instance: nothing else to do", () => {
-    const record: RolloutRecord = { ...success(), instances: success().instances.filter((i) => i.outcome !== "skipped-protected") };
+    const record: RolloutRecord = {
+      ...success(),
+      instances: success().instances.filter((i) => i.outcome !== "skipped-protected"),
+    };
     const steps = section(renderSummary(record), "Next steps");
     expect(steps).toContain("- Every instance runs the new model. Nothing else to do.");
     expect(steps).not.toContain("Protected");
@@ -396,7 +433,17 @@ describe("renderSummary: a run that stopped before it reached the scale set", ()
   });
 
   it("claims no instance count, no model state and no rollback", () => {
-    for (const claim of ["0/0", "instances on", "already held", "### The change", "<details>", "Roll back", "roll back the", "<code>█", "░"]) {
+    for (const claim of [
+      "0/0",
+      "instances on",
+      "already held",
+      "### The change",
+      "<details>",
+      "Roll back",
+      "roll back the",
+      "<code>█",
+      "░",
+    ]) {
       expect(summary).not.toContain(claim);
     }
     expect(summary).not.toContain("**Upgrade mode**");
@@ -418,12 +465,18 @@ describe("renderSummary: a run that stopped before it reached the scale set", ()
         "action 'Microsoft.Compute/virtualMachineScaleSets/read'.",
     };
     const text = renderSummary(record);
-    expect(text).toContain("### What went wrong\n\n- **AuthorizationFailed**: The identity the action signs in with lacks a permission");
+    expect(text).toContain(
+      "### What went wrong\n\n- **AuthorizationFailed**: The identity the action signs in with lacks a permission",
+    );
     expect(text).not.toContain("### Needs attention");
   });
 
   it("says cancelled the same way", () => {
-    const record: RolloutRecord = { ...signInFailure(), result: "cancelled", reason: "The job was cancelled while reading the scale set; no further batch was started." };
+    const record: RolloutRecord = {
+      ...signInFailure(),
+      result: "cancelled",
+      reason: "The job was cancelled while reading the scale set; no further batch was started.",
+    };
     const text = renderSummary(record);
     expect(headline(record)).toBe("Rollout cancelled before it reached the scale set");
     expect(section(text, "Next steps")).toContain("- **Re-run** this job when you are ready.");
@@ -439,7 +492,9 @@ describe("renderSummary: a run that read the scale set but wrote nothing", () =>
     expect(summary).not.toContain("<code>█");
     expect(summary).not.toContain("Roll back");
     expect(summary).not.toContain("To roll back");
-    expect(summary).toContain("**Nothing was written to Azure:** the action stopped before it changed the model or upgraded an instance");
+    expect(summary).toContain(
+      "**Nothing was written to Azure:** the action stopped before it changed the model or upgraded an instance",
+    );
   });
 
   it("shows a planned change as not applied, and the plan as not started", () => {
@@ -457,7 +512,9 @@ describe("renderSummary: a run that read the scale set but wrote nothing", () =>
     expect(summary).toContain("### The change (not applied)\n\n| Property | Before | After |");
     expect(summary).toContain("Not applied: the run stopped before it wrote the model.");
     expect(summary).toContain("### The plan (not started)");
-    expect(summary).toContain("- **PreconditionFailed**: The scale set model changed between the action reading it and writing it");
+    expect(summary).toContain(
+      "- **PreconditionFailed**: The scale set model changed between the action reading it and writing it",
+    );
     expect(summary).toContain("- **Fix the cause above, then re-run this job:**");
     expect(summary).not.toContain("already held");
   });
@@ -465,7 +522,12 @@ describe("renderSummary: a run that read the scale set but wrote nothing", () =>
   it("still offers the rollback once the model was written, even if no batch started", () => {
     const record: RolloutRecord = {
       ...cancelled(),
-      batches: cancelled().batches.map((b) => ({ ...b, result: "not-started" as const, startedAt: undefined, durationMs: undefined })),
+      batches: cancelled().batches.map((b) => ({
+        ...b,
+        result: "not-started" as const,
+        startedAt: undefined,
+        durationMs: undefined,
+      })),
       instances: range(0, 20).map((i) => instance(i, "not-started", { image: "1.0.0" })),
     };
     const summary = renderSummary(record);
@@ -480,12 +542,18 @@ describe("instances that left the scale set during the run (scale-in)", () => {
     const base = success();
     const record: RolloutRecord = {
       ...base,
-      instances: [...base.instances.slice(0, 49), instance(49, "removed", { provisioningState: undefined, powerState: undefined, health: undefined })],
+      instances: [
+        ...base.instances.slice(0, 49),
+        instance(49, "removed", { provisioningState: undefined, powerState: undefined, health: undefined }),
+      ],
     };
-    expect(headline(record)).toBe("Rollout succeeded: 48/48 targeted instances on the new model, 1 skipped (protected), 1 left the scale set");
+    expect(headline(record)).toBe(
+      "Rollout succeeded: 48/48 targeted instances on the new model, 1 skipped (protected), 1 left the scale set",
+    );
     const summary = renderSummary(record);
     expect(summary).toContain("🗑️ left the scale set");
     const outputs = buildOutputs(record);
-    for (const name of ["updated-instances", "failed-instances", "skipped-instances", "pending-instances"]) expect(JSON.parse(outputs[name]!)).not.toContain("49");
+    for (const name of ["updated-instances", "failed-instances", "skipped-instances", "pending-instances"])
+      expect(JSON.parse(outputs[name]!)).not.toContain("49");
   });
 });

@@ -10,9 +10,15 @@ describe("inline", () => {
     { text: "a < b > c & d", expected: "a &#60; b &#62; c &#38; d" },
     { text: "cell | split", expected: "cell &#124; split" },
     { text: "line one\nline two\r\nthree", expected: "line one line two three" },
-    { text: "`code` [link](x) *em* _em_ ~del~ $math$ \\", expected: "&#96;code&#96; &#91;link&#93;(x) &#42;em&#42; &#95;em&#95; &#126;del&#126; &#36;math&#36; &#92;" },
+    {
+      text: "`code` [link](x) *em* _em_ ~del~ $math$ \\",
+      expected: "&#96;code&#96; &#91;link&#93;(x) &#42;em&#42; &#95;em&#95; &#126;del&#126; &#36;math&#36; &#92;",
+    },
     { text: "say \"hi\" 'there'", expected: "say &#34;hi&#34; &#39;there&#39;" },
-    { text: "see https://a.blob.core.windows.net/c/f.sh?sv=1&sig=2 now", expected: "see https://a.blob.core.windows.net/c/f.sh?&#91;query removed&#93; now" },
+    {
+      text: "see https://a.blob.core.windows.net/c/f.sh?sv=1&sig=2 now",
+      expected: "see https://a.blob.core.windows.net/c/f.sh?&#91;query removed&#93; now",
+    },
   ])("$text", ({ text, expected }) => {
     expect(inline(text)).toBe(expected);
   });
@@ -32,7 +38,10 @@ describe("code and link", () => {
   });
 
   it.each([
-    { url: "https://portal.azure.com/#@/resource/x", expected: '<a href="https://portal.azure.com/#@/resource/x">L</a>' },
+    {
+      url: "https://portal.azure.com/#@/resource/x",
+      expected: '<a href="https://portal.azure.com/#@/resource/x">L</a>',
+    },
     { url: "https://x/?a=1&b=2", expected: '<a href="https://x/?a=1&amp;b=2">L</a>' },
     { url: "http://insecure", expected: "L" },
     { url: 'https://x/" onclick="x', expected: "L" },
@@ -45,7 +54,10 @@ describe("redact", () => {
   it.each([
     { text: "https://a/f.sh?sv=1&sig=2", expected: "https://a/f.sh?[query removed]" },
     { text: "https://a/f.sh?[query removed]", expected: "https://a/f.sh?[query removed]" },
-    { text: "x https://a/f.sh?[query removed] and https://b/g.sh?sig=3", expected: "x https://a/f.sh?[query removed] and https://b/g.sh?[query removed]" },
+    {
+      text: "x https://a/f.sh?[query removed] and https://b/g.sh?sig=3",
+      expected: "x https://a/f.sh?[query removed] and https://b/g.sh?[query removed]",
+    },
   ])("$text", ({ text, expected }) => {
     expect(redact(text)).toBe(expected);
     expect(redact(redact(text))).toBe(expected);

@@ -1,0 +1,674 @@
+// ARM's contract as the emulator answers it: gatekeeping, status codes, headers and bodies (raw HTTPS where the SDK
+// hides them, the real SDK elsewhere).
+import { ComputeManagementClient } from "@azure/arm-compute";
+import { afterEach, describe, expect, it } from "vitest";
+import { start, type Emulator, type EmulatorOptions } from "./index.ts";
+import { armToken, computeClient, credentialFor, FAST_POLL } from "./sdk.ts";
+
+const RG = "rg-demo";
+const VMSS = "vmss-demo";
+const API = "2026-04-01";
+
+let emu: Emulator | undefined;
+afterEach(async () => emu?.stop());
+
+async function setup(options: EmulatorOptions = {}): Promise<{ emu: Emulator; client: ComputeManagementClient }> {
+  emu = await start({ speed: 0.001, ...options });
+  return { emu, client: computeClient(emu) };
+}
+
+interface RawResponse {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: unknown;
+}
+
+/** One raw ARM request with a token from the emulator (unless `token` says otherwise). */
+async function raw(
+  emu: Emulator,
+  method: string,
+  path: string,
+  options: { query?: string; body?: unknown; token?: string | null; headers?: Record<string, string> } = {},
+): Promise<RawResponse> {
+  const token = options.token === undefined ? await armToken(emu) : options.token;
+  const query = options.query ?? `api-version=${API}`;
+  const response = await fetch(`${emu.armEndpoint}${path}${query ? `?${query}` : ""}`, {
+    method,
+    headers: {
+      ...(token !== null ? { Authorization: `Bearer ${token}` } : {}),
+      ...(options.body !== undefined ? { "content-type": "application/json" } : {}),
+      ...options.headers,
+    },
+    ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+  });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+}
+
+const vmssPath = (emu: Emulator, name = VMSS) =>
+  `/subscriptions/${emu.subscriptionId}/resourceGroups/${RG}/providers/Microsoft.Compute/virtualMachineScaleSets/${name}`;
+
+describe("gatekeeping", () => {
+  it.each([
+    { name: "no api-version", query: "", status: 400, code: "MissingApiVersionParameter" },
+    {
+      name: "an unpublished api-version",
+      query: "api-version=2019-03-02",
+      status: 400,
+      code: "NoRegisteredProviderFound",
+    },
+    {
+      name: "api-version 2020-06-01 (az 2.45, hybrid profile)",
+      query: "api-version=2020-06-01",
+      status: 200,
+      code: undefined,
+    },
+    { name: "api-version 2023-09-01 (recordings)", query: "api-version=2023-09-01", status: 200, code: undefined },
+    { name: "api-version 2026-03-01 (arm-compute 24)", query: "api-version=2026-03-01", status: 200, code: undefined },
+  ])("answers $status for $name", async ({ query, status, code }) => {
+    const { emu } = await setup();
+    const response = await raw(emu, "GET", vmssPath(emu), { query });
+    expect(response.status).toBe(status);
+    expect((response.body as { error?: { code: string } }).error?.code).toBe(code);
+  });
+
+  it("requires a token this emulator issued", async () => {
+    const { emu } = await setup();
+    const none = await raw(emu, "GET", vmssPath(emu), { token: null });
+    expect(none.status).toBe(401);
+    expect(none.body).toEqual({
+      error: { code: "AuthenticationFailed", message: "Authentication failed. The 'Authorization' header is missing." },
+    });
+    expect(none.headers.get("www-authenticate")).toMatch(/^Bearer authorization_uri="/);
+    const foreign = await raw(emu, "GET", vmssPath(emu), { token: "eyJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJ4In0.c2ln" });
+    expect(foreign.status).toBe(401);
+    expect((foreign.body as { error: { code: string } }).error.code).toBe("InvalidAuthenticationToken");
+  });
+
+  it("refuses a token for another audience", async () => {
+    const { emu } = await setup();
+    const token = await armToken(emu, "https://vault.azure.net/.default");
+    const response = await raw(emu, "GET", vmssPath(emu), { token });
+    expect(response.status).toBe(401);
+    expect((response.body as { error: { code: string } }).error.code).toBe("InvalidAuthenticationTokenAudience");
+  });
+
+  it("accepts exactly its own endpoint as audience, with or without the trailing slash, as each cloud's ARM does", async () => {
+    const { emu } = await setup();
+    for (const scope of [`${emu.armEndpoint}/.default`, `${emu.armEndpoint}//.default`]) {
+      expect((await raw(emu, "GET", vmssPath(emu), { token: await armToken(emu, scope) })).status).toBe(200);
+    }
+    // The public cloud's audience is another cloud's here: ARM's message names the allowed ones.
+    const response = await raw(emu, "GET", vmssPath(emu), {
+      token: await armToken(emu, "https://management.azure.com/.default"),
+    });
+    expect(response.status).toBe(401);
+    expect(response.body).toEqual({
+      error: {
+        code: "InvalidAuthenticationTokenAudience",
+        message: `The access token has been obtained for wrong audience or resource 'https://management.azure.com'. It should exactly match with one of the allowed audiences '${emu.armEndpoint}/','${emu.armEndpoint}'.`,
+      },
+    });
+    expect(response.headers.get("www-authenticate")).toMatch(/error="invalid_token"/);
+  });
+
+  it("through the real SDK: the default (public-cloud) scope is refused at the emulator's endpoint, the endpoint's own scope works", async () => {
+    const { emu } = await setup();
+    const clientWith = (scopes: string[]) =>
+      new ComputeManagementClient(credentialFor(emu), emu.subscriptionId, {
+        endpoint: emu.armEndpoint,
+        credentials: { scopes },
+        retryOptions: { maxRetries: 0 },
+      });
+    // The sovereign-cloud bug: the endpoint changed, the scope did not.
+    await expect(
+      clientWith(["https://management.azure.com/.default"]).virtualMachineScaleSets.get(RG, VMSS),
+    ).rejects.toMatchObject({
+      statusCode: 401,
+      code: "InvalidAuthenticationTokenAudience",
+      message: expect.stringMatching(
+        /^The access token has been obtained for wrong audience or resource 'https:\/\/management\.azure\.com'\. It should exactly match with one of the allowed audiences /,
+      ),
+    });
+    await expect(
+      clientWith([`${emu.armEndpoint}/.default`]).virtualMachineScaleSets.get(RG, VMSS),
+    ).resolves.toMatchObject({ name: VMSS });
+  });
+
+  it("accepts the audiences it is told to (armAudiences), e.g. an Azure Stack app ID URI", async () => {
+    const audience = "https://management.contoso.onmicrosoft.com/3a33850c-0000-4000-8000-000000000001";
+    const { emu } = await setup({ armAudiences: [audience] });
+    expect((await raw(emu, "GET", vmssPath(emu), { token: await armToken(emu, `${audience}/.default`) })).status).toBe(
+      200,
+    );
+    expect((await raw(emu, "GET", vmssPath(emu))).status).toBe(401);
+  });
+
+  it("treats paths case-insensitively", async () => {
+    const { emu } = await setup();
+    const response = await raw(
+      emu,
+      "GET",
+      vmssPath(emu).toLowerCase().replace("virtualmachinescalesets", "VIRTUALMACHINESCALESETS"),
+    );
+    expect(response.status).toBe(200);
+    expect((response.body as { name: string }).name).toBe(VMSS);
+  });
+
+  it.each([
+    { name: "an unknown scale set", path: (e: Emulator) => vmssPath(e, "nope"), status: 404, code: "ResourceNotFound" },
+    {
+      name: "a VM of an unknown scale set",
+      path: (e: Emulator) => `${vmssPath(e, "nope")}/virtualMachines/0`,
+      status: 404,
+      code: "ParentResourceNotFound",
+    },
+    {
+      name: "an unknown VM",
+      path: (e: Emulator) => `${vmssPath(e)}/virtualMachines/42`,
+      status: 404,
+      code: "NotFound",
+    },
+    {
+      name: "an unknown resource group",
+      path: (e: Emulator) => vmssPath(e).replace(RG, "rg-nope"),
+      status: 404,
+      code: "ResourceGroupNotFound",
+    },
+    {
+      name: "an unknown subscription",
+      path: (e: Emulator) => vmssPath(e).replace(e.subscriptionId, "0b9f7c1e-0000-4000-8000-00000000dead"),
+      status: 404,
+      code: "SubscriptionNotFound",
+    },
+  ])("answers $status $code for $name", async ({ path, status, code }) => {
+    const { emu } = await setup();
+    const response = await raw(emu, "GET", path(emu));
+    expect(response.status).toBe(status);
+    expect((response.body as { error: { code: string } }).error.code).toBe(code);
+  });
+});
+
+describe("scale-set model writes", () => {
+  it("answers a PATCH with 200, the merged model in Updating, and an absolute Azure-AsyncOperation URL", async () => {
+    const { emu } = await setup();
+    const response = await raw(emu, "PATCH", vmssPath(emu), {
+      body: {
+        properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: "24.04.202410020" } } } },
+      },
+    });
+    expect(response.status).toBe(200);
+    const body = response.body as {
+      etag: string;
+      properties: { provisioningState: string; virtualMachineProfile: { storageProfile: { imageReference: unknown } } };
+    };
+    expect(body.etag).toBe('"2"');
+    expect(body.properties.provisioningState).toBe("Updating");
+    expect(body.properties.virtualMachineProfile.storageProfile.imageReference).toEqual({
+      publisher: "Canonical",
+      offer: "ubuntu-24_04-lts",
+      sku: "server",
+      version: "24.04.202410020",
+    });
+    const asyncUrl = response.headers.get("azure-asyncoperation") ?? "";
+    expect(asyncUrl).toMatch(
+      new RegExp(
+        `^${emu.armEndpoint}/subscriptions/${emu.subscriptionId}/providers/Microsoft.Compute/locations/westeurope/operations/[0-9a-f-]{36}\\?p=[0-9a-f-]{36}&api-version=${API}$`,
+      ),
+    );
+    expect(response.headers.get("location")).toBeNull();
+    const status = await raw(emu, "GET", new URL(asyncUrl).pathname, { query: new URL(asyncUrl).search.slice(1) });
+    expect(status.body).toMatchObject({
+      status: expect.stringMatching(/^(InProgress|Succeeded)$/),
+      name: new URL(asyncUrl).pathname.split("/").at(-1),
+    });
+    expect((status.body as { startTime: string }).startTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}\+00:00$/);
+  });
+
+  it("refuses a stale etag with 412 PreconditionFailed", async () => {
+    const { client } = await setup();
+    const update = (ifMatch: string) =>
+      client.virtualMachineScaleSets.update(RG, VMSS, { tags: { owner: "ci" } }, { ...FAST_POLL, ifMatch });
+    await update('"1"');
+    await expect(update('"1"')).rejects.toMatchObject({
+      statusCode: 412,
+      code: "PreconditionFailed",
+      message: 'Etag provided in if-match header "1" does not match etag "2" of resource.',
+    });
+    expect((await client.virtualMachineScaleSets.get(RG, VMSS)).etag).toBe('"2"');
+  });
+
+  it("merges objects and replaces arrays on PATCH", async () => {
+    const { client, emu } = await setup({ scaleSets: [{ name: VMSS, healthExtension: true }] });
+    const updated = await client.virtualMachineScaleSets.update(
+      RG,
+      VMSS,
+      {
+        virtualMachineProfile: {
+          extensionProfile: {
+            extensions: [
+              {
+                name: "customScript",
+                publisher: "Microsoft.Azure.Extensions",
+                typePropertiesType: "CustomScript",
+                typeHandlerVersion: "2.1",
+                settings: { commandToExecute: "true" },
+              },
+            ],
+          },
+        },
+      },
+      FAST_POLL,
+    );
+    expect(updated.virtualMachineProfile?.extensionProfile?.extensions?.map((e) => e.name)).toEqual(["customScript"]);
+    expect(updated.virtualMachineProfile?.osProfile?.adminUsername).toBe("azureuser");
+    expect(emu.state().model["properties"]).toMatchObject({ provisioningState: "Succeeded" });
+  });
+
+  it.each([
+    {
+      name: "image offer",
+      patch: {
+        virtualMachineProfile: { storageProfile: { imageReference: { offer: "0001-com-ubuntu-server-jammy" } } },
+      },
+      message: "Changing property 'imageReference.offer' is not allowed.",
+    },
+    {
+      name: "image publisher",
+      patch: { virtualMachineProfile: { storageProfile: { imageReference: { publisher: "RedHat" } } } },
+      message: "Changing property 'imageReference.publisher' is not allowed.",
+    },
+    {
+      name: "OS disk storage type",
+      patch: {
+        virtualMachineProfile: {
+          storageProfile: {
+            osDisk: { createOption: "FromImage", managedDisk: { storageAccountType: "Standard_LRS" } },
+          },
+        },
+      },
+      message: "Changing property 'osDisk.managedDisk.storageAccountType' is not allowed.",
+    },
+    { name: "zones", patch: { zones: ["1", "2"] }, message: "Changing property 'zones' is not allowed." },
+  ])("refuses to change $name with 409 PropertyChangeNotAllowed", async ({ patch, message }) => {
+    const { client, emu } = await setup();
+    await expect(client.virtualMachineScaleSets.update(RG, VMSS, patch, FAST_POLL)).rejects.toMatchObject({
+      statusCode: 409,
+      code: "PropertyChangeNotAllowed",
+      message,
+    });
+    expect(emu.state().model["etag"]).toBe('"1"');
+  });
+
+  it("refuses an image-type switch with 409 OperationNotAllowed, as the CLI output users quote shows", async () => {
+    const { client, emu } = await setup();
+    const patch = {
+      virtualMachineProfile: {
+        storageProfile: {
+          imageReference: {
+            id: "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/i/versions/1.0.0",
+          },
+        },
+      },
+    };
+    await expect(client.virtualMachineScaleSets.update(RG, VMSS, patch, FAST_POLL)).rejects.toMatchObject({
+      statusCode: 409,
+      code: "OperationNotAllowed",
+      message: "The Image type for a Virtual Machine Scale Set may not be changed.",
+    });
+    expect(emu.state().model["etag"]).toBe('"1"');
+  });
+
+  it("changes an image ID within the same image type", async () => {
+    const gallery = "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/app/versions";
+    const { client, emu } = await setup({ scaleSets: [{ name: VMSS, image: { id: `${gallery}/1.0.0` } }] });
+    await client.virtualMachineScaleSets.update(
+      RG,
+      VMSS,
+      { virtualMachineProfile: { storageProfile: { imageReference: { id: `${gallery}/1.1.0` } } } },
+      FAST_POLL,
+    );
+    await client.virtualMachineScaleSets.updateInstances(RG, VMSS, { instanceIds: ["0"] }, FAST_POLL);
+    expect(emu.state().instances.map((i) => i.imageReference["id"]?.split("/").at(-1))).toEqual([
+      "1.1.0",
+      "1.0.0",
+      "1.0.0",
+      "1.0.0",
+    ]);
+  });
+
+  it("takes a whole model on PUT (createOrUpdate), keeping protectedSettings the GET could not return", async () => {
+    const { client, emu } = await setup({
+      scaleSets: [
+        {
+          name: VMSS,
+          extensions: [
+            {
+              name: "customScript",
+              publisher: "Microsoft.Azure.Extensions",
+              type: "CustomScript",
+              typeHandlerVersion: "2.1",
+              protectedSettings: { commandToExecute: "secret" },
+            },
+          ],
+        },
+      ],
+    });
+    const current = await client.virtualMachineScaleSets.get(RG, VMSS);
+    const imageReference = {
+      ...current.virtualMachineProfile?.storageProfile?.imageReference,
+      version: "24.04.202410020",
+    };
+    const result = await client.virtualMachineScaleSets.createOrUpdate(
+      RG,
+      VMSS,
+      {
+        ...current,
+        virtualMachineProfile: {
+          ...current.virtualMachineProfile,
+          storageProfile: { ...current.virtualMachineProfile?.storageProfile, imageReference },
+        },
+      },
+      { ...FAST_POLL, ifMatch: current.etag },
+    );
+    expect(result).toMatchObject({ etag: '"2"', provisioningState: "Succeeded" });
+    expect(result.virtualMachineProfile?.storageProfile?.imageReference?.version).toBe("24.04.202410020");
+    expect(emu.writes().map((w) => [w.method, w.operation, w.status])).toEqual([
+      ["PUT", "VirtualMachineScaleSets.CreateOrUpdate", 200],
+    ]);
+    // Same extension, same protectedSettings: instances are stale only because of the image.
+    await client.virtualMachineScaleSets.updateInstances(RG, VMSS, { instanceIds: ["0"] }, FAST_POLL);
+    expect(emu.state().instances.map((i) => i.latestModelApplied)).toEqual([true, false, false, false]);
+  });
+
+  it("refuses a second model write while one is updating (409 Conflict)", async () => {
+    const { emu } = await setup({ modelUpdateSeconds: 100_000 });
+    const body = { tags: { a: "b" } };
+    expect((await raw(emu, "PATCH", vmssPath(emu), { body })).status).toBe(200);
+    const second = await raw(emu, "PATCH", vmssPath(emu), { body });
+    expect(second.status).toBe(409);
+    expect((second.body as { error: { code: string } }).error.code).toBe("Conflict");
+  });
+});
+
+describe("extensions", () => {
+  const seed = {
+    scaleSets: [
+      {
+        name: VMSS,
+        extensions: [
+          {
+            name: "customScript",
+            publisher: "Microsoft.Azure.Extensions",
+            type: "CustomScript",
+            typeHandlerVersion: "2.1",
+            settings: { fileUris: ["https://st.blob.core.windows.net/s/a.sh"], commandToExecute: "bash a.sh" },
+            protectedSettings: { storageAccountKey: "c2VjcmV0" },
+          },
+        ],
+      },
+    ],
+  };
+
+  it("never returns protectedSettings, and replaces settings as a unit on PATCH", async () => {
+    const { client, emu } = await setup(seed);
+    const extension = await client.virtualMachineScaleSetExtensions.get(RG, VMSS, "customScript");
+    expect(extension).toMatchObject({
+      name: "customScript",
+      typePropertiesType: "CustomScript",
+      provisioningState: "Succeeded",
+    });
+    expect(extension.protectedSettings).toBeUndefined();
+    await client.virtualMachineScaleSetExtensions.update(
+      RG,
+      VMSS,
+      "customScript",
+      { settings: { fileUris: ["https://st.blob.core.windows.net/s/b.sh"] } },
+      FAST_POLL,
+    );
+    const after = await client.virtualMachineScaleSetExtensions.get(RG, VMSS, "customScript");
+    expect(after.settings).toEqual({ fileUris: ["https://st.blob.core.windows.net/s/b.sh"] });
+    expect(after.typeHandlerVersion).toBe("2.1");
+    const all = JSON.stringify([emu.requests.map((r) => r.body), await client.virtualMachineScaleSets.get(RG, VMSS)]);
+    expect(all).not.toContain("c2VjcmV0");
+  });
+
+  it("creates or replaces an extension with PUT (201 for a new one)", async () => {
+    const { client, emu } = await setup(seed);
+    await client.virtualMachineScaleSetExtensions.createOrUpdate(
+      RG,
+      VMSS,
+      "healthExtension",
+      {
+        publisher: "Microsoft.ManagedServices",
+        typePropertiesType: "ApplicationHealthLinux",
+        typeHandlerVersion: "2.0",
+        settings: { protocol: "tcp", port: 22 },
+      },
+      FAST_POLL,
+    );
+    await client.virtualMachineScaleSetExtensions.createOrUpdate(
+      RG,
+      VMSS,
+      "customScript",
+      {
+        publisher: "Microsoft.Azure.Extensions",
+        typePropertiesType: "CustomScript",
+        typeHandlerVersion: "2.1",
+        forceUpdateTag: "2",
+      },
+      FAST_POLL,
+    );
+    expect(emu.writes().map((w) => w.status)).toEqual([201, 200]);
+    const vm = await client.virtualMachineScaleSetVMs.getInstanceView(RG, VMSS, "0");
+    expect(vm.vmHealth?.status?.code).toBe("HealthState/healthy");
+    expect(emu.state().instances[0]?.latestModelApplied).toBe(false);
+  });
+
+  it("lists extensions and answers 404 for an unknown one", async () => {
+    const { client } = await setup(seed);
+    const names: string[] = [];
+    for await (const e of client.virtualMachineScaleSetExtensions.list(RG, VMSS)) names.push(e.name ?? "");
+    expect(names).toEqual(["customScript"]);
+    await expect(client.virtualMachineScaleSetExtensions.get(RG, VMSS, "nope")).rejects.toMatchObject({
+      statusCode: 404,
+    });
+  });
+});
+
+describe("manualupgrade and operations", () => {
+  it("answers 202 with an empty body, absolute Azure-AsyncOperation and Location URLs; the monitor URL is 202 then 200", async () => {
+    const { emu } = await setup({ modelUpdateSeconds: 0 });
+    await raw(emu, "PATCH", vmssPath(emu), {
+      body: {
+        properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: "24.04.202410020" } } } },
+      },
+    });
+    const response = await raw(emu, "POST", `${vmssPath(emu)}/manualupgrade`, { body: { instanceIds: ["0"] } });
+    expect(response.status).toBe(202);
+    expect(response.body).toBeUndefined();
+    const asyncUrl = new URL(response.headers.get("azure-asyncoperation") ?? "");
+    const monitorUrl = new URL(response.headers.get("location") ?? "");
+    expect(monitorUrl.pathname).toBe(asyncUrl.pathname);
+    expect(monitorUrl.searchParams.get("monitor")).toBe("true");
+    expect(monitorUrl.origin).toBe(emu.armEndpoint);
+    const monitor = () => raw(emu!, "GET", monitorUrl.pathname, { query: monitorUrl.search.slice(1) });
+    expect((await monitor()).status).toBe(202);
+    while (
+      (await raw(emu, "GET", asyncUrl.pathname, { query: asyncUrl.search.slice(1) })).body &&
+      emu.state().operations.at(-1)?.status === "InProgress"
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const done = await monitor();
+    expect([done.status, done.body]).toEqual([200, undefined]);
+    const status = await raw(emu, "GET", asyncUrl.pathname, { query: asyncUrl.search.slice(1) });
+    expect(Object.keys(status.body as object)).toEqual(["startTime", "endTime", "status", "name"]);
+  });
+
+  it("refuses unknown instance IDs with 400 InvalidParameter", async () => {
+    const { client } = await setup();
+    await expect(
+      client.virtualMachineScaleSets.updateInstances(RG, VMSS, { instanceIds: ["0", "7"] }, FAST_POLL),
+    ).rejects.toMatchObject({
+      statusCode: 400,
+      code: "InvalidParameter",
+      message: "The provided instanceId 7 is not an active Virtual Machine Scale Set VM instanceId.",
+    });
+  });
+
+  it("refuses to upgrade an instance another operation is upgrading (409 Conflict)", async () => {
+    const { client, emu } = await setup({ scaleSets: [{ name: VMSS, instanceUpgradeSeconds: 100_000 }] });
+    await client.virtualMachineScaleSets.update(
+      RG,
+      VMSS,
+      { virtualMachineProfile: { storageProfile: { imageReference: { version: "24.04.202410020" } } } },
+      FAST_POLL,
+    );
+    void client.virtualMachineScaleSets
+      .updateInstances(RG, VMSS, { instanceIds: ["0"] }, FAST_POLL)
+      .catch(() => undefined);
+    while (emu.state().instances[0]?.provisioningState !== "Updating")
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    await expect(
+      client.virtualMachineScaleSets.updateInstances(RG, VMSS, { instanceIds: ["0", "1"] }, FAST_POLL),
+    ).rejects.toMatchObject({ statusCode: 409, code: "Conflict" });
+  });
+
+  it("reimage brings instances onto the current model", async () => {
+    const { client, emu } = await setup();
+    await client.virtualMachineScaleSets.update(
+      RG,
+      VMSS,
+      { virtualMachineProfile: { storageProfile: { imageReference: { version: "24.04.202410020" } } } },
+      FAST_POLL,
+    );
+    await client.virtualMachineScaleSets.reimage(RG, VMSS, {
+      vmScaleSetReimageInput: { instanceIds: ["3"] },
+      ...FAST_POLL,
+    });
+    expect(emu.state().instances.map((i) => i.latestModelApplied)).toEqual([false, false, false, true]);
+  });
+
+  it("applies protectionPolicy from a VM PUT", async () => {
+    const { client } = await setup();
+    const vm = await client.virtualMachineScaleSetVMs.get(RG, VMSS, "1");
+    await client.virtualMachineScaleSetVMs.update(
+      RG,
+      VMSS,
+      "1",
+      { ...vm, protectionPolicy: { protectFromScaleIn: true, protectFromScaleSetActions: true } },
+      FAST_POLL,
+    );
+    expect((await client.virtualMachineScaleSetVMs.get(RG, VMSS, "1")).protectionPolicy).toEqual({
+      protectFromScaleIn: true,
+      protectFromScaleSetActions: true,
+    });
+  });
+});
+
+describe("reading instances", () => {
+  it("pages the VM list with absolute nextLinks", async () => {
+    const { client, emu } = await setup({ pageSize: 2, scaleSets: [{ name: VMSS, instances: 5 }] });
+    const ids: string[] = [];
+    for await (const vm of client.virtualMachineScaleSetVMs.list(RG, VMSS, { expand: "instanceView" })) {
+      ids.push(vm.instanceId ?? "");
+      expect(vm.instanceView?.statuses).toHaveLength(2);
+    }
+    expect(ids).toEqual(["0", "1", "2", "3", "4"]);
+    const lists = emu.requests.filter((r) => r.operation === "VirtualMachineScaleSetVMs.List");
+    expect(lists.map((r) => [r.query["$skiptoken"], r.query["$expand"]])).toEqual([
+      [undefined, "instanceView"],
+      ["2", "instanceView"],
+      ["4", "instanceView"],
+    ]);
+  });
+
+  it("takes the configured latency per list page (latencyMs, simulated ms scaled by speed)", async () => {
+    // speed 0.01: the first page 10 s simulated → 100 ms, each nextLink page 5 s → 50 ms, everything else 0.
+    const { client, emu } = await setup({
+      speed: 0.01,
+      pageSize: 2,
+      scaleSets: [{ name: VMSS, instances: 5 }],
+      latencyMs: { list: 10_000, page: 5_000 },
+    });
+    const started = Date.now();
+    let count = 0;
+    for await (const _vm of client.virtualMachineScaleSetVMs.list(RG, VMSS)) count++;
+    expect(count).toBe(5);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(200);
+    const lists = emu.requests.filter((r) => r.operation === "VirtualMachineScaleSetVMs.List").map((r) => r.durationMs);
+    expect(lists).toHaveLength(3);
+    expect(lists[0]).toBeGreaterThanOrEqual(99);
+    expect(lists.slice(1).every((ms) => ms >= 49)).toBe(true);
+    await client.virtualMachineScaleSets.get(RG, VMSS);
+    expect(emu.requests.at(-1)?.durationMs).toBeLessThan(49);
+  });
+
+  it("takes a single latencyMs number on every ARM request, not on sign-in", async () => {
+    const { client, emu } = await setup({ speed: 0.01, latencyMs: 5_000 });
+    await client.virtualMachineScaleSets.get(RG, VMSS);
+    const byOperation = Object.fromEntries(emu.requests.map((r) => [r.operation, r.durationMs]));
+    expect(byOperation["VirtualMachineScaleSets.Get"]).toBeGreaterThanOrEqual(49);
+    expect(byOperation["Entra.Token"]).toBeLessThan(49);
+  });
+
+  it("has the recorded VM list shape", async () => {
+    const { emu } = await setup({ scaleSets: [{ name: VMSS, healthExtension: true }] });
+    const response = await raw(emu, "GET", `${vmssPath(emu)}/virtualMachines`, {
+      query: `api-version=${API}&%24expand=instanceView`,
+    });
+    const vm = (response.body as { value: Record<string, unknown>[] }).value[0] ?? {};
+    expect(vm).toMatchObject({
+      name: `${VMSS}_0`,
+      id: `${vmssPath(emu)}/virtualMachines/0`,
+      type: "Microsoft.Compute/virtualMachineScaleSets/virtualMachines",
+      instanceId: "0",
+      properties: {
+        latestModelApplied: true,
+        modelDefinitionApplied: "VirtualMachineScaleSet",
+        provisioningState: "Succeeded",
+        storageProfile: {
+          imageReference: { publisher: "Canonical", version: "24.04.202409120", exactVersion: "24.04.202409120" },
+        },
+        instanceView: {
+          statuses: [
+            { code: "ProvisioningState/succeeded", level: "Info" },
+            { code: "PowerState/running", displayStatus: "VM running" },
+          ],
+          vmHealth: { status: { code: "HealthState/healthy", level: "Info" } },
+        },
+      },
+    });
+    // As recorded (2023): the subscription's bucket, then the resource's.
+    expect(response.headers.get("x-ms-ratelimit-remaining-resource")).toMatch(
+      /^Microsoft\.Compute\/HighCostGetVMScaleSetSubscriptionMaximum;\d+,Microsoft\.Compute\/HighCostGetVMScaleSetResource;\d+$/,
+    );
+  });
+
+  it("summarises instance states in the scale set's instance view", async () => {
+    const { client, emu } = await setup();
+    emu.faults.failUpgrade("2");
+    await client.virtualMachineScaleSets.update(
+      RG,
+      VMSS,
+      { virtualMachineProfile: { storageProfile: { imageReference: { version: "24.04.202410020" } } } },
+      FAST_POLL,
+    );
+    await client.virtualMachineScaleSets
+      .updateInstances(RG, VMSS, { instanceIds: ["2"] }, FAST_POLL)
+      .catch(() => undefined);
+    const view = await client.virtualMachineScaleSets.getInstanceView(RG, VMSS);
+    expect(view.virtualMachine?.statusesSummary).toEqual([
+      { code: "ProvisioningState/succeeded", count: 3 },
+      { code: "ProvisioningState/failed/VMExtensionProvisioningError", count: 1 },
+    ]);
+    expect(view.extensions?.[0]).toEqual({
+      name: "customScript",
+      statusesSummary: [
+        { code: "ProvisioningState/succeeded", count: 3 },
+        { code: "ProvisioningState/failed/1", count: 1 },
+      ],
+    });
+  });
+});

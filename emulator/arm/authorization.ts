@@ -1,0 +1,83 @@
+// ARM's 403 AuthorizationFailed, for the `authorizationFailed` fault: which RBAC action each operation needs and over
+// which scope ARM names it. Actions from Azure's resource provider operations list (Microsoft.Compute); the message as
+// ARM words it (e.g. kubernetes/autoscaler#1674 for VirtualMachineScaleSetVMs.List, cloudquery/cloudquery#16133 for a
+// POST action on a VM: "The client '<id>' with object id '<id>' does not have authorization to perform action
+// '<action>' over scope '<id>' or the scope is invalid. If access was recently granted, please refresh your
+// credentials."). For a service principal both IDs are its object ID.
+import { ArmError } from "../http.ts";
+
+const SET = "Microsoft.Compute/virtualMachineScaleSets";
+
+/** Operation name (as in counters()) → the action a role must grant. */
+export const OPERATION_ACTIONS: Readonly<Record<string, string>> = {
+  "VirtualMachineScaleSets.Get": `${SET}/read`,
+  "VirtualMachineScaleSets.Update": `${SET}/write`,
+  "VirtualMachineScaleSets.CreateOrUpdate": `${SET}/write`,
+  "VirtualMachineScaleSets.GetInstanceView": `${SET}/instanceView/read`,
+  "VirtualMachineScaleSets.UpdateInstances": `${SET}/manualUpgrade/action`,
+  "VirtualMachineScaleSets.Reimage": `${SET}/reimage/action`,
+  "VirtualMachineScaleSets.ReimageAll": `${SET}/reimageAll/action`,
+  "VirtualMachineScaleSetVMs.List": `${SET}/virtualMachines/read`,
+  "VirtualMachineScaleSetVMs.Get": `${SET}/virtualMachines/read`,
+  "VirtualMachineScaleSetVMs.GetInstanceView": `${SET}/virtualMachines/instanceView/read`,
+  "VirtualMachineScaleSetVMs.Update": `${SET}/virtualMachines/write`,
+  "VirtualMachineScaleSetVMs.Reimage": `${SET}/virtualMachines/reimage/action`,
+  "VirtualMachineScaleSetVMs.ReimageAll": `${SET}/virtualMachines/reimageAll/action`,
+  "VirtualMachineScaleSets.List": `${SET}/read`,
+  "VirtualMachineScaleSets.ListAll": `${SET}/read`,
+  "VirtualMachineImages.ListPublishers": "Microsoft.Compute/locations/publishers/read",
+  "VirtualMachineExtensionImages.ListTypes": "Microsoft.Compute/locations/publishers/artifacttypes/types/read",
+  "VirtualMachineExtensionImages.ListVersions":
+    "Microsoft.Compute/locations/publishers/artifacttypes/types/versions/read",
+  "VirtualMachineExtensionImages.Get": "Microsoft.Compute/locations/publishers/artifacttypes/types/versions/read",
+  "Subscriptions.List": "Microsoft.Resources/subscriptions/read",
+  "Tenants.List": "Microsoft.Resources/tenants/read",
+  "Providers.Get": "Microsoft.Resources/subscriptions/providers/read",
+  "Subscriptions.Get": "Microsoft.Resources/subscriptions/read",
+  "ResourceGroups.List": "Microsoft.Resources/subscriptions/resourceGroups/read",
+  "ResourceGroups.Get": "Microsoft.Resources/subscriptions/resourceGroups/read",
+  "VirtualMachineScaleSetExtensions.List": `${SET}/extensions/read`,
+  "VirtualMachineScaleSetExtensions.Get": `${SET}/extensions/read`,
+  "VirtualMachineScaleSetExtensions.Update": `${SET}/extensions/write`,
+  "VirtualMachineScaleSetExtensions.CreateOrUpdate": `${SET}/extensions/write`,
+  "VirtualMachineScaleSetRollingUpgrades.GetLatest": `${SET}/rollingUpgrades/read`,
+  // The operations list names cancel `rollingUpgrades/action` ("Cancels the rolling upgrade …"; older lists:
+  // `rollingUpgrades/cancel/action`).
+  "VirtualMachineScaleSetRollingUpgrades.Cancel": `${SET}/rollingUpgrades/action`,
+  "VirtualMachineScaleSetRollingUpgrades.StartOSUpgrade": `${SET}/osRollingUpgrade/action`,
+  // Not in the published list: the closest documented action (assumption, see README).
+  "VirtualMachineScaleSetRollingUpgrades.StartExtensionUpgrade": `${SET}/extensions/write`,
+  "Operations.Get": "Microsoft.Compute/locations/operations/read",
+  "Operations.Monitor": "Microsoft.Compute/locations/operations/read",
+};
+
+/** Operations whose last path segment is an action, a collection or a view of the resource ARM names as the scope
+ *  (the autoscaler's 403 for the VM list names the scale set). */
+const SCOPE_IS_PARENT = new Set([
+  "VirtualMachineScaleSets.GetInstanceView",
+  "VirtualMachineScaleSets.UpdateInstances",
+  "VirtualMachineScaleSets.Reimage",
+  "VirtualMachineScaleSets.ReimageAll",
+  "VirtualMachineScaleSetVMs.List",
+  "VirtualMachineScaleSetVMs.GetInstanceView",
+  "VirtualMachineScaleSetVMs.Reimage",
+  "VirtualMachineScaleSetVMs.ReimageAll",
+  "VirtualMachineScaleSetExtensions.List",
+  "VirtualMachineScaleSetRollingUpgrades.Cancel",
+  "VirtualMachineScaleSetRollingUpgrades.StartOSUpgrade",
+  "VirtualMachineScaleSetRollingUpgrades.StartExtensionUpgrade",
+]);
+
+/** The 403 ARM answers when the caller (`objectId`) has no role granting the operation's action on `path`. */
+export function authorizationFailed(operation: string, path: string, objectId: string, action?: string): ArmError {
+  const scope = SCOPE_IS_PARENT.has(operation) ? path.replace(/\/[^/]+\/?$/, "") : path.replace(/\/$/, "");
+  const what = action ?? OPERATION_ACTIONS[operation] ?? "Microsoft.Compute/unknown/action";
+  return new ArmError(
+    403,
+    {
+      code: "AuthorizationFailed",
+      message: `The client '${objectId}' with object id '${objectId}' does not have authorization to perform action '${what}' over scope '${scope}' or the scope is invalid. If access was recently granted, please refresh your credentials.`,
+    },
+    { "x-ms-failure-cause": "gateway" },
+  );
+}

@@ -1,0 +1,162 @@
+// Writes to the scale-set model: PATCH (merge) and PUT (merge that keeps what the body omits, see putScaleSet) of the set, PATCH/PUT of an extension child
+// resource, and the create-time / restricted properties Compute refuses to change (docs: "Modify a Virtual Machine
+// Scale Set"; error texts from real CRP responses, see README "Assumptions" for the status code).
+import { ArmError } from "../http.ts";
+import { DEFAULT_ROLLING_POLICY } from "./seed.ts";
+import { isObject, mergeKeep, mergePatch, type Wire } from "./wire.ts";
+
+/** Read-only properties a client may echo back; the service ignores them. */
+function stripReadOnly(body: Wire): Wire {
+  const copy = structuredClone(body);
+  for (const key of ["id", "name", "type", "etag", "location"]) delete copy[key];
+  const props = copy["properties"];
+  if (isObject(props)) {
+    for (const key of ["provisioningState", "uniqueId", "timeCreated"]) delete props[key];
+    if (isObject(props["virtualMachineProfile"])) delete props["virtualMachineProfile"]["timeCreated"];
+  }
+  return copy;
+}
+
+/** PATCH: objects merge, arrays (e.g. extensions) replace, null removes. */
+export function patchScaleSet(current: Wire, body: Wire): Wire {
+  const next = mergePatch(current, stripReadOnly(body)) as Wire;
+  return finish(current, next);
+}
+
+/**
+ * PUT of an existing set: what the body gives replaces, what it omits is kept (objects merge; arrays of named
+ * elements — extensions, NIC and IP configurations — merge element by element on `name`, elements left out are
+ * removed; other arrays replace). Azure does this, as recorded and documented:
+ * - `az vmss scale` PUTs `{location, sku}` only (azure-cli_test_vmss_create_and_modify.yaml, "vmss scale") and the
+ *   model stays, every instance `latestModelApplied: true` on the next list;
+ * - `az vmss update` blanks `imageReference` before its PUT (azure-cli `get_vmss_modified`: "To avoid unnecessary
+ *   permission check of image"), so `--set ...imageReference.version=X` — the command Microsoft's docs give for a new
+ *   image version ("Modify a Virtual Machine Scale Set") — sends `imageReference: {version}` only, and without `--set`
+ *   no `imageReference` at all (azure-cli_test_vmss_update_image.yaml: the response still has the old one);
+ * - a client on an older api-version (az 2.45: 2020-06-01) drops the properties it does not know; ARM's contract for
+ *   older api-versions is that they do not clear newer properties, so a tags-only update leaves instances current.
+ * Identity and read-only properties are kept; only existing sets (no create).
+ */
+export function putScaleSet(current: Wire, body: Wire): Wire {
+  if (typeof body["location"] !== "string") {
+    throw new ArmError(400, {
+      code: "LocationRequired",
+      message: "The location property is required for this definition.",
+    });
+  }
+  const merged = mergeKeep(current, stripReadOnly(body)) as Wire;
+  const next: Wire = {
+    ...merged,
+    id: current["id"],
+    name: current["name"],
+    type: current["type"],
+    location: current["location"],
+  };
+  return finish(current, next);
+}
+
+/** PATCH of an extension child resource: properties merge, except `settings` / `protectedSettings`, which are
+ *  opaque to the service and replaced as a unit. */
+export function patchExtension(current: Wire, body: Wire): Wire {
+  const incoming: Wire = isObject(body["properties"]) ? structuredClone(body["properties"]) : {};
+  delete incoming["provisioningState"];
+  const props = mergePatch(current["properties"] ?? {}, withoutOpaque(incoming)) as Wire;
+  for (const key of ["settings", "protectedSettings"]) if (key in incoming) props[key] = incoming[key];
+  return { name: current["name"], properties: props };
+}
+
+/** PUT of an extension child resource: the properties replace the old ones (protectedSettings kept if omitted). */
+export function putExtension(name: string, current: Wire | undefined, body: Wire): Wire {
+  const props: Wire = isObject(body["properties"]) ? structuredClone(body["properties"]) : {};
+  delete props["provisioningState"];
+  if (!("protectedSettings" in props) && current?.["properties"]?.["protectedSettings"] !== undefined) {
+    props["protectedSettings"] = structuredClone(current["properties"]["protectedSettings"]);
+  }
+  return { name, properties: props };
+}
+
+function withoutOpaque(props: Wire): Wire {
+  const { settings: _s, protectedSettings: _p, ...rest } = props;
+  return rest;
+}
+
+/** Common to PATCH and PUT: restricted properties, protectedSettings kept, rolling policy defaults. */
+function finish(current: Wire, next: Wire): Wire {
+  refuseRestrictedChanges(current, next);
+  keepProtectedSettings(current, next);
+  const props = next["properties"];
+  if (isObject(props)) {
+    const policy: Wire = isObject(props["upgradePolicy"])
+      ? props["upgradePolicy"]
+      : (props["upgradePolicy"] = { mode: "Manual" });
+    // The service stores the enum's own spelling (az 2.45 sends `"mode": "manual"`) and fills the rolling policy's
+    // defaults in every mode: the recorded Manual-mode GET (azure-cli_test_vmss_create_and_modify.yaml, deployment
+    // output) shows `upgradePolicy: {mode: "Manual", rollingUpgradePolicy: {maxBatchInstancePercent: 20, …}}`.
+    const mode = String(policy["mode"] ?? "Manual");
+    policy["mode"] = UPGRADE_MODES.find((m) => m.toLowerCase() === mode.toLowerCase()) ?? mode;
+    policy["rollingUpgradePolicy"] = {
+      ...DEFAULT_ROLLING_POLICY,
+      ...(isObject(policy["rollingUpgradePolicy"]) ? policy["rollingUpgradePolicy"] : {}),
+    };
+  }
+  return next;
+}
+
+/** GET never returns protectedSettings, so a client cannot send them back: an extension that stays (same name)
+ *  without protectedSettings keeps its old ones. */
+function keepProtectedSettings(current: Wire, next: Wire): void {
+  const old: Wire[] = current["properties"]?.["virtualMachineProfile"]?.["extensionProfile"]?.["extensions"] ?? [];
+  const now: Wire[] = next["properties"]?.["virtualMachineProfile"]?.["extensionProfile"]?.["extensions"] ?? [];
+  for (const ext of now) {
+    const before = old.find((o) => String(o["name"]).toLowerCase() === String(ext["name"]).toLowerCase());
+    const kept = before?.["properties"]?.["protectedSettings"];
+    if (kept !== undefined && isObject(ext["properties"]) && !("protectedSettings" in ext["properties"])) {
+      ext["properties"]["protectedSettings"] = structuredClone(kept);
+    }
+  }
+}
+
+const UPGRADE_MODES = ["Manual", "Automatic", "Rolling"] as const;
+
+function notAllowed(property: string): ArmError {
+  return new ArmError(409, {
+    code: "PropertyChangeNotAllowed",
+    message: `Changing property '${property}' is not allowed.`,
+    target: property,
+  });
+}
+
+function refuseRestrictedChanges(current: Wire, next: Wire): void {
+  const sorted = (v: unknown): string => JSON.stringify(Array.isArray(v) ? [...v].map(String).sort() : []);
+  if (sorted(current["zones"]) !== sorted(next["zones"])) throw notAllowed("zones");
+  const oldProps: Wire = current["properties"] ?? {};
+  const newProps: Wire = next["properties"] ?? {};
+  if ((newProps["orchestrationMode"] ?? "Uniform") !== (oldProps["orchestrationMode"] ?? "Uniform"))
+    throw notAllowed("orchestrationMode");
+  const oldRef: Wire = oldProps["virtualMachineProfile"]?.["storageProfile"]?.["imageReference"] ?? {};
+  const newRef: Wire = newProps["virtualMachineProfile"]?.["storageProfile"]?.["imageReference"] ?? {};
+  if (imageType(oldRef) !== imageType(newRef)) {
+    // `OperationNotAllowed`, not PropertyChangeNotAllowed: the CLI output users quote is "(OperationNotAllowed) The
+    // Image type for a Virtual Machine Scale Set may not be changed." (MicrosoftDocs/azure-docs#89791, #92371); 409 as
+    // reported for it (MicrosoftDocs/azure-docs#32800 "results in a 409 conflict").
+    throw new ArmError(409, {
+      code: "OperationNotAllowed",
+      message: "The Image type for a Virtual Machine Scale Set may not be changed.",
+    });
+  }
+  for (const key of ["publisher", "offer"]) {
+    if (String(oldRef[key] ?? "").toLowerCase() !== String(newRef[key] ?? "").toLowerCase())
+      throw notAllowed(`imageReference.${key}`);
+  }
+  const disk = (props: Wire): unknown =>
+    props["virtualMachineProfile"]?.["storageProfile"]?.["osDisk"]?.["managedDisk"]?.["storageAccountType"];
+  if (disk(oldProps) !== undefined && disk(oldProps) !== disk(newProps))
+    throw notAllowed("osDisk.managedDisk.storageAccountType");
+}
+
+function imageType(ref: Wire): "platform" | "id" | "sharedGallery" | "communityGallery" | "none" {
+  if (ref["id"]) return "id";
+  if (ref["sharedGalleryImageId"]) return "sharedGallery";
+  if (ref["communityGalleryImageId"]) return "communityGallery";
+  return ref["publisher"] ? "platform" : "none";
+}

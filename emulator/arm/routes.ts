@@ -1,0 +1,803 @@
+// The Microsoft.Compute scale-set API: URL → operation name → handler. Paths are matched case-insensitively, as ARM
+// does. The server does authentication, api-version, throttling and faults before a handler runs.
+import type { Clock } from "../clock.ts";
+import type { Faults } from "../faults.ts";
+import { ArmError, json, type Incoming, type Reply } from "../http.ts";
+import { SUPPORTED_API_VERSIONS } from "./api-versions.ts";
+import type { ScaleSetSeed } from "../types.ts";
+import { patchExtension, patchScaleSet, putExtension, putScaleSet } from "./model-change.ts";
+import { Operation, PREEMPTED } from "./operations.ts";
+import { ScaleSet, type Vm } from "./scale-set.ts";
+import type { Upgrades } from "./upgrades.ts";
+import { isObject, type Wire } from "./wire.ts";
+
+export interface ArmRoute {
+  /** e.g. `VirtualMachineScaleSets.Update`: names the request in logs, counters, faults and throttling. */
+  readonly operation: string;
+  readonly subscriptionId: string;
+  /** Throttling scope: the scale set (or operation) the request is about. */
+  readonly resourceKey: string;
+  /** The scale set's name as the path gives it (undefined for operation polls). */
+  readonly scaleSet?: string;
+  /** Whose api-versions the request must name: Compute's or Resource Manager's own (subscriptions, groups). */
+  readonly provider: "Microsoft.Compute" | "Microsoft.Resources";
+  handle(): Reply;
+}
+
+interface ArmOptions {
+  readonly subscriptionId: string;
+  readonly tenantId: string;
+  readonly pageSize: number;
+  readonly pollRetryAfterSeconds: number | undefined;
+  readonly upgrades: Upgrades;
+  readonly faults: Faults;
+  readonly clock: Clock;
+}
+
+const SCALE_SET_PATH =
+  /^\/subscriptions\/([^/]+)\/resourcegroups\/([^/]+)\/providers\/microsoft\.compute\/virtualmachinescalesets\/([^/]+)(\/.*)?$/i;
+const SUBSCRIPTIONS_PATH = /^\/subscriptions\/?$/i;
+const TENANTS_PATH = /^\/tenants\/?$/i;
+const PROVIDER_PATH = /^\/subscriptions\/([^/]+)\/providers\/([^/]+)\/?$/i;
+const SUBSCRIPTION_PATH = /^\/subscriptions\/([^/]+)\/?$/i;
+const GROUPS_PATH = /^\/subscriptions\/([^/]+)\/resourcegroups(?:\/([^/]+))?\/?$/i;
+const SCALE_SETS_PATH =
+  /^\/subscriptions\/([^/]+)(?:\/resourcegroups\/([^/]+))?\/providers\/microsoft\.compute\/virtualmachinescalesets\/?$/i;
+const CATALOG_PATH =
+  /^\/subscriptions\/([^/]+)\/providers\/microsoft\.compute\/locations\/([^/]+)\/publishers(?:\/([^/]+)\/artifacttypes\/vmextension\/types(?:\/([^/]+)\/versions(?:\/([^/]+))?)?)?\/?$/i;
+const OPERATION_PATH =
+  /^\/subscriptions\/([^/]+)\/providers\/microsoft\.compute\/locations\/([^/]+)\/operations\/([^/]+)$/i;
+
+const CONFLICT = {
+  code: "Conflict",
+  message:
+    "The request failed due to conflict with a concurrent request. To resolve it, please refer to https://aka.ms/activitylog to get more details on the conflicting requests.",
+};
+
+export class Arm {
+  readonly scaleSets = new Map<string, ScaleSet>();
+  readonly operations = new Map<string, Operation>();
+  private readonly options: ArmOptions;
+
+  constructor(options: ArmOptions, seeds: readonly ScaleSetSeed[]) {
+    this.options = options;
+    for (const seed of seeds) {
+      const set = new ScaleSet(seed, options.subscriptionId);
+      this.scaleSets.set(set.key, set);
+    }
+  }
+
+  /** The route for an ARM request, or undefined when the path is not one the emulator serves. */
+  route(req: Incoming): ArmRoute | undefined {
+    const resources = this.resourceManagerRoute(req);
+    if (resources) return resources;
+    const op = OPERATION_PATH.exec(req.path);
+    if (op) {
+      const [, subscriptionId = "", , id = ""] = op;
+      const monitor = req.query.get("monitor") === "true";
+      return this.make(
+        monitor ? "Operations.Monitor" : "Operations.Get",
+        subscriptionId,
+        id,
+        ["GET"],
+        req,
+        () => this.operationStatus(req, id, monitor),
+        undefined,
+      );
+    }
+    const match = SCALE_SET_PATH.exec(req.path);
+    if (!match) return undefined;
+    const [, subscriptionId = "", resourceGroup = "", name = "", rest = ""] = match;
+    const key = ScaleSet.key(subscriptionId, resourceGroup, name);
+    const parts = rest.split("/").filter(Boolean);
+    const [p0 = "", p1, p2, ...more] = parts.map((p) => p.toLowerCase());
+    const set = (): ScaleSet => this.findScaleSet(subscriptionId, resourceGroup, name, parts[0], req.method !== "GET");
+    const route = (operation: string, methods: string[], handle: () => Reply): ArmRoute =>
+      this.make(operation, subscriptionId, key, methods, req, handle, name);
+
+    if (more.length > 0) return undefined;
+    if (parts.length === 0) {
+      if (req.method === "PATCH")
+        return route("VirtualMachineScaleSets.Update", ["PATCH"], () => this.writeScaleSet(set(), req, "PATCH"));
+      if (req.method === "PUT")
+        return route("VirtualMachineScaleSets.CreateOrUpdate", ["PUT"], () => this.writeScaleSet(set(), req, "PUT"));
+      return route("VirtualMachineScaleSets.Get", ["GET"], () => json(200, set().render()));
+    }
+    if (parts.length === 1) {
+      switch (p0) {
+        case "instanceview":
+          return route("VirtualMachineScaleSets.GetInstanceView", ["GET"], () => json(200, set().renderInstanceView()));
+        case "manualupgrade":
+          return route("VirtualMachineScaleSets.UpdateInstances", ["POST"], () =>
+            this.upgradeInstances(set(), req, "VirtualMachineScaleSets.UpdateInstances", true),
+          );
+        case "reimage":
+          return route("VirtualMachineScaleSets.Reimage", ["POST"], () =>
+            this.upgradeInstances(set(), req, "VirtualMachineScaleSets.Reimage", false),
+          );
+        case "reimageall":
+          return route("VirtualMachineScaleSets.ReimageAll", ["POST"], () =>
+            this.upgradeInstances(set(), req, "VirtualMachineScaleSets.ReimageAll", false),
+          );
+        case "virtualmachines":
+          return route("VirtualMachineScaleSetVMs.List", ["GET"], () => this.listVms(set(), req));
+        case "extensions":
+          return route("VirtualMachineScaleSetExtensions.List", ["GET"], () => {
+            const s = set();
+            return json(200, { value: s.extensions.map((e) => s.renderExtension(e)) });
+          });
+        case "osrollingupgrade":
+          return route("VirtualMachineScaleSetRollingUpgrades.StartOSUpgrade", ["POST"], () =>
+            this.startRolling(set(), req, "VirtualMachineScaleSetRollingUpgrades.StartOSUpgrade"),
+          );
+        case "extensionrollingupgrade":
+          return route("VirtualMachineScaleSetRollingUpgrades.StartExtensionUpgrade", ["POST"], () =>
+            this.startRolling(set(), req, "VirtualMachineScaleSetRollingUpgrades.StartExtensionUpgrade"),
+          );
+        default:
+          return undefined;
+      }
+    }
+    const child = parts[1] ?? "";
+    if (p0 === "virtualmachines" && parts.length === 2) {
+      if (req.method === "PUT")
+        return route("VirtualMachineScaleSetVMs.Update", ["PUT"], () => this.updateVm(set(), child, req));
+      return route("VirtualMachineScaleSetVMs.Get", ["GET"], () => {
+        const s = set();
+        return json(
+          200,
+          s.renderVm(this.findVm(s, child), { instanceView: /^instanceview$/i.test(req.query.get("$expand") ?? "") }),
+        );
+      });
+    }
+    if (p0 === "virtualmachines" && (p2 === "reimage" || p2 === "reimageall") && parts.length === 3) {
+      const operation = p2 === "reimage" ? "VirtualMachineScaleSetVMs.Reimage" : "VirtualMachineScaleSetVMs.ReimageAll";
+      return route(operation, ["POST"], () => this.reimageVm(set(), child, req, operation));
+    }
+    if (p0 === "virtualmachines" && p2 === "instanceview") {
+      return route("VirtualMachineScaleSetVMs.GetInstanceView", ["GET"], () => {
+        const s = set();
+        return json(200, s.renderVmInstanceView(this.findVm(s, child)));
+      });
+    }
+    if (p0 === "extensions" && parts.length === 2) {
+      if (req.method === "PATCH")
+        return route("VirtualMachineScaleSetExtensions.Update", ["PATCH"], () =>
+          this.writeExtension(set(), child, req, "PATCH"),
+        );
+      if (req.method === "PUT")
+        return route("VirtualMachineScaleSetExtensions.CreateOrUpdate", ["PUT"], () =>
+          this.writeExtension(set(), child, req, "PUT"),
+        );
+      return route("VirtualMachineScaleSetExtensions.Get", ["GET"], () => {
+        const s = set();
+        return json(200, s.renderExtension(findExtension(s, child)));
+      });
+    }
+    if (p0 === "rollingupgrades" && p1 === "latest" && parts.length === 2) {
+      return route("VirtualMachineScaleSetRollingUpgrades.GetLatest", ["GET"], () => {
+        const s = set();
+        if (!s.rolling)
+          throw new ArmError(404, { code: "NotFound", message: "The entity was not found in this Azure location." });
+        return json(200, s.rolling.render(s.location));
+      });
+    }
+    if (p0 === "rollingupgrades" && p1 === "cancel" && parts.length === 2) {
+      return route("VirtualMachineScaleSetRollingUpgrades.Cancel", ["POST"], () => this.cancelRolling(set(), req));
+    }
+    return undefined;
+  }
+
+  /**
+   * Resource Manager's own routes and Compute's lists: what a client reads after sign-in (`GET /subscriptions`, as
+   * `az login` does), `az group list`, `az vmss list` (in a group and in the subscription) and the extension-image
+   * catalog `az vmss extension set` reads when no `--version` is given.
+   */
+  private resourceManagerRoute(req: Incoming): ArmRoute | undefined {
+    const sub = this.options.subscriptionId;
+    const resources = (operation: string, subscriptionId: string, handle: () => Reply): ArmRoute =>
+      this.make(operation, subscriptionId, subscriptionId, ["GET"], req, handle, undefined, "Microsoft.Resources");
+    if (SUBSCRIPTIONS_PATH.test(req.path)) {
+      return {
+        ...resources("Subscriptions.List", sub, () =>
+          json(200, { value: [this.subscription()], count: { type: "Total", value: 1 } }),
+        ),
+        subscriptionId: sub,
+      };
+    }
+    if (TENANTS_PATH.test(req.path)) {
+      return { ...resources("Tenants.List", sub, () => json(200, { value: [this.tenant()] })), subscriptionId: sub };
+    }
+    const provider = PROVIDER_PATH.exec(req.path);
+    if (provider)
+      return resources("Providers.Get", provider[1] ?? "", () => json(200, this.provider(provider[2] ?? "")));
+    const one = SUBSCRIPTION_PATH.exec(req.path);
+    if (one) return resources("Subscriptions.Get", one[1] ?? "", () => json(200, this.subscription()));
+    const groups = GROUPS_PATH.exec(req.path);
+    if (groups) {
+      const [, subscriptionId = "", name] = groups;
+      if (name === undefined)
+        return resources("ResourceGroups.List", subscriptionId, () =>
+          json(200, { value: this.resourceGroups().map((g) => this.renderGroup(g)) }),
+        );
+      return resources("ResourceGroups.Get", subscriptionId, () => {
+        const group = this.resourceGroups().find((g) => g.name.toLowerCase() === name.toLowerCase());
+        if (!group)
+          throw new ArmError(
+            404,
+            { code: "ResourceGroupNotFound", message: `Resource group '${name}' could not be found.` },
+            { "x-ms-failure-cause": "gateway" },
+          );
+        return json(200, this.renderGroup(group));
+      });
+    }
+    const sets = SCALE_SETS_PATH.exec(req.path);
+    if (sets) {
+      const [, subscriptionId = "", group] = sets;
+      const operation = group === undefined ? "VirtualMachineScaleSets.ListAll" : "VirtualMachineScaleSets.List";
+      return this.make(
+        operation,
+        subscriptionId,
+        `${subscriptionId}/${group ?? ""}`.toLowerCase(),
+        ["GET"],
+        req,
+        () => {
+          if (group !== undefined && !this.resourceGroups().some((g) => g.name.toLowerCase() === group.toLowerCase())) {
+            throw new ArmError(
+              404,
+              { code: "ResourceGroupNotFound", message: `Resource group '${group}' could not be found.` },
+              { "x-ms-failure-cause": "gateway" },
+            );
+          }
+          const listed = [...this.scaleSets.values()].filter(
+            (s) => !s.deleted && (group === undefined || s.resourceGroup.toLowerCase() === group.toLowerCase()),
+          );
+          return json(200, { value: listed.map((s) => s.render()) });
+        },
+        undefined,
+      );
+    }
+    const catalog = CATALOG_PATH.exec(req.path);
+    if (catalog) {
+      const [, subscriptionId = "", location = "", publisher, type, version] = catalog;
+      const operation =
+        publisher === undefined
+          ? "VirtualMachineImages.ListPublishers"
+          : type === undefined
+            ? "VirtualMachineExtensionImages.ListTypes"
+            : version === undefined
+              ? "VirtualMachineExtensionImages.ListVersions"
+              : "VirtualMachineExtensionImages.Get";
+      return this.make(
+        operation,
+        subscriptionId,
+        subscriptionId,
+        ["GET"],
+        req,
+        () => this.catalog(subscriptionId, location, publisher, type, version),
+        undefined,
+      );
+    }
+    return undefined;
+  }
+
+  /**
+   * The extension-image catalog as `az vmss extension set` without `--version` walks it (azure-cli
+   * `load_extension_images_thru_services`): publishers of the location, the publisher's extension types, the type's
+   * versions (the newest, trimmed to major.minor, becomes `typeHandlerVersion`). Bodies are arrays of
+   * `{location, name, id}` as in the spec examples (VirtualMachineExtensionImages_ListVersions, …); a publisher or type
+   * the emulator does not know → 404 `ArtifactNotFound` (message unconfirmed).
+   */
+  private catalog(
+    subscriptionId: string,
+    location: string,
+    publisher?: string,
+    type?: string,
+    version?: string,
+  ): Reply {
+    const base = `/Subscriptions/${subscriptionId}/Providers/Microsoft.Compute/Locations/${location}/Publishers`;
+    const notFound = (what: string): ArmError =>
+      new ArmError(404, {
+        code: "ArtifactNotFound",
+        message: `The artifact '${what}' is not found in location '${location}'.`,
+      });
+    if (publisher === undefined) {
+      const names = [
+        ...new Set([...EXTENSION_IMAGES.map((e) => e.publisher), "Canonical", "MicrosoftWindowsServer"]),
+      ].sort();
+      return json(
+        200,
+        names.map((name) => ({ location, name, id: `${base}/${name}` })),
+      );
+    }
+    const types = EXTENSION_IMAGES.filter((e) => e.publisher.toLowerCase() === publisher.toLowerCase());
+    if (types.length === 0) throw notFound(publisher);
+    const typesBase = `${base}/${types[0]?.publisher}/ArtifactTypes/VMExtension/Types`;
+    if (type === undefined)
+      return json(
+        200,
+        types.map((t) => ({ location, name: t.type, id: `${typesBase}/${t.type}` })),
+      );
+    const known = types.find((t) => t.type.toLowerCase() === type.toLowerCase());
+    if (!known) throw notFound(`${publisher}:${type}`);
+    const render = (v: string): Wire => ({ location, name: v, id: `${typesBase}/${known.type}/Versions/${v}` });
+    if (version === undefined) return json(200, known.versions.map(render));
+    if (!known.versions.includes(version)) throw notFound(`${publisher}:${type}:${version}`);
+    return json(200, {
+      ...render(version),
+      properties: {
+        operatingSystem: "Linux",
+        computeRole: "IaaS",
+        handlerSchema: "",
+        vmScaleSetEnabled: true,
+        supportsMultipleExtensions: false,
+      },
+    });
+  }
+
+  private subscription(): Wire {
+    const id = this.options.subscriptionId;
+    return {
+      id: `/subscriptions/${id}`,
+      authorizationSource: "RoleBased",
+      managedByTenants: [],
+      subscriptionId: id,
+      tenantId: this.options.tenantId,
+      displayName: "Emulator subscription",
+      state: "Enabled",
+      subscriptionPolicies: {
+        locationPlacementId: "Public_2014-09-01",
+        quotaId: "PayAsYouGo_2014-09-01",
+        spendingLimit: "Off",
+      },
+    };
+  }
+
+  /** `GET /tenants` (clients that sign in without a tenant, or show its name): the emulator's one tenant. */
+  private tenant(): Wire {
+    return {
+      id: `/tenants/${this.options.tenantId}`,
+      tenantId: this.options.tenantId,
+      countryCode: "US",
+      displayName: "Emulator tenant",
+      domains: ["emulator.invalid"],
+      tenantCategory: "Home",
+      defaultDomain: "emulator.invalid",
+      tenantType: "AAD",
+    };
+  }
+
+  /** `GET /subscriptions/{sub}/providers/{namespace}`: every provider is registered (clients check before using one). */
+  private provider(namespace: string): Wire {
+    const locations = [...new Set([...this.scaleSets.values()].map((s) => s.location))];
+    const compute = namespace.toLowerCase() === "microsoft.compute";
+    return {
+      id: `/subscriptions/${this.options.subscriptionId}/providers/${compute ? "Microsoft.Compute" : namespace}`,
+      namespace: compute ? "Microsoft.Compute" : namespace,
+      registrationState: "Registered",
+      registrationPolicy: "RegistrationRequired",
+      resourceTypes: compute
+        ? [{ resourceType: "virtualMachineScaleSets", locations, apiVersions: [...SUPPORTED_API_VERSIONS] }]
+        : [],
+    };
+  }
+
+  private resourceGroups(): { name: string; location: string }[] {
+    const groups = new Map<string, { name: string; location: string }>();
+    for (const set of this.scaleSets.values()) {
+      if (!groups.has(set.resourceGroup.toLowerCase()))
+        groups.set(set.resourceGroup.toLowerCase(), { name: set.resourceGroup, location: set.location });
+    }
+    return [...groups.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  private renderGroup(group: { name: string; location: string }): Wire {
+    return {
+      id: `/subscriptions/${this.options.subscriptionId}/resourceGroups/${group.name}`,
+      name: group.name,
+      type: "Microsoft.Resources/resourceGroups",
+      location: group.location,
+      properties: { provisioningState: "Succeeded" },
+    };
+  }
+
+  // ───────────── faults acting on state ─────────────
+
+  /** The scale set named so (default: the first seeded), deleted or not. */
+  scaleSetNamed(name: string | undefined): ScaleSet | undefined {
+    const sets = [...this.scaleSets.values()];
+    return name === undefined ? sets[0] : sets.find((s) => s.name.toLowerCase() === name.toLowerCase());
+  }
+
+  deleteScaleSet(name: string | undefined): void {
+    const set = this.scaleSetNamed(name);
+    if (!set) throw new Error(`no scale set ${name ?? ""}`);
+    set.deleted = true;
+    set.provisioningState = "Deleting";
+    for (const op of this.operations.values()) if (op.scaleSetKey === set.key) op.finish("Canceled", PREEMPTED);
+  }
+
+  preemptRunning(operation: string | undefined, status: "Canceled" | "Failed"): boolean {
+    const running = [...this.operations.values()].filter(
+      (op) => op.running && (operation === undefined || op.operation.toLowerCase() === operation.toLowerCase()),
+    );
+    for (const op of running) op.finish(status, PREEMPTED);
+    return running.length > 0;
+  }
+
+  // ───────────── handlers ─────────────
+
+  private make(
+    operation: string,
+    subscriptionId: string,
+    resourceKey: string,
+    methods: string[],
+    req: Incoming,
+    handle: () => Reply,
+    scaleSet: string | undefined,
+    provider: ArmRoute["provider"] = "Microsoft.Compute",
+  ): ArmRoute {
+    return {
+      operation,
+      provider,
+      subscriptionId,
+      resourceKey,
+      ...(scaleSet !== undefined ? { scaleSet } : {}),
+      handle: () => {
+        if (!methods.includes(req.method)) {
+          throw new ArmError(405, {
+            code: "MethodNotAllowed",
+            message: `The requested resource does not support http method '${req.method}'.`,
+          });
+        }
+        if (subscriptionId.toLowerCase() !== this.options.subscriptionId.toLowerCase()) {
+          throw new ArmError(404, {
+            code: "SubscriptionNotFound",
+            message: `The subscription '${subscriptionId}' could not be found.`,
+          });
+        }
+        return handle();
+      },
+    };
+  }
+
+  /** `childType`: the first path segment after the set (e.g. `virtualMachines`) when the request is about a child. */
+  private findScaleSet(
+    subscriptionId: string,
+    resourceGroup: string,
+    name: string,
+    childType: string | undefined,
+    write: boolean,
+  ): ScaleSet {
+    const set = this.scaleSets.get(ScaleSet.key(subscriptionId, resourceGroup, name));
+    if (set && !set.deleted) return set;
+    const gateway = { "x-ms-failure-cause": "gateway" };
+    const groupExists = [...this.scaleSets.values()].some(
+      (s) => s.resourceGroup.toLowerCase() === resourceGroup.toLowerCase(),
+    );
+    if (!groupExists) {
+      throw new ArmError(
+        404,
+        { code: "ResourceGroupNotFound", message: `Resource group '${resourceGroup}' could not be found.` },
+        gateway,
+      );
+    }
+    const id = `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.Compute/virtualMachineScaleSets/${name}`;
+    if (childType) {
+      throw new ArmError(
+        404,
+        {
+          code: "ParentResourceNotFound",
+          message: `Failed to perform '${write ? "write" : "read"}' on resource(s) of type 'virtualMachineScaleSets/${childType}', because the parent resource '${id}' could not be found.`,
+        },
+        gateway,
+      );
+    }
+    throw new ArmError(
+      404,
+      {
+        code: "ResourceNotFound",
+        message: `The Resource 'Microsoft.Compute/virtualMachineScaleSets/${name}' under resource group '${resourceGroup}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`,
+      },
+      gateway,
+    );
+  }
+
+  private findVm(set: ScaleSet, instanceId: string): Vm {
+    const vm = set.vms.get(instanceId);
+    if (!vm) throw new ArmError(404, { code: "NotFound", message: "The entity was not found in this Azure location." });
+    return vm;
+  }
+
+  private startOperation(set: ScaleSet, operation: string, instanceIds?: readonly string[]): Operation {
+    const op = new Operation({
+      operation,
+      subscriptionId: set.subscriptionId,
+      location: set.location,
+      scaleSetKey: set.key,
+      ...(instanceIds ? { instanceIds } : {}),
+    });
+    this.operations.set(op.id.toLowerCase(), op);
+    const preempt = this.options.faults.takePreemption(operation);
+    if (preempt) setImmediate(() => op.finish(preempt, PREEMPTED));
+    return op;
+  }
+
+  private asyncHeaders(op: Operation, req: Incoming, withLocation: boolean): Record<string, string> {
+    const urls = op.urls(req.origin, req.query.get("api-version") ?? "");
+    const retry = this.options.pollRetryAfterSeconds;
+    return {
+      "Azure-AsyncOperation": urls.asyncOperation,
+      ...(withLocation ? { Location: urls.location } : {}),
+      "azure-asyncnotification": "Enabled",
+      // The answer that starts an operation sets a client's first wait (azure-core's ARMPolling, core-lro) as polls do.
+      ...(retry === undefined ? {} : { "Retry-After": String(retry) }),
+    };
+  }
+
+  private checkPreconditions(set: ScaleSet, req: Incoming): void {
+    const etag = `"${set.etag}"`;
+    const ifMatch = header(req, "if-match");
+    if (ifMatch !== undefined && ifMatch !== "*" && ifMatch !== etag) {
+      throw new ArmError(412, {
+        code: "PreconditionFailed",
+        message: `Etag provided in if-match header ${ifMatch} does not match etag ${etag} of resource.`,
+      });
+    }
+    if (header(req, "if-none-match") === "*") {
+      throw new ArmError(412, {
+        code: "PreconditionFailed",
+        message: `Etag provided in if-none-match header * matches etag ${etag} of resource.`,
+      });
+    }
+  }
+
+  private refuseWhileModelUpdates(set: ScaleSet): void {
+    if (set.modelOperation?.running) throw new ArmError(409, CONFLICT);
+  }
+
+  private writeScaleSet(set: ScaleSet, req: Incoming, method: "PATCH" | "PUT"): Reply {
+    const body = requireObjectBody(req);
+    this.checkPreconditions(set, req);
+    this.refuseWhileModelUpdates(set);
+    set.resource = method === "PATCH" ? patchScaleSet(set.resource, body) : putScaleSet(set.resource, body);
+    set.reconcileCapacity();
+    const op = this.startModelUpdate(
+      set,
+      method === "PATCH" ? "VirtualMachineScaleSets.Update" : "VirtualMachineScaleSets.CreateOrUpdate",
+    );
+    return json(200, set.render(), this.asyncHeaders(op, req, false));
+  }
+
+  private writeExtension(set: ScaleSet, name: string, req: Incoming, method: "PATCH" | "PUT"): Reply {
+    const body = requireObjectBody(req);
+    this.refuseWhileModelUpdates(set);
+    const profile = set.profile;
+    const list: Wire[] = profile["extensionProfile"]?.["extensions"] ?? [];
+    const index = list.findIndex((e) => String(e["name"]).toLowerCase() === name.toLowerCase());
+    if (method === "PATCH" && index < 0) findExtension(set, name);
+    const updated =
+      method === "PATCH"
+        ? patchExtension(list[index] ?? {}, body)
+        : putExtension(list[index]?.["name"] ?? name, list[index], body);
+    const next = [...list];
+    if (index < 0) next.push(updated);
+    else next[index] = updated;
+    profile["extensionProfile"] = { ...(profile["extensionProfile"] ?? {}), extensions: next };
+    const op = this.startModelUpdate(
+      set,
+      method === "PATCH"
+        ? "VirtualMachineScaleSetExtensions.Update"
+        : "VirtualMachineScaleSetExtensions.CreateOrUpdate",
+    );
+    const rendered = set.renderExtension(updated);
+    rendered["properties"]["provisioningState"] = "Updating";
+    return json(index < 0 ? 201 : 200, rendered, this.asyncHeaders(op, req, false));
+  }
+
+  private startModelUpdate(set: ScaleSet, operation: string): Operation {
+    set.etag++;
+    const op = this.startOperation(set, operation);
+    set.modelOperation = op;
+    set.provisioningState = "Updating";
+    void this.options.upgrades.modelUpdate(set, op);
+    return op;
+  }
+
+  /** manualupgrade, reimage, reimageall: 202 + Azure-AsyncOperation + Location, empty body (recordings). */
+  private upgradeInstances(set: ScaleSet, req: Incoming, operation: string, idsRequired: boolean): Reply {
+    const body = isObject(req.body) ? req.body : {};
+    const ids = body["instanceIds"];
+    if (ids !== undefined && (!Array.isArray(ids) || ids.some((id) => typeof id !== "string"))) {
+      throw new ArmError(400, {
+        code: "InvalidParameter",
+        message: "The value of parameter instanceIds is invalid.",
+        target: "instanceIds",
+      });
+    }
+    if (idsRequired && (!Array.isArray(ids) || ids.length === 0)) {
+      throw new ArmError(400, {
+        code: "InvalidParameter",
+        message: "Required parameter 'instanceIds' is missing (null).",
+        target: "instanceIds",
+      });
+    }
+    const requested: string[] =
+      Array.isArray(ids) && ids.length > 0 && !ids.includes("*") ? ids : set.sortedVms().map((vm) => vm.instanceId);
+    const unknown = requested.find((id) => !set.vms.has(id));
+    if (unknown !== undefined) {
+      throw new ArmError(400, {
+        code: "InvalidParameter",
+        message: `The provided instanceId ${unknown} is not an active Virtual Machine Scale Set VM instanceId.`,
+        target: "instanceIds",
+      });
+    }
+    const vms = requested.map((id) => set.vms.get(id)).filter((vm): vm is Vm => vm !== undefined);
+    // A manualupgrade naming a busy instance conflicts; a reimage waits for it (az 2.45's `vmss reimage --instance-id`
+    // sends the instance's reimage and, at once, the whole set's; Azure ran both — azure-cli#25477: "all instances
+    // will be re-imaged unexpectedly" — so the second was not refused).
+    const reimage = operation !== "VirtualMachineScaleSets.UpdateInstances";
+    if (!reimage && vms.some((vm) => this.isBusy(vm))) throw new ArmError(409, CONFLICT);
+    // protectFromScaleSetActions: scale-set actions leave these instances alone (see README "Assumptions").
+    const targets = vms.filter((vm) => !vm.protectFromScaleSetActions);
+    const op = this.startOperation(set, operation, requested);
+    void this.options.upgrades.manualUpgrade(set, targets, op, reimage, (vm) => this.busyUntil(vm));
+    return { status: 202, headers: this.asyncHeaders(op, req, true) };
+  }
+
+  /** POST …/virtualMachines/{id}/reimage (and reimageall): one instance's OS disk replaced, onto the current model
+   *  (as the scale-set reimage does). A protected instance is reimaged: the request names it, not the scale set. */
+  private reimageVm(set: ScaleSet, instanceId: string, req: Incoming, operation: string): Reply {
+    const vm = this.findVm(set, instanceId);
+    const op = this.startOperation(set, operation, [instanceId]);
+    void this.options.upgrades.manualUpgrade(set, [vm], op, true, (v) => this.busyUntil(v));
+    return { status: 202, headers: this.asyncHeaders(op, req, true) };
+  }
+
+  private isBusy(vm: Vm): boolean {
+    return vm.busyWith !== undefined && this.operations.get(vm.busyWith)?.running === true;
+  }
+
+  /** Resolves when no operation works on `vm` any more (at once when none does). */
+  private async busyUntil(vm: Vm): Promise<void> {
+    while (vm.busyWith !== undefined) {
+      const other = this.operations.get(vm.busyWith);
+      if (!other?.running) return;
+      await other.ended;
+    }
+  }
+
+  private updateVm(set: ScaleSet, instanceId: string, req: Incoming): Reply {
+    const vm = this.findVm(set, instanceId);
+    const body = requireObjectBody(req);
+    const policy = body["properties"]?.["protectionPolicy"];
+    if (isObject(policy)) {
+      if (policy["protectFromScaleSetActions"] === true && policy["protectFromScaleIn"] === false) {
+        throw new ArmError(400, {
+          code: "InvalidParameter",
+          message: "Protection from scale-in must be enabled when protection from scale set actions is enabled.",
+          target: "protectionPolicy",
+        });
+      }
+      vm.protectFromScaleSetActions = policy["protectFromScaleSetActions"] === true;
+      vm.protectFromScaleIn = policy["protectFromScaleIn"] === true || vm.protectFromScaleSetActions;
+    }
+    vm.etag++;
+    const op = this.startOperation(set, "VirtualMachineScaleSetVMs.Update", [instanceId]);
+    op.finish("Succeeded");
+    return json(200, set.renderVm(vm, { instanceView: false }), this.asyncHeaders(op, req, false));
+  }
+
+  private listVms(set: ScaleSet, req: Incoming): Reply {
+    const filter = (req.query.get("$filter") ?? "").trim();
+    let vms = set.sortedVms();
+    if (filter) {
+      const latest = /^properties\/latestModelApplied\s+eq\s+(true|false)$/i.exec(filter);
+      const powerState = /^startswith\(\s*instanceView\/statuses\/code\s*,\s*'PowerState'\s*\)\s+eq\s+true$/i.test(
+        filter,
+      );
+      if (latest) vms = vms.filter((vm) => set.isLatest(vm) === (latest[1]?.toLowerCase() === "true"));
+      else if (!powerState)
+        throw new ArmError(400, {
+          code: "InvalidParameter",
+          message: "The value of parameter $filter is invalid.",
+          target: "$filter",
+        });
+    }
+    const instanceView =
+      /^instanceView$/i.test(req.query.get("$expand") ?? "") ||
+      /^instanceView(\/statuses)?$/i.test(req.query.get("$select") ?? "");
+    const skip = Number(req.query.get("$skiptoken") ?? 0) || 0;
+    const page = vms.slice(skip, skip + this.options.pageSize);
+    const body: Wire = { value: page.map((vm) => set.renderVm(vm, { instanceView })) };
+    if (skip + this.options.pageSize < vms.length) {
+      const next = new URLSearchParams(req.query);
+      next.set("$skiptoken", String(skip + this.options.pageSize));
+      body["nextLink"] = `${req.origin}${req.path}?${next.toString()}`;
+    }
+    return json(200, body);
+  }
+
+  private startRolling(set: ScaleSet, req: Incoming, operation: string): Reply {
+    if (set.rolling?.running)
+      throw new ArmError(409, {
+        code: "OperationNotAllowed",
+        message: "There is already a Rolling Upgrade in progress.",
+      });
+    const op = this.startOperation(set, operation);
+    void this.options.upgrades.rollingUpgrade(set, op);
+    return { status: 202, headers: this.asyncHeaders(op, req, true) };
+  }
+
+  private cancelRolling(set: ScaleSet, req: Incoming): Reply {
+    const rolling = set.rolling;
+    if (!rolling?.running)
+      throw new ArmError(409, {
+        code: "OperationNotAllowed",
+        message: "There is no ongoing Rolling Upgrade to cancel.",
+      });
+    rolling.requestCancel();
+    const op = this.startOperation(set, "VirtualMachineScaleSetRollingUpgrades.Cancel");
+    void (async () => {
+      while (rolling.running && op.running) await this.options.clock.sleep(1);
+      op.finish("Succeeded");
+    })();
+    return { status: 202, headers: this.asyncHeaders(op, req, true) };
+  }
+
+  private operationStatus(req: Incoming, id: string, monitor: boolean): Reply {
+    const op = this.operations.get(id.toLowerCase());
+    if (!op) throw new ArmError(404, { code: "NotFound", message: `The operation '${id}' could not be found.` });
+    const retry = this.options.pollRetryAfterSeconds;
+    const retryHeader: Record<string, string> = retry === undefined ? {} : { "Retry-After": String(retry) };
+    if (!monitor) return json(200, op.render(), retryHeader);
+    if (op.running)
+      return {
+        status: 202,
+        headers: { ...retryHeader, Location: op.urls(req.origin, req.query.get("api-version") ?? "").location },
+      };
+    if (op.status === "Succeeded") return { status: 200 };
+    return json(400, { error: op.error ?? { code: op.status, message: `The operation ended ${op.status}.` } });
+  }
+}
+
+function findExtension(set: ScaleSet, name: string): Wire {
+  const ext = set.extensions.find((e) => String(e["name"]).toLowerCase() === name.toLowerCase());
+  if (!ext) throw new ArmError(404, { code: "NotFound", message: "The entity was not found in this Azure location." });
+  return ext;
+}
+
+function header(req: Incoming, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function requireObjectBody(req: Incoming): Wire {
+  if (!isObject(req.body)) {
+    throw new ArmError(400, {
+      code: "InvalidRequestContent",
+      message: "The request content was invalid and could not be deserialized.",
+    });
+  }
+  return req.body;
+}
+
+/** The extension-image catalog: versions of the extensions the emulator knows (publisher, type as Azure spells them). */
+const EXTENSION_IMAGES: readonly { publisher: string; type: string; versions: readonly string[] }[] = [
+  {
+    publisher: "Microsoft.Azure.Extensions",
+    type: "CustomScript",
+    versions: ["2.0.2", "2.0.3", "2.0.6", "2.0.7", "2.1.3", "2.1.6", "2.1.7", "2.1.10"],
+  },
+  {
+    publisher: "Microsoft.ManagedServices",
+    type: "ApplicationHealthLinux",
+    versions: ["1.0.4", "2.0.3", "2.0.4", "2.0.6", "2.0.8"],
+  },
+  {
+    publisher: "Microsoft.ManagedServices",
+    type: "ApplicationHealthWindows",
+    versions: ["1.0.4", "2.0.3", "2.0.6", "2.0.8"],
+  },
+  { publisher: "Microsoft.Azure.Monitor", type: "AzureMonitorLinuxAgent", versions: ["1.28.11", "1.29.7", "1.30.2"] },
+];

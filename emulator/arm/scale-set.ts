@@ -1,0 +1,516 @@
+// One Uniform scale set: its model (wire JSON as ARM stores it), its instances, and how both render on the wire.
+// Instance shapes follow the recorded list/instance-view bodies (azure-cli_test_vmss_update_automatic_repairs_with_
+// health_extension.yaml #18, azure-libraries-for-java_canCreateVirtualMachineScaleSetWithCustomScriptExtension.json #34).
+import { randomUUID } from "node:crypto";
+import { azureTime } from "../clock.ts";
+import type { ExtensionState, ExtensionStatus, HealthState, ScaleSetSeed } from "../types.ts";
+import type { Operation } from "./operations.ts";
+import type { RollingUpgrade } from "./rolling.ts";
+import { scaleSetWire } from "./seed.ts";
+import { canonical, isObject, type Wire } from "./wire.ts";
+
+/** What `version: "latest"` resolves to for platform images. */
+export const LATEST_PLATFORM_VERSION = "24.04.202501140";
+
+export interface InstanceError {
+  readonly code: string;
+  readonly message: string;
+  /** The extension that failed, for its instance-view status. */
+  readonly extension?: string;
+}
+
+export interface Vm {
+  readonly instanceId: string;
+  readonly name: string;
+  readonly vmId: string;
+  readonly computerName: string;
+  readonly zone: string | undefined;
+  readonly timeCreated: string;
+  /** The virtualMachineProfile this instance runs (incl. protectedSettings); compared with the set's model. */
+  profile: Wire;
+  provisioningState: "Succeeded" | "Updating" | "Failed";
+  /** Time of the last provisioning state change, shown in the instance view. */
+  provisioningTime: string;
+  powerState: "running" | "stopping" | "stopped" | "starting" | "deallocating" | "deallocated";
+  /** Reported only while the set has a health signal (see ScaleSet.hasHealthSignal). */
+  health: HealthState;
+  protectFromScaleIn: boolean;
+  protectFromScaleSetActions: boolean;
+  error: InstanceError | undefined;
+  /** Statuses set for extensions (lower-case name → status), reported whatever the instance's provisioning state;
+   *  extensions not in it report as the instance's provisioning goes. */
+  extensionStatuses: Map<string, { readonly state: ExtensionState; readonly message?: string }>;
+  /** Id of the long-running operation working on this instance. */
+  busyWith: string | undefined;
+  etag: number;
+}
+
+export class ScaleSet {
+  readonly subscriptionId: string;
+  readonly resourceGroup: string;
+  readonly name: string;
+  readonly location: string;
+  readonly instanceUpgradeSeconds: number;
+  /** The scale set as ARM stores it, without `etag` and `properties.provisioningState` (kept below). */
+  resource: Wire;
+  etag = 1;
+  provisioningState: "Succeeded" | "Updating" | "Failed" | "Deleting" = "Succeeded";
+  readonly vms = new Map<string, Vm>();
+  deleted = false;
+  /** The running model update (PUT/PATCH of the set or an extension), which blocks another one (409). */
+  modelOperation: Operation | undefined;
+  /** The latest rolling upgrade, if one ever ran. */
+  rolling: RollingUpgrade | undefined;
+
+  constructor(seed: ScaleSetSeed, subscriptionId: string) {
+    const created = azureTime(new Date());
+    this.subscriptionId = subscriptionId;
+    this.resource = scaleSetWire(seed, subscriptionId, created);
+    this.resourceGroup = seed.resourceGroup ?? "rg-demo";
+    this.name = seed.name;
+    this.location = String(this.resource["location"]);
+    this.instanceUpgradeSeconds = seed.instanceUpgradeSeconds ?? 30;
+    const count = seed.instances ?? 4;
+    const protectedIds = new Set(seed.protectedInstances ?? []);
+    this.zones = seed.zones;
+    for (let i = 0; i < count; i++) this.addVm(String(i), protectedIds.has(String(i)), created);
+    for (const [instanceId, statuses] of Object.entries(seed.extensionStatuses ?? {})) {
+      const vm = this.vms.get(instanceId);
+      if (!vm)
+        throw new Error(`start(): extensionStatuses names instance ${instanceId}, which ${this.name} does not have`);
+      this.setExtensionStatuses(vm, statuses);
+    }
+  }
+
+  private readonly zones: readonly string[] | undefined;
+
+  /** A new instance running the current model (seeding, scale-out). */
+  addVm(instanceId: string, protect = false, time = azureTime(new Date())): Vm {
+    const i = Number(instanceId);
+    const vm: Vm = {
+      instanceId,
+      name: `${this.name}_${instanceId}`,
+      vmId: randomUUID(),
+      computerName: `${this.profile["osProfile"]["computerNamePrefix"]}${i.toString(36).padStart(6, "0")}`,
+      zone: this.zones?.length ? this.zones[i % this.zones.length] : undefined,
+      timeCreated: time,
+      profile: structuredClone(this.profile),
+      provisioningState: "Succeeded",
+      provisioningTime: time,
+      powerState: "running",
+      health: "healthy",
+      protectFromScaleIn: protect,
+      protectFromScaleSetActions: protect,
+      error: undefined,
+      extensionStatuses: new Map(),
+      busyWith: undefined,
+      etag: 1,
+    };
+    this.vms.set(instanceId, vm);
+    return vm;
+  }
+
+  /**
+   * `sku.capacity` changed by a PUT/PATCH (`az vmss scale`): scale-out adds instances on the current model with the
+   * next instance IDs; scale-in removes the highest instance IDs first, never one protected from scale-in (the
+   * Default scale-in policy, learn.microsoft.com "Use custom scale-in policies with Azure Virtual Machine Scale Sets",
+   * without zone balancing). Instances appear and go at once (no Creating/Deleting phase; assumption).
+   */
+  reconcileCapacity(): void {
+    const sku = this.resource["sku"];
+    const capacity = isObject(sku) && typeof sku["capacity"] === "number" ? sku["capacity"] : this.vms.size;
+    let next = Math.max(-1, ...[...this.vms.keys()].map(Number)) + 1;
+    while (this.vms.size < capacity) this.addVm(String(next++));
+    const removable = this.sortedVms()
+      .filter((vm) => !vm.protectFromScaleIn)
+      .reverse();
+    while (this.vms.size > capacity && removable.length > 0) this.vms.delete(removable.shift()!.instanceId);
+  }
+
+  /** Sets (or, with null, clears) the statuses extensions of `vm` report; unknown extension names are a test bug. */
+  setExtensionStatuses(vm: Vm, statuses: Readonly<Record<string, ExtensionStatus | null>>): void {
+    const names = new Set(vmExtensions(vm).map((ext) => String(ext["name"]).toLowerCase()));
+    const unknown = Object.keys(statuses).find((name) => !names.has(name.toLowerCase()));
+    if (unknown !== undefined)
+      throw new Error(`emulator: instance ${vm.instanceId} of ${this.name} runs no extension named ${unknown}`);
+    for (const [name, status] of Object.entries(statuses)) {
+      if (status === null) vm.extensionStatuses.delete(name.toLowerCase());
+      else vm.extensionStatuses.set(name.toLowerCase(), typeof status === "string" ? { state: status } : { ...status });
+    }
+  }
+
+  /** Scale-in: the instance leaves the set (lists, instance view, manualupgrade) and the capacity drops by one. */
+  deleteVm(instanceId: string): void {
+    if (!this.vms.delete(instanceId)) throw new Error(`emulator: no instance ${instanceId} in ${this.name}`);
+    const sku = this.resource["sku"];
+    if (isObject(sku) && typeof sku["capacity"] === "number") sku["capacity"] = Math.max(0, sku["capacity"] - 1);
+    this.etag++;
+  }
+
+  /** vmHealth comes from inside the VM (Application Health extension): none while the VM is stopped or deallocated. */
+  reportsHealth(vm: Vm): boolean {
+    return this.hasHealthSignal() && !SILENT_POWER_STATES.has(vm.powerState);
+  }
+
+  /** The state an extension's status reports now (see extensionStatus). */
+  extensionState(vm: Vm, extension: string): ExtensionState {
+    const code = String(extensionStatus(vm, extension)["code"]);
+    return code.startsWith("ProvisioningState/failed")
+      ? "failed"
+      : code === "ProvisioningState/transitioning"
+        ? "transitioning"
+        : "succeeded";
+  }
+
+  /** Lower-case `sub/rg/name`: ARM paths are case-insensitive. */
+  static key(subscriptionId: string, resourceGroup: string, name: string): string {
+    return `${subscriptionId}/${resourceGroup}/${name}`.toLowerCase();
+  }
+
+  get key(): string {
+    return ScaleSet.key(this.subscriptionId, this.resourceGroup, this.name);
+  }
+
+  get id(): string {
+    return String(this.resource["id"]);
+  }
+
+  get profile(): Wire {
+    return this.resource["properties"]["virtualMachineProfile"];
+  }
+
+  get upgradeMode(): "Manual" | "Automatic" | "Rolling" {
+    return this.resource["properties"]["upgradePolicy"]?.["mode"] ?? "Manual";
+  }
+
+  get rollingPolicy(): Wire {
+    return this.resource["properties"]["upgradePolicy"]?.["rollingUpgradePolicy"] ?? {};
+  }
+
+  get extensions(): Wire[] {
+    return this.profile["extensionProfile"]?.["extensions"] ?? [];
+  }
+
+  /** An Application Health extension or a load-balancer health probe: instances then report vmHealth. */
+  hasHealthSignal(): boolean {
+    return (
+      this.extensions.some((e) => /^ApplicationHealth(Linux|Windows)$/i.test(String(e["properties"]?.["type"]))) ||
+      isObject(this.profile["networkProfile"]?.["healthProbe"])
+    );
+  }
+
+  /** latestModelApplied: the profile the instance runs equals the set's current one (so reverting the model makes
+   *  untouched instances current again). */
+  isLatest(vm: Vm): boolean {
+    return comparable(vm.profile) === comparable(this.profile);
+  }
+
+  sortedVms(): Vm[] {
+    return [...this.vms.values()].sort((a, b) => Number(a.instanceId) - Number(b.instanceId));
+  }
+
+  // ───────────── rendering ─────────────
+
+  render(): Wire {
+    const { properties, ...top } = this.resource;
+    return {
+      ...top,
+      etag: `"${this.etag}"`,
+      properties: {
+        ...properties,
+        virtualMachineProfile: renderProfile(properties["virtualMachineProfile"]),
+        provisioningState: this.provisioningState,
+      },
+    };
+  }
+
+  renderExtension(ext: Wire): Wire {
+    return {
+      name: ext["name"],
+      id: `${this.id}/extensions/${ext["name"]}`,
+      type: "Microsoft.Compute/virtualMachineScaleSets/extensions",
+      properties: renderExtensionProperties(ext["properties"] ?? {}),
+    };
+  }
+
+  renderVm(vm: Vm, options: { instanceView: boolean }): Wire {
+    const sku = this.resource["sku"] ?? {};
+    const image = renderVmImage(vm.profile);
+    const nic = this.profile["networkProfile"]?.["networkInterfaceConfigurations"]?.[0]?.["name"] ?? "nic";
+    return {
+      name: vm.name,
+      id: `${this.id}/virtualMachines/${vm.instanceId}`,
+      type: "Microsoft.Compute/virtualMachineScaleSets/virtualMachines",
+      location: this.location,
+      tags: {},
+      instanceId: vm.instanceId,
+      sku: { name: sku["name"], tier: sku["tier"] },
+      ...(vm.zone ? { zones: [vm.zone] } : {}),
+      etag: `"${vm.etag}"`,
+      properties: {
+        latestModelApplied: this.isLatest(vm),
+        modelDefinitionApplied: "VirtualMachineScaleSet",
+        networkProfileConfiguration: structuredClone(vm.profile["networkProfile"] ?? {}),
+        ...(options.instanceView ? { instanceView: this.renderVmInstanceView(vm) } : {}),
+        provisioningState: vm.provisioningState,
+        hardwareProfile: { vmSize: sku["name"] },
+        vmId: vm.vmId,
+        storageProfile: {
+          imageReference: image,
+          osDisk: {
+            osType: "Linux",
+            name: `${vm.name}_OsDisk_1_${vm.vmId.replaceAll("-", "")}`,
+            createOption: "FromImage",
+            caching: "ReadWrite",
+            managedDisk: {
+              storageAccountType:
+                vm.profile["storageProfile"]?.["osDisk"]?.["managedDisk"]?.["storageAccountType"] ?? "Premium_LRS",
+              id: `/subscriptions/${this.subscriptionId}/resourceGroups/${this.resourceGroup}/providers/Microsoft.Compute/disks/${vm.name}_OsDisk_1_${vm.vmId.replaceAll("-", "")}`,
+            },
+            diskSizeGB: 30,
+          },
+          dataDisks: [],
+        },
+        osProfile: {
+          ...withoutKeys(structuredClone(vm.profile["osProfile"] ?? {}), ["computerNamePrefix"]),
+          computerName: vm.computerName,
+        },
+        networkProfile: {
+          networkInterfaces: [{ id: `${this.id}/virtualMachines/${vm.instanceId}/networkInterfaces/${nic}` }],
+        },
+        ...(vm.protectFromScaleIn || vm.protectFromScaleSetActions
+          ? {
+              protectionPolicy: {
+                protectFromScaleIn: vm.protectFromScaleIn,
+                protectFromScaleSetActions: vm.protectFromScaleSetActions,
+              },
+            }
+          : {}),
+        timeCreated: vm.timeCreated,
+      },
+      ...(vmExtensions(vm).length > 0
+        ? {
+            resources: vmExtensions(vm).map((ext) => ({
+              name: ext["name"],
+              id: `${this.id}/virtualMachines/${vm.instanceId}/extensions/${ext["name"]}`,
+              type: "Microsoft.Compute/virtualMachines/extensions",
+              location: this.location,
+              properties: renderExtensionProperties(ext["properties"] ?? {}),
+            })),
+          }
+        : {}),
+    };
+  }
+
+  renderVmInstanceView(vm: Vm): Wire {
+    const now = azureTime(new Date());
+    const extensions = vmExtensions(vm);
+    const view: Wire = {
+      placementGroupId: this.resource["properties"]["uniqueId"],
+      platformUpdateDomain: Number(vm.instanceId) % 5,
+      platformFaultDomain: 0,
+      computerName: vm.computerName,
+      osName: "ubuntu",
+      osVersion: "24.04",
+      vmAgent: {
+        vmAgentVersion: "2.12.0.2",
+        statuses: [
+          {
+            code: "ProvisioningState/succeeded",
+            level: "Info",
+            displayStatus: "Ready",
+            message: "Guest Agent is running",
+            time: now,
+          },
+        ],
+        extensionHandlers: extensions.map((ext) => ({
+          type: extensionFullType(ext),
+          typeHandlerVersion: handlerVersion(ext),
+          status: { code: "ProvisioningState/succeeded", level: "Info", displayStatus: "Ready" },
+        })),
+      },
+      disks: [
+        {
+          name: `${vm.name}_OsDisk_1_${vm.vmId.replaceAll("-", "")}`,
+          statuses: [
+            {
+              code: "ProvisioningState/succeeded",
+              level: "Info",
+              displayStatus: "Provisioning succeeded",
+              time: vm.timeCreated,
+            },
+          ],
+        },
+      ],
+      extensions: extensions.map((ext) => ({
+        name: ext["name"],
+        type: extensionFullType(ext),
+        typeHandlerVersion: handlerVersion(ext),
+        statuses: [extensionStatus(vm, String(ext["name"]))],
+      })),
+      ...(this.reportsHealth(vm) ? { vmHealth: { status: healthStatus(vm.health, now) } } : {}),
+      hyperVGeneration: "V2",
+      statuses: [provisioningStatus(vm), powerStatus(vm.powerState)],
+    };
+    return view;
+  }
+
+  renderInstanceView(): Wire {
+    const vms = [...this.vms.values()];
+    const count = (codes: string[]): Wire[] => {
+      const counts = new Map<string, number>();
+      for (const code of codes) counts.set(code, (counts.get(code) ?? 0) + 1);
+      return [...counts].map(([code, n]) => ({ code, count: n }));
+    };
+    return {
+      virtualMachine: { statusesSummary: count(vms.map((vm) => provisioningStatus(vm)["code"])) },
+      extensions: this.extensions.map((ext) => ({
+        name: ext["name"],
+        statusesSummary: count(vms.map((vm) => extensionStatus(vm, String(ext["name"]))["code"])),
+      })),
+      statuses: [
+        {
+          code: `ProvisioningState/${this.provisioningState.toLowerCase()}`,
+          level: "Info",
+          displayStatus: this.provisioningState === "Succeeded" ? "Provisioning succeeded" : this.provisioningState,
+          time: azureTime(new Date()),
+        },
+      ],
+    };
+  }
+}
+
+/** The parts of a VM profile that decide latestModelApplied (read-only and timestamp fields left out). */
+function comparable(profile: Wire): string {
+  const copy = structuredClone(profile);
+  delete copy["timeCreated"];
+  for (const ext of copy["extensionProfile"]?.["extensions"] ?? []) delete ext["properties"]?.["provisioningState"];
+  return canonical(copy);
+}
+
+function vmExtensions(vm: Vm): Wire[] {
+  return vm.profile["extensionProfile"]?.["extensions"] ?? [];
+}
+
+/** Extension child resources: `protectedSettings` never leave the service; provisioningState is reported. */
+function renderExtensionProperties(properties: Wire): Wire {
+  return { ...withoutKeys(properties, ["protectedSettings", "provisioningState"]), provisioningState: "Succeeded" };
+}
+
+/** The model as GET shows it: no protectedSettings; extensions without provisioningState (2023-09-01 recordings). */
+function renderProfile(profile: Wire): Wire {
+  const copy = structuredClone(profile);
+  for (const ext of copy["extensionProfile"]?.["extensions"] ?? []) {
+    if (isObject(ext["properties"])) delete ext["properties"]["protectedSettings"];
+  }
+  return copy;
+}
+
+/** The image an instance runs: the model's reference plus exactVersion for platform images. */
+function renderVmImage(profile: Wire): Wire {
+  const ref: Wire = structuredClone(profile["storageProfile"]?.["imageReference"] ?? {});
+  const exact = exactVersion(ref);
+  return exact ? { ...ref, exactVersion: exact } : ref;
+}
+
+export function exactVersion(ref: Wire): string | undefined {
+  if (ref["id"] || !ref["publisher"]) return undefined;
+  return !ref["version"] || String(ref["version"]).toLowerCase() === "latest"
+    ? LATEST_PLATFORM_VERSION
+    : String(ref["version"]);
+}
+
+function extensionFullType(ext: Wire): string {
+  return `${ext["properties"]?.["publisher"]}.${ext["properties"]?.["type"]}`;
+}
+
+function handlerVersion(ext: Wire): string {
+  return `${ext["properties"]?.["typeHandlerVersion"] ?? "1.0"}.0`;
+}
+
+/** Power states in which the guest (and so the Application Health extension) does not run. */
+const SILENT_POWER_STATES: ReadonlySet<Vm["powerState"]> = new Set(["stopped", "deallocating", "deallocated"]);
+
+const ENABLE_FAILED =
+  "Enable failed: failed to execute command: command terminated with exit status=1\n[stdout]\n\n[stderr]\n";
+
+/** An extension's instance-view status: an injected upgrade failure naming it; transitioning while the instance is
+ *  Updating (its extensions run again); else the status set for it (setInstance, seed), or succeeded. */
+function extensionStatus(vm: Vm, extension: string): Wire {
+  if (vm.error?.extension === extension) return extensionStateStatus("failed");
+  if (vm.provisioningState === "Updating") return extensionStateStatus("transitioning");
+  const set = vm.extensionStatuses.get(extension.toLowerCase());
+  return set ? extensionStateStatus(set.state, set.message) : extensionStateStatus("succeeded");
+}
+
+function extensionStateStatus(state: ExtensionState, message?: string): Wire {
+  switch (state) {
+    case "failed":
+      return {
+        code: "ProvisioningState/failed/1",
+        level: "Error",
+        displayStatus: "Provisioning failed",
+        message: message ?? ENABLE_FAILED,
+      };
+    case "transitioning":
+      return {
+        code: "ProvisioningState/transitioning",
+        level: "Info",
+        displayStatus: "Transitioning",
+        message: message ?? "Enable in progress",
+      };
+    default:
+      return {
+        code: "ProvisioningState/succeeded",
+        level: "Info",
+        displayStatus: "Provisioning succeeded",
+        message: message ?? "Enable succeeded",
+      };
+  }
+}
+
+function provisioningStatus(vm: Vm): Wire {
+  switch (vm.provisioningState) {
+    case "Failed":
+      return {
+        code: `ProvisioningState/failed/${vm.error?.code ?? "InternalExecutionError"}`,
+        level: "Error",
+        displayStatus: "Provisioning failed",
+        message: vm.error?.message ?? "",
+        time: vm.provisioningTime,
+      };
+    case "Updating":
+      return {
+        code: "ProvisioningState/updating",
+        level: "Info",
+        displayStatus: "Updating",
+        time: vm.provisioningTime,
+      };
+    default:
+      return {
+        code: "ProvisioningState/succeeded",
+        level: "Info",
+        displayStatus: "Provisioning succeeded",
+        time: vm.provisioningTime,
+      };
+  }
+}
+
+function powerStatus(state: Vm["powerState"]): Wire {
+  return { code: `PowerState/${state}`, level: "Info", displayStatus: `VM ${state}` };
+}
+
+const HEALTH_DISPLAY: Record<HealthState, { level: string; displayStatus: string }> = {
+  healthy: { level: "Info", displayStatus: "The VM is healthy" },
+  unhealthy: { level: "Error", displayStatus: "The VM is unhealthy" },
+  unknown: { level: "Warning", displayStatus: "The VM health is unknown" },
+  initializing: { level: "Info", displayStatus: "The VM health is being initialized" },
+};
+
+function healthStatus(health: HealthState, time: string): Wire {
+  return { code: `HealthState/${health}`, ...HEALTH_DISPLAY[health], time };
+}
+
+function withoutKeys(obj: Wire, keys: readonly string[]): Wire {
+  return Object.fromEntries(Object.entries(obj).filter(([k]) => !keys.includes(k)));
+}

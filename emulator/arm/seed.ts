@@ -1,0 +1,154 @@
+// Turns a ScaleSetSeed into the wire JSON of a Uniform scale set, shaped like the recorded 2023-09-01 bodies
+// (azure-cli_test_vmss_update_automatic_repairs_with_health_extension.yaml) and the 2025-04-01 spec example.
+import { randomUUID } from "node:crypto";
+import type { ExtensionSeed, ScaleSetSeed } from "../types.ts";
+import type { Wire } from "./wire.ts";
+
+export const DEFAULT_SCALE_SET: ScaleSetSeed = { name: "vmss-demo" };
+export const DEFAULT_RESOURCE_GROUP = "rg-demo";
+export const DEFAULT_LOCATION = "westeurope";
+export const DEFAULT_IMAGE = {
+  publisher: "Canonical",
+  offer: "ubuntu-24_04-lts",
+  sku: "server",
+  version: "24.04.202409120",
+} as const;
+
+export const DEFAULT_CUSTOM_SCRIPT: ExtensionSeed = {
+  name: "customScript",
+  publisher: "Microsoft.Azure.Extensions",
+  type: "CustomScript",
+  typeHandlerVersion: "2.1",
+  settings: {
+    fileUris: ["https://stvmssdemo.blob.core.windows.net/scripts/install.sh"],
+    commandToExecute: "bash install.sh",
+  },
+};
+
+export const HEALTH_EXTENSION: ExtensionSeed = {
+  name: "healthExtension",
+  publisher: "Microsoft.ManagedServices",
+  type: "ApplicationHealthLinux",
+  typeHandlerVersion: "2.0",
+  settings: { protocol: "http", port: 80, requestPath: "/health" },
+};
+
+/** Rolling upgrade policy defaults as the service fills them in (recordings). */
+export const DEFAULT_ROLLING_POLICY = {
+  maxBatchInstancePercent: 20,
+  maxUnhealthyInstancePercent: 20,
+  maxUnhealthyUpgradedInstancePercent: 20,
+  pauseTimeBetweenBatches: "PT0S",
+  maxSurge: false,
+  rollbackFailedInstancesOnPolicyBreach: false,
+} as const;
+
+export function extensionWire(seed: ExtensionSeed): Wire {
+  return {
+    name: seed.name,
+    properties: {
+      autoUpgradeMinorVersion: true,
+      publisher: seed.publisher,
+      type: seed.type,
+      typeHandlerVersion: seed.typeHandlerVersion,
+      ...(seed.forceUpdateTag !== undefined ? { forceUpdateTag: seed.forceUpdateTag } : {}),
+      ...(seed.settings !== undefined ? { settings: structuredClone(seed.settings) } : {}),
+      ...(seed.protectedSettings !== undefined ? { protectedSettings: structuredClone(seed.protectedSettings) } : {}),
+    },
+  };
+}
+
+/** `created` is an Azure-formatted timestamp (see azureTime). */
+export function scaleSetWire(seed: ScaleSetSeed, subscriptionId: string, created: string): Wire {
+  const resourceGroup = seed.resourceGroup ?? DEFAULT_RESOURCE_GROUP;
+  const rgId = `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}`;
+  const prefix = seed.name
+    .replace(/[^a-zA-Z0-9]/g, "")
+    .slice(0, 9)
+    .toLowerCase();
+  const extensions = [
+    ...(seed.extensions ?? [DEFAULT_CUSTOM_SCRIPT]),
+    ...(seed.healthExtension ? [HEALTH_EXTENSION] : []),
+  ];
+  const mode = seed.upgradeMode ?? "Manual";
+  // Every mode carries the policy's defaults, as the recorded Manual-mode GET shows.
+  const rolling = { ...DEFAULT_ROLLING_POLICY, ...seed.rollingUpgradePolicy };
+  return {
+    name: seed.name,
+    id: `${rgId}/providers/Microsoft.Compute/virtualMachineScaleSets/${seed.name}`,
+    type: "Microsoft.Compute/virtualMachineScaleSets",
+    location: seed.location ?? DEFAULT_LOCATION,
+    tags: {},
+    ...(seed.zones ? { zones: [...seed.zones] } : {}),
+    sku: { name: "Standard_D2s_v3", tier: "Standard", capacity: seed.instances ?? 4 },
+    properties: {
+      singlePlacementGroup: true,
+      orchestrationMode: seed.orchestrationMode ?? "Uniform",
+      upgradePolicy: { mode, rollingUpgradePolicy: rolling },
+      virtualMachineProfile: {
+        osProfile: {
+          computerNamePrefix: prefix,
+          adminUsername: "azureuser",
+          linuxConfiguration: {
+            disablePasswordAuthentication: true,
+            ssh: {
+              publicKeys: [
+                {
+                  path: "/home/azureuser/.ssh/authorized_keys",
+                  keyData: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEmulatorTestKeyNotARealKey0000000000000000 emulator",
+                },
+              ],
+            },
+            provisionVMAgent: true,
+            enableVMAgentPlatformUpdates: false,
+          },
+          secrets: [],
+          allowExtensionOperations: true,
+          requireGuestProvisionSignal: true,
+        },
+        storageProfile: {
+          osDisk: {
+            osType: "Linux",
+            createOption: "FromImage",
+            caching: "ReadWrite",
+            managedDisk: { storageAccountType: "Premium_LRS" },
+            diskSizeGB: 30,
+          },
+          imageReference: structuredClone(seed.image ?? DEFAULT_IMAGE),
+        },
+        networkProfile: {
+          networkInterfaceConfigurations: [
+            {
+              name: `${prefix}Nic`,
+              properties: {
+                primary: true,
+                enableAcceleratedNetworking: false,
+                disableTcpStateTracking: false,
+                dnsSettings: { dnsServers: [] },
+                enableIPForwarding: false,
+                ipConfigurations: [
+                  {
+                    name: `${prefix}IPConfig`,
+                    properties: {
+                      subnet: {
+                        id: `${rgId}/providers/Microsoft.Network/virtualNetworks/${seed.name}-vnet/subnets/default`,
+                      },
+                      privateIPAddressVersion: "IPv4",
+                    },
+                  },
+                ],
+              },
+            },
+          ],
+        },
+        ...(extensions.length > 0 ? { extensionProfile: { extensions: extensions.map(extensionWire) } } : {}),
+        timeCreated: created,
+      },
+      overprovision: false,
+      doNotRunExtensionsOnOverprovisionedVMs: false,
+      uniqueId: randomUUID(),
+      platformFaultDomainCount: 1,
+      timeCreated: created,
+    },
+  };
+}

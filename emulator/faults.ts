@@ -1,0 +1,236 @@
+// Faults on demand, per test: request-level ones (429, 500, dropped connection, 409, 403) consumed by the server as
+// matching requests arrive, scale-ins done just before a matching request is handled, and instance-level ones
+// (failed / hanging / unhealthy upgrades) consumed by the upgrade simulation. See README.md "Faults".
+import type { FaultControls, RequestMatch } from "./types.ts";
+
+export type RequestFaultKind = "throttle" | "serverError" | "drop" | "conflict" | "forbidden";
+
+export interface RequestFault {
+  readonly kind: RequestFaultKind;
+  readonly retryAfterSeconds: number;
+  /** forbidden: the RBAC action to name instead of the operation's. */
+  readonly action?: string | undefined;
+}
+
+interface PendingRequestFault {
+  readonly kind: RequestFaultKind;
+  readonly operation: string | undefined;
+  readonly retryAfterSeconds: number;
+  readonly action?: string | undefined;
+  skip: number;
+  times: number;
+}
+
+interface PendingScaleIn {
+  readonly scaleSet: string;
+  readonly instanceId: string;
+  readonly operation: string;
+  skip: number;
+  times: number;
+}
+
+interface InstanceFault {
+  readonly scaleSet: string | undefined;
+  readonly instanceId: string;
+  times: number;
+}
+
+interface UpgradeFailure extends InstanceFault {
+  readonly code: string;
+  readonly message: string | undefined;
+}
+
+interface UnhealthyImage {
+  readonly scaleSet: string | undefined;
+  readonly image: string;
+  readonly instanceIds: readonly string[] | undefined;
+}
+
+/** What the emulator core does for faults that act at once. */
+export interface FaultActions {
+  deleteScaleSet(name: string | undefined): void;
+  expireTokens(): void;
+  /** Preempts a running operation matching `operation` (any when undefined); false when none runs. */
+  preemptRunning(operation: string | undefined, status: "Canceled" | "Failed"): boolean;
+  /** The name of the scale set (default: the first) if it has the instance now. */
+  findInstance(scaleSet: string | undefined, instanceId: string): string | undefined;
+  /** Deletes the instance of the scale set if it is still there. */
+  deleteInstance(scaleSet: string, instanceId: string): void;
+}
+
+const sameName = (a: string | undefined, b: string): boolean => a === undefined || a.toLowerCase() === b.toLowerCase();
+
+export class Faults implements FaultControls {
+  private readonly actions: FaultActions;
+  private requestFaults: PendingRequestFault[] = [];
+  private failures: UpgradeFailure[] = [];
+  private hangs: InstanceFault[] = [];
+  private unhealthyImages: UnhealthyImage[] = [];
+  private preemptions: { operation: string | undefined; status: "Canceled" | "Failed" }[] = [];
+  private scaleIns: PendingScaleIn[] = [];
+
+  constructor(actions: FaultActions) {
+    this.actions = actions;
+  }
+
+  failUpgrade(
+    instanceId: string,
+    options: { scaleSet?: string; code?: string; message?: string; times?: number } = {},
+  ): void {
+    this.failures.push({
+      scaleSet: options.scaleSet,
+      instanceId,
+      code: options.code ?? "VMExtensionProvisioningError",
+      message: options.message,
+      times: options.times ?? 1,
+    });
+  }
+
+  unhealthyAfterUpgrade(image: string, options: { scaleSet?: string; instanceIds?: readonly string[] } = {}): void {
+    this.unhealthyImages.push({
+      scaleSet: options.scaleSet,
+      image: image.toLowerCase(),
+      instanceIds: options.instanceIds,
+    });
+  }
+
+  hangUpgrade(instanceId: string, options: { scaleSet?: string } = {}): void {
+    this.hangs.push({ scaleSet: options.scaleSet, instanceId, times: 1 });
+  }
+
+  throttle(match: RequestMatch & { retryAfterSeconds?: number } = {}): void {
+    this.addRequestFault("throttle", match, match.retryAfterSeconds ?? 1);
+  }
+
+  serverError(match: RequestMatch = {}): void {
+    this.addRequestFault("serverError", match);
+  }
+
+  dropConnection(match: RequestMatch = {}): void {
+    this.addRequestFault("drop", match);
+  }
+
+  conflict(match: RequestMatch = {}): void {
+    this.addRequestFault("conflict", match);
+  }
+
+  authorizationFailed(match: RequestMatch & { action?: string } = {}): void {
+    // A missing role does not come back by itself: every matching request unless `times` says otherwise.
+    this.addRequestFault("forbidden", { ...match, times: match.times ?? Number.POSITIVE_INFINITY }, 0, match.action);
+  }
+
+  scaleIn(instanceId: string, options: { scaleSet?: string; operation?: string; after?: number } = {}): void {
+    const scaleSet = this.actions.findInstance(options.scaleSet, instanceId);
+    if (scaleSet === undefined)
+      throw new Error(`emulator: scaleIn(): no instance ${instanceId} in ${options.scaleSet ?? "the first scale set"}`);
+    this.scaleIns.push({
+      scaleSet,
+      instanceId,
+      operation: options.operation ?? "VirtualMachineScaleSets.UpdateInstances",
+      skip: options.after ?? 0,
+      times: 1,
+    });
+  }
+
+  preemptOperation(options: { operation?: string; status?: "Canceled" | "Failed" } = {}): void {
+    const status = options.status ?? "Canceled";
+    if (!this.actions.preemptRunning(options.operation, status))
+      this.preemptions.push({ operation: options.operation, status });
+  }
+
+  deleteScaleSet(name?: string): void {
+    this.actions.deleteScaleSet(name);
+  }
+
+  expireTokens(): void {
+    this.actions.expireTokens();
+  }
+
+  clear(): void {
+    this.requestFaults = [];
+    this.failures = [];
+    this.hangs = [];
+    this.unhealthyImages = [];
+    this.preemptions = [];
+    this.scaleIns = [];
+  }
+
+  // ───────────── consumed by the emulator ─────────────
+
+  /** The fault for this ARM request, if one is due (consumes it). */
+  takeRequestFault(operation: string): RequestFault | undefined {
+    for (const fault of this.requestFaults) {
+      if (fault.operation !== undefined && fault.operation.toLowerCase() !== operation.toLowerCase()) continue;
+      if (fault.skip > 0) {
+        fault.skip--;
+        continue;
+      }
+      fault.times--;
+      this.requestFaults = this.requestFaults.filter((f) => f.times > 0);
+      return { kind: fault.kind, retryAfterSeconds: fault.retryAfterSeconds, action: fault.action };
+    }
+    return undefined;
+  }
+
+  /** Deletes the instances whose scale-in is due before this ARM request (`scaleSet`: the set it is about, if any). */
+  scaleInBefore(operation: string, scaleSet: string | undefined): void {
+    for (const pending of this.scaleIns) {
+      if (pending.operation.toLowerCase() !== operation.toLowerCase()) continue;
+      if (scaleSet === undefined || !sameName(pending.scaleSet, scaleSet)) continue;
+      if (pending.skip > 0) {
+        pending.skip--;
+        continue;
+      }
+      pending.times--;
+      this.actions.deleteInstance(pending.scaleSet, pending.instanceId);
+    }
+    this.scaleIns = this.scaleIns.filter((p) => p.times > 0);
+  }
+
+  takeUpgradeFailure(scaleSet: string, instanceId: string): { code: string; message: string | undefined } | undefined {
+    const failure = this.takeInstanceFault(this.failures, scaleSet, instanceId);
+    return failure ? { code: failure.code, message: failure.message } : undefined;
+  }
+
+  takeHang(scaleSet: string, instanceId: string): boolean {
+    return this.takeInstanceFault(this.hangs, scaleSet, instanceId) !== undefined;
+  }
+
+  /** `images`: the identifiers of the image the instance now runs (version, exactVersion, id). */
+  isUnhealthyImage(scaleSet: string, instanceId: string, images: readonly string[]): boolean {
+    const keys = images.map((i) => i.toLowerCase());
+    return this.unhealthyImages.some(
+      (u) =>
+        sameName(u.scaleSet, scaleSet) &&
+        keys.includes(u.image) &&
+        (u.instanceIds === undefined || u.instanceIds.includes(instanceId)),
+    );
+  }
+
+  /** A pending preemption for an operation that just started (consumes it). */
+  takePreemption(operation: string): "Canceled" | "Failed" | undefined {
+    const index = this.preemptions.findIndex(
+      (p) => p.operation === undefined || p.operation.toLowerCase() === operation.toLowerCase(),
+    );
+    if (index < 0) return undefined;
+    const [taken] = this.preemptions.splice(index, 1);
+    return taken?.status;
+  }
+
+  private addRequestFault(kind: RequestFaultKind, match: RequestMatch, retryAfterSeconds = 0, action?: string): void {
+    this.requestFaults.push({
+      kind,
+      operation: match.operation,
+      retryAfterSeconds,
+      action,
+      skip: match.after ?? 0,
+      times: match.times ?? 1,
+    });
+  }
+
+  private takeInstanceFault<T extends InstanceFault>(list: T[], scaleSet: string, instanceId: string): T | undefined {
+    const fault = list.find((f) => sameName(f.scaleSet, scaleSet) && f.instanceId === instanceId && f.times > 0);
+    if (fault) fault.times--;
+    return fault;
+  }
+}

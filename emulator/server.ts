@@ -1,0 +1,355 @@
+// The HTTPS server: parses each request, dispatches it to GitHub's OIDC endpoint, Entra or ARM, applies ARM's
+// gatekeeping (bearer token, api-version), injected request faults and throttling, and logs every exchange.
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { createServer, type Server } from "node:https";
+import { authorizationFailed } from "./arm/authorization.ts";
+import { resourcesVersionServed, SUPPORTED_API_VERSIONS } from "./arm/api-versions.ts";
+import type { Arm, ArmRoute } from "./arm/routes.ts";
+import type { Entra } from "./entra.ts";
+import type { Faults } from "./faults.ts";
+import type { GitHubOidc } from "./github-oidc.ts";
+import { ArmError, json, type Incoming, type Reply } from "./http.ts";
+import { loggedBody, loggedHeaders, type RequestLog } from "./log.ts";
+import { resourcePolicy, throttled, type Throttle } from "./throttle.ts";
+
+export interface ServerParts {
+  readonly key: string;
+  readonly cert: string;
+  readonly entra: Entra;
+  readonly github: GitHubOidc;
+  readonly arm: Arm;
+  readonly faults: Faults;
+  readonly throttle: Throttle;
+  readonly log: RequestLog;
+  /** The token audiences this ARM endpoint accepts, compared exactly (ARM: "It should exactly match …"). */
+  readonly audiences: () => readonly string[];
+  /** Simulated milliseconds to hold an ARM request before its handler runs (the `latencyMs` option). */
+  readonly latency: (operation: string, req: Incoming) => number;
+  /** The region named in `x-ms-routing-request-id` (ARM's, shown upper-case, e.g. `WESTEUROPE`). */
+  readonly region: string;
+  /** Resolves after `ms` simulated milliseconds (the emulator's speed-scaled clock). */
+  readonly delay: (ms: number) => Promise<void>;
+}
+
+export function createEmulatorServer(parts: ServerParts): Server {
+  return createServer({ key: parts.key, cert: parts.cert }, (req, res) => {
+    void handle(parts, req, res).catch((error: unknown) => {
+      // A bug in the emulator: make it visible to the test rather than hanging the client.
+      res
+        .writeHead(500, { "content-type": "text/plain" })
+        .end(`emulator error: ${String(error instanceof Error ? error.stack : error)}`);
+    });
+  });
+}
+
+async function handle(parts: ServerParts, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const started = Date.now();
+  const seq = parts.log.nextSeq();
+  const raw = await readBody(req);
+  // Not `new URL(req.url, base)`: a path starting `//` (a client joining `<endpoint>/` and `/metadata/…`) would be read as a host.
+  const url = new URL(`https://${req.headers.host ?? "127.0.0.1"}${req.url ?? "/"}`);
+  const incoming: Incoming = {
+    method: (req.method ?? "GET").toUpperCase(),
+    path: decodeURIComponent(url.pathname),
+    query: url.searchParams,
+    headers: req.headers,
+    body: parseBody(raw, req.headers["content-type"]),
+    origin: url.origin,
+  };
+
+  const arm = parts.arm.route(incoming);
+  let reply: Reply | "drop";
+  if (arm) reply = await armReply(parts, arm, incoming, raw);
+  else
+    reply =
+      metadataEndpoints(incoming) ??
+      parts.github.handle(incoming) ??
+      parts.entra.handle(incoming) ??
+      notFound(incoming);
+
+  const operation = arm?.operation ?? (reply === "drop" ? "Unknown" : reply.operation) ?? "Unknown";
+  const status = reply === "drop" ? 0 : reply.status;
+  parts.log.add({
+    seq,
+    method: incoming.method,
+    path: incoming.path,
+    query: Object.fromEntries(incoming.query),
+    headers: loggedHeaders(req.headers),
+    body: loggedBody(incoming.body),
+    status,
+    operation,
+    ...(reply !== "drop" ? errorCode(reply) : {}),
+    startedAt: new Date(started).toISOString(),
+    durationMs: Date.now() - started,
+  });
+
+  if (reply === "drop") {
+    req.socket.destroy();
+    return;
+  }
+  send(res, reply, req.headers["x-ms-client-request-id"], parts.region);
+}
+
+/** ARM's gatekeeping, then faults, throttling, the configured latency and the handler. */
+async function armReply(parts: ServerParts, route: ArmRoute, req: Incoming, raw: string): Promise<Reply | "drop"> {
+  try {
+    const caller = authenticate(parts, req);
+    const apiVersion = req.query.get("api-version");
+    if (!apiVersion) {
+      throw new ArmError(400, {
+        code: "MissingApiVersionParameter",
+        message: "The api-version query parameter (?api-version=) is required for all requests.",
+      });
+    }
+    const served =
+      route.provider === "Microsoft.Resources"
+        ? resourcesVersionServed(apiVersion)
+        : SUPPORTED_API_VERSIONS.includes(apiVersion.toLowerCase());
+    if (!served) {
+      throw new ArmError(400, {
+        code: "NoRegisteredProviderFound",
+        message: `No registered resource provider found for location '${req.path}' and API version '${apiVersion}'. The supported api-versions are '${route.provider === "Microsoft.Resources" ? "2015-01-01 … 2026-12-31" : SUPPORTED_API_VERSIONS.join(", ")}'.`,
+      });
+    }
+    if (raw.length > 0 && req.body === undefined) {
+      throw new ArmError(400, {
+        code: "InvalidRequestContent",
+        message: "The request content was invalid and could not be deserialized.",
+      });
+    }
+    // A scale-in due now happens before the request is answered, whatever the answer is.
+    parts.faults.scaleInBefore(route.operation, route.scaleSet);
+    const fault = parts.faults.takeRequestFault(route.operation);
+    if (fault?.kind === "forbidden")
+      throw authorizationFailed(route.operation, req.path, caller.objectId, fault.action);
+    if (fault?.kind === "drop") return "drop";
+    if (fault?.kind === "throttle") {
+      const policy = resourcePolicy(route.operation);
+      throw throttled(policy, 30, fault.retryAfterSeconds * 1000, `Microsoft.Compute/${policy};0`);
+    }
+    if (fault?.kind === "serverError") {
+      throw new ArmError(500, {
+        code: "InternalServerError",
+        message: "An internal server error occurred. Please retry later.",
+      });
+    }
+    if (fault?.kind === "conflict") {
+      throw new ArmError(409, {
+        code: "Conflict",
+        message:
+          "The request failed due to conflict with a concurrent request. To resolve it, please refer to https://aka.ms/activitylog to get more details on the conflicting requests.",
+      });
+    }
+    const limits = parts.throttle.take(route.operation, route.subscriptionId, route.resourceKey);
+    // Latency before the handler: the answer reflects the state when Azure would have computed it, not at arrival.
+    const latency = parts.latency(route.operation, req);
+    if (latency > 0) await parts.delay(latency);
+    const reply = route.handle();
+    return {
+      ...reply,
+      operation: route.operation,
+      headers: { ...limits, ...armLimits(parts, req, route.subscriptionId), ...reply.headers },
+    };
+  } catch (error) {
+    if (error instanceof ArmError) return { ...error.toReply(), operation: route.operation };
+    throw error;
+  }
+}
+
+/**
+ * ARM's own per-subscription request counters (recorded on every ARM answer: `x-ms-ratelimit-remaining-subscription-reads`
+ * on GETs, `-writes` on PUT/PATCH/POST, `-deletes` on DELETE; e.g. `11926`, `1198`). Counted per hour of wall-clock
+ * time from ARM's classic limits (12,000 reads, 1,200 writes, 15,000 deletes per hour); informational, never enforced.
+ */
+const ARM_HOURLY: Readonly<Record<string, number>> = { reads: 12_000, writes: 1_200, deletes: 15_000 };
+const armCounters = new WeakMap<ServerParts, Map<string, { hour: number; used: number }>>();
+
+function armLimits(parts: ServerParts, req: Incoming, subscriptionId: string): Record<string, string> {
+  const kind = req.method === "GET" || req.method === "HEAD" ? "reads" : req.method === "DELETE" ? "deletes" : "writes";
+  let counters = armCounters.get(parts);
+  if (!counters) armCounters.set(parts, (counters = new Map()));
+  const key = `${subscriptionId.toLowerCase()}/${kind}`;
+  const hour = Math.floor(Date.now() / 3_600_000);
+  const counter = counters.get(key);
+  const used = counter && counter.hour === hour ? counter.used + 1 : 1;
+  counters.set(key, { hour, used });
+  return { [`x-ms-ratelimit-remaining-subscription-${kind}`]: String(Math.max(0, (ARM_HOURLY[kind] ?? 0) - used)) };
+}
+
+/** The caller's object ID once ARM accepted the bearer token. */
+function authenticate(parts: ServerParts, req: Incoming): { objectId: string } {
+  const authorization = req.headers.authorization;
+  const challenge = (description: string): Record<string, string> => ({
+    "WWW-Authenticate": `Bearer authorization_uri="${req.origin}/${parts.entra.config.tenantId}", error="invalid_token", error_description="${description}"`,
+  });
+  if (!authorization) {
+    throw new ArmError(
+      401,
+      { code: "AuthenticationFailed", message: "Authentication failed. The 'Authorization' header is missing." },
+      challenge("The authentication failed because of missing 'Authorization' header."),
+    );
+  }
+  const [scheme, token] = authorization.split(" ");
+  if (scheme?.toLowerCase() !== "bearer" || !token) {
+    throw new ArmError(
+      401,
+      {
+        code: "AuthenticationFailedInvalidHeader",
+        message: "Authentication failed. The 'Authorization' header is provided in an invalid format.",
+      },
+      challenge("The authentication failed because of invalid 'Authorization' header."),
+    );
+  }
+  const checked = parts.entra.checkAccessToken(token);
+  if (!checked.ok && checked.reason === "expired") {
+    throw new ArmError(
+      401,
+      {
+        code: "ExpiredAuthenticationToken",
+        message: `The access token expiry UTC time '${usTime(checked.expiredAt ?? new Date())}' is earlier than current UTC time '${usTime(new Date())}'.`,
+      },
+      challenge("The access token has expired."),
+    );
+  }
+  if (!checked.ok) {
+    throw new ArmError(
+      401,
+      { code: "InvalidAuthenticationToken", message: "The access token is invalid." },
+      challenge("The access token is invalid."),
+    );
+  }
+  // Each ARM endpoint has its own audiences (public cloud: management.core.windows.net and management.azure.com, each
+  // with and without the trailing slash; US Gov: the usgovcloudapi.net pair). A token for another cloud is refused.
+  const allowed = parts.audiences();
+  if (!allowed.includes(checked.audience)) {
+    throw new ArmError(
+      401,
+      {
+        code: "InvalidAuthenticationTokenAudience",
+        message: `The access token has been obtained for wrong audience or resource '${checked.audience}'. It should exactly match with one of the allowed audiences ${allowed.map((a) => `'${a}'`).join(",")}.`,
+      },
+      challenge("The access token has been obtained for wrong audience or resource."),
+    );
+  }
+  return { objectId: checked.objectId };
+}
+
+/** ARM prints token times as `11/26/2025 1:05:09 AM`. */
+function usTime(date: Date): string {
+  return date.toLocaleString("en-US", { timeZone: "UTC" }).replace(",", "");
+}
+
+/**
+ * `GET /metadata/endpoints?api-version=…` (no token): the cloud's endpoints, as Azure's ARM and Azure Stack Hub's serve
+ * them, in the shape the api-version asks for. `2015-01-01` (what az 2.45 asks, msrestazure `_populate_from_metadata_endpoint`:
+ * `loginEndpoint`, `audiences[0]`, `graphEndpoint`, `galleryEndpoint`) is the flat document of
+ * `https://management.azure.com/metadata/endpoints?api-version=2015-01-01`; `2019-05-01` an array of clouds and
+ * `2022-09-01` (newer az: azure-cli `_populate_from_metadata_endpoint` → `_arm_to_cli_mapper`: `name`,
+ * `resourceManager`, `authentication`, `suffixes`, `graphAudience`, …) one cloud object. The login endpoint is the
+ * AD FS form `<arm>/adfs`, the authority MSAL Python signs in through without asking Microsoft's public host for
+ * instance discovery (Azure Stack Hub with AD FS publishes the same form). Other endpoints and suffixes point back at
+ * the emulator or at the reserved `.invalid` domain: nothing serves them.
+ */
+function metadataEndpoints(req: Incoming): Reply | undefined {
+  if (req.method !== "GET" || !/^\/+metadata\/endpoints\/?$/i.test(req.path)) return undefined;
+  const origin = req.origin;
+  const authentication = { loginEndpoint: `${origin}/adfs`, audiences: [`${origin}/`, origin] };
+  const apiVersion = req.query.get("api-version") ?? "2015-01-01";
+  if (apiVersion < "2019-05-01") {
+    return {
+      ...json(200, {
+        galleryEndpoint: `${origin}/gallery/`,
+        graphEndpoint: `${origin}/graph/`,
+        portalEndpoint: `${origin}/portal/`,
+        authentication,
+      }),
+      operation: "Metadata.Endpoints",
+    };
+  }
+  const cloud = {
+    name: "Emulator",
+    resourceManager: `${origin}/`,
+    portal: `${origin}/portal/`,
+    gallery: `${origin}/gallery/`,
+    graph: `${origin}/graph/`,
+    graphAudience: `${origin}/graph/`,
+    microsoftGraphResourceId: `${origin}/msgraph/`,
+    authentication: { ...authentication, tenant: "adfs", identityProvider: "ADFS" },
+    suffixes: {
+      storage: "storage.emulator.invalid",
+      keyVaultDns: "vault.emulator.invalid",
+      acrLoginServer: "acr.emulator.invalid",
+      sqlServerHostname: "database.emulator.invalid",
+    },
+  };
+  return { ...json(200, apiVersion < "2020-06-01" ? [cloud] : cloud), operation: "Metadata.Endpoints" };
+}
+
+function notFound(req: Incoming): Reply {
+  if (/^\/subscriptions\//i.test(req.path)) {
+    return json(404, {
+      error: {
+        code: "InvalidResourceType",
+        message: `The resource type could not be found for the request path '${req.path}'.`,
+      },
+    });
+  }
+  return json(404, { error: "not_found", error_description: `The emulator does not serve ${req.method} ${req.path}.` });
+}
+
+function errorCode(reply: Reply): { errorCode?: string } {
+  const body = reply.body as { error?: unknown } | undefined;
+  if (reply.status < 400 || typeof body !== "object" || body === null) return {};
+  const error = body.error;
+  if (typeof error === "string") return { errorCode: error };
+  if (typeof error === "object" && error !== null && typeof (error as { code?: unknown }).code === "string") {
+    return { errorCode: (error as { code: string }).code };
+  }
+  return {};
+}
+
+/** Headers in the order Azure's recorded ARM answers carry them (azure-cli 2023 recordings): caching, then the rate
+ *  limits, request ids, `x-ms-routing-request-id` (`<REGION>:<yyyymmddThhmmssZ>:<id>`, recorded by the Java SDK). */
+function send(res: ServerResponse, reply: Reply, clientRequestId: string | string[] | undefined, region: string): void {
+  const body = reply.body === undefined ? "" : typeof reply.body === "string" ? reply.body : JSON.stringify(reply.body);
+  const requestId = randomUUID();
+  const correlationId = typeof clientRequestId === "string" ? clientRequestId : requestId;
+  const stamp = new Date()
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z");
+  res.writeHead(reply.status, {
+    "cache-control": "no-cache",
+    pragma: "no-cache",
+    expires: "-1",
+    ...reply.headers,
+    "x-ms-request-id": requestId,
+    "x-ms-correlation-request-id": correlationId,
+    "x-ms-routing-request-id": `${region.toUpperCase()}:${stamp}:${correlationId}`,
+    "strict-transport-security": "max-age=31536000; includeSubDomains",
+    "x-content-type-options": "nosniff",
+    ...(reply.body !== undefined ? { "content-type": "application/json; charset=utf-8" } : {}),
+    "content-length": Buffer.byteLength(body),
+  });
+  res.end(body);
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+function parseBody(raw: string, contentType: string | undefined): unknown {
+  if (raw.length === 0) return undefined;
+  if (contentType?.includes("application/x-www-form-urlencoded")) return Object.fromEntries(new URLSearchParams(raw));
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,304 @@
+// Public types of the emulator (re-exported by index.ts). See README.md for how to use them.
+// The emulator is a product of its own: it shares no code with the action (src/), so its wire vocabulary is here.
+
+/** An instance's Application Health state as the emulator reports it (`vmHealth.status.code` HealthState/<state>). */
+export type HealthState = "healthy" | "unhealthy" | "unknown" | "initializing";
+
+/** `runningStatus.code` of a rolling upgrade (REST spec: RollingUpgradeStatusCode). */
+export type RollingStatusCode = "RollingForward" | "RollingBack" | "Cancelled" | "Completed" | "Faulted";
+
+export interface ExtensionSeed {
+  readonly name: string;
+  readonly publisher: string;
+  readonly type: string;
+  readonly typeHandlerVersion: string;
+  readonly settings?: Record<string, unknown>;
+  readonly protectedSettings?: Record<string, unknown>;
+  readonly forceUpdateTag?: string;
+}
+
+export type ImageSeed =
+  | { readonly publisher: string; readonly offer: string; readonly sku: string; readonly version: string }
+  | { readonly id: string };
+
+export interface RollingUpgradePolicySeed {
+  readonly maxBatchInstancePercent?: number;
+  readonly maxUnhealthyInstancePercent?: number;
+  readonly maxUnhealthyUpgradedInstancePercent?: number;
+  readonly pauseTimeBetweenBatches?: string;
+  readonly prioritizeUnhealthyInstances?: boolean;
+  readonly rollbackFailedInstancesOnPolicyBreach?: boolean;
+}
+
+export interface ScaleSetSeed {
+  readonly name: string;
+  /** Default `rg-demo`. */
+  readonly resourceGroup?: string;
+  /** Default `westeurope`. */
+  readonly location?: string;
+  /** Default 4; instance IDs are "0", "1", … */
+  readonly instances?: number;
+  /** Default `Manual`. */
+  readonly upgradeMode?: "Manual" | "Automatic" | "Rolling";
+  /** Default `Uniform`. The emulator implements Uniform semantics only; Flexible is reported as such. */
+  readonly orchestrationMode?: "Uniform" | "Flexible";
+  /** Default: Canonical ubuntu-24_04-lts server 24.04.202409120. */
+  readonly image?: ImageSeed;
+  /** Default: one CustomScript extension named `customScript`. Pass [] for none. */
+  readonly extensions?: readonly ExtensionSeed[];
+  /** Adds an ApplicationHealthLinux extension named `healthExtension`; instances then report vmHealth. */
+  readonly healthExtension?: boolean;
+  /** Instance IDs with protectionPolicy.protectFromScaleSetActions = true. */
+  readonly protectedInstances?: readonly string[];
+  readonly rollingUpgradePolicy?: RollingUpgradePolicySeed;
+  /** Simulated per-instance upgrade time in seconds (default 30), scaled by speed. */
+  readonly instanceUpgradeSeconds?: number;
+  /** Availability zones of the set; instances are spread over them. */
+  readonly zones?: readonly string[];
+  /**
+   * Statuses instances report for their extensions from the start, by instance ID then extension name, e.g.
+   * `{ "0": { monitoringAgent: "failed" } }` (see ExtensionStatus). Other extensions report `succeeded`.
+   */
+  readonly extensionStatuses?: Readonly<Record<string, Readonly<Record<string, ExtensionStatus>>>>;
+}
+
+/**
+ * What an extension on an instance reports in the instance view (`extensions[].statuses`), independently of the
+ * instance's provisioning state — e.g. an unrelated monitoring agent in Error (or one with `suppressFailures`) on an
+ * instance provisioned `Succeeded`:
+ * - `succeeded`: `ProvisioningState/succeeded`, level Info, "Provisioning succeeded" (the default);
+ * - `failed`: `ProvisioningState/failed/1`, level Error, "Provisioning failed", message "Enable failed: …" (or `message`);
+ * - `transitioning`: `ProvisioningState/transitioning`, level Info, "Transitioning".
+ * The status stays until it is set again; upgrades of the instance do not change it (see README "Faults").
+ */
+export type ExtensionStatus = ExtensionState | { readonly state: ExtensionState; readonly message?: string };
+
+export type ExtensionState = "succeeded" | "failed" | "transitioning";
+
+/**
+ * Simulated milliseconds an ARM request takes before its answer is computed (scaled by `speed`, like every simulated
+ * duration). A number applies to every ARM request; an object distinguishes lists, whose pages cost Azure hundreds of
+ * milliseconds each on large scale sets.
+ */
+export type LatencyOption =
+  | number
+  | {
+      /** ARM requests that are not lists (GET/PATCH of the set, manualupgrade, operation polls, …). Default 0. */
+      readonly default?: number;
+      /** The first page of a list (`VirtualMachineScaleSetVMs.List`, `VirtualMachineScaleSetExtensions.List`). Default: `default`. */
+      readonly list?: number;
+      /** Each following page of a list (a `nextLink` request, with `$skiptoken`). Default: `list`. */
+      readonly page?: number;
+    };
+
+export interface EmulatorOptions {
+  /** Default: one sample set `vmss-demo` in `rg-demo` (see ScaleSetSeed defaults). */
+  readonly scaleSets?: readonly ScaleSetSeed[];
+  /** Factor on every simulated duration: 1 = Azure-like, tests ~0.001, the demo ~0.02. Default 1. */
+  readonly speed?: number;
+  /** VM list page size (nextLink paging). Default 50. */
+  readonly pageSize?: number;
+  /** Per-request latency of ARM requests in simulated milliseconds (see LatencyOption). Default 0. */
+  readonly latencyMs?: LatencyOption;
+  /** Token audiences ARM accepts, compared exactly. Default: the emulator's endpoint with and without the trailing
+   *  slash (`https://127.0.0.1:<port>/`, `https://127.0.0.1:<port>`), as each Azure cloud accepts only its own. */
+  readonly armAudiences?: readonly string[];
+  /** Opt-in token-bucket throttle with Azure's published Compute limits. Default false. */
+  readonly throttle?: boolean;
+  /** Access-token lifetime in (real) seconds. Default 3600. */
+  readonly tokenLifetimeSeconds?: number;
+  /** Retry-After (seconds) sent on operation polls. Default: none. */
+  readonly pollRetryAfterSeconds?: number;
+  /** Simulated duration of a model update (PUT/PATCH of the set or an extension) in seconds. Default 5. */
+  readonly modelUpdateSeconds?: number;
+  /** Federated credential of the service principal. Defaults: subject `repo:octo/app:ref:refs/tags/v1`,
+   *  audience `api://AzureADTokenExchange` (issuer is always GitHub's). */
+  readonly federatedCredential?: { readonly subject?: string; readonly audience?: string };
+  /** `sub` of the GitHub OIDC tokens the emulator issues. Default: the federated credential's subject. */
+  readonly githubSubject?: string;
+  /** Lifetime of the GitHub OIDC tokens in (real) seconds. Default 300. */
+  readonly githubTokenLifetimeSeconds?: number;
+}
+
+export interface RequestLogEntry {
+  /** 1-based order of arrival. */
+  readonly seq: number;
+  readonly method: string;
+  /** Path as sent (case kept), without the query. */
+  readonly path: string;
+  readonly query: Readonly<Record<string, string>>;
+  /** Request headers, lower-case names, Authorization removed. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Parsed JSON or form body (client_secret / client_assertion replaced by "***"), undefined when empty. */
+  readonly body: unknown;
+  /** Response status; 0 when the connection was dropped on purpose. */
+  readonly status: number;
+  /** e.g. `VirtualMachineScaleSets.Update`, `Entra.Token`; `Unknown` for unmatched routes. */
+  readonly operation: string;
+  /** ARM error code of an error response. */
+  readonly errorCode?: string;
+  readonly startedAt: string;
+  readonly durationMs: number;
+}
+
+export interface InstanceSnapshot {
+  readonly instanceId: string;
+  readonly name: string;
+  readonly latestModelApplied: boolean;
+  /** storageProfile.imageReference the instance runs, with exactVersion for platform images. */
+  readonly imageReference: Readonly<Record<string, string>>;
+  /** Extension name → { settings, forceUpdateTag } the instance runs. */
+  readonly extensions: Readonly<Record<string, { readonly settings?: unknown; readonly forceUpdateTag?: string }>>;
+  readonly provisioningState: string;
+  readonly powerState: string;
+  /** Only while the instance reports vmHealth: with a health signal, and not stopped or deallocated. */
+  readonly health?: HealthState;
+  /** Extension name → the state its status reports (see ExtensionStatus). */
+  readonly extensionStates: Readonly<Record<string, ExtensionState>>;
+  readonly protected: boolean;
+  readonly error?: { readonly code: string; readonly message: string };
+}
+
+export interface OperationSnapshot {
+  readonly id: string;
+  /** The ARM operation that started it, e.g. `VirtualMachineScaleSets.UpdateInstances`. */
+  readonly operation: string;
+  readonly status: "InProgress" | "Succeeded" | "Failed" | "Canceled";
+  readonly instanceIds?: readonly string[];
+  readonly error?: { readonly code: string; readonly message: string };
+  readonly startTime: string;
+  readonly endTime?: string;
+}
+
+export interface RollingUpgradeSnapshot {
+  readonly code: "RollingForward" | "RollingBack" | "Cancelled" | "Completed" | "Faulted";
+  readonly successfulInstanceCount: number;
+  readonly failedInstanceCount: number;
+  readonly inProgressInstanceCount: number;
+  readonly pendingInstanceCount: number;
+  readonly error?: { readonly code: string; readonly message: string };
+}
+
+export interface ScaleSetSnapshot {
+  readonly name: string;
+  readonly resourceGroup: string;
+  readonly deleted: boolean;
+  /** The scale set as GET returns it (wire JSON, incl. etag and properties.provisioningState). */
+  readonly model: Record<string, unknown>;
+  readonly instances: readonly InstanceSnapshot[];
+  readonly operations: readonly OperationSnapshot[];
+  readonly rollingUpgrade?: RollingUpgradeSnapshot;
+}
+
+export interface InstancePatch {
+  /** What the health signal reports; shown only while the instance is not stopped or deallocated. */
+  readonly health?: HealthState;
+  readonly protected?: boolean;
+  /** `stopped`, `deallocating` and `deallocated` instances report no vmHealth (the Application Health extension
+   *  reports from inside the VM); it shows again when they run. */
+  readonly powerState?: string;
+  readonly provisioningState?: string;
+  /** Extension name → its status from now on (see ExtensionStatus); `null` goes back to `succeeded`. */
+  readonly extensions?: Readonly<Record<string, ExtensionStatus | null>>;
+}
+
+/** Which requests a request-level fault hits. Operation names as in counters(), e.g. `VirtualMachineScaleSetVMs.List`. */
+export interface RequestMatch {
+  /** Default: any ARM request. */
+  readonly operation?: string;
+  /** How many matching requests it hits (default 1). */
+  readonly times?: number;
+  /** Matching requests to let through first (default 0). */
+  readonly after?: number;
+}
+
+export interface FaultControls {
+  /** The instance's next upgrade fails: its operation ends `Failed` (VMExtensionProvisioningError by default), the
+   *  instance shows provisioningState Failed and the error in its instance view. */
+  failUpgrade(
+    instanceId: string,
+    options?: { scaleSet?: string; code?: string; message?: string; times?: number },
+  ): void;
+  /** Instances that upgrade to this image (version, exactVersion or id) report vmHealth unhealthy afterwards. */
+  unhealthyAfterUpgrade(image: string, options?: { scaleSet?: string; instanceIds?: readonly string[] }): void;
+  /** The instance's next upgrade never finishes (stays Updating, its operation InProgress). */
+  hangUpgrade(instanceId: string, options?: { scaleSet?: string }): void;
+  /** 429 with Retry-After (whole seconds, rounded up) and x-ms-retry-after-ms (exact), Azure's throttling body and
+   *  x-ms-ratelimit-remaining-resource. `retryAfterSeconds` (default 1) is the wall-clock wait the client is told, not
+   *  scaled by speed. */
+  throttle(match?: RequestMatch & { retryAfterSeconds?: number }): void;
+  /** 500 InternalServerError (the SDK retries these). */
+  serverError(match?: RequestMatch): void;
+  /** The connection is destroyed without a response (ECONNRESET on the client). */
+  dropConnection(match?: RequestMatch): void;
+  /** 409 Conflict, as when another operation is running on the resource. */
+  conflict(match?: RequestMatch): void;
+  /** The next long-running operation started by `operation` (default: any) ends with OperationPreempted, and so
+   *  does the one running now if there is one. */
+  preemptOperation(options?: { operation?: string; status?: "Canceled" | "Failed" }): void;
+  /** Deletes the scale set now: running operations end Canceled (OperationPreempted), later requests get 404. */
+  deleteScaleSet(name?: string): void;
+  /** Every access token issued so far is rejected from now on (401 ExpiredAuthenticationToken). */
+  expireTokens(): void;
+  /**
+   * 403 `AuthorizationFailed`, as ARM answers a request whose action the identity has no role for: "The client
+   * '<oid>' with object id '<oid>' does not have authorization to perform action '<action>' over scope '<id>' or the
+   * scope is invalid. If access was recently granted, please refresh your credentials." The action follows from the
+   * operation (e.g. `Microsoft.Compute/virtualMachineScaleSets/manualUpgrade/action` for
+   * `VirtualMachineScaleSets.UpdateInstances`), or `action` if given. Unlike the other request faults, `times`
+   * defaults to every matching request: a missing role does not heal by itself.
+   */
+  authorizationFailed(match?: RequestMatch & { action?: string }): void;
+  /**
+   * Scale-in at a chosen moment: the instance is deleted just before a matching request is handled, as if autoscale
+   * or a user removed it then — by default the next manualupgrade (`operation` `VirtualMachineScaleSets.UpdateInstances`)
+   * on its scale set, after `after` others. The request itself goes on against the smaller set: a manualupgrade naming
+   * the instance gets 400 InvalidParameter. Once only. See Emulator.deleteInstance.
+   */
+  scaleIn(instanceId: string, options?: { scaleSet?: string; operation?: string; after?: number }): void;
+  /** Removes all pending faults. */
+  clear(): void;
+}
+
+export interface Emulator {
+  /** `https://127.0.0.1:<port>` */
+  readonly armEndpoint: string;
+  /** Same server; Entra routes live under `/{tenantId}/…`. */
+  readonly authorityHost: string;
+  readonly caPath: string;
+  readonly caPem: string;
+  readonly tenantId: string;
+  readonly subscriptionId: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  /** azure/login-style JSON: {clientId, clientSecret, tenantId, subscriptionId, resourceManagerEndpointUrl}. */
+  readonly creds: string;
+  /** For ACTIONS_ID_TOKEN_REQUEST_URL / ACTIONS_ID_TOKEN_REQUEST_TOKEN. */
+  readonly oidc: { readonly requestUrl: string; readonly requestToken: string };
+  /** Environment for a child process running dist/index.js (see README). */
+  env(scaleSet?: string, options?: { auth?: "creds" | "oidc" }): Record<string, string>;
+  readonly requests: readonly RequestLogEntry[];
+  /** ARM requests that write (PUT/PATCH/POST/DELETE); token endpoints excluded. */
+  writes(): RequestLogEntry[];
+  /** Requests per operation name, plus `Throttled` (429s sent). */
+  counters(): Record<string, number>;
+  state(scaleSet?: string): ScaleSetSnapshot;
+  /** The scale sets it serves (not deleted), in seed order. */
+  scaleSets(): {
+    readonly name: string;
+    readonly resourceGroup: string;
+    readonly upgradeMode: string;
+    readonly instances: number;
+  }[];
+  setInstance(scaleSet: string, instanceId: string, patch: InstancePatch): void;
+  /**
+   * Deletes an instance now (scale-in): it leaves lists and the instance view's counts, its GET answers 404 NotFound,
+   * a manualupgrade naming it 400 InvalidParameter ("… is not an active Virtual Machine Scale Set VM instanceId.");
+   * `sku.capacity` drops by one and the set's etag is bumped. A running operation that was upgrading it carries on with
+   * the others.
+   */
+  deleteInstance(scaleSet: string, instanceId: string): void;
+  readonly faults: FaultControls;
+  resetLog(): void;
+  stop(): Promise<void>;
+}

@@ -1,0 +1,291 @@
+// Upgrade modes and instance semantics, observed through the real SDK: Manual, Automatic, Rolling (batches, policy
+// breach, cancel), protected instances, reverting the model, power and health states during an upgrade.
+import type { ComputeManagementClient, VirtualMachineScaleSetVM } from "@azure/arm-compute";
+import { afterEach, describe, expect, it } from "vitest";
+import { start, type Emulator, type EmulatorOptions } from "./index.ts";
+import { computeClient, FAST_POLL } from "./sdk.ts";
+
+const RG = "rg-demo";
+const VMSS = "vmss-demo";
+const NEW_VERSION = "24.04.202410020";
+const OLD_VERSION = "24.04.202409120";
+
+let emu: Emulator | undefined;
+afterEach(async () => emu?.stop());
+
+async function setup(options: EmulatorOptions): Promise<{ emu: Emulator; client: ComputeManagementClient }> {
+  emu = await start({ speed: 0.001, ...options });
+  return { emu, client: computeClient(emu) };
+}
+
+async function listVms(client: ComputeManagementClient): Promise<VirtualMachineScaleSetVM[]> {
+  const vms: VirtualMachineScaleSetVM[] = [];
+  for await (const vm of client.virtualMachineScaleSetVMs.list(RG, VMSS, { expand: "instanceView" })) vms.push(vm);
+  return vms;
+}
+
+const setVersion = (client: ComputeManagementClient, version: string) =>
+  client.virtualMachineScaleSets.update(
+    RG,
+    VMSS,
+    { virtualMachineProfile: { storageProfile: { imageReference: { version } } } },
+    FAST_POLL,
+  );
+
+const latest = async (client: ComputeManagementClient) => (await listVms(client)).map((vm) => vm.latestModelApplied);
+const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The SDK sends the PATCH asynchronously: wait until the emulator has the new model (etag bumped). */
+async function modelChanged(emu: Emulator): Promise<void> {
+  while (emu.state().model["etag"] === '"1"') await settle(1);
+}
+
+describe("Manual upgrade mode", () => {
+  it("moves nothing until manualupgrade, then exactly the listed instances", async () => {
+    const { client } = await setup({});
+    await setVersion(client, NEW_VERSION);
+    await settle(100); // 100 simulated seconds: more than three instance upgrades
+    expect(await latest(client)).toEqual([false, false, false, false]);
+    await client.virtualMachineScaleSets.updateInstances(RG, VMSS, { instanceIds: ["1", "3"] }, FAST_POLL);
+    expect(await latest(client)).toEqual([false, true, false, true]);
+    const vm1 = await client.virtualMachineScaleSetVMs.get(RG, VMSS, "1");
+    expect(vm1.storageProfile?.imageReference?.exactVersion).toBe(NEW_VERSION);
+  });
+
+  it("makes untouched instances current again when the model is reverted", async () => {
+    const { client } = await setup({});
+    await setVersion(client, NEW_VERSION);
+    await client.virtualMachineScaleSets.updateInstances(RG, VMSS, { instanceIds: ["0", "1"] }, FAST_POLL);
+    await setVersion(client, OLD_VERSION);
+    expect(await latest(client)).toEqual([false, false, true, true]);
+  });
+
+  it("filters the VM list on latestModelApplied", async () => {
+    const { client } = await setup({});
+    await setVersion(client, NEW_VERSION);
+    await client.virtualMachineScaleSets.updateInstances(RG, VMSS, { instanceIds: ["2"] }, FAST_POLL);
+    const stale: string[] = [];
+    for await (const vm of client.virtualMachineScaleSetVMs.list(RG, VMSS, {
+      filter: "properties/latestModelApplied eq false",
+    }))
+      stale.push(vm.instanceId ?? "");
+    expect(stale).toEqual(["0", "1", "3"]);
+  });
+
+  it("leaves instances protected from scale-set actions alone, and reports their protection", async () => {
+    const { client } = await setup({ scaleSets: [{ name: VMSS, protectedInstances: ["2"] }] });
+    await setVersion(client, NEW_VERSION);
+    await client.virtualMachineScaleSets.updateInstances(RG, VMSS, { instanceIds: ["*"] }, FAST_POLL);
+    const vms = await listVms(client);
+    expect(vms.map((vm) => vm.latestModelApplied)).toEqual([true, true, false, true]);
+    expect(vms[2]?.protectionPolicy).toEqual({ protectFromScaleIn: true, protectFromScaleSetActions: true });
+  });
+
+  it("passes an instance through updating, stopped and starting while its image is replaced", async () => {
+    const { client } = await setup({
+      scaleSets: [{ name: VMSS, healthExtension: true, instanceUpgradeSeconds: 1000 }],
+    });
+    await setVersion(client, NEW_VERSION);
+    const upgrade = client.virtualMachineScaleSets.updateInstances(RG, VMSS, { instanceIds: ["0"] }, FAST_POLL);
+    const seen = new Set<string>();
+    let done = false;
+    void upgrade.then(() => (done = true));
+    while (!done) {
+      const view = await client.virtualMachineScaleSetVMs.getInstanceView(RG, VMSS, "0");
+      for (const status of view.statuses ?? []) seen.add(status.code ?? "");
+      seen.add(view.vmHealth?.status?.code ?? "");
+    }
+    await upgrade;
+    expect([...seen]).toEqual(
+      expect.arrayContaining([
+        "ProvisioningState/updating",
+        "PowerState/stopped",
+        "PowerState/starting",
+        "HealthState/initializing",
+      ]),
+    );
+    const view = await client.virtualMachineScaleSetVMs.getInstanceView(RG, VMSS, "0");
+    expect(view.statuses?.map((s) => s.code)).toEqual(["ProvisioningState/succeeded", "PowerState/running"]);
+    expect(view.vmHealth?.status?.code).toBe("HealthState/healthy");
+  });
+});
+
+describe("Automatic upgrade mode", () => {
+  it("brings every unprotected instance onto the new model within the model update", async () => {
+    const { client } = await setup({
+      scaleSets: [{ name: VMSS, upgradeMode: "Automatic", protectedInstances: ["3"] }],
+    });
+    await setVersion(client, NEW_VERSION);
+    expect(await latest(client)).toEqual([true, true, true, false]);
+    expect(emu?.counters()["VirtualMachineScaleSets.UpdateInstances"]).toBeUndefined();
+  });
+});
+
+describe("Rolling upgrade mode", () => {
+  const rolling = (policy: NonNullable<EmulatorOptions["scaleSets"]>[number]["rollingUpgradePolicy"], extra = {}) => ({
+    scaleSets: [
+      { name: VMSS, upgradeMode: "Rolling" as const, healthExtension: true, rollingUpgradePolicy: policy, ...extra },
+    ],
+  });
+
+  it("rolls in batches of maxBatchInstancePercent and reports progress in rollingUpgrades/latest", async () => {
+    const { client, emu } = await setup(rolling({ maxBatchInstancePercent: 50 }));
+    const update = setVersion(client, NEW_VERSION);
+    let maxUpdating = 0;
+    let done = false;
+    void update.then(() => (done = true));
+    while (!done) {
+      maxUpdating = Math.max(
+        maxUpdating,
+        emu.state().instances.filter((i) => i.provisioningState === "Updating").length,
+      );
+      await settle(2);
+    }
+    await update;
+    expect(maxUpdating).toBe(2);
+    expect(await latest(client)).toEqual([true, true, true, true]);
+    const status = await client.virtualMachineScaleSetRollingUpgrades.getLatest(RG, VMSS);
+    expect(status.runningStatus?.code).toBe("Completed");
+    expect(status.runningStatus?.lastAction).toBe("Start");
+    expect(status.progress).toEqual({
+      successfulInstanceCount: 4,
+      failedInstanceCount: 0,
+      inProgressInstanceCount: 0,
+      pendingInstanceCount: 0,
+    });
+    expect(status.policy?.maxBatchInstancePercent).toBe(50);
+  });
+
+  it("faults when upgraded instances turn unhealthy beyond maxUnhealthyUpgradedInstancePercent", async () => {
+    const { client, emu } = await setup(
+      rolling({ maxBatchInstancePercent: 25, maxUnhealthyUpgradedInstancePercent: 20 }),
+    );
+    emu.faults.unhealthyAfterUpgrade(NEW_VERSION);
+    await expect(setVersion(client, NEW_VERSION)).rejects.toThrow(
+      /MaxUnhealthyUpgradedInstancePercentExceededInRollingUpgrade/,
+    );
+    const status = await client.virtualMachineScaleSetRollingUpgrades.getLatest(RG, VMSS);
+    expect(status.runningStatus?.code).toBe("Faulted");
+    expect(status.progress).toEqual({
+      successfulInstanceCount: 0,
+      failedInstanceCount: 1,
+      inProgressInstanceCount: 0,
+      pendingInstanceCount: 3,
+    });
+    expect(status.error?.code).toBe("MaxUnhealthyUpgradedInstancePercentExceededInRollingUpgrade");
+    const view = await client.virtualMachineScaleSetVMs.getInstanceView(RG, VMSS, "0");
+    expect(view.vmHealth?.status?.code).toBe("HealthState/unhealthy");
+    expect(await latest(client)).toEqual([true, false, false, false]);
+  });
+
+  it("names the first failed instance when upgraded instances turn unhealthy", async () => {
+    const { client, emu } = await setup(
+      rolling({ maxBatchInstancePercent: 25, maxUnhealthyUpgradedInstancePercent: 20 }),
+    );
+    emu.faults.unhealthyAfterUpgrade(NEW_VERSION);
+    await expect(setVersion(client, NEW_VERSION)).rejects.toThrow(
+      "The most impactful error is: Instance found to be unhealthy or unreachable.. First failed instance ID is: 0.",
+    );
+  });
+
+  it("does not start when too many instances are unhealthy before the first batch (…BeforeRollingUpgrade)", async () => {
+    const { client, emu } = await setup(rolling({ maxUnhealthyInstancePercent: 20 }));
+    emu.setInstance(VMSS, "1", { health: "unhealthy" });
+    emu.setInstance(VMSS, "3", { health: "unhealthy" });
+    await expect(setVersion(client, NEW_VERSION)).rejects.toThrow(
+      "MaxUnhealthyInstancePercentExceededBeforeRollingUpgrade. Rolling Upgrade failed due to exceeding the MaxUnhealthyInstancePercent value (defined in the RollingUpgradePolicy) before any batch was attempted. 50% of instances are in an unhealthy state, more than the threshold of 20% configured in the RollingUpgradePolicy.",
+    );
+    const status = await client.virtualMachineScaleSetRollingUpgrades.getLatest(RG, VMSS);
+    expect(status.runningStatus?.code).toBe("Faulted");
+    expect(status.progress).toEqual({
+      successfulInstanceCount: 0,
+      failedInstanceCount: 0,
+      inProgressInstanceCount: 0,
+      pendingInstanceCount: 0,
+    });
+    expect(status.error).toMatchObject({
+      code: "MaxUnhealthyInstancePercentExceededBeforeRollingUpgrade",
+      details: [
+        {
+          code: "RollingUpgradeInstanceUnhealthyError",
+          target: `${VMSS}/virtualMachines/1`,
+          message: "Instance found to be unhealthy or unreachable.",
+        },
+        {
+          code: "RollingUpgradeInstanceUnhealthyError",
+          target: `${VMSS}/virtualMachines/3`,
+          message: "Instance found to be unhealthy or unreachable.",
+        },
+      ],
+    });
+    expect(await latest(client)).toEqual([false, false, false, false]);
+  });
+
+  it("rolls the failed instances back when rollbackFailedInstancesOnPolicyBreach is set", async () => {
+    const { client, emu } = await setup(
+      rolling({
+        maxBatchInstancePercent: 25,
+        maxUnhealthyUpgradedInstancePercent: 0,
+        rollbackFailedInstancesOnPolicyBreach: true,
+      }),
+    );
+    emu.faults.failUpgrade("0");
+    await expect(setVersion(client, NEW_VERSION)).rejects.toThrow(
+      /MaxUnhealthyUpgradedInstancePercentExceededInRollingUpgrade/,
+    );
+    expect(emu.state().instances[0]?.imageReference["version"]).toBe(OLD_VERSION);
+    expect((await client.virtualMachineScaleSetRollingUpgrades.getLatest(RG, VMSS)).runningStatus?.code).toBe(
+      "Faulted",
+    );
+  });
+
+  it("upgrades unhealthy instances first with prioritizeUnhealthyInstances", async () => {
+    const { client, emu } = await setup(
+      rolling({ maxBatchInstancePercent: 25, maxUnhealthyInstancePercent: 50, prioritizeUnhealthyInstances: true }),
+    );
+    emu.setInstance(VMSS, "2", { health: "unhealthy" });
+    const update = setVersion(client, NEW_VERSION);
+    await modelChanged(emu);
+    let firstUpdated: string | undefined;
+    let done = false;
+    void update.then(() => (done = true));
+    while (!done && firstUpdated === undefined) {
+      firstUpdated = emu
+        .state()
+        .instances.find((i) => i.provisioningState === "Updating" || i.latestModelApplied)?.instanceId;
+      await settle(1);
+    }
+    await update;
+    expect(firstUpdated).toBe("2");
+  });
+
+  it("stops after the running batch when the rolling upgrade is cancelled", async () => {
+    const { client, emu } = await setup(rolling({ maxBatchInstancePercent: 25, pauseTimeBetweenBatches: "PT10M" }));
+    const update = setVersion(client, NEW_VERSION);
+    const outcome = update.then(
+      () => "succeeded",
+      (error: Error) => error.message,
+    );
+    await modelChanged(emu);
+    while (!emu.state().instances.some((i) => i.latestModelApplied)) await settle(2);
+    await client.virtualMachineScaleSetRollingUpgrades.cancel(RG, VMSS, FAST_POLL);
+    expect(await outcome).toMatch(/cancel/i);
+    const status = await client.virtualMachineScaleSetRollingUpgrades.getLatest(RG, VMSS);
+    expect(status.runningStatus?.code).toBe("Cancelled");
+    expect(status.runningStatus?.lastAction).toBe("Cancel");
+    expect(await latest(client)).toEqual([true, false, false, false]);
+  });
+
+  it("refuses to cancel when no rolling upgrade runs, and has no latest before the first one", async () => {
+    const { client } = await setup(rolling({}));
+    await expect(client.virtualMachineScaleSetRollingUpgrades.getLatest(RG, VMSS)).rejects.toMatchObject({
+      statusCode: 404,
+      code: "NotFound",
+    });
+    await expect(client.virtualMachineScaleSetRollingUpgrades.cancel(RG, VMSS, FAST_POLL)).rejects.toMatchObject({
+      statusCode: 409,
+      code: "OperationNotAllowed",
+      message: "There is no ongoing Rolling Upgrade to cancel.",
+    });
+  });
+});
