@@ -49,7 +49,28 @@ export function releaseNotes(changelog: string, version: string): string {
     .join("\n")
     .trim();
   if (body === "") throw new Error(`CHANGELOG.md's section for ${version} is empty`);
-  return `${body}\n`;
+  return `${unwrap(body)}\n`;
+}
+
+/**
+ * Joins hard-wrapped lines into their paragraph or list item. The changelog is wrapped at 120 columns, and GitHub
+ * shows each line break of a release's notes as a break, as in a comment. Code blocks, tables and headings stay.
+ */
+export function unwrap(markdown: string): string {
+  const out: string[] = [];
+  let fenced = false;
+  let joinable = false;
+  for (const line of markdown.split("\n")) {
+    if (/^\s*(```|~~~)/.test(line)) fenced = !fenced;
+    const startsBlock = /^\s*([-*+] |\d+[.)] |#|\||>|```|~~~|\[[^\]]+\]: )/.test(line) || line.trim() === "";
+    if (!fenced && joinable && !startsBlock && out.length > 0) {
+      out[out.length - 1] += ` ${line.trim()}`;
+      continue;
+    }
+    out.push(line);
+    joinable = !fenced && line.trim() !== "" && !/^\s*(#|\||```|~~~)/.test(line);
+  }
+  return out.join("\n");
 }
 
 if (import.meta.main) {

@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { majorTag, releaseNotes, releaseVersion } from "../../scripts/release-notes.ts";
+import { majorTag, releaseNotes, releaseVersion, unwrap } from "../../scripts/release-notes.ts";
 
 const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), "utf8");
 const pkg = JSON.parse(read("package.json")) as {
@@ -77,6 +77,49 @@ describe("releaseNotes", () => {
 
   it("matches the version literally (1x0x0 is not 1.0.0)", () => {
     expect(() => releaseNotes("## [1x0x0] - 2026-12-03\n- x\n", "1.0.0")).toThrow("has no section");
+  });
+});
+
+describe("unwrap", () => {
+  it("joins hard-wrapped paragraphs and list items (GitHub shows every line break of a release's notes)", () => {
+    const wrapped = [
+      "The first",
+      "release.",
+      "",
+      "### Added",
+      "- one item that",
+      "  goes on",
+      "- two",
+      "1. three",
+      "   and more",
+      "",
+      "| a | b |",
+      "| - | - |",
+      "```sh",
+      "npm ci",
+      "npm test",
+      "```",
+      "after",
+      "the code",
+    ].join("\n");
+    expect(unwrap(wrapped)).toBe(
+      [
+        "The first release.",
+        "",
+        "### Added",
+        "- one item that goes on",
+        "- two",
+        "1. three and more",
+        "",
+        "| a | b |",
+        "| - | - |",
+        "```sh",
+        "npm ci",
+        "npm test",
+        "```",
+        "after the code",
+      ].join("\n"),
+    );
   });
 });
 
