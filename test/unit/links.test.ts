@@ -23,7 +23,7 @@ function markdownFiles(dir: string): string[] {
 export function anchors(markdown: string): Set<string> {
   const seen = new Map<string, number>();
   const result = new Set<string>();
-  walkTokens(lexer(markdown), (token: Token) => {
+  void walkTokens(lexer(markdown), (token: Token) => {
     if (token.type !== "heading") return;
     const text = plainText((token as Tokens.Heading).tokens);
     const slug = text
@@ -45,7 +45,7 @@ function plainText(tokens: Token[]): string {
 
 function links(markdown: string): string[] {
   const hrefs: string[] = [];
-  walkTokens(lexer(markdown), (token: Token) => {
+  void walkTokens(lexer(markdown), (token: Token) => {
     if (token.type === "link" || token.type === "image") hrefs.push((token as Tokens.Link | Tokens.Image).href);
   });
   return hrefs;
@@ -56,7 +56,13 @@ const FILES = markdownFiles(ROOT).map((path) => relative(ROOT, path));
 describe("links in the documentation", () => {
   it("covers the README, the changelog, CONTRIBUTING and docs/", () => {
     expect(FILES).toEqual(
-      expect.arrayContaining(["README.md", "CHANGELOG.md", "CONTRIBUTING.md", "docs/troubleshooting.md", "docs/benchmark.md"]),
+      expect.arrayContaining([
+        "README.md",
+        "CHANGELOG.md",
+        "CONTRIBUTING.md",
+        "docs/troubleshooting.md",
+        "docs/benchmark.md",
+      ]),
     );
   });
 
@@ -69,7 +75,11 @@ describe("links in the documentation", () => {
       const target = path === "" ? join(ROOT, file) : join(dirname(join(ROOT, file)), decodeURIComponent(path));
       if (!existsSync(target)) {
         broken.push(`${href}: no file ${relative(ROOT, target)}`);
-      } else if (fragment !== undefined && target.endsWith(".md") && !anchors(readFileSync(target, "utf8")).has(fragment)) {
+      } else if (
+        fragment !== undefined &&
+        target.endsWith(".md") &&
+        !anchors(readFileSync(target, "utf8")).has(fragment)
+      ) {
         broken.push(`${href}: no heading #${fragment} in ${relative(ROOT, target)}`);
       }
     }

@@ -72,7 +72,9 @@ describe("releaseNotes", () => {
     expect(() => releaseNotes(changelog.replace("## [1.1.0] - 2027-01-15", "## [1.1.0]"), "1.1.0")).toThrow(
       "should read '## [1.1.0] - YYYY-MM-DD'",
     );
-    expect(() => releaseNotes("## [1.0.0] - 2026-12-03\n\n## [0.9.0] - 2026-11-01\n- x\n", "1.0.0")).toThrow("is empty");
+    expect(() => releaseNotes("## [1.0.0] - 2026-12-03\n\n## [0.9.0] - 2026-11-01\n- x\n", "1.0.0")).toThrow(
+      "is empty",
+    );
   });
 
   it("matches the version literally (1x0x0 is not 1.0.0)", () => {
@@ -168,6 +170,8 @@ describe("action.yml for the Marketplace", () => {
 describe("LICENSE", () => {
   it("is the MIT licence package.json names", () => {
     expect(pkg.license).toBe("MIT");
-    expect(read("LICENSE")).toMatch(/^MIT License\n\nCopyright \(c\) \d{4} .+\n\nPermission is hereby granted, free of charge/);
+    expect(read("LICENSE")).toMatch(
+      /^MIT License\n\nCopyright \(c\) \d{4} .+\n\nPermission is hereby granted, free of charge/,
+    );
   });
 });

@@ -39,7 +39,8 @@ describe("workflows", () => {
   });
 
   it("the linter finds mistakes (it is not a no-op)", async () => {
-    const broken = "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    needs: b\n    steps:\n      - run: echo ${{ github.reff }}\n";
+    const broken =
+      "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    needs: b\n    steps:\n      - run: echo ${{ github.reff }}\n";
     const found = await lint(broken, "broken.yml");
     expect(found.map((line) => line.slice(0, line.indexOf(": ")))).toEqual(["broken.yml:3:3", "broken.yml:7:23"]);
   });
@@ -52,19 +53,24 @@ describe("workflows", () => {
     }
   });
 
-  it.each(WORKFLOWS)("%s grants the least permissions: read-only or none at the top, write only where a job needs it", (path) => {
-    const workflow = parse(read(path)) as { permissions?: unknown; jobs: Record<string, { permissions?: unknown }> };
-    expect(workflow.permissions, "top-level permissions").toBeDefined();
-    const top = workflow.permissions as Record<string, string> | string;
-    expect(typeof top === "object" && Object.values(top).every((level) => level !== "write")).toBe(true);
-    for (const [name, job] of Object.entries(workflow.jobs)) {
-      expect(typeof job.permissions, `${name}: write-all or read-all`).not.toBe("string");
-    }
-  });
+  it.each(WORKFLOWS)(
+    "%s grants the least permissions: read-only or none at the top, write only where a job needs it",
+    (path) => {
+      const workflow = parse(read(path)) as { permissions?: unknown; jobs: Record<string, { permissions?: unknown }> };
+      expect(workflow.permissions, "top-level permissions").toBeDefined();
+      const top = workflow.permissions as Record<string, string> | string;
+      expect(typeof top === "object" && Object.values(top).every((level) => level !== "write")).toBe(true);
+      for (const [name, job] of Object.entries(workflow.jobs)) {
+        expect(typeof job.permissions, `${name}: write-all or read-all`).not.toBe("string");
+      }
+    },
+  );
 
   it("only the release job may write, and only contents", () => {
     const release = parse(read(".github/workflows/release.yml")) as { jobs: Record<string, { permissions?: object }> };
-    const writers = Object.entries(release.jobs).filter(([, job]) => Object.values(job.permissions ?? {}).includes("write"));
+    const writers = Object.entries(release.jobs).filter(([, job]) =>
+      Object.values(job.permissions ?? {}).includes("write"),
+    );
     expect(writers.map(([name, job]) => [name, job.permissions])).toEqual([["release", { contents: "write" }]]);
   });
 
@@ -96,7 +102,10 @@ describe("README's YAML examples", () => {
     const indent = Math.min(...lines.filter((l) => l.trim() !== "").map((l) => l.length - l.trimStart().length));
     const text = lines.map((l) => l.slice(indent)).join("\n");
     if (text.startsWith("- ")) {
-      const steps = text.split("\n").map((l) => (l === "" ? l : `      ${l}`)).join("\n");
+      const steps = text
+        .split("\n")
+        .map((l) => (l === "" ? l : `      ${l}`))
+        .join("\n");
       return `on: push\npermissions: { id-token: write, contents: read }\njobs:\n  example:\n    runs-on: ubuntu-latest\n    steps:\n${steps}`;
     }
     return /^on:/m.test(text) ? text : `on: push\n${text}`;
