@@ -33,7 +33,7 @@ function env(name: string): string {
 
 async function main(): Promise<BaselineResult> {
   const mode = env("BENCH_BASELINE") as BaselineMode;
-  if (mode !== "all-at-once" && mode !== "one-at-a-time") throw new Error(`unknown baseline ${mode}`);
+  if (mode !== "all-at-once" && mode !== "one-at-a-time") throw new Error(`unknown baseline ${String(mode)}`);
   const armEndpoint = env("BENCH_ARM_ENDPOINT");
   const resourceGroup = env("BENCH_RESOURCE_GROUP");
   const scaleSet = env("BENCH_SCALE_SET");

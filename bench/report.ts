@@ -1,4 +1,5 @@
 // Tables (Markdown, printed and pasted into the README), baseline comparisons and the issue's targets. Pure.
+import { markdownTable } from "../src/report/markdown.ts";
 import type { RunRecord, ScenarioName } from "./run.ts";
 
 export interface Comparison {
@@ -279,8 +280,7 @@ export function targetsOf(runs: readonly RunRecord[], comparisons: readonly Comp
 }
 
 function table(header: readonly string[], rows: readonly (readonly string[])[], right: readonly number[] = []): string {
-  const align = header.map((_, i) => (right.includes(i) ? "---:" : "---"));
-  return [header, align, ...rows].map((cells) => `| ${cells.join(" | ")} |`).join("\n") + "\n";
+  return `${markdownTable(header, rows, { rightAligned: right })}\n`;
 }
 
 function runLabel(r: RunRecord): string {
@@ -469,12 +469,12 @@ export function contextText(runs: readonly RunRecord[], context: RunContext): st
     .sort((a, b) => (b.otherCpuPercent ?? 0) - (a.otherCpuPercent ?? 0))[0];
   const loads = [
     machine["loadAverage1mAtStart"] !== undefined
-      ? `${String(machine["loadAverage1mAtStart"])} at the start`
+      ? `${JSON.stringify(machine["loadAverage1mAtStart"])} at the start`
       : undefined,
     runs.some((r) => r.loadAverage1m !== undefined)
       ? `up to ${Math.max(...runs.map((r) => r.loadAverage1m ?? 0))} as a run started`
       : undefined,
-    machine["loadAverage1m"] !== undefined ? `${String(machine["loadAverage1m"])} at the end` : undefined,
+    machine["loadAverage1m"] !== undefined ? `${JSON.stringify(machine["loadAverage1m"])} at the end` : undefined,
   ].filter((l) => l !== undefined);
   const busy = (other ?? 0) + (steal ?? 0) > BUSY_OVERALL_PERCENT || (busiest?.otherCpuPercent ?? 0) > BUSY_RUN_PERCENT;
   lines.push(

@@ -492,7 +492,7 @@ describe("manualupgrade and operations", () => {
     expect(monitorUrl.pathname).toBe(asyncUrl.pathname);
     expect(monitorUrl.searchParams.get("monitor")).toBe("true");
     expect(monitorUrl.origin).toBe(emu.armEndpoint);
-    const monitor = () => raw(emu!, "GET", monitorUrl.pathname, { query: monitorUrl.search.slice(1) });
+    const monitor = () => raw(emu, "GET", monitorUrl.pathname, { query: monitorUrl.search.slice(1) });
     expect((await monitor()).status).toBe(202);
     while (
       (await raw(emu, "GET", asyncUrl.pathname, { query: asyncUrl.search.slice(1) })).body &&

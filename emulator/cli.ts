@@ -41,7 +41,7 @@ if (values.scenario !== undefined) {
         ? { pollRetryAfterSeconds }
         : {}),
   };
-  apply = scenario.apply;
+  apply = (emu) => scenario.apply(emu);
   described = `scenario ${values.scenario}`;
 } else {
   const mode = values.mode;

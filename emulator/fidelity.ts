@@ -19,7 +19,6 @@ const VMSS = "vmss-fidelity";
 const IMAGE = { publisher: "Canonical", offer: "ubuntu-24_04-lts", sku: "server", version: "24.04.202409120" };
 const NEW_VERSION = "24.04.202410020";
 const FIXED_VERSION = "24.04.202411030";
-const SCRIPT_V1 = "https://stvmssdemo.blob.core.windows.net/scripts/install.sh";
 const SCRIPT_V2 = "https://stvmssdemo.blob.core.windows.net/scripts/install-v2.sh";
 const SCRIPT_V3 = "https://stvmssdemo.blob.core.windows.net/scripts/install-v3.sh";
 const verbose = process.env["FIDELITY_VERBOSE"] === "1";
@@ -136,7 +135,8 @@ function since(emu: Emulator, from: number): readonly RequestLogEntry[] {
 
 function azVersion(raw: string): string {
   try {
-    return String((JSON.parse(raw) as Record<string, unknown>)["azure-cli"] ?? "unknown");
+    const version = (JSON.parse(raw) as Record<string, unknown>)["azure-cli"];
+    return typeof version === "string" ? version : "unknown";
   } catch {
     return "unknown";
   }
@@ -489,7 +489,7 @@ async function main(): Promise<number> {
       await f.azJson("vmss", "scale", ...g, ...n, "--new-capacity", "6");
       const put = since(emu, from).find((r) => r.method === "PUT" || r.method === "PATCH");
       const sent = expectRequest(
-        Object.keys((put?.body ?? {}) as object).sort(),
+        Object.keys(put?.body ?? {}).sort(),
         ["location", "sku"],
         `fields of the ${put?.method}`,
       );

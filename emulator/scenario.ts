@@ -100,7 +100,7 @@ export function loadScenario(
   try {
     parsed = JSON.parse(readFileSync(path, "utf8"));
   } catch (error) {
-    throw new Error(`scenario ${path}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(`scenario ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
   return scenarioFrom(parsed, defaults, path);
 }

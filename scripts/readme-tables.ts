@@ -8,9 +8,10 @@
 
 import { readFileSync, writeFileSync } from "node:fs";
 import { parse } from "yaml";
-import { ERROR_HELP } from "../src/report/errors.ts";
+import { ERROR_HELP } from "../src/report/error-help.ts";
+import { markdownTable } from "../src/report/markdown.ts";
 import { buildOutputs } from "../src/report/outputs.ts";
-import type { RolloutRecord } from "../src/types.ts";
+import type { RolloutRecord } from "../src/domain/record.ts";
 
 interface ActionYml {
   readonly inputs: Readonly<Record<string, { description: string; required?: boolean; default?: string }>>;
@@ -81,10 +82,7 @@ function cell(text: string): string {
   return text.replace(/\s+/g, " ").trim().replace(/\|/g, "\\|");
 }
 
-function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
-  const line = (cells: readonly string[]) => `| ${cells.join(" | ")} |`;
-  return [line(headers), line(headers.map(() => "---")), ...rows.map(line)].join("\n");
-}
+const table = markdownTable;
 
 /** A small rollout whose outputs show each output's exact format in the README. */
 const EXAMPLE_RECORD: RolloutRecord = {

@@ -147,7 +147,7 @@ const FLAGS = [
   "--force-device-scale-factor=1",
 ];
 
-async function main(): Promise<void> {
+function main(): void {
   if (!existsSync(input)) throw new Error(`${input} does not exist: run \`npm run demo\` first`);
   let body = markdownToHtml(readFileSync(input, "utf8"));
   if (openDetails) body = body.replace(/<details>/g, "<details open>");
@@ -191,7 +191,9 @@ async function main(): Promise<void> {
   }
 }
 
-await main().catch((err: unknown) => {
+try {
+  main();
+} catch (err: unknown) {
   console.error(err instanceof Error ? err.message : err);
   process.exitCode = 1;
-});
+}

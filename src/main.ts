@@ -4,12 +4,13 @@
 import * as core from "@actions/core";
 import { createScaleSetApi } from "./azure/index.ts";
 import { describeAuthError } from "./azure/credentials.ts";
-import { parseConfig } from "./config.ts";
-import { errorLine, failureMessage } from "./failure.ts";
-import { redactText } from "./redact.ts";
+import { parseConfig } from "./config/inputs.ts";
+import { errorLine, failureMessage } from "./domain/error-text.ts";
+import { redactText } from "./shared/redact.ts";
 import { annotationsFor, buildOutputs, headline, renderSummary } from "./report/index.ts";
-import { runRollout } from "./rollout.ts";
-import type { Logger, RolloutRecord, RolloutResult } from "./types.ts";
+import { runRollout } from "./engine/rollout.ts";
+import type { Logger } from "./engine/ports.ts";
+import type { RolloutRecord, RolloutResult } from "./domain/record.ts";
 
 const FAILING_RESULTS: ReadonlySet<RolloutResult> = new Set(["failed", "cancelled", "rolled-back"]);
 

@@ -10,29 +10,27 @@ import {
   type VirtualMachineScaleSetExtension,
   type VirtualMachineScaleSetVM,
 } from "@azure/arm-compute";
-import { formatDuration, sleep } from "../clock.ts";
-import { isAbort } from "../failure.ts";
+import { formatDuration, sleep } from "../shared/clock.ts";
+import { isAbort } from "../domain/error-text.ts";
 import { OperationPolls, type Pace } from "./operation-pace.ts";
 import {
   AzureApiError,
   type AzureErrorInfo,
-  type Cloud,
   type ExtensionModel,
   type ExtensionPatch,
   type HealthState,
   type ImageReference,
   type InstanceError,
   type InstanceState,
-  type Logger,
   type OperationOutcome,
   type PendingOperation,
   type RollingStatusCode,
   type RollingUpgradeStatus,
-  type ScaleSetApi,
   type ScaleSetModel,
   type ScaleSetPatch,
-  type Target,
-} from "../types.ts";
+} from "../domain/scale-set.ts";
+import type { Cloud, Target } from "../config/types.ts";
+import type { Logger, ScaleSetApi } from "../engine/ports.ts";
 
 type Credential = ConstructorParameters<typeof ComputeManagementClient>[0];
 type PipelinePolicy = NonNullable<ComputeManagementClientOptionalParams["additionalPolicies"]>[number]["policy"];

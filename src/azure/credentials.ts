@@ -11,7 +11,8 @@ import {
   ManagedIdentityCredential,
 } from "@azure/identity";
 import type { TokenCredential } from "@azure/core-auth";
-import type { AuthConfig, Cloud, Logger } from "../types.ts";
+import type { AuthConfig, Cloud } from "../config/types.ts";
+import type { Logger } from "../engine/ports.ts";
 
 export interface CredentialDeps {
   /** GitHub OIDC token for this audience (main passes core.getIDToken, which also masks it). */
@@ -64,7 +65,7 @@ function githubAssertion(audience: string, deps: CredentialDeps): () => Promise<
     // As azure/login does: the subject is what a federated credential must match, so show it (it is not secret).
     const claims = jwtClaims(token);
     const subject = typeof claims?.["sub"] === "string" ? claims["sub"] : "unknown";
-    const message = `GitHub OIDC token #${requests}: subject ${subject}, issuer ${String(claims?.["iss"] ?? "unknown")}`;
+    const message = `GitHub OIDC token #${requests}: subject ${subject}, issuer ${typeof claims?.["iss"] === "string" ? claims["iss"] : "unknown"}`;
     if (requests === 1) deps.logger.info(message);
     else deps.logger.debug(message);
     return token;
@@ -222,7 +223,7 @@ function errorTexts(err: unknown, depth = 0): string[] {
   const texts = [e.message, e.code, e.errorResponse?.errorDescription].filter(
     (t): t is string => typeof t === "string",
   );
-  const nested = [e.cause, ...(Array.isArray(e.errors) ? e.errors : [])];
+  const nested: unknown[] = [e.cause, ...(Array.isArray(e.errors) ? (e.errors as unknown[]) : [])];
   return [...texts, ...nested.flatMap((child) => errorTexts(child, depth + 1))];
 }
 

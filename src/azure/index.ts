@@ -1,7 +1,8 @@
 // Builds the ScaleSetApi of a run: the sign-in of its auth mode, the Compute client of its cloud.
 
 import type { AccessToken, GetTokenOptions, TokenCredential } from "@azure/core-auth";
-import type { Config, Logger, ScaleSetApi } from "../types.ts";
+import type { Config } from "../config/types.ts";
+import type { Logger, ScaleSetApi } from "../engine/ports.ts";
 import { createComputeScaleSetApi } from "./compute.ts";
 import { createCredential, describeAuthError } from "./credentials.ts";
 
@@ -31,7 +32,7 @@ export function createScaleSetApi(config: Config, deps: ScaleSetApiDeps): ScaleS
     getIDToken: (audience) => deps.getIDToken(audience),
   });
   return createComputeScaleSetApi({
-    credential: masking(credential, deps.mask),
+    credential: masking(credential, (secret) => deps.mask(secret)),
     target: config.target,
     cloud: config.cloud,
     fastOperationPollMs: fastOperationPollMs(config.rollout.pollIntervalMs),

@@ -1,8 +1,8 @@
 // Annotations: what shows on the run's page without opening the log. Plain text (core escapes workflow-command
 // data itself), redacted like everything else.
 
-import type { InstanceRecord, RolloutRecord } from "../types.ts";
-import { explainError } from "./errors.ts";
+import { FAILURE_OUTCOMES, type FailureOutcome, type InstanceRecord, type RolloutRecord } from "../domain/record.ts";
+import { explainError } from "./error-help.ts";
 import { redact, truncate } from "./escape.ts";
 import { headline } from "./headline.ts";
 import { FAILURE_HELP, idRanges, OUTCOME_LABEL, plural, sortById } from "./instances.ts";
@@ -19,12 +19,10 @@ export interface Annotation {
  */
 export const MAX_INSTANCE_ERRORS = 8;
 
-const FAILURE_ORDER = ["failed", "unhealthy", "straggler"] as const;
-
 /** One error per failed instance (capped), a warning for protected instances, a notice with the headline on success. */
 export function annotationsFor(record: RolloutRecord): Annotation[] {
   const annotations: Annotation[] = [];
-  const failed = FAILURE_ORDER.flatMap((outcome) =>
+  const failed = FAILURE_OUTCOMES.flatMap((outcome) =>
     sortById(record.instances.filter((i) => i.outcome === outcome)).map((instance) => ({ instance, outcome })),
   );
   for (const { instance, outcome } of failed.slice(0, MAX_INSTANCE_ERRORS))
@@ -53,7 +51,7 @@ export function annotationsFor(record: RolloutRecord): Annotation[] {
   return annotations;
 }
 
-function instanceError(instance: InstanceRecord, outcome: (typeof FAILURE_ORDER)[number]): Annotation {
+function instanceError(instance: InstanceRecord, outcome: FailureOutcome): Annotation {
   const error = instance.error;
   const code = error ? `: ${plain(error.code, 120)}` : "";
   const help = error && explainError(error);

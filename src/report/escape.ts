@@ -1,7 +1,7 @@
 // Text from Azure (error messages, names, states) goes into GitHub-flavoured Markdown with HTML. core.summary does
 // not escape anything, so every such string passes through here first.
 
-import { redactText } from "../redact.ts";
+import { redactText } from "../shared/redact.ts";
 
 const REDACTED = "?[query removed]";
 

@@ -1,6 +1,6 @@
 // The one sentence that says whether the release reached every instance: the summary's title, the success notice.
 
-import type { RolloutRecord, RolloutResult } from "../types.ts";
+import type { RolloutRecord, RolloutResult } from "../domain/record.ts";
 import { countOutcomes, plural, type OutcomeCounts } from "./instances.ts";
 
 const RESULT_LABEL: Readonly<Record<RolloutResult, string>> = {

@@ -1,7 +1,7 @@
 // Instance outcomes as the report counts, names and lists them.
 
-import { compareInstanceIds } from "../ids.ts";
-import type { InstanceOutcome, InstanceRecord } from "../types.ts";
+import { compareInstanceIds } from "../domain/ids.ts";
+import { FAILURE_OUTCOMES, type FailureOutcome, type InstanceOutcome, type InstanceRecord } from "../domain/record.ts";
 
 export { compareInstanceIds };
 
@@ -19,26 +19,25 @@ export const OUTCOME_LABEL: Readonly<Record<InstanceOutcome, string>> = {
 };
 
 /** What a failure outcome means and what to check, for the summary and the annotations. */
-export const FAILURE_HELP: Readonly<Record<"failed" | "unhealthy" | "straggler", { happened: string; check: string }>> =
-  {
-    failed: {
-      happened: "The upgrade failed.",
-      check: "the error Azure reported, in the instance view in the portal.",
-    },
-    unhealthy: {
-      happened: "Upgraded, but did not report healthy within `health-timeout`.",
-      check:
-        "the application on the instance and its health probe (Application Health extension or load balancer probe).",
-    },
-    straggler: {
-      happened: "Still not on the latest model when the run ended; Azure may still finish it.",
-      check:
-        "the provisioning state in the portal, then re-run: it waits for unfinished instances and upgrades the rest.",
-    },
-  };
+export const FAILURE_HELP: Readonly<Record<FailureOutcome, { happened: string; check: string }>> = {
+  failed: {
+    happened: "The upgrade failed.",
+    check: "the error Azure reported, in the instance view in the portal.",
+  },
+  unhealthy: {
+    happened: "Upgraded, but did not report healthy within `health-timeout`.",
+    check:
+      "the application on the instance and its health probe (Application Health extension or load balancer probe).",
+  },
+  straggler: {
+    happened: "Still not on the latest model when the run ended; Azure may still finish it.",
+    check:
+      "the provisioning state in the portal, then re-run: it waits for unfinished instances and upgrades the rest.",
+  },
+};
 
 /** Outcomes that count as a failure of the instance (the `failed-instances` output). */
-export const FAILED_OUTCOMES: ReadonlySet<InstanceOutcome> = new Set(["failed", "unhealthy", "straggler"]);
+export const FAILED_OUTCOMES: ReadonlySet<InstanceOutcome> = new Set(FAILURE_OUTCOMES);
 
 export interface OutcomeCounts {
   readonly total: number;
@@ -50,8 +49,6 @@ export interface OutcomeCounts {
   /** updated + already-current */
   readonly onNewModel: number;
   readonly byOutcome: Readonly<Record<InstanceOutcome, number>>;
-  /** failed + unhealthy + straggler */
-  readonly failedTotal: number;
 }
 
 export function countOutcomes(instances: readonly InstanceRecord[]): OutcomeCounts {
@@ -72,7 +69,6 @@ export function countOutcomes(instances: readonly InstanceRecord[]): OutcomeCoun
     targeted: instances.length - byOutcome["skipped-protected"] - byOutcome.removed,
     onNewModel: byOutcome.updated + byOutcome["already-current"],
     byOutcome,
-    failedTotal: byOutcome.failed + byOutcome.unhealthy + byOutcome.straggler,
   };
 }
 

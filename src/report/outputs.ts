@@ -1,6 +1,6 @@
 // The action's outputs (action.yml `outputs:`), as strings for core.setOutput.
 
-import type { InstanceOutcome, RolloutRecord } from "../types.ts";
+import type { InstanceOutcome, RolloutRecord } from "../domain/record.ts";
 import { redact } from "./escape.ts";
 import { FAILED_OUTCOMES, idsWithOutcome } from "./instances.ts";
 

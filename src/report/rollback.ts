@@ -1,6 +1,6 @@
 // How to go back: the action's own inputs that put the previous model values back.
 
-import type { RolloutRecord } from "../types.ts";
+import type { RolloutRecord } from "../domain/record.ts";
 import { redact } from "./escape.ts";
 
 export interface RollbackInput {

@@ -3,22 +3,24 @@
 // which instances need attention and why, which were skipped on purpose, what to do next, and then every instance,
 // collapsed. A run that stopped before it wrote anything says so instead of describing a rollout that did not happen.
 
-import type {
-  AzureErrorInfo,
-  BatchRecord,
-  BatchResult,
-  CloudName,
-  InstanceOutcome,
-  InstanceRecord,
-  RolloutRecord,
-  RolloutResult,
-} from "../types.ts";
-import { errorsQuotedIn, explainError, type ErrorHelp } from "./errors.ts";
+import type { AzureErrorInfo } from "../domain/scale-set.ts";
+import {
+  FAILURE_OUTCOMES,
+  type BatchRecord,
+  type BatchResult,
+  type InstanceOutcome,
+  type InstanceRecord,
+  type RolloutRecord,
+  type RolloutResult,
+} from "../domain/record.ts";
+import type { CloudName } from "../config/types.ts";
+import { errorsQuotedIn, explainError, type ErrorHelp } from "./error-help.ts";
 import { code, inline, link, redact } from "./escape.ts";
 import { headline, onModel, stageOf, type Stage } from "./headline.ts";
 import { countOutcomes, FAILURE_HELP, idRanges, OUTCOME_LABEL, plural, sortById } from "./instances.ts";
 import { rollbackInputs, rollbackYaml } from "./rollback.ts";
 import { clockUtc, dateTimeUtc, formatDuration, offsetMs } from "./time.ts";
+import { details, markdownTable as table, tableRow } from "./markdown.ts";
 import { MAX_CHART_BATCHES, timelineChart } from "./timeline.ts";
 
 /** GitHub refuses a step summary over 1 MiB; stay below it with room to spare. */
@@ -67,7 +69,7 @@ const BATCH_ICON: Readonly<Record<BatchResult, string>> = {
 };
 
 /** Instances listed first in "needs attention", in this order. Protected instances have their own "skipped" list. */
-const ATTENTION_ORDER: readonly InstanceOutcome[] = ["failed", "unhealthy", "straggler"];
+const ATTENTION_ORDER: readonly InstanceOutcome[] = FAILURE_OUTCOMES;
 
 /** How the clouds other than Azure's public one are named in the header. */
 const CLOUD_LABEL: Readonly<Record<Exclude<CloudName, "AzureCloud">, string>> = {
@@ -334,7 +336,7 @@ function idList(instances: readonly InstanceRecord[]): string {
  */
 function explanations(record: RolloutRecord): string {
   const items: string[] = [];
-  for (const outcome of ["failed", "unhealthy", "straggler"] as const) {
+  for (const outcome of FAILURE_OUTCOMES) {
     const ids = record.instances.filter((i) => i.outcome === outcome && !i.error).map((i) => i.instanceId);
     if (ids.length === 0) continue;
     const help = FAILURE_HELP[outcome];
@@ -575,18 +577,6 @@ function shortImage(image: string): string {
 // ───────────────────────────── Markdown helpers ─────────────────────────────
 
 /** A Markdown table of already-escaped cells. */
-function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
-  return [tableRow(headers), tableRow(headers.map(() => "---")), ...rows.map(tableRow)].join("\n");
-}
-
-function tableRow(cells: readonly string[]): string {
-  return `| ${cells.map((c) => (c === "" ? " " : c)).join(" | ")} |`;
-}
-
-function details(summary: string, content: string): string {
-  return `<details><summary>${summary}</summary>\n\n${content}\n\n</details>`;
-}
-
 function byteLength(text: string): number {
   return Buffer.byteLength(text, "utf8");
 }

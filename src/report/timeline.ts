@@ -2,7 +2,7 @@
 // actions-timeline action draws its job timelines the same way). Only the report's own words go into the chart, so
 // no Azure text needs escaping for Mermaid's grammar.
 
-import type { BatchRecord, BatchResult } from "../types.ts";
+import type { BatchRecord, BatchResult } from "../domain/record.ts";
 import { plural } from "./instances.ts";
 import { offsetMs, timelinePosition, wholeSeconds } from "./time.ts";
 

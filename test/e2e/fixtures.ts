@@ -1,9 +1,9 @@
 // Vitest helpers shared by the end-to-end tests: a fresh emulator per test (stopped after it), the inputs that make a
 // run fast against the emulator, and readers for what a run produced.
 import { afterEach, expect } from "vitest";
-import { start } from "../emulator/index.ts";
-import type { Emulator, EmulatorOptions, RequestLogEntry } from "../emulator/types.ts";
-import type { RolloutRecord } from "../../src/types.ts";
+import { start } from "../../emulator/index.ts";
+import type { Emulator, EmulatorOptions, RequestLogEntry } from "../../emulator/types.ts";
+import type { RolloutRecord } from "../../src/domain/record.ts";
 import { describeRun, jwtsIn, leaks, type RunResult } from "./harness.ts";
 
 const running: Emulator[] = [];

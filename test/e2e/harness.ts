@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
-import type { Emulator } from "../emulator/types.ts";
+import type { Emulator } from "../../emulator/types.ts";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const DIST = join(ROOT, "dist", "index.js");
@@ -97,7 +97,11 @@ export function actionYmlDefaults(): Readonly<Record<string, string>> {
     };
     actionDefaults = {};
     for (const [name, spec] of Object.entries(doc.inputs)) {
-      if (spec.default !== undefined && spec.default !== null) actionDefaults[name] = String(spec.default);
+      if (spec.default !== undefined && spec.default !== null)
+        actionDefaults[name] =
+          typeof spec.default === "object"
+            ? JSON.stringify(spec.default)
+            : `${spec.default as string | number | boolean}`;
     }
   }
   return actionDefaults;

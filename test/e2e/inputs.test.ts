@@ -2,7 +2,7 @@
 // that names the input, and no request at all in the emulator's log.
 import { describe, expect, it } from "vitest";
 import { describeRun, errorLines, runAction, type EnvVars, type Inputs } from "./harness.ts";
-import type { Emulator } from "../emulator/types.ts";
+import type { Emulator } from "../../emulator/types.ts";
 import { emulator, expectExit, expectNoSecrets, requestLog } from "./fixtures.ts";
 
 const GALLERY_IMAGE =

@@ -2,7 +2,7 @@
 // re-run, a dry run, a failing instance and the batch plan. Assertions are on what a user sees: the exit code, the
 // outputs, the job summary, the requests Azure received and the scale set's final state.
 import { describe, expect, it } from "vitest";
-import type { Emulator } from "../emulator/types.ts";
+import type { Emulator } from "../../emulator/types.ts";
 import { errorLines, idList, readable, runAction } from "./harness.ts";
 import {
   emulator,
@@ -27,7 +27,7 @@ const NEW_IMAGE_ID = `${GALLERY}/versions/1.1.0`;
 type Json = Record<string, any>;
 
 function model(emu: Emulator, scaleSet: string): Json {
-  return emu.state(scaleSet).model as Json;
+  return emu.state(scaleSet).model;
 }
 
 function imageReference(emu: Emulator, scaleSet: string): Json {

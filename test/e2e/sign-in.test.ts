@@ -3,7 +3,7 @@
 // no secret ever shows in the job log, the summary or the outputs.
 import { afterEach, describe, expect, it } from "vitest";
 import { fakeAz, type FakeAz } from "../support/fake-az/index.ts";
-import type { Emulator, EmulatorOptions } from "../emulator/types.ts";
+import type { Emulator, EmulatorOptions } from "../../emulator/types.ts";
 import {
   describeRun,
   errorLines,

@@ -7,10 +7,11 @@ import type { AccessToken, GetTokenOptions, TokenCredential } from "@azure/core-
 import { AggregateAuthenticationError, AuthenticationError, CredentialUnavailableError } from "@azure/identity";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { createCredential, describeAuthError } from "../../src/azure/credentials.ts";
-import { parseConfig } from "../../src/config.ts";
-import { AzureApiError } from "../../src/types.ts";
-import type { Config, Logger } from "../../src/types.ts";
-import { start, type Emulator } from "../emulator/index.ts";
+import { parseConfig } from "../../src/config/inputs.ts";
+import { AzureApiError } from "../../src/domain/scale-set.ts";
+import type { Config } from "../../src/config/types.ts";
+import type { Logger } from "../../src/engine/ports.ts";
+import { start, type Emulator } from "../../emulator/index.ts";
 import { fakeAz, type FakeAz } from "../support/fake-az/index.ts";
 import { startFakeImds, type FakeImds } from "../support/fake-az/imds.ts";
 

@@ -3,17 +3,11 @@
 
 import { afterEach } from "vitest";
 import { createScaleSetApi } from "../../src/azure/index.ts";
-import { runRollout } from "../../src/rollout.ts";
-import type {
-  ChangeRequest,
-  Config,
-  Logger,
-  RolloutOptions,
-  RolloutRecord,
-  ScaleSetApi,
-  Size,
-} from "../../src/types.ts";
-import { start, type Emulator, type EmulatorOptions, type RequestLogEntry } from "../emulator/index.ts";
+import { runRollout } from "../../src/engine/rollout.ts";
+import type { ChangeRequest, Config, RolloutOptions, Size } from "../../src/config/types.ts";
+import type { Logger, ScaleSetApi } from "../../src/engine/ports.ts";
+import type { RolloutRecord } from "../../src/domain/record.ts";
+import { start, type Emulator, type EmulatorOptions, type RequestLogEntry } from "../../emulator/index.ts";
 
 export const RG = "rg-demo";
 export const OLD_VERSION = "24.04.202409120";

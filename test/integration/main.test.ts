@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { run } from "../../src/main.ts";
-import { start, type Emulator, type ScaleSetSeed } from "../emulator/index.ts";
+import { start, type Emulator, type ScaleSetSeed } from "../../emulator/index.ts";
 import { NEW_VERSION, writesOf } from "./harness.ts";
 
 let emu: Emulator | undefined;

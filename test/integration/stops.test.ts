@@ -2,8 +2,9 @@
 // operations already running, concurrent writers, throttling, Azure errors) and what the record says then.
 import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { describe, expect, it } from "vitest";
-import type { Emulator } from "../emulator/index.ts";
-import { AzureApiError, type ScaleSetApi } from "../../src/types.ts";
+import type { Emulator } from "../../emulator/index.ts";
+import { AzureApiError } from "../../src/domain/scale-set.ts";
+import type { ScaleSetApi } from "../../src/engine/ports.ts";
 import {
   adapterFor,
   configFor,

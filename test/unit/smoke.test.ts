@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { InputError } from "../../src/types.ts";
+import { InputError } from "../../src/config/types.ts";
 
 describe("toolchain", () => {
   it("runs on Node 24", () => {

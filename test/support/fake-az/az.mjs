@@ -84,21 +84,29 @@ async function getAccessToken(profile, options) {
   const resource = options.get("resource") ?? "https://management.core.windows.net/";
   const tenant = options.get("tenant") ?? profile.tenantId;
   // The real CLI turns a resource into the scope `<resource>/.default`.
-  const form = new URLSearchParams({ grant_type: "client_credentials", client_id: profile.clientId, scope: `${resource}/.default` });
+  const form = new URLSearchParams({
+    grant_type: "client_credentials",
+    client_id: profile.clientId,
+    scope: `${resource}/.default`,
+  });
   if (profile.federatedToken) {
     form.set("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
     form.set("client_assertion", profile.federatedToken);
   } else {
     form.set("client_secret", profile.clientSecret ?? "");
   }
-  const { status, body } = await post(`${profile.authorityHost.replace(/\/+$/, "")}/${tenant}/oauth2/v2.0/token`, form.toString());
+  const { status, body } = await post(
+    `${profile.authorityHost.replace(/\/+$/, "")}/${tenant}/oauth2/v2.0/token`,
+    form.toString(),
+  );
   const answer = JSON.parse(body || "{}");
   if (status !== 200 || typeof answer.access_token !== "string") {
     process.stderr.write(`ERROR: ${answer.error_description ?? `token request failed with HTTP ${status}`}\n`);
     return 1;
   }
   const expiresOn = Math.floor(Date.now() / 1000) + Number(answer.expires_in);
-  const subscription = options.get("subscription")?.replace(/^"|"$/g, "") ?? (options.has("tenant") ? undefined : profile.subscriptionId);
+  const subscription =
+    options.get("subscription")?.replace(/^"|"$/g, "") ?? (options.has("tenant") ? undefined : profile.subscriptionId);
   print({
     accessToken: answer.access_token,
     expiresOn: localDateTime(new Date(expiresOn * 1000)),
@@ -153,12 +161,16 @@ function print(/** @type {Record<string, unknown>} */ value) {
  */
 function post(url, body) {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" } }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk) => (text += chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
+    const req = request(
+      url,
+      { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" } },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk) => (text += chunk));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
     req.on("error", reject);
     req.end(body);
   });

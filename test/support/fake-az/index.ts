@@ -60,7 +60,7 @@ export function fakeAz(login?: FakeAzLogin, options: FakeAzOptions = {}): FakeAz
     },
     configDir,
     calls() {
-      let text = "";
+      let text: string;
       try {
         text = readFileSync(callsPath, "utf8");
       } catch {

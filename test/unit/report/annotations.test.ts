@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { annotationsFor } from "../../../src/report/index.ts";
 import { MAX_INSTANCE_ERRORS } from "../../../src/report/annotations.ts";
-import type { RolloutRecord } from "../../../src/types.ts";
+import type { RolloutRecord } from "../../../src/domain/record.ts";
 import {
   cancelled,
   dryRun,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ERROR_HELP, explainError } from "../../../src/report/errors.ts";
+import { ERROR_HELP, explainError } from "../../../src/report/error-help.ts";
 
 describe("explainError", () => {
   it.each([

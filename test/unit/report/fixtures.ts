@@ -1,14 +1,14 @@
 // RolloutRecords for each scenario the report must render. Deterministic: fixed times, generated instance lists.
 
+import type { AzureErrorInfo } from "../../../src/domain/scale-set.ts";
 import type {
-  AzureErrorInfo,
   BatchRecord,
   BatchResult,
   InstanceOutcome,
   InstanceRecord,
   PropertyChange,
   RolloutRecord,
-} from "../../../src/types.ts";
+} from "../../../src/domain/record.ts";
 
 export const T0 = "2025-11-26T12:00:00.000Z";
 

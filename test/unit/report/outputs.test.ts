@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { buildOutputs } from "../../../src/report/index.ts";
-import type { RolloutRecord } from "../../../src/types.ts";
+import type { RolloutRecord } from "../../../src/domain/record.ts";
 import { dryRun, failureWithStragglers, instance, SCENARIOS, success, unchanged } from "./fixtures.ts";
 
 describe("buildOutputs", () => {

@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from "vitest";
 import { annotationsFor, buildOutputs, headline, renderSummary } from "../../../src/report/index.ts";
-import type { RolloutRecord } from "../../../src/types.ts";
+import type { RolloutRecord } from "../../../src/domain/record.ts";
 import { failureWithStragglers, instance, rolledBack } from "./fixtures.ts";
 
 const SAS = "?sv=2024-11-04&ss=b&srt=o&sp=r&se=2030-01-01T00:00:00Z&sig=c2VjcmV0JTJCc2lnbmF0dXJl";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { buildOutputs, headline, renderSummary } from "../../../src/report/index.ts";
 import { SUMMARY_BUDGET_BYTES } from "../../../src/report/summary.ts";
-import type { RolloutRecord } from "../../../src/types.ts";
+import type { RolloutRecord } from "../../../src/domain/record.ts";
 import {
   batch,
   cancelled,

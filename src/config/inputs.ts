@@ -1,0 +1,602 @@
+// The one input parser: every input of action.yml → one deep-frozen Config. Pure: no I/O, no network.
+//
+// Everything a user can get wrong is rejected here, before the first Azure call, with an InputError that names the
+// input and says what would be valid. Secrets (the `creds` JSON) are never quoted in a message.
+//
+// Formats (also in docs/sign-in.md and the README):
+//   duration   `90s`, `15m`, `2h`, `1h30m`, `500ms`, or ISO-8601 `PT1H30M`; `0` alone means zero. A bare number such
+//              as `60` is rejected: half of readers take it as seconds, the other half as minutes.
+//   size       a count of instances (`3`, at least 1) or a percentage (`20%`, 1–100).
+//   percent    `0%`–`100%` (max-unhealthy); the `%` is required so it cannot be mistaken for a count.
+//   boolean    true | True | TRUE | false | False | FALSE (what core.getBooleanInput accepts).
+
+import { resolveCloud } from "./cloud.ts";
+import { stripQuery } from "../shared/redact.ts";
+import { InputError } from "./types.ts";
+import type {
+  AuthConfig,
+  ChangeRequest,
+  Cloud,
+  Config,
+  ExtensionChangeRequest,
+  RolloutOptions,
+  Size,
+  Target,
+} from "./types.ts";
+
+/** Every input of action.yml, read once each. */
+const INPUT_NAMES = [
+  "subscription-id",
+  "resource-group",
+  "scale-set",
+  "image-version",
+  "image-id",
+  "extension-name",
+  "extension-file-uris",
+  "force-update-tag",
+  "batch-size",
+  "canary",
+  "pause-between-batches",
+  "health",
+  "health-timeout",
+  "max-unhealthy",
+  "rollback-on-failure",
+  "timeout",
+  "poll-interval",
+  "dry-run",
+  "auth",
+  "client-id",
+  "tenant-id",
+  "creds",
+  "audience",
+  "environment",
+  "arm-endpoint",
+  "authority-host",
+] as const;
+
+type InputName = (typeof INPUT_NAMES)[number];
+type Inputs = Readonly<Record<InputName, string>>;
+
+/** The defaults of action.yml, applied again here because tests and the demo call the parser without action.yml. */
+const DEFAULTS: Partial<Record<InputName, string>> = {
+  "batch-size": "20%",
+  "pause-between-batches": "0s",
+  health: "auto",
+  "health-timeout": "10m",
+  "max-unhealthy": "20%",
+  "rollback-on-failure": "false",
+  timeout: "60m",
+  "poll-interval": "15s",
+  "dry-run": "false",
+  auth: "auto",
+  audience: "api://AzureADTokenExchange",
+  environment: "AzureCloud",
+};
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export function parseConfig(getInput: (name: string) => string, env: Env): Config {
+  const inputs = readInputs(getInput);
+  const creds = inputs.creds ? parseCreds(inputs.creds) : undefined;
+  const target = parseTarget(inputs, creds);
+  const change = parseChange(inputs, env);
+  const config: Config = {
+    target,
+    change,
+    rollout: parseRollout(inputs),
+    auth: parseAuth(inputs, creds, env),
+    cloud: parseCloud(inputs, creds),
+    secrets: secretsOf(creds, change),
+  };
+  return deepFreeze(config);
+}
+
+/** Shorter query values are not masked: masking `1` or `v=2` would blank out ordinary text all over the log. */
+const MIN_SECRET_LENGTH = 6;
+
+/**
+ * What the log must never show: the client secret of `creds`, and of each extension-file-uris entry its query string
+ * and its `sig` value (as written and URL-decoded), which make up a SAS token. Redaction of URLs by pattern stays in
+ * place; masking also catches a token quoted where no URL pattern matches (an error message that cuts a URL, say).
+ */
+function secretsOf(creds: Creds | undefined, change: ChangeRequest): string[] {
+  const secrets = new Set<string>();
+  for (const uri of change.extension?.fileUris ?? []) {
+    const query = queryOf(uri);
+    if (!query) continue;
+    secrets.add(query);
+    for (const part of query.split("&")) {
+      const [name = "", value = ""] = part.split("=");
+      if (name.toLowerCase() !== "sig" || !value) continue;
+      secrets.add(value);
+      secrets.add(safeDecode(value));
+    }
+  }
+  const sas = [...secrets].filter((secret) => secret.length >= MIN_SECRET_LENGTH);
+  return creds ? [creds.clientSecret, ...sas] : sas;
+}
+
+/** The query string of a URI, without `?` and without a `#` fragment. */
+function queryOf(uri: string): string {
+  const q = uri.indexOf("?");
+  if (q === -1) return "";
+  const hash = uri.indexOf("#", q);
+  return uri.slice(q + 1, hash === -1 ? undefined : hash);
+}
+
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+function readInputs(getInput: (name: string) => string): Inputs {
+  const inputs = {} as Record<InputName, string>;
+  for (const name of INPUT_NAMES) {
+    inputs[name] = getInput(name).trim() || DEFAULTS[name] || "";
+  }
+  return inputs;
+}
+
+// ───────────────────────────── target ─────────────────────────────
+
+function parseTarget(inputs: Inputs, creds: Creds | undefined): Target {
+  return {
+    subscriptionId: parseSubscription(inputs["subscription-id"], creds),
+    resourceGroup: parseResourceGroup(required(inputs, "resource-group")),
+    scaleSet: parseScaleSetName(required(inputs, "scale-set")),
+  };
+}
+
+function parseSubscription(fromInput: string, creds: Creds | undefined): string {
+  const fromCreds = creds?.subscriptionId;
+  if (fromInput) {
+    const id = parseGuid("subscription-id", fromInput);
+    // Subscription IDs are identifiers, not secrets: quoting both makes the conflict obvious.
+    if (fromCreds && fromCreds.toLowerCase() !== id.toLowerCase()) {
+      throw new InputError(
+        "subscription-id",
+        `is ${id} but creds has subscriptionId ${fromCreds}: remove one or make them equal`,
+      );
+    }
+    return id;
+  }
+  if (fromCreds) return fromCreds;
+  throw new InputError("subscription-id", "is required: set subscription-id (or creds with a subscriptionId)");
+}
+
+/** Resource group names: 1–90 letters, digits, `_ - . ( )`, not ending with a period (ARM naming rules). */
+function isResourceGroupName(value: string): boolean {
+  return value.length <= 90 && /^[\p{L}\p{N}_\-.()]+$/u.test(value) && !value.endsWith(".");
+}
+
+function parseResourceGroup(value: string): string {
+  if (isResourceGroupName(value)) return value;
+  throw new InputError(
+    "resource-group",
+    `'${value}' is not a valid resource group name: 1-90 letters, digits, underscores, hyphens, periods and parentheses, not ending with a period`,
+  );
+}
+
+/**
+ * Scale set names (ARM naming rules for Microsoft.Compute/virtualMachineScaleSets): 1–64 characters without spaces or
+ * `\ / " ' [ ] : | < > + = ; , ? * @ & # %`, not starting with `_`, not ending with `.` or `-`.
+ */
+function parseScaleSetName(value: string): string {
+  if (
+    value.length <= 64 &&
+    !/[\s\\/"'[\]:|<>+=;,?*@&#%]/.test(value) &&
+    !value.startsWith("_") &&
+    !/[.-]$/.test(value)
+  ) {
+    return value;
+  }
+  throw new InputError(
+    "scale-set",
+    `'${value}' is not a valid scale set name: 1-64 characters, no spaces or \\/"'[]:|<>+=;,?*@&#%, not starting with _ and not ending with . or -`,
+  );
+}
+
+// ───────────────────────────── change ─────────────────────────────
+
+function parseChange(inputs: Inputs, env: Env): ChangeRequest {
+  const imageVersion = inputs["image-version"];
+  const imageId = inputs["image-id"];
+  if (imageVersion && imageId) {
+    throw new InputError("image-id", "cannot be combined with image-version: set one of them");
+  }
+  const extension = parseExtensionChange(inputs, env);
+  if (!imageVersion && !imageId && !extension) {
+    throw new InputError(
+      "image-version",
+      "nothing to change: set image-version, image-id, or extension-name with extension-file-uris and/or force-update-tag",
+    );
+  }
+  return {
+    ...(imageVersion ? { imageVersion: parseImageVersion(imageVersion) } : {}),
+    ...(imageId ? { imageId: parseImageId(imageId) } : {}),
+    ...(extension ? { extension } : {}),
+  };
+}
+
+/** A platform image version: `latest` or `<major>.<minor>.<patch>` digits (e.g. 16.04.201801090). */
+function parseImageVersion(value: string): string {
+  if (value.toLowerCase() === "latest") return "latest";
+  if (/^\d+\.\d+\.\d+$/.test(value)) return value;
+  throw new InputError(
+    "image-version",
+    `'${value}' is not a platform image version: use latest or <major>.<minor>.<patch> digits such as 16.04.201801090`,
+  );
+}
+
+const IMAGE_ID_FORMS =
+  "/subscriptions/{id}/resourceGroups/{rg}/providers/Microsoft.Compute/images/{name} (managed image), " +
+  ".../providers/Microsoft.Compute/galleries/{gallery}/images/{image} (gallery image, latest version) or " +
+  ".../galleries/{gallery}/images/{image}/versions/{major.minor.patch} (gallery image version)";
+
+// Segment names are matched case-insensitively (ARM treats them so; the portal copies `resourcegroups` at times).
+const IMAGE_ID =
+  /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Compute\/(?:images\/([^/]+)|galleries\/([^/]+)\/images\/([^/]+)(?:\/versions\/([^/]+))?)$/i;
+
+function parseImageId(value: string): string {
+  const match = IMAGE_ID.exec(value);
+  const [, subscription = "", resourceGroup = "", , , , version] = match ?? [];
+  const valid =
+    match !== null &&
+    GUID.test(subscription) &&
+    isResourceGroupName(resourceGroup) &&
+    (version === undefined || /^\d+\.\d+\.\d+$/.test(version) || version.toLowerCase() === "latest");
+  if (valid) return value;
+  throw new InputError("image-id", `'${value}' is not an image resource ID: use ${IMAGE_ID_FORMS}`);
+}
+
+function parseExtensionChange(inputs: Inputs, env: Env): ExtensionChangeRequest | undefined {
+  const name = inputs["extension-name"];
+  const uris = inputs["extension-file-uris"];
+  const tag = inputs["force-update-tag"];
+  if (!name) {
+    if (uris)
+      throw new InputError(
+        "extension-file-uris",
+        "needs extension-name: the name of the scale-set extension whose settings.fileUris it replaces",
+      );
+    if (tag)
+      throw new InputError("force-update-tag", "needs extension-name: the name of the scale-set extension to re-run");
+    return undefined;
+  }
+  if (/[/\\?#]/.test(name)) {
+    throw new InputError("extension-name", `'${name}' is not an extension name: it cannot contain / \\ ? or #`);
+  }
+  if (!uris && !tag) {
+    throw new InputError("extension-name", "asks for no change: also set extension-file-uris and/or force-update-tag");
+  }
+  return {
+    name,
+    ...(uris ? { fileUris: parseFileUris(uris) } : {}),
+    ...(tag ? { forceUpdateTag: parseForceUpdateTag(tag, env) } : {}),
+  };
+}
+
+/**
+ * https URIs separated by commas and/or line breaks. Whitespace (blank lines included) around a separator is ignored;
+ * an empty entry (`a,,b`, a leading or trailing comma) is an error, since it is almost always a typo.
+ * Messages show URIs without their query string: it is usually a SAS token.
+ */
+function parseFileUris(text: string): string[] {
+  const entries = text.split(/\s*,\s*|\s*\n\s*/);
+  return entries.map((entry, index) => {
+    const position = `entry ${index + 1} of ${entries.length}`;
+    if (!entry)
+      throw new InputError("extension-file-uris", `${position} is empty: separate URIs with one comma or line break`);
+    let url: URL;
+    try {
+      url = new URL(entry);
+    } catch {
+      throw new InputError("extension-file-uris", `${position} ('${stripQuery(entry)}') is not a URI`);
+    }
+    if (url.protocol !== "https:") {
+      throw new InputError(
+        "extension-file-uris",
+        `${position} ('${stripQuery(entry)}') must use https (${url.protocol} is not allowed)`,
+      );
+    }
+    return entry;
+  });
+}
+
+/** `auto` → a value unique to this workflow run and attempt, so a re-run attempt re-runs the extension again. */
+function parseForceUpdateTag(value: string, env: Env): string {
+  if (value !== "auto") return value;
+  const runId = env["GITHUB_RUN_ID"];
+  const attempt = env["GITHUB_RUN_ATTEMPT"];
+  if (!runId || !attempt) {
+    throw new InputError(
+      "force-update-tag",
+      "auto needs GITHUB_RUN_ID and GITHUB_RUN_ATTEMPT, which GitHub Actions sets; outside a workflow run give an explicit value",
+    );
+  }
+  return `github-run-${runId}-${attempt}`;
+}
+
+// ───────────────────────────── rollout ─────────────────────────────
+
+function parseRollout(inputs: Inputs): RolloutOptions {
+  const canary = inputs.canary;
+  return {
+    batchSize: parseSize("batch-size", inputs["batch-size"]),
+    ...(canary ? { canary: parseSize("canary", canary) } : {}),
+    pauseBetweenBatchesMs: parseDuration("pause-between-batches", inputs["pause-between-batches"], { allowZero: true }),
+    health: parseChoice("health", inputs.health, ["auto", "off"]),
+    healthTimeoutMs: parseDuration("health-timeout", inputs["health-timeout"]),
+    maxUnhealthyPercent: parsePercent("max-unhealthy", inputs["max-unhealthy"]),
+    rollbackOnFailure: parseBoolean("rollback-on-failure", inputs["rollback-on-failure"]),
+    timeoutMs: parseDuration("timeout", inputs.timeout),
+    pollIntervalMs: parseDuration("poll-interval", inputs["poll-interval"]),
+    dryRun: parseBoolean("dry-run", inputs["dry-run"]),
+  };
+}
+
+function parseSize(input: InputName, value: string): Size {
+  const percent = /^(\d+)%$/.exec(value);
+  if (percent) {
+    const n = Number(percent[1]);
+    if (n >= 1 && n <= 100) return { kind: "percent", value: n };
+  } else if (/^\d+$/.test(value)) {
+    const n = Number(value);
+    if (n >= 1 && Number.isSafeInteger(n)) return { kind: "count", value: n };
+  }
+  throw new InputError(
+    input,
+    `'${value}' is not a size: use a count of instances (at least 1, e.g. 5) or a whole percentage from 1% to 100% (e.g. 20%)`,
+  );
+}
+
+function parsePercent(input: InputName, value: string): number {
+  const match = /^(\d+)%$/.exec(value);
+  const n = Number(match?.[1]);
+  if (match && n <= 100) return n;
+  throw new InputError(input, `'${value}' is not a percentage: use a whole percentage from 0% to 100% (e.g. 20%)`);
+}
+
+/** Node timers fire at once for delays above 2^31-1 ms, so durations stop at 24 days (far beyond any job limit). */
+const MAX_DURATION_MS = 24 * 24 * 3_600_000;
+const DURATION_EXAMPLES = "90s, 15m, 2h, 1h30m, 500ms or PT1H30M";
+
+function parseDuration(input: InputName, value: string, options: { allowZero?: boolean } = {}): number {
+  const ms = durationMs(value);
+  if (ms === undefined) {
+    const hint = /^\d+$/.test(value) ? ` (add a unit, e.g. ${value}s or ${value}m)` : "";
+    throw new InputError(input, `'${value}' is not a duration${hint}: use e.g. ${DURATION_EXAMPLES}`);
+  }
+  if (ms === 0 && !options.allowZero) throw new InputError(input, "must be longer than zero");
+  if (ms > MAX_DURATION_MS) throw new InputError(input, `'${value}' is too long: at most 576h (24 days)`);
+  return ms;
+}
+
+function durationMs(value: string): number | undefined {
+  if (value === "0") return 0;
+  const short = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$/.exec(value);
+  if (short && value !== "") {
+    const [, h = "0", m = "0", s = "0", ms = "0"] = short;
+    return ((Number(h) * 60 + Number(m)) * 60 + Number(s)) * 1000 + Number(ms);
+  }
+  const iso = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/i.exec(value);
+  if (iso && !/^P$|T$/i.test(value)) {
+    const [, d = "0", h = "0", m = "0", s = "0"] = iso;
+    return Math.round((((Number(d) * 24 + Number(h)) * 60 + Number(m)) * 60 + Number(s)) * 1000);
+  }
+  return undefined;
+}
+
+/** The spellings @actions/core's getBooleanInput accepts (YAML 1.2 core schema). */
+function parseBoolean(input: InputName, value: string): boolean {
+  if (["true", "True", "TRUE"].includes(value)) return true;
+  if (["false", "False", "FALSE"].includes(value)) return false;
+  throw new InputError(input, `'${value}' is not a boolean: use true or false`);
+}
+
+function parseChoice<T extends string>(input: InputName, value: string, choices: readonly T[]): T {
+  const found = choices.find((choice) => choice === value.toLowerCase());
+  if (found) return found;
+  throw new InputError(input, `'${value}' is not one of ${choices.join(", ")}`);
+}
+
+// ───────────────────────────── sign-in ─────────────────────────────
+
+/** azure/login's `creds` JSON, the fields this action uses. Other fields (the --sdk-auth extras) are ignored. */
+interface Creds {
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly tenantId: string;
+  readonly subscriptionId?: string;
+  readonly resourceManagerEndpointUrl?: string;
+}
+
+const CREDS_SHAPE =
+  "azure/login's JSON {clientId, clientSecret, tenantId, subscriptionId, optional resourceManagerEndpointUrl}";
+
+/** Never quotes the input or JSON.parse's message: both can contain the client secret. */
+function parseCreds(text: string): Creds {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new InputError("creds", `is not valid JSON: expected ${CREDS_SHAPE}`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new InputError("creds", `is not a JSON object: expected ${CREDS_SHAPE}`);
+  }
+  const record = parsed as Record<string, unknown>;
+  const field = (name: string, required: boolean): string | undefined => {
+    const value = record[name];
+    if (value === undefined || value === null || value === "") {
+      if (required) throw new InputError("creds", `has no ${name}: expected ${CREDS_SHAPE}`);
+      return undefined;
+    }
+    if (typeof value !== "string") throw new InputError("creds", `field ${name} must be a string`);
+    // The secret is used exactly as given; identifiers are trimmed like every other input.
+    return name === "clientSecret" ? value : value.trim();
+  };
+  const clientId = field("clientId", true) ?? "";
+  const tenantId = field("tenantId", true) ?? "";
+  const clientSecret = field("clientSecret", true) ?? "";
+  const subscriptionId = field("subscriptionId", false);
+  const resourceManagerEndpointUrl = field("resourceManagerEndpointUrl", false);
+  for (const [name, value] of [
+    ["clientId", clientId],
+    ["tenantId", tenantId],
+    ["subscriptionId", subscriptionId],
+  ] as const) {
+    if (value !== undefined && !GUID.test(value)) throw new InputError("creds", `field ${name} must be a GUID`);
+  }
+  return {
+    clientId,
+    clientSecret,
+    tenantId,
+    ...(subscriptionId ? { subscriptionId } : {}),
+    ...(resourceManagerEndpointUrl ? { resourceManagerEndpointUrl } : {}),
+  };
+}
+
+const AUTH_MODES = ["auto", "oidc", "creds", "azure-cli", "managed-identity"] as const;
+
+const SIGN_IN_WAYS =
+  "creds (azure/login's service principal JSON), " +
+  "OIDC (client-id + tenant-id and `permissions: id-token: write`), " +
+  "azure-cli (an earlier azure/login step), " +
+  "managed-identity (auth: managed-identity on a self-hosted runner in Azure)";
+
+const ID_TOKEN_PERMISSION =
+  "this job cannot request a GitHub OIDC token: add `permissions: id-token: write` to the workflow or job " +
+  "(pull requests from forks never get one)";
+
+/**
+ * `auth: auto` picks, in order: creds if given; OIDC if client-id and tenant-id are given; else the Azure CLI session
+ * an earlier azure/login step left (whether that session exists is only known when a token is requested).
+ * Explicit modes check that what they need is there and that nothing unused was given.
+ */
+function parseAuth(inputs: Inputs, creds: Creds | undefined, env: Env): AuthConfig {
+  const mode = parseChoice("auth", inputs.auth, AUTH_MODES);
+  const clientId = inputs["client-id"] ? parseGuid("client-id", inputs["client-id"]) : undefined;
+  const tenantId = inputs["tenant-id"] ? parseGuid("tenant-id", inputs["tenant-id"]) : undefined;
+  const canRequestIdToken = Boolean(env["ACTIONS_ID_TOKEN_REQUEST_URL"]);
+
+  if (creds && mode !== "auto" && mode !== "creds") {
+    throw new InputError("creds", `is set but auth is ${mode}: remove creds or use auth: creds`);
+  }
+
+  switch (mode) {
+    case "auto":
+      if (creds) return credsAuth(creds, clientId, tenantId);
+      if (clientId && tenantId) {
+        if (!canRequestIdToken)
+          throw new InputError("auth", `client-id and tenant-id ask for OIDC, but ${ID_TOKEN_PERMISSION}`);
+        return { mode: "oidc", clientId, tenantId, audience: inputs.audience };
+      }
+      if (clientId) {
+        throw new InputError(
+          "tenant-id",
+          `is missing: OIDC needs client-id and tenant-id (a user-assigned managed identity needs auth: managed-identity). Ways to sign in: ${SIGN_IN_WAYS}`,
+        );
+      }
+      return { mode: "azure-cli", ...(tenantId ? { tenantId } : {}) };
+    case "creds":
+      if (!creds) throw new InputError("creds", `is required with auth: creds: give ${CREDS_SHAPE}`);
+      return credsAuth(creds, clientId, tenantId);
+    case "oidc":
+      if (!clientId)
+        throw new InputError(
+          "client-id",
+          "is required with auth: oidc (the app registration or managed identity with the federated credential)",
+        );
+      if (!tenantId) throw new InputError("tenant-id", "is required with auth: oidc");
+      if (!canRequestIdToken) throw new InputError("auth", `is oidc but ${ID_TOKEN_PERMISSION}`);
+      return { mode: "oidc", clientId, tenantId, audience: inputs.audience };
+    case "azure-cli":
+      if (clientId)
+        throw new InputError(
+          "client-id",
+          "has no effect with auth: azure-cli (the signed-in CLI identity is used): remove it",
+        );
+      return { mode: "azure-cli", ...(tenantId ? { tenantId } : {}) };
+    case "managed-identity":
+      if (tenantId)
+        throw new InputError(
+          "tenant-id",
+          "has no effect with auth: managed-identity (the identity's own tenant is used): remove it",
+        );
+      return { mode: "managed-identity", ...(clientId ? { clientId } : {}) };
+  }
+}
+
+/** creds carries client and tenant; the separate inputs may repeat them (as copied azure/login settings do) but not contradict them. */
+function credsAuth(creds: Creds, clientId: string | undefined, tenantId: string | undefined): AuthConfig {
+  if (clientId && clientId.toLowerCase() !== creds.clientId.toLowerCase()) {
+    throw new InputError("client-id", "differs from creds' clientId: remove one of them");
+  }
+  if (tenantId && tenantId.toLowerCase() !== creds.tenantId.toLowerCase()) {
+    throw new InputError("tenant-id", "differs from creds' tenantId: remove one of them");
+  }
+  return { mode: "creds", clientId: creds.clientId, clientSecret: creds.clientSecret, tenantId: creds.tenantId };
+}
+
+// ───────────────────────────── cloud ─────────────────────────────
+
+function parseCloud(inputs: Inputs, creds: Creds | undefined): Cloud {
+  const armInput = inputs["arm-endpoint"];
+  const armFromCreds = creds?.resourceManagerEndpointUrl;
+  const authorityHost = inputs["authority-host"] || undefined;
+  if (armInput && armFromCreds && trimSlashes(armInput).toLowerCase() !== trimSlashes(armFromCreds).toLowerCase()) {
+    throw new InputError(
+      "arm-endpoint",
+      `${armInput} differs from creds' resourceManagerEndpointUrl ${armFromCreds}: remove one of them`,
+    );
+  }
+  if (armInput || !armFromCreds) {
+    return resolveCloud(inputs.environment, {
+      ...(armInput ? { armEndpoint: armInput } : {}),
+      ...(authorityHost ? { authorityHost } : {}),
+    });
+  }
+  try {
+    return resolveCloud(inputs.environment, { armEndpoint: armFromCreds, ...(authorityHost ? { authorityHost } : {}) });
+  } catch (err) {
+    // The endpoint came from creds, so that is the input to fix.
+    if (err instanceof InputError && err.input === "arm-endpoint") {
+      throw new InputError(
+        "creds",
+        `resourceManagerEndpointUrl: ${err.message.replace(/^Input 'arm-endpoint': /, "")}`,
+      );
+    }
+    throw err;
+  }
+}
+
+function trimSlashes(url: string): string {
+  return url.trim().replace(/\/+$/, "");
+}
+
+// ───────────────────────────── helpers ─────────────────────────────
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function parseGuid(input: InputName, value: string): string {
+  if (GUID.test(value)) return value;
+  throw new InputError(input, `'${value}' is not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)`);
+}
+
+function required(inputs: Inputs, name: InputName): string {
+  const value = inputs[name];
+  if (!value) throw new InputError(name, "is required");
+  return value;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

@@ -1,0 +1,88 @@
+// The configuration: one immutable Config, built by the one input parser (inputs.ts). Plain data.
+
+/** A count of instances (`3`) or a percentage of the targeted instances (`20%`). */
+export type Size =
+  { readonly kind: "count"; readonly value: number } | { readonly kind: "percent"; readonly value: number };
+
+export type CloudName = "AzureCloud" | "AzureUSGovernment" | "AzureChinaCloud" | "Custom";
+
+export interface Cloud {
+  readonly name: CloudName;
+  /** ARM endpoint without trailing slash, e.g. https://management.azure.com */
+  readonly armEndpoint: string;
+  /** Token scope for ARM, e.g. https://management.azure.com/.default */
+  readonly armScope: string;
+  /** Entra authority host without trailing slash, e.g. https://login.microsoftonline.com */
+  readonly authorityHost: string;
+  /** Azure portal base URL, e.g. https://portal.azure.com */
+  readonly portalUrl: string;
+  /** true when the authority host is not one of Microsoft's public ones (skip instance discovery). */
+  readonly customAuthority: boolean;
+}
+
+export type AuthConfig =
+  | { readonly mode: "creds"; readonly clientId: string; readonly clientSecret: string; readonly tenantId: string }
+  | { readonly mode: "oidc"; readonly clientId: string; readonly tenantId: string; readonly audience: string }
+  | { readonly mode: "azure-cli"; readonly tenantId?: string }
+  | { readonly mode: "managed-identity"; readonly clientId?: string };
+
+export interface ExtensionChangeRequest {
+  readonly name: string;
+  /** Full list of https URIs that replaces settings.fileUris. */
+  readonly fileUris?: readonly string[];
+  /** Resolved value (`auto` is already turned into a run-unique value by the parser). */
+  readonly forceUpdateTag?: string;
+}
+
+export interface ChangeRequest {
+  /** Platform image version (`16.04.201801090`, `latest`). Exclusive with imageId. */
+  readonly imageVersion?: string;
+  /** Managed image / gallery image / gallery image version resource ID. Exclusive with imageVersion. */
+  readonly imageId?: string;
+  readonly extension?: ExtensionChangeRequest;
+}
+
+export interface RolloutOptions {
+  readonly batchSize: Size;
+  readonly canary?: Size;
+  readonly pauseBetweenBatchesMs: number;
+  readonly health: "auto" | "off";
+  readonly healthTimeoutMs: number;
+  /** Percent (0-100) of upgraded instances that may fail or turn unhealthy before no new batch starts. */
+  readonly maxUnhealthyPercent: number;
+  readonly rollbackOnFailure: boolean;
+  /** Whole run, from start to verdict. */
+  readonly timeoutMs: number;
+  /** How often instance state is listed while waiting (one list call per poll). */
+  readonly pollIntervalMs: number;
+  readonly dryRun: boolean;
+}
+
+export interface Target {
+  readonly subscriptionId: string;
+  readonly resourceGroup: string;
+  readonly scaleSet: string;
+}
+
+export interface Config {
+  readonly target: Target;
+  readonly change: ChangeRequest;
+  readonly rollout: RolloutOptions;
+  readonly auth: AuthConfig;
+  readonly cloud: Cloud;
+  /**
+   * Values to mask in the log (core.setSecret) before anything is printed: the client secret of `creds`, and the
+   * query string (and `sig` value) of each extension-file-uris entry, which usually carry a SAS token.
+   */
+  readonly secrets: readonly string[];
+}
+
+/** Thrown by the input parser. `input` is the action input's name as written in action.yml. */
+export class InputError extends Error {
+  readonly input: string;
+  constructor(input: string, message: string) {
+    super(`Input '${input}': ${message}`);
+    this.name = "InputError";
+    this.input = input;
+  }
+}

@@ -1,0 +1,282 @@
+// The model change: from the scale set as read and the requested change to the minimal patch, the before → after
+// list people read, the previous values (to roll back), or a refusal stating what Azure would refuse. Pure.
+
+import { stripQuery } from "../shared/redact.ts";
+import type { ChangeRequest } from "../config/types.ts";
+import type { ExtensionModel, ExtensionPatch, ImageReference, ScaleSetModel, ScaleSetPatch } from "./scale-set.ts";
+import type { PreviousModel, PropertyChange } from "./record.ts";
+
+/** The writes that make the model hold the requested values, and the writes that put the old values back. */
+export interface ModelChange {
+  readonly ok: true;
+  /** undefined when the image already holds the requested value. */
+  readonly scaleSetPatch?: ScaleSetPatch;
+  /** undefined when the extension already holds the requested values. */
+  readonly extensionPatch?: ExtensionPatch;
+  /** Display list, SAS query strings removed. Empty when the model already holds every requested value. */
+  readonly changes: readonly PropertyChange[];
+  readonly previousModel: PreviousModel;
+  /** Patches restoring the values read. Carry full extension settings (SAS included): never log them. */
+  readonly rollback: Rollback;
+}
+
+export interface Rollback {
+  readonly scaleSetPatch?: ScaleSetPatch;
+  readonly extensionPatch?: ExtensionPatch;
+  /**
+   * Why the previous model cannot be put back at all: nothing that changed has a way back (a PATCH cannot remove a
+   * forceUpdateTag that did not exist, say, and nothing else changed). No rollback is attempted then. A tag that
+   * stays next to restored settings or image only re-runs the extension, so that rollback goes ahead.
+   */
+  readonly impossible?: string;
+}
+
+export interface Refusal {
+  readonly ok: false;
+  /** One sentence with the current and the requested values. */
+  readonly reason: string;
+}
+
+export type ChangePlan = ModelChange | Refusal;
+
+export function planChange(model: ScaleSetModel, request: ChangeRequest): ChangePlan {
+  if (model.orchestrationMode === "Flexible") {
+    return refuse(
+      `Scale set '${model.name}' uses Flexible orchestration, which is not supported yet: vmss-rollout works with Uniform scale sets only.`,
+    );
+  }
+
+  const image = planImage(model, request);
+  if (!image.ok) return image;
+  const extension = planExtension(model, request);
+  if (!extension.ok) return extension;
+
+  return {
+    ok: true,
+    ...(image.patch && { scaleSetPatch: image.patch }),
+    ...(extension.patch && { extensionPatch: extension.patch }),
+    changes: [...image.changes, ...extension.changes],
+    previousModel: {
+      imageReference: model.imageReference,
+      ...(extension.previous && { extension: extension.previous }),
+    },
+    rollback: {
+      ...(image.rollback && { scaleSetPatch: image.rollback }),
+      ...(extension.rollback && { extensionPatch: extension.rollback }),
+      // A change with no way back at all: a rollback could only upgrade instances onto the new model again.
+      ...(!image.rollback &&
+        !extension.rollback &&
+        (image.impossible ?? extension.impossible) !== undefined && {
+          impossible: image.impossible ?? extension.impossible,
+        }),
+    },
+  };
+}
+
+/** `true` when the plan writes nothing. */
+export function isNoOp(change: ModelChange): boolean {
+  return change.scaleSetPatch === undefined && change.extensionPatch === undefined;
+}
+
+/** How an image reference reads in a message: `Canonical:UbuntuServer:18.04-LTS:latest` or the ID. */
+export function describeImage(ref: ImageReference): string {
+  if (ref.id) return ref.id;
+  if (ref.sharedGalleryImageId) return ref.sharedGalleryImageId;
+  if (ref.communityGalleryImageId) return ref.communityGalleryImageId;
+  const version = ref.version === "latest" && ref.exactVersion ? `latest (${ref.exactVersion})` : ref.version;
+  return [ref.publisher, ref.offer, ref.sku, version].map((part) => part ?? "?").join(":");
+}
+
+// ───────────────────────────── image ─────────────────────────────
+
+type Part<T> =
+  | {
+      readonly ok: true;
+      readonly patch?: T;
+      readonly rollback?: T;
+      readonly impossible?: string;
+      readonly changes: readonly PropertyChange[];
+    }
+  | Refusal;
+
+function planImage(model: ScaleSetModel, request: ChangeRequest): Part<ScaleSetPatch> {
+  const current = model.imageReference;
+  const kind = imageKind(current);
+
+  if (request.imageVersion !== undefined) {
+    if (kind !== "platform") {
+      return refuse(
+        `Cannot set image-version '${request.imageVersion}': scale set '${model.name}' runs ${kindLabel(kind)} '${describeImage(current)}', ` +
+          `and Azure does not allow switching the image type of a scale set. Use image-id for a new image ID.`,
+      );
+    }
+    if (current.version === request.imageVersion) return unchanged();
+    return {
+      ok: true,
+      patch: { imageReference: { version: request.imageVersion } },
+      ...(current.version !== undefined
+        ? { rollback: { imageReference: { version: current.version } } }
+        : { impossible: `the scale set had no image version before, and a PATCH cannot remove one` }),
+      changes: [
+        {
+          property: "storageProfile.imageReference.version",
+          before: current.version ?? "(none)",
+          after: request.imageVersion,
+        },
+      ],
+    };
+  }
+
+  if (request.imageId !== undefined) {
+    if (kind !== "id") {
+      return refuse(
+        `Cannot set image-id '${request.imageId}': scale set '${model.name}' runs ${kindLabel(kind)} '${describeImage(current)}', ` +
+          `and Azure does not allow switching the image type of a scale set.` +
+          (kind === "platform" ? ` Use image-version for a new platform image version.` : ""),
+      );
+    }
+    // ARM resource IDs compare case-insensitively.
+    if (current.id?.toLowerCase() === request.imageId.toLowerCase()) return unchanged();
+    return {
+      ok: true,
+      patch: { imageReference: { id: request.imageId } },
+      rollback: { imageReference: { id: current.id } },
+      changes: [
+        { property: "storageProfile.imageReference.id", before: current.id ?? "(none)", after: request.imageId },
+      ],
+    };
+  }
+
+  return unchanged();
+}
+
+type ImageKind = "platform" | "id" | "shared-gallery" | "community-gallery";
+
+function imageKind(ref: ImageReference): ImageKind {
+  if (ref.id) return "id";
+  if (ref.sharedGalleryImageId) return "shared-gallery";
+  if (ref.communityGalleryImageId) return "community-gallery";
+  return "platform";
+}
+
+function kindLabel(kind: ImageKind): string {
+  switch (kind) {
+    case "platform":
+      return "the platform image";
+    case "id":
+      return "the image ID";
+    case "shared-gallery":
+      return "the shared gallery image";
+    case "community-gallery":
+      return "the community gallery image";
+  }
+}
+
+// ───────────────────────────── extension ─────────────────────────────
+
+type ExtensionPart =
+  | {
+      readonly ok: true;
+      readonly patch?: ExtensionPatch;
+      readonly rollback?: ExtensionPatch;
+      readonly impossible?: string;
+      readonly changes: readonly PropertyChange[];
+      readonly previous?: NonNullable<PreviousModel["extension"]>;
+    }
+  | Refusal;
+
+function planExtension(model: ScaleSetModel, request: ChangeRequest): ExtensionPart {
+  const wanted = request.extension;
+  if (wanted === undefined) return unchanged();
+
+  // Extension names are ARM child-resource names, which compare case-insensitively.
+  const current = model.extensions.find((ext) => ext.name.toLowerCase() === wanted.name.toLowerCase());
+  if (current === undefined) {
+    const names = model.extensions.map((ext) => ext.name);
+    return refuse(
+      `Extension '${wanted.name}' does not exist on scale set '${model.name}' ` +
+        `(it has ${names.length > 0 ? names.map((n) => `'${n}'`).join(", ") : "no extensions"}); ` +
+        `vmss-rollout changes existing extensions only.`,
+    );
+  }
+
+  const currentUris = fileUrisOf(current);
+  const changes: PropertyChange[] = [];
+  let settings: Readonly<Record<string, unknown>> | undefined;
+  let forceUpdateTag: string | undefined;
+
+  if (wanted.fileUris !== undefined && !sameList(currentUris, wanted.fileUris)) {
+    // Azure replaces `settings` as a unit: send every other setting unchanged next to the new fileUris.
+    settings = { ...current.settings, fileUris: [...wanted.fileUris] };
+    changes.push({
+      property: `extensions[${current.name}].settings.fileUris`,
+      before: displayUris(currentUris),
+      after: displayUris(wanted.fileUris),
+    });
+  }
+  if (wanted.forceUpdateTag !== undefined && wanted.forceUpdateTag !== current.forceUpdateTag) {
+    forceUpdateTag = wanted.forceUpdateTag;
+    changes.push({
+      property: `extensions[${current.name}].forceUpdateTag`,
+      before: current.forceUpdateTag ?? "(none)",
+      after: wanted.forceUpdateTag,
+    });
+  }
+
+  const previous = {
+    name: current.name,
+    ...(currentUris !== undefined && { fileUris: currentUris.map(stripQuery) }),
+    ...(current.forceUpdateTag !== undefined && { forceUpdateTag: current.forceUpdateTag }),
+  };
+  if (settings === undefined && forceUpdateTag === undefined) return { ok: true, changes, previous };
+
+  // A PATCH cannot remove a tag: when there was none, only the settings are restored (the new tag stays, which only
+  // re-runs the extension); when nothing but the tag changed, there is nothing to restore.
+  const restoreTag = forceUpdateTag !== undefined && current.forceUpdateTag !== undefined;
+  const impossible =
+    settings === undefined && !restoreTag
+      ? `extension '${current.name}' had no forceUpdateTag before the run, and a PATCH cannot remove one`
+      : undefined;
+  return {
+    ok: true,
+    patch: {
+      name: current.name,
+      ...(settings && { settings }),
+      ...(forceUpdateTag !== undefined && { forceUpdateTag }),
+    },
+    ...((settings || restoreTag) && {
+      rollback: {
+        name: current.name,
+        ...(settings && { settings: current.settings ?? {} }),
+        ...(restoreTag && { forceUpdateTag: current.forceUpdateTag }),
+      },
+    }),
+    ...(impossible !== undefined && { impossible }),
+    changes,
+    previous,
+  };
+}
+
+function fileUrisOf(ext: ExtensionModel): string[] | undefined {
+  const uris = ext.settings?.["fileUris"];
+  return Array.isArray(uris) ? uris.map(String) : undefined;
+}
+
+function sameList(a: readonly string[] | undefined, b: readonly string[]): boolean {
+  return a !== undefined && a.length === b.length && a.every((value, i) => value === b[i]);
+}
+
+function displayUris(uris: readonly string[] | undefined): string {
+  if (uris === undefined || uris.length === 0) return "(none)";
+  return uris.map(stripQuery).join(", ");
+}
+
+// ───────────────────────────── helpers ─────────────────────────────
+
+function refuse(reason: string): Refusal {
+  return { ok: false, reason };
+}
+
+function unchanged(): { readonly ok: true; readonly changes: readonly PropertyChange[] } {
+  return { ok: true, changes: [] };
+}

@@ -1,0 +1,98 @@
+// The rollout record: what a run did and reached, the one input of every report. Plain data.
+
+import type { CloudName, Target } from "../config/types.ts";
+import type { AzureErrorInfo, HealthState, ImageReference, RollingUpgradeStatus, UpgradeMode } from "./scale-set.ts";
+
+export type RolloutResult = "succeeded" | "failed" | "unchanged" | "planned" | "rolled-back" | "cancelled";
+
+export interface PropertyChange {
+  /** Model path, e.g. `storageProfile.imageReference.version` or `extensions[customScript].settings.fileUris`. */
+  readonly property: string;
+  /** Display values; SAS query strings already removed. */
+  readonly before: string;
+  readonly after: string;
+}
+
+export interface PreviousModel {
+  readonly imageReference: ImageReference;
+  readonly extension?: {
+    readonly name: string;
+    /** SAS query strings removed. */
+    readonly fileUris?: readonly string[];
+    readonly forceUpdateTag?: string;
+  };
+}
+
+export type InstanceOutcome =
+  | "updated" // was stale, now on the latest model
+  | "already-current" // on the latest model before the rollout started
+  | "failed" // its upgrade failed
+  | "unhealthy" // upgraded but reports unhealthy / did not turn healthy within health-timeout
+  | "straggler" // still not on the latest model when the run ended (timeout, platform did not finish)
+  | "skipped-protected" // protectFromScaleSetActions
+  | "not-started" // left untouched (stop, cancel, dry run)
+  | "rolled-back" // upgraded, then brought back onto the previous model
+  | "removed"; // left the scale set during the run (scale-in): not upgraded, not a failure
+
+/** The outcomes that make the job fail, in the order the report lists them: the one list of them. */
+export const FAILURE_OUTCOMES = ["failed", "unhealthy", "straggler"] as const;
+export type FailureOutcome = (typeof FAILURE_OUTCOMES)[number];
+
+export interface InstanceRecord {
+  readonly instanceId: string;
+  readonly name: string;
+  /** latestModelApplied when the rollout planned (after the model update). */
+  readonly latestModelBefore: boolean;
+  /** latestModelApplied at the end. */
+  readonly latestModelAfter: boolean;
+  readonly outcome: InstanceOutcome;
+  /** 1-based batch number, when it was planned into a batch. */
+  readonly batch?: number;
+  readonly provisioningState?: string;
+  readonly powerState?: string;
+  readonly health?: HealthState;
+  /** Image the instance runs at the end (version/exactVersion or id), for display. */
+  readonly image?: string;
+  readonly error?: AzureErrorInfo;
+}
+
+export type BatchResult = "succeeded" | "failed" | "unhealthy" | "cancelled" | "timed-out" | "not-started" | "planned";
+
+export interface BatchRecord {
+  /** 1-based. */
+  readonly index: number;
+  readonly canary: boolean;
+  readonly instanceIds: readonly string[];
+  /** ISO time; undefined when not started. */
+  readonly startedAt?: string;
+  readonly durationMs?: number;
+  readonly result: BatchResult;
+  readonly error?: AzureErrorInfo;
+}
+
+export interface RolloutRecord {
+  /** resourceId: the scale set's ARM ID; portalUrl: a link to the scale set in the Azure portal of the run's cloud. */
+  readonly target: Target & { readonly resourceId: string; readonly portalUrl: string };
+  readonly cloud: CloudName;
+  readonly upgradeMode?: UpgradeMode;
+  readonly dryRun: boolean;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly durationMs: number;
+  readonly result: RolloutResult;
+  /** One sentence a person can act on, for every result but succeeded/unchanged. */
+  readonly reason?: string;
+  /** Patched properties, before → after (redacted). Empty when the model already held the values. */
+  readonly changes: readonly PropertyChange[];
+  /** true when the action wrote the model. */
+  readonly modelUpdated: boolean;
+  readonly previousModel?: PreviousModel;
+  readonly batches: readonly BatchRecord[];
+  readonly instances: readonly InstanceRecord[];
+  readonly rolling?: RollingUpgradeStatus;
+  readonly rollback?: {
+    readonly succeeded: boolean;
+    readonly instanceIds: readonly string[];
+    readonly error?: string;
+  };
+}

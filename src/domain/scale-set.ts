@@ -1,0 +1,118 @@
+// The scale set as the engine sees it: its model, its instances, operations and Azure errors. Plain data, no SDK types.
+
+export interface ImageReference {
+  readonly publisher?: string;
+  readonly offer?: string;
+  readonly sku?: string;
+  readonly version?: string;
+  readonly exactVersion?: string;
+  readonly id?: string;
+  readonly sharedGalleryImageId?: string;
+  readonly communityGalleryImageId?: string;
+}
+
+export interface ExtensionModel {
+  readonly name: string;
+  readonly publisher?: string;
+  /** The extension type (wire `properties.type`, e.g. `CustomScript`). */
+  readonly type?: string;
+  readonly settings?: Readonly<Record<string, unknown>>;
+  readonly forceUpdateTag?: string;
+}
+
+export type UpgradeMode = "Manual" | "Automatic" | "Rolling";
+
+export interface ScaleSetModel {
+  readonly id: string;
+  readonly name: string;
+  /** Body etag, a quoted integer such as `"3"`; passed back as If-Match. */
+  readonly etag?: string;
+  readonly orchestrationMode: "Uniform" | "Flexible";
+  readonly upgradeMode: UpgradeMode;
+  readonly provisioningState?: string;
+  readonly imageReference: ImageReference;
+  readonly extensions: readonly ExtensionModel[];
+  /** Instances report vmHealth: an Application Health extension or a load-balancer health probe is configured. */
+  readonly hasHealthSignal: boolean;
+}
+
+export type HealthState = "healthy" | "unhealthy" | "unknown" | "initializing";
+
+export interface AzureErrorInfo {
+  readonly code: string;
+  readonly message: string;
+}
+
+/** An Error-level status of an instance's view. */
+export interface InstanceError extends AzureErrorInfo {
+  /** The extension whose status it is; undefined for the instance's own statuses. */
+  readonly extension?: string;
+}
+
+export interface InstanceState {
+  readonly instanceId: string;
+  /** e.g. `vmss1_3` */
+  readonly name: string;
+  readonly latestModelApplied: boolean;
+  readonly protectedFromScaleSetActions: boolean;
+  /** properties.provisioningState, e.g. `Succeeded`, `Updating`, `Failed`. */
+  readonly provisioningState?: string;
+  /** From the instance view's `PowerState/<x>` status, e.g. `running`. */
+  readonly powerState?: string;
+  /** From instanceView.vmHealth; undefined when the instance reports no health. */
+  readonly health?: HealthState;
+  /** Image the instance runs (storageProfile.imageReference, with exactVersion). */
+  readonly imageReference?: ImageReference;
+  /** The first Error-level status of the instance view or of one of its extensions (the first of `errors`). */
+  readonly error?: InstanceError;
+  /** Every Error-level status: the instance's own first, then its extensions'. */
+  readonly errors?: readonly InstanceError[];
+}
+
+export type RollingStatusCode = "RollingForward" | "RollingBack" | "Cancelled" | "Completed" | "Faulted";
+
+export interface RollingUpgradeStatus {
+  readonly code: RollingStatusCode;
+  readonly startTime?: string;
+  readonly successfulInstanceCount: number;
+  readonly failedInstanceCount: number;
+  readonly inProgressInstanceCount: number;
+  readonly pendingInstanceCount: number;
+  readonly error?: AzureErrorInfo;
+}
+
+/** The model patch the engine applies. Only what changes is set. */
+export interface ScaleSetPatch {
+  readonly imageReference?: { readonly version?: string; readonly id?: string };
+}
+
+export interface ExtensionPatch {
+  readonly name: string;
+  /** The complete settings object (settings are replaced as a unit by Azure). */
+  readonly settings?: Readonly<Record<string, unknown>>;
+  readonly forceUpdateTag?: string;
+}
+
+/** Outcome of a long-running operation (manualupgrade, …) as Azure reported it. */
+export interface OperationOutcome {
+  readonly status: "Succeeded" | "Failed" | "Canceled";
+  readonly error?: AzureErrorInfo;
+}
+
+/** A write Azure accepted whose long-running operation goes on. */
+export interface PendingOperation {
+  /** Settles when the operation ends; undefined when waiting was aborted (the operation itself goes on). Never rejects. */
+  readonly done: Promise<OperationOutcome | undefined>;
+}
+
+/** Thrown by a ScaleSetApi for an HTTP error: status and ARM error code kept. */
+export class AzureApiError extends Error {
+  readonly statusCode: number | undefined;
+  readonly code: string;
+  constructor(code: string, message: string, statusCode?: number) {
+    super(message);
+    this.name = "AzureApiError";
+    this.code = code;
+    this.statusCode = statusCode;
+  }
+}

@@ -1,0 +1,186 @@
+// Judging instances and the run: is an upgraded instance done, still on its way, failed or unhealthy; does a batch
+// break max-unhealthy; what is the final result and each instance's outcome. Pure.
+
+import { describeError } from "./error-text.ts";
+import { sortIds } from "./ids.ts";
+import type { AzureErrorInfo, InstanceError, InstanceState } from "./scale-set.ts";
+import { FAILURE_OUTCOMES, type FailureOutcome, type InstanceOutcome, type RolloutResult } from "./record.ts";
+
+export type Assessment =
+  | { readonly kind: "done" }
+  /** Still on its way: `waitingFor` says what for, e.g. `the new model`, `health (initializing)`. */
+  | { readonly kind: "pending"; readonly waitingFor: string }
+  | { readonly kind: "failed"; readonly error?: AzureErrorInfo }
+  /** On the new model but unhealthy, or not healthy once health-timeout was spent. */
+  | { readonly kind: "unhealthy"; readonly detail: string }
+  /** No longer in the scale set (scale-in): neither upgraded nor a failure. */
+  | { readonly kind: "removed" };
+
+export interface AssessOptions {
+  readonly health: "auto" | "off";
+  /** The scale set has an Application Health extension or a load-balancer probe. */
+  readonly scaleSetHasHealthSignal: boolean;
+  /** The error of the upgrade operation that covered the instance, when it failed. */
+  readonly operationError?: AzureErrorInfo;
+  /** health-timeout is spent: an instance not healthy by now is unhealthy. */
+  readonly healthWaitOver: boolean;
+  /** The extension the rollout changes: an Error-level status of it is a failure of the rollout. */
+  readonly changedExtension?: string;
+}
+
+/** Power states in which an instance runs no application and reports no vmHealth. */
+const NOT_RUNNING = new Set(["stopped", "stopping", "deallocated", "deallocating"]);
+
+/**
+ * Where an upgraded (or upgrading) instance stands, from one listing. An Error-level status fails the instance only
+ * when its provisioning failed or the status belongs to the extension the rollout changes; any other (an unrelated
+ * monitoring extension, say) stays in the record as information. Instances that are not running (stopped,
+ * deallocated) report no health, so the health gate does not apply to them.
+ */
+export function assessInstance(state: InstanceState | undefined, options: AssessOptions): Assessment {
+  if (state === undefined) return { kind: "removed" };
+  const provisioning = state.provisioningState?.toLowerCase();
+  const busy = provisioning === "updating" || provisioning === "creating";
+  if (provisioning === "failed") return { kind: "failed", ...withError(state.error ?? options.operationError) };
+  const own = changedExtensionError(state, options.changedExtension);
+  if (own !== undefined && !busy) return { kind: "failed", error: own };
+  if (!state.latestModelApplied) {
+    if (options.operationError !== undefined && !busy) return { kind: "failed", error: options.operationError };
+    return { kind: "pending", waitingFor: "the new model" };
+  }
+
+  // health: auto gates where there is a signal (the scale set has one, or the instance reports vmHealth anyway) and
+  // the instance runs.
+  const running = state.powerState === undefined || !NOT_RUNNING.has(state.powerState.toLowerCase());
+  const gated = options.health === "auto" && running && (options.scaleSetHasHealthSignal || state.health !== undefined);
+  if (!gated || state.health === "healthy") return { kind: "done" };
+  if (state.health === "unhealthy") return { kind: "unhealthy", detail: "reports unhealthy" };
+  const last = state.health ?? "no health reported yet";
+  if (options.healthWaitOver) return { kind: "unhealthy", detail: `not healthy within health-timeout (last: ${last})` };
+  return { kind: "pending", waitingFor: `health (${last})` };
+}
+
+function changedExtensionError(state: InstanceState, extension: string | undefined): InstanceError | undefined {
+  if (extension === undefined) return undefined;
+  const errors = state.errors ?? (state.error ? [state.error] : []);
+  return errors.find((e) => e.extension?.toLowerCase() === extension.toLowerCase());
+}
+
+/** An assessment that counts against max-unhealthy. */
+export function isBad(assessment: Assessment): boolean {
+  return assessment.kind === "failed" || assessment.kind === "unhealthy";
+}
+
+export interface UnhealthyCheck {
+  /** Instances upgraded so far (all batches started, this one included). */
+  readonly upgraded: number;
+  /** Of those, the ones that failed, turned unhealthy or never reached the new model. */
+  readonly bad: number;
+  readonly maxUnhealthyPercent: number;
+  /** The canary batch tolerates no failure. */
+  readonly canary: boolean;
+}
+
+/** true when the rollout must start no further batch. */
+export function breachesMaxUnhealthy(check: UnhealthyCheck): boolean {
+  if (check.bad === 0) return false;
+  if (check.canary) return true;
+  return check.bad * 100 > check.maxUnhealthyPercent * check.upgraded;
+}
+
+export interface OutcomeFacts {
+  readonly protected: boolean;
+  /** It left the scale set during the run. */
+  readonly removed: boolean;
+  /** It was not on the latest model when the rollout planned. */
+  readonly targeted: boolean;
+  /** Its upgrade was started (a batch with it began, or the platform rolls it). */
+  readonly started: boolean;
+  /** The last assessment of a started instance. */
+  readonly assessment?: Assessment;
+  readonly rolledBack: boolean;
+}
+
+export function instanceOutcome(facts: OutcomeFacts): InstanceOutcome {
+  if (facts.removed || facts.assessment?.kind === "removed") return "removed";
+  if (facts.protected) return "skipped-protected";
+  if (facts.rolledBack) return "rolled-back";
+  if (!facts.targeted) return "already-current";
+  if (!facts.started) return "not-started";
+  // Started but never judged (the run stopped while Azure was upgrading it): not known to be on the new model.
+  if (facts.assessment === undefined) return "straggler";
+  switch (facts.assessment.kind) {
+    case "done":
+      return "updated";
+    case "failed":
+      return "failed";
+    case "unhealthy":
+      return "unhealthy";
+    case "pending":
+      return "straggler";
+  }
+}
+
+/** Outcomes that make the job fail. */
+export function isFailedOutcome(outcome: InstanceOutcome): outcome is FailureOutcome {
+  return (FAILURE_OUTCOMES as readonly InstanceOutcome[]).includes(outcome);
+}
+
+export interface ResultFacts {
+  readonly cancelled: boolean;
+  /** Stopped early (max-unhealthy, timeout, Azure error) or an instance ended failed/unhealthy/straggler. */
+  readonly failed: boolean;
+  /** The model was written or instances had to be brought onto it. */
+  readonly workDone: boolean;
+  /** A rollback ran and succeeded. */
+  readonly rolledBack: boolean;
+}
+
+export function finalResult(facts: ResultFacts): RolloutResult {
+  if (facts.cancelled) return "cancelled";
+  if (facts.failed) return facts.rolledBack ? "rolled-back" : "failed";
+  return facts.workDone ? "succeeded" : "unchanged";
+}
+
+/** `3 (vmss1_3): provisioning Failed, power running, health unhealthy, VMExtensionProvisioningError: …` */
+export function describeInstance(instanceId: string, state: InstanceState | undefined, error?: AzureErrorInfo): string {
+  if (state === undefined) return `${instanceId}: no longer in the scale set`;
+  const parts = [
+    `provisioning ${state.provisioningState ?? "unknown"}`,
+    `power ${state.powerState ?? "unknown"}`,
+    ...(state.health !== undefined ? [`health ${state.health}`] : []),
+    ...(state.latestModelApplied ? [] : ["not on the latest model"]),
+  ];
+  const shown = state.error ?? error;
+  if (shown !== undefined) parts.push(describeError(shown));
+  return `${instanceId} (${state.name}): ${parts.join(", ")}`;
+}
+
+/** `0-3, 7, 9-10`: instance IDs in order, consecutive numeric runs of three or more as ranges. */
+export function listIds(ids: readonly string[]): string {
+  const sorted = sortIds(ids);
+  const parts: string[] = [];
+  for (let i = 0; i < sorted.length;) {
+    let end = i;
+    while (
+      end + 1 < sorted.length &&
+      /^\d+$/.test(sorted[end + 1]!) &&
+      Number(sorted[end + 1]) === Number(sorted[end]) + 1
+    )
+      end++;
+    if (end - i >= 2) parts.push(`${sorted[i]}-${sorted[end]}`);
+    else parts.push(...sorted.slice(i, end + 1));
+    i = end + 1;
+  }
+  return parts.join(", ");
+}
+
+/** At most `max` items joined by `; `, then `; and N more` (a reason stays one readable line on large scale sets). */
+export function limitList(items: readonly string[], max = 5): string {
+  if (items.length <= max) return items.join("; ");
+  return `${items.slice(0, max).join("; ")}; and ${items.length - max} more`;
+}
+
+function withError(error: AzureErrorInfo | undefined): { error?: AzureErrorInfo } {
+  return error === undefined ? {} : { error };
+}

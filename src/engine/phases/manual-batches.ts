@@ -1,0 +1,237 @@
+// Batches (Manual mode): manualupgrade each batch (refusals retried or reported), then the health gate: poll until
+// every instance of it is settled, judging every instance upgraded so far against max-unhealthy.
+
+import {
+  isGoneInstance,
+  isPreempted,
+  isRetryableRefusal,
+  redactError,
+  refusalMeaning,
+  refusalWords,
+} from "../../domain/azure-errors.ts";
+import { formatDuration } from "../../shared/clock.ts";
+import { describeError, isAbort } from "../../domain/error-text.ts";
+import { AzureApiError, type OperationOutcome } from "../../domain/scale-set.ts";
+import type { BatchRecord, BatchResult } from "../../domain/record.ts";
+import { breachesMaxUnhealthy, listIds } from "../../domain/verdict.ts";
+import { StopError, type Run } from "../run.ts";
+
+/** manualupgrade refused with 409 Conflict, or preempted: retries, after poll-interval, doubled each time. */
+const MAX_UPGRADE_RETRIES = 5;
+const MAX_BACKOFF_MS = 120_000;
+
+type GateEnd = "settled" | "timeout" | "cancelled";
+
+/** A manualupgrade Azure accepted and the end of its operation (undefined: waiting was aborted). */
+interface Upgrade {
+  readonly ids: readonly string[];
+  readonly outcome: OperationOutcome | undefined;
+}
+
+/** Each planned batch in turn (after pause-between-batches), until one breaks max-unhealthy or the time is up. */
+export async function upgradeInBatches(run: Run): Promise<void> {
+  const { rollout } = run.config;
+  if (run.targets.size === 0) {
+    run.log.info("Every instance is on the latest model: no upgrade needed.");
+    return;
+  }
+  for (const batch of run.batches) {
+    const label = `batch ${batch.index} of ${run.batches.length}`;
+    if (batch.index > 1 && rollout.pauseBetweenBatchesMs > 0) {
+      run.phase = `pausing before ${label}`;
+      run.log.info(`Pausing ${formatDuration(rollout.pauseBetweenBatchesMs)} before ${label}.`);
+      await run.sleep(Math.min(rollout.pauseBetweenBatchesMs, run.timeLeft()), run.work);
+    }
+    run.checkTime(`before ${label} started`);
+    const title = `Batch ${batch.index}/${run.batches.length}${batch.canary ? " (canary)" : ""}: ${batch.instanceIds.join(", ")}`;
+    await run.group(title, () => runBatch(run, batch, label));
+  }
+}
+
+async function runBatch(run: Run, batch: BatchRecord, label: string): Promise<void> {
+  const { rollout } = run.config;
+  run.phase = `upgrading ${label}`;
+  const started = run.now();
+  // Instances gone since the last listing are not sent: a manualupgrade naming one is refused whole.
+  const present = stillListed(run, batch.instanceIds);
+  if (present.length === 0) {
+    run.log.info(`Batch ${batch.index}: every instance of it has left the scale set; nothing to upgrade.`);
+    return;
+  }
+  run.setBatch(batch.index, { startedAt: new Date(started).toISOString(), result: "not-started" });
+
+  run.log.info(`manualupgrade ${present.join(", ")}`);
+  const upgrade = await sendUpgrade(run, present, batch.index, label);
+  if (upgrade.outcome === undefined) {
+    run.setBatch(batch.index, {
+      durationMs: run.now() - started,
+      result: run.cancel.aborted ? "cancelled" : "timed-out",
+    });
+    throw run.interrupted(run.phase);
+  }
+  const ids = upgrade.ids;
+  const outcome = upgrade.outcome;
+  const operationError =
+    outcome.status === "Succeeded" ? undefined : (outcome.error ?? { code: outcome.status, message: "" });
+  if (operationError) for (const id of ids) run.operationError.set(id, operationError);
+  run.log.info(
+    `manualupgrade ${outcome.status.toLowerCase()} after ${formatDuration(run.now() - started)}` +
+      `${operationError ? `: ${describeError(operationError)}` : ""}.`,
+  );
+
+  const end = await gate(run, ids, label);
+  const bad = ids.filter((id) => run.isBadNow(id));
+  const result: BatchResult =
+    end === "cancelled"
+      ? "cancelled"
+      : end === "timeout"
+        ? "timed-out"
+        : bad.length === 0
+          ? "succeeded"
+          : operationError
+            ? "failed"
+            : "unhealthy";
+  run.setBatch(batch.index, {
+    durationMs: run.now() - started,
+    result,
+    ...(operationError && { error: redactError(operationError) }),
+  });
+  run.log.info(`Batch ${batch.index}: ${result} in ${formatDuration(run.now() - started)}.`);
+  if (end !== "settled") throw run.interrupted(run.phase);
+
+  // Every instance upgraded so far, judged on this poll's listing: an earlier one that turned unhealthy counts too.
+  const upgraded = [...run.started].filter((id) => !run.removed.has(id));
+  const allBad = upgraded.filter((id) => run.isBadNow(id));
+  if (
+    breachesMaxUnhealthy({
+      upgraded: upgraded.length,
+      bad: allBad.length,
+      maxUnhealthyPercent: rollout.maxUnhealthyPercent,
+      canary: batch.canary,
+    })
+  ) {
+    const notStarted = run.notStarted();
+    const share = batch.canary
+      ? "the canary batch tolerates no failure"
+      : `${Math.round((allBad.length * 100) / upgraded.length)}% of the upgraded instances, more than max-unhealthy ${rollout.maxUnhealthyPercent}%`;
+    throw new StopError({
+      kind: "failed",
+      reason:
+        `Stopped after ${label}: ${allBad.length} of ${upgraded.length} upgraded instance(s) failed or are unhealthy (${share}): ` +
+        `${run.describeAll(allBad)}. ` +
+        (notStarted.length > 0 ? `Not started: ${listIds(notStarted)}.` : "No instance was left untouched."),
+    });
+  }
+}
+
+/** The instances of `ids` the last listing still shows (the others are noted as removed). */
+function stillListed(run: Run, ids: readonly string[]): string[] {
+  if (run.listedAt === Number.NEGATIVE_INFINITY) return [...ids];
+  return ids.filter((id) => run.instances.has(id));
+}
+
+/**
+ * manualupgrade until Azure accepts it, then its operation's end. Azure refusing it means it touched no instance:
+ * - 409 Conflict (another operation holds the scale set), or an operation preempted or cancelled after it was
+ *   accepted: retried after poll-interval, doubled each time, at most MAX_UPGRADE_RETRIES times and within timeout;
+ * - 400 InvalidParameter (an instance left the scale set since the last listing): listed again and sent once more
+ *   without the instances that are gone;
+ * - anything else (401, 403, 404 …) stops the run, the batch's instances not started.
+ */
+async function sendUpgrade(run: Run, initial: readonly string[], index: number, label: string): Promise<Upgrade> {
+  let ids = [...initial];
+  let listedAgain = false;
+  for (let attempt = 1; ; attempt++) {
+    let refusal: AzureApiError;
+    try {
+      const pending = await run.api.startUpgradeInstances(ids, run.work);
+      run.wroteAt = run.now();
+      for (const id of ids) run.started.add(id);
+      const outcome = await pending.done;
+      if (outcome === undefined || !isPreempted(outcome) || attempt > MAX_UPGRADE_RETRIES) return { ids, outcome };
+      refusal = new AzureApiError(
+        outcome.error?.code ?? outcome.status,
+        outcome.error?.message ?? "Azure ended the operation before it finished",
+      );
+    } catch (err) {
+      if (isAbort(err) || run.cancel.aborted) return { ids, outcome: undefined };
+      // Not an answer from Azure (a connection lost after the SDK's retries): whether it arrived is unknown.
+      if (!(err instanceof AzureApiError) || err.statusCode === undefined) throw err;
+      refusal = err;
+      if (isGoneInstance(err) && !listedAgain) {
+        listedAgain = true;
+        await run.list();
+        const still = stillListed(run, ids);
+        if (still.length < ids.length) {
+          run.log.info(
+            `manualupgrade refused (${describeError(err)}): sending it again without the instance(s) that left the scale set.`,
+          );
+          ids = still;
+          if (ids.length === 0) return { ids, outcome: { status: "Succeeded" } };
+          continue;
+        }
+      }
+      if (!isRetryableRefusal(err) || attempt > MAX_UPGRADE_RETRIES) throw refused(run, err, index, label, attempt);
+    }
+    const delay = Math.min(MAX_BACKOFF_MS, run.config.rollout.pollIntervalMs * 2 ** (attempt - 1));
+    if (delay >= run.timeLeft())
+      throw refused(run, refusal, index, label, attempt, "the timeout leaves no time to try again");
+    run.log.info(
+      `manualupgrade ${refusalWords(refusal)} (${describeError(refusal)}): trying again in ${formatDuration(delay)} (attempt ${attempt + 1}).`,
+    );
+    await run.sleep(delay, run.work);
+    run.checkTime(run.phase);
+    run.log.info(`manualupgrade ${ids.join(", ")}`);
+  }
+}
+
+/** The stop for a manualupgrade Azure refused: what it said, what it likely means, what was left untouched. */
+function refused(
+  run: Run,
+  err: AzureApiError,
+  index: number,
+  label: string,
+  attempts: number,
+  why?: string,
+): StopError {
+  run.setBatch(index, { result: "failed", error: redactError({ code: err.code, message: err.message }) });
+  const status = err.statusCode !== undefined ? `${err.statusCode} ` : "";
+  const meaning = refusalMeaning(err, attempts, why);
+  const notStarted = run.notStarted();
+  return new StopError({
+    kind: "failed",
+    reason:
+      `Azure refused manualupgrade for ${label} (${status}${describeError({ code: err.code, message: err.message })})` +
+      `${meaning ? `: ${meaning}` : ""}. Azure touched none of its instances. ` +
+      (notStarted.length > 0 ? `Not started: ${listIds(notStarted)}.` : ""),
+  });
+}
+
+/**
+ * Polls (one list call per poll) until every instance of `ids` is settled: on the new model and healthy, failed,
+ * or unhealthy; the instances of earlier batches are judged again on each listing. Health is waited for until
+ * health-timeout; the whole run's deadline and a cancel end it early.
+ */
+async function gate(run: Run, ids: readonly string[], label: string): Promise<GateEnd> {
+  const healthDeadline = run.now() + run.config.rollout.healthTimeoutMs;
+  for (;;) {
+    if (run.cancel.aborted) return "cancelled";
+    const healthWaitOver = run.now() >= healthDeadline;
+    try {
+      await run.list();
+    } catch (err) {
+      if (!isAbort(err)) throw err;
+      return run.cancel.aborted ? "cancelled" : "timeout";
+    }
+    run.judgeSettled();
+    for (const id of ids) run.assessments.set(id, run.assess(id, healthWaitOver));
+    run.progress(ids, label);
+    const pending = ids.filter((id) => run.assessments.get(id)?.kind === "pending");
+    if (pending.length === 0 || healthWaitOver) {
+      for (const id of ids) run.settled.add(id);
+      return "settled";
+    }
+    if (run.timeLeft() <= 0) return "timeout";
+    await run.untilNextPoll(Math.min(run.timeLeft(), healthDeadline - run.now()));
+  }
+}

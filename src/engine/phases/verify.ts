@@ -1,0 +1,46 @@
+// Verification: the verdict on every targeted instance from the last listing (one more when an operation the action
+// started may have moved instances since).
+
+import { errorLine } from "../../domain/error-text.ts";
+import { describeTarget, instanceRecords } from "../record.ts";
+import { isFailedOutcome } from "../../domain/verdict.ts";
+import { CANCELLED_LISTING_MS, FINAL_LISTING_MS, type Run } from "../run.ts";
+import { notePlatformTargets } from "./platform.ts";
+
+/**
+ * The verdict on every targeted instance from the last listing: the last poll's, or a new one when an operation
+ * the action started may have moved instances since (a stop while Azure was upgrading). The new one fits in the
+ * rest of `timeout` (the rollout left a reserve for it), or 2 s after a cancel.
+ */
+export async function verify(run: Run): Promise<void> {
+  if (run.wroteAt > run.listedAt) {
+    const budget = run.cancel.aborted ? CANCELLED_LISTING_MS : Math.min(FINAL_LISTING_MS, run.deadline - run.now());
+    if (budget > 0) {
+      run.api.useDeadline?.(run.now() + budget);
+      try {
+        await run.list(AbortSignal.any([AbortSignal.timeout(budget), run.end.signal]));
+      } catch (err) {
+        run.log.warning(
+          `Could not list the instances one last time: ${errorLine(err)}. The states shown are the last ones read.`,
+        );
+      }
+    } else {
+      run.log.warning("No time was left to list the instances one last time: the states shown are the last ones read.");
+    }
+  }
+  // Stopped before the platform's roll was first looked at: its targets are known from this listing.
+  if (run.platformRolls() && run.modelUpdated && run.targets.size === 0 && run.listedAt > run.wroteAt) {
+    notePlatformTargets(run, [...run.instances.values()]);
+  }
+  for (const id of run.started) run.assessments.set(id, run.assess(id, run.settled.has(id)));
+  const records = instanceRecords(run.state());
+  const count = (outcome: string): number => records.filter((r) => r.outcome === outcome).length;
+  run.log.info(
+    `${records.length} instance(s): ${count("updated")} updated, ${count("already-current")} already current, ` +
+      `${records.filter((r) => isFailedOutcome(r.outcome)).length} failed/unhealthy/not on the new model, ` +
+      `${count("not-started")} not started, ${count("skipped-protected")} protected` +
+      `${count("removed") > 0 ? `, ${count("removed")} left the scale set` : ""}.`,
+  );
+  for (const r of records.filter((r) => isFailedOutcome(r.outcome)))
+    run.log.info(`  ${r.outcome}: ${describeTarget(run.state(), r.instanceId)}`);
+}

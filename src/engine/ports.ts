@@ -1,0 +1,76 @@
+// The ports the engine drives: the scale set (implemented by src/azure/) and the log (wired by src/main.ts).
+
+import type {
+  ExtensionPatch,
+  InstanceState,
+  OperationOutcome,
+  PendingOperation,
+  RollingUpgradeStatus,
+  ScaleSetModel,
+  ScaleSetPatch,
+} from "../domain/scale-set.ts";
+
+/**
+ * The port the engine drives. Implemented by src/azure/ against the real SDK; every method is one logical
+ * ARM operation (LROs are awaited inside). `signal` aborts waiting, never the server-side operation.
+ */
+export interface ScaleSetApi {
+  getScaleSet(signal?: AbortSignal): Promise<ScaleSetModel>;
+  /** PATCH the scale set with If-Match: etag; waits for the model update. 412 → AzureApiError code PreconditionFailed. */
+  patchScaleSet(patch: ScaleSetPatch, etag: string | undefined, signal?: AbortSignal): Promise<ScaleSetModel>;
+  /** PATCH the extension child resource; waits for it. */
+  patchExtension(patch: ExtensionPatch, signal?: AbortSignal): Promise<void>;
+  /**
+   * PATCH the scale set with If-Match: etag and resolve once Azure accepted the write, without waiting for its
+   * operation: in Automatic and Rolling mode that operation may last until the platform has rolled every instance.
+   * `signal` also ends the wait behind `done`. 412 → AzureApiError code PreconditionFailed.
+   */
+  startPatchScaleSet(patch: ScaleSetPatch, etag: string | undefined, signal?: AbortSignal): Promise<PendingOperation>;
+  /** PATCH the extension child resource and resolve once Azure accepted it (see startPatchScaleSet). */
+  startPatchExtension(patch: ExtensionPatch, signal?: AbortSignal): Promise<PendingOperation>;
+  /**
+   * One list call (following nextLink pages) with the instance view expanded. When Azure's throttling bucket for
+   * lists will not hold the rest of the list, it waits for it between pages (within the deadline) rather than run
+   * into a 429.
+   */
+  listInstances(signal?: AbortSignal): Promise<InstanceState[]>;
+  /** POST manualupgrade for these instance IDs and wait for the operation. */
+  upgradeInstances(instanceIds: readonly string[], signal?: AbortSignal): Promise<OperationOutcome>;
+  /**
+   * POST manualupgrade and resolve once Azure accepted it (202); an HTTP refusal (409, 400, 403 …) rejects with an
+   * AzureApiError and the instances were not touched. `done` follows the operation (see startPatchScaleSet).
+   */
+  startUpgradeInstances(instanceIds: readonly string[], signal?: AbortSignal): Promise<PendingOperation>;
+  /** GET rollingUpgrades/latest; undefined when no rolling upgrade ever ran (404). */
+  getLatestRollingUpgrade(signal?: AbortSignal): Promise<RollingUpgradeStatus | undefined>;
+  /**
+   * The lowest count left in the throttling buckets Azure reported on reads (`x-ms-ratelimit-remaining-resource`)
+   * during the last minute; undefined when none did. The engine slows its polling when it runs low.
+   */
+  rateLimitRemaining?(): number | undefined;
+  /**
+   * Epoch ms the engine must be done by: a throttled request asking to wait past it fails at once, and other
+   * Retry-After waits are cut to it. The engine sets it (and moves it for a rollback); until then nothing is capped.
+   */
+  useDeadline?(epochMs: number): void;
+}
+
+/** Logging port (main wires it to @actions/core). Messages must already be free of secrets. */
+export interface Logger {
+  debug(message: string): void;
+  info(message: string): void;
+  warning(message: string, title?: string): void;
+  error(message: string, title?: string): void;
+  notice(message: string, title?: string): void;
+  startGroup(name: string): void;
+  endGroup(): void;
+}
+
+/** What a run is given besides its config and the scale set: the log, cancellation, and (for tests) time. */
+export interface RolloutDeps {
+  readonly logger: Logger;
+  /** Aborted when the job is cancelled: no new batch starts, the record tells the true state. */
+  readonly signal: AbortSignal;
+  readonly now?: () => number;
+  readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+}

@@ -1,0 +1,214 @@
+// The RolloutRecord, built from what the engine knows at the end of a run: a pure function of a RolloutState. Also
+// the sentences that describe instances and the run's failure, which the engine uses for its stop reasons. Pure.
+
+import { redactError } from "../domain/azure-errors.ts";
+import { sortIds } from "../domain/ids.ts";
+import { describeImage, type ModelChange } from "../domain/change.ts";
+import { redactText } from "../shared/redact.ts";
+import type { BatchRecord, InstanceRecord, RolloutRecord, RolloutResult } from "../domain/record.ts";
+import type { Config } from "../config/types.ts";
+import type { ImageReference, InstanceState, RollingUpgradeStatus, ScaleSetModel } from "../domain/scale-set.ts";
+import {
+  describeInstance,
+  finalResult,
+  instanceOutcome,
+  isFailedOutcome,
+  limitList,
+  listIds,
+  type Assessment,
+} from "../domain/verdict.ts";
+
+/** Why the rollout stopped early. The reason is one sentence; instance details are appended at the end. */
+export interface Stop {
+  readonly kind: "failed" | "timeout" | "cancelled";
+  readonly reason: string;
+}
+
+/** What the engine knows about a run: everything the record and its sentences are made of. */
+export interface RolloutState {
+  readonly config: Config;
+  /** Epoch ms. */
+  readonly startedAt: number;
+  readonly model: ScaleSetModel | undefined;
+  readonly change: ModelChange | undefined;
+  readonly modelUpdated: boolean;
+  /** The rolling upgrade this run started, as last read. */
+  readonly rolling: RollingUpgradeStatus | undefined;
+  /** Every instance as the last listing showed it. */
+  readonly instances: ReadonlyMap<string, InstanceState>;
+  /** latestModelApplied when the rollout planned. */
+  readonly before: ReadonlyMap<string, boolean>;
+  readonly protected: ReadonlySet<string>;
+  /** Instances the rollout has to bring onto the model. */
+  readonly targets: ReadonlySet<string>;
+  /** Targets that left the scale set during the run (scale-in). */
+  readonly removed: ReadonlySet<string>;
+  /** Instances whose upgrade Azure accepted. */
+  readonly started: ReadonlySet<string>;
+  readonly assessments: ReadonlyMap<string, Assessment>;
+  readonly batchOf: ReadonlyMap<string, number>;
+  readonly batches: readonly BatchRecord[];
+  readonly rolledBack: ReadonlySet<string>;
+  readonly rollback: RolloutRecord["rollback"];
+  /** Why no rollback was attempted although one was asked for. */
+  readonly noRollback: string | undefined;
+  readonly stop: Stop | undefined;
+}
+
+/** The record of the run. `failure`: the run's failure as said before any rollback (see failureReason). */
+export function buildRecord(state: RolloutState, failure: string | undefined, finishedAt: number): RolloutRecord {
+  const { config, model, change, rolling, rollback } = state;
+  const instances = instanceRecords(state);
+  const result =
+    config.rollout.dryRun && failure === undefined
+      ? "planned"
+      : finalResult({
+          cancelled: state.stop?.kind === "cancelled",
+          failed: failure !== undefined,
+          workDone: state.modelUpdated || state.targets.size > 0,
+          rolledBack: rollback?.succeeded === true,
+        });
+  const reason = rolloutReason(state, result, failure);
+  const resourceId =
+    model?.id ||
+    `/subscriptions/${config.target.subscriptionId}/resourceGroups/${config.target.resourceGroup}/providers/Microsoft.Compute/virtualMachineScaleSets/${config.target.scaleSet}`;
+  return {
+    target: { ...config.target, resourceId, portalUrl: `${config.cloud.portalUrl}/#resource${resourceId}/overview` },
+    cloud: config.cloud.name,
+    ...(model && { upgradeMode: model.upgradeMode }),
+    dryRun: config.rollout.dryRun,
+    startedAt: new Date(state.startedAt).toISOString(),
+    finishedAt: new Date(finishedAt).toISOString(),
+    durationMs: finishedAt - state.startedAt,
+    result,
+    ...(reason !== undefined && { reason: redactText(reason) }),
+    changes: change?.changes ?? [],
+    modelUpdated: state.modelUpdated,
+    ...(change && { previousModel: change.previousModel }),
+    batches: state.batches,
+    instances,
+    ...(rolling && { rolling: { ...rolling, ...(rolling.error && { error: redactError(rolling.error) }) } }),
+    ...(rollback && { rollback: { ...rollback, ...(rollback.error && { error: redactText(rollback.error) }) } }),
+  };
+}
+
+/** Why the run failed, in one line; undefined when it did not. */
+export function failureReason(state: RolloutState): string | undefined {
+  const instances = instanceRecords(state);
+  if (state.stop === undefined) {
+    const failed = instances.filter((r) => isFailedOutcome(r.outcome));
+    if (failed.length === 0) return undefined;
+    const answerable = [...state.targets].filter((id) => !state.removed.has(id)).length;
+    return (
+      `${failed.length} of ${answerable} instance(s) did not end on the new model and healthy: ` +
+      `${describeAll(
+        state,
+        failed.map((r) => r.instanceId),
+      )}.`
+    );
+  }
+  if (state.stop.kind === "failed" || state.model === undefined) return state.stop.reason;
+  return `${state.stop.reason} ${stateSummary(state, instances)}`;
+}
+
+/** The record's reason: the failure, and what the rollback did or why there was none. */
+export function rolloutReason(
+  state: RolloutState,
+  result: RolloutResult,
+  failure: string | undefined,
+): string | undefined {
+  if (result === "succeeded" || result === "unchanged") return undefined;
+  if (result === "planned") {
+    return (
+      `Dry run: ${state.change?.changes.length ?? 0} model change(s) and ${state.targets.size} instance(s) to upgrade` +
+      `${state.batches.length > 0 ? ` in ${state.batches.length} batch(es)` : ""}; nothing was written.`
+    );
+  }
+  const { rollback } = state;
+  let reason = failure ?? "";
+  if (rollback?.succeeded) {
+    reason += ` Rolled back: the previous model is restored${rollback.instanceIds.length > 0 ? ` and instances ${listIds(rollback.instanceIds)} run it again` : ""}.`;
+  } else if (rollback) {
+    reason += ` The rollback failed too: ${rollback.error ?? "unknown error"}.`;
+  } else if (state.noRollback) {
+    reason += ` ${state.noRollback}`;
+  }
+  return reason;
+}
+
+/** `Updated: 0, 1. Not on the new model: 2 (…). Not started: 4, 5.` */
+export function stateSummary(state: RolloutState, instances: readonly InstanceRecord[]): string {
+  const ids = (pick: (r: InstanceRecord) => boolean): string[] => instances.filter(pick).map((r) => r.instanceId);
+  const updated = ids((r) => r.outcome === "updated");
+  const failed = ids((r) => isFailedOutcome(r.outcome));
+  const notStarted = ids((r) => r.outcome === "not-started");
+  const removed = ids((r) => r.outcome === "removed");
+  const parts = [
+    updated.length > 0 ? `Updated: ${listIds(updated)}.` : "No instance was updated.",
+    ...(failed.length > 0 ? [`Not on the new model or unhealthy: ${describeAll(state, failed)}.`] : []),
+    ...(notStarted.length > 0 ? [`Not started: ${listIds(notStarted)}.`] : []),
+    ...(removed.length > 0 ? [`Left the scale set: ${listIds(removed)}.`] : []),
+  ];
+  return parts.join(" ");
+}
+
+/** Every instance listed or targeted, in instance-ID order, with its outcome. */
+export function instanceRecords(state: RolloutState): InstanceRecord[] {
+  return sortIds(new Set([...state.instances.keys(), ...state.targets])).map((id): InstanceRecord => {
+    const current = state.instances.get(id);
+    const assessment = state.assessments.get(id);
+    const batch = state.batchOf.get(id);
+    const image = current?.imageReference ? imageLabel(current.imageReference) : undefined;
+    const error = current?.error ?? (assessment?.kind === "failed" ? assessment.error : undefined);
+    return {
+      instanceId: id,
+      name: current?.name ?? id,
+      latestModelBefore: state.before.get(id) ?? current?.latestModelApplied ?? false,
+      latestModelAfter: current?.latestModelApplied ?? false,
+      outcome: instanceOutcome({
+        protected: state.protected.has(id) || (current?.protectedFromScaleSetActions ?? false),
+        removed: state.removed.has(id),
+        targeted: state.targets.has(id),
+        started: state.started.has(id),
+        ...(assessment && { assessment }),
+        rolledBack: state.rolledBack.has(id),
+      }),
+      ...(batch !== undefined && { batch }),
+      ...(current?.provisioningState !== undefined && { provisioningState: current.provisioningState }),
+      ...(current?.powerState !== undefined && { powerState: current.powerState }),
+      ...(current?.health !== undefined && { health: current.health }),
+      ...(image !== undefined && { image }),
+      ...(error !== undefined && { error: redactError(error) }),
+    };
+  });
+}
+
+/** One instance on the last listing, with why it is unhealthy or what it waits for. */
+export function describeTarget(state: Pick<RolloutState, "instances" | "assessments">, id: string): string {
+  const assessment = state.assessments.get(id);
+  const base = describeInstance(
+    id,
+    state.instances.get(id),
+    assessment?.kind === "failed" ? assessment.error : undefined,
+  );
+  if (assessment?.kind === "unhealthy") return `${base} (${assessment.detail})`;
+  if (assessment?.kind === "pending") return `${base} (waiting for ${assessment.waitingFor})`;
+  return base;
+}
+
+/** describeTarget of each, at most five (see limitList). */
+export function describeAll(state: Pick<RolloutState, "instances" | "assessments">, ids: readonly string[]): string {
+  return limitList(ids.map((id) => describeTarget(state, id)));
+}
+
+/** The image an instance runs, for display: its ID, or its exact version, or the reference in words. */
+export function imageLabel(ref: ImageReference): string {
+  return (
+    ref.id ??
+    ref.sharedGalleryImageId ??
+    ref.communityGalleryImageId ??
+    ref.exactVersion ??
+    ref.version ??
+    describeImage(ref)
+  );
+}

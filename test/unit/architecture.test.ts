@@ -1,0 +1,106 @@
+// The layers of docs/architecture.md, checked on the real import graph of src/: which folder may import which, which
+// packages each may use, and no import cycles. A new file lands in a layer by its folder; a wrong arrow fails here.
+
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const SRC = resolve(dirname(fileURLToPath(import.meta.url)), "../../src");
+
+type Layer = "main" | "config" | "config-types" | "domain" | "engine" | "engine-ports" | "azure" | "report" | "shared";
+
+/** What each layer may import from the project (its own layer is always allowed). */
+const ALLOWED: Record<Layer, readonly Layer[]> = {
+  main: ["config", "config-types", "domain", "engine", "engine-ports", "azure", "report", "shared"],
+  config: ["config-types", "shared"],
+  "config-types": [],
+  domain: ["config-types", "shared"],
+  engine: ["engine-ports", "domain", "config-types", "shared"],
+  "engine-ports": ["domain", "config-types"],
+  azure: ["engine-ports", "domain", "config-types", "shared"],
+  report: ["domain", "config-types", "shared"],
+  shared: [],
+};
+
+/** Packages a layer may import (node: built-ins are allowed everywhere). */
+const PACKAGES: Partial<Record<Layer, RegExp>> = {
+  main: /^@actions\/core$/,
+  azure: /^@azure\//,
+};
+
+function layerOf(file: string): Layer {
+  const rel = relative(SRC, file).replaceAll("\\", "/");
+  if (rel === "config/types.ts") return "config-types";
+  if (rel === "engine/ports.ts") return "engine-ports";
+  const top = rel.includes("/") ? rel.slice(0, rel.indexOf("/")) : "main";
+  if (["config", "domain", "engine", "azure", "report", "shared"].includes(top)) return top as Layer;
+  return "main";
+}
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return sourceFiles(path);
+    return entry.name.endsWith(".ts") ? [path] : [];
+  });
+}
+
+/** Every module specifier of static imports and re-exports (multi-line ones too), and of dynamic imports. */
+function specifiers(text: string): string[] {
+  const found = [...text.matchAll(/^\s*(?:import|export)\b[^;]*?\bfrom\s*"([^"]+)"/gms)].map((m) => m[1]!);
+  const dynamic = [...text.matchAll(/\bimport\(\s*"([^"]+)"\s*\)/g)].map((m) => m[1]!);
+  return [...found, ...dynamic];
+}
+
+const files = sourceFiles(SRC);
+const graph = new Map<string, string[]>();
+const packages = new Map<string, string[]>();
+for (const file of files) {
+  const specs = specifiers(readFileSync(file, "utf8"));
+  graph.set(
+    file,
+    specs.filter((s) => s.startsWith(".")).map((s) => resolve(dirname(file), s)),
+  );
+  packages.set(
+    file,
+    specs.filter((s) => !s.startsWith(".") && !s.startsWith("node:")),
+  );
+}
+
+describe("the layers of src/", () => {
+  it("reads the source tree", () => {
+    expect(files.length).toBeGreaterThan(20);
+  });
+
+  it.each(files.map((f) => [relative(SRC, f), f] as const))("%s imports only what its layer may", (_name, file) => {
+    const from = layerOf(file);
+    const wrong = (graph.get(file) ?? [])
+      .filter((target) => {
+        const to = layerOf(target);
+        return to !== from && !ALLOWED[from].includes(to);
+      })
+      .map((target) => `${relative(SRC, target)} (${layerOf(target)})`);
+    expect(wrong, `${from} may import ${ALLOWED[from].join(", ") || "nothing else"}`).toEqual([]);
+    const pattern = PACKAGES[from];
+    const foreign = (packages.get(file) ?? []).filter((p) => !(pattern?.test(p) ?? false));
+    expect(foreign, `packages ${from} may not import`).toEqual([]);
+  });
+
+  it("has no import cycle", () => {
+    const cycles: string[] = [];
+    const state = new Map<string, "open" | "done">();
+    const visit = (file: string, path: string[]): void => {
+      if (state.get(file) === "done") return;
+      if (state.get(file) === "open") {
+        cycles.push([...path.slice(path.indexOf(file)), file].map((f) => relative(SRC, f)).join(" → "));
+        return;
+      }
+      state.set(file, "open");
+      for (const next of graph.get(file) ?? []) visit(next, [...path, file]);
+      state.set(file, "done");
+    };
+    for (const file of files) visit(file, []);
+    expect(cycles).toEqual([]);
+  });
+});

@@ -1,0 +1,721 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
+import { parseConfig } from "../../../src/config/inputs.ts";
+import { InputError } from "../../../src/config/types.ts";
+import type { Config } from "../../../src/config/types.ts";
+
+const SUB = "11111111-2222-3333-4444-555555555555";
+const OTHER_SUB = "99999999-2222-3333-4444-555555555555";
+const TENANT = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";
+const CLIENT = "12345678-1234-1234-1234-123456789abc";
+const SECRET = "Sup3r~Secret.Value_do-not-print";
+const OIDC_ENV = {
+  ACTIONS_ID_TOKEN_REQUEST_URL: "https://token.example/id?api-version=2.0",
+  ACTIONS_ID_TOKEN_REQUEST_TOKEN: "runtime-token",
+};
+
+/** The smallest valid set of inputs; each test changes what it is about. */
+const BASE: Readonly<Record<string, string>> = {
+  "subscription-id": SUB,
+  "resource-group": "rg-prod",
+  "scale-set": "web-vmss",
+  "image-version": "latest",
+};
+
+function parse(inputs: Record<string, string>, env: Record<string, string> = {}): Config {
+  const all = { ...BASE, ...inputs };
+  return parseConfig((name) => all[name] ?? "", env);
+}
+
+function inputError(inputs: Record<string, string>, env: Record<string, string> = {}): InputError {
+  try {
+    parse(inputs, env);
+  } catch (err) {
+    if (err instanceof InputError) return err;
+    throw err;
+  }
+  throw new Error(`expected an InputError for ${JSON.stringify(inputs)}`);
+}
+
+const actionYml = parseYaml(readFileSync(new URL("../../../action.yml", import.meta.url), "utf8")) as {
+  inputs: Record<string, { default?: string; required?: boolean }>;
+};
+
+describe("parseConfig: inputs of action.yml", () => {
+  it("reads every input of action.yml and no other", () => {
+    const read = new Set<string>();
+    parseConfig((name) => {
+      read.add(name);
+      return BASE[name] ?? "";
+    }, {});
+    expect([...read].sort()).toEqual(Object.keys(actionYml.inputs).sort());
+  });
+
+  it("applies action.yml's defaults itself when an input is empty", () => {
+    const defaults = Object.fromEntries(
+      Object.entries(actionYml.inputs).map(([name, spec]) => [name, spec.default ?? ""]),
+    );
+    const withYamlDefaults = parseConfig((name) => BASE[name] || defaults[name] || "", {});
+    const withEmptyInputs = parseConfig((name) => BASE[name] ?? "", {});
+    expect(withEmptyInputs).toEqual(withYamlDefaults);
+  });
+
+  it("turns the defaults into this Config", () => {
+    expect(
+      parse(
+        {},
+        {
+          GITHUB_RUN_ID: "42",
+          GITHUB_RUN_ATTEMPT: "2",
+          GITHUB_REPOSITORY: "o/r",
+          GITHUB_SERVER_URL: "https://github.com",
+        },
+      ),
+    ).toEqual({
+      target: { subscriptionId: SUB, resourceGroup: "rg-prod", scaleSet: "web-vmss" },
+      change: { imageVersion: "latest" },
+      rollout: {
+        batchSize: { kind: "percent", value: 20 },
+        pauseBetweenBatchesMs: 0,
+        health: "auto",
+        healthTimeoutMs: 600_000,
+        maxUnhealthyPercent: 20,
+        rollbackOnFailure: false,
+        timeoutMs: 3_600_000,
+        pollIntervalMs: 15_000,
+        dryRun: false,
+      },
+      auth: { mode: "azure-cli" },
+      cloud: {
+        name: "AzureCloud",
+        armEndpoint: "https://management.azure.com",
+        armScope: "https://management.azure.com/.default",
+        authorityHost: "https://login.microsoftonline.com",
+        portalUrl: "https://portal.azure.com",
+        customAuthority: false,
+      },
+      secrets: [],
+    });
+  });
+
+  it("returns a deeply frozen object", () => {
+    const config = parse({ "extension-name": "cse", "extension-file-uris": "https://a.example/x.sh", canary: "1" });
+    for (const part of [
+      config,
+      config.target,
+      config.change,
+      config.change.extension,
+      config.change.extension?.fileUris,
+      config.rollout,
+      config.rollout.canary,
+      config.auth,
+      config.cloud,
+      config.secrets,
+    ]) {
+      expect(Object.isFrozen(part)).toBe(true);
+    }
+  });
+
+  it.each([["resource-group"], ["scale-set"]])("requires %s", (name) => {
+    expect(inputError({ [name]: "" })).toMatchObject({ input: name, message: `Input '${name}': is required` });
+  });
+});
+
+describe("durations (timeout, poll-interval, health-timeout, pause-between-batches) become milliseconds", () => {
+  it.each([
+    ["90s", 90_000],
+    ["15m", 900_000],
+    ["2h", 7_200_000],
+    ["1h30m", 5_400_000],
+    ["1h0m5s", 3_605_000],
+    ["250ms", 250],
+    ["1s500ms", 1_500],
+    ["PT1H", 3_600_000],
+    ["PT1H30M", 5_400_000],
+    ["pt45s", 45_000],
+    ["PT0.5S", 500],
+    ["P1D", 86_400_000],
+  ])("%s → %i ms", (value, ms) => {
+    expect(parse({ timeout: value }).rollout.timeoutMs).toBe(ms);
+  });
+
+  it.each([["0"], ["0s"], ["PT0S"]])("pause-between-batches may be zero (%s)", (value) => {
+    expect(parse({ "pause-between-batches": value }).rollout.pauseBetweenBatchesMs).toBe(0);
+  });
+
+  it.each([
+    ["timeout", "60", "add a unit, e.g. 60s or 60m"],
+    ["timeout", "1.5h", "is not a duration"],
+    ["timeout", "15 m", "is not a duration"],
+    ["timeout", "m", "is not a duration"],
+    ["timeout", "PT", "is not a duration"],
+    ["timeout", "P1DT", "is not a duration"],
+    ["timeout", "-5m", "is not a duration"],
+    ["timeout", "0s", "must be longer than zero"],
+    ["poll-interval", "0", "must be longer than zero"],
+    ["health-timeout", "ten minutes", "is not a duration"],
+    ["pause-between-batches", "soon", "is not a duration"],
+    ["timeout", "600h", "at most 576h"],
+  ])("%s: '%s' → %s", (name, value, text) => {
+    const err = inputError({ [name]: value });
+    expect(err.input).toBe(name);
+    expect(err.message).toContain(text);
+  });
+});
+
+describe("sizes, percentages, booleans and choices", () => {
+  it.each([
+    ["20%", { kind: "percent", value: 20 }],
+    ["100%", { kind: "percent", value: 100 }],
+    ["1%", { kind: "percent", value: 1 }],
+    ["5", { kind: "count", value: 5 }],
+    ["1", { kind: "count", value: 1 }],
+  ])("batch-size %s", (value, size) => {
+    expect(parse({ "batch-size": value }).rollout.batchSize).toEqual(size);
+    expect(parse({ canary: value }).rollout.canary).toEqual(size);
+  });
+
+  it.each([["0"], ["0%"], ["101%"], ["-1"], ["2.5"], ["20 %"], ["half"], ["%"]])(
+    "batch-size and canary reject '%s'",
+    (value) => {
+      for (const name of ["batch-size", "canary"]) {
+        const err = inputError({ [name]: value });
+        expect(err.input).toBe(name);
+        expect(err.message).toContain("count of instances");
+      }
+    },
+  );
+
+  it("canary is absent unless given", () => {
+    expect(parse({}).rollout).not.toHaveProperty("canary");
+  });
+
+  it.each([
+    ["0%", 0],
+    ["20%", 20],
+    ["100%", 100],
+  ])("max-unhealthy %s → %i", (value, percent) => {
+    expect(parse({ "max-unhealthy": value }).rollout.maxUnhealthyPercent).toBe(percent);
+  });
+
+  it.each([["20"], ["101%"], ["-1%"], ["12.5%"], ["lots"]])("max-unhealthy rejects '%s'", (value) => {
+    expect(inputError({ "max-unhealthy": value })).toMatchObject({
+      input: "max-unhealthy",
+      message: expect.stringContaining("0% to 100%"),
+    });
+  });
+
+  it.each([
+    ["true", true],
+    ["True", true],
+    ["TRUE", true],
+    ["false", false],
+    ["False", false],
+    ["FALSE", false],
+  ])("booleans accept %s like core.getBooleanInput", (value, expected) => {
+    const config = parse({ "dry-run": value, "rollback-on-failure": value });
+    expect([config.rollout.dryRun, config.rollout.rollbackOnFailure]).toEqual([expected, expected]);
+  });
+
+  it.each([["yes"], ["1"], ["tRUE"], ["on"]])("booleans reject '%s'", (value) => {
+    expect(inputError({ "dry-run": value })).toMatchObject({
+      input: "dry-run",
+      message: expect.stringContaining("use true or false"),
+    });
+    expect(inputError({ "rollback-on-failure": value })).toMatchObject({ input: "rollback-on-failure" });
+  });
+
+  it.each([
+    ["auto", "auto"],
+    ["off", "off"],
+    ["OFF", "off"],
+  ])("health %s", (value, expected) => {
+    expect(parse({ health: value }).rollout.health).toBe(expected);
+  });
+
+  it("health rejects other values", () => {
+    expect(inputError({ health: "on" })).toMatchObject({
+      input: "health",
+      message: "Input 'health': 'on' is not one of auto, off",
+    });
+  });
+});
+
+describe("the change", () => {
+  it.each([["latest"], ["LATEST"], ["16.04.201801090"], ["2022.10.3"]])("image-version %s", (value) => {
+    expect(parse({ "image-version": value }).change.imageVersion).toBe(value.toLowerCase());
+  });
+
+  it.each([["16.04"], ["v1.2.3"], ["1.2.3.4"], ["newest"], ["1.2.x"]])("image-version rejects '%s'", (value) => {
+    expect(inputError({ "image-version": value })).toMatchObject({
+      input: "image-version",
+      message: expect.stringContaining("<major>.<minor>.<patch>"),
+    });
+  });
+
+  const prefix = `/subscriptions/${SUB}/resourceGroups/rg-images/providers/Microsoft.Compute`;
+  it.each([
+    ["managed image", `${prefix}/images/golden-2024`],
+    ["gallery image", `${prefix}/galleries/gal1/images/ubuntu`],
+    ["gallery image version", `${prefix}/galleries/gal1/images/ubuntu/versions/1.0.7`],
+    [
+      "lower-case segment names",
+      `/subscriptions/${SUB}/resourcegroups/rg-images/providers/microsoft.compute/galleries/gal1/images/ubuntu/versions/1.0.7`,
+    ],
+  ])("image-id: %s", (_, id) => {
+    expect(parse({ "image-version": "", "image-id": id }).change).toEqual({ imageId: id });
+  });
+
+  it.each([
+    ["not a path", "golden-2024"],
+    ["subscription not a GUID", `/subscriptions/abc/resourceGroups/rg/providers/Microsoft.Compute/images/x`],
+    ["missing image name", `${prefix}/images/`],
+    ["trailing slash", `${prefix}/images/x/`],
+    ["another provider", `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Storage/images/x`],
+    ["gallery without image", `${prefix}/galleries/gal1`],
+    ["version not major.minor.patch", `${prefix}/galleries/gal1/images/ubuntu/versions/v1`],
+    ["invalid resource group", `/subscriptions/${SUB}/resourceGroups/rg./providers/Microsoft.Compute/images/x`],
+    ["shared gallery ID", `/SharedGalleries/abc/Images/ubuntu/Versions/1.0.0`],
+  ])("image-id rejects %s", (_, id) => {
+    const err = inputError({ "image-version": "", "image-id": id });
+    expect(err.input).toBe("image-id");
+    expect(err.message).toContain("(managed image)");
+    expect(err.message).toContain("(gallery image version)");
+  });
+
+  it("image-version and image-id are exclusive", () => {
+    expect(inputError({ "image-id": `${prefix}/images/x` })).toMatchObject({
+      input: "image-id",
+      message: expect.stringContaining("image-version"),
+    });
+  });
+
+  it("requires some change", () => {
+    const err = inputError({ "image-version": "" });
+    expect(err.message).toContain("nothing to change");
+    expect(err.message).toContain("extension-name");
+  });
+
+  it.each([
+    ["one URI", "https://a.example/install.sh", ["https://a.example/install.sh"]],
+    ["commas", "https://a.example/1.sh,https://a.example/2.sh", ["https://a.example/1.sh", "https://a.example/2.sh"]],
+    [
+      "comma and space",
+      "https://a.example/1.sh, https://a.example/2.sh",
+      ["https://a.example/1.sh", "https://a.example/2.sh"],
+    ],
+    [
+      "lines",
+      "https://a.example/1.sh\nhttps://a.example/2.sh\r\nhttps://a.example/3.sh",
+      ["https://a.example/1.sh", "https://a.example/2.sh", "https://a.example/3.sh"],
+    ],
+    [
+      "comma at line end",
+      "https://a.example/1.sh,\nhttps://a.example/2.sh",
+      ["https://a.example/1.sh", "https://a.example/2.sh"],
+    ],
+    [
+      "blank line between",
+      "https://a.example/1.sh\n\n  https://a.example/2.sh",
+      ["https://a.example/1.sh", "https://a.example/2.sh"],
+    ],
+    [
+      "SAS query kept",
+      "https://acct.blob.core.windows.net/c/run.sh?sv=2022&sig=abc%3D",
+      ["https://acct.blob.core.windows.net/c/run.sh?sv=2022&sig=abc%3D"],
+    ],
+  ])("extension-file-uris: %s", (_, text, uris) => {
+    const config = parse({ "image-version": "", "extension-name": "cse", "extension-file-uris": text });
+    expect(config.change).toEqual({ extension: { name: "cse", fileUris: uris } });
+  });
+
+  it.each([
+    ["http URI", "https://a.example/1.sh,http://a.example/2.sh?sig=SECRETSAS", "entry 2 of 2", "must use https"],
+    ["doubled comma", "https://a.example/1.sh,,https://a.example/2.sh", "entry 2 of 3", "is empty"],
+    ["leading comma", ",https://a.example/1.sh", "entry 1 of 2", "is empty"],
+    ["not a URI", "https://a.example/1.sh\ninstall.sh?sig=SECRETSAS", "entry 2 of 2", "is not a URI"],
+    ["file URI", "file:///tmp/x.sh", "entry 1 of 1", "must use https"],
+  ])("extension-file-uris rejects %s without printing a SAS query", (_, text, position, problem) => {
+    const err = inputError({ "extension-name": "cse", "extension-file-uris": text });
+    expect(err.input).toBe("extension-file-uris");
+    expect(err.message).toContain(position);
+    expect(err.message).toContain(problem);
+    expect(err.message).not.toContain("SECRETSAS");
+  });
+
+  it("force-update-tag keeps a given value", () => {
+    expect(parse({ "extension-name": "cse", "force-update-tag": "release-7" }).change.extension).toEqual({
+      name: "cse",
+      forceUpdateTag: "release-7",
+    });
+  });
+
+  it("force-update-tag auto is unique to the run and attempt", () => {
+    const tag = (attempt: string) =>
+      parse(
+        { "extension-name": "cse", "force-update-tag": "auto" },
+        { GITHUB_RUN_ID: "9876543210", GITHUB_RUN_ATTEMPT: attempt },
+      ).change.extension?.forceUpdateTag;
+    expect(tag("1")).toBe("github-run-9876543210-1");
+    expect(tag("2")).toBe("github-run-9876543210-2");
+  });
+
+  it.each([[{}], [{ GITHUB_RUN_ID: "1" }], [{ GITHUB_RUN_ATTEMPT: "1" }]])(
+    "force-update-tag auto fails clearly outside a workflow run (%j)",
+    (env) => {
+      const err = inputError({ "extension-name": "cse", "force-update-tag": "auto" }, env);
+      expect(err).toMatchObject({
+        input: "force-update-tag",
+        message: expect.stringContaining("GITHUB_RUN_ID and GITHUB_RUN_ATTEMPT"),
+      });
+    },
+  );
+
+  it("combines an image change with an extension change", () => {
+    const config = parse({
+      "extension-name": "cse",
+      "extension-file-uris": "https://a.example/1.sh",
+      "force-update-tag": "x",
+    });
+    expect(config.change).toEqual({
+      imageVersion: "latest",
+      extension: { name: "cse", fileUris: ["https://a.example/1.sh"], forceUpdateTag: "x" },
+    });
+  });
+
+  it.each([
+    [{ "extension-file-uris": "https://a.example/1.sh" }, "extension-file-uris", "needs extension-name"],
+    [{ "force-update-tag": "x" }, "force-update-tag", "needs extension-name"],
+    [{ "extension-name": "cse" }, "extension-name", "extension-file-uris and/or force-update-tag"],
+    [{ "extension-name": "a/b", "force-update-tag": "x" }, "extension-name", "cannot contain"],
+  ])("extension inputs %j → %s", (inputs, name, text) => {
+    expect(inputError(inputs)).toMatchObject({ input: name, message: expect.stringContaining(text) });
+  });
+});
+
+describe("target names and IDs", () => {
+  it.each([["rg-prod"], ["rg_(test).1"], ["Ressourcengruppe-Ü"], ["a".repeat(90)]])(
+    "resource-group '%s' is valid",
+    (value) => {
+      expect(parse({ "resource-group": value }).target.resourceGroup).toBe(value);
+    },
+  );
+
+  it.each([["rg."], ["rg prod"], ["rg/prod"], ["a".repeat(91)], ["rg#1"]])("resource-group '%s' is not", (value) => {
+    expect(inputError({ "resource-group": value })).toMatchObject({
+      input: "resource-group",
+      message: expect.stringContaining("1-90"),
+    });
+  });
+
+  it.each([["web-vmss"], ["vmss_1"], ["web.vmss.1"], ["a".repeat(64)]])("scale-set '%s' is valid", (value) => {
+    expect(parse({ "scale-set": value }).target.scaleSet).toBe(value);
+  });
+
+  it.each([["_vmss"], ["vmss-"], ["vmss."], ["my vmss"], ["a/b"], ["a?b"], ["a".repeat(65)]])(
+    "scale-set '%s' is not",
+    (value) => {
+      expect(inputError({ "scale-set": value })).toMatchObject({
+        input: "scale-set",
+        message: expect.stringContaining("1-64 characters"),
+      });
+    },
+  );
+
+  it.each([
+    ["subscription-id", "my-subscription"],
+    ["tenant-id", "contoso.onmicrosoft.com"],
+    ["client-id", "1234"],
+  ])("%s must be a GUID", (name, value) => {
+    expect(inputError({ [name]: value })).toMatchObject({
+      input: name,
+      message: expect.stringContaining("is not a GUID"),
+    });
+  });
+
+  it("subscription-id is required without creds", () => {
+    expect(inputError({ "subscription-id": "" })).toMatchObject({
+      input: "subscription-id",
+      message: expect.stringContaining("is required"),
+    });
+  });
+});
+
+describe("creds", () => {
+  const creds = (fields: Record<string, unknown>) =>
+    JSON.stringify({ clientId: CLIENT, clientSecret: SECRET, tenantId: TENANT, subscriptionId: SUB, ...fields });
+
+  it("gives the service principal and the subscription", () => {
+    const config = parse({ "subscription-id": "", creds: creds({}) });
+    expect(config.auth).toEqual({ mode: "creds", clientId: CLIENT, clientSecret: SECRET, tenantId: TENANT });
+    expect(config.target.subscriptionId).toBe(SUB);
+  });
+
+  it("accepts azure/login's --sdk-auth JSON with its extra endpoints", () => {
+    const sdkAuth = creds({
+      activeDirectoryEndpointUrl: "https://login.microsoftonline.com",
+      resourceManagerEndpointUrl: "https://management.azure.com/",
+      activeDirectoryGraphResourceId: "https://graph.windows.net/",
+      sqlManagementEndpointUrl: "https://management.core.windows.net:8443/",
+      galleryEndpointUrl: "https://gallery.azure.com/",
+      managementEndpointUrl: "https://management.core.windows.net/",
+    });
+    expect(parse({ "subscription-id": "", creds: sdkAuth }).cloud.name).toBe("AzureCloud");
+  });
+
+  it("the same subscription in both places is fine", () => {
+    expect(parse({ "subscription-id": SUB.toUpperCase(), creds: creds({}) }).target.subscriptionId).toBe(
+      SUB.toUpperCase(),
+    );
+  });
+
+  it("conflicting subscriptions name both inputs", () => {
+    const err = inputError({ "subscription-id": OTHER_SUB, creds: creds({}) });
+    expect(err.input).toBe("subscription-id");
+    expect(err.message).toBe(
+      `Input 'subscription-id': is ${OTHER_SUB} but creds has subscriptionId ${SUB}: remove one or make them equal`,
+    );
+  });
+
+  it("resourceManagerEndpointUrl makes a custom cloud", () => {
+    const config = parse({
+      creds: creds({ resourceManagerEndpointUrl: "https://management.local.azurestack.external/" }),
+    });
+    expect(config.cloud).toMatchObject({
+      name: "Custom",
+      armEndpoint: "https://management.local.azurestack.external",
+      armScope: "https://management.local.azurestack.external/.default",
+    });
+  });
+
+  it.each([
+    ["invalid JSON", `{"clientId": "${CLIENT}", "clientSecret": "${SECRET}"`, "is not valid JSON"],
+    ["single quotes", `{'clientSecret': '${SECRET}'}`, "is not valid JSON"],
+    ["an array", `["${SECRET}"]`, "is not a JSON object"],
+    ["missing clientId", creds({ clientId: undefined }), "has no clientId"],
+    ["missing clientSecret", creds({ clientSecret: "" }), "has no clientSecret"],
+    ["missing tenantId", creds({ tenantId: null }), "has no tenantId"],
+    ["clientId not a GUID", creds({ clientId: SECRET }), "field clientId must be a GUID"],
+    ["tenantId not a string", creds({ tenantId: 7 }), "field tenantId must be a string"],
+    [
+      "resourceManagerEndpointUrl over http",
+      creds({ resourceManagerEndpointUrl: "http://management.example" }),
+      "resourceManagerEndpointUrl: must be an https URL",
+    ],
+    [
+      "resourceManagerEndpointUrl of another cloud",
+      creds({ resourceManagerEndpointUrl: "https://management.chinacloudapi.cn/" }),
+      "set environment: AzureChinaCloud",
+    ],
+  ])("%s is an error that never shows the secret", (_, text, problem) => {
+    const err = inputError({ creds: text });
+    expect(err.input).toBe("creds");
+    expect(err.message).toContain(problem);
+    expect(err.message).not.toContain(SECRET);
+    expect(err.message).not.toContain("Sup3r");
+  });
+
+  it("creds' endpoint and arm-endpoint must agree", () => {
+    const err = inputError({
+      creds: creds({ resourceManagerEndpointUrl: "https://management.a.example" }),
+      "arm-endpoint": "https://management.b.example",
+    });
+    expect(err).toMatchObject({
+      input: "arm-endpoint",
+      message: expect.stringContaining("differs from creds' resourceManagerEndpointUrl"),
+    });
+  });
+});
+
+describe("auth", () => {
+  const credsJson = JSON.stringify({ clientId: CLIENT, clientSecret: SECRET, tenantId: TENANT, subscriptionId: SUB });
+
+  it.each([
+    [
+      "auto + creds → creds",
+      { creds: credsJson },
+      {},
+      { mode: "creds", clientId: CLIENT, clientSecret: SECRET, tenantId: TENANT },
+    ],
+    [
+      "auto + creds wins over OIDC inputs that repeat it",
+      { creds: credsJson, "client-id": CLIENT, "tenant-id": TENANT },
+      OIDC_ENV,
+      { mode: "creds", clientId: CLIENT, clientSecret: SECRET, tenantId: TENANT },
+    ],
+    [
+      "auto + client-id + tenant-id + ID token → OIDC",
+      { "client-id": CLIENT, "tenant-id": TENANT },
+      OIDC_ENV,
+      { mode: "oidc", clientId: CLIENT, tenantId: TENANT, audience: "api://AzureADTokenExchange" },
+    ],
+    [
+      "auto + custom audience",
+      { "client-id": CLIENT, "tenant-id": TENANT, audience: "api://AzureADTokenExchangeUSGov" },
+      OIDC_ENV,
+      { mode: "oidc", clientId: CLIENT, tenantId: TENANT, audience: "api://AzureADTokenExchangeUSGov" },
+    ],
+    ["auto + nothing → azure-cli", {}, {}, { mode: "azure-cli" }],
+    [
+      "auto + tenant-id only → azure-cli in that tenant",
+      { "tenant-id": TENANT },
+      {},
+      { mode: "azure-cli", tenantId: TENANT },
+    ],
+    [
+      "oidc",
+      { auth: "oidc", "client-id": CLIENT, "tenant-id": TENANT },
+      OIDC_ENV,
+      { mode: "oidc", clientId: CLIENT, tenantId: TENANT, audience: "api://AzureADTokenExchange" },
+    ],
+    [
+      "creds",
+      { auth: "creds", creds: credsJson },
+      {},
+      { mode: "creds", clientId: CLIENT, clientSecret: SECRET, tenantId: TENANT },
+    ],
+    ["azure-cli", { auth: "azure-cli" }, OIDC_ENV, { mode: "azure-cli" }],
+    ["azure-cli with tenant", { auth: "Azure-CLI", "tenant-id": TENANT }, {}, { mode: "azure-cli", tenantId: TENANT }],
+    ["managed-identity, system-assigned", { auth: "managed-identity" }, {}, { mode: "managed-identity" }],
+    [
+      "managed-identity, user-assigned",
+      { auth: "managed-identity", "client-id": CLIENT },
+      {},
+      { mode: "managed-identity", clientId: CLIENT },
+    ],
+  ])("%s", (_, inputs, env, auth) => {
+    expect(parse(inputs, env).auth).toEqual(auth);
+  });
+
+  it.each([
+    [
+      "auto: OIDC inputs without an ID token",
+      { "client-id": CLIENT, "tenant-id": TENANT },
+      {},
+      "auth",
+      "permissions: id-token: write",
+    ],
+    [
+      "oidc without an ID token",
+      { auth: "oidc", "client-id": CLIENT, "tenant-id": TENANT },
+      {},
+      "auth",
+      "permissions: id-token: write",
+    ],
+    [
+      "oidc without client-id",
+      { auth: "oidc", "tenant-id": TENANT },
+      OIDC_ENV,
+      "client-id",
+      "is required with auth: oidc",
+    ],
+    [
+      "oidc without tenant-id",
+      { auth: "oidc", "client-id": CLIENT },
+      OIDC_ENV,
+      "tenant-id",
+      "is required with auth: oidc",
+    ],
+    ["auto: client-id alone", { "client-id": CLIENT }, OIDC_ENV, "tenant-id", "auth: managed-identity"],
+    ["creds without creds", { auth: "creds" }, {}, "creds", "is required with auth: creds"],
+    [
+      "creds with another mode",
+      { auth: "oidc", creds: credsJson, "client-id": CLIENT, "tenant-id": TENANT },
+      OIDC_ENV,
+      "creds",
+      "is set but auth is oidc",
+    ],
+    [
+      "creds and a different client-id",
+      { creds: credsJson, "client-id": "00000000-1234-1234-1234-123456789abc" },
+      {},
+      "client-id",
+      "differs from creds' clientId",
+    ],
+    [
+      "creds and a different tenant-id",
+      { creds: credsJson, "tenant-id": "00000000-bbbb-cccc-dddd-eeeeeeeeeeee" },
+      {},
+      "tenant-id",
+      "differs from creds' tenantId",
+    ],
+    ["azure-cli with client-id", { auth: "azure-cli", "client-id": CLIENT }, {}, "client-id", "has no effect"],
+    [
+      "managed-identity with tenant-id",
+      { auth: "managed-identity", "tenant-id": TENANT },
+      {},
+      "tenant-id",
+      "has no effect",
+    ],
+    ["an unknown mode", { auth: "service-principal" }, {}, "auth", "auto, oidc, creds, azure-cli, managed-identity"],
+  ])("%s", (_, inputs, env, name, text) => {
+    const err = inputError(inputs, env);
+    expect(err.input).toBe(name);
+    expect(err.message).toContain(text);
+    expect(err.message).not.toContain(SECRET);
+  });
+
+  it("the message for a lone client-id lists the four ways to sign in", () => {
+    const err = inputError({ "client-id": CLIENT });
+    for (const way of ["creds", "OIDC", "azure-cli", "managed-identity"]) expect(err.message).toContain(way);
+  });
+});
+
+describe("environment and endpoints", () => {
+  it.each([
+    ["AzureUSGovernment", "https://management.usgovcloudapi.net/.default", "https://login.microsoftonline.us"],
+    ["azurechinacloud", "https://management.chinacloudapi.cn/.default", "https://login.chinacloudapi.cn"],
+  ])("%s", (environment, armScope, authorityHost) => {
+    expect(parse({ environment }).cloud).toMatchObject({ armScope, authorityHost });
+  });
+
+  it("arm-endpoint and authority-host make a custom cloud for the emulator", () => {
+    const cloud = parse({ "arm-endpoint": "https://127.0.0.1:4443", "authority-host": "https://127.0.0.1:4443" }).cloud;
+    expect(cloud).toEqual({
+      name: "Custom",
+      armEndpoint: "https://127.0.0.1:4443",
+      armScope: "https://127.0.0.1:4443/.default",
+      authorityHost: "https://127.0.0.1:4443",
+      portalUrl: "https://portal.azure.com",
+      customAuthority: true,
+    });
+  });
+
+  it("rejects an unknown environment", () => {
+    expect(inputError({ environment: "AzureGermanCloud" })).toMatchObject({ input: "environment" });
+  });
+});
+
+describe("secrets to mask", () => {
+  const credsJson = JSON.stringify({ clientId: CLIENT, clientSecret: SECRET, tenantId: TENANT, subscriptionId: SUB });
+
+  it("reports the client secret of creds", () => {
+    expect(parse({ creds: credsJson, "subscription-id": "" }).secrets).toEqual([SECRET]);
+  });
+
+  it("reports each SAS query string of extension-file-uris and its sig, as written and URL-decoded", () => {
+    const config = parse({
+      "image-version": "",
+      "extension-name": "cse",
+      "extension-file-uris":
+        "https://st.blob.core.windows.net/s/a.sh?sv=2022-11-02&se=2030-01-01&sig=AbC%2Bd%2Fe%3D#frag, https://st.blob.core.windows.net/s/b.sh?sp=r&sig=ZYX987wvu",
+    });
+    expect(config.secrets).toEqual([
+      "sv=2022-11-02&se=2030-01-01&sig=AbC%2Bd%2Fe%3D",
+      "AbC%2Bd%2Fe%3D",
+      "AbC+d/e=",
+      "sp=r&sig=ZYX987wvu",
+      "ZYX987wvu",
+    ]);
+  });
+
+  it("reports nothing for URIs without a query, and does not mask short queries that would blank out ordinary text", () => {
+    const config = parse({
+      "image-version": "",
+      "extension-name": "cse",
+      "extension-file-uris": "https://a.example/x.sh\nhttps://a.example/y.sh?v=2",
+    });
+    expect(config.secrets).toEqual([]);
+  });
+});

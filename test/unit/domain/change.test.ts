@@ -1,0 +1,257 @@
+import { describe, expect, it } from "vitest";
+import { describeImage, isNoOp, planChange, type ModelChange } from "../../../src/domain/change.ts";
+import type { ChangeRequest } from "../../../src/config/types.ts";
+import type { ExtensionModel, ImageReference, ScaleSetModel } from "../../../src/domain/scale-set.ts";
+
+const platformImage: ImageReference = {
+  publisher: "Canonical",
+  offer: "UbuntuServer",
+  sku: "18.04-LTS",
+  version: "1.0.0",
+};
+const galleryImage: ImageReference = {
+  id: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/app/versions/1.0.0",
+};
+const customScript: ExtensionModel = {
+  name: "customScript",
+  publisher: "Microsoft.Azure.Extensions",
+  type: "CustomScript",
+  settings: {
+    fileUris: ["https://acct.blob.core.windows.net/c/v1.sh?sv=2020&sig=SECRET"],
+    commandToExecute: "bash v1.sh",
+  },
+  forceUpdateTag: "run-1",
+};
+
+function model(overrides: Partial<ScaleSetModel> = {}): ScaleSetModel {
+  return {
+    id: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/vmss1",
+    name: "vmss1",
+    etag: '"3"',
+    orchestrationMode: "Uniform",
+    upgradeMode: "Manual",
+    imageReference: platformImage,
+    extensions: [customScript],
+    hasHealthSignal: false,
+    ...overrides,
+  };
+}
+
+function accepted(m: ScaleSetModel, request: ChangeRequest): ModelChange {
+  const plan = planChange(m, request);
+  if (!plan.ok) throw new Error(`refused: ${plan.reason}`);
+  return plan;
+}
+
+describe("planChange: image", () => {
+  it.each([
+    {
+      name: "platform version",
+      current: platformImage,
+      request: { imageVersion: "2.0.0" },
+      patch: { imageReference: { version: "2.0.0" } },
+      rollback: { imageReference: { version: "1.0.0" } },
+      change: { property: "storageProfile.imageReference.version", before: "1.0.0", after: "2.0.0" },
+    },
+    {
+      name: "image ID",
+      current: galleryImage,
+      request: { imageId: galleryImage.id!.replace("1.0.0", "2.0.0") },
+      patch: { imageReference: { id: galleryImage.id!.replace("1.0.0", "2.0.0") } },
+      rollback: { imageReference: { id: galleryImage.id } },
+      change: {
+        property: "storageProfile.imageReference.id",
+        before: galleryImage.id,
+        after: galleryImage.id!.replace("1.0.0", "2.0.0"),
+      },
+    },
+  ])("patches only the $name and can put it back", ({ current, request, patch, rollback, change }) => {
+    const plan = accepted(model({ imageReference: current }), request);
+    expect(plan.scaleSetPatch).toEqual(patch);
+    expect(plan.extensionPatch).toBeUndefined();
+    expect(plan.rollback.scaleSetPatch).toEqual(rollback);
+    expect(plan.changes).toEqual([change]);
+    expect(plan.previousModel.imageReference).toEqual(current);
+  });
+
+  it.each([
+    { name: "same version", current: platformImage, request: { imageVersion: "1.0.0" } },
+    { name: "same ID, other case", current: galleryImage, request: { imageId: galleryImage.id!.toUpperCase() } },
+    { name: "no image requested", current: platformImage, request: {} },
+  ])("writes nothing when the model already holds it ($name)", ({ current, request }) => {
+    const plan = accepted(model({ imageReference: current }), request);
+    expect(isNoOp(plan)).toBe(true);
+    expect(plan.changes).toEqual([]);
+  });
+
+  it.each([
+    {
+      name: "platform → image ID",
+      current: platformImage,
+      request: { imageId: galleryImage.id! },
+      says: ["image-id", galleryImage.id!, "Canonical:UbuntuServer:18.04-LTS:1.0.0", "image-version"],
+    },
+    {
+      name: "image ID → platform version",
+      current: galleryImage,
+      request: { imageVersion: "2.0.0" },
+      says: ["image-version '2.0.0'", galleryImage.id!, "image-id"],
+    },
+    {
+      name: "shared gallery → image ID",
+      current: { sharedGalleryImageId: "/SharedGalleries/x/Images/app/Versions/1" },
+      request: { imageId: galleryImage.id! },
+      says: ["shared gallery image", "/SharedGalleries/x/Images/app/Versions/1"],
+    },
+  ])("refuses switching the image type ($name) with the current and requested values", ({ current, request, says }) => {
+    const plan = planChange(model({ imageReference: current }), request);
+    expect(plan.ok).toBe(false);
+    for (const text of says) expect(plan.ok ? "" : plan.reason).toContain(text);
+  });
+});
+
+describe("planChange: what a rollback can restore", () => {
+  it("an image version that was not set cannot be restored", () => {
+    const plan = accepted(model({ imageReference: { ...platformImage, version: undefined } }), {
+      imageVersion: "2.0.0",
+    });
+    expect(plan.rollback).toEqual({
+      impossible: "the scale set had no image version before, and a PATCH cannot remove one",
+    });
+  });
+
+  it("an image change with an extension tag that cannot be removed is restorable through the image", () => {
+    const plan = accepted(model({ extensions: [{ ...customScript, forceUpdateTag: undefined }] }), {
+      imageVersion: "2.0.0",
+      extension: { name: "customScript", forceUpdateTag: "run-2" },
+    });
+    expect(plan.rollback).toEqual({ scaleSetPatch: { imageReference: { version: "1.0.0" } } });
+  });
+});
+
+describe("planChange: extension", () => {
+  it("sends the full settings with the new fileUris and shows them without SAS", () => {
+    const plan = accepted(model(), {
+      extension: { name: "customScript", fileUris: ["https://acct.blob.core.windows.net/c/v2.sh?sv=2020&sig=NEW"] },
+    });
+    expect(plan.extensionPatch).toEqual({
+      name: "customScript",
+      settings: {
+        fileUris: ["https://acct.blob.core.windows.net/c/v2.sh?sv=2020&sig=NEW"],
+        commandToExecute: "bash v1.sh",
+      },
+    });
+    expect(plan.rollback.extensionPatch).toEqual({ name: "customScript", settings: customScript.settings });
+    expect(plan.changes).toEqual([
+      {
+        property: "extensions[customScript].settings.fileUris",
+        before: "https://acct.blob.core.windows.net/c/v1.sh?[query removed]",
+        after: "https://acct.blob.core.windows.net/c/v2.sh?[query removed]",
+      },
+    ]);
+    expect(plan.previousModel.extension).toEqual({
+      name: "customScript",
+      fileUris: ["https://acct.blob.core.windows.net/c/v1.sh?[query removed]"],
+      forceUpdateTag: "run-1",
+    });
+    expect(JSON.stringify([plan.changes, plan.previousModel])).not.toContain("SECRET");
+  });
+
+  it.each([
+    {
+      name: "forceUpdateTag only",
+      request: { name: "customScript", forceUpdateTag: "run-2" },
+      patch: { name: "customScript", forceUpdateTag: "run-2" },
+      properties: ["extensions[customScript].forceUpdateTag"],
+    },
+    {
+      name: "both, name in another case",
+      request: { name: "CUSTOMSCRIPT", fileUris: ["https://x/y.sh"], forceUpdateTag: "run-2" },
+      patch: {
+        name: "customScript",
+        settings: { fileUris: ["https://x/y.sh"], commandToExecute: "bash v1.sh" },
+        forceUpdateTag: "run-2",
+      },
+      properties: ["extensions[customScript].settings.fileUris", "extensions[customScript].forceUpdateTag"],
+    },
+  ])("patches the extension child resource ($name)", ({ request, patch, properties }) => {
+    const plan = accepted(model(), { extension: request });
+    expect(plan.scaleSetPatch).toBeUndefined();
+    expect(plan.extensionPatch).toEqual(patch);
+    expect(plan.changes.map((c) => c.property)).toEqual(properties);
+  });
+
+  it("writes nothing when the extension already holds the values", () => {
+    const plan = accepted(model(), {
+      extension: {
+        name: "customScript",
+        fileUris: [...(customScript.settings!["fileUris"] as string[])],
+        forceUpdateTag: "run-1",
+      },
+    });
+    expect(isNoOp(plan)).toBe(true);
+    expect(plan.previousModel.extension?.name).toBe("customScript");
+  });
+
+  it("cannot roll back a tag that did not exist (a PATCH cannot remove it), and says so", () => {
+    const plan = accepted(model({ extensions: [{ ...customScript, forceUpdateTag: undefined }] }), {
+      extension: { name: "customScript", forceUpdateTag: "run-2" },
+    });
+    expect(plan.extensionPatch).toEqual({ name: "customScript", forceUpdateTag: "run-2" });
+    expect(plan.rollback).toEqual({
+      impossible: "extension 'customScript' had no forceUpdateTag before the run, and a PATCH cannot remove one",
+    });
+  });
+
+  it("rolls back the settings when the tag that did not exist cannot be (the tag only re-runs the extension)", () => {
+    const plan = accepted(model({ extensions: [{ ...customScript, forceUpdateTag: undefined }] }), {
+      extension: { name: "customScript", fileUris: ["https://x/y.sh"], forceUpdateTag: "run-2" },
+    });
+    expect(plan.rollback).toEqual({ extensionPatch: { name: "customScript", settings: customScript.settings } });
+  });
+
+  it("restores a tag that existed", () => {
+    const plan = accepted(model(), { extension: { name: "customScript", forceUpdateTag: "run-2" } });
+    expect(plan.rollback).toEqual({ extensionPatch: { name: "customScript", forceUpdateTag: "run-1" } });
+  });
+
+  it("refuses an extension that does not exist, naming the ones that do", () => {
+    const plan = planChange(model(), { extension: { name: "health", forceUpdateTag: "x" } });
+    expect(plan).toEqual({
+      ok: false,
+      reason:
+        "Extension 'health' does not exist on scale set 'vmss1' (it has 'customScript'); vmss-rollout changes existing extensions only.",
+    });
+  });
+
+  it("combines an image and an extension change", () => {
+    const plan = accepted(model(), {
+      imageVersion: "2.0.0",
+      extension: { name: "customScript", forceUpdateTag: "run-2" },
+    });
+    expect(plan.scaleSetPatch).toEqual({ imageReference: { version: "2.0.0" } });
+    expect(plan.extensionPatch).toEqual({ name: "customScript", forceUpdateTag: "run-2" });
+    expect(plan.changes).toHaveLength(2);
+  });
+});
+
+describe("planChange: scale set kind", () => {
+  it("refuses a Flexible orchestration scale set as not supported yet", () => {
+    const plan = planChange(model({ orchestrationMode: "Flexible" }), { imageVersion: "2.0.0" });
+    expect(plan.ok).toBe(false);
+    expect(plan.ok ? "" : plan.reason).toMatch(/Flexible orchestration, which is not supported yet/);
+  });
+});
+
+describe("describeImage", () => {
+  it.each([
+    [platformImage, "Canonical:UbuntuServer:18.04-LTS:1.0.0"],
+    [
+      { ...platformImage, version: "latest", exactVersion: "18.04.202401010" },
+      "Canonical:UbuntuServer:18.04-LTS:latest (18.04.202401010)",
+    ],
+    [galleryImage, galleryImage.id],
+  ])("%o → %s", (ref, text) => {
+    expect(describeImage(ref)).toBe(text);
+  });
+});

@@ -1,0 +1,229 @@
+import { describe, expect, it } from "vitest";
+import {
+  assessInstance,
+  breachesMaxUnhealthy,
+  describeInstance,
+  finalResult,
+  instanceOutcome,
+  limitList,
+  listIds,
+  type AssessOptions,
+} from "../../../src/domain/verdict.ts";
+import type { InstanceState } from "../../../src/domain/scale-set.ts";
+
+function instance(overrides: Partial<InstanceState> = {}): InstanceState {
+  return {
+    instanceId: "3",
+    name: "vmss1_3",
+    latestModelApplied: true,
+    protectedFromScaleSetActions: false,
+    provisioningState: "Succeeded",
+    powerState: "running",
+    ...overrides,
+  };
+}
+
+const auto: AssessOptions = { health: "auto", scaleSetHasHealthSignal: true, healthWaitOver: false };
+const extensionError = {
+  code: "VMExtensionProvisioningError",
+  message: "Enable failed: exit 1 on https://a/b.sh?sig=SECRET",
+};
+const monitoringError = {
+  code: "1",
+  message: "Extension 'monitoringAgent': heartbeat failed",
+  extension: "monitoringAgent",
+};
+const scriptError = { code: "1", message: "Extension 'customScript': exit 1", extension: "customScript" };
+
+describe("assessInstance", () => {
+  it.each([
+    { name: "upgraded and healthy", state: instance({ health: "healthy" }), options: auto, expected: { kind: "done" } },
+    {
+      name: "health off ignores vmHealth",
+      state: instance({ health: "unhealthy" }),
+      options: { ...auto, health: "off" as const },
+      expected: { kind: "done" },
+    },
+    {
+      name: "no health signal anywhere",
+      state: instance(),
+      options: { ...auto, scaleSetHasHealthSignal: false },
+      expected: { kind: "done" },
+    },
+    {
+      name: "initializing waits",
+      state: instance({ health: "initializing" }),
+      options: auto,
+      expected: { kind: "pending", waitingFor: "health (initializing)" },
+    },
+    {
+      name: "no vmHealth yet on a scale set with a signal waits",
+      state: instance(),
+      options: auto,
+      expected: { kind: "pending", waitingFor: "health (no health reported yet)" },
+    },
+    {
+      name: "initializing after health-timeout is unhealthy",
+      state: instance({ health: "initializing" }),
+      options: { ...auto, healthWaitOver: true },
+      expected: { kind: "unhealthy", detail: "not healthy within health-timeout (last: initializing)" },
+    },
+    {
+      name: "unhealthy",
+      state: instance({ health: "unhealthy" }),
+      options: auto,
+      expected: { kind: "unhealthy", detail: "reports unhealthy" },
+    },
+    {
+      name: "an instance reporting health on a scale set without a known signal is gated",
+      state: instance({ health: "unhealthy" }),
+      options: { ...auto, scaleSetHasHealthSignal: false },
+      expected: { kind: "unhealthy", detail: "reports unhealthy" },
+    },
+    {
+      name: "not yet on the new model",
+      state: instance({ latestModelApplied: false, provisioningState: "Updating" }),
+      options: auto,
+      expected: { kind: "pending", waitingFor: "the new model" },
+    },
+    {
+      name: "provisioning failed, with its error",
+      state: instance({ latestModelApplied: false, provisioningState: "Failed", error: extensionError }),
+      options: auto,
+      expected: { kind: "failed", error: extensionError },
+    },
+    {
+      name: "upgrade operation failed and the instance is stale",
+      state: instance({ latestModelApplied: false }),
+      options: { ...auto, operationError: extensionError },
+      expected: { kind: "failed", error: extensionError },
+    },
+    {
+      name: "an Error-level status of another extension on an instance upgraded fine and healthy is information",
+      state: instance({ health: "healthy", error: monitoringError, errors: [monitoringError] }),
+      options: { ...auto, changedExtension: "customScript" },
+      expected: { kind: "done" },
+    },
+    {
+      name: "an Error-level status of an instance's own (suppressFailures, say) without a failed provisioning is information",
+      state: instance({ health: "healthy", error: { code: "SomeWarningAsError", message: "x" } }),
+      options: auto,
+      expected: { kind: "done" },
+    },
+    {
+      name: "an Error-level status of the extension the rollout changed fails the instance",
+      state: instance({ health: "healthy", error: monitoringError, errors: [monitoringError, scriptError] }),
+      options: { ...auto, changedExtension: "CUSTOMSCRIPT" },
+      expected: { kind: "failed", error: scriptError },
+    },
+    {
+      name: "the changed extension's error waits while the instance is still updating",
+      state: instance({ latestModelApplied: false, provisioningState: "Updating", errors: [scriptError] }),
+      options: { ...auto, changedExtension: "customScript" },
+      expected: { kind: "pending", waitingFor: "the new model" },
+    },
+    {
+      name: "a deallocated instance reports no health: the gate does not apply",
+      state: instance({ powerState: "deallocated" }),
+      options: auto,
+      expected: { kind: "done" },
+    },
+    {
+      name: "a stopped instance reports no health: the gate does not apply, even after health-timeout",
+      state: instance({ powerState: "stopped" }),
+      options: { ...auto, healthWaitOver: true },
+      expected: { kind: "done" },
+    },
+    {
+      name: "a starting instance is waited for",
+      state: instance({ powerState: "starting" }),
+      options: auto,
+      expected: { kind: "pending", waitingFor: "health (no health reported yet)" },
+    },
+    {
+      name: "gone from the scale set (scale-in): removed, not failed",
+      state: undefined,
+      options: auto,
+      expected: { kind: "removed" },
+    },
+  ])("$name", ({ state, options, expected }) => {
+    expect(assessInstance(state, options)).toEqual(expected);
+  });
+});
+
+describe("breachesMaxUnhealthy", () => {
+  it.each([
+    { upgraded: 5, bad: 0, max: 0, canary: true, breach: false },
+    { upgraded: 1, bad: 1, max: 100, canary: true, breach: true }, // the canary tolerates none
+    { upgraded: 5, bad: 1, max: 20, canary: false, breach: false }, // exactly 20% is allowed
+    { upgraded: 6, bad: 2, max: 20, canary: false, breach: true },
+    { upgraded: 2, bad: 1, max: 20, canary: false, breach: true },
+    { upgraded: 10, bad: 1, max: 0, canary: false, breach: true },
+  ])("$bad bad of $upgraded, max $max%, canary $canary → $breach", ({ upgraded, bad, max, canary, breach }) => {
+    expect(breachesMaxUnhealthy({ upgraded, bad, maxUnhealthyPercent: max, canary })).toBe(breach);
+  });
+});
+
+describe("instanceOutcome", () => {
+  const base = { protected: false, removed: false, targeted: true, started: true, rolledBack: false };
+  it.each([
+    { facts: { ...base, protected: true }, outcome: "skipped-protected" },
+    { facts: { ...base, targeted: false, started: false }, outcome: "already-current" },
+    { facts: { ...base, started: false }, outcome: "not-started" },
+    { facts: { ...base }, outcome: "straggler" }, // started, never judged
+    { facts: { ...base, assessment: { kind: "done" as const } }, outcome: "updated" },
+    { facts: { ...base, assessment: { kind: "failed" as const } }, outcome: "failed" },
+    { facts: { ...base, assessment: { kind: "unhealthy" as const, detail: "x" } }, outcome: "unhealthy" },
+    { facts: { ...base, assessment: { kind: "pending" as const, waitingFor: "x" } }, outcome: "straggler" },
+    { facts: { ...base, assessment: { kind: "done" as const }, rolledBack: true }, outcome: "rolled-back" },
+    { facts: { ...base, assessment: { kind: "removed" as const } }, outcome: "removed" },
+    { facts: { ...base, started: false, removed: true }, outcome: "removed" },
+  ])("$outcome ($facts)", ({ facts, outcome }) => {
+    expect(instanceOutcome(facts)).toBe(outcome);
+  });
+});
+
+describe("finalResult", () => {
+  it.each([
+    { facts: { cancelled: true, failed: true, workDone: true, rolledBack: false }, result: "cancelled" },
+    { facts: { cancelled: false, failed: true, workDone: true, rolledBack: false }, result: "failed" },
+    { facts: { cancelled: false, failed: true, workDone: true, rolledBack: true }, result: "rolled-back" },
+    { facts: { cancelled: false, failed: false, workDone: true, rolledBack: false }, result: "succeeded" },
+    { facts: { cancelled: false, failed: false, workDone: false, rolledBack: false }, result: "unchanged" },
+  ])("$result", ({ facts, result }) => {
+    expect(finalResult(facts)).toBe(result);
+  });
+});
+
+describe("describeInstance", () => {
+  it("says the states and the error on one line, without SAS", () => {
+    const text = describeInstance(
+      "3",
+      instance({ latestModelApplied: false, provisioningState: "Failed", health: "unhealthy", error: extensionError }),
+    );
+    expect(text).toBe(
+      "3 (vmss1_3): provisioning Failed, power running, health unhealthy, not on the latest model, " +
+        "VMExtensionProvisioningError: Enable failed: exit 1 on https://a/b.sh?[query removed]",
+    );
+  });
+
+  it("says when the instance is gone", () => {
+    expect(describeInstance("7", undefined)).toBe("7: no longer in the scale set");
+  });
+});
+
+describe("listIds / limitList", () => {
+  it.each([
+    [["0", "1", "2", "3", "7", "9", "10"], "0-3, 7, 9, 10"],
+    [["10", "2", "1", "0"], "0-2, 10"],
+    [["vmss_a", "vmss_b"], "vmss_a, vmss_b"],
+    [[], ""],
+  ])("%o → %s", (ids, text) => {
+    expect(listIds(ids)).toBe(text);
+  });
+
+  it("describes at most five and counts the rest", () => {
+    expect(limitList(["a", "b"])).toBe("a; b");
+    expect(limitList(["a", "b", "c", "d", "e", "f", "g"])).toBe("a; b; c; d; e; and 2 more");
+  });
+});

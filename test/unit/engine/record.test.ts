@@ -1,0 +1,353 @@
+import { describe, expect, it } from "vitest";
+import {
+  buildRecord,
+  describeAll,
+  describeTarget,
+  failureReason,
+  imageLabel,
+  instanceRecords,
+  rolloutReason,
+  stateSummary,
+  type RolloutState,
+} from "../../../src/engine/record.ts";
+import { parseConfig } from "../../../src/config/inputs.ts";
+import type { ModelChange } from "../../../src/domain/change.ts";
+import type { InstanceState, ScaleSetModel } from "../../../src/domain/scale-set.ts";
+
+const T0 = Date.parse("2025-11-26T12:00:00.000Z");
+
+const SUB = "11111111-2222-3333-4444-555555555555";
+const INPUTS: Readonly<Record<string, string>> = {
+  "subscription-id": SUB,
+  "resource-group": "rg",
+  "scale-set": "vmss1",
+  "image-version": "2.0.0",
+};
+const config = parseConfig((name) => INPUTS[name] ?? "", {});
+
+const model: ScaleSetModel = {
+  id: `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/vmss1`,
+  name: "vmss1",
+  orchestrationMode: "Uniform",
+  upgradeMode: "Manual",
+  imageReference: { publisher: "p", offer: "o", sku: "s", version: "1.0.0" },
+  extensions: [],
+  hasHealthSignal: true,
+};
+
+const change: ModelChange = {
+  ok: true,
+  scaleSetPatch: { imageReference: { version: "2.0.0" } },
+  changes: [{ property: "storageProfile.imageReference.version", before: "1.0.0", after: "2.0.0" }],
+  previousModel: { imageReference: model.imageReference },
+  rollback: { scaleSetPatch: { imageReference: { version: "1.0.0" } } },
+};
+
+function instance(instanceId: string, fields: Partial<InstanceState> = {}): InstanceState {
+  return {
+    instanceId,
+    name: `vmss1_${instanceId}`,
+    latestModelApplied: true,
+    protectedFromScaleSetActions: false,
+    provisioningState: "Succeeded",
+    powerState: "running",
+    health: "healthy",
+    imageReference: { version: "2.0.0", exactVersion: "2.0.0" },
+    ...fields,
+  };
+}
+
+function state(fields: Partial<RolloutState> = {}): RolloutState {
+  return {
+    config,
+    startedAt: T0,
+    model,
+    change,
+    modelUpdated: true,
+    rolling: undefined,
+    instances: new Map(),
+    before: new Map(),
+    protected: new Set(),
+    targets: new Set(),
+    removed: new Set(),
+    started: new Set(),
+    assessments: new Map(),
+    batchOf: new Map(),
+    batches: [],
+    rolledBack: new Set(),
+    rollback: undefined,
+    noRollback: undefined,
+    stop: undefined,
+    ...fields,
+  };
+}
+
+/** Instances 0-2 targeted and started in batch 1; 0 and 1 done, 2 failed; 3 already current. */
+function mixed(fields: Partial<RolloutState> = {}): RolloutState {
+  const error = {
+    code: "VMExtensionProvisioningError",
+    message: "exit 1 on https://a.blob.core.windows.net/c/x.sh?sig=SECRET",
+  };
+  return state({
+    instances: new Map([
+      ["0", instance("0")],
+      ["1", instance("1")],
+      ["2", instance("2", { provisioningState: "Failed", health: "unhealthy", error })],
+      ["3", instance("3")],
+    ]),
+    before: new Map([
+      ["0", false],
+      ["1", false],
+      ["2", false],
+      ["3", true],
+    ]),
+    targets: new Set(["0", "1", "2"]),
+    started: new Set(["0", "1", "2"]),
+    assessments: new Map([
+      ["0", { kind: "done" }],
+      ["1", { kind: "done" }],
+      ["2", { kind: "failed", error }],
+    ]),
+    batchOf: new Map([
+      ["0", 1],
+      ["1", 1],
+      ["2", 1],
+    ]),
+    batches: [{ index: 1, canary: false, instanceIds: ["0", "1", "2"], result: "failed" }],
+    ...fields,
+  });
+}
+
+describe("instanceRecords", () => {
+  it("gives every listed or targeted instance its outcome, in instance-ID order, errors redacted", () => {
+    const records = instanceRecords(mixed({ targets: new Set(["0", "1", "2", "10"]), removed: new Set(["10"]) }));
+    expect(records.map((r) => [r.instanceId, r.outcome])).toEqual([
+      ["0", "updated"],
+      ["1", "updated"],
+      ["2", "failed"],
+      ["3", "already-current"],
+      ["10", "removed"],
+    ]);
+    expect(records[0]).toEqual({
+      instanceId: "0",
+      name: "vmss1_0",
+      latestModelBefore: false,
+      latestModelAfter: true,
+      outcome: "updated",
+      batch: 1,
+      provisioningState: "Succeeded",
+      powerState: "running",
+      health: "healthy",
+      image: "2.0.0",
+    });
+    expect(records[2]?.error?.message).toBe("exit 1 on https://a.blob.core.windows.net/c/x.sh?[query removed]");
+    expect(records[4]).toEqual({
+      instanceId: "10",
+      name: "10",
+      latestModelBefore: false,
+      latestModelAfter: false,
+      outcome: "removed",
+    });
+  });
+
+  it("takes the error of a failed assessment when the instance shows none", () => {
+    const [record] = instanceRecords(
+      state({
+        instances: new Map([["0", instance("0", { latestModelApplied: false })]]),
+        targets: new Set(["0"]),
+        started: new Set(["0"]),
+        assessments: new Map([["0", { kind: "failed", error: { code: "OperationFailed", message: "boom" } }]]),
+      }),
+    );
+    expect(record?.error).toEqual({ code: "OperationFailed", message: "boom" });
+  });
+});
+
+describe("failureReason", () => {
+  it("is undefined when nothing stopped the run and every instance made it", () => {
+    expect(
+      failureReason(
+        mixed({
+          assessments: new Map([
+            ["0", { kind: "done" }],
+            ["1", { kind: "done" }],
+            ["2", { kind: "done" }],
+          ]),
+        }),
+      ),
+    ).toBeUndefined();
+  });
+
+  it("counts the instances that did not make it", () => {
+    expect(failureReason(mixed())).toMatch(
+      /^1 of 3 instance\(s\) did not end on the new model and healthy: 2 \(vmss1_2\): provisioning Failed/,
+    );
+  });
+
+  it("is the stop's reason for a failure, with the instances' states for a timeout or cancel", () => {
+    expect(failureReason(mixed({ stop: { kind: "failed", reason: "Stopped after batch 1 of 1." } }))).toBe(
+      "Stopped after batch 1 of 1.",
+    );
+    const timeout = failureReason(mixed({ stop: { kind: "timeout", reason: "Timed out." } }));
+    expect(timeout).toMatch(/^Timed out\. Updated: 0, 1\. Not on the new model or unhealthy: 2 \(vmss1_2\)/);
+    expect(failureReason(mixed({ stop: { kind: "timeout", reason: "Timed out." }, model: undefined }))).toBe(
+      "Timed out.",
+    );
+  });
+});
+
+describe("stateSummary", () => {
+  it("lists updated, failed, not started and removed instances", () => {
+    const s = mixed({ targets: new Set(["0", "1", "2", "4", "5"]), removed: new Set(["5"]) });
+    expect(stateSummary(s, instanceRecords(s))).toMatch(
+      /^Updated: 0, 1\. Not on the new model or unhealthy: 2 .*\. Not started: 4\. Left the scale set: 5\.$/,
+    );
+    expect(stateSummary(state(), [])).toBe("No instance was updated.");
+  });
+});
+
+describe("rolloutReason", () => {
+  it("is undefined for succeeded and unchanged runs", () => {
+    expect(rolloutReason(mixed(), "succeeded", undefined)).toBeUndefined();
+    expect(rolloutReason(mixed(), "unchanged", undefined)).toBeUndefined();
+  });
+
+  it("sums up a dry run", () => {
+    expect(rolloutReason(mixed(), "planned", undefined)).toBe(
+      "Dry run: 1 model change(s) and 3 instance(s) to upgrade in 1 batch(es); nothing was written.",
+    );
+    expect(rolloutReason(state({ change: undefined }), "planned", undefined)).toBe(
+      "Dry run: 0 model change(s) and 0 instance(s) to upgrade; nothing was written.",
+    );
+  });
+
+  it("adds what the rollback did, or why there was none", () => {
+    expect(
+      rolloutReason(
+        mixed({ rollback: { succeeded: true, instanceIds: ["0", "1", "2"] } }),
+        "rolled-back",
+        "It failed.",
+      ),
+    ).toBe("It failed. Rolled back: the previous model is restored and instances 0-2 run it again.");
+    expect(rolloutReason(mixed({ rollback: { succeeded: true, instanceIds: [] } }), "rolled-back", "It failed.")).toBe(
+      "It failed. Rolled back: the previous model is restored.",
+    );
+    expect(
+      rolloutReason(
+        mixed({ rollback: { succeeded: false, instanceIds: [], error: "409 Conflict" } }),
+        "failed",
+        "It failed.",
+      ),
+    ).toBe("It failed. The rollback failed too: 409 Conflict.");
+    expect(rolloutReason(mixed({ noRollback: "No rollback was done." }), "failed", "It failed.")).toBe(
+      "It failed. No rollback was done.",
+    );
+  });
+});
+
+describe("buildRecord", () => {
+  it("records a failed run", () => {
+    const s = mixed();
+    const record = buildRecord(s, failureReason(s), T0 + 90_000);
+    expect(record).toMatchObject({
+      target: {
+        subscriptionId: SUB,
+        resourceGroup: "rg",
+        scaleSet: "vmss1",
+        resourceId: model.id,
+        portalUrl: `https://portal.azure.com/#resource${model.id}/overview`,
+      },
+      cloud: "AzureCloud",
+      upgradeMode: "Manual",
+      dryRun: false,
+      startedAt: "2025-11-26T12:00:00.000Z",
+      finishedAt: "2025-11-26T12:01:30.000Z",
+      durationMs: 90_000,
+      result: "failed",
+      changes: change.changes,
+      modelUpdated: true,
+      previousModel: change.previousModel,
+      batches: s.batches,
+    });
+    expect(record.reason).toContain("https://a.blob.core.windows.net/c/x.sh?[query removed]");
+    expect(record.reason).not.toContain("SECRET");
+    expect(record.instances).toHaveLength(4);
+  });
+
+  it("builds the resource ID from the target when the scale set was never read", () => {
+    const record = buildRecord(
+      state({
+        model: undefined,
+        change: undefined,
+        modelUpdated: false,
+        stop: { kind: "failed", reason: "Not found." },
+      }),
+      "Not found.",
+      T0,
+    );
+    expect(record.target.resourceId).toBe(
+      `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/vmss1`,
+    );
+    expect(record).not.toHaveProperty("upgradeMode");
+    expect(record).not.toHaveProperty("previousModel");
+    expect(record).toMatchObject({ result: "failed", reason: "Not found.", changes: [], modelUpdated: false });
+  });
+
+  it("says planned for a dry run without failure, unchanged when nothing was to do", () => {
+    const dry = state({ config: { ...config, rollout: { ...config.rollout, dryRun: true } }, modelUpdated: false });
+    expect(buildRecord(dry, undefined, T0).result).toBe("planned");
+    expect(buildRecord(state({ modelUpdated: false }), undefined, T0)).toMatchObject({ result: "unchanged" });
+    expect(buildRecord(state({ modelUpdated: false }), undefined, T0)).not.toHaveProperty("reason");
+  });
+
+  it("is cancelled or rolled back as the state says, and redacts the rolling and rollback errors", () => {
+    const cancelled = mixed({ stop: { kind: "cancelled", reason: "The job was cancelled." } });
+    expect(buildRecord(cancelled, failureReason(cancelled), T0).result).toBe("cancelled");
+    const secret = "https://a.blob.core.windows.net/c/x.sh?sig=SECRET";
+    const rolledBack = mixed({
+      rollback: { succeeded: true, instanceIds: ["0"], error: `odd ${secret}` },
+      rolling: {
+        code: "Faulted",
+        successfulInstanceCount: 0,
+        failedInstanceCount: 1,
+        inProgressInstanceCount: 0,
+        pendingInstanceCount: 0,
+        error: { code: "Faulted", message: secret },
+      },
+    });
+    const record = buildRecord(rolledBack, "It failed.", T0);
+    expect(record.result).toBe("rolled-back");
+    expect(JSON.stringify(record)).not.toContain("SECRET");
+    expect(record.rolling?.error?.message).toBe("https://a.blob.core.windows.net/c/x.sh?[query removed]");
+  });
+});
+
+describe("describeTarget / describeAll", () => {
+  it("adds why an instance is unhealthy or what it waits for", () => {
+    const s = state({
+      instances: new Map([
+        ["0", instance("0", { health: "unhealthy" })],
+        ["1", instance("1", { latestModelApplied: false })],
+      ]),
+      assessments: new Map([
+        ["0", { kind: "unhealthy", detail: "reports unhealthy" }],
+        ["1", { kind: "pending", waitingFor: "the new model" }],
+      ]),
+    });
+    expect(describeTarget(s, "0")).toBe(
+      "0 (vmss1_0): provisioning Succeeded, power running, health unhealthy (reports unhealthy)",
+    );
+    expect(describeTarget(s, "1")).toMatch(/not on the latest model \(waiting for the new model\)$/);
+    expect(describeTarget(s, "9")).toBe("9: no longer in the scale set");
+    expect(describeAll(s, ["0", "1"])).toBe(`${describeTarget(s, "0")}; ${describeTarget(s, "1")}`);
+  });
+});
+
+describe("imageLabel", () => {
+  it("prefers an ID, then the exact version, then the version", () => {
+    expect(imageLabel({ id: "/subscriptions/s/images/i", exactVersion: "1" })).toBe("/subscriptions/s/images/i");
+    expect(imageLabel({ sharedGalleryImageId: "/sharedGalleries/g" })).toBe("/sharedGalleries/g");
+    expect(imageLabel({ version: "latest", exactVersion: "1.2.3" })).toBe("1.2.3");
+    expect(imageLabel({ version: "1.2.3" })).toBe("1.2.3");
+  });
+});
