@@ -51,7 +51,19 @@ const vmssPath = (emu: Emulator, name = VMSS) =>
 describe("gatekeeping", () => {
   it.each([
     { name: "no api-version", query: "", status: 400, code: "MissingApiVersionParameter" },
-    { name: "an unknown api-version", query: "api-version=2019-03-01", status: 400, code: "NoRegisteredProviderFound" },
+    {
+      name: "an unpublished api-version",
+      query: "api-version=2019-03-02",
+      status: 400,
+      code: "NoRegisteredProviderFound",
+    },
+    {
+      name: "api-version 2020-06-01 (az 2.45, hybrid profile)",
+      query: "api-version=2020-06-01",
+      status: 200,
+      code: undefined,
+    },
+    { name: "api-version 2023-09-01 (recordings)", query: "api-version=2023-09-01", status: 200, code: undefined },
     { name: "api-version 2026-03-01 (arm-compute 24)", query: "api-version=2026-03-01", status: 200, code: undefined },
   ])("answers $status for $name", async ({ query, status, code }) => {
     const { emu } = await setup();
@@ -267,19 +279,6 @@ describe("scale-set model writes", () => {
       message: "Changing property 'imageReference.publisher' is not allowed.",
     },
     {
-      name: "platform image → image ID",
-      patch: {
-        virtualMachineProfile: {
-          storageProfile: {
-            imageReference: {
-              id: "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/i/versions/1.0.0",
-            },
-          },
-        },
-      },
-      message: "The Image type for a Virtual Machine Scale Set may not be changed.",
-    },
-    {
       name: "OS disk storage type",
       patch: {
         virtualMachineProfile: {
@@ -297,6 +296,25 @@ describe("scale-set model writes", () => {
       statusCode: 409,
       code: "PropertyChangeNotAllowed",
       message,
+    });
+    expect(emu.state().model["etag"]).toBe('"1"');
+  });
+
+  it("refuses an image-type switch with 409 OperationNotAllowed, as the CLI output users quote shows", async () => {
+    const { client, emu } = await setup();
+    const patch = {
+      virtualMachineProfile: {
+        storageProfile: {
+          imageReference: {
+            id: "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/i/versions/1.0.0",
+          },
+        },
+      },
+    };
+    await expect(client.virtualMachineScaleSets.update(RG, VMSS, patch, FAST_POLL)).rejects.toMatchObject({
+      statusCode: 409,
+      code: "OperationNotAllowed",
+      message: "The Image type for a Virtual Machine Scale Set may not be changed.",
     });
     expect(emu.state().model["etag"]).toBe('"1"');
   });
@@ -319,7 +337,7 @@ describe("scale-set model writes", () => {
     ]);
   });
 
-  it("replaces the model on PUT (createOrUpdate), keeping protectedSettings the GET could not return", async () => {
+  it("takes a whole model on PUT (createOrUpdate), keeping protectedSettings the GET could not return", async () => {
     const { client, emu } = await setup({
       scaleSets: [
         {
@@ -622,8 +640,9 @@ describe("reading instances", () => {
         },
       },
     });
+    // As recorded (2023): the subscription's bucket, then the resource's.
     expect(response.headers.get("x-ms-ratelimit-remaining-resource")).toMatch(
-      /^Microsoft\.Compute\/HighCostGetVMScaleSetResource;\d+,/,
+      /^Microsoft\.Compute\/HighCostGetVMScaleSetSubscriptionMaximum;\d+,Microsoft\.Compute\/HighCostGetVMScaleSetResource;\d+$/,
     );
   });
 

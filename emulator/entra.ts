@@ -46,16 +46,23 @@ export class Entra {
       return { ...this.instanceDiscovery(req), operation: "Entra.InstanceDiscovery" };
     }
     if (!tenant) return undefined;
+    // The AD FS form of the authority (`<host>/adfs`), which Azure Stack Hub uses and the Azure CLI (MSAL Python)
+    // signs in through without asking Microsoft's public host for instance discovery (msal `Authority`: an `adfs`
+    // tenant is "known to the developer"). The emulator's `/metadata/endpoints` names it as the login endpoint.
+    if (tenant.toLowerCase() === "adfs") {
+      if (tail === ".well-known/openid-configuration" && req.method === "GET") {
+        return { ...this.adfsConfiguration(req), operation: "Entra.OpenIdConfiguration" };
+      }
+      if (tail === "discovery/keys" && req.method === "GET") return { ...this.keys(), operation: "Entra.Keys" };
+      if (tail === "oauth2/token" && req.method === "POST")
+        return { ...this.token(req, this.config.tenantId), operation: "Entra.Token" };
+      return undefined;
+    }
     if (tail === "v2.0/.well-known/openid-configuration" && req.method === "GET") {
       return { ...this.openIdConfiguration(req, tenant), operation: "Entra.OpenIdConfiguration" };
     }
     if (tail === "discovery/v2.0/keys" && req.method === "GET") {
-      return {
-        ...json(200, {
-          keys: [{ kty: "RSA", use: "sig", kid: this.key.kid, ...this.key.publicKey.export({ format: "jwk" }) }],
-        }),
-        operation: "Entra.Keys",
-      };
+      return { ...this.keys(), operation: "Entra.Keys" };
     }
     if (tail === "oauth2/v2.0/token" && req.method === "POST") {
       return { ...this.token(req, tenant), operation: "Entra.Token" };
@@ -65,6 +72,65 @@ export class Entra {
 
   private knownTenant(tenant: string): boolean {
     return tenant.toLowerCase() === this.config.tenantId.toLowerCase();
+  }
+
+  private keys(): Reply {
+    return json(200, {
+      keys: [{ kty: "RSA", use: "sig", kid: this.key.kid, ...this.key.publicKey.export({ format: "jwk" }) }],
+    });
+  }
+
+  /** AD FS's OpenID configuration (the fields MSAL reads: token and authorization endpoints; AD FS 2019's shape). */
+  private adfsConfiguration(req: Incoming): Reply {
+    const base = `${req.origin}/adfs`;
+    return json(200, {
+      issuer: base,
+      authorization_endpoint: `${base}/oauth2/authorize/`,
+      token_endpoint: `${base}/oauth2/token/`,
+      jwks_uri: `${base}/discovery/keys`,
+      token_endpoint_auth_methods_supported: [
+        "client_secret_post",
+        "client_secret_basic",
+        "private_key_jwt",
+        "windows_client_authentication",
+      ],
+      response_types_supported: [
+        "code",
+        "id_token",
+        "code id_token",
+        "id_token token",
+        "code token",
+        "code id_token token",
+      ],
+      response_modes_supported: ["query", "fragment", "form_post"],
+      grant_types_supported: [
+        "authorization_code",
+        "refresh_token",
+        "client_credentials",
+        "urn:ietf:params:oauth:grant-type:jwt-bearer",
+        "implicit",
+        "password",
+        "srv_challenge",
+        "urn:ietf:params:oauth:grant-type:device_code",
+        "device_code",
+      ],
+      subject_types_supported: ["pairwise"],
+      scopes_supported: [
+        "openid",
+        "profile",
+        "email",
+        "allatclaims",
+        "user_impersonation",
+        "logon_cert",
+        "aza",
+        "vpn_cert",
+        "winhello_cert",
+      ],
+      id_token_signing_alg_values_supported: ["RS256"],
+      access_token_issuer: base,
+      device_authorization_endpoint: `${base}/oauth2/devicecode`,
+      end_session_endpoint: `${base}/oauth2/logout`,
+    });
   }
 
   private openIdConfiguration(req: Incoming, tenant: string): Reply {
@@ -117,10 +183,20 @@ export class Entra {
     });
   }
 
+  /** Entra puts the tenant of the `authorization_endpoint` query parameter into `tenant_discovery_endpoint` (recorded
+   *  answers show `https://login.microsoftonline.com/<tenant>/v2.0/.well-known/openid-configuration`, never a
+   *  placeholder); without one, `common`. */
   private instanceDiscovery(req: Incoming): Reply {
     const host = new URL(req.origin).host;
+    let tenant = "common";
+    try {
+      tenant =
+        new URL(req.query.get("authorization_endpoint") ?? "").pathname.split("/").filter(Boolean)[0] ?? "common";
+    } catch {
+      // not a URL: common
+    }
     return json(200, {
-      tenant_discovery_endpoint: `${req.origin}/{tenant}/v2.0/.well-known/openid-configuration`,
+      tenant_discovery_endpoint: `${req.origin}/${tenant}/v2.0/.well-known/openid-configuration`,
       "api-version": "1.1",
       metadata: [{ preferred_network: host, preferred_cache: host, aliases: [host] }],
     });

@@ -49,6 +49,16 @@ describe("instance faults", () => {
       status: "Failed",
       error: { code: "VMExtensionProvisioningError" },
     });
+    // Assumption (README): the failed instance runs the new model — latestModelApplied true — but is Failed.
+    expect(
+      emu
+        .state()
+        .instances.slice(0, 2)
+        .map((i) => [i.latestModelApplied, i.provisioningState]),
+    ).toEqual([
+      [true, "Succeeded"],
+      [true, "Failed"],
+    ]);
     const vm0 = await client.virtualMachineScaleSetVMs.getInstanceView(RG, VMSS, "0");
     expect(vm0.statuses?.[0]?.code).toBe("ProvisioningState/succeeded");
 
@@ -403,11 +413,16 @@ describe("token-bucket throttle (opt-in)", () => {
         });
       for (let i = 0; i < 30; i++) await view();
       await expect(view()).rejects.toMatchObject({ statusCode: 429, code: "OperationNotAllowed" });
+      // Subscription bucket first, as recorded.
       expect(remaining[0]).toBe(
-        "200 - Microsoft.Compute/HighCostGetVMScaleSetResource;29,Microsoft.Compute/HighCostGetVMScaleSetSubscriptionMaximum;1079",
+        "200 - Microsoft.Compute/HighCostGetVMScaleSetSubscriptionMaximum;1079,Microsoft.Compute/HighCostGetVMScaleSetResource;29",
       );
-      expect(remaining[29]).toMatch(/^200 - Microsoft\.Compute\/HighCostGetVMScaleSetResource;0,/);
-      expect(remaining[30]).toMatch(/^429 [1-6] Microsoft\.Compute\/HighCostGetVMScaleSetResource;0,/);
+      expect(remaining[29]).toMatch(
+        /^200 - Microsoft\.Compute\/HighCostGetVMScaleSetSubscriptionMaximum;\d+,Microsoft\.Compute\/HighCostGetVMScaleSetResource;0$/,
+      );
+      expect(remaining[30]).toMatch(
+        /^429 [1-6] Microsoft\.Compute\/HighCostGetVMScaleSetSubscriptionMaximum;\d+,Microsoft\.Compute\/HighCostGetVMScaleSetResource;0$/,
+      );
       // The exact wait next to the rounded one: a token every 6 s (10 per minute).
       const retryAfter = Number(remaining[30]?.split(" ")[1]);
       expect(waits[30]).toBeGreaterThan((retryAfter - 1) * 1000);

@@ -71,6 +71,7 @@ export async function start(options: EmulatorOptions = {}): Promise<Emulator> {
   arm = new Arm(
     {
       subscriptionId: SUBSCRIPTION_ID,
+      tenantId: TENANT_ID,
       pageSize: options.pageSize ?? 50,
       pollRetryAfterSeconds: options.pollRetryAfterSeconds,
       upgrades: new Upgrades(clock, faults, options.modelUpdateSeconds ?? 5),
@@ -93,6 +94,7 @@ export async function start(options: EmulatorOptions = {}): Promise<Emulator> {
     audiences: () => options.armAudiences ?? [`${endpoint}/`, endpoint],
     latency: latencyOf(options.latencyMs ?? 0),
     delay: (ms) => clock.sleep(ms / 1000),
+    region: [...arm.scaleSets.values()][0]?.location ?? "westeurope",
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -157,6 +159,16 @@ export async function start(options: EmulatorOptions = {}): Promise<Emulator> {
       );
     },
     counters: () => log.counters(),
+    scaleSets() {
+      return [...armState.scaleSets.values()]
+        .filter((s) => !s.deleted)
+        .map((s) => ({
+          name: s.name,
+          resourceGroup: s.resourceGroup,
+          upgradeMode: s.upgradeMode,
+          instances: s.vms.size,
+        }));
+    },
     state(scaleSet): ScaleSetSnapshot {
       const set = findSet(scaleSet);
       return structuredClone({
@@ -229,7 +241,8 @@ function latencyOf(option: LatencyOption): (operation: string, req: Incoming) =>
   const list = option.list ?? base;
   const page = option.page ?? list;
   return (operation, req) => {
-    if (!operation.endsWith(".List")) return base;
+    if (operation !== "VirtualMachineScaleSetVMs.List" && operation !== "VirtualMachineScaleSetExtensions.List")
+      return base;
     return req.query.has("$skiptoken") ? page : list;
   };
 }

@@ -4,6 +4,7 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer, type Server } from "node:https";
 import { authorizationFailed } from "./arm/authorization.ts";
+import { resourcesVersionServed, SUPPORTED_API_VERSIONS } from "./arm/api-versions.ts";
 import type { Arm, ArmRoute } from "./arm/routes.ts";
 import type { Entra } from "./entra.ts";
 import type { Faults } from "./faults.ts";
@@ -11,9 +12,6 @@ import type { GitHubOidc } from "./github-oidc.ts";
 import { ArmError, json, type Incoming, type Reply } from "./http.ts";
 import { loggedBody, loggedHeaders, type RequestLog } from "./log.ts";
 import { resourcePolicy, throttled, type Throttle } from "./throttle.ts";
-
-/** arm-compute 25 sends 2026-04-01, 24.x sends 2026-03-01. */
-export const SUPPORTED_API_VERSIONS = ["2026-04-01", "2026-03-01"];
 
 export interface ServerParts {
   readonly key: string;
@@ -28,6 +26,8 @@ export interface ServerParts {
   readonly audiences: () => readonly string[];
   /** Simulated milliseconds to hold an ARM request before its handler runs (the `latencyMs` option). */
   readonly latency: (operation: string, req: Incoming) => number;
+  /** The region named in `x-ms-routing-request-id` (ARM's, shown upper-case, e.g. `WESTEUROPE`). */
+  readonly region: string;
   /** Resolves after `ms` simulated milliseconds (the emulator's speed-scaled clock). */
   readonly delay: (ms: number) => Promise<void>;
 }
@@ -47,7 +47,8 @@ async function handle(parts: ServerParts, req: IncomingMessage, res: ServerRespo
   const started = Date.now();
   const seq = parts.log.nextSeq();
   const raw = await readBody(req);
-  const url = new URL(req.url ?? "/", `https://${req.headers.host ?? "127.0.0.1"}`);
+  // Not `new URL(req.url, base)`: a path starting `//` (a client joining `<endpoint>/` and `/metadata/…`) would be read as a host.
+  const url = new URL(`https://${req.headers.host ?? "127.0.0.1"}${req.url ?? "/"}`);
   const incoming: Incoming = {
     method: (req.method ?? "GET").toUpperCase(),
     path: decodeURIComponent(url.pathname),
@@ -60,7 +61,12 @@ async function handle(parts: ServerParts, req: IncomingMessage, res: ServerRespo
   const arm = parts.arm.route(incoming);
   let reply: Reply | "drop";
   if (arm) reply = await armReply(parts, arm, incoming, raw, req);
-  else reply = parts.github.handle(incoming) ?? parts.entra.handle(incoming) ?? notFound(incoming);
+  else
+    reply =
+      metadataEndpoints(incoming) ??
+      parts.github.handle(incoming) ??
+      parts.entra.handle(incoming) ??
+      notFound(incoming);
 
   const operation = arm?.operation ?? (reply === "drop" ? "Unknown" : reply.operation) ?? "Unknown";
   const status = reply === "drop" ? 0 : reply.status;
@@ -82,7 +88,7 @@ async function handle(parts: ServerParts, req: IncomingMessage, res: ServerRespo
     req.socket.destroy();
     return;
   }
-  send(res, reply, req.headers["x-ms-client-request-id"]);
+  send(res, reply, req.headers["x-ms-client-request-id"], parts.region);
 }
 
 /** ARM's gatekeeping, then faults, throttling, the configured latency and the handler. */
@@ -102,10 +108,14 @@ async function armReply(
         message: "The api-version query parameter (?api-version=) is required for all requests.",
       });
     }
-    if (!SUPPORTED_API_VERSIONS.includes(apiVersion)) {
+    const served =
+      route.provider === "Microsoft.Resources"
+        ? resourcesVersionServed(apiVersion)
+        : SUPPORTED_API_VERSIONS.includes(apiVersion.toLowerCase());
+    if (!served) {
       throw new ArmError(400, {
         code: "NoRegisteredProviderFound",
-        message: `No registered resource provider found for location '${req.path}' and API version '${apiVersion}'. The supported api-versions are '${SUPPORTED_API_VERSIONS.join(", ")}'.`,
+        message: `No registered resource provider found for location '${req.path}' and API version '${apiVersion}'. The supported api-versions are '${route.provider === "Microsoft.Resources" ? "2015-01-01 … 2026-12-31" : SUPPORTED_API_VERSIONS.join(", ")}'.`,
       });
     }
     if (raw.length > 0 && req.body === undefined) {
@@ -161,11 +171,35 @@ async function armReply(
     }
     // The write (if any) is applied; the answer is lost on the way back.
     if (fault?.kind === "dropAfter") return "drop";
-    return { ...reply, operation: route.operation, headers: { ...limits, ...reply.headers } };
+    return {
+      ...reply,
+      operation: route.operation,
+      headers: { ...limits, ...armLimits(parts, req, route.subscriptionId), ...reply.headers },
+    };
   } catch (error) {
     if (error instanceof ArmError) return { ...error.toReply(), operation: route.operation };
     throw error;
   }
+}
+
+/**
+ * ARM's own per-subscription request counters (recorded on every ARM answer: `x-ms-ratelimit-remaining-subscription-reads`
+ * on GETs, `-writes` on PUT/PATCH/POST, `-deletes` on DELETE; e.g. `11926`, `1198`). Counted per hour of wall-clock
+ * time from ARM's classic limits (12,000 reads, 1,200 writes, 15,000 deletes per hour); informational, never enforced.
+ */
+const ARM_HOURLY: Readonly<Record<string, number>> = { reads: 12_000, writes: 1_200, deletes: 15_000 };
+const armCounters = new WeakMap<ServerParts, Map<string, { hour: number; used: number }>>();
+
+function armLimits(parts: ServerParts, req: Incoming, subscriptionId: string): Record<string, string> {
+  const kind = req.method === "GET" || req.method === "HEAD" ? "reads" : req.method === "DELETE" ? "deletes" : "writes";
+  let counters = armCounters.get(parts);
+  if (!counters) armCounters.set(parts, (counters = new Map()));
+  const key = `${subscriptionId.toLowerCase()}/${kind}`;
+  const hour = Math.floor(Date.now() / 3_600_000);
+  const counter = counters.get(key);
+  const used = counter && counter.hour === hour ? counter.used + 1 : 1;
+  counters.set(key, { hour, used });
+  return { [`x-ms-ratelimit-remaining-subscription-${kind}`]: String(Math.max(0, (ARM_HOURLY[kind] ?? 0) - used)) };
 }
 
 /** The caller's object ID once ARM accepted the bearer token. */
@@ -231,6 +265,52 @@ function usTime(date: Date): string {
   return date.toLocaleString("en-US", { timeZone: "UTC" }).replace(",", "");
 }
 
+/**
+ * `GET /metadata/endpoints?api-version=…` (no token): the cloud's endpoints, as Azure's ARM and Azure Stack Hub's serve
+ * them, in the shape the api-version asks for. `2015-01-01` (what az 2.45 asks, msrestazure `_populate_from_metadata_endpoint`:
+ * `loginEndpoint`, `audiences[0]`, `graphEndpoint`, `galleryEndpoint`) is the flat document of
+ * `https://management.azure.com/metadata/endpoints?api-version=2015-01-01`; `2019-05-01` an array of clouds and
+ * `2022-09-01` (newer az: azure-cli `_populate_from_metadata_endpoint` → `_arm_to_cli_mapper`: `name`,
+ * `resourceManager`, `authentication`, `suffixes`, `graphAudience`, …) one cloud object. The login endpoint is the
+ * AD FS form `<arm>/adfs`, the authority MSAL Python signs in through without asking Microsoft's public host for
+ * instance discovery (Azure Stack Hub with AD FS publishes the same form). Other endpoints and suffixes point back at
+ * the emulator or at the reserved `.invalid` domain: nothing serves them.
+ */
+function metadataEndpoints(req: Incoming): Reply | undefined {
+  if (req.method !== "GET" || !/^\/+metadata\/endpoints\/?$/i.test(req.path)) return undefined;
+  const origin = req.origin;
+  const authentication = { loginEndpoint: `${origin}/adfs`, audiences: [`${origin}/`, origin] };
+  const apiVersion = req.query.get("api-version") ?? "2015-01-01";
+  if (apiVersion < "2019-05-01") {
+    return {
+      ...json(200, {
+        galleryEndpoint: `${origin}/gallery/`,
+        graphEndpoint: `${origin}/graph/`,
+        portalEndpoint: `${origin}/portal/`,
+        authentication,
+      }),
+      operation: "Metadata.Endpoints",
+    };
+  }
+  const cloud = {
+    name: "Emulator",
+    resourceManager: `${origin}/`,
+    portal: `${origin}/portal/`,
+    gallery: `${origin}/gallery/`,
+    graph: `${origin}/graph/`,
+    graphAudience: `${origin}/graph/`,
+    microsoftGraphResourceId: `${origin}/msgraph/`,
+    authentication: { ...authentication, tenant: "adfs", identityProvider: "ADFS" },
+    suffixes: {
+      storage: "storage.emulator.invalid",
+      keyVaultDns: "vault.emulator.invalid",
+      acrLoginServer: "acr.emulator.invalid",
+      sqlServerHostname: "database.emulator.invalid",
+    },
+  };
+  return { ...json(200, apiVersion < "2020-06-01" ? [cloud] : cloud), operation: "Metadata.Endpoints" };
+}
+
 function notFound(req: Incoming): Reply {
   if (/^\/subscriptions\//i.test(req.path)) {
     return json(404, {
@@ -254,20 +334,28 @@ function errorCode(reply: Reply): { errorCode?: string } {
   return {};
 }
 
-function send(res: ServerResponse, reply: Reply, clientRequestId: string | string[] | undefined): void {
+/** Headers in the order Azure's recorded ARM answers carry them (azure-cli 2023 recordings): caching, then the rate
+ *  limits, request ids, `x-ms-routing-request-id` (`<REGION>:<yyyymmddThhmmssZ>:<id>`, recorded by the Java SDK). */
+function send(res: ServerResponse, reply: Reply, clientRequestId: string | string[] | undefined, region: string): void {
   const body = reply.body === undefined ? "" : typeof reply.body === "string" ? reply.body : JSON.stringify(reply.body);
   const requestId = randomUUID();
+  const correlationId = typeof clientRequestId === "string" ? clientRequestId : requestId;
+  const stamp = new Date()
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z");
   res.writeHead(reply.status, {
     "cache-control": "no-cache",
     pragma: "no-cache",
     expires: "-1",
+    ...reply.headers,
+    "x-ms-request-id": requestId,
+    "x-ms-correlation-request-id": correlationId,
+    "x-ms-routing-request-id": `${region.toUpperCase()}:${stamp}:${correlationId}`,
     "strict-transport-security": "max-age=31536000; includeSubDomains",
     "x-content-type-options": "nosniff",
-    "x-ms-request-id": requestId,
-    "x-ms-correlation-request-id": typeof clientRequestId === "string" ? clientRequestId : requestId,
     ...(reply.body !== undefined ? { "content-type": "application/json; charset=utf-8" } : {}),
     "content-length": Buffer.byteLength(body),
-    ...reply.headers,
   });
   res.end(body);
 }

@@ -115,4 +115,42 @@ describe("npm run emulator", () => {
     expect(output).toMatch(/'INPUT_ARM-ENDPOINT=https:\/\/127\.0\.0\.1:\d+'/);
     expect(output).toContain("node dist/index.js");
   });
+
+  it("loads a scenario file, names its scale sets and the Retry-After it sends, and prints the Azure CLI commands", async () => {
+    const child = spawn(
+      process.execPath,
+      ["emulator/cli.ts", "--scenario", "emulator/scenarios/example.json", "--poll-retry-after", "off"],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let output = "";
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on("data", (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes("Press Ctrl-C to stop.")) resolve();
+      });
+      child.on("exit", (code) => reject(new Error(`exited early (${code}): ${output}`)));
+    });
+    const exited = new Promise<number | null>((resolve) => child.removeAllListeners("exit").on("exit", resolve));
+    child.kill("SIGINT");
+    expect(await exited).toBe(0);
+    expect(output).toContain("Retry-After on polls: none");
+    expect(output).toMatch(
+      /Scale sets\s+rg-web\/vmss-web \(Manual, 6 instances\)\n\s+rg-api\/vmss-api \(Rolling, 4 instances\)/,
+    );
+    expect(output).toMatch(/az cloud register -n Emulator --endpoint-resource-manager https:\/\/127\.0\.0\.1:\d+ /);
+    expect(output).toContain("'INPUT_SCALE-SET=vmss-web'");
+  });
+});
+
+describe("npm run fidelity", () => {
+  it("skips with one line and exit 0 where the Azure CLI is not installed", async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, PATH: "/nonexistent" };
+    delete env["FIDELITY_AZ"];
+    const child = spawn(process.execPath, ["emulator/fidelity.ts"], { env, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    expect(code).toBe(0);
+    expect(output.trim()).toMatch(/^fidelity: SKIPPED — the Azure CLI \(az\) is not installed/);
+  });
 });

@@ -35,6 +35,10 @@ const GROUP_OF: Readonly<Record<string, string>> = {
   "VirtualMachineScaleSetVMs.Get": "GetVMScaleSetVM",
   "VirtualMachineScaleSetVMs.GetInstanceView": "GetVMScaleSetVM",
   "VirtualMachineScaleSetVMs.Update": "VMScaleSetVMActions",
+  "VirtualMachineScaleSetVMs.Reimage": "VMScaleSetVMActions",
+  "VirtualMachineScaleSetVMs.ReimageAll": "VMScaleSetVMActions",
+  "VirtualMachineScaleSets.List": "HighCostGetVMScaleSet",
+  "VirtualMachineScaleSets.ListAll": "HighCostGetVMScaleSet",
   "VirtualMachineScaleSetExtensions.Get": "GetVMScaleSet",
   "VirtualMachineScaleSetExtensions.List": "GetVMScaleSet",
   "VirtualMachineScaleSetExtensions.Update": "VMScaleSetActions",
@@ -124,8 +128,10 @@ export class Throttle {
   }
 }
 
+/** Subscription bucket first, then the resource's, as the 2023 recordings order them
+ *  (`Microsoft.Compute/GetVMScaleSetSubscriptionMaximum;2389,Microsoft.Compute/GetVMScaleSetResource;31`). */
 function header(group: string, resource: Bucket, subscription: Bucket): string {
-  return `Microsoft.Compute/${group}Resource;${Math.floor(resource.refill())},Microsoft.Compute/${group}SubscriptionMaximum;${Math.floor(subscription.refill())}`;
+  return `Microsoft.Compute/${group}SubscriptionMaximum;${Math.floor(subscription.refill())},Microsoft.Compute/${group}Resource;${Math.floor(resource.refill())}`;
 }
 
 /**

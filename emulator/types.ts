@@ -337,6 +337,13 @@ export interface Emulator {
   /** Requests per operation name, plus `Throttled` (429s sent). */
   counters(): Record<string, number>;
   state(scaleSet?: string): ScaleSetSnapshot;
+  /** The scale sets it serves (not deleted), in seed order. */
+  scaleSets(): {
+    readonly name: string;
+    readonly resourceGroup: string;
+    readonly upgradeMode: string;
+    readonly instances: number;
+  }[];
   setInstance(scaleSet: string, instanceId: string, patch: InstancePatch): void;
   /**
    * Deletes an instance now (scale-in): it leaves lists and the instance view's counts, its GET answers 404 NotFound,

@@ -1,8 +1,9 @@
-// Writes to the scale-set model: PATCH (merge) and PUT (replace) of the set, PATCH/PUT of an extension child
+// Writes to the scale-set model: PATCH (merge) and PUT (merge that keeps what the body omits, see putScaleSet) of the set, PATCH/PUT of an extension child
 // resource, and the create-time / restricted properties Compute refuses to change (docs: "Modify a Virtual Machine
 // Scale Set"; error texts from real CRP responses, see README "Assumptions" for the status code).
 import { ArmError } from "../http.ts";
-import { isObject, mergePatch, type Wire } from "./wire.ts";
+import { DEFAULT_ROLLING_POLICY } from "./seed.ts";
+import { isObject, mergeKeep, mergePatch, type Wire } from "./wire.ts";
 
 /** Read-only properties a client may echo back; the service ignores them. */
 function stripReadOnly(body: Wire): Wire {
@@ -22,8 +23,20 @@ export function patchScaleSet(current: Wire, body: Wire): Wire {
   return finish(current, next);
 }
 
-/** PUT: the body replaces the resource; identity, read-only properties and (as observed, see README) an omitted
- *  imageReference are kept. */
+/**
+ * PUT of an existing set: what the body gives replaces, what it omits is kept (objects merge; arrays of named
+ * elements — extensions, NIC and IP configurations — merge element by element on `name`, elements left out are
+ * removed; other arrays replace). Azure does this, as recorded and documented:
+ * - `az vmss scale` PUTs `{location, sku}` only (azure-cli_test_vmss_create_and_modify.yaml, "vmss scale") and the
+ *   model stays, every instance `latestModelApplied: true` on the next list;
+ * - `az vmss update` blanks `imageReference` before its PUT (azure-cli `get_vmss_modified`: "To avoid unnecessary
+ *   permission check of image"), so `--set ...imageReference.version=X` — the command Microsoft's docs give for a new
+ *   image version ("Modify a Virtual Machine Scale Set") — sends `imageReference: {version}` only, and without `--set`
+ *   no `imageReference` at all (azure-cli_test_vmss_update_image.yaml: the response still has the old one);
+ * - a client on an older api-version (az 2.45: 2020-06-01) drops the properties it does not know; ARM's contract for
+ *   older api-versions is that they do not clear newer properties, so a tags-only update leaves instances current.
+ * Identity and read-only properties are kept; only existing sets (no create).
+ */
 export function putScaleSet(current: Wire, body: Wire): Wire {
   if (typeof body["location"] !== "string") {
     throw new ArmError(400, {
@@ -31,25 +44,14 @@ export function putScaleSet(current: Wire, body: Wire): Wire {
       message: "The location property is required for this definition.",
     });
   }
+  const merged = mergeKeep(current, stripReadOnly(body)) as Wire;
   const next: Wire = {
-    ...stripReadOnly(body),
+    ...merged,
     id: current["id"],
     name: current["name"],
     type: current["type"],
     location: current["location"],
   };
-  const props: Wire = isObject(next["properties"]) ? next["properties"] : (next["properties"] = {});
-  const oldProps: Wire = current["properties"];
-  props["uniqueId"] = oldProps["uniqueId"];
-  props["timeCreated"] = oldProps["timeCreated"];
-  if (isObject(props["virtualMachineProfile"])) {
-    const profile = props["virtualMachineProfile"];
-    profile["timeCreated"] = oldProps["virtualMachineProfile"]["timeCreated"];
-    profile["storageProfile"] ??= {};
-    profile["storageProfile"]["imageReference"] ??= structuredClone(
-      oldProps["virtualMachineProfile"]["storageProfile"]["imageReference"],
-    );
-  }
   return finish(current, next);
 }
 
@@ -82,15 +84,19 @@ function withoutOpaque(props: Wire): Wire {
 function finish(current: Wire, next: Wire): Wire {
   refuseRestrictedChanges(current, next);
   keepProtectedSettings(current, next);
-  const policy = next["properties"]?.["upgradePolicy"];
-  if (isObject(policy) && policy["mode"] === "Rolling" && !isObject(policy["rollingUpgradePolicy"])) {
+  const props = next["properties"];
+  if (isObject(props)) {
+    const policy: Wire = isObject(props["upgradePolicy"])
+      ? props["upgradePolicy"]
+      : (props["upgradePolicy"] = { mode: "Manual" });
+    // The service stores the enum's own spelling (az 2.45 sends `"mode": "manual"`) and fills the rolling policy's
+    // defaults in every mode: the recorded Manual-mode GET (azure-cli_test_vmss_create_and_modify.yaml, deployment
+    // output) shows `upgradePolicy: {mode: "Manual", rollingUpgradePolicy: {maxBatchInstancePercent: 20, …}}`.
+    const mode = String(policy["mode"] ?? "Manual");
+    policy["mode"] = UPGRADE_MODES.find((m) => m.toLowerCase() === mode.toLowerCase()) ?? mode;
     policy["rollingUpgradePolicy"] = {
-      maxBatchInstancePercent: 20,
-      maxUnhealthyInstancePercent: 20,
-      maxUnhealthyUpgradedInstancePercent: 20,
-      pauseTimeBetweenBatches: "PT0S",
-      maxSurge: false,
-      rollbackFailedInstancesOnPolicyBreach: false,
+      ...DEFAULT_ROLLING_POLICY,
+      ...(isObject(policy["rollingUpgradePolicy"]) ? policy["rollingUpgradePolicy"] : {}),
     };
   }
   return next;
@@ -110,6 +116,8 @@ function keepProtectedSettings(current: Wire, next: Wire): void {
   }
 }
 
+const UPGRADE_MODES = ["Manual", "Automatic", "Rolling"] as const;
+
 function notAllowed(property: string): ArmError {
   return new ArmError(409, {
     code: "PropertyChangeNotAllowed",
@@ -128,10 +136,12 @@ function refuseRestrictedChanges(current: Wire, next: Wire): void {
   const oldRef: Wire = oldProps["virtualMachineProfile"]?.["storageProfile"]?.["imageReference"] ?? {};
   const newRef: Wire = newProps["virtualMachineProfile"]?.["storageProfile"]?.["imageReference"] ?? {};
   if (imageType(oldRef) !== imageType(newRef)) {
+    // `OperationNotAllowed`, not PropertyChangeNotAllowed: the CLI output users quote is "(OperationNotAllowed) The
+    // Image type for a Virtual Machine Scale Set may not be changed." (MicrosoftDocs/azure-docs#89791, #92371); 409 as
+    // reported for it (MicrosoftDocs/azure-docs#32800 "results in a 409 conflict").
     throw new ArmError(409, {
-      code: "PropertyChangeNotAllowed",
+      code: "OperationNotAllowed",
       message: "The Image type for a Virtual Machine Scale Set may not be changed.",
-      target: "imageReference",
     });
   }
   for (const key of ["publisher", "offer"]) {

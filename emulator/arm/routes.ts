@@ -3,6 +3,7 @@
 import type { Clock } from "../clock.ts";
 import type { Faults } from "../faults.ts";
 import { ArmError, json, type Incoming, type Reply } from "../http.ts";
+import { SUPPORTED_API_VERSIONS } from "./api-versions.ts";
 import type { ConcurrentWrite, OperationEnd, ScaleSetSeed } from "../types.ts";
 import { patchExtension, patchScaleSet, putExtension, putScaleSet } from "./model-change.ts";
 import { Operation, PREEMPTED } from "./operations.ts";
@@ -18,11 +19,14 @@ export interface ArmRoute {
   readonly resourceKey: string;
   /** The scale set's name as the path gives it (undefined for operation polls). */
   readonly scaleSet?: string;
+  /** Whose api-versions the request must name: Compute's or Resource Manager's own (subscriptions, groups). */
+  readonly provider: "Microsoft.Compute" | "Microsoft.Resources";
   handle(): Reply;
 }
 
 interface ArmOptions {
   readonly subscriptionId: string;
+  readonly tenantId: string;
   readonly pageSize: number;
   readonly pollRetryAfterSeconds: number | undefined;
   readonly upgrades: Upgrades;
@@ -32,6 +36,15 @@ interface ArmOptions {
 
 const SCALE_SET_PATH =
   /^\/subscriptions\/([^/]+)\/resourcegroups\/([^/]+)\/providers\/microsoft\.compute\/virtualmachinescalesets\/([^/]+)(\/.*)?$/i;
+const SUBSCRIPTIONS_PATH = /^\/subscriptions\/?$/i;
+const TENANTS_PATH = /^\/tenants\/?$/i;
+const PROVIDER_PATH = /^\/subscriptions\/([^/]+)\/providers\/([^/]+)\/?$/i;
+const SUBSCRIPTION_PATH = /^\/subscriptions\/([^/]+)\/?$/i;
+const GROUPS_PATH = /^\/subscriptions\/([^/]+)\/resourcegroups(?:\/([^/]+))?\/?$/i;
+const SCALE_SETS_PATH =
+  /^\/subscriptions\/([^/]+)(?:\/resourcegroups\/([^/]+))?\/providers\/microsoft\.compute\/virtualmachinescalesets\/?$/i;
+const CATALOG_PATH =
+  /^\/subscriptions\/([^/]+)\/providers\/microsoft\.compute\/locations\/([^/]+)\/publishers(?:\/([^/]+)\/artifacttypes\/vmextension\/types(?:\/([^/]+)\/versions(?:\/([^/]+))?)?)?\/?$/i;
 const OPERATION_PATH =
   /^\/subscriptions\/([^/]+)\/providers\/microsoft\.compute\/locations\/([^/]+)\/operations\/([^/]+)$/i;
 
@@ -56,6 +69,8 @@ export class Arm {
 
   /** The route for an ARM request, or undefined when the path is not one the emulator serves. */
   route(req: Incoming): ArmRoute | undefined {
+    const resources = this.resourceManagerRoute(req);
+    if (resources) return resources;
     const op = OPERATION_PATH.exec(req.path);
     if (op) {
       const [, subscriptionId = "", , id = ""] = op;
@@ -135,6 +150,10 @@ export class Arm {
         );
       });
     }
+    if (p0 === "virtualmachines" && (p2 === "reimage" || p2 === "reimageall") && parts.length === 3) {
+      const operation = p2 === "reimage" ? "VirtualMachineScaleSetVMs.Reimage" : "VirtualMachineScaleSetVMs.ReimageAll";
+      return route(operation, ["POST"], () => this.reimageVm(set(), child, req, operation));
+    }
     if (p0 === "virtualmachines" && p2 === "instanceview") {
       return route("VirtualMachineScaleSetVMs.GetInstanceView", ["GET"], () => {
         const s = set();
@@ -167,6 +186,219 @@ export class Arm {
       return route("VirtualMachineScaleSetRollingUpgrades.Cancel", ["POST"], () => this.cancelRolling(set(), req));
     }
     return undefined;
+  }
+
+  /**
+   * Resource Manager's own routes and Compute's lists: what a client reads after sign-in (`GET /subscriptions`, as
+   * `az login` does), `az group list`, `az vmss list` (in a group and in the subscription) and the extension-image
+   * catalog `az vmss extension set` reads when no `--version` is given.
+   */
+  private resourceManagerRoute(req: Incoming): ArmRoute | undefined {
+    const sub = this.options.subscriptionId;
+    const resources = (operation: string, subscriptionId: string, handle: () => Reply): ArmRoute =>
+      this.make(operation, subscriptionId, subscriptionId, ["GET"], req, handle, undefined, "Microsoft.Resources");
+    if (SUBSCRIPTIONS_PATH.test(req.path)) {
+      return {
+        ...resources("Subscriptions.List", sub, () =>
+          json(200, { value: [this.subscription()], count: { type: "Total", value: 1 } }),
+        ),
+        subscriptionId: sub,
+      };
+    }
+    if (TENANTS_PATH.test(req.path)) {
+      return { ...resources("Tenants.List", sub, () => json(200, { value: [this.tenant()] })), subscriptionId: sub };
+    }
+    const provider = PROVIDER_PATH.exec(req.path);
+    if (provider)
+      return resources("Providers.Get", provider[1] ?? "", () => json(200, this.provider(provider[2] ?? "")));
+    const one = SUBSCRIPTION_PATH.exec(req.path);
+    if (one) return resources("Subscriptions.Get", one[1] ?? "", () => json(200, this.subscription()));
+    const groups = GROUPS_PATH.exec(req.path);
+    if (groups) {
+      const [, subscriptionId = "", name] = groups;
+      if (name === undefined)
+        return resources("ResourceGroups.List", subscriptionId, () =>
+          json(200, { value: this.resourceGroups().map((g) => this.renderGroup(g)) }),
+        );
+      return resources("ResourceGroups.Get", subscriptionId, () => {
+        const group = this.resourceGroups().find((g) => g.name.toLowerCase() === name.toLowerCase());
+        if (!group)
+          throw new ArmError(
+            404,
+            { code: "ResourceGroupNotFound", message: `Resource group '${name}' could not be found.` },
+            { "x-ms-failure-cause": "gateway" },
+          );
+        return json(200, this.renderGroup(group));
+      });
+    }
+    const sets = SCALE_SETS_PATH.exec(req.path);
+    if (sets) {
+      const [, subscriptionId = "", group] = sets;
+      const operation = group === undefined ? "VirtualMachineScaleSets.ListAll" : "VirtualMachineScaleSets.List";
+      return this.make(
+        operation,
+        subscriptionId,
+        `${subscriptionId}/${group ?? ""}`.toLowerCase(),
+        ["GET"],
+        req,
+        () => {
+          if (group !== undefined && !this.resourceGroups().some((g) => g.name.toLowerCase() === group.toLowerCase())) {
+            throw new ArmError(
+              404,
+              { code: "ResourceGroupNotFound", message: `Resource group '${group}' could not be found.` },
+              { "x-ms-failure-cause": "gateway" },
+            );
+          }
+          const listed = [...this.scaleSets.values()].filter(
+            (s) => !s.deleted && (group === undefined || s.resourceGroup.toLowerCase() === group.toLowerCase()),
+          );
+          return json(200, { value: listed.map((s) => s.render()) });
+        },
+        undefined,
+      );
+    }
+    const catalog = CATALOG_PATH.exec(req.path);
+    if (catalog) {
+      const [, subscriptionId = "", location = "", publisher, type, version] = catalog;
+      const operation =
+        publisher === undefined
+          ? "VirtualMachineImages.ListPublishers"
+          : type === undefined
+            ? "VirtualMachineExtensionImages.ListTypes"
+            : version === undefined
+              ? "VirtualMachineExtensionImages.ListVersions"
+              : "VirtualMachineExtensionImages.Get";
+      return this.make(
+        operation,
+        subscriptionId,
+        subscriptionId,
+        ["GET"],
+        req,
+        () => this.catalog(subscriptionId, location, publisher, type, version),
+        undefined,
+      );
+    }
+    return undefined;
+  }
+
+  /**
+   * The extension-image catalog as `az vmss extension set` without `--version` walks it (azure-cli
+   * `load_extension_images_thru_services`): publishers of the location, the publisher's extension types, the type's
+   * versions (the newest, trimmed to major.minor, becomes `typeHandlerVersion`). Bodies are arrays of
+   * `{location, name, id}` as in the spec examples (VirtualMachineExtensionImages_ListVersions, …); a publisher or type
+   * the emulator does not know → 404 `ArtifactNotFound` (message unconfirmed).
+   */
+  private catalog(
+    subscriptionId: string,
+    location: string,
+    publisher?: string,
+    type?: string,
+    version?: string,
+  ): Reply {
+    const base = `/Subscriptions/${subscriptionId}/Providers/Microsoft.Compute/Locations/${location}/Publishers`;
+    const notFound = (what: string): ArmError =>
+      new ArmError(404, {
+        code: "ArtifactNotFound",
+        message: `The artifact '${what}' is not found in location '${location}'.`,
+      });
+    if (publisher === undefined) {
+      const names = [
+        ...new Set([...EXTENSION_IMAGES.map((e) => e.publisher), "Canonical", "MicrosoftWindowsServer"]),
+      ].sort();
+      return json(
+        200,
+        names.map((name) => ({ location, name, id: `${base}/${name}` })),
+      );
+    }
+    const types = EXTENSION_IMAGES.filter((e) => e.publisher.toLowerCase() === publisher.toLowerCase());
+    if (types.length === 0) throw notFound(publisher);
+    const typesBase = `${base}/${types[0]?.publisher}/ArtifactTypes/VMExtension/Types`;
+    if (type === undefined)
+      return json(
+        200,
+        types.map((t) => ({ location, name: t.type, id: `${typesBase}/${t.type}` })),
+      );
+    const known = types.find((t) => t.type.toLowerCase() === type.toLowerCase());
+    if (!known) throw notFound(`${publisher}:${type}`);
+    const render = (v: string): Wire => ({ location, name: v, id: `${typesBase}/${known.type}/Versions/${v}` });
+    if (version === undefined) return json(200, known.versions.map(render));
+    if (!known.versions.includes(version)) throw notFound(`${publisher}:${type}:${version}`);
+    return json(200, {
+      ...render(version),
+      properties: {
+        operatingSystem: "Linux",
+        computeRole: "IaaS",
+        handlerSchema: "",
+        vmScaleSetEnabled: true,
+        supportsMultipleExtensions: false,
+      },
+    });
+  }
+
+  private subscription(): Wire {
+    const id = this.options.subscriptionId;
+    return {
+      id: `/subscriptions/${id}`,
+      authorizationSource: "RoleBased",
+      managedByTenants: [],
+      subscriptionId: id,
+      tenantId: this.options.tenantId,
+      displayName: "Emulator subscription",
+      state: "Enabled",
+      subscriptionPolicies: {
+        locationPlacementId: "Public_2014-09-01",
+        quotaId: "PayAsYouGo_2014-09-01",
+        spendingLimit: "Off",
+      },
+    };
+  }
+
+  /** `GET /tenants` (clients that sign in without a tenant, or show its name): the emulator's one tenant. */
+  private tenant(): Wire {
+    return {
+      id: `/tenants/${this.options.tenantId}`,
+      tenantId: this.options.tenantId,
+      countryCode: "US",
+      displayName: "Emulator tenant",
+      domains: ["emulator.invalid"],
+      tenantCategory: "Home",
+      defaultDomain: "emulator.invalid",
+      tenantType: "AAD",
+    };
+  }
+
+  /** `GET /subscriptions/{sub}/providers/{namespace}`: every provider is registered (clients check before using one). */
+  private provider(namespace: string): Wire {
+    const locations = [...new Set([...this.scaleSets.values()].map((s) => s.location))];
+    const compute = namespace.toLowerCase() === "microsoft.compute";
+    return {
+      id: `/subscriptions/${this.options.subscriptionId}/providers/${compute ? "Microsoft.Compute" : namespace}`,
+      namespace: compute ? "Microsoft.Compute" : namespace,
+      registrationState: "Registered",
+      registrationPolicy: "RegistrationRequired",
+      resourceTypes: compute
+        ? [{ resourceType: "virtualMachineScaleSets", locations, apiVersions: [...SUPPORTED_API_VERSIONS] }]
+        : [],
+    };
+  }
+
+  private resourceGroups(): { name: string; location: string }[] {
+    const groups = new Map<string, { name: string; location: string }>();
+    for (const set of this.scaleSets.values()) {
+      if (!groups.has(set.resourceGroup.toLowerCase()))
+        groups.set(set.resourceGroup.toLowerCase(), { name: set.resourceGroup, location: set.location });
+    }
+    return [...groups.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  private renderGroup(group: { name: string; location: string }): Wire {
+    return {
+      id: `/subscriptions/${this.options.subscriptionId}/resourceGroups/${group.name}`,
+      name: group.name,
+      type: "Microsoft.Resources/resourceGroups",
+      location: group.location,
+      properties: { provisioningState: "Succeeded" },
+    };
   }
 
   // ───────────── faults acting on state ─────────────
@@ -226,9 +458,11 @@ export class Arm {
     req: Incoming,
     handle: () => Reply,
     scaleSet: string | undefined,
+    provider: ArmRoute["provider"] = "Microsoft.Compute",
   ): ArmRoute {
     return {
       operation,
+      provider,
       subscriptionId,
       resourceKey,
       ...(scaleSet !== undefined ? { scaleSet } : {}),
@@ -314,10 +548,13 @@ export class Arm {
 
   private asyncHeaders(op: Operation, req: Incoming, withLocation: boolean): Record<string, string> {
     const urls = op.urls(req.origin, req.query.get("api-version") ?? "");
+    const retry = this.options.pollRetryAfterSeconds;
     return {
       "Azure-AsyncOperation": urls.asyncOperation,
       ...(withLocation ? { Location: urls.location } : {}),
       "azure-asyncnotification": "Enabled",
+      // The answer that starts an operation sets a client's first wait (azure-core's ARMPolling, core-lro) as polls do.
+      ...(retry === undefined ? {} : { "Retry-After": String(retry) }),
     };
   }
 
@@ -347,6 +584,7 @@ export class Arm {
     this.checkPreconditions(set, req);
     this.refuseWhileModelUpdates(set);
     set.resource = method === "PATCH" ? patchScaleSet(set.resource, body) : putScaleSet(set.resource, body);
+    set.reconcileCapacity();
     const op = this.startModelUpdate(
       set,
       method === "PATCH" ? "VirtualMachineScaleSets.Update" : "VirtualMachineScaleSets.CreateOrUpdate",
@@ -418,13 +656,38 @@ export class Arm {
       });
     }
     const vms = requested.map((id) => set.vms.get(id)).filter((vm): vm is Vm => vm !== undefined);
-    if (vms.some((vm) => vm.busyWith !== undefined && this.operations.get(vm.busyWith)?.running))
-      throw new ArmError(409, CONFLICT);
+    // A manualupgrade naming a busy instance conflicts; a reimage waits for it (az 2.45's `vmss reimage --instance-id`
+    // sends the instance's reimage and, at once, the whole set's; Azure ran both — azure-cli#25477: "all instances
+    // will be re-imaged unexpectedly" — so the second was not refused).
+    const reimage = operation !== "VirtualMachineScaleSets.UpdateInstances";
+    if (!reimage && vms.some((vm) => this.isBusy(vm))) throw new ArmError(409, CONFLICT);
     // protectFromScaleSetActions: scale-set actions leave these instances alone (see README "Assumptions").
     const targets = vms.filter((vm) => !vm.protectFromScaleSetActions);
     const op = this.startOperation(set, operation, requested);
-    void this.options.upgrades.manualUpgrade(set, targets, op, operation !== "VirtualMachineScaleSets.UpdateInstances");
+    void this.options.upgrades.manualUpgrade(set, targets, op, reimage, (vm) => this.busyUntil(vm));
     return { status: 202, headers: this.asyncHeaders(op, req, true) };
+  }
+
+  /** POST …/virtualMachines/{id}/reimage (and reimageall): one instance's OS disk replaced, onto the current model
+   *  (as the scale-set reimage does). A protected instance is reimaged: the request names it, not the scale set. */
+  private reimageVm(set: ScaleSet, instanceId: string, req: Incoming, operation: string): Reply {
+    const vm = this.findVm(set, instanceId);
+    const op = this.startOperation(set, operation, [instanceId]);
+    void this.options.upgrades.manualUpgrade(set, [vm], op, true, (v) => this.busyUntil(v));
+    return { status: 202, headers: this.asyncHeaders(op, req, true) };
+  }
+
+  private isBusy(vm: Vm): boolean {
+    return vm.busyWith !== undefined && this.operations.get(vm.busyWith)?.running === true;
+  }
+
+  /** Resolves when no operation works on `vm` any more (at once when none does). */
+  private async busyUntil(vm: Vm): Promise<void> {
+    while (vm.busyWith !== undefined) {
+      const other = this.operations.get(vm.busyWith);
+      if (!other?.running) return;
+      await other.ended;
+    }
   }
 
   private updateVm(set: ScaleSet, instanceId: string, req: Incoming): Reply {
@@ -541,3 +804,23 @@ function requireObjectBody(req: Incoming): Wire {
   }
   return req.body;
 }
+
+/** The extension-image catalog: versions of the extensions the emulator knows (publisher, type as Azure spells them). */
+const EXTENSION_IMAGES: readonly { publisher: string; type: string; versions: readonly string[] }[] = [
+  {
+    publisher: "Microsoft.Azure.Extensions",
+    type: "CustomScript",
+    versions: ["2.0.2", "2.0.3", "2.0.6", "2.0.7", "2.1.3", "2.1.6", "2.1.7", "2.1.10"],
+  },
+  {
+    publisher: "Microsoft.ManagedServices",
+    type: "ApplicationHealthLinux",
+    versions: ["1.0.4", "2.0.3", "2.0.4", "2.0.6", "2.0.8"],
+  },
+  {
+    publisher: "Microsoft.ManagedServices",
+    type: "ApplicationHealthWindows",
+    versions: ["1.0.4", "2.0.3", "2.0.6", "2.0.8"],
+  },
+  { publisher: "Microsoft.Azure.Monitor", type: "AzureMonitorLinuxAgent", versions: ["1.28.11", "1.29.7", "1.30.2"] },
+];

@@ -72,34 +72,59 @@ export class ScaleSet {
     this.instanceUpgradeSeconds = seed.instanceUpgradeSeconds ?? 30;
     const count = seed.instances ?? 4;
     const protectedIds = new Set(seed.protectedInstances ?? []);
-    for (let i = 0; i < count; i++) {
-      const instanceId = String(i);
-      this.vms.set(instanceId, {
-        instanceId,
-        name: `${this.name}_${instanceId}`,
-        vmId: randomUUID(),
-        computerName: `${this.profile["osProfile"]["computerNamePrefix"]}${i.toString(36).padStart(6, "0")}`,
-        zone: seed.zones?.length ? seed.zones[i % seed.zones.length] : undefined,
-        timeCreated: created,
-        profile: structuredClone(this.profile),
-        provisioningState: "Succeeded",
-        provisioningTime: created,
-        powerState: "running",
-        health: "healthy",
-        protectFromScaleIn: protectedIds.has(instanceId),
-        protectFromScaleSetActions: protectedIds.has(instanceId),
-        error: undefined,
-        extensionStatuses: new Map(),
-        busyWith: undefined,
-        etag: 1,
-      });
-    }
+    this.zones = seed.zones;
+    for (let i = 0; i < count; i++) this.addVm(String(i), protectedIds.has(String(i)), created);
     for (const [instanceId, statuses] of Object.entries(seed.extensionStatuses ?? {})) {
       const vm = this.vms.get(instanceId);
       if (!vm)
         throw new Error(`start(): extensionStatuses names instance ${instanceId}, which ${this.name} does not have`);
       this.setExtensionStatuses(vm, statuses);
     }
+  }
+
+  private readonly zones: readonly string[] | undefined;
+
+  /** A new instance running the current model (seeding, scale-out). */
+  addVm(instanceId: string, protect = false, time = azureTime(new Date())): Vm {
+    const i = Number(instanceId);
+    const vm: Vm = {
+      instanceId,
+      name: `${this.name}_${instanceId}`,
+      vmId: randomUUID(),
+      computerName: `${this.profile["osProfile"]["computerNamePrefix"]}${i.toString(36).padStart(6, "0")}`,
+      zone: this.zones?.length ? this.zones[i % this.zones.length] : undefined,
+      timeCreated: time,
+      profile: structuredClone(this.profile),
+      provisioningState: "Succeeded",
+      provisioningTime: time,
+      powerState: "running",
+      health: "healthy",
+      protectFromScaleIn: protect,
+      protectFromScaleSetActions: protect,
+      error: undefined,
+      extensionStatuses: new Map(),
+      busyWith: undefined,
+      etag: 1,
+    };
+    this.vms.set(instanceId, vm);
+    return vm;
+  }
+
+  /**
+   * `sku.capacity` changed by a PUT/PATCH (`az vmss scale`): scale-out adds instances on the current model with the
+   * next instance IDs; scale-in removes the highest instance IDs first, never one protected from scale-in (the
+   * Default scale-in policy, learn.microsoft.com "Use custom scale-in policies with Azure Virtual Machine Scale Sets",
+   * without zone balancing). Instances appear and go at once (no Creating/Deleting phase; assumption).
+   */
+  reconcileCapacity(): void {
+    const sku = this.resource["sku"];
+    const capacity = isObject(sku) && typeof sku["capacity"] === "number" ? sku["capacity"] : this.vms.size;
+    let next = Math.max(-1, ...[...this.vms.keys()].map(Number)) + 1;
+    while (this.vms.size < capacity) this.addVm(String(next++));
+    const removable = this.sortedVms()
+      .filter((vm) => !vm.protectFromScaleIn)
+      .reverse();
+    while (this.vms.size > capacity && removable.length > 0) this.vms.delete(removable.shift()!.instanceId);
   }
 
   /** Sets (or, with null, clears) the statuses extensions of `vm` report; unknown extension names are a test bug. */

@@ -71,10 +71,8 @@ export function scaleSetWire(seed: ScaleSetSeed, subscriptionId: string, created
     ...(seed.healthExtension ? [HEALTH_EXTENSION] : []),
   ];
   const mode = seed.upgradeMode ?? "Manual";
-  const rolling =
-    mode === "Rolling" || seed.rollingUpgradePolicy
-      ? { ...DEFAULT_ROLLING_POLICY, ...seed.rollingUpgradePolicy }
-      : undefined;
+  // Every mode carries the policy's defaults, as the recorded Manual-mode GET shows.
+  const rolling = { ...DEFAULT_ROLLING_POLICY, ...seed.rollingUpgradePolicy };
   return {
     name: seed.name,
     id: `${rgId}/providers/Microsoft.Compute/virtualMachineScaleSets/${seed.name}`,
@@ -86,7 +84,7 @@ export function scaleSetWire(seed: ScaleSetSeed, subscriptionId: string, created
     properties: {
       singlePlacementGroup: true,
       orchestrationMode: seed.orchestrationMode ?? "Uniform",
-      upgradePolicy: { mode, ...(rolling ? { rollingUpgradePolicy: rolling } : {}) },
+      upgradePolicy: { mode, rollingUpgradePolicy: rolling },
       virtualMachineProfile: {
         osProfile: {
           computerNamePrefix: prefix,

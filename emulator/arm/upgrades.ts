@@ -34,14 +34,22 @@ export class Upgrades {
 
   /** POST manualupgrade (or reimage: the OS disk is replaced even on current instances): the listed instances onto
    *  the current model, all at once. Ends `op`. */
-  async manualUpgrade(set: ScaleSet, vms: readonly Vm[], op: Operation, reimage = false): Promise<void> {
+  async manualUpgrade(
+    set: ScaleSet,
+    vms: readonly Vm[],
+    op: Operation,
+    reimage = false,
+    idle: (vm: Vm) => Promise<void> = async () => {},
+  ): Promise<void> {
     const target = structuredClone(set.profile);
     const outcomes = await Promise.all(
-      vms.map((vm) =>
-        set.isLatest(vm) && vm.provisioningState !== "Failed" && !reimage
-          ? Promise.resolve({ ok: true } as const)
-          : this.upgradeInstance(set, vm, target, op, reimage),
-      ),
+      vms.map(async (vm): Promise<Outcome> => {
+        if (set.isLatest(vm) && vm.provisioningState !== "Failed" && !reimage) return { ok: true };
+        // A reimage of an instance another operation works on starts when that one has ended.
+        await Promise.race([idle(vm), op.ended]);
+        if (!op.running) return { ok: false };
+        return this.upgradeInstance(set, vm, target, op, reimage);
+      }),
     );
     finishWithOutcomes(op, outcomes);
   }

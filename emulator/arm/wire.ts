@@ -30,3 +30,31 @@ export function canonical(value: unknown): string {
       : v,
   );
 }
+
+/**
+ * A PUT body over the stored resource, keeping what the body omits: objects merge, arrays whose elements all carry a
+ * `name` merge element by element (same name: merged; names not in the body: dropped; order of the body), other
+ * arrays and scalars replace, null removes. Returns a new tree.
+ */
+export function mergeKeep(target: unknown, body: unknown): unknown {
+  if (Array.isArray(body)) {
+    if (!Array.isArray(target) || !body.every(named) || !target.every(named)) return structuredClone(body);
+    return body.map((element: Wire) => {
+      const before = target.find(
+        (t: Wire) => String(t["name"]).toLowerCase() === String(element["name"]).toLowerCase(),
+      );
+      return before === undefined ? structuredClone(element) : mergeKeep(before, element);
+    });
+  }
+  if (!isObject(body)) return structuredClone(body);
+  const result: Wire = isObject(target) ? structuredClone(target) : {};
+  for (const [key, value] of Object.entries(body)) {
+    if (value === null) delete result[key];
+    else result[key] = mergeKeep(result[key], value);
+  }
+  return result;
+}
+
+function named(value: unknown): value is Wire {
+  return isObject(value) && typeof value["name"] === "string";
+}
