@@ -9,6 +9,7 @@ import type {
   ScaleSetModel,
   ScaleSetPatch,
 } from "../domain/scale-set.ts";
+import type { RolloutEvent } from "./events.ts";
 
 /**
  * The port the engine drives. Implemented by src/azure/ against the real SDK; every method is one logical
@@ -73,4 +74,6 @@ export interface RolloutDeps {
   readonly signal: AbortSignal;
   readonly now?: () => number;
   readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Sees each step of the rollout as it happens (events.ts); for tests and tools. It cannot change the run. */
+  readonly events?: (event: RolloutEvent) => void;
 }

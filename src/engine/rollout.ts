@@ -20,9 +20,11 @@
 // when an operation has ended or a poll interval has passed (the adapter waits for its throttling bucket rather than
 // run into a 429).
 //
-// Where it lives: this file drives the phases in order; each phase is a module of src/rollout/ (planning,
-// model-update, manual, platform, verify, rollback) working on one shared Run (src/rollout/context.ts). The record is
-// a pure function of the run's state (src/record.ts); Azure errors are classified in src/azure-errors.ts.
+// Where it lives: this file drives the phases in order; each phase is a module of phases/ (survey, model-update,
+// manual-batches, platform, verify, rollback) working on one Run (run.ts: what is fixed for the run, and the helpers)
+// whose state (state.ts) changes only through named transitions. A phase that talks to Azure is handed the
+// ScaleSetApi port; the phases after planning are handed the planned change. The record is a pure function of the
+// run's state (record.ts); observers get typed events (events.ts) through RolloutDeps.events.
 
 import { isNoOp } from "../domain/change.ts";
 import { buildRecord, failureReason } from "./record.ts";
@@ -38,35 +40,38 @@ import type { RolloutDeps, ScaleSetApi } from "./ports.ts";
 import type { RolloutRecord } from "../domain/record.ts";
 
 export function runRollout(config: Config, api: ScaleSetApi, deps: RolloutDeps): Promise<RolloutRecord> {
-  return rollOut(new Run(config, api, deps));
+  return rollOut(new Run(config, api, deps), api);
 }
 
 /** The phases in order; a stop (StopError, or any error) ends them, and verification, rollback and the record follow. */
-async function rollOut(run: Run): Promise<RolloutRecord> {
+async function rollOut(run: Run, api: ScaleSetApi): Promise<RolloutRecord> {
+  const { state } = run;
   try {
-    run.api.useDeadline?.(run.workDeadline);
+    api.useDeadline?.(run.workDeadline);
     try {
-      await run.group("Plan", () => planRun(run));
+      const change = await run.group("Plan", () => planRun(run, api));
       if (!run.config.rollout.dryRun) {
-        if (run.platformRolls()) await rollOnPlatform(run);
+        if (state.platformRolls()) await rollOnPlatform(run, api, change);
         else {
-          if (!isNoOp(run.change!)) {
-            await run.group("Model update", () => updateModel(run));
-            run.phase = "listing the instances to upgrade";
-            await run.group("Batch plan", () => planOnListing(run, true));
+          if (!isNoOp(change)) {
+            const written = await run.group("Model update", () => updateModel(run, api, change));
+            run.enter({ kind: "listing-targets" });
+            await run.group("Batch plan", () => planOnListing(run, api, written, true));
           }
-          await upgradeInBatches(run);
+          await upgradeInBatches(run, api);
         }
       }
     } catch (err) {
-      run.stop = err instanceof StopError ? err.stop : run.stopFromError(err);
-      run.log.info(`Stopped: ${run.stop.reason}`);
+      run.stopped(err instanceof StopError ? err.stop : run.stopFromError(err));
     }
-    if (run.model !== undefined && !run.config.rollout.dryRun) await run.group("Verification", () => verify(run));
+    if (state.model !== undefined && !run.config.rollout.dryRun)
+      await run.group("Verification", () => verify(run, api));
     // Said before a rollback turns the failed instances into rolled-back ones.
-    const failure = failureReason(run.state());
-    if (failure !== undefined && shouldRollBack(run)) await run.group("Rollback", () => rollBack(run));
-    return buildRecord(run.state(), failure, run.now());
+    const failure = failureReason(state);
+    const change = state.change;
+    if (failure !== undefined && change !== undefined && shouldRollBack(run))
+      await run.group("Rollback", () => rollBack(run, api, change));
+    return buildRecord(state, failure, run.now());
   } finally {
     run.end.abort();
   }
