@@ -36,6 +36,8 @@ export type RolloutEvent =
       readonly done: number;
       readonly pending: number;
       readonly bad: number;
+      /** What the pending ones wait for: `the new model`, `health (initializing)` … */
+      readonly waitingFor: readonly string[];
     }
   /** The engine waits before its next poll: `paceMs` is the poll pace (slower when throttling headroom is low). */
   | {

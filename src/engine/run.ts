@@ -190,6 +190,7 @@ export class Run {
       done: n("done"),
       pending: n("pending"),
       bad: n("failed") + n("unhealthy"),
+      waitingFor: [...waiting],
     });
   }
 
