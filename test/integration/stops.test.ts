@@ -28,8 +28,9 @@ describe("timeout", () => {
   it("stops when the timeout is spent and records the state of every instance", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4 }] });
     emu.faults.hangUpgrade("2", { scaleSet: "vmss1" });
-    // The timeout leaves room for sign-in and batch 1 on a loaded machine; batch 2 never ends.
-    const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(2), timeoutMs: 4_000 } }));
+    // The timeout leaves room for sign-in, batch 1 and the final listing (its reserve: a tenth of it) on a loaded
+    // machine; batch 2 never ends.
+    const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(2), timeoutMs: 8_000 } }));
 
     expect(record.result).toBe("failed");
     expect(writesOf(emu)).toEqual([PATCH_SET, upgrade("0", "1"), upgrade("2", "3")]);
@@ -46,10 +47,11 @@ describe("timeout", () => {
       ["3", "straggler", "Updating"],
     ]).toContainEqual(states[3]);
     expect(record.reason).toMatch(
-      /^Timed out after 4s \(timeout\) while upgrading batch 2 of 2\. Updated: 0, 1.*\. Not on the new model or unhealthy: 2 \(vmss1_2\): provisioning Updating, .*not on the latest model/,
+      /^Timed out after 8s \(timeout\) while upgrading batch 2 of 2\. Updated: 0, 1.*\. Not on the new model or unhealthy: 2 \(vmss1_2\): provisioning Updating, .*not on the latest model/,
     );
-    // The final listing fits in the timeout: the rollout leaves a reserve for it.
-    expect(record.durationMs).toBeLessThanOrEqual(4_000 + 50);
+    // The final listing fits in the timeout: the rollout leaves a reserve for it (plus scheduling slack on a loaded
+    // machine, far less than the reserve).
+    expect(record.durationMs).toBeLessThanOrEqual(8_000 + 250);
   });
 
   it("a rollback after a timeout gets its own budget (health-timeout), which Retry-After waits may use", async () => {
