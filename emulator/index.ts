@@ -89,7 +89,7 @@ export async function start(options: EmulatorOptions = {}): Promise<Emulator> {
     github,
     arm,
     faults,
-    throttle: new Throttle(options.throttle ?? false, clock.speed),
+    throttle: new Throttle(options.throttle ?? false, clock.speed, options.throttleClock),
     log,
     audiences: () => options.armAudiences ?? [`${endpoint}/`, endpoint],
     latency: latencyOf(options.latencyMs ?? 0),

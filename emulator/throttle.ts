@@ -62,16 +62,19 @@ class Bucket {
   private readonly refillPerMs: number;
   readonly max: number;
 
-  constructor(refillPerMinute: number, max: number, speed: number) {
+  private readonly now: () => number;
+
+  constructor(refillPerMinute: number, max: number, speed: number, now: () => number) {
     this.max = max;
     this.tokens = max;
-    this.last = Date.now();
+    this.now = now;
+    this.last = now();
     // Simulated time runs `1/speed` times faster, and so does the refill.
     this.refillPerMs = refillPerMinute / 60_000 / speed;
   }
 
   refill(): number {
-    const now = Date.now();
+    const now = this.now();
     this.tokens = Math.min(this.max, this.tokens + (now - this.last) * this.refillPerMs);
     this.last = now;
     return this.tokens;
@@ -93,10 +96,12 @@ export class Throttle {
   private readonly buckets = new Map<string, Bucket>();
   private readonly enforce: boolean;
   private readonly speed: number;
+  private readonly now: () => number;
 
-  constructor(enforce: boolean, speed: number) {
+  constructor(enforce: boolean, speed: number, now: () => number = Date.now) {
     this.enforce = enforce;
     this.speed = speed;
+    this.now = now;
   }
 
   /**
@@ -123,7 +128,7 @@ export class Throttle {
 
   private bucket(key: string, [refill, max]: readonly [number, number]): Bucket {
     let bucket = this.buckets.get(key);
-    if (!bucket) this.buckets.set(key, (bucket = new Bucket(refill, max, this.speed)));
+    if (!bucket) this.buckets.set(key, (bucket = new Bucket(refill, max, this.speed, this.now)));
     return bucket;
   }
 }

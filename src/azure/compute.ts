@@ -46,11 +46,20 @@ export interface ComputeApiOptions {
   readonly userAgent: string;
   /** For the waits for Azure's throttling bucket of instance lists. */
   readonly logger: Logger;
+  /** The clock of those waits (when pages were answered, how long to wait). Default: real time; tests move their own. */
+  readonly listClock?: ListClock;
   /** Turns a sign-in failure into one line (undefined when the error is something else). */
   readonly describeAuthError: (err: unknown) => string | undefined;
 }
 
+/** The time the instance list's throttling bucket is followed by (see ListBudget). */
+export interface ListClock {
+  now(): number;
+  sleep(ms: number, signal: AbortSignal): Promise<void>;
+}
+
 export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetApi {
+  const listClock: ListClock = options.listClock ?? { now: Date.now, sleep };
   const headroom = new Headroom();
   const lists = new ListBudget();
   const operations = new OperationPolls(options.fastOperationPollMs, options.slowOperationPollMs);
@@ -64,7 +73,16 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
     // 500s, dropped connections and 429/503 with Retry-After are retried; the policy below keeps waits within the timeout.
     retryOptions: { maxRetries: 4, retryDelayInMs: 1000, maxRetryDelayInMs: 30_000 },
     additionalPolicies: [
-      { policy: throttlingPolicy(() => deadline, headroom, lists, operations), position: "perRetry" },
+      {
+        policy: throttlingPolicy(
+          () => deadline,
+          headroom,
+          lists,
+          operations,
+          () => listClock.now(),
+        ),
+        position: "perRetry",
+      },
     ],
   });
   const { resourceGroup: rg, scaleSet: name } = options.target;
@@ -144,12 +162,12 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
           .list(rg, name, { expand: "instanceView", abortSignal: signal })
           .byPage()) {
           for (const vm of page) instances.push(toInstanceState(vm));
-          const wait = Math.min(lists.restWaitMs(Date.now()), Math.max(0, deadline - Date.now()));
+          const wait = Math.min(lists.restWaitMs(listClock.now()), Math.max(0, deadline - Date.now()));
           if (wait <= 0) continue;
           const message = `Waiting ${formatDuration(wait)} for Azure's throttling bucket for instance lists (HighCostGetVMScaleSet) to hold the rest of the list.`;
           if (wait >= NOTABLE_WAIT_MS) options.logger.info(message);
           else options.logger.debug(message);
-          await sleep(wait, signal ?? new AbortController().signal);
+          await listClock.sleep(wait, signal ?? new AbortController().signal);
           if (signal?.aborted) throw abortError();
         }
         return instances;
@@ -435,6 +453,7 @@ function throttlingPolicy(
   headroom: Headroom,
   lists: ListBudget,
   operations: OperationPolls,
+  listNow: () => number,
 ): PipelinePolicy {
   return {
     name: "vmssRolloutThrottling",
@@ -447,7 +466,7 @@ function throttlingPolicy(
         const url = new URL(request.url);
         // The instance list (and each of its nextLink pages): GET …/virtualMachineScaleSets/{name}/virtualMachines.
         if (/\/virtualMachines$/i.test(url.pathname))
-          lists.page(!/skiptoken/i.test(url.search), lowestOf(header), Date.now());
+          lists.page(!/skiptoken/i.test(url.search), lowestOf(header), listNow());
         // An operation's status: its throttling bucket and the pace Azure asks for (capped below).
         if (/\/operations\/[^/]+$/i.test(url.pathname))
           operations.answered(lowestOf(header), retryAfterMs(response.headers));

@@ -3,7 +3,7 @@
 import type { AccessToken, GetTokenOptions, TokenCredential } from "@azure/core-auth";
 import type { Config } from "../config/types.ts";
 import type { Logger, ScaleSetApi } from "../engine/ports.ts";
-import { createComputeScaleSetApi } from "./compute.ts";
+import { createComputeScaleSetApi, type ListClock } from "./compute.ts";
 import { createCredential, describeAuthError } from "./credentials.ts";
 
 /** Sent as the User-Agent prefix so Azure activity logs and support can tell the action's requests apart. */
@@ -24,6 +24,8 @@ export interface ScaleSetApiDeps {
   getIDToken(audience: string): Promise<string>;
   /** Masks a secret in the job log (main passes core.setSecret): every access token goes through it. */
   mask(secret: string): void;
+  /** The clock of the waits for the instance list's throttling bucket (tests); default real time. */
+  readonly listClock?: ListClock;
 }
 
 export function createScaleSetApi(config: Config, deps: ScaleSetApiDeps): ScaleSetApi {
@@ -40,6 +42,7 @@ export function createScaleSetApi(config: Config, deps: ScaleSetApiDeps): ScaleS
     userAgent: USER_AGENT,
     logger: deps.logger,
     describeAuthError,
+    ...(deps.listClock && { listClock: deps.listClock }),
   });
 }
 

@@ -65,12 +65,3 @@ export interface Logger {
   startGroup(name: string): void;
   endGroup(): void;
 }
-
-/** What a run is given besides its config and the scale set: the log, cancellation, and (for tests) time. */
-export interface RolloutDeps {
-  readonly logger: Logger;
-  /** Aborted when the job is cancelled: no new batch starts, the record tells the true state. */
-  readonly signal: AbortSignal;
-  readonly now?: () => number;
-  readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
-}

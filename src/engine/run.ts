@@ -1,16 +1,18 @@
-// The state one rollout run shares between its phases (planning, model update, manual batches, platform, verify,
-// rollback), and the helpers they all use: one listing, an instance's assessment, the poll wait, the time checks and
-// the stops they throw.
+// One rollout run: what never changes during it (config, log, clock, signals, deadlines), its state (state.ts: the
+// one owner of what changes, through named transitions), and the helpers every phase uses: recording a listing, an
+// instance's assessment, the poll wait, the time checks and the stops they throw. Run talks to no Azure API: the
+// phases are handed the ScaleSetApi port and call it themselves (rollout.ts).
 
 import { formatDuration, pollDelay, sleep as defaultSleep, throttlePace } from "../shared/clock.ts";
 import { errorLine, isAbort } from "../domain/error-text.ts";
-import { isNoOp, type ChangePlan, type ModelChange } from "../domain/change.ts";
-import type { BatchPlan } from "../domain/batches.ts";
-import { describeAll, type RolloutState, type Stop } from "./record.ts";
-import type { RolloutDeps } from "./ports.ts";
-import type { AzureErrorInfo, InstanceState, RollingUpgradeStatus, ScaleSetModel } from "../domain/scale-set.ts";
-import type { BatchRecord, RolloutRecord } from "../domain/record.ts";
+import type { ChangePlan, ModelChange } from "../domain/change.ts";
+import { describeAll, type Stop } from "./record.ts";
+import type { RolloutEvent } from "./events.ts";
+import { phasePhrase, phaseWords, type Phase } from "./phase.ts";
+import { RunState } from "./state.ts";
+import type { InstanceState } from "../domain/scale-set.ts";
 import type { Config } from "../config/types.ts";
+import type { RolloutDeps } from "./deps.ts";
 import type { Logger, ScaleSetApi } from "./ports.ts";
 import { assessInstance, isBad, listIds, type Assessment } from "../domain/verdict.ts";
 
@@ -34,12 +36,11 @@ export class StopError extends Error {
 }
 
 /**
- * One run of the rollout: its configuration and ports, its clock and signals, what it knows so far (the phases
- * write it), and the helpers every phase uses: listing, judging, describing, waiting, stopping.
+ * One run of the rollout: its configuration, log, clock and signals (fixed for the run), its state (`state`, changed
+ * only through the transitions of RunState), and the helpers every phase uses.
  */
 export class Run {
   readonly config: Config;
-  readonly api: ScaleSetApi;
   readonly log: Logger;
   readonly cancel: AbortSignal;
   readonly now: () => number;
@@ -53,52 +54,20 @@ export class Run {
   readonly end = new AbortController();
   /** Every Azure call and wait of the rollout: aborted on cancel, when the work time is spent, or at the end. */
   readonly work: AbortSignal;
+  /** What the run knows so far; the record is built from it. */
+  readonly state: RunState;
+  /** Azure's throttling headroom as the API last saw it (a reading, not a call to Azure). */
+  readonly #headroom: () => number | undefined;
+  readonly #events: (event: RolloutEvent) => void;
 
-  /** What the engine is doing, for messages: `upgrading batch 2 of 3`. */
-  phase = "reading the scale set";
-  model: ScaleSetModel | undefined;
-  change: ModelChange | undefined;
-  modelUpdated = false;
-  /** Which writes Azure accepted (a rollback puts back only those). */
-  written = { image: false, extension: false };
-  rollingBefore: RollingUpgradeStatus | undefined;
-  rolling: RollingUpgradeStatus | undefined;
-  /** Every instance as the last listing showed it. */
-  instances = new Map<string, InstanceState>();
-  /** When the last listing was taken, and when Azure last accepted a write of the action (-∞: never). */
-  listedAt = Number.NEGATIVE_INFINITY;
-  wroteAt = Number.NEGATIVE_INFINITY;
-  /** latestModelApplied when the rollout planned. */
-  before = new Map<string, boolean>();
-  protectedIds = new Set<string>();
-  /** Instances the rollout has to bring onto the model. */
-  targets = new Set<string>();
-  /** Targets that left the scale set during the run (scale-in). */
-  removed = new Set<string>();
-  /** Instances whose upgrade Azure accepted (manualupgrade answered 202, or the platform rolls them). */
-  started = new Set<string>();
-  /** Started instances whose wait is over (their batch's gate ended): judged without further patience. */
-  settled = new Set<string>();
-  /** The error of the operation that upgraded an instance, when it failed. */
-  operationError = new Map<string, AzureErrorInfo>();
-  assessments = new Map<string, Assessment>();
-  batchOf = new Map<string, number>();
-  batches: BatchRecord[] = [];
-  rolledBack = new Set<string>();
-  rollback: RolloutRecord["rollback"];
-  /** Why no rollback was attempted although one was asked for. */
-  noRollback: string | undefined;
-  stop: Stop | undefined;
-  /** The current wait between polls (poll-interval, or slower when throttling headroom is low). */
-  pollPace: number;
-
-  constructor(config: Config, api: ScaleSetApi, deps: RolloutDeps) {
+  constructor(config: Config, api: Pick<ScaleSetApi, "rateLimitRemaining">, deps: RolloutDeps) {
     this.config = config;
-    this.api = api;
     this.log = deps.logger;
     this.cancel = deps.signal;
     this.now = deps.now ?? Date.now;
     this.sleep = deps.sleep ?? defaultSleep;
+    this.#events = deps.events ?? (() => {});
+    this.#headroom = () => api.rateLimitRemaining?.();
     this.startedAt = this.now();
     this.deadline = this.startedAt + config.rollout.timeoutMs;
     this.workDeadline = this.deadline - listingReserve(config.rollout.timeoutMs);
@@ -107,122 +76,123 @@ export class Run {
       AbortSignal.timeout(this.workDeadline - this.startedAt),
       this.end.signal,
     ]);
-    this.pollPace = config.rollout.pollIntervalMs;
+    this.state = new RunState(config, this.startedAt);
   }
 
+  /** Tells the observer (RolloutDeps.events); an observer that throws does not change the run. */
+  emit(event: RolloutEvent): void {
+    try {
+      this.#events(event);
+    } catch {
+      // An observer's failure is not the rollout's.
+    }
+  }
+
+  /** The engine moves to another phase. */
+  enter(phase: Phase): void {
+    this.state.entered(phase);
+    this.emit({ type: "phase", phase });
+  }
+
+  /** The phase in words: `upgrading batch 2 of 3`. */
+  get phaseWords(): string {
+    return phaseWords(this.state.phase);
+  }
+
+  /** The change planned, or the stop for a change Azure would refuse. */
   useChange(plan: ChangePlan): ModelChange {
     if (!plan.ok) throw new StopError({ kind: "failed", reason: plan.reason });
-    this.change = plan;
+    this.state.planned(plan);
     return plan;
   }
 
-  noteTargets(plan: BatchPlan): void {
-    this.targets = new Set(plan.toUpgrade);
-    this.protectedIds = new Set(plan.protected);
-    for (const id of plan.toUpgrade) this.before.set(id, false);
-    for (const id of plan.current) this.before.set(id, true);
-    for (const id of plan.protected) this.before.set(id, this.instances.get(id)?.latestModelApplied ?? false);
-  }
-
+  /** Azure accepted a model write. */
   wrote(what: "image" | "extension"): void {
-    this.modelUpdated = true;
-    this.written = { ...this.written, [what]: true };
-    this.wroteAt = this.now();
+    this.state.wrote(what, this.now());
+    this.emit({ type: "wrote", what });
   }
 
-  /** Automatic and Rolling scale sets roll a model change themselves; anything else goes through manualupgrade. */
-  platformRolls(): boolean {
-    return this.model?.upgradeMode !== "Manual" && this.change !== undefined && !isNoOp(this.change);
+  /** Azure accepted an upgrade of `ids` (`write`: the action's own manualupgrade, rather than the platform's roll). */
+  upgradeStarted(ids: readonly string[], write: boolean): void {
+    this.state.upgradeStarted(ids, write ? this.now() : undefined);
+    this.emit({ type: "upgrade-accepted", ids });
   }
 
-  /** What the engine knows now, for the record and the sentences about instances (see record.ts). */
-  state(): RolloutState {
-    return {
-      config: this.config,
-      startedAt: this.startedAt,
-      model: this.model,
-      change: this.change,
-      modelUpdated: this.modelUpdated,
-      rolling: this.rolling,
-      instances: this.instances,
-      before: this.before,
-      protected: this.protectedIds,
-      targets: this.targets,
-      removed: this.removed,
-      started: this.started,
-      assessments: this.assessments,
-      batchOf: this.batchOf,
-      batches: this.batches,
-      rolledBack: this.rolledBack,
-      rollback: this.rollback,
-      noRollback: this.noRollback,
-      stop: this.stop,
-    };
-  }
-
-  /** One list call (all pages): the state of every instance, and which targeted ones left the scale set. */
-  async list(signal: AbortSignal = this.work): Promise<InstanceState[]> {
-    const instances = await this.api.listInstances(signal);
-    this.instances = new Map(instances.map((i) => [i.instanceId, i]));
-    this.listedAt = this.now();
-    const gone = [...this.targets].filter((id) => !this.instances.has(id) && !this.removed.has(id));
+  /** Records one listing (all pages) and says which targeted instances left the scale set. */
+  listed(instances: readonly InstanceState[]): readonly InstanceState[] {
+    const gone = this.state.listed(instances, this.now());
     if (gone.length > 0) {
-      for (const id of gone) this.removed.add(id);
       this.log.info(
         `Instance(s) ${listIds(gone)} left the scale set (scale-in): not upgraded, not counted as failures.`,
       );
     }
+    this.emit({ type: "listed", count: instances.length, gone });
     return instances;
   }
 
   /** An instance's state on the last listing, as the verdict sees it. */
   assess(id: string, healthWaitOver: boolean): Assessment {
-    const operationError = this.operationError.get(id);
-    return assessInstance(this.instances.get(id), {
+    const operationError = this.state.operationError.get(id);
+    return assessInstance(this.state.instances.get(id), {
       health: this.config.rollout.health,
-      scaleSetHasHealthSignal: this.model?.hasHealthSignal ?? false,
+      scaleSetHasHealthSignal: this.state.model?.hasHealthSignal ?? false,
       ...(operationError && { operationError }),
       ...(this.config.change.extension && { changedExtension: this.config.change.extension.name }),
       healthWaitOver,
     });
   }
 
+  /** Judges an instance on the last listing and records it. */
+  judge(id: string, healthWaitOver: boolean): void {
+    this.state.judged(id, this.assess(id, healthWaitOver));
+  }
+
   /** The instances of earlier batches, judged again on this listing: their wait is over. */
   judgeSettled(): void {
-    for (const id of this.settled) this.assessments.set(id, this.assess(id, true));
+    for (const id of this.state.settled) this.judge(id, true);
   }
 
   isBadNow(id: string): boolean {
-    const assessment = this.assessments.get(id);
-    if (assessment?.kind === "removed" || this.removed.has(id)) return false;
+    const assessment = this.state.assessments.get(id);
+    if (assessment?.kind === "removed" || this.state.removed.has(id)) return false;
     // Still pending once its gate ended (health-timeout spent): it did not make it.
     return assessment === undefined || isBad(assessment) || assessment.kind === "pending";
   }
 
   notStarted(): string[] {
-    return [...this.targets].filter((id) => !this.started.has(id) && !this.removed.has(id));
+    const { targets, started, removed } = this.state;
+    return [...targets].filter((id) => !started.has(id) && !removed.has(id));
   }
 
   describeAll(ids: readonly string[]): string {
-    return describeAll(this.state(), ids);
+    return describeAll(this.state, ids);
   }
 
   progress(ids: readonly string[], label: string): void {
-    const kinds = ids.map((id) => this.assessments.get(id)?.kind ?? "pending");
+    const { assessments, targets, removed } = this.state;
+    const kinds = ids.map((id) => assessments.get(id)?.kind ?? "pending");
     const n = (kind: string): number => kinds.filter((k) => k === kind).length;
     const waiting = new Set<string>();
     for (const id of ids) {
-      const assessment = this.assessments.get(id);
+      const assessment = assessments.get(id);
       if (assessment?.kind === "pending") waiting.add(assessment.waitingFor);
     }
-    const answerable = [...this.targets].filter((id) => !this.removed.has(id));
-    const doneOverall = answerable.filter((id) => this.assessments.get(id)?.kind === "done").length;
+    const answerable = [...targets].filter((id) => !removed.has(id));
+    const doneOverall = answerable.filter((id) => assessments.get(id)?.kind === "done").length;
     const total = answerable.length;
     this.log.info(
       `[${label}] ${n("done")}/${ids.length} done, ${n("pending")} waiting${waiting.size > 0 ? ` (for ${[...waiting].join(", ")})` : ""}, ` +
         `${n("failed")} failed, ${n("unhealthy")} unhealthy${n("removed") > 0 ? `, ${n("removed")} removed` : ""} · ` +
         `rollout ${doneOverall}/${total} (${total > 0 ? Math.floor((doneOverall * 100) / total) : 100}%) · ${this.elapsed()} elapsed`,
     );
+    this.emit({
+      type: "poll",
+      ids,
+      done: n("done"),
+      pending: n("pending"),
+      bad: n("failed") + n("unhealthy"),
+      waitingFor: [...waiting],
+    });
   }
 
   /**
@@ -231,42 +201,39 @@ export class Run {
    */
   async untilNextPoll(maxMs: number, until?: Promise<unknown>, signal: AbortSignal = this.work): Promise<void> {
     const interval = this.config.rollout.pollIntervalMs;
-    const remaining = this.api.rateLimitRemaining?.();
+    const remaining = this.#headroom();
     const pace = throttlePace(interval, remaining);
-    if (pace !== this.pollPace) {
+    if (pace !== this.state.pollPace) {
       if (pace > interval)
         this.log.info(
           `Azure's throttling headroom is low (${remaining} requests left): polling every ${formatDuration(pace)}.`,
         );
-      else if (this.pollPace !== interval)
+      else if (this.state.pollPace !== interval)
         this.log.info(`Throttling headroom recovered: polling every ${formatDuration(pace)} again.`);
-      this.pollPace = pace;
+      this.state.paced(pace);
     }
     const delay = pollDelay(interval, remaining, maxMs);
+    this.emit({ type: "wait", ms: delay, paceMs: pace, headroom: remaining });
     if (until === undefined) return this.sleep(delay, signal);
     const woken = new AbortController();
     await Promise.race([this.sleep(delay, AbortSignal.any([signal, woken.signal])), until]);
     woken.abort();
   }
 
-  setBatch(index: number, fields: Partial<BatchRecord>): void {
-    this.batches = this.batches.map((b) => (b.index === index ? { ...b, ...fields } : b));
-  }
-
   async pause(): Promise<void> {
-    this.checkTime(this.phase);
+    this.checkTime();
     await this.untilNextPoll(this.timeLeft());
-    this.checkTime(this.phase);
+    this.checkTime();
   }
 
-  /** Throws the cancel or timeout stop when it is due. `when`: `while upgrading batch 2 of 3`, `before batch 3 …`. */
-  checkTime(when: string): void {
-    if (this.cancel.aborted || this.timeLeft() <= 0) throw this.interrupted(when);
+  /** Throws the cancel or timeout stop when it is due (said of `phase`, by default the current one). */
+  checkTime(phase: Phase = this.state.phase): void {
+    if (this.cancel.aborted || this.timeLeft() <= 0) throw this.interrupted(phase);
   }
 
-  /** The stop for a cancel (the runner's signal) or else the spent timeout. */
-  interrupted(when: string): StopError {
-    const phrase = when.startsWith("before") ? when : `while ${when}`;
+  /** The stop for a cancel (the runner's signal) or else the spent timeout, said of `phase` (by default the current one). */
+  interrupted(phase: Phase = this.state.phase): StopError {
+    const phrase = phasePhrase(phase);
     if (this.cancel.aborted)
       return new StopError({
         kind: "cancelled",
@@ -279,8 +246,15 @@ export class Run {
   }
 
   stopFromError(err: unknown): Stop {
-    if (this.cancel.aborted || isAbort(err) || this.timeLeft() <= 0) return this.interrupted(this.phase).stop;
-    return { kind: "failed", reason: `Failed while ${this.phase}: ${errorLine(err) || "unknown error"}.` };
+    if (this.cancel.aborted || isAbort(err) || this.timeLeft() <= 0) return this.interrupted().stop;
+    return { kind: "failed", reason: `Failed while ${this.phaseWords}: ${errorLine(err) || "unknown error"}.` };
+  }
+
+  /** The rollout stops early: recorded, said, and told. */
+  stopped(stop: Stop): void {
+    this.state.stopped(stop);
+    this.log.info(`Stopped: ${stop.reason}`);
+    this.emit({ type: "stopped", stop });
   }
 
   /** Time left for the rollout's own work. */

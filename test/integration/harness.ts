@@ -6,6 +6,8 @@ import { createScaleSetApi } from "../../src/azure/index.ts";
 import { runRollout } from "../../src/engine/rollout.ts";
 import type { ChangeRequest, Config, RolloutOptions, Size } from "../../src/config/types.ts";
 import type { Logger, ScaleSetApi } from "../../src/engine/ports.ts";
+import type { RolloutEvent } from "../../src/engine/events.ts";
+import type { ListClock } from "../../src/azure/compute.ts";
 import type { RolloutRecord } from "../../src/domain/record.ts";
 import { start, type Emulator, type EmulatorOptions, type RequestLogEntry } from "../../emulator/index.ts";
 
@@ -106,6 +108,10 @@ export interface RolloutOptionsForTest {
   readonly onLine?: (line: string) => void;
   /** Wraps the real adapter, e.g. to write to the scale set behind the engine's back before a call. */
   readonly wrap?: (api: ScaleSetApi) => ScaleSetApi;
+  /** Sees the engine's events as they happen: tests use them to act at a given moment of the rollout. */
+  readonly events?: (event: RolloutEvent) => void;
+  /** The adapter's clock for the instance list's throttling bucket (see ListClock). */
+  readonly listClock?: ListClock;
 }
 
 /** The real adapter (real SDK, real ClientSecretCredential) for this config. */
@@ -113,11 +119,13 @@ export function adapterFor(
   config: Config,
   logger: Logger = memoryLogger(),
   mask: (secret: string) => void = () => {},
+  listClock?: ListClock,
 ): ScaleSetApi {
   return createScaleSetApi(config, {
     logger,
     getIDToken: () => Promise.reject(new Error("no GitHub OIDC in these tests")),
     mask,
+    ...(listClock && { listClock }),
   });
 }
 
@@ -125,10 +133,11 @@ export function adapterFor(
 export async function rollout(config: Config, options: RolloutOptionsForTest = {}): Promise<RunResult> {
   const log = memoryLogger(options.onLine);
   const masked: string[] = [];
-  const api = adapterFor(config, log, (secret) => masked.push(secret));
+  const api = adapterFor(config, log, (secret) => masked.push(secret), options.listClock);
   const record = await runRollout(config, options.wrap ? options.wrap(api) : api, {
     logger: log,
     signal: options.signal ?? new AbortController().signal,
+    ...(options.events && { events: options.events }),
   });
   return { record, log, masked };
 }

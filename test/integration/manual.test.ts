@@ -1,5 +1,6 @@
 // The engine through the real SDK adapter against the emulator: Manual upgrade mode (the action's batches).
 import { describe, expect, it } from "vitest";
+import type { RolloutEvent } from "../../src/engine/events.ts";
 import {
   adapterFor,
   configFor,
@@ -332,18 +333,23 @@ describe("Manual mode: health gates and stops", () => {
   ])("$name", async ({ health, turns, healthTimeoutMs, result, waited }) => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, healthExtension: true }] });
     // Right after the upgrade, the application is still starting: vmHealth Initializing for a while.
-    const onLine = (line: string): void => {
-      if (!line.startsWith("manualupgrade succeeded")) return;
-      for (const id of ["0", "1"]) emu.setInstance("vmss1", id, { health: "initializing" });
-      if (turns) setTimeout(() => ["0", "1"].forEach((id) => emu.setInstance("vmss1", id, { health: turns })), 100);
+    // It turns `turns` once the gate has seen it Initializing.
+    const waitedFor: string[] = [];
+    const events = (event: RolloutEvent): void => {
+      if (event.type === "upgrade-ended" && event.outcome?.status === "Succeeded")
+        for (const id of ["0", "1"]) emu.setInstance("vmss1", id, { health: "initializing" });
+      if (event.type === "poll") {
+        waitedFor.push(...event.waitingFor);
+        if (turns && event.pending > 0) ["0", "1"].forEach((id) => emu.setInstance("vmss1", id, { health: turns }));
+      }
     };
-    const { record, log } = await rollout(
+    const { record } = await rollout(
       configFor(emu, { rollout: { health, healthTimeoutMs, batchSize: percent(100) } }),
-      { onLine },
+      { events },
     );
 
     expect(record.result).toBe(result);
-    expect(log.text().includes("waiting (for health (initializing))")).toBe(waited);
+    expect(waitedFor.includes("health (initializing)")).toBe(waited);
     if (result === "failed") {
       expect(outcomes(record)).toEqual({ unhealthy: ["0", "1"] });
       expect(record.reason).toMatch(/not healthy within health-timeout \(last: initializing\)/);
@@ -376,11 +382,11 @@ describe("Manual mode: the verdict judges every instance, to the end", () => {
 
   it("an instance of an earlier batch turning unhealthy counts against max-unhealthy on a later batch's poll", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 6, healthExtension: true }] });
-    const onLine = (line: string): void => {
-      if (line === "manualupgrade 2, 3") emu.setInstance("vmss1", "0", { health: "unhealthy" });
+    const events = (event: RolloutEvent): void => {
+      if (event.type === "batch-started" && event.batch === 2) emu.setInstance("vmss1", "0", { health: "unhealthy" });
     };
     const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(2), maxUnhealthyPercent: 20 } }), {
-      onLine,
+      events,
     });
     expect(record.result).toBe("failed");
     expect(writesOf(emu)).toEqual([PATCH_SET, upgrade("0", "1"), upgrade("2", "3")]);
@@ -443,12 +449,13 @@ describe("Manual mode: the verdict judges every instance, to the end", () => {
 
   it("does not wait for health from an instance that is not running (deallocated instances report none)", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, healthExtension: true }] });
-    const onLine = (line: string): void => {
+    const events = (event: RolloutEvent): void => {
       // Someone deallocates 1 once it is upgraded: its instance view then has no vmHealth at all.
-      if (line.startsWith("manualupgrade succeeded")) emu.setInstance("vmss1", "1", { powerState: "deallocated" });
+      if (event.type === "upgrade-ended" && event.outcome?.status === "Succeeded")
+        emu.setInstance("vmss1", "1", { powerState: "deallocated" });
     };
     const { record } = await rollout(configFor(emu, { rollout: { batchSize: percent(100), healthTimeoutMs: 300 } }), {
-      onLine,
+      events,
     });
     expect(emu.state("vmss1").instances[1]).not.toHaveProperty("health");
     expect(record.result).toBe("succeeded");

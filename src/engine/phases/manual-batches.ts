@@ -14,6 +14,8 @@ import { describeError, isAbort } from "../../domain/error-text.ts";
 import { AzureApiError, type OperationOutcome } from "../../domain/scale-set.ts";
 import type { BatchRecord, BatchResult } from "../../domain/record.ts";
 import { breachesMaxUnhealthy, listIds } from "../../domain/verdict.ts";
+import { batchLabel } from "../phase.ts";
+import type { ScaleSetApi } from "../ports.ts";
 import { StopError, type Run } from "../run.ts";
 
 /** manualupgrade refused with 409 Conflict, or preempted: retries, after poll-interval, doubled each time. */
@@ -29,28 +31,32 @@ interface Upgrade {
 }
 
 /** Each planned batch in turn (after pause-between-batches), until one breaks max-unhealthy or the time is up. */
-export async function upgradeInBatches(run: Run): Promise<void> {
+export async function upgradeInBatches(run: Run, api: ScaleSetApi): Promise<void> {
   const { rollout } = run.config;
-  if (run.targets.size === 0) {
+  if (run.state.targets.size === 0) {
     run.log.info("Every instance is on the latest model: no upgrade needed.");
     return;
   }
-  for (const batch of run.batches) {
-    const label = `batch ${batch.index} of ${run.batches.length}`;
+  const batches = run.state.batches;
+  const of = batches.length;
+  for (const batch of batches) {
+    const label = batchLabel(batch.index, of);
     if (batch.index > 1 && rollout.pauseBetweenBatchesMs > 0) {
-      run.phase = `pausing before ${label}`;
+      run.enter({ kind: "pausing", batch: batch.index, of });
       run.log.info(`Pausing ${formatDuration(rollout.pauseBetweenBatchesMs)} before ${label}.`);
       await run.sleep(Math.min(rollout.pauseBetweenBatchesMs, run.timeLeft()), run.work);
     }
-    run.checkTime(`before ${label} started`);
-    const title = `Batch ${batch.index}/${run.batches.length}${batch.canary ? " (canary)" : ""}: ${batch.instanceIds.join(", ")}`;
-    await run.group(title, () => runBatch(run, batch, label));
+    run.checkTime({ kind: "before-batch", batch: batch.index, of });
+    const title = `Batch ${batch.index}/${of}${batch.canary ? " (canary)" : ""}: ${batch.instanceIds.join(", ")}`;
+    await run.group(title, () => runBatch(run, api, batch, of));
   }
 }
 
-async function runBatch(run: Run, batch: BatchRecord, label: string): Promise<void> {
+async function runBatch(run: Run, api: ScaleSetApi, batch: BatchRecord, of: number): Promise<void> {
   const { rollout } = run.config;
-  run.phase = `upgrading ${label}`;
+  const label = batchLabel(batch.index, of);
+  run.enter({ kind: "upgrading", batch: batch.index, of });
+  run.emit({ type: "batch-started", batch: batch.index, of, ids: batch.instanceIds });
   const started = run.now();
   // Instances gone since the last listing are not sent: a manualupgrade naming one is refused whole.
   const present = stillListed(run, batch.instanceIds);
@@ -58,28 +64,27 @@ async function runBatch(run: Run, batch: BatchRecord, label: string): Promise<vo
     run.log.info(`Batch ${batch.index}: every instance of it has left the scale set; nothing to upgrade.`);
     return;
   }
-  run.setBatch(batch.index, { startedAt: new Date(started).toISOString(), result: "not-started" });
+  run.state.batchChanged(batch.index, { startedAt: new Date(started).toISOString(), result: "not-started" });
 
   run.log.info(`manualupgrade ${present.join(", ")}`);
-  const upgrade = await sendUpgrade(run, present, batch.index, label);
+  const upgrade = await sendUpgrade(run, api, present, batch.index, label);
   if (upgrade.outcome === undefined) {
-    run.setBatch(batch.index, {
-      durationMs: run.now() - started,
-      result: run.cancel.aborted ? "cancelled" : "timed-out",
-    });
-    throw run.interrupted(run.phase);
+    const result = run.cancel.aborted ? "cancelled" : "timed-out";
+    run.state.batchChanged(batch.index, { durationMs: run.now() - started, result });
+    run.emit({ type: "batch-ended", batch: batch.index, result });
+    throw run.interrupted();
   }
   const ids = upgrade.ids;
   const outcome = upgrade.outcome;
   const operationError =
     outcome.status === "Succeeded" ? undefined : (outcome.error ?? { code: outcome.status, message: "" });
-  if (operationError) for (const id of ids) run.operationError.set(id, operationError);
+  if (operationError) run.state.operationFailed(ids, operationError);
   run.log.info(
     `manualupgrade ${outcome.status.toLowerCase()} after ${formatDuration(run.now() - started)}` +
       `${operationError ? `: ${describeError(operationError)}` : ""}.`,
   );
 
-  const end = await gate(run, ids, label);
+  const end = await gate(run, api, ids, label);
   const bad = ids.filter((id) => run.isBadNow(id));
   const result: BatchResult =
     end === "cancelled"
@@ -91,16 +96,17 @@ async function runBatch(run: Run, batch: BatchRecord, label: string): Promise<vo
           : operationError
             ? "failed"
             : "unhealthy";
-  run.setBatch(batch.index, {
+  run.state.batchChanged(batch.index, {
     durationMs: run.now() - started,
     result,
     ...(operationError && { error: redactError(operationError) }),
   });
   run.log.info(`Batch ${batch.index}: ${result} in ${formatDuration(run.now() - started)}.`);
-  if (end !== "settled") throw run.interrupted(run.phase);
+  run.emit({ type: "batch-ended", batch: batch.index, result });
+  if (end !== "settled") throw run.interrupted();
 
   // Every instance upgraded so far, judged on this poll's listing: an earlier one that turned unhealthy counts too.
-  const upgraded = [...run.started].filter((id) => !run.removed.has(id));
+  const upgraded = [...run.state.started].filter((id) => !run.state.removed.has(id));
   const allBad = upgraded.filter((id) => run.isBadNow(id));
   if (
     breachesMaxUnhealthy({
@@ -126,8 +132,8 @@ async function runBatch(run: Run, batch: BatchRecord, label: string): Promise<vo
 
 /** The instances of `ids` the last listing still shows (the others are noted as removed). */
 function stillListed(run: Run, ids: readonly string[]): string[] {
-  if (run.listedAt === Number.NEGATIVE_INFINITY) return [...ids];
-  return ids.filter((id) => run.instances.has(id));
+  if (run.state.listedAt === Number.NEGATIVE_INFINITY) return [...ids];
+  return ids.filter((id) => run.state.instances.has(id));
 }
 
 /**
@@ -138,16 +144,22 @@ function stillListed(run: Run, ids: readonly string[]): string[] {
  *   without the instances that are gone;
  * - anything else (401, 403, 404 …) stops the run, the batch's instances not started.
  */
-async function sendUpgrade(run: Run, initial: readonly string[], index: number, label: string): Promise<Upgrade> {
+async function sendUpgrade(
+  run: Run,
+  api: ScaleSetApi,
+  initial: readonly string[],
+  index: number,
+  label: string,
+): Promise<Upgrade> {
   let ids = [...initial];
   let listedAgain = false;
   for (let attempt = 1; ; attempt++) {
     let refusal: AzureApiError;
     try {
-      const pending = await run.api.startUpgradeInstances(ids, run.work);
-      run.wroteAt = run.now();
-      for (const id of ids) run.started.add(id);
+      const pending = await api.startUpgradeInstances(ids, run.work);
+      run.upgradeStarted(ids, true);
       const outcome = await pending.done;
+      run.emit({ type: "upgrade-ended", ids, outcome });
       if (outcome === undefined || !isPreempted(outcome) || attempt > MAX_UPGRADE_RETRIES) return { ids, outcome };
       refusal = new AzureApiError(
         outcome.error?.code ?? outcome.status,
@@ -160,7 +172,7 @@ async function sendUpgrade(run: Run, initial: readonly string[], index: number, 
       refusal = err;
       if (isGoneInstance(err) && !listedAgain) {
         listedAgain = true;
-        await run.list();
+        run.listed(await api.listInstances(run.work));
         const still = stillListed(run, ids);
         if (still.length < ids.length) {
           run.log.info(
@@ -179,8 +191,9 @@ async function sendUpgrade(run: Run, initial: readonly string[], index: number, 
     run.log.info(
       `manualupgrade ${refusalWords(refusal)} (${describeError(refusal)}): trying again in ${formatDuration(delay)} (attempt ${attempt + 1}).`,
     );
+    run.emit({ type: "upgrade-retry", ids, attempt: attempt + 1, delayMs: delay });
     await run.sleep(delay, run.work);
-    run.checkTime(run.phase);
+    run.checkTime();
     run.log.info(`manualupgrade ${ids.join(", ")}`);
   }
 }
@@ -194,7 +207,7 @@ function refused(
   attempts: number,
   why?: string,
 ): StopError {
-  run.setBatch(index, { result: "failed", error: redactError({ code: err.code, message: err.message }) });
+  run.state.batchChanged(index, { result: "failed", error: redactError({ code: err.code, message: err.message }) });
   const status = err.statusCode !== undefined ? `${err.statusCode} ` : "";
   const meaning = refusalMeaning(err, attempts, why);
   const notStarted = run.notStarted();
@@ -212,23 +225,23 @@ function refused(
  * or unhealthy; the instances of earlier batches are judged again on each listing. Health is waited for until
  * health-timeout; the whole run's deadline and a cancel end it early.
  */
-async function gate(run: Run, ids: readonly string[], label: string): Promise<GateEnd> {
+async function gate(run: Run, api: ScaleSetApi, ids: readonly string[], label: string): Promise<GateEnd> {
   const healthDeadline = run.now() + run.config.rollout.healthTimeoutMs;
   for (;;) {
     if (run.cancel.aborted) return "cancelled";
     const healthWaitOver = run.now() >= healthDeadline;
     try {
-      await run.list();
+      run.listed(await api.listInstances(run.work));
     } catch (err) {
       if (!isAbort(err)) throw err;
       return run.cancel.aborted ? "cancelled" : "timeout";
     }
     run.judgeSettled();
-    for (const id of ids) run.assessments.set(id, run.assess(id, healthWaitOver));
+    for (const id of ids) run.judge(id, healthWaitOver);
     run.progress(ids, label);
-    const pending = ids.filter((id) => run.assessments.get(id)?.kind === "pending");
+    const pending = ids.filter((id) => run.state.assessments.get(id)?.kind === "pending");
     if (pending.length === 0 || healthWaitOver) {
-      for (const id of ids) run.settled.add(id);
+      run.state.waitOver(ids);
       return "settled";
     }
     if (run.timeLeft() <= 0) return "timeout";

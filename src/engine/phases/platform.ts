@@ -11,6 +11,8 @@ import type {
   RollingUpgradeStatus,
 } from "../../domain/scale-set.ts";
 import { listIds } from "../../domain/verdict.ts";
+import type { ModelChange } from "../../domain/change.ts";
+import type { ScaleSetApi } from "../ports.ts";
 import { StopError, type Run } from "../run.ts";
 import { startExtensionWrite, startImageWrite } from "./model-update.ts";
 
@@ -19,16 +21,22 @@ import { startExtensionWrite, startImageWrite } from "./model-update.ts";
  * operation runs, and in these modes that operation may last the whole roll: an image and an extension change
  * are therefore two rolls, one after the other.
  */
-export async function rollOnPlatform(run: Run): Promise<void> {
-  const mode = run.model?.upgradeMode ?? "Automatic";
+export async function rollOnPlatform(run: Run, api: ScaleSetApi, planned: ModelChange): Promise<void> {
+  const mode = run.state.model?.upgradeMode ?? "Automatic";
+  let change = planned; // rebuilt when the scale set changed under the image write (412)
+  const writeImage = async (): Promise<PendingOperation | undefined> => {
+    const image = await startImageWrite(run, api, change);
+    change = image.change;
+    return image.pending;
+  };
   const writes = [
-    ...(run.change?.scaleSetPatch ? [() => startImageWrite(run)] : []),
-    ...(run.change?.extensionPatch ? [() => startExtensionWrite(run)] : []),
+    ...(planned.scaleSetPatch ? [writeImage] : []),
+    ...(planned.extensionPatch ? [() => startExtensionWrite(run, api, change)] : []),
   ];
   for (const write of writes) {
-    run.phase = "updating the model";
+    run.enter({ kind: "updating-model" });
     const pending = await run.group("Model update", write);
-    if (pending !== undefined) await run.group(`Platform rollout (${mode})`, () => followPlatform(run, pending));
+    if (pending !== undefined) await run.group(`Platform rollout (${mode})`, () => followPlatform(run, api, pending));
   }
 }
 
@@ -38,29 +46,29 @@ export async function rollOnPlatform(run: Run): Promise<void> {
  * waiting (until timeout) while it is not failed; health-timeout runs for each instance from when it is first
  * seen on the new model. The instance list is read when the operation ends or a poll interval has passed.
  */
-async function followPlatform(run: Run, pending: PendingOperation): Promise<void> {
+async function followPlatform(run: Run, api: ScaleSetApi, pending: PendingOperation): Promise<void> {
   const { healthTimeoutMs } = run.config.rollout;
-  const mode = run.model?.upgradeMode;
+  const mode = run.state.model?.upgradeMode;
   const label = mode === "Rolling" ? "rolling upgrade" : "automatic upgrade";
-  run.phase = `waiting for Azure's ${label}`;
+  run.enter({ kind: "platform", label });
   const operation: { ended: boolean; outcome?: OperationOutcome | undefined } = { ended: false };
   const ended = pending.done.then((outcome) => void Object.assign(operation, { ended: true, outcome }));
   const onModelSince = new Map<string, number>();
   let ids: string[] | undefined;
   for (;;) {
     await run.untilNextPoll(run.timeLeft(), operation.ended ? undefined : ended);
-    run.checkTime(run.phase);
+    run.checkTime();
     // Read the verdicts first and the instances after, so a failure is described with the states that caused it.
     const opEnded = operation.ended;
-    const rolling = mode === "Rolling" ? await rollingStatus(run) : undefined;
-    const instances = await run.list();
+    const rolling = mode === "Rolling" ? await rollingStatus(run, api) : undefined;
+    const instances = run.listed(await api.listInstances(run.work));
     ids ??= notePlatformTargets(run, instances);
     const now = run.now();
     for (const id of ids) {
-      const state = run.instances.get(id);
+      const state = run.state.instances.get(id);
       if (state?.latestModelApplied && !isBusy(state) && !onModelSince.has(id)) onModelSince.set(id, now);
       const since = onModelSince.get(id);
-      run.assessments.set(id, run.assess(id, since !== undefined && now >= since + healthTimeoutMs));
+      run.judge(id, since !== undefined && now >= since + healthTimeoutMs);
     }
     run.progress(ids, label);
     if (rolling?.code === "Faulted" || rolling?.code === "Cancelled") {
@@ -72,7 +80,7 @@ async function followPlatform(run: Run, pending: PendingOperation): Promise<void
         `${what}${rolling.error ? ` (${describeError(rolling.error)})` : ""}: ${counts}.`,
       );
     }
-    if (opEnded && operation.outcome === undefined) throw run.interrupted(run.phase);
+    if (opEnded && operation.outcome === undefined) throw run.interrupted();
     if (opEnded && operation.outcome !== undefined && operation.outcome.status !== "Succeeded") {
       const { status, error } = operation.outcome;
       throw platformFailure(
@@ -82,8 +90,8 @@ async function followPlatform(run: Run, pending: PendingOperation): Promise<void
       );
     }
     const stillRolling = rolling?.code === "RollingForward" || rolling?.code === "RollingBack";
-    if (opEnded && !stillRolling && ids.every((id) => run.assessments.get(id)?.kind !== "pending")) {
-      for (const id of ids) run.settled.add(id);
+    if (opEnded && !stillRolling && ids.every((id) => run.state.assessments.get(id)?.kind !== "pending")) {
+      run.state.waitOver(ids);
       return;
     }
   }
@@ -91,24 +99,24 @@ async function followPlatform(run: Run, pending: PendingOperation): Promise<void
 
 /** The write made every instance stale: the platform is to roll every unprotected one. */
 export function notePlatformTargets(run: Run, instances: readonly InstanceState[]): string[] {
-  run.noteTargets(
-    planBatches(
-      instances.map((i) => ({ ...i, latestModelApplied: false })),
-      run.config.rollout,
-    ),
+  const plan = planBatches(
+    instances.map((i) => ({ ...i, latestModelApplied: false })),
+    run.config.rollout,
   );
-  const ids = [...run.targets];
-  for (const id of ids) run.started.add(id);
+  run.state.targeted(plan);
+  run.emit({ type: "planned", targets: plan.toUpgrade, batches: 0 });
+  const ids = [...run.state.targets];
+  run.upgradeStarted(ids, false);
   run.log.info(`Azure rolls ${ids.length} instance(s) onto the new model; the action follows it.`);
   return ids;
 }
 
 /** rollingUpgrades/latest, when it is the upgrade this run started (not one that ended before the action started). */
-async function rollingStatus(run: Run): Promise<RollingUpgradeStatus | undefined> {
-  const status = await run.api.getLatestRollingUpgrade(run.work);
-  if (status === undefined || (run.rollingBefore !== undefined && status.startTime === run.rollingBefore.startTime))
-    return undefined;
-  run.rolling = status;
+async function rollingStatus(run: Run, api: ScaleSetApi): Promise<RollingUpgradeStatus | undefined> {
+  const status = await api.getLatestRollingUpgrade(run.work);
+  const before = run.state.rollingBefore;
+  if (status === undefined || (before !== undefined && status.startTime === before.startTime)) return undefined;
+  run.state.rollingRead(status);
   run.log.info(
     `Rolling upgrade ${status.code}: ${status.successfulInstanceCount} succeeded, ${status.failedInstanceCount} failed, ` +
       `${status.inProgressInstanceCount} in progress, ${status.pendingInstanceCount} pending.`,
@@ -118,8 +126,9 @@ async function rollingStatus(run: Run): Promise<RollingUpgradeStatus | undefined
 
 /** `<what happened> Failed or unhealthy: 0 (vmss1_0): …. Not on the new model: 1, 2.` */
 function platformFailure(run: Run, ids: readonly string[], what: string): StopError {
-  const bad = ids.filter((id) => run.isBadNow(id) && run.assessments.get(id)?.kind !== "pending");
-  const waiting = ids.filter((id) => run.assessments.get(id)?.kind === "pending");
+  const { assessments } = run.state;
+  const bad = ids.filter((id) => run.isBadNow(id) && assessments.get(id)?.kind !== "pending");
+  const waiting = ids.filter((id) => assessments.get(id)?.kind === "pending");
   const parts = [
     what,
     ...(bad.length > 0 ? [`Failed or unhealthy: ${run.describeAll(bad)}.`] : []),

@@ -5,21 +5,26 @@ import { describeRunning } from "../../domain/in-progress.ts";
 import { optionWarnings } from "../../domain/option-warnings.ts";
 import { describeImage, isNoOp, planChange } from "../../domain/change.ts";
 import { planBatches, type BatchPlan } from "../../domain/batches.ts";
+import type { ModelChange } from "../../domain/change.ts";
 import type { ScaleSetModel } from "../../domain/scale-set.ts";
+import type { ScaleSetApi } from "../ports.ts";
 import type { Run } from "../run.ts";
 
-/** Reads the scale set, plans the change (a refusal stops the run) and, when nothing is to be written, the batches. */
-export async function planRun(run: Run): Promise<void> {
+/**
+ * Reads the scale set, plans the change (a refusal stops the run) and, when nothing is to be written, the batches.
+ * Returns the change planned.
+ */
+export async function planRun(run: Run, api: ScaleSetApi): Promise<ModelChange> {
   const { target, change, rollout } = run.config;
-  let model = await run.api.getScaleSet(run.work);
-  run.model = model;
+  let model = await api.getScaleSet(run.work);
+  run.state.read(model);
   run.log.info(
     `Scale set ${target.resourceGroup}/${model.name}: ${model.orchestrationMode}, upgrade mode ${model.upgradeMode}, ` +
       `image ${describeImage(model.imageReference)}, etag ${model.etag ?? "(none)"}.`,
   );
   run.useChange(planChange(model, change)); // refuse before waiting on anything
 
-  model = await waitForScaleSet(run, model, !rollout.dryRun);
+  model = await waitForScaleSet(run, api, model, !rollout.dryRun);
   const plan = run.useChange(planChange(model, change));
   if (isNoOp(plan)) run.log.info("The model already holds the requested values: nothing to write.");
   for (const c of plan.changes) run.log.info(`Change ${c.property}: ${c.before} → ${c.after}`);
@@ -27,36 +32,42 @@ export async function planRun(run: Run): Promise<void> {
 
   // Nothing is written (a dry run, or the model holds the values): the one listing to plan on is now. Otherwise it
   // follows the model update, when Azure reports which instances the write made stale.
-  if (rollout.dryRun || isNoOp(plan)) await planOnListing(run, !rollout.dryRun);
+  if (rollout.dryRun || isNoOp(plan)) await planOnListing(run, api, plan, !rollout.dryRun);
   if (rollout.dryRun) run.log.info("Dry run: nothing is written.");
+  return plan;
 }
 
 /**
  * Waits (within the timeout) for a scale-set update or a rolling upgrade already running: reads of the scale set
  * and of its latest rolling upgrade, which are cheap. A dry run only says what is running.
  */
-async function waitForScaleSet(run: Run, model: ScaleSetModel, wait: boolean): Promise<ScaleSetModel> {
+async function waitForScaleSet(
+  run: Run,
+  api: ScaleSetApi,
+  model: ScaleSetModel,
+  wait: boolean,
+): Promise<ScaleSetModel> {
   let current = model;
   let announced = false;
   for (;;) {
-    const rolling = current.upgradeMode === "Manual" ? undefined : await run.api.getLatestRollingUpgrade(run.work);
-    run.rollingBefore = rolling;
+    const rolling = current.upgradeMode === "Manual" ? undefined : await api.getLatestRollingUpgrade(run.work);
+    run.state.sawRollingBefore(rolling);
     const busy = describeRunning(current, rolling, []);
     if (busy === undefined) {
       if (announced) run.log.info(`The operation in progress has ended (${run.elapsed()} elapsed).`);
-      run.model = current;
+      run.state.read(current);
       return current;
     }
     if (!wait) {
       run.log.info(`An operation is in progress: ${busy}. A real run would wait for it first.`);
       return current;
     }
-    run.phase = `waiting for an operation already in progress (${busy})`;
+    run.enter({ kind: "waiting-for-operation", busy });
     if (!announced) run.log.info(`Waiting for an operation already in progress: ${busy}.`);
     announced = true;
     await run.pause();
-    current = await run.api.getScaleSet(run.work);
-    run.model = current;
+    current = await api.getScaleSet(run.work);
+    run.state.read(current);
   }
 }
 
@@ -64,8 +75,8 @@ async function waitForScaleSet(run: Run, model: ScaleSetModel, wait: boolean): P
  * Lists the instances (waiting, one list per poll, for instance operations already running) and plans on them.
  * A dry run of a change plans as if the write had made every instance stale, as it would.
  */
-export async function planOnListing(run: Run, wait: boolean): Promise<void> {
-  let instances = await run.list();
+export async function planOnListing(run: Run, api: ScaleSetApi, change: ModelChange, wait: boolean): Promise<void> {
+  let instances = run.listed(await api.listInstances(run.work));
   let announced = false;
   for (
     let busy = describeRunning(undefined, undefined, instances);
@@ -76,20 +87,21 @@ export async function planOnListing(run: Run, wait: boolean): Promise<void> {
       run.log.info(`An operation is in progress: ${busy}. A real run would wait for it first.`);
       break;
     }
-    run.phase = `waiting for an operation already in progress (${busy})`;
+    run.enter({ kind: "waiting-for-operation", busy });
     if (!announced) run.log.info(`Waiting for an operation already in progress: ${busy}.`);
     announced = true;
     await run.pause();
-    instances = await run.list();
+    instances = run.listed(await api.listInstances(run.work));
     if (describeRunning(undefined, undefined, instances) === undefined)
       run.log.info(`The operation in progress has ended (${run.elapsed()} elapsed).`);
   }
-  const change = run.change!;
   const predicted = isNoOp(change) ? instances : instances.map((i) => ({ ...i, latestModelApplied: false }));
-  if (run.platformRolls()) {
-    run.noteTargets(planBatches(predicted, run.config.rollout));
+  if (run.state.platformRolls()) {
+    const plan = planBatches(predicted, run.config.rollout);
+    run.state.targeted(plan);
+    run.emit({ type: "planned", targets: plan.toUpgrade, batches: 0 });
     run.log.info(
-      `Upgrade mode ${run.model?.upgradeMode}: Azure rolls the ${run.targets.size} instance(s) onto the new model itself; the action follows it.`,
+      `Upgrade mode ${run.state.model?.upgradeMode}: Azure rolls the ${run.state.targets.size} instance(s) onto the new model itself; the action follows it.`,
     );
   } else {
     noteBatches(run, planBatches(predicted, run.config.rollout));
@@ -97,15 +109,16 @@ export async function planOnListing(run: Run, wait: boolean): Promise<void> {
 }
 
 function noteBatches(run: Run, plan: BatchPlan): void {
-  run.noteTargets(plan);
-  run.batchOf.clear();
-  run.batches = plan.batches.map((b) => ({
-    index: b.index,
-    canary: b.canary,
-    instanceIds: b.instanceIds,
-    result: run.config.rollout.dryRun ? "planned" : "not-started",
-  }));
-  for (const b of plan.batches) for (const id of b.instanceIds) run.batchOf.set(id, b.index);
+  run.state.targeted(plan);
+  run.state.batchesPlanned(
+    plan.batches.map((b) => ({
+      index: b.index,
+      canary: b.canary,
+      instanceIds: b.instanceIds,
+      result: run.config.rollout.dryRun ? "planned" : "not-started",
+    })),
+  );
+  run.emit({ type: "planned", targets: plan.toUpgrade, batches: plan.batches.length });
   const { batches, current, protected: skipped } = plan;
   run.log.info(
     `Batch plan: ${plan.toUpgrade.length} instance(s) to upgrade in ${batches.length} batch(es)` +

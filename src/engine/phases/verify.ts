@@ -4,6 +4,7 @@
 import { errorLine } from "../../domain/error-text.ts";
 import { describeTarget, instanceRecords } from "../record.ts";
 import { isFailedOutcome } from "../../domain/verdict.ts";
+import type { ScaleSetApi } from "../ports.ts";
 import { CANCELLED_LISTING_MS, FINAL_LISTING_MS, type Run } from "../run.ts";
 import { notePlatformTargets } from "./platform.ts";
 
@@ -12,13 +13,14 @@ import { notePlatformTargets } from "./platform.ts";
  * the action started may have moved instances since (a stop while Azure was upgrading). The new one fits in the
  * rest of `timeout` (the rollout left a reserve for it), or 2 s after a cancel.
  */
-export async function verify(run: Run): Promise<void> {
-  if (run.wroteAt > run.listedAt) {
+export async function verify(run: Run, api: ScaleSetApi): Promise<void> {
+  const { state } = run;
+  if (state.wroteAt > state.listedAt) {
     const budget = run.cancel.aborted ? CANCELLED_LISTING_MS : Math.min(FINAL_LISTING_MS, run.deadline - run.now());
     if (budget > 0) {
-      run.api.useDeadline?.(run.now() + budget);
+      api.useDeadline?.(run.now() + budget);
       try {
-        await run.list(AbortSignal.any([AbortSignal.timeout(budget), run.end.signal]));
+        run.listed(await api.listInstances(AbortSignal.any([AbortSignal.timeout(budget), run.end.signal])));
       } catch (err) {
         run.log.warning(
           `Could not list the instances one last time: ${errorLine(err)}. The states shown are the last ones read.`,
@@ -29,11 +31,11 @@ export async function verify(run: Run): Promise<void> {
     }
   }
   // Stopped before the platform's roll was first looked at: its targets are known from this listing.
-  if (run.platformRolls() && run.modelUpdated && run.targets.size === 0 && run.listedAt > run.wroteAt) {
-    notePlatformTargets(run, [...run.instances.values()]);
+  if (state.platformRolls() && state.modelUpdated && state.targets.size === 0 && state.listedAt > state.wroteAt) {
+    notePlatformTargets(run, [...state.instances.values()]);
   }
-  for (const id of run.started) run.assessments.set(id, run.assess(id, run.settled.has(id)));
-  const records = instanceRecords(run.state());
+  for (const id of state.started) run.judge(id, state.settled.has(id));
+  const records = instanceRecords(state);
   const count = (outcome: string): number => records.filter((r) => r.outcome === outcome).length;
   run.log.info(
     `${records.length} instance(s): ${count("updated")} updated, ${count("already-current")} already current, ` +
@@ -42,5 +44,5 @@ export async function verify(run: Run): Promise<void> {
       `${count("removed") > 0 ? `, ${count("removed")} left the scale set` : ""}.`,
   );
   for (const r of records.filter((r) => isFailedOutcome(r.outcome)))
-    run.log.info(`  ${r.outcome}: ${describeTarget(run.state(), r.instanceId)}`);
+    run.log.info(`  ${r.outcome}: ${describeTarget(state, r.instanceId)}`);
 }

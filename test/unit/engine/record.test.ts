@@ -339,7 +339,10 @@ describe("describeTarget / describeAll", () => {
     );
     expect(describeTarget(s, "1")).toMatch(/not on the latest model \(waiting for the new model\)$/);
     expect(describeTarget(s, "9")).toBe("9: no longer in the scale set");
-    expect(describeAll(s, ["0", "1"])).toBe(`${describeTarget(s, "0")}; ${describeTarget(s, "1")}`);
+    expect(describeAll(s, ["0", "1"])).toBe(
+      "0 (vmss1_0): provisioning Succeeded, power running, health unhealthy (reports unhealthy); " +
+        "1 (vmss1_1): provisioning Succeeded, power running, health healthy, not on the latest model (waiting for the new model)",
+    );
   });
 });
 

@@ -17,19 +17,20 @@ describe("buildOutputs", () => {
   });
 
   it.each([
-    { name: "success", record: success(), updated: 48, failed: [], skipped: ["7"] },
-    { name: "unchanged", record: unchanged(), updated: 0, failed: [], skipped: [] },
-    { name: "dry run", record: dryRun(), updated: 0, failed: [], skipped: [] },
+    { name: "success", record: success(), result: "succeeded", updated: 48, failed: [], skipped: ["7"] },
+    { name: "unchanged", record: unchanged(), result: "unchanged", updated: 0, failed: [], skipped: [] },
+    { name: "dry run", record: dryRun(), result: "planned", updated: 0, failed: [], skipped: [] },
     {
       name: "stragglers",
       record: failureWithStragglers(),
+      result: "failed",
       updated: 25,
       failed: ["11", "12", "27", "28", "29"],
       skipped: [],
     },
-  ])("$name: result and instance lists", ({ record, updated, failed, skipped }) => {
+  ])("$name: result and instance lists", ({ record, result, updated, failed, skipped }) => {
     const outputs = buildOutputs(record);
-    expect(outputs["result"]).toBe(record.result);
+    expect(outputs["result"]).toBe(result);
     expect(JSON.parse(outputs["updated-instances"] ?? "")).toHaveLength(updated);
     expect(outputs["failed-instances"]).toBe(JSON.stringify(failed));
     expect(outputs["skipped-instances"]).toBe(JSON.stringify(skipped));

@@ -1,0 +1,15 @@
+// What a run is given besides its config and the scale set (main.ts and the tests build it).
+
+import type { RolloutEvent } from "./events.ts";
+import type { Logger } from "./ports.ts";
+
+/** What a run is given besides its config and the scale set: the log, cancellation, and (for tests) time. */
+export interface RolloutDeps {
+  readonly logger: Logger;
+  /** Aborted when the job is cancelled: no new batch starts, the record tells the true state. */
+  readonly signal: AbortSignal;
+  readonly now?: () => number;
+  readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Sees each step of the rollout as it happens (events.ts); for tests and tools. It cannot change the run. */
+  readonly events?: (event: RolloutEvent) => void;
+}

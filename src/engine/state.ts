@@ -1,0 +1,240 @@
+// What changes during one run, owned by one object: the phases read it and change it only through its named
+// transitions (listed, wrote, upgradeStarted, stopped …). It implements RolloutState, so the record is built from it
+// as it is (buildRecord reads this object; nothing is copied).
+
+import { isNoOp, type ModelChange } from "../domain/change.ts";
+import type { BatchPlan } from "../domain/batches.ts";
+import type { Phase } from "./phase.ts";
+import type { RolloutState, Stop } from "./record.ts";
+import type { AzureErrorInfo, InstanceState, RollingUpgradeStatus, ScaleSetModel } from "../domain/scale-set.ts";
+import type { BatchRecord, RolloutRecord } from "../domain/record.ts";
+import type { Config } from "../config/types.ts";
+import type { Assessment } from "../domain/verdict.ts";
+
+export class RunState implements RolloutState {
+  readonly config: Config;
+  /** Epoch ms. */
+  readonly startedAt: number;
+
+  #phase: Phase = { kind: "reading" };
+  #model: ScaleSetModel | undefined;
+  #change: ModelChange | undefined;
+  #written = { image: false, extension: false };
+  #rollingBefore: RollingUpgradeStatus | undefined;
+  #rolling: RollingUpgradeStatus | undefined;
+  #instances: ReadonlyMap<string, InstanceState> = new Map();
+  #listedAt = Number.NEGATIVE_INFINITY;
+  #wroteAt = Number.NEGATIVE_INFINITY;
+  readonly #before = new Map<string, boolean>();
+  #protected: ReadonlySet<string> = new Set();
+  #targets: ReadonlySet<string> = new Set();
+  readonly #removed = new Set<string>();
+  readonly #started = new Set<string>();
+  readonly #settled = new Set<string>();
+  readonly #operationError = new Map<string, AzureErrorInfo>();
+  readonly #assessments = new Map<string, Assessment>();
+  readonly #batchOf = new Map<string, number>();
+  #batches: readonly BatchRecord[] = [];
+  readonly #rolledBack = new Set<string>();
+  #rollback: RolloutRecord["rollback"];
+  #noRollback: string | undefined;
+  #stop: Stop | undefined;
+  #pollPace: number;
+
+  constructor(config: Config, startedAt: number) {
+    this.config = config;
+    this.startedAt = startedAt;
+    this.#pollPace = config.rollout.pollIntervalMs;
+  }
+
+  /** What the engine is doing (see phaseWords). */
+  get phase(): Phase {
+    return this.#phase;
+  }
+  get model(): ScaleSetModel | undefined {
+    return this.#model;
+  }
+  get change(): ModelChange | undefined {
+    return this.#change;
+  }
+  get modelUpdated(): boolean {
+    return this.#written.image || this.#written.extension;
+  }
+  /** Which writes Azure accepted (a rollback puts back only those). */
+  get written(): { readonly image: boolean; readonly extension: boolean } {
+    return this.#written;
+  }
+  /** The latest rolling upgrade when the run started (one that ended before it is not this run's). */
+  get rollingBefore(): RollingUpgradeStatus | undefined {
+    return this.#rollingBefore;
+  }
+  /** The rolling upgrade this run started, as last read. */
+  get rolling(): RollingUpgradeStatus | undefined {
+    return this.#rolling;
+  }
+  /** Every instance as the last listing showed it. */
+  get instances(): ReadonlyMap<string, InstanceState> {
+    return this.#instances;
+  }
+  /** When the last listing was taken (-∞: never). */
+  get listedAt(): number {
+    return this.#listedAt;
+  }
+  /** When Azure last accepted a write of the action (-∞: never). */
+  get wroteAt(): number {
+    return this.#wroteAt;
+  }
+  /** latestModelApplied when the rollout planned. */
+  get before(): ReadonlyMap<string, boolean> {
+    return this.#before;
+  }
+  get protected(): ReadonlySet<string> {
+    return this.#protected;
+  }
+  /** Instances the rollout has to bring onto the model. */
+  get targets(): ReadonlySet<string> {
+    return this.#targets;
+  }
+  /** Targets that left the scale set during the run (scale-in). */
+  get removed(): ReadonlySet<string> {
+    return this.#removed;
+  }
+  /** Instances whose upgrade Azure accepted (manualupgrade answered 202, or the platform rolls them). */
+  get started(): ReadonlySet<string> {
+    return this.#started;
+  }
+  /** Started instances whose wait is over (their batch's gate ended): judged without further patience. */
+  get settled(): ReadonlySet<string> {
+    return this.#settled;
+  }
+  /** The error of the operation that upgraded an instance, when it failed. */
+  get operationError(): ReadonlyMap<string, AzureErrorInfo> {
+    return this.#operationError;
+  }
+  get assessments(): ReadonlyMap<string, Assessment> {
+    return this.#assessments;
+  }
+  get batchOf(): ReadonlyMap<string, number> {
+    return this.#batchOf;
+  }
+  get batches(): readonly BatchRecord[] {
+    return this.#batches;
+  }
+  get rolledBack(): ReadonlySet<string> {
+    return this.#rolledBack;
+  }
+  get rollback(): RolloutRecord["rollback"] {
+    return this.#rollback;
+  }
+  /** Why no rollback was attempted although one was asked for. */
+  get noRollback(): string | undefined {
+    return this.#noRollback;
+  }
+  get stop(): Stop | undefined {
+    return this.#stop;
+  }
+  /** The current wait between polls (poll-interval, or slower when throttling headroom is low). */
+  get pollPace(): number {
+    return this.#pollPace;
+  }
+
+  /** Automatic and Rolling scale sets roll a model change themselves; anything else goes through manualupgrade. */
+  platformRolls(): boolean {
+    return this.#model?.upgradeMode !== "Manual" && this.#change !== undefined && !isNoOp(this.#change);
+  }
+
+  // Transitions.
+
+  entered(phase: Phase): void {
+    this.#phase = phase;
+  }
+
+  /** The scale set as read (or as a write answered). */
+  read(model: ScaleSetModel): void {
+    this.#model = model;
+  }
+
+  sawRollingBefore(status: RollingUpgradeStatus | undefined): void {
+    this.#rollingBefore = status;
+  }
+
+  /** The change planned on the model read. */
+  planned(change: ModelChange): void {
+    this.#change = change;
+  }
+
+  /** The instances the rollout has to bring onto the model, and which were on it when it planned. */
+  targeted(plan: BatchPlan): void {
+    this.#targets = new Set(plan.toUpgrade);
+    this.#protected = new Set(plan.protected);
+    for (const id of plan.toUpgrade) this.#before.set(id, false);
+    for (const id of plan.current) this.#before.set(id, true);
+    for (const id of plan.protected) this.#before.set(id, this.#instances.get(id)?.latestModelApplied ?? false);
+  }
+
+  batchesPlanned(batches: readonly BatchRecord[]): void {
+    this.#batches = batches;
+    this.#batchOf.clear();
+    for (const b of batches) for (const id of b.instanceIds) this.#batchOf.set(id, b.index);
+  }
+
+  batchChanged(index: number, fields: Partial<BatchRecord>): void {
+    this.#batches = this.#batches.map((b) => (b.index === index ? { ...b, ...fields } : b));
+  }
+
+  /** Azure accepted a model write at `at`. */
+  wrote(what: "image" | "extension", at: number): void {
+    this.#written = { ...this.#written, [what]: true };
+    this.#wroteAt = at;
+  }
+
+  /** Azure accepted an upgrade of `ids` (at `acceptedAt`: a write of the action; without: the platform rolls them). */
+  upgradeStarted(ids: readonly string[], acceptedAt?: number): void {
+    for (const id of ids) this.#started.add(id);
+    if (acceptedAt !== undefined) this.#wroteAt = acceptedAt;
+  }
+
+  /** The operation that upgraded `ids` failed. */
+  operationFailed(ids: readonly string[], error: AzureErrorInfo): void {
+    for (const id of ids) this.#operationError.set(id, error);
+  }
+
+  /** A listing taken at `at`. Returns the targets it shows gone for the first time (now removed). */
+  listed(instances: readonly InstanceState[], at: number): string[] {
+    this.#instances = new Map(instances.map((i) => [i.instanceId, i]));
+    this.#listedAt = at;
+    const gone = [...this.#targets].filter((id) => !this.#instances.has(id) && !this.#removed.has(id));
+    for (const id of gone) this.#removed.add(id);
+    return gone;
+  }
+
+  judged(id: string, assessment: Assessment): void {
+    this.#assessments.set(id, assessment);
+  }
+
+  /** The wait of `ids` is over (their gate ended): from now on they are judged without patience. */
+  waitOver(ids: readonly string[]): void {
+    for (const id of ids) this.#settled.add(id);
+  }
+
+  rollingRead(status: RollingUpgradeStatus): void {
+    this.#rolling = status;
+  }
+
+  paced(ms: number): void {
+    this.#pollPace = ms;
+  }
+
+  stopped(stop: Stop): void {
+    this.#stop = stop;
+  }
+
+  rollbackSkipped(reason: string): void {
+    this.#noRollback = reason;
+  }
+
+  rollbackEnded(rollback: NonNullable<RolloutRecord["rollback"]>): void {
+    this.#rollback = rollback;
+    if (rollback.succeeded) for (const id of rollback.instanceIds) this.#rolledBack.add(id);
+  }
+}

@@ -1,0 +1,77 @@
+import { describe, expect, it } from "vitest";
+import { parseConfig } from "../../../src/config/inputs.ts";
+import { RunState } from "../../../src/engine/state.ts";
+import type { InstanceState } from "../../../src/domain/scale-set.ts";
+
+const config = parseConfig(
+  (name) =>
+    ({
+      "subscription-id": "11111111-2222-3333-4444-555555555555",
+      "resource-group": "rg",
+      "scale-set": "vmss1",
+      "image-version": "2.0.0",
+    })[name] ?? "",
+  {},
+);
+
+const instance = (instanceId: string, latestModelApplied = false): InstanceState => ({
+  instanceId,
+  name: `vmss1_${instanceId}`,
+  latestModelApplied,
+  protectedFromScaleSetActions: false,
+});
+
+describe("RunState transitions", () => {
+  it("a listing marks the targets it no longer shows as removed, once", () => {
+    const state = new RunState(config, 0);
+    state.targeted({ toUpgrade: ["0", "1", "2"], current: ["3"], protected: [], batches: [] });
+    expect(state.listed([instance("0"), instance("1"), instance("3", true)], 10)).toEqual(["2"]);
+    expect(state.listed([instance("0"), instance("3", true)], 20)).toEqual(["1"]);
+    expect([...state.removed]).toEqual(["2", "1"]);
+    expect(state.listedAt).toBe(20);
+    expect([...state.before]).toEqual([
+      ["0", false],
+      ["1", false],
+      ["2", false],
+      ["3", true],
+    ]);
+  });
+
+  it("writes: the model is updated once Azure accepted one, and each is remembered for the rollback", () => {
+    const state = new RunState(config, 0);
+    expect(state.modelUpdated).toBe(false);
+    state.wrote("extension", 5);
+    expect(state.modelUpdated).toBe(true);
+    expect(state.written).toEqual({ image: false, extension: true });
+    expect(state.wroteAt).toBe(5);
+    state.upgradeStarted(["0"], 9);
+    state.upgradeStarted(["1"]);
+    expect([...state.started]).toEqual(["0", "1"]);
+    expect(state.wroteAt).toBe(9);
+  });
+
+  it("a rollback that succeeded rolls back its instances; one that failed none", () => {
+    const ok = new RunState(config, 0);
+    ok.rollbackEnded({ succeeded: true, instanceIds: ["0", "1"] });
+    expect([...ok.rolledBack]).toEqual(["0", "1"]);
+    const failed = new RunState(config, 0);
+    failed.rollbackEnded({ succeeded: false, instanceIds: ["0"], error: "boom" });
+    expect([...failed.rolledBack]).toEqual([]);
+    expect(failed.rollback).toEqual({ succeeded: false, instanceIds: ["0"], error: "boom" });
+  });
+
+  it("batches: planned with their instances, then changed one at a time", () => {
+    const state = new RunState(config, 0);
+    state.batchesPlanned([
+      { index: 1, canary: false, instanceIds: ["0", "1"], result: "not-started" },
+      { index: 2, canary: false, instanceIds: ["2"], result: "not-started" },
+    ]);
+    state.batchChanged(2, { result: "succeeded" });
+    expect(state.batches.map((b) => b.result)).toEqual(["not-started", "succeeded"]);
+    expect([...state.batchOf]).toEqual([
+      ["0", 1],
+      ["1", 1],
+      ["2", 2],
+    ]);
+  });
+});
