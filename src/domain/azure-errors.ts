@@ -23,6 +23,19 @@ export function isRetryableRefusal(err: AzureApiError): boolean {
   return err.statusCode === 409 || err.code === "Conflict" || isPreemptedCode(err.code);
 }
 
+/**
+ * 404 for the scale set itself or as a parent (ARM: ResourceNotFound for the set, ParentResourceNotFound for its
+ * instances, extensions and actions, ResourceGroupNotFound when its group went too): it no longer exists. A 404
+ * `NotFound` names a missing instance or extension, not the set.
+ */
+export function isScaleSetGone(err: unknown): boolean {
+  return (
+    err instanceof AzureApiError &&
+    err.statusCode === 404 &&
+    ["ResourceNotFound", "ParentResourceNotFound", "ResourceGroupNotFound"].includes(err.code)
+  );
+}
+
 /** 400 InvalidParameter: manualupgrade names an instance that is not (any longer) in the scale set. */
 export function isGoneInstance(err: AzureApiError): boolean {
   return err.statusCode === 400 && err.code === "InvalidParameter";

@@ -5,7 +5,7 @@ import { redactError } from "../domain/azure-errors.ts";
 import { sortIds } from "../domain/ids.ts";
 import { describeImage, type ModelChange } from "../domain/change.ts";
 import { redactText } from "../shared/redact.ts";
-import type { BatchRecord, InstanceRecord, RolloutRecord, RolloutResult } from "../domain/record.ts";
+import type { BatchRecord, InstanceRecord, PreviousModel, RolloutRecord, RolloutResult } from "../domain/record.ts";
 import type { Config } from "../config/types.ts";
 import type { ImageReference, InstanceState, RollingUpgradeStatus, ScaleSetModel } from "../domain/scale-set.ts";
 import {
@@ -53,12 +53,21 @@ export interface RolloutState {
   /** Why no rollback was attempted although one was asked for. */
   readonly noRollback: string | undefined;
   readonly stop: Stop | undefined;
+  /** When the last listing was taken (-∞: never). */
+  readonly listedAt: number;
+  /** Instances an upgrade may have reached that no listing has shown since: their state is unknown. */
+  readonly unseen: ReadonlySet<string>;
+  /** The scale set was deleted during the run. */
+  readonly deleted: boolean;
+  /** What the scale set held before this run's first model write (undefined: nothing written). */
+  readonly previousModel: PreviousModel | undefined;
 }
 
 /** The record of the run. `failure`: the run's failure as said before any rollback (see failureReason). */
 export function buildRecord(state: RolloutState, failure: string | undefined, finishedAt: number): RolloutRecord {
   const { config, model, change, rolling, rollback } = state;
-  const instances = instanceRecords(state);
+  // A deleted scale set: what the run knew of its instances and batches is about a resource that no longer exists.
+  const instances = state.deleted ? [] : instanceRecords(state);
   const result =
     config.rollout.dryRun && failure === undefined
       ? "planned"
@@ -84,9 +93,14 @@ export function buildRecord(state: RolloutState, failure: string | undefined, fi
     ...(reason !== undefined && { reason: redactText(reason) }),
     changes: change?.changes ?? [],
     modelUpdated: state.modelUpdated,
-    ...(change && { previousModel: change.previousModel }),
-    batches: state.batches,
+    // The model before this run's write, whatever the transport did; the plan's when nothing was written.
+    ...((state.previousModel ?? change) && { previousModel: state.previousModel ?? change?.previousModel }),
+    batches: state.deleted ? [] : state.batches,
     instances,
+    ...(state.deleted && { scaleSetDeleted: true }),
+    ...(!state.deleted &&
+      state.listedAt === Number.NEGATIVE_INFINITY &&
+      model !== undefined && { instancesListed: false }),
     ...(rolling && { rolling: { ...rolling, ...(rolling.error && { error: redactError(rolling.error) }) } }),
     ...(rollback && { rollback: { ...rollback, ...(rollback.error && { error: redactText(rollback.error) }) } }),
   };
@@ -172,6 +186,8 @@ export function instanceRecords(state: RolloutState): InstanceRecord[] {
         started: state.started.has(id),
         ...(assessment && { assessment }),
         rolledBack: state.rolledBack.has(id),
+        unknown: state.unseen.has(id),
+        ...(current !== undefined && { latestModelApplied: current.latestModelApplied }),
       }),
       ...(batch !== undefined && { batch }),
       ...(current?.provisioningState !== undefined && { provisioningState: current.provisioningState }),

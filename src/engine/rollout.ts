@@ -4,6 +4,8 @@
 // The phases, the time budget and the read pacing are described in docs/architecture.md ("One run, in phases").
 
 import { isNoOp } from "../domain/change.ts";
+import { isScaleSetGone } from "../domain/azure-errors.ts";
+import { errorLine } from "../domain/error-text.ts";
 import { buildRecord, failureReason } from "./record.ts";
 import { Run, StopError } from "./run.ts";
 import { upgradeInBatches } from "./phases/manual-batches.ts";
@@ -40,8 +42,16 @@ async function rollOut(run: Run, api: ScaleSetApi): Promise<RolloutRecord> {
         }
       }
     } catch (err) {
-      run.stopped(err instanceof StopError ? err.stop : run.stopFromError(err));
+      if (state.model !== undefined && isScaleSetGone(err)) {
+        // Read at the start, 404 now: the scale set was deleted during the run. Nothing more is said of its instances.
+        state.scaleSetDeleted();
+        run.stopped({
+          kind: "failed",
+          reason: `The scale set was deleted during the run (Azure answered ${errorLine(err)} while ${run.phaseWords}).`,
+        });
+      } else run.stopped(err instanceof StopError ? err.stop : run.stopFromError(err));
     }
+    if (state.deleted) return buildRecord(state, state.stop?.reason, run.now());
     if (state.model !== undefined && !run.config.rollout.dryRun)
       await run.group("Verification", () => verify(run, api));
     // Said before a rollback turns the failed instances into rolled-back ones.

@@ -7,7 +7,7 @@ import type { BatchPlan } from "../domain/batches.ts";
 import type { Phase } from "./phase.ts";
 import type { RolloutState, Stop } from "./record.ts";
 import type { AzureErrorInfo, InstanceState, RollingUpgradeStatus, ScaleSetModel } from "../domain/scale-set.ts";
-import type { BatchRecord, RolloutRecord } from "../domain/record.ts";
+import type { BatchRecord, PreviousModel, RolloutRecord } from "../domain/record.ts";
 import type { Config } from "../config/types.ts";
 import type { Assessment } from "../domain/verdict.ts";
 
@@ -40,6 +40,9 @@ export class RunState implements RolloutState {
   #noRollback: string | undefined;
   #stop: Stop | undefined;
   #pollPace: number;
+  readonly #unseen = new Set<string>();
+  #deleted = false;
+  #previousModel: PreviousModel | undefined;
 
   constructor(config: Config, startedAt: number) {
     this.config = config;
@@ -137,6 +140,18 @@ export class RunState implements RolloutState {
   get pollPace(): number {
     return this.#pollPace;
   }
+  /** Instances an upgrade may have reached (accepted, or its answer lost) that no listing has shown since. */
+  get unseen(): ReadonlySet<string> {
+    return this.#unseen;
+  }
+  /** The scale set was deleted during the run (Azure answered 404 for it). */
+  get deleted(): boolean {
+    return this.#deleted;
+  }
+  /** What the scale set held before this run's first model write (undefined: nothing written yet). */
+  get previousModel(): PreviousModel | undefined {
+    return this.#previousModel;
+  }
 
   /** Automatic and Rolling scale sets roll a model change themselves; anything else goes through manualupgrade. */
   platformRolls(): boolean {
@@ -182,6 +197,26 @@ export class RunState implements RolloutState {
     this.#batches = this.#batches.map((b) => (b.index === index ? { ...b, ...fields } : b));
   }
 
+  /** The values the scale set holds before this run's first model write; later calls keep the first. */
+  aboutToWrite(previous: PreviousModel): void {
+    this.#previousModel ??= previous;
+  }
+
+  /** The model before the write turned out to be another (a 412 whose re-read shows another writer's values). */
+  previousIs(previous: PreviousModel): void {
+    this.#previousModel = previous;
+  }
+
+  /** Azure answered 404 for the scale set: it is gone, and so is what the run knew of its instances. */
+  scaleSetDeleted(): void {
+    this.#deleted = true;
+  }
+
+  /** A manualupgrade of `ids` was sent but its answer was lost: it may have started them. */
+  upgradeMaybeStarted(ids: readonly string[]): void {
+    for (const id of ids) this.#unseen.add(id);
+  }
+
   /** Azure accepted a model write at `at`. */
   wrote(what: "image" | "extension", at: number): void {
     this.#written = { ...this.#written, [what]: true };
@@ -190,7 +225,10 @@ export class RunState implements RolloutState {
 
   /** Azure accepted an upgrade of `ids` (at `acceptedAt`: a write of the action; without: the platform rolls them). */
   upgradeStarted(ids: readonly string[], acceptedAt?: number): void {
-    for (const id of ids) this.#started.add(id);
+    for (const id of ids) {
+      this.#started.add(id);
+      this.#unseen.add(id);
+    }
     if (acceptedAt !== undefined) this.#wroteAt = acceptedAt;
   }
 
@@ -203,6 +241,7 @@ export class RunState implements RolloutState {
   listed(instances: readonly InstanceState[], at: number): string[] {
     this.#instances = new Map(instances.map((i) => [i.instanceId, i]));
     this.#listedAt = at;
+    this.#unseen.clear();
     const gone = [...this.#targets].filter((id) => !this.#instances.has(id) && !this.#removed.has(id));
     for (const id of gone) this.#removed.add(id);
     return gone;

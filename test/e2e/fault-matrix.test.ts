@@ -67,7 +67,6 @@ const ROWS: readonly Row[] = [
         record(result).instances.filter((i) => i.outcome === "already-current" || i.outcome === "updated"),
       ).toEqual([]);
     },
-    knownFailure: "1: instances never listed are called already current, the headline says 9/9 on the new model",
   },
   {
     name: "429 with Retry-After on any operation, a burst of three",
@@ -85,7 +84,6 @@ const ROWS: readonly Row[] = [
     name: "lost response to the model PATCH (applied, connection reset before the answer)",
     fault: (emu) => emu.faults.dropConnection({ operation: PATCH_SET, afterProcessing: true }),
     ending: "succeeded",
-    knownFailure: "2: the SDK resends, gets 412, the re-read shows the new model and previous-model names it",
   },
   {
     name: "connection reset before the model PATCH is processed",
@@ -112,15 +110,13 @@ const ROWS: readonly Row[] = [
         },
         { operation: GET_SET },
       ),
-    // Either outcome is truthful if nothing is lost: stop and say so, or apply the change on top of the other one.
+    // Detected before the write: nothing written to the extension, the run stops and says so.
     ending: "failed",
     check: (result, emu) => {
       const settings = extensionSettings(emu, "customScript");
       expect(settings["commandToExecute"], "the other writer's change was overwritten").toBe(OTHER_COMMAND);
       expect(readable(result.summary)).toMatch(/changed|concurrent/i);
     },
-    knownFailure:
-      "3: the extension PATCH carries the settings read earlier, without If-Match: the other change is lost",
   },
 
   // ── 4. rollback in batches ──
@@ -133,7 +129,6 @@ const ROWS: readonly Row[] = [
     check: (_result, emu) => {
       for (const i of emu.state(VMSS).instances) expect(imageOf(i), `instance ${i.instanceId}`).toBe(OLD_VERSION);
     },
-    knownFailure: "4: the rollback upgrades the six instances in one manualupgrade",
   },
 
   // ── 5. the scale set deleted mid-run ──
@@ -148,7 +143,6 @@ const ROWS: readonly Row[] = [
       for (const name of ["updated-instances", "failed-instances", "pending-instances"])
         expect(idList(result.outputs, name), name).toEqual([]);
     },
-    knownFailure: "5: reported as 3/9 on the new model, 6 not started, for a resource that no longer exists",
   },
   {
     name: "scale-in of an instance of the second batch just before it starts",
@@ -161,7 +155,6 @@ const ROWS: readonly Row[] = [
     name: "one 409 Conflict on the model PATCH",
     fault: (emu) => emu.faults.conflict({ operation: PATCH_SET }),
     ending: "succeeded",
-    knownFailure: "6: a 409 on the model PATCH ends the run without the retry manualupgrade gets",
   },
   {
     name: "every instance list refused from the second batch on",
@@ -175,7 +168,6 @@ const ROWS: readonly Row[] = [
       expect(reason).toMatch(/batch 2/);
       expect(reason).not.toMatch(/while upgrading batch 1/);
     },
-    knownFailure: "6: the second batch's instances, upgraded but never seen again, are reported as unfinished",
   },
   {
     name: "manualupgrade preempted part-way, then accepted again",
@@ -300,8 +292,19 @@ function expectTruthful(
     expect(good(id), `updated-instances names ${id}, which is not on the latest model and healthy\n${context}`).toBe(
       true,
     );
-  for (const id of idList(result.outputs, "pending-instances"))
-    expect(byId.get(id)?.latestModelApplied, `pending-instances names ${id}, which is current\n${context}`).toBe(false);
+  // Untouched: not on the latest model; after a rollback (the new model withdrawn) still on the image from before.
+  const beforeVersion = String(
+    ((before.model as Json)["properties"]["virtualMachineProfile"]["storageProfile"]["imageReference"] as Json)[
+      "version"
+    ],
+  );
+  for (const id of idList(result.outputs, "pending-instances")) {
+    const instance = byId.get(id);
+    if (result.outputs["result"] === "rolled-back")
+      expect(instance && imageOf(instance), `pending-instances names ${id}\n${context}`).toBe(beforeVersion);
+    else
+      expect(instance?.latestModelApplied, `pending-instances names ${id}, which is current\n${context}`).toBe(false);
+  }
   for (const id of idList(result.outputs, "failed-instances"))
     expect(good(id), `failed-instances names ${id}, which is on the latest model and healthy\n${context}`).toBe(false);
 

@@ -479,7 +479,9 @@ describe("Manual mode: rollback", () => {
       upgrade("0", "1"),
       upgrade("2", "3"),
       PATCH_SET,
-      upgrade("0", "1", "2", "3"),
+      // In batches no larger than the rollout's, each behind a health gate (issue #12).
+      upgrade("0", "1"),
+      upgrade("2", "3"),
     ]);
     // The rollback PATCH restores the version read, guarded by the etag of a fresh read.
     const rollbackPatch = emu.writes()[3]!;

@@ -4,6 +4,7 @@
 import {
   isGoneInstance,
   isPreempted,
+  isScaleSetGone,
   isRetryableRefusal,
   redactError,
   refusalMeaning,
@@ -167,8 +168,13 @@ async function sendUpgrade(
       );
     } catch (err) {
       if (isAbort(err) || run.cancel.aborted) return { ids, outcome: undefined };
-      // Not an answer from Azure (a connection lost after the SDK's retries): whether it arrived is unknown.
-      if (!(err instanceof AzureApiError) || err.statusCode === undefined) throw err;
+      // Not an answer from Azure (a connection lost after the SDK's retries): whether it arrived is unknown, and so
+      // is the state of its instances until a listing shows them.
+      if (!(err instanceof AzureApiError) || err.statusCode === undefined) {
+        run.state.upgradeMaybeStarted(ids);
+        throw err;
+      }
+      if (isScaleSetGone(err)) throw err; // the run ends on it (see rollout.ts)
       refusal = err;
       if (isGoneInstance(err) && !listedAgain) {
         listedAgain = true;

@@ -1,16 +1,45 @@
-// Model update: the image PATCH (If-Match on the etag; 412 → re-read, rebuild, retry) and the extension PATCH, each
-// started and then waited for (Manual mode) or followed (Automatic/Rolling, see platform.ts).
+// Model update: the image PATCH (If-Match on the etag; 412 → re-read, rebuild, retry; 409 → retry after a pause) and
+// the extension PATCH (read-compare-write, checked after the write), each started and then waited for (Manual mode)
+// or followed (Automatic/Rolling, see platform.ts).
+//
+// The previous model (the `previous-model` output, the rollback) is what the scale set held before this run's first
+// write, captured before it is sent: a 412 after a lost answer (the SDK resends a PATCH that Azure applied) shows the
+// requested values in the re-read, and those are this run's, not the previous ones.
+//
+// Extension writes and concurrency. The extension child resource (PATCH …/extensions/{name}) has no etag and takes no
+// If-Match: @azure/arm-compute 25.1.1 VirtualMachineScaleSetExtension has no `etag`, and
+// VirtualMachineScaleSetExtensionsUpdateOptionalParams no `ifMatch` (only VirtualMachineScaleSets.update and
+// createOrUpdate have one, api-version 2023-09-01 on). The etag-guarded alternative, a PATCH of the scale set with
+// virtualMachineProfile.extensionProfile.extensions, replaces the whole array, and GET never returns protectedSettings:
+// SDKs that wrote the array back lost other extensions' protected settings (Azure/azure-sdk-for-net#2716,
+// Azure/azure-sdk-for-java#1475 "Fixing the issue of VMSS API losing extension protected settings on update"). So the
+// action keeps the child-resource PATCH (Azure keeps protectedSettings and the other extensions) and guards it by
+// reading: just before the write it reads the scale set again and compares the extension with the one it planned on
+// (another writer's change → stop, nothing written); after the write it reads again and checks that the extension
+// holds exactly what was sent and that the etag moved by one write only (the etag is a quoted integer bumped on each
+// model change: contract notes §2.6, the recordings) — anything else means another write came in between, which the
+// run stops on and names.
 
 import { formatDuration } from "../../shared/clock.ts";
-import { isPreconditionFailed } from "../../domain/azure-errors.ts";
-import { describeError } from "../../domain/error-text.ts";
+import { isPreconditionFailed, isRetryableRefusal } from "../../domain/azure-errors.ts";
+import { describeError, isAbort } from "../../domain/error-text.ts";
+import { describeRunning } from "../../domain/in-progress.ts";
 import { planChange, type ModelChange } from "../../domain/change.ts";
-import type { PendingOperation } from "../../domain/scale-set.ts";
+import {
+  AzureApiError,
+  type ExtensionModel,
+  type ExtensionPatch,
+  type PendingOperation,
+  type ScaleSetModel,
+} from "../../domain/scale-set.ts";
 import type { ScaleSetApi } from "../ports.ts";
 import { StopError, type Run } from "../run.ts";
 
 /** 412 PreconditionFailed retries before giving up on a scale set that keeps changing. */
 const MAX_ETAG_ATTEMPTS = 3;
+/** 409 Conflict on a model write (another operation holds the scale set): retries, poll-interval doubled each time. */
+const MAX_CONFLICT_RETRIES = 5;
+const MAX_BACKOFF_MS = 120_000;
 
 /** Manual mode: every write is waited for before the batches start. Returns the change written (see startImageWrite). */
 export async function updateModel(run: Run, api: ScaleSetApi, planned: ModelChange): Promise<ModelChange> {
@@ -18,6 +47,7 @@ export async function updateModel(run: Run, api: ScaleSetApi, planned: ModelChan
   const started = run.now();
   const image = await startImageWrite(run, api, planned);
   if (image.pending !== undefined) await awaitWrite(run, image.pending);
+  else if (image.landedUnseen) await awaitWrite(run, modelSettled(run, api));
   const extension = await startExtensionWrite(run, api, image.change);
   if (extension !== undefined) await awaitWrite(run, extension);
   if (run.state.modelUpdated) run.log.info(`Model updated in ${formatDuration(run.now() - started)}.`);
@@ -33,33 +63,110 @@ export async function startImageWrite(
   run: Run,
   api: ScaleSetApi,
   planned: ModelChange,
-): Promise<{ readonly change: ModelChange; readonly pending?: PendingOperation }> {
+): Promise<{ readonly change: ModelChange; readonly pending?: PendingOperation; readonly landedUnseen?: boolean }> {
   let change = planned;
+  let conflicts = 0;
   for (let attempt = 1; ; attempt++) {
     const patch = change.scaleSetPatch;
     if (patch === undefined) return { change };
+    const etag = run.state.model?.etag;
+    run.state.aboutToWrite(change.previousModel);
     try {
-      const etag = run.state.model?.etag;
       run.log.info(`PATCH scale set ${JSON.stringify(patch)} with If-Match ${etag ?? "(none)"}.`);
       const pending = await api.startPatchScaleSet(patch, etag, run.work);
       run.wrote("image");
       return { change, pending };
     } catch (err) {
+      if (err instanceof AzureApiError && err.statusCode !== undefined && isRetryableRefusal(err)) {
+        conflicts++;
+        await pauseAfterConflict(run, err, conflicts);
+        attempt--; // a 409 is not an etag race
+        continue;
+      }
       if (!isPreconditionFailed(err)) throw err;
+      run.log.info(
+        `The scale set changed since it was read (412 PreconditionFailed): reading it again (attempt ${attempt + 1}).`,
+      );
+      const model = await api.getScaleSet(run.work);
+      run.state.read(model);
+      const replanned = run.useChange(planChange(model, run.config.change));
+      if (replanned.scaleSetPatch === undefined) {
+        // The model holds the requested image: the action's own PATCH, applied but its answer lost (the SDK resent
+        // it and met the new etag), or another writer's with the same value. Either way the image before it is the
+        // one planned on, and the write is this run's to account for (and to roll back).
+        const steps = etagSteps(etag, model.etag);
+        run.log.info(
+          `The scale set already holds the requested image (etag ${etag ?? "(none)"} → ${model.etag ?? "(none)"}): ` +
+            (steps === 1
+              ? "the action's PATCH was applied and its answer lost."
+              : "the action's PATCH was applied and its answer lost, or another writer set the same image.") +
+            " The previous model is the one read before it.",
+        );
+        change = run.useChange({
+          ...replanned,
+          changes: [...change.changes.filter((c) => /imageReference/.test(c.property)), ...replanned.changes],
+          previousModel: { ...replanned.previousModel, imageReference: change.previousModel.imageReference },
+          rollback: {
+            ...replanned.rollback,
+            ...(change.rollback.scaleSetPatch && { scaleSetPatch: change.rollback.scaleSetPatch }),
+          },
+        });
+        run.wrote("image");
+        return { change, landedUnseen: true };
+      }
+      // Another writer changed the scale set and this run's write did not land: the model before it is the new one.
+      run.state.previousIs(replanned.previousModel);
+      change = replanned;
       if (attempt >= MAX_ETAG_ATTEMPTS) {
         throw new StopError({
           kind: "failed",
           reason: `The scale set changed under the action ${attempt} times in a row (412 PreconditionFailed on its etag); nothing was written. Re-run when other changes have settled.`,
         });
       }
-      run.log.info(
-        `The scale set changed since it was read (412 PreconditionFailed): reading it again (attempt ${attempt + 1}).`,
-      );
-      const model = await api.getScaleSet(run.work);
-      run.state.read(model);
-      change = run.useChange(planChange(model, run.config.change));
     }
   }
+}
+
+/** A 409 Conflict on a model write: waits poll-interval (doubled each time) and lets the caller send it again. */
+async function pauseAfterConflict(run: Run, err: AzureApiError, attempts: number): Promise<void> {
+  const delay = Math.min(MAX_BACKOFF_MS, run.config.rollout.pollIntervalMs * 2 ** (attempts - 1));
+  if (attempts > MAX_CONFLICT_RETRIES || delay >= run.timeLeft()) {
+    throw new StopError({
+      kind: "failed",
+      reason: `Azure refused the model write (${err.statusCode} ${describeError({ code: err.code, message: err.message })}): another operation kept the scale set busy (${attempts} attempt(s)); nothing was written.`,
+    });
+  }
+  run.log.info(
+    `Model write refused (${describeError({ code: err.code, message: err.message })}): trying again in ${formatDuration(delay)}.`,
+  );
+  await run.sleep(delay, run.work);
+  run.checkTime();
+}
+
+/** How many writes moved the etag from `before` to `after` (quoted integers); undefined when either is not one. */
+function etagSteps(before: string | undefined, after: string | undefined): number | undefined {
+  const n = (etag: string | undefined): number | undefined => {
+    const match = /^"?(\d+)"?$/.exec(etag ?? "");
+    return match ? Number(match[1]) : undefined;
+  };
+  const [a, b] = [n(before), n(after)];
+  return a !== undefined && b !== undefined ? b - a : undefined;
+}
+
+/**
+ * A write whose answer was lost: its operation is not known, so the scale set is read (once per poll) until it is
+ * no longer busy. Never rejects: undefined when the wait was aborted or a read failed.
+ */
+export function modelSettled(run: Run, api: ScaleSetApi): PendingOperation {
+  const done = (async () => {
+    for (;;) {
+      const model = await api.getScaleSet(run.work);
+      run.state.read(model);
+      if (describeRunning(model, undefined, []) === undefined) return { status: "Succeeded" as const };
+      await run.untilNextPoll(run.timeLeft());
+    }
+  })().catch(() => undefined);
+  return { done };
 }
 
 /** The extension child resource: Azure keeps its other settings and protectedSettings. */
@@ -74,10 +181,85 @@ export async function startExtensionWrite(
     patch.settings !== undefined ? "settings.fileUris" : "",
     patch.forceUpdateTag !== undefined ? "forceUpdateTag" : "",
   ];
+  // Read-compare-write (see the top of this file): the extension as planned must still be what Azure holds.
+  const planned = run.state.model;
+  const fresh = await api.getScaleSet(run.work);
+  const before = extensionOf(planned, patch.name);
+  const now = extensionOf(fresh, patch.name);
+  if (!sameExtension(before, now)) {
+    throw new StopError({
+      kind: "failed",
+      reason:
+        `The extension '${patch.name}' was changed by another writer after the action read it (etag ${planned?.etag ?? "(none)"} → ${fresh.etag ?? "(none)"}); ` +
+        "the action wrote nothing to it, so that change is kept. Re-run to apply this change on top of it.",
+    });
+  }
+  run.state.read(fresh);
   run.log.info(`PATCH extension '${patch.name}' (${fields.filter(Boolean).join(", ")}).`);
   const pending = await api.startPatchExtension(patch, run.work);
   run.wrote("extension");
+  // The write is in the model as soon as Azure accepted it: checked now, in every upgrade mode.
+  await checkExtensionWritten(run, api, patch, fresh.etag);
   return pending;
+}
+
+/**
+ * After the extension write: the extension holds exactly what was sent, and the etag moved by this write alone.
+ * Otherwise another write came in around it (its change may be lost, or may have replaced this one): stop and say so.
+ */
+async function checkExtensionWritten(
+  run: Run,
+  api: ScaleSetApi,
+  patch: ExtensionPatch,
+  etagBefore: string | undefined,
+): Promise<void> {
+  let after: ScaleSetModel;
+  try {
+    after = await api.getScaleSet(run.work);
+  } catch (err) {
+    if (isAbort(err)) return;
+    throw err;
+  }
+  run.state.read(after);
+  const ext = extensionOf(after, patch.name);
+  const holds =
+    ext !== undefined &&
+    (patch.settings === undefined || sameJson(ext.settings, patch.settings)) &&
+    (patch.forceUpdateTag === undefined || ext.forceUpdateTag === patch.forceUpdateTag);
+  const steps = etagSteps(etagBefore, after.etag);
+  if (holds && (steps === undefined || steps === 1)) return;
+  throw new StopError({
+    kind: "failed",
+    reason:
+      `Another write to the scale set came in while the action wrote the extension '${patch.name}' ` +
+      `(etag ${etagBefore ?? "(none)"} → ${after.etag ?? "(none)"}${holds ? "" : "; the extension no longer holds what the action wrote"}): ` +
+      "check the scale set's model (its activity log names the writer) before re-running; no instance was upgraded.",
+  });
+}
+
+function extensionOf(model: ScaleSetModel | undefined, name: string): ExtensionModel | undefined {
+  return model?.extensions.find((e) => e.name.toLowerCase() === name.toLowerCase());
+}
+
+function sameExtension(a: ExtensionModel | undefined, b: ExtensionModel | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return (
+    a.publisher === b.publisher &&
+    a.type === b.type &&
+    a.forceUpdateTag === b.forceUpdateTag &&
+    sameJson(a.settings, b.settings)
+  );
+}
+
+/** Deep equality of JSON values, object keys in any order. */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  return ka.every((k) => sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }
 
 async function awaitWrite(run: Run, pending: PendingOperation): Promise<void> {

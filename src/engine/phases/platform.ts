@@ -14,7 +14,7 @@ import { listIds } from "../../domain/verdict.ts";
 import type { ModelChange } from "../../domain/change.ts";
 import type { ScaleSetApi } from "../ports.ts";
 import { StopError, type Run } from "../run.ts";
-import { startExtensionWrite, startImageWrite } from "./model-update.ts";
+import { modelSettled, startExtensionWrite, startImageWrite } from "./model-update.ts";
 
 /**
  * Each write, then the platform's roll that follows it. Azure refuses a model write while the previous one's
@@ -27,7 +27,7 @@ export async function rollOnPlatform(run: Run, api: ScaleSetApi, planned: ModelC
   const writeImage = async (): Promise<PendingOperation | undefined> => {
     const image = await startImageWrite(run, api, change);
     change = image.change;
-    return image.pending;
+    return image.landedUnseen ? modelSettled(run, api) : image.pending;
   };
   const writes = [
     ...(planned.scaleSetPatch ? [writeImage] : []),

@@ -45,12 +45,7 @@ export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange):
       run.log.info(`PATCH extension '${change.rollback.extensionPatch.name}' back to its previous values.`);
       await api.patchExtension(change.rollback.extensionPatch, signal);
     }
-    if (manual && ids.length > 0) {
-      run.log.info(`manualupgrade ${ids.join(", ")} back onto the previous model.`);
-      const outcome = await api.upgradeInstances(ids, signal);
-      if (outcome.status !== "Succeeded")
-        throw new AzureApiError(outcome.error?.code ?? outcome.status, outcome.error?.message ?? "");
-    }
+    if (manual && ids.length > 0) await rollBackInBatches(run, api, ids, deadline, signal);
     // Back on the previous model = latestModelApplied again (Automatic/Rolling: the platform rolls it back).
     for (;;) {
       run.listed(await api.listInstances(signal));
@@ -68,5 +63,50 @@ export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange):
     run.log.info(`Rollback failed: ${error}`);
     state.rollbackEnded({ succeeded: false, instanceIds: ids, error });
     run.emit({ type: "rollback-ended", succeeded: false });
+  }
+}
+
+/**
+ * Manual mode: the upgraded instances back onto the previous model in batches no larger than the rollout's, each
+ * behind the same health gate as a forward batch (back on the model and healthy, within the rollback's time), so
+ * that a rollback never takes down more instances at once than the rollout did. A batch that does not come back
+ * healthy ends the rollback; the later ones are not sent.
+ */
+async function rollBackInBatches(
+  run: Run,
+  api: ScaleSetApi,
+  ids: readonly string[],
+  deadline: number,
+  signal: AbortSignal,
+): Promise<void> {
+  const { state } = run;
+  const size = Math.max(1, ...state.batches.map((b) => b.instanceIds.length));
+  const chunks: string[][] = [];
+  for (let i = 0; i < ids.length; i += size) chunks.push(ids.slice(i, i + size));
+  for (const [index, chunk] of chunks.entries()) {
+    const label = `rollback batch ${index + 1} of ${chunks.length}`;
+    run.log.info(`[${label}] manualupgrade ${chunk.join(", ")} back onto the previous model.`);
+    const outcome = await api.upgradeInstances(chunk, signal);
+    if (outcome.status !== "Succeeded")
+      throw new AzureApiError(outcome.error?.code ?? outcome.status, outcome.error?.message ?? "");
+    for (;;) {
+      run.listed(await api.listInstances(signal));
+      const over = run.now() >= deadline;
+      const present = chunk.filter((id) => state.instances.has(id));
+      const verdicts = present.map((id) => [id, run.assess(id, over)] as const);
+      const bad = verdicts.filter(([, a]) => a.kind === "failed" || a.kind === "unhealthy").map(([id]) => id);
+      const waiting = verdicts.filter(([, a]) => a.kind === "pending").map(([id]) => id);
+      run.log.info(
+        `[${label}] ${present.length - bad.length - waiting.length}/${present.length} back on the previous model and healthy.`,
+      );
+      if (bad.length > 0)
+        throw new Error(`${label}: instance(s) ${bad.join(", ")} failed or are unhealthy on the previous model`);
+      if (waiting.length === 0) break;
+      if (over)
+        throw new Error(
+          `${label}: instance(s) ${waiting.join(", ")} are not back on the previous model and healthy within health-timeout`,
+        );
+      await run.untilNextPoll(deadline - run.now(), undefined, signal);
+    }
   }
 }
