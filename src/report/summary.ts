@@ -413,6 +413,11 @@ function nextSteps(record: RolloutRecord, stage: Stage): string {
       "Nothing to roll back: this run changed nothing.",
     );
     docs.splice(0, 1, DOCS.connect);
+  } else if (record.scaleSetDeleted === true) {
+    // Nothing to resume or roll back on a resource that no longer exists.
+    steps.push(
+      "**The scale set no longer exists:** it was deleted while the action ran (see the reason above). There is nothing to resume or roll back; if it was deleted by mistake, recreate it, then run the action against it.",
+    );
   } else if (stage === "before-write") {
     steps.push(
       record.result === "cancelled"

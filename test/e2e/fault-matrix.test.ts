@@ -119,6 +119,27 @@ const ROWS: readonly Row[] = [
     },
   },
 
+  {
+    name: "another writer changes the extension between the action's last read and its write",
+    inputs: { "image-version": "", "extension-name": "customScript", "extension-file-uris": NEW_URI },
+    fault: (emu) =>
+      emu.faults.concurrentWrite(
+        {
+          extension: {
+            name: "customScript",
+            properties: { settings: { fileUris: [OLD_URI], commandToExecute: OTHER_COMMAND } },
+          },
+        },
+        { operation: GET_SET, after: 1 },
+      ),
+    // The child-resource PATCH cannot be guarded; the check after it sees two writes and stops, saying so.
+    ending: "failed",
+    check: (result) => {
+      expect(readable(record(result).reason ?? "")).toMatch(/another write to the scale set came in/i);
+      expect(idList(result.outputs, "updated-instances")).toEqual([]);
+    },
+  },
+
   // ── 4. rollback in batches ──
   {
     name: "unhealthy second batch with rollback-on-failure: the rollback goes batch by batch",
@@ -140,6 +161,7 @@ const ROWS: readonly Row[] = [
       const headline = headlineOf(result);
       expect(headline).toMatch(/deleted|no longer exists|not found/i);
       expect(headline).not.toMatch(/on the new model|not started/);
+      expect(result.summary).not.toMatch(/Resume|To roll back/);
       for (const name of ["updated-instances", "failed-instances", "pending-instances"])
         expect(idList(result.outputs, name), name).toEqual([]);
     },

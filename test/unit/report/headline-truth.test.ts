@@ -45,3 +45,11 @@ describe("headline under lost knowledge", () => {
       expect(JSON.parse(outputs[name] ?? "[]")).not.toContain("1");
   });
 });
+
+describe("summary of a scale set deleted mid-run", () => {
+  it("offers neither resume nor rollback", () => {
+    const summary = renderSummary(failed({ scaleSetDeleted: true, instances: [], batches: [] }));
+    expect(summary).toContain("The scale set no longer exists");
+    expect(summary).not.toMatch(/Resume|To roll back/);
+  });
+});
