@@ -1,0 +1,149 @@
+// Issue #12, the engine through the real SDK adapter against the emulator: what the record says after a lost answer,
+// a 409 on the model write, another writer of the extension, a deleted scale set, a rollback and a list that fails.
+import { describe, expect, it } from "vitest";
+import {
+  configFor,
+  count,
+  NEW_VERSION,
+  OLD_VERSION,
+  outcomes,
+  PATCH_EXTENSION,
+  PATCH_SET,
+  rollout,
+  upgrade,
+  useEmulator,
+  writesOf,
+} from "./harness.ts";
+
+const emulator = useEmulator();
+const NEW_URI = "https://stvmssdemo.blob.core.windows.net/scripts/install-v2.sh";
+const OTHER_COMMAND = "bash install.sh --by-someone-else";
+const extensionChange = { extension: { name: "customScript", fileUris: [NEW_URI] } };
+
+function extensionSettings(model: Record<string, any>): Record<string, unknown> {
+  const extensions = model["properties"]["virtualMachineProfile"]["extensionProfile"]["extensions"] as Record<
+    string,
+    any
+  >[];
+  return extensions.find((e) => e["name"] === "customScript")?.["properties"]["settings"] as Record<string, unknown>;
+}
+
+describe("the model write's outcome, whatever the transport did", () => {
+  it("a lost answer to the image PATCH: the previous model is the one before it, and the run goes on", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
+    emu.faults.dropConnection({ operation: "VirtualMachineScaleSets.Update", afterProcessing: true });
+    const { record, log } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }));
+
+    expect(record.result).toBe("succeeded");
+    expect(record.modelUpdated).toBe(true);
+    expect(record.previousModel?.imageReference.version).toBe(OLD_VERSION);
+    expect(record.changes.map((c) => [c.before, c.after])).toEqual([[OLD_VERSION, NEW_VERSION]]);
+    // Sent once, resent by the SDK (412 on the etag it moved itself), never a third time.
+    expect(writesOf(emu)).toEqual([PATCH_SET, `${PATCH_SET} → 412`, upgrade("0", "1")]);
+    expect(log.text()).toContain("the action's PATCH was applied and its answer lost");
+  });
+
+  it("one 409 Conflict on the image PATCH is retried", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
+    emu.faults.conflict({ operation: "VirtualMachineScaleSets.Update" });
+    const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }));
+    expect(record.result).toBe("succeeded");
+    expect(writesOf(emu)).toEqual([`${PATCH_SET} → 409`, PATCH_SET, upgrade("0", "1")]);
+  });
+});
+
+describe("another writer of the extension", () => {
+  it("changed after the action read it: nothing is written, the run stops and says so, the change is kept", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
+    emu.faults.concurrentWrite(
+      { extension: { name: "customScript", properties: { settings: { commandToExecute: OTHER_COMMAND } } } },
+      { operation: "VirtualMachineScaleSets.Get" },
+    );
+    const { record } = await rollout(configFor(emu, { change: extensionChange }));
+
+    expect(record.result).toBe("failed");
+    expect(record.modelUpdated).toBe(false);
+    expect(writesOf(emu)).toEqual([]);
+    expect(record.reason).toMatch(
+      /^The extension 'customScript' was changed by another writer after the action read it/,
+    );
+    expect(extensionSettings(emu.state("vmss1").model)).toEqual({ commandToExecute: OTHER_COMMAND });
+  });
+
+  it("changed between the last read and the write: the check after the write sees two writes and stops", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
+    emu.faults.concurrentWrite(
+      { extension: { name: "customScript", properties: { settings: { commandToExecute: OTHER_COMMAND } } } },
+      { operation: "VirtualMachineScaleSets.Get", after: 1 },
+    );
+    const { record } = await rollout(configFor(emu, { change: extensionChange }));
+
+    expect(record.result).toBe("failed");
+    expect(writesOf(emu)).toEqual([PATCH_EXTENSION]);
+    expect(record.reason).toMatch(
+      /^Another write to the scale set came in while the action wrote the extension 'customScript' \(etag "1" → "3"\)/,
+    );
+  });
+
+  it("no other writer: one read before and one after the PATCH, and the extension keeps its other settings", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
+    const before = extensionSettings(emu.state("vmss1").model);
+    const { record } = await rollout(configFor(emu, { change: extensionChange, rollout: { batchSize: count(2) } }));
+    expect(record.result).toBe("succeeded");
+    expect(writesOf(emu)).toEqual([PATCH_EXTENSION, upgrade("0", "1")]);
+    expect(extensionSettings(emu.state("vmss1").model)).toEqual({ ...before, fileUris: [NEW_URI] });
+  });
+});
+
+describe("the scale set deleted mid-run", () => {
+  it("ends the run saying so, with no instance or batch claims and no rollback", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4 }] });
+    emu.faults.deleteScaleSet("vmss1", {
+      operation: "VirtualMachineScaleSets.UpdateInstances",
+      after: 1,
+      when: "before",
+    });
+    const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(2), rollbackOnFailure: true } }));
+    expect(record.result).toBe("failed");
+    expect(record.scaleSetDeleted).toBe(true);
+    expect(record.instances).toEqual([]);
+    expect(record.batches).toEqual([]);
+    expect(record.rollback).toBeUndefined();
+    expect(record.reason).toMatch(/^The scale set was deleted during the run \(Azure answered ParentResourceNotFound/);
+    expect(record.reason).toMatch(/while upgrading batch 2 of 2\)\.$/);
+  });
+});
+
+describe("instances whose state the run lost", () => {
+  it("lists refused from the second batch on: its instances are unknown, the third's not started", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 6 }] });
+    emu.faults.onRequest({ operation: "VirtualMachineScaleSets.UpdateInstances", after: 1, when: "before" }, () =>
+      emu.faults.authorizationFailed({ operation: "VirtualMachineScaleSetVMs.List" }),
+    );
+    const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }));
+    expect(record.result).toBe("failed");
+    expect(outcomes(record)).toEqual({ updated: ["0", "1"], unknown: ["2", "3"], "not-started": ["4", "5"] });
+    expect(record.reason).toMatch(/^Failed while upgrading batch 2 of 3: AuthorizationFailed/);
+  });
+});
+
+describe("rollback", () => {
+  it("goes batch by batch, no larger than the rollout's, each behind a health gate", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 6, healthExtension: true }] });
+    emu.faults.unhealthyAfterUpgrade(NEW_VERSION, { scaleSet: "vmss1", instanceIds: ["2", "3"] });
+    const { record, log } = await rollout(
+      configFor(emu, { rollout: { batchSize: count(2), maxUnhealthyPercent: 20, rollbackOnFailure: true } }),
+    );
+    expect(record.result).toBe("rolled-back");
+    expect(writesOf(emu)).toEqual([
+      PATCH_SET,
+      upgrade("0", "1"),
+      upgrade("2", "3"),
+      PATCH_SET,
+      upgrade("0", "1"),
+      upgrade("2", "3"),
+    ]);
+    expect(log.text()).toContain("[rollback batch 2 of 2] 2/2 back on the previous model and healthy.");
+    expect(record.rollback).toEqual({ succeeded: true, instanceIds: ["0", "1", "2", "3"] });
+  });
+});
