@@ -79,6 +79,14 @@ const ROWS: readonly Row[] = [
     ending: "succeeded",
   },
 
+  {
+    name: "an instance list that never answers: the run ends at its timeout and says so",
+    inputs: { timeout: "8s" },
+    fault: (emu) => emu.faults.hangRequest({ operation: LIST, after: 1 }),
+    ending: "failed",
+    check: (result) => expect(record(result).reason ?? "").toMatch(/^Timed out after 8s/),
+  },
+
   // ── 2. lost responses ──
   {
     name: "lost response to the model PATCH (applied, connection reset before the answer)",
