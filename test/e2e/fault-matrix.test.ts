@@ -15,6 +15,7 @@ const OLD_VERSION = "24.04.202409120"; // the emulator's default image version
 const NEW_VERSION = "24.04.202502210";
 const OLD_URI = "https://stvmssdemo.blob.core.windows.net/scripts/install.sh";
 const NEW_URI = "https://stvmssdemo.blob.core.windows.net/scripts/install-v2.sh";
+const OTHER_VERSION = "24.04.202410020";
 const OTHER_COMMAND = "bash install.sh --written-by-someone-else";
 
 const LIST = "VirtualMachineScaleSetVMs.List";
@@ -36,6 +37,8 @@ interface Row {
   readonly ending: Ending;
   /** Row-specific truths, beyond the ones every row checks. */
   readonly check?: (result: RunResult, emu: Emulator, before: ScaleSetSnapshot) => void;
+  /** The image version previous-model must name (default: the one before the run). */
+  readonly previousVersion?: string;
   /** Why today's code fails this row (issue #12's numbering); the row then runs as it.fails. */
   readonly knownFailure?: string;
 }
@@ -87,11 +90,26 @@ const ROWS: readonly Row[] = [
     check: (result) => expect(record(result).reason ?? "").toMatch(/^Timed out after 8s/),
   },
 
-  // ── 2. lost responses ──
+  // ── 2. lost responses, concurrent image writers ──
   {
     name: "lost response to the model PATCH (applied, connection reset before the answer)",
     fault: (emu) => emu.faults.dropConnection({ operation: PATCH_SET, afterProcessing: true }),
     ending: "succeeded",
+  },
+  {
+    name: "another writer changes the image between the action's read and its PATCH (412, read again)",
+    fault: (emu) =>
+      emu.faults.concurrentWrite(
+        {
+          patch: {
+            properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: OTHER_VERSION } } } },
+          },
+        },
+        { operation: GET_SET },
+      ),
+    ending: "succeeded",
+    // The model before this run's write is the other writer's.
+    previousVersion: OTHER_VERSION,
   },
   {
     name: "connection reset before the model PATCH is processed",
@@ -239,7 +257,7 @@ describe("fault matrix: what the run says equals what the emulator holds (issue 
 
       expect(result.outputs["result"], context).toBe(row.ending);
       expect(result.exitCode, context).toBe(row.ending === "succeeded" ? 0 : 1);
-      expectTruthful(result, emu, before, batchSize, context);
+      expectTruthful(result, emu, before, batchSize, context, row.previousVersion);
       row.check?.(result, emu, before);
     });
   }
@@ -299,6 +317,7 @@ function expectTruthful(
   before: ScaleSetSnapshot,
   batchSize: number,
   context: string,
+  previousVersion?: string,
 ): void {
   const state = emu.state(VMSS);
   const byId = new Map(state.instances.map((i) => [i.instanceId, i]));
@@ -364,6 +383,8 @@ function expectTruthful(
     const beforeImage = (before.model as Json)["properties"]["virtualMachineProfile"]["storageProfile"][
       "imageReference"
     ] as Json;
-    expect(previous?.["imageReference"]?.["version"], `previous-model\n${context}`).toBe(beforeImage["version"]);
+    expect(previous?.["imageReference"]?.["version"], `previous-model\n${context}`).toBe(
+      previousVersion ?? beforeImage["version"],
+    );
   }
 }
