@@ -244,7 +244,7 @@ describe("throttling and Azure errors", () => {
       upgrade("0", "1"),
     ]);
     expect(log.text()).toMatch(
-      /manualupgrade was refused \(Conflict: .*\): trying again in 5ms \(attempt 2\)\.\nmanualupgrade 0, 1\n.*trying again in 10ms \(attempt 3\)/,
+      /manualupgrade was refused \(Conflict: .*\): trying again in 5 ms \(attempt 2\)\.\nmanualupgrade 0, 1\n.*trying again in 10 ms \(attempt 3\)/,
     );
     expect(outcomes(record)).toEqual({ updated: ["0", "1"] });
   });
@@ -272,7 +272,7 @@ describe("throttling and Azure errors", () => {
     expect(record.result).toBe("succeeded");
     expect(writesOf(emu)).toEqual([PATCH_SET, upgrade("0", "1"), upgrade("0", "1")]);
     expect(log.text()).toContain(
-      "manualupgrade was preempted (Canceled: Azure ended the operation before it finished): trying again in 5ms (attempt 2).",
+      "manualupgrade was preempted (Canceled: Azure ended the operation before it finished): trying again in 5 ms (attempt 2).",
     );
   });
 
