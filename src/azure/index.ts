@@ -5,6 +5,7 @@ import type { Config } from "../config/types.ts";
 import type { Logger, ScaleSetApi } from "../engine/ports.ts";
 import { createComputeScaleSetApi } from "./compute.ts";
 import { createCredential, describeAuthError } from "./credentials.ts";
+import type { RetryTiming } from "./retry.ts";
 
 /** Sent as the User-Agent prefix so Azure activity logs and support can tell the action's requests apart. */
 const USER_AGENT = "vmss-rollout-action";
@@ -24,6 +25,8 @@ export interface ScaleSetApiDeps {
   getIDToken(audience: string): Promise<string>;
   /** Masks a secret in the job log (main passes core.setSecret): every access token goes through it. */
   mask(secret: string): void;
+  /** The backoff of reads and its clock (tests make it fast); the defaults of retry.ts otherwise. */
+  readonly retry?: Partial<RetryTiming>;
 }
 
 export function createScaleSetApi(config: Config, deps: ScaleSetApiDeps): ScaleSetApi {
@@ -40,6 +43,7 @@ export function createScaleSetApi(config: Config, deps: ScaleSetApiDeps): ScaleS
     userAgent: USER_AGENT,
     logger: deps.logger,
     describeAuthError,
+    ...(deps.retry && { retry: deps.retry }),
   });
 }
 

@@ -217,9 +217,14 @@ describe("throttling and Azure errors", () => {
     emu.faults.throttle({ operation: "VirtualMachineScaleSetVMs.List", retryAfterSeconds: 600 });
     const { record } = await rollout(configFor(emu, { rollout: { timeoutMs: 10_000 } }));
     expect(record.result).toBe("failed");
+    // Azure's correlation ID of the refused call (the emulator answers with the client's request ID) is in the reason.
+    const throttled = emu.requests.find((r) => r.status === 429);
+    const correlationId = throttled?.headers["x-ms-client-request-id"];
+    expect(correlationId).toEqual(expect.any(String));
     expect(record.reason).toMatch(
-      /^Failed while listing the instances to upgrade: TooManyRequests: Azure throttled the request \(HTTP 429\) and asked to wait 600s, more than the \d+s left before the timeout\./,
+      /^Failed while listing the instances to upgrade: TooManyRequests: Azure throttled the request \(HTTP 429\) and asked to wait 600s, more than the \d+s left before the timeout \(correlation ID [\w-]+\)\.$/,
     );
+    expect(record.reason).toContain(`(correlation ID ${correlationId})`);
     expect(emu.counters()["Throttled"]).toBe(1);
   });
 
@@ -262,8 +267,9 @@ describe("throttling and Azure errors", () => {
     const { record, log } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }));
     expect(record.result).toBe("succeeded");
     expect(writesOf(emu)).toEqual([PATCH_SET, upgrade("0", "1"), upgrade("0", "1")]);
-    expect(log.text()).toContain(
-      "manualupgrade was preempted (Canceled: Azure ended the operation before it finished): trying again in 5ms (attempt 2).",
+    // The operation's status body says why it ended: ARM's error code and message.
+    expect(log.text()).toMatch(
+      /manualupgrade was preempted \(OperationPreempted: .+\): trying again in 5ms \(attempt 2\)\./,
     );
   });
 
