@@ -96,6 +96,17 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
       { abortSignal: signal },
     );
 
+  /** Waits `ms` (within the deadline) for the instance list's bucket, saying so. */
+  const waitForListBucket = async (ms: number, signal: AbortSignal | undefined): Promise<void> => {
+    const wait = Math.min(ms, Math.max(0, deadline - now()));
+    if (wait <= 0) return;
+    const message = `Waiting ${formatDuration(wait)} for Azure's throttling bucket for instance lists (HighCostGetVMScaleSet) to hold the rest of the list.`;
+    if (wait >= NOTABLE_WAIT_MS) options.logger.info(message);
+    else options.logger.debug(message);
+    await timing.sleep(wait, signal ?? new AbortController().signal);
+    if (signal?.aborted) throw abortError();
+  };
+
   // Every call goes through `guard`: sign-in failures, HTTP errors and failed operations become AzureApiError, aborts
   // stay AbortError.
   const guard = async <T>(call: () => Promise<T>): Promise<T> => {
@@ -155,20 +166,17 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
     listInstances: (signal) =>
       guard(async () => {
         const instances: InstanceState[] = [];
-        // One logical list: the pages follow nextLink (each page a GET, retried by the read retry). Each page takes a
-        // token of the list's throttling bucket; once the first page has told what the bucket holds, the rest of the
-        // list waits for it instead of running into a 429.
+        // Each page of a list takes a token of its throttling bucket (HighCostGetVMScaleSet): a list starts once the
+        // bucket holds one, and once its first page has told what the bucket holds, the rest of the list waits for it
+        // instead of running into a 429 (see ListBudget).
+        await waitForListBucket(lists.startWaitMs(now()), signal);
+        // One logical list: the pages follow nextLink (each page a GET, retried by the read retry).
         for await (const page of client.virtualMachineScaleSetVMs
           .list(rg, name, { expand: "instanceView", abortSignal: signal })
           .byPage()) {
           for (const vm of page) instances.push(toInstanceState(vm));
-          const wait = Math.min(lists.restWaitMs(now()), Math.max(0, deadline - now()));
-          if (wait <= 0) continue;
-          const message = `Waiting ${formatDuration(wait)} for Azure's throttling bucket for instance lists (HighCostGetVMScaleSet) to hold the rest of the list.`;
-          if (wait >= NOTABLE_WAIT_MS) options.logger.info(message);
-          else options.logger.debug(message);
-          await timing.sleep(wait, signal ?? new AbortController().signal);
-          if (signal?.aborted) throw abortError();
+          const more = page.continuationToken !== undefined && page.continuationToken !== "";
+          await waitForListBucket(lists.restWaitMs(now(), more), signal);
         }
         return instances;
       }),

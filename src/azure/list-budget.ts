@@ -91,17 +91,30 @@ export class ListBudget {
   }
 
   /**
-   * Milliseconds until the next page may be read at `now`: until the pages the list in progress still needs (as many
-   * as the last list had, less the pages read) fit in the bucket, or, when they never can (more than the bucket
-   * holds), until the next page's token is there; 0 when nothing is known.
+   * Milliseconds to wait at `now` before the next page of the list in progress (`more`: one follows — the page had a
+   * nextLink; 0 when not): until the pages it still needs (as many as the last list had, less the pages read, and at
+   * least the next one) fit in the bucket, or, when they never can (more than the bucket holds), until the next page's
+   * token is there. 0 when nothing is known yet.
    */
-  restWaitMs(now: number): number {
-    const rest = this.#lastPages - this.#pages;
-    if (this.#last === undefined || rest <= 0) return 0;
+  restWaitMs(now: number, more: boolean): number {
+    if (!more) return 0;
+    const rest = Math.max(1, this.#lastPages - this.#pages);
+    return this.#waitForMs(rest <= this.size ? rest : 1, now);
+  }
+
+  /** Milliseconds to wait at `now` before a list's first page: until the bucket holds its token. */
+  startWaitMs(now: number): number {
+    return this.#waitForMs(1, now);
+  }
+
+  /** Until the bucket holds `tokens` (at most its size), at the refill rate measured or published. */
+  #waitForMs(tokens: number, now: number): number {
+    if (this.#last === undefined) return 0;
     const rate = this.#refillPerMs ?? ListBudget.PUBLISHED_REFILL_PER_MS;
     const size = this.size;
+    // The bucket never holds more than its size, however long since it was last heard of.
     const expected = Math.min(size, this.#last.remaining + rate * Math.max(0, now - this.#last.at));
-    const needed = rest <= size ? rest : 1;
+    const needed = Math.min(tokens, size);
     return expected >= needed ? 0 : Math.ceil((needed - expected) / rate);
   }
 }
