@@ -39,6 +39,11 @@ export interface ComputeApiOptions {
   readonly describeAuthError: (err: unknown) => string | undefined;
   /** The backoff of reads and its clock (tests make it fast); DEFAULT_RETRY_TIMING otherwise. */
   readonly retry?: Partial<RetryTiming>;
+  /**
+   * The refill of the instance list's bucket assumed until one is measured, per minute: Azure's published 10 unless
+   * told otherwise (tests against an emulator whose clock runs faster tell its rate).
+   */
+  readonly listRefillPerMinute?: number;
 }
 
 /** Waits for the list's throttling bucket at least this long are logged (shorter ones at debug level). */
@@ -48,7 +53,9 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
   const timing: RetryTiming = { ...DEFAULT_RETRY_TIMING, ...options.retry };
   const now = timing.now;
   const headroom = new Headroom();
-  const lists = new ListBudget();
+  const lists = new ListBudget(
+    options.listRefillPerMinute === undefined ? undefined : options.listRefillPerMinute / 60_000,
+  );
   const operations = new OperationPolls(options.fastOperationPollMs, options.slowOperationPollMs);
   const operationErrors = new OperationErrors();
   // Set by the engine (useDeadline); until then no wait is capped (and reads are tried a bounded number of times).

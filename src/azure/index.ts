@@ -27,6 +27,8 @@ export interface ScaleSetApiDeps {
   mask(secret: string): void;
   /** The backoff of reads and its clock (tests make it fast); the defaults of retry.ts otherwise. */
   readonly retry?: Partial<RetryTiming>;
+  /** For tests against an emulator whose clock runs faster: see ComputeApiOptions.listRefillPerMinute. */
+  readonly listRefillPerMinute?: number;
 }
 
 export function createScaleSetApi(config: Config, deps: ScaleSetApiDeps): ScaleSetApi {
@@ -44,6 +46,7 @@ export function createScaleSetApi(config: Config, deps: ScaleSetApiDeps): ScaleS
     logger: deps.logger,
     describeAuthError,
     ...(deps.retry && { retry: deps.retry }),
+    ...(deps.listRefillPerMinute !== undefined && { listRefillPerMinute: deps.listRefillPerMinute }),
   });
 }
 

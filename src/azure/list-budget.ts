@@ -55,6 +55,8 @@ export class ListBudget {
    */
   static readonly PUBLISHED_REFILL_PER_MS = 10 / 60_000;
   static readonly PUBLISHED_BUCKET_SIZE = 30;
+  /** The refill assumed until one is measured: the published one (tests against a faster clock tell theirs). */
+  readonly #assumedRefillPerMs: number;
   /** Pages of the list in progress, and of the last complete one. */
   #pages = 0;
   #lastPages = 0;
@@ -62,6 +64,10 @@ export class ListBudget {
   #refillPerMs: number | undefined;
   /** The most the bucket was seen to hold (a lower bound of its size). */
   #fullest = 0;
+
+  constructor(assumedRefillPerMs: number = ListBudget.PUBLISHED_REFILL_PER_MS) {
+    this.#assumedRefillPerMs = assumedRefillPerMs;
+  }
 
   /** A list page was answered at `at` (epoch ms); `first`: it starts a new list. */
   page(first: boolean, remaining: number | undefined, at: number): void {
@@ -110,7 +116,7 @@ export class ListBudget {
   /** Until the bucket holds `tokens` (at most its size), at the refill rate measured or published. */
   #waitForMs(tokens: number, now: number): number {
     if (this.#last === undefined) return 0;
-    const rate = this.#refillPerMs ?? ListBudget.PUBLISHED_REFILL_PER_MS;
+    const rate = this.#refillPerMs ?? this.#assumedRefillPerMs;
     const size = this.size;
     // The bucket never holds more than its size, however long since it was last heard of.
     const expected = Math.min(size, this.#last.remaining + rate * Math.max(0, now - this.#last.at));

@@ -5,10 +5,13 @@ import { describe, expect, it } from "vitest";
 import type { Emulator } from "../../emulator/index.ts";
 import { AzureApiError } from "../../src/domain/scale-set.ts";
 import type { ScaleSetApi } from "../../src/engine/ports.ts";
+import { createScaleSetApi } from "../../src/azure/index.ts";
+import { runRollout } from "../../src/engine/rollout.ts";
 import {
   adapterFor,
   configFor,
   count,
+  memoryLogger,
   NEW_VERSION,
   OLD_VERSION,
   outcomes,
@@ -355,19 +358,31 @@ describe("throttling and Azure errors", () => {
 
   it("waits for the instance list's throttling bucket to hold the rest of a list instead of running into 429s", async () => {
     // A list of 10 instances is 10 pages here, each a token of HighCostGetVMScaleSet (30 in the bucket, 10 a simulated
-    // minute: at speed 0.01, 10 every 0.6 s). One list to plan and one per batch drain it by the fifth batch.
+    // minute: at speed 0.02, one every 0.12 s; the adapter is told that rate). Upgrades and model updates take 1
+    // simulated second, so the run is far quicker than the refill, whatever the machine's load: one list to plan and
+    // one per batch drain the bucket.
+    const speed = 0.02;
     const emu = await emulator({
-      scaleSets: [{ name: "vmss1", instances: 10 }],
+      scaleSets: [{ name: "vmss1", instances: 10, instanceUpgradeSeconds: 1 }],
+      modelUpdateSeconds: 1,
       pageSize: 1,
       throttle: true,
-      speed: 0.01,
+      speed,
     });
-    const { record, log } = await rollout(configFor(emu, { rollout: { batchSize: count(2), pollIntervalMs: 50 } }));
+    const config = configFor(emu, { rollout: { batchSize: count(2), pollIntervalMs: 20 } });
+    const log = memoryLogger();
+    const api = createScaleSetApi(config, {
+      logger: log,
+      getIDToken: () => Promise.reject(new Error("no GitHub OIDC in these tests")),
+      mask: () => {},
+      listRefillPerMinute: 10 / speed,
+    });
+    const record = await runRollout(config, api, { logger: log, signal: new AbortController().signal });
     expect(record.result).toBe("succeeded");
     expect(emu.counters()["VirtualMachineScaleSetVMs.List"]).toBe(6 * 10);
     expect(emu.counters()["Throttled"] ?? 0).toBe(0);
     expect(log.text()).toMatch(
-      /Waiting \d+ms for Azure's throttling bucket for instance lists \(HighCostGetVMScaleSet\) to hold the rest of the list\./,
+      /Waiting \d+m?s for Azure's throttling bucket for instance lists \(HighCostGetVMScaleSet\) to hold the rest of the list\./,
     );
   });
 
