@@ -173,11 +173,10 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
     listInstances: (signal) =>
       guard(async () => {
         const instances: InstanceState[] = [];
-        // Each page of a list takes a token of its throttling bucket (HighCostGetVMScaleSet): a list starts once the
-        // bucket holds one, and once its first page has told what the bucket holds, the rest of the list waits for it
-        // instead of running into a 429 (see ListBudget).
-        await waitForListBucket(lists.startWaitMs(now()), signal);
-        // One logical list: the pages follow nextLink (each page a GET, retried by the read retry).
+        // One logical list: the pages follow nextLink (each page a GET, retried by the read retry). Each page takes a
+        // token of the list's throttling bucket (HighCostGetVMScaleSet); once the first page has told what the bucket
+        // holds, the rest of the list waits for it instead of running into a 429 (see ListBudget). The first page is
+        // not held back: the engine paces its lists, and a 429 there is retried after the Retry-After Azure sends.
         for await (const page of client.virtualMachineScaleSetVMs
           .list(rg, name, { expand: "instanceView", abortSignal: signal })
           .byPage()) {

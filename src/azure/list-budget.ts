@@ -108,11 +108,6 @@ export class ListBudget {
     return this.#waitForMs(rest <= this.size ? rest : 1, now);
   }
 
-  /** Milliseconds to wait at `now` before a list's first page: until the bucket holds its token. */
-  startWaitMs(now: number): number {
-    return this.#waitForMs(1, now);
-  }
-
   /** Until the bucket holds `tokens` (at most its size), at the refill rate measured or published. */
   #waitForMs(tokens: number, now: number): number {
     if (this.#last === undefined) return 0;

@@ -10,7 +10,10 @@ const PAGE_SIZE = 50;
 const PAGE_MS = 500;
 
 interface Simulation {
+  /** 429s after a list's first page: what the budget is there to prevent. */
   readonly throttled: number;
+  /** 429s on a list's first page (retried after Retry-After by the read retry). */
+  readonly firstPageThrottled: number;
   readonly elapsedMs: number;
   /** Per list: the waits the budget asked for (ms), between its pages. */
   readonly waits: number[][];
@@ -28,6 +31,7 @@ function simulate(instances: number, lists: number): Simulation {
   let tokens = SIZE;
   let last = now;
   let throttled = 0;
+  let firstPageThrottled = 0;
   const waits: number[][] = [];
   const advance = (ms: number): void => {
     now += ms;
@@ -36,11 +40,13 @@ function simulate(instances: number, lists: number): Simulation {
   };
   for (let list = 0; list < lists; list++) {
     const listWaits: number[] = [];
-    const start = budget.startWaitMs(now);
-    if (start > 0) listWaits.push(start);
-    advance(start);
     for (let page = 0; page < pages; page++) {
       advance(PAGE_MS);
+      if (tokens < 1 && page === 0) {
+        // A list's first page is not held back (the engine paces lists): a 429, read again after its Retry-After.
+        firstPageThrottled++;
+        advance((1 - tokens) / REFILL_PER_MS + PAGE_MS);
+      }
       if (tokens < 1) {
         throttled++;
         continue;
@@ -53,7 +59,7 @@ function simulate(instances: number, lists: number): Simulation {
     }
     waits.push(listWaits);
   }
-  return { throttled, elapsedMs: now - 1_000_000, waits };
+  return { throttled, firstPageThrottled, elapsedMs: now - 1_000_000, waits };
 }
 
 /** The least time `lists` lists can take: every page's latency, or the bucket's refill for the pages beyond it. */
@@ -64,15 +70,18 @@ function idealMs(instances: number, lists: number): number {
 
 describe("ListBudget: the instance list's throttling bucket", () => {
   it.each([
-    { instances: 10, lists: 5 },
-    { instances: 1_000, lists: 5 },
-    { instances: 3_000, lists: 3 },
-    { instances: 5_000, lists: 3 },
+    { instances: 10, lists: 5, firstPage429s: 0 },
+    { instances: 1_000, lists: 5, firstPage429s: 0 },
+    // Lists back to back with no pause (the engine paces them; not here): a list leaves the bucket empty, the next
+    // one's first page, not held back, meets a 429 once (retried after Retry-After); then the budget paces the rest.
+    { instances: 3_000, lists: 3, firstPage429s: 1 },
+    { instances: 5_000, lists: 3, firstPage429s: 1 },
   ])(
-    "$instances instances, $lists lists in a row: no 429, and no slower than the bucket allows",
-    ({ instances, lists }) => {
+    "$instances instances, $lists lists in a row: no 429 but $firstPage429s, no slower than the bucket allows",
+    ({ instances, lists, firstPage429s }) => {
       const run = simulate(instances, lists);
       expect(run.throttled).toBe(0);
+      expect(run.firstPageThrottled).toBe(firstPage429s);
       // Within 5 % (and a minute) of the least time the bucket allows: never waits it does not need.
       expect(run.elapsedMs).toBeLessThanOrEqual(idealMs(instances, lists) * 1.05 + 60_000);
     },
