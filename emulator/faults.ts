@@ -3,7 +3,7 @@
 // (failed / hanging / unhealthy upgrades) consumed by the upgrade simulation. See README.md "Faults".
 import type { FaultControls, RequestMatch } from "./types.ts";
 
-export type RequestFaultKind = "throttle" | "serverError" | "drop" | "conflict" | "forbidden";
+export type RequestFaultKind = "throttle" | "serverError" | "drop" | "conflict" | "forbidden" | "throttleNoRetryAfter";
 
 export interface RequestFault {
   readonly kind: RequestFaultKind;
@@ -153,6 +153,10 @@ export class Faults implements FaultControls {
     this.unhealthyImages = [];
     this.preemptions = [];
     this.scaleIns = [];
+  }
+
+  throttleWithoutRetryAfter(match: RequestMatch = {}): void {
+    this.addRequestFault("throttleNoRetryAfter", match);
   }
 
   // ───────────── consumed by the emulator ─────────────

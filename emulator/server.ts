@@ -128,6 +128,15 @@ async function armReply(parts: ServerParts, route: ArmRoute, req: Incoming, raw:
       const policy = resourcePolicy(route.operation);
       throw throttled(policy, 30, fault.retryAfterSeconds * 1000, `Microsoft.Compute/${policy};0`);
     }
+    if (fault?.kind === "throttleNoRetryAfter") {
+      const policy = resourcePolicy(route.operation);
+      const {
+        "Retry-After": _seconds,
+        "x-ms-retry-after-ms": _ms,
+        ...headers
+      } = throttled(policy, 30, 1000, `Microsoft.Compute/${policy};0`).headers;
+      throw new ArmError(429, throttled(policy, 30, 1000).body, headers);
+    }
     if (fault?.kind === "serverError") {
       throw new ArmError(500, {
         code: "InternalServerError",
