@@ -314,6 +314,11 @@ export interface FaultControls {
   scaleIn(instanceId: string, options?: { scaleSet?: string; operation?: string; after?: number }): void;
   /** Removes all pending faults. */
   clear(): void;
+  /**
+   * 429 as throttle(), but with neither `Retry-After` nor `x-ms-retry-after-ms` (the body and
+   * x-ms-ratelimit-remaining-resource as throttle's): the SDK's retry policy does not retry it at all.
+   */
+  throttleWithoutRetryAfter(match?: RequestMatch): void;
 }
 
 export interface Emulator {

@@ -3,8 +3,9 @@
 import type { AccessToken, GetTokenOptions, TokenCredential } from "@azure/core-auth";
 import type { Config } from "../config/types.ts";
 import type { Logger, ScaleSetApi } from "../engine/ports.ts";
-import { createComputeScaleSetApi, type ListClock } from "./compute.ts";
+import { createComputeScaleSetApi } from "./compute.ts";
 import { createCredential, describeAuthError } from "./credentials.ts";
+import type { RetryTiming } from "./retry.ts";
 
 /** Sent as the User-Agent prefix so Azure activity logs and support can tell the action's requests apart. */
 const USER_AGENT = "vmss-rollout-action";
@@ -24,8 +25,10 @@ export interface ScaleSetApiDeps {
   getIDToken(audience: string): Promise<string>;
   /** Masks a secret in the job log (main passes core.setSecret): every access token goes through it. */
   mask(secret: string): void;
-  /** The clock of the waits for the instance list's throttling bucket (tests); default real time. */
-  readonly listClock?: ListClock;
+  /** The backoff of reads and its clock (tests make it fast); the defaults of retry.ts otherwise. */
+  readonly retry?: Partial<RetryTiming>;
+  /** For tests against an emulator whose clock runs faster: see ComputeApiOptions.listRefillPerMinute. */
+  readonly listRefillPerMinute?: number;
 }
 
 export function createScaleSetApi(config: Config, deps: ScaleSetApiDeps): ScaleSetApi {
@@ -42,7 +45,8 @@ export function createScaleSetApi(config: Config, deps: ScaleSetApiDeps): ScaleS
     userAgent: USER_AGENT,
     logger: deps.logger,
     describeAuthError,
-    ...(deps.listClock && { listClock: deps.listClock }),
+    ...(deps.retry && { retry: deps.retry }),
+    ...(deps.listRefillPerMinute !== undefined && { listRefillPerMinute: deps.listRefillPerMinute }),
   });
 }
 

@@ -15,9 +15,15 @@ export function describeError(error: AzureErrorInfo): string {
   return message ? `${error.code}: ${message}` : error.code;
 }
 
-/** Any thrown value as one line: an AzureApiError as `Code: message`, an Error by its message, anything else as text. */
+/**
+ * Any thrown value as one line: an AzureApiError as `Code: message`, with ` (correlation ID …)` when Azure answered
+ * the call with one; an Error by its message, anything else as text.
+ */
 export function errorLine(err: unknown): string {
-  if (err instanceof AzureApiError) return describeError({ code: err.code, message: err.message });
+  if (err instanceof AzureApiError) {
+    const line = describeError({ code: err.code, message: err.message });
+    return err.correlationId ? `${line} (correlation ID ${oneLine(err.correlationId)})` : line;
+  }
   const text =
     err instanceof Error ? err.message : typeof err === "string" ? err : err === undefined ? "" : safeString(err);
   return oneLine(text);

@@ -109,10 +109,13 @@ export interface PendingOperation {
 export class AzureApiError extends Error {
   readonly statusCode: number | undefined;
   readonly code: string;
-  constructor(code: string, message: string, statusCode?: number) {
+  /** ARM's `x-ms-correlation-request-id` of the failed call, when it was answered: what Azure support asks for first. */
+  readonly correlationId: string | undefined;
+  constructor(code: string, message: string, statusCode?: number, correlationId?: string) {
     super(message);
     this.name = "AzureApiError";
     this.code = code;
     this.statusCode = statusCode;
+    this.correlationId = correlationId;
   }
 }

@@ -19,7 +19,8 @@ import { code, inline, link, redact } from "./escape.ts";
 import { headline, onModel, stageOf, type Stage } from "./headline.ts";
 import { countOutcomes, FAILURE_HELP, idRanges, OUTCOME_LABEL, plural, sortById } from "./instances.ts";
 import { rollbackInputs, rollbackYaml } from "./rollback.ts";
-import { clockUtc, dateTimeUtc, formatDuration, offsetMs } from "./time.ts";
+import { formatDuration } from "../shared/clock.ts";
+import { clockUtc, dateTimeUtc, offsetMs } from "./time.ts";
 import { details, markdownTable as table, tableRow } from "./markdown.ts";
 import { MAX_CHART_BATCHES, timelineChart } from "./timeline.ts";
 

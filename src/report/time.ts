@@ -9,20 +9,6 @@ export function wholeSeconds(ms: number): number {
   return Math.round(ms / 1000);
 }
 
-/** `850 ms`, `12s`, `4m 05s`, `1h 02m 05s`. */
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms) || ms < 0) return "–";
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  const total = wholeSeconds(ms);
-  const hours = Math.floor(total / 3600);
-  const minutes = Math.floor((total % 3600) / 60);
-  const seconds = total % 60;
-  const pad = (n: number) => String(n).padStart(2, "0");
-  if (hours > 0) return `${hours}h ${pad(minutes)}m ${pad(seconds)}s`;
-  if (minutes > 0) return `${minutes}m ${pad(seconds)}s`;
-  return `${seconds}s`;
-}
-
 /** Milliseconds from `from` to `to` (ISO strings); undefined when either does not parse. */
 export function elapsedMs(from: string, to: string): number | undefined {
   const ms = Date.parse(to) - Date.parse(from);

@@ -7,7 +7,6 @@ import { runRollout } from "../../src/engine/rollout.ts";
 import type { ChangeRequest, Config, RolloutOptions, Size } from "../../src/config/types.ts";
 import type { Logger, ScaleSetApi } from "../../src/engine/ports.ts";
 import type { RolloutEvent } from "../../src/engine/events.ts";
-import type { ListClock } from "../../src/azure/compute.ts";
 import type { RolloutRecord } from "../../src/domain/record.ts";
 import { start, type Emulator, type EmulatorOptions, type RequestLogEntry } from "../../emulator/index.ts";
 
@@ -110,8 +109,6 @@ export interface RolloutOptionsForTest {
   readonly wrap?: (api: ScaleSetApi) => ScaleSetApi;
   /** Sees the engine's events as they happen: tests use them to act at a given moment of the rollout. */
   readonly events?: (event: RolloutEvent) => void;
-  /** The adapter's clock for the instance list's throttling bucket (see ListClock). */
-  readonly listClock?: ListClock;
 }
 
 /** The real adapter (real SDK, real ClientSecretCredential) for this config. */
@@ -119,13 +116,11 @@ export function adapterFor(
   config: Config,
   logger: Logger = memoryLogger(),
   mask: (secret: string) => void = () => {},
-  listClock?: ListClock,
 ): ScaleSetApi {
   return createScaleSetApi(config, {
     logger,
     getIDToken: () => Promise.reject(new Error("no GitHub OIDC in these tests")),
     mask,
-    ...(listClock && { listClock }),
   });
 }
 
@@ -133,7 +128,7 @@ export function adapterFor(
 export async function rollout(config: Config, options: RolloutOptionsForTest = {}): Promise<RunResult> {
   const log = memoryLogger(options.onLine);
   const masked: string[] = [];
-  const api = adapterFor(config, log, (secret) => masked.push(secret), options.listClock);
+  const api = adapterFor(config, log, (secret) => masked.push(secret));
   const record = await runRollout(config, options.wrap ? options.wrap(api) : api, {
     logger: log,
     signal: options.signal ?? new AbortController().signal,

@@ -170,7 +170,7 @@ describe("following the platform", () => {
       (await rollout(config)).log.lines.filter((l) => l.startsWith("warning: "));
     expect(await warnings(custom)).toEqual([]);
     expect(await warnings(azure)).toEqual([
-      expect.stringMatching(/^warning: poll-interval 5ms is below 5s: every poll lists the instances/),
+      expect.stringMatching(/^warning: poll-interval 5 ms is below 5s: every poll lists the instances/),
     ]);
   });
 });

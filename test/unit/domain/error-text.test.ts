@@ -56,6 +56,18 @@ describe("one line per error", () => {
     expect(errorLine(new Error("boom."))).toBe("boom");
   });
 
+  it.each([
+    {
+      error: new AzureApiError("AuthorizationFailed", "No access.", 403, "5f0c8e2e-1d2b-4c55-9a31-0b6c1f1f7d10"),
+      line: "AuthorizationFailed: No access (correlation ID 5f0c8e2e-1d2b-4c55-9a31-0b6c1f1f7d10)",
+    },
+    { error: new AzureApiError("ECONNRESET", "socket hang up"), line: "ECONNRESET: socket hang up" },
+    { error: new AzureApiError("Conflict", "Busy.", 409, ""), line: "Conflict: Busy" },
+  ])("errorLine names the correlation ID Azure gave a failed call: $line", ({ error, line }) => {
+    expect(errorLine(error)).toBe(line);
+    expect(failureMessage(error)).toBe(`vmss-rollout failed: ${line}`);
+  });
+
   it("isAbort tells an abort from other errors", () => {
     expect(isAbort(Object.assign(new Error("x"), { name: "AbortError" }))).toBe(true);
     expect(isAbort(new Error("x"))).toBe(false);

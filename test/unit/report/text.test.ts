@@ -3,7 +3,8 @@
 import { describe, expect, it } from "vitest";
 import { code, inline, link, redact } from "../../../src/report/escape.ts";
 import { compareInstanceIds, idRanges } from "../../../src/report/instances.ts";
-import { formatDuration, timelinePosition } from "../../../src/report/time.ts";
+import { formatDuration } from "../../../src/shared/clock.ts";
+import { timelinePosition } from "../../../src/report/time.ts";
 
 describe("inline", () => {
   it.each([

@@ -30,10 +30,10 @@ describe("throttlePace", () => {
 
 describe("formatDuration", () => {
   it.each([
-    [850, "850ms"],
+    [850, "850 ms"],
     [42_000, "42s"],
-    [185_000, "3m05s"],
-    [3_720_000, "1h2m"],
+    [185_000, "3m 05s"],
+    [3_720_000, "1h 02m 00s"],
   ])("%d ms → %s", (ms, text) => {
     expect(formatDuration(ms)).toBe(text);
   });

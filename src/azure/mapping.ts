@@ -1,0 +1,171 @@
+// SDK shapes ↔ domain types (pure: no I/O; SDK types only). The requests' bodies from the domain's patches, and the
+// SDK's models as ScaleSetModel, InstanceState, RollingUpgradeStatus.
+
+import type {
+  InstanceViewStatus,
+  RollingUpgradeStatusInfo,
+  VirtualMachineScaleSet,
+  VirtualMachineScaleSetExtension,
+  VirtualMachineScaleSetExtensionUpdate,
+  VirtualMachineScaleSetUpdate,
+  VirtualMachineScaleSetVM,
+} from "@azure/arm-compute";
+import type {
+  ExtensionModel,
+  ExtensionPatch,
+  HealthState,
+  ImageReference,
+  InstanceError,
+  InstanceState,
+  RollingStatusCode,
+  RollingUpgradeStatus,
+  ScaleSetModel,
+  ScaleSetPatch,
+} from "../domain/scale-set.ts";
+
+// ───────────────────────────── domain → SDK ─────────────────────────────
+
+/** The PATCH body of the scale set: only the image reference changes. */
+export function scaleSetUpdateBody(patch: ScaleSetPatch): VirtualMachineScaleSetUpdate {
+  return { virtualMachineProfile: { storageProfile: { imageReference: patch.imageReference } } };
+}
+
+/** The PATCH body of the extension child resource: Azure keeps what it omits (other properties, protectedSettings). */
+export function extensionUpdateBody(patch: ExtensionPatch): VirtualMachineScaleSetExtensionUpdate {
+  return {
+    ...(patch.settings !== undefined && { settings: patch.settings }),
+    ...(patch.forceUpdateTag !== undefined && { forceUpdateTag: patch.forceUpdateTag }),
+  };
+}
+
+// ───────────────────────────── SDK → domain ─────────────────────────────
+
+/** Publisher/type of the Application Health extension, whose instances report vmHealth. */
+const HEALTH_EXTENSION_PUBLISHER = "microsoft.managedservices";
+const HEALTH_EXTENSION_TYPES = new Set(["applicationhealthlinux", "applicationhealthwindows"]);
+
+export function toScaleSetModel(vmss: VirtualMachineScaleSet): ScaleSetModel {
+  const profile = vmss.virtualMachineProfile;
+  const extensions = (profile?.extensionProfile?.extensions ?? []).map(toExtensionModel);
+  const hasHealthExtension = extensions.some(
+    (ext) =>
+      ext.publisher?.toLowerCase() === HEALTH_EXTENSION_PUBLISHER &&
+      HEALTH_EXTENSION_TYPES.has(ext.type?.toLowerCase() ?? ""),
+  );
+  return {
+    id: vmss.id ?? "",
+    name: vmss.name ?? "",
+    ...(vmss.etag !== undefined && { etag: vmss.etag }),
+    // Scale sets created before orchestration modes existed omit the property: they are Uniform.
+    orchestrationMode: vmss.orchestrationMode === "Flexible" ? "Flexible" : "Uniform",
+    upgradeMode: vmss.upgradePolicy?.mode ?? "Manual",
+    ...(vmss.provisioningState !== undefined && { provisioningState: vmss.provisioningState }),
+    imageReference: toImageReference(profile?.storageProfile?.imageReference),
+    extensions,
+    hasHealthSignal: hasHealthExtension || Boolean(profile?.networkProfile?.healthProbe?.id),
+  };
+}
+
+function toExtensionModel(ext: VirtualMachineScaleSetExtension): ExtensionModel {
+  return {
+    name: ext.name ?? "",
+    ...(ext.publisher !== undefined && { publisher: ext.publisher }),
+    ...(ext.typePropertiesType !== undefined && { type: ext.typePropertiesType }),
+    ...(ext.settings !== undefined && ext.settings !== null && { settings: ext.settings as Record<string, unknown> }),
+    ...(ext.forceUpdateTag !== undefined && { forceUpdateTag: ext.forceUpdateTag }),
+  };
+}
+
+function toImageReference(ref: Partial<Record<keyof ImageReference, string>> | undefined): ImageReference {
+  if (ref === undefined) return {};
+  const keys: (keyof ImageReference)[] = [
+    "publisher",
+    "offer",
+    "sku",
+    "version",
+    "exactVersion",
+    "id",
+    "sharedGalleryImageId",
+    "communityGalleryImageId",
+  ];
+  return Object.fromEntries(keys.filter((k) => ref[k] !== undefined && ref[k] !== null).map((k) => [k, ref[k]]));
+}
+
+export function toInstanceState(vm: VirtualMachineScaleSetVM): InstanceState {
+  const view = vm.instanceView;
+  const power = view?.statuses?.find((s) => s.code?.startsWith("PowerState/"))?.code?.slice("PowerState/".length);
+  const health = toHealth(view?.vmHealth?.status?.code);
+  const errors = [...statusErrors(view?.statuses ?? []), ...extensionErrors(view?.extensions ?? [])];
+  const error = errors[0];
+  return {
+    instanceId: vm.instanceId ?? "",
+    name: vm.name ?? "",
+    latestModelApplied: vm.latestModelApplied ?? false,
+    protectedFromScaleSetActions: vm.protectionPolicy?.protectFromScaleSetActions ?? false,
+    ...(vm.provisioningState !== undefined && { provisioningState: vm.provisioningState }),
+    ...(power !== undefined && { powerState: power }),
+    ...(health !== undefined && { health }),
+    ...(vm.storageProfile?.imageReference && { imageReference: toImageReference(vm.storageProfile.imageReference) }),
+    ...(error !== undefined && { error, errors }),
+  };
+}
+
+function toHealth(code: string | undefined): HealthState | undefined {
+  // `HealthState/healthy` | `HealthState/unhealthy` | `HealthState/unknown` | `HealthState/initializing`
+  const state = code?.split("/")[1]?.toLowerCase();
+  switch (state) {
+    case "healthy":
+    case "unhealthy":
+    case "unknown":
+    case "initializing":
+      return state;
+    default:
+      return undefined;
+  }
+}
+
+function statusErrors(statuses: readonly InstanceViewStatus[]): InstanceError[] {
+  return statuses
+    .filter((s) => s.level === "Error")
+    .map((s) => ({ code: statusErrorCode(s.code), message: s.message ?? s.displayStatus ?? "" }));
+}
+
+function extensionErrors(extensions: readonly { name?: string; statuses?: InstanceViewStatus[] }[]): InstanceError[] {
+  return extensions.flatMap((ext) => {
+    const name = ext.name ?? "?";
+    return statusErrors(ext.statuses ?? []).map((e) => ({
+      ...e,
+      extension: name,
+      message: `Extension '${name}': ${e.message}`,
+    }));
+  });
+}
+
+/** `ProvisioningState/failed/VMExtensionProvisioningError` → `VMExtensionProvisioningError`. */
+function statusErrorCode(code: string | undefined): string {
+  const parts = (code ?? "").split("/");
+  return parts.length >= 3 ? parts.slice(2).join("/") : code || "Error";
+}
+
+const ROLLING_CODES: readonly RollingStatusCode[] = [
+  "RollingForward",
+  "RollingBack",
+  "Cancelled",
+  "Completed",
+  "Faulted",
+];
+
+export function toRollingStatus(info: RollingUpgradeStatusInfo): RollingUpgradeStatus | undefined {
+  const code = ROLLING_CODES.find((c) => c === info.runningStatus?.code);
+  if (code === undefined) return undefined;
+  const progress = info.progress;
+  return {
+    code,
+    ...(info.runningStatus?.startTime && { startTime: new Date(info.runningStatus.startTime).toISOString() }),
+    successfulInstanceCount: progress?.successfulInstanceCount ?? 0,
+    failedInstanceCount: progress?.failedInstanceCount ?? 0,
+    inProgressInstanceCount: progress?.inProgressInstanceCount ?? 0,
+    pendingInstanceCount: progress?.pendingInstanceCount ?? 0,
+    ...(info.error?.code && { error: { code: info.error.code, message: info.error.message ?? "" } }),
+  };
+}

@@ -1,0 +1,129 @@
+// Long-running operations: following one at the pace OperationPolls sets, and telling how it ended — Succeeded, or
+// Failed / Canceled with ARM's error from the operation's status body (kept by the pipeline, see OperationErrors).
+
+import { isAbort } from "../domain/error-text.ts";
+import { sleep } from "../shared/clock.ts";
+import {
+  AzureApiError,
+  type AzureErrorInfo,
+  type OperationOutcome,
+  type PendingOperation,
+} from "../domain/scale-set.ts";
+import { abortError, isRestError, toApiError } from "./errors.ts";
+import type { Pace } from "./operation-pace.ts";
+
+/** What this module uses of core-lro's PollerLike. */
+export interface Poller<T> {
+  submitted(): Promise<void>;
+  poll(options?: { abortSignal?: AbortSignal }): Promise<unknown>;
+  readonly isDone: boolean;
+  readonly result?: T | undefined;
+  /** core-lro's state: its `status` tells a failed or canceled operation; `config.operationLocation` its status URL. */
+  readonly operationState?: { readonly status?: string } | undefined;
+}
+
+/**
+ * The errors of operations that ended Failed or Canceled, as their status bodies said (`{"status":"Failed","error":
+ * {"code","message"}}`), by status URL path. core-lro keeps the code only inside the text of the Error it throws.
+ */
+export class OperationErrors {
+  readonly #byPath = new Map<string, AzureErrorInfo>();
+
+  static key(url: string): string {
+    return new URL(url).pathname.toLowerCase();
+  }
+
+  record(url: string, error: AzureErrorInfo): void {
+    this.#byPath.set(OperationErrors.key(url), error);
+  }
+
+  take(url: string | undefined): AzureErrorInfo | undefined {
+    if (url === undefined) return undefined;
+    const key = OperationErrors.key(url);
+    const error = this.#byPath.get(key);
+    this.#byPath.delete(key);
+    return error;
+  }
+}
+
+/** Thrown by follow() for an operation that ended Failed or Canceled: how it ended. */
+export class OperationEnded extends Error {
+  readonly outcome: OperationOutcome;
+  constructor(outcome: OperationOutcome) {
+    super(outcome.error?.message || `The operation ended ${outcome.status}.`);
+    this.name = "OperationEnded";
+    this.outcome = outcome;
+  }
+}
+
+function operationLocation(poller: Poller<unknown>): string | undefined {
+  const config = (poller.operationState as { config?: { operationLocation?: unknown } } | undefined)?.config;
+  return typeof config?.operationLocation === "string" ? config.operationLocation : undefined;
+}
+
+/**
+ * Follows an operation until it ends, reading its status when `pace` says (the SDK's poller would read it at one fixed
+ * interval). Resolves with its result; rejects with OperationEnded when it failed or was canceled, with the SDK's
+ * error when a status read failed, or with an AbortError.
+ */
+export async function follow<T>(
+  poller: Poller<T>,
+  signal: AbortSignal | undefined,
+  pace: Pace,
+  errors: OperationErrors,
+): Promise<T> {
+  const options = signal ? { abortSignal: signal } : undefined;
+  await poller.submitted();
+  const started = Date.now();
+  try {
+    await poller.poll(options);
+    while (!poller.isDone) {
+      await sleep(pace.nextMs(Date.now() - started), signal ?? new AbortController().signal);
+      if (signal?.aborted) throw abortError();
+      await poller.poll(options);
+    }
+  } catch (err) {
+    // A status read that failed (core-lro then also calls the operation failed) is a read error, not the outcome.
+    if (isAbort(err) || isRestError(err)) throw err;
+    const status = poller.operationState?.status;
+    const recorded = errors.take(operationLocation(poller));
+    if (status === "canceled") throw new OperationEnded({ status: "Canceled", ...(recorded && { error: recorded }) });
+    if (status === "failed")
+      throw new OperationEnded({
+        status: "Failed",
+        error: recorded ?? { code: "OperationFailed", message: err instanceof Error ? err.message : String(err) },
+      });
+    throw err;
+  }
+  pace.ended(Date.now() - started);
+  return poller.result as T;
+}
+
+/**
+ * Resolves once the initial request was answered (an HTTP error rejects); `done` follows the operation and never
+ * rejects: an aborted wait is undefined, anything else that ends it (a poll refused, sign-in lost) a Failed outcome.
+ */
+export async function accepted<T>(
+  poller: Poller<T>,
+  signal: AbortSignal | undefined,
+  pace: Pace,
+  errors: OperationErrors,
+  describeAuthError: (err: unknown) => string | undefined,
+): Promise<PendingOperation> {
+  await poller.submitted();
+  const done = follow(poller, signal, pace, errors).then(
+    (): OperationOutcome => ({ status: "Succeeded" }),
+    (err: unknown): OperationOutcome | undefined => {
+      if (isAbort(err)) return undefined;
+      if (err instanceof OperationEnded) return err.outcome;
+      const error = toApiError(err, describeAuthError);
+      if (error instanceof AzureApiError)
+        return { status: "Failed", error: { code: error.code, message: error.message } };
+      return {
+        status: "Failed",
+        error: { code: "Error", message: error instanceof Error ? error.message : String(error) },
+      };
+    },
+  );
+  return { done };
+}

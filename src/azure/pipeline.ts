@@ -1,0 +1,87 @@
+// The pipeline policies the adapter adds to the SDK's: the read retry in place of the SDK's retry policy (retry.ts),
+// and below it a policy that watches every raw response — throttling headroom, list pages, operation status — and
+// keeps the Retry-After of writes within the deadline.
+
+import { AzureApiError } from "../domain/scale-set.ts";
+import { armErrorOf, correlationIdOf, retryAfterMs } from "./errors.ts";
+import { lowestOf, type Headroom, type ListBudget } from "./list-budget.ts";
+import type { OperationPolls } from "./operation-pace.ts";
+import type { OperationErrors } from "./operations.ts";
+import { readRetryPolicy, type RetryTiming } from "./retry.ts";
+import type { Logger } from "../engine/ports.ts";
+import type { Pipeline, PipelinePolicy } from "./pipeline-types.ts";
+
+/** The SDK's retry policy's name (@typespec/ts-http-runtime defaultRetryPolicyName). */
+const SDK_RETRY_POLICY = "defaultRetryPolicy";
+
+export interface Watchers {
+  readonly headroom: Headroom;
+  readonly lists: ListBudget;
+  readonly operations: OperationPolls;
+  readonly operationErrors: OperationErrors;
+}
+
+/**
+ * Puts the read retry in the place of the SDK's retry policy (which it keeps for writes) and the watching policy below
+ * it, so that the latter sees every attempt.
+ */
+export function installPolicies(
+  pipeline: Pipeline,
+  deadline: () => number,
+  timing: RetryTiming,
+  logger: Logger,
+  watchers: Watchers,
+): void {
+  const [sdkRetry] = pipeline.removePolicy({ name: SDK_RETRY_POLICY });
+  pipeline.addPolicy(readRetryPolicy(sdkRetry, deadline, timing, logger), { phase: "Retry" });
+  pipeline.addPolicy(watchingPolicy(deadline, timing.now, watchers), { afterPhase: "Sign" });
+}
+
+/**
+ * Below the retry policies, so it sees (and may rewrite) every raw response:
+ * - reads: records the throttling headroom (so the engine can slow its polling), the instance list's pages (ListBudget),
+ *   an operation status's bucket and pace (OperationPolls) and, when it ended Failed or Canceled, its error;
+ * - a write throttled (429/503) with a Retry-After past the deadline fails now, saying so, instead of sleeping into the
+ *   timeout (the SDK's retry waits whatever Retry-After says, uncapped); reads are the read retry's business;
+ * - any other Retry-After (an operation poll's pace) is capped at the time left.
+ */
+function watchingPolicy(deadline: () => number, now: () => number, watchers: Watchers): PipelinePolicy {
+  return {
+    name: "vmssRolloutWatch",
+    sendRequest: async (request, next) => {
+      const response = await next(request);
+      const at = now();
+      if (request.method === "GET") {
+        const header = response.headers.get("x-ms-ratelimit-remaining-resource") ?? "";
+        watchers.headroom.record(header, at);
+        const url = new URL(request.url);
+        // The instance list (and each of its nextLink pages): GET …/virtualMachineScaleSets/{name}/virtualMachines.
+        if (/\/virtualMachines$/i.test(url.pathname) && response.status < 300)
+          watchers.lists.page(!/skiptoken/i.test(url.search), lowestOf(header), at);
+        // An operation's status: its throttling bucket, the pace Azure asks for (capped below), how it ended.
+        if (/\/operations\/[^/]+$/i.test(url.pathname) && response.status < 300) {
+          watchers.operations.answered(lowestOf(header), retryAfterMs(response.headers, at));
+          const error = armErrorOf(response.bodyAsText);
+          if (error !== undefined) watchers.operationErrors.record(request.url, error);
+        }
+      }
+      const waitMs = retryAfterMs(response.headers, at);
+      const leftMs = Math.max(0, deadline() - at);
+      if (waitMs === undefined || waitMs <= leftMs) return response;
+      if (response.status === 429 || response.status === 503) {
+        if (request.method === "GET") return response;
+        throw new AzureApiError(
+          "TooManyRequests",
+          `Azure throttled the request (HTTP ${response.status}) and asked to wait ${Math.ceil(waitMs / 1000)}s, ` +
+            `more than the ${Math.floor(leftMs / 1000)}s left before the timeout.`,
+          response.status,
+          correlationIdOf(response),
+        );
+      }
+      response.headers.delete("retry-after-ms");
+      response.headers.delete("x-ms-retry-after-ms");
+      response.headers.set("retry-after", String(Math.floor(leftMs / 1000)));
+      return response;
+    },
+  };
+}
