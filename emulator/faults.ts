@@ -6,14 +6,7 @@
 import type { ConcurrentWrite, FaultControls, OperationEnd, RequestMatch, TriggerMatch } from "./types.ts";
 
 export type RequestFaultKind =
-  | "throttle"
-  | "throttleNoRetryAfter"
-  | "serverError"
-  | "drop"
-  | "dropAfter"
-  | "hang"
-  | "conflict"
-  | "forbidden";
+  "throttle" | "throttleNoRetryAfter" | "serverError" | "drop" | "dropAfter" | "hang" | "conflict" | "forbidden";
 
 export interface RequestFault {
   readonly kind: RequestFaultKind;

@@ -3,8 +3,9 @@
 // instances may be upgrading at once than the batch allows, and nothing another writer changed may be lost. Each row
 // also states the expected ending: a transient fault that ends within the time budget ends in a successful rollout.
 //
-// Rows marked `knownFailure` fail on today's code (the issue's findings); they run as `it.fails` until the engine is
-// fixed, so the suite stays green and flags each fix (an `it.fails` that starts passing fails).
+// The sections follow the issue's findings (1–6); every row of a finding failed before its fix. A row may be marked
+// `knownFailure` (a finding not fixed yet): it then runs as `it.fails`, so the suite stays green and flags the fix (an
+// `it.fails` that starts passing fails); FAULT_MATRIX_STRICT=1 runs it plainly, to see how it fails. None is marked now.
 import { describe, expect, it } from "vitest";
 import type { Emulator, EmulatorOptions, ScaleSetSnapshot } from "../../emulator/types.ts";
 import { describeRun, errorLines, idList, readable, runAction, type RunResult } from "./harness.ts";
@@ -51,13 +52,11 @@ const ROWS: readonly Row[] = [
     name: "429 storm with Retry-After on the first instance list after the model write",
     fault: (emu) => emu.faults.throttle({ operation: LIST, retryAfterSeconds: 0.2, times: 6 }),
     ending: "succeeded",
-    knownFailure: "1: the SDK gives up after 3 retries and the run reports the instances as already current",
   },
   {
     name: "429 storm without Retry-After on the first instance list (four 429s)",
     fault: (emu) => emu.faults.throttle({ operation: LIST, retryAfterSeconds: null, times: 4 }),
     ending: "succeeded",
-    knownFailure: "1: a 429 without Retry-After is not retried; the run says the scale set has no instances",
   },
   {
     name: "429 on every list, with Retry-After, for longer than the timeout",
