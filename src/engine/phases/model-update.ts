@@ -233,7 +233,10 @@ async function checkExtensionWritten(
     reason:
       `Another write to the scale set came in while the action wrote the extension '${patch.name}' ` +
       `(etag ${etagBefore ?? "(none)"} → ${after.etag ?? "(none)"}${holds ? "" : "; the extension no longer holds what the action wrote"}): ` +
-      "check the scale set's model (its activity log names the writer) before re-running; no instance was upgraded.",
+      "check the scale set's model (its activity log names the writer) before re-running; " +
+      (run.state.model?.upgradeMode === "Manual"
+        ? "no instance was upgraded."
+        : `in ${run.state.model?.upgradeMode ?? "this"} mode Azure may already be rolling the model out to the instances.`),
   });
 }
 
