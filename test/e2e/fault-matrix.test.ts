@@ -111,6 +111,18 @@ const ROWS: readonly Row[] = [
     previousVersion: OTHER_VERSION,
   },
   {
+    name: "lost response to the model PATCH in Automatic mode (the platform rolls)",
+    seed: { upgradeMode: "Automatic" },
+    fault: (emu) => emu.faults.dropConnection({ operation: PATCH_SET, afterProcessing: true }),
+    ending: "succeeded",
+  },
+  {
+    name: "429 storm with Retry-After on the lists while a Rolling upgrade runs",
+    seed: { upgradeMode: "Rolling" },
+    fault: (emu) => emu.faults.throttle({ operation: LIST, retryAfterSeconds: 0.2, times: 5 }),
+    ending: "succeeded",
+  },
+  {
     name: "connection reset before the model PATCH is processed",
     fault: (emu) => emu.faults.dropConnection({ operation: PATCH_SET }),
     ending: "succeeded",
@@ -334,6 +346,14 @@ function expectTruthful(
   expect(maxConcurrentUpgrades(state), context).toBeLessThanOrEqual(batchSize);
 
   if (state.deleted) return; // the row says what a deleted scale set's run must show
+
+  // Nothing lost: every instance the scale set holds is in the record, unless no listing ever succeeded.
+  const rec = record(result);
+  if (rec.instancesListed !== false) {
+    const recorded = new Set(rec.instances.map((i) => i.instanceId));
+    const missing = state.instances.map((i) => i.instanceId).filter((id) => !recorded.has(id));
+    expect(missing, `instances missing from the record\n${context}`).toEqual([]);
+  }
 
   // Outputs: each list names only instances whose final state bears it out.
   for (const id of idList(result.outputs, "updated-instances"))
