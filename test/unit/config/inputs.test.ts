@@ -730,7 +730,7 @@ describe("one-line inputs refuse line breaks and control characters", () => {
     ["escape", "v2\u001b[2K"],
     ["NUL", "v2\u0000"],
   ] as const;
-  const CASES = HOSTILE.flatMap(([what, value]) => [
+  const CASES = HOSTILE.flatMap(([what, value]): { what: string; input: string; inputs: Record<string, string> }[] => [
     { what, input: "force-update-tag", inputs: { "extension-name": "cse", "force-update-tag": value } },
     { what, input: "extension-name", inputs: { "extension-name": value, "force-update-tag": "v2" } },
     { what, input: "scale-set", inputs: { "scale-set": `web${value}` } },
