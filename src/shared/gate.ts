@@ -101,8 +101,17 @@ export class Gate {
     return neutraliseCommands(this.redact(text).replace(CONTROL, ""));
   }
 
-  /** A JSON-like value with every string in it redacted (the record before the report renders it). */
+  /** A plain data value (the record) with every string in it redacted; numbers, booleans and shape kept as they are. */
   scrub<T>(value: T): T {
-    return JSON.parse(JSON.stringify(value), (_key, v: unknown) => (typeof v === "string" ? this.redact(v) : v)) as T;
+    return this.scrubValue(value) as T;
+  }
+
+  private scrubValue(value: unknown): unknown {
+    if (typeof value === "string") return this.redact(value);
+    if (Array.isArray(value)) return value.map((item) => this.scrubValue(item));
+    if (typeof value === "object" && value !== null) {
+      return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, this.scrubValue(item)]));
+    }
+    return value;
   }
 }
