@@ -138,7 +138,7 @@ async function armReply(parts: ServerParts, route: ArmRoute, req: Incoming, raw:
     const reply = route.handle();
     return { ...reply, operation: route.operation, headers: { ...limits, ...reply.headers } };
   } catch (error) {
-    if (error instanceof ArmError) return { ...error.toReply(), operation: route.operation };
+    if (error instanceof ArmError) return { ...parts.faults.taintReply(error.toReply()), operation: route.operation };
     throw error;
   }
 }

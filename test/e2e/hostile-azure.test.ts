@@ -48,18 +48,47 @@ function spellings(secret: string): string[] {
   return [...new Set([secret, encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1), entities])];
 }
 
-describe("a hostile Azure: error messages and extension output carry commands, secrets and markup", () => {
+interface Scenario {
+  readonly name: string;
+  /** Makes the emulator hostile; returns nothing. */
+  readonly arm: (emu: Emulator, hostile: string) => void;
+  /** The hostile text did reach the action: what the run reports. */
+  readonly reached: (result: RunResult) => void;
+}
+
+const SCENARIOS: readonly Scenario[] = [
+  {
+    name: "an upgrade fails with a Custom Script error quoting the script's output",
+    arm: (emu, hostile) => {
+      emu.faults.failUpgrade("1", { scaleSet: "vmss-evil", message: hostile });
+      emu.setInstance("vmss-evil", "2", { extensions: { customScript: { state: "failed", message: hostile } } });
+    },
+    reached: (result) => {
+      expect(record(result).instances.find((i) => i.instanceId === "1")?.outcome).toBe("failed");
+    },
+  },
+  {
+    name: "Azure refuses the upgrade, and every ARM error message carries the text",
+    arm: (emu, hostile) => {
+      emu.faults.hostileMessages(hostile);
+      emu.faults.authorizationFailed({ operation: "VirtualMachineScaleSets.UpdateInstances" });
+    },
+    reached: (result) => {
+      expect(record(result).result).toBe("failed");
+      expect(result.stdout).toContain("AuthorizationFailed");
+    },
+  },
+];
+
+describe.each(SCENARIOS)("a hostile Azure: $name", (scenario) => {
   let emu: Emulator;
   let result: RunResult;
   let view: RunnerView;
-  let hostile: string;
 
   beforeAll(async () => {
     // Short-lived tokens: the SDK asks for a new one on (nearly) every request, and each is masked as it is issued.
     emu = await start({ speed: 0.001, tokenLifetimeSeconds: 60, scaleSets: [{ name: "vmss-evil", instances: 4 }] });
-    hostile = hostileText(emu.clientSecret);
-    emu.faults.failUpgrade("1", { scaleSet: "vmss-evil", message: hostile });
-    emu.setInstance("vmss-evil", "2", { extensions: { customScript: { state: "failed", message: hostile } } });
+    scenario.arm(emu, hostileText(emu.clientSecret));
     result = await runAction({
       emu,
       scaleSet: "vmss-evil",
@@ -72,7 +101,7 @@ describe("a hostile Azure: error messages and extension output carry commands, s
 
   it("the run reports the failure it met (the hostile text did reach the action)", () => {
     expectExit(result, 1);
-    expect(record(result).instances.find((i) => i.instanceId === "1")?.outcome).toBe("failed");
+    scenario.reached(result);
     expect(result.stdout).toContain("stop-commands");
     expect(emu.counters()["Entra.Token"] ?? 0, "several access tokens issued").toBeGreaterThanOrEqual(2);
   });
