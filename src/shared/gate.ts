@@ -26,9 +26,19 @@ const LINE_BREAK = /[ \t]*(?:\r\n|[\n\r\v\f\u0085\u2028\u2029])[ \t]*/g;
 // eslint-disable-next-line no-control-regex -- the control characters are what this matches
 const CONTROL = /[\u0000-\u0008\u000e-\u001f\u007f-\u0084\u0086-\u009f]/g;
 
-/** One line: every line break (and the blanks around it) becomes one space, other control characters go. */
+// Characters a reader cannot see (soft hyphen, zero-width space and joiners, word joiner, BOM …). The runner finds `::`
+// and `##[` with .NET's culture-sensitive StartsWith / IndexOf, which under ICU skip such characters: `#\u00AD#[` or a
+// zero-width space before `::` could still read as a command. They carry nothing a log line needs.
+const INVISIBLE = /\p{Default_Ignorable_Code_Point}/gu;
+
+/** Control and invisible characters removed (tabs and line breaks kept). */
+function visibleOnly(text: string): string {
+  return text.replace(CONTROL, "").replace(INVISIBLE, "");
+}
+
+/** One line: every line break (and the blanks around it) becomes one space, control and invisible characters go. */
 export function oneLine(text: string): string {
-  return text.replace(CONTROL, "").replace(LINE_BREAK, " ");
+  return visibleOnly(text).replace(LINE_BREAK, " ");
 }
 
 /**
@@ -37,7 +47,7 @@ export function oneLine(text: string): string {
  * text. Applied to everything printed: the action's own messages never contain either form.
  */
 export function neutraliseCommands(text: string): string {
-  return text.replace(/##\[/g, "## [").replace(/^(\s*):(?=:)/gm, "$1: ");
+  return text.replace(/##\[/g, "## [").replace(/^([\s\u0085]*):(?=:)/gm, "$1: ");
 }
 
 /** The spellings of a secret a reader could meet: as is, URL-encoded, JSON-escaped, and Markdown-escaped by the report. */
@@ -83,9 +93,13 @@ export class Gate {
     return masked;
   }
 
-  /** Text before it is escaped or stored: known secrets and secret-shaped values masked, URL queries removed. */
+  /**
+   * Text before it is escaped or stored: control and invisible characters removed first (a secret split by a soft
+   * hyphen would otherwise be shown whole once they are gone), then known secrets and secret-shaped values masked,
+   * URL queries removed. Line breaks are kept.
+   */
   redact(text: string): string {
-    return redactText(this.maskKnown(text));
+    return redactText(this.maskKnown(visibleOnly(text)));
   }
 
   /** A log line (core.info, core.debug, group names, annotation titles): redacted, on one line, no command in it. */
@@ -95,10 +109,11 @@ export class Gate {
 
   /**
    * An annotation's message or the run's failure message: redacted, no command in it. Line breaks stay (core escapes
-   * them as `%0A` in the command's data, so they can never start a line of the log); other control characters go.
+   * them as `%0A` in the command's data, so they can never start a line of the log); control and invisible
+   * characters go.
    */
   message(text: string): string {
-    return neutraliseCommands(this.redact(text).replace(CONTROL, ""));
+    return neutraliseCommands(this.redact(text));
   }
 
   /** A plain data value (the record) with every string in it redacted; numbers, booleans and shape kept as they are. */

@@ -25,6 +25,8 @@ function hostileText(clientSecret: string): string {
     "::set-env name=NODE_OPTIONS::--require /tmp/evil.js",
     "  ::warning title=forged::looks like the action's own",
     `::stop-commands::${STOP_TOKEN}2`,
+    // Invisible characters the runner's culture-sensitive matching skips.
+    `\u200B::add-mask::zero-width and #\u00AD#[stop-commands]${STOP_TOKEN}3`,
     `script echoed the secret: ${clientSecret} and a SAS query: ${SAS_QUERY}`,
     "[docs](https://evil.example/phish) ![x](https://evil.example/pixel.png) https://evil.example/bare www.evil.example",
     "<img src=x onerror=alert(1)><a href=https://evil.example/html>click</a>",

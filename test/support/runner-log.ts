@@ -13,6 +13,9 @@
 //   line is shown as it is.
 // - `add-mask` registers its data as a secret; the runner shows its line as `::add-mask::***`.
 // - Shown lines have every registered secret replaced by `***`.
+// - The runner finds `::` and `##[` with .NET's culture-sensitive StartsWith / IndexOf, which under ICU skip
+//   default-ignorable code points (soft hyphen, zero-width space, word joiner …). Modelled by removing them before
+//   matching: a stricter reader than an ordinal one.
 
 /** Commands the runner knows (its command extensions), plus `stop-commands`. */
 export const RUNNER_COMMANDS: ReadonlySet<string> = new Set([
@@ -89,8 +92,9 @@ export function readLikeRunner(streams: Readonly<Record<string, string>>): Runne
   const mask = (line: string) => masks.reduce((text, secret) => text.split(secret).join("***"), line);
 
   for (const [stream, text] of Object.entries(streams)) {
-    text.split(/\r?\n/).forEach((line, index) => {
+    text.split(/\r?\n|\r/).forEach((raw, index) => {
       const source = `${stream}:${index + 1}`;
+      const line = raw.replace(/\p{Default_Ignorable_Code_Point}/gu, "");
       if (stopToken !== undefined) readWhileStopped.push(line);
       const v2 = parseV2(line, names);
       const parsed = v2 ?? parseLegacy(line, names);

@@ -83,3 +83,22 @@ describe("workflow commands in text the action does not control", () => {
     expect(new Gate().message("a\n::add-mask::x ##[stop-commands]t")).toBe("a\n: :add-mask::x ## [stop-commands]t");
   });
 });
+
+describe("invisible characters (ignored by the runner's culture-sensitive matching)", () => {
+  it.each([
+    ["soft hyphen inside ##[", "x #\u00AD#[stop-commands]t", "x ## [stop-commands]t"],
+    ["zero-width space before ::", "\u200B::add-mask::v", ": :add-mask::v"],
+    ["word joiner inside ::", ":\u2060:set-env name=A::b", ": :set-env name=A::b"],
+    ["BOM before ::", "\uFEFF::error::x", ": :error::x"],
+  ])("%s", (_what, text, expected) => {
+    expect(new Gate().line(text)).toBe(expected);
+    expect(new Gate().message(text)).toBe(expected);
+  });
+
+  it("a secret split by an invisible or control character is still masked", () => {
+    const gate = new Gate([SECRET]);
+    const split = `${SECRET.slice(0, 5)}\u00AD${SECRET.slice(5, 9)}\u0007${SECRET.slice(9)}`;
+    expect(gate.line(`echo ${split}`)).toBe("echo ***");
+    expect(gate.redact(`echo ${split}`)).toBe("echo ***");
+  });
+});

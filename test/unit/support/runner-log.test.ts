@@ -16,6 +16,8 @@ describe("readLikeRunner", () => {
     ["::notacommand:: then ##[error]legacy", ["##[error=legacy"]],
     ["## [error]broken up", []],
     ["::error::a%0Ab%25", ["::error=a\nb%"]],
+    ["\u200B::add-mask::zero-width space first", ["::add-mask=zero-width space first"]],
+    ["x #\u00AD#[stop-commands]soft hyphen", ["##[stop-commands=soft hyphen"]],
   ])("%j", (line, expected) => {
     expect(names(line)).toEqual(expected);
   });
