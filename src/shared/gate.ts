@@ -27,8 +27,10 @@ const LINE_BREAK = /[ \t]*(?:\r\n|[\n\r\v\f\u0085\u2028\u2029])[ \t]*/g;
 const CONTROL = /[\u0000-\u0008\u000e-\u001f\u007f-\u0084\u0086-\u009f]/g;
 
 // Characters a reader cannot see (soft hyphen, zero-width space and joiners, word joiner, BOM …). The runner finds `::`
-// and `##[` with .NET's culture-sensitive StartsWith / IndexOf, which under ICU skip such characters: `#\u00AD#[` or a
-// zero-width space before `::` could still read as a command. They carry nothing a log line needs.
+// and `##[` with .NET's string.StartsWith(string) / IndexOf(string), which are culture-sensitive by default (.NET
+// docs, "Best practices for comparing strings"); with ICU such comparisons skip these characters, so `#\u00AD#[` or a
+// zero-width space before `::` may read as a command. Not tried against a real runner (assumed); removed either way,
+// they carry nothing a log line needs.
 const INVISIBLE = /\p{Default_Ignorable_Code_Point}/gu;
 
 /** Control and invisible characters removed (tabs and line breaks kept). */

@@ -13,9 +13,9 @@
 //   line is shown as it is.
 // - `add-mask` registers its data as a secret; the runner shows its line as `::add-mask::***`.
 // - Shown lines have every registered secret replaced by `***`.
-// - The runner finds `::` and `##[` with .NET's culture-sensitive StartsWith / IndexOf, which under ICU skip
-//   default-ignorable code points (soft hyphen, zero-width space, word joiner …). Modelled by removing them before
-//   matching: a stricter reader than an ordinal one.
+// - The runner finds `::` and `##[` with .NET's StartsWith(string) / IndexOf(string), culture-sensitive by default;
+//   under ICU these may skip default-ignorable code points (soft hyphen, zero-width space, word joiner …): assumed,
+//   not tried on a runner. Modelled by removing them before matching: a stricter reader than an ordinal one.
 
 /** Commands the runner knows (its command extensions), plus `stop-commands`. */
 export const RUNNER_COMMANDS: ReadonlySet<string> = new Set([
