@@ -1,6 +1,7 @@
 // Faults on demand, per test: request-level ones (429, 500, dropped connection, 409, 403) consumed by the server as
 // matching requests arrive, scale-ins done just before a matching request is handled, and instance-level ones
 // (failed / hanging / unhealthy upgrades) consumed by the upgrade simulation. See README.md "Faults".
+import type { Reply } from "./http.ts";
 import type { FaultControls, RequestMatch } from "./types.ts";
 
 export type RequestFaultKind = "throttle" | "serverError" | "drop" | "conflict" | "forbidden" | "throttleNoRetryAfter";
@@ -147,6 +148,7 @@ export class Faults implements FaultControls {
   }
 
   clear(): void {
+    this.hostile = undefined;
     this.requestFaults = [];
     this.failures = [];
     this.hangs = [];
@@ -236,5 +238,20 @@ export class Faults implements FaultControls {
     const fault = list.find((f) => sameName(f.scaleSet, scaleSet) && f.instanceId === instanceId && f.times > 0);
     if (fault) fault.times--;
     return fault;
+  }
+
+  // ───────────── hostile text (appended; see hostileMessages in types.ts) ─────────────
+
+  private hostile: string | undefined;
+
+  hostileMessages(text: string): void {
+    this.hostile = text;
+  }
+
+  /** An ARM error answer with the hostile text at the end of its message, when hostileMessages is on. */
+  taintReply(reply: Reply): Reply {
+    const body = reply.body as { error?: { message?: unknown } } | undefined;
+    if (this.hostile === undefined || typeof body?.error?.message !== "string") return reply;
+    return { ...reply, body: { ...body, error: { ...body.error, message: `${body.error.message} ${this.hostile}` } } };
   }
 }

@@ -161,7 +161,7 @@ async function armReply(parts: ServerParts, route: ArmRoute, req: Incoming, raw:
       headers: { ...limits, ...armLimits(parts, req, route.subscriptionId), ...reply.headers },
     };
   } catch (error) {
-    if (error instanceof ArmError) return { ...error.toReply(), operation: route.operation };
+    if (error instanceof ArmError) return { ...parts.faults.taintReply(error.toReply()), operation: route.operation };
     throw error;
   }
 }

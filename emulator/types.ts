@@ -265,6 +265,12 @@ export interface FaultControls {
    * x-ms-ratelimit-remaining-resource as throttle's): the SDK's retry policy does not retry it at all.
    */
   throttleWithoutRetryAfter(match?: RequestMatch): void;
+  /**
+   * A hostile (or compromised) Azure: from now on the message of every ARM error answer ends with `text` (401, 403,
+   * 404, 409, 429, 500 … bodies), as Azure's messages quote names, URLs and script output it does not control. Upgrade
+   * failures and extension statuses take their own message (failUpgrade, setInstance). Until clear().
+   */
+  hostileMessages(text: string): void;
 }
 
 export interface Emulator {

@@ -132,10 +132,28 @@ function safeDecode(value: string): string {
   }
 }
 
+/** Inputs that may span lines: a list of URIs, a JSON document. Every other input is one line by nature. */
+const MULTI_LINE: ReadonlySet<InputName> = new Set(["extension-file-uris", "creds"]);
+
+// Line breaks (as JavaScript, .NET and Unicode know them) and every other C0/C1 control character except tab.
+// eslint-disable-next-line no-control-regex -- the control characters are what this matches
+const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/;
+
 function readInputs(getInput: (name: string) => string): Inputs {
   const inputs = {} as Record<InputName, string>;
   for (const name of INPUT_NAMES) {
-    inputs[name] = getInput(name).trim() || DEFAULTS[name] || "";
+    const value = getInput(name).trim();
+    // A line break in a one-line input would reach the log as a line of its own (a workflow command, even).
+    // The value is not quoted: it is not a single line, and it may be a secret pasted into the wrong input.
+    const control = MULTI_LINE.has(name) ? undefined : CONTROL.exec(value)?.[0];
+    if (control !== undefined) {
+      const code = `U+${(control.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, "0")}`;
+      throw new InputError(
+        name,
+        `contains a line break or control character (${code}): give it on one line, as plain text`,
+      );
+    }
+    inputs[name] = value || DEFAULTS[name] || "";
   }
   return inputs;
 }
@@ -290,6 +308,9 @@ function parseFileUris(text: string): string[] {
     const position = `entry ${index + 1} of ${entries.length}`;
     if (!entry)
       throw new InputError("extension-file-uris", `${position} is empty: separate URIs with one comma or line break`);
+    if (/\s/.test(entry) || CONTROL.test(entry)) {
+      throw new InputError("extension-file-uris", `${position} contains white space or a control character`);
+    }
     let url: URL;
     try {
       url = new URL(entry);
@@ -300,6 +321,13 @@ function parseFileUris(text: string): string[] {
       throw new InputError(
         "extension-file-uris",
         `${position} ('${stripQuery(entry)}') must use https (${url.protocol} is not allowed)`,
+      );
+    }
+    // A SAS token belongs in the query; user:password and a fragment have no place in a file download.
+    if (url.username || url.password || url.hash) {
+      throw new InputError(
+        "extension-file-uris",
+        `${position} must be a plain https URI (with a SAS query if needed), without user:password@ or a #fragment`,
       );
     }
     return entry;

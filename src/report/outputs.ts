@@ -1,7 +1,7 @@
 // The action's outputs (action.yml `outputs:`), as strings for core.setOutput.
 
 import type { InstanceOutcome, RolloutRecord } from "../domain/record.ts";
-import { redact } from "./escape.ts";
+import { redactText } from "../shared/redact.ts";
 import { FAILED_OUTCOMES, idsWithOutcome } from "./instances.ts";
 
 const UPDATED: ReadonlySet<InstanceOutcome> = new Set(["updated"]);
@@ -35,5 +35,5 @@ function redactRecord(record: RolloutRecord): RolloutRecord {
 }
 
 function redactStrings<T>(value: T): T {
-  return JSON.parse(JSON.stringify(value), (_key, v: unknown) => (typeof v === "string" ? redact(v) : v)) as T;
+  return JSON.parse(JSON.stringify(value), (_key, v: unknown) => (typeof v === "string" ? redactText(v) : v)) as T;
 }

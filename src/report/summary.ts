@@ -15,7 +15,8 @@ import {
 } from "../domain/record.ts";
 import type { CloudName } from "../config/types.ts";
 import { errorsQuotedIn, explainError, type ErrorHelp } from "./error-help.ts";
-import { code, inline, link, redact } from "./escape.ts";
+import { code, inline, link } from "./escape.ts";
+import { redactText } from "../shared/redact.ts";
 import { headline, onModel, stageOf, type Stage } from "./headline.ts";
 import { countOutcomes, FAILURE_HELP, idRanges, OUTCOME_LABEL, plural, sortById } from "./instances.ts";
 import { rollbackInputs, rollbackYaml } from "./rollback.ts";
@@ -383,7 +384,7 @@ function skipped(record: RolloutRecord): string {
   if (protectedOnes.length <= MAX_SKIPPED_ROWS) {
     const rows = protectedOnes.map((i) => [
       instanceCell(i),
-      i.image ? code(shortImage(redact(i.image)), 80) : "–",
+      i.image ? code(shortImage(redactText(i.image)), 80) : "–",
       state(i.provisioningState),
       state(i.powerState),
       state(i.health),
@@ -553,7 +554,7 @@ function fullRow(i: InstanceRecord, context: OutcomeContext): string[] {
     state(i.provisioningState),
     state(i.powerState),
     state(i.health),
-    i.image ? code(shortImage(redact(i.image)), 80) : "–",
+    i.image ? code(shortImage(redactText(i.image)), 80) : "–",
     i.error ? `${errorCode(i.error)}: ${inline(i.error.message, { max: 120 })}` : "",
   ];
 }

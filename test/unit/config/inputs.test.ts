@@ -699,7 +699,7 @@ describe("secrets to mask", () => {
       "image-version": "",
       "extension-name": "cse",
       "extension-file-uris":
-        "https://st.blob.core.windows.net/s/a.sh?sv=2022-11-02&se=2030-01-01&sig=AbC%2Bd%2Fe%3D#frag, https://st.blob.core.windows.net/s/b.sh?sp=r&sig=ZYX987wvu",
+        "https://st.blob.core.windows.net/s/a.sh?sv=2022-11-02&se=2030-01-01&sig=AbC%2Bd%2Fe%3D, https://st.blob.core.windows.net/s/b.sh?sp=r&sig=ZYX987wvu",
     });
     expect(config.secrets).toEqual([
       "sv=2022-11-02&se=2030-01-01&sig=AbC%2Bd%2Fe%3D",
@@ -717,5 +717,56 @@ describe("secrets to mask", () => {
       "extension-file-uris": "https://a.example/x.sh\nhttps://a.example/y.sh?v=2",
     });
     expect(config.secrets).toEqual([]);
+  });
+});
+
+// Issue 11, finding 4: a line break in a one-line input reached the log raw and became a workflow command of its own.
+describe("one-line inputs refuse line breaks and control characters", () => {
+  const HOSTILE = [
+    ["line feed", "v2\n::error::forged"],
+    ["carriage return", "v2\r::warning::forged"],
+    ["CRLF", "v2\r\n::add-mask::x"],
+    ["line separator", "v2\u2028::stop-commands::t"],
+    ["escape", "v2\u001b[2K"],
+    ["NUL", "v2\u0000"],
+  ] as const;
+  const CASES = HOSTILE.flatMap(([what, value]): { what: string; input: string; inputs: Record<string, string> }[] => [
+    { what, input: "force-update-tag", inputs: { "extension-name": "cse", "force-update-tag": value } },
+    { what, input: "extension-name", inputs: { "extension-name": value, "force-update-tag": "v2" } },
+    { what, input: "scale-set", inputs: { "scale-set": `web${value}` } },
+    { what, input: "audience", inputs: { "client-id": CLIENT, "tenant-id": TENANT, audience: `api://x${value}` } },
+  ]);
+
+  it.each(CASES)("$input with a $what", ({ input, inputs }) => {
+    const err = inputError({ "image-version": "", ...inputs }, OIDC_ENV);
+    expect(err.input).toBe(input);
+    expect(err.message).toMatch(/line break or control character \(U\+[0-9A-F]{4}\)/);
+    // The value itself is not quoted: the message stays one line and carries nothing of the input.
+    expect(err.message).not.toMatch(/forged|add-mask|stop-commands|\n|\r/);
+  });
+
+  it("a tab is not a line: allowed where the input's own format allows it", () => {
+    expect(
+      parse({ "image-version": "", "extension-name": "cse", "force-update-tag": "a\tb" }).change.extension,
+    ).toEqual({ name: "cse", forceUpdateTag: "a\tb" });
+  });
+
+  it("extension-file-uris and creds may span lines", () => {
+    const config = parse({
+      "image-version": "",
+      "extension-name": "cse",
+      "extension-file-uris": "https://a.example/x.sh\nhttps://a.example/y.sh",
+    });
+    expect(config.change.extension?.fileUris).toEqual(["https://a.example/x.sh", "https://a.example/y.sh"]);
+  });
+
+  it.each([
+    ["user:password@", "https://user:pw@a.example/x.sh"],
+    ["a fragment", "https://a.example/x.sh#frag"],
+    ["a control character", "https://a.example/x\u0007.sh"],
+  ])("extension-file-uris entries refuse %s", (_what, uri) => {
+    const err = inputError({ "image-version": "", "extension-name": "cse", "extension-file-uris": uri });
+    expect(err.input).toBe("extension-file-uris");
+    expect(err.message).not.toContain("pw");
   });
 });
