@@ -32,6 +32,7 @@ export async function run(): Promise<void> {
     for (const secret of config.secrets) core.setSecret(secret);
 
     const logger = actionsLogger();
+    for (const note of config.notes ?? []) logger.info(note);
     const api = createScaleSetApi(config, {
       logger,
       getIDToken: (audience) => core.getIDToken(audience),

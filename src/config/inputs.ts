@@ -79,7 +79,8 @@ export function parseConfig(getInput: (name: string) => string, env: Env): Confi
   const inputs = readInputs(getInput);
   const creds = inputs.creds ? parseCreds(inputs.creds) : undefined;
   const target = parseTarget(inputs, creds);
-  const change = parseChange(inputs, env);
+  const notes: string[] = [];
+  const change = parseChange(inputs, env, notes);
   const config: Config = {
     target,
     change,
@@ -87,6 +88,7 @@ export function parseConfig(getInput: (name: string) => string, env: Env): Confi
     auth: parseAuth(inputs, creds, env),
     cloud: parseCloud(inputs, creds),
     secrets: secretsOf(creds, change),
+    ...(notes.length > 0 ? { notes } : {}),
   };
   return deepFreeze(config);
 }
@@ -201,7 +203,7 @@ function parseScaleSetName(value: string): string {
 
 // ───────────────────────────── change ─────────────────────────────
 
-function parseChange(inputs: Inputs, env: Env): ChangeRequest {
+function parseChange(inputs: Inputs, env: Env, notes: string[]): ChangeRequest {
   const imageVersion = inputs["image-version"];
   const imageId = inputs["image-id"];
   if (imageVersion && imageId) {
@@ -215,19 +217,34 @@ function parseChange(inputs: Inputs, env: Env): ChangeRequest {
     );
   }
   return {
-    ...(imageVersion ? { imageVersion: parseImageVersion(imageVersion) } : {}),
-    ...(imageId ? { imageId: parseImageId(imageId) } : {}),
+    ...(imageVersion ? { imageVersion: parseImageVersion(imageVersion, notes) } : {}),
+    ...(imageId ? { imageId: parseImageId(imageId, notes) } : {}),
     ...(extension ? { extension } : {}),
   };
 }
 
-/** A platform image version: `latest` or `<major>.<minor>.<patch>` digits (e.g. 16.04.201801090). */
-function parseImageVersion(value: string): string {
+/**
+ * Release tags are versions: a leading `v` before a digit (`v1.4.0`, the tag a release workflow pushes) is dropped,
+ * since no platform or gallery image version can start with a letter. Anything else is left for the caller to check.
+ */
+function fromTag(value: string): string {
+  return /^[vV]\d/.test(value) ? value.slice(1) : value;
+}
+
+const VERSION = /^\d+\.\d+\.\d+$/;
+
+/** A platform image version: `latest` or `<major>.<minor>.<patch>` digits (e.g. 16.04.201801090), or such a tag. */
+function parseImageVersion(value: string, notes: string[]): string {
   if (value.toLowerCase() === "latest") return "latest";
-  if (/^\d+\.\d+\.\d+$/.test(value)) return value;
+  const version = fromTag(value);
+  if (VERSION.test(version)) {
+    if (version !== value)
+      notes.push(`image-version '${value}' is a release tag: rolling out image version ${version}.`);
+    return version;
+  }
   throw new InputError(
     "image-version",
-    `'${value}' is not a platform image version: use latest or <major>.<minor>.<patch> digits such as 16.04.201801090`,
+    `'${value}' is not a platform image version: use latest or <major>.<minor>.<patch> digits such as 16.04.201801090 (a release tag such as v1.4.0 gives 1.4.0)`,
   );
 }
 
@@ -240,16 +257,23 @@ const IMAGE_ID_FORMS =
 const IMAGE_ID =
   /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Compute\/(?:images\/([^/]+)|galleries\/([^/]+)\/images\/([^/]+)(?:\/versions\/([^/]+))?)$/i;
 
-function parseImageId(value: string): string {
+function parseImageId(value: string, notes: string[]): string {
   const match = IMAGE_ID.exec(value);
   const [, subscription = "", resourceGroup = "", , , , version] = match ?? [];
-  const valid =
-    match !== null &&
-    GUID.test(subscription) &&
-    isResourceGroupName(resourceGroup) &&
-    (version === undefined || /^\d+\.\d+\.\d+$/.test(version) || version.toLowerCase() === "latest");
-  if (valid) return value;
-  throw new InputError("image-id", `'${value}' is not an image resource ID: use ${IMAGE_ID_FORMS}`);
+  if (match === null || !GUID.test(subscription) || !isResourceGroupName(resourceGroup)) {
+    throw new InputError("image-id", `'${value}' is not an image resource ID: use ${IMAGE_ID_FORMS}`);
+  }
+  if (version === undefined || version.toLowerCase() === "latest") return value;
+  const fixed = fromTag(version);
+  if (!VERSION.test(fixed)) {
+    throw new InputError(
+      "image-id",
+      `'${value}' is not an image resource ID: its version '${version}' is not a gallery image version <major>.<minor>.<patch> such as 1.4.0 (a release tag such as v1.4.0 gives 1.4.0). Use ${IMAGE_ID_FORMS}`,
+    );
+  }
+  if (fixed === version) return value;
+  notes.push(`image-id's version '${version}' is a release tag: rolling out gallery image version ${fixed}.`);
+  return value.slice(0, value.length - version.length) + fixed;
 }
 
 function parseExtensionChange(inputs: Inputs, env: Env): ExtensionChangeRequest | undefined {

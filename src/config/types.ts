@@ -35,7 +35,7 @@ export interface ExtensionChangeRequest {
 }
 
 export interface ChangeRequest {
-  /** Platform image version (`16.04.201801090`, `latest`). Exclusive with imageId. */
+  /** Platform image version (`16.04.201801090`, `latest`; a tag's leading `v` already dropped). Exclusive with imageId. */
   readonly imageVersion?: string;
   /** Managed image / gallery image / gallery image version resource ID. Exclusive with imageVersion. */
   readonly imageId?: string;
@@ -75,6 +75,8 @@ export interface Config {
    * query string (and `sig` value) of each extension-file-uris entry, which usually carry a SAS token.
    */
   readonly secrets: readonly string[];
+  /** What the parser read differently from how it was written (a release tag `v1.4.0` taken as `1.4.0`), to log. */
+  readonly notes?: readonly string[];
 }
 
 /** Thrown by the input parser. `input` is the action input's name as written in action.yml. */

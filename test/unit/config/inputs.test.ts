@@ -247,14 +247,52 @@ describe("the change", () => {
     expect(parse({ "image-version": value }).change.imageVersion).toBe(value.toLowerCase());
   });
 
-  it.each([["16.04"], ["v1.2.3"], ["1.2.3.4"], ["newest"], ["1.2.x"]])("image-version rejects '%s'", (value) => {
-    expect(inputError({ "image-version": value })).toMatchObject({
-      input: "image-version",
-      message: expect.stringContaining("<major>.<minor>.<patch>"),
-    });
-  });
+  it.each([["16.04"], ["1.2.3.4"], ["newest"], ["1.2.x"], ["v"], ["v1.2"], ["vv1.2.3"], ["version1.2.3"], ["v-1.2.3"]])(
+    "image-version rejects '%s', naming the input, the value and the valid form",
+    (value) => {
+      const err = inputError({ "image-version": value });
+      expect(err.input).toBe("image-version");
+      expect(err.message).toContain(`'${value}'`);
+      expect(err.message).toContain("<major>.<minor>.<patch>");
+    },
+  );
 
   const prefix = `/subscriptions/${SUB}/resourceGroups/rg-images/providers/Microsoft.Compute`;
+  const gallery = `${prefix}/galleries/gal1/images/ubuntu/versions`;
+
+  // Release tags are versions: a leading v before a digit is dropped (and said), everything else is kept as written.
+  it.each([
+    { input: "image-version", given: "v1.4.0", used: "1.4.0", note: true },
+    { input: "image-version", given: "V2024.10.3", used: "2024.10.3", note: true },
+    { input: "image-version", given: "1.4.0", used: "1.4.0", note: false },
+    { input: "image-version", given: "latest", used: "latest", note: false },
+    { input: "image-id", given: `${gallery}/v1.4.0`, used: `${gallery}/1.4.0`, note: true },
+    { input: "image-id", given: `${gallery}/1.4.0`, used: `${gallery}/1.4.0`, note: false },
+    { input: "image-id", given: `${gallery}/latest`, used: `${gallery}/latest`, note: false },
+    { input: "image-id", given: `${prefix}/images/v1-golden`, used: `${prefix}/images/v1-golden`, note: false },
+  ])("$input $given → $used", ({ input, given, used, note }) => {
+    const config = parse({ "image-version": "", [input]: given });
+    const change = config.change as Record<string, unknown>;
+    expect(change[input === "image-version" ? "imageVersion" : "imageId"]).toBe(used);
+    if (note) {
+      expect(config.notes).toHaveLength(1);
+      expect(config.notes?.[0]).toContain(given.slice(given.lastIndexOf("/") + 1));
+      expect(config.notes?.[0]).toContain(used.slice(used.lastIndexOf("/") + 1));
+    } else {
+      expect(config.notes).toBeUndefined();
+    }
+  });
+
+  it.each([["v1"], ["v1.4"], ["release-1.4.0"], ["1.4.0-rc1"], ["vv1.4.0"]])(
+    "image-id with version '%s' is refused, naming the input, the value and the valid form",
+    (version) => {
+      const err = inputError({ "image-version": "", "image-id": `${gallery}/${version}` });
+      expect(err.input).toBe("image-id");
+      expect(err.message).toContain(`'${version}'`);
+      expect(err.message).toContain("<major>.<minor>.<patch>");
+    },
+  );
+
   it.each([
     ["managed image", `${prefix}/images/golden-2024`],
     ["gallery image", `${prefix}/galleries/gal1/images/ubuntu`],
