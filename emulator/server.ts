@@ -7,6 +7,7 @@ import { authorizationFailed } from "./arm/authorization.ts";
 import type { Arm, ArmRoute } from "./arm/routes.ts";
 import type { Entra } from "./entra.ts";
 import type { Faults } from "./faults.ts";
+import type { GitHubApi } from "./github-api.ts";
 import type { GitHubOidc } from "./github-oidc.ts";
 import { ArmError, json, type Incoming, type Reply } from "./http.ts";
 import { loggedBody, loggedHeaders, type RequestLog } from "./log.ts";
@@ -20,6 +21,8 @@ export interface ServerParts {
   readonly cert: string;
   readonly entra: Entra;
   readonly github: GitHubOidc;
+  /** GitHub's REST API (Deployments); optional so that servers built without it keep working. */
+  readonly githubApi?: GitHubApi;
   readonly arm: Arm;
   readonly faults: Faults;
   readonly throttle: Throttle;
@@ -60,7 +63,12 @@ async function handle(parts: ServerParts, req: IncomingMessage, res: ServerRespo
   const arm = parts.arm.route(incoming);
   let reply: Reply | "drop";
   if (arm) reply = await armReply(parts, arm, incoming, raw);
-  else reply = parts.github.handle(incoming) ?? parts.entra.handle(incoming) ?? notFound(incoming);
+  else
+    reply =
+      parts.github.handle(incoming) ??
+      parts.githubApi?.handle(incoming) ??
+      parts.entra.handle(incoming) ??
+      notFound(incoming);
 
   const operation = arm?.operation ?? (reply === "drop" ? "Unknown" : reply.operation) ?? "Unknown";
   const status = reply === "drop" ? 0 : reply.status;
