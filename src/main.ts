@@ -9,6 +9,9 @@ import { errorLine, failureMessage } from "./domain/error-text.ts";
 import { redactText } from "./shared/redact.ts";
 import { annotationsFor, buildOutputs, headline, renderSummary } from "./report/index.ts";
 import { runRollout } from "./engine/rollout.ts";
+import { finalState } from "./domain/deployment.ts";
+import { trackDeployment } from "./github/deployments.ts";
+import type { DeploymentTracker } from "./github/tracker.ts";
 import type { Logger } from "./engine/ports.ts";
 import type { RolloutRecord, RolloutResult } from "./domain/record.ts";
 
@@ -26,6 +29,8 @@ export async function run(): Promise<void> {
   const onSigterm = onSignal("SIGTERM");
   process.on("SIGINT", onSigint);
   process.on("SIGTERM", onSigterm);
+  // The GitHub deployment (deployment-environment), once the inputs are read; its final status is sent once.
+  let deployment: DeploymentTracker | undefined;
   try {
     const config = parseConfig((name) => core.getInput(name), process.env);
     // Before anything is logged: the client secret, SAS tokens of extension-file-uris (access tokens follow as issued).
@@ -33,12 +38,23 @@ export async function run(): Promise<void> {
 
     const logger = actionsLogger();
     for (const note of config.notes ?? []) logger.info(note);
+    const tracker = trackDeployment(config, logger);
+    deployment = tracker;
     const api = createScaleSetApi(config, {
       logger,
       getIDToken: (audience) => core.getIDToken(audience),
       mask: (secret) => core.setSecret(secret),
     });
-    const record = await runRollout(config, api, { logger, signal: cancel.signal });
+    let record = await runRollout(config, api, {
+      logger,
+      signal: cancel.signal,
+      ...(tracker && { onWriteStart: (previous) => tracker.writeStarted(previous) }),
+    });
+    if (tracker) {
+      deployment = undefined;
+      const recorded = await tracker.finish(finalState(record.result), headline(record), record.previousModel);
+      record = { ...record, deployment: recorded };
+    }
     // The rollout's own failure comes first; a report that could not be written is said after it, not instead.
     const failures = [
       ...(FAILING_RESULTS.has(record.result) ? [record.reason ?? headline(record)] : []),
@@ -46,7 +62,10 @@ export async function run(): Promise<void> {
     ];
     if (failures.length > 0) core.setFailed(failures.join(" "));
   } catch (err) {
-    core.setFailed(failureMessage(err, describeAuthError));
+    const message = failureMessage(err, describeAuthError);
+    // A failure outside the rollout (sign-in, say): the deployment, if one was started, ends in error.
+    await deployment?.finish("error", message, undefined);
+    core.setFailed(message);
   } finally {
     process.off("SIGINT", onSigint);
     process.off("SIGTERM", onSigterm);

@@ -18,7 +18,9 @@ import type {
   ChangeRequest,
   Cloud,
   Config,
+  DeploymentConfig,
   ExtensionChangeRequest,
+  GitHubContext,
   RolloutOptions,
   Size,
   Target,
@@ -52,6 +54,8 @@ const INPUT_NAMES = [
   "environment",
   "arm-endpoint",
   "authority-host",
+  "deployment-environment",
+  "github-token",
 ] as const;
 
 type InputName = (typeof INPUT_NAMES)[number];
@@ -81,13 +85,17 @@ export function parseConfig(getInput: (name: string) => string, env: Env): Confi
   const target = parseTarget(inputs, creds);
   const notes: string[] = [];
   const change = parseChange(inputs, env, notes);
+  const github = parseGitHubContext(env);
+  const deployment = parseDeployment(inputs, github);
   const config: Config = {
     target,
     change,
     rollout: parseRollout(inputs),
     auth: parseAuth(inputs, creds, env),
     cloud: parseCloud(inputs, creds),
-    secrets: secretsOf(creds, change),
+    secrets: [...secretsOf(creds, change), ...(deployment ? [deployment.token] : [])],
+    ...(github ? { github } : {}),
+    ...(deployment ? { deployment } : {}),
     ...(notes.length > 0 ? { notes } : {}),
   };
   return deepFreeze(config);
@@ -600,6 +608,68 @@ function parseCloud(inputs: Inputs, creds: Creds | undefined): Cloud {
 
 function trimSlashes(url: string): string {
   return url.trim().replace(/\/+$/, "");
+}
+
+// ───────────────────────────── GitHub ─────────────────────────────
+
+/** The runner's GITHUB_* variables (https://docs.github.com/actions/reference/variables-reference); none outside a run. */
+function parseGitHubContext(env: Env): GitHubContext | undefined {
+  const repository = env["GITHUB_REPOSITORY"]?.trim();
+  if (!repository) return undefined;
+  const optional = (name: string): string | undefined => env[name]?.trim() || undefined;
+  const url = (name: string, fallback: string): string => {
+    const value = optional(name) ?? fallback;
+    try {
+      return new URL(value).href.replace(/\/+$/, "");
+    } catch {
+      return fallback;
+    }
+  };
+  const ref = optional("GITHUB_REF");
+  const sha = optional("GITHUB_SHA");
+  const runId = optional("GITHUB_RUN_ID");
+  const runAttempt = optional("GITHUB_RUN_ATTEMPT");
+  const workflow = optional("GITHUB_WORKFLOW");
+  return {
+    serverUrl: url("GITHUB_SERVER_URL", "https://github.com"),
+    apiUrl: url("GITHUB_API_URL", "https://api.github.com"),
+    repository,
+    ...(ref ? { ref } : {}),
+    ...(sha ? { sha } : {}),
+    ...(runId ? { runId } : {}),
+    ...(runAttempt ? { runAttempt } : {}),
+    ...(workflow ? { workflow } : {}),
+  };
+}
+
+/**
+ * GitHub environment names: at most 255 characters (GitHub's documented limit), no control characters. Case is
+ * kept: GitHub matches environment names case-insensitively.
+ */
+function parseDeployment(inputs: Inputs, github: GitHubContext | undefined): DeploymentConfig | undefined {
+  const environment = inputs["deployment-environment"];
+  if (!environment) return undefined;
+  // eslint-disable-next-line no-control-regex
+  if (environment.length > 255 || /[\u0000-\u001f\u007f]/.test(environment)) {
+    throw new InputError(
+      "deployment-environment",
+      `'${environment.slice(0, 60)}' is not a GitHub environment name: at most 255 characters, no control characters`,
+    );
+  }
+  if (!github?.sha) {
+    throw new InputError(
+      "deployment-environment",
+      "needs GITHUB_REPOSITORY and GITHUB_SHA, which GitHub Actions sets: outside a workflow run, leave it empty",
+    );
+  }
+  const token = inputs["github-token"];
+  if (!token || token.startsWith("${{")) {
+    throw new InputError(
+      "github-token",
+      "is empty: deployment-environment records a GitHub deployment with it (the default is ${{ github.token }})",
+    );
+  }
+  return { environment, token };
 }
 
 // ───────────────────────────── helpers ─────────────────────────────

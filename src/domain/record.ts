@@ -70,6 +70,20 @@ export interface BatchRecord {
   readonly error?: AzureErrorInfo;
 }
 
+/** The states a GitHub deployment status can take (GitHub REST: deployment statuses). */
+export type DeploymentState = "in_progress" | "success" | "failure" | "error" | "inactive";
+
+/** The GitHub deployment the run recorded (`deployment-environment`). */
+export interface DeploymentRecord {
+  readonly environment: string;
+  /** undefined when GitHub refused to create it (see warning). */
+  readonly id?: number;
+  /** The statuses GitHub accepted, in order. */
+  readonly statuses: readonly DeploymentState[];
+  /** Why the deployment is missing or incomplete (a GitHub API error); the rollout is not affected. */
+  readonly warning?: string;
+}
+
 export interface RolloutRecord {
   /** resourceId: the scale set's ARM ID; portalUrl: a link to the scale set in the Azure portal of the run's cloud. */
   readonly target: Target & { readonly resourceId: string; readonly portalUrl: string };
@@ -95,4 +109,6 @@ export interface RolloutRecord {
     readonly instanceIds: readonly string[];
     readonly error?: string;
   };
+  /** The GitHub deployment recorded for this run (deployment-environment), added once its final status is sent. */
+  readonly deployment?: DeploymentRecord;
 }

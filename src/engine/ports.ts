@@ -9,6 +9,7 @@ import type {
   ScaleSetModel,
   ScaleSetPatch,
 } from "../domain/scale-set.ts";
+import type { PreviousModel } from "../domain/record.ts";
 
 /**
  * The port the engine drives. Implemented by src/azure/ against the real SDK; every method is one logical
@@ -73,4 +74,10 @@ export interface RolloutDeps {
   readonly signal: AbortSignal;
   readonly now?: () => number;
   readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /**
+   * Called once, right before the run's first write to Azure (the model PATCH, or the first manualupgrade when the
+   * model already holds the values), with the model it replaces. Never for a dry run or a run that writes nothing.
+   * Must not throw or block: main uses it to set the GitHub deployment in_progress.
+   */
+  readonly onWriteStart?: (previousModel: PreviousModel | undefined) => void;
 }

@@ -91,6 +91,7 @@ export class Run {
   stop: Stop | undefined;
   /** The current wait between polls (poll-interval, or slower when throttling headroom is low). */
   pollPace: number;
+  private onWriteStart: RolloutDeps["onWriteStart"];
 
   constructor(config: Config, api: ScaleSetApi, deps: RolloutDeps) {
     this.config = config;
@@ -108,6 +109,14 @@ export class Run {
       this.end.signal,
     ]);
     this.pollPace = config.rollout.pollIntervalMs;
+    this.onWriteStart = deps.onWriteStart;
+  }
+
+  /** Right before a write to Azure: tells deps.onWriteStart, the first time only. */
+  writeStarting(): void {
+    const notify = this.onWriteStart;
+    this.onWriteStart = undefined;
+    notify?.(this.change?.previousModel);
   }
 
   useChange(plan: ChangePlan): ModelChange {

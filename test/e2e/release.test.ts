@@ -1,8 +1,12 @@
 // Issue 14 acceptance: a release workflow as written (tag push, `image-version: ${{ github.ref_name }}`) rolls out
-// the version the tag names, run as dist/index.js against the emulator.
+// the version the tag names and is recorded as a GitHub deployment, run as dist/index.js against the emulator (which
+// serves GitHub's Deployments API too).
 import { describe, expect, it } from "vitest";
 import { runAction } from "./harness.ts";
-import { emulator, expectExit, FAST, record, writesTo } from "./fixtures.ts";
+import { emulator, expectExit, expectNoSecrets, FAST, record, requestLog, writesTo } from "./fixtures.ts";
+
+const RUN_URL = "https://github.com/octo/app/actions/runs/1234567890/attempts/1";
+const TAG = { GITHUB_REF: "refs/tags/v1.4.0" };
 
 describe("a release tag as the version", () => {
   it("image-version: v1.4.0 rolls out image version 1.4.0 and says so in the log", async () => {
@@ -30,5 +34,108 @@ describe("a release tag as the version", () => {
     expectExit(result, 1);
     expect(emu.writes()).toEqual([]);
     expect(result.stdout).toMatch(/image-version.*'release-1\.4'.*<major>\.<minor>\.<patch>/);
+  });
+});
+
+describe("the rollout as a GitHub deployment (deployment-environment)", () => {
+  it("a successful rollout leaves one deployment for the tag: in_progress → success, linking the run and the portal", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss-web", instances: 2 }] });
+    const result = await runAction({
+      emu,
+      scaleSet: "vmss-web",
+      inputs: { ...FAST, "image-version": "v1.4.0", "deployment-environment": "production" },
+      env: TAG,
+    });
+
+    expectExit(result, 0);
+    const deployments = emu.github.deployments();
+    expect(deployments, requestLog(emu)).toHaveLength(1);
+    const [deployment] = deployments;
+    expect(deployment).toMatchObject({
+      ref: "v1.4.0",
+      environment: "production",
+      production_environment: true,
+      auto_merge: false,
+      required_contexts: [],
+      payload: {
+        scaleSet: { name: "vmss-web" },
+        change: { imageVersion: "1.4.0" },
+        previousModel: { imageReference: { version: "24.04.202409120" } },
+      },
+    });
+    expect(deployment?.statuses.map((s) => s.state)).toEqual(["in_progress", "success"]);
+    for (const status of deployment?.statuses ?? []) {
+      expect(status.log_url).toBe(RUN_URL);
+      expect(status.environment_url).toMatch(
+        /^https:\/\/portal\.azure\.com\/#resource\/subscriptions\/.+\/virtualMachineScaleSets\/vmss-web\/overview$/,
+      );
+      expect(status.description.length).toBeLessThanOrEqual(140);
+    }
+    expect(deployment?.statuses[1]?.description).toMatch(/^Rollout succeeded/);
+    expect(result.outputs["deployment-id"]).toBe(String(deployment?.id));
+    expect(record(result).deployment).toMatchObject({ id: deployment?.id, statuses: ["in_progress", "success"] });
+
+    // in_progress was set when the model write started: after the first ARM write, before the rollout ended.
+    const seq = (operation: string) => emu.requests.findIndex((r) => r.operation === operation);
+    const firstWrite = emu.requests.findIndex((r) => r.method === "PATCH" && /vmss-web$/i.test(r.path));
+    const statusCalls = emu.requests.filter((r) => r.operation === "GitHub.CreateDeploymentStatus");
+    expect(seq("GitHub.CreateDeployment")).toBeGreaterThan(-1);
+    expect(firstWrite).toBeGreaterThan(-1);
+    expect(emu.requests.indexOf(statusCalls[0]!)).toBeLessThan(
+      emu.requests.findLastIndex((r) => r.operation.startsWith("VirtualMachineScaleSetVMs.")),
+    );
+    expect(statusCalls[0]?.headers["user-agent"]).toContain("octokit");
+    expectNoSecrets(result, emu, { "GitHub token": emu.github.token });
+  });
+
+  it("a failing instance ends the deployment in failure", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss-web", instances: 2 }] });
+    emu.faults.failUpgrade("1", { scaleSet: "vmss-web" });
+    const result = await runAction({
+      emu,
+      scaleSet: "vmss-web",
+      inputs: { ...FAST, "image-version": "v1.4.0", "deployment-environment": "production", "batch-size": "1" },
+      env: TAG,
+    });
+
+    expectExit(result, 1);
+    const [deployment] = emu.github.deployments();
+    expect(deployment?.statuses.map((s) => s.state)).toEqual(["in_progress", "failure"]);
+    expect(deployment?.statuses[1]?.description).toMatch(/^Rollout failed/);
+    expect(deployment?.statuses[1]?.log_url).toBe(RUN_URL);
+  });
+
+  it("a token without deployments: write (403) leaves the rollout succeeded, with one warning", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss-web", instances: 2 }] });
+    emu.github.setPermission("read");
+    const result = await runAction({
+      emu,
+      scaleSet: "vmss-web",
+      inputs: { ...FAST, "image-version": "v1.4.0", "deployment-environment": "production" },
+      env: TAG,
+    });
+
+    expectExit(result, 0);
+    expect(result.outputs["result"]).toBe("succeeded");
+    expect(emu.state("vmss-web").instances.every((i) => i.latestModelApplied)).toBe(true);
+    const warnings = result.stdout.split("\n").filter((line) => line.startsWith("::warning"));
+    expect(warnings, result.stdout).toHaveLength(1);
+    expect(warnings[0]).toContain("Resource not accessible by integration");
+    expect(warnings[0]).toContain("deployments: write");
+    expect(emu.github.deployments()).toEqual([]);
+    expect(result.outputs["deployment-id"]).toBe("");
+  });
+
+  it("a dry run creates no deployment", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss-web", instances: 2 }] });
+    const result = await runAction({
+      emu,
+      scaleSet: "vmss-web",
+      inputs: { ...FAST, "image-version": "v1.4.0", "deployment-environment": "production", "dry-run": "true" },
+      env: TAG,
+    });
+
+    expectExit(result, 0);
+    expect(emu.requests.filter((r) => r.operation.startsWith("GitHub."))).toEqual([]);
   });
 });

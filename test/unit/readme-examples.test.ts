@@ -79,7 +79,12 @@ function evaluate(value: string): string {
   });
 }
 
-const actionInputs = Object.keys((parseYaml(read("action.yml")) as { inputs: object }).inputs);
+const actionYml = parseYaml(read("action.yml")) as { inputs: Record<string, { default?: string }> };
+const actionInputs = Object.keys(actionYml.inputs);
+/** The runner gives an input the workflow omits its action.yml default, with expressions evaluated. */
+const defaults = Object.fromEntries(
+  Object.entries(actionYml.inputs).map(([name, spec]) => [name, evaluate(String(spec.default ?? ""))]),
+);
 const examples = yamlExamples(read("README.md"));
 
 // Its ESM build calls require(); the CommonJS one works.
@@ -107,9 +112,12 @@ describe("README's YAML examples", () => {
     (_name, example) => {
       for (const inputs of actionSteps(asWorkflow(example.yaml))) {
         expect(Object.keys(inputs).filter((name) => !actionInputs.includes(name))).toEqual([]);
-        const given = Object.fromEntries(
-          Object.entries(inputs).map(([name, value]) => [name, evaluate(String(value as string | number | boolean))]),
-        );
+        const given: Record<string, string> = {
+          ...defaults,
+          ...Object.fromEntries(
+            Object.entries(inputs).map(([name, value]) => [name, evaluate(String(value as string | number | boolean))]),
+          ),
+        };
         const env = {
           ACTIONS_ID_TOKEN_REQUEST_URL: "https://token.example/id?api-version=2.0",
           GITHUB_REPOSITORY: "octo/app",

@@ -144,6 +144,7 @@ async function sendUpgrade(run: Run, initial: readonly string[], index: number, 
   for (let attempt = 1; ; attempt++) {
     let refusal: AzureApiError;
     try {
+      run.writeStarting();
       const pending = await run.api.startUpgradeInstances(ids, run.work);
       run.wroteAt = run.now();
       for (const id of ids) run.started.add(id);

@@ -33,6 +33,7 @@ export async function startImageWrite(run: Run): Promise<PendingOperation | unde
     if (patch === undefined) return undefined;
     try {
       run.log.info(`PATCH scale set ${JSON.stringify(patch)} with If-Match ${run.model?.etag ?? "(none)"}.`);
+      run.writeStarting();
       const pending = await run.api.startPatchScaleSet(patch, run.model?.etag, run.work);
       run.wrote("image");
       return pending;
@@ -62,6 +63,7 @@ export async function startExtensionWrite(run: Run): Promise<PendingOperation | 
     patch.forceUpdateTag !== undefined ? "forceUpdateTag" : "",
   ];
   run.log.info(`PATCH extension '${patch.name}' (${fields.filter(Boolean).join(", ")}).`);
+  run.writeStarting();
   const pending = await run.api.startPatchExtension(patch, run.work);
   run.wrote("extension");
   return pending;

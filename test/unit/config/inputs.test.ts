@@ -96,6 +96,13 @@ describe("parseConfig: inputs of action.yml", () => {
         customAuthority: false,
       },
       secrets: [],
+      github: {
+        serverUrl: "https://github.com",
+        apiUrl: "https://api.github.com",
+        repository: "o/r",
+        runId: "42",
+        runAttempt: "2",
+      },
     });
   });
 
@@ -755,5 +762,59 @@ describe("secrets to mask", () => {
       "extension-file-uris": "https://a.example/x.sh\nhttps://a.example/y.sh?v=2",
     });
     expect(config.secrets).toEqual([]);
+  });
+});
+
+describe("the GitHub deployment (deployment-environment, github-token) and the run's context", () => {
+  const RUN_ENV = {
+    GITHUB_REPOSITORY: "octo/app",
+    GITHUB_SHA: "8c1a3e0b5d2f4a6c9e7b1d3f5a7c9e1b3d5f7a9c",
+    GITHUB_REF: "refs/tags/v1.4.0",
+    GITHUB_RUN_ID: "99",
+    GITHUB_RUN_ATTEMPT: "3",
+    GITHUB_WORKFLOW: "release",
+    GITHUB_SERVER_URL: "https://ghe.example.com/",
+    GITHUB_API_URL: "https://ghe.example.com/api/v3/",
+  };
+
+  it("reads the run from the runner's variables, URLs without a trailing slash", () => {
+    expect(parse({}, RUN_ENV).github).toEqual({
+      serverUrl: "https://ghe.example.com",
+      apiUrl: "https://ghe.example.com/api/v3",
+      repository: "octo/app",
+      ref: "refs/tags/v1.4.0",
+      sha: "8c1a3e0b5d2f4a6c9e7b1d3f5a7c9e1b3d5f7a9c",
+      runId: "99",
+      runAttempt: "3",
+      workflow: "release",
+    });
+    expect(parse({}, {}).github).toBeUndefined();
+  });
+
+  it("records a deployment when deployment-environment is set; the token is masked", () => {
+    const config = parse({ "deployment-environment": "production", "github-token": "ghs_abcdef123456" }, RUN_ENV);
+    expect(config.deployment).toEqual({ environment: "production", token: "ghs_abcdef123456" });
+    expect(config.secrets).toContain("ghs_abcdef123456");
+    expect(parse({ "github-token": "ghs_abcdef123456" }, RUN_ENV).deployment).toBeUndefined();
+  });
+
+  it.each([
+    ["a token left unevaluated", { "github-token": "${{ github.token }}" }, RUN_ENV, "github-token"],
+    ["no token", { "github-token": "" }, RUN_ENV, "github-token"],
+    ["outside a workflow run", { "github-token": "ghs_x" }, {}, "deployment-environment"],
+    [
+      "a name over 255 characters",
+      { "github-token": "ghs_x", "deployment-environment": "p".repeat(256) },
+      RUN_ENV,
+      "deployment-environment",
+    ],
+    [
+      "a control character",
+      { "github-token": "ghs_x", "deployment-environment": "prod\nuction" },
+      RUN_ENV,
+      "deployment-environment",
+    ],
+  ])("refuses %s", (_name, inputs, env, input) => {
+    expect(inputError({ "deployment-environment": "production", ...inputs }, env).input).toBe(input);
   });
 });
