@@ -10,6 +10,7 @@ import { redactText } from "./shared/redact.ts";
 import { annotationsFor, buildOutputs, headline, renderSummary } from "./report/index.ts";
 import { runRollout } from "./engine/rollout.ts";
 import { finalState } from "./domain/deployment.ts";
+import { releaseOf } from "./domain/release.ts";
 import { trackDeployment } from "./github/deployments.ts";
 import type { DeploymentTracker } from "./github/tracker.ts";
 import type { Logger } from "./engine/ports.ts";
@@ -50,6 +51,7 @@ export async function run(): Promise<void> {
       signal: cancel.signal,
       ...(tracker && { onWriteStart: (previous) => tracker.writeStarted(previous) }),
     });
+    if (config.github) record = { ...record, release: releaseOf(config.github) };
     if (tracker) {
       deployment = undefined;
       const recorded = await tracker.finish(finalState(record.result), headline(record), record.previousModel);

@@ -85,6 +85,15 @@ describe("the rollout as a GitHub deployment (deployment-environment)", () => {
       emu.requests.findLastIndex((r) => r.operation.startsWith("VirtualMachineScaleSetVMs.")),
     );
     expect(statusCalls[0]?.headers["user-agent"]).toContain("octokit");
+    // The summary and summary-json name the run and what it released, linked (the run in every link).
+    expect(record(result).release).toMatchObject({
+      repository: "octo/app",
+      refName: "v1.4.0",
+      shortSha: "8c1a3e0",
+      links: { run: RUN_URL },
+    });
+    expect(result.summary).toContain(`<a href="${RUN_URL}">`);
+    expect(result.summary).toContain("https://github.com/octo/app/commit/8c1a3e0b5d2f4a6c9e7b1d3f5a7c9e1b3d5f7a9c");
     expectNoSecrets(result, emu, { "GitHub token": emu.github.token });
   });
 
