@@ -2,8 +2,17 @@
 // the version the tag names and is recorded as a GitHub deployment, run as dist/index.js against the emulator (which
 // serves GitHub's Deployments API too).
 import { describe, expect, it } from "vitest";
-import { runAction } from "./harness.ts";
-import { emulator, expectExit, expectNoSecrets, FAST, record, requestLog, writesTo } from "./fixtures.ts";
+import { runAction, startAction } from "./harness.ts";
+import {
+  emulator,
+  expectExit,
+  expectNoSecrets,
+  FAST,
+  manualUpgrades,
+  record,
+  requestLog,
+  writesTo,
+} from "./fixtures.ts";
 
 const RUN_URL = "https://github.com/octo/app/actions/runs/1234567890/attempts/1";
 const TAG = { GITHUB_REF: "refs/tags/v1.4.0" };
@@ -133,6 +142,26 @@ describe("the rollout as a GitHub deployment (deployment-environment)", () => {
     expect(warnings[0]).toContain("deployments: write");
     expect(emu.github.deployments()).toEqual([]);
     expect(result.outputs["deployment-id"]).toBe("");
+  });
+
+  it("a cancelled run ends the deployment in error (not inactive: part of the scale set may run the release)", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss-web", instances: 2, instanceUpgradeSeconds: 30 }] });
+    emu.faults.hangUpgrade("0", { scaleSet: "vmss-web" });
+    const running = startAction({
+      emu,
+      scaleSet: "vmss-web",
+      inputs: { ...FAST, "image-version": "v1.4.0", "deployment-environment": "production" },
+      env: TAG,
+    });
+    const deadline = Date.now() + 20_000;
+    while (manualUpgrades(emu).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    running.child.kill("SIGINT");
+    const result = await running.done;
+
+    expect(result.outputs["result"]).toBe("cancelled");
+    const [deployment] = emu.github.deployments();
+    expect(deployment?.statuses.map((s) => s.state)).toEqual(["in_progress", "error"]);
+    expect(deployment?.statuses[1]?.description).toMatch(/^Rollout cancelled/);
   });
 
   it("a dry run creates no deployment", async () => {
