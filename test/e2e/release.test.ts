@@ -36,6 +36,24 @@ describe("a release tag as the version", () => {
     expect(result.stdout).toMatch(/v1\.4\.0.*1\.4\.0/);
   });
 
+  it("image-id .../versions/v1.1.0 (the README's gallery example) rolls out gallery image version 1.1.0", async () => {
+    const gallery =
+      "/subscriptions/6f1c8e2a-3b4d-4c5e-9f60-7a8b9c0d1e2f/resourceGroups/rg-images/providers/Microsoft.Compute/galleries/galApps/images/web";
+    const emu = await emulator({
+      scaleSets: [{ name: "vmss-gal", instances: 2, image: { id: `${gallery}/versions/1.0.0` } }],
+    });
+    const result = await runAction({
+      emu,
+      scaleSet: "vmss-gal",
+      inputs: { ...FAST, "image-id": `${gallery}/versions/v1.1.0` },
+      env: { GITHUB_REF: "refs/tags/v1.1.0" },
+    });
+
+    expectExit(result, 0);
+    const ids = emu.state("vmss-gal").instances.map((i) => i.imageReference["id"]);
+    expect(ids).toEqual([`${gallery}/versions/1.1.0`, `${gallery}/versions/1.1.0`]);
+  });
+
   it("image-version: release-1.4 is refused before anything is written, naming the input and the value", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss-web", instances: 1 }] });
     const result = await runAction({ emu, scaleSet: "vmss-web", inputs: { ...FAST, "image-version": "release-1.4" } });
