@@ -9,6 +9,10 @@ import { errorLine, failureMessage } from "./domain/error-text.ts";
 import { Gate } from "./shared/gate.ts";
 import { annotationsFor, buildOutputs, headline, renderSummary } from "./report/index.ts";
 import { runRollout } from "./engine/rollout.ts";
+import { finalState } from "./domain/deployment.ts";
+import { releaseOf } from "./domain/release.ts";
+import { trackDeployment } from "./github/deployments.ts";
+import type { DeploymentTracker } from "./github/tracker.ts";
 import type { Logger } from "./engine/ports.ts";
 import type { RolloutRecord, RolloutResult } from "./domain/record.ts";
 
@@ -35,11 +39,16 @@ export async function run(): Promise<void> {
   const onSigterm = onSignal("SIGTERM");
   process.on("SIGINT", onSigint);
   process.on("SIGTERM", onSigterm);
+  // The GitHub deployment (deployment-environment), once the inputs are read; its final status is sent once.
+  let deployment: DeploymentTracker | undefined;
   try {
     const config = parseConfig((name) => core.getInput(name), process.env);
     // Before anything is logged: the client secret, SAS tokens of extension-file-uris (access tokens follow as issued).
     for (const secret of config.secrets) mask(secret);
 
+    for (const note of config.notes ?? []) log.info(note);
+    const tracker = trackDeployment(config, log);
+    deployment = tracker;
     const api = createScaleSetApi(config, {
       logger: log,
       getIDToken: async (audience) => {
@@ -49,8 +58,19 @@ export async function run(): Promise<void> {
       },
       mask,
     });
+    let record = await runRollout(config, api, {
+      logger: log,
+      signal: cancel.signal,
+      ...(tracker && { onWriteStart: (previous) => tracker.writeStarted(previous) }),
+    });
+    if (config.github) record = { ...record, release: releaseOf(config.github) };
+    if (tracker) {
+      deployment = undefined;
+      const recorded = await tracker.finish(finalState(record.result), headline(record), record.previousModel);
+      record = { ...record, deployment: recorded };
+    }
     // Every string of the record redacted with every secret known by now, before the report escapes anything.
-    const record = gate.scrub(await runRollout(config, api, { logger: log, signal: cancel.signal }));
+    record = gate.scrub(record);
     // The rollout's own failure comes first; a report that could not be written is said after it, not instead.
     const failures = [
       ...(FAILING_RESULTS.has(record.result) ? [record.reason ?? headline(record)] : []),
@@ -58,7 +78,10 @@ export async function run(): Promise<void> {
     ];
     if (failures.length > 0) core.setFailed(gate.message(failures.join(" ")));
   } catch (err) {
-    core.setFailed(gate.message(failureMessage(err, describeAuthError)));
+    const message = gate.message(failureMessage(err, describeAuthError));
+    // A failure outside the rollout (sign-in, say): the deployment, if one was started, ends in error.
+    await deployment?.finish("error", message, undefined);
+    core.setFailed(message);
   } finally {
     process.off("SIGINT", onSigint);
     process.off("SIGTERM", onSigterm);

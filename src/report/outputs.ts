@@ -11,7 +11,7 @@ const PENDING: ReadonlySet<InstanceOutcome> = new Set(["not-started"]);
 /**
  * `result`; `updated-instances`, `failed-instances`, `skipped-instances`, `pending-instances` as JSON arrays of instance ID strings in
  * numeric order; `previous-model` as JSON (`null` when the run never read the model); `summary-json`, the whole
- * record as JSON.
+ * record as JSON; `deployment-id`, the GitHub deployment's ID ("" when none was recorded).
  */
 export function buildOutputs(record: RolloutRecord): Record<string, string> {
   return {
@@ -22,6 +22,7 @@ export function buildOutputs(record: RolloutRecord): Record<string, string> {
     "pending-instances": JSON.stringify(idsWithOutcome(record.instances, PENDING)),
     "previous-model": JSON.stringify(redactStrings(record.previousModel ?? null)),
     "summary-json": JSON.stringify(redactRecord(record)),
+    "deployment-id": record.deployment?.id?.toString() ?? "",
   };
 }
 

@@ -41,6 +41,7 @@ export async function startImageWrite(
     try {
       const etag = run.state.model?.etag;
       run.log.info(`PATCH scale set ${JSON.stringify(patch)} with If-Match ${etag ?? "(none)"}.`);
+      run.writeStarting();
       const pending = await api.startPatchScaleSet(patch, etag, run.work);
       run.wrote("image");
       return { change, pending };
@@ -75,6 +76,7 @@ export async function startExtensionWrite(
     patch.forceUpdateTag !== undefined ? "forceUpdateTag" : "",
   ];
   run.log.info(`PATCH extension '${patch.name}' (${fields.filter(Boolean).join(", ")}).`);
+  run.writeStarting();
   const pending = await api.startPatchExtension(patch, run.work);
   run.wrote("extension");
   return pending;
