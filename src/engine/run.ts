@@ -26,7 +26,7 @@ export function listingReserve(timeoutMs: number): number {
   return Math.min(FINAL_LISTING_MS, Math.floor(timeoutMs / 10));
 }
 
-/** Thrown inside the engine to stop; caught once, where the run is driven (src/rollout.ts). */
+/** Thrown inside the engine to stop; caught once, where the run is driven (engine/rollout.ts). */
 export class StopError extends Error {
   readonly stop: Stop;
   constructor(stop: Stop) {
