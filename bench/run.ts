@@ -200,7 +200,7 @@ function runnerEnv(workDir: string): Record<string, string> {
   };
 }
 
-/** Batches of `size` instances at `batchSize` (`20%` or a count), as the action's plan cuts them (src/plan.ts). */
+/** Batches of `size` instances at `batchSize` (`20%` or a count), as the action's plan cuts them (src/domain/batches.ts). */
 function expectedBatches(size: number, batchSize: string): number {
   const pct = /^(\d+)%$/.exec(batchSize);
   const per = pct ? Math.ceil((Number(pct[1]) * size) / 100) : Number(batchSize);

@@ -13,9 +13,12 @@ import { assertDistBuilt, ROOT, startAction } from "../test/e2e/harness.ts";
 const OUT = join(ROOT, "demo", "out");
 const SCALE_SET = "vmss-web";
 const NEW_VERSION = "24.04.202502210";
+/** The release tag pushed: the action takes `v24.04.202502210` as image version 24.04.202502210. */
+const TAG = `v${NEW_VERSION}`;
 
 const INPUTS = {
-  "image-version": NEW_VERSION,
+  "image-version": TAG,
+  "deployment-environment": "production",
   canary: "1",
   "batch-size": "25%",
   "pause-between-batches": "1s",
@@ -134,6 +137,8 @@ async function main(): Promise<number> {
       scaleSet: SCALE_SET,
       inputs: INPUTS,
       workDir: OUT,
+      // A tag push: `image-version: ${{ github.ref_name }}` in a release workflow.
+      env: { GITHUB_REF: `refs/tags/${TAG}`, GITHUB_REF_NAME: TAG },
       killAfterMs: 10 * 60_000,
       onStdout: (chunk) => log.write(chunk),
       onStderr: (chunk) => process.stderr.write(chunk),
@@ -153,6 +158,16 @@ async function main(): Promise<number> {
     for (const [name, value] of Object.entries(result.outputs)) {
       const shown = name === "summary-json" ? `${value.slice(0, 120)}… (${value.length} characters)` : value;
       console.log(`  ${name}: ${shown}`);
+    }
+    // What GitHub's Deployments tab and the environment's page would show (the emulator's GitHub API recorded it).
+    const deployments = emu.github.deployments();
+    console.log(bold(`GitHub deployments recorded: ${deployments.length}`));
+    for (const deployment of deployments) {
+      console.log(`  #${deployment.id} ${deployment.ref} → environment ${deployment.environment}`);
+      for (const status of deployment.statuses) {
+        console.log(`    ${status.state.padEnd(11)} ${status.description}`);
+        console.log(dim(`                log ${status.log_url}  environment ${status.environment_url}`));
+      }
     }
     console.log(
       bold(

@@ -467,3 +467,21 @@ describe("token-bucket throttle (opt-in)", () => {
     }
   });
 });
+
+describe("hostile messages", () => {
+  it("every ARM error answer's message ends with the text, until clear()", async () => {
+    const { client, emu } = await setup();
+    const text = "##[stop-commands]x\n::add-mask::y";
+    emu.faults.hostileMessages(text);
+    emu.faults.conflict({ operation: "VirtualMachineScaleSets.UpdateInstances" });
+    await expect(upgrade(client, ["0"])).rejects.toMatchObject({ statusCode: 409, code: "Conflict" });
+    await expect(client.virtualMachineScaleSets.get(RG, "nope")).rejects.toMatchObject({
+      statusCode: 404,
+      message: expect.stringMatching(/ ##\[stop-commands\]x\n::add-mask::y$/),
+    });
+    emu.faults.clear();
+    await expect(client.virtualMachineScaleSets.get(RG, "nope")).rejects.toMatchObject({
+      message: expect.not.stringContaining("stop-commands"),
+    });
+  });
+});

@@ -3,6 +3,7 @@
 // (failed / hanging / unhealthy upgrades) consumed by the upgrade simulation, and request-triggered events (a
 // concurrent writer, the scale set deleted) run just before or just after a matching request is handled. See
 // README.md "Faults".
+import type { Reply } from "./http.ts";
 import type { ConcurrentWrite, FaultControls, OperationEnd, RequestMatch, TriggerMatch } from "./types.ts";
 
 export type RequestFaultKind =
@@ -208,6 +209,7 @@ export class Faults implements FaultControls {
   }
 
   clear(): void {
+    this.hostile = undefined;
     this.requestFaults = [];
     this.failures = [];
     this.hangs = [];
@@ -333,5 +335,20 @@ export class Faults implements FaultControls {
     const fault = list.find((f) => sameName(f.scaleSet, scaleSet) && f.instanceId === instanceId && f.times > 0);
     if (fault) fault.times--;
     return fault;
+  }
+
+  // ───────────── hostile text (appended; see hostileMessages in types.ts) ─────────────
+
+  private hostile: string | undefined;
+
+  hostileMessages(text: string): void {
+    this.hostile = text;
+  }
+
+  /** An ARM error answer with the hostile text at the end of its message, when hostileMessages is on. */
+  taintReply(reply: Reply): Reply {
+    const body = reply.body as { error?: { message?: unknown } } | undefined;
+    if (this.hostile === undefined || typeof body?.error?.message !== "string") return reply;
+    return { ...reply, body: { ...body, error: { ...body.error, message: `${body.error.message} ${this.hostile}` } } };
   }
 }

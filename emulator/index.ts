@@ -10,6 +10,7 @@ import { Upgrades } from "./arm/upgrades.ts";
 import { Clock } from "./clock.ts";
 import { Entra } from "./entra.ts";
 import { Faults } from "./faults.ts";
+import { GITHUB_API_PREFIX, GitHubApi } from "./github-api.ts";
 import { GITHUB_TOKEN_PATH, GitHubOidc } from "./github-oidc.ts";
 import { keyPair } from "./jwt.ts";
 import { RequestLog } from "./log.ts";
@@ -53,6 +54,10 @@ export async function start(options: EmulatorOptions = {}): Promise<Emulator> {
     lifetimeSeconds: options.githubTokenLifetimeSeconds ?? 300,
     key: githubKey,
   });
+  const githubApi = new GitHubApi({
+    token: `ghs_${randomBytes(27).toString("base64url")}`,
+    repository: options.githubRepository ?? "octo/app",
+  });
   let arm: Arm | undefined;
   const faults = new Faults({
     deleteScaleSet: (name) => arm?.deleteScaleSet(name),
@@ -87,6 +92,7 @@ export async function start(options: EmulatorOptions = {}): Promise<Emulator> {
     cert: caPem,
     entra,
     github,
+    githubApi,
     arm,
     faults,
     throttle: new Throttle(options.throttle ?? false, clock.speed, options.throttleClock),
@@ -138,6 +144,8 @@ export async function start(options: EmulatorOptions = {}): Promise<Emulator> {
         "INPUT_SUBSCRIPTION-ID": SUBSCRIPTION_ID,
         "INPUT_RESOURCE-GROUP": set.resourceGroup,
         "INPUT_SCALE-SET": set.name,
+        GITHUB_API_URL: `${endpoint}${GITHUB_API_PREFIX}`,
+        "INPUT_GITHUB-TOKEN": githubApi.token,
       };
       if (envOptions.auth === "oidc") {
         return {
@@ -225,6 +233,17 @@ export async function start(options: EmulatorOptions = {}): Promise<Emulator> {
       findSet(scaleSet).deleteVm(instanceId);
     },
     faults,
+    github: {
+      get apiUrl() {
+        return `${endpoint}${GITHUB_API_PREFIX}`;
+      },
+      token: githubApi.token,
+      repository: options.githubRepository ?? "octo/app",
+      deployments: () => githubApi.deployments(),
+      setPermission: (permission) => void (githubApi.permission = permission),
+      failStatusChecks: (contexts) => void (githubApi.failedContexts = [...contexts]),
+      setRefs: (refs) => void (githubApi.refs = refs),
+    },
     resetLog: () => log.reset(),
     async stop() {
       clock.stop();

@@ -8,6 +8,7 @@ import { resourcesVersionServed, SUPPORTED_API_VERSIONS } from "./arm/api-versio
 import type { Arm, ArmRoute } from "./arm/routes.ts";
 import type { Entra } from "./entra.ts";
 import type { Faults } from "./faults.ts";
+import type { GitHubApi } from "./github-api.ts";
 import type { GitHubOidc } from "./github-oidc.ts";
 import { ArmError, json, type Incoming, type Reply } from "./http.ts";
 import { loggedBody, loggedHeaders, type RequestLog } from "./log.ts";
@@ -18,6 +19,8 @@ export interface ServerParts {
   readonly cert: string;
   readonly entra: Entra;
   readonly github: GitHubOidc;
+  /** GitHub's REST API (Deployments); optional so that servers built without it keep working. */
+  readonly githubApi?: GitHubApi;
   readonly arm: Arm;
   readonly faults: Faults;
   readonly throttle: Throttle;
@@ -65,6 +68,7 @@ async function handle(parts: ServerParts, req: IncomingMessage, res: ServerRespo
     reply =
       metadataEndpoints(incoming) ??
       parts.github.handle(incoming) ??
+      parts.githubApi?.handle(incoming) ??
       parts.entra.handle(incoming) ??
       notFound(incoming);
 
@@ -186,7 +190,7 @@ async function armReply(
       headers: { ...limits, ...armLimits(parts, req, route.subscriptionId), ...reply.headers },
     };
   } catch (error) {
-    if (error instanceof ArmError) return { ...error.toReply(), operation: route.operation };
+    if (error instanceof ArmError) return { ...parts.faults.taintReply(error.toReply()), operation: route.operation };
     throw error;
   }
 }

@@ -120,6 +120,8 @@ export interface EmulatorOptions {
   readonly githubSubject?: string;
   /** Lifetime of the GitHub OIDC tokens in (real) seconds. Default 300. */
   readonly githubTokenLifetimeSeconds?: number;
+  /** `owner/repo` of GitHub's Deployments API (see Emulator.github). Default `octo/app`. */
+  readonly githubRepository?: string;
 }
 
 export interface RequestLogEntry {
@@ -319,6 +321,12 @@ export interface FaultControls {
    * x-ms-ratelimit-remaining-resource as throttle's): the SDK's retry policy does not retry it at all.
    */
   throttleWithoutRetryAfter(match?: RequestMatch): void;
+  /**
+   * A hostile (or compromised) Azure: from now on the message of every ARM error answer ends with `text` (401, 403,
+   * 404, 409, 429, 500 … bodies), as Azure's messages quote names, URLs and script output it does not control. Upgrade
+   * failures and extension statuses take their own message (failUpgrade, setInstance). Until clear().
+   */
+  hostileMessages(text: string): void;
 }
 
 export interface Emulator {
@@ -360,6 +368,72 @@ export interface Emulator {
    */
   deleteInstance(scaleSet: string, instanceId: string): void;
   readonly faults: FaultControls;
+  /** GitHub's Deployments API: its URL and token (env() sets GITHUB_API_URL and the github-token input), state, faults. */
+  readonly github: GitHubApiControls;
   resetLog(): void;
   stop(): Promise<void>;
+}
+
+/** What the emulated GITHUB_TOKEN may do with deployments (`permissions: deployments: write|read|none`). */
+export type GitHubPermission = "write" | "read" | "none";
+
+/** A deployment status as GitHub's REST API returns it (the fields the emulator fills). */
+export interface GitHubDeploymentStatus {
+  readonly url: string;
+  readonly id: number;
+  readonly node_id: string;
+  readonly state: string;
+  readonly creator: { readonly login: string; readonly id: number; readonly type: string };
+  readonly description: string;
+  readonly environment: string;
+  readonly target_url: string;
+  readonly log_url: string;
+  readonly environment_url: string;
+  readonly created_at: string;
+  readonly updated_at: string;
+  readonly deployment_url: string;
+  readonly repository_url: string;
+}
+
+/** A deployment as GitHub's REST API returns it, plus what it was created with and its statuses (oldest first). */
+export interface GitHubDeployment {
+  readonly url: string;
+  readonly id: number;
+  readonly node_id: string;
+  readonly sha: string;
+  readonly ref: string;
+  readonly task: string;
+  readonly payload: unknown;
+  readonly original_environment: string;
+  readonly environment: string;
+  readonly description: string | null;
+  readonly creator: { readonly login: string; readonly id: number; readonly type: string };
+  readonly created_at: string;
+  readonly updated_at: string;
+  readonly statuses_url: string;
+  readonly repository_url: string;
+  readonly transient_environment: boolean;
+  readonly production_environment: boolean;
+  /** As requested (not part of GitHub's response). */
+  readonly auto_merge: boolean;
+  readonly required_contexts: readonly string[] | null;
+  readonly statuses: readonly GitHubDeploymentStatus[];
+}
+
+/** GitHub's Deployments API of the emulator (see README "GitHub's Deployments API"). */
+export interface GitHubApiControls {
+  /** GITHUB_API_URL for the action: `https://127.0.0.1:<port>/api/v3` (GitHub Enterprise Server's layout). */
+  readonly apiUrl: string;
+  /** The GITHUB_TOKEN the API accepts (`Authorization: token …` or `Bearer …`). */
+  readonly token: string;
+  /** `owner/repo` (default `octo/app`, as the e2e harness's GITHUB_REPOSITORY). */
+  readonly repository: string;
+  /** Every deployment created, oldest first, with its statuses. */
+  deployments(): GitHubDeployment[];
+  /** `read`: creating a deployment or status answers 403 "Resource not accessible by integration"; `none`: all do. */
+  setPermission(permission: GitHubPermission): void;
+  /** Commit status checks that failed: a deployment not created with `required_contexts: []` answers 409. */
+  failStatusChecks(contexts: readonly string[]): void;
+  /** Refs that exist (besides full SHAs); a deployment for another answers 422 "No ref found for". Default: all. */
+  setRefs(refs: readonly string[] | undefined): void;
 }

@@ -104,6 +104,7 @@ const EXAMPLE_RECORD: RolloutRecord = {
   changes: [{ property: "storageProfile.imageReference.version", before: "1.0.0", after: "1.1.0" }],
   modelUpdated: true,
   previousModel: { imageReference: { version: "1.0.0" } },
+  deployment: { environment: "production", id: 1234567890, statuses: ["in_progress", "failure"] },
   batches: [],
   instances: ["0", "2", "3", "10", "4"].map((instanceId, i) => ({
     instanceId,

@@ -2,50 +2,86 @@
 // The only place that calls core.setFailed. Everything here is wiring; the logic lives in the modules it calls.
 
 import * as core from "@actions/core";
-import { createScaleSetApi } from "./azure/index.ts";
+import { createScaleSetApi, routeSdkLog } from "./azure/index.ts";
 import { describeAuthError } from "./azure/credentials.ts";
 import { parseConfig } from "./config/inputs.ts";
 import { errorLine, failureMessage } from "./domain/error-text.ts";
-import { redactText } from "./shared/redact.ts";
+import { Gate } from "./shared/gate.ts";
 import { annotationsFor, buildOutputs, headline, renderSummary } from "./report/index.ts";
 import { runRollout } from "./engine/rollout.ts";
+import { finalState } from "./domain/deployment.ts";
+import { releaseOf } from "./domain/release.ts";
+import { trackDeployment } from "./github/deployments.ts";
+import type { DeploymentTracker } from "./github/tracker.ts";
 import type { Logger } from "./engine/ports.ts";
 import type { RolloutRecord, RolloutResult } from "./domain/record.ts";
 
 const FAILING_RESULTS: ReadonlySet<RolloutResult> = new Set(["failed", "cancelled", "rolled-back"]);
 
 export async function run(): Promise<void> {
+  // Everything printed goes through the gate (src/shared/gate.ts); it learns each secret as the runner does.
+  const gate = new Gate();
+  const log = gatedLog(gate);
+  const mask = (secret: string): void => {
+    gate.addSecret(secret);
+    core.setSecret(secret);
+  };
+  // AZURE_LOG_LEVEL: the SDK's own log lines (raw Azure errors, several lines each) reach the log through the gate too.
+  routeSdkLog((line) => log.info(line));
   // The runner cancels a job with SIGINT, then SIGTERM a few seconds later: stop starting batches, report, exit.
   const cancel = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => (): void => {
     if (cancel.signal.aborted) return;
-    core.info(`Received ${signal}: the job is being cancelled. No new batch starts; writing the summary.`);
+    log.info(`Received ${signal}: the job is being cancelled. No new batch starts; writing the summary.`);
     cancel.abort();
   };
   const onSigint = onSignal("SIGINT");
   const onSigterm = onSignal("SIGTERM");
   process.on("SIGINT", onSigint);
   process.on("SIGTERM", onSigterm);
+  // The GitHub deployment (deployment-environment), once the inputs are read; its final status is sent once.
+  let deployment: DeploymentTracker | undefined;
   try {
     const config = parseConfig((name) => core.getInput(name), process.env);
     // Before anything is logged: the client secret, SAS tokens of extension-file-uris (access tokens follow as issued).
-    for (const secret of config.secrets) core.setSecret(secret);
+    for (const secret of config.secrets) mask(secret);
 
-    const logger = actionsLogger();
+    for (const note of config.notes ?? []) log.info(note);
+    const tracker = trackDeployment(config, log);
+    deployment = tracker;
     const api = createScaleSetApi(config, {
-      logger,
-      getIDToken: (audience) => core.getIDToken(audience),
-      mask: (secret) => core.setSecret(secret),
+      logger: log,
+      getIDToken: async (audience) => {
+        const token = await core.getIDToken(audience); // core masks it in the runner; the gate learns it too
+        gate.addSecret(token);
+        return token;
+      },
+      mask,
     });
-    const record = await runRollout(config, api, { logger, signal: cancel.signal });
+    let record = await runRollout(config, api, {
+      logger: log,
+      signal: cancel.signal,
+      ...(tracker && { onWriteStart: (previous) => tracker.writeStarted(previous) }),
+    });
+    if (config.github) record = { ...record, release: releaseOf(config.github) };
+    if (tracker) {
+      deployment = undefined;
+      const recorded = await tracker.finish(finalState(record.result), headline(record), record.previousModel);
+      record = { ...record, deployment: recorded };
+    }
+    // Every string of the record redacted with every secret known by now, before the report escapes anything.
+    record = gate.scrub(record);
     // The rollout's own failure comes first; a report that could not be written is said after it, not instead.
     const failures = [
       ...(FAILING_RESULTS.has(record.result) ? [record.reason ?? headline(record)] : []),
-      ...(await publish(record)),
+      ...(await publish(record, gate, log)),
     ];
-    if (failures.length > 0) core.setFailed(failures.join(" "));
+    if (failures.length > 0) core.setFailed(gate.message(failures.join(" ")));
   } catch (err) {
-    core.setFailed(failureMessage(err, describeAuthError));
+    const message = gate.message(failureMessage(err, describeAuthError));
+    // A failure outside the rollout (sign-in, say): the deployment, if one was started, ends in error.
+    await deployment?.finish("error", message, undefined);
+    core.setFailed(message);
   } finally {
     process.off("SIGINT", onSigint);
     process.off("SIGTERM", onSigterm);
@@ -56,38 +92,45 @@ export async function run(): Promise<void> {
  * Outputs, annotations and the job summary from the record. Returns what could not be written and fails the job:
  * outputs later steps rely on. A summary that cannot be written is a warning only.
  */
-async function publish(record: RolloutRecord): Promise<string[]> {
+async function publish(record: RolloutRecord, gate: Gate, log: Logger): Promise<string[]> {
   const failures: string[] = [];
   try {
-    for (const [name, value] of Object.entries(buildOutputs(record))) core.setOutput(name, value);
+    for (const [name, value] of Object.entries(buildOutputs(record))) core.setOutput(name, gate.maskKnown(value));
   } catch (err) {
     failures.push(`The action's outputs could not be written: ${errorLine(err)}.`);
   }
   for (const a of annotationsFor(record)) {
-    const write = a.level === "error" ? core.error : a.level === "warning" ? core.warning : core.notice;
-    write(a.message, { title: a.title });
+    if (a.level === "error") log.error(a.message, a.title);
+    else if (a.level === "warning") log.warning(a.message, a.title);
+    else log.notice(a.message, a.title);
   }
   if (!process.env["GITHUB_STEP_SUMMARY"]) {
-    core.info("GITHUB_STEP_SUMMARY is not set: no job summary written.");
+    log.info("GITHUB_STEP_SUMMARY is not set: no job summary written.");
     return failures;
   }
   try {
-    await core.summary.addRaw(renderSummary(record)).write();
+    // The record is redacted already; the rendered text is checked once more for a known secret in any spelling.
+    await core.summary.addRaw(gate.maskKnown(renderSummary(record))).write();
   } catch (err) {
-    core.warning(`Could not write the job summary: ${errorLine(err)}`);
+    log.warning(`Could not write the job summary: ${errorLine(err)}`);
   }
   return failures;
 }
 
-function actionsLogger(): Logger {
-  // Messages reach the log redacted again, in case an Azure message quotes a SAS URL.
+/**
+ * The log as the engine, the Azure adapter and main itself write it: every message, title and group name through the
+ * gate. Lines (info, debug, group names, titles) are kept on one line; annotation messages keep their line breaks,
+ * which core escapes in the command's data.
+ */
+function gatedLog(gate: Gate): Logger {
+  const props = (title: string | undefined) => (title ? { title: gate.line(title) } : {});
   return {
-    debug: (message) => core.debug(redactText(message)),
-    info: (message) => core.info(redactText(message)),
-    warning: (message, title) => core.warning(redactText(message), title ? { title } : {}),
-    error: (message, title) => core.error(redactText(message), title ? { title } : {}),
-    notice: (message, title) => core.notice(redactText(message), title ? { title } : {}),
-    startGroup: (name) => core.startGroup(name),
+    debug: (message) => core.debug(gate.line(message)),
+    info: (message) => core.info(gate.line(message)),
+    warning: (message, title) => core.warning(gate.message(message), props(title)),
+    error: (message, title) => core.error(gate.message(message), props(title)),
+    notice: (message, title) => core.notice(gate.message(message), props(title)),
+    startGroup: (name) => core.startGroup(gate.line(name)),
     endGroup: () => core.endGroup(),
   };
 }

@@ -4,15 +4,11 @@
 // hosted runners, and picks whatever it finds first). Messages logged here carry IDs (client, tenant, OIDC subject),
 // never a secret or a token.
 
-import {
-  AzureCliCredential,
-  ClientAssertionCredential,
-  ClientSecretCredential,
-  ManagedIdentityCredential,
-} from "@azure/identity";
+import { ClientAssertionCredential, ClientSecretCredential, ManagedIdentityCredential } from "@azure/identity";
 import type { TokenCredential } from "@azure/core-auth";
 import type { AuthConfig, Cloud } from "../config/types.ts";
 import type { Logger } from "../engine/ports.ts";
+import { azureCliCredential } from "./cli-credential.ts";
 
 export interface CredentialDeps {
   /** GitHub OIDC token for this audience (main passes core.getIDToken, which also masks it). */
@@ -45,7 +41,8 @@ export function createCredential(auth: AuthConfig, cloud: Cloud, deps: Credentia
       return new ClientAssertionCredential(auth.tenantId, auth.clientId, githubAssertion(auth.audience, deps), entra);
     case "azure-cli":
       logger.info(`Signing in with the Azure CLI session${auth.tenantId ? ` (tenant ${auth.tenantId})` : ""}`);
-      return new AzureCliCredential({
+      // Never through a shell: see cli-credential.ts.
+      return azureCliCredential({
         ...(auth.tenantId ? { tenantId: auth.tenantId } : {}),
         processTimeoutInMs: AZ_CLI_TIMEOUT_MS,
       });

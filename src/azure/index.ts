@@ -64,3 +64,5 @@ function masking(credential: TokenCredential, mask: (secret: string) => void): T
     },
   };
 }
+
+export { routeSdkLog } from "./sdk-log.ts";

@@ -97,7 +97,17 @@ function findCloud(environment: string): Cloud | undefined {
   return Object.values(CLOUDS).find((cloud) => cloud.name.toLowerCase() === wanted);
 }
 
-/** https only, no query or fragment; trailing slashes removed so `${endpoint}/…` joins cleanly. */
+// What an endpoint may hold after the URL parser normalised it: a DNS name or IPv4 address, and a path of letters,
+// digits and `- . _ /`. Strict on purpose: the ARM scope `<endpoint>/.default` reaches `az account get-access-token`
+// in azure-cli mode, which @azure/identity runs through a shell; its own scope check (`^[0-9a-zA-Z-_.:/]+$`) is a
+// dependency's detail this action does not rely on. No `%` either: an escaped character is still one of the others.
+const ENDPOINT_HOST = /^[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?$/;
+const ENDPOINT_PATH = /^[A-Za-z0-9._/-]*$/;
+
+/**
+ * https only, no credentials, query or fragment, nothing outside ENDPOINT_HOST / ENDPOINT_PATH; trailing slashes
+ * removed so `${endpoint}/…` joins cleanly.
+ */
 function normalizeEndpoint(input: string, value: string): string {
   let url: URL;
   try {
@@ -114,8 +124,15 @@ function normalizeEndpoint(input: string, value: string): string {
       `must be an https URL (Azure SDKs send bearer tokens only over TLS), got '${url.protocol}'`,
     );
   }
-  if (url.search || url.hash || url.username || url.password) {
+  // `https://host/?` and `https://host/#` parse with an empty search and hash: the raw text is checked as well.
+  if (url.search || url.hash || url.username || url.password || /[?#@]/.test(value.trim().slice("https://".length))) {
     throw new InputError(input, "must be a plain https URL without credentials, query string or fragment");
+  }
+  if (!ENDPOINT_HOST.test(url.hostname) || !ENDPOINT_PATH.test(url.pathname)) {
+    throw new InputError(
+      input,
+      "must be an https URL whose host is a DNS name or IPv4 address and whose path holds only letters, digits and - . _ /",
+    );
   }
   return `${url.origin}${url.pathname}`.replace(/\/+$/, "");
 }

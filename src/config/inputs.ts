@@ -18,7 +18,9 @@ import type {
   ChangeRequest,
   Cloud,
   Config,
+  DeploymentConfig,
   ExtensionChangeRequest,
+  GitHubContext,
   RolloutOptions,
   Size,
   Target,
@@ -52,6 +54,8 @@ const INPUT_NAMES = [
   "environment",
   "arm-endpoint",
   "authority-host",
+  "deployment-environment",
+  "github-token",
 ] as const;
 
 type InputName = (typeof INPUT_NAMES)[number];
@@ -79,14 +83,20 @@ export function parseConfig(getInput: (name: string) => string, env: Env): Confi
   const inputs = readInputs(getInput);
   const creds = inputs.creds ? parseCreds(inputs.creds) : undefined;
   const target = parseTarget(inputs, creds);
-  const change = parseChange(inputs, env);
+  const notes: string[] = [];
+  const change = parseChange(inputs, env, notes);
+  const github = parseGitHubContext(env);
+  const deployment = parseDeployment(inputs, github);
   const config: Config = {
     target,
     change,
     rollout: parseRollout(inputs),
     auth: parseAuth(inputs, creds, env),
     cloud: parseCloud(inputs, creds),
-    secrets: secretsOf(creds, change),
+    secrets: [...secretsOf(creds, change), ...(deployment ? [deployment.token] : [])],
+    ...(github ? { github } : {}),
+    ...(deployment ? { deployment } : {}),
+    ...(notes.length > 0 ? { notes } : {}),
   };
   return deepFreeze(config);
 }
@@ -132,10 +142,28 @@ function safeDecode(value: string): string {
   }
 }
 
+/** Inputs that may span lines: a list of URIs, a JSON document. Every other input is one line by nature. */
+const MULTI_LINE: ReadonlySet<InputName> = new Set(["extension-file-uris", "creds"]);
+
+// Line breaks (as JavaScript, .NET and Unicode know them) and every other C0/C1 control character except tab.
+// eslint-disable-next-line no-control-regex -- the control characters are what this matches
+const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/;
+
 function readInputs(getInput: (name: string) => string): Inputs {
   const inputs = {} as Record<InputName, string>;
   for (const name of INPUT_NAMES) {
-    inputs[name] = getInput(name).trim() || DEFAULTS[name] || "";
+    const value = getInput(name).trim();
+    // A line break in a one-line input would reach the log as a line of its own (a workflow command, even).
+    // The value is not quoted: it is not a single line, and it may be a secret pasted into the wrong input.
+    const control = MULTI_LINE.has(name) ? undefined : CONTROL.exec(value)?.[0];
+    if (control !== undefined) {
+      const code = `U+${(control.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, "0")}`;
+      throw new InputError(
+        name,
+        `contains a line break or control character (${code}): give it on one line, as plain text`,
+      );
+    }
+    inputs[name] = value || DEFAULTS[name] || "";
   }
   return inputs;
 }
@@ -201,7 +229,7 @@ function parseScaleSetName(value: string): string {
 
 // ───────────────────────────── change ─────────────────────────────
 
-function parseChange(inputs: Inputs, env: Env): ChangeRequest {
+function parseChange(inputs: Inputs, env: Env, notes: string[]): ChangeRequest {
   const imageVersion = inputs["image-version"];
   const imageId = inputs["image-id"];
   if (imageVersion && imageId) {
@@ -215,21 +243,36 @@ function parseChange(inputs: Inputs, env: Env): ChangeRequest {
     );
   }
   return {
-    ...(imageVersion ? { imageVersion: parseImageVersion(imageVersion) } : {}),
-    ...(imageId ? { imageId: parseImageId(imageId) } : {}),
+    ...(imageVersion ? { imageVersion: parseImageVersion(imageVersion, notes) } : {}),
+    ...(imageId ? { imageId: parseImageId(imageId, notes) } : {}),
     ...(extension ? { extension } : {}),
   };
 }
 
-/** A platform image version: `latest` or `<major>.<minor>.<patch>` digits (e.g. 16.04.201801090). */
-function parseImageVersion(value: string): string {
+/**
+ * Release tags are versions: a leading `v` before a digit (`v1.4.0`, the tag a release workflow pushes) is dropped,
+ * since no platform or gallery image version can start with a letter. Anything else is left for the caller to check.
+ */
+function fromTag(value: string): string {
+  return /^[vV]\d/.test(value) ? value.slice(1) : value;
+}
+
+const VERSION = /^\d+\.\d+\.\d+$/;
+
+/** A platform image version: `latest` or `<major>.<minor>.<patch>` digits (e.g. 16.04.201801090), or such a tag. */
+function parseImageVersion(value: string, notes: string[]): string {
   if (value.toLowerCase() === "latest") return "latest";
   // Each part is a 32-bit integer: assumed (Compute parses versions as .NET System.Version, whose parts are Int32;
   // published platform versions such as 24.04.202409120 fit). A longer one can only be a mistake, refused here.
-  if (/^\d+\.\d+\.\d+$/.test(value) && value.split(".").every((part) => Number(part) <= 2_147_483_647)) return value;
+  const version = fromTag(value);
+  if (VERSION.test(version) && version.split(".").every((part) => Number(part) <= 2_147_483_647)) {
+    if (version !== value)
+      notes.push(`image-version ${quoted(value)} is a release tag: rolling out image version ${version}.`);
+    return version;
+  }
   throw new InputError(
     "image-version",
-    `${quoted(value)} is not a platform image version: use latest or <major>.<minor>.<patch> (each at most 2147483647) such as 16.04.201801090`,
+    `${quoted(value)} is not a platform image version: use latest or <major>.<minor>.<patch> (each at most 2147483647) such as 16.04.201801090 (a release tag such as v1.4.0 gives 1.4.0)`,
   );
 }
 
@@ -242,16 +285,23 @@ const IMAGE_ID_FORMS =
 const IMAGE_ID =
   /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Compute\/(?:images\/([^/]+)|galleries\/([^/]+)\/images\/([^/]+)(?:\/versions\/([^/]+))?)$/i;
 
-function parseImageId(value: string): string {
+function parseImageId(value: string, notes: string[]): string {
   const match = IMAGE_ID.exec(value);
   const [, subscription = "", resourceGroup = "", , , , version] = match ?? [];
-  const valid =
-    match !== null &&
-    GUID.test(subscription) &&
-    isResourceGroupName(resourceGroup) &&
-    (version === undefined || /^\d+\.\d+\.\d+$/.test(version) || version.toLowerCase() === "latest");
-  if (valid) return value;
-  throw new InputError("image-id", `${quoted(value)} is not an image resource ID: use ${IMAGE_ID_FORMS}`);
+  if (match === null || !GUID.test(subscription) || !isResourceGroupName(resourceGroup)) {
+    throw new InputError("image-id", `${quoted(value)} is not an image resource ID: use ${IMAGE_ID_FORMS}`);
+  }
+  if (version === undefined || version.toLowerCase() === "latest") return value;
+  const fixed = fromTag(version);
+  if (!VERSION.test(fixed)) {
+    throw new InputError(
+      "image-id",
+      `${quoted(value)} is not an image resource ID: its version ${quoted(version)} is not a gallery image version <major>.<minor>.<patch> such as 1.4.0 (a release tag such as v1.4.0 gives 1.4.0). Use ${IMAGE_ID_FORMS}`,
+    );
+  }
+  if (fixed === version) return value;
+  notes.push(`image-id's version ${quoted(version)} is a release tag: rolling out gallery image version ${fixed}.`);
+  return value.slice(0, value.length - version.length) + fixed;
 }
 
 function parseExtensionChange(inputs: Inputs, env: Env): ExtensionChangeRequest | undefined {
@@ -292,6 +342,9 @@ function parseFileUris(text: string): string[] {
     const position = `entry ${index + 1} of ${entries.length}`;
     if (!entry)
       throw new InputError("extension-file-uris", `${position} is empty: separate URIs with one comma or line break`);
+    if (/\s/.test(entry) || CONTROL.test(entry)) {
+      throw new InputError("extension-file-uris", `${position} contains white space or a control character`);
+    }
     let url: URL;
     try {
       url = new URL(entry);
@@ -302,6 +355,13 @@ function parseFileUris(text: string): string[] {
       throw new InputError(
         "extension-file-uris",
         `${position} (${quoted(stripQuery(entry))}) must use https (${url.protocol} is not allowed)`,
+      );
+    }
+    // A SAS token belongs in the query; user:password and a fragment have no place in a file download.
+    if (url.username || url.password || url.hash) {
+      throw new InputError(
+        "extension-file-uris",
+        `${position} must be a plain https URI (with a SAS query if needed), without user:password@ or a #fragment`,
       );
     }
     return entry;
@@ -581,6 +641,68 @@ function parseCloud(inputs: Inputs, creds: Creds | undefined): Cloud {
 
 function trimSlashes(url: string): string {
   return url.trim().replace(/\/+$/, "");
+}
+
+// ───────────────────────────── GitHub ─────────────────────────────
+
+/** The runner's GITHUB_* variables (https://docs.github.com/actions/reference/variables-reference); none outside a run. */
+function parseGitHubContext(env: Env): GitHubContext | undefined {
+  const repository = env["GITHUB_REPOSITORY"]?.trim();
+  if (!repository) return undefined;
+  const optional = (name: string): string | undefined => env[name]?.trim() || undefined;
+  const url = (name: string, fallback: string): string => {
+    const value = optional(name) ?? fallback;
+    try {
+      return new URL(value).href.replace(/\/+$/, "");
+    } catch {
+      return fallback;
+    }
+  };
+  const ref = optional("GITHUB_REF");
+  const sha = optional("GITHUB_SHA");
+  const runId = optional("GITHUB_RUN_ID");
+  const runAttempt = optional("GITHUB_RUN_ATTEMPT");
+  const workflow = optional("GITHUB_WORKFLOW");
+  return {
+    serverUrl: url("GITHUB_SERVER_URL", "https://github.com"),
+    apiUrl: url("GITHUB_API_URL", "https://api.github.com"),
+    repository,
+    ...(ref ? { ref } : {}),
+    ...(sha ? { sha } : {}),
+    ...(runId ? { runId } : {}),
+    ...(runAttempt ? { runAttempt } : {}),
+    ...(workflow ? { workflow } : {}),
+  };
+}
+
+/**
+ * GitHub environment names: at most 255 characters (GitHub's documented limit), no control characters. Case is
+ * kept: GitHub matches environment names case-insensitively.
+ */
+function parseDeployment(inputs: Inputs, github: GitHubContext | undefined): DeploymentConfig | undefined {
+  const environment = inputs["deployment-environment"];
+  if (!environment) return undefined;
+  // eslint-disable-next-line no-control-regex
+  if (environment.length > 255 || /[\u0000-\u001f\u007f]/.test(environment)) {
+    throw new InputError(
+      "deployment-environment",
+      `'${environment.slice(0, 60)}' is not a GitHub environment name: at most 255 characters, no control characters`,
+    );
+  }
+  if (!github?.sha) {
+    throw new InputError(
+      "deployment-environment",
+      "needs GITHUB_REPOSITORY and GITHUB_SHA, which GitHub Actions sets: outside a workflow run, leave it empty",
+    );
+  }
+  const token = inputs["github-token"];
+  if (!token || token.startsWith("${{")) {
+    throw new InputError(
+      "github-token",
+      "is empty: deployment-environment records a GitHub deployment with it (the default is ${{ github.token }})",
+    );
+  }
+  return { environment, token };
 }
 
 // ───────────────────────────── helpers ─────────────────────────────

@@ -35,7 +35,7 @@ export interface ExtensionChangeRequest {
 }
 
 export interface ChangeRequest {
-  /** Platform image version (`16.04.201801090`, `latest`). Exclusive with imageId. */
+  /** Platform image version (`16.04.201801090`, `latest`; a tag's leading `v` already dropped). Exclusive with imageId. */
   readonly imageVersion?: string;
   /** Managed image / gallery image / gallery image version resource ID. Exclusive with imageVersion. */
   readonly imageId?: string;
@@ -64,6 +64,31 @@ export interface Target {
   readonly scaleSet: string;
 }
 
+/** The workflow run, from the runner's GITHUB_* variables: what is released, and where the run can be seen. */
+export interface GitHubContext {
+  /** e.g. https://github.com (GitHub Enterprise Server: its own host), no trailing slash. */
+  readonly serverUrl: string;
+  /** e.g. https://api.github.com (GitHub Enterprise Server: https://HOST/api/v3), no trailing slash. */
+  readonly apiUrl: string;
+  /** `owner/repo`. */
+  readonly repository: string;
+  /** Full ref, e.g. `refs/tags/v1.4.0`; undefined when the runner set none. */
+  readonly ref?: string;
+  /** Full commit SHA. */
+  readonly sha?: string;
+  readonly runId?: string;
+  readonly runAttempt?: string;
+  readonly workflow?: string;
+}
+
+/** `deployment-environment`: record the rollout as a GitHub deployment in this environment. */
+export interface DeploymentConfig {
+  /** GitHub environment name, as given. */
+  readonly environment: string;
+  /** `github-token`: a secret (also in Config.secrets). */
+  readonly token: string;
+}
+
 export interface Config {
   readonly target: Target;
   readonly change: ChangeRequest;
@@ -75,6 +100,12 @@ export interface Config {
    * query string (and `sig` value) of each extension-file-uris entry, which usually carry a SAS token.
    */
   readonly secrets: readonly string[];
+  /** The workflow run; undefined outside GitHub Actions (no GITHUB_REPOSITORY). */
+  readonly github?: GitHubContext;
+  /** Set by `deployment-environment`. */
+  readonly deployment?: DeploymentConfig;
+  /** What the parser read differently from how it was written (a release tag `v1.4.0` taken as `1.4.0`), to log. */
+  readonly notes?: readonly string[];
 }
 
 /** Thrown by the input parser. `input` is the action input's name as written in action.yml. */

@@ -71,6 +71,45 @@ export interface BatchRecord {
   readonly error?: AzureErrorInfo;
 }
 
+/** What was released, by which workflow run: from the runner's GITHUB_* variables, with links built from them. */
+export interface ReleaseRecord {
+  /** `owner/repo`. */
+  readonly repository: string;
+  /** Full ref, e.g. `refs/tags/v1.4.0`. */
+  readonly ref?: string;
+  /** The tag or branch name (`v1.4.0`, `main`); undefined for other refs (a pull request's merge ref). */
+  readonly refName?: string;
+  readonly refType?: "tag" | "branch";
+  readonly sha?: string;
+  /** The first 7 characters of sha. */
+  readonly shortSha?: string;
+  readonly workflow?: string;
+  readonly runId?: string;
+  readonly runAttempt?: string;
+  readonly links: {
+    readonly repository: string;
+    /** The tag or branch (its tree). */
+    readonly ref?: string;
+    readonly commit?: string;
+    /** The workflow run (its attempt, when known) that made this rollout. */
+    readonly run?: string;
+  };
+}
+
+/** The states a GitHub deployment status can take (GitHub REST: deployment statuses). */
+export type DeploymentState = "in_progress" | "success" | "failure" | "error" | "inactive";
+
+/** The GitHub deployment the run recorded (`deployment-environment`). */
+export interface DeploymentRecord {
+  readonly environment: string;
+  /** undefined when GitHub refused to create it (see warning). */
+  readonly id?: number;
+  /** The statuses GitHub accepted, in order. */
+  readonly statuses: readonly DeploymentState[];
+  /** Why the deployment is missing or incomplete (a GitHub API error); the rollout is not affected. */
+  readonly warning?: string;
+}
+
 export interface RolloutRecord {
   /** resourceId: the scale set's ARM ID; portalUrl: a link to the scale set in the Azure portal of the run's cloud. */
   readonly target: Target & { readonly resourceId: string; readonly portalUrl: string };
@@ -103,4 +142,8 @@ export interface RolloutRecord {
     readonly instanceIds: readonly string[];
     readonly error?: string;
   };
+  /** What was released and by which run; undefined outside GitHub Actions. */
+  readonly release?: ReleaseRecord;
+  /** The GitHub deployment recorded for this run (deployment-environment), added once its final status is sent. */
+  readonly deployment?: DeploymentRecord;
 }

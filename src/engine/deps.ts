@@ -1,6 +1,7 @@
 // What a run is given besides its config and the scale set (main.ts and the tests build it).
 
 import type { RolloutEvent } from "./events.ts";
+import type { PreviousModel } from "../domain/record.ts";
 import type { Logger } from "./ports.ts";
 
 /** What a run is given besides its config and the scale set: the log, cancellation, and (for tests) time. */
@@ -12,4 +13,10 @@ export interface RolloutDeps {
   readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   /** Sees each step of the rollout as it happens (events.ts); for tests and tools. It cannot change the run. */
   readonly events?: (event: RolloutEvent) => void;
+  /**
+   * Called once, right before the run's first write to Azure (the model PATCH, or the first manualupgrade when the
+   * model already holds the values), with the model it replaces. Never for a dry run or a run that writes nothing.
+   * Must not throw or block: main uses it to set the GitHub deployment in_progress.
+   */
+  readonly onWriteStart?: (previousModel: PreviousModel | undefined) => void;
 }

@@ -26,7 +26,7 @@ export function listingReserve(timeoutMs: number): number {
   return Math.min(FINAL_LISTING_MS, Math.floor(timeoutMs / 10));
 }
 
-/** Thrown inside the engine to stop; caught once, where the run is driven (src/rollout.ts). */
+/** Thrown inside the engine to stop; caught once, where the run is driven (engine/rollout.ts). */
 export class StopError extends Error {
   readonly stop: Stop;
   constructor(stop: Stop) {
@@ -60,6 +60,8 @@ export class Run {
   readonly #headroom: () => number | undefined;
   readonly #events: (event: RolloutEvent) => void;
 
+  private onWriteStart: RolloutDeps["onWriteStart"];
+
   constructor(config: Config, api: Pick<ScaleSetApi, "rateLimitRemaining">, deps: RolloutDeps) {
     this.config = config;
     this.log = deps.logger;
@@ -77,6 +79,14 @@ export class Run {
       this.end.signal,
     ]);
     this.state = new RunState(config, this.startedAt);
+    this.onWriteStart = deps.onWriteStart;
+  }
+
+  /** Right before a write to Azure: tells deps.onWriteStart, the first time only. */
+  writeStarting(): void {
+    const notify = this.onWriteStart;
+    this.onWriteStart = undefined;
+    notify?.(this.state.change?.previousModel);
   }
 
   /** Tells the observer (RolloutDeps.events); an observer that throws does not change the run. */

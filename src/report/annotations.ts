@@ -3,7 +3,8 @@
 
 import { FAILURE_OUTCOMES, type FailureOutcome, type InstanceRecord, type RolloutRecord } from "../domain/record.ts";
 import { explainError } from "./error-help.ts";
-import { redact, truncate } from "./escape.ts";
+import { truncate } from "./escape.ts";
+import { redactText } from "../shared/redact.ts";
 import { headline } from "./headline.ts";
 import { FAILURE_HELP, idRanges, OUTCOME_LABEL, plural, sortById } from "./instances.ts";
 
@@ -74,5 +75,5 @@ function instanceError(instance: InstanceRecord, outcome: FailureOutcome): Annot
 
 /** Azure text for an annotation: redacted, on one line, not too long. */
 function plain(text: string, max: number): string {
-  return truncate(redact(text).replace(/\s+/g, " ").trim(), max);
+  return truncate(redactText(text).replace(/\s+/g, " ").trim(), max);
 }

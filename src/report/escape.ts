@@ -1,18 +1,8 @@
 // Text from Azure (error messages, names, states) goes into GitHub-flavoured Markdown with HTML. core.summary does
 // not escape anything, so every such string passes through here first.
 
+import { entityEscape } from "../shared/gate.ts";
 import { redactText } from "../shared/redact.ts";
-
-const REDACTED = "?[query removed]";
-
-/**
- * redactText, made safe to apply twice: text the engine already redacted keeps its `?[query removed]` marker
- * instead of growing a second one (redactText would read `?[query` as the start of a query string).
- */
-export function redact(text: string): string {
-  const protectedText = text.split(REDACTED).join("\u0000");
-  return redactText(protectedText).split("\u0000").join(REDACTED);
-}
 
 /** Cuts text to `max` characters (whole code points), marking the cut with an ellipsis. */
 export function truncate(text: string, max: number): string {
@@ -20,19 +10,21 @@ export function truncate(text: string, max: number): string {
   return chars.length <= max ? text : `${chars.slice(0, max - 1).join("")}…`;
 }
 
-// Characters that mean something to Markdown, GitHub's extensions (tables, math, strikethrough) or HTML, replaced
-// by numeric character references: they render as the character itself and never as markup, inside table cells,
-// inline HTML elements and list items alike.
-const SPECIAL = /[&<>"'|`*_[\]~\\$]/g;
+// GitHub turns bare `https://…`, `www.…` and `name@host.tld` into links (GFM autolinks), even with every markup
+// character escaped. A word joiner (U+2060, invisible) before the `:` of `://`, the `.` of `www.` and every `@` leaves
+// the text as it reads but no longer a link: Azure's text never puts a link of its choosing beside the action's own.
+const AUTOLINK = /(?=:\/\/)|(?<=\bwww)(?=\.)|(?=@)/gi;
+const WORD_JOINER = "\u2060";
 
 /**
- * Azure-provided text as one line of inert Markdown: SAS query strings removed, truncated, line breaks turned into
- * `<br>` (or spaces), and every markup character replaced by its character reference.
+ * Azure-provided text as one line of inert Markdown: secrets and SAS query strings removed (before anything changes
+ * their spelling), truncated, line breaks turned into `<br>` (or spaces), every markup character replaced by its
+ * character reference, and nothing left that GitHub would turn into a link, an image or HTML.
  */
 export function inline(text: string, options: { max?: number; breaks?: boolean } = {}): string {
   const { max = 500, breaks = false } = options;
-  const lines = truncate(redact(text).trim(), max).split(/\r\n|\r|\n/);
-  const escaped = lines.map((line) => line.replace(SPECIAL, (c) => `&#${c.codePointAt(0)};`));
+  const lines = truncate(redactText(text).trim(), max).split(/\r\n|[\n\r\v\f\u0085\u2028\u2029]/);
+  const escaped = lines.map((line) => entityEscape(line.replace(AUTOLINK, WORD_JOINER)).replace(/\u2060/g, "&#8288;"));
   return breaks ? escaped.filter((line) => line.trim() !== "").join("<br>") : escaped.join(" ").replace(/\s+/g, " ");
 }
 

@@ -1,7 +1,7 @@
 // The action's outputs (action.yml `outputs:`), as strings for core.setOutput.
 
 import type { InstanceOutcome, RolloutRecord } from "../domain/record.ts";
-import { redact } from "./escape.ts";
+import { redactText } from "../shared/redact.ts";
 import { FAILED_OUTCOMES, idsWithOutcome } from "./instances.ts";
 
 const UPDATED: ReadonlySet<InstanceOutcome> = new Set(["updated"]);
@@ -11,7 +11,7 @@ const PENDING: ReadonlySet<InstanceOutcome> = new Set(["not-started"]);
 /**
  * `result`; `updated-instances`, `failed-instances`, `skipped-instances`, `pending-instances` as JSON arrays of instance ID strings in
  * numeric order; `previous-model` as JSON (`null` when the run never read the model); `summary-json`, the whole
- * record as JSON.
+ * record as JSON; `deployment-id`, the GitHub deployment's ID ("" when none was recorded).
  */
 export function buildOutputs(record: RolloutRecord): Record<string, string> {
   return {
@@ -22,6 +22,7 @@ export function buildOutputs(record: RolloutRecord): Record<string, string> {
     "pending-instances": JSON.stringify(idsWithOutcome(record.instances, PENDING)),
     "previous-model": JSON.stringify(redactStrings(record.previousModel ?? null)),
     "summary-json": JSON.stringify(redactRecord(record)),
+    "deployment-id": record.deployment?.id?.toString() ?? "",
   };
 }
 
@@ -35,5 +36,5 @@ function redactRecord(record: RolloutRecord): RolloutRecord {
 }
 
 function redactStrings<T>(value: T): T {
-  return JSON.parse(JSON.stringify(value), (_key, v: unknown) => (typeof v === "string" ? redact(v) : v)) as T;
+  return JSON.parse(JSON.stringify(value), (_key, v: unknown) => (typeof v === "string" ? redactText(v) : v)) as T;
 }

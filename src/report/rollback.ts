@@ -1,7 +1,7 @@
 // How to go back: the action's own inputs that put the previous model values back.
 
 import type { RolloutRecord } from "../domain/record.ts";
-import { redact } from "./escape.ts";
+import { redactText } from "../shared/redact.ts";
 
 export interface RollbackInput {
   readonly input: string;
@@ -30,7 +30,7 @@ export function rollbackInputs(record: RolloutRecord): RollbackInput[] {
     if (extension.forceUpdateTag !== undefined)
       inputs.push({ input: "force-update-tag", value: extension.forceUpdateTag });
   }
-  return inputs.map(({ input, value }) => ({ input, value: redact(value) }));
+  return inputs.map(({ input, value }) => ({ input, value: redactText(value) }));
 }
 
 /**

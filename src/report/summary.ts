@@ -15,7 +15,8 @@ import {
 } from "../domain/record.ts";
 import type { CloudName } from "../config/types.ts";
 import { errorsQuotedIn, explainError, type ErrorHelp } from "./error-help.ts";
-import { code, inline, link, redact } from "./escape.ts";
+import { code, inline, link } from "./escape.ts";
+import { redactText } from "../shared/redact.ts";
 import { headline, onModel, stageOf, type Stage } from "./headline.ts";
 import { countOutcomes, FAILURE_HELP, idRanges, OUTCOME_LABEL, plural, sortById } from "./instances.ts";
 import { rollbackInputs, rollbackYaml } from "./rollback.ts";
@@ -128,6 +129,8 @@ function header(record: RolloutRecord, stage: Stage): string {
     `**Duration** ${formatDuration(record.durationMs)} (started ${inline(dateTimeUtc(record.startedAt))})`,
   ].filter((fact) => fact !== "");
   const lines = [`## ${RESULT_ICON[record.result]} ${headline(record)}`, "", facts.join(" · ")];
+  const context = [released(record), deploymentLine(record)].filter((line) => line !== "");
+  if (context.length > 0) lines.push("", context.join("<br>\n"));
   // A dry run's reason only repeats its title.
   if (record.reason && record.result !== "planned")
     lines.push("", `> **Why:** ${inline(record.reason, { max: 1000 })}`);
@@ -145,6 +148,40 @@ function header(record: RolloutRecord, stage: Stage): string {
   const bar = stage === "wrote" ? progressBar(record) : "";
   if (bar) lines.push("", bar);
   return lines.join("\n");
+}
+
+/** What was released (repository, tag or branch, commit) and by which workflow run, each linked. */
+function released(record: RolloutRecord): string {
+  const release = record.release;
+  if (!release) return "";
+  const { links } = release;
+  const repository = link(code(release.repository), links.repository);
+  const ref = release.refName ? ` ${release.refType} ${link(code(release.refName), links.ref ?? "")}` : "";
+  const commit = release.shortSha ? ` at commit ${link(code(release.shortSha), links.commit ?? "")}` : "";
+  const run = runLabel(record);
+  return `**Released** ${repository}${ref}${commit}${run ? ` · **Run** ${run}` : ""}`;
+}
+
+/** `release run 42, attempt 2`, linked to the run; "" when the run is not known. */
+function runLabel(record: RolloutRecord): string {
+  const release = record.release;
+  if (!release?.runId) return "";
+  const attempt = release.runAttempt ? `, attempt ${release.runAttempt}` : "";
+  return link(inline(`${release.workflow ?? "workflow"} run ${release.runId}${attempt}`), release.links.run ?? "");
+}
+
+/** The GitHub deployment this run recorded (deployment-environment), or why it could not. */
+function deploymentLine(record: RolloutRecord): string {
+  const deployment = record.deployment;
+  if (!deployment) return "";
+  const tab = record.release ? `${record.release.links.repository}/deployments` : "";
+  const environment = code(deployment.environment);
+  if (deployment.id === undefined) {
+    return `**GitHub deployment** not recorded in ${environment}: ${inline(deployment.warning ?? "GitHub did not answer.", { max: 400 })}`;
+  }
+  const statuses = deployment.statuses.length > 0 ? `: ${deployment.statuses.join(" → ")}` : "";
+  const note = deployment.warning ? ` (${inline(deployment.warning, { max: 400 })})` : "";
+  return `**GitHub deployment** ${link(String(deployment.id), tab)} in ${environment}${statuses}${note}`;
 }
 
 /**
@@ -384,7 +421,7 @@ function skipped(record: RolloutRecord): string {
   if (protectedOnes.length <= MAX_SKIPPED_ROWS) {
     const rows = protectedOnes.map((i) => [
       instanceCell(i),
-      i.image ? code(shortImage(redact(i.image)), 80) : "–",
+      i.image ? code(shortImage(redactText(i.image)), 80) : "–",
       state(i.provisioningState),
       state(i.powerState),
       state(i.health),
@@ -506,10 +543,13 @@ function rollbackSection(record: RolloutRecord): string {
   const sasNote = inputs.some((i) => i.value.includes("?[query removed]"))
     ? "\n\nThe file URIs lost their query strings here: add the SAS tokens back before using them."
     : "";
+  // Which run made the change, so the rollback is traceable to it: ` (made by release run 42, attempt 1 from tag …)`.
+  const run = runLabel(record);
+  const madeBy = run ? ` (made by ${run}${commitOf(record)})` : "";
   const lead =
     record.rollback?.succeeded === false
-      ? "**Roll back:** run the action with these inputs"
-      : "**To roll back** the model and the upgraded instances, run the action with these inputs";
+      ? `**Roll back:** run the action with these inputs${madeBy ? ` to undo the change${madeBy}` : ""}`
+      : `**To roll back** the model and the upgraded instances${madeBy}, run the action with these inputs`;
   return (
     `${lead} (the \`previous-model\` output holds the same values):\n\n` +
     "```yaml\n" +
@@ -517,6 +557,15 @@ function rollbackSection(record: RolloutRecord): string {
     "\n```" +
     sasNote
   );
+}
+
+/** ` from tag v1.4.0 (commit 8c1a3e0)`, linked; "" when unknown. */
+function commitOf(record: RolloutRecord): string {
+  const release = record.release;
+  if (!release) return "";
+  const ref = release.refName ? ` from ${release.refType} ${link(code(release.refName), release.links.ref ?? "")}` : "";
+  const commit = release.shortSha ? ` (commit ${link(code(release.shortSha), release.links.commit ?? "")})` : "";
+  return `${ref}${commit}`;
 }
 
 // ───────────────────────────── every instance ─────────────────────────────
@@ -559,7 +608,7 @@ function fullRow(i: InstanceRecord, context: OutcomeContext): string[] {
     state(i.provisioningState),
     state(i.powerState),
     state(i.health),
-    i.image ? code(shortImage(redact(i.image)), 80) : "–",
+    i.image ? code(shortImage(redactText(i.image)), 80) : "–",
     i.error ? `${errorCode(i.error)}: ${inline(i.error.message, { max: 120 })}` : "",
   ];
 }

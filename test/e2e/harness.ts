@@ -97,6 +97,8 @@ export function actionYmlDefaults(): Readonly<Record<string, string>> {
     };
     actionDefaults = {};
     for (const [name, spec] of Object.entries(doc.inputs)) {
+      // An expression default (`${{ github.token }}`) is the runner's to evaluate: the test or emu.env() gives it.
+      if (typeof spec.default === "string" && spec.default.includes("${{")) continue;
       if (spec.default !== undefined && spec.default !== null)
         actionDefaults[name] =
           typeof spec.default === "object"

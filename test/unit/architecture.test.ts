@@ -8,17 +8,19 @@ import { describe, expect, it } from "vitest";
 
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), "../../src");
 
-type Layer = "main" | "config" | "config-types" | "domain" | "engine" | "engine-ports" | "azure" | "report" | "shared";
+type Layer =
+  "main" | "config" | "config-types" | "domain" | "engine" | "engine-ports" | "azure" | "github" | "report" | "shared";
 
 /** What each layer may import from the project (its own layer is always allowed). */
 const ALLOWED: Record<Layer, readonly Layer[]> = {
-  main: ["config", "config-types", "domain", "engine", "engine-ports", "azure", "report", "shared"],
+  main: ["config", "config-types", "domain", "engine", "engine-ports", "azure", "github", "report", "shared"],
   config: ["config-types", "shared"],
   "config-types": [],
   domain: ["config-types", "shared"],
   engine: ["engine-ports", "domain", "config-types", "shared"],
   "engine-ports": ["domain", "config-types"],
   azure: ["engine-ports", "domain", "config-types", "shared"],
+  github: ["engine-ports", "domain", "config-types", "shared"],
   report: ["domain", "config-types", "shared"],
   shared: [],
 };
@@ -27,6 +29,7 @@ const ALLOWED: Record<Layer, readonly Layer[]> = {
 const PACKAGES: Partial<Record<Layer, RegExp>> = {
   main: /^@actions\/core$/,
   azure: /^@azure\//,
+  github: /^@actions\/github$|^@octokit\//,
 };
 
 function layerOf(file: string): Layer {
@@ -34,7 +37,7 @@ function layerOf(file: string): Layer {
   if (rel === "config/types.ts") return "config-types";
   if (rel === "engine/ports.ts") return "engine-ports";
   const top = rel.includes("/") ? rel.slice(0, rel.indexOf("/")) : "main";
-  if (["config", "domain", "engine", "azure", "report", "shared"].includes(top)) return top as Layer;
+  if (["config", "domain", "engine", "azure", "github", "report", "shared"].includes(top)) return top as Layer;
   return "main";
 }
 

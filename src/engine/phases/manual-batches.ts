@@ -157,6 +157,7 @@ async function sendUpgrade(
   for (let attempt = 1; ; attempt++) {
     let refusal: AzureApiError;
     try {
+      run.writeStarting();
       const pending = await api.startUpgradeInstances(ids, run.work);
       run.upgradeStarted(ids, true);
       const outcome = await pending.done;

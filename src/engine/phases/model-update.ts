@@ -73,6 +73,7 @@ export async function startImageWrite(
     run.state.aboutToWrite(change.previousModel);
     try {
       run.log.info(`PATCH scale set ${JSON.stringify(patch)} with If-Match ${etag ?? "(none)"}.`);
+      run.writeStarting();
       const pending = await api.startPatchScaleSet(patch, etag, run.work);
       run.wrote("image");
       return { change, pending };
@@ -196,6 +197,7 @@ export async function startExtensionWrite(
   }
   run.state.read(fresh);
   run.log.info(`PATCH extension '${patch.name}' (${fields.filter(Boolean).join(", ")}).`);
+  run.writeStarting();
   const pending = await api.startPatchExtension(patch, run.work);
   run.wrote("extension");
   // The write is in the model as soon as Azure accepted it: checked now, in every upgrade mode.

@@ -54,6 +54,19 @@ describe("resolveCloud: the endpoint, token scope and authority host each enviro
 });
 
 describe("resolveCloud overrides", () => {
+  it.each([
+    ["https://management.example.com", "https://management.example.com/.default"],
+    ["https://127.0.0.1:4443/", "https://127.0.0.1:4443/.default"],
+    [
+      "https://management.local.azurestack.external/arm_v1/x-y.z",
+      "https://management.local.azurestack.external/arm_v1/x-y.z/.default",
+    ],
+  ])("accepts the ARM endpoint %s, and its scope is one the Azure CLI can be given as is", (armEndpoint, scope) => {
+    const cloud = resolveCloud("AzureCloud", { armEndpoint });
+    expect(cloud.armScope).toBe(scope);
+    expect(cloud.armScope).toMatch(/^[0-9a-zA-Z._:/-]+$/);
+  });
+
   it("a custom ARM endpoint gets its own token scope and keeps the environment's Entra", () => {
     expect(resolveCloud("AzureCloud", { armEndpoint: "https://127.0.0.1:8443/" })).toEqual({
       name: "Custom",
@@ -114,6 +127,20 @@ describe("resolveCloud overrides", () => {
     ["authority-host", { authorityHost: "http://login.example.com" }, "https"],
     ["arm-endpoint", { armEndpoint: "https://management.usgovcloudapi.net/" }, "set environment: AzureUSGovernment"],
     ["authority-host", { authorityHost: "https://login.chinacloudapi.cn" }, "set environment: AzureChinaCloud"],
+    // Issue 11, finding 7: shell syntax in the path reached `az account get-access-token --scope` (azure-cli mode)
+    // with only the SDK's own scope check in between.
+    ["arm-endpoint", { armEndpoint: "https://management.example.com/a;id" }, "path holds only"],
+    ["arm-endpoint", { armEndpoint: "https://management.example.com/$(id)" }, "path holds only"],
+    ["arm-endpoint", { armEndpoint: "https://management.example.com/`id`" }, "path holds only"],
+    ["arm-endpoint", { armEndpoint: "https://management.example.com/a'b" }, "path holds only"],
+    ["arm-endpoint", { armEndpoint: "https://management.example.com/a%20b" }, "path holds only"],
+    ["arm-endpoint", { armEndpoint: "https://management.example.com/a&b" }, "path holds only"],
+    ["arm-endpoint", { armEndpoint: "https://management.example.com/a|b" }, "path holds only"],
+    ["arm-endpoint", { armEndpoint: "https://[::1]/" }, "host is a DNS name"],
+    ["arm-endpoint", { armEndpoint: "https://user:pw@management.example.com" }, "credentials"],
+    ["arm-endpoint", { armEndpoint: "https://management.example.com/?" }, "query"],
+    ["arm-endpoint", { armEndpoint: "https://management.example.com/#" }, "fragment"],
+    ["authority-host", { authorityHost: "https://login.example.com/$(id)" }, "path holds only"],
   ])("rejects %s %j", (input, overrides, text) => {
     const err = captureInputError(() => resolveCloud("AzureCloud", overrides));
     expect(err.input).toBe(input);

@@ -96,6 +96,13 @@ describe("parseConfig: inputs of action.yml", () => {
         customAuthority: false,
       },
       secrets: [],
+      github: {
+        serverUrl: "https://github.com",
+        apiUrl: "https://api.github.com",
+        repository: "o/r",
+        runId: "42",
+        runAttempt: "2",
+      },
     });
   });
 
@@ -247,14 +254,52 @@ describe("the change", () => {
     expect(parse({ "image-version": value }).change.imageVersion).toBe(value.toLowerCase());
   });
 
-  it.each([["16.04"], ["v1.2.3"], ["1.2.3.4"], ["newest"], ["1.2.x"]])("image-version rejects '%s'", (value) => {
-    expect(inputError({ "image-version": value })).toMatchObject({
-      input: "image-version",
-      message: expect.stringContaining("<major>.<minor>.<patch>"),
-    });
-  });
+  it.each([["16.04"], ["1.2.3.4"], ["newest"], ["1.2.x"], ["v"], ["v1.2"], ["vv1.2.3"], ["version1.2.3"], ["v-1.2.3"]])(
+    "image-version rejects '%s', naming the input, the value and the valid form",
+    (value) => {
+      const err = inputError({ "image-version": value });
+      expect(err.input).toBe("image-version");
+      expect(err.message).toContain(`'${value}'`);
+      expect(err.message).toContain("<major>.<minor>.<patch>");
+    },
+  );
 
   const prefix = `/subscriptions/${SUB}/resourceGroups/rg-images/providers/Microsoft.Compute`;
+  const gallery = `${prefix}/galleries/gal1/images/ubuntu/versions`;
+
+  // Release tags are versions: a leading v before a digit is dropped (and said), everything else is kept as written.
+  it.each([
+    { input: "image-version", given: "v1.4.0", used: "1.4.0", note: true },
+    { input: "image-version", given: "V2024.10.3", used: "2024.10.3", note: true },
+    { input: "image-version", given: "1.4.0", used: "1.4.0", note: false },
+    { input: "image-version", given: "latest", used: "latest", note: false },
+    { input: "image-id", given: `${gallery}/v1.4.0`, used: `${gallery}/1.4.0`, note: true },
+    { input: "image-id", given: `${gallery}/1.4.0`, used: `${gallery}/1.4.0`, note: false },
+    { input: "image-id", given: `${gallery}/latest`, used: `${gallery}/latest`, note: false },
+    { input: "image-id", given: `${prefix}/images/v1-golden`, used: `${prefix}/images/v1-golden`, note: false },
+  ])("$input $given → $used", ({ input, given, used, note }) => {
+    const config = parse({ "image-version": "", [input]: given });
+    const change = config.change as Record<string, unknown>;
+    expect(change[input === "image-version" ? "imageVersion" : "imageId"]).toBe(used);
+    if (note) {
+      expect(config.notes).toHaveLength(1);
+      expect(config.notes?.[0]).toContain(given.slice(given.lastIndexOf("/") + 1));
+      expect(config.notes?.[0]).toContain(used.slice(used.lastIndexOf("/") + 1));
+    } else {
+      expect(config.notes).toBeUndefined();
+    }
+  });
+
+  it.each([["v1"], ["v1.4"], ["release-1.4.0"], ["1.4.0-rc1"], ["vv1.4.0"]])(
+    "image-id with version '%s' is refused, naming the input, the value and the valid form",
+    (version) => {
+      const err = inputError({ "image-version": "", "image-id": `${gallery}/${version}` });
+      expect(err.input).toBe("image-id");
+      expect(err.message).toContain(`'${version}'`);
+      expect(err.message).toContain("<major>.<minor>.<patch>");
+    },
+  );
+
   it.each([
     ["managed image", `${prefix}/images/golden-2024`],
     ["gallery image", `${prefix}/galleries/gal1/images/ubuntu`],
@@ -699,7 +744,7 @@ describe("secrets to mask", () => {
       "image-version": "",
       "extension-name": "cse",
       "extension-file-uris":
-        "https://st.blob.core.windows.net/s/a.sh?sv=2022-11-02&se=2030-01-01&sig=AbC%2Bd%2Fe%3D#frag, https://st.blob.core.windows.net/s/b.sh?sp=r&sig=ZYX987wvu",
+        "https://st.blob.core.windows.net/s/a.sh?sv=2022-11-02&se=2030-01-01&sig=AbC%2Bd%2Fe%3D, https://st.blob.core.windows.net/s/b.sh?sp=r&sig=ZYX987wvu",
     });
     expect(config.secrets).toEqual([
       "sv=2022-11-02&se=2030-01-01&sig=AbC%2Bd%2Fe%3D",
@@ -743,5 +788,110 @@ describe("error messages echo at most a short prefix of a long value (issue #12)
   it("a value of 80 characters is echoed whole", () => {
     const value = "1.2.3" + "x".repeat(75);
     expect(inputError({ "image-version": value }).message).toContain(`'${value}'`);
+  });
+});
+
+// Issue 11, finding 4: a line break in a one-line input reached the log raw and became a workflow command of its own.
+describe("one-line inputs refuse line breaks and control characters", () => {
+  const HOSTILE = [
+    ["line feed", "v2\n::error::forged"],
+    ["carriage return", "v2\r::warning::forged"],
+    ["CRLF", "v2\r\n::add-mask::x"],
+    ["line separator", "v2\u2028::stop-commands::t"],
+    ["escape", "v2\u001b[2K"],
+    ["NUL", "v2\u0000"],
+  ] as const;
+  const CASES = HOSTILE.flatMap(([what, value]): { what: string; input: string; inputs: Record<string, string> }[] => [
+    { what, input: "force-update-tag", inputs: { "extension-name": "cse", "force-update-tag": value } },
+    { what, input: "extension-name", inputs: { "extension-name": value, "force-update-tag": "v2" } },
+    { what, input: "scale-set", inputs: { "scale-set": `web${value}` } },
+    { what, input: "audience", inputs: { "client-id": CLIENT, "tenant-id": TENANT, audience: `api://x${value}` } },
+  ]);
+
+  it.each(CASES)("$input with a $what", ({ input, inputs }) => {
+    const err = inputError({ "image-version": "", ...inputs }, OIDC_ENV);
+    expect(err.input).toBe(input);
+    expect(err.message).toMatch(/line break or control character \(U\+[0-9A-F]{4}\)/);
+    // The value itself is not quoted: the message stays one line and carries nothing of the input.
+    expect(err.message).not.toMatch(/forged|add-mask|stop-commands|\n|\r/);
+  });
+
+  it("a tab is not a line: allowed where the input's own format allows it", () => {
+    expect(
+      parse({ "image-version": "", "extension-name": "cse", "force-update-tag": "a\tb" }).change.extension,
+    ).toEqual({ name: "cse", forceUpdateTag: "a\tb" });
+  });
+
+  it("extension-file-uris and creds may span lines", () => {
+    const config = parse({
+      "image-version": "",
+      "extension-name": "cse",
+      "extension-file-uris": "https://a.example/x.sh\nhttps://a.example/y.sh",
+    });
+    expect(config.change.extension?.fileUris).toEqual(["https://a.example/x.sh", "https://a.example/y.sh"]);
+  });
+
+  it.each([
+    ["user:password@", "https://user:pw@a.example/x.sh"],
+    ["a fragment", "https://a.example/x.sh#frag"],
+    ["a control character", "https://a.example/x\u0007.sh"],
+  ])("extension-file-uris entries refuse %s", (_what, uri) => {
+    const err = inputError({ "image-version": "", "extension-name": "cse", "extension-file-uris": uri });
+    expect(err.input).toBe("extension-file-uris");
+    expect(err.message).not.toContain("pw");
+  });
+});
+
+describe("the GitHub deployment (deployment-environment, github-token) and the run's context", () => {
+  const RUN_ENV = {
+    GITHUB_REPOSITORY: "octo/app",
+    GITHUB_SHA: "8c1a3e0b5d2f4a6c9e7b1d3f5a7c9e1b3d5f7a9c",
+    GITHUB_REF: "refs/tags/v1.4.0",
+    GITHUB_RUN_ID: "99",
+    GITHUB_RUN_ATTEMPT: "3",
+    GITHUB_WORKFLOW: "release",
+    GITHUB_SERVER_URL: "https://ghe.example.com/",
+    GITHUB_API_URL: "https://ghe.example.com/api/v3/",
+  };
+
+  it("reads the run from the runner's variables, URLs without a trailing slash", () => {
+    expect(parse({}, RUN_ENV).github).toEqual({
+      serverUrl: "https://ghe.example.com",
+      apiUrl: "https://ghe.example.com/api/v3",
+      repository: "octo/app",
+      ref: "refs/tags/v1.4.0",
+      sha: "8c1a3e0b5d2f4a6c9e7b1d3f5a7c9e1b3d5f7a9c",
+      runId: "99",
+      runAttempt: "3",
+      workflow: "release",
+    });
+    expect(parse({}, {}).github).toBeUndefined();
+  });
+
+  it("records a deployment when deployment-environment is set; the token is masked", () => {
+    const config = parse({ "deployment-environment": "production", "github-token": "ghs_abcdef123456" }, RUN_ENV);
+    expect(config.deployment).toEqual({ environment: "production", token: "ghs_abcdef123456" });
+    expect(config.secrets).toContain("ghs_abcdef123456");
+    expect(parse({ "github-token": "ghs_abcdef123456" }, RUN_ENV).deployment).toBeUndefined();
+  });
+
+  it.each([
+    ["a token left unevaluated", { "github-token": "${{ github.token }}" }, RUN_ENV, "github-token"],
+    ["no token", { "github-token": "" }, RUN_ENV, "github-token"],
+    ["outside a workflow run", { "github-token": "ghs_x" }, {}, "deployment-environment"],
+    [
+      "a name over 255 characters",
+      { "github-token": "ghs_x", "deployment-environment": "p".repeat(256) },
+      RUN_ENV,
+      "deployment-environment",
+    ],
+    [
+      "a control character",
+      { "github-token": "ghs_x", "deployment-environment": "prod\nuction" },
+      RUN_ENV,
+      "deployment-environment",
+    ],
+  ])("refuses %s", (_name, inputs, env, input) => {
+    expect(inputError({ "deployment-environment": "production", ...inputs }, env).input).toBe(input);
   });
 });

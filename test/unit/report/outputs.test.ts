@@ -6,6 +6,7 @@ import { dryRun, failureWithStragglers, instance, SCENARIOS, success, unchanged 
 describe("buildOutputs", () => {
   it("has exactly the outputs action.yml declares", () => {
     expect(Object.keys(buildOutputs(success())).sort()).toEqual([
+      "deployment-id",
       "failed-instances",
       "pending-instances",
       "previous-model",
@@ -14,6 +15,15 @@ describe("buildOutputs", () => {
       "summary-json",
       "updated-instances",
     ]);
+  });
+
+  it.each([
+    { deployment: undefined, id: "" },
+    { deployment: { environment: "production", statuses: [] }, id: "" },
+    { deployment: { environment: "production", id: 17, statuses: ["in_progress", "success"] as const }, id: "17" },
+  ])("deployment-id $id from $deployment", ({ deployment, id }) => {
+    const record: RolloutRecord = { ...success(), ...(deployment && { deployment }) };
+    expect(buildOutputs(record)["deployment-id"]).toBe(id);
   });
 
   it.each([

@@ -71,7 +71,7 @@ describe("SAS query strings", () => {
       "https://stweb.blob.core.windows.net/scripts/b.sh?[query removed]",
     ]);
     expect(renderSummary(leakyRecord())).toContain(
-      "https://stweb.blob.core.windows.net/scripts/b.sh?&#91;query removed&#93;",
+      "https&#8288;://stweb.blob.core.windows.net/scripts/b.sh?&#91;query removed&#93;",
     );
   });
 });

@@ -254,7 +254,7 @@ describe("renderSummary escaping of Azure text", () => {
     expect(attentionRow).toContain(
       "&#60;script&#62;alert(1)&#60;/script&#62; &#124; exit 1<br>line two &#96;rm -rf&#96;",
     );
-    expect(attentionRow).toContain("&#91;click&#93;(https://evil.example) &#42;bold&#42; &#36;x&#36;");
+    expect(attentionRow).toContain("&#91;click&#93;(https&#8288;://evil.example) &#42;bold&#42; &#36;x&#36;");
     expect(attentionRow).toContain("<code>vm&#124;&#60;b&#62;3&#60;/b&#62;</code>");
     expect(summary).not.toContain("<script>");
     expect(summary).not.toContain("<b>3</b>");

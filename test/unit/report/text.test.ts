@@ -1,7 +1,7 @@
 // The small text helpers the report is built from: escaping, redaction, ID lists, durations.
 
 import { describe, expect, it } from "vitest";
-import { code, inline, link, redact } from "../../../src/report/escape.ts";
+import { code, inline, link } from "../../../src/report/escape.ts";
 import { compareInstanceIds, idRanges } from "../../../src/report/instances.ts";
 import { formatDuration } from "../../../src/shared/clock.ts";
 import { timelinePosition } from "../../../src/report/time.ts";
@@ -18,7 +18,7 @@ describe("inline", () => {
     { text: "say \"hi\" 'there'", expected: "say &#34;hi&#34; &#39;there&#39;" },
     {
       text: "see https://a.blob.core.windows.net/c/f.sh?sv=1&sig=2 now",
-      expected: "see https://a.blob.core.windows.net/c/f.sh?&#91;query removed&#93; now",
+      expected: "see https&#8288;://a.blob.core.windows.net/c/f.sh?&#91;query removed&#93; now",
     },
   ])("$text", ({ text, expected }) => {
     expect(inline(text)).toBe(expected);
@@ -48,20 +48,6 @@ describe("code and link", () => {
     { url: 'https://x/" onclick="x', expected: "L" },
   ])("link to $url", ({ url, expected }) => {
     expect(link("L", url)).toBe(expected);
-  });
-});
-
-describe("redact", () => {
-  it.each([
-    { text: "https://a/f.sh?sv=1&sig=2", expected: "https://a/f.sh?[query removed]" },
-    { text: "https://a/f.sh?[query removed]", expected: "https://a/f.sh?[query removed]" },
-    {
-      text: "x https://a/f.sh?[query removed] and https://b/g.sh?sig=3",
-      expected: "x https://a/f.sh?[query removed] and https://b/g.sh?[query removed]",
-    },
-  ])("$text", ({ text, expected }) => {
-    expect(redact(text)).toBe(expected);
-    expect(redact(redact(text))).toBe(expected);
   });
 });
 

@@ -1,0 +1,109 @@
+// Issue 11, finding 6 (and the summary side of 2): Azure-provided text in the job summary never becomes a link, an
+// image, HTML or a Mermaid directive. Every string Azure supplies in each scenario's record carries hostile Markdown;
+// the summary is rendered as GitHub-flavoured Markdown (marked, GFM autolinks on) and the HTML is inspected.
+import { marked } from "marked";
+import { describe, expect, it } from "vitest";
+import { renderSummary } from "../../../src/report/index.ts";
+import type { RolloutRecord } from "../../../src/domain/record.ts";
+import { Gate } from "../../../src/shared/gate.ts";
+import { SCENARIOS } from "./fixtures.ts";
+
+const HOSTILE = [
+  "visit https://evil.example/a or http://evil.example/h or www.evil.example or admin@evil.example",
+  "[click](https://evil.example/b) ![img](https://evil.example/c.png) <https://evil.example/d> [ref][x]",
+  "<img src=x onerror=alert(1)> <a href='https://evil.example/e'>x</a> <script>alert(1)</script> &lt;b&gt;",
+  "```mermaid",
+  "%%{init: {'securityLevel':'loose'}}%%",
+  'graph TD; A-->B; click A href "https://evil.example/f"',
+  "```",
+  "~~~",
+  "[x]: https://evil.example/g",
+].join("\n");
+
+/** Keys whose string values come from Azure (or from the user, echoed back by Azure). */
+const AZURE_KEYS = new Set([
+  "message",
+  "code",
+  "name",
+  "reason",
+  "error",
+  "provisioningState",
+  "powerState",
+  "health",
+  "image",
+  "before",
+  "after",
+  "scaleSet",
+  "resourceGroup",
+]);
+
+function poisoned(record: RolloutRecord): RolloutRecord {
+  return JSON.parse(JSON.stringify(record), (key, value: unknown) =>
+    typeof value === "string" && AZURE_KEYS.has(key) ? `${value} ${HOSTILE}` : value,
+  ) as RolloutRecord;
+}
+
+const OWN_LINK = /^https:\/\/(learn\.microsoft\.com|portal\.azure\.com|aka\.ms|docs\.github\.com)\//;
+
+describe.each(Object.entries(SCENARIOS))("summary of %s with hostile Azure text", (_name, scenario) => {
+  const record = poisoned(scenario());
+  const markdown = renderSummary(record);
+  const html = marked.parse(markdown, { gfm: true, async: false });
+
+  it("links only to the action's own pages", () => {
+    const hrefs = [...html.matchAll(/<[a-z][^>]*?\s(?:href|src)\s*=\s*["']?([^"' >]+)/gi)].map((m) => m[1] ?? "");
+    for (const href of hrefs) expect(href).toMatch(OWN_LINK);
+    expect(html).not.toMatch(/evil\.example<\/a>|href="[^"]*evil/);
+  });
+
+  it("holds no image, script or other HTML from Azure", () => {
+    expect(html).not.toMatch(/<(img|script|iframe|svg|style|form|input)\b/i);
+    expect(html).not.toMatch(/<[a-z][^>]*\son\w+\s*=/i);
+    const tags = new Set([...html.matchAll(/<\/?([a-z][a-z0-9]*)/gi)].map((m) => (m[1] ?? "").toLowerCase()));
+    const allowed = [
+      "h2",
+      "h3",
+      "h4",
+      "p",
+      "a",
+      "code",
+      "pre",
+      "table",
+      "thead",
+      "tbody",
+      "tr",
+      "th",
+      "td",
+      "br",
+      "details",
+    ];
+    allowed.push("summary", "strong", "em", "i", "blockquote", "ul", "ol", "li", "hr", "sub", "sup");
+    for (const tag of tags) expect(allowed).toContain(tag);
+  });
+
+  it("puts nothing of Azure's into a Mermaid chart, and cannot open or close a code block", () => {
+    const fences = [...markdown.matchAll(/^ *(```|~~~)([^\n]*)\n([\s\S]*?)^ *\1/gm)];
+    for (const [, , info, body = ""] of fences) {
+      if (info === "mermaid") expect(body).not.toMatch(/evil|%%\{/);
+      // The rollback inputs quote Azure's previous values as JSON strings: one line each, inert in a code block.
+      else for (const line of body.split("\n")) expect(line).not.toMatch(/^ *(```|~~~)/);
+    }
+    // Every ``` in the summary is the report's own fence at the start of a line.
+    for (const line of markdown.split("\n"))
+      if (/^ *(```|~~~)/.test(line)) expect(line).toMatch(/^ *```(mermaid|yaml|sh)?$/);
+  });
+});
+
+// Issue 11, finding 2: the report escapes `~` and `_`, so a secret echoed by Azure must be masked before that.
+describe("a known secret in Azure text, through the gate and the report", () => {
+  const SECRET = "emu8Q~AbC_dEf-GhI.jKl";
+  it.each(Object.entries(SCENARIOS))("%s: absent from the summary in every spelling", (_name, scenario) => {
+    const gate = new Gate([SECRET]);
+    const record = JSON.parse(JSON.stringify(scenario()), (key, value: unknown) =>
+      typeof value === "string" && AZURE_KEYS.has(key) ? `${value} (echo ${SECRET})` : value,
+    ) as RolloutRecord;
+    const summary = gate.maskKnown(renderSummary(gate.scrub(record)));
+    for (const form of [SECRET, "emu8Q&#126;AbC&#95;dEf", encodeURIComponent(SECRET), "AbC", "GhI.jKl"])
+      expect(summary).not.toContain(form);
+  });
+});
