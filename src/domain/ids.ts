@@ -1,4 +1,4 @@
-// Instance IDs: how they sort. Shared by the engine, the verdict and the report.
+// Instance IDs: how they sort and how a list of them is written. Shared by the engine, the verdict and the report.
 
 const NUMERIC = /^\d+$/;
 
@@ -14,4 +14,32 @@ export function compareInstanceIds(a: string, b: string): number {
 /** The IDs in instance-ID order (a new array). */
 export function sortIds(ids: Iterable<string>): string[] {
   return [...ids].sort(compareInstanceIds);
+}
+
+/**
+ * IDs as a short list with runs of three or more consecutive numbers collapsed: `0–4, 7, 9–12`. Keeps a list of 1,000
+ * instances to a few characters when batches are contiguous. Not escaped: IDs are not always numbers. The report
+ * writes ranges with an en dash; the log (listIds) with a hyphen.
+ */
+export function idRanges(ids: Iterable<string>, dash = "–"): string {
+  const sorted = sortIds(ids);
+  const parts: string[] = [];
+  let i = 0;
+  while (i < sorted.length) {
+    const first = sorted[i]!;
+    let j = i;
+    if (NUMERIC.test(first)) {
+      while (j + 1 < sorted.length && NUMERIC.test(sorted[j + 1]!) && Number(sorted[j + 1]) === Number(sorted[j]) + 1)
+        j++;
+    }
+    const last = sorted[j]!;
+    parts.push(j === i ? first : j === i + 1 ? `${first}, ${last}` : `${first}${dash}${last}`);
+    i = j + 1;
+  }
+  return parts.join(", ");
+}
+
+/** `0-3, 7, 9-10`: idRanges as the log writes it. */
+export function listIds(ids: Iterable<string>): string {
+  return idRanges(ids, "-");
 }

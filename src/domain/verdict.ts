@@ -2,7 +2,6 @@
 // break max-unhealthy; what is the final result and each instance's outcome. Pure.
 
 import { describeError } from "./error-text.ts";
-import { sortIds } from "./ids.ts";
 import type { AzureErrorInfo, InstanceError, InstanceState } from "./scale-set.ts";
 import { FAILURE_OUTCOMES, type FailureOutcome, type InstanceOutcome, type RolloutResult } from "./record.ts";
 
@@ -160,25 +159,6 @@ export function describeInstance(instanceId: string, state: InstanceState | unde
   const shown = state.error ?? error;
   if (shown !== undefined) parts.push(describeError(shown));
   return `${instanceId} (${state.name}): ${parts.join(", ")}`;
-}
-
-/** `0-3, 7, 9-10`: instance IDs in order, consecutive numeric runs of three or more as ranges. */
-export function listIds(ids: readonly string[]): string {
-  const sorted = sortIds(ids);
-  const parts: string[] = [];
-  for (let i = 0; i < sorted.length;) {
-    let end = i;
-    while (
-      end + 1 < sorted.length &&
-      /^\d+$/.test(sorted[end + 1]!) &&
-      Number(sorted[end + 1]) === Number(sorted[end]) + 1
-    )
-      end++;
-    if (end - i >= 2) parts.push(`${sorted[i]}-${sorted[end]}`);
-    else parts.push(...sorted.slice(i, end + 1));
-    i = end + 1;
-  }
-  return parts.join(", ");
 }
 
 /** At most `max` items joined by `; `, then `; and N more` (a reason stays one readable line on large scale sets). */

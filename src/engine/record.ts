@@ -2,7 +2,7 @@
 // the sentences that describe instances and the run's failure, which the engine uses for its stop reasons. Pure.
 
 import { redactError } from "../domain/azure-errors.ts";
-import { sortIds } from "../domain/ids.ts";
+import { listIds, sortIds } from "../domain/ids.ts";
 import { describeImage, type ModelChange } from "../domain/change.ts";
 import { redactText } from "../shared/redact.ts";
 import type { BatchRecord, InstanceRecord, PreviousModel, RolloutRecord, RolloutResult } from "../domain/record.ts";
@@ -14,7 +14,6 @@ import {
   instanceOutcome,
   isFailedOutcome,
   limitList,
-  listIds,
   type Assessment,
 } from "../domain/verdict.ts";
 

@@ -14,7 +14,8 @@ import type { InstanceState } from "../domain/scale-set.ts";
 import type { Config } from "../config/types.ts";
 import type { RolloutDeps } from "./deps.ts";
 import type { Logger, ScaleSetApi } from "./ports.ts";
-import { assessInstance, isBad, listIds, type Assessment } from "../domain/verdict.ts";
+import { listIds } from "../domain/ids.ts";
+import { assessInstance, isBad, type Assessment } from "../domain/verdict.ts";
 
 /** After a cancel the runner kills the job a few seconds later: the last listing must be quick. */
 export const CANCELLED_LISTING_MS = 2_000;

@@ -6,7 +6,8 @@ import { explainError } from "./error-help.ts";
 import { truncate } from "./escape.ts";
 import { redactText } from "../shared/redact.ts";
 import { headline } from "./headline.ts";
-import { FAILURE_HELP, idRanges, OUTCOME_LABEL, plural, sortById } from "./instances.ts";
+import { idRanges } from "../domain/ids.ts";
+import { FAILURE_HELP, OUTCOME_LABEL, plural, sortById } from "./instances.ts";
 
 export interface Annotation {
   readonly level: "error" | "warning" | "notice";

@@ -3,7 +3,6 @@
 import { compareInstanceIds } from "../domain/ids.ts";
 import { FAILURE_OUTCOMES, type FailureOutcome, type InstanceOutcome, type InstanceRecord } from "../domain/record.ts";
 
-export { compareInstanceIds };
 
 /** How each outcome reads in a sentence or a table cell. */
 export const OUTCOME_LABEL: Readonly<Record<InstanceOutcome, string>> = {
@@ -81,34 +80,6 @@ export function sortById<T extends { readonly instanceId: string }>(items: reado
 /** Sorted IDs of the instances whose outcome is one of `outcomes`. */
 export function idsWithOutcome(instances: readonly InstanceRecord[], outcomes: ReadonlySet<InstanceOutcome>): string[] {
   return sortById(instances.filter((i) => outcomes.has(i.outcome))).map((i) => i.instanceId);
-}
-
-const NUMERIC = /^\d+$/;
-
-/**
- * IDs as a short list with runs of consecutive numbers collapsed: `0–4, 7, 9–12`. Keeps a list of 1,000 instances
- * to a few characters when batches are contiguous. Not escaped: IDs are not always numbers.
- */
-export function idRanges(ids: readonly string[]): string {
-  const sorted = [...ids].sort(compareInstanceIds);
-  const parts: string[] = [];
-  let i = 0;
-  while (i < sorted.length) {
-    const first = sorted[i] as string;
-    let j = i;
-    if (NUMERIC.test(first)) {
-      while (
-        j + 1 < sorted.length &&
-        NUMERIC.test(sorted[j + 1] as string) &&
-        Number(sorted[j + 1]) === Number(sorted[j]) + 1
-      )
-        j++;
-    }
-    const last = sorted[j] as string;
-    parts.push(j === i ? first : j === i + 1 ? `${first}, ${last}` : `${first}–${last}`);
-    i = j + 1;
-  }
-  return parts.join(", ");
 }
 
 /** `1 instance`, `3 instances`, `2 batches`. */

@@ -10,7 +10,7 @@ import type {
   PendingOperation,
   RollingUpgradeStatus,
 } from "../../domain/scale-set.ts";
-import { listIds } from "../../domain/verdict.ts";
+import { listIds } from "../../domain/ids.ts";
 import type { ModelChange } from "../../domain/change.ts";
 import type { ScaleSetApi } from "../ports.ts";
 import { StopError, type Run } from "../run.ts";

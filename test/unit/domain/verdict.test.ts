@@ -6,9 +6,9 @@ import {
   finalResult,
   instanceOutcome,
   limitList,
-  listIds,
   type AssessOptions,
 } from "../../../src/domain/verdict.ts";
+import { listIds } from "../../../src/domain/ids.ts";
 import type { InstanceState } from "../../../src/domain/scale-set.ts";
 
 function instance(overrides: Partial<InstanceState> = {}): InstanceState {

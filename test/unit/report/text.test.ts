@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from "vitest";
 import { code, inline, link } from "../../../src/report/escape.ts";
-import { compareInstanceIds, idRanges } from "../../../src/report/instances.ts";
+import { compareInstanceIds, idRanges } from "../../../src/domain/ids.ts";
 import { formatDuration } from "../../../src/shared/clock.ts";
 import { timelinePosition } from "../../../src/report/time.ts";
 
