@@ -3,7 +3,6 @@
 import { compareInstanceIds } from "../domain/ids.ts";
 import { FAILURE_OUTCOMES, type FailureOutcome, type InstanceOutcome, type InstanceRecord } from "../domain/record.ts";
 
-
 /** How each outcome reads in a sentence or a table cell. */
 export const OUTCOME_LABEL: Readonly<Record<InstanceOutcome, string>> = {
   updated: "updated",
