@@ -15,6 +15,7 @@ import { stripQuery } from "../shared/redact.ts";
 import { InputError, quoted } from "./types.ts";
 import type {
   AuthConfig,
+  BatchOption,
   ChangeRequest,
   Cloud,
   Config,
@@ -386,17 +387,36 @@ function parseForceUpdateTag(value: string, env: Env): string {
 
 function parseRollout(inputs: Inputs): RolloutOptions {
   const canary = inputs.canary;
+  const batchSize = parseSize("batch-size", inputs["batch-size"]);
+  const pauseBetweenBatchesMs = parseDuration("pause-between-batches", inputs["pause-between-batches"], {
+    allowZero: true,
+  });
+  const maxUnhealthyPercent = parsePercent("max-unhealthy", inputs["max-unhealthy"]);
+  // action.yml's defaults, parsed as the inputs are: a value equal to its default was not chosen.
+  const defaultSize = parseSize("batch-size", DEFAULTS["batch-size"] ?? "");
+  const nonDefaultBatchOptions: BatchOption[] = [
+    ...(batchSize.kind !== defaultSize.kind || batchSize.value !== defaultSize.value ? ["batch-size" as const] : []),
+    ...(canary ? ["canary" as const] : []),
+    ...(maxUnhealthyPercent !== parsePercent("max-unhealthy", DEFAULTS["max-unhealthy"] ?? "")
+      ? ["max-unhealthy" as const]
+      : []),
+    ...(pauseBetweenBatchesMs !==
+    parseDuration("pause-between-batches", DEFAULTS["pause-between-batches"] ?? "", { allowZero: true })
+      ? ["pause-between-batches" as const]
+      : []),
+  ];
   return {
-    batchSize: parseSize("batch-size", inputs["batch-size"]),
+    batchSize,
     ...(canary ? { canary: parseSize("canary", canary) } : {}),
-    pauseBetweenBatchesMs: parseDuration("pause-between-batches", inputs["pause-between-batches"], { allowZero: true }),
+    pauseBetweenBatchesMs,
     health: parseChoice("health", inputs.health, ["auto", "off"]),
     healthTimeoutMs: parseDuration("health-timeout", inputs["health-timeout"]),
-    maxUnhealthyPercent: parsePercent("max-unhealthy", inputs["max-unhealthy"]),
+    maxUnhealthyPercent,
     rollbackOnFailure: parseBoolean("rollback-on-failure", inputs["rollback-on-failure"]),
     timeoutMs: parseDuration("timeout", inputs.timeout),
     pollIntervalMs: parseDuration("poll-interval", inputs["poll-interval"]),
     dryRun: parseBoolean("dry-run", inputs["dry-run"]),
+    nonDefaultBatchOptions,
   };
 }
 

@@ -56,7 +56,15 @@ export interface RolloutOptions {
   /** How often instance state is listed while waiting (one list call per poll). */
   readonly pollIntervalMs: number;
   readonly dryRun: boolean;
+  /**
+   * The batch options set to something other than action.yml's default (the parser, which holds the defaults, says
+   * which): Azure ignores them where it rolls a change itself, and the run warns about those a user chose.
+   */
+  readonly nonDefaultBatchOptions?: readonly BatchOption[];
 }
+
+/** The rollout options that shape the action's own batches (no effect in Automatic or Rolling mode). */
+export type BatchOption = "batch-size" | "canary" | "max-unhealthy" | "pause-between-batches";
 
 export interface Target {
   readonly subscriptionId: string;

@@ -6,8 +6,6 @@ import { isNoOp, type ModelChange } from "./change.ts";
 import type { Config } from "../config/types.ts";
 import type { ScaleSetModel } from "./scale-set.ts";
 
-/** action.yml's defaults of the options Azure ignores in Automatic and Rolling mode: other values were set on purpose. */
-const BATCH_DEFAULTS = { batchSizePercent: 20, maxUnhealthyPercent: 20, pauseBetweenBatchesMs: 0 } as const;
 /** Below this poll-interval a large scale set's lists drain Azure's HighCostGetVMScaleSet bucket. */
 const MIN_CLOUD_POLL_MS = 5_000;
 
@@ -25,14 +23,8 @@ export function optionWarnings(
   const { rollout, cloud } = config;
   const warnings: OptionWarning[] = [];
   if (model.upgradeMode !== "Manual" && !isNoOp(change)) {
-    const ignored = [
-      ...(rollout.batchSize.kind !== "percent" || rollout.batchSize.value !== BATCH_DEFAULTS.batchSizePercent
-        ? ["batch-size"]
-        : []),
-      ...(rollout.canary !== undefined ? ["canary"] : []),
-      ...(rollout.maxUnhealthyPercent !== BATCH_DEFAULTS.maxUnhealthyPercent ? ["max-unhealthy"] : []),
-      ...(rollout.pauseBetweenBatchesMs !== BATCH_DEFAULTS.pauseBetweenBatchesMs ? ["pause-between-batches"] : []),
-    ];
+    // The options a user set away from action.yml's defaults (the parser says which): those were chosen on purpose.
+    const ignored = rollout.nonDefaultBatchOptions ?? [];
     if (ignored.length > 0) {
       const how =
         model.upgradeMode === "Rolling" ? "by the scale set's rolling upgrade policy" : "on every instance at once";

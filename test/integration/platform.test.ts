@@ -152,7 +152,13 @@ describe("following the platform", () => {
   it("warns that batch options have no effect where Azure rolls the change itself", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, upgradeMode: "Automatic" }] });
     const { record, log } = await rollout(
-      configFor(emu, { rollout: { batchSize: { kind: "count", value: 1 }, maxUnhealthyPercent: 0 } }),
+      configFor(emu, {
+        rollout: {
+          batchSize: { kind: "count", value: 1 },
+          maxUnhealthyPercent: 0,
+          nonDefaultBatchOptions: ["batch-size", "max-unhealthy"],
+        },
+      }),
     );
     expect(record.result).toBe("succeeded");
     expect(log.lines.filter((l) => l.startsWith("warning: "))).toEqual([

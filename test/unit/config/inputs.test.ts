@@ -85,6 +85,7 @@ describe("parseConfig: inputs of action.yml", () => {
         timeoutMs: 3_600_000,
         pollIntervalMs: 15_000,
         dryRun: false,
+        nonDefaultBatchOptions: [],
       },
       auth: { mode: "azure-cli" },
       cloud: {
@@ -792,6 +793,18 @@ describe("error messages echo at most a short prefix of a long value (issue #12)
 });
 
 // Issue 11, finding 4: a line break in a one-line input reached the log raw and became a workflow command of its own.
+describe("batch options set away from action.yml's defaults", () => {
+  it.each([
+    [{}, []],
+    [{ "batch-size": "20%", "max-unhealthy": "20%", "pause-between-batches": "0s" }, []],
+    [{ "batch-size": "2" }, ["batch-size"]],
+    [{ "batch-size": "25%", canary: "1" }, ["batch-size", "canary"]],
+    [{ "max-unhealthy": "0%", "pause-between-batches": "30s" }, ["max-unhealthy", "pause-between-batches"]],
+  ])("%j → %j", (inputs, expected) => {
+    expect(parse({ ...inputs }).rollout.nonDefaultBatchOptions).toEqual(expected);
+  });
+});
+
 describe("one-line inputs refuse line breaks and control characters", () => {
   const HOSTILE = [
     ["line feed", "v2\n::error::forged"],
