@@ -6,7 +6,7 @@
 
 import { ClientAssertionCredential, ClientSecretCredential, ManagedIdentityCredential } from "@azure/identity";
 import type { TokenCredential } from "@azure/core-auth";
-import type { AuthConfig, Cloud } from "../config/types.ts";
+import { ID_TOKEN_PERMISSION, SIGN_IN_WAYS, type AuthConfig, type Cloud } from "../config/types.ts";
 import type { Logger } from "../engine/ports.ts";
 import { azureCliCredential } from "./cli-credential.ts";
 
@@ -82,10 +82,6 @@ function jwtClaims(token: string): Record<string, unknown> | undefined {
 
 // ───────────────────────────── sign-in failures → one line ─────────────────────────────
 
-const SIGN_IN_WAYS =
-  "sign in with an azure/login step before this one, or let this action sign in: `creds` (service principal JSON), " +
-  "OIDC (`client-id` + `tenant-id` with `permissions: id-token: write`), or `auth: managed-identity` on a self-hosted runner in Azure";
-
 type Rule = { readonly test: RegExp; readonly describe: (match: RegExpExecArray, text: string) => string };
 
 /** Checked in order; the first that matches the error's text describes it. AADSTS codes as Entra sends them. */
@@ -152,8 +148,7 @@ const RULES: readonly Rule[] = [
   },
   {
     test: /ACTIONS_ID_TOKEN_REQUEST_(URL|TOKEN)/,
-    describe: () =>
-      "Sign-in failed: this job cannot request a GitHub OIDC token: add `permissions: id-token: write` to the workflow or job (pull requests from forks never get one).",
+    describe: () => `Sign-in failed: ${ID_TOKEN_PERMISSION}.`,
   },
   {
     test: /Failed to get ID Token/,
@@ -164,11 +159,13 @@ const RULES: readonly Rule[] = [
   },
   {
     test: /Azure CLI could not be found|az: (.*)not found|'az' is not recognized/,
-    describe: () => `Sign-in failed: the Azure CLI is not installed on this runner: ${SIGN_IN_WAYS}.`,
+    describe: () =>
+      `Sign-in failed: the Azure CLI is not installed on this runner: sign in another way: ${SIGN_IN_WAYS}.`,
   },
   {
     test: /az login/,
-    describe: () => `Sign-in failed: the Azure CLI is not signed in: ${SIGN_IN_WAYS}.`,
+    describe: () =>
+      `Sign-in failed: the Azure CLI is not signed in: run azure/login before this step, or sign in another way: ${SIGN_IN_WAYS}.`,
   },
   {
     test: /Identity not found/,

@@ -12,7 +12,7 @@
 
 import { resolveCloud } from "./cloud.ts";
 import { stripQuery } from "../shared/redact.ts";
-import { InputError, quoted } from "./types.ts";
+import { ID_TOKEN_PERMISSION, InputError, quoted, SIGN_IN_WAYS } from "./types.ts";
 import type {
   AuthConfig,
   BatchOption,
@@ -546,16 +546,6 @@ function parseCreds(text: string): Creds {
 }
 
 const AUTH_MODES = ["auto", "oidc", "creds", "azure-cli", "managed-identity"] as const;
-
-const SIGN_IN_WAYS =
-  "creds (azure/login's service principal JSON), " +
-  "OIDC (client-id + tenant-id and `permissions: id-token: write`), " +
-  "azure-cli (an earlier azure/login step), " +
-  "managed-identity (auth: managed-identity on a self-hosted runner in Azure)";
-
-const ID_TOKEN_PERMISSION =
-  "this job cannot request a GitHub OIDC token: add `permissions: id-token: write` to the workflow or job " +
-  "(pull requests from forks never get one)";
 
 /**
  * `auth: auto` picks, in order: creds if given; OIDC if client-id and tenant-id are given; else the Azure CLI session

@@ -135,3 +135,15 @@ export function quoted(value: string): string {
   if (chars.length <= MAX_ECHOED_CHARS) return `'${value}'`;
   return `'${chars.slice(0, MAX_ECHOED_CHARS).join("")}…' (${chars.length} characters)`;
 }
+
+/** The ways to sign in, for messages that say what to do instead (the parser's refusals, the adapter's sign-in failures). */
+export const SIGN_IN_WAYS =
+  "`creds` (azure/login's service principal JSON), " +
+  "OIDC (`client-id` + `tenant-id`, and `permissions: id-token: write`), " +
+  "`auth: azure-cli` (an earlier azure/login step), " +
+  "`auth: managed-identity` (on a self-hosted runner in Azure)";
+
+/** Why a job gets no GitHub OIDC token, and the fix. */
+export const ID_TOKEN_PERMISSION =
+  "this job cannot request a GitHub OIDC token: add `permissions: id-token: write` to the workflow or job " +
+  "(pull requests from forks never get one)";
