@@ -104,8 +104,9 @@ const WAITS: readonly {
   readonly untruthfulUntilEngineFix?: boolean;
 }[] = [
   {
-    // 40 pages of one instance against a bucket of 30 (HighCostGetVMScaleSet, 10 a minute): after the first page
-    // the adapter waits a minute or more for the bucket to hold the rest of the list (list-budget.ts).
+    // 40 pages of one instance against a bucket of 30 (HighCostGetVMScaleSet, 10 a minute): once the bucket is empty
+    // the adapter waits for each further page's token (list-budget.ts), 6 s at the published refill rate; SIGTERM
+    // lands about 1 s into the first of those waits.
     name: "the instance list's throttling bucket",
     options: { speed: 0.01, throttle: true, pageSize: 1 },
     arrange: () => {},
