@@ -7,8 +7,8 @@
 //                   provider does for a scale set in Manual upgrade mode.
 //
 // Then one list to check every instance reports latestModelApplied. Long-running operations are polled every
-// BENCH_POLL_MS (the interval the action gets), never Azure's or the CLI's own defaults, so the comparison is about
-// the strategy, not the polling. Settings come as BENCH_* environment variables; the outcome is written as JSON to
+// BENCH_POLL_MS (the pace at which the action reads an operation's status near its end: fastOperationPollMs), never
+// Azure's or the CLI's own defaults, so the comparison is about the strategy, not the polling. Settings come as BENCH_* environment variables; the outcome is written as JSON to
 // BENCH_RESULT_FILE. Exit code 0 when every instance ends on the latest model.
 import { writeFileSync } from "node:fs";
 import { ComputeManagementClient } from "@azure/arm-compute";

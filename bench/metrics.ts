@@ -1,4 +1,5 @@
 // Figures taken from the emulator's request log and state after one run. Pure: no I/O.
+import { resourceLimit } from "../emulator/throttle.ts";
 import type { OperationSnapshot, RequestLogEntry } from "../emulator/types.ts";
 
 export interface RequestFigures {
@@ -45,6 +46,35 @@ export interface RequestFigures {
   readonly firstArmRequestMs: number | undefined;
   readonly firstTokenRequestMs: number | undefined;
   readonly firstArmOperation: string | undefined;
+  /** Per read policy group: the share of the scale set's published read budget the run used (see readBudget). */
+  readonly readBudget?: readonly ReadBudgetUse[];
+}
+
+/**
+ * The reads of one throttling policy group (each instance-list page is one) against what Azure publishes for one
+ * scale set over the run's simulated duration: the full bucket plus its refill (compute-throttling-limits.md, as
+ * emulator/throttle.ts models it). A share near 1 means a rollout at this pace would be throttled on Azure, or
+ * leaves nothing for anyone else reading the same scale set (the portal, autoscale, another pipeline).
+ */
+export interface ReadBudgetUse {
+  readonly group: string;
+  readonly reads: number;
+  readonly budget: number;
+  readonly share: number;
+}
+
+export function readBudget(log: readonly RequestLogEntry[], simulatedMinutes: number): ReadBudgetUse[] {
+  const used = new Map<string, { reads: number; budget: number }>();
+  for (const entry of log.filter(isRead)) {
+    const limit = resourceLimit(entry.operation);
+    if (!limit) continue;
+    const budget = limit.max + limit.refillPerMinute * Math.max(0, simulatedMinutes);
+    const seen = used.get(limit.group) ?? { reads: 0, budget };
+    used.set(limit.group, { ...seen, reads: seen.reads + 1 });
+  }
+  return [...used]
+    .map(([group, { reads, budget }]) => ({ group, reads, budget, share: reads / budget }))
+    .sort((a, b) => b.share - a.share);
 }
 
 const NON_ARM = /^(Entra|GitHub|Oidc|Unknown)\b/i;
@@ -98,6 +128,8 @@ export function requestFigures(
   startEpochMs: number,
   wallMs: number,
   pollMs: number,
+  /** Emulator speed (wall seconds per simulated second): the run's simulated minutes for readBudget. */
+  speed = 1,
 ): RequestFigures {
   // The emulator logs a request when it has answered it; with latency that is not arrival order. seq is arrival order.
   const ordered = [...log].sort((a, b) => a.seq - b.seq);
@@ -149,6 +181,7 @@ export function requestFigures(
     firstArmRequestMs: since(firstArm),
     firstTokenRequestMs: since(firstToken),
     firstArmOperation: firstArm?.operation,
+    readBudget: readBudget(arm, wallMs / speed / 60_000),
   };
 }
 

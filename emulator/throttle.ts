@@ -51,6 +51,15 @@ const GROUP_OF: Readonly<Record<string, string>> = {
   "Operations.Monitor": "GetOperation",
 };
 
+/** The published resource-level limit of `operation`'s policy group (undefined when none is modelled). */
+export function resourceLimit(
+  operation: string,
+): { readonly group: string; readonly refillPerMinute: number; readonly max: number } | undefined {
+  const group = GROUP_OF[operation];
+  const limit = group ? LIMITS[group] : undefined;
+  return group && limit ? { group, refillPerMinute: limit.resource[0], max: limit.resource[1] } : undefined;
+}
+
 /** The resource-level policy name that limits `operation`, e.g. `HighCostGetVMScaleSetResource`. */
 export function resourcePolicy(operation: string): string {
   return `${GROUP_OF[operation] ?? "VMScaleSetActions"}Resource`;

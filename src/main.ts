@@ -11,7 +11,6 @@ import { annotationsFor, buildOutputs, headline, renderSummary } from "./report/
 import { runRollout } from "./engine/rollout.ts";
 import { finalState } from "./domain/deployment.ts";
 import { releaseOf } from "./domain/release.ts";
-import { trackDeployment } from "./github/deployments.ts";
 import type { DeploymentTracker } from "./github/tracker.ts";
 import type { Logger } from "./engine/ports.ts";
 import type { RolloutRecord, RolloutResult } from "./domain/record.ts";
@@ -47,7 +46,10 @@ export async function run(): Promise<void> {
     for (const secret of config.secrets) mask(secret);
 
     for (const note of config.notes ?? []) log.info(note);
-    const tracker = trackDeployment(config, log);
+    // Octokit (@actions/github) is loaded only for a run that asks for a GitHub deployment: start-up (issue #18).
+    const tracker = config.deployment
+      ? (await import("./github/deployments.ts")).trackDeployment(config, log)
+      : undefined;
     deployment = tracker;
     const api = createScaleSetApi(config, {
       logger: log,

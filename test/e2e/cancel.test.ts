@@ -90,3 +90,94 @@ describe("SIGINT mid-rollout", () => {
     expectNoSecrets(result, emu);
   });
 });
+
+// Issue 18: cancellation ends within 5 s whatever the action is waiting on, not only between polls. Each case holds
+// the action in one of the adapter's waits (found from the emulator's side: what was answered, then a quiet spell),
+// sends SIGTERM there, and expects the same truthful ending: cancelled, nothing upgraded, every instance not started.
+const WAITS: readonly {
+  readonly name: string;
+  readonly options: Parameters<typeof emulator>[0];
+  readonly arrange: (emu: Awaited<ReturnType<typeof emulator>>) => void;
+  /** True once the action has reached the wait. */
+  readonly waiting: (emu: Awaited<ReturnType<typeof emulator>>) => boolean;
+}[] = [
+  {
+    // 40 pages of one instance against a bucket of 30 (HighCostGetVMScaleSet, 10 a minute): once the bucket is empty
+    // the adapter waits for each further page's token (list-budget.ts), 6 s at the published refill rate; SIGTERM
+    // lands about 1 s into the first of those waits.
+    name: "the instance list's throttling bucket",
+    options: { speed: 0.01, throttle: true, pageSize: 1 },
+    arrange: () => {},
+    waiting: (emu) => (emu.counters()["VirtualMachineScaleSetVMs.List"] ?? 0) >= 1,
+  },
+  {
+    // Every list answered 429 with Retry-After 60 s: the read retry (retry.ts) waits that long before trying again.
+    name: "a read retry's backoff (429, Retry-After 60 s)",
+    options: { speed: 0.01 },
+    arrange: (emu) =>
+      emu.faults.throttle({ operation: "VirtualMachineScaleSetVMs.List", times: 1_000, retryAfterSeconds: 60 }),
+    waiting: (emu) => (emu.counters()["Throttled"] ?? 0) >= 1,
+  },
+];
+
+async function cancelInWait(wait: (typeof WAITS)[number]) {
+  const emu = await emulator({ ...wait.options, scaleSets: [{ name: "vmss-wait", instances: 40 }] });
+  wait.arrange(emu);
+  const running = startAction({
+    emu,
+    scaleSet: "vmss-wait",
+    inputs: { ...FAST, "image-version": NEW_VERSION, "batch-size": "50%", timeout: "10m" },
+    killAfterMs: 120_000,
+  });
+  await until(() => wait.waiting(emu), "the action to reach the wait", 60_000);
+  // A quiet spell with no request: the action is in the wait, not between requests.
+  let seen = emu.requests.length;
+  let quietSince = Date.now();
+  await until(
+    () => {
+      if (emu.requests.length !== seen) [seen, quietSince] = [emu.requests.length, Date.now()];
+      return Date.now() - quietSince >= 1_000;
+    },
+    "a quiet spell",
+    60_000,
+  );
+
+  // The kill-timer is the assertion: a process still alive 5 s after SIGTERM is killed and the test fails.
+  let killedLate = false;
+  const guard = setTimeout(() => {
+    killedLate = true;
+    running.child.kill("SIGKILL");
+  }, EXIT_WITHIN_MS);
+  running.child.kill("SIGTERM");
+  const result = await running.done;
+  clearTimeout(guard);
+  return { emu, result, killedLate };
+}
+
+describe.each(WAITS)("SIGTERM while the action waits for $name", (wait) => {
+  it("exits within 5 s, result cancelled, no batch started, a summary written", async () => {
+    const { emu, result, killedLate } = await cancelInWait(wait);
+    expect(killedLate, `still running ${EXIT_WITHIN_MS} ms after SIGTERM\n${describeRun(result)}`).toBe(false);
+    expect(result.signal, describeRun(result)).toBeNull(); // it handled SIGTERM and exited by itself
+    expect(result.exitCode).not.toBe(0);
+    expect(manualUpgrades(emu), requestLog(emu)).toEqual([]);
+    expect(result.outputs["result"], describeRun(result)).toBe("cancelled");
+    expect(idList(result.outputs, "updated-instances")).toEqual([]);
+    expect(record(result).result).toBe("cancelled");
+    expect(emu.state("vmss-wait").instances.filter((i) => i.latestModelApplied)).toEqual([]);
+    expect(result.summaryExists, describeRun(result)).toBe(true);
+    expect(readable(result.summary)).toMatch(/cancelled/i);
+    expectNoSecrets(result, emu);
+  });
+
+  // A run stopped before its batch plan has no targets yet: its instances must not count as "already current".
+  it("claims no instance on the new model that Azure does not show on it", async () => {
+    const { emu, result } = await cancelInWait(wait);
+    const actual = new Map(emu.state("vmss-wait").instances.map((i) => [i.instanceId, i.latestModelApplied]));
+    const claimed = record(result).instances.filter(
+      (i) => (i.outcome === "updated" || i.outcome === "already-current") && actual.get(i.instanceId) !== true,
+    );
+    expect(claimed.map((i) => `${i.instanceId} ${i.outcome}`)).toEqual([]);
+    expect(readable(result.summary)).not.toMatch(/\b(\d+)\/\1 instances on the new model/);
+  });
+});

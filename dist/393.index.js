@@ -1,0 +1,187 @@
+export const id = 393;
+export const ids = [393];
+export const modules = {
+
+/***/ 1393:
+/***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
+
+// ESM COMPAT FLAG
+__webpack_require__.r(__webpack_exports__);
+
+// EXPORTS
+__webpack_require__.d(__webpack_exports__, {
+  octokitDeployments: () => (/* binding */ octokitDeployments),
+  trackDeployment: () => (/* binding */ trackDeployment)
+});
+
+// EXTERNAL MODULE: ../../main/node_modules/@actions/github/lib/github.js + 22 modules
+var lib_github = __webpack_require__(8587);
+// EXTERNAL MODULE: ./src/domain/error-text.ts
+var error_text = __webpack_require__(3695);
+// EXTERNAL MODULE: ./src/domain/deployment.ts
+var deployment = __webpack_require__(4546);
+;// CONCATENATED MODULE: ./src/github/tracker.ts
+// The rollout as a GitHub deployment: created when the first write to Azure starts (so its payload holds the model it
+// replaces), `in_progress` then, and a final status when the run ends. Every GitHub failure is one warning: recording
+// the deployment never fails or delays the rollout. Talks to GitHub through the DeploymentsApi port (deployments.ts).
+
+
+/** An error from GitHub's API: its HTTP status (0: no answer) and message. */
+class GitHubApiError extends Error {
+    status;
+    constructor(status, message) {
+        super(message);
+        this.name = "GitHubApiError";
+        this.status = status;
+    }
+}
+class DeploymentTracker {
+    config;
+    api;
+    log;
+    environment;
+    id;
+    statuses = [];
+    warning;
+    /** The GitHub calls so far, one after the other; never rejects. */
+    chain = Promise.resolve();
+    created = false;
+    writing = false;
+    constructor(config, api, log) {
+        this.config = config;
+        this.api = api;
+        this.log = log;
+        this.environment = config.deployment?.environment ?? "";
+    }
+    /** The first write to Azure starts: create the deployment and set it in_progress, without holding the rollout up. */
+    writeStarted(previousModel) {
+        if (this.writing)
+            return;
+        this.writing = true;
+        this.enqueue(async () => {
+            await this.create(previousModel);
+            await this.status("in_progress", `Rolling out to scale set ${this.config.target.scaleSet}`);
+        });
+    }
+    /**
+     * The run ended: its final status (created first when no write ever started: a refusal, nothing to change).
+     * Resolves with what was recorded, once GitHub answered (or failed).
+     */
+    async finish(state, description, previousModel) {
+        this.enqueue(async () => {
+            await this.create(previousModel);
+            await this.status(state, description);
+        });
+        await this.chain;
+        return {
+            environment: this.environment,
+            ...(this.id !== undefined && { id: this.id }),
+            statuses: [...this.statuses],
+            ...(this.warning !== undefined && { warning: this.warning }),
+        };
+    }
+    enqueue(step) {
+        this.chain = this.chain.then(step).catch((err) => this.warn(err));
+    }
+    async create(previousModel) {
+        if (this.created)
+            return;
+        this.created = true;
+        const request = (0,deployment/* deploymentRequest */.f_)(this.config, previousModel);
+        this.id = await this.api.createDeployment(request);
+        this.log.info(`GitHub deployment ${this.id} created in environment '${this.environment}' for ${request.ref}.`);
+    }
+    async status(state, description) {
+        if (this.id === undefined)
+            return; // creating it failed: warned already
+        await this.api.createStatus(this.id, (0,deployment/* deploymentStatus */.I1)(this.config, state, description));
+        this.statuses.push(state);
+        this.log.info(`GitHub deployment ${this.id}: ${state}.`);
+    }
+    /** One warning per run: the first failure says what and how to fix it; later ones are logged only. */
+    warn(err) {
+        const status = err instanceof GitHubApiError ? err.status : 0;
+        const what = `${status ? `${status} ` : ""}${(0,error_text/* errorLine */.BP)(err)}`;
+        if (this.warning !== undefined) {
+            this.log.info(`GitHub deployment: ${what}`);
+            return;
+        }
+        const hint = status === 403
+            ? " The token cannot write deployments: add `permissions: deployments: write` to the job (pull requests from forks and Dependabot runs only get a read-only token)."
+            : status === 401
+                ? " Check github-token."
+                : "";
+        this.warning =
+            `Could not record the rollout as a GitHub deployment in environment '${this.environment}' (${what}).${hint} ` +
+                "The rollout itself is not affected.";
+        this.log.warning(this.warning, "GitHub deployment not recorded");
+    }
+}
+
+;// CONCATENATED MODULE: ./src/github/deployments.ts
+// The only module that imports @actions/github (Octokit): GitHub's Deployments API behind the DeploymentsApi port.
+// The API URL comes from the run (GITHUB_API_URL), so GitHub Enterprise Server works as github.com does.
+
+
+
+/** A GitHub call that gets no answer in this time fails (as a warning): it must never hold the job up. */
+const REQUEST_TIMEOUT_MS = 15_000;
+/** The tracker for this run; undefined when no deployment is asked for, or for a dry run (which writes nothing). */
+function trackDeployment(config, log) {
+    if (!config.deployment || !config.github || config.rollout.dryRun)
+        return undefined;
+    return new DeploymentTracker(config, octokitDeployments(config), log);
+}
+function octokitDeployments(config) {
+    const github = config.github;
+    const octokit = (0,lib_github/* getOctokit */.Q)(config.deployment.token, { baseUrl: github.apiUrl });
+    const [owner = "", repo = ""] = github.repository.split("/");
+    const call = async (request) => {
+        try {
+            return await request(AbortSignal.timeout(REQUEST_TIMEOUT_MS));
+        }
+        catch (err) {
+            const status = err.status;
+            throw new GitHubApiError(typeof status === "number" ? status : 0, (0,error_text/* errorLine */.BP)(err));
+        }
+    };
+    return {
+        async createDeployment(request) {
+            const response = await call((signal) => octokit.rest.repos.createDeployment({
+                owner,
+                repo,
+                ref: request.ref,
+                environment: request.environment,
+                description: request.description,
+                auto_merge: false,
+                required_contexts: [],
+                production_environment: request.productionEnvironment,
+                transient_environment: false,
+                payload: request.payload,
+                request: { signal },
+            }));
+            // 202 is GitHub's answer when it merged the default branch into the ref instead (auto_merge, off here).
+            const data = response.data;
+            if ("id" in data)
+                return data.id;
+            throw new GitHubApiError(response.status, `no deployment created: ${data.message ?? ""}`);
+        },
+        async createStatus(deploymentId, status) {
+            await call((signal) => octokit.rest.repos.createDeploymentStatus({
+                owner,
+                repo,
+                deployment_id: deploymentId,
+                state: status.state,
+                description: status.description,
+                environment_url: status.environmentUrl,
+                ...(status.logUrl !== undefined && { log_url: status.logUrl }),
+                request: { signal },
+            }));
+        },
+    };
+}
+
+
+/***/ })
+
+};
