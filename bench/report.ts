@@ -1,6 +1,6 @@
 // Tables (Markdown, printed and pasted into the README), baseline comparisons and the targets. Pure.
 import { markdownTable } from "../src/report/markdown.ts";
-import type { RunRecord, ScenarioName } from "./run.ts";
+import type { RunRecord, ScenarioName } from "./records.ts";
 
 export interface Comparison {
   readonly size: number;

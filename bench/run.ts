@@ -38,7 +38,8 @@ import { actionYmlDefaults, inputVar, parseOutputFile } from "../test/e2e/harnes
 import { start } from "../emulator/index.ts";
 import type { Emulator } from "../emulator/types.ts";
 import { cpuSnapshot, otherCpuShare, stealShare } from "./load.ts";
-import { requestFigures, timeBreakdown, type RequestFigures, type TimeBreakdown } from "./metrics.ts";
+import { requestFigures, timeBreakdown } from "./metrics.ts";
+import { SCENARIOS, type RunRecord, type ScenarioName } from "./records.ts";
 import { fastOperationPollMs } from "../src/azure/index.ts";
 import { durationInput, FULL, QUICK, wallMs, type BenchParams } from "./params.ts";
 import {
@@ -68,41 +69,6 @@ const SCALE_SET = "vmss-bench";
 const RESOURCE_GROUP = "rg-bench";
 /** The seed's image is Canonical ubuntu-24_04-lts server 24.04.202409120; every run moves it to this version. */
 const NEW_IMAGE_VERSION = "24.04.202502210";
-
-export type ScenarioName = "action" | "action-100" | "all-at-once" | "one-at-a-time";
-export const SCENARIOS: readonly ScenarioName[] = ["action", "action-100", "all-at-once", "one-at-a-time"];
-
-export interface RunRecord {
-  readonly size: number;
-  readonly scenario: ScenarioName;
-  readonly batchSize?: string;
-  /** Emulator speed factor of the run (wall seconds per simulated second). */
-  readonly speed: number;
-  /** Poll interval handed to the client, wall ms. */
-  readonly pollMs: number;
-  /** `succeeded` when the process exited 0 and every instance reports latestModelApplied. */
-  readonly outcome: "succeeded" | "failed" | "killed";
-  readonly exitCode: number | null;
-  /** The action's `result` output. */
-  readonly result?: string;
-  readonly instancesLatest: number;
-  readonly instances: number;
-  readonly batches: number;
-  readonly wallMs: number;
-  readonly idealMs: number;
-  readonly ratio: number;
-  readonly requests: RequestFigures;
-  readonly time: TimeBreakdown;
-  readonly peakRssBytes?: number;
-  readonly peakRssSource?: string;
-  /** The machine's 1-minute load average just before the process started (the benchmark's own load included). */
-  readonly loadAverage1m?: number;
-  /** Share of the machine's CPU capacity (all cores) used by other processes during the run, percent. */
-  readonly otherCpuPercent?: number;
-  /** Share of the machine's CPU capacity the hypervisor gave to other guests during the run (steal time), percent. */
-  readonly stealCpuPercent?: number;
-  readonly note?: string;
-}
 
 interface Cli {
   readonly params: BenchParams;
@@ -599,4 +565,5 @@ async function main(): Promise<void> {
   if (runs.some((r) => r.outcome !== "succeeded")) process.exitCode = 1;
 }
 
-await main();
+// Run only as the program (`npm run bench`), never when a test or another script imports this module.
+if (import.meta.main) await main();
