@@ -7,9 +7,10 @@ import { FAILED_OUTCOMES, idsWithOutcome } from "./instances.ts";
 const UPDATED: ReadonlySet<InstanceOutcome> = new Set(["updated"]);
 const SKIPPED: ReadonlySet<InstanceOutcome> = new Set(["skipped-protected"]);
 const PENDING: ReadonlySet<InstanceOutcome> = new Set(["not-started"]);
+const UNKNOWN: ReadonlySet<InstanceOutcome> = new Set(["unknown"]);
 
 /**
- * `result`; `updated-instances`, `failed-instances`, `skipped-instances`, `pending-instances` as JSON arrays of instance ID strings in
+ * `result`; `updated-instances`, `failed-instances`, `skipped-instances`, `pending-instances`, `unknown-instances` as JSON arrays of instance ID strings in
  * numeric order; `previous-model` as JSON (`null` when the run never read the model); `summary-json`, the whole
  * record as JSON; `deployment-id`, the GitHub deployment's ID ("" when none was recorded).
  */
@@ -20,6 +21,7 @@ export function buildOutputs(record: RolloutRecord): Record<string, string> {
     "failed-instances": JSON.stringify(idsWithOutcome(record.instances, FAILED_OUTCOMES)),
     "skipped-instances": JSON.stringify(idsWithOutcome(record.instances, SKIPPED)),
     "pending-instances": JSON.stringify(idsWithOutcome(record.instances, PENDING)),
+    "unknown-instances": JSON.stringify(idsWithOutcome(record.instances, UNKNOWN)),
     "previous-model": JSON.stringify(redactStrings(record.previousModel ?? null)),
     "summary-json": JSON.stringify(redactRecord(record)),
     "deployment-id": record.deployment?.id?.toString() ?? "",

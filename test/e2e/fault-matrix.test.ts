@@ -199,7 +199,7 @@ const ROWS: readonly Row[] = [
       expect(headline).toMatch(/deleted|no longer exists|not found/i);
       expect(headline).not.toMatch(/on the new model|not started/);
       expect(result.summary).not.toMatch(/Resume|To roll back/);
-      for (const name of ["updated-instances", "failed-instances", "pending-instances"])
+      for (const name of ["updated-instances", "failed-instances", "pending-instances", "unknown-instances"])
         expect(idList(result.outputs, name), name).toEqual([]);
     },
   },
@@ -226,6 +226,15 @@ const ROWS: readonly Row[] = [
       const reason = record(result).reason ?? "";
       expect(reason).toMatch(/batch 2/);
       expect(reason).not.toMatch(/while upgrading batch 1/);
+      // The second batch was started and never seen again: its instances are named as unknown, in no other list.
+      const unknown = idList(result.outputs, "unknown-instances");
+      expect(unknown.length).toBeGreaterThan(0);
+      expect(unknown).toEqual([...(record(result).batches[1]?.instanceIds ?? [])]);
+      for (const name of ["updated-instances", "failed-instances", "pending-instances"])
+        expect(
+          idList(result.outputs, name).filter((id) => unknown.includes(id)),
+          name,
+        ).toEqual([]);
     },
   },
   {

@@ -13,6 +13,7 @@ describe("buildOutputs", () => {
       "result",
       "skipped-instances",
       "summary-json",
+      "unknown-instances",
       "updated-instances",
     ]);
   });
