@@ -45,10 +45,13 @@ export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange):
       run.log.info(`PATCH extension '${change.rollback.extensionPatch.name}' back to its previous values.`);
       await api.patchExtension(change.rollback.extensionPatch, signal);
     }
-    if (manual && ids.length > 0) await rollBackInBatches(run, api, ids, deadline, signal);
+    // In batches, each batch's gate ends on a listing that shows it back: the last one is fresh for the check below.
+    let fresh = manual && ids.length > 0;
+    if (fresh) await rollBackInBatches(run, api, ids, deadline, signal);
     // Back on the previous model = latestModelApplied again (Automatic/Rolling: the platform rolls it back).
     for (;;) {
-      run.listed(await api.listInstances(signal));
+      if (!fresh) run.listed(await api.listInstances(signal));
+      fresh = false;
       const stale = ids.filter((id) => state.instances.has(id) && !state.instances.get(id)?.latestModelApplied);
       run.log.info(`Rollback: ${ids.length - stale.length}/${ids.length} instance(s) back on the previous model.`);
       if (stale.length === 0) break;
