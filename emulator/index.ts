@@ -95,7 +95,7 @@ export async function start(options: EmulatorOptions = {}): Promise<Emulator> {
     githubApi,
     arm,
     faults,
-    throttle: new Throttle(options.throttle ?? false, clock.speed, options.throttleClock),
+    throttle: new Throttle(options.throttle ?? false, clock.speed),
     log,
     audiences: () => options.armAudiences ?? [`${endpoint}/`, endpoint],
     latency: latencyOf(options.latencyMs ?? 0),

@@ -105,8 +105,6 @@ export interface EmulatorOptions {
   readonly armAudiences?: readonly string[];
   /** Opt-in token-bucket throttle with Azure's published Compute limits. Default false. */
   readonly throttle?: boolean;
-  /** The (wall-clock, ms) time the throttling buckets refill by. Default Date.now; tests pass a clock they move. */
-  readonly throttleClock?: () => number;
   /** Access-token lifetime in (real) seconds. Default 3600. */
   readonly tokenLifetimeSeconds?: number;
   /** Retry-After (seconds) sent on operation polls. Default: none. */
