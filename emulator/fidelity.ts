@@ -180,6 +180,21 @@ async function main(): Promise<number> {
   const latest = () => state().instances.map((i) => i.latestModelApplied);
   const g = ["-g", RG];
   const n = ["-n", VMSS];
+  /** `az vmss extension set` of the scale set's Custom Script extension; each check adds its own flags. */
+  const extensionSet = [
+    "vmss",
+    "extension",
+    "set",
+    ...g,
+    "--vmss-name",
+    VMSS,
+    "--name",
+    "CustomScript",
+    "--publisher",
+    "Microsoft.Azure.Extensions",
+    "--extension-instance-name",
+    "customScript",
+  ];
   try {
     const version = azVersion((await f.az("version", "-o", "json")).stdout);
     const [major = 0, minor = 0] = version.split(".").map(Number);
@@ -407,18 +422,7 @@ async function main(): Promise<number> {
       async () => {
         const from = emu.requests.length;
         await f.azJson(
-          "vmss",
-          "extension",
-          "set",
-          ...g,
-          "--vmss-name",
-          VMSS,
-          "--name",
-          "CustomScript",
-          "--publisher",
-          "Microsoft.Azure.Extensions",
-          "--extension-instance-name",
-          "customScript",
+          ...extensionSet,
           "--settings",
           JSON.stringify({ fileUris: [SCRIPT_V2], commandToExecute: "bash install.sh" }),
         );
@@ -445,18 +449,7 @@ async function main(): Promise<number> {
       await f.azJson("vmss", "update-instances", ...g, ...n, "--instance-ids", "*");
       expectEqual(latest(), [true, true, true, true, false], "current before the forced update");
       await f.azJson(
-        "vmss",
-        "extension",
-        "set",
-        ...g,
-        "--vmss-name",
-        VMSS,
-        "--name",
-        "CustomScript",
-        "--publisher",
-        "Microsoft.Azure.Extensions",
-        "--extension-instance-name",
-        "customScript",
+        ...extensionSet,
         "--version",
         "2.1",
         "--force-update",
@@ -592,18 +585,7 @@ async function main(): Promise<number> {
 
     await f.check("a failing instance: update-instances fails with the instance's error", async () => {
       await f.azJson(
-        "vmss",
-        "extension",
-        "set",
-        ...g,
-        "--vmss-name",
-        VMSS,
-        "--name",
-        "CustomScript",
-        "--publisher",
-        "Microsoft.Azure.Extensions",
-        "--extension-instance-name",
-        "customScript",
+        ...extensionSet,
         "--version",
         "2.1",
         "--settings",
