@@ -143,6 +143,23 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
         ),
       ),
 
+    writeTags: (tags, etag, signal) =>
+      guard(async () =>
+        toScaleSetModel(
+          await follow(
+            client.virtualMachineScaleSets.update(
+              rg,
+              name,
+              { tags: { ...tags } },
+              { ...(etag !== undefined && { ifMatch: etag }), abortSignal: signal },
+            ),
+            signal,
+            operations.pace(),
+            operationErrors,
+          ),
+        ),
+      ),
+
     patchExtension: (patch, signal) =>
       guard(async () => {
         await follow(sendExtensionPatch(patch, signal), signal, operations.pace(), operationErrors);

@@ -63,6 +63,7 @@ export function toScaleSetModel(vmss: VirtualMachineScaleSet): ScaleSetModel {
     imageReference: toImageReference(profile?.storageProfile?.imageReference),
     extensions,
     hasHealthSignal: hasHealthExtension || Boolean(profile?.networkProfile?.healthProbe?.id),
+    ...(vmss.tags !== undefined && { tags: { ...vmss.tags } }),
   };
 }
 

@@ -34,6 +34,8 @@ export interface ScaleSetModel {
   readonly extensions: readonly ExtensionModel[];
   /** Instances report vmHealth: an Application Health extension or a load-balancer health probe is configured. */
   readonly hasHealthSignal: boolean;
+  /** The scale set resource's tags (ARM: at most 50; names up to 512 characters, values up to 256). */
+  readonly tags?: Readonly<Record<string, string>>;
 }
 
 export type HealthState = "healthy" | "unhealthy" | "unknown" | "initializing";

@@ -18,6 +18,15 @@ export interface ScaleSetApi {
   getScaleSet(signal?: AbortSignal): Promise<ScaleSetModel>;
   /** PATCH the scale set with If-Match: etag; waits for the model update. 412 → AzureApiError code PreconditionFailed. */
   patchScaleSet(patch: ScaleSetPatch, etag: string | undefined, signal?: AbortSignal): Promise<ScaleSetModel>;
+  /**
+   * PATCH the scale set with only `tags` and If-Match: etag; waits for it. `tags` is the whole map: ARM replaces a
+   * resource's tags with the PATCH's. 412 → AzureApiError code PreconditionFailed. Resolves to the model after it.
+   */
+  writeTags(
+    tags: Readonly<Record<string, string>>,
+    etag: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<ScaleSetModel>;
   /** PATCH the extension child resource; waits for it. */
   patchExtension(patch: ExtensionPatch, signal?: AbortSignal): Promise<void>;
   /**
