@@ -126,19 +126,28 @@ class DeploymentTracker {
 
 /** A GitHub call that gets no answer in this time fails (as a warning): it must never hold the job up. */
 const REQUEST_TIMEOUT_MS = 15_000;
+/**
+ * Once the job is cancelled, every GitHub call still waiting, and every one after, ends this long after the cancel: the
+ * runner kills a cancelled step 7.5 s after SIGINT, and the job summary and outputs, written after the deployment's
+ * final status, must be out by then.
+ */
+const CANCELLED_GRACE_MS = 2_000;
 /** The tracker for this run; undefined when no deployment is asked for, or for a dry run (which writes nothing). */
-function trackDeployment(config, log) {
+function trackDeployment(config, log, cancelled) {
     if (!config.deployment || !config.github || config.rollout.dryRun)
         return undefined;
-    return new DeploymentTracker(config, octokitDeployments(config), log);
+    return new DeploymentTracker(config, octokitDeployments(config, cancelled), log);
 }
-function octokitDeployments(config) {
+/** `cancelled`: the job's cancellation; GitHub calls end CANCELLED_GRACE_MS after it. */
+function octokitDeployments(config, cancelled) {
     const github = config.github;
     const octokit = (0,lib_github/* getOctokit */.Q)(config.deployment.token, { baseUrl: github.apiUrl });
     const [owner = "", repo = ""] = github.repository.split("/");
+    const cutoff = cancelled && graceAfter(cancelled, CANCELLED_GRACE_MS);
     const call = async (request) => {
+        const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
         try {
-            return await request(AbortSignal.timeout(REQUEST_TIMEOUT_MS));
+            return await request(cutoff ? AbortSignal.any([timeout, cutoff]) : timeout);
         }
         catch (err) {
             const status = err.status;
@@ -179,6 +188,14 @@ function octokitDeployments(config) {
             }));
         },
     };
+}
+/** A signal that aborts `ms` after `signal` does (at once `ms` from now when it already has). */
+function graceAfter(signal, ms) {
+    if (signal.aborted)
+        return AbortSignal.timeout(ms);
+    const grace = new AbortController();
+    signal.addEventListener("abort", () => setTimeout(() => grace.abort(signal.reason), ms).unref(), { once: true });
+    return grace.signal;
 }
 
 

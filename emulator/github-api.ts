@@ -39,6 +39,8 @@ export class GitHubApi {
   failedContexts: string[] = [];
   /** Refs that exist besides full SHAs; undefined: every ref exists. A missing ref is refused with 422. */
   refs: readonly string[] | undefined;
+  /** Every API request is held this many real seconds before it is answered (0: none): a GitHub that does not answer. */
+  holdSeconds = 0;
 
   constructor(config: GitHubApiConfig) {
     this.config = config;
@@ -48,6 +50,12 @@ export class GitHubApi {
   /** Every deployment, oldest first, with its statuses (oldest first). */
   deployments(): GitHubDeployment[] {
     return structuredClone(this.stored.map((s) => ({ ...s.deployment, statuses: s.statuses })));
+  }
+
+  /** Waits `holdSeconds` when the request is one of the API's (see handle). */
+  async hold(req: Incoming): Promise<void> {
+    if (this.holdSeconds <= 0 || !req.path.startsWith(`${GITHUB_API_PREFIX}/`)) return;
+    await new Promise((resolve) => setTimeout(resolve, this.holdSeconds * 1000).unref());
   }
 
   handle(req: Incoming): Reply | undefined {

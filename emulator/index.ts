@@ -243,6 +243,7 @@ export async function start(options: EmulatorOptions = {}): Promise<Emulator> {
       setPermission: (permission) => void (githubApi.permission = permission),
       failStatusChecks: (contexts) => void (githubApi.failedContexts = [...contexts]),
       setRefs: (refs) => void (githubApi.refs = refs),
+      holdRequests: (seconds) => void (githubApi.holdSeconds = seconds),
     },
     resetLog: () => log.reset(),
     async stop() {

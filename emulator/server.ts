@@ -64,13 +64,15 @@ async function handle(parts: ServerParts, req: IncomingMessage, res: ServerRespo
   const arm = parts.arm.route(incoming);
   let reply: Reply | "drop";
   if (arm) reply = await armReply(parts, arm, incoming, raw, req);
-  else
+  else {
+    await parts.githubApi?.hold(incoming);
     reply =
       metadataEndpoints(incoming) ??
       parts.github.handle(incoming) ??
       parts.githubApi?.handle(incoming) ??
       parts.entra.handle(incoming) ??
       notFound(incoming);
+  }
 
   const operation = arm?.operation ?? (reply === "drop" ? "Unknown" : reply.operation) ?? "Unknown";
   const status = reply === "drop" ? 0 : reply.status;

@@ -434,4 +434,6 @@ export interface GitHubApiControls {
   failStatusChecks(contexts: readonly string[]): void;
   /** Refs that exist (besides full SHAs); a deployment for another answers 422 "No ref found for". Default: all. */
   setRefs(refs: readonly string[] | undefined): void;
+  /** Every API request is held `seconds` (real time; 0: answered at once) before it is answered. */
+  holdRequests(seconds: number): void;
 }

@@ -48,7 +48,7 @@ export async function run(): Promise<void> {
     for (const note of config.notes ?? []) log.info(note);
     // Octokit (@actions/github) is loaded only for a run that asks for a GitHub deployment: start-up (issue #18).
     const tracker = config.deployment
-      ? (await import("./github/deployments.ts")).trackDeployment(config, log)
+      ? (await import("./github/deployments.ts")).trackDeployment(config, log, cancel.signal)
       : undefined;
     deployment = tracker;
     const api = createScaleSetApi(config, {

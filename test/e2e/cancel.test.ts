@@ -181,3 +181,36 @@ describe.each(WAITS)("SIGTERM while the action waits for $name", (wait) => {
     expect(readable(result.summary)).not.toMatch(/\b(\d+)\/\1 instances on the new model/);
   });
 });
+
+// A cancelled run still sends its deployment's final status, but a GitHub that does not answer must not hold the job
+// summary and outputs past the runner's kill: GitHub calls end 2 s after the cancel (src/github/deployments.ts).
+describe("SIGINT while GitHub's Deployments API does not answer", () => {
+  it("exits within 5 s with its summary and outputs; the deployment is a warning", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss-gh", instances: 4, instanceUpgradeSeconds: 30 }] });
+    emu.github.holdRequests(60);
+    const running = startAction({
+      emu,
+      scaleSet: "vmss-gh",
+      inputs: { ...FAST, "image-version": NEW_VERSION, "batch-size": "2", "deployment-environment": "production" },
+      env: { GITHUB_REF: "refs/tags/v1.4.0" },
+      killAfterMs: 60_000,
+    });
+    await until(() => manualUpgrades(emu).length >= 1, "batch 1 to start");
+    let killedLate = false;
+    const guard = setTimeout(() => {
+      killedLate = true;
+      running.child.kill("SIGKILL");
+    }, EXIT_WITHIN_MS);
+    running.child.kill("SIGINT");
+    const result = await running.done;
+    clearTimeout(guard);
+
+    expect(killedLate, `still running ${EXIT_WITHIN_MS} ms after SIGINT\n${describeRun(result)}`).toBe(false);
+    expect(result.signal, describeRun(result)).toBeNull();
+    expect(result.outputs["result"], describeRun(result)).toBe("cancelled");
+    expect(result.outputs["deployment-id"] ?? "").toBe("");
+    expect(result.summaryExists, describeRun(result)).toBe(true);
+    expect(readable(result.summary)).toMatch(/cancelled/i);
+    expectNoSecrets(result, emu, { "GitHub token": emu.github.token });
+  });
+});
