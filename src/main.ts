@@ -17,10 +17,25 @@ import type { RolloutRecord, RolloutResult } from "./domain/record.ts";
 
 const FAILING_RESULTS: ReadonlySet<RolloutResult> = new Set(["failed", "cancelled", "rolled-back"]);
 
-export async function run(): Promise<void> {
+export interface RunOptions {
+  /**
+   * Also report errors nothing caught (an uncaught exception, an unhandled rejection, during the run or after it):
+   * through the gate, failing the step, instead of Node's raw stack. The entry point sets it; tests in-process do not
+   * (the handlers stay installed until the process ends).
+   */
+  readonly catchStrays?: boolean;
+}
+
+export async function run(options: RunOptions = {}): Promise<void> {
   // Everything printed goes through the gate (src/shared/gate.ts); it learns each secret as the runner does.
   const gate = new Gate();
   const log = gatedLog(gate);
+  if (options.catchStrays) {
+    const onStray = (err: unknown): void =>
+      core.setFailed(gate.message(`vmss-rollout failed with an unexpected error: ${errorLine(err) || "(no message)"}`));
+    process.on("uncaughtException", onStray);
+    process.on("unhandledRejection", onStray);
+  }
   const mask = (secret: string): void => {
     gate.addSecret(secret);
     core.setSecret(secret);
