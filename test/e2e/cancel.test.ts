@@ -16,6 +16,22 @@ async function until(condition: () => boolean, what: string, timeoutMs = 20_000)
   }
 }
 
+/**
+ * Sends `signal` as the runner does and waits for the action to exit; one still alive EXIT_WITHIN_MS later is killed
+ * (SIGKILL, as the runner would) and `killedLate` says so: the kill-timer is the assertion.
+ */
+async function cancelAndWait(running: ReturnType<typeof startAction>, signal: "SIGINT" | "SIGTERM") {
+  let killedLate = false;
+  const guard = setTimeout(() => {
+    killedLate = true;
+    running.child.kill("SIGKILL");
+  }, EXIT_WITHIN_MS);
+  running.child.kill(signal);
+  const result = await running.done;
+  clearTimeout(guard);
+  return { result, killedLate };
+}
+
 describe("SIGINT mid-rollout", () => {
   it("exits within 5 s and leaves a summary and outputs that tell the true state", async () => {
     // Batch 1 (0, 1) finishes quickly; in batch 2 instance 3 finishes and instance 2 never does; 4 and 5 wait.
@@ -37,15 +53,7 @@ describe("SIGINT mid-rollout", () => {
       ["2", "3"],
     ]);
 
-    // The kill-timer is the assertion: a process still alive 5 s after SIGINT is killed and the test fails below.
-    let killedLate = false;
-    const guard = setTimeout(() => {
-      killedLate = true;
-      running.child.kill("SIGKILL");
-    }, EXIT_WITHIN_MS);
-    running.child.kill("SIGINT");
-    const result = await running.done;
-    clearTimeout(guard);
+    const { result, killedLate } = await cancelAndWait(running, "SIGINT");
 
     expect(killedLate, `still running ${EXIT_WITHIN_MS} ms after SIGINT\n${describeRun(result)}`).toBe(false);
     expect(result.signal, describeRun(result)).toBeNull(); // it handled SIGINT and exited by itself
@@ -142,15 +150,7 @@ async function cancelInWait(wait: (typeof WAITS)[number]) {
     60_000,
   );
 
-  // The kill-timer is the assertion: a process still alive 5 s after SIGTERM is killed and the test fails.
-  let killedLate = false;
-  const guard = setTimeout(() => {
-    killedLate = true;
-    running.child.kill("SIGKILL");
-  }, EXIT_WITHIN_MS);
-  running.child.kill("SIGTERM");
-  const result = await running.done;
-  clearTimeout(guard);
+  const { result, killedLate } = await cancelAndWait(running, "SIGTERM");
   return { emu, result, killedLate };
 }
 
@@ -196,14 +196,7 @@ describe("SIGINT while GitHub's Deployments API does not answer", () => {
       killAfterMs: 60_000,
     });
     await until(() => manualUpgrades(emu).length >= 1, "batch 1 to start");
-    let killedLate = false;
-    const guard = setTimeout(() => {
-      killedLate = true;
-      running.child.kill("SIGKILL");
-    }, EXIT_WITHIN_MS);
-    running.child.kill("SIGINT");
-    const result = await running.done;
-    clearTimeout(guard);
+    const { result, killedLate } = await cancelAndWait(running, "SIGINT");
 
     expect(killedLate, `still running ${EXIT_WITHIN_MS} ms after SIGINT\n${describeRun(result)}`).toBe(false);
     expect(result.signal, describeRun(result)).toBeNull();
