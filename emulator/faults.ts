@@ -6,8 +6,7 @@
 import type { Reply } from "./http.ts";
 import type { ConcurrentWrite, FaultControls, OperationEnd, RequestMatch, TriggerMatch } from "./types.ts";
 
-export type RequestFaultKind =
-  "throttle" | "throttleNoRetryAfter" | "serverError" | "drop" | "dropAfter" | "hang" | "conflict" | "forbidden";
+export type RequestFaultKind = "throttle" | "serverError" | "drop" | "dropAfter" | "hang" | "conflict" | "forbidden";
 
 export interface RequestFault {
   readonly kind: RequestFaultKind;
@@ -217,10 +216,6 @@ export class Faults implements FaultControls {
     this.preemptions = [];
     this.scaleIns = [];
     this.triggers = [];
-  }
-
-  throttleWithoutRetryAfter(match: RequestMatch = {}): void {
-    this.addRequestFault("throttleNoRetryAfter", match);
   }
 
   // ───────────── consumed by the emulator ─────────────

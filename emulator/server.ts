@@ -152,15 +152,6 @@ async function armReply(
       const waitMs = fault.retryAfterSeconds === null ? undefined : fault.retryAfterSeconds * 1000;
       throw throttled(policy, 30, waitMs, `Microsoft.Compute/${policy};0`);
     }
-    if (fault?.kind === "throttleNoRetryAfter") {
-      const policy = resourcePolicy(route.operation);
-      const {
-        "Retry-After": _seconds,
-        "x-ms-retry-after-ms": _ms,
-        ...headers
-      } = throttled(policy, 30, 1000, `Microsoft.Compute/${policy};0`).headers;
-      throw new ArmError(429, throttled(policy, 30, 1000).body, headers);
-    }
     if (fault?.kind === "serverError") {
       throw new ArmError(500, {
         code: "InternalServerError",

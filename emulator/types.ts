@@ -256,7 +256,7 @@ export interface FaultControls {
   hangUpgrade(instanceId: string, options?: { scaleSet?: string }): void;
   /** 429 with Retry-After (whole seconds, rounded up) and x-ms-retry-after-ms (exact), Azure's throttling body and
    *  x-ms-ratelimit-remaining-resource. `retryAfterSeconds` (default 1) is the wall-clock wait the client is told, not
-   *  scaled by speed. */
+   *  scaled by speed; `null`: neither header (the SDK's retry policy does not retry such a 429 at all). */
   throttle(match?: RequestMatch & { retryAfterSeconds?: number | null }): void;
   /** The request is held without an answer for `seconds` (real seconds; default: until the emulator stops), then
    *  handled and answered if the client is still there. Nothing of it is processed while it is held. */
@@ -314,11 +314,6 @@ export interface FaultControls {
   scaleIn(instanceId: string, options?: { scaleSet?: string; operation?: string; after?: number }): void;
   /** Removes all pending faults. */
   clear(): void;
-  /**
-   * 429 as throttle(), but with neither `Retry-After` nor `x-ms-retry-after-ms` (the body and
-   * x-ms-ratelimit-remaining-resource as throttle's): the SDK's retry policy does not retry it at all.
-   */
-  throttleWithoutRetryAfter(match?: RequestMatch): void;
   /**
    * A hostile (or compromised) Azure: from now on the message of every ARM error answer ends with `text` (401, 403,
    * 404, 409, 429, 500 … bodies), as Azure's messages quote names, URLs and script output it does not control. Upgrade

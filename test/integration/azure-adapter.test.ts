@@ -36,7 +36,7 @@ const FAULTS: Record<string, Fault> = {
   "429 with Retry-After": (emu, operation, after = 0) =>
     emu.faults.throttle({ operation, after, times: 6, retryAfterSeconds: 0.01 }),
   "429 without Retry-After": (emu, operation, after = 0) =>
-    emu.faults.throttleWithoutRetryAfter({ operation, after, times: 6 }),
+    emu.faults.throttle({ operation, after, times: 6, retryAfterSeconds: null }),
   "500": (emu, operation, after = 0) => emu.faults.serverError({ operation, after, times: 6 }),
   "dropped connection": (emu, operation, after = 0) => emu.faults.dropConnection({ operation, after, times: 6 }),
 };
@@ -81,7 +81,7 @@ describe("reads are retried with backoff", () => {
 
   it("a page refused in the middle of a list is read again, not the list from the start", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3 }], pageSize: 1 });
-    emu.faults.throttleWithoutRetryAfter({ operation: "VirtualMachineScaleSetVMs.List", after: 1, times: 3 });
+    emu.faults.throttle({ operation: "VirtualMachineScaleSetVMs.List", after: 1, times: 3, retryAfterSeconds: null });
     const api = adapter(configFor(emu));
     expect((await api.listInstances()).map((i) => i.instanceId)).toEqual(["0", "1", "2"]);
     // 3 pages, the second one 4 times; the first page is not read again.
@@ -92,7 +92,7 @@ describe("reads are retried with backoff", () => {
 
   it("a read that keeps failing until the deadline throws an AzureApiError, never sleeping past the deadline", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
-    emu.faults.throttleWithoutRetryAfter({ operation: "VirtualMachineScaleSetVMs.List", times: 100_000 });
+    emu.faults.throttle({ operation: "VirtualMachineScaleSetVMs.List", times: 100_000, retryAfterSeconds: null });
     const api = adapter(configFor(emu), { baseMs: 20, maxMs: 100 });
     const deadline = Date.now() + 400;
     api.useDeadline?.(deadline);
@@ -127,7 +127,7 @@ describe("reads are retried with backoff", () => {
 
   it("an abort ends a backoff wait at once", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
-    emu.faults.throttleWithoutRetryAfter({ operation: "VirtualMachineScaleSets.Get", times: 100 });
+    emu.faults.throttle({ operation: "VirtualMachineScaleSets.Get", times: 100, retryAfterSeconds: null });
     const api = adapter(configFor(emu), { baseMs: 600_000, maxMs: 600_000 });
     api.useDeadline?.(Date.now() + 3_600_000);
     const abort = new AbortController();
