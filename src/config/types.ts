@@ -108,6 +108,11 @@ export interface Config {
    * query string (and `sig` value) of each extension-file-uris entry, which usually carry a SAS token.
    */
   readonly secrets: readonly string[];
+  /**
+   * `rollback: true`: the change comes from the rollout record on the scale set (its last change, undone), and
+   * `change` is empty. Absent for a rollout.
+   */
+  readonly rollback?: boolean;
   /** The workflow run; undefined outside GitHub Actions (no GITHUB_REPOSITORY). */
   readonly github?: GitHubContext;
   /** Set by `deployment-environment`. */

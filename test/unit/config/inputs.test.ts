@@ -337,10 +337,59 @@ describe("the change", () => {
     });
   });
 
+  describe("rollback: true", () => {
+    const NO_CHANGE = { "image-version": "" };
+    it("takes no change inputs: the change comes from the record on the scale set", () => {
+      const config = parse({ ...NO_CHANGE, rollback: "true", "dry-run": "true" });
+      expect(config.rollback).toBe(true);
+      expect(config.change).toEqual({});
+      expect(config.rollout.dryRun).toBe(true);
+      expect(parse({}).rollback).toBeUndefined();
+      expect(parse({ rollback: "false" }).rollback).toBeUndefined();
+    });
+
+    it.each([
+      { inputs: { "image-version": "1.2.3" }, names: "image-version" },
+      { inputs: { "image-id": "/subscriptions/x" }, names: "image-id" },
+      {
+        inputs: { "extension-name": "customScript", "force-update-tag": "auto" },
+        names: "extension-name, force-update-tag",
+      },
+      { inputs: { "extension-file-uris": "https://a.example/x.sh" }, names: "extension-file-uris" },
+      {
+        inputs: {
+          "image-version": "1.2.3",
+          "extension-name": "e",
+          "extension-file-uris": "https://a.example/x.sh",
+          "force-update-tag": "t",
+        },
+        names: "image-version, extension-name, extension-file-uris, force-update-tag",
+      },
+    ] as { inputs: Record<string, string>; names: string }[])(
+      "refuses change inputs given with it, naming them: $names",
+      ({ inputs, names }) => {
+        const err = inputError({ ...NO_CHANGE, ...inputs, rollback: "true" });
+        expect(err.input).toBe("rollback");
+        expect(err.message).toContain(`cannot be combined with ${names}:`);
+        expect(err.message).toMatch(/record/);
+      },
+    );
+
+    it("refuses rollback-on-failure with it: a failed rollback would put back the model it removes", () => {
+      const err = inputError({ ...NO_CHANGE, rollback: "true", "rollback-on-failure": "true" });
+      expect(err).toMatchObject({ input: "rollback-on-failure", message: expect.stringContaining("rollback: true") });
+    });
+
+    it.each([["yes"], ["1"]])("is a boolean: '%s' is refused", (value) => {
+      expect(inputError({ ...NO_CHANGE, rollback: value })).toMatchObject({ input: "rollback" });
+    });
+  });
+
   it("requires some change", () => {
     const err = inputError({ "image-version": "" });
     expect(err.message).toContain("nothing to change");
     expect(err.message).toContain("extension-name");
+    expect(err.message).toContain("rollback: true");
   });
 
   it.each([
