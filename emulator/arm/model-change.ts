@@ -17,9 +17,15 @@ function stripReadOnly(body: Wire): Wire {
   return copy;
 }
 
-/** PATCH: objects merge, arrays (e.g. extensions) replace, null removes. */
+/**
+ * PATCH: objects merge, arrays (e.g. extensions) replace, null removes. `tags` is the exception: a PATCH's `tags`
+ * replace the resource's tags as a whole (a tag left out is removed), as the action's port (ScaleSetApi.writeTags)
+ * relies on; see README "Tags" for the evidence and what is unconfirmed.
+ */
 export function patchScaleSet(current: Wire, body: Wire): Wire {
-  const next = mergePatch(current, stripReadOnly(body)) as Wire;
+  const incoming = stripReadOnly(body);
+  const next = mergePatch(current, incoming) as Wire;
+  if (isObject(incoming["tags"])) next["tags"] = structuredClone(incoming["tags"]);
   return finish(current, next);
 }
 

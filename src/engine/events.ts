@@ -11,6 +11,8 @@ export type RolloutEvent =
   | { readonly type: "phase"; readonly phase: Phase }
   /** Azure accepted a model write. */
   | { readonly type: "wrote"; readonly what: "image" | "extension" }
+  /** The scale set's tags were written (engine/tags.ts): `why` says what for, `names` the tags it changed. */
+  | { readonly type: "tags-written"; readonly why: string; readonly names: readonly string[] }
   /** The targets are known (Manual mode: with their batches; Automatic/Rolling: the platform rolls them). */
   | { readonly type: "planned"; readonly targets: readonly string[]; readonly batches: number }
   /** A batch begins (before its manualupgrade is sent). */

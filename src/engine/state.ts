@@ -169,6 +169,28 @@ export class RunState implements RolloutState {
     this.#model = model;
   }
 
+  /**
+   * A tag write (engine/tags.ts) answered with `model`. Its tags are the scale set's now. Its etag is taken only when
+   * the rest of the model is the one the run knows: then the only write since is this run's (its tag write went with
+   * If-Match), and the next model write may go with the new etag. Otherwise another writer changed the model around
+   * the tag write: the run keeps the etag it planned on, so its next model write meets 412 and plans again rather
+   * than overwrite that change. Returns whether the etag was taken.
+   */
+  tagsWritten(model: ScaleSetModel): boolean {
+    const known = this.#model;
+    if (known === undefined) {
+      this.#model = model;
+      return true;
+    }
+    const same = sameModel(known, model);
+    this.#model = {
+      ...known,
+      ...(model.tags !== undefined ? { tags: model.tags } : {}),
+      ...(same && model.etag !== undefined ? { etag: model.etag } : {}),
+    };
+    return same;
+  }
+
   sawRollingBefore(status: RollingUpgradeStatus | undefined): void {
     this.#rollingBefore = status;
   }
@@ -276,4 +298,26 @@ export class RunState implements RolloutState {
     this.#rollback = rollback;
     if (rollback.succeeded) for (const id of rollback.instanceIds) this.#rolledBack.add(id);
   }
+}
+
+/** The same model apart from tags, etag and provisioning state (what a tag write leaves as it was). */
+function sameModel(a: ScaleSetModel, b: ScaleSetModel): boolean {
+  const core = (m: ScaleSetModel): string =>
+    canonical({
+      orchestrationMode: m.orchestrationMode,
+      upgradeMode: m.upgradeMode,
+      imageReference: m.imageReference,
+      extensions: m.extensions,
+      hasHealthSignal: m.hasHealthSignal,
+    });
+  return core(a) === core(b);
+}
+
+/** JSON with object keys sorted, so that key order does not make two equal values differ. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([x], [y]) => (x < y ? -1 : 1)))
+      : v,
+  );
 }
