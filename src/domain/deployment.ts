@@ -60,6 +60,7 @@ export interface DeploymentStatus {
 export function finalState(result: RolloutResult): DeploymentState {
   switch (result) {
     case "succeeded":
+    case "reverted":
     case "unchanged":
     case "planned":
       return "success";

@@ -65,18 +65,11 @@ export function planRollbackOf(model: ScaleSetModel, record: RolloutTagRecord): 
       `The last change recorded on scale set '${model.name}' (by ${who}) was already rolled back by that run itself (rollback-on-failure): there is nothing to undo. Nothing was written.`,
     );
   }
-  const drift = record.changes.filter((c) => !holds(model, c, "after"));
-  if (drift.length > 0) {
-    const what = drift.map((c) => {
-      const shown = displayChange(c);
-      return `${shown.property} is ${current(model, c)}, not ${shown.after}`;
-    });
-    return refuse(
-      `The scale set's model no longer holds what ${who} wrote: ${what.join("; ")}. Another writer changed it since, and a rollback would overwrite that change: nothing was written. ` +
-        `Check the scale set's activity log for that change; to roll back anyway, run the action with the change inputs set to the values to go back to.`,
-    );
+  if (finishing) {
+    const moved = drifted(model, record);
+    if (moved !== undefined) return refuse(moved);
+    return { ok: true, request: requestOf(record.changes, "after"), origin: record, finishing, kept: [] };
   }
-  if (finishing) return { ok: true, request: requestOf(record.changes, "after"), origin: record, finishing, kept: [] };
 
   // A forceUpdateTag that had no value cannot be removed, but left next to restored values it only re-runs the
   // extension (as rollback-on-failure does); anything else that cannot be put back refuses the whole rollback.
@@ -94,6 +87,8 @@ export function planRollbackOf(model: ScaleSetModel, record: RolloutTagRecord): 
           : "."),
     );
   }
+  const moved = drifted(model, record);
+  if (moved !== undefined) return refuse(moved);
   const kept = record.changes
     .filter((c) => c.notRestorable !== undefined)
     .map((c) => `${displayChange(c).property} stays ${displayChange(c).after} (${c.notRestorable ?? ""})`);
@@ -119,6 +114,23 @@ export function rollbackStillApplies(
     `The scale set's model changed while the rollback was about to write it: ${moved.map((c) => `${displayChange(c).property} is now ${current(model, c)}`).join("; ")}. ` +
     "Another writer changed it, and the rollback does not overwrite that change: nothing was written."
   );
+}
+
+/** Why the model no longer holds what the record's run wrote (another writer's change); undefined when it does. */
+function drifted(model: ScaleSetModel, record: RolloutTagRecord): string | undefined {
+  const who = describeIdentity(record);
+  const drift = record.changes.filter((c) => !holds(model, c, "after"));
+  if (drift.length > 0) {
+    const what = drift.map((c) => {
+      const shown = displayChange(c);
+      return `${shown.property} is ${current(model, c)}, not ${shown.after}`;
+    });
+    return (
+      `The scale set's model no longer holds what ${who} wrote: ${what.join("; ")}. Another writer changed it since, and a rollback would overwrite that change: nothing was written. ` +
+      `Check the scale set's activity log for that change; to roll back anyway, run the action with the change inputs set to the values to go back to.`
+    );
+  }
+  return undefined;
 }
 
 function requestOf(changes: readonly RecordedChange[], side: "before" | "after"): ChangeRequest {

@@ -14,6 +14,8 @@ import { planOnListing, planRun } from "./phases/survey.ts";
 import { rollOnPlatform } from "./phases/platform.ts";
 import { rollBack, shouldRollBack } from "./phases/rollback.ts";
 import { verify } from "./phases/verify.ts";
+import { recordChange, recordOutcome } from "./record-tags.ts";
+import { TagWriter } from "./tags.ts";
 import type { Config } from "../config/types.ts";
 import type { RolloutDeps } from "./deps.ts";
 import type { ScaleSetApi } from "./ports.ts";
@@ -26,15 +28,18 @@ export function runRollout(config: Config, api: ScaleSetApi, deps: RolloutDeps):
 /** The phases in order; a stop (StopError, or any error) ends them, and verification, rollback and the record follow. */
 async function rollOut(run: Run, api: ScaleSetApi): Promise<RolloutRecord> {
   const { state } = run;
+  // The run's one writer of the scale set's tags (the rollout record).
+  const tags = new TagWriter(run, api);
   try {
     api.useDeadline?.(run.workDeadline);
     try {
       const change = await run.group("Plan", () => planRun(run, api));
       if (!run.config.rollout.dryRun) {
-        if (state.platformRolls()) await rollOnPlatform(run, api, change);
+        if (state.platformRolls()) await rollOnPlatform(run, api, change, () => recordChange(run, tags));
         else {
           if (!isNoOp(change)) {
             const written = await run.group("Model update", () => updateModel(run, api, change));
+            await recordChange(run, tags);
             run.enter({ kind: "listing-targets" });
             await run.group("Batch plan", () => planOnListing(run, api, written, true));
           }
@@ -59,6 +64,8 @@ async function rollOut(run: Run, api: ScaleSetApi): Promise<RolloutRecord> {
     const change = state.change;
     if (failure !== undefined && change !== undefined && shouldRollBack(run))
       await run.group("Rollback", () => rollBack(run, api, change));
+    // The record on the scale set says how the run ended (also after a failure, a timeout or a cancel).
+    await recordOutcome(run, tags, buildRecord(state, failure, run.now()).result);
     return buildRecord(state, failure, run.now());
   } finally {
     run.end.abort();

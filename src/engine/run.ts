@@ -148,7 +148,7 @@ export class Run {
       health: this.config.rollout.health,
       scaleSetHasHealthSignal: this.state.model?.hasHealthSignal ?? false,
       ...(operationError && { operationError }),
-      ...(this.config.change.extension && { changedExtension: this.config.change.extension.name }),
+      ...(this.state.request.extension && { changedExtension: this.state.request.extension.name }),
       healthWaitOver,
     });
   }

@@ -5,11 +5,12 @@
 import { isNoOp, type ModelChange } from "../domain/change.ts";
 import type { BatchPlan } from "../domain/batches.ts";
 import type { Phase } from "./phase.ts";
-import type { RolloutState, Stop } from "./record.ts";
+import type { RollbackOrigin, RolloutState, Stop, TagRecordState } from "./record.ts";
 import type { AzureErrorInfo, InstanceState, RollingUpgradeStatus, ScaleSetModel } from "../domain/scale-set.ts";
 import type { BatchRecord, PreviousModel, RolloutRecord } from "../domain/record.ts";
-import type { Config } from "../config/types.ts";
+import type { ChangeRequest, Config } from "../config/types.ts";
 import type { Assessment } from "../domain/verdict.ts";
+import { decodeRecord, type RolloutTagRecord } from "../domain/rollout-tags.ts";
 
 export class RunState implements RolloutState {
   readonly config: Config;
@@ -43,11 +44,34 @@ export class RunState implements RolloutState {
   readonly #unseen = new Set<string>();
   #deleted = false;
   #previousModel: PreviousModel | undefined;
+  #request: ChangeRequest;
+  #rollbackOrigin: RollbackOrigin | undefined;
+  #tagRecord: TagRecordState | undefined;
+  #recordAtStart: RolloutTagRecord | undefined;
+  #readOnce = false;
 
   constructor(config: Config, startedAt: number) {
     this.config = config;
     this.startedAt = startedAt;
     this.#pollPace = config.rollout.pollIntervalMs;
+    this.#request = config.change;
+  }
+
+  /** What this run rolls out: the inputs' change, or a rollback's (rollbackPlanned). */
+  get request(): ChangeRequest {
+    return this.#request;
+  }
+  /** A rollback run's plan: the record it undoes (or finishes) and what it puts back. */
+  get rollbackOrigin(): RollbackOrigin | undefined {
+    return this.#rollbackOrigin;
+  }
+  /** The rollout record on the scale set when the run first read it (undefined: none, or a damaged one). */
+  get recordAtStart(): RolloutTagRecord | undefined {
+    return this.#recordAtStart;
+  }
+  /** The rollout record this run keeps on the scale set (undefined: it has written no model). */
+  get tagRecord(): TagRecordState | undefined {
+    return this.#tagRecord;
   }
 
   /** What the engine is doing (see phaseWords). */
@@ -166,6 +190,11 @@ export class RunState implements RolloutState {
 
   /** The scale set as read (or as a write answered). */
   read(model: ScaleSetModel): void {
+    if (!this.#readOnce) {
+      this.#readOnce = true;
+      const found = decodeRecord(model.tags ?? {});
+      if (found.kind === "record") this.#recordAtStart = found.record;
+    }
     this.#model = model;
   }
 
@@ -193,6 +222,27 @@ export class RunState implements RolloutState {
 
   sawRollingBefore(status: RollingUpgradeStatus | undefined): void {
     this.#rollingBefore = status;
+  }
+
+  /** A rollback run planned from the record on the scale set: its change request is the record's values. */
+  rollbackPlanned(plan: RollbackOrigin): void {
+    this.#rollbackOrigin = plan;
+    this.#request = plan.request;
+  }
+
+  /** The rollout record this run means the scale set to hold (after a model write, or with its outcome). */
+  tagRecordMeant(record: RolloutTagRecord): void {
+    this.#tagRecord = { ...this.#tagRecord, record };
+  }
+
+  /** Azure took the record (with its outcome as meant), or did not (`problem`). */
+  tagRecordWrote(result: { readonly written: true } | { readonly problem: string }): void {
+    const current = this.#tagRecord;
+    if (current === undefined) return;
+    this.#tagRecord =
+      "problem" in result
+        ? { ...current, problem: result.problem }
+        : { record: current.record, written: current.record.outcome };
   }
 
   /** The change planned on the model read. */
