@@ -21,6 +21,7 @@ import {
 } from "../domain/rollout-tags.ts";
 import type { RolloutResult } from "../domain/record.ts";
 import type { TagDecision, TagWriter, Tags } from "./tags.ts";
+import type { ScaleSetApi } from "./ports.ts";
 import type { Run } from "./run.ts";
 
 /** The most the outcome's write may take at the end of a cancelled run (the runner kills the job seconds later). */
@@ -30,11 +31,20 @@ const FINAL_WRITE_MS = 30_000;
 
 const WHY = "rollout record";
 
-/** After a model write: the record of what this run's writes changed so far, outcome in progress. */
-export async function recordChange(run: Run, tags: TagWriter): Promise<void> {
+/**
+ * After a model write: the record of what this run's writes changed so far, outcome in progress. The scale set is
+ * read first: the tag write goes with the etag the model write left (not the one read before it, which would meet
+ * 412), and the run knows the model it wrote from then on.
+ */
+export async function recordChange(run: Run, api: Pick<ScaleSetApi, "getScaleSet">, tags: TagWriter): Promise<void> {
   const { state } = run;
   const change = state.change;
   if (change === undefined || !state.modelUpdated) return;
+  try {
+    state.read(await api.getScaleSet(run.work));
+  } catch {
+    // The tag writer reads again on its own (a 412); a read that keeps failing is the rollout's to meet next.
+  }
   const changes = recordedChanges(change, state.request, state.written);
   if (changes.length === 0) return;
   const origin = state.rollbackOrigin;

@@ -35,11 +35,11 @@ async function rollOut(run: Run, api: ScaleSetApi): Promise<RolloutRecord> {
     try {
       const change = await run.group("Plan", () => planRun(run, api));
       if (!run.config.rollout.dryRun) {
-        if (state.platformRolls()) await rollOnPlatform(run, api, change, () => recordChange(run, tags));
+        if (state.platformRolls()) await rollOnPlatform(run, api, change, () => recordChange(run, api, tags));
         else {
           if (!isNoOp(change)) {
             const written = await run.group("Model update", () => updateModel(run, api, change));
-            await recordChange(run, tags);
+            await recordChange(run, api, tags);
             run.enter({ kind: "listing-targets" });
             await run.group("Batch plan", () => planOnListing(run, api, written, true));
           }

@@ -228,7 +228,8 @@ function progressBar(record: RolloutRecord): string {
   const filled = Math.floor(share * 20); // a full bar only when every targeted instance made it
   const skipped = counts.byOutcome["skipped-protected"];
   const tail = skipped > 0 ? ` · ${skipped} skipped (protected)` : "";
-  return `<code>${"█".repeat(filled)}${"░".repeat(20 - filled)}</code> ${Math.floor(share * 100)}% · ${onModel(counts, "on the new model")}${tail}`;
+  const where = record.result === "reverted" ? "on the restored model" : "on the new model";
+  return `<code>${"█".repeat(filled)}${"░".repeat(20 - filled)}</code> ${Math.floor(share * 100)}% · ${onModel(counts, where)}${tail}`;
 }
 
 // ───────────────────────────── the change ─────────────────────────────
