@@ -38,9 +38,24 @@ export function expectExit(result: RunResult, code: number): void {
   expect(result.exitCode, describeRun(result)).toBe(code);
 }
 
-/** ARM write requests (PUT/PATCH/POST/DELETE) whose path ends with `suffix` (case-insensitive). */
+/**
+ * ARM write requests (PUT/PATCH/POST/DELETE) whose path ends with `suffix` (case-insensitive), without the tags-only
+ * PATCHes of the scale set (the rollout record, the lease: they change neither the model nor an instance).
+ */
 export function writesTo(emu: Emulator, suffix: RegExp): RequestLogEntry[] {
-  return emu.writes().filter((r) => suffix.test(r.path));
+  return emu.writes().filter((r) => suffix.test(r.path) && !isTagWrite(r));
+}
+
+/** A PATCH whose body is only `tags`. */
+export function isTagWrite(entry: RequestLogEntry): boolean {
+  const body = entry.body;
+  return (
+    entry.method === "PATCH" &&
+    typeof body === "object" &&
+    body !== null &&
+    Object.keys(body).length === 1 &&
+    "tags" in body
+  );
 }
 
 /** The manualupgrade POSTs, in arrival order. */

@@ -142,6 +142,35 @@ export function writesOf(emu: Emulator): string[] {
   return emu.writes().map(describeWrite);
 }
 
+/**
+ * writesOf without the tags-only PATCHes of the scale set (the rollout record, the lease): the writes to the model and
+ * the instances, which tags change neither of (see tagWrites).
+ */
+export function modelWritesOf(emu: Emulator): string[] {
+  return modelWrites(emu).map(describeWrite);
+}
+
+/** emu.writes() without the tags-only PATCHes of the scale set. */
+export function modelWrites(emu: Emulator): RequestLogEntry[] {
+  return emu.writes().filter((w) => !isTagWrite(w));
+}
+
+/** The tags-only PATCHes of the scale set (engine/tags.ts), in order. */
+export function tagWrites(emu: Emulator): RequestLogEntry[] {
+  return emu.writes().filter(isTagWrite);
+}
+
+function isTagWrite(entry: RequestLogEntry): boolean {
+  const body = entry.body;
+  return (
+    entry.method === "PATCH" &&
+    typeof body === "object" &&
+    body !== null &&
+    Object.keys(body).length === 1 &&
+    "tags" in body
+  );
+}
+
 function describeWrite(entry: RequestLogEntry): string {
   const ids = (entry.body as { instanceIds?: string[] } | undefined)?.instanceIds;
   return `${entry.method} ${entry.operation}${ids ? ` [${ids.join(",")}]` : ""}${entry.status >= 400 ? ` → ${entry.status}` : ""}`;

@@ -11,7 +11,8 @@ import {
   rollout,
   runningVersions,
   useEmulator,
-  writesOf,
+  modelWritesOf,
+  modelWrites,
 } from "./harness.ts";
 
 const emulator = useEmulator();
@@ -25,7 +26,7 @@ describe.each(["Automatic", "Rolling"] as const)("%s mode", (upgradeMode) => {
 
     expect(record.result).toBe("succeeded");
     expect(record.upgradeMode).toBe(upgradeMode);
-    expect(writesOf(emu)).toEqual([PATCH_SET]);
+    expect(modelWritesOf(emu)).toEqual([PATCH_SET]);
     expect(record.batches).toEqual([]);
     expect(outcomes(record)).toEqual({ updated: ["0", "1", "2", "3"], "skipped-protected": ["4"] });
     expect(runningVersions(emu)).toEqual({
@@ -51,7 +52,7 @@ describe.each(["Automatic", "Rolling"] as const)("%s mode", (upgradeMode) => {
     const { record } = await rollout(configFor(emu));
 
     expect(record.result).toBe("failed");
-    expect(writesOf(emu)).toEqual([PATCH_SET]);
+    expect(modelWritesOf(emu)).toEqual([PATCH_SET]);
     expect(record.instances.find((i) => i.instanceId === "0")).toMatchObject({
       outcome: "failed",
       provisioningState: "Failed",
@@ -79,8 +80,8 @@ describe("Automatic mode", () => {
     const { record } = await rollout(configFor(emu, { rollout: { rollbackOnFailure: true } }));
 
     expect(record.result).toBe("rolled-back");
-    expect(writesOf(emu)).toEqual([PATCH_SET, PATCH_SET]);
-    expect(emu.writes()[1]!.body).toEqual({
+    expect(modelWritesOf(emu)).toEqual([PATCH_SET, PATCH_SET]);
+    expect(modelWrites(emu)[1]!.body).toEqual({
       properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: OLD_VERSION } } } },
     });
     expect(Object.values(runningVersions(emu))).toEqual([OLD_VERSION, OLD_VERSION, OLD_VERSION]);
@@ -98,7 +99,7 @@ describe("Rolling mode", () => {
       }),
     );
     expect(record.result).toBe("succeeded");
-    expect(writesOf(emu)).toEqual([PATCH_SET, "PATCH VirtualMachineScaleSetExtensions.Update"]);
+    expect(modelWritesOf(emu)).toEqual([PATCH_SET, "PATCH VirtualMachineScaleSetExtensions.Update"]);
     for (const instance of emu.state("vmss1").instances) {
       expect(instance.imageReference["version"]).toBe(NEW_VERSION);
       expect(instance.extensions["customScript"]?.forceUpdateTag).toBe("run-2");
@@ -123,7 +124,7 @@ describe("Rolling mode", () => {
     expect(log.text()).toMatch(
       /Waiting for an operation already in progress: the scale set is Updating; a rolling upgrade is RollingForward since .* \(\d done, \d in progress, \d pending\)/,
     );
-    expect(writesOf(emu)).toEqual([PATCH_SET]);
+    expect(modelWritesOf(emu)).toEqual([PATCH_SET]);
     expect(Object.values(runningVersions(emu))).toEqual(Array(4).fill(NEW_VERSION));
   });
 });
