@@ -134,6 +134,37 @@ describe("rollback: true undoes the last change from the record on the scale set
   });
 });
 
+describe("the record's outcome, also when the rollout fails", () => {
+  it("a failed rollout records `failed`; rollback: true then brings everything back and says how that run ended", async () => {
+    const emu = await emulator({ scaleSets: [{ name: SET, instances: 4 }] });
+    emu.faults.failUpgrade("3", { scaleSet: SET });
+    const rollout = await runAction({
+      emu,
+      scaleSet: SET,
+      inputs: { ...FAST, "image-version": B, "batch-size": "2", "max-unhealthy": "100%" },
+    });
+    expectExit(rollout, 1);
+    expect(rollout.outputs["result"]).toBe("failed");
+    expect(decodeRecord(tags(emu))).toMatchObject({
+      kind: "record",
+      record: { outcome: "failed", changes: [{ property: "image-version", before: A, after: B }] },
+    });
+
+    const rollback = await runAction({
+      emu,
+      scaleSet: SET,
+      inputs: { ...FAST, "image-version": undefined, rollback: "true", "batch-size": "2" },
+      env: ROLLBACK_RUN_ENV,
+    });
+    expectExit(rollback, 0);
+    expect(rollback.outputs["result"]).toBe("reverted");
+    expect(imageVersion(emu)).toBe(A);
+    expect(emu.state(SET).instances.every((i) => i.latestModelApplied)).toBe(true);
+    expect(instanceVersions(emu)).toEqual([A, A, A, A]);
+    expect(readable(rollback.summary)).toContain("it ended failed");
+  });
+});
+
 describe("rollback: true refused before anything is written", () => {
   const OTHER_WRITER: RolloutTagRecord = {
     at: "2026-12-04T00:00:00.000Z",
