@@ -209,6 +209,8 @@ describe("operation polling", () => {
     const { record } = await rollout(configFor(emu, { rollout: { pollIntervalMs: 20, timeoutMs: 20_000 } }));
     expect(record.result).toBe("succeeded");
     expect(emu.counters()["Throttled"] ?? 0).toBe(0);
-    expect(emu.counters()["Operations.Get"]).toBeLessThan(45);
+    // About the bucket's 45 (what refills during the run aside): the rollout record's two tag writes are operations
+    // whose status is read from the same bucket, so they take a few of them too.
+    expect(emu.counters()["Operations.Get"]).toBeLessThanOrEqual(50);
   });
 });
