@@ -43,6 +43,7 @@ export class RunState implements RolloutState {
   readonly #unseen = new Set<string>();
   #deleted = false;
   #previousModel: PreviousModel | undefined;
+  #leaseLost: string | undefined;
 
   constructor(config: Config, startedAt: number) {
     this.config = config;
@@ -151,6 +152,11 @@ export class RunState implements RolloutState {
   /** What the scale set held before this run's first model write (undefined: nothing written yet). */
   get previousModel(): PreviousModel | undefined {
     return this.#previousModel;
+  }
+
+  /** Why the run lost its lease on the scale set (another run holds it now); undefined while it holds it. */
+  get leaseLost(): string | undefined {
+    return this.#leaseLost;
   }
 
   /** Automatic and Rolling scale sets roll a model change themselves; anything else goes through manualupgrade. */
@@ -284,6 +290,11 @@ export class RunState implements RolloutState {
 
   paced(ms: number): void {
     this.#pollPace = ms;
+  }
+
+  /** The lease is no longer this run's: from now on it writes nothing to the scale set. The first reason stays. */
+  lostLease(reason: string): void {
+    this.#leaseLost ??= reason;
   }
 
   stopped(stop: Stop): void {

@@ -84,6 +84,8 @@ describe("parseConfig: inputs of action.yml", () => {
         rollbackOnFailure: false,
         timeoutMs: 3_600_000,
         pollIntervalMs: 15_000,
+        leaseDurationMs: 600_000,
+        leaseWaitMs: 0,
         dryRun: false,
         nonDefaultBatchOptions: [],
       },
