@@ -111,6 +111,8 @@ export interface RolloutOptionsForTest {
   readonly wrap?: (api: ScaleSetApi) => ScaleSetApi;
   /** Sees the engine's events as they happen: tests use them to act at a given moment of the rollout. */
   readonly events?: (event: RolloutEvent) => void;
+  /** The run's lease token (RolloutDeps.leaseToken): tests name their runs. */
+  readonly leaseToken?: string;
 }
 
 /** The real adapter (real SDK, real ClientSecretCredential) for this config. */
@@ -135,6 +137,7 @@ export async function rollout(config: Config, options: RolloutOptionsForTest = {
     logger: log,
     signal: options.signal ?? new AbortController().signal,
     ...(options.events && { events: options.events }),
+    ...(options.leaseToken && { leaseToken: options.leaseToken }),
   });
   return { record, log, masked };
 }
