@@ -17,7 +17,7 @@
 // - A renewal that finds the lease another run's (it expired and was taken over) stops the run at once: no further
 //   write, no rollback, and the lease is left to its holder.
 
-import { formatDuration } from "../shared/clock.ts";
+import { formatDuration, sleep } from "../shared/clock.ts";
 import { errorLine } from "../domain/error-text.ts";
 import {
   describeHolder,
@@ -149,7 +149,8 @@ export class RunLease {
     this.#renewing = (async () => {
       let wait = every;
       while (!signal.aborted) {
-        await run.sleep(wait, signal).catch(() => undefined);
+        // Wall-clock time, whatever clock the run is given: other runs judge the lease's expiry by theirs.
+        await sleep(wait, signal);
         if (signal.aborted) return;
         const ok = await this.#renew(run.now() + run.config.rollout.leaseDurationMs, "lease renewed", signal);
         if (run.state.leaseLost !== undefined) return;
