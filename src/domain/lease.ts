@@ -15,6 +15,7 @@
 import { runUrl } from "./deployment.ts";
 import { MAX_TAG_VALUE } from "./tag-limits.ts";
 import type { GitHubContext } from "../config/types.ts";
+import type { LeaseHeldBy } from "./record.ts";
 
 export const LEASE_TAG = "vmss-rollout.lease";
 export const LEASE_REPOSITORY_TAG = "vmss-rollout.lease.repository";
@@ -108,6 +109,27 @@ export function holderLink(holder: LeaseHolder): string | undefined {
     runId: holder.runId,
     ...(holder.runAttempt !== undefined && { runAttempt: holder.runAttempt }),
   });
+}
+
+/**
+ * Another run's lease as the record shows it. Its link only when the holder is on `serverUrl` (this run's own GitHub
+ * server) with a well-formed repository and run: tags are anyone's to write, and the summary links only to the run's
+ * own server.
+ */
+export function leaseHeldBy(lease: Lease, serverUrl: string | undefined): LeaseHeldBy {
+  const { holder } = lease;
+  const wellFormed =
+    holder.serverUrl !== undefined &&
+    holder.serverUrl === serverUrl &&
+    /^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/.test(holder.repository ?? "") &&
+    /^\d+$/.test(holder.runId ?? "") &&
+    /^\d*$/.test(holder.runAttempt ?? "");
+  const link = wellFormed ? holderLink(holder) : undefined;
+  const run =
+    holder.repository === undefined || holder.runId === undefined
+      ? `a run outside GitHub Actions (lease token ${holder.token})`
+      : `${holder.repository} run ${holder.runId}${holder.runAttempt ? ` (attempt ${holder.runAttempt})` : ""}`;
+  return { run, ...(link !== undefined && { link }), until: new Date(lease.expiresAt).toISOString() };
 }
 
 /** `octo/app run 42 (attempt 2) https://github.com/…` or `a run outside GitHub Actions (token 1a2b…)`. */

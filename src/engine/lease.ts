@@ -22,6 +22,7 @@ import { errorLine } from "../domain/error-text.ts";
 import {
   describeHolder,
   holderOf,
+  leaseHeldBy,
   releaseLease,
   renewLease,
   takeLease,
@@ -87,8 +88,10 @@ export class RunLease {
       }
       const heldBy = step !== undefined && "heldBy" in step ? step.heldBy : undefined;
       const left = waitUntil - run.now();
-      if (left <= 0 || heldBy === undefined)
+      if (left <= 0 || heldBy === undefined) {
+        if (heldBy !== undefined) run.state.leaseRefused(leaseHeldBy(heldBy, run.config.github?.serverUrl));
         throw new StopError({ kind: "failed", reason: refusal(result.reason, run) });
+      }
       if (!waited) {
         run.log.info(
           `The scale set's lease is held by ${describeHolder(heldBy.holder)} until ${iso(heldBy.expiresAt)}: waiting for it (lease-wait, ${formatDuration(left)} left).`,

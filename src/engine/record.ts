@@ -5,7 +5,14 @@ import { redactError } from "../domain/azure-errors.ts";
 import { listIds, sortIds } from "../domain/ids.ts";
 import { describeImage, type ModelChange } from "../domain/change.ts";
 import { redactText } from "../shared/redact.ts";
-import type { BatchRecord, InstanceRecord, PreviousModel, RolloutRecord, RolloutResult } from "../domain/record.ts";
+import type {
+  BatchRecord,
+  InstanceRecord,
+  LeaseHeldBy,
+  PreviousModel,
+  RolloutRecord,
+  RolloutResult,
+} from "../domain/record.ts";
 import type { Config } from "../config/types.ts";
 import type { ImageReference, InstanceState, RollingUpgradeStatus, ScaleSetModel } from "../domain/scale-set.ts";
 import {
@@ -58,6 +65,8 @@ export interface RolloutState {
   readonly unseen: ReadonlySet<string>;
   /** The scale set was deleted during the run. */
   readonly deleted: boolean;
+  /** The run holding the lease when this run could not take it. */
+  readonly leaseHeldBy?: LeaseHeldBy | undefined;
   /** What the scale set held before this run's first model write (undefined: nothing written). */
   readonly previousModel: PreviousModel | undefined;
 }
@@ -97,6 +106,7 @@ export function buildRecord(state: RolloutState, failure: string | undefined, fi
     batches: state.deleted ? [] : state.batches,
     instances,
     ...(state.deleted && { scaleSetDeleted: true }),
+    ...(state.leaseHeldBy && { leaseHeldBy: state.leaseHeldBy }),
     ...(!state.deleted &&
       state.listedAt === Number.NEGATIVE_INFINITY &&
       model !== undefined && { instancesListed: false }),

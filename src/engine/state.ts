@@ -7,7 +7,7 @@ import type { BatchPlan } from "../domain/batches.ts";
 import type { Phase } from "./phase.ts";
 import type { RolloutState, Stop } from "./record.ts";
 import type { AzureErrorInfo, InstanceState, RollingUpgradeStatus, ScaleSetModel } from "../domain/scale-set.ts";
-import type { BatchRecord, PreviousModel, RolloutRecord } from "../domain/record.ts";
+import type { BatchRecord, LeaseHeldBy, PreviousModel, RolloutRecord } from "../domain/record.ts";
 import type { Config } from "../config/types.ts";
 import type { Assessment } from "../domain/verdict.ts";
 
@@ -44,6 +44,7 @@ export class RunState implements RolloutState {
   #deleted = false;
   #previousModel: PreviousModel | undefined;
   #leaseLost: string | undefined;
+  #leaseHeldBy: LeaseHeldBy | undefined;
 
   constructor(config: Config, startedAt: number) {
     this.config = config;
@@ -157,6 +158,11 @@ export class RunState implements RolloutState {
   /** Why the run lost its lease on the scale set (another run holds it now); undefined while it holds it. */
   get leaseLost(): string | undefined {
     return this.#leaseLost;
+  }
+
+  /** The run holding the lease when this run could not take it. */
+  get leaseHeldBy(): LeaseHeldBy | undefined {
+    return this.#leaseHeldBy;
   }
 
   /** Automatic and Rolling scale sets roll a model change themselves; anything else goes through manualupgrade. */
@@ -290,6 +296,11 @@ export class RunState implements RolloutState {
 
   paced(ms: number): void {
     this.#pollPace = ms;
+  }
+
+  /** Another run holds the lease: this run stops before any write. */
+  leaseRefused(heldBy: LeaseHeldBy): void {
+    this.#leaseHeldBy = heldBy;
   }
 
   /** The lease is no longer this run's: from now on it writes nothing to the scale set. The first reason stays. */

@@ -41,8 +41,9 @@ describe("one run at a time (lease)", () => {
     const link = `https://github.com/octo/app/actions/runs/${winnerId}/attempts/1`;
     expect(lost.reason).toContain(`octo/app run ${winnerId} (attempt 1) ${link}`);
     expect(lost.reason).toMatch(/lease-wait/);
-    // The summary names the holder (its link is shown defused, as every URL in a reason is: not clickable).
-    expect(loser.summary).toContain(`octo/app run ${winnerId} (attempt 1)`);
+    // The summary links the holder's run (on this run's own GitHub server).
+    expect(loser.summary).toContain(`**Lease held by** <a href="${link}">octo/app run ${winnerId} (attempt 1)</a>`);
+    expect(lost.leaseHeldBy).toMatchObject({ run: `octo/app run ${winnerId} (attempt 1)`, link });
     expect(loser.summary).toContain("Nothing was written to Azure");
 
     // Instances were never upgraded by both: each one once, the model written once.

@@ -87,6 +87,8 @@ describe("one run at a time", () => {
     const { record } = await rollout(configFor(emu, { rollout: { leaseWaitMs: 300, pollIntervalMs: 100 } }));
     expect(record.result).toBe("failed");
     expect(record.reason).toMatch(/octo\/hotfix run 7 .*lease-wait \(300 ms\) ran out/);
+    // No link: this run has no GitHub server to trust one on (it runs outside GitHub Actions).
+    expect(record.leaseHeldBy).toEqual({ run: "octo/hotfix run 7 (attempt 1)", until: expect.any(String) as unknown });
     expect(emu.writes()).toEqual([]);
   });
 

@@ -7,6 +7,7 @@ import {
   describeHolder,
   encodeLease,
   holderOf,
+  leaseHeldBy,
   releaseLease,
   renewLease,
   takeLease,
@@ -125,6 +126,25 @@ describe("lease decisions", () => {
     { name: "none: nothing to do", tags: { user: "tag" }, after: { user: "tag" } },
   ])("release — $name", ({ tags, after }) => {
     expect(releaseLease(tags, me)).toEqual({ tags: after });
+  });
+});
+
+describe("the holder as the record shows it", () => {
+  it.each([
+    { name: "on this run's server: linked", holder: other, server: "https://github.com", link: true },
+    { name: "on another server: not linked", holder: other, server: "https://ghe.example.com", link: false },
+    {
+      name: "a hostile repository in the tags: not linked",
+      holder: { ...other, repository: "x/y/../../evil" },
+      server: "https://github.com",
+      link: false,
+    },
+    { name: "outside GitHub Actions: named by its token", holder: local, server: "https://github.com", link: false },
+  ])("$name", ({ holder, server, link }) => {
+    const held = leaseHeldBy({ holder, expiresAt: T0 }, server);
+    expect(held.until).toBe("2026-12-04T01:00:00.000Z");
+    expect(held.link !== undefined).toBe(link);
+    if (link) expect(held.link).toBe("https://github.com/octo/hotfix/actions/runs/7/attempts/1");
   });
 });
 
