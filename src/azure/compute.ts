@@ -143,6 +143,12 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
         ),
       ),
 
+    // The scale set's tags (the lease, the rollout record) as a tags-only PATCH of the scale set with If-Match, not
+    // ARM's Tags API (Microsoft.Resources/tags), which takes no If-Match: only an etag-guarded write lets exactly one
+    // of two runs take the lease. A tags-only PATCH leaves the virtual machine profile as it was, so no instance turns
+    // stale and no upgrade mode rolls anything for it. Whether Azure takes it while a model update or rolling upgrade
+    // runs is not documented (the emulator answers 409 Conflict): engine/lease.ts holds either way. Evidence:
+    // emulator/README.md, "Tags and the lease".
     writeTags: (tags, etag, signal) =>
       guard(async () =>
         toScaleSetModel(

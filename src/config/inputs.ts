@@ -12,7 +12,7 @@
 
 import { resolveCloud } from "./cloud.ts";
 import { stripQuery } from "../shared/redact.ts";
-import { ID_TOKEN_PERMISSION, InputError, quoted, SIGN_IN_WAYS } from "./types.ts";
+import { ID_TOKEN_PERMISSION, InputError, MIN_LEASE_MS, quoted, SIGN_IN_WAYS } from "./types.ts";
 import type {
   AuthConfig,
   BatchOption,
@@ -47,6 +47,8 @@ const INPUT_NAMES = [
   "rollback",
   "timeout",
   "poll-interval",
+  "lease-duration",
+  "lease-wait",
   "dry-run",
   "auth",
   "client-id",
@@ -74,6 +76,8 @@ const DEFAULTS: Partial<Record<InputName, string>> = {
   rollback: "false",
   timeout: "60m",
   "poll-interval": "15s",
+  "lease-duration": "10m",
+  "lease-wait": "0",
   "dry-run": "false",
   auth: "auto",
   audience: "api://AzureADTokenExchange",
@@ -453,9 +457,22 @@ function parseRollout(inputs: Inputs): RolloutOptions {
     rollbackOnFailure: parseBoolean("rollback-on-failure", inputs["rollback-on-failure"]),
     timeoutMs: parseDuration("timeout", inputs.timeout),
     pollIntervalMs: parseDuration("poll-interval", inputs["poll-interval"]),
+    leaseDurationMs: parseLeaseDuration(inputs["lease-duration"]),
+    leaseWaitMs: parseDuration("lease-wait", inputs["lease-wait"], { allowZero: true }),
     dryRun: parseBoolean("dry-run", inputs["dry-run"]),
     nonDefaultBatchOptions,
   };
+}
+
+/** The lease is renewed every third of lease-duration: shorter than 30s would renew more often than every 10s. */
+function parseLeaseDuration(value: string): number {
+  const ms = parseDuration("lease-duration", value);
+  if (ms < MIN_LEASE_MS)
+    throw new InputError(
+      "lease-duration",
+      `${quoted(value)} is too short: at least 30s (the lease is renewed every third of it)`,
+    );
+  return ms;
 }
 
 function parseSize(input: InputName, value: string): Size {

@@ -114,6 +114,16 @@ export interface DeploymentRecord {
   readonly warning?: string;
 }
 
+/** Another run's lease on the scale set, as its tags name it. */
+export interface LeaseHeldBy {
+  /** `octo/app run 42 (attempt 2)`, or a run outside GitHub Actions with its token. */
+  readonly run: string;
+  /** The run's page, only when it is on this run's own GitHub server (tags are anyone's to write). */
+  readonly link?: string;
+  /** ISO-8601 UTC: when the lease expires unless renewed. */
+  readonly until: string;
+}
+
 export interface RolloutRecord {
   /** resourceId: the scale set's ARM ID; portalUrl: a link to the scale set in the Azure portal of the run's cloud. */
   readonly target: Target & { readonly resourceId: string; readonly portalUrl: string };
@@ -146,6 +156,8 @@ export interface RolloutRecord {
     readonly instanceIds: readonly string[];
     readonly error?: string;
   };
+  /** The run holding the scale set's lease when this run could not take it (it wrote nothing). */
+  readonly leaseHeldBy?: LeaseHeldBy;
   /** What was released and by which run; undefined outside GitHub Actions. */
   readonly release?: ReleaseRecord;
   /** A `rollback: true` run: the change it undid (or, `finishing`, the rollback it finished), from the scale set's record. */

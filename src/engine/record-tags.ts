@@ -37,30 +37,51 @@ const WHY = "rollout record";
  * 412), and the run knows the model it wrote from then on.
  */
 export async function recordChange(run: Run, api: Pick<ScaleSetApi, "getScaleSet">, tags: TagWriter): Promise<void> {
-  const { state } = run;
-  const change = state.change;
-  if (change === undefined || !state.modelUpdated) return;
+  if (!meant(run)) return;
   try {
-    state.read(await api.getScaleSet(run.work));
+    run.state.read(await api.getScaleSet(run.work));
   } catch {
     // The tag writer reads again on its own (a 412); a read that keeps failing is the rollout's to meet next.
   }
+  await write(run, tags, run.work);
+}
+
+/**
+ * At the end of the run: the record with its outcome, when the run wrote the model (also when the record's first
+ * write never happened: a failure or a cancel during Azure's roll, say).
+ */
+export async function recordOutcome(run: Run, tags: TagWriter, result: RolloutResult): Promise<void> {
+  if (!meant(run)) return;
+  const meantRecord = run.state.tagRecord;
+  if (meantRecord === undefined) return;
+  run.state.tagRecordMeant({ ...meantRecord.record, outcome: outcomeOf(result) });
+  const signal = AbortSignal.timeout(run.cancel.aborted ? CANCELLED_WRITE_MS : FINAL_WRITE_MS);
+  await write(run, tags, signal);
+}
+
+/** The record of what this run's writes changed so far (outcome in progress, or as meant before); false: none. */
+function meant(run: Run): boolean {
+  const { state } = run;
+  const change = state.change;
+  if (change === undefined || !state.modelUpdated) return false;
   const changes = recordedChanges(change, state.request, state.written);
-  if (changes.length === 0) return;
+  if (changes.length === 0) return false;
   const origin = state.rollbackOrigin;
+  const github = run.config.github;
+  const url = github ? runUrl(github) : undefined;
   const record: RolloutTagRecord = {
     // The first write's time: the record's identity for the rest of the run.
     at: state.tagRecord?.record.at ?? new Date(run.now()).toISOString(),
-    ...(run.config.github?.runId && {
+    ...(github?.runId && {
       run: {
-        repository: run.config.github.repository,
-        runId: run.config.github.runId,
-        ...(run.config.github.runAttempt && { attempt: run.config.github.runAttempt }),
-        ...(run.config.github.workflow && { workflow: run.config.github.workflow }),
-        ...(runUrl(run.config.github) && { url: runUrl(run.config.github) }),
+        repository: github.repository,
+        runId: github.runId,
+        ...(github.runAttempt && { attempt: github.runAttempt }),
+        ...(github.workflow && { workflow: github.workflow }),
+        ...(url && { url }),
       },
     }),
-    outcome: "in-progress",
+    outcome: state.tagRecord?.record.outcome ?? "in-progress",
     changes,
     // A rollback that finishes another keeps pointing at the change first undone.
     ...(origin && {
@@ -68,24 +89,18 @@ export async function recordChange(run: Run, api: Pick<ScaleSetApi, "getScaleSet
     }),
   };
   state.tagRecordMeant(record);
-  await write(run, tags, run.work);
-}
-
-/** At the end of the run: the outcome on the record this run wrote (or meant to write). */
-export async function recordOutcome(run: Run, tags: TagWriter, result: RolloutResult): Promise<void> {
-  const meant = run.state.tagRecord;
-  if (meant === undefined) return;
-  const outcome = outcomeOf(result);
-  run.state.tagRecordMeant({ ...meant.record, outcome });
-  const cancelled = run.cancel.aborted;
-  const signal = AbortSignal.timeout(cancelled ? CANCELLED_WRITE_MS : FINAL_WRITE_MS);
-  await write(run, tags, signal);
+  return true;
 }
 
 async function write(run: Run, tags: TagWriter, signal: AbortSignal): Promise<void> {
-  const meant = run.state.tagRecord;
-  if (meant === undefined) return;
-  const record = meant.record;
+  const current = run.state.tagRecord;
+  if (current === undefined) return;
+  const record = current.record;
+  // A run that lost its lease writes nothing more to the scale set.
+  if (run.state.leaseLost !== undefined) {
+    run.state.tagRecordWrote({ problem: `the run lost its lease on the scale set (${run.state.leaseLost})` });
+    return;
+  }
   const seen = firstSeen(run);
   const mutate = (current: Tags): TagDecision => {
     const decoded = decodeRecord(current);

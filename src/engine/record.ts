@@ -8,6 +8,7 @@ import { redactText } from "../shared/redact.ts";
 import type {
   BatchRecord,
   InstanceRecord,
+  LeaseHeldBy,
   PreviousModel,
   RollbackOfRecord,
   RolloutRecord,
@@ -82,6 +83,8 @@ export interface RolloutState {
   readonly unseen: ReadonlySet<string>;
   /** The scale set was deleted during the run. */
   readonly deleted: boolean;
+  /** The run holding the lease when this run could not take it. */
+  readonly leaseHeldBy?: LeaseHeldBy | undefined;
   /** What the scale set held before this run's first model write (undefined: nothing written). */
   readonly previousModel: PreviousModel | undefined;
   /** A rollback run's plan (rollback: true). */
@@ -127,6 +130,7 @@ export function buildRecord(state: RolloutState, failure: string | undefined, fi
     batches: state.deleted ? [] : state.batches,
     instances,
     ...(state.deleted && { scaleSetDeleted: true }),
+    ...(state.leaseHeldBy && { leaseHeldBy: state.leaseHeldBy }),
     ...(!state.deleted &&
       state.listedAt === Number.NEGATIVE_INFINITY &&
       model !== undefined && { instancesListed: false }),

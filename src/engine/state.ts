@@ -7,7 +7,7 @@ import type { BatchPlan } from "../domain/batches.ts";
 import type { Phase } from "./phase.ts";
 import type { RollbackOrigin, RolloutState, Stop, TagRecordState } from "./record.ts";
 import type { AzureErrorInfo, InstanceState, RollingUpgradeStatus, ScaleSetModel } from "../domain/scale-set.ts";
-import type { BatchRecord, PreviousModel, RolloutRecord } from "../domain/record.ts";
+import type { BatchRecord, LeaseHeldBy, PreviousModel, RolloutRecord } from "../domain/record.ts";
 import type { ChangeRequest, Config } from "../config/types.ts";
 import type { Assessment } from "../domain/verdict.ts";
 import { decodeRecord, type RolloutTagRecord } from "../domain/rollout-tags.ts";
@@ -49,6 +49,8 @@ export class RunState implements RolloutState {
   #tagRecord: TagRecordState | undefined;
   #recordAtStart: RolloutTagRecord | undefined;
   #readOnce = false;
+  #leaseLost: string | undefined;
+  #leaseHeldBy: LeaseHeldBy | undefined;
 
   constructor(config: Config, startedAt: number) {
     this.config = config;
@@ -175,6 +177,16 @@ export class RunState implements RolloutState {
   /** What the scale set held before this run's first model write (undefined: nothing written yet). */
   get previousModel(): PreviousModel | undefined {
     return this.#previousModel;
+  }
+
+  /** Why the run lost its lease on the scale set (another run holds it now); undefined while it holds it. */
+  get leaseLost(): string | undefined {
+    return this.#leaseLost;
+  }
+
+  /** The run holding the lease when this run could not take it. */
+  get leaseHeldBy(): LeaseHeldBy | undefined {
+    return this.#leaseHeldBy;
   }
 
   /** Automatic and Rolling scale sets roll a model change themselves; anything else goes through manualupgrade. */
@@ -334,6 +346,16 @@ export class RunState implements RolloutState {
 
   paced(ms: number): void {
     this.#pollPace = ms;
+  }
+
+  /** Another run holds the lease: this run stops before any write. */
+  leaseRefused(heldBy: LeaseHeldBy): void {
+    this.#leaseHeldBy = heldBy;
+  }
+
+  /** The lease is no longer this run's: from now on it writes nothing to the scale set. The first reason stays. */
+  lostLease(reason: string): void {
+    this.#leaseLost ??= reason;
   }
 
   stopped(stop: Stop): void {

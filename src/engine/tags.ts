@@ -8,12 +8,15 @@
 //   the fresh tags: `mutate` decides anew (a lease another run took meanwhile is refused, not overwritten);
 // - the model a write answers goes through RunState.tagsWritten, which takes its etag only when the rest of the model
 //   is the one the run knows: so the model write after a tag write goes with the new etag, and a model change by
-//   another writer around it still meets 412 (model-update.ts then plans again).
+//   another writer around it still meets 412 (model-update.ts then plans again);
+// - tags beyond Azure's limits (50 per resource, name and value lengths, forbidden characters: domain/tag-limits.ts)
+//   are refused before anything is sent, with the reason.
 //
 // Other Azure errors (409 while an operation runs, 429, 404 …) reject: the caller decides whether that stops the run
 // (taking the lease) or only warns (the record at the end). Tag values are never logged: only the names written.
 
 import { isPreconditionFailed } from "../domain/azure-errors.ts";
+import { tagLimitProblem } from "../domain/tag-limits.ts";
 import { errorLine } from "../domain/error-text.ts";
 import type { ScaleSetModel } from "../domain/scale-set.ts";
 import type { ScaleSetApi } from "./ports.ts";
@@ -61,6 +64,17 @@ export class TagWriter {
     return next;
   }
 
+  /**
+   * Runs `body` (a model write) with no tag write of this run in between: tag writes asked meanwhile wait until it has
+   * settled. A tag write landing between a model write and the check after it (model-update.ts: the etag moved by that
+   * write only) would look like another writer's.
+   */
+  exclusive<T>(body: () => Promise<T>): Promise<T> {
+    const next = this.#tail.then(body, body);
+    this.#tail = next.catch(() => undefined);
+    return next;
+  }
+
   async #write(mutate: (tags: Tags) => TagDecision, why: string, signal: AbortSignal): Promise<TagWriteResult> {
     const { state, log } = this.#run;
     let model = state.model ?? (await this.#readInto(signal));
@@ -70,6 +84,9 @@ export class TagWriter {
       if ("refused" in decision) return { kind: "refused", reason: decision.refused, tags: current };
       const names = changedNames(current, decision.tags);
       if (names.length === 0) return { kind: "unchanged", tags: current };
+      const problem = tagLimitProblem(decision.tags);
+      if (problem !== undefined)
+        return { kind: "refused", reason: `Azure would refuse the tags: ${problem}`, tags: current };
       log.info(
         `Tags (${why}): PATCH ${names.map((n) => `'${n}'`).join(", ")} with If-Match ${model.etag ?? "(none)"}.`,
       );

@@ -136,6 +136,13 @@ function header(record: RolloutRecord, stage: Stage): string {
   // A dry run's reason only repeats its title.
   if (record.reason && record.result !== "planned")
     lines.push("", `> **Why:** ${inline(record.reason, { max: 1000 })}`);
+  if (record.leaseHeldBy) {
+    const { run, link: page, until } = record.leaseHeldBy;
+    lines.push(
+      "",
+      `**Lease held by** ${page ? link(inline(run), page) : inline(run)} until ${inline(dateTimeUtc(until))}: set \`lease-wait\` to wait for it, or a workflow \`concurrency:\` group for runs of one repository.`,
+    );
+  }
   if (stage === "before-read") {
     lines.push(
       "",

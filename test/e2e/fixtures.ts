@@ -39,23 +39,18 @@ export function expectExit(result: RunResult, code: number): void {
 }
 
 /**
- * ARM write requests (PUT/PATCH/POST/DELETE) whose path ends with `suffix` (case-insensitive), without the tags-only
- * PATCHes of the scale set (the rollout record, the lease: they change neither the model nor an instance).
+ * ARM write requests (PUT/PATCH/POST/DELETE) whose path ends with `suffix` (case-insensitive), tag writes (the lease:
+ * tags-only PATCHes, `VirtualMachineScaleSets.UpdateTags`) left out; see tagWrites.
  */
 export function writesTo(emu: Emulator, suffix: RegExp): RequestLogEntry[] {
-  return emu.writes().filter((r) => suffix.test(r.path) && !isTagWrite(r));
+  return emu.writes().filter((r) => suffix.test(r.path) && r.operation !== TAG_WRITE);
 }
 
-/** A PATCH whose body is only `tags`. */
-export function isTagWrite(entry: RequestLogEntry): boolean {
-  const body = entry.body;
-  return (
-    entry.method === "PATCH" &&
-    typeof body === "object" &&
-    body !== null &&
-    Object.keys(body).length === 1 &&
-    "tags" in body
-  );
+const TAG_WRITE = "VirtualMachineScaleSets.UpdateTags";
+
+/** The tag writes (tags-only PATCHes of a scale set: the lease), in arrival order. */
+export function tagWrites(emu: Emulator): RequestLogEntry[] {
+  return emu.writes().filter((r) => r.operation === TAG_WRITE);
 }
 
 /** The manualupgrade POSTs, in arrival order. */

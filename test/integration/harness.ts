@@ -46,6 +46,8 @@ export const FAST: RolloutOptions = {
   rollbackOnFailure: false,
   timeoutMs: 20_000,
   pollIntervalMs: 5,
+  leaseDurationMs: 600_000,
+  leaseWaitMs: 0,
   dryRun: false,
 };
 
@@ -109,6 +111,8 @@ export interface RolloutOptionsForTest {
   readonly wrap?: (api: ScaleSetApi) => ScaleSetApi;
   /** Sees the engine's events as they happen: tests use them to act at a given moment of the rollout. */
   readonly events?: (event: RolloutEvent) => void;
+  /** The run's lease token (RolloutDeps.leaseToken): tests name their runs. */
+  readonly leaseToken?: string;
 }
 
 /** The real adapter (real SDK, real ClientSecretCredential) for this config. */
@@ -133,42 +137,37 @@ export async function rollout(config: Config, options: RolloutOptionsForTest = {
     logger: log,
     signal: options.signal ?? new AbortController().signal,
     ...(options.events && { events: options.events }),
+    ...(options.leaseToken && { leaseToken: options.leaseToken }),
   });
   return { record, log, masked };
 }
 
-/** `PATCH VirtualMachineScaleSets.Update`, `POST VirtualMachineScaleSets.UpdateInstances [0,1]`, … in order. */
-export function writesOf(emu: Emulator): string[] {
-  return emu.writes().map(describeWrite);
-}
-
 /**
- * writesOf without the tags-only PATCHes of the scale set (the rollout record, the lease): the writes to the model and
- * the instances, which tags change neither of (see tagWrites).
+ * `PATCH VirtualMachineScaleSets.Update`, `POST VirtualMachineScaleSets.UpdateInstances [0,1]`, … in order: the writes
+ * to the model and the instances. Tag writes (the lease, the rollout record: tags-only PATCHes) are left out; see
+ * tagWritesOf.
  */
-export function modelWritesOf(emu: Emulator): string[] {
-  return modelWrites(emu).map(describeWrite);
+export function writesOf(emu: Emulator): string[] {
+  return emu
+    .writes()
+    .filter((e) => e.operation !== TAGS)
+    .map(describeWrite);
 }
 
-/** emu.writes() without the tags-only PATCHes of the scale set. */
+export const TAGS = "VirtualMachineScaleSets.UpdateTags";
+
+/** The emulator's log of writes without the tag writes (see writesOf). */
 export function modelWrites(emu: Emulator): RequestLogEntry[] {
-  return emu.writes().filter((w) => !isTagWrite(w));
+  return emu.writes().filter((e) => e.operation !== TAGS);
 }
+export const PATCH_TAGS = `PATCH ${TAGS}`;
 
-/** The tags-only PATCHes of the scale set (engine/tags.ts), in order. */
-export function tagWrites(emu: Emulator): RequestLogEntry[] {
-  return emu.writes().filter(isTagWrite);
-}
-
-function isTagWrite(entry: RequestLogEntry): boolean {
-  const body = entry.body;
-  return (
-    entry.method === "PATCH" &&
-    typeof body === "object" &&
-    body !== null &&
-    Object.keys(body).length === 1 &&
-    "tags" in body
-  );
+/** The tag writes (tags-only PATCHes of the set) in order: `PATCH VirtualMachineScaleSets.UpdateTags`, `… → 412`. */
+export function tagWritesOf(emu: Emulator): string[] {
+  return emu
+    .writes()
+    .filter((e) => e.operation === TAGS)
+    .map(describeWrite);
 }
 
 function describeWrite(entry: RequestLogEntry): string {

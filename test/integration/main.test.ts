@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { run } from "../../src/main.ts";
 import { start, type Emulator, type ScaleSetSeed } from "../../emulator/index.ts";
-import { NEW_VERSION, modelWritesOf } from "./harness.ts";
+import { modelWrites, NEW_VERSION, writesOf } from "./harness.ts";
 
 let emu: Emulator | undefined;
 let savedEnv: NodeJS.ProcessEnv;
@@ -73,7 +73,7 @@ describe("run()", () => {
     expect(readFileSync(files.summary, "utf8")).toContain(NEW_VERSION);
     expect(stdout.join("")).toContain(`::add-mask::${emu.clientSecret}`);
     expect(stdout.join("")).toContain("::group::Batch 1/2: 0, 1");
-    expect(modelWritesOf(emu)).toHaveLength(3);
+    expect(writesOf(emu)).toHaveLength(3);
   });
 
   it("fails the step when the rollout fails, with the reason as the message", async () => {
@@ -151,7 +151,7 @@ describe("run()", () => {
     const running = run();
     // The runner cancels the job: SIGINT to the action's process.
     await vi.waitFor(
-      () => expect(emu.writes().some((w) => w.operation === "VirtualMachineScaleSets.UpdateInstances")).toBe(true),
+      () => expect(modelWrites(emu).some((w) => w.operation === "VirtualMachineScaleSets.UpdateInstances")).toBe(true),
       { timeout: 5_000, interval: 2 },
     );
     process.emit("SIGINT");

@@ -2,6 +2,8 @@
 import { describe, expect, it } from "vitest";
 import type { RolloutEvent } from "../../src/engine/events.ts";
 import {
+  TAGS,
+  modelWrites,
   adapterFor,
   configFor,
   count,
@@ -15,8 +17,7 @@ import {
   runningVersions,
   upgrade,
   useEmulator,
-  modelWritesOf,
-  modelWrites,
+  writesOf,
 } from "./harness.ts";
 
 const emulator = useEmulator();
@@ -57,7 +58,7 @@ describe("Manual mode: batches", () => {
     const { record, log } = await rollout(configFor(emu, { rollout: { batchSize } }));
 
     expect(record.result).toBe("succeeded");
-    expect(modelWritesOf(emu)).toEqual([PATCH_SET, ...batches.map((ids) => upgrade(...ids))]);
+    expect(writesOf(emu)).toEqual([PATCH_SET, ...batches.map((ids) => upgrade(...ids))]);
     expect(record.batches.map((b) => [b.instanceIds, b.result])).toEqual(batches.map((ids) => [ids, "succeeded"]));
     expect(Object.values(runningVersions(emu))).toEqual(Array(instances).fill(NEW_VERSION));
     expect(outcomes(record)).toEqual({ updated: Array.from({ length: instances }, (_, i) => String(i)) });
@@ -70,7 +71,7 @@ describe("Manual mode: batches", () => {
     expect(patch.body).toEqual({
       properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: NEW_VERSION } } } },
     });
-    expect(patch.headers["if-match"]).toBe('"1"');
+    expect(patch.headers["if-match"]).toBe('"2"'); // "1" as read, "2" once the lease was taken
     // Instance state is read with one list call per poll, never per instance: one to plan after the model update,
     // one when each batch's operation has ended (every instance settled at once here); the verdict reuses the last.
     expect(emu.counters()["VirtualMachineScaleSetVMs.List"]).toBe(1 + batches.length);
@@ -85,7 +86,7 @@ describe("Manual mode: batches", () => {
     const { record } = await rollout(configFor(emu, { rollout: { batchSize: percent(100) } }));
     expect(record.result).toBe("succeeded");
     expect(record.instances.map((i) => i.instanceId)).toEqual(["0", "1", "2", "3", "4"]);
-    expect(modelWritesOf(emu)).toEqual([PATCH_SET, upgrade("0", "1", "2", "3", "4")]);
+    expect(writesOf(emu)).toEqual([PATCH_SET, upgrade("0", "1", "2", "3", "4")]);
   });
 
   it("takes the canary from healthy instances, and upgrades an unhealthy one first after it", async () => {
@@ -93,7 +94,7 @@ describe("Manual mode: batches", () => {
     emu.setInstance("vmss1", "0", { health: "unhealthy" });
     const { record } = await rollout(configFor(emu, { rollout: { canary: count(1), batchSize: count(2) } }));
     expect(record.result).toBe("succeeded");
-    expect(modelWritesOf(emu)).toEqual([PATCH_SET, upgrade("1"), upgrade("0", "2"), upgrade("3")]);
+    expect(writesOf(emu)).toEqual([PATCH_SET, upgrade("1"), upgrade("0", "2"), upgrade("3")]);
     expect(record.batches.map((b) => [b.canary, b.instanceIds])).toEqual([
       [true, ["1"]],
       [false, ["0", "2"]],
@@ -105,7 +106,7 @@ describe("Manual mode: batches", () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, protectedInstances: ["1"] }] });
     const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }));
     expect(record.result).toBe("succeeded");
-    expect(modelWritesOf(emu)).toEqual([PATCH_SET, upgrade("0", "2"), upgrade("3")]);
+    expect(writesOf(emu)).toEqual([PATCH_SET, upgrade("0", "2"), upgrade("3")]);
     expect(outcomes(record)).toEqual({ updated: ["0", "2", "3"], "skipped-protected": ["1"] });
     expect(runningVersions(emu)["1"]).toBe(OLD_VERSION);
   });
@@ -143,7 +144,7 @@ describe("Manual mode: the model change", () => {
     );
 
     expect(record.result).toBe("succeeded");
-    expect(modelWritesOf(emu)).toEqual(["PATCH VirtualMachineScaleSetExtensions.Update", upgrade("0", "1")]);
+    expect(writesOf(emu)).toEqual(["PATCH VirtualMachineScaleSetExtensions.Update", upgrade("0", "1")]);
     // The full settings object (settings are replaced as a unit), no protectedSettings (Azure keeps them).
     expect(modelWrites(emu)[0]!.body).toEqual({
       properties: { settings: { fileUris: [newUri], commandToExecute: "bash v1.sh" }, forceUpdateTag: "run-2" },
@@ -176,7 +177,7 @@ describe("Manual mode: the model change", () => {
     expect(record.reason).toBeUndefined();
     expect(record.modelUpdated).toBe(false);
     expect(record.changes).toEqual([]);
-    expect(modelWritesOf(emu)).toEqual([]);
+    expect(writesOf(emu)).toEqual([]);
     expect(outcomes(record)).toEqual({ "already-current": ["0", "1", "2"] });
   });
 
@@ -190,7 +191,7 @@ describe("Manual mode: the model change", () => {
     const second = await rollout(configFor(emu, { rollout: { canary: count(1), batchSize: count(2) } }));
     expect(second.record.modelUpdated).toBe(false);
     expect(second.record.changes).toEqual([]);
-    expect(modelWritesOf(emu)).toEqual([upgrade("1"), upgrade("2", "3")]);
+    expect(writesOf(emu)).toEqual([upgrade("1"), upgrade("2", "3")]);
     expect(Object.values(runningVersions(emu))).toEqual(Array(4).fill(NEW_VERSION));
     expect(outcomes(second.record)).toMatchObject({ updated: ["1", "2", "3"] });
   });
@@ -221,7 +222,7 @@ describe("Manual mode: the model change", () => {
     const { record } = await rollout(configFor(emu, { change }));
     expect(record.result).toBe("failed");
     expect(record.reason).toMatch(reason);
-    expect(modelWritesOf(emu)).toEqual([]);
+    expect(writesOf(emu)).toEqual([]);
   });
 
   it("dry run: records the change and the batch plan, writes nothing", async () => {
@@ -231,7 +232,7 @@ describe("Manual mode: the model change", () => {
     );
     expect(record.result).toBe("planned");
     expect(record.dryRun).toBe(true);
-    expect(modelWritesOf(emu)).toEqual([]);
+    expect(writesOf(emu)).toEqual([]);
     expect(record.changes).toHaveLength(1);
     expect(record.batches.map((b) => [b.index, b.canary, b.instanceIds, b.result])).toEqual([
       [1, true, ["0"], "planned"],
@@ -255,7 +256,7 @@ describe("Manual mode: health gates and stops", () => {
     );
 
     expect(record.result).toBe("failed");
-    expect(modelWritesOf(emu)).toEqual([PATCH_SET, upgrade("0")]);
+    expect(writesOf(emu)).toEqual([PATCH_SET, upgrade("0")]);
     expect(record.batches.map((b) => b.result)).toEqual(["failed", "not-started", "not-started", "not-started"]);
     expect(record.batches[0]!.error?.code).toBe("VMExtensionProvisioningError");
     expect(outcomes(record)).toEqual({ failed: ["0"], "not-started": ["1", "2", "3", "4", "5"] });
@@ -285,7 +286,7 @@ describe("Manual mode: health gates and stops", () => {
     const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(2), maxUnhealthyPercent: 20 } }));
 
     expect(record.result).toBe("failed");
-    expect(modelWritesOf(emu)).toEqual([PATCH_SET, upgrade("0", "1"), upgrade("2", "3")]);
+    expect(writesOf(emu)).toEqual([PATCH_SET, upgrade("0", "1"), upgrade("2", "3")]);
     expect(record.batches.map((b) => b.result)).toEqual(["succeeded", "unhealthy", "not-started"]);
     expect(outcomes(record)).toEqual({ updated: ["0", "1"], unhealthy: ["2", "3"], "not-started": ["4", "5"] });
     expect(record.reason).toMatch(
@@ -301,7 +302,7 @@ describe("Manual mode: health gates and stops", () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 5, healthExtension: true }] });
     emu.faults.unhealthyAfterUpgrade(NEW_VERSION, { scaleSet: "vmss1", instanceIds: ["4"] });
     const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(1), maxUnhealthyPercent: 20 } }));
-    expect(modelWritesOf(emu)).toHaveLength(6);
+    expect(writesOf(emu)).toHaveLength(6);
     expect(record.result).toBe("failed");
     expect(record.reason).toMatch(/^1 of 5 instance\(s\) did not end on the new model and healthy: 4 \(vmss1_4\)/);
   });
@@ -390,7 +391,7 @@ describe("Manual mode: the verdict judges every instance, to the end", () => {
       events,
     });
     expect(record.result).toBe("failed");
-    expect(modelWritesOf(emu)).toEqual([PATCH_SET, upgrade("0", "1"), upgrade("2", "3")]);
+    expect(writesOf(emu)).toEqual([PATCH_SET, upgrade("0", "1"), upgrade("2", "3")]);
     expect(outcomes(record)).toEqual({ unhealthy: ["0"], updated: ["1", "2", "3"], "not-started": ["4", "5"] });
     expect(record.reason).toMatch(
       /^Stopped after batch 2 of 3: 1 of 4 upgraded instance\(s\) failed or are unhealthy \(25% .*\): 0 \(vmss1_0\): .*health unhealthy .*Not started: 4, 5\.$/,
@@ -441,8 +442,12 @@ describe("Manual mode: the verdict judges every instance, to the end", () => {
       configFor(emu, { change, rollout: { batchSize: percent(100), maxUnhealthyPercent: 100 } }),
     );
     expect(record.result).toBe(result);
-    // The model update and the manualupgrade (and the rollout record's tag writes) all succeeded.
-    expect([...new Set(emu.state("vmss1").operations.map((o) => o.status))]).toEqual(["Succeeded"]);
+    expect(
+      emu
+        .state("vmss1")
+        .operations.filter((o) => o.operation !== TAGS)
+        .map((o) => o.status),
+    ).toEqual(["Succeeded", "Succeeded"]);
     expect(record.instances[0]).toMatchObject({ outcome, provisioningState: "Succeeded" });
     expect(record.instances[1]).toMatchObject({ outcome: "updated", provisioningState: "Succeeded" });
     // Kept in the record either way.
@@ -476,7 +481,7 @@ describe("Manual mode: rollback", () => {
     );
 
     expect(record.result).toBe("rolled-back");
-    expect(modelWritesOf(emu)).toEqual([
+    expect(writesOf(emu)).toEqual([
       PATCH_SET,
       upgrade("0", "1"),
       upgrade("2", "3"),
@@ -485,13 +490,13 @@ describe("Manual mode: rollback", () => {
       upgrade("0", "1"),
       upgrade("2", "3"),
     ]);
-    // The rollback PATCH restores the version read, guarded by the etag of a fresh read (the model write and the
-    // rollout record's tag write came before it).
+    // The rollback PATCH restores the version read, guarded by the etag of a fresh read.
     const rollbackPatch = modelWrites(emu)[3]!;
     expect(rollbackPatch.body).toEqual({
       properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: OLD_VERSION } } } },
     });
-    expect(rollbackPatch.headers["if-match"]).toBe('"3"');
+    // Read "1", the lease "2", the new model "3", the rollout record "4".
+    expect(rollbackPatch.headers["if-match"]).toBe('"4"');
     expect(emu.state("vmss1").model).toMatchObject({
       properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: OLD_VERSION } } } },
     });
@@ -515,7 +520,7 @@ describe("Manual mode: rollback", () => {
     );
     expect(record.result).toBe("failed");
     // No manualupgrade after the canary: it would only have brought instances onto the new model.
-    expect(modelWritesOf(emu)).toEqual([PATCH_EXTENSION, upgrade("0")]);
+    expect(writesOf(emu)).toEqual([PATCH_EXTENSION, upgrade("0")]);
     expect(record.rollback).toBeUndefined();
     expect(record.reason).toMatch(
       / No rollback was done: the previous model cannot be restored \(extension 'customScript' had no forceUpdateTag before the run, and a PATCH cannot remove one\), so the instances stay on the new model\.$/,
@@ -533,6 +538,6 @@ describe("Manual mode: rollback", () => {
     const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(1), maxUnhealthyPercent: 0 } }));
     expect(record.result).toBe("failed");
     expect(record.rollback).toBeUndefined();
-    expect(modelWritesOf(emu)).toEqual([PATCH_SET, upgrade("0")]);
+    expect(writesOf(emu)).toEqual([PATCH_SET, upgrade("0")]);
   });
 });

@@ -9,6 +9,7 @@ import type { RolloutEvent } from "../../src/engine/events.ts";
 import { createScaleSetApi } from "../../src/azure/index.ts";
 import { runRollout } from "../../src/engine/rollout.ts";
 import {
+  modelWrites,
   adapterFor,
   configFor,
   count,
@@ -22,7 +23,7 @@ import {
   runningVersions,
   upgrade,
   useEmulator,
-  modelWritesOf,
+  writesOf,
 } from "./harness.ts";
 
 const emulator = useEmulator();
@@ -36,7 +37,7 @@ describe("timeout", () => {
     const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(2), timeoutMs: 8_000 } }));
 
     expect(record.result).toBe("failed");
-    expect(modelWritesOf(emu)).toEqual([PATCH_SET, upgrade("0", "1"), upgrade("2", "3")]);
+    expect(writesOf(emu)).toEqual([PATCH_SET, upgrade("0", "1"), upgrade("2", "3")]);
     expect(record.batches.map((b) => b.result)).toEqual(["succeeded", "timed-out"]);
     const states = record.instances.map((i) => [i.instanceId, i.outcome, i.provisioningState]);
     expect(states.slice(0, 3)).toEqual([
@@ -96,7 +97,7 @@ describe("cancellation", () => {
     });
 
     expect(record.result).toBe("cancelled");
-    expect(modelWritesOf(emu)).toEqual([PATCH_SET, upgrade("0", "1"), upgrade("2", "3")]);
+    expect(writesOf(emu)).toEqual([PATCH_SET, upgrade("0", "1"), upgrade("2", "3")]);
     expect(record.batches.map((b) => b.result)).toEqual(["succeeded", "cancelled", "not-started"]);
     expect(outcomes(record)).toEqual({ updated: ["0", "1"], straggler: ["2", "3"], "not-started": ["4", "5"] });
     expect(record.instances.filter((i) => i.outcome === "straggler").map((i) => i.provisioningState)).toEqual([
@@ -120,7 +121,7 @@ describe("cancellation", () => {
       events,
     });
     expect(record.result).toBe("cancelled");
-    expect(modelWritesOf(emu)).toEqual([PATCH_SET, upgrade("0", "1")]);
+    expect(writesOf(emu)).toEqual([PATCH_SET, upgrade("0", "1")]);
     expect(record.reason).toMatch(/^The job was cancelled before batch 2 of 2 started; no further batch was started\./);
   });
 });
@@ -139,7 +140,7 @@ describe("operations already running", () => {
     expect(await running).toEqual({ status: "Succeeded" });
     expect(record.result).toBe("succeeded");
     expect(log.text()).toContain("Waiting for an operation already in progress: instance(s) 1 Updating.");
-    expect(modelWritesOf(emu)).toEqual([upgrade("0", "2")]);
+    expect(writesOf(emu)).toEqual([upgrade("0", "2")]);
     expect(outcomes(record)).toEqual({ updated: ["0", "2"], "already-current": ["1"] });
   });
 
@@ -160,7 +161,7 @@ describe("operations already running", () => {
     expect(record.reason).toMatch(
       /^Timed out after 2s \(timeout\) while waiting for an operation already in progress \(instance\(s\) 1 Updating\)\./,
     );
-    expect(modelWritesOf(emu)).toEqual([]);
+    expect(writesOf(emu)).toEqual([]);
   });
 });
 
@@ -185,13 +186,13 @@ describe("concurrent writers", () => {
     });
     expect(record.result).toBe("succeeded");
     // Someone else's PATCH, ours refused on the stale etag, ours again on the etag read afresh.
-    expect(modelWritesOf(emu)).toEqual([PATCH_SET, `${PATCH_SET} → 412`, PATCH_SET, upgrade("0", "1")]);
+    expect(writesOf(emu)).toEqual([PATCH_SET, `${PATCH_SET} → 412`, PATCH_SET, upgrade("0", "1")]);
+    // (The lease, taken before, moved the etag from "1" to "2".)
     expect(
-      emu
-        .writes()
+      modelWrites(emu)
         .slice(1, 3)
         .map((w) => w.headers["if-match"]),
-    ).toEqual(['"1"', '"2"']);
+    ).toEqual(['"2"', '"3"']);
     expect(log.text()).toContain(
       "The scale set changed since it was read (412 PreconditionFailed): reading it again (attempt 2).",
     );
@@ -207,8 +208,7 @@ describe("concurrent writers", () => {
       "The scale set changed under the action 3 times in a row (412 PreconditionFailed on its etag); nothing was written. Re-run when other changes have settled.",
     );
     expect(
-      emu
-        .writes()
+      modelWrites(emu)
         .filter((w) => w.headers["if-match"] !== undefined)
         .map((w) => w.status),
     ).toEqual([412, 412, 412]);
@@ -245,7 +245,7 @@ describe("throttling and Azure errors", () => {
     emu.faults.conflict({ operation: "VirtualMachineScaleSets.UpdateInstances", times: 2 });
     const { record, log } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }));
     expect(record.result).toBe("succeeded");
-    expect(modelWritesOf(emu)).toEqual([
+    expect(writesOf(emu)).toEqual([
       PATCH_SET,
       `${upgrade("0", "1")} → 409`,
       `${upgrade("0", "1")} → 409`,
@@ -262,7 +262,7 @@ describe("throttling and Azure errors", () => {
     emu.faults.conflict({ operation: "VirtualMachineScaleSets.UpdateInstances", times: 100 });
     const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }));
     expect(record.result).toBe("failed");
-    expect(modelWritesOf(emu)).toEqual([PATCH_SET, ...Array(6).fill(`${upgrade("0", "1")} → 409`)]);
+    expect(writesOf(emu)).toEqual([PATCH_SET, ...Array(6).fill(`${upgrade("0", "1")} → 409`)]);
     expect(record.batches.map((b) => [b.result, b.error?.code])).toEqual([
       ["failed", "Conflict"],
       ["not-started", undefined],
@@ -278,7 +278,7 @@ describe("throttling and Azure errors", () => {
     emu.faults.preemptOperation({ operation: "VirtualMachineScaleSets.UpdateInstances" });
     const { record, log } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }));
     expect(record.result).toBe("succeeded");
-    expect(modelWritesOf(emu)).toEqual([PATCH_SET, upgrade("0", "1"), upgrade("0", "1")]);
+    expect(writesOf(emu)).toEqual([PATCH_SET, upgrade("0", "1"), upgrade("0", "1")]);
     // The operation's status body says why it ended: ARM's error code and message.
     expect(log.text()).toMatch(
       /manualupgrade was preempted \(OperationPreempted: .+\): trying again in 5 ms \(attempt 2\)\./,
@@ -292,7 +292,7 @@ describe("throttling and Azure errors", () => {
     };
     const { record, log } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }), { events });
     expect(record.result).toBe("failed");
-    expect(modelWritesOf(emu)).toEqual([PATCH_SET, `${upgrade("0", "1")} → 401`]);
+    expect(writesOf(emu)).toEqual([PATCH_SET, `${upgrade("0", "1")} → 401`]);
     expect(outcomes(record)).toEqual({ "not-started": ["0", "1", "2", "3"] });
     expect(record.reason).toMatch(
       /^Azure refused manualupgrade for batch 1 of 2 \(401 ExpiredAuthenticationToken: .*\): Azure did not accept the sign-in for it: .*\. Azure touched none of its instances\. Not started: 0-3\.$/,
@@ -307,7 +307,7 @@ describe("throttling and Azure errors", () => {
     const { record, log } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }));
     expect(record.result).toBe("failed");
     // Refused once, not retried: a missing role does not come back by waiting.
-    expect(modelWritesOf(emu)).toEqual([PATCH_SET, `${upgrade("0", "1")} → 403`]);
+    expect(writesOf(emu)).toEqual([PATCH_SET, `${upgrade("0", "1")} → 403`]);
     expect(log.text()).not.toContain("trying again");
     expect(outcomes(record)).toEqual({ "not-started": ["0", "1"] });
     expect(record.batches[0]).toMatchObject({ result: "failed", error: { code: "AuthorizationFailed" } });
@@ -339,7 +339,7 @@ describe("throttling and Azure errors", () => {
       /^Failed while reading the scale set: AuthenticationFailed: Sign-in failed: .*AADSTS7000215/,
     );
     expect(record.reason).not.toContain("not-the-secret-x9");
-    expect(modelWritesOf(emu)).toEqual([]);
+    expect(writesOf(emu)).toEqual([]);
   });
 
   it("slows polling when Azure's throttling headroom runs low", async () => {
@@ -415,7 +415,7 @@ describe("scale-in during the rollout", () => {
     const { record, log } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }));
     expect(record.result).toBe("succeeded");
     expect(record.batches.map((b) => b.instanceIds)).toEqual([["0", "1"], ["2", "3"], ["4"]]);
-    expect(modelWritesOf(emu)).toEqual([PATCH_SET, upgrade("0", "1"), upgrade("2", "3")]);
+    expect(writesOf(emu)).toEqual([PATCH_SET, upgrade("0", "1"), upgrade("2", "3")]);
     expect(outcomes(record)).toEqual({ updated: ["0", "1", "2", "3"], removed: ["4"] });
     expect(log.text()).toContain("Instance(s) 4 left the scale set (scale-in): not upgraded, not counted as failures.");
     expect(emu.state("vmss1").instances.map((i) => i.instanceId)).toEqual(["0", "1", "2", "3"]);
@@ -427,7 +427,7 @@ describe("scale-in during the rollout", () => {
     emu.faults.scaleIn("4", { scaleSet: "vmss1", after: 1 });
     const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(3) } }));
     expect(record.result).toBe("succeeded");
-    expect(modelWritesOf(emu)).toEqual([PATCH_SET, upgrade("0", "1", "2"), `${upgrade("3", "4")} → 400`, upgrade("3")]);
+    expect(writesOf(emu)).toEqual([PATCH_SET, upgrade("0", "1", "2"), `${upgrade("3", "4")} → 400`, upgrade("3")]);
     expect(outcomes(record)).toEqual({ updated: ["0", "1", "2", "3"], removed: ["4"] });
     expect(Object.values(runningVersions(emu))).toEqual(Array(4).fill(NEW_VERSION));
   });

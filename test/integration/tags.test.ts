@@ -7,7 +7,7 @@ import { Run } from "../../src/engine/run.ts";
 import { TagWriter, type Tags } from "../../src/engine/tags.ts";
 import type { RolloutEvent } from "../../src/engine/events.ts";
 import { isPreconditionFailed } from "../../src/domain/azure-errors.ts";
-import { PATCH_SET, adapterFor, configFor, memoryLogger, useEmulator, writesOf } from "./harness.ts";
+import { PATCH_TAGS, TAGS, adapterFor, configFor, memoryLogger, tagWritesOf, useEmulator } from "./harness.ts";
 import type { Emulator } from "../../emulator/index.ts";
 
 const emulator = useEmulator();
@@ -42,7 +42,7 @@ describe("TagWriter", () => {
     expect(a).toMatchObject({ kind: "written", names: ["a"] });
     expect(b).toMatchObject({ kind: "written", names: ["b"], tags: { a: "1", b: "2" } });
     expect(tagsOf(emu)).toEqual({ a: "1", b: "2" });
-    expect(writesOf(emu)).toEqual([PATCH_SET, PATCH_SET]);
+    expect(tagWritesOf(emu)).toEqual([PATCH_TAGS, PATCH_TAGS]);
     const ifMatch = emu.writes().map((w) => w.headers?.["if-match"]);
     expect(ifMatch).toEqual(['"1"', '"2"']);
     expect(events.filter((e) => e.type === "tags-written")).toEqual([
@@ -66,16 +66,13 @@ describe("TagWriter", () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 1, tags: { x: "1" } }] });
     const { tags } = await setup(emu);
     expect(await tags.update(mutate, "nothing")).toMatchObject({ kind, tags: { x: "1" } });
-    expect(writesOf(emu)).toEqual([]);
+    expect(tagWritesOf(emu)).toEqual([]);
   });
 
   it("on 412 reads the scale set again and decides again on the fresh tags (another writer's tag is kept)", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 1 }] });
     const { tags } = await setup(emu);
-    emu.faults.concurrentWrite(
-      { patch: { tags: { other: "theirs" } } },
-      { operation: "VirtualMachineScaleSets.Update", when: "before" },
-    );
+    emu.faults.concurrentWrite({ patch: { tags: { other: "theirs" } } }, { operation: TAGS, when: "before" });
     const seen: Tags[] = [];
     const result = await tags.update((t) => {
       seen.push(t);
@@ -83,23 +80,20 @@ describe("TagWriter", () => {
     }, "mine");
     expect(seen).toEqual([{}, { other: "theirs" }]);
     expect(result).toMatchObject({ kind: "written", tags: { other: "theirs", mine: "1" } });
-    expect(writesOf(emu)).toEqual([`${PATCH_SET} → 412`, PATCH_SET]);
+    expect(tagWritesOf(emu)).toEqual([`${PATCH_TAGS} → 412`, PATCH_TAGS]);
   });
 
   it("refuses, writing nothing, when the fresh tags after a 412 make `mutate` refuse", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 1 }] });
     const { tags } = await setup(emu);
-    emu.faults.concurrentWrite(
-      { patch: { tags: { holder: "other run" } } },
-      { operation: "VirtualMachineScaleSets.Update", when: "before" },
-    );
+    emu.faults.concurrentWrite({ patch: { tags: { holder: "other run" } } }, { operation: TAGS, when: "before" });
     const result = await tags.update(
       (t) =>
         t["holder"] === undefined ? { tags: { ...t, holder: "this run" } } : { refused: `held by ${t["holder"]}` },
       "take",
     );
     expect(result).toEqual({ kind: "refused", reason: "held by other run", tags: { holder: "other run" } });
-    expect(writesOf(emu)).toEqual([`${PATCH_SET} → 412`]);
+    expect(tagWritesOf(emu)).toEqual([`${PATCH_TAGS} → 412`]);
     expect(tagsOf(emu)).toEqual({ holder: "other run" });
   });
 
@@ -120,8 +114,7 @@ describe("TagWriter", () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 1 }] });
     const { tags, run, api } = await setup(emu);
     const etagBefore = run.state.model?.etag;
-    if (foreign)
-      emu.faults.concurrentWrite({ patch: foreign }, { operation: "VirtualMachineScaleSets.Update", when: "after" });
+    if (foreign) emu.faults.concurrentWrite({ patch: foreign }, { operation: TAGS, when: "after" });
     await tags.update(withTag("a", "1"), "a");
     expect(run.state.model?.tags).toEqual({ a: "1" });
     expect(run.state.model?.etag).toBe(foreign ? etagBefore : '"2"');
@@ -134,10 +127,7 @@ describe("TagWriter", () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 1 }] });
     const { tags } = await setup(emu);
     for (let i = 0; i < 5; i++)
-      emu.faults.concurrentWrite(
-        { patch: { tags: { n: String(i) } } },
-        { operation: "VirtualMachineScaleSets.Update", after: i, when: "before" },
-      );
+      emu.faults.concurrentWrite({ patch: { tags: { n: String(i) } } }, { operation: TAGS, after: i, when: "before" });
     await expect(tags.update(withTag("a", "1"), "busy")).rejects.toThrow(/changed 5 times in a row/);
     await expect(tags.update(withTag("b", "2"), "after")).resolves.toMatchObject({ kind: "written" });
     expect(tagsOf(emu)).toEqual({ n: "4", b: "2" });

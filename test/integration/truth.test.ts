@@ -12,7 +12,7 @@ import {
   rollout,
   upgrade,
   useEmulator,
-  modelWritesOf,
+  writesOf,
 } from "./harness.ts";
 
 const emulator = useEmulator();
@@ -39,7 +39,7 @@ describe("the model write's outcome, whatever the transport did", () => {
     expect(record.previousModel?.imageReference.version).toBe(OLD_VERSION);
     expect(record.changes.map((c) => [c.before, c.after])).toEqual([[OLD_VERSION, NEW_VERSION]]);
     // Sent once, resent by the SDK (412 on the etag it moved itself), never a third time.
-    expect(modelWritesOf(emu)).toEqual([PATCH_SET, `${PATCH_SET} → 412`, upgrade("0", "1")]);
+    expect(writesOf(emu)).toEqual([PATCH_SET, `${PATCH_SET} → 412`, upgrade("0", "1")]);
     expect(log.text()).toContain("the action's PATCH was applied and its answer lost");
   });
 
@@ -48,7 +48,7 @@ describe("the model write's outcome, whatever the transport did", () => {
     emu.faults.conflict({ operation: "VirtualMachineScaleSets.Update" });
     const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }));
     expect(record.result).toBe("succeeded");
-    expect(modelWritesOf(emu)).toEqual([`${PATCH_SET} → 409`, PATCH_SET, upgrade("0", "1")]);
+    expect(writesOf(emu)).toEqual([`${PATCH_SET} → 409`, PATCH_SET, upgrade("0", "1")]);
   });
 });
 
@@ -63,7 +63,7 @@ describe("another writer of the extension", () => {
 
     expect(record.result).toBe("failed");
     expect(record.modelUpdated).toBe(false);
-    expect(modelWritesOf(emu)).toEqual([]);
+    expect(writesOf(emu)).toEqual([]);
     expect(record.reason).toMatch(
       /^The extension 'customScript' was changed by another writer after the action read it/,
     );
@@ -74,14 +74,15 @@ describe("another writer of the extension", () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
     emu.faults.concurrentWrite(
       { extension: { name: "customScript", properties: { settings: { commandToExecute: OTHER_COMMAND } } } },
-      { operation: "VirtualMachineScaleSets.Get", after: 1 },
+      // Reads: the plan's, the lease write's (the SDK reads the set when its operation ends), the one before the write.
+      { operation: "VirtualMachineScaleSets.Get", after: 2 },
     );
     const { record } = await rollout(configFor(emu, { change: extensionChange }));
 
     expect(record.result).toBe("failed");
-    expect(modelWritesOf(emu)).toEqual([PATCH_EXTENSION]);
+    expect(writesOf(emu)).toEqual([PATCH_EXTENSION]);
     expect(record.reason).toMatch(
-      /^Another write to the scale set came in while the action wrote the extension 'customScript' \(etag "1" → "3"\)/,
+      /^Another write to the scale set came in while the action wrote the extension 'customScript' \(etag "2" → "4"\)/,
     );
   });
 
@@ -90,7 +91,7 @@ describe("another writer of the extension", () => {
     const before = extensionSettings(emu.state("vmss1").model);
     const { record } = await rollout(configFor(emu, { change: extensionChange, rollout: { batchSize: count(2) } }));
     expect(record.result).toBe("succeeded");
-    expect(modelWritesOf(emu)).toEqual([PATCH_EXTENSION, upgrade("0", "1")]);
+    expect(writesOf(emu)).toEqual([PATCH_EXTENSION, upgrade("0", "1")]);
     expect(extensionSettings(emu.state("vmss1").model)).toEqual({ ...before, fileUris: [NEW_URI] });
   });
 });
@@ -135,7 +136,7 @@ describe("rollback", () => {
       configFor(emu, { rollout: { batchSize: count(2), maxUnhealthyPercent: 20, rollbackOnFailure: true } }),
     );
     expect(record.result).toBe("rolled-back");
-    expect(modelWritesOf(emu)).toEqual([
+    expect(writesOf(emu)).toEqual([
       PATCH_SET,
       upgrade("0", "1"),
       upgrade("2", "3"),

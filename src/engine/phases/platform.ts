@@ -19,14 +19,9 @@ import { modelSettled, startExtensionWrite, startImageWrite } from "./model-upda
 /**
  * Each write, then the platform's roll that follows it. Azure refuses a model write while the previous one's
  * operation runs, and in these modes that operation may last the whole roll: an image and an extension change
- * are therefore two rolls, one after the other. `written` is told after each write (the rollout record).
+ * are therefore two rolls, one after the other.
  */
-export async function rollOnPlatform(
-  run: Run,
-  api: ScaleSetApi,
-  planned: ModelChange,
-  written: () => Promise<void> = async () => {},
-): Promise<void> {
+export async function rollOnPlatform(run: Run, api: ScaleSetApi, planned: ModelChange): Promise<void> {
   const mode = run.state.model?.upgradeMode ?? "Automatic";
   let change = planned; // rebuilt when the scale set changed under the image write (412)
   const writeImage = async (): Promise<PendingOperation | undefined> => {
@@ -41,12 +36,7 @@ export async function rollOnPlatform(
   for (const write of writes) {
     run.enter({ kind: "updating-model" });
     const pending = await run.group("Model update", write);
-    if (pending !== undefined) {
-      // The write is the model's now: recorded before the platform's roll (the record's write may meet 409 while the
-      // model update runs; then the outcome's write at the end carries the whole record).
-      await written();
-      await run.group(`Platform rollout (${mode})`, () => followPlatform(run, api, pending));
-    }
+    if (pending !== undefined) await run.group(`Platform rollout (${mode})`, () => followPlatform(run, api, pending));
   }
 }
 

@@ -84,6 +84,8 @@ describe("parseConfig: inputs of action.yml", () => {
         rollbackOnFailure: false,
         timeoutMs: 3_600_000,
         pollIntervalMs: 15_000,
+        leaseDurationMs: 600_000,
+        leaseWaitMs: 0,
         dryRun: false,
         nonDefaultBatchOptions: [],
       },
@@ -148,6 +150,13 @@ describe("durations (timeout, poll-interval, health-timeout, pause-between-batch
     expect(parse({ timeout: value }).rollout.timeoutMs).toBe(ms);
   });
 
+  it.each([
+    [{}, 600_000, 0],
+    [{ "lease-duration": "30s", "lease-wait": "30m" }, 30_000, 1_800_000],
+  ])("lease-duration and lease-wait: %j", (inputs, durationMs, waitMs) => {
+    expect(parse(inputs).rollout).toMatchObject({ leaseDurationMs: durationMs, leaseWaitMs: waitMs });
+  });
+
   it.each([["0"], ["0s"], ["PT0S"]])("pause-between-batches may be zero (%s)", (value) => {
     expect(parse({ "pause-between-batches": value }).rollout.pauseBetweenBatchesMs).toBe(0);
   });
@@ -165,6 +174,9 @@ describe("durations (timeout, poll-interval, health-timeout, pause-between-batch
     ["health-timeout", "ten minutes", "is not a duration"],
     ["pause-between-batches", "soon", "is not a duration"],
     ["timeout", "600h", "at most 576h"],
+    ["lease-duration", "29s", "too short: at least 30s"],
+    ["lease-duration", "0", "must be longer than zero"],
+    ["lease-wait", "soon", "is not a duration"],
   ])("%s: '%s' → %s", (name, value, text) => {
     const err = inputError({ [name]: value });
     expect(err.input).toBe(name);
