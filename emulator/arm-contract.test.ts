@@ -381,10 +381,16 @@ describe("scale-set model writes", () => {
     expect(emu.state().instances.map((i) => i.latestModelApplied)).toEqual([true, false, false, false]);
   });
 
-  it("refuses a second model write while one is updating (409 Conflict)", async () => {
+  it.each([
+    {
+      second: "a model write",
+      body: { properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: "2" } } } } },
+    },
+    { second: "a tags-only write", body: { tags: { a: "b" } } },
+  ])("refuses $second while a model update runs (409 Conflict)", async ({ body }) => {
     const { emu } = await setup({ modelUpdateSeconds: 100_000 });
-    const body = { tags: { a: "b" } };
-    expect((await raw(emu, "PATCH", vmssPath(emu), { body })).status).toBe(200);
+    const first = { properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: "1" } } } } };
+    expect((await raw(emu, "PATCH", vmssPath(emu), { body: first })).status).toBe(200);
     const second = await raw(emu, "PATCH", vmssPath(emu), { body });
     expect(second.status).toBe(409);
     expect((second.body as { error: { code: string } }).error.code).toBe("Conflict");

@@ -26,6 +26,7 @@ const GROUP_OF: Readonly<Record<string, string>> = {
   "VirtualMachineScaleSets.Get": "GetVMScaleSet",
   "VirtualMachineScaleSets.CreateOrUpdate": "CreateVMScaleSet",
   "VirtualMachineScaleSets.Update": "VMScaleSetActions",
+  "VirtualMachineScaleSets.UpdateTags": "VMScaleSetActions",
   "VirtualMachineScaleSets.Delete": "DeleteVMScaleSet",
   "VirtualMachineScaleSets.GetInstanceView": "HighCostGetVMScaleSet",
   "VirtualMachineScaleSets.UpdateInstances": "VMScaleSetActions",

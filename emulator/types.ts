@@ -55,6 +55,8 @@ export interface ScaleSetSeed {
   readonly instanceUpgradeSeconds?: number;
   /** Availability zones of the set; instances are spread over them. */
   readonly zones?: readonly string[];
+  /** The set's tags (default none); held to Azure's limits like a write's (see README "Tags"). */
+  readonly tags?: Readonly<Record<string, string>>;
   /**
    * Statuses instances report for their extensions from the start, by instance ID then extension name, e.g.
    * `{ "0": { monitoringAgent: "failed" } }` (see ExtensionStatus). Other extensions report `succeeded`.

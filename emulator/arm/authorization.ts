@@ -12,6 +12,7 @@ const SET = "Microsoft.Compute/virtualMachineScaleSets";
 export const OPERATION_ACTIONS: Readonly<Record<string, string>> = {
   "VirtualMachineScaleSets.Get": `${SET}/read`,
   "VirtualMachineScaleSets.Update": `${SET}/write`,
+  "VirtualMachineScaleSets.UpdateTags": `${SET}/write`,
   "VirtualMachineScaleSets.CreateOrUpdate": `${SET}/write`,
   "VirtualMachineScaleSets.GetInstanceView": `${SET}/instanceView/read`,
   "VirtualMachineScaleSets.UpdateInstances": `${SET}/manualUpgrade/action`,

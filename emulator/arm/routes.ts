@@ -97,8 +97,15 @@ export class Arm {
 
     if (more.length > 0) return undefined;
     if (parts.length === 0) {
+      // A PATCH whose body holds only `tags` is Azure's same operation (VirtualMachineScaleSets_Update); the emulator
+      // names it apart so that logs, faults and tests can tell a tag write (the action's lease and record) from a
+      // model write. Throttled and authorized as the Update it is.
       if (req.method === "PATCH")
-        return route("VirtualMachineScaleSets.Update", ["PATCH"], () => this.writeScaleSet(set(), req, "PATCH"));
+        return route(
+          isTagsOnly(req.body) ? "VirtualMachineScaleSets.UpdateTags" : "VirtualMachineScaleSets.Update",
+          ["PATCH"],
+          () => this.writeScaleSet(set(), req, "PATCH"),
+        );
       if (req.method === "PUT")
         return route("VirtualMachineScaleSets.CreateOrUpdate", ["PUT"], () => this.writeScaleSet(set(), req, "PUT"));
       return route("VirtualMachineScaleSets.Get", ["GET"], () => json(200, set().render()));
@@ -587,7 +594,11 @@ export class Arm {
     set.reconcileCapacity();
     const op = this.startModelUpdate(
       set,
-      method === "PATCH" ? "VirtualMachineScaleSets.Update" : "VirtualMachineScaleSets.CreateOrUpdate",
+      method === "PUT"
+        ? "VirtualMachineScaleSets.CreateOrUpdate"
+        : isTagsOnly(body)
+          ? "VirtualMachineScaleSets.UpdateTags"
+          : "VirtualMachineScaleSets.Update",
     );
     return json(200, set.render(), this.asyncHeaders(op, req, false));
   }
@@ -621,6 +632,12 @@ export class Arm {
   private startModelUpdate(set: ScaleSet, operation: string): Operation {
     set.etag++;
     const op = this.startOperation(set, operation);
+    if (operation === "VirtualMachineScaleSets.UpdateTags") {
+      // A tag write leaves the virtual machine profile as it was: there is no model update to run, no mode rolls
+      // anything because of it, and its operation has ended when it is first read (README "Tags and the lease").
+      op.finish("Succeeded");
+      return op;
+    }
     set.modelOperation = op;
     set.provisioningState = "Updating";
     void this.options.upgrades.modelUpdate(set, op);
@@ -824,3 +841,8 @@ const EXTENSION_IMAGES: readonly { publisher: string; type: string; versions: re
   },
   { publisher: "Microsoft.Azure.Monitor", type: "AzureMonitorLinuxAgent", versions: ["1.28.11", "1.29.7", "1.30.2"] },
 ];
+
+/** A PATCH body that changes only the set's tags (what a tag write of the action sends). */
+function isTagsOnly(body: unknown): boolean {
+  return isObject(body) && Object.keys(body).length === 1 && isObject(body["tags"]);
+}

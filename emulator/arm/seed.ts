@@ -78,7 +78,7 @@ export function scaleSetWire(seed: ScaleSetSeed, subscriptionId: string, created
     id: `${rgId}/providers/Microsoft.Compute/virtualMachineScaleSets/${seed.name}`,
     type: "Microsoft.Compute/virtualMachineScaleSets",
     location: seed.location ?? DEFAULT_LOCATION,
-    tags: {},
+    tags: { ...seed.tags },
     ...(seed.zones ? { zones: [...seed.zones] } : {}),
     sku: { name: "Standard_D2s_v3", tier: "Standard", capacity: seed.instances ?? 4 },
     properties: {

@@ -2,7 +2,7 @@
 // (errors.ts), the list's throttling budget (list-budget.ts), the read retry (retry.ts, pipeline.ts) and long-running
 // operations (operations.ts) are their own modules; this one wires them into the port the engine drives.
 
-import { ComputeManagementClient } from "@azure/arm-compute";
+import { ComputeManagementClient, type VirtualMachineScaleSetUpdate } from "@azure/arm-compute";
 import { formatDuration } from "../shared/clock.ts";
 import { AzureApiError, type InstanceState, type OperationOutcome, type ScaleSetPatch } from "../domain/scale-set.ts";
 import type { ExtensionPatch } from "../domain/scale-set.ts";
@@ -86,11 +86,14 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
   const { resourceGroup: rg, scaleSet: name } = options.target;
 
   // The SDK sends the request when the method is called; follow() reads the operation's status at its own pace.
-  const sendScaleSetPatch = (patch: ScaleSetPatch, etag: string | undefined, signal: AbortSignal | undefined) =>
-    client.virtualMachineScaleSets.update(rg, name, scaleSetUpdateBody(patch), {
+  // One PATCH of the scale set for both the model and the tags, always with If-Match when an etag is known.
+  const sendUpdate = (body: VirtualMachineScaleSetUpdate, etag: string | undefined, signal: AbortSignal | undefined) =>
+    client.virtualMachineScaleSets.update(rg, name, body, {
       ...(etag !== undefined && { ifMatch: etag }),
       abortSignal: signal,
     });
+  const sendScaleSetPatch = (patch: ScaleSetPatch, etag: string | undefined, signal: AbortSignal | undefined) =>
+    sendUpdate(scaleSetUpdateBody(patch), etag, signal);
   const sendExtensionPatch = (patch: ExtensionPatch, signal: AbortSignal | undefined) =>
     client.virtualMachineScaleSetExtensions.update(rg, name, patch.name, extensionUpdateBody(patch), {
       abortSignal: signal,
@@ -143,20 +146,16 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
         ),
       ),
 
+    // The scale set's tags (the lease, the rollout record) as a tags-only PATCH of the scale set with If-Match, not
+    // ARM's Tags API (Microsoft.Resources/tags), which takes no If-Match: only an etag-guarded write lets exactly one
+    // of two runs take the lease. A tags-only PATCH leaves the virtual machine profile as it was, so no instance turns
+    // stale and no upgrade mode rolls anything for it. Whether Azure takes it while a model update or rolling upgrade
+    // runs is not documented (the emulator answers 409 Conflict): engine/lease.ts holds either way. Evidence:
+    // emulator/README.md, "Tags and the lease".
     writeTags: (tags, etag, signal) =>
       guard(async () =>
         toScaleSetModel(
-          await follow(
-            client.virtualMachineScaleSets.update(
-              rg,
-              name,
-              { tags: { ...tags } },
-              { ...(etag !== undefined && { ifMatch: etag }), abortSignal: signal },
-            ),
-            signal,
-            operations.pace(),
-            operationErrors,
-          ),
+          await follow(sendUpdate({ tags: { ...tags } }, etag, signal), signal, operations.pace(), operationErrors),
         ),
       ),
 

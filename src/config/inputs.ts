@@ -12,7 +12,7 @@
 
 import { resolveCloud } from "./cloud.ts";
 import { stripQuery } from "../shared/redact.ts";
-import { ID_TOKEN_PERMISSION, InputError, quoted, SIGN_IN_WAYS } from "./types.ts";
+import { ID_TOKEN_PERMISSION, InputError, MIN_LEASE_MS, quoted, SIGN_IN_WAYS } from "./types.ts";
 import type {
   AuthConfig,
   BatchOption,
@@ -44,8 +44,11 @@ const INPUT_NAMES = [
   "health-timeout",
   "max-unhealthy",
   "rollback-on-failure",
+  "rollback",
   "timeout",
   "poll-interval",
+  "lease-duration",
+  "lease-wait",
   "dry-run",
   "auth",
   "client-id",
@@ -70,8 +73,11 @@ const DEFAULTS: Partial<Record<InputName, string>> = {
   "health-timeout": "10m",
   "max-unhealthy": "20%",
   "rollback-on-failure": "false",
+  rollback: "false",
   timeout: "60m",
   "poll-interval": "15s",
+  "lease-duration": "10m",
+  "lease-wait": "0",
   "dry-run": "false",
   auth: "auto",
   audience: "api://AzureADTokenExchange",
@@ -85,7 +91,8 @@ export function parseConfig(getInput: (name: string) => string, env: Env): Confi
   const creds = inputs.creds ? parseCreds(inputs.creds) : undefined;
   const target = parseTarget(inputs, creds);
   const notes: string[] = [];
-  const change = parseChange(inputs, env, notes);
+  const rollback = parseRollback(inputs);
+  const change = rollback ? {} : parseChange(inputs, env, notes);
   const github = parseGitHubContext(env);
   const deployment = parseDeployment(inputs, github);
   const config: Config = {
@@ -95,6 +102,7 @@ export function parseConfig(getInput: (name: string) => string, env: Env): Confi
     auth: parseAuth(inputs, creds, env),
     cloud: parseCloud(inputs, creds),
     secrets: [...secretsOf(creds, change), ...(deployment ? [deployment.token] : [])],
+    ...(rollback ? { rollback } : {}),
     ...(github ? { github } : {}),
     ...(deployment ? { deployment } : {}),
     ...(notes.length > 0 ? { notes } : {}),
@@ -230,6 +238,40 @@ function parseScaleSetName(value: string): string {
 
 // ───────────────────────────── change ─────────────────────────────
 
+/** The inputs that say what to change: a rollback takes its values from the record on the scale set instead. */
+const CHANGE_INPUTS = [
+  "image-version",
+  "image-id",
+  "extension-name",
+  "extension-file-uris",
+  "force-update-tag",
+] as const;
+
+/**
+ * `rollback: true`: the change comes from the rollout record on the scale set (the previous values of the last change
+ * the action made), so no change input may be given with it; and a rollback that fails does not put back the model it
+ * rolls back from (that is the model being removed), so rollback-on-failure may not be set with it either.
+ */
+function parseRollback(inputs: Inputs): boolean {
+  if (!parseBoolean("rollback", inputs.rollback)) return false;
+  const given = CHANGE_INPUTS.filter((name) => inputs[name] !== "");
+  if (given.length > 0) {
+    const names = given.join(", ");
+    throw new InputError(
+      "rollback",
+      `cannot be combined with ${names}: a rollback puts back the values recorded on the scale set by the run that ` +
+        `made its last change. Remove ${given.length === 1 ? "it" : "them"} to roll back, or remove rollback to roll out ${given.length === 1 ? "that value" : "those values"}`,
+    );
+  }
+  if (parseBoolean("rollback-on-failure", inputs["rollback-on-failure"])) {
+    throw new InputError(
+      "rollback-on-failure",
+      "cannot be true with rollback: true: a rollback that fails would put back the model it rolls back from. Remove rollback-on-failure (a failed rollback is finished by running it again)",
+    );
+  }
+  return true;
+}
+
 function parseChange(inputs: Inputs, env: Env, notes: string[]): ChangeRequest {
   const imageVersion = inputs["image-version"];
   const imageId = inputs["image-id"];
@@ -240,7 +282,7 @@ function parseChange(inputs: Inputs, env: Env, notes: string[]): ChangeRequest {
   if (!imageVersion && !imageId && !extension) {
     throw new InputError(
       "image-version",
-      "nothing to change: set image-version, image-id, or extension-name with extension-file-uris and/or force-update-tag",
+      "nothing to change: set image-version, image-id, or extension-name with extension-file-uris and/or force-update-tag (or rollback: true to undo the last change the action made)",
     );
   }
   return {
@@ -415,9 +457,22 @@ function parseRollout(inputs: Inputs): RolloutOptions {
     rollbackOnFailure: parseBoolean("rollback-on-failure", inputs["rollback-on-failure"]),
     timeoutMs: parseDuration("timeout", inputs.timeout),
     pollIntervalMs: parseDuration("poll-interval", inputs["poll-interval"]),
+    leaseDurationMs: parseLeaseDuration(inputs["lease-duration"]),
+    leaseWaitMs: parseDuration("lease-wait", inputs["lease-wait"], { allowZero: true }),
     dryRun: parseBoolean("dry-run", inputs["dry-run"]),
     nonDefaultBatchOptions,
   };
+}
+
+/** The lease is renewed every third of lease-duration: shorter than 30s would renew more often than every 10s. */
+function parseLeaseDuration(value: string): number {
+  const ms = parseDuration("lease-duration", value);
+  if (ms < MIN_LEASE_MS)
+    throw new InputError(
+      "lease-duration",
+      `${quoted(value)} is too short: at least 30s (the lease is renewed every third of it)`,
+    );
+  return ms;
 }
 
 function parseSize(input: InputName, value: string): Size {

@@ -55,6 +55,10 @@ export interface RolloutOptions {
   readonly timeoutMs: number;
   /** How often instance state is listed while waiting (one list call per poll). */
   readonly pollIntervalMs: number;
+  /** How long the run's lease on the scale set lasts unless renewed (renewed every third of it while the run works). */
+  readonly leaseDurationMs: number;
+  /** How long to wait for another run's lease to end before failing; 0: fail at once. */
+  readonly leaseWaitMs: number;
   readonly dryRun: boolean;
   /**
    * The batch options set to something other than action.yml's default (the parser, which holds the defaults, says
@@ -71,6 +75,9 @@ export interface Target {
   readonly resourceGroup: string;
   readonly scaleSet: string;
 }
+
+/** The shortest lease-duration: the lease is renewed every third of it, so at most every 10 s. */
+export const MIN_LEASE_MS = 30_000;
 
 /** The workflow run, from the runner's GITHUB_* variables: what is released, and where the run can be seen. */
 export interface GitHubContext {
@@ -108,6 +115,11 @@ export interface Config {
    * query string (and `sig` value) of each extension-file-uris entry, which usually carry a SAS token.
    */
   readonly secrets: readonly string[];
+  /**
+   * `rollback: true`: the change comes from the rollout record on the scale set (its last change, undone), and
+   * `change` is empty. Absent for a rollout.
+   */
+  readonly rollback?: boolean;
   /** The workflow run; undefined outside GitHub Actions (no GITHUB_REPOSITORY). */
   readonly github?: GitHubContext;
   /** Set by `deployment-environment`. */

@@ -60,6 +60,7 @@ export interface DeploymentStatus {
 export function finalState(result: RolloutResult): DeploymentState {
   switch (result) {
     case "succeeded":
+    case "reverted":
     case "unchanged":
     case "planned":
       return "success";
@@ -109,7 +110,10 @@ export function statusDescription(text: string): string {
 export function deploymentRequest(config: Config, previousModel: PreviousModel | undefined): DeploymentRequest {
   const environment = config.deployment?.environment ?? "";
   const { imageVersion, imageId, extension } = config.change;
-  const what = imageVersion ?? imageId?.split("/").at(-1) ?? `extension ${extension?.name ?? ""}`;
+  // A rollback run (rollback: true) has no change inputs: its values come from the record on the scale set.
+  const what = config.rollback
+    ? "rollback of the last change"
+    : (imageVersion ?? imageId?.split("/").at(-1) ?? `extension ${extension?.name ?? ""}`);
   return {
     ref: config.github ? deploymentRef(config.github) : "",
     environment,

@@ -3,7 +3,11 @@
 import type { CloudName, Target } from "../config/types.ts";
 import type { AzureErrorInfo, HealthState, ImageReference, RollingUpgradeStatus, UpgradeMode } from "./scale-set.ts";
 
-export type RolloutResult = "succeeded" | "failed" | "unchanged" | "planned" | "rolled-back" | "cancelled";
+/**
+ * `rolled-back`: a rollout that failed and was undone by rollback-on-failure. `reverted`: a `rollback: true` run that
+ * brought the model and every targeted instance back onto the recorded previous values.
+ */
+export type RolloutResult = "succeeded" | "failed" | "unchanged" | "planned" | "rolled-back" | "cancelled" | "reverted";
 
 export interface PropertyChange {
   /** Model path, e.g. `storageProfile.imageReference.version` or `extensions[customScript].settings.fileUris`. */
@@ -110,6 +114,16 @@ export interface DeploymentRecord {
   readonly warning?: string;
 }
 
+/** Another run's lease on the scale set, as its tags name it. */
+export interface LeaseHeldBy {
+  /** `octo/app run 42 (attempt 2)`, or a run outside GitHub Actions with its token. */
+  readonly run: string;
+  /** The run's page, only when it is on this run's own GitHub server (tags are anyone's to write). */
+  readonly link?: string;
+  /** ISO-8601 UTC: when the lease expires unless renewed. */
+  readonly until: string;
+}
+
 export interface RolloutRecord {
   /** resourceId: the scale set's ARM ID; portalUrl: a link to the scale set in the Azure portal of the run's cloud. */
   readonly target: Target & { readonly resourceId: string; readonly portalUrl: string };
@@ -142,8 +156,44 @@ export interface RolloutRecord {
     readonly instanceIds: readonly string[];
     readonly error?: string;
   };
+  /** The run holding the scale set's lease when this run could not take it (it wrote nothing). */
+  readonly leaseHeldBy?: LeaseHeldBy;
   /** What was released and by which run; undefined outside GitHub Actions. */
   readonly release?: ReleaseRecord;
+  /** A `rollback: true` run: the change it undid (or, `finishing`, the rollback it finished), from the scale set's record. */
+  readonly rollbackOf?: RollbackOfRecord;
+  /** The rollout record this run keeps on the scale set's tags; undefined when it wrote no model. */
+  readonly scaleSetRecord?: ScaleSetRecordStatus;
   /** The GitHub deployment recorded for this run (deployment-environment), added once its final status is sent. */
   readonly deployment?: DeploymentRecord;
+}
+
+/** The change a rollback run undid, as the record on the scale set told it. */
+export interface RollbackOfRecord {
+  /** The run that made the change (undefined: a run outside GitHub Actions). */
+  readonly run?: {
+    readonly repository: string;
+    readonly runId: string;
+    readonly attempt?: string;
+    readonly workflow?: string;
+    readonly url?: string;
+  };
+  /** When that run wrote the model (ISO). */
+  readonly at: string;
+  /** How that run ended, as it recorded (`in-progress`: it never said: killed, say). */
+  readonly outcome: string;
+  /** That run's change, before → after (file URIs without their query). */
+  readonly changes: readonly PropertyChange[];
+  /** The record was itself a rollback's: this run finished it rather than undo it. */
+  readonly finishing: boolean;
+}
+
+/** Whether the scale set holds this run's rollout record, so that `rollback: true` can undo the change. */
+export interface ScaleSetRecordStatus {
+  /** Azure holds the record with its final outcome. */
+  readonly written: boolean;
+  /** `rollback: true` can undo this run's change from it. */
+  readonly undoable: boolean;
+  /** Why not, when not written or not undoable. */
+  readonly note?: string;
 }

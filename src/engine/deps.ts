@@ -19,4 +19,6 @@ export interface RolloutDeps {
    * Must not throw or block: main uses it to set the GitHub deployment in_progress.
    */
   readonly onWriteStart?: (previousModel: PreviousModel | undefined) => void;
+  /** What makes this run's lease on the scale set its own (domain/lease.ts); a random UUID unless given (tests). */
+  readonly leaseToken?: string;
 }

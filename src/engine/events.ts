@@ -11,6 +11,15 @@ export type RolloutEvent =
   | { readonly type: "phase"; readonly phase: Phase }
   /** Azure accepted a model write. */
   | { readonly type: "wrote"; readonly what: "image" | "extension" }
+  /** The run's lease on the scale set (engine/lease.ts): taken (`takenOverFrom`: an expired lease of that run),
+   *  waited for (lease-wait), released at the end, or lost to another run. */
+  | {
+      readonly type: "lease";
+      readonly what: "taken" | "waiting" | "released" | "lost";
+      readonly takenOverFrom?: string;
+    }
+  /** The scale set's tags were written (engine/tags.ts): `why` says what for, `names` the tags it changed. */
+  | { readonly type: "tags-written"; readonly why: string; readonly names: readonly string[] }
   /** The targets are known (Manual mode: with their batches; Automatic/Rolling: the platform rolls them). */
   | { readonly type: "planned"; readonly targets: readonly string[]; readonly batches: number }
   /** A batch begins (before its manualupgrade is sent). */

@@ -5,7 +5,19 @@ import { redactError } from "../domain/azure-errors.ts";
 import { listIds, sortIds } from "../domain/ids.ts";
 import { describeImage, type ModelChange } from "../domain/change.ts";
 import { redactText } from "../shared/redact.ts";
-import type { BatchRecord, InstanceRecord, PreviousModel, RolloutRecord, RolloutResult } from "../domain/record.ts";
+import type {
+  BatchRecord,
+  InstanceRecord,
+  LeaseHeldBy,
+  PreviousModel,
+  RollbackOfRecord,
+  RolloutRecord,
+  RolloutResult,
+  ScaleSetRecordStatus,
+} from "../domain/record.ts";
+import { displayChange } from "../domain/rollout-tags.ts";
+import type { RollbackPlan } from "../domain/rollback-plan.ts";
+import type { RolloutTagRecord } from "../domain/rollout-tags.ts";
 import type { Config } from "../config/types.ts";
 import type { ImageReference, InstanceState, RollingUpgradeStatus, ScaleSetModel } from "../domain/scale-set.ts";
 import {
@@ -16,6 +28,19 @@ import {
   limitList,
   type Assessment,
 } from "../domain/verdict.ts";
+
+/** A rollback run's plan (domain/rollback-plan.ts), once made. */
+export type RollbackOrigin = Extract<RollbackPlan, { ok: true }>;
+
+/** The rollout record this run keeps on the scale set's tags: what it is, and whether Azure has it. */
+export interface TagRecordState {
+  /** The record as this run last meant it (outcome included). */
+  readonly record: RolloutTagRecord;
+  /** Azure holds it with this outcome (undefined: not written yet, or the write failed). */
+  readonly written?: RolloutTagRecord["outcome"];
+  /** Why the last write of it was not done (a refusal, an Azure error). */
+  readonly problem?: string;
+}
 
 /** Why the rollout stopped early. The reason is one sentence; instance details are appended at the end. */
 export interface Stop {
@@ -58,8 +83,14 @@ export interface RolloutState {
   readonly unseen: ReadonlySet<string>;
   /** The scale set was deleted during the run. */
   readonly deleted: boolean;
+  /** The run holding the lease when this run could not take it. */
+  readonly leaseHeldBy?: LeaseHeldBy | undefined;
   /** What the scale set held before this run's first model write (undefined: nothing written). */
   readonly previousModel: PreviousModel | undefined;
+  /** A rollback run's plan (rollback: true). */
+  readonly rollbackOrigin?: RollbackOrigin | undefined;
+  /** The rollout record this run keeps on the scale set. */
+  readonly tagRecord?: TagRecordState | undefined;
 }
 
 /** The record of the run. `failure`: the run's failure as said before any rollback (see failureReason). */
@@ -67,7 +98,7 @@ export function buildRecord(state: RolloutState, failure: string | undefined, fi
   const { config, model, change, rolling, rollback } = state;
   // A deleted scale set: what the run knew of its instances and batches is about a resource that no longer exists.
   const instances = state.deleted ? [] : instanceRecords(state);
-  const result =
+  const ended =
     config.rollout.dryRun && failure === undefined
       ? "planned"
       : finalResult({
@@ -76,6 +107,8 @@ export function buildRecord(state: RolloutState, failure: string | undefined, fi
           workDone: state.modelUpdated || state.targets.size > 0,
           rolledBack: rollback?.succeeded === true,
         });
+  // A rollback run (rollback: true) that brought everything back says so.
+  const result = ended === "succeeded" && state.rollbackOrigin !== undefined ? "reverted" : ended;
   const reason = rolloutReason(state, result, failure);
   const resourceId =
     model?.id ||
@@ -97,11 +130,52 @@ export function buildRecord(state: RolloutState, failure: string | undefined, fi
     batches: state.deleted ? [] : state.batches,
     instances,
     ...(state.deleted && { scaleSetDeleted: true }),
+    ...(state.leaseHeldBy && { leaseHeldBy: state.leaseHeldBy }),
     ...(!state.deleted &&
       state.listedAt === Number.NEGATIVE_INFINITY &&
       model !== undefined && { instancesListed: false }),
     ...(rolling && { rolling: { ...rolling, ...(rolling.error && { error: redactError(rolling.error) }) } }),
     ...(rollback && { rollback: { ...rollback, ...(rollback.error && { error: redactText(rollback.error) }) } }),
+    ...(state.rollbackOrigin && { rollbackOf: rollbackOfRecord(state.rollbackOrigin) }),
+    ...(state.tagRecord && { scaleSetRecord: scaleSetRecordStatus(state.tagRecord) }),
+  };
+}
+
+function rollbackOfRecord(plan: RollbackOrigin): RollbackOfRecord {
+  const { origin } = plan;
+  return {
+    ...(origin.run && { run: origin.run }),
+    at: origin.at,
+    outcome: origin.outcome,
+    changes: origin.changes.map(displayChange),
+    finishing: plan.finishing,
+  };
+}
+
+function scaleSetRecordStatus(tagRecord: TagRecordState): ScaleSetRecordStatus {
+  const { record, written, problem } = tagRecord;
+  const blocking = record.changes.filter(
+    (c) => c.notRestorable !== undefined && !(c.property === "force-update-tag" && c.before === undefined),
+  );
+  const nothingBack = record.changes.every((c) => c.notRestorable !== undefined);
+  const undoable = record.rollbackOf === undefined && blocking.length === 0 && !nothingBack;
+  const note =
+    written === undefined
+      ? `the rollout record was not written: ${problem ?? "unknown reason"}`
+      : record.rollbackOf !== undefined
+        ? "this run was a rollback, and rollback: true does not undo a rollback"
+        : !undoable
+          ? `the change cannot be undone from the record: ${record.changes
+              .filter((c) => c.notRestorable !== undefined)
+              .map((c) => c.notRestorable)
+              .join("; ")}`
+          : written !== record.outcome
+            ? `the record holds outcome ${written} (${problem ?? "the last write did not go through"})`
+            : undefined;
+  return {
+    written: written !== undefined,
+    undoable: written !== undefined && undoable,
+    ...(note && { note: redactText(note) }),
   };
 }
 

@@ -7,34 +7,51 @@ import { isNoOp } from "../domain/change.ts";
 import { isScaleSetGone } from "../domain/azure-errors.ts";
 import { errorLine } from "../domain/error-text.ts";
 import { buildRecord, failureReason } from "./record.ts";
-import { Run, StopError } from "./run.ts";
+import { FINAL_LISTING_MS, Run, StopError } from "./run.ts";
+import { RunLease } from "./lease.ts";
+import { TagWriter } from "./tags.ts";
 import { upgradeInBatches } from "./phases/manual-batches.ts";
 import { updateModel } from "./phases/model-update.ts";
 import { planOnListing, planRun } from "./phases/survey.ts";
 import { rollOnPlatform } from "./phases/platform.ts";
 import { rollBack, shouldRollBack } from "./phases/rollback.ts";
 import { verify } from "./phases/verify.ts";
+import { recordChange, recordOutcome } from "./record-tags.ts";
 import type { Config } from "../config/types.ts";
 import type { RolloutDeps } from "./deps.ts";
 import type { ScaleSetApi } from "./ports.ts";
 import type { RolloutRecord } from "../domain/record.ts";
 
 export function runRollout(config: Config, api: ScaleSetApi, deps: RolloutDeps): Promise<RolloutRecord> {
-  return rollOut(new Run(config, api, deps), api);
+  return rollOut(new Run(config, api, deps), api, deps.leaseToken ?? globalThis.crypto.randomUUID());
 }
 
 /** The phases in order; a stop (StopError, or any error) ends them, and verification, rollback and the record follow. */
-async function rollOut(run: Run, api: ScaleSetApi): Promise<RolloutRecord> {
+async function rollOut(run: Run, api: ScaleSetApi, leaseToken: string): Promise<RolloutRecord> {
   const { state } = run;
+  // The run's one writer of the scale set's tags, and its lease (taken before the first write, released at the end).
+  const tags = new TagWriter(run, api);
+  const lease = new RunLease(run, tags, api, leaseToken);
   try {
     api.useDeadline?.(run.workDeadline);
     try {
-      const change = await run.group("Plan", () => planRun(run, api));
+      let change = await run.group("Plan", () => planRun(run, api));
+      if (!run.config.rollout.dryRun && (!isNoOp(change) || state.targets.size > 0)) {
+        // Waited for another run's lease: plan again on what it left.
+        if (await run.group("Lease", () => lease.acquire())) change = await run.group("Plan", () => planRun(run, api));
+      }
       if (!run.config.rollout.dryRun) {
-        if (state.platformRolls()) await rollOnPlatform(run, api, change);
-        else {
+        if (state.platformRolls()) {
+          // Azure refuses writes to the scale set while it rolls: the lease must last as long as the run may.
+          await lease.cover(run.deadline + run.config.rollout.healthTimeoutMs);
+          await tags.exclusive(() => rollOnPlatform(run, api, change));
+          // Written once the platform's roll is over: Azure refuses writes to the scale set while it rolls.
+          await recordChange(run, api, tags);
+        } else {
           if (!isNoOp(change)) {
-            const written = await run.group("Model update", () => updateModel(run, api, change));
+            const planned = change;
+            const written = await tags.exclusive(() => run.group("Model update", () => updateModel(run, api, planned)));
+            await recordChange(run, api, tags);
             run.enter({ kind: "listing-targets" });
             await run.group("Batch plan", () => planOnListing(run, api, written, true));
           }
@@ -57,10 +74,20 @@ async function rollOut(run: Run, api: ScaleSetApi): Promise<RolloutRecord> {
     // Said before a rollback turns the failed instances into rolled-back ones.
     const failure = failureReason(state);
     const change = state.change;
-    if (failure !== undefined && change !== undefined && shouldRollBack(run))
-      await run.group("Rollback", () => rollBack(run, api, change));
+    if (failure !== undefined && change !== undefined && shouldRollBack(run)) {
+      await lease.cover(run.deadline + run.config.rollout.healthTimeoutMs + FINAL_LISTING_MS);
+      await run.group("Rollback", () => tags.exclusive(() => rollBack(run, api, change)));
+    } else if (failure !== undefined && state.leaseLost !== undefined && run.config.rollout.rollbackOnFailure)
+      state.rollbackSkipped(
+        "No rollback was done: the run lost its lease on the scale set, so it writes nothing more.",
+      );
+    // The record on the scale set says how the run ended (also after a failure, a timeout or a cancel), before the
+    // lease is released.
+    await recordOutcome(run, tags, buildRecord(state, failure, run.now()).result);
     return buildRecord(state, failure, run.now());
   } finally {
+    // Whatever the ending (a failure, the timeout, a cancel): the lease is removed if it is still this run's.
+    await lease.release();
     run.end.abort();
   }
 }

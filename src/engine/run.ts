@@ -53,6 +53,8 @@ export class Run {
   readonly workDeadline: number;
   /** Aborted when run() returns: nothing the run started (an operation poller, say) outlives it. */
   readonly end = new AbortController();
+  /** Aborted when the run loses its lease on the scale set (leaseLost): every call and wait of its work ends. */
+  readonly #lost = new AbortController();
   /** Every Azure call and wait of the rollout: aborted on cancel, when the work time is spent, or at the end. */
   readonly work: AbortSignal;
   /** What the run knows so far; the record is built from it. */
@@ -78,6 +80,7 @@ export class Run {
       deps.signal,
       AbortSignal.timeout(this.workDeadline - this.startedAt),
       this.end.signal,
+      this.#lost.signal,
     ]);
     this.state = new RunState(config, this.startedAt);
     this.onWriteStart = deps.onWriteStart;
@@ -88,6 +91,14 @@ export class Run {
     const notify = this.onWriteStart;
     this.onWriteStart = undefined;
     notify?.(this.state.change?.previousModel);
+  }
+
+  /** The lease is another run's now (engine/lease.ts): said once, and the work stops (no further write). */
+  leaseLost(reason: string): void {
+    if (this.state.leaseLost !== undefined) return;
+    this.state.lostLease(reason);
+    this.log.error(reason, "Lease lost");
+    this.#lost.abort();
   }
 
   /** Tells the observer (RolloutDeps.events); an observer that throws does not change the run. */
@@ -148,7 +159,7 @@ export class Run {
       health: this.config.rollout.health,
       scaleSetHasHealthSignal: this.state.model?.hasHealthSignal ?? false,
       ...(operationError && { operationError }),
-      ...(this.config.change.extension && { changedExtension: this.config.change.extension.name }),
+      ...(this.state.request.extension && { changedExtension: this.state.request.extension.name }),
       healthWaitOver,
     });
   }
@@ -239,12 +250,15 @@ export class Run {
 
   /** Throws the cancel or timeout stop when it is due (said of `phase`, by default the current one). */
   checkTime(phase: Phase = this.state.phase): void {
-    if (this.cancel.aborted || this.timeLeft() <= 0) throw this.interrupted(phase);
+    if (this.cancel.aborted || this.timeLeft() <= 0 || this.state.leaseLost !== undefined)
+      throw this.interrupted(phase);
   }
 
   /** The stop for a cancel (the runner's signal) or else the spent timeout, said of `phase` (by default the current one). */
   interrupted(phase: Phase = this.state.phase): StopError {
     const phrase = phasePhrase(phase);
+    const lost = this.state.leaseLost;
+    if (lost !== undefined) return new StopError({ kind: "failed", reason: lost });
     if (this.cancel.aborted)
       return new StopError({
         kind: "cancelled",
@@ -257,7 +271,8 @@ export class Run {
   }
 
   stopFromError(err: unknown): Stop {
-    if (this.cancel.aborted || isAbort(err) || this.timeLeft() <= 0) return this.interrupted().stop;
+    if (this.cancel.aborted || isAbort(err) || this.timeLeft() <= 0 || this.state.leaseLost !== undefined)
+      return this.interrupted().stop;
     return { kind: "failed", reason: `Failed while ${this.phaseWords}: ${errorLine(err) || "unknown error"}.` };
   }
 

@@ -5,11 +5,12 @@
 import { isNoOp, type ModelChange } from "../domain/change.ts";
 import type { BatchPlan } from "../domain/batches.ts";
 import type { Phase } from "./phase.ts";
-import type { RolloutState, Stop } from "./record.ts";
+import type { RollbackOrigin, RolloutState, Stop, TagRecordState } from "./record.ts";
 import type { AzureErrorInfo, InstanceState, RollingUpgradeStatus, ScaleSetModel } from "../domain/scale-set.ts";
-import type { BatchRecord, PreviousModel, RolloutRecord } from "../domain/record.ts";
-import type { Config } from "../config/types.ts";
+import type { BatchRecord, LeaseHeldBy, PreviousModel, RolloutRecord } from "../domain/record.ts";
+import type { ChangeRequest, Config } from "../config/types.ts";
 import type { Assessment } from "../domain/verdict.ts";
+import { decodeRecord, type RolloutTagRecord } from "../domain/rollout-tags.ts";
 
 export class RunState implements RolloutState {
   readonly config: Config;
@@ -43,11 +44,36 @@ export class RunState implements RolloutState {
   readonly #unseen = new Set<string>();
   #deleted = false;
   #previousModel: PreviousModel | undefined;
+  #request: ChangeRequest;
+  #rollbackOrigin: RollbackOrigin | undefined;
+  #tagRecord: TagRecordState | undefined;
+  #recordAtStart: RolloutTagRecord | undefined;
+  #readOnce = false;
+  #leaseLost: string | undefined;
+  #leaseHeldBy: LeaseHeldBy | undefined;
 
   constructor(config: Config, startedAt: number) {
     this.config = config;
     this.startedAt = startedAt;
     this.#pollPace = config.rollout.pollIntervalMs;
+    this.#request = config.change;
+  }
+
+  /** What this run rolls out: the inputs' change, or a rollback's (rollbackPlanned). */
+  get request(): ChangeRequest {
+    return this.#request;
+  }
+  /** A rollback run's plan: the record it undoes (or finishes) and what it puts back. */
+  get rollbackOrigin(): RollbackOrigin | undefined {
+    return this.#rollbackOrigin;
+  }
+  /** The rollout record on the scale set when the run first read it (undefined: none, or a damaged one). */
+  get recordAtStart(): RolloutTagRecord | undefined {
+    return this.#recordAtStart;
+  }
+  /** The rollout record this run keeps on the scale set (undefined: it has written no model). */
+  get tagRecord(): TagRecordState | undefined {
+    return this.#tagRecord;
   }
 
   /** What the engine is doing (see phaseWords). */
@@ -153,6 +179,16 @@ export class RunState implements RolloutState {
     return this.#previousModel;
   }
 
+  /** Why the run lost its lease on the scale set (another run holds it now); undefined while it holds it. */
+  get leaseLost(): string | undefined {
+    return this.#leaseLost;
+  }
+
+  /** The run holding the lease when this run could not take it. */
+  get leaseHeldBy(): LeaseHeldBy | undefined {
+    return this.#leaseHeldBy;
+  }
+
   /** Automatic and Rolling scale sets roll a model change themselves; anything else goes through manualupgrade. */
   platformRolls(): boolean {
     return this.#model?.upgradeMode !== "Manual" && this.#change !== undefined && !isNoOp(this.#change);
@@ -166,11 +202,59 @@ export class RunState implements RolloutState {
 
   /** The scale set as read (or as a write answered). */
   read(model: ScaleSetModel): void {
+    if (!this.#readOnce) {
+      this.#readOnce = true;
+      const found = decodeRecord(model.tags ?? {});
+      if (found.kind === "record") this.#recordAtStart = found.record;
+    }
     this.#model = model;
+  }
+
+  /**
+   * A tag write (engine/tags.ts) answered with `model`. Its tags are the scale set's now. Its etag is taken only when
+   * the rest of the model is the one the run knows: then the only write since is this run's (its tag write went with
+   * If-Match), and the next model write may go with the new etag. Otherwise another writer changed the model around
+   * the tag write: the run keeps the etag it planned on, so its next model write meets 412 and plans again rather
+   * than overwrite that change. Returns whether the etag was taken.
+   */
+  tagsWritten(model: ScaleSetModel): boolean {
+    const known = this.#model;
+    if (known === undefined) {
+      this.#model = model;
+      return true;
+    }
+    const same = sameModel(known, model);
+    this.#model = {
+      ...known,
+      ...(model.tags !== undefined ? { tags: model.tags } : {}),
+      ...(same && model.etag !== undefined ? { etag: model.etag } : {}),
+    };
+    return same;
   }
 
   sawRollingBefore(status: RollingUpgradeStatus | undefined): void {
     this.#rollingBefore = status;
+  }
+
+  /** A rollback run planned from the record on the scale set: its change request is the record's values. */
+  rollbackPlanned(plan: RollbackOrigin): void {
+    this.#rollbackOrigin = plan;
+    this.#request = plan.request;
+  }
+
+  /** The rollout record this run means the scale set to hold (after a model write, or with its outcome). */
+  tagRecordMeant(record: RolloutTagRecord): void {
+    this.#tagRecord = { ...this.#tagRecord, record };
+  }
+
+  /** Azure took the record (with its outcome as meant), or did not (`problem`). */
+  tagRecordWrote(result: { readonly written: true } | { readonly problem: string }): void {
+    const current = this.#tagRecord;
+    if (current === undefined) return;
+    this.#tagRecord =
+      "problem" in result
+        ? { ...current, problem: result.problem }
+        : { record: current.record, written: current.record.outcome };
   }
 
   /** The change planned on the model read. */
@@ -264,6 +348,16 @@ export class RunState implements RolloutState {
     this.#pollPace = ms;
   }
 
+  /** Another run holds the lease: this run stops before any write. */
+  leaseRefused(heldBy: LeaseHeldBy): void {
+    this.#leaseHeldBy = heldBy;
+  }
+
+  /** The lease is no longer this run's: from now on it writes nothing to the scale set. The first reason stays. */
+  lostLease(reason: string): void {
+    this.#leaseLost ??= reason;
+  }
+
   stopped(stop: Stop): void {
     this.#stop = stop;
   }
@@ -276,4 +370,26 @@ export class RunState implements RolloutState {
     this.#rollback = rollback;
     if (rollback.succeeded) for (const id of rollback.instanceIds) this.#rolledBack.add(id);
   }
+}
+
+/** The same model apart from tags, etag and provisioning state (what a tag write leaves as it was). */
+function sameModel(a: ScaleSetModel, b: ScaleSetModel): boolean {
+  const core = (m: ScaleSetModel): string =>
+    canonical({
+      orchestrationMode: m.orchestrationMode,
+      upgradeMode: m.upgradeMode,
+      imageReference: m.imageReference,
+      extensions: m.extensions,
+      hasHealthSignal: m.hasHealthSignal,
+    });
+  return core(a) === core(b);
+}
+
+/** JSON with object keys sorted, so that key order does not make two equal values differ. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([x], [y]) => (x < y ? -1 : 1)))
+      : v,
+  );
 }

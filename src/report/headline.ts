@@ -5,6 +5,7 @@ import { countOutcomes, plural, type OutcomeCounts } from "./instances.ts";
 
 const RESULT_LABEL: Readonly<Record<RolloutResult, string>> = {
   succeeded: "Rollout succeeded",
+  reverted: "Rollback succeeded",
   failed: "Rollout failed",
   "rolled-back": "Rollout rolled back",
   cancelled: "Rollout cancelled",
@@ -57,6 +58,8 @@ export function headline(record: RolloutRecord): string {
       return `${label}: ${planned(record, counts)}; nothing was changed`;
     case "unchanged":
       return `${label}: ${joinParts([onModel(counts, "already on the requested model"), ...problems(counts)])}`;
+    case "reverted":
+      return `${label}: ${joinParts([onModel(counts, "on the restored model"), ...problems(counts)])}`;
     case "rolled-back": {
       const back = `${plural(counts.byOutcome["rolled-back"], "instance")} back on the previous model`;
       return `${label}: ${joinParts([back, ...problems(counts, { rolledBack: false })])}${tail}`;

@@ -42,6 +42,7 @@ const MAX_BATCH_ROWS = 500;
 
 const RESULT_ICON: Readonly<Record<RolloutResult, string>> = {
   succeeded: "✅",
+  reverted: "⏪",
   failed: "❌",
   "rolled-back": "↩️",
   cancelled: "⏹️",
@@ -130,11 +131,18 @@ function header(record: RolloutRecord, stage: Stage): string {
     `**Duration** ${formatDuration(record.durationMs)} (started ${inline(dateTimeUtc(record.startedAt))})`,
   ].filter((fact) => fact !== "");
   const lines = [`## ${RESULT_ICON[record.result]} ${headline(record)}`, "", facts.join(" · ")];
-  const context = [released(record), deploymentLine(record)].filter((line) => line !== "");
+  const context = [rollbackOfLine(record), released(record), deploymentLine(record)].filter((line) => line !== "");
   if (context.length > 0) lines.push("", context.join("<br>\n"));
   // A dry run's reason only repeats its title.
   if (record.reason && record.result !== "planned")
     lines.push("", `> **Why:** ${inline(record.reason, { max: 1000 })}`);
+  if (record.leaseHeldBy) {
+    const { run, link: page, until } = record.leaseHeldBy;
+    lines.push(
+      "",
+      `**Lease held by** ${page ? link(inline(run), page) : inline(run)} until ${inline(dateTimeUtc(until))}: set \`lease-wait\` to wait for it, or a workflow \`concurrency:\` group for runs of one repository.`,
+    );
+  }
   if (stage === "before-read") {
     lines.push(
       "",
@@ -171,6 +179,36 @@ function runLabel(record: RolloutRecord): string {
   return link(inline(`${release.workflow ?? "workflow"} run ${release.runId}${attempt}`), release.links.run ?? "");
 }
 
+/**
+ * A rollback run (`rollback: true`): what it rolled back to, before → after (its own change: the values it put back),
+ * and the run that made the change it undid, linked, from the record on the scale set.
+ */
+function rollbackOfLine(record: RolloutRecord): string {
+  const of = record.rollbackOf;
+  if (!of) return "";
+  const run = of.run
+    ? link(
+        inline(
+          `${of.run.workflow ?? "workflow"} run ${of.run.runId}${of.run.attempt ? `, attempt ${of.run.attempt}` : ""} of ${of.run.repository}`,
+        ),
+        of.run.url ?? "",
+      )
+    : "a run outside GitHub Actions";
+  const when = inline(dateTimeUtc(of.at));
+  const back = (of.finishing ? of.changes : record.changes.length > 0 ? record.changes : of.changes.map(reverse))
+    .map((c) => `${code(c.property)} ${code(c.before, 200)} → ${code(c.after, 200)}`)
+    .join("; ");
+  if (of.finishing) {
+    return `**Rollback, finished:** the last change on the scale set was a rollback, made by ${run} on ${when} (${back}); \`rollback: true\` does not undo a rollback, it finishes it`;
+  }
+  const ended = of.outcome === "in-progress" ? "it recorded no ending" : `it ended ${inline(of.outcome)}`;
+  return `**Rollback** to the previous model: ${back}, undoing the change made by ${run} on ${when} (${ended})`;
+}
+
+function reverse(c: { property: string; before: string; after: string }) {
+  return { property: c.property, before: c.after, after: c.before };
+}
+
 /** The GitHub deployment this run recorded (deployment-environment), or why it could not. */
 function deploymentLine(record: RolloutRecord): string {
   const deployment = record.deployment;
@@ -190,14 +228,15 @@ function deploymentLine(record: RolloutRecord): string {
  * protected from scale-set actions were never the run's to upgrade: they are counted apart, not as a gap in the bar.
  */
 function progressBar(record: RolloutRecord): string {
-  if (!["succeeded", "failed", "cancelled"].includes(record.result)) return "";
+  if (!["succeeded", "failed", "cancelled", "reverted"].includes(record.result)) return "";
   const counts = countOutcomes(record.instances);
   if (counts.targeted === 0) return "";
   const share = counts.onNewModel / counts.targeted;
   const filled = Math.floor(share * 20); // a full bar only when every targeted instance made it
   const skipped = counts.byOutcome["skipped-protected"];
   const tail = skipped > 0 ? ` · ${skipped} skipped (protected)` : "";
-  return `<code>${"█".repeat(filled)}${"░".repeat(20 - filled)}</code> ${Math.floor(share * 100)}% · ${onModel(counts, "on the new model")}${tail}`;
+  const where = record.result === "reverted" ? "on the restored model" : "on the new model";
+  return `<code>${"█".repeat(filled)}${"░".repeat(20 - filled)}</code> ${Math.floor(share * 100)}% · ${onModel(counts, where)}${tail}`;
 }
 
 // ───────────────────────────── the change ─────────────────────────────
@@ -488,6 +527,11 @@ function nextSteps(record: RolloutRecord, stage: Stage): string {
         steps.push(`**Resume:** ${resume}.`);
         if (protectedOnes.length > 0) steps.push(protectedStep(record, protectedOnes));
         break;
+      case "reverted":
+        steps.push(
+          "The model and every targeted instance are back on the previous values. Fix what made the change go wrong, then roll it out again.",
+        );
+        break;
       case "rolled-back":
         steps.push(
           record.rollback?.succeeded === false
@@ -538,9 +582,19 @@ function unprotectCommand(record: RolloutRecord, ids: readonly string[]): string
 }
 
 function rollbackSection(record: RolloutRecord): string {
-  const offer = ["succeeded", "failed", "cancelled"].includes(record.result) || record.rollback?.succeeded === false;
+  const offer =
+    ["succeeded", "failed", "cancelled", "reverted"].includes(record.result) || record.rollback?.succeeded === false;
   const inputs = offer ? rollbackInputs(record) : [];
   if (inputs.length === 0) return "";
+  // A rollback run: rollback: true would not undo it; going forward again takes the inputs.
+  if (record.rollbackOf) {
+    return (
+      "**To undo this rollback**, run the action with these inputs (`rollback: true` never undoes a rollback: run again, it only finishes one):\n\n" +
+      "```yaml\n" +
+      rollbackYaml(inputs) +
+      "\n```"
+    );
+  }
   const sasNote = inputs.some((i) => i.value.includes("?[query removed]"))
     ? "\n\nThe file URIs lost their query strings here: add the SAS tokens back before using them."
     : "";
@@ -549,15 +603,17 @@ function rollbackSection(record: RolloutRecord): string {
   const madeBy = run ? ` (made by ${run}${commitOf(record)})` : "";
   const lead =
     record.rollback?.succeeded === false
-      ? `**Roll back:** run the action with these inputs${madeBy ? ` to undo the change${madeBy}` : ""}`
-      : `**To roll back** the model and the upgraded instances${madeBy}, run the action with these inputs`;
-  return (
-    `${lead} (the \`previous-model\` output holds the same values):\n\n` +
-    "```yaml\n" +
-    rollbackYaml(inputs) +
-    "\n```" +
-    sasNote
-  );
+      ? `**Roll back:** run the action${madeBy ? ` to undo the change${madeBy}` : ""}`
+      : `**To roll back** the model and the upgraded instances${madeBy}, run the action`;
+  // The one-line way: the record this run left on the scale set (or why it cannot be used).
+  const status = record.scaleSetRecord;
+  const oneLine =
+    status?.undoable === true
+      ? `${lead} with \`rollback: true\` (the scale set keeps a record of this change):\n\n` +
+        "```yaml\nwith:\n  rollback: true\n```\n\nor with these inputs (the `previous-model` output holds the same values):\n\n"
+      : `${lead} with these inputs (the \`previous-model\` output holds the same values)` +
+        `${status?.note ? `; \`rollback: true\` cannot be used: ${inline(status.note, { max: 400 })}` : ""}:\n\n`;
+  return oneLine + "```yaml\n" + rollbackYaml(inputs) + "\n```" + sasNote;
 }
 
 /** ` from tag v1.4.0 (commit 8c1a3e0)`, linked; "" when unknown. */

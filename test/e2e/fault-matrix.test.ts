@@ -167,7 +167,9 @@ const ROWS: readonly Row[] = [
             properties: { settings: { fileUris: [OLD_URI], commandToExecute: OTHER_COMMAND } },
           },
         },
-        { operation: GET_SET, after: 1 },
+        // Reads of the set: the plan's, the lease write's (the SDK reads the set when its operation ends), then the
+        // one just before the extension write.
+        { operation: GET_SET, after: 2 },
       ),
     // The child-resource PATCH cannot be guarded; the check after it sees two writes and stops, saying so.
     ending: "failed",

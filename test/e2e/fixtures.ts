@@ -38,9 +38,19 @@ export function expectExit(result: RunResult, code: number): void {
   expect(result.exitCode, describeRun(result)).toBe(code);
 }
 
-/** ARM write requests (PUT/PATCH/POST/DELETE) whose path ends with `suffix` (case-insensitive). */
+/**
+ * ARM write requests (PUT/PATCH/POST/DELETE) whose path ends with `suffix` (case-insensitive), tag writes (the lease:
+ * tags-only PATCHes, `VirtualMachineScaleSets.UpdateTags`) left out; see tagWrites.
+ */
 export function writesTo(emu: Emulator, suffix: RegExp): RequestLogEntry[] {
-  return emu.writes().filter((r) => suffix.test(r.path));
+  return emu.writes().filter((r) => suffix.test(r.path) && r.operation !== TAG_WRITE);
+}
+
+const TAG_WRITE = "VirtualMachineScaleSets.UpdateTags";
+
+/** The tag writes (tags-only PATCHes of a scale set: the lease), in arrival order. */
+export function tagWrites(emu: Emulator): RequestLogEntry[] {
+  return emu.writes().filter((r) => r.operation === TAG_WRITE);
 }
 
 /** The manualupgrade POSTs, in arrival order. */

@@ -46,6 +46,8 @@ export const FAST: RolloutOptions = {
   rollbackOnFailure: false,
   timeoutMs: 20_000,
   pollIntervalMs: 5,
+  leaseDurationMs: 600_000,
+  leaseWaitMs: 0,
   dryRun: false,
 };
 
@@ -109,6 +111,8 @@ export interface RolloutOptionsForTest {
   readonly wrap?: (api: ScaleSetApi) => ScaleSetApi;
   /** Sees the engine's events as they happen: tests use them to act at a given moment of the rollout. */
   readonly events?: (event: RolloutEvent) => void;
+  /** The run's lease token (RolloutDeps.leaseToken): tests name their runs. */
+  readonly leaseToken?: string;
 }
 
 /** The real adapter (real SDK, real ClientSecretCredential) for this config. */
@@ -133,13 +137,37 @@ export async function rollout(config: Config, options: RolloutOptionsForTest = {
     logger: log,
     signal: options.signal ?? new AbortController().signal,
     ...(options.events && { events: options.events }),
+    ...(options.leaseToken && { leaseToken: options.leaseToken }),
   });
   return { record, log, masked };
 }
 
-/** `PATCH VirtualMachineScaleSets.Update`, `POST VirtualMachineScaleSets.UpdateInstances [0,1]`, … in order. */
+/**
+ * `PATCH VirtualMachineScaleSets.Update`, `POST VirtualMachineScaleSets.UpdateInstances [0,1]`, … in order: the writes
+ * to the model and the instances. Tag writes (the lease, the rollout record: tags-only PATCHes) are left out; see
+ * tagWritesOf.
+ */
 export function writesOf(emu: Emulator): string[] {
-  return emu.writes().map(describeWrite);
+  return emu
+    .writes()
+    .filter((e) => e.operation !== TAGS)
+    .map(describeWrite);
+}
+
+export const TAGS = "VirtualMachineScaleSets.UpdateTags";
+
+/** The emulator's log of writes without the tag writes (see writesOf). */
+export function modelWrites(emu: Emulator): RequestLogEntry[] {
+  return emu.writes().filter((e) => e.operation !== TAGS);
+}
+export const PATCH_TAGS = `PATCH ${TAGS}`;
+
+/** The tag writes (tags-only PATCHes of the set) in order: `PATCH VirtualMachineScaleSets.UpdateTags`, `… → 412`. */
+export function tagWritesOf(emu: Emulator): string[] {
+  return emu
+    .writes()
+    .filter((e) => e.operation === TAGS)
+    .map(describeWrite);
 }
 
 function describeWrite(entry: RequestLogEntry): string {

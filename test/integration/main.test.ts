@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { run } from "../../src/main.ts";
 import { start, type Emulator, type ScaleSetSeed } from "../../emulator/index.ts";
-import { NEW_VERSION, writesOf } from "./harness.ts";
+import { modelWrites, NEW_VERSION, writesOf } from "./harness.ts";
 
 let emu: Emulator | undefined;
 let savedEnv: NodeJS.ProcessEnv;
@@ -151,7 +151,7 @@ describe("run()", () => {
     const running = run();
     // The runner cancels the job: SIGINT to the action's process.
     await vi.waitFor(
-      () => expect(emu.writes().some((w) => w.operation === "VirtualMachineScaleSets.UpdateInstances")).toBe(true),
+      () => expect(modelWrites(emu).some((w) => w.operation === "VirtualMachineScaleSets.UpdateInstances")).toBe(true),
       { timeout: 5_000, interval: 2 },
     );
     process.emit("SIGINT");

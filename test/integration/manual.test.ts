@@ -2,6 +2,8 @@
 import { describe, expect, it } from "vitest";
 import type { RolloutEvent } from "../../src/engine/events.ts";
 import {
+  TAGS,
+  modelWrites,
   adapterFor,
   configFor,
   count,
@@ -65,11 +67,11 @@ describe("Manual mode: batches", () => {
     ]);
     expect(record.previousModel?.imageReference.version).toBe(OLD_VERSION);
     // The PATCH carries only the image version, guarded by the etag read.
-    const patch = emu.writes()[0]!;
+    const patch = modelWrites(emu)[0]!;
     expect(patch.body).toEqual({
       properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: NEW_VERSION } } } },
     });
-    expect(patch.headers["if-match"]).toBe('"1"');
+    expect(patch.headers["if-match"]).toBe('"2"'); // "1" as read, "2" once the lease was taken
     // Instance state is read with one list call per poll, never per instance: one to plan after the model update,
     // one when each batch's operation has ended (every instance settled at once here); the verdict reuses the last.
     expect(emu.counters()["VirtualMachineScaleSetVMs.List"]).toBe(1 + batches.length);
@@ -144,7 +146,7 @@ describe("Manual mode: the model change", () => {
     expect(record.result).toBe("succeeded");
     expect(writesOf(emu)).toEqual(["PATCH VirtualMachineScaleSetExtensions.Update", upgrade("0", "1")]);
     // The full settings object (settings are replaced as a unit), no protectedSettings (Azure keeps them).
-    expect(emu.writes()[0]!.body).toEqual({
+    expect(modelWrites(emu)[0]!.body).toEqual({
       properties: { settings: { fileUris: [newUri], commandToExecute: "bash v1.sh" }, forceUpdateTag: "run-2" },
     });
     for (const instance of emu.state("vmss1").instances) {
@@ -440,7 +442,12 @@ describe("Manual mode: the verdict judges every instance, to the end", () => {
       configFor(emu, { change, rollout: { batchSize: percent(100), maxUnhealthyPercent: 100 } }),
     );
     expect(record.result).toBe(result);
-    expect(emu.state("vmss1").operations.map((o) => o.status)).toEqual(["Succeeded", "Succeeded"]);
+    expect(
+      emu
+        .state("vmss1")
+        .operations.filter((o) => o.operation !== TAGS)
+        .map((o) => o.status),
+    ).toEqual(["Succeeded", "Succeeded"]);
     expect(record.instances[0]).toMatchObject({ outcome, provisioningState: "Succeeded" });
     expect(record.instances[1]).toMatchObject({ outcome: "updated", provisioningState: "Succeeded" });
     // Kept in the record either way.
@@ -484,11 +491,12 @@ describe("Manual mode: rollback", () => {
       upgrade("2", "3"),
     ]);
     // The rollback PATCH restores the version read, guarded by the etag of a fresh read.
-    const rollbackPatch = emu.writes()[3]!;
+    const rollbackPatch = modelWrites(emu)[3]!;
     expect(rollbackPatch.body).toEqual({
       properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: OLD_VERSION } } } },
     });
-    expect(rollbackPatch.headers["if-match"]).toBe('"2"');
+    // Read "1", the lease "2", the new model "3", the rollout record "4".
+    expect(rollbackPatch.headers["if-match"]).toBe('"4"');
     expect(emu.state("vmss1").model).toMatchObject({
       properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: OLD_VERSION } } } },
     });

@@ -2,6 +2,7 @@
 // platform rolls the model change and the action follows it.
 import { describe, expect, it } from "vitest";
 import {
+  modelWrites,
   adapterFor,
   configFor,
   NEW_VERSION,
@@ -80,7 +81,7 @@ describe("Automatic mode", () => {
 
     expect(record.result).toBe("rolled-back");
     expect(writesOf(emu)).toEqual([PATCH_SET, PATCH_SET]);
-    expect(emu.writes()[1]!.body).toEqual({
+    expect(modelWrites(emu)[1]!.body).toEqual({
       properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: OLD_VERSION } } } },
     });
     expect(Object.values(runningVersions(emu))).toEqual([OLD_VERSION, OLD_VERSION, OLD_VERSION]);

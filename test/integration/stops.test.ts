@@ -9,6 +9,7 @@ import type { RolloutEvent } from "../../src/engine/events.ts";
 import { createScaleSetApi } from "../../src/azure/index.ts";
 import { runRollout } from "../../src/engine/rollout.ts";
 import {
+  modelWrites,
   adapterFor,
   configFor,
   count,
@@ -186,12 +187,12 @@ describe("concurrent writers", () => {
     expect(record.result).toBe("succeeded");
     // Someone else's PATCH, ours refused on the stale etag, ours again on the etag read afresh.
     expect(writesOf(emu)).toEqual([PATCH_SET, `${PATCH_SET} → 412`, PATCH_SET, upgrade("0", "1")]);
+    // (The lease, taken before, moved the etag from "1" to "2".)
     expect(
-      emu
-        .writes()
+      modelWrites(emu)
         .slice(1, 3)
         .map((w) => w.headers["if-match"]),
-    ).toEqual(['"1"', '"2"']);
+    ).toEqual(['"2"', '"3"']);
     expect(log.text()).toContain(
       "The scale set changed since it was read (412 PreconditionFailed): reading it again (attempt 2).",
     );
@@ -207,8 +208,7 @@ describe("concurrent writers", () => {
       "The scale set changed under the action 3 times in a row (412 PreconditionFailed on its etag); nothing was written. Re-run when other changes have settled.",
     );
     expect(
-      emu
-        .writes()
+      modelWrites(emu)
         .filter((w) => w.headers["if-match"] !== undefined)
         .map((w) => w.status),
     ).toEqual([412, 412, 412]);

@@ -74,14 +74,15 @@ describe("another writer of the extension", () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
     emu.faults.concurrentWrite(
       { extension: { name: "customScript", properties: { settings: { commandToExecute: OTHER_COMMAND } } } },
-      { operation: "VirtualMachineScaleSets.Get", after: 1 },
+      // Reads: the plan's, the lease write's (the SDK reads the set when its operation ends), the one before the write.
+      { operation: "VirtualMachineScaleSets.Get", after: 2 },
     );
     const { record } = await rollout(configFor(emu, { change: extensionChange }));
 
     expect(record.result).toBe("failed");
     expect(writesOf(emu)).toEqual([PATCH_EXTENSION]);
     expect(record.reason).toMatch(
-      /^Another write to the scale set came in while the action wrote the extension 'customScript' \(etag "1" → "3"\)/,
+      /^Another write to the scale set came in while the action wrote the extension 'customScript' \(etag "2" → "4"\)/,
     );
   });
 

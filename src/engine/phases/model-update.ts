@@ -32,6 +32,7 @@ import {
   type PendingOperation,
   type ScaleSetModel,
 } from "../../domain/scale-set.ts";
+import { rollbackStillApplies } from "../../domain/rollback-plan.ts";
 import type { ScaleSetApi } from "../ports.ts";
 import { StopError, type Run } from "../run.ts";
 
@@ -90,7 +91,11 @@ export async function startImageWrite(
       );
       const model = await api.getScaleSet(run.work);
       run.state.read(model);
-      const replanned = run.useChange(planChange(model, run.config.change));
+      // A rollback overwrites only the values its record says were written: another writer's are kept.
+      const origin = run.state.rollbackOrigin;
+      const moved = origin && rollbackStillApplies(model, origin.origin, origin.finishing);
+      if (moved !== undefined) throw new StopError({ kind: "failed", reason: moved });
+      const replanned = run.useChange(planChange(model, run.state.request));
       if (replanned.scaleSetPatch === undefined) {
         // The model holds the requested image: the action's own PATCH, applied but its answer lost (the SDK resent
         // it and met the new etag), or another writer's with the same value. Either way the image before it is the

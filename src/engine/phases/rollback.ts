@@ -9,7 +9,12 @@ import type { Run } from "../run.ts";
 
 /** A cancelled job gets no rollback: the runner kills it seconds later. */
 export function shouldRollBack(run: Run): boolean {
-  return run.config.rollout.rollbackOnFailure && run.state.modelUpdated && run.state.stop?.kind !== "cancelled";
+  return (
+    run.config.rollout.rollbackOnFailure &&
+    run.state.modelUpdated &&
+    run.state.stop?.kind !== "cancelled" &&
+    run.state.leaseLost === undefined
+  );
 }
 
 /**

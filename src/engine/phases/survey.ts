@@ -8,24 +8,28 @@ import { planBatches, type BatchPlan } from "../../domain/batches.ts";
 import type { ModelChange } from "../../domain/change.ts";
 import type { ScaleSetModel } from "../../domain/scale-set.ts";
 import type { ScaleSetApi } from "../ports.ts";
-import type { Run } from "../run.ts";
+import { StopError, type Run } from "../run.ts";
+import { planRollback } from "../../domain/rollback-plan.ts";
+import { describeIdentity, displayChange, sameIdentity } from "../../domain/rollout-tags.ts";
 
 /**
  * Reads the scale set, plans the change (a refusal stops the run) and, when nothing is to be written, the batches.
  * Returns the change planned.
  */
 export async function planRun(run: Run, api: ScaleSetApi): Promise<ModelChange> {
-  const { target, change, rollout } = run.config;
+  const { target, rollout } = run.config;
   let model = await api.getScaleSet(run.work);
   run.state.read(model);
   run.log.info(
     `Scale set ${target.resourceGroup}/${model.name}: ${model.orchestrationMode}, upgrade mode ${model.upgradeMode}, ` +
       `image ${describeImage(model.imageReference)}, etag ${model.etag ?? "(none)"}.`,
   );
-  run.useChange(planChange(model, change)); // refuse before waiting on anything
+  if (run.config.rollback) planRollbackRun(run, model);
+  run.useChange(planChange(model, run.state.request)); // refuse before waiting on anything
 
   model = await waitForScaleSet(run, api, model, !rollout.dryRun);
-  const plan = run.useChange(planChange(model, change));
+  if (run.config.rollback) planRollbackRun(run, model);
+  const plan = run.useChange(planChange(model, run.state.request));
   if (isNoOp(plan)) run.log.info("The model already holds the requested values: nothing to write.");
   for (const c of plan.changes) run.log.info(`Change ${c.property}: ${c.before} → ${c.after}`);
   for (const w of optionWarnings(run.config, model, plan)) run.log.warning(w.message, w.title);
@@ -35,6 +39,32 @@ export async function planRun(run: Run, api: ScaleSetApi): Promise<ModelChange> 
   if (rollout.dryRun || isNoOp(plan)) await planOnListing(run, api, plan, !rollout.dryRun);
   if (rollout.dryRun) run.log.info("Dry run: nothing is written.");
   return plan;
+}
+
+/**
+ * `rollback: true`: the change request from the rollout record on the scale set (domain/rollback-plan.ts), or the
+ * refusal that stops the run before anything is written. Planned again on a later read (after a wait): the record
+ * must be the same one, and the model must still hold what it says.
+ */
+function planRollbackRun(run: Run, model: ScaleSetModel): void {
+  const plan = planRollback(model);
+  if (!plan.ok) throw new StopError({ kind: "failed", reason: plan.reason });
+  const before = run.state.rollbackOrigin;
+  if (before !== undefined) {
+    if (sameIdentity(before.origin, plan.origin)) return;
+    throw new StopError({
+      kind: "failed",
+      reason: `The rollout record on the scale set changed while the rollback waited (now ${describeIdentity(plan.origin)}): another run changed the scale set; nothing was written. Run the rollback again to undo the latest change.`,
+    });
+  }
+  run.state.rollbackPlanned(plan);
+  const what = plan.origin.changes.map(displayChange).map((c) => `${c.property} ${c.before} → ${c.after}`);
+  run.log.info(
+    plan.finishing
+      ? `Rollback: the last change recorded on the scale set is itself a rollback (by ${describeIdentity(plan.origin)}: ${what.join("; ")}); rollback: true does not undo a rollback, it finishes it.`
+      : `Rollback of the change made by ${describeIdentity(plan.origin)} (it ended: ${plan.origin.outcome}): ${what.join("; ")}.`,
+  );
+  for (const kept of plan.kept) run.log.info(`Rollback: ${kept}.`);
 }
 
 /**

@@ -84,6 +84,8 @@ describe("parseConfig: inputs of action.yml", () => {
         rollbackOnFailure: false,
         timeoutMs: 3_600_000,
         pollIntervalMs: 15_000,
+        leaseDurationMs: 600_000,
+        leaseWaitMs: 0,
         dryRun: false,
         nonDefaultBatchOptions: [],
       },
@@ -148,6 +150,13 @@ describe("durations (timeout, poll-interval, health-timeout, pause-between-batch
     expect(parse({ timeout: value }).rollout.timeoutMs).toBe(ms);
   });
 
+  it.each([
+    [{}, 600_000, 0],
+    [{ "lease-duration": "30s", "lease-wait": "30m" }, 30_000, 1_800_000],
+  ])("lease-duration and lease-wait: %j", (inputs, durationMs, waitMs) => {
+    expect(parse(inputs).rollout).toMatchObject({ leaseDurationMs: durationMs, leaseWaitMs: waitMs });
+  });
+
   it.each([["0"], ["0s"], ["PT0S"]])("pause-between-batches may be zero (%s)", (value) => {
     expect(parse({ "pause-between-batches": value }).rollout.pauseBetweenBatchesMs).toBe(0);
   });
@@ -165,6 +174,9 @@ describe("durations (timeout, poll-interval, health-timeout, pause-between-batch
     ["health-timeout", "ten minutes", "is not a duration"],
     ["pause-between-batches", "soon", "is not a duration"],
     ["timeout", "600h", "at most 576h"],
+    ["lease-duration", "29s", "too short: at least 30s"],
+    ["lease-duration", "0", "must be longer than zero"],
+    ["lease-wait", "soon", "is not a duration"],
   ])("%s: '%s' → %s", (name, value, text) => {
     const err = inputError({ [name]: value });
     expect(err.input).toBe(name);
@@ -337,10 +349,59 @@ describe("the change", () => {
     });
   });
 
+  describe("rollback: true", () => {
+    const NO_CHANGE = { "image-version": "" };
+    it("takes no change inputs: the change comes from the record on the scale set", () => {
+      const config = parse({ ...NO_CHANGE, rollback: "true", "dry-run": "true" });
+      expect(config.rollback).toBe(true);
+      expect(config.change).toEqual({});
+      expect(config.rollout.dryRun).toBe(true);
+      expect(parse({}).rollback).toBeUndefined();
+      expect(parse({ rollback: "false" }).rollback).toBeUndefined();
+    });
+
+    it.each([
+      { inputs: { "image-version": "1.2.3" }, names: "image-version" },
+      { inputs: { "image-id": "/subscriptions/x" }, names: "image-id" },
+      {
+        inputs: { "extension-name": "customScript", "force-update-tag": "auto" },
+        names: "extension-name, force-update-tag",
+      },
+      { inputs: { "extension-file-uris": "https://a.example/x.sh" }, names: "extension-file-uris" },
+      {
+        inputs: {
+          "image-version": "1.2.3",
+          "extension-name": "e",
+          "extension-file-uris": "https://a.example/x.sh",
+          "force-update-tag": "t",
+        },
+        names: "image-version, extension-name, extension-file-uris, force-update-tag",
+      },
+    ] as { inputs: Record<string, string>; names: string }[])(
+      "refuses change inputs given with it, naming them: $names",
+      ({ inputs, names }) => {
+        const err = inputError({ ...NO_CHANGE, ...inputs, rollback: "true" });
+        expect(err.input).toBe("rollback");
+        expect(err.message).toContain(`cannot be combined with ${names}:`);
+        expect(err.message).toMatch(/record/);
+      },
+    );
+
+    it("refuses rollback-on-failure with it: a failed rollback would put back the model it removes", () => {
+      const err = inputError({ ...NO_CHANGE, rollback: "true", "rollback-on-failure": "true" });
+      expect(err).toMatchObject({ input: "rollback-on-failure", message: expect.stringContaining("rollback: true") });
+    });
+
+    it.each([["yes"], ["1"]])("is a boolean: '%s' is refused", (value) => {
+      expect(inputError({ ...NO_CHANGE, rollback: value })).toMatchObject({ input: "rollback" });
+    });
+  });
+
   it("requires some change", () => {
     const err = inputError({ "image-version": "" });
     expect(err.message).toContain("nothing to change");
     expect(err.message).toContain("extension-name");
+    expect(err.message).toContain("rollback: true");
   });
 
   it.each([

@@ -1,0 +1,206 @@
+// The run's lease on the scale set (domain/lease.ts says what it is and how it is stored): taken before the first
+// write, renewed while the run works, released at the end whatever the ending. All of it through the run's one tag
+// writer (tags.ts), so every lease write goes with If-Match and decides on the tags as they are.
+//
+// Why the lease is a tags-only PATCH of the scale set, and when it cannot be renewed (evidence: emulator/README.md,
+// "Tags and the lease"):
+// - Only a write with If-Match makes "exactly one of two runs that read the same etag wins" true; ARM's Tags API
+//   (Microsoft.Resources/tags) takes no If-Match, so two runs could both think they hold the lease.
+// - A tags-only PATCH does not touch the virtual machine profile, so no instance is made stale by it and no mode rolls
+//   anything because of it.
+// - Azure refuses a write to the scale set (409) while a model update runs; in Automatic and Rolling mode that model
+//   update lasts until the platform has rolled every instance. No renewal can land then. So before such a write (and
+//   before a rollback) the lease is set to last until the run's deadline: renewals that fail meanwhile change
+//   nothing. In Manual mode the lease is renewed every third of lease-duration; a renewal refused for a while (409,
+//   429, a lost answer) is tried again at the next poll, and a run whose lease runs out without a renewal stops
+//   writing (another run may take it over).
+// - A renewal that finds the lease another run's (it expired and was taken over) stops the run at once: no further
+//   write, no rollback, and the lease is left to its holder.
+
+import { formatDuration, sleep } from "../shared/clock.ts";
+import { errorLine } from "../domain/error-text.ts";
+import {
+  describeHolder,
+  holderOf,
+  leaseHeldBy,
+  releaseLease,
+  renewLease,
+  takeLease,
+  type Lease,
+  type LeaseHolder,
+  type LeaseStep,
+} from "../domain/lease.ts";
+import { StopError, CANCELLED_LISTING_MS, type Run } from "./run.ts";
+import type { ScaleSetApi } from "./ports.ts";
+import type { TagWriter, Tags } from "./tags.ts";
+
+/** How long a release at the end may take (a cancelled run: the runner kills the job a few seconds later). */
+const RELEASE_MS = 30_000;
+
+export class RunLease {
+  readonly #run: Run;
+  readonly #tags: TagWriter;
+  readonly #api: Pick<ScaleSetApi, "getScaleSet">;
+  readonly holder: LeaseHolder;
+  /** Epoch ms the lease lasts until as this run last wrote it; undefined: not held. */
+  #until: number | undefined;
+  /** Stops the renewal loop (release, loss, end of run). */
+  readonly #stopRenewing = new AbortController();
+  #renewing: Promise<void> | undefined;
+
+  constructor(run: Run, tags: TagWriter, api: Pick<ScaleSetApi, "getScaleSet">, token: string) {
+    this.#run = run;
+    this.#tags = tags;
+    this.#api = api;
+    this.holder = holderOf(run.config.github, token);
+  }
+
+  get held(): boolean {
+    return this.#until !== undefined;
+  }
+
+  /**
+   * Takes the lease, or stops the run (StopError) naming who holds it, having written nothing; with lease-wait, waits
+   * for it first (reading the scale set once per poll). Returns whether it waited: the caller plans again then, on
+   * what the holder left.
+   */
+  async acquire(): Promise<boolean> {
+    const run = this.#run;
+    const { leaseDurationMs, leaseWaitMs } = run.config.rollout;
+    const waitUntil = run.now() + leaseWaitMs;
+    let waited = false;
+    for (;;) {
+      let step: LeaseStep | undefined;
+      const result = await this.#tags.update(
+        (tags) => (step = takeLease(tags, this.holder, run.now(), leaseDurationMs)),
+        "lease taken",
+      );
+      if (result.kind !== "refused") {
+        this.#until = run.now() + leaseDurationMs;
+        const over = step !== undefined && "takenOver" in step ? step.takenOver : undefined;
+        if (over !== undefined) this.#warnTakeover(over);
+        run.log.info(
+          `Lease taken on the scale set until ${iso(this.#until)} (lease-duration ${formatDuration(leaseDurationMs)}), renewed while the run works.`,
+        );
+        run.emit({ type: "lease", what: "taken", ...(over && { takenOverFrom: describeHolder(over.holder) }) });
+        this.#startRenewing();
+        return waited;
+      }
+      const heldBy = step !== undefined && "heldBy" in step ? step.heldBy : undefined;
+      const left = waitUntil - run.now();
+      if (left <= 0 || heldBy === undefined) {
+        if (heldBy !== undefined) run.state.leaseRefused(leaseHeldBy(heldBy, run.config.github?.serverUrl));
+        throw new StopError({ kind: "failed", reason: refusal(result.reason, run) });
+      }
+      if (!waited) {
+        run.log.info(
+          `The scale set's lease is held by ${describeHolder(heldBy.holder)} until ${iso(heldBy.expiresAt)}: waiting for it (lease-wait, ${formatDuration(left)} left).`,
+        );
+        run.enter({ kind: "waiting-for-operation", busy: `the lease of ${describeHolder(heldBy.holder)}` });
+        run.emit({ type: "lease", what: "waiting" });
+      }
+      waited = true;
+      await run.sleep(
+        Math.min(run.config.rollout.pollIntervalMs, left, Math.max(0, heldBy.expiresAt - run.now()) + 1),
+        run.work,
+      );
+      run.checkTime();
+      run.state.read(await this.#api.getScaleSet(run.work));
+    }
+  }
+
+  /**
+   * Before a stretch in which Azure may refuse every write to the scale set (a model update that the platform rolls
+   * out, a rollback): the lease is made to last at least until `until`.
+   */
+  async cover(until: number): Promise<void> {
+    if (!this.held || this.#run.state.leaseLost !== undefined) return;
+    await this.#renew(until, "lease extended");
+  }
+
+  /** At the end of the run, whatever the ending: this run's lease removed (another run's left alone). Never throws. */
+  async release(): Promise<void> {
+    this.#stopRenewing.abort();
+    await this.#renewing;
+    const run = this.#run;
+    if (!this.held || run.state.leaseLost !== undefined) return;
+    const budget = run.cancel.aborted ? CANCELLED_LISTING_MS : RELEASE_MS;
+    try {
+      const result = await this.#tags.update(
+        (tags) => releaseLease(tags, this.holder),
+        "lease released",
+        AbortSignal.timeout(budget),
+      );
+      this.#until = undefined;
+      if (result.kind === "written") {
+        run.log.info("Lease released.");
+        run.emit({ type: "lease", what: "released" });
+      }
+    } catch (err) {
+      run.log.warning(
+        `Could not release the lease on the scale set (${errorLine(err)}): it lasts until ${iso(this.#until ?? 0)}, and another run can take it over then.`,
+        "Lease not released",
+      );
+    }
+  }
+
+  #startRenewing(): void {
+    const run = this.#run;
+    const every = Math.floor(run.config.rollout.leaseDurationMs / 3);
+    const retry = Math.min(every, Math.max(1_000, run.config.rollout.pollIntervalMs));
+    const signal = AbortSignal.any([this.#stopRenewing.signal, run.end.signal]);
+    this.#renewing = (async () => {
+      let wait = every;
+      while (!signal.aborted) {
+        // Wall-clock time, whatever clock the run is given: other runs judge the lease's expiry by theirs.
+        await sleep(wait, signal);
+        if (signal.aborted) return;
+        const ok = await this.#renew(run.now() + run.config.rollout.leaseDurationMs, "lease renewed", signal);
+        if (run.state.leaseLost !== undefined) return;
+        wait = ok ? every : retry;
+        if (!ok && this.#until !== undefined && run.now() >= this.#until) {
+          run.leaseLost(
+            `The run's lease on the scale set expired at ${iso(this.#until)} and could not be renewed: another run may take it over, so this run stopped writing.`,
+          );
+          return;
+        }
+      }
+    })();
+  }
+
+  /** One renewal to at least `until`; false when it could not be written (tried again later). */
+  async #renew(until: number, why: string, signal?: AbortSignal): Promise<boolean> {
+    const run = this.#run;
+    try {
+      const result = await this.#tags.update((tags: Tags) => renewLease(tags, this.holder, until), why, signal);
+      if (result.kind === "refused") {
+        run.leaseLost(`${capitalize(result.reason)}. This run stopped: it wrote nothing more to the scale set.`);
+        run.emit({ type: "lease", what: "lost" });
+        return false;
+      }
+      this.#until = Math.max(this.#until ?? 0, until);
+      return true;
+    } catch (err) {
+      if (!signal?.aborted) run.log.info(`The lease could not be renewed now (${errorLine(err)}): trying again soon.`);
+      return false;
+    }
+  }
+
+  #warnTakeover(over: Lease): void {
+    this.#run.log.warning(
+      `Took over the scale set's lease from ${describeHolder(over.holder)}: it expired at ${iso(over.expiresAt)} without being released (its runner probably died). Check the scale set's instances: that run may have left a rollout half done.`,
+      "Lease taken over",
+    );
+  }
+}
+
+function refusal(reason: string, run: Run): string {
+  const wait =
+    run.config.rollout.leaseWaitMs > 0
+      ? `lease-wait (${formatDuration(run.config.rollout.leaseWaitMs)}) ran out`
+      : "to wait for it instead, set lease-wait (e.g. 30m), or, for runs of one repository, a workflow concurrency group";
+  return `Nothing was written: ${reason}. One run at a time may roll a scale set out; ${wait}.`;
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+const capitalize = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);

@@ -1,0 +1,156 @@
+// The rollout record on the scale set's tags (domain/rollout-tags.ts), as a run keeps it: written after its model
+// writes (outcome in-progress), and its outcome set at the end, also after a failure, a timeout or a cancel. Every
+// write goes through the run's one TagWriter (engine/tags.ts).
+//
+// A record that cannot be written (no room among the 50 tags, a value that looks like a secret, Azure refusing the
+// write) never stops the rollout: the run says why once, and the summary says that `rollback: true` will not find
+// this change. A record on the scale set that is neither this run's nor the one the run read first (another run's,
+// written since) is never overwritten.
+
+import { errorLine } from "../domain/error-text.ts";
+import { runUrl } from "../domain/deployment.ts";
+import {
+  decodeRecord,
+  describeIdentity,
+  recordedChanges,
+  sameIdentity,
+  withRecord,
+  type RecordIdentity,
+  type RecordOutcome,
+  type RolloutTagRecord,
+} from "../domain/rollout-tags.ts";
+import type { RolloutResult } from "../domain/record.ts";
+import type { TagDecision, TagWriter, Tags } from "./tags.ts";
+import type { ScaleSetApi } from "./ports.ts";
+import type { Run } from "./run.ts";
+
+/** The most the outcome's write may take at the end of a cancelled run (the runner kills the job seconds later). */
+const CANCELLED_WRITE_MS = 4_000;
+/** The most it may take otherwise. */
+const FINAL_WRITE_MS = 30_000;
+
+const WHY = "rollout record";
+
+/**
+ * After a model write: the record of what this run's writes changed so far, outcome in progress. The scale set is
+ * read first: the tag write goes with the etag the model write left (not the one read before it, which would meet
+ * 412), and the run knows the model it wrote from then on.
+ */
+export async function recordChange(run: Run, api: Pick<ScaleSetApi, "getScaleSet">, tags: TagWriter): Promise<void> {
+  if (!meant(run)) return;
+  try {
+    run.state.read(await api.getScaleSet(run.work));
+  } catch {
+    // The tag writer reads again on its own (a 412); a read that keeps failing is the rollout's to meet next.
+  }
+  await write(run, tags, run.work);
+}
+
+/**
+ * At the end of the run: the record with its outcome, when the run wrote the model (also when the record's first
+ * write never happened: a failure or a cancel during Azure's roll, say).
+ */
+export async function recordOutcome(run: Run, tags: TagWriter, result: RolloutResult): Promise<void> {
+  if (!meant(run)) return;
+  const meantRecord = run.state.tagRecord;
+  if (meantRecord === undefined) return;
+  run.state.tagRecordMeant({ ...meantRecord.record, outcome: outcomeOf(result) });
+  const signal = AbortSignal.timeout(run.cancel.aborted ? CANCELLED_WRITE_MS : FINAL_WRITE_MS);
+  await write(run, tags, signal);
+}
+
+/** The record of what this run's writes changed so far (outcome in progress, or as meant before); false: none. */
+function meant(run: Run): boolean {
+  const { state } = run;
+  const change = state.change;
+  if (change === undefined || !state.modelUpdated) return false;
+  const changes = recordedChanges(change, state.request, state.written);
+  if (changes.length === 0) return false;
+  const origin = state.rollbackOrigin;
+  const github = run.config.github;
+  const url = github ? runUrl(github) : undefined;
+  const record: RolloutTagRecord = {
+    // The first write's time: the record's identity for the rest of the run.
+    at: state.tagRecord?.record.at ?? new Date(run.now()).toISOString(),
+    ...(github?.runId && {
+      run: {
+        repository: github.repository,
+        runId: github.runId,
+        ...(github.runAttempt && { attempt: github.runAttempt }),
+        ...(github.workflow && { workflow: github.workflow }),
+        ...(url && { url }),
+      },
+    }),
+    outcome: state.tagRecord?.record.outcome ?? "in-progress",
+    changes,
+    // A rollback that finishes another keeps pointing at the change first undone.
+    ...(origin && {
+      rollbackOf: origin.finishing ? (origin.origin.rollbackOf ?? identity(origin.origin)) : identity(origin.origin),
+    }),
+  };
+  state.tagRecordMeant(record);
+  return true;
+}
+
+async function write(run: Run, tags: TagWriter, signal: AbortSignal): Promise<void> {
+  const current = run.state.tagRecord;
+  if (current === undefined) return;
+  const record = current.record;
+  // A run that lost its lease writes nothing more to the scale set.
+  if (run.state.leaseLost !== undefined) {
+    run.state.tagRecordWrote({ problem: `the run lost its lease on the scale set (${run.state.leaseLost})` });
+    return;
+  }
+  const seen = firstSeen(run);
+  const mutate = (current: Tags): TagDecision => {
+    const decoded = decodeRecord(current);
+    if (
+      decoded.kind === "record" &&
+      !sameIdentity(decoded.record, record) &&
+      !(seen && sameIdentity(decoded.record, seen))
+    ) {
+      return { refused: `the scale set holds a newer record, of ${describeIdentity(decoded.record)}, which is kept` };
+    }
+    const next = withRecord(current, record, run.config.secrets);
+    return next.ok ? { tags: next.tags } : { refused: next.reason };
+  };
+  try {
+    const result = await tags.update(mutate, WHY, signal);
+    if (result.kind === "refused") {
+      run.state.tagRecordWrote({ problem: result.reason });
+      run.log.warning(
+        `The rollout record was not written: ${result.reason}. A later run with rollback: true will not find this change; roll it back with the change inputs instead (see the summary).`,
+        "Rollout record not written",
+      );
+      return;
+    }
+    run.state.tagRecordWrote({ written: true });
+  } catch (err) {
+    const problem = `Azure did not take the tag write (${errorLine(err) || "unknown error"})`;
+    run.state.tagRecordWrote({ problem });
+    run.log.info(`Rollout record (${record.outcome}): ${problem}.`);
+  }
+}
+
+/** The record this run found on the scale set when it first read it: the one its own may replace. */
+function firstSeen(run: Run): RecordIdentity | undefined {
+  return run.state.rollbackOrigin?.origin ?? run.state.recordAtStart;
+}
+
+function identity(record: RecordIdentity): RecordIdentity {
+  return { at: record.at, ...(record.run && { run: record.run }) };
+}
+
+function outcomeOf(result: RolloutResult): RecordOutcome {
+  switch (result) {
+    case "succeeded":
+    case "failed":
+    case "cancelled":
+    case "rolled-back":
+    case "reverted":
+      return result;
+    case "unchanged":
+    case "planned":
+      return "succeeded";
+  }
+}

@@ -1,0 +1,123 @@
+// The run's one writer of the scale set's tags (the lease, the rollout record): every tag write of a run goes through
+// one TagWriter, so they happen one at a time, in the order asked, each on the tags the one before it left.
+//
+// A write is a read-modify-write of the WHOLE tags map (ARM replaces a resource's tags with a PATCH's) guarded by the
+// scale set's etag (If-Match), so nothing another writer put on the scale set is lost:
+// - the first attempt starts from the tags and etag the run state holds (the last read, or the last tag write);
+// - on 412 PreconditionFailed (the scale set changed since) it reads the scale set again and applies `mutate` again to
+//   the fresh tags: `mutate` decides anew (a lease another run took meanwhile is refused, not overwritten);
+// - the model a write answers goes through RunState.tagsWritten, which takes its etag only when the rest of the model
+//   is the one the run knows: so the model write after a tag write goes with the new etag, and a model change by
+//   another writer around it still meets 412 (model-update.ts then plans again);
+// - tags beyond Azure's limits (50 per resource, name and value lengths, forbidden characters: domain/tag-limits.ts)
+//   are refused before anything is sent, with the reason.
+//
+// Other Azure errors (409 while an operation runs, 429, 404 …) reject: the caller decides whether that stops the run
+// (taking the lease) or only warns (the record at the end). Tag values are never logged: only the names written.
+
+import { isPreconditionFailed } from "../domain/azure-errors.ts";
+import { tagLimitProblem } from "../domain/tag-limits.ts";
+import { errorLine } from "../domain/error-text.ts";
+import type { ScaleSetModel } from "../domain/scale-set.ts";
+import type { ScaleSetApi } from "./ports.ts";
+import type { Run } from "./run.ts";
+
+export type Tags = Readonly<Record<string, string>>;
+
+/** What `mutate` decides for the tags as they are: the whole next map, or a refusal (nothing is written). */
+export type TagDecision = { readonly tags: Tags } | { readonly refused: string };
+
+export type TagWriteResult =
+  /** Azure took the write; `tags` is the scale set's tags after it. */
+  | { readonly kind: "written"; readonly tags: Tags; readonly names: readonly string[] }
+  /** `mutate` asked for the tags the scale set already holds: nothing was sent. */
+  | { readonly kind: "unchanged"; readonly tags: Tags }
+  /** `mutate` refused on the tags as they are: nothing was sent. */
+  | { readonly kind: "refused"; readonly reason: string; readonly tags: Tags };
+
+/** 412 PreconditionFailed re-reads before a tag write gives up (each one is a change by another writer). */
+export const MAX_TAG_ATTEMPTS = 5;
+
+export class TagWriter {
+  readonly #run: Run;
+  readonly #api: Pick<ScaleSetApi, "getScaleSet" | "writeTags">;
+  /** The last write asked for; the next one starts when it has settled (either way). */
+  #tail: Promise<unknown> = Promise.resolve();
+
+  constructor(run: Run, api: Pick<ScaleSetApi, "getScaleSet" | "writeTags">) {
+    this.#run = run;
+    this.#api = api;
+  }
+
+  /**
+   * Writes the tags `mutate` makes of the current ones, after every write asked before it. `why` names the write in
+   * the log and the event (`lease taken`, `rollout record`). `signal` defaults to the run's work signal; a release at
+   * the end of a cancelled run passes its own. Rejects on an Azure error other than 412, or after MAX_TAG_ATTEMPTS
+   * 412s in a row.
+   */
+  update(mutate: (tags: Tags) => TagDecision, why: string, signal?: AbortSignal): Promise<TagWriteResult> {
+    const next = this.#tail.then(
+      () => this.#write(mutate, why, signal ?? this.#run.work),
+      () => this.#write(mutate, why, signal ?? this.#run.work),
+    );
+    this.#tail = next.catch(() => undefined);
+    return next;
+  }
+
+  /**
+   * Runs `body` (a model write) with no tag write of this run in between: tag writes asked meanwhile wait until it has
+   * settled. A tag write landing between a model write and the check after it (model-update.ts: the etag moved by that
+   * write only) would look like another writer's.
+   */
+  exclusive<T>(body: () => Promise<T>): Promise<T> {
+    const next = this.#tail.then(body, body);
+    this.#tail = next.catch(() => undefined);
+    return next;
+  }
+
+  async #write(mutate: (tags: Tags) => TagDecision, why: string, signal: AbortSignal): Promise<TagWriteResult> {
+    const { state, log } = this.#run;
+    let model = state.model ?? (await this.#readInto(signal));
+    for (let attempt = 1; ; attempt++) {
+      const current: Tags = model.tags ?? {};
+      const decision = mutate(current);
+      if ("refused" in decision) return { kind: "refused", reason: decision.refused, tags: current };
+      const names = changedNames(current, decision.tags);
+      if (names.length === 0) return { kind: "unchanged", tags: current };
+      const problem = tagLimitProblem(decision.tags);
+      if (problem !== undefined)
+        return { kind: "refused", reason: `Azure would refuse the tags: ${problem}`, tags: current };
+      log.info(
+        `Tags (${why}): PATCH ${names.map((n) => `'${n}'`).join(", ")} with If-Match ${model.etag ?? "(none)"}.`,
+      );
+      try {
+        const answered = await this.#api.writeTags(decision.tags, model.etag, signal);
+        state.tagsWritten(answered);
+        this.#run.emit({ type: "tags-written", why, names });
+        return { kind: "written", tags: answered.tags ?? decision.tags, names };
+      } catch (err) {
+        if (!isPreconditionFailed(err)) throw err;
+        if (attempt >= MAX_TAG_ATTEMPTS) {
+          throw new Error(
+            `The scale set changed ${attempt} times in a row while the action wrote its tags (${why}): ${errorLine(err)}.`,
+            { cause: err },
+          );
+        }
+        log.info(`Tags (${why}): the scale set changed since it was read (412 PreconditionFailed); reading it again.`);
+        model = await this.#api.getScaleSet(signal);
+      }
+    }
+  }
+
+  async #readInto(signal: AbortSignal): Promise<ScaleSetModel> {
+    const model = await this.#api.getScaleSet(signal);
+    this.#run.state.read(model);
+    return model;
+  }
+}
+
+/** The names whose value differs (added, changed or removed), sorted. */
+export function changedNames(before: Tags, after: Tags): string[] {
+  const names = new Set([...Object.keys(before), ...Object.keys(after)]);
+  return [...names].filter((n) => before[n] !== after[n]).sort();
+}

@@ -1,0 +1,97 @@
+// Issue 16, one run at a time, with dist/index.js run as its own process (as a runner starts it) against the emulator:
+// two runs started at the same moment, and a run killed with SIGKILL mid-rollout whose lease the next run takes over
+// after its expiry.
+import { describe, expect, it } from "vitest";
+import { describeRun, startAction } from "./harness.ts";
+import { emulator, FAST, manualUpgrades, record, requestLog, upgradeIds } from "./fixtures.ts";
+import type { Emulator } from "../../emulator/types.ts";
+
+const NEW_VERSION = "24.04.202502210";
+const LEASE = "vmss-rollout.lease";
+
+const tagsOf = (emu: Emulator, set: string): Record<string, string> =>
+  emu.state(set).model["tags"] as Record<string, string>;
+const run = (id: string) => ({ GITHUB_RUN_ID: id, GITHUB_RUN_ATTEMPT: "1" });
+
+async function until(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe("one run at a time (lease)", () => {
+  it("two runs started at the same moment: one rolls out, the other fails fast naming it and writes nothing", async () => {
+    const set = "vmss-race";
+    // Each batch takes 1.5 s of wall-clock time, so the runs overlap even when one process starts late.
+    const emu = await emulator({ scaleSets: [{ name: set, instances: 4, instanceUpgradeSeconds: 1_500 }] });
+    const inputs = { ...FAST, "image-version": NEW_VERSION, "batch-size": "2" };
+    const [a, b] = await Promise.all([
+      startAction({ emu, scaleSet: set, inputs, env: run("1111") }).done,
+      startAction({ emu, scaleSet: set, inputs, env: run("2222") }).done,
+    ]);
+    const [winner, loser, winnerId, loserId] = a.exitCode === 0 ? [a, b, "1111", "2222"] : [b, a, "2222", "1111"];
+    expect(winner.exitCode, describeRun(winner)).toBe(0);
+    expect(loser.exitCode, describeRun(loser)).toBe(1);
+    expect(record(winner).result).toBe("succeeded");
+    const lost = record(loser);
+    expect(lost.result).toBe("failed");
+    expect(lost.modelUpdated).toBe(false);
+    const link = `https://github.com/octo/app/actions/runs/${winnerId}/attempts/1`;
+    expect(lost.reason).toContain(`octo/app run ${winnerId} (attempt 1) ${link}`);
+    expect(lost.reason).toMatch(/lease-wait/);
+    // The summary links the holder's run (on this run's own GitHub server).
+    expect(loser.summary).toContain(`**Lease held by** <a href="${link}">octo/app run ${winnerId} (attempt 1)</a>`);
+    expect(lost.leaseHeldBy).toMatchObject({ run: `octo/app run ${winnerId} (attempt 1)`, link });
+    expect(loser.summary).toContain("Nothing was written to Azure");
+
+    // Instances were never upgraded by both: each one once, the model written once.
+    expect(manualUpgrades(emu).flatMap(upgradeIds).sort(), requestLog(emu)).toEqual(["0", "1", "2", "3"]);
+    const modelWrites = emu.writes().filter((w) => w.operation === "VirtualMachineScaleSets.Update");
+    expect(
+      modelWrites.map((w) => w.status),
+      requestLog(emu),
+    ).toEqual([200]);
+    // The loser wrote nothing Azure took: at most its lease write, refused on the etag the winner had moved (or none,
+    // when it read the scale set after the winner's lease was on it).
+    const loserWrites = emu.writes().filter((w) => JSON.stringify(w.body ?? {}).includes(`run=${loserId}/`));
+    expect(
+      loserWrites.filter((w) => w.status !== 412),
+      requestLog(emu),
+    ).toEqual([]);
+    expect(loserWrites.length).toBeLessThanOrEqual(1);
+    expect(tagsOf(emu, set)[LEASE]).toBeUndefined(); // released by the winner
+  });
+
+  it("a run killed with SIGKILL mid-rollout leaves its lease; the next run takes it over after its expiry", async () => {
+    const set = "vmss-killed";
+    // Each instance upgrade takes 4 s of wall-clock time: the first run is killed inside its first batch.
+    const emu = await emulator({ scaleSets: [{ name: set, instances: 4, instanceUpgradeSeconds: 4_000 }] });
+    const inputs = { ...FAST, "image-version": NEW_VERSION, "batch-size": "2", "lease-duration": "30s" };
+    const first = startAction({ emu, scaleSet: set, inputs, env: run("3333"), killAfterMs: 60_000 });
+    await until(() => manualUpgrades(emu).length >= 1, "the first batch to start");
+    first.child.kill("SIGKILL");
+    const killed = await first.done;
+    expect(killed.signal, describeRun(killed)).toBe("SIGKILL");
+    const left = tagsOf(emu, set)[LEASE];
+    expect(left, "the dead run's lease is still on the scale set").toMatch(/run=3333\/1/);
+
+    const second = await startAction({
+      emu,
+      scaleSet: set,
+      inputs: { ...inputs, "lease-wait": "2m" },
+      env: run("4444"),
+      killAfterMs: 90_000,
+    }).done;
+    expect(second.exitCode, describeRun(second)).toBe(0);
+    expect(second.stdout).toMatch(
+      /::warning title=Lease taken over::Took over the scale set's lease from octo\/app run 3333/,
+    );
+    const rec = record(second);
+    expect(rec.result).toBe("succeeded");
+    // The model was already written by the dead run; the second one brought every instance onto it.
+    expect(emu.state(set).instances.every((i) => i.latestModelApplied)).toBe(true);
+    expect(tagsOf(emu, set)[LEASE]).toBeUndefined();
+  });
+});

@@ -1,0 +1,188 @@
+// One run at a time (engine/lease.ts) through the real SDK against the emulator: two runs at once, a lease taken over
+// after its expiry, waited for (lease-wait), released on every ending, lost mid-run, none for a dry run, no room for it.
+
+import { describe, expect, it } from "vitest";
+import { withoutRecord } from "../../src/domain/rollout-tags.ts";
+import { LEASE_TAG, decodeLease, encodeLease } from "../../src/domain/lease.ts";
+import type { RolloutEvent } from "../../src/engine/events.ts";
+import { PATCH_TAGS, configFor, count, rollout, tagWritesOf, upgrade, useEmulator, writesOf } from "./harness.ts";
+import type { Emulator } from "../../emulator/index.ts";
+
+const emulator = useEmulator();
+const tagsOf = (emu: Emulator): Record<string, string> => emu.state().model["tags"] as Record<string, string>;
+const otherRun = {
+  token: "other",
+  repository: "octo/hotfix",
+  serverUrl: "https://github.com",
+  runId: "7",
+  runAttempt: "1",
+};
+const leaseOf = (expiresAt: number): Record<string, string> => encodeLease({ holder: otherRun, expiresAt });
+const upgradesOf = (emu: Emulator): string[][] =>
+  emu
+    .writes()
+    .filter((w) => w.operation === "VirtualMachineScaleSets.UpdateInstances")
+    .map((w) => (w.body as { instanceIds: string[] }).instanceIds);
+
+describe("one run at a time", () => {
+  it("two runs at once: one rolls out, the other fails naming it and writes nothing Azure takes", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4 }] });
+    const config = configFor(emu, { rollout: { batchSize: count(2) } });
+    const github = { serverUrl: "https://github.com", apiUrl: "https://api.github.com", repository: "octo/app" };
+    const [a, b] = await Promise.all([
+      rollout({ ...config, github: { ...github, runId: "101", runAttempt: "1" } }, { leaseToken: "run-a" }),
+      rollout({ ...config, github: { ...github, runId: "202", runAttempt: "1" } }, { leaseToken: "run-b" }),
+    ]);
+    const [winner, loser, winnerRun] = a.record.result === "succeeded" ? [a, b, "101"] : [b, a, "202"];
+    expect(winner.record.result).toBe("succeeded");
+    expect(loser.record.result).toBe("failed");
+    expect(loser.record.modelUpdated).toBe(false);
+    expect(loser.record.reason).toContain(`another run holds the scale set's lease until`);
+    expect(loser.record.reason).toContain(
+      `octo/app run ${winnerRun} (attempt 1) https://github.com/octo/app/actions/runs/${winnerRun}/attempts/1`,
+    );
+    expect(loser.record.reason).toMatch(/lease-wait/);
+    // Every instance upgraded once, by one run; the model written once; the loser's lease write refused (412).
+    expect(upgradesOf(emu).flat().sort()).toEqual(["0", "1", "2", "3"]);
+    expect(writesOf(emu).filter((w) => w.startsWith("PATCH VirtualMachineScaleSets.Update"))).toEqual([
+      "PATCH VirtualMachineScaleSets.Update",
+    ]);
+    const loserWrites = emu.writes().filter((w) => JSON.stringify(w.body).includes(loser === a ? "run-a" : "run-b"));
+    expect(loserWrites.map((w) => w.status)).toEqual([412]);
+    // The winner released its lease at the end.
+    expect(decodeLease(tagsOf(emu))).toEqual({ kind: "none" });
+  });
+
+  it("takes over a lease past its expiry (a runner that died) with a warning, and releases it at the end", async () => {
+    const emu = await emulator({
+      scaleSets: [{ name: "vmss1", instances: 2, tags: { team: "web", ...leaseOf(Date.now() - 1_000) } }],
+    });
+    const events: RolloutEvent[] = [];
+    const { record, log } = await rollout(configFor(emu), { events: (e) => events.push(e) });
+    expect(record.result).toBe("succeeded");
+    expect(log.lines.some((l) => l.startsWith("warning: Took over the scale set's lease from octo/hotfix run 7"))).toBe(
+      true,
+    );
+    expect(events.find((e) => e.type === "lease" && e.what === "taken")).toMatchObject({
+      takenOverFrom: expect.stringContaining("octo/hotfix run 7") as unknown,
+    });
+    expect(withoutRecord(tagsOf(emu))).toEqual({ team: "web" }); // the rollout record stays (record-tags.ts)
+  });
+
+  it("lease-wait: waits for another run's lease to expire, then takes it and plans on what is there", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, tags: leaseOf(Date.now() + 1_500) }] });
+    const events: RolloutEvent[] = [];
+    const { record } = await rollout(configFor(emu, { rollout: { leaseWaitMs: 10_000, pollIntervalMs: 200 } }), {
+      events: (e) => events.push(e),
+    });
+    expect(record.result).toBe("succeeded");
+    expect(events.filter((e) => e.type === "lease").map((e) => e.type === "lease" && e.what)).toEqual([
+      "waiting",
+      "taken",
+      "released",
+    ]);
+  });
+
+  it("lease-wait spent: fails naming the holder, having written nothing", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, tags: leaseOf(Date.now() + 60_000) }] });
+    const { record } = await rollout(configFor(emu, { rollout: { leaseWaitMs: 300, pollIntervalMs: 100 } }));
+    expect(record.result).toBe("failed");
+    expect(record.reason).toMatch(/octo\/hotfix run 7 .*lease-wait \(300 ms\) ran out/);
+    // No link: this run has no GitHub server to trust one on (it runs outside GitHub Actions).
+    expect(record.leaseHeldBy).toEqual({ run: "octo/hotfix run 7 (attempt 1)", until: expect.any(String) as unknown });
+    expect(emu.writes()).toEqual([]);
+  });
+
+  it.each([
+    { name: "a dry run", rollout: { dryRun: true } },
+    { name: "a run with nothing to write", rollout: {}, change: { imageVersion: "24.04.202409120" } },
+  ])("$name takes no lease", async ({ rollout: options, change }) => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
+    const { record } = await rollout(configFor(emu, { rollout: options, ...(change && { change }) }));
+    expect(record.result).not.toBe("failed");
+    expect(tagWritesOf(emu)).toEqual([]);
+  });
+
+  it.each([
+    {
+      name: "failure",
+      arrange: (emu: Emulator) => emu.faults.failUpgrade("0", { scaleSet: "vmss1" }),
+      signal: undefined,
+      result: "failed",
+    },
+    {
+      name: "cancellation",
+      arrange: () => {},
+      signal: "cancel-at-first-batch",
+      result: "cancelled",
+    },
+    { name: "timeout", arrange: () => {}, signal: undefined, result: "failed", timeoutMs: 1_500 },
+  ])("releases the lease on $name", async ({ arrange, signal, result, timeoutMs }) => {
+    const emu = await emulator({
+      scaleSets: [
+        { name: "vmss1", instances: 4, tags: { team: "web" }, instanceUpgradeSeconds: timeoutMs ? 10_000 : 30 },
+      ],
+    });
+    arrange(emu);
+    const cancel = new AbortController();
+    const { record } = await rollout(
+      configFor(emu, { rollout: { batchSize: count(1), ...(timeoutMs && { timeoutMs }) } }),
+      {
+        signal: cancel.signal,
+        events: (e) => {
+          if (signal && e.type === "upgrade-accepted") cancel.abort();
+        },
+      },
+    );
+    expect(record.result, record.reason).toBe(result);
+    // Taken first; released last (its first try may meet the etag the model write moved: 412, read, again).
+    expect(tagWritesOf(emu)[0]).toBe(PATCH_TAGS);
+    expect(tagWritesOf(emu).at(-1)).toBe(PATCH_TAGS);
+    expect(withoutRecord(tagsOf(emu))).toEqual({ team: "web" }); // the rollout record stays (record-tags.ts)
+  });
+
+  it("a renewal that finds the lease another run's stops the run: no further write, no rollback, its lease left alone", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, instanceUpgradeSeconds: 400 }] });
+    const taken = leaseOf(Date.now() + 600_000);
+    // Another run takes the lease over while batch 1 runs (as if this run's lease had expired unrenewed).
+    emu.faults.concurrentWrite({ patch: { tags: taken } }, { operation: "VirtualMachineScaleSets.UpdateInstances" });
+    const events: RolloutEvent[] = [];
+    const { record } = await rollout(
+      configFor(emu, { rollout: { batchSize: count(1), leaseDurationMs: 300, rollbackOnFailure: true } }),
+      { events: (e) => events.push(e) },
+    );
+    expect(record.result).toBe("failed");
+    expect(record.reason).toMatch(/^The scale set's lease is no longer this run's: octo\/hotfix run 7 .* holds it now/);
+    expect(upgradesOf(emu)).toEqual([["0"]]);
+    expect(record.rollback).toBeUndefined();
+    expect(events.some((e) => e.type === "lease" && e.what === "lost")).toBe(true);
+    expect(tagsOf(emu)).toEqual(taken);
+    expect(writesOf(emu)).toEqual(["PATCH VirtualMachineScaleSets.Update", upgrade("0")]);
+  });
+
+  it("no room for the lease's tags: refused before any write, saying why", async () => {
+    const full = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`t${i}`, "v"]));
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, tags: full }] });
+    const { record } = await rollout(configFor(emu));
+    expect(record.result).toBe("failed");
+    expect(record.reason).toMatch(/51 tags and Azure allows 50/);
+    expect(emu.writes()).toEqual([]);
+  });
+
+  it("Rolling mode: the lease is made to last the whole run before the platform rolls, then released", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3, upgradeMode: "Rolling" }] });
+    const seen: string[] = [];
+    emu.faults.onRequest({ operation: "VirtualMachineScaleSets.Update", when: "before" }, () => {
+      seen.push(tagsOf(emu)[LEASE_TAG] ?? "");
+    });
+    const { record } = await rollout(configFor(emu, { rollout: { leaseDurationMs: 30_000, timeoutMs: 60_000 } }));
+    expect(record.result).toBe("succeeded");
+    const until = Date.parse(/until=([^;]+)/.exec(seen[0] ?? "")?.[1] ?? "");
+    // timeout (60 s) + health-timeout (2 s) from the start, beyond lease-duration (30 s).
+    expect(until - Date.now()).toBeGreaterThan(45_000);
+    // Taken, extended, the rollout record after the roll and its outcome, released (a first try may meet the etag the
+    // model write moved).
+    expect(tagWritesOf(emu).filter((w) => w === PATCH_TAGS)).toEqual(Array(5).fill(PATCH_TAGS));
+    expect(decodeLease(tagsOf(emu))).toEqual({ kind: "none" });
+  });
+});
