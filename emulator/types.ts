@@ -40,8 +40,21 @@ export interface ScaleSetSeed {
   readonly instances?: number;
   /** Default `Manual`. */
   readonly upgradeMode?: "Manual" | "Automatic" | "Rolling";
-  /** Default `Uniform`. The emulator implements Uniform semantics only; Flexible is reported as such. */
+  /**
+   * Default `Uniform`. `Flexible`: VMs are named `<name>_<8 hex>` (their instance ID in manualupgrade is the name), the
+   * standalone VM API lists them with full detail, and the scale-set VM API gives limited detail (README "Flexible").
+   */
   readonly orchestrationMode?: "Uniform" | "Flexible";
+  /**
+   * Flexible only: whether the scale-set VM list carries `latestModelApplied` (`reported`) or leaves it out
+   * (`absent`, the default). No public source settles which Azure does; both are served so clients handle both.
+   */
+  readonly latestModelApplied?: "reported" | "absent";
+  /**
+   * Flexible only: this many more VMs attached to the set with a profile of their own (`modelDefinitionApplied:
+   * VirtualMachine`), named `<name>_attached<N>`: never on the scale set's model, and manualupgrade refuses them.
+   */
+  readonly attachedVms?: number;
   /** Default: Canonical ubuntu-24_04-lts server 24.04.202409120. */
   readonly image?: ImageSeed;
   /** Default: one CustomScript extension named `customScript`. Pass [] for none. */
