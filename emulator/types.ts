@@ -267,6 +267,12 @@ export interface FaultControls {
   unhealthyAfterUpgrade(image: string, options?: { scaleSet?: string; instanceIds?: readonly string[] }): void;
   /** The instance's next upgrade never finishes (stays Updating, its operation InProgress). */
   hangUpgrade(instanceId: string, options?: { scaleSet?: string }): void;
+  /**
+   * The next upgrade of the instance succeeds (operation and instance `Succeeded`) but leaves its OS image as it was:
+   * it takes the rest of the model (extensions). The gate's case where only the instance's own facts tell the truth:
+   * `latestModelApplied` false, and a Flexible VM's image differs from the model.
+   */
+  keepOldImage(instanceId: string, options?: { scaleSet?: string }): void;
   /** 429 with Retry-After (whole seconds, rounded up) and x-ms-retry-after-ms (exact), Azure's throttling body and
    *  x-ms-ratelimit-remaining-resource. `retryAfterSeconds` (default 1) is the wall-clock wait the client is told, not
    *  scaled by speed. */

@@ -17,6 +17,7 @@ import {
   toRollingStatus,
   toScaleSetModel,
 } from "./mapping.ts";
+import { listFlexibleInstances } from "./flexible.ts";
 import { OperationPolls } from "./operation-pace.ts";
 import { accepted, follow, OperationEnded, OperationErrors } from "./operations.ts";
 import { installPolicies } from "./pipeline.ts";
@@ -114,6 +115,15 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
     if (signal?.aborted) throw abortError();
   };
 
+  // The orchestration mode, learnt from the first read of the scale set: a Flexible set's instances are listed by
+  // flexible.ts (its identity is the VM name, which manualupgrade takes: the other calls need no change).
+  let flexible = false;
+  const readModel = async (signal: AbortSignal | undefined) => {
+    const model = toScaleSetModel(await client.virtualMachineScaleSets.get(rg, name, { abortSignal: signal }));
+    flexible = model.orchestrationMode === "Flexible";
+    return model;
+  };
+
   // Every call goes through `guard`: sign-in failures, HTTP errors and failed operations become AzureApiError, aborts
   // stay AbortError.
   const guard = async <T>(call: () => Promise<T>): Promise<T> => {
@@ -133,8 +143,7 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
       deadline = epochMs;
     },
 
-    getScaleSet: (signal) =>
-      guard(async () => toScaleSetModel(await client.virtualMachineScaleSets.get(rg, name, { abortSignal: signal }))),
+    getScaleSet: (signal) => guard(() => readModel(signal)),
 
     patchScaleSet: (patch, etag, signal) =>
       guard(async () =>
@@ -172,6 +181,18 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
 
     listInstances: (signal) =>
       guard(async () => {
+        if (flexible)
+          return listFlexibleInstances(
+            {
+              client,
+              subscriptionId: options.target.subscriptionId,
+              resourceGroup: rg,
+              scaleSet: name,
+              betweenPages: (more, s) => waitForListBucket(lists.restWaitMs(now(), more), s),
+              getModel: readModel,
+            },
+            signal,
+          );
         const instances: InstanceState[] = [];
         // One logical list: the pages follow nextLink (each page a GET, retried by the read retry). Each page takes a
         // token of the list's throttling bucket (HighCostGetVMScaleSet); once the first page has told what the bucket

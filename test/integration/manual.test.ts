@@ -5,8 +5,10 @@ import {
   adapterFor,
   configFor,
   count,
+  instanceIds,
   NEW_VERSION,
   OLD_VERSION,
+  ORCHESTRATIONS,
   outcomes,
   PATCH_EXTENSION,
   PATCH_SET,
@@ -20,16 +22,16 @@ import {
 
 const emulator = useEmulator();
 
-describe("Manual mode: batches", () => {
+describe.each(ORCHESTRATIONS)("Manual mode: batches ($mode)", ({ seed }) => {
   it.each([
     {
       name: "20% of 6 (rounded up to 2)",
       instances: 6,
       batchSize: percent(20),
       batches: [
-        ["0", "1"],
-        ["2", "3"],
-        ["4", "5"],
+        [0, 1],
+        [2, 3],
+        [4, 5],
       ],
     },
     {
@@ -37,8 +39,8 @@ describe("Manual mode: batches", () => {
       instances: 5,
       batchSize: percent(50),
       batches: [
-        ["0", "1", "2"],
-        ["3", "4"],
+        [0, 1, 2],
+        [3, 4],
       ],
     },
     {
@@ -46,20 +48,23 @@ describe("Manual mode: batches", () => {
       instances: 6,
       batchSize: count(4),
       batches: [
-        ["0", "1", "2", "3"],
-        ["4", "5"],
+        [0, 1, 2, 3],
+        [4, 5],
       ],
     },
-    { name: "100%", instances: 4, batchSize: percent(100), batches: [["0", "1", "2", "3"]] },
-  ])("$name: PATCH once, then one manualupgrade per batch", async ({ instances, batchSize, batches }) => {
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances }] });
+    { name: "100%", instances: 4, batchSize: percent(100), batches: [[0, 1, 2, 3]] },
+  ])("$name: PATCH once, then one manualupgrade per batch", async ({ instances, batchSize, batches: at }) => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances, ...seed }] });
+    const all = instanceIds(emu);
+    const batches = at.map((b) => b.map((i) => all[i]!));
     const { record, log } = await rollout(configFor(emu, { rollout: { batchSize } }));
 
     expect(record.result).toBe("succeeded");
     expect(writesOf(emu)).toEqual([PATCH_SET, ...batches.map((ids) => upgrade(...ids))]);
     expect(record.batches.map((b) => [b.instanceIds, b.result])).toEqual(batches.map((ids) => [ids, "succeeded"]));
     expect(Object.values(runningVersions(emu))).toEqual(Array(instances).fill(NEW_VERSION));
-    expect(outcomes(record)).toEqual({ updated: Array.from({ length: instances }, (_, i) => String(i)) });
+    expect(outcomes(record)).toEqual({ updated: all });
+    expect(record.instances.map((i) => i.name)).toEqual(all.map((id) => (seed.orchestrationMode ? id : `vmss1_${id}`)));
     expect(record.changes).toEqual([
       { property: "storageProfile.imageReference.version", before: OLD_VERSION, after: NEW_VERSION },
     ]);
@@ -70,43 +75,65 @@ describe("Manual mode: batches", () => {
       properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: NEW_VERSION } } } },
     });
     expect(patch.headers["if-match"]).toBe('"1"');
-    // Instance state is read with one list call per poll, never per instance: one to plan after the model update,
+    // Instance state is read with one listing per poll, never per instance: one to plan after the model update,
     // one when each batch's operation has ended (every instance settled at once here); the verdict reuses the last.
-    expect(emu.counters()["VirtualMachineScaleSetVMs.List"]).toBe(1 + batches.length);
+    // A Flexible listing is the scale-set VM list and the standalone VM list, each once.
+    const listings = 1 + batches.length;
+    expect(emu.counters()["VirtualMachineScaleSetVMs.List"]).toBe(listings);
+    expect(emu.counters()["VirtualMachines.List"] ?? 0).toBe(seed.orchestrationMode ? listings : 0);
     expect(emu.counters()["VirtualMachineScaleSetVMs.Get"] ?? 0).toBe(0);
+    expect(emu.counters()["VirtualMachines.Get"] ?? 0).toBe(0);
     expect(emu.counters()["VirtualMachineScaleSetVMs.GetInstanceView"] ?? 0).toBe(0);
     expect(log.lines).toContain(`::group::Batch 1/${batches.length}: ${batches[0]!.join(", ")}`);
     expect(log.text()).toMatch(/\[batch 1 of \d\] \d+\/\d+ done, .* · rollout \d+\/\d+ \(\d+%\) · .* elapsed/);
   });
 
   it("reads every page of the instance list", async () => {
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 5 }], pageSize: 2 });
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 5, ...seed }], pageSize: 2 });
+    const all = instanceIds(emu);
     const { record } = await rollout(configFor(emu, { rollout: { batchSize: percent(100) } }));
     expect(record.result).toBe("succeeded");
-    expect(record.instances.map((i) => i.instanceId)).toEqual(["0", "1", "2", "3", "4"]);
-    expect(writesOf(emu)).toEqual([PATCH_SET, upgrade("0", "1", "2", "3", "4")]);
+    expect(record.instances.map((i) => i.instanceId)).toEqual(all);
+    expect(writesOf(emu)).toEqual([PATCH_SET, upgrade(...all)]);
   });
 
   it("takes the canary from healthy instances, and upgrades an unhealthy one first after it", async () => {
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, healthExtension: true }] });
-    emu.setInstance("vmss1", "0", { health: "unhealthy" });
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, healthExtension: true, ...seed }] });
+    const [a = "", b = "", c = "", d = ""] = instanceIds(emu);
+    emu.setInstance("vmss1", a, { health: "unhealthy" });
     const { record } = await rollout(configFor(emu, { rollout: { canary: count(1), batchSize: count(2) } }));
     expect(record.result).toBe("succeeded");
-    expect(writesOf(emu)).toEqual([PATCH_SET, upgrade("1"), upgrade("0", "2"), upgrade("3")]);
-    expect(record.batches.map((b) => [b.canary, b.instanceIds])).toEqual([
-      [true, ["1"]],
-      [false, ["0", "2"]],
-      [false, ["3"]],
+    expect(writesOf(emu)).toEqual([PATCH_SET, upgrade(b), upgrade(a, c), upgrade(d)]);
+    expect(record.batches.map((x) => [x.canary, x.instanceIds])).toEqual([
+      [true, [b]],
+      [false, [a, c]],
+      [false, [d]],
     ]);
   });
 
   it("skips protected instances and reports them", async () => {
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, protectedInstances: ["1"] }] });
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, ...seed }] });
+    const [a = "", b = "", c = "", d = ""] = instanceIds(emu);
+    emu.setInstance("vmss1", b, { protected: true });
     const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }));
     expect(record.result).toBe("succeeded");
-    expect(writesOf(emu)).toEqual([PATCH_SET, upgrade("0", "2"), upgrade("3")]);
-    expect(outcomes(record)).toEqual({ updated: ["0", "2", "3"], "skipped-protected": ["1"] });
-    expect(runningVersions(emu)["1"]).toBe(OLD_VERSION);
+    expect(writesOf(emu)).toEqual([PATCH_SET, upgrade(a, c), upgrade(d)]);
+    expect(outcomes(record)).toEqual({ updated: [a, c, d], "skipped-protected": [b] });
+    expect(runningVersions(emu)[b]).toBe(OLD_VERSION);
+  });
+
+  it("stops on an upgrade that succeeds without taking the new image, and never counts that instance upgraded", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, ...seed }] });
+    const [a = "", b = ""] = instanceIds(emu);
+    emu.faults.keepOldImage(b, { scaleSet: "vmss1" });
+    const { record } = await rollout(
+      configFor(emu, { rollout: { batchSize: count(2), healthTimeoutMs: 300, maxUnhealthyPercent: 0 } }),
+    );
+    expect(record.result).toBe("failed");
+    expect(runningVersions(emu)[b]).toBe(OLD_VERSION);
+    expect(outcomes(record)).toMatchObject({ updated: [a] });
+    expect(record.instances.find((i) => i.instanceId === b)?.outcome).not.toBe("updated");
+    expect(writesOf(emu)).toEqual([PATCH_SET, upgrade(a, b)]);
   });
 });
 
@@ -208,12 +235,6 @@ describe("Manual mode: the model change", () => {
       seed: {},
       change: { extension: { name: "health", forceUpdateTag: "x" } },
       reason: /Extension 'health' does not exist on scale set 'vmss1' \(it has 'customScript'\)/,
-    },
-    {
-      name: "a Flexible orchestration scale set",
-      seed: { orchestrationMode: "Flexible" as const },
-      change: { imageVersion: NEW_VERSION },
-      reason: /uses Flexible orchestration, which is not supported yet/,
     },
   ])("refuses $name before any write", async ({ seed, change, reason }) => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
