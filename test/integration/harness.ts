@@ -8,14 +8,9 @@ import type { ChangeRequest, Config, RolloutOptions, Size } from "../../src/conf
 import type { Logger, ScaleSetApi } from "../../src/engine/ports.ts";
 import type { RolloutEvent } from "../../src/engine/events.ts";
 import type { RolloutRecord } from "../../src/domain/record.ts";
-import { sortIds } from "../../src/domain/ids.ts";
-import {
-  start,
-  type Emulator,
-  type EmulatorOptions,
-  type RequestLogEntry,
-  type ScaleSetSeed,
-} from "../../emulator/index.ts";
+import { start, type Emulator, type EmulatorOptions, type RequestLogEntry } from "../../emulator/index.ts";
+
+export { instanceIds, ORCHESTRATIONS } from "../support/orchestrations.ts";
 
 export const RG = "rg-demo";
 export const OLD_VERSION = "24.04.202409120";
@@ -164,28 +159,4 @@ export function outcomes(record: RolloutRecord): Record<string, string[]> {
 /** The version each instance of the emulator runs. */
 export function runningVersions(emu: Emulator, scaleSet = "vmss1"): Record<string, string | undefined> {
   return Object.fromEntries(emu.state(scaleSet).instances.map((i) => [i.instanceId, i.imageReference["version"]]));
-}
-
-/**
- * The orchestration modes every behaviour runs under (tests are tables over these). Flexible twice: Azure may or may not
- * fill latestModelApplied on a Flexible VM (no public source says), so the action must be right both ways.
- */
-export const ORCHESTRATIONS: readonly { readonly mode: string; readonly seed: Partial<ScaleSetSeed> }[] = [
-  { mode: "Uniform", seed: {} },
-  {
-    mode: "Flexible (latestModelApplied absent)",
-    seed: { orchestrationMode: "Flexible", latestModelApplied: "absent" },
-  },
-  {
-    mode: "Flexible (latestModelApplied reported)",
-    seed: { orchestrationMode: "Flexible", latestModelApplied: "reported" },
-  },
-];
-
-/**
- * The scale set's instance IDs in the order the action sorts them: Uniform "0", "1", …; Flexible VM names
- * (`vmss1_<8 hex>`) as text. Tests name instances by their position here, whatever the mode.
- */
-export function instanceIds(emu: Emulator, scaleSet = "vmss1"): string[] {
-  return sortIds(emu.state(scaleSet).instances.map((i) => i.instanceId));
 }
