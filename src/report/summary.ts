@@ -344,6 +344,8 @@ function attention(record: RolloutRecord): string {
 }
 
 function instanceCell(instance: InstanceRecord): string {
+  // A Flexible VM's instance ID is its name: shown once.
+  if (instance.name === instance.instanceId) return code(instance.name, 80);
   return `${inline(instance.instanceId, { max: 60 })} ${code(instance.name, 80)}`;
 }
 
