@@ -118,6 +118,7 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
   // The orchestration mode, learnt from the first read of the scale set: a Flexible set's instances are listed by
   // flexible.ts (its identity is the VM name, which manualupgrade takes: the other calls need no change).
   let flexible = false;
+  let toldCompared = false;
   const readModel = async (signal: AbortSignal | undefined) => {
     const model = toScaleSetModel(await client.virtualMachineScaleSets.get(rg, name, { abortSignal: signal }));
     flexible = model.orchestrationMode === "Flexible";
@@ -190,6 +191,13 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
               scaleSet: name,
               betweenPages: (more, s) => waitForListBucket(lists.restWaitMs(now(), more), s),
               getModel: readModel,
+              compared: (count) => {
+                if (toldCompared) return;
+                toldCompared = true;
+                options.logger.info(
+                  `Azure does not report latestModelApplied for ${count} VM(s) of this Flexible scale set: each is compared with the model (image and exact version, extension settings and forceUpdateTag) instead, and counts as on it only when everything matches.`,
+                );
+              },
             },
             signal,
           );

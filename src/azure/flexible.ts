@@ -28,6 +28,8 @@ export interface FlexibleListDeps {
   readonly betweenPages: (more: boolean, signal: AbortSignal | undefined) => Promise<void>;
   /** The scale set's model as Azure holds it now. */
   readonly getModel: (signal: AbortSignal | undefined) => Promise<ScaleSetModel>;
+  /** Told how many VMs lacked latestModelApplied and were compared with the model instead (only when some did). */
+  readonly compared?: (count: number) => void;
 }
 
 /** A Flexible VM attached with a profile of its own: not the scale set's model, never upgraded by it. */
@@ -53,8 +55,9 @@ export async function listFlexibleInstances(
     if (vm.id !== undefined) details.set(vm.id.toLowerCase(), vm);
     if (vm.name !== undefined) details.set(`name:${vm.name.toLowerCase()}`, vm);
   }
-  const needsModel = members.some((m) => m.latestModelApplied === undefined && m.modelDefinitionApplied !== OWN_MODEL);
-  const model = needsModel ? await deps.getModel(signal) : undefined;
+  const unsaid = members.filter((m) => m.latestModelApplied === undefined && m.modelDefinitionApplied !== OWN_MODEL);
+  const model = unsaid.length > 0 ? await deps.getModel(signal) : undefined;
+  if (unsaid.length > 0) deps.compared?.(unsaid.length);
   return members.map((member) => {
     const detail =
       (member.virtualMachineResourceId !== undefined
