@@ -18,6 +18,7 @@ const model: ScaleSetModel = {
 };
 const member: VirtualMachineScaleSetVM = {
   name: NAME,
+  location: "westeurope",
   instanceId: NAME,
   modelDefinitionApplied: "VirtualMachineScaleSet",
 };
