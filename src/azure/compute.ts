@@ -125,6 +125,26 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
     return model;
   };
 
+  const listFlexible = (signal: AbortSignal | undefined) =>
+    listFlexibleInstances(
+      {
+        client,
+        subscriptionId: options.target.subscriptionId,
+        resourceGroup: rg,
+        scaleSet: name,
+        betweenPages: (more, s) => waitForListBucket(lists.restWaitMs(now(), more), s),
+        getModel: readModel,
+        compared: (count) => {
+          if (toldCompared) return;
+          toldCompared = true;
+          options.logger.info(
+            `Azure does not report latestModelApplied for ${count} VM(s) of this Flexible scale set: each is compared with the model (image and exact version, extension settings and forceUpdateTag) instead, and counts as on it only when everything matches.`,
+          );
+        },
+      },
+      signal,
+    );
+
   // Every call goes through `guard`: sign-in failures, HTTP errors and failed operations become AzureApiError, aborts
   // stay AbortError.
   const guard = async <T>(call: () => Promise<T>): Promise<T> => {
@@ -182,25 +202,7 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
 
     listInstances: (signal) =>
       guard(async () => {
-        if (flexible)
-          return listFlexibleInstances(
-            {
-              client,
-              subscriptionId: options.target.subscriptionId,
-              resourceGroup: rg,
-              scaleSet: name,
-              betweenPages: (more, s) => waitForListBucket(lists.restWaitMs(now(), more), s),
-              getModel: readModel,
-              compared: (count) => {
-                if (toldCompared) return;
-                toldCompared = true;
-                options.logger.info(
-                  `Azure does not report latestModelApplied for ${count} VM(s) of this Flexible scale set: each is compared with the model (image and exact version, extension settings and forceUpdateTag) instead, and counts as on it only when everything matches.`,
-                );
-              },
-            },
-            signal,
-          );
+        if (flexible) return listFlexible(signal);
         const instances: InstanceState[] = [];
         // One logical list: the pages follow nextLink (each page a GET, retried by the read retry). Each page takes a
         // token of the list's throttling bucket (HighCostGetVMScaleSet); once the first page has told what the bucket
