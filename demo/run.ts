@@ -2,15 +2,20 @@
 // local Azure emulator, run exactly as a GitHub runner runs it (INPUT_* variables, GITHUB_OUTPUT and
 // GITHUB_STEP_SUMMARY files). Streams the action's log, then prints its outputs and where the job summary is.
 // Exits with the action's exit code. Nothing else needs to run: the emulator is started here and stopped at the end.
+// `npm run demo -- --flexible` rolls the same change out to a Flexible scale set (VMs named `vmss-web_<8 hex>`; the
+// emulator leaves latestModelApplied out, so the action compares each VM with the model).
 //
 // Ctrl-C cancels the rollout as cancelling a workflow run does (the action gets SIGINT and writes its summary).
 // The log is shown as a runner's log viewer shows it (masked values hidden, groups and annotations drawn).
 import { mkdirSync, rmSync } from "node:fs";
 import { join, relative } from "node:path";
+import { parseArgs } from "node:util";
 import { start } from "../emulator/index.ts";
 import { assertDistBuilt, ROOT, startAction } from "../test/e2e/harness.ts";
 
 const OUT = join(ROOT, "demo", "out");
+const FLEXIBLE = parseArgs({ options: { flexible: { type: "boolean", default: false } } }).values.flexible;
+const ORCHESTRATION = FLEXIBLE ? "Flexible" : "Uniform";
 const SCALE_SET = "vmss-web";
 const NEW_VERSION = "24.04.202502210";
 /** The release tag pushed: the action takes `v24.04.202502210` as image version 24.04.202502210. */
@@ -100,8 +105,9 @@ async function main(): Promise<number> {
   rmSync(OUT, { recursive: true, force: true });
   mkdirSync(OUT, { recursive: true });
 
-  // 8 instances on Ubuntu 24.04.202409120 with an Application Health extension, in Manual upgrade mode; instance 7 is
-  // protected from scale-set actions, so it is skipped. speed 0.02: an upgrade Azure takes ~2 min takes ~2.4 s here.
+  // 8 instances on Ubuntu 24.04.202409120 with an Application Health extension, in Manual upgrade mode; the last one
+  // created is protected from scale-set actions, so it is skipped. speed 0.02: an upgrade Azure takes ~2 min takes
+  // ~2.4 s here. Uniform (default) or Flexible orchestration (--flexible).
   const emu = await start({
     speed: 0.02,
     scaleSets: [
@@ -113,13 +119,15 @@ async function main(): Promise<number> {
         healthExtension: true,
         protectedInstances: ["7"],
         instanceUpgradeSeconds: 120,
+        ...(FLEXIBLE && { orchestrationMode: "Flexible" as const }),
       },
     ],
   });
+  const protectedName = emu.state(SCALE_SET).instances.find((i) => i.protected)?.instanceId ?? "7";
   try {
     console.log(
       bold(
-        `Azure emulator at ${emu.armEndpoint}: scale set ${SCALE_SET} (8 instances, Manual upgrade mode, instance 7 protected)`,
+        `Azure emulator at ${emu.armEndpoint}: scale set ${SCALE_SET} (${ORCHESTRATION} orchestration, 8 instances, Manual upgrade mode, instance ${protectedName} protected)`,
       ),
     );
     console.log(

@@ -1,4 +1,4 @@
-// `npm run emulator [-- --speed 0.02 --instances 6 --mode Rolling --health]` or `npm run emulator -- --scenario FILE`:
+// `npm run emulator [-- --speed 0.02 --instances 6 --mode Rolling --health --flexible]` or `npm run emulator -- --scenario FILE`:
 // starts the emulator with a sample scale set (or a scenario's), prints how to reach it, and runs until Ctrl-C.
 // Operation polls (and the answers that start an operation) carry `Retry-After: 1` unless `--poll-retry-after off`:
 // a convenience, so that a client's long-running command (az waits 30 s between polls without one) ends about a second
@@ -14,6 +14,7 @@ const { values } = parseArgs({
     instances: { type: "string", default: "4" },
     mode: { type: "string", default: "Manual" },
     health: { type: "boolean", default: false },
+    flexible: { type: "boolean", default: false },
     throttle: { type: "boolean", default: false },
     scenario: { type: "string" },
     "poll-retry-after": { type: "string", default: "1" },
@@ -52,10 +53,16 @@ if (values.scenario !== undefined) {
     throttle: values.throttle,
     ...(pollRetryAfterSeconds !== undefined ? { pollRetryAfterSeconds } : {}),
     scaleSets: [
-      { name: "vmss-demo", instances: Number(values.instances), upgradeMode: mode, healthExtension: values.health },
+      {
+        name: "vmss-demo",
+        instances: Number(values.instances),
+        upgradeMode: mode,
+        healthExtension: values.health,
+        ...(values.flexible ? { orchestrationMode: "Flexible" as const } : {}),
+      },
     ],
   };
-  described = `${values.instances} instances, ${mode} upgrade mode`;
+  described = `${values.instances} instances, ${mode} upgrade mode${values.flexible ? ", Flexible orchestration" : ""}`;
 }
 
 const emu = await start(options);

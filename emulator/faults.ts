@@ -88,6 +88,7 @@ export class Faults implements FaultControls {
   private requestFaults: PendingRequestFault[] = [];
   private failures: UpgradeFailure[] = [];
   private hangs: InstanceFault[] = [];
+  private keptImages: InstanceFault[] = [];
   private unhealthyImages: UnhealthyImage[] = [];
   private preemptions: PendingPreemption[] = [];
   private scaleIns: PendingScaleIn[] = [];
@@ -120,6 +121,10 @@ export class Faults implements FaultControls {
 
   hangUpgrade(instanceId: string, options: { scaleSet?: string } = {}): void {
     this.hangs.push({ scaleSet: options.scaleSet, instanceId, times: 1 });
+  }
+
+  keepOldImage(instanceId: string, options: { scaleSet?: string } = {}): void {
+    this.keptImages.push({ scaleSet: options.scaleSet, instanceId, times: 1 });
   }
 
   throttle(match: RequestMatch & { retryAfterSeconds?: number | null } = {}): void {
@@ -273,6 +278,10 @@ export class Faults implements FaultControls {
   takeUpgradeFailure(scaleSet: string, instanceId: string): { code: string; message: string | undefined } | undefined {
     const failure = this.takeInstanceFault(this.failures, scaleSet, instanceId);
     return failure ? { code: failure.code, message: failure.message } : undefined;
+  }
+
+  takeKeptImage(scaleSet: string, instanceId: string): boolean {
+    return this.takeInstanceFault(this.keptImages, scaleSet, instanceId) !== undefined;
   }
 
   takeHang(scaleSet: string, instanceId: string): boolean {

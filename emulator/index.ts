@@ -185,7 +185,9 @@ export async function start(options: EmulatorOptions = {}): Promise<Emulator> {
         deleted: set.deleted,
         model: set.render(),
         instances: set.sortedVms().map((vm) => {
-          const view = set.renderVm(vm, { instanceView: false });
+          const view = set.flexible
+            ? set.renderStandaloneVm(vm, { instanceView: false })
+            : set.renderVm(vm, { instanceView: false });
           const extensions: Record<string, { settings?: unknown; forceUpdateTag?: string }> = {};
           for (const ext of vm.profile["extensionProfile"]?.["extensions"] ?? []) {
             extensions[String(ext["name"])] = {
@@ -261,7 +263,11 @@ function latencyOf(option: LatencyOption): (operation: string, req: Incoming) =>
   const list = option.list ?? base;
   const page = option.page ?? list;
   return (operation, req) => {
-    if (operation !== "VirtualMachineScaleSetVMs.List" && operation !== "VirtualMachineScaleSetExtensions.List")
+    if (
+      operation !== "VirtualMachineScaleSetVMs.List" &&
+      operation !== "VirtualMachineScaleSetExtensions.List" &&
+      operation !== "VirtualMachines.List"
+    )
       return base;
     return req.query.has("$skiptoken") ? page : list;
   };

@@ -29,7 +29,7 @@ export type ScenarioFault =
       readonly scaleSet?: string;
       readonly instanceIds?: readonly string[];
     }
-  | { readonly kind: "hangUpgrade"; readonly instanceId: string; readonly scaleSet?: string }
+  | { readonly kind: "hangUpgrade" | "keepOldImage"; readonly instanceId: string; readonly scaleSet?: string }
   | ({ readonly kind: "throttle"; readonly retryAfterSeconds?: number } & RequestMatch)
   | ({ readonly kind: "serverError" | "dropConnection" | "conflict" } & RequestMatch)
   | ({ readonly kind: "authorizationFailed"; readonly action?: string } & RequestMatch)
@@ -68,6 +68,7 @@ const FAULT_KINDS = new Set([
   "failUpgrade",
   "unhealthyAfterUpgrade",
   "hangUpgrade",
+  "keepOldImage",
   "throttle",
   "serverError",
   "dropConnection",
@@ -189,9 +190,10 @@ function applyFault(emu: Emulator, fault: ScenarioFault): void {
       const { kind: _k, image, ...rest } = fault;
       return faults.unhealthyAfterUpgrade(image, rest);
     }
-    case "hangUpgrade": {
-      const { kind: _k, instanceId, ...rest } = fault;
-      return faults.hangUpgrade(instanceId, rest);
+    case "hangUpgrade":
+    case "keepOldImage": {
+      const { kind, instanceId, ...rest } = fault;
+      return faults[kind](instanceId, rest);
     }
     case "scaleIn": {
       const { kind: _k, instanceId, ...rest } = fault;

@@ -40,8 +40,21 @@ export interface ScaleSetSeed {
   readonly instances?: number;
   /** Default `Manual`. */
   readonly upgradeMode?: "Manual" | "Automatic" | "Rolling";
-  /** Default `Uniform`. The emulator implements Uniform semantics only; Flexible is reported as such. */
+  /**
+   * Default `Uniform`. `Flexible`: VMs are named `<name>_<8 hex>` (their instance ID in manualupgrade is the name), the
+   * standalone VM API lists them with full detail, and the scale-set VM API gives limited detail (README "Flexible").
+   */
   readonly orchestrationMode?: "Uniform" | "Flexible";
+  /**
+   * Flexible only: whether the scale-set VM list carries `latestModelApplied` (`reported`) or leaves it out
+   * (`absent`, the default). No public source settles which Azure does; both are served so clients handle both.
+   */
+  readonly latestModelApplied?: "reported" | "absent";
+  /**
+   * Flexible only: this many more VMs attached to the set with a profile of their own (`modelDefinitionApplied:
+   * VirtualMachine`), named `<name>_attached<N>`: never on the scale set's model, and manualupgrade refuses them.
+   */
+  readonly attachedVms?: number;
   /** Default: Canonical ubuntu-24_04-lts server 24.04.202409120. */
   readonly image?: ImageSeed;
   /** Default: one CustomScript extension named `customScript`. Pass [] for none. */
@@ -256,6 +269,12 @@ export interface FaultControls {
   unhealthyAfterUpgrade(image: string, options?: { scaleSet?: string; instanceIds?: readonly string[] }): void;
   /** The instance's next upgrade never finishes (stays Updating, its operation InProgress). */
   hangUpgrade(instanceId: string, options?: { scaleSet?: string }): void;
+  /**
+   * The next upgrade of the instance succeeds (operation and instance `Succeeded`) but leaves its OS image as it was:
+   * it takes the rest of the model (extensions). The gate's case where only the instance's own facts tell the truth:
+   * `latestModelApplied` false, and a Flexible VM's image differs from the model.
+   */
+  keepOldImage(instanceId: string, options?: { scaleSet?: string }): void;
   /** 429 with Retry-After (whole seconds, rounded up) and x-ms-retry-after-ms (exact), Azure's throttling body and
    *  x-ms-ratelimit-remaining-resource. `retryAfterSeconds` (default 1) is the wall-clock wait the client is told, not
    *  scaled by speed; `null`: neither header (the SDK's retry policy does not retry such a 429 at all). */

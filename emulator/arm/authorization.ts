@@ -24,6 +24,8 @@ export const OPERATION_ACTIONS: Readonly<Record<string, string>> = {
   "VirtualMachineScaleSetVMs.Update": `${SET}/virtualMachines/write`,
   "VirtualMachineScaleSetVMs.Reimage": `${SET}/virtualMachines/reimage/action`,
   "VirtualMachineScaleSetVMs.ReimageAll": `${SET}/virtualMachines/reimageAll/action`,
+  "VirtualMachines.List": "Microsoft.Compute/virtualMachines/read",
+  "VirtualMachines.Get": "Microsoft.Compute/virtualMachines/read",
   "VirtualMachineScaleSets.List": `${SET}/read`,
   "VirtualMachineScaleSets.ListAll": `${SET}/read`,
   "VirtualMachineImages.ListPublishers": "Microsoft.Compute/locations/publishers/read",

@@ -7,7 +7,7 @@ import { SUPPORTED_API_VERSIONS } from "./api-versions.ts";
 import type { ConcurrentWrite, OperationEnd, ScaleSetSeed } from "../types.ts";
 import { patchExtension, patchScaleSet, putExtension, putScaleSet } from "./model-change.ts";
 import { Operation, PREEMPTED } from "./operations.ts";
-import { ScaleSet, type Vm } from "./scale-set.ts";
+import { FLEXIBLE_ROLLING_NEEDS_HEALTH, ScaleSet, type Vm } from "./scale-set.ts";
 import type { Upgrades } from "./upgrades.ts";
 import { isObject, type Wire } from "./wire.ts";
 
@@ -45,6 +45,9 @@ const SCALE_SETS_PATH =
   /^\/subscriptions\/([^/]+)(?:\/resourcegroups\/([^/]+))?\/providers\/microsoft\.compute\/virtualmachinescalesets\/?$/i;
 const CATALOG_PATH =
   /^\/subscriptions\/([^/]+)\/providers\/microsoft\.compute\/locations\/([^/]+)\/publishers(?:\/([^/]+)\/artifacttypes\/vmextension\/types(?:\/([^/]+)\/versions(?:\/([^/]+))?)?)?\/?$/i;
+/** The standalone VM API of a resource group (`VirtualMachines.List`) and one VM (`VirtualMachines.Get`): Flexible VMs. */
+const VMS_PATH =
+  /^\/subscriptions\/([^/]+)\/resourcegroups\/([^/]+)\/providers\/microsoft\.compute\/virtualmachines(?:\/([^/]+))?\/?$/i;
 const OPERATION_PATH =
   /^\/subscriptions\/([^/]+)\/providers\/microsoft\.compute\/locations\/([^/]+)\/operations\/([^/]+)$/i;
 
@@ -85,6 +88,8 @@ export class Arm {
         undefined,
       );
     }
+    const vms = VMS_PATH.exec(req.path);
+    if (vms) return this.standaloneVmRoute(req, vms[1] ?? "", vms[2] ?? "", vms[3]);
     const match = SCALE_SET_PATH.exec(req.path);
     if (!match) return undefined;
     const [, subscriptionId = "", resourceGroup = "", name = "", rest = ""] = match;
@@ -113,7 +118,11 @@ export class Arm {
     if (parts.length === 1) {
       switch (p0) {
         case "instanceview":
-          return route("VirtualMachineScaleSets.GetInstanceView", ["GET"], () => json(200, set().renderInstanceView()));
+          return route("VirtualMachineScaleSets.GetInstanceView", ["GET"], () => {
+            const s = set();
+            if (s.flexible) throw flexibleRefusal("Getting the instance view of a Virtual Machine Scale Set");
+            return json(200, s.renderInstanceView());
+          });
         case "manualupgrade":
           return route("VirtualMachineScaleSets.UpdateInstances", ["POST"], () =>
             this.upgradeInstances(set(), req, "VirtualMachineScaleSets.UpdateInstances", true),
@@ -146,25 +155,34 @@ export class Arm {
       }
     }
     const child = parts[1] ?? "";
+    const apiVersion = req.query.get("api-version") ?? "";
     if (p0 === "virtualmachines" && parts.length === 2) {
       if (req.method === "PUT")
-        return route("VirtualMachineScaleSetVMs.Update", ["PUT"], () => this.updateVm(set(), child, req));
+        return route("VirtualMachineScaleSetVMs.Update", ["PUT"], () =>
+          // Instance protection of Flexible VMs, by name, from api-version 2023-09-01 (see README "Flexible").
+          this.updateVm(set(), this.checkInstanceId(set(), child, apiVersion >= "2023-09-01"), req),
+        );
       return route("VirtualMachineScaleSetVMs.Get", ["GET"], () => {
         const s = set();
         return json(
           200,
-          s.renderVm(this.findVm(s, child), { instanceView: /^instanceview$/i.test(req.query.get("$expand") ?? "") }),
+          s.renderVm(this.findVm(s, this.checkInstanceId(s, child)), {
+            instanceView: /^instanceview$/i.test(req.query.get("$expand") ?? ""),
+            apiVersion,
+          }),
         );
       });
     }
     if (p0 === "virtualmachines" && (p2 === "reimage" || p2 === "reimageall") && parts.length === 3) {
       const operation = p2 === "reimage" ? "VirtualMachineScaleSetVMs.Reimage" : "VirtualMachineScaleSetVMs.ReimageAll";
-      return route(operation, ["POST"], () => this.reimageVm(set(), child, req, operation));
+      return route(operation, ["POST"], () =>
+        this.reimageVm(set(), this.checkInstanceId(set(), child), req, operation),
+      );
     }
     if (p0 === "virtualmachines" && p2 === "instanceview") {
       return route("VirtualMachineScaleSetVMs.GetInstanceView", ["GET"], () => {
         const s = set();
-        return json(200, s.renderVmInstanceView(this.findVm(s, child)));
+        return json(200, s.renderVmInstanceView(this.findVm(s, this.checkInstanceId(s, child))));
       });
     }
     if (p0 === "extensions" && parts.length === 2) {
@@ -533,6 +551,116 @@ export class Arm {
     );
   }
 
+  /**
+   * The scale-set VM API takes numeric instance IDs only: a Flexible VM's name there is refused with "Virtual Machine
+   * Scale Set VM instanceId must be a number." (ansible-collections/azure#1526, a Flexible set, 2024; status and code
+   * unconfirmed: 400 InvalidParameter assumed). `acceptNames`: the one call documented to take Flexible names.
+   */
+  private checkInstanceId(set: ScaleSet, instanceId: string, acceptNames = false): string {
+    if (set.flexible && !acceptNames && !/^\d+$/.test(instanceId)) {
+      throw new ArmError(400, {
+        code: "InvalidParameter",
+        message: "Virtual Machine Scale Set VM instanceId must be a number.",
+        target: "instanceId",
+      });
+    }
+    return instanceId;
+  }
+
+  /**
+   * `GET …/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines` (VirtualMachines_List): the Flexible VMs
+   * of the group (Uniform instances are not standalone VMs). `$filter` accepts exactly `'virtualMachineScaleSet/id' eq
+   * '<scale set ID>'` (the spec's only allowed value; IDs compare case-insensitively); `$expand=instanceView` only with
+   * a valid `$filter` (the spec: "this can only be specified if a valid $filter option is specified"); pages of
+   * `pageSize` with an absolute `nextLink`, like the scale-set VM list. `GET …/virtualMachines/{name}` is one VM.
+   */
+  private standaloneVmRoute(req: Incoming, subscriptionId: string, resourceGroup: string, name?: string): ArmRoute {
+    const filter = (req.query.get("$filter") ?? "").trim();
+    const filtered = /^'virtualMachineScaleSet\/id'\s+eq\s+'([^']+)'$/i.exec(filter);
+    const filteredSet = filtered
+      ? [...this.scaleSets.values()].find((s) => s.id.toLowerCase() === filtered[1]?.toLowerCase())
+      : undefined;
+    const key = `${subscriptionId}/${resourceGroup}`.toLowerCase();
+    const inGroup = (): ScaleSet[] => {
+      const sets = [...this.scaleSets.values()].filter(
+        (s) => !s.deleted && s.flexible && s.resourceGroup.toLowerCase() === resourceGroup.toLowerCase(),
+      );
+      if (![...this.scaleSets.values()].some((s) => s.resourceGroup.toLowerCase() === resourceGroup.toLowerCase()))
+        throw new ArmError(
+          404,
+          { code: "ResourceGroupNotFound", message: `Resource group '${resourceGroup}' could not be found.` },
+          { "x-ms-failure-cause": "gateway" },
+        );
+      return sets;
+    };
+    if (name !== undefined) {
+      return this.make(
+        "VirtualMachines.Get",
+        subscriptionId,
+        key,
+        ["GET"],
+        req,
+        () => {
+          for (const set of inGroup()) {
+            const vm = [...set.vms.values()].find((v) => v.name.toLowerCase() === name.toLowerCase());
+            if (vm)
+              return json(
+                200,
+                set.renderStandaloneVm(vm, { instanceView: /^instanceView$/i.test(req.query.get("$expand") ?? "") }),
+              );
+          }
+          throw new ArmError(404, {
+            code: "ResourceNotFound",
+            message: `The Resource 'Microsoft.Compute/virtualMachines/${name}' under resource group '${resourceGroup}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`,
+          });
+        },
+        undefined,
+      );
+    }
+    return this.make(
+      "VirtualMachines.List",
+      subscriptionId,
+      key,
+      ["GET"],
+      req,
+      () => {
+        const expand = req.query.get("$expand");
+        if (filter && !filtered)
+          throw new ArmError(400, {
+            code: "InvalidParameter",
+            message: "The value of parameter $filter is invalid.",
+            target: "$filter",
+          });
+        if (expand !== null && !/^instanceView$/i.test(expand))
+          throw new ArmError(400, {
+            code: "InvalidParameter",
+            message: "The value of parameter $expand is invalid.",
+            target: "$expand",
+          });
+        if (expand !== null && !filtered)
+          throw new ArmError(400, {
+            code: "InvalidParameter",
+            message: "$expand=instanceView can only be specified with a valid $filter.",
+            target: "$expand",
+          });
+        const sets = inGroup().filter((s) => !filtered || s === filteredSet);
+        const vms = sets.flatMap((s) => s.sortedVms().map((vm) => ({ s, vm })));
+        const skip = Number(req.query.get("$skiptoken") ?? 0) || 0;
+        const page = vms.slice(skip, skip + this.options.pageSize);
+        const body: Wire = {
+          value: page.map(({ s, vm }) => s.renderStandaloneVm(vm, { instanceView: expand !== null })),
+        };
+        if (skip + this.options.pageSize < vms.length) {
+          const next = new URLSearchParams(req.query);
+          next.set("$skiptoken", String(skip + this.options.pageSize));
+          body["nextLink"] = `${req.origin}${req.path}?${next.toString()}`;
+        }
+        return json(200, body);
+      },
+      filteredSet?.name,
+    );
+  }
+
   private findVm(set: ScaleSet, instanceId: string): Vm {
     const vm = set.vms.get(instanceId);
     if (!vm) throw new ArmError(404, { code: "NotFound", message: "The entity was not found in this Azure location." });
@@ -590,7 +718,9 @@ export class Arm {
     const body = requireObjectBody(req);
     this.checkPreconditions(set, req);
     this.refuseWhileModelUpdates(set);
-    set.resource = method === "PATCH" ? patchScaleSet(set.resource, body) : putScaleSet(set.resource, body);
+    const next = method === "PATCH" ? patchScaleSet(set.resource, body) : putScaleSet(set.resource, body);
+    if (set.flexible) refuseUniformOnly(next);
+    set.resource = next;
     set.reconcileCapacity();
     const op = this.startModelUpdate(
       set,
@@ -664,11 +794,22 @@ export class Arm {
     }
     const requested: string[] =
       Array.isArray(ids) && ids.length > 0 && !ids.includes("*") ? ids : set.sortedVms().map((vm) => vm.instanceId);
+    // Flexible: the instance IDs are the VM names (learn.microsoft.com "Performing manual upgrades on Virtual Machine
+    // Scale Sets": "the instance name if using Flexible Orchestration"), so a number is as unknown as a wrong name.
     const unknown = requested.find((id) => !set.vms.has(id));
     if (unknown !== undefined) {
       throw new ArmError(400, {
         code: "InvalidParameter",
         message: `The provided instanceId ${unknown} is not an active Virtual Machine Scale Set VM instanceId.`,
+        target: "instanceIds",
+      });
+    }
+    const attached = requested.find((id) => set.vms.get(id)?.attached === true);
+    if (attached !== undefined) {
+      // Assumption (no public source): a VM attached with its own profile has no scale-set model to take.
+      throw new ArmError(409, {
+        code: "OperationNotAllowed",
+        message: `The virtual machine ${attached} was not created from the Virtual Machine Scale Set model and cannot be upgraded to it.`,
         target: "instanceIds",
       });
     }
@@ -749,7 +890,8 @@ export class Arm {
       /^instanceView(\/statuses)?$/i.test(req.query.get("$select") ?? "");
     const skip = Number(req.query.get("$skiptoken") ?? 0) || 0;
     const page = vms.slice(skip, skip + this.options.pageSize);
-    const body: Wire = { value: page.map((vm) => set.renderVm(vm, { instanceView })) };
+    const apiVersion = req.query.get("api-version") ?? "";
+    const body: Wire = { value: page.map((vm) => set.renderVm(vm, { instanceView, apiVersion })) };
     if (skip + this.options.pageSize < vms.length) {
       const next = new URLSearchParams(req.query);
       next.set("$skiptoken", String(skip + this.options.pageSize));
@@ -799,6 +941,32 @@ export class Arm {
     if (op.status === "Succeeded") return { status: 200 };
     return json(400, { error: op.error ?? { code: op.status, message: `The operation ended ${op.status}.` } });
   }
+}
+
+/** The refusal of what a Flexible scale set does not offer (code and message assumed: no recording shows one). */
+function flexibleRefusal(what: string): ArmError {
+  return new ArmError(400, {
+    code: "OperationNotAllowed",
+    message: `${what} is not supported for a Virtual Machine Scale Set with Flexible orchestration mode.`,
+  });
+}
+
+/**
+ * Settings a Flexible scale set cannot take (learn.microsoft.com): a Rolling upgrade policy needs the Application
+ * Health extension ("Configure rolling upgrades": Flexible requires it), automatic OS image upgrades and
+ * rollbackFailedInstancesOnPolicyBreach are Uniform-only. Codes and messages assumed (400 as other invalid bodies).
+ */
+function refuseUniformOnly(next: Wire): void {
+  const props: Wire = next["properties"] ?? {};
+  const policy: Wire = props["upgradePolicy"] ?? {};
+  const extensions: Wire[] = props["virtualMachineProfile"]?.["extensionProfile"]?.["extensions"] ?? [];
+  const health = extensions.some((e) => /^ApplicationHealth(Linux|Windows)$/i.test(String(e["properties"]?.["type"])));
+  if (policy["mode"] === "Rolling" && !health)
+    throw new ArmError(400, { code: "OperationNotAllowed", message: `${FLEXIBLE_ROLLING_NEEDS_HEALTH}.` });
+  if (policy["automaticOSUpgradePolicy"]?.["enableAutomaticOSUpgrade"] === true)
+    throw flexibleRefusal("Automatic OS image upgrade");
+  if (policy["rollingUpgradePolicy"]?.["rollbackFailedInstancesOnPolicyBreach"] === true)
+    throw flexibleRefusal("rollbackFailedInstancesOnPolicyBreach");
 }
 
 function findExtension(set: ScaleSet, name: string): Wire {

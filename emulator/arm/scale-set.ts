@@ -1,7 +1,7 @@
-// One Uniform scale set: its model (wire JSON as ARM stores it), its instances, and how both render on the wire.
+// One scale set (Uniform or Flexible): its model (wire JSON as ARM stores it), its instances, and how both render on the wire.
 // Instance shapes follow the recorded list/instance-view bodies (azure-cli_test_vmss_update_automatic_repairs_with_
 // health_extension.yaml #18, azure-libraries-for-java_canCreateVirtualMachineScaleSetWithCustomScriptExtension.json #34).
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { azureTime } from "../clock.ts";
 import type { ExtensionState, ExtensionStatus, HealthState, ScaleSetSeed } from "../types.ts";
 import type { Operation } from "./operations.ts";
@@ -20,7 +20,12 @@ export interface InstanceError {
 }
 
 export interface Vm {
+  /** Uniform: "0", "1", …; Flexible: the VM name (what manualupgrade takes). */
   readonly instanceId: string;
+  /** Creation order: Uniform's numeric ID; orders Flexible VMs, whose names are random. */
+  readonly ordinal: number;
+  /** Flexible: attached with a profile of its own (modelDefinitionApplied VirtualMachine), never on the set's model. */
+  readonly attached: boolean;
   readonly name: string;
   readonly vmId: string;
   readonly computerName: string;
@@ -51,6 +56,9 @@ export class ScaleSet {
   readonly name: string;
   readonly location: string;
   readonly instanceUpgradeSeconds: number;
+  readonly flexible: boolean;
+  /** Flexible: whether the scale-set VM list carries latestModelApplied (ScaleSetSeed.latestModelApplied). */
+  readonly reportsLatestModelApplied: boolean;
   /** The scale set as ARM stores it, without `etag` and `properties.provisioningState` (kept below). */
   resource: Wire;
   etag = 1;
@@ -70,10 +78,24 @@ export class ScaleSet {
     this.name = seed.name;
     this.location = String(this.resource["location"]);
     this.instanceUpgradeSeconds = seed.instanceUpgradeSeconds ?? 30;
+    this.flexible = seed.orchestrationMode === "Flexible";
+    this.reportsLatestModelApplied = this.flexible && seed.latestModelApplied === "reported";
+    if (!this.flexible && (seed.latestModelApplied !== undefined || seed.attachedVms !== undefined))
+      throw new Error(`start(): latestModelApplied and attachedVms apply to Flexible scale sets only (${seed.name})`);
+    if (this.flexible && this.upgradeMode === "Rolling" && !this.hasHealthSignal())
+      throw new Error(`start(): ${FLEXIBLE_ROLLING_NEEDS_HEALTH} (${seed.name}: set healthExtension)`);
     const count = seed.instances ?? 4;
     const protectedIds = new Set(seed.protectedInstances ?? []);
     this.zones = seed.zones;
-    for (let i = 0; i < count; i++) this.addVm(String(i), protectedIds.has(String(i)), created);
+    for (let i = 0; i < count; i++) {
+      const vm = this.addVm(i, false, created);
+      // Flexible seeds may name protected instances by ordinal ("0") or by VM name.
+      if (protectedIds.has(String(i)) || protectedIds.has(vm.instanceId)) {
+        vm.protectFromScaleIn = true;
+        vm.protectFromScaleSetActions = true;
+      }
+    }
+    for (let k = 0; k < (seed.attachedVms ?? 0); k++) this.addVm(ATTACHED_ORDINAL + k, false, created, true);
     for (const [instanceId, statuses] of Object.entries(seed.extensionStatuses ?? {})) {
       const vm = this.vms.get(instanceId);
       if (!vm)
@@ -84,12 +106,19 @@ export class ScaleSet {
 
   private readonly zones: readonly string[] | undefined;
 
-  /** A new instance running the current model (seeding, scale-out). */
-  addVm(instanceId: string, protect = false, time = azureTime(new Date())): Vm {
-    const i = Number(instanceId);
+  /** A new instance running the current model (seeding, scale-out); `attached`: a Flexible VM with its own profile. */
+  addVm(i: number, protect = false, time = azureTime(new Date()), attached = false): Vm {
+    const name = !this.flexible
+      ? `${this.name}_${i}`
+      : attached
+        ? `${this.name}_attached${i - ATTACHED_ORDINAL}`
+        : flexibleVmName(this.name, i);
+    const instanceId = this.flexible ? name : String(i);
     const vm: Vm = {
       instanceId,
-      name: `${this.name}_${instanceId}`,
+      ordinal: i,
+      attached,
+      name,
       vmId: randomUUID(),
       computerName: `${this.profile["osProfile"]["computerNamePrefix"]}${i.toString(36).padStart(6, "0")}`,
       zone: this.zones?.length ? this.zones[i % this.zones.length] : undefined,
@@ -118,13 +147,16 @@ export class ScaleSet {
    */
   reconcileCapacity(): void {
     const sku = this.resource["sku"];
-    const capacity = isObject(sku) && typeof sku["capacity"] === "number" ? sku["capacity"] : this.vms.size;
-    let next = Math.max(-1, ...[...this.vms.keys()].map(Number)) + 1;
-    while (this.vms.size < capacity) this.addVm(String(next++));
+    // Attached Flexible VMs are not the set's to create or remove: the capacity counts the VMs made from the model.
+    const members = (): number => [...this.vms.values()].filter((vm) => !vm.attached).length;
+    const capacity = isObject(sku) && typeof sku["capacity"] === "number" ? sku["capacity"] : members();
+    const ordinals = [...this.vms.values()].filter((vm) => !vm.attached).map((vm) => vm.ordinal);
+    let next = Math.max(-1, ...ordinals) + 1;
+    while (members() < capacity) this.addVm(next++);
     const removable = this.sortedVms()
-      .filter((vm) => !vm.protectFromScaleIn)
+      .filter((vm) => !vm.protectFromScaleIn && !vm.attached)
       .reverse();
-    while (this.vms.size > capacity && removable.length > 0) this.vms.delete(removable.shift()!.instanceId);
+    while (members() > capacity && removable.length > 0) this.vms.delete(removable.shift()!.instanceId);
   }
 
   /** Sets (or, with null, clears) the statuses extensions of `vm` report; unknown extension names are a test bug. */
@@ -202,11 +234,17 @@ export class ScaleSet {
   /** latestModelApplied: the profile the instance runs equals the set's current one (so reverting the model makes
    *  untouched instances current again). */
   isLatest(vm: Vm): boolean {
-    return comparable(vm.profile) === comparable(this.profile);
+    return !vm.attached && comparable(vm.profile) === comparable(this.profile);
   }
 
+  /** Creation order (Uniform: by instance ID); Flexible VMs attached with their own profile last. */
   sortedVms(): Vm[] {
-    return [...this.vms.values()].sort((a, b) => Number(a.instanceId) - Number(b.instanceId));
+    return [...this.vms.values()].sort((a, b) => a.ordinal - b.ordinal);
+  }
+
+  /** The standalone VM resource ID of a Flexible VM. */
+  standaloneId(vm: Vm): string {
+    return `/subscriptions/${this.subscriptionId}/resourceGroups/${this.resourceGroup}/providers/Microsoft.Compute/virtualMachines/${vm.name}`;
   }
 
   // ───────────── rendering ─────────────
@@ -233,7 +271,8 @@ export class ScaleSet {
     };
   }
 
-  renderVm(vm: Vm, options: { instanceView: boolean }): Wire {
+  renderVm(vm: Vm, options: { instanceView: boolean; apiVersion?: string }): Wire {
+    if (this.flexible) return this.renderFlexibleScaleSetVm(vm, options.apiVersion);
     const sku = this.resource["sku"] ?? {};
     const image = renderVmImage(vm.profile);
     const nic = this.profile["networkProfile"]?.["networkInterfaceConfigurations"]?.[0]?.["name"] ?? "nic";
@@ -302,12 +341,118 @@ export class ScaleSet {
     };
   }
 
+  /**
+   * A Flexible VM as the scale-set VM list shows it: limited detail (no instance view, storage or OS profile; the
+   * standalone VM API has those). `latestModelApplied` only when the seed says Azure reports it; the standalone VM's
+   * resource ID from api-version 2025-11-01 (VirtualMachineScaleSetVMProperties.virtualMachineResourceId, "only
+   * applicable to … Flexible orchestration mode. Minimum api-version: 2025-11-01").
+   */
+  private renderFlexibleScaleSetVm(vm: Vm, apiVersion = ""): Wire {
+    return {
+      name: vm.name,
+      id: `${this.id}/virtualMachines/${vm.name}`,
+      type: "Microsoft.Compute/virtualMachineScaleSets/virtualMachines",
+      location: this.location,
+      instanceId: vm.instanceId,
+      ...(vm.zone ? { zones: [vm.zone] } : {}),
+      properties: {
+        ...(this.reportsLatestModelApplied ? { latestModelApplied: this.isLatest(vm) } : {}),
+        modelDefinitionApplied: vm.attached ? "VirtualMachine" : "VirtualMachineScaleSet",
+        vmId: vm.vmId,
+        provisioningState: vm.provisioningState,
+        ...(vm.protectFromScaleIn || vm.protectFromScaleSetActions
+          ? {
+              protectionPolicy: {
+                protectFromScaleIn: vm.protectFromScaleIn,
+                protectFromScaleSetActions: vm.protectFromScaleSetActions,
+              },
+            }
+          : {}),
+        ...(apiVersion >= "2025-11-01" ? { virtualMachineResourceId: this.standaloneId(vm) } : {}),
+        timeCreated: vm.timeCreated,
+      },
+    };
+  }
+
+  /**
+   * A Flexible VM as the standalone VM API shows it (`GET …/providers/Microsoft.Compute/virtualMachines`): a VM
+   * resource with `properties.virtualMachineScaleSet.id`, its image (with exactVersion), its extensions as child
+   * `resources` (settings and forceUpdateTag; protectedSettings never), and with `$expand=instanceView` its instance
+   * view (statuses, extensions, vmHealth).
+   */
+  renderStandaloneVm(vm: Vm, options: { instanceView: boolean }): Wire {
+    const sku = this.resource["sku"] ?? {};
+    const id = this.standaloneId(vm);
+    const nic = this.profile["networkProfile"]?.["networkInterfaceConfigurations"]?.[0]?.["name"] ?? "nic";
+    const diskName = `${vm.name}_OsDisk_1_${vm.vmId.replaceAll("-", "")}`;
+    const view = options.instanceView ? this.renderVmInstanceView(vm) : undefined;
+    if (view) {
+      delete view["placementGroupId"];
+      view["platformFaultDomain"] = 0;
+    }
+    return {
+      name: vm.name,
+      id,
+      type: "Microsoft.Compute/virtualMachines",
+      location: this.location,
+      ...(vm.zone ? { zones: [vm.zone] } : {}),
+      properties: {
+        hardwareProfile: { vmSize: sku["name"] },
+        provisioningState: vm.provisioningState,
+        vmId: vm.vmId,
+        virtualMachineScaleSet: { id: this.id },
+        storageProfile: {
+          imageReference: renderVmImage(vm.profile),
+          osDisk: {
+            osType: "Linux",
+            name: diskName,
+            createOption: "FromImage",
+            caching: "ReadWrite",
+            managedDisk: {
+              storageAccountType:
+                vm.profile["storageProfile"]?.["osDisk"]?.["managedDisk"]?.["storageAccountType"] ?? "Premium_LRS",
+              id: `/subscriptions/${this.subscriptionId}/resourceGroups/${this.resourceGroup}/providers/Microsoft.Compute/disks/${diskName}`,
+            },
+            deleteOption: "Delete",
+            diskSizeGB: 30,
+          },
+          dataDisks: [],
+        },
+        osProfile: {
+          ...withoutKeys(structuredClone(vm.profile["osProfile"] ?? {}), ["computerNamePrefix"]),
+          computerName: vm.computerName,
+        },
+        networkProfile: {
+          networkInterfaces: [
+            {
+              id: `/subscriptions/${this.subscriptionId}/resourceGroups/${this.resourceGroup}/providers/Microsoft.Network/networkInterfaces/${vm.name}-${nic}`,
+              properties: { primary: true, deleteOption: "Delete" },
+            },
+          ],
+        },
+        ...(view ? { instanceView: view } : {}),
+        timeCreated: vm.timeCreated,
+      },
+      ...(vmExtensions(vm).length > 0
+        ? {
+            resources: vmExtensions(vm).map((ext) => ({
+              name: ext["name"],
+              id: `${id}/extensions/${ext["name"]}`,
+              type: "Microsoft.Compute/virtualMachines/extensions",
+              location: this.location,
+              properties: renderExtensionProperties(ext["properties"] ?? {}),
+            })),
+          }
+        : {}),
+    };
+  }
+
   renderVmInstanceView(vm: Vm): Wire {
     const now = azureTime(new Date());
     const extensions = vmExtensions(vm);
     const view: Wire = {
       placementGroupId: this.resource["properties"]["uniqueId"],
-      platformUpdateDomain: Number(vm.instanceId) % 5,
+      platformUpdateDomain: vm.ordinal % 5,
       platformFaultDomain: 0,
       computerName: vm.computerName,
       osName: "ubuntu",
@@ -378,6 +523,20 @@ export class ScaleSet {
       ],
     };
   }
+}
+
+/** Ordinals of Flexible VMs attached with their own profile start here (they sort after the set's own VMs). */
+const ATTACHED_ORDINAL = 1_000_000;
+
+export const FLEXIBLE_ROLLING_NEEDS_HEALTH =
+  "Rolling upgrade policy on a Virtual Machine Scale Set with Flexible orchestration requires the Application Health extension";
+
+/**
+ * A Flexible VM's name: `<scale set>_<8 hex>`, as Azure names the VMs it creates from the model (e.g.
+ * `vmss-demo_1a2b3c4d`). Azure's suffix is random; here it is derived from the set and the ordinal so that runs repeat.
+ */
+function flexibleVmName(setName: string, ordinal: number): string {
+  return `${setName}_${createHash("sha256").update(`${setName}/${ordinal}`).digest("hex").slice(0, 8)}`;
 }
 
 /** The parts of a VM profile that decide latestModelApplied (read-only and timestamp fields left out). */

@@ -1,4 +1,4 @@
-// Turns a ScaleSetSeed into the wire JSON of a Uniform scale set, shaped like the recorded 2023-09-01 bodies
+// Turns a ScaleSetSeed into the wire JSON of a Uniform or Flexible scale set, shaped like the recorded 2023-09-01 bodies
 // (azure-cli_test_vmss_update_automatic_repairs_with_health_extension.yaml) and the 2025-04-01 spec example.
 import { randomUUID } from "node:crypto";
 import type { ExtensionSeed, ScaleSetSeed } from "../types.ts";
@@ -71,8 +71,14 @@ export function scaleSetWire(seed: ScaleSetSeed, subscriptionId: string, created
     ...(seed.healthExtension ? [HEALTH_EXTENSION] : []),
   ];
   const mode = seed.upgradeMode ?? "Manual";
-  // Every mode carries the policy's defaults, as the recorded Manual-mode GET shows.
-  const rolling = { ...DEFAULT_ROLLING_POLICY, ...seed.rollingUpgradePolicy };
+  const flexible = seed.orchestrationMode === "Flexible";
+  // Uniform: every mode carries the policy's defaults, as the recorded Manual-mode GET shows. Flexible: the recorded
+  // GET (azure-cli_test_vmss_vms.yaml, clitestflexvms, 2023-09-01) shows `upgradePolicy: {mode: Manual}` alone; a
+  // Rolling one carries its policy without rollbackFailedInstancesOnPolicyBreach, which is Uniform-only (learn.microsoft
+  // .com "Configure rolling upgrades on Virtual Machine Scale Sets").
+  const { rollbackFailedInstancesOnPolicyBreach: _uniformOnly, ...flexibleDefaults } = DEFAULT_ROLLING_POLICY;
+  const rolling = { ...(flexible ? flexibleDefaults : DEFAULT_ROLLING_POLICY), ...seed.rollingUpgradePolicy };
+  const upgradePolicy = flexible && mode !== "Rolling" ? { mode } : { mode, rollingUpgradePolicy: rolling };
   return {
     name: seed.name,
     id: `${rgId}/providers/Microsoft.Compute/virtualMachineScaleSets/${seed.name}`,
@@ -82,9 +88,9 @@ export function scaleSetWire(seed: ScaleSetSeed, subscriptionId: string, created
     ...(seed.zones ? { zones: [...seed.zones] } : {}),
     sku: { name: "Standard_D2s_v3", tier: "Standard", capacity: seed.instances ?? 4 },
     properties: {
-      singlePlacementGroup: true,
+      singlePlacementGroup: !flexible,
       orchestrationMode: seed.orchestrationMode ?? "Uniform",
-      upgradePolicy: { mode, rollingUpgradePolicy: rolling },
+      upgradePolicy,
       virtualMachineProfile: {
         osProfile: {
           computerNamePrefix: prefix,
@@ -117,6 +123,8 @@ export function scaleSetWire(seed: ScaleSetSeed, subscriptionId: string, created
           imageReference: structuredClone(seed.image ?? DEFAULT_IMAGE),
         },
         networkProfile: {
+          // Flexible sets create the NICs as resources of their own, through this Microsoft.Network api-version.
+          ...(flexible ? { networkApiVersion: "2020-11-01" } : {}),
           networkInterfaceConfigurations: [
             {
               name: `${prefix}Nic`,
@@ -144,8 +152,9 @@ export function scaleSetWire(seed: ScaleSetSeed, subscriptionId: string, created
         ...(extensions.length > 0 ? { extensionProfile: { extensions: extensions.map(extensionWire) } } : {}),
         timeCreated: created,
       },
-      overprovision: false,
-      doNotRunExtensionsOnOverprovisionedVMs: false,
+      ...(flexible
+        ? { constrainedMaximumCapacity: false }
+        : { overprovision: false, doNotRunExtensionsOnOverprovisionedVMs: false }),
       uniqueId: randomUUID(),
       platformFaultDomainCount: 1,
       timeCreated: created,

@@ -165,6 +165,7 @@ export class Upgrades {
       canonical(vm.profile["storageProfile"]?.["imageReference"]) !==
         canonical(target["storageProfile"]?.["imageReference"]);
     const hang = this.faults.takeHang(set.name, vm.instanceId);
+    const keepImage = this.faults.takeKeptImage(set.name, vm.instanceId);
     const failure = this.faults.takeUpgradeFailure(set.name, vm.instanceId);
     vm.busyWith = op.id;
     vm.error = undefined;
@@ -181,6 +182,10 @@ export class Upgrades {
       return restore(vm, before);
     }
     vm.profile = structuredClone(target);
+    if (keepImage)
+      vm.profile["storageProfile"]["imageReference"] = structuredClone(
+        before.profile["storageProfile"]?.["imageReference"],
+      );
     vm.busyWith = undefined;
     vm.powerState = "running";
     vm.etag++;

@@ -17,6 +17,7 @@ import {
   toRollingStatus,
   toScaleSetModel,
 } from "./mapping.ts";
+import { listFlexibleInstances } from "./flexible.ts";
 import { OperationPolls } from "./operation-pace.ts";
 import { accepted, follow, OperationEnded, OperationErrors } from "./operations.ts";
 import { installPolicies } from "./pipeline.ts";
@@ -117,6 +118,36 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
     if (signal?.aborted) throw abortError();
   };
 
+  // The orchestration mode, learnt from the first read of the scale set: a Flexible set's instances are listed by
+  // flexible.ts (its identity is the VM name, which manualupgrade takes: the other calls need no change).
+  let flexible = false;
+  let toldCompared = false;
+  const readModel = async (signal: AbortSignal | undefined) => {
+    const model = toScaleSetModel(await client.virtualMachineScaleSets.get(rg, name, { abortSignal: signal }));
+    flexible = model.orchestrationMode === "Flexible";
+    return model;
+  };
+
+  const listFlexible = (signal: AbortSignal | undefined) =>
+    listFlexibleInstances(
+      {
+        client,
+        subscriptionId: options.target.subscriptionId,
+        resourceGroup: rg,
+        scaleSet: name,
+        betweenPages: (more, s) => waitForListBucket(lists.restWaitMs(now(), more), s),
+        getModel: readModel,
+        compared: (count) => {
+          if (toldCompared) return;
+          toldCompared = true;
+          options.logger.info(
+            `Azure does not report latestModelApplied for ${count} VM(s) of this Flexible scale set: each is compared with the model (image and exact version, extension settings and forceUpdateTag) instead, and counts as on it only when everything matches.`,
+          );
+        },
+      },
+      signal,
+    );
+
   // Every call goes through `guard`: sign-in failures, HTTP errors and failed operations become AzureApiError, aborts
   // stay AbortError.
   const guard = async <T>(call: () => Promise<T>): Promise<T> => {
@@ -136,8 +167,7 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
       deadline = epochMs;
     },
 
-    getScaleSet: (signal) =>
-      guard(async () => toScaleSetModel(await client.virtualMachineScaleSets.get(rg, name, { abortSignal: signal }))),
+    getScaleSet: (signal) => guard(() => readModel(signal)),
 
     patchScaleSet: (patch, etag, signal) =>
       guard(async () =>
@@ -188,6 +218,7 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
 
     listInstances: (signal) =>
       guard(async () => {
+        if (flexible) return listFlexible(signal);
         const instances: InstanceState[] = [];
         // One logical list: the pages follow nextLink (each page a GET, retried by the read retry). Each page takes a
         // token of the list's throttling bucket (HighCostGetVMScaleSet); once the first page has told what the bucket

@@ -64,10 +64,11 @@ export function toScaleSetModel(vmss: VirtualMachineScaleSet): ScaleSetModel {
     extensions,
     hasHealthSignal: hasHealthExtension || Boolean(profile?.networkProfile?.healthProbe?.id),
     ...(vmss.tags !== undefined && { tags: { ...vmss.tags } }),
+    ...(profile === undefined && { withoutVmProfile: true }),
   };
 }
 
-function toExtensionModel(ext: VirtualMachineScaleSetExtension): ExtensionModel {
+export function toExtensionModel(ext: VirtualMachineScaleSetExtension): ExtensionModel {
   return {
     name: ext.name ?? "",
     ...(ext.publisher !== undefined && { publisher: ext.publisher }),
@@ -77,7 +78,7 @@ function toExtensionModel(ext: VirtualMachineScaleSetExtension): ExtensionModel 
   };
 }
 
-function toImageReference(ref: Partial<Record<keyof ImageReference, string>> | undefined): ImageReference {
+export function toImageReference(ref: Partial<Record<keyof ImageReference, string>> | undefined): ImageReference {
   if (ref === undefined) return {};
   const keys: (keyof ImageReference)[] = [
     "publisher",
@@ -93,11 +94,7 @@ function toImageReference(ref: Partial<Record<keyof ImageReference, string>> | u
 }
 
 export function toInstanceState(vm: VirtualMachineScaleSetVM): InstanceState {
-  const view = vm.instanceView;
-  const power = view?.statuses?.find((s) => s.code?.startsWith("PowerState/"))?.code?.slice("PowerState/".length);
-  const health = toHealth(view?.vmHealth?.status?.code);
-  const errors = [...statusErrors(view?.statuses ?? []), ...extensionErrors(view?.extensions ?? [])];
-  const error = errors[0];
+  const { power, health, error, errors } = viewFacts(vm.instanceView);
   return {
     instanceId: vm.instanceId ?? "",
     name: vm.name ?? "",
@@ -108,6 +105,29 @@ export function toInstanceState(vm: VirtualMachineScaleSetVM): InstanceState {
     ...(health !== undefined && { health }),
     ...(vm.storageProfile?.imageReference && { imageReference: toImageReference(vm.storageProfile.imageReference) }),
     ...(error !== undefined && { error, errors }),
+  };
+}
+
+/** An instance view's facts: power state, vmHealth, Error-level statuses (its own, then its extensions'). The scale-set
+ *  VM's and the standalone VM's instance views share these properties. */
+export function viewFacts(
+  view:
+    | {
+        statuses?: InstanceViewStatus[];
+        extensions?: { name?: string; statuses?: InstanceViewStatus[] }[];
+        vmHealth?: { status?: { code?: string } };
+      }
+    | undefined,
+): { power?: string; health?: HealthState; error?: InstanceError; errors: InstanceError[] } {
+  const power = view?.statuses?.find((s) => s.code?.startsWith("PowerState/"))?.code?.slice("PowerState/".length);
+  const health = toHealth(view?.vmHealth?.status?.code);
+  const errors = [...statusErrors(view?.statuses ?? []), ...extensionErrors(view?.extensions ?? [])];
+  const error = errors[0];
+  return {
+    ...(power !== undefined && { power }),
+    ...(health !== undefined && { health }),
+    ...(error !== undefined && { error }),
+    errors,
   };
 }
 

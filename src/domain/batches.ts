@@ -19,6 +19,8 @@ export interface BatchPlan {
   readonly current: readonly string[];
   /** protectFromScaleSetActions: never sent to manualupgrade, reported as skipped. */
   readonly protected: readonly string[];
+  /** Flexible VMs attached with a profile of their own (InstanceState.ownModel): never sent, reported as such. */
+  readonly ownModel: readonly string[];
 }
 
 export interface BatchOptions {
@@ -35,7 +37,10 @@ export interface BatchOptions {
 export function planBatches(instances: readonly InstanceState[], options: BatchOptions): BatchPlan {
   const ordered = [...instances].sort((a, b) => compareInstanceIds(a.instanceId, b.instanceId));
   const protectedIds = ordered.filter((i) => i.protectedFromScaleSetActions).map((i) => i.instanceId);
-  const candidates = ordered.filter((i) => !i.protectedFromScaleSetActions);
+  const ownModel = ordered
+    .filter((i) => i.ownModel === true && !i.protectedFromScaleSetActions)
+    .map((i) => i.instanceId);
+  const candidates = ordered.filter((i) => !i.protectedFromScaleSetActions && i.ownModel !== true);
   const current = candidates.filter((i) => i.latestModelApplied).map((i) => i.instanceId);
   const stale = candidates.filter((i) => !i.latestModelApplied);
   const troubled = stale.filter(needsAttention).map((i) => i.instanceId);
@@ -55,7 +60,7 @@ export function planBatches(instances: readonly InstanceState[], options: BatchO
   for (let start = 0; start < rest.length; start += size) {
     batches.push({ index: batches.length + 1, canary: false, instanceIds: rest.slice(start, start + size) });
   }
-  return { batches, toUpgrade: [...canary, ...rest], current, protected: protectedIds };
+  return { batches, toUpgrade: [...canary, ...rest], current, protected: protectedIds, ownModel };
 }
 
 /**

@@ -40,9 +40,10 @@ export interface Refusal {
 export type ChangePlan = ModelChange | Refusal;
 
 export function planChange(model: ScaleSetModel, request: ChangeRequest): ChangePlan {
-  if (model.orchestrationMode === "Flexible") {
+  if (model.withoutVmProfile === true) {
     return refuse(
-      `Scale set '${model.name}' uses Flexible orchestration, which is not supported yet: vmss-rollout works with Uniform scale sets only.`,
+      `Scale set '${model.name}' (Flexible orchestration) has no VM profile: its VMs are created and changed one by one, ` +
+        `so there is no scale-set model to roll out. vmss-rollout changes the model of a scale set that has one.`,
     );
   }
 

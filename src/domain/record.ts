@@ -34,6 +34,7 @@ export type InstanceOutcome =
   | "unhealthy" // upgraded but reports unhealthy / did not turn healthy within health-timeout
   | "straggler" // still not on the latest model when the run ended (timeout, platform did not finish)
   | "skipped-protected" // protectFromScaleSetActions
+  | "skipped-own-model" // a Flexible VM attached with a profile of its own: the scale set's model is not its model
   | "not-started" // left untouched (stop, cancel, dry run)
   | "rolled-back" // upgraded, then brought back onto the previous model
   | "removed" // left the scale set during the run (scale-in): not upgraded, not a failure

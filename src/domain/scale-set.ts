@@ -36,6 +36,8 @@ export interface ScaleSetModel {
   readonly hasHealthSignal: boolean;
   /** The scale set resource's tags (ARM: at most 50; names up to 512 characters, values up to 256). */
   readonly tags?: Readonly<Record<string, string>>;
+  /** A Flexible scale set created without a VM profile: its VMs are created one by one, there is no model to roll out. */
+  readonly withoutVmProfile?: boolean;
 }
 
 export type HealthState = "healthy" | "unhealthy" | "unknown" | "initializing";
@@ -55,8 +57,14 @@ export interface InstanceState {
   readonly instanceId: string;
   /** e.g. `vmss1_3` */
   readonly name: string;
+  /** Azure's latestModelApplied; for a Flexible VM Azure leaves it out of, the comparison with the model (model-match.ts). */
   readonly latestModelApplied: boolean;
   readonly protectedFromScaleSetActions: boolean;
+  /**
+   * A Flexible VM attached to the scale set with a profile of its own (modelDefinitionApplied `VirtualMachine`): the
+   * scale set's model is not its model, and manualupgrade cannot bring it there. Never planned, reported as such.
+   */
+  readonly ownModel?: boolean;
   /** properties.provisioningState, e.g. `Succeeded`, `Updating`, `Failed`. */
   readonly provisioningState?: string;
   /** From the instance view's `PowerState/<x>` status, e.g. `running`. */

@@ -89,6 +89,8 @@ export function breachesMaxUnhealthy(check: UnhealthyCheck): boolean {
 
 export interface OutcomeFacts {
   readonly protected: boolean;
+  /** A Flexible VM attached with a profile of its own (InstanceState.ownModel). */
+  readonly ownModel?: boolean;
   /** It left the scale set during the run. */
   readonly removed: boolean;
   /** It was not on the latest model when the rollout planned. */
@@ -107,6 +109,7 @@ export interface OutcomeFacts {
 export function instanceOutcome(facts: OutcomeFacts): InstanceOutcome {
   if (facts.removed || facts.assessment?.kind === "removed") return "removed";
   if (facts.protected) return "skipped-protected";
+  if (facts.ownModel === true) return "skipped-own-model";
   if (facts.rolledBack) return "rolled-back";
   if (facts.unknown === true) return "unknown";
   // Not planned into a batch: current only if a listing showed it so (the plan may never have been made).

@@ -254,6 +254,7 @@ export function instanceRecords(state: RolloutState): InstanceRecord[] {
       latestModelAfter: current?.latestModelApplied ?? false,
       outcome: instanceOutcome({
         protected: state.protected.has(id) || (current?.protectedFromScaleSetActions ?? false),
+        ownModel: current?.ownModel ?? false,
         removed: state.removed.has(id),
         targeted: state.targets.has(id),
         started: state.started.has(id),

@@ -47,6 +47,16 @@ export function annotationsFor(record: RolloutRecord): Annotation[] {
         `${skipped.length === 1 ? "keeps" : "keep"} the old model: remove the protection, then re-run to upgrade.`,
     });
   }
+  const own = record.instances.filter((i) => i.outcome === "skipped-own-model");
+  if (own.length > 0) {
+    annotations.push({
+      level: "warning",
+      title: `${plural(own.length, "VM")} skipped (attached with a profile of its own)`,
+      message:
+        `${own.length === 1 ? "VM" : "VMs"} ${plain(idRanges(own.map((i) => i.instanceId)), 2000)} ` +
+        `${own.length === 1 ? "is" : "are"} not on the scale set's model and cannot be upgraded to it: change ${own.length === 1 ? "it" : "them"} as standalone VMs.`,
+    });
+  }
   if (record.result === "succeeded" || record.result === "unchanged" || record.result === "planned") {
     annotations.push({ level: "notice", title: "VMSS rollout", message: headline(record) });
   }

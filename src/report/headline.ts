@@ -76,7 +76,10 @@ export function headline(record: RolloutRecord): string {
 export function onModel(counts: OutcomeCounts, where: string): string {
   if (counts.total === 0) return "the scale set has no instances";
   if (counts.targeted === 0) return "no instance to upgrade";
-  const noun = counts.byOutcome["skipped-protected"] > 0 ? "targeted instance" : "instance";
+  const noun =
+    counts.byOutcome["skipped-protected"] + counts.byOutcome["skipped-own-model"] > 0
+      ? "targeted instance"
+      : "instance";
   return `${counts.onNewModel}/${plural(counts.targeted, noun)} ${where}`;
 }
 
@@ -90,6 +93,7 @@ function problems(counts: OutcomeCounts, options: { rolledBack: boolean } = { ro
     n["not-started"] > 0 ? `${n["not-started"]} not started` : "",
     n.unknown > 0 ? `${n.unknown} in an unknown state` : "",
     n["skipped-protected"] > 0 ? `${n["skipped-protected"]} skipped (protected)` : "",
+    n["skipped-own-model"] > 0 ? `${n["skipped-own-model"]} skipped (own model)` : "",
     n.removed > 0 ? `${n.removed} left the scale set` : "",
     options.rolledBack && n["rolled-back"] > 0 ? `${n["rolled-back"]} rolled back` : "",
   ];
@@ -104,6 +108,7 @@ function planned(record: RolloutRecord, counts: OutcomeCounts): string {
       : `would upgrade ${toUpgrade} of ${plural(counts.total, "instance")} in ${batches}`,
     counts.byOutcome["already-current"] > 0 ? `${counts.byOutcome["already-current"]} already current` : "",
     counts.byOutcome["skipped-protected"] > 0 ? `${counts.byOutcome["skipped-protected"]} skipped (protected)` : "",
+    counts.byOutcome["skipped-own-model"] > 0 ? `${counts.byOutcome["skipped-own-model"]} skipped (own model)` : "",
   ];
   return joinParts(parts);
 }

@@ -11,6 +11,7 @@ export const OUTCOME_LABEL: Readonly<Record<InstanceOutcome, string>> = {
   unhealthy: "unhealthy",
   straggler: "unfinished",
   "skipped-protected": "skipped (protected)",
+  "skipped-own-model": "skipped (own model)",
   "not-started": "not started",
   "rolled-back": "rolled back",
   removed: "left the scale set",
@@ -41,7 +42,8 @@ export const FAILED_OUTCOMES: ReadonlySet<InstanceOutcome> = new Set(FAILURE_OUT
 export interface OutcomeCounts {
   readonly total: number;
   /**
-   * Every instance but the ones protected from scale-set actions and the ones that left the scale set during the run:
+   * Every instance but the ones protected from scale-set actions, the Flexible VMs with a model of their own and the
+   * ones that left the scale set during the run:
    * the instances the run is answerable for.
    */
   readonly targeted: number;
@@ -58,6 +60,7 @@ export function countOutcomes(instances: readonly InstanceRecord[]): OutcomeCoun
     unhealthy: 0,
     straggler: 0,
     "skipped-protected": 0,
+    "skipped-own-model": 0,
     "not-started": 0,
     "rolled-back": 0,
     removed: 0,
@@ -66,7 +69,7 @@ export function countOutcomes(instances: readonly InstanceRecord[]): OutcomeCoun
   for (const instance of instances) byOutcome[instance.outcome]++;
   return {
     total: instances.length,
-    targeted: instances.length - byOutcome["skipped-protected"] - byOutcome.removed,
+    targeted: instances.length - byOutcome["skipped-protected"] - byOutcome["skipped-own-model"] - byOutcome.removed,
     onNewModel: byOutcome.updated + byOutcome["already-current"],
     byOutcome,
   };

@@ -5,7 +5,7 @@ import { redactText } from "../shared/redact.ts";
 import { FAILED_OUTCOMES, idsWithOutcome } from "./instances.ts";
 
 const UPDATED: ReadonlySet<InstanceOutcome> = new Set(["updated"]);
-const SKIPPED: ReadonlySet<InstanceOutcome> = new Set(["skipped-protected"]);
+const SKIPPED: ReadonlySet<InstanceOutcome> = new Set(["skipped-protected", "skipped-own-model"]);
 const PENDING: ReadonlySet<InstanceOutcome> = new Set(["not-started"]);
 const UNKNOWN: ReadonlySet<InstanceOutcome> = new Set(["unknown"]);
 

@@ -57,6 +57,7 @@ const OUTCOME_ICON: Readonly<Record<InstanceOutcome, string>> = {
   unhealthy: "⚠️",
   straggler: "⏳",
   "skipped-protected": "🔒",
+  "skipped-own-model": "🧩",
   "not-started": "⏸️",
   "rolled-back": "↩️",
   removed: "🗑️",
@@ -234,7 +235,9 @@ function progressBar(record: RolloutRecord): string {
   const share = counts.onNewModel / counts.targeted;
   const filled = Math.floor(share * 20); // a full bar only when every targeted instance made it
   const skipped = counts.byOutcome["skipped-protected"];
-  const tail = skipped > 0 ? ` · ${skipped} skipped (protected)` : "";
+  const own = counts.byOutcome["skipped-own-model"];
+  const tail =
+    (skipped > 0 ? ` · ${skipped} skipped (protected)` : "") + (own > 0 ? ` · ${own} skipped (own model)` : "");
   const where = record.result === "reverted" ? "on the restored model" : "on the new model";
   return `<code>${"█".repeat(filled)}${"░".repeat(20 - filled)}</code> ${Math.floor(share * 100)}% · ${onModel(counts, where)}${tail}`;
 }
@@ -380,6 +383,8 @@ function attention(record: RolloutRecord): string {
 }
 
 function instanceCell(instance: InstanceRecord): string {
+  // A Flexible VM's instance ID is its name: shown once.
+  if (instance.name === instance.instanceId) return code(instance.name, 80);
   return `${inline(instance.instanceId, { max: 60 })} ${code(instance.name, 80)}`;
 }
 
@@ -450,13 +455,37 @@ function where(instanceIds: readonly string[]): string {
 
 // ───────────────────────────── instances skipped on purpose ─────────────────────────────
 
-/** Instances protected from scale-set actions: left alone by design, so listed apart from the ones needing attention. */
+/**
+ * Instances protected from scale-set actions, and Flexible VMs attached with a model of their own: left alone by
+ * design, so listed apart from the ones needing attention.
+ */
 function skipped(record: RolloutRecord): string {
-  const protectedOnes = sortById(record.instances.filter((i) => i.outcome === "skipped-protected"));
+  return [
+    skippedGroup(
+      record,
+      "skipped-protected",
+      "Protected from scale-set actions (`protectFromScaleSetActions`), so the action does not upgrade them: they keep " +
+        "the model they run and do not count against the rollout.",
+    ),
+    skippedGroup(
+      record,
+      "skipped-own-model",
+      "VMs attached to this Flexible scale set with a profile of their own (`modelDefinitionApplied: VirtualMachine`): " +
+        "the scale set's model is not theirs, so the action does not upgrade them and does not count them as upgraded. " +
+        "Change them as standalone VMs.",
+    ),
+  ]
+    .filter((s) => s !== "")
+    .join("\n\n");
+}
+
+function skippedGroup(
+  record: RolloutRecord,
+  outcome: "skipped-protected" | "skipped-own-model",
+  intro: string,
+): string {
+  const protectedOnes = sortById(record.instances.filter((i) => i.outcome === outcome));
   if (protectedOnes.length === 0) return "";
-  const intro =
-    "Protected from scale-set actions (`protectFromScaleSetActions`), so the action does not upgrade them: they keep " +
-    "the model they run and do not count against the rollout.";
   let list: string;
   if (protectedOnes.length <= MAX_SKIPPED_ROWS) {
     const rows = protectedOnes.map((i) => [
@@ -470,7 +499,8 @@ function skipped(record: RolloutRecord): string {
   } else {
     list = `**Instances:** ${idList(protectedOnes)}`;
   }
-  return `### Skipped (${protectedOnes.length})\n\n${intro}\n\n${list}`;
+  const title = outcome === "skipped-protected" ? "Skipped" : "Skipped: own model";
+  return `### ${title} (${protectedOnes.length})\n\n${intro}\n\n${list}`;
 }
 
 // ───────────────────────────── what to do next ─────────────────────────────

@@ -4,6 +4,7 @@ import { afterEach, expect } from "vitest";
 import { start } from "../../emulator/index.ts";
 import type { Emulator, EmulatorOptions, RequestLogEntry } from "../../emulator/types.ts";
 import type { RolloutRecord } from "../../src/domain/record.ts";
+import { sortIds } from "../../src/domain/ids.ts";
 import { describeRun, jwtsIn, leaks, type RunResult } from "./harness.ts";
 
 const running: Emulator[] = [];
@@ -69,10 +70,12 @@ export function requestLog(emu: Emulator): string {
   return emu.requests.map((r) => `${r.seq} ${r.method} ${r.path} → ${r.status} ${r.operation}`).join("\n");
 }
 
-/** IDs sorted as Uniform instance IDs (numeric). */
+/** IDs sorted as the action sorts them: Uniform instance IDs as numbers, Flexible VM names as text. */
 export function sortedIds(ids: readonly string[]): string[] {
-  return [...ids].sort((a, b) => Number(a) - Number(b) || a.localeCompare(b));
+  return sortIds(ids);
 }
+
+export { instanceIds, ORCHESTRATIONS } from "../support/orchestrations.ts";
 
 /**
  * Nothing secret in what a user reads (job log, summary, outputs): the emulator's client secret and ID-token request

@@ -10,6 +10,7 @@ import {
   expectNoSecrets,
   FAST,
   manualUpgrades,
+  ORCHESTRATIONS,
   record,
   requestLog,
   sortedIds,
@@ -56,34 +57,44 @@ function allOnLatestModel(emu: Emulator, scaleSet: string): void {
 }
 
 describe("a change rolled out to every instance", () => {
-  it("image-version: patches storageProfile.imageReference.version, upgrades every instance, succeeds", async () => {
-    const emu = await emulator({ scaleSets: [{ name: "vmss-web", instances: 4 }] });
-    const result = await runAction({ emu, scaleSet: "vmss-web", inputs: { ...FAST, "image-version": NEW_VERSION } });
+  it.each(ORCHESTRATIONS)(
+    "image-version: patches storageProfile.imageReference.version, upgrades every instance, succeeds ($mode)",
+    async ({ seed }) => {
+      const emu = await emulator({ scaleSets: [{ name: "vmss-web", instances: 4, ...seed }] });
+      const result = await runAction({ emu, scaleSet: "vmss-web", inputs: { ...FAST, "image-version": NEW_VERSION } });
 
-    expectExit(result, 0);
-    expect(result.outputs["result"]).toBe("succeeded");
-    expect(sortedIds(idList(result.outputs, "updated-instances"))).toEqual(["0", "1", "2", "3"]);
-    expect(idList(result.outputs, "failed-instances")).toEqual([]);
-    expect(idList(result.outputs, "skipped-instances")).toEqual([]);
-    expect(JSON.parse(result.outputs["previous-model"] ?? "{}").imageReference).toMatchObject({ version: OLD_VERSION });
+      expectExit(result, 0);
+      expect(result.outputs["result"]).toBe("succeeded");
+      expect(sortedIds(idList(result.outputs, "updated-instances"))).toEqual(instanceIds(emu, "vmss-web"));
+      // Instances are named as Azure names them: Uniform `<set>_<id>`; Flexible, the VM name, which is the ID.
+      const ids = instanceIds(emu, "vmss-web");
+      expect(record(result).instances.map((i) => i.name)).toEqual(
+        seed.orchestrationMode === "Flexible" ? ids : ids.map((id) => `vmss-web_${id}`),
+      );
+      expect(idList(result.outputs, "failed-instances")).toEqual([]);
+      expect(idList(result.outputs, "skipped-instances")).toEqual([]);
+      expect(JSON.parse(result.outputs["previous-model"] ?? "{}").imageReference).toMatchObject({
+        version: OLD_VERSION,
+      });
 
-    // Azure received one model write carrying the new version, and the instances run it.
-    const modelWrites = writesTo(emu, /\/virtualMachineScaleSets\/vmss-web$/i);
-    expect(modelWrites, requestLog(emu)).toHaveLength(1);
-    expect(JSON.stringify(modelWrites[0]?.body)).toContain(`"version":"${NEW_VERSION}"`);
-    expect(imageReference(emu, "vmss-web")["version"]).toBe(NEW_VERSION);
-    allOnLatestModel(emu, "vmss-web");
-    for (const instance of emu.state("vmss-web").instances) {
-      expect(instance.imageReference["exactVersion"] ?? instance.imageReference["version"]).toBe(NEW_VERSION);
-    }
+      // Azure received one model write carrying the new version, and the instances run it.
+      const modelWrites = writesTo(emu, /\/virtualMachineScaleSets\/vmss-web$/i);
+      expect(modelWrites, requestLog(emu)).toHaveLength(1);
+      expect(JSON.stringify(modelWrites[0]?.body)).toContain(`"version":"${NEW_VERSION}"`);
+      expect(imageReference(emu, "vmss-web")["version"]).toBe(NEW_VERSION);
+      allOnLatestModel(emu, "vmss-web");
+      for (const instance of emu.state("vmss-web").instances) {
+        expect(instance.imageReference["exactVersion"] ?? instance.imageReference["version"]).toBe(NEW_VERSION);
+      }
 
-    // The summary tells what changed and how it ended.
-    expect(result.summary).toContain(OLD_VERSION);
-    expect(result.summary).toContain(NEW_VERSION);
-    expect(result.summary).toMatch(/succeeded/i);
-    expect(errorLines(result.stdout)).toEqual([]);
-    expectNoSecrets(result, emu);
-  });
+      // The summary tells what changed and how it ended.
+      expect(result.summary).toContain(OLD_VERSION);
+      expect(result.summary).toContain(NEW_VERSION);
+      expect(result.summary).toMatch(/succeeded/i);
+      expect(errorLines(result.stdout)).toEqual([]);
+      expectNoSecrets(result, emu);
+    },
+  );
 
   it("image-id: a scale set on a gallery image version moves to another version", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss-gal", instances: 3, image: { id: OLD_IMAGE_ID } }] });
@@ -211,75 +222,82 @@ describe("runs that change nothing", () => {
     expectNoSecrets(again, emu);
   });
 
-  it("dry run: writes nothing, reports planned, and the summary shows before → after and the batch plan", async () => {
-    const emu = await emulator({ scaleSets: [{ name: "vmss-dry", instances: 6 }] });
-    const before = JSON.stringify(emu.state("vmss-dry").model);
-    const result = await runAction({
-      emu,
-      scaleSet: "vmss-dry",
-      inputs: { ...FAST, "image-version": NEW_VERSION, "batch-size": "2", "dry-run": "true" },
-    });
+  it.each(ORCHESTRATIONS)(
+    "dry run: writes nothing, reports planned, and the summary shows before → after and the batch plan ($mode)",
+    async ({ seed }) => {
+      const emu = await emulator({ scaleSets: [{ name: "vmss-dry", instances: 6, ...seed }] });
+      const [i0, i1, i2, i3, i4, i5] = instanceIds(emu, "vmss-dry");
+      const before = JSON.stringify(emu.state("vmss-dry").model);
+      const result = await runAction({
+        emu,
+        scaleSet: "vmss-dry",
+        inputs: { ...FAST, "image-version": NEW_VERSION, "batch-size": "2", "dry-run": "true" },
+      });
 
-    expectExit(result, 0);
-    expect(result.outputs["result"]).toBe("planned");
-    expect(emu.writes(), requestLog(emu)).toEqual([]);
-    expect(JSON.stringify(emu.state("vmss-dry").model)).toBe(before);
-    expect(idList(result.outputs, "updated-instances")).toEqual([]);
+      expectExit(result, 0);
+      expect(result.outputs["result"]).toBe("planned");
+      expect(emu.writes(), requestLog(emu)).toEqual([]);
+      expect(JSON.stringify(emu.state("vmss-dry").model)).toBe(before);
+      expect(idList(result.outputs, "updated-instances")).toEqual([]);
 
-    const rec = record(result);
-    expect(rec.dryRun).toBe(true);
-    expect(rec.changes).toEqual([
-      expect.objectContaining({
-        before: expect.stringContaining(OLD_VERSION),
-        after: expect.stringContaining(NEW_VERSION),
-      }),
-    ]);
-    expect(rec.batches.map((b) => b.instanceIds)).toEqual([
-      ["0", "1"],
-      ["2", "3"],
-      ["4", "5"],
-    ]);
+      const rec = record(result);
+      expect(rec.dryRun).toBe(true);
+      expect(rec.changes).toEqual([
+        expect.objectContaining({
+          before: expect.stringContaining(OLD_VERSION),
+          after: expect.stringContaining(NEW_VERSION),
+        }),
+      ]);
+      expect(rec.batches.map((b) => b.instanceIds)).toEqual([
+        [i0, i1],
+        [i2, i3],
+        [i4, i5],
+      ]);
 
-    expect(result.summary).toContain(OLD_VERSION);
-    expect(result.summary).toContain(NEW_VERSION);
-    expect(result.summary).toMatch(/dry run/i);
-    // The batch plan: three batches, each with its instances.
-    expect(result.summary).toMatch(/batch/i);
-    for (const batch of ["0, 1", "2, 3", "4, 5"]) expect(result.summary).toContain(batch);
-    expectNoSecrets(result, emu);
-  });
+      expect(result.summary).toContain(OLD_VERSION);
+      expect(result.summary).toContain(NEW_VERSION);
+      expect(result.summary).toMatch(/dry run/i);
+      // The batch plan: three batches, each with its instances.
+      expect(result.summary).toMatch(/batch/i);
+      for (const batch of [`${i0}, ${i1}`, `${i2}, ${i3}`, `${i4}, ${i5}`])
+        expect(readable(result.summary)).toContain(batch);
+      expectNoSecrets(result, emu);
+    },
+  );
 });
 
-describe("batches and instance outcomes", () => {
+describe.each(ORCHESTRATIONS)("batches and instance outcomes ($mode)", ({ seed }) => {
   const plans = [
     {
       name: "batch-size 2 on 6 instances",
       instances: 6,
       inputs: { "batch-size": "2" },
       batches: [
-        ["0", "1"],
-        ["2", "3"],
-        ["4", "5"],
+        [0, 1],
+        [2, 3],
+        [4, 5],
       ],
     },
     {
       name: "batch-size 40% on 5 instances",
       instances: 5,
       inputs: { "batch-size": "40%" },
-      batches: [["0", "1"], ["2", "3"], ["4"]],
+      batches: [[0, 1], [2, 3], [4]],
     },
     {
       name: "canary 1 then the rest at once",
       instances: 4,
       inputs: { canary: "1", "batch-size": "100%" },
-      batches: [["0"], ["1", "2", "3"]],
+      batches: [[0], [1, 2, 3]],
     },
   ];
 
   it.each(plans)(
     "$name: one manualupgrade per batch, in order, every instance on the new model",
-    async ({ instances, inputs, batches }) => {
-      const emu = await emulator({ scaleSets: [{ name: "vmss-batches", instances }] });
+    async ({ instances, inputs, batches: at }) => {
+      const emu = await emulator({ scaleSets: [{ name: "vmss-batches", instances, ...seed }] });
+      const all = instanceIds(emu, "vmss-batches");
+      const batches = at.map((b) => b.map((i) => all[i]!));
       const result = await runAction({
         emu,
         scaleSet: "vmss-batches",
@@ -306,7 +324,9 @@ describe("batches and instance outcomes", () => {
   );
 
   it("a protected instance is skipped, never upgraded, and reported as skipped", async () => {
-    const emu = await emulator({ scaleSets: [{ name: "vmss-prot", instances: 4, protectedInstances: ["2"] }] });
+    const emu = await emulator({ scaleSets: [{ name: "vmss-prot", instances: 4, ...seed }] });
+    const [i0 = "", i1 = "", i2 = "", i3 = ""] = instanceIds(emu, "vmss-prot");
+    emu.setInstance("vmss-prot", i2, { protected: true });
     const result = await runAction({
       emu,
       scaleSet: "vmss-prot",
@@ -315,17 +335,18 @@ describe("batches and instance outcomes", () => {
 
     expectExit(result, 0);
     expect(result.outputs["result"]).toBe("succeeded");
-    expect(idList(result.outputs, "skipped-instances")).toEqual(["2"]);
-    expect(sortedIds(idList(result.outputs, "updated-instances"))).toEqual(["0", "1", "3"]);
-    expect(manualUpgrades(emu).flatMap(upgradeIds)).not.toContain("2");
-    expect(emu.state("vmss-prot").instances.find((i) => i.instanceId === "2")?.latestModelApplied).toBe(false);
+    expect(idList(result.outputs, "skipped-instances")).toEqual([i2]);
+    expect(sortedIds(idList(result.outputs, "updated-instances"))).toEqual([i0, i1, i3]);
+    expect(manualUpgrades(emu).flatMap(upgradeIds)).not.toContain(i2);
+    expect(emu.state("vmss-prot").instances.find((i) => i.instanceId === i2)?.latestModelApplied).toBe(false);
     expect(result.summary).toMatch(/protected|skipped/i);
     expectNoSecrets(result, emu);
   });
 
   it("an instance whose upgrade fails: exit 1, named in failed-instances and in the summary", async () => {
-    const emu = await emulator({ scaleSets: [{ name: "vmss-fail", instances: 6 }] });
-    emu.faults.failUpgrade("3", {
+    const emu = await emulator({ scaleSets: [{ name: "vmss-fail", instances: 6, ...seed }] });
+    const [i0 = "", i1 = "", i2 = "", i3 = "", i4 = "", i5 = ""] = instanceIds(emu, "vmss-fail");
+    emu.faults.failUpgrade(i3, {
       scaleSet: "vmss-fail",
       code: "VMExtensionProvisioningError",
       message: "Enable failed: install.sh exited with status 7",
@@ -338,27 +359,47 @@ describe("batches and instance outcomes", () => {
 
     expectExit(result, 1);
     expect(result.outputs["result"]).toBe("failed");
-    expect(idList(result.outputs, "failed-instances")).toEqual(["3"]);
-    expect(sortedIds(idList(result.outputs, "updated-instances"))).toEqual(expect.arrayContaining(["0", "1", "2"]));
-    expect(idList(result.outputs, "updated-instances")).not.toContain("3");
+    expect(idList(result.outputs, "failed-instances")).toEqual([i3]);
+    expect(sortedIds(idList(result.outputs, "updated-instances"))).toEqual(expect.arrayContaining([i0, i1, i2]));
+    expect(idList(result.outputs, "updated-instances")).not.toContain(i3);
 
-    const name = emu.state("vmss-fail").instances.find((i) => i.instanceId === "3")?.name ?? "?";
+    const name = emu.state("vmss-fail").instances.find((i) => i.instanceId === i3)?.name ?? "?";
     expect(readable(result.summary)).toContain(name);
     expect(result.summary).toContain("VMExtensionProvisioningError");
     expect(result.summary).toMatch(/failed/i);
     // The job log says it too, as an error annotation.
     expect(errorLines(result.stdout).join("\n")).toMatch(/failed/i);
     const rec = record(result);
-    expect(rec.instances.find((i) => i.instanceId === "3")).toMatchObject({
+    expect(rec.instances.find((i) => i.instanceId === i3)).toMatchObject({
       outcome: "failed",
       provisioningState: "Failed",
     });
-    expect(rec.instances.filter((i) => i.outcome === "not-started").map((i) => i.instanceId)).toEqual(["4", "5"]);
+    expect(rec.instances.filter((i) => i.outcome === "not-started").map((i) => i.instanceId)).toEqual([i4, i5]);
     // Every instance's model in the record is the one the emulator has (batches that never started: the old one).
     for (const instance of rec.instances) {
       const actual = emu.state("vmss-fail").instances.find((i) => i.instanceId === instance.instanceId);
       expect(instance.latestModelAfter, `instance ${instance.instanceId}`).toBe(actual?.latestModelApplied);
     }
+    expectNoSecrets(result, emu);
+  });
+
+  it("an upgrade that succeeds but leaves the old image: exit 1, never in updated-instances (the gate reads the instance itself)", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss-stale", instances: 4, ...seed }] });
+    const [i0 = "", i1 = "", i2 = "", i3 = ""] = instanceIds(emu, "vmss-stale");
+    emu.faults.keepOldImage(i1, { scaleSet: "vmss-stale" });
+    const result = await runAction({
+      emu,
+      scaleSet: "vmss-stale",
+      inputs: { ...FAST, "image-version": NEW_VERSION, "batch-size": "100%", "health-timeout": "2s" },
+    });
+
+    expectExit(result, 1);
+    expect(result.outputs["result"]).toBe("failed");
+    expect(sortedIds(idList(result.outputs, "updated-instances"))).toEqual([i0, i2, i3]);
+    expect(idList(result.outputs, "failed-instances")).toEqual([i1]);
+    expect(readable(result.summary)).toContain(i1);
+    const stale = emu.state("vmss-stale").instances.find((i) => i.instanceId === i1);
+    expect(stale?.imageReference["version"]).toBe(OLD_VERSION);
     expectNoSecrets(result, emu);
   });
 

@@ -10,6 +10,8 @@ import type { RolloutEvent } from "../../src/engine/events.ts";
 import type { RolloutRecord } from "../../src/domain/record.ts";
 import { start, type Emulator, type EmulatorOptions, type RequestLogEntry } from "../../emulator/index.ts";
 
+export { instanceIds, ORCHESTRATIONS } from "../support/orchestrations.ts";
+
 export const RG = "rg-demo";
 export const OLD_VERSION = "24.04.202409120";
 export const NEW_VERSION = "24.04.202501140";

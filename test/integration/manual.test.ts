@@ -1,14 +1,17 @@
 // The engine through the real SDK adapter against the emulator: Manual upgrade mode (the action's batches).
 import { describe, expect, it } from "vitest";
 import type { RolloutEvent } from "../../src/engine/events.ts";
+import { listIds } from "../../src/domain/ids.ts";
 import {
   TAGS,
   modelWrites,
   adapterFor,
   configFor,
   count,
+  instanceIds,
   NEW_VERSION,
   OLD_VERSION,
+  ORCHESTRATIONS,
   outcomes,
   PATCH_EXTENSION,
   PATCH_SET,
@@ -22,16 +25,16 @@ import {
 
 const emulator = useEmulator();
 
-describe("Manual mode: batches", () => {
+describe.each(ORCHESTRATIONS)("Manual mode: batches ($mode)", ({ seed }) => {
   it.each([
     {
       name: "20% of 6 (rounded up to 2)",
       instances: 6,
       batchSize: percent(20),
       batches: [
-        ["0", "1"],
-        ["2", "3"],
-        ["4", "5"],
+        [0, 1],
+        [2, 3],
+        [4, 5],
       ],
     },
     {
@@ -39,8 +42,8 @@ describe("Manual mode: batches", () => {
       instances: 5,
       batchSize: percent(50),
       batches: [
-        ["0", "1", "2"],
-        ["3", "4"],
+        [0, 1, 2],
+        [3, 4],
       ],
     },
     {
@@ -48,20 +51,23 @@ describe("Manual mode: batches", () => {
       instances: 6,
       batchSize: count(4),
       batches: [
-        ["0", "1", "2", "3"],
-        ["4", "5"],
+        [0, 1, 2, 3],
+        [4, 5],
       ],
     },
-    { name: "100%", instances: 4, batchSize: percent(100), batches: [["0", "1", "2", "3"]] },
-  ])("$name: PATCH once, then one manualupgrade per batch", async ({ instances, batchSize, batches }) => {
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances }] });
+    { name: "100%", instances: 4, batchSize: percent(100), batches: [[0, 1, 2, 3]] },
+  ])("$name: PATCH once, then one manualupgrade per batch", async ({ instances, batchSize, batches: at }) => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances, ...seed }] });
+    const all = instanceIds(emu);
+    const batches = at.map((b) => b.map((i) => all[i]!));
     const { record, log } = await rollout(configFor(emu, { rollout: { batchSize } }));
 
     expect(record.result).toBe("succeeded");
     expect(writesOf(emu)).toEqual([PATCH_SET, ...batches.map((ids) => upgrade(...ids))]);
     expect(record.batches.map((b) => [b.instanceIds, b.result])).toEqual(batches.map((ids) => [ids, "succeeded"]));
     expect(Object.values(runningVersions(emu))).toEqual(Array(instances).fill(NEW_VERSION));
-    expect(outcomes(record)).toEqual({ updated: Array.from({ length: instances }, (_, i) => String(i)) });
+    expect(outcomes(record)).toEqual({ updated: all });
+    expect(record.instances.map((i) => i.name)).toEqual(all.map((id) => (seed.orchestrationMode ? id : `vmss1_${id}`)));
     expect(record.changes).toEqual([
       { property: "storageProfile.imageReference.version", before: OLD_VERSION, after: NEW_VERSION },
     ]);
@@ -72,103 +78,145 @@ describe("Manual mode: batches", () => {
       properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: NEW_VERSION } } } },
     });
     expect(patch.headers["if-match"]).toBe('"2"'); // "1" as read, "2" once the lease was taken
-    // Instance state is read with one list call per poll, never per instance: one to plan after the model update,
+    // Instance state is read with one listing per poll, never per instance: one to plan after the model update,
     // one when each batch's operation has ended (every instance settled at once here); the verdict reuses the last.
-    expect(emu.counters()["VirtualMachineScaleSetVMs.List"]).toBe(1 + batches.length);
+    // A Flexible listing is the scale-set VM list and the standalone VM list, each once.
+    const listings = 1 + batches.length;
+    expect(emu.counters()["VirtualMachineScaleSetVMs.List"]).toBe(listings);
+    expect(emu.counters()["VirtualMachines.List"] ?? 0).toBe(seed.orchestrationMode ? listings : 0);
     expect(emu.counters()["VirtualMachineScaleSetVMs.Get"] ?? 0).toBe(0);
+    expect(emu.counters()["VirtualMachines.Get"] ?? 0).toBe(0);
     expect(emu.counters()["VirtualMachineScaleSetVMs.GetInstanceView"] ?? 0).toBe(0);
     expect(log.lines).toContain(`::group::Batch 1/${batches.length}: ${batches[0]!.join(", ")}`);
     expect(log.text()).toMatch(/\[batch 1 of \d\] \d+\/\d+ done, .* · rollout \d+\/\d+ \(\d+%\) · .* elapsed/);
   });
 
   it("reads every page of the instance list", async () => {
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 5 }], pageSize: 2 });
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 5, ...seed }], pageSize: 2 });
+    const all = instanceIds(emu);
     const { record } = await rollout(configFor(emu, { rollout: { batchSize: percent(100) } }));
     expect(record.result).toBe("succeeded");
-    expect(record.instances.map((i) => i.instanceId)).toEqual(["0", "1", "2", "3", "4"]);
-    expect(writesOf(emu)).toEqual([PATCH_SET, upgrade("0", "1", "2", "3", "4")]);
+    expect(record.instances.map((i) => i.instanceId)).toEqual(all);
+    expect(writesOf(emu)).toEqual([PATCH_SET, upgrade(...all)]);
   });
 
   it("takes the canary from healthy instances, and upgrades an unhealthy one first after it", async () => {
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, healthExtension: true }] });
-    emu.setInstance("vmss1", "0", { health: "unhealthy" });
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, healthExtension: true, ...seed }] });
+    const [a = "", b = "", c = "", d = ""] = instanceIds(emu);
+    emu.setInstance("vmss1", a, { health: "unhealthy" });
     const { record } = await rollout(configFor(emu, { rollout: { canary: count(1), batchSize: count(2) } }));
     expect(record.result).toBe("succeeded");
-    expect(writesOf(emu)).toEqual([PATCH_SET, upgrade("1"), upgrade("0", "2"), upgrade("3")]);
-    expect(record.batches.map((b) => [b.canary, b.instanceIds])).toEqual([
-      [true, ["1"]],
-      [false, ["0", "2"]],
-      [false, ["3"]],
+    expect(writesOf(emu)).toEqual([PATCH_SET, upgrade(b), upgrade(a, c), upgrade(d)]);
+    expect(record.batches.map((x) => [x.canary, x.instanceIds])).toEqual([
+      [true, [b]],
+      [false, [a, c]],
+      [false, [d]],
     ]);
   });
 
   it("skips protected instances and reports them", async () => {
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, protectedInstances: ["1"] }] });
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, ...seed }] });
+    const [a = "", b = "", c = "", d = ""] = instanceIds(emu);
+    emu.setInstance("vmss1", b, { protected: true });
     const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }));
     expect(record.result).toBe("succeeded");
-    expect(writesOf(emu)).toEqual([PATCH_SET, upgrade("0", "2"), upgrade("3")]);
-    expect(outcomes(record)).toEqual({ updated: ["0", "2", "3"], "skipped-protected": ["1"] });
-    expect(runningVersions(emu)["1"]).toBe(OLD_VERSION);
+    expect(writesOf(emu)).toEqual([PATCH_SET, upgrade(a, c), upgrade(d)]);
+    expect(outcomes(record)).toEqual({ updated: [a, c, d], "skipped-protected": [b] });
+    expect(runningVersions(emu)[b]).toBe(OLD_VERSION);
+  });
+
+  it("stops on an upgrade that succeeds without taking the new image, and never counts that instance upgraded", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, ...seed }] });
+    const [a = "", b = ""] = instanceIds(emu);
+    emu.faults.keepOldImage(b, { scaleSet: "vmss1" });
+    const { record } = await rollout(
+      configFor(emu, { rollout: { batchSize: count(2), healthTimeoutMs: 300, maxUnhealthyPercent: 0 } }),
+    );
+    expect(record.result).toBe("failed");
+    expect(runningVersions(emu)[b]).toBe(OLD_VERSION);
+    expect(outcomes(record)).toMatchObject({ updated: [a] });
+    expect(record.instances.find((i) => i.instanceId === b)?.outcome).not.toBe("updated");
+    expect(writesOf(emu)).toEqual([PATCH_SET, upgrade(a, b)]);
   });
 });
 
-describe("Manual mode: the model change", () => {
-  it("changes extension fileUris through the extension resource, keeping its other settings, without SAS in the record", async () => {
-    const emu = await emulator({
-      scaleSets: [
-        {
-          name: "vmss1",
-          instances: 2,
-          extensions: [
-            {
-              name: "customScript",
-              publisher: "Microsoft.Azure.Extensions",
-              type: "CustomScript",
-              typeHandlerVersion: "2.1",
-              settings: {
-                fileUris: ["https://st.blob.core.windows.net/s/v1.sh?sv=1&sig=OLDSECRET"],
-                commandToExecute: "bash v1.sh",
-              },
-              protectedSettings: { storageAccountKey: "KEY" },
-            },
-          ],
-        },
-      ],
+describe.each(ORCHESTRATIONS.filter((o) => o.seed.orchestrationMode === "Flexible"))(
+  "Flexible only: VMs attached with a profile of their own ($mode)",
+  ({ seed }) => {
+    it("reports them as skipped (own model), never upgrades them nor counts them as upgraded", async () => {
+      const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3, attachedVms: 1, ...seed }] });
+      const own = "vmss1_attached0";
+      const members = instanceIds(emu).filter((id) => id !== own);
+      const { record } = await rollout(configFor(emu, { rollout: { batchSize: percent(100) } }));
+      expect(record.result).toBe("succeeded");
+      expect(writesOf(emu)).toEqual([PATCH_SET, upgrade(...members)]);
+      expect(outcomes(record)).toEqual({ updated: members, "skipped-own-model": [own] });
+      expect(runningVersions(emu)[own]).toBe(OLD_VERSION);
     });
-    const newUri = "https://st.blob.core.windows.net/s/v2.sh?sv=1&sig=NEWSECRET";
-    const { record, log } = await rollout(
-      configFor(emu, {
-        change: { extension: { name: "customScript", fileUris: [newUri], forceUpdateTag: "run-2" } },
-        rollout: { batchSize: percent(100) },
-      }),
-    );
+  },
+);
 
-    expect(record.result).toBe("succeeded");
-    expect(writesOf(emu)).toEqual(["PATCH VirtualMachineScaleSetExtensions.Update", upgrade("0", "1")]);
-    // The full settings object (settings are replaced as a unit), no protectedSettings (Azure keeps them).
-    expect(modelWrites(emu)[0]!.body).toEqual({
-      properties: { settings: { fileUris: [newUri], commandToExecute: "bash v1.sh" }, forceUpdateTag: "run-2" },
-    });
-    for (const instance of emu.state("vmss1").instances) {
-      expect(instance.extensions["customScript"]).toEqual({
-        settings: { fileUris: [newUri], commandToExecute: "bash v1.sh" },
-        forceUpdateTag: "run-2",
+describe("Manual mode: the model change", () => {
+  it.each(ORCHESTRATIONS)(
+    "changes extension fileUris through the extension resource, keeping its other settings, without SAS in the record ($mode)",
+    async ({ seed }) => {
+      const emu = await emulator({
+        scaleSets: [
+          {
+            name: "vmss1",
+            instances: 2,
+            ...seed,
+            extensions: [
+              {
+                name: "customScript",
+                publisher: "Microsoft.Azure.Extensions",
+                type: "CustomScript",
+                typeHandlerVersion: "2.1",
+                settings: {
+                  fileUris: ["https://st.blob.core.windows.net/s/v1.sh?sv=1&sig=OLDSECRET"],
+                  commandToExecute: "bash v1.sh",
+                },
+                protectedSettings: { storageAccountKey: "KEY" },
+              },
+            ],
+          },
+        ],
       });
-    }
-    expect(record.changes).toEqual([
-      {
-        property: "extensions[customScript].settings.fileUris",
-        before: "https://st.blob.core.windows.net/s/v1.sh?[query removed]",
-        after: "https://st.blob.core.windows.net/s/v2.sh?[query removed]",
-      },
-      { property: "extensions[customScript].forceUpdateTag", before: "(none)", after: "run-2" },
-    ]);
-    expect(record.previousModel?.extension).toEqual({
-      name: "customScript",
-      fileUris: ["https://st.blob.core.windows.net/s/v1.sh?[query removed]"],
-    });
-    expect(JSON.stringify(record) + log.text()).not.toMatch(/OLDSECRET|NEWSECRET|KEY"/);
-  });
+      const newUri = "https://st.blob.core.windows.net/s/v2.sh?sv=1&sig=NEWSECRET";
+      const { record, log } = await rollout(
+        configFor(emu, {
+          change: { extension: { name: "customScript", fileUris: [newUri], forceUpdateTag: "run-2" } },
+          rollout: { batchSize: percent(100) },
+        }),
+      );
+
+      expect(record.result).toBe("succeeded");
+      expect(writesOf(emu)).toEqual(["PATCH VirtualMachineScaleSetExtensions.Update", upgrade(...instanceIds(emu))]);
+      // The full settings object (settings are replaced as a unit), no protectedSettings (Azure keeps them).
+      expect(modelWrites(emu)[0]!.body).toEqual({
+        properties: { settings: { fileUris: [newUri], commandToExecute: "bash v1.sh" }, forceUpdateTag: "run-2" },
+      });
+      for (const instance of emu.state("vmss1").instances) {
+        expect(instance.extensions["customScript"]).toEqual({
+          settings: { fileUris: [newUri], commandToExecute: "bash v1.sh" },
+          forceUpdateTag: "run-2",
+        });
+      }
+      expect(record.changes).toEqual([
+        {
+          property: "extensions[customScript].settings.fileUris",
+          before: "https://st.blob.core.windows.net/s/v1.sh?[query removed]",
+          after: "https://st.blob.core.windows.net/s/v2.sh?[query removed]",
+        },
+        { property: "extensions[customScript].forceUpdateTag", before: "(none)", after: "run-2" },
+      ]);
+      expect(record.previousModel?.extension).toEqual({
+        name: "customScript",
+        fileUris: ["https://st.blob.core.windows.net/s/v1.sh?[query removed]"],
+      });
+      expect(JSON.stringify(record) + log.text()).not.toMatch(/OLDSECRET|NEWSECRET|KEY"/);
+    },
+  );
 
   it("writes nothing when the model already holds the values, and reports unchanged", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3 }] });
@@ -211,12 +259,6 @@ describe("Manual mode: the model change", () => {
       change: { extension: { name: "health", forceUpdateTag: "x" } },
       reason: /Extension 'health' does not exist on scale set 'vmss1' \(it has 'customScript'\)/,
     },
-    {
-      name: "a Flexible orchestration scale set",
-      seed: { orchestrationMode: "Flexible" as const },
-      change: { imageVersion: NEW_VERSION },
-      reason: /uses Flexible orchestration, which is not supported yet/,
-    },
   ])("refuses $name before any write", async ({ seed, change, reason }) => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
     const { record } = await rollout(configFor(emu, { change }));
@@ -225,26 +267,31 @@ describe("Manual mode: the model change", () => {
     expect(writesOf(emu)).toEqual([]);
   });
 
-  it("dry run: records the change and the batch plan, writes nothing", async () => {
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 5, protectedInstances: ["4"] }] });
-    const { record, log } = await rollout(
-      configFor(emu, { rollout: { dryRun: true, canary: count(1), batchSize: percent(50) } }),
-    );
-    expect(record.result).toBe("planned");
-    expect(record.dryRun).toBe(true);
-    expect(writesOf(emu)).toEqual([]);
-    expect(record.changes).toHaveLength(1);
-    expect(record.batches.map((b) => [b.index, b.canary, b.instanceIds, b.result])).toEqual([
-      [1, true, ["0"], "planned"],
-      [2, false, ["1", "2"], "planned"],
-      [3, false, ["3"], "planned"],
-    ]);
-    expect(outcomes(record)).toEqual({ "not-started": ["0", "1", "2", "3"], "skipped-protected": ["4"] });
-    expect(record.reason).toBe(
-      "Dry run: 1 model change(s) and 4 instance(s) to upgrade in 3 batch(es); nothing was written.",
-    );
-    expect(log.text()).toContain("Dry run: nothing is written.");
-  });
+  it.each(ORCHESTRATIONS)(
+    "dry run: records the change and the batch plan, writes nothing ($mode)",
+    async ({ seed }) => {
+      const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 5, ...seed }] });
+      const [a = "", b = "", c = "", d = "", e = ""] = instanceIds(emu);
+      emu.setInstance("vmss1", e, { protected: true });
+      const { record, log } = await rollout(
+        configFor(emu, { rollout: { dryRun: true, canary: count(1), batchSize: percent(50) } }),
+      );
+      expect(record.result).toBe("planned");
+      expect(record.dryRun).toBe(true);
+      expect(writesOf(emu)).toEqual([]);
+      expect(record.changes).toHaveLength(1);
+      expect(record.batches.map((x) => [x.index, x.canary, x.instanceIds, x.result])).toEqual([
+        [1, true, [a], "planned"],
+        [2, false, [b, c], "planned"],
+        [3, false, [d], "planned"],
+      ]);
+      expect(outcomes(record)).toEqual({ "not-started": [a, b, c, d], "skipped-protected": [e] });
+      expect(record.reason).toBe(
+        "Dry run: 1 model change(s) and 4 instance(s) to upgrade in 3 batch(es); nothing was written.",
+      );
+      expect(log.text()).toContain("Dry run: nothing is written.");
+    },
+  );
 });
 
 describe("Manual mode: health gates and stops", () => {
@@ -473,41 +520,46 @@ describe("Manual mode: the verdict judges every instance, to the end", () => {
 });
 
 describe("Manual mode: rollback", () => {
-  it("puts the previous model back and re-upgrades exactly the instances upgraded so far", async () => {
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 6 }] });
-    emu.faults.failUpgrade("2", { scaleSet: "vmss1" });
-    const { record } = await rollout(
-      configFor(emu, { rollout: { batchSize: count(2), maxUnhealthyPercent: 0, rollbackOnFailure: true } }),
-    );
+  it.each(ORCHESTRATIONS)(
+    "puts the previous model back and re-upgrades exactly the instances upgraded so far ($mode)",
+    async ({ seed }) => {
+      const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 6, ...seed }] });
+      const [i0 = "", i1 = "", i2 = "", i3 = "", i4 = "", i5 = ""] = instanceIds(emu);
+      emu.faults.failUpgrade(i2, { scaleSet: "vmss1" });
+      const { record } = await rollout(
+        configFor(emu, { rollout: { batchSize: count(2), maxUnhealthyPercent: 0, rollbackOnFailure: true } }),
+      );
 
-    expect(record.result).toBe("rolled-back");
-    expect(writesOf(emu)).toEqual([
-      PATCH_SET,
-      upgrade("0", "1"),
-      upgrade("2", "3"),
-      PATCH_SET,
-      // In batches no larger than the rollout's, each behind a health gate (issue #12).
-      upgrade("0", "1"),
-      upgrade("2", "3"),
-    ]);
-    // The rollback PATCH restores the version read, guarded by the etag of a fresh read.
-    const rollbackPatch = modelWrites(emu)[3]!;
-    expect(rollbackPatch.body).toEqual({
-      properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: OLD_VERSION } } } },
-    });
-    // Read "1", the lease "2", the new model "3", the rollout record "4".
-    expect(rollbackPatch.headers["if-match"]).toBe('"4"');
-    expect(emu.state("vmss1").model).toMatchObject({
-      properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: OLD_VERSION } } } },
-    });
-    expect(Object.values(runningVersions(emu))).toEqual(Array(6).fill(OLD_VERSION));
-    expect(emu.state("vmss1").instances.every((i) => i.latestModelApplied)).toBe(true);
-    expect(record.rollback).toEqual({ succeeded: true, instanceIds: ["0", "1", "2", "3"] });
-    expect(outcomes(record)).toEqual({ "rolled-back": ["0", "1", "2", "3"], "not-started": ["4", "5"] });
-    expect(record.reason).toMatch(
-      /^Stopped after batch 2 of 3: .* Rolled back: the previous model is restored and instances 0-3 run it again\.$/,
-    );
-  });
+      expect(record.result).toBe("rolled-back");
+      expect(writesOf(emu)).toEqual([
+        PATCH_SET,
+        upgrade(i0, i1),
+        upgrade(i2, i3),
+        PATCH_SET,
+        // In batches no larger than the rollout's, each behind a health gate (issue #12).
+        upgrade(i0, i1),
+        upgrade(i2, i3),
+      ]);
+      // The rollback PATCH restores the version read, guarded by the etag of a fresh read.
+      const rollbackPatch = modelWrites(emu)[3]!;
+      expect(rollbackPatch.body).toEqual({
+        properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: OLD_VERSION } } } },
+      });
+      // Read "1", the lease "2", the new model "3", the rollout record "4".
+      expect(rollbackPatch.headers["if-match"]).toBe('"4"');
+      expect(emu.state("vmss1").model).toMatchObject({
+        properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: OLD_VERSION } } } },
+      });
+      expect(Object.values(runningVersions(emu))).toEqual(Array(6).fill(OLD_VERSION));
+      expect(emu.state("vmss1").instances.every((i) => i.latestModelApplied)).toBe(true);
+      expect(record.rollback).toEqual({ succeeded: true, instanceIds: [i0, i1, i2, i3] });
+      expect(outcomes(record)).toEqual({ "rolled-back": [i0, i1, i2, i3], "not-started": [i4, i5] });
+      expect(record.reason).toMatch(
+        /^Stopped after batch 2 of 3: .* Rolled back: the previous model is restored and instances /,
+      );
+      expect(record.reason).toContain(`instances ${listIds([i0, i1, i2, i3])} run it again.`);
+    },
+  );
 
   it("does not roll back when the previous model cannot be restored (a forceUpdateTag that did not exist), and says why", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3 }] });

@@ -1,12 +1,15 @@
 // The engine through the real SDK adapter against the emulator: Automatic and Rolling upgrade modes, where the
 // platform rolls the model change and the action follows it.
 import { describe, expect, it } from "vitest";
+import { listIds } from "../../src/domain/ids.ts";
 import {
   modelWrites,
   adapterFor,
   configFor,
+  instanceIds,
   NEW_VERSION,
   OLD_VERSION,
+  ORCHESTRATIONS,
   outcomes,
   PATCH_SET,
   rollout,
@@ -17,24 +20,38 @@ import {
 
 const emulator = useEmulator();
 
-describe.each(["Automatic", "Rolling"] as const)("%s mode", (upgradeMode) => {
+const MODES = (["Automatic", "Rolling"] as const).flatMap((upgradeMode) =>
+  ORCHESTRATIONS.map(({ mode, seed }) => ({
+    upgradeMode,
+    mode,
+    // Rolling on a Flexible set needs the Application Health extension (Azure refuses the policy without it).
+    seed: {
+      ...seed,
+      ...(seed.orchestrationMode === "Flexible" && upgradeMode === "Rolling" && { healthExtension: true }),
+    },
+  })),
+);
+
+describe.each(MODES)("$upgradeMode mode, $mode", ({ upgradeMode, seed }) => {
   it("follows the platform to success without sending manualupgrade", async () => {
     const emu = await emulator({
-      scaleSets: [{ name: "vmss1", instances: 5, upgradeMode, healthExtension: true, protectedInstances: ["4"] }],
+      scaleSets: [{ name: "vmss1", instances: 5, upgradeMode, healthExtension: true, ...seed }],
     });
+    const [a = "", b = "", c = "", d = "", e = ""] = instanceIds(emu);
+    emu.setInstance("vmss1", e, { protected: true });
     const { record, log } = await rollout(configFor(emu));
 
     expect(record.result).toBe("succeeded");
     expect(record.upgradeMode).toBe(upgradeMode);
     expect(writesOf(emu)).toEqual([PATCH_SET]);
     expect(record.batches).toEqual([]);
-    expect(outcomes(record)).toEqual({ updated: ["0", "1", "2", "3"], "skipped-protected": ["4"] });
+    expect(outcomes(record)).toEqual({ updated: [a, b, c, d], "skipped-protected": [e] });
     expect(runningVersions(emu)).toEqual({
-      "0": NEW_VERSION,
-      "1": NEW_VERSION,
-      "2": NEW_VERSION,
-      "3": NEW_VERSION,
-      "4": OLD_VERSION,
+      [a]: NEW_VERSION,
+      [b]: NEW_VERSION,
+      [c]: NEW_VERSION,
+      [d]: NEW_VERSION,
+      [e]: OLD_VERSION,
     });
     expect(log.lines).toContain(`::group::Platform rollout (${upgradeMode})`);
     expect(log.text()).toMatch(
@@ -47,47 +64,62 @@ describe.each(["Automatic", "Rolling"] as const)("%s mode", (upgradeMode) => {
   });
 
   it("turns a failed platform upgrade into a readable failure naming the instances", async () => {
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 5, upgradeMode }] });
-    emu.faults.failUpgrade("0", { scaleSet: "vmss1" });
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 5, upgradeMode, ...seed }] });
+    const ids = instanceIds(emu);
+    // The emulator's platform rolls in creation order: the first VM created is the first one it upgrades.
+    const first = emu.state("vmss1").instances[0]!;
+    const rest = ids.filter((id) => id !== first.instanceId);
+    emu.faults.failUpgrade(first.instanceId, { scaleSet: "vmss1" });
     const { record } = await rollout(configFor(emu));
 
     expect(record.result).toBe("failed");
     expect(writesOf(emu)).toEqual([PATCH_SET]);
-    expect(record.instances.find((i) => i.instanceId === "0")).toMatchObject({
+    expect(record.instances.find((i) => i.instanceId === first.instanceId)).toMatchObject({
       outcome: "failed",
       provisioningState: "Failed",
     });
-    expect(record.instances.find((i) => i.instanceId === "0")?.error?.code).toBe("VMExtensionProvisioningError");
+    expect(record.instances.find((i) => i.instanceId === first.instanceId)?.error?.code).toBe(
+      "VMExtensionProvisioningError",
+    );
+    const named = escapeRegExp(`${first.instanceId} (${first.name})`);
     if (upgradeMode === "Rolling") {
       // Batches of max(1, floor(5 × 20%)) = 1: the first failure is 100% > 20% → Faulted; the rest never start.
       expect(record.rolling).toMatchObject({ code: "Faulted", failedInstanceCount: 1 });
       expect(record.reason).toMatch(
-        /^Azure's rolling upgrade faulted \(MaxUnhealthyUpgradedInstancePercentExceededInRollingUpgrade: .*\): 0 succeeded, 1 failed, 4 pending\. Failed or unhealthy: 0 \(vmss1_0\): provisioning Failed, .*VMExtensionProvisioningError.*\. Not on the new model: 1-4\.$/,
+        new RegExp(
+          `^Azure's rolling upgrade faulted \\(MaxUnhealthyUpgradedInstancePercentExceededInRollingUpgrade: .*\\): 0 succeeded, 1 failed, 4 pending\\. Failed or unhealthy: ${named}: provisioning Failed, .*VMExtensionProvisioningError.*\\. Not on the new model: ${escapeRegExp(listIds(rest))}\\.$`,
+        ),
       );
     } else {
       expect(record.reason).toMatch(
-        /^Azure's automatic upgrade failed \(VMExtensionProvisioningError: .*\)\. Failed or unhealthy: 0 \(vmss1_0\): provisioning Failed, [^;]*\.$/,
+        new RegExp(
+          `^Azure's automatic upgrade failed \\(VMExtensionProvisioningError: .*\\)\\. Failed or unhealthy: ${named}: provisioning Failed, [^;]*\\.$`,
+        ),
       );
-      expect(outcomes(record)).toEqual({ failed: ["0"], updated: ["1", "2", "3", "4"] });
+      expect(outcomes(record)).toEqual({ failed: [first.instanceId], updated: rest });
     }
   });
 });
 
 describe("Automatic mode", () => {
-  it("rolls back a failed platform upgrade: the previous model, which the platform rolls out again", async () => {
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3, upgradeMode: "Automatic" }] });
-    emu.faults.failUpgrade("1", { scaleSet: "vmss1" });
-    const { record } = await rollout(configFor(emu, { rollout: { rollbackOnFailure: true } }));
+  it.each(ORCHESTRATIONS)(
+    "rolls back a failed platform upgrade: the previous model, which the platform rolls out again ($mode)",
+    async ({ seed }) => {
+      const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3, upgradeMode: "Automatic", ...seed }] });
+      const ids = instanceIds(emu);
+      emu.faults.failUpgrade(ids[1]!, { scaleSet: "vmss1" });
+      const { record } = await rollout(configFor(emu, { rollout: { rollbackOnFailure: true } }));
 
-    expect(record.result).toBe("rolled-back");
-    expect(writesOf(emu)).toEqual([PATCH_SET, PATCH_SET]);
-    expect(modelWrites(emu)[1]!.body).toEqual({
-      properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: OLD_VERSION } } } },
-    });
-    expect(Object.values(runningVersions(emu))).toEqual([OLD_VERSION, OLD_VERSION, OLD_VERSION]);
-    expect(record.rollback).toEqual({ succeeded: true, instanceIds: ["0", "1", "2"] });
-    expect(outcomes(record)).toEqual({ "rolled-back": ["0", "1", "2"] });
-  });
+      expect(record.result).toBe("rolled-back");
+      expect(writesOf(emu)).toEqual([PATCH_SET, PATCH_SET]);
+      expect(modelWrites(emu)[1]!.body).toEqual({
+        properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: OLD_VERSION } } } },
+      });
+      expect(Object.values(runningVersions(emu))).toEqual([OLD_VERSION, OLD_VERSION, OLD_VERSION]);
+      expect(record.rollback).toEqual({ succeeded: true, instanceIds: ids });
+      expect(outcomes(record)).toEqual({ "rolled-back": ids });
+    },
+  );
 });
 
 describe("Rolling mode", () => {
@@ -212,3 +244,7 @@ describe("operation polling", () => {
     expect(emu.counters()["Operations.Get"]).toBeLessThan(45);
   });
 });
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}

@@ -149,11 +149,12 @@ function noteBatches(run: Run, plan: BatchPlan): void {
     })),
   );
   run.emit({ type: "planned", targets: plan.toUpgrade, batches: plan.batches.length });
-  const { batches, current, protected: skipped } = plan;
+  const { batches, current, protected: skipped, ownModel } = plan;
   run.log.info(
     `Batch plan: ${plan.toUpgrade.length} instance(s) to upgrade in ${batches.length} batch(es)` +
       `${current.length > 0 ? `, ${current.length} already on the latest model` : ""}` +
-      `${skipped.length > 0 ? `, ${skipped.length} protected and skipped (${skipped.join(", ")})` : ""}.`,
+      `${skipped.length > 0 ? `, ${skipped.length} protected and skipped (${skipped.join(", ")})` : ""}` +
+      `${ownModel.length > 0 ? `, ${ownModel.length} attached with a profile of their own and skipped (${ownModel.join(", ")})` : ""}.`,
   );
   for (const b of batches)
     run.log.info(`  Batch ${b.index}${b.canary ? " (canary)" : ""}: ${b.instanceIds.join(", ")}`);

@@ -41,6 +41,7 @@ export async function verify(run: Run, api: ScaleSetApi): Promise<void> {
     `${records.length} instance(s): ${count("updated")} updated, ${count("already-current")} already current, ` +
       `${records.filter((r) => isFailedOutcome(r.outcome)).length} failed/unhealthy/not on the new model, ` +
       `${count("not-started")} not started, ${count("skipped-protected")} protected` +
+      `${count("skipped-own-model") > 0 ? `, ${count("skipped-own-model")} with a model of their own (attached VMs)` : ""}` +
       `${count("removed") > 0 ? `, ${count("removed")} left the scale set` : ""}.`,
   );
   for (const r of records.filter((r) => isFailedOutcome(r.outcome)))

@@ -73,12 +73,13 @@ describe("planBatches", () => {
     expect(plan.batches.map((b) => b.canary)).toEqual(batches.map((_, i) => "canary" in options && i === 0));
   });
 
-  it("skips protected and current instances and reports them", () => {
+  it("skips protected, own-model (Flexible VMs attached with their own profile) and current instances, and reports them", () => {
     const instances = [
       instance(0, { protectedFromScaleSetActions: true }),
       instance(1, { latestModelApplied: true }),
       instance(2),
       instance(3),
+      instance(4, { ownModel: true }),
     ];
     const plan = planBatches(instances, { batchSize: count(5) });
     expect(plan).toEqual({
@@ -86,6 +87,7 @@ describe("planBatches", () => {
       toUpgrade: ["2", "3"],
       current: ["1"],
       protected: ["0"],
+      ownModel: ["4"],
     });
   });
 

@@ -236,10 +236,17 @@ describe("planChange: extension", () => {
 });
 
 describe("planChange: scale set kind", () => {
-  it("refuses a Flexible orchestration scale set as not supported yet", () => {
-    const plan = planChange(model({ orchestrationMode: "Flexible" }), { imageVersion: "2.0.0" });
+  it.each(["Uniform", "Flexible"] as const)("plans a change of a %s scale set alike", (orchestrationMode) => {
+    const plan = planChange(model({ orchestrationMode }), { imageVersion: "2.0.0" });
+    expect(plan.ok && plan.scaleSetPatch).toEqual({ imageReference: { version: "2.0.0" } });
+  });
+
+  it("refuses a Flexible scale set without a VM profile: there is no model to roll out", () => {
+    const plan = planChange(model({ orchestrationMode: "Flexible", withoutVmProfile: true }), {
+      imageVersion: "2.0.0",
+    });
     expect(plan.ok).toBe(false);
-    expect(plan.ok ? "" : plan.reason).toMatch(/Flexible orchestration, which is not supported yet/);
+    expect(plan.ok ? "" : plan.reason).toMatch(/has no VM profile: its VMs are created and changed one by one/);
   });
 });
 

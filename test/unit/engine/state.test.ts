@@ -24,7 +24,7 @@ const instance = (instanceId: string, latestModelApplied = false): InstanceState
 describe("RunState transitions", () => {
   it("a listing marks the targets it no longer shows as removed, once", () => {
     const state = new RunState(config, 0);
-    state.targeted({ toUpgrade: ["0", "1", "2"], current: ["3"], protected: [], batches: [] });
+    state.targeted({ toUpgrade: ["0", "1", "2"], current: ["3"], protected: [], ownModel: [], batches: [] });
     expect(state.listed([instance("0"), instance("1"), instance("3", true)], 10)).toEqual(["2"]);
     expect(state.listed([instance("0"), instance("3", true)], 20)).toEqual(["1"]);
     expect([...state.removed]).toEqual(["2", "1"]);

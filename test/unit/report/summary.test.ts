@@ -557,3 +557,34 @@ describe("instances that left the scale set during the run (scale-in)", () => {
       expect(JSON.parse(outputs[name]!)).not.toContain("49");
   });
 });
+
+describe("renderSummary: a Flexible scale set", () => {
+  const vm = (suffix: string) => `vmss-web_${suffix}`;
+  const flexible = (id: string, outcome: Parameters<typeof instance>[1]) => instance(id, outcome, { name: id });
+  const record: RolloutRecord = {
+    ...success(),
+    instances: [
+      flexible(vm("0a1b2c3d"), "updated"),
+      flexible(vm("5e6f7a8b"), "updated"),
+      flexible("vmss-web_attached0", "skipped-own-model"),
+    ],
+    batches: [{ ...batch(1, [], "succeeded"), instanceIds: [vm("0a1b2c3d"), vm("5e6f7a8b")] }],
+  };
+
+  it("names each VM once (its instance ID is its name)", () => {
+    const summary = renderSummary(record);
+    expect(summary).toContain("| <code>vmss-web&#95;0a1b2c3d</code> | ✅ updated |");
+    expect(summary).not.toContain("vmss-web&#95;0a1b2c3d <code>");
+  });
+
+  it("reports VMs attached with their own profile apart: skipped, not counted as upgraded nor as a gap", () => {
+    const summary = renderSummary(record);
+    expect(summary.split("\n")[0]).toBe(
+      "## ✅ Rollout succeeded: 2/2 targeted instances on the new model, 1 skipped (own model)",
+    );
+    expect(summary).toContain("### Skipped: own model (1)");
+    expect(summary).toContain("`modelDefinitionApplied: VirtualMachine`");
+    expect(JSON.parse(buildOutputs(record)["skipped-instances"] ?? "[]")).toEqual(["vmss-web_attached0"]);
+    expect(JSON.parse(buildOutputs(record)["updated-instances"] ?? "[]")).toEqual([vm("0a1b2c3d"), vm("5e6f7a8b")]);
+  });
+});

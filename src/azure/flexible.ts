@@ -1,0 +1,112 @@
+// The instances of a Flexible scale set, read as the engine reads a Uniform one (one listInstances, InstanceState).
+//
+// What Azure offers for Flexible VMs (evidence in emulator/README.md "Flexible orchestration"):
+// - The scale-set VM list (`virtualMachineScaleSets/{name}/virtualMachines`) names the members with limited detail:
+//   the name (which is also the instance ID manualupgrade takes), protectionPolicy, modelDefinitionApplied,
+//   virtualMachineResourceId (api-version >= 2025-11-01), and latestModelApplied only if Azure fills it — no public
+//   source says it does. No instance view; per-instance scale-set VM calls refuse names; the set's instanceView is not
+//   allowed on Flexible.
+// - The standalone VM list (`virtualMachines?$filter='virtualMachineScaleSet/id' eq '<id>'&$expand=instanceView`)
+//   gives the detail: the instance view (power, provisioning, extension statuses, vmHealth), the image with its exact
+//   version, the extensions (settings, forceUpdateTag).
+// So one listing is the two lists, each paged, joined by the VM's resource ID (or name): a fixed number of requests
+// per page whatever the size, never a per-VM GET. Where latestModelApplied is missing it is not taken as true: the VM
+// is compared with the scale set's model (src/domain/model-match.ts) on what vmss-rollout changes; the model is read
+// once for that listing (a GET of the set, a cheap read).
+
+import type { ComputeManagementClient, VirtualMachine, VirtualMachineScaleSetVM } from "@azure/arm-compute";
+import type { InstanceState, ScaleSetModel } from "../domain/scale-set.ts";
+import { matchesModel } from "../domain/model-match.ts";
+import { toExtensionModel, toImageReference, viewFacts } from "./mapping.ts";
+
+export interface FlexibleListDeps {
+  readonly client: ComputeManagementClient;
+  readonly subscriptionId: string;
+  readonly resourceGroup: string;
+  readonly scaleSet: string;
+  /** Waits, between pages of the scale-set VM list, for its throttling bucket (HighCostGetVMScaleSet), as for Uniform. */
+  readonly betweenPages: (more: boolean, signal: AbortSignal | undefined) => Promise<void>;
+  /** The scale set's model as Azure holds it now. */
+  readonly getModel: (signal: AbortSignal | undefined) => Promise<ScaleSetModel>;
+  /** Told how many VMs lacked latestModelApplied and were compared with the model instead (only when some did). */
+  readonly compared?: (count: number) => void;
+}
+
+/** A Flexible VM attached with a profile of its own: not the scale set's model, never upgraded by it. */
+const OWN_MODEL = "VirtualMachine";
+
+export async function listFlexibleInstances(
+  deps: FlexibleListDeps,
+  signal: AbortSignal | undefined,
+): Promise<InstanceState[]> {
+  const { client, resourceGroup: rg, scaleSet } = deps;
+  const members: VirtualMachineScaleSetVM[] = [];
+  for await (const page of client.virtualMachineScaleSetVMs.list(rg, scaleSet, { abortSignal: signal }).byPage()) {
+    members.push(...page);
+    await deps.betweenPages(page.continuationToken !== undefined && page.continuationToken !== "", signal);
+  }
+  const setId = `/subscriptions/${deps.subscriptionId}/resourceGroups/${rg}/providers/Microsoft.Compute/virtualMachineScaleSets/${scaleSet}`;
+  const details = new Map<string, VirtualMachine>();
+  for await (const vm of client.virtualMachines.list(rg, {
+    filter: `'virtualMachineScaleSet/id' eq '${setId}'`,
+    expand: "instanceView",
+    abortSignal: signal,
+  })) {
+    if (vm.id !== undefined) details.set(vm.id.toLowerCase(), vm);
+    if (vm.name !== undefined) details.set(`name:${vm.name.toLowerCase()}`, vm);
+  }
+  const unsaid = members.filter((m) => m.latestModelApplied === undefined && m.modelDefinitionApplied !== OWN_MODEL);
+  const model = unsaid.length > 0 ? await deps.getModel(signal) : undefined;
+  if (unsaid.length > 0) deps.compared?.(unsaid.length);
+  return members.map((member) => {
+    const detail =
+      (member.virtualMachineResourceId !== undefined
+        ? details.get(member.virtualMachineResourceId.toLowerCase())
+        : undefined) ?? details.get(`name:${(member.name ?? "").toLowerCase()}`);
+    return toFlexibleInstanceState(member, detail, model);
+  });
+}
+
+/**
+ * One Flexible VM: identity and protection from the scale-set VM, state from the standalone VM. latestModelApplied:
+ * Azure's when given; else the comparison with the model; false when neither can say (the VM's detail was not listed,
+ * or it is attached with its own profile).
+ */
+export function toFlexibleInstanceState(
+  member: VirtualMachineScaleSetVM,
+  detail: VirtualMachine | undefined,
+  model: ScaleSetModel | undefined,
+): InstanceState {
+  const name = member.name ?? member.instanceId ?? "";
+  const ownModel = member.modelDefinitionApplied === OWN_MODEL;
+  const imageReference = detail?.storageProfile?.imageReference
+    ? toImageReference(detail.storageProfile.imageReference)
+    : undefined;
+  const extensions = detail?.resources?.map((ext) =>
+    toExtensionModel({ ...ext, name: ext.name ?? "", settings: ext.settings as unknown }),
+  );
+  const latest = ownModel
+    ? false
+    : (member.latestModelApplied ??
+      (detail !== undefined && model !== undefined
+        ? matchesModel(model, {
+            ...(imageReference !== undefined && { imageReference }),
+            ...(extensions !== undefined && { extensions }),
+          })
+        : false));
+  const { power, health, error, errors } = viewFacts(detail?.instanceView);
+  const provisioningState = detail?.provisioningState ?? member.provisioningState;
+  return {
+    // manualupgrade takes a Flexible VM's name as its instance ID.
+    instanceId: name,
+    name,
+    latestModelApplied: latest,
+    protectedFromScaleSetActions: member.protectionPolicy?.protectFromScaleSetActions ?? false,
+    ...(ownModel && { ownModel: true }),
+    ...(provisioningState !== undefined && { provisioningState }),
+    ...(power !== undefined && { powerState: power }),
+    ...(health !== undefined && { health }),
+    ...(imageReference !== undefined && { imageReference }),
+    ...(error !== undefined && { error, errors }),
+  };
+}

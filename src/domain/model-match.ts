@@ -1,0 +1,65 @@
+// Is a VM on the scale set's model, when Azure does not say (a Flexible VM whose latestModelApplied Azure leaves out)?
+// Compared on what vmss-rollout changes: the image (reference and exact version) and each extension's settings and
+// forceUpdateTag. Pure. A fact the VM does not show counts as a difference: unknown is never "on the model".
+
+import type { ExtensionModel, ImageReference, ScaleSetModel } from "./scale-set.ts";
+
+/** What a VM shows of its own configuration (the standalone VM API: storageProfile, extension child resources). */
+export interface VmConfiguration {
+  readonly imageReference?: ImageReference;
+  /** undefined: the listing did not show the VM's extensions. */
+  readonly extensions?: readonly ExtensionModel[];
+}
+
+/** Why a VM is not on the model (the first difference found), or undefined when it matches on every compared fact. */
+export function modelDifference(model: ScaleSetModel, vm: VmConfiguration): string | undefined {
+  const image = imageDifference(model.imageReference, vm.imageReference);
+  if (image !== undefined) return image;
+  if (model.extensions.length === 0) return undefined;
+  if (vm.extensions === undefined) return "its extensions are not shown";
+  for (const wanted of model.extensions) {
+    const has = vm.extensions.find((ext) => ext.name.toLowerCase() === wanted.name.toLowerCase());
+    if (has === undefined) return `extension '${wanted.name}' is missing`;
+    if ((has.forceUpdateTag ?? "") !== (wanted.forceUpdateTag ?? ""))
+      return `extension '${wanted.name}' has another forceUpdateTag`;
+    if (canonical(has.settings ?? {}) !== canonical(wanted.settings ?? {}))
+      return `extension '${wanted.name}' has other settings`;
+  }
+  return undefined;
+}
+
+/** true when the VM matches the model on every compared fact. */
+export function matchesModel(model: ScaleSetModel, vm: VmConfiguration): boolean {
+  return modelDifference(model, vm) === undefined;
+}
+
+function imageDifference(wanted: ImageReference, actual: ImageReference | undefined): string | undefined {
+  if (actual === undefined) return "its image is not shown";
+  const same = (a: string | undefined, b: string | undefined): boolean =>
+    (a ?? "").toLowerCase() === (b ?? "").toLowerCase();
+  // Resource IDs (image, shared or community gallery) compare case-insensitively, as ARM does.
+  for (const key of ["id", "sharedGalleryImageId", "communityGalleryImageId"] as const) {
+    if (wanted[key] !== undefined || actual[key] !== undefined) {
+      return same(wanted[key], actual[key]) ? undefined : `runs image ${actual[key] ?? "(another kind)"}`;
+    }
+  }
+  for (const key of ["publisher", "offer", "sku"] as const) {
+    if (!same(wanted[key], actual[key])) return `runs ${key} ${actual[key] ?? "(none)"}`;
+  }
+  // `latest` names no version to compare with: the VM's exact version cannot be judged, publisher/offer/sku decide.
+  if (wanted.version === undefined || wanted.version.toLowerCase() === "latest") return undefined;
+  const runs = actual.exactVersion ?? actual.version;
+  return runs === wanted.version ? undefined : `runs image version ${runs ?? "(unknown)"}`;
+}
+
+/** JSON with object keys sorted: settings equal whatever the order Azure returns their keys in. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}

@@ -1,0 +1,107 @@
+import { describe, expect, it } from "vitest";
+import { matchesModel, modelDifference, type VmConfiguration } from "../../../src/domain/model-match.ts";
+import type { ExtensionModel, ScaleSetModel } from "../../../src/domain/scale-set.ts";
+
+const script: ExtensionModel = {
+  name: "customScript",
+  publisher: "Microsoft.Azure.Extensions",
+  type: "CustomScript",
+  settings: { fileUris: ["https://st.blob.core.windows.net/s/v2.sh"], commandToExecute: "bash v2.sh" },
+  forceUpdateTag: "run-2",
+};
+
+function model(overrides: Partial<ScaleSetModel> = {}): ScaleSetModel {
+  return {
+    id: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/vmss1",
+    name: "vmss1",
+    orchestrationMode: "Flexible",
+    upgradeMode: "Manual",
+    imageReference: { publisher: "Canonical", offer: "ubuntu-24_04-lts", sku: "server", version: "24.04.202501140" },
+    extensions: [script],
+    hasHealthSignal: false,
+    ...overrides,
+  };
+}
+
+const onModel: VmConfiguration = {
+  imageReference: {
+    publisher: "Canonical",
+    offer: "ubuntu-24_04-lts",
+    sku: "server",
+    version: "24.04.202501140",
+    exactVersion: "24.04.202501140",
+  },
+  extensions: [{ ...script, settings: { commandToExecute: "bash v2.sh", fileUris: script.settings?.["fileUris"] } }],
+};
+
+describe("modelDifference: is a VM on the model when Azure does not say", () => {
+  it.each<{ name: string; model?: Partial<ScaleSetModel>; vm: VmConfiguration; difference?: RegExp }>([
+    { name: "same image and extension (settings keys in another order)", vm: onModel },
+    {
+      name: "the old image version",
+      vm: { ...onModel, imageReference: { ...onModel.imageReference, exactVersion: "24.04.202409120" } },
+      difference: /runs image version 24.04.202409120/,
+    },
+    {
+      name: "another sku",
+      vm: { ...onModel, imageReference: { ...onModel.imageReference, sku: "minimal" } },
+      difference: /runs sku minimal/,
+    },
+    { name: "an image not shown", vm: { extensions: onModel.extensions ?? [] }, difference: /image is not shown/ },
+    {
+      name: "the model's image ID, another case",
+      model: { imageReference: { id: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/images/v2" } },
+      vm: {
+        ...onModel,
+        imageReference: { id: "/SUBSCRIPTIONS/s/resourceGroups/rg/providers/Microsoft.Compute/images/V2" },
+      },
+    },
+    {
+      name: "another image ID",
+      model: { imageReference: { id: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/images/v2" } },
+      vm: {
+        ...onModel,
+        imageReference: { id: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/images/v1" },
+      },
+      difference: /runs image .*images\/v1/,
+    },
+    {
+      name: "a platform image where the model has an image ID",
+      model: { imageReference: { id: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/images/v2" } },
+      vm: onModel,
+      difference: /another kind/,
+    },
+    {
+      name: "the old forceUpdateTag",
+      vm: { ...onModel, extensions: [{ ...script, forceUpdateTag: "run-1" }] },
+      difference: /another forceUpdateTag/,
+    },
+    {
+      name: "the old fileUris",
+      vm: { ...onModel, extensions: [{ ...script, settings: { ...script.settings, fileUris: ["v1"] } }] },
+      difference: /other settings/,
+    },
+    { name: "the extension missing", vm: { ...onModel, extensions: [] }, difference: /'customScript' is missing/ },
+    {
+      name: "extensions not shown",
+      vm: { imageReference: onModel.imageReference ?? {} },
+      difference: /extensions are not shown/,
+    },
+    {
+      name: "a model on `latest`: publisher, offer and sku decide (no version to compare with)",
+      model: {
+        imageReference: { publisher: "Canonical", offer: "ubuntu-24_04-lts", sku: "server", version: "latest" },
+      },
+      vm: { ...onModel, imageReference: { ...onModel.imageReference, exactVersion: "24.04.202409120" } },
+    },
+  ])("$name", ({ model: overrides, vm, difference }) => {
+    const found = modelDifference(model(overrides), vm);
+    if (difference === undefined) {
+      expect(found).toBeUndefined();
+      expect(matchesModel(model(overrides), vm)).toBe(true);
+    } else {
+      expect(found).toMatch(difference);
+      expect(matchesModel(model(overrides), vm)).toBe(false);
+    }
+  });
+});
