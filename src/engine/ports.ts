@@ -2,6 +2,7 @@
 
 import type {
   ExtensionPatch,
+  InstanceFilter,
   InstanceState,
   OperationOutcome,
   PendingOperation,
@@ -31,9 +32,10 @@ export interface ScaleSetApi {
   /**
    * One list call (following nextLink pages) with the instance view expanded. When Azure's throttling bucket for
    * lists will not hold the rest of the list, it waits for it between pages (within the deadline) rather than run
-   * into a 429.
+   * into a 429. With `filter`, only the instances whose latestModelApplied matches (Azure's `$filter`
+   * `properties/latestModelApplied eq true|false`): fewer pages, but it says nothing of the instances it leaves out.
    */
-  listInstances(signal?: AbortSignal): Promise<InstanceState[]>;
+  listInstances(signal?: AbortSignal, filter?: InstanceFilter): Promise<InstanceState[]>;
   /** POST manualupgrade for these instance IDs and wait for the operation. */
   upgradeInstances(instanceIds: readonly string[], signal?: AbortSignal): Promise<OperationOutcome>;
   /**

@@ -70,9 +70,18 @@ describe("Manual mode: batches", () => {
       properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: NEW_VERSION } } } },
     });
     expect(patch.headers["if-match"]).toBe('"1"');
-    // Instance state is read with one list call per poll, never per instance: one to plan after the model update,
-    // one when each batch's operation has ended (every instance settled at once here); the verdict reuses the last.
-    expect(emu.counters()["VirtualMachineScaleSetVMs.List"]).toBe(1 + batches.length);
+    // Instance state is read with list calls, never per instance: every instance to plan after the model update; when
+    // each batch's operation has ended (every instance settled at once here), the instances on the latest model (the
+    // batch's and the earlier batches', all the gate judges); after the last batch also the others, so that the two
+    // show every instance and the verdict reuses them.
+    const lists = emu.requests
+      .filter((r) => r.operation === "VirtualMachineScaleSetVMs.List")
+      .map((r) => r.query["$filter"] ?? "every instance");
+    expect(lists).toEqual([
+      "every instance",
+      ...batches.map(() => "properties/latestModelApplied eq true"),
+      "properties/latestModelApplied eq false",
+    ]);
     expect(emu.counters()["VirtualMachineScaleSetVMs.Get"] ?? 0).toBe(0);
     expect(emu.counters()["VirtualMachineScaleSetVMs.GetInstanceView"] ?? 0).toBe(0);
     expect(log.lines).toContain(`::group::Batch 1/${batches.length}: ${batches[0]!.join(", ")}`);
