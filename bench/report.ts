@@ -151,7 +151,9 @@ export function targetsOf(runs: readonly RunRecord[], comparisons: readonly Comp
                   `${r.requests.waitingStatusReads} status reads in ${fmt(r.requests.polls, 0)} intervals`,
               )
               .join("; ") +
-            "; a list of more than 50 instances is several GETs (pages of 50), however rarely it is called" +
+            "; a list of more than 50 instances is several GETs (pages of 50), however rarely it is called, and the " +
+            "instances a batch's health gate must judge (the batch's and the earlier ones', on the latest model) grow " +
+            "with the scale set: no `$filter` Azure offers reads fewer (there is none by instance ID)" +
             getsMissed
               .filter((r) => r.scenario === "action")
               .map((r) => {

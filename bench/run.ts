@@ -556,7 +556,7 @@ async function main(): Promise<void> {
 
   const runs: RunRecord[] = [];
   for (const scenario of scenarios) {
-    process.stdout.write(`  ${scenario.name.padEnd(13)} ${String(scenario.size).padStart(5)} instances … `);
+    process.stdout.write(`  ${scenario.name.padEnd(16)} ${String(scenario.size).padStart(5)} instances … `);
     const run = await runScenario(params, scenario, base);
     runs.push(run);
     process.stdout.write(
