@@ -101,9 +101,9 @@ export class ListBudget {
 
   /**
    * Milliseconds to wait at `now` before the next page of the list in progress (`more`: one follows — the page had a
-   * nextLink; 0 when not): until the pages it still needs (as many as the last list had, less the pages read, and at
-   * least the next one; the last list of the same kind) fit in the bucket, or, when they never can (more than the bucket holds), until the next page's
-   * token is there. 0 when nothing is known yet.
+   * nextLink; 0 when not): until the pages it still needs (as many as the last list of the same kind had, less the
+   * pages read, and at least the next one) fit in the bucket, or, when they never can (more than the bucket holds),
+   * until the next page's token is there. 0 when nothing is known yet.
    */
   restWaitMs(now: number, more: boolean): number {
     if (!more) return 0;

@@ -10,9 +10,9 @@ export interface Pace {
  * The pace of operation status reads: fast (fastMs) for the first poll-interval, where short operations end (a model
  * update in Manual mode, a batch of instances already current), unless an upgrade is expected to last longer; then at
  * poll-interval (slowMs); fast again around the end an upgrade is expected at, which is how long the last one took
- * (batches of one rollout take alike). So the end
- * of an operation is noticed within seconds, and reads stay near one per poll-interval. When the status bucket
- * (GetOperation: 45, 15 more a minute) runs low, no faster than it refills; never faster than Retry-After asks.
+ * (batches of one rollout take alike). So the end of an operation is noticed within seconds, and reads stay near one
+ * per poll-interval. When the status bucket (GetOperation: 45, 15 more a minute) runs low, no faster than it refills;
+ * never faster than Retry-After asks.
  */
 export class OperationPolls {
   static readonly LOW_HEADROOM = 10;
