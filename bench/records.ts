@@ -1,8 +1,16 @@
 // The benchmark's records: what one measured run is, shared by the runner (run.ts) and the report (report.ts).
 import type { RequestFigures, TimeBreakdown } from "./metrics.ts";
 
-export type ScenarioName = "action" | "action-100" | "all-at-once" | "one-at-a-time";
-export const SCENARIOS: readonly ScenarioName[] = ["action", "action-100", "all-at-once", "one-at-a-time"];
+export type ScenarioName =
+  "action" | "action-100" | "all-at-once" | "one-at-a-time" | "az-all-at-once" | "az-one-at-a-time";
+export const SCENARIOS: readonly ScenarioName[] = [
+  "action",
+  "action-100",
+  "all-at-once",
+  "one-at-a-time",
+  "az-all-at-once",
+  "az-one-at-a-time",
+];
 
 export interface RunRecord {
   readonly size: number;

@@ -31,6 +31,8 @@ const LABEL: Record<ScenarioName, string> = {
   "action-100": "vmss-rollout",
   "all-at-once": "all at once",
   "one-at-a-time": "one at a time",
+  "az-all-at-once": "az, all at once",
+  "az-one-at-a-time": "az, one at a time",
 };
 
 const isAction = (r: RunRecord): boolean => r.scenario === "action" || r.scenario === "action-100";
@@ -149,7 +151,9 @@ export function targetsOf(runs: readonly RunRecord[], comparisons: readonly Comp
                   `${r.requests.waitingStatusReads} status reads in ${fmt(r.requests.polls, 0)} intervals`,
               )
               .join("; ") +
-            "; a list of more than 50 instances is several GETs (pages of 50), however rarely it is called" +
+            "; a list of more than 50 instances is several GETs (pages of 50), however rarely it is called, and the " +
+            "instances a batch's health gate must judge (the batch's and the earlier ones', on the latest model) grow " +
+            "with the scale set: no `$filter` Azure offers reads fewer (there is none by instance ID)" +
             getsMissed
               .filter((r) => r.scenario === "action")
               .map((r) => {
@@ -453,6 +457,8 @@ export interface RunContext {
   readonly machine: Record<string, unknown>;
   readonly measured: Record<string, unknown>;
   readonly parameters?: Record<string, unknown>;
+  /** The Azure CLI rows: which az ran them, or why there are none. */
+  readonly azureCli?: string;
 }
 
 /** Above these shares of the machine's CPU taken by other processes, the figures are flagged as measured on a busy machine. */
@@ -483,6 +489,7 @@ export function contextText(runs: readonly RunRecord[], context: RunContext): st
           `${latency.page} ms each further page.`
         : ""),
   ];
+  if (context.azureCli) lines.push(context.azureCli);
   const other = machine["otherCpuPercent"] as number | undefined;
   const steal = machine["stealCpuPercent"] as number | undefined;
   const busiest = runs

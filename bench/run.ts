@@ -7,6 +7,7 @@
 //   action 100%    dist/index.js with batch-size 100%
 //   all-at-once    bench/baseline.ts: one manualupgrade of every instance (az vmss update-instances --instance-ids '*')
 //   one-at-a-time  bench/baseline.ts: one manualupgrade per instance in turn (Terraform azurerm, Manual mode)
+//   az-all-at-once, az-one-at-a-time   the same two with the Azure CLI itself (bench/az.ts), where az is installed
 // and reports wall time, the platform's ideal time for the same batch plan, requests by operation, 429s, time to the
 // first ARM request and peak RSS. Prints the tables, writes bench/results/latest.json and refreshes the table in
 // docs/benchmark.md (full run only; `--quick` and runs with overrides write bench/results/<name>.tmp.json).
@@ -52,6 +53,7 @@ import {
   type Target,
 } from "./report.ts";
 import { runChild, tail } from "./spawn.ts";
+import { azEnv, azScript, azSignIn, azVersion, findAz } from "./az.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const DIST = join(ROOT, "dist", "index.js");
@@ -62,6 +64,11 @@ let bundlePath = DIST;
 const BASELINE_SOURCE = join(ROOT, "bench", "baseline.ts");
 /** Set in main: the bundled baseline. */
 let baselinePath = BASELINE_SOURCE;
+/** Set in main: the Azure CLI (undefined: not installed, its rows skipped) and its version. */
+let azPath: string | undefined;
+let azCliVersion: string | undefined;
+/** The Azure CLI one-at-a-time loop runs only up to this size: each instance is one az process (seconds to start). */
+const AZ_ONE_AT_A_TIME_MAX = 10;
 const RESULTS = join(ROOT, "bench", "results");
 const DOCS = join(ROOT, "docs", "benchmark.md");
 
@@ -196,8 +203,8 @@ interface Scenario {
 
 /** Upgrade times the scenario needs back to back: its batches. */
 function plannedBatches(params: BenchParams, scenario: Scenario): number {
-  if (scenario.name === "one-at-a-time") return scenario.size;
-  if (scenario.name === "all-at-once") return 1;
+  if (scenario.name === "one-at-a-time" || scenario.name === "az-one-at-a-time") return scenario.size;
+  if (scenario.name === "all-at-once" || scenario.name === "az-all-at-once") return 1;
   return expectedBatches(scenario.size, scenario.batchSize ?? params.defaultBatchSize);
 }
 
@@ -209,6 +216,7 @@ async function runScenario(
 ): Promise<RunRecord> {
   const { size, name, speed } = scenario;
   const workDir = mkdtempSync(join(base, `${name}-${size}-`));
+  const isAz = name === "az-all-at-once" || name === "az-one-at-a-time";
   const emu: Emulator = await start({
     scaleSets: [
       {
@@ -223,6 +231,9 @@ async function runScenario(
     throttle: true,
     latencyMs: params.latencyMs,
     modelUpdateSeconds: params.modelUpdateSeconds,
+    // az waits what Retry-After says between operation polls, else 30 s (azure-core's ARMPolling): told the least
+    // whole second, the nearest it can come to the others' pace (emulator/README.md, "Retry-After on operation polls").
+    ...(isAz && { pollRetryAfterSeconds: 1 }),
   });
   try {
     const pollMs = wallMs(speed, params.pollIntervalSeconds);
@@ -231,7 +242,27 @@ async function runScenario(
     const killAfterMs = params.killFactor * wallMs(speed, planned * params.instanceUpgradeSeconds) + 60_000;
     const env: Record<string, string> = { ...runnerEnv(workDir) };
     let script: string;
-    if (isAction) {
+    let program: string | undefined;
+    let args: string[] = [];
+    // Requests before this index (az's sign-in) are not the measured process's.
+    let from = 0;
+    if (isAz && azPath !== undefined) {
+      const configDir = join(workDir, "azure");
+      mkdirSync(configDir);
+      Object.assign(env, azEnv(emu, configDir));
+      await azSignIn(azPath, azCliVersion, emu, env);
+      from = emu.requests.length;
+      program = "bash";
+      script = "-c";
+      args = [
+        azScript(azPath, name === "az-all-at-once" ? "all" : "one", {
+          resourceGroup: RESOURCE_GROUP,
+          scaleSet: SCALE_SET,
+          instances: size,
+          imageVersion: NEW_IMAGE_VERSION,
+        }),
+      ];
+    } else if (isAction) {
       script = bundlePath;
       Object.assign(env, inputDefaults(), emu.env(SCALE_SET, { auth: "creds" }), {
         "INPUT_RESOURCE-GROUP": RESOURCE_GROUP,
@@ -268,6 +299,8 @@ async function runScenario(
     const cpuBefore = cpuSnapshot();
     const child = await runChild({
       script,
+      args,
+      ...(program !== undefined && { program }),
       env,
       cwd: workDir,
       logFile,
@@ -277,7 +310,7 @@ async function runScenario(
     const cpuAfter = cpuSnapshot();
     const otherCpu = otherCpuShare(cpuBefore, cpuAfter);
     const steal = stealShare(cpuBefore, cpuAfter);
-    const log = [...emu.requests];
+    const log = emu.requests.slice(from);
     writeFileSync(
       join(workDir, "requests.tsv"),
       log
@@ -339,7 +372,8 @@ async function runScenario(
       ratio: child.wallMs / idealMs,
       requests: requestFigures(log, child.startEpochMs, child.wallMs, pollMs, speed),
       time: timeBreakdown(state.operations, log, child.startEpochMs, child.wallMs),
-      ...(child.peakRssBytes !== undefined
+      // az's peak RSS is not measured: the process is bash, which starts one az (Python) process after another.
+      ...(child.peakRssBytes !== undefined && !isAz
         ? { peakRssBytes: child.peakRssBytes, peakRssSource: child.peakRssSource }
         : {}),
       loadAverage1m,
@@ -358,6 +392,10 @@ function scenariosFor(params: BenchParams, only: readonly ScenarioName[]): Scena
     list.push({ size, speed, name: "action-100", batchSize: params.fullBatchSize });
     list.push({ size, speed, name: "all-at-once" });
     if (oneAtATime) list.push({ size, speed, name: "one-at-a-time" });
+    if (azPath !== undefined) {
+      list.push({ size, speed, name: "az-all-at-once" });
+      if (size <= AZ_ONE_AT_A_TIME_MAX) list.push({ size, speed, name: "az-one-at-a-time" });
+    }
   }
   return list.filter((s) => only.includes(s.name));
 }
@@ -482,6 +520,21 @@ async function main(): Promise<void> {
     );
   }
   baselinePath = bundleBaseline(base);
+  azPath = findAz();
+  if (azPath !== undefined)
+    azCliVersion = await azVersion(azPath, {
+      PATH: process.env["PATH"] ?? "",
+      HOME: process.env["HOME"] ?? base,
+      AZURE_CONFIG_DIR: join(base, "azure-version"),
+    });
+  const azureCli =
+    azPath === undefined
+      ? "Azure CLI rows skipped: az is not installed here (set BENCH_AZ to its path to include them)."
+      : `Azure CLI rows: az ${azCliVersion ?? "(version unknown)"} (\`${azPath}\`), signed in to the emulator before each run (not measured); ` +
+        `the emulator tells az \`Retry-After: 1\` (s) on operation polls, its least whole second; the one-at-a-time loop runs up to ` +
+        `${AZ_ONE_AT_A_TIME_MAX} instances (one az process, seconds to start, per instance). Each az command's start-up is wall time that ` +
+        `the compressed clock turns into many simulated seconds.`;
+  process.stdout.write(`${azureCli}\n`);
   const scenarios = scenariosFor(params, only);
   const minimum = scenarios.reduce(
     (sum, s) => sum + wallMs(s.speed, plannedBatches(params, s) * params.instanceUpgradeSeconds),
@@ -503,7 +556,7 @@ async function main(): Promise<void> {
 
   const runs: RunRecord[] = [];
   for (const scenario of scenarios) {
-    process.stdout.write(`  ${scenario.name.padEnd(13)} ${String(scenario.size).padStart(5)} instances … `);
+    process.stdout.write(`  ${scenario.name.padEnd(16)} ${String(scenario.size).padStart(5)} instances … `);
     const run = await runScenario(params, scenario, base);
     runs.push(run);
     process.stdout.write(
@@ -532,6 +585,7 @@ async function main(): Promise<void> {
       ...(stealAll !== undefined ? { stealCpuPercent: Math.round(stealAll * 1000) / 10 } : {}),
     },
     measured,
+    azureCli,
     parameters: {
       ...params,
       sizes: params.sizes.map((s) => ({

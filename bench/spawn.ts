@@ -30,16 +30,26 @@ export interface ChildOptions {
   readonly rssFile: string;
   /** Hard limit; the child is killed (SIGKILL, by its pid) after this many ms. */
   readonly killAfterMs: number;
+  /** Another program than Node (the Azure CLI baselines: bash running az): `script` and `args` are its arguments;
+   *  no preload, so its peak RSS is only sampled (of that program, not of what it starts). */
+  readonly program?: string;
 }
 
 export function runChild(options: ChildOptions): Promise<ChildRun> {
   const log = openSync(options.logFile, "w");
   const env = { ...options.env, BENCH_PEAK_RSS_FILE: options.rssFile };
-  const argv = ["--import", PEAK_RSS_PRELOAD, options.script, ...(options.args ?? [])];
+  const argv =
+    options.program === undefined
+      ? ["--import", PEAK_RSS_PRELOAD, options.script, ...(options.args ?? [])]
+      : [options.script, ...(options.args ?? [])];
   return new Promise((resolve, reject) => {
     const startEpochMs = performance.timeOrigin + performance.now();
     const t0 = performance.now();
-    const child = spawn(process.execPath, argv, { env, cwd: options.cwd, stdio: ["ignore", log, log] });
+    const child = spawn(options.program ?? process.execPath, argv, {
+      env,
+      cwd: options.cwd,
+      stdio: ["ignore", log, log],
+    });
     let sampledHwmKiB = 0;
     let killed = false;
     const statusFile = `/proc/${child.pid}/status`;

@@ -60,16 +60,33 @@ describe("Manual upgrade mode", () => {
     expect(await latest(client)).toEqual([false, false, true, true]);
   });
 
-  it("filters the VM list on latestModelApplied", async () => {
+  it.each([
+    { filter: "properties/latestModelApplied eq false", ids: ["0", "1", "3"] },
+    { filter: "properties/latestModelApplied eq true", ids: ["2"] },
+  ])(
+    "filters the VM list on latestModelApplied: $filter (with the instance view, in pages)",
+    async ({ filter, ids }) => {
+      const { client, emu } = await setup({ pageSize: 1 });
+      await setVersion(client, NEW_VERSION);
+      await client.virtualMachineScaleSets.updateInstances(RG, VMSS, { instanceIds: ["2"] }, FAST_POLL);
+      const from = emu.requests.length;
+      const listed: VirtualMachineScaleSetVM[] = [];
+      for await (const vm of client.virtualMachineScaleSetVMs.list(RG, VMSS, { filter, expand: "instanceView" }))
+        listed.push(vm);
+      expect(listed.map((vm) => vm.instanceId)).toEqual(ids);
+      expect(listed.every((vm) => vm.instanceView?.statuses !== undefined)).toBe(true);
+      // One page per instance (pageSize 1), each carrying the filter on.
+      const pages = emu.requests.slice(from).filter((r) => r.operation === "VirtualMachineScaleSetVMs.List");
+      expect(pages.map((r) => r.query["$filter"])).toEqual(ids.map(() => filter));
+    },
+  );
+
+  it("refuses a VM list $filter outside the documented values, as 400 InvalidParameter", async () => {
     const { client } = await setup({});
-    await setVersion(client, NEW_VERSION);
-    await client.virtualMachineScaleSets.updateInstances(RG, VMSS, { instanceIds: ["2"] }, FAST_POLL);
-    const stale: string[] = [];
-    for await (const vm of client.virtualMachineScaleSetVMs.list(RG, VMSS, {
-      filter: "properties/latestModelApplied eq false",
-    }))
-      stale.push(vm.instanceId ?? "");
-    expect(stale).toEqual(["0", "1", "3"]);
+    const list = async () => {
+      for await (const vm of client.virtualMachineScaleSetVMs.list(RG, VMSS, { filter: "instanceId eq '1'" })) void vm;
+    };
+    await expect(list()).rejects.toMatchObject({ statusCode: 400, code: "InvalidParameter" });
   });
 
   it("leaves instances protected from scale-set actions alone, and reports their protection", async () => {

@@ -877,8 +877,10 @@ export class Arm {
       const powerState = /^startswith\(\s*instanceView\/statuses\/code\s*,\s*'PowerState'\s*\)\s+eq\s+true$/i.test(
         filter,
       );
-      if (latest) vms = vms.filter((vm) => set.isLatest(vm) === (latest[1]?.toLowerCase() === "true"));
-      else if (!powerState)
+      if (latest) {
+        const model = set.comparableModel();
+        vms = vms.filter((vm) => set.isLatest(vm, model) === (latest[1]?.toLowerCase() === "true"));
+      } else if (!powerState)
         throw new ArmError(400, {
           code: "InvalidParameter",
           message: "The value of parameter $filter is invalid.",

@@ -57,9 +57,11 @@ export class ListBudget {
   static readonly PUBLISHED_BUCKET_SIZE = 30;
   /** The refill assumed until one is measured: the published one (tests against a faster clock tell theirs). */
   readonly #assumedRefillPerMs: number;
-  /** Pages of the list in progress, and of the last complete one. */
+  /** Pages of the list in progress, and of the last complete one of each kind (its `$filter`, "" for none): a list
+   *  filtered on latestModelApplied is another size than the whole list. */
   #pages = 0;
-  #lastPages = 0;
+  #kind = "";
+  readonly #lastPages = new Map<string, number>();
   #last: { remaining: number; at: number } | undefined;
   #refillPerMs: number | undefined;
   /** The most the bucket was seen to hold (a lower bound of its size). */
@@ -69,11 +71,12 @@ export class ListBudget {
     this.#assumedRefillPerMs = assumedRefillPerMs;
   }
 
-  /** A list page was answered at `at` (epoch ms); `first`: it starts a new list. */
-  page(first: boolean, remaining: number | undefined, at: number): void {
+  /** A list page was answered at `at` (epoch ms); `first`: it starts a new list, of `kind` (its `$filter`). */
+  page(first: boolean, remaining: number | undefined, at: number, kind = ""): void {
     if (first) {
-      if (this.#pages > 0) this.#lastPages = this.#pages;
+      if (this.#pages > 0) this.#lastPages.set(this.#kind, this.#pages);
       this.#pages = 0;
+      this.#kind = kind;
     }
     this.#pages++;
     if (remaining === undefined) return;
@@ -98,13 +101,13 @@ export class ListBudget {
 
   /**
    * Milliseconds to wait at `now` before the next page of the list in progress (`more`: one follows — the page had a
-   * nextLink; 0 when not): until the pages it still needs (as many as the last list had, less the pages read, and at
-   * least the next one) fit in the bucket, or, when they never can (more than the bucket holds), until the next page's
-   * token is there. 0 when nothing is known yet.
+   * nextLink; 0 when not): until the pages it still needs (as many as the last list of the same kind had, less the
+   * pages read, and at least the next one) fit in the bucket, or, when they never can (more than the bucket holds),
+   * until the next page's token is there. 0 when nothing is known yet.
    */
   restWaitMs(now: number, more: boolean): number {
     if (!more) return 0;
-    const rest = Math.max(1, this.#lastPages - this.#pages);
+    const rest = Math.max(1, (this.#lastPages.get(this.#kind) ?? 0) - this.#pages);
     return this.#waitForMs(rest <= this.size ? rest : 1, now);
   }
 

@@ -8,10 +8,11 @@ export interface Pace {
 
 /**
  * The pace of operation status reads: fast (fastMs) for the first poll-interval, where short operations end (a model
- * update in Manual mode, a batch of instances already current); then at poll-interval (slowMs); fast again around the
- * end an upgrade is expected at, which is how long the last one took (batches of one rollout take alike). So the end
- * of an operation is noticed within seconds, and reads stay near one per poll-interval. When the status bucket
- * (GetOperation: 45, 15 more a minute) runs low, no faster than it refills; never faster than Retry-After asks.
+ * update in Manual mode, a batch of instances already current), unless an upgrade is expected to last longer; then at
+ * poll-interval (slowMs); fast again around the end an upgrade is expected at, which is how long the last one took
+ * (batches of one rollout take alike). So the end of an operation is noticed within seconds, and reads stay near one
+ * per poll-interval. When the status bucket (GetOperation: 45, 15 more a minute) runs low, no faster than it refills;
+ * never faster than Retry-After asks.
  */
 export class OperationPolls {
   static readonly LOW_HEADROOM = 10;
@@ -44,7 +45,10 @@ export class OperationPolls {
           windowStart !== undefined &&
           elapsed >= windowStart &&
           elapsed < expected + 2 * this.#slowMs;
-        const fast = elapsed < this.#slowMs || nearEnd;
+        // The first interval is read fast for the operations that end within it, unless the end expected is later
+        // than that (a batch of upgrades, after the first): then its fast reads would all be wasted.
+        const early = elapsed < this.#slowMs && (windowStart === undefined || windowStart <= this.#slowMs);
+        const fast = early || nearEnd;
         const low = this.#remaining !== undefined && this.#remaining <= OperationPolls.LOW_HEADROOM;
         let ms = low ? Math.max(this.#slowMs, OperationPolls.REFILL_MS) : fast ? this.#fastMs : this.#slowMs;
         // Never sleep past the moment the fast window opens: a slow read landing just before it would otherwise push

@@ -57,7 +57,12 @@ function watchingPolicy(deadline: () => number, now: () => number, watchers: Wat
         const url = new URL(request.url);
         // The instance list (and each of its nextLink pages): GET …/virtualMachineScaleSets/{name}/virtualMachines.
         if (/\/virtualMachines$/i.test(url.pathname) && response.status < 300)
-          watchers.lists.page(!/skiptoken/i.test(url.search), lowestOf(header), at);
+          watchers.lists.page(
+            !/skiptoken/i.test(url.search),
+            lowestOf(header),
+            at,
+            url.searchParams.get("$filter") ?? "",
+          );
         // An operation's status: its throttling bucket, the pace Azure asks for (capped below), how it ended.
         if (/\/operations\/[^/]+$/i.test(url.pathname) && response.status < 300) {
           watchers.operations.answered(lowestOf(header), retryAfterMs(response.headers, at));

@@ -79,6 +79,12 @@ export interface InstanceState {
   readonly errors?: readonly InstanceError[];
 }
 
+/**
+ * Which instances a list call returns: every one (undefined), or only those whose latestModelApplied is true
+ * (`latest`) or false (`not-latest`): the instance list's documented `$filter` values.
+ */
+export type InstanceFilter = "latest" | "not-latest";
+
 export type RollingStatusCode = "RollingForward" | "RollingBack" | "Cancelled" | "Completed" | "Faulted";
 
 export interface RollingUpgradeStatus {

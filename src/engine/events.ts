@@ -3,7 +3,7 @@
 
 import type { Phase } from "./phase.ts";
 import type { Stop } from "./record.ts";
-import type { OperationOutcome } from "../domain/scale-set.ts";
+import type { InstanceFilter, OperationOutcome } from "../domain/scale-set.ts";
 import type { BatchResult } from "../domain/record.ts";
 
 export type RolloutEvent =
@@ -36,8 +36,16 @@ export type RolloutEvent =
       readonly delayMs: number;
     }
   | { readonly type: "batch-ended"; readonly batch: number; readonly result: BatchResult }
-  /** One listing of the instances; `gone`: targets it no longer shows (scale-in). */
-  | { readonly type: "listed"; readonly count: number; readonly gone: readonly string[] }
+  /**
+   * One listing of the instances; `gone`: targets it no longer shows (scale-in). `filter`: a listing of only the
+   * instances on the latest model (or only of the others), which says nothing of the rest.
+   */
+  | {
+      readonly type: "listed";
+      readonly count: number;
+      readonly gone: readonly string[];
+      readonly filter?: InstanceFilter;
+    }
   /** A poll judged these instances (the gate of a batch, or the platform's roll). */
   | {
       readonly type: "poll";

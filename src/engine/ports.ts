@@ -2,6 +2,7 @@
 
 import type {
   ExtensionPatch,
+  InstanceFilter,
   InstanceState,
   OperationOutcome,
   PendingOperation,
@@ -40,9 +41,12 @@ export interface ScaleSetApi {
   /**
    * One list call (following nextLink pages) with the instance view expanded. When Azure's throttling bucket for
    * lists will not hold the rest of the list, it waits for it between pages (within the deadline) rather than run
-   * into a 429.
+   * into a 429. With `filter`, only the instances whose latestModelApplied matches (Azure's `$filter`
+   * `properties/latestModelApplied eq true|false`): fewer pages, but it says nothing of the instances it leaves out.
+   * A filtered listing may show more than asked, never less: each instance as it is (a Flexible scale set is listed
+   * whole, since whether Azure honours the filter there is not documented); the engine judges each on its own state.
    */
-  listInstances(signal?: AbortSignal): Promise<InstanceState[]>;
+  listInstances(signal?: AbortSignal, filter?: InstanceFilter): Promise<InstanceState[]>;
   /** POST manualupgrade for these instance IDs and wait for the operation. */
   upgradeInstances(instanceIds: readonly string[], signal?: AbortSignal): Promise<OperationOutcome>;
   /**

@@ -10,7 +10,7 @@ import { describeAll, type Stop } from "./record.ts";
 import type { RolloutEvent } from "./events.ts";
 import { phasePhrase, phaseWords, type Phase } from "./phase.ts";
 import { RunState } from "./state.ts";
-import type { InstanceState } from "../domain/scale-set.ts";
+import type { InstanceFilter, InstanceState } from "../domain/scale-set.ts";
 import type { Config } from "../config/types.ts";
 import type { RolloutDeps } from "./deps.ts";
 import type { Logger, ScaleSetApi } from "./ports.ts";
@@ -150,6 +150,12 @@ export class Run {
     }
     this.emit({ type: "listed", count: instances.length, gone });
     return instances;
+  }
+
+  /** Records a filtered listing (see RunState.listedSome): only the instances it shows are updated. */
+  listedSome(instances: readonly InstanceState[], filter: InstanceFilter): void {
+    this.state.listedSome(instances);
+    this.emit({ type: "listed", count: instances.length, gone: [], filter });
   }
 
   /** An instance's state on the last listing, as the verdict sees it. */

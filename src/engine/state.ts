@@ -331,6 +331,20 @@ export class RunState implements RolloutState {
     return gone;
   }
 
+  /**
+   * A filtered listing (only the instances on the latest model, say): the instances it shows are updated, the others
+   * keep what the last listing said of them, since it says nothing of them. Not a listing of every instance: listedAt,
+   * and which targets left the scale set, stay as they were.
+   */
+  listedSome(instances: readonly InstanceState[]): void {
+    const next = new Map(this.#instances);
+    for (const instance of instances) {
+      next.set(instance.instanceId, instance);
+      this.#unseen.delete(instance.instanceId);
+    }
+    this.#instances = next;
+  }
+
   judged(id: string, assessment: Assessment): void {
     this.#assessments.set(id, assessment);
   }

@@ -78,11 +78,25 @@ describe.each(ORCHESTRATIONS)("Manual mode: batches ($mode)", ({ seed }) => {
       properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: NEW_VERSION } } } },
     });
     expect(patch.headers["if-match"]).toBe('"2"'); // "1" as read, "2" once the lease was taken
-    // Instance state is read with one listing per poll, never per instance: one to plan after the model update,
-    // one when each batch's operation has ended (every instance settled at once here); the verdict reuses the last.
-    // A Flexible listing is the scale-set VM list and the standalone VM list, each once.
-    const listings = 1 + batches.length;
-    expect(emu.counters()["VirtualMachineScaleSetVMs.List"]).toBe(listings);
+    // Instance state is read with list calls, never per instance: every instance to plan after the model update; when
+    // each batch's operation has ended (every instance settled at once here), the instances on the latest model (the
+    // batch's and the earlier batches', all the gate judges); after the last batch also the others, so that the two
+    // show every instance and the verdict reuses them. A Flexible listing is the scale-set VM list and the standalone
+    // VM list, each once and unfiltered (whether Azure honours the filter there is not documented: a listing that
+    // shows more than asked is safe, see ScaleSetApi.listInstances).
+    const lists = emu.requests
+      .filter((r) => r.operation === "VirtualMachineScaleSetVMs.List")
+      .map((r) => r.query["$filter"] ?? "every instance");
+    const listings = 2 + batches.length;
+    expect(lists).toEqual(
+      seed.orchestrationMode
+        ? Array<string>(listings).fill("every instance")
+        : [
+            "every instance",
+            ...batches.map(() => "properties/latestModelApplied eq true"),
+            "properties/latestModelApplied eq false",
+          ],
+    );
     expect(emu.counters()["VirtualMachines.List"] ?? 0).toBe(seed.orchestrationMode ? listings : 0);
     expect(emu.counters()["VirtualMachineScaleSetVMs.Get"] ?? 0).toBe(0);
     expect(emu.counters()["VirtualMachines.Get"] ?? 0).toBe(0);

@@ -394,7 +394,9 @@ describe("throttling and Azure errors", () => {
     // empty bucket, its first page may meet a 429, read again after Retry-After.
     const throttled = emu.requests.filter((r) => r.status === 429);
     expect(throttled.filter((r) => Object.keys(r.query).some((k) => /skiptoken/i.test(k)))).toEqual([]);
-    expect(emu.counters()["VirtualMachineScaleSetVMs.List"]).toBe(6 * 10 + throttled.length);
+    // Every instance to plan (10 pages); after batch k the 2k instances on the latest model; after the last, the
+    // others too (none: one empty page).
+    expect(emu.counters()["VirtualMachineScaleSetVMs.List"]).toBe(10 + (2 + 4 + 6 + 8 + 10) + 1 + throttled.length);
     expect(log.text()).toMatch(
       /Waiting \d+( ms|s) for Azure's throttling bucket for instance lists \(HighCostGetVMScaleSet\) to hold the rest of the list\./,
     );
@@ -410,7 +412,7 @@ describe("throttling and Azure errors", () => {
 });
 
 describe.each(ORCHESTRATIONS)("scale-in during the rollout ($mode)", ({ seed }) => {
-  it("an instance gone before its batch is not sent, and is reported as removed, not failed", async () => {
+  it("an instance gone before its batch is reported as removed, not failed; it is never upgraded", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 5, ...seed }] });
     const [i0 = "", i1 = "", i2 = "", i3 = "", i4 = ""] = instanceIds(emu);
     // Autoscale removes the last when the first batch starts: it is in the listing the batches are planned on, gone
@@ -419,7 +421,11 @@ describe.each(ORCHESTRATIONS)("scale-in during the rollout ($mode)", ({ seed }) 
     const { record, log } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }));
     expect(record.result).toBe("succeeded");
     expect(record.batches.map((b) => b.instanceIds)).toEqual([[i0, i1], [i2, i3], [i4]]);
-    expect(writesOf(emu)).toEqual([PATCH_SET, upgrade(i0, i1), upgrade(i2, i3)]);
+    // Between batches only the instances on the latest model are read as such (issue #18), which says nothing of the
+    // last (a Flexible listing shows more, but a filtered read is never taken as proof of what it leaves out): Azure
+    // refuses the manualupgrade naming it (400 InvalidParameter, nothing touched), a listing of every instance shows it
+    // gone, and the batch, with nothing left in it, ends.
+    expect(writesOf(emu)).toEqual([PATCH_SET, upgrade(i0, i1), upgrade(i2, i3), `${upgrade(i4)} → 400`]);
     expect(outcomes(record)).toEqual({ updated: [i0, i1, i2, i3], removed: [i4] });
     expect(log.text()).toContain(
       `Instance(s) ${i4} left the scale set (scale-in): not upgraded, not counted as failures.`,

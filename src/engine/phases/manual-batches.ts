@@ -86,7 +86,7 @@ async function runBatch(run: Run, api: ScaleSetApi, batch: BatchRecord, of: numb
       `${operationError ? `: ${describeError(operationError)}` : ""}.`,
   );
 
-  const end = await gate(run, api, ids, label);
+  const end = await gate(run, api, ids, label, batch.index === of);
   const bad = ids.filter((id) => run.isBadNow(id));
   const result: BatchResult =
     end === "cancelled"
@@ -229,17 +229,24 @@ function refused(
 }
 
 /**
- * Polls (one list call per poll) until every instance of `ids` is settled: on the new model and healthy, failed,
- * or unhealthy; the instances of earlier batches are judged again on each listing. Health is waited for until
- * health-timeout; the whole run's deadline and a cancel end it early.
+ * Polls (one listing per poll, see readForGate) until every instance of `ids` is settled: on the new model and
+ * healthy, failed, or unhealthy; the instances of earlier batches are judged again on each listing. Health is waited
+ * for until health-timeout; the whole run's deadline and a cancel end it early. `last`: the last batch, whose listing
+ * verification judges every instance on, so it lists every instance.
  */
-async function gate(run: Run, api: ScaleSetApi, ids: readonly string[], label: string): Promise<GateEnd> {
+async function gate(
+  run: Run,
+  api: ScaleSetApi,
+  ids: readonly string[],
+  label: string,
+  last: boolean,
+): Promise<GateEnd> {
   const healthDeadline = run.now() + run.config.rollout.healthTimeoutMs;
   for (;;) {
     if (run.cancel.aborted) return "cancelled";
     const healthWaitOver = run.now() >= healthDeadline;
     try {
-      run.listed(await api.listInstances(run.work));
+      await readForGate(run, api, ids, last);
     } catch (err) {
       if (!isAbort(err)) throw err;
       return run.cancel.aborted ? "cancelled" : "timeout";
@@ -255,4 +262,33 @@ async function gate(run: Run, api: ScaleSetApi, ids: readonly string[], label: s
     if (run.timeLeft() <= 0) return "timeout";
     await run.untilNextPoll(Math.min(run.timeLeft(), healthDeadline - run.now()));
   }
+}
+
+/**
+ * The listing a gate poll judges on, reading no more pages than it needs, so that reads do not grow with the scale
+ * set (issue #18). First the instances on the latest model (`$filter=properties/latestModelApplied eq true`): once a
+ * batch's operation has ended, those are the instances it upgraded and those of earlier batches, with their instance
+ * view, which is all the gate judges. When that listing does not show every instance the gate judges (one is not on
+ * the new model yet, failed, or left the scale set), or every instance must be known (`complete`: the last batch),
+ * the others (`eq false`) are read right after: the two together show every instance. An instance known before that
+ * neither shows (it left the scale set, or its latestModelApplied changed between the two reads) is settled by one
+ * list of every instance. Instances a filtered listing leaves out keep their last state, and are never judged on it.
+ */
+async function readForGate(run: Run, api: ScaleSetApi, ids: readonly string[], complete: boolean): Promise<void> {
+  const { state } = run;
+  const judged = [...new Set([...ids, ...state.started])].filter((id) => !state.removed.has(id));
+  const latest = await api.listInstances(run.work, "latest");
+  const shown = new Map(latest.map((i) => [i.instanceId, i]));
+  if (!complete && judged.every((id) => shown.has(id))) {
+    run.listedSome(latest, "latest");
+    return;
+  }
+  // The later read wins for an instance both show.
+  for (const instance of await api.listInstances(run.work, "not-latest")) shown.set(instance.instanceId, instance);
+  const known = [...state.instances.keys(), ...judged];
+  if (known.some((id) => !shown.has(id))) {
+    run.listed(await api.listInstances(run.work));
+    return;
+  }
+  run.listed([...shown.values()]);
 }

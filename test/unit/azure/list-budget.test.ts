@@ -124,6 +124,18 @@ describe("ListBudget: the instance list's throttling bucket", () => {
     expect(budget.size).toBe(SIZE);
   });
 
+  it("remembers each kind of list (its $filter) on its own: a short filtered list does not wait for a whole list's tokens", () => {
+    const budget = new ListBudget();
+    const latest = "properties/latestModelApplied eq true";
+    // A whole list of 20 pages leaves 8 tokens; then a filtered list of 4 pages, then the next whole list.
+    for (let page = 0; page < 20; page++) budget.page(page === 0, 27 - page, page);
+    for (let page = 0; page < 4; page++) budget.page(page === 0, 7 - page, 100 + page, latest);
+    budget.page(true, 3, 200, latest); // the next filtered list: its last one had 4 pages, 3 more fit
+    expect(budget.restWaitMs(200, true)).toBe(0);
+    budget.page(true, 2, 300); // the next whole list: 19 more pages than the 2 tokens left, so it waits
+    expect(budget.restWaitMs(300, true)).toBeGreaterThan(0);
+  });
+
   it("knows nothing before a list: no wait", () => {
     expect(new ListBudget().restWaitMs(0, true)).toBe(0);
   });

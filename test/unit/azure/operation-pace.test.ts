@@ -45,6 +45,15 @@ describe("OperationPolls", () => {
     },
   );
 
+  it.each([
+    ["a long upgrade expected: no fast reads in the first interval", 97_500, [SLOW, 2 * SLOW]],
+    ["a short upgrade expected: fast reads in the first interval", 8_000, [FAST, 2 * FAST]],
+  ])("%s", (_name, lastMs, firstReads) => {
+    const polls = new OperationPolls(FAST, SLOW);
+    readsUntil(polls.pace("upgrade"), lastMs);
+    expect(readsUntil(polls.pace("upgrade"), 60_000).slice(0, 2)).toEqual(firstReads);
+  });
+
   it("stays near one read per interval away from the expected end", () => {
     const polls = new OperationPolls(FAST, SLOW);
     readsUntil(polls.pace("upgrade"), 300_000);
