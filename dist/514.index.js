@@ -54,12 +54,12 @@ class DeploymentTracker {
         this.environment = config.deployment?.environment ?? "";
     }
     /** The first write to Azure starts: create the deployment and set it in_progress, without holding the rollout up. */
-    writeStarted(previousModel) {
+    writeStarted(previousModel, change = this.config.change) {
         if (this.writing)
             return;
         this.writing = true;
         this.enqueue(async () => {
-            await this.create(previousModel);
+            await this.create(previousModel, change);
             await this.status("in_progress", `Rolling out to scale set ${this.config.target.scaleSet}`);
         });
     }
@@ -83,11 +83,12 @@ class DeploymentTracker {
     enqueue(step) {
         this.chain = this.chain.then(step).catch((err) => this.warn(err));
     }
-    async create(previousModel) {
+    /** `change`: what the run writes; the change inputs when no write started (for `rollback: true`, none). */
+    async create(previousModel, change = this.config.change) {
         if (this.created)
             return;
         this.created = true;
-        const request = (0,deployment/* deploymentRequest */.f_)(this.config, previousModel);
+        const request = (0,deployment/* deploymentRequest */.f_)(this.config, previousModel, change);
         this.id = await this.api.createDeployment(request);
         this.log.info(`GitHub deployment ${this.id} created in environment '${this.environment}' for ${request.ref}.`);
     }

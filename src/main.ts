@@ -78,7 +78,7 @@ export async function run(options: RunOptions = {}): Promise<void> {
     let record = await runRollout(config, api, {
       logger: log,
       signal: cancel.signal,
-      ...(tracker && { onWriteStart: (previous) => tracker.writeStarted(previous) }),
+      ...(tracker && { onWriteStart: (previous, change) => tracker.writeStarted(previous, change) }),
     });
     if (config.github) record = { ...record, release: releaseOf(config.github) };
     if (tracker) {

@@ -2,7 +2,7 @@
 // links of its statuses. Pure: src/github/ sends it.
 
 import { stripQuery } from "../shared/redact.ts";
-import type { Config, GitHubContext } from "../config/types.ts";
+import type { ChangeRequest, Config, GitHubContext } from "../config/types.ts";
 import type { DeploymentState, PreviousModel, RolloutResult } from "./record.ts";
 
 export type { DeploymentState } from "./record.ts";
@@ -107,10 +107,17 @@ export function statusDescription(text: string): string {
   return line.length <= MAX_DESCRIPTION ? line : `${line.slice(0, MAX_DESCRIPTION - 1).trimEnd()}…`;
 }
 
-export function deploymentRequest(config: Config, previousModel: PreviousModel | undefined): DeploymentRequest {
+/**
+ * `change`: what the run writes. A rollback run (rollback: true) has no change inputs: its values come from the record
+ * on the scale set, and are known once it was read (empty when the run stopped before).
+ */
+export function deploymentRequest(
+  config: Config,
+  previousModel: PreviousModel | undefined,
+  change: ChangeRequest = config.change,
+): DeploymentRequest {
   const environment = config.deployment?.environment ?? "";
-  const { imageVersion, imageId, extension } = config.change;
-  // A rollback run (rollback: true) has no change inputs: its values come from the record on the scale set.
+  const { imageVersion, imageId, extension } = change;
   const what = config.rollback
     ? "rollback of the last change"
     : (imageVersion ?? imageId?.split("/").at(-1) ?? `extension ${extension?.name ?? ""}`);

@@ -2,6 +2,7 @@
 
 import type { RolloutEvent } from "./events.ts";
 import type { PreviousModel } from "../domain/record.ts";
+import type { ChangeRequest } from "../config/types.ts";
 import type { Logger } from "./ports.ts";
 
 /** What a run is given besides its config and the scale set: the log, cancellation, and (for tests) time. */
@@ -15,10 +16,11 @@ export interface RolloutDeps {
   readonly events?: (event: RolloutEvent) => void;
   /**
    * Called once, right before the run's first write to Azure (the model PATCH, or the first manualupgrade when the
-   * model already holds the values), with the model it replaces. Never for a dry run or a run that writes nothing.
+   * model already holds the values), with the model it replaces and the change it writes (the change inputs; for
+   * `rollback: true`, the values restored from the rollout record). Never for a dry run or a run that writes nothing.
    * Must not throw or block: main uses it to set the GitHub deployment in_progress.
    */
-  readonly onWriteStart?: (previousModel: PreviousModel | undefined) => void;
+  readonly onWriteStart?: (previousModel: PreviousModel | undefined, change: ChangeRequest) => void;
   /** What makes this run's lease on the scale set its own (domain/lease.ts); a random UUID unless given (tests). */
   readonly leaseToken?: string;
 }

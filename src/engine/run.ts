@@ -90,7 +90,7 @@ export class Run {
   writeStarting(): void {
     const notify = this.onWriteStart;
     this.onWriteStart = undefined;
-    notify?.(this.state.change?.previousModel);
+    notify?.(this.state.change?.previousModel, this.state.request);
   }
 
   /** The lease is another run's now (engine/lease.ts): said once, and the work stops (no further write). */

@@ -9,7 +9,7 @@ import {
   type DeploymentStatus,
 } from "../domain/deployment.ts";
 import { errorLine } from "../domain/error-text.ts";
-import type { Config } from "../config/types.ts";
+import type { ChangeRequest, Config } from "../config/types.ts";
 import type { DeploymentRecord, DeploymentState, PreviousModel } from "../domain/record.ts";
 import type { Logger } from "../engine/ports.ts";
 
@@ -51,11 +51,11 @@ export class DeploymentTracker {
   }
 
   /** The first write to Azure starts: create the deployment and set it in_progress, without holding the rollout up. */
-  writeStarted(previousModel: PreviousModel | undefined): void {
+  writeStarted(previousModel: PreviousModel | undefined, change: ChangeRequest = this.config.change): void {
     if (this.writing) return;
     this.writing = true;
     this.enqueue(async () => {
-      await this.create(previousModel);
+      await this.create(previousModel, change);
       await this.status("in_progress", `Rolling out to scale set ${this.config.target.scaleSet}`);
     });
   }
@@ -86,10 +86,11 @@ export class DeploymentTracker {
     this.chain = this.chain.then(step).catch((err: unknown) => this.warn(err));
   }
 
-  private async create(previousModel: PreviousModel | undefined): Promise<void> {
+  /** `change`: what the run writes; the change inputs when no write started (for `rollback: true`, none). */
+  private async create(previousModel: PreviousModel | undefined, change = this.config.change): Promise<void> {
     if (this.created) return;
     this.created = true;
-    const request = deploymentRequest(this.config, previousModel);
+    const request = deploymentRequest(this.config, previousModel, change);
     this.id = await this.api.createDeployment(request);
     this.log.info(`GitHub deployment ${this.id} created in environment '${this.environment}' for ${request.ref}.`);
   }

@@ -7,6 +7,7 @@ import { runRollout } from "../../src/engine/rollout.ts";
 import type { ChangeRequest, Config, RolloutOptions, Size } from "../../src/config/types.ts";
 import type { Logger, ScaleSetApi } from "../../src/engine/ports.ts";
 import type { RolloutEvent } from "../../src/engine/events.ts";
+import type { RolloutDeps } from "../../src/engine/deps.ts";
 import type { RolloutRecord } from "../../src/domain/record.ts";
 import { start, type Emulator, type EmulatorOptions, type RequestLogEntry } from "../../emulator/index.ts";
 
@@ -115,6 +116,8 @@ export interface RolloutOptionsForTest {
   readonly events?: (event: RolloutEvent) => void;
   /** The run's lease token (RolloutDeps.leaseToken): tests name their runs. */
   readonly leaseToken?: string;
+  /** RolloutDeps.onWriteStart: what main hands the GitHub deployment at the first write. */
+  readonly onWriteStart?: RolloutDeps["onWriteStart"];
 }
 
 /** The real adapter (real SDK, real ClientSecretCredential) for this config. */
@@ -140,6 +143,7 @@ export async function rollout(config: Config, options: RolloutOptionsForTest = {
     signal: options.signal ?? new AbortController().signal,
     ...(options.events && { events: options.events }),
     ...(options.leaseToken && { leaseToken: options.leaseToken }),
+    ...(options.onWriteStart && { onWriteStart: options.onWriteStart }),
   });
   return { record, log, masked };
 }

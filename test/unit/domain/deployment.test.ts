@@ -92,6 +92,17 @@ describe("the GitHub deployment of a rollout", () => {
     expect(JSON.stringify(request)).not.toContain("ghs_token123456");
   });
 
+  it("a rollback run carries the values it restores (from the rollout record), not the empty change inputs", () => {
+    const request = deploymentRequest(
+      config({ "image-version": "", rollback: "true" }),
+      { imageReference: { version: "1.4.0" } },
+      { imageVersion: "1.3.0" },
+    );
+    expect(request.description).toBe("rollback of the last change to scale set vmss-web");
+    expect(request.payload.change).toEqual({ imageVersion: "1.3.0" });
+    expect(request.payload.previousModel).toEqual({ imageReference: { version: "1.4.0" } });
+  });
+
   it("statuses link this run's attempt and the scale set in the portal of its cloud", () => {
     const status = deploymentStatus(config({ environment: "AzureUSGovernment" }), "success", "Rollout succeeded");
     expect(status).toEqual({
