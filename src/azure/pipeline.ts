@@ -45,6 +45,15 @@ export function installPolicies(
  *   timeout (the SDK's retry waits whatever Retry-After says, uncapped); reads are the read retry's business;
  * - any other Retry-After (an operation poll's pace) is capped at the time left.
  */
+/**
+ * The scale set's instance list (and each of its nextLink pages): GET …/virtualMachineScaleSets/{name}/virtualMachines.
+ * Not the standalone VM list a Flexible set is also read with (…/providers/Microsoft.Compute/virtualMachines): Azure
+ * counts that against other buckets, whose figures must not move the instance list's budget.
+ */
+export function isInstanceList(pathname: string): boolean {
+  return /\/virtualMachineScaleSets\/[^/]+\/virtualMachines$/i.test(pathname);
+}
+
 function watchingPolicy(deadline: () => number, now: () => number, watchers: Watchers): PipelinePolicy {
   return {
     name: "vmssRolloutWatch",
@@ -55,8 +64,7 @@ function watchingPolicy(deadline: () => number, now: () => number, watchers: Wat
         const header = response.headers.get("x-ms-ratelimit-remaining-resource") ?? "";
         watchers.headroom.record(header, at);
         const url = new URL(request.url);
-        // The instance list (and each of its nextLink pages): GET …/virtualMachineScaleSets/{name}/virtualMachines.
-        if (/\/virtualMachines$/i.test(url.pathname) && response.status < 300)
+        if (isInstanceList(url.pathname) && response.status < 300)
           watchers.lists.page(
             !/skiptoken/i.test(url.search),
             lowestOf(header),

@@ -44,7 +44,7 @@ export interface ScaleSetApi {
    * into a 429. With `filter`, only the instances whose latestModelApplied matches (Azure's `$filter`
    * `properties/latestModelApplied eq true|false`): fewer pages, but it says nothing of the instances it leaves out.
    * A filtered listing may show more than asked, never less: each instance as it is (a Flexible scale set is listed
-   * whole, since whether Azure honours the filter there is not documented); the engine judges each on its own state.
+   * whole, since whether Azure honours the filter there is not documented; the engine asks for none there).
    */
   listInstances(signal?: AbortSignal, filter?: InstanceFilter): Promise<InstanceState[]>;
   /** POST manualupgrade for these instance IDs and wait for the operation. */

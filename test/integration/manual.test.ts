@@ -81,13 +81,12 @@ describe.each(ORCHESTRATIONS)("Manual mode: batches ($mode)", ({ seed }) => {
     // Instance state is read with list calls, never per instance: every instance to plan after the model update; when
     // each batch's operation has ended (every instance settled at once here), the instances on the latest model (the
     // batch's and the earlier batches', all the gate judges); after the last batch also the others, so that the two
-    // show every instance and the verdict reuses them. A Flexible listing is the scale-set VM list and the standalone
-    // VM list, each once and unfiltered (whether Azure honours the filter there is not documented: a listing that
-    // shows more than asked is safe, see ScaleSetApi.listInstances).
+    // show every instance and the verdict reuses them. A Flexible scale set is listed whole, once a poll (whether
+    // Azure honours the filter there is not documented): the scale-set VM list and the standalone VM list, each once.
     const lists = emu.requests
       .filter((r) => r.operation === "VirtualMachineScaleSetVMs.List")
       .map((r) => r.query["$filter"] ?? "every instance");
-    const listings = 2 + batches.length;
+    const listings = 1 + batches.length;
     expect(lists).toEqual(
       seed.orchestrationMode
         ? Array<string>(listings).fill("every instance")
@@ -596,6 +595,29 @@ describe("Manual mode: rollback", () => {
       undefined,
       undefined,
     ]);
+  });
+
+  it("does not overwrite an image another writer put in the model during the rollout, and says so", async () => {
+    const OTHER = "24.04.202503030";
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4 }] });
+    // Another writer changes the image right after the first batch's manualupgrade: the batch is not on the latest
+    // model any more, the run stops, and rollback-on-failure would put the old image back over the other one.
+    emu.faults.concurrentWrite(
+      { patch: { properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: OTHER } } } } } },
+      { operation: "VirtualMachineScaleSets.UpdateInstances", when: "after" },
+    );
+    const { record } = await rollout(
+      configFor(emu, { rollout: { batchSize: count(2), maxUnhealthyPercent: 0, rollbackOnFailure: true } }),
+    );
+    expect(record.result).toBe("failed");
+    // No rollback PATCH and no manualupgrade back: the other writer's image stays in the model.
+    expect(writesOf(emu)).toEqual([PATCH_SET, upgrade("0", "1")]);
+    expect(emu.state("vmss1").model).toMatchObject({
+      properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: OTHER } } } },
+    });
+    expect(record.rollback).toBeUndefined();
+    expect(record.reason).toContain(`No rollback was done: the model's image is now`);
+    expect(record.reason).toContain(OTHER);
   });
 
   it("without rollback-on-failure the new model stays", async () => {

@@ -3,7 +3,9 @@
 import { errorLine } from "../../domain/error-text.ts";
 import { sortIds } from "../../domain/ids.ts";
 import { AzureApiError } from "../../domain/scale-set.ts";
-import type { ModelChange } from "../../domain/change.ts";
+import { describeImage, planChange, type ModelChange } from "../../domain/change.ts";
+import type { ScaleSetModel } from "../../domain/scale-set.ts";
+import type { ChangeRequest } from "../../config/types.ts";
 import type { ScaleSetApi } from "../ports.ts";
 import type { Run } from "../run.ts";
 
@@ -39,14 +41,28 @@ export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange):
   run.enter({ kind: "rolling-back" });
   run.emit({ type: "rollback-started", ids });
   try {
-    if (change.rollback.scaleSetPatch !== undefined && state.written.image) {
+    const restoreImage = change.rollback.scaleSetPatch !== undefined && state.written.image;
+    const restoreExtension = change.rollback.extensionPatch !== undefined && state.written.extension;
+    if (restoreImage || restoreExtension) {
+      // What this run wrote must still be there: a change another writer made since is not overwritten (the image's
+      // If-Match below only guards the time between this read and the write; the extension takes no If-Match).
+      const moved = changedSince(await api.getScaleSet(signal), state.request, restoreImage, restoreExtension);
+      if (moved !== undefined) {
+        const reason = `No rollback was done: ${moved}, so another writer changed it since this run's write; the rollback does not overwrite that change. The instances upgraded by this run stay as they are.`;
+        state.rollbackSkipped(reason);
+        run.log.warning(reason, "No rollback");
+        run.emit({ type: "rollback-ended", succeeded: false });
+        return;
+      }
+    }
+    if (restoreImage && change.rollback.scaleSetPatch !== undefined) {
       const model = await api.getScaleSet(signal);
       run.log.info(
         `PATCH scale set back to ${JSON.stringify(change.rollback.scaleSetPatch)} with If-Match ${model.etag ?? "(none)"}.`,
       );
       state.read(await api.patchScaleSet(change.rollback.scaleSetPatch, model.etag, signal));
     }
-    if (change.rollback.extensionPatch !== undefined && state.written.extension) {
+    if (restoreExtension && change.rollback.extensionPatch !== undefined) {
       run.log.info(`PATCH extension '${change.rollback.extensionPatch.name}' back to its previous values.`);
       await api.patchExtension(change.rollback.extensionPatch, signal);
     }
@@ -72,6 +88,25 @@ export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange):
     state.rollbackEnded({ succeeded: false, instanceIds: ids, error });
     run.emit({ type: "rollback-ended", succeeded: false });
   }
+}
+
+/**
+ * Why the model no longer holds what this run wrote (`request`, on the parts it wrote), or undefined when it does:
+ * planned again on the model as it is now, this run's change would write something again.
+ */
+function changedSince(
+  model: ScaleSetModel,
+  request: ChangeRequest,
+  image: boolean,
+  extension: boolean,
+): string | undefined {
+  const plan = planChange(model, request);
+  if (!plan.ok) return `the scale set's model no longer takes this run's change (${plan.reason})`;
+  if (image && plan.scaleSetPatch !== undefined)
+    return `the model's image is now ${describeImage(model.imageReference)}, not what this run wrote`;
+  if (extension && plan.extensionPatch !== undefined)
+    return `extension '${plan.extensionPatch.name}' no longer holds what this run wrote`;
+  return undefined;
 }
 
 /**
