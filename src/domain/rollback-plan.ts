@@ -6,7 +6,9 @@
 //   not undone (that would bring back what was rolled back; a re-run of a rollback job must never do that): the
 //   request is its current values, which finishes an interrupted rollback and finds nothing to do after a finished one.
 // - The model must still hold the values the record says its run wrote; a property that holds something else was
-//   changed since by another writer, and a rollback would overwrite that change: refused, nothing written.
+//   changed since by another writer, and a rollback would overwrite that change: refused, nothing written. A model
+//   that holds the previous values already (a rollback-on-failure that restored it and then failed on the instances)
+//   is no other writer's change: the run brings the instances onto it.
 // - Refused too: no record, a damaged one, a change with no way back (notRestorable), and a change its own run
 //   already rolled back (rollback-on-failure).
 
@@ -87,7 +89,11 @@ export function planRollbackOf(model: ScaleSetModel, record: RolloutTagRecord): 
           : "."),
     );
   }
-  const moved = drifted(model, record);
+  // The model back on the previous values already (a rollback-on-failure that put the model back and then failed on
+  // the instances; a person who reverted the model): nothing of another writer to overwrite, the run finishes it by
+  // bringing the instances onto the model as it is.
+  const alreadyBack = restorable.every((c) => holds(model, c, "before"));
+  const moved = alreadyBack ? undefined : drifted(model, record);
   if (moved !== undefined) return refuse(moved);
   const kept = record.changes
     .filter((c) => c.notRestorable !== undefined)

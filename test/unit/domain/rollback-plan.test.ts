@@ -84,6 +84,11 @@ describe("planRollback: the change request a rollback run becomes", () => {
       kept: [expect.stringContaining("forceUpdateTag stays t2")],
     },
     {
+      name: "a failed run whose rollback-on-failure put the model back but not every instance: the instances follow",
+      model: scaleSet({ version: "1.0.0" }, { ...VERSION_CHANGE, outcome: "failed" }),
+      request: { imageVersion: "1.0.0" },
+    },
+    {
       name: "a rollback's record is finished, never undone: its current values again",
       model: scaleSet(
         { version: "1.0.0" },
