@@ -456,6 +456,34 @@ describe("shapes az reads", () => {
     expect(patch.headers.get("x-ms-ratelimit-remaining-subscription-writes")).toBe("1199");
     expect(patch.headers.has("x-ms-ratelimit-remaining-subscription-reads")).toBe(false);
   });
+
+  it("serves the NIC each Flexible VM references (az vm show -d / vm list -d), and 404s a NIC it does not have", async () => {
+    const emu = await setup({ scaleSets: [{ name: "vmss-flex", orchestrationMode: "Flexible", instances: 2 }] });
+    const group = `/subscriptions/${emu.subscriptionId}/resourceGroups/${RG}`;
+    const vms = (await raw(emu, "GET", `${group}/providers/Microsoft.Compute/virtualMachines`)).body.value;
+    expect(vms).toHaveLength(2);
+    const seen: unknown[] = [];
+    for (const vm of vms) {
+      const ref: string = vm.properties.networkProfile.networkInterfaces[0].id;
+      // az 2.45 reads NICs at Microsoft.Network 2022-07-01 (its own api-version, not Compute's).
+      const nic = await raw(emu, "GET", ref, { apiVersion: "2022-07-01" });
+      expect(nic.status).toBe(200);
+      expect(nic.body.id).toBe(ref);
+      expect(nic.body.properties.virtualMachine.id).toBe(vm.id);
+      const ip = nic.body.properties.ipConfigurations[0].properties;
+      seen.push([ip.privateIPAddress, ip.subnet?.id.endsWith("/subnets/default"), "publicIPAddress" in ip]);
+      expect(nic.body.properties.macAddress).toMatch(/^([0-9A-F]{2}-){5}[0-9A-F]{2}$/);
+    }
+    expect(seen).toEqual([
+      ["10.0.0.4", true, false],
+      ["10.0.0.5", true, false],
+    ]);
+    const missing = await raw(emu, "GET", `${group}/providers/Microsoft.Network/networkInterfaces/nope`, {
+      apiVersion: "2022-07-01",
+    });
+    expect([missing.status, missing.body.error.code]).toEqual([404, "ResourceNotFound"]);
+    expect(emu.counters()["NetworkInterfaces.Get"]).toBe(3);
+  });
 });
 
 describe("protected instances named explicitly (az vmss update-instances --instance-ids 4)", () => {

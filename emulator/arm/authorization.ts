@@ -26,6 +26,7 @@ export const OPERATION_ACTIONS: Readonly<Record<string, string>> = {
   "VirtualMachineScaleSetVMs.ReimageAll": `${SET}/virtualMachines/reimageAll/action`,
   "VirtualMachines.List": "Microsoft.Compute/virtualMachines/read",
   "VirtualMachines.Get": "Microsoft.Compute/virtualMachines/read",
+  "NetworkInterfaces.Get": "Microsoft.Network/networkInterfaces/read",
   "VirtualMachineScaleSets.List": `${SET}/read`,
   "VirtualMachineScaleSets.ListAll": `${SET}/read`,
   "VirtualMachineImages.ListPublishers": "Microsoft.Compute/locations/publishers/read",

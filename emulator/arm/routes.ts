@@ -20,7 +20,7 @@ export interface ArmRoute {
   /** The scale set's name as the path gives it (undefined for operation polls). */
   readonly scaleSet?: string;
   /** Whose api-versions the request must name: Compute's or Resource Manager's own (subscriptions, groups). */
-  readonly provider: "Microsoft.Compute" | "Microsoft.Resources";
+  readonly provider: "Microsoft.Compute" | "Microsoft.Resources" | "Microsoft.Network";
   handle(): Reply;
 }
 
@@ -48,6 +48,8 @@ const CATALOG_PATH =
 /** The standalone VM API of a resource group (`VirtualMachines.List`) and one VM (`VirtualMachines.Get`): Flexible VMs. */
 const VMS_PATH =
   /^\/subscriptions\/([^/]+)\/resourcegroups\/([^/]+)\/providers\/microsoft\.compute\/virtualmachines(?:\/([^/]+))?\/?$/i;
+const NIC_PATH =
+  /^\/subscriptions\/([^/]+)\/resourcegroups\/([^/]+)\/providers\/microsoft\.network\/networkinterfaces\/([^/]+)\/?$/i;
 const OPERATION_PATH =
   /^\/subscriptions\/([^/]+)\/providers\/microsoft\.compute\/locations\/([^/]+)\/operations\/([^/]+)$/i;
 
@@ -90,6 +92,8 @@ export class Arm {
     }
     const vms = VMS_PATH.exec(req.path);
     if (vms) return this.standaloneVmRoute(req, vms[1] ?? "", vms[2] ?? "", vms[3]);
+    const nic = NIC_PATH.exec(req.path);
+    if (nic) return this.nicRoute(req, nic[1] ?? "", nic[2] ?? "", nic[3] ?? "");
     const match = SCALE_SET_PATH.exec(req.path);
     if (!match) return undefined;
     const [, subscriptionId = "", resourceGroup = "", name = "", rest = ""] = match;
@@ -565,6 +569,42 @@ export class Arm {
       });
     }
     return instanceId;
+  }
+
+  /**
+   * `GET …/resourceGroups/{rg}/providers/Microsoft.Network/networkInterfaces/{name}` (NetworkInterfaces_Get): only the
+   * NICs of Flexible VMs (ScaleSet.renderNic), what `az vm show -d` reads; any other NIC name is 404 `NotFound` as
+   * Microsoft.Network answers a missing NIC ("The Resource 'Microsoft.Network/networkInterfaces/…' under resource
+   * group '…' was not found.", the ARM ResourceNotFound wording; assumed). Uniform instances' NICs live under the scale
+   * set (`virtualMachineScaleSets/…/networkInterfaces`), which the emulator does not serve.
+   */
+  private nicRoute(req: Incoming, subscriptionId: string, resourceGroup: string, name: string): ArmRoute {
+    return this.make(
+      "NetworkInterfaces.Get",
+      subscriptionId,
+      `${subscriptionId}/${resourceGroup}`.toLowerCase(),
+      ["GET"],
+      req,
+      () => {
+        for (const set of this.scaleSets.values()) {
+          if (set.deleted || !set.flexible || set.resourceGroup.toLowerCase() !== resourceGroup.toLowerCase()) continue;
+          const vm = [...set.vms.values()].find((v) => set.nicName(v).toLowerCase() === name.toLowerCase());
+          if (vm) return json(200, set.renderNic(vm));
+        }
+        if (![...this.scaleSets.values()].some((s) => s.resourceGroup.toLowerCase() === resourceGroup.toLowerCase()))
+          throw new ArmError(
+            404,
+            { code: "ResourceGroupNotFound", message: `Resource group '${resourceGroup}' could not be found.` },
+            { "x-ms-failure-cause": "gateway" },
+          );
+        throw new ArmError(404, {
+          code: "ResourceNotFound",
+          message: `The Resource 'Microsoft.Network/networkInterfaces/${name}' under resource group '${resourceGroup}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`,
+        });
+      },
+      undefined,
+      "Microsoft.Network",
+    );
   }
 
   /**
