@@ -124,7 +124,17 @@ export class Arm {
         case "instanceview":
           return route("VirtualMachineScaleSets.GetInstanceView", ["GET"], () => {
             const s = set();
-            if (s.flexible) throw flexibleRefusal("Getting the instance view of a Virtual Machine Scale Set");
+            // Azure's words for a Uniform-only call on a Flexible set: 400 BadRequest "Operation '<API>.<verb>' is not
+            // allowed on Virtual Machine Scale Set '<name>'." — this call's text in hashicorp/nomad-autoscaler#1096
+            // (2025, `VirtualMachineScaleSets.instanceView.GET`, name elided there); the code, status and the quoted
+            // name from the same refusal of another call in microsoft/OMS-Agent-for-Linux#1475 (2022: "Operation
+            // 'VirtualMachineScaleSets.virtualMachines.GET' is not allowed on Virtual Machine Scale Set 'testvmss'.",
+            // ErrorCode BadRequest, StatusCode 400).
+            if (s.flexible)
+              throw new ArmError(400, {
+                code: "BadRequest",
+                message: `Operation 'VirtualMachineScaleSets.instanceView.GET' is not allowed on Virtual Machine Scale Set '${s.name}'.`,
+              });
             return json(200, s.renderInstanceView());
           });
         case "manualupgrade":
