@@ -486,6 +486,87 @@ describe("shapes az reads", () => {
   });
 });
 
+describe("the Tags API at a scale set's scope (az tag list|create|update|delete --resource-id)", () => {
+  // az 2.45 sends Microsoft.Resources 2019-10-01 here.
+  const TAGS_API = "2019-10-01";
+  const tagsPath = (emu: Emulator) => `${setPath(emu)}/providers/Microsoft.Resources/tags/default`;
+
+  it.each([
+    {
+      name: "PATCH Merge adds and updates",
+      method: "PATCH",
+      body: { operation: "Merge", properties: { tags: { team: "web", owner: "dev" } } },
+      tags: { owner: "dev", env: "prod", team: "web" },
+    },
+    {
+      name: "PATCH Replace replaces all",
+      method: "PATCH",
+      body: { operation: "Replace", properties: { tags: { team: "web" } } },
+      tags: { team: "web" },
+    },
+    {
+      name: "PATCH Delete removes a name (any value) and a matching pair, not a pair that differs",
+      method: "PATCH",
+      body: { operation: "Delete", properties: { tags: { owner: "", env: "test" } } },
+      tags: { env: "prod" },
+    },
+    { name: "PUT replaces all", method: "PUT", body: { properties: { tags: { a: "1" } } }, tags: { a: "1" } },
+    { name: "DELETE removes all", method: "DELETE", body: undefined, tags: {} },
+  ])("$name: the scale set's tags and etag change, its model and instances do not", async ({ method, body, tags }) => {
+    const emu = await setup();
+    await raw(emu, "PATCH", setPath(emu), { body: { tags: { owner: "ops", env: "prod" } } });
+    const before = emu.state();
+    const reply = await raw(emu, method, tagsPath(emu), { apiVersion: TAGS_API, ...(body ? { body } : {}) });
+    expect(reply.status).toBe(200);
+    if (method !== "DELETE")
+      expect(reply.body).toEqual({
+        id: tagsPath(emu),
+        name: "default",
+        type: "Microsoft.Resources/tags",
+        properties: { tags },
+      });
+    const after = emu.state();
+    expect(after.model["tags"]).toEqual(tags);
+    expect(Number(JSON.parse(String(after.model["etag"])))).toBe(Number(JSON.parse(String(before.model["etag"]))) + 1);
+    expect((after.model as any).properties.virtualMachineProfile).toEqual(
+      (before.model as any).properties.virtualMachineProfile,
+    );
+    expect(after.instances.map((i) => i.latestModelApplied)).toEqual(before.instances.map((i) => i.latestModelApplied));
+    expect(after.operations).toEqual(before.operations);
+    const read = await raw(emu, "GET", tagsPath(emu), { apiVersion: TAGS_API });
+    expect(read.body.properties.tags).toEqual(tags);
+    expect((await raw(emu, "GET", setPath(emu))).body.tags).toEqual(tags);
+  });
+
+  it("refuses an unknown PATCH operation, more than 50 tags, a missing scale set, and a write while the model updates", async () => {
+    const emu = await setup({ modelUpdateSeconds: 1000 });
+    const bad = await raw(emu, "PATCH", tagsPath(emu), {
+      apiVersion: TAGS_API,
+      body: { operation: "Upsert", properties: { tags: { a: "b" } } },
+    });
+    expect([bad.status, bad.body.error.code]).toEqual([400, "InvalidRequestContent"]);
+    const many = Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`t${i}`, "v"]));
+    const tooMany = await raw(emu, "PATCH", tagsPath(emu), {
+      apiVersion: TAGS_API,
+      body: { operation: "Merge", properties: { tags: many } },
+    });
+    expect([tooMany.status, tooMany.body.error.code]).toEqual([400, "InvalidTags"]);
+    const missing = await raw(emu, "GET", tagsPath(emu).replace(VMSS, "nope"), { apiVersion: TAGS_API });
+    expect([missing.status, missing.body.error.code]).toEqual([404, "ResourceNotFound"]);
+    await raw(emu, "PATCH", setPath(emu), {
+      body: {
+        properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: "24.04.202410020" } } } },
+      },
+    });
+    const busy = await raw(emu, "PATCH", tagsPath(emu), {
+      apiVersion: TAGS_API,
+      body: { operation: "Merge", properties: { tags: { a: "b" } } },
+    });
+    expect([busy.status, busy.body.error.code]).toEqual([409, "Conflict"]);
+    expect(emu.state().model["tags"]).toEqual({});
+  });
+});
+
 describe("protected instances named explicitly (az vmss update-instances --instance-ids 4)", () => {
   it("accepts a manualupgrade naming only a protected instance: the operation succeeds, the instance stays on its model", async () => {
     const emu = await setup({ scaleSets: [{ name: VMSS, protectedInstances: ["3"] }] });

@@ -818,6 +818,44 @@ async function flexibleChecks(f: Fidelity, emu: Emulator): Promise<void> {
     );
     expectEqual((after.model as any).properties.orchestrationMode, "Flexible", "orchestrationMode kept");
   });
+
+  await f.check("Flexible: tag update --resource-id --operation merge / delete, tag list (the Tags API)", async () => {
+    const from = emu.requests.length;
+    const before = state();
+    const merged = await f.azJson(
+      "tag",
+      "update",
+      "--resource-id",
+      setId,
+      "--operation",
+      "merge",
+      "--tags",
+      "team=web",
+    );
+    expectEqual(merged.properties.tags, { owner: "ops", team: "web" }, "tags az got back");
+    expectEqual(state().model["tags"], { owner: "ops", team: "web" }, "the scale set's tags");
+    expectEqual(
+      Number(JSON.parse(String(state().model["etag"]))),
+      Number(JSON.parse(String(before.model["etag"]))) + 1,
+      "etag (a write)",
+    );
+    await f.azJson("tag", "update", "--resource-id", setId, "--operation", "delete", "--tags", "owner=ops");
+    const listed = await f.azJson("tag", "list", "--resource-id", setId);
+    expectEqual(listed.properties.tags, { team: "web" }, "tag list after delete");
+    expectEqual(
+      (state().model as any).properties.virtualMachineProfile,
+      (before.model as any).properties.virtualMachineProfile,
+      "virtualMachineProfile",
+    );
+    expectEqual(
+      state().instances.map((i) => i.latestModelApplied),
+      before.instances.map((i) => i.latestModelApplied),
+      "latestModelApplied",
+    );
+    return since(emu, from)
+      .map((r) => `${r.method} ${r.operation} ${r.status} (${r.query["api-version"]})`)
+      .join(", ");
+  });
 }
 
 process.exitCode = await main();
