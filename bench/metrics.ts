@@ -82,7 +82,10 @@ const PAGE_KEYS = /skip|token|page|continuation|marker|cursor/i;
 
 export const isArm = (entry: RequestLogEntry): boolean => !NON_ARM.test(entry.operation);
 export const isRead = (entry: RequestLogEntry): boolean => isArm(entry) && entry.method.toUpperCase() === "GET";
-const isList = (entry: RequestLogEntry): boolean => entry.operation === "VirtualMachineScaleSetVMs.List";
+/** An instance-list page: the scale set's VM list, or (Flexible) the standalone VM list of its VMs. A Flexible
+ *  listing is both, so it counts as two list calls and every page of each as one read. */
+const isList = (entry: RequestLogEntry): boolean =>
+  entry.operation === "VirtualMachineScaleSetVMs.List" || entry.operation === "VirtualMachines.List";
 const isFirstPage = (entry: RequestLogEntry): boolean =>
   isList(entry) && !Object.keys(entry.query).some((k) => PAGE_KEYS.test(k));
 const isOperationStatus = (entry: RequestLogEntry): boolean => /^Operations\./.test(entry.operation);

@@ -2,10 +2,11 @@
 import type { RequestFigures, TimeBreakdown } from "./metrics.ts";
 
 export type ScenarioName =
-  "action" | "action-100" | "all-at-once" | "one-at-a-time" | "az-all-at-once" | "az-one-at-a-time";
+  "action" | "action-100" | "action-flexible" | "all-at-once" | "one-at-a-time" | "az-all-at-once" | "az-one-at-a-time";
 export const SCENARIOS: readonly ScenarioName[] = [
   "action",
   "action-100",
+  "action-flexible",
   "all-at-once",
   "one-at-a-time",
   "az-all-at-once",

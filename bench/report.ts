@@ -29,13 +29,15 @@ export interface Target {
 const LABEL: Record<ScenarioName, string> = {
   action: "vmss-rollout",
   "action-100": "vmss-rollout",
+  "action-flexible": "vmss-rollout, Flexible",
   "all-at-once": "all at once",
   "one-at-a-time": "one at a time",
   "az-all-at-once": "az, all at once",
   "az-one-at-a-time": "az, one at a time",
 };
 
-const isAction = (r: RunRecord): boolean => r.scenario === "action" || r.scenario === "action-100";
+const isAction = (r: RunRecord): boolean =>
+  r.scenario === "action" || r.scenario === "action-100" || r.scenario === "action-flexible";
 const find = (runs: readonly RunRecord[], size: number, scenario: ScenarioName): RunRecord | undefined =>
   runs.find((r) => r.size === size && r.scenario === scenario && r.outcome === "succeeded");
 const sizesOf = (runs: readonly RunRecord[]): number[] => [...new Set(runs.map((r) => r.size))].sort((a, b) => a - b);
@@ -73,7 +75,8 @@ const sec = (value: number): string =>
   Math.abs(value) < 1000 ? `${Math.round(value)} ms` : `${(value / 1000).toFixed(1)} s`;
 const num = (value: number | undefined): string =>
   value === undefined ? "–" : Number.isInteger(value) ? String(value) : value.toFixed(1);
-const tag = (r: RunRecord): string => `${n(r.size)}${r.scenario === "action-100" ? ", 100%" : ""}`;
+const tag = (r: RunRecord): string =>
+  `${n(r.size)}${r.scenario === "action-100" ? ", 100%" : r.scenario === "action-flexible" ? ", Flexible" : ""}`;
 const joinOps = (byOp: Record<string, number>): string =>
   Object.entries(byOp)
     .map(([op, count]) => `${count} × ${SHORT[op] ?? op}`)
@@ -193,12 +196,7 @@ export function targetsOf(runs: readonly RunRecord[], comparisons: readonly Comp
     id: "throttled",
     target: "0 throttled (429) responses under Azure's published Compute limits",
     where: "every vmss-rollout run",
-    value:
-      actions.length > 0
-        ? actions
-            .map((r) => `${r.requests.throttled} (${n(r.size)}${r.scenario === "action-100" ? ", 100%" : ""})`)
-            .join(", ")
-        : "not measured",
+    value: actions.length > 0 ? actions.map((r) => `${r.requests.throttled} (${tag(r)})`).join(", ") : "not measured",
     met: actions.length > 0 ? throttled === 0 : undefined,
     why:
       throttled > 0

@@ -456,6 +456,115 @@ describe("shapes az reads", () => {
     expect(patch.headers.get("x-ms-ratelimit-remaining-subscription-writes")).toBe("1199");
     expect(patch.headers.has("x-ms-ratelimit-remaining-subscription-reads")).toBe(false);
   });
+
+  it("serves the NIC each Flexible VM references (az vm show -d / vm list -d), and 404s a NIC it does not have", async () => {
+    const emu = await setup({ scaleSets: [{ name: "vmss-flex", orchestrationMode: "Flexible", instances: 2 }] });
+    const group = `/subscriptions/${emu.subscriptionId}/resourceGroups/${RG}`;
+    const vms = (await raw(emu, "GET", `${group}/providers/Microsoft.Compute/virtualMachines`)).body.value;
+    expect(vms).toHaveLength(2);
+    const seen: unknown[] = [];
+    for (const vm of vms) {
+      const ref: string = vm.properties.networkProfile.networkInterfaces[0].id;
+      // az 2.45 reads NICs at Microsoft.Network 2022-07-01 (its own api-version, not Compute's).
+      const nic = await raw(emu, "GET", ref, { apiVersion: "2022-07-01" });
+      expect(nic.status).toBe(200);
+      expect(nic.body.id).toBe(ref);
+      expect(nic.body.properties.virtualMachine.id).toBe(vm.id);
+      const ip = nic.body.properties.ipConfigurations[0].properties;
+      seen.push([ip.privateIPAddress, ip.subnet?.id.endsWith("/subnets/default"), "publicIPAddress" in ip]);
+      expect(nic.body.properties.macAddress).toMatch(/^([0-9A-F]{2}-){5}[0-9A-F]{2}$/);
+    }
+    expect(seen).toEqual([
+      ["10.0.0.4", true, false],
+      ["10.0.0.5", true, false],
+    ]);
+    const missing = await raw(emu, "GET", `${group}/providers/Microsoft.Network/networkInterfaces/nope`, {
+      apiVersion: "2022-07-01",
+    });
+    expect([missing.status, missing.body.error.code]).toEqual([404, "ResourceNotFound"]);
+    expect(emu.counters()["NetworkInterfaces.Get"]).toBe(3);
+  });
+});
+
+describe("the Tags API at a scale set's scope (az tag list|create|update|delete --resource-id)", () => {
+  // az 2.45 sends Microsoft.Resources 2019-10-01 here.
+  const TAGS_API = "2019-10-01";
+  const tagsPath = (emu: Emulator) => `${setPath(emu)}/providers/Microsoft.Resources/tags/default`;
+
+  it.each([
+    {
+      name: "PATCH Merge adds and updates",
+      method: "PATCH",
+      body: { operation: "Merge", properties: { tags: { team: "web", owner: "dev" } } },
+      tags: { owner: "dev", env: "prod", team: "web" },
+    },
+    {
+      name: "PATCH Replace replaces all",
+      method: "PATCH",
+      body: { operation: "Replace", properties: { tags: { team: "web" } } },
+      tags: { team: "web" },
+    },
+    {
+      name: "PATCH Delete removes a name (any value) and a matching pair, not a pair that differs",
+      method: "PATCH",
+      body: { operation: "Delete", properties: { tags: { owner: "", env: "test" } } },
+      tags: { env: "prod" },
+    },
+    { name: "PUT replaces all", method: "PUT", body: { properties: { tags: { a: "1" } } }, tags: { a: "1" } },
+    { name: "DELETE removes all", method: "DELETE", body: undefined, tags: {} },
+  ])("$name: the scale set's tags and etag change, its model and instances do not", async ({ method, body, tags }) => {
+    const emu = await setup();
+    await raw(emu, "PATCH", setPath(emu), { body: { tags: { owner: "ops", env: "prod" } } });
+    const before = emu.state();
+    const reply = await raw(emu, method, tagsPath(emu), { apiVersion: TAGS_API, ...(body ? { body } : {}) });
+    expect(reply.status).toBe(200);
+    if (method !== "DELETE")
+      expect(reply.body).toEqual({
+        id: tagsPath(emu),
+        name: "default",
+        type: "Microsoft.Resources/tags",
+        properties: { tags },
+      });
+    const after = emu.state();
+    expect(after.model["tags"]).toEqual(tags);
+    expect(Number(JSON.parse(String(after.model["etag"])))).toBe(Number(JSON.parse(String(before.model["etag"]))) + 1);
+    expect((after.model as any).properties.virtualMachineProfile).toEqual(
+      (before.model as any).properties.virtualMachineProfile,
+    );
+    expect(after.instances.map((i) => i.latestModelApplied)).toEqual(before.instances.map((i) => i.latestModelApplied));
+    expect(after.operations).toEqual(before.operations);
+    const read = await raw(emu, "GET", tagsPath(emu), { apiVersion: TAGS_API });
+    expect(read.body.properties.tags).toEqual(tags);
+    expect((await raw(emu, "GET", setPath(emu))).body.tags).toEqual(tags);
+  });
+
+  it("refuses an unknown PATCH operation, more than 50 tags, a missing scale set, and a write while the model updates", async () => {
+    const emu = await setup({ modelUpdateSeconds: 1000 });
+    const bad = await raw(emu, "PATCH", tagsPath(emu), {
+      apiVersion: TAGS_API,
+      body: { operation: "Upsert", properties: { tags: { a: "b" } } },
+    });
+    expect([bad.status, bad.body.error.code]).toEqual([400, "InvalidRequestContent"]);
+    const many = Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`t${i}`, "v"]));
+    const tooMany = await raw(emu, "PATCH", tagsPath(emu), {
+      apiVersion: TAGS_API,
+      body: { operation: "Merge", properties: { tags: many } },
+    });
+    expect([tooMany.status, tooMany.body.error.code]).toEqual([400, "InvalidTags"]);
+    const missing = await raw(emu, "GET", tagsPath(emu).replace(VMSS, "nope"), { apiVersion: TAGS_API });
+    expect([missing.status, missing.body.error.code]).toEqual([404, "ResourceNotFound"]);
+    await raw(emu, "PATCH", setPath(emu), {
+      body: {
+        properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: "24.04.202410020" } } } },
+      },
+    });
+    const busy = await raw(emu, "PATCH", tagsPath(emu), {
+      apiVersion: TAGS_API,
+      body: { operation: "Merge", properties: { tags: { a: "b" } } },
+    });
+    expect([busy.status, busy.body.error.code]).toEqual([409, "Conflict"]);
+    expect(emu.state().model["tags"]).toEqual({});
+  });
 });
 
 describe("protected instances named explicitly (az vmss update-instances --instance-ids 4)", () => {

@@ -16,6 +16,9 @@ import type { Emulator, RequestLogEntry } from "./types.ts";
 
 const RG = "rg-fidelity";
 const VMSS = "vmss-fidelity";
+/** A Flexible scale set in a group of its own (its VMs are the group's standalone VMs: `az vm list -g`). */
+const RG_FLEX = "rg-fidelity-flex";
+const FLEX = "vmss-flex";
 const IMAGE = { publisher: "Canonical", offer: "ubuntu-24_04-lts", sku: "server", version: "24.04.202409120" };
 const NEW_VERSION = "24.04.202410020";
 const FIXED_VERSION = "24.04.202411030";
@@ -172,6 +175,15 @@ async function main(): Promise<number> {
         protectedInstances: ["4"],
         instanceUpgradeSeconds: 30,
       },
+      {
+        name: FLEX,
+        resourceGroup: RG_FLEX,
+        instances: 3,
+        upgradeMode: "Manual",
+        orchestrationMode: "Flexible",
+        image: IMAGE,
+        instanceUpgradeSeconds: 30,
+      },
     ],
   });
   const configDir = mkdtempSync(join(tmpdir(), "vmss-rollout-fidelity-"));
@@ -262,7 +274,7 @@ async function main(): Promise<number> {
       const groups = await f.azJson<any[]>("group", "list");
       expectEqual(
         groups.map((x) => x.name),
-        [RG],
+        [RG, RG_FLEX],
         "groups",
       );
       expectEqual(
@@ -272,7 +284,7 @@ async function main(): Promise<number> {
       );
       expectEqual(
         (await f.azJson<any[]>("vmss", "list")).map((x) => x.name),
-        [VMSS],
+        [VMSS, FLEX],
         "scale sets in the subscription",
       );
     });
@@ -610,12 +622,240 @@ async function main(): Promise<number> {
         "instance view of 3 shows the failure",
       );
     });
+
+    await flexibleChecks(f, emu);
   } finally {
     await emu.stop();
     rmSync(configDir, { recursive: true, force: true });
   }
   console.log(`fidelity: ${f.total - f.failed}/${f.total} checks passed${f.failed ? `, ${f.failed} FAILED` : ""}`);
   return f.failed === 0 ? 0 : 1;
+}
+
+/**
+ * A Flexible scale set as az 2.45 meets it: the set, its two VM lists (the scale set's, limited detail; the group's
+ * standalone VMs), one VM and its instance view, `-d` (the VM's NIC), a new image rolled to one VM by name, and the
+ * refusals of Uniform-only calls (a numeric instance ID, the set's instance view, the per-instance scale-set VM API
+ * by name). az's 2020-06-01 models predate `orchestrationMode` (the wire carries it; az drops it), so the mode is
+ * checked in the emulator's model, and what az sees is checked as az shows it.
+ */
+async function flexibleChecks(f: Fidelity, emu: Emulator): Promise<void> {
+  const g = ["-g", RG_FLEX];
+  const n = ["-n", FLEX];
+  const state = () => emu.state(FLEX);
+  const names = () => state().instances.map((i) => i.name);
+  const setId = `/subscriptions/${emu.subscriptionId}/resourceGroups/${RG_FLEX}/providers/Microsoft.Compute/virtualMachineScaleSets/${FLEX}`;
+
+  await f.check("Flexible: vmss show", async () => {
+    const vmss = await f.azJson("vmss", "show", ...g, ...n);
+    expectEqual((state().model as any).properties.orchestrationMode, "Flexible", "orchestrationMode (wire)");
+    expectEqual(
+      [vmss.singlePlacementGroup, vmss.upgradePolicy.mode, vmss.upgradePolicy.rollingUpgradePolicy, vmss.sku.capacity],
+      [false, "Manual", null, 3],
+      "singlePlacementGroup, upgrade mode, no rolling policy of its own, capacity",
+    );
+    expectEqual(vmss.virtualMachineProfile.storageProfile.imageReference.version, IMAGE.version, "image version");
+  });
+
+  await f.check("Flexible: vmss list-instances (VM names as instance IDs, limited detail, paged)", async () => {
+    const from = emu.requests.length;
+    const vms = await f.azJson<any[]>("vmss", "list-instances", ...g, ...n);
+    expectEqual(
+      vms.map((v) => v.instanceId),
+      names(),
+      "instance IDs are the VM names",
+    );
+    expectTrue(
+      vms.every((v) => v.name === v.instanceId && /^vmss-flex_[0-9a-f]{8}$/.test(v.name)),
+      "names <set>_<8 hex>",
+    );
+    expectEqual(
+      vms.map((v) => [v.modelDefinitionApplied, v.latestModelApplied, v.instanceView, v.storageProfile]),
+      vms.map(() => ["VirtualMachineScaleSet", null, null, null]),
+      "modelDefinitionApplied; no latestModelApplied, instance view or storage profile",
+    );
+    const pages = since(emu, from).filter((r) => r.operation === "VirtualMachineScaleSetVMs.List").length;
+    expectEqual(pages, 2, "list pages (page size 2)");
+    return `${vms.length} VMs in ${pages} pages`;
+  });
+
+  await f.check("Flexible: vm list -g, vm show, vm get-instance-view (the standalone VM API)", async () => {
+    const from = emu.requests.length;
+    const vms = await f.azJson<any[]>("vm", "list", ...g);
+    expectEqual(
+      vms.map((v) => v.name),
+      names(),
+      "standalone VMs of the group",
+    );
+    expectTrue(
+      vms.every((v) => v.virtualMachineScaleSet?.id?.toLowerCase() === setId.toLowerCase()),
+      "each names its scale set",
+    );
+    expectTrue(
+      vms.every((v) => v.storageProfile.imageReference.exactVersion === IMAGE.version),
+      "exactVersion of each VM",
+    );
+    const pages = since(emu, from).filter((r) => r.operation === "VirtualMachines.List").length;
+    const first = names()[0] ?? "";
+    const vm = await f.azJson("vm", "show", ...g, "-n", first);
+    expectEqual([vm.name, vm.instanceView], [first, null], "vm show (no instance view)");
+    const view = await f.azJson("vm", "get-instance-view", ...g, "-n", first);
+    expectEqual(
+      view.instanceView.statuses.map((x: { code: string }) => x.code),
+      ["ProvisioningState/succeeded", "PowerState/running"],
+      "statuses",
+    );
+    expectEqual(
+      view.instanceView.extensions.map((x: { name: string }) => x.name),
+      ["customScript"],
+      "extensions in the instance view",
+    );
+    return `vm list in ${pages} pages`;
+  });
+
+  await f.check(
+    "Flexible: vm list -d and vm show -d (power state; private IP and MAC from each VM's NIC)",
+    async () => {
+      const from = emu.requests.length;
+      const vms = await f.azJson<any[]>("vm", "list", ...g, "-d");
+      expectEqual(
+        vms.map((v) => [v.name, v.powerState, v.publicIps]),
+        names().map((name) => [name, "VM running", ""]),
+        "power state, no public IP",
+      );
+      expectTrue(
+        vms.every(
+          (v) => /^10\.0\.\d+\.\d+$/.test(v.privateIps) && /^([0-9A-F]{2}-){5}[0-9A-F]{2}$/.test(v.macAddresses),
+        ),
+        `private IPs and MACs: ${JSON.stringify(vms.map((v) => [v.privateIps, v.macAddresses]))}`,
+      );
+      const one = await f.azJson("vm", "show", ...g, "-n", names()[1] ?? "", "-d");
+      expectEqual([one.powerState, one.privateIps], ["VM running", vms[1]?.privateIps], "vm show -d");
+      const nics = since(emu, from).filter((r) => r.operation === "NetworkInterfaces.Get");
+      expectEqual(nics.length, 4, "NIC reads (one per VM, then one)");
+      return `NICs read at Microsoft.Network ${nics[0]?.query["api-version"]}`;
+    },
+  );
+
+  await f.check(
+    "Flexible: vmss update --set ...imageReference.version, then update-instances --instance-ids <VM name>",
+    async () => {
+      await f.azJson(
+        "vmss",
+        "update",
+        ...g,
+        ...n,
+        "--set",
+        `virtualMachineProfile.storageProfile.imageReference.version=${NEW_VERSION}`,
+      );
+      expectEqual(
+        state().instances.map((i) => i.latestModelApplied),
+        [false, false, false],
+        "latestModelApplied after the model update",
+      );
+      const first = names()[0] ?? "";
+      const from = emu.requests.length;
+      await f.azJson("vmss", "update-instances", ...g, ...n, "--instance-ids", first);
+      const post = since(emu, from).find((r) => r.operation === "VirtualMachineScaleSets.UpdateInstances");
+      expectEqual((post?.body as any)?.instanceIds, [first], "manualupgrade body");
+      expectEqual(
+        state().instances.map((i) => i.latestModelApplied),
+        [true, false, false],
+        "latestModelApplied",
+      );
+      const vm = await f.azJson("vm", "show", ...g, "-n", first);
+      expectEqual(vm.storageProfile.imageReference.exactVersion, NEW_VERSION, "the VM's exactVersion (vm show)");
+    },
+  );
+
+  await f.check(
+    "Flexible: what Uniform-only calls get (numeric instance ID, set instance view, VM API by name)",
+    async () => {
+      const numeric = await f.az("vmss", "update-instances", ...g, ...n, "--instance-ids", "0");
+      expectTrue(
+        numeric.code !== 0 &&
+          numeric.stderr.includes(
+            "(InvalidParameter) The provided instanceId 0 is not an active Virtual Machine Scale Set VM instanceId.",
+          ),
+        `update-instances 0: exit ${numeric.code}, ${numeric.stderr.trim().slice(0, 300)}`,
+      );
+      const view = await f.az("vmss", "get-instance-view", ...g, ...n);
+      expectTrue(
+        view.code !== 0 &&
+          view.stderr.includes(
+            `(BadRequest) Operation 'VirtualMachineScaleSets.instanceView.GET' is not allowed on Virtual Machine Scale Set '${FLEX}'.`,
+          ),
+        `get-instance-view: exit ${view.code}, ${view.stderr.trim().slice(0, 300)}`,
+      );
+      const one = await f.az("vmss", "get-instance-view", ...g, ...n, "--instance-id", names()[0] ?? "");
+      expectTrue(
+        one.code !== 0 &&
+          one.stderr.includes("(InvalidParameter) Virtual Machine Scale Set VM instanceId must be a number."),
+        `get-instance-view --instance-id <name>: exit ${one.code}, ${one.stderr.trim().slice(0, 300)}`,
+      );
+      expectEqual(
+        state().instances.map((i) => i.latestModelApplied),
+        [true, false, false],
+        "nothing changed",
+      );
+    },
+  );
+
+  await f.check("Flexible: vmss update --set tags.owner=ops leaves every VM as it was", async () => {
+    const before = state();
+    await f.azJson("vmss", "update", ...g, ...n, "--set", "tags.owner=ops");
+    const after = state();
+    expectEqual(after.model["tags"], { owner: "ops" }, "tags");
+    expectEqual(
+      (after.model as any).properties.virtualMachineProfile,
+      (before.model as any).properties.virtualMachineProfile,
+      "virtualMachineProfile",
+    );
+    expectEqual(
+      after.instances.map((i) => i.latestModelApplied),
+      before.instances.map((i) => i.latestModelApplied),
+      "latestModelApplied",
+    );
+    expectEqual((after.model as any).properties.orchestrationMode, "Flexible", "orchestrationMode kept");
+  });
+
+  await f.check("Flexible: tag update --resource-id --operation merge / delete, tag list (the Tags API)", async () => {
+    const from = emu.requests.length;
+    const before = state();
+    const merged = await f.azJson(
+      "tag",
+      "update",
+      "--resource-id",
+      setId,
+      "--operation",
+      "merge",
+      "--tags",
+      "team=web",
+    );
+    expectEqual(merged.properties.tags, { owner: "ops", team: "web" }, "tags az got back");
+    expectEqual(state().model["tags"], { owner: "ops", team: "web" }, "the scale set's tags");
+    expectEqual(
+      Number(JSON.parse(String(state().model["etag"]))),
+      Number(JSON.parse(String(before.model["etag"]))) + 1,
+      "etag (a write)",
+    );
+    await f.azJson("tag", "update", "--resource-id", setId, "--operation", "delete", "--tags", "owner=ops");
+    const listed = await f.azJson("tag", "list", "--resource-id", setId);
+    expectEqual(listed.properties.tags, { team: "web" }, "tag list after delete");
+    expectEqual(
+      (state().model as any).properties.virtualMachineProfile,
+      (before.model as any).properties.virtualMachineProfile,
+      "virtualMachineProfile",
+    );
+    expectEqual(
+      state().instances.map((i) => i.latestModelApplied),
+      before.instances.map((i) => i.latestModelApplied),
+      "latestModelApplied",
+    );
+    return since(emu, from)
+      .map((r) => `${r.method} ${r.operation} ${r.status} (${r.query["api-version"]})`)
+      .join(", ");
+  });
 }
 
 process.exitCode = await main();

@@ -144,9 +144,11 @@ describe("a Flexible scale set", () => {
     expect(await refusal(client.virtualMachineScaleSetVMs.getInstanceView(RG, VMSS, name))).toMatchObject({
       status: 400,
     });
+    // Azure's words (nomad-autoscaler#1096, OMS-Agent-for-Linux#1475; README "Flexible orchestration").
     expect(await refusal(client.virtualMachineScaleSets.getInstanceView(RG, VMSS))).toMatchObject({
       status: 400,
-      code: "OperationNotAllowed",
+      code: "BadRequest",
+      message: `Operation 'VirtualMachineScaleSets.instanceView.GET' is not allowed on Virtual Machine Scale Set '${VMSS}'.`,
     });
   });
 

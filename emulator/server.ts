@@ -114,14 +114,16 @@ async function armReply(
         message: "The api-version query parameter (?api-version=) is required for all requests.",
       });
     }
+    // Microsoft.Network (the NICs of Flexible VMs) is checked like Resource Manager's own routes: any well-formed
+    // version (its list of published versions is not kept here; assumption, README "Flexible orchestration").
     const served =
-      route.provider === "Microsoft.Resources"
+      route.provider !== "Microsoft.Compute"
         ? resourcesVersionServed(apiVersion)
         : SUPPORTED_API_VERSIONS.includes(apiVersion.toLowerCase());
     if (!served) {
       throw new ArmError(400, {
         code: "NoRegisteredProviderFound",
-        message: `No registered resource provider found for location '${req.path}' and API version '${apiVersion}'. The supported api-versions are '${route.provider === "Microsoft.Resources" ? "2015-01-01 … 2026-12-31" : SUPPORTED_API_VERSIONS.join(", ")}'.`,
+        message: `No registered resource provider found for location '${req.path}' and API version '${apiVersion}'. The supported api-versions are '${route.provider !== "Microsoft.Compute" ? "2015-01-01 … 2026-12-31" : SUPPORTED_API_VERSIONS.join(", ")}'.`,
       });
     }
     if (raw.length > 0 && req.body === undefined) {

@@ -175,7 +175,7 @@ function imageType(ref: Wire): "platform" | "id" | "sharedGallery" | "communityG
  * PowerShell's Az.Migrate repeats them before sending (InvalidTags, InvalidTagName, InvalidTagNameCharacters,
  * InvalidTagValueLength); the status, 400, is assumed (README "Tags and the lease").
  */
-function refuseTags(tags: unknown): void {
+export function refuseTags(tags: unknown): void {
   if (!isObject(tags)) return;
   const names = Object.keys(tags);
   const bad = (code: string, message: string) => new ArmError(400, { code, message });

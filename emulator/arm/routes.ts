@@ -5,7 +5,7 @@ import type { Faults } from "../faults.ts";
 import { ArmError, json, type Incoming, type Reply } from "../http.ts";
 import { SUPPORTED_API_VERSIONS } from "./api-versions.ts";
 import type { ConcurrentWrite, OperationEnd, ScaleSetSeed } from "../types.ts";
-import { patchExtension, patchScaleSet, putExtension, putScaleSet } from "./model-change.ts";
+import { patchExtension, patchScaleSet, putExtension, putScaleSet, refuseTags } from "./model-change.ts";
 import { Operation, PREEMPTED } from "./operations.ts";
 import { FLEXIBLE_ROLLING_NEEDS_HEALTH, ScaleSet, type Vm } from "./scale-set.ts";
 import type { Upgrades } from "./upgrades.ts";
@@ -20,7 +20,7 @@ export interface ArmRoute {
   /** The scale set's name as the path gives it (undefined for operation polls). */
   readonly scaleSet?: string;
   /** Whose api-versions the request must name: Compute's or Resource Manager's own (subscriptions, groups). */
-  readonly provider: "Microsoft.Compute" | "Microsoft.Resources";
+  readonly provider: "Microsoft.Compute" | "Microsoft.Resources" | "Microsoft.Network";
   handle(): Reply;
 }
 
@@ -48,6 +48,10 @@ const CATALOG_PATH =
 /** The standalone VM API of a resource group (`VirtualMachines.List`) and one VM (`VirtualMachines.Get`): Flexible VMs. */
 const VMS_PATH =
   /^\/subscriptions\/([^/]+)\/resourcegroups\/([^/]+)\/providers\/microsoft\.compute\/virtualmachines(?:\/([^/]+))?\/?$/i;
+const TAGS_PATH =
+  /^\/subscriptions\/([^/]+)\/resourcegroups\/([^/]+)\/providers\/microsoft\.compute\/virtualmachinescalesets\/([^/]+)\/providers\/microsoft\.resources\/tags\/default\/?$/i;
+const NIC_PATH =
+  /^\/subscriptions\/([^/]+)\/resourcegroups\/([^/]+)\/providers\/microsoft\.network\/networkinterfaces\/([^/]+)\/?$/i;
 const OPERATION_PATH =
   /^\/subscriptions\/([^/]+)\/providers\/microsoft\.compute\/locations\/([^/]+)\/operations\/([^/]+)$/i;
 
@@ -90,6 +94,10 @@ export class Arm {
     }
     const vms = VMS_PATH.exec(req.path);
     if (vms) return this.standaloneVmRoute(req, vms[1] ?? "", vms[2] ?? "", vms[3]);
+    const tags = TAGS_PATH.exec(req.path);
+    if (tags) return this.tagsRoute(req, tags[1] ?? "", tags[2] ?? "", tags[3] ?? "");
+    const nic = NIC_PATH.exec(req.path);
+    if (nic) return this.nicRoute(req, nic[1] ?? "", nic[2] ?? "", nic[3] ?? "");
     const match = SCALE_SET_PATH.exec(req.path);
     if (!match) return undefined;
     const [, subscriptionId = "", resourceGroup = "", name = "", rest = ""] = match;
@@ -120,7 +128,17 @@ export class Arm {
         case "instanceview":
           return route("VirtualMachineScaleSets.GetInstanceView", ["GET"], () => {
             const s = set();
-            if (s.flexible) throw flexibleRefusal("Getting the instance view of a Virtual Machine Scale Set");
+            // Azure's words for a Uniform-only call on a Flexible set: 400 BadRequest "Operation '<API>.<verb>' is not
+            // allowed on Virtual Machine Scale Set '<name>'." — this call's text in hashicorp/nomad-autoscaler#1096
+            // (2025, `VirtualMachineScaleSets.instanceView.GET`, name elided there); the code, status and the quoted
+            // name from the same refusal of another call in microsoft/OMS-Agent-for-Linux#1475 (2022: "Operation
+            // 'VirtualMachineScaleSets.virtualMachines.GET' is not allowed on Virtual Machine Scale Set 'testvmss'.",
+            // ErrorCode BadRequest, StatusCode 400).
+            if (s.flexible)
+              throw new ArmError(400, {
+                code: "BadRequest",
+                message: `Operation 'VirtualMachineScaleSets.instanceView.GET' is not allowed on Virtual Machine Scale Set '${s.name}'.`,
+              });
             return json(200, s.renderInstanceView());
           });
         case "manualupgrade":
@@ -565,6 +583,126 @@ export class Arm {
       });
     }
     return instanceId;
+  }
+
+  /**
+   * Resource Manager's Tags API at a scale set's scope, `…/virtualMachineScaleSets/{name}/providers/Microsoft.Resources/
+   * tags/default` (Tags_GetAtScope, _CreateOrUpdateAtScope, _UpdateAtScope, _DeleteAtScope; azure-rest-api-specs
+   * resources.json, stable 2019-10-01 and later): what `az tag list|create|update|delete --resource-id` send. Answered
+   * at once (200, no long-running operation), `{id, name: "default", type: "Microsoft.Resources/tags", properties:
+   * {tags}}`. A write changes the scale set's own `tags` and its etag, as a tags-only PATCH of the set does (ARM hands
+   * the write to the resource's provider), with no operation of the set's and nothing else changed; refused with 409
+   * `Conflict` while a model update runs (as that PATCH is) and beyond Azure's tag limits as that PATCH is. PATCH `operation`: `Merge` adds and updates, `Replace`
+   * replaces all, `Delete` removes each given name whose value is empty or equal to the given one (the spec:
+   * "selectively deleting tags based on given names or name/value pairs"; the empty-value reading is assumed).
+   * Assumed, unrecorded: the operation names the emulator logs (`Tags.*AtScope`), and that DELETE answers 200 empty.
+   */
+  private tagsRoute(req: Incoming, subscriptionId: string, resourceGroup: string, name: string): ArmRoute {
+    const operation =
+      req.method === "PUT"
+        ? "Tags.CreateOrUpdateAtScope"
+        : req.method === "PATCH"
+          ? "Tags.UpdateAtScope"
+          : req.method === "DELETE"
+            ? "Tags.DeleteAtScope"
+            : "Tags.GetAtScope";
+    const set = (): ScaleSet => this.findScaleSet(subscriptionId, resourceGroup, name, undefined, req.method !== "GET");
+    const render = (s: ScaleSet): Reply =>
+      json(200, {
+        id: `${s.id}/providers/Microsoft.Resources/tags/default`,
+        name: "default",
+        type: "Microsoft.Resources/tags",
+        properties: { tags: structuredClone(s.resource["tags"] ?? {}) },
+      });
+    const write = (s: ScaleSet, tags: Record<string, string>): Reply => {
+      refuseTags(tags);
+      this.refuseWhileModelUpdates(s);
+      s.resource = { ...s.resource, tags };
+      s.etag++;
+      return render(s);
+    };
+    const badTags = (): ArmError =>
+      new ArmError(400, {
+        code: "InvalidRequestContent",
+        message:
+          "The request content was invalid and could not be deserialized: 'properties.tags' must be an object of strings.",
+      });
+    const tagsOf = (body: Wire): Record<string, string> => {
+      const tags: unknown = body["properties"]?.["tags"] ?? {};
+      if (!isObject(tags) || Object.values(tags).some((v) => typeof v !== "string")) throw badTags();
+      return tags;
+    };
+    return this.make(
+      operation,
+      subscriptionId,
+      ScaleSet.key(subscriptionId, resourceGroup, name),
+      ["GET", "PUT", "PATCH", "DELETE"],
+      req,
+      () => {
+        const s = set();
+        if (req.method === "GET") return render(s);
+        if (req.method === "DELETE") {
+          write(s, {});
+          return { status: 200 };
+        }
+        const body = requireObjectBody(req);
+        const given = tagsOf(body);
+        const current: Record<string, string> = { ...(s.resource["tags"] ?? {}) };
+        if (req.method === "PUT") return write(s, { ...given });
+        const op = String(body["operation"] ?? "").toLowerCase();
+        if (op === "merge") return write(s, { ...current, ...given });
+        if (op === "replace") return write(s, { ...given });
+        if (op === "delete") {
+          for (const [key, value] of Object.entries(given)) {
+            const existing = Object.keys(current).find((k) => k.toLowerCase() === key.toLowerCase());
+            if (existing !== undefined && (value === "" || current[existing] === value)) delete current[existing];
+          }
+          return write(s, current);
+        }
+        throw new ArmError(400, {
+          code: "InvalidRequestContent",
+          message: `The request content was invalid and could not be deserialized: 'operation' must be one of Replace, Merge, Delete, got '${String(body["operation"] ?? "")}'.`,
+        });
+      },
+      name,
+      "Microsoft.Resources",
+    );
+  }
+
+  /**
+   * `GET …/resourceGroups/{rg}/providers/Microsoft.Network/networkInterfaces/{name}` (NetworkInterfaces_Get): only the
+   * NICs of Flexible VMs (ScaleSet.renderNic), what `az vm show -d` reads; any other NIC name is 404 `NotFound` as
+   * Microsoft.Network answers a missing NIC ("The Resource 'Microsoft.Network/networkInterfaces/…' under resource
+   * group '…' was not found.", the ARM ResourceNotFound wording; assumed). Uniform instances' NICs live under the scale
+   * set (`virtualMachineScaleSets/…/networkInterfaces`), which the emulator does not serve.
+   */
+  private nicRoute(req: Incoming, subscriptionId: string, resourceGroup: string, name: string): ArmRoute {
+    return this.make(
+      "NetworkInterfaces.Get",
+      subscriptionId,
+      `${subscriptionId}/${resourceGroup}`.toLowerCase(),
+      ["GET"],
+      req,
+      () => {
+        for (const set of this.scaleSets.values()) {
+          if (set.deleted || !set.flexible || set.resourceGroup.toLowerCase() !== resourceGroup.toLowerCase()) continue;
+          const vm = [...set.vms.values()].find((v) => set.nicName(v).toLowerCase() === name.toLowerCase());
+          if (vm) return json(200, set.renderNic(vm));
+        }
+        if (![...this.scaleSets.values()].some((s) => s.resourceGroup.toLowerCase() === resourceGroup.toLowerCase()))
+          throw new ArmError(
+            404,
+            { code: "ResourceGroupNotFound", message: `Resource group '${resourceGroup}' could not be found.` },
+            { "x-ms-failure-cause": "gateway" },
+          );
+        throw new ArmError(404, {
+          code: "ResourceNotFound",
+          message: `The Resource 'Microsoft.Network/networkInterfaces/${name}' under resource group '${resourceGroup}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`,
+        });
+      },
+      undefined,
+      "Microsoft.Network",
+    );
   }
 
   /**

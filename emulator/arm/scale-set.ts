@@ -453,6 +453,69 @@ export class ScaleSet {
     };
   }
 
+  /** The NIC's name of a Flexible VM: `<vm>-<the profile's NIC configuration name>` (renderStandaloneVm's reference). */
+  nicName(vm: Vm): string {
+    return `${vm.name}-${this.profile["networkProfile"]?.["networkInterfaceConfigurations"]?.[0]?.["name"] ?? "nic"}`;
+  }
+
+  /**
+   * `GET …/providers/Microsoft.Network/networkInterfaces/{vm}-{nic}`: the NIC a Flexible VM references, a resource of
+   * its own (Flexible sets create NICs through `networkProfile.networkApiVersion`). Read by `az vm show -d` / `az vm
+   * list -d` (private IPs, MAC address). Shape as recorded (azure-cli_test_vmss_update_image.yaml, NIC GET at
+   * 2022-01-01), reduced to what the seed's profile says: one IP configuration, no public IP (the profile has no
+   * publicIPAddressConfiguration), a private IP 10.0.0.<4 + ordinal> and a MAC address derived from the VM's ID
+   * (Azure allocates both; assumed).
+   */
+  renderNic(vm: Vm): Wire {
+    const config = this.profile["networkProfile"]?.["networkInterfaceConfigurations"]?.[0] ?? {};
+    const ipConfig = config["properties"]?.["ipConfigurations"]?.[0] ?? {};
+    const id = `/subscriptions/${this.subscriptionId}/resourceGroups/${this.resourceGroup}/providers/Microsoft.Network/networkInterfaces/${this.nicName(vm)}`;
+    const etag = `W/"${vm.vmId}"`;
+    const hex = vm.vmId.replace(/-/g, "").toUpperCase();
+    return {
+      name: this.nicName(vm),
+      id,
+      etag,
+      tags: {},
+      type: "Microsoft.Network/networkInterfaces",
+      location: this.location,
+      kind: "Regular",
+      properties: {
+        provisioningState: "Succeeded",
+        resourceGuid: vm.vmId,
+        ipConfigurations: [
+          {
+            name: ipConfig["name"] ?? "ipconfig1",
+            id: `${id}/ipConfigurations/${ipConfig["name"] ?? "ipconfig1"}`,
+            etag,
+            type: "Microsoft.Network/networkInterfaces/ipConfigurations",
+            properties: {
+              provisioningState: "Succeeded",
+              privateIPAddress: `10.0.${Math.floor((4 + vm.ordinal) / 256) % 256}.${(4 + vm.ordinal) % 256}`,
+              privateIPAllocationMethod: "Dynamic",
+              ...(ipConfig["properties"]?.["subnet"]
+                ? { subnet: structuredClone(ipConfig["properties"]["subnet"]) }
+                : {}),
+              primary: true,
+              privateIPAddressVersion: "IPv4",
+            },
+          },
+        ],
+        dnsSettings: { dnsServers: [], appliedDnsServers: [] },
+        macAddress: [0, 2, 4, 6, 8, 10].map((i) => hex.slice(i, i + 2)).join("-"),
+        enableAcceleratedNetworking: config["properties"]?.["enableAcceleratedNetworking"] ?? false,
+        enableIPForwarding: config["properties"]?.["enableIPForwarding"] ?? false,
+        primary: true,
+        virtualMachine: {
+          id: `/subscriptions/${this.subscriptionId}/resourceGroups/${this.resourceGroup}/providers/Microsoft.Compute/virtualMachines/${vm.name}`,
+        },
+        hostedWorkloads: [],
+        tapConfigurations: [],
+        nicType: "Standard",
+      },
+    };
+  }
+
   renderVmInstanceView(vm: Vm): Wire {
     const now = azureTime(new Date());
     const extensions = vmExtensions(vm);
