@@ -44,6 +44,11 @@ export class RunLease {
   readonly holder: LeaseHolder;
   /** Epoch ms the lease lasts until as this run last wrote it; undefined: not held. */
   #until: number | undefined;
+  /**
+   * Maybe held: the expiry a take sent without an answer (lost, reset on every retry, or the run cancelled meanwhile)
+   * asked for. Azure may have applied it, so release() removes the lease if the tags, read afresh, show it this run's.
+   */
+  #maybeUntil: number | undefined;
   /** Stops the renewal loop (release, loss, end of run). */
   readonly #stopRenewing = new AbortController();
   #renewing: Promise<void> | undefined;
@@ -69,13 +74,20 @@ export class RunLease {
     const { leaseDurationMs, leaseWaitMs } = run.config.rollout;
     const waitUntil = run.now() + leaseWaitMs;
     let waited = false;
+    const before = run.state.phase;
     for (;;) {
       let step: LeaseStep | undefined;
-      const result = await this.#tags.update(
-        (tags) => (step = takeLease(tags, this.holder, run.now(), leaseDurationMs)),
-        "lease taken",
-      );
+      // A stop from here on (an answer lost, a cancel) is said of taking the lease.
+      run.enter({ kind: "taking-lease" });
+      this.#maybeUntil = run.now() + leaseDurationMs;
+      const result = await this.#tags.update((tags) => {
+        this.#maybeUntil = run.now() + leaseDurationMs;
+        return (step = takeLease(tags, this.holder, run.now(), leaseDurationMs));
+      }, "lease taken");
+      // Answered: held, or refused (nothing written).
+      this.#maybeUntil = undefined;
       if (result.kind !== "refused") {
+        run.enter(before);
         this.#until = run.now() + leaseDurationMs;
         const over = step !== undefined && "takenOver" in step ? step.takenOver : undefined;
         if (over !== undefined) this.#warnTakeover(over);
@@ -96,9 +108,9 @@ export class RunLease {
         run.log.info(
           `The scale set's lease is held by ${describeHolder(heldBy.holder)} until ${iso(heldBy.expiresAt)}: waiting for it (lease-wait, ${formatDuration(left)} left).`,
         );
-        run.enter({ kind: "waiting-for-operation", busy: `the lease of ${describeHolder(heldBy.holder)}` });
         run.emit({ type: "lease", what: "waiting" });
       }
+      run.enter({ kind: "waiting-for-operation", busy: `the lease of ${describeHolder(heldBy.holder)}` });
       waited = true;
       await run.sleep(
         Math.min(run.config.rollout.pollIntervalMs, left, Math.max(0, heldBy.expiresAt - run.now()) + 1),
@@ -123,22 +135,26 @@ export class RunLease {
     this.#stopRenewing.abort();
     await this.#renewing;
     const run = this.#run;
-    if (!this.held || run.state.leaseLost !== undefined) return;
+    const maybe = this.#until === undefined && this.#maybeUntil !== undefined;
+    if ((!this.held && !maybe) || run.state.leaseLost !== undefined) return;
     const budget = run.cancel.aborted ? CANCELLED_LISTING_MS : RELEASE_MS;
     try {
+      // Maybe held: the tags the run holds are from before the take; only a fresh read shows whether it landed.
       const result = await this.#tags.update(
         (tags) => releaseLease(tags, this.holder),
         "lease released",
         AbortSignal.timeout(budget),
+        maybe,
       );
       this.#until = undefined;
+      this.#maybeUntil = undefined;
       if (result.kind === "written") {
         run.log.info("Lease released.");
         run.emit({ type: "lease", what: "released" });
       }
     } catch (err) {
       run.log.warning(
-        `Could not release the lease on the scale set (${errorLine(err)}): it lasts until ${iso(this.#until ?? 0)}, and another run can take it over then.`,
+        `Could not release the lease on the scale set (${errorLine(err)}): it lasts until ${iso(this.#until ?? this.#maybeUntil ?? 0)}, and another run can take it over then.`,
         "Lease not released",
       );
     }

@@ -52,14 +52,18 @@ export class TagWriter {
   /**
    * Writes the tags `mutate` makes of the current ones, after every write asked before it. `why` names the write in
    * the log and the event (`lease taken`, `rollout record`). `signal` defaults to the run's work signal; a release at
-   * the end of a cancelled run passes its own. Rejects on an Azure error other than 412, or after MAX_TAG_ATTEMPTS
-   * 412s in a row.
+   * the end of a cancelled run passes its own. `fresh`: `mutate` decides on the tags read now, not on the ones the run
+   * holds (a write whose answer was lost may have changed them). Rejects on an Azure error other than 412, or after
+   * MAX_TAG_ATTEMPTS 412s in a row.
    */
-  update(mutate: (tags: Tags) => TagDecision, why: string, signal?: AbortSignal): Promise<TagWriteResult> {
-    const next = this.#tail.then(
-      () => this.#write(mutate, why, signal ?? this.#run.work),
-      () => this.#write(mutate, why, signal ?? this.#run.work),
-    );
+  update(
+    mutate: (tags: Tags) => TagDecision,
+    why: string,
+    signal?: AbortSignal,
+    fresh = false,
+  ): Promise<TagWriteResult> {
+    const write = (): Promise<TagWriteResult> => this.#write(mutate, why, signal ?? this.#run.work, fresh);
+    const next = this.#tail.then(write, write);
     this.#tail = next.catch(() => undefined);
     return next;
   }
@@ -75,9 +79,14 @@ export class TagWriter {
     return next;
   }
 
-  async #write(mutate: (tags: Tags) => TagDecision, why: string, signal: AbortSignal): Promise<TagWriteResult> {
+  async #write(
+    mutate: (tags: Tags) => TagDecision,
+    why: string,
+    signal: AbortSignal,
+    fresh: boolean,
+  ): Promise<TagWriteResult> {
     const { state, log } = this.#run;
-    let model = state.model ?? (await this.#readInto(signal));
+    let model = (!fresh && state.model) || (await this.#readInto(signal));
     for (let attempt = 1; ; attempt++) {
       const current: Tags = model.tags ?? {};
       const decision = mutate(current);
