@@ -77,16 +77,19 @@ export class RunLease {
     const before = run.state.phase;
     for (;;) {
       let step: LeaseStep | undefined;
+      let seen: Tags = {};
       // A stop from here on (an answer lost, a cancel) is said of taking the lease.
       run.enter({ kind: "taking-lease" });
       this.#maybeUntil = run.now() + leaseDurationMs;
       const result = await this.#tags.update((tags) => {
         this.#maybeUntil = run.now() + leaseDurationMs;
+        seen = tags;
         return (step = takeLease(tags, this.holder, run.now(), leaseDurationMs));
       }, "lease taken");
       // Answered: held, or refused (nothing written).
       this.#maybeUntil = undefined;
       if (result.kind !== "refused") {
+        run.state.leaseTaken(seen);
         run.enter(before);
         this.#until = run.now() + leaseDurationMs;
         const over = step !== undefined && "takenOver" in step ? step.takenOver : undefined;

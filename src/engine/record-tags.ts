@@ -4,8 +4,9 @@
 //
 // A record that cannot be written (no room among the 50 tags, a value that looks like a secret, Azure refusing the
 // write) never stops the rollout: the run says why once, and the summary says that `rollback: true` will not find
-// this change. A record on the scale set that is neither this run's nor the one the run read first (another run's,
-// written since) is never overwritten.
+// this change, once. A record on the scale set that is neither this run's nor the one on the tags when the run took its
+// lease (under the lease no other run writes one; a record written before, by a run this one waited for with
+// lease-wait, say, may be replaced) nor a rollback's origin is never overwritten.
 
 import { errorLine } from "../domain/error-text.ts";
 import { runUrl } from "../domain/deployment.ts";
@@ -101,13 +102,13 @@ async function write(run: Run, tags: TagWriter, signal: AbortSignal): Promise<vo
     run.state.tagRecordWrote({ problem: `the run lost its lease on the scale set (${run.state.leaseLost})` });
     return;
   }
-  const seen = firstSeen(run);
+  const seen = replaceable(run);
   const mutate = (current: Tags): TagDecision => {
     const decoded = decodeRecord(current);
     if (
       decoded.kind === "record" &&
       !sameIdentity(decoded.record, record) &&
-      !(seen && sameIdentity(decoded.record, seen))
+      !seen.some((r) => sameIdentity(decoded.record, r))
     ) {
       return { refused: `the scale set holds a newer record, of ${describeIdentity(decoded.record)}, which is kept` };
     }
@@ -117,7 +118,10 @@ async function write(run: Run, tags: TagWriter, signal: AbortSignal): Promise<vo
   try {
     const result = await tags.update(mutate, WHY, signal);
     if (result.kind === "refused") {
+      const warned = run.state.tagRecord?.warned === true;
       run.state.tagRecordWrote({ problem: result.reason });
+      if (warned) return;
+      run.state.tagRecordWarned();
       run.log.warning(
         `The rollout record was not written: ${result.reason}. A later run with rollback: true will not find this change; roll it back with the change inputs instead (see the summary).`,
         "Rollout record not written",
@@ -132,9 +136,11 @@ async function write(run: Run, tags: TagWriter, signal: AbortSignal): Promise<vo
   }
 }
 
-/** The record this run found on the scale set when it first read it: the one its own may replace. */
-function firstSeen(run: Run): RecordIdentity | undefined {
-  return run.state.rollbackOrigin?.origin ?? run.state.recordAtStart;
+/** The records this run's own may replace: the one on the tags when it took the lease, a rollback's origin. */
+function replaceable(run: Run): RecordIdentity[] {
+  const { rollbackOrigin, recordAtLease } = run.state;
+  const records: (RecordIdentity | undefined)[] = [rollbackOrigin?.origin, recordAtLease];
+  return records.filter((r): r is RecordIdentity => r !== undefined);
 }
 
 function identity(record: RecordIdentity): RecordIdentity {

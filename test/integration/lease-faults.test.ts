@@ -1,10 +1,19 @@
 // The lease and the rollout record under faults (engine/lease.ts, engine/record-tags.ts) through the real SDK against
-// the emulator: a take whose answer is lost, a cancel while it is in flight.
+// the emulator: a take whose answer is lost, a cancel while it is in flight, the record of a run that waited (lease-wait).
 
 import { describe, expect, it } from "vitest";
-import { withoutRecord } from "../../src/domain/rollout-tags.ts";
+import { decodeRecord, withoutRecord } from "../../src/domain/rollout-tags.ts";
 import { decodeLease } from "../../src/domain/lease.ts";
-import { TAGS, configFor, rollout, useEmulator, writesOf } from "./harness.ts";
+import {
+  NEW_VERSION,
+  OLD_VERSION,
+  TAGS,
+  configFor,
+  rollout,
+  runningVersions,
+  useEmulator,
+  writesOf,
+} from "./harness.ts";
 import type { Emulator } from "../../emulator/index.ts";
 
 const emulator = useEmulator();
@@ -41,5 +50,42 @@ describe("a lease take whose answer never comes", () => {
     expect(writesOf(emu)).toEqual([]);
     expect(decodeLease(tagsOf(emu))).toEqual({ kind: "none" });
     expect(withoutRecord(tagsOf(emu))).toEqual({ team: "web" });
+  });
+});
+
+describe("the record of a run that waited for the lease (lease-wait)", () => {
+  it("replaces the record the holder wrote meanwhile, warns of nothing, and rollback: true undoes its change", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
+    const base = configFor(emu);
+    const github = { serverUrl: "https://github.com", apiUrl: "https://api.github.com", repository: "octo/app" };
+    // A takes the lease first; B reads the scale set (no record yet), waits for A's lease, then writes its change.
+    let bStarted!: () => void;
+    const aHolds = new Promise<void>((resolve) => (bStarted = resolve));
+    const a = rollout(
+      { ...base, github: { ...github, runId: "1", runAttempt: "1" } },
+      { leaseToken: "A", events: (e) => e.type === "lease" && e.what === "taken" && bStarted() },
+    );
+    await aHolds;
+    const b = rollout(
+      {
+        ...base,
+        change: { imageVersion: OLD_VERSION },
+        rollout: { ...base.rollout, leaseWaitMs: 60_000 },
+        github: { ...github, runId: "2", runAttempt: "1" },
+      },
+      { leaseToken: "B" },
+    );
+    const [ra, rb] = await Promise.all([a, b]);
+    expect([ra.record.result, rb.record.result]).toEqual(["succeeded", "succeeded"]);
+    const onSet = decodeRecord(tagsOf(emu));
+    expect(onSet.kind === "record" && { run: onSet.record.run?.runId, outcome: onSet.record.outcome }).toEqual({
+      run: "2",
+      outcome: "succeeded",
+    });
+    expect(rb.log.lines.filter((l) => l.startsWith("warning:"))).toEqual([]);
+
+    const back = await rollout({ ...configFor(emu, { change: {} }), rollback: true });
+    expect(back.record.result, back.record.reason).toBe("reverted");
+    expect(Object.values(runningVersions(emu))).toEqual([NEW_VERSION, NEW_VERSION]);
   });
 });
