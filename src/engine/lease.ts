@@ -30,17 +30,14 @@ import {
   type LeaseHolder,
   type LeaseStep,
 } from "../domain/lease.ts";
-import { StopError, CANCELLED_LISTING_MS, type Run } from "./run.ts";
+import { StopError, FINAL_WRITE_MS, type Run } from "./run.ts";
 import type { ScaleSetApi } from "./ports.ts";
-import type { TagWriter, Tags } from "./tags.ts";
-
-/** How long a release at the end may take (a cancelled run: the runner kills the job a few seconds later). */
-const RELEASE_MS = 30_000;
+import type { TagDecision, TagPart, TagWriteResult, TagWriter, Tags } from "./tags.ts";
 
 export class RunLease {
   readonly #run: Run;
   readonly #tags: TagWriter;
-  readonly #api: Pick<ScaleSetApi, "getScaleSet">;
+  readonly #api: Pick<ScaleSetApi, "getScaleSet" | "useDeadline">;
   readonly holder: LeaseHolder;
   /** Epoch ms the lease lasts until as this run last wrote it; undefined: not held. */
   #until: number | undefined;
@@ -52,8 +49,10 @@ export class RunLease {
   /** Stops the renewal loop (release, loss, end of run). */
   readonly #stopRenewing = new AbortController();
   #renewing: Promise<void> | undefined;
+  /** release() ran (it runs once). */
+  #ended = false;
 
-  constructor(run: Run, tags: TagWriter, api: Pick<ScaleSetApi, "getScaleSet">, token: string) {
+  constructor(run: Run, tags: TagWriter, api: Pick<ScaleSetApi, "getScaleSet" | "useDeadline">, token: string) {
     this.#run = run;
     this.#tags = tags;
     this.#api = api;
@@ -133,34 +132,70 @@ export class RunLease {
     await this.#renew(until, "lease extended");
   }
 
-  /** At the end of the run, whatever the ending: this run's lease removed (another run's left alone). Never throws. */
-  async release(): Promise<void> {
+  /**
+   * At the end of the run, whatever the ending: this run's lease removed (another run's left alone), in one write with
+   * `part` (the record's outcome) when there is one, so that the two land together or not at all. Once a run; never
+   * throws.
+   */
+  async release(part?: TagPart): Promise<void> {
+    if (this.#ended) return;
+    this.#ended = true;
     this.#stopRenewing.abort();
     await this.#renewing;
     const run = this.#run;
     const maybe = this.#until === undefined && this.#maybeUntil !== undefined;
-    if ((!this.held && !maybe) || run.state.leaseLost !== undefined) return;
-    const budget = run.cancel.aborted ? CANCELLED_LISTING_MS : RELEASE_MS;
+    const releasing = (this.held || maybe) && run.state.leaseLost === undefined;
+    if (!releasing && part === undefined) return;
+    // One budget for the final steps (Run.finalBy).
+    const by = run.finalBy(FINAL_WRITE_MS);
+    let partRefused: string | undefined;
+    let removed = false;
+    const mutate = (tags: Tags): TagDecision => {
+      let next = tags;
+      partRefused = undefined;
+      if (part !== undefined) {
+        const decided = part.apply(tags);
+        if ("refused" in decided) partRefused = decided.refused;
+        else next = decided.tags;
+      }
+      if (!releasing) return partRefused !== undefined ? { refused: partRefused } : { tags: next };
+      const step = releaseLease(next, this.holder);
+      const after = "tags" in step ? step.tags : next;
+      removed = after !== next;
+      return { tags: after };
+    };
+    const why = [part?.why, releasing ? "lease released" : undefined].filter((w) => w !== undefined).join(", ");
+    let result: TagWriteResult;
     try {
       // Maybe held: the tags the run holds are from before the take; only a fresh read shows whether it landed.
-      const result = await this.#tags.update(
-        (tags) => releaseLease(tags, this.holder),
-        "lease released",
-        AbortSignal.timeout(budget),
-        maybe,
-      );
-      this.#until = undefined;
-      this.#maybeUntil = undefined;
-      if (result.kind === "written") {
-        run.log.info("Lease released.");
-        run.emit({ type: "lease", what: "released" });
-      }
+      result = await this.#tags.update(mutate, why, AbortSignal.timeout(Math.max(0, by - run.now())), maybe);
     } catch (err) {
-      run.log.warning(
-        `Could not release the lease on the scale set (${errorLine(err)}): it lasts until ${iso(this.#until ?? this.#maybeUntil ?? 0)}, and another run can take it over then.`,
-        "Lease not released",
-      );
+      part?.settled({ error: err });
+      if (releasing) this.#notReleased(errorLine(err));
+      return;
     }
+    part?.settled(
+      partRefused !== undefined
+        ? { refused: partRefused }
+        : result.kind === "refused"
+          ? { refused: result.reason }
+          : { written: true },
+    );
+    if (!releasing) return;
+    if (result.kind === "refused") return this.#notReleased(result.reason);
+    this.#until = undefined;
+    this.#maybeUntil = undefined;
+    if (removed && result.kind === "written") {
+      run.log.info("Lease released.");
+      run.emit({ type: "lease", what: "released" });
+    }
+  }
+
+  #notReleased(why: string): void {
+    this.#run.log.warning(
+      `Could not release the lease on the scale set (${why}): it lasts until ${iso(this.#until ?? this.#maybeUntil ?? 0)}, and another run can take it over then.`,
+      "Lease not released",
+    );
   }
 
   #startRenewing(): void {

@@ -21,14 +21,9 @@ import {
   type RolloutTagRecord,
 } from "../domain/rollout-tags.ts";
 import type { RolloutResult } from "../domain/record.ts";
-import type { TagDecision, TagWriter, Tags } from "./tags.ts";
+import type { TagDecision, TagPart, TagWriter, Tags } from "./tags.ts";
 import type { ScaleSetApi } from "./ports.ts";
 import type { Run } from "./run.ts";
-
-/** The most the outcome's write may take at the end of a cancelled run (the runner kills the job seconds later). */
-const CANCELLED_WRITE_MS = 4_000;
-/** The most it may take otherwise. */
-const FINAL_WRITE_MS = 30_000;
 
 const WHY = "rollout record";
 
@@ -49,15 +44,15 @@ export async function recordChange(run: Run, api: Pick<ScaleSetApi, "getScaleSet
 
 /**
  * At the end of the run: the record with its outcome, when the run wrote the model (also when the record's first
- * write never happened: a failure or a cancel during Azure's roll, say).
+ * write never happened: a failure or a cancel during Azure's roll, say). Returned as a part of the run's last tag
+ * write, the one that also releases the lease (RunLease.release): undefined when there is no record to write.
  */
-export async function recordOutcome(run: Run, tags: TagWriter, result: RolloutResult): Promise<void> {
-  if (!meant(run)) return;
+export function recordOutcome(run: Run, result: RolloutResult): TagPart | undefined {
+  if (!meant(run)) return undefined;
   const meantRecord = run.state.tagRecord;
-  if (meantRecord === undefined) return;
+  if (meantRecord === undefined) return undefined;
   run.state.tagRecordMeant({ ...meantRecord.record, outcome: outcomeOf(result) });
-  const signal = AbortSignal.timeout(run.cancel.aborted ? CANCELLED_WRITE_MS : FINAL_WRITE_MS);
-  await write(run, tags, signal);
+  return recordPart(run);
 }
 
 /** The record of what this run's writes changed so far (outcome in progress, or as meant before); false: none. */
@@ -94,16 +89,28 @@ function meant(run: Run): boolean {
 }
 
 async function write(run: Run, tags: TagWriter, signal: AbortSignal): Promise<void> {
+  const part = recordPart(run);
+  if (part === undefined) return;
+  try {
+    const result = await tags.update(part.apply, part.why, signal);
+    part.settled(result.kind === "refused" ? { refused: result.reason } : { written: true });
+  } catch (error) {
+    part.settled({ error });
+  }
+}
+
+/** The write of the record as meant; undefined when there is none, or the run may not write it (the lease lost). */
+function recordPart(run: Run): TagPart | undefined {
   const current = run.state.tagRecord;
-  if (current === undefined) return;
+  if (current === undefined) return undefined;
   const record = current.record;
   // A run that lost its lease writes nothing more to the scale set.
   if (run.state.leaseLost !== undefined) {
     run.state.tagRecordWrote({ problem: `the run lost its lease on the scale set (${run.state.leaseLost})` });
-    return;
+    return undefined;
   }
   const seen = replaceable(run);
-  const mutate = (current: Tags): TagDecision => {
+  const apply = (current: Tags): TagDecision => {
     const decoded = decodeRecord(current);
     if (
       decoded.kind === "record" &&
@@ -115,25 +122,25 @@ async function write(run: Run, tags: TagWriter, signal: AbortSignal): Promise<vo
     const next = withRecord(current, record, run.config.secrets);
     return next.ok ? { tags: next.tags } : { refused: next.reason };
   };
-  try {
-    const result = await tags.update(mutate, WHY, signal);
-    if (result.kind === "refused") {
+  const settled: TagPart["settled"] = (end) => {
+    if ("written" in end) {
+      run.state.tagRecordWrote({ written: true });
+    } else if ("refused" in end) {
       const warned = run.state.tagRecord?.warned === true;
-      run.state.tagRecordWrote({ problem: result.reason });
+      run.state.tagRecordWrote({ problem: end.refused });
       if (warned) return;
       run.state.tagRecordWarned();
       run.log.warning(
-        `The rollout record was not written: ${result.reason}. A later run with rollback: true will not find this change; roll it back with the change inputs instead (see the summary).`,
+        `The rollout record was not written: ${end.refused}. A later run with rollback: true will not find this change; roll it back with the change inputs instead (see the summary).`,
         "Rollout record not written",
       );
-      return;
+    } else {
+      const problem = `Azure did not take the tag write (${errorLine(end.error) || "unknown error"})`;
+      run.state.tagRecordWrote({ problem });
+      run.log.info(`Rollout record (${record.outcome}): ${problem}.`);
     }
-    run.state.tagRecordWrote({ written: true });
-  } catch (err) {
-    const problem = `Azure did not take the tag write (${errorLine(err) || "unknown error"})`;
-    run.state.tagRecordWrote({ problem });
-    run.log.info(`Rollout record (${record.outcome}): ${problem}.`);
-  }
+  };
+  return { why: WHY, apply, settled };
 }
 
 /** The records this run's own may replace: the one on the tags when it took the lease, a rollback's origin. */

@@ -81,12 +81,13 @@ async function rollOut(run: Run, api: ScaleSetApi, leaseToken: string): Promise<
       state.rollbackSkipped(
         "No rollback was done: the run lost its lease on the scale set, so it writes nothing more.",
       );
-    // The record on the scale set says how the run ended (also after a failure, a timeout or a cancel), before the
-    // lease is released.
-    await recordOutcome(run, tags, buildRecord(state, failure, run.now()).result);
+    // The record on the scale set says how the run ended (also after a failure, a timeout or a cancel), in the write
+    // that releases the lease: one write, so that a cancelled run's few seconds are enough for both.
+    await lease.release(recordOutcome(run, buildRecord(state, failure, run.now()).result));
     return buildRecord(state, failure, run.now());
   } finally {
-    // Whatever the ending (a failure, the timeout, a cancel): the lease is removed if it is still this run's.
+    // Whatever the ending (a failure, the timeout, a cancel, an error): the lease is removed if it is still this run's
+    // (nothing more if it was released above; nothing for a scale set deleted during the run).
     await lease.release();
     run.end.abort();
   }

@@ -27,6 +27,21 @@ export type Tags = Readonly<Record<string, string>>;
 /** What `mutate` decides for the tags as they are: the whole next map, or a refusal (nothing is written). */
 export type TagDecision = { readonly tags: Tags } | { readonly refused: string };
 
+/**
+ * A change that goes in a tag write with another (the record's outcome in the write that releases the lease, at the
+ * end of the run): what it makes of the tags, and what it makes of the write's end.
+ */
+export interface TagPart {
+  /** Names the change in the log and the event (`rollout record`). */
+  readonly why: string;
+  /** The tags with this part's change, or why it is not made (the rest of the write goes on). */
+  readonly apply: (tags: Tags) => TagDecision;
+  /** Azure took the write (`written`: also when nothing had to change), this part was refused, or an error ended it. */
+  readonly settled: (
+    end: { readonly refused: string } | { readonly written: true } | { readonly error: unknown },
+  ) => void;
+}
+
 export type TagWriteResult =
   /** Azure took the write; `tags` is the scale set's tags after it. */
   | { readonly kind: "written"; readonly tags: Tags; readonly names: readonly string[] }

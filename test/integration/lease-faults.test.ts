@@ -1,14 +1,18 @@
 // The lease and the rollout record under faults (engine/lease.ts, engine/record-tags.ts) through the real SDK against
-// the emulator: a take whose answer is lost, a cancel while it is in flight, the record of a run that waited (lease-wait).
+// the emulator: a take whose answer is lost, a cancel while it is in flight, the record of a run that waited (lease-wait),
+// the end of a run (the record's outcome and the lease's release in one write) after a cancel with Azure slow, after a
+// timeout with Azure throttling, and for a scale set deleted during the run.
 
 import { describe, expect, it } from "vitest";
 import { decodeRecord, withoutRecord } from "../../src/domain/rollout-tags.ts";
-import { decodeLease } from "../../src/domain/lease.ts";
+import { LEASE_TAG, decodeLease } from "../../src/domain/lease.ts";
 import {
   NEW_VERSION,
   OLD_VERSION,
+  PATCH_TAGS,
   TAGS,
   configFor,
+  count,
   rollout,
   runningVersions,
   useEmulator,
@@ -87,5 +91,36 @@ describe("the record of a run that waited for the lease (lease-wait)", () => {
     const back = await rollout({ ...configFor(emu, { change: {} }), rollback: true });
     expect(back.record.result, back.record.reason).toBe("reverted");
     expect(Object.values(runningVersions(emu))).toEqual([NEW_VERSION, NEW_VERSION]);
+  });
+});
+
+describe("the end of the run: the record's outcome and the lease's release", () => {
+  const recordOn = (emu: Emulator): string => {
+    const found = decodeRecord(tagsOf(emu));
+    return found.kind === "record" ? found.record.outcome : found.kind;
+  };
+
+  it("after a cancel with the instance listing hanging: one tag write, with both", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, tags: { team: "web" } }] });
+    const cancel = new AbortController();
+    let writesAtCancel = -1;
+    const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(1), healthTimeoutMs: 60_000 } }), {
+      signal: cancel.signal,
+      events: (e) => {
+        if (e.type === "upgrade-accepted" && writesAtCancel < 0) {
+          emu.faults.hangRequest({ operation: "VirtualMachineScaleSetVMs.List", seconds: 30, times: 5 });
+          writesAtCancel = emu.writes().length;
+          cancel.abort();
+        }
+      },
+    });
+    expect(record.result).toBe("cancelled");
+    expect(recordOn(emu)).toBe("cancelled");
+    expect(decodeLease(tagsOf(emu))).toEqual({ kind: "none" });
+    expect(withoutRecord(tagsOf(emu))).toEqual({ team: "web" });
+    const after = emu.writes().slice(writesAtCancel);
+    expect(after.map((w) => `${w.method} ${w.operation}`)).toEqual([PATCH_TAGS]);
+    const sent = (after[0]?.body as { tags: Record<string, string> }).tags;
+    expect(sent[LEASE_TAG]).toBeUndefined();
   });
 });
