@@ -146,8 +146,10 @@ export class RunLease {
     const maybe = this.#until === undefined && this.#maybeUntil !== undefined;
     const releasing = (this.held || maybe) && run.state.leaseLost === undefined;
     if (!releasing && part === undefined) return;
-    // One budget for the final steps (Run.finalBy).
+    // One budget for the final steps (Run.finalBy); the adapter's deadline, the work deadline (spent after a timeout),
+    // moves with it so that a 429's Retry-After can be waited out.
     const by = run.finalBy(FINAL_WRITE_MS);
+    this.#api.useDeadline?.(by);
     let partRefused: string | undefined;
     let removed = false;
     const mutate = (tags: Tags): TagDecision => {

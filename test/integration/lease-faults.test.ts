@@ -15,6 +15,7 @@ import {
   count,
   rollout,
   runningVersions,
+  tagWritesOf,
   useEmulator,
   writesOf,
 } from "./harness.ts";
@@ -122,5 +123,19 @@ describe("the end of the run: the record's outcome and the lease's release", () 
     expect(after.map((w) => `${w.method} ${w.operation}`)).toEqual([PATCH_TAGS]);
     const sent = (after[0]?.body as { tags: Record<string, string> }).tags;
     expect(sent[LEASE_TAG]).toBeUndefined();
+  });
+
+  it("after a timeout, with the tag write throttled (429, Retry-After 1 s): waited out, then written", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, instanceUpgradeSeconds: 10_000 }] });
+    const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(1), timeoutMs: 1_500 } }), {
+      events: (e) => {
+        if (e.type === "stopped") emu.faults.throttle({ operation: TAGS, retryAfterSeconds: 1 });
+      },
+    });
+    expect(record.result).toBe("failed");
+    expect(record.reason).toMatch(/^Timed out/);
+    expect(tagWritesOf(emu).slice(-2)).toEqual([`${PATCH_TAGS} → 429`, PATCH_TAGS]);
+    expect(recordOn(emu)).toBe("failed");
+    expect(decodeLease(tagsOf(emu))).toEqual({ kind: "none" });
   });
 });
