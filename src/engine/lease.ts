@@ -135,7 +135,7 @@ export class RunLease {
   /**
    * At the end of the run, whatever the ending: this run's lease removed (another run's left alone), in one write with
    * `part` (the record's outcome) when there is one, so that the two land together or not at all. Once a run; never
-   * throws.
+   * throws. Nothing is written for a scale set deleted during the run.
    */
   async release(part?: TagPart): Promise<void> {
     if (this.#ended) return;
@@ -143,6 +143,8 @@ export class RunLease {
     this.#stopRenewing.abort();
     await this.#renewing;
     const run = this.#run;
+    // A scale set deleted during the run: no lease, no record, nothing to write to.
+    if (run.state.deleted) return;
     const maybe = this.#until === undefined && this.#maybeUntil !== undefined;
     const releasing = (this.held || maybe) && run.state.leaseLost === undefined;
     if (!releasing && part === undefined) return;

@@ -138,4 +138,23 @@ describe("the end of the run: the record's outcome and the lease's release", () 
     expect(recordOn(emu)).toBe("failed");
     expect(decodeLease(tagsOf(emu))).toEqual({ kind: "none" });
   });
+
+  it("for a scale set deleted during the run: nothing written, no warning about a lease on it", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4 }] });
+    let writesAtDelete = -1;
+    emu.faults.onRequest({ operation: "VirtualMachineScaleSets.UpdateInstances", after: 1, when: "before" }, () => {
+      writesAtDelete = emu.writes().length;
+    });
+    emu.faults.deleteScaleSet("vmss1", { operation: "VirtualMachineScaleSets.UpdateInstances", after: 1 });
+    const { record, log } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }));
+    expect(record.scaleSetDeleted).toBe(true);
+    expect(writesAtDelete).toBeGreaterThan(0);
+    expect(
+      emu
+        .writes()
+        .slice(writesAtDelete + 1)
+        .filter((w) => w.operation === TAGS),
+    ).toEqual([]);
+    expect(log.lines.filter((l) => l.startsWith("warning:"))).toEqual([]);
+  });
 });
