@@ -125,11 +125,13 @@ export class RunLease {
 
   /**
    * Before a stretch in which Azure may refuse every write to the scale set (a model update that the platform rolls
-   * out, a rollback): the lease is made to last at least until `until`.
+   * out, a rollback): the lease is made to last at least until `until` (`exact`: until then, no longer, so that a run
+   * that cannot release it at the end, Azure still rolling, leaves it no longer than that). `part` (the rollout
+   * record) goes in the same write: the last one Azure may take before the roll.
    */
-  async cover(until: number): Promise<void> {
+  async cover(until: number, options: { readonly exact?: boolean; readonly part?: TagPart | undefined } = {}) {
     if (!this.held || this.#run.state.leaseLost !== undefined) return;
-    await this.#renew(until, "lease extended");
+    await this.#renew(until, "lease extended", undefined, options);
   }
 
   /**
@@ -226,19 +228,38 @@ export class RunLease {
     })();
   }
 
-  /** One renewal to at least `until`; false when it could not be written (tried again later). */
-  async #renew(until: number, why: string, signal?: AbortSignal): Promise<boolean> {
+  /** One renewal to at least `until` (see cover); false when it could not be written (tried again later). */
+  async #renew(
+    until: number,
+    why: string,
+    signal?: AbortSignal,
+    { exact = false, part }: { readonly exact?: boolean; readonly part?: TagPart | undefined } = {},
+  ): Promise<boolean> {
     const run = this.#run;
+    let partRefused: string | undefined;
+    const mutate = (tags: Tags): TagDecision => {
+      let next = tags;
+      partRefused = undefined;
+      if (part !== undefined) {
+        const decided = part.apply(tags);
+        if ("refused" in decided) partRefused = decided.refused;
+        else next = decided.tags;
+      }
+      return renewLease(next, this.holder, until, exact);
+    };
     try {
-      const result = await this.#tags.update((tags: Tags) => renewLease(tags, this.holder, until), why, signal);
+      const result = await this.#tags.update(mutate, part ? `${why}, ${part.why}` : why, signal);
       if (result.kind === "refused") {
+        part?.settled({ error: new Error(result.reason) });
         run.leaseLost(`${capitalize(result.reason)}. This run stopped: it wrote nothing more to the scale set.`);
         run.emit({ type: "lease", what: "lost" });
         return false;
       }
-      this.#until = Math.max(this.#until ?? 0, until);
+      part?.settled(partRefused !== undefined ? { refused: partRefused } : { written: true });
+      this.#until = exact ? until : Math.max(this.#until ?? 0, until);
       return true;
     } catch (err) {
+      part?.settled({ error: err });
       if (!signal?.aborted) run.log.info(`The lease could not be renewed now (${errorLine(err)}): trying again soon.`);
       return false;
     }

@@ -16,6 +16,7 @@ import {
   recordedChanges,
   sameIdentity,
   withRecord,
+  withoutRecord,
   type RecordIdentity,
   type RecordOutcome,
   type RolloutTagRecord,
@@ -43,24 +44,69 @@ export async function recordChange(run: Run, api: Pick<ScaleSetApi, "getScaleSet
 }
 
 /**
+ * Before a model write that the platform rolls (Automatic, Rolling): the record of the change as planned, outcome in
+ * progress, as a part of the tag write that makes the lease last the run (RunLease.cover). Azure refuses writes to the
+ * scale set while it rolls (emulator/README.md, "Tags and the lease"): a run that fails, times out or is cancelled
+ * during the roll may write nothing after it, and the record on the scale set then names it, in progress. After the
+ * roll (recordChange) and at the end (recordOutcome) it is written again with what Azure took; a write that never
+ * landed takes it back (recordOutcome).
+ */
+export function recordPlanned(run: Run): TagPart | undefined {
+  const change = run.state.change;
+  if (change === undefined) return undefined;
+  const planned = { image: change.scaleSetPatch !== undefined, extension: change.extensionPatch !== undefined };
+  return meant(run, planned) ? recordPart(run) : undefined;
+}
+
+/**
  * At the end of the run: the record with its outcome, when the run wrote the model (also when the record's first
  * write never happened: a failure or a cancel during Azure's roll, say). Returned as a part of the run's last tag
  * write, the one that also releases the lease (RunLease.release): undefined when there is no record to write.
  */
 export function recordOutcome(run: Run, result: RolloutResult): TagPart | undefined {
-  if (!meant(run)) return undefined;
+  if (!meant(run)) return withdrawal(run);
   const meantRecord = run.state.tagRecord;
   if (meantRecord === undefined) return undefined;
   run.state.tagRecordMeant({ ...meantRecord.record, outcome: outcomeOf(result) });
   return recordPart(run);
 }
 
-/** The record of what this run's writes changed so far (outcome in progress, or as meant before); false: none. */
-function meant(run: Run): boolean {
+/**
+ * A record written before a model write that never landed (recordPlanned): taken back, the record found when the lease
+ * was taken put back (or none). Undefined when none was written.
+ */
+function withdrawal(run: Run): TagPart | undefined {
+  const ours = run.state.tagRecord;
+  if (ours === undefined) return undefined;
+  if (ours.written === undefined) {
+    run.state.tagRecordWithdrawn();
+    return undefined;
+  }
+  const previous = run.state.recordAtLease;
+  return {
+    why: WHY,
+    apply: (tags) => {
+      const found = decodeRecord(tags);
+      if (found.kind !== "record" || !sameIdentity(found.record, ours.record)) return { tags };
+      const back = previous !== undefined ? withRecord(tags, previous, run.config.secrets) : undefined;
+      return { tags: back?.ok ? back.tags : withoutRecord(tags) };
+    },
+    settled: (end) => {
+      if ("written" in end) run.state.tagRecordWithdrawn();
+      else recordPart(run)?.settled(end);
+    },
+  };
+}
+
+/**
+ * The record of what this run's writes changed so far (outcome in progress, or as meant before); false: none.
+ * `planned`: the writes about to be sent instead of those Azure took (recordPlanned).
+ */
+function meant(run: Run, planned?: { readonly image: boolean; readonly extension: boolean }): boolean {
   const { state } = run;
   const change = state.change;
-  if (change === undefined || !state.modelUpdated) return false;
-  const changes = recordedChanges(change, state.request, state.written);
+  if (change === undefined || (planned === undefined && !state.modelUpdated)) return false;
+  const changes = recordedChanges(change, state.request, planned ?? state.written);
   if (changes.length === 0) return false;
   const origin = state.rollbackOrigin;
   const github = run.config.github;

@@ -250,6 +250,11 @@ export class RunState implements RolloutState {
     this.#tagRecord = { ...this.#tagRecord, record };
   }
 
+  /** The record this run wrote before a model write that never landed was taken back: the run has no record. */
+  tagRecordWithdrawn(): void {
+    this.#tagRecord = undefined;
+  }
+
   /** The run said that the record was not written (said once a run). */
   tagRecordWarned(): void {
     if (this.#tagRecord !== undefined) this.#tagRecord = { ...this.#tagRecord, warned: true };

@@ -158,3 +158,31 @@ describe("the end of the run: the record's outcome and the lease's release", () 
     expect(log.lines.filter((l) => l.startsWith("warning:"))).toEqual([]);
   });
 });
+
+describe("Automatic and Rolling mode: the record goes with the lease's cover, before the platform write", () => {
+  it("a timeout during the platform's roll (Azure refusing tag writes): the record names the run, in progress, and the lease lasts no longer than the run", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3, upgradeMode: "Automatic" }] });
+    emu.faults.hangUpgrade("1");
+    const startedBefore = Date.now();
+    const { record } = await rollout(configFor(emu, { rollout: { timeoutMs: 3_000, healthTimeoutMs: 1_000 } }));
+    expect(record.result).toBe("failed");
+    const found = decodeRecord(tagsOf(emu));
+    expect(found.kind === "record" && found.record.outcome).toBe("in-progress");
+    expect(found.kind === "record" && found.record.changes.map((c) => [c.property, c.after])).toEqual([
+      ["image-version", NEW_VERSION],
+    ]);
+    const lease = decodeLease(tagsOf(emu));
+    // timeout + health-timeout from the start (a few ms of slack), not lease-duration (10 min).
+    expect(lease.kind === "held" && lease.lease.expiresAt - startedBefore).toBeLessThan(3_000 + 1_000 + 1_000);
+  });
+
+  it("a platform write Azure refuses: the record written before it is taken back", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3, upgradeMode: "Rolling" }] });
+    emu.faults.authorizationFailed({ operation: "VirtualMachineScaleSets.Update" });
+    const { record } = await rollout(configFor(emu));
+    expect(record.result).toBe("failed");
+    expect(record.modelUpdated).toBe(false);
+    expect(decodeRecord(tagsOf(emu)).kind).toBe("none");
+    expect(decodeLease(tagsOf(emu))).toEqual({ kind: "none" });
+  });
+});
