@@ -30,7 +30,7 @@ import {
   type LeaseHolder,
   type LeaseStep,
 } from "../domain/lease.ts";
-import { StopError, FINAL_WRITE_MS, type Run } from "./run.ts";
+import { StopError, FINAL_WRITE_MS, MIN_FINAL_MS, type Run } from "./run.ts";
 import type { ScaleSetApi } from "./ports.ts";
 import type { TagDecision, TagPart, TagWriteResult, TagWriter, Tags } from "./tags.ts";
 
@@ -153,7 +153,7 @@ export class RunLease {
     // One budget for the final steps (Run.finalBy); the adapter's deadline, the work deadline (spent after a timeout),
     // moves with it so that a 429's Retry-After can be waited out.
     const by = run.finalBy(FINAL_WRITE_MS);
-    this.#api.useDeadline?.(by);
+    this.#api.useDeadline?.(Math.max(by, run.now() + MIN_FINAL_MS));
     let partRefused: string | undefined;
     let removed = false;
     const mutate = (tags: Tags): TagDecision => {
@@ -174,7 +174,7 @@ export class RunLease {
     let result: TagWriteResult;
     try {
       // Maybe held: the tags the run holds are from before the take; only a fresh read shows whether it landed.
-      result = await this.#tags.update(mutate, why, AbortSignal.timeout(Math.max(0, by - run.now())), maybe);
+      result = await this.#tags.update(mutate, why, run.finalSignal(FINAL_WRITE_MS), maybe);
     } catch (err) {
       part?.settled({ error: err });
       if (releasing) this.#notReleased(errorLine(err));

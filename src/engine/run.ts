@@ -26,6 +26,8 @@ export const CANCELLED_LISTING_MS = 2_000;
 export const CANCELLED_FINAL_MS = 4_000;
 /** Of that, the part kept for the final tag write (the record's outcome and the lease's release in one). */
 export const CANCELLED_WRITE_MS = 1_500;
+/** The least a final step gets, even when the budget is spent (one try). */
+export const MIN_FINAL_MS = 1_000;
 /** The most the final tag write may take otherwise (enough to wait out a 429's Retry-After of a few seconds). */
 export const FINAL_WRITE_MS = 30_000;
 /** The most the final listing may take; the rollout keeps that much (at most a tenth of timeout) for it. */
@@ -309,6 +311,21 @@ export class Run {
   finalBy(otherwiseMs: number): number {
     if (this.#cancelledAt !== undefined) return this.#cancelledAt + CANCELLED_FINAL_MS;
     return this.now() + otherwiseMs;
+  }
+
+  /**
+   * The signal of a final step that may last until finalBy(otherwiseMs) (at least MIN_FINAL_MS, so that a step reached
+   * late still gets one try): aborted then, or CANCELLED_FINAL_MS after a cancel that comes meanwhile.
+   */
+  finalSignal(otherwiseMs: number): AbortSignal {
+    const signals = [AbortSignal.timeout(Math.max(MIN_FINAL_MS, this.finalBy(otherwiseMs) - this.now()))];
+    if (!this.cancel.aborted) {
+      const cancelled = new AbortController();
+      const onCancel = (): void => void setTimeout(() => cancelled.abort(), CANCELLED_FINAL_MS).unref();
+      this.cancel.addEventListener("abort", onCancel, { once: true, signal: this.end.signal });
+      signals.push(cancelled.signal);
+    }
+    return AbortSignal.any(signals);
   }
 
   /** Time left for the rollout's own work. */
