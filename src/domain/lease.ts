@@ -175,10 +175,10 @@ export function takeLease(tags: Tags, me: LeaseHolder, now: number, durationMs: 
 }
 
 /**
- * Renew this run's lease to at least `until` (never shortening it). Refused when it is no longer this run's: taken
- * over by another run after it expired, removed, or unreadable.
+ * Renew this run's lease to at least `until` (never shortening it; `exact`: to `until`, shorter or longer). Refused
+ * when it is no longer this run's: taken over by another run after it expired, removed, or unreadable.
  */
-export function renewLease(tags: Tags, me: LeaseHolder, until: number): LeaseStep {
+export function renewLease(tags: Tags, me: LeaseHolder, until: number, exact = false): LeaseStep {
   const on = decodeLease(tags);
   if (on.kind !== "held" || !isMine(on.lease, me)) {
     const now =
@@ -192,7 +192,7 @@ export function renewLease(tags: Tags, me: LeaseHolder, until: number): LeaseSte
       ...(on.kind === "held" && { heldBy: on.lease }),
     };
   }
-  if (on.lease.expiresAt >= until) return { tags };
+  if (exact ? on.lease.expiresAt === until : on.lease.expiresAt >= until) return { tags };
   return { tags: { ...withoutLease(tags), ...encodeLease({ holder: me, expiresAt: until }) } };
 }
 

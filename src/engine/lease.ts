@@ -30,25 +30,29 @@ import {
   type LeaseHolder,
   type LeaseStep,
 } from "../domain/lease.ts";
-import { StopError, CANCELLED_LISTING_MS, type Run } from "./run.ts";
+import { StopError, FINAL_WRITE_MS, MIN_FINAL_MS, type Run } from "./run.ts";
 import type { ScaleSetApi } from "./ports.ts";
-import type { TagWriter, Tags } from "./tags.ts";
-
-/** How long a release at the end may take (a cancelled run: the runner kills the job a few seconds later). */
-const RELEASE_MS = 30_000;
+import type { TagDecision, TagPart, TagWriteResult, TagWriter, Tags } from "./tags.ts";
 
 export class RunLease {
   readonly #run: Run;
   readonly #tags: TagWriter;
-  readonly #api: Pick<ScaleSetApi, "getScaleSet">;
+  readonly #api: Pick<ScaleSetApi, "getScaleSet" | "useDeadline">;
   readonly holder: LeaseHolder;
   /** Epoch ms the lease lasts until as this run last wrote it; undefined: not held. */
   #until: number | undefined;
+  /**
+   * Maybe held: the expiry a take sent without an answer (lost, reset on every retry, or the run cancelled meanwhile)
+   * asked for. Azure may have applied it, so release() removes the lease if the tags, read afresh, show it this run's.
+   */
+  #maybeUntil: number | undefined;
   /** Stops the renewal loop (release, loss, end of run). */
   readonly #stopRenewing = new AbortController();
   #renewing: Promise<void> | undefined;
+  /** release() ran (it runs once). */
+  #ended = false;
 
-  constructor(run: Run, tags: TagWriter, api: Pick<ScaleSetApi, "getScaleSet">, token: string) {
+  constructor(run: Run, tags: TagWriter, api: Pick<ScaleSetApi, "getScaleSet" | "useDeadline">, token: string) {
     this.#run = run;
     this.#tags = tags;
     this.#api = api;
@@ -69,13 +73,23 @@ export class RunLease {
     const { leaseDurationMs, leaseWaitMs } = run.config.rollout;
     const waitUntil = run.now() + leaseWaitMs;
     let waited = false;
+    const before = run.state.phase;
     for (;;) {
       let step: LeaseStep | undefined;
-      const result = await this.#tags.update(
-        (tags) => (step = takeLease(tags, this.holder, run.now(), leaseDurationMs)),
-        "lease taken",
-      );
+      let seen: Tags = {};
+      // A stop from here on (an answer lost, a cancel) is said of taking the lease.
+      run.enter({ kind: "taking-lease" });
+      this.#maybeUntil = run.now() + leaseDurationMs;
+      const result = await this.#tags.update((tags) => {
+        this.#maybeUntil = run.now() + leaseDurationMs;
+        seen = tags;
+        return (step = takeLease(tags, this.holder, run.now(), leaseDurationMs));
+      }, "lease taken");
+      // Answered: held, or refused (nothing written).
+      this.#maybeUntil = undefined;
       if (result.kind !== "refused") {
+        run.state.leaseTaken(seen);
+        run.enter(before);
         this.#until = run.now() + leaseDurationMs;
         const over = step !== undefined && "takenOver" in step ? step.takenOver : undefined;
         if (over !== undefined) this.#warnTakeover(over);
@@ -96,9 +110,9 @@ export class RunLease {
         run.log.info(
           `The scale set's lease is held by ${describeHolder(heldBy.holder)} until ${iso(heldBy.expiresAt)}: waiting for it (lease-wait, ${formatDuration(left)} left).`,
         );
-        run.enter({ kind: "waiting-for-operation", busy: `the lease of ${describeHolder(heldBy.holder)}` });
         run.emit({ type: "lease", what: "waiting" });
       }
+      run.enter({ kind: "waiting-for-operation", busy: `the lease of ${describeHolder(heldBy.holder)}` });
       waited = true;
       await run.sleep(
         Math.min(run.config.rollout.pollIntervalMs, left, Math.max(0, heldBy.expiresAt - run.now()) + 1),
@@ -111,37 +125,83 @@ export class RunLease {
 
   /**
    * Before a stretch in which Azure may refuse every write to the scale set (a model update that the platform rolls
-   * out, a rollback): the lease is made to last at least until `until`.
+   * out, a rollback): the lease is made to last at least until `until` (`exact`: until then, no longer, so that a run
+   * that cannot release it at the end, Azure still rolling, leaves it no longer than that). `part` (the rollout
+   * record) goes in the same write: the last one Azure may take before the roll.
    */
-  async cover(until: number): Promise<void> {
+  async cover(until: number, options: { readonly exact?: boolean; readonly part?: TagPart | undefined } = {}) {
     if (!this.held || this.#run.state.leaseLost !== undefined) return;
-    await this.#renew(until, "lease extended");
+    await this.#renew(until, "lease extended", undefined, options);
   }
 
-  /** At the end of the run, whatever the ending: this run's lease removed (another run's left alone). Never throws. */
-  async release(): Promise<void> {
+  /**
+   * At the end of the run, whatever the ending: this run's lease removed (another run's left alone), in one write with
+   * `part` (the record's outcome) when there is one, so that the two land together or not at all. Once a run; never
+   * throws. Nothing is written for a scale set deleted during the run.
+   */
+  async release(part?: TagPart): Promise<void> {
+    if (this.#ended) return;
+    this.#ended = true;
     this.#stopRenewing.abort();
     await this.#renewing;
     const run = this.#run;
-    if (!this.held || run.state.leaseLost !== undefined) return;
-    const budget = run.cancel.aborted ? CANCELLED_LISTING_MS : RELEASE_MS;
-    try {
-      const result = await this.#tags.update(
-        (tags) => releaseLease(tags, this.holder),
-        "lease released",
-        AbortSignal.timeout(budget),
-      );
-      this.#until = undefined;
-      if (result.kind === "written") {
-        run.log.info("Lease released.");
-        run.emit({ type: "lease", what: "released" });
+    // A scale set deleted during the run: no lease, no record, nothing to write to.
+    if (run.state.deleted) return;
+    const maybe = this.#until === undefined && this.#maybeUntil !== undefined;
+    const releasing = (this.held || maybe) && run.state.leaseLost === undefined;
+    if (!releasing && part === undefined) return;
+    // One budget for the final steps (Run.finalBy); the adapter's deadline, the work deadline (spent after a timeout),
+    // moves with it so that a 429's Retry-After can be waited out.
+    const by = run.finalBy(FINAL_WRITE_MS);
+    this.#api.useDeadline?.(Math.max(by, run.now() + MIN_FINAL_MS));
+    let partRefused: string | undefined;
+    let removed = false;
+    const mutate = (tags: Tags): TagDecision => {
+      let next = tags;
+      partRefused = undefined;
+      if (part !== undefined) {
+        const decided = part.apply(tags);
+        if ("refused" in decided) partRefused = decided.refused;
+        else next = decided.tags;
       }
+      if (!releasing) return partRefused !== undefined ? { refused: partRefused } : { tags: next };
+      const step = releaseLease(next, this.holder);
+      const after = "tags" in step ? step.tags : next;
+      removed = after !== next;
+      return { tags: after };
+    };
+    const why = [part?.why, releasing ? "lease released" : undefined].filter((w) => w !== undefined).join(", ");
+    let result: TagWriteResult;
+    try {
+      // Maybe held: the tags the run holds are from before the take; only a fresh read shows whether it landed.
+      result = await this.#tags.update(mutate, why, run.finalSignal(FINAL_WRITE_MS), maybe);
     } catch (err) {
-      run.log.warning(
-        `Could not release the lease on the scale set (${errorLine(err)}): it lasts until ${iso(this.#until ?? 0)}, and another run can take it over then.`,
-        "Lease not released",
-      );
+      part?.settled({ error: err });
+      if (releasing) this.#notReleased(errorLine(err));
+      return;
     }
+    part?.settled(
+      partRefused !== undefined
+        ? { refused: partRefused }
+        : result.kind === "refused"
+          ? { refused: result.reason }
+          : { written: true },
+    );
+    if (!releasing) return;
+    if (result.kind === "refused") return this.#notReleased(result.reason);
+    this.#until = undefined;
+    this.#maybeUntil = undefined;
+    if (removed && result.kind === "written") {
+      run.log.info("Lease released.");
+      run.emit({ type: "lease", what: "released" });
+    }
+  }
+
+  #notReleased(why: string): void {
+    this.#run.log.warning(
+      `Could not release the lease on the scale set (${why}): it lasts until ${iso(this.#until ?? this.#maybeUntil ?? 0)}, and another run can take it over then.`,
+      "Lease not released",
+    );
   }
 
   #startRenewing(): void {
@@ -168,19 +228,38 @@ export class RunLease {
     })();
   }
 
-  /** One renewal to at least `until`; false when it could not be written (tried again later). */
-  async #renew(until: number, why: string, signal?: AbortSignal): Promise<boolean> {
+  /** One renewal to at least `until` (see cover); false when it could not be written (tried again later). */
+  async #renew(
+    until: number,
+    why: string,
+    signal?: AbortSignal,
+    { exact = false, part }: { readonly exact?: boolean; readonly part?: TagPart | undefined } = {},
+  ): Promise<boolean> {
     const run = this.#run;
+    let partRefused: string | undefined;
+    const mutate = (tags: Tags): TagDecision => {
+      let next = tags;
+      partRefused = undefined;
+      if (part !== undefined) {
+        const decided = part.apply(tags);
+        if ("refused" in decided) partRefused = decided.refused;
+        else next = decided.tags;
+      }
+      return renewLease(next, this.holder, until, exact);
+    };
     try {
-      const result = await this.#tags.update((tags: Tags) => renewLease(tags, this.holder, until), why, signal);
+      const result = await this.#tags.update(mutate, part ? `${why}, ${part.why}` : why, signal);
       if (result.kind === "refused") {
+        part?.settled({ error: new Error(result.reason) });
         run.leaseLost(`${capitalize(result.reason)}. This run stopped: it wrote nothing more to the scale set.`);
         run.emit({ type: "lease", what: "lost" });
         return false;
       }
-      this.#until = Math.max(this.#until ?? 0, until);
+      part?.settled(partRefused !== undefined ? { refused: partRefused } : { written: true });
+      this.#until = exact ? until : Math.max(this.#until ?? 0, until);
       return true;
     } catch (err) {
+      part?.settled({ error: err });
       if (!signal?.aborted) run.log.info(`The lease could not be renewed now (${errorLine(err)}): trying again soon.`);
       return false;
     }

@@ -4,6 +4,7 @@
 export type Phase =
   | { readonly kind: "reading" }
   | { readonly kind: "waiting-for-operation"; readonly busy: string }
+  | { readonly kind: "taking-lease" }
   | { readonly kind: "updating-model" }
   | { readonly kind: "listing-targets" }
   | { readonly kind: "pausing"; readonly batch: number; readonly of: number }
@@ -24,6 +25,8 @@ export function phaseWords(phase: Phase): string {
       return "reading the scale set";
     case "waiting-for-operation":
       return `waiting for an operation already in progress (${phase.busy})`;
+    case "taking-lease":
+      return "taking the scale set's lease";
     case "updating-model":
       return "updating the model";
     case "listing-targets":

@@ -4,8 +4,9 @@
 //
 // A record that cannot be written (no room among the 50 tags, a value that looks like a secret, Azure refusing the
 // write) never stops the rollout: the run says why once, and the summary says that `rollback: true` will not find
-// this change. A record on the scale set that is neither this run's nor the one the run read first (another run's,
-// written since) is never overwritten.
+// this change, once. A record on the scale set that is neither this run's nor the one on the tags when the run took its
+// lease (under the lease no other run writes one; a record written before, by a run this one waited for with
+// lease-wait, say, may be replaced) nor a rollback's origin is never overwritten.
 
 import { errorLine } from "../domain/error-text.ts";
 import { runUrl } from "../domain/deployment.ts";
@@ -15,19 +16,15 @@ import {
   recordedChanges,
   sameIdentity,
   withRecord,
+  withoutRecord,
   type RecordIdentity,
   type RecordOutcome,
   type RolloutTagRecord,
 } from "../domain/rollout-tags.ts";
 import type { RolloutResult } from "../domain/record.ts";
-import type { TagDecision, TagWriter, Tags } from "./tags.ts";
+import type { TagDecision, TagPart, TagWriter, Tags } from "./tags.ts";
 import type { ScaleSetApi } from "./ports.ts";
 import type { Run } from "./run.ts";
-
-/** The most the outcome's write may take at the end of a cancelled run (the runner kills the job seconds later). */
-const CANCELLED_WRITE_MS = 4_000;
-/** The most it may take otherwise. */
-const FINAL_WRITE_MS = 30_000;
 
 const WHY = "rollout record";
 
@@ -47,24 +44,69 @@ export async function recordChange(run: Run, api: Pick<ScaleSetApi, "getScaleSet
 }
 
 /**
- * At the end of the run: the record with its outcome, when the run wrote the model (also when the record's first
- * write never happened: a failure or a cancel during Azure's roll, say).
+ * Before a model write that the platform rolls (Automatic, Rolling): the record of the change as planned, outcome in
+ * progress, as a part of the tag write that makes the lease last the run (RunLease.cover). Azure refuses writes to the
+ * scale set while it rolls (emulator/README.md, "Tags and the lease"): a run that fails, times out or is cancelled
+ * during the roll may write nothing after it, and the record on the scale set then names it, in progress. After the
+ * roll (recordChange) and at the end (recordOutcome) it is written again with what Azure took; a write that never
+ * landed takes it back (recordOutcome).
  */
-export async function recordOutcome(run: Run, tags: TagWriter, result: RolloutResult): Promise<void> {
-  if (!meant(run)) return;
-  const meantRecord = run.state.tagRecord;
-  if (meantRecord === undefined) return;
-  run.state.tagRecordMeant({ ...meantRecord.record, outcome: outcomeOf(result) });
-  const signal = AbortSignal.timeout(run.cancel.aborted ? CANCELLED_WRITE_MS : FINAL_WRITE_MS);
-  await write(run, tags, signal);
+export function recordPlanned(run: Run): TagPart | undefined {
+  const change = run.state.change;
+  if (change === undefined) return undefined;
+  const planned = { image: change.scaleSetPatch !== undefined, extension: change.extensionPatch !== undefined };
+  return meant(run, planned) ? recordPart(run) : undefined;
 }
 
-/** The record of what this run's writes changed so far (outcome in progress, or as meant before); false: none. */
-function meant(run: Run): boolean {
+/**
+ * At the end of the run: the record with its outcome, when the run wrote the model (also when the record's first
+ * write never happened: a failure or a cancel during Azure's roll, say). Returned as a part of the run's last tag
+ * write, the one that also releases the lease (RunLease.release): undefined when there is no record to write.
+ */
+export function recordOutcome(run: Run, result: RolloutResult): TagPart | undefined {
+  if (!meant(run)) return withdrawal(run);
+  const meantRecord = run.state.tagRecord;
+  if (meantRecord === undefined) return undefined;
+  run.state.tagRecordMeant({ ...meantRecord.record, outcome: outcomeOf(result) });
+  return recordPart(run);
+}
+
+/**
+ * A record written before a model write that never landed (recordPlanned): taken back, the record found when the lease
+ * was taken put back (or none). Undefined when none was written.
+ */
+function withdrawal(run: Run): TagPart | undefined {
+  const ours = run.state.tagRecord;
+  if (ours === undefined) return undefined;
+  if (ours.written === undefined) {
+    run.state.tagRecordWithdrawn();
+    return undefined;
+  }
+  const previous = run.state.recordAtLease;
+  return {
+    why: WHY,
+    apply: (tags) => {
+      const found = decodeRecord(tags);
+      if (found.kind !== "record" || !sameIdentity(found.record, ours.record)) return { tags };
+      const back = previous !== undefined ? withRecord(tags, previous, run.config.secrets) : undefined;
+      return { tags: back?.ok ? back.tags : withoutRecord(tags) };
+    },
+    settled: (end) => {
+      if ("written" in end) run.state.tagRecordWithdrawn();
+      else recordPart(run)?.settled(end);
+    },
+  };
+}
+
+/**
+ * The record of what this run's writes changed so far (outcome in progress, or as meant before); false: none.
+ * `planned`: the writes about to be sent instead of those Azure took (recordPlanned).
+ */
+function meant(run: Run, planned?: { readonly image: boolean; readonly extension: boolean }): boolean {
   const { state } = run;
   const change = state.change;
-  if (change === undefined || !state.modelUpdated) return false;
-  const changes = recordedChanges(change, state.request, state.written);
+  if (change === undefined || (planned === undefined && !state.modelUpdated)) return false;
+  const changes = recordedChanges(change, state.request, planned ?? state.written);
   if (changes.length === 0) return false;
   const origin = state.rollbackOrigin;
   const github = run.config.github;
@@ -93,48 +135,65 @@ function meant(run: Run): boolean {
 }
 
 async function write(run: Run, tags: TagWriter, signal: AbortSignal): Promise<void> {
+  const part = recordPart(run);
+  if (part === undefined) return;
+  try {
+    const result = await tags.update(part.apply, part.why, signal);
+    part.settled(result.kind === "refused" ? { refused: result.reason } : { written: true });
+  } catch (error) {
+    part.settled({ error });
+  }
+}
+
+/** The write of the record as meant; undefined when there is none, or the run may not write it (the lease lost). */
+function recordPart(run: Run): TagPart | undefined {
   const current = run.state.tagRecord;
-  if (current === undefined) return;
+  if (current === undefined) return undefined;
   const record = current.record;
   // A run that lost its lease writes nothing more to the scale set.
   if (run.state.leaseLost !== undefined) {
     run.state.tagRecordWrote({ problem: `the run lost its lease on the scale set (${run.state.leaseLost})` });
-    return;
+    return undefined;
   }
-  const seen = firstSeen(run);
-  const mutate = (current: Tags): TagDecision => {
+  const seen = replaceable(run);
+  const apply = (current: Tags): TagDecision => {
     const decoded = decodeRecord(current);
     if (
       decoded.kind === "record" &&
       !sameIdentity(decoded.record, record) &&
-      !(seen && sameIdentity(decoded.record, seen))
+      !seen.some((r) => sameIdentity(decoded.record, r))
     ) {
       return { refused: `the scale set holds a newer record, of ${describeIdentity(decoded.record)}, which is kept` };
     }
     const next = withRecord(current, record, run.config.secrets);
     return next.ok ? { tags: next.tags } : { refused: next.reason };
   };
-  try {
-    const result = await tags.update(mutate, WHY, signal);
-    if (result.kind === "refused") {
-      run.state.tagRecordWrote({ problem: result.reason });
+  const settled: TagPart["settled"] = (end) => {
+    if ("written" in end) {
+      run.state.tagRecordWrote({ written: true });
+    } else if ("refused" in end) {
+      const warned = run.state.tagRecord?.warned === true;
+      run.state.tagRecordWrote({ problem: end.refused });
+      if (warned) return;
+      run.state.tagRecordWarned();
       run.log.warning(
-        `The rollout record was not written: ${result.reason}. A later run with rollback: true will not find this change; roll it back with the change inputs instead (see the summary).`,
+        `The rollout record was not written: ${end.refused}. A later run with rollback: true will not find this change; roll it back with the change inputs instead (see the summary).`,
         "Rollout record not written",
       );
-      return;
+    } else {
+      const problem = `Azure did not take the tag write (${errorLine(end.error) || "unknown error"})`;
+      run.state.tagRecordWrote({ problem });
+      run.log.info(`Rollout record (${record.outcome}): ${problem}.`);
     }
-    run.state.tagRecordWrote({ written: true });
-  } catch (err) {
-    const problem = `Azure did not take the tag write (${errorLine(err) || "unknown error"})`;
-    run.state.tagRecordWrote({ problem });
-    run.log.info(`Rollout record (${record.outcome}): ${problem}.`);
-  }
+  };
+  return { why: WHY, apply, settled };
 }
 
-/** The record this run found on the scale set when it first read it: the one its own may replace. */
-function firstSeen(run: Run): RecordIdentity | undefined {
-  return run.state.rollbackOrigin?.origin ?? run.state.recordAtStart;
+/** The records this run's own may replace: the one on the tags when it took the lease, a rollback's origin. */
+function replaceable(run: Run): RecordIdentity[] {
+  const { rollbackOrigin, recordAtLease } = run.state;
+  const records: (RecordIdentity | undefined)[] = [rollbackOrigin?.origin, recordAtLease];
+  return records.filter((r): r is RecordIdentity => r !== undefined);
 }
 
 function identity(record: RecordIdentity): RecordIdentity {

@@ -40,6 +40,8 @@ export interface TagRecordState {
   readonly written?: RolloutTagRecord["outcome"];
   /** Why the last write of it was not done (a refusal, an Azure error). */
   readonly problem?: string;
+  /** The run has said that the record was not written (a warning said once). */
+  readonly warned?: boolean;
 }
 
 /** Why the rollout stopped early. The reason is one sentence; instance details are appended at the end. */

@@ -16,7 +16,7 @@ import { planOnListing, planRun } from "./phases/survey.ts";
 import { rollOnPlatform } from "./phases/platform.ts";
 import { rollBack, shouldRollBack } from "./phases/rollback.ts";
 import { verify } from "./phases/verify.ts";
-import { recordChange, recordOutcome } from "./record-tags.ts";
+import { recordChange, recordOutcome, recordPlanned } from "./record-tags.ts";
 import type { Config } from "../config/types.ts";
 import type { RolloutDeps } from "./deps.ts";
 import type { ScaleSetApi } from "./ports.ts";
@@ -42,8 +42,13 @@ async function rollOut(run: Run, api: ScaleSetApi, leaseToken: string): Promise<
       }
       if (!run.config.rollout.dryRun) {
         if (state.platformRolls()) {
-          // Azure refuses writes to the scale set while it rolls: the lease must last as long as the run may.
-          await lease.cover(run.deadline + run.config.rollout.healthTimeoutMs);
+          // Azure refuses writes to the scale set while it rolls: the lease must last as long as the run may (and no
+          // longer: a run stopped during the roll may not be able to release it), and the record, in progress, goes
+          // in the same write, since none may land until the roll is over.
+          await lease.cover(run.deadline + run.config.rollout.healthTimeoutMs, {
+            exact: true,
+            part: recordPlanned(run),
+          });
           await tags.exclusive(() => rollOnPlatform(run, api, change));
           // Written once the platform's roll is over: Azure refuses writes to the scale set while it rolls.
           await recordChange(run, api, tags);
@@ -81,12 +86,13 @@ async function rollOut(run: Run, api: ScaleSetApi, leaseToken: string): Promise<
       state.rollbackSkipped(
         "No rollback was done: the run lost its lease on the scale set, so it writes nothing more.",
       );
-    // The record on the scale set says how the run ended (also after a failure, a timeout or a cancel), before the
-    // lease is released.
-    await recordOutcome(run, tags, buildRecord(state, failure, run.now()).result);
+    // The record on the scale set says how the run ended (also after a failure, a timeout or a cancel), in the write
+    // that releases the lease: one write, so that a cancelled run's few seconds are enough for both.
+    await lease.release(recordOutcome(run, buildRecord(state, failure, run.now()).result));
     return buildRecord(state, failure, run.now());
   } finally {
-    // Whatever the ending (a failure, the timeout, a cancel): the lease is removed if it is still this run's.
+    // Whatever the ending (a failure, the timeout, a cancel, an error): the lease is removed if it is still this run's
+    // (nothing more if it was released above; nothing for a scale set deleted during the run).
     await lease.release();
     run.end.abort();
   }

@@ -19,6 +19,17 @@ import { assessInstance, isBad, type Assessment } from "../domain/verdict.ts";
 
 /** After a cancel the runner kills the job a few seconds later: the last listing must be quick. */
 export const CANCELLED_LISTING_MS = 2_000;
+/**
+ * After a cancel the runner sends SIGINT and kills the job 5 s later (test/e2e/cancel.test.ts): every final step (the
+ * last listing, the record's outcome and the lease's release) is over this long after the cancel.
+ */
+export const CANCELLED_FINAL_MS = 4_000;
+/** Of that, the part kept for the final tag write (the record's outcome and the lease's release in one). */
+export const CANCELLED_WRITE_MS = 1_500;
+/** The least a final step gets, even when the budget is spent (one try). */
+export const MIN_FINAL_MS = 1_000;
+/** The most the final tag write may take otherwise (enough to wait out a 429's Retry-After of a few seconds). */
+export const FINAL_WRITE_MS = 30_000;
 /** The most the final listing may take; the rollout keeps that much (at most a tenth of timeout) for it. */
 export const FINAL_LISTING_MS = 20_000;
 
@@ -62,6 +73,8 @@ export class Run {
   /** Azure's throttling headroom as the API last saw it (a reading, not a call to Azure). */
   readonly #headroom: () => number | undefined;
   readonly #events: (event: RolloutEvent) => void;
+  /** When the job was cancelled (the run's clock); undefined: it was not. */
+  #cancelledAt: number | undefined;
 
   private onWriteStart: RolloutDeps["onWriteStart"];
 
@@ -83,6 +96,8 @@ export class Run {
       this.#lost.signal,
     ]);
     this.state = new RunState(config, this.startedAt);
+    if (deps.signal.aborted) this.#cancelledAt = this.startedAt;
+    else deps.signal.addEventListener("abort", () => (this.#cancelledAt ??= this.now()), { once: true });
     this.onWriteStart = deps.onWriteStart;
   }
 
@@ -287,6 +302,30 @@ export class Run {
     this.state.stopped(stop);
     this.log.info(`Stopped: ${stop.reason}`);
     this.emit({ type: "stopped", stop });
+  }
+
+  /**
+   * When the final steps (the last listing, the record's outcome, the lease's release) must be over: CANCELLED_FINAL_MS
+   * after a cancel, whatever they took so far; otherwise `otherwiseMs` from now.
+   */
+  finalBy(otherwiseMs: number): number {
+    if (this.#cancelledAt !== undefined) return this.#cancelledAt + CANCELLED_FINAL_MS;
+    return this.now() + otherwiseMs;
+  }
+
+  /**
+   * The signal of a final step that may last until finalBy(otherwiseMs) (at least MIN_FINAL_MS, so that a step reached
+   * late still gets one try): aborted then, or CANCELLED_FINAL_MS after a cancel that comes meanwhile.
+   */
+  finalSignal(otherwiseMs: number): AbortSignal {
+    const signals = [AbortSignal.timeout(Math.max(MIN_FINAL_MS, this.finalBy(otherwiseMs) - this.now()))];
+    if (!this.cancel.aborted) {
+      const cancelled = new AbortController();
+      const onCancel = (): void => void setTimeout(() => cancelled.abort(), CANCELLED_FINAL_MS).unref();
+      this.cancel.addEventListener("abort", onCancel, { once: true, signal: this.end.signal });
+      signals.push(cancelled.signal);
+    }
+    return AbortSignal.any(signals);
   }
 
   /** Time left for the rollout's own work. */

@@ -47,8 +47,7 @@ export class RunState implements RolloutState {
   #request: ChangeRequest;
   #rollbackOrigin: RollbackOrigin | undefined;
   #tagRecord: TagRecordState | undefined;
-  #recordAtStart: RolloutTagRecord | undefined;
-  #readOnce = false;
+  #recordAtLease: RolloutTagRecord | undefined;
   #leaseLost: string | undefined;
   #leaseHeldBy: LeaseHeldBy | undefined;
 
@@ -67,9 +66,12 @@ export class RunState implements RolloutState {
   get rollbackOrigin(): RollbackOrigin | undefined {
     return this.#rollbackOrigin;
   }
-  /** The rollout record on the scale set when the run first read it (undefined: none, or a damaged one). */
-  get recordAtStart(): RolloutTagRecord | undefined {
-    return this.#recordAtStart;
+  /**
+   * The rollout record on the scale set's tags as the run took its lease (undefined: none, a damaged one, or no lease
+   * yet): under the lease no other run writes one, so this is the record the run's own may replace.
+   */
+  get recordAtLease(): RolloutTagRecord | undefined {
+    return this.#recordAtLease;
   }
   /** The rollout record this run keeps on the scale set (undefined: it has written no model). */
   get tagRecord(): TagRecordState | undefined {
@@ -202,12 +204,13 @@ export class RunState implements RolloutState {
 
   /** The scale set as read (or as a write answered). */
   read(model: ScaleSetModel): void {
-    if (!this.#readOnce) {
-      this.#readOnce = true;
-      const found = decodeRecord(model.tags ?? {});
-      if (found.kind === "record") this.#recordAtStart = found.record;
-    }
     this.#model = model;
+  }
+
+  /** The run took the lease on the scale set, whose tags were then `tags`. */
+  leaseTaken(tags: Readonly<Record<string, string>>): void {
+    const found = decodeRecord(tags);
+    this.#recordAtLease = found.kind === "record" ? found.record : undefined;
   }
 
   /**
@@ -247,6 +250,16 @@ export class RunState implements RolloutState {
     this.#tagRecord = { ...this.#tagRecord, record };
   }
 
+  /** The record this run wrote before a model write that never landed was taken back: the run has no record. */
+  tagRecordWithdrawn(): void {
+    this.#tagRecord = undefined;
+  }
+
+  /** The run said that the record was not written (said once a run). */
+  tagRecordWarned(): void {
+    if (this.#tagRecord !== undefined) this.#tagRecord = { ...this.#tagRecord, warned: true };
+  }
+
   /** Azure took the record (with its outcome as meant), or did not (`problem`). */
   tagRecordWrote(result: { readonly written: true } | { readonly problem: string }): void {
     const current = this.#tagRecord;
@@ -254,7 +267,7 @@ export class RunState implements RolloutState {
     this.#tagRecord =
       "problem" in result
         ? { ...current, problem: result.problem }
-        : { record: current.record, written: current.record.outcome };
+        : { record: current.record, written: current.record.outcome, ...(current.warned && { warned: true }) };
   }
 
   /** The change planned on the model read. */

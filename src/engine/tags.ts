@@ -27,6 +27,21 @@ export type Tags = Readonly<Record<string, string>>;
 /** What `mutate` decides for the tags as they are: the whole next map, or a refusal (nothing is written). */
 export type TagDecision = { readonly tags: Tags } | { readonly refused: string };
 
+/**
+ * A change that goes in a tag write with another (the record's outcome in the write that releases the lease, at the
+ * end of the run): what it makes of the tags, and what it makes of the write's end.
+ */
+export interface TagPart {
+  /** Names the change in the log and the event (`rollout record`). */
+  readonly why: string;
+  /** The tags with this part's change, or why it is not made (the rest of the write goes on). */
+  readonly apply: (tags: Tags) => TagDecision;
+  /** Azure took the write (`written`: also when nothing had to change), this part was refused, or an error ended it. */
+  readonly settled: (
+    end: { readonly refused: string } | { readonly written: true } | { readonly error: unknown },
+  ) => void;
+}
+
 export type TagWriteResult =
   /** Azure took the write; `tags` is the scale set's tags after it. */
   | { readonly kind: "written"; readonly tags: Tags; readonly names: readonly string[] }
@@ -52,14 +67,18 @@ export class TagWriter {
   /**
    * Writes the tags `mutate` makes of the current ones, after every write asked before it. `why` names the write in
    * the log and the event (`lease taken`, `rollout record`). `signal` defaults to the run's work signal; a release at
-   * the end of a cancelled run passes its own. Rejects on an Azure error other than 412, or after MAX_TAG_ATTEMPTS
-   * 412s in a row.
+   * the end of a cancelled run passes its own. `fresh`: `mutate` decides on the tags read now, not on the ones the run
+   * holds (a write whose answer was lost may have changed them). Rejects on an Azure error other than 412, or after
+   * MAX_TAG_ATTEMPTS 412s in a row.
    */
-  update(mutate: (tags: Tags) => TagDecision, why: string, signal?: AbortSignal): Promise<TagWriteResult> {
-    const next = this.#tail.then(
-      () => this.#write(mutate, why, signal ?? this.#run.work),
-      () => this.#write(mutate, why, signal ?? this.#run.work),
-    );
+  update(
+    mutate: (tags: Tags) => TagDecision,
+    why: string,
+    signal?: AbortSignal,
+    fresh = false,
+  ): Promise<TagWriteResult> {
+    const write = (): Promise<TagWriteResult> => this.#write(mutate, why, signal ?? this.#run.work, fresh);
+    const next = this.#tail.then(write, write);
     this.#tail = next.catch(() => undefined);
     return next;
   }
@@ -75,9 +94,14 @@ export class TagWriter {
     return next;
   }
 
-  async #write(mutate: (tags: Tags) => TagDecision, why: string, signal: AbortSignal): Promise<TagWriteResult> {
+  async #write(
+    mutate: (tags: Tags) => TagDecision,
+    why: string,
+    signal: AbortSignal,
+    fresh: boolean,
+  ): Promise<TagWriteResult> {
     const { state, log } = this.#run;
-    let model = state.model ?? (await this.#readInto(signal));
+    let model = (!fresh && state.model) || (await this.#readInto(signal));
     for (let attempt = 1; ; attempt++) {
       const current: Tags = model.tags ?? {};
       const decision = mutate(current);

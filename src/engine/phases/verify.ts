@@ -5,18 +5,21 @@ import { errorLine } from "../../domain/error-text.ts";
 import { describeTarget, instanceRecords } from "../record.ts";
 import { isFailedOutcome } from "../../domain/verdict.ts";
 import type { ScaleSetApi } from "../ports.ts";
-import { CANCELLED_LISTING_MS, FINAL_LISTING_MS, type Run } from "../run.ts";
+import { CANCELLED_LISTING_MS, CANCELLED_WRITE_MS, FINAL_LISTING_MS, type Run } from "../run.ts";
 import { notePlatformTargets } from "./platform.ts";
 
 /**
  * The verdict on every targeted instance from the last listing: the last poll's, or a new one when an operation
  * the action started may have moved instances since (a stop while Azure was upgrading). The new one fits in the
- * rest of `timeout` (the rollout left a reserve for it), or 2 s after a cancel.
+ * rest of `timeout` (the rollout left a reserve for it), or at most 2 s after a cancel (Run.finalBy).
  */
 export async function verify(run: Run, api: ScaleSetApi): Promise<void> {
   const { state } = run;
   if (state.wroteAt > state.listedAt) {
-    const budget = run.cancel.aborted ? CANCELLED_LISTING_MS : Math.min(FINAL_LISTING_MS, run.deadline - run.now());
+    // After a cancel: within the final steps' budget, leaving the final tag write its part.
+    const budget = run.cancel.aborted
+      ? Math.min(CANCELLED_LISTING_MS, run.finalBy(0) - CANCELLED_WRITE_MS - run.now())
+      : Math.min(FINAL_LISTING_MS, run.deadline - run.now());
     if (budget > 0) {
       api.useDeadline?.(run.now() + budget);
       try {

@@ -103,8 +103,15 @@ describe("lease decisions", () => {
       until: T0 + 10 * MIN,
       result: T0 + 10 * MIN,
     },
-  ])("renew — $name", ({ tags, until, result }) => {
-    const step = renewLease(tags, me, until);
+    {
+      name: "this run's, longer, exact (before a platform roll): set to until",
+      tags: held(me, T0 + 30 * MIN),
+      until: T0 + 10 * MIN,
+      result: T0 + 10 * MIN,
+      exact: true,
+    },
+  ])("renew — $name", ({ tags, until, result, exact }) => {
+    const step = renewLease(tags, me, until, exact);
     expect("tags" in step && decodeLease(step.tags)).toEqual({
       kind: "held",
       lease: { holder: me, expiresAt: result },

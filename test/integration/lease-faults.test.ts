@@ -1,0 +1,188 @@
+// The lease and the rollout record under faults (engine/lease.ts, engine/record-tags.ts) through the real SDK against
+// the emulator: a take whose answer is lost, a cancel while it is in flight, the record of a run that waited (lease-wait),
+// the end of a run (the record's outcome and the lease's release in one write) after a cancel with Azure slow, after a
+// timeout with Azure throttling, and for a scale set deleted during the run.
+
+import { describe, expect, it } from "vitest";
+import { decodeRecord, withoutRecord } from "../../src/domain/rollout-tags.ts";
+import { LEASE_TAG, decodeLease } from "../../src/domain/lease.ts";
+import {
+  NEW_VERSION,
+  OLD_VERSION,
+  PATCH_TAGS,
+  TAGS,
+  configFor,
+  count,
+  rollout,
+  runningVersions,
+  tagWritesOf,
+  useEmulator,
+  writesOf,
+} from "./harness.ts";
+import type { Emulator } from "../../emulator/index.ts";
+
+const emulator = useEmulator();
+const tagsOf = (emu: Emulator): Record<string, string> => emu.state().model["tags"] as Record<string, string>;
+
+describe("a lease take whose answer never comes", () => {
+  it.each([
+    {
+      name: "Azure applied it, the reply and every retry reset",
+      arrange: (emu: Emulator) => {
+        emu.faults.dropConnection({ operation: TAGS, afterProcessing: true, times: 1 });
+        emu.faults.dropConnection({ operation: TAGS, times: 4 });
+      },
+      result: "failed",
+      reason: /^Failed while taking the scale set's lease: /,
+    },
+    {
+      name: "Azure applied it, the reply reset, and the job cancelled meanwhile",
+      arrange: (emu: Emulator, cancel: AbortController) => {
+        emu.faults.dropConnection({ operation: TAGS, afterProcessing: true, times: 1 });
+        emu.faults.onRequest({ operation: TAGS, when: "after" }, () => cancel.abort());
+      },
+      result: "cancelled",
+      reason: /^The job was cancelled while taking the scale set's lease/,
+    },
+  ])("$name: the stop names the take, nothing else is written, the lease is removed", async (c) => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, tags: { team: "web" } }] });
+    const cancel = new AbortController();
+    c.arrange(emu, cancel);
+    const { record } = await rollout(configFor(emu), { signal: cancel.signal });
+    expect(record.result).toBe(c.result);
+    expect(record.reason).toMatch(c.reason);
+    expect(record.modelUpdated).toBe(false);
+    expect(writesOf(emu)).toEqual([]);
+    expect(decodeLease(tagsOf(emu))).toEqual({ kind: "none" });
+    expect(withoutRecord(tagsOf(emu))).toEqual({ team: "web" });
+  });
+});
+
+describe("the record of a run that waited for the lease (lease-wait)", () => {
+  it("replaces the record the holder wrote meanwhile, warns of nothing, and rollback: true undoes its change", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
+    const base = configFor(emu);
+    const github = { serverUrl: "https://github.com", apiUrl: "https://api.github.com", repository: "octo/app" };
+    // A takes the lease first; B reads the scale set (no record yet), waits for A's lease, then writes its change.
+    let bStarted!: () => void;
+    const aHolds = new Promise<void>((resolve) => (bStarted = resolve));
+    const a = rollout(
+      { ...base, github: { ...github, runId: "1", runAttempt: "1" } },
+      { leaseToken: "A", events: (e) => e.type === "lease" && e.what === "taken" && bStarted() },
+    );
+    await aHolds;
+    const b = rollout(
+      {
+        ...base,
+        change: { imageVersion: OLD_VERSION },
+        rollout: { ...base.rollout, leaseWaitMs: 60_000 },
+        github: { ...github, runId: "2", runAttempt: "1" },
+      },
+      { leaseToken: "B" },
+    );
+    const [ra, rb] = await Promise.all([a, b]);
+    expect([ra.record.result, rb.record.result]).toEqual(["succeeded", "succeeded"]);
+    const onSet = decodeRecord(tagsOf(emu));
+    expect(onSet.kind === "record" && { run: onSet.record.run?.runId, outcome: onSet.record.outcome }).toEqual({
+      run: "2",
+      outcome: "succeeded",
+    });
+    expect(rb.log.lines.filter((l) => l.startsWith("warning:"))).toEqual([]);
+
+    const back = await rollout({ ...configFor(emu, { change: {} }), rollback: true });
+    expect(back.record.result, back.record.reason).toBe("reverted");
+    expect(Object.values(runningVersions(emu))).toEqual([NEW_VERSION, NEW_VERSION]);
+  });
+});
+
+describe("the end of the run: the record's outcome and the lease's release", () => {
+  const recordOn = (emu: Emulator): string => {
+    const found = decodeRecord(tagsOf(emu));
+    return found.kind === "record" ? found.record.outcome : found.kind;
+  };
+
+  it("after a cancel with the instance listing hanging: one tag write, with both", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, tags: { team: "web" } }] });
+    const cancel = new AbortController();
+    let writesAtCancel = -1;
+    const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(1), healthTimeoutMs: 60_000 } }), {
+      signal: cancel.signal,
+      events: (e) => {
+        if (e.type === "upgrade-accepted" && writesAtCancel < 0) {
+          emu.faults.hangRequest({ operation: "VirtualMachineScaleSetVMs.List", seconds: 30, times: 5 });
+          writesAtCancel = emu.writes().length;
+          cancel.abort();
+        }
+      },
+    });
+    expect(record.result).toBe("cancelled");
+    expect(recordOn(emu)).toBe("cancelled");
+    expect(decodeLease(tagsOf(emu))).toEqual({ kind: "none" });
+    expect(withoutRecord(tagsOf(emu))).toEqual({ team: "web" });
+    const after = emu.writes().slice(writesAtCancel);
+    expect(after.map((w) => `${w.method} ${w.operation}`)).toEqual([PATCH_TAGS]);
+    const sent = (after[0]?.body as { tags: Record<string, string> }).tags;
+    expect(sent[LEASE_TAG]).toBeUndefined();
+  });
+
+  it("after a timeout, with the tag write throttled (429, Retry-After 1 s): waited out, then written", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, instanceUpgradeSeconds: 10_000 }] });
+    const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(1), timeoutMs: 1_500 } }), {
+      events: (e) => {
+        if (e.type === "stopped") emu.faults.throttle({ operation: TAGS, retryAfterSeconds: 1 });
+      },
+    });
+    expect(record.result).toBe("failed");
+    expect(record.reason).toMatch(/^Timed out/);
+    expect(tagWritesOf(emu).slice(-2)).toEqual([`${PATCH_TAGS} → 429`, PATCH_TAGS]);
+    expect(recordOn(emu)).toBe("failed");
+    expect(decodeLease(tagsOf(emu))).toEqual({ kind: "none" });
+  });
+
+  it("for a scale set deleted during the run: nothing written, no warning about a lease on it", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4 }] });
+    let writesAtDelete = -1;
+    emu.faults.onRequest({ operation: "VirtualMachineScaleSets.UpdateInstances", after: 1, when: "before" }, () => {
+      writesAtDelete = emu.writes().length;
+    });
+    emu.faults.deleteScaleSet("vmss1", { operation: "VirtualMachineScaleSets.UpdateInstances", after: 1 });
+    const { record, log } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }));
+    expect(record.scaleSetDeleted).toBe(true);
+    expect(writesAtDelete).toBeGreaterThan(0);
+    expect(
+      emu
+        .writes()
+        .slice(writesAtDelete + 1)
+        .filter((w) => w.operation === TAGS),
+    ).toEqual([]);
+    expect(log.lines.filter((l) => l.startsWith("warning:"))).toEqual([]);
+  });
+});
+
+describe("Automatic and Rolling mode: the record goes with the lease's cover, before the platform write", () => {
+  it("a timeout during the platform's roll (Azure refusing tag writes): the record names the run, in progress, and the lease lasts no longer than the run", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3, upgradeMode: "Automatic" }] });
+    emu.faults.hangUpgrade("1");
+    const startedBefore = Date.now();
+    const { record } = await rollout(configFor(emu, { rollout: { timeoutMs: 3_000, healthTimeoutMs: 1_000 } }));
+    expect(record.result).toBe("failed");
+    const found = decodeRecord(tagsOf(emu));
+    expect(found.kind === "record" && found.record.outcome).toBe("in-progress");
+    expect(found.kind === "record" && found.record.changes.map((c) => [c.property, c.after])).toEqual([
+      ["image-version", NEW_VERSION],
+    ]);
+    const lease = decodeLease(tagsOf(emu));
+    // timeout + health-timeout from the start (a few ms of slack), not lease-duration (10 min).
+    expect(lease.kind === "held" && lease.lease.expiresAt - startedBefore).toBeLessThan(3_000 + 1_000 + 1_000);
+  });
+
+  it("a platform write Azure refuses: the record written before it is taken back", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3, upgradeMode: "Rolling" }] });
+    emu.faults.authorizationFailed({ operation: "VirtualMachineScaleSets.Update" });
+    const { record } = await rollout(configFor(emu));
+    expect(record.result).toBe("failed");
+    expect(record.modelUpdated).toBe(false);
+    expect(decodeRecord(tagsOf(emu)).kind).toBe("none");
+    expect(decodeLease(tagsOf(emu))).toEqual({ kind: "none" });
+  });
+});
