@@ -20,7 +20,10 @@ import {
 import type { Emulator } from "../../emulator/types.ts";
 
 const NEW_VERSION = "24.04.202502210";
+const OTHER_VERSION = "24.04.202410020";
 const LEASE = "vmss-rollout.lease";
+
+type Json = Record<string, any>;
 
 const tagsOf = (emu: Emulator, set: string): Record<string, string> =>
   emu.state(set).model["tags"] as Record<string, string>;
@@ -37,17 +40,28 @@ async function until(condition: () => boolean, what: string, timeoutMs = 30_000)
 describe.each(ORCHESTRATIONS)("one run at a time (lease, $mode)", ({ seed }) => {
   it("two runs started at the same moment: one rolls out, the other fails fast naming it and writes nothing", async () => {
     const set = "vmss-race";
-    // Each batch takes 1.5 s of wall-clock time, so the runs overlap even when one process starts late.
+    // Each batch takes 1.5 s of wall-clock time, so the runs overlap even when one process starts late. The two runs
+    // ship different versions, so whenever the second one reads the scale set it has a model write to make and meets
+    // the lease. (With the same version, a run that reads after the other's model write has nothing to write, waits for
+    // the operations in progress and may truthfully end `unchanged`: which ending came would be a wall-clock race.)
     const emu = await emulator({ scaleSets: [{ name: set, instances: 4, instanceUpgradeSeconds: 1_500, ...seed }] });
-    const inputs = { ...FAST, "image-version": NEW_VERSION, "batch-size": "2" };
+    const inputs = (version: string) => ({ ...FAST, "image-version": version, "batch-size": "2" });
     const [a, b] = await Promise.all([
-      startAction({ emu, scaleSet: set, inputs, env: run("1111") }).done,
-      startAction({ emu, scaleSet: set, inputs, env: run("2222") }).done,
+      startAction({ emu, scaleSet: set, inputs: inputs(NEW_VERSION), env: run("1111") }).done,
+      startAction({ emu, scaleSet: set, inputs: inputs(OTHER_VERSION), env: run("2222") }).done,
     ]);
-    const [winner, loser, winnerId, loserId] = a.exitCode === 0 ? [a, b, "1111", "2222"] : [b, a, "2222", "1111"];
+    const [winner, loser, winnerId, loserId, winnerVersion] =
+      a.exitCode === 0 ? [a, b, "1111", "2222", NEW_VERSION] : [b, a, "2222", "1111", OTHER_VERSION];
     expect(winner.exitCode, describeRun(winner)).toBe(0);
     expect(loser.exitCode, describeRun(loser)).toBe(1);
     expect(record(winner).result).toBe("succeeded");
+    // The scale set and every instance hold the winner's version.
+    const image = (emu.state(set).model as Json)["properties"]["virtualMachineProfile"]["storageProfile"][
+      "imageReference"
+    ];
+    expect(image["version"]).toBe(winnerVersion);
+    for (const i of emu.state(set).instances)
+      expect(i.imageReference["exactVersion"] ?? i.imageReference["version"], i.instanceId).toBe(winnerVersion);
     const lost = record(loser);
     expect(lost.result).toBe("failed");
     expect(lost.modelUpdated).toBe(false);
