@@ -2,7 +2,18 @@
 // summary and outputs still tell the true state: result cancelled, which instances are on which model.
 import { describe, expect, it } from "vitest";
 import { describeRun, idList, readable, startAction } from "./harness.ts";
-import { emulator, expectNoSecrets, FAST, manualUpgrades, record, requestLog, upgradeIds } from "./fixtures.ts";
+import {
+  emulator,
+  expectNoSecrets,
+  FAST,
+  instanceIds,
+  manualUpgrades,
+  ORCHESTRATIONS,
+  record,
+  requestLog,
+  sortedIds,
+  upgradeIds,
+} from "./fixtures.ts";
 
 const NEW_VERSION = "24.04.202502210";
 /** The runner gives a cancelled step 7.5 s after SIGINT before SIGTERM; the action must be done well before. */
@@ -32,11 +43,15 @@ async function cancelAndWait(running: ReturnType<typeof startAction>, signal: "S
   return { result, killedLate };
 }
 
-describe("SIGINT mid-rollout", () => {
+describe.each(ORCHESTRATIONS)("SIGINT mid-rollout ($mode)", ({ seed }) => {
   it("exits within 5 s and leaves a summary and outputs that tell the true state", async () => {
-    // Batch 1 (0, 1) finishes quickly; in batch 2 instance 3 finishes and instance 2 never does; 4 and 5 wait.
-    const emu = await emulator({ scaleSets: [{ name: "vmss-cancel", instances: 6, instanceUpgradeSeconds: 30 }] });
-    emu.faults.hangUpgrade("2", { scaleSet: "vmss-cancel" });
+    // Batch 1 (i0, i1) finishes quickly; in batch 2 i3 finishes and i2 never does; i4 and i5 wait.
+    const emu = await emulator({
+      scaleSets: [{ name: "vmss-cancel", instances: 6, instanceUpgradeSeconds: 30, ...seed }],
+    });
+    const ids = instanceIds(emu, "vmss-cancel");
+    const [i0 = "", i1 = "", i2 = "", i3 = "", i4 = "", i5 = ""] = ids;
+    emu.faults.hangUpgrade(i2, { scaleSet: "vmss-cancel" });
     const running = startAction({
       emu,
       scaleSet: "vmss-cancel",
@@ -45,12 +60,12 @@ describe("SIGINT mid-rollout", () => {
     });
     const instance = (id: string) => emu.state("vmss-cancel").instances.find((i) => i.instanceId === id);
     await until(
-      () => manualUpgrades(emu).length >= 2 && instance("3")?.latestModelApplied === true,
+      () => manualUpgrades(emu).length >= 2 && instance(i3)?.latestModelApplied === true,
       "batch 2 to be under way",
     );
     expect(manualUpgrades(emu).map(upgradeIds), requestLog(emu)).toEqual([
-      ["0", "1"],
-      ["2", "3"],
+      [i0, i1],
+      [i2, i3],
     ]);
 
     const { result, killedLate } = await cancelAndWait(running, "SIGINT");
@@ -62,28 +77,28 @@ describe("SIGINT mid-rollout", () => {
 
     // Outputs are written and say what happened.
     expect(result.outputs["result"], describeRun(result)).toBe("cancelled");
-    // 0, 1 (batch 1) and 3 (batch 2) made it; 2 was still upgrading; 4 and 5 never started.
-    expect(idList(result.outputs, "updated-instances").sort()).toEqual(["0", "1", "3"]);
-    expect(idList(result.outputs, "failed-instances")).toEqual(["2"]);
+    // i0, i1 (batch 1) and i3 (batch 2) made it; i2 was still upgrading; i4 and i5 never started.
+    expect(sortedIds(idList(result.outputs, "updated-instances"))).toEqual([i0, i1, i3]);
+    expect(idList(result.outputs, "failed-instances")).toEqual([i2]);
 
     // The record and the summary say which instance is on which model, as the emulator has it.
     const rec = record(result);
     expect(rec.result).toBe("cancelled");
     const actual = new Map(emu.state("vmss-cancel").instances.map((i) => [i.instanceId, i.latestModelApplied]));
-    for (const id of ["0", "1", "3"]) expect(actual.get(id), `instance ${id} in the emulator`).toBe(true);
-    for (const id of ["2", "4", "5"]) expect(actual.get(id), `instance ${id} in the emulator`).toBe(false);
+    for (const id of [i0, i1, i3]) expect(actual.get(id), `instance ${id} in the emulator`).toBe(true);
+    for (const id of [i2, i4, i5]) expect(actual.get(id), `instance ${id} in the emulator`).toBe(false);
     for (const inst of rec.instances) {
       expect(inst.latestModelAfter, `instance ${inst.instanceId}: record vs emulator`).toBe(
         actual.get(inst.instanceId),
       );
     }
     expect(Object.fromEntries(rec.instances.map((i) => [i.instanceId, i.outcome]))).toEqual({
-      "0": "updated",
-      "1": "updated",
-      "2": "straggler",
-      "3": "updated",
-      "4": "not-started",
-      "5": "not-started",
+      [i0]: "updated",
+      [i1]: "updated",
+      [i2]: "straggler",
+      [i3]: "updated",
+      [i4]: "not-started",
+      [i5]: "not-started",
     });
 
     // The summary's list of all instances (its last table) shows the image each one runs now.
@@ -128,8 +143,14 @@ const WAITS: readonly {
   },
 ];
 
-async function cancelInWait(wait: (typeof WAITS)[number]) {
-  const emu = await emulator({ ...wait.options, scaleSets: [{ name: "vmss-wait", instances: 40 }] });
+// Uniform and Flexible: a Flexible set's listing starts with the same scale-set VM list (then the standalone VM list),
+// so the waits are met there too. Whether latestModelApplied is reported matters only once both lists are read, after
+// the wait: Flexible runs once, without it (the listing that also reads the model).
+const WAIT_MODES = ORCHESTRATIONS.filter((o) => o.seed.latestModelApplied !== "reported");
+const WAIT_CASES = WAIT_MODES.flatMap(({ mode, seed }) => WAITS.map((wait) => ({ mode, seed, wait })));
+
+async function cancelInWait(wait: (typeof WAITS)[number], seed: (typeof ORCHESTRATIONS)[number]["seed"]) {
+  const emu = await emulator({ ...wait.options, scaleSets: [{ name: "vmss-wait", instances: 40, ...seed }] });
   wait.arrange(emu);
   const running = startAction({
     emu,
@@ -154,9 +175,9 @@ async function cancelInWait(wait: (typeof WAITS)[number]) {
   return { emu, result, killedLate };
 }
 
-describe.each(WAITS)("SIGTERM while the action waits for $name", (wait) => {
+describe.each(WAIT_CASES)("SIGTERM while the action waits for $wait.name ($mode)", ({ seed, wait }) => {
   it("exits within 5 s, result cancelled, no batch started, a summary written", async () => {
-    const { emu, result, killedLate } = await cancelInWait(wait);
+    const { emu, result, killedLate } = await cancelInWait(wait, seed);
     expect(killedLate, `still running ${EXIT_WITHIN_MS} ms after SIGTERM\n${describeRun(result)}`).toBe(false);
     expect(result.signal, describeRun(result)).toBeNull(); // it handled SIGTERM and exited by itself
     expect(result.exitCode).not.toBe(0);
@@ -172,7 +193,7 @@ describe.each(WAITS)("SIGTERM while the action waits for $name", (wait) => {
 
   // A run stopped before its batch plan has no targets yet: its instances must not count as "already current".
   it("claims no instance on the new model that Azure does not show on it", async () => {
-    const { emu, result } = await cancelInWait(wait);
+    const { emu, result } = await cancelInWait(wait, seed);
     const actual = new Map(emu.state("vmss-wait").instances.map((i) => [i.instanceId, i.latestModelApplied]));
     const claimed = record(result).instances.filter(
       (i) => (i.outcome === "updated" || i.outcome === "already-current") && actual.get(i.instanceId) !== true,

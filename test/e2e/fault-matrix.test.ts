@@ -6,10 +6,14 @@
 // The sections follow the issue's findings (1–6); every row of a finding failed before its fix. A row may be marked
 // `knownFailure` (a finding not fixed yet): it then runs as `it.fails`, so the suite stays green and flags the fix (an
 // `it.fails` that starts passing fails); FAULT_MATRIX_STRICT=1 runs it plainly, to see how it fails. None is marked now.
+//
+// The matrix runs over every orchestration mode (test/support/orchestrations.ts): a Flexible set is listed through two
+// lists and, without latestModelApplied, compared with the model, so every fault meets a different path there. A row
+// marked `uniformOnly` (with its reason) runs under Uniform alone: its fault is met in the same place whatever the mode.
 import { describe, expect, it } from "vitest";
 import type { Emulator, EmulatorOptions, ScaleSetSnapshot } from "../../emulator/types.ts";
 import { describeRun, errorLines, idList, readable, runAction, type RunResult } from "./harness.ts";
-import { emulator, FAST, record, requestLog } from "./fixtures.ts";
+import { emulator, FAST, instanceIds, ORCHESTRATIONS, record, requestLog } from "./fixtures.ts";
 
 const VMSS = "vmss-faults";
 const OLD_VERSION = "24.04.202409120"; // the emulator's default image version
@@ -20,6 +24,8 @@ const OTHER_VERSION = "24.04.202410020";
 const OTHER_COMMAND = "bash install.sh --written-by-someone-else";
 
 const LIST = "VirtualMachineScaleSetVMs.List";
+/** Flexible only: the standalone VM list that gives a Flexible VM's detail (image, extensions, instance view). */
+const VM_LIST = "VirtualMachines.List";
 const PATCH_SET = "VirtualMachineScaleSets.Update";
 const GET_SET = "VirtualMachineScaleSets.Get";
 const MANUAL_UPGRADE = "VirtualMachineScaleSets.UpdateInstances";
@@ -34,7 +40,8 @@ interface Row {
   readonly inputs?: Readonly<Record<string, string>>;
   /** Batch size as a count (the concurrency check uses it); default 3. */
   readonly batchSize?: number;
-  readonly fault: (emu: Emulator) => void;
+  /** Arms the fault; `ids` are the instance IDs in the action's order (Uniform "0", "1", …; Flexible VM names). */
+  readonly fault: (emu: Emulator, ids: readonly string[]) => void;
   readonly ending: Ending;
   /** Row-specific truths, beyond the ones every row checks. */
   readonly check?: (result: RunResult, emu: Emulator, before: ScaleSetSnapshot) => void;
@@ -42,6 +49,30 @@ interface Row {
   readonly previousVersion?: string;
   /** Why today's code fails this row (issue #12's numbering); the row then runs as it.fails. */
   readonly knownFailure?: string;
+  /** Why this row runs under Uniform alone (see the header). */
+  readonly uniformOnly?: string;
+  /** A fault on what only a Flexible set is read through (the standalone VM list): runs under Flexible alone. */
+  readonly flexibleOnly?: true;
+}
+
+/** How many requests of `operation` the emulator answered with `status` (the row's fault did meet the action). */
+function answered(emu: Emulator, operation: string, status: number): number {
+  return emu.requests.filter((r) => r.operation === operation && r.status === status).length;
+}
+
+/** The second batch was started and never seen again: its instances are named as unknown, in no other list. */
+function secondBatchUnknown(result: RunResult): void {
+  const reason = record(result).reason ?? "";
+  expect(reason).toMatch(/batch 2/);
+  expect(reason).not.toMatch(/while upgrading batch 1/);
+  const unknown = idList(result.outputs, "unknown-instances");
+  expect(unknown.length).toBeGreaterThan(0);
+  expect(unknown).toEqual([...(record(result).batches[1]?.instanceIds ?? [])]);
+  for (const name of ["updated-instances", "failed-instances", "pending-instances"])
+    expect(
+      idList(result.outputs, name).filter((id) => unknown.includes(id)),
+      name,
+    ).toEqual([]);
 }
 
 const ROWS: readonly Row[] = [
@@ -55,11 +86,15 @@ const ROWS: readonly Row[] = [
   },
   {
     name: "429 storm without Retry-After on the first instance list (four 429s)",
+    uniformOnly:
+      "the read retry's own backoff (15 s of wall time), the same for every read; Retry-After rows run Flexible",
     fault: (emu) => emu.faults.throttle({ operation: LIST, retryAfterSeconds: null, times: 4 }),
     ending: "succeeded",
   },
   {
     name: "429 on every list, with Retry-After, for longer than the timeout",
+    uniformOnly:
+      "the run's timeout ends the same read retry whichever list it is (12 s of wall time); Retry-After rows run Flexible",
     inputs: { timeout: "12s" },
     fault: (emu) => emu.faults.throttle({ operation: LIST, retryAfterSeconds: 1, times: Number.POSITIVE_INFINITY }),
     ending: "failed",
@@ -82,7 +117,23 @@ const ROWS: readonly Row[] = [
   },
 
   {
+    name: "429 storm with Retry-After on the standalone VM list after the model write",
+    flexibleOnly: true,
+    fault: (emu) => emu.faults.throttle({ operation: VM_LIST, retryAfterSeconds: 0.2, times: 6 }),
+    ending: "succeeded",
+    check: (_result, emu) => expect(answered(emu, VM_LIST, 429)).toBeGreaterThan(0),
+  },
+  {
+    name: "a hanging standalone VM list, answered after 2 s",
+    flexibleOnly: true,
+    fault: (emu) => emu.faults.hangRequest({ operation: VM_LIST, seconds: 2 }),
+    ending: "succeeded",
+  },
+
+  {
     name: "an instance list that never answers: the run ends at its timeout and says so",
+    uniformOnly:
+      "the run's timeout cuts the one request that hangs, whichever list it is; the hanging-list row runs Flexible",
     inputs: { timeout: "8s" },
     fault: (emu) => emu.faults.hangRequest({ operation: LIST, after: 1 }),
     ending: "failed",
@@ -184,7 +235,8 @@ const ROWS: readonly Row[] = [
     name: "unhealthy second batch with rollback-on-failure: the rollback goes batch by batch",
     seed: { healthExtension: true },
     inputs: { "rollback-on-failure": "true", "max-unhealthy": "20%", "health-timeout": "3s" },
-    fault: (emu) => emu.faults.unhealthyAfterUpgrade(NEW_VERSION, { scaleSet: VMSS, instanceIds: ["3", "4", "5"] }),
+    fault: (emu, ids) =>
+      emu.faults.unhealthyAfterUpgrade(NEW_VERSION, { scaleSet: VMSS, instanceIds: ids.slice(3, 6) }),
     ending: "rolled-back",
     check: (_result, emu) => {
       for (const i of emu.state(VMSS).instances) expect(imageOf(i), `instance ${i.instanceId}`).toBe(OLD_VERSION);
@@ -207,7 +259,7 @@ const ROWS: readonly Row[] = [
   },
   {
     name: "scale-in of an instance of the second batch just before it starts",
-    fault: (emu) => emu.faults.scaleIn("4", { scaleSet: VMSS, after: 1 }),
+    fault: (emu, ids) => emu.faults.scaleIn(ids[4] ?? "", { scaleSet: VMSS, after: 1 }),
     ending: "succeeded",
   },
 
@@ -224,19 +276,19 @@ const ROWS: readonly Row[] = [
         emu.faults.authorizationFailed({ operation: LIST }),
       ),
     ending: "failed",
-    check: (result) => {
-      const reason = record(result).reason ?? "";
-      expect(reason).toMatch(/batch 2/);
-      expect(reason).not.toMatch(/while upgrading batch 1/);
-      // The second batch was started and never seen again: its instances are named as unknown, in no other list.
-      const unknown = idList(result.outputs, "unknown-instances");
-      expect(unknown.length).toBeGreaterThan(0);
-      expect(unknown).toEqual([...(record(result).batches[1]?.instanceIds ?? [])]);
-      for (const name of ["updated-instances", "failed-instances", "pending-instances"])
-        expect(
-          idList(result.outputs, name).filter((id) => unknown.includes(id)),
-          name,
-        ).toEqual([]);
+    check: (result) => secondBatchUnknown(result),
+  },
+  {
+    name: "every standalone VM list refused from the second batch on",
+    flexibleOnly: true,
+    fault: (emu) =>
+      emu.faults.onRequest({ operation: MANUAL_UPGRADE, after: 1, when: "before" }, () =>
+        emu.faults.authorizationFailed({ operation: VM_LIST }),
+      ),
+    ending: "failed",
+    check: (result, emu) => {
+      expect(answered(emu, VM_LIST, 403)).toBeGreaterThan(0);
+      secondBatchUnknown(result);
     },
   },
   {
@@ -257,33 +309,41 @@ const ROWS: readonly Row[] = [
   },
 ];
 
-describe("fault matrix: what the run says equals what the emulator holds (issue #12)", () => {
-  for (const row of ROWS) {
-    // FAULT_MATRIX_STRICT=1 runs every row as a plain test, to see how the known failures fail.
-    const test = row.knownFailure !== undefined && process.env["FAULT_MATRIX_STRICT"] !== "1" ? it.fails : it;
-    test(`${row.name} → ${row.ending}`, async () => {
-      const emu = await emulator({
-        scaleSets: [{ name: VMSS, instances: row.instances ?? 9, ...row.seed }],
-      });
-      const before = emu.state(VMSS);
-      row.fault(emu);
-      const batchSize = row.batchSize ?? 3;
-      const result = await runAction({
-        emu,
-        scaleSet: VMSS,
-        inputs: { ...FAST, "image-version": NEW_VERSION, "batch-size": String(batchSize), ...row.inputs },
-        killAfterMs: 90_000,
-      });
-      emu.faults.clear();
-      const context = `${describeRun(result)}\n── requests ──\n${requestLog(emu).slice(-4000)}`;
+describe.each(ORCHESTRATIONS)(
+  "fault matrix: what the run says equals what the emulator holds (issue #12, $mode)",
+  ({ seed: orchestration }) => {
+    const flexible = orchestration.orchestrationMode === "Flexible";
+    for (const row of ROWS.filter((r) => (flexible ? r.uniformOnly === undefined : r.flexibleOnly === undefined))) {
+      // FAULT_MATRIX_STRICT=1 runs every row as a plain test, to see how the known failures fail.
+      const test = row.knownFailure !== undefined && process.env["FAULT_MATRIX_STRICT"] !== "1" ? it.fails : it;
+      test(`${row.name} → ${row.ending}`, async () => {
+        // Azure refuses Rolling on a Flexible set without the Application Health extension (emulator/README.md).
+        const health = flexible && row.seed?.upgradeMode === "Rolling" ? { healthExtension: true } : {};
+        const emu = await emulator({
+          scaleSets: [{ name: VMSS, instances: row.instances ?? 9, ...orchestration, ...row.seed, ...health }],
+        });
+        const before = emu.state(VMSS);
+        row.fault(emu, instanceIds(emu, VMSS));
+        const batchSize = row.batchSize ?? 3;
+        const result = await runAction({
+          emu,
+          scaleSet: VMSS,
+          inputs: { ...FAST, "image-version": NEW_VERSION, "batch-size": String(batchSize), ...row.inputs },
+          killAfterMs: 90_000,
+        });
+        emu.faults.clear();
+        const context = `${describeRun(result)}\n── requests ──\n${requestLog(emu).slice(-4000)}`;
 
-      expect(result.outputs["result"], context).toBe(row.ending);
-      expect(result.exitCode, context).toBe(row.ending === "succeeded" ? 0 : 1);
-      expectTruthful(result, emu, before, batchSize, context, row.previousVersion);
-      row.check?.(result, emu, before);
-    });
-  }
+        expect(result.outputs["result"], context).toBe(row.ending);
+        expect(result.exitCode, context).toBe(row.ending === "succeeded" ? 0 : 1);
+        expectTruthful(result, emu, before, batchSize, context, row.previousVersion);
+        row.check?.(result, emu, before);
+      });
+    }
+  },
+);
 
+describe("fault matrix: inputs", () => {
   it("a 5,000-character image-version is not echoed whole in the error line", async () => {
     const emu = await emulator({ scaleSets: [{ name: VMSS, instances: 2 }] });
     const version = `1.2.${"9".repeat(4996)}`;

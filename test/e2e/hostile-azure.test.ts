@@ -4,13 +4,15 @@
 // (`##[stop-commands]`, `::add-mask::`, `::set-env`), the client secret, a SAS query without its URL, Markdown links,
 // HTML and a Mermaid directive; sign-in issues short-lived tokens, so several are issued and masked during the run;
 // AZURE_LOG_LEVEL is set. The log (stdout and stderr) is read the way the runner reads it (test/support/runner-log.ts).
+// Every scenario runs over every orchestration mode: a Flexible set's instance view and extension statuses reach the
+// action through the standalone VM list, its failures name VMs (`<set>_<8 hex>`), not numbers.
 import { marked } from "marked";
 import { beforeAll, describe, expect, it } from "vitest";
 import { start } from "../../emulator/index.ts";
 import type { Emulator } from "../../emulator/types.ts";
 import { readLikeRunner, type RunnerView } from "../support/runner-log.ts";
 import { describeRun, runAction, type RunResult } from "./harness.ts";
-import { emulator, expectExit, FAST, record } from "./fixtures.ts";
+import { emulator, expectExit, FAST, instanceIds, ORCHESTRATIONS, record } from "./fixtures.ts";
 
 const NEW_VERSION = "24.04.202502210";
 const SIG = "hostileSig0123456789abcdefXYZ%2Bq%3D";
@@ -52,21 +54,26 @@ function spellings(secret: string): string[] {
 
 interface Scenario {
   readonly name: string;
-  /** Makes the emulator hostile; returns nothing. */
-  readonly arm: (emu: Emulator, hostile: string) => void;
+  /** Makes the emulator hostile; `ids` are the instance IDs in the action's order. */
+  readonly arm: (emu: Emulator, hostile: string, ids: readonly string[]) => void;
   /** The hostile text did reach the action: what the run reports. */
-  readonly reached: (result: RunResult) => void;
+  readonly reached: (result: RunResult, ids: readonly string[]) => void;
 }
 
 const SCENARIOS: readonly Scenario[] = [
   {
     name: "an upgrade fails with a Custom Script error quoting the script's output",
-    arm: (emu, hostile) => {
-      emu.faults.failUpgrade("1", { scaleSet: "vmss-evil", message: hostile });
-      emu.setInstance("vmss-evil", "2", { extensions: { customScript: { state: "failed", message: hostile } } });
+    arm: (emu, hostile, ids) => {
+      emu.faults.failUpgrade(ids[1] ?? "", { scaleSet: "vmss-evil", message: hostile });
+      // An extension status in the instance view (Flexible: the standalone VM's) carries it too.
+      emu.setInstance("vmss-evil", ids[2] ?? "", {
+        extensions: { customScript: { state: "failed", message: hostile } },
+      });
     },
-    reached: (result) => {
-      expect(record(result).instances.find((i) => i.instanceId === "1")?.outcome).toBe("failed");
+    reached: (result, ids) => {
+      expect(record(result).instances.find((i) => i.instanceId === ids[1])?.outcome).toBe("failed");
+      // The instance view was read (Flexible: from the standalone VM list) and its extension status reported.
+      expect(record(result).instances.find((i) => i.instanceId === ids[2])?.error?.message).toContain(STOP_TOKEN);
     },
   },
   {
@@ -82,15 +89,23 @@ const SCENARIOS: readonly Scenario[] = [
   },
 ];
 
-describe.each(SCENARIOS)("a hostile Azure: $name", (scenario) => {
+const CASES = ORCHESTRATIONS.flatMap(({ mode, seed }) => SCENARIOS.map((scenario) => ({ mode, seed, scenario })));
+
+describe.each(CASES)("a hostile Azure: $scenario.name ($mode)", ({ seed, scenario }) => {
   let emu: Emulator;
+  let ids: string[];
   let result: RunResult;
   let view: RunnerView;
 
   beforeAll(async () => {
     // Short-lived tokens: the SDK asks for a new one on (nearly) every request, and each is masked as it is issued.
-    emu = await start({ speed: 0.001, tokenLifetimeSeconds: 60, scaleSets: [{ name: "vmss-evil", instances: 4 }] });
-    scenario.arm(emu, hostileText(emu.clientSecret));
+    emu = await start({
+      speed: 0.001,
+      tokenLifetimeSeconds: 60,
+      scaleSets: [{ name: "vmss-evil", instances: 4, ...seed }],
+    });
+    ids = instanceIds(emu, "vmss-evil");
+    scenario.arm(emu, hostileText(emu.clientSecret), ids);
     result = await runAction({
       emu,
       scaleSet: "vmss-evil",
@@ -103,7 +118,7 @@ describe.each(SCENARIOS)("a hostile Azure: $name", (scenario) => {
 
   it("the run reports the failure it met (the hostile text did reach the action)", () => {
     expectExit(result, 1);
-    scenario.reached(result);
+    scenario.reached(result, ids);
     expect(result.stdout).toContain("stop-commands");
     expect(emu.counters()["Entra.Token"] ?? 0, "several access tokens issued").toBeGreaterThanOrEqual(2);
   });

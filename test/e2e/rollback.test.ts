@@ -2,6 +2,9 @@
 // run with only `rollback: true` brings the model and every instance back to version A through the same batches and
 // gates, says so in `result` and the summary, and links the run that made the change. Refusals (no record, change
 // inputs with rollback, a change that cannot be undone, a model another writer changed since) write nothing.
+// The rollouts and rollbacks run over every orchestration mode (Flexible VMs named `<set>_<8 hex>`, listed through the
+// standalone VM list); the refusals are Uniform-only: they are decided from the record and the model, before any
+// instance is read, the same whatever the mode.
 import { describe, expect, it } from "vitest";
 import type { Emulator } from "../../emulator/types.ts";
 import { decodeRecord, encodeRecord, type RolloutTagRecord } from "../../src/domain/rollout-tags.ts";
@@ -11,7 +14,9 @@ import {
   expectExit,
   expectNoSecrets,
   FAST,
+  instanceIds,
   manualUpgrades,
+  ORCHESTRATIONS,
   record,
   requestLog,
   sortedIds,
@@ -45,99 +50,99 @@ function seededRecord(record: RolloutTagRecord): Record<string, string> {
   return { ...encoded.tags };
 }
 
-describe("rollback: true undoes the last change from the record on the scale set", () => {
-  it("a rollout to B, then a run with only rollback: true: the model and every instance on A, in batches", async () => {
-    const emu = await emulator({ scaleSets: [{ name: SET, instances: 4, tags: { owner: "ops" } }] });
-    const rollout = await runAction({
-      emu,
-      scaleSet: SET,
-      inputs: { ...FAST, "image-version": B, "batch-size": "2" },
-    });
-    expectExit(rollout, 0);
-    expect(imageVersion(emu)).toBe(B);
+describe.each(ORCHESTRATIONS)(
+  "rollback: true undoes the last change from the record on the scale set ($mode)",
+  ({ seed }) => {
+    it("a rollout to B, then a run with only rollback: true: the model and every instance on A, in batches", async () => {
+      const emu = await emulator({ scaleSets: [{ name: SET, instances: 4, tags: { owner: "ops" }, ...seed }] });
+      const rollout = await runAction({
+        emu,
+        scaleSet: SET,
+        inputs: { ...FAST, "image-version": B, "batch-size": "2" },
+      });
+      expectExit(rollout, 0);
+      expect(imageVersion(emu)).toBe(B);
 
-    // The record: the previous and the current value, the run, the outcome; the user's own tag kept.
-    expect(tags(emu)["owner"]).toBe("ops");
-    const written = decodeRecord(tags(emu));
-    expect(written).toMatchObject({
-      kind: "record",
-      record: {
+      // The record: the previous and the current value, the run, the outcome; the user's own tag kept.
+      expect(tags(emu)["owner"]).toBe("ops");
+      const written = decodeRecord(tags(emu));
+      expect(written).toMatchObject({
+        kind: "record",
+        record: {
+          outcome: "succeeded",
+          run: { repository: "octo/app", runId: "1234567890", attempt: "1", url: FIRST_RUN },
+          changes: [{ property: "image-version", before: A, after: B }],
+        },
+      });
+      // Every summary offers the one-line way back.
+      expect(rollout.summary).toContain("rollback: true");
+      expect(record(rollout).scaleSetRecord).toEqual({ written: true, undoable: true });
+
+      const upgradesBefore = manualUpgrades(emu).length;
+      const rollback = await runAction({
+        emu,
+        scaleSet: SET,
+        inputs: { ...FAST, "image-version": undefined, rollback: "true", "batch-size": "2" },
+        env: ROLLBACK_RUN_ENV,
+      });
+      expectExit(rollback, 0);
+      expect(rollback.outputs["result"]).toBe("reverted");
+      expect(imageVersion(emu)).toBe(A);
+      expect(emu.state(SET).instances.every((i) => i.latestModelApplied)).toBe(true);
+      expect(instanceVersions(emu)).toEqual([A, A, A, A]);
+
+      // The same batches and gates as a rollout: two batches of two, each a manualupgrade.
+      const upgrades = manualUpgrades(emu).slice(upgradesBefore);
+      expect(upgrades, requestLog(emu)).toHaveLength(2);
+      const rolled = record(rollback);
+      expect(rolled.batches.map((b) => b.instanceIds.length)).toEqual([2, 2]);
+      expect(sortedIds(rolled.instances.filter((i) => i.outcome === "updated").map((i) => i.instanceId))).toEqual(
+        instanceIds(emu, SET),
+      );
+      expect(rolled.changes).toEqual([{ property: "storageProfile.imageReference.version", before: B, after: A }]);
+      expect(rolled.rollbackOf).toMatchObject({
+        run: { url: FIRST_RUN },
         outcome: "succeeded",
-        run: { repository: "octo/app", runId: "1234567890", attempt: "1", url: FIRST_RUN },
-        changes: [{ property: "image-version", before: A, after: B }],
-      },
+        changes: [{ before: A, after: B }],
+        finishing: false,
+      });
+
+      // What a person reads: it was a rollback, to what, and the run that made the change.
+      const text = readable(rollback.summary);
+      expect(text).toMatch(/Rollback succeeded/);
+      expect(text).toContain(`${B} → ${A}`);
+      expect(rollback.summary).toContain(FIRST_RUN);
+      expect(errorLines(rollback.stdout)).toEqual([]);
+      expectNoSecrets(rollback, emu);
+
+      // The rollback's own record: a rollback of the first run's change.
+      expect(decodeRecord(tags(emu))).toMatchObject({
+        kind: "record",
+        record: {
+          outcome: "reverted",
+          run: { runId: "1234567899" },
+          changes: [{ property: "image-version", before: B, after: A }],
+          rollbackOf: { run: { runId: "1234567890" } },
+        },
+      });
+
+      // rollback: true again never brings B back: the rollback is finished already, nothing to do.
+      const again = await runAction({
+        emu,
+        scaleSet: SET,
+        inputs: { ...FAST, "image-version": undefined, rollback: "true" },
+      });
+      expectExit(again, 0);
+      expect(again.outputs["result"]).toBe("unchanged");
+      expect(imageVersion(emu)).toBe(A);
     });
-    // Every summary offers the one-line way back.
-    expect(rollout.summary).toContain("rollback: true");
-    expect(record(rollout).scaleSetRecord).toEqual({ written: true, undoable: true });
+  },
+);
 
-    const upgradesBefore = manualUpgrades(emu).length;
-    const rollback = await runAction({
-      emu,
-      scaleSet: SET,
-      inputs: { ...FAST, "image-version": undefined, rollback: "true", "batch-size": "2" },
-      env: ROLLBACK_RUN_ENV,
-    });
-    expectExit(rollback, 0);
-    expect(rollback.outputs["result"]).toBe("reverted");
-    expect(imageVersion(emu)).toBe(A);
-    expect(emu.state(SET).instances.every((i) => i.latestModelApplied)).toBe(true);
-    expect(instanceVersions(emu)).toEqual([A, A, A, A]);
-
-    // The same batches and gates as a rollout: two batches of two, each a manualupgrade.
-    const upgrades = manualUpgrades(emu).slice(upgradesBefore);
-    expect(upgrades, requestLog(emu)).toHaveLength(2);
-    const rolled = record(rollback);
-    expect(rolled.batches.map((b) => b.instanceIds.length)).toEqual([2, 2]);
-    expect(sortedIds(rolled.instances.filter((i) => i.outcome === "updated").map((i) => i.instanceId))).toEqual([
-      "0",
-      "1",
-      "2",
-      "3",
-    ]);
-    expect(rolled.changes).toEqual([{ property: "storageProfile.imageReference.version", before: B, after: A }]);
-    expect(rolled.rollbackOf).toMatchObject({
-      run: { url: FIRST_RUN },
-      outcome: "succeeded",
-      changes: [{ before: A, after: B }],
-      finishing: false,
-    });
-
-    // What a person reads: it was a rollback, to what, and the run that made the change.
-    const text = readable(rollback.summary);
-    expect(text).toMatch(/Rollback succeeded/);
-    expect(text).toContain(`${B} → ${A}`);
-    expect(rollback.summary).toContain(FIRST_RUN);
-    expect(errorLines(rollback.stdout)).toEqual([]);
-    expectNoSecrets(rollback, emu);
-
-    // The rollback's own record: a rollback of the first run's change.
-    expect(decodeRecord(tags(emu))).toMatchObject({
-      kind: "record",
-      record: {
-        outcome: "reverted",
-        run: { runId: "1234567899" },
-        changes: [{ property: "image-version", before: B, after: A }],
-        rollbackOf: { run: { runId: "1234567890" } },
-      },
-    });
-
-    // rollback: true again never brings B back: the rollback is finished already, nothing to do.
-    const again = await runAction({
-      emu,
-      scaleSet: SET,
-      inputs: { ...FAST, "image-version": undefined, rollback: "true" },
-    });
-    expectExit(again, 0);
-    expect(again.outputs["result"]).toBe("unchanged");
-    expect(imageVersion(emu)).toBe(A);
-  });
-});
-
-describe("the record's outcome, also when the rollout fails", () => {
+describe.each(ORCHESTRATIONS)("the record's outcome, also when the rollout fails ($mode)", ({ seed }) => {
   it("a failed rollout records `failed`; rollback: true then brings everything back and says how that run ended", async () => {
-    const emu = await emulator({ scaleSets: [{ name: SET, instances: 4 }] });
-    emu.faults.failUpgrade("3", { scaleSet: SET });
+    const emu = await emulator({ scaleSets: [{ name: SET, instances: 4, ...seed }] });
+    emu.faults.failUpgrade(instanceIds(emu, SET)[3] ?? "", { scaleSet: SET });
     const rollout = await runAction({
       emu,
       scaleSet: SET,
