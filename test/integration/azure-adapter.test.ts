@@ -10,7 +10,7 @@ import type { Config } from "../../src/config/types.ts";
 import type { RetryTiming } from "../../src/azure/retry.ts";
 import { AzureApiError } from "../../src/domain/scale-set.ts";
 import { renderSummary } from "../../src/report/index.ts";
-import type { Emulator } from "../../emulator/index.ts";
+import type { Emulator, ScaleSetSeed } from "../../emulator/index.ts";
 import { configFor, memoryLogger, NEW_VERSION, useEmulator, type MemoryLogger } from "./harness.ts";
 
 const emulator = useEmulator();
@@ -42,7 +42,10 @@ const FAULTS: Record<string, Fault> = {
 };
 
 type Read = (api: ScaleSetApi) => Promise<unknown>;
-const READS: Record<string, { operation: string; after?: number; call: Read; expected: unknown }> = {
+const READS: Record<
+  string,
+  { operation: string; after?: number; call: Read; expected: unknown; seed?: Partial<ScaleSetSeed> }
+> = {
   getScaleSet: {
     operation: "VirtualMachineScaleSets.Get",
     call: (api) => api.getScaleSet(),
@@ -53,6 +56,16 @@ const READS: Record<string, { operation: string; after?: number; call: Read; exp
     after: 1, // the second page of three
     call: async (api) => (await api.listInstances()).map((i) => i.instanceId),
     expected: ["0", "1", "2"],
+  },
+  "listInstances of a Flexible set (a middle page of its standalone VM list)": {
+    seed: { orchestrationMode: "Flexible", latestModelApplied: "absent" },
+    operation: "VirtualMachines.List",
+    after: 1,
+    call: async (api) => {
+      await api.getScaleSet(); // the adapter learns the orchestration mode from the set
+      return (await api.listInstances()).map((i) => i.latestModelApplied);
+    },
+    expected: [true, true, true],
   },
   getLatestRollingUpgrade: {
     operation: "VirtualMachineScaleSetRollingUpgrades.GetLatest",
@@ -69,8 +82,8 @@ const READS: Record<string, { operation: string; after?: number; call: Read; exp
 const CASES = Object.entries(READS).flatMap(([read, r]) => Object.keys(FAULTS).map((fault) => ({ read, fault, ...r })));
 
 describe("reads are retried with backoff", () => {
-  it.each(CASES)("$read through six × $fault", async ({ fault, operation, after, call, expected }) => {
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3 }], pageSize: 1 });
+  it.each(CASES)("$read through six × $fault", async ({ fault, operation, after, call, expected, seed }) => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3, ...seed }], pageSize: 1 });
     const api = adapter(configFor(emu));
     api.useDeadline?.(Date.now() + 60_000);
     FAULTS[fault]!(emu, operation, after);

@@ -1,10 +1,13 @@
 // Issue #12, the engine through the real SDK adapter against the emulator: what the record says after a lost answer,
 // a 409 on the model write, another writer of the extension, a deleted scale set, a rollback and a list that fails.
+// Each over every orchestration mode (Uniform; Flexible with latestModelApplied absent and reported).
 import { describe, expect, it } from "vitest";
 import {
   configFor,
   count,
+  instanceIds,
   NEW_VERSION,
+  ORCHESTRATIONS,
   OLD_VERSION,
   outcomes,
   PATCH_EXTENSION,
@@ -28,9 +31,10 @@ function extensionSettings(model: Record<string, any>): Record<string, unknown> 
   return extensions.find((e) => e["name"] === "customScript")?.["properties"]["settings"] as Record<string, unknown>;
 }
 
-describe("the model write's outcome, whatever the transport did", () => {
+describe.each(ORCHESTRATIONS)("the model write's outcome, whatever the transport did ($mode)", ({ seed }) => {
   it("a lost answer to the image PATCH: the previous model is the one before it, and the run goes on", async () => {
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
+    const [i0 = "", i1 = ""] = instanceIds(emu);
     emu.faults.dropConnection({ operation: "VirtualMachineScaleSets.Update", afterProcessing: true });
     const { record, log } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }));
 
@@ -39,22 +43,23 @@ describe("the model write's outcome, whatever the transport did", () => {
     expect(record.previousModel?.imageReference.version).toBe(OLD_VERSION);
     expect(record.changes.map((c) => [c.before, c.after])).toEqual([[OLD_VERSION, NEW_VERSION]]);
     // Sent once, resent by the SDK (412 on the etag it moved itself), never a third time.
-    expect(writesOf(emu)).toEqual([PATCH_SET, `${PATCH_SET} → 412`, upgrade("0", "1")]);
+    expect(writesOf(emu)).toEqual([PATCH_SET, `${PATCH_SET} → 412`, upgrade(i0, i1)]);
     expect(log.text()).toContain("the action's PATCH was applied and its answer lost");
   });
 
   it("one 409 Conflict on the image PATCH is retried", async () => {
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
+    const [i0 = "", i1 = ""] = instanceIds(emu);
     emu.faults.conflict({ operation: "VirtualMachineScaleSets.Update" });
     const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }));
     expect(record.result).toBe("succeeded");
-    expect(writesOf(emu)).toEqual([`${PATCH_SET} → 409`, PATCH_SET, upgrade("0", "1")]);
+    expect(writesOf(emu)).toEqual([`${PATCH_SET} → 409`, PATCH_SET, upgrade(i0, i1)]);
   });
 });
 
-describe("another writer of the extension", () => {
+describe.each(ORCHESTRATIONS)("another writer of the extension ($mode)", ({ seed }) => {
   it("changed after the action read it: nothing is written, the run stops and says so, the change is kept", async () => {
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
     emu.faults.concurrentWrite(
       { extension: { name: "customScript", properties: { settings: { commandToExecute: OTHER_COMMAND } } } },
       { operation: "VirtualMachineScaleSets.Get" },
@@ -71,7 +76,7 @@ describe("another writer of the extension", () => {
   });
 
   it("changed between the last read and the write: the check after the write sees two writes and stops", async () => {
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
     emu.faults.concurrentWrite(
       { extension: { name: "customScript", properties: { settings: { commandToExecute: OTHER_COMMAND } } } },
       // Reads: the plan's, the lease write's (the SDK reads the set when its operation ends), the one before the write.
@@ -87,18 +92,19 @@ describe("another writer of the extension", () => {
   });
 
   it("no other writer: one read before and one after the PATCH, and the extension keeps its other settings", async () => {
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
+    const [i0 = "", i1 = ""] = instanceIds(emu);
     const before = extensionSettings(emu.state("vmss1").model);
     const { record } = await rollout(configFor(emu, { change: extensionChange, rollout: { batchSize: count(2) } }));
     expect(record.result).toBe("succeeded");
-    expect(writesOf(emu)).toEqual([PATCH_EXTENSION, upgrade("0", "1")]);
+    expect(writesOf(emu)).toEqual([PATCH_EXTENSION, upgrade(i0, i1)]);
     expect(extensionSettings(emu.state("vmss1").model)).toEqual({ ...before, fileUris: [NEW_URI] });
   });
 });
 
-describe("the scale set deleted mid-run", () => {
+describe.each(ORCHESTRATIONS)("the scale set deleted mid-run ($mode)", ({ seed }) => {
   it("ends the run saying so, with no instance or batch claims and no rollback", async () => {
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4 }] });
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, ...seed }] });
     emu.faults.deleteScaleSet("vmss1", {
       operation: "VirtualMachineScaleSets.UpdateInstances",
       after: 1,
@@ -115,36 +121,38 @@ describe("the scale set deleted mid-run", () => {
   });
 });
 
-describe("instances whose state the run lost", () => {
+describe.each(ORCHESTRATIONS)("instances whose state the run lost ($mode)", ({ seed }) => {
   it("lists refused from the second batch on: its instances are unknown, the third's not started", async () => {
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 6 }] });
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 6, ...seed }] });
+    const [i0 = "", i1 = "", i2 = "", i3 = "", i4 = "", i5 = ""] = instanceIds(emu);
     emu.faults.onRequest({ operation: "VirtualMachineScaleSets.UpdateInstances", after: 1, when: "before" }, () =>
       emu.faults.authorizationFailed({ operation: "VirtualMachineScaleSetVMs.List" }),
     );
     const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }));
     expect(record.result).toBe("failed");
-    expect(outcomes(record)).toEqual({ updated: ["0", "1"], unknown: ["2", "3"], "not-started": ["4", "5"] });
+    expect(outcomes(record)).toEqual({ updated: [i0, i1], unknown: [i2, i3], "not-started": [i4, i5] });
     expect(record.reason).toMatch(/^Failed while upgrading batch 2 of 3: AuthorizationFailed/);
   });
 });
 
-describe("rollback", () => {
+describe.each(ORCHESTRATIONS)("rollback ($mode)", ({ seed }) => {
   it("goes batch by batch, no larger than the rollout's, each behind a health gate", async () => {
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 6, healthExtension: true }] });
-    emu.faults.unhealthyAfterUpgrade(NEW_VERSION, { scaleSet: "vmss1", instanceIds: ["2", "3"] });
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 6, healthExtension: true, ...seed }] });
+    const [i0 = "", i1 = "", i2 = "", i3 = ""] = instanceIds(emu);
+    emu.faults.unhealthyAfterUpgrade(NEW_VERSION, { scaleSet: "vmss1", instanceIds: [i2, i3] });
     const { record, log } = await rollout(
       configFor(emu, { rollout: { batchSize: count(2), maxUnhealthyPercent: 20, rollbackOnFailure: true } }),
     );
     expect(record.result).toBe("rolled-back");
     expect(writesOf(emu)).toEqual([
       PATCH_SET,
-      upgrade("0", "1"),
-      upgrade("2", "3"),
+      upgrade(i0, i1),
+      upgrade(i2, i3),
       PATCH_SET,
-      upgrade("0", "1"),
-      upgrade("2", "3"),
+      upgrade(i0, i1),
+      upgrade(i2, i3),
     ]);
     expect(log.text()).toContain("[rollback batch 2 of 2] 2/2 back on the previous model and healthy.");
-    expect(record.rollback).toEqual({ succeeded: true, instanceIds: ["0", "1", "2", "3"] });
+    expect(record.rollback).toEqual({ succeeded: true, instanceIds: [i0, i1, i2, i3] });
   });
 });
