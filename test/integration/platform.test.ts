@@ -1,6 +1,6 @@
 // The engine through the real SDK adapter against the emulator: Automatic and Rolling upgrade modes, where the
 // platform rolls the model change and the action follows it.
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { listIds } from "../../src/domain/ids.ts";
 import {
   modelWrites,
@@ -147,6 +147,11 @@ describe("Rolling mode", () => {
     const running = await adapterFor(configFor(emu)).startPatchExtension({
       name: "customScript",
       forceUpdateTag: "other",
+    });
+    // Azure starts the roll once it took the write: the action must start while it runs (no race with a busy machine).
+    await vi.waitFor(() => expect(emu.state("vmss1").rollingUpgrade?.code).toBe("RollingForward"), {
+      timeout: 5_000,
+      interval: 5,
     });
     emu.resetLog();
 
