@@ -616,6 +616,9 @@ describe("Manual mode: rollback", () => {
       properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: OTHER } } } },
     });
     expect(record.rollback).toBeUndefined();
+    expect(record.reason).toContain(
+      `The scale set's model was changed by another writer during the rollout (its image is now Canonical:ubuntu-24_04-lts:server:${OTHER})`,
+    );
     expect(record.reason).toContain(`No rollback was done: the model's image is now`);
     expect(record.reason).toContain(OTHER);
   });

@@ -11,6 +11,7 @@ import {
   refusalWords,
 } from "../../domain/azure-errors.ts";
 import { formatDuration } from "../../shared/clock.ts";
+import { describeImage, isNoOp, planChange } from "../../domain/change.ts";
 import { describeError, isAbort } from "../../domain/error-text.ts";
 import { AzureApiError, type OperationOutcome } from "../../domain/scale-set.ts";
 import type { BatchRecord, BatchResult } from "../../domain/record.ts";
@@ -122,13 +123,35 @@ async function runBatch(run: Run, api: ScaleSetApi, batch: BatchRecord, of: numb
     const share = batch.canary
       ? "the canary batch tolerates no failure"
       : `${Math.round((allBad.length * 100) / upgraded.length)}% of the upgraded instances, more than max-unhealthy ${rollout.maxUnhealthyPercent}%`;
+    const moved = await otherWriterOfModel(run, api);
     throw new StopError({
       kind: "failed",
       reason:
         `Stopped after ${label}: ${allBad.length} of ${upgraded.length} upgraded instance(s) failed or are unhealthy (${share}): ` +
         `${run.describeAll(allBad)}. ` +
-        (notStarted.length > 0 ? `Not started: ${listIds(notStarted)}.` : "No instance was left untouched."),
+        (notStarted.length > 0 ? `Not started: ${listIds(notStarted)}.` : "No instance was left untouched.") +
+        (moved !== undefined ? ` ${moved}` : ""),
     });
+  }
+}
+
+/**
+ * After a failed gate: whether the scale set's model still holds this run's change. When another writer changed it
+ * during the rollout, the upgraded instances are "not on the latest model" because of that change, not of this run's:
+ * the reason says so. One read, on failure only; a read that fails says nothing.
+ */
+async function otherWriterOfModel(run: Run, api: ScaleSetApi): Promise<string | undefined> {
+  try {
+    const model = await api.getScaleSet(run.work);
+    const plan = planChange(model, run.state.request);
+    if (plan.ok && isNoOp(plan)) return undefined;
+    const now =
+      plan.ok && plan.scaleSetPatch !== undefined
+        ? `its image is now ${describeImage(model.imageReference)}`
+        : "it no longer holds this run's values";
+    return `The scale set's model was changed by another writer during the rollout (${now}): instances upgraded before that change are not on the latest model for that reason.`;
+  } catch {
+    return undefined;
   }
 }
 
