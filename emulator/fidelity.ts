@@ -153,6 +153,32 @@ function expectRequest(actual: unknown, expected: unknown, what: string): string
   return `${what}: ${JSON.stringify(actual)}`;
 }
 
+/**
+ * `az vmss update --set tags.owner=ops`: the tags are set, and the VM profile and every instance's latestModelApplied
+ * stay as they were (a tags-only write is no model change). Returns the scale set after it.
+ */
+async function tagsOnlyUpdate(
+  f: Fidelity,
+  state: () => ReturnType<Emulator["state"]>,
+  target: readonly string[],
+): Promise<ReturnType<Emulator["state"]>> {
+  const before = state();
+  await f.azJson("vmss", "update", ...target, "--set", "tags.owner=ops");
+  const after = state();
+  expectEqual(after.model["tags"], { owner: "ops" }, "tags");
+  expectEqual(
+    (after.model as any).properties.virtualMachineProfile,
+    (before.model as any).properties.virtualMachineProfile,
+    "virtualMachineProfile",
+  );
+  expectEqual(
+    after.instances.map((i) => i.latestModelApplied),
+    before.instances.map((i) => i.latestModelApplied),
+    "latestModelApplied",
+  );
+  return after;
+}
+
 async function main(): Promise<number> {
   const azPath = findAz();
   if (!azPath) {
@@ -410,20 +436,7 @@ async function main(): Promise<number> {
 
     await f.check("vmss update --set tags.owner=ops: a tags-only PUT leaves every instance as it was", async () => {
       const from = emu.requests.length;
-      const before = state();
-      await f.azJson("vmss", "update", ...g, ...n, "--set", "tags.owner=ops");
-      const after = state();
-      expectEqual(after.model["tags"], { owner: "ops" }, "tags");
-      expectEqual(
-        (after.model as any).properties.virtualMachineProfile,
-        (before.model as any).properties.virtualMachineProfile,
-        "virtualMachineProfile",
-      );
-      expectEqual(
-        after.instances.map((i) => i.latestModelApplied),
-        before.instances.map((i) => i.latestModelApplied),
-        "latestModelApplied",
-      );
+      await tagsOnlyUpdate(f, state, [...g, ...n]);
       const put = since(emu, from).find((r) => r.method === "PUT");
       const sentProfile = JSON.stringify((put?.body as any)?.properties?.virtualMachineProfile ?? {});
       return `the ${put?.method ?? "write"} carried ${sentProfile.length} characters of profile; ${sentProfile.includes("enableVMAgentPlatformUpdates") ? "with" : "without"} properties newer than its api-version`;
@@ -802,20 +815,7 @@ async function flexibleChecks(f: Fidelity, emu: Emulator): Promise<void> {
   );
 
   await f.check("Flexible: vmss update --set tags.owner=ops leaves every VM as it was", async () => {
-    const before = state();
-    await f.azJson("vmss", "update", ...g, ...n, "--set", "tags.owner=ops");
-    const after = state();
-    expectEqual(after.model["tags"], { owner: "ops" }, "tags");
-    expectEqual(
-      (after.model as any).properties.virtualMachineProfile,
-      (before.model as any).properties.virtualMachineProfile,
-      "virtualMachineProfile",
-    );
-    expectEqual(
-      after.instances.map((i) => i.latestModelApplied),
-      before.instances.map((i) => i.latestModelApplied),
-      "latestModelApplied",
-    );
+    const after = await tagsOnlyUpdate(f, state, [...g, ...n]);
     expectEqual((after.model as any).properties.orchestrationMode, "Flexible", "orchestrationMode kept");
   });
 

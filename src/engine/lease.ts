@@ -157,13 +157,8 @@ export class RunLease {
     let partRefused: string | undefined;
     let removed = false;
     const mutate = (tags: Tags): TagDecision => {
-      let next = tags;
-      partRefused = undefined;
-      if (part !== undefined) {
-        const decided = part.apply(tags);
-        if ("refused" in decided) partRefused = decided.refused;
-        else next = decided.tags;
-      }
+      const { next, refused } = applyPart(part, tags);
+      partRefused = refused;
       if (!releasing) return partRefused !== undefined ? { refused: partRefused } : { tags: next };
       const step = releaseLease(next, this.holder);
       const after = "tags" in step ? step.tags : next;
@@ -238,13 +233,8 @@ export class RunLease {
     const run = this.#run;
     let partRefused: string | undefined;
     const mutate = (tags: Tags): TagDecision => {
-      let next = tags;
-      partRefused = undefined;
-      if (part !== undefined) {
-        const decided = part.apply(tags);
-        if ("refused" in decided) partRefused = decided.refused;
-        else next = decided.tags;
-      }
+      const { next, refused } = applyPart(part, tags);
+      partRefused = refused;
       return renewLease(next, this.holder, until, exact);
     };
     try {
@@ -283,3 +273,13 @@ function refusal(reason: string, run: Run): string {
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 const capitalize = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
+
+/**
+ * The tags with `part` (the rollout record's share of a tag write) applied; when the part refuses, the tags as they
+ * were and its reason: the lease's own change still goes in the same write.
+ */
+function applyPart(part: TagPart | undefined, tags: Tags): { readonly next: Tags; readonly refused?: string } {
+  if (part === undefined) return { next: tags };
+  const decided = part.apply(tags);
+  return "refused" in decided ? { next: tags, refused: decided.refused } : { next: decided.tags };
+}

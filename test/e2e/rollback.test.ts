@@ -44,6 +44,22 @@ function instanceVersions(emu: Emulator): string[] {
   return emu.state(SET).instances.map((i) => String(i.imageReference["exactVersion"] ?? i.imageReference["version"]));
 }
 
+/** A run with only `rollback: true` (batches of two): it ends `reverted`, the model and all four instances on A. */
+async function rollBackToA(emu: Emulator): Promise<Awaited<ReturnType<typeof runAction>>> {
+  const rollback = await runAction({
+    emu,
+    scaleSet: SET,
+    inputs: { ...FAST, "image-version": undefined, rollback: "true", "batch-size": "2" },
+    env: ROLLBACK_RUN_ENV,
+  });
+  expectExit(rollback, 0);
+  expect(rollback.outputs["result"]).toBe("reverted");
+  expect(imageVersion(emu)).toBe(A);
+  expect(emu.state(SET).instances.every((i) => i.latestModelApplied)).toBe(true);
+  expect(instanceVersions(emu)).toEqual([A, A, A, A]);
+  return rollback;
+}
+
 function seededRecord(record: RolloutTagRecord): Record<string, string> {
   const encoded = encodeRecord(record);
   if (!encoded.ok) throw new Error(encoded.reason);
@@ -79,17 +95,7 @@ describe.each(ORCHESTRATIONS)(
       expect(record(rollout).scaleSetRecord).toEqual({ written: true, undoable: true });
 
       const upgradesBefore = manualUpgrades(emu).length;
-      const rollback = await runAction({
-        emu,
-        scaleSet: SET,
-        inputs: { ...FAST, "image-version": undefined, rollback: "true", "batch-size": "2" },
-        env: ROLLBACK_RUN_ENV,
-      });
-      expectExit(rollback, 0);
-      expect(rollback.outputs["result"]).toBe("reverted");
-      expect(imageVersion(emu)).toBe(A);
-      expect(emu.state(SET).instances.every((i) => i.latestModelApplied)).toBe(true);
-      expect(instanceVersions(emu)).toEqual([A, A, A, A]);
+      const rollback = await rollBackToA(emu);
 
       // The same batches and gates as a rollout: two batches of two, each a manualupgrade.
       const upgrades = manualUpgrades(emu).slice(upgradesBefore);
@@ -155,17 +161,7 @@ describe.each(ORCHESTRATIONS)("the record's outcome, also when the rollout fails
       record: { outcome: "failed", changes: [{ property: "image-version", before: A, after: B }] },
     });
 
-    const rollback = await runAction({
-      emu,
-      scaleSet: SET,
-      inputs: { ...FAST, "image-version": undefined, rollback: "true", "batch-size": "2" },
-      env: ROLLBACK_RUN_ENV,
-    });
-    expectExit(rollback, 0);
-    expect(rollback.outputs["result"]).toBe("reverted");
-    expect(imageVersion(emu)).toBe(A);
-    expect(emu.state(SET).instances.every((i) => i.latestModelApplied)).toBe(true);
-    expect(instanceVersions(emu)).toEqual([A, A, A, A]);
+    const rollback = await rollBackToA(emu);
     expect(readable(rollback.summary)).toContain("it ended failed");
   });
 });

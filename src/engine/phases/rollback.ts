@@ -41,12 +41,14 @@ export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange):
   run.enter({ kind: "rolling-back" });
   run.emit({ type: "rollback-started", ids });
   try {
-    const restoreImage = change.rollback.scaleSetPatch !== undefined && state.written.image;
-    const restoreExtension = change.rollback.extensionPatch !== undefined && state.written.extension;
+    const { scaleSetPatch, extensionPatch } = change.rollback;
+    const restoreImage = scaleSetPatch !== undefined && state.written.image;
+    const restoreExtension = extensionPatch !== undefined && state.written.extension;
     if (restoreImage || restoreExtension) {
-      // What this run wrote must still be there: a change another writer made since is not overwritten (the image's
-      // If-Match below only guards the time between this read and the write; the extension takes no If-Match).
-      const moved = changedSince(await api.getScaleSet(signal), state.request, restoreImage, restoreExtension);
+      // What this run wrote must still be there: a change another writer made since is not overwritten. The image's
+      // PATCH goes with this read's etag, so nothing can slip in between; the extension takes no If-Match.
+      const model = await api.getScaleSet(signal);
+      const moved = changedSince(model, state.request, restoreImage, restoreExtension);
       if (moved !== undefined) {
         const reason = `No rollback was done: ${moved}, so another writer changed it since this run's write; the rollback does not overwrite that change. The instances upgraded by this run stay as they are.`;
         state.rollbackSkipped(reason);
@@ -54,17 +56,16 @@ export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange):
         run.emit({ type: "rollback-ended", succeeded: false });
         return;
       }
+      if (restoreImage) {
+        run.log.info(
+          `PATCH scale set back to ${JSON.stringify(scaleSetPatch)} with If-Match ${model.etag ?? "(none)"}.`,
+        );
+        state.read(await api.patchScaleSet(scaleSetPatch, model.etag, signal));
+      }
     }
-    if (restoreImage && change.rollback.scaleSetPatch !== undefined) {
-      const model = await api.getScaleSet(signal);
-      run.log.info(
-        `PATCH scale set back to ${JSON.stringify(change.rollback.scaleSetPatch)} with If-Match ${model.etag ?? "(none)"}.`,
-      );
-      state.read(await api.patchScaleSet(change.rollback.scaleSetPatch, model.etag, signal));
-    }
-    if (restoreExtension && change.rollback.extensionPatch !== undefined) {
-      run.log.info(`PATCH extension '${change.rollback.extensionPatch.name}' back to its previous values.`);
-      await api.patchExtension(change.rollback.extensionPatch, signal);
+    if (restoreExtension) {
+      run.log.info(`PATCH extension '${extensionPatch.name}' back to its previous values.`);
+      await api.patchExtension(extensionPatch, signal);
     }
     // In batches, each batch's gate ends on a listing that shows it back: the last one is fresh for the check below.
     let fresh = manual && ids.length > 0;
