@@ -12,7 +12,7 @@ import { RunLease } from "./lease.ts";
 import { TagWriter } from "./tags.ts";
 import { upgradeInBatches } from "./phases/manual-batches.ts";
 import { updateModel } from "./phases/model-update.ts";
-import { planOnListing, planRun } from "./phases/survey.ts";
+import { listEarly, planOnListing, planRun, type EarlyListing } from "./phases/survey.ts";
 import { rollOnPlatform } from "./phases/platform.ts";
 import { rollBack, shouldRollBack } from "./phases/rollback.ts";
 import { verify } from "./phases/verify.ts";
@@ -55,10 +55,14 @@ async function rollOut(run: Run, api: ScaleSetApi, leaseToken: string): Promise<
         } else {
           if (!isNoOp(change)) {
             const planned = change;
-            const written = await tags.exclusive(() => run.group("Model update", () => updateModel(run, api, planned)));
+            // The batch plan's listing is read while the model write's operation and the record's write run.
+            let early: EarlyListing | undefined;
+            const written = await tags.exclusive(() =>
+              run.group("Model update", () => updateModel(run, api, planned, () => (early ??= listEarly(run, api)))),
+            );
             await recordChange(run, api, tags);
             run.enter({ kind: "listing-targets" });
-            await run.group("Batch plan", () => planOnListing(run, api, written, true));
+            await run.group("Batch plan", () => planOnListing(run, api, written, true, early));
           }
           await upgradeInBatches(run, api);
         }

@@ -149,15 +149,26 @@ export class Run {
     this.emit({ type: "wrote", what });
   }
 
+  /**
+   * A model write's operation ended: a listing started before now may not show what it did (verification lists again
+   * when the run stops before the next one).
+   */
+  writeSettled(): void {
+    this.state.writeSettled(this.now());
+  }
+
   /** Azure accepted an upgrade of `ids` (`write`: the action's own manualupgrade, rather than the platform's roll). */
   upgradeStarted(ids: readonly string[], write: boolean): void {
     this.state.upgradeStarted(ids, write ? this.now() : undefined);
     this.emit({ type: "upgrade-accepted", ids });
   }
 
-  /** Records one listing (all pages) and says which targeted instances left the scale set. */
-  listed(instances: readonly InstanceState[]): readonly InstanceState[] {
-    const gone = this.state.listed(instances, this.now());
+  /**
+   * Records one listing (all pages) and says which targeted instances left the scale set. `at`: when the listing was
+   * started, if not now (a listing read while something else ran, see EarlyListing).
+   */
+  listed(instances: readonly InstanceState[], at = this.now()): readonly InstanceState[] {
+    const gone = this.state.listed(instances, at);
     if (gone.length > 0) {
       this.log.info(
         `Instance(s) ${listIds(gone)} left the scale set (scale-in): not upgraded, not counted as failures.`,

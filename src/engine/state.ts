@@ -111,7 +111,7 @@ export class RunState implements RolloutState {
   get listedAt(): number {
     return this.#listedAt;
   }
-  /** When Azure last accepted a write of the action (-∞: never). */
+  /** When Azure last accepted a write of the action, or a model write's operation ended (-∞: never). */
   get wroteAt(): number {
     return this.#wroteAt;
   }
@@ -318,6 +318,11 @@ export class RunState implements RolloutState {
   wrote(what: "image" | "extension", at: number): void {
     this.#written = { ...this.#written, [what]: true };
     this.#wroteAt = at;
+  }
+
+  /** A model write's operation ended at `at`: a listing started before it may not show the write's effect. */
+  writeSettled(at: number): void {
+    this.#wroteAt = Math.max(this.#wroteAt, at);
   }
 
   /** Azure accepted an upgrade of `ids` (at `acceptedAt`: a write of the action; without: the platform rolls them). */

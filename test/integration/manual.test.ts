@@ -113,6 +113,42 @@ describe.each(ORCHESTRATIONS)("Manual mode: batches ($mode)", ({ seed }) => {
     expect(writesOf(emu)).toEqual([PATCH_SET, upgrade(...all)]);
   });
 
+  it.each([
+    { name: "an image change", change: undefined, writes: [PATCH_SET] },
+    {
+      name: "an image and an extension change",
+      change: { imageVersion: NEW_VERSION, extension: { name: "customScript", forceUpdateTag: "run-2" } },
+      writes: [PATCH_SET, PATCH_EXTENSION],
+    },
+  ])(
+    "$name: the instances are listed for the batch plan while the last model write's operation runs (issue #18)",
+    async ({ change, writes }) => {
+      const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3, ...seed }] });
+      const { record } = await rollout(configFor(emu, { ...(change && { change }) }));
+      expect(record.result).toBe("succeeded");
+      const sequence = emu.requests.map((r) => `${r.method} ${r.operation}`);
+      const lastModelWrite = Math.max(...writes.map((w) => sequence.lastIndexOf(w)));
+      const firstList = sequence.indexOf("GET VirtualMachineScaleSetVMs.List");
+      // After the last model write (every instance stale by then), before the record's tag write that follows it.
+      const recordWrite = sequence.indexOf(`PATCH ${TAGS}`, lastModelWrite);
+      expect(writesOf(emu).slice(0, writes.length)).toEqual(writes);
+      expect(firstList).toBeGreaterThan(lastModelWrite);
+      expect(firstList).toBeLessThan(recordWrite);
+    },
+  );
+
+  it("a stop between the batch plan and the first gate lists the instances again: the early listing predates the model update's end", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
+    emu.faults.authorizationFailed({ operation: "VirtualMachineScaleSets.UpdateInstances" });
+    const { record } = await rollout(configFor(emu, {}));
+    expect(record.result).toBe("failed");
+    const sequence = emu.requests.map((r) => `${r.method} ${r.operation}`);
+    const refused = sequence.indexOf("POST VirtualMachineScaleSets.UpdateInstances");
+    expect(sequence.indexOf("GET VirtualMachineScaleSetVMs.List", refused)).toBeGreaterThan(refused);
+    expect(outcomes(record)).toEqual({ "not-started": instanceIds(emu) });
+    expect(record.instances.map((i) => i.latestModelAfter)).toEqual([false, false]);
+  });
+
   it("takes the canary from healthy instances, and upgrades an unhealthy one first after it", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, healthExtension: true, ...seed }] });
     const [a = "", b = "", c = "", d = ""] = instanceIds(emu);

@@ -42,15 +42,34 @@ const MAX_ETAG_ATTEMPTS = 3;
 const MAX_CONFLICT_RETRIES = 5;
 const MAX_BACKOFF_MS = 120_000;
 
-/** Manual mode: every write is waited for before the batches start. Returns the change written (see startImageWrite). */
-export async function updateModel(run: Run, api: ScaleSetApi, planned: ModelChange): Promise<ModelChange> {
+/**
+ * Manual mode: every write is waited for before the batches start. Returns the change written (see startImageWrite).
+ * `lastWriteIn`: called once the last write is in the model (Azure accepted it), while its operation may still run:
+ * from then on every instance that exists is stale, and every instance created is on the new model, so the instances
+ * can be listed for the batch plan meanwhile (rollout.ts, EarlyListing).
+ */
+export async function updateModel(
+  run: Run,
+  api: ScaleSetApi,
+  planned: ModelChange,
+  lastWriteIn?: () => void,
+): Promise<ModelChange> {
   run.enter({ kind: "updating-model" });
   const started = run.now();
   const image = await startImageWrite(run, api, planned);
-  if (image.pending !== undefined) await awaitWrite(run, image.pending);
-  else if (image.landedUnseen) await awaitWrite(run, modelSettled(run, api));
+  const imageLast = image.change.extensionPatch === undefined;
+  if (image.pending !== undefined) {
+    if (imageLast) lastWriteIn?.();
+    await awaitWrite(run, image.pending);
+  } else if (image.landedUnseen) {
+    if (imageLast) lastWriteIn?.();
+    await awaitWrite(run, modelSettled(run, api));
+  }
   const extension = await startExtensionWrite(run, api, image.change);
-  if (extension !== undefined) await awaitWrite(run, extension);
+  if (extension !== undefined) {
+    lastWriteIn?.();
+    await awaitWrite(run, extension);
+  }
   if (run.state.modelUpdated) run.log.info(`Model updated in ${formatDuration(run.now() - started)}.`);
   else run.log.info("Nothing written: the model already holds the requested values.");
   return image.change;
@@ -275,6 +294,7 @@ function sameJson(a: unknown, b: unknown): boolean {
 async function awaitWrite(run: Run, pending: PendingOperation): Promise<void> {
   const outcome = await pending.done;
   if (outcome === undefined) throw run.interrupted(); // the wait was aborted: cancel or timeout
+  run.writeSettled();
   if (outcome.status !== "Succeeded") {
     throw new StopError({
       kind: "failed",

@@ -6,7 +6,7 @@ import { optionWarnings } from "../../domain/option-warnings.ts";
 import { describeImage, isNoOp, planChange } from "../../domain/change.ts";
 import { planBatches, type BatchPlan } from "../../domain/batches.ts";
 import type { ModelChange } from "../../domain/change.ts";
-import type { ScaleSetModel } from "../../domain/scale-set.ts";
+import type { InstanceState, ScaleSetModel } from "../../domain/scale-set.ts";
 import type { ScaleSetApi } from "../ports.ts";
 import { StopError, type Run } from "../run.ts";
 import { planRollback } from "../../domain/rollback-plan.ts";
@@ -102,11 +102,37 @@ async function waitForScaleSet(
 }
 
 /**
- * Lists the instances (waiting, one list per poll, for instance operations already running) and plans on them.
- * A dry run of a change plans as if the write had made every instance stale, as it would.
+ * A listing started before the plan needs it, and when it was started: the batch plan's listing, read while the model
+ * write's operation and the record's tag write run (issue #18: at 1,000 instances a list is twenty pages, about as long
+ * as the model update). Started once the last model write is in the model (updateModel's `lastWriteIn`), so it shows
+ * every instance the write made stale, as a listing after it would.
  */
-export async function planOnListing(run: Run, api: ScaleSetApi, change: ModelChange, wait: boolean): Promise<void> {
-  let instances = run.listed(await api.listInstances(run.work));
+export interface EarlyListing {
+  readonly instances: Promise<readonly InstanceState[]>;
+  readonly at: number;
+}
+
+/** Starts the listing now; planOnListing takes it. A run that stops first drops it (its failure is not a stray). */
+export function listEarly(run: Run, api: ScaleSetApi): EarlyListing {
+  const at = run.now();
+  const instances = api.listInstances(run.work);
+  instances.catch(() => undefined);
+  return { instances, at };
+}
+
+/**
+ * Lists the instances (waiting, one list per poll, for instance operations already running) and plans on them.
+ * A dry run of a change plans as if the write had made every instance stale, as it would. `early`: the first listing,
+ * already started (listEarly).
+ */
+export async function planOnListing(
+  run: Run,
+  api: ScaleSetApi,
+  change: ModelChange,
+  wait: boolean,
+  early?: EarlyListing,
+): Promise<void> {
+  let instances = await firstListing(run, api, early);
   let announced = false;
   for (
     let busy = describeRunning(undefined, undefined, instances);
@@ -136,6 +162,14 @@ export async function planOnListing(run: Run, api: ScaleSetApi, change: ModelCha
   } else {
     noteBatches(run, planBatches(predicted, run.config.rollout));
   }
+}
+
+/** The first listing: the early one when it was started (its failure is the listing's), else one now. */
+async function firstListing(run: Run, api: ScaleSetApi, early: EarlyListing | undefined) {
+  // Recorded as of when it was started: before the model write's operation ended, so verification lists again if the
+  // run stops before the next listing.
+  if (early !== undefined) return run.listed(await early.instances, early.at);
+  return run.listed(await api.listInstances(run.work));
 }
 
 function noteBatches(run: Run, plan: BatchPlan): void {
