@@ -6,13 +6,37 @@
 //   one-at-a-time   one manualupgrade per instance, each awaited before the next, as the Terraform azurerm
 //                   provider does for a scale set in Manual upgrade mode.
 //
-// Then one list to check every instance reports latestModelApplied. Long-running operations are polled every
-// BENCH_POLL_MS (the pace at which the action reads an operation's status near its end: fastOperationPollMs), never
-// Azure's or the CLI's own defaults, so the comparison is about the strategy, not the polling. Settings come as BENCH_* environment variables; the outcome is written as JSON to
+// Then one list to check every instance reports latestModelApplied. Long-running operations are polled at the
+// action's own pace (src/azure/operation-pace.ts, the same OperationPolls the action's adapter uses): every
+// BENCH_POLL_MS (fastOperationPollMs) in an operation's first poll interval and around the end the last upgrade
+// suggests, every BENCH_SLOW_POLL_MS (the poll interval) otherwise; never Azure's or the CLI's own defaults. So the
+// comparison is about the strategy, not the polling: with batch-size 100% the action and all at once notice their one
+// operation's end alike. Settings come as BENCH_* environment variables; the outcome is written as JSON to
 // BENCH_RESULT_FILE. Exit code 0 when every instance ends on the latest model.
 import { writeFileSync } from "node:fs";
 import { ComputeManagementClient } from "@azure/arm-compute";
 import { ClientSecretCredential } from "@azure/identity";
+import { OperationPolls } from "../src/azure/operation-pace.ts";
+
+/** What the baseline uses of core-lro's PollerLike (as src/azure/operations.ts does). */
+interface Poller {
+  submitted(): Promise<void>;
+  poll(): Promise<unknown>;
+  readonly isDone: boolean;
+}
+
+/** Follows an operation to its end, reading its status when `polls` says, as the action's follow() does. */
+async function settle(poller: Poller, polls: OperationPolls, kind?: "upgrade"): Promise<void> {
+  await poller.submitted();
+  const pace = polls.pace(kind);
+  const started = Date.now();
+  await poller.poll();
+  while (!poller.isDone) {
+    await new Promise((resolve) => setTimeout(resolve, pace.nextMs(Date.now() - started)));
+    await poller.poll();
+  }
+  pace.ended(Date.now() - started);
+}
 
 export type BaselineMode = "all-at-once" | "one-at-a-time";
 
@@ -38,7 +62,7 @@ async function main(): Promise<BaselineResult> {
   const resourceGroup = env("BENCH_RESOURCE_GROUP");
   const scaleSet = env("BENCH_SCALE_SET");
   const imageVersion = env("BENCH_IMAGE_VERSION");
-  const updateIntervalInMs = Number(env("BENCH_POLL_MS"));
+  const polls = new OperationPolls(Number(env("BENCH_POLL_MS")), Number(env("BENCH_SLOW_POLL_MS")));
 
   const credential = new ClientSecretCredential(
     env("BENCH_TENANT_ID"),
@@ -55,11 +79,11 @@ async function main(): Promise<BaselineResult> {
   });
 
   // The model change (az vmss update --set …imageReference.version=…; terraform apply's PATCH of the set).
-  await client.virtualMachineScaleSets.update(
-    resourceGroup,
-    scaleSet,
-    { virtualMachineProfile: { storageProfile: { imageReference: { version: imageVersion } } } },
-    { updateIntervalInMs },
+  await settle(
+    client.virtualMachineScaleSets.update(resourceGroup, scaleSet, {
+      virtualMachineProfile: { storageProfile: { imageReference: { version: imageVersion } } },
+    }),
+    polls,
   );
 
   const ids: string[] = [];
@@ -68,19 +92,17 @@ async function main(): Promise<BaselineResult> {
   }
 
   if (mode === "all-at-once") {
-    await client.virtualMachineScaleSets.updateInstances(
-      resourceGroup,
-      scaleSet,
-      { instanceIds: ids },
-      { updateIntervalInMs },
+    await settle(
+      client.virtualMachineScaleSets.updateInstances(resourceGroup, scaleSet, { instanceIds: ids }),
+      polls,
+      "upgrade",
     );
   } else {
     for (const id of ids) {
-      await client.virtualMachineScaleSets.updateInstances(
-        resourceGroup,
-        scaleSet,
-        { instanceIds: [id] },
-        { updateIntervalInMs },
+      await settle(
+        client.virtualMachineScaleSets.updateInstances(resourceGroup, scaleSet, { instanceIds: [id] }),
+        polls,
+        "upgrade",
       );
     }
   }

@@ -294,9 +294,11 @@ async function runScenario(
         BENCH_RESOURCE_GROUP: RESOURCE_GROUP,
         BENCH_SCALE_SET: SCALE_SET,
         BENCH_IMAGE_VERSION: NEW_IMAGE_VERSION,
-        // The action reads an operation's status at fastOperationPollMs while its end may be near; the baselines poll
-        // their operations as often, so the comparison is about the strategy, not the polling.
+        // The baselines read an operation's status at the action's own pace (OperationPolls: fastOperationPollMs
+        // while its end may be near, the poll interval otherwise), so the comparison is about the strategy, not the
+        // polling.
         BENCH_POLL_MS: String(fastOperationPollMs(Math.round(pollMs))),
+        BENCH_SLOW_POLL_MS: String(Math.round(pollMs)),
         BENCH_RESULT_FILE: join(workDir, "baseline.json"),
       });
     }
