@@ -289,26 +289,28 @@ async function gate(
 
 /**
  * The listing a gate poll judges on, reading no more pages than it needs, so that reads do not grow with the scale
- * set (issue #18). First the instances on the latest model (`$filter=properties/latestModelApplied eq true`): once a
- * batch's operation has ended, those are the instances it upgraded and those of earlier batches, with their instance
- * view, which is all the gate judges. When that listing does not show every instance the gate judges (one is not on
- * the new model yet, failed, or left the scale set), or every instance must be known (`complete`: the last batch),
- * the others (`eq false`) are read right after: the two together show every instance. An instance known before that
- * neither shows (it left the scale set, or its latestModelApplied changed between the two reads) is settled by one
- * list of every instance. Instances a filtered listing leaves out keep their last state, and are never judged on it.
- * A Flexible scale set is listed whole (one listing: its scale-set VM list and its standalone VM list).
+ * set (issue #18). When every instance must be known (`complete`: the last batch, whose listing the verdict reads),
+ * one list of every instance: as few pages as any pair of filtered lists, often one fewer. Otherwise first the
+ * instances on the latest model (`$filter=properties/latestModelApplied eq true`): once a batch's operation has ended,
+ * those are the instances it upgraded and those of earlier batches, with their instance view, which is all the gate
+ * judges. When that listing does not show every instance the gate judges (one is not on the new model yet, failed, or
+ * left the scale set), the others (`eq false`) are read right after: the two together show every instance. An
+ * instance known before that neither shows (it left the scale set, or its latestModelApplied changed between the two
+ * reads) is settled by one list of every instance. Instances a filtered listing leaves out keep their last state, and
+ * are never judged on it. A Flexible scale set is listed whole (one listing: its scale-set VM list and its standalone
+ * VM list).
  */
 async function readForGate(run: Run, api: ScaleSetApi, ids: readonly string[], complete: boolean): Promise<void> {
   const { state } = run;
   // Flexible: whether Azure honours the filter on its VM list is not documented, so it is listed whole, once a poll.
-  if (state.model?.orchestrationMode === "Flexible") {
+  if (complete || state.model?.orchestrationMode === "Flexible") {
     run.listed(await api.listInstances(run.work));
     return;
   }
   const judged = [...new Set([...ids, ...state.started])].filter((id) => !state.removed.has(id));
   const latest = await api.listInstances(run.work, "latest");
   const shown = new Map(latest.map((i) => [i.instanceId, i]));
-  if (!complete && judged.every((id) => shown.has(id))) {
+  if (judged.every((id) => shown.has(id))) {
     run.listedSome(latest, "latest");
     return;
   }
