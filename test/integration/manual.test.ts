@@ -90,11 +90,7 @@ describe.each(ORCHESTRATIONS)("Manual mode: batches ($mode)", ({ seed }) => {
     expect(lists).toEqual(
       seed.orchestrationMode
         ? Array<string>(listings).fill("every instance")
-        : [
-            "every instance",
-            ...batches.slice(1).map(() => "properties/latestModelApplied eq true"),
-            "every instance",
-          ],
+        : ["every instance", ...batches.slice(1).map(() => "properties/latestModelApplied eq true"), "every instance"],
     );
     expect(emu.counters()["VirtualMachines.List"] ?? 0).toBe(seed.orchestrationMode ? listings : 0);
     expect(emu.counters()["VirtualMachineScaleSetVMs.Get"] ?? 0).toBe(0);
