@@ -277,6 +277,38 @@ export class ScaleSet {
     };
   }
 
+  /**
+   * A VM's storage and OS profiles, as a scale-set VM and a Flexible set's standalone VM show them alike: one managed OS
+   * disk named after the VM, no data disk, the model's OS profile with the VM's computer name. `osDisk`: what the
+   * standalone VM adds to its disk (`deleteOption`).
+   */
+  private vmProfiles(vm: Vm, image: Wire, osDisk: Wire = {}): Wire {
+    const diskName = `${vm.name}_OsDisk_1_${vm.vmId.replaceAll("-", "")}`;
+    return {
+      storageProfile: {
+        imageReference: image,
+        osDisk: {
+          osType: "Linux",
+          name: diskName,
+          createOption: "FromImage",
+          caching: "ReadWrite",
+          managedDisk: {
+            storageAccountType:
+              vm.profile["storageProfile"]?.["osDisk"]?.["managedDisk"]?.["storageAccountType"] ?? "Premium_LRS",
+            id: `/subscriptions/${this.subscriptionId}/resourceGroups/${this.resourceGroup}/providers/Microsoft.Compute/disks/${diskName}`,
+          },
+          ...osDisk,
+          diskSizeGB: 30,
+        },
+        dataDisks: [],
+      },
+      osProfile: {
+        ...withoutKeys(structuredClone(vm.profile["osProfile"] ?? {}), ["computerNamePrefix"]),
+        computerName: vm.computerName,
+      },
+    };
+  }
+
   renderVm(vm: Vm, options: { instanceView: boolean; apiVersion?: string }): Wire {
     if (this.flexible) return this.renderFlexibleScaleSetVm(vm, options.apiVersion);
     const sku = this.resource["sku"] ?? {};
@@ -300,26 +332,7 @@ export class ScaleSet {
         provisioningState: vm.provisioningState,
         hardwareProfile: { vmSize: sku["name"] },
         vmId: vm.vmId,
-        storageProfile: {
-          imageReference: image,
-          osDisk: {
-            osType: "Linux",
-            name: `${vm.name}_OsDisk_1_${vm.vmId.replaceAll("-", "")}`,
-            createOption: "FromImage",
-            caching: "ReadWrite",
-            managedDisk: {
-              storageAccountType:
-                vm.profile["storageProfile"]?.["osDisk"]?.["managedDisk"]?.["storageAccountType"] ?? "Premium_LRS",
-              id: `/subscriptions/${this.subscriptionId}/resourceGroups/${this.resourceGroup}/providers/Microsoft.Compute/disks/${vm.name}_OsDisk_1_${vm.vmId.replaceAll("-", "")}`,
-            },
-            diskSizeGB: 30,
-          },
-          dataDisks: [],
-        },
-        osProfile: {
-          ...withoutKeys(structuredClone(vm.profile["osProfile"] ?? {}), ["computerNamePrefix"]),
-          computerName: vm.computerName,
-        },
+        ...this.vmProfiles(vm, image),
         networkProfile: {
           networkInterfaces: [{ id: `${this.id}/virtualMachines/${vm.instanceId}/networkInterfaces/${nic}` }],
         },
@@ -390,7 +403,6 @@ export class ScaleSet {
     const sku = this.resource["sku"] ?? {};
     const id = this.standaloneId(vm);
     const nic = this.profile["networkProfile"]?.["networkInterfaceConfigurations"]?.[0]?.["name"] ?? "nic";
-    const diskName = `${vm.name}_OsDisk_1_${vm.vmId.replaceAll("-", "")}`;
     const view = options.instanceView ? this.renderVmInstanceView(vm) : undefined;
     if (view) {
       delete view["placementGroupId"];
@@ -407,27 +419,7 @@ export class ScaleSet {
         provisioningState: vm.provisioningState,
         vmId: vm.vmId,
         virtualMachineScaleSet: { id: this.id },
-        storageProfile: {
-          imageReference: renderVmImage(vm.profile),
-          osDisk: {
-            osType: "Linux",
-            name: diskName,
-            createOption: "FromImage",
-            caching: "ReadWrite",
-            managedDisk: {
-              storageAccountType:
-                vm.profile["storageProfile"]?.["osDisk"]?.["managedDisk"]?.["storageAccountType"] ?? "Premium_LRS",
-              id: `/subscriptions/${this.subscriptionId}/resourceGroups/${this.resourceGroup}/providers/Microsoft.Compute/disks/${diskName}`,
-            },
-            deleteOption: "Delete",
-            diskSizeGB: 30,
-          },
-          dataDisks: [],
-        },
-        osProfile: {
-          ...withoutKeys(structuredClone(vm.profile["osProfile"] ?? {}), ["computerNamePrefix"]),
-          computerName: vm.computerName,
-        },
+        ...this.vmProfiles(vm, renderVmImage(vm.profile), { deleteOption: "Delete" }),
         networkProfile: {
           networkInterfaces: [
             {
