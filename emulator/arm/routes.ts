@@ -592,8 +592,9 @@ export class Arm {
    * at once (200, no long-running operation), `{id, name: "default", type: "Microsoft.Resources/tags", properties:
    * {tags}}`. A write changes the scale set's own `tags` and its etag, as a tags-only PATCH of the set does (ARM hands
    * the write to the resource's provider), with no operation of the set's and nothing else changed; refused with 409
-   * `Conflict` while a model update runs (as that PATCH is) and beyond Azure's tag limits as that PATCH is. PATCH `operation`: `Merge` adds and updates, `Replace`
-   * replaces all, `Delete` removes each given name whose value is empty or equal to the given one (the spec:
+   * `Conflict` while a model update runs, and beyond Azure's tag limits, as that PATCH is. PATCH `operation`: `Merge`
+   * adds and updates, `Replace` replaces all, `Delete` removes each given name whose value is empty or equal to the
+   * given one (the spec:
    * "selectively deleting tags based on given names or name/value pairs"; the empty-value reading is assumed).
    * Assumed, unrecorded: the operation names the emulator logs (`Tags.*AtScope`), and that DELETE answers 200 empty.
    */

@@ -38,14 +38,6 @@ export function installPolicies(
 }
 
 /**
- * Below the retry policies, so it sees (and may rewrite) every raw response:
- * - reads: records the throttling headroom (so the engine can slow its polling), the instance list's pages (ListBudget),
- *   an operation status's bucket and pace (OperationPolls) and, when it ended Failed or Canceled, its error;
- * - a write throttled (429/503) with a Retry-After past the deadline fails now, saying so, instead of sleeping into the
- *   timeout (the SDK's retry waits whatever Retry-After says, uncapped); reads are the read retry's business;
- * - any other Retry-After (an operation poll's pace) is capped at the time left.
- */
-/**
  * The scale set's instance list (and each of its nextLink pages): GET …/virtualMachineScaleSets/{name}/virtualMachines.
  * Not the standalone VM list a Flexible set is also read with (…/providers/Microsoft.Compute/virtualMachines): Azure
  * counts that against other buckets, whose figures must not move the instance list's budget.
@@ -54,6 +46,14 @@ export function isInstanceList(pathname: string): boolean {
   return /\/virtualMachineScaleSets\/[^/]+\/virtualMachines$/i.test(pathname);
 }
 
+/**
+ * Below the retry policies, so it sees (and may rewrite) every raw response:
+ * - reads: records the throttling headroom (so the engine can slow its polling), the instance list's pages (ListBudget),
+ *   an operation status's bucket and pace (OperationPolls) and, when it ended Failed or Canceled, its error;
+ * - a write throttled (429/503) with a Retry-After past the deadline fails now, saying so, instead of sleeping into the
+ *   timeout (the SDK's retry waits whatever Retry-After says, uncapped); reads are the read retry's business;
+ * - any other Retry-After (an operation poll's pace) is capped at the time left.
+ */
 function watchingPolicy(deadline: () => number, now: () => number, watchers: Watchers): PipelinePolicy {
   return {
     name: "vmssRolloutWatch",

@@ -79,6 +79,33 @@ export function isNoOp(change: ModelChange): boolean {
   return change.scaleSetPatch === undefined && change.extensionPatch === undefined;
 }
 
+/** What of a run's change the model no longer holds (driftFrom). */
+export type ModelDrift =
+  /** The change no longer fits the model at all (planChange's refusal). */
+  | { readonly kind: "refused"; readonly reason: string }
+  /** The image is another than the run's: it is now `image`. */
+  | { readonly kind: "image"; readonly image: ImageReference }
+  /** The extension `name` no longer holds the run's values. */
+  | { readonly kind: "extension"; readonly name: string };
+
+/**
+ * Whether another writer changed what a run wrote: planned again on the model as it is now, the run's `request` would
+ * write something again, on the parts asked about (`image`, `extension`: both unless said). Undefined: the model holds
+ * them.
+ */
+export function driftFrom(
+  model: ScaleSetModel,
+  request: ChangeRequest,
+  parts: { readonly image: boolean; readonly extension: boolean } = { image: true, extension: true },
+): ModelDrift | undefined {
+  const plan = planChange(model, request);
+  if (!plan.ok) return { kind: "refused", reason: plan.reason };
+  if (parts.image && plan.scaleSetPatch !== undefined) return { kind: "image", image: model.imageReference };
+  if (parts.extension && plan.extensionPatch !== undefined)
+    return { kind: "extension", name: plan.extensionPatch.name };
+  return undefined;
+}
+
 /** How an image reference reads in a message: `Canonical:UbuntuServer:18.04-LTS:latest` or the ID. */
 export function describeImage(ref: ImageReference): string {
   if (ref.id) return ref.id;

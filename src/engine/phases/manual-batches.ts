@@ -11,7 +11,7 @@ import {
   refusalWords,
 } from "../../domain/azure-errors.ts";
 import { formatDuration } from "../../shared/clock.ts";
-import { describeImage, isNoOp, planChange } from "../../domain/change.ts";
+import { describeImage, driftFrom } from "../../domain/change.ts";
 import { describeError, isAbort } from "../../domain/error-text.ts";
 import { AzureApiError, type OperationOutcome } from "../../domain/scale-set.ts";
 import type { BatchRecord, BatchResult } from "../../domain/record.ts";
@@ -142,12 +142,11 @@ async function runBatch(run: Run, api: ScaleSetApi, batch: BatchRecord, of: numb
  */
 async function otherWriterOfModel(run: Run, api: ScaleSetApi): Promise<string | undefined> {
   try {
-    const model = await api.getScaleSet(run.work);
-    const plan = planChange(model, run.state.request);
-    if (plan.ok && isNoOp(plan)) return undefined;
+    const drift = driftFrom(await api.getScaleSet(run.work), run.state.request);
+    if (drift === undefined) return undefined;
     const now =
-      plan.ok && plan.scaleSetPatch !== undefined
-        ? `its image is now ${describeImage(model.imageReference)}`
+      drift.kind === "image"
+        ? `its image is now ${describeImage(drift.image)}`
         : "it no longer holds this run's values";
     return `The scale set's model was changed by another writer during the rollout (${now}): instances upgraded before that change are not on the latest model for that reason.`;
   } catch {

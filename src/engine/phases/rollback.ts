@@ -3,7 +3,7 @@
 import { errorLine } from "../../domain/error-text.ts";
 import { sortIds } from "../../domain/ids.ts";
 import { AzureApiError } from "../../domain/scale-set.ts";
-import { describeImage, planChange, type ModelChange } from "../../domain/change.ts";
+import { describeImage, driftFrom, type ModelChange } from "../../domain/change.ts";
 import type { ScaleSetModel } from "../../domain/scale-set.ts";
 import type { ChangeRequest } from "../../config/types.ts";
 import type { ScaleSetApi } from "../ports.ts";
@@ -91,23 +91,24 @@ export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange):
   }
 }
 
-/**
- * Why the model no longer holds what this run wrote (`request`, on the parts it wrote), or undefined when it does:
- * planned again on the model as it is now, this run's change would write something again.
- */
+/** Why the model no longer holds what this run wrote (`request`, on the parts it wrote), or undefined when it does. */
 function changedSince(
   model: ScaleSetModel,
   request: ChangeRequest,
   image: boolean,
   extension: boolean,
 ): string | undefined {
-  const plan = planChange(model, request);
-  if (!plan.ok) return `the scale set's model no longer takes this run's change (${plan.reason})`;
-  if (image && plan.scaleSetPatch !== undefined)
-    return `the model's image is now ${describeImage(model.imageReference)}, not what this run wrote`;
-  if (extension && plan.extensionPatch !== undefined)
-    return `extension '${plan.extensionPatch.name}' no longer holds what this run wrote`;
-  return undefined;
+  const drift = driftFrom(model, request, { image, extension });
+  switch (drift?.kind) {
+    case undefined:
+      return undefined;
+    case "refused":
+      return `the scale set's model no longer takes this run's change (${drift.reason})`;
+    case "image":
+      return `the model's image is now ${describeImage(drift.image)}, not what this run wrote`;
+    case "extension":
+      return `extension '${drift.name}' no longer holds what this run wrote`;
+  }
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { describeImage, isNoOp, planChange, type ModelChange } from "../../../src/domain/change.ts";
+import { describeImage, driftFrom, isNoOp, planChange, type ModelChange } from "../../../src/domain/change.ts";
 import type { ChangeRequest } from "../../../src/config/types.ts";
 import type { ExtensionModel, ImageReference, ScaleSetModel } from "../../../src/domain/scale-set.ts";
 
@@ -42,6 +42,50 @@ function accepted(m: ScaleSetModel, request: ChangeRequest): ModelChange {
   if (!plan.ok) throw new Error(`refused: ${plan.reason}`);
   return plan;
 }
+
+describe("driftFrom: what another writer changed of a run's change", () => {
+  const written: ChangeRequest = {
+    imageVersion: "1.0.0",
+    extension: { name: "customScript", forceUpdateTag: "run-1" },
+  };
+  const otherImage = { ...platformImage, version: "9.9.9" };
+  const otherTag = [{ ...customScript, forceUpdateTag: "run-9" }];
+  it.each([
+    { name: "the model holds it", m: model(), parts: undefined, drift: undefined },
+    {
+      name: "another image",
+      m: model({ imageReference: otherImage }),
+      parts: undefined,
+      drift: { kind: "image", image: otherImage },
+    },
+    {
+      name: "another forceUpdateTag",
+      m: model({ extensions: otherTag }),
+      parts: undefined,
+      drift: { kind: "extension", name: "customScript" },
+    },
+    {
+      name: "another image, the image not asked about",
+      m: model({ imageReference: otherImage }),
+      parts: { image: false, extension: true },
+      drift: undefined,
+    },
+    {
+      name: "another forceUpdateTag, the extension not asked about",
+      m: model({ extensions: otherTag }),
+      parts: { image: true, extension: false },
+      drift: undefined,
+    },
+    {
+      name: "the extension removed",
+      m: model({ extensions: [] }),
+      parts: undefined,
+      drift: { kind: "refused", reason: expect.any(String) },
+    },
+  ])("$name", ({ m, parts, drift }) => {
+    expect(driftFrom(m, written, parts)).toEqual(drift);
+  });
+});
 
 describe("planChange: image", () => {
   it.each([

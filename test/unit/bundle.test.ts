@@ -1,0 +1,22 @@
+// The committed bundle as `npm run build` leaves it: ASCII only (scripts/ascii.ts escapes every other character), which
+// Node decodes and compiles faster at every start (docs/benchmark.md, "the third pass").
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+
+const dist = join(import.meta.dirname, "..", "..", "dist");
+const bundles = readdirSync(dist).filter((f) => f.endsWith(".js"));
+
+describe("dist/", () => {
+  it("has the bundle and its chunks", () => {
+    expect(bundles).toContain("index.js");
+  });
+
+  it.each(bundles)("%s is ASCII only", (name) => {
+    const bytes = readFileSync(join(dist, name));
+    const first = bytes.findIndex((b) => b > 0x7f);
+    expect(
+      first === -1 ? "ASCII only" : `byte ${first}: ${bytes.subarray(Math.max(0, first - 40), first + 4).toString()}`,
+    ).toBe("ASCII only");
+  });
+});
