@@ -1,7 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { isInstanceList } from "../../../src/azure/pipeline.ts";
+import { Headroom, ListBudget } from "../../../src/azure/list-budget.ts";
+import { OperationPolls } from "../../../src/azure/operation-pace.ts";
+import { OperationErrors } from "../../../src/azure/operations.ts";
+import { installPolicies, isInstanceList } from "../../../src/azure/pipeline.ts";
+import type { Pipeline, PipelinePolicy, PipelineRequest, PipelineResponse } from "../../../src/azure/pipeline-types.ts";
+import { DEFAULT_RETRY_TIMING } from "../../../src/azure/retry.ts";
 
 const RG = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute";
+const ARM = "https://management.azure.com";
 
 describe("which reads count against the instance list's throttling budget", () => {
   it.each([
@@ -14,4 +20,42 @@ describe("which reads count against the instance list's throttling budget", () =
   ])("%s → %s", (path, counted) => {
     expect(isInstanceList(path)).toBe(counted);
   });
+
+  // The watching policy as installPolicies adds it, fed one answered page: only the instance list's page moves the
+  // list budget (an empty bucket then makes the rest of a list wait); the standalone VM list's leaves it unknown.
+  it.each([
+    { name: "the scale set's instance list", path: `${RG}/virtualMachineScaleSets/vmss1/virtualMachines`, waits: true },
+    { name: "the standalone VM list of a Flexible set", path: `${RG}/virtualMachines`, waits: false },
+  ])("a page of $name with an empty bucket: the next page waits → $waits", async ({ path, waits }) => {
+    const now = 1_000_000;
+    const lists = new ListBudget();
+    const added: PipelinePolicy[] = [];
+    const pipeline = {
+      addPolicy: (policy: PipelinePolicy) => void added.push(policy),
+      removePolicy: () => [],
+    } as unknown as Pipeline;
+    installPolicies(pipeline, () => Number.POSITIVE_INFINITY, { ...DEFAULT_RETRY_TIMING, now: () => now }, silent, {
+      headroom: new Headroom(),
+      lists,
+      operations: new OperationPolls(5_000, 15_000),
+      operationErrors: new OperationErrors(),
+    });
+    const watch = added.find((p) => p.name === "vmssRolloutWatch");
+    const headers = new Map([["x-ms-ratelimit-remaining-resource", "Microsoft.Compute/HighCostGetVMScaleSet3Min;0"]]);
+    const request = {
+      method: "GET",
+      url: `${ARM}${path}?api-version=2024-11-01&$expand=instanceView`,
+    } as PipelineRequest;
+    const response = {
+      status: 200,
+      request,
+      bodyAsText: "{}",
+      headers: { get: (n: string) => headers.get(n), set: () => {}, delete: () => {} },
+    } as unknown as PipelineResponse;
+    await watch?.sendRequest(request, () => Promise.resolve(response));
+    expect(watch).toBeDefined();
+    expect(lists.restWaitMs(now, true) > 0).toBe(waits);
+  });
 });
+
+const silent = { debug: () => {}, info: () => {}, warning: () => {}, error: () => {} } as never;
