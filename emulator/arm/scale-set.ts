@@ -282,11 +282,11 @@ export class ScaleSet {
    * disk named after the VM, no data disk, the model's OS profile with the VM's computer name. `osDisk`: what the
    * standalone VM adds to its disk (`deleteOption`).
    */
-  private vmProfiles(vm: Vm, image: Wire, osDisk: Wire = {}): Wire {
+  private vmProfiles(vm: Vm, osDisk: Wire = {}): Wire {
     const diskName = `${vm.name}_OsDisk_1_${vm.vmId.replaceAll("-", "")}`;
     return {
       storageProfile: {
-        imageReference: image,
+        imageReference: renderVmImage(vm.profile),
         osDisk: {
           osType: "Linux",
           name: diskName,
@@ -312,7 +312,6 @@ export class ScaleSet {
   renderVm(vm: Vm, options: { instanceView: boolean; apiVersion?: string }): Wire {
     if (this.flexible) return this.renderFlexibleScaleSetVm(vm, options.apiVersion);
     const sku = this.resource["sku"] ?? {};
-    const image = renderVmImage(vm.profile);
     const nic = this.profile["networkProfile"]?.["networkInterfaceConfigurations"]?.[0]?.["name"] ?? "nic";
     return {
       name: vm.name,
@@ -332,7 +331,7 @@ export class ScaleSet {
         provisioningState: vm.provisioningState,
         hardwareProfile: { vmSize: sku["name"] },
         vmId: vm.vmId,
-        ...this.vmProfiles(vm, image),
+        ...this.vmProfiles(vm),
         networkProfile: {
           networkInterfaces: [{ id: `${this.id}/virtualMachines/${vm.instanceId}/networkInterfaces/${nic}` }],
         },
@@ -419,7 +418,7 @@ export class ScaleSet {
         provisioningState: vm.provisioningState,
         vmId: vm.vmId,
         virtualMachineScaleSet: { id: this.id },
-        ...this.vmProfiles(vm, renderVmImage(vm.profile), { deleteOption: "Delete" }),
+        ...this.vmProfiles(vm, { deleteOption: "Delete" }),
         networkProfile: {
           networkInterfaces: [
             {
