@@ -6,8 +6,8 @@
 //   one-at-a-time   one manualupgrade per instance, each awaited before the next, as the Terraform azurerm
 //                   provider does for a scale set in Manual upgrade mode.
 //
-// Then one list to check every instance reports latestModelApplied. Long-running operations are polled at the
-// action's own pace (src/azure/operation-pace.ts, the same OperationPolls the action's adapter uses): every
+// Then one list to check every instance reports latestModelApplied. Long-running operations are followed by the
+// action's own follow() at its own pace (src/azure/operations.ts, operation-pace.ts: the same OperationPolls): every
 // BENCH_POLL_MS (fastOperationPollMs) in an operation's first poll interval and around the end the last upgrade
 // suggests, every BENCH_SLOW_POLL_MS (the poll interval) otherwise; never Azure's or the CLI's own defaults. So the
 // comparison is about the strategy, not the polling: with batch-size 100% the action and all at once notice their one
@@ -17,26 +17,11 @@ import { writeFileSync } from "node:fs";
 import { ComputeManagementClient } from "@azure/arm-compute";
 import { ClientSecretCredential } from "@azure/identity";
 import { OperationPolls } from "../src/azure/operation-pace.ts";
+import { follow, OperationErrors, type Poller } from "../src/azure/operations.ts";
 
-/** What the baseline uses of core-lro's PollerLike (as src/azure/operations.ts does). */
-interface Poller {
-  submitted(): Promise<void>;
-  poll(): Promise<unknown>;
-  readonly isDone: boolean;
-}
-
-/** Follows an operation to its end, reading its status when `polls` says, as the action's follow() does. */
-async function settle(poller: Poller, polls: OperationPolls, kind?: "upgrade"): Promise<void> {
-  await poller.submitted();
-  const pace = polls.pace(kind);
-  const started = Date.now();
-  await poller.poll();
-  while (!poller.isDone) {
-    await new Promise((resolve) => setTimeout(resolve, pace.nextMs(Date.now() - started)));
-    await poller.poll();
-  }
-  pace.ended(Date.now() - started);
-}
+/** Follows an operation to its end at the action's own pace, with the action's own follow(). */
+const settle = (poller: Poller<unknown>, polls: OperationPolls, kind?: "upgrade"): Promise<unknown> =>
+  follow(poller, undefined, polls.pace(kind), new OperationErrors());
 
 export type BaselineMode = "all-at-once" | "one-at-a-time";
 
