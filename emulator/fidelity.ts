@@ -153,6 +153,17 @@ function expectRequest(actual: unknown, expected: unknown, what: string): string
   return `${what}: ${JSON.stringify(actual)}`;
 }
 
+/** `az vmss update --set …imageReference.version=<version>` on the scale set `target` names; what az printed. */
+function setImageVersion(f: Fidelity, target: readonly string[], version: string) {
+  return f.azJson(
+    "vmss",
+    "update",
+    ...target,
+    "--set",
+    `virtualMachineProfile.storageProfile.imageReference.version=${version}`,
+  );
+}
+
 /**
  * `az vmss update --set tags.owner=ops`: the tags are set, and the VM profile and every instance's latestModelApplied
  * stay as they were (a tags-only write is no model change). Returns the scale set after it.
@@ -376,14 +387,7 @@ async function main(): Promise<number> {
 
     await f.check("vmss update --set ...imageReference.version (PUT with imageReference {version} only)", async () => {
       const from = emu.requests.length;
-      const vmss = await f.azJson(
-        "vmss",
-        "update",
-        ...g,
-        ...n,
-        "--set",
-        `virtualMachineProfile.storageProfile.imageReference.version=${NEW_VERSION}`,
-      );
+      const vmss = await setImageVersion(f, [...g, ...n], NEW_VERSION);
       const put = since(emu, from).find((r) => r.method === "PUT");
       const sent = expectRequest(
         (put?.body as any)?.properties?.virtualMachineProfile?.storageProfile?.imageReference,
@@ -528,14 +532,7 @@ async function main(): Promise<number> {
 
     await f.check("vmss reimage of instance 2", async () => {
       const from = emu.requests.length;
-      await f.azJson(
-        "vmss",
-        "update",
-        ...g,
-        ...n,
-        "--set",
-        `virtualMachineProfile.storageProfile.imageReference.version=${FIXED_VERSION}`,
-      );
+      await setImageVersion(f, [...g, ...n], FIXED_VERSION);
       // az 2.46 replaced --instance-id (one POST per instance, then the whole set's reimage: azure-cli#25477) by
       // --instance-ids (one reimageall naming them).
       await f.azJson("vmss", "reimage", ...g, ...n, known ? "--instance-id" : "--instance-ids", "2");
@@ -753,14 +750,7 @@ async function flexibleChecks(f: Fidelity, emu: Emulator): Promise<void> {
   await f.check(
     "Flexible: vmss update --set ...imageReference.version, then update-instances --instance-ids <VM name>",
     async () => {
-      await f.azJson(
-        "vmss",
-        "update",
-        ...g,
-        ...n,
-        "--set",
-        `virtualMachineProfile.storageProfile.imageReference.version=${NEW_VERSION}`,
-      );
+      await setImageVersion(f, [...g, ...n], NEW_VERSION);
       expectEqual(
         state().instances.map((i) => i.latestModelApplied),
         [false, false, false],
