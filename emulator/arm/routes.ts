@@ -1011,13 +1011,15 @@ export class Arm {
   private listVms(set: ScaleSet, req: Incoming): Reply {
     const filter = (req.query.get("$filter") ?? "").trim();
     let vms = set.sortedVms();
+    // The model as latestModelApplied compares it, once a page rather than once an instance (the emulator's own CPU
+    // time is not Azure's latency, and the benchmark shares the machine).
+    const model = set.comparableModel();
     if (filter) {
       const latest = /^properties\/latestModelApplied\s+eq\s+(true|false)$/i.exec(filter);
       const powerState = /^startswith\(\s*instanceView\/statuses\/code\s*,\s*'PowerState'\s*\)\s+eq\s+true$/i.test(
         filter,
       );
       if (latest) {
-        const model = set.comparableModel();
         vms = vms.filter((vm) => set.isLatest(vm, model) === (latest[1]?.toLowerCase() === "true"));
       } else if (!powerState)
         throw new ArmError(400, {
@@ -1032,7 +1034,7 @@ export class Arm {
     const skip = Number(req.query.get("$skiptoken") ?? 0) || 0;
     const page = vms.slice(skip, skip + this.options.pageSize);
     const apiVersion = req.query.get("api-version") ?? "";
-    const body: Wire = { value: page.map((vm) => set.renderVm(vm, { instanceView, apiVersion })) };
+    const body: Wire = { value: page.map((vm) => set.renderVm(vm, { instanceView, apiVersion, model })) };
     if (skip + this.options.pageSize < vms.length) {
       const next = new URLSearchParams(req.query);
       next.set("$skiptoken", String(skip + this.options.pageSize));

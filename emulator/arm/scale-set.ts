@@ -232,9 +232,9 @@ export class ScaleSet {
   }
 
   /** latestModelApplied: the profile the instance runs equals the set's current one (so reverting the model makes
-   *  untouched instances current again). */
-  /** `model`: comparable(this.profile) when the caller compares many instances at once (a filtered list). */
-  isLatest(vm: Vm, model: string = comparable(this.profile)): boolean {
+   *  untouched instances current again). `model`: comparableModel(), when the caller compares many instances at once
+   *  (a list page). */
+  isLatest(vm: Vm, model: string = this.comparableModel()): boolean {
     return !vm.attached && comparableVm(vm) === model;
   }
 
@@ -309,8 +309,9 @@ export class ScaleSet {
     };
   }
 
-  renderVm(vm: Vm, options: { instanceView: boolean; apiVersion?: string }): Wire {
-    if (this.flexible) return this.renderFlexibleScaleSetVm(vm, options.apiVersion);
+  /** `model`: comparableModel(), when the caller renders many instances at once (a list page). */
+  renderVm(vm: Vm, options: { instanceView: boolean; apiVersion?: string; model?: string }): Wire {
+    if (this.flexible) return this.renderFlexibleScaleSetVm(vm, options.apiVersion, options.model);
     const sku = this.resource["sku"] ?? {};
     const nic = this.profile["networkProfile"]?.["networkInterfaceConfigurations"]?.[0]?.["name"] ?? "nic";
     return {
@@ -324,7 +325,7 @@ export class ScaleSet {
       ...(vm.zone ? { zones: [vm.zone] } : {}),
       etag: `"${vm.etag}"`,
       properties: {
-        latestModelApplied: this.isLatest(vm),
+        latestModelApplied: this.isLatest(vm, options.model),
         modelDefinitionApplied: "VirtualMachineScaleSet",
         networkProfileConfiguration: structuredClone(vm.profile["networkProfile"] ?? {}),
         ...(options.instanceView ? { instanceView: this.renderVmInstanceView(vm) } : {}),
@@ -365,7 +366,7 @@ export class ScaleSet {
    * resource ID from api-version 2025-11-01 (VirtualMachineScaleSetVMProperties.virtualMachineResourceId, "only
    * applicable to … Flexible orchestration mode. Minimum api-version: 2025-11-01").
    */
-  private renderFlexibleScaleSetVm(vm: Vm, apiVersion = ""): Wire {
+  private renderFlexibleScaleSetVm(vm: Vm, apiVersion = "", model?: string): Wire {
     return {
       name: vm.name,
       id: `${this.id}/virtualMachines/${vm.name}`,
@@ -374,7 +375,7 @@ export class ScaleSet {
       instanceId: vm.instanceId,
       ...(vm.zone ? { zones: [vm.zone] } : {}),
       properties: {
-        ...(this.reportsLatestModelApplied ? { latestModelApplied: this.isLatest(vm) } : {}),
+        ...(this.reportsLatestModelApplied ? { latestModelApplied: this.isLatest(vm, model) } : {}),
         modelDefinitionApplied: vm.attached ? "VirtualMachine" : "VirtualMachineScaleSet",
         vmId: vm.vmId,
         provisioningState: vm.provisioningState,
@@ -599,11 +600,12 @@ function flexibleVmName(setName: string, ordinal: number): string {
   return `${setName}_${createHash("sha256").update(`${setName}/${ordinal}`).digest("hex").slice(0, 8)}`;
 }
 
-/** The parts of a VM profile that decide latestModelApplied (read-only and timestamp fields left out). */
 /**
- * An instance's profile as isLatest compares it, kept per profile object: an instance's profile is only ever replaced
- * whole (an upgrade, a rollback of one), never changed in place, so a filtered list of 1,000 instances does not clone
- * 1,000 profiles per page (the emulator's own CPU time is not Azure's latency, and the benchmark shares the machine).
+ * An instance's profile as isLatest compares it (the parts that decide latestModelApplied: read-only and timestamp
+ * fields left out), kept per profile object: an instance's profile is only ever replaced whole (an upgrade, a rollback
+ * of one), never changed in place, so a filtered list of 1,000 instances does not clone 1,000 profiles per page (the
+ * emulator's own CPU time is not Azure's latency, and the benchmark shares the machine). The set's own profile is
+ * changed in place (an extension write), so its comparable form is not kept: a list computes it once a page.
  */
 const comparableProfiles = new WeakMap<Wire, string>();
 function comparableVm(vm: Vm): string {
