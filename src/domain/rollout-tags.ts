@@ -324,12 +324,40 @@ function fromWire(wire: unknown): RolloutTagRecord | string {
   };
 }
 
+/** A GitHub repository as GITHUB_REPOSITORY spells it (the lease's holder is checked the same way, domain/lease.ts). */
+const REPOSITORY = /^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/;
+const DIGITS = /^\d+$/;
+
+/**
+ * The link to a recorded run that a report may show: the stored `url` only when it is exactly the run's page on
+ * `serverUrl` (this run's own GitHub server), rebuilt from the recorded repository, run and attempt; else undefined.
+ * The stored URL is not trusted on its own: anyone who can write the scale set's tags could point it anywhere (a
+ * phishing page labelled "workflow run 41 of octo/app"). A record from a run on another GitHub server gets no link.
+ */
+export function trustedRunUrl(
+  run: Pick<RecordedRun, "repository" | "runId" | "attempt" | "url">,
+  serverUrl: string | undefined,
+): string | undefined {
+  if (run.url === undefined || serverUrl === undefined || !/^https:\/\/[^\s/?#]+$/i.test(serverUrl)) return undefined;
+  if (!REPOSITORY.test(run.repository) || !DIGITS.test(run.runId)) return undefined;
+  if (run.attempt !== undefined && !DIGITS.test(run.attempt)) return undefined;
+  const page = `${serverUrl}/${run.repository}/actions/runs/${run.runId}`;
+  const rebuilt = [page, ...(run.attempt === undefined ? [] : [`${page}/attempts/${run.attempt}`])];
+  return rebuilt.find((candidate) => candidate === run.url);
+}
+
 function runFromWire(run: unknown): RecordedRun | string {
   if (!isObject(run) || !isText(run["repository"]) || !isText(run["runId"])) return "`run` has no repository or run ID";
   for (const key of ["attempt", "workflow", "url"]) {
     if (run[key] !== undefined && typeof run[key] !== "string") return `\`run.${key}\` is not text`;
   }
   const { repository, runId, attempt, workflow, url } = run as Record<string, string | undefined>;
+  // Tags are anyone's to write who may write the scale set. The action writes these from GITHUB_REPOSITORY,
+  // GITHUB_RUN_ID and GITHUB_RUN_ATTEMPT, which are always `owner/name` and digits: anything else was not written by
+  // it, and the record is refused as damaged (as an altered part is) rather than shown.
+  if (!REPOSITORY.test(repository ?? "")) return "`run.repository` is not owner/name";
+  if (!DIGITS.test(runId ?? "")) return "`run.runId` is not a number";
+  if (attempt !== undefined && !DIGITS.test(attempt)) return "`run.attempt` is not a number";
   if (url !== undefined && !/^https:\/\/[^\s]+$/.test(url)) return "`run.url` is not an https URL";
   return {
     repository: repository ?? "",

@@ -15,7 +15,7 @@ import type {
   RolloutResult,
   ScaleSetRecordStatus,
 } from "../domain/record.ts";
-import { displayChange } from "../domain/rollout-tags.ts";
+import { displayChange, trustedRunUrl } from "../domain/rollout-tags.ts";
 import type { RollbackPlan } from "../domain/rollback-plan.ts";
 import type { RolloutTagRecord } from "../domain/rollout-tags.ts";
 import type { Config } from "../config/types.ts";
@@ -138,15 +138,19 @@ export function buildRecord(state: RolloutState, failure: string | undefined, fi
       model !== undefined && { instancesListed: false }),
     ...(rolling && { rolling: { ...rolling, ...(rolling.error && { error: redactError(rolling.error) }) } }),
     ...(rollback && { rollback: { ...rollback, ...(rollback.error && { error: redactText(rollback.error) }) } }),
-    ...(state.rollbackOrigin && { rollbackOf: rollbackOfRecord(state.rollbackOrigin) }),
+    ...(state.rollbackOrigin && { rollbackOf: rollbackOfRecord(state.rollbackOrigin, config.github?.serverUrl) }),
     ...(state.tagRecord && { scaleSetRecord: scaleSetRecordStatus(state.tagRecord) }),
   };
 }
 
-function rollbackOfRecord(plan: RollbackOrigin): RollbackOfRecord {
+/** The origin's run link is kept only when it is that run's page on this run's GitHub server (trustedRunUrl). */
+function rollbackOfRecord(plan: RollbackOrigin, serverUrl: string | undefined): RollbackOfRecord {
   const { origin } = plan;
+  const url = origin.run ? trustedRunUrl(origin.run, serverUrl) : undefined;
+  const run = origin.run && { ...origin.run, url };
+  if (run && url === undefined) delete run.url;
   return {
-    ...(origin.run && { run: origin.run }),
+    ...(run && { run }),
     at: origin.at,
     outcome: origin.outcome,
     changes: origin.changes.map(displayChange),

@@ -19,6 +19,7 @@ import { code, inline, link } from "./escape.ts";
 import { redactText } from "../shared/redact.ts";
 import { headline, onModel, stageOf, type Stage } from "./headline.ts";
 import { idRanges } from "../domain/ids.ts";
+import { trustedRunUrl } from "../domain/rollout-tags.ts";
 import { countOutcomes, FAILURE_HELP, OUTCOME_LABEL, plural, sortById } from "./instances.ts";
 import { rollbackInputs, rollbackYaml } from "./rollback.ts";
 import { formatDuration } from "../shared/clock.ts";
@@ -192,7 +193,7 @@ function rollbackOfLine(record: RolloutRecord): string {
         inline(
           `${of.run.workflow ?? "workflow"} run ${of.run.runId}${of.run.attempt ? `, attempt ${of.run.attempt}` : ""} of ${of.run.repository}`,
         ),
-        of.run.url ?? "",
+        recordedRunLink(record, of.run),
       )
     : "a run outside GitHub Actions";
   const when = inline(dateTimeUtc(of.at));
@@ -204,6 +205,21 @@ function rollbackOfLine(record: RolloutRecord): string {
   }
   const ended = of.outcome === "in-progress" ? "it recorded no ending" : `it ended ${inline(of.outcome)}`;
   return `**Rollback** to the previous model: ${back}, undoing the change made by ${run} on ${when} (${ended})`;
+}
+
+/**
+ * The recorded run's link, only when it is that run's page on this run's own GitHub server (trustedRunUrl): the
+ * record comes from the scale set's tags, which are not the action's alone. This run's server is read from its own
+ * release links (`<server>/<owner>/<repo>`); a run outside GitHub Actions links nothing.
+ */
+function recordedRunLink(record: RolloutRecord, run: Parameters<typeof trustedRunUrl>[0]): string {
+  const release = record.release;
+  const suffix = release ? `/${release.repository}` : "";
+  const server =
+    release && release.links.repository.endsWith(suffix)
+      ? release.links.repository.slice(0, -suffix.length)
+      : undefined;
+  return trustedRunUrl(run, server) ?? "";
 }
 
 function reverse(c: { property: string; before: string; after: string }) {

@@ -191,6 +191,19 @@ describe("a damaged or partial record is refused, never half-read", () => {
       tags: handMade(JSON.stringify({ at: AT, outcome: "failed", changes: [{ property: "sku", after: "x" }] })),
       why: /property/,
     },
+    // The action writes the run from GITHUB_REPOSITORY / GITHUB_RUN_ID / GITHUB_RUN_ATTEMPT: owner/name and digits.
+    ...[
+      { name: "a run's repository that is not owner/name", run: { repository: "x/y/../../evil", runId: "1" } },
+      { name: "a run's repository with markup", run: { repository: "octo/<b>app</b>", runId: "1" } },
+      { name: "a run ID that is not a number", run: { repository: "octo/app", runId: "41 or 42" } },
+      { name: "a run attempt that is not a number", run: { repository: "octo/app", runId: "41", attempt: "1\n2" } },
+    ].map(({ name, run }) => ({
+      name,
+      tags: handMade(
+        JSON.stringify({ at: AT, run, outcome: "failed", changes: [{ property: "image-version", after: "1" }] }),
+      ),
+      why: /`run\.(repository|runId|attempt)` is not/,
+    })),
   ])("$name", ({ tags, why }) => {
     const decoded = decodeRecord(tags);
     expect(decoded.kind).toBe("damaged");

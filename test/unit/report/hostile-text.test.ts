@@ -107,3 +107,61 @@ describe("a known secret in Azure text, through the gate and the report", () => 
       expect(summary).not.toContain(form);
   });
 });
+
+// A rollback run links the run that made the change it undid, from the record on the scale set's tags: anyone who can
+// write those tags writes that record, so its `run.url` is linked only when it is that run's own page on this run's
+// GitHub server (rebuilt from the recorded repository, run and attempt).
+describe("the recorded run's link in a rollback run's summary", () => {
+  const OWN = "https://github.com/octo/app/actions/runs/41";
+  type RecordedRun = NonNullable<NonNullable<RolloutRecord["rollbackOf"]>["run"]>;
+  function rollbackRun(run: RecordedRun): RolloutRecord {
+    const base = SCENARIOS.success();
+    return {
+      ...base,
+      result: "reverted",
+      release: { repository: "octo/app", runId: "52", links: { repository: "https://github.com/octo/app" } },
+      rollbackOf: {
+        run,
+        at: "2025-11-26T11:00:00.000Z",
+        outcome: "failed",
+        changes: base.changes,
+        finishing: false,
+      },
+    };
+  }
+  it.each([
+    { name: "its own page", run: { repository: "octo/app", runId: "41", url: OWN }, href: OWN },
+    {
+      name: "its attempt's page",
+      run: { repository: "octo/app", runId: "41", attempt: "2", url: `${OWN}/attempts/2` },
+      href: `${OWN}/attempts/2`,
+    },
+    { name: "another site", run: { repository: "octo/app", runId: "41", url: "https://evil.example/login" } },
+    { name: "another run", run: { repository: "octo/app", runId: "41", url: `${OWN}9` } },
+    {
+      name: "another repository's run",
+      run: { repository: "octo/app", runId: "41", url: "https://github.com/evil/app/actions/runs/41" },
+    },
+    {
+      name: "a look-alike host",
+      run: { repository: "octo/app", runId: "41", url: "https://github.com.evil.example/octo/app/actions/runs/41" },
+    },
+    {
+      name: "a repository that is not owner/name",
+      run: { repository: "x/y/../../evil", runId: "41", url: "https://github.com/x/y/../../evil/actions/runs/41" },
+    },
+    { name: "a run ID that is not a number", run: { repository: "octo/app", runId: "41?x", url: `${OWN}?x` } },
+  ] as { name: string; run: RecordedRun; href?: string }[])("$name: links to $href", ({ run, href }) => {
+    const html = marked.parse(renderSummary(rollbackRun(run)), { gfm: true, async: false });
+    const line = html.split("\n").find((l) => l.includes("undoing the change made by")) ?? "";
+    expect(line).toContain("undoing the change made by");
+    const hrefs = [...line.matchAll(/href="([^"]*)"/g)].map((m) => m[1]);
+    expect(hrefs).toEqual(href === undefined ? [] : [href]);
+    expect(line).not.toMatch(/<a [^>]*evil/);
+  });
+
+  it("links nothing for a run outside GitHub Actions (no server of its own)", () => {
+    const { release: _release, ...record } = rollbackRun({ repository: "octo/app", runId: "41", url: OWN });
+    expect(renderSummary(record)).not.toContain(`href="${OWN}"`);
+  });
+});

@@ -13,6 +13,8 @@ function reverted(finishing = false): RolloutRecord {
   return {
     ...base,
     result: "reverted",
+    // This run's own GitHub server: the recorded run is linked only to its page there.
+    release: { repository: "octo/app", runId: "52", links: { repository: "https://github.com/octo/app" } },
     changes: [{ ...IMAGE_CHANGE, before: IMAGE_CHANGE.after, after: IMAGE_CHANGE.before }],
     rollbackOf: {
       run: { repository: "octo/app", runId: "41", attempt: "1", workflow: "deploy", url: FIRST_RUN },
