@@ -21,6 +21,7 @@ import type {
   RollingUpgradeStatus,
   ScaleSetModel,
   ScaleSetPatch,
+  UpgradeMode,
 } from "../domain/scale-set.ts";
 
 // ───────────────────────────── domain → SDK ─────────────────────────────
@@ -58,7 +59,7 @@ export function toScaleSetModel(vmss: VirtualMachineScaleSet): ScaleSetModel {
     ...(vmss.etag !== undefined && { etag: vmss.etag }),
     // Scale sets created before orchestration modes existed omit the property: they are Uniform.
     orchestrationMode: vmss.orchestrationMode === "Flexible" ? "Flexible" : "Uniform",
-    upgradeMode: vmss.upgradePolicy?.mode ?? "Manual",
+    upgradeMode: toUpgradeMode(vmss.upgradePolicy?.mode),
     ...(vmss.provisioningState !== undefined && { provisioningState: vmss.provisioningState }),
     imageReference: toImageReference(profile?.storageProfile?.imageReference),
     extensions,
@@ -66,6 +67,21 @@ export function toScaleSetModel(vmss: VirtualMachineScaleSet): ScaleSetModel {
     ...(vmss.tags !== undefined && { tags: { ...vmss.tags } }),
     ...(profile === undefined && { withoutVmProfile: true }),
   };
+}
+
+const UPGRADE_MODES = ["Manual", "Automatic", "Rolling"] as const;
+
+/**
+ * Azure's upgrade mode as one of the three the engine knows. Azure matches enum values case-insensitively (ARM
+ * accepts `rolling` in a PUT), so the mode is read the same way. Absent: Azure's default, Manual. Anything else
+ * (another word, text with markup or line breaks, not a string) is `Unknown`, never the text itself: the mode decides
+ * who rolls the instances, so an unknown one is refused before any write (domain/change.ts), and the value is not
+ * carried on into the log or the summary.
+ */
+export function toUpgradeMode(mode: unknown): UpgradeMode {
+  if (mode === undefined || mode === null) return "Manual";
+  if (typeof mode !== "string") return "Unknown";
+  return UPGRADE_MODES.find((m) => m.toLowerCase() === mode.toLowerCase()) ?? "Unknown";
 }
 
 export function toExtensionModel(ext: VirtualMachineScaleSetExtension): ExtensionModel {

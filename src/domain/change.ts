@@ -47,6 +47,15 @@ export function planChange(model: ScaleSetModel, request: ChangeRequest): Change
     );
   }
 
+  if (model.upgradeMode === "Unknown") {
+    // Who would roll the instances (the action in Manual mode, Azure in Automatic and Rolling) is not known.
+    return refuse(
+      `Scale set '${model.name}' reports an upgrade mode other than Manual, Automatic or Rolling, so vmss-rollout ` +
+        `cannot tell whether it or Azure would upgrade the instances; nothing was written. Check the scale set's ` +
+        `upgradePolicy.mode.`,
+    );
+  }
+
   const image = planImage(model, request);
   if (!image.ok) return image;
   const extension = planExtension(model, request);

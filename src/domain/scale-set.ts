@@ -20,7 +20,11 @@ export interface ExtensionModel {
   readonly forceUpdateTag?: string;
 }
 
-export type UpgradeMode = "Manual" | "Automatic" | "Rolling";
+/**
+ * `Unknown`: Azure reported a mode other than these three (src/azure/mapping.ts). The engine cannot tell whether it
+ * or the platform would roll the instances, so such a scale set is refused before any write (domain/change.ts).
+ */
+export type UpgradeMode = "Manual" | "Automatic" | "Rolling" | "Unknown";
 
 export interface ScaleSetModel {
   readonly id: string;

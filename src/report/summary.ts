@@ -129,7 +129,8 @@ function header(record: RolloutRecord, stage: Stage): string {
   const facts = [
     `**Scale set** ${scaleSet} in resource group ${code(target.resourceGroup)}`,
     record.cloud === "AzureCloud" ? "" : `**Cloud** ${CLOUD_LABEL[record.cloud]}`,
-    record.upgradeMode ? `**Upgrade mode** ${record.upgradeMode}` : "",
+    // Escaped although the adapter only passes the modes it knows: the record is also built from other sources.
+    record.upgradeMode ? `**Upgrade mode** ${inline(record.upgradeMode, { max: 40 })}` : "",
     `**Duration** ${formatDuration(record.durationMs)} (started ${inline(dateTimeUtc(record.startedAt))})`,
   ].filter((fact) => fact !== "");
   const lines = [`## ${RESULT_ICON[record.result]} ${headline(record)}`, "", facts.join(" · ")];

@@ -35,6 +35,8 @@ const AZURE_KEYS = new Set([
   "after",
   "scaleSet",
   "resourceGroup",
+  // Mapped to the modes the action knows (src/azure/mapping.ts), and escaped by the summary all the same.
+  "upgradeMode",
 ]);
 
 function poisoned(record: RolloutRecord): RolloutRecord {
