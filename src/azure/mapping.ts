@@ -114,8 +114,9 @@ export function toInstanceState(vm: VirtualMachineScaleSetVM): InstanceState {
   return {
     instanceId: vm.instanceId ?? "",
     name: vm.name ?? "",
-    latestModelApplied: vm.latestModelApplied ?? false,
-    protectedFromScaleSetActions: vm.protectionPolicy?.protectFromScaleSetActions ?? false,
+    // Only `true` is true: a string "false" must not count as on the model, nor as protected.
+    latestModelApplied: vm.latestModelApplied === true,
+    protectedFromScaleSetActions: vm.protectionPolicy?.protectFromScaleSetActions === true,
     ...(vm.provisioningState !== undefined && { provisioningState: vm.provisioningState }),
     ...(power !== undefined && { powerState: power }),
     ...(health !== undefined && { health }),
@@ -196,13 +197,36 @@ export function toRollingStatus(info: RollingUpgradeStatusInfo): RollingUpgradeS
   const code = ROLLING_CODES.find((c) => c === info.runningStatus?.code);
   if (code === undefined) return undefined;
   const progress = info.progress;
+  const started = time(info.runningStatus?.startTime);
+  const errorCode = text(info.error?.code);
   return {
     code,
-    ...(info.runningStatus?.startTime && { startTime: new Date(info.runningStatus.startTime).toISOString() }),
-    successfulInstanceCount: progress?.successfulInstanceCount ?? 0,
-    failedInstanceCount: progress?.failedInstanceCount ?? 0,
-    inProgressInstanceCount: progress?.inProgressInstanceCount ?? 0,
-    pendingInstanceCount: progress?.pendingInstanceCount ?? 0,
-    ...(info.error?.code && { error: { code: info.error.code, message: info.error.message ?? "" } }),
+    ...(started !== undefined && { startTime: started }),
+    successfulInstanceCount: count(progress?.successfulInstanceCount),
+    failedInstanceCount: count(progress?.failedInstanceCount),
+    inProgressInstanceCount: count(progress?.inProgressInstanceCount),
+    pendingInstanceCount: count(progress?.pendingInstanceCount),
+    ...(errorCode && { error: { code: errorCode, message: text(info.error?.message) ?? "" } }),
   };
+}
+
+// The SDK's types say what Azure should send; the JSON it deserialises is not checked against them (a string where a
+// number belongs passes through, `?? 0` keeps it). What the engine counts with and the report prints is made to be
+// what its type says here, at the edge.
+
+/** An instance count: a non-negative safe integer, or 0 for anything else (a string, a fraction, NaN, a negative). */
+function count(value: unknown): number {
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0 ? value : 0;
+}
+
+/** Text, or undefined for anything else (a number, an object). */
+function text(value: unknown): string | undefined {
+  return typeof value === "string" ? value : undefined;
+}
+
+/** An ISO time from a Date or a date string; undefined when there is none or it is not a valid time. */
+function time(value: unknown): string | undefined {
+  if (!(value instanceof Date) && typeof value !== "string") return undefined;
+  const at = new Date(value);
+  return Number.isNaN(at.getTime()) ? undefined : at.toISOString();
 }

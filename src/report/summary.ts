@@ -334,15 +334,20 @@ function batchRow(batch: BatchRecord, rolloutStartedAt: string): string[] {
 
 function rollingStatus(rolling: NonNullable<RolloutRecord["rolling"]>): string {
   const progress = [
-    `${rolling.successfulInstanceCount} succeeded`,
-    `${rolling.failedInstanceCount} failed`,
-    `${rolling.inProgressInstanceCount} in progress`,
-    `${rolling.pendingInstanceCount} pending`,
+    `${count(rolling.successfulInstanceCount)} succeeded`,
+    `${count(rolling.failedInstanceCount)} failed`,
+    `${count(rolling.inProgressInstanceCount)} in progress`,
+    `${count(rolling.pendingInstanceCount)} pending`,
   ].join(", ");
   const error = rolling.error
     ? `. Error ${errorCode(rolling.error)}: ${inline(rolling.error.message, { max: 500 })}`
     : "";
-  return `**Azure's rolling upgrade:** ${rolling.code} (${progress})${error}`;
+  return `**Azure's rolling upgrade:** ${inline(rolling.code, { max: 40 })} (${progress})${error}`;
+}
+
+/** A count from Azure as digits; `?` for anything else (the adapter already maps those to 0: this is the backstop). */
+function count(value: unknown): string {
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0 ? String(value) : "?";
 }
 
 function rollbackStatus(rollback: NonNullable<RolloutRecord["rollback"]>): string {

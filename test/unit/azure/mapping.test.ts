@@ -1,8 +1,8 @@
 // What Azure's answers become once mapped: values the engine and the report rely on (the upgrade mode, the rolling
 // upgrade's counts) are only ever the values they know, whatever text or type Azure (or anyone between) sends.
 import { describe, expect, it } from "vitest";
-import type { VirtualMachineScaleSet } from "@azure/arm-compute";
-import { toScaleSetModel } from "../../../src/azure/mapping.ts";
+import type { RollingUpgradeStatusInfo, VirtualMachineScaleSet } from "@azure/arm-compute";
+import { toInstanceState, toRollingStatus, toScaleSetModel } from "../../../src/azure/mapping.ts";
 import { planChange } from "../../../src/domain/change.ts";
 import { renderSummary } from "../../../src/report/index.ts";
 import { success } from "../report/fixtures.ts";
@@ -49,5 +49,79 @@ describe("the scale set's upgrade mode", () => {
     const reason = plan.ok ? "" : plan.reason;
     expect(reason).toMatch(/upgrade mode other than Manual, Automatic or Rolling.*nothing was written/);
     expect(reason).not.toMatch(/evil|<img/);
+  });
+});
+
+describe("Azure's rolling upgrade status", () => {
+  const HOSTILE = "3 <img src=https://evil.example/x.png>\n##[stop-commands]x";
+  it.each([
+    { name: "numbers", value: 3, seen: 3 },
+    { name: "zero", value: 0, seen: 0 },
+    { name: "absent", value: undefined, seen: 0 },
+    { name: "null", value: null, seen: 0 },
+    { name: "a number as text", value: "3", seen: 0 },
+    { name: "hostile text", value: HOSTILE, seen: 0 },
+    { name: "an object", value: { toString: () => HOSTILE }, seen: 0 },
+    { name: "a negative number", value: -1, seen: 0 },
+    { name: "a fraction", value: 1.5, seen: 0 },
+    { name: "NaN", value: Number.NaN, seen: 0 },
+    { name: "Infinity", value: Number.POSITIVE_INFINITY, seen: 0 },
+    { name: "past the safe integers", value: 2 ** 60, seen: 0 },
+  ])("counts given as $name are $seen, and the summary shows them so", ({ value, seen }) => {
+    const status = toRollingStatus({
+      location: "westeurope",
+      runningStatus: { code: "Faulted", startTime: "not a time" as unknown as Date },
+      progress: {
+        successfulInstanceCount: value,
+        failedInstanceCount: value,
+        inProgressInstanceCount: value,
+        pendingInstanceCount: value,
+      } as unknown as RollingUpgradeStatusInfo["progress"],
+      error: { code: 7, message: { text: HOSTILE } } as unknown as RollingUpgradeStatusInfo["error"],
+    });
+    expect(status).toEqual({
+      code: "Faulted",
+      successfulInstanceCount: seen,
+      failedInstanceCount: seen,
+      inProgressInstanceCount: seen,
+      pendingInstanceCount: seen,
+    });
+    const summary = renderSummary({ ...success(), rolling: status });
+    expect(summary).toContain(
+      `**Azure's rolling upgrade:** Faulted (${seen} succeeded, ${seen} failed, ${seen} in progress, ${seen} pending)`,
+    );
+    expect(summary).not.toMatch(/evil|<img|stop-commands/);
+  });
+
+  it("keeps a valid start time and error", () => {
+    const status = toRollingStatus({
+      location: "westeurope",
+      runningStatus: { code: "Completed", startTime: new Date("2026-12-04T10:00:00Z") },
+      error: { code: "Boom", message: "it broke" },
+    });
+    expect(status).toMatchObject({
+      startTime: "2026-12-04T10:00:00.000Z",
+      error: { code: "Boom", message: "it broke" },
+    });
+  });
+});
+
+describe("an instance's flags", () => {
+  it.each([
+    { value: true, seen: true },
+    { value: false, seen: false },
+    { value: undefined, seen: false },
+    { value: "false", seen: false },
+    { value: "true", seen: false },
+    { value: 1, seen: false },
+  ])("latestModelApplied and protection given as $value are $seen", ({ value, seen }) => {
+    const state = toInstanceState({
+      location: "westeurope",
+      instanceId: "0",
+      latestModelApplied: value as boolean,
+      protectionPolicy: { protectFromScaleSetActions: value as boolean },
+    });
+    expect(state.latestModelApplied).toBe(seen);
+    expect(state.protectedFromScaleSetActions).toBe(seen);
   });
 });

@@ -167,3 +167,35 @@ describe("the recorded run's link in a rollback run's summary", () => {
     expect(renderSummary(record)).not.toContain(`href="${OWN}"`);
   });
 });
+
+// The rolling upgrade's counts are mapped to numbers at the edge (src/azure/mapping.ts); the summary prints only
+// non-negative integers all the same, whatever a record holds.
+describe("Azure's rolling upgrade counts that are not numbers", () => {
+  it.each([
+    { name: "hostile text", value: `3 ${HOSTILE}` },
+    { name: "a number as text", value: "3" },
+    { name: "an object", value: { count: HOSTILE } },
+    { name: "a list", value: [HOSTILE] },
+    { name: "a negative number", value: -2 },
+    { name: "a fraction", value: 0.5 },
+    { name: "null", value: null },
+  ])("$name: shown as ?", ({ value }) => {
+    const record = {
+      ...SCENARIOS.success(),
+      upgradeMode: "Rolling",
+      rolling: {
+        code: "Faulted",
+        successfulInstanceCount: value,
+        failedInstanceCount: value,
+        inProgressInstanceCount: value,
+        pendingInstanceCount: value,
+      },
+    } as unknown as RolloutRecord;
+    const markdown = renderSummary(record);
+    expect(markdown).toContain(
+      "**Azure's rolling upgrade:** Faulted (? succeeded, ? failed, ? in progress, ? pending)",
+    );
+    const html = marked.parse(markdown, { gfm: true, async: false });
+    expect(html).not.toMatch(/evil|<img|<script|\[object/);
+  });
+});
