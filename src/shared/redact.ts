@@ -12,17 +12,36 @@ export const MASK = "***";
  * A fragment (`#…`, as in portal links) carries no credential and is kept. Idempotent.
  */
 export function stripQuery(uri: string): string {
-  const q = uri.indexOf("?");
+  // A URL-encoded URL (`https%3A%2F%2F…%2Frun.sh%3Fsv%3D…`) starts its query at `%3F` and its fragment at `%23`. Only
+  // when the scheme itself is encoded: in a plain URL `%3F` is a `?` in a path segment (a blob named `a?b`), kept.
+  const encoded = /^https?%3A/i.test(uri);
+  const q = first(uri, encoded ? /\?|%3F/i : /\?/, 0);
   if (q === -1) return uri;
-  const hash = uri.indexOf("#", q);
-  const query = uri.slice(q + 1, hash === -1 ? undefined : hash);
+  const start = q + (uri[q] === "?" ? 1 : 3);
+  const hash = first(uri, encoded ? /#|%23/i : /#/, start);
+  const query = uri.slice(start, hash === -1 ? undefined : hash);
   if (query === "" || query === REMOVED) return uri;
+  // Always `?`, not `%3F`: URL_PATTERN stops at `?` and knows `?[query removed]`, which keeps redactText idempotent.
   return `${uri.slice(0, q)}?${REMOVED}${hash === -1 ? "" : uri.slice(hash)}`;
 }
 
+/** Where `pattern` first matches in `text` at or after `from`; -1 when it does not. */
+function first(text: string, pattern: RegExp, from: number): number {
+  const at = text.slice(from).search(pattern);
+  return at === -1 ? -1 : from + at;
+}
+
 // A URL: scheme, then everything up to white space, quotes, angle brackets, backticks or pipes. `[query removed]`
-// contains a space, so it is matched explicitly to keep redactText idempotent.
-const URL_PATTERN = /\bhttps?:\/\/(?:[^\s"'<>`|?]+)(?:\?(?:\[query removed\]|[^\s"'<>`|]*))?/gi;
+// contains a space, so it is matched explicitly to keep redactText idempotent. The scheme's `://` as written, JSON-
+// escaped (`https:\/\/`, as .NET and PHP write it) or URL-encoded (`https%3A%2F%2F`, a URL inside another's query).
+// Not after a letter (`xhttps://` is no URL), but after anything else: `%22https…` or `\u0022https…` is one.
+const URL_PATTERN =
+  /(?<![A-Za-z])https?(?::|%3A)(?:\\?\/|%2F){2}(?:[^\s"'<>`|?]+)(?:\?(?:\[query removed\]|[^\s"'<>`|]*))?/gi;
+
+// Where a secret-shaped name or value may start: not inside a word (`design=` is no `sig=`), but right after an
+// escape, which ends in a letter or digit: `%26sig=` (a URL-encoded `&`), `\u0026sig=` (a JSON-escaped one),
+// `%2526sig=` (twice encoded), `%20eyJ…`. `&amp;sig=` ends in `;` and needs nothing more.
+const START = String.raw`(?:(?<![A-Za-z0-9_])|(?<=%(?:25)?[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4}))`;
 
 /**
  * Secret-shaped values, wherever they stand (a SAS query quoted without its URL, a token echoed by a script):
@@ -34,10 +53,17 @@ const URL_PATTERN = /\bhttps?:\/\/(?:[^\s"'<>`|?]+)(?:\?(?:\[query removed\]|[^\
  * Each is replaced by MASK; the name before it is kept so the text still says what was there.
  */
 const SHAPES: readonly (readonly [RegExp, string])[] = [
-  [/\beyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g, MASK],
-  [/\b(Bearer|Basic)(\s+)[A-Za-z0-9._~+/-]{16,}=*/gi, `$1$2${MASK}`],
+  [new RegExp(String.raw`${START}eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`, "g"), MASK],
+  [new RegExp(String.raw`${START}(Bearer|Basic)(\s+|%20|\+)[A-Za-z0-9._~+/-]{16,}=*`, "gi"), `$1$2${MASK}`],
   [
-    /\b(sig|AccountKey|SharedAccessKey|SharedAccessSignature|client_secret|client_assertion|access_token|refresh_token|id_token)(=|%3D|"\s*:\s*")[^\s&"'<>;,`|]+/gi,
+    new RegExp(
+      String.raw`${START}(sig|AccountKey|SharedAccessKey|SharedAccessSignature|client_secret|client_assertion|access_token|refresh_token|id_token)` +
+        // `=` as is, URL-encoded (once or twice), JSON-escaped; or a JSON member, its quotes escaped or not.
+        // The value runs to a delimiter; a backslash is part of it (`\/` in JSON) unless it escapes the closing quote.
+        String.raw`(=|%3D|%253D|\\u003[dD]|\\?"\s*:\s*\\?")(?:[^\s&"'<>;,\\` +
+        '`|]|\\\\(?!"))+',
+      "gi",
+    ),
     `$1$2${MASK}`,
   ],
 ];

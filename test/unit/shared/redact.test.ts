@@ -17,6 +17,10 @@ describe("stripQuery", () => {
     ],
     ["https://x/y?sig=1#frag", "https://x/y?[query removed]#frag"],
     ["https://x/y?", "https://x/y?"],
+    // An encoded URL's query starts at %3F; in a plain URL %3F is part of the path.
+    ["https%3A%2F%2Fx%2Fy%3Fsig%3D1%23frag", "https%3A%2F%2Fx%2Fy?[query removed]%23frag"],
+    ["https://x/a%3Fb.sh?sig=1", "https://x/a%3Fb.sh?[query removed]"],
+    ["https://x/a%3Fb.sh", "https://x/a%3Fb.sh"],
   ])("%s", (input, expected) => {
     expect(stripQuery(input)).toBe(expected);
     expect(stripQuery(stripQuery(input))).toBe(expected);
@@ -35,6 +39,18 @@ describe("redactText", () => {
       "see https://aka.ms/x and https://portal.azure.com/#view",
     ],
     ["no url here", "no url here"],
+    // A URL in another's query, URL-encoded: its query starts at %3F (any case).
+    [
+      `fetch ${encodeURIComponent("https://a.blob.core.windows.net/s/x.sh?sv=2022-11-02&sig=OLD%2Babc")} failed`,
+      "fetch https%3A%2F%2Fa.blob.core.windows.net%2Fs%2Fx.sh?[query removed] failed",
+    ],
+    ["HTTPS%3a%2f%2fa.blob%2fx.sh%3fsig%3DOLD%23frag", "HTTPS%3a%2f%2fa.blob%2fx.sh?[query removed]%23frag"],
+    [`%22${encodeURIComponent("https://a/x.sh?sig=OLD")}%22`, "%22https%3A%2F%2Fa%2Fx.sh?[query removed]"],
+    // JSON-escaped (.NET, PHP): `\/` and `\u0026`.
+    [
+      String.raw`{"uri":"https:\/\/a.blob.core.windows.net\/x.sh?sv=2022-11-02\u0026sig=OLD%2Babc"}`,
+      String.raw`{"uri":"https:\/\/a.blob.core.windows.net\/x.sh?[query removed]"}`,
+    ],
   ])("%s", (input, expected) => {
     expect(redactText(input)).toBe(expected);
     expect(redactText(redactText(input))).toBe(expected);
@@ -61,6 +77,16 @@ describe("redactText: secret-shaped values wherever they stand", () => {
       "DefaultEndpointsProtocol=https;AccountName=st;AccountKey=a1b2c3d4==;EndpointSuffix=x",
       "DefaultEndpointsProtocol=https;AccountName=st;AccountKey=***;EndpointSuffix=x",
     ],
+    // `sig=` right after an escaped `&`: no word boundary there, but a name all the same.
+    [String.raw`sv=2022-11-02\u0026sig=OLD%2Babc`, String.raw`sv=2022-11-02\u0026sig=***`],
+    ["sv=2022-11-02%26sig%3DOLD%252Babc", "sv=2022-11-02%26sig%3D***"],
+    ["sv=2022-11-02%2526sig%253DOLD%25252Babc", "sv=2022-11-02%2526sig%253D***"],
+    ["sv=2022-11-02&amp;sig=OLD%2Babc", "sv=2022-11-02&amp;sig=***"],
+    ["sv=2022-11-02&amp;SIG=OLD", "sv=2022-11-02&amp;SIG=***"],
+    [String.raw`sv=1\u0026sig\u003dOLD`, String.raw`sv=1\u0026sig\u003d***`],
+    [String.raw`{\"sig\":\"OLD\/abc\"}`, String.raw`{\"sig\":\"***\"}`],
+    ["Authorization: Bearer%20AbCdEfGhIjKlMnOpQrStUv0123456789", "Authorization: Bearer%20***"],
+    [`token%22${JWT}%22`, "token%22***%22"],
     ["The Bearer token is invalid", "The Bearer token is invalid"],
     ["a signature=1 and design=2", "a signature=1 and design=2"],
   ])("%s", (input, expected) => {
