@@ -52,25 +52,94 @@ export function neutraliseCommands(text: string): string {
   return text.replace(/##\[/g, "## [").replace(/^([\s\u0085]*):(?=:)/gm, "$1: ");
 }
 
-/** The spellings of a secret a reader could meet: as is, URL-encoded, JSON-escaped, and Markdown-escaped by the report. */
+/**
+ * The spellings of a secret a reader could meet: as is; URL-encoded (upper- and lowercase hex, and as a form field:
+ * URLSearchParams writes a space as `+` and `~` as `%7E`); JSON-escaped (as JSON.stringify writes it, and with every
+ * character a `\uXXXX` escape, as some serialisers do); base64 and base64url at each of the three byte offsets the
+ * secret may stand at inside a longer encoded value; and Markdown-escaped by the report.
+ */
 function spellings(secret: string): string[] {
+  const encoded = encodeURIComponent(secret);
   const forms = new Set([
     secret,
-    encodeURIComponent(secret),
+    encoded,
+    encoded.replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase()),
+    new URLSearchParams({ s: secret }).toString().slice(2),
     JSON.stringify(secret).slice(1, -1),
+    unicodeEscaped(secret, false),
+    unicodeEscaped(secret, true),
     entityEscape(secret),
+    entityEscape(encoded),
   ]);
-  forms.add(entityEscape(encodeURIComponent(secret)));
+  for (const form of base64Forms(secret)) forms.add(form);
   return [...forms].filter((form) => form !== "");
+}
+
+/** Every UTF-16 code unit as `\uXXXX` (hex in lower or upper case). */
+function unicodeEscaped(secret: string, upper: boolean): string {
+  return Array.from({ length: secret.length }, (_, i) => {
+    const hex = secret.charCodeAt(i).toString(16).padStart(4, "0");
+    return `\\u${upper ? hex.toUpperCase() : hex}`;
+  }).join("");
+}
+
+/**
+ * The base64 (and base64url) of the secret's UTF-8 bytes as they appear inside the base64 of a longer value, for each
+ * of the three offsets (mod 3) at which the secret can start: as the GitHub runner masks a registered secret
+ * (actions/runner ValueEncoders: Base64StringEscape, …Shift1, …Shift2 — e.g. `user:password` in a Basic header).
+ * Only the characters fixed by the secret's own bytes are kept: at offset 1 the first two characters and at offset 2
+ * the first three also carry bits of the bytes before it, and the last character of a partial group carries bits of
+ * the bytes after it (or is padding). Cores shorter than MIN_BASE64_CORE are left out: four or five base64
+ * characters occur by chance in any long encoded value.
+ */
+function base64Forms(secret: string): string[] {
+  const bytes = Buffer.from(secret, "utf8");
+  const forms: string[] = [];
+  for (const offset of [0, 1, 2]) {
+    const padded = Buffer.concat([Buffer.alloc(offset), bytes]);
+    let text = padded.toString("base64").replace(/=+$/, "");
+    if (padded.length % 3 !== 0) text = text.slice(0, -1);
+    const core = text.slice([0, 2, 3][offset]);
+    if (core.length < MIN_BASE64_CORE) continue;
+    forms.push(core, core.replace(/\+/g, "-").replace(/\//g, "_"));
+  }
+  return forms;
 }
 
 /** Secrets shorter than this are not replaced: replacing `1` would blank out ordinary text everywhere. */
 const MIN_SECRET_LENGTH = 4;
 
+/** See base64Forms. */
+const MIN_BASE64_CORE = 6;
+
+/**
+ * From this length, a spelling of a secret is also found with white space (line breaks included) between any two of
+ * its characters: a script or an Azure message may wrap a long value, and once the gate puts the text on one line
+ * (`line`) the two halves could no longer be matched. 12 characters: the secrets a run knows are far longer (client
+ * secrets ~40, SAS signatures 44+, tokens hundreds), while a short value spread over white space (`t e s t`) would
+ * mask ordinary text. Spellings with white space of their own (a form never has it but a raw secret may) are not
+ * given this form: their white space would make the pattern ambiguous.
+ */
+const MIN_SPREAD_LENGTH = 12;
+
+/** White space the gate may find inside a wrapped secret: what `\s` knows, and NEL, a line break to .NET. */
+const GAP = "[\\s\\u0085]*";
+
+/**
+ * `form` with optional white space between its characters. Each gap is followed by a character that is not white
+ * space, so a gap can end in only one place: no backtracking beyond the gap itself, and a search costs what the
+ * exact search (`includes`) costs, at most the text's length times the form's.
+ */
+function spreadPattern(form: string): RegExp {
+  return new RegExp(Array.from(form, (c) => c.replace(/[\\^$.*+?()[\]{}|/-]/g, "\\$&")).join(GAP), "g");
+}
+
 export class Gate {
   private readonly forms = new Set<string>();
   /** Longest first, so a secret that contains another is replaced whole. */
   private ordered: string[] = [];
+  /** The long forms with white space allowed between their characters (spreadPattern), longest first. */
+  private spread: RegExp[] = [];
 
   constructor(secrets: Iterable<string> = []) {
     for (const secret of secrets) this.addSecret(secret);
@@ -85,13 +154,18 @@ export class Gate {
       this.forms.add(form);
       added = true;
     }
-    if (added) this.ordered = [...this.forms].sort((a, b) => b.length - a.length);
+    if (!added) return;
+    this.ordered = [...this.forms].sort((a, b) => b.length - a.length);
+    this.spread = this.ordered
+      .filter((form) => form.length >= MIN_SPREAD_LENGTH && !/[\s\u0085]/.test(form))
+      .map(spreadPattern);
   }
 
-  /** Every known secret, in every spelling, replaced by `***`. */
+  /** Every known secret, in every spelling, replaced by `***`; a long one also when white space splits it. */
   maskKnown(text: string): string {
     let masked = text;
     for (const form of this.ordered) if (masked.includes(form)) masked = masked.split(form).join(MASK);
+    for (const pattern of this.spread) masked = masked.replace(pattern, MASK);
     return masked;
   }
 
