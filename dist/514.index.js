@@ -11,9 +11,12 @@ __webpack_require__.r(__webpack_exports__);
 // EXPORTS
 __webpack_require__.d(__webpack_exports__, {
   octokitDeployments: () => (/* binding */ octokitDeployments),
+  octokitLog: () => (/* binding */ octokitLog),
   trackDeployment: () => (/* binding */ trackDeployment)
 });
 
+// EXTERNAL MODULE: external "node:util"
+var external_node_util_ = __webpack_require__(7975);
 // EXTERNAL MODULE: ./node_modules/@actions/github/lib/github.js + 22 modules
 var lib_github = __webpack_require__(2413);
 // EXTERNAL MODULE: ./src/domain/error-text.ts
@@ -125,6 +128,7 @@ class DeploymentTracker {
 
 
 
+
 /** A GitHub call that gets no answer in this time fails (as a warning): it must never hold the job up. */
 const REQUEST_TIMEOUT_MS = 15_000;
 /**
@@ -137,12 +141,34 @@ const CANCELLED_GRACE_MS = 2_000;
 function trackDeployment(config, log, cancelled) {
     if (!config.deployment || !config.github || config.rollout.dryRun)
         return undefined;
-    return new DeploymentTracker(config, octokitDeployments(config, cancelled), log);
+    return new DeploymentTracker(config, octokitDeployments(config, cancelled, log), log);
 }
-/** `cancelled`: the job's cancellation; GitHub calls end CANCELLED_GRACE_MS after it. */
-function octokitDeployments(config, cancelled) {
+/**
+ * Octokit's own log, through the run's gated logger. Without one, Octokit writes `warn` and `error` with console.warn
+ * and console.error: to stderr, where the runner reads workflow commands, and unredacted. @octokit/request's
+ * deprecation notice quotes the response's `Sunset` and `Link` headers, which the server chooses (`##[stop-commands]\u2026`).
+ * `debug` and `info` go nowhere (Octokit's defaults too). `warn` (deprecations) becomes a log line, not an annotation:
+ * nothing the user could act on; `error` a warning: a GitHub failure never fails the run (see tracker.ts).
+ * @octokit/request does not read Octokit's `log` but its request options' `request.log` (else `console`), so each call
+ * passes it there too; it is not set in getOctokit's `request`, which would replace @actions/github's proxy settings.
+ */
+function octokitLog(log) {
+    const line = (args) => `GitHub API: ${(0,external_node_util_.format)(...args)}`;
+    return {
+        debug: () => { },
+        info: () => { },
+        warn: (...args) => log?.info(line(args)),
+        error: (...args) => log?.warning(line(args)),
+    };
+}
+/**
+ * `cancelled`: the job's cancellation; GitHub calls end CANCELLED_GRACE_MS after it. `log`: the run's gated logger
+ * (none: Octokit's own messages are dropped, never written to the console).
+ */
+function octokitDeployments(config, cancelled, log) {
     const github = config.github;
-    const octokit = (0,lib_github/* getOctokit */.Q)(config.deployment.token, { baseUrl: github.apiUrl });
+    const octokitLogger = octokitLog(log);
+    const octokit = (0,lib_github/* getOctokit */.Q)(config.deployment.token, { baseUrl: github.apiUrl, log: octokitLogger });
     const [owner = "", repo = ""] = github.repository.split("/");
     const cutoff = cancelled && graceAfter(cancelled, CANCELLED_GRACE_MS);
     const call = async (request) => {
@@ -168,12 +194,17 @@ function octokitDeployments(config, cancelled) {
                 production_environment: request.productionEnvironment,
                 transient_environment: false,
                 payload: request.payload,
-                request: { signal },
+                request: { signal, log: octokitLogger },
             }));
             // 202 is GitHub's answer when it merged the default branch into the ref instead (auto_merge, off here).
             const data = response.data;
-            if ("id" in data)
-                return data.id;
+            if ("id" in data) {
+                // The ID is printed (log, summary link label) and sent back in a URL path: a positive integer or refused.
+                const id = data.id;
+                if (typeof id === "number" && Number.isSafeInteger(id) && id > 0)
+                    return id;
+                throw new GitHubApiError(response.status, "GitHub answered without a valid deployment ID");
+            }
             throw new GitHubApiError(response.status, `no deployment created: ${data.message ?? ""}`);
         },
         async createStatus(deploymentId, status) {
@@ -185,7 +216,7 @@ function octokitDeployments(config, cancelled) {
                 description: status.description,
                 environment_url: status.environmentUrl,
                 ...(status.logUrl !== undefined && { log_url: status.logUrl }),
-                request: { signal },
+                request: { signal, log: octokitLogger },
             }));
         },
     };

@@ -238,7 +238,11 @@ function deploymentLine(record: RolloutRecord): string {
   }
   const statuses = deployment.statuses.length > 0 ? `: ${deployment.statuses.join(" → ")}` : "";
   const note = deployment.warning ? ` (${inline(deployment.warning, { max: 400 })})` : "";
-  return `**GitHub deployment** ${link(String(deployment.id), tab)} in ${environment}${statuses}${note}`;
+  // The adapter takes only a positive integer as the ID; a record from elsewhere is shown escaped all the same.
+  const id: unknown = deployment.id;
+  const label =
+    typeof id === "number" && Number.isSafeInteger(id) && id > 0 ? String(id) : inline(String(id), { max: 40 });
+  return `**GitHub deployment** ${link(label, tab)} in ${environment}${statuses}${note}`;
 }
 
 /**

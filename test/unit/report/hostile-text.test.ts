@@ -199,3 +199,24 @@ describe("Azure's rolling upgrade counts that are not numbers", () => {
     expect(html).not.toMatch(/evil|<img|<script|\[object/);
   });
 });
+
+// The adapter takes only a positive integer as GitHub's deployment ID (src/github/deployments.ts); the summary shows
+// anything else escaped all the same.
+describe("a GitHub deployment ID that is not a number", () => {
+  it.each([{ id: 42, label: ">42</a>" }, { id: `42 ${HOSTILE}` }, { id: { toString: () => HOSTILE } }])(
+    "$id",
+    ({ id, label }) => {
+      const record = {
+        ...SCENARIOS.success(),
+        release: { repository: "octo/app", links: { repository: "https://github.com/octo/app" } },
+        deployment: { environment: "production", id, statuses: ["in_progress", "success"] },
+      } as unknown as RolloutRecord;
+      const markdown = renderSummary(record);
+      const html = marked.parse(markdown, { gfm: true, async: false });
+      const line = html.split("\n").find((l) => l.includes("GitHub deployment")) ?? "";
+      expect(line).toContain('href="https://github.com/octo/app/deployments"');
+      if (label) expect(line).toContain(label);
+      expect(html).not.toMatch(/<(img|script)\b|href="[^"]*evil/i);
+    },
+  );
+});
