@@ -27,6 +27,17 @@ export interface AssessOptions {
   readonly changedExtension?: string;
 }
 
+/**
+ * Why a targeted instance did not take the new model: protectFromScaleSetActions was set on it after the rollout
+ * planned (not by this action, which never sets it). Not an error Azure returned: Azure accepts the upgrade and skips
+ * the instance silently.
+ */
+export const PROTECTED_SINCE_PLAN: AzureErrorInfo = {
+  code: "ProtectedFromScaleSetActions",
+  message:
+    "protectFromScaleSetActions was set on this instance by another writer after the rollout planned it; Azure skips it, so it is not on the new model. Remove the protection and re-run.",
+};
+
 /** Power states in which an instance runs no application and reports no vmHealth. */
 const NOT_RUNNING = new Set(["stopped", "stopping", "deallocated", "deallocating"]);
 
@@ -45,6 +56,11 @@ export function assessInstance(state: InstanceState | undefined, options: Assess
   if (own !== undefined && !busy) return { kind: "failed", error: own };
   if (!state.latestModelApplied) {
     if (options.operationError !== undefined && !busy) return { kind: "failed", error: options.operationError };
+    // Assessed instances were targeted (not protected when the rollout planned: those are never started). One that is
+    // protected now had protectFromScaleSetActions set by another writer since: manualupgrade (and the platform's
+    // roll) skip it, so it will not reach the new model whatever the wait. Failed at once, naming why, so that the
+    // gate counts it against max-unhealthy and the verdict reports it as it is, rather than as skipped.
+    if (state.protectedFromScaleSetActions && !busy) return { kind: "failed", error: PROTECTED_SINCE_PLAN };
     return { kind: "pending", waitingFor: "the new model" };
   }
 
@@ -88,6 +104,10 @@ export function breachesMaxUnhealthy(check: UnhealthyCheck): boolean {
 }
 
 export interface OutcomeFacts {
+  /**
+   * Skipped as protected: protected when the rollout planned, or not targeted and protected now. A targeted instance
+   * protected after the plan is not skipped: its assessment says what became of it (PROTECTED_SINCE_PLAN).
+   */
   readonly protected: boolean;
   /** A Flexible VM attached with a profile of its own (InstanceState.ownModel). */
   readonly ownModel?: boolean;

@@ -259,7 +259,10 @@ export function instanceRecords(state: RolloutState): InstanceRecord[] {
       latestModelBefore: state.before.get(id) ?? current?.latestModelApplied ?? false,
       latestModelAfter: current?.latestModelApplied ?? false,
       outcome: instanceOutcome({
-        protected: state.protected.has(id) || (current?.protectedFromScaleSetActions ?? false),
+        // A target protected since the plan is not skipped: another writer protected it after this run planned it,
+        // and it is reported as what it is (updated, or failed with PROTECTED_SINCE_PLAN, or not started).
+        protected:
+          state.protected.has(id) || (!state.targets.has(id) && (current?.protectedFromScaleSetActions ?? false)),
         ownModel: current?.ownModel ?? false,
         removed: state.removed.has(id),
         targeted: state.targets.has(id),

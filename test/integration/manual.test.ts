@@ -170,6 +170,35 @@ describe.each(ORCHESTRATIONS)("Manual mode: batches ($mode)", ({ seed }) => {
     expect(runningVersions(emu)[b]).toBe(OLD_VERSION);
   });
 
+  // Another writer sets protectFromScaleSetActions on a targeted instance after the plan: Azure accepts the
+  // manualupgrade naming it and skips it. It is neither skipped by the run nor on the new model: reported failed
+  // (naming the protection), counted by the gate, and the run fails, whatever max-unhealthy allows.
+  it.each([
+    { maxUnhealthyPercent: 100, stopped: false },
+    { maxUnhealthyPercent: 20, stopped: true },
+  ])(
+    "a targeted instance protected by another writer after the plan fails the run (max-unhealthy $maxUnhealthyPercent%)",
+    async ({ maxUnhealthyPercent, stopped }) => {
+      const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, ...seed }] });
+      const [a = "", b = "", c = "", d = ""] = instanceIds(emu);
+      emu.faults.onRequest({ operation: "VirtualMachineScaleSets.UpdateInstances", when: "after" }, () =>
+        emu.setInstance("vmss1", d, { protected: true }),
+      );
+      const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(2), maxUnhealthyPercent } }));
+      expect(record.result).toBe("failed");
+      expect(writesOf(emu)).toEqual([PATCH_SET, upgrade(a, b), upgrade(c, d)]);
+      expect(outcomes(record)).toEqual({ updated: [a, b, c], failed: [d] });
+      expect(record.instances.find((i) => i.instanceId === d)).toMatchObject({
+        latestModelAfter: false,
+        error: { code: "ProtectedFromScaleSetActions" },
+      });
+      expect(record.batches.map((x) => x.result)).toEqual(["succeeded", "failed"]);
+      expect(record.reason).toContain("ProtectedFromScaleSetActions");
+      if (stopped) expect(record.reason).toMatch(/^Stopped after batch 2 of 2/);
+      expect(runningVersions(emu)[d]).toBe(OLD_VERSION);
+    },
+  );
+
   it("stops on an upgrade that succeeds without taking the new image, and never counts that instance upgraded", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, ...seed }] });
     const [a = "", b = ""] = instanceIds(emu);

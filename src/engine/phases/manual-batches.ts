@@ -96,7 +96,7 @@ async function runBatch(run: Run, api: ScaleSetApi, batch: BatchRecord, of: numb
         ? "timed-out"
         : bad.length === 0
           ? "succeeded"
-          : operationError
+          : operationError || bad.some((id) => run.state.assessments.get(id)?.kind === "failed")
             ? "failed"
             : "unhealthy";
   run.state.batchChanged(batch.index, {
