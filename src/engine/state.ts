@@ -325,11 +325,16 @@ export class RunState implements RolloutState {
     this.#wroteAt = Math.max(this.#wroteAt, at);
   }
 
-  /** Azure accepted an upgrade of `ids` (at `acceptedAt`: a write of the action; without: the platform rolls them). */
+  /**
+   * Azure accepted an upgrade of `ids` (at `acceptedAt`: a write of the action; without: the platform rolls them).
+   * The action's own upgrade makes them unseen until a listing shows them. The platform's roll does not: its targets
+   * are noted from a listing taken after the model write that started the roll (notePlatformTargets), which shows
+   * them as they are, so they are not unknown (a cancel right after that listing must not turn every one unknown).
+   */
   upgradeStarted(ids: readonly string[], acceptedAt?: number): void {
     for (const id of ids) {
       this.#started.add(id);
-      this.#unseen.add(id);
+      if (acceptedAt !== undefined) this.#unseen.add(id);
     }
     if (acceptedAt !== undefined) this.#wroteAt = acceptedAt;
   }

@@ -101,6 +101,30 @@ describe.each(MODES)("$upgradeMode mode, $mode", ({ upgradeMode, seed }) => {
   });
 });
 
+describe.each(MODES)("$upgradeMode mode, $mode: stopped before the first poll", ({ upgradeMode, seed }) => {
+  // The run stops before the platform's roll is first looked at: verification lists the instances after the write,
+  // and each is reported as that listing shows it (never `unknown`: the listing came after the write).
+  it.each([
+    { stop: "a cancel right after the model write", result: "cancelled" },
+    { stop: "a refused first listing", result: "failed" },
+  ])("$stop: every instance as the last listing shows it", async ({ result }) => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3, upgradeMode, ...seed }] });
+    const cancel = new AbortController();
+    if (result === "failed") emu.faults.authorizationFailed({ operation: "VirtualMachineScaleSetVMs.List", times: 1 });
+    const { record } = await rollout(configFor(emu), {
+      signal: cancel.signal,
+      events: (event) => {
+        if (result === "cancelled" && event.type === "wrote") cancel.abort();
+      },
+    });
+    expect(record.result).toBe(result);
+    expect(record.modelUpdated).toBe(true);
+    expect(record.instances).toHaveLength(3);
+    for (const instance of record.instances)
+      expect(instance.outcome).toBe(instance.latestModelAfter ? "updated" : "straggler");
+  });
+});
+
 describe("Automatic mode", () => {
   it.each(ORCHESTRATIONS)(
     "rolls back a failed platform upgrade: the previous model, which the platform rolls out again ($mode)",
