@@ -309,9 +309,21 @@ export class RunState implements RolloutState {
     this.#deleted = true;
   }
 
-  /** A manualupgrade of `ids` was sent but its answer was lost: it may have started them. */
-  upgradeMaybeStarted(ids: readonly string[]): void {
+  /**
+   * A manualupgrade of `ids` was sent but its answer was lost (or a refusal may have met a resent copy of one Azure
+   * took): it may have started them. `at`: when it was sent, a write whose effect only a later listing shows.
+   */
+  upgradeMaybeStarted(ids: readonly string[], at?: number): void {
     for (const id of ids) this.#unseen.add(id);
+    if (at !== undefined) this.#wroteAt = Math.max(this.#wroteAt, at);
+  }
+
+  /**
+   * A listing taken after a manualupgrade whose answer was lost shows that an upgrade reached `ids` (on the latest
+   * model, or being upgraded): they count as started, known from that listing (not unseen).
+   */
+  upgradeReached(ids: readonly string[]): void {
+    for (const id of ids) this.#started.add(id);
   }
 
   /** Azure accepted a model write at `at`. */

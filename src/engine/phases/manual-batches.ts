@@ -11,6 +11,7 @@ import {
   refusalWords,
 } from "../../domain/azure-errors.ts";
 import { formatDuration } from "../../shared/clock.ts";
+import { isBusy } from "../../domain/in-progress.ts";
 import { describeImage, driftFrom } from "../../domain/change.ts";
 import { describeError, isAbort } from "../../domain/error-text.ts";
 import { AzureApiError, type OperationOutcome } from "../../domain/scale-set.ts";
@@ -29,7 +30,10 @@ type GateEnd = "settled" | "timeout" | "cancelled";
 
 /** A manualupgrade Azure accepted and the end of its operation (undefined: waiting was aborted). */
 interface Upgrade {
+  /** The batch's instances (less those that left the scale set): the gate judges them. */
   readonly ids: readonly string[];
+  /** The instances the operation that ended was sent for (default: ids); an earlier copy may have reached others. */
+  readonly sent?: readonly string[];
   readonly outcome: OperationOutcome | undefined;
 }
 
@@ -81,7 +85,7 @@ async function runBatch(run: Run, api: ScaleSetApi, batch: BatchRecord, of: numb
   const outcome = upgrade.outcome;
   const operationError =
     outcome.status === "Succeeded" ? undefined : (outcome.error ?? { code: outcome.status, message: "" });
-  if (operationError) run.state.operationFailed(ids, operationError);
+  if (operationError) run.state.operationFailed(upgrade.sent ?? ids, operationError);
   run.log.info(
     `manualupgrade ${outcome.status.toLowerCase()} after ${formatDuration(run.now() - started)}` +
       `${operationError ? `: ${describeError(operationError)}` : ""}.`,
@@ -176,6 +180,8 @@ async function sendUpgrade(
   label: string,
 ): Promise<Upgrade> {
   let ids = [...initial];
+  // The batch's instances as sent (less those that left the scale set): what the gate judges.
+  let batch = [...initial];
   let listedAgain = false;
   for (let attempt = 1; ; attempt++) {
     let refusal: AzureApiError;
@@ -185,7 +191,8 @@ async function sendUpgrade(
       run.upgradeStarted(ids, true);
       const outcome = await pending.done;
       run.emit({ type: "upgrade-ended", ids, outcome });
-      if (outcome === undefined || !isPreempted(outcome) || attempt > MAX_UPGRADE_RETRIES) return { ids, outcome };
+      if (outcome === undefined || !isPreempted(outcome) || attempt > MAX_UPGRADE_RETRIES)
+        return { ids: batch, sent: ids, outcome };
       refusal = new AzureApiError(
         outcome.error?.code ?? outcome.status,
         outcome.error?.message ?? "Azure ended the operation before it finished",
@@ -195,11 +202,19 @@ async function sendUpgrade(
       // Not an answer from Azure (a connection lost after the SDK's retries): whether it arrived is unknown, and so
       // is the state of its instances until a listing shows them.
       if (!(err instanceof AzureApiError) || err.statusCode === undefined) {
-        run.state.upgradeMaybeStarted(ids);
+        run.state.upgradeMaybeStarted(ids, run.now());
         throw err;
       }
       if (isScaleSetGone(err)) throw err; // the run ends on it (see rollout.ts)
       refusal = err;
+      if (err.statusCode === 409) {
+        // A 409 may be the answer to the SDK's resend of a manualupgrade Azure took, its first answer lost: the first
+        // copy's instances are busy, so the copy is refused. Whether it was is read from the instances, not assumed.
+        const seen = await afterConflict(run, api, ids);
+        if (seen === "taken") return { ids: batch, outcome: { status: "Succeeded" } };
+        ids = ids.filter((id) => !seen.done.includes(id));
+        if (ids.length === 0) return { ids: batch, outcome: { status: "Succeeded" } };
+      }
       if (isGoneInstance(err) && !listedAgain) {
         listedAgain = true;
         run.listed(await api.listInstances(run.work));
@@ -209,6 +224,7 @@ async function sendUpgrade(
             `manualupgrade refused (${describeError(err)}): sending it again without the instance(s) that left the scale set.`,
           );
           ids = still;
+          batch = batch.filter((id) => run.state.instances.has(id));
           if (ids.length === 0) return { ids, outcome: { status: "Succeeded" } };
           continue;
         }
@@ -228,6 +244,42 @@ async function sendUpgrade(
   }
 }
 
+/**
+ * After a 409 on manualupgrade: one listing of every instance, to tell a refusal that touched nothing from the answer
+ * to a resent copy of a request Azure took (its first answer lost). Until the listing, the instances count as maybe
+ * started (unseen; verification lists again if the run stops here). Instances the listing shows on the latest model
+ * were reached by an upgrade (every instance was stale after the model write): started, and not sent again. When every
+ * instance still to send is on it or being upgraded, Azure took the request: all count as started and the gate waits
+ * for them. Assumption: an operation of another writer busy on exactly those instances at that moment would be taken
+ * for this run's; the gate then judges them on what they become, so the report still says where they stand.
+ */
+async function afterConflict(
+  run: Run,
+  api: ScaleSetApi,
+  ids: readonly string[],
+): Promise<"taken" | { readonly done: readonly string[] }> {
+  run.state.upgradeMaybeStarted(ids, run.now());
+  run.listed(await api.listInstances(run.work));
+  const { instances } = run.state;
+  const done = ids.filter((id) => {
+    const instance = instances.get(id);
+    return instance !== undefined && instance.latestModelApplied && !isBusy(instance);
+  });
+  const busy = ids.filter((id) => {
+    const instance = instances.get(id);
+    return instance !== undefined && isBusy(instance);
+  });
+  run.state.upgradeReached(done);
+  if (done.length + busy.length === ids.length) {
+    run.log.info(
+      `manualupgrade was refused (409), but every instance of it is upgraded or being upgraded: Azure took an earlier copy of the request, whose answer was lost.`,
+    );
+    run.upgradeStarted(busy, true);
+    return "taken";
+  }
+  return { done };
+}
+
 /** The stop for a manualupgrade Azure refused: what it said, what it likely means, what was left untouched. */
 function refused(
   run: Run,
@@ -240,12 +292,18 @@ function refused(
   run.state.batchChanged(index, { result: "failed", error: redactError({ code: err.code, message: err.message }) });
   const status = err.statusCode !== undefined ? `${err.statusCode} ` : "";
   const meaning = refusalMeaning(err, attempts, why);
+  // Instances of the batch a listing since showed upgraded (a copy of the request Azure took, see afterConflict).
+  const batch = run.state.batches.find((b) => b.index === index)?.instanceIds ?? [];
+  const reached = batch.filter((id) => run.state.started.has(id));
   const notStarted = run.notStarted();
   return new StopError({
     kind: "failed",
     reason:
       `Azure refused manualupgrade for ${label} (${status}${describeError({ code: err.code, message: err.message })})` +
-      `${meaning ? `: ${meaning}` : ""}. Azure touched none of its instances. ` +
+      `${meaning ? `: ${meaning}` : ""}. ` +
+      (reached.length > 0
+        ? `An earlier copy of it reached ${listIds(reached)}; it touched none of the others. `
+        : "Azure touched none of its instances. ") +
       (notStarted.length > 0 ? `Not started: ${listIds(notStarted)}.` : ""),
   });
 }

@@ -1,0 +1,56 @@
+// Writes whose answer was lost, or that a cancel cut off: the record says what Azure really did, read from the scale
+// set, never what the run assumed. Through the real SDK against the emulator, whose `dropConnection(afterProcessing)`
+// applies a write and loses its answer (the SDK then resends it).
+import { describe, expect, it } from "vitest";
+import {
+  configFor,
+  count,
+  instanceIds,
+  NEW_VERSION,
+  ORCHESTRATIONS,
+  outcomes,
+  PATCH_SET,
+  rollout,
+  runningVersions,
+  upgrade,
+  useEmulator,
+  writesOf,
+} from "./harness.ts";
+
+const emulator = useEmulator();
+const UPDATE_INSTANCES = "VirtualMachineScaleSets.UpdateInstances";
+/** For instance upgrades of seconds: health-timeout and timeout that they fit in. */
+const SLOW = { healthTimeoutMs: 15_000, timeoutMs: 60_000 };
+
+describe.each(ORCHESTRATIONS)("a lost answer to manualupgrade, the SDK's resend refused 409 ($mode)", ({ seed }) => {
+  it.each([
+    { rollbackOnFailure: false, failing: false },
+    { rollbackOnFailure: true, failing: true },
+  ])(
+    "the batch counts as started, read from the instances (rollback-on-failure $rollbackOnFailure, a later failure $failing)",
+    async ({ rollbackOnFailure, failing }) => {
+      // Upgrades (3 s) outlast the SDK's resend (~1 s) and every retry of it the run would make before this fix.
+      const emu = await emulator({
+        scaleSets: [{ name: "vmss1", instances: 4, instanceUpgradeSeconds: 3_000, ...seed }],
+      });
+      const [a = "", b = "", c = "", d = ""] = instanceIds(emu);
+      emu.faults.dropConnection({ operation: UPDATE_INSTANCES, afterProcessing: true });
+      if (failing) emu.faults.failUpgrade(c, { scaleSet: "vmss1" });
+      const { record } = await rollout(
+        configFor(emu, { rollout: { ...SLOW, batchSize: count(2), maxUnhealthyPercent: 0, rollbackOnFailure } }),
+      );
+      // The first copy was applied, the resend refused; the batch is never sent a third time.
+      expect(writesOf(emu).slice(0, 3)).toEqual([PATCH_SET, upgrade(a, b), `${upgrade(a, b)} → 409`]);
+      expect(record.reason ?? "").not.toContain("touched none");
+      if (!failing) {
+        expect(record.result).toBe("succeeded");
+        expect(outcomes(record)).toEqual({ updated: [a, b, c, d] });
+        expect(Object.values(runningVersions(emu))).toEqual([NEW_VERSION, NEW_VERSION, NEW_VERSION, NEW_VERSION]);
+      } else {
+        expect(record.result).toBe("rolled-back");
+        // The instances the lost copy upgraded are rolled back too.
+        expect(record.rollback?.instanceIds).toEqual([a, b, c, d]);
+      }
+    },
+  );
+});
