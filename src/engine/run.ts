@@ -30,6 +30,11 @@ export const CANCELLED_WRITE_MS = 1_500;
 export const MIN_FINAL_MS = 1_000;
 /** The most the final tag write may take otherwise (enough to wait out a 429's Retry-After of a few seconds). */
 export const FINAL_WRITE_MS = 30_000;
+/**
+ * The most a read back of a write cut off by a cancel may take (did it land?): within the final steps' budget
+ * (CANCELLED_FINAL_MS), leaving the final listing and tag write theirs. After the deadline: WRITE_CUT_OFF_MS × 5.
+ */
+export const WRITE_CUT_OFF_MS = 1_000;
 /** The most the final listing may take; the rollout keeps that much (at most a tenth of timeout) for it. */
 export const FINAL_LISTING_MS = 20_000;
 
@@ -337,6 +342,18 @@ export class Run {
       signals.push(cancelled.signal);
     }
     return AbortSignal.any(signals);
+  }
+
+  /**
+   * The signal of the one read that says whether a write the run's abort (cancel, deadline, lost lease) cut off while
+   * it was in flight reached Azure: WRITE_CUT_OFF_MS after a cancel, else a few seconds of the final listing's
+   * reserve (the work deadline is past, run.deadline not).
+   */
+  cutOffReadSignal(): AbortSignal {
+    const budget = this.cancel.aborted
+      ? WRITE_CUT_OFF_MS
+      : Math.max(WRITE_CUT_OFF_MS, Math.min(WRITE_CUT_OFF_MS * 5, this.deadline - this.now()));
+    return AbortSignal.any([AbortSignal.timeout(budget), this.end.signal]);
   }
 
   /** Time left for the rollout's own work. */

@@ -42,6 +42,7 @@ export class RunState implements RolloutState {
   #stop: Stop | undefined;
   #pollPace: number;
   readonly #unseen = new Set<string>();
+  readonly #maybeStarted = new Set<string>();
   #deleted = false;
   #previousModel: PreviousModel | undefined;
   #request: ChangeRequest;
@@ -171,6 +172,13 @@ export class RunState implements RolloutState {
   /** Instances an upgrade may have reached (accepted, or its answer lost) that no listing has shown since. */
   get unseen(): ReadonlySet<string> {
     return this.#unseen;
+  }
+  /**
+   * Instances a manualupgrade whose answer never came (lost, or cut off by a cancel or the deadline) may have reached:
+   * the listing after it says whether it did (verification counts those it shows reached as started).
+   */
+  get maybeStarted(): ReadonlySet<string> {
+    return this.#maybeStarted;
   }
   /** The scale set was deleted during the run (Azure answered 404 for it). */
   get deleted(): boolean {
@@ -314,7 +322,10 @@ export class RunState implements RolloutState {
    * took): it may have started them. `at`: when it was sent, a write whose effect only a later listing shows.
    */
   upgradeMaybeStarted(ids: readonly string[], at?: number): void {
-    for (const id of ids) this.#unseen.add(id);
+    for (const id of ids) {
+      this.#unseen.add(id);
+      this.#maybeStarted.add(id);
+    }
     if (at !== undefined) this.#wroteAt = Math.max(this.#wroteAt, at);
   }
 

@@ -54,3 +54,46 @@ describe.each(ORCHESTRATIONS)("a lost answer to manualupgrade, the SDK's resend 
     },
   );
 });
+
+describe.each(ORCHESTRATIONS)("a write cut off by a cancel while Azure had it ($mode)", ({ seed }) => {
+  const extensionChange = {
+    extension: { name: "customScript", fileUris: ["https://stvmssdemo.blob.core.windows.net/scripts/install-v2.sh"] },
+  };
+  it.each([
+    { write: "the image PATCH", operation: "VirtualMachineScaleSets.Update", change: { imageVersion: NEW_VERSION } },
+    { write: "the extension PATCH", operation: "VirtualMachineScaleSetExtensions.Update", change: extensionChange },
+  ])(
+    "$write: the record says the model was updated, and lists the instances after it",
+    async ({ operation, change }) => {
+      const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, ...seed }] });
+      const cancel = new AbortController();
+      // Azure applies the write; the job is cancelled before its answer is read.
+      emu.faults.onRequest({ operation, when: "after" }, () => cancel.abort());
+      const { record } = await rollout(configFor(emu, { change, rollout: { batchSize: count(2) } }), {
+        signal: cancel.signal,
+      });
+      expect(record.result).toBe("cancelled");
+      expect(record.modelUpdated).toBe(true);
+      expect(record.instancesListed).toBeUndefined();
+      expect(record.instances.map((i) => [i.outcome, i.latestModelAfter])).toEqual(
+        instanceIds(emu).map(() => ["not-started", false]),
+      );
+    },
+  );
+
+  it("manualupgrade: the instances it reached are reported as the listing after it shows them", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, ...seed }] });
+    const [a = "", b = "", c = "", d = ""] = instanceIds(emu);
+    const cancel = new AbortController();
+    emu.faults.onRequest({ operation: UPDATE_INSTANCES, when: "after" }, () => cancel.abort());
+    const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }), { signal: cancel.signal });
+    expect(record.result).toBe("cancelled");
+    expect(writesOf(emu)).toEqual([PATCH_SET, upgrade(a, b)]);
+    const byId = new Map(record.instances.map((i) => [i.instanceId, i]));
+    for (const id of [a, b]) {
+      const instance = byId.get(id);
+      expect(instance?.outcome).toBe(instance?.latestModelAfter ? "updated" : "straggler");
+    }
+    expect([byId.get(c)?.outcome, byId.get(d)?.outcome]).toEqual(["not-started", "not-started"]);
+  });
+});

@@ -185,9 +185,11 @@ async function sendUpgrade(
   let listedAgain = false;
   for (let attempt = 1; ; attempt++) {
     let refusal: AzureApiError;
+    let accepted = false;
     try {
       run.writeStarting();
       const pending = await api.startUpgradeInstances(ids, run.work);
+      accepted = true;
       run.upgradeStarted(ids, true);
       const outcome = await pending.done;
       run.emit({ type: "upgrade-ended", ids, outcome });
@@ -198,7 +200,12 @@ async function sendUpgrade(
         outcome.error?.message ?? "Azure ended the operation before it finished",
       );
     } catch (err) {
-      if (isAbort(err) || run.cancel.aborted) return { ids, outcome: undefined };
+      if (isAbort(err) || run.cancel.aborted) {
+        // Cut off (cancel, deadline) while the POST was in flight: Azure may have taken it. The instances are maybe
+        // started: verification lists them and counts those an upgrade reached (verify.ts).
+        if (!accepted) run.state.upgradeMaybeStarted(ids, run.now());
+        return { ids, outcome: undefined };
+      }
       // Not an answer from Azure (a connection lost after the SDK's retries): whether it arrived is unknown, and so
       // is the state of its instances until a listing shows them.
       if (!(err instanceof AzureApiError) || err.statusCode === undefined) {

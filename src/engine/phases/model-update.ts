@@ -24,7 +24,7 @@ import { formatDuration } from "../../shared/clock.ts";
 import { isPreconditionFailed, isRetryableRefusal } from "../../domain/azure-errors.ts";
 import { describeError, isAbort } from "../../domain/error-text.ts";
 import { describeRunning } from "../../domain/in-progress.ts";
-import { planChange, type ModelChange } from "../../domain/change.ts";
+import { driftFrom, planChange, type ModelChange } from "../../domain/change.ts";
 import {
   AzureApiError,
   type ExtensionModel,
@@ -98,6 +98,10 @@ export async function startImageWrite(
       run.wrote("image");
       return { change, pending };
     } catch (err) {
+      if (isAbort(err) || run.cancel.aborted) {
+        await writeCutOff(run, api, "image");
+        throw err;
+      }
       if (err instanceof AzureApiError && err.statusCode !== undefined && isRetryableRefusal(err)) {
         conflicts++;
         await pauseAfterConflict(run, err, conflicts);
@@ -222,11 +226,46 @@ export async function startExtensionWrite(
   run.state.read(fresh);
   run.log.info(`PATCH extension '${patch.name}' (${fields.filter(Boolean).join(", ")}).`);
   run.writeStarting();
-  const pending = await api.startPatchExtension(patch, run.work);
+  let pending: PendingOperation;
+  try {
+    pending = await api.startPatchExtension(patch, run.work);
+  } catch (err) {
+    if (isAbort(err) || run.cancel.aborted) await writeCutOff(run, api, "extension");
+    throw err;
+  }
   run.wrote("extension");
   // The write is in the model as soon as Azure accepted it: checked now, in every upgrade mode.
   await checkExtensionWritten(run, api, patch, fresh.etag);
   return pending;
+}
+
+/**
+ * A model write the run's abort (cancel, deadline) cut off while it was in flight: the request may have reached Azure
+ * and been applied, its answer never read. One read of the scale set says: when the model holds what the write sent
+ * (this run's request, on the part written), the write is counted as this run's (the record says the model was
+ * updated, the previous model is the one captured before it, and a rollback after a timeout puts it back; the same
+ * assumption as a 412 after a lost answer: another writer setting the very same values is taken for this run).
+ * Either way the verification lists the instances after now. A read that fails leaves the write uncounted and says so.
+ */
+async function writeCutOff(run: Run, api: ScaleSetApi, what: "image" | "extension"): Promise<void> {
+  run.writeSettled();
+  let model: ScaleSetModel;
+  try {
+    model = await api.getScaleSet(run.cutOffReadSignal());
+  } catch {
+    run.log.warning(
+      `The ${what} write was cut off while Azure had it, and the scale set could not be read again: whether the model holds it is unknown. Check the scale set's model.`,
+    );
+    return;
+  }
+  run.state.read(model);
+  const part = { image: what === "image", extension: what === "extension" };
+  if (driftFrom(model, run.state.request, part) === undefined) {
+    run.log.info(
+      `The ${what} write was cut off while in flight, but the scale set's model holds it: Azure applied it.`,
+    );
+    run.wrote(what);
+  } else run.log.info(`The ${what} write was cut off while in flight; the scale set's model does not hold it.`);
 }
 
 /**
