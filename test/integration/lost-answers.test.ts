@@ -9,6 +9,7 @@ import {
   NEW_VERSION,
   ORCHESTRATIONS,
   outcomes,
+  PATCH_EXTENSION,
   PATCH_SET,
   rollout,
   runningVersions,
@@ -95,5 +96,28 @@ describe.each(ORCHESTRATIONS)("a write cut off by a cancel while Azure had it ($
       expect(instance?.outcome).toBe(instance?.latestModelAfter ? "updated" : "straggler");
     }
     expect([byId.get(c)?.outcome, byId.get(d)?.outcome]).toEqual(["not-started", "not-started"]);
+  });
+});
+
+describe.each(ORCHESTRATIONS)("a lost answer to the extension PATCH ($mode)", ({ seed }) => {
+  it("the SDK's resend refused 409 while the first copy's model update runs: the write is the run's, and the rollout goes on", async () => {
+    // A model update (3 s) that outlasts the SDK's resend (~1 s).
+    const emu = await emulator({
+      scaleSets: [{ name: "vmss1", instances: 2, ...seed }],
+      modelUpdateSeconds: 3_000,
+    });
+    const [a = "", b = ""] = instanceIds(emu);
+    emu.faults.dropConnection({ operation: "VirtualMachineScaleSetExtensions.Update", afterProcessing: true });
+    const fileUris = ["https://stvmssdemo.blob.core.windows.net/scripts/install-v2.sh"];
+    const { record } = await rollout(
+      configFor(emu, {
+        change: { extension: { name: "customScript", fileUris } },
+        rollout: { ...SLOW, batchSize: count(2) },
+      }),
+    );
+    expect(writesOf(emu)).toEqual([PATCH_EXTENSION, `${PATCH_EXTENSION} → 409`, upgrade(a, b)]);
+    expect(record.result).toBe("succeeded");
+    expect(record.modelUpdated).toBe(true);
+    expect(outcomes(record)).toEqual({ updated: [a, b] });
   });
 });

@@ -231,6 +231,10 @@ export async function startExtensionWrite(
     pending = await api.startPatchExtension(patch, run.work);
   } catch (err) {
     if (isAbort(err) || run.cancel.aborted) await writeCutOff(run, api, "extension");
+    else if (!(err instanceof AzureApiError) || err.statusCode === undefined || isRetryableRefusal(err)) {
+      const landed = await extensionLanded(run, api, patch, err);
+      if (landed !== undefined) return landed;
+    }
     throw err;
   }
   run.wrote("extension");
@@ -269,6 +273,42 @@ async function writeCutOff(run: Run, api: ScaleSetApi, what: "image" | "extensio
 }
 
 /**
+ * The extension PATCH failed with no answer (a connection lost after the SDK's resends) or with 409: the SDK resends a
+ * PATCH whose answer was lost, and while the first copy's model update runs Azure refuses the resend with 409. One read
+ * says which: when the extension holds exactly what was sent (it did not before: the run planned a change of it), the
+ * write landed and is this run's (as the image path's 412 after a lost answer); its operation is not known, so the
+ * scale set is read until it is no longer busy. Otherwise undefined: the error stands (nothing was written). The etag
+ * is not checked here: how many copies Azure applied is unknown. Assumption, as for the image: another writer setting
+ * the very same values in that moment is taken for this run.
+ */
+async function extensionLanded(
+  run: Run,
+  api: ScaleSetApi,
+  patch: ExtensionPatch,
+  err: unknown,
+): Promise<PendingOperation | undefined> {
+  const model = await api.getScaleSet(run.work);
+  run.state.read(model);
+  if (!holdsPatch(model, patch)) return undefined;
+  run.log.info(
+    `The extension PATCH ${err instanceof AzureApiError && err.statusCode !== undefined ? `was refused (${err.statusCode} ${err.code})` : "got no answer"}, ` +
+      `but extension '${patch.name}' holds exactly what the action sent: Azure applied it (an earlier copy whose answer was lost).`,
+  );
+  run.wrote("extension");
+  return modelSettled(run, api);
+}
+
+/** The extension of `model` holds exactly what `patch` sent. */
+function holdsPatch(model: ScaleSetModel, patch: ExtensionPatch): boolean {
+  const ext = extensionOf(model, patch.name);
+  return (
+    ext !== undefined &&
+    (patch.settings === undefined || sameJson(ext.settings, patch.settings)) &&
+    (patch.forceUpdateTag === undefined || ext.forceUpdateTag === patch.forceUpdateTag)
+  );
+}
+
+/**
  * After the extension write: the extension holds exactly what was sent, and the etag moved by this write alone.
  * Otherwise another write came in around it (its change may be lost, or may have replaced this one): stop and say so.
  */
@@ -286,11 +326,7 @@ async function checkExtensionWritten(
     throw err;
   }
   run.state.read(after);
-  const ext = extensionOf(after, patch.name);
-  const holds =
-    ext !== undefined &&
-    (patch.settings === undefined || sameJson(ext.settings, patch.settings)) &&
-    (patch.forceUpdateTag === undefined || ext.forceUpdateTag === patch.forceUpdateTag);
+  const holds = holdsPatch(after, patch);
   const steps = etagSteps(etagBefore, after.etag);
   if (holds && (steps === undefined || steps === 1)) return;
   throw new StopError({
