@@ -7,6 +7,7 @@ import {
   count,
   instanceIds,
   NEW_VERSION,
+  OLD_VERSION,
   ORCHESTRATIONS,
   outcomes,
   PATCH_EXTENSION,
@@ -119,5 +120,29 @@ describe.each(ORCHESTRATIONS)("a lost answer to the extension PATCH ($mode)", ({
     expect(record.result).toBe("succeeded");
     expect(record.modelUpdated).toBe(true);
     expect(outcomes(record)).toEqual({ updated: [a, b] });
+  });
+});
+
+describe.each(ORCHESTRATIONS)("a lost answer to the rollback's PATCH ($mode)", ({ seed }) => {
+  it("the SDK's resend meets 412: the model holds the previous values, so the rollback goes on and succeeds", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, ...seed }] });
+    const [a = "", b = "", c = "", d = ""] = instanceIds(emu);
+    emu.faults.failUpgrade(c, { scaleSet: "vmss1" });
+    // The second model PATCH is the rollback's: applied, its answer lost, the SDK's resend refused on its If-Match.
+    emu.faults.dropConnection({ operation: "VirtualMachineScaleSets.Update", afterProcessing: true, after: 1 });
+    const { record } = await rollout(
+      configFor(emu, { rollout: { batchSize: count(2), maxUnhealthyPercent: 0, rollbackOnFailure: true } }),
+    );
+    expect(writesOf(emu).slice(0, 5)).toEqual([
+      PATCH_SET,
+      upgrade(a, b),
+      upgrade(c, d),
+      PATCH_SET,
+      `${PATCH_SET} → 412`,
+    ]);
+    expect(record.result).toBe("rolled-back");
+    expect(record.rollback).toEqual({ succeeded: true, instanceIds: [a, b, c, d] });
+    expect(record.reason).not.toContain("The rollback failed too");
+    expect(Object.values(runningVersions(emu))).toEqual([OLD_VERSION, OLD_VERSION, OLD_VERSION, OLD_VERSION]);
   });
 });

@@ -299,7 +299,7 @@ async function extensionLanded(
 }
 
 /** The extension of `model` holds exactly what `patch` sent. */
-function holdsPatch(model: ScaleSetModel, patch: ExtensionPatch): boolean {
+export function holdsPatch(model: ScaleSetModel, patch: ExtensionPatch): boolean {
   const ext = extensionOf(model, patch.name);
   return (
     ext !== undefined &&

@@ -1,13 +1,16 @@
 // Rollback: on failure, when asked, the previous model back (etag-guarded) and the upgraded instances back onto it.
 
-import { errorLine } from "../../domain/error-text.ts";
+import { errorLine, isAbort } from "../../domain/error-text.ts";
+import { isPreconditionFailed, isRetryableRefusal } from "../../domain/azure-errors.ts";
+import { describeRunning } from "../../domain/in-progress.ts";
+import { holdsPatch } from "./model-update.ts";
 import { sortIds } from "../../domain/ids.ts";
 import { AzureApiError } from "../../domain/scale-set.ts";
 import { describeImage, driftFrom, type ModelChange } from "../../domain/change.ts";
-import type { ScaleSetModel } from "../../domain/scale-set.ts";
+import type { ScaleSetModel, ScaleSetPatch } from "../../domain/scale-set.ts";
 import type { ChangeRequest } from "../../config/types.ts";
 import type { ScaleSetApi } from "../ports.ts";
-import type { Run } from "../run.ts";
+import { FINAL_LISTING_MS, type Run } from "../run.ts";
 
 /** A cancelled job gets no rollback: the runner kills it seconds later. */
 export function shouldRollBack(run: Run): boolean {
@@ -60,12 +63,20 @@ export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange):
         run.log.info(
           `PATCH scale set back to ${JSON.stringify(scaleSetPatch)} with If-Match ${model.etag ?? "(none)"}.`,
         );
-        state.read(await api.patchScaleSet(scaleSetPatch, model.etag, signal));
+        try {
+          state.read(await api.patchScaleSet(scaleSetPatch, model.etag, signal));
+        } catch (err) {
+          await restoredAnyway(run, api, signal, err, "image", (m) => holdsImage(m, scaleSetPatch));
+        }
       }
     }
     if (restoreExtension) {
       run.log.info(`PATCH extension '${extensionPatch.name}' back to its previous values.`);
-      await api.patchExtension(extensionPatch, signal);
+      try {
+        await api.patchExtension(extensionPatch, signal);
+      } catch (err) {
+        await restoredAnyway(run, api, signal, err, "extension", (m) => holdsPatch(m, extensionPatch));
+      }
     }
     // In batches, each batch's gate ends on a listing that shows it back: the last one is fresh for the check below.
     let fresh = manual && ids.length > 0;
@@ -86,9 +97,59 @@ export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange):
   } catch (err) {
     const error = errorLine(err);
     run.log.info(`Rollback failed: ${error}`);
+    // The record says where the instances stand after what the rollback did (a manualupgrade sent, a model put back).
+    try {
+      run.listed(await api.listInstances(run.finalSignal(FINAL_LISTING_MS)));
+    } catch (listErr) {
+      run.log.warning(`Could not list the instances after the rollback: ${errorLine(listErr)}.`);
+    }
     state.rollbackEnded({ succeeded: false, instanceIds: ids, error });
     run.emit({ type: "rollback-ended", succeeded: false });
   }
+}
+
+/**
+ * A rollback PATCH answered with an error that may follow a copy Azure applied: the SDK resends a PATCH whose answer
+ * was lost, and the resend meets 412 (the first copy moved the etag its If-Match names), or 409 (the first copy's
+ * update still runs), or gets no answer at all. One read says which: when the model holds the previous values the
+ * rollback PATCH sent, the model is restored (waited for until the scale set is no longer busy) and the rollback goes
+ * on; otherwise the error stands. Assumption: another writer putting back those very values in that moment is taken
+ * for the rollback's own write, which is what the model then holds either way.
+ */
+async function restoredAnyway(
+  run: Run,
+  api: ScaleSetApi,
+  signal: AbortSignal,
+  err: unknown,
+  what: "image" | "extension",
+  holds: (model: ScaleSetModel) => boolean,
+): Promise<void> {
+  const maybeApplied =
+    !(err instanceof AzureApiError) ||
+    err.statusCode === undefined ||
+    isPreconditionFailed(err) ||
+    isRetryableRefusal(err);
+  if (isAbort(err) || !maybeApplied) throw err;
+  let model = await api.getScaleSet(signal);
+  if (!holds(model)) throw err;
+  run.log.info(
+    `The rollback's ${what} PATCH failed (${errorLine(err)}), but the model holds the previous values: Azure applied it (an earlier copy whose answer was lost).`,
+  );
+  while (describeRunning(model, undefined, []) !== undefined) {
+    await run.untilNextPoll(Number.POSITIVE_INFINITY, undefined, signal);
+    model = await api.getScaleSet(signal);
+  }
+  run.state.read(model);
+}
+
+/** The model's image is the one `patch` sets (each property it names). */
+function holdsImage(model: ScaleSetModel, patch: ScaleSetPatch): boolean {
+  const ref = model.imageReference;
+  const want = patch.imageReference ?? {};
+  return (
+    (want.version === undefined || ref.version === want.version) &&
+    (want.id === undefined || ref.id?.toLowerCase() === want.id.toLowerCase())
+  );
 }
 
 /** Why the model no longer holds what this run wrote (`request`, on the parts it wrote), or undefined when it does. */
