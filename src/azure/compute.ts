@@ -84,11 +84,16 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
     // test/integration/azure-adapter.test.ts ("the SDK sends a write again after a connection reset").
     retryOptions: { maxRetries: 4, retryDelayInMs: 1000, maxRetryDelayInMs: 30_000 },
   });
+  // Every copy of an extension PATCH put on the wire (the SDK's resends included): see ScaleSetApi.extensionPatchSends.
+  let extensionPatchSends = 0;
   installPolicies(client.pipeline, () => deadline, timing, options.logger, {
     headroom,
     lists,
     operations,
     operationErrors,
+    sent: (method, url) => {
+      if (method === "PATCH" && /\/extensions\/[^/]+$/i.test(new URL(url).pathname)) extensionPatchSends++;
+    },
   });
   const { resourceGroup: rg, scaleSet: name } = options.target;
 
@@ -168,6 +173,8 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
 
   return {
     rateLimitRemaining: () => headroom.lowest(now()),
+
+    extensionPatchSends: () => extensionPatchSends,
 
     useDeadline: (epochMs) => {
       deadline = epochMs;

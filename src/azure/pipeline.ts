@@ -19,6 +19,8 @@ export interface Watchers {
   readonly lists: ListBudget;
   readonly operations: OperationPolls;
   readonly operationErrors: OperationErrors;
+  /** Told of every attempt of a write (method other than GET), resends by the SDK's retry included, before it is sent. */
+  readonly sent?: (method: string, url: string) => void;
 }
 
 /**
@@ -58,6 +60,7 @@ function watchingPolicy(deadline: () => number, now: () => number, watchers: Wat
   return {
     name: "vmssRolloutWatch",
     sendRequest: async (request, next) => {
+      if (request.method !== "GET") watchers.sent?.(request.method, request.url);
       const response = await next(request);
       const at = now();
       if (request.method === "GET") {

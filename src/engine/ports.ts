@@ -66,6 +66,11 @@ export interface ScaleSetApi {
    * Retry-After waits are cut to it. The engine sets it (and moves it for a rollback); until then nothing is capped.
    */
   useDeadline?(epochMs: number): void;
+  /**
+   * How many copies of an extension PATCH the adapter has put on the wire so far, each resend of the SDK's retry policy
+   * counted (a copy whose answer was lost is sent again, and Azure may apply both). Not a call to Azure.
+   */
+  extensionPatchSends?(): number;
 }
 
 /** Logging port (main wires it to @actions/core). Messages must already be free of secrets. */

@@ -146,3 +146,18 @@ describe.each(ORCHESTRATIONS)("a lost answer to the rollback's PATCH ($mode)", (
     expect(Object.values(runningVersions(emu))).toEqual([OLD_VERSION, OLD_VERSION, OLD_VERSION, OLD_VERSION]);
   });
 });
+
+describe.each(ORCHESTRATIONS)("a lost answer to the extension PATCH, the resend applied too ($mode)", ({ seed }) => {
+  it("the etag moved once a copy: not blamed on another writer", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
+    const [a = "", b = ""] = instanceIds(emu);
+    emu.faults.dropConnection({ operation: "VirtualMachineScaleSetExtensions.Update", afterProcessing: true });
+    const fileUris = ["https://stvmssdemo.blob.core.windows.net/scripts/install-v2.sh"];
+    const { record } = await rollout(
+      configFor(emu, { change: { extension: { name: "customScript", fileUris } }, rollout: { batchSize: count(2) } }),
+    );
+    expect(writesOf(emu)).toEqual([PATCH_EXTENSION, PATCH_EXTENSION, upgrade(a, b)]);
+    expect(record.result).toBe("succeeded");
+    expect(outcomes(record)).toEqual({ updated: [a, b] });
+  });
+});

@@ -226,6 +226,7 @@ export async function startExtensionWrite(
   run.state.read(fresh);
   run.log.info(`PATCH extension '${patch.name}' (${fields.filter(Boolean).join(", ")}).`);
   run.writeStarting();
+  const sendsBefore = api.extensionPatchSends?.();
   let pending: PendingOperation;
   try {
     pending = await api.startPatchExtension(patch, run.work);
@@ -239,7 +240,9 @@ export async function startExtensionWrite(
   }
   run.wrote("extension");
   // The write is in the model as soon as Azure accepted it: checked now, in every upgrade mode.
-  await checkExtensionWritten(run, api, patch, fresh.etag);
+  const sendsAfter = api.extensionPatchSends?.();
+  const copies = sendsBefore !== undefined && sendsAfter !== undefined ? sendsAfter - sendsBefore : undefined;
+  await checkExtensionWritten(run, api, patch, fresh.etag, copies);
   return pending;
 }
 
@@ -317,6 +320,7 @@ async function checkExtensionWritten(
   api: ScaleSetApi,
   patch: ExtensionPatch,
   etagBefore: string | undefined,
+  copies: number | undefined,
 ): Promise<void> {
   let after: ScaleSetModel;
   try {
@@ -329,6 +333,14 @@ async function checkExtensionWritten(
   const holds = holdsPatch(after, patch);
   const steps = etagSteps(etagBefore, after.etag);
   if (holds && (steps === undefined || steps === 1)) return;
+  // The SDK sent the PATCH more than once (a lost answer, resent) and Azure applied each copy: the etag moved once a
+  // copy, and the extension holds what was sent. That is this run's write alone (another writer's would move it more).
+  if (holds && steps !== undefined && copies !== undefined && steps >= 1 && steps <= copies) {
+    run.log.info(
+      `The extension PATCH was sent ${copies} times (its answer lost, resent) and Azure applied each copy (etag ${etagBefore ?? "(none)"} → ${after.etag ?? "(none)"}): no other writer.`,
+    );
+    return;
+  }
   throw new StopError({
     kind: "failed",
     reason:
