@@ -6,6 +6,7 @@ import {
   finalResult,
   instanceOutcome,
   limitList,
+  PROTECTED_SINCE_PLAN,
   type AssessOptions,
 } from "../../../src/domain/verdict.ts";
 import { listIds } from "../../../src/domain/ids.ts";
@@ -38,6 +39,24 @@ const scriptError = { code: "1", message: "Extension 'customScript': exit 1", ex
 describe("assessInstance", () => {
   it.each([
     { name: "upgraded and healthy", state: instance({ health: "healthy" }), options: auto, expected: { kind: "done" } },
+    {
+      name: "protected since the plan and not on the model fails at once (Azure skips it)",
+      state: instance({ latestModelApplied: false, protectedFromScaleSetActions: true }),
+      options: auto,
+      expected: { kind: "failed", error: PROTECTED_SINCE_PLAN },
+    },
+    {
+      name: "protected since the plan but on the model is done",
+      state: instance({ protectedFromScaleSetActions: true, health: "healthy" }),
+      options: auto,
+      expected: { kind: "done" },
+    },
+    {
+      name: "protected since the plan while being upgraded waits",
+      state: instance({ latestModelApplied: false, protectedFromScaleSetActions: true, provisioningState: "Updating" }),
+      options: auto,
+      expected: { kind: "pending", waitingFor: "the new model" },
+    },
     {
       name: "health off ignores vmHealth",
       state: instance({ health: "unhealthy" }),
