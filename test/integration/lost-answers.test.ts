@@ -83,6 +83,19 @@ describe.each(ORCHESTRATIONS)("a write cut off by a cancel while Azure had it ($
     },
   );
 
+  it("the image PATCH held past the timeout and never applied: the record says nothing was written", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
+    // Held without an answer, and dropped unprocessed once the client gives up at the deadline.
+    emu.faults.hangRequest({ operation: "VirtualMachineScaleSets.Update", seconds: 5 });
+    const { record } = await rollout(configFor(emu, { rollout: { timeoutMs: 1_500 } }));
+    expect(record.result).toBe("failed");
+    expect(record.reason).toMatch(/^Timed out after/);
+    expect(record.modelUpdated).toBe(false);
+    expect(emu.state("vmss1").model).toMatchObject({
+      properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: OLD_VERSION } } } },
+    });
+  });
+
   it("manualupgrade: the instances it reached are reported as the listing after it shows them", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, ...seed }] });
     const [a = "", b = "", c = "", d = ""] = instanceIds(emu);
