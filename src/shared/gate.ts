@@ -118,28 +118,58 @@ const MIN_BASE64_CORE = 6;
  * (`line`) the two halves could no longer be matched. 12 characters: the secrets a run knows are far longer (client
  * secrets ~40, SAS signatures 44+, tokens hundreds), while a short value spread over white space (`t e s t`) would
  * mask ordinary text. Spellings with white space of their own (a form never has it but a raw secret may) are not
- * given this form: their white space would make the pattern ambiguous.
+ * looked for this way: spreadSpans takes every white space out of the text first.
  */
 const MIN_SPREAD_LENGTH = 12;
 
 /** White space the gate may find inside a wrapped secret: what `\s` knows, and NEL, a line break to .NET. */
-const GAP = "[\\s\\u0085]*";
+const GAP = /[\s\u0085]/;
 
 /**
- * `form` with optional white space between its characters. Each gap is followed by a character that is not white
- * space, so a gap can end in only one place: no backtracking beyond the gap itself, and a search costs what the
- * exact search (`includes`) costs, at most the text's length times the form's.
+ * Every place where one of `forms` stands in `text` with white space between some of its characters, as spans of
+ * `text` to mask. The text is read once with its white space taken out (remembering where each character stood), and
+ * each form is looked for in that: a plain substring search, whatever the form's length (a token's `\uXXXX` spelling
+ * is thousands of characters, too many for one regular expression).
  */
-function spreadPattern(form: string): RegExp {
-  return new RegExp(Array.from(form, (c) => c.replace(/[\\^$.*+?()[\]{}|/-]/g, "\\$&")).join(GAP), "g");
+function spreadSpans(text: string, forms: readonly string[]): Array<[number, number]> {
+  if (forms.length === 0 || !GAP.test(text)) return [];
+  let squeezed = "";
+  const at: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charAt(i);
+    if (GAP.test(c)) continue;
+    squeezed += c;
+    at.push(i);
+  }
+  const spans: Array<[number, number]> = [];
+  for (const form of forms) {
+    for (let i = squeezed.indexOf(form); i >= 0; i = squeezed.indexOf(form, i + form.length)) {
+      spans.push([at[i] ?? 0, (at[i + form.length - 1] ?? 0) + 1]);
+    }
+  }
+  return spans;
+}
+
+/** `text` with each of `spans` (possibly overlapping) replaced by one MASK. */
+function maskSpans(text: string, spans: Array<[number, number]>): string {
+  if (spans.length === 0) return text;
+  spans.sort((a, b) => a[0] - b[0]);
+  let out = "";
+  let from = 0;
+  for (const [start, end] of spans) {
+    if (end <= from) continue;
+    if (start >= from) out += text.slice(from, start) + MASK;
+    from = end;
+  }
+  return out + text.slice(from);
 }
 
 export class Gate {
   private readonly forms = new Set<string>();
   /** Longest first, so a secret that contains another is replaced whole. */
   private ordered: string[] = [];
-  /** The long forms with white space allowed between their characters (spreadPattern), longest first. */
-  private spread: RegExp[] = [];
+  /** The long forms, also found with white space between their characters (spreadSpans), longest first. */
+  private spread: string[] = [];
 
   constructor(secrets: Iterable<string> = []) {
     for (const secret of secrets) this.addSecret(secret);
@@ -156,17 +186,14 @@ export class Gate {
     }
     if (!added) return;
     this.ordered = [...this.forms].sort((a, b) => b.length - a.length);
-    this.spread = this.ordered
-      .filter((form) => form.length >= MIN_SPREAD_LENGTH && !/[\s\u0085]/.test(form))
-      .map(spreadPattern);
+    this.spread = this.ordered.filter((form) => form.length >= MIN_SPREAD_LENGTH && !/[\s\u0085]/.test(form));
   }
 
   /** Every known secret, in every spelling, replaced by `***`; a long one also when white space splits it. */
   maskKnown(text: string): string {
     let masked = text;
     for (const form of this.ordered) if (masked.includes(form)) masked = masked.split(form).join(MASK);
-    for (const pattern of this.spread) masked = masked.replace(pattern, MASK);
-    return masked;
+    return maskSpans(masked, spreadSpans(masked, this.spread));
   }
 
   /**

@@ -63,6 +63,16 @@ describe("Gate.redact: every known secret, in every spelling a reader could meet
     expect(gate.line(`value: ${text} end`)).toBe("value: *** end");
   });
 
+  it("a token thousands of characters long is masked split by line breaks, and in its \\u spelling", () => {
+    // An OIDC or access token: its \uXXXX spelling is six times its length, too long for one regular expression.
+    const token = `eyJ${"a1B2c3D4e5".repeat(300)}`;
+    const gate = new Gate([token]);
+    const wrapped = token.match(/.{1,76}/g)?.join("\n") ?? "";
+    expect(gate.redact(`token:\n${wrapped}\nend`)).toBe("token:\n***\nend");
+    const escaped = Array.from(token, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`).join("");
+    expect(gate.line(`"${escaped.slice(0, 500)}\n${escaped.slice(500)}"`)).toBe('"***"');
+  });
+
   it("a short secret split by white space is left alone: it would mask ordinary text", () => {
     const gate = new Gate(["test-value1"]); // 11 characters, under the 12 of the white-space-tolerant form
     expect(gate.redact("a test-value1 and a test-\nvalue1")).toBe("a *** and a test-\nvalue1");
