@@ -160,6 +160,26 @@ describe.each(ORCHESTRATIONS)("a lost answer to the rollback's PATCH ($mode)", (
   });
 });
 
+describe.each(ORCHESTRATIONS)("a rollback refused ($mode)", ({ seed }) => {
+  it("the record's instances are those of a listing after the refusal, and the reason says the rollback failed", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, ...seed }] });
+    const [a = "", b = "", c = "", d = ""] = instanceIds(emu);
+    emu.faults.failUpgrade(c, { scaleSet: "vmss1" });
+    // The second model PATCH is the rollback's: refused, as a role without write on the scale set would be.
+    emu.faults.authorizationFailed({ operation: "VirtualMachineScaleSets.Update", after: 1 });
+    const { record } = await rollout(
+      configFor(emu, { rollout: { batchSize: count(2), maxUnhealthyPercent: 0, rollbackOnFailure: true } }),
+    );
+    expect(writesOf(emu).slice(0, 4)).toEqual([PATCH_SET, upgrade(a, b), upgrade(c, d), `${PATCH_SET} → 403`]);
+    expect(record.result).toBe("failed");
+    expect(record.reason).toContain("The rollback failed too");
+    const real = new Map(emu.state("vmss1").instances.map((i) => [i.instanceId, i.latestModelApplied]));
+    expect(record.instances.map((i) => [i.instanceId, i.latestModelAfter])).toEqual(
+      [a, b, c, d].map((id) => [id, real.get(id)]),
+    );
+  });
+});
+
 describe.each(ORCHESTRATIONS)("a lost answer to the extension PATCH, the resend applied too ($mode)", ({ seed }) => {
   it("the etag moved once a copy: not blamed on another writer", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
