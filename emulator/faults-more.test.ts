@@ -73,6 +73,21 @@ describe("hanging requests", () => {
     expect(emu.state().model).toMatchObject({ etag: '"1"' });
     expect(emu.requests.find((r) => r.operation === "VirtualMachineScaleSets.Update")?.status).toBe(0);
   });
+
+  it("after processing: the write is applied at once, its answer held; a client that gives up never learns it", async () => {
+    const { client, emu } = await setup();
+    emu.faults.hangRequest({ operation: "VirtualMachineScaleSets.Update", afterProcessing: true });
+    await expect(
+      client.virtualMachineScaleSets.update(RG, VMSS, versionPatch, {
+        ...FAST_POLL,
+        abortSignal: AbortSignal.timeout(200),
+      }),
+    ).rejects.toThrow(/abort/i);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(modelVersion(emu)).toBe(NEW_VERSION);
+    expect(emu.state().model).toMatchObject({ etag: '"2"' });
+    expect(emu.requests.find((r) => r.operation === "VirtualMachineScaleSets.Update")?.status).toBe(0);
+  });
 });
 
 describe("429 bursts", () => {

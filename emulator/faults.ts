@@ -6,7 +6,8 @@
 import type { Reply } from "./http.ts";
 import type { ConcurrentWrite, FaultControls, OperationEnd, RequestMatch, TriggerMatch } from "./types.ts";
 
-export type RequestFaultKind = "throttle" | "serverError" | "drop" | "dropAfter" | "hang" | "conflict" | "forbidden";
+export type RequestFaultKind =
+  "throttle" | "serverError" | "drop" | "dropAfter" | "hang" | "hangAfter" | "conflict" | "forbidden";
 
 export interface RequestFault {
   readonly kind: RequestFaultKind;
@@ -14,7 +15,8 @@ export interface RequestFault {
   readonly retryAfterSeconds: number | null;
   /** forbidden: the RBAC action to name instead of the operation's. */
   readonly action?: string | undefined;
-  /** hang: real seconds the request is held before it is handled and answered; undefined = never. */
+  /** hang: real seconds the request is held before it is handled and answered; hangAfter: handled first, its answer
+   *  held; undefined = never. */
   readonly holdSeconds?: number | undefined;
 }
 
@@ -131,8 +133,8 @@ export class Faults implements FaultControls {
     this.addRequestFault("throttle", match, match.retryAfterSeconds === undefined ? 1 : match.retryAfterSeconds);
   }
 
-  hangRequest(match: RequestMatch & { seconds?: number } = {}): void {
-    this.addRequestFault("hang", match, 0, undefined, match.seconds);
+  hangRequest(match: RequestMatch & { seconds?: number; afterProcessing?: boolean } = {}): void {
+    this.addRequestFault(match.afterProcessing === true ? "hangAfter" : "hang", match, 0, undefined, match.seconds);
   }
 
   onRequest(at: TriggerMatch, action: () => void): void {

@@ -97,6 +97,13 @@ async function handle(parts: ServerParts, req: IncomingMessage, res: ServerRespo
   send(res, reply, req.headers["x-ms-client-request-id"], parts.region);
 }
 
+/** Until `seconds` (real) have passed (undefined: never) or the client closes the connection. */
+async function hold(message: IncomingMessage, seconds: number | undefined): Promise<void> {
+  const closed = new Promise<void>((resolve) => message.socket.once("close", () => resolve()));
+  if (seconds === undefined) await closed;
+  else await Promise.race([new Promise((resolve) => setTimeout(resolve, seconds * 1000)), closed]);
+}
+
 /** ARM's gatekeeping, then faults, throttling, the configured latency and the handler. */
 async function armReply(
   parts: ServerParts,
@@ -138,12 +145,7 @@ async function armReply(
     const fault = parts.faults.takeRequestFault(route.operation);
     if (fault?.kind === "hang") {
       // Held unanswered; nothing is processed meanwhile. A client that gives up closes the socket: then nothing is.
-      const closed = new Promise<void>((resolve) => message.socket.once("close", () => resolve()));
-      if (fault.holdSeconds === undefined) await closed;
-      else {
-        const ms = fault.holdSeconds * 1000;
-        await Promise.race([new Promise((resolve) => setTimeout(resolve, ms)), closed]);
-      }
+      await hold(message, fault.holdSeconds);
       if (message.socket.destroyed) return "drop";
     }
     if (fault?.kind === "forbidden")
@@ -179,6 +181,11 @@ async function armReply(
     }
     // The write (if any) is applied; the answer is lost on the way back.
     if (fault?.kind === "dropAfter") return "drop";
+    // The write (if any) is applied; its answer is held, and lost if the client gives up meanwhile.
+    if (fault?.kind === "hangAfter") {
+      await hold(message, fault.holdSeconds);
+      if (message.socket.destroyed) return "drop";
+    }
     return {
       ...reply,
       operation: route.operation,

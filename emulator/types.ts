@@ -280,8 +280,10 @@ export interface FaultControls {
    *  scaled by speed; `null`: neither header (the SDK's retry policy does not retry such a 429 at all). */
   throttle(match?: RequestMatch & { retryAfterSeconds?: number | null }): void;
   /** The request is held without an answer for `seconds` (real seconds; default: until the emulator stops), then
-   *  handled and answered if the client is still there. Nothing of it is processed while it is held. */
-  hangRequest(match?: RequestMatch & { seconds?: number }): void;
+   *  handled and answered if the client is still there. Nothing of it is processed while it is held.
+   *  `afterProcessing`: handled (a write applied) at once, and its answer held instead: a client that gives up
+   *  meanwhile never learns that Azure took it. */
+  hangRequest(match?: RequestMatch & { seconds?: number; afterProcessing?: boolean }): void;
   /** Runs `action` around a matching request (see TriggerMatch), e.g. to install another fault when a batch starts. */
   onRequest(at: TriggerMatch, action: () => void): void;
   /** Another writer changes the model around a matching request (see ConcurrentWrite, TriggerMatch). */

@@ -96,6 +96,22 @@ describe.each(ORCHESTRATIONS)("a write cut off by a cancel while Azure had it ($
     });
   });
 
+  it("the image PATCH applied, its answer held past the timeout: the record says the model was updated", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
+    emu.faults.hangRequest({ operation: "VirtualMachineScaleSets.Update", seconds: 5, afterProcessing: true });
+    const { record } = await rollout(configFor(emu, { rollout: { timeoutMs: 1_500 } }));
+    expect(record.result).toBe("failed");
+    expect(record.reason).toMatch(/^Timed out after/);
+    expect(record.modelUpdated).toBe(true);
+    expect(emu.state("vmss1").model).toMatchObject({
+      properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: NEW_VERSION } } } },
+    });
+    const real = new Map(emu.state("vmss1").instances.map((i) => [i.instanceId, i.latestModelApplied]));
+    expect(record.instances.map((i) => [i.outcome, i.latestModelAfter])).toEqual(
+      instanceIds(emu).map((id) => ["not-started", real.get(id)]),
+    );
+  });
+
   it("manualupgrade: the instances it reached are reported as the listing after it shows them", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, ...seed }] });
     const [a = "", b = "", c = "", d = ""] = instanceIds(emu);
