@@ -116,11 +116,13 @@ export async function accepted<T>(
     (err: unknown): OperationOutcome | undefined => {
       if (isAbort(err)) return undefined;
       if (err instanceof OperationEnded) return err.outcome;
+      // A status read that failed: the operation's own end is unknown (unread), not Failed.
       const error = toApiError(err, describeAuthError);
       if (error instanceof AzureApiError)
-        return { status: "Failed", error: { code: error.code, message: error.message } };
+        return { status: "Failed", unread: true, error: { code: error.code, message: error.message } };
       return {
         status: "Failed",
+        unread: true,
         error: { code: "Error", message: error instanceof Error ? error.message : String(error) },
       };
     },

@@ -117,6 +117,9 @@ export interface ExtensionPatch {
 export interface OperationOutcome {
   readonly status: "Succeeded" | "Failed" | "Canceled";
   readonly error?: AzureErrorInfo;
+  /** Failed only in that its status could not be read (the read refused or lost after retries): how the operation
+   *  itself ended is not known. */
+  readonly unread?: boolean;
 }
 
 /** A write Azure accepted whose long-running operation goes on. */

@@ -176,6 +176,25 @@ describe.each(ORCHESTRATIONS)("a lost answer to the rollback's PATCH ($mode)", (
   });
 });
 
+describe.each(ORCHESTRATIONS)("the model update's status unreadable ($mode)", ({ seed }) => {
+  it("is not reported as a failed update: the model holds the change, the instances are listed as they are", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
+    // Once Azure has the model PATCH, reading an operation's status is refused (a role without that read).
+    emu.faults.onRequest({ operation: "VirtualMachineScaleSets.Update", when: "after" }, () =>
+      emu.faults.authorizationFailed({ operation: "Operations.Get" }),
+    );
+    const { record } = await rollout(configFor(emu));
+    expect(record.result).toBe("failed");
+    expect(record.reason).toContain("how it ended could not be read");
+    expect(record.reason).not.toContain("The model update failed");
+    expect(record.modelUpdated).toBe(true);
+    const real = new Map(emu.state("vmss1").instances.map((i) => [i.instanceId, i.latestModelApplied]));
+    expect(record.instances.map((i) => [i.outcome, i.latestModelAfter])).toEqual(
+      instanceIds(emu).map((id) => ["not-started", real.get(id)]),
+    );
+  });
+});
+
 describe.each(ORCHESTRATIONS)("a rollback refused ($mode)", ({ seed }) => {
   it("the record's instances are those of a listing after the refusal, and the reason says the rollback failed", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, ...seed }] });

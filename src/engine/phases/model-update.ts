@@ -382,6 +382,16 @@ async function awaitWrite(run: Run, pending: PendingOperation): Promise<void> {
   const outcome = await pending.done;
   if (outcome === undefined) throw run.interrupted(); // the wait was aborted: cancel or timeout
   run.writeSettled();
+  if (outcome.unread) {
+    // Azure took the write; only reading how its operation ended failed. Not called a failed update: the model holds
+    // the change, and the report lists the instances as they are.
+    throw new StopError({
+      kind: "failed",
+      reason:
+        `Azure took the model update, but how it ended could not be read${outcome.error ? ` (${describeError(outcome.error)})` : ""}: ` +
+        `the scale set's model holds the change; its instances are listed as they are. Run again to finish the rollout.`,
+    });
+  }
   if (outcome.status !== "Succeeded") {
     throw new StopError({
       kind: "failed",
