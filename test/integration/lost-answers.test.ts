@@ -195,6 +195,34 @@ describe.each(ORCHESTRATIONS)("the model update's status unreadable ($mode)", ({
   });
 });
 
+describe.each(ORCHESTRATIONS)("manualupgrade's status unreadable ($mode)", ({ seed }) => {
+  it("the instances are judged on the listings: upgraded ones are updated, not failed with the read's error", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, ...seed }] });
+    emu.faults.onRequest({ operation: UPDATE_INSTANCES, when: "after" }, () =>
+      emu.faults.authorizationFailed({ operation: "Operations.Get" }),
+    );
+    const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }));
+    expect(outcomes(record)).toEqual({ updated: instanceIds(emu) });
+    expect(record.result).toBe("succeeded");
+    expect(Object.values(runningVersions(emu))).toEqual([NEW_VERSION, NEW_VERSION, NEW_VERSION, NEW_VERSION]);
+  });
+
+  it("an instance left on the old image is not given the status read's error as its own", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
+    const [a = "", b = ""] = instanceIds(emu);
+    emu.faults.keepOldImage(b, { scaleSet: "vmss1" });
+    emu.faults.onRequest({ operation: UPDATE_INSTANCES, when: "after" }, () =>
+      emu.faults.authorizationFailed({ operation: "Operations.Get" }),
+    );
+    const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(2), healthTimeoutMs: 1_500 } }));
+    expect(record.result).toBe("failed");
+    const byId = new Map(record.instances.map((i) => [i.instanceId, i]));
+    expect(byId.get(a)?.outcome).toBe("updated");
+    expect(byId.get(b)?.latestModelAfter).toBe(false);
+    expect(JSON.stringify(byId.get(b))).not.toContain("AuthorizationFailed");
+  });
+});
+
 describe.each(ORCHESTRATIONS)("a rollback refused ($mode)", ({ seed }) => {
   it("the record's instances are those of a listing after the refusal, and the reason says the rollback failed", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, ...seed }] });

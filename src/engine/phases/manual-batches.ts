@@ -83,12 +83,17 @@ async function runBatch(run: Run, api: ScaleSetApi, batch: BatchRecord, of: numb
   }
   const ids = upgrade.ids;
   const outcome = upgrade.outcome;
+  // A status that could not be read says nothing of the instances: the gate judges them on its listings alone.
   const operationError =
-    outcome.status === "Succeeded" ? undefined : (outcome.error ?? { code: outcome.status, message: "" });
+    outcome.status === "Succeeded" || outcome.unread === true
+      ? undefined
+      : (outcome.error ?? { code: outcome.status, message: "" });
   if (operationError) run.state.operationFailed(upgrade.sent ?? ids, operationError);
   run.log.info(
-    `manualupgrade ${outcome.status.toLowerCase()} after ${formatDuration(run.now() - started)}` +
-      `${operationError ? `: ${describeError(operationError)}` : ""}.`,
+    outcome.unread === true
+      ? `manualupgrade: how it ended could not be read${outcome.error ? ` (${describeError(outcome.error)})` : ""}; its instances are judged on the listings.`
+      : `manualupgrade ${outcome.status.toLowerCase()} after ${formatDuration(run.now() - started)}` +
+          `${operationError ? `: ${describeError(operationError)}` : ""}.`,
   );
 
   const end = await gate(run, api, ids, label, batch.index === of);
