@@ -102,6 +102,29 @@ describe.each(ORCHESTRATIONS)("another writer of the extension ($mode)", ({ seed
   });
 });
 
+describe.each(ORCHESTRATIONS)("another writer of the extension during a rollback ($mode)", ({ seed }) => {
+  it("changed while the image was put back: the extension is not overwritten, and the rollback says why", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
+    const [, i1 = ""] = instanceIds(emu);
+    emu.faults.failUpgrade(i1, { scaleSet: "vmss1" });
+    // The second image PATCH is the rollback's; the other writer changes the extension right after Azure took it.
+    emu.faults.concurrentWrite(
+      { extension: { name: "customScript", properties: { settings: { commandToExecute: OTHER_COMMAND } } } },
+      { operation: "VirtualMachineScaleSets.Update", after: 1 },
+    );
+    const { record } = await rollout(
+      configFor(emu, {
+        change: { imageVersion: NEW_VERSION, ...extensionChange },
+        rollout: { batchSize: count(2), rollbackOnFailure: true },
+      }),
+    );
+    expect(record.rollback?.succeeded).toBe(false);
+    expect(record.rollback?.error).toContain("another writer changed it during the rollback");
+    expect(writesOf(emu).filter((w) => w === PATCH_EXTENSION)).toHaveLength(1);
+    expect(extensionSettings(emu.state("vmss1").model)).toMatchObject({ commandToExecute: OTHER_COMMAND });
+  });
+});
+
 describe.each(ORCHESTRATIONS)("the scale set deleted mid-run ($mode)", ({ seed }) => {
   it("ends the run saying so, with no instance or batch claims and no rollback", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, ...seed }] });

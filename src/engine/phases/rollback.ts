@@ -71,6 +71,16 @@ export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange):
       }
     }
     if (restoreExtension) {
+      if (restoreImage) {
+        // The image's PATCH and its operation took a while, and the extension's PATCH takes no If-Match: what this run
+        // wrote to the extension is checked again right before it, so a change another writer made meanwhile is not
+        // overwritten (a window of one read and one write is left; Azure offers no condition on an extension write).
+        const moved = changedSince(await api.getScaleSet(signal), state.request, false, true);
+        if (moved !== undefined)
+          throw new Error(
+            `the extension was not put back: ${moved}, so another writer changed it during the rollback; the rollback does not overwrite that change, and no instance was sent back`,
+          );
+      }
       run.log.info(`PATCH extension '${extensionPatch.name}' back to its previous values.`);
       try {
         await api.patchExtension(extensionPatch, signal);
