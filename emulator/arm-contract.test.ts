@@ -646,9 +646,10 @@ describe("reading instances", () => {
         },
       },
     });
-    // As recorded (2023): the subscription's bucket, then the resource's.
+    // As recorded (2023): the subscription's bucket, then the resource's, then the VM views counter
+    // (azure-cli_test_vmss_update_automatic_repairs_with_health_extension.yaml #18 GET …/virtualMachines).
     expect(response.headers.get("x-ms-ratelimit-remaining-resource")).toMatch(
-      /^Microsoft\.Compute\/HighCostGetVMScaleSetSubscriptionMaximum;\d+,Microsoft\.Compute\/HighCostGetVMScaleSetResource;\d+$/,
+      /^Microsoft\.Compute\/HighCostGetVMScaleSetSubscriptionMaximum;\d+,Microsoft\.Compute\/HighCostGetVMScaleSetResource;\d+,Microsoft\.Compute\/VMScaleSetVMViewsSubscriptionMaximum;\d+$/,
     );
   });
 
@@ -676,5 +677,57 @@ describe("reading instances", () => {
         { code: "ProvisioningState/failed/1", count: 1 },
       ],
     });
+  });
+});
+
+describe("x-ms-ratelimit-remaining-resource entries per operation, as the 2023-09-01 azure-cli recordings show them", () => {
+  const policies = (r: RawResponse) =>
+    (r.headers.get("x-ms-ratelimit-remaining-resource") ?? "").split(",").map((e) => e.replace(/;\d+$/, ""));
+
+  it("PATCH, PUT and manualupgrade of the set; VM list, GET and instanceView", async () => {
+    const { emu } = await setup();
+    const patch = await raw(emu, "PATCH", vmssPath(emu), {
+      body: {
+        properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: "24.04.202410020" } } } },
+      },
+    });
+    expect(patch.status).toBe(200);
+    // azure-cli_test_vmss_explicit_msi.yaml #22 PATCH …/virtualMachineScaleSets/vmss1
+    expect(policies(patch)).toEqual([
+      "Microsoft.Compute/VMScaleSetActionsSubscriptionMaximum",
+      "Microsoft.Compute/VMScaleSetActionsResource",
+      "Microsoft.Compute/VMScaleSetBatchedVMRequestsSubscriptionMaximum",
+      "Microsoft.Compute/VmssQueuedVMOperations",
+    ]);
+    expect(patch.headers.get("x-ms-ratelimit-remaining-resource")).toMatch(/VmssQueuedVMOperations;0$/);
+    const current = (await raw(emu, "GET", vmssPath(emu))).body as Record<string, unknown>;
+    const put = await raw(emu, "PUT", vmssPath(emu), { body: current });
+    // azure-cli_test_vmss_update_automatic_repairs_with_health_extension.yaml #14 PUT …/virtualMachineScaleSets/vmss1
+    expect(policies(put)).toEqual([
+      "Microsoft.Compute/CreateVMScaleSetSubscriptionMaximum",
+      "Microsoft.Compute/CreateVMScaleSetResource",
+      "Microsoft.Compute/VmssQueuedVMOperations",
+    ]);
+    const upgrade = await raw(emu, "POST", `${vmssPath(emu)}/manualupgrade`, { body: { instanceIds: ["0", "1"] } });
+    expect(upgrade.status).toBe(202);
+    // …health_extension.yaml #19 POST …/manualupgrade: no VMScaleSetActionsResource entry.
+    expect(policies(upgrade)).toEqual([
+      "Microsoft.Compute/VMScaleSetActionsSubscriptionMaximum",
+      "Microsoft.Compute/VMScaleSetBatchedVMRequestsSubscriptionMaximum",
+      "Microsoft.Compute/VmssQueuedVMOperations",
+    ]);
+    // azure-cli_test_vmss_vms.yaml #14 GET …/virtualMachines/1 and #22 GET …/virtualMachines/1/instanceView
+    for (const path of [`${vmssPath(emu)}/virtualMachines/0`, `${vmssPath(emu)}/virtualMachines/0/instanceView`]) {
+      expect(policies(await raw(emu, "GET", path))).toEqual([
+        "Microsoft.Compute/GetVMScaleSetVMSubscriptionMaximum",
+        "Microsoft.Compute/GetVMScaleSetVMResource",
+        "Microsoft.Compute/VMScaleSetVMViewsSubscriptionMaximum",
+      ]);
+    }
+    // The scale set's own GET keeps its two entries (…health_extension.yaml #13).
+    expect(policies(await raw(emu, "GET", vmssPath(emu)))).toEqual([
+      "Microsoft.Compute/GetVMScaleSetSubscriptionMaximum",
+      "Microsoft.Compute/GetVMScaleSetResource",
+    ]);
   });
 });

@@ -52,6 +52,40 @@ const GROUP_OF: Readonly<Record<string, string>> = {
   "Operations.Monitor": "GetOperation",
 };
 
+const VM_VIEWS = ["VMScaleSetVMViewsSubscriptionMaximum", 30_000] as const;
+const BATCHED_VM_REQUESTS = ["VMScaleSetBatchedVMRequestsSubscriptionMaximum", 6_000] as const;
+/** Always 0 in the recordings (nothing queued on a test scale set); rendered as a constant. */
+const QUEUED_VM_OPERATIONS = ["VmssQueuedVMOperations", 0] as const;
+
+/**
+ * Entries of `x-ms-ratelimit-remaining-resource` beyond the operation's own two buckets, as the genuine 2023-09-01
+ * azure-cli recordings show them (values there: 29998, 6000, 5998, 0):
+ * - VM list and VM GET / instanceView add VMScaleSetVMViewsSubscriptionMaximum
+ *   (azure-cli_test_vmss_update_automatic_repairs_with_health_extension.yaml #18 GET …/virtualMachines;
+ *   azure-cli_test_vmss_vms.yaml #14 GET …/virtualMachines/1, #22 GET …/virtualMachines/1/instanceView);
+ * - PATCH of the set adds VMScaleSetBatchedVMRequestsSubscriptionMaximum and VmssQueuedVMOperations
+ *   (azure-cli_test_vmss_explicit_msi.yaml #22 PATCH …/virtualMachineScaleSets/vmss1, a Uniform set; the Flexible set's
+ *   PATCH in azure-cli_test_vmss_add_application.yaml #12 shows only the two own buckets, not modelled here; a
+ *   tags-only PATCH is UpdateTags and keeps two entries, unrecorded);
+ * - PUT of the set adds VmssQueuedVMOperations (…health_extension.yaml #14 PUT …/virtualMachineScaleSets/vmss1);
+ * - manualupgrade has no VMScaleSetActionsResource entry, only the subscription's bucket, then
+ *   VMScaleSetBatchedVMRequestsSubscriptionMaximum and VmssQueuedVMOperations (…health_extension.yaml #19 and
+ *   azure-cli_test_vmss_explicit_msi.yaml #28 POST …/manualupgrade). The resource bucket is still enforced.
+ */
+const HEADER_SHAPE: Readonly<
+  Record<string, { readonly omitResource?: boolean; readonly extra: readonly (readonly [string, number])[] }>
+> = {
+  "VirtualMachineScaleSetVMs.List": { extra: [VM_VIEWS] },
+  "VirtualMachineScaleSetVMs.Get": { extra: [VM_VIEWS] },
+  "VirtualMachineScaleSetVMs.GetInstanceView": { extra: [VM_VIEWS] },
+  "VirtualMachineScaleSets.Update": { extra: [BATCHED_VM_REQUESTS, QUEUED_VM_OPERATIONS] },
+  "VirtualMachineScaleSets.CreateOrUpdate": { extra: [QUEUED_VM_OPERATIONS] },
+  "VirtualMachineScaleSets.UpdateInstances": {
+    omitResource: true,
+    extra: [BATCHED_VM_REQUESTS, QUEUED_VM_OPERATIONS],
+  },
+};
+
 /** The published resource-level limit of `operation`'s policy group (undefined when none is modelled). */
 export function resourceLimit(
   operation: string,
@@ -133,7 +167,21 @@ export class Throttle {
     }
     resource.take();
     subscription.take();
-    return { "x-ms-ratelimit-remaining-resource": header(group, resource, subscription) };
+    const shape = HEADER_SHAPE[operation];
+    const entries = [header(group, resource, subscription, shape?.omitResource === true)];
+    for (const [name, max] of shape?.extra ?? []) {
+      // Counters Azure reports next to the operation's own buckets. Not enforced; one token per request and a refill of
+      // the whole bucket per minute are assumptions (the recordings show 29998 after a 2-VM list, 5998 after a 2-VM
+      // manualupgrade: Azure counts VMs, not requests).
+      if (max === 0) {
+        entries.push(`Microsoft.Compute/${name};0`);
+        continue;
+      }
+      const bucket = this.bucket(`${name}/${subscriptionId}`, [max, max]);
+      bucket.take();
+      entries.push(`Microsoft.Compute/${name};${Math.floor(bucket.refill())}`);
+    }
+    return { "x-ms-ratelimit-remaining-resource": entries.join(",") };
   }
 
   private bucket(key: string, [refill, max]: readonly [number, number]): Bucket {
@@ -145,8 +193,9 @@ export class Throttle {
 
 /** Subscription bucket first, then the resource's, as the 2023 recordings order them
  *  (`Microsoft.Compute/GetVMScaleSetSubscriptionMaximum;2389,Microsoft.Compute/GetVMScaleSetResource;31`). */
-function header(group: string, resource: Bucket, subscription: Bucket): string {
-  return `Microsoft.Compute/${group}SubscriptionMaximum;${Math.floor(subscription.refill())},Microsoft.Compute/${group}Resource;${Math.floor(resource.refill())}`;
+function header(group: string, resource: Bucket, subscription: Bucket, omitResource = false): string {
+  const sub = `Microsoft.Compute/${group}SubscriptionMaximum;${Math.floor(subscription.refill())}`;
+  return omitResource ? sub : `${sub},Microsoft.Compute/${group}Resource;${Math.floor(resource.refill())}`;
 }
 
 /**
