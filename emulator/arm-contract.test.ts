@@ -731,3 +731,26 @@ describe("x-ms-ratelimit-remaining-resource entries per operation, as the 2023-0
     ]);
   });
 });
+
+describe("x-ms-request-charge, as the 2023-09-01 azure-cli recordings show it", () => {
+  it("counts the VMs a VM read answers, and is 0 on the set's PUT and PATCH", async () => {
+    const { emu } = await setup();
+    const charge = (r: RawResponse) => r.headers.get("x-ms-request-charge");
+    // …health_extension.yaml #18 GET …/virtualMachines (2 VMs → "2"); the emulator's set has 4.
+    expect(charge(await raw(emu, "GET", `${vmssPath(emu)}/virtualMachines`))).toBe("4");
+    // azure-cli_test_vmss_vms.yaml #14 GET …/virtualMachines/1 and #22 …/virtualMachines/1/instanceView
+    expect(charge(await raw(emu, "GET", `${vmssPath(emu)}/virtualMachines/0`))).toBe("1");
+    expect(charge(await raw(emu, "GET", `${vmssPath(emu)}/virtualMachines/0/instanceView`))).toBe("1");
+    // azure-cli_test_vmss_explicit_msi.yaml #22 PATCH; …health_extension.yaml #14 PUT
+    const patch = await raw(emu, "PATCH", vmssPath(emu), {
+      body: {
+        properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: "24.04.202410020" } } } },
+      },
+    });
+    expect(charge(patch)).toBe("0");
+    const current = (await raw(emu, "GET", vmssPath(emu))).body;
+    expect(charge(await raw(emu, "PUT", vmssPath(emu), { body: current }))).toBe("0");
+    // The scale set's own GET carries none (…health_extension.yaml #13).
+    expect(charge(await raw(emu, "GET", vmssPath(emu)))).toBeNull();
+  });
+});

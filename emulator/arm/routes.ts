@@ -61,6 +61,13 @@ const CONFLICT = {
     "The request failed due to conflict with a concurrent request. To resolve it, please refer to https://aka.ms/activitylog to get more details on the conflicting requests.",
 };
 
+/**
+ * `x-ms-request-charge`, which Compute sends (2023-09-01 recordings) next to the throttling counters: the number of VMs
+ * a VM read answered or "0" on the set's PUT/PATCH. Not sent where the recordings disagree (manualupgrade: "2" for two
+ * instances in …health_extension.yaml #19, "0" for two in azure-cli_test_vmss_create_and_modify.yaml #23).
+ */
+const REQUEST_CHARGE = (charge: number): Record<string, string> => ({ "x-ms-request-charge": String(charge) });
+
 export class Arm {
   readonly scaleSets = new Map<string, ScaleSet>();
   readonly operations = new Map<string, Operation>();
@@ -188,6 +195,8 @@ export class Arm {
             instanceView: /^instanceview$/i.test(req.query.get("$expand") ?? ""),
             apiVersion,
           }),
+          // One VM: x-ms-request-charge 1 (azure-cli_test_vmss_vms.yaml #14 GET …/virtualMachines/1).
+          REQUEST_CHARGE(1),
         );
       });
     }
@@ -200,7 +209,8 @@ export class Arm {
     if (p0 === "virtualmachines" && p2 === "instanceview") {
       return route("VirtualMachineScaleSetVMs.GetInstanceView", ["GET"], () => {
         const s = set();
-        return json(200, s.renderVmInstanceView(this.findVm(s, this.checkInstanceId(s, child))));
+        // x-ms-request-charge 1 (azure-cli_test_vmss_vms.yaml #22 GET …/virtualMachines/1/instanceView).
+        return json(200, s.renderVmInstanceView(this.findVm(s, this.checkInstanceId(s, child))), REQUEST_CHARGE(1));
       });
     }
     if (p0 === "extensions" && parts.length === 2) {
@@ -869,7 +879,9 @@ export class Arm {
           ? "VirtualMachineScaleSets.UpdateTags"
           : "VirtualMachineScaleSets.Update",
     );
-    return json(200, set.render(), this.asyncHeaders(op, req, false));
+    // x-ms-request-charge: 0 on the set's PUT and PATCH (azure-cli_test_vmss_explicit_msi.yaml #22 PATCH
+    // …/virtualMachineScaleSets/vmss1; azure-cli_test_vmss_update_automatic_repairs_with_health_extension.yaml #14 PUT).
+    return json(200, set.render(), { ...this.asyncHeaders(op, req, false), ...REQUEST_CHARGE(0) });
   }
 
   private writeExtension(set: ScaleSet, name: string, req: Incoming, method: "PATCH" | "PUT"): Reply {
@@ -1040,7 +1052,9 @@ export class Arm {
       next.set("$skiptoken", String(skip + this.options.pageSize));
       body["nextLink"] = `${req.origin}${req.path}?${next.toString()}`;
     }
-    return json(200, body);
+    // x-ms-request-charge: one per VM answered (azure-cli_test_vmss_update_automatic_repairs_with_health_extension.yaml
+    // #18 GET …/virtualMachines, 2 VMs → "2"; azure-cli_test_vmss_vms.yaml #13, 4 VMs → "4").
+    return json(200, body, REQUEST_CHARGE(page.length));
   }
 
   private startRolling(set: ScaleSet, req: Incoming, operation: string): Reply {
