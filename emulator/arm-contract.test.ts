@@ -754,3 +754,47 @@ describe("x-ms-request-charge, as the 2023-09-01 azure-cli recordings show it", 
     expect(charge(await raw(emu, "GET", vmssPath(emu)))).toBeNull();
   });
 });
+
+describe("the scale set's power actions (restart, poweroff, start, deallocate)", () => {
+  // azure-cli_test_vmss_vms.yaml #18 POST …/restart, #24 …/poweroff, #30 …/start ({"instanceIds": ["*"]}) and
+  // azure-cli_test_vmss_create_and_modify.yaml #51 …/deallocate ({}): 202, empty body, both LRO headers; the VM instance
+  // views after them (…vms.yaml #28, #34, #40): PowerState/stopped, running, deallocated.
+  it.each([
+    { action: "poweroff", body: { instanceIds: ["*"] }, after: "PowerState/stopped", group: "DeleteVMScaleSet" },
+    { action: "deallocate", body: {}, after: "PowerState/deallocated", group: "DeleteVMScaleSet" },
+    { action: "restart", body: { instanceIds: ["*"] }, after: "PowerState/running", group: "VMScaleSetActions" },
+    { action: "start", body: { instanceIds: ["1"] }, after: "PowerState/running", group: "VMScaleSetActions" },
+  ])("$action: 202 with Azure-AsyncOperation and Location, then the instances' power state", async (c) => {
+    const { emu } = await setup();
+    const started = await raw(emu, "POST", `${vmssPath(emu)}/${c.action}`, { body: c.body });
+    expect(started.status).toBe(202);
+    expect(started.body).toBeUndefined();
+    expect(started.headers.get("content-length")).toBe("0");
+    const asyncUrl = started.headers.get("azure-asyncoperation");
+    expect(asyncUrl).toMatch(/\/providers\/Microsoft\.Compute\/locations\/westeurope\/operations\/[0-9a-f-]+\?/);
+    expect(started.headers.get("location")).toMatch(/monitor=true/);
+    expect(started.headers.get("x-ms-ratelimit-remaining-resource")).toMatch(
+      new RegExp(
+        `^Microsoft\\.Compute/${c.group}SubscriptionMaximum;\\d+,Microsoft\\.Compute/VMScaleSetBatchedVMRequestsSubscriptionMaximum;\\d+,Microsoft\\.Compute/VmssQueuedVMOperations;0$`,
+      ),
+    );
+    const token = await armToken(emu);
+    let status = "InProgress";
+    for (let i = 0; i < 200 && status === "InProgress"; i++) {
+      await new Promise((r) => setTimeout(r, 5));
+      const poll = await fetch(asyncUrl ?? "", { headers: { Authorization: `Bearer ${token}` } });
+      status = ((await poll.json()) as { status: string }).status;
+    }
+    expect(status).toBe("Succeeded");
+    const view = await raw(emu, "GET", `${vmssPath(emu)}/virtualMachines/1/instanceView`);
+    const codes = (view.body as { statuses: { code: string }[] }).statuses.map((s) => s.code);
+    expect(codes).toContain(c.after);
+  });
+
+  it("refuses an unknown instance ID as manualupgrade does", async () => {
+    const { emu } = await setup();
+    const refused = await raw(emu, "POST", `${vmssPath(emu)}/restart`, { body: { instanceIds: ["99"] } });
+    expect(refused.status).toBe(400);
+    expect(refused.body).toMatchObject({ error: { code: "InvalidParameter", target: "instanceIds" } });
+  });
+});

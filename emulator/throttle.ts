@@ -32,6 +32,13 @@ const GROUP_OF: Readonly<Record<string, string>> = {
   "VirtualMachineScaleSets.UpdateInstances": "VMScaleSetActions",
   "VirtualMachineScaleSets.Reimage": "VMScaleSetActions",
   "VirtualMachineScaleSets.ReimageAll": "VMScaleSetActions",
+  // Policy groups as recorded (azure-cli_test_vmss_vms.yaml #18 restart, #24 poweroff, #30 start:
+  // VMScaleSetActions, DeleteVMScaleSet, VMScaleSetActions; azure-cli_test_vmss_create_and_modify.yaml #51 deallocate:
+  // DeleteVMScaleSet).
+  "VirtualMachineScaleSets.Restart": "VMScaleSetActions",
+  "VirtualMachineScaleSets.Start": "VMScaleSetActions",
+  "VirtualMachineScaleSets.PowerOff": "DeleteVMScaleSet",
+  "VirtualMachineScaleSets.Deallocate": "DeleteVMScaleSet",
   "VirtualMachineScaleSetVMs.List": "HighCostGetVMScaleSet",
   "VirtualMachineScaleSetVMs.Get": "GetVMScaleSetVM",
   "VirtualMachineScaleSetVMs.GetInstanceView": "GetVMScaleSetVM",
@@ -84,6 +91,11 @@ const HEADER_SHAPE: Readonly<
     omitResource: true,
     extra: [BATCHED_VM_REQUESTS, QUEUED_VM_OPERATIONS],
   },
+  // The power actions, the same way (azure-cli_test_vmss_vms.yaml #18, #24, #30 POST …/restart, poweroff, start).
+  "VirtualMachineScaleSets.Restart": { omitResource: true, extra: [BATCHED_VM_REQUESTS, QUEUED_VM_OPERATIONS] },
+  "VirtualMachineScaleSets.Start": { omitResource: true, extra: [BATCHED_VM_REQUESTS, QUEUED_VM_OPERATIONS] },
+  "VirtualMachineScaleSets.PowerOff": { omitResource: true, extra: [BATCHED_VM_REQUESTS, QUEUED_VM_OPERATIONS] },
+  "VirtualMachineScaleSets.Deallocate": { omitResource: true, extra: [BATCHED_VM_REQUESTS, QUEUED_VM_OPERATIONS] },
 };
 
 /** The published resource-level limit of `operation`'s policy group (undefined when none is modelled). */

@@ -68,6 +68,22 @@ const CONFLICT = {
  */
 const REQUEST_CHARGE = (charge: number): Record<string, string> => ({ "x-ms-request-charge": String(charge) });
 
+interface PowerAction {
+  readonly operation: string;
+  readonly during: Vm["powerState"];
+  readonly after: Vm["powerState"];
+}
+
+/** The scale set's power actions: operation name, the instances' power state while it runs and after it. */
+const POWER_ACTIONS: Readonly<Record<"restart" | "poweroff" | "start" | "deallocate", PowerAction>> = {
+  restart: { operation: "VirtualMachineScaleSets.Restart", during: "starting", after: "running" },
+  poweroff: { operation: "VirtualMachineScaleSets.PowerOff", during: "stopping", after: "stopped" },
+  start: { operation: "VirtualMachineScaleSets.Start", during: "starting", after: "running" },
+  deallocate: { operation: "VirtualMachineScaleSets.Deallocate", during: "deallocating", after: "deallocated" },
+};
+/** Simulated seconds a power action takes (assumption). */
+const POWER_ACTION_SECONDS = 10;
+
 export class Arm {
   readonly scaleSets = new Map<string, ScaleSet>();
   readonly operations = new Map<string, Operation>();
@@ -160,6 +176,13 @@ export class Arm {
           return route("VirtualMachineScaleSets.ReimageAll", ["POST"], () =>
             this.upgradeInstances(set(), req, "VirtualMachineScaleSets.ReimageAll", false),
           );
+        case "restart":
+        case "poweroff":
+        case "start":
+        case "deallocate": {
+          const action = POWER_ACTIONS[p0];
+          return route(action.operation, ["POST"], () => this.powerAction(set(), req, action));
+        }
         case "virtualmachines":
           return route("VirtualMachineScaleSetVMs.List", ["GET"], () => this.listVms(set(), req));
         case "extensions":
@@ -925,8 +948,31 @@ export class Arm {
     return op;
   }
 
-  /** manualupgrade, reimage, reimageall: 202 + Azure-AsyncOperation + Location, empty body (recordings). */
-  private upgradeInstances(set: ScaleSet, req: Incoming, operation: string, idsRequired: boolean): Reply {
+  /**
+   * POST …/restart | poweroff | start | deallocate of the scale set, body `{"instanceIds": [...]}` (az sends `["*"]`) or
+   * `{}`/none for all: 202, empty body, Azure-AsyncOperation + Location, as recorded (azure-cli_test_vmss_vms.yaml #18
+   * POST …/restart, #24 …/poweroff, #30 …/start; azure-cli_test_vmss_create_and_modify.yaml #51 …/deallocate with `{}`).
+   * The instances pass through the transitional power state and end in the action's one (…vms.yaml #28 instanceView
+   * after poweroff: PowerState/stopped, #34 after start: running, #40 after deallocate: deallocated). Instances with
+   * protectFromScaleSetActions are left alone, as by manualupgrade. Duration: assumed (2 InProgress polls recorded).
+   */
+  private powerAction(set: ScaleSet, req: Incoming, action: PowerAction): Reply {
+    const requested = this.requestedInstances(set, req, false);
+    const vms = requested
+      .map((id) => set.vms.get(id))
+      .filter((vm): vm is Vm => vm !== undefined && !vm.protectFromScaleSetActions);
+    const op = this.startOperation(set, action.operation, requested);
+    for (const vm of vms) vm.powerState = action.during;
+    void Promise.race([this.options.clock.sleep(POWER_ACTION_SECONDS), op.ended]).then(() => {
+      if (!op.running) return;
+      for (const vm of vms) if (vm.powerState === action.during) vm.powerState = action.after;
+      op.finish("Succeeded");
+    });
+    return { status: 202, headers: this.asyncHeaders(op, req, true) };
+  }
+
+  /** The instance IDs a scale-set action's `{"instanceIds": [...]}` names (all for none or `*`), checked. */
+  private requestedInstances(set: ScaleSet, req: Incoming, idsRequired: boolean): string[] {
     const body = isObject(req.body) ? req.body : {};
     const ids = body["instanceIds"];
     if (ids !== undefined && (!Array.isArray(ids) || ids.some((id) => typeof id !== "string"))) {
@@ -955,6 +1001,12 @@ export class Arm {
         target: "instanceIds",
       });
     }
+    return requested;
+  }
+
+  /** manualupgrade, reimage, reimageall: 202 + Azure-AsyncOperation + Location, empty body (recordings). */
+  private upgradeInstances(set: ScaleSet, req: Incoming, operation: string, idsRequired: boolean): Reply {
+    const requested = this.requestedInstances(set, req, idsRequired);
     const attached = requested.find((id) => set.vms.get(id)?.attached === true);
     if (attached !== undefined) {
       // Assumption (no public source): a VM attached with its own profile has no scale-set model to take.
