@@ -798,3 +798,32 @@ describe("the scale set's power actions (restart, poweroff, start, deallocate)",
     expect(refused.body).toMatchObject({ error: { code: "InvalidParameter", target: "instanceIds" } });
   });
 });
+
+describe("counters on the resource provider's own errors", () => {
+  it("carries x-ms-ratelimit-remaining-resource and -subscription-writes on a 409 and a 400, not on the gateway's 404", async () => {
+    const { emu } = await setup();
+    // azure-cli-2020_test_vmss_rolling_upgrade.yaml #54 POST …/rollingUpgrades/cancel → 409 with both headers.
+    const cancel = await raw(emu, "POST", `${vmssPath(emu)}/rollingUpgrades/cancel`);
+    expect(cancel.status).toBe(409);
+    expect(cancel.body).toEqual({
+      error: { code: "OperationNotAllowed", message: "There is no ongoing Rolling Upgrade to cancel." },
+    });
+    expect(cancel.headers.get("x-ms-ratelimit-remaining-resource")).toMatch(
+      /^Microsoft\.Compute\/VMScaleSetActionsSubscriptionMaximum;\d+,Microsoft\.Compute\/VMScaleSetActionsResource;\d+$/,
+    );
+    expect(cancel.headers.get("x-ms-ratelimit-remaining-subscription-writes")).toMatch(/^\d+$/);
+    // azure-cli_test_vmss_update_image.yaml #50 PUT …/virtualMachineScaleSets/vmss1 → 400 with both headers.
+    const refused = await raw(emu, "POST", `${vmssPath(emu)}/manualupgrade`, { body: { instanceIds: ["99"] } });
+    expect(refused.status).toBe(400);
+    expect(refused.headers.get("x-ms-ratelimit-remaining-resource")).toMatch(
+      /VMScaleSetActionsSubscriptionMaximum;\d+/,
+    );
+    expect(refused.headers.get("x-ms-ratelimit-remaining-subscription-writes")).toMatch(/^\d+$/);
+    // azure-cli_test_vmss_extension.yaml #9 GET of a missing set: ARM's gateway answers, without the counters.
+    const missing = await raw(emu, "GET", vmssPath(emu, "nope"));
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get("x-ms-failure-cause")).toBe("gateway");
+    expect(missing.headers.get("x-ms-ratelimit-remaining-resource")).toBeNull();
+    expect(missing.headers.get("x-ms-ratelimit-remaining-subscription-reads")).toBeNull();
+  });
+});

@@ -176,6 +176,8 @@ async function armReply(
     let reply: Reply;
     try {
       reply = route.handle();
+    } catch (error) {
+      throw withRpCounters(error, route, () => ({ ...limits, ...armLimits(parts, req, route.subscriptionId) }));
     } finally {
       parts.faults.runTriggers(route.operation, "after");
     }
@@ -195,6 +197,21 @@ async function armReply(
     if (error instanceof ArmError) return { ...parts.faults.taintReply(error.toReply()), operation: route.operation };
     throw error;
   }
+}
+
+/**
+ * An error the resource provider itself answered carries the same counters as its successes: Compute's
+ * `x-ms-ratelimit-remaining-resource` and ARM's `x-ms-ratelimit-remaining-subscription-writes` (recorded:
+ * azure-cli_test_vmss_update_image.yaml #50 PUT …/virtualMachineScaleSets/vmss1 → 400 BadRequest, and
+ * azure-cli-2020_test_vmss_rolling_upgrade.yaml #54 POST …/rollingUpgrades/cancel → 409 OperationNotAllowed, both with
+ * the two headers). Refusals by ARM's gateway do not (…test_vmss_extension.yaml #9 GET of a missing set: 404 with
+ * `x-ms-failure-cause: gateway` and neither), nor do the method and subscription checks made before the provider.
+ */
+function withRpCounters(error: unknown, route: ArmRoute, counters: () => Record<string, string>): unknown {
+  if (!(error instanceof ArmError) || route.provider !== "Microsoft.Compute") return error;
+  if (error.status === 405 || error.body.code === "SubscriptionNotFound") return error;
+  if (Object.keys(error.headers).some((h) => h.toLowerCase() === "x-ms-failure-cause")) return error;
+  return new ArmError(error.status, error.body, { ...counters(), ...error.headers });
 }
 
 /**
