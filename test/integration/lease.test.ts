@@ -1,11 +1,22 @@
 // One run at a time (engine/lease.ts) through the real SDK against the emulator: two runs at once, a lease taken over
-// after its expiry, waited for (lease-wait), released on every ending, lost mid-run, none for a dry run, no room for it.
+// after its expiry, waited for (lease-wait), released on every ending, lost mid-run, none for a dry run, no room for it. Over every orchestration mode.
 
 import { describe, expect, it } from "vitest";
 import { withoutRecord } from "../../src/domain/rollout-tags.ts";
 import { LEASE_TAG, decodeLease, encodeLease } from "../../src/domain/lease.ts";
 import type { RolloutEvent } from "../../src/engine/events.ts";
-import { PATCH_TAGS, configFor, count, rollout, tagWritesOf, upgrade, useEmulator, writesOf } from "./harness.ts";
+import {
+  ORCHESTRATIONS,
+  PATCH_TAGS,
+  configFor,
+  count,
+  instanceIds,
+  rollout,
+  tagWritesOf,
+  upgrade,
+  useEmulator,
+  writesOf,
+} from "./harness.ts";
 import type { Emulator } from "../../emulator/index.ts";
 
 const emulator = useEmulator();
@@ -24,9 +35,9 @@ const upgradesOf = (emu: Emulator): string[][] =>
     .filter((w) => w.operation === "VirtualMachineScaleSets.UpdateInstances")
     .map((w) => (w.body as { instanceIds: string[] }).instanceIds);
 
-describe("one run at a time", () => {
+describe.each(ORCHESTRATIONS)("one run at a time ($mode)", ({ seed }) => {
   it("two runs at once: one rolls out, the other fails naming it and writes nothing Azure takes", async () => {
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4 }] });
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, ...seed }] });
     const config = configFor(emu, { rollout: { batchSize: count(2) } });
     const github = { serverUrl: "https://github.com", apiUrl: "https://api.github.com", repository: "octo/app" };
     const [a, b] = await Promise.all([
@@ -43,7 +54,7 @@ describe("one run at a time", () => {
     );
     expect(loser.record.reason).toMatch(/lease-wait/);
     // Every instance upgraded once, by one run; the model written once; the loser's lease write refused (412).
-    expect(upgradesOf(emu).flat().sort()).toEqual(["0", "1", "2", "3"]);
+    expect(upgradesOf(emu).flat().sort()).toEqual([...instanceIds(emu)].sort());
     expect(writesOf(emu).filter((w) => w.startsWith("PATCH VirtualMachineScaleSets.Update"))).toEqual([
       "PATCH VirtualMachineScaleSets.Update",
     ]);
@@ -55,7 +66,7 @@ describe("one run at a time", () => {
 
   it("takes over a lease past its expiry (a runner that died) with a warning, and releases it at the end", async () => {
     const emu = await emulator({
-      scaleSets: [{ name: "vmss1", instances: 2, tags: { team: "web", ...leaseOf(Date.now() - 1_000) } }],
+      scaleSets: [{ name: "vmss1", instances: 2, tags: { team: "web", ...leaseOf(Date.now() - 1_000) }, ...seed }],
     });
     const events: RolloutEvent[] = [];
     const { record, log } = await rollout(configFor(emu), { events: (e) => events.push(e) });
@@ -70,7 +81,9 @@ describe("one run at a time", () => {
   });
 
   it("lease-wait: waits for another run's lease to expire, then takes it and plans on what is there", async () => {
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, tags: leaseOf(Date.now() + 1_500) }] });
+    const emu = await emulator({
+      scaleSets: [{ name: "vmss1", instances: 2, tags: leaseOf(Date.now() + 1_500), ...seed }],
+    });
     const events: RolloutEvent[] = [];
     const { record } = await rollout(configFor(emu, { rollout: { leaseWaitMs: 10_000, pollIntervalMs: 200 } }), {
       events: (e) => events.push(e),
@@ -84,7 +97,9 @@ describe("one run at a time", () => {
   });
 
   it("lease-wait spent: fails naming the holder, having written nothing", async () => {
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, tags: leaseOf(Date.now() + 60_000) }] });
+    const emu = await emulator({
+      scaleSets: [{ name: "vmss1", instances: 2, tags: leaseOf(Date.now() + 60_000), ...seed }],
+    });
     const { record } = await rollout(configFor(emu, { rollout: { leaseWaitMs: 300, pollIntervalMs: 100 } }));
     expect(record.result).toBe("failed");
     expect(record.reason).toMatch(/octo\/hotfix run 7 .*lease-wait \(300 ms\) ran out/);
@@ -97,7 +112,7 @@ describe("one run at a time", () => {
     { name: "a dry run", rollout: { dryRun: true } },
     { name: "a run with nothing to write", rollout: {}, change: { imageVersion: "24.04.202409120" } },
   ])("$name takes no lease", async ({ rollout: options, change }) => {
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
     const { record } = await rollout(configFor(emu, { rollout: options, ...(change && { change }) }));
     expect(record.result).not.toBe("failed");
     expect(tagWritesOf(emu)).toEqual([]);
@@ -106,7 +121,7 @@ describe("one run at a time", () => {
   it.each([
     {
       name: "failure",
-      arrange: (emu: Emulator) => emu.faults.failUpgrade("0", { scaleSet: "vmss1" }),
+      arrange: (emu: Emulator) => emu.faults.failUpgrade(instanceIds(emu)[0] ?? "", { scaleSet: "vmss1" }),
       signal: undefined,
       result: "failed",
     },
@@ -120,7 +135,13 @@ describe("one run at a time", () => {
   ])("releases the lease on $name", async ({ arrange, signal, result, timeoutMs }) => {
     const emu = await emulator({
       scaleSets: [
-        { name: "vmss1", instances: 4, tags: { team: "web" }, instanceUpgradeSeconds: timeoutMs ? 10_000 : 30 },
+        {
+          name: "vmss1",
+          instances: 4,
+          tags: { team: "web" },
+          instanceUpgradeSeconds: timeoutMs ? 10_000 : 30,
+          ...seed,
+        },
       ],
     });
     arrange(emu);
@@ -142,7 +163,7 @@ describe("one run at a time", () => {
   });
 
   it("a renewal that finds the lease another run's stops the run: no further write, no rollback, its lease left alone", async () => {
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, instanceUpgradeSeconds: 400 }] });
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, instanceUpgradeSeconds: 400, ...seed }] });
     const taken = leaseOf(Date.now() + 600_000);
     // Another run takes the lease over while batch 1 runs (as if this run's lease had expired unrenewed).
     emu.faults.concurrentWrite({ patch: { tags: taken } }, { operation: "VirtualMachineScaleSets.UpdateInstances" });
@@ -153,16 +174,16 @@ describe("one run at a time", () => {
     );
     expect(record.result).toBe("failed");
     expect(record.reason).toMatch(/^The scale set's lease is no longer this run's: octo\/hotfix run 7 .* holds it now/);
-    expect(upgradesOf(emu)).toEqual([["0"]]);
+    expect(upgradesOf(emu)).toEqual([[instanceIds(emu)[0]]]);
     expect(record.rollback).toBeUndefined();
     expect(events.some((e) => e.type === "lease" && e.what === "lost")).toBe(true);
     expect(tagsOf(emu)).toEqual(taken);
-    expect(writesOf(emu)).toEqual(["PATCH VirtualMachineScaleSets.Update", upgrade("0")]);
+    expect(writesOf(emu)).toEqual(["PATCH VirtualMachineScaleSets.Update", upgrade(instanceIds(emu)[0] ?? "")]);
   });
 
   it("no room for the lease's tags: refused before any write, saying why", async () => {
     const full = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`t${i}`, "v"]));
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, tags: full }] });
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, tags: full, ...seed }] });
     const { record } = await rollout(configFor(emu));
     expect(record.result).toBe("failed");
     expect(record.reason).toMatch(/51 tags and Azure allows 50/);
@@ -170,7 +191,9 @@ describe("one run at a time", () => {
   });
 
   it("Rolling mode: the lease is made to last the whole run before the platform rolls, then released", async () => {
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3, upgradeMode: "Rolling" }] });
+    const emu = await emulator({
+      scaleSets: [{ name: "vmss1", instances: 3, upgradeMode: "Rolling", healthExtension: true, ...seed }],
+    });
     const seen: string[] = [];
     emu.faults.onRequest({ operation: "VirtualMachineScaleSets.Update", when: "before" }, () => {
       seen.push(tagsOf(emu)[LEASE_TAG] ?? "");
