@@ -1,5 +1,6 @@
 // One run at a time (engine/lease.ts) through the real SDK against the emulator: two runs at once, a lease taken over
-// after its expiry, waited for (lease-wait), released on every ending, lost mid-run, none for a dry run, no room for it. Over every orchestration mode.
+// after its expiry, waited for (lease-wait), released on every ending, lost mid-run, none for a dry run, no room for
+// it. Over every orchestration mode.
 
 import { describe, expect, it } from "vitest";
 import { withoutRecord } from "../../src/domain/rollout-tags.ts";
