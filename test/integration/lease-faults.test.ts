@@ -1,18 +1,20 @@
 // The lease and the rollout record under faults (engine/lease.ts, engine/record-tags.ts) through the real SDK against
 // the emulator: a take whose answer is lost, a cancel while it is in flight, the record of a run that waited (lease-wait),
 // the end of a run (the record's outcome and the lease's release in one write) after a cancel with Azure slow, after a
-// timeout with Azure throttling, and for a scale set deleted during the run.
+// timeout with Azure throttling, and for a scale set deleted during the run. Over every orchestration mode.
 
 import { describe, expect, it } from "vitest";
 import { decodeRecord, withoutRecord } from "../../src/domain/rollout-tags.ts";
 import { LEASE_TAG, decodeLease } from "../../src/domain/lease.ts";
 import {
+  ORCHESTRATIONS,
   NEW_VERSION,
   OLD_VERSION,
   PATCH_TAGS,
   TAGS,
   configFor,
   count,
+  instanceIds,
   rollout,
   runningVersions,
   tagWritesOf,
@@ -24,7 +26,7 @@ import type { Emulator } from "../../emulator/index.ts";
 const emulator = useEmulator();
 const tagsOf = (emu: Emulator): Record<string, string> => emu.state().model["tags"] as Record<string, string>;
 
-describe("a lease take whose answer never comes", () => {
+describe.each(ORCHESTRATIONS)("a lease take whose answer never comes ($mode)", ({ seed }) => {
   it.each([
     {
       name: "Azure applied it, the reply and every retry reset",
@@ -45,7 +47,7 @@ describe("a lease take whose answer never comes", () => {
       reason: /^The job was cancelled while taking the scale set's lease/,
     },
   ])("$name: the stop names the take, nothing else is written, the lease is removed", async (c) => {
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, tags: { team: "web" } }] });
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, tags: { team: "web" }, ...seed }] });
     const cancel = new AbortController();
     c.arrange(emu, cancel);
     const { record } = await rollout(configFor(emu), { signal: cancel.signal });
@@ -58,9 +60,9 @@ describe("a lease take whose answer never comes", () => {
   });
 });
 
-describe("the record of a run that waited for the lease (lease-wait)", () => {
+describe.each(ORCHESTRATIONS)("the record of a run that waited for the lease (lease-wait) ($mode)", ({ seed }) => {
   it("replaces the record the holder wrote meanwhile, warns of nothing, and rollback: true undoes its change", async () => {
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
     const base = configFor(emu);
     const github = { serverUrl: "https://github.com", apiUrl: "https://api.github.com", repository: "octo/app" };
     // A takes the lease first; B reads the scale set (no record yet), waits for A's lease, then writes its change.
@@ -95,94 +97,104 @@ describe("the record of a run that waited for the lease (lease-wait)", () => {
   });
 });
 
-describe("the end of the run: the record's outcome and the lease's release", () => {
-  const recordOn = (emu: Emulator): string => {
-    const found = decodeRecord(tagsOf(emu));
-    return found.kind === "record" ? found.record.outcome : found.kind;
-  };
+describe.each(ORCHESTRATIONS)(
+  "the end of the run: the record's outcome and the lease's release ($mode)",
+  ({ seed }) => {
+    const recordOn = (emu: Emulator): string => {
+      const found = decodeRecord(tagsOf(emu));
+      return found.kind === "record" ? found.record.outcome : found.kind;
+    };
 
-  it("after a cancel with the instance listing hanging: one tag write, with both", async () => {
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, tags: { team: "web" } }] });
-    const cancel = new AbortController();
-    let writesAtCancel = -1;
-    const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(1), healthTimeoutMs: 60_000 } }), {
-      signal: cancel.signal,
-      events: (e) => {
-        if (e.type === "upgrade-accepted" && writesAtCancel < 0) {
-          emu.faults.hangRequest({ operation: "VirtualMachineScaleSetVMs.List", seconds: 30, times: 5 });
-          writesAtCancel = emu.writes().length;
-          cancel.abort();
-        }
-      },
+    it("after a cancel with the instance listing hanging: one tag write, with both", async () => {
+      const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, tags: { team: "web" }, ...seed }] });
+      const cancel = new AbortController();
+      let writesAtCancel = -1;
+      const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(1), healthTimeoutMs: 60_000 } }), {
+        signal: cancel.signal,
+        events: (e) => {
+          if (e.type === "upgrade-accepted" && writesAtCancel < 0) {
+            emu.faults.hangRequest({ operation: "VirtualMachineScaleSetVMs.List", seconds: 30, times: 5 });
+            writesAtCancel = emu.writes().length;
+            cancel.abort();
+          }
+        },
+      });
+      expect(record.result).toBe("cancelled");
+      expect(recordOn(emu)).toBe("cancelled");
+      expect(decodeLease(tagsOf(emu))).toEqual({ kind: "none" });
+      expect(withoutRecord(tagsOf(emu))).toEqual({ team: "web" });
+      const after = emu.writes().slice(writesAtCancel);
+      expect(after.map((w) => `${w.method} ${w.operation}`)).toEqual([PATCH_TAGS]);
+      const sent = (after[0]?.body as { tags: Record<string, string> }).tags;
+      expect(sent[LEASE_TAG]).toBeUndefined();
     });
-    expect(record.result).toBe("cancelled");
-    expect(recordOn(emu)).toBe("cancelled");
-    expect(decodeLease(tagsOf(emu))).toEqual({ kind: "none" });
-    expect(withoutRecord(tagsOf(emu))).toEqual({ team: "web" });
-    const after = emu.writes().slice(writesAtCancel);
-    expect(after.map((w) => `${w.method} ${w.operation}`)).toEqual([PATCH_TAGS]);
-    const sent = (after[0]?.body as { tags: Record<string, string> }).tags;
-    expect(sent[LEASE_TAG]).toBeUndefined();
-  });
 
-  it("after a timeout, with the tag write throttled (429, Retry-After 1 s): waited out, then written", async () => {
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, instanceUpgradeSeconds: 10_000 }] });
-    const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(1), timeoutMs: 1_500 } }), {
-      events: (e) => {
-        if (e.type === "stopped") emu.faults.throttle({ operation: TAGS, retryAfterSeconds: 1 });
-      },
+    it("after a timeout, with the tag write throttled (429, Retry-After 1 s): waited out, then written", async () => {
+      const emu = await emulator({
+        scaleSets: [{ name: "vmss1", instances: 4, instanceUpgradeSeconds: 10_000, ...seed }],
+      });
+      const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(1), timeoutMs: 1_500 } }), {
+        events: (e) => {
+          if (e.type === "stopped") emu.faults.throttle({ operation: TAGS, retryAfterSeconds: 1 });
+        },
+      });
+      expect(record.result).toBe("failed");
+      expect(record.reason).toMatch(/^Timed out/);
+      expect(tagWritesOf(emu).slice(-2)).toEqual([`${PATCH_TAGS} → 429`, PATCH_TAGS]);
+      expect(recordOn(emu)).toBe("failed");
+      expect(decodeLease(tagsOf(emu))).toEqual({ kind: "none" });
     });
-    expect(record.result).toBe("failed");
-    expect(record.reason).toMatch(/^Timed out/);
-    expect(tagWritesOf(emu).slice(-2)).toEqual([`${PATCH_TAGS} → 429`, PATCH_TAGS]);
-    expect(recordOn(emu)).toBe("failed");
-    expect(decodeLease(tagsOf(emu))).toEqual({ kind: "none" });
-  });
 
-  it("for a scale set deleted during the run: nothing written, no warning about a lease on it", async () => {
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4 }] });
-    let writesAtDelete = -1;
-    emu.faults.onRequest({ operation: "VirtualMachineScaleSets.UpdateInstances", after: 1, when: "before" }, () => {
-      writesAtDelete = emu.writes().length;
+    it("for a scale set deleted during the run: nothing written, no warning about a lease on it", async () => {
+      const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, ...seed }] });
+      let writesAtDelete = -1;
+      emu.faults.onRequest({ operation: "VirtualMachineScaleSets.UpdateInstances", after: 1, when: "before" }, () => {
+        writesAtDelete = emu.writes().length;
+      });
+      emu.faults.deleteScaleSet("vmss1", { operation: "VirtualMachineScaleSets.UpdateInstances", after: 1 });
+      const { record, log } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }));
+      expect(record.scaleSetDeleted).toBe(true);
+      expect(writesAtDelete).toBeGreaterThan(0);
+      expect(
+        emu
+          .writes()
+          .slice(writesAtDelete + 1)
+          .filter((w) => w.operation === TAGS),
+      ).toEqual([]);
+      expect(log.lines.filter((l) => l.startsWith("warning:"))).toEqual([]);
     });
-    emu.faults.deleteScaleSet("vmss1", { operation: "VirtualMachineScaleSets.UpdateInstances", after: 1 });
-    const { record, log } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }));
-    expect(record.scaleSetDeleted).toBe(true);
-    expect(writesAtDelete).toBeGreaterThan(0);
-    expect(
-      emu
-        .writes()
-        .slice(writesAtDelete + 1)
-        .filter((w) => w.operation === TAGS),
-    ).toEqual([]);
-    expect(log.lines.filter((l) => l.startsWith("warning:"))).toEqual([]);
-  });
-});
+  },
+);
 
-describe("Automatic and Rolling mode: the record goes with the lease's cover, before the platform write", () => {
-  it("a timeout during the platform's roll (Azure refusing tag writes): the record names the run, in progress, and the lease lasts no longer than the run", async () => {
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3, upgradeMode: "Automatic" }] });
-    emu.faults.hangUpgrade("1");
-    const startedBefore = Date.now();
-    const { record } = await rollout(configFor(emu, { rollout: { timeoutMs: 3_000, healthTimeoutMs: 1_000 } }));
-    expect(record.result).toBe("failed");
-    const found = decodeRecord(tagsOf(emu));
-    expect(found.kind === "record" && found.record.outcome).toBe("in-progress");
-    expect(found.kind === "record" && found.record.changes.map((c) => [c.property, c.after])).toEqual([
-      ["image-version", NEW_VERSION],
-    ]);
-    const lease = decodeLease(tagsOf(emu));
-    // timeout + health-timeout from the start (a few ms of slack), not lease-duration (10 min).
-    expect(lease.kind === "held" && lease.lease.expiresAt - startedBefore).toBeLessThan(3_000 + 1_000 + 1_000);
-  });
+describe.each(ORCHESTRATIONS)(
+  "Automatic and Rolling mode: the record goes with the lease's cover, before the platform write ($mode)",
+  ({ seed }) => {
+    it("a timeout during the platform's roll (Azure refusing tag writes): the record names the run, in progress, and the lease lasts no longer than the run", async () => {
+      const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3, upgradeMode: "Automatic", ...seed }] });
+      emu.faults.hangUpgrade(instanceIds(emu)[1] ?? "");
+      const startedBefore = Date.now();
+      const { record } = await rollout(configFor(emu, { rollout: { timeoutMs: 3_000, healthTimeoutMs: 1_000 } }));
+      expect(record.result).toBe("failed");
+      const found = decodeRecord(tagsOf(emu));
+      expect(found.kind === "record" && found.record.outcome).toBe("in-progress");
+      expect(found.kind === "record" && found.record.changes.map((c) => [c.property, c.after])).toEqual([
+        ["image-version", NEW_VERSION],
+      ]);
+      const lease = decodeLease(tagsOf(emu));
+      // timeout + health-timeout from the start (a few ms of slack), not lease-duration (10 min).
+      expect(lease.kind === "held" && lease.lease.expiresAt - startedBefore).toBeLessThan(3_000 + 1_000 + 1_000);
+    });
 
-  it("a platform write Azure refuses: the record written before it is taken back", async () => {
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3, upgradeMode: "Rolling" }] });
-    emu.faults.authorizationFailed({ operation: "VirtualMachineScaleSets.Update" });
-    const { record } = await rollout(configFor(emu));
-    expect(record.result).toBe("failed");
-    expect(record.modelUpdated).toBe(false);
-    expect(decodeRecord(tagsOf(emu)).kind).toBe("none");
-    expect(decodeLease(tagsOf(emu))).toEqual({ kind: "none" });
-  });
-});
+    it("a platform write Azure refuses: the record written before it is taken back", async () => {
+      const emu = await emulator({
+        scaleSets: [{ name: "vmss1", instances: 3, upgradeMode: "Rolling", healthExtension: true, ...seed }],
+      });
+      emu.faults.authorizationFailed({ operation: "VirtualMachineScaleSets.Update" });
+      const { record } = await rollout(configFor(emu));
+      expect(record.result).toBe("failed");
+      expect(record.modelUpdated).toBe(false);
+      expect(decodeRecord(tagsOf(emu)).kind).toBe("none");
+      expect(decodeLease(tagsOf(emu))).toEqual({ kind: "none" });
+    });
+  },
+);
