@@ -1,13 +1,22 @@
 // The run's tag writer (engine/tags.ts) against the emulator with the real SDK: one write at a time, the whole map
 // with If-Match, 412 → read again and decide again on the fresh tags, nothing sent when refused or unchanged, and the
-// etag a tag write answers used by the model write after it only when no other writer changed the model around it.
+// etag a tag write answers used by the model write after it only when no other writer changed the model around it. Over every orchestration mode.
 
 import { describe, expect, it } from "vitest";
 import { Run } from "../../src/engine/run.ts";
 import { TagWriter, type Tags } from "../../src/engine/tags.ts";
 import type { RolloutEvent } from "../../src/engine/events.ts";
 import { isPreconditionFailed } from "../../src/domain/azure-errors.ts";
-import { PATCH_TAGS, TAGS, adapterFor, configFor, memoryLogger, tagWritesOf, useEmulator } from "./harness.ts";
+import {
+  ORCHESTRATIONS,
+  PATCH_TAGS,
+  TAGS,
+  adapterFor,
+  configFor,
+  memoryLogger,
+  tagWritesOf,
+  useEmulator,
+} from "./harness.ts";
 import type { Emulator } from "../../emulator/index.ts";
 
 const emulator = useEmulator();
@@ -31,9 +40,9 @@ const withTag =
   (tags: Tags): { tags: Tags } => ({ tags: { ...tags, [name]: value } });
 const tagsOf = (emu: Emulator): unknown => emu.state().model["tags"];
 
-describe("TagWriter", () => {
+describe.each(ORCHESTRATIONS)("TagWriter ($mode)", ({ seed }) => {
   it("writes the whole map with If-Match, one write after the other, each on the tags the one before left", async () => {
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
     const { tags, events } = await setup(emu);
     const [a, b] = await Promise.all([
       tags.update(withTag("a", "1"), "first"),
@@ -52,7 +61,9 @@ describe("TagWriter", () => {
   });
 
   it("removes a tag by leaving it out of the map (ARM replaces a resource's tags with a PATCH's)", async () => {
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 1, tags: { keep: "k", drop: "d" } }] });
+    const emu = await emulator({
+      scaleSets: [{ name: "vmss1", instances: 1, tags: { keep: "k", drop: "d" }, ...seed }],
+    });
     const { tags } = await setup(emu);
     const result = await tags.update(({ drop: _drop, ...rest }) => ({ tags: rest }), "drop one");
     expect(result).toMatchObject({ kind: "written", names: ["drop"] });
@@ -63,14 +74,14 @@ describe("TagWriter", () => {
     { name: "refused", mutate: (): { refused: string } => ({ refused: "not mine" }), kind: "refused" },
     { name: "unchanged", mutate: (t: Tags): { tags: Tags } => ({ tags: { ...t } }), kind: "unchanged" },
   ])("sends nothing when the decision is $name", async ({ mutate, kind }) => {
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 1, tags: { x: "1" } }] });
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 1, tags: { x: "1" }, ...seed }] });
     const { tags } = await setup(emu);
     expect(await tags.update(mutate, "nothing")).toMatchObject({ kind, tags: { x: "1" } });
     expect(tagWritesOf(emu)).toEqual([]);
   });
 
   it("on 412 reads the scale set again and decides again on the fresh tags (another writer's tag is kept)", async () => {
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 1 }] });
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 1, ...seed }] });
     const { tags } = await setup(emu);
     emu.faults.concurrentWrite({ patch: { tags: { other: "theirs" } } }, { operation: TAGS, when: "before" });
     const seen: Tags[] = [];
@@ -84,7 +95,7 @@ describe("TagWriter", () => {
   });
 
   it("refuses, writing nothing, when the fresh tags after a 412 make `mutate` refuse", async () => {
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 1 }] });
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 1, ...seed }] });
     const { tags } = await setup(emu);
     emu.faults.concurrentWrite({ patch: { tags: { holder: "other run" } } }, { operation: TAGS, when: "before" });
     const result = await tags.update(
@@ -111,7 +122,7 @@ describe("TagWriter", () => {
       modelWrite: "412",
     },
   ])("$name", async ({ foreign, modelWrite }) => {
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 1 }] });
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 1, ...seed }] });
     const { tags, run, api } = await setup(emu);
     const etagBefore = run.state.model?.etag;
     if (foreign) emu.faults.concurrentWrite({ patch: foreign }, { operation: TAGS, when: "after" });
@@ -124,7 +135,7 @@ describe("TagWriter", () => {
   });
 
   it("gives up after repeated 412s, and the next write still runs", async () => {
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 1 }] });
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 1, ...seed }] });
     const { tags } = await setup(emu);
     for (let i = 0; i < 5; i++)
       emu.faults.concurrentWrite({ patch: { tags: { n: String(i) } } }, { operation: TAGS, after: i, when: "before" });
