@@ -1,6 +1,7 @@
 // The run's tag writer (engine/tags.ts) against the emulator with the real SDK: one write at a time, the whole map
 // with If-Match, 412 → read again and decide again on the fresh tags, nothing sent when refused or unchanged, and the
-// etag a tag write answers used by the model write after it only when no other writer changed the model around it. Over every orchestration mode.
+// etag a tag write answers used by the model write after it only when no other writer changed the model around it.
+// Over every orchestration mode.
 
 import { describe, expect, it } from "vitest";
 import { Run } from "../../src/engine/run.ts";
