@@ -576,8 +576,14 @@ function parseCreds(text: string): Creds {
       return undefined;
     }
     if (typeof value !== "string") throw new InputError("creds", `field ${name} must be a string`);
+    // A JSON string may hold escaped line breaks: one in an echoed field (resourceManagerEndpointUrl) would reach the log.
     // The secret is used exactly as given; identifiers are trimmed like every other input.
-    return name === "clientSecret" ? value : value.trim();
+    if (name === "clientSecret") return value;
+    // A JSON string may hold escaped line breaks: one in an echoed field (resourceManagerEndpointUrl) would reach the log.
+    if (CONTROL.test(value.trim())) {
+      throw new InputError("creds", `field ${name} contains a line break or control character: give it on one line`);
+    }
+    return value.trim();
   };
   const clientId = field("clientId", true) ?? "";
   const tenantId = field("tenantId", true) ?? "";
@@ -681,7 +687,7 @@ function parseCloud(inputs: Inputs, creds: Creds | undefined): Cloud {
   if (armInput && armFromCreds && trimSlashes(armInput).toLowerCase() !== trimSlashes(armFromCreds).toLowerCase()) {
     throw new InputError(
       "arm-endpoint",
-      `${armInput} differs from creds' resourceManagerEndpointUrl ${armFromCreds}: remove one of them`,
+      `${quoted(armInput)} differs from creds' resourceManagerEndpointUrl ${quoted(armFromCreds)}: remove one of them`,
     );
   }
   if (armInput || !armFromCreds) {

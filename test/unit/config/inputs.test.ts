@@ -611,6 +611,11 @@ describe("creds", () => {
       "resourceManagerEndpointUrl: must be an https URL",
     ],
     [
+      "resourceManagerEndpointUrl with a line break",
+      creds({ resourceManagerEndpointUrl: "https://management.example\n::error::injected" }),
+      "field resourceManagerEndpointUrl contains a line break or control character",
+    ],
+    [
       "resourceManagerEndpointUrl of another cloud",
       creds({ resourceManagerEndpointUrl: "https://management.chinacloudapi.cn/" }),
       "set environment: AzureChinaCloud",
@@ -621,6 +626,17 @@ describe("creds", () => {
     expect(err.message).toContain(problem);
     expect(err.message).not.toContain(SECRET);
     expect(err.message).not.toContain("Sup3r");
+  });
+
+  it.each([
+    ["arm-endpoint", "https://management.b.example/" + "b".repeat(300), "https://management.a.example"],
+    ["creds' endpoint", "https://management.b.example", "https://management.a.example/" + "a".repeat(300)],
+  ])("a conflict between the endpoints echoes at most a short prefix of a long %s", (_, arm, fromCreds) => {
+    const err = inputError({ creds: creds({ resourceManagerEndpointUrl: fromCreds }), "arm-endpoint": arm });
+    expect(err.input).toBe("arm-endpoint");
+    expect(err.message).toContain("differs from creds' resourceManagerEndpointUrl");
+    expect(err.message).toMatch(/\(\d+ characters\)/);
+    expect(err.message.length).toBeLessThan(400);
   });
 
   it("creds' endpoint and arm-endpoint must agree", () => {
