@@ -302,13 +302,20 @@ function fromTag(value: string): string {
 
 const VERSION = /^\d+\.\d+\.\d+$/;
 
+/**
+ * `<major>.<minor>.<patch>` whose parts are each a 32-bit integer: assumed (Compute parses versions as .NET
+ * System.Version, whose parts are Int32; published platform versions such as 24.04.202409120 fit, and gallery image
+ * versions are documented as 32-bit integers). A longer one can only be a mistake, refused here.
+ */
+function isVersion(value: string): boolean {
+  return VERSION.test(value) && value.split(".").every((part) => Number(part) <= 2_147_483_647);
+}
+
 /** A platform image version: `latest` or `<major>.<minor>.<patch>` digits (e.g. 16.04.201801090), or such a tag. */
 function parseImageVersion(value: string, notes: string[]): string {
   if (value.toLowerCase() === "latest") return "latest";
-  // Each part is a 32-bit integer: assumed (Compute parses versions as .NET System.Version, whose parts are Int32;
-  // published platform versions such as 24.04.202409120 fit). A longer one can only be a mistake, refused here.
   const version = fromTag(value);
-  if (VERSION.test(version) && version.split(".").every((part) => Number(part) <= 2_147_483_647)) {
+  if (isVersion(version)) {
     if (version !== value)
       notes.push(`image-version ${quoted(value)} is a release tag: rolling out image version ${version}.`);
     return version;
@@ -336,10 +343,10 @@ function parseImageId(value: string, notes: string[]): string {
   }
   if (version === undefined || version.toLowerCase() === "latest") return value;
   const fixed = fromTag(version);
-  if (!VERSION.test(fixed)) {
+  if (!isVersion(fixed)) {
     throw new InputError(
       "image-id",
-      `${quoted(value)} is not an image resource ID: its version ${quoted(version)} is not a gallery image version <major>.<minor>.<patch> such as 1.4.0 (a release tag such as v1.4.0 gives 1.4.0). Use ${IMAGE_ID_FORMS}`,
+      `${quoted(value)} is not an image resource ID: its version ${quoted(version)} is not a gallery image version <major>.<minor>.<patch> (each at most 2147483647) such as 1.4.0 (a release tag such as v1.4.0 gives 1.4.0). Use ${IMAGE_ID_FORMS}`,
     );
   }
   if (fixed === version) return value;

@@ -303,13 +303,13 @@ describe("the change", () => {
     }
   });
 
-  it.each([["v1"], ["v1.4"], ["release-1.4.0"], ["1.4.0-rc1"], ["vv1.4.0"]])(
+  it.each([["v1"], ["v1.4"], ["release-1.4.0"], ["1.4.0-rc1"], ["vv1.4.0"], ["1.0.2147483648"], ["v99999999999.0.0"]])(
     "image-id with version '%s' is refused, naming the input, the value and the valid form",
     (version) => {
       const err = inputError({ "image-version": "", "image-id": `${gallery}/${version}` });
       expect(err.input).toBe("image-id");
       expect(err.message).toContain(`'${version}'`);
-      expect(err.message).toContain("<major>.<minor>.<patch>");
+      expect(err.message).toContain("<major>.<minor>.<patch> (each at most 2147483647)");
     },
   );
 
@@ -317,6 +317,10 @@ describe("the change", () => {
     ["managed image", `${prefix}/images/golden-2024`],
     ["gallery image", `${prefix}/galleries/gal1/images/ubuntu`],
     ["gallery image version", `${prefix}/galleries/gal1/images/ubuntu/versions/1.0.7`],
+    [
+      "gallery image version with 32-bit parts",
+      `${prefix}/galleries/gal1/images/ubuntu/versions/2147483647.0.2147483647`,
+    ],
     [
       "lower-case segment names",
       `/subscriptions/${SUB}/resourcegroups/rg-images/providers/microsoft.compute/galleries/gal1/images/ubuntu/versions/1.0.7`,
