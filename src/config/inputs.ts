@@ -418,9 +418,13 @@ function parseFileUris(text: string): string[] {
   });
 }
 
-/** `auto` → a value unique to this workflow run and attempt, so a re-run attempt re-runs the extension again. */
+/**
+ * `auto` (any case, like the other keywords: `latest`, `health`, `auth`) → a value unique to this workflow run and
+ * attempt, so a re-run attempt re-runs the extension again. `Auto` taken literally would re-run the extension once and
+ * then never again, silently.
+ */
 function parseForceUpdateTag(value: string, env: Env): string {
-  if (value !== "auto") return value;
+  if (value.toLowerCase() !== "auto") return value;
   const runId = env["GITHUB_RUN_ID"];
   const attempt = env["GITHUB_RUN_ATTEMPT"];
   if (!runId || !attempt) {

@@ -462,10 +462,10 @@ describe("the change", () => {
     });
   });
 
-  it("force-update-tag auto is unique to the run and attempt", () => {
+  it.each([["auto"], ["Auto"], ["AUTO"]])("force-update-tag %s is unique to the run and attempt", (auto) => {
     const tag = (attempt: string) =>
       parse(
-        { "extension-name": "cse", "force-update-tag": "auto" },
+        { "extension-name": "cse", "force-update-tag": auto },
         { GITHUB_RUN_ID: "9876543210", GITHUB_RUN_ATTEMPT: attempt },
       ).change.extension?.forceUpdateTag;
     expect(tag("1")).toBe("github-run-9876543210-1");
@@ -475,7 +475,7 @@ describe("the change", () => {
   it.each([[{}], [{ GITHUB_RUN_ID: "1" }], [{ GITHUB_RUN_ATTEMPT: "1" }]])(
     "force-update-tag auto fails clearly outside a workflow run (%j)",
     (env) => {
-      const err = inputError({ "extension-name": "cse", "force-update-tag": "auto" }, env);
+      const err = inputError({ "extension-name": "cse", "force-update-tag": "Auto" }, env);
       expect(err).toMatchObject({
         input: "force-update-tag",
         message: expect.stringContaining("GITHUB_RUN_ID and GITHUB_RUN_ATTEMPT"),
