@@ -477,7 +477,8 @@ function parseRollout(inputs: Inputs): RolloutOptions {
 
 /** The lease is renewed every third of lease-duration: shorter than 30s would renew more often than every 10s. */
 function parseLeaseDuration(value: string): number {
-  const ms = parseDuration("lease-duration", value);
+  // Zero is let through here so that it gets the same answer as any other too short a lease.
+  const ms = parseDuration("lease-duration", value, { allowZero: true });
   if (ms < MIN_LEASE_MS)
     throw new InputError(
       "lease-duration",
@@ -521,7 +522,9 @@ function parseDuration(input: InputName, value: string, options: { allowZero?: b
     const hint = /^\d{1,12}$/.test(value) ? ` (add a unit, e.g. ${value}s or ${value}m)` : "";
     throw new InputError(input, `${quoted(value)} is not a duration${hint}: use e.g. ${DURATION_EXAMPLES}`);
   }
-  if (ms === 0 && !options.allowZero) throw new InputError(input, "must be longer than zero");
+  if (ms === 0 && !options.allowZero) {
+    throw new InputError(input, `${quoted(value)} must be longer than zero: use e.g. ${DURATION_EXAMPLES}`);
+  }
   if (ms > MAX_DURATION_MS) throw new InputError(input, `${quoted(value)} is too long: at most 576h (24 days)`);
   return ms;
 }

@@ -169,13 +169,15 @@ describe("durations (timeout, poll-interval, health-timeout, pause-between-batch
     ["timeout", "PT", "is not a duration"],
     ["timeout", "P1DT", "is not a duration"],
     ["timeout", "-5m", "is not a duration"],
-    ["timeout", "0s", "must be longer than zero"],
-    ["poll-interval", "0", "must be longer than zero"],
+    ["timeout", "0s", "'0s' must be longer than zero: use e.g. 90s, 15m, 2h"],
+    ["poll-interval", "0", "'0' must be longer than zero: use e.g. 90s, 15m, 2h"],
+    ["health-timeout", "PT0S", "'PT0S' must be longer than zero: use e.g. 90s, 15m, 2h"],
     ["health-timeout", "ten minutes", "is not a duration"],
     ["pause-between-batches", "soon", "is not a duration"],
     ["timeout", "600h", "at most 576h"],
     ["lease-duration", "29s", "too short: at least 30s"],
-    ["lease-duration", "0", "must be longer than zero"],
+    ["lease-duration", "0", "'0' is too short: at least 30s"],
+    ["lease-duration", "0s", "'0s' is too short: at least 30s"],
     ["lease-wait", "soon", "is not a duration"],
   ])("%s: '%s' → %s", (name, value, text) => {
     const err = inputError({ [name]: value });
