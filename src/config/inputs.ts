@@ -335,11 +335,27 @@ const IMAGE_ID_FORMS =
 const IMAGE_ID =
   /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Compute\/(?:images\/([^/]+)|galleries\/([^/]+)\/images\/([^/]+)(?:\/versions\/([^/]+))?)$/i;
 
+/**
+ * Managed image, gallery and gallery image definition names: 1–80 letters, digits, `_ . -` (ARM naming rules; galleries
+ * allow no hyphen, which Azure itself refuses). Anything else (`?`, `#`, spaces, `..`) is a mangled copy.
+ */
+function isImageName(value: string): boolean {
+  return /^[A-Za-z0-9_.-]{1,80}$/.test(value) && !/^\.+$/.test(value);
+}
+
 function parseImageId(value: string, notes: string[]): string {
   const match = IMAGE_ID.exec(value);
-  const [, subscription = "", resourceGroup = "", , , , version] = match ?? [];
-  if (match === null || !GUID.test(subscription) || !isResourceGroupName(resourceGroup)) {
-    throw new InputError("image-id", `${quoted(value)} is not an image resource ID: use ${IMAGE_ID_FORMS}`);
+  const [, subscription = "", resourceGroup = "", image, gallery, galleryImage, version] = match ?? [];
+  if (
+    match === null ||
+    !GUID.test(subscription) ||
+    !isResourceGroupName(resourceGroup) ||
+    ![image, gallery, galleryImage].every((name) => name === undefined || isImageName(name))
+  ) {
+    throw new InputError(
+      "image-id",
+      `${quoted(value)} is not an image resource ID: use ${IMAGE_ID_FORMS}, names of 1-80 letters, digits, _ . -`,
+    );
   }
   if (version === undefined || version.toLowerCase() === "latest") return value;
   const fixed = fromTag(version);

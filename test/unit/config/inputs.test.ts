@@ -318,6 +318,8 @@ describe("the change", () => {
   it.each([
     ["managed image", `${prefix}/images/golden-2024`],
     ["gallery image", `${prefix}/galleries/gal1/images/ubuntu`],
+    ["names with _ . -", `${prefix}/galleries/gal_1.prod/images/ubuntu-22.04_lts`],
+    ["an image name of 80 characters", `${prefix}/images/${"a".repeat(80)}`],
     ["gallery image version", `${prefix}/galleries/gal1/images/ubuntu/versions/1.0.7`],
     [
       "gallery image version with 32-bit parts",
@@ -346,6 +348,19 @@ describe("the change", () => {
     expect(err.input).toBe("image-id");
     expect(err.message).toContain("(managed image)");
     expect(err.message).toContain("(gallery image version)");
+  });
+
+  it.each([
+    ["a query in the image name", `${prefix}/images/golden?api-version=2024-03-01`],
+    ["a space in the image name", `${prefix}/images/golden 2024`],
+    ["a fragment in the gallery image name", `${prefix}/galleries/gal1/images/ubuntu#1/versions/1.0.0`],
+    ["a dot-dot gallery name", `${prefix}/galleries/../images/ubuntu`],
+    ["an image name over 80 characters", `${prefix}/images/${"a".repeat(81)}`],
+  ])("image-id rejects %s, naming the valid names", (_, id) => {
+    const err = inputError({ "image-version": "", "image-id": id });
+    expect(err.input).toBe("image-id");
+    expect(err.message).toContain("(managed image)");
+    expect(err.message).toContain("names of 1-80 letters, digits, _ . -");
   });
 
   it("image-version and image-id are exclusive", () => {
