@@ -787,7 +787,7 @@ function parseDeployment(inputs: Inputs, github: GitHubContext | undefined): Dep
   if (environment.length > 255 || /[\u0000-\u001f\u007f]/.test(environment)) {
     throw new InputError(
       "deployment-environment",
-      `'${environment.slice(0, 60)}' is not a GitHub environment name: at most 255 characters, no control characters`,
+      `${quoted(environment)} is not a GitHub environment name: at most 255 characters, no control characters`,
     );
   }
   if (!github?.sha) {

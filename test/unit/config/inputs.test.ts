@@ -873,6 +873,7 @@ describe("error messages echo at most a short prefix of a long value (issue #12)
     ["timeout", long("")],
     ["batch-size", long("x")],
     ["resource-group", long("rg/")],
+    ["deployment-environment", long("prod-")],
   ])("%s of 5,000 characters", (input, value) => {
     const inputs: Record<string, string> =
       input === "image-id" ? { "image-version": "", "image-id": value } : { [input]: value };
