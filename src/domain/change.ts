@@ -227,7 +227,7 @@ function planExtension(model: ScaleSetModel, request: ChangeRequest): ExtensionP
   if (wanted === undefined) return unchanged();
 
   // Extension names are ARM child-resource names, which compare case-insensitively.
-  const current = model.extensions.find((ext) => ext.name.toLowerCase() === wanted.name.toLowerCase());
+  const current = extensionOf(model, wanted.name);
   if (current === undefined) {
     const names = model.extensions.map((ext) => ext.name);
     return refuse(
@@ -316,4 +316,40 @@ function refuse(reason: string): Refusal {
 
 function unchanged(): { readonly ok: true; readonly changes: readonly PropertyChange[] } {
   return { ok: true, changes: [] };
+}
+
+/** The model's image is the one `patch` sets (each property it names; a gallery ID in any case, as Azure reads it). */
+export function holdsImage(model: ScaleSetModel, patch: ScaleSetPatch): boolean {
+  const ref = model.imageReference;
+  const want = patch.imageReference ?? {};
+  return (
+    (want.version === undefined || ref.version === want.version) &&
+    (want.id === undefined || ref.id?.toLowerCase() === want.id.toLowerCase())
+  );
+}
+
+/** The model's extension of that name (Azure matches extension names in any case). */
+export function extensionOf(model: ScaleSetModel | undefined, name: string): ExtensionModel | undefined {
+  return model?.extensions.find((e) => e.name.toLowerCase() === name.toLowerCase());
+}
+
+/** The extension of `model` holds exactly what `patch` sent. */
+export function holdsPatch(model: ScaleSetModel, patch: ExtensionPatch): boolean {
+  const ext = extensionOf(model, patch.name);
+  return (
+    ext !== undefined &&
+    (patch.settings === undefined || sameJson(ext.settings, patch.settings)) &&
+    (patch.forceUpdateTag === undefined || ext.forceUpdateTag === patch.forceUpdateTag)
+  );
+}
+
+/** Deep equality of JSON values, object keys in any order. */
+export function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  return ka.every((k) => sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }

@@ -34,3 +34,11 @@ export function isBusy(state: InstanceState): boolean {
   const s = state.provisioningState?.toLowerCase();
   return s === "updating" || s === "creating";
 }
+
+/**
+ * After a model write every target is stale: one a later listing shows on the latest model or being upgraded was
+ * reached by an upgrade (a manualupgrade whose answer was lost still counts).
+ */
+export function reachedByUpgrade(state: InstanceState | undefined): boolean {
+  return state !== undefined && (state.latestModelApplied || isBusy(state));
+}

@@ -15,6 +15,7 @@
 import { stripQuery } from "../shared/redact.ts";
 import type { ChangeRequest } from "../config/types.ts";
 import type { ScaleSetModel } from "./scale-set.ts";
+import { extensionOf } from "./change.ts";
 import {
   decodeRecord,
   describeIdentity,
@@ -203,10 +204,6 @@ function current(model: ScaleSetModel, change: RecordedChange): string {
       return ext === undefined ? `(no extension '${change.extension}')` : (ext.forceUpdateTag ?? "(none)");
     }
   }
-}
-
-function extensionOf(model: ScaleSetModel, name: string) {
-  return model.extensions.find((e) => e.name.toLowerCase() === name.toLowerCase());
 }
 
 function fileUris(model: ScaleSetModel, name: string): string[] | undefined {

@@ -11,7 +11,7 @@ import {
   refusalWords,
 } from "../../domain/azure-errors.ts";
 import { formatDuration } from "../../shared/clock.ts";
-import { isBusy } from "../../domain/in-progress.ts";
+import { isBusy, reachedByUpgrade } from "../../domain/in-progress.ts";
 import { describeImage, driftFrom } from "../../domain/change.ts";
 import { describeError, isAbort } from "../../domain/error-text.ts";
 import { AzureApiError, type OperationOutcome } from "../../domain/scale-set.ts";
@@ -273,16 +273,14 @@ async function afterConflict(
   run.state.upgradeMaybeStarted(ids, run.now());
   run.listed(await api.listInstances(run.work));
   const { instances } = run.state;
-  const done = ids.filter((id) => {
-    const instance = instances.get(id);
-    return instance !== undefined && instance.latestModelApplied && !isBusy(instance);
-  });
-  const busy = ids.filter((id) => {
+  const reached = ids.filter((id) => reachedByUpgrade(instances.get(id)));
+  const busy = reached.filter((id) => {
     const instance = instances.get(id);
     return instance !== undefined && isBusy(instance);
   });
+  const done = reached.filter((id) => !busy.includes(id));
   run.state.upgradeReached(done);
-  if (done.length + busy.length === ids.length) {
+  if (reached.length === ids.length) {
     run.log.info(
       `manualupgrade was refused (409), but every instance of it is upgraded or being upgraded: Azure took an earlier copy of the request, whose answer was lost.`,
     );

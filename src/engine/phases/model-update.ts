@@ -24,7 +24,7 @@ import { formatDuration } from "../../shared/clock.ts";
 import { isPreconditionFailed, isRetryableRefusal } from "../../domain/azure-errors.ts";
 import { describeError, isAbort } from "../../domain/error-text.ts";
 import { describeRunning } from "../../domain/in-progress.ts";
-import { driftFrom, planChange, type ModelChange } from "../../domain/change.ts";
+import { driftFrom, extensionOf, holdsPatch, planChange, sameJson, type ModelChange } from "../../domain/change.ts";
 import {
   AzureApiError,
   type ExtensionModel,
@@ -301,16 +301,6 @@ async function extensionLanded(
   return modelSettled(run, api);
 }
 
-/** The extension of `model` holds exactly what `patch` sent. */
-export function holdsPatch(model: ScaleSetModel, patch: ExtensionPatch): boolean {
-  const ext = extensionOf(model, patch.name);
-  return (
-    ext !== undefined &&
-    (patch.settings === undefined || sameJson(ext.settings, patch.settings)) &&
-    (patch.forceUpdateTag === undefined || ext.forceUpdateTag === patch.forceUpdateTag)
-  );
-}
-
 /**
  * After the extension write: the extension holds exactly what was sent, and the etag moved by this write alone.
  * Otherwise another write came in around it (its change may be lost, or may have replaced this one): stop and say so.
@@ -353,10 +343,6 @@ async function checkExtensionWritten(
   });
 }
 
-function extensionOf(model: ScaleSetModel | undefined, name: string): ExtensionModel | undefined {
-  return model?.extensions.find((e) => e.name.toLowerCase() === name.toLowerCase());
-}
-
 function sameExtension(a: ExtensionModel | undefined, b: ExtensionModel | undefined): boolean {
   if (a === undefined || b === undefined) return a === b;
   return (
@@ -365,17 +351,6 @@ function sameExtension(a: ExtensionModel | undefined, b: ExtensionModel | undefi
     a.forceUpdateTag === b.forceUpdateTag &&
     sameJson(a.settings, b.settings)
   );
-}
-
-/** Deep equality of JSON values, object keys in any order. */
-function sameJson(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  const ka = Object.keys(a);
-  const kb = Object.keys(b);
-  if (ka.length !== kb.length) return false;
-  return ka.every((k) => sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }
 
 async function awaitWrite(run: Run, pending: PendingOperation): Promise<void> {

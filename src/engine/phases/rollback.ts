@@ -3,11 +3,10 @@
 import { errorLine, isAbort } from "../../domain/error-text.ts";
 import { isPreconditionFailed, isRetryableRefusal } from "../../domain/azure-errors.ts";
 import { describeRunning } from "../../domain/in-progress.ts";
-import { holdsPatch } from "./model-update.ts";
 import { sortIds } from "../../domain/ids.ts";
 import { AzureApiError } from "../../domain/scale-set.ts";
-import { describeImage, driftFrom, type ModelChange } from "../../domain/change.ts";
-import type { ScaleSetModel, ScaleSetPatch } from "../../domain/scale-set.ts";
+import { describeImage, driftFrom, holdsImage, holdsPatch, type ModelChange } from "../../domain/change.ts";
+import type { ScaleSetModel } from "../../domain/scale-set.ts";
 import type { ChangeRequest } from "../../config/types.ts";
 import type { ScaleSetApi } from "../ports.ts";
 import { FINAL_LISTING_MS, type Run } from "../run.ts";
@@ -150,16 +149,6 @@ async function restoredAnyway(
     model = await api.getScaleSet(signal);
   }
   run.state.read(model);
-}
-
-/** The model's image is the one `patch` sets (each property it names). */
-function holdsImage(model: ScaleSetModel, patch: ScaleSetPatch): boolean {
-  const ref = model.imageReference;
-  const want = patch.imageReference ?? {};
-  return (
-    (want.version === undefined || ref.version === want.version) &&
-    (want.id === undefined || ref.id?.toLowerCase() === want.id.toLowerCase())
-  );
 }
 
 /** Why the model no longer holds what this run wrote (`request`, on the parts it wrote), or undefined when it does. */

@@ -2,7 +2,7 @@
 // started may have moved instances since).
 
 import { errorLine } from "../../domain/error-text.ts";
-import { isBusy } from "../../domain/in-progress.ts";
+import { reachedByUpgrade } from "../../domain/in-progress.ts";
 import { describeTarget, instanceRecords } from "../record.ts";
 import { isFailedOutcome } from "../../domain/verdict.ts";
 import type { ScaleSetApi } from "../ports.ts";
@@ -41,15 +41,9 @@ export async function verify(run: Run, api: ScaleSetApi): Promise<void> {
   // A manualupgrade whose answer never came (lost, or cut off by the stop) may have reached its instances: those a
   // listing since shows on the latest model or being upgraded count as started (judged, and rolled back if asked).
   // Every target was stale after the model write, so an instance on the latest model was reached by an upgrade.
-  const reached = [...state.maybeStarted].filter((id) => {
-    const instance = state.instances.get(id);
-    return (
-      !state.started.has(id) &&
-      !state.unseen.has(id) &&
-      instance !== undefined &&
-      (instance.latestModelApplied || isBusy(instance))
-    );
-  });
+  const reached = [...state.maybeStarted].filter(
+    (id) => !state.started.has(id) && !state.unseen.has(id) && reachedByUpgrade(state.instances.get(id)),
+  );
   state.upgradeReached(reached);
   for (const id of state.started) run.judge(id, state.settled.has(id));
   const records = instanceRecords(state);
