@@ -83,34 +83,30 @@ describe.each(ORCHESTRATIONS)("a write cut off by a cancel while Azure had it ($
     },
   );
 
-  it("the image PATCH held past the timeout and never applied: the record says nothing was written", async () => {
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
+  it.each([
     // Held without an answer, and dropped unprocessed once the client gives up at the deadline.
-    emu.faults.hangRequest({ operation: "VirtualMachineScaleSets.Update", seconds: 5 });
-    const { record } = await rollout(configFor(emu, { rollout: { timeoutMs: 1_500 } }));
-    expect(record.result).toBe("failed");
-    expect(record.reason).toMatch(/^Timed out after/);
-    expect(record.modelUpdated).toBe(false);
-    expect(emu.state("vmss1").model).toMatchObject({
-      properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: OLD_VERSION } } } },
-    });
-  });
-
-  it("the image PATCH applied, its answer held past the timeout: the record says the model was updated", async () => {
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
-    emu.faults.hangRequest({ operation: "VirtualMachineScaleSets.Update", seconds: 5, afterProcessing: true });
-    const { record } = await rollout(configFor(emu, { rollout: { timeoutMs: 1_500 } }));
-    expect(record.result).toBe("failed");
-    expect(record.reason).toMatch(/^Timed out after/);
-    expect(record.modelUpdated).toBe(true);
-    expect(emu.state("vmss1").model).toMatchObject({
-      properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: NEW_VERSION } } } },
-    });
-    const real = new Map(emu.state("vmss1").instances.map((i) => [i.instanceId, i.latestModelApplied]));
-    expect(record.instances.map((i) => [i.outcome, i.latestModelAfter])).toEqual(
-      instanceIds(emu).map((id) => ["not-started", real.get(id)]),
-    );
-  });
+    { what: "held past the timeout and never applied", afterProcessing: false, updated: false, version: OLD_VERSION },
+    { what: "applied, its answer held past the timeout", afterProcessing: true, updated: true, version: NEW_VERSION },
+  ])(
+    "the image PATCH $what: the record says whether the model was updated, and lists the instances as they are",
+    async ({ afterProcessing, updated, version }) => {
+      const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
+      emu.faults.hangRequest({ operation: "VirtualMachineScaleSets.Update", seconds: 5, afterProcessing });
+      const { record } = await rollout(configFor(emu, { rollout: { timeoutMs: 1_500 } }));
+      expect(record.result).toBe("failed");
+      expect(record.reason).toMatch(/^Timed out after/);
+      expect(record.modelUpdated).toBe(updated);
+      expect(emu.state("vmss1").model).toMatchObject({
+        properties: { virtualMachineProfile: { storageProfile: { imageReference: { version } } } },
+      });
+      if (updated) {
+        const real = new Map(emu.state("vmss1").instances.map((i) => [i.instanceId, i.latestModelApplied]));
+        expect(record.instances.map((i) => [i.outcome, i.latestModelAfter])).toEqual(
+          instanceIds(emu).map((id) => ["not-started", real.get(id)]),
+        );
+      }
+    },
+  );
 
   it("manualupgrade: the instances it reached are reported as the listing after it shows them", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, ...seed }] });
