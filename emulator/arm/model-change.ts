@@ -3,11 +3,11 @@
 // Scale Set"; error texts from real CRP responses, see README "Assumptions" for the status code).
 import { ArmError } from "../http.ts";
 import { DEFAULT_ROLLING_POLICY } from "./seed.ts";
-import { isObject, mergeKeep, mergePatch, type Wire } from "./wire.ts";
+import { copyJson, isObject, mergeKeep, mergePatch, type Wire } from "./wire.ts";
 
 /** Read-only properties a client may echo back; the service ignores them. */
 function stripReadOnly(body: Wire): Wire {
-  const copy = structuredClone(body);
+  const copy = copyJson(body);
   for (const key of ["id", "name", "type", "etag", "location"]) delete copy[key];
   const props = copy["properties"];
   if (isObject(props)) {
@@ -26,7 +26,7 @@ export function patchScaleSet(current: Wire, body: Wire): Wire {
   const incoming = stripReadOnly(body);
   refuseTags(incoming["tags"]);
   const next = mergePatch(current, incoming) as Wire;
-  if (isObject(incoming["tags"])) next["tags"] = structuredClone(incoming["tags"]);
+  if (isObject(incoming["tags"])) next["tags"] = copyJson(incoming["tags"]);
   return finish(current, next);
 }
 
@@ -66,7 +66,7 @@ export function putScaleSet(current: Wire, body: Wire): Wire {
 /** PATCH of an extension child resource: properties merge, except `settings` / `protectedSettings`, which are
  *  opaque to the service and replaced as a unit. */
 export function patchExtension(current: Wire, body: Wire): Wire {
-  const incoming: Wire = isObject(body["properties"]) ? structuredClone(body["properties"]) : {};
+  const incoming: Wire = isObject(body["properties"]) ? copyJson(body["properties"]) : {};
   delete incoming["provisioningState"];
   const props = mergePatch(current["properties"] ?? {}, withoutOpaque(incoming)) as Wire;
   for (const key of ["settings", "protectedSettings"]) if (key in incoming) props[key] = incoming[key];
@@ -75,10 +75,10 @@ export function patchExtension(current: Wire, body: Wire): Wire {
 
 /** PUT of an extension child resource: the properties replace the old ones (protectedSettings kept if omitted). */
 export function putExtension(name: string, current: Wire | undefined, body: Wire): Wire {
-  const props: Wire = isObject(body["properties"]) ? structuredClone(body["properties"]) : {};
+  const props: Wire = isObject(body["properties"]) ? copyJson(body["properties"]) : {};
   delete props["provisioningState"];
   if (!("protectedSettings" in props) && current?.["properties"]?.["protectedSettings"] !== undefined) {
-    props["protectedSettings"] = structuredClone(current["properties"]["protectedSettings"]);
+    props["protectedSettings"] = copyJson(current["properties"]["protectedSettings"]);
   }
   return { name, properties: props };
 }
@@ -119,7 +119,7 @@ function keepProtectedSettings(current: Wire, next: Wire): void {
     const before = old.find((o) => String(o["name"]).toLowerCase() === String(ext["name"]).toLowerCase());
     const kept = before?.["properties"]?.["protectedSettings"];
     if (kept !== undefined && isObject(ext["properties"]) && !("protectedSettings" in ext["properties"])) {
-      ext["properties"]["protectedSettings"] = structuredClone(kept);
+      ext["properties"]["protectedSettings"] = copyJson(kept);
     }
   }
 }

@@ -4,7 +4,7 @@
 import { azureTime } from "../clock.ts";
 import type { ArmErrorBody } from "../http.ts";
 import type { RollingStatusCode, RollingUpgradeSnapshot } from "../types.ts";
-import type { Wire } from "./wire.ts";
+import { copyJson, type Wire } from "./wire.ts";
 
 export class RollingUpgrade {
   readonly startTime = new Date();
@@ -20,7 +20,7 @@ export class RollingUpgrade {
   cancelRequested = false;
 
   constructor(policy: Wire, pending: number) {
-    this.policy = structuredClone(policy);
+    this.policy = copyJson(policy);
     this.pending = pending;
   }
 

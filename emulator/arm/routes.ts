@@ -9,7 +9,7 @@ import { patchExtension, patchScaleSet, putExtension, putScaleSet, refuseTags } 
 import { Operation, PREEMPTED } from "./operations.ts";
 import { FLEXIBLE_ROLLING_NEEDS_HEALTH, ScaleSet, type Vm } from "./scale-set.ts";
 import type { Upgrades } from "./upgrades.ts";
-import { isObject, type Wire } from "./wire.ts";
+import { copyJson, isObject, type Wire } from "./wire.ts";
 
 export interface ArmRoute {
   /** e.g. `VirtualMachineScaleSets.Update`: names the request in logs, counters, faults and throttling. */
@@ -505,13 +505,13 @@ export class Arm {
   concurrentWrite(name: string | undefined, write: ConcurrentWrite): void {
     const set = this.scaleSetNamed(name);
     if (!set || set.deleted) throw new Error(`emulator: concurrentWrite(): no scale set ${name ?? "(default)"}`);
-    if (write.patch) set.resource = patchScaleSet(set.resource, structuredClone(write.patch));
+    if (write.patch) set.resource = patchScaleSet(set.resource, copyJson(write.patch));
     if (write.extension) {
       const list: Wire[] = set.profile["extensionProfile"]?.["extensions"] ?? [];
       const index = list.findIndex((e) => String(e["name"]).toLowerCase() === write.extension?.name.toLowerCase());
       if (index < 0) throw new Error(`emulator: concurrentWrite(): no extension ${write.extension.name}`);
       const next = [...list];
-      next[index] = patchExtension(list[index] ?? {}, { properties: structuredClone(write.extension.properties) });
+      next[index] = patchExtension(list[index] ?? {}, { properties: copyJson(write.extension.properties) });
       set.profile["extensionProfile"] = { ...(set.profile["extensionProfile"] ?? {}), extensions: next };
     }
     set.etag++;
@@ -646,7 +646,7 @@ export class Arm {
         id: `${s.id}/providers/Microsoft.Resources/tags/default`,
         name: "default",
         type: "Microsoft.Resources/tags",
-        properties: { tags: structuredClone(s.resource["tags"] ?? {}) },
+        properties: { tags: copyJson(s.resource["tags"] ?? {}) },
       });
     const write = (s: ScaleSet, tags: Record<string, string>): Reply => {
       refuseTags(tags);

@@ -7,7 +7,7 @@ import type { ExtensionState, ExtensionStatus, HealthState, ScaleSetSeed } from 
 import type { Operation } from "./operations.ts";
 import type { RollingUpgrade } from "./rolling.ts";
 import { scaleSetWire } from "./seed.ts";
-import { canonical, isObject, type Wire } from "./wire.ts";
+import { canonical, copyJson, isObject, type Wire } from "./wire.ts";
 
 /** What `version: "latest"` resolves to for platform images. */
 export const LATEST_PLATFORM_VERSION = "24.04.202501140";
@@ -123,7 +123,7 @@ export class ScaleSet {
       computerName: `${this.profile["osProfile"]["computerNamePrefix"]}${i.toString(36).padStart(6, "0")}`,
       zone: this.zones?.length ? this.zones[i % this.zones.length] : undefined,
       timeCreated: time,
-      profile: structuredClone(this.profile),
+      profile: copyJson(this.profile),
       provisioningState: "Succeeded",
       provisioningTime: time,
       powerState: "running",
@@ -303,7 +303,7 @@ export class ScaleSet {
         dataDisks: [],
       },
       osProfile: {
-        ...withoutKeys(structuredClone(vm.profile["osProfile"] ?? {}), ["computerNamePrefix"]),
+        ...withoutKeys(copyJson(vm.profile["osProfile"] ?? {}), ["computerNamePrefix"]),
         computerName: vm.computerName,
       },
     };
@@ -327,7 +327,7 @@ export class ScaleSet {
       properties: {
         latestModelApplied: this.isLatest(vm, options.model),
         modelDefinitionApplied: "VirtualMachineScaleSet",
-        networkProfileConfiguration: structuredClone(vm.profile["networkProfile"] ?? {}),
+        networkProfileConfiguration: copyJson(vm.profile["networkProfile"] ?? {}),
         ...(options.instanceView ? { instanceView: this.renderVmInstanceView(vm) } : {}),
         provisioningState: vm.provisioningState,
         hardwareProfile: { vmSize: sku["name"] },
@@ -485,9 +485,7 @@ export class ScaleSet {
               provisioningState: "Succeeded",
               privateIPAddress: `10.0.${Math.floor((4 + vm.ordinal) / 256) % 256}.${(4 + vm.ordinal) % 256}`,
               privateIPAllocationMethod: "Dynamic",
-              ...(ipConfig["properties"]?.["subnet"]
-                ? { subnet: structuredClone(ipConfig["properties"]["subnet"]) }
-                : {}),
+              ...(ipConfig["properties"]?.["subnet"] ? { subnet: copyJson(ipConfig["properties"]["subnet"]) } : {}),
               primary: true,
               privateIPAddressVersion: "IPv4",
             },
@@ -618,7 +616,7 @@ function comparableVm(vm: Vm): string {
 }
 
 function comparable(profile: Wire): string {
-  const copy = structuredClone(profile);
+  const copy = copyJson(profile);
   delete copy["timeCreated"];
   for (const ext of copy["extensionProfile"]?.["extensions"] ?? []) delete ext["properties"]?.["provisioningState"];
   return canonical(copy);
@@ -635,7 +633,7 @@ function renderExtensionProperties(properties: Wire): Wire {
 
 /** The model as GET shows it: no protectedSettings; extensions without provisioningState (2023-09-01 recordings). */
 function renderProfile(profile: Wire): Wire {
-  const copy = structuredClone(profile);
+  const copy = copyJson(profile);
   for (const ext of copy["extensionProfile"]?.["extensions"] ?? []) {
     if (isObject(ext["properties"])) delete ext["properties"]["protectedSettings"];
   }
@@ -644,7 +642,7 @@ function renderProfile(profile: Wire): Wire {
 
 /** The image an instance runs: the model's reference plus exactVersion for platform images. */
 function renderVmImage(profile: Wire): Wire {
-  const ref: Wire = structuredClone(profile["storageProfile"]?.["imageReference"] ?? {});
+  const ref: Wire = copyJson(profile["storageProfile"]?.["imageReference"] ?? {});
   const exact = exactVersion(ref);
   return exact ? { ...ref, exactVersion: exact } : ref;
 }

@@ -2,7 +2,7 @@
 // (azure-cli_test_vmss_update_automatic_repairs_with_health_extension.yaml) and the 2025-04-01 spec example.
 import { randomUUID } from "node:crypto";
 import type { ExtensionSeed, ScaleSetSeed } from "../types.ts";
-import type { Wire } from "./wire.ts";
+import { copyJson, type Wire } from "./wire.ts";
 
 export const DEFAULT_SCALE_SET: ScaleSetSeed = { name: "vmss-demo" };
 export const DEFAULT_RESOURCE_GROUP = "rg-demo";
@@ -52,8 +52,8 @@ export function extensionWire(seed: ExtensionSeed): Wire {
       type: seed.type,
       typeHandlerVersion: seed.typeHandlerVersion,
       ...(seed.forceUpdateTag !== undefined ? { forceUpdateTag: seed.forceUpdateTag } : {}),
-      ...(seed.settings !== undefined ? { settings: structuredClone(seed.settings) } : {}),
-      ...(seed.protectedSettings !== undefined ? { protectedSettings: structuredClone(seed.protectedSettings) } : {}),
+      ...(seed.settings !== undefined ? { settings: copyJson(seed.settings) } : {}),
+      ...(seed.protectedSettings !== undefined ? { protectedSettings: copyJson(seed.protectedSettings) } : {}),
     },
   };
 }
@@ -120,7 +120,7 @@ export function scaleSetWire(seed: ScaleSetSeed, subscriptionId: string, created
             managedDisk: { storageAccountType: "Premium_LRS" },
             diskSizeGB: 30,
           },
-          imageReference: structuredClone(seed.image ?? DEFAULT_IMAGE),
+          imageReference: copyJson(seed.image ?? DEFAULT_IMAGE),
         },
         networkProfile: {
           // Flexible sets create the NICs as resources of their own, through this Microsoft.Network api-version.

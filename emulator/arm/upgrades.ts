@@ -8,7 +8,7 @@ import type { ArmErrorBody } from "../http.ts";
 import type { Operation } from "./operations.ts";
 import { RollingUpgrade } from "./rolling.ts";
 import { exactVersion, type ScaleSet, type Vm } from "./scale-set.ts";
-import { canonical, type Wire } from "./wire.ts";
+import { canonical, copyJson, type Wire } from "./wire.ts";
 
 /** An instance upgrade's result; a failure without `error` means the operation was preempted meanwhile. */
 type Outcome = { readonly ok: true } | { readonly ok: false; readonly error?: ArmErrorBody };
@@ -41,7 +41,7 @@ export class Upgrades {
     reimage = false,
     idle: (vm: Vm) => Promise<void> = async () => {},
   ): Promise<void> {
-    const target = structuredClone(set.profile);
+    const target = copyJson(set.profile);
     const outcomes = await Promise.all(
       vms.map(async (vm): Promise<Outcome> => {
         if (set.isLatest(vm) && vm.provisioningState !== "Failed" && !reimage) return { ok: true };
@@ -61,7 +61,7 @@ export class Upgrades {
     if (op.running) {
       const stale = set.sortedVms().filter((vm) => !vm.protectFromScaleSetActions && !set.isLatest(vm));
       if (set.upgradeMode === "Automatic" && stale.length > 0) {
-        const target = structuredClone(set.profile);
+        const target = copyJson(set.profile);
         finishWithOutcomes(op, await Promise.all(stale.map((vm) => this.upgradeInstance(set, vm, target, op))));
       } else if (set.upgradeMode === "Rolling" && stale.length > 0) {
         await this.rollingUpgrade(set, op);
@@ -77,14 +77,14 @@ export class Upgrades {
   async rollingUpgrade(set: ScaleSet, op: Operation): Promise<void> {
     const policy = set.rollingPolicy;
     const total = set.vms.size;
-    const target = structuredClone(set.profile);
+    const target = copyJson(set.profile);
     const targets = set.sortedVms().filter((vm) => !vm.protectFromScaleSetActions && !set.isLatest(vm));
     if (policy["prioritizeUnhealthyInstances"]) targets.sort((a, b) => Number(isUnhealthy(b)) - Number(isUnhealthy(a)));
     const rolling = new RollingUpgrade(policy, targets.length);
     set.rolling = rolling;
     const batchSize = Math.max(1, Math.floor((total * Number(policy["maxBatchInstancePercent"] ?? 20)) / 100));
     const pause = isoDurationSeconds(String(policy["pauseTimeBetweenBatches"] ?? "PT0S"));
-    const previous = new Map(targets.map((vm) => [vm.instanceId, structuredClone(vm.profile)]));
+    const previous = new Map(targets.map((vm) => [vm.instanceId, copyJson(vm.profile)]));
     const failedVms: Vm[] = [];
     let upgraded = 0;
 
@@ -181,11 +181,9 @@ export class Upgrades {
       await op.ended;
       return restore(vm, before);
     }
-    vm.profile = structuredClone(target);
+    vm.profile = copyJson(target);
     if (keepImage)
-      vm.profile["storageProfile"]["imageReference"] = structuredClone(
-        before.profile["storageProfile"]?.["imageReference"],
-      );
+      vm.profile["storageProfile"]["imageReference"] = copyJson(before.profile["storageProfile"]?.["imageReference"]);
     vm.busyWith = undefined;
     vm.powerState = "running";
     vm.etag++;

@@ -7,10 +7,23 @@ export function isObject(value: unknown): value is Wire {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/**
+ * A deep copy of a JSON tree (objects, arrays, strings, numbers, booleans, null). What `structuredClone` gives for
+ * such a tree, at a fraction of its cost: structuredClone serialises through V8's message format, and rendering a list
+ * page of 50 instances copied their profiles that way, emulator CPU time the benchmark counted as ARM latency.
+ */
+export function copyJson<T>(value: T): T {
+  if (typeof value !== "object" || value === null) return value;
+  if (Array.isArray(value)) return value.map((element: unknown) => copyJson(element)) as T;
+  const result: Wire = {};
+  for (const key of Object.keys(value)) result[key] = copyJson((value as Wire)[key]);
+  return result as T;
+}
+
 /** RFC 7396 JSON merge patch: objects merge, arrays and scalars replace, null removes. Returns a new tree. */
 export function mergePatch(target: unknown, patch: unknown): unknown {
-  if (!isObject(patch)) return structuredClone(patch);
-  const result: Wire = isObject(target) ? structuredClone(target) : {};
+  if (!isObject(patch)) return copyJson(patch);
+  const result: Wire = isObject(target) ? copyJson(target) : {};
   for (const [key, value] of Object.entries(patch)) {
     if (value === null) delete result[key];
     else result[key] = mergePatch(result[key], value);
@@ -38,16 +51,16 @@ export function canonical(value: unknown): string {
  */
 export function mergeKeep(target: unknown, body: unknown): unknown {
   if (Array.isArray(body)) {
-    if (!Array.isArray(target) || !body.every(named) || !target.every(named)) return structuredClone(body);
+    if (!Array.isArray(target) || !body.every(named) || !target.every(named)) return copyJson(body);
     return body.map((element: Wire) => {
       const before = target.find(
         (t: Wire) => String(t["name"]).toLowerCase() === String(element["name"]).toLowerCase(),
       );
-      return before === undefined ? structuredClone(element) : mergeKeep(before, element);
+      return before === undefined ? copyJson(element) : mergeKeep(before, element);
     });
   }
-  if (!isObject(body)) return structuredClone(body);
-  const result: Wire = isObject(target) ? structuredClone(target) : {};
+  if (!isObject(body)) return copyJson(body);
+  const result: Wire = isObject(target) ? copyJson(target) : {};
   for (const [key, value] of Object.entries(body)) {
     if (value === null) delete result[key];
     else result[key] = mergeKeep(result[key], value);
