@@ -61,6 +61,7 @@ export async function run(options: RunOptions = {}): Promise<void> {
     for (const secret of config.secrets) mask(secret);
 
     for (const note of config.notes ?? []) log.info(note);
+    for (const w of config.warnings ?? []) log.warning(w.message, w.title);
     // Octokit (@actions/github) is loaded only for a run that asks for a GitHub deployment: start-up (issue #18).
     const tracker = config.deployment
       ? (await import("./github/deployments.ts")).trackDeployment(config, log, cancel.signal)

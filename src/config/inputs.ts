@@ -22,6 +22,7 @@ import type {
   DeploymentConfig,
   ExtensionChangeRequest,
   GitHubContext,
+  InputWarning,
   RolloutOptions,
   Size,
   Target,
@@ -95,17 +96,20 @@ export function parseConfig(getInput: (name: string) => string, env: Env): Confi
   const change = rollback ? {} : parseChange(inputs, env, notes);
   const github = parseGitHubContext(env);
   const deployment = parseDeployment(inputs, github);
+  const auth = parseAuth(inputs, creds, env);
+  const warnings = inputWarnings(inputs, auth);
   const config: Config = {
     target,
     change,
     rollout: parseRollout(inputs),
-    auth: parseAuth(inputs, creds, env),
+    auth,
     cloud: parseCloud(inputs, creds),
     secrets: [...secretsOf(creds, change), ...(deployment ? [deployment.token] : [])],
     ...(rollback ? { rollback } : {}),
     ...(github ? { github } : {}),
     ...(deployment ? { deployment } : {}),
     ...(notes.length > 0 ? { notes } : {}),
+    ...(warnings.length > 0 ? { warnings } : {}),
   };
   return deepFreeze(config);
 }
@@ -706,6 +710,42 @@ function credsAuth(creds: Creds, clientId: string | undefined, tenantId: string 
     throw new InputError("tenant-id", "differs from creds' tenantId: remove one of them");
   }
   return { mode: "creds", clientId: creds.clientId, clientSecret: creds.clientSecret, tenantId: creds.tenantId };
+}
+
+/** The sign-in a run uses, as a warning names it: the way and, when `auth: auto` chose it, why. */
+function describeSignIn(auth: AuthConfig, asked: string): string {
+  const chosen = asked.toLowerCase() === "auto";
+  switch (auth.mode) {
+    case "creds":
+      return "creds (a service principal's client secret)";
+    case "oidc":
+      return "OIDC";
+    case "azure-cli":
+      return chosen
+        ? "the Azure CLI session of an earlier azure/login step (auth: auto, with neither creds nor client-id and tenant-id)"
+        : "the Azure CLI session of an earlier azure/login step (auth: azure-cli)";
+    case "managed-identity":
+      return "the runner's managed identity (auth: managed-identity)";
+  }
+}
+
+/**
+ * Inputs that are valid but do nothing with the sign-in this run uses: warnings, never refusals (a workflow that
+ * passes today keeps passing). Values quoted are identifiers and URLs without query, never a secret.
+ */
+function inputWarnings(inputs: Inputs, auth: AuthConfig): InputWarning[] {
+  const warnings: InputWarning[] = [];
+  const way = describeSignIn(auth, inputs.auth);
+  if (auth.mode !== "oidc" && inputs.audience !== DEFAULTS.audience) {
+    warnings.push({
+      title: "audience ignored",
+      message:
+        `audience ${quoted(inputs.audience)} has no effect: this run signs in with ${way}, not OIDC, and audience only ` +
+        `sets the audience of the GitHub OIDC token that OIDC sign-in exchanges. Remove audience, or sign in with OIDC ` +
+        `(client-id and tenant-id, with permissions: id-token: write).`,
+    });
+  }
+  return warnings;
 }
 
 // ───────────────────────────── cloud ─────────────────────────────

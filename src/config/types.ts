@@ -126,6 +126,17 @@ export interface Config {
   readonly deployment?: DeploymentConfig;
   /** What the parser read differently from how it was written (a release tag `v1.4.0` taken as `1.4.0`), to log. */
   readonly notes?: readonly string[];
+  /**
+   * Inputs that are accepted but do nothing as given (an `audience` without OIDC, say), to log as warnings once, before
+   * the run starts. Never a failure: a workflow that passed keeps passing. No secret is ever part of one.
+   */
+  readonly warnings?: readonly InputWarning[];
+}
+
+/** A warning about the inputs alone (Config.warnings): what is ignored or repeated, and what to do about it. */
+export interface InputWarning {
+  readonly message: string;
+  readonly title: string;
 }
 
 /** Thrown by the input parser. `input` is the action input's name as written in action.yml. */

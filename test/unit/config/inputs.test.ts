@@ -1007,3 +1007,33 @@ describe("the GitHub deployment (deployment-environment, github-token) and the r
     expect(inputError({ "deployment-environment": "production", ...inputs }, env).input).toBe(input);
   });
 });
+
+describe("warnings: inputs accepted that do nothing as given (never a refusal)", () => {
+  const credsJson = JSON.stringify({ clientId: CLIENT, clientSecret: SECRET, tenantId: TENANT, subscriptionId: SUB });
+  const AUDIENCE = "api://AzureADTokenExchangeUSGov";
+
+  describe("audience without OIDC", () => {
+    it.each([
+      ["creds", { creds: credsJson }, {}, "creds (a service principal's client secret)"],
+      ["auth: azure-cli", { auth: "azure-cli" }, OIDC_ENV, "(auth: azure-cli)"],
+      ["auth: auto → azure-cli", {}, {}, "(auth: auto, with neither creds nor client-id and tenant-id)"],
+      ["auth: managed-identity", { auth: "managed-identity" }, {}, "managed identity (auth: managed-identity)"],
+    ])("%s: warns, naming the sign-in way", (_, inputs, env, way) => {
+      const config = parse({ ...inputs, audience: AUDIENCE }, env);
+      expect(config.warnings).toEqual([{ title: "audience ignored", message: expect.any(String) }]);
+      const message = config.warnings?.[0]?.message ?? "";
+      expect(message).toMatch(/^audience 'api:\/\/AzureADTokenExchangeUSGov' has no effect: this run signs in with /);
+      expect(message).toContain(way);
+      expect(message).toContain("Remove audience, or sign in with OIDC");
+      expect(message).not.toContain(SECRET);
+    });
+
+    it.each([
+      ["OIDC with a custom audience", { "client-id": CLIENT, "tenant-id": TENANT, audience: AUDIENCE }, OIDC_ENV],
+      ["creds with the default audience", { creds: credsJson, audience: "api://AzureADTokenExchange" }, {}],
+      ["azure-cli with audience left empty", { auth: "azure-cli" }, {}],
+    ])("%s: no warning", (_, inputs, env) => {
+      expect(parse(inputs, env).warnings).toBeUndefined();
+    });
+  });
+});
