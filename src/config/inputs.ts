@@ -745,6 +745,20 @@ function inputWarnings(inputs: Inputs, auth: AuthConfig): InputWarning[] {
         `(client-id and tenant-id, with permissions: id-token: write).`,
     });
   }
+  const authorityHost = inputs["authority-host"];
+  if (authorityHost && (auth.mode === "azure-cli" || auth.mode === "managed-identity")) {
+    const source =
+      auth.mode === "azure-cli"
+        ? "the Azure CLI gets its tokens from the cloud it is signed in to (azure/login's environment, az cloud set)"
+        : "a managed identity gets its tokens from the metadata endpoint of the machine the runner is on";
+    warnings.push({
+      title: "authority-host ignored",
+      message:
+        `authority-host ${quoted(authorityHost)} has no effect: this run signs in with ${way}, and ${source}, not from ` +
+        `Microsoft Entra at authority-host. Remove authority-host (environment and arm-endpoint still choose the cloud), ` +
+        `or sign in with creds or OIDC to use it.`,
+    });
+  }
   return warnings;
 }
 

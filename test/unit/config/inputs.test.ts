@@ -1036,4 +1036,34 @@ describe("warnings: inputs accepted that do nothing as given (never a refusal)",
       expect(parse(inputs, env).warnings).toBeUndefined();
     });
   });
+
+  describe("authority-host with a sign-in that does not use it", () => {
+    const HOST = "https://login.example.com";
+    it.each([
+      ["auth: azure-cli", { auth: "azure-cli" }, "(auth: azure-cli)", "the Azure CLI gets its tokens"],
+      ["auth: auto → azure-cli", {}, "(auth: auto, with neither creds", "the Azure CLI gets its tokens"],
+      ["auth: managed-identity", { auth: "managed-identity" }, "(auth: managed-identity)", "metadata endpoint"],
+    ])("%s: warns, naming the sign-in way", (_, inputs, way, why) => {
+      const config = parse({ ...inputs, "authority-host": HOST });
+      expect(config.warnings).toEqual([{ title: "authority-host ignored", message: expect.any(String) }]);
+      const message = config.warnings?.[0]?.message ?? "";
+      expect(message).toMatch(/^authority-host 'https:\/\/login\.example\.com' has no effect: this run signs in with /);
+      expect(message).toContain(way);
+      expect(message).toContain(why);
+      expect(message).toContain("Remove authority-host");
+    });
+
+    it.each([
+      ["creds", { creds: credsJson, "authority-host": HOST }, {}],
+      ["OIDC", { "client-id": CLIENT, "tenant-id": TENANT, "authority-host": HOST }, OIDC_ENV],
+      ["azure-cli without authority-host", { auth: "azure-cli" }, {}],
+    ])("%s: no warning", (_, inputs, env) => {
+      expect(parse(inputs, env).warnings).toBeUndefined();
+    });
+
+    it("with audience too: both warnings, audience first", () => {
+      const warnings = parse({ auth: "azure-cli", audience: AUDIENCE, "authority-host": HOST }).warnings;
+      expect(warnings?.map((w) => w.title)).toEqual(["audience ignored", "authority-host ignored"]);
+    });
+  });
 });
