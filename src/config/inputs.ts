@@ -97,7 +97,7 @@ export function parseConfig(getInput: (name: string) => string, env: Env): Confi
   const github = parseGitHubContext(env);
   const deployment = parseDeployment(inputs, github);
   const auth = parseAuth(inputs, creds, env);
-  const warnings = inputWarnings(inputs, auth);
+  const warnings = inputWarnings(inputs, auth, change);
   const config: Config = {
     target,
     change,
@@ -733,8 +733,17 @@ function describeSignIn(auth: AuthConfig, asked: string): string {
  * Inputs that are valid but do nothing with the sign-in this run uses: warnings, never refusals (a workflow that
  * passes today keeps passing). Values quoted are identifiers and URLs without query, never a secret.
  */
-function inputWarnings(inputs: Inputs, auth: AuthConfig): InputWarning[] {
+function inputWarnings(inputs: Inputs, auth: AuthConfig, change: ChangeRequest): InputWarning[] {
   const warnings: InputWarning[] = [];
+  const repeats = repeatedFileUris(change.extension?.fileUris ?? []);
+  if (repeats.length > 0) {
+    warnings.push({
+      title: "extension-file-uris repeats a URI",
+      message:
+        `extension-file-uris names the same URI more than once: ${repeats.join("; ")}. The list is sent as given, ` +
+        `so the extension gets the same file twice: remove the repeated ${repeats.length === 1 ? "entry" : "entries"}.`,
+    });
+  }
   const way = describeSignIn(auth, inputs.auth);
   if (auth.mode !== "oidc" && inputs.audience !== DEFAULTS.audience) {
     warnings.push({
@@ -760,6 +769,26 @@ function inputWarnings(inputs: Inputs, auth: AuthConfig): InputWarning[] {
     });
   }
   return warnings;
+}
+
+/**
+ * The extension-file-uris entries equal (as sent) to an earlier one, each as `entry 3 of 4 (<URI before its query>)
+ * repeats entry 1`. The query string (a SAS token, usually) is never shown.
+ */
+function repeatedFileUris(uris: readonly string[]): string[] {
+  const first = new Map<string, number>();
+  const repeats: string[] = [];
+  uris.forEach((uri, index) => {
+    const earlier = first.get(uri);
+    if (earlier === undefined) {
+      first.set(uri, index);
+      return;
+    }
+    const q = uri.indexOf("?");
+    const shown = q === -1 ? quoted(uri) : `${quoted(uri.slice(0, q))} with a query string, not shown`;
+    repeats.push(`entry ${index + 1} of ${uris.length} (${shown}) repeats entry ${earlier + 1}`);
+  });
+  return repeats;
 }
 
 // ───────────────────────────── cloud ─────────────────────────────

@@ -1066,4 +1066,46 @@ describe("warnings: inputs accepted that do nothing as given (never a refusal)",
       expect(warnings?.map((w) => w.title)).toEqual(["audience ignored", "authority-host ignored"]);
     });
   });
+
+  describe("extension-file-uris naming the same URI twice", () => {
+    const A = "https://acct.blob.core.windows.net/c/run.sh";
+    const B = "https://acct.blob.core.windows.net/c/lib.sh";
+    const SIG = "sig=AbCdEf%2Bsecret0123456789%3D";
+    const SAS = `?sv=2022-11-02&se=2030-01-01&sp=r&${SIG}`;
+    it.each([
+      ["the same URI twice", `${A}\n${A}`, [A, A], [`entry 2 of 2 ('${A}') repeats entry 1`]],
+      ["a repeat after another entry", `${A}, ${B}, ${A}`, [A, B, A], [`entry 3 of 3 ('${A}') repeats entry 1`]],
+      [
+        "the same SAS URI twice: its query never shown",
+        `${A}${SAS}\n${B}\n${A}${SAS}`,
+        [`${A}${SAS}`, B, `${A}${SAS}`],
+        [`entry 3 of 3 ('${A}' with a query string, not shown) repeats entry 1`],
+      ],
+      [
+        "two repeats",
+        `${A},${B},${B},${A}`,
+        [A, B, B, A],
+        [`entry 3 of 4 ('${B}') repeats entry 2`, `entry 4 of 4 ('${A}') repeats entry 1`],
+      ],
+    ])("%s: warns which entry repeats which, and sends the list as given", (_, uris, sent, repeats) => {
+      const config = parse({ "extension-name": "customScript", "extension-file-uris": uris });
+      expect(config.change.extension?.fileUris).toEqual(sent);
+      expect(config.warnings).toEqual([{ title: "extension-file-uris repeats a URI", message: expect.any(String) }]);
+      const message = config.warnings?.[0]?.message ?? "";
+      expect(message).toMatch(/^extension-file-uris names the same URI more than once: /);
+      for (const repeat of repeats) expect(message).toContain(repeat);
+      expect(message).toContain("remove the repeated");
+      expect(message).not.toContain("sig=");
+      expect(message).not.toContain("?");
+      for (const secret of config.secrets) expect(message).not.toContain(secret);
+    });
+
+    it.each([
+      ["different URIs", `${A}\n${B}`],
+      ["the same blob with two different SAS tokens (not the same URI as sent)", `${A}?${SIG}\n${A}?${SIG}x`],
+      ["URIs differing in case only (compared exactly)", `${A}\n${A.toUpperCase().replace("HTTPS:", "https:")}`],
+    ])("%s: no warning", (_, uris) => {
+      expect(parse({ "extension-name": "customScript", "extension-file-uris": uris }).warnings).toBeUndefined();
+    });
+  });
 });
