@@ -1,9 +1,11 @@
 // Inputs that cannot do what they say, as warnings: batch options on a scale set where Azure rolls the change itself,
-// and a poll-interval that drains Azure's throttling bucket for instance lists. Pure.
+// a poll-interval that drains Azure's throttling bucket for instance lists, and a canary that is the whole rollout.
+// Pure.
 
 import { formatDuration } from "../shared/clock.ts";
 import { isNoOp, type ModelChange } from "./change.ts";
-import type { Config } from "../config/types.ts";
+import type { Config, RolloutOptions, Size } from "../config/types.ts";
+import type { BatchPlan } from "./batches.ts";
 import type { ScaleSetModel } from "./scale-set.ts";
 
 /** Below this poll-interval a large scale set's lists drain Azure's HighCostGetVMScaleSet bucket. */
@@ -47,4 +49,32 @@ export function optionWarnings(
     });
   }
   return warnings;
+}
+
+/**
+ * A canary that takes every instance to upgrade (`canary: 100%`, or a count at least as large as their number): the
+ * canary batch is then the whole rollout, in one batch, and no later batch is held back by it. Judged on the batch
+ * plan, where the number of instances is known. One instance to upgrade is one batch whatever the options, so a count
+ * warns only from two instances on; `100%` always warns.
+ */
+export function canaryWarnings(rollout: Pick<RolloutOptions, "canary">, plan: BatchPlan): OptionWarning[] {
+  const { canary } = rollout;
+  const [first, ...rest] = plan.batches;
+  if (canary === undefined || first?.canary !== true || rest.length > 0) return [];
+  const all = canary.kind === "percent" && canary.value === 100;
+  const n = plan.toUpgrade.length;
+  if (!all && n < 2) return [];
+  return [
+    {
+      message:
+        `canary ${sizeText(canary)} covers all ${n} instance${n === 1 ? "" : "s"} to upgrade, so the canary is the whole ` +
+        `rollout in one batch: every instance gets the new model at once, and there is no later batch for the canary ` +
+        `to protect. Set canary to a part of the instances (e.g. 1 or 10%), or remove canary to roll out in batches of batch-size.`,
+      title: "Canary is the whole rollout",
+    },
+  ];
+}
+
+function sizeText(size: Size): string {
+  return size.kind === "percent" ? `${size.value}%` : String(size.value);
 }

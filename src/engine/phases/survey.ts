@@ -2,7 +2,7 @@
 // change, warn about options that cannot work (option-warnings.ts), and (on one listing) the targets and batches.
 
 import { describeRunning } from "../../domain/in-progress.ts";
-import { optionWarnings } from "../../domain/option-warnings.ts";
+import { canaryWarnings, optionWarnings } from "../../domain/option-warnings.ts";
 import { describeImage, isNoOp, planChange } from "../../domain/change.ts";
 import { planBatches, type BatchPlan } from "../../domain/batches.ts";
 import type { ModelChange } from "../../domain/change.ts";
@@ -192,4 +192,5 @@ function noteBatches(run: Run, plan: BatchPlan): void {
   );
   for (const b of batches)
     run.log.info(`  Batch ${b.index}${b.canary ? " (canary)" : ""}: ${b.instanceIds.join(", ")}`);
+  for (const w of canaryWarnings(run.config.rollout, plan)) run.log.warning(w.message, w.title);
 }
