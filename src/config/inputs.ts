@@ -4,8 +4,8 @@
 // input and says what would be valid. Secrets (the `creds` JSON) are never quoted in a message.
 //
 // Formats (also in docs/sign-in.md and the README):
-//   duration   `90s`, `15m`, `2h`, `1h30m`, `500ms`, or ISO-8601 `PT1H30M`; `0` alone means zero. A bare number such
-//              as `60` is rejected: half of readers take it as seconds, the other half as minutes.
+//   duration   `90s`, `15m`, `2h`, `1h30m`, `500ms`, or ISO-8601 `PT1H30M`, in any case (`1H`); `0` alone means zero.
+//              A bare number such as `60` is rejected: half of readers take it as seconds, the other half as minutes.
 //   size       a count of instances (`3`, at least 1) or a percentage (`20%`, 1–100).
 //   percent    `0%`–`100%` (max-unhealthy); the `%` is required so it cannot be mistaken for a count.
 //   boolean    true | True | TRUE | false | False | FALSE (what core.getBooleanInput accepts).
@@ -551,7 +551,8 @@ function parseDuration(input: InputName, value: string, options: { allowZero?: b
 
 function durationMs(value: string): number | undefined {
   if (value === "0") return 0;
-  const short = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$/.exec(value);
+  // Any case, as the ISO form: `1H30M` and `500MS` are what they look like (`m` is minutes and `ms` milliseconds either way).
+  const short = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$/i.exec(value);
   if (short && value !== "") {
     const [, h = "0", m = "0", s = "0", ms = "0"] = short;
     return ((Number(h) * 60 + Number(m)) * 60 + Number(s)) * 1000 + Number(ms);

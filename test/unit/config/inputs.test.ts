@@ -146,6 +146,14 @@ describe("durations (timeout, poll-interval, health-timeout, pause-between-batch
     ["pt45s", 45_000],
     ["PT0.5S", 500],
     ["P1D", 86_400_000],
+    // Short durations in any case, as ISO ones: m is minutes, ms milliseconds either way.
+    ["1H", 3_600_000],
+    ["90S", 90_000],
+    ["15M", 900_000],
+    ["1H30M", 5_400_000],
+    ["1h30M", 5_400_000],
+    ["250MS", 250],
+    ["1S500Ms", 1_500],
   ])("%s → %i ms", (value, ms) => {
     expect(parse({ timeout: value }).rollout.timeoutMs).toBe(ms);
   });
@@ -179,6 +187,11 @@ describe("durations (timeout, poll-interval, health-timeout, pause-between-batch
     ["lease-duration", "0", "'0' is too short: at least 30s"],
     ["lease-duration", "0s", "'0s' is too short: at least 30s"],
     ["lease-wait", "soon", "is not a duration"],
+    ["timeout", "1H 30M", "'1H 30M' is not a duration: use e.g. 90s, 15m, 2h, 1h30m, 500ms or PT1H30M"],
+    ["timeout", "30M1H", "'30M1H' is not a duration: use e.g. 90s, 15m, 2h"],
+    ["timeout", "0S", "'0S' must be longer than zero: use e.g. 90s, 15m, 2h"],
+    ["timeout", "600H", "'600H' is too long: at most 576h"],
+    ["lease-duration", "29S", "'29S' is too short: at least 30s"],
   ])("%s: '%s' → %s", (name, value, text) => {
     const err = inputError({ [name]: value });
     expect(err.input).toBe(name);
