@@ -141,6 +141,12 @@ export interface RolloutRecord {
   readonly changes: readonly PropertyChange[];
   /** true when the action wrote the model. */
   readonly modelUpdated: boolean;
+  /**
+   * A model write (the image's or the extension's) was cut off in flight by a cancel or the deadline, and the scale set
+   * could not be read again: whether Azure applied it is unknown. `modelUpdated` does not count it (nothing proves
+   * it). Absent otherwise.
+   */
+  readonly modelWriteUnknown?: "image" | "extension";
   readonly previousModel?: PreviousModel;
   readonly batches: readonly BatchRecord[];
   readonly instances: readonly InstanceRecord[];

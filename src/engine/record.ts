@@ -58,6 +58,8 @@ export interface RolloutState {
   readonly model: ScaleSetModel | undefined;
   readonly change: ModelChange | undefined;
   readonly modelUpdated: boolean;
+  /** A model write cut off in flight whose effect could not be read back (see the state's modelWriteUnknown). */
+  readonly modelWriteUnknown?: "image" | "extension" | undefined;
   /** The rolling upgrade this run started, as last read. */
   readonly rolling: RollingUpgradeStatus | undefined;
   /** Every instance as the last listing showed it. */
@@ -127,6 +129,7 @@ export function buildRecord(state: RolloutState, failure: string | undefined, fi
     ...(reason !== undefined && { reason: redactText(reason) }),
     changes: change?.changes ?? [],
     modelUpdated: state.modelUpdated,
+    ...(state.modelWriteUnknown && { modelWriteUnknown: state.modelWriteUnknown }),
     // The model before this run's write, whatever the transport did; the plan's when nothing was written.
     ...((state.previousModel ?? change) && { previousModel: state.previousModel ?? change?.previousModel }),
     batches: state.deleted ? [] : state.batches,

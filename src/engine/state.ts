@@ -21,6 +21,7 @@ export class RunState implements RolloutState {
   #model: ScaleSetModel | undefined;
   #change: ModelChange | undefined;
   #written = { image: false, extension: false };
+  #writeUnknown: "image" | "extension" | undefined;
   #rollingBefore: RollingUpgradeStatus | undefined;
   #rolling: RollingUpgradeStatus | undefined;
   #instances: ReadonlyMap<string, InstanceState> = new Map();
@@ -91,6 +92,13 @@ export class RunState implements RolloutState {
   }
   get modelUpdated(): boolean {
     return this.#written.image || this.#written.extension;
+  }
+  /**
+   * A model write cut off in flight whose effect could not be read back: Azure may or may not have applied it
+   * (`modelUpdated` stays false, as nothing proves the write; the record and the summary say it is unknown).
+   */
+  get modelWriteUnknown(): "image" | "extension" | undefined {
+    return this.#writeUnknown;
   }
   /** Which writes Azure accepted (a rollback puts back only those). */
   get written(): { readonly image: boolean; readonly extension: boolean } {
@@ -341,6 +349,11 @@ export class RunState implements RolloutState {
   wrote(what: "image" | "extension", at: number): void {
     this.#written = { ...this.#written, [what]: true };
     this.#wroteAt = at;
+  }
+
+  /** A model write was cut off in flight and the scale set could not be read again: whether it landed is unknown. */
+  writeUnknown(what: "image" | "extension"): void {
+    this.#writeUnknown = what;
   }
 
   /** A model write's operation ended at `at`: a listing started before it may not show the write's effect. */

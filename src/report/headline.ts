@@ -27,6 +27,7 @@ export function stageOf(record: RolloutRecord): Stage {
     return "before-read";
   const wroteSomething =
     record.modelUpdated ||
+    record.modelWriteUnknown !== undefined ||
     record.batches.some((b) => b.startedAt !== undefined) ||
     record.rolling !== undefined ||
     record.rollback !== undefined;
@@ -49,6 +50,9 @@ export function headline(record: RolloutRecord): string {
   }
   // A deleted scale set has no instances to speak of: what the run knew of them is gone with it.
   if (record.scaleSetDeleted === true) return `${label}: the scale set was deleted during the run`;
+  // A write cut off in flight and never read back: neither "nothing written" nor "model updated" would be the truth.
+  if (!record.modelUpdated && record.modelWriteUnknown !== undefined)
+    return `${label} while writing the model: whether Azure applied the change is unknown`;
   const counts = countOutcomes(record.instances);
   const tail = record.rollback && !record.rollback.succeeded ? "; the rollback failed" : "";
   // Never listed: say so, rather than count what was not seen.

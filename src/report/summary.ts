@@ -273,13 +273,20 @@ function change(record: RolloutRecord, stage: Stage): string {
     return "### The change\n\nThe scale set model already held the requested values; nothing was written to it.";
   }
   const applied = record.modelUpdated && !record.dryRun;
+  const unknown = record.dryRun ? undefined : record.modelWriteUnknown;
   const title = record.dryRun
     ? "### The change (not applied: dry run)"
     : applied
       ? "### The change"
-      : "### The change (not applied)";
+      : unknown
+        ? "### The change (whether applied: unknown)"
+        : "### The change (not applied)";
   const rows = record.changes.map((c) => [code(c.property), value(c.before), value(c.after)]);
-  const note = applied || record.dryRun ? "" : "\n\nNot applied: the run stopped before it wrote the model.";
+  const note = unknown
+    ? `\n\nThe ${unknown} write was cut off in flight (the run was cancelled or ran out of time) and the scale set could not be read again: Azure may have applied it. Check the scale set's model (\`az vmss show\`) before running again.`
+    : applied || record.dryRun
+      ? ""
+      : "\n\nNot applied: the run stopped before it wrote the model.";
   return `${title}\n\n${table(["Property", "Before", "After"], rows)}${note}`;
 }
 

@@ -18,6 +18,7 @@ import {
   useEmulator,
   writesOf,
 } from "./harness.ts";
+import { renderSummary } from "../../src/report/index.ts";
 
 const emulator = useEmulator();
 const UPDATE_INSTANCES = "VirtualMachineScaleSets.UpdateInstances";
@@ -80,6 +81,33 @@ describe.each(ORCHESTRATIONS)("a write cut off by a cancel while Azure had it ($
       expect(record.instances.map((i) => [i.outcome, i.latestModelAfter])).toEqual(
         instanceIds(emu).map(() => ["not-started", false]),
       );
+    },
+  );
+
+  it.each([
+    { write: "image", operation: "VirtualMachineScaleSets.Update", change: { imageVersion: NEW_VERSION } },
+    { write: "extension", operation: "VirtualMachineScaleSetExtensions.Update", change: extensionChange },
+  ] as const)(
+    "the $write PATCH, and the scale set cannot be read again: the record and the summary say whether it landed is unknown",
+    async ({ write, operation, change }) => {
+      const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
+      const cancel = new AbortController();
+      emu.faults.onRequest({ operation, when: "after" }, () => {
+        cancel.abort();
+        // The role that let the run read the scale set is gone by the time it reads what its write did.
+        emu.faults.authorizationFailed({ operation: "VirtualMachineScaleSets.Get" });
+      });
+      const { record } = await rollout(configFor(emu, { change, rollout: { batchSize: count(2) } }), {
+        signal: cancel.signal,
+      });
+      expect(record.result).toBe("cancelled");
+      expect(record.modelUpdated).toBe(false);
+      expect(record.modelWriteUnknown).toBe(write);
+      const summary = renderSummary(record);
+      expect(summary).toContain("whether Azure applied the change is unknown");
+      expect(summary).toContain("### The change (whether applied: unknown)");
+      expect(summary).not.toContain("before it wrote anything");
+      expect(summary).not.toContain("Not applied");
     },
   );
 

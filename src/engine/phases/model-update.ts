@@ -260,6 +260,7 @@ async function writeCutOff(run: Run, api: ScaleSetApi, what: "image" | "extensio
   try {
     model = await api.getScaleSet(run.cutOffReadSignal());
   } catch {
+    run.state.writeUnknown(what);
     run.log.warning(
       `The ${what} write was cut off while Azure had it, and the scale set could not be read again: whether the model holds it is unknown. Check the scale set's model.`,
     );
