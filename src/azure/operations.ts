@@ -76,6 +76,11 @@ export async function follow<T>(
   await poller.submitted();
   const started = Date.now();
   try {
+    const first = pace.firstMs();
+    if (first > 0) {
+      await sleep(first, signal ?? new AbortController().signal);
+      if (signal?.aborted) throw abortError();
+    }
     await poller.poll(options);
     while (!poller.isDone) {
       await sleep(pace.nextMs(Date.now() - started), signal ?? new AbortController().signal);

@@ -72,3 +72,32 @@ describe("OperationPolls", () => {
     expect(pace.nextMs(0)).toBe(30_000);
   });
 });
+
+describe("OperationPolls: the first status read", () => {
+  it.each([
+    { what: "a tag write or a model update: at once", kind: undefined, before: undefined, first: 0 },
+    { what: "the first upgrade: at the first fast read", kind: "upgrade" as const, before: undefined, first: FAST },
+    {
+      what: "an upgrade after one of 97.5 s: a poll interval on",
+      kind: "upgrade" as const,
+      before: 97_500,
+      first: SLOW,
+    },
+    {
+      what: "an upgrade after one of 8 s: at the first fast read",
+      kind: "upgrade" as const,
+      before: 8_000,
+      first: FAST,
+    },
+  ])("$what", ({ kind, before, first }) => {
+    const polls = new OperationPolls(FAST, SLOW);
+    if (before !== undefined) readsUntil(polls.pace("upgrade"), before);
+    expect(polls.pace(kind).firstMs()).toBe(first);
+  });
+
+  it("waits at least what Retry-After asks before reading an upgrade", () => {
+    const polls = new OperationPolls(FAST, SLOW);
+    polls.answered(40, 30_000);
+    expect(polls.pace("upgrade").firstMs()).toBe(30_000);
+  });
+});
