@@ -1,6 +1,6 @@
 // Regenerates the documentation tables that come from the project's own sources, so the docs cannot drift:
 //   README.md                 inputs and outputs tables, from action.yml (outputs' examples from buildOutputs)
-//   docs/troubleshooting.md   the common Azure errors, from the table the job summary uses (src/report/errors.ts)
+//   docs/troubleshooting.md   the common Azure errors, from the table the job summary uses (src/report/error-help.ts)
 // Only the text between each pair of markers is replaced.
 //
 //   npx node scripts/readme-tables.ts           rewrite the files

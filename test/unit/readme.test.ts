@@ -1,5 +1,5 @@
 // README's inputs/outputs tables and docs/troubleshooting.md's Azure errors are generated; this fails when they drift
-// from action.yml or src/report/errors.ts. Fix: npx node scripts/readme-tables.ts
+// from action.yml or src/report/error-help.ts. Fix: npx node scripts/readme-tables.ts
 
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
