@@ -194,6 +194,20 @@ export const ERROR_HELP: readonly ErrorHelp[] = [
     docs: `${LEARN}/role-based-access-control/troubleshooting`,
   },
   {
+    code: "LinkedAuthorizationFailed",
+    happened:
+      "The identity may write the scale set, but the model links to a resource in another resource group or " +
+      "subscription that the identity may not use (an image or gallery, a subnet, a load balancer or application " +
+      "gateway pool, a network security group), so Azure refused the whole write. Azure's message names the action " +
+      "that is missing and the linked scope.",
+    check:
+      "Give the identity (`client-id`) a role on the linked scope the message names, or on its resource group: Reader " +
+      "for an image or gallery; for a network resource, a role with the `…/join/action` the message names, such as " +
+      "Network Contributor. A role on the scale set's own resource group does not reach into another one. New role " +
+      "assignments can take a few minutes to apply.",
+    docs: `${LEARN}/role-based-access-control/troubleshooting`,
+  },
+  {
     code: "ResourceNotFound",
     happened: "Azure found no scale set (or instance) with this name in this resource group and subscription.",
     check:

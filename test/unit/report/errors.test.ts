@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ERROR_HELP, explainError } from "../../../src/report/error-help.ts";
+import { ERROR_HELP, errorsQuotedIn, explainError } from "../../../src/report/error-help.ts";
 
 describe("explainError", () => {
   it.each([
@@ -37,6 +37,7 @@ describe("explainError", () => {
       says: "current state",
     },
     { code: "AuthorizationFailed", message: "", says: "lacks a permission" },
+    { code: "LinkedAuthorizationFailed", message: "", says: "links to a resource in another resource group" },
     { code: "ResourceNotFound", message: "", says: "found no scale set" },
     { code: "ProvisioningState/failed/AllocationFailed", message: "", says: "no capacity" },
     { code: "vmextensionprovisioningerror", message: "", says: "An extension failed" },
@@ -56,5 +57,18 @@ describe("explainError", () => {
       expect(help.check).toMatch(/\.$/);
       if (help.docs) expect(help.docs).toMatch(/^https:\/\//);
     }
+  });
+});
+
+describe("errorsQuotedIn", () => {
+  it("finds LinkedAuthorizationFailed in a run's reason, not the AuthorizationFailed inside its name", () => {
+    const reason =
+      "Failed while updating the model: LinkedAuthorizationFailed: The client 'x' has permission to perform action " +
+      "'Microsoft.Compute/virtualMachineScaleSets/write' on scope '/subscriptions/s/resourceGroups/rg-web'; however, " +
+      "it does not have permission to perform action(s) 'Microsoft.Compute/galleries/images/versions/read' on the " +
+      "linked scope(s) '/subscriptions/s/resourceGroups/rg-images'.";
+    const found = errorsQuotedIn(reason);
+    expect(found.map((e) => e.code)).toEqual(["LinkedAuthorizationFailed"]);
+    expect(explainError(found[0] ?? { code: "", message: "" })?.check).toContain("linked scope");
   });
 });
