@@ -3,8 +3,9 @@
 // Everything a user can get wrong is rejected here, before the first Azure call, with an InputError that names the
 // input and says what would be valid. Secrets (the `creds` JSON) are never quoted in a message.
 //
-// Formats (also in docs/sign-in.md and the README):
-//   duration   `90s`, `15m`, `2h`, `1h30m`, `500ms`, or ISO-8601 `PT1H30M`, in any case (`1H`); `0` alone means zero.
+// Formats (also in README.md, "Input formats"; the ways to sign in are in its "Signing in to Azure"):
+//   duration   `90s`, `15m`, `2h`, `1h30m`, `500ms`, or ISO-8601 `PT1H30M`, in any case (`1H`); `0` alone means zero
+//              (only for pause-between-batches and lease-wait; lease-duration is at least 30s).
 //              A bare number such as `60` is rejected: half of readers take it as seconds, the other half as minutes.
 //   size       a count of instances (`3`, at least 1) or a percentage (`20%`, 1–100).
 //   percent    `0%`–`100%` (max-unhealthy); the `%` is required so it cannot be mistaken for a count.
