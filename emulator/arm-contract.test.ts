@@ -225,6 +225,82 @@ describe("scale-set model writes", () => {
     expect((status.body as { startTime: string }).startTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}\+00:00$/);
   });
 
+  // `etag` on the set and its VMs from api-version 2023-09-01 (ETAG_API_VERSION: azure-rest-api-specs ComputeRP
+  // stable/2023-09-01 adds it, 2023-07-01 has none); the recordings on older versions have none
+  // (azure-cli-2020_test_vmss_rolling_upgrade.yaml #28, #29, #32 at 2020-06-01;
+  // azure-cli_test_vmss_update_automatic_repairs_with_health_extension.yaml #18, the VM list at 2023-03-01).
+  it.each([
+    { apiVersion: "2020-06-01", etag: false },
+    { apiVersion: "2022-08-01", etag: false },
+    { apiVersion: "2023-03-01", etag: false },
+    { apiVersion: "2023-07-01", etag: false },
+    { apiVersion: "2023-09-01", etag: true },
+    { apiVersion: "2024-03-01", etag: true },
+    { apiVersion: API, etag: true },
+  ])("renders etag on the set and its VMs on $apiVersion: $etag", async ({ apiVersion, etag }) => {
+    const { emu } = await setup();
+    const query = `api-version=${apiVersion}`;
+    const set = vmssPath(emu);
+    const group = `/subscriptions/${emu.subscriptionId}/resourceGroups/${RG}/providers/Microsoft.Compute/virtualMachineScaleSets`;
+    const etagOf = (body: unknown): unknown => (body as { etag?: unknown }).etag;
+    const first = (body: unknown): unknown => (body as { value: unknown[] }).value[0];
+    const answers = {
+      "GET set": etagOf((await raw(emu, "GET", set, { query })).body),
+      "GET sets of the group": etagOf(first((await raw(emu, "GET", group, { query })).body)),
+      "GET VM": etagOf((await raw(emu, "GET", `${set}/virtualMachines/0`, { query })).body),
+      "GET VMs": etagOf(first((await raw(emu, "GET", `${set}/virtualMachines`, { query })).body)),
+      "PUT VM": etagOf(
+        (
+          await raw(emu, "PUT", `${set}/virtualMachines/1`, {
+            query,
+            body: { properties: { protectionPolicy: { protectFromScaleIn: true } } },
+          })
+        ).body,
+      ),
+      "PATCH set": etagOf((await raw(emu, "PATCH", set, { query, body: { tags: { owner: "ci" } } })).body),
+    };
+    const expected = etag
+      ? {
+          "GET set": '"1"',
+          "GET sets of the group": '"1"',
+          "GET VM": '"1"',
+          "GET VMs": '"1"',
+          "PUT VM": '"2"',
+          "PATCH set": '"2"',
+        }
+      : {
+          "GET set": undefined,
+          "GET sets of the group": undefined,
+          "GET VM": undefined,
+          "GET VMs": undefined,
+          "PUT VM": undefined,
+          "PATCH set": undefined,
+        };
+    expect(answers).toEqual(expected);
+  });
+
+  it.each(["2020-06-01", "2023-07-01", API])(
+    "checks If-Match on %s whether or not the version shows the etag",
+    async (apiVersion) => {
+      const { emu } = await setup();
+      const patch = (ifMatch: string) =>
+        raw(emu, "PATCH", vmssPath(emu), {
+          query: `api-version=${apiVersion}`,
+          body: { tags: { owner: "ci" } },
+          headers: { "If-Match": ifMatch },
+        });
+      expect((await patch('"1"')).status).toBe(200);
+      const stale = await patch('"1"');
+      expect(stale.status).toBe(412);
+      expect(stale.body).toEqual({
+        error: {
+          code: "PreconditionFailed",
+          message: 'Etag provided in if-match header "1" does not match etag "2" of resource.',
+        },
+      });
+    },
+  );
+
   it("refuses a stale etag with 412 PreconditionFailed", async () => {
     const { client } = await setup();
     const update = (ifMatch: string) =>

@@ -216,7 +216,9 @@ describe("Resource Manager's own lists", () => {
       `/subscriptions/${emu.subscriptionId}/providers/Microsoft.Compute/virtualMachineScaleSets`,
     );
     expect(all.body.value.map((s: { name: string }) => s.name)).toEqual(["web", "api", "jobs"]);
-    expect(all.body.value[0]).toMatchObject({ etag: '"1"', properties: { provisioningState: "Succeeded" } });
+    expect(all.body.value[0]).toMatchObject({ properties: { provisioningState: "Succeeded" } });
+    // az 2.45's api-version (2020-06-01) predates `etag` (ETAG_API_VERSION 2023-09-01).
+    expect(all.body.value[0]).not.toHaveProperty("etag");
     emu.faults.deleteScaleSet("jobs");
     expect(
       (
@@ -231,18 +233,25 @@ describe("Resource Manager's own lists", () => {
 });
 
 describe("api-versions", () => {
-  it.each(["2015-06-15", "2020-06-01", "2022-08-01", "2023-09-01", "2025-04-01", "2026-03-01", "2026-04-01"])(
-    "serves Compute %s in the newest shape",
-    async (apiVersion) => {
-      const emu = await setup();
-      const response = await raw(emu, "GET", setPath(emu), { apiVersion });
-      expect(response.status).toBe(200);
-      expect(response.body).toMatchObject({
-        etag: '"1"',
-        properties: { orchestrationMode: "Uniform", upgradePolicy: { mode: "Manual" } },
-      });
-    },
-  );
+  // The newest shape on every version, but `etag` only from 2023-09-01 (ETAG_API_VERSION; see README "The API it
+  // serves": azure-cli-2020_test_vmss_rolling_upgrade.yaml #28 has none at 2020-06-01).
+  it.each([
+    { apiVersion: "2015-06-15", etag: undefined },
+    { apiVersion: "2020-06-01", etag: undefined },
+    { apiVersion: "2022-08-01", etag: undefined },
+    { apiVersion: "2023-09-01", etag: '"1"' },
+    { apiVersion: "2025-04-01", etag: '"1"' },
+    { apiVersion: "2026-03-01", etag: '"1"' },
+    { apiVersion: "2026-04-01", etag: '"1"' },
+  ])("serves Compute $apiVersion in the newest shape, etag $etag", async ({ apiVersion, etag }) => {
+    const emu = await setup();
+    const response = await raw(emu, "GET", setPath(emu), { apiVersion });
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({
+      properties: { orchestrationMode: "Uniform", upgradePolicy: { mode: "Manual" } },
+    });
+    expect((response.body as { etag?: string }).etag).toBe(etag);
+  });
 
   it("refuses a version Compute never published, naming the ones it serves", async () => {
     const emu = await setup();

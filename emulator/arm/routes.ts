@@ -144,7 +144,9 @@ export class Arm {
         );
       if (req.method === "PUT")
         return route("VirtualMachineScaleSets.CreateOrUpdate", ["PUT"], () => this.writeScaleSet(set(), req, "PUT"));
-      return route("VirtualMachineScaleSets.Get", ["GET"], () => json(200, set().render()));
+      return route("VirtualMachineScaleSets.Get", ["GET"], () =>
+        json(200, set().render(req.query.get("api-version") ?? "")),
+      );
     }
     if (parts.length === 1) {
       switch (p0) {
@@ -328,7 +330,8 @@ export class Arm {
           const listed = [...this.scaleSets.values()].filter(
             (s) => !s.deleted && (group === undefined || s.resourceGroup.toLowerCase() === group.toLowerCase()),
           );
-          return json(200, { value: listed.map((s) => s.render()) });
+          const apiVersion = req.query.get("api-version") ?? "";
+          return json(200, { value: listed.map((s) => s.render(apiVersion)) });
         },
         undefined,
       );
@@ -904,7 +907,10 @@ export class Arm {
     );
     // x-ms-request-charge: 0 on the set's PUT and PATCH (azure-cli_test_vmss_explicit_msi.yaml #22 PATCH
     // …/virtualMachineScaleSets/vmss1; azure-cli_test_vmss_update_automatic_repairs_with_health_extension.yaml #14 PUT).
-    return json(200, set.render(), { ...this.asyncHeaders(op, req, false), ...REQUEST_CHARGE(0) });
+    return json(200, set.render(req.query.get("api-version") ?? ""), {
+      ...this.asyncHeaders(op, req, false),
+      ...REQUEST_CHARGE(0),
+    });
   }
 
   private writeExtension(set: ScaleSet, name: string, req: Incoming, method: "PATCH" | "PUT"): Reply {
@@ -1069,7 +1075,11 @@ export class Arm {
     vm.etag++;
     const op = this.startOperation(set, "VirtualMachineScaleSetVMs.Update", [instanceId]);
     op.finish("Succeeded");
-    return json(200, set.renderVm(vm, { instanceView: false }), this.asyncHeaders(op, req, false));
+    return json(
+      200,
+      set.renderVm(vm, { instanceView: false, apiVersion: req.query.get("api-version") ?? "" }),
+      this.asyncHeaders(op, req, false),
+    );
   }
 
   private listVms(set: ScaleSet, req: Incoming): Reply {

@@ -5,6 +5,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { azureTime } from "../clock.ts";
 import type { ExtensionState, ExtensionStatus, HealthState, ScaleSetSeed } from "../types.ts";
 import type { Operation } from "./operations.ts";
+import { showsEtag } from "./api-versions.ts";
 import type { RollingUpgrade } from "./rolling.ts";
 import { scaleSetWire } from "./seed.ts";
 import { canonical, copyJson, isObject, type Wire } from "./wire.ts";
@@ -255,11 +256,12 @@ export class ScaleSet {
 
   // ───────────── rendering ─────────────
 
-  render(): Wire {
+  /** The set as GET/PUT/PATCH answer it for `apiVersion` (undefined: the newest shape); `etag` from 2023-09-01. */
+  render(apiVersion?: string): Wire {
     const { properties, ...top } = this.resource;
     return {
       ...top,
-      etag: `"${this.etag}"`,
+      ...(showsEtag(apiVersion) ? { etag: `"${this.etag}"` } : {}),
       properties: {
         ...properties,
         virtualMachineProfile: renderProfile(properties["virtualMachineProfile"]),
@@ -309,7 +311,8 @@ export class ScaleSet {
     };
   }
 
-  /** `model`: comparableModel(), when the caller renders many instances at once (a list page). */
+  /** `model`: comparableModel(), when the caller renders many instances at once (a list page); `apiVersion`: the
+   *  request's (undefined: the newest shape; `etag` from 2023-09-01, see showsEtag). */
   renderVm(vm: Vm, options: { instanceView: boolean; apiVersion?: string; model?: string }): Wire {
     if (this.flexible) return this.renderFlexibleScaleSetVm(vm, options.apiVersion, options.model);
     const sku = this.resource["sku"] ?? {};
@@ -323,7 +326,7 @@ export class ScaleSet {
       instanceId: vm.instanceId,
       sku: { name: sku["name"], tier: sku["tier"] },
       ...(vm.zone ? { zones: [vm.zone] } : {}),
-      etag: `"${vm.etag}"`,
+      ...(showsEtag(options.apiVersion) ? { etag: `"${vm.etag}"` } : {}),
       properties: {
         latestModelApplied: this.isLatest(vm, options.model),
         modelDefinitionApplied: "VirtualMachineScaleSet",
