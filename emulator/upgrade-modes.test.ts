@@ -293,6 +293,52 @@ describe("Rolling upgrade mode", () => {
     expect(await latest(client)).toEqual([true, false, false, false]);
   });
 
+  // A client's osRollingUpgrade on instances already on the latest model is not over at once: it batches and counts
+  // them, ~60 s a batch (azure-cli-2020_test_vmss_rolling_upgrade.yaml #48–#53: 2 instances at 20 %, 202 →
+  // InProgress ×3 → Succeeded ~121 s later, then latest Completed with successfulInstanceCount 2).
+  it.each([
+    { instances: 2, maxBatchInstancePercent: 20, batches: 2 },
+    { instances: 4, maxBatchInstancePercent: 50, batches: 2 },
+    { instances: 3, maxBatchInstancePercent: 100, batches: 1 },
+  ])(
+    "an OS rolling upgrade of $instances current instances at $maxBatchInstancePercent % takes $batches batches of 60 s and counts them",
+    async ({ instances, maxBatchInstancePercent, batches }) => {
+      const { client, emu } = await setup(rolling({ maxBatchInstancePercent }, { instances }));
+      const etags = (await listVms(client)).map((vm) => vm.etag);
+      const started = Date.now();
+      const upgrade = client.virtualMachineScaleSetRollingUpgrades.startOSUpgrade(RG, VMSS, FAST_POLL);
+      let done = false;
+      void upgrade.then(() => (done = true));
+      const seen = new Set<string>();
+      while (!done) {
+        const status = emu.state().rollingUpgrade;
+        if (status) seen.add(`${status.code} ${status.inProgressInstanceCount}`);
+        expect(emu.state().instances.every((i) => i.provisioningState === "Succeeded" && i.latestModelApplied)).toBe(
+          true,
+        );
+        await settle(2);
+      }
+      await upgrade;
+      // speed 0.001: 60 simulated seconds a batch are 60 ms.
+      expect(Date.now() - started).toBeGreaterThanOrEqual(batches * 60 - 5);
+      expect(seen).toContain(
+        `RollingForward ${Math.min(instances, Math.max(1, Math.floor((instances * maxBatchInstancePercent) / 100)))}`,
+      );
+      const status = await client.virtualMachineScaleSetRollingUpgrades.getLatest(RG, VMSS);
+      expect(status.runningStatus?.code).toBe("Completed");
+      expect(status.runningStatus?.lastAction).toBe("Start");
+      expect(status.progress).toEqual({
+        successfulInstanceCount: instances,
+        failedInstanceCount: 0,
+        inProgressInstanceCount: 0,
+        pendingInstanceCount: 0,
+      });
+      // Nothing happened to the instances (the spec: "Instances which are already running the latest available OS
+      // version are not affected").
+      expect((await listVms(client)).map((vm) => vm.etag)).toEqual(etags);
+    },
+  );
+
   it("refuses to cancel when no rolling upgrade runs, and has no latest before the first one", async () => {
     const { client } = await setup(rolling({}));
     await expect(client.virtualMachineScaleSetRollingUpgrades.getLatest(RG, VMSS)).rejects.toMatchObject({
