@@ -1,7 +1,7 @@
 // Wires the action: inputs → sign-in and Compute client → rollout → job summary, outputs, annotations, exit code.
-// The only place that calls core.setFailed. Everything here is wiring; the logic lives in the modules it calls.
+// The only place that calls setFailed. Everything here is wiring; the logic lives in the modules it calls.
 
-import * as core from "@actions/core";
+import * as runner from "./github/runner.ts";
 import { createScaleSetApi, routeSdkLog } from "./azure/index.ts";
 import { describeAuthError } from "./azure/credentials.ts";
 import { parseConfig } from "./config/inputs.ts";
@@ -32,13 +32,15 @@ export async function run(options: RunOptions = {}): Promise<void> {
   const log = gatedLog(gate);
   if (options.catchStrays) {
     const onStray = (err: unknown): void =>
-      core.setFailed(gate.message(`vmss-rollout failed with an unexpected error: ${errorLine(err) || "(no message)"}`));
+      runner.setFailed(
+        gate.message(`vmss-rollout failed with an unexpected error: ${errorLine(err) || "(no message)"}`),
+      );
     process.on("uncaughtException", onStray);
     process.on("unhandledRejection", onStray);
   }
   const mask = (secret: string): void => {
     gate.addSecret(secret);
-    core.setSecret(secret);
+    runner.setSecret(secret);
   };
   // AZURE_LOG_LEVEL: the SDK's own log lines (raw Azure errors, several lines each) reach the log through the gate too.
   routeSdkLog((line) => log.info(line));
@@ -56,7 +58,7 @@ export async function run(options: RunOptions = {}): Promise<void> {
   // The GitHub deployment (deployment-environment), once the inputs are read; its final status is sent once.
   let deployment: DeploymentTracker | undefined;
   try {
-    const config = parseConfig((name) => core.getInput(name), process.env);
+    const config = parseConfig((name) => runner.getInput(name), process.env);
     // Before anything is logged: the client secret, SAS tokens of extension-file-uris (access tokens follow as issued).
     for (const secret of config.secrets) mask(secret);
 
@@ -70,7 +72,9 @@ export async function run(options: RunOptions = {}): Promise<void> {
     const api = createScaleSetApi(config, {
       logger: log,
       getIDToken: async (audience) => {
-        const token = await core.getIDToken(audience); // core masks it in the runner; the gate learns it too
+        // @actions/core only here (and so its HTTP client, undici): a run that signs in with OIDC. It masks the token in
+        // the runner; the gate learns it too.
+        const token = await (await import("@actions/core")).getIDToken(audience);
         gate.addSecret(token);
         return token;
       },
@@ -94,12 +98,12 @@ export async function run(options: RunOptions = {}): Promise<void> {
       ...(FAILING_RESULTS.has(record.result) ? [record.reason ?? headline(record)] : []),
       ...(await publish(record, gate, log)),
     ];
-    if (failures.length > 0) core.setFailed(gate.message(failures.join(" ")));
+    if (failures.length > 0) runner.setFailed(gate.message(failures.join(" ")));
   } catch (err) {
     const message = gate.message(failureMessage(err, describeAuthError));
     // A failure outside the rollout (sign-in, say): the deployment, if one was started, ends in error.
     await deployment?.finish("error", message, undefined);
-    core.setFailed(message);
+    runner.setFailed(message);
   } finally {
     process.off("SIGINT", onSigint);
     process.off("SIGTERM", onSigterm);
@@ -113,7 +117,7 @@ export async function run(options: RunOptions = {}): Promise<void> {
 async function publish(record: RolloutRecord, gate: Gate, log: Logger): Promise<string[]> {
   const failures: string[] = [];
   try {
-    for (const [name, value] of Object.entries(buildOutputs(record))) core.setOutput(name, gate.maskKnown(value));
+    for (const [name, value] of Object.entries(buildOutputs(record))) runner.setOutput(name, gate.maskKnown(value));
   } catch (err) {
     failures.push(`The action's outputs could not be written: ${errorLine(err)}.`);
   }
@@ -128,7 +132,7 @@ async function publish(record: RolloutRecord, gate: Gate, log: Logger): Promise<
   }
   try {
     // The record is redacted already; the rendered text is checked once more for a known secret in any spelling.
-    await core.summary.addRaw(gate.maskKnown(renderSummary(record))).write();
+    await runner.appendSummary(gate.maskKnown(renderSummary(record)));
   } catch (err) {
     log.warning(`Could not write the job summary: ${errorLine(err)}`);
   }
@@ -138,17 +142,17 @@ async function publish(record: RolloutRecord, gate: Gate, log: Logger): Promise<
 /**
  * The log as the engine, the Azure adapter and main itself write it: every message, title and group name through the
  * gate. Lines (info, debug, group names, titles) are kept on one line; annotation messages keep their line breaks,
- * which core escapes in the command's data.
+ * which the runner module escapes in the command's data.
  */
 function gatedLog(gate: Gate): Logger {
   const props = (title: string | undefined) => (title ? { title: gate.line(title) } : {});
   return {
-    debug: (message) => core.debug(gate.line(message)),
-    info: (message) => core.info(gate.line(message)),
-    warning: (message, title) => core.warning(gate.message(message), props(title)),
-    error: (message, title) => core.error(gate.message(message), props(title)),
-    notice: (message, title) => core.notice(gate.message(message), props(title)),
-    startGroup: (name) => core.startGroup(gate.line(name)),
-    endGroup: () => core.endGroup(),
+    debug: (message) => runner.debug(gate.line(message)),
+    info: (message) => runner.info(gate.line(message)),
+    warning: (message, title) => runner.warning(gate.message(message), props(title)),
+    error: (message, title) => runner.error(gate.message(message), props(title)),
+    notice: (message, title) => runner.notice(gate.message(message), props(title)),
+    startGroup: (name) => runner.startGroup(gate.line(name)),
+    endGroup: () => runner.endGroup(),
   };
 }

@@ -1,0 +1,112 @@
+// The runner's side of a JavaScript action: inputs from INPUT_* variables, workflow commands on stdout, outputs and the
+// job summary in the files the runner names. What @actions/core does for these calls, byte for byte (its lib/core.js,
+// command.js, file-command.js, utils.js and summary.js, v3; test/unit/github/runner.test.ts compares the two).
+//
+// Why not @actions/core itself: importing it loads @actions/http-client, undici, tunnel and @actions/exec (about 1 MB
+// of the bundle, some 55 ms of a run's start on two cores, issue #18), which only its getIDToken needs. main.ts
+// imports @actions/core on demand for that, in a run that signs in with OIDC.
+
+import { randomUUID } from "node:crypto";
+import { existsSync, appendFileSync } from "node:fs";
+import { access, appendFile } from "node:fs/promises";
+import { constants } from "node:fs";
+import { EOL } from "node:os";
+
+/** An annotation's properties (core's AnnotationProperties, the one the action sets). */
+export type AnnotationProperties = { readonly title?: string };
+
+/** core.getInput(name): the INPUT_ variable, white space trimmed; "" when not set. */
+export function getInput(name: string, env: NodeJS.ProcessEnv = process.env): string {
+  return (env[`INPUT_${name.replace(/ /g, "_").toUpperCase()}`] ?? "").trim();
+}
+
+/** core.setSecret: the runner masks the value in the log from now on. */
+export function setSecret(secret: string): void {
+  issue("add-mask", {}, secret);
+}
+
+export function debug(message: string): void {
+  issue("debug", {}, message);
+}
+
+export function info(message: string): void {
+  process.stdout.write(message + EOL);
+}
+
+export function warning(message: string, properties: AnnotationProperties = {}): void {
+  issue("warning", properties, message);
+}
+
+export function error(message: string, properties: AnnotationProperties = {}): void {
+  issue("error", properties, message);
+}
+
+export function notice(message: string, properties: AnnotationProperties = {}): void {
+  issue("notice", properties, message);
+}
+
+export function startGroup(name: string): void {
+  issue("group", {}, name);
+}
+
+export function endGroup(): void {
+  issue("endgroup", {}, "");
+}
+
+/** core.setFailed: the step fails (exit code 1) with this error annotation. */
+export function setFailed(message: string): void {
+  process.exitCode = 1;
+  error(message);
+}
+
+/** core.setOutput: a `name<<delimiter` block in $GITHUB_OUTPUT; the `set-output` command where the runner has none. */
+export function setOutput(name: string, value: string): void {
+  const file = process.env["GITHUB_OUTPUT"];
+  if (file) {
+    if (!existsSync(file)) throw new Error(`Missing file at path: ${file}`);
+    const delimiter = `ghadelimiter_${randomUUID()}`;
+    if (name.includes(delimiter))
+      throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter}"`);
+    if (value.includes(delimiter))
+      throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
+    appendFileSync(file, `${name}<<${delimiter}${EOL}${value}${EOL}${delimiter}${EOL}`, { encoding: "utf8" });
+    return;
+  }
+  process.stdout.write(EOL);
+  issue("set-output", { name }, value);
+}
+
+/** core.summary.addRaw(text).write(): appends to the job summary file ($GITHUB_STEP_SUMMARY). */
+export async function appendSummary(text: string): Promise<void> {
+  const file = process.env["GITHUB_STEP_SUMMARY"];
+  if (!file) {
+    throw new Error(
+      "Unable to find environment variable for $GITHUB_STEP_SUMMARY. Check if your runtime environment supports job summaries.",
+    );
+  }
+  try {
+    await access(file, constants.R_OK | constants.W_OK);
+  } catch {
+    throw new Error(`Unable to access summary file: '${file}'. Check if the file has correct read/write permissions.`);
+  }
+  await appendFile(file, text, { encoding: "utf8" });
+}
+
+/** `::command key=value,…::data`, escaped as the runner reads it back (core's Command.toString). */
+function issue(command: string, properties: Readonly<Record<string, string | undefined>>, message: string): void {
+  // As core: a space after the command once there is any property, then those with a value.
+  const props = Object.entries(properties)
+    .filter(([, value]) => value)
+    .map(([key, value]) => `${key}=${escapeProperty(value ?? "")}`)
+    .join(",");
+  const head = Object.keys(properties).length > 0 ? `::${command} ${props}` : `::${command}`;
+  process.stdout.write(`${head}::${escapeData(message)}${EOL}`);
+}
+
+function escapeData(text: string): string {
+  return text.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
+}
+
+function escapeProperty(text: string): string {
+  return escapeData(text).replace(/:/g, "%3A").replace(/,/g, "%2C");
+}
