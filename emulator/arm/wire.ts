@@ -16,7 +16,13 @@ export function copyJson<T>(value: T): T {
   if (typeof value !== "object" || value === null) return value;
   if (Array.isArray(value)) return value.map((element: unknown) => copyJson(element)) as T;
   const result: Wire = {};
-  for (const key of Object.keys(value)) result[key] = copyJson((value as Wire)[key]);
+  for (const key of Object.keys(value)) {
+    const element = copyJson((value as Wire)[key]);
+    // A `__proto__` key (a tag of that name, say) stays a key of the copy, as structuredClone keeps it.
+    if (key === "__proto__")
+      Object.defineProperty(result, key, { value: element, enumerable: true, writable: true, configurable: true });
+    else result[key] = element;
+  }
   return result as T;
 }
 

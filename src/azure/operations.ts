@@ -77,7 +77,8 @@ export async function follow<T>(
   const started = Date.now();
   try {
     const first = pace.firstMs();
-    if (first > 0) {
+    // An operation Azure answered as done (200) is not waited for.
+    if (first > 0 && !poller.isDone) {
       await sleep(first, signal ?? new AbortController().signal);
       if (signal?.aborted) throw abortError();
     }

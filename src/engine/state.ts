@@ -356,6 +356,11 @@ export class RunState implements RolloutState {
     this.#writeUnknown = what;
   }
 
+  /** A later read said whether the cut-off write landed (when it did, `wrote` follows). */
+  writeUnknownSettled(): void {
+    this.#writeUnknown = undefined;
+  }
+
   /** A model write's operation ended at `at`: a listing started before it may not show the write's effect. */
   writeSettled(at: number): void {
     this.#wroteAt = Math.max(this.#wroteAt, at);

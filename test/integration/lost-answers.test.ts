@@ -111,6 +111,32 @@ describe.each(ORCHESTRATIONS)("a write cut off by a cancel while Azure had it ($
     },
   );
 
+  it("image and extension, the extension's PATCH applied but cut off by the deadline and not read back: the rollback reads it and puts it back too", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
+    const before = emu.state("vmss1").model;
+    emu.faults.hangRequest({ operation: "VirtualMachineScaleSetExtensions.Update", seconds: 5, afterProcessing: true });
+    // The read right after the cut-off is refused once; the rollback's read later is answered.
+    emu.faults.onRequest({ operation: "VirtualMachineScaleSetExtensions.Update", when: "after" }, () =>
+      emu.faults.authorizationFailed({ operation: "VirtualMachineScaleSets.Get", times: 1 }),
+    );
+    const { record } = await rollout(
+      configFor(emu, {
+        change: { imageVersion: NEW_VERSION, ...extensionChange },
+        rollout: { timeoutMs: 1_500, rollbackOnFailure: true },
+      }),
+    );
+    expect(record.result).toBe("rolled-back");
+    expect(record.reason).toMatch(/^Timed out after/);
+    expect(record.modelWriteUnknown).toBeUndefined();
+    expect(record.rollback?.succeeded).toBe(true);
+    // Both writes put back: the model is what it was before the run.
+    const profile = (model: unknown): Record<string, unknown> =>
+      (model as { properties: { virtualMachineProfile: Record<string, unknown> } }).properties.virtualMachineProfile;
+    const after = profile(emu.state("vmss1").model);
+    expect(after["storageProfile"]).toEqual(profile(before)["storageProfile"]);
+    expect(after["extensionProfile"]).toEqual(profile(before)["extensionProfile"]);
+  });
+
   it.each([
     // Held without an answer, and dropped unprocessed once the client gives up at the deadline.
     { what: "held past the timeout and never applied", afterProcessing: false, updated: false, version: OLD_VERSION },

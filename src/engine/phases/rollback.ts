@@ -44,12 +44,15 @@ export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange):
   run.emit({ type: "rollback-started", ids });
   try {
     const { scaleSetPatch, extensionPatch } = change.rollback;
+    // A write cut off in flight and not read back then (the extension's, after the image's): this read says whether
+    // it landed, so that what landed is put back too.
+    const settled = state.modelWriteUnknown !== undefined ? await settleUnknownWrite(run, api, signal) : undefined;
     const restoreImage = scaleSetPatch !== undefined && state.written.image;
     const restoreExtension = extensionPatch !== undefined && state.written.extension;
     if (restoreImage || restoreExtension) {
       // What this run wrote must still be there: a change another writer made since is not overwritten. The image's
       // PATCH goes with this read's etag, so nothing can slip in between; the extension takes no If-Match.
-      const model = await api.getScaleSet(signal);
+      const model = settled ?? (await api.getScaleSet(signal));
       const moved = changedSince(model, state.request, restoreImage, restoreExtension);
       if (moved !== undefined) {
         const reason = `No rollback was done: ${moved}, so another writer changed it since this run's write; the rollback does not overwrite that change. The instances upgraded by this run stay as they are.`;
@@ -214,4 +217,22 @@ async function rollBackInBatches(
       await run.untilNextPoll(deadline - run.now(), undefined, signal);
     }
   }
+}
+
+/**
+ * The model write cut off in flight whose result the run could not read then (RunState.modelWriteUnknown), read now:
+ * when the model holds what it sent, it is this run's write (as for a cut-off write read back at once) and is put back
+ * with the rest. Returns the model read.
+ */
+async function settleUnknownWrite(run: Run, api: ScaleSetApi, signal: AbortSignal): Promise<ScaleSetModel> {
+  const what = run.state.modelWriteUnknown;
+  const model = await api.getScaleSet(signal);
+  run.state.read(model);
+  if (what === undefined) return model;
+  run.state.writeUnknownSettled();
+  if (driftFrom(model, run.state.request, { image: what === "image", extension: what === "extension" }) === undefined) {
+    run.log.info(`The ${what} write cut off earlier did land: the scale set's model holds it, so it is put back too.`);
+    run.wrote(what);
+  } else run.log.info(`The ${what} write cut off earlier did not land: the scale set's model does not hold it.`);
+  return model;
 }
