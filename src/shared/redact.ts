@@ -25,6 +25,14 @@ export function stripQuery(uri: string): string {
   return `${uri.slice(0, q)}?${REMOVED}${hash === -1 ? "" : uri.slice(hash)}`;
 }
 
+/**
+ * A URI's user:password@ (or token@) replaced by the mask: `ftp://me:pw@host/x` → `ftp://***@host/x`. For echoing a
+ * URI the parser refuses: one it refuses for its scheme, or one that does not parse at all, may still carry them.
+ */
+export function withoutUserinfo(uri: string): string {
+  return uri.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/?#]*@/, `$1${MASK}@`);
+}
+
 /** Where `pattern` first matches in `text` at or after `from`; -1 when it does not. */
 function first(text: string, pattern: RegExp, from: number): number {
   const at = text.slice(from).search(pattern);

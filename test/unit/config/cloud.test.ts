@@ -141,10 +141,13 @@ describe("resolveCloud overrides", () => {
     ["arm-endpoint", { armEndpoint: "https://management.example.com/?" }, "query"],
     ["arm-endpoint", { armEndpoint: "https://management.example.com/#" }, "fragment"],
     ["authority-host", { authorityHost: "https://login.example.com/$(id)" }, "path holds only"],
+    // Not a URL at all, yet with a password in it: the echo masks it.
+    ["arm-endpoint", { armEndpoint: "https://me:SECRETPW@" }, "'https://***@' is not a URL"],
   ])("rejects %s %j", (input, overrides, text) => {
     const err = captureInputError(() => resolveCloud("AzureCloud", overrides));
     expect(err.input).toBe(input);
     expect(err.message).toContain(text);
+    expect(err.message).not.toContain("SECRETPW");
   });
 });
 

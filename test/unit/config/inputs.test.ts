@@ -477,7 +477,9 @@ describe("the change", () => {
     ["leading comma", ",https://a.example/1.sh", "entry 1 of 2", "is empty"],
     ["not a URI", "https://a.example/1.sh\ninstall.sh?sig=SECRETSAS", "entry 2 of 2", "is not a URI"],
     ["file URI", "file:///tmp/x.sh", "entry 1 of 1", "must use https"],
-  ])("extension-file-uris rejects %s without printing a SAS query", (_, text, position, problem) => {
+    ["ftp URI with a password", "ftp://me:SECRETSAS@a.example/1.sh", "entry 1 of 1", "must use https"],
+    ["http URI with a token", "http://SECRETSAS@a.example/1.sh", "entry 1 of 1", "must use https"],
+  ])("extension-file-uris rejects %s without printing a SAS query or user:password", (_, text, position, problem) => {
     const err = inputError({ "extension-name": "cse", "extension-file-uris": text });
     expect(err.input).toBe("extension-file-uris");
     expect(err.message).toContain(position);
