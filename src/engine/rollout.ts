@@ -11,7 +11,7 @@ import { FINAL_LISTING_MS, Run, StopError } from "./run.ts";
 import { RunLease } from "./lease.ts";
 import { TagWriter } from "./tags.ts";
 import { upgradeInBatches } from "./phases/manual-batches.ts";
-import { updateModel } from "./phases/model-update.ts";
+import { settleUnknownWrite, updateModel } from "./phases/model-update.ts";
 import { listEarly, planOnListing, planRun, type EarlyListing } from "./phases/survey.ts";
 import { rollOnPlatform } from "./phases/platform.ts";
 import { rollBack, shouldRollBack } from "./phases/rollback.ts";
@@ -80,6 +80,11 @@ async function rollOut(run: Run, api: ScaleSetApi, leaseToken: string): Promise<
     if (state.deleted) return buildRecord(state, state.stop?.reason, run.now());
     if (state.model !== undefined && !run.config.rollout.dryRun)
       await run.group("Verification", () => verify(run, api));
+    // A model write cut off in flight and not read back then: one more read says whether it landed, so that the record
+    // (and the rollout record on the scale set, which a later `rollback: true` reads) counts what Azure took. A read
+    // that fails again leaves it unknown, and the report says so.
+    if (state.modelWriteUnknown !== undefined)
+      await settleUnknownWrite(run, api, run.cutOffReadSignal()).catch(() => undefined);
     // Said before a rollback turns the failed instances into rolled-back ones.
     const failure = failureReason(state);
     const change = state.change;

@@ -111,6 +111,30 @@ describe.each(ORCHESTRATIONS)("a write cut off by a cancel while Azure had it ($
     },
   );
 
+  it.each([
+    { write: "image", operation: "VirtualMachineScaleSets.Update", change: { imageVersion: NEW_VERSION } },
+    { write: "extension", operation: "VirtualMachineScaleSetExtensions.Update", change: extensionChange },
+  ] as const)(
+    "the $write PATCH, its read back refused once: the run reads again before it ends, and the record counts the write",
+    async ({ operation, change }) => {
+      const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
+      const cancel = new AbortController();
+      emu.faults.onRequest({ operation, when: "after" }, () => {
+        cancel.abort();
+        emu.faults.authorizationFailed({ operation: "VirtualMachineScaleSets.Get", times: 1 });
+      });
+      const { record } = await rollout(configFor(emu, { change, rollout: { batchSize: count(2) } }), {
+        signal: cancel.signal,
+      });
+      expect(record.result).toBe("cancelled");
+      expect(record.modelUpdated).toBe(true);
+      expect(record.modelWriteUnknown).toBeUndefined();
+      // The rollout record on the scale set names the change, so a later `rollback: true` can undo it.
+      expect(Object.keys(emu.state("vmss1").model["tags"] ?? {})).toContain("vmss-rollout.record");
+      expect(renderSummary(record)).not.toContain("unknown");
+    },
+  );
+
   it("image and extension, the extension's PATCH applied but cut off by the deadline and not read back: the rollback reads it and puts it back too", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
     const before = emu.state("vmss1").model;

@@ -375,3 +375,21 @@ async function awaitWrite(run: Run, pending: PendingOperation): Promise<void> {
     });
   }
 }
+
+/**
+ * The model write cut off in flight whose result the run could not read then (RunState.modelWriteUnknown), read now:
+ * when the model holds what it sent, it is this run's write (as for a cut-off write read back at once: the record counts
+ * it, a rollback puts it back). Returns the model read; a read that fails rejects, and the write stays unknown.
+ */
+export async function settleUnknownWrite(run: Run, api: ScaleSetApi, signal: AbortSignal): Promise<ScaleSetModel> {
+  const what = run.state.modelWriteUnknown;
+  const model = await api.getScaleSet(signal);
+  run.state.read(model);
+  if (what === undefined) return model;
+  run.state.writeUnknownSettled();
+  if (driftFrom(model, run.state.request, { image: what === "image", extension: what === "extension" }) === undefined) {
+    run.log.info(`The ${what} write cut off earlier did land: the scale set's model holds it, so the run counts it.`);
+    run.wrote(what);
+  } else run.log.info(`The ${what} write cut off earlier did not land: the scale set's model does not hold it.`);
+  return model;
+}

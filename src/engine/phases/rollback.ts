@@ -10,6 +10,7 @@ import type { ScaleSetModel } from "../../domain/scale-set.ts";
 import type { ChangeRequest } from "../../config/types.ts";
 import type { ScaleSetApi } from "../ports.ts";
 import { FINAL_LISTING_MS, type Run } from "../run.ts";
+import { settleUnknownWrite } from "./model-update.ts";
 
 /** A cancelled job gets no rollback: the runner kills it seconds later. */
 export function shouldRollBack(run: Run): boolean {
@@ -217,22 +218,4 @@ async function rollBackInBatches(
       await run.untilNextPoll(deadline - run.now(), undefined, signal);
     }
   }
-}
-
-/**
- * The model write cut off in flight whose result the run could not read then (RunState.modelWriteUnknown), read now:
- * when the model holds what it sent, it is this run's write (as for a cut-off write read back at once) and is put back
- * with the rest. Returns the model read.
- */
-async function settleUnknownWrite(run: Run, api: ScaleSetApi, signal: AbortSignal): Promise<ScaleSetModel> {
-  const what = run.state.modelWriteUnknown;
-  const model = await api.getScaleSet(signal);
-  run.state.read(model);
-  if (what === undefined) return model;
-  run.state.writeUnknownSettled();
-  if (driftFrom(model, run.state.request, { image: what === "image", extension: what === "extension" }) === undefined) {
-    run.log.info(`The ${what} write cut off earlier did land: the scale set's model holds it, so it is put back too.`);
-    run.wrote(what);
-  } else run.log.info(`The ${what} write cut off earlier did not land: the scale set's model does not hold it.`);
-  return model;
 }
