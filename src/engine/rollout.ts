@@ -80,11 +80,10 @@ async function rollOut(run: Run, api: ScaleSetApi, leaseToken: string): Promise<
     if (state.deleted) return buildRecord(state, state.stop?.reason, run.now());
     if (state.model !== undefined && !run.config.rollout.dryRun)
       await run.group("Verification", () => verify(run, api));
-    // A model write cut off in flight and not read back then: one more read says whether it landed, so that the record
-    // (and the rollout record on the scale set, which a later `rollback: true` reads) counts what Azure took. A read
-    // that fails again leaves it unknown, and the report says so.
-    if (state.modelWriteUnknown !== undefined)
-      await settleUnknownWrite(run, api, run.cutOffReadSignal()).catch(() => undefined);
+    // A model write cut off in flight and not read back then: one more read says whether it landed, so that the record,
+    // a rollback (which puts back what landed) and the rollout record on the scale set (which a later `rollback: true`
+    // reads) count what Azure took. A read that fails again leaves it unknown, and the report says so.
+    await settleUnknownWrite(run, api, run.cutOffReadSignal()).catch(() => undefined);
     // Said before a rollback turns the failed instances into rolled-back ones.
     const failure = failureReason(state);
     const change = state.change;

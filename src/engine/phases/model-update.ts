@@ -256,24 +256,14 @@ export async function startExtensionWrite(
  */
 async function writeCutOff(run: Run, api: ScaleSetApi, what: "image" | "extension"): Promise<void> {
   run.writeSettled();
-  let model: ScaleSetModel;
+  run.state.writeUnknown(what);
   try {
-    model = await api.getScaleSet(run.cutOffReadSignal());
+    await settleUnknownWrite(run, api, run.cutOffReadSignal());
   } catch {
-    run.state.writeUnknown(what);
     run.log.warning(
       `The ${what} write was cut off while Azure had it, and the scale set could not be read again: whether the model holds it is unknown. Check the scale set's model.`,
     );
-    return;
   }
-  run.state.read(model);
-  const part = { image: what === "image", extension: what === "extension" };
-  if (driftFrom(model, run.state.request, part) === undefined) {
-    run.log.info(
-      `The ${what} write was cut off while in flight, but the scale set's model holds it: Azure applied it.`,
-    );
-    run.wrote(what);
-  } else run.log.info(`The ${what} write was cut off while in flight; the scale set's model does not hold it.`);
 }
 
 /**
@@ -377,19 +367,20 @@ async function awaitWrite(run: Run, pending: PendingOperation): Promise<void> {
 }
 
 /**
- * The model write cut off in flight whose result the run could not read then (RunState.modelWriteUnknown), read now:
- * when the model holds what it sent, it is this run's write (as for a cut-off write read back at once: the record counts
- * it, a rollback puts it back). Returns the model read; a read that fails rejects, and the write stays unknown.
+ * A model write cut off in flight (RunState.modelWriteUnknown), read: when the model holds what it sent, it is this
+ * run's write (the record counts it, a rollback puts it back). Right after the cut-off (writeCutOff) and, when that read
+ * failed, once more before the run ends (rollout.ts). A read that fails rejects, and the write stays unknown.
  */
-export async function settleUnknownWrite(run: Run, api: ScaleSetApi, signal: AbortSignal): Promise<ScaleSetModel> {
+export async function settleUnknownWrite(run: Run, api: ScaleSetApi, signal: AbortSignal): Promise<void> {
   const what = run.state.modelWriteUnknown;
+  if (what === undefined) return;
   const model = await api.getScaleSet(signal);
   run.state.read(model);
-  if (what === undefined) return model;
   run.state.writeUnknownSettled();
   if (driftFrom(model, run.state.request, { image: what === "image", extension: what === "extension" }) === undefined) {
-    run.log.info(`The ${what} write cut off earlier did land: the scale set's model holds it, so the run counts it.`);
+    run.log.info(
+      `The ${what} write was cut off while in flight, but the scale set's model holds it: Azure applied it.`,
+    );
     run.wrote(what);
-  } else run.log.info(`The ${what} write cut off earlier did not land: the scale set's model does not hold it.`);
-  return model;
+  } else run.log.info(`The ${what} write was cut off while in flight; the scale set's model does not hold it.`);
 }

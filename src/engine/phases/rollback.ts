@@ -10,7 +10,6 @@ import type { ScaleSetModel } from "../../domain/scale-set.ts";
 import type { ChangeRequest } from "../../config/types.ts";
 import type { ScaleSetApi } from "../ports.ts";
 import { FINAL_LISTING_MS, type Run } from "../run.ts";
-import { settleUnknownWrite } from "./model-update.ts";
 
 /** A cancelled job gets no rollback: the runner kills it seconds later. */
 export function shouldRollBack(run: Run): boolean {
@@ -45,15 +44,12 @@ export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange):
   run.emit({ type: "rollback-started", ids });
   try {
     const { scaleSetPatch, extensionPatch } = change.rollback;
-    // A write cut off in flight and not read back then (the extension's, after the image's): this read says whether
-    // it landed, so that what landed is put back too.
-    const settled = state.modelWriteUnknown !== undefined ? await settleUnknownWrite(run, api, signal) : undefined;
     const restoreImage = scaleSetPatch !== undefined && state.written.image;
     const restoreExtension = extensionPatch !== undefined && state.written.extension;
     if (restoreImage || restoreExtension) {
       // What this run wrote must still be there: a change another writer made since is not overwritten. The image's
       // PATCH goes with this read's etag, so nothing can slip in between; the extension takes no If-Match.
-      const model = settled ?? (await api.getScaleSet(signal));
+      const model = await api.getScaleSet(signal);
       const moved = changedSince(model, state.request, restoreImage, restoreExtension);
       if (moved !== undefined) {
         const reason = `No rollback was done: ${moved}, so another writer changed it since this run's write; the rollback does not overwrite that change. The instances upgraded by this run stay as they are.`;
