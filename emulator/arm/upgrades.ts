@@ -59,7 +59,8 @@ export class Upgrades {
     set.provisioningState = "Updating";
     await this.wait(this.modelUpdateSeconds, op);
     if (op.running) {
-      const stale = set.sortedVms().filter((vm) => !vm.protectFromScaleSetActions && !set.isLatest(vm));
+      const model = set.comparableModel(); // once, not once per instance
+      const stale = set.sortedVms().filter((vm) => !vm.protectFromScaleSetActions && !set.isLatest(vm, model));
       if (set.upgradeMode === "Automatic" && stale.length > 0) {
         const target = copyJson(set.profile);
         finishWithOutcomes(op, await Promise.all(stale.map((vm) => this.upgradeInstance(set, vm, target, op))));
@@ -82,10 +83,11 @@ export class Upgrades {
     const policy = set.rollingPolicy;
     const total = set.vms.size;
     const target = copyJson(set.profile);
+    const model = set.comparableModel(); // once, not once per instance
     const targets = set
       .sortedVms()
-      .filter((vm) => !vm.protectFromScaleSetActions && (includeCurrent || !set.isLatest(vm)));
-    const current = new Set(targets.filter((vm) => set.isLatest(vm) && vm.provisioningState !== "Failed"));
+      .filter((vm) => !vm.protectFromScaleSetActions && (includeCurrent || !set.isLatest(vm, model)));
+    const current = new Set(targets.filter((vm) => set.isLatest(vm, model) && vm.provisioningState !== "Failed"));
     if (policy["prioritizeUnhealthyInstances"]) targets.sort((a, b) => Number(isUnhealthy(b)) - Number(isUnhealthy(a)));
     const rolling = new RollingUpgrade(policy, targets.length);
     set.rolling = rolling;
