@@ -281,13 +281,24 @@ function change(record: RolloutRecord, stage: Stage): string {
       : unknown
         ? "### The change (whether applied: unknown)"
         : "### The change (not applied)";
-  const rows = record.changes.map((c) => [code(c.property), value(c.before), value(c.after)]);
   const note = unknown
     ? `\n\nThe ${unknown} write was cut off in flight (the run was cancelled or ran out of time) and the scale set could not be read again: Azure may have applied it. Check the scale set's model (\`az vmss show\`) before running again.`
     : applied || record.dryRun
       ? ""
       : "\n\nNot applied: the run stopped before it wrote the model.";
-  return `${title}\n\n${table(["Property", "Before", "After"], rows)}${note}`;
+  if (unknown === undefined) {
+    const rows = record.changes.map((c) => [code(c.property), value(c.before), value(c.after)]);
+    return `${title}\n\n${table(["Property", "Before", "After"], rows)}${note}`;
+  }
+  // A write of unknown outcome: each row says what became of its part. The image is written before the extension, so
+  // an image write cut off means the extension's was never sent, and an extension write cut off follows an image write
+  // that landed (else the run would not have reached it).
+  const rows = record.changes.map((c) => {
+    const part = c.property.startsWith("extensions[") ? "extension" : "image";
+    const fate = part === unknown ? "unknown" : unknown === "image" ? "no: never sent" : "yes";
+    return [code(c.property), value(c.before), value(c.after), fate];
+  });
+  return `${applied ? "### The change (partly applied)" : title}\n\n${table(["Property", "Before", "After", "Applied"], rows)}${note}`;
 }
 
 function value(text: string): string {

@@ -112,6 +112,53 @@ describe.each(ORCHESTRATIONS)("a write cut off by a cancel while Azure had it ($
   );
 
   it.each([
+    {
+      write: "image",
+      operation: "VirtualMachineScaleSets.Update",
+      updated: false,
+      title: "### The change (whether applied: unknown)",
+      image: "unknown",
+      extension: "no: never sent",
+    },
+    {
+      write: "extension",
+      operation: "VirtualMachineScaleSetExtensions.Update",
+      updated: true,
+      title: "### The change (partly applied)",
+      image: "yes",
+      extension: "unknown",
+    },
+  ] as const)(
+    "image and extension, the $write PATCH cut off and not read back: the change table says which part landed, which is unknown, which was never sent",
+    async ({ write, operation, updated, title, image, extension }) => {
+      const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
+      const cancel = new AbortController();
+      emu.faults.onRequest({ operation, when: "after" }, () => {
+        cancel.abort();
+        emu.faults.authorizationFailed({ operation: "VirtualMachineScaleSets.Get" });
+      });
+      const { record } = await rollout(
+        configFor(emu, { change: { imageVersion: NEW_VERSION, ...extensionChange }, rollout: { batchSize: count(2) } }),
+        { signal: cancel.signal },
+      );
+      expect(record.result).toBe("cancelled");
+      expect(record.modelUpdated).toBe(updated);
+      expect(record.modelWriteUnknown).toBe(write);
+      const summary = renderSummary(record);
+      expect(summary).toContain(title);
+      const fate = (property: string): string | undefined =>
+        summary
+          .split("\n")
+          .find((line) => line.startsWith("| <code>") && line.includes(property))
+          ?.split("|")
+          .at(-2)
+          ?.trim();
+      expect(fate("storageProfile.imageReference.version")).toBe(image);
+      expect(fate(".settings.fileUris")).toBe(extension);
+    },
+  );
+
+  it.each([
     { write: "image", operation: "VirtualMachineScaleSets.Update", change: { imageVersion: NEW_VERSION } },
     { write: "extension", operation: "VirtualMachineScaleSetExtensions.Update", change: extensionChange },
   ] as const)(
