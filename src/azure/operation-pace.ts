@@ -7,7 +7,28 @@
 export interface Pace {
   firstMs(): number;
   nextMs(elapsedMs: number): number;
-  ended(ms: number): void;
+  /** Noticed as ended `ms` after it was accepted; `statusUrl`: its status URL, whose last answer may say how long it took. */
+  ended(ms: number, statusUrl?: string): void;
+}
+
+/**
+ * How long an operation took, from the status document that said it ended (`{"startTime","endTime","status"}`, as
+ * Compute writes it: contract notes, the recordings); undefined when either time is missing or does not parse, or the
+ * operation has not ended. Both times are Azure's, so no clock skew enters; the difference is all that is used.
+ */
+export function tookMs(body: string | null | undefined): number | undefined {
+  if (!body) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  const { status, startTime, endTime } = (parsed ?? {}) as { status?: unknown; startTime?: unknown; endTime?: unknown };
+  if (typeof status !== "string" || status.toLowerCase() === "inprogress") return undefined;
+  if (typeof startTime !== "string" || typeof endTime !== "string") return undefined;
+  const ms = Date.parse(endTime) - Date.parse(startTime);
+  return Number.isFinite(ms) && ms >= 0 ? ms : undefined;
 }
 
 /**
@@ -17,16 +38,26 @@ export interface Pace {
  * (batches of one rollout take alike). So the end of an operation is noticed within seconds, and reads stay near one
  * per poll-interval. When the status bucket (GetOperation: 45, 15 more a minute) runs low, no faster than it refills;
  * never faster than Retry-After asks.
+ *
+ * How long the last upgrade took is Azure's own figure when its last status said (endTime − startTime, see tookMs),
+ * else how long after its acceptance its end was noticed, which overstates it by up to a read's spacing. The fast reads
+ * around the expected end are spaced so that one comes just after it (END_MARGIN_SHARE of a fast read's spacing): a
+ * batch that takes what the last one took is noticed at once, not up to a fast spacing later, for no more reads.
  */
 export class OperationPolls {
   static readonly LOW_HEADROOM = 10;
   /** GetOperation refills 15 a minute: one read per 4 s keeps a low bucket from emptying. */
   static readonly REFILL_MS = 4_000;
+  /** The read aligned on the expected end comes this share of a fast read's spacing after it (Azure's answer and its
+   *  clock may be a little late; 0.5 s when reads are 5 s apart). */
+  static readonly END_MARGIN_SHARE = 0.1;
   readonly #fastMs: number;
   readonly #slowMs: number;
   #remaining: number | undefined;
   #retryAfterMs: number | undefined;
   #lastUpgradeMs: number | undefined;
+  /** How long operations took by their status documents, by status URL path, until their pace takes it. */
+  readonly #took = new Map<string, number>();
 
   constructor(fastMs: number, slowMs: number) {
     this.#fastMs = fastMs;
@@ -37,6 +68,12 @@ export class OperationPolls {
   answered(remaining: number | undefined, retryAfterMs: number | undefined): void {
     if (remaining !== undefined) this.#remaining = remaining;
     this.#retryAfterMs = retryAfterMs;
+  }
+
+  /** An operation's status read said it ended: `body` is that status document (see tookMs). */
+  statusBody(url: string, body: string | null | undefined): void {
+    const ms = tookMs(body);
+    if (ms !== undefined) this.#took.set(pathOf(url), ms);
   }
 
   pace(kind?: "upgrade"): Pace {
@@ -54,6 +91,10 @@ export class OperationPolls {
       const fast = early || nearEnd;
       const low = this.#remaining !== undefined && this.#remaining <= OperationPolls.LOW_HEADROOM;
       let ms = low ? Math.max(this.#slowMs, OperationPolls.REFILL_MS) : fast ? this.#fastMs : this.#slowMs;
+      // One fast read just after the end expected, rather than somewhere in the fast spacing after it.
+      const target = expected === undefined ? undefined : expected + this.#fastMs * OperationPolls.END_MARGIN_SHARE;
+      if (!low && nearEnd && target !== undefined && elapsed < target && elapsed + ms > target)
+        ms = Math.max(target - elapsed, 1);
       // Never sleep past the moment the fast window opens: a slow read landing just before it would otherwise push
       // the next read a whole interval on, and the end would be noticed up to an interval late.
       if (!low && !fast && windowStart !== undefined && elapsed < windowStart)
@@ -68,9 +109,21 @@ export class OperationPolls {
       // update soon) are read at once.
       firstMs: () => (kind === "upgrade" ? nextMs(0) : 0),
       nextMs,
-      ended: (ms) => {
-        if (kind === "upgrade") this.#lastUpgradeMs = ms;
+      ended: (ms, statusUrl) => {
+        const took = statusUrl === undefined ? undefined : this.#took.get(pathOf(statusUrl));
+        if (statusUrl !== undefined) this.#took.delete(pathOf(statusUrl));
+        // Azure's figure, never more than the noticed one (the end came before it was noticed).
+        if (kind === "upgrade") this.#lastUpgradeMs = took === undefined ? ms : Math.min(ms, took);
       },
     };
+  }
+}
+
+/** A status URL's path, lower case: the key its reads share (the query carries api-version and `monitor`). */
+function pathOf(url: string): string {
+  try {
+    return new URL(url).pathname.toLowerCase();
+  } catch {
+    return url.toLowerCase();
   }
 }

@@ -101,7 +101,7 @@ export async function follow<T>(
       });
     throw err;
   }
-  pace.ended(Date.now() - started);
+  pace.ended(Date.now() - started, operationLocation(poller));
   return poller.result as T;
 }
 

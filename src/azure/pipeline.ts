@@ -77,6 +77,7 @@ function watchingPolicy(deadline: () => number, now: () => number, watchers: Wat
         // An operation's status: its throttling bucket, the pace Azure asks for (capped below), how it ended.
         if (/\/operations\/[^/]+$/i.test(url.pathname) && response.status < 300) {
           watchers.operations.answered(lowestOf(header), retryAfterMs(response.headers, at));
+          watchers.operations.statusBody(request.url, response.bodyAsText);
           const error = armErrorOf(response.bodyAsText);
           if (error !== undefined) watchers.operationErrors.record(request.url, error);
         }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { OperationPolls, type Pace } from "../../../src/azure/operation-pace.ts";
+import { OperationPolls, tookMs, type Pace } from "../../../src/azure/operation-pace.ts";
 
 const FAST = 5_000;
 const SLOW = 15_000;
@@ -99,5 +99,67 @@ describe("OperationPolls: the first status read", () => {
     const polls = new OperationPolls(FAST, SLOW);
     polls.answered(40, 30_000);
     expect(polls.pace("upgrade").firstMs()).toBe(30_000);
+  });
+});
+
+describe("OperationPolls: Azure's own figure for how long the last upgrade took", () => {
+  const URL_ =
+    "https://management.azure.com/subscriptions/s/providers/Microsoft.Compute/locations/westeurope/operations/op-1?p=x&api-version=2024-07-01";
+  const status = (startTime: string, endTime?: string, state = "Succeeded"): string =>
+    JSON.stringify({ startTime, ...(endTime !== undefined && { endTime }), status: state, name: "op-1" });
+
+  it.each([
+    {
+      what: "Compute's format (seven decimals, +00:00)",
+      body: status("2023-12-19T09:03:23.4791291+00:00", "2023-12-19T09:05:01.0001291+00:00"),
+      ms: 97_521,
+    },
+    { what: "ISO with Z", body: status("2026-01-01T00:00:00.000Z", "2026-01-01T00:00:08.000Z"), ms: 8_000 },
+    { what: "still running", body: status("2026-01-01T00:00:00Z", undefined, "InProgress"), ms: undefined },
+    { what: "no endTime", body: status("2026-01-01T00:00:00Z"), ms: undefined },
+    { what: "an end before the start", body: status("2026-01-01T00:00:09Z", "2026-01-01T00:00:08Z"), ms: undefined },
+    { what: "times that do not parse", body: status("yesterday", "today"), ms: undefined },
+    { what: "not JSON", body: "<html>", ms: undefined },
+    { what: "empty (the monitor URL's answer)", body: "", ms: undefined },
+  ])("tookMs: $what", ({ body, ms }) => {
+    expect(tookMs(body)).toBe(ms);
+  });
+
+  it.each([0, 300, 1_200])(
+    "a batch as long as the last one is noticed within a tenth of the fast spacing of its end (reads taking %i ms), not up to a whole spacing",
+    (latencyMs) => {
+      const polls = new OperationPolls(FAST, SLOW);
+      // The first batch took 97.5 s on Azure's clock; its end was noticed later, on the slow grid.
+      const first = polls.pace("upgrade");
+      let t = 0;
+      while (t < 97_500) t += first.nextMs(t) + latencyMs;
+      polls.statusBody(URL_, status("2026-01-01T00:00:00.000Z", "2026-01-01T00:01:37.500Z"));
+      first.ended(t, URL_);
+      expect(t).toBeGreaterThan(97_500 + FAST * 0.1 + latencyMs); // the figure noticed overstates it
+      const reads = readsUntil(polls.pace("upgrade"), 97_500, latencyMs);
+      const noticedAt = reads[reads.length - 1] ?? 0;
+      expect(noticedAt - 97_500).toBeLessThanOrEqual(FAST * 0.1 + latencyMs);
+    },
+  );
+
+  it("without Azure's figure, and for a batch shorter or longer than the last, the end is still noticed within the fast spacing", () => {
+    for (const endMs of [90_000, 97_500, 105_000]) {
+      const polls = new OperationPolls(FAST, SLOW);
+      readsUntil(polls.pace("upgrade"), 97_500, 300);
+      const reads = readsUntil(polls.pace("upgrade"), endMs, 300);
+      expect((reads[reads.length - 1] ?? 0) - endMs).toBeLessThanOrEqual(FAST + 300);
+    }
+  });
+
+  it("reads no more often for it: at most one read more than without the alignment, over a whole batch", () => {
+    const polls = new OperationPolls(FAST, SLOW);
+    const first = polls.pace("upgrade");
+    first.nextMs(0);
+    polls.statusBody(URL_, status("2026-01-01T00:00:00.000Z", "2026-01-01T00:01:37.500Z"));
+    first.ended(100_000, URL_);
+    const aligned = readsUntil(polls.pace("upgrade"), 97_500);
+    const unaligned = new OperationPolls(FAST, SLOW);
+    readsUntil(unaligned.pace("upgrade"), 97_500);
+    expect(aligned.length).toBeLessThanOrEqual(readsUntil(unaligned.pace("upgrade"), 97_500).length + 1);
   });
 });

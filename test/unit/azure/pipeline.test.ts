@@ -59,3 +59,42 @@ describe("which reads count against the instance list's throttling budget", () =
 });
 
 const silent = { debug: () => {}, info: () => {}, warning: () => {}, error: () => {} } as never;
+
+describe("an operation's status document as the watching policy sees it", () => {
+  // Azure's own start and end times in the status that says an upgrade ended set how long the next one is expected to
+  // take (OperationPolls), not the moment its end was noticed: a short upgrade noticed late is still expected short.
+  it.each([
+    {
+      body: { startTime: "2026-01-01T00:00:00.0000000+00:00", endTime: "2026-01-01T00:00:08.0000000+00:00" },
+      first: 5_000,
+    },
+    { body: { startTime: "2026-01-01T00:00:00.0000000+00:00" }, first: 15_000 },
+  ])("status body $body → the next upgrade's first read after $first ms", async ({ body, first }) => {
+    const operations = new OperationPolls(5_000, 15_000);
+    const added: PipelinePolicy[] = [];
+    const pipeline = {
+      addPolicy: (policy: PipelinePolicy) => void added.push(policy),
+      removePolicy: () => [],
+    } as unknown as Pipeline;
+    installPolicies(pipeline, () => Number.POSITIVE_INFINITY, DEFAULT_RETRY_TIMING, silent, {
+      headroom: new Headroom(),
+      lists: new ListBudget(),
+      operations,
+      operationErrors: new OperationErrors(),
+    });
+    const watch = added.find((p) => p.name === "vmssRolloutWatch");
+    const url = `${ARM}/subscriptions/s/providers/Microsoft.Compute/locations/westeurope/operations/op-1?p=x&api-version=2024-11-01`;
+    const request = { method: "GET", url } as PipelineRequest;
+    const response = {
+      status: 200,
+      request,
+      bodyAsText: JSON.stringify({ ...body, status: "Succeeded", name: "op-1" }),
+      headers: { get: () => undefined, set: () => {}, delete: () => {} },
+    } as unknown as PipelineResponse;
+    const pace = operations.pace("upgrade");
+    await watch?.sendRequest(request, () => Promise.resolve(response));
+    // Noticed 60 s after it was accepted (a read on the slow grid, or a run that was busy).
+    pace.ended(60_000, url.replace("?p=x", "?p=x&monitor=true"));
+    expect(operations.pace("upgrade").firstMs()).toBe(first);
+  });
+});
