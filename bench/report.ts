@@ -1,4 +1,5 @@
 // Tables (Markdown, printed and pasted into the README), baseline comparisons and the issue's targets. Pure.
+import type { Calibration } from "./calibrate.ts";
 import { markdownTable } from "../src/report/markdown.ts";
 import type { RunRecord, ScenarioName } from "./records.ts";
 
@@ -488,6 +489,14 @@ export function contextText(runs: readonly RunRecord[], context: RunContext): st
         : ""),
   ];
   if (context.azureCli) lines.push(context.azureCli);
+  const calibration = machine["calibration"] as Calibration | undefined;
+  if (calibration)
+    lines.push(
+      `Machine speed (bench/calibrate.ts, measured before the runs, medians of ${calibration.samples}): \`node -e 0\` ` +
+        `starts and exits in ${Math.round(calibration.nodeStartMs)} ms; a fixed JSON workload (a 50-VM list page written and ` +
+        `parsed 200 times) takes ${Math.round(calibration.workloadMs)} ms. The load figures below cannot see a host whose ` +
+        `vCPUs are slower; these two can: compare runs on different machines through them.`,
+    );
   const other = machine["otherCpuPercent"] as number | undefined;
   const steal = machine["stealCpuPercent"] as number | undefined;
   const busiest = runs

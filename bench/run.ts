@@ -40,6 +40,7 @@ import { parseArgs } from "node:util";
 import { actionYmlDefaults, inputVar, parseOutputFile } from "../test/e2e/harness.ts";
 import { start } from "../emulator/index.ts";
 import type { Emulator } from "../emulator/types.ts";
+import { calibrate } from "./calibrate.ts";
 import { cpuSnapshot, otherCpuShare, stealShare } from "./load.ts";
 import { requestFigures, timeBreakdown } from "./metrics.ts";
 import { SCENARIOS, type RunRecord, type ScenarioName } from "./records.ts";
@@ -544,6 +545,11 @@ async function main(): Promise<void> {
         `${AZ_ONE_AT_A_TIME_MAX} instances (one az process, seconds to start, per instance). Each az command's start-up is wall time that ` +
         `the compressed clock turns into many simulated seconds.`;
   process.stdout.write(`${azureCli}\n`);
+  // Before any run, on an otherwise idle machine: the yardstick for comparing this run with runs on other hosts.
+  const calibration = await calibrate();
+  process.stdout.write(
+    `Machine speed: node -e 0 ${calibration.nodeStartMs.toFixed(0)} ms, JSON workload ${calibration.workloadMs.toFixed(0)} ms (medians of ${calibration.samples})\n`,
+  );
   const scenarios = scenariosFor(params, only);
   const minimum = scenarios.reduce(
     (sum, s) => sum + wallMs(s.speed, plannedBatches(params, s) * params.instanceUpgradeSeconds),
@@ -590,6 +596,7 @@ async function main(): Promise<void> {
     machine: {
       ...machine(),
       loadAverage1mAtStart: loadAtStart,
+      calibration,
       ...(otherCpuAll !== undefined ? { otherCpuPercent: Math.round(otherCpuAll * 1000) / 10 } : {}),
       ...(stealAll !== undefined ? { stealCpuPercent: Math.round(stealAll * 1000) / 10 } : {}),
     },
