@@ -12,9 +12,9 @@ export interface Pace {
 }
 
 /**
- * How long an operation took, from the status document that said it ended (`{"startTime","endTime","status"}`, as
+ * How long an operation took, from the status document that said it succeeded (`{"startTime","endTime","status"}`, as
  * Compute writes it: contract notes, the recordings); undefined when either time is missing or does not parse, or the
- * operation has not ended. Both times are Azure's, so no clock skew enters; the difference is all that is used.
+ * operation has not succeeded. Both times are Azure's, so no clock skew enters; the difference is all that is used.
  */
 export function tookMs(body: string | null | undefined): number | undefined {
   if (!body) return undefined;
@@ -25,7 +25,9 @@ export function tookMs(body: string | null | undefined): number | undefined {
     return undefined;
   }
   const { status, startTime, endTime } = (parsed ?? {}) as { status?: unknown; startTime?: unknown; endTime?: unknown };
-  if (typeof status !== "string" || status.toLowerCase() === "inprogress") return undefined;
+  // Only an operation that succeeded sets an expectation (a failed or canceled one says nothing of how long a batch
+  // takes), and only its entry is taken again by its pace (follow() ends a pace only on success).
+  if (typeof status !== "string" || status.toLowerCase() !== "succeeded") return undefined;
   if (typeof startTime !== "string" || typeof endTime !== "string") return undefined;
   const ms = Date.parse(endTime) - Date.parse(startTime);
   return Number.isFinite(ms) && ms >= 0 ? ms : undefined;
@@ -42,7 +44,7 @@ export function tookMs(body: string | null | undefined): number | undefined {
  * How long the last upgrade took is Azure's own figure when its last status said (endTime − startTime, see tookMs),
  * else how long after its acceptance its end was noticed, which overstates it by up to a read's spacing. The fast reads
  * around the expected end are spaced so that one comes just after it (END_MARGIN_SHARE of a fast read's spacing): a
- * batch that takes what the last one took is noticed at once, not up to a fast spacing later, for no more reads.
+ * batch that takes what the last one took is noticed at once, not up to a fast spacing later, for at most one more read.
  */
 export class OperationPolls {
   static readonly LOW_HEADROOM = 10;
@@ -51,6 +53,7 @@ export class OperationPolls {
   /** The read aligned on the expected end comes this share of a fast read's spacing after it (Azure's answer and its
    *  clock may be a little late; 0.5 s when reads are 5 s apart). */
   static readonly END_MARGIN_SHARE = 0.1;
+  static readonly MAX_REMEMBERED = 32;
   readonly #fastMs: number;
   readonly #slowMs: number;
   #remaining: number | undefined;
@@ -73,7 +76,11 @@ export class OperationPolls {
   /** An operation's status read said it ended: `body` is that status document (see tookMs). */
   statusBody(url: string, body: string | null | undefined): void {
     const ms = tookMs(body);
-    if (ms !== undefined) this.#took.set(pathOf(url), ms);
+    if (ms === undefined) return;
+    // Taken by the operation's pace when it ends; one whose follower stopped first (an abort, a failed final read)
+    // leaves its entry: a few a run, dropped once they pile up.
+    if (this.#took.size >= OperationPolls.MAX_REMEMBERED) this.#took.clear();
+    this.#took.set(pathOf(url), ms);
   }
 
   pace(kind?: "upgrade"): Pace {
@@ -91,10 +98,15 @@ export class OperationPolls {
       const fast = early || nearEnd;
       const low = this.#remaining !== undefined && this.#remaining <= OperationPolls.LOW_HEADROOM;
       let ms = low ? Math.max(this.#slowMs, OperationPolls.REFILL_MS) : fast ? this.#fastMs : this.#slowMs;
-      // One fast read just after the end expected, rather than somewhere in the fast spacing after it.
+      // One fast read just after the end expected, rather than somewhere in the fast spacing after it: the fast reads
+      // before it share the time to it evenly (never more than a fast spacing apart, so no more of them), and one
+      // that would come within a quarter spacing of the read just made is not added. An upgrade expected to end
+      // within a fast spacing (a batch already current) is read as before: the first-interval reads catch it.
       const target = expected === undefined ? undefined : expected + this.#fastMs * OperationPolls.END_MARGIN_SHARE;
-      if (!low && nearEnd && target !== undefined && elapsed < target && elapsed + ms > target)
-        ms = Math.max(target - elapsed, 1);
+      if (!low && nearEnd && target !== undefined && expected !== undefined && expected >= this.#fastMs) {
+        const left = target - elapsed;
+        if (left >= this.#fastMs / 4) ms = Math.min(ms, left / Math.ceil(left / this.#fastMs));
+      }
       // Never sleep past the moment the fast window opens: a slow read landing just before it would otherwise push
       // the next read a whole interval on, and the end would be noticed up to an interval late.
       if (!low && !fast && windowStart !== undefined && elapsed < windowStart)

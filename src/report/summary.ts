@@ -298,7 +298,7 @@ function change(record: RolloutRecord, stage: Stage): string {
     const fate = part === unknown ? "unknown" : unknown === "image" ? "no: never sent" : "yes";
     return [code(c.property), value(c.before), value(c.after), fate];
   });
-  return `${applied ? "### The change (partly applied)" : title}\n\n${table(["Property", "Before", "After", "Applied"], rows)}${note}`;
+  return `${applied ? "### The change (at least partly applied)" : title}\n\n${table(["Property", "Before", "After", "Applied"], rows)}${note}`;
 }
 
 function value(text: string): string {

@@ -124,7 +124,7 @@ describe.each(ORCHESTRATIONS)("a write cut off by a cancel while Azure had it ($
       write: "extension",
       operation: "VirtualMachineScaleSetExtensions.Update",
       updated: true,
-      title: "### The change (partly applied)",
+      title: "### The change (at least partly applied)",
       image: "yes",
       extension: "unknown",
     },

@@ -47,7 +47,8 @@ describe("OperationPolls", () => {
 
   it.each([
     ["a long upgrade expected: no fast reads in the first interval", 97_500, [SLOW, 2 * SLOW]],
-    ["a short upgrade expected: fast reads in the first interval", 8_000, [FAST, 2 * FAST]],
+    // 8 s, noticed at 10 s: the next is read fast, spaced to meet 10.5 s (three reads 3.5 s apart).
+    ["a short upgrade expected: fast reads in the first interval", 8_000, [3_500, 7_000]],
   ])("%s", (_name, lastMs, firstReads) => {
     const polls = new OperationPolls(FAST, SLOW);
     readsUntil(polls.pace("upgrade"), lastMs);
@@ -84,10 +85,10 @@ describe("OperationPolls: the first status read", () => {
       first: SLOW,
     },
     {
-      what: "an upgrade after one of 8 s: at the first fast read",
+      what: "an upgrade after one of 8 s (noticed at 10 s): within a fast spacing, spaced to meet its end",
       kind: "upgrade" as const,
       before: 8_000,
-      first: FAST,
+      first: 3_500,
     },
   ])("$what", ({ kind, before, first }) => {
     const polls = new OperationPolls(FAST, SLOW);
@@ -151,15 +152,51 @@ describe("OperationPolls: Azure's own figure for how long the last upgrade took"
     }
   });
 
-  it("reads no more often for it: at most one read more than without the alignment, over a whole batch", () => {
+  it.each([0, 300, 1_200])(
+    "reads no more often for it (reads taking %i ms): reads at least a quarter spacing apart, and at most one more than a batch with no expectation",
+    (latencyMs) => {
+      const polls = new OperationPolls(FAST, SLOW);
+      const first = polls.pace("upgrade");
+      let t = 0;
+      const unexpected: number[] = [];
+      while (t < 97_500) unexpected.push((t += first.nextMs(t) + latencyMs));
+      polls.statusBody(URL_, status("2026-01-01T00:00:00.000Z", "2026-01-01T00:01:37.500Z"));
+      first.ended(t, URL_);
+      const aligned = readsUntil(polls.pace("upgrade"), 97_500, latencyMs);
+      expect(aligned.length).toBeLessThanOrEqual(unexpected.length + 1);
+      for (let i = 1; i < aligned.length; i++)
+        expect((aligned[i] ?? 0) - (aligned[i - 1] ?? 0)).toBeGreaterThanOrEqual(FAST / 4);
+    },
+  );
+
+  it.each([
+    {
+      what: "Failed",
+      body: JSON.stringify({ startTime: "2026-01-01T00:00:00Z", endTime: "2026-01-01T00:00:08Z", status: "Failed" }),
+    },
+    {
+      what: "Canceled",
+      body: JSON.stringify({ startTime: "2026-01-01T00:00:00Z", endTime: "2026-01-01T00:00:08Z", status: "Canceled" }),
+    },
+  ])("an operation that ended $what sets no expectation", ({ body }) => {
+    expect(tookMs(body)).toBeUndefined();
+  });
+
+  it("an upgrade Azure says took no time (a batch already current) does not bring the next one's first read forward", () => {
     const polls = new OperationPolls(FAST, SLOW);
     const first = polls.pace("upgrade");
     first.nextMs(0);
-    polls.statusBody(URL_, status("2026-01-01T00:00:00.000Z", "2026-01-01T00:01:37.500Z"));
-    first.ended(100_000, URL_);
-    const aligned = readsUntil(polls.pace("upgrade"), 97_500);
-    const unaligned = new OperationPolls(FAST, SLOW);
-    readsUntil(unaligned.pace("upgrade"), 97_500);
-    expect(aligned.length).toBeLessThanOrEqual(readsUntil(unaligned.pace("upgrade"), 97_500).length + 1);
+    polls.statusBody(URL_, status("2026-01-01T00:00:00.000Z", "2026-01-01T00:00:00.000Z"));
+    first.ended(FAST, URL_);
+    expect(polls.pace("upgrade").firstMs()).toBe(FAST);
+  });
+
+  it("a status read of another operation (a model update) does not move an upgrade's expectation", () => {
+    const polls = new OperationPolls(FAST, SLOW);
+    readsUntil(polls.pace("upgrade"), 97_500);
+    const update = polls.pace();
+    polls.statusBody(URL_, status("2026-01-01T00:00:00.000Z", "2026-01-01T00:00:02.000Z"));
+    update.ended(2_000, URL_);
+    expect(polls.pace("upgrade").firstMs()).toBe(SLOW);
   });
 });
