@@ -59,6 +59,8 @@ export class OperationPolls {
   #remaining: number | undefined;
   #retryAfterMs: number | undefined;
   #lastUpgradeMs: number | undefined;
+  /** Whether #lastUpgradeMs is Azure's own figure (exact) rather than when the end was noticed (late by up to a read's spacing). */
+  #lastFromAzure = false;
   /** How long operations took by their status documents, by status URL path, until their pace takes it. */
   readonly #took = new Map<string, number>();
 
@@ -85,8 +87,19 @@ export class OperationPolls {
 
   pace(kind?: "upgrade"): Pace {
     const expected = kind === "upgrade" ? this.#lastUpgradeMs : undefined;
+    const target = expected === undefined ? undefined : expected + this.#fastMs * OperationPolls.END_MARGIN_SHARE;
+    // The fast window around the end expected opens a poll interval before it when the expectation is when the last
+    // end was noticed (an overstatement), and two fast spacings before the read aligned on it when it is Azure's own
+    // figure: a batch up to ten seconds shorter than the last (with 5 s fast reads) is still noticed within a fast
+    // spacing, and a longer one by the fast reads after it, for fewer reads than a whole interval of fast ones.
+    const opensBefore = this.#lastFromAzure ? 2 * this.#fastMs : this.#slowMs;
     const nextMs = (elapsed: number): number => {
-      const windowStart = expected === undefined ? undefined : expected - this.#slowMs;
+      const windowStart =
+        expected === undefined || target === undefined
+          ? undefined
+          : this.#lastFromAzure
+            ? target - opensBefore
+            : expected - opensBefore;
       const nearEnd =
         expected !== undefined &&
         windowStart !== undefined &&
@@ -102,7 +115,6 @@ export class OperationPolls {
       // before it share the time to it evenly (never more than a fast spacing apart, so no more of them), and one
       // that would come within a quarter spacing of the read just made is not added. An upgrade expected to end
       // within a fast spacing (a batch already current) is read as before: the first-interval reads catch it.
-      const target = expected === undefined ? undefined : expected + this.#fastMs * OperationPolls.END_MARGIN_SHARE;
       if (!low && nearEnd && target !== undefined && expected !== undefined && expected >= this.#fastMs) {
         const left = target - elapsed;
         if (left >= this.#fastMs / 4) ms = Math.min(ms, left / Math.ceil(left / this.#fastMs));
@@ -125,7 +137,9 @@ export class OperationPolls {
         const took = statusUrl === undefined ? undefined : this.#took.get(pathOf(statusUrl));
         if (statusUrl !== undefined) this.#took.delete(pathOf(statusUrl));
         // Azure's figure, never more than the noticed one (the end came before it was noticed).
-        if (kind === "upgrade") this.#lastUpgradeMs = took === undefined ? ms : Math.min(ms, took);
+        if (kind !== "upgrade") return;
+        this.#lastUpgradeMs = took === undefined ? ms : Math.min(ms, took);
+        this.#lastFromAzure = took !== undefined;
       },
     };
   }

@@ -169,6 +169,22 @@ describe("OperationPolls: Azure's own figure for how long the last upgrade took"
     },
   );
 
+  it.each([0, 300, 1_200])(
+    "Azure's exact figure narrows the fast window: no more reads for the next batch than after a noticed figure (reads taking %i ms)",
+    (latencyMs) => {
+      const after = (azure: boolean): number[] => {
+        const polls = new OperationPolls(FAST, SLOW);
+        const first = polls.pace("upgrade");
+        let t = 0;
+        while (t < 97_500) t += first.nextMs(t) + latencyMs;
+        if (azure) polls.statusBody(URL_, status("2026-01-01T00:00:00.000Z", "2026-01-01T00:01:37.500Z"));
+        first.ended(t, azure ? URL_ : undefined);
+        return readsUntil(polls.pace("upgrade"), 97_500, latencyMs);
+      };
+      expect(after(true).length).toBeLessThanOrEqual(after(false).length);
+    },
+  );
+
   it.each([
     {
       what: "Failed",
