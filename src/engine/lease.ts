@@ -19,6 +19,8 @@
 
 import { formatDuration, sleep } from "../shared/clock.ts";
 import { errorLine } from "../domain/error-text.ts";
+import { isRetryableRefusal } from "../domain/azure-errors.ts";
+import { AzureApiError } from "../domain/scale-set.ts";
 import {
   describeHolder,
   holderOf,
@@ -33,6 +35,10 @@ import {
 import { StopError, FINAL_WRITE_MS, MIN_FINAL_MS, type Run } from "./run.ts";
 import type { ScaleSetApi } from "./ports.ts";
 import type { TagDecision, TagPart, TagWriteResult, TagWriter, Tags } from "./tags.ts";
+
+/** The final tag write refused with 409 (an operation still running): tries, and the pause between them at most. */
+const MAX_FINAL_CONFLICTS = 50;
+const FINAL_CONFLICT_PAUSE_MS = { least: 100, most: 1_000 };
 
 export class RunLease {
   readonly #run: Run;
@@ -167,13 +173,35 @@ export class RunLease {
     };
     const why = [part?.why, releasing ? "lease released" : undefined].filter((w) => w !== undefined).join(", ");
     let result: TagWriteResult;
-    try {
-      // Maybe held: the tags the run holds are from before the take; only a fresh read shows whether it landed.
-      result = await this.#tags.update(mutate, why, run.finalSignal(FINAL_WRITE_MS), maybe);
-    } catch (err) {
-      part?.settled({ error: err });
-      if (releasing) this.#notReleased(errorLine(err));
-      return;
+    const signal = run.finalSignal(FINAL_WRITE_MS);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        // Maybe held: the tags the run holds are from before the take; only a fresh read shows whether it landed.
+        result = await this.#tags.update(mutate, why, signal, maybe);
+        break;
+      } catch (err) {
+        // 409: Azure still applies a model write (one a cancel or the deadline cut off while Azure had it, whose
+        // operation the run no longer follows) and refuses the tag write meanwhile. Tried again within the final
+        // steps' budget, so that the record and the lease's release are not lost to it.
+        if (
+          err instanceof AzureApiError &&
+          err.statusCode !== undefined &&
+          isRetryableRefusal(err) &&
+          attempt < MAX_FINAL_CONFLICTS &&
+          !signal.aborted
+        ) {
+          const { least, most } = FINAL_CONFLICT_PAUSE_MS;
+          const delay = Math.min(most, Math.max(least, run.config.rollout.pollIntervalMs));
+          run.log.info(
+            `Tags (${why}): Azure is still busy with the scale set (${err.code}); trying again in ${formatDuration(delay)}.`,
+          );
+          await run.sleep(delay, signal);
+          if (!signal.aborted) continue;
+        }
+        part?.settled({ error: err });
+        if (releasing) this.#notReleased(errorLine(err));
+        return;
+      }
     }
     part?.settled(
       partRefused !== undefined

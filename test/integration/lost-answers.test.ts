@@ -14,6 +14,7 @@ import {
   PATCH_SET,
   rollout,
   runningVersions,
+  TAGS,
   upgrade,
   useEmulator,
   writesOf,
@@ -181,6 +182,20 @@ describe.each(ORCHESTRATIONS)("a write cut off by a cancel while Azure had it ($
       expect(renderSummary(record)).not.toContain("unknown");
     },
   );
+
+  it("the image PATCH applied and cut off, its model update still running when the run ends: the final tag write waits it out, so the record is written and the lease released", async () => {
+    // Azure refuses a write to the scale set (409) while a model update runs; the run no longer follows this one.
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }], modelUpdateSeconds: 300 });
+    const cancel = new AbortController();
+    emu.faults.onRequest({ operation: "VirtualMachineScaleSets.Update", when: "after" }, () => cancel.abort());
+    const { record } = await rollout(configFor(emu), { signal: cancel.signal });
+    expect(record.result).toBe("cancelled");
+    expect(record.modelUpdated).toBe(true);
+    expect(emu.requests.some((r) => r.operation === TAGS && r.status === 409)).toBe(true);
+    const tags = Object.keys(emu.state("vmss1").model["tags"] ?? {});
+    expect(tags).toContain("vmss-rollout.record");
+    expect(tags).not.toContain("vmss-rollout.lease");
+  });
 
   it("image and extension, the extension's PATCH applied but cut off by the deadline and not read back: the rollback reads it and puts it back too", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
