@@ -32,13 +32,21 @@ export function correlationIdOf(response: ResponseLike | undefined): string | un
  * `{"status":"Failed","error":{…}}`); undefined when the body is not one.
  */
 export function armErrorOf(body: string | null | undefined): AzureErrorInfo | undefined {
+  return armErrorIn(jsonOf(body));
+}
+
+/** A response body as JSON; undefined when it is empty or not JSON. */
+export function jsonOf(body: string | null | undefined): unknown {
   if (!body) return undefined;
-  let parsed: unknown;
   try {
-    parsed = JSON.parse(body);
+    return JSON.parse(body);
   } catch {
     return undefined;
   }
+}
+
+/** ARM's `{"error":{"code","message"}}` in a body already parsed (jsonOf). */
+export function armErrorIn(parsed: unknown): AzureErrorInfo | undefined {
   const error = (parsed as { error?: unknown } | null)?.error;
   if (typeof error !== "object" || error === null) return undefined;
   const { code, message } = error as { code?: unknown; message?: unknown };

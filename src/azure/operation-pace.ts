@@ -16,15 +16,12 @@ export interface Pace {
  * Compute writes it: contract notes, the recordings); undefined when either time is missing or does not parse, or the
  * operation has not succeeded. Both times are Azure's, so no clock skew enters; the difference is all that is used.
  */
-export function tookMs(body: string | null | undefined): number | undefined {
-  if (!body) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    return undefined;
-  }
-  const { status, startTime, endTime } = (parsed ?? {}) as { status?: unknown; startTime?: unknown; endTime?: unknown };
+export function tookMs(document: unknown): number | undefined {
+  const { status, startTime, endTime } = (document ?? {}) as {
+    status?: unknown;
+    startTime?: unknown;
+    endTime?: unknown;
+  };
   // Only an operation that succeeded sets an expectation (a failed or canceled one says nothing of how long a batch
   // takes), and only its entry is taken again by its pace (follow() ends a pace only on success).
   if (typeof status !== "string" || status.toLowerCase() !== "succeeded") return undefined;
@@ -75,9 +72,9 @@ export class OperationPolls {
     this.#retryAfterMs = retryAfterMs;
   }
 
-  /** An operation's status read said it ended: `body` is that status document (see tookMs). */
-  statusBody(url: string, body: string | null | undefined): void {
-    const ms = tookMs(body);
+  /** An operation's status read was answered: `document` is its body, parsed (see tookMs). */
+  statusBody(url: string, document: unknown): void {
+    const ms = tookMs(document);
     if (ms === undefined) return;
     // Taken by the operation's pace when it ends; one whose follower stopped first (an abort, a failed final read)
     // leaves its entry: a few a run, dropped once they pile up.

@@ -3,7 +3,7 @@
 // keeps the Retry-After of writes within the deadline.
 
 import { AzureApiError } from "../domain/scale-set.ts";
-import { armErrorOf, correlationIdOf, retryAfterMs } from "./errors.ts";
+import { armErrorIn, correlationIdOf, jsonOf, retryAfterMs } from "./errors.ts";
 import { lowestOf, type Headroom, type ListBudget } from "./list-budget.ts";
 import type { OperationPolls } from "./operation-pace.ts";
 import type { OperationErrors } from "./operations.ts";
@@ -77,8 +77,9 @@ function watchingPolicy(deadline: () => number, now: () => number, watchers: Wat
         // An operation's status: its throttling bucket, the pace Azure asks for (capped below), how it ended.
         if (/\/operations\/[^/]+$/i.test(url.pathname) && response.status < 300) {
           watchers.operations.answered(lowestOf(header), retryAfterMs(response.headers, at));
-          watchers.operations.statusBody(request.url, response.bodyAsText);
-          const error = armErrorOf(response.bodyAsText);
+          const document = jsonOf(response.bodyAsText);
+          watchers.operations.statusBody(request.url, document);
+          const error = armErrorIn(document);
           if (error !== undefined) watchers.operationErrors.record(request.url, error);
         }
       }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { jsonOf } from "../../../src/azure/errors.ts";
 import { OperationPolls, tookMs, type Pace } from "../../../src/azure/operation-pace.ts";
 
 const FAST = 5_000;
@@ -123,7 +124,7 @@ describe("OperationPolls: Azure's own figure for how long the last upgrade took"
     { what: "not JSON", body: "<html>", ms: undefined },
     { what: "empty (the monitor URL's answer)", body: "", ms: undefined },
   ])("tookMs: $what", ({ body, ms }) => {
-    expect(tookMs(body)).toBe(ms);
+    expect(tookMs(jsonOf(body))).toBe(ms);
   });
 
   it.each([0, 300, 1_200])(
@@ -134,7 +135,7 @@ describe("OperationPolls: Azure's own figure for how long the last upgrade took"
       const first = polls.pace("upgrade");
       let t = 0;
       while (t < 97_500) t += first.nextMs(t) + latencyMs;
-      polls.statusBody(URL_, status("2026-01-01T00:00:00.000Z", "2026-01-01T00:01:37.500Z"));
+      polls.statusBody(URL_, jsonOf(status("2026-01-01T00:00:00.000Z", "2026-01-01T00:01:37.500Z")));
       first.ended(t, URL_);
       expect(t).toBeGreaterThan(97_500 + FAST * 0.1 + latencyMs); // the figure noticed overstates it
       const reads = readsUntil(polls.pace("upgrade"), 97_500, latencyMs);
@@ -160,7 +161,7 @@ describe("OperationPolls: Azure's own figure for how long the last upgrade took"
       let t = 0;
       const unexpected: number[] = [];
       while (t < 97_500) unexpected.push((t += first.nextMs(t) + latencyMs));
-      polls.statusBody(URL_, status("2026-01-01T00:00:00.000Z", "2026-01-01T00:01:37.500Z"));
+      polls.statusBody(URL_, jsonOf(status("2026-01-01T00:00:00.000Z", "2026-01-01T00:01:37.500Z")));
       first.ended(t, URL_);
       const aligned = readsUntil(polls.pace("upgrade"), 97_500, latencyMs);
       expect(aligned.length).toBeLessThanOrEqual(unexpected.length + 1);
@@ -177,7 +178,7 @@ describe("OperationPolls: Azure's own figure for how long the last upgrade took"
         const first = polls.pace("upgrade");
         let t = 0;
         while (t < 97_500) t += first.nextMs(t) + latencyMs;
-        if (azure) polls.statusBody(URL_, status("2026-01-01T00:00:00.000Z", "2026-01-01T00:01:37.500Z"));
+        if (azure) polls.statusBody(URL_, jsonOf(status("2026-01-01T00:00:00.000Z", "2026-01-01T00:01:37.500Z")));
         first.ended(t, azure ? URL_ : undefined);
         return readsUntil(polls.pace("upgrade"), 97_500, latencyMs);
       };
@@ -195,14 +196,14 @@ describe("OperationPolls: Azure's own figure for how long the last upgrade took"
       body: JSON.stringify({ startTime: "2026-01-01T00:00:00Z", endTime: "2026-01-01T00:00:08Z", status: "Canceled" }),
     },
   ])("an operation that ended $what sets no expectation", ({ body }) => {
-    expect(tookMs(body)).toBeUndefined();
+    expect(tookMs(jsonOf(body))).toBeUndefined();
   });
 
   it("an upgrade Azure says took no time (a batch already current) does not bring the next one's first read forward", () => {
     const polls = new OperationPolls(FAST, SLOW);
     const first = polls.pace("upgrade");
     first.nextMs(0);
-    polls.statusBody(URL_, status("2026-01-01T00:00:00.000Z", "2026-01-01T00:00:00.000Z"));
+    polls.statusBody(URL_, jsonOf(status("2026-01-01T00:00:00.000Z", "2026-01-01T00:00:00.000Z")));
     first.ended(FAST, URL_);
     expect(polls.pace("upgrade").firstMs()).toBe(FAST);
   });
@@ -211,7 +212,7 @@ describe("OperationPolls: Azure's own figure for how long the last upgrade took"
     const polls = new OperationPolls(FAST, SLOW);
     readsUntil(polls.pace("upgrade"), 97_500);
     const update = polls.pace();
-    polls.statusBody(URL_, status("2026-01-01T00:00:00.000Z", "2026-01-01T00:00:02.000Z"));
+    polls.statusBody(URL_, jsonOf(status("2026-01-01T00:00:00.000Z", "2026-01-01T00:00:02.000Z")));
     update.ended(2_000, URL_);
     expect(polls.pace("upgrade").firstMs()).toBe(SLOW);
   });
