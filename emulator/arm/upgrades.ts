@@ -42,9 +42,10 @@ export class Upgrades {
     idle: (vm: Vm) => Promise<void> = async () => {},
   ): Promise<void> {
     const target = copyJson(set.profile);
+    const model = set.comparableModel(); // once, not once per instance
     const outcomes = await Promise.all(
       vms.map(async (vm): Promise<Outcome> => {
-        if (set.isLatest(vm) && vm.provisioningState !== "Failed" && !reimage) return { ok: true };
+        if (set.isLatest(vm, model) && vm.provisioningState !== "Failed" && !reimage) return { ok: true };
         // A reimage of an instance another operation works on starts when that one has ended.
         await Promise.race([idle(vm), op.ended]);
         if (!op.running) return { ok: false };
