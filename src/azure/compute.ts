@@ -19,7 +19,7 @@ import {
 } from "./mapping.ts";
 import { listFlexibleInstances } from "./flexible.ts";
 import { OperationPolls } from "./operation-pace.ts";
-import { accepted, follow, OperationEnded, OperationErrors } from "./operations.ts";
+import { accepted, follow, OperationEnded, OperationErrors, withoutResultRead } from "./operations.ts";
 import { installPolicies } from "./pipeline.ts";
 import { DEFAULT_RETRY_TIMING, type RetryTiming } from "./retry.ts";
 
@@ -110,12 +110,15 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
     client.virtualMachineScaleSetExtensions.update(rg, name, patch.name, extensionUpdateBody(patch), {
       abortSignal: signal,
     });
+  // Its result is void: the read of its Location after it succeeded is left out (withoutResultRead).
   const sendUpgrade = (instanceIds: readonly string[], signal: AbortSignal | undefined) =>
-    client.virtualMachineScaleSets.updateInstances(
-      rg,
-      name,
-      { instanceIds: [...instanceIds] },
-      { abortSignal: signal },
+    withoutResultRead(
+      client.virtualMachineScaleSets.updateInstances(
+        rg,
+        name,
+        { instanceIds: [...instanceIds] },
+        { abortSignal: signal },
+      ),
     );
 
   /** Waits `ms` (within the deadline) for the instance list's bucket, saying so. */

@@ -227,3 +227,39 @@ describe("writes keep the SDK's retry policy", () => {
     ).toEqual([0, 202]);
   });
 });
+
+describe("a manualupgrade is followed on its status URL alone", () => {
+  // Its result is void: once its status says it ended, the Location core-lro would read next holds nothing (#18).
+  // A model PATCH still gets its final read (the scale set it returns).
+  it.each([
+    { how: "upgradeInstances", fails: false, expected: { status: "Succeeded" } },
+    { how: "upgradeInstances", fails: true, expected: { status: "Failed", error: { code: "OSProvisioningTimedOut" } } },
+    { how: "startUpgradeInstances", fails: false, expected: { status: "Succeeded" } },
+    {
+      how: "startUpgradeInstances",
+      fails: true,
+      expected: { status: "Failed", error: { code: "OSProvisioningTimedOut" } },
+    },
+  ])("$how, the operation failing: $fails", async ({ how, fails, expected }) => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
+    const api = adapter(configFor(emu));
+    const model = await api.getScaleSet();
+    await api.patchScaleSet({ imageReference: { version: NEW_VERSION } }, model.etag);
+    // The PATCH's final read: the scale set it wrote (core-lro's final GET of a PATCH).
+    const setReads = emu.requests.filter((r) => r.operation === "VirtualMachineScaleSets.Get").length;
+    expect(setReads).toBe(2);
+    if (fails) emu.faults.failOperation({ code: "OSProvisioningTimedOut", message: "timed out" });
+    const outcome =
+      how === "upgradeInstances"
+        ? await api.upgradeInstances(["0", "1"])
+        : await (
+            await api.startUpgradeInstances(["0", "1"])
+          ).done;
+    expect(outcome).toMatchObject(expected);
+    const after = emu.requests.slice(
+      emu.requests.findIndex((r) => r.operation === "VirtualMachineScaleSets.UpdateInstances"),
+    );
+    expect(after.filter((r) => r.operation === "Operations.Get").length).toBeGreaterThan(0);
+    expect(after.filter((r) => r.operation === "Operations.Monitor")).toEqual([]);
+  });
+});
