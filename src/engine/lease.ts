@@ -72,9 +72,10 @@ export class RunLease {
   /**
    * Takes the lease, or stops the run (StopError) naming who holds it, having written nothing; with lease-wait, waits
    * for it first (reading the scale set once per poll). Returns whether it waited: the caller plans again then, on
-   * what the holder left.
+   * what the holder left. `part` (the rollout record as planned) goes in the write that takes the lease, unless the run
+   * waited for it: then the caller plans again, and the record would be the old plan's.
    */
-  async acquire(): Promise<boolean> {
+  async acquire(part?: () => TagPart | undefined): Promise<boolean> {
     const run = this.#run;
     const { leaseDurationMs, leaseWaitMs } = run.config.rollout;
     const waitUntil = run.now() + leaseWaitMs;
@@ -86,13 +87,32 @@ export class RunLease {
       // A stop from here on (an answer lost, a cancel) is said of taking the lease.
       run.enter({ kind: "taking-lease" });
       this.#maybeUntil = run.now() + leaseDurationMs;
-      const result = await this.#tags.update((tags) => {
-        this.#maybeUntil = run.now() + leaseDurationMs;
-        seen = tags;
-        return (step = takeLease(tags, this.holder, run.now(), leaseDurationMs));
-      }, "lease taken");
+      const withPart = waited ? undefined : part?.();
+      let partRefused: string | undefined;
+      let result: TagWriteResult;
+      try {
+        result = await this.#tags.update(
+          (tags) => {
+            this.#maybeUntil = run.now() + leaseDurationMs;
+            seen = tags;
+            step = takeLease(tags, this.holder, run.now(), leaseDurationMs);
+            if (withPart === undefined || !("tags" in step)) return step;
+            // The record these tags hold is the one at the lease, which this run's may replace (record-tags.ts).
+            run.state.leaseTaken(tags);
+            const { next, refused } = applyPart(withPart, step.tags);
+            partRefused = refused;
+            return { tags: next };
+          },
+          withPart !== undefined ? `lease taken, ${withPart.why}` : "lease taken",
+        );
+      } catch (error) {
+        withPart?.settled({ error });
+        throw error;
+      }
       // Answered: held, or refused (nothing written).
       this.#maybeUntil = undefined;
+      if (result.kind !== "refused")
+        withPart?.settled(partRefused !== undefined ? { refused: partRefused } : { written: true });
       if (result.kind !== "refused") {
         run.state.leaseTaken(seen);
         run.enter(before);

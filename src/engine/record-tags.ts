@@ -1,6 +1,8 @@
-// The rollout record on the scale set's tags (domain/rollout-tags.ts), as a run keeps it: written after its model
-// writes (outcome in-progress), and its outcome set at the end, also after a failure, a timeout or a cancel. Every
-// write goes through the run's one TagWriter (engine/tags.ts).
+// The rollout record on the scale set's tags (domain/rollout-tags.ts), as a run keeps it: written as planned before its
+// model writes (in the lease's take in Manual mode, the lease's cover in the platform's modes), again after them
+// (outcome in-progress), and its outcome set at the end, also after a failure, a timeout or a cancel; a record written
+// before a model write that never landed is taken back. Every write goes through the run's one TagWriter
+// (engine/tags.ts).
 //
 // A record that cannot be written (no room among the 50 tags, a value that looks like a secret, Azure refusing the
 // write) never stops the rollout: the run says why once, and the summary says that `rollback: true` will not find
@@ -44,12 +46,13 @@ export async function recordChange(run: Run, api: Pick<ScaleSetApi, "getScaleSet
 }
 
 /**
- * Before a model write that the platform rolls (Automatic, Rolling): the record of the change as planned, outcome in
- * progress, as a part of the tag write that makes the lease last the run (RunLease.cover). Azure refuses writes to the
- * scale set while it rolls (emulator/README.md, "Tags and the lease"): a run that fails, times out or is cancelled
- * during the roll may write nothing after it, and the record on the scale set then names it, in progress. After the
- * roll (recordChange) and at the end (recordOutcome) it is written again with what Azure took; a write that never
- * landed takes it back (recordOutcome).
+ * Before a model write: the record of the change as planned, outcome in progress, as a part of a lease write: the one
+ * that takes it in Manual mode (RunLease.acquire), the one that makes it last the run before a write the platform
+ * rolls (Automatic, Rolling; RunLease.cover). Azure refuses writes to the scale set while a model update runs, and in
+ * the platform's modes while it rolls (emulator/README.md, "Tags and the lease"): a run that fails, times out or is
+ * cancelled meanwhile may write nothing after it (a cancelled run has a few seconds), and the record on the scale set
+ * then names it, in progress. After the write (recordChange) and at the end (recordOutcome) it is written again with
+ * what Azure took; a write that never landed takes it back (recordOutcome).
  */
 export function recordPlanned(run: Run): TagPart | undefined {
   const change = run.state.change;
@@ -155,8 +158,8 @@ function recordPart(run: Run): TagPart | undefined {
     run.state.tagRecordWrote({ problem: `the run lost its lease on the scale set (${run.state.leaseLost})` });
     return undefined;
   }
-  const seen = replaceable(run);
   const apply = (current: Tags): TagDecision => {
+    const seen = replaceable(run);
     const decoded = decodeRecord(current);
     if (
       decoded.kind === "record" &&

@@ -37,8 +37,14 @@ async function rollOut(run: Run, api: ScaleSetApi, leaseToken: string): Promise<
     try {
       let change = await run.group("Plan", () => planRun(run, api));
       if (!run.config.rollout.dryRun && (!isNoOp(change) || state.targets.size > 0)) {
+        // Manual mode: the record of the change as planned, in progress, goes in the write that takes the lease. A run
+        // cut off during the model update may write nothing after it (Azure refuses tag writes while the update runs,
+        // and a cancelled run has a few seconds): the change is on record all the same, for `rollback: true`. A write
+        // that never landed takes it back at the end (recordOutcome). The platform's modes write it with cover, below.
+        const part = state.platformRolls() ? undefined : () => recordPlanned(run);
         // Waited for another run's lease: plan again on what it left.
-        if (await run.group("Lease", () => lease.acquire())) change = await run.group("Plan", () => planRun(run, api));
+        if (await run.group("Lease", () => lease.acquire(part)))
+          change = await run.group("Plan", () => planRun(run, api));
       }
       if (!run.config.rollout.dryRun) {
         if (state.platformRolls()) {

@@ -3,6 +3,7 @@
 // applies a write and loses its answer (the SDK then resends it).
 import { describe, expect, it } from "vitest";
 import {
+  adapterFor,
   configFor,
   count,
   instanceIds,
@@ -20,6 +21,8 @@ import {
   writesOf,
 } from "./harness.ts";
 import { renderSummary } from "../../src/report/index.ts";
+import { decodeRecord } from "../../src/domain/rollout-tags.ts";
+import { planRollback } from "../../src/domain/rollback-plan.ts";
 
 const emulator = useEmulator();
 const UPDATE_INSTANCES = "VirtualMachineScaleSets.UpdateInstances";
@@ -195,6 +198,22 @@ describe.each(ORCHESTRATIONS)("a write cut off by a cancel while Azure had it ($
     const tags = Object.keys(emu.state("vmss1").model["tags"] ?? {});
     expect(tags).toContain("vmss-rollout.record");
     expect(tags).not.toContain("vmss-rollout.lease");
+  });
+
+  it("the image PATCH applied and cut off, its model update outlasting the run's final seconds: the change is on record all the same (written with the lease), so rollback: true finds it", async () => {
+    // The model update outlasts the few seconds a cancelled run keeps for its last tag write, which meets 409 throughout.
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }], modelUpdateSeconds: 60_000 });
+    const cancel = new AbortController();
+    emu.faults.onRequest({ operation: "VirtualMachineScaleSets.Update", when: "after" }, () => cancel.abort());
+    const { record } = await rollout(configFor(emu), { signal: cancel.signal });
+    expect(record.result).toBe("cancelled");
+    expect(record.modelUpdated).toBe(true);
+    expect(emu.requests.filter((r) => r.operation === TAGS).at(-1)?.status).toBe(409);
+    const model = await adapterFor(configFor(emu)).getScaleSet();
+    const onRecord = decodeRecord(model.tags ?? {});
+    expect(onRecord).toMatchObject({ kind: "record", record: { outcome: "in-progress" } });
+    // What a later `rollback: true` run plans on these tags: the version before the change.
+    expect(planRollback(model)).toMatchObject({ ok: true, request: { imageVersion: OLD_VERSION } });
   });
 
   it("image and extension, the extension's PATCH applied but cut off by the deadline and not read back: the rollback reads it and puts it back too", async () => {

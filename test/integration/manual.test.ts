@@ -619,8 +619,9 @@ describe("Manual mode: rollback", () => {
       expect(rollbackPatch.body).toEqual({
         properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: OLD_VERSION } } } },
       });
-      // Read "1", the lease "2", the new model "3", the rollout record "4".
-      expect(rollbackPatch.headers["if-match"]).toBe('"4"');
+      // Read "1", the lease with the rollout record as planned "2", the new model "3" (the record, unchanged by the
+      // write, is not written again).
+      expect(rollbackPatch.headers["if-match"]).toBe('"3"');
       expect(emu.state("vmss1").model).toMatchObject({
         properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: OLD_VERSION } } } },
       });
