@@ -6,9 +6,12 @@ import { format } from "node:util";
 import { AzureLogger } from "@azure/logger";
 
 /**
- * Sends every line the Azure SDK logs to `write` (main passes its gated log) instead of stderr. Every SDK package
+ * Sends every line the Azure SDK logs to `write` (main passes its gated log) instead of stderr. Every @azure package
  * logs through AzureLogger (each client logger calls its parent's `log`, up to AzureLogger.log), so this one hook
- * covers them all.
+ * covers them all. Not covered: @typespec/ts-http-runtime, the HTTP layer under them, has a logger of its own, on only
+ * with TYPESPEC_RUNTIME_LOG_LEVEL or DEBUG=typeSpecRuntime* (fixed text and URLs with their query values hidden), and
+ * both loggers print an unknown level's name to stderr as they load, before this runs. Both need the job's
+ * environment, whose owner can do more than that anyway (NODE_OPTIONS).
  */
 export function routeSdkLog(write: (line: string) => void): void {
   AzureLogger.log = (...args: unknown[]): void => {

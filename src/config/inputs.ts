@@ -98,11 +98,12 @@ export function parseConfig(getInput: (name: string) => string, env: Env): Confi
   const github = parseGitHubContext(env);
   const deployment = parseDeployment(inputs, github);
   const auth = parseAuth(inputs, creds, env);
-  const warnings = inputWarnings(inputs, auth, change);
+  const rollout = parseRollout(inputs);
+  const warnings = [...inputWarnings(inputs, auth, change), ...rolloutWarnings(inputs, rollout)];
   const config: Config = {
     target,
     change,
-    rollout: parseRollout(inputs),
+    rollout,
     auth,
     cloud: parseCloud(inputs, creds),
     secrets: [...secretsOf(creds, change), ...(deployment ? [deployment.token] : [])],
@@ -432,7 +433,8 @@ function parseFileUris(text: string): string[] {
       );
     }
     // A SAS token belongs in the query; user:password and a fragment have no place in a file download.
-    if (url.username || url.password || url.hash) {
+    // `https://host/a.sh#` parses with an empty hash: the raw text is checked as well.
+    if (url.username || url.password || url.hash || entry.includes("#")) {
       throw new InputError(
         "extension-file-uris",
         `${position} must be a plain https URI (with a SAS query if needed), without user:password@ or a #fragment`,
@@ -520,9 +522,10 @@ function parseSize(input: InputName, value: string): Size {
     const n = Number(value);
     if (n >= 1 && Number.isSafeInteger(n)) return { kind: "count", value: n };
   }
+  const none = input === "canary" ? "; leave canary empty for no canary" : "";
   throw new InputError(
     input,
-    `${quoted(value)} is not a size: use a count of instances (at least 1, e.g. 5) or a whole percentage from 1% to 100% (e.g. 20%)`,
+    `${quoted(value)} is not a size: use a count of instances (at least 1, e.g. 5) or a whole percentage from 1% to 100% (e.g. 20%)${none}`,
   );
 }
 
@@ -777,6 +780,56 @@ function inputWarnings(inputs: Inputs, auth: AuthConfig, change: ChangeRequest):
 }
 
 /**
+ * Rollout options that cannot do what they say, known from the inputs alone: warnings, never refusals (a workflow
+ * that passes today keeps passing), given before anything is read or written. Those that depend on the scale set
+ * (domain/option-warnings.ts) come once it is read, still before the first write.
+ */
+function rolloutWarnings(inputs: Inputs, rollout: RolloutOptions): InputWarning[] {
+  const warnings: InputWarning[] = [];
+  const { canary, timeoutMs, pollIntervalMs, pauseBetweenBatchesMs, leaseWaitMs } = rollout;
+  // Each duration as the workflow gives it (or its default): the user finds it by that text.
+  const given = (name: "timeout" | "poll-interval" | "pause-between-batches" | "lease-wait"): string =>
+    `${name} ${inputs[name] || DEFAULTS[name] || ""}`;
+  const timeout = given("timeout");
+  if (canary?.kind === "percent" && canary.value === 100) {
+    warnings.push({
+      title: "Canary is the whole rollout",
+      message:
+        `canary 100% covers every instance to upgrade, so the canary is the whole rollout in one batch: every ` +
+        `instance gets the new model at once, and there is no later batch for the canary to protect. Set canary to a ` +
+        `part of the instances (e.g. 1 or 10%), or remove canary to roll out in batches of batch-size.`,
+    });
+  }
+  if (timeoutMs <= pollIntervalMs) {
+    warnings.push({
+      title: "timeout within one poll-interval",
+      message:
+        `${timeout} is not longer than ${given("poll-interval")}: the run reads how an upgrade ` +
+        `goes about once a poll-interval, so it will likely time out before its first batch is judged, maybe after ` +
+        `the model was written. Set timeout to cover the whole rollout (default ${DEFAULTS.timeout}).`,
+    });
+  }
+  if (pauseBetweenBatchesMs > 0 && pauseBetweenBatchesMs >= timeoutMs) {
+    warnings.push({
+      title: "pause-between-batches outlasts timeout",
+      message:
+        `${given("pause-between-batches")} is not shorter than ${timeout}: a rollout of ` +
+        `more than one batch times out in its first pause. Shorten the pause or lengthen timeout.`,
+    });
+  }
+  if (leaseWaitMs > 0 && leaseWaitMs >= timeoutMs) {
+    warnings.push({
+      title: "lease-wait outlasts timeout",
+      message:
+        `${given("lease-wait")} is not shorter than ${timeout}: lease-wait counts against timeout, ` +
+        `so a run that waits that long for another run's lease has no time left to roll out. Shorten lease-wait or ` +
+        `lengthen timeout.`,
+    });
+  }
+  return warnings;
+}
+
+/**
  * The extension-file-uris entries equal (as sent) to an earlier one, each as `entry 3 of 4 (<URI before its query>)
  * repeats entry 1`. The query string (a SAS token, usually) is never shown.
  */
@@ -805,7 +858,7 @@ function parseCloud(inputs: Inputs, creds: Creds | undefined): Cloud {
   if (armInput && armFromCreds && trimSlashes(armInput).toLowerCase() !== trimSlashes(armFromCreds).toLowerCase()) {
     throw new InputError(
       "arm-endpoint",
-      `${quoted(armInput)} differs from creds' resourceManagerEndpointUrl ${quoted(armFromCreds)}: remove one of them`,
+      `${quoted(withoutUserinfo(armInput))} differs from creds' resourceManagerEndpointUrl ${quoted(withoutUserinfo(armFromCreds))}: remove one of them`,
     );
   }
   if (armInput || !armFromCreds) {

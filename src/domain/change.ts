@@ -1,7 +1,7 @@
 // The model change: from the scale set as read and the requested change to the minimal patch, the before → after
 // list people read, the previous values (to roll back), or a refusal stating what Azure would refuse. Pure.
 
-import { stripQuery } from "../shared/redact.ts";
+import { safeUri } from "../shared/redact.ts";
 import type { ChangeRequest } from "../config/types.ts";
 import type { ExtensionModel, ExtensionPatch, ImageReference, ScaleSetModel, ScaleSetPatch } from "./scale-set.ts";
 import type { PreviousModel, PropertyChange } from "./record.ts";
@@ -262,7 +262,7 @@ function planExtension(model: ScaleSetModel, request: ChangeRequest): ExtensionP
 
   const previous = {
     name: current.name,
-    ...(currentUris !== undefined && { fileUris: currentUris.map(stripQuery) }),
+    ...(currentUris !== undefined && { fileUris: currentUris.map(safeUri) }),
     ...(current.forceUpdateTag !== undefined && { forceUpdateTag: current.forceUpdateTag }),
   };
   if (settings === undefined && forceUpdateTag === undefined) return { ok: true, changes, previous };
@@ -294,7 +294,8 @@ function planExtension(model: ScaleSetModel, request: ChangeRequest): ExtensionP
   };
 }
 
-function fileUrisOf(ext: ExtensionModel): string[] | undefined {
+/** The extension's public `settings.fileUris` as read (undefined: it has none there). */
+export function fileUrisOf(ext: ExtensionModel): string[] | undefined {
   const uris = ext.settings?.["fileUris"];
   return Array.isArray(uris) ? uris.map(String) : undefined;
 }
@@ -305,7 +306,7 @@ function sameList(a: readonly string[] | undefined, b: readonly string[]): boole
 
 function displayUris(uris: readonly string[] | undefined): string {
   if (uris === undefined || uris.length === 0) return "(none)";
-  return uris.map(stripQuery).join(", ");
+  return uris.map(safeUri).join(", ");
 }
 
 // ───────────────────────────── helpers ─────────────────────────────

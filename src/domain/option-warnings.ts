@@ -1,9 +1,9 @@
 // Inputs that cannot do what they say, as warnings: batch options on a scale set where Azure rolls the change itself,
-// a poll-interval that drains Azure's throttling bucket for instance lists, and a canary that is the whole rollout.
-// Pure.
+// rollback-on-failure on a change that cannot be undone, a poll-interval that drains Azure's throttling bucket for
+// instance lists, and a canary that is the whole rollout. Pure.
 
 import { formatDuration } from "../shared/clock.ts";
-import { isNoOp, type ModelChange } from "./change.ts";
+import { extensionOf, fileUrisOf, isNoOp, type ModelChange } from "./change.ts";
 import type { Config, RolloutOptions, Size } from "../config/types.ts";
 import type { BatchPlan } from "./batches.ts";
 import type { ScaleSetModel } from "./scale-set.ts";
@@ -39,6 +39,27 @@ export function optionWarnings(
       });
     }
   }
+  if (rollout.rollbackOnFailure && !isNoOp(change) && change.rollback.impossible !== undefined) {
+    warnings.push({
+      message:
+        `rollback-on-failure cannot undo this change (${change.rollback.impossible}): if the rollout fails, no ` +
+        `rollback is done and the instances stay on the new model.`,
+      title: "rollback-on-failure cannot act",
+    });
+  }
+  const patch = change.extensionPatch;
+  const current = patch !== undefined ? extensionOf(model, patch.name) : undefined;
+  if (patch?.settings?.["fileUris"] !== undefined && current !== undefined && fileUrisOf(current) === undefined) {
+    // Assumption: a Custom Script extension may keep its fileUris in protectedSettings, which Azure never returns; the
+    // same key in both is refused by the extension (as commandToExecute is). Not verified against Azure: a warning.
+    warnings.push({
+      message:
+        `Extension '${current.name}' has no fileUris in its settings: the action adds them there. If it keeps its ` +
+        `fileUris in protectedSettings (which Azure never shows), the extension may refuse to have them in both: ` +
+        `check its definition before rolling out.`,
+      title: "fileUris added to an extension",
+    });
+  }
   if (cloud.name !== "Custom" && rollout.pollIntervalMs < MIN_CLOUD_POLL_MS) {
     warnings.push({
       message:
@@ -52,18 +73,19 @@ export function optionWarnings(
 }
 
 /**
- * A canary that takes every instance to upgrade (`canary: 100%`, or a count at least as large as their number): the
+ * A canary that takes every instance to upgrade (a count or a percentage that comes to at least their number): the
  * canary batch is then the whole rollout, in one batch, and no later batch is held back by it. Judged on the batch
- * plan, where the number of instances is known. One instance to upgrade is one batch whatever the options, so a count
- * warns only from two instances on; `100%` always warns.
+ * plan, where the number of instances is known. One instance to upgrade is one batch whatever the options, so it
+ * warns only from two instances on. `100%` is warned of earlier, from the inputs alone.
  */
 export function canaryWarnings(rollout: Pick<RolloutOptions, "canary">, plan: BatchPlan): OptionWarning[] {
   const { canary } = rollout;
   const [first, ...rest] = plan.batches;
   if (canary === undefined || first?.canary !== true || rest.length > 0) return [];
-  const all = canary.kind === "percent" && canary.value === 100;
+  // `100%` is warned of as the inputs are read, before anything is written (config/inputs.ts, rolloutWarnings).
+  if (canary.kind === "percent" && canary.value === 100) return [];
   const n = plan.toUpgrade.length;
-  if (!all && n < 2) return [];
+  if (n < 2) return [];
   return [
     {
       message:

@@ -17,15 +17,16 @@
 // - Damage: the header names the number of parts and a checksum of the whole document. A missing or extra part, a
 //   part edited by hand, a header without parts or parts without a header: the record is refused as damaged, never
 //   half-read.
-// - Secrets: never stored. File URIs are stored without their query (a SAS token lives there): a change whose
-//   previous URIs carried one is recorded as not restorable, and a rollback of it is refused naming why. A value
+// - Secrets: never stored. File URIs are stored without their query (a SAS token lives there) or user:password@: a
+//   change whose previous URIs carried either is recorded as not restorable, and a rollback of it is refused naming
+//   why. A value
 //   that looks like a secret anywhere in the document (a token, a `sig=`, a key) or equals one of the run's known
 //   secrets makes the encoder refuse the whole record.
 // - Budget: Azure allows 50 tags per resource, the user's own included. A record that does not fit next to the
 //   other tags is not written (withRecord says why); the other tags are never touched.
 
 import { createHash } from "node:crypto";
-import { redactText, stripQuery } from "../shared/redact.ts";
+import { redactText, safeUri } from "../shared/redact.ts";
 import type { ChangeRequest } from "../config/types.ts";
 import type { ModelChange } from "./change.ts";
 import type { PropertyChange } from "./record.ts";
@@ -478,17 +479,17 @@ export function recordedChanges(
       const raw = change.rollback.extensionPatch?.settings?.["fileUris"];
       const before = Array.isArray(raw) ? raw.map(String) : undefined;
       const after = Array.isArray(patch.settings["fileUris"]) ? patch.settings["fileUris"].map(String) : [];
-      const withQuery = before?.some((uri) => stripQuery(uri) !== uri) ?? false;
+      const withSecret = before?.some((uri) => safeUri(uri) !== uri) ?? false;
       changes.push({
         property: "extension-file-uris",
         extension: patch.name,
-        ...(before !== undefined && { before: before.map(stripQuery) }),
-        after: after.map(stripQuery),
+        ...(before !== undefined && { before: before.map(safeUri) }),
+        after: after.map(safeUri),
         ...(before === undefined
           ? { notRestorable: `extension '${patch.name}' had no fileUris before, and a PATCH cannot remove them` }
-          : withQuery && {
+          : withSecret && {
               notRestorable:
-                "the previous file URIs carried query strings (SAS tokens), which are never stored in tags",
+                "the previous file URIs carried query strings (SAS tokens) or user:password@, which are never stored in tags",
             }),
       });
     }

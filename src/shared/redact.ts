@@ -27,11 +27,41 @@ export function stripQuery(uri: string): string {
 
 /**
  * A URI's user:password@ (or token@) replaced by the mask: `ftp://me:pw@host/x` → `ftp://***@host/x`. For echoing a
- * URI the parser refuses: one it refuses for its scheme, or one that does not parse at all, may still carry them.
+ * URI the parser refuses (one it refuses for its scheme, or one that does not parse at all, may still carry them), and
+ * for URIs read from Azure (an extension's file URIs). Every spelling the URL parser reads userinfo from is covered
+ * (USERINFO_SHAPES). Idempotent.
  */
 export function withoutUserinfo(uri: string): string {
-  return uri.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/?#]*@/, `$1${MASK}@`);
+  let masked = uri;
+  for (const [pattern, replacement] of USERINFO_SHAPES) masked = masked.replace(pattern, replacement);
+  return masked;
 }
+
+/** A URI as the action shows or stores one read from Azure: without its query (stripQuery) or userinfo. */
+export function safeUri(uri: string): string {
+  return stripQuery(withoutUserinfo(uri));
+}
+
+// What may hold a secret before a URL's host: `scheme://user:password@` or `scheme://token@`. The URL parser also
+// reads userinfo after `scheme:`, `scheme:/`, `scheme:\\` or `scheme:///` for the special schemes (http, https, ftp,
+// ws, wss: WHATWG URL, "special authority ignore slashes state"), so those need only the `:` before the `@`; with
+// slashes (as written, JSON-escaped `\/` or URL-encoded `%2F`) any scheme counts, and a token with no `:` too. Not
+// after a letter, digit or `+.-` (then it is not the scheme's start); `mailto:me@example.com` has neither slash nor
+// `:` before its `@` and is kept.
+const USERINFO_END = String.raw`[^\s/\\?#@"'<>\x60|]`;
+const USERINFO_SHAPES: readonly (readonly [RegExp, string])[] = [
+  [
+    new RegExp(
+      String.raw`(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]*(?::|%3A)(?:\\?/|\\|%2F){1,3})${USERINFO_END}+@`,
+      "gi",
+    ),
+    `$1${MASK}@`,
+  ],
+  [
+    new RegExp(String.raw`(?<![A-Za-z0-9+.-])((?:https?|ftp|wss?):)${USERINFO_END}*:${USERINFO_END}*@`, "gi"),
+    `$1${MASK}@`,
+  ],
+];
 
 /** Where `pattern` first matches in `text` at or after `from`; -1 when it does not. */
 function first(text: string, pattern: RegExp, from: number): number {
@@ -77,11 +107,11 @@ const SHAPES: readonly (readonly [RegExp, string])[] = [
 ];
 
 /**
- * Free text (an Azure error message, a script's output) made safe to show: the query of every URL removed (stripQuery)
- * and every secret-shaped value masked. Idempotent; line breaks are kept (see gate.ts for one-line text).
+ * Free text (an Azure error message, a script's output) made safe to show: the userinfo (user:password@) and the query
+ * of every URL removed (withoutUserinfo, stripQuery) and every secret-shaped value masked. Idempotent; line breaks are kept (see gate.ts for one-line text).
  */
 export function redactText(text: string): string {
-  let redacted = text.replace(URL_PATTERN, (m) => stripQuery(m));
+  let redacted = withoutUserinfo(text).replace(URL_PATTERN, (m) => stripQuery(m));
   for (const [pattern, replacement] of SHAPES) redacted = redacted.replace(pattern, replacement);
   return redacted;
 }

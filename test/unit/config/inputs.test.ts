@@ -218,6 +218,8 @@ describe("sizes, percentages, booleans and choices", () => {
         const err = inputError({ [name]: value });
         expect(err.input).toBe(name);
         expect(err.message).toContain("count of instances");
+        // Only canary may be left out, and its message says how.
+        expect(err.message.includes("leave canary empty for no canary")).toBe(name === "canary");
       }
     },
   );
@@ -961,7 +963,9 @@ describe("one-line inputs refuse line breaks and control characters", () => {
   it.each([
     ["user:password@", "https://user:pw@a.example/x.sh"],
     ["a fragment", "https://a.example/x.sh#frag"],
+    ["an empty fragment", "https://a.example/x.sh#"],
     ["a control character", "https://a.example/x\u0007.sh"],
+    ["user:password@ after a scheme other than https", "http:///user:pw@a.example/x.sh"],
   ])("extension-file-uris entries refuse %s", (_what, uri) => {
     const err = inputError({ "image-version": "", "extension-name": "cse", "extension-file-uris": uri });
     expect(err.input).toBe("extension-file-uris");
@@ -1121,6 +1125,52 @@ describe("warnings: inputs accepted that do nothing as given (never a refusal)",
       ["URIs differing in case only (compared exactly)", `${A}\n${A.toUpperCase().replace("HTTPS:", "https:")}`],
     ])("%s: no warning", (_, uris) => {
       expect(parse({ "extension-name": "customScript", "extension-file-uris": uris }).warnings).toBeUndefined();
+    });
+  });
+
+  describe("rollout options that cannot do what they say, known from the inputs alone", () => {
+    it.each([
+      [
+        "canary 100%",
+        { canary: "100%" },
+        "Canary is the whole rollout",
+        /^canary 100% covers every instance to upgrade/,
+      ],
+      [
+        "timeout equal to poll-interval",
+        { timeout: "15s" },
+        "timeout within one poll-interval",
+        /^timeout 15s is not longer than poll-interval 15s: /,
+      ],
+      [
+        "timeout shorter than poll-interval",
+        { timeout: "500ms", "poll-interval": "2s" },
+        "timeout within one poll-interval",
+        /^timeout 500ms is not longer than poll-interval 2s: /,
+      ],
+      [
+        "a pause as long as timeout",
+        { "pause-between-batches": "60m" },
+        "pause-between-batches outlasts timeout",
+        /^pause-between-batches 60m is not shorter than timeout 60m: /,
+      ],
+      [
+        "lease-wait longer than timeout",
+        { "lease-wait": "2h" },
+        "lease-wait outlasts timeout",
+        /^lease-wait 2h is not shorter than timeout 60m: lease-wait counts against timeout/,
+      ],
+    ])("%s: warns", (_, inputs: Record<string, string>, title, message) => {
+      expect(parse(inputs).warnings).toEqual([{ title, message: expect.stringMatching(message) }]);
+    });
+
+    it.each([
+      ["the defaults", {}],
+      ["canary 99%", { canary: "99%" }],
+      ["timeout just over poll-interval", { timeout: "16s" }],
+      ["a pause and lease-wait within timeout", { "pause-between-batches": "59m", "lease-wait": "59m" }],
+    ])("%s: no warning", (_, inputs) => {
+      expect(parse(inputs).warnings).toBeUndefined();
     });
   });
 });

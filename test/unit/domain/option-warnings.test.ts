@@ -59,6 +59,68 @@ describe("optionWarnings", () => {
     expect(optionWarnings(c, model("Rolling"), change(model("Rolling"), "1.0.0"))).toEqual([]);
   });
 
+  it.each([
+    { what: "an extension's forceUpdateTag where there was none", impossible: true, rollbackOnFailure: "true" },
+    { what: "the same, rollback-on-failure off", impossible: true, rollbackOnFailure: "false" },
+    { what: "an image version", impossible: false, rollbackOnFailure: "true" },
+  ])("rollback-on-failure on a change it cannot undo ($what): warns before any write", (c) => {
+    const m: ScaleSetModel = {
+      ...model("Manual"),
+      extensions: [{ name: "app", publisher: "Microsoft.Azure.Extensions", type: "CustomScript", settings: {} }],
+    };
+    const inputs: Record<string, string> = c.impossible
+      ? { "image-version": "", "extension-name": "app", "force-update-tag": "run-2" }
+      : { "image-version": "2.0.0" };
+    const cfg = config({ ...inputs, "rollback-on-failure": c.rollbackOnFailure });
+    const plan = planChange(m, cfg.change);
+    if (!plan.ok) throw new Error(plan.reason);
+    const warned = optionWarnings(cfg, m, plan).filter((w) => w.title === "rollback-on-failure cannot act");
+    if (!c.impossible || c.rollbackOnFailure !== "true") return expect(warned).toEqual([]);
+    expect(warned).toEqual([
+      {
+        title: "rollback-on-failure cannot act",
+        message: expect.stringMatching(
+          /^rollback-on-failure cannot undo this change \(extension 'app' had no forceUpdateTag before the run.*\): if the rollout fails, no rollback is done/,
+        ),
+      },
+    ]);
+  });
+
+  it.each([
+    { what: "settings without fileUris, new fileUris", settings: { commandToExecute: "x" }, uris: true, warns: true },
+    { what: "no settings at all, new fileUris", settings: undefined, uris: true, warns: true },
+    {
+      what: "settings with fileUris, new fileUris",
+      settings: { fileUris: ["https://a/old.sh"] },
+      uris: true,
+      warns: false,
+    },
+    { what: "settings without fileUris, a forceUpdateTag only", settings: {}, uris: false, warns: false },
+  ])("an extension with $what: warns $warns", ({ settings, uris, warns }) => {
+    const m: ScaleSetModel = {
+      ...model("Manual"),
+      extensions: [{ name: "app", type: "CustomScript", ...(settings && { settings }) }],
+    };
+    const cfg = config({
+      "image-version": "",
+      "extension-name": "app",
+      ...(uris ? { "extension-file-uris": "https://a/new.sh" } : { "force-update-tag": "run-2" }),
+    });
+    const plan = planChange(m, cfg.change);
+    if (!plan.ok) throw new Error(plan.reason);
+    const warned = optionWarnings(cfg, m, plan).filter((w) => w.title === "fileUris added to an extension");
+    expect(warned).toEqual(
+      warns
+        ? [
+            {
+              title: "fileUris added to an extension",
+              message: expect.stringMatching(/^Extension 'app' has no fileUris in its settings: /),
+            },
+          ]
+        : [],
+    );
+  });
+
   it("warns about a poll-interval below 5s in Azure's clouds", () => {
     const warnings = optionWarnings(config({ "poll-interval": "2s" }), model("Manual"), change(model("Manual")));
     expect(warnings).toEqual([
@@ -85,8 +147,6 @@ describe("canaryWarnings: a canary that is the whole rollout", () => {
   }
 
   it.each([
-    { canary: "100%", n: 6, text: "canary 100% covers all 6 instances to upgrade" },
-    { canary: "100%", n: 1, text: "canary 100% covers all 1 instance to upgrade" },
     { canary: "6", n: 6, text: "canary 6 covers all 6 instances to upgrade" },
     { canary: "10", n: 3, text: "canary 10 covers all 3 instances to upgrade" },
     { canary: "60%", n: 2, text: "canary 60% covers all 2 instances to upgrade" }, // 1.2 rounds up to 2
@@ -105,6 +165,7 @@ describe("canaryWarnings: a canary that is the whole rollout", () => {
     { canary: "5", n: 6 },
     { canary: "1", n: 1 }, // one instance is one batch whatever the options
     { canary: "100%", n: 0 }, // nothing to upgrade: no batch at all
+    { canary: "100%", n: 6 }, // warned of as the inputs are read (config/inputs.ts), before anything is written
   ])("canary '$canary' of $n instance(s): no warning", ({ canary, n }) => {
     expect(warnings({ canary }, n)).toEqual([]);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { redactText, stripQuery } from "../../../src/shared/redact.ts";
+import { redactText, safeUri, stripQuery, withoutUserinfo } from "../../../src/shared/redact.ts";
 
 const SAS = "sv=2024-11-04&ss=b&srt=o&sp=r&se=2030-01-01T00:00:00Z&sig=abc%2Bdef%3D";
 
@@ -92,5 +92,46 @@ describe("redactText: secret-shaped values wherever they stand", () => {
   ])("%s", (input, expected) => {
     expect(redactText(input)).toBe(expected);
     expect(redactText(redactText(input))).toBe(expected);
+  });
+});
+
+describe("withoutUserinfo, and redactText on free text", () => {
+  // Every spelling the URL parser reads a user:password@ from (WHATWG URL: special schemes ignore slashes), and free
+  // text from Azure that quotes one (an extension's status message with a script's output, say).
+  it.each([
+    ["https://deploy:Hunter2pass@files.example.com/run.sh", "https://***@files.example.com/run.sh"],
+    ["http:///deploy:Hunter2pass@files.example.com/run.sh", "http:///***@files.example.com/run.sh"],
+    ["http:deploy:Hunter2pass@files.example.com/run.sh", "http:***@files.example.com/run.sh"],
+    ["http:/deploy:Hunter2pass@files.example.com/run.sh", "http:/***@files.example.com/run.sh"],
+    ["http:\\\\deploy:Hunter2pass@files.example.com/run.sh", "http:\\\\***@files.example.com/run.sh"],
+    ["ftp://me:pw@host/x", "ftp://***@host/x"],
+    ["https://ghp_abcdefghijklmnop@github.com/org/repo.git", "https://***@github.com/org/repo.git"],
+    ["https:\\/\\/user:pw@host\\/x", "https:\\/\\/***@host\\/x"],
+    ["https%3A%2F%2Fuser:pw@host%2Fx", "https%3A%2F%2F***@host%2Fx"],
+    [
+      "fatal: unable to access 'https://oauth2:glpat-abc123xyz@gitlab.example.com/app.git/': 403",
+      "fatal: unable to access 'https://***@gitlab.example.com/app.git/': 403",
+    ],
+    ["+ curl -fsS https://u:p@host/x -o /tmp/x", "+ curl -fsS https://***@host/x -o /tmp/x"],
+    // Kept: no userinfo.
+    ["mailto:me@example.com", "mailto:me@example.com"],
+    ["git@github.com:org/repo.git", "git@github.com:org/repo.git"],
+    [
+      "https://portal.azure.com/#@contoso.onmicrosoft.com/resource/x",
+      "https://portal.azure.com/#@contoso.onmicrosoft.com/resource/x",
+    ],
+    ["https://x/pkg@1.2.3/run.sh", "https://x/pkg@1.2.3/run.sh"],
+    ["write to admin@example.com, see https://aka.ms/x", "write to admin@example.com, see https://aka.ms/x"],
+    ["C:\\Users\\bob@corp\\x", "C:\\Users\\bob@corp\\x"],
+  ])("%s", (input, expected) => {
+    expect(withoutUserinfo(input)).toBe(expected);
+    expect(withoutUserinfo(expected)).toBe(expected);
+    expect(redactText(input)).toBe(expected);
+  });
+
+  it("safeUri removes both the userinfo and the query", () => {
+    expect(safeUri(`https://u:p@a.blob.core.windows.net/c/run.sh?${SAS}`)).toBe(
+      "https://***@a.blob.core.windows.net/c/run.sh?[query removed]",
+    );
   });
 });
