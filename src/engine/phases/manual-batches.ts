@@ -224,7 +224,8 @@ async function sendUpgrade(
         // copy's instances are busy, so the copy is refused. Whether it was is read from the instances, not assumed.
         const seen = await afterConflict(run, api, ids);
         if (seen === "taken") return { ids: batch, outcome: { status: "Succeeded" } };
-        ids = ids.filter((id) => !seen.done.includes(id));
+        const done = new Set(seen.done);
+        ids = ids.filter((id) => !done.has(id));
         if (ids.length === 0) return { ids: batch, outcome: { status: "Succeeded" } };
       }
       if (isGoneInstance(err) && !listedAgain) {
@@ -278,7 +279,8 @@ async function afterConflict(
     const instance = instances.get(id);
     return instance !== undefined && isBusy(instance);
   });
-  const done = reached.filter((id) => !busy.includes(id));
+  const busySet = new Set(busy);
+  const done = reached.filter((id) => !busySet.has(id));
   run.state.upgradeReached(done);
   if (reached.length === ids.length) {
     run.log.info(
