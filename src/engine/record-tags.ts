@@ -76,12 +76,13 @@ export function recordOutcome(run: Run, result: RolloutResult): TagPart | undefi
 
 /**
  * A record written before a model write that never landed (recordPlanned): taken back, the record found when the lease
- * was taken put back (or none). Undefined when none was written.
+ * was taken put back (or none). Also when its write's outcome is unknown (an answer lost: Azure may hold it); the tags
+ * read afresh say whether it is there. Undefined when it was never sent.
  */
 function withdrawal(run: Run): TagPart | undefined {
   const ours = run.state.tagRecord;
   if (ours === undefined) return undefined;
-  if (ours.written === undefined) {
+  if (ours.written === undefined && ours.problem === undefined) {
     run.state.tagRecordWithdrawn();
     return undefined;
   }

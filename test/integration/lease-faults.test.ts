@@ -56,6 +56,8 @@ describe.each(ORCHESTRATIONS)("a lease take whose answer never comes ($mode)", (
     expect(record.modelUpdated).toBe(false);
     expect(writesOf(emu)).toEqual([]);
     expect(decodeLease(tagsOf(emu))).toEqual({ kind: "none" });
+    // The rollout record that went with the take (Manual mode) is taken back too: the run wrote no model.
+    expect(decodeRecord(tagsOf(emu)).kind).toBe("none");
     expect(withoutRecord(tagsOf(emu))).toEqual({ team: "web" });
   });
 });
