@@ -67,11 +67,24 @@ export function recordPlanned(run: Run): TagPart | undefined {
  * write, the one that also releases the lease (RunLease.release): undefined when there is no record to write.
  */
 export function recordOutcome(run: Run, result: RolloutResult): TagPart | undefined {
-  if (!meant(run)) return withdrawal(run);
+  if (!meant(run, withUnknown(run))) return withdrawal(run);
   const meantRecord = run.state.tagRecord;
   if (meantRecord === undefined) return undefined;
   run.state.tagRecordMeant({ ...meantRecord.record, outcome: outcomeOf(result) });
   return recordPart(run);
+}
+
+/**
+ * The writes the record names at the end when one was cut off in flight and could not be read back (its outcome
+ * unknown): those Azure took, and that one too. A later `rollback: true` then undoes it if it landed, and finds nothing
+ * to undo if it did not: a rollback run compares the model with the record first (domain/rollback-plan.ts). Without
+ * it, the record would be taken back, and the change, had it landed, would be on no record. Undefined otherwise.
+ */
+function withUnknown(run: Run): { readonly image: boolean; readonly extension: boolean } | undefined {
+  const unknown = run.state.modelWriteUnknown;
+  if (unknown === undefined) return undefined;
+  const { written } = run.state;
+  return { image: written.image || unknown === "image", extension: written.extension || unknown === "extension" };
 }
 
 /**

@@ -116,6 +116,40 @@ describe.each(ORCHESTRATIONS)("a write cut off by a cancel while Azure had it ($
   );
 
   it.each([
+    { write: "image", operation: "VirtualMachineScaleSets.Update", change: { imageVersion: NEW_VERSION } },
+    { write: "extension", operation: "VirtualMachineScaleSetExtensions.Update", change: extensionChange },
+  ] as const)(
+    "the $write PATCH cut off and not read back, the run's last tag write answered: the rollout record still names the write, so rollback: true can undo it",
+    async ({ write, operation, change }) => {
+      const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
+      const cancel = new AbortController();
+      emu.faults.onRequest({ operation, when: "after" }, () => {
+        cancel.abort();
+        emu.faults.authorizationFailed({ operation: "VirtualMachineScaleSets.Get" });
+        // The role is back by the run's last tag write (the record's outcome and the lease's release).
+        emu.faults.onRequest({ operation: TAGS, when: "before" }, () => emu.faults.clear());
+      });
+      const { record } = await rollout(configFor(emu, { change, rollout: { batchSize: count(2) } }), {
+        signal: cancel.signal,
+      });
+      expect(record.modelWriteUnknown).toBe(write);
+      const tags = (emu.state("vmss1").model["tags"] ?? {}) as Record<string, string>;
+      expect(Object.keys(tags)).not.toContain("vmss-rollout.lease");
+      const onRecord = decodeRecord(tags);
+      expect(onRecord).toMatchObject({ kind: "record", record: { outcome: "cancelled" } });
+      expect(onRecord.kind === "record" && onRecord.record.changes.map((c) => c.property)).toEqual([
+        write === "image" ? "image-version" : "extension-file-uris",
+      ]);
+      // It landed: a later `rollback: true` run plans to put the version read before back.
+      if (write === "image")
+        expect(planRollback(await adapterFor(configFor(emu)).getScaleSet())).toMatchObject({
+          ok: true,
+          request: { imageVersion: OLD_VERSION },
+        });
+    },
+  );
+
+  it.each([
     {
       write: "image",
       operation: "VirtualMachineScaleSets.Update",
