@@ -786,20 +786,11 @@ function inputWarnings(inputs: Inputs, auth: AuthConfig, change: ChangeRequest):
  */
 function rolloutWarnings(inputs: Inputs, rollout: RolloutOptions): InputWarning[] {
   const warnings: InputWarning[] = [];
-  const { canary, timeoutMs, pollIntervalMs, pauseBetweenBatchesMs, leaseWaitMs } = rollout;
+  const { timeoutMs, pollIntervalMs, pauseBetweenBatchesMs, leaseWaitMs } = rollout;
   // Each duration as the workflow gives it (or its default): the user finds it by that text.
   const given = (name: "timeout" | "poll-interval" | "pause-between-batches" | "lease-wait"): string =>
     `${name} ${inputs[name] || DEFAULTS[name] || ""}`;
   const timeout = given("timeout");
-  if (canary?.kind === "percent" && canary.value === 100) {
-    warnings.push({
-      title: "Canary is the whole rollout",
-      message:
-        `canary 100% covers every instance to upgrade, so the canary is the whole rollout in one batch: every ` +
-        `instance gets the new model at once, and there is no later batch for the canary to protect. Set canary to a ` +
-        `part of the instances (e.g. 1 or 10%), or remove canary to roll out in batches of batch-size.`,
-    });
-  }
   if (timeoutMs <= pollIntervalMs) {
     warnings.push({
       title: "timeout within one poll-interval",

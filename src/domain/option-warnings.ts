@@ -11,6 +11,10 @@ import type { ScaleSetModel } from "./scale-set.ts";
 /** Below this poll-interval a large scale set's lists drain Azure's HighCostGetVMScaleSet bucket. */
 const MIN_CLOUD_POLL_MS = 5_000;
 
+const CANARY_TITLE = "Canary is the whole rollout";
+const CANARY_FIX =
+  "Set canary to a part of the instances (e.g. 1 or 10%), or remove canary to roll out in batches of batch-size.";
+
 export interface OptionWarning {
   readonly message: string;
   readonly title: string;
@@ -38,6 +42,15 @@ export function optionWarnings(
         title: "Rollout options ignored",
       });
     }
+  }
+  // Manual mode only: in the platform's modes canary has no effect at all (warned of above).
+  if (model.upgradeMode === "Manual" && rollout.canary?.kind === "percent" && rollout.canary.value === 100) {
+    warnings.push({
+      message:
+        `canary 100% covers every instance to upgrade, so the canary is the whole rollout in one batch: every ` +
+        `instance gets the new model at once, and there is no later batch for the canary to protect. ${CANARY_FIX}`,
+      title: CANARY_TITLE,
+    });
   }
   if (rollout.rollbackOnFailure && !isNoOp(change) && change.rollback.impossible !== undefined) {
     warnings.push({
@@ -76,13 +89,13 @@ export function optionWarnings(
  * A canary that takes every instance to upgrade (a count or a percentage that comes to at least their number): the
  * canary batch is then the whole rollout, in one batch, and no later batch is held back by it. Judged on the batch
  * plan, where the number of instances is known. One instance to upgrade is one batch whatever the options, so it
- * warns only from two instances on. `100%` is warned of earlier, from the inputs alone.
+ * warns only from two instances on. `100%` is warned of earlier, once the scale set is read (optionWarnings).
  */
 export function canaryWarnings(rollout: Pick<RolloutOptions, "canary">, plan: BatchPlan): OptionWarning[] {
   const { canary } = rollout;
   const [first, ...rest] = plan.batches;
   if (canary === undefined || first?.canary !== true || rest.length > 0) return [];
-  // `100%` is warned of as the inputs are read, before anything is written (config/inputs.ts, rolloutWarnings).
+  // `100%` is warned of once the scale set is read, before anything is written (optionWarnings).
   if (canary.kind === "percent" && canary.value === 100) return [];
   const n = plan.toUpgrade.length;
   if (n < 2) return [];
@@ -91,8 +104,8 @@ export function canaryWarnings(rollout: Pick<RolloutOptions, "canary">, plan: Ba
       message:
         `canary ${sizeText(canary)} covers all ${n} instance${n === 1 ? "" : "s"} to upgrade, so the canary is the whole ` +
         `rollout in one batch: every instance gets the new model at once, and there is no later batch for the canary ` +
-        `to protect. Set canary to a part of the instances (e.g. 1 or 10%), or remove canary to roll out in batches of batch-size.`,
-      title: "Canary is the whole rollout",
+        `to protect. ${CANARY_FIX}`,
+      title: CANARY_TITLE,
     },
   ];
 }

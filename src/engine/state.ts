@@ -10,7 +10,7 @@ import type { AzureErrorInfo, InstanceState, RollingUpgradeStatus, ScaleSetModel
 import type { BatchRecord, LeaseHeldBy, PreviousModel, RolloutRecord } from "../domain/record.ts";
 import type { ChangeRequest, Config } from "../config/types.ts";
 import type { Assessment } from "../domain/verdict.ts";
-import { decodeRecord, type RolloutTagRecord } from "../domain/rollout-tags.ts";
+import { decodeRecord, sameIdentity, type RolloutTagRecord } from "../domain/rollout-tags.ts";
 
 export class RunState implements RolloutState {
   readonly config: Config;
@@ -223,9 +223,15 @@ export class RunState implements RolloutState {
     this.#model = model;
   }
 
-  /** The run took the lease on the scale set, whose tags were then `tags`. */
+  /**
+   * The run took the lease on the scale set, whose tags were then `tags`. A record there that is this run's own (sent
+   * with the take, whose answer was lost: the tags read afresh already hold it) is not the one found at the lease:
+   * the one seen before stays.
+   */
   leaseTaken(tags: Readonly<Record<string, string>>): void {
     const found = decodeRecord(tags);
+    const ours = this.#tagRecord?.record;
+    if (found.kind === "record" && ours !== undefined && sameIdentity(found.record, ours)) return;
     this.#recordAtLease = found.kind === "record" ? found.record : undefined;
   }
 

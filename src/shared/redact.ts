@@ -42,23 +42,26 @@ export function safeUri(uri: string): string {
   return stripQuery(withoutUserinfo(uri));
 }
 
-// What may hold a secret before a URL's host: `scheme://user:password@` or `scheme://token@`. The URL parser also
-// reads userinfo after `scheme:`, `scheme:/`, `scheme:\\` or `scheme:///` for the special schemes (http, https, ftp,
-// ws, wss: WHATWG URL, "special authority ignore slashes state"), so those need only the `:` before the `@`; with
-// slashes (as written, JSON-escaped `\/` or URL-encoded `%2F`) any scheme counts, and a token with no `:` too. Not
-// after a letter, digit or `+.-` (then it is not the scheme's start); `mailto:me@example.com` has neither slash nor
-// `:` before its `@` and is kept.
-const USERINFO_END = String.raw`[^\s/\\?#@"'<>\x60|]`;
+// What may hold a secret before a URL's host: `scheme://user:password@` or `scheme://token@`, up to the last `@` before
+// the host (the URL parser's choice: `https://me@corp.com:pw@host` has the password `pw`). The URL parser also reads
+// userinfo after `scheme:` with any number of `/` or `\` (none too) for the special schemes (http, https, ftp, ws, wss:
+// WHATWG URL, "special authority ignore slashes state"), so those need only a `:` before the `@`; with slashes (as
+// written, JSON-escaped `\/` or URL-encoded `%2F`) any scheme counts, and a token with no `:` too. Not after a letter,
+// digit or `+.-` (then it is not the scheme's start); `mailto:me@example.com` has neither slash nor `:` before its `@`
+// and is kept. Every run is bounded and every alternative is one character or a fixed string, so that hostile text
+// (100 KB of `http:` or `a:%2F`) costs linear time per start, not a regex engine's backtracking explosion.
+const USERINFO = String.raw`[^\s/\\?#"'<>\x60|]`; // may hold `@` and `:`: the last `@` wins
+const USERNAME = String.raw`[^\s/\\?#"'<>\x60|:]`; // the user name of the no-slash form ends at its first `:`
 const USERINFO_SHAPES: readonly (readonly [RegExp, string])[] = [
   [
     new RegExp(
-      String.raw`(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]*(?::|%3A)(?:\\?/|\\|%2F){1,3})${USERINFO_END}+@`,
+      String.raw`(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]{0,31}(?::|%3A)(?:[/\\]|%2F){1,64})${USERINFO}{1,2048}@`,
       "gi",
     ),
     `$1${MASK}@`,
   ],
   [
-    new RegExp(String.raw`(?<![A-Za-z0-9+.-])((?:https?|ftp|wss?):)${USERINFO_END}*:${USERINFO_END}*@`, "gi"),
+    new RegExp(String.raw`(?<![A-Za-z0-9+.-])((?:https?|ftp|wss?):)${USERNAME}{0,1024}:${USERINFO}{0,1024}@`, "gi"),
     `$1${MASK}@`,
   ],
 ];

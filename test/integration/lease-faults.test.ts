@@ -62,6 +62,25 @@ describe.each(ORCHESTRATIONS)("a lease take whose answer never comes ($mode)", (
   });
 });
 
+describe.each(ORCHESTRATIONS)("a lease take applied, its answer lost, then no model written ($mode)", ({ seed }) => {
+  it("the record the scale set held before the run is put back, not the run's own", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
+    // An earlier run's change, on record.
+    expect((await rollout(configFor(emu))).record.result).toBe("succeeded");
+    const before = decodeRecord(tagsOf(emu));
+    expect(before).toMatchObject({ kind: "record", record: { outcome: "succeeded" } });
+    // The take (the lease and this run's record as planned) is applied and its answer lost: the SDK's resend meets
+    // 412, and the tags read again hold this run's own record. Then Azure refuses the model write.
+    emu.faults.dropConnection({ operation: TAGS, afterProcessing: true, times: 1 });
+    emu.faults.authorizationFailed({ operation: "VirtualMachineScaleSets.Update" });
+    const { record } = await rollout(configFor(emu, { change: { imageVersion: "24.04.202503030" } }));
+    expect(record.result).toBe("failed");
+    expect(record.modelUpdated).toBe(false);
+    expect(decodeRecord(tagsOf(emu))).toEqual(before);
+    expect(decodeLease(tagsOf(emu))).toEqual({ kind: "none" });
+  });
+});
+
 describe.each(ORCHESTRATIONS)("the record of a run that waited for the lease (lease-wait) ($mode)", ({ seed }) => {
   it("replaces the record the holder wrote meanwhile, warns of nothing, and rollback: true undoes its change", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });

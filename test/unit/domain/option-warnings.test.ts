@@ -121,6 +121,16 @@ describe("optionWarnings", () => {
     );
   });
 
+  it.each([
+    { mode: "Manual", warned: ["Canary is the whole rollout"] },
+    { mode: "Rolling", warned: ["Rollout options ignored"] }, // canary has no effect there at all
+    { mode: "Automatic", warned: ["Rollout options ignored"] },
+  ] as const)("canary 100% in $mode mode: $warned", ({ mode, warned }) => {
+    const warnings = optionWarnings(config({ canary: "100%" }), model(mode), change(model(mode)));
+    expect(warnings.map((w) => w.title)).toEqual(warned);
+    if (mode === "Manual") expect(warnings[0]?.message).toMatch(/^canary 100% covers every instance to upgrade, so /);
+  });
+
   it("warns about a poll-interval below 5s in Azure's clouds", () => {
     const warnings = optionWarnings(config({ "poll-interval": "2s" }), model("Manual"), change(model("Manual")));
     expect(warnings).toEqual([

@@ -105,6 +105,12 @@ describe("withoutUserinfo, and redactText on free text", () => {
     ["http:/deploy:Hunter2pass@files.example.com/run.sh", "http:/***@files.example.com/run.sh"],
     ["http:\\\\deploy:Hunter2pass@files.example.com/run.sh", "http:\\\\***@files.example.com/run.sh"],
     ["ftp://me:pw@host/x", "ftp://***@host/x"],
+    // The last `@` before the host ends the userinfo, as the URL parser reads it.
+    ["https://me@corp.com:Pw123@host/run.sh", "https://***@host/run.sh"],
+    ["http:me@corp.com:Pw123@host/run.sh", "http:***@host/run.sh"],
+    // Any number of slashes or backslashes after a special scheme.
+    ["http:////deploy:pw@host/x", "http:////***@host/x"],
+    ["https:\\\\\\deploy:pw@host/x", "https:\\\\\\***@host/x"],
     ["https://ghp_abcdefghijklmnop@github.com/org/repo.git", "https://***@github.com/org/repo.git"],
     ["https:\\/\\/user:pw@host\\/x", "https:\\/\\/***@host\\/x"],
     ["https%3A%2F%2Fuser:pw@host%2Fx", "https%3A%2F%2F***@host%2Fx"],
@@ -127,6 +133,17 @@ describe("withoutUserinfo, and redactText on free text", () => {
     expect(withoutUserinfo(input)).toBe(expected);
     expect(withoutUserinfo(expected)).toBe(expected);
     expect(redactText(input)).toBe(expected);
+  });
+
+  it.each([
+    ["http: repeated", "http:".repeat(20_000)],
+    [";http: repeated", ";http:".repeat(20_000)],
+    [",a:%2F repeated", ",a:%2F".repeat(20_000)],
+    ["a:/ repeated", "a:/".repeat(40_000)],
+    ["\\/ after a scheme, repeated", `https:${"\\/".repeat(40_000)}`],
+    ["a long user name with no @", `https://${"a:".repeat(50_000)}`],
+  ])("hostile text without userinfo (%s, 100 KB or more) comes back unchanged", (_, text) => {
+    expect(withoutUserinfo(text)).toBe(text);
   });
 
   it("safeUri removes both the userinfo and the query", () => {
