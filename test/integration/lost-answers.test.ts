@@ -88,22 +88,36 @@ describe.each(ORCHESTRATIONS)("a write cut off by a cancel while Azure had it ($
     },
   );
 
-  it.each([
+  const WRITES = [
     { write: "image", operation: "VirtualMachineScaleSets.Update", change: { imageVersion: NEW_VERSION } },
     { write: "extension", operation: "VirtualMachineScaleSetExtensions.Update", change: extensionChange },
-  ] as const)(
+  ] as const;
+
+  /**
+   * A rollout whose `operation` Azure applies while the job is cancelled before its answer is read; the role that let
+   * the run read the scale set is gone by the time it reads what its write did (`roleBack`: back by the run's last tag
+   * write, the record's outcome and the lease's release).
+   */
+  async function cutOffUnread(
+    emu: Awaited<ReturnType<typeof emulator>>,
+    { operation, change }: (typeof WRITES)[number],
+    roleBack = false,
+  ) {
+    const cancel = new AbortController();
+    emu.faults.onRequest({ operation, when: "after" }, () => {
+      cancel.abort();
+      emu.faults.authorizationFailed({ operation: "VirtualMachineScaleSets.Get" });
+      if (roleBack) emu.faults.onRequest({ operation: TAGS, when: "before" }, () => emu.faults.clear());
+    });
+    return rollout(configFor(emu, { change, rollout: { batchSize: count(2) } }), { signal: cancel.signal });
+  }
+
+  it.each(WRITES)(
     "the $write PATCH, and the scale set cannot be read again: the record and the summary say whether it landed is unknown",
-    async ({ write, operation, change }) => {
+    async (w) => {
+      const { write } = w;
       const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
-      const cancel = new AbortController();
-      emu.faults.onRequest({ operation, when: "after" }, () => {
-        cancel.abort();
-        // The role that let the run read the scale set is gone by the time it reads what its write did.
-        emu.faults.authorizationFailed({ operation: "VirtualMachineScaleSets.Get" });
-      });
-      const { record } = await rollout(configFor(emu, { change, rollout: { batchSize: count(2) } }), {
-        signal: cancel.signal,
-      });
+      const { record } = await cutOffUnread(emu, w);
       expect(record.result).toBe("cancelled");
       expect(record.modelUpdated).toBe(false);
       expect(record.modelWriteUnknown).toBe(write);
@@ -115,23 +129,12 @@ describe.each(ORCHESTRATIONS)("a write cut off by a cancel while Azure had it ($
     },
   );
 
-  it.each([
-    { write: "image", operation: "VirtualMachineScaleSets.Update", change: { imageVersion: NEW_VERSION } },
-    { write: "extension", operation: "VirtualMachineScaleSetExtensions.Update", change: extensionChange },
-  ] as const)(
+  it.each(WRITES)(
     "the $write PATCH cut off and not read back, the run's last tag write answered: the rollout record still names the write, so rollback: true can undo it",
-    async ({ write, operation, change }) => {
+    async (w) => {
+      const { write } = w;
       const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
-      const cancel = new AbortController();
-      emu.faults.onRequest({ operation, when: "after" }, () => {
-        cancel.abort();
-        emu.faults.authorizationFailed({ operation: "VirtualMachineScaleSets.Get" });
-        // The role is back by the run's last tag write (the record's outcome and the lease's release).
-        emu.faults.onRequest({ operation: TAGS, when: "before" }, () => emu.faults.clear());
-      });
-      const { record } = await rollout(configFor(emu, { change, rollout: { batchSize: count(2) } }), {
-        signal: cancel.signal,
-      });
+      const { record } = await cutOffUnread(emu, w, true);
       expect(record.modelWriteUnknown).toBe(write);
       const tags = (emu.state("vmss1").model["tags"] ?? {}) as Record<string, string>;
       expect(Object.keys(tags)).not.toContain("vmss-rollout.lease");
