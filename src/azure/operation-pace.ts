@@ -89,14 +89,14 @@ export class OperationPolls {
     // end was noticed (an overstatement), and two fast spacings before the read aligned on it when it is Azure's own
     // figure: a batch up to ten seconds shorter than the last (with 5 s fast reads) is still noticed within a fast
     // spacing, and a longer one by the fast reads after it, for fewer reads than a whole interval of fast ones.
-    const opensBefore = this.#lastFromAzure ? 2 * this.#fastMs : this.#slowMs;
+    // Fixed for this operation, as the expectation is: another's end meanwhile does not move them.
+    const windowStart =
+      expected === undefined || target === undefined
+        ? undefined
+        : this.#lastFromAzure
+          ? target - 2 * this.#fastMs
+          : expected - this.#slowMs;
     const nextMs = (elapsed: number): number => {
-      const windowStart =
-        expected === undefined || target === undefined
-          ? undefined
-          : this.#lastFromAzure
-            ? target - opensBefore
-            : expected - opensBefore;
       const nearEnd =
         expected !== undefined &&
         windowStart !== undefined &&

@@ -12,7 +12,7 @@
 //   boolean    true | True | TRUE | false | False | FALSE (what core.getBooleanInput accepts).
 
 import { resolveCloud } from "./cloud.ts";
-import { stripQuery, withoutUserinfo } from "../shared/redact.ts";
+import { safeUri, withoutUserinfo } from "../shared/redact.ts";
 import { ID_TOKEN_PERMISSION, InputError, MIN_LEASE_MS, quoted, SIGN_IN_WAYS } from "./types.ts";
 import type {
   AuthConfig,
@@ -421,15 +421,12 @@ function parseFileUris(text: string): string[] {
     try {
       url = new URL(entry);
     } catch {
-      throw new InputError(
-        "extension-file-uris",
-        `${position} (${quoted(withoutUserinfo(stripQuery(entry)))}) is not a URI`,
-      );
+      throw new InputError("extension-file-uris", `${position} (${quoted(safeUri(entry))}) is not a URI`);
     }
     if (url.protocol !== "https:") {
       throw new InputError(
         "extension-file-uris",
-        `${position} (${quoted(withoutUserinfo(stripQuery(entry)))}) must use https (${url.protocol} is not allowed)`,
+        `${position} (${quoted(safeUri(entry))}) must use https (${url.protocol} is not allowed)`,
       );
     }
     // A SAS token belongs in the query; user:password and a fragment have no place in a file download.

@@ -19,9 +19,8 @@
 //   half-read.
 // - Secrets: never stored. File URIs are stored without their query (a SAS token lives there) or user:password@: a
 //   change whose previous URIs carried either is recorded as not restorable, and a rollback of it is refused naming
-//   why. A value
-//   that looks like a secret anywhere in the document (a token, a `sig=`, a key) or equals one of the run's known
-//   secrets makes the encoder refuse the whole record.
+//   why. A value that looks like a secret anywhere in the document (a token, a `sig=`, a key) or equals one of the
+//   run's known secrets makes the encoder refuse the whole record.
 // - Budget: Azure allows 50 tags per resource, the user's own included. A record that does not fit next to the
 //   other tags is not written (withRecord says why); the other tags are never touched.
 

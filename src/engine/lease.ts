@@ -111,9 +111,8 @@ export class RunLease {
       }
       // Answered: held, or refused (nothing written).
       this.#maybeUntil = undefined;
-      if (result.kind !== "refused")
-        withPart?.settled(partRefused !== undefined ? { refused: partRefused } : { written: true });
       if (result.kind !== "refused") {
+        withPart?.settled(partRefused !== undefined ? { refused: partRefused } : { written: true });
         run.state.leaseTaken(seen);
         run.enter(before);
         this.#until = run.now() + leaseDurationMs;

@@ -111,7 +111,8 @@ const SHAPES: readonly (readonly [RegExp, string])[] = [
 
 /**
  * Free text (an Azure error message, a script's output) made safe to show: the userinfo (user:password@) and the query
- * of every URL removed (withoutUserinfo, stripQuery) and every secret-shaped value masked. Idempotent; line breaks are kept (see gate.ts for one-line text).
+ * of every URL removed (withoutUserinfo, stripQuery) and every secret-shaped value masked. Idempotent; line breaks are
+ * kept (see gate.ts for one-line text).
  */
 export function redactText(text: string): string {
   let redacted = withoutUserinfo(text).replace(URL_PATTERN, (m) => stripQuery(m));
