@@ -69,7 +69,7 @@ export function resolveCloud(environment: string, overrides: { armEndpoint?: str
   if (!base) {
     throw new InputError(
       "environment",
-      `unknown cloud ${quoted(environment)}: use ${ENVIRONMENT_CHOICES} (case-insensitive); for another cloud also set arm-endpoint and authority-host`,
+      `unknown cloud ${quoted(environment)}: use ${ENVIRONMENT_CHOICES} (case-insensitive); for another cloud keep environment at one of these (the closest) and set arm-endpoint and authority-host`,
     );
   }
 

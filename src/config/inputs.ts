@@ -288,7 +288,7 @@ function parseChange(inputs: Inputs, env: Env, notes: string[]): ChangeRequest {
   if (!imageVersion && !imageId && !extension) {
     throw new InputError(
       "image-version",
-      "nothing to change: set image-version, image-id, or extension-name with extension-file-uris and/or force-update-tag (or rollback: true to undo the last change the action made)",
+      "is empty, and so is every other change input: nothing to change. Set image-version, image-id, or extension-name with extension-file-uris and/or force-update-tag (or rollback: true to undo the last change the action made)",
     );
   }
   return {
@@ -415,13 +415,21 @@ function parseFileUris(text: string): string[] {
     if (!entry)
       throw new InputError("extension-file-uris", `${position} is empty: separate URIs with one comma or line break`);
     if (/\s/.test(entry) || CONTROL.test(entry)) {
-      throw new InputError("extension-file-uris", `${position} contains white space or a control character`);
+      throw new InputError(
+        "extension-file-uris",
+        `${position} contains white space or a control character: separate URIs with commas or line breaks, and ` +
+          `write a space inside a URI as %20`,
+      );
     }
     let url: URL;
     try {
       url = new URL(entry);
     } catch {
-      throw new InputError("extension-file-uris", `${position} (${quoted(safeUri(entry))}) is not a URI`);
+      throw new InputError(
+        "extension-file-uris",
+        `${position} (${quoted(safeUri(entry))}) is not a URI: give an absolute https URI such as ` +
+          `https://account.blob.core.windows.net/container/script.sh`,
+      );
     }
     if (url.protocol !== "https:") {
       throw new InputError(
@@ -615,7 +623,6 @@ function parseCreds(text: string): Creds {
       return undefined;
     }
     if (typeof value !== "string") throw new InputError("creds", `field ${name} must be a string`);
-    // A JSON string may hold escaped line breaks: one in an echoed field (resourceManagerEndpointUrl) would reach the log.
     // The secret is used exactly as given; identifiers are trimmed like every other input.
     if (name === "clientSecret") return value;
     // A JSON string may hold escaped line breaks: one in an echoed field (resourceManagerEndpointUrl) would reach the log.
@@ -697,11 +704,8 @@ function parseAuth(inputs: Inputs, creds: Creds | undefined, env: Env): AuthConf
         );
       return { mode: "azure-cli", ...(tenantId ? { tenantId } : {}) };
     case "managed-identity":
-      if (tenantId)
-        throw new InputError(
-          "tenant-id",
-          "has no effect with auth: managed-identity (the identity's own tenant is used): remove it",
-        );
+      // tenant-id is parsed (a GUID) but unused: azure/login's managed-identity examples set it, so a copied setting
+      // gets a warning (inputWarnings), not a refusal.
       return { mode: "managed-identity", ...(clientId ? { clientId } : {}) };
   }
 }
@@ -757,6 +761,15 @@ function inputWarnings(inputs: Inputs, auth: AuthConfig, change: ChangeRequest):
         `audience ${quoted(inputs.audience)} has no effect: this run signs in with ${way}, not OIDC, and audience only ` +
         `sets the audience of the GitHub OIDC token that OIDC sign-in exchanges. Remove audience, or sign in with OIDC ` +
         `(client-id and tenant-id, with permissions: id-token: write).`,
+    });
+  }
+  if (auth.mode === "managed-identity" && inputs["tenant-id"]) {
+    warnings.push({
+      title: "tenant-id ignored",
+      message:
+        `tenant-id ${quoted(inputs["tenant-id"])} has no effect: this run signs in with ${way}, whose tokens are ` +
+        `always of the identity's own tenant. Remove tenant-id (azure/login's managed-identity sign-in takes it; ` +
+        `this action does not need it).`,
     });
   }
   const authorityHost = inputs["authority-host"];

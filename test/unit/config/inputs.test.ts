@@ -802,13 +802,6 @@ describe("auth", () => {
       "differs from creds' tenantId",
     ],
     ["azure-cli with client-id", { auth: "azure-cli", "client-id": CLIENT }, {}, "client-id", "has no effect"],
-    [
-      "managed-identity with tenant-id",
-      { auth: "managed-identity", "tenant-id": TENANT },
-      {},
-      "tenant-id",
-      "has no effect",
-    ],
     ["an unknown mode", { auth: "service-principal" }, {}, "auth", "auto, oidc, creds, azure-cli, managed-identity"],
   ])("%s", (_, inputs, env, name, text) => {
     const err = inputError(inputs, env);
@@ -1083,6 +1076,25 @@ describe("warnings: inputs accepted that do nothing as given (never a refusal)",
     it("with audience too: both warnings, audience first", () => {
       const warnings = parse({ auth: "azure-cli", audience: AUDIENCE, "authority-host": HOST }).warnings;
       expect(warnings?.map((w) => w.title)).toEqual(["audience ignored", "authority-host ignored"]);
+    });
+  });
+
+  describe("tenant-id with a managed identity (azure/login's managed-identity examples set it)", () => {
+    it.each([
+      ["system-assigned", { auth: "managed-identity", "tenant-id": TENANT }],
+      ["user-assigned", { auth: "managed-identity", "client-id": CLIENT, "tenant-id": TENANT }],
+    ])("%s: signs in with the identity, and warns that tenant-id does nothing", (_, inputs) => {
+      const config = parse(inputs);
+      expect(config.auth.mode).toBe("managed-identity");
+      expect(config.warnings).toEqual([{ title: "tenant-id ignored", message: expect.any(String) }]);
+      const message = config.warnings?.[0]?.message ?? "";
+      expect(message).toMatch(new RegExp(`^tenant-id '${TENANT}' has no effect: this run signs in with `));
+      expect(message).toContain("(auth: managed-identity)");
+      expect(message).toContain("Remove tenant-id");
+    });
+
+    it("a tenant-id that is not a GUID is still refused", () => {
+      expect(inputError({ auth: "managed-identity", "tenant-id": "contoso" }, {}).input).toBe("tenant-id");
     });
   });
 
