@@ -152,11 +152,21 @@ export class RunLease {
    * Before a stretch in which Azure may refuse every write to the scale set (a model update that the platform rolls
    * out, a rollback): the lease is made to last at least until `until` (`exact`: until then, no longer, so that a run
    * that cannot release it at the end, Azure still rolling, leaves it no longer than that). `part` (the rollout
-   * record) goes in the same write: the last one Azure may take before the roll.
+   * record) goes in the same write: the last one Azure may take before the roll. `signal`: the write's, when the run's
+   * work signal may be spent already (a rollback after the timeout). Returns when the lease lasts until now (`until`
+   * when the write landed, else what it was), undefined when the run holds none.
    */
-  async cover(until: number, options: { readonly exact?: boolean; readonly part?: TagPart | undefined } = {}) {
-    if (!this.held || this.#run.state.leaseLost !== undefined) return;
-    await this.#renew(until, "lease extended", undefined, options);
+  async cover(
+    until: number,
+    options: {
+      readonly exact?: boolean;
+      readonly part?: TagPart | undefined;
+      readonly signal?: AbortSignal;
+    } = {},
+  ): Promise<number | undefined> {
+    if (!this.held || this.#run.state.leaseLost !== undefined) return undefined;
+    await this.#renew(until, "lease extended", options.signal, options);
+    return this.#until;
   }
 
   /**

@@ -94,8 +94,15 @@ async function rollOut(run: Run, api: ScaleSetApi, leaseToken: string): Promise<
     const failure = failureReason(state);
     const change = state.change;
     if (failure !== undefined && change !== undefined && shouldRollBack(run)) {
-      await lease.cover(run.deadline + run.config.rollout.healthTimeoutMs + FINAL_LISTING_MS);
-      await run.group("Rollback", () => tags.exclusive(() => rollBack(run, api, change)));
+      // The rollback holds the tag writer (tags.exclusive), so the lease is not renewed during it: it is made to last
+      // the rollback's whole budget first, with a signal of its own (after a timeout the run's work signal is spent).
+      // A write that did not land leaves the rollback only until the lease ends: past it another run may take over.
+      const budget = run.config.rollout.healthTimeoutMs;
+      api.useDeadline?.(Math.min(run.now() + budget, run.deadline + budget));
+      const leaseUntil = await lease.cover(run.deadline + budget + FINAL_LISTING_MS, {
+        signal: AbortSignal.any([run.cancel, run.end.signal, AbortSignal.timeout(budget)]),
+      });
+      await run.group("Rollback", () => tags.exclusive(() => rollBack(run, api, change, leaseUntil)));
     } else if (failure !== undefined && state.leaseLost !== undefined && run.config.rollout.rollbackOnFailure)
       state.rollbackSkipped(
         "No rollback was done: the run lost its lease on the scale set, so it writes nothing more.",

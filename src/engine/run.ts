@@ -121,6 +121,11 @@ export class Run {
     this.#lost.abort();
   }
 
+  /** Aborted when the run loses its lease (part of `work`; on its own for steps after the work, a rollback). */
+  get leaseLostSignal(): AbortSignal {
+    return this.#lost.signal;
+  }
+
   /** Tells the observer (RolloutDeps.events); an observer that throws does not change the run. */
   emit(event: RolloutEvent): void {
     try {

@@ -64,15 +64,28 @@ describe("timeout", () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, healthExtension: true }] });
     // Batch 2's application never turns healthy: the run times out waiting for it (health-timeout is longer).
     let batches = 0;
+    let stopped = false;
+    const tagWritesAfterStop: string[] = [];
     const events = (event: RolloutEvent): void => {
       if (event.type === "upgrade-ended" && event.outcome?.status === "Succeeded" && ++batches === 2)
         for (const id of ["2", "3"]) emu.setInstance("vmss1", id, { health: "initializing" });
-      // The rollback's first read is throttled for a second: past the run's timeout, within the rollback's budget.
-      if (event.type === "stopped" && event.stop.kind === "timeout")
+      // The first read after the stop (the lease's extension reads the tags) is throttled for a second: past the run's
+      // timeout, within the rollback's budget.
+      if (event.type === "stopped" && event.stop.kind === "timeout") {
+        stopped = true;
         emu.faults.throttle({ operation: "VirtualMachineScaleSets.Get", retryAfterSeconds: 1 });
+      }
+      if (event.type === "tags-written" && stopped) tagWritesAfterStop.push(event.why);
     };
     const config = configFor(emu, {
-      rollout: { batchSize: count(2), timeoutMs: 4_000, healthTimeoutMs: 6_000, rollbackOnFailure: true },
+      // A lease shorter than the rollback's budget: at the timeout it has less left than the rollback may take.
+      rollout: {
+        batchSize: count(2),
+        timeoutMs: 4_000,
+        healthTimeoutMs: 6_000,
+        leaseDurationMs: 3_000,
+        rollbackOnFailure: true,
+      },
     });
     const { record } = await rollout(config, { events });
     expect(record.reason).toMatch(/^Timed out after 4s \(timeout\) while upgrading batch 2 of 2\./);
@@ -82,6 +95,9 @@ describe("timeout", () => {
     expect(Object.values(runningVersions(emu))).toEqual(Array(4).fill(OLD_VERSION));
     // Never past timeout + health-timeout.
     expect(record.durationMs).toBeLessThanOrEqual(4_000 + 6_000);
+    // The lease was made to last the rollback before it started, though the run's own time was spent: the renewals
+    // wait while the rollback runs, so without it another run could take the scale set over in the middle of it.
+    expect(tagWritesAfterStop[0]).toBe("lease extended");
   });
 });
 

@@ -25,8 +25,10 @@ export function shouldRollBack(run: Run): boolean {
  * Puts the previous model back (etag-guarded) and brings the instances upgraded so far back onto it. It gets
  * health-timeout, and never goes past timeout + health-timeout; the API's deadline moves with it. When the
  * previous model cannot be restored, nothing is sent: an upgrade now would only bring instances onto the new model.
+ * `leaseUntil`: when the run's lease on the scale set ends; the rollback stops by then (another run may take the scale
+ * set over after it), and when the lease is lost.
  */
-export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange): Promise<void> {
+export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange, leaseUntil?: number): Promise<void> {
   const { state } = run;
   if (change.rollback.impossible !== undefined) {
     const reason = `No rollback was done: the previous model cannot be restored (${change.rollback.impossible}), so the instances stay on the new model.`;
@@ -35,9 +37,14 @@ export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange):
     return;
   }
   const budget = run.config.rollout.healthTimeoutMs;
-  const deadline = Math.min(run.now() + budget, run.deadline + budget);
+  const deadline = Math.min(run.now() + budget, run.deadline + budget, leaseUntil ?? Number.POSITIVE_INFINITY);
   api.useDeadline?.(deadline);
-  const signal = AbortSignal.any([run.cancel, AbortSignal.timeout(Math.max(0, deadline - run.now())), run.end.signal]);
+  const signal = AbortSignal.any([
+    run.cancel,
+    AbortSignal.timeout(Math.max(0, deadline - run.now())),
+    run.end.signal,
+    run.leaseLostSignal,
+  ]);
   const manual = state.model?.upgradeMode === "Manual";
   const ids = sortIds([...state.started].filter((id) => !state.removed.has(id)));
   run.enter({ kind: "rolling-back" });
