@@ -2,7 +2,7 @@
 // transitions (listed, wrote, upgradeStarted, stopped …). It implements RolloutState, so the record is built from it
 // as it is (buildRecord reads this object; nothing is copied).
 
-import { isNoOp, type ModelChange } from "../domain/change.ts";
+import { driftFrom, isNoOp, type ModelChange, type ModelDrift } from "../domain/change.ts";
 import type { BatchPlan } from "../domain/batches.ts";
 import type { Phase } from "./phase.ts";
 import type { RollbackOrigin, RolloutState, Stop, TagRecordState } from "./record.ts";
@@ -52,6 +52,7 @@ export class RunState implements RolloutState {
   #recordAtLease: RolloutTagRecord | undefined;
   #leaseLost: string | undefined;
   #leaseHeldBy: LeaseHeldBy | undefined;
+  #otherWriter: ModelDrift | undefined;
 
   constructor(config: Config, startedAt: number) {
     this.config = config;
@@ -221,6 +222,23 @@ export class RunState implements RolloutState {
   /** The scale set as read (or as a write answered). */
   read(model: ScaleSetModel): void {
     this.#model = model;
+    this.#checkWritten(model);
+  }
+
+  /**
+   * How another writer changed the model after this run's write, as a read or a tag write's answer first showed it:
+   * the model no longer holds what this run wrote. Batches not started yet would upgrade their instances onto that
+   * writer's model, under this run's name (manual-batches.ts stops before them).
+   */
+  get otherWriter(): ModelDrift | undefined {
+    return this.#otherWriter;
+  }
+
+  #checkWritten(model: ScaleSetModel): void {
+    if (this.#otherWriter !== undefined || (!this.#written.image && !this.#written.extension)) return;
+    // A rollback puts the previous values back itself.
+    if (this.#phase.kind === "rolling-back") return;
+    this.#otherWriter = driftFrom(model, this.#request, this.#written);
   }
 
   /**
@@ -249,6 +267,7 @@ export class RunState implements RolloutState {
       return true;
     }
     const same = sameModel(known, model);
+    if (!same) this.#checkWritten(model);
     this.#model = {
       ...known,
       ...(model.tags !== undefined ? { tags: model.tags } : {}),

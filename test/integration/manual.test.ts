@@ -685,6 +685,55 @@ describe("Manual mode: rollback", () => {
     expect(record.reason).toContain(OTHER);
   });
 
+  it.each([
+    {
+      what: "the image",
+      change: undefined,
+      theirs: { imageVersion: "24.04.202503030" },
+      says: "its image is now Canonical:ubuntu-24_04-lts:server:24.04.202503030",
+    },
+    {
+      what: "the extension",
+      change: { extension: { name: "customScript", forceUpdateTag: "ours" } },
+      theirs: { extension: { name: "customScript", forceUpdateTag: "theirs" } },
+      says: "extension 'customScript' no longer holds this run's values",
+    },
+  ])(
+    "another writer changing $what right after the model write: no batch is sent onto its model",
+    async ({ change, theirs, says }) => {
+      const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4 }] });
+      const other = adapterFor(configFor(emu));
+      const config = configFor(emu, { rollout: { batchSize: count(2) }, ...(change && { change }) });
+      // The other write lands once this run's model write has ended, before the read that follows it.
+      const afterOurs = async (): Promise<void> => {
+        if (theirs.extension) await other.patchExtension(theirs.extension);
+        else await other.patchScaleSet({ imageReference: { version: theirs.imageVersion } }, undefined);
+      };
+      const { record } = await rollout(config, {
+        wrap: (api) => ({
+          ...api,
+          startPatchScaleSet: async (patch, etag, signal) => {
+            const pending = await api.startPatchScaleSet(patch, etag, signal);
+            return { done: pending.done.then(async (outcome) => (await afterOurs(), outcome)) };
+          },
+          startPatchExtension: async (patch, signal) => {
+            const pending = await api.startPatchExtension(patch, signal);
+            return { done: pending.done.then(async (outcome) => (await afterOurs(), outcome)) };
+          },
+        }),
+      });
+      expect(record.result).toBe("failed");
+      expect(record.modelUpdated).toBe(true);
+      // This run's model write, and no manualupgrade: no instance got the other writer's model under this run's name.
+      expect(writesOf(emu).filter((w) => w.includes("UpdateInstances"))).toEqual([]);
+      expect(outcomes(record)).toEqual({ "not-started": ["0", "1", "2", "3"] });
+      expect(record.reason).toMatch(
+        /^Stopped before batch 1 of 2: the scale set's model was changed by another writer/,
+      );
+      expect(record.reason).toContain(says);
+    },
+  );
+
   it("without rollback-on-failure the new model stays", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
     emu.faults.failUpgrade("0", { scaleSet: "vmss1" });

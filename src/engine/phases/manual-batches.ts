@@ -12,7 +12,7 @@ import {
 } from "../../domain/azure-errors.ts";
 import { formatDuration } from "../../shared/clock.ts";
 import { isBusy, reachedByUpgrade } from "../../domain/in-progress.ts";
-import { describeImage, driftFrom } from "../../domain/change.ts";
+import { describeImage, driftFrom, type ModelDrift } from "../../domain/change.ts";
 import { describeError, isAbort } from "../../domain/error-text.ts";
 import { AzureApiError, type OperationOutcome } from "../../domain/scale-set.ts";
 import type { BatchRecord, BatchResult } from "../../domain/record.ts";
@@ -70,6 +70,20 @@ async function runBatch(run: Run, api: ScaleSetApi, batch: BatchRecord, of: numb
   if (present.length === 0) {
     run.log.info(`Batch ${batch.index}: every instance of it has left the scale set; nothing to upgrade.`);
     return;
+  }
+  // Another writer changed the model after this run's write (a read or a tag write's answer showed it): the batch
+  // would upgrade its instances onto that writer's model, and the report would call it this run's. Nothing is sent.
+  const moved = run.state.otherWriter;
+  if (moved !== undefined) {
+    const notStarted = run.notStarted();
+    throw new StopError({
+      kind: "failed",
+      reason:
+        `Stopped before ${label}: the scale set's model was changed by another writer after this run's write ` +
+        `(${describeDrift(moved)}), so no further instance was upgraded: they would have got that writer's model, ` +
+        `not this run's. ${notStarted.length > 0 ? `Not started: ${listIds(notStarted)}. ` : ""}` +
+        `Find out who changed it, then run the action again: it plans on the model as it is then.`,
+    });
   }
   run.state.batchChanged(batch.index, { startedAt: new Date(started).toISOString(), result: "not-started" });
 
@@ -144,6 +158,18 @@ async function runBatch(run: Run, api: ScaleSetApi, batch: BatchRecord, of: numb
   }
 }
 
+/** How another writer's change to the model reads in a stop's reason. */
+function describeDrift(drift: ModelDrift): string {
+  switch (drift.kind) {
+    case "image":
+      return `its image is now ${describeImage(drift.image)}`;
+    case "extension":
+      return `extension '${drift.name}' no longer holds this run's values`;
+    case "refused":
+      return `it no longer holds this run's values: ${drift.reason}`;
+  }
+}
+
 /**
  * After a failed gate: whether the scale set's model still holds this run's change. When another writer changed it
  * during the rollout, the upgraded instances are "not on the latest model" because of that change, not of this run's:
@@ -151,13 +177,9 @@ async function runBatch(run: Run, api: ScaleSetApi, batch: BatchRecord, of: numb
  */
 async function otherWriterOfModel(run: Run, api: ScaleSetApi): Promise<string | undefined> {
   try {
-    const drift = driftFrom(await api.getScaleSet(run.work), run.state.request);
+    const drift = run.state.otherWriter ?? driftFrom(await api.getScaleSet(run.work), run.state.request);
     if (drift === undefined) return undefined;
-    const now =
-      drift.kind === "image"
-        ? `its image is now ${describeImage(drift.image)}`
-        : "it no longer holds this run's values";
-    return `The scale set's model was changed by another writer during the rollout (${now}): instances upgraded before that change are not on the latest model for that reason.`;
+    return `The scale set's model was changed by another writer during the rollout (${describeDrift(drift)}): instances upgraded before that change are not on the latest model for that reason.`;
   } catch {
     return undefined;
   }
