@@ -7,7 +7,7 @@ import { formatDuration } from "../shared/clock.ts";
 import { AzureApiError, type InstanceState, type OperationOutcome, type ScaleSetPatch } from "../domain/scale-set.ts";
 import type { ExtensionPatch, InstanceFilter } from "../domain/scale-set.ts";
 import type { Cloud, Target } from "../config/types.ts";
-import type { Logger, ScaleSetApi } from "../engine/ports.ts";
+import type { Logger, ScaleSetApi, WriteKind } from "../engine/ports.ts";
 import { abortError, isRestError, toApiError } from "./errors.ts";
 import { Headroom, ListBudget } from "./list-budget.ts";
 import {
@@ -84,15 +84,18 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
     // test/integration/azure-adapter.test.ts ("the SDK sends a write again after a connection reset").
     retryOptions: { maxRetries: 4, retryDelayInMs: 1000, maxRetryDelayInMs: 30_000 },
   });
-  // Every copy of an extension PATCH put on the wire (the SDK's resends included): see ScaleSetApi.extensionPatchSends.
-  let extensionPatchSends = 0;
+  // Every copy of a write put on the wire (the SDK's resends included): see ScaleSetApi.writeSends.
+  const sends: Record<WriteKind, number> = { extension: 0, "scale-set": 0, upgrade: 0 };
   installPolicies(client.pipeline, () => deadline, timing, options.logger, {
     headroom,
     lists,
     operations,
     operationErrors,
     sent: (method, url) => {
-      if (method === "PATCH" && /\/extensions\/[^/]+$/i.test(new URL(url).pathname)) extensionPatchSends++;
+      const path = new URL(url).pathname;
+      if (method === "PATCH" && /\/extensions\/[^/]+$/i.test(path)) sends.extension++;
+      else if (method === "PATCH" && /\/virtualMachineScaleSets\/[^/]+$/i.test(path)) sends["scale-set"]++;
+      else if (method === "POST" && /\/manualupgrade$/i.test(path)) sends.upgrade++;
     },
   });
   const { resourceGroup: rg, scaleSet: name } = options.target;
@@ -177,7 +180,7 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
   return {
     rateLimitRemaining: () => headroom.lowest(now()),
 
-    extensionPatchSends: () => extensionPatchSends,
+    writeSends: (kind) => sends[kind],
 
     useDeadline: (epochMs) => {
       deadline = epochMs;

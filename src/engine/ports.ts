@@ -67,11 +67,16 @@ export interface ScaleSetApi {
    */
   useDeadline?(epochMs: number): void;
   /**
-   * How many copies of an extension PATCH the adapter has put on the wire so far, each resend of the SDK's retry policy
-   * counted (a copy whose answer was lost is sent again, and Azure may apply both). Not a call to Azure.
+   * How many copies of a write the adapter has put on the wire so far, each resend of the SDK's retry policy counted (a
+   * copy whose answer was lost is sent again, and Azure may apply both): `extension` PATCHes, `scale-set` PATCHes (the
+   * model and the tags) and `upgrade` POSTs (manualupgrade). A write that went out more than once and failed may have
+   * landed all the same. Not a call to Azure.
    */
-  extensionPatchSends?(): number;
+  writeSends?(kind: WriteKind): number;
 }
+
+/** The writes ScaleSetApi.writeSends counts. */
+export type WriteKind = "extension" | "scale-set" | "upgrade";
 
 /** Logging port (main wires it to @actions/core). Messages must already be free of secrets. */
 export interface Logger {

@@ -23,6 +23,7 @@ import {
 import { renderSummary } from "../../src/report/index.ts";
 import { decodeRecord } from "../../src/domain/rollout-tags.ts";
 import { planRollback } from "../../src/domain/rollback-plan.ts";
+import { AzureApiError } from "../../src/domain/scale-set.ts";
 
 const emulator = useEmulator();
 const UPDATE_INSTANCES = "VirtualMachineScaleSets.UpdateInstances";
@@ -60,6 +61,90 @@ describe.each(ORCHESTRATIONS)("a lost answer to manualupgrade, the SDK's resend 
       }
     },
   );
+});
+
+// Uniform only: the rollback's manualupgrade path is the same for every orchestration, and a run takes 12 s.
+describe("a lost answer to a rollback batch's manualupgrade", () => {
+  it("the resend refused 409 is read from the instances: the rollback goes on", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, instanceUpgradeSeconds: 3_000 }] });
+    const [a = "", b = "", c = "", d = ""] = instanceIds(emu);
+    emu.faults.failUpgrade(c, { scaleSet: "vmss1" });
+    // The third manualupgrade is the rollback's first batch: Azure takes it, its answer is lost, and the SDK's resend
+    // meets its instances busy (409).
+    emu.faults.dropConnection({ operation: UPDATE_INSTANCES, afterProcessing: true, after: 2 });
+    const { record } = await rollout(
+      configFor(emu, {
+        rollout: { ...SLOW, batchSize: count(2), maxUnhealthyPercent: 0, rollbackOnFailure: true },
+      }),
+    );
+    expect(writesOf(emu).filter((w) => w.includes("UpdateInstances"))).toEqual([
+      upgrade(a, b),
+      upgrade(c, d),
+      upgrade(a, b),
+      `${upgrade(a, b)} → 409`,
+      upgrade(c, d),
+    ]);
+    expect(record.result).toBe("rolled-back");
+    expect(record.rollback).toEqual({ succeeded: true, instanceIds: [a, b, c, d] });
+    expect(Object.values(runningVersions(emu))).toEqual(Array(4).fill(OLD_VERSION));
+  });
+});
+
+describe.each(ORCHESTRATIONS)(
+  "a lost answer, the SDK's resend refused otherwise than 409 or 412 ($mode)",
+  ({ seed }) => {
+    const extensionChange = {
+      extension: { name: "customScript", fileUris: ["https://stvmssdemo.blob.core.windows.net/scripts/install-v3.sh"] },
+    };
+    it.each([
+      { write: "the image PATCH", operation: "VirtualMachineScaleSets.Update", change: { imageVersion: NEW_VERSION } },
+      { write: "the extension PATCH", operation: "VirtualMachineScaleSetExtensions.Update", change: extensionChange },
+      { write: "a manualupgrade", operation: UPDATE_INSTANCES, change: { imageVersion: NEW_VERSION } },
+    ])(
+      "$write that Azure applied counts as written: the rollout goes on and the report says where each instance is",
+      async ({ operation, change }) => {
+        const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, ...seed }] });
+        // Azure applies the first copy and its answer is lost; the SDK's resend is throttled with a wait past the
+        // run's deadline, so it fails at once (a 429, not a 409 or a 412 that would say the first copy landed).
+        emu.faults.throttle({ operation, after: 1, retryAfterSeconds: 100_000 });
+        emu.faults.dropConnection({ operation, afterProcessing: true });
+        const { record } = await rollout(configFor(emu, { change, rollout: { batchSize: count(2) } }));
+        expect(emu.counters()["Throttled"]).toBe(1);
+        expect(record.modelUpdated).toBe(true);
+        expect(record.result).toBe("succeeded");
+        expect(outcomes(record)).toEqual({ updated: instanceIds(emu) });
+        expect(record.reason ?? "").not.toContain("touched none");
+      },
+    );
+  },
+);
+
+describe("a lost answer to the image PATCH, then the scale set cannot be read", () => {
+  it("is not called a timeout: the report says how the model update's end could not be read", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
+    // Applied, its answer lost; the SDK's resend meets 412, and the read after it shows the image (this run's write).
+    emu.faults.dropConnection({ operation: "VirtualMachineScaleSets.Update", afterProcessing: true });
+    let readsOfNewModel = 0;
+    const { record } = await rollout(configFor(emu, { rollout: { timeoutMs: 60_000 } }), {
+      wrap: (api) => ({
+        ...api,
+        // Every read after that one is refused (a role removed meanwhile, say).
+        getScaleSet: async (signal) => {
+          const model = await api.getScaleSet(signal);
+          if (model.imageReference.version === NEW_VERSION && ++readsOfNewModel > 1)
+            throw new AzureApiError("AuthorizationFailed", "The client does not have authorization.", 403);
+          return model;
+        },
+      }),
+    });
+    expect(record.result).toBe("failed");
+    expect(record.modelUpdated).toBe(true);
+    expect(record.reason).not.toMatch(/Timed out/);
+    expect(record.reason).toMatch(
+      /^Azure took the model update, but how it ended could not be read \(.*AuthorizationFailed/,
+    );
+    expect(record.durationMs).toBeLessThan(30_000);
+  });
 });
 
 describe.each(ORCHESTRATIONS)("a write cut off by a cancel while Azure had it ($mode)", ({ seed }) => {

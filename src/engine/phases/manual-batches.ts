@@ -19,6 +19,7 @@ import type { BatchRecord, BatchResult } from "../../domain/record.ts";
 import { listIds } from "../../domain/ids.ts";
 import { breachesMaxUnhealthy } from "../../domain/verdict.ts";
 import { batchLabel } from "../phase.ts";
+import { resent } from "./model-update.ts";
 import type { ScaleSetApi } from "../ports.ts";
 import { StopError, type Run } from "../run.ts";
 
@@ -213,6 +214,7 @@ async function sendUpgrade(
   for (let attempt = 1; ; attempt++) {
     let refusal: AzureApiError;
     let accepted = false;
+    const sendsBefore = api.writeSends?.("upgrade");
     try {
       run.writeStarting();
       const pending = await api.startUpgradeInstances(ids, run.work);
@@ -241,10 +243,11 @@ async function sendUpgrade(
       }
       if (isScaleSetGone(err)) throw err; // the run ends on it (see rollout.ts)
       refusal = err;
-      if (err.statusCode === 409) {
+      if (err.statusCode === 409 || resent(api, "upgrade", sendsBefore)) {
         // A 409 may be the answer to the SDK's resend of a manualupgrade Azure took, its first answer lost: the first
-        // copy's instances are busy, so the copy is refused. Whether it was is read from the instances, not assumed.
-        const seen = await afterConflict(run, api, ids);
+        // copy's instances are busy, so the copy is refused. So may any refusal of a copy sent again (a 5xx, a 429).
+        // Whether Azure took it is read from the instances, not assumed.
+        const seen = await afterConflict(run, api, ids, err);
         if (seen === "taken") return { ids: batch, outcome: { status: "Succeeded" } };
         const done = new Set(seen.done);
         ids = ids.filter((id) => !done.has(id));
@@ -280,7 +283,7 @@ async function sendUpgrade(
 }
 
 /**
- * After a 409 on manualupgrade: one listing of every instance, to tell a refusal that touched nothing from the answer
+ * After a 409 on manualupgrade (or another refusal of a copy the SDK sent again): one listing of every instance, to tell a refusal that touched nothing from the answer
  * to a resent copy of a request Azure took (its first answer lost). Until the listing, the instances count as maybe
  * started (unseen; verification lists again if the run stops here). Instances the listing shows on the latest model
  * were reached by an upgrade (every instance was stale after the model write): started, and not sent again. When every
@@ -292,6 +295,7 @@ async function afterConflict(
   run: Run,
   api: ScaleSetApi,
   ids: readonly string[],
+  err: AzureApiError,
 ): Promise<"taken" | { readonly done: readonly string[] }> {
   run.state.upgradeMaybeStarted(ids, run.now());
   run.listed(await api.listInstances(run.work));
@@ -306,7 +310,7 @@ async function afterConflict(
   run.state.upgradeReached(done);
   if (reached.length === ids.length) {
     run.log.info(
-      `manualupgrade was refused (409), but every instance of it is upgraded or being upgraded: Azure took an earlier copy of the request, whose answer was lost.`,
+      `manualupgrade was refused (${err.statusCode} ${err.code}), but every instance of it is upgraded or being upgraded: Azure took an earlier copy of the request, whose answer was lost.`,
     );
     run.upgradeStarted(busy, true);
     return "taken";

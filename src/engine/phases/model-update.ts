@@ -22,18 +22,19 @@
 
 import { formatDuration } from "../../shared/clock.ts";
 import { isPreconditionFailed, isRetryableRefusal } from "../../domain/azure-errors.ts";
-import { describeError, isAbort } from "../../domain/error-text.ts";
+import { describeError, errorLine, isAbort } from "../../domain/error-text.ts";
 import { describeRunning } from "../../domain/in-progress.ts";
 import { driftFrom, extensionOf, holdsPatch, planChange, sameJson, type ModelChange } from "../../domain/change.ts";
 import {
   AzureApiError,
   type ExtensionModel,
   type ExtensionPatch,
+  type OperationOutcome,
   type PendingOperation,
   type ScaleSetModel,
 } from "../../domain/scale-set.ts";
 import { rollbackStillApplies } from "../../domain/rollback-plan.ts";
-import type { ScaleSetApi } from "../ports.ts";
+import type { ScaleSetApi, WriteKind } from "../ports.ts";
 import { StopError, type Run } from "../run.ts";
 
 /** 412 PreconditionFailed retries before giving up on a scale set that keeps changing. */
@@ -91,6 +92,7 @@ export async function startImageWrite(
     if (patch === undefined) return { change };
     const etag = run.state.model?.etag;
     run.state.aboutToWrite(change.previousModel);
+    const sendsBefore = api.writeSends?.("scale-set");
     try {
       run.log.info(`PATCH scale set ${JSON.stringify(patch)} with If-Match ${etag ?? "(none)"}.`);
       run.writeStarting();
@@ -108,12 +110,27 @@ export async function startImageWrite(
         attempt--; // a 409 is not an etag race
         continue;
       }
-      if (!isPreconditionFailed(err)) throw err;
+      // No answer after the SDK's resends, or a copy sent again and then refused (a 5xx, a 429 past the deadline):
+      // the first copy may have landed, its answer lost. One read says; when it did, it is this run's write (below,
+      // as after a 412). A read that fails leaves the write unknown: read again at the end, and the report says so.
+      const unknown = !isPreconditionFailed(err) && (unanswered(err) || resent(api, "scale-set", sendsBefore));
+      if (!isPreconditionFailed(err) && !unknown) throw err;
       run.log.info(
-        `The scale set changed since it was read (412 PreconditionFailed): reading it again (attempt ${attempt + 1}).`,
+        unknown
+          ? `The image PATCH failed (${errorLine(err)}) after it may have reached Azure: reading the scale set to see whether it landed.`
+          : `The scale set changed since it was read (412 PreconditionFailed): reading it again (attempt ${attempt + 1}).`,
       );
-      const model = await api.getScaleSet(run.work);
+      let model: ScaleSetModel;
+      try {
+        model = await api.getScaleSet(run.work);
+      } catch (readErr) {
+        if (!unknown) throw readErr;
+        run.writeSettled();
+        run.state.writeUnknown("image");
+        throw err;
+      }
       run.state.read(model);
+      if (unknown && driftFrom(model, run.state.request, { image: true, extension: false }) !== undefined) throw err;
       // A rollback overwrites only the values its record says were written: another writer's are kept.
       const origin = run.state.rollbackOrigin;
       const moved = origin && rollbackStillApplies(model, origin.origin, origin.finishing);
@@ -156,6 +173,17 @@ export async function startImageWrite(
   }
 }
 
+/** An error that is not Azure's answer: the request may or may not have reached it (a connection lost, say). */
+function unanswered(err: unknown): boolean {
+  return !(err instanceof AzureApiError) || err.statusCode === undefined;
+}
+
+/** The SDK put more than one copy of the write on the wire since `before` (a resend after an answer was lost). */
+export function resent(api: ScaleSetApi, kind: WriteKind, before: number | undefined): boolean {
+  const after = api.writeSends?.(kind);
+  return before !== undefined && after !== undefined && after - before > 1;
+}
+
 /** A 409 Conflict on a model write: waits poll-interval (doubled each time) and lets the caller send it again. */
 async function pauseAfterConflict(run: Run, err: AzureApiError, attempts: number): Promise<void> {
   const delay = Math.min(MAX_BACKOFF_MS, run.config.rollout.pollIntervalMs * 2 ** (attempts - 1));
@@ -184,17 +212,27 @@ function etagSteps(before: string | undefined, after: string | undefined): numbe
 
 /**
  * A write whose answer was lost: its operation is not known, so the scale set is read (once per poll) until it is
- * no longer busy. Never rejects: undefined when the wait was aborted or a read failed.
+ * no longer busy. Never rejects: undefined when the wait was aborted (a cancel, the timeout); a read that failed
+ * otherwise (a 403, a 404, Azure's 5xx after the retries) is an end that could not be read (`unread`, with its error),
+ * as when an operation's status cannot be read: not a timeout, which it is not.
  */
 export function modelSettled(run: Run, api: ScaleSetApi): PendingOperation {
-  const done = (async () => {
+  const done = (async (): Promise<OperationOutcome | undefined> => {
     for (;;) {
       const model = await api.getScaleSet(run.work);
       run.state.read(model);
-      if (describeRunning(model, undefined, []) === undefined) return { status: "Succeeded" as const };
+      if (describeRunning(model, undefined, []) === undefined) return { status: "Succeeded" };
       await run.untilNextPoll(run.timeLeft());
     }
-  })().catch(() => undefined);
+  })().catch((err: unknown): OperationOutcome | undefined => {
+    if (isAbort(err) || run.work.aborted) return undefined;
+    const error = err instanceof AzureApiError ? { code: err.code, message: err.message } : undefined;
+    return {
+      status: "Failed",
+      unread: true,
+      ...(error ? { error } : { error: { code: "Error", message: errorLine(err) } }),
+    };
+  });
   return { done };
 }
 
@@ -226,13 +264,17 @@ export async function startExtensionWrite(
   run.state.read(fresh);
   run.log.info(`PATCH extension '${patch.name}' (${fields.filter(Boolean).join(", ")}).`);
   run.writeStarting();
-  const sendsBefore = api.extensionPatchSends?.();
+  const sendsBefore = api.writeSends?.("extension");
   let pending: PendingOperation;
   try {
     pending = await api.startPatchExtension(patch, run.work);
   } catch (err) {
     if (isAbort(err) || run.cancel.aborted) await writeCutOff(run, api, "extension");
-    else if (!(err instanceof AzureApiError) || err.statusCode === undefined || isRetryableRefusal(err)) {
+    else if (
+      unanswered(err) ||
+      (err instanceof AzureApiError && isRetryableRefusal(err)) ||
+      resent(api, "extension", sendsBefore)
+    ) {
       const landed = await extensionLanded(run, api, patch, err);
       if (landed !== undefined) return landed;
     }
@@ -240,7 +282,7 @@ export async function startExtensionWrite(
   }
   run.wrote("extension");
   // The write is in the model as soon as Azure accepted it: checked now, in every upgrade mode.
-  const sendsAfter = api.extensionPatchSends?.();
+  const sendsAfter = api.writeSends?.("extension");
   const copies = sendsBefore !== undefined && sendsAfter !== undefined ? sendsAfter - sendsBefore : undefined;
   await checkExtensionWritten(run, api, patch, fresh.etag, copies);
   return pending;
@@ -267,8 +309,9 @@ async function writeCutOff(run: Run, api: ScaleSetApi, what: "image" | "extensio
 }
 
 /**
- * The extension PATCH failed with no answer (a connection lost after the SDK's resends) or with 409: the SDK resends a
- * PATCH whose answer was lost, and while the first copy's model update runs Azure refuses the resend with 409. One read
+ * The extension PATCH failed with no answer (a connection lost after the SDK's resends), with 409, or with any error
+ * after the SDK sent it more than once: the SDK resends a PATCH whose answer was lost, and while the first copy's
+ * model update runs Azure refuses the resend with 409 (or the resend meets a 5xx, a 429). One read
  * says which: when the extension holds exactly what was sent (it did not before: the run planned a change of it), the
  * write landed and is this run's (as the image path's 412 after a lost answer); its operation is not known, so the
  * scale set is read until it is no longer busy. Otherwise undefined: the error stands (nothing was written). The etag
@@ -281,7 +324,15 @@ async function extensionLanded(
   patch: ExtensionPatch,
   err: unknown,
 ): Promise<PendingOperation | undefined> {
-  const model = await api.getScaleSet(run.work);
+  let model: ScaleSetModel;
+  try {
+    model = await api.getScaleSet(run.work);
+  } catch {
+    // Whether it landed is unknown: read again at the end (settleUnknownWrite), and the report says so.
+    run.writeSettled();
+    run.state.writeUnknown("extension");
+    return undefined;
+  }
   run.state.read(model);
   if (!holdsPatch(model, patch)) return undefined;
   run.log.info(

@@ -2,14 +2,16 @@
 
 import { errorLine, isAbort } from "../../domain/error-text.ts";
 import { isPreconditionFailed, isRetryableRefusal } from "../../domain/azure-errors.ts";
-import { describeRunning } from "../../domain/in-progress.ts";
+import { describeRunning, reachedByUpgrade } from "../../domain/in-progress.ts";
+import { formatDuration } from "../../shared/clock.ts";
 import { sortIds } from "../../domain/ids.ts";
-import { AzureApiError } from "../../domain/scale-set.ts";
+import { AzureApiError, type OperationOutcome } from "../../domain/scale-set.ts";
 import { describeImage, driftFrom, holdsImage, holdsPatch, type ModelChange } from "../../domain/change.ts";
 import type { ScaleSetModel } from "../../domain/scale-set.ts";
 import type { ChangeRequest } from "../../config/types.ts";
 import type { ScaleSetApi } from "../ports.ts";
 import { FINAL_LISTING_MS, type Run } from "../run.ts";
+import { resent } from "./model-update.ts";
 
 /** A cancelled job gets no rollback: the runner kills it seconds later. */
 export function shouldRollBack(run: Run): boolean {
@@ -178,6 +180,46 @@ function changedSince(
   }
 }
 
+/** A rollback batch's manualupgrade refused with 409: tried again after poll-interval, doubled, this many times. */
+const MAX_ROLLBACK_RETRIES = 3;
+
+/**
+ * One rollback batch's manualupgrade, as the forward batches send theirs (manual-batches.ts): a 409 Conflict, or any
+ * refusal of a copy the SDK sent again, may answer a resend of a request Azure took (its first answer lost), so the
+ * instances are listed: when every one is back on the model or being upgraded, Azure took it, and the batch's gate
+ * waits for them. A 409 of another operation is tried again after poll-interval (doubled), within the rollback's time.
+ */
+async function upgradeBack(
+  run: Run,
+  api: ScaleSetApi,
+  chunk: readonly string[],
+  label: string,
+  deadline: number,
+  signal: AbortSignal,
+): Promise<OperationOutcome> {
+  for (let attempt = 1; ; attempt++) {
+    const sendsBefore = api.writeSends?.("upgrade");
+    try {
+      return await api.upgradeInstances(chunk, signal);
+    } catch (err) {
+      if (isAbort(err) || !(err instanceof AzureApiError) || err.statusCode === undefined) throw err;
+      const copies = resent(api, "upgrade", sendsBefore);
+      if (err.statusCode !== 409 && !copies) throw err;
+      run.listed(await api.listInstances(signal));
+      if (chunk.every((id) => reachedByUpgrade(run.state.instances.get(id)))) {
+        run.log.info(
+          `[${label}] manualupgrade was refused (${err.statusCode} ${err.code}), but every instance of it is back on the model or being upgraded: Azure took an earlier copy of the request, whose answer was lost.`,
+        );
+        return { status: "Succeeded" };
+      }
+      const delay = run.config.rollout.pollIntervalMs * 2 ** (attempt - 1);
+      if (err.statusCode !== 409 || attempt > MAX_ROLLBACK_RETRIES || run.now() + delay >= deadline) throw err;
+      run.log.info(`[${label}] manualupgrade refused (${errorLine(err)}): trying again in ${formatDuration(delay)}.`);
+      await run.sleep(delay, signal);
+    }
+  }
+}
+
 /**
  * Manual mode: the upgraded instances back onto the previous model in batches no larger than the rollout's, each
  * behind the same health gate as a forward batch (back on the model and healthy, within the rollback's time), so
@@ -198,7 +240,7 @@ async function rollBackInBatches(
   for (const [index, chunk] of chunks.entries()) {
     const label = `rollback batch ${index + 1} of ${chunks.length}`;
     run.log.info(`[${label}] manualupgrade ${chunk.join(", ")} back onto the previous model.`);
-    const outcome = await api.upgradeInstances(chunk, signal);
+    const outcome = await upgradeBack(run, api, chunk, label, deadline, signal);
     if (outcome.status !== "Succeeded")
       throw new AzureApiError(outcome.error?.code ?? outcome.status, outcome.error?.message ?? "");
     for (;;) {
