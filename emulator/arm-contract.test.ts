@@ -722,6 +722,13 @@ describe("reading instances", () => {
         },
       },
     });
+    // The instance's extensions carry IDs under the VM's own resource ID, as recorded (azure-libraries-for-java
+    // _canCreateVirtualMachineScaleSetWithCustomScriptExtension.json #27).
+    const group = `/subscriptions/${emu.subscriptionId}/resourceGroups/${RG}/providers/Microsoft.Compute`;
+    expect((vm["resources"] as { id: string }[]).map((r) => r.id)).toEqual([
+      `${group}/virtualMachines/${VMSS}_0/extensions/customScript`,
+      `${group}/virtualMachines/${VMSS}_0/extensions/healthExtension`,
+    ]);
     // As recorded (2023): the subscription's bucket, then the resource's, then the VM views counter
     // (azure-cli_test_vmss_update_automatic_repairs_with_health_extension.yaml #18 GET …/virtualMachines).
     expect(response.headers.get("x-ms-ratelimit-remaining-resource")).toMatch(
@@ -870,6 +877,85 @@ describe("the scale set's power actions (restart, poweroff, start, deallocate)",
   it("refuses an unknown instance ID as manualupgrade does", async () => {
     const { emu } = await setup();
     const refused = await raw(emu, "POST", `${vmssPath(emu)}/restart`, { body: { instanceIds: ["99"] } });
+    expect(refused.status).toBe(400);
+    expect(refused.body).toMatchObject({ error: { code: "InvalidParameter", target: "instanceIds" } });
+  });
+});
+
+describe("one instance's power actions, and deletes (through the real SDK)", () => {
+  // POST …/virtualMachines/{id}/restart | poweroff | start | deallocate (azure-cli_test_vmss_vms.yaml #36: 202 with both
+  // LRO headers, also for `*`), POST …/delete and DELETE of the set (azure-cli_test_vmss_create_and_modify.yaml #46, #55).
+  it.each([
+    { action: "beginPowerOffAndWait", after: "PowerState/stopped" },
+    { action: "beginDeallocateAndWait", after: "PowerState/deallocated" },
+    { action: "beginRestartAndWait", after: "PowerState/running" },
+    { action: "beginStartAndWait", after: "PowerState/running" },
+  ] as const)("virtualMachineScaleSetVMs.$action: that instance only", async ({ action, after }) => {
+    const { client } = await setup();
+    await client.virtualMachineScaleSetVMs[action](RG, VMSS, "1", FAST_POLL);
+    const view = await client.virtualMachineScaleSetVMs.getInstanceView(RG, VMSS, "1");
+    expect(view.statuses?.map((s) => s.code)).toContain(after);
+    const other = await client.virtualMachineScaleSetVMs.getInstanceView(RG, VMSS, "2");
+    expect(other.statuses?.map((s) => s.code)).toContain("PowerState/running");
+  });
+
+  it("`*` as the instance of a VM action names every instance (az vmss deallocate --instance-ids '*')", async () => {
+    const { emu } = await setup();
+    const started = await raw(emu, "POST", `${vmssPath(emu)}/virtualMachines/%2A/deallocate`);
+    expect(started.status).toBe(202);
+    expect(started.headers.get("azure-asyncoperation")).toMatch(/\/operations\/[0-9a-f-]+\?/);
+    expect(started.headers.get("location")).toMatch(/monitor=true/);
+    expect(started.headers.get("x-ms-ratelimit-remaining-resource")).toMatch(
+      /^Microsoft\.Compute\/DeleteVMScaleSetVMSubscriptionMaximum;\d+,Microsoft\.Compute\/DeleteVMScaleSetVMResource;\d+,/,
+    );
+  });
+
+  it("deletes instances (POST …/delete), one instance (DELETE), an extension, then the scale set", async () => {
+    const { client, emu } = await setup();
+    const ids = async (): Promise<string[]> => {
+      const found: string[] = [];
+      for await (const vm of client.virtualMachineScaleSetVMs.list(RG, VMSS)) found.push(vm.instanceId ?? "");
+      return found;
+    };
+    const before = await ids();
+    const [a = "", b = "", c = "", ...rest] = before;
+    await client.virtualMachineScaleSets.beginDeleteInstancesAndWait(RG, VMSS, { instanceIds: [a, b] }, FAST_POLL);
+    await client.virtualMachineScaleSetVMs.beginDeleteAndWait(RG, VMSS, c, FAST_POLL);
+    expect(await ids()).toEqual(rest);
+    expect((await client.virtualMachineScaleSets.get(RG, VMSS)).sku?.capacity).toBe(rest.length);
+    await expect(client.virtualMachineScaleSetVMs.get(RG, VMSS, a)).rejects.toMatchObject({ statusCode: 404 });
+
+    await client.virtualMachineScaleSetExtensions.beginDeleteAndWait(RG, VMSS, "customScript", FAST_POLL);
+    const left: string[] = [];
+    for await (const ext of client.virtualMachineScaleSetExtensions.list(RG, VMSS)) left.push(ext.name ?? "");
+    expect(left).not.toContain("customScript");
+    // A model change: the instances are stale until upgraded (Manual mode).
+    expect(emu.state().instances.map((i) => i.latestModelApplied)).toEqual(rest.map(() => false));
+
+    const deleting = await raw(emu, "DELETE", vmssPath(emu));
+    expect(deleting.status).toBe(202);
+    expect(deleting.headers.get("azure-asyncoperation")).toMatch(/\/operations\/[0-9a-f-]+\?/);
+    expect(deleting.headers.get("location")).toMatch(/monitor=true/);
+    expect((await client.virtualMachineScaleSets.get(RG, VMSS)).provisioningState).toBe("Deleting");
+    const token = await armToken(emu);
+    let status = "InProgress";
+    for (let i = 0; i < 400 && status === "InProgress"; i++) {
+      await new Promise((r) => setTimeout(r, 5));
+      const poll = await fetch(deleting.headers.get("azure-asyncoperation") ?? "", {
+        headers: { Authorization: `Bearer ${token}` },
+      });
+      status = ((await poll.json()) as { status: string }).status;
+    }
+    expect(status).toBe("Succeeded");
+    await expect(client.virtualMachineScaleSets.get(RG, VMSS)).rejects.toMatchObject({
+      statusCode: 404,
+      code: "ResourceNotFound",
+    });
+  });
+
+  it("refuses POST …/delete without instanceIds (400, as Azure's required instanceIds)", async () => {
+    const { emu } = await setup();
+    const refused = await raw(emu, "POST", `${vmssPath(emu)}/delete`, { body: {} });
     expect(refused.status).toBe(400);
     expect(refused.body).toMatchObject({ error: { code: "InvalidParameter", target: "instanceIds" } });
   });

@@ -633,6 +633,50 @@ async function main(): Promise<number> {
       );
     });
 
+    await f.check(
+      "vmss deallocate / start of one instance, restart of all (the instance's and the set's power actions)",
+      async () => {
+        const from = emu.requests.length;
+        await f.azJson("vmss", "deallocate", ...g, ...n, "--instance-ids", "1");
+        const power = () => state().instances.map((i) => `${i.instanceId}:${i.powerState}`);
+        expectTrue(power().includes("1:deallocated"), `after deallocate: ${power().join(" ")}`);
+        await f.azJson("vmss", "start", ...g, ...n, "--instance-ids", "1");
+        await f.azJson("vmss", "restart", ...g, ...n);
+        expectTrue(
+          state().instances.every((i) => i.powerState === "running"),
+          `after start and restart: ${power().join(" ")}`,
+        );
+        return since(emu, from)
+          .filter((r) => r.method === "POST")
+          .map((r) => `${r.operation} ${r.status}`)
+          .join(", ");
+      },
+    );
+
+    await f.check(
+      "vmss delete-instances, then vmss delete (the set is gone: show fails with ResourceNotFound)",
+      async () => {
+        const from = emu.requests.length;
+        await f.azJson("vmss", "delete-instances", ...g, ...n, "--instance-ids", "0");
+        expectEqual(
+          state().instances.map((i) => i.instanceId),
+          ["1", "2", "3", "4"],
+          "instances after delete-instances",
+        );
+        const deleted = await f.az("vmss", "delete", ...g, ...n);
+        expectEqual(deleted.code, 0, `vmss delete: ${deleted.stderr.trim().slice(0, 300)}`);
+        const shown = await f.az("vmss", "show", ...g, ...n);
+        expectTrue(
+          shown.code !== 0 && shown.stderr.includes("ResourceNotFound"),
+          `vmss show after delete: exit ${shown.code}: ${shown.stderr.trim().slice(0, 300)}`,
+        );
+        return since(emu, from)
+          .filter((r) => r.method !== "GET")
+          .map((r) => `${r.method} ${r.operation} ${r.status}`)
+          .join(", ");
+      },
+    );
+
     await flexibleChecks(f, emu);
   } finally {
     await emu.stop();

@@ -18,6 +18,9 @@ const LIMITS: Readonly<Record<string, Limit>> = {
   HighCostGetVMScaleSet: { resource: [10, 30], subscription: [360, 1080] },
   VMScaleSetVMActions: { resource: [4, 12], subscription: [500, 1500] },
   GetVMScaleSetVM: { resource: [12, 36], subscription: [2000, 6000] },
+  // Recorded maxima 12 and 2000 (azure-cli_test_vmss_vms.yaml #36 POST …/virtualMachines/%2A/deallocate: "…Resource;11",
+  // "…SubscriptionMaximum;1999"); the short windows assumed in DeleteVMScaleSet's ratio.
+  DeleteVMScaleSetVM: { resource: [4, 12], subscription: [667, 2000] },
   GetOperation: { resource: [15, 45], subscription: [5000, 15000] },
 };
 
@@ -39,6 +42,16 @@ const GROUP_OF: Readonly<Record<string, string>> = {
   "VirtualMachineScaleSets.Start": "VMScaleSetActions",
   "VirtualMachineScaleSets.PowerOff": "DeleteVMScaleSet",
   "VirtualMachineScaleSets.Deallocate": "DeleteVMScaleSet",
+  // az vmss delete-instances (azure-cli_test_vmss_create_and_modify.yaml #46: VMScaleSetActionsSubscriptionMaximum).
+  "VirtualMachineScaleSets.DeleteInstances": "VMScaleSetActions",
+  // One instance's actions: deallocate as recorded (azure-cli_test_vmss_vms.yaml #36: DeleteVMScaleSetVM); poweroff
+  // and delete assumed in the same group (as the set's poweroff is in DeleteVMScaleSet), restart and start in
+  // VMScaleSetVMActions (as the set's are in VMScaleSetActions).
+  "VirtualMachineScaleSetVMs.Deallocate": "DeleteVMScaleSetVM",
+  "VirtualMachineScaleSetVMs.PowerOff": "DeleteVMScaleSetVM",
+  "VirtualMachineScaleSetVMs.Delete": "DeleteVMScaleSetVM",
+  "VirtualMachineScaleSetVMs.Restart": "VMScaleSetVMActions",
+  "VirtualMachineScaleSetVMs.Start": "VMScaleSetVMActions",
   "VirtualMachineScaleSetVMs.List": "HighCostGetVMScaleSet",
   "VirtualMachineScaleSetVMs.Get": "GetVMScaleSetVM",
   "VirtualMachineScaleSetVMs.GetInstanceView": "GetVMScaleSetVM",
@@ -51,6 +64,7 @@ const GROUP_OF: Readonly<Record<string, string>> = {
   "VirtualMachineScaleSetExtensions.List": "GetVMScaleSet",
   "VirtualMachineScaleSetExtensions.Update": "VMScaleSetActions",
   "VirtualMachineScaleSetExtensions.CreateOrUpdate": "VMScaleSetActions",
+  "VirtualMachineScaleSetExtensions.Delete": "VMScaleSetActions",
   "VirtualMachineScaleSetRollingUpgrades.GetLatest": "GetVMScaleSet",
   "VirtualMachineScaleSetRollingUpgrades.Cancel": "VMScaleSetActions",
   "VirtualMachineScaleSetRollingUpgrades.StartOSUpgrade": "VMScaleSetActions",
@@ -96,6 +110,14 @@ const HEADER_SHAPE: Readonly<
   "VirtualMachineScaleSets.Start": { omitResource: true, extra: [BATCHED_VM_REQUESTS, QUEUED_VM_OPERATIONS] },
   "VirtualMachineScaleSets.PowerOff": { omitResource: true, extra: [BATCHED_VM_REQUESTS, QUEUED_VM_OPERATIONS] },
   "VirtualMachineScaleSets.Deallocate": { omitResource: true, extra: [BATCHED_VM_REQUESTS, QUEUED_VM_OPERATIONS] },
+  // azure-cli_test_vmss_create_and_modify.yaml #46 POST …/delete (no resource entry) and #55 DELETE of the set;
+  // azure-cli_test_vmss_vms.yaml #36 POST …/virtualMachines/%2A/deallocate.
+  "VirtualMachineScaleSets.DeleteInstances": {
+    omitResource: true,
+    extra: [BATCHED_VM_REQUESTS, QUEUED_VM_OPERATIONS],
+  },
+  "VirtualMachineScaleSets.Delete": { extra: [BATCHED_VM_REQUESTS, QUEUED_VM_OPERATIONS] },
+  "VirtualMachineScaleSetVMs.Deallocate": { extra: [BATCHED_VM_REQUESTS, QUEUED_VM_OPERATIONS] },
 };
 
 /** The published resource-level limit of `operation`'s policy group (undefined when none is modelled). */

@@ -84,6 +84,21 @@ const POWER_ACTIONS: Readonly<Record<"restart" | "poweroff" | "start" | "dealloc
 /** Simulated seconds a power action takes (assumption). */
 const POWER_ACTION_SECONDS = 10;
 
+/** One instance's power actions (POST …/virtualMachines/{id}/restart …): the same transitions, VM-level operations. */
+const VM_POWER_ACTIONS: Readonly<Record<"restart" | "poweroff" | "start" | "deallocate", PowerAction>> = {
+  restart: { ...POWER_ACTIONS.restart, operation: "VirtualMachineScaleSetVMs.Restart" },
+  poweroff: { ...POWER_ACTIONS.poweroff, operation: "VirtualMachineScaleSetVMs.PowerOff" },
+  start: { ...POWER_ACTIONS.start, operation: "VirtualMachineScaleSetVMs.Start" },
+  deallocate: { ...POWER_ACTIONS.deallocate, operation: "VirtualMachineScaleSetVMs.Deallocate" },
+};
+
+/**
+ * Simulated seconds a deletion takes (instances, the scale set, an extension). Recorded: two instances in 24 s
+ * (azure-cli_test_vmss_create_and_modify.yaml #46–#48), the emptied set in 3 s (#55–#57); one figure for all
+ * (assumption), short enough for tests.
+ */
+const DELETE_SECONDS = 10;
+
 export class Arm {
   readonly scaleSets = new Map<string, ScaleSet>();
   readonly operations = new Map<string, Operation>();
@@ -144,6 +159,8 @@ export class Arm {
         );
       if (req.method === "PUT")
         return route("VirtualMachineScaleSets.CreateOrUpdate", ["PUT"], () => this.writeScaleSet(set(), req, "PUT"));
+      if (req.method === "DELETE")
+        return route("VirtualMachineScaleSets.Delete", ["DELETE"], () => this.deleteScaleSetRequest(set(), req));
       return route("VirtualMachineScaleSets.Get", ["GET"], () =>
         json(200, set().render(req.query.get("api-version") ?? "")),
       );
@@ -185,6 +202,13 @@ export class Arm {
           const action = POWER_ACTIONS[p0];
           return route(action.operation, ["POST"], () => this.powerAction(set(), req, action));
         }
+        case "delete":
+          return route("VirtualMachineScaleSets.DeleteInstances", ["POST"], () => {
+            const s = set();
+            return this.deleteInstances(s, req, "VirtualMachineScaleSets.DeleteInstances", () =>
+              this.requestedInstances(s, req, true),
+            );
+          });
         case "virtualmachines":
           return route("VirtualMachineScaleSetVMs.List", ["GET"], () => this.listVms(set(), req));
         case "extensions":
@@ -207,6 +231,13 @@ export class Arm {
     const child = parts[1] ?? "";
     const apiVersion = req.query.get("api-version") ?? "";
     if (p0 === "virtualmachines" && parts.length === 2) {
+      if (req.method === "DELETE")
+        return route("VirtualMachineScaleSetVMs.Delete", ["DELETE"], () => {
+          const s = set();
+          return this.deleteInstances(s, req, "VirtualMachineScaleSetVMs.Delete", () => [
+            this.checkInstanceId(s, child),
+          ]);
+        });
       if (req.method === "PUT")
         return route("VirtualMachineScaleSetVMs.Update", ["PUT"], () =>
           // Instance protection of Flexible VMs, by name, from api-version 2023-09-01 (see README "Flexible").
@@ -231,6 +262,16 @@ export class Arm {
         this.reimageVm(set(), this.checkInstanceId(set(), child), req, operation),
       );
     }
+    if (p0 === "virtualmachines" && parts.length === 3 && p2 !== undefined && p2 in VM_POWER_ACTIONS) {
+      const action = VM_POWER_ACTIONS[p2 as keyof typeof VM_POWER_ACTIONS];
+      return route(action.operation, ["POST"], () => {
+        const s = set();
+        // `*` names every instance: az vmss deallocate --instance-ids '*' posts …/virtualMachines/%2A/deallocate
+        // (azure-cli_test_vmss_vms.yaml #36, answered 202).
+        const ids = child === "*" ? s.sortedVms().map((vm) => vm.instanceId) : [this.checkInstanceId(s, child)];
+        return this.powerAction(s, req, action, ids);
+      });
+    }
     if (p0 === "virtualmachines" && p2 === "instanceview") {
       return route("VirtualMachineScaleSetVMs.GetInstanceView", ["GET"], () => {
         const s = set();
@@ -246,6 +287,10 @@ export class Arm {
       if (req.method === "PUT")
         return route("VirtualMachineScaleSetExtensions.CreateOrUpdate", ["PUT"], () =>
           this.writeExtension(set(), child, req, "PUT"),
+        );
+      if (req.method === "DELETE")
+        return route("VirtualMachineScaleSetExtensions.Delete", ["DELETE"], () =>
+          this.deleteExtension(set(), child, req),
         );
       return route("VirtualMachineScaleSetExtensions.Get", ["GET"], () => {
         const s = set();
@@ -962,8 +1007,8 @@ export class Arm {
    * after poweroff: PowerState/stopped, #34 after start: running, #40 after deallocate: deallocated). Instances with
    * protectFromScaleSetActions are left alone, as by manualupgrade. Duration: assumed (2 InProgress polls recorded).
    */
-  private powerAction(set: ScaleSet, req: Incoming, action: PowerAction): Reply {
-    const requested = this.requestedInstances(set, req, false);
+  private powerAction(set: ScaleSet, req: Incoming, action: PowerAction, ids?: readonly string[]): Reply {
+    const requested = ids ?? this.requestedInstances(set, req, false);
     const vms = requested
       .map((id) => set.vms.get(id))
       .filter((vm): vm is Vm => vm !== undefined && !vm.protectFromScaleSetActions);
@@ -974,6 +1019,60 @@ export class Arm {
       for (const vm of vms) if (vm.powerState === action.during) vm.powerState = action.after;
       op.finish("Succeeded");
     });
+    return { status: 202, headers: this.asyncHeaders(op, req, true) };
+  }
+
+  /**
+   * POST …/delete `{"instanceIds": [...]}` (`az vmss delete-instances`; `["*"]` for all) or DELETE
+   * …/virtualMachines/{id}: 202, empty body, Azure-AsyncOperation + Location (azure-cli_test_vmss_create_and_modify.yaml
+   * #46); the instances are gone (404, left out of lists, capacity one less each) when its operation ends. Assumptions:
+   * protection from scale-in or from scale-set actions does not stop an explicit delete (Azure's docs protect from
+   * scale-in and from the set's actions, not from a delete the user asks for by instance); `forceDeletion` is accepted
+   * and changes nothing here.
+   */
+  private deleteInstances(set: ScaleSet, req: Incoming, operation: string, ids: () => string[]): Reply {
+    const requested = ids();
+    const op = this.startOperation(set, operation, requested);
+    void Promise.race([this.options.clock.sleep(DELETE_SECONDS), op.ended]).then(() => {
+      if (!op.running) return;
+      for (const id of requested) if (set.vms.has(id)) set.deleteVm(id);
+      op.finish("Succeeded");
+    });
+    return { status: 202, headers: this.asyncHeaders(op, req, true) };
+  }
+
+  /**
+   * DELETE of the scale set: 202, empty body, Azure-AsyncOperation + Location (azure-cli_test_vmss_create_and_modify.yaml
+   * #55); GET shows provisioningState Deleting until its operation ends, 404 after. Operations still running on it end
+   * Canceled, as when it is deleted by other means (deleteScaleSet).
+   */
+  private deleteScaleSetRequest(set: ScaleSet, req: Incoming): Reply {
+    const op = this.startOperation(set, "VirtualMachineScaleSets.Delete");
+    set.provisioningState = "Deleting";
+    void Promise.race([this.options.clock.sleep(DELETE_SECONDS), op.ended]).then(() => {
+      if (!op.running) return;
+      op.finish("Succeeded");
+      this.deleteScaleSet(set.name);
+    });
+    return { status: 202, headers: this.asyncHeaders(op, req, true) };
+  }
+
+  /**
+   * DELETE of an extension child resource: the extension leaves the model (a model update, as its PATCH is: every
+   * instance is stale until upgraded in Manual mode). 202 with Azure-AsyncOperation + Location, as Compute answers its
+   * other deletes (assumption: no recording deletes an extension; the spec allows 200, 202 and 204). 404 for an
+   * extension the set does not have, as its GET.
+   */
+  private deleteExtension(set: ScaleSet, name: string, req: Incoming): Reply {
+    findExtension(set, name);
+    this.refuseWhileModelUpdates(set);
+    const profile = set.profile;
+    const list: Wire[] = profile["extensionProfile"]?.["extensions"] ?? [];
+    profile["extensionProfile"] = {
+      ...(profile["extensionProfile"] ?? {}),
+      extensions: list.filter((e) => String(e["name"]).toLowerCase() !== name.toLowerCase()),
+    };
+    const op = this.startModelUpdate(set, "VirtualMachineScaleSetExtensions.Delete");
     return { status: 202, headers: this.asyncHeaders(op, req, true) };
   }
 

@@ -249,7 +249,7 @@ export class ScaleSet {
     return [...this.vms.values()].sort((a, b) => a.ordinal - b.ordinal);
   }
 
-  /** The standalone VM resource ID of a Flexible VM. */
+  /** The standalone VM resource ID of a Flexible VM; a Uniform instance's extensions are named under it too. */
   standaloneId(vm: Vm): string {
     return `/subscriptions/${this.subscriptionId}/resourceGroups/${this.resourceGroup}/providers/Microsoft.Compute/virtualMachines/${vm.name}`;
   }
@@ -353,7 +353,10 @@ export class ScaleSet {
         ? {
             resources: vmExtensions(vm).map((ext) => ({
               name: ext["name"],
-              id: `${this.id}/virtualMachines/${vm.instanceId}/extensions/${ext["name"]}`,
+              // Under the VM's own resource ID, not the scale set's (azure-libraries-for-java
+              // _canCreateVirtualMachineScaleSetWithCustomScriptExtension.json #27, a Uniform set's VM list:
+              // …/providers/Microsoft.Compute/virtualMachines/vmss50893_2/extensions/CustomScriptForLinux).
+              id: `${this.standaloneId(vm)}/extensions/${ext["name"]}`,
               type: "Microsoft.Compute/virtualMachines/extensions",
               location: this.location,
               properties: renderExtensionProperties(ext["properties"] ?? {}),
