@@ -649,6 +649,84 @@ describe("manualupgrade and operations", () => {
   });
 });
 
+describe("managed identity on PATCH, as recorded (azure-cli_test_vmss_explicit_msi.yaml #22–#43)", () => {
+  it("fills in the IDs Azure assigns after the write's answer, matches user-assigned IDs case-insensitively, and follows type", async () => {
+    const { emu } = await setup();
+    const uai = (name: string) =>
+      `/subscriptions/${emu.subscriptionId}/resourceGroups/${RG}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${name}`;
+    const patch = (identity: unknown) => raw(emu, "PATCH", vmssPath(emu), { body: { identity } });
+    const get = async () =>
+      ((await raw(emu, "GET", vmssPath(emu))).body as { identity?: Record<string, unknown> }).identity;
+
+    const first = await patch({ type: "SystemAssigned, UserAssigned", userAssignedIdentities: { [uai("id1")]: {} } });
+    // The write's own answer: the new user-assigned identity as sent (#22).
+    expect(
+      (first.body as { identity: { userAssignedIdentities: Record<string, unknown> } }).identity.userAssignedIdentities,
+    ).toEqual({
+      [uai("id1")]: {},
+    });
+    const shown = await get();
+    expect(shown).toMatchObject({
+      type: "SystemAssigned, UserAssigned",
+      principalId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      tenantId: emu.tenantId,
+      userAssignedIdentities: {
+        [uai("id1")]: {
+          principalId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+          clientId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        },
+      },
+    });
+    // Removed by its ID in lower case (#33); the system-assigned principal stays the same.
+    await patch({
+      type: "SystemAssigned, UserAssigned",
+      userAssignedIdentities: { [uai("id1").toLowerCase()]: null, [uai("id2")]: {} },
+    });
+    const next = await get();
+    expect(Object.keys((next?.["userAssignedIdentities"] as object) ?? {})).toEqual([uai("id2")]);
+    expect(next?.["principalId"]).toBe(shown?.["principalId"]);
+    // SystemAssigned alone drops the user-assigned ones (#39).
+    await patch({ type: "SystemAssigned" });
+    expect(await get()).toEqual({
+      type: "SystemAssigned",
+      principalId: shown?.["principalId"],
+      tenantId: emu.tenantId,
+    });
+  });
+});
+
+describe("a VM PUT, as recorded (azure-cli_test_vmss_update.yaml #26–#33)", () => {
+  it("answers 200 Updating with Azure-AsyncOperation, checks If-Match, and keeps protectionPolicy once set", async () => {
+    const { emu } = await setup();
+    const path = `${vmssPath(emu)}/virtualMachines/1`;
+    const before = await raw(emu, "GET", path);
+    expect((before.body as { properties: Record<string, unknown> }).properties["protectionPolicy"]).toBeUndefined();
+    const etag = (before.body as { etag: string }).etag;
+    const put = (policy: Record<string, boolean>, ifMatch?: string) =>
+      raw(emu, "PUT", path, {
+        body: { location: "westeurope", properties: { protectionPolicy: policy } },
+        ...(ifMatch !== undefined && { headers: { "If-Match": ifMatch } }),
+      });
+    const stale = await put({ protectFromScaleIn: true }, '"999"');
+    expect(stale.status).toBe(412);
+    expect(stale.body).toMatchObject({ error: { code: "PreconditionFailed" } });
+
+    const set = await put({ protectFromScaleIn: true, protectFromScaleSetActions: true }, etag);
+    expect(set.status).toBe(200);
+    expect(set.headers.get("azure-asyncoperation")).toMatch(/\/operations\/[0-9a-f-]+\?/);
+    expect(set.headers.get("location")).toBeNull();
+    expect(set.body).toMatchObject({ properties: { provisioningState: "Updating" } });
+
+    const cleared = await put({ protectFromScaleIn: false, protectFromScaleSetActions: false });
+    expect(cleared.status).toBe(200);
+    const after = await raw(emu, "GET", path);
+    expect((after.body as { properties: Record<string, unknown> }).properties["protectionPolicy"]).toEqual({
+      protectFromScaleIn: false,
+      protectFromScaleSetActions: false,
+    });
+  });
+});
+
 describe("reading instances", () => {
   it("pages the VM list with absolute nextLinks", async () => {
     const { client, emu } = await setup({ pageSize: 2, scaleSets: [{ name: VMSS, instances: 5 }] });

@@ -1,6 +1,7 @@
 // Writes to the scale-set model: PATCH (merge) and PUT (merge that keeps what the body omits, see putScaleSet) of the set, PATCH/PUT of an extension child
 // resource, and the create-time / restricted properties Compute refuses to change (docs: "Modify a Virtual Machine
 // Scale Set"; error texts from real CRP responses, see README "Assumptions" for the status code).
+import { createHash } from "node:crypto";
 import { ArmError } from "../http.ts";
 import { DEFAULT_ROLLING_POLICY } from "./seed.ts";
 import { copyJson, isObject, mergeKeep, mergePatch, type Wire } from "./wire.ts";
@@ -25,6 +26,7 @@ function stripReadOnly(body: Wire): Wire {
 export function patchScaleSet(current: Wire, body: Wire): Wire {
   const incoming = stripReadOnly(body);
   refuseTags(incoming["tags"]);
+  alignIdentityKeys(current, incoming);
   const next = mergePatch(current, incoming) as Wire;
   if (isObject(incoming["tags"])) next["tags"] = copyJson(incoming["tags"]);
   return finish(current, next);
@@ -92,6 +94,7 @@ function withoutOpaque(props: Wire): Wire {
 function finish(current: Wire, next: Wire): Wire {
   refuseRestrictedChanges(current, next);
   keepProtectedSettings(current, next);
+  shapeIdentity(next);
   const props = next["properties"];
   if (isObject(props)) {
     const policy: Wire = isObject(props["upgradePolicy"])
@@ -108,6 +111,76 @@ function finish(current: Wire, next: Wire): Wire {
     };
   }
   return next;
+}
+
+/**
+ * A PATCH naming a user-assigned identity in another case than the set holds it (az sends the ID lower-cased to remove
+ * it: azure-cli_test_vmss_explicit_msi.yaml #33 `…/resourcegroups/…/microsoft.managedidentity/userassignedidentities/id1:
+ * null`) means the same one: ARM resource IDs compare case-insensitively, and #33's answer no longer lists id1.
+ */
+function alignIdentityKeys(current: Wire, incoming: Wire): void {
+  const held = current["identity"]?.["userAssignedIdentities"];
+  const sent = incoming["identity"]?.["userAssignedIdentities"];
+  if (!isObject(held) || !isObject(sent)) return;
+  for (const key of Object.keys(sent)) {
+    const same = Object.keys(held).find((k) => k !== key && k.toLowerCase() === key.toLowerCase());
+    if (same === undefined) continue;
+    sent[same] = sent[key];
+    delete sent[key];
+  }
+}
+
+/**
+ * The identity as its `type` leaves it (explicit_msi.yaml #39: `SystemAssigned` alone drops userAssignedIdentities):
+ * no userAssignedIdentities without `UserAssigned`, no principalId/tenantId without `SystemAssigned`, none at all for
+ * `None`. The IDs Azure assigns are filled in by fillIdentityIds, after the write's own answer.
+ */
+function shapeIdentity(next: Wire): void {
+  const identity = next["identity"];
+  if (!isObject(identity)) return;
+  const kinds = String(identity["type"] ?? "")
+    .split(",")
+    .map((k) => k.trim().toLowerCase());
+  if (kinds.every((k) => k === "" || k === "none")) {
+    delete next["identity"];
+    return;
+  }
+  if (!kinds.includes("userassigned")) delete identity["userAssignedIdentities"];
+  if (!kinds.includes("systemassigned")) {
+    delete identity["principalId"];
+    delete identity["tenantId"];
+  }
+}
+
+/**
+ * The IDs Azure gives a managed identity, filled in once a write has answered: the write's own answer shows a new
+ * user-assigned identity as `{}` and a later GET with its principalId and clientId (explicit_msi.yaml #22, #25); the
+ * system-assigned identity's principalId and tenantId stay the same across later writes (#19 … #43). Made up here,
+ * stable: from the set's ID (system) or the identity's resource ID (user-assigned, the same for every set using it).
+ */
+export function fillIdentityIds(resource: Wire, tenantId: string): void {
+  const identity = resource["identity"];
+  if (!isObject(identity)) return;
+  const kinds = String(identity["type"] ?? "").toLowerCase();
+  if (kinds.includes("systemassigned")) {
+    identity["principalId"] ??= stableGuid(`${String(resource["id"]).toLowerCase()}/system-assigned`);
+    identity["tenantId"] ??= tenantId;
+  }
+  const users = identity["userAssignedIdentities"];
+  if (isObject(users)) {
+    for (const [id, value] of Object.entries(users)) {
+      if (isObject(value) && typeof value["principalId"] === "string") continue;
+      users[id] = {
+        principalId: stableGuid(`${id.toLowerCase()}/principal`),
+        clientId: stableGuid(`${id.toLowerCase()}/client`),
+      };
+    }
+  }
+}
+
+function stableGuid(seed: string): string {
+  const h = createHash("sha256").update(seed).digest("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
 /** GET never returns protectedSettings, so a client cannot send them back: an extension that stays (same name)

@@ -5,7 +5,14 @@ import type { Faults } from "../faults.ts";
 import { ArmError, json, type Incoming, type Reply } from "../http.ts";
 import { SUPPORTED_API_VERSIONS } from "./api-versions.ts";
 import type { ConcurrentWrite, OperationEnd, ScaleSetSeed } from "../types.ts";
-import { patchExtension, patchScaleSet, putExtension, putScaleSet, refuseTags } from "./model-change.ts";
+import {
+  fillIdentityIds,
+  patchExtension,
+  patchScaleSet,
+  putExtension,
+  putScaleSet,
+  refuseTags,
+} from "./model-change.ts";
 import { Operation, PREEMPTED } from "./operations.ts";
 import { FLEXIBLE_ROLLING_NEEDS_HEALTH, ScaleSet, type Vm } from "./scale-set.ts";
 import type { Upgrades } from "./upgrades.ts";
@@ -98,6 +105,9 @@ const VM_POWER_ACTIONS: Readonly<Record<"restart" | "poweroff" | "start" | "deal
  * (assumption), short enough for tests.
  */
 const DELETE_SECONDS = 10;
+
+/** Simulated seconds a VM PUT (protection) takes: one poll in the recordings (assumed). */
+const VM_UPDATE_SECONDS = 2;
 
 export class Arm {
   readonly scaleSets = new Map<string, ScaleSet>();
@@ -952,10 +962,13 @@ export class Arm {
     );
     // x-ms-request-charge: 0 on the set's PUT and PATCH (azure-cli_test_vmss_explicit_msi.yaml #22 PATCH
     // …/virtualMachineScaleSets/vmss1; azure-cli_test_vmss_update_automatic_repairs_with_health_extension.yaml #14 PUT).
-    return json(200, set.render(req.query.get("api-version") ?? ""), {
+    // A copy: the identity IDs filled in below must not reach this answer (see fillIdentityIds).
+    const answer = json(200, copyJson(set.render(req.query.get("api-version") ?? "")), {
       ...this.asyncHeaders(op, req, false),
       ...REQUEST_CHARGE(0),
     });
+    fillIdentityIds(set.resource, this.options.tenantId);
+    return answer;
   }
 
   private writeExtension(set: ScaleSet, name: string, req: Incoming, method: "PATCH" | "PUT"): Reply {
@@ -1156,9 +1169,23 @@ export class Arm {
     }
   }
 
+  /**
+   * PUT of one instance: If-Match on its etag (the spec declares it on this call; 412 as for the set), then
+   * `properties.protectionPolicy` applied (the other properties are kept as they are: assumption, the emulator models
+   * no per-instance hardware). 200 with the instance in `Updating` and Azure-AsyncOperation only, as recorded
+   * (azure-cli_test_vmss_update.yaml #27, #31), the operation ending shortly after (VM_UPDATE_SECONDS, assumed).
+   */
   private updateVm(set: ScaleSet, instanceId: string, req: Incoming): Reply {
     const vm = this.findVm(set, instanceId);
     const body = requireObjectBody(req);
+    const etag = `"${vm.etag}"`;
+    const ifMatch = header(req, "if-match");
+    if (ifMatch !== undefined && ifMatch !== "*" && ifMatch !== etag) {
+      throw new ArmError(412, {
+        code: "PreconditionFailed",
+        message: `Etag provided in if-match header ${ifMatch} does not match etag ${etag} of resource.`,
+      });
+    }
     const policy = body["properties"]?.["protectionPolicy"];
     if (isObject(policy)) {
       if (policy["protectFromScaleSetActions"] === true && policy["protectFromScaleIn"] === false) {
@@ -1170,15 +1197,16 @@ export class Arm {
       }
       vm.protectFromScaleSetActions = policy["protectFromScaleSetActions"] === true;
       vm.protectFromScaleIn = policy["protectFromScaleIn"] === true || vm.protectFromScaleSetActions;
+      vm.protectionPolicySet = true;
     }
     vm.etag++;
     const op = this.startOperation(set, "VirtualMachineScaleSetVMs.Update", [instanceId]);
-    op.finish("Succeeded");
-    return json(
-      200,
-      set.renderVm(vm, { instanceView: false, apiVersion: req.query.get("api-version") ?? "" }),
-      this.asyncHeaders(op, req, false),
-    );
+    void Promise.race([this.options.clock.sleep(VM_UPDATE_SECONDS), op.ended]).then(() => {
+      if (op.running) op.finish("Succeeded");
+    });
+    const rendered = set.renderVm(vm, { instanceView: false, apiVersion: req.query.get("api-version") ?? "" });
+    rendered["properties"]["provisioningState"] = "Updating";
+    return json(200, rendered, this.asyncHeaders(op, req, false));
   }
 
   private listVms(set: ScaleSet, req: Incoming): Reply {

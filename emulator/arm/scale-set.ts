@@ -42,6 +42,11 @@ export interface Vm {
   health: HealthState;
   protectFromScaleIn: boolean;
   protectFromScaleSetActions: boolean;
+  /**
+   * A VM PUT has set protectionPolicy once: Azure shows the object from then on, also with both flags false
+   * (azure-cli_test_vmss_update.yaml #31, #33 after clearing; #26, before any, has none).
+   */
+  protectionPolicySet: boolean;
   error: InstanceError | undefined;
   /** Statuses set for extensions (lower-case name → status), reported whatever the instance's provisioning state;
    *  extensions not in it report as the instance's provisioning goes. */
@@ -131,6 +136,7 @@ export class ScaleSet {
       health: "healthy",
       protectFromScaleIn: protect,
       protectFromScaleSetActions: protect,
+      protectionPolicySet: protect,
       error: undefined,
       extensionStatuses: new Map(),
       busyWith: undefined,
@@ -339,7 +345,7 @@ export class ScaleSet {
         networkProfile: {
           networkInterfaces: [{ id: `${this.id}/virtualMachines/${vm.instanceId}/networkInterfaces/${nic}` }],
         },
-        ...(vm.protectFromScaleIn || vm.protectFromScaleSetActions
+        ...(vm.protectionPolicySet || vm.protectFromScaleIn || vm.protectFromScaleSetActions
           ? {
               protectionPolicy: {
                 protectFromScaleIn: vm.protectFromScaleIn,
@@ -385,7 +391,7 @@ export class ScaleSet {
         modelDefinitionApplied: vm.attached ? "VirtualMachine" : "VirtualMachineScaleSet",
         vmId: vm.vmId,
         provisioningState: vm.provisioningState,
-        ...(vm.protectFromScaleIn || vm.protectFromScaleSetActions
+        ...(vm.protectionPolicySet || vm.protectFromScaleIn || vm.protectFromScaleSetActions
           ? {
               protectionPolicy: {
                 protectFromScaleIn: vm.protectFromScaleIn,
