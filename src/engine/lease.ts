@@ -166,7 +166,7 @@ export class RunLease {
   ): Promise<number | undefined> {
     if (!this.held || this.#run.state.leaseLost !== undefined) return undefined;
     await this.#renew(until, "lease extended", options.signal, options);
-    return this.#until;
+    return this.#run.state.leaseLost === undefined ? this.#until : undefined;
   }
 
   /**

@@ -27,6 +27,9 @@ export function runRollout(config: Config, api: ScaleSetApi, deps: RolloutDeps):
 }
 
 /** The phases in order; a stop (StopError, or any error) ends them, and verification, rollback and the record follow. */
+const NO_ROLLBACK_LEASE_LOST =
+  "No rollback was done: the run lost its lease on the scale set, so it writes nothing more.";
+
 async function rollOut(run: Run, api: ScaleSetApi, leaseToken: string): Promise<RolloutRecord> {
   const { state } = run;
   // The run's one writer of the scale set's tags, and its lease (taken before the first write, released at the end).
@@ -102,11 +105,11 @@ async function rollOut(run: Run, api: ScaleSetApi, leaseToken: string): Promise<
       const leaseUntil = await lease.cover(run.deadline + budget + FINAL_LISTING_MS, {
         signal: AbortSignal.any([run.cancel, run.end.signal, AbortSignal.timeout(budget)]),
       });
-      await run.group("Rollback", () => tags.exclusive(() => rollBack(run, api, change, leaseUntil)));
+      // The extension's write found the lease another run's: no rollback, as when it was lost before.
+      if (state.leaseLost !== undefined) state.rollbackSkipped(NO_ROLLBACK_LEASE_LOST);
+      else await run.group("Rollback", () => tags.exclusive(() => rollBack(run, api, change, leaseUntil)));
     } else if (failure !== undefined && state.leaseLost !== undefined && run.config.rollout.rollbackOnFailure)
-      state.rollbackSkipped(
-        "No rollback was done: the run lost its lease on the scale set, so it writes nothing more.",
-      );
+      state.rollbackSkipped(NO_ROLLBACK_LEASE_LOST);
     // The record on the scale set says how the run ended (also after a failure, a timeout or a cancel), in the write
     // that releases the lease: one write, so that a cancelled run's few seconds are enough for both.
     await lease.release(recordOutcome(run, buildRecord(state, failure, run.now()).result));

@@ -182,6 +182,35 @@ describe.each(ORCHESTRATIONS)("one run at a time ($mode)", ({ seed }) => {
     expect(writesOf(emu)).toEqual(["PATCH VirtualMachineScaleSets.Update", upgrade(instanceIds(emu)[0] ?? "")]);
   });
 
+  it("a lease taken over before the rollback: its extension finds it another run's, and no rollback is done", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
+    const [first = ""] = instanceIds(emu);
+    emu.faults.failUpgrade(first, { scaleSet: "vmss1" });
+    const taken = leaseOf(Date.now() + 600_000);
+    // Once the run has failed, another run takes the lease over, just before this run extends it for its rollback.
+    const events = (event: RolloutEvent): void => {
+      if (event.type === "stopped")
+        emu.faults.concurrentWrite(
+          { patch: { tags: taken } },
+          { operation: "VirtualMachineScaleSets.UpdateTags", when: "before" },
+        );
+    };
+    const { record } = await rollout(
+      // A lease of 30 s: not renewed during this short run, and shorter than the rollback's budget, so the run writes
+      // it longer before the rollback.
+      configFor(emu, {
+        rollout: { batchSize: count(1), maxUnhealthyPercent: 0, leaseDurationMs: 30_000, rollbackOnFailure: true },
+      }),
+      { events },
+    );
+    expect(record.result).toBe("failed");
+    expect(record.rollback).toBeUndefined();
+    expect(record.reason).toContain("No rollback was done: the run lost its lease on the scale set");
+    // No rollback write: the model and the upgraded instance stay as the failed rollout left them.
+    expect(writesOf(emu)).toEqual(["PATCH VirtualMachineScaleSets.Update", upgrade(first)]);
+    expect(tagsOf(emu)).toEqual(taken);
+  });
+
   it("no room for the lease's tags: refused before any write, saying why", async () => {
     const full = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`t${i}`, "v"]));
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, tags: full, ...seed }] });

@@ -120,31 +120,38 @@ describe.each(ORCHESTRATIONS)(
 );
 
 describe("a lost answer to the image PATCH, then the scale set cannot be read", () => {
-  it("is not called a timeout: the report says how the model update's end could not be read", async () => {
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
-    // Applied, its answer lost; the SDK's resend meets 412, and the read after it shows the image (this run's write).
-    emu.faults.dropConnection({ operation: "VirtualMachineScaleSets.Update", afterProcessing: true });
-    let readsOfNewModel = 0;
-    const { record } = await rollout(configFor(emu, { rollout: { timeoutMs: 60_000 } }), {
-      wrap: (api) => ({
-        ...api,
-        // Every read after that one is refused (a role removed meanwhile, say).
-        getScaleSet: async (signal) => {
-          const model = await api.getScaleSet(signal);
-          if (model.imageReference.version === NEW_VERSION && ++readsOfNewModel > 1)
-            throw new AzureApiError("AuthorizationFailed", "The client does not have authorization.", 403);
-          return model;
-        },
-      }),
-    });
-    expect(record.result).toBe("failed");
-    expect(record.modelUpdated).toBe(true);
-    expect(record.reason).not.toMatch(/Timed out/);
-    expect(record.reason).toMatch(
-      /^Azure took the model update, but how it ended could not be read \(.*AuthorizationFailed/,
-    );
-    expect(record.durationMs).toBeLessThan(30_000);
-  });
+  it.each([
+    {
+      mode: "Manual",
+      says: /^Azure took the model update, but how it ended could not be read \(.*AuthorizationFailed/,
+    },
+    { mode: "Automatic", says: /^How Azure's automatic upgrade ended could not be read \(.*AuthorizationFailed/ },
+  ] as const)(
+    "$mode: not called a timeout, nor a failed upgrade: the report says its end could not be read",
+    async ({ mode, says }) => {
+      const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, upgradeMode: mode }] });
+      // Applied, its answer lost; the SDK's resend meets 412, and the read after it shows the image (this run's write).
+      emu.faults.dropConnection({ operation: "VirtualMachineScaleSets.Update", afterProcessing: true });
+      let readsOfNewModel = 0;
+      const { record } = await rollout(configFor(emu, { rollout: { timeoutMs: 60_000 } }), {
+        wrap: (api) => ({
+          ...api,
+          // Every read after that one is refused (a role removed meanwhile, say).
+          getScaleSet: async (signal) => {
+            const model = await api.getScaleSet(signal);
+            if (model.imageReference.version === NEW_VERSION && ++readsOfNewModel > 1)
+              throw new AzureApiError("AuthorizationFailed", "The client does not have authorization.", 403);
+            return model;
+          },
+        }),
+      });
+      expect(record.result).toBe("failed");
+      expect(record.modelUpdated).toBe(true);
+      expect(record.reason).not.toMatch(/Timed out|upgrade failed/);
+      expect(record.reason).toMatch(says);
+      expect(record.durationMs).toBeLessThan(30_000);
+    },
+  );
 });
 
 describe.each(ORCHESTRATIONS)("a write cut off by a cancel while Azure had it ($mode)", ({ seed }) => {

@@ -101,6 +101,27 @@ describe("timeout", () => {
   });
 });
 
+describe("a rollback after a timeout that cut off a running upgrade", () => {
+  it("waits for that upgrade's operation (409 while it runs), then sends its instances back", async () => {
+    // One batch of every instance, 3 s to upgrade; the run's time is up during it.
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, instanceUpgradeSeconds: 3_000 }] });
+    const config = configFor(emu, {
+      rollout: { batchSize: count(4), timeoutMs: 1_500, healthTimeoutMs: 15_000, rollbackOnFailure: true },
+    });
+    const { record } = await rollout(config);
+    const all = instanceIds(emu);
+    expect(record.reason).toMatch(/^Timed out after/);
+    // The rollback's manualupgrade met the forward one still running (409), and was sent again until it had ended.
+    const upgrades = writesOf(emu).filter((w) => w.includes("UpdateInstances"));
+    expect(upgrades.length).toBeGreaterThanOrEqual(3);
+    expect([upgrades[0], upgrades.at(-1)]).toEqual([upgrade(...all), upgrade(...all)]);
+    expect(upgrades.slice(1, -1)).toEqual(Array(upgrades.length - 2).fill(`${upgrade(...all)} → 409`));
+    expect(record.result).toBe("rolled-back");
+    expect(record.rollback).toEqual({ succeeded: true, instanceIds: all });
+    expect(Object.values(runningVersions(emu))).toEqual(Array(4).fill(OLD_VERSION));
+  });
+});
+
 describe("cancellation", () => {
   it("starts no new batch once cancelled and records the true state", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 6, instanceUpgradeSeconds: 300 }] });

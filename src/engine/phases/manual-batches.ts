@@ -19,7 +19,7 @@ import type { BatchRecord, BatchResult } from "../../domain/record.ts";
 import { listIds } from "../../domain/ids.ts";
 import { breachesMaxUnhealthy } from "../../domain/verdict.ts";
 import { batchLabel } from "../phase.ts";
-import { resent } from "./model-update.ts";
+import { mayAnswerResend } from "./model-update.ts";
 import type { ScaleSetApi } from "../ports.ts";
 import { StopError, type Run } from "../run.ts";
 
@@ -243,11 +243,13 @@ async function sendUpgrade(
       }
       if (isScaleSetGone(err)) throw err; // the run ends on it (see rollout.ts)
       refusal = err;
-      if (err.statusCode === 409 || resent(api, "upgrade", sendsBefore)) {
+      const maybeTaken = mayAnswerResend(api, "upgrade", sendsBefore, err);
+      if (err.statusCode === 409 || maybeTaken) {
         // A 409 may be the answer to the SDK's resend of a manualupgrade Azure took, its first answer lost: the first
         // copy's instances are busy, so the copy is refused. So may any refusal of a copy sent again (a 5xx, a 429).
-        // Whether Azure took it is read from the instances, not assumed.
-        const seen = await afterConflict(run, api, ids, err);
+        // Whether Azure took it is read from the instances, not assumed; a copy sent once was not taken, and its
+        // instances busy are another operation's (the listing still shows which are on the model already).
+        const seen = await afterConflict(run, api, ids, err, maybeTaken);
         if (seen === "taken") return { ids: batch, outcome: { status: "Succeeded" } };
         const done = new Set(seen.done);
         ids = ids.filter((id) => !done.has(id));
@@ -284,7 +286,8 @@ async function sendUpgrade(
 
 /**
  * After a 409 on manualupgrade (or another refusal of a copy the SDK sent again): one listing of every instance, to tell a refusal that touched nothing from the answer
- * to a resent copy of a request Azure took (its first answer lost). Until the listing, the instances count as maybe
+ * to a resent copy of a request Azure took (its first answer lost; `maybeTaken`: more than one copy went out). Until
+ * the listing, the instances of a request that may have been taken count as maybe
  * started (unseen; verification lists again if the run stops here). Instances the listing shows on the latest model
  * were reached by an upgrade (every instance was stale after the model write): started, and not sent again. When every
  * instance still to send is on it or being upgraded, Azure took the request: all count as started and the gate waits
@@ -296,8 +299,9 @@ async function afterConflict(
   api: ScaleSetApi,
   ids: readonly string[],
   err: AzureApiError,
+  maybeTaken: boolean,
 ): Promise<"taken" | { readonly done: readonly string[] }> {
-  run.state.upgradeMaybeStarted(ids, run.now());
+  if (maybeTaken) run.state.upgradeMaybeStarted(ids, run.now());
   run.listed(await api.listInstances(run.work));
   const { instances } = run.state;
   const reached = ids.filter((id) => reachedByUpgrade(instances.get(id)));
@@ -308,7 +312,7 @@ async function afterConflict(
   const busySet = new Set(busy);
   const done = reached.filter((id) => !busySet.has(id));
   run.state.upgradeReached(done);
-  if (reached.length === ids.length) {
+  if (maybeTaken && reached.length === ids.length) {
     run.log.info(
       `manualupgrade was refused (${err.statusCode} ${err.code}), but every instance of it is upgraded or being upgraded: Azure took an earlier copy of the request, whose answer was lost.`,
     );

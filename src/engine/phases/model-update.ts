@@ -178,6 +178,19 @@ function unanswered(err: unknown): boolean {
   return !(err instanceof AzureApiError) || err.statusCode === undefined;
 }
 
+/**
+ * Whether a refusal may be the answer to the SDK's resend of a write Azure took (its first answer lost): only when more
+ * than one copy went out. An adapter that does not count copies leaves it to the old assumption: a 409 may be.
+ */
+export function mayAnswerResend(
+  api: ScaleSetApi,
+  kind: WriteKind,
+  before: number | undefined,
+  err: AzureApiError,
+): boolean {
+  return api.writeSends === undefined ? err.statusCode === 409 : resent(api, kind, before);
+}
+
 /** The SDK put more than one copy of the write on the wire since `before` (a resend after an answer was lost). */
 export function resent(api: ScaleSetApi, kind: WriteKind, before: number | undefined): boolean {
   const after = api.writeSends?.(kind);
@@ -275,7 +288,9 @@ export async function startExtensionWrite(
       (err instanceof AzureApiError && isRetryableRefusal(err)) ||
       resent(api, "extension", sendsBefore)
     ) {
-      const landed = await extensionLanded(run, api, patch, err);
+      // A copy sent once and refused (a 409) did not land: a read that fails then leaves nothing unknown.
+      const mayHaveLanded = unanswered(err) || resent(api, "extension", sendsBefore) || api.writeSends === undefined;
+      const landed = await extensionLanded(run, api, patch, err, mayHaveLanded);
       if (landed !== undefined) return landed;
     }
     throw err;
@@ -323,14 +338,17 @@ async function extensionLanded(
   api: ScaleSetApi,
   patch: ExtensionPatch,
   err: unknown,
+  mayHaveLanded: boolean,
 ): Promise<PendingOperation | undefined> {
   let model: ScaleSetModel;
   try {
     model = await api.getScaleSet(run.work);
   } catch {
     // Whether it landed is unknown: read again at the end (settleUnknownWrite), and the report says so.
-    run.writeSettled();
-    run.state.writeUnknown("extension");
+    if (mayHaveLanded) {
+      run.writeSettled();
+      run.state.writeUnknown("extension");
+    }
     return undefined;
   }
   run.state.read(model);

@@ -82,11 +82,14 @@ async function followPlatform(run: Run, api: ScaleSetApi, pending: PendingOperat
     }
     if (opEnded && operation.outcome === undefined) throw run.interrupted();
     if (opEnded && operation.outcome !== undefined && operation.outcome.status !== "Succeeded") {
-      const { status, error } = operation.outcome;
+      const { status, error, unread } = operation.outcome;
+      // Only reading how it ended failed (a 403, a 404, Azure's 5xx after the retries): not called a failed upgrade.
       throw platformFailure(
         run,
         ids,
-        `Azure's ${label} ${status.toLowerCase()}${error ? ` (${describeError(error)})` : ""}.`,
+        unread === true
+          ? `How Azure's ${label} ended could not be read${error ? ` (${describeError(error)})` : ""}; its instances are listed as they are.`
+          : `Azure's ${label} ${status.toLowerCase()}${error ? ` (${describeError(error)})` : ""}.`,
       );
     }
     const stillRolling = rolling?.code === "RollingForward" || rolling?.code === "RollingBack";

@@ -2,7 +2,7 @@
 
 import { errorLine, isAbort } from "../../domain/error-text.ts";
 import { isPreconditionFailed, isRetryableRefusal } from "../../domain/azure-errors.ts";
-import { describeRunning, reachedByUpgrade } from "../../domain/in-progress.ts";
+import { describeRunning, isBusy, reachedByUpgrade } from "../../domain/in-progress.ts";
 import { formatDuration } from "../../shared/clock.ts";
 import { sortIds } from "../../domain/ids.ts";
 import { AzureApiError, type OperationOutcome } from "../../domain/scale-set.ts";
@@ -11,7 +11,7 @@ import type { ScaleSetModel } from "../../domain/scale-set.ts";
 import type { ChangeRequest } from "../../config/types.ts";
 import type { ScaleSetApi } from "../ports.ts";
 import { FINAL_LISTING_MS, type Run } from "../run.ts";
-import { resent } from "./model-update.ts";
+import { mayAnswerResend } from "./model-update.ts";
 
 /** A cancelled job gets no rollback: the runner kills it seconds later. */
 export function shouldRollBack(run: Run): boolean {
@@ -39,7 +39,11 @@ export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange, 
     return;
   }
   const budget = run.config.rollout.healthTimeoutMs;
-  const deadline = Math.min(run.now() + budget, run.deadline + budget, leaseUntil ?? Number.POSITIVE_INFINITY);
+  const budgetEnd = Math.min(run.now() + budget, run.deadline + budget);
+  // Other runs judge the lease's expiry by their own clocks: the rollback stops a little before it.
+  const leaseEnd = leaseUntil === undefined ? Number.POSITIVE_INFINITY : leaseUntil - LEASE_CLOCK_MARGIN_MS;
+  const deadline = Math.min(budgetEnd, leaseEnd);
+  const byLease = leaseEnd < budgetEnd;
   api.useDeadline?.(deadline);
   const signal = AbortSignal.any([
     run.cancel,
@@ -113,7 +117,12 @@ export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange, 
     state.rollbackEnded({ succeeded: true, instanceIds: ids });
     run.emit({ type: "rollback-ended", succeeded: true });
   } catch (err) {
-    const error = errorLine(err);
+    const error =
+      state.leaseLost !== undefined
+        ? `stopped: the run lost its lease on the scale set (${errorLine(err)})`
+        : byLease && run.now() >= deadline
+          ? `stopped at ${new Date(leaseEnd).toISOString()}, before the run's lease on the scale set ends: it could not be extended to cover the rollback, and another run may take the scale set over then (${errorLine(err)})`
+          : errorLine(err);
     run.log.info(`Rollback failed: ${error}`);
     // The record says where the instances stand after what the rollback did (a manualupgrade sent, a model put back).
     try {
@@ -180,14 +189,19 @@ function changedSince(
   }
 }
 
-/** A rollback batch's manualupgrade refused with 409: tried again after poll-interval, doubled, this many times. */
-const MAX_ROLLBACK_RETRIES = 3;
+/** How long before its lease ends a rollback stops (clock skew between runners). */
+const LEASE_CLOCK_MARGIN_MS = 5_000;
+
+/** A rollback batch's manualupgrade refused with 409: tried again after poll-interval, doubled up to this. */
+const MAX_ROLLBACK_BACKOFF_MS = 120_000;
 
 /**
- * One rollback batch's manualupgrade, as the forward batches send theirs (manual-batches.ts): a 409 Conflict, or any
- * refusal of a copy the SDK sent again, may answer a resend of a request Azure took (its first answer lost), so the
- * instances are listed: when every one is back on the model or being upgraded, Azure took it, and the batch's gate
- * waits for them. A 409 of another operation is tried again after poll-interval (doubled), within the rollback's time.
+ * One rollback batch's manualupgrade, as the forward batches send theirs (manual-batches.ts). A refusal of a copy the
+ * SDK sent more than once may answer a resend of a request Azure took (its first answer lost), so the instances are
+ * listed: when every one is back on the model or being upgraded, Azure took it, and the batch's gate waits for them. A
+ * 409 of a copy sent once is another operation's (the forward upgrade a timeout cut off, still running, say): tried
+ * again after poll-interval (doubled, at most 2 minutes apart) as long as the rollback's time allows, without the
+ * instances already back.
  */
 async function upgradeBack(
   run: Run,
@@ -197,23 +211,30 @@ async function upgradeBack(
   deadline: number,
   signal: AbortSignal,
 ): Promise<OperationOutcome> {
+  let ids = [...chunk];
   for (let attempt = 1; ; attempt++) {
     const sendsBefore = api.writeSends?.("upgrade");
     try {
-      return await api.upgradeInstances(chunk, signal);
+      return await api.upgradeInstances(ids, signal);
     } catch (err) {
       if (isAbort(err) || !(err instanceof AzureApiError) || err.statusCode === undefined) throw err;
-      const copies = resent(api, "upgrade", sendsBefore);
-      if (err.statusCode !== 409 && !copies) throw err;
+      const maybeTaken = mayAnswerResend(api, "upgrade", sendsBefore, err);
+      if (err.statusCode !== 409 && !maybeTaken) throw err;
       run.listed(await api.listInstances(signal));
-      if (chunk.every((id) => reachedByUpgrade(run.state.instances.get(id)))) {
+      const instance = (id: string) => run.state.instances.get(id);
+      if (maybeTaken && ids.every((id) => reachedByUpgrade(instance(id)))) {
         run.log.info(
           `[${label}] manualupgrade was refused (${err.statusCode} ${err.code}), but every instance of it is back on the model or being upgraded: Azure took an earlier copy of the request, whose answer was lost.`,
         );
         return { status: "Succeeded" };
       }
-      const delay = run.config.rollout.pollIntervalMs * 2 ** (attempt - 1);
-      if (err.statusCode !== 409 || attempt > MAX_ROLLBACK_RETRIES || run.now() + delay >= deadline) throw err;
+      const delay = Math.min(MAX_ROLLBACK_BACKOFF_MS, run.config.rollout.pollIntervalMs * 2 ** (attempt - 1));
+      if (err.statusCode !== 409 || run.now() + delay >= deadline) throw err;
+      ids = ids.filter((id) => {
+        const state = instance(id);
+        return !(state !== undefined && state.latestModelApplied && !isBusy(state));
+      });
+      if (ids.length === 0) return { status: "Succeeded" };
       run.log.info(`[${label}] manualupgrade refused (${errorLine(err)}): trying again in ${formatDuration(delay)}.`);
       await run.sleep(delay, signal);
     }
