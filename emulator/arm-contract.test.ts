@@ -977,6 +977,27 @@ describe("one instance's power actions, and deletes (through the real SDK)", () 
     expect(other.statuses?.map((s) => s.code)).toContain("PowerState/running");
   });
 
+  it("a deallocated instance's view has no guest's report (azure-cli_test_vmss_vms.yaml #40); no extensions, no key (create_and_modify.yaml #26)", async () => {
+    const { client } = await setup({ scaleSets: [{ name: VMSS, extensions: [] }] });
+    const running = await client.virtualMachineScaleSetVMs.getInstanceView(RG, VMSS, "1");
+    expect(running.computerName).toBeDefined();
+    expect(running.extensions).toBeUndefined();
+    expect((await client.virtualMachineScaleSets.getInstanceView(RG, VMSS)).extensions).toBeUndefined();
+    await client.virtualMachineScaleSetVMs.beginDeallocateAndWait(RG, VMSS, "1", FAST_POLL);
+    const view = await client.virtualMachineScaleSetVMs.getInstanceView(RG, VMSS, "1");
+    const shown = Object.entries(view).filter(([, value]) => value !== undefined);
+    expect(shown.map(([key]) => key).sort()).toEqual(
+      [
+        "disks",
+        "hyperVGeneration",
+        "placementGroupId",
+        "platformFaultDomain",
+        "platformUpdateDomain",
+        "statuses",
+      ].sort(),
+    );
+  });
+
   it("`*` as the instance of a VM action names every instance (az vmss deallocate --instance-ids '*')", async () => {
     const { emu } = await setup();
     const started = await raw(emu, "POST", `${vmssPath(emu)}/virtualMachines/%2A/deallocate`);

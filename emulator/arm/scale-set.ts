@@ -518,13 +518,54 @@ export class ScaleSet {
     };
   }
 
+  /**
+   * One instance's view. A deallocated instance runs no guest: Azure leaves out what the guest agent reports (its
+   * computer name, OS, agent and extensions), as recorded (azure-cli_test_vmss_vms.yaml #40: placementGroupId,
+   * platformUpdateDomain, platformFaultDomain, disks, hyperVGeneration, statuses). An instance with no extension has no
+   * `extensions` key (azure-cli_test_vmss_create_and_modify.yaml #26).
+   */
   renderVmInstanceView(vm: Vm): Wire {
     const now = azureTime(new Date());
     const extensions = vmExtensions(vm);
+    const guest = vm.powerState !== "deallocated";
     const view: Wire = {
       placementGroupId: this.resource["properties"]["uniqueId"],
       platformUpdateDomain: vm.ordinal % 5,
       platformFaultDomain: 0,
+      ...(guest ? this.guestView(vm, extensions, now) : {}),
+      disks: [
+        {
+          name: `${vm.name}_OsDisk_1_${vm.vmId.replaceAll("-", "")}`,
+          statuses: [
+            {
+              code: "ProvisioningState/succeeded",
+              level: "Info",
+              displayStatus: "Provisioning succeeded",
+              time: vm.timeCreated,
+            },
+          ],
+        },
+      ],
+      ...(guest && extensions.length > 0
+        ? {
+            extensions: extensions.map((ext) => ({
+              name: ext["name"],
+              type: extensionFullType(ext),
+              typeHandlerVersion: handlerVersion(ext),
+              statuses: [extensionStatus(vm, String(ext["name"]))],
+            })),
+          }
+        : {}),
+      ...(this.reportsHealth(vm) ? { vmHealth: { status: healthStatus(vm.health, now) } } : {}),
+      hyperVGeneration: "V2",
+      statuses: [provisioningStatus(vm), powerStatus(vm.powerState)],
+    };
+    return view;
+  }
+
+  /** What the guest agent reports in an instance's view (none while deallocated). */
+  private guestView(vm: Vm, extensions: readonly Wire[], now: string): Wire {
+    return {
       computerName: vm.computerName,
       osName: "ubuntu",
       osVersion: "24.04",
@@ -545,30 +586,7 @@ export class ScaleSet {
           status: { code: "ProvisioningState/succeeded", level: "Info", displayStatus: "Ready" },
         })),
       },
-      disks: [
-        {
-          name: `${vm.name}_OsDisk_1_${vm.vmId.replaceAll("-", "")}`,
-          statuses: [
-            {
-              code: "ProvisioningState/succeeded",
-              level: "Info",
-              displayStatus: "Provisioning succeeded",
-              time: vm.timeCreated,
-            },
-          ],
-        },
-      ],
-      extensions: extensions.map((ext) => ({
-        name: ext["name"],
-        type: extensionFullType(ext),
-        typeHandlerVersion: handlerVersion(ext),
-        statuses: [extensionStatus(vm, String(ext["name"]))],
-      })),
-      ...(this.reportsHealth(vm) ? { vmHealth: { status: healthStatus(vm.health, now) } } : {}),
-      hyperVGeneration: "V2",
-      statuses: [provisioningStatus(vm), powerStatus(vm.powerState)],
     };
-    return view;
   }
 
   renderInstanceView(): Wire {
@@ -580,10 +598,15 @@ export class ScaleSet {
     };
     return {
       virtualMachine: { statusesSummary: count(vms.map((vm) => provisioningStatus(vm)["code"])) },
-      extensions: this.extensions.map((ext) => ({
-        name: ext["name"],
-        statusesSummary: count(vms.map((vm) => extensionStatus(vm, String(ext["name"]))["code"])),
-      })),
+      // No `extensions` key for a set without any (azure-cli_test_vmss_create_and_modify.yaml #26).
+      ...(this.extensions.length > 0
+        ? {
+            extensions: this.extensions.map((ext) => ({
+              name: ext["name"],
+              statusesSummary: count(vms.map((vm) => extensionStatus(vm, String(ext["name"]))["code"])),
+            })),
+          }
+        : {}),
       statuses: [
         {
           code: `ProvisioningState/${this.provisioningState.toLowerCase()}`,
@@ -726,12 +749,8 @@ function provisioningStatus(vm: Vm): Wire {
         time: vm.provisioningTime,
       };
     case "Updating":
-      return {
-        code: "ProvisioningState/updating",
-        level: "Info",
-        displayStatus: "Updating",
-        time: vm.provisioningTime,
-      };
+      // No `time` while updating (azure-libraries-for-java_canGetSingleVMSSInstance.json #27).
+      return { code: "ProvisioningState/updating", level: "Info", displayStatus: "Updating" };
     default:
       return {
         code: "ProvisioningState/succeeded",
