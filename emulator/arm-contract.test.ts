@@ -890,6 +890,21 @@ describe("x-ms-ratelimit-remaining-resource entries per operation, as the 2023-0
       "Microsoft.Compute/GetVMScaleSetSubscriptionMaximum",
       "Microsoft.Compute/GetVMScaleSetResource",
     ]);
+    // An operation poll names the resource's bucket first (every recorded 2023 poll); the monitor URL the same way.
+    for (const url of [upgrade.headers.get("azure-asyncoperation"), upgrade.headers.get("location")]) {
+      const poll = await fetch(url ?? "", { headers: { Authorization: `Bearer ${await armToken(emu)}` } });
+      expect(
+        poll.headers
+          .get("x-ms-ratelimit-remaining-resource")
+          ?.split(",")
+          .map((e) => e.split(";")[0]),
+      ).toEqual(["Microsoft.Compute/GetOperationResource", "Microsoft.Compute/GetOperationSubscriptionMaximum"]);
+    }
+    // The sets of a group: the subscription's bucket alone (azure-cli_test_vmss_create_and_modify.yaml #17).
+    const inGroup = `/subscriptions/${emu.subscriptionId}/resourceGroups/${RG}/providers/Microsoft.Compute/virtualMachineScaleSets`;
+    expect(policies(await raw(emu, "GET", inGroup))).toEqual([
+      "Microsoft.Compute/HighCostGetVMScaleSetSubscriptionMaximum",
+    ]);
   });
 });
 

@@ -94,8 +94,23 @@ const QUEUED_VM_OPERATIONS = ["VmssQueuedVMOperations", 0] as const;
  *   azure-cli_test_vmss_explicit_msi.yaml #28 POST …/manualupgrade). The resource bucket is still enforced.
  */
 const HEADER_SHAPE: Readonly<
-  Record<string, { readonly omitResource?: boolean; readonly extra: readonly (readonly [string, number])[] }>
+  Record<
+    string,
+    {
+      readonly omitResource?: boolean;
+      readonly resourceFirst?: boolean;
+      readonly extra: readonly (readonly [string, number])[];
+    }
+  >
 > = {
+  // Operation polls name the resource's bucket first: `GetOperationResource;44,GetOperationSubscriptionMaximum;14995`
+  // in every 2023 recording that carries the pair (108 polls).
+  "Operations.Get": { resourceFirst: true, extra: [] },
+  "Operations.Monitor": { resourceFirst: true, extra: [] },
+  // The sets of a group or a subscription: the subscription's bucket alone (azure-cli_test_vmss_create_and_modify.yaml
+  // #17, #18: `HighCostGetVMScaleSetSubscriptionMaximum;1079`).
+  "VirtualMachineScaleSets.List": { omitResource: true, extra: [] },
+  "VirtualMachineScaleSets.ListAll": { omitResource: true, extra: [] },
   "VirtualMachineScaleSetVMs.List": { extra: [VM_VIEWS] },
   "VirtualMachineScaleSetVMs.Get": { extra: [VM_VIEWS] },
   "VirtualMachineScaleSetVMs.GetInstanceView": { extra: [VM_VIEWS] },
@@ -202,7 +217,9 @@ export class Throttle {
     resource.take();
     subscription.take();
     const shape = HEADER_SHAPE[operation];
-    const entries = [header(group, resource, subscription, shape?.omitResource === true)];
+    const entries = [
+      header(group, resource, subscription, shape?.omitResource === true, shape?.resourceFirst === true),
+    ];
     for (const [name, max] of shape?.extra ?? []) {
       // Counters Azure reports next to the operation's own buckets. Not enforced; one token per request and a refill of
       // the whole bucket per minute are assumptions (the recordings show 29998 after a 2-VM list, 5998 after a 2-VM
@@ -226,10 +243,19 @@ export class Throttle {
 }
 
 /** Subscription bucket first, then the resource's, as the 2023 recordings order them
- *  (`Microsoft.Compute/GetVMScaleSetSubscriptionMaximum;2389,Microsoft.Compute/GetVMScaleSetResource;31`). */
-function header(group: string, resource: Bucket, subscription: Bucket, omitResource = false): string {
+ *  (`Microsoft.Compute/GetVMScaleSetSubscriptionMaximum;2389,Microsoft.Compute/GetVMScaleSetResource;31`); operation
+ *  polls the other way round (HEADER_SHAPE). */
+function header(
+  group: string,
+  resource: Bucket,
+  subscription: Bucket,
+  omitResource = false,
+  resourceFirst = false,
+): string {
   const sub = `Microsoft.Compute/${group}SubscriptionMaximum;${Math.floor(subscription.refill())}`;
-  return omitResource ? sub : `${sub},Microsoft.Compute/${group}Resource;${Math.floor(resource.refill())}`;
+  if (omitResource) return sub;
+  const own = `Microsoft.Compute/${group}Resource;${Math.floor(resource.refill())}`;
+  return resourceFirst ? `${own},${sub}` : `${sub},${own}`;
 }
 
 /**
