@@ -617,6 +617,30 @@ describe("manualupgrade and operations", () => {
     ).rejects.toMatchObject({ statusCode: 409, code: "Conflict" });
   });
 
+  it("a data disk added to the model shows on the instances upgraded to it, not on the others", async () => {
+    const { client } = await setup();
+    await client.virtualMachineScaleSets.beginUpdateAndWait(
+      RG,
+      VMSS,
+      {
+        virtualMachineProfile: { storageProfile: { dataDisks: [{ lun: 0, createOption: "Empty", diskSizeGB: 100 }] } },
+      },
+      FAST_POLL,
+    );
+    await client.virtualMachineScaleSets.beginUpdateInstancesAndWait(RG, VMSS, { instanceIds: ["0"] }, FAST_POLL);
+    const upgraded = await client.virtualMachineScaleSetVMs.get(RG, VMSS, "0");
+    expect(upgraded.storageProfile?.dataDisks).toEqual([
+      expect.objectContaining({
+        lun: 0,
+        name: expect.stringMatching(new RegExp(`^${VMSS}_${VMSS}_0_disk2_[0-9a-f]{32}$`)),
+        createOption: "Empty",
+        diskSizeGB: 100,
+        managedDisk: expect.objectContaining({ storageAccountType: "Standard_LRS" }),
+      }),
+    ]);
+    expect((await client.virtualMachineScaleSetVMs.get(RG, VMSS, "1")).storageProfile?.dataDisks).toEqual([]);
+  });
+
   it("reimage brings instances onto the current model", async () => {
     const { client, emu } = await setup();
     await client.virtualMachineScaleSets.update(

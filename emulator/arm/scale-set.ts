@@ -287,28 +287,50 @@ export class ScaleSet {
 
   /**
    * A VM's storage and OS profiles, as a scale-set VM and a Flexible set's standalone VM show them alike: one managed OS
-   * disk named after the VM, no data disk, the model's OS profile with the VM's computer name. `osDisk`: what the
-   * standalone VM adds to its disk (`deleteOption`).
+   * disk named after the VM, the data disks of the profile the VM runs, the model's OS profile with the VM's computer
+   * name. `osDisk`: what the standalone VM adds to its disk (`deleteOption`).
    */
   private vmProfiles(vm: Vm, osDisk: Wire = {}): Wire {
     const diskName = `${vm.name}_OsDisk_1_${vm.vmId.replaceAll("-", "")}`;
+    const storage: Wire = vm.profile["storageProfile"] ?? {};
+    const disksId = `/subscriptions/${this.subscriptionId}/resourceGroups/${this.resourceGroup}/providers/Microsoft.Compute/disks`;
+    const modelDataDisks: Wire[] = Array.isArray(storage["dataDisks"]) ? storage["dataDisks"].filter(isObject) : [];
     return {
       storageProfile: {
         imageReference: renderVmImage(vm.profile),
         osDisk: {
-          osType: "Linux",
+          osType: storage["osDisk"]?.["osType"] ?? "Linux",
           name: diskName,
           createOption: "FromImage",
-          caching: "ReadWrite",
+          caching: storage["osDisk"]?.["caching"] ?? "ReadWrite",
           managedDisk: {
             storageAccountType:
               vm.profile["storageProfile"]?.["osDisk"]?.["managedDisk"]?.["storageAccountType"] ?? "Premium_LRS",
             id: `/subscriptions/${this.subscriptionId}/resourceGroups/${this.resourceGroup}/providers/Microsoft.Compute/disks/${diskName}`,
           },
           ...osDisk,
-          diskSizeGB: 30,
+          diskSizeGB: storage["osDisk"]?.["diskSizeGB"] ?? 30,
         },
-        dataDisks: [],
+        // Each data disk of the model as the instance has it, named `<set>_<VM>_disk<lun + 2>_<32 hex>`, with its size,
+        // caching and storage type (azure-libraries-for-java_canCreateUpdateVirtualMachineScaleSetFromPIRWithManagedDisk
+        // .json #14; the hex is Azure's random, here derived from the VM and the LUN).
+        dataDisks: modelDataDisks.map((disk) => {
+          const lun = Number(disk["lun"] ?? 0);
+          const hex = createHash("sha256").update(`${vm.vmId}/${lun}`).digest("hex").slice(0, 32);
+          const name = `${this.name}_${vm.name}_disk${lun + 2}_${hex}`;
+          return {
+            lun,
+            name,
+            createOption: disk["createOption"] ?? "Empty",
+            caching: disk["caching"] ?? "None",
+            managedDisk: {
+              storageAccountType: disk["managedDisk"]?.["storageAccountType"] ?? "Standard_LRS",
+              id: `${disksId}/${name}`,
+            },
+            ...(disk["diskSizeGB"] !== undefined ? { diskSizeGB: disk["diskSizeGB"] } : {}),
+            toBeDetached: false,
+          };
+        }),
       },
       osProfile: {
         ...withoutKeys(copyJson(vm.profile["osProfile"] ?? {}), ["computerNamePrefix"]),
