@@ -473,6 +473,68 @@ describe("scale-set model writes", () => {
   });
 });
 
+describe("creating a scale set (PUT of one that does not exist)", () => {
+  const model = {
+    location: "westeurope",
+    sku: { name: "Standard_D2s_v3", tier: "Standard", capacity: 2 },
+    properties: {
+      upgradePolicy: { mode: "Manual" },
+      virtualMachineProfile: {
+        osProfile: { computerNamePrefix: "web", adminUsername: "azureuser" },
+        storageProfile: {
+          imageReference: { publisher: "Canonical", offer: "ubuntu-24_04-lts", sku: "server", version: "latest" },
+          osDisk: { createOption: "FromImage", diskSizeGB: 64 },
+        },
+        networkProfile: { networkInterfaceConfigurations: [] },
+      },
+    },
+  };
+
+  it("answers 201 Creating with Azure-AsyncOperation, then the set and its instances as the body made them", async () => {
+    const { client, emu } = await setup();
+    const created = await raw(emu, "PUT", vmssPath(emu, "vmss-new"), { body: model });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ name: "vmss-new", properties: { provisioningState: "Creating" } });
+    expect(created.headers.get("azure-asyncoperation")).toMatch(/\/operations\/[0-9a-f-]+\?/);
+    expect(created.headers.get("location")).toBeNull();
+    const token = await armToken(emu);
+    let status = "InProgress";
+    for (let i = 0; i < 400 && status === "InProgress"; i++) {
+      await new Promise((r) => setTimeout(r, 5));
+      const poll = await fetch(created.headers.get("azure-asyncoperation") ?? "", {
+        headers: { Authorization: `Bearer ${token}` },
+      });
+      status = ((await poll.json()) as { status: string }).status;
+    }
+    expect(status).toBe("Succeeded");
+    const done = await client.virtualMachineScaleSets.get(RG, "vmss-new");
+    expect(done).toMatchObject({
+      provisioningState: "Succeeded",
+      orchestrationMode: "Uniform",
+      upgradePolicy: { mode: "Manual" },
+      sku: { capacity: 2 },
+    });
+    const vms = [];
+    for await (const vm of client.virtualMachineScaleSetVMs.list(RG, "vmss-new")) vms.push(vm);
+    expect(vms.map((vm) => [vm.instanceId, vm.latestModelApplied, vm.storageProfile?.osDisk?.diskSizeGB])).toEqual([
+      ["0", true, 64],
+      ["1", true, 64],
+    ]);
+  });
+
+  it("refuses a body without location (400 LocationRequired), and a new set in a group it does not know (404)", async () => {
+    const { emu } = await setup();
+    const { location: _, ...noLocation } = model;
+    expect((await raw(emu, "PUT", vmssPath(emu, "vmss-new"), { body: noLocation })).body).toMatchObject({
+      error: { code: "LocationRequired" },
+    });
+    const elsewhere = `/subscriptions/${emu.subscriptionId}/resourceGroups/rg-unknown/providers/Microsoft.Compute/virtualMachineScaleSets/x`;
+    const refused = await raw(emu, "PUT", elsewhere, { body: model });
+    expect(refused.status).toBe(404);
+    expect(refused.body).toMatchObject({ error: { code: "ResourceGroupNotFound" } });
+  });
+});
+
 describe("extensions", () => {
   const seed = {
     scaleSets: [

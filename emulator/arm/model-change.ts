@@ -33,6 +33,51 @@ export function patchScaleSet(current: Wire, body: Wire): Wire {
 }
 
 /**
+ * PUT of a set that does not exist: the body is the whole resource (its properties as given, read-only ones
+ * dropped), over the created set's identity (id, name, type) and the properties Azure makes (uniqueId, timeCreated),
+ * with the defaults Compute fills in (finish). `created`: the resource the emulator made for the name.
+ */
+export function createScaleSet(created: Wire, body: Wire): Wire {
+  if (typeof body["location"] !== "string") {
+    throw new ArmError(400, {
+      code: "LocationRequired",
+      message: "The location property is required for this definition.",
+    });
+  }
+  refuseTags(body["tags"]);
+  const given = stripReadOnly(body);
+  const props: Wire = isObject(given["properties"]) ? given["properties"] : {};
+  const flexible = String(props["orchestrationMode"] ?? "Uniform").toLowerCase() === "flexible";
+  if (!flexible && !isObject(props["virtualMachineProfile"])) {
+    // Assumed wording and code (a Uniform set is made from its profile; the spec marks no property required).
+    throw new ArmError(400, {
+      code: "InvalidParameter",
+      message: "Required parameter 'virtualMachineProfile' is missing (null).",
+      target: "virtualMachineProfile",
+    });
+  }
+  const made: Wire = created["properties"] ?? {};
+  const next: Wire = {
+    ...given,
+    id: created["id"],
+    name: created["name"],
+    type: created["type"],
+    location: body["location"],
+    sku: isObject(given["sku"]) ? given["sku"] : { capacity: 0 },
+    properties: {
+      ...props,
+      orchestrationMode: flexible ? "Flexible" : "Uniform",
+      ...(flexible ? {} : { singlePlacementGroup: props["singlePlacementGroup"] ?? true }),
+      uniqueId: made["uniqueId"],
+      timeCreated: made["timeCreated"],
+    },
+  };
+  const finished = finish(next, next);
+  shapeIdentity(finished);
+  return finished;
+}
+
+/**
  * PUT of an existing set: what the body gives replaces, what it omits is kept (objects merge; arrays of named
  * elements — extensions, NIC and IP configurations — merge element by element on `name`, elements left out are
  * removed; other arrays replace). Azure does this, as recorded and documented:

@@ -6,6 +6,7 @@ import { ArmError, json, type Incoming, type Reply } from "../http.ts";
 import { SUPPORTED_API_VERSIONS } from "./api-versions.ts";
 import type { ConcurrentWrite, OperationEnd, ScaleSetSeed } from "../types.ts";
 import {
+  createScaleSet,
   fillIdentityIds,
   patchExtension,
   patchScaleSet,
@@ -106,6 +107,9 @@ const VM_POWER_ACTIONS: Readonly<Record<"restart" | "poweroff" | "start" | "deal
  */
 const DELETE_SECONDS = 10;
 
+/** Simulated seconds the creation of a scale set takes (assumed; minutes in Azure, short for tests). */
+const CREATE_SECONDS = 10;
+
 /** Simulated seconds a VM PUT (protection) takes: one poll in the recordings (assumed). */
 const VM_UPDATE_SECONDS = 2;
 
@@ -168,7 +172,14 @@ export class Arm {
           () => this.writeScaleSet(set(), req, "PATCH"),
         );
       if (req.method === "PUT")
-        return route("VirtualMachineScaleSets.CreateOrUpdate", ["PUT"], () => this.writeScaleSet(set(), req, "PUT"));
+        return route("VirtualMachineScaleSets.CreateOrUpdate", ["PUT"], () => {
+          const existing = this.scaleSets.get(key);
+          if (existing === undefined || existing.deleted) {
+            this.groupExists(resourceGroup);
+            return this.createScaleSetRequest(subscriptionId, resourceGroup, name, req);
+          }
+          return this.writeScaleSet(set(), req, "PUT");
+        });
       if (req.method === "DELETE")
         return route("VirtualMachineScaleSets.Delete", ["DELETE"], () => this.deleteScaleSetRequest(set(), req));
       return route("VirtualMachineScaleSets.Get", ["GET"], () =>
@@ -616,6 +627,63 @@ export class Arm {
         return handle();
       },
     };
+  }
+
+  /** 404 ResourceGroupNotFound for a group the emulator does not know (it knows the groups of the sets it has had). */
+  private groupExists(resourceGroup: string): void {
+    const known = [...this.scaleSets.values()].some(
+      (s) => s.resourceGroup.toLowerCase() === resourceGroup.toLowerCase(),
+    );
+    if (!known) {
+      throw new ArmError(
+        404,
+        { code: "ResourceGroupNotFound", message: `Resource group '${resourceGroup}' could not be found.` },
+        { "x-ms-failure-cause": "gateway" },
+      );
+    }
+  }
+
+  /**
+   * PUT of a scale set that does not exist (or was deleted): created from the body, as recorded
+   * (azure-libraries-for-java_canCreateUpdateVirtualMachineScaleSetFromPIRWithManagedDisk.json #9: 201, the set in
+   * `Creating`, Azure-AsyncOperation without Location). Its `sku.capacity` instances are made from its model at once;
+   * the operation ends, the set `Succeeded`, after CREATE_SECONDS (assumed). Only in a resource group the emulator knows.
+   */
+  private createScaleSetRequest(subscriptionId: string, resourceGroup: string, name: string, req: Incoming): Reply {
+    const body = requireObjectBody(req);
+    // A set made with no instance and no extension where the body says (location, orchestration, zones), then given
+    // the body's resource (model, capacity, policy).
+    const flexible = String(body["properties"]?.["orchestrationMode"] ?? "").toLowerCase() === "flexible";
+    const zones = Array.isArray(body["zones"]) ? body["zones"].map(String) : undefined;
+    const set = new ScaleSet(
+      {
+        name,
+        resourceGroup,
+        instances: 0,
+        extensions: [],
+        ...(typeof body["location"] === "string" ? { location: body["location"] } : {}),
+        ...(flexible ? { orchestrationMode: "Flexible" as const } : {}),
+        ...(zones ? { zones } : {}),
+      },
+      subscriptionId,
+    );
+    const created = createScaleSet(set.resource, body);
+    if (String(created["properties"]?.["orchestrationMode"]) === "Flexible") refuseUniformOnly(created);
+    set.resource = created;
+    set.provisioningState = "Creating";
+    this.scaleSets.set(set.key, set);
+    set.reconcileCapacity();
+    const op = this.startOperation(set, "VirtualMachineScaleSets.CreateOrUpdate");
+    set.modelOperation = op;
+    void Promise.race([this.options.clock.sleep(CREATE_SECONDS), op.ended]).then(() => {
+      if (!op.running) return;
+      set.provisioningState = "Succeeded";
+      op.finish("Succeeded");
+    });
+    return json(201, copyJson(set.render(req.query.get("api-version") ?? "")), {
+      ...this.asyncHeaders(op, req, false),
+      ...REQUEST_CHARGE(0),
+    });
   }
 
   /** `childType`: the first path segment after the set (e.g. `virtualMachines`) when the request is about a child. */

@@ -68,7 +68,7 @@ export class ScaleSet {
   /** The scale set as ARM stores it, without `etag` and `properties.provisioningState` (kept below). */
   resource: Wire;
   etag = 1;
-  provisioningState: "Succeeded" | "Updating" | "Failed" | "Deleting" = "Succeeded";
+  provisioningState: "Succeeded" | "Updating" | "Failed" | "Deleting" | "Creating" = "Succeeded";
   readonly vms = new Map<string, Vm>();
   deleted = false;
   /** The running model update (PUT/PATCH of the set or an extension), which blocks another one (409). */
