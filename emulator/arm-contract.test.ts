@@ -1153,6 +1153,47 @@ describe("one instance's power actions, and deletes (through the real SDK)", () 
     });
   });
 
+  it("while the set is being deleted: a write meets 409, a repeated DELETE joins the first, and both end Succeeded", async () => {
+    const { emu } = await setup({ speed: 0.01 });
+    const first = await raw(emu, "DELETE", vmssPath(emu));
+    const again = await raw(emu, "DELETE", vmssPath(emu));
+    expect([first.status, again.status]).toEqual([202, 202]);
+    expect(again.headers.get("azure-asyncoperation")).toBe(first.headers.get("azure-asyncoperation"));
+    const write = await raw(emu, "PATCH", vmssPath(emu), { body: { tags: { a: "b" } } });
+    expect([write.status, (write.body as { error: { code: string } }).error.code]).toEqual([
+      409,
+      "OperationNotAllowed",
+    ]);
+    expect(
+      ((await raw(emu, "GET", vmssPath(emu))).body as { properties: Record<string, unknown> }).properties,
+    ).toMatchObject({
+      provisioningState: "Deleting",
+    });
+  });
+
+  it("one instance's action: an unknown instance is 404, a protected one is acted on (the action names it), a busy one's delete 409", async () => {
+    const { emu } = await setup({
+      scaleSets: [{ name: VMSS, protectedInstances: ["2"], instanceUpgradeSeconds: 300 }],
+    });
+    expect((await raw(emu, "POST", `${vmssPath(emu)}/virtualMachines/99/restart`)).status).toBe(404);
+    expect((await raw(emu, "DELETE", `${vmssPath(emu)}/virtualMachines/99`)).status).toBe(404);
+    expect((await raw(emu, "POST", `${vmssPath(emu)}/virtualMachines/2/poweroff`)).status).toBe(202);
+    expect(emu.state().instances.find((i) => i.instanceId === "2")?.powerState).toMatch(/^stopp/);
+    // Instance 1 busy: a new image, then its upgrade, which never ends.
+    const image = {
+      properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: "24.04.202410020" } } } },
+    };
+    await raw(emu, "PATCH", vmssPath(emu), { body: image });
+    const settled = () => (emu.state().model["properties"] as { provisioningState?: string }).provisioningState;
+    while (settled() !== "Succeeded") await new Promise((r) => setTimeout(r, 5));
+    emu.faults.hangUpgrade("1");
+    expect((await raw(emu, "POST", `${vmssPath(emu)}/manualupgrade`, { body: { instanceIds: ["1"] } })).status).toBe(
+      202,
+    );
+    const busy = await raw(emu, "POST", `${vmssPath(emu)}/delete`, { body: { instanceIds: ["0", "1"] } });
+    expect([busy.status, (busy.body as { error: { code: string } }).error.code]).toEqual([409, "Conflict"]);
+  });
+
   it("refuses POST …/delete without instanceIds (400, as Azure's required instanceIds)", async () => {
     const { emu } = await setup();
     const refused = await raw(emu, "POST", `${vmssPath(emu)}/delete`, { body: {} });

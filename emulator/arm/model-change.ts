@@ -99,7 +99,12 @@ export function putScaleSet(current: Wire, body: Wire): Wire {
     });
   }
   refuseTags(body["tags"]);
-  const merged = mergeKeep(current, stripReadOnly(body)) as Wire;
+  const incoming = stripReadOnly(body);
+  alignIdentityKeys(current, incoming);
+  const merged = mergeKeep(current, incoming) as Wire;
+  // The user-assigned identities a PUT names are the set's from then on: one it leaves out is removed.
+  const users = incoming["identity"]?.["userAssignedIdentities"];
+  if (isObject(users) && isObject(merged["identity"])) merged["identity"]["userAssignedIdentities"] = copyJson(users);
   const next: Wire = {
     ...merged,
     id: current["id"],

@@ -181,7 +181,10 @@ export class Arm {
           return this.writeScaleSet(set(), req, "PUT");
         });
       if (req.method === "DELETE")
-        return route("VirtualMachineScaleSets.Delete", ["DELETE"], () => this.deleteScaleSetRequest(set(), req));
+        return route("VirtualMachineScaleSets.Delete", ["DELETE"], () => {
+          const existing = this.scaleSets.get(key);
+          return this.deleteScaleSetRequest(existing?.deleting?.running && !existing.deleted ? existing : set(), req);
+        });
       return route("VirtualMachineScaleSets.Get", ["GET"], () =>
         json(200, set().render(req.query.get("api-version") ?? "")),
       );
@@ -256,7 +259,7 @@ export class Arm {
         return route("VirtualMachineScaleSetVMs.Delete", ["DELETE"], () => {
           const s = set();
           return this.deleteInstances(s, req, "VirtualMachineScaleSetVMs.Delete", () => [
-            this.checkInstanceId(s, child),
+            this.findVm(s, this.checkInstanceId(s, child)).instanceId,
           ]);
         });
       if (req.method === "PUT")
@@ -289,7 +292,10 @@ export class Arm {
         const s = set();
         // `*` names every instance: az vmss deallocate --instance-ids '*' posts …/virtualMachines/%2A/deallocate
         // (azure-cli_test_vmss_vms.yaml #36, answered 202).
-        const ids = child === "*" ? s.sortedVms().map((vm) => vm.instanceId) : [this.checkInstanceId(s, child)];
+        const ids =
+          child === "*"
+            ? s.sortedVms().map((vm) => vm.instanceId)
+            : [this.findVm(s, this.checkInstanceId(s, child)).instanceId];
         return this.powerAction(s, req, action, ids);
       });
     }
@@ -695,7 +701,15 @@ export class Arm {
     write: boolean,
   ): ScaleSet {
     const set = this.scaleSets.get(ScaleSet.key(subscriptionId, resourceGroup, name));
-    if (set && !set.deleted) return set;
+    if (set && !set.deleted) {
+      // Marked for deletion: only the DELETE may be sent again (its route takes the set itself). Wording assumed.
+      if (write && set.deleting?.running)
+        throw new ArmError(409, {
+          code: "OperationNotAllowed",
+          message: `The operation is not allowed on Virtual Machine Scale Set '${name}' since it is marked for deletion. You can only retry the Delete operation (or wait for an ongoing one to complete).`,
+        });
+      return set;
+    }
     const gateway = { "x-ms-failure-cause": "gateway" };
     const groupExists = [...this.scaleSets.values()].some(
       (s) => s.resourceGroup.toLowerCase() === resourceGroup.toLowerCase(),
@@ -1090,9 +1104,10 @@ export class Arm {
    */
   private powerAction(set: ScaleSet, req: Incoming, action: PowerAction, ids?: readonly string[]): Reply {
     const requested = ids ?? this.requestedInstances(set, req, false);
+    // Protection from scale-set actions covers the set's action, not one asked of the instance itself (as reimageVm).
     const vms = requested
       .map((id) => set.vms.get(id))
-      .filter((vm): vm is Vm => vm !== undefined && !vm.protectFromScaleSetActions);
+      .filter((vm): vm is Vm => vm !== undefined && (ids !== undefined || !vm.protectFromScaleSetActions));
     const op = this.startOperation(set, action.operation, requested);
     for (const vm of vms) vm.powerState = action.during;
     void Promise.race([this.options.clock.sleep(POWER_ACTION_SECONDS), op.ended]).then(() => {
@@ -1113,8 +1128,14 @@ export class Arm {
    */
   private deleteInstances(set: ScaleSet, req: Incoming, operation: string, ids: () => string[]): Reply {
     const requested = ids();
+    // An instance another operation works on is refused whole (409), as manualupgrade refuses it; the instances being
+    // deleted are that operation's until it ends (another operation naming one meets 409).
+    const vms = requested.map((id) => set.vms.get(id)).filter((vm): vm is Vm => vm !== undefined);
+    if (vms.some((vm) => this.isBusy(vm))) throw new ArmError(409, CONFLICT);
     const op = this.startOperation(set, operation, requested);
+    for (const vm of vms) vm.busyWith = op.id;
     void Promise.race([this.options.clock.sleep(DELETE_SECONDS), op.ended]).then(() => {
+      for (const vm of vms) if (vm.busyWith === op.id) vm.busyWith = undefined;
       if (!op.running) return;
       for (const id of requested) if (set.vms.has(id)) set.deleteVm(id);
       op.finish("Succeeded");
@@ -1128,7 +1149,10 @@ export class Arm {
    * Canceled, as when it is deleted by other means (deleteScaleSet).
    */
   private deleteScaleSetRequest(set: ScaleSet, req: Incoming): Reply {
+    // A DELETE repeated while the first runs (a client's retry) joins it: the same operation, which ends Succeeded.
+    if (set.deleting?.running) return { status: 202, headers: this.asyncHeaders(set.deleting, req, true) };
     const op = this.startOperation(set, "VirtualMachineScaleSets.Delete");
+    set.deleting = op;
     set.provisioningState = "Deleting";
     void Promise.race([this.options.clock.sleep(DELETE_SECONDS), op.ended]).then(() => {
       if (!op.running) return;
@@ -1149,10 +1173,20 @@ export class Arm {
     this.refuseWhileModelUpdates(set);
     const profile = set.profile;
     const list: Wire[] = profile["extensionProfile"]?.["extensions"] ?? [];
-    profile["extensionProfile"] = {
+    const extensionProfile = {
       ...(profile["extensionProfile"] ?? {}),
       extensions: list.filter((e) => String(e["name"]).toLowerCase() !== name.toLowerCase()),
     };
+    // What the set's model may not become, as its PATCH checks it (a Flexible Rolling set keeps its health extension).
+    if (set.flexible)
+      refuseUniformOnly({
+        ...set.resource,
+        properties: {
+          ...set.resource["properties"],
+          virtualMachineProfile: { ...profile, extensionProfile },
+        },
+      });
+    profile["extensionProfile"] = extensionProfile;
     const op = this.startModelUpdate(set, "VirtualMachineScaleSetExtensions.Delete");
     return { status: 202, headers: this.asyncHeaders(op, req, true) };
   }
@@ -1269,7 +1303,17 @@ export class Arm {
     }
     vm.etag++;
     const op = this.startOperation(set, "VirtualMachineScaleSetVMs.Update", [instanceId]);
+    // The instance is Updating while its operation runs, as the answer says (and busy: other operations meet 409).
+    const idle = !this.isBusy(vm) && vm.provisioningState === "Succeeded";
+    if (idle) {
+      vm.provisioningState = "Updating";
+      vm.busyWith = op.id;
+    }
     void Promise.race([this.options.clock.sleep(VM_UPDATE_SECONDS), op.ended]).then(() => {
+      if (idle && vm.busyWith === op.id) {
+        vm.busyWith = undefined;
+        if (vm.provisioningState === "Updating") vm.provisioningState = "Succeeded";
+      }
       if (op.running) op.finish("Succeeded");
     });
     const rendered = set.renderVm(vm, { instanceView: false, apiVersion: req.query.get("api-version") ?? "" });

@@ -71,6 +71,10 @@ export class ScaleSet {
   provisioningState: "Succeeded" | "Updating" | "Failed" | "Deleting" | "Creating" = "Succeeded";
   readonly vms = new Map<string, Vm>();
   deleted = false;
+  /** The DELETE of the set under way: every other write meets 409 until it ends (then the set is gone). */
+  deleting: Operation | undefined;
+  /** The next instance ordinal (only grows: Azure never gives a deleted instance's ID to a new one). */
+  #nextOrdinal = 0;
   /** The running model update (PUT/PATCH of the set or an extension), which blocks another one (409). */
   modelOperation: Operation | undefined;
   /** The latest rolling upgrade, if one ever ran. */
@@ -114,6 +118,7 @@ export class ScaleSet {
 
   /** A new instance running the current model (seeding, scale-out); `attached`: a Flexible VM with its own profile. */
   addVm(i: number, protect = false, time = azureTime(new Date()), attached = false): Vm {
+    if (!attached) this.#nextOrdinal = Math.max(this.#nextOrdinal, i + 1);
     const name = !this.flexible
       ? `${this.name}_${i}`
       : attached
@@ -157,9 +162,7 @@ export class ScaleSet {
     // Attached Flexible VMs are not the set's to create or remove: the capacity counts the VMs made from the model.
     const members = (): number => [...this.vms.values()].filter((vm) => !vm.attached).length;
     const capacity = isObject(sku) && typeof sku["capacity"] === "number" ? sku["capacity"] : members();
-    const ordinals = [...this.vms.values()].filter((vm) => !vm.attached).map((vm) => vm.ordinal);
-    let next = Math.max(-1, ...ordinals) + 1;
-    while (members() < capacity) this.addVm(next++);
+    while (members() < capacity) this.addVm(this.#nextOrdinal);
     const removable = this.sortedVms()
       .filter((vm) => !vm.protectFromScaleIn && !vm.attached)
       .reverse();
@@ -180,9 +183,12 @@ export class ScaleSet {
 
   /** Scale-in: the instance leaves the set (lists, instance view, manualupgrade) and the capacity drops by one. */
   deleteVm(instanceId: string): void {
-    if (!this.vms.delete(instanceId)) throw new Error(`emulator: no instance ${instanceId} in ${this.name}`);
+    const vm = this.vms.get(instanceId);
+    if (!vm || !this.vms.delete(instanceId)) throw new Error(`emulator: no instance ${instanceId} in ${this.name}`);
     const sku = this.resource["sku"];
-    if (isObject(sku) && typeof sku["capacity"] === "number") sku["capacity"] = Math.max(0, sku["capacity"] - 1);
+    // Attached Flexible VMs are not counted in the capacity (reconcileCapacity).
+    if (!vm.attached && isObject(sku) && typeof sku["capacity"] === "number")
+      sku["capacity"] = Math.max(0, sku["capacity"] - 1);
     this.etag++;
   }
 

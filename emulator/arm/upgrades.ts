@@ -72,7 +72,8 @@ export class Upgrades {
       }
     }
     if (set.modelOperation === op) set.modelOperation = undefined;
-    if (!set.deleted && !set.modelOperation) set.provisioningState = op.status === "Failed" ? "Failed" : "Succeeded";
+    if (!set.deleted && !set.deleting?.running && !set.modelOperation)
+      set.provisioningState = op.status === "Failed" ? "Failed" : "Succeeded";
   }
 
   /**
