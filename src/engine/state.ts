@@ -226,7 +226,7 @@ export class RunState implements RolloutState {
   }
 
   /**
-   * How another writer changed the model after this run's write, as a read or a tag write's answer first showed it:
+   * How another writer changed the model after this run's write, as the latest read or tag write's answer shows it:
    * the model no longer holds what this run wrote. Batches not started yet would upgrade their instances onto that
    * writer's model, under this run's name (manual-batches.ts stops before them).
    */
@@ -234,8 +234,9 @@ export class RunState implements RolloutState {
     return this.#otherWriter;
   }
 
+  /** The latest read decides: a change another writer made and took back since does not stop the run. */
   #checkWritten(model: ScaleSetModel): void {
-    if (this.#otherWriter !== undefined || (!this.#written.image && !this.#written.extension)) return;
+    if (!this.#written.image && !this.#written.extension) return;
     // A rollback puts the previous values back itself.
     if (this.#phase.kind === "rolling-back") return;
     this.#otherWriter = driftFrom(model, this.#request, this.#written);

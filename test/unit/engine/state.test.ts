@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../../src/config/inputs.ts";
 import { RunState } from "../../../src/engine/state.ts";
-import type { InstanceState } from "../../../src/domain/scale-set.ts";
+import type { InstanceState, ScaleSetModel } from "../../../src/domain/scale-set.ts";
 
 const config = parseConfig(
   (name) =>
@@ -73,5 +73,42 @@ describe("RunState transitions", () => {
       ["1", 1],
       ["2", 2],
     ]);
+  });
+});
+
+describe("RunState.otherWriter: another writer's change to the model after this run's write", () => {
+  const model = (version: string): ScaleSetModel => ({
+    id: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/vmss1",
+    name: "vmss1",
+    orchestrationMode: "Uniform",
+    upgradeMode: "Manual",
+    imageReference: { publisher: "Canonical", offer: "ubuntu", sku: "server", version },
+    extensions: [],
+    hasHealthSignal: false,
+  });
+  it.each([
+    { name: "before this run wrote anything: nothing to compare", wrote: false, reads: ["1.0.0"], seen: undefined },
+    { name: "the model holds this run's image", wrote: true, reads: ["2.0.0"], seen: undefined },
+    { name: "another image after this run's", wrote: true, reads: ["2.0.0", "3.0.0"], seen: "3.0.0" },
+    {
+      name: "another image, then this run's again (taken back)",
+      wrote: true,
+      reads: ["3.0.0", "2.0.0"],
+      seen: undefined,
+    },
+  ])("$name", ({ wrote, reads, seen }) => {
+    const state = new RunState(config, 0);
+    if (wrote) state.wrote("image", 1);
+    for (const version of reads) state.read(model(version));
+    const drift = state.otherWriter;
+    expect(drift?.kind === "image" ? drift.image.version : drift).toBe(seen);
+  });
+
+  it("a rollback's own read of the previous model is not another writer's", () => {
+    const state = new RunState(config, 0);
+    state.wrote("image", 1);
+    state.entered({ kind: "rolling-back" });
+    state.read(model("1.0.0"));
+    expect(state.otherWriter).toBeUndefined();
   });
 });
