@@ -771,6 +771,20 @@ describe("managed identity on PATCH, as recorded (azure-cli_test_vmss_explicit_m
     const next = await get();
     expect(Object.keys((next?.["userAssignedIdentities"] as object) ?? {})).toEqual([uai("id2")]);
     expect(next?.["principalId"]).toBe(shown?.["principalId"]);
+    // A PUT names the user-assigned identities the set has from then on (in any case): the others are removed.
+    const current = (await raw(emu, "GET", vmssPath(emu))).body as Record<string, unknown>;
+    await raw(emu, "PUT", vmssPath(emu), {
+      body: {
+        ...current,
+        identity: {
+          type: "SystemAssigned, UserAssigned",
+          userAssignedIdentities: { [uai("id3")]: {}, [uai("id2").toUpperCase()]: {} },
+        },
+      },
+    });
+    expect(Object.keys(((await get())?.["userAssignedIdentities"] as object) ?? {}).sort()).toEqual(
+      [uai("id2"), uai("id3")].sort(),
+    );
     // SystemAssigned alone drops the user-assigned ones (#39).
     await patch({ type: "SystemAssigned" });
     expect(await get()).toEqual({
@@ -783,7 +797,8 @@ describe("managed identity on PATCH, as recorded (azure-cli_test_vmss_explicit_m
 
 describe("a VM PUT, as recorded (azure-cli_test_vmss_update.yaml #26–#33)", () => {
   it("answers 200 Updating with Azure-AsyncOperation, checks If-Match, and keeps protectionPolicy once set", async () => {
-    const { emu } = await setup();
+    // Azure's clock: the PUT's operation lasts 2 s, long enough to see the instance while it runs.
+    const { emu } = await setup({ speed: 1 });
     const path = `${vmssPath(emu)}/virtualMachines/1`;
     const before = await raw(emu, "GET", path);
     expect((before.body as { properties: Record<string, unknown> }).properties["protectionPolicy"]).toBeUndefined();
@@ -803,6 +818,8 @@ describe("a VM PUT, as recorded (azure-cli_test_vmss_update.yaml #26–#33)", ()
     expect(set.headers.get("location")).toBeNull();
     expect(set.body).toMatchObject({ properties: { provisioningState: "Updating" } });
 
+    // The instance is Updating while the PUT's operation runs (seconds, at this speed).
+    expect(emu.state().instances.find((i) => i.instanceId === "1")?.provisioningState).toBe("Updating");
     const cleared = await put({ protectFromScaleIn: false, protectFromScaleSetActions: false });
     expect(cleared.status).toBe(200);
     const after = await raw(emu, "GET", path);
@@ -1192,6 +1209,37 @@ describe("one instance's power actions, and deletes (through the real SDK)", () 
     );
     const busy = await raw(emu, "POST", `${vmssPath(emu)}/delete`, { body: { instanceIds: ["0", "1"] } });
     expect([busy.status, (busy.body as { error: { code: string } }).error.code]).toEqual([409, "Conflict"]);
+  });
+
+  it("never gives a deleted instance's ID to a new one (scale-out after the highest was deleted)", async () => {
+    const { client } = await setup();
+    await client.virtualMachineScaleSetVMs.beginDeleteAndWait(RG, VMSS, "3", FAST_POLL);
+    await client.virtualMachineScaleSets.beginUpdateAndWait(RG, VMSS, { sku: { capacity: 4 } }, FAST_POLL);
+    const ids: string[] = [];
+    for await (const vm of client.virtualMachineScaleSetVMs.list(RG, VMSS)) ids.push(vm.instanceId ?? "");
+    expect(ids).toEqual(["0", "1", "2", "4"]);
+  });
+
+  it("deleting a Flexible set's attached VM leaves the capacity (it never counted it), and a later write removes no VM", async () => {
+    const { client, emu } = await setup({
+      scaleSets: [{ name: VMSS, orchestrationMode: "Flexible", instances: 2, attachedVms: 1 }],
+    });
+    const attached = emu.state().instances.find((i) => i.instanceId.includes("attached"))?.instanceId ?? "";
+    await client.virtualMachineScaleSets.beginDeleteInstancesAndWait(RG, VMSS, { instanceIds: [attached] }, FAST_POLL);
+    expect((await client.virtualMachineScaleSets.get(RG, VMSS)).sku?.capacity).toBe(2);
+    await client.virtualMachineScaleSets.beginUpdateAndWait(RG, VMSS, { tags: { team: "web" } }, FAST_POLL);
+    expect(emu.state().instances).toHaveLength(2);
+  });
+
+  it("refuses to delete the Application Health extension of a Flexible set in Rolling mode, as its PATCH would", async () => {
+    const { emu } = await setup({
+      scaleSets: [{ name: VMSS, orchestrationMode: "Flexible", upgradeMode: "Rolling", healthExtension: true }],
+    });
+    const refused = await raw(emu, "DELETE", `${vmssPath(emu)}/extensions/healthExtension`);
+    expect([refused.status, (refused.body as { error: { code: string } }).error.code]).toEqual([
+      400,
+      "OperationNotAllowed",
+    ]);
   });
 
   it("refuses POST …/delete without instanceIds (400, as Azure's required instanceIds)", async () => {
