@@ -45,6 +45,18 @@ async function raw(
   return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
 }
 
+/** An operation's status once it is no longer InProgress (read at its Azure-AsyncOperation URL every 5 ms, 2 s at most). */
+async function operationEnd(emu: Emulator, url: string | null): Promise<string> {
+  const token = await armToken(emu);
+  let status = "InProgress";
+  for (let i = 0; i < 400 && status === "InProgress"; i++) {
+    await new Promise((r) => setTimeout(r, 5));
+    const poll = await fetch(url ?? "", { headers: { Authorization: `Bearer ${token}` } });
+    status = ((await poll.json()) as { status: string }).status;
+  }
+  return status;
+}
+
 const vmssPath = (emu: Emulator, name = VMSS) =>
   `/subscriptions/${emu.subscriptionId}/resourceGroups/${RG}/providers/Microsoft.Compute/virtualMachineScaleSets/${name}`;
 
@@ -497,16 +509,7 @@ describe("creating a scale set (PUT of one that does not exist)", () => {
     expect(created.body).toMatchObject({ name: "vmss-new", properties: { provisioningState: "Creating" } });
     expect(created.headers.get("azure-asyncoperation")).toMatch(/\/operations\/[0-9a-f-]+\?/);
     expect(created.headers.get("location")).toBeNull();
-    const token = await armToken(emu);
-    let status = "InProgress";
-    for (let i = 0; i < 400 && status === "InProgress"; i++) {
-      await new Promise((r) => setTimeout(r, 5));
-      const poll = await fetch(created.headers.get("azure-asyncoperation") ?? "", {
-        headers: { Authorization: `Bearer ${token}` },
-      });
-      status = ((await poll.json()) as { status: string }).status;
-    }
-    expect(status).toBe("Succeeded");
+    expect(await operationEnd(emu, created.headers.get("azure-asyncoperation"))).toBe("Succeeded");
     const done = await client.virtualMachineScaleSets.get(RG, "vmss-new");
     expect(done).toMatchObject({
       provisioningState: "Succeeded",
@@ -1057,14 +1060,7 @@ describe("the scale set's power actions (restart, poweroff, start, deallocate)",
         `^Microsoft\\.Compute/${c.group}SubscriptionMaximum;\\d+,Microsoft\\.Compute/VMScaleSetBatchedVMRequestsSubscriptionMaximum;\\d+,Microsoft\\.Compute/VmssQueuedVMOperations;0$`,
       ),
     );
-    const token = await armToken(emu);
-    let status = "InProgress";
-    for (let i = 0; i < 200 && status === "InProgress"; i++) {
-      await new Promise((r) => setTimeout(r, 5));
-      const poll = await fetch(asyncUrl ?? "", { headers: { Authorization: `Bearer ${token}` } });
-      status = ((await poll.json()) as { status: string }).status;
-    }
-    expect(status).toBe("Succeeded");
+    expect(await operationEnd(emu, asyncUrl)).toBe("Succeeded");
     const view = await raw(emu, "GET", `${vmssPath(emu)}/virtualMachines/1/instanceView`);
     const codes = (view.body as { statuses: { code: string }[] }).statuses.map((s) => s.code);
     expect(codes).toContain(c.after);
@@ -1154,16 +1150,7 @@ describe("one instance's power actions, and deletes (through the real SDK)", () 
     expect(deleting.headers.get("azure-asyncoperation")).toMatch(/\/operations\/[0-9a-f-]+\?/);
     expect(deleting.headers.get("location")).toMatch(/monitor=true/);
     expect((await client.virtualMachineScaleSets.get(RG, VMSS)).provisioningState).toBe("Deleting");
-    const token = await armToken(emu);
-    let status = "InProgress";
-    for (let i = 0; i < 400 && status === "InProgress"; i++) {
-      await new Promise((r) => setTimeout(r, 5));
-      const poll = await fetch(deleting.headers.get("azure-asyncoperation") ?? "", {
-        headers: { Authorization: `Bearer ${token}` },
-      });
-      status = ((await poll.json()) as { status: string }).status;
-    }
-    expect(status).toBe("Succeeded");
+    expect(await operationEnd(emu, deleting.headers.get("azure-asyncoperation"))).toBe("Succeeded");
     await expect(client.virtualMachineScaleSets.get(RG, VMSS)).rejects.toMatchObject({
       statusCode: 404,
       code: "ResourceNotFound",

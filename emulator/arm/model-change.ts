@@ -32,12 +32,8 @@ export function patchScaleSet(current: Wire, body: Wire): Wire {
   return finish(current, next);
 }
 
-/**
- * PUT of a set that does not exist: the body is the whole resource (its properties as given, read-only ones
- * dropped), over the created set's identity (id, name, type) and the properties Azure makes (uniqueId, timeCreated),
- * with the defaults Compute fills in (finish). `created`: the resource the emulator made for the name.
- */
-export function createScaleSet(created: Wire, body: Wire): Wire {
+/** What a PUT's body (the whole resource) must have: a location (400 LocationRequired), tags Azure takes. */
+function refuseWholeBody(body: Wire): void {
   if (typeof body["location"] !== "string") {
     throw new ArmError(400, {
       code: "LocationRequired",
@@ -45,6 +41,15 @@ export function createScaleSet(created: Wire, body: Wire): Wire {
     });
   }
   refuseTags(body["tags"]);
+}
+
+/**
+ * PUT of a set that does not exist: the body is the whole resource (its properties as given, read-only ones
+ * dropped), over the created set's identity (id, name, type) and the properties Azure makes (uniqueId, timeCreated),
+ * with the defaults Compute fills in (finish). `created`: the resource the emulator made for the name.
+ */
+export function createScaleSet(created: Wire, body: Wire): Wire {
+  refuseWholeBody(body);
   const given = stripReadOnly(body);
   const props: Wire = isObject(given["properties"]) ? given["properties"] : {};
   const flexible = String(props["orchestrationMode"] ?? "Uniform").toLowerCase() === "flexible";
@@ -92,13 +97,7 @@ export function createScaleSet(created: Wire, body: Wire): Wire {
  * Identity and read-only properties are kept; only existing sets (no create).
  */
 export function putScaleSet(current: Wire, body: Wire): Wire {
-  if (typeof body["location"] !== "string") {
-    throw new ArmError(400, {
-      code: "LocationRequired",
-      message: "The location property is required for this definition.",
-    });
-  }
-  refuseTags(body["tags"]);
+  refuseWholeBody(body);
   const incoming = stripReadOnly(body);
   alignIdentityKeys(current, incoming);
   const merged = mergeKeep(current, incoming) as Wire;

@@ -710,17 +710,8 @@ export class Arm {
         });
       return set;
     }
+    this.groupExists(resourceGroup);
     const gateway = { "x-ms-failure-cause": "gateway" };
-    const groupExists = [...this.scaleSets.values()].some(
-      (s) => s.resourceGroup.toLowerCase() === resourceGroup.toLowerCase(),
-    );
-    if (!groupExists) {
-      throw new ArmError(
-        404,
-        { code: "ResourceGroupNotFound", message: `Resource group '${resourceGroup}' could not be found.` },
-        gateway,
-      );
-    }
     const id = `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.Compute/virtualMachineScaleSets/${name}`;
     if (childType) {
       throw new ArmError(

@@ -3,12 +3,7 @@
 
 import { isAbort } from "../domain/error-text.ts";
 import { sleep } from "../shared/clock.ts";
-import {
-  AzureApiError,
-  type AzureErrorInfo,
-  type OperationOutcome,
-  type PendingOperation,
-} from "../domain/scale-set.ts";
+import { unreadEnd, type AzureErrorInfo, type OperationOutcome, type PendingOperation } from "../domain/scale-set.ts";
 import { abortError, isRestError, toApiError } from "./errors.ts";
 import type { Pace } from "./operation-pace.ts";
 
@@ -156,14 +151,7 @@ export async function accepted<T>(
       if (isAbort(err)) return undefined;
       if (err instanceof OperationEnded) return err.outcome;
       // A status read that failed: the operation's own end is unknown (unread), not Failed.
-      const error = toApiError(err, describeAuthError);
-      if (error instanceof AzureApiError)
-        return { status: "Failed", unread: true, error: { code: error.code, message: error.message } };
-      return {
-        status: "Failed",
-        unread: true,
-        error: { code: "Error", message: error instanceof Error ? error.message : String(error) },
-      };
+      return unreadEnd(toApiError(err, describeAuthError));
     },
   );
   return { done };

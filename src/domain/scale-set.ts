@@ -122,6 +122,15 @@ export interface OperationOutcome {
   readonly unread?: boolean;
 }
 
+/** How an operation ended when reading it failed with `err`: unread, with the read's error (not a failure of its own). */
+export function unreadEnd(err: unknown): OperationOutcome {
+  const error =
+    err instanceof AzureApiError
+      ? { code: err.code, message: err.message }
+      : { code: "Error", message: err instanceof Error ? err.message : String(err) };
+  return { status: "Failed", unread: true, error };
+}
+
 /** A write Azure accepted whose long-running operation goes on. */
 export interface PendingOperation {
   /** Settles when the operation ends; undefined when waiting was aborted (the operation itself goes on). Never rejects. */

@@ -27,6 +27,7 @@ import { describeRunning } from "../../domain/in-progress.ts";
 import { driftFrom, extensionOf, holdsPatch, planChange, sameJson, type ModelChange } from "../../domain/change.ts";
 import {
   AzureApiError,
+  unreadEnd,
   type ExtensionModel,
   type ExtensionPatch,
   type OperationOutcome,
@@ -192,7 +193,7 @@ export function mayAnswerResend(
 }
 
 /** The SDK put more than one copy of the write on the wire since `before` (a resend after an answer was lost). */
-export function resent(api: ScaleSetApi, kind: WriteKind, before: number | undefined): boolean {
+function resent(api: ScaleSetApi, kind: WriteKind, before: number | undefined): boolean {
   const after = api.writeSends?.(kind);
   return before !== undefined && after !== undefined && after - before > 1;
 }
@@ -239,12 +240,7 @@ export function modelSettled(run: Run, api: ScaleSetApi): PendingOperation {
     }
   })().catch((err: unknown): OperationOutcome | undefined => {
     if (isAbort(err) || run.work.aborted) return undefined;
-    const error = err instanceof AzureApiError ? { code: err.code, message: err.message } : undefined;
-    return {
-      status: "Failed",
-      unread: true,
-      ...(error ? { error } : { error: { code: "Error", message: errorLine(err) } }),
-    };
+    return unreadEnd(err);
   });
   return { done };
 }
@@ -283,15 +279,14 @@ export async function startExtensionWrite(
     pending = await api.startPatchExtension(patch, run.work);
   } catch (err) {
     if (isAbort(err) || run.cancel.aborted) await writeCutOff(run, api, "extension");
-    else if (
-      unanswered(err) ||
-      (err instanceof AzureApiError && isRetryableRefusal(err)) ||
-      resent(api, "extension", sendsBefore)
-    ) {
+    else {
       // A copy sent once and refused (a 409) did not land: a read that fails then leaves nothing unknown.
-      const mayHaveLanded = unanswered(err) || resent(api, "extension", sendsBefore) || api.writeSends === undefined;
-      const landed = await extensionLanded(run, api, patch, err, mayHaveLanded);
-      if (landed !== undefined) return landed;
+      const mayHaveLanded =
+        unanswered(err) || (err instanceof AzureApiError && mayAnswerResend(api, "extension", sendsBefore, err));
+      if (mayHaveLanded || (err instanceof AzureApiError && isRetryableRefusal(err))) {
+        const landed = await extensionLanded(run, api, patch, err, mayHaveLanded);
+        if (landed !== undefined) return landed;
+      }
     }
     throw err;
   }
