@@ -407,6 +407,29 @@ describe("scale-set model writes", () => {
     expect(emu.state().model["etag"]).toBe('"1"');
   });
 
+  it.each([
+    {
+      name: "turning automatic OS upgrades on while the image names a version",
+      patch: { upgradePolicy: { automaticOSUpgradePolicy: { enableAutomaticOSUpgrade: true } } },
+    },
+    {
+      name: "naming a version while they are on",
+      patch: {
+        upgradePolicy: { automaticOSUpgradePolicy: { enableAutomaticOSUpgrade: true } },
+        virtualMachineProfile: { storageProfile: { imageReference: { version: "24.04.202501140" } } },
+      },
+    },
+  ])("refuses $name with 400 BadRequest: automatic OS upgrades take only version 'latest'", async ({ patch }) => {
+    const { client, emu } = await setup();
+    await expect(client.virtualMachineScaleSets.update(RG, VMSS, patch, FAST_POLL)).rejects.toMatchObject({
+      statusCode: 400,
+      code: "BadRequest",
+      message:
+        "virtualMachineScaleSets with Automatic OS Upgrade enabled must use Platform or Gallery Image with version set to 'latest'.",
+    });
+    expect(emu.state().model["etag"]).toBe('"1"');
+  });
+
   it("changes an image ID within the same image type", async () => {
     const gallery = "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/app/versions";
     const { client, emu } = await setup({ scaleSets: [{ name: VMSS, image: { id: `${gallery}/1.0.0` } }] });

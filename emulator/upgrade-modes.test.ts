@@ -293,6 +293,28 @@ describe("Rolling upgrade mode", () => {
     expect(await latest(client)).toEqual([true, false, false, false]);
   });
 
+  it("neither upgrades nor counts an instance deleted while it waits for its batch", async () => {
+    const { client, emu } = await setup(rolling({ maxBatchInstancePercent: 25, pauseTimeBetweenBatches: "PT10M" }));
+    const update = setVersion(client, NEW_VERSION);
+    await modelChanged(emu);
+    while (!emu.state().instances.some((i) => i.latestModelApplied)) await settle(2);
+    await client.virtualMachineScaleSetVMs.beginDeleteAndWait(RG, VMSS, "3", FAST_POLL);
+    await update;
+    const status = await client.virtualMachineScaleSetRollingUpgrades.getLatest(RG, VMSS);
+    expect(status.runningStatus?.code).toBe("Completed");
+    expect(status.progress).toEqual({
+      successfulInstanceCount: 3,
+      failedInstanceCount: 0,
+      inProgressInstanceCount: 0,
+      pendingInstanceCount: 0,
+    });
+    expect((await listVms(client)).map((vm) => [vm.instanceId, vm.latestModelApplied])).toEqual([
+      ["0", true],
+      ["1", true],
+      ["2", true],
+    ]);
+  });
+
   // A client's osRollingUpgrade on instances already on the latest model is not over at once: it batches and counts
   // them, ~60 s a batch (azure-cli-2020_test_vmss_rolling_upgrade.yaml #48–#53: 2 instances at 20 %, 202 →
   // InProgress ×3 → Succeeded ~121 s later, then latest Completed with successfulInstanceCount 2).

@@ -158,8 +158,28 @@ function finish(current: Wire, next: Wire): Wire {
       ...DEFAULT_ROLLING_POLICY,
       ...(isObject(policy["rollingUpgradePolicy"]) ? policy["rollingUpgradePolicy"] : {}),
     };
+    refusePinnedImageWithAutomaticOsUpgrade(policy, props);
   }
   return next;
+}
+
+/**
+ * Automatic OS image upgrades need the image's version to be `latest` (learn.microsoft.com, "Automatic OS image
+ * upgrades": requirements): a model naming another version, or a gallery image version's ID, is refused 400
+ * `BadRequest` with Azure's words (terraform-provider-azurerm#8301 and #11398 quote them).
+ */
+function refusePinnedImageWithAutomaticOsUpgrade(policy: Wire, props: Wire): void {
+  if (policy["automaticOSUpgradePolicy"]?.["enableAutomaticOSUpgrade"] !== true) return;
+  const image: Wire = props["virtualMachineProfile"]?.["storageProfile"]?.["imageReference"] ?? {};
+  const version = typeof image["version"] === "string" ? image["version"] : undefined;
+  const pinnedId = /\/versions\/([^/]+)$/i.exec(String(image["id"] ?? ""))?.[1];
+  const pinned = [version, pinnedId].some((v) => v !== undefined && v.toLowerCase() !== "latest");
+  if (pinned)
+    throw new ArmError(400, {
+      code: "BadRequest",
+      message:
+        "virtualMachineScaleSets with Automatic OS Upgrade enabled must use Platform or Gallery Image with version set to 'latest'.",
+    });
 }
 
 /**

@@ -116,8 +116,12 @@ export class Upgrades {
               };
         break;
       }
-      const batch = targets.slice(start, start + batchSize);
-      rolling.pending -= batch.length;
+      // An instance deleted since the upgrade started (it was pending: a busy one refuses its delete) is not upgraded
+      // or counted: it leaves `pending` without joining `successful` or `failed`. Assumed: no recording shows a delete
+      // during a rolling upgrade; the progress counts instances of the set, and a deleted one is no longer one.
+      const planned = targets.slice(start, start + batchSize);
+      const batch = planned.filter((vm) => set.vms.get(vm.instanceId) === vm);
+      rolling.pending -= planned.length;
       rolling.inProgress = batch.length;
       const outcomes = await Promise.all(
         batch.map((vm) => (current.has(vm) ? this.passCurrent(op) : this.upgradeInstance(set, vm, target, op))),
