@@ -2,10 +2,16 @@
 // (errors.ts), the list's throttling budget (list-budget.ts), the read retry (retry.ts, pipeline.ts) and long-running
 // operations (operations.ts) are their own modules; this one wires them into the port the engine drives.
 
-import { ComputeManagementClient, type VirtualMachineScaleSetUpdate } from "@azure/arm-compute";
+import {
+  ComputeManagementClient,
+  type VirtualMachineScaleSet,
+  type VirtualMachineScaleSetUpdate,
+} from "@azure/arm-compute";
 import { formatDuration } from "../shared/clock.ts";
 import { AzureApiError, type InstanceState, type OperationOutcome, type ScaleSetPatch } from "../domain/scale-set.ts";
-import type { ExtensionPatch, InstanceFilter } from "../domain/scale-set.ts";
+import type { ExtensionPatch, InstanceFilter, ScaleSetModel } from "../domain/scale-set.ts";
+import { fileUrisOf } from "../domain/change.ts";
+import { sasSecrets } from "../shared/redact.ts";
 import type { Cloud, Target } from "../config/types.ts";
 import type { Logger, ScaleSetApi, WriteKind } from "../engine/ports.ts";
 import { abortError, isRestError, toApiError } from "./errors.ts";
@@ -45,6 +51,11 @@ export interface ComputeApiOptions {
    * told otherwise (tests against an emulator whose clock runs faster tell its rate).
    */
   readonly listRefillPerMinute?: number;
+  /**
+   * Masks a secret in the job log: the SAS tokens of the fileUris of every scale-set model read (the model as it was
+   * before the run, which a rollback writes back, holds tokens the inputs never named).
+   */
+  readonly mask?: (secret: string) => void;
 }
 
 /** The instance list's `$filter` values (Azure's REST spec for VirtualMachineScaleSetVMs_List allows these). */
@@ -139,8 +150,21 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
   // flexible.ts (its identity is the VM name, which manualupgrade takes: the other calls need no change).
   let flexible = false;
   let toldCompared = false;
+  const missingBefore = new Set<string>();
+  const masked = new Set<string>();
+  // Every model read: its extensions' SAS tokens are masked before anything can quote them.
+  const modelOf = (vmss: VirtualMachineScaleSet): ScaleSetModel => {
+    const model = toScaleSetModel(vmss);
+    const uris = model.extensions.flatMap((ext) => fileUrisOf(ext) ?? []);
+    for (const secret of sasSecrets(uris)) {
+      if (masked.has(secret)) continue;
+      masked.add(secret);
+      options.mask?.(secret);
+    }
+    return model;
+  };
   const readModel = async (signal: AbortSignal | undefined) => {
-    const model = toScaleSetModel(await client.virtualMachineScaleSets.get(rg, name, { abortSignal: signal }));
+    const model = modelOf(await client.virtualMachineScaleSets.get(rg, name, { abortSignal: signal }));
     flexible = model.orchestrationMode === "Flexible";
     return model;
   };
@@ -154,6 +178,7 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
         scaleSet: name,
         betweenPages: (more, s) => waitForListBucket(lists.restWaitMs(now(), more), s),
         getModel: readModel,
+        missingBefore,
         compared: (count) => {
           if (toldCompared) return;
           toldCompared = true;
@@ -190,9 +215,7 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
 
     patchScaleSet: (patch, etag, signal) =>
       guard(async () =>
-        toScaleSetModel(
-          await follow(sendScaleSetPatch(patch, etag, signal), signal, operations.pace(), operationErrors),
-        ),
+        modelOf(await follow(sendScaleSetPatch(patch, etag, signal), signal, operations.pace(), operationErrors)),
       ),
 
     // The scale set's tags (the lease, the rollout record) as a tags-only PATCH of the scale set with If-Match, not
@@ -203,7 +226,7 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
     // emulator/README.md, "Tags and the lease".
     writeTags: (tags, etag, signal) =>
       guard(async () =>
-        toScaleSetModel(
+        modelOf(
           await follow(sendUpdate({ tags: { ...tags } }, etag, signal), signal, operations.pace(), operationErrors),
         ),
       ),

@@ -63,10 +63,12 @@ export function toApiError(err: unknown, describeAuthError: (err: unknown) => st
   if (isAbort(err) || err instanceof AzureApiError) return err;
   const rest = isRestError(err) ? err : undefined;
   const correlationId = correlationIdOf(rest?.response);
-  const signIn = describeAuthError(err);
-  if (signIn !== undefined) return new AzureApiError("AuthenticationFailed", signIn, rest?.statusCode, correlationId);
+  const status = rest?.statusCode ?? rest?.response?.status;
+  // Sign-in's failures (the credential's, or ARM's 401) only: an answer of Azure's that merely quotes "az login" or an
+  // AADSTS code (a 400 quoting a user's command line, say) keeps its own message.
+  const signIn = rest?.response === undefined || status === 401 ? describeAuthError(err) : undefined;
+  if (signIn !== undefined) return new AzureApiError("AuthenticationFailed", signIn, status, correlationId);
   if (rest === undefined) return err;
-  const status = rest.statusCode ?? rest.response?.status;
   // The pager reports a refused page as "Pagination failed with unexpected statusCode 403": ARM's message is in the body.
   const body = armErrorOf(rest.response?.bodyAsText);
   const code = body?.code ?? rest.code ?? (status !== undefined ? `Http${status}` : "RequestFailed");

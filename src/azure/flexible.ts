@@ -30,6 +30,11 @@ export interface FlexibleListDeps {
   readonly getModel: (signal: AbortSignal | undefined) => Promise<ScaleSetModel>;
   /** Told how many VMs lacked latestModelApplied and were compared with the model instead (only when some did). */
   readonly compared?: (count: number) => void;
+  /**
+   * The members the last listing found without their VM (kept by the caller between listings): one missing again is
+   * not read again, so a VM Azure keeps out of the VM list does not double every listing.
+   */
+  readonly missingBefore?: Set<string>;
 }
 
 /** A Flexible VM attached with a profile of its own: not the scale set's model, never upgraded by it. */
@@ -39,6 +44,32 @@ export async function listFlexibleInstances(
   deps: FlexibleListDeps,
   signal: AbortSignal | undefined,
 ): Promise<InstanceState[]> {
+  // A member whose VM the second list does not show was most likely deleted between the two lists (a scale-in): read
+  // once more, so that it is reported gone (as on a Uniform set) rather than judged on no state at all. Still missing
+  // then: judged as before (not on the model, no state), which the gate waits for and the report shows.
+  let read = await readLists(deps, signal);
+  const missing = (r: typeof read): string[] =>
+    r.members.filter((m) => r.detailOf(m) === undefined).map((m) => (m.name ?? "").toLowerCase());
+  if (missing(read).some((name) => deps.missingBefore?.has(name) !== true)) read = await readLists(deps, signal);
+  if (deps.missingBefore !== undefined) {
+    deps.missingBefore.clear();
+    for (const name of missing(read)) deps.missingBefore.add(name);
+  }
+  const { members, detailOf } = read;
+  const unsaid = members.filter((m) => m.latestModelApplied === undefined && m.modelDefinitionApplied !== OWN_MODEL);
+  const model = unsaid.length > 0 ? await deps.getModel(signal) : undefined;
+  if (unsaid.length > 0) deps.compared?.(unsaid.length);
+  return members.map((member) => toFlexibleInstanceState(member, detailOf(member), model));
+}
+
+/** The two lists of one listing: the members, and each one's VM from the standalone list (by resource ID or name). */
+async function readLists(
+  deps: FlexibleListDeps,
+  signal: AbortSignal | undefined,
+): Promise<{
+  members: VirtualMachineScaleSetVM[];
+  detailOf: (member: VirtualMachineScaleSetVM) => VirtualMachine | undefined;
+}> {
   const { client, resourceGroup: rg, scaleSet } = deps;
   const members: VirtualMachineScaleSetVM[] = [];
   for await (const page of client.virtualMachineScaleSetVMs.list(rg, scaleSet, { abortSignal: signal }).byPage()) {
@@ -55,16 +86,11 @@ export async function listFlexibleInstances(
     if (vm.id !== undefined) details.set(vm.id.toLowerCase(), vm);
     if (vm.name !== undefined) details.set(`name:${vm.name.toLowerCase()}`, vm);
   }
-  const unsaid = members.filter((m) => m.latestModelApplied === undefined && m.modelDefinitionApplied !== OWN_MODEL);
-  const model = unsaid.length > 0 ? await deps.getModel(signal) : undefined;
-  if (unsaid.length > 0) deps.compared?.(unsaid.length);
-  return members.map((member) => {
-    const detail =
-      (member.virtualMachineResourceId !== undefined
-        ? details.get(member.virtualMachineResourceId.toLowerCase())
-        : undefined) ?? details.get(`name:${(member.name ?? "").toLowerCase()}`);
-    return toFlexibleInstanceState(member, detail, model);
-  });
+  const detailOf = (member: VirtualMachineScaleSetVM): VirtualMachine | undefined =>
+    (member.virtualMachineResourceId !== undefined
+      ? details.get(member.virtualMachineResourceId.toLowerCase())
+      : undefined) ?? details.get(`name:${(member.name ?? "").toLowerCase()}`);
+  return { members, detailOf };
 }
 
 /**

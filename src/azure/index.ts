@@ -45,6 +45,7 @@ export function createScaleSetApi(config: Config, deps: ScaleSetApiDeps): ScaleS
     userAgent: USER_AGENT,
     logger: deps.logger,
     describeAuthError,
+    mask: (secret) => deps.mask(secret),
     ...(deps.retry && { retry: deps.retry }),
     ...(deps.listRefillPerMinute !== undefined && { listRefillPerMinute: deps.listRefillPerMinute }),
   });

@@ -66,6 +66,9 @@ export function toScaleSetModel(vmss: VirtualMachineScaleSet): ScaleSetModel {
     hasHealthSignal: hasHealthExtension || Boolean(profile?.networkProfile?.healthProbe?.id),
     ...(vmss.tags !== undefined && { tags: { ...vmss.tags } }),
     ...(profile === undefined && { withoutVmProfile: true }),
+    ...(vmss.upgradePolicy?.automaticOSUpgradePolicy?.enableAutomaticOSUpgrade === true && {
+      automaticOsUpgrade: true,
+    }),
   };
 }
 

@@ -12,7 +12,7 @@
 //   boolean    true | True | TRUE | false | False | FALSE (what core.getBooleanInput accepts).
 
 import { resolveCloud } from "./cloud.ts";
-import { safeUri, withoutUserinfo } from "../shared/redact.ts";
+import { safeUri, sasSecrets, withoutUserinfo } from "../shared/redact.ts";
 import { ID_TOKEN_PERMISSION, InputError, MIN_LEASE_MS, quoted, SIGN_IN_WAYS } from "./types.ts";
 import type {
   AuthConfig,
@@ -96,9 +96,13 @@ export function parseConfig(getInput: (name: string) => string, env: Env): Confi
   const rollback = parseRollback(inputs);
   const change = rollback ? {} : parseChange(inputs, env, notes);
   const github = parseGitHubContext(env);
-  const deployment = parseDeployment(inputs, github);
   const auth = parseAuth(inputs, creds, env);
   const rollout = parseRollout(inputs);
+  // A dry run writes nothing, a GitHub deployment neither: its inputs are not needed (a fork's pull request may have no
+  // token with deployments: write).
+  const deployment = rollout.dryRun ? undefined : parseDeployment(inputs, github);
+  if (rollout.dryRun && inputs["deployment-environment"])
+    notes.push("deployment-environment: a dry run records no GitHub deployment.");
   const warnings = [...inputWarnings(inputs, auth, change), ...rolloutWarnings(inputs, rollout)];
   const config: Config = {
     target,
@@ -106,7 +110,7 @@ export function parseConfig(getInput: (name: string) => string, env: Env): Confi
     rollout,
     auth,
     cloud: parseCloud(inputs, creds),
-    secrets: [...secretsOf(creds, change), ...(deployment ? [deployment.token] : [])],
+    secrets: [...secretsOf(creds, change), ...(deployment ? [deployment.token] : dryRunToken(inputs, rollout))],
     ...(rollback ? { rollback } : {}),
     ...(github ? { github } : {}),
     ...(deployment ? { deployment } : {}),
@@ -116,45 +120,13 @@ export function parseConfig(getInput: (name: string) => string, env: Env): Confi
   return deepFreeze(config);
 }
 
-/** Shorter query values are not masked: masking `1` or `v=2` would blank out ordinary text all over the log. */
-const MIN_SECRET_LENGTH = 6;
-
 /**
- * What the log must never show: the client secret of `creds`, and of each extension-file-uris entry its query string
- * and its `sig` value (as written and URL-decoded), which make up a SAS token. Redaction of URLs by pattern stays in
- * place; masking also catches a token quoted where no URL pattern matches (an error message that cuts a URL, say).
+ * What the log must never show: the client secret of `creds`, and the secrets of the SAS tokens of extension-file-uris
+ * (sasSecrets). Redaction of URLs by pattern stays in place.
  */
 function secretsOf(creds: Creds | undefined, change: ChangeRequest): string[] {
-  const secrets = new Set<string>();
-  for (const uri of change.extension?.fileUris ?? []) {
-    const query = queryOf(uri);
-    if (!query) continue;
-    secrets.add(query);
-    for (const part of query.split("&")) {
-      const [name = "", value = ""] = part.split("=");
-      if (name.toLowerCase() !== "sig" || !value) continue;
-      secrets.add(value);
-      secrets.add(safeDecode(value));
-    }
-  }
-  const sas = [...secrets].filter((secret) => secret.length >= MIN_SECRET_LENGTH);
+  const sas = sasSecrets(change.extension?.fileUris ?? []);
   return creds ? [creds.clientSecret, ...sas] : sas;
-}
-
-/** The query string of a URI, without `?` and without a `#` fragment. */
-function queryOf(uri: string): string {
-  const q = uri.indexOf("?");
-  if (q === -1) return "";
-  const hash = uri.indexOf("#", q);
-  return uri.slice(q + 1, hash === -1 ? undefined : hash);
-}
-
-function safeDecode(value: string): string {
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    return value;
-  }
 }
 
 /** Inputs that may span lines: a list of URIs, a JSON document. Every other input is one line by nature. */
@@ -435,6 +407,15 @@ function parseFileUris(text: string): string[] {
       throw new InputError(
         "extension-file-uris",
         `${position} (${quoted(safeUri(entry))}) must use https (${url.protocol} is not allowed)`,
+      );
+    }
+    // The URL parser repairs `https:host/x`, `https:/host/x`, `https:///host/x` and backslashes, but the entry is sent
+    // as written: each VM's extension would fail to download it, after the model write. The raw text must be right.
+    if (!/^https:\/\/[^/\\]/i.test(entry) || entry.includes("\\")) {
+      throw new InputError(
+        "extension-file-uris",
+        `${position} (${quoted(safeUri(entry))}) is not written as an absolute URI: write it as https://host/path, ` +
+          `with two slashes after https: and forward slashes only`,
       );
     }
     // A SAS token belongs in the query; user:password and a fragment have no place in a file download.
@@ -796,10 +777,11 @@ function inputWarnings(inputs: Inputs, auth: AuthConfig, change: ChangeRequest):
  */
 function rolloutWarnings(inputs: Inputs, rollout: RolloutOptions): InputWarning[] {
   const warnings: InputWarning[] = [];
-  const { timeoutMs, pollIntervalMs, pauseBetweenBatchesMs, leaseWaitMs } = rollout;
+  const { timeoutMs, pollIntervalMs, pauseBetweenBatchesMs, leaseWaitMs, healthTimeoutMs } = rollout;
   // Each duration as the workflow gives it (or its default): the user finds it by that text.
-  const given = (name: "timeout" | "poll-interval" | "pause-between-batches" | "lease-wait"): string =>
-    `${name} ${inputs[name] || DEFAULTS[name] || ""}`;
+  const given = (
+    name: "timeout" | "poll-interval" | "pause-between-batches" | "lease-wait" | "health-timeout",
+  ): string => `${name} ${inputs[name] || DEFAULTS[name] || ""}`;
   const timeout = given("timeout");
   if (timeoutMs <= pollIntervalMs) {
     warnings.push({
@@ -816,6 +798,15 @@ function rolloutWarnings(inputs: Inputs, rollout: RolloutOptions): InputWarning[
       message:
         `${given("pause-between-batches")} is not shorter than ${timeout}: a rollout of ` +
         `more than one batch times out in its first pause. Shorten the pause or lengthen timeout.`,
+    });
+  }
+  if (healthTimeoutMs >= timeoutMs) {
+    warnings.push({
+      title: "health-timeout outlasts timeout",
+      message:
+        `${given("health-timeout")} is not shorter than ${timeout}: a batch's wait for its instances to turn ` +
+        `healthy is cut off by timeout first, so a slow batch ends the run as timed out rather than unhealthy. ` +
+        `Shorten health-timeout or lengthen timeout.`,
     });
   }
   if (leaseWaitMs > 0 && leaseWaitMs >= timeoutMs) {
@@ -922,6 +913,12 @@ function parseGitHubContext(env: Env): GitHubContext | undefined {
  * GitHub environment names: at most 255 characters (GitHub's documented limit), no control characters. Case is
  * kept: GitHub matches environment names case-insensitively.
  */
+/** A dry run's github-token, unused (it records no deployment), masked all the same. */
+function dryRunToken(inputs: Inputs, rollout: RolloutOptions): string[] {
+  const token = inputs["github-token"];
+  return rollout.dryRun && inputs["deployment-environment"] && token && !token.startsWith("${{") ? [token] : [];
+}
+
 function parseDeployment(inputs: Inputs, github: GitHubContext | undefined): DeploymentConfig | undefined {
   const environment = inputs["deployment-environment"];
   if (!environment) return undefined;

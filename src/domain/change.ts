@@ -139,12 +139,21 @@ type Part<T> =
 function planImage(model: ScaleSetModel, request: ChangeRequest): Part<ScaleSetPatch> {
   const current = model.imageReference;
   const kind = imageKind(current);
+  const pinned = pinnedVersion(request);
+  if (model.automaticOsUpgrade === true && pinned !== undefined) {
+    return refuse(
+      `Cannot set ${pinned.input} '${pinned.value}': scale set '${model.name}' has automatic OS image upgrades on ` +
+        `(upgradePolicy.automaticOSUpgradePolicy.enableAutomaticOSUpgrade), and Azure then takes only the image version ` +
+        `'latest'. Publish the new version and let automatic OS upgrades roll it out, or turn them off first.`,
+    );
+  }
 
   if (request.imageVersion !== undefined) {
     if (kind !== "platform") {
       return refuse(
         `Cannot set image-version '${request.imageVersion}': scale set '${model.name}' runs ${kindLabel(kind)} '${describeImage(current)}', ` +
-          `and Azure does not allow switching the image type of a scale set. Use image-id for a new image ID.`,
+          `and Azure does not allow switching the image type of a scale set.` +
+          (kind === "id" ? ` Use image-id for a new image ID.` : ` ${NO_SHARED_GALLERY}`),
       );
     }
     if (current.version === request.imageVersion) return unchanged();
@@ -169,7 +178,7 @@ function planImage(model: ScaleSetModel, request: ChangeRequest): Part<ScaleSetP
       return refuse(
         `Cannot set image-id '${request.imageId}': scale set '${model.name}' runs ${kindLabel(kind)} '${describeImage(current)}', ` +
           `and Azure does not allow switching the image type of a scale set.` +
-          (kind === "platform" ? ` Use image-version for a new platform image version.` : ""),
+          (kind === "platform" ? ` Use image-version for a new platform image version.` : ` ${NO_SHARED_GALLERY}`),
       );
     }
     // ARM resource IDs compare case-insensitively.
@@ -186,6 +195,21 @@ function planImage(model: ScaleSetModel, request: ChangeRequest): Part<ScaleSetP
 
   return unchanged();
 }
+
+/** The input that names an image version other than `latest` (a gallery image version's ID included), if one does. */
+function pinnedVersion(request: ChangeRequest): { input: string; value: string } | undefined {
+  const { imageVersion, imageId } = request;
+  if (imageVersion !== undefined && imageVersion.toLowerCase() !== "latest")
+    return { input: "image-version", value: imageVersion };
+  const idVersion = imageId === undefined ? undefined : /\/versions\/([^/]+)$/i.exec(imageId)?.[1];
+  if (imageId !== undefined && idVersion !== undefined && idVersion.toLowerCase() !== "latest")
+    return { input: "image-id", value: imageId };
+  return undefined;
+}
+
+/** Why a scale set on a shared or community gallery image cannot be rolled out by image (the inputs take no such ID). */
+const NO_SHARED_GALLERY =
+  "vmss-rollout does not change a shared or community gallery image (neither image-version nor image-id takes one): change it with the Azure CLI or a template.";
 
 type ImageKind = "platform" | "id" | "shared-gallery" | "community-gallery";
 
@@ -320,7 +344,7 @@ function unchanged(): { readonly ok: true; readonly changes: readonly PropertyCh
 }
 
 /** The model's image is the one `patch` sets (each property it names; a gallery ID in any case, as Azure reads it). */
-export function holdsImage(model: ScaleSetModel, patch: ScaleSetPatch): boolean {
+export function holdsImage(model: Pick<ScaleSetModel, "imageReference">, patch: ScaleSetPatch): boolean {
   const ref = model.imageReference;
   const want = patch.imageReference ?? {};
   return (

@@ -112,33 +112,49 @@ export function holderLink(holder: LeaseHolder): string | undefined {
 }
 
 /**
- * Another run's lease as the record shows it. Its link only when the holder is on `serverUrl` (this run's own GitHub
- * server) with a well-formed repository and run: tags are anyone's to write, and the summary links only to the run's
- * own server.
+ * The holder's run as a link, only when the holder is on `serverUrl` (this run's own GitHub server) with a well-formed
+ * repository and run: tags are anyone's to write, and neither the log nor the summary links anywhere else.
  */
-export function leaseHeldBy(lease: Lease, serverUrl: string | undefined): LeaseHeldBy {
-  const { holder } = lease;
-  const wellFormed =
-    holder.serverUrl !== undefined &&
-    holder.serverUrl === serverUrl &&
-    /^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/.test(holder.repository ?? "") &&
-    /^\d+$/.test(holder.runId ?? "") &&
-    /^\d*$/.test(holder.runAttempt ?? "");
-  const link = wellFormed ? holderLink(holder) : undefined;
-  const run =
-    holder.repository === undefined || holder.runId === undefined
-      ? `a run outside GitHub Actions (lease token ${holder.token})`
-      : `${holder.repository} run ${holder.runId}${holder.runAttempt ? ` (attempt ${holder.runAttempt})` : ""}`;
-  return { run, ...(link !== undefined && { link }), until: new Date(lease.expiresAt).toISOString() };
+function trustedHolderLink(holder: LeaseHolder, serverUrl: string | undefined): string | undefined {
+  const trusted = holder.serverUrl !== undefined && holder.serverUrl === serverUrl && wellFormedRun(holder);
+  return trusted ? holderLink(holder) : undefined;
 }
 
-/** `octo/app run 42 (attempt 2) https://github.com/…` or `a run outside GitHub Actions (token 1a2b…)`. */
-export function describeHolder(holder: LeaseHolder): string {
-  if (holder.repository === undefined || holder.runId === undefined)
-    return `a run outside GitHub Actions (lease token ${holder.token})`;
-  const attempt = holder.runAttempt ? ` (attempt ${holder.runAttempt})` : "";
-  const link = holderLink(holder);
-  return `${holder.repository} run ${holder.runId}${attempt}${link ? ` ${link}` : ""}`;
+/** The holder's repository and run as GitHub spells them: anything else in those tags is not printed. */
+function wellFormedRun(holder: LeaseHolder): boolean {
+  return (
+    /^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/.test(holder.repository ?? "") &&
+    /^\d+$/.test(holder.runId ?? "") &&
+    /^\d*$/.test(holder.runAttempt ?? "")
+  );
+}
+
+/** The holder in words: its repository and run when well formed, else its token when that looks like one. */
+function holderWords(holder: LeaseHolder): string {
+  const token = /^[A-Za-z0-9-]{1,64}$/.test(holder.token) ? `lease token ${holder.token}` : "an unreadable lease token";
+  if (holder.repository === undefined || holder.runId === undefined) return `a run outside GitHub Actions (${token})`;
+  if (!wellFormedRun(holder)) return `a run whose lease tags do not name a GitHub repository and run (${token})`;
+  return `${holder.repository} run ${holder.runId}${holder.runAttempt ? ` (attempt ${holder.runAttempt})` : ""}`;
+}
+
+/** Another run's lease as the record shows it, its link only as trustedHolderLink allows. */
+export function leaseHeldBy(lease: Lease, serverUrl: string | undefined): LeaseHeldBy {
+  const { holder } = lease;
+  const link = trustedHolderLink(holder, serverUrl);
+  return {
+    run: holderWords(holder),
+    ...(link !== undefined && { link }),
+    until: new Date(lease.expiresAt).toISOString(),
+  };
+}
+
+/**
+ * `octo/app run 42 (attempt 2) https://github.com/…` or `a run outside GitHub Actions (token 1a2b…)`; the link only as
+ * trustedHolderLink allows (`serverUrl`: this run's GitHub server).
+ */
+export function describeHolder(holder: LeaseHolder, serverUrl: string | undefined): string {
+  const link = trustedHolderLink(holder, serverUrl);
+  return `${holderWords(holder)}${link ? ` ${link}` : ""}`;
 }
 
 /** What a run decides on the tags as they are. `tags` is the whole next map; nothing is written on a refusal. */
@@ -154,6 +170,12 @@ function withoutLease(tags: Tags): Record<string, string> {
 
 const isMine = (lease: Lease, me: LeaseHolder): boolean => lease.holder.token === me.token;
 
+/** ` (format v2)` when an unreadable lease value starts with a format version; nothing else of it is printed. */
+function formatOf(value: string): string {
+  const version = /^v(\d{1,3});/.exec(value)?.[1];
+  return version === undefined ? "" : ` (format v${version})`;
+}
+
 /**
  * Take the lease: free, or this run's already, or past its expiry (a runner that died: taken over, `takenOver` says
  * whose). Held by another run until later, or unreadable: refused, nothing written.
@@ -162,14 +184,14 @@ export function takeLease(tags: Tags, me: LeaseHolder, now: number, durationMs: 
   const on = decodeLease(tags);
   if (on.kind === "unreadable")
     return {
-      refused: `the scale set's tag '${LEASE_TAG}' holds a value this version of the action cannot read ('${on.value.slice(0, 80)}'): another version of the action may hold it. Remove the tag once no run works on the scale set`,
+      refused: `the scale set's tag '${LEASE_TAG}' holds a value this version of the action cannot read${formatOf(on.value)}: another version of the action may hold it. Remove the tag once no run works on the scale set`,
       unreadable: on.value,
     };
   const next = { ...withoutLease(tags), ...encodeLease({ holder: me, expiresAt: now + durationMs }) };
   if (on.kind === "none" || isMine(on.lease, me)) return { tags: next };
   if (on.lease.expiresAt <= now) return { tags: next, takenOver: on.lease };
   return {
-    refused: `another run holds the scale set's lease until ${new Date(on.lease.expiresAt).toISOString()}: ${describeHolder(on.lease.holder)}`,
+    refused: `another run holds the scale set's lease until ${new Date(on.lease.expiresAt).toISOString()}: ${describeHolder(on.lease.holder, me.serverUrl)}`,
     heldBy: on.lease,
   };
 }
@@ -183,7 +205,7 @@ export function renewLease(tags: Tags, me: LeaseHolder, until: number, exact = f
   if (on.kind !== "held" || !isMine(on.lease, me)) {
     const now =
       on.kind === "held"
-        ? `${describeHolder(on.lease.holder)} holds it now`
+        ? `${describeHolder(on.lease.holder, me.serverUrl)} holds it now`
         : on.kind === "none"
           ? "the lease tag was removed"
           : `the tag '${LEASE_TAG}' was changed to a value the action cannot read`;

@@ -4,7 +4,7 @@
 
 import { formatDuration } from "../shared/clock.ts";
 import { extensionOf, fileUrisOf, isNoOp, type ModelChange } from "./change.ts";
-import type { Config, RolloutOptions, Size } from "../config/types.ts";
+import type { ChangeRequest, Config, RolloutOptions, Size } from "../config/types.ts";
 import type { BatchPlan } from "./batches.ts";
 import type { ScaleSetModel } from "./scale-set.ts";
 
@@ -25,9 +25,12 @@ export function optionWarnings(
   config: Pick<Config, "rollout" | "cloud">,
   model: ScaleSetModel,
   change: ModelChange,
+  request: ChangeRequest = {},
 ): OptionWarning[] {
   const { rollout, cloud } = config;
   const warnings: OptionWarning[] = [];
+  const floating = floatingImage(model, request, isNoOp(change));
+  if (floating !== undefined) warnings.push(floating);
   if (model.upgradeMode !== "Manual" && !isNoOp(change)) {
     // The options a user set away from action.yml's defaults (the parser says which): those were chosen on purpose.
     const ignored = rollout.nonDefaultBatchOptions ?? [];
@@ -42,6 +45,18 @@ export function optionWarnings(
         title: "Rollout options ignored",
       });
     }
+  }
+  if (model.upgradeMode !== "Manual" && change.scaleSetPatch !== undefined && change.extensionPatch !== undefined) {
+    // Each model write starts a roll of its own (engine/phases/platform.ts): the image's, then the extension's.
+    warnings.push({
+      message:
+        `This run changes the image and extension '${change.extensionPatch.name}' of scale set '${model.name}', which is in ` +
+        `${model.upgradeMode} upgrade mode: Azure rolls each model write on its own, so every instance is upgraded twice ` +
+        `(the image first, then the extension), and if the first roll fails or times out the extension is not written: ` +
+        `the scale set is left with the new image and the old extension. To change both in one roll, switch the scale ` +
+        `set to Manual mode; or change them in two runs.`,
+      title: "Two rolls",
+    });
   }
   // Manual mode only: in the platform's modes canary has no effect at all (warned of above).
   if (model.upgradeMode === "Manual" && rollout.canary?.kind === "percent" && rollout.canary.value === 100) {
@@ -112,4 +127,34 @@ export function canaryWarnings(rollout: Pick<RolloutOptions, "canary">, plan: Ba
 
 function sizeText(size: Size): string {
   return size.kind === "percent" ? `${size.value}%` : String(size.value);
+}
+
+/**
+ * The model already names the image version `latest` (or a gallery image without a version) and the run asks for the
+ * same: nothing is written, and no instance moves to a version published since. Each instance keeps the version
+ * resolved when it was created or last reimaged; Azure marks none stale for a new version (assumed from the docs'
+ * "latest" semantics, not verified against Azure).
+ */
+function floatingImage(model: ScaleSetModel, request: ChangeRequest, noOp: boolean): OptionWarning | undefined {
+  // Automatic OS image upgrades roll a newly published version out themselves.
+  if (model.automaticOsUpgrade === true) return undefined;
+  const current = model.imageReference;
+  const sameLatest =
+    request.imageVersion !== undefined &&
+    request.imageVersion.toLowerCase() === "latest" &&
+    (current.version ?? "").toLowerCase() === "latest";
+  const sameGalleryImage =
+    request.imageId !== undefined &&
+    !/\/versions\/[^/]+$/i.test(request.imageId) &&
+    current.id?.toLowerCase() === request.imageId.toLowerCase();
+  if (!sameLatest && !sameGalleryImage) return undefined;
+  const input = sameLatest ? "image-version: latest" : "image-id without a version";
+  return {
+    message:
+      `${input} is what scale set '${model.name}' already holds, so the image is not written` +
+      `${noOp ? " and no instance is upgraded" : ""}: each instance keeps the image version resolved when it was ` +
+      `created or last reimaged, and a version published since is not rolled out. Name the new version ` +
+      `(image-version: 1.2.3, or the image version's ID) to roll it out.`,
+    title: "Latest is not a new version",
+  };
 }

@@ -62,7 +62,9 @@ export interface InstanceRecord {
   readonly error?: AzureErrorInfo;
 }
 
-export type BatchResult = "succeeded" | "failed" | "unhealthy" | "cancelled" | "timed-out" | "not-started" | "planned";
+/** `stopped`: cut off by the run's stop other than a cancel or the timeout (the run lost its lease on the scale set). */
+export type BatchResult =
+  "succeeded" | "failed" | "unhealthy" | "cancelled" | "timed-out" | "stopped" | "not-started" | "planned";
 
 export interface BatchRecord {
   /** 1-based. */
@@ -99,6 +101,31 @@ export interface ReleaseRecord {
     /** The workflow run (its attempt, when known) that made this rollout. */
     readonly run?: string;
   };
+}
+
+/**
+ * The scale set's model after a rollback: every part this run wrote put back (`restored`), some of them
+ * (`partly-restored`), none (`unchanged`: it still holds this run's change), changed by another writer during the
+ * rollback, or not known (a write cut off in flight and not read back).
+ */
+export type RollbackModel = "restored" | "partly-restored" | "unchanged" | "changed-by-another-writer" | "unknown";
+
+/** Where a rollback that did not complete left the scale set's model, as a sentence. */
+export function rollbackModelWords(model: RollbackModel | undefined): string {
+  switch (model) {
+    case "restored":
+      return "The previous model is restored.";
+    case "partly-restored":
+      return "The model is partly restored: it holds part of this run's change.";
+    case "unchanged":
+      return "The model still holds this run's change.";
+    case "changed-by-another-writer":
+      return "Another writer changed the model during the rollback: check the scale set's model.";
+    case "unknown":
+      return "Whether the previous model was restored is unknown: check the scale set's model.";
+    case undefined:
+      return "";
+  }
 }
 
 /** The states a GitHub deployment status can take (GitHub REST: deployment statuses). */
@@ -160,7 +187,12 @@ export interface RolloutRecord {
   readonly rolling?: RollingUpgradeStatus;
   readonly rollback?: {
     readonly succeeded: boolean;
+    /** The instances brought back onto the previous model (seen back on it; in Manual mode, healthy too). */
     readonly instanceIds: readonly string[];
+    /** A rollback that did not complete: the instances it was to bring back and did not see back. */
+    readonly notBack?: readonly string[];
+    /** The scale set's model after the rollback (undefined: a record from before this field). */
+    readonly model?: RollbackModel;
     readonly error?: string;
   };
   /** The run holding the scale set's lease when this run could not take it (it wrote nothing). */

@@ -42,6 +42,8 @@ export interface ScaleSetModel {
   readonly tags?: Readonly<Record<string, string>>;
   /** A Flexible scale set created without a VM profile: its VMs are created one by one, there is no model to roll out. */
   readonly withoutVmProfile?: boolean;
+  /** Automatic OS image upgrades are on (upgradePolicy.automaticOSUpgradePolicy): Azure takes only version `latest`. */
+  readonly automaticOsUpgrade?: boolean;
 }
 
 export type HealthState = "healthy" | "unhealthy" | "unknown" | "initializing";

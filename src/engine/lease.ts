@@ -121,7 +121,11 @@ export class RunLease {
         run.log.info(
           `Lease taken on the scale set until ${iso(this.#until)} (lease-duration ${formatDuration(leaseDurationMs)}), renewed while the run works.`,
         );
-        run.emit({ type: "lease", what: "taken", ...(over && { takenOverFrom: describeHolder(over.holder) }) });
+        run.emit({
+          type: "lease",
+          what: "taken",
+          ...(over && { takenOverFrom: describeHolder(over.holder, run.config.github?.serverUrl) }),
+        });
         this.#startRenewing();
         return waited;
       }
@@ -133,11 +137,14 @@ export class RunLease {
       }
       if (!waited) {
         run.log.info(
-          `The scale set's lease is held by ${describeHolder(heldBy.holder)} until ${iso(heldBy.expiresAt)}: waiting for it (lease-wait, ${formatDuration(left)} left).`,
+          `The scale set's lease is held by ${describeHolder(heldBy.holder, run.config.github?.serverUrl)} until ${iso(heldBy.expiresAt)}: waiting for it (lease-wait, ${formatDuration(left)} left).`,
         );
         run.emit({ type: "lease", what: "waiting" });
       }
-      run.enter({ kind: "waiting-for-operation", busy: `the lease of ${describeHolder(heldBy.holder)}` });
+      run.enter({
+        kind: "waiting-for-operation",
+        busy: `the lease of ${describeHolder(heldBy.holder, run.config.github?.serverUrl)}`,
+      });
       waited = true;
       await run.sleep(
         Math.min(run.config.rollout.pollIntervalMs, left, Math.max(0, heldBy.expiresAt - run.now()) + 1),
@@ -314,7 +321,7 @@ export class RunLease {
 
   #warnTakeover(over: Lease): void {
     this.#run.log.warning(
-      `Took over the scale set's lease from ${describeHolder(over.holder)}: it expired at ${iso(over.expiresAt)} without being released (its runner probably died). Check the scale set's instances: that run may have left a rollout half done.`,
+      `Took over the scale set's lease from ${describeHolder(over.holder, this.#run.config.github?.serverUrl)}: it expired at ${iso(over.expiresAt)} without being released (its runner probably died). Check the scale set's instances: that run may have left a rollout half done.`,
       "Lease taken over",
     );
   }

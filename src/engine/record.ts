@@ -15,6 +15,7 @@ import type {
   RolloutResult,
   ScaleSetRecordStatus,
 } from "../domain/record.ts";
+import { rollbackModelWords } from "../domain/record.ts";
 import { displayChange, trustedRunUrl } from "../domain/rollout-tags.ts";
 import type { RollbackPlan } from "../domain/rollback-plan.ts";
 import type { RolloutTagRecord } from "../domain/rollout-tags.ts";
@@ -226,6 +227,10 @@ export function rolloutReason(
     reason += ` Rolled back: the previous model is restored${rollback.instanceIds.length > 0 ? ` and instances ${listIds(rollback.instanceIds)} run it again` : ""}.`;
   } else if (rollback) {
     reason += ` The rollback failed too: ${rollback.error ?? "unknown error"}.`;
+    if (rollback.model !== undefined) reason += ` ${rollbackModelWords(rollback.model)}`;
+    if (rollback.instanceIds.length > 0) reason += ` Brought back: ${listIds(rollback.instanceIds)}.`;
+    if (rollback.notBack !== undefined && rollback.notBack.length > 0)
+      reason += ` Not brought back: ${listIds(rollback.notBack)}.`;
   } else if (state.noRollback) {
     reason += ` ${state.noRollback}`;
   }

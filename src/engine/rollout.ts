@@ -87,12 +87,14 @@ async function rollOut(run: Run, api: ScaleSetApi, leaseToken: string): Promise<
       } else run.stopped(err instanceof StopError ? err.stop : run.stopFromError(err));
     }
     if (state.deleted) return buildRecord(state, state.stop?.reason, run.now());
-    if (state.model !== undefined && !run.config.rollout.dryRun)
-      await run.group("Verification", () => verify(run, api));
     // A model write cut off in flight and not read back then: one more read says whether it landed, so that the record,
     // a rollback (which puts back what landed) and the rollout record on the scale set (which a later `rollback: true`
-    // reads) count what Azure took. A read that fails again leaves it unknown, and the report says so.
+    // reads) count what Azure took. A read that fails again leaves it unknown, and the report says so. Before the
+    // verification: in Automatic and Rolling modes, a write that landed makes the platform roll every instance, and
+    // the verification counts them as started.
     await settleUnknownWrite(run, api, run.cutOffReadSignal()).catch(() => undefined);
+    if (state.model !== undefined && !run.config.rollout.dryRun)
+      await run.group("Verification", () => verify(run, api));
     // Said before a rollback turns the failed instances into rolled-back ones.
     const failure = failureReason(state);
     const change = state.change;

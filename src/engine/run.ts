@@ -312,6 +312,12 @@ export class Run {
     });
   }
 
+  /** A batch's result when the run's stop cut it off: as `interrupted()` says the stop. */
+  interruptedBatch(): "cancelled" | "timed-out" | "stopped" {
+    if (this.state.leaseLost !== undefined) return "stopped";
+    return this.cancel.aborted ? "cancelled" : "timed-out";
+  }
+
   stopFromError(err: unknown): Stop {
     if (this.cancel.aborted || isAbort(err) || this.timeLeft() <= 0 || this.state.leaseLost !== undefined)
       return this.interrupted().stop;

@@ -472,7 +472,8 @@ export class RunState implements RolloutState {
 
   rollbackEnded(rollback: NonNullable<RolloutRecord["rollback"]>): void {
     this.#rollback = rollback;
-    if (rollback.succeeded) for (const id of rollback.instanceIds) this.#rolledBack.add(id);
+    // The instances brought back, also by a rollback that did not complete: they run the previous model again.
+    for (const id of rollback.instanceIds) this.#rolledBack.add(id);
   }
 }
 

@@ -13,6 +13,7 @@ import {
   type RolloutRecord,
   type RolloutResult,
 } from "../domain/record.ts";
+import { rollbackModelWords } from "../domain/record.ts";
 import type { CloudName } from "../config/types.ts";
 import { errorsQuotedIn, explainError, type ErrorHelp } from "./error-help.ts";
 import { code, inline, link } from "./escape.ts";
@@ -70,6 +71,7 @@ const BATCH_ICON: Readonly<Record<BatchResult, string>> = {
   failed: "❌",
   unhealthy: "⚠️",
   "timed-out": "⏳",
+  stopped: "⛔",
   cancelled: "⏹️",
   "not-started": "⏸️",
   planned: "📋",
@@ -375,8 +377,15 @@ function count(value: unknown): string {
 function rollbackStatus(rollback: NonNullable<RolloutRecord["rollback"]>): string {
   const ids = rollback.instanceIds.length > 0 ? `: ${inline(idRanges(rollback.instanceIds), { max: 300 })}` : "";
   const outcome = rollback.succeeded ? "✅ the previous model is back" : "❌ the rollback did not complete";
+  const notBack =
+    rollback.notBack !== undefined && rollback.notBack.length > 0
+      ? `; not brought back: ${inline(idRanges(rollback.notBack), { max: 300 })}`
+      : "";
   const error = rollback.error ? `. ${inline(rollback.error, { max: 500 })}` : "";
-  return `**Rollback:** ${outcome}, ${plural(rollback.instanceIds.length, "instance")} brought back${ids}${error}`;
+  const line = `**Rollback:** ${outcome}, ${plural(rollback.instanceIds.length, "instance")} brought back${ids}${notBack}${error}`;
+  // Where a rollback that did not complete left the model: the instances above are on which model, by it.
+  const model = rollback.succeeded ? "" : rollbackModelWords(rollback.model);
+  return model === "" ? line : `${/[.!?]$/.test(line) ? line : `${line}.`} ${model}`;
 }
 
 // ───────────────────────────── instances needing attention ─────────────────────────────

@@ -15,6 +15,7 @@ const TAG: Readonly<Record<BatchResult, string>> = {
   failed: "crit",
   unhealthy: "crit",
   "timed-out": "crit",
+  stopped: "crit",
   cancelled: "active",
   "not-started": "",
   planned: "",

@@ -30,8 +30,9 @@ const CONTROL = /[\u0000-\u0008\u000e-\u001f\u007f-\u0084\u0086-\u009f]/g;
 // and `##[` with .NET's string.StartsWith(string) / IndexOf(string), which are culture-sensitive by default (.NET
 // docs, "Best practices for comparing strings"); with ICU such comparisons skip these characters, so `#\u00AD#[` or a
 // zero-width space before `::` may read as a command. Not tried against a real runner (assumed); removed either way,
-// they carry nothing a log line needs.
-const INVISIBLE = /\p{Default_Ignorable_Code_Point}/gu;
+// they carry nothing a log line needs. Every format character (Cf: the Arabic number signs U+0600–0605, U+06DD,
+// U+070F, the interlinear annotation marks U+FFF9–FFFB …) goes too: ICU's collation may ignore those as well.
+const INVISIBLE = /[\p{Default_Ignorable_Code_Point}\p{Cf}]/gu;
 
 /** Control and invisible characters removed (tabs and line breaks kept). */
 function visibleOnly(text: string): string {

@@ -119,3 +119,42 @@ export function redactText(text: string): string {
   for (const [pattern, replacement] of SHAPES) redacted = redacted.replace(pattern, replacement);
   return redacted;
 }
+
+/** Shorter query values are not masked: masking `1` or `v=2` would blank out ordinary text all over the log. */
+const MIN_SECRET_LENGTH = 6;
+
+/**
+ * The secrets of SAS URIs: each one's query string and its `sig` value (as written and URL-decoded). Masked, they are
+ * caught where no URL pattern matches (an error message that cuts a URL, say).
+ */
+export function sasSecrets(uris: readonly string[]): string[] {
+  const secrets = new Set<string>();
+  for (const uri of uris) {
+    const query = queryOf(uri);
+    if (!query) continue;
+    secrets.add(query);
+    for (const part of query.split("&")) {
+      const [name = "", value = ""] = part.split("=");
+      if (name.toLowerCase() !== "sig" || !value) continue;
+      secrets.add(value);
+      secrets.add(safeDecode(value));
+    }
+  }
+  return [...secrets].filter((secret) => secret.length >= MIN_SECRET_LENGTH);
+}
+
+/** The query string of a URI, without `?` and without a `#` fragment. */
+function queryOf(uri: string): string {
+  const q = uri.indexOf("?");
+  if (q === -1) return "";
+  const hash = uri.indexOf("#", q);
+  return uri.slice(q + 1, hash === -1 ? undefined : hash);
+}
+
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}

@@ -263,3 +263,22 @@ describe("a manualupgrade is followed on its status URL alone", () => {
     expect(after.filter((r) => r.operation === "Operations.Monitor")).toEqual([]);
   });
 });
+
+describe("a Flexible listing whose two lists disagree", () => {
+  it("a VM deleted between the scale set's VM list and the VM list is read again, and reported gone, not judged on no state", async () => {
+    const emu = await emulator({
+      scaleSets: [{ name: "vmss1", instances: 3, orchestrationMode: "Flexible", latestModelApplied: "absent" }],
+    });
+    const names = emu.state("vmss1").instances.map((i) => i.instanceId);
+    const gone = names[1] ?? "";
+    // Scaled in just before the standalone VM list is answered: the member list read before it still names the VM.
+    emu.faults.onRequest({ operation: "VirtualMachines.List", when: "before" }, () =>
+      emu.deleteInstance("vmss1", gone),
+    );
+    const api = adapter(configFor(emu));
+    await api.getScaleSet(undefined);
+    const listed = await api.listInstances(undefined);
+    expect(listed.map((i) => i.instanceId).sort()).toEqual(names.filter((n) => n !== gone).sort());
+    expect(listed.every((i) => i.powerState !== undefined)).toBe(true);
+  });
+});

@@ -178,6 +178,8 @@ describe.each(ORCHESTRATIONS)("one run at a time ($mode)", ({ seed }) => {
     expect(upgradesOf(emu)).toEqual([[instanceIds(emu)[0]]]);
     expect(record.rollback).toBeUndefined();
     expect(events.some((e) => e.type === "lease" && e.what === "lost")).toBe(true);
+    // The batch the lost lease cut off is said to be stopped, as the reason says, not timed out.
+    expect(record.batches[0]?.result).toBe("stopped");
     expect(tagsOf(emu)).toEqual(taken);
     expect(writesOf(emu)).toEqual(["PATCH VirtualMachineScaleSets.Update", upgrade(instanceIds(emu)[0] ?? "")]);
   });

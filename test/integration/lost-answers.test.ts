@@ -541,3 +541,59 @@ describe.each(ORCHESTRATIONS)("a lost answer to the extension PATCH, the resend 
     expect(outcomes(record)).toEqual({ updated: [a, b] });
   });
 });
+
+describe("a manualupgrade cut off by the timeout, then no listing shows its instances", () => {
+  it("the rollback sends them back too: they may run the change, and none is left on it under a restored model", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4 }] });
+    const [a = "", b = "", c = "", d = ""] = instanceIds(emu);
+    // Batch 2's manualupgrade is applied, its answer held past the timeout: the run does not know it reached c and d.
+    emu.faults.hangRequest({ operation: UPDATE_INSTANCES, after: 1, seconds: 5, afterProcessing: true });
+    // The verification's listing fails: nothing shows c and d before the rollback.
+    let listingsFail = false;
+    const { record } = await rollout(
+      configFor(emu, { rollout: { batchSize: count(2), timeoutMs: 1_500, rollbackOnFailure: true } }),
+      {
+        events: (event) => {
+          if (event.type === "stopped") listingsFail = true;
+          if (event.type === "rollback-started") listingsFail = false;
+        },
+        wrap: (api) => ({
+          ...api,
+          listInstances: (...args) =>
+            listingsFail
+              ? Promise.reject(new AzureApiError("InternalServerError", "listing refused", 500))
+              : api.listInstances(...args),
+        }),
+      },
+    );
+    expect(writesOf(emu)).toEqual([PATCH_SET, upgrade(a, b), upgrade(c, d), PATCH_SET, upgrade(a, b), upgrade(c, d)]);
+    expect(Object.values(runningVersions(emu))).toEqual(Array(4).fill(OLD_VERSION));
+    expect(record.rollback).toMatchObject({ succeeded: true, instanceIds: [a, b, c, d] });
+    expect(outcomes(record)).toEqual({ "rolled-back": [a, b, c, d] });
+  });
+});
+
+describe("the rollback's image PATCH cut off by the end of its time", () => {
+  it("is read back: the record says the previous model is restored, and which instances were not brought back", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
+    const [a = ""] = instanceIds(emu);
+    emu.faults.failUpgrade(a, { scaleSet: "vmss1" });
+    // The second model PATCH (the rollback's) is applied, its answer held past the rollback's budget.
+    emu.faults.hangRequest({
+      operation: "VirtualMachineScaleSets.Update",
+      after: 1,
+      seconds: 5,
+      afterProcessing: true,
+    });
+    const { record } = await rollout(
+      configFor(emu, { rollout: { canary: count(1), healthTimeoutMs: 1_000, rollbackOnFailure: true } }),
+    );
+    expect(writesOf(emu)).toEqual([PATCH_SET, upgrade(a), PATCH_SET]);
+    expect(emu.state("vmss1").model).toMatchObject({
+      properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: OLD_VERSION } } } },
+    });
+    expect(record.result).toBe("failed");
+    expect(record.rollback).toMatchObject({ succeeded: false, instanceIds: [], notBack: [a], model: "restored" });
+    expect(record.reason).toContain("The previous model is restored.");
+  });
+});

@@ -123,6 +123,31 @@ describe("run()", () => {
     expect(claims.aud).toBe(emu!.armEndpoint);
   });
 
+  it("masks the SAS tokens already in the scale set's extensions (which a rollback writes back) once it reads the model", async () => {
+    const oldSig = "T2xkU2lnbmF0dXJlT2ZUaGVNb2RlbA%3D%3D";
+    await actionEnv(
+      { "extension-name": "customScript", "extension-file-uris": "https://st.blob.core.windows.net/s/v2.sh" },
+      {
+        extensions: [
+          {
+            name: "customScript",
+            publisher: "Microsoft.Azure.Extensions",
+            type: "CustomScript",
+            typeHandlerVersion: "2.1",
+            settings: { fileUris: [`https://st.blob.core.windows.net/s/v1.sh?sv=2022-11-02&sig=${oldSig}`] },
+          },
+        ],
+      },
+    );
+    await run();
+
+    expect(process.exitCode).not.toBe(1);
+    const masks = [...stdout.join("").matchAll(/^::add-mask::(.*)$/gm)].map((m) => m[1]!.replace(/%25/g, "%"));
+    expect(masks).toEqual(
+      expect.arrayContaining([`sv=2022-11-02&sig=${oldSig}`, oldSig, "T2xkU2lnbmF0dXJlT2ZUaGVNb2RlbA=="]),
+    );
+  });
+
   it("keeps the rollout's own failure when the outputs cannot be written, and says both", async () => {
     const emu = await actionEnv({ "image-version": NEW_VERSION, canary: "1" });
     emu.faults.failUpgrade("0", { scaleSet: "vmss1" });

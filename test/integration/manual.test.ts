@@ -629,12 +629,74 @@ describe("Manual mode: rollback", () => {
       expect(emu.state("vmss1").instances.every((i) => i.latestModelApplied)).toBe(true);
       expect(record.rollback).toEqual({ succeeded: true, instanceIds: [i0, i1, i2, i3] });
       expect(outcomes(record)).toEqual({ "rolled-back": [i0, i1, i2, i3], "not-started": [i4, i5] });
+      // The instance that failed its upgrade keeps that error in the report, back on the previous model or not.
+      expect(record.instances.find((i) => i.instanceId === i2)?.error?.code).toBe("VMExtensionProvisioningError");
       expect(record.reason).toMatch(
         /^Stopped after batch 2 of 3: .* Rolled back: the previous model is restored and instances /,
       );
       expect(record.reason).toContain(`instances ${listIds([i0, i1, i2, i3])} run it again.`);
     },
   );
+
+  it("a rollback that does not complete: the instances it brought back are rolled back, the others reported as they are, with where the model stands", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4 }] });
+    // Instance 2 fails its upgrade both ways: forward (the run stops after batch 2) and back (rollback batch 2 fails).
+    emu.faults.failUpgrade("2", { scaleSet: "vmss1", times: 2 });
+    const { record } = await rollout(
+      configFor(emu, { rollout: { batchSize: count(2), maxUnhealthyPercent: 0, rollbackOnFailure: true } }),
+    );
+    expect(writesOf(emu)).toEqual([
+      PATCH_SET,
+      upgrade("0", "1"),
+      upgrade("2", "3"),
+      PATCH_SET,
+      upgrade("0", "1"),
+      upgrade("2", "3"),
+    ]);
+    expect(record.result).toBe("failed");
+    expect(record.rollback).toMatchObject({
+      succeeded: false,
+      instanceIds: ["0", "1", "3"],
+      notBack: ["2"],
+      model: "restored",
+    });
+    // Every instance runs the previous model again (2 failed on it): none is reported on the new one.
+    expect(Object.values(runningVersions(emu))).toEqual(Array(4).fill(OLD_VERSION));
+    expect(outcomes(record)).toEqual({ "rolled-back": ["0", "1", "3"], failed: ["2"] });
+    expect(record.reason).toContain("The rollback failed too: ");
+    expect(record.reason).toContain("The previous model is restored. Brought back: 0, 1, 3. Not brought back: 2.");
+  });
+
+  it("another writer changing the model during the rollback: no further instance is sent back onto it, and the rollback says so", async () => {
+    const OTHER = "24.04.202503030";
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4 }] });
+    emu.faults.failUpgrade("2", { scaleSet: "vmss1" });
+    // Right after the rollback's first manualupgrade (the third in all): another writer sets an image of its own.
+    emu.faults.concurrentWrite(
+      { patch: { properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: OTHER } } } } } },
+      { operation: "VirtualMachineScaleSets.UpdateInstances", after: 2, when: "after" },
+    );
+    const { record } = await rollout(
+      configFor(emu, { rollout: { batchSize: count(2), maxUnhealthyPercent: 0, rollbackOnFailure: true } }),
+    );
+    // Rollback batch 2 is not sent: it would bring 2 and 3 onto the other writer's image. Batch 1's instances run the
+    // previous image, but Azure never shows them on the model (it is the other writer's now): not counted back.
+    expect(writesOf(emu)).toEqual([PATCH_SET, upgrade("0", "1"), upgrade("2", "3"), PATCH_SET, upgrade("0", "1")]);
+    expect(emu.state("vmss1").model).toMatchObject({
+      properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: OTHER } } } },
+    });
+    expect(record.result).toBe("failed");
+    expect(record.rollback).toMatchObject({
+      succeeded: false,
+      instanceIds: [],
+      notBack: ["0", "1", "2", "3"],
+      model: "changed-by-another-writer",
+    });
+    expect(record.rollback?.error).toContain(`the model's image is now Canonical:ubuntu-24_04-lts:server:${OTHER}`);
+    expect(record.rollback?.error).toContain("another writer changed it during the rollback");
+    expect(runningVersions(emu)).toEqual({ "0": OLD_VERSION, "1": OLD_VERSION, "2": NEW_VERSION, "3": NEW_VERSION });
+    expect(record.reason).toContain("Another writer changed the model during the rollback");
+  });
 
   it("does not roll back when the previous model cannot be restored (a forceUpdateTag that did not exist), and says why", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3 }] });

@@ -120,6 +120,8 @@ describe.each(ORCHESTRATIONS)("another writer of the extension during a rollback
     );
     expect(record.rollback?.succeeded).toBe(false);
     expect(record.rollback?.error).toContain("another writer changed it during the rollback");
+    // The image is back, the extension is the other writer's: neither "restored" nor "partly restored" (this run's).
+    expect(record.rollback?.model).toBe("changed-by-another-writer");
     expect(writesOf(emu).filter((w) => w === PATCH_EXTENSION)).toHaveLength(1);
     expect(extensionSettings(emu.state("vmss1").model)).toMatchObject({ commandToExecute: OTHER_COMMAND });
   });

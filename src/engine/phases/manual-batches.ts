@@ -91,7 +91,7 @@ async function runBatch(run: Run, api: ScaleSetApi, batch: BatchRecord, of: numb
   run.log.info(`manualupgrade ${present.join(", ")}`);
   const upgrade = await sendUpgrade(run, api, present, batch.index, label);
   if (upgrade.outcome === undefined) {
-    const result = run.cancel.aborted ? "cancelled" : "timed-out";
+    const result = run.interruptedBatch();
     run.state.batchChanged(batch.index, { durationMs: run.now() - started, result });
     run.emit({ type: "batch-ended", batch: batch.index, result });
     throw run.interrupted();
@@ -114,15 +114,13 @@ async function runBatch(run: Run, api: ScaleSetApi, batch: BatchRecord, of: numb
   const end = await gate(run, api, ids, label, batch.index === of);
   const bad = ids.filter((id) => run.isBadNow(id));
   const result: BatchResult =
-    end === "cancelled"
-      ? "cancelled"
-      : end === "timeout"
-        ? "timed-out"
-        : bad.length === 0
-          ? "succeeded"
-          : operationError || bad.some((id) => run.state.assessments.get(id)?.kind === "failed")
-            ? "failed"
-            : "unhealthy";
+    end === "cancelled" || end === "timeout"
+      ? run.interruptedBatch()
+      : bad.length === 0
+        ? "succeeded"
+        : operationError || bad.some((id) => run.state.assessments.get(id)?.kind === "failed")
+          ? "failed"
+          : "unhealthy";
   run.state.batchChanged(batch.index, {
     durationMs: run.now() - started,
     result,

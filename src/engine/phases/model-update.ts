@@ -267,7 +267,13 @@ export async function startExtensionWrite(
       kind: "failed",
       reason:
         `The extension '${patch.name}' was changed by another writer after the action read it (etag ${planned?.etag ?? "(none)"} → ${fresh.etag ?? "(none)"}); ` +
-        "the action wrote nothing to it, so that change is kept. Re-run to apply this change on top of it.",
+        "the action wrote nothing to it, so that change is kept." +
+        (run.state.written.image
+          ? run.state.platformRolls()
+            ? " The image change was written to the model before it, and Azure rolled the instances onto it."
+            : " The image change was written to the model before it; no instance was upgraded onto it."
+          : "") +
+        " Re-run to apply this change on top of it.",
     });
   }
   run.state.read(fresh);

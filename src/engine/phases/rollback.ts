@@ -7,6 +7,7 @@ import { formatDuration } from "../../shared/clock.ts";
 import { sortIds } from "../../domain/ids.ts";
 import { AzureApiError, type OperationOutcome } from "../../domain/scale-set.ts";
 import { describeImage, driftFrom, holdsImage, holdsPatch, type ModelChange } from "../../domain/change.ts";
+import type { RollbackModel } from "../../domain/record.ts";
 import type { ScaleSetModel } from "../../domain/scale-set.ts";
 import type { ChangeRequest } from "../../config/types.ts";
 import type { ScaleSetApi } from "../ports.ts";
@@ -52,13 +53,42 @@ export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange, 
     run.leaseLostSignal,
   ]);
   const manual = state.model?.upgradeMode === "Manual";
-  const ids = sortIds([...state.started].filter((id) => !state.removed.has(id)));
+  // The started instances, and those a manualupgrade whose answer was lost may have reached that no listing has shown
+  // since (verification's listing failed, say): sent back too, since they may run the change. One that never got it
+  // runs the previous model once it is restored, and its manualupgrade changes nothing.
+  const maybe = [...state.maybeStarted].filter((id) => state.unseen.has(id));
+  const ids = sortIds([...new Set([...state.started, ...maybe])].filter((id) => !state.removed.has(id)));
   run.enter({ kind: "rolling-back" });
   run.emit({ type: "rollback-started", ids });
+  const { scaleSetPatch, extensionPatch } = change.rollback;
+  const restoreImage = scaleSetPatch !== undefined && state.written.image;
+  const restoreExtension = extensionPatch !== undefined && state.written.extension;
+  // What the rollback knows it did: each part of the model it put back, and the instances seen back on that model.
+  const progress: RollbackProgress = {
+    image: restoreImage ? "no" : undefined,
+    extension: restoreExtension ? "no" : undefined,
+    sent: new Set<string>(),
+    back: new Set<string>(),
+    otherWriter: false,
+  };
+  // The model must still hold what the rollback put back: another writer's change since is not taken for it.
+  const checkRestored = async (when: string, readSignal: AbortSignal = signal): Promise<void> => {
+    const model = await api.getScaleSet(readSignal);
+    state.read(model);
+    const moved =
+      restoreImage && !holdsImage(model, scaleSetPatch)
+        ? `the model's image is now ${describeImage(model.imageReference)}, not the previous one the rollback put back`
+        : restoreExtension && !holdsPatch(model, extensionPatch)
+          ? `extension '${extensionPatch.name}' no longer holds the previous values the rollback put back`
+          : undefined;
+    if (moved !== undefined) {
+      progress.otherWriter = true;
+      throw new Error(
+        `${moved}: another writer changed it during the rollback, so ${when}; the rollback does not overwrite that change`,
+      );
+    }
+  };
   try {
-    const { scaleSetPatch, extensionPatch } = change.rollback;
-    const restoreImage = scaleSetPatch !== undefined && state.written.image;
-    const restoreExtension = extensionPatch !== undefined && state.written.extension;
     if (restoreImage || restoreExtension) {
       // What this run wrote must still be there: a change another writer made since is not overwritten. The image's
       // PATCH goes with this read's etag, so nothing can slip in between; the extension takes no If-Match.
@@ -78,8 +108,9 @@ export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange, 
         try {
           state.read(await api.patchScaleSet(scaleSetPatch, model.etag, signal));
         } catch (err) {
-          await restoredAnyway(run, api, signal, err, "image", (m) => holdsImage(m, scaleSetPatch));
+          await restoredAnyway(run, api, signal, err, "image", (m) => holdsImage(m, scaleSetPatch), progress);
         }
+        progress.image = "yes";
       }
     }
     if (restoreExtension) {
@@ -88,6 +119,7 @@ export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange, 
         // wrote to the extension is checked again right before it, so a change another writer made meanwhile is not
         // overwritten (a window of one read and one write is left; Azure offers no condition on an extension write).
         const moved = changedSince(await api.getScaleSet(signal), state.request, false, true);
+        if (moved !== undefined) progress.otherWriter = true;
         if (moved !== undefined)
           throw new Error(
             `the extension was not put back: ${moved}, so another writer changed it during the rollback; the rollback does not overwrite that change, and no instance was sent back`,
@@ -97,42 +129,122 @@ export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange, 
       try {
         await api.patchExtension(extensionPatch, signal);
       } catch (err) {
-        await restoredAnyway(run, api, signal, err, "extension", (m) => holdsPatch(m, extensionPatch));
+        await restoredAnyway(run, api, signal, err, "extension", (m) => holdsPatch(m, extensionPatch), progress);
       }
+      progress.extension = "yes";
     }
     // In batches, each batch's gate ends on a listing that shows it back: the last one is fresh for the check below.
     let fresh = manual && ids.length > 0;
-    if (fresh) await rollBackInBatches(run, api, ids, deadline, signal);
+    // An instance the model seems to have left: not being upgraded, on the image the rollback put back, not on the model.
+    const movedFrom = (id: string): boolean => {
+      const instance = state.instances.get(id);
+      return (
+        restoreImage &&
+        instance?.imageReference !== undefined &&
+        !instance.latestModelApplied &&
+        !isBusy(instance) &&
+        holdsImage({ imageReference: instance.imageReference }, scaleSetPatch)
+      );
+    };
+    if (fresh) await rollBackInBatches(run, api, ids, deadline, signal, progress, checkRestored, movedFrom);
+    // Automatic/Rolling: the platform rolls every instance back once the model is restored.
+    if (!manual) for (const id of ids) progress.sent.add(id);
     // Back on the previous model = latestModelApplied again (Automatic/Rolling: the platform rolls it back).
     for (;;) {
       if (!fresh) run.listed(await api.listInstances(signal));
       fresh = false;
       const stale = ids.filter((id) => state.instances.has(id) && !state.instances.get(id)?.latestModelApplied);
+      if (!manual) for (const id of ids) if (state.instances.has(id) && !stale.includes(id)) progress.back.add(id);
       run.log.info(`Rollback: ${ids.length - stale.length}/${ids.length} instance(s) back on the previous model.`);
       if (stale.length === 0) break;
       if (run.now() >= deadline)
         throw new Error(`instances ${stale.join(", ")} are not back on the previous model within health-timeout`);
       await run.untilNextPoll(deadline - run.now(), undefined, signal);
     }
+    // latestModelApplied says "on the model as it is now": the model must still be the one put back. A read that fails
+    // (not another writer's change) leaves the rollback done: every instance was seen back.
+    if (restoreImage || restoreExtension) {
+      await checkRestored("the instances may run that writer's model", run.cutOffReadSignal()).catch((err) => {
+        if (progress.otherWriter) throw err;
+        run.log.warning(`Could not read the scale set's model once more after the rollback: ${errorLine(err)}.`);
+      });
+    }
     state.rollbackEnded({ succeeded: true, instanceIds: ids });
     run.emit({ type: "rollback-ended", succeeded: true });
   } catch (err) {
-    const error =
+    let error =
       state.leaseLost !== undefined
         ? `stopped: the run lost its lease on the scale set (${errorLine(err)})`
         : byLease && run.now() >= deadline
           ? `stopped at ${new Date(leaseEnd).toISOString()}, before the run's lease on the scale set ends: it could not be extended to cover the rollback, and another run may take the scale set over then (${errorLine(err)})`
           : errorLine(err);
     run.log.info(`Rollback failed: ${error}`);
-    // The record says where the instances stand after what the rollback did (a manualupgrade sent, a model put back).
+    // The record says where the model stands: a part put back may have been changed by another writer since.
+    // Both reads share one budget (after a cancel, the few seconds of the final steps: the model is not read then).
+    const finalReads = run.finalSignal(FINAL_LISTING_MS);
+    const restored = progress.image === "yes" || progress.extension === "yes";
+    if (restored && !progress.otherWriter && !run.cancel.aborted) {
+      try {
+        const model = await api.getScaleSet(finalReads);
+        state.read(model);
+        const imageMoved = progress.image === "yes" && scaleSetPatch !== undefined && !holdsImage(model, scaleSetPatch);
+        const extensionMoved =
+          progress.extension === "yes" && extensionPatch !== undefined && !holdsPatch(model, extensionPatch);
+        if (imageMoved || extensionMoved) {
+          progress.otherWriter = true;
+          const what = imageMoved
+            ? `its image is now ${describeImage(model.imageReference)}`
+            : `extension '${extensionPatch?.name ?? ""}' no longer holds the previous values`;
+          error = `another writer changed the scale set's model after the rollback put the previous one back (${what}); ${error}`;
+          run.log.info(`Rollback: ${error}`);
+        }
+      } catch (readErr) {
+        run.log.warning(`Could not read the scale set's model after the rollback: ${errorLine(readErr)}.`);
+      }
+    }
+    // And where the instances stand after what it did (a manualupgrade sent, a model put back): one that a listing
+    // since shows on the previous model and healthy is back (its batch's gate ended before it was).
     try {
-      run.listed(await api.listInstances(run.finalSignal(FINAL_LISTING_MS)));
+      run.listed(await api.listInstances(finalReads));
+      if (modelAfter(progress) === "restored")
+        for (const id of progress.sent)
+          if (state.instances.has(id) && run.assess(id, true).kind === "done") progress.back.add(id);
     } catch (listErr) {
       run.log.warning(`Could not list the instances after the rollback: ${errorLine(listErr)}.`);
     }
-    state.rollbackEnded({ succeeded: false, instanceIds: ids, error });
+    const back = sortIds([...progress.back].filter((id) => !state.removed.has(id)));
+    const notBack = ids.filter((id) => !progress.back.has(id) && !state.removed.has(id));
+    state.rollbackEnded({
+      succeeded: false,
+      instanceIds: back,
+      ...(notBack.length > 0 && { notBack }),
+      model: modelAfter(progress),
+      error,
+    });
     run.emit({ type: "rollback-ended", succeeded: false });
   }
+}
+
+/** What a rollback knows it did so far (the parts it did not have to put back are undefined). */
+interface RollbackProgress {
+  image: "yes" | "no" | "unknown" | undefined;
+  extension: "yes" | "no" | "unknown" | undefined;
+  /** Instances sent back (a rollback batch's manualupgrade sent; in the platform's modes, all once the model is back). */
+  readonly sent: Set<string>;
+  /** Instances seen back on the previous model (Manual: and healthy, as their rollback batch's gate judged them). */
+  readonly back: Set<string>;
+  /** Another writer changed the model during the rollback. */
+  otherWriter: boolean;
+}
+
+/** The model after a rollback that did not complete: every part put back, none, some, or not known. */
+function modelAfter(progress: RollbackProgress): RollbackModel {
+  if (progress.otherWriter) return "changed-by-another-writer";
+  const parts = [progress.image, progress.extension].filter((p) => p !== undefined);
+  if (parts.length === 0) return "unknown";
+  if (parts.every((p) => p === "yes")) return "restored";
+  if (parts.includes("unknown")) return "unknown";
+  return parts.includes("yes") ? "partly-restored" : "unchanged";
 }
 
 /**
@@ -141,7 +253,8 @@ export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange, 
  * update still runs), or gets no answer at all. One read says which: when the model holds the previous values the
  * rollback PATCH sent, the model is restored (waited for until the scale set is no longer busy) and the rollback goes
  * on; otherwise the error stands. Assumption: another writer putting back those very values in that moment is taken
- * for the rollback's own write, which is what the model then holds either way.
+ * for the rollback's own write, which is what the model then holds either way. Cut off in flight (an abort): one read
+ * says whether the model holds it, for the report (`progress`), and the rollback stops.
  */
 async function restoredAnyway(
   run: Run,
@@ -150,15 +263,38 @@ async function restoredAnyway(
   err: unknown,
   what: "image" | "extension",
   holds: (model: ScaleSetModel) => boolean,
+  progress: RollbackProgress,
 ): Promise<void> {
+  if (isAbort(err)) {
+    // Cut off in flight (a cancel, the rollback's time, a lost lease): Azure may have it. One read says which, as for
+    // the forward write (model-update.ts, writeCutOff); the rollback stops either way.
+    try {
+      const model = await api.getScaleSet(run.cutOffReadSignal());
+      run.state.read(model);
+      progress[what] = holds(model) ? "yes" : "no";
+    } catch {
+      progress[what] = "unknown";
+    }
+    throw err;
+  }
   const maybeApplied =
     !(err instanceof AzureApiError) ||
     err.statusCode === undefined ||
     isPreconditionFailed(err) ||
     isRetryableRefusal(err);
-  if (isAbort(err) || !maybeApplied) throw err;
+  if (!maybeApplied) throw err;
+  progress[what] = "unknown";
   let model = await api.getScaleSet(signal);
-  if (!holds(model)) throw err;
+  run.state.read(model);
+  if (!holds(model)) {
+    progress[what] = "no";
+    // Not the previous values, nor this run's change any more: another writer's.
+    const request = run.state.request;
+    if (driftFrom(model, request, { image: what === "image", extension: what === "extension" }) !== undefined)
+      progress.otherWriter = true;
+    throw err;
+  }
+  progress[what] = "yes";
   run.log.info(
     `The rollback's ${what} PATCH failed (${errorLine(err)}), but the model holds the previous values: Azure applied it (an earlier copy whose answer was lost).`,
   );
@@ -253,6 +389,9 @@ async function rollBackInBatches(
   ids: readonly string[],
   deadline: number,
   signal: AbortSignal,
+  progress: RollbackProgress,
+  checkRestored: (when: string) => Promise<void>,
+  movedFrom: (id: string) => boolean,
 ): Promise<void> {
   const { state } = run;
   const size = Math.max(1, ...state.batches.map((b) => b.instanceIds.length));
@@ -260,7 +399,11 @@ async function rollBackInBatches(
   for (let i = 0; i < ids.length; i += size) chunks.push(ids.slice(i, i + size));
   for (const [index, chunk] of chunks.entries()) {
     const label = `rollback batch ${index + 1} of ${chunks.length}`;
+    // The batches before took a while: the model must still be the previous one, or this batch would bring its
+    // instances onto another writer's model.
+    if (index > 0) await checkRestored(`${label} and the later ones were not sent`);
     run.log.info(`[${label}] manualupgrade ${chunk.join(", ")} back onto the previous model.`);
+    for (const id of chunk) progress.sent.add(id);
     const outcome = await upgradeBack(run, api, chunk, label, deadline, signal);
     if (outcome.status !== "Succeeded")
       throw new AzureApiError(outcome.error?.code ?? outcome.status, outcome.error?.message ?? "");
@@ -268,7 +411,9 @@ async function rollBackInBatches(
       run.listed(await api.listInstances(signal));
       const over = run.now() >= deadline;
       const present = chunk.filter((id) => state.instances.has(id));
+      // Not recorded: an instance keeps the rollout's own verdict (and its error) in the report.
       const verdicts = present.map((id) => [id, run.assess(id, over)] as const);
+      for (const [id, a] of verdicts) if (a.kind === "done") progress.back.add(id);
       const bad = verdicts.filter(([, a]) => a.kind === "failed" || a.kind === "unhealthy").map(([id]) => id);
       const waiting = verdicts.filter(([, a]) => a.kind === "pending").map(([id]) => id);
       run.log.info(
@@ -277,10 +422,14 @@ async function rollBackInBatches(
       if (bad.length > 0)
         throw new Error(`${label}: instance(s) ${bad.join(", ")} failed or are unhealthy on the previous model`);
       if (waiting.length === 0) break;
-      if (over)
+      // An instance done with its upgrade, on the previous image, that Azure does not show on the model: the model moved
+      // away from under it (another writer). One read says so at once, rather than after the rollback's whole time.
+      if (!over && waiting.some(movedFrom)) await checkRestored(`${label}'s instances are not on it`);
+      if (over) {
         throw new Error(
           `${label}: instance(s) ${waiting.join(", ")} are not back on the previous model and healthy within health-timeout`,
         );
+      }
       await run.untilNextPoll(deadline - run.now(), undefined, signal);
     }
   }

@@ -32,7 +32,7 @@ export async function planRun(run: Run, api: ScaleSetApi): Promise<ModelChange> 
   const plan = run.useChange(planChange(model, run.state.request));
   if (isNoOp(plan)) run.log.info("The model already holds the requested values: nothing to write.");
   for (const c of plan.changes) run.log.info(`Change ${c.property}: ${c.before} → ${c.after}`);
-  for (const w of optionWarnings(run.config, model, plan)) run.log.warning(w.message, w.title);
+  for (const w of optionWarnings(run.config, model, plan, run.state.request)) run.log.warning(w.message, w.title);
 
   // Nothing is written (a dry run, or the model holds the values): the one listing to plan on is now. Otherwise it
   // follows the model update, when Azure reports which instances the write made stale.

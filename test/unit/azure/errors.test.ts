@@ -86,6 +86,18 @@ describe("toApiError: by code, status and ARM body, never by message text", () =
     expect(mapped).toMatchObject({ code: "AuthenticationFailed", message: "Sign-in failed.", correlationId: "c-3" });
   });
 
+  it("an answer of Azure's other than 401 keeps its own message, even one that quotes sign-in words", () => {
+    const quoting = restError({
+      statusCode: 400,
+      body: { error: { code: "InvalidParameter", message: "Run 'az login' first, then AADSTS700016 …" } },
+    });
+    expect(toApiError(quoting, () => "Sign-in failed: the Azure CLI is not signed in.")).toMatchObject({
+      code: "InvalidParameter",
+      message: "Run 'az login' first, then AADSTS700016 …",
+      statusCode: 400,
+    });
+  });
+
   it("aborts and other errors are left as they are", () => {
     const abort = Object.assign(new Error("aborted"), { name: "AbortError" });
     const other = new TypeError("bug");

@@ -481,6 +481,11 @@ describe("the change", () => {
     ["file URI", "file:///tmp/x.sh", "entry 1 of 1", "must use https"],
     ["ftp URI with a password", "ftp://me:SECRETSAS@a.example/1.sh", "entry 1 of 1", "must use https"],
     ["http URI with a token", "http://SECRETSAS@a.example/1.sh", "entry 1 of 1", "must use https"],
+    ["no slashes", "https:a.example/1.sh?sig=SECRETSAS", "entry 1 of 1", "write it as https://host/path"],
+    ["one slash", "https:/a.example/1.sh", "entry 1 of 1", "write it as https://host/path"],
+    ["three slashes", "https:///a.example/1.sh", "entry 1 of 1", "write it as https://host/path"],
+    ["backslashes", "https:\\\\a.example\\1.sh", "entry 1 of 1", "write it as https://host/path"],
+    ["a backslash in the path", "https://a.example/c\\1.sh", "entry 1 of 1", "forward slashes only"],
   ])("extension-file-uris rejects %s without printing a SAS query or user:password", (_, text, position, problem) => {
     const err = inputError({ "extension-name": "cse", "extension-file-uris": text });
     expect(err.input).toBe("extension-file-uris");
@@ -1000,6 +1005,15 @@ describe("the GitHub deployment (deployment-environment, github-token) and the r
   });
 
   it.each([
+    ["outside a workflow run", {}],
+    ["with no token", { "github-token": "" }],
+  ])("a dry run records no deployment, so it needs none of its inputs (%s), and says so", (_name, inputs) => {
+    const config = parse({ "deployment-environment": "production", "dry-run": "true", ...inputs }, {});
+    expect(config.deployment).toBeUndefined();
+    expect(config.notes).toContain("deployment-environment: a dry run records no GitHub deployment.");
+  });
+
+  it.each([
     ["a token left unevaluated", { "github-token": "${{ github.token }}" }, RUN_ENV, "github-token"],
     ["no token", { "github-token": "" }, RUN_ENV, "github-token"],
     ["outside a workflow run", { "github-token": "ghs_x" }, {}, "deployment-environment"],
@@ -1144,13 +1158,13 @@ describe("warnings: inputs accepted that do nothing as given (never a refusal)",
     it.each([
       [
         "timeout equal to poll-interval",
-        { timeout: "15s" },
+        { timeout: "15s", "health-timeout": "10s" },
         "timeout within one poll-interval",
         /^timeout 15s is not longer than poll-interval 15s: /,
       ],
       [
         "timeout shorter than poll-interval",
-        { timeout: "500ms", "poll-interval": "2s" },
+        { timeout: "500ms", "poll-interval": "2s", "health-timeout": "400ms" },
         "timeout within one poll-interval",
         /^timeout 500ms is not longer than poll-interval 2s: /,
       ],
@@ -1159,6 +1173,12 @@ describe("warnings: inputs accepted that do nothing as given (never a refusal)",
         { "pause-between-batches": "60m" },
         "pause-between-batches outlasts timeout",
         /^pause-between-batches 60m is not shorter than timeout 60m: /,
+      ],
+      [
+        "health-timeout longer than timeout",
+        { "health-timeout": "2h" },
+        "health-timeout outlasts timeout",
+        /^health-timeout 2h is not shorter than timeout 60m: a batch's wait/,
       ],
       [
         "lease-wait longer than timeout",
@@ -1174,7 +1194,7 @@ describe("warnings: inputs accepted that do nothing as given (never a refusal)",
       ["the defaults", {}],
       ["canary 99%", { canary: "99%" }],
       ["canary 100% (warned of once the scale set is read: it depends on its upgrade mode)", { canary: "100%" }],
-      ["timeout just over poll-interval", { timeout: "16s" }],
+      ["timeout just over poll-interval", { timeout: "16s", "health-timeout": "15s" }],
       ["a pause and lease-wait within timeout", { "pause-between-batches": "59m", "lease-wait": "59m" }],
     ])("%s: no warning", (_, inputs) => {
       expect(parse(inputs).warnings).toBeUndefined();

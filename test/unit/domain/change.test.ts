@@ -145,12 +145,52 @@ describe("planChange: image", () => {
       name: "shared gallery → image ID",
       current: { sharedGalleryImageId: "/SharedGalleries/x/Images/app/Versions/1" },
       request: { imageId: galleryImage.id! },
-      says: ["shared gallery image", "/SharedGalleries/x/Images/app/Versions/1"],
+      says: ["shared gallery image", "/SharedGalleries/x/Images/app/Versions/1", "does not change a shared"],
+    },
+    {
+      name: "community gallery → platform version",
+      current: { communityGalleryImageId: "/CommunityGalleries/x/Images/app/Versions/1" },
+      request: { imageVersion: "2.0.0" },
+      says: ["image-version '2.0.0'", "/CommunityGalleries/x", "does not change a shared or community gallery image"],
     },
   ])("refuses switching the image type ($name) with the current and requested values", ({ current, request, says }) => {
     const plan = planChange(model({ imageReference: current }), request);
     expect(plan.ok).toBe(false);
     for (const text of says) expect(plan.ok ? "" : plan.reason).toContain(text);
+  });
+});
+
+describe("planChange: automatic OS image upgrades on (Azure takes only version 'latest')", () => {
+  it.each([
+    { name: "a platform version", current: platformImage, request: { imageVersion: "2.0.0" }, input: "image-version" },
+    {
+      name: "a gallery image version's ID",
+      current: galleryImage,
+      request: { imageId: galleryImage.id!.replace("1.0.0", "2.0.0") },
+      input: "image-id",
+    },
+  ])("refuses $name before any write, naming the input and the setting", ({ current, request, input }) => {
+    const plan = planChange(model({ imageReference: current, automaticOsUpgrade: true }), request);
+    expect(plan.ok).toBe(false);
+    expect(plan.ok ? "" : plan.reason).toContain(`Cannot set ${input} '`);
+    expect(plan.ok ? "" : plan.reason).toContain("enableAutomaticOSUpgrade");
+    expect(plan.ok ? "" : plan.reason).toContain("'latest'");
+  });
+
+  it.each([
+    { name: "version latest", current: platformImage, request: { imageVersion: "latest" } },
+    {
+      name: "a gallery image's ID (its latest version)",
+      current: galleryImage,
+      request: { imageId: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/app2" },
+    },
+    {
+      name: "an extension change",
+      current: platformImage,
+      request: { extension: { name: "customScript", forceUpdateTag: "x" } },
+    },
+  ])("plans $name as usual", ({ current, request }) => {
+    expect(planChange(model({ imageReference: current, automaticOsUpgrade: true }), request).ok).toBe(true);
   });
 });
 

@@ -45,10 +45,32 @@ describe("lease codec", () => {
       [LEASE_REPOSITORY_TAG]: "octo/app",
       [LEASE_SERVER_TAG]: "https://github.com",
     });
-    expect(describeHolder(me)).toBe(
+    expect(describeHolder(me, "https://github.com")).toBe(
       "octo/app run 42 (attempt 2) https://github.com/octo/app/actions/runs/42/attempts/2",
     );
-    expect(describeHolder(local)).toBe("a run outside GitHub Actions (lease token local-token)");
+    expect(describeHolder(local, "https://github.com")).toBe("a run outside GitHub Actions (lease token local-token)");
+  });
+
+  // Tags are anyone's to write: the log and annotations link only to this run's own server, to a well-formed run.
+  it.each([
+    ["another server", { serverUrl: "https://evil.example/sso" }],
+    ["a repository with a path in it", { repository: "octo/app/../../evil" }],
+    ["a run ID that is not a number", { runId: "42?x=1" }],
+    ["an attempt that is not a number", { runAttempt: "2#frag" }],
+  ])("names a holder on %s without a link", (_name, edit) => {
+    const text = describeHolder({ ...me, ...edit }, "https://github.com");
+    expect(text).not.toMatch(/https?:/);
+    expect(text).toMatch(/ run /);
+  });
+
+  it.each([
+    ["a repository that is a URL", { repository: "https://evil.example/login" }],
+    ["a run ID with a URL in it", { runId: "42 https://evil.example" }],
+    ["a token that is a URL", { token: "https://evil.example/x", repository: undefined, runId: undefined }],
+  ])("prints no tag text that is not a GitHub repository, run or token (%s)", (_name, edit) => {
+    const text = describeHolder({ ...me, ...edit }, "https://github.com");
+    expect(text).not.toContain("evil");
+    expect(text).toMatch(/^a run /);
   });
 
   it.each([

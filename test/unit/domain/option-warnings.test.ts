@@ -12,6 +12,8 @@ const BASE: Readonly<Record<string, string>> = {
   "image-version": "2.0.0",
 };
 
+const GALLERY = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/app";
+
 function config(inputs: Record<string, string> = {}): ReturnType<typeof parseConfig> {
   const all = { ...BASE, ...inputs };
   return parseConfig((name) => all[name] ?? "", {});
@@ -51,6 +53,76 @@ describe("optionWarnings", () => {
     expect(rolling?.message).toContain("by the scale set's rolling upgrade policy");
     const [automatic] = optionWarnings(config({ canary: "1" }), model("Automatic"), change(model("Automatic")));
     expect(automatic?.message).toMatch(/^canary has no effect: .* \(on every instance at once\)/);
+  });
+
+  it.each([
+    { mode: "Automatic" as const, warned: true },
+    { mode: "Rolling" as const, warned: true },
+    { mode: "Manual" as const, warned: false },
+  ])("an image and an extension change in $mode mode: two rolls warned of ($warned)", ({ mode, warned }) => {
+    const m: ScaleSetModel = {
+      ...model(mode),
+      extensions: [{ name: "customScript", settings: { fileUris: ["https://a.blob.core.windows.net/c/v1.sh"] } }],
+    };
+    const plan = planChange(m, { imageVersion: "2.0.0", extension: { name: "customScript", forceUpdateTag: "t" } });
+    if (!plan.ok) throw new Error(plan.reason);
+    const twice = optionWarnings(config(), m, plan).filter((w) => w.title === "Two rolls");
+    expect(twice).toHaveLength(warned ? 1 : 0);
+    if (warned) expect(twice[0]?.message).toContain("every instance is upgraded twice");
+  });
+
+  it.each([
+    {
+      name: "image-version: latest, held already",
+      image: { version: "latest" },
+      request: { imageVersion: "latest" },
+      warned: true,
+    },
+    {
+      name: "image-version: latest onto a pinned version",
+      image: { version: "1.0.0" },
+      request: { imageVersion: "latest" },
+      warned: false,
+    },
+    {
+      name: "a gallery image without a version, held already",
+      image: { id: GALLERY },
+      request: { imageId: GALLERY },
+      warned: true,
+    },
+    {
+      name: "a gallery image version, held already",
+      image: { id: `${GALLERY}/versions/1.0.0` },
+      request: { imageId: `${GALLERY}/versions/1.0.0` },
+      warned: false,
+    },
+  ])("$name: warned that no newer version is rolled out ($warned)", ({ image, request, warned }) => {
+    const m: ScaleSetModel = { ...model("Manual"), imageReference: { ...image } };
+    const plan = planChange(m, request);
+    if (!plan.ok) throw new Error(plan.reason);
+    const titles = optionWarnings(config(), m, plan, request).map((w) => w.title);
+    expect(titles.includes("Latest is not a new version")).toBe(warned);
+  });
+
+  it("latest held already, with an extension change: the image is not written, but instances are upgraded", () => {
+    const m: ScaleSetModel = {
+      ...model("Manual"),
+      imageReference: { publisher: "p", offer: "o", sku: "s", version: "latest" },
+      extensions: [{ name: "customScript", forceUpdateTag: "a" }],
+    };
+    const request = { imageVersion: "latest", extension: { name: "customScript", forceUpdateTag: "b" } };
+    const plan = planChange(m, request);
+    if (!plan.ok) throw new Error(plan.reason);
+    const [warning] = optionWarnings(config(), m, plan, request).filter(
+      (w) => w.title === "Latest is not a new version",
+    );
+    expect(warning?.message).toContain("so the image is not written:");
+    expect(warning?.message).not.toContain("no instance is upgraded");
+    // With automatic OS image upgrades on, Azure rolls a new version out itself: no warning.
+    const auto = { ...m, automaticOsUpgrade: true };
+    expect(optionWarnings(config(), auto, plan, request).map((w) => w.title)).not.toContain(
+      "Latest is not a new version",
+    );
   });
 
   it("does not warn about batch options in Manual mode or when nothing is written", () => {

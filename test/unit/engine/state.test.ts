@@ -50,14 +50,20 @@ describe("RunState transitions", () => {
     expect(state.wroteAt).toBe(9);
   });
 
-  it("a rollback that succeeded rolls back its instances; one that failed none", () => {
+  it("a rollback rolls back the instances it brought back, also one that did not complete", () => {
     const ok = new RunState(config, 0);
     ok.rollbackEnded({ succeeded: true, instanceIds: ["0", "1"] });
     expect([...ok.rolledBack]).toEqual(["0", "1"]);
     const failed = new RunState(config, 0);
-    failed.rollbackEnded({ succeeded: false, instanceIds: ["0"], error: "boom" });
-    expect([...failed.rolledBack]).toEqual([]);
-    expect(failed.rollback).toEqual({ succeeded: false, instanceIds: ["0"], error: "boom" });
+    failed.rollbackEnded({ succeeded: false, instanceIds: ["0"], notBack: ["1"], model: "restored", error: "boom" });
+    expect([...failed.rolledBack]).toEqual(["0"]);
+    expect(failed.rollback).toEqual({
+      succeeded: false,
+      instanceIds: ["0"],
+      notBack: ["1"],
+      model: "restored",
+      error: "boom",
+    });
   });
 
   it("batches: planned with their instances, then changed one at a time", () => {

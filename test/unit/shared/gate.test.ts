@@ -151,6 +151,9 @@ describe("invisible characters (ignored by the runner's culture-sensitive matchi
     ["zero-width space before ::", "\u200B::add-mask::v", ": :add-mask::v"],
     ["word joiner inside ::", ":\u2060:set-env name=A::b", ": :set-env name=A::b"],
     ["BOM before ::", "\uFEFF::error::x", ": :error::x"],
+    ["Arabic number sign before ::", "\u0600::add-mask::v", ": :add-mask::v"],
+    ["interlinear annotation inside ##[", "x #\uFFF9#[stop-commands]t", "x ## [stop-commands]t"],
+    ["Syriac abbreviation mark inside ::", ":\u070F:error::x", ": :error::x"],
   ])("%s", (_what, text, expected) => {
     expect(new Gate().line(text)).toBe(expected);
     expect(new Gate().message(text)).toBe(expected);
