@@ -460,6 +460,30 @@ describe.each(ORCHESTRATIONS)("a lost answer to the rollback's PATCH ($mode)", (
   });
 });
 
+describe("a lost answer to the rollback's image PATCH, every resend answered 500", () => {
+  it("the model is read: it holds the previous values, so the rollback goes on and succeeds", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4 }] });
+    const [a = "", b = "", c = "", d = ""] = instanceIds(emu);
+    emu.faults.failUpgrade(c, { scaleSet: "vmss1" });
+    // The rollback's PATCH (the second) is applied and its answer lost; each copy the SDK sends again meets a 500.
+    emu.faults.dropConnection({ operation: "VirtualMachineScaleSets.Update", afterProcessing: true, after: 1 });
+    emu.faults.serverError({ operation: "VirtualMachineScaleSets.Update", after: 1, times: 20 });
+    const { record } = await rollout(
+      // The SDK's own retries of the 500s take seconds: the rollback's time (health-timeout) covers them.
+      configFor(emu, {
+        rollout: { batchSize: count(2), maxUnhealthyPercent: 0, rollbackOnFailure: true, ...SLOW },
+      }),
+    );
+    expect(writesOf(emu).slice(3, 5)).toEqual([PATCH_SET, `${PATCH_SET} → 500`]);
+    expect(emu.state("vmss1").model).toMatchObject({
+      properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: OLD_VERSION } } } },
+    });
+    expect(record.result).toBe("rolled-back");
+    expect(record.rollback).toEqual({ succeeded: true, instanceIds: [a, b, c, d] });
+    expect(Object.values(runningVersions(emu))).toEqual([OLD_VERSION, OLD_VERSION, OLD_VERSION, OLD_VERSION]);
+  });
+});
+
 describe.each(ORCHESTRATIONS)("the model update's status unreadable ($mode)", ({ seed }) => {
   it("is not reported as a failed update: the model holds the change, the instances are listed as they are", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
@@ -595,5 +619,40 @@ describe("the rollback's image PATCH cut off by the end of its time", () => {
     expect(record.result).toBe("failed");
     expect(record.rollback).toMatchObject({ succeeded: false, instanceIds: [], notBack: [a], model: "restored" });
     expect(record.reason).toContain("The previous model is restored.");
+  });
+});
+
+describe("the rollback's image PATCH cut off, and the scale set cannot be read after it", () => {
+  it("the record says whether the previous model was restored is unknown, not that the change stays", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
+    const [a = ""] = instanceIds(emu);
+    emu.faults.failUpgrade(a, { scaleSet: "vmss1" });
+    emu.faults.hangRequest({
+      operation: "VirtualMachineScaleSets.Update",
+      after: 1,
+      seconds: 5,
+      afterProcessing: true,
+    });
+    // Once the rollback has read the model for its PATCH, every read of the scale set fails.
+    let rollingBack = false;
+    let reads = 0;
+    const { record } = await rollout(
+      configFor(emu, { rollout: { canary: count(1), healthTimeoutMs: 1_000, rollbackOnFailure: true } }),
+      {
+        events: (event) => {
+          if (event.type === "rollback-started") rollingBack = true;
+        },
+        wrap: (api) => ({
+          ...api,
+          getScaleSet: (signal) =>
+            rollingBack && ++reads > 1
+              ? Promise.reject(new AzureApiError("InternalServerError", "read refused", 500))
+              : api.getScaleSet(signal),
+        }),
+      },
+    );
+    expect(writesOf(emu)).toEqual([PATCH_SET, upgrade(a), PATCH_SET]);
+    expect(record.rollback).toMatchObject({ succeeded: false, model: "unknown" });
+    expect(record.reason).toContain("Whether the previous model was restored is unknown");
   });
 });

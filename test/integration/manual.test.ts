@@ -698,6 +698,29 @@ describe("Manual mode: rollback", () => {
     expect(record.reason).toContain("Another writer changed the model during the rollback");
   });
 
+  it("another writer's model reached by a rollback batch: its instances are not counted back", async () => {
+    const OTHER = "24.04.202503030";
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4 }] });
+    emu.faults.failUpgrade("2", { scaleSet: "vmss1" });
+    // Just before the rollback's first manualupgrade is handled, another writer sets an image of its own: batch 1's
+    // instances go onto it and show on the (now other) model.
+    emu.faults.concurrentWrite(
+      { patch: { properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: OTHER } } } } } },
+      { operation: "VirtualMachineScaleSets.UpdateInstances", after: 2, when: "before" },
+    );
+    const { record } = await rollout(
+      configFor(emu, { rollout: { batchSize: count(2), maxUnhealthyPercent: 0, rollbackOnFailure: true } }),
+    );
+    expect(writesOf(emu)).toEqual([PATCH_SET, upgrade("0", "1"), upgrade("2", "3"), PATCH_SET, upgrade("0", "1")]);
+    expect(runningVersions(emu)).toMatchObject({ "0": OTHER, "1": OTHER });
+    expect(record.rollback).toMatchObject({
+      succeeded: false,
+      instanceIds: [],
+      notBack: ["0", "1", "2", "3"],
+      model: "changed-by-another-writer",
+    });
+  });
+
   it("does not roll back when the previous model cannot be restored (a forceUpdateTag that did not exist), and says why", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3 }] });
     emu.faults.failUpgrade("0", { scaleSet: "vmss1" });

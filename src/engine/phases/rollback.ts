@@ -105,10 +105,12 @@ export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange, 
         run.log.info(
           `PATCH scale set back to ${JSON.stringify(scaleSetPatch)} with If-Match ${model.etag ?? "(none)"}.`,
         );
+        const sendsBefore = api.writeSends?.("scale-set");
         try {
           state.read(await api.patchScaleSet(scaleSetPatch, model.etag, signal));
         } catch (err) {
-          await restoredAnyway(run, api, signal, err, "image", (m) => holdsImage(m, scaleSetPatch), progress);
+          const holds = (m: ScaleSetModel): boolean => holdsImage(m, scaleSetPatch);
+          await restoredAnyway(run, api, signal, err, { what: "image", holds, sendsBefore }, progress);
         }
         progress.image = "yes";
       }
@@ -126,10 +128,12 @@ export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange, 
           );
       }
       run.log.info(`PATCH extension '${extensionPatch.name}' back to its previous values.`);
+      const sendsBefore = api.writeSends?.("extension");
       try {
         await api.patchExtension(extensionPatch, signal);
       } catch (err) {
-        await restoredAnyway(run, api, signal, err, "extension", (m) => holdsPatch(m, extensionPatch), progress);
+        const holds = (m: ScaleSetModel): boolean => holdsPatch(m, extensionPatch);
+        await restoredAnyway(run, api, signal, err, { what: "extension", holds, sendsBefore }, progress);
       }
       progress.extension = "yes";
     }
@@ -150,6 +154,7 @@ export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange, 
     // Automatic/Rolling: the platform rolls every instance back once the model is restored.
     if (!manual) for (const id of ids) progress.sent.add(id);
     // Back on the previous model = latestModelApplied again (Automatic/Rolling: the platform rolls it back).
+    let checkedStale = false;
     for (;;) {
       if (!fresh) run.listed(await api.listInstances(signal));
       fresh = false;
@@ -157,6 +162,11 @@ export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange, 
       if (!manual) for (const id of ids) if (state.instances.has(id) && !stale.includes(id)) progress.back.add(id);
       run.log.info(`Rollback: ${ids.length - stale.length}/${ids.length} instance(s) back on the previous model.`);
       if (stale.length === 0) break;
+      // Manual: every batch's gate saw its instances on the model; stale ones now mean the model moved since.
+      if (manual && !checkedStale && (restoreImage || restoreExtension)) {
+        checkedStale = true;
+        await checkRestored("the instances may run that writer's model");
+      }
       if (run.now() >= deadline)
         throw new Error(`instances ${stale.join(", ")} are not back on the previous model within health-timeout`);
       await run.untilNextPoll(deadline - run.now(), undefined, signal);
@@ -169,24 +179,29 @@ export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange, 
         run.log.warning(`Could not read the scale set's model once more after the rollback: ${errorLine(err)}.`);
       });
     }
-    state.rollbackEnded({ succeeded: true, instanceIds: ids });
+    state.rollbackEnded({ succeeded: true, instanceIds: ids.filter((id) => !state.removed.has(id)) });
     run.emit({ type: "rollback-ended", succeeded: true });
   } catch (err) {
     let error =
       state.leaseLost !== undefined
         ? `stopped: the run lost its lease on the scale set (${errorLine(err)})`
-        : byLease && run.now() >= deadline
+        : byLease && run.now() >= deadline && isAbort(err)
           ? `stopped at ${new Date(leaseEnd).toISOString()}, before the run's lease on the scale set ends: it could not be extended to cover the rollback, and another run may take the scale set over then (${errorLine(err)})`
           : errorLine(err);
     run.log.info(`Rollback failed: ${error}`);
     // The record says where the model stands: a part put back may have been changed by another writer since.
     // Both reads share one budget (after a cancel, the few seconds of the final steps: the model is not read then).
     const finalReads = run.finalSignal(FINAL_LISTING_MS);
-    const restored = progress.image === "yes" || progress.extension === "yes";
-    if (restored && !progress.otherWriter && !run.cancel.aborted) {
+    const touched = [progress.image, progress.extension].some((p) => p === "yes" || p === "unknown");
+    if (touched && !progress.otherWriter && !run.cancel.aborted) {
       try {
         const model = await api.getScaleSet(finalReads);
         state.read(model);
+        // A part whose write was cut off and not read back: this read says whether it landed.
+        if (progress.image === "unknown" && scaleSetPatch !== undefined)
+          progress.image = holdsImage(model, scaleSetPatch) ? "yes" : "no";
+        if (progress.extension === "unknown" && extensionPatch !== undefined)
+          progress.extension = holdsPatch(model, extensionPatch) ? "yes" : "no";
         const imageMoved = progress.image === "yes" && scaleSetPatch !== undefined && !holdsImage(model, scaleSetPatch);
         const extensionMoved =
           progress.extension === "yes" && extensionPatch !== undefined && !holdsPatch(model, extensionPatch);
@@ -211,6 +226,19 @@ export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange, 
           if (state.instances.has(id) && run.assess(id, true).kind === "done") progress.back.add(id);
     } catch (listErr) {
       run.log.warning(`Could not list the instances after the rollback: ${errorLine(listErr)}.`);
+    }
+    if (progress.otherWriter) {
+      // Seen "on the model" may have meant on the other writer's: only an instance that runs the image the rollback
+      // put back counts as back (an extension-only rollback cannot tell, so none does).
+      for (const id of [...progress.back]) {
+        const image = state.instances.get(id)?.imageReference;
+        const onPrevious =
+          restoreImage &&
+          image !== undefined &&
+          holdsImage({ imageReference: image }, scaleSetPatch) &&
+          !restoreExtension;
+        if (!onPrevious) progress.back.delete(id);
+      }
     }
     const back = sortIds([...progress.back].filter((id) => !state.removed.has(id)));
     const notBack = ids.filter((id) => !progress.back.has(id) && !state.removed.has(id));
@@ -261,40 +289,45 @@ async function restoredAnyway(
   api: ScaleSetApi,
   signal: AbortSignal,
   err: unknown,
-  what: "image" | "extension",
-  holds: (model: ScaleSetModel) => boolean,
+  write: { what: "image" | "extension"; holds: (model: ScaleSetModel) => boolean; sendsBefore: number | undefined },
   progress: RollbackProgress,
 ): Promise<void> {
+  const { what, holds } = write;
+  // The model read: not this run's change any more, nor the previous values: another writer's.
+  const judge = (model: ScaleSetModel): boolean => {
+    run.state.read(model);
+    const held = holds(model);
+    progress[what] = held ? "yes" : "no";
+    const drift = driftFrom(model, run.state.request, { image: what === "image", extension: what === "extension" });
+    if (!held && drift !== undefined) progress.otherWriter = true;
+    return held;
+  };
   if (isAbort(err)) {
     // Cut off in flight (a cancel, the rollback's time, a lost lease): Azure may have it. One read says which, as for
-    // the forward write (model-update.ts, writeCutOff); the rollback stops either way.
-    try {
-      const model = await api.getScaleSet(run.cutOffReadSignal());
-      run.state.read(model);
-      progress[what] = holds(model) ? "yes" : "no";
-    } catch {
-      progress[what] = "unknown";
-    }
+    // the forward write (model-update.ts, writeCutOff); the rollback stops either way (a part left unknown is read
+    // again at its end).
+    progress[what] = "unknown";
+    await api.getScaleSet(run.cutOffReadSignal()).then(judge, () => undefined);
     throw err;
   }
   const maybeApplied =
     !(err instanceof AzureApiError) ||
     err.statusCode === undefined ||
     isPreconditionFailed(err) ||
-    isRetryableRefusal(err);
+    isRetryableRefusal(err) ||
+    // A 5xx or 429 that answered a resend: the first copy, whose answer was lost, may have landed.
+    mayAnswerResend(api, what === "image" ? "scale-set" : "extension", write.sendsBefore, err);
   if (!maybeApplied) throw err;
   progress[what] = "unknown";
-  let model = await api.getScaleSet(signal);
-  run.state.read(model);
-  if (!holds(model)) {
-    progress[what] = "no";
-    // Not the previous values, nor this run's change any more: another writer's.
-    const request = run.state.request;
-    if (driftFrom(model, request, { image: what === "image", extension: what === "extension" }) !== undefined)
-      progress.otherWriter = true;
+  // A read of its own: the rollback's signal may be spent by now. A read that fails leaves the write unknown (read
+  // again at the rollback's end), and the PATCH's own error stands.
+  let model: ScaleSetModel;
+  try {
+    model = await api.getScaleSet(signal.aborted ? run.cutOffReadSignal() : signal);
+  } catch {
     throw err;
   }
-  progress[what] = "yes";
+  if (!judge(model)) throw err;
   run.log.info(
     `The rollback's ${what} PATCH failed (${errorLine(err)}), but the model holds the previous values: Azure applied it (an earlier copy whose answer was lost).`,
   );
