@@ -174,6 +174,11 @@ export interface RolloutRecord {
    * it). Absent otherwise.
    */
   readonly modelWriteUnknown?: "image" | "extension";
+  /**
+   * A change of the image and an extension of which only one part was written (the other refused, or never sent):
+   * which. Absent when every part of the change was written, or none.
+   */
+  readonly partWritten?: "image" | "extension";
   readonly previousModel?: PreviousModel;
   readonly batches: readonly BatchRecord[];
   readonly instances: readonly InstanceRecord[];

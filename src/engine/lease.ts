@@ -267,7 +267,9 @@ export class RunLease {
     const run = this.#run;
     const every = Math.floor(run.config.rollout.leaseDurationMs / 3);
     const retry = Math.min(every, Math.max(1_000, run.config.rollout.pollIntervalMs));
-    const signal = AbortSignal.any([this.#stopRenewing.signal, run.end.signal]);
+    // A cancel ends renewing too (the release follows within seconds): a renewal in flight must not hold up the final
+    // steps, which queue behind it for the tag writer.
+    const signal = AbortSignal.any([this.#stopRenewing.signal, run.end.signal, run.cancel]);
     this.#renewing = (async () => {
       let wait = every;
       while (!signal.aborted) {

@@ -61,6 +61,8 @@ export interface RolloutState {
   readonly modelUpdated: boolean;
   /** A model write cut off in flight whose effect could not be read back (see the state's modelWriteUnknown). */
   readonly modelWriteUnknown?: "image" | "extension" | undefined;
+  /** The parts of the change this run wrote. */
+  readonly written: { readonly image: boolean; readonly extension: boolean };
   /** The rolling upgrade this run started, as last read. */
   readonly rolling: RollingUpgradeStatus | undefined;
   /** Every instance as the last listing showed it. */
@@ -131,6 +133,11 @@ export function buildRecord(state: RolloutState, failure: string | undefined, fi
     changes: change?.changes ?? [],
     modelUpdated: state.modelUpdated,
     ...(state.modelWriteUnknown && { modelWriteUnknown: state.modelWriteUnknown }),
+    ...(change?.scaleSetPatch !== undefined &&
+      change.extensionPatch !== undefined &&
+      state.written.image !== state.written.extension && {
+        partWritten: state.written.image ? ("image" as const) : ("extension" as const),
+      }),
     // The model before this run's write, whatever the transport did; the plan's when nothing was written.
     ...((state.previousModel ?? change) && { previousModel: state.previousModel ?? change?.previousModel }),
     batches: state.deleted ? [] : state.batches,

@@ -301,14 +301,21 @@ export class Run {
     const phrase = phasePhrase(phase);
     const lost = this.state.leaseLost;
     if (lost !== undefined) return new StopError({ kind: "failed", reason: lost });
+    // In Automatic and Rolling mode the change is Azure's to roll once written: the run's stop does not stop it.
+    const goesOn =
+      this.state.platformRolls() && this.state.modelUpdated
+        ? " Azure goes on rolling the new model out to the instances it has not reached: the action's stop does not stop it (`az vmss rolling-upgrade cancel` stops a rolling upgrade)."
+        : "";
     if (this.cancel.aborted)
       return new StopError({
         kind: "cancelled",
-        reason: `The job was cancelled ${phrase}; no further batch was started.`,
+        reason: goesOn
+          ? `The job was cancelled ${phrase}.${goesOn}`
+          : `The job was cancelled ${phrase}; no further batch was started.`,
       });
     return new StopError({
       kind: "timeout",
-      reason: `Timed out after ${formatDuration(this.config.rollout.timeoutMs)} (timeout) ${phrase}.`,
+      reason: `Timed out after ${formatDuration(this.config.rollout.timeoutMs)} (timeout) ${phrase}.${goesOn}`,
     });
   }
 

@@ -288,6 +288,19 @@ function change(record: RolloutRecord, stage: Stage): string {
     : applied || record.dryRun
       ? ""
       : "\n\nNot applied: the run stopped before it wrote the model.";
+  const part = (c: { property: string }): "image" | "extension" =>
+    c.property.startsWith("extensions[") ? "extension" : "image";
+  if (unknown === undefined && applied && record.partWritten !== undefined) {
+    // Only one part of the change was written (the other refused, or never sent): each row says which.
+    const written = record.partWritten;
+    const rows = record.changes.map((c) => [
+      code(c.property),
+      value(c.before),
+      value(c.after),
+      part(c) === written ? "yes" : "no: not written",
+    ]);
+    return `### The change (partly applied)\n\n${table(["Property", "Before", "After", "Applied"], rows)}`;
+  }
   if (unknown === undefined) {
     const rows = record.changes.map((c) => [code(c.property), value(c.before), value(c.after)]);
     return `${title}\n\n${table(["Property", "Before", "After"], rows)}${note}`;
@@ -296,8 +309,7 @@ function change(record: RolloutRecord, stage: Stage): string {
   // an image write cut off means the extension's was never sent, and an extension write cut off follows an image write
   // that landed (else the run would not have reached it).
   const rows = record.changes.map((c) => {
-    const part = c.property.startsWith("extensions[") ? "extension" : "image";
-    const fate = part === unknown ? "unknown" : unknown === "image" ? "no: never sent" : "yes";
+    const fate = part(c) === unknown ? "unknown" : unknown === "image" ? "no: never sent" : "yes";
     return [code(c.property), value(c.before), value(c.after), fate];
   });
   return `${applied ? "### The change (at least partly applied)" : title}\n\n${table(["Property", "Before", "After", "Applied"], rows)}${note}`;

@@ -1,7 +1,6 @@
 // The engine through the real SDK adapter against the emulator: Automatic and Rolling upgrade modes, where the
 // platform rolls the model change and the action follows it.
 import { describe, expect, it, vi } from "vitest";
-import { listIds } from "../../src/domain/ids.ts";
 import {
   modelWrites,
   adapterFor,
@@ -87,9 +86,15 @@ describe.each(MODES)("$upgradeMode mode, $mode", ({ upgradeMode, seed }) => {
       expect(record.rolling).toMatchObject({ code: "Faulted", failedInstanceCount: 1 });
       expect(record.reason).toMatch(
         new RegExp(
-          `^Azure's rolling upgrade faulted \\(MaxUnhealthyUpgradedInstancePercentExceededInRollingUpgrade: .*\\): 0 succeeded, 1 failed, 4 pending\\. Failed or unhealthy: ${named}: provisioning Failed, .*VMExtensionProvisioningError.*\\. Not on the new model: ${escapeRegExp(listIds(rest))}\\.$`,
+          `^Azure's rolling upgrade faulted \\(MaxUnhealthyUpgradedInstancePercentExceededInRollingUpgrade: .*\\): 0 succeeded, 1 failed, 4 pending\\. Failed or unhealthy: .*${named}: provisioning Failed, .*VMExtensionProvisioningError`,
         ),
       );
+      expect(record.reason).not.toContain("Not on the new model");
+      // The faulted upgrade will finish none of the rest: failed with why, not "unfinished, Azure may still finish it".
+      expect(Object.keys(outcomes(record))).toEqual(["failed"]);
+      expect([...(outcomes(record)["failed"] ?? [])].sort()).toEqual([first.instanceId, ...rest].sort());
+      for (const id of rest)
+        expect(record.instances.find((i) => i.instanceId === id)?.error?.code).toBe("RollingUpgradeFaulted");
     } else {
       expect(record.reason).toMatch(
         new RegExp(
@@ -122,6 +127,11 @@ describe.each(MODES)("$upgradeMode mode, $mode: stopped before the first poll", 
     expect(record.instances).toHaveLength(3);
     for (const instance of record.instances)
       expect(instance.outcome).toBe(instance.latestModelAfter ? "updated" : "straggler");
+    // A cancel does not stop Azure's roll: the reason says it goes on, not that no further batch was started.
+    if (result === "cancelled") {
+      expect(record.reason).toContain("Azure goes on rolling the new model out");
+      expect(record.reason).not.toContain("no further batch");
+    }
   });
 });
 

@@ -16,6 +16,9 @@ export default class CountReporter implements Reporter {
       // A file that failed to load has no tests but is a failure.
       if (mod.state() === "failed" && [...mod.children.allTests()].length === 0) failed++;
     }
+    // `npm test` (scripts/test.ts) ran the type check and the lint first: they count here too.
+    passed += Number(process.env["COUNT_CHECKS_PASSED"] ?? 0) || 0;
+    failed += Number(process.env["COUNT_CHECKS_FAILED"] ?? 0) || 0;
     const tail = skipped > 0 ? `, ${skipped} skipped` : "";
     process.stdout.write(`\n${passed} passed, ${failed} failed${tail}\n`);
   }

@@ -5,6 +5,7 @@ import { describeError } from "../../domain/error-text.ts";
 import { isBusy } from "../../domain/in-progress.ts";
 import { planBatches } from "../../domain/batches.ts";
 import type {
+  AzureErrorInfo,
   InstanceState,
   OperationOutcome,
   PendingOperation,
@@ -78,6 +79,10 @@ async function followPlatform(run: Run, api: ScaleSetApi, pending: PendingOperat
         run,
         ids,
         `${what}${rolling.error ? ` (${describeError(rolling.error)})` : ""}: ${counts}.`,
+        {
+          code: `RollingUpgrade${rolling.code}`,
+          message: `${what} before this instance was on the new model: Azure did not upgrade it, or upgraded it and rolled it back (rollbackFailedInstancesOnPolicyBreach); it will not finish it.`,
+        },
       );
     }
     if (opEnded && operation.outcome === undefined) throw run.interrupted();
@@ -90,6 +95,12 @@ async function followPlatform(run: Run, api: ScaleSetApi, pending: PendingOperat
         unread === true
           ? `How Azure's ${label} ended could not be read${error ? ` (${describeError(error)})` : ""}; its instances are listed as they are.`
           : `Azure's ${label} ${status.toLowerCase()}${error ? ` (${describeError(error)})` : ""}.`,
+        unread === true
+          ? undefined
+          : {
+              code: error?.code ?? `Operation${status}`,
+              message: `Azure's ${label} ended (${status}) before this instance was on the new model; it will not finish it.${error ? ` ${describeError(error)}` : ""}`,
+            },
       );
     }
     const stillRolling = rolling?.code === "RollingForward" || rolling?.code === "RollingBack";
@@ -127,9 +138,23 @@ async function rollingStatus(run: Run, api: ScaleSetApi): Promise<RollingUpgrade
   return status;
 }
 
-/** `<what happened> Failed or unhealthy: 0 (vmss1_0): …. Not on the new model: 1, 2.` */
-function platformFailure(run: Run, ids: readonly string[], what: string): StopError {
+/**
+ * `<what happened> Failed or unhealthy: 0 (vmss1_0): …. Not on the new model: 1, 2.` `over`: the platform's roll is
+ * over (faulted, cancelled, failed): an instance it left off the new model and no longer works on will not get there,
+ * so it is failed with that error rather than left waiting ("Azure may still finish it" would be untrue).
+ */
+function platformFailure(run: Run, ids: readonly string[], what: string, over?: AzureErrorInfo): StopError {
   const { assessments } = run.state;
+  if (over !== undefined) {
+    const left = ids.filter((id) => {
+      const state = run.state.instances.get(id);
+      return (
+        assessments.get(id)?.kind === "pending" && state !== undefined && !state.latestModelApplied && !isBusy(state)
+      );
+    });
+    run.state.operationFailed(left, over);
+    for (const id of left) run.judge(id, true);
+  }
   const bad = ids.filter((id) => run.isBadNow(id) && assessments.get(id)?.kind !== "pending");
   const waiting = ids.filter((id) => assessments.get(id)?.kind === "pending");
   const parts = [

@@ -11,6 +11,7 @@ import {
   type RolloutState,
 } from "../../../src/engine/record.ts";
 import { parseConfig } from "../../../src/config/inputs.ts";
+import { renderSummary } from "../../../src/report/index.ts";
 import type { ModelChange } from "../../../src/domain/change.ts";
 import type { InstanceState, ScaleSetModel } from "../../../src/domain/scale-set.ts";
 
@@ -64,6 +65,7 @@ function state(fields: Partial<RolloutState> = {}): RolloutState {
     model,
     change,
     modelUpdated: true,
+    written: { image: true, extension: false },
     rolling: undefined,
     instances: new Map(),
     before: new Map(),
@@ -295,6 +297,22 @@ describe("buildRecord", () => {
     expect(record).not.toHaveProperty("upgradeMode");
     expect(record).not.toHaveProperty("previousModel");
     expect(record).toMatchObject({ result: "failed", reason: "Not found.", changes: [], modelUpdated: false });
+  });
+
+  it.each([
+    { written: { image: true, extension: false }, part: "image", rows: ["| yes |", "| no: not written |"] },
+    { written: { image: true, extension: true }, part: undefined, rows: [] },
+  ])("an image and extension change with $written written: partWritten $part, and the summary says so", (t) => {
+    const both: ModelChange = {
+      ...change,
+      extensionPatch: { name: "cse", forceUpdateTag: "b" },
+      changes: [...change.changes, { property: "extensions[cse].forceUpdateTag", before: "a", after: "b" }],
+    };
+    const record = buildRecord(state({ change: both, written: t.written }), "Stopped.", T0);
+    expect(record.partWritten).toBe(t.part);
+    const summary = renderSummary(record);
+    expect(summary.includes("### The change (partly applied)")).toBe(t.part !== undefined);
+    for (const row of t.rows) expect(summary).toContain(row);
   });
 
   it("says planned for a dry run without failure, unchanged when nothing was to do", () => {
