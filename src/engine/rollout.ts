@@ -54,10 +54,16 @@ async function rollOut(run: Run, api: ScaleSetApi, leaseToken: string): Promise<
           // Azure refuses writes to the scale set while it rolls: the lease must last as long as the run may (and no
           // longer: a run stopped during the roll may not be able to release it), and the record, in progress, goes
           // in the same write, since none may land until the roll is over.
-          await lease.cover(run.deadline + run.config.rollout.healthTimeoutMs, {
-            exact: true,
-            part: recordPlanned(run),
-          });
+          const until = run.deadline + run.config.rollout.healthTimeoutMs;
+          const covered = await lease.cover(until, { exact: true, part: recordPlanned(run) });
+          // Not extended (the tag write failed): during the roll no renewal would land, so the lease would run out
+          // mid-roll and another run could take the scale set over. Nothing is written; a re-run starts clean.
+          if (covered !== undefined && covered !== until)
+            throw new StopError({
+              kind: "failed",
+              reason:
+                "The scale set's lease could not be extended to last through Azure's roll (the tag write failed: see the log), so the model was not written: during the roll Azure refuses tag writes, and the lease would run out while it rolls. Nothing was changed; run the action again.",
+            });
           await tags.exclusive(() => rollOnPlatform(run, api, change));
           // Written once the platform's roll is over: Azure refuses writes to the scale set while it rolls.
           await recordChange(run, api, tags);

@@ -136,6 +136,18 @@ describe.each(MODES)("$upgradeMode mode, $mode: stopped before the first poll", 
 });
 
 describe("Automatic mode", () => {
+  it("a lease that cannot be extended to last through Azure's roll: the model is not written", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3, upgradeMode: "Automatic" }] });
+    // The first tag write takes the lease; the second, which would make it last through the roll, is refused.
+    emu.faults.authorizationFailed({ operation: "VirtualMachineScaleSets.UpdateTags", after: 1, times: 1 });
+    const { record } = await rollout(configFor(emu));
+    expect(writesOf(emu)).toEqual([]);
+    expect(record.result).toBe("failed");
+    expect(record.modelUpdated).toBe(false);
+    expect(record.reason).toMatch(/^The scale set's lease could not be extended to last through Azure's roll/);
+    expect(emu.state("vmss1").instances.every((i) => i.latestModelApplied)).toBe(true);
+  });
+
   it.each(ORCHESTRATIONS)(
     "rolls back a failed platform upgrade: the previous model, which the platform rolls out again ($mode)",
     async ({ seed }) => {
