@@ -196,12 +196,17 @@ function planImage(model: ScaleSetModel, request: ChangeRequest): Part<ScaleSetP
   return unchanged();
 }
 
+/** The version an image ID names (a gallery image version's ID: `…/versions/1.2.3`), undefined for an image's. */
+export function imageIdVersion(id: string): string | undefined {
+  return /\/versions\/([^/]+)$/i.exec(id)?.[1];
+}
+
 /** The input that names an image version other than `latest` (a gallery image version's ID included), if one does. */
 function pinnedVersion(request: ChangeRequest): { input: string; value: string } | undefined {
   const { imageVersion, imageId } = request;
   if (imageVersion !== undefined && imageVersion.toLowerCase() !== "latest")
     return { input: "image-version", value: imageVersion };
-  const idVersion = imageId === undefined ? undefined : /\/versions\/([^/]+)$/i.exec(imageId)?.[1];
+  const idVersion = imageId === undefined ? undefined : imageIdVersion(imageId);
   if (imageId !== undefined && idVersion !== undefined && idVersion.toLowerCase() !== "latest")
     return { input: "image-id", value: imageId };
   return undefined;

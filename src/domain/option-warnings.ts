@@ -3,7 +3,7 @@
 // instance lists, and a canary that is the whole rollout. Pure.
 
 import { formatDuration } from "../shared/clock.ts";
-import { extensionOf, fileUrisOf, isNoOp, type ModelChange } from "./change.ts";
+import { extensionOf, fileUrisOf, imageIdVersion, isNoOp, type ModelChange } from "./change.ts";
 import type { ChangeRequest, Config, RolloutOptions, Size } from "../config/types.ts";
 import type { BatchPlan } from "./batches.ts";
 import type { ScaleSetModel } from "./scale-set.ts";
@@ -145,7 +145,7 @@ function floatingImage(model: ScaleSetModel, request: ChangeRequest, noOp: boole
     (current.version ?? "").toLowerCase() === "latest";
   const sameGalleryImage =
     request.imageId !== undefined &&
-    !/\/versions\/[^/]+$/i.test(request.imageId) &&
+    imageIdVersion(request.imageId) === undefined &&
     current.id?.toLowerCase() === request.imageId.toLowerCase();
   if (!sameLatest && !sameGalleryImage) return undefined;
   const input = sameLatest ? "image-version: latest" : "image-id without a version";

@@ -598,7 +598,20 @@ describe("a manualupgrade cut off by the timeout, then no listing shows its inst
 });
 
 describe("the rollback's image PATCH cut off by the end of its time", () => {
-  it("is read back: the record says the previous model is restored, and which instances were not brought back", async () => {
+  it.each([
+    {
+      read: "read back",
+      readsFail: false,
+      rollback: { succeeded: false, instanceIds: [], notBack: ["0"], model: "restored" },
+      says: "The previous model is restored.",
+    },
+    {
+      read: "not readable after it",
+      readsFail: true,
+      rollback: { succeeded: false, model: "unknown" },
+      says: "Whether the previous model was restored is unknown",
+    },
+  ])("$read: the record says where the model stands, and which instances were not brought back", async (t) => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
     const [a = ""] = instanceIds(emu);
     emu.faults.failUpgrade(a, { scaleSet: "vmss1" });
@@ -609,31 +622,7 @@ describe("the rollback's image PATCH cut off by the end of its time", () => {
       seconds: 5,
       afterProcessing: true,
     });
-    const { record } = await rollout(
-      configFor(emu, { rollout: { canary: count(1), healthTimeoutMs: 1_000, rollbackOnFailure: true } }),
-    );
-    expect(writesOf(emu)).toEqual([PATCH_SET, upgrade(a), PATCH_SET]);
-    expect(emu.state("vmss1").model).toMatchObject({
-      properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: OLD_VERSION } } } },
-    });
-    expect(record.result).toBe("failed");
-    expect(record.rollback).toMatchObject({ succeeded: false, instanceIds: [], notBack: [a], model: "restored" });
-    expect(record.reason).toContain("The previous model is restored.");
-  });
-});
-
-describe("the rollback's image PATCH cut off, and the scale set cannot be read after it", () => {
-  it("the record says whether the previous model was restored is unknown, not that the change stays", async () => {
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
-    const [a = ""] = instanceIds(emu);
-    emu.faults.failUpgrade(a, { scaleSet: "vmss1" });
-    emu.faults.hangRequest({
-      operation: "VirtualMachineScaleSets.Update",
-      after: 1,
-      seconds: 5,
-      afterProcessing: true,
-    });
-    // Once the rollback has read the model for its PATCH, every read of the scale set fails.
+    // readsFail: once the rollback has read the model for its PATCH, every read of the scale set fails.
     let rollingBack = false;
     let reads = 0;
     const { record } = await rollout(
@@ -645,14 +634,18 @@ describe("the rollback's image PATCH cut off, and the scale set cannot be read a
         wrap: (api) => ({
           ...api,
           getScaleSet: (signal) =>
-            rollingBack && ++reads > 1
+            t.readsFail && rollingBack && ++reads > 1
               ? Promise.reject(new AzureApiError("InternalServerError", "read refused", 500))
               : api.getScaleSet(signal),
         }),
       },
     );
     expect(writesOf(emu)).toEqual([PATCH_SET, upgrade(a), PATCH_SET]);
-    expect(record.rollback).toMatchObject({ succeeded: false, model: "unknown" });
-    expect(record.reason).toContain("Whether the previous model was restored is unknown");
+    expect(emu.state("vmss1").model).toMatchObject({
+      properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: OLD_VERSION } } } },
+    });
+    expect(record.result).toBe("failed");
+    expect(record.rollback).toMatchObject(t.rollback);
+    expect(record.reason).toContain(t.says);
   });
 });

@@ -71,16 +71,18 @@ export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange, 
     back: new Set<string>(),
     otherWriter: false,
   };
+  // Why the model no longer holds what the rollback put back (the parts of `put`), or undefined when it does.
+  const movedSince = (model: ScaleSetModel, put: { image: boolean; extension: boolean }): string | undefined =>
+    put.image && scaleSetPatch !== undefined && !holdsImage(model, scaleSetPatch)
+      ? `the model's image is now ${describeImage(model.imageReference)}, not the previous one the rollback put back`
+      : put.extension && extensionPatch !== undefined && !holdsPatch(model, extensionPatch)
+        ? `extension '${extensionPatch.name}' no longer holds the previous values the rollback put back`
+        : undefined;
   // The model must still hold what the rollback put back: another writer's change since is not taken for it.
   const checkRestored = async (when: string, readSignal: AbortSignal = signal): Promise<void> => {
     const model = await api.getScaleSet(readSignal);
     state.read(model);
-    const moved =
-      restoreImage && !holdsImage(model, scaleSetPatch)
-        ? `the model's image is now ${describeImage(model.imageReference)}, not the previous one the rollback put back`
-        : restoreExtension && !holdsPatch(model, extensionPatch)
-          ? `extension '${extensionPatch.name}' no longer holds the previous values the rollback put back`
-          : undefined;
+    const moved = movedSince(model, { image: restoreImage, extension: restoreExtension });
     if (moved !== undefined) {
       progress.otherWriter = true;
       throw new Error(
@@ -202,15 +204,10 @@ export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange, 
           progress.image = holdsImage(model, scaleSetPatch) ? "yes" : "no";
         if (progress.extension === "unknown" && extensionPatch !== undefined)
           progress.extension = holdsPatch(model, extensionPatch) ? "yes" : "no";
-        const imageMoved = progress.image === "yes" && scaleSetPatch !== undefined && !holdsImage(model, scaleSetPatch);
-        const extensionMoved =
-          progress.extension === "yes" && extensionPatch !== undefined && !holdsPatch(model, extensionPatch);
-        if (imageMoved || extensionMoved) {
+        const moved = movedSince(model, { image: progress.image === "yes", extension: progress.extension === "yes" });
+        if (moved !== undefined) {
           progress.otherWriter = true;
-          const what = imageMoved
-            ? `its image is now ${describeImage(model.imageReference)}`
-            : `extension '${extensionPatch?.name ?? ""}' no longer holds the previous values`;
-          error = `another writer changed the scale set's model after the rollback put the previous one back (${what}); ${error}`;
+          error = `another writer changed the scale set's model during the rollback (${moved}); ${error}`;
           run.log.info(`Rollback: ${error}`);
         }
       } catch (readErr) {
