@@ -115,6 +115,18 @@ export function driftFrom(
   return undefined;
 }
 
+/** How another writer's change to the model reads in a stop's reason. */
+export function describeDrift(drift: ModelDrift): string {
+  switch (drift.kind) {
+    case "image":
+      return `its image is now ${describeImage(drift.image)}`;
+    case "extension":
+      return `extension '${drift.name}' no longer holds this run's values`;
+    case "refused":
+      return `it no longer holds this run's values: ${drift.reason}`;
+  }
+}
+
 /** How an image reference reads in a message: `Canonical:UbuntuServer:18.04-LTS:latest` or the ID. */
 export function describeImage(ref: ImageReference): string {
   if (ref.id) return ref.id;

@@ -208,9 +208,17 @@ export class RunState implements RolloutState {
     return this.#leaseHeldBy;
   }
 
-  /** Automatic and Rolling scale sets roll a model change themselves; anything else goes through manualupgrade. */
+  /**
+   * Automatic and Rolling scale sets roll a model change themselves; anything else goes through manualupgrade. A write
+   * of this run's that landed counts as well as one still to send: after a lost answer (a resend met 412 and the model
+   * held it) the change is re-planned on a model that already holds it, so it looks like nothing is left to do, and the
+   * platform rolls it all the same.
+   */
   platformRolls(): boolean {
-    return this.#model?.upgradeMode !== "Manual" && this.#change !== undefined && !isNoOp(this.#change);
+    return (
+      this.#model?.upgradeMode !== "Manual" &&
+      ((this.#change !== undefined && !isNoOp(this.#change)) || this.modelUpdated)
+    );
   }
 
   // Transitions.
@@ -317,9 +325,14 @@ export class RunState implements RolloutState {
     this.#change = change;
   }
 
-  /** The instances the rollout has to bring onto the model, and which were on it when it planned. */
-  targeted(plan: BatchPlan): void {
-    this.#targets = new Set(plan.toUpgrade);
+  /**
+   * The instances the rollout has to bring onto the model, and which were on it when it planned. `again`: the second of
+   * two platform rolls (image, then extension): the targets of the first that have left the scale set since stay
+   * targets, so the report still shows them (as removed).
+   */
+  targeted(plan: BatchPlan, again = false): void {
+    const kept = again ? [...this.#targets].filter((id) => this.#removed.has(id)) : [];
+    this.#targets = new Set([...plan.toUpgrade, ...kept]);
     this.#protected = new Set(plan.protected);
     for (const id of plan.toUpgrade) this.#before.set(id, false);
     for (const id of plan.current) this.#before.set(id, true);
@@ -442,6 +455,14 @@ export class RunState implements RolloutState {
   /** The wait of `ids` is over (their gate ended): from now on they are judged without patience. */
   waitOver(ids: readonly string[]): void {
     for (const id of ids) this.#settled.add(id);
+  }
+
+  /**
+   * Azure took the second of two platform writes (image, then extension): it rolls every instance again, so the
+   * first roll's instances are waited for anew (health-timeout from when each is on the model again).
+   */
+  rollBegins(): void {
+    this.#settled.clear();
   }
 
   rollingRead(status: RollingUpgradeStatus): void {

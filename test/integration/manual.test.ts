@@ -819,6 +819,36 @@ describe("Manual mode: rollback", () => {
     },
   );
 
+  it("another writer changing the image between this run's image write and its extension write: the extension is not written", async () => {
+    const OTHER = "24.04.202503030";
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
+    const { record } = await rollout(
+      configFor(emu, {
+        change: { imageVersion: NEW_VERSION, extension: { name: "customScript", forceUpdateTag: "run-2" } },
+      }),
+      {
+        events: (event) => {
+          // The next read of the model is the extension write's own, just before it.
+          if (event.type === "wrote" && event.what === "image")
+            emu.faults.concurrentWrite(
+              {
+                patch: {
+                  properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: OTHER } } } },
+                },
+              },
+              { operation: "VirtualMachineScaleSets.Get", when: "before" },
+            );
+        },
+      },
+    );
+    expect(writesOf(emu)).toEqual([PATCH_SET]);
+    expect(record.result).toBe("failed");
+    expect(outcomes(record)).toEqual({ "not-started": ["0", "1"] });
+    expect(record.reason).toMatch(
+      /^Stopped before the extension write: the scale set's model was changed by another writer .*its image is now Canonical:ubuntu-24_04-lts:server:24\.04\.202503030\)\. Nothing more was written, and no instance was upgraded\./,
+    );
+  });
+
   it("without rollback-on-failure the new model stays", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
     emu.faults.failUpgrade("0", { scaleSet: "vmss1" });

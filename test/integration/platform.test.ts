@@ -10,6 +10,7 @@ import {
   OLD_VERSION,
   ORCHESTRATIONS,
   outcomes,
+  PATCH_EXTENSION,
   PATCH_SET,
   rollout,
   runningVersions,
@@ -110,12 +111,17 @@ describe.each(MODES)("$upgradeMode mode, $mode: stopped before the first poll", 
   // The run stops before the platform's roll is first looked at: verification lists the instances after the write,
   // and each is reported as that listing shows it (never `unknown`: the listing came after the write).
   it.each([
-    { stop: "a cancel right after the model write", result: "cancelled" },
-    { stop: "a refused first listing", result: "failed" },
-  ])("$stop: every instance as the last listing shows it", async ({ result }) => {
+    { stop: "a cancel right after the model write", result: "cancelled", lostAnswer: false },
+    { stop: "a refused first listing", result: "failed", lostAnswer: false },
+    // The write's answer lost, the SDK's resend met 412, and a read showed the model holding it: the run's own write,
+    // whose roll the platform follows like any other (before, the run then took itself for a Manual one with nothing
+    // to do, and reported no instance as rolling).
+    { stop: "a cancel after a write whose answer was lost", result: "cancelled", lostAnswer: true },
+  ])("$stop: every instance as the last listing shows it", async ({ result, lostAnswer }) => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3, upgradeMode, ...seed }] });
     const cancel = new AbortController();
     if (result === "failed") emu.faults.authorizationFailed({ operation: "VirtualMachineScaleSetVMs.List", times: 1 });
+    if (lostAnswer) emu.faults.dropConnection({ operation: "VirtualMachineScaleSets.Update", afterProcessing: true });
     const { record } = await rollout(configFor(emu), {
       signal: cancel.signal,
       events: (event) => {
@@ -133,6 +139,45 @@ describe.each(MODES)("$upgradeMode mode, $mode: stopped before the first poll", 
       expect(record.reason).not.toContain("no further batch");
     }
   });
+});
+
+describe.each(["Automatic", "Rolling"] as const)("%s mode: stopped in the middle of Azure's roll", (upgradeMode) => {
+  it.each([
+    { roll: "the only roll", change: undefined, accepted: 1 },
+    {
+      // The instances the first roll settled are waited for anew in the second (before, they kept the first's verdict
+      // and no listing was taken: the report showed them as the first roll left them).
+      roll: "the second of two rolls",
+      change: { imageVersion: NEW_VERSION, extension: { name: "customScript", forceUpdateTag: "run-2" } },
+      accepted: 2,
+    },
+  ])(
+    "$roll: the instances are listed once more for the report: Azure moved them on since the last poll",
+    async ({ change, accepted }) => {
+      const emu = await emulator({
+        scaleSets: [{ name: "vmss1", instances: 3, upgradeMode, instanceUpgradeSeconds: 60 }],
+      });
+      let seen = 0;
+      const cancel = new AbortController();
+      const lists = (): number => emu.requests.filter((r) => r.operation === "VirtualMachineScaleSetVMs.List").length;
+      let listsAtCancel = 0;
+      const { record } = await rollout(configFor(emu, change && { change }), {
+        signal: cancel.signal,
+        events: (event) => {
+          // The first poll of the roll listed the instances and noted them as Azure's to roll.
+          if (event.type === "upgrade-accepted" && ++seen === accepted) {
+            listsAtCancel = lists();
+            cancel.abort();
+          }
+        },
+      });
+      expect(record.result).toBe("cancelled");
+      expect(lists()).toBe(listsAtCancel + 1);
+      expect(record.instances).toHaveLength(3);
+      for (const instance of record.instances)
+        expect(instance.outcome).toBe(instance.latestModelAfter ? "updated" : "straggler");
+    },
+  );
 });
 
 describe("Automatic mode", () => {
@@ -166,6 +211,70 @@ describe("Automatic mode", () => {
       expect(outcomes(record)).toEqual({ "rolled-back": ids });
     },
   );
+});
+
+describe.each(MODES)("$upgradeMode mode, $mode: another writer between the two rolls", ({ upgradeMode, seed }) => {
+  it("its image is kept: the extension is not written, so Azure does not roll that writer's image under this run's name", async () => {
+    const OTHER = "24.04.202503030";
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3, upgradeMode, ...seed }] });
+    let modelWrites = 0;
+    const { record } = await rollout(
+      configFor(emu, {
+        change: { imageVersion: NEW_VERSION, extension: { name: "customScript", forceUpdateTag: "run-2" } },
+      }),
+      {
+        events: (event) => {
+          // The image's roll is over; before the extension's write reads the model, another writer sets its image.
+          if (event.type === "phase" && event.phase.kind === "updating-model" && ++modelWrites === 2)
+            emu.faults.concurrentWrite(
+              {
+                patch: {
+                  properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: OTHER } } } },
+                },
+              },
+              { operation: "VirtualMachineScaleSets.Get", when: "before" },
+            );
+        },
+      },
+    );
+    expect(writesOf(emu)).toEqual([PATCH_SET]);
+    expect(emu.state("vmss1").model).toMatchObject({
+      properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: OTHER } } } },
+    });
+    expect(emu.state("vmss1").instances.map((i) => i.extensions["customScript"]?.forceUpdateTag ?? null)).not.toContain(
+      "run-2",
+    );
+    expect(record.result).toBe("failed");
+    expect(record.reason).toMatch(
+      /^Stopped before the extension write: the scale set's model was changed by another writer/,
+    );
+    expect(record.reason).toContain(`its image is now Canonical:ubuntu-24_04-lts:server:${OTHER}`);
+    // Rolled onto this run's image, then the model moved: as a fresh listing shows them, no longer on the latest model.
+    expect(Object.values(runningVersions(emu))).toEqual([NEW_VERSION, NEW_VERSION, NEW_VERSION]);
+    expect(record.instances.map((i) => i.latestModelAfter)).toEqual([false, false, false]);
+    expect(record.instances.every((i) => i.outcome !== "updated")).toBe(true);
+  });
+});
+
+describe.each(MODES)("$upgradeMode mode, $mode: an instance removed between the two rolls", ({ upgradeMode, seed }) => {
+  it("stays in the report, as removed", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3, upgradeMode, ...seed }] });
+    const [a = "", b = "", c = ""] = instanceIds(emu);
+    let modelWrites = 0;
+    const { record } = await rollout(
+      configFor(emu, {
+        change: { imageVersion: NEW_VERSION, extension: { name: "customScript", forceUpdateTag: "run-2" } },
+      }),
+      {
+        events: (event) => {
+          if (event.type === "phase" && event.phase.kind === "updating-model" && ++modelWrites === 2)
+            emu.deleteInstance("vmss1", c);
+        },
+      },
+    );
+    expect(writesOf(emu)).toEqual([PATCH_SET, PATCH_EXTENSION]);
+    expect(outcomes(record)).toEqual({ updated: [a, b], removed: [c] });
+  });
 });
 
 describe("Rolling mode", () => {

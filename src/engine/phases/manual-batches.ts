@@ -12,7 +12,7 @@ import {
 } from "../../domain/azure-errors.ts";
 import { formatDuration } from "../../shared/clock.ts";
 import { isBusy, reachedByUpgrade } from "../../domain/in-progress.ts";
-import { describeImage, driftFrom, type ModelDrift } from "../../domain/change.ts";
+import { describeDrift, driftFrom } from "../../domain/change.ts";
 import { describeError, isAbort } from "../../domain/error-text.ts";
 import { AzureApiError, type OperationOutcome } from "../../domain/scale-set.ts";
 import type { BatchRecord, BatchResult } from "../../domain/record.ts";
@@ -154,18 +154,6 @@ async function runBatch(run: Run, api: ScaleSetApi, batch: BatchRecord, of: numb
         (notStarted.length > 0 ? `Not started: ${listIds(notStarted)}.` : "No instance was left untouched.") +
         (moved !== undefined ? ` ${moved}` : ""),
     });
-  }
-}
-
-/** How another writer's change to the model reads in a stop's reason. */
-function describeDrift(drift: ModelDrift): string {
-  switch (drift.kind) {
-    case "image":
-      return `its image is now ${describeImage(drift.image)}`;
-    case "extension":
-      return `extension '${drift.name}' no longer holds this run's values`;
-    case "refused":
-      return `it no longer holds this run's values: ${drift.reason}`;
   }
 }
 

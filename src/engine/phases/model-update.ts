@@ -24,7 +24,15 @@ import { formatDuration } from "../../shared/clock.ts";
 import { isPreconditionFailed, isRetryableRefusal } from "../../domain/azure-errors.ts";
 import { describeError, errorLine, isAbort } from "../../domain/error-text.ts";
 import { describeRunning } from "../../domain/in-progress.ts";
-import { driftFrom, extensionOf, holdsPatch, planChange, sameJson, type ModelChange } from "../../domain/change.ts";
+import {
+  describeDrift,
+  driftFrom,
+  extensionOf,
+  holdsPatch,
+  planChange,
+  sameJson,
+  type ModelChange,
+} from "../../domain/change.ts";
 import {
   AzureApiError,
   unreadEnd,
@@ -277,6 +285,10 @@ export async function startExtensionWrite(
     });
   }
   run.state.read(fresh);
+  // Another writer changed the image after this run wrote it: in Automatic and Rolling modes the extension's write
+  // would make Azure roll every instance onto that writer's image, under this run's name. Nothing more is written.
+  const moved = run.state.otherWriter;
+  if (moved !== undefined) await stopOnOtherWriter(run, api, describeDrift(moved));
   run.log.info(`PATCH extension '${patch.name}' (${fields.filter(Boolean).join(", ")}).`);
   run.writeStarting();
   const sendsBefore = api.writeSends?.("extension");
@@ -302,6 +314,31 @@ export async function startExtensionWrite(
   const copies = sendsBefore !== undefined && sendsAfter !== undefined ? sendsAfter - sendsBefore : undefined;
   await checkExtensionWritten(run, api, patch, fresh.etag, copies);
   return pending;
+}
+
+/**
+ * Stops before the extension's write on another writer's change to the model since this run's image write. Where the
+ * platform rolled that image out, the instances are listed again first: the model moved under them, and the report
+ * shows them as they are now (the last poll showed them on the latest model). A listing that fails leaves that poll's.
+ */
+async function stopOnOtherWriter(run: Run, api: ScaleSetApi, drift: string): Promise<never> {
+  const platform = run.state.platformRolls();
+  if (platform) {
+    try {
+      run.listed(await api.listInstances(run.work));
+    } catch (err) {
+      if (isAbort(err)) throw err;
+    }
+  }
+  throw new StopError({
+    kind: "failed",
+    reason:
+      `Stopped before the extension write: the scale set's model was changed by another writer after this run's image write (${drift}). ` +
+      (platform
+        ? "Nothing more was written: in this mode the write would have made Azure roll every instance onto that writer's model, under this run's name. The instances Azure had rolled onto this run's image are no longer on the latest model. "
+        : "Nothing more was written, and no instance was upgraded. ") +
+      "Find out who changed it, then run the action again: it plans on the model as it is then.",
+  });
 }
 
 /**

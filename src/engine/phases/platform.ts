@@ -37,7 +37,9 @@ export async function rollOnPlatform(run: Run, api: ScaleSetApi, planned: ModelC
   for (const write of writes) {
     run.enter({ kind: "updating-model" });
     const pending = await run.group("Model update", write);
-    if (pending !== undefined) await run.group(`Platform rollout (${mode})`, () => followPlatform(run, api, pending));
+    if (pending === undefined) continue;
+    run.state.rollBegins();
+    await run.group(`Platform rollout (${mode})`, () => followPlatform(run, api, pending));
   }
 }
 
@@ -117,9 +119,9 @@ export function notePlatformTargets(run: Run, instances: readonly InstanceState[
     instances.map((i) => ({ ...i, latestModelApplied: false })),
     run.config.rollout,
   );
-  run.state.targeted(plan);
+  run.state.targeted(plan, run.state.targets.size > 0);
   run.emit({ type: "planned", targets: plan.toUpgrade, batches: 0 });
-  const ids = [...run.state.targets];
+  const ids = [...plan.toUpgrade];
   run.upgradeStarted(ids, false);
   run.log.info(`Azure rolls ${ids.length} instance(s) onto the new model; the action follows it.`);
   return ids;

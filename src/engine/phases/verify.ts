@@ -16,7 +16,14 @@ import { notePlatformTargets } from "./platform.ts";
  */
 export async function verify(run: Run, api: ScaleSetApi): Promise<void> {
   const { state } = run;
-  if (state.wroteAt > state.listedAt) {
+  // Stopped while Azure rolls the model out itself (a cancel, the timeout, a failure read on the way): the instances
+  // move on between the action's polls, so the last one's listing may be a poll interval old. A roll followed to its
+  // end settled every target (waitOver): no listing more on success.
+  const midRoll =
+    state.platformRolls() &&
+    state.modelUpdated &&
+    [...state.targets].some((id) => state.started.has(id) && !state.settled.has(id) && !state.removed.has(id));
+  if (state.wroteAt > state.listedAt || midRoll) {
     // After a cancel: within the final steps' budget, leaving the final tag write its part.
     const budget = run.cancel.aborted
       ? Math.min(CANCELLED_LISTING_MS, run.finalBy(0) - CANCELLED_WRITE_MS - run.now())
