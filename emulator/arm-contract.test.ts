@@ -1288,3 +1288,55 @@ describe("counters on the resource provider's own errors", () => {
     expect(missing.headers.get("x-ms-ratelimit-remaining-subscription-reads")).toBeNull();
   });
 });
+
+describe("platform image versions (VirtualMachineImages)", () => {
+  const IMAGE = { publisher: "Canonical", offer: "ubuntu-24_04-lts", sku: "server" };
+  const catalog = { "canonical:ubuntu-24_04-lts:server": ["24.04.202409120", "24.04.202410100", "24.04.202501140"] };
+
+  it("lists an image's versions, newest first with $orderby=name desc, as many as $top says", async () => {
+    const { client } = await setup({ platformImages: catalog });
+    const top = await client.virtualMachineImages.list("westeurope", IMAGE.publisher, IMAGE.offer, IMAGE.sku, {
+      top: 2,
+      orderby: "name desc",
+    });
+    expect(top.map((v) => v.name)).toEqual(["24.04.202501140", "24.04.202410100"]);
+    expect(top[0]).toMatchObject({
+      location: "westeurope",
+      id: expect.stringMatching(
+        /^\/Subscriptions\/[^/]+\/Providers\/Microsoft\.Compute\/Locations\/westeurope\/Publishers\/Canonical\/ArtifactTypes\/VMImage\/Offers\/ubuntu-24_04-lts\/Skus\/server\/Versions\/24\.04\.202501140$/,
+      ),
+    });
+  });
+
+  it("reads a version it offers, and answers one it does not 404 NotFound 'Artifact: VMImage was not found.'", async () => {
+    const { client } = await setup({ platformImages: catalog });
+    const found = await client.virtualMachineImages.get(
+      "westeurope",
+      IMAGE.publisher,
+      IMAGE.offer,
+      IMAGE.sku,
+      "24.04.202410100",
+    );
+    expect(found).toMatchObject({ name: "24.04.202410100", imageDeprecationStatus: { imageState: "Active" } });
+    await expect(
+      client.virtualMachineImages.get("westeurope", IMAGE.publisher, IMAGE.offer, IMAGE.sku, "24.04.209901010"),
+    ).rejects.toMatchObject({ statusCode: 404, code: "NotFound", message: "Artifact: VMImage was not found." });
+  });
+
+  it("refuses a model write naming a version it does not offer: 404 PlatformImageNotFound, the model unchanged", async () => {
+    const { client, emu } = await setup({ platformImages: catalog, scaleSets: [{ name: VMSS, instances: 1 }] });
+    const before = emu.state(VMSS).model;
+    await expect(
+      client.virtualMachineScaleSets.update(RG, VMSS, {
+        virtualMachineProfile: { storageProfile: { imageReference: { version: "24.04.209901010" } } },
+      }),
+    ).rejects.toMatchObject({
+      statusCode: 404,
+      code: "PlatformImageNotFound",
+      message: expect.stringMatching(
+        /^The platform image 'Canonical:ubuntu-24_04-lts:server:24\.04\.209901010' is not available\. Verify that all fields in the storage profile are correct\./,
+      ),
+    });
+    expect(emu.state(VMSS).model).toEqual(before);
+  });
+});

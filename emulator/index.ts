@@ -79,6 +79,9 @@ export async function start(options: EmulatorOptions = {}): Promise<Emulator> {
       tenantId: TENANT_ID,
       pageSize: options.pageSize ?? 50,
       pollRetryAfterSeconds: options.pollRetryAfterSeconds,
+      platformImages: new Map(
+        Object.entries(options.platformImages ?? {}).map(([image, versions]) => [image.toLowerCase(), [...versions]]),
+      ),
       upgrades: new Upgrades(clock, faults, options.modelUpdateSeconds ?? 5),
       faults,
       clock,

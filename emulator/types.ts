@@ -135,6 +135,13 @@ export interface EmulatorOptions {
   readonly githubTokenLifetimeSeconds?: number;
   /** `owner/repo` of GitHub's Deployments API (see Emulator.github). Default `octo/app`. */
   readonly githubRepository?: string;
+  /**
+   * The platform (Marketplace) image catalog, in every region: `publisher:offer:sku` (any case) → the versions it
+   * offers. For an image listed here, VirtualMachineImages_Get of another version is 404, and a model write naming
+   * one is refused 404 PlatformImageNotFound, as Azure does. An image not listed offers every version (so a scenario
+   * need not list the versions it rolls out); its version list holds the versions the scale sets name.
+   */
+  readonly platformImages?: Readonly<Record<string, readonly string[]>>;
 }
 
 export interface RequestLogEntry {

@@ -38,6 +38,8 @@ export const OPERATION_ACTIONS: Readonly<Record<string, string>> = {
   "VirtualMachineScaleSets.List": `${SET}/read`,
   "VirtualMachineScaleSets.ListAll": `${SET}/read`,
   "VirtualMachineImages.ListPublishers": "Microsoft.Compute/locations/publishers/read",
+  "VirtualMachineImages.List": "Microsoft.Compute/locations/publishers/artifacttypes/offers/skus/versions/read",
+  "VirtualMachineImages.Get": "Microsoft.Compute/locations/publishers/artifacttypes/offers/skus/versions/read",
   "VirtualMachineExtensionImages.ListTypes": "Microsoft.Compute/locations/publishers/artifacttypes/types/read",
   "VirtualMachineExtensionImages.ListVersions":
     "Microsoft.Compute/locations/publishers/artifacttypes/types/versions/read",

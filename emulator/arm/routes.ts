@@ -37,6 +37,8 @@ interface ArmOptions {
   readonly tenantId: string;
   readonly pageSize: number;
   readonly pollRetryAfterSeconds: number | undefined;
+  /** `publisher:offer:sku` (lower case) → versions offered (EmulatorOptions.platformImages). */
+  readonly platformImages: ReadonlyMap<string, readonly string[]>;
   readonly upgrades: Upgrades;
   readonly faults: Faults;
   readonly clock: Clock;
@@ -53,6 +55,9 @@ const SCALE_SETS_PATH =
   /^\/subscriptions\/([^/]+)(?:\/resourcegroups\/([^/]+))?\/providers\/microsoft\.compute\/virtualmachinescalesets\/?$/i;
 const CATALOG_PATH =
   /^\/subscriptions\/([^/]+)\/providers\/microsoft\.compute\/locations\/([^/]+)\/publishers(?:\/([^/]+)\/artifacttypes\/vmextension\/types(?:\/([^/]+)\/versions(?:\/([^/]+))?)?)?\/?$/i;
+/** Platform image versions of a region: VirtualMachineImages_List (no version) and _Get. */
+const VMIMAGE_PATH =
+  /^\/subscriptions\/([^/]+)\/providers\/microsoft\.compute\/locations\/([^/]+)\/publishers\/([^/]+)\/artifacttypes\/vmimage\/offers\/([^/]+)\/skus\/([^/]+)\/versions(?:\/([^/]+))?\/?$/i;
 /** The standalone VM API of a resource group (`VirtualMachines.List`) and one VM (`VirtualMachines.Get`): Flexible VMs. */
 const VMS_PATH =
   /^\/subscriptions\/([^/]+)\/resourcegroups\/([^/]+)\/providers\/microsoft\.compute\/virtualmachines(?:\/([^/]+))?\/?$/i;
@@ -408,6 +413,19 @@ export class Arm {
         undefined,
       );
     }
+    const vmImage = VMIMAGE_PATH.exec(req.path);
+    if (vmImage) {
+      const [, subscriptionId = "", location = "", publisher = "", offer = "", sku = "", version] = vmImage;
+      return this.make(
+        version === undefined ? "VirtualMachineImages.List" : "VirtualMachineImages.Get",
+        subscriptionId,
+        subscriptionId,
+        ["GET"],
+        req,
+        () => this.platformImage(req, subscriptionId, location, { publisher, offer, sku }, version),
+        undefined,
+      );
+    }
     const catalog = CATALOG_PATH.exec(req.path);
     if (catalog) {
       const [, subscriptionId = "", location = "", publisher, type, version] = catalog;
@@ -483,6 +501,95 @@ export class Arm {
         vmScaleSetEnabled: true,
         supportsMultipleExtensions: false,
       },
+    });
+  }
+
+  /**
+   * A platform image's versions (`version` undefined: VirtualMachineImages_List, honouring `$orderby=name desc` and
+   * `$top`) or one version (VirtualMachineImages_Get). Shapes as recorded (azure-cli_test_vmss_add_application.yaml:
+   * the list an array of `{location, name, id}`, the version with its properties); a version the catalog does not
+   * offer is 404 `NotFound` "Artifact: VMImage was not found." (az vm image show, azure-cli#22796, DetectionLab#729).
+   * Assumed: the list sorts versions as version numbers (Azure's "name desc" of same-shaped versions agrees), and an
+   * image the region does not offer at all is 404 the same way.
+   */
+  private platformImage(
+    req: Incoming,
+    subscriptionId: string,
+    location: string,
+    image: { publisher: string; offer: string; sku: string },
+    version: string | undefined,
+  ): Reply {
+    const offered = this.offeredVersions(image);
+    const base = `/Subscriptions/${subscriptionId}/Providers/Microsoft.Compute/Locations/${location}/Publishers/${image.publisher}/ArtifactTypes/VMImage/Offers/${image.offer}/Skus/${image.sku}/Versions`;
+    const render = (v: string): Wire => ({ location, name: v, id: `${base}/${v}` });
+    if (version === undefined) {
+      const desc = /^\s*name\s+desc\s*$/i.test(req.query.get("$orderby") ?? "");
+      const sorted = [...(offered ?? [])].sort(compareVersions);
+      if (desc) sorted.reverse();
+      const top = Number(req.query.get("$top") ?? Number.NaN);
+      return json(200, (Number.isInteger(top) && top >= 0 ? sorted.slice(0, top) : sorted).map(render));
+    }
+    if (!this.offersVersion(image, version))
+      throw new ArmError(404, { code: "NotFound", message: "Artifact: VMImage was not found." });
+    return json(200, {
+      properties: {
+        hyperVGeneration: "V2",
+        architecture: "x64",
+        replicaType: "Unmanaged",
+        disallowed: { vmDiskType: "None" },
+        automaticOSUpgradeProperties: { automaticOSUpgradeSupported: true },
+        imageDeprecationStatus: { imageState: "Active" },
+        features: [],
+        osDiskImage: { operatingSystem: "Linux", sizeInBytes: 32213303808 },
+        dataDiskImages: [],
+      },
+      ...render(version),
+    });
+  }
+
+  /** The versions the catalog lists for the image; for one it does not list, those the scale sets name. */
+  private offeredVersions(image: { publisher: string; offer: string; sku: string }): readonly string[] | undefined {
+    const listed = this.options.platformImages.get(`${image.publisher}:${image.offer}:${image.sku}`.toLowerCase());
+    if (listed !== undefined) return listed;
+    const named = [...this.scaleSets.values()]
+      .map((s) => s.profile["storageProfile"]?.["imageReference"] as Wire | undefined)
+      .filter(
+        (ref) =>
+          ref !== undefined &&
+          [ref["publisher"], ref["offer"], ref["sku"]].join(":").toLowerCase() ===
+            `${image.publisher}:${image.offer}:${image.sku}`.toLowerCase() &&
+          typeof ref["version"] === "string" &&
+          ref["version"].toLowerCase() !== "latest",
+      )
+      .map((ref) => String(ref?.["version"]));
+    return [...new Set(named)];
+  }
+
+  /** An image the catalog lists offers its versions; any other, every version. `latest` is the newest there is. */
+  private offersVersion(image: { publisher: string; offer: string; sku: string }, version: string): boolean {
+    const listed = this.options.platformImages.get(`${image.publisher}:${image.offer}:${image.sku}`.toLowerCase());
+    if (listed === undefined) return true;
+    return version.toLowerCase() === "latest" ? listed.length > 0 : listed.includes(version);
+  }
+
+  /**
+   * A model write naming a platform image version the catalog does not offer: 404 PlatformImageNotFound, in Azure's
+   * words (pulumi#5450, DetectionLab#729: "The platform image '<publisher>:<offer>:<sku>:<version>' is not available.
+   * …", target imageReference). Checked only when the write changes the image, so that a write of something else is
+   * not refused for an image the scenario's catalog leaves out.
+   */
+  private refuseUnknownPlatformImage(before: Wire, after: Wire): void {
+    const ref = (w: Wire): Wire | undefined =>
+      w["properties"]?.["virtualMachineProfile"]?.["storageProfile"]?.["imageReference"];
+    const next = ref(after);
+    if (next === undefined || JSON.stringify(ref(before)) === JSON.stringify(next)) return;
+    const [publisher, offer, sku, version] = [next["publisher"], next["offer"], next["sku"], next["version"]];
+    if (![publisher, offer, sku, version].every((v) => typeof v === "string")) return;
+    if (this.offersVersion({ publisher, offer, sku }, version)) return;
+    throw new ArmError(404, {
+      code: "PlatformImageNotFound",
+      message: `The platform image '${publisher}:${offer}:${sku}:${version}' is not available. Verify that all fields in the storage profile are correct. For more details about storage profile information, please refer to https://aka.ms/storageprofile`,
+      target: "imageReference",
     });
   }
 
@@ -1023,6 +1130,7 @@ export class Arm {
     this.refuseWhileModelUpdates(set);
     const next = method === "PATCH" ? patchScaleSet(set.resource, body) : putScaleSet(set.resource, body);
     if (set.flexible) refuseUniformOnly(next);
+    this.refuseUnknownPlatformImage(set.resource, next);
     set.resource = next;
     set.reconcileCapacity();
     const op = this.startModelUpdate(
@@ -1470,4 +1578,16 @@ const EXTENSION_IMAGES: readonly { publisher: string; type: string; versions: re
 /** A PATCH body that changes only the set's tags (what a tag write of the action sends). */
 function isTagsOnly(body: unknown): boolean {
   return isObject(body) && Object.keys(body).length === 1 && isObject(body["tags"]);
+}
+
+/** Version numbers in order, part by part (`1.10` after `1.9`); a part that is not a number compares as text. */
+function compareVersions(a: string, b: string): number {
+  const pa = a.split(".");
+  const pb = b.split(".");
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const [x = "", y = ""] = [pa[i], pb[i]];
+    const diff = /^\d+$/.test(x) && /^\d+$/.test(y) ? Number(x) - Number(y) : x.localeCompare(y);
+    if (diff !== 0) return diff;
+  }
+  return 0;
 }

@@ -64,6 +64,9 @@ const LIST_FILTERS: Record<InstanceFilter, string> = {
   "not-latest": "properties/latestModelApplied eq false",
 };
 
+/** How many of an image's newest versions a refusal of a version that does not exist names. */
+const NEWEST_SHOWN = 5;
+
 /** Waits for the list's throttling bucket at least this long are logged (shorter ones at debug level). */
 const NOTABLE_WAIT_MS = 1_000;
 
@@ -302,6 +305,31 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
           options.describeAuthError,
         ),
       ),
+
+    findPlatformImage: (image, signal) =>
+      guard(async () => {
+        const { location, publisher, offer, sku, version } = image;
+        try {
+          await client.virtualMachineImages.get(location, publisher, offer, sku, version, { abortSignal: signal });
+          return { found: true };
+        } catch (err) {
+          // `{"code":"NotFound","message":"Artifact: VMImage was not found."}` (az vm image show, azure-cli#22796).
+          if (!(isRestError(err) && err.statusCode === 404)) throw err;
+        }
+        // The newest versions there: `$top` with `$orderby=name desc`, as az vm create asks for `latest`
+        // (azure-cli_test_vmss_add_application.yaml). A 404 here: the region has no such image at all.
+        try {
+          const versions = await client.virtualMachineImages.list(location, publisher, offer, sku, {
+            top: NEWEST_SHOWN,
+            orderby: "name desc",
+            abortSignal: signal,
+          });
+          return { found: false, newest: versions.map((v) => v.name) };
+        } catch (err) {
+          if (isRestError(err) && err.statusCode === 404) return { found: false, newest: [] };
+          throw err;
+        }
+      }),
 
     getLatestRollingUpgrade: (signal) =>
       guard(async () => {

@@ -56,6 +56,7 @@ export function toScaleSetModel(vmss: VirtualMachineScaleSet): ScaleSetModel {
   return {
     id: vmss.id ?? "",
     name: vmss.name ?? "",
+    ...(vmss.location !== undefined && { location: vmss.location }),
     ...(vmss.etag !== undefined && { etag: vmss.etag }),
     // Scale sets created before orchestration modes existed omit the property: they are Uniform.
     orchestrationMode: vmss.orchestrationMode === "Flexible" ? "Flexible" : "Uniform",

@@ -29,6 +29,8 @@ export type UpgradeMode = "Manual" | "Automatic" | "Rolling" | "Unknown";
 export interface ScaleSetModel {
   readonly id: string;
   readonly name: string;
+  /** The Azure region, e.g. `westeurope` (a platform image version is looked up there). */
+  readonly location?: string;
   /** Body etag, a quoted integer such as `"3"`; passed back as If-Match. */
   readonly etag?: string;
   readonly orchestrationMode: "Uniform" | "Flexible";
@@ -45,6 +47,19 @@ export interface ScaleSetModel {
   /** Automatic OS image upgrades are on (upgradePolicy.automaticOSUpgradePolicy): Azure takes only version `latest`. */
   readonly automaticOsUpgrade?: boolean;
 }
+
+/** A platform (Marketplace) image version, as the scale set's region offers it. */
+export interface PlatformImageVersion {
+  readonly location: string;
+  readonly publisher: string;
+  readonly offer: string;
+  readonly sku: string;
+  readonly version: string;
+}
+
+/** Whether the region offers that version; when not, the newest versions it offers of the image (newest first). */
+export type PlatformImageLookup =
+  { readonly found: true } | { readonly found: false; readonly newest: readonly string[] };
 
 export type HealthState = "healthy" | "unhealthy" | "unknown" | "initializing";
 

@@ -6,6 +6,8 @@ import type {
   InstanceState,
   OperationOutcome,
   PendingOperation,
+  PlatformImageLookup,
+  PlatformImageVersion,
   RollingUpgradeStatus,
   ScaleSetModel,
   ScaleSetPatch,
@@ -54,6 +56,12 @@ export interface ScaleSetApi {
    * AzureApiError and the instances were not touched. `done` follows the operation (see startPatchScaleSet).
    */
   startUpgradeInstances(instanceIds: readonly string[], signal?: AbortSignal): Promise<PendingOperation>;
+  /**
+   * Whether the region offers this platform image version (VirtualMachineImages_Get; 404 → not found, and then the
+   * image's newest versions there, VirtualMachineImages_List `$orderby=name desc`). Any other failure rejects (a
+   * 403 where the identity may not read the catalog, say): the engine then leaves the check to the model write.
+   */
+  findPlatformImage?(image: PlatformImageVersion, signal?: AbortSignal): Promise<PlatformImageLookup>;
   /** GET rollingUpgrades/latest; undefined when no rolling upgrade ever ran (404). */
   getLatestRollingUpgrade(signal?: AbortSignal): Promise<RollingUpgradeStatus | undefined>;
   /**

@@ -2,6 +2,7 @@
 // change, warn about options that cannot work (option-warnings.ts), and (on one listing) the targets and batches.
 
 import { describeRunning } from "../../domain/in-progress.ts";
+import { errorLine, isAbort } from "../../domain/error-text.ts";
 import { canaryWarnings, optionWarnings } from "../../domain/option-warnings.ts";
 import { describeImage, isNoOp, planChange } from "../../domain/change.ts";
 import { planBatches, type BatchPlan } from "../../domain/batches.ts";
@@ -25,7 +26,8 @@ export async function planRun(run: Run, api: ScaleSetApi): Promise<ModelChange> 
       `image ${describeImage(model.imageReference)}, etag ${model.etag ?? "(none)"}.`,
   );
   if (run.config.rollback) planRollbackRun(run, model);
-  run.useChange(planChange(model, run.state.request)); // refuse before waiting on anything
+  const first = run.useChange(planChange(model, run.state.request)); // refuse before waiting on anything
+  await checkImageVersion(run, api, model, first);
 
   model = await waitForScaleSet(run, api, model, !rollout.dryRun);
   if (run.config.rollback) planRollbackRun(run, model);
@@ -39,6 +41,44 @@ export async function planRun(run: Run, api: ScaleSetApi): Promise<ModelChange> 
   if (rollout.dryRun || isNoOp(plan)) await planOnListing(run, api, plan, !rollout.dryRun);
   if (rollout.dryRun) run.log.info("Dry run: nothing is written.");
   return plan;
+}
+
+/**
+ * A platform image version the scale set's region does not offer is refused before anything is written (the lease and
+ * the record included), naming the newest versions there. Azure would refuse the model write itself (404
+ * PlatformImageNotFound), but only after the run took the lease and wrote its record. A lookup that fails otherwise
+ * (the identity may not read the image catalog, say) leaves the check to that write.
+ */
+async function checkImageVersion(run: Run, api: ScaleSetApi, model: ScaleSetModel, change: ModelChange): Promise<void> {
+  const version = change.scaleSetPatch?.imageReference?.version;
+  const { publisher, offer, sku } = model.imageReference;
+  const { location } = model;
+  if (api.findPlatformImage === undefined || version === undefined || version.toLowerCase() === "latest") return;
+  if (publisher === undefined || offer === undefined || sku === undefined || location === undefined) return;
+  let lookup;
+  try {
+    lookup = await api.findPlatformImage({ location, publisher, offer, sku, version }, run.work);
+  } catch (err) {
+    if (isAbort(err)) throw err;
+    run.log.info(
+      `Could not check that ${publisher}:${offer}:${sku} has version '${version}' in ${location} (${errorLine(err)}); Azure checks it when the model is written.`,
+    );
+    return;
+  }
+  if (lookup.found) return;
+  const image = `${publisher}:${offer}:${sku}`;
+  const what = run.config.rollback
+    ? `The image version the rollback would put back, '${version}', is no longer offered`
+    : `image-version '${version}' does not exist`;
+  throw new StopError({
+    kind: "failed",
+    reason:
+      `${what}: Azure offers no such version of ${image} in ${location}` +
+      (lookup.newest.length > 0
+        ? `; its newest there: ${lookup.newest.join(", ")}.`
+        : `, nor any version of that image there.`) +
+      " Nothing was written.",
+  });
 }
 
 /**
