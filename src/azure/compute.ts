@@ -324,7 +324,8 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
             orderby: "name desc",
             abortSignal: signal,
           });
-          return { found: false, newest: versions.map((v) => v.name) };
+          // At most NEWEST_SHOWN even from an endpoint that ignores $top.
+          return { found: false, newest: versions.slice(0, NEWEST_SHOWN).map((v) => v.name) };
         } catch (err) {
           if (isRestError(err) && err.statusCode === 404) return { found: false, newest: [] };
           throw err;

@@ -45,9 +45,12 @@ export async function planRun(run: Run, api: ScaleSetApi): Promise<ModelChange> 
 
 /**
  * A platform image version the scale set's region does not offer is refused before anything is written (the lease and
- * the record included), naming the newest versions there. Azure would refuse the model write itself (404
+ * the record included, on the first plan; a plan again after a lease wait comes after the lease, and the record in
+ * progress is taken back at the end), naming the newest versions there. Azure would refuse the model write itself (404
  * PlatformImageNotFound), but only after the run took the lease and wrote its record. A lookup that fails otherwise
- * (the identity may not read the image catalog, say) leaves the check to that write.
+ * (the identity may not read the image catalog, say), or a region that lists no version of the image at all although
+ * the scale set runs it (an image the region's catalog does not serve, as an Edge Zone's), leaves the check to that
+ * write.
  */
 async function checkImageVersion(run: Run, api: ScaleSetApi, model: ScaleSetModel, change: ModelChange): Promise<void> {
   const version = change.scaleSetPatch?.imageReference?.version;
@@ -67,17 +70,18 @@ async function checkImageVersion(run: Run, api: ScaleSetApi, model: ScaleSetMode
   }
   if (lookup.found) return;
   const image = `${publisher}:${offer}:${sku}`;
+  if (lookup.newest.length === 0) {
+    run.log.info(
+      `Azure lists no version of ${image} in ${location}, which the scale set runs: whether it has version '${version}' is left to the model write.`,
+    );
+    return;
+  }
   const what = run.config.rollback
     ? `The image version the rollback would put back, '${version}', is no longer offered`
     : `image-version '${version}' does not exist`;
   throw new StopError({
     kind: "failed",
-    reason:
-      `${what}: Azure offers no such version of ${image} in ${location}` +
-      (lookup.newest.length > 0
-        ? `; its newest there: ${lookup.newest.join(", ")}.`
-        : `, nor any version of that image there.`) +
-      " Nothing was written.",
+    reason: `${what}: Azure offers no such version of ${image} in ${location}; its newest there: ${lookup.newest.join(", ")}. Nothing was written.`,
   });
 }
 
