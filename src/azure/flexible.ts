@@ -108,12 +108,18 @@ export function toFlexibleInstanceState(
   const imageReference = detail?.storageProfile?.imageReference
     ? toImageReference(detail.storageProfile.imageReference)
     : undefined;
+  // An extension child resource without its name (reported of this list's `resources`: azure-sdk-for-net#13378) is
+  // named by its ID's last segment, which is the name.
   const extensions = detail?.resources?.map((ext) =>
-    toExtensionModel({ ...ext, name: ext.name ?? "", settings: ext.settings as unknown }),
+    toExtensionModel({
+      ...ext,
+      name: ext.name ?? /\/extensions\/([^/]+)$/i.exec(ext.id ?? "")?.[1] ?? "",
+      settings: ext.settings as unknown,
+    }),
   );
   const latest = ownModel
     ? false
-    : (member.latestModelApplied ??
+    : (booleanOr(member.latestModelApplied, undefined) ??
       (detail !== undefined && model !== undefined
         ? matchesModel(model, {
             ...(imageReference !== undefined && { imageReference }),
@@ -127,7 +133,7 @@ export function toFlexibleInstanceState(
     instanceId: name,
     name,
     latestModelApplied: latest,
-    protectedFromScaleSetActions: member.protectionPolicy?.protectFromScaleSetActions ?? false,
+    protectedFromScaleSetActions: booleanOr(member.protectionPolicy?.protectFromScaleSetActions, false),
     ...(ownModel && { ownModel: true }),
     ...(provisioningState !== undefined && { provisioningState }),
     ...(power !== undefined && { powerState: power }),
@@ -135,4 +141,9 @@ export function toFlexibleInstanceState(
     ...(imageReference !== undefined && { imageReference }),
     ...(error !== undefined && { error, errors }),
   };
+}
+
+/** A boolean as Azure sent it; anything else (a string "false", say) is not taken for one: `otherwise` then. */
+function booleanOr<T extends boolean | undefined>(value: unknown, otherwise: T): boolean | T {
+  return typeof value === "boolean" ? value : otherwise;
 }

@@ -46,8 +46,16 @@ function imageDifference(wanted: ImageReference, actual: ImageReference | undefi
   for (const key of ["publisher", "offer", "sku"] as const) {
     if (!same(wanted[key], actual[key])) return `runs ${key} ${actual[key] ?? "(none)"}`;
   }
-  // `latest` names no version to compare with: the VM's exact version cannot be judged, publisher/offer/sku decide.
-  if (wanted.version === undefined || wanted.version.toLowerCase() === "latest") return undefined;
+  // `latest` names no version to compare with: the VM's exact version cannot be judged. A VM whose own model is
+  // `latest` too (created or upgraded under it: it shows `version: latest` with an exactVersion) is on it; one that
+  // still names a version of its own is not (a change from a pinned version to `latest`), as Azure's latestModelApplied
+  // says of a Uniform instance.
+  if (wanted.version === undefined) return undefined;
+  if (wanted.version.toLowerCase() === "latest") {
+    return actual.version?.toLowerCase() === "latest"
+      ? undefined
+      : `runs image version ${actual.version ?? "(unknown)"}`;
+  }
   const runs = actual.exactVersion ?? actual.version;
   return runs === wanted.version ? undefined : `runs image version ${runs ?? "(unknown)"}`;
 }

@@ -12,7 +12,7 @@
 // - Refused too: no record, a damaged one, a change with no way back (notRestorable), and a change its own run
 //   already rolled back (rollback-on-failure).
 
-import { stripQuery } from "../shared/redact.ts";
+import { safeUri } from "../shared/redact.ts";
 import type { ChangeRequest } from "../config/types.ts";
 import type { ScaleSetModel } from "./scale-set.ts";
 import { extensionOf } from "./change.ts";
@@ -179,7 +179,7 @@ function holds(model: ScaleSetModel, change: RecordedChange, side: "before" | "a
         uris !== undefined &&
         wanted !== undefined &&
         uris.length === wanted.length &&
-        uris.every((u, i) => stripQuery(u) === wanted[i])
+        uris.every((u, i) => safeUri(u) === wanted[i])
       );
     }
     case "force-update-tag":
@@ -197,7 +197,7 @@ function current(model: ScaleSetModel, change: RecordedChange): string {
     case "extension-file-uris": {
       if (extensionOf(model, change.extension) === undefined) return `(no extension '${change.extension}')`;
       const uris = fileUris(model, change.extension);
-      return uris === undefined || uris.length === 0 ? "(none)" : uris.map(stripQuery).join(", ");
+      return uris === undefined || uris.length === 0 ? "(none)" : uris.map(safeUri).join(", ");
     }
     case "force-update-tag": {
       const ext = extensionOf(model, change.extension);

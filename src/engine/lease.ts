@@ -36,6 +36,12 @@ import { StopError, FINAL_WRITE_MS, MIN_FINAL_MS, type Run } from "./run.ts";
 import type { ScaleSetApi } from "./ports.ts";
 import type { TagDecision, TagPart, TagWriteResult, TagWriter, Tags } from "./tags.ts";
 
+/**
+ * The lease is taken for lost this long before it expires by this run's clock (a tenth of lease-duration when that is
+ * less), when no renewal has landed by then: another run judges the expiry by its own clock, which may run ahead.
+ */
+const EXPIRY_MARGIN_MS = 5_000;
+
 /** The final tag write refused with 409 (an operation still running): tries, and the pause between them at most. */
 const MAX_FINAL_CONFLICTS = 50;
 const FINAL_CONFLICT_PAUSE_MS = { least: 100, most: 1_000 };
@@ -57,6 +63,8 @@ export class RunLease {
   #renewing: Promise<void> | undefined;
   /** release() ran (it runs once). */
   #ended = false;
+  /** Fires shortly before the lease expires (#watchExpiry). */
+  #watch: ReturnType<typeof setTimeout> | undefined;
 
   constructor(run: Run, tags: TagWriter, api: Pick<ScaleSetApi, "getScaleSet" | "useDeadline">, token: string) {
     this.#run = run;
@@ -116,6 +124,7 @@ export class RunLease {
         run.state.leaseTaken(seen);
         run.enter(before);
         this.#until = run.now() + leaseDurationMs;
+        this.#watchExpiry();
         const over = step !== undefined && "takenOver" in step ? step.takenOver : undefined;
         if (over !== undefined) this.#warnTakeover(over);
         run.log.info(
@@ -184,6 +193,7 @@ export class RunLease {
   async release(part?: TagPart): Promise<void> {
     if (this.#ended) return;
     this.#ended = true;
+    clearTimeout(this.#watch);
     this.#stopRenewing.abort();
     await this.#renewing;
     const run = this.#run;
@@ -313,12 +323,40 @@ export class RunLease {
       }
       part?.settled(partRefused !== undefined ? { refused: partRefused } : { written: true });
       this.#until = exact ? until : Math.max(this.#until ?? 0, until);
+      this.#watchExpiry();
       return true;
     } catch (err) {
       part?.settled({ error: err });
       if (!signal?.aborted) run.log.info(`The lease could not be renewed now (${errorLine(err)}): trying again soon.`);
       return false;
     }
+  }
+
+  /**
+   * A watch on the lease's expiry, set again whenever a take or renewal lands: when it comes (EXPIRY_MARGIN_MS before)
+   * with no renewal landed since, the run stops writing at once. The renewal loop alone would notice only once a
+   * renewal attempt returned, and one can be held up long past the expiry: queued behind a model write that Azure keeps
+   * refusing (409, retried for minutes, the tag writer held meanwhile), or its own answer lost and resent. Another run
+   * may take the lease over from then on, and both would write the scale set.
+   */
+  #watchExpiry(): void {
+    clearTimeout(this.#watch);
+    const run = this.#run;
+    const until = this.#until;
+    if (until === undefined || this.#ended) return;
+    const at = until - Math.min(EXPIRY_MARGIN_MS, run.config.rollout.leaseDurationMs / 10);
+    this.#watch = setTimeout(
+      () => {
+        if (this.#ended || this.#until !== until || run.state.leaseLost !== undefined) return;
+        if (run.now() < at) return this.#watchExpiry();
+        run.leaseLost(
+          `The run's lease on the scale set expires at ${iso(until)} and no renewal landed in time (Azure refused or held them up, or a write kept the tag writer busy): another run may take it over, so this run stopped writing.`,
+        );
+        run.emit({ type: "lease", what: "lost" });
+      },
+      Math.max(0, at - run.now()),
+    );
+    this.#watch.unref?.();
   }
 
   #warnTakeover(over: Lease): void {

@@ -95,6 +95,9 @@ function withUnknown(run: Run): { readonly image: boolean; readonly extension: b
 function withdrawal(run: Run): TagPart | undefined {
   const ours = run.state.tagRecord;
   if (ours === undefined) return undefined;
+  // The lease is another run's now: this run writes nothing more (putting the old record back could undo the record of
+  // the run that took the lease over, before it writes its own). Its record stays until that run replaces it.
+  if (run.state.leaseLost !== undefined) return undefined;
   if (ours.written === undefined && ours.problem === undefined) {
     run.state.tagRecordWithdrawn();
     return undefined;

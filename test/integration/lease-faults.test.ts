@@ -219,3 +219,29 @@ describe.each(ORCHESTRATIONS)(
     });
   },
 );
+
+describe("a lease that runs out while the model write waits for Azure (409, retried)", () => {
+  it("stops the run before the write lands, and writes no tag after: another run may hold the lease by then", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, tags: { team: "web" } }] });
+    // Another operation holds the scale set: the model write is refused 409 three times, its retries waiting 0.3 s,
+    // 0.6 s and 1.2 s. The renewals queue behind the write meanwhile (the tag writer is the write's), so the 1 s lease
+    // is not renewed; before, the run went on and wrote the model after its lease had expired.
+    emu.faults.conflict({ operation: "VirtualMachineScaleSets.Update", times: 3 });
+    const events: string[] = [];
+    const { record } = await rollout(
+      configFor(emu, { rollout: { leaseDurationMs: 1_000, pollIntervalMs: 300, timeoutMs: 60_000 } }),
+      { events: (e) => e.type === "lease" && events.push(e.what) },
+    );
+    expect(record.result).toBe("failed");
+    expect(record.reason).toMatch(/^The run's lease on the scale set expires at .* and no renewal landed in time/);
+    expect(record.modelUpdated).toBe(false);
+    expect(emu.state("vmss1").instances.every((i) => i.latestModelApplied)).toBe(true);
+    expect((emu.state("vmss1").model as { properties: unknown }).properties).toMatchObject({
+      virtualMachineProfile: { storageProfile: { imageReference: { version: OLD_VERSION } } },
+    });
+    expect(events).toEqual(["taken", "lost"]);
+    // The take was the run's last tag write: its record (as planned) is not taken back over whatever the next holder
+    // may have written, and the lease is left to expire.
+    expect(tagWritesOf(emu)).toEqual([PATCH_TAGS]);
+  });
+});

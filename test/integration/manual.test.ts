@@ -25,6 +25,31 @@ import {
 
 const emulator = useEmulator();
 
+describe.each(ORCHESTRATIONS)("Manual mode: image-version latest from a pinned version ($mode)", ({ seed }) => {
+  it.each([
+    { when: "the run writes it", modelOnLatest: false },
+    // Another run (or a person) set the model to `latest` and upgraded nothing: this run's plan is on the listing alone.
+    { when: "the model already holds it", modelOnLatest: true },
+  ])("$when: the instances still on their own version are stale, and are upgraded", async ({ modelOnLatest }) => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3, ...seed }] });
+    const ids = instanceIds(emu);
+    if (modelOnLatest)
+      emu.faults.concurrentWrite({
+        patch: { properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: "latest" } } } } },
+      });
+    if (modelOnLatest) await adapterFor(configFor(emu)).getScaleSet(); // the write above lands on this request
+    // Before, a Flexible VM whose latestModelApplied Azure leaves out counted as on a `latest` model whatever version
+    // it ran: a run on such a model upgraded nothing and called every VM already current.
+    const { record } = await rollout(
+      configFor(emu, { change: { imageVersion: "latest" }, rollout: { batchSize: percent(100) } }),
+    );
+    expect(record.result).toBe("succeeded");
+    expect(outcomes(record)).toEqual({ updated: ids });
+    expect(writesOf(emu)).toEqual([...(modelOnLatest ? [] : [PATCH_SET]), upgrade(...ids)]);
+    expect(emu.state("vmss1").instances.every((i) => String(i.imageReference["version"]) === "latest")).toBe(true);
+  });
+});
+
 describe.each(ORCHESTRATIONS)("Manual mode: batches ($mode)", ({ seed }) => {
   it.each([
     {

@@ -47,13 +47,36 @@ describe("toFlexibleInstanceState", () => {
     { name: "unsaid, the VM runs the old image", member, vm: detail("24.04.202409120"), latest: false },
     { name: "unsaid, the VM's detail not listed", member, vm: undefined, latest: false },
     {
+      // Not booleans (a proxy's rewrite, say): not taken for what they look like; the comparison decides.
+      name: 'Azure sends the text "false", the VM runs the old image',
+      member: { ...member, latestModelApplied: "false" as unknown as boolean },
+      vm: detail("24.04.202409120"),
+      latest: false,
+    },
+    {
+      name: "unsaid, the model's extension listed without its name (only its ID)",
+      member,
+      vm: {
+        ...detail(NEW.version),
+        resources: [
+          {
+            id: `/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/${NAME}/extensions/customScript`,
+            location: "westeurope",
+            forceUpdateTag: "run-2",
+          },
+        ],
+      },
+      model: { ...model, extensions: [{ name: "customScript", forceUpdateTag: "run-2" }] },
+      latest: true,
+    },
+    {
       name: "attached with its own profile",
       member: { ...member, modelDefinitionApplied: "VirtualMachine", latestModelApplied: true },
       vm: detail(NEW.version),
       latest: false,
     },
-  ])("$name → latestModelApplied $latest", ({ member: m, vm, latest }) => {
-    const state = toFlexibleInstanceState(m, vm, model);
+  ])("$name → latestModelApplied $latest", ({ member: m, vm, latest, ...rest }) => {
+    const state = toFlexibleInstanceState(m, vm, "model" in rest && rest.model ? rest.model : model);
     expect(state.latestModelApplied).toBe(latest);
     expect(state.instanceId).toBe(NAME);
     expect(state.name).toBe(NAME);

@@ -88,11 +88,22 @@ describe("modelDifference: is a VM on the model when Azure does not say", () => 
       difference: /extensions are not shown/,
     },
     {
-      name: "a model on `latest`: publisher, offer and sku decide (no version to compare with)",
+      name: "a model on `latest`, the VM on `latest` too: on it, whatever exact version it runs (no version to compare with)",
+      model: {
+        imageReference: { publisher: "Canonical", offer: "ubuntu-24_04-lts", sku: "server", version: "latest" },
+      },
+      vm: {
+        ...onModel,
+        imageReference: { ...onModel.imageReference, version: "latest", exactVersion: "24.04.202409120" },
+      },
+    },
+    {
+      name: "a model on `latest`, the VM still on a version of its own (a change from a pinned version): not on it",
       model: {
         imageReference: { publisher: "Canonical", offer: "ubuntu-24_04-lts", sku: "server", version: "latest" },
       },
       vm: { ...onModel, imageReference: { ...onModel.imageReference, exactVersion: "24.04.202409120" } },
+      difference: /runs image version/,
     },
   ])("$name", ({ model: overrides, vm, difference }) => {
     const found = modelDifference(model(overrides), vm);

@@ -151,6 +151,22 @@ describe("planRollback: refusals, before anything is written", () => {
       why: /no longer holds what deploy run 42, attempt 1 of octo\/app.*version is 3\.0\.0, not 2\.0\.0.*Another writer/,
     },
     {
+      // Another writer's URI with user:password@ in the model: quoted without it (as the record stores URIs).
+      name: "another writer's file URIs since, with credentials in them",
+      model: scaleSet(
+        { fileUris: ["https://ops:hunter2@example.com/v3.sh"] },
+        record([
+          {
+            property: "extension-file-uris",
+            extension: "customScript",
+            before: ["https://example.com/v1.sh"],
+            after: ["https://example.com/v2.sh"],
+          },
+        ]),
+      ),
+      why: /^(?!.*hunter2).*no longer holds.*https:\/\/\*\*\*@example\.com\/v3\.sh.*Another writer/,
+    },
+    {
       name: "a change its own run already rolled back",
       model: scaleSet({ version: "1.0.0" }, { ...VERSION_CHANGE, outcome: "rolled-back" }),
       why: /already rolled back by that run itself/,
