@@ -22,6 +22,7 @@ import { errorLine } from "../domain/error-text.ts";
 import { isRetryableRefusal } from "../domain/azure-errors.ts";
 import { AzureApiError } from "../domain/scale-set.ts";
 import {
+  decodeLease,
   describeHolder,
   holderOf,
   leaseHeldBy,
@@ -208,7 +209,16 @@ export class RunLease {
     this.#api.useDeadline?.(Math.max(by, run.now() + MIN_FINAL_MS));
     let partRefused: string | undefined;
     let removed = false;
+    let othersNow = false;
     const mutate = (tags: Tags): TagDecision => {
+      // Another run holds the lease now (it took it over once this run's expired, unknown to this run): the scale
+      // set's tags are that run's to write, its record included. Taking this run's record back now could remove the
+      // record that run keeps until it writes its own.
+      othersNow = heldByAnother(tags, this.holder);
+      if (othersNow) {
+        partRefused = "another run holds the scale set's lease now";
+        return { refused: partRefused };
+      }
       const { next, refused } = applyPart(part, tags);
       partRefused = refused;
       if (!releasing) return partRefused !== undefined ? { refused: partRefused } : { tags: next };
@@ -256,6 +266,13 @@ export class RunLease {
           ? { refused: result.reason }
           : { written: true },
     );
+    if (othersNow) {
+      run.log.warning(
+        "The scale set's lease is another run's now (it took it over once this run's had expired): this run left the scale set's tags, its rollout record included, to that run.",
+        "Lease taken over",
+      );
+      return;
+    }
     if (!releasing) return;
     if (result.kind === "refused") return this.#notReleased(result.reason);
     this.#until = undefined;
@@ -289,12 +306,12 @@ export class RunLease {
         const ok = await this.#renew(run.now() + run.config.rollout.leaseDurationMs, "lease renewed", signal);
         if (run.state.leaseLost !== undefined) return;
         wait = ok ? every : retry;
-        if (!ok && this.#until !== undefined && run.now() >= this.#until) {
-          run.leaseLost(
-            `The run's lease on the scale set expired at ${iso(this.#until)} and could not be renewed: another run may take it over, so this run stopped writing.`,
+        // Past the expiry unrenewed: the work stops (the watch has said so already, a little before). Renewals go on:
+        // one that lands, the lease still this run's, makes the final steps safe again.
+        if (!ok && this.#until !== undefined && run.now() >= this.#until)
+          run.leaseRunsOut(
+            `The run's lease on the scale set expired at ${iso(this.#until)} and could not be renewed: another run may take it over, so this run stopped its work.`,
           );
-          return;
-        }
       }
     })();
   }
@@ -334,10 +351,11 @@ export class RunLease {
 
   /**
    * A watch on the lease's expiry, set again whenever a take or renewal lands: when it comes (EXPIRY_MARGIN_MS before)
-   * with no renewal landed since, the run stops writing at once. The renewal loop alone would notice only once a
-   * renewal attempt returned, and one can be held up long past the expiry: queued behind a model write that Azure keeps
-   * refusing (409, retried for minutes, the tag writer held meanwhile), or its own answer lost and resent. Another run
-   * may take the lease over from then on, and both would write the scale set.
+   * with no renewal landed since, the run's work stops at once (Run.leaseRunsOut). The renewal loop alone would notice
+   * only once a renewal attempt returned, and one can be held up long past the expiry: queued behind a model write that
+   * Azure keeps refusing (409, retried for minutes, the tag writer held meanwhile), or its own answer lost and resent.
+   * Another run may take the lease over from then on, and both would write the scale set. The final steps still write:
+   * each tag write decides on the tags read afresh (If-Match), so another run's lease, if one took it, is respected.
    */
   #watchExpiry(): void {
     clearTimeout(this.#watch);
@@ -349,10 +367,9 @@ export class RunLease {
       () => {
         if (this.#ended || this.#until !== until || run.state.leaseLost !== undefined) return;
         if (run.now() < at) return this.#watchExpiry();
-        run.leaseLost(
-          `The run's lease on the scale set expires at ${iso(until)} and no renewal landed in time (Azure refused or held them up, or a write kept the tag writer busy): another run may take it over, so this run stopped writing.`,
+        run.leaseRunsOut(
+          `The run's lease on the scale set expires at ${iso(until)} and no renewal landed in time (Azure refused or held them up, or a write kept the tag writer busy): another run may take it over then, so this run stopped its work.`,
         );
-        run.emit({ type: "lease", what: "lost" });
       },
       Math.max(0, at - run.now()),
     );
@@ -386,4 +403,10 @@ function applyPart(part: TagPart | undefined, tags: Tags): { readonly next: Tags
   if (part === undefined) return { next: tags };
   const decided = part.apply(tags);
   return "refused" in decided ? { next: tags, refused: decided.refused } : { next: decided.tags };
+}
+
+/** The tags hold a lease of another run than `me` (whether or not it has expired by this run's clock). */
+function heldByAnother(tags: Tags, me: LeaseHolder): boolean {
+  const on = decodeLease(tags);
+  return on.kind === "held" && on.lease.holder.token !== me.token;
 }

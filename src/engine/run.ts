@@ -71,6 +71,8 @@ export class Run {
   readonly end = new AbortController();
   /** Aborted when the run loses its lease on the scale set (leaseLost): every call and wait of its work ends. */
   readonly #lost = new AbortController();
+  /** Aborted when the lease is about to expire unrenewed (leaseRunsOut): the work ends, the final steps do not. */
+  readonly #expiring = new AbortController();
   /** Every Azure call and wait of the rollout: aborted on cancel, when the work time is spent, or at the end. */
   readonly work: AbortSignal;
   /** What the run knows so far; the record is built from it. */
@@ -99,6 +101,7 @@ export class Run {
       AbortSignal.timeout(this.workDeadline - this.startedAt),
       this.end.signal,
       this.#lost.signal,
+      this.#expiring.signal,
     ]);
     this.state = new RunState(config, this.startedAt);
     if (deps.signal.aborted) this.#cancelledAt = this.startedAt;
@@ -119,6 +122,19 @@ export class Run {
     this.state.lostLease(reason);
     this.log.error(reason, "Lease lost");
     this.#lost.abort();
+  }
+
+  /**
+   * The lease is about to expire and no renewal has landed (they wait behind a write Azure keeps refusing, say): another
+   * run may take it over from then on, so the work stops (no further model write or batch). Not a lost lease: nobody
+   * else is known to hold it, so the final steps still write, each on the tags read afresh (the If-Match write takes
+   * another run's lease into account), and a rollback first extends the lease the same way.
+   */
+  leaseRunsOut(reason: string): void {
+    if (this.state.leaseLost !== undefined || this.state.leaseRanOut !== undefined) return;
+    this.state.leaseRunningOut(reason);
+    this.log.error(reason, "Lease expiring");
+    this.#expiring.abort();
   }
 
   /** Aborted when the run loses its lease (part of `work`; on its own for steps after the work, a rollback). */
@@ -292,14 +308,13 @@ export class Run {
 
   /** Throws the cancel or timeout stop when it is due (said of `phase`, by default the current one). */
   checkTime(phase: Phase = this.state.phase): void {
-    if (this.cancel.aborted || this.timeLeft() <= 0 || this.state.leaseLost !== undefined)
-      throw this.interrupted(phase);
+    if (this.cancel.aborted || this.timeLeft() <= 0 || this.#leaseStop() !== undefined) throw this.interrupted(phase);
   }
 
   /** The stop for a cancel (the runner's signal) or else the spent timeout, said of `phase` (by default the current one). */
   interrupted(phase: Phase = this.state.phase): StopError {
     const phrase = phasePhrase(phase);
-    const lost = this.state.leaseLost;
+    const lost = this.#leaseStop();
     if (lost !== undefined) return new StopError({ kind: "failed", reason: lost });
     // In Automatic and Rolling mode the change is Azure's to roll once written: the run's stop does not stop it.
     const goesOn =
@@ -321,12 +336,17 @@ export class Run {
 
   /** A batch's result when the run's stop cut it off: as `interrupted()` says the stop. */
   interruptedBatch(): "cancelled" | "timed-out" | "stopped" {
-    if (this.state.leaseLost !== undefined) return "stopped";
+    if (this.#leaseStop() !== undefined) return "stopped";
     return this.cancel.aborted ? "cancelled" : "timed-out";
   }
 
+  /** Why the lease stopped the work: lost to another run, or about to expire unrenewed. */
+  #leaseStop(): string | undefined {
+    return this.state.leaseLost ?? this.state.leaseRanOut;
+  }
+
   stopFromError(err: unknown): Stop {
-    if (this.cancel.aborted || isAbort(err) || this.timeLeft() <= 0 || this.state.leaseLost !== undefined)
+    if (this.cancel.aborted || isAbort(err) || this.timeLeft() <= 0 || this.#leaseStop() !== undefined)
       return this.interrupted().stop;
     return { kind: "failed", reason: `Failed while ${this.phaseWords}: ${errorLine(err) || "unknown error"}.` };
   }

@@ -51,6 +51,7 @@ export class RunState implements RolloutState {
   #tagRecord: TagRecordState | undefined;
   #recordAtLease: RolloutTagRecord | undefined;
   #leaseLost: string | undefined;
+  #leaseRanOut: string | undefined;
   #leaseHeldBy: LeaseHeldBy | undefined;
   #otherWriter: ModelDrift | undefined;
 
@@ -201,6 +202,14 @@ export class RunState implements RolloutState {
   /** Why the run lost its lease on the scale set (another run holds it now); undefined while it holds it. */
   get leaseLost(): string | undefined {
     return this.#leaseLost;
+  }
+
+  /**
+   * Why the run's work stopped on its lease's expiry (no renewal landed in time); undefined otherwise. Unlike a lost
+   * lease, the final steps still write (the record's outcome, the release), each deciding on the tags read afresh.
+   */
+  get leaseRanOut(): string | undefined {
+    return this.#leaseRanOut;
   }
 
   /** The run holding the lease when this run could not take it. */
@@ -481,6 +490,11 @@ export class RunState implements RolloutState {
   /** The lease is no longer this run's: from now on it writes nothing to the scale set. The first reason stays. */
   lostLease(reason: string): void {
     this.#leaseLost ??= reason;
+  }
+
+  /** The lease is about to expire unrenewed: the work stops (see leaseRanOut). The first reason stays. */
+  leaseRunningOut(reason: string): void {
+    this.#leaseRanOut ??= reason;
   }
 
   stopped(stop: Stop): void {

@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from "vitest";
 import { decodeRecord, withoutRecord } from "../../src/domain/rollout-tags.ts";
-import { LEASE_TAG, decodeLease } from "../../src/domain/lease.ts";
+import { LEASE_TAG, decodeLease, encodeLease } from "../../src/domain/lease.ts";
 import {
   ORCHESTRATIONS,
   NEW_VERSION,
@@ -25,6 +25,8 @@ import type { Emulator } from "../../emulator/index.ts";
 
 const emulator = useEmulator();
 const tagsOf = (emu: Emulator): Record<string, string> => emu.state().model["tags"] as Record<string, string>;
+const withoutLeaseTags = (tags: Record<string, string>): Record<string, string> =>
+  Object.fromEntries(Object.entries(tags).filter(([name]) => !name.toLowerCase().startsWith(LEASE_TAG.toLowerCase())));
 
 describe.each(ORCHESTRATIONS)("a lease take whose answer never comes ($mode)", ({ seed }) => {
   it.each([
@@ -221,27 +223,61 @@ describe.each(ORCHESTRATIONS)(
 );
 
 describe("a lease that runs out while the model write waits for Azure (409, retried)", () => {
-  it("stops the run before the write lands, and writes no tag after: another run may hold the lease by then", async () => {
+  it("stops the run before the write lands; the final write, the lease still this run's, takes its record back and releases it", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, tags: { team: "web" } }] });
-    // Another operation holds the scale set: the model write is refused 409 three times, its retries waiting 0.3 s,
-    // 0.6 s and 1.2 s. The renewals queue behind the write meanwhile (the tag writer is the write's), so the 1 s lease
+    // Another operation holds the scale set: the model write is refused 409 three times, its retries waiting 0.4 s,
+    // 0.8 s and 1.6 s. The renewals queue behind the write meanwhile (the tag writer is the write's), so the 1 s lease
     // is not renewed; before, the run went on and wrote the model after its lease had expired.
     emu.faults.conflict({ operation: "VirtualMachineScaleSets.Update", times: 3 });
-    const events: string[] = [];
     const { record } = await rollout(
-      configFor(emu, { rollout: { leaseDurationMs: 1_000, pollIntervalMs: 300, timeoutMs: 60_000 } }),
-      { events: (e) => e.type === "lease" && events.push(e.what) },
+      configFor(emu, { rollout: { leaseDurationMs: 1_000, pollIntervalMs: 400, timeoutMs: 60_000 } }),
     );
     expect(record.result).toBe("failed");
     expect(record.reason).toMatch(/^The run's lease on the scale set expires at .* and no renewal landed in time/);
     expect(record.modelUpdated).toBe(false);
-    expect(emu.state("vmss1").instances.every((i) => i.latestModelApplied)).toBe(true);
+    // Only the refused attempts: none after the lease's expiry.
+    expect(writesOf(emu).length).toBeGreaterThan(0);
+    expect(writesOf(emu).every((w) => w === "PATCH VirtualMachineScaleSets.Update → 409")).toBe(true);
     expect((emu.state("vmss1").model as { properties: unknown }).properties).toMatchObject({
       virtualMachineProfile: { storageProfile: { imageReference: { version: OLD_VERSION } } },
     });
-    expect(events).toEqual(["taken", "lost"]);
-    // The take was the run's last tag write: its record (as planned) is not taken back over whatever the next holder
-    // may have written, and the lease is left to expire.
-    expect(tagWritesOf(emu)).toEqual([PATCH_TAGS]);
+    // Nobody took the lease over: the run's last write (If-Match, on the tags read afresh) took its record back and
+    // removed the lease, as at the end of any run that wrote no model.
+    expect(tagsOf(emu)).toEqual({ team: "web" });
   });
 });
+
+describe.each(ORCHESTRATIONS)(
+  "the final tag write, another run holding the lease unknown to this one ($mode)",
+  ({ seed }) => {
+    it("leaves the tags, the record included, to that run", async () => {
+      const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, tags: { team: "web" }, ...seed }] });
+      // The model write is refused (this run's record, written with the lease, is to be taken back at the end); right
+      // before that last tag write, another run takes the lease over (as if this run's had expired unnoticed).
+      emu.faults.authorizationFailed({ operation: "VirtualMachineScaleSets.Update" });
+      const other = encodeLease({
+        holder: { token: "B", repository: "octo/app", runId: "9", runAttempt: "1" },
+        expiresAt: Date.now() + 600_000,
+      });
+      let planned: Record<string, string> = {};
+      const { record, log } = await rollout(configFor(emu), {
+        events: (e) => {
+          if (e.type !== "stopped") return;
+          planned = { ...tagsOf(emu) };
+          emu.faults.concurrentWrite(
+            { patch: { tags: { ...withoutLeaseTags(planned), ...other } } },
+            {
+              operation: TAGS,
+              when: "before",
+            },
+          );
+        },
+      });
+      expect(record.result).toBe("failed");
+      // Before, the run's final write took its record back over that run's lease.
+      expect(tagsOf(emu)).toEqual({ ...withoutLeaseTags(planned), ...other });
+      expect(decodeRecord(tagsOf(emu)).kind).toBe("record");
+      expect(log.text()).toContain("The scale set's lease is another run's now");
+    });
+  },
+);
