@@ -215,8 +215,9 @@ export class RunLease {
       // set's tags are that run's to write, its record included. Taking this run's record back now could remove the
       // record that run keeps until it writes its own.
       othersNow = heldByAnother(tags, this.holder);
-      if (othersNow) {
-        partRefused = "another run holds the scale set's lease now";
+      if (othersNow || run.state.leaseLost !== undefined) {
+        // Lost meanwhile too: the renewal awaited above may have found the lease another run's, after the part was made.
+        partRefused = othersNow ? "another run holds the scale set's lease now" : "the run lost its lease";
         return { refused: partRefused };
       }
       const { next, refused } = applyPart(part, tags);
@@ -232,8 +233,10 @@ export class RunLease {
     const signal = run.finalSignal(FINAL_WRITE_MS);
     for (let attempt = 1; ; attempt++) {
       try {
-        // Maybe held: the tags the run holds are from before the take; only a fresh read shows whether it landed.
-        result = await this.#tags.update(mutate, why, signal, maybe);
+        // Maybe held: the tags the run holds are from before the take; only a fresh read shows whether it landed. The
+        // tags last read showing another run's lease may be old too (that run may have released it since): read again.
+        const fresh = maybe || heldByAnother(run.state.model?.tags ?? {}, this.holder);
+        result = await this.#tags.update(mutate, why, signal, fresh);
         break;
       } catch (err) {
         // 409: Azure still applies a model write (one a cancel or the deadline cut off while Azure had it, whose
@@ -405,8 +408,11 @@ function applyPart(part: TagPart | undefined, tags: Tags): { readonly next: Tags
   return "refused" in decided ? { next: tags, refused: decided.refused } : { next: decided.tags };
 }
 
-/** The tags hold a lease of another run than `me` (whether or not it has expired by this run's clock). */
+/**
+ * The tags hold a lease of another run than `me` (whether or not it has expired by this run's clock), or a lease value
+ * the action cannot read (another version's, or edited): not this run's either (as renewLease judges it).
+ */
 function heldByAnother(tags: Tags, me: LeaseHolder): boolean {
   const on = decodeLease(tags);
-  return on.kind === "held" && on.lease.holder.token !== me.token;
+  return on.kind === "unreadable" || (on.kind === "held" && on.lease.holder.token !== me.token);
 }

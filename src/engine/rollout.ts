@@ -14,7 +14,7 @@ import { upgradeInBatches } from "./phases/manual-batches.ts";
 import { settleUnknownWrite, updateModel } from "./phases/model-update.ts";
 import { listEarly, planOnListing, planRun, type EarlyListing } from "./phases/survey.ts";
 import { rollOnPlatform } from "./phases/platform.ts";
-import { rollBack, shouldRollBack } from "./phases/rollback.ts";
+import { LEASE_CLOCK_MARGIN_MS, rollBack, shouldRollBack } from "./phases/rollback.ts";
 import { verify } from "./phases/verify.ts";
 import { recordChange, recordOutcome, recordPlanned } from "./record-tags.ts";
 import type { Config } from "../config/types.ts";
@@ -29,6 +29,8 @@ export function runRollout(config: Config, api: ScaleSetApi, deps: RolloutDeps):
 /** The phases in order; a stop (StopError, or any error) ends them, and verification, rollback and the record follow. */
 const NO_ROLLBACK_LEASE_LOST =
   "No rollback was done: the run lost its lease on the scale set, so it writes nothing more.";
+const NO_ROLLBACK_LEASE_SPENT =
+  "No rollback was done: the run's lease on the scale set could not be extended for it and has run out, so another run may take the scale set over.";
 
 async function rollOut(run: Run, api: ScaleSetApi, leaseToken: string): Promise<RolloutRecord> {
   const { state } = run;
@@ -115,6 +117,10 @@ async function rollOut(run: Run, api: ScaleSetApi, leaseToken: string): Promise<
       });
       // The extension's write found the lease another run's: no rollback, as when it was lost before.
       if (state.leaseLost !== undefined) state.rollbackSkipped(NO_ROLLBACK_LEASE_LOST);
+      // Not extended, and what is left of it is spent (the work stopped on its expiry, say): no rollback either,
+      // rather than one that would start without a lease and stop at once.
+      else if (leaseUntil !== undefined && leaseUntil - LEASE_CLOCK_MARGIN_MS <= run.now())
+        state.rollbackSkipped(NO_ROLLBACK_LEASE_SPENT);
       else await run.group("Rollback", () => tags.exclusive(() => rollBack(run, api, change, leaseUntil)));
     } else if (failure !== undefined && state.leaseLost !== undefined && run.config.rollout.rollbackOnFailure)
       state.rollbackSkipped(NO_ROLLBACK_LEASE_LOST);

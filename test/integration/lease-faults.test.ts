@@ -250,15 +250,21 @@ describe("a lease that runs out while the model write waits for Azure (409, retr
 describe.each(ORCHESTRATIONS)(
   "the final tag write, another run holding the lease unknown to this one ($mode)",
   ({ seed }) => {
-    it("leaves the tags, the record included, to that run", async () => {
+    it.each([
+      {
+        lease: "another run's lease",
+        other: encodeLease({
+          holder: { token: "B", repository: "octo/app", runId: "9", runAttempt: "1" },
+          expiresAt: Date.now() + 600_000,
+        }),
+      },
+      // Another version's lease, or an edited one: not this run's either.
+      { lease: "a lease value the action cannot read", other: { [LEASE_TAG]: "v9|something-else" } },
+    ])("$lease: leaves the tags, the record included, to that run", async ({ other }) => {
       const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, tags: { team: "web" }, ...seed }] });
       // The model write is refused (this run's record, written with the lease, is to be taken back at the end); right
       // before that last tag write, another run takes the lease over (as if this run's had expired unnoticed).
       emu.faults.authorizationFailed({ operation: "VirtualMachineScaleSets.Update" });
-      const other = encodeLease({
-        holder: { token: "B", repository: "octo/app", runId: "9", runAttempt: "1" },
-        expiresAt: Date.now() + 600_000,
-      });
       let planned: Record<string, string> = {};
       const { record, log } = await rollout(configFor(emu), {
         events: (e) => {

@@ -184,6 +184,25 @@ describe.each(ORCHESTRATIONS)("one run at a time ($mode)", ({ seed }) => {
     expect(writesOf(emu)).toEqual(["PATCH VirtualMachineScaleSets.Update", upgrade(instanceIds(emu)[0] ?? "")]);
   });
 
+  it("a lease that ran out unrenewed before the rollback, and cannot be extended for it: no rollback is started", async () => {
+    const emu = await emulator({
+      scaleSets: [{ name: "vmss1", instances: 2, instanceUpgradeSeconds: 3_000, ...seed }],
+    });
+    const [first = ""] = instanceIds(emu);
+    // Every tag write after the take is refused (a role lost meanwhile): no renewal lands, the 1 s lease runs out
+    // while batch 1 upgrades (3 s), the work stops, and the extension for the rollback fails too.
+    emu.faults.authorizationFailed({ operation: "VirtualMachineScaleSets.UpdateTags", after: 1 });
+    const { record } = await rollout(
+      configFor(emu, { rollout: { batchSize: count(1), leaseDurationMs: 1_000, rollbackOnFailure: true } }),
+    );
+    expect(record.result).toBe("failed");
+    expect(record.reason).toMatch(/^The run's lease on the scale set expires at .* no renewal landed in time/);
+    // Before, a rollback started with its lease already spent, and stopped at once ("Rollback failed").
+    expect(record.rollback).toBeUndefined();
+    expect(record.reason).toContain("No rollback was done: the run's lease on the scale set could not be extended");
+    expect(writesOf(emu)).toEqual(["PATCH VirtualMachineScaleSets.Update", upgrade(first)]);
+  });
+
   it("a lease taken over before the rollback: its extension finds it another run's, and no rollback is done", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
     const [first = ""] = instanceIds(emu);

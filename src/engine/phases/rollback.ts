@@ -356,7 +356,7 @@ function changedSince(
 }
 
 /** How long before its lease ends a rollback stops (clock skew between runners). */
-const LEASE_CLOCK_MARGIN_MS = 5_000;
+export const LEASE_CLOCK_MARGIN_MS = 5_000;
 
 /** A rollback batch's manualupgrade refused with 409: tried again after poll-interval, doubled up to this. */
 const MAX_ROLLBACK_BACKOFF_MS = 120_000;
