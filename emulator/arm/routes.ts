@@ -547,9 +547,14 @@ export class Arm {
     });
   }
 
+  /** The versions the catalog (EmulatorOptions.platformImages) lists for the image; undefined when it does not list it. */
+  private catalogVersions(image: { publisher: string; offer: string; sku: string }): readonly string[] | undefined {
+    return this.options.platformImages.get(`${image.publisher}:${image.offer}:${image.sku}`.toLowerCase());
+  }
+
   /** The versions the catalog lists for the image; for one it does not list, those the scale sets name. */
   private offeredVersions(image: { publisher: string; offer: string; sku: string }): readonly string[] | undefined {
-    const listed = this.options.platformImages.get(`${image.publisher}:${image.offer}:${image.sku}`.toLowerCase());
+    const listed = this.catalogVersions(image);
     if (listed !== undefined) return listed;
     const named = [...this.scaleSets.values()]
       .map((s) => s.profile["storageProfile"]?.["imageReference"] as Wire | undefined)
@@ -567,7 +572,7 @@ export class Arm {
 
   /** An image the catalog lists offers its versions; any other, every version. `latest` is the newest there is. */
   private offersVersion(image: { publisher: string; offer: string; sku: string }, version: string): boolean {
-    const listed = this.options.platformImages.get(`${image.publisher}:${image.offer}:${image.sku}`.toLowerCase());
+    const listed = this.catalogVersions(image);
     if (listed === undefined) return true;
     return version.toLowerCase() === "latest" ? listed.length > 0 : listed.includes(version);
   }

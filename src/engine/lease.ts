@@ -309,12 +309,6 @@ export class RunLease {
         const ok = await this.#renew(run.now() + run.config.rollout.leaseDurationMs, "lease renewed", signal);
         if (run.state.leaseLost !== undefined) return;
         wait = ok ? every : retry;
-        // Past the expiry unrenewed: the work stops (the watch has said so already, a little before). Renewals go on:
-        // one that lands, the lease still this run's, makes the final steps safe again.
-        if (!ok && this.#until !== undefined && run.now() >= this.#until)
-          run.leaseRunsOut(
-            `The run's lease on the scale set expired at ${iso(this.#until)} and could not be renewed: another run may take it over, so this run stopped its work.`,
-          );
       }
     })();
   }

@@ -1,6 +1,7 @@
 // The engine through the real SDK adapter against the emulator: Automatic and Rolling upgrade modes, where the
 // platform rolls the model change and the action follows it.
 import { describe, expect, it, vi } from "vitest";
+import type { RolloutEvent } from "../../src/engine/events.ts";
 import {
   modelWrites,
   adapterFor,
@@ -148,7 +149,7 @@ describe.each(["Automatic", "Rolling"] as const)("%s mode: stopped in the middle
       // The instances the first roll settled are waited for anew in the second (before, they kept the first's verdict
       // and no listing was taken: the report showed them as the first roll left them).
       roll: "the second of two rolls",
-      change: { imageVersion: NEW_VERSION, extension: { name: "customScript", forceUpdateTag: "run-2" } },
+      change: IMAGE_AND_EXTENSION,
       accepted: 2,
     },
   ])(
@@ -213,30 +214,37 @@ describe("Automatic mode", () => {
   );
 });
 
+/** An image and an extension change: two rolls, one after the other. */
+const IMAGE_AND_EXTENSION = {
+  imageVersion: NEW_VERSION,
+  extension: { name: "customScript", forceUpdateTag: "run-2" },
+};
+
+/** Events that run `act` once, between the two rolls: as the extension's model write begins. */
+function betweenTheRolls(act: () => void): (event: RolloutEvent) => void {
+  let modelWrites = 0;
+  return (event) => {
+    if (event.type === "phase" && event.phase.kind === "updating-model" && ++modelWrites === 2) act();
+  };
+}
+
 describe.each(MODES)("$upgradeMode mode, $mode: another writer between the two rolls", ({ upgradeMode, seed }) => {
   it("its image is kept: the extension is not written, so Azure does not roll that writer's image under this run's name", async () => {
     const OTHER = "24.04.202503030";
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3, upgradeMode, ...seed }] });
-    let modelWrites = 0;
-    const { record } = await rollout(
-      configFor(emu, {
-        change: { imageVersion: NEW_VERSION, extension: { name: "customScript", forceUpdateTag: "run-2" } },
-      }),
-      {
-        events: (event) => {
-          // The image's roll is over; before the extension's write reads the model, another writer sets its image.
-          if (event.type === "phase" && event.phase.kind === "updating-model" && ++modelWrites === 2)
-            emu.faults.concurrentWrite(
-              {
-                patch: {
-                  properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: OTHER } } } },
-                },
-              },
-              { operation: "VirtualMachineScaleSets.Get", when: "before" },
-            );
-        },
-      },
-    );
+    const { record } = await rollout(configFor(emu, { change: IMAGE_AND_EXTENSION }), {
+      // The image's roll is over; before the extension's write reads the model, another writer sets its image.
+      events: betweenTheRolls(() =>
+        emu.faults.concurrentWrite(
+          {
+            patch: {
+              properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: OTHER } } } },
+            },
+          },
+          { operation: "VirtualMachineScaleSets.Get", when: "before" },
+        ),
+      ),
+    });
     expect(writesOf(emu)).toEqual([PATCH_SET]);
     expect(emu.state("vmss1").model).toMatchObject({
       properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: OTHER } } } },
@@ -260,18 +268,9 @@ describe.each(MODES)("$upgradeMode mode, $mode: an instance removed between the 
   it("stays in the report, as removed", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3, upgradeMode, ...seed }] });
     const [a = "", b = "", c = ""] = instanceIds(emu);
-    let modelWrites = 0;
-    const { record } = await rollout(
-      configFor(emu, {
-        change: { imageVersion: NEW_VERSION, extension: { name: "customScript", forceUpdateTag: "run-2" } },
-      }),
-      {
-        events: (event) => {
-          if (event.type === "phase" && event.phase.kind === "updating-model" && ++modelWrites === 2)
-            emu.deleteInstance("vmss1", c);
-        },
-      },
-    );
+    const { record } = await rollout(configFor(emu, { change: IMAGE_AND_EXTENSION }), {
+      events: betweenTheRolls(() => emu.deleteInstance("vmss1", c)),
+    });
     expect(writesOf(emu)).toEqual([PATCH_SET, PATCH_EXTENSION]);
     expect(outcomes(record)).toEqual({ updated: [a, b], removed: [c] });
   });
@@ -280,11 +279,7 @@ describe.each(MODES)("$upgradeMode mode, $mode: an instance removed between the 
 describe("Rolling mode", () => {
   it("rolls an image and an extension change one after the other (Azure refuses a write during a roll)", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3, upgradeMode: "Rolling" }] });
-    const { record, log } = await rollout(
-      configFor(emu, {
-        change: { imageVersion: NEW_VERSION, extension: { name: "customScript", forceUpdateTag: "run-2" } },
-      }),
-    );
+    const { record, log } = await rollout(configFor(emu, { change: IMAGE_AND_EXTENSION }));
     expect(record.result).toBe("succeeded");
     expect(writesOf(emu)).toEqual([PATCH_SET, "PATCH VirtualMachineScaleSetExtensions.Update"]);
     for (const instance of emu.state("vmss1").instances) {

@@ -7,7 +7,7 @@ import { canaryWarnings, optionWarnings } from "../../domain/option-warnings.ts"
 import { describeImage, isNoOp, planChange } from "../../domain/change.ts";
 import { planBatches, type BatchPlan } from "../../domain/batches.ts";
 import type { ModelChange } from "../../domain/change.ts";
-import type { InstanceState, ScaleSetModel } from "../../domain/scale-set.ts";
+import type { InstanceState, PlatformImageLookup, ScaleSetModel } from "../../domain/scale-set.ts";
 import type { ScaleSetApi } from "../ports.ts";
 import { StopError, type Run } from "../run.ts";
 import { planRollback } from "../../domain/rollback-plan.ts";
@@ -58,7 +58,7 @@ async function checkImageVersion(run: Run, api: ScaleSetApi, model: ScaleSetMode
   const { location } = model;
   if (api.findPlatformImage === undefined || version === undefined || version.toLowerCase() === "latest") return;
   if (publisher === undefined || offer === undefined || sku === undefined || location === undefined) return;
-  let lookup;
+  let lookup: PlatformImageLookup;
   try {
     lookup = await api.findPlatformImage({ location, publisher, offer, sku, version }, run.work);
   } catch (err) {
