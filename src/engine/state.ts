@@ -335,9 +335,9 @@ export class RunState implements RolloutState {
   }
 
   /**
-   * The instances the rollout has to bring onto the model, and which were on it when it planned. `again`: the second of
-   * two platform rolls (image, then extension): the targets of the first that have left the scale set since stay
-   * targets, so the report still shows them (as removed).
+   * The instances the rollout has to bring onto the model, and which were on it when it planned. `again`: targets were
+   * noted before (the plan, or the first of two platform rolls, image then extension): those that have left the scale
+   * set since stay targets, so the report still shows them (as removed).
    */
   targeted(plan: BatchPlan, again = false): void {
     const kept = again ? [...this.#targets].filter((id) => this.#removed.has(id)) : [];
@@ -467,7 +467,7 @@ export class RunState implements RolloutState {
   }
 
   /**
-   * Azure took the second of two platform writes (image, then extension): it rolls every instance again, so the
+   * Azure took a platform write and rolls every instance: after the first of two writes (image, then extension), the
    * first roll's instances are waited for anew (health-timeout from when each is on the model again).
    */
   rollBegins(): void {
