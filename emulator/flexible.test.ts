@@ -16,10 +16,12 @@ afterEach(async () => emu?.stop());
 async function setup(
   seed: Partial<ScaleSetSeed> = {},
   pageSize?: number,
+  vmListExtensionsById?: boolean,
 ): Promise<{ emu: Emulator; client: ComputeManagementClient; setId: string }> {
   emu = await start({
     speed: 0.001,
     ...(pageSize !== undefined && { pageSize }),
+    ...(vmListExtensionsById !== undefined && { vmListExtensionsById }),
     scaleSets: [{ name: VMSS, orchestrationMode: "Flexible", instances: 3, ...seed }],
   });
   const client = computeClient(emu);
@@ -110,6 +112,33 @@ describe("a Flexible scale set", () => {
       expect(vms[0]?.virtualMachineResourceId).toMatch(/\/providers\/Microsoft\.Compute\/virtualMachines\/vmss-flex_/);
     },
   );
+
+  it.each([
+    { byId: false, listed: "with their properties" },
+    { byId: true, listed: "by ID only (vmListExtensionsById)" },
+  ])("lists each VM's extensions $listed; VirtualMachineExtensions.List and .Get show them whole", async ({ byId }) => {
+    const { client, setId } = await setup({}, undefined, byId);
+    const [vm] = await standalone(client, setId);
+    const name = vm?.name ?? "";
+    const [listed] = vm?.resources ?? [];
+    expect(listed?.id).toBe(`${vm?.id}/extensions/customScript`);
+    expect(listed?.settings === undefined).toBe(byId);
+    expect(listed?.publisher === undefined).toBe(byId);
+    const whole = (await client.virtualMachineExtensions.list(RG, name)).value ?? [];
+    expect(whole.map((ext) => [ext.name, ext.id, ext.type, ext.provisioningState])).toEqual([
+      ["customScript", listed?.id, "Microsoft.Compute/virtualMachines/extensions", "Succeeded"],
+    ]);
+    expect(whole[0]?.settings).toEqual(expect.objectContaining({ fileUris: expect.any(Array) }));
+    expect(whole[0]?.protectedSettings).toBeUndefined();
+    expect((await client.virtualMachineExtensions.get(RG, name, "customScript")).settings).toEqual(whole[0]?.settings);
+    // A GET of the VM shows them whole whatever the list does (ansible/ansible#38279).
+    expect((await client.virtualMachines.get(RG, name)).resources?.[0]?.settings).toEqual(whole[0]?.settings);
+    expect(await refusal(client.virtualMachineExtensions.get(RG, name, "nope"))).toMatchObject({ status: 404 });
+    expect(await refusal(client.virtualMachineExtensions.list(RG, "vmss-flex_00000000"))).toMatchObject({
+      status: 404,
+      code: "ResourceNotFound",
+    });
+  });
 
   it("upgrades VMs named in manualupgrade and refuses numeric instance IDs", async () => {
     const { client, emu } = await setup({ latestModelApplied: "reported" });

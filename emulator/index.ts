@@ -82,6 +82,7 @@ export async function start(options: EmulatorOptions = {}): Promise<Emulator> {
       platformImages: new Map(
         Object.entries(options.platformImages ?? {}).map(([image, versions]) => [image.toLowerCase(), [...versions]]),
       ),
+      vmListExtensionsById: options.vmListExtensionsById ?? false,
       upgrades: new Upgrades(clock, faults, options.modelUpdateSeconds ?? 5),
       faults,
       clock,

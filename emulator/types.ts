@@ -142,6 +142,14 @@ export interface EmulatorOptions {
    * need not list the versions it rolls out); its version list holds the versions the scale sets name.
    */
   readonly platformImages?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * The standalone VM list (`VirtualMachines.List`, how a Flexible set's VMs are read) shows each VM's extensions by
+   * ID only, no properties, as reported of that list (ansible/ansible#38279: "only the id is set, when the vms are
+   * retrieved through the list function"; azure-sdk-for-net#13378). Their settings then come only from
+   * `VirtualMachineExtensions.List` (`GET …/virtualMachines/{vm}/extensions`) or a GET of the VM. Default false: the
+   * list shows them with their properties, as azure-cli#26019 (2023) describes `az vm list`'s output.
+   */
+  readonly vmListExtensionsById?: boolean;
 }
 
 export interface RequestLogEntry {

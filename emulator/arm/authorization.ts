@@ -30,6 +30,8 @@ export const OPERATION_ACTIONS: Readonly<Record<string, string>> = {
   "VirtualMachineScaleSetVMs.ReimageAll": `${SET}/virtualMachines/reimageAll/action`,
   "VirtualMachines.List": "Microsoft.Compute/virtualMachines/read",
   "VirtualMachines.Get": "Microsoft.Compute/virtualMachines/read",
+  "VirtualMachineExtensions.List": "Microsoft.Compute/virtualMachines/extensions/read",
+  "VirtualMachineExtensions.Get": "Microsoft.Compute/virtualMachines/extensions/read",
   "NetworkInterfaces.Get": "Microsoft.Network/networkInterfaces/read",
   "Tags.GetAtScope": "Microsoft.Resources/tags/read",
   "Tags.CreateOrUpdateAtScope": "Microsoft.Resources/tags/write",

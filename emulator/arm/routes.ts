@@ -39,6 +39,8 @@ interface ArmOptions {
   readonly pollRetryAfterSeconds: number | undefined;
   /** `publisher:offer:sku` (lower case) → versions offered (EmulatorOptions.platformImages). */
   readonly platformImages: ReadonlyMap<string, readonly string[]>;
+  /** EmulatorOptions.vmListExtensionsById. */
+  readonly vmListExtensionsById: boolean;
   readonly upgrades: Upgrades;
   readonly faults: Faults;
   readonly clock: Clock;
@@ -61,6 +63,9 @@ const VMIMAGE_PATH =
 /** The standalone VM API of a resource group (`VirtualMachines.List`) and one VM (`VirtualMachines.Get`): Flexible VMs. */
 const VMS_PATH =
   /^\/subscriptions\/([^/]+)\/resourcegroups\/([^/]+)\/providers\/microsoft\.compute\/virtualmachines(?:\/([^/]+))?\/?$/i;
+/** A standalone (Flexible) VM's extension child resources: VirtualMachineExtensions_List and _Get. */
+const VM_EXTENSIONS_PATH =
+  /^\/subscriptions\/([^/]+)\/resourcegroups\/([^/]+)\/providers\/microsoft\.compute\/virtualmachines\/([^/]+)\/extensions(?:\/([^/]+))?\/?$/i;
 const TAGS_PATH =
   /^\/subscriptions\/([^/]+)\/resourcegroups\/([^/]+)\/providers\/microsoft\.compute\/virtualmachinescalesets\/([^/]+)\/providers\/microsoft\.resources\/tags\/default\/?$/i;
 const NIC_PATH =
@@ -151,6 +156,15 @@ export class Arm {
     }
     const vms = VMS_PATH.exec(req.path);
     if (vms) return this.standaloneVmRoute(req, vms[1] ?? "", vms[2] ?? "", vms[3]);
+    const vmExtensions = VM_EXTENSIONS_PATH.exec(req.path);
+    if (vmExtensions)
+      return this.vmExtensionsRoute(
+        req,
+        vmExtensions[1] ?? "",
+        vmExtensions[2] ?? "",
+        vmExtensions[3] ?? "",
+        vmExtensions[4],
+      );
     const tags = TAGS_PATH.exec(req.path);
     if (tags) return this.tagsRoute(req, tags[1] ?? "", tags[2] ?? "", tags[3] ?? "");
     const nic = NIC_PATH.exec(req.path);
@@ -1063,7 +1077,12 @@ export class Arm {
         const skip = Number(req.query.get("$skiptoken") ?? 0) || 0;
         const page = vms.slice(skip, skip + this.options.pageSize);
         const body: Wire = {
-          value: page.map(({ s, vm }) => s.renderStandaloneVm(vm, { instanceView: expand !== null })),
+          value: page.map(({ s, vm }) =>
+            s.renderStandaloneVm(vm, {
+              instanceView: expand !== null,
+              extensionsById: this.options.vmListExtensionsById,
+            }),
+          ),
         };
         if (skip + this.options.pageSize < vms.length) {
           const next = new URLSearchParams(req.query);
@@ -1073,6 +1092,50 @@ export class Arm {
         return json(200, body);
       },
       filteredSet?.name,
+    );
+  }
+
+  /**
+   * `GET …/virtualMachines/{vm}/extensions` (VirtualMachineExtensions_List: `{value: [...]}`, not paged) and
+   * `…/extensions/{name}` (_Get) of a Flexible VM: each extension child resource as a GET of the VM shows it in its
+   * `resources` (settings and forceUpdateTag; protectedSettings never). Shape: the REST spec's examples
+   * (VirtualMachineExtensions_List: `value` of `{name, type, id, location, properties}`). A VM or an extension the
+   * group does not have: 404 `ResourceNotFound` / `NotFound` as for the VM's GET (the extension's text assumed).
+   */
+  private vmExtensionsRoute(
+    req: Incoming,
+    subscriptionId: string,
+    resourceGroup: string,
+    vmName: string,
+    extension: string | undefined,
+  ): ArmRoute {
+    const key = `${subscriptionId}/${resourceGroup}`.toLowerCase();
+    return this.make(
+      extension === undefined ? "VirtualMachineExtensions.List" : "VirtualMachineExtensions.Get",
+      subscriptionId,
+      key,
+      ["GET"],
+      req,
+      () => {
+        for (const set of this.scaleSets.values()) {
+          if (set.deleted || !set.flexible || set.resourceGroup.toLowerCase() !== resourceGroup.toLowerCase()) continue;
+          const vm = [...set.vms.values()].find((v) => v.name.toLowerCase() === vmName.toLowerCase());
+          if (!vm) continue;
+          const all = set.renderVmExtensions(vm);
+          if (extension === undefined) return json(200, { value: all });
+          const one = all.find((ext) => String(ext["name"]).toLowerCase() === extension.toLowerCase());
+          if (one) return json(200, one);
+          throw new ArmError(404, {
+            code: "NotFound",
+            message: `The entity was not found in this Azure location.`,
+          });
+        }
+        throw new ArmError(404, {
+          code: "ResourceNotFound",
+          message: `The Resource 'Microsoft.Compute/virtualMachines/${vmName}' under resource group '${resourceGroup}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`,
+        });
+      },
+      undefined,
     );
   }
 

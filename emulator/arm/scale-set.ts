@@ -436,10 +436,11 @@ export class ScaleSet {
   /**
    * A Flexible VM as the standalone VM API shows it (`GET …/providers/Microsoft.Compute/virtualMachines`): a VM
    * resource with `properties.virtualMachineScaleSet.id`, its image (with exactVersion), its extensions as child
-   * `resources` (settings and forceUpdateTag; protectedSettings never), and with `$expand=instanceView` its instance
-   * view (statuses, extensions, vmHealth).
+   * `resources` (settings and forceUpdateTag; protectedSettings never; by ID only with `extensionsById`, see
+   * EmulatorOptions.vmListExtensionsById), and with `$expand=instanceView` its instance view (statuses, extensions,
+   * vmHealth).
    */
-  renderStandaloneVm(vm: Vm, options: { instanceView: boolean }): Wire {
+  renderStandaloneVm(vm: Vm, options: { instanceView: boolean; extensionsById?: boolean }): Wire {
     const sku = this.resource["sku"] ?? {};
     const id = this.standaloneId(vm);
     const nic = this.profile["networkProfile"]?.["networkInterfaceConfigurations"]?.[0]?.["name"] ?? "nic";
@@ -473,16 +474,24 @@ export class ScaleSet {
       },
       ...(vmExtensions(vm).length > 0
         ? {
-            resources: vmExtensions(vm).map((ext) => ({
-              name: ext["name"],
-              id: `${id}/extensions/${ext["name"]}`,
-              type: "Microsoft.Compute/virtualMachines/extensions",
-              location: this.location,
-              properties: renderExtensionProperties(ext["properties"] ?? {}),
-            })),
+            resources: options.extensionsById
+              ? this.renderVmExtensions(vm).map((ext) => ({ id: ext["id"] }))
+              : this.renderVmExtensions(vm),
           }
         : {}),
     };
+  }
+
+  /** A Flexible VM's extension child resources (its `resources`; VirtualMachineExtensions_List's `value`). */
+  renderVmExtensions(vm: Vm): Wire[] {
+    const id = this.standaloneId(vm);
+    return vmExtensions(vm).map((ext) => ({
+      name: ext["name"],
+      id: `${id}/extensions/${ext["name"]}`,
+      type: "Microsoft.Compute/virtualMachines/extensions",
+      location: this.location,
+      properties: renderExtensionProperties(ext["properties"] ?? {}),
+    }));
   }
 
   /** The NIC's name of a Flexible VM: `<vm>-<the profile's NIC configuration name>` (renderStandaloneVm's reference). */

@@ -153,7 +153,9 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
   // flexible.ts (its identity is the VM name, which manualupgrade takes: the other calls need no change).
   let flexible = false;
   let toldCompared = false;
+  let toldOneByOne = false;
   const missingBefore = new Set<string>();
+  const extensionsOnModel = new Map<string, string>();
   const masked = new Set<string>();
   // Every model read: its extensions' SAS tokens are masked before anything can quote them.
   const modelOf = (vmss: VirtualMachineScaleSet): ScaleSetModel => {
@@ -182,6 +184,14 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
         betweenPages: (more, s) => waitForListBucket(lists.restWaitMs(now(), more), s),
         getModel: readModel,
         missingBefore,
+        extensionsOnModel,
+        readOneByOne: (count) => {
+          if (toldOneByOne) return;
+          toldOneByOne = true;
+          options.logger.info(
+            `Azure lists the VMs of this Flexible scale set with their extensions by ID only, without their settings: the extensions of each VM that runs the model's image are read one by one (VirtualMachineExtensions.List, ${count} VM(s) in this listing; a VM seen on the model is not read again).`,
+          );
+        },
         compared: (count) => {
           if (toldCompared) return;
           toldCompared = true;

@@ -10,13 +10,23 @@
 //   gives the detail: the instance view (power, provisioning, extension statuses, vmHealth), the image with its exact
 //   version, the extensions (settings, forceUpdateTag).
 // So one listing is the two lists, each paged, joined by the VM's resource ID (or name): a fixed number of requests
-// per page whatever the size, never a per-VM GET. Where latestModelApplied is missing it is not taken as true: the VM
-// is compared with the scale set's model (src/domain/model-match.ts) on what vmss-rollout changes; the model is read
-// once for that listing (a GET of the set, a cheap read).
+// per page whatever the size, no per-VM GET while the list shows the VMs' extensions. Where latestModelApplied is
+// missing it is not taken as true: the VM is compared with the scale set's model (src/domain/model-match.ts) on what
+// vmss-rollout changes; the model is read once for that listing (a GET of the set, a cheap read).
+// - The VM list has been reported to show extensions by ID only, with no properties (ansible/ansible#38279,
+//   azure-sdk-for-net#13378; azure-cli#26019 shows them with their properties in 2023). Then the comparison cannot be
+//   made from the list: a VM running the model's image has its extensions read (VirtualMachineExtensions_List, one
+//   GET a VM), and once it is seen on the model it is not read again for that model (assumed: nobody but the scale
+//   set changes a member's extensions during a rollout). Without this, such a VM never compared as on the model.
 
-import type { ComputeManagementClient, VirtualMachine, VirtualMachineScaleSetVM } from "@azure/arm-compute";
-import type { InstanceState, ScaleSetModel } from "../domain/scale-set.ts";
-import { matchesModel } from "../domain/model-match.ts";
+import type {
+  ComputeManagementClient,
+  VirtualMachine,
+  VirtualMachineExtension,
+  VirtualMachineScaleSetVM,
+} from "@azure/arm-compute";
+import type { ExtensionModel, ImageReference, InstanceState, ScaleSetModel } from "../domain/scale-set.ts";
+import { matchesModel, runsModelImage } from "../domain/model-match.ts";
 import { toExtensionModel, toImageReference, viewFacts } from "./mapping.ts";
 
 export interface FlexibleListDeps {
@@ -35,7 +45,18 @@ export interface FlexibleListDeps {
    * not read again, so a VM Azure keeps out of the VM list does not double every listing.
    */
   readonly missingBefore?: Set<string>;
+  /** Told how many VMs had their extensions read one by one, the list showing them by ID only (only when some did). */
+  readonly readOneByOne?: (count: number) => void;
+  /**
+   * VMs (resource ID, lower case) whose extensions, read one by one, matched the model: VM → the model's extensions
+   * they matched (kept by the caller between listings). Such a VM is not read again while the model's extensions are
+   * the same.
+   */
+  readonly extensionsOnModel?: Map<string, string>;
 }
+
+/** VMs whose extensions are read at once, when the list shows them by ID only. */
+const EXTENSION_READS_AT_ONCE = 8;
 
 /** A Flexible VM attached with a profile of its own: not the scale set's model, never upgraded by it. */
 const OWN_MODEL = "VirtualMachine";
@@ -59,7 +80,82 @@ export async function listFlexibleInstances(
   const unsaid = members.filter((m) => m.latestModelApplied === undefined && m.modelDefinitionApplied !== OWN_MODEL);
   const model = unsaid.length > 0 ? await deps.getModel(signal) : undefined;
   if (unsaid.length > 0) deps.compared?.(unsaid.length);
-  return members.map((member) => toFlexibleInstanceState(member, detailOf(member), model));
+  const extensionsOf =
+    model === undefined
+      ? new Map<string, readonly ExtensionModel[]>()
+      : await extensionsRead(deps, unsaid, detailOf, model, signal);
+  return members.map((member) => {
+    const detail = detailOf(member);
+    return toFlexibleInstanceState(member, detail, model, extensionsOf.get(detail?.id?.toLowerCase() ?? ""));
+  });
+}
+
+/**
+ * The extensions of each VM the comparison needs them of when the list shows them by ID only: a VM whose
+ * latestModelApplied Azure leaves out and that runs the model's image (one that does not is off the model whatever its
+ * extensions). A VM seen on the model before, with the model's extensions the same, is taken as on them without a read.
+ * Keyed by the VM's resource ID (lower case).
+ */
+async function extensionsRead(
+  deps: FlexibleListDeps,
+  unsaid: readonly VirtualMachineScaleSetVM[],
+  detailOf: (member: VirtualMachineScaleSetVM) => VirtualMachine | undefined,
+  model: ScaleSetModel,
+  signal: AbortSignal | undefined,
+): Promise<Map<string, readonly ExtensionModel[]>> {
+  const found = new Map<string, readonly ExtensionModel[]>();
+  if (model.extensions.length === 0) return found;
+  const wanted = JSON.stringify(model.extensions);
+  const toRead: { key: string; name: string; image: ImageReference | undefined }[] = [];
+  for (const member of unsaid) {
+    const detail = detailOf(member);
+    if (detail?.id === undefined || detail.name === undefined || !detail.resources?.some(shownByIdOnly)) continue;
+    const image = toVmImage(detail);
+    if (!runsModelImage(model, image)) continue;
+    const key = detail.id.toLowerCase();
+    if (deps.extensionsOnModel?.get(key) === wanted) found.set(key, model.extensions);
+    else toRead.push({ key, name: detail.name, image });
+  }
+  if (toRead.length === 0) return found;
+  deps.readOneByOne?.(toRead.length);
+  for (let at = 0; at < toRead.length; at += EXTENSION_READS_AT_ONCE) {
+    await Promise.all(
+      toRead.slice(at, at + EXTENSION_READS_AT_ONCE).map(async ({ key, name, image }) => {
+        const read = await deps.client.virtualMachineExtensions.list(deps.resourceGroup, name, {
+          abortSignal: signal,
+        });
+        const extensions = (read.value ?? []).map(toVmExtensionModel);
+        found.set(key, extensions);
+        if (matchesModel(model, { ...(image !== undefined && { imageReference: image }), extensions }))
+          deps.extensionsOnModel?.set(key, wanted);
+        else deps.extensionsOnModel?.delete(key);
+      }),
+    );
+  }
+  return found;
+}
+
+/** An extension child resource listed with nothing but its ID (no properties at all). */
+function shownByIdOnly(ext: VirtualMachineExtension): boolean {
+  return (
+    ext.settings === undefined &&
+    ext.publisher === undefined &&
+    ext.typePropertiesType === undefined &&
+    ext.provisioningState === undefined
+  );
+}
+
+function toVmImage(detail: VirtualMachine): ImageReference | undefined {
+  return detail.storageProfile?.imageReference ? toImageReference(detail.storageProfile.imageReference) : undefined;
+}
+
+/** A VM's extension child resource as the engine compares it; one listed without its name is named by its ID. */
+function toVmExtensionModel(ext: VirtualMachineExtension): ExtensionModel {
+  return toExtensionModel({
+    ...ext,
+    name: ext.name ?? /\/extensions\/([^/]+)$/i.exec(ext.id ?? "")?.[1] ?? "",
+    settings: ext.settings as unknown,
+  });
 }
 
 /** The two lists of one listing: the members, and each one's VM from the standalone list (by resource ID or name). */
@@ -95,28 +191,22 @@ async function readLists(
 
 /**
  * One Flexible VM: identity and protection from the scale-set VM, state from the standalone VM. latestModelApplied:
- * Azure's when given; else the comparison with the model; false when neither can say (the VM's detail was not listed,
- * or it is attached with its own profile).
+ * Azure's when given; else the comparison with the model (its extensions as read one by one, `extensionsRead`, when
+ * the list showed them by ID only); false when neither can say (the VM's detail was not listed, or it is attached with
+ * its own profile).
  */
 export function toFlexibleInstanceState(
   member: VirtualMachineScaleSetVM,
   detail: VirtualMachine | undefined,
   model: ScaleSetModel | undefined,
+  extensionsRead?: readonly ExtensionModel[],
 ): InstanceState {
   const name = member.name ?? member.instanceId ?? "";
   const ownModel = member.modelDefinitionApplied === OWN_MODEL;
-  const imageReference = detail?.storageProfile?.imageReference
-    ? toImageReference(detail.storageProfile.imageReference)
-    : undefined;
+  const imageReference = detail !== undefined ? toVmImage(detail) : undefined;
   // An extension child resource without its name (reported of this list's `resources`: azure-sdk-for-net#13378) is
-  // named by its ID's last segment, which is the name.
-  const extensions = detail?.resources?.map((ext) =>
-    toExtensionModel({
-      ...ext,
-      name: ext.name ?? /\/extensions\/([^/]+)$/i.exec(ext.id ?? "")?.[1] ?? "",
-      settings: ext.settings as unknown,
-    }),
-  );
+  // named by its ID's last segment, which is the name. Read one by one when the list shows them by ID only.
+  const extensions = extensionsRead ?? detail?.resources?.map(toVmExtensionModel);
   const latest = ownModel
     ? false
     : (booleanOr(member.latestModelApplied, undefined) ??

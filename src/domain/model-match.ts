@@ -28,6 +28,11 @@ export function modelDifference(model: ScaleSetModel, vm: VmConfiguration): stri
   return undefined;
 }
 
+/** true when the VM runs the model's image (reference and exact version), whatever its extensions. */
+export function runsModelImage(model: ScaleSetModel, imageReference: ImageReference | undefined): boolean {
+  return imageDifference(model.imageReference, imageReference) === undefined;
+}
+
 /** true when the VM matches the model on every compared fact. */
 export function matchesModel(model: ScaleSetModel, vm: VmConfiguration): boolean {
   return modelDifference(model, vm) === undefined;

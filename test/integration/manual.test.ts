@@ -50,6 +50,45 @@ describe.each(ORCHESTRATIONS)("Manual mode: image-version latest from a pinned v
   });
 });
 
+const NEW_SCRIPT = "https://stvmssdemo.blob.core.windows.net/scripts/install-v2.sh";
+
+// The standalone VM list has been reported to show a VM's extensions by ID only (EmulatorOptions.vmListExtensionsById).
+// A Flexible VM whose latestModelApplied Azure leaves out is then compared on its extensions as read one by one; before,
+// it never compared as on the model, and an extension change waited for it until health-timeout.
+describe("Manual mode: an extension change on a Flexible set whose VM list shows extensions by ID only", () => {
+  it.each([
+    { latestModelApplied: "absent" as const, byId: true, readsThem: true },
+    { latestModelApplied: "absent" as const, byId: false, readsThem: false },
+    { latestModelApplied: "reported" as const, byId: true, readsThem: false },
+  ])(
+    "latestModelApplied $latestModelApplied, extensions by ID only: $byId",
+    async ({ latestModelApplied, byId, readsThem }) => {
+      const emu = await emulator({
+        scaleSets: [{ name: "vmss1", instances: 4, orchestrationMode: "Flexible", latestModelApplied }],
+        vmListExtensionsById: byId,
+      });
+      const ids = instanceIds(emu);
+      const { record } = await rollout(
+        configFor(emu, {
+          change: { extension: { name: "customScript", fileUris: [NEW_SCRIPT] } },
+          rollout: { batchSize: count(2) },
+        }),
+      );
+      expect(record.result).toBe("succeeded");
+      expect(outcomes(record)).toEqual({ updated: ids });
+      expect(writesOf(emu)).toEqual([PATCH_EXTENSION, upgrade(...ids.slice(0, 2)), upgrade(...ids.slice(2))]);
+      const reads = emu.requests.filter((r) => r.operation === "VirtualMachineExtensions.List");
+      expect(reads.length > 0).toBe(readsThem);
+      // A VM seen on the model is not read again: none of the first batch's once the second batch is sent.
+      const secondBatch = emu.requests.filter((r) => r.operation === "VirtualMachineScaleSets.UpdateInstances")[1];
+      const firstBatchReadLater = reads.filter(
+        (r) => (secondBatch?.seq ?? 0) < r.seq && ids.slice(0, 2).some((id) => r.path.includes(`/${id}/`)),
+      );
+      expect(firstBatchReadLater).toEqual([]);
+    },
+  );
+});
+
 describe.each(ORCHESTRATIONS)("Manual mode: batches ($mode)", ({ seed }) => {
   it.each([
     {
