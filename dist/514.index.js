@@ -10,6 +10,10 @@ __webpack_require__.r(__webpack_exports__);
 
 // EXPORTS
 __webpack_require__.d(__webpack_exports__, {
+  CANCELLED_CALL_MIN_MS: () => (/* binding */ CANCELLED_CALL_MIN_MS),
+  CANCELLED_GRACE_MS: () => (/* binding */ CANCELLED_GRACE_MS),
+  CANCELLED_LAST_MS: () => (/* binding */ CANCELLED_LAST_MS),
+  cancelCutoff: () => (/* binding */ cancelCutoff),
   octokitDeployments: () => (/* binding */ octokitDeployments),
   octokitLog: () => (/* binding */ octokitLog),
   trackDeployment: () => (/* binding */ trackDeployment)
@@ -110,11 +114,16 @@ class DeploymentTracker {
             this.log.info(`GitHub deployment: ${what}`);
             return;
         }
-        const hint = status === 403
-            ? " The token cannot write deployments: add `permissions: deployments: write` to the job (pull requests from forks and Dependabot runs only get a read-only token)."
-            : status === 401
-                ? " Check github-token."
-                : "";
+        // A 403 is a missing permission unless GitHub says it is a rate limit (docs.github.com, "Rate limits for the REST
+        // API": 403 or 429 with "rate limit" in the message).
+        const rateLimited = status === 429 || (status === 403 && /rate limit/i.test(what));
+        const hint = rateLimited
+            ? " GitHub's API rate limit was reached: the deployment's later statuses may be missing."
+            : status === 403
+                ? " The token cannot write deployments: add `permissions: deployments: write` to the job (pull requests from forks and Dependabot runs only get a read-only token)."
+                : status === 401
+                    ? " Check github-token."
+                    : "";
         this.warning =
             `Could not record the rollout as a GitHub deployment in environment '${this.environment}' (${what}).${hint} ` +
                 "The rollout itself is not affected.";
@@ -132,11 +141,21 @@ class DeploymentTracker {
 /** A GitHub call that gets no answer in this time fails (as a warning): it must never hold the job up. */
 const REQUEST_TIMEOUT_MS = 15_000;
 /**
- * Once the job is cancelled, every GitHub call still waiting, and every one after, ends this long after the cancel: the
- * runner kills a cancelled step 7.5 s after SIGINT, and the job summary and outputs, written after the deployment's
- * final status, must be out by then.
+ * Once the job is cancelled, a GitHub call still waiting ends this long after the cancel: the run's own final steps
+ * are over 4 s after it (engine/run.ts CANCELLED_FINAL_MS), and the process should end within 5 s (issue #18).
  */
-const CANCELLED_GRACE_MS = 2_000;
+const CANCELLED_GRACE_MS = 4_500;
+/**
+ * A call started after the cancel (the deployment's final status, sent once the run's final steps are done) gets at
+ * least this long, so that it is tried at all however long those steps took\u2026
+ */
+const CANCELLED_CALL_MIN_MS = 1_000;
+/**
+ * \u2026but never past this long after the cancel: the runner sends SIGTERM 7.5 s after SIGINT (docs.github.com,
+ * "Cancellation of workflows and jobs"), and the job summary and outputs, written after the final status, must be out
+ * by then.
+ */
+const CANCELLED_LAST_MS = 6_500;
 /** The tracker for this run; undefined when no deployment is asked for, or for a dry run (which writes nothing). */
 function trackDeployment(config, log, cancelled) {
     if (!config.deployment || !config.github || config.rollout.dryRun)
@@ -162,7 +181,7 @@ function octokitLog(log) {
     };
 }
 /**
- * `cancelled`: the job's cancellation; GitHub calls end CANCELLED_GRACE_MS after it. `log`: the run's gated logger
+ * `cancelled`: the job's cancellation; GitHub calls end after it as cancelCutoff says. `log`: the run's gated logger
  * (none: Octokit's own messages are dropped, never written to the console).
  */
 function octokitDeployments(config, cancelled, log) {
@@ -170,15 +189,22 @@ function octokitDeployments(config, cancelled, log) {
     const octokitLogger = octokitLog(log);
     const octokit = (0,lib_github/* getOctokit */.Q)(config.deployment.token, { baseUrl: github.apiUrl, log: octokitLogger });
     const [owner = "", repo = ""] = github.repository.split("/");
-    const cutoff = cancelled && graceAfter(cancelled, CANCELLED_GRACE_MS);
+    const cutoff = cancelled && cancelCutoff(cancelled);
     const call = async (request) => {
         const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
+        const ends = cutoff?.();
         try {
-            return await request(cutoff ? AbortSignal.any([timeout, cutoff]) : timeout);
+            return await request(ends ? AbortSignal.any([timeout, ends.signal]) : timeout);
         }
         catch (err) {
+            // @octokit/request gives an abort (the timeout, the cancel's cutoff) and a request that got no answer status
+            // 500, as if GitHub had failed: those are 0, no answer.
             const status = err.status;
-            throw new GitHubApiError(typeof status === "number" ? status : 0, (0,error_text/* errorLine */.BP)(err));
+            const answered = typeof status === "number" && !(0,error_text/* isAbort */.rV)(err) && !(0,error_text/* isAbort */.rV)(err.cause);
+            throw new GitHubApiError(answered ? status : 0, (0,error_text/* errorLine */.BP)(err));
+        }
+        finally {
+            ends?.done();
         }
     };
     return {
@@ -221,13 +247,40 @@ function octokitDeployments(config, cancelled, log) {
         },
     };
 }
-/** A signal that aborts `ms` after `signal` does (at once `ms` from now when it already has). */
-function graceAfter(signal, ms) {
-    if (signal.aborted)
-        return AbortSignal.timeout(ms);
-    const grace = new AbortController();
-    signal.addEventListener("abort", () => setTimeout(() => grace.abort(signal.reason), ms).unref(), { once: true });
-    return grace.signal;
+/**
+ * For each GitHub call, the signal that ends it once the job is cancelled: CANCELLED_GRACE_MS after the cancel, or
+ * CANCELLED_CALL_MIN_MS after the call starts when that is later, never past CANCELLED_LAST_MS after the cancel.
+ * `done()` when the call is over (its timer and listener go).
+ */
+function cancelCutoff(cancelled, now = Date.now) {
+    let cancelledAt = cancelled.aborted ? now() : undefined;
+    cancelled.addEventListener("abort", () => (cancelledAt ??= now()), { once: true });
+    return () => {
+        const started = now();
+        const ends = new AbortController();
+        let timer;
+        const arm = () => {
+            const at = cancelledAt ?? now();
+            const deadline = Math.min(at + CANCELLED_LAST_MS, Math.max(at + CANCELLED_GRACE_MS, started + CANCELLED_CALL_MIN_MS));
+            if (deadline <= now()) {
+                ends.abort(cancelled.reason);
+                return;
+            }
+            timer = setTimeout(() => ends.abort(cancelled.reason), deadline - now());
+            timer.unref?.();
+        };
+        if (cancelled.aborted)
+            arm();
+        else
+            cancelled.addEventListener("abort", arm, { once: true });
+        return {
+            signal: ends.signal,
+            done: () => {
+                clearTimeout(timer);
+                cancelled.removeEventListener("abort", arm);
+            },
+        };
+    };
 }
 
 

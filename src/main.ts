@@ -101,9 +101,13 @@ export async function run(options: RunOptions = {}): Promise<void> {
     if (failures.length > 0) runner.setFailed(gate.message(failures.join(" ")));
   } catch (err) {
     const message = gate.message(failureMessage(err, describeAuthError));
-    // A failure outside the rollout (sign-in, say): the deployment, if one was started, ends in error.
-    await deployment?.finish("error", message, undefined);
-    runner.setFailed(message);
+    // A failure outside the rollout (sign-in, say): the deployment, if one was started, ends in error. Whatever that
+    // does, the step fails with the message.
+    try {
+      await deployment?.finish("error", message, undefined);
+    } finally {
+      runner.setFailed(message);
+    }
   } finally {
     process.off("SIGINT", onSigint);
     process.off("SIGTERM", onSigterm);

@@ -72,9 +72,17 @@ export function finalState(result: RolloutResult): DeploymentState {
   }
 }
 
-/** `production`, `prod`, `prod-eu`, `eu-production`…: GitHub's production_environment flag. */
+/**
+ * `production`, `prod`, `prod-eu`, `eu-production`…: GitHub's production_environment flag. Not when a word before it
+ * says otherwise (`non-prod`, `pre-production`, `not_prod`) or one after it does (`prod-like`): those are staging
+ * environments, whose earlier deployments GitHub makes inactive only when they are not production ones.
+ */
 export function isProductionEnvironment(name: string): boolean {
-  return /(^|[-_ ./])prod(uction)?($|[-_ ./])/i.test(name);
+  return (
+    /(^|[-_ ./])prod(uction)?($|[-_ ./])/i.test(name) &&
+    !/(^|[-_ ./])(non|pre|not|no)[-_ ./]prod(uction)?($|[-_ ./])/i.test(name) &&
+    !/(^|[-_ ./])prod(uction)?[-_ ./](like)($|[-_ ./])/i.test(name)
+  );
 }
 
 /** The tag when a tag was pushed (`refs/tags/v1.4.0` → `v1.4.0`), else the commit SHA (a branch may have moved on). */

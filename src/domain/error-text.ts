@@ -20,14 +20,29 @@ export function describeError(error: AzureErrorInfo): string {
  * the call with one; an Error by its message, anything else as text.
  */
 export function errorLine(err: unknown): string {
-  if (err instanceof AzureApiError) {
-    const line = describeError({ code: err.code, message: err.message });
-    return err.correlationId ? `${line} (correlation ID ${oneLine(err.correlationId)})` : line;
+  // Total: a thrown value whose getters throw, whose message is no string, or a Proxy that throws on every trap still
+  // gives a line, so that the step's failure is always reported (run() relies on it).
+  try {
+    if (err instanceof AzureApiError) {
+      const line = describeError({ code: err.code, message: safeString(err.message) });
+      return err.correlationId ? `${line} (correlation ID ${oneLine(safeString(err.correlationId))})` : line;
+    }
+    const text =
+      err instanceof Error
+        ? safeString(err.message)
+        : typeof err === "string"
+          ? err
+          : err === undefined
+            ? ""
+            : safeString(err);
+    return oneLine(text);
+  } catch {
+    return UNREADABLE;
   }
-  const text =
-    err instanceof Error ? err.message : typeof err === "string" ? err : err === undefined ? "" : safeString(err);
-  return oneLine(text);
 }
+
+/** What is said of a thrown value nothing can be read from. */
+const UNREADABLE = "an error whose description could not be read";
 
 /** An abort (cancel, timeout, or the end of the run) as the SDK and AbortSignal report it. */
 export function isAbort(err: unknown): boolean {
@@ -42,14 +57,26 @@ export function failureMessage(
   err: unknown,
   describeSignIn: (err: unknown) => string | undefined = () => undefined,
 ): string {
-  if (err instanceof InputError) return err.message;
-  const signIn = describeSignIn(err);
-  if (signIn !== undefined) return signIn;
+  try {
+    if (err instanceof InputError) return err.message;
+    const signIn = describeSignIn(err);
+    if (signIn !== undefined) return signIn;
+  } catch {
+    // Not an InputError or a sign-in failure that can be read: said as any other error.
+  }
   const line = errorLine(err);
   return line ? `vmss-rollout failed: ${line}` : "vmss-rollout failed with an error that carries no message.";
 }
 
 function safeString(value: unknown): string {
+  try {
+    return toText(value);
+  } catch {
+    return UNREADABLE;
+  }
+}
+
+function toText(value: unknown): string {
   switch (typeof value) {
     case "string":
       return value;

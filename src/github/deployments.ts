@@ -3,7 +3,7 @@
 
 import { format } from "node:util";
 import { getOctokit } from "@actions/github";
-import { errorLine } from "../domain/error-text.ts";
+import { errorLine, isAbort } from "../domain/error-text.ts";
 import type { Config } from "../config/types.ts";
 import type { Logger } from "../engine/ports.ts";
 import { DeploymentTracker, GitHubApiError, type DeploymentsApi } from "./tracker.ts";
@@ -11,11 +11,21 @@ import { DeploymentTracker, GitHubApiError, type DeploymentsApi } from "./tracke
 /** A GitHub call that gets no answer in this time fails (as a warning): it must never hold the job up. */
 const REQUEST_TIMEOUT_MS = 15_000;
 /**
- * Once the job is cancelled, every GitHub call still waiting, and every one after, ends this long after the cancel: the
- * runner kills a cancelled step 7.5 s after SIGINT, and the job summary and outputs, written after the deployment's
- * final status, must be out by then.
+ * Once the job is cancelled, a GitHub call still waiting ends this long after the cancel: the run's own final steps
+ * are over 4 s after it (engine/run.ts CANCELLED_FINAL_MS), and the process should end within 5 s (issue #18).
  */
-const CANCELLED_GRACE_MS = 2_000;
+export const CANCELLED_GRACE_MS = 4_500;
+/**
+ * A call started after the cancel (the deployment's final status, sent once the run's final steps are done) gets at
+ * least this long, so that it is tried at all however long those steps took…
+ */
+export const CANCELLED_CALL_MIN_MS = 1_000;
+/**
+ * …but never past this long after the cancel: the runner sends SIGTERM 7.5 s after SIGINT (docs.github.com,
+ * "Cancellation of workflows and jobs"), and the job summary and outputs, written after the final status, must be out
+ * by then.
+ */
+export const CANCELLED_LAST_MS = 6_500;
 
 /** The tracker for this run; undefined when no deployment is asked for, or for a dry run (which writes nothing). */
 export function trackDeployment(config: Config, log: Logger, cancelled?: AbortSignal): DeploymentTracker | undefined {
@@ -43,7 +53,7 @@ export function octokitLog(log: Logger | undefined) {
 }
 
 /**
- * `cancelled`: the job's cancellation; GitHub calls end CANCELLED_GRACE_MS after it. `log`: the run's gated logger
+ * `cancelled`: the job's cancellation; GitHub calls end after it as cancelCutoff says. `log`: the run's gated logger
  * (none: Octokit's own messages are dropped, never written to the console).
  */
 export function octokitDeployments(config: Config, cancelled?: AbortSignal, log?: Logger): DeploymentsApi {
@@ -51,14 +61,20 @@ export function octokitDeployments(config: Config, cancelled?: AbortSignal, log?
   const octokitLogger = octokitLog(log);
   const octokit = getOctokit(config.deployment!.token, { baseUrl: github.apiUrl, log: octokitLogger });
   const [owner = "", repo = ""] = github.repository.split("/");
-  const cutoff = cancelled && graceAfter(cancelled, CANCELLED_GRACE_MS);
+  const cutoff = cancelled && cancelCutoff(cancelled);
   const call = async <T>(request: (signal: AbortSignal) => Promise<T>): Promise<T> => {
     const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
+    const ends = cutoff?.();
     try {
-      return await request(cutoff ? AbortSignal.any([timeout, cutoff]) : timeout);
+      return await request(ends ? AbortSignal.any([timeout, ends.signal]) : timeout);
     } catch (err) {
+      // @octokit/request gives an abort (the timeout, the cancel's cutoff) and a request that got no answer status
+      // 500, as if GitHub had failed: those are 0, no answer.
       const status = (err as { status?: unknown }).status;
-      throw new GitHubApiError(typeof status === "number" ? status : 0, errorLine(err));
+      const answered = typeof status === "number" && !isAbort(err) && !isAbort((err as { cause?: unknown }).cause);
+      throw new GitHubApiError(answered ? status : 0, errorLine(err));
+    } finally {
+      ends?.done();
     }
   };
   return {
@@ -105,10 +121,42 @@ export function octokitDeployments(config: Config, cancelled?: AbortSignal, log?
   };
 }
 
-/** A signal that aborts `ms` after `signal` does (at once `ms` from now when it already has). */
-function graceAfter(signal: AbortSignal, ms: number): AbortSignal {
-  if (signal.aborted) return AbortSignal.timeout(ms);
-  const grace = new AbortController();
-  signal.addEventListener("abort", () => setTimeout(() => grace.abort(signal.reason), ms).unref(), { once: true });
-  return grace.signal;
+/**
+ * For each GitHub call, the signal that ends it once the job is cancelled: CANCELLED_GRACE_MS after the cancel, or
+ * CANCELLED_CALL_MIN_MS after the call starts when that is later, never past CANCELLED_LAST_MS after the cancel.
+ * `done()` when the call is over (its timer and listener go).
+ */
+export function cancelCutoff(
+  cancelled: AbortSignal,
+  now: () => number = Date.now,
+): () => { signal: AbortSignal; done(): void } {
+  let cancelledAt = cancelled.aborted ? now() : undefined;
+  cancelled.addEventListener("abort", () => (cancelledAt ??= now()), { once: true });
+  return () => {
+    const started = now();
+    const ends = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const arm = (): void => {
+      const at = cancelledAt ?? now();
+      const deadline = Math.min(
+        at + CANCELLED_LAST_MS,
+        Math.max(at + CANCELLED_GRACE_MS, started + CANCELLED_CALL_MIN_MS),
+      );
+      if (deadline <= now()) {
+        ends.abort(cancelled.reason);
+        return;
+      }
+      timer = setTimeout(() => ends.abort(cancelled.reason), deadline - now());
+      timer.unref?.();
+    };
+    if (cancelled.aborted) arm();
+    else cancelled.addEventListener("abort", arm, { once: true });
+    return {
+      signal: ends.signal,
+      done: () => {
+        clearTimeout(timer);
+        cancelled.removeEventListener("abort", arm);
+      },
+    };
+  };
 }

@@ -110,8 +110,12 @@ export class DeploymentTracker {
       this.log.info(`GitHub deployment: ${what}`);
       return;
     }
-    const hint =
-      status === 403
+    // A 403 is a missing permission unless GitHub says it is a rate limit (docs.github.com, "Rate limits for the REST
+    // API": 403 or 429 with "rate limit" in the message).
+    const rateLimited = status === 429 || (status === 403 && /rate limit/i.test(what));
+    const hint = rateLimited
+      ? " GitHub's API rate limit was reached: the deployment's later statuses may be missing."
+      : status === 403
         ? " The token cannot write deployments: add `permissions: deployments: write` to the job (pull requests from forks and Dependabot runs only get a read-only token)."
         : status === 401
           ? " Check github-token."

@@ -53,6 +53,13 @@ describe("the GitHub deployment of a rollout", () => {
     ["staging", false],
     ["product-demo", false],
     ["preprod", false],
+    // Words around it that say it is not production (before, each of these was flagged production).
+    ["non-prod", false],
+    ["pre-prod", false],
+    ["pre-production", false],
+    ["not_prod", false],
+    ["prod-like", false],
+    ["eu-prod-blue", true],
   ])("environment %s is production: %s", (name, production) => {
     expect(isProductionEnvironment(name)).toBe(production);
   });

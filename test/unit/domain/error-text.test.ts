@@ -29,6 +29,39 @@ describe("failureMessage", () => {
     expect(failureMessage(thrown)).toBe(message);
   });
 
+  // run() reports any thrown value: one whose getters throw, whose message is no string, or a Proxy that throws on
+  // every trap still gives a message (before, failureMessage threw and the step was never failed).
+  const throwingGetter = Object.defineProperty(new Error("x"), "message", {
+    get() {
+      throw new Error("boom");
+    },
+  });
+  const everyTrapThrows = new Proxy(
+    {},
+    {
+      get: () => {
+        throw new Error("get");
+      },
+      getPrototypeOf: () => {
+        throw new Error("getPrototypeOf");
+      },
+      ownKeys: () => {
+        throw new Error("ownKeys");
+      },
+    },
+  );
+  it.each([
+    { name: "an Error whose message getter throws", thrown: throwingGetter },
+    { name: "an Error whose message is an object", thrown: Object.assign(new Error("x"), { message: {} }) },
+    { name: "a Proxy that throws on every trap", thrown: everyTrapThrows },
+  ])("words $name, and a sign-in describer that throws on it too", ({ thrown }) => {
+    const describer = (err: unknown): string | undefined => (err as { code?: string }).code?.toString();
+    for (const message of [failureMessage(thrown), failureMessage(thrown, describer)]) {
+      expect(message).toMatch(/^vmss-rollout failed: ./);
+    }
+    expect(errorLine(thrown)).not.toBe("");
+  });
+
   it("lets the credential module word a sign-in failure", () => {
     expect(
       failureMessage(new Error("AADSTS7000215"), (err) =>

@@ -5,7 +5,12 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { parseConfig } from "../../../src/config/inputs.ts";
-import { octokitDeployments } from "../../../src/github/deployments.ts";
+import {
+  CANCELLED_GRACE_MS,
+  CANCELLED_LAST_MS,
+  cancelCutoff,
+  octokitDeployments,
+} from "../../../src/github/deployments.ts";
 import type { Logger } from "../../../src/engine/ports.ts";
 import { Gate } from "../../../src/shared/gate.ts";
 
@@ -113,5 +118,58 @@ describe("the deployment ID GitHub answers", () => {
     const created = octokitDeployments(config(), undefined, log).createDeployment(REQUEST);
     if (ok) await expect(created).resolves.toBe(id);
     else await expect(created).rejects.toThrow(/without a valid deployment ID/);
+  });
+});
+
+// After a cancel a GitHub call ends CANCELLED_GRACE_MS after it; one started late (the final status, after the run's
+// own final steps) still gets CANCELLED_CALL_MIN_MS, never past CANCELLED_LAST_MS. Before, every call ended 2 s after
+// the cancel, so a final status sent after a slow last listing and tag write failed at once and the deployment stayed
+// in_progress.
+describe("cancelCutoff", () => {
+  it.each([
+    { name: "a call waiting when the job is cancelled", startsAt: 0, cancelAt: 1_000, endsAt: 5_500 },
+    { name: "a call started soon after the cancel", startsAt: 2_000, cancelAt: 1_000, endsAt: 5_500 },
+    { name: "a call started 4 s after the cancel", startsAt: 5_000, cancelAt: 1_000, endsAt: 6_000 },
+    { name: "a call started 7 s after the cancel", startsAt: 8_000, cancelAt: 1_000, endsAt: 8_000 },
+    { name: "a call started 6 s after the cancel", startsAt: 7_000, cancelAt: 1_000, endsAt: 7_500 },
+  ])("$name ends at $endsAt ms", ({ startsAt, cancelAt, endsAt }) => {
+    vi.useFakeTimers({ now: 0 });
+    try {
+      const cancel = new AbortController();
+      const cutoff = cancelCutoff(cancel.signal);
+      let call: { signal: AbortSignal; done(): void } | undefined;
+      let endedAt: number | undefined;
+      const start = (): void => {
+        call = cutoff();
+        if (call.signal.aborted) endedAt = Date.now();
+        call.signal.addEventListener("abort", () => (endedAt = Date.now()));
+      };
+      setTimeout(start, startsAt);
+      setTimeout(() => cancel.abort(), cancelAt);
+      vi.advanceTimersByTime(20_000);
+      expect(endedAt).toBe(endsAt);
+      expect(CANCELLED_LAST_MS).toBeGreaterThan(CANCELLED_GRACE_MS);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("never ends a call when the job is not cancelled, and forgets a call that is done", () => {
+    vi.useFakeTimers({ now: 0 });
+    try {
+      const cancel = new AbortController();
+      const cutoff = cancelCutoff(cancel.signal);
+      const finished = cutoff();
+      finished.done();
+      const open = cutoff();
+      vi.advanceTimersByTime(60_000);
+      expect(open.signal.aborted).toBe(false);
+      cancel.abort();
+      vi.advanceTimersByTime(60_000);
+      expect(open.signal.aborted).toBe(true);
+      expect(finished.signal.aborted).toBe(false);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -18,12 +18,15 @@ const config = parseConfig(
 );
 
 /** GitHub as the tracker sees it: records calls; fails the ones named in `fail`. */
-function fakeGitHub(fail: { create?: number; status?: number } = {}) {
+function fakeGitHub(fail: { create?: number; status?: number; message?: string } = {}) {
   const calls: string[] = [];
   const api: DeploymentsApi = {
     createDeployment(request: DeploymentRequest) {
       calls.push(`create ${request.ref}`);
-      if (fail.create) return Promise.reject(new GitHubApiError(fail.create, "Resource not accessible by integration"));
+      if (fail.create)
+        return Promise.reject(
+          new GitHubApiError(fail.create, fail.message ?? "Resource not accessible by integration"),
+        );
       return Promise.resolve(7);
     },
     createStatus(id: number, status: DeploymentStatus) {
@@ -95,11 +98,19 @@ describe("DeploymentTracker", () => {
     if (warnings > 0) expect(result.warning).toBe(warned[0]);
   });
 
-  it("the 403 warning says which permission the job needs", async () => {
+  it.each([
+    { name: "a missing permission", message: undefined, permissionHint: true },
+    // A rate limit is a 403 too (docs.github.com "Rate limits for the REST API"): no permission is missing there.
+    { name: "a rate limit", message: "API rate limit exceeded for installation ID 1.", permissionHint: false },
+  ])("a 403 for $name: the warning names the permission only when it is one", async ({ message, permissionHint }) => {
     const { log, warnings } = logger();
-    const tracker = new DeploymentTracker(config, fakeGitHub({ create: 403 }).api, log);
+    const tracker = new DeploymentTracker(
+      config,
+      fakeGitHub({ create: 403, ...(message !== undefined && { message }) }).api,
+      log,
+    );
     await tracker.finish("success", "Rollout succeeded", undefined);
     expect(warnings[0]).toContain("403");
-    expect(warnings[0]).toContain("deployments: write");
+    expect(warnings[0]?.includes("deployments: write")).toBe(permissionHint);
   });
 });
