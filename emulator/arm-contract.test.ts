@@ -448,6 +448,19 @@ describe("scale-set model writes", () => {
     ]);
   });
 
+  it.each<{ name: string; tags: Record<string, string> | undefined; after: Record<string, string> }>([
+    { name: "replace the set's tags (one left out is removed)", tags: { owner: "team-a" }, after: { owner: "team-a" } },
+    { name: "replace the set's tags (empty: all removed)", tags: {}, after: {} },
+    { name: "are kept when the PUT has none", tags: undefined, after: { owner: "team-a", env: "prod" } },
+  ])("a PUT's tags $name, as a PATCH's do", async ({ tags, after }) => {
+    const { client } = await setup();
+    await client.virtualMachineScaleSets.update(RG, VMSS, { tags: { owner: "team-a", env: "prod" } });
+    const { tags: _, ...current } = await client.virtualMachineScaleSets.get(RG, VMSS);
+    await client.virtualMachineScaleSets.createOrUpdate(RG, VMSS, { ...current, ...(tags !== undefined && { tags }) });
+    // Before, a PUT merged its tags into the set's: a tag it left out stayed.
+    expect((await client.virtualMachineScaleSets.get(RG, VMSS)).tags ?? {}).toEqual(after);
+  });
+
   it("takes a whole model on PUT (createOrUpdate), keeping protectedSettings the GET could not return", async () => {
     const { client, emu } = await setup({
       scaleSets: [
@@ -871,6 +884,44 @@ describe("reading instances", () => {
       ["2", "instanceView"],
       ["4", "instanceView"],
     ]);
+  });
+
+  it.each([
+    { name: "one already shown is scaled in", filter: undefined },
+    { name: "one already shown takes the model (an eq false list)", filter: "properties/latestModelApplied eq false" },
+  ])("loses no instance when the list changes between its pages: $name", async ({ filter }) => {
+    const { emu } = await setup({ pageSize: 2, scaleSets: [{ name: VMSS, instances: 5 }] });
+    if (filter)
+      emu.faults.concurrentWrite({
+        patch: {
+          properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: "24.04.202502010" } } } },
+        },
+      });
+    if (filter) await raw(emu, "GET", vmssPath(emu)); // another model lands here: every instance is stale
+    const query = `api-version=${API}${filter ? `&$filter=${encodeURIComponent(filter)}` : ""}`;
+    const first = (await raw(emu, "GET", `${vmssPath(emu)}/virtualMachines`, { query })).body as {
+      value: { instanceId: string }[];
+      nextLink: string;
+    };
+    expect(first.value.map((vm) => vm.instanceId)).toEqual(["0", "1"]);
+    // Between the pages: instance 1 takes the model (it leaves the eq false list), or is scaled in.
+    if (filter) {
+      const upgrade = await raw(emu, "POST", `${vmssPath(emu)}/manualupgrade`, { body: { instanceIds: ["1"] } });
+      expect(await operationEnd(emu, upgrade.headers.get("azure-asyncoperation"))).toBe("Succeeded");
+    } else emu.deleteInstance(VMSS, "1");
+    const ids = [...first.value.map((vm) => vm.instanceId)];
+    let next: string | undefined = first.nextLink;
+    while (next) {
+      const url = new URL(next);
+      const page = (await raw(emu, "GET", url.pathname, { query: url.search.slice(1) })).body as {
+        value: { instanceId: string }[];
+        nextLink?: string;
+      };
+      ids.push(...page.value.map((vm) => vm.instanceId));
+      next = page.nextLink;
+    }
+    // Before, the token was an offset: the page after the change started one instance late, and "2" was never listed.
+    expect(ids).toEqual(["0", "1", "2", "3", "4"]);
   });
 
   it("takes the configured latency per list page (latencyMs, simulated ms scaled by speed)", async () => {

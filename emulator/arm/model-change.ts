@@ -104,6 +104,10 @@ export function putScaleSet(current: Wire, body: Wire): Wire {
   // The user-assigned identities a PUT names are the set's from then on: one it leaves out is removed.
   const users = incoming["identity"]?.["userAssignedIdentities"];
   if (isObject(users) && isObject(merged["identity"])) merged["identity"]["userAssignedIdentities"] = copyJson(users);
+  // A PUT's `tags` are the set's tags from then on, as a PATCH's are: a tag it leaves out is removed (az sends the
+  // whole map it read, azure-cli_test_vmss_extension.yaml #13–#73 `"tags": {}` answered `{}`;
+  // …_update_image.yaml #44). A PUT without `tags` keeps them, as it keeps any property it leaves out.
+  if (isObject(incoming["tags"])) merged["tags"] = copyJson(incoming["tags"]);
   const next: Wire = {
     ...merged,
     id: current["id"],

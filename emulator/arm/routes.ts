@@ -1072,10 +1072,16 @@ export class Arm {
             message: "$expand=instanceView can only be specified with a valid $filter.",
             target: "$expand",
           });
-        const sets = inGroup().filter((s) => !filtered || s === filteredSet);
+        const sets = inGroup()
+          .filter((s) => !filtered || s === filteredSet)
+          .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
         const vms = sets.flatMap((s) => s.sortedVms().map((vm) => ({ s, vm })));
-        const skip = Number(req.query.get("$skiptoken") ?? 0) || 0;
-        const page = vms.slice(skip, skip + this.options.pageSize);
+        // `$skiptoken`: where the next page starts (scale set, ordinal), not an offset, as for the scale-set VM list.
+        const token = req.query.get("$skiptoken");
+        const cut = token === null ? -1 : token.lastIndexOf("/");
+        const [fromSet, fromOrdinal] = cut < 0 ? ["", 0] : [token!.slice(0, cut), Number(token!.slice(cut + 1)) || 0];
+        const rest = vms.filter(({ s, vm }) => s.key > fromSet || (s.key === fromSet && vm.ordinal >= fromOrdinal));
+        const page = rest.slice(0, this.options.pageSize);
         const body: Wire = {
           value: page.map(({ s, vm }) =>
             s.renderStandaloneVm(vm, {
@@ -1084,9 +1090,10 @@ export class Arm {
             }),
           ),
         };
-        if (skip + this.options.pageSize < vms.length) {
+        const after = rest[this.options.pageSize];
+        if (after !== undefined) {
           const next = new URLSearchParams(req.query);
-          next.set("$skiptoken", String(skip + this.options.pageSize));
+          next.set("$skiptoken", `${after.s.key}/${after.vm.ordinal}`);
           body["nextLink"] = `${req.origin}${req.path}?${next.toString()}`;
         }
         return json(200, body);
@@ -1511,13 +1518,19 @@ export class Arm {
     const instanceView =
       /^instanceView$/i.test(req.query.get("$expand") ?? "") ||
       /^instanceView(\/statuses)?$/i.test(req.query.get("$select") ?? "");
-    const skip = Number(req.query.get("$skiptoken") ?? 0) || 0;
-    const page = vms.slice(skip, skip + this.options.pageSize);
+    // `$skiptoken`: the ordinal (instance ID) the next page starts from, not an offset: a list whose members change
+    // between its pages (an instance that takes the model leaves an `eq false` list, one scaled in leaves any list)
+    // neither skips nor repeats the others. Azure's token is opaque (no recorded list has a nextLink: INDEX §2); this
+    // is the emulator's choice, the one that loses nothing.
+    const from = Number(req.query.get("$skiptoken") ?? 0) || 0;
+    const rest = vms.filter((vm) => vm.ordinal >= from);
+    const page = rest.slice(0, this.options.pageSize);
     const apiVersion = req.query.get("api-version") ?? "";
     const body: Wire = { value: page.map((vm) => set.renderVm(vm, { instanceView, apiVersion, model })) };
-    if (skip + this.options.pageSize < vms.length) {
+    const after = rest[this.options.pageSize];
+    if (after !== undefined) {
       const next = new URLSearchParams(req.query);
-      next.set("$skiptoken", String(skip + this.options.pageSize));
+      next.set("$skiptoken", String(after.ordinal));
       body["nextLink"] = `${req.origin}${req.path}?${next.toString()}`;
     }
     // x-ms-request-charge: one per VM answered (azure-cli_test_vmss_update_automatic_repairs_with_health_extension.yaml
