@@ -954,9 +954,16 @@ function parseGuid(input: InputName, value: string): string {
   throw new InputError(input, `${quoted(value)} is not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)`);
 }
 
+/** What a required input takes, for the error when it is empty. */
+const REQUIRED_WHAT: Partial<Record<InputName, string>> = {
+  "resource-group": "the name of the scale set's resource group, e.g. rg-web",
+  "scale-set": "the scale set's name, e.g. vmss-web",
+};
+
 function required(inputs: Inputs, name: InputName): string {
   const value = inputs[name];
-  if (!value) throw new InputError(name, "is required");
+  const what = REQUIRED_WHAT[name];
+  if (!value) throw new InputError(name, what ? `is required: ${what}` : "is required");
   return value;
 }
 

@@ -20,6 +20,27 @@ export interface OptionWarning {
   readonly title: string;
 }
 
+/**
+ * rollback-on-failure on a run that writes no model (the model already holds the change: a run re-run after it stopped)
+ * but still has instances to upgrade: a failure would not be rolled back, since the run has no model of its own
+ * before it to put back. Undefined otherwise.
+ */
+export function resumeWarning(
+  rollout: Pick<RolloutOptions, "rollbackOnFailure" | "dryRun">,
+  change: ModelChange,
+  toUpgrade: number,
+): OptionWarning | undefined {
+  if (!rollout.rollbackOnFailure || rollout.dryRun || !isNoOp(change) || toUpgrade === 0) return undefined;
+  return {
+    message:
+      `rollback-on-failure will not act in this run: the model already holds the requested values (an earlier run ` +
+      `wrote them), so this run writes no model and has none of its own before it to put back. It upgrades the ` +
+      `${toUpgrade} instance(s) still on an older model; if that fails, they are left as they are. To undo the ` +
+      `change itself, run the action with rollback: true.`,
+    title: "rollback-on-failure cannot act",
+  };
+}
+
 /** The warnings for these options on this scale set and change, in the order they are to be logged. */
 export function optionWarnings(
   config: Pick<Config, "rollout" | "cloud">,

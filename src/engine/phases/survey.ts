@@ -3,7 +3,7 @@
 
 import { describeRunning } from "../../domain/in-progress.ts";
 import { errorLine, isAbort } from "../../domain/error-text.ts";
-import { canaryWarnings, optionWarnings } from "../../domain/option-warnings.ts";
+import { canaryWarnings, optionWarnings, resumeWarning } from "../../domain/option-warnings.ts";
 import { describeImage, isNoOp, planChange } from "../../domain/change.ts";
 import { planBatches, type BatchPlan } from "../../domain/batches.ts";
 import type { ModelChange } from "../../domain/change.ts";
@@ -39,6 +39,8 @@ export async function planRun(run: Run, api: ScaleSetApi): Promise<ModelChange> 
   // Nothing is written (a dry run, or the model holds the values): the one listing to plan on is now. Otherwise it
   // follows the model update, when Azure reports which instances the write made stale.
   if (rollout.dryRun || isNoOp(plan)) await planOnListing(run, api, plan, !rollout.dryRun);
+  const resume = resumeWarning(rollout, plan, run.state.targets.size);
+  if (resume !== undefined) run.log.warning(resume.message, resume.title);
   if (rollout.dryRun) run.log.info("Dry run: nothing is written.");
   return plan;
 }

@@ -127,8 +127,11 @@ describe("parseConfig: inputs of action.yml", () => {
     }
   });
 
-  it.each([["resource-group"], ["scale-set"]])("requires %s", (name) => {
-    expect(inputError({ [name]: "" })).toMatchObject({ input: name, message: `Input '${name}': is required` });
+  it.each([
+    ["resource-group", "Input 'resource-group': is required: the name of the scale set's resource group, e.g. rg-web"],
+    ["scale-set", "Input 'scale-set': is required: the scale set's name, e.g. vmss-web"],
+  ])("requires %s, saying what it takes", (name, message) => {
+    expect(inputError({ [name]: "" })).toMatchObject({ input: name, message });
   });
 });
 

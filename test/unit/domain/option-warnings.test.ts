@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../../src/config/inputs.ts";
-import { canaryWarnings, optionWarnings } from "../../../src/domain/option-warnings.ts";
+import { canaryWarnings, optionWarnings, resumeWarning } from "../../../src/domain/option-warnings.ts";
 import { planBatches } from "../../../src/domain/batches.ts";
 import { planChange, type ModelChange } from "../../../src/domain/change.ts";
 import type { InstanceState, ScaleSetModel, UpgradeMode } from "../../../src/domain/scale-set.ts";
@@ -250,5 +250,47 @@ describe("canaryWarnings: a canary that is the whole rollout", () => {
     { canary: "100%", n: 6 }, // warned of as the inputs are read (config/inputs.ts), before anything is written
   ])("canary '$canary' of $n instance(s): no warning", ({ canary, n }) => {
     expect(warnings({ canary }, n)).toEqual([]);
+  });
+});
+
+// A re-run of a stopped rollout finds the change in the model and writes none: rollback-on-failure then has nothing of
+// this run's to put back. Before, it said nothing, and a failure was left as it was without a word.
+describe("resumeWarning", () => {
+  const held = change(model("Manual"), "1.0.0"); // the model already holds 1.0.0: nothing to write
+  const writes = change(model("Manual"));
+  it.each<{ name: string; inputs: Record<string, string>; plan: ModelChange; toUpgrade: number; warns: boolean }>([
+    {
+      name: "rollback-on-failure, a change already in the model, instances to upgrade",
+      inputs: { "rollback-on-failure": "true" },
+      plan: held,
+      toUpgrade: 3,
+      warns: true,
+    },
+    {
+      name: "rollback-on-failure, a change this run writes",
+      inputs: { "rollback-on-failure": "true" },
+      plan: writes,
+      toUpgrade: 3,
+      warns: false,
+    },
+    {
+      name: "rollback-on-failure, nothing to upgrade",
+      inputs: { "rollback-on-failure": "true" },
+      plan: held,
+      toUpgrade: 0,
+      warns: false,
+    },
+    {
+      name: "a dry run",
+      inputs: { "rollback-on-failure": "true", "dry-run": "true" },
+      plan: held,
+      toUpgrade: 3,
+      warns: false,
+    },
+    { name: "no rollback-on-failure", inputs: {}, plan: held, toUpgrade: 3, warns: false },
+  ])("$name: warns $warns", ({ inputs, plan, toUpgrade, warns }) => {
+    const warning = resumeWarning(config(inputs).rollout, plan, toUpgrade);
+    expect(warning?.title).toBe(warns ? "rollback-on-failure cannot act" : undefined);
+    if (warns) expect(warning?.message).toContain("rollback: true");
   });
 });
