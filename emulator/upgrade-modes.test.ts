@@ -52,6 +52,27 @@ describe("Manual upgrade mode", () => {
     expect(vm1.storageProfile?.imageReference?.exactVersion).toBe(NEW_VERSION);
   });
 
+  // A new VM size is a model change (learn.microsoft.com "Modify a Virtual Machine Scale Set"): before, the emulator
+  // compared the profile only, so every instance stayed on the latest model and showed the new size at once.
+  it("takes a new VM size (sku.name) as a model change: instances keep their size until upgraded; capacity is not", async () => {
+    const { client } = await setup({});
+    const sizes = async () => (await listVms(client)).map((vm) => [vm.sku?.name, vm.latestModelApplied]);
+    await client.virtualMachineScaleSets.update(RG, VMSS, { sku: { capacity: 4 } }, FAST_POLL);
+    expect(await latest(client)).toEqual([true, true, true, true]);
+    await client.virtualMachineScaleSets.update(RG, VMSS, { sku: { name: "Standard_D4s_v3" } }, FAST_POLL);
+    expect(await sizes()).toEqual(Array(4).fill(["Standard_D2s_v3", false]));
+    const stale = [];
+    for await (const vm of client.virtualMachineScaleSetVMs.list(RG, VMSS, {
+      filter: "properties/latestModelApplied eq false",
+    }))
+      stale.push(vm.instanceId);
+    expect(stale).toEqual(["0", "1", "2", "3"]);
+    await client.virtualMachineScaleSets.updateInstances(RG, VMSS, { instanceIds: ["2"] }, FAST_POLL);
+    expect((await sizes())[2]).toEqual(["Standard_D4s_v3", true]);
+    expect((await client.virtualMachineScaleSetVMs.get(RG, VMSS, "2")).hardwareProfile?.vmSize).toBe("Standard_D4s_v3");
+    expect((await client.virtualMachineScaleSetVMs.get(RG, VMSS, "0")).hardwareProfile?.vmSize).toBe("Standard_D2s_v3");
+  });
+
   it("makes untouched instances current again when the model is reverted", async () => {
     const { client } = await setup({});
     await setVersion(client, NEW_VERSION);

@@ -34,6 +34,12 @@ export interface Vm {
   readonly timeCreated: string;
   /** The virtualMachineProfile this instance runs (incl. protectedSettings); compared with the set's model. */
   profile: Wire;
+  /**
+   * The VM size it runs (`sku.name` when it was created or last upgraded): part of the model it is compared with, as
+   * Azure counts a size change as a model change (learn.microsoft.com "Modify a Virtual Machine Scale Set": in Manual
+   * mode existing instances keep their size until they are upgraded).
+   */
+  vmSize: string;
   provisioningState: "Succeeded" | "Updating" | "Failed";
   /** Time of the last provisioning state change, shown in the instance view. */
   provisioningTime: string;
@@ -54,6 +60,12 @@ export interface Vm {
   /** Id of the long-running operation working on this instance. */
   busyWith: string | undefined;
   etag: number;
+}
+
+/** The model as ScaleSet.isLatest compares it (comparableModel). */
+export interface ComparableModel {
+  readonly profile: string;
+  readonly vmSize: string;
 }
 
 export class ScaleSet {
@@ -135,6 +147,7 @@ export class ScaleSet {
       zone: this.zones?.length ? this.zones[i % this.zones.length] : undefined,
       timeCreated: time,
       profile: copyJson(this.profile),
+      vmSize: this.skuName(),
       provisioningState: "Succeeded",
       provisioningTime: time,
       powerState: "running",
@@ -247,13 +260,18 @@ export class ScaleSet {
   /** latestModelApplied: the profile the instance runs equals the set's current one (so reverting the model makes
    *  untouched instances current again). `model`: comparableModel(), when the caller compares many instances at once
    *  (a list page). */
-  isLatest(vm: Vm, model: string = this.comparableModel()): boolean {
-    return !vm.attached && comparableVm(vm) === model;
+  isLatest(vm: Vm, model: ComparableModel = this.comparableModel()): boolean {
+    return !vm.attached && vm.vmSize === model.vmSize && comparableVm(vm) === model.profile;
   }
 
-  /** The model as isLatest compares it. */
-  comparableModel(): string {
-    return comparable(this.profile);
+  /** The model as isLatest compares it: the profile, and the VM size (`sku.name`). */
+  comparableModel(): ComparableModel {
+    return { profile: comparable(this.profile), vmSize: this.skuName() };
+  }
+
+  /** The set's VM size (`sku.name`). */
+  skuName(): string {
+    return String(this.resource["sku"]?.["name"] ?? "");
   }
 
   /** Creation order (Uniform: by instance ID); Flexible VMs attached with their own profile last. */
@@ -347,7 +365,7 @@ export class ScaleSet {
 
   /** `model`: comparableModel(), when the caller renders many instances at once (a list page); `apiVersion`: the
    *  request's (undefined: the newest shape; `etag` from 2023-09-01, see showsEtag). */
-  renderVm(vm: Vm, options: { instanceView: boolean; apiVersion?: string; model?: string }): Wire {
+  renderVm(vm: Vm, options: { instanceView: boolean; apiVersion?: string; model?: ComparableModel }): Wire {
     if (this.flexible) return this.renderFlexibleScaleSetVm(vm, options.apiVersion, options.model);
     const sku = this.resource["sku"] ?? {};
     const nic = this.profile["networkProfile"]?.["networkInterfaceConfigurations"]?.[0]?.["name"] ?? "nic";
@@ -358,7 +376,7 @@ export class ScaleSet {
       location: this.location,
       tags: {},
       instanceId: vm.instanceId,
-      sku: { name: sku["name"], tier: sku["tier"] },
+      sku: { name: vm.vmSize, tier: sku["tier"] },
       ...(vm.zone ? { zones: [vm.zone] } : {}),
       ...(showsEtag(options.apiVersion) ? { etag: `"${vm.etag}"` } : {}),
       properties: {
@@ -367,7 +385,7 @@ export class ScaleSet {
         networkProfileConfiguration: copyJson(vm.profile["networkProfile"] ?? {}),
         ...(options.instanceView ? { instanceView: this.renderVmInstanceView(vm) } : {}),
         provisioningState: vm.provisioningState,
-        hardwareProfile: { vmSize: sku["name"] },
+        hardwareProfile: { vmSize: vm.vmSize },
         vmId: vm.vmId,
         ...this.vmProfiles(vm),
         networkProfile: {
@@ -406,7 +424,7 @@ export class ScaleSet {
    * resource ID from api-version 2025-11-01 (VirtualMachineScaleSetVMProperties.virtualMachineResourceId, "only
    * applicable to … Flexible orchestration mode. Minimum api-version: 2025-11-01").
    */
-  private renderFlexibleScaleSetVm(vm: Vm, apiVersion = "", model?: string): Wire {
+  private renderFlexibleScaleSetVm(vm: Vm, apiVersion = "", model?: ComparableModel): Wire {
     return {
       name: vm.name,
       id: `${this.id}/virtualMachines/${vm.name}`,
@@ -441,7 +459,6 @@ export class ScaleSet {
    * vmHealth).
    */
   renderStandaloneVm(vm: Vm, options: { instanceView: boolean; extensionsById?: boolean }): Wire {
-    const sku = this.resource["sku"] ?? {};
     const id = this.standaloneId(vm);
     const nic = this.profile["networkProfile"]?.["networkInterfaceConfigurations"]?.[0]?.["name"] ?? "nic";
     const view = options.instanceView ? this.renderVmInstanceView(vm) : undefined;
@@ -456,7 +473,7 @@ export class ScaleSet {
       location: this.location,
       ...(vm.zone ? { zones: [vm.zone] } : {}),
       properties: {
-        hardwareProfile: { vmSize: sku["name"] },
+        hardwareProfile: { vmSize: vm.vmSize },
         provisioningState: vm.provisioningState,
         vmId: vm.vmId,
         virtualMachineScaleSet: { id: this.id },

@@ -176,7 +176,7 @@ export class Upgrades {
     op: Operation,
     forceReimage = false,
   ): Promise<Outcome> {
-    const before = { profile: vm.profile, health: vm.health, powerState: vm.powerState };
+    const before = { profile: vm.profile, vmSize: vm.vmSize, health: vm.health, powerState: vm.powerState };
     const reimage =
       forceReimage ||
       canonical(vm.profile["storageProfile"]?.["imageReference"]) !==
@@ -199,6 +199,8 @@ export class Upgrades {
       return restore(vm, before);
     }
     vm.profile = copyJson(target);
+    // The size the set has now: an upgrade brings an instance onto the whole model, its VM size included.
+    vm.vmSize = set.skuName();
     if (keepImage)
       vm.profile["storageProfile"]["imageReference"] = copyJson(before.profile["storageProfile"]?.["imageReference"]);
     vm.busyWith = undefined;
@@ -274,8 +276,12 @@ function finishWithOutcomes(op: Operation, outcomes: readonly Outcome[]): void {
   else op.finish("Failed", errors.length === 1 ? first : { ...first, details: errors });
 }
 
-function restore(vm: Vm, before: { profile: Wire; health: HealthState; powerState: Vm["powerState"] }): Outcome {
+function restore(
+  vm: Vm,
+  before: { profile: Wire; vmSize: string; health: HealthState; powerState: Vm["powerState"] },
+): Outcome {
   vm.profile = before.profile;
+  vm.vmSize = before.vmSize;
   vm.health = before.health;
   vm.powerState = before.powerState;
   vm.busyWith = undefined;

@@ -109,10 +109,18 @@ export function scaleSetPortalUrl(config: Pick<Config, "target" | "cloud">): str
   return `${config.cloud.portalUrl}/#resource${scaleSetResourceId(config)}/overview`;
 }
 
-/** At most 140 characters, on one line; a longer text ends with `…`. */
+/**
+ * At most 140 characters, on one line; a longer text ends with `…`. Counted and cut by code point (GitHub counts
+ * characters), so a character outside the Basic Multilingual Plane is never split in two.
+ */
 export function statusDescription(text: string): string {
-  const line = text.replace(/\s+/g, " ").trim();
-  return line.length <= MAX_DESCRIPTION ? line : `${line.slice(0, MAX_DESCRIPTION - 1).trimEnd()}…`;
+  const line = [...text.replace(/\s+/g, " ").trim()];
+  return line.length <= MAX_DESCRIPTION
+    ? line.join("")
+    : `${line
+        .slice(0, MAX_DESCRIPTION - 1)
+        .join("")
+        .trimEnd()}…`;
 }
 
 /**

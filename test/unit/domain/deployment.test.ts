@@ -78,9 +78,13 @@ describe("the GitHub deployment of a rollout", () => {
     ["  two\n lines ", "two lines"],
     ["x".repeat(140), "x".repeat(140)],
     ["x".repeat(200), `${"x".repeat(139)}…`],
+    // Counted by character, cut between characters: before, an emoji at the cut was split into a lone surrogate.
+    [`${"x".repeat(138)}🚀🚀🚀`, `${"x".repeat(138)}🚀…`],
+    ["🚀".repeat(140), "🚀".repeat(140)],
   ])("description %#: at most 140 characters", (text, description) => {
     expect(statusDescription(text)).toBe(description);
-    expect(statusDescription(text).length).toBeLessThanOrEqual(140);
+    expect([...statusDescription(text)].length).toBeLessThanOrEqual(140);
+    expect(statusDescription(text)).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/); // no lone high surrogate
   });
 
   it("is created for the tag with the scale set, the change and the previous model, without SAS queries", () => {
