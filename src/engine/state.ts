@@ -40,6 +40,7 @@ export class RunState implements RolloutState {
   readonly #rolledBack = new Set<string>();
   #rollback: RolloutRecord["rollback"];
   #noRollback: string | undefined;
+  #rollbackProgress: MutableRollbackProgress | undefined;
   #stop: Stop | undefined;
   #pollPace: number;
   readonly #unseen = new Set<string>();
@@ -501,8 +502,57 @@ export class RunState implements RolloutState {
     this.#stop = stop;
   }
 
+  /** What the rollback under way (or the last one) knows it did; undefined before any. */
+  get rollbackProgress(): RollbackProgress | undefined {
+    return this.#rollbackProgress;
+  }
+
   rollbackSkipped(reason: string): void {
     this.#noRollback = reason;
+  }
+
+  /** A rollback starts: the parts of the model it has to put back (each "no" until it is put back). */
+  rollbackBegins(parts: { image: boolean; extension: boolean }): void {
+    this.#rollbackProgress = {
+      image: parts.image ? "no" : undefined,
+      extension: parts.extension ? "no" : undefined,
+      sent: new Set(),
+      back: new Set(),
+      otherWriter: false,
+    };
+  }
+
+  /** Whether a part of the model is put back: yes, no, or unknown (its write cut off, or answered with an error). */
+  rollbackPart(part: "image" | "extension", put: RollbackPart): void {
+    this.#inRollback()[part] = put;
+  }
+
+  /** Instances sent back onto the previous model (a rollback batch's manualupgrade; the platform's roll). */
+  rollbackSent(ids: Iterable<string>): void {
+    const progress = this.#inRollback();
+    for (const id of ids) progress.sent.add(id);
+  }
+
+  /** Instances seen back on the previous model (Manual: and healthy, as their rollback batch's gate judged them). */
+  rollbackBack(ids: Iterable<string>): void {
+    const progress = this.#inRollback();
+    for (const id of ids) progress.back.add(id);
+  }
+
+  /** Instances no longer counted as back: seen "on the model" when the model was another writer's. */
+  rollbackNotBack(ids: Iterable<string>): void {
+    const progress = this.#inRollback();
+    for (const id of ids) progress.back.delete(id);
+  }
+
+  /** Another writer changed the model during the rollback. */
+  rollbackMetOtherWriter(): void {
+    this.#inRollback().otherWriter = true;
+  }
+
+  #inRollback(): MutableRollbackProgress {
+    if (this.#rollbackProgress === undefined) throw new Error("no rollback has begun");
+    return this.#rollbackProgress;
   }
 
   rollbackEnded(rollback: NonNullable<RolloutRecord["rollback"]>): void {
@@ -510,6 +560,29 @@ export class RunState implements RolloutState {
     // The instances brought back, also by a rollback that did not complete: they run the previous model again.
     for (const id of rollback.instanceIds) this.#rolledBack.add(id);
   }
+}
+
+/** Whether a part of the model a rollback has to put back is back. */
+export type RollbackPart = "yes" | "no" | "unknown";
+
+/** What a rollback knows it did so far (the parts it did not have to put back are undefined). */
+export interface RollbackProgress {
+  readonly image: RollbackPart | undefined;
+  readonly extension: RollbackPart | undefined;
+  /** Instances sent back (a rollback batch's manualupgrade sent; in the platform's modes, all once the model is back). */
+  readonly sent: ReadonlySet<string>;
+  /** Instances seen back on the previous model (Manual: and healthy, as their rollback batch's gate judged them). */
+  readonly back: ReadonlySet<string>;
+  /** Another writer changed the model during the rollback. */
+  readonly otherWriter: boolean;
+}
+
+interface MutableRollbackProgress {
+  image: RollbackPart | undefined;
+  extension: RollbackPart | undefined;
+  readonly sent: Set<string>;
+  readonly back: Set<string>;
+  otherWriter: boolean;
 }
 
 /** The same model apart from tags, etag and provisioning state (what a tag write leaves as it was). */

@@ -12,6 +12,7 @@ import type { ScaleSetModel } from "../../domain/scale-set.ts";
 import type { ChangeRequest } from "../../config/types.ts";
 import type { ScaleSetApi } from "../ports.ts";
 import { FINAL_LISTING_MS, type Run } from "../run.ts";
+import type { RollbackProgress } from "../state.ts";
 import { mayAnswerResend } from "./model-update.ts";
 
 /** A cancelled job gets no rollback: the runner kills it seconds later. */
@@ -64,13 +65,8 @@ export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange, 
   const restoreImage = scaleSetPatch !== undefined && state.written.image;
   const restoreExtension = extensionPatch !== undefined && state.written.extension;
   // What the rollback knows it did: each part of the model it put back, and the instances seen back on that model.
-  const progress: RollbackProgress = {
-    image: restoreImage ? "no" : undefined,
-    extension: restoreExtension ? "no" : undefined,
-    sent: new Set<string>(),
-    back: new Set<string>(),
-    otherWriter: false,
-  };
+  state.rollbackBegins({ image: restoreImage, extension: restoreExtension });
+  const progress = (): RollbackProgress => state.rollbackProgress!;
   // Why the model no longer holds what the rollback put back (the parts of `put`), or undefined when it does.
   const movedSince = (model: ScaleSetModel, put: { image: boolean; extension: boolean }): string | undefined =>
     put.image && scaleSetPatch !== undefined && !holdsImage(model, scaleSetPatch)
@@ -84,7 +80,7 @@ export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange, 
     state.read(model);
     const moved = movedSince(model, { image: restoreImage, extension: restoreExtension });
     if (moved !== undefined) {
-      progress.otherWriter = true;
+      state.rollbackMetOtherWriter();
       throw new Error(
         `${moved}: another writer changed it during the rollback, so ${when}; the rollback does not overwrite that change`,
       );
@@ -112,9 +108,9 @@ export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange, 
           state.read(await api.patchScaleSet(scaleSetPatch, model.etag, signal));
         } catch (err) {
           const holds = (m: ScaleSetModel): boolean => holdsImage(m, scaleSetPatch);
-          await restoredAnyway(run, api, signal, err, { what: "image", holds, sendsBefore }, progress);
+          await restoredAnyway(run, api, signal, err, { what: "image", holds, sendsBefore });
         }
-        progress.image = "yes";
+        state.rollbackPart("image", "yes");
       }
     }
     if (restoreExtension) {
@@ -123,7 +119,7 @@ export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange, 
         // wrote to the extension is checked again right before it, so a change another writer made meanwhile is not
         // overwritten (a window of one read and one write is left; Azure offers no condition on an extension write).
         const moved = changedSince(await api.getScaleSet(signal), state.request, false, true);
-        if (moved !== undefined) progress.otherWriter = true;
+        if (moved !== undefined) state.rollbackMetOtherWriter();
         if (moved !== undefined)
           throw new Error(
             `the extension was not put back: ${moved}, so another writer changed it during the rollback; the rollback does not overwrite that change, and no instance was sent back`,
@@ -135,9 +131,9 @@ export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange, 
         await api.patchExtension(extensionPatch, signal);
       } catch (err) {
         const holds = (m: ScaleSetModel): boolean => holdsPatch(m, extensionPatch);
-        await restoredAnyway(run, api, signal, err, { what: "extension", holds, sendsBefore }, progress);
+        await restoredAnyway(run, api, signal, err, { what: "extension", holds, sendsBefore });
       }
-      progress.extension = "yes";
+      state.rollbackPart("extension", "yes");
     }
     // In batches, each batch's gate ends on a listing that shows it back: the last one is fresh for the check below.
     let fresh = manual && ids.length > 0;
@@ -152,16 +148,16 @@ export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange, 
         holdsImage({ imageReference: instance.imageReference }, scaleSetPatch)
       );
     };
-    if (fresh) await rollBackInBatches(run, api, ids, deadline, signal, progress, checkRestored, movedFrom);
+    if (fresh) await rollBackInBatches(run, api, ids, deadline, signal, checkRestored, movedFrom);
     // Automatic/Rolling: the platform rolls every instance back once the model is restored.
-    if (!manual) for (const id of ids) progress.sent.add(id);
+    if (!manual) state.rollbackSent(ids);
     // Back on the previous model = latestModelApplied again (Automatic/Rolling: the platform rolls it back).
     let checkedStale = false;
     for (;;) {
       if (!fresh) run.listed(await api.listInstances(signal));
       fresh = false;
       const stale = ids.filter((id) => state.instances.has(id) && !state.instances.get(id)?.latestModelApplied);
-      if (!manual) for (const id of ids) if (state.instances.has(id) && !stale.includes(id)) progress.back.add(id);
+      if (!manual) state.rollbackBack(ids.filter((id) => state.instances.has(id) && !stale.includes(id)));
       run.log.info(`Rollback: ${ids.length - stale.length}/${ids.length} instance(s) back on the previous model.`);
       if (stale.length === 0) break;
       // Manual: every batch's gate saw its instances on the model; stale ones now mean the model moved since.
@@ -177,7 +173,7 @@ export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange, 
     // (not another writer's change) leaves the rollback done: every instance was seen back.
     if (restoreImage || restoreExtension) {
       await checkRestored("the instances may run that writer's model", run.cutOffReadSignal()).catch((err) => {
-        if (progress.otherWriter) throw err;
+        if (progress().otherWriter) throw err;
         run.log.warning(`Could not read the scale set's model once more after the rollback: ${errorLine(err)}.`);
       });
     }
@@ -194,19 +190,22 @@ export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange, 
     // The record says where the model stands: a part put back may have been changed by another writer since.
     // Both reads share one budget (after a cancel, the few seconds of the final steps: the model is not read then).
     const finalReads = run.finalSignal(FINAL_LISTING_MS);
-    const touched = [progress.image, progress.extension].some((p) => p === "yes" || p === "unknown");
-    if (touched && !progress.otherWriter && !run.cancel.aborted) {
+    const touched = [progress().image, progress().extension].some((p) => p === "yes" || p === "unknown");
+    if (touched && !progress().otherWriter && !run.cancel.aborted) {
       try {
         const model = await api.getScaleSet(finalReads);
         state.read(model);
         // A part whose write was cut off and not read back: this read says whether it landed.
-        if (progress.image === "unknown" && scaleSetPatch !== undefined)
-          progress.image = holdsImage(model, scaleSetPatch) ? "yes" : "no";
-        if (progress.extension === "unknown" && extensionPatch !== undefined)
-          progress.extension = holdsPatch(model, extensionPatch) ? "yes" : "no";
-        const moved = movedSince(model, { image: progress.image === "yes", extension: progress.extension === "yes" });
+        if (progress().image === "unknown" && scaleSetPatch !== undefined)
+          state.rollbackPart("image", holdsImage(model, scaleSetPatch) ? "yes" : "no");
+        if (progress().extension === "unknown" && extensionPatch !== undefined)
+          state.rollbackPart("extension", holdsPatch(model, extensionPatch) ? "yes" : "no");
+        const moved = movedSince(model, {
+          image: progress().image === "yes",
+          extension: progress().extension === "yes",
+        });
         if (moved !== undefined) {
-          progress.otherWriter = true;
+          state.rollbackMetOtherWriter();
           error = `another writer changed the scale set's model during the rollback (${moved}); ${error}`;
           run.log.info(`Rollback: ${error}`);
         }
@@ -218,48 +217,39 @@ export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange, 
     // since shows on the previous model and healthy is back (its batch's gate ended before it was).
     try {
       run.listed(await api.listInstances(finalReads));
-      if (modelAfter(progress) === "restored")
-        for (const id of progress.sent)
-          if (state.instances.has(id) && run.assess(id, true).kind === "done") progress.back.add(id);
+      if (modelAfter(progress()) === "restored")
+        state.rollbackBack(
+          [...progress().sent].filter((id) => state.instances.has(id) && run.assess(id, true).kind === "done"),
+        );
     } catch (listErr) {
       run.log.warning(`Could not list the instances after the rollback: ${errorLine(listErr)}.`);
     }
-    if (progress.otherWriter) {
+    if (progress().otherWriter) {
       // Seen "on the model" may have meant on the other writer's: only an instance that runs the image the rollback
       // put back counts as back (an extension-only rollback cannot tell, so none does).
-      for (const id of [...progress.back]) {
-        const image = state.instances.get(id)?.imageReference;
-        const onPrevious =
-          restoreImage &&
-          image !== undefined &&
-          holdsImage({ imageReference: image }, scaleSetPatch) &&
-          !restoreExtension;
-        if (!onPrevious) progress.back.delete(id);
-      }
+      state.rollbackNotBack(
+        [...progress().back].filter((id) => {
+          const image = state.instances.get(id)?.imageReference;
+          const onPrevious =
+            restoreImage &&
+            image !== undefined &&
+            holdsImage({ imageReference: image }, scaleSetPatch) &&
+            !restoreExtension;
+          return !onPrevious;
+        }),
+      );
     }
-    const back = sortIds([...progress.back].filter((id) => !state.removed.has(id)));
-    const notBack = ids.filter((id) => !progress.back.has(id) && !state.removed.has(id));
+    const back = sortIds([...progress().back].filter((id) => !state.removed.has(id)));
+    const notBack = ids.filter((id) => !progress().back.has(id) && !state.removed.has(id));
     state.rollbackEnded({
       succeeded: false,
       instanceIds: back,
       ...(notBack.length > 0 && { notBack }),
-      model: modelAfter(progress),
+      model: modelAfter(progress()),
       error,
     });
     run.emit({ type: "rollback-ended", succeeded: false });
   }
-}
-
-/** What a rollback knows it did so far (the parts it did not have to put back are undefined). */
-interface RollbackProgress {
-  image: "yes" | "no" | "unknown" | undefined;
-  extension: "yes" | "no" | "unknown" | undefined;
-  /** Instances sent back (a rollback batch's manualupgrade sent; in the platform's modes, all once the model is back). */
-  readonly sent: Set<string>;
-  /** Instances seen back on the previous model (Manual: and healthy, as their rollback batch's gate judged them). */
-  readonly back: Set<string>;
-  /** Another writer changed the model during the rollback. */
-  otherWriter: boolean;
 }
 
 /** The model after a rollback that did not complete: every part put back, none, some, or not known. */
@@ -279,7 +269,7 @@ function modelAfter(progress: RollbackProgress): RollbackModel {
  * rollback PATCH sent, the model is restored (waited for until the scale set is no longer busy) and the rollback goes
  * on; otherwise the error stands. Assumption: another writer putting back those very values in that moment is taken
  * for the rollback's own write, which is what the model then holds either way. Cut off in flight (an abort): one read
- * says whether the model holds it, for the report (`progress`), and the rollback stops.
+ * says whether the model holds it, for the report (the state's rollback progress), and the rollback stops.
  */
 async function restoredAnyway(
   run: Run,
@@ -287,23 +277,23 @@ async function restoredAnyway(
   signal: AbortSignal,
   err: unknown,
   write: { what: "image" | "extension"; holds: (model: ScaleSetModel) => boolean; sendsBefore: number | undefined },
-  progress: RollbackProgress,
 ): Promise<void> {
   const { what, holds } = write;
+  const { state } = run;
   // The model read: not this run's change any more, nor the previous values: another writer's.
   const judge = (model: ScaleSetModel): boolean => {
-    run.state.read(model);
+    state.read(model);
     const held = holds(model);
-    progress[what] = held ? "yes" : "no";
-    const drift = driftFrom(model, run.state.request, { image: what === "image", extension: what === "extension" });
-    if (!held && drift !== undefined) progress.otherWriter = true;
+    state.rollbackPart(what, held ? "yes" : "no");
+    const drift = driftFrom(model, state.request, { image: what === "image", extension: what === "extension" });
+    if (!held && drift !== undefined) state.rollbackMetOtherWriter();
     return held;
   };
   if (isAbort(err)) {
     // Cut off in flight (a cancel, the rollback's time, a lost lease): Azure may have it. One read says which, as for
     // the forward write (model-update.ts, writeCutOff); the rollback stops either way (a part left unknown is read
     // again at its end).
-    progress[what] = "unknown";
+    state.rollbackPart(what, "unknown");
     await api.getScaleSet(run.cutOffReadSignal()).then(judge, () => undefined);
     throw err;
   }
@@ -315,7 +305,7 @@ async function restoredAnyway(
     // A 5xx or 429 that answered a resend: the first copy, whose answer was lost, may have landed.
     mayAnswerResend(api, what === "image" ? "scale-set" : "extension", write.sendsBefore, err);
   if (!maybeApplied) throw err;
-  progress[what] = "unknown";
+  state.rollbackPart(what, "unknown");
   // A read of its own: the rollback's signal may be spent by now. A read that fails leaves the write unknown (read
   // again at the rollback's end), and the PATCH's own error stands.
   let model: ScaleSetModel;
@@ -419,7 +409,6 @@ async function rollBackInBatches(
   ids: readonly string[],
   deadline: number,
   signal: AbortSignal,
-  progress: RollbackProgress,
   checkRestored: (when: string) => Promise<void>,
   movedFrom: (id: string) => boolean,
 ): Promise<void> {
@@ -433,7 +422,7 @@ async function rollBackInBatches(
     // instances onto another writer's model.
     if (index > 0) await checkRestored(`${label} and the later ones were not sent`);
     run.log.info(`[${label}] manualupgrade ${chunk.join(", ")} back onto the previous model.`);
-    for (const id of chunk) progress.sent.add(id);
+    state.rollbackSent(chunk);
     const outcome = await upgradeBack(run, api, chunk, label, deadline, signal);
     if (outcome.status !== "Succeeded")
       throw new AzureApiError(outcome.error?.code ?? outcome.status, outcome.error?.message ?? "");
@@ -443,7 +432,7 @@ async function rollBackInBatches(
       const present = chunk.filter((id) => state.instances.has(id));
       // Not recorded: an instance keeps the rollout's own verdict (and its error) in the report.
       const verdicts = present.map((id) => [id, run.assess(id, over)] as const);
-      for (const [id, a] of verdicts) if (a.kind === "done") progress.back.add(id);
+      state.rollbackBack(verdicts.filter(([, a]) => a.kind === "done").map(([id]) => id));
       const bad = verdicts.filter(([, a]) => a.kind === "failed" || a.kind === "unhealthy").map(([id]) => id);
       const waiting = verdicts.filter(([, a]) => a.kind === "pending").map(([id]) => id);
       run.log.info(
