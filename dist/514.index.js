@@ -197,10 +197,10 @@ function octokitDeployments(config, cancelled, log) {
             return await request(ends ? AbortSignal.any([timeout, ends.signal]) : timeout);
         }
         catch (err) {
-            // @octokit/request gives an abort (the timeout, the cancel's cutoff) and a request that got no answer status
-            // 500, as if GitHub had failed: those are 0, no answer.
-            const status = err.status;
-            const answered = typeof status === "number" && !(0,error_text/* isAbort */.rV)(err) && !(0,error_text/* isAbort */.rV)(err.cause);
+            // @octokit/request gives a request that got no answer (the timeout's TimeoutError, a network failure) status
+            // 500, as if GitHub had failed; only an error with GitHub's response carries GitHub's status. No response: 0.
+            const { status, response } = err;
+            const answered = typeof status === "number" && response !== undefined && !(0,error_text/* isAbort */.rV)(err);
             throw new GitHubApiError(answered ? status : 0, (0,error_text/* errorLine */.BP)(err));
         }
         finally {

@@ -140,6 +140,19 @@ describe("a Flexible scale set", () => {
     });
   });
 
+  it("pages the standalone VM list from a VM, not an offset: one scaled in between pages makes no other skipped", async () => {
+    const { client, setId, emu } = await setup({ instances: 5 }, 2);
+    const names = emu.state(VMSS).instances.map((i) => i.name);
+    const seen: string[] = [];
+    let first = true;
+    for await (const page of client.virtualMachines.list(RG, { filter: filterFor(setId) }).byPage()) {
+      seen.push(...page.map((vm) => vm.name ?? ""));
+      if (first) emu.deleteInstance(VMSS, names[0] ?? ""); // shown already: the next page must still start at the third
+      first = false;
+    }
+    expect(seen).toEqual(names);
+  });
+
   it("upgrades VMs named in manualupgrade and refuses numeric instance IDs", async () => {
     const { client, emu } = await setup({ latestModelApplied: "reported" });
     await client.virtualMachineScaleSets.update(

@@ -1117,6 +1117,14 @@ export class Arm {
     extension: string | undefined,
   ): ArmRoute {
     const key = `${subscriptionId}/${resourceGroup}`.toLowerCase();
+    // The VM's scale set names the route (for its faults and counters), as the scale set's own routes do.
+    const owner = [...this.scaleSets.values()].find(
+      (set) =>
+        !set.deleted &&
+        set.flexible &&
+        set.resourceGroup.toLowerCase() === resourceGroup.toLowerCase() &&
+        [...set.vms.values()].some((v) => v.name.toLowerCase() === vmName.toLowerCase()),
+    );
     return this.make(
       extension === undefined ? "VirtualMachineExtensions.List" : "VirtualMachineExtensions.Get",
       subscriptionId,
@@ -1142,7 +1150,7 @@ export class Arm {
           message: `The Resource 'Microsoft.Compute/virtualMachines/${vmName}' under resource group '${resourceGroup}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`,
         });
       },
-      undefined,
+      owner?.name,
     );
   }
 

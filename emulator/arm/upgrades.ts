@@ -41,7 +41,7 @@ export class Upgrades {
     reimage = false,
     idle: (vm: Vm) => Promise<void> = async () => {},
   ): Promise<void> {
-    const target = copyJson(set.profile);
+    const target = targetOf(set);
     const model = set.comparableModel(); // once, not once per instance
     const outcomes = await Promise.all(
       vms.map(async (vm): Promise<Outcome> => {
@@ -63,7 +63,7 @@ export class Upgrades {
       const model = set.comparableModel(); // once, not once per instance
       const stale = set.sortedVms().filter((vm) => !vm.protectFromScaleSetActions && !set.isLatest(vm, model));
       if (set.upgradeMode === "Automatic" && stale.length > 0) {
-        const target = copyJson(set.profile);
+        const target = targetOf(set);
         finishWithOutcomes(op, await Promise.all(stale.map((vm) => this.upgradeInstance(set, vm, target, op))));
       } else if (set.upgradeMode === "Rolling" && stale.length > 0) {
         await this.rollingUpgrade(set, op);
@@ -84,7 +84,7 @@ export class Upgrades {
   async rollingUpgrade(set: ScaleSet, op: Operation, includeCurrent = false): Promise<void> {
     const policy = set.rollingPolicy;
     const total = set.vms.size;
-    const target = copyJson(set.profile);
+    const target = targetOf(set);
     const model = set.comparableModel(); // once, not once per instance
     const targets = set
       .sortedVms()
@@ -95,7 +95,9 @@ export class Upgrades {
     set.rolling = rolling;
     const batchSize = Math.max(1, Math.floor((total * Number(policy["maxBatchInstancePercent"] ?? 20)) / 100));
     const pause = isoDurationSeconds(String(policy["pauseTimeBetweenBatches"] ?? "PT0S"));
-    const previous = new Map(targets.map((vm) => [vm.instanceId, copyJson(vm.profile)]));
+    const previous = new Map(
+      targets.map((vm): [string, Target] => [vm.instanceId, { profile: copyJson(vm.profile), vmSize: vm.vmSize }]),
+    );
     const failedVms: Vm[] = [];
     let upgraded = 0;
 
@@ -154,7 +156,14 @@ export class Upgrades {
       if (policy["rollbackFailedInstancesOnPolicyBreach"]) {
         rolling.code = "RollingBack";
         await Promise.all(
-          failedVms.map((vm) => this.upgradeInstance(set, vm, previous.get(vm.instanceId) ?? vm.profile, op)),
+          failedVms.map((vm) =>
+            this.upgradeInstance(
+              set,
+              vm,
+              previous.get(vm.instanceId) ?? { profile: vm.profile, vmSize: vm.vmSize },
+              op,
+            ),
+          ),
         );
       }
       rolling.code = "Faulted";
@@ -168,11 +177,11 @@ export class Upgrades {
     }
   }
 
-  /** One instance onto `target` (a virtualMachineProfile). Restores the instance when `op` is preempted meanwhile. */
+  /** One instance onto `target` (a model: profile and size). Restores the instance when `op` is preempted meanwhile. */
   private async upgradeInstance(
     set: ScaleSet,
     vm: Vm,
-    target: Wire,
+    target: Target,
     op: Operation,
     forceReimage = false,
   ): Promise<Outcome> {
@@ -180,7 +189,7 @@ export class Upgrades {
     const reimage =
       forceReimage ||
       canonical(vm.profile["storageProfile"]?.["imageReference"]) !==
-        canonical(target["storageProfile"]?.["imageReference"]);
+        canonical(target.profile["storageProfile"]?.["imageReference"]);
     const hang = this.faults.takeHang(set.name, vm.instanceId);
     const keepImage = this.faults.takeKeptImage(set.name, vm.instanceId);
     const failure = this.faults.takeUpgradeFailure(set.name, vm.instanceId);
@@ -198,15 +207,15 @@ export class Upgrades {
       await op.ended;
       return restore(vm, before);
     }
-    vm.profile = copyJson(target);
-    // The size the set has now: an upgrade brings an instance onto the whole model, its VM size included.
-    vm.vmSize = set.skuName();
+    vm.profile = copyJson(target.profile);
+    // An upgrade brings an instance onto the whole model it was sent to, its VM size included.
+    vm.vmSize = target.vmSize;
     if (keepImage)
       vm.profile["storageProfile"]["imageReference"] = copyJson(before.profile["storageProfile"]?.["imageReference"]);
     vm.busyWith = undefined;
     vm.powerState = "running";
     vm.etag++;
-    const images = imageKeys(target);
+    const images = imageKeys(target.profile);
     vm.health = this.faults.isUnhealthyImage(set.name, vm.instanceId, images) ? "unhealthy" : "healthy";
     if (failure) {
       vm.error = instanceError(vm, failure);
@@ -322,4 +331,15 @@ function instanceError(vm: Vm, failure: { code: string; message: string | undefi
     code: failure.code,
     message: failure.message ?? `The operation on VM '${vm.name}' failed with ${failure.code}.`,
   };
+}
+
+/** What an upgrade brings an instance onto: a virtualMachineProfile and a VM size (the set's sku.name). */
+interface Target {
+  readonly profile: Wire;
+  readonly vmSize: string;
+}
+
+/** The set's model as an upgrade's target, taken when the upgrade starts. */
+function targetOf(set: ScaleSet): Target {
+  return { profile: copyJson(set.profile), vmSize: set.skuName() };
 }

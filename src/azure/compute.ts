@@ -23,7 +23,7 @@ import {
   toRollingStatus,
   toScaleSetModel,
 } from "./mapping.ts";
-import { listFlexibleInstances } from "./flexible.ts";
+import { listFlexibleInstances, type FlexibleListDeps } from "./flexible.ts";
 import { OperationPolls } from "./operation-pace.ts";
 import { accepted, follow, OperationEnded, OperationErrors, withoutResultRead } from "./operations.ts";
 import { installPolicies } from "./pipeline.ts";
@@ -155,7 +155,7 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
   let toldCompared = false;
   let toldOneByOne = false;
   const missingBefore = new Set<string>();
-  const extensionsOnModel = new Map<string, string>();
+  const extensionsSeen: FlexibleListDeps["extensionsSeen"] = new Map();
   const masked = new Set<string>();
   // Every model read: its extensions' SAS tokens are masked before anything can quote them.
   const modelOf = (vmss: VirtualMachineScaleSet): ScaleSetModel => {
@@ -184,12 +184,12 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
         betweenPages: (more, s) => waitForListBucket(lists.restWaitMs(now(), more), s),
         getModel: readModel,
         missingBefore,
-        extensionsOnModel,
+        extensionsSeen,
         readOneByOne: (count) => {
           if (toldOneByOne) return;
           toldOneByOne = true;
           options.logger.info(
-            `Azure lists the VMs of this Flexible scale set with their extensions by ID only, without their settings: the extensions of each VM that runs the model's image are read one by one (VirtualMachineExtensions.List, ${count} VM(s) in this listing; a VM seen on the model is not read again).`,
+            `Azure lists the VMs of this Flexible scale set with their extensions by ID only, without their settings: the extensions of each VM that runs the model's image are read one by one (VirtualMachineExtensions.List, ${count} VM(s) in this listing), and again only once something has changed the VM.`,
           );
         },
         compared: (count) => {

@@ -16,8 +16,8 @@
 // - The VM list has been reported to show extensions by ID only, with no properties (ansible/ansible#38279,
 //   azure-sdk-for-net#13378; azure-cli#26019 shows them with their properties in 2023). Then the comparison cannot be
 //   made from the list: a VM running the model's image has its extensions read (VirtualMachineExtensions_List, one
-//   GET a VM), and once it is seen on the model it is not read again for that model (assumed: nobody but the scale
-//   set changes a member's extensions during a rollout). Without this, such a VM never compared as on the model.
+//   GET a VM), and not again while its provisioning state and that state's time stay as they were (assumed: anything
+//   that changes a VM's extensions takes it through Updating). Without this, such a VM never compared as on the model.
 
 import type {
   ComputeManagementClient,
@@ -48,11 +48,11 @@ export interface FlexibleListDeps {
   /** Told how many VMs had their extensions read one by one, the list showing them by ID only (only when some did). */
   readonly readOneByOne?: (count: number) => void;
   /**
-   * VMs (resource ID, lower case) whose extensions, read one by one, matched the model: VM → the model's extensions
-   * they matched (kept by the caller between listings). Such a VM is not read again while the model's extensions are
-   * the same.
+   * The extensions of VMs read one by one (resource ID, lower case → what was read, and under which model extensions
+   * and provisioning state: `seen`), kept by the caller between listings, so that a VM nothing has changed since is
+   * not read again.
    */
-  readonly extensionsOnModel?: Map<string, string>;
+  readonly extensionsSeen?: Map<string, { readonly seen: string; readonly extensions: readonly ExtensionModel[] }>;
 }
 
 /** VMs whose extensions are read at once, when the list shows them by ID only. */
@@ -93,8 +93,10 @@ export async function listFlexibleInstances(
 /**
  * The extensions of each VM the comparison needs them of when the list shows them by ID only: a VM whose
  * latestModelApplied Azure leaves out and that runs the model's image (one that does not is off the model whatever its
- * extensions). A VM seen on the model before, with the model's extensions the same, is taken as on them without a read.
- * Keyed by the VM's resource ID (lower case).
+ * extensions). A VM read before, whose provisioning state and its time are what they were then (nothing has changed
+ * it since: an upgrade or an extension write goes through Updating, with a new time), under the same model extensions,
+ * is not read again. A VM gone by the time it is read (404: a scale-in between the list and the read) is left unread,
+ * judged off the model; the next listing shows it gone. Keyed by the VM's resource ID (lower case).
  */
 async function extensionsRead(
   deps: FlexibleListDeps,
@@ -106,33 +108,51 @@ async function extensionsRead(
   const found = new Map<string, readonly ExtensionModel[]>();
   if (model.extensions.length === 0) return found;
   const wanted = JSON.stringify(model.extensions);
-  const toRead: { key: string; name: string; image: ImageReference | undefined }[] = [];
+  const toRead: { key: string; name: string; seen: string | undefined }[] = [];
   for (const member of unsaid) {
     const detail = detailOf(member);
     if (detail?.id === undefined || detail.name === undefined || !detail.resources?.some(shownByIdOnly)) continue;
-    const image = toVmImage(detail);
-    if (!runsModelImage(model, image)) continue;
     const key = detail.id.toLowerCase();
-    if (deps.extensionsOnModel?.get(key) === wanted) found.set(key, model.extensions);
-    else toRead.push({ key, name: detail.name, image });
+    if (!runsModelImage(model, toVmImage(detail))) {
+      deps.extensionsSeen?.delete(key);
+      continue;
+    }
+    const since = provisionedAt(detail);
+    const seen = since === undefined ? undefined : `${wanted}|${since}`;
+    const before = deps.extensionsSeen?.get(key);
+    if (seen !== undefined && before?.seen === seen) found.set(key, before.extensions);
+    else toRead.push({ key, name: detail.name, seen });
   }
   if (toRead.length === 0) return found;
   deps.readOneByOne?.(toRead.length);
   for (let at = 0; at < toRead.length; at += EXTENSION_READS_AT_ONCE) {
     await Promise.all(
-      toRead.slice(at, at + EXTENSION_READS_AT_ONCE).map(async ({ key, name, image }) => {
-        const read = await deps.client.virtualMachineExtensions.list(deps.resourceGroup, name, {
-          abortSignal: signal,
-        });
-        const extensions = (read.value ?? []).map(toVmExtensionModel);
+      toRead.slice(at, at + EXTENSION_READS_AT_ONCE).map(async ({ key, name, seen }) => {
+        deps.extensionsSeen?.delete(key);
+        let read: VirtualMachineExtension[];
+        try {
+          read =
+            (await deps.client.virtualMachineExtensions.list(deps.resourceGroup, name, { abortSignal: signal }))
+              .value ?? [];
+        } catch (err) {
+          if ((err as { statusCode?: unknown }).statusCode === 404) return;
+          throw err;
+        }
+        const extensions = read.map(toVmExtensionModel);
         found.set(key, extensions);
-        if (matchesModel(model, { ...(image !== undefined && { imageReference: image }), extensions }))
-          deps.extensionsOnModel?.set(key, wanted);
-        else deps.extensionsOnModel?.delete(key);
+        if (seen !== undefined) deps.extensionsSeen?.set(key, { seen, extensions });
       }),
     );
   }
   return found;
+}
+
+/** The VM's provisioning state and when it last changed (its instance view's ProvisioningState status), if shown. */
+function provisionedAt(detail: VirtualMachine): string | undefined {
+  const status = detail.instanceView?.statuses?.find((s) => s.code?.startsWith("ProvisioningState/"));
+  if (status?.time === undefined) return undefined;
+  const time = status.time instanceof Date ? status.time.toISOString() : String(status.time);
+  return `${status.code}@${time}`;
 }
 
 /** An extension child resource listed with nothing but its ID (no properties at all). */

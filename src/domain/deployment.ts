@@ -80,7 +80,7 @@ export function finalState(result: RolloutResult): DeploymentState {
 export function isProductionEnvironment(name: string): boolean {
   return (
     /(^|[-_ ./])prod(uction)?($|[-_ ./])/i.test(name) &&
-    !/(^|[-_ ./])(non|pre|not|no)[-_ ./]prod(uction)?($|[-_ ./])/i.test(name) &&
+    !/(^|[-_ ./])(non|pre|not)[-_ ./]prod(uction)?($|[-_ ./])/i.test(name) &&
     !/(^|[-_ ./])prod(uction)?[-_ ./](like)($|[-_ ./])/i.test(name)
   );
 }

@@ -29,13 +29,17 @@ export function resumeWarning(
   rollout: Pick<RolloutOptions, "rollbackOnFailure" | "dryRun">,
   change: ModelChange,
   toUpgrade: number,
+  upgradeMode: ScaleSetModel["upgradeMode"] = "Manual",
 ): OptionWarning | undefined {
   if (!rollout.rollbackOnFailure || rollout.dryRun || !isNoOp(change) || toUpgrade === 0) return undefined;
+  const what =
+    upgradeMode === "Manual"
+      ? `It upgrades the ${toUpgrade} instance(s) still on an older model; if that fails, they are left as they are.`
+      : `It follows Azure's roll of the ${toUpgrade} instance(s) still on an older model; if that fails, they are left as they are.`;
   return {
     message:
       `rollback-on-failure will not act in this run: the model already holds the requested values (an earlier run ` +
-      `wrote them), so this run writes no model and has none of its own before it to put back. It upgrades the ` +
-      `${toUpgrade} instance(s) still on an older model; if that fails, they are left as they are. To undo the ` +
+      `wrote them), so this run writes no model and has none of its own before it to put back. ${what} To undo the ` +
       `change itself, run the action with rollback: true.`,
     title: "rollback-on-failure cannot act",
   };

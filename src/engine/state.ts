@@ -41,6 +41,7 @@ export class RunState implements RolloutState {
   #rollback: RolloutRecord["rollback"];
   #noRollback: string | undefined;
   #rollbackProgress: MutableRollbackProgress | undefined;
+  readonly #warnings = new Set<string>();
   #stop: Stop | undefined;
   #pollPace: number;
   readonly #unseen = new Set<string>();
@@ -505,6 +506,14 @@ export class RunState implements RolloutState {
   /** What the rollback under way (or the last one) knows it did; undefined before any. */
   get rollbackProgress(): RollbackProgress | undefined {
     return this.#rollbackProgress;
+  }
+
+  /** A warning is about to be said: true the first time for this text (a run that plans twice says each once). */
+  firstWarning(title: string, message: string): boolean {
+    const key = `${title}\n${message}`;
+    if (this.#warnings.has(key)) return false;
+    this.#warnings.add(key);
+    return true;
   }
 
   rollbackSkipped(reason: string): void {

@@ -68,10 +68,10 @@ export function octokitDeployments(config: Config, cancelled?: AbortSignal, log?
     try {
       return await request(ends ? AbortSignal.any([timeout, ends.signal]) : timeout);
     } catch (err) {
-      // @octokit/request gives an abort (the timeout, the cancel's cutoff) and a request that got no answer status
-      // 500, as if GitHub had failed: those are 0, no answer.
-      const status = (err as { status?: unknown }).status;
-      const answered = typeof status === "number" && !isAbort(err) && !isAbort((err as { cause?: unknown }).cause);
+      // @octokit/request gives a request that got no answer (the timeout's TimeoutError, a network failure) status
+      // 500, as if GitHub had failed; only an error with GitHub's response carries GitHub's status. No response: 0.
+      const { status, response } = err as { status?: unknown; response?: unknown };
+      const answered = typeof status === "number" && response !== undefined && !isAbort(err);
       throw new GitHubApiError(answered ? status : 0, errorLine(err));
     } finally {
       ends?.done();

@@ -86,15 +86,21 @@ describe.each(ORCHESTRATIONS)("one run at a time ($mode)", ({ seed }) => {
       scaleSets: [{ name: "vmss1", instances: 2, tags: leaseOf(Date.now() + 1_500), ...seed }],
     });
     const events: RolloutEvent[] = [];
-    const { record } = await rollout(configFor(emu, { rollout: { leaseWaitMs: 10_000, pollIntervalMs: 200 } }), {
-      events: (e) => events.push(e),
-    });
+    const { record, log } = await rollout(
+      configFor(emu, {
+        // canary 100%: a warning of the plan, which this run makes twice (before and after the wait).
+        rollout: { leaseWaitMs: 10_000, pollIntervalMs: 200, canary: { kind: "percent", value: 100 } },
+      }),
+      { events: (e) => events.push(e) },
+    );
     expect(record.result).toBe("succeeded");
     expect(events.filter((e) => e.type === "lease").map((e) => e.type === "lease" && e.what)).toEqual([
       "waiting",
       "taken",
       "released",
     ]);
+    // Said once, not once per plan (before, every warning of the plan came twice).
+    expect(log.lines.filter((l) => l.startsWith("warning: canary 100%"))).toHaveLength(1);
   });
 
   it("lease-wait spent: fails naming the holder, having written nothing", async () => {

@@ -79,6 +79,10 @@ describe("Manual mode: an extension change on a Flexible set whose VM list shows
       expect(writesOf(emu)).toEqual([PATCH_EXTENSION, upgrade(...ids.slice(0, 2)), upgrade(...ids.slice(2))]);
       const reads = emu.requests.filter((r) => r.operation === "VirtualMachineExtensions.List");
       expect(reads.length > 0).toBe(readsThem);
+      // A VM is read again only once something changed it (its provisioning state went Updating, then Succeeded), not
+      // on every poll: at most three times each, however many polls the gates made.
+      const perVm = ids.map((id) => reads.filter((r) => r.path.includes(`/${id}/`)).length);
+      for (const n of perVm) expect(n).toBeLessThanOrEqual(3);
       // A VM seen on the model is not read again: none of the first batch's once the second batch is sent.
       const secondBatch = emu.requests.filter((r) => r.operation === "VirtualMachineScaleSets.UpdateInstances")[1];
       const firstBatchReadLater = reads.filter(
@@ -87,6 +91,25 @@ describe("Manual mode: an extension change on a Flexible set whose VM list shows
       expect(firstBatchReadLater).toEqual([]);
     },
   );
+
+  it("a VM scaled in between the list and the read of its extensions is reported removed, the scale set is not", async () => {
+    const emu = await emulator({
+      scaleSets: [{ name: "vmss1", instances: 4, orchestrationMode: "Flexible", latestModelApplied: "absent" }],
+      vmListExtensionsById: true,
+    });
+    const ids = instanceIds(emu);
+    emu.faults.scaleIn(ids[3] ?? "", { scaleSet: "vmss1", operation: "VirtualMachineExtensions.List" });
+    const { record } = await rollout(
+      configFor(emu, {
+        change: { extension: { name: "customScript", fileUris: [NEW_SCRIPT] } },
+        rollout: { batchSize: count(2) },
+      }),
+    );
+    // Before, the read's 404 failed the whole listing, and the run took it for the scale set's deletion.
+    expect(record.reason ?? "").not.toMatch(/scale set was deleted/);
+    expect(record.result).toBe("succeeded");
+    expect(outcomes(record)).toEqual({ updated: ids.slice(0, 3), removed: [ids[3]] });
+  });
 });
 
 describe.each(ORCHESTRATIONS)("Manual mode: batches ($mode)", ({ seed }) => {

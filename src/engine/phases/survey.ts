@@ -34,13 +34,16 @@ export async function planRun(run: Run, api: ScaleSetApi): Promise<ModelChange> 
   const plan = run.useChange(planChange(model, run.state.request));
   if (isNoOp(plan)) run.log.info("The model already holds the requested values: nothing to write.");
   for (const c of plan.changes) run.log.info(`Change ${c.property}: ${c.before} → ${c.after}`);
-  for (const w of optionWarnings(run.config, model, plan, run.state.request)) run.log.warning(w.message, w.title);
+  // Planned again after waiting for another run's lease: each warning is said once.
+  for (const w of optionWarnings(run.config, model, plan, run.state.request))
+    if (run.state.firstWarning(w.title, w.message)) run.log.warning(w.message, w.title);
 
   // Nothing is written (a dry run, or the model holds the values): the one listing to plan on is now. Otherwise it
   // follows the model update, when Azure reports which instances the write made stale.
   if (rollout.dryRun || isNoOp(plan)) await planOnListing(run, api, plan, !rollout.dryRun);
-  const resume = resumeWarning(rollout, plan, run.state.targets.size);
-  if (resume !== undefined) run.log.warning(resume.message, resume.title);
+  const resume = resumeWarning(rollout, plan, run.state.targets.size, model.upgradeMode);
+  if (resume !== undefined && run.state.firstWarning(resume.title, resume.message))
+    run.log.warning(resume.message, resume.title);
   if (rollout.dryRun) run.log.info("Dry run: nothing is written.");
   return plan;
 }

@@ -60,6 +60,7 @@ describe("the GitHub deployment of a rollout", () => {
     ["not_prod", false],
     ["prod-like", false],
     ["eu-prod-blue", true],
+    ["no-prod", true], // Norway's production, not "no production"
   ])("environment %s is production: %s", (name, production) => {
     expect(isProductionEnvironment(name)).toBe(production);
   });

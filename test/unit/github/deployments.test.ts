@@ -12,10 +12,14 @@ import {
   octokitDeployments,
 } from "../../../src/github/deployments.ts";
 import type { Logger } from "../../../src/engine/ports.ts";
+import { GitHubApiError } from "../../../src/github/tracker.ts";
 import { Gate } from "../../../src/shared/gate.ts";
 
 const TOKEN = "ghs_token123456789abcdef";
-let answer: { id: unknown; headers: Record<string, string> } = { id: 7, headers: {} };
+let answer: { id: unknown; headers: Record<string, string>; status?: number; reset?: boolean } = {
+  id: 7,
+  headers: {},
+};
 let server: Server;
 let apiUrl = "";
 
@@ -23,8 +27,13 @@ beforeAll(async () => {
   server = createServer((req, res) => {
     req.resume();
     req.on("end", () => {
-      res.writeHead(201, { "content-type": "application/json", ...answer.headers });
-      res.end(JSON.stringify({ id: answer.id, url: "x" }));
+      if (answer.reset) return void req.socket.destroy();
+      res.writeHead(answer.status ?? 201, { "content-type": "application/json", ...answer.headers });
+      res.end(
+        JSON.stringify(
+          answer.status ? { message: "Resource not accessible by integration" } : { id: answer.id, url: "x" },
+        ),
+      );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -170,6 +179,29 @@ describe("cancelCutoff", () => {
       expect(finished.signal.aborted).toBe(false);
     } finally {
       vi.useRealTimers();
+    }
+  });
+});
+
+// GitHub's status only when GitHub answered: @octokit/request gives a request with no answer (a connection lost, the
+// timeout) status 500, and before, the warning then read as a GitHub server error.
+describe("octokitDeployments: the status of a failed call", () => {
+  it.each([
+    { name: "GitHub answered 403", set: { status: 403 }, status: 403 },
+    { name: "the connection was lost, no answer", set: { reset: true }, status: 0 },
+  ])("$name: status $status", async ({ set, status }) => {
+    const saved = answer;
+    answer = { ...answer, ...set };
+    try {
+      const api = octokitDeployments(config());
+      const failure = await api.createDeployment(REQUEST).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(failure).toBeInstanceOf(GitHubApiError);
+      expect((failure as GitHubApiError).status).toBe(status);
+    } finally {
+      answer = saved;
     }
   });
 });
