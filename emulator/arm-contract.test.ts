@@ -1391,3 +1391,68 @@ describe("platform image versions (VirtualMachineImages)", () => {
     expect(emu.state(VMSS).model).toEqual(before);
   });
 });
+
+describe("gallery image versions (GalleryImageVersions)", () => {
+  const definition = `/subscriptions/5c2f9b8a-0000-4000-8000-000000005ab5/resourceGroups/rg-images/providers/Microsoft.Compute/galleries/gal/images/web`;
+  const galleryImages = {
+    [definition]: {
+      "1.0.0": { regions: ["West Europe"] },
+      "1.1.0": { regions: ["West Europe", "North Europe"], replicating: ["North Europe"] },
+    },
+  };
+
+  it("answers Get (with the replication status when expanded) and the list; a version it does not have is 404", async () => {
+    const { client } = await setup({ galleryImages });
+    const found = await client.galleryImageVersions.get("rg-images", "gal", "web", "1.1.0", {
+      expand: "ReplicationStatus",
+    });
+    expect(found.id).toBe(`${definition}/versions/1.1.0`);
+    expect(found.provisioningState).toBe("Succeeded");
+    expect(found.publishingProfile?.targetRegions?.map((r) => r.name)).toEqual(["West Europe", "North Europe"]);
+    expect(found.replicationStatus?.summary?.map((r) => [r.region, r.state])).toEqual([
+      ["West Europe", "Completed"],
+      ["North Europe", "Replicating"],
+    ]);
+    const plain = await client.galleryImageVersions.get("rg-images", "gal", "web", "1.0.0");
+    expect(plain.replicationStatus).toBeUndefined();
+    const names: string[] = [];
+    for await (const v of client.galleryImageVersions.listByGalleryImage("rg-images", "gal", "web"))
+      names.push(v.name ?? "");
+    expect(names).toEqual(["1.0.0", "1.1.0"]);
+    await expect(client.galleryImageVersions.get("rg-images", "gal", "web", "2.0.0")).rejects.toMatchObject({
+      statusCode: 404,
+      code: "ResourceNotFound",
+    });
+  });
+
+  it.each([
+    { name: "a version it does not have", version: "2.0.0" },
+    {
+      name: "a version still replicating to the set's region",
+      version: "1.1.0",
+      regions: { replicating: ["West Europe"] },
+    },
+  ])(
+    "refuses a model write naming $name: 404 GalleryImageNotFound, the model unchanged",
+    async ({ version, regions }) => {
+      const images = regions
+        ? { [definition]: { ...galleryImages[definition], "1.1.0": { regions: ["West Europe"], ...regions } } }
+        : galleryImages;
+      const { client, emu } = await setup({
+        galleryImages: images,
+        scaleSets: [{ name: VMSS, instances: 1, image: { id: `${definition}/versions/1.0.0` } }],
+      });
+      const before = emu.state(VMSS).model;
+      await expect(
+        client.virtualMachineScaleSets.update(RG, VMSS, {
+          virtualMachineProfile: { storageProfile: { imageReference: { id: `${definition}/versions/${version}` } } },
+        }),
+      ).rejects.toMatchObject({
+        statusCode: 404,
+        code: "GalleryImageNotFound",
+        message: `The gallery image ${definition}/versions/${version} is not available in westeurope region. Please contact image owner to replicate to this region, or change your requested region.`,
+      });
+      expect(emu.state(VMSS).model).toEqual(before);
+    },
+  );
+});

@@ -83,6 +83,9 @@ export async function start(options: EmulatorOptions = {}): Promise<Emulator> {
         Object.entries(options.platformImages ?? {}).map(([image, versions]) => [image.toLowerCase(), [...versions]]),
       ),
       vmListExtensionsById: options.vmListExtensionsById ?? false,
+      galleryImages: new Map(
+        Object.entries(options.galleryImages ?? {}).map(([id, versions]) => [id.toLowerCase(), { ...versions }]),
+      ),
       upgrades: new Upgrades(clock, faults, options.modelUpdateSeconds ?? 5),
       faults,
       clock,

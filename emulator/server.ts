@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer, type Server } from "node:https";
 import { authorizationFailed } from "./arm/authorization.ts";
-import { resourcesVersionServed, SUPPORTED_API_VERSIONS } from "./arm/api-versions.ts";
+import { GALLERY_API_VERSIONS, resourcesVersionServed, SUPPORTED_API_VERSIONS } from "./arm/api-versions.ts";
 import type { Arm, ArmRoute } from "./arm/routes.ts";
 import type { Entra } from "./entra.ts";
 import type { Faults } from "./faults.ts";
@@ -123,14 +123,15 @@ async function armReply(
     }
     // Microsoft.Network (the NICs of Flexible VMs) is checked like Resource Manager's own routes: any well-formed
     // version (its list of published versions is not kept here; assumption, README "Flexible orchestration").
-    const served =
-      route.provider !== "Microsoft.Compute"
-        ? resourcesVersionServed(apiVersion)
-        : SUPPORTED_API_VERSIONS.includes(apiVersion.toLowerCase());
+    // Compute's galleries have api-versions of their own (GALLERY_API_VERSIONS).
+    const computeVersions =
+      route.provider === "Microsoft.Compute/galleries" ? GALLERY_API_VERSIONS : SUPPORTED_API_VERSIONS;
+    const compute = route.provider === "Microsoft.Compute" || route.provider === "Microsoft.Compute/galleries";
+    const served = !compute ? resourcesVersionServed(apiVersion) : computeVersions.includes(apiVersion.toLowerCase());
     if (!served) {
       throw new ArmError(400, {
         code: "NoRegisteredProviderFound",
-        message: `No registered resource provider found for location '${req.path}' and API version '${apiVersion}'. The supported api-versions are '${route.provider !== "Microsoft.Compute" ? "2015-01-01 … 2026-12-31" : SUPPORTED_API_VERSIONS.join(", ")}'.`,
+        message: `No registered resource provider found for location '${req.path}' and API version '${apiVersion}'. The supported api-versions are '${!compute ? "2015-01-01 … 2026-12-31" : computeVersions.join(", ")}'.`,
       });
     }
     if (raw.length > 0 && req.body === undefined) {

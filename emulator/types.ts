@@ -150,6 +150,24 @@ export interface EmulatorOptions {
    * list shows them with their properties, as azure-cli#26019 (2023) describes `az vm list`'s output.
    */
   readonly vmListExtensionsById?: boolean;
+  /**
+   * Azure Compute Gallery image definitions, by resource ID (`/subscriptions/…/galleries/{g}/images/{i}`, any case) →
+   * their versions (version name → GalleryVersionSeed). For a definition listed here, GalleryImageVersions_Get of
+   * another version is 404, and a model write naming a version it does not have, not published to the scale set's
+   * region or still replicating there is refused (404 GalleryImageNotFound). A definition not listed has every version,
+   * published to every scale set's region (so a scenario need not list the versions it rolls out).
+   */
+  readonly galleryImages?: Readonly<Record<string, Readonly<Record<string, GalleryVersionSeed>>>>;
+}
+
+/** One gallery image version (EmulatorOptions.galleryImages). */
+export interface GalleryVersionSeed {
+  /** Its target regions (names as Azure shows them, e.g. `West Europe`; compared without spaces, in any case). */
+  readonly regions: readonly string[];
+  /** Regions of `regions` it is still replicating to (replication state `Replicating`). Default none. */
+  readonly replicating?: readonly string[];
+  /** Its provisioningState. Default `Succeeded`. */
+  readonly provisioningState?: string;
 }
 
 export interface RequestLogEntry {

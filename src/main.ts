@@ -58,7 +58,9 @@ export async function run(options: RunOptions = {}): Promise<void> {
   // The GitHub deployment (deployment-environment), once the inputs are read; its final status is sent once.
   let deployment: DeploymentTracker | undefined;
   try {
-    const config = parseConfig((name) => runner.getInput(name), process.env);
+    // The event payload is read only for a run that records a GitHub deployment (its ref on a pull request).
+    const event = runner.getInput("deployment-environment") ? { pullRequestHeadSha: runner.pullRequestHeadSha() } : {};
+    const config = parseConfig((name) => runner.getInput(name), process.env, event);
     // Before anything is logged: the client secret, SAS tokens of extension-file-uris (access tokens follow as issued).
     for (const secret of config.secrets) mask(secret);
 

@@ -40,6 +40,29 @@ export const SUPPORTED_API_VERSIONS = [
 ];
 
 /**
+ * The api-versions of Compute's gallery resources (Azure Compute Gallery: `galleries/…`), which have their own
+ * (azure-rest-api-specs Microsoft.Compute GalleryRP `stable/<version>` folders), newest first. arm-compute 25 sends
+ * 2025-12-03 for them (its galleryImageVersions operations); the rest as published (assumed complete enough: a
+ * version missing here is answered 400 NoRegisteredProviderFound, as Azure answers one it does not serve).
+ */
+export const GALLERY_API_VERSIONS = [
+  "2025-12-03",
+  "2025-03-03",
+  "2024-03-03",
+  "2023-07-03",
+  "2022-08-03",
+  "2022-03-03",
+  "2022-01-03",
+  "2021-10-01",
+  "2021-07-01",
+  "2020-09-30",
+  "2019-12-01",
+  "2019-07-01",
+  "2019-03-01",
+  "2018-06-01",
+];
+
+/**
  * The first Compute api-version whose VirtualMachineScaleSet and VirtualMachineScaleSetVM carry `etag` (read-only,
  * "Etag is property returned in Create/Update/Get response of the VMSS"): azure-rest-api-specs ComputeRP
  * `stable/2023-09-01` (PR #26368 "Etag support in crp", with If-Match/If-None-Match on the set's PUT/PATCH and the

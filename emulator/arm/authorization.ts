@@ -30,6 +30,8 @@ export const OPERATION_ACTIONS: Readonly<Record<string, string>> = {
   "VirtualMachineScaleSetVMs.ReimageAll": `${SET}/virtualMachines/reimageAll/action`,
   "VirtualMachines.List": "Microsoft.Compute/virtualMachines/read",
   "VirtualMachines.Get": "Microsoft.Compute/virtualMachines/read",
+  "GalleryImageVersions.Get": "Microsoft.Compute/galleries/images/versions/read",
+  "GalleryImageVersions.ListByGalleryImage": "Microsoft.Compute/galleries/images/versions/read",
   "VirtualMachineExtensions.List": "Microsoft.Compute/virtualMachines/extensions/read",
   "VirtualMachineExtensions.Get": "Microsoft.Compute/virtualMachines/extensions/read",
   "NetworkInterfaces.Get": "Microsoft.Network/networkInterfaces/read",

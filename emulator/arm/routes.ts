@@ -4,7 +4,7 @@ import type { Clock } from "../clock.ts";
 import type { Faults } from "../faults.ts";
 import { ArmError, json, type Incoming, type Reply } from "../http.ts";
 import { SUPPORTED_API_VERSIONS } from "./api-versions.ts";
-import type { ConcurrentWrite, OperationEnd, ScaleSetSeed } from "../types.ts";
+import type { ConcurrentWrite, GalleryVersionSeed, OperationEnd, ScaleSetSeed } from "../types.ts";
 import {
   createScaleSet,
   fillIdentityIds,
@@ -28,7 +28,7 @@ export interface ArmRoute {
   /** The scale set's name as the path gives it (undefined for operation polls). */
   readonly scaleSet?: string;
   /** Whose api-versions the request must name: Compute's or Resource Manager's own (subscriptions, groups). */
-  readonly provider: "Microsoft.Compute" | "Microsoft.Resources" | "Microsoft.Network";
+  readonly provider: "Microsoft.Compute" | "Microsoft.Compute/galleries" | "Microsoft.Resources" | "Microsoft.Network";
   handle(): Reply;
 }
 
@@ -41,6 +41,8 @@ interface ArmOptions {
   readonly platformImages: ReadonlyMap<string, readonly string[]>;
   /** EmulatorOptions.vmListExtensionsById. */
   readonly vmListExtensionsById: boolean;
+  /** EmulatorOptions.galleryImages: image definition ID (lower case) → version → its seed. */
+  readonly galleryImages: ReadonlyMap<string, Readonly<Record<string, GalleryVersionSeed>>>;
   readonly upgrades: Upgrades;
   readonly faults: Faults;
   readonly clock: Clock;
@@ -63,6 +65,9 @@ const VMIMAGE_PATH =
 /** The standalone VM API of a resource group (`VirtualMachines.List`) and one VM (`VirtualMachines.Get`): Flexible VMs. */
 const VMS_PATH =
   /^\/subscriptions\/([^/]+)\/resourcegroups\/([^/]+)\/providers\/microsoft\.compute\/virtualmachines(?:\/([^/]+))?\/?$/i;
+/** Azure Compute Gallery image versions: GalleryImageVersions_Get and _ListByGalleryImage. */
+const GALLERY_VERSIONS_PATH =
+  /^\/subscriptions\/([^/]+)\/resourcegroups\/([^/]+)\/providers\/microsoft\.compute\/galleries\/([^/]+)\/images\/([^/]+)\/versions(?:\/([^/]+))?\/?$/i;
 /** A standalone (Flexible) VM's extension child resources: VirtualMachineExtensions_List and _Get. */
 const VM_EXTENSIONS_PATH =
   /^\/subscriptions\/([^/]+)\/resourcegroups\/([^/]+)\/providers\/microsoft\.compute\/virtualmachines\/([^/]+)\/extensions(?:\/([^/]+))?\/?$/i;
@@ -427,6 +432,20 @@ export class Arm {
         undefined,
       );
     }
+    const galleryVersions = GALLERY_VERSIONS_PATH.exec(req.path);
+    if (galleryVersions) {
+      const [, subscriptionId = "", resourceGroup = "", gallery = "", image = "", version] = galleryVersions;
+      return this.make(
+        version === undefined ? "GalleryImageVersions.ListByGalleryImage" : "GalleryImageVersions.Get",
+        subscriptionId,
+        subscriptionId,
+        ["GET"],
+        req,
+        () => this.galleryImageVersions(req, { subscriptionId, resourceGroup, gallery, image }, version),
+        undefined,
+        "Microsoft.Compute/galleries",
+      );
+    }
     const vmImage = VMIMAGE_PATH.exec(req.path);
     if (vmImage) {
       const [, subscriptionId = "", location = "", publisher = "", offer = "", sku = "", version] = vmImage;
@@ -597,6 +616,103 @@ export class Arm {
    * …", target imageReference). Checked only when the write changes the image, so that a write of something else is
    * not refused for an image the scenario's catalog leaves out.
    */
+  /**
+   * `GET …/galleries/{g}/images/{i}/versions/{v}` (GalleryImageVersions_Get; `$expand=ReplicationStatus` adds
+   * `replicationStatus`) and `…/versions` (_ListByGalleryImage, `{value}`), shaped as the REST spec's examples
+   * (GalleryImageVersions_Get_WithReplicationStatus: `publishingProfile.targetRegions` of `{name, regionalReplicaCount,
+   * storageAccountType}`, `replicationStatus.summary` of `{region, state, details, progress}`, `provisioningState`).
+   * A definition the options do not list has every version, published to every scale set's region; one they list
+   * has its versions only (another: 404 `ResourceNotFound`, ARM's text for a resource that is not there).
+   */
+  private galleryImageVersions(
+    req: Incoming,
+    at: { subscriptionId: string; resourceGroup: string; gallery: string; image: string },
+    version: string | undefined,
+  ): Reply {
+    const definition = `/subscriptions/${at.subscriptionId}/resourceGroups/${at.resourceGroup}/providers/Microsoft.Compute/galleries/${at.gallery}/images/${at.image}`;
+    const listed = this.options.galleryImages.get(definition.toLowerCase());
+    const everywhere = [...new Set([...this.scaleSets.values()].map((s) => s.location))];
+    const seedOf = (name: string): GalleryVersionSeed | undefined =>
+      listed === undefined
+        ? { regions: everywhere }
+        : Object.entries(listed).find(([v]) => v.toLowerCase() === name.toLowerCase())?.[1];
+    const expand = /^ReplicationStatus$/i.test(req.query.get("$expand") ?? "");
+    const render = (name: string, seed: GalleryVersionSeed): Wire => {
+      const replicating = new Set((seed.replicating ?? []).map(regionKey));
+      return {
+        name,
+        id: `${definition}/versions/${name}`,
+        type: "Microsoft.Compute/galleries/images/versions",
+        location: seed.regions[0] ?? everywhere[0] ?? "westeurope",
+        properties: {
+          publishingProfile: {
+            targetRegions: seed.regions.map((region) => ({
+              name: region,
+              regionalReplicaCount: 1,
+              storageAccountType: "Standard_LRS",
+            })),
+            replicaCount: 1,
+            excludeFromLatest: false,
+            storageAccountType: "Standard_LRS",
+          },
+          storageProfile: { osDiskImage: { hostCaching: "ReadOnly", sizeInGB: 30 } },
+          provisioningState: seed.provisioningState ?? "Succeeded",
+          ...(expand && {
+            replicationStatus: {
+              aggregatedState: replicating.size > 0 ? "InProgress" : "Completed",
+              summary: seed.regions.map((region) =>
+                replicating.has(regionKey(region))
+                  ? { region, state: "Replicating", details: "", progress: 50 }
+                  : { region, state: "Completed", details: "", progress: 100 },
+              ),
+            },
+          }),
+        },
+      };
+    };
+    if (version === undefined) {
+      const versions = listed === undefined ? [] : Object.entries(listed);
+      return json(200, { value: versions.map(([name, seed]) => render(name, seed)) });
+    }
+    const seed = seedOf(version);
+    if (seed === undefined)
+      throw new ArmError(404, {
+        code: "ResourceNotFound",
+        message: `The Resource 'Microsoft.Compute/galleries/${at.gallery}/images/${at.image}/versions/${version}' under resource group '${at.resourceGroup}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`,
+      });
+    return json(200, render(version, seed));
+  }
+
+  /**
+   * A model write naming a gallery image version of a definition the options list, which it does not have, or which is
+   * not published (or still replicating) to the scale set's region: 404 GalleryImageNotFound, in the words Microsoft's
+   * troubleshooting page quotes ("The gallery image <resourceID> is not available in <region> region. Please contact
+   * image owner to replicate to this region, or change your requested region."; learn.microsoft.com "Troubleshoot
+   * shared images"). The status code, and the same answer for a version that does not exist, are assumed.
+   */
+  private refuseUnavailableGalleryImage(set: ScaleSet, before: Wire, after: Wire): void {
+    const ref = (w: Wire): Wire | undefined =>
+      w["properties"]?.["virtualMachineProfile"]?.["storageProfile"]?.["imageReference"];
+    const id = ref(after)?.["id"];
+    if (typeof id !== "string" || id.toLowerCase() === String(ref(before)?.["id"] ?? "").toLowerCase()) return;
+    const m = /^(.*\/galleries\/[^/]+\/images\/[^/]+)\/versions\/([^/]+)$/i.exec(id);
+    if (!m) return;
+    const listed = this.options.galleryImages.get((m[1] ?? "").toLowerCase());
+    if (listed === undefined || (m[2] ?? "").toLowerCase() === "latest") return;
+    const seed = Object.entries(listed).find(([v]) => v.toLowerCase() === (m[2] ?? "").toLowerCase())?.[1];
+    const here = regionKey(set.location);
+    const available =
+      seed !== undefined &&
+      (seed.provisioningState ?? "Succeeded") === "Succeeded" &&
+      seed.regions.some((r) => regionKey(r) === here) &&
+      !(seed.replicating ?? []).some((r) => regionKey(r) === here);
+    if (available) return;
+    throw new ArmError(404, {
+      code: "GalleryImageNotFound",
+      message: `The gallery image ${id} is not available in ${set.location} region. Please contact image owner to replicate to this region, or change your requested region.`,
+    });
+  }
+
   private refuseUnknownPlatformImage(before: Wire, after: Wire): void {
     const ref = (w: Wire): Wire | undefined =>
       w["properties"]?.["virtualMachineProfile"]?.["storageProfile"]?.["imageReference"];
@@ -1214,6 +1330,7 @@ export class Arm {
     const next = method === "PATCH" ? patchScaleSet(set.resource, body) : putScaleSet(set.resource, body);
     if (set.flexible) refuseUniformOnly(next);
     this.refuseUnknownPlatformImage(set.resource, next);
+    this.refuseUnavailableGalleryImage(set, set.resource, next);
     set.resource = next;
     set.reconcileCapacity();
     const op = this.startModelUpdate(
@@ -1679,4 +1796,9 @@ function compareVersions(a: string, b: string): number {
     if (diff !== 0) return diff;
   }
   return 0;
+}
+
+/** A region's name as compared: `West Europe` and `westeurope` are the same region. */
+function regionKey(region: string): string {
+  return region.replace(/\s+/g, "").toLowerCase();
 }

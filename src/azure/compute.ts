@@ -113,6 +113,21 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
     },
   });
   const { resourceGroup: rg, scaleSet: name } = options.target;
+  // A client for a gallery's subscription, when not the scale set's (findGalleryImageVersion).
+  const galleryClients = new Map<string, ComputeManagementClient>();
+  const galleryClient = (subscriptionId: string): ComputeManagementClient => {
+    if (subscriptionId.toLowerCase() === options.target.subscriptionId.toLowerCase()) return client;
+    let other = galleryClients.get(subscriptionId.toLowerCase());
+    if (other === undefined) {
+      other = new ComputeManagementClient(options.credential, subscriptionId, {
+        endpoint: options.cloud.armEndpoint,
+        credentials: { scopes: [options.cloud.armScope] },
+        userAgentOptions: { userAgentPrefix: options.userAgent },
+      });
+      galleryClients.set(subscriptionId.toLowerCase(), other);
+    }
+    return other;
+  };
 
   // The SDK sends the request when the method is called; follow() reads the operation's status at its own pace.
   // One PATCH of the scale set for both the model and the tags, always with If-Match when an etag is known.
@@ -342,6 +357,46 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
         }
       }),
 
+    findGalleryImageVersion: (id, signal) =>
+      guard(async () => {
+        // The gallery may be in another subscription than the scale set (a central image subscription): a client of
+        // its own there, made once, with the same sign-in and cloud (one read, so the SDK's own retries suffice).
+        const gallery = galleryClient(id.subscriptionId);
+        const { resourceGroup, gallery: galleryName, image, version } = id;
+        try {
+          const found = await gallery.galleryImageVersions.get(resourceGroup, galleryName, image, version, {
+            expand: "ReplicationStatus",
+            abortSignal: signal,
+          });
+          const replication = new Map(
+            (found.replicationStatus?.summary ?? []).map((r) => [regionKey(r.region ?? ""), r.state]),
+          );
+          return {
+            found: true,
+            ...(found.provisioningState !== undefined && { provisioningState: found.provisioningState }),
+            regions: (found.publishingProfile?.targetRegions ?? []).map((r) => {
+              const state = replication.get(regionKey(r.name));
+              return { name: r.name, ...(state !== undefined && { replication: state }) };
+            }),
+          };
+        } catch (err) {
+          if (!isGoneResource(err)) throw err;
+        }
+        // Its image definition's newest versions (the list has no $orderby: sorted here, as version numbers).
+        try {
+          const names: string[] = [];
+          for await (const v of gallery.galleryImageVersions.listByGalleryImage(resourceGroup, galleryName, image, {
+            abortSignal: signal,
+          }))
+            if (v.name !== undefined) names.push(v.name);
+          return { found: false, newest: names.sort(byVersionDesc).slice(0, NEWEST_SHOWN) };
+        } catch (err) {
+          // The image definition, or the gallery, does not exist either.
+          if (isGoneResource(err)) return { found: false, newest: [] };
+          throw err;
+        }
+      }),
+
     getLatestRollingUpgrade: (signal) =>
       guard(async () => {
         try {
@@ -355,4 +410,39 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
         }
       }),
   };
+}
+
+/** A region's name as compared: `West Europe` and `westeurope` are the same region. */
+function regionKey(region: string): string {
+  return region.replace(/\s+/g, "").toLowerCase();
+}
+
+/** Gallery image versions (`Major.Minor.Patch`) newest first, compared as numbers. */
+function byVersionDesc(a: string, b: string): number {
+  const pa = a.split(".").map(Number);
+  const pb = b.split(".").map(Number);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pb[i] ?? 0) - (pa[i] ?? 0);
+    if (d !== 0 && !Number.isNaN(d)) return d;
+  }
+  return b < a ? -1 : b > a ? 1 : 0;
+}
+
+/**
+ * A 404 that says the resource is not there (its gallery, definition, version or resource group), not one that says
+ * the subscription cannot be seen (SubscriptionNotFound: a gallery in a subscription this identity cannot read, which
+ * the check then leaves to the model write) or that the path is not served.
+ */
+function isGoneResource(err: unknown): boolean {
+  return (
+    isRestError(err) &&
+    err.statusCode === 404 &&
+    [
+      "ResourceNotFound",
+      "NotFound",
+      "ParentResourceNotFound",
+      "ResourceGroupNotFound",
+      "GalleryImageNotFound",
+    ].includes(err.code ?? "")
+  );
 }

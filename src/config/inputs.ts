@@ -88,14 +88,22 @@ const DEFAULTS: Partial<Record<InputName, string>> = {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-export function parseConfig(getInput: (name: string) => string, env: Env): Config {
+/**
+ * `event`: what the runner's event payload says that GITHUB_* variables do not (read by the caller, only for a run that
+ * records a GitHub deployment): the pull request's head commit.
+ */
+export function parseConfig(
+  getInput: (name: string) => string,
+  env: Env,
+  event: { readonly pullRequestHeadSha?: string } = {},
+): Config {
   const inputs = readInputs(getInput);
   const creds = inputs.creds ? parseCreds(inputs.creds) : undefined;
   const target = parseTarget(inputs, creds);
   const notes: string[] = [];
   const rollback = parseRollback(inputs);
   const change = rollback ? {} : parseChange(inputs, env, notes);
-  const github = parseGitHubContext(env);
+  const github = parseGitHubContext(env, event.pullRequestHeadSha);
   const auth = parseAuth(inputs, creds, env);
   const rollout = parseRollout(inputs);
   // A dry run writes nothing, a GitHub deployment neither: its inputs are not needed (a fork's pull request may have no
@@ -880,7 +888,7 @@ function trimSlashes(url: string): string {
 // ───────────────────────────── GitHub ─────────────────────────────
 
 /** The runner's GITHUB_* variables (https://docs.github.com/actions/reference/variables-reference); none outside a run. */
-function parseGitHubContext(env: Env): GitHubContext | undefined {
+function parseGitHubContext(env: Env, pullRequestHeadSha?: string): GitHubContext | undefined {
   const repository = env["GITHUB_REPOSITORY"]?.trim();
   if (!repository) return undefined;
   const optional = (name: string): string | undefined => env[name]?.trim() || undefined;
@@ -903,6 +911,7 @@ function parseGitHubContext(env: Env): GitHubContext | undefined {
     repository,
     ...(ref ? { ref } : {}),
     ...(sha ? { sha } : {}),
+    ...(pullRequestHeadSha ? { pullRequestHeadSha } : {}),
     ...(runId ? { runId } : {}),
     ...(runAttempt ? { runAttempt } : {}),
     ...(workflow ? { workflow } : {}),

@@ -91,6 +91,8 @@ export interface GitHubContext {
   readonly ref?: string;
   /** Full commit SHA. */
   readonly sha?: string;
+  /** A pull request event's head commit (GITHUB_SHA is then GitHub's merge commit, on no branch). */
+  readonly pullRequestHeadSha?: string;
   readonly runId?: string;
   readonly runAttempt?: string;
   readonly workflow?: string;

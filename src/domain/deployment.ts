@@ -85,10 +85,14 @@ export function isProductionEnvironment(name: string): boolean {
   );
 }
 
-/** The tag when a tag was pushed (`refs/tags/v1.4.0` → `v1.4.0`), else the commit SHA (a branch may have moved on). */
-export function deploymentRef(github: Pick<GitHubContext, "ref" | "sha">): string {
+/**
+ * The tag when a tag was pushed (`refs/tags/v1.4.0` → `v1.4.0`); for a pull request, its head commit (GITHUB_SHA is the
+ * merge commit GitHub made, which no branch holds: a deployment of it would not show on the pull request); else the
+ * commit SHA (a branch may have moved on).
+ */
+export function deploymentRef(github: Pick<GitHubContext, "ref" | "sha" | "pullRequestHeadSha">): string {
   const tag = github.ref?.startsWith("refs/tags/") ? github.ref.slice("refs/tags/".length) : undefined;
-  return tag || github.sha || github.ref || "";
+  return tag || github.pullRequestHeadSha || github.sha || github.ref || "";
 }
 
 /** This workflow run (its attempt, when known), e.g. https://github.com/octo/app/actions/runs/42/attempts/2. */

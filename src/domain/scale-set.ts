@@ -61,6 +61,39 @@ export interface PlatformImageVersion {
 export type PlatformImageLookup =
   { readonly found: true } | { readonly found: false; readonly newest: readonly string[] };
 
+/** The parts of a gallery image version's resource ID (`/subscriptions/…/galleries/g/images/i/versions/v`). */
+export interface GalleryImageVersionId {
+  readonly subscriptionId: string;
+  readonly resourceGroup: string;
+  readonly gallery: string;
+  readonly image: string;
+  readonly version: string;
+}
+
+/** A gallery image version's resource ID in parts; undefined for any other image ID (a managed image, say). */
+export function galleryImageVersionId(id: string): GalleryImageVersionId | undefined {
+  const m =
+    /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Compute\/galleries\/([^/]+)\/images\/([^/]+)\/versions\/([^/]+)$/i.exec(
+      id,
+    );
+  if (!m) return undefined;
+  const [, subscriptionId = "", resourceGroup = "", gallery = "", image = "", version = ""] = m;
+  return { subscriptionId, resourceGroup, gallery, image, version };
+}
+
+/**
+ * An Azure Compute Gallery image version as the plan checks it before writing: when it exists, its provisioning state
+ * and the regions it is published to (with each one's replication state, when Azure says it); when not, the newest
+ * versions of its image definition (newest first; empty: the definition or the gallery does not exist either).
+ */
+export type GalleryImageLookup =
+  | {
+      readonly found: true;
+      readonly provisioningState?: string;
+      readonly regions: readonly { readonly name: string; readonly replication?: string }[];
+    }
+  | { readonly found: false; readonly newest: readonly string[] };
+
 export type HealthState = "healthy" | "unhealthy" | "unknown" | "initializing";
 
 export interface AzureErrorInfo {

@@ -6,6 +6,8 @@ import type {
   InstanceState,
   OperationOutcome,
   PendingOperation,
+  GalleryImageLookup,
+  GalleryImageVersionId,
   PlatformImageLookup,
   PlatformImageVersion,
   RollingUpgradeStatus,
@@ -62,6 +64,13 @@ export interface ScaleSetApi {
    * 403 where the identity may not read the catalog, say): the engine then leaves the check to the model write.
    */
   findPlatformImage?(image: PlatformImageVersion, signal?: AbortSignal): Promise<PlatformImageLookup>;
+  /**
+   * An Azure Compute Gallery image version by its resource ID (GalleryImageVersions_Get with the replication status,
+   * in the gallery's own subscription; 404 → not found, and then the newest versions of its image definition,
+   * GalleryImageVersions_ListByGalleryImage). Any other failure rejects (a 403 where the identity may not read the
+   * gallery, say): the engine then leaves the check to the model write.
+   */
+  findGalleryImageVersion?(id: GalleryImageVersionId, signal?: AbortSignal): Promise<GalleryImageLookup>;
   /** GET rollingUpgrades/latest; undefined when no rolling upgrade ever ran (404). */
   getLatestRollingUpgrade(signal?: AbortSignal): Promise<RollingUpgradeStatus | undefined>;
   /**

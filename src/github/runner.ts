@@ -7,7 +7,7 @@
 // imports @actions/core on demand for that, in a run that signs in with OIDC.
 
 import { randomUUID } from "node:crypto";
-import { existsSync, appendFileSync } from "node:fs";
+import { existsSync, appendFileSync, readFileSync } from "node:fs";
 import { access, appendFile } from "node:fs/promises";
 import { constants } from "node:fs";
 import { EOL } from "node:os";
@@ -109,4 +109,22 @@ function escapeData(text: string): string {
 
 function escapeProperty(text: string): string {
   return escapeData(text).replace(/:/g, "%3A").replace(/,/g, "%2C");
+}
+
+/**
+ * The head commit of the pull request that triggered the run (`pull_request`, `pull_request_target`), from the event
+ * payload the runner writes (GITHUB_EVENT_PATH: `pull_request.head.sha`): GITHUB_SHA is then the merge commit GitHub
+ * made for it, which is on no branch. Undefined for other events, or when the payload cannot be read.
+ */
+export function pullRequestHeadSha(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const event = env["GITHUB_EVENT_NAME"];
+  const path = env["GITHUB_EVENT_PATH"];
+  if ((event !== "pull_request" && event !== "pull_request_target") || !path || !existsSync(path)) return undefined;
+  try {
+    const payload = JSON.parse(readFileSync(path, "utf8")) as { pull_request?: { head?: { sha?: unknown } } };
+    const sha = payload.pull_request?.head?.sha;
+    return typeof sha === "string" && /^[0-9a-f]{40}([0-9a-f]{24})?$/i.test(sha) ? sha : undefined;
+  } catch {
+    return undefined;
+  }
 }

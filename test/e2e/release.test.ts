@@ -1,6 +1,9 @@
 // Issue 14 acceptance: a release workflow as written (tag push, `image-version: ${{ github.ref_name }}`) rolls out
 // the version the tag names and is recorded as a GitHub deployment, run as dist/index.js against the emulator (which
 // serves GitHub's Deployments API too).
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runAction, startAction } from "./harness.ts";
 import {
@@ -65,6 +68,24 @@ describe("a release tag as the version", () => {
 });
 
 describe("the rollout as a GitHub deployment (deployment-environment)", () => {
+  // On a pull request GITHUB_SHA is the merge commit GitHub made, which no branch holds: the deployment names the pull
+  // request's head commit, from the event payload (before, the merge commit: it did not show on the pull request).
+  it("on a pull request, the deployment is of the pull request's head commit", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss-web", instances: 1 }] });
+    const dir = mkdtempSync(join(tmpdir(), "event-"));
+    const head = "0123456789abcdef0123456789abcdef01234567";
+    const eventPath = join(dir, "event.json");
+    writeFileSync(eventPath, JSON.stringify({ pull_request: { number: 7, head: { sha: head, ref: "feature" } } }));
+    const result = await runAction({
+      emu,
+      scaleSet: "vmss-web",
+      inputs: { ...FAST, "image-version": "24.04.202410020", "deployment-environment": "pr-7" },
+      env: { GITHUB_REF: "refs/pull/7/merge", GITHUB_EVENT_NAME: "pull_request", GITHUB_EVENT_PATH: eventPath },
+    });
+    expectExit(result, 0);
+    expect(emu.github.deployments().map((d) => d.ref)).toEqual([head]);
+  });
+
   it("a successful rollout leaves one deployment for the tag: in_progress → success, linking the run and the portal", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss-web", instances: 2 }] });
     const result = await runAction({

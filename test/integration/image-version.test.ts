@@ -1,9 +1,13 @@
 // The engine through the real SDK adapter against the emulator: a platform image version the scale set's region does
-// not offer is refused before anything is written (the lease and the record included), naming the newest there are.
+// not offer is refused before anything is written (the lease and the record included), naming the newest there are;
+// so is a gallery image version (image-id) that does not exist, is not ready, or is not published to the region.
 import { describe, expect, it } from "vitest";
+import type { GalleryVersionSeed } from "../../emulator/types.ts";
 import { configFor, NEW_VERSION, OLD_VERSION, outcomes, PATCH_SET, rollout, useEmulator, writesOf } from "./harness.ts";
 
 const emulator = useEmulator();
+/** The emulator's subscription (emulator/index.ts SUBSCRIPTION_ID): the gallery is the scale set's. */
+const SUB = "5c2f9b8a-0000-4000-8000-000000005ab5";
 
 const IMAGE = "Canonical:ubuntu-24_04-lts:server";
 const NEWER = "24.04.202502010";
@@ -70,5 +74,89 @@ describe("image-version the region does not offer", () => {
     expect(record.reason).toBe(
       `The image version the rollback would put back, '${OLD_VERSION}', is no longer offered: Azure offers no such version of ${IMAGE} in westeurope; its newest there: ${NEW_VERSION}. Nothing was written.`,
     );
+  });
+});
+
+describe("image-id: a gallery image version checked before any write", () => {
+  const definition = (sub: string): string =>
+    `/subscriptions/${sub}/resourceGroups/rg-images/providers/Microsoft.Compute/galleries/gal/images/web`;
+  // Before, each of these was refused by Azure only at the model write (GalleryImageNotFound), after the lease and the
+  // record were written.
+  it.each<{ name: string; versions: Record<string, GalleryVersionSeed>; says: string }>([
+    {
+      name: "a version that does not exist",
+      versions: { "1.0.0": { regions: ["West Europe"] }, "0.9.0": { regions: ["West Europe"] } },
+      says: "does not exist; its newest versions: 1.0.0, 0.9.0",
+    },
+    {
+      name: "a version not published to the scale set's region",
+      versions: { "1.0.0": { regions: ["West Europe"] }, "1.1.0": { regions: ["North Europe", "East US"] } },
+      says: "is not published to westeurope, the scale set's region (its target regions: North Europe, East US): add westeurope to the image version's target regions, then run again",
+    },
+    {
+      name: "a version still replicating there",
+      versions: {
+        "1.0.0": { regions: ["West Europe"] },
+        "1.1.0": { regions: ["West Europe"], replicating: ["West Europe"] },
+      },
+      says: "is still replicating to westeurope: run again once its replication there has completed",
+    },
+    {
+      name: "a version Azure is still creating",
+      versions: {
+        "1.0.0": { regions: ["West Europe"] },
+        "1.1.0": { regions: ["West Europe"], provisioningState: "Creating" },
+      },
+      says: "is not ready: its provisioning state is Creating; run again once Azure has finished creating it",
+    },
+  ])("$name is refused, nothing written", async ({ versions, says }) => {
+    const emu = await emulator({
+      scaleSets: [{ name: "vmss1", instances: 2, image: { id: `${definition(SUB)}/versions/1.0.0` } }],
+      galleryImages: { [definition(SUB)]: versions },
+    });
+    for (const dryRun of [false, true]) {
+      const { record } = await rollout(
+        configFor(emu, {
+          change: { imageId: `${definition(emu.subscriptionId)}/versions/1.1.0` },
+          rollout: { dryRun },
+        }),
+      );
+      expect(emu.writes()).toEqual([]);
+      expect(record.result).toBe("failed");
+      expect(record.reason).toBe(`image-id version '1.1.0' of gallery image 'gal/web' ${says}. Nothing was written.`);
+    }
+  });
+
+  it("a version published and replicated to the region is rolled out", async () => {
+    const emu = await emulator({
+      scaleSets: [{ name: "vmss1", instances: 2, image: { id: `${definition(SUB)}/versions/1.0.0` } }],
+      galleryImages: {
+        [definition(SUB)]: { "1.0.0": { regions: ["West Europe"] }, "1.1.0": { regions: ["westeurope"] } },
+      },
+    });
+    const { record } = await rollout(configFor(emu, { change: { imageId: `${definition(SUB)}/versions/1.1.0` } }));
+    expect(record.result).toBe("succeeded");
+    expect(writesOf(emu)[0]).toBe(PATCH_SET);
+    expect(emu.requests.filter((r) => r.operation === "GalleryImageVersions.Get")).toHaveLength(1);
+  });
+
+  it("a lookup Azure refuses leaves the check to the model write, which Azure refuses (GalleryImageNotFound)", async () => {
+    const emu = await emulator({
+      scaleSets: [{ name: "vmss1", instances: 2, image: { id: `${definition(SUB)}/versions/1.0.0` } }],
+      galleryImages: { [definition(SUB)]: { "1.0.0": { regions: ["West Europe"] } } },
+    });
+    emu.faults.authorizationFailed({ operation: "GalleryImageVersions.Get" });
+    const { record, log } = await rollout(configFor(emu, { change: { imageId: `${definition(SUB)}/versions/1.1.0` } }));
+    expect(log.text()).toContain(
+      "Could not check that gallery image 'gal/web' has version '1.1.0' published to westeurope",
+    );
+    expect(record.result).toBe("failed");
+    expect(record.modelUpdated).toBe(false);
+    expect(record.reason).toContain("GalleryImageNotFound");
+    // The model still runs 1.0.0: every instance is on it.
+    expect(emu.state("vmss1").instances.map((i) => [i.imageReference["id"], i.latestModelApplied])).toEqual([
+      [`${definition(SUB)}/versions/1.0.0`, true],
+      [`${definition(SUB)}/versions/1.0.0`, true],
+    ]);
   });
 });

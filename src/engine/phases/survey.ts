@@ -7,7 +7,13 @@ import { canaryWarnings, optionWarnings, resumeWarning } from "../../domain/opti
 import { describeImage, isNoOp, planChange } from "../../domain/change.ts";
 import { planBatches, type BatchPlan } from "../../domain/batches.ts";
 import type { ModelChange } from "../../domain/change.ts";
-import type { InstanceState, PlatformImageLookup, ScaleSetModel } from "../../domain/scale-set.ts";
+import {
+  galleryImageVersionId,
+  type GalleryImageLookup,
+  type InstanceState,
+  type PlatformImageLookup,
+  type ScaleSetModel,
+} from "../../domain/scale-set.ts";
 import type { ScaleSetApi } from "../ports.ts";
 import { StopError, type Run } from "../run.ts";
 import { planRollback } from "../../domain/rollback-plan.ts";
@@ -28,6 +34,7 @@ export async function planRun(run: Run, api: ScaleSetApi): Promise<ModelChange> 
   if (run.config.rollback) planRollbackRun(run, model);
   const first = run.useChange(planChange(model, run.state.request)); // refuse before waiting on anything
   await checkImageVersion(run, api, model, first);
+  await checkGalleryImage(run, api, model, first);
 
   model = await waitForScaleSet(run, api, model, !rollout.dryRun);
   if (run.config.rollback) planRollbackRun(run, model);
@@ -88,6 +95,67 @@ async function checkImageVersion(run: Run, api: ScaleSetApi, model: ScaleSetMode
     kind: "failed",
     reason: `${what}: Azure offers no such version of ${image} in ${location}; its newest there: ${lookup.newest.join(", ")}. Nothing was written.`,
   });
+}
+
+/**
+ * A gallery image version in image-id that does not exist, is not ready, or is not published (or not yet replicated)
+ * to the scale set's region is refused before anything is written, as an image-version the region does not offer is.
+ * Azure would refuse the model write (GalleryImageNotFound: "The gallery image … is not available in <region> region.
+ * Please contact image owner to replicate to this region, or change your requested region.", learn.microsoft.com
+ * "Troubleshoot shared images"), after the lease and the record. The common case in a release pipeline: a tag pushed
+ * before its image version is published or has replicated. A lookup that fails otherwise (no right to read the
+ * gallery, another tenant's gallery) leaves the check to that write. A managed image, and `latest`, are not checked.
+ */
+async function checkGalleryImage(run: Run, api: ScaleSetApi, model: ScaleSetModel, change: ModelChange): Promise<void> {
+  const id = change.scaleSetPatch?.imageReference?.id;
+  const parts = id !== undefined ? galleryImageVersionId(id) : undefined;
+  const { location } = model;
+  if (api.findGalleryImageVersion === undefined || parts === undefined || location === undefined) return;
+  if (parts.version.toLowerCase() === "latest") return;
+  const image = `gallery image '${parts.gallery}/${parts.image}'`;
+  let lookup: GalleryImageLookup;
+  try {
+    lookup = await api.findGalleryImageVersion(parts, run.work);
+  } catch (err) {
+    if (isAbort(err)) throw err;
+    run.log.info(
+      `Could not check that ${image} has version '${parts.version}' published to ${location} (${errorLine(err)}); Azure checks it when the model is written.`,
+    );
+    return;
+  }
+  const what = run.config.rollback
+    ? `The image the rollback would put back, version '${parts.version}' of ${image},`
+    : `image-id version '${parts.version}' of ${image}`;
+  const refuse = (why: string): never => {
+    throw new StopError({ kind: "failed", reason: `${what} ${why}. Nothing was written.` });
+  };
+  if (!lookup.found) {
+    refuse(
+      lookup.newest.length > 0
+        ? `does not exist; its newest versions: ${lookup.newest.join(", ")}`
+        : `does not exist (nor does any version of that image, in resource group ${parts.resourceGroup} of subscription ${parts.subscriptionId})`,
+    );
+    return;
+  }
+  if (lookup.provisioningState !== undefined && lookup.provisioningState.toLowerCase() !== "succeeded")
+    refuse(
+      `is not ready: its provisioning state is ${lookup.provisioningState}; run again once Azure has finished creating it`,
+    );
+  const region = lookup.regions.find((r) => sameRegion(r.name, location));
+  if (region === undefined)
+    refuse(
+      `is not published to ${location}, the scale set's region (its target regions: ${lookup.regions.map((r) => r.name).join(", ") || "none"}): add ${location} to the image version's target regions, then run again`,
+    );
+  const replication = region?.replication?.toLowerCase();
+  if (replication === "replicating")
+    refuse(`is still replicating to ${location}: run again once its replication there has completed`);
+  if (replication === "failed")
+    refuse(`failed to replicate to ${location}: replicate it there again (or publish a new version), then run again`);
+}
+
+/** `West Europe` and `westeurope` name the same region. */
+function sameRegion(a: string, b: string): boolean {
+  return a.replace(/\s+/g, "").toLowerCase() === b.replace(/\s+/g, "").toLowerCase();
 }
 
 /**

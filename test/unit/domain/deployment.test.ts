@@ -69,6 +69,10 @@ describe("the GitHub deployment of a rollout", () => {
     [{ ref: "refs/tags/v1.4.0", sha: SHA }, "v1.4.0"],
     [{ ref: "refs/heads/main", sha: SHA }, SHA],
     [{ ref: "refs/pull/7/merge", sha: SHA }, SHA],
+    [
+      { ref: "refs/pull/7/merge", sha: SHA, pullRequestHeadSha: "0123456789abcdef0123456789abcdef01234567" },
+      "0123456789abcdef0123456789abcdef01234567",
+    ],
     [{ sha: SHA }, SHA],
   ])("ref of %j is %s", (github, ref) => {
     expect(deploymentRef(github)).toBe(ref);

@@ -138,3 +138,33 @@ describe("runner module: the same bytes as @actions/core", () => {
     }
   });
 });
+
+describe("pullRequestHeadSha", () => {
+  const HEAD = "0123456789abcdef0123456789abcdef01234567";
+  it.each([
+    {
+      name: "a pull_request event",
+      event: "pull_request",
+      payload: { pull_request: { head: { sha: HEAD } } },
+      sha: HEAD,
+    },
+    {
+      name: "pull_request_target",
+      event: "pull_request_target",
+      payload: { pull_request: { head: { sha: HEAD } } },
+      sha: HEAD,
+    },
+    { name: "a push", event: "push", payload: { head_commit: { id: HEAD } }, sha: undefined },
+    {
+      name: "a head that is no SHA",
+      event: "pull_request",
+      payload: { pull_request: { head: { sha: "::error::x" } } },
+      sha: undefined,
+    },
+    { name: "a payload that is not JSON", event: "pull_request", payload: undefined, sha: undefined },
+  ])("$name: $sha", ({ event, payload, sha }) => {
+    const path = join(dir, "event.json");
+    writeFileSync(path, payload === undefined ? "{not json" : JSON.stringify(payload));
+    expect(runner.pullRequestHeadSha({ GITHUB_EVENT_NAME: event, GITHUB_EVENT_PATH: path })).toBe(sha);
+  });
+});
