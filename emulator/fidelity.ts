@@ -11,7 +11,7 @@ import { spawn } from "node:child_process";
 import { accessSync, constants, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
-import { start } from "./index.ts";
+import { start, SUBSCRIPTION_ID } from "./index.ts";
 import type { Emulator, RequestLogEntry } from "./types.ts";
 
 const RG = "rg-fidelity";
@@ -222,6 +222,13 @@ async function main(): Promise<number> {
         instanceUpgradeSeconds: 30,
       },
     ],
+    galleryImages: {
+      [`/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/rg-images/providers/Microsoft.Compute/galleries/gal/images/web`]:
+        {
+          "1.0.0": { regions: ["West Europe"] },
+          "1.1.0": { regions: ["West Europe", "North Europe"], replicating: ["North Europe"] },
+        },
+    },
   });
   const configDir = mkdtempSync(join(tmpdir(), "vmss-rollout-fidelity-"));
   const f = new Fidelity(azPath, emu, configDir);
@@ -673,6 +680,45 @@ async function main(): Promise<number> {
         return since(emu, from)
           .filter((r) => r.method !== "GET")
           .map((r) => `${r.method} ${r.operation} ${r.status}`)
+          .join(", ");
+      },
+    );
+
+    await f.check(
+      "sig image-version show --expand ReplicationStatus, list, and show of a version that does not exist",
+      async () => {
+        const sig = ["sig", "image-version"];
+        const at = ["-g", "rg-images", "-r", "gal", "-i", "web"];
+        const shown = await f.azJson(...sig, "show", ...at, "-e", "1.1.0", "--expand", "ReplicationStatus");
+        expectEqual(
+          [
+            shown.name,
+            shown.provisioningState,
+            shown.publishingProfile?.targetRegions?.map((r: { name: string }) => r.name),
+            shown.replicationStatus?.summary?.map((r: { region: string; state: string }) => `${r.region} ${r.state}`),
+          ],
+          [
+            "1.1.0",
+            "Succeeded",
+            ["West Europe", "North Europe"],
+            ["West Europe Completed", "North Europe Replicating"],
+          ],
+          "image version as az shows it",
+        );
+        const listed = await f.azJson(...sig, "list", ...at);
+        expectEqual(
+          listed.map((v: { name: string }) => v.name),
+          ["1.0.0", "1.1.0"],
+          "versions listed",
+        );
+        const missing = await f.az(...sig, "show", ...at, "-e", "9.9.9");
+        expectTrue(
+          missing.code !== 0 && missing.stderr.includes("ResourceNotFound"),
+          `show of a missing version: exit ${missing.code}: ${missing.stderr.trim().slice(0, 300)}`,
+        );
+        return emu.requests
+          .filter((r) => r.operation.startsWith("GalleryImageVersions."))
+          .map((r) => `${r.operation} ${r.status} (${r.query["api-version"]})`)
           .join(", ");
       },
     );
