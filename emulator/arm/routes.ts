@@ -638,7 +638,9 @@ export class Arm {
         : Object.entries(listed).find(([v]) => v.toLowerCase() === name.toLowerCase())?.[1];
     const expand = /^ReplicationStatus$/i.test(req.query.get("$expand") ?? "");
     const render = (name: string, seed: GalleryVersionSeed): Wire => {
-      const replicating = new Set((seed.replicating ?? []).map(regionKey));
+      // A version being created is replicating everywhere it is published.
+      const creating = (seed.provisioningState ?? "").toLowerCase() === "creating";
+      const replicating = new Set((creating ? seed.regions : (seed.replicating ?? [])).map(regionKey));
       return {
         name,
         id: `${definition}/versions/${name}`,
@@ -701,9 +703,13 @@ export class Arm {
     if (listed === undefined || (m[2] ?? "").toLowerCase() === "latest") return;
     const seed = Object.entries(listed).find(([v]) => v.toLowerCase() === (m[2] ?? "").toLowerCase())?.[1];
     const here = regionKey(set.location);
+    // A version being updated (a region added elsewhere) is usable where its replica is complete; one being created
+    // or deleted is not (assumed from reports: Azure/AgentBaker#6741, #8373).
+    const state = (seed?.provisioningState ?? "Succeeded").toLowerCase();
     const available =
       seed !== undefined &&
-      (seed.provisioningState ?? "Succeeded") === "Succeeded" &&
+      state !== "creating" &&
+      state !== "deleting" &&
       seed.regions.some((r) => regionKey(r) === here) &&
       !(seed.replicating ?? []).some((r) => regionKey(r) === here);
     if (available) return;

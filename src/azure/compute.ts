@@ -66,6 +66,8 @@ const LIST_FILTERS: Record<InstanceFilter, string> = {
 
 /** How many of an image's newest versions a refusal of a version that does not exist names. */
 const NEWEST_SHOWN = 5;
+/** The most gallery image versions listed to find the newest (a gallery may hold thousands). */
+const MAX_VERSIONS_READ = 1_000;
 
 /** Waits for the list's throttling bucket at least this long are logged (shorter ones at debug level). */
 const NOTABLE_WAIT_MS = 1_000;
@@ -123,6 +125,15 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
         endpoint: options.cloud.armEndpoint,
         credentials: { scopes: [options.cloud.armScope] },
         userAgentOptions: { userAgentPrefix: options.userAgent },
+        retryOptions: { maxRetries: 4, retryDelayInMs: 1000, maxRetryDelayInMs: 30_000 },
+      });
+      // The same read retry and deadline as the main client's: a throttled read waits no longer than the run may.
+      installPolicies(other.pipeline, () => deadline, timing, options.logger, {
+        headroom,
+        lists,
+        operations,
+        operationErrors,
+        sent: () => undefined,
       });
       galleryClients.set(subscriptionId.toLowerCase(), other);
     }
@@ -387,8 +398,11 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
           const names: string[] = [];
           for await (const v of gallery.galleryImageVersions.listByGalleryImage(resourceGroup, galleryName, image, {
             abortSignal: signal,
-          }))
+          })) {
             if (v.name !== undefined) names.push(v.name);
+            // A large gallery: the newest are named from the first thousand versions listed (the list has no order).
+            if (names.length >= MAX_VERSIONS_READ) break;
+          }
           return { found: false, newest: names.sort(byVersionDesc).slice(0, NEWEST_SHOWN) };
         } catch (err) {
           // The image definition, or the gallery, does not exist either.

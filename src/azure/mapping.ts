@@ -57,6 +57,7 @@ export function toScaleSetModel(vmss: VirtualMachineScaleSet): ScaleSetModel {
     id: vmss.id ?? "",
     name: vmss.name ?? "",
     ...(vmss.location !== undefined && { location: vmss.location }),
+    ...(vmss.extendedLocation?.name !== undefined && { extendedLocation: vmss.extendedLocation.name }),
     ...(vmss.etag !== undefined && { etag: vmss.etag }),
     // Scale sets created before orchestration modes existed omit the property: they are Uniform.
     orchestrationMode: vmss.orchestrationMode === "Flexible" ? "Flexible" : "Uniform",

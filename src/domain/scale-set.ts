@@ -31,6 +31,8 @@ export interface ScaleSetModel {
   readonly name: string;
   /** The Azure region, e.g. `westeurope` (a platform image version is looked up there). */
   readonly location?: string;
+  /** An Edge Zone's name, for a scale set deployed to one (its extendedLocation). */
+  readonly extendedLocation?: string;
   /** Body etag, a quoted integer such as `"3"`; passed back as If-Match. */
   readonly etag?: string;
   readonly orchestrationMode: "Uniform" | "Flexible";

@@ -112,14 +112,15 @@ function escapeProperty(text: string): string {
 }
 
 /**
- * The head commit of the pull request that triggered the run (`pull_request`, `pull_request_target`), from the event
- * payload the runner writes (GITHUB_EVENT_PATH: `pull_request.head.sha`): GITHUB_SHA is then the merge commit GitHub
- * made for it, which is on no branch. Undefined for other events, or when the payload cannot be read.
+ * The head commit of the pull request that triggered the run (`pull_request`), from the event payload the runner
+ * writes (GITHUB_EVENT_PATH: `pull_request.head.sha`): GITHUB_SHA is then the merge commit GitHub made for it, which is
+ * on no branch. Not for `pull_request_target`, whose GITHUB_SHA is the base branch's commit, the code that runs.
+ * Undefined for other events, or when the payload cannot be read.
  */
 export function pullRequestHeadSha(env: NodeJS.ProcessEnv = process.env): string | undefined {
   const event = env["GITHUB_EVENT_NAME"];
   const path = env["GITHUB_EVENT_PATH"];
-  if ((event !== "pull_request" && event !== "pull_request_target") || !path || !existsSync(path)) return undefined;
+  if (event !== "pull_request" || !path || !existsSync(path)) return undefined;
   try {
     const payload = JSON.parse(readFileSync(path, "utf8")) as { pull_request?: { head?: { sha?: unknown } } };
     const sha = payload.pull_request?.head?.sha;

@@ -107,7 +107,7 @@ describe("image-id: a gallery image version checked before any write", () => {
         "1.0.0": { regions: ["West Europe"] },
         "1.1.0": { regions: ["West Europe"], provisioningState: "Creating" },
       },
-      says: "is not ready: its provisioning state is Creating; run again once Azure has finished creating it",
+      says: "is still replicating to westeurope: run again once its replication there has completed",
     },
   ])("$name is refused, nothing written", async ({ versions, says }) => {
     const emu = await emulator({
@@ -127,12 +127,22 @@ describe("image-id: a gallery image version checked before any write", () => {
     }
   });
 
-  it("a version published and replicated to the region is rolled out", async () => {
+  it.each<{ name: string; version: GalleryVersionSeed }>([
+    { name: "published and replicated to the region", version: { regions: ["westeurope"] } },
+    // Being updated (a region added elsewhere, which can take hours): usable where its replica is complete. Before, a
+    // provisioning state other than Succeeded was refused whatever the region's replica.
+    {
+      name: "being updated, its replica in the region complete",
+      version: {
+        regions: ["West Europe", "North Europe"],
+        replicating: ["North Europe"],
+        provisioningState: "Updating",
+      },
+    },
+  ])("a version $name is rolled out", async ({ version }) => {
     const emu = await emulator({
       scaleSets: [{ name: "vmss1", instances: 2, image: { id: `${definition(SUB)}/versions/1.0.0` } }],
-      galleryImages: {
-        [definition(SUB)]: { "1.0.0": { regions: ["West Europe"] }, "1.1.0": { regions: ["westeurope"] } },
-      },
+      galleryImages: { [definition(SUB)]: { "1.0.0": { regions: ["West Europe"] }, "1.1.0": version } },
     });
     const { record } = await rollout(configFor(emu, { change: { imageId: `${definition(SUB)}/versions/1.1.0` } }));
     expect(record.result).toBe("succeeded");

@@ -137,20 +137,25 @@ async function checkGalleryImage(run: Run, api: ScaleSetApi, model: ScaleSetMode
     );
     return;
   }
-  if (lookup.provisioningState !== undefined && lookup.provisioningState.toLowerCase() !== "succeeded")
-    refuse(
-      `is not ready: its provisioning state is ${lookup.provisioningState}; run again once Azure has finished creating it`,
-    );
+  // An Edge Zone scale set uses the version's extended-location replicas, which this check does not read.
+  if (model.extendedLocation !== undefined) return;
   const region = lookup.regions.find((r) => sameRegion(r.name, location));
   if (region === undefined)
     refuse(
       `is not published to ${location}, the scale set's region (its target regions: ${lookup.regions.map((r) => r.name).join(", ") || "none"}): add ${location} to the image version's target regions, then run again`,
     );
+  // The region's own replication state decides: a version being updated (a region added elsewhere, hours long) or
+  // failed in another region is usable where its replica is Completed (Azure/AgentBaker#6741, #8373).
   const replication = region?.replication?.toLowerCase();
+  if (replication === "completed") return;
   if (replication === "replicating")
     refuse(`is still replicating to ${location}: run again once its replication there has completed`);
   if (replication === "failed")
     refuse(`failed to replicate to ${location}: replicate it there again (or publish a new version), then run again`);
+  // No word of the region's replica: only a version still being created (or deleted) is refused.
+  const state = lookup.provisioningState?.toLowerCase();
+  if (state === "creating" || state === "deleting")
+    refuse(`is not ready: its provisioning state is ${lookup.provisioningState}; run again once Azure has created it`);
 }
 
 /** `West Europe` and `westeurope` name the same region. */

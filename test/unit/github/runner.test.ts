@@ -148,11 +148,12 @@ describe("pullRequestHeadSha", () => {
       payload: { pull_request: { head: { sha: HEAD } } },
       sha: HEAD,
     },
+    // pull_request_target runs the base branch's code, at GITHUB_SHA: that is what is deployed.
     {
       name: "pull_request_target",
       event: "pull_request_target",
       payload: { pull_request: { head: { sha: HEAD } } },
-      sha: HEAD,
+      sha: undefined,
     },
     { name: "a push", event: "push", payload: { head_commit: { id: HEAD } }, sha: undefined },
     {
