@@ -611,7 +611,8 @@ function parseCreds(text: string): Creds {
       if (required) throw new InputError("creds", `has no ${name}: expected ${CREDS_SHAPE}`);
       return undefined;
     }
-    if (typeof value !== "string") throw new InputError("creds", `field ${name} must be a string`);
+    if (typeof value !== "string")
+      throw new InputError("creds", `field ${name} must be a string: expected ${CREDS_SHAPE}`);
     // The secret is used exactly as given; identifiers are trimmed like every other input.
     if (name === "clientSecret") return value;
     // A JSON string may hold escaped line breaks: one in an echoed field (resourceManagerEndpointUrl) would reach the log.
@@ -630,7 +631,11 @@ function parseCreds(text: string): Creds {
     ["tenantId", tenantId],
     ["subscriptionId", subscriptionId],
   ] as const) {
-    if (value !== undefined && !GUID.test(value)) throw new InputError("creds", `field ${name} must be a GUID`);
+    if (value !== undefined && !GUID.test(value))
+      throw new InputError(
+        "creds",
+        `field ${name} must be a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx), as az ad sp create-for-rbac --sdk-auth writes it`,
+      );
   }
   return {
     clientId,
@@ -918,16 +923,16 @@ function parseGitHubContext(env: Env, pullRequestHeadSha?: string): GitHubContex
   };
 }
 
-/**
- * GitHub environment names: at most 255 characters (GitHub's documented limit), no control characters. Case is
- * kept: GitHub matches environment names case-insensitively.
- */
 /** A dry run's github-token, unused (it records no deployment), masked all the same. */
 function dryRunToken(inputs: Inputs, rollout: RolloutOptions): string[] {
   const token = inputs["github-token"];
   return rollout.dryRun && inputs["deployment-environment"] && token && !token.startsWith("${{") ? [token] : [];
 }
 
+/**
+ * GitHub environment names: at most 255 characters (GitHub's documented limit), no control characters. Case is
+ * kept: GitHub matches environment names case-insensitively.
+ */
 function parseDeployment(inputs: Inputs, github: GitHubContext | undefined): DeploymentConfig | undefined {
   const environment = inputs["deployment-environment"];
   if (!environment) return undefined;

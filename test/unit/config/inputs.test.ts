@@ -649,8 +649,17 @@ describe("creds", () => {
     ["missing clientId", creds({ clientId: undefined }), "has no clientId"],
     ["missing clientSecret", creds({ clientSecret: "" }), "has no clientSecret"],
     ["missing tenantId", creds({ tenantId: null }), "has no tenantId"],
-    ["clientId not a GUID", creds({ clientId: SECRET }), "field clientId must be a GUID"],
-    ["tenantId not a string", creds({ tenantId: 7 }), "field tenantId must be a string"],
+    // Each says what would be valid (before, only that the field was wrong).
+    [
+      "clientId not a GUID",
+      creds({ clientId: SECRET }),
+      "field clientId must be a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
+    ],
+    [
+      "tenantId not a string",
+      creds({ tenantId: 7 }),
+      "field tenantId must be a string: expected azure/login's JSON {clientId",
+    ],
     [
       "resourceManagerEndpointUrl over http",
       creds({ resourceManagerEndpointUrl: "http://management.example" }),
