@@ -1122,6 +1122,14 @@ describe("the scale set's power actions (restart, poweroff, start, deallocate)",
     { action: "start", body: { instanceIds: ["1"] }, after: "PowerState/running", group: "VMScaleSetActions" },
   ])("$action: 202 with Azure-AsyncOperation and Location, then the instances' power state", async (c) => {
     const { emu } = await setup();
+    const timeOf = async (): Promise<string | undefined> =>
+      (
+        (await raw(emu, "GET", `${vmssPath(emu)}/virtualMachines/1/instanceView`)).body as {
+          statuses: { code: string; time?: string }[];
+        }
+      ).statuses.find((s) => s.code.startsWith("ProvisioningState/"))?.time;
+    const before = await timeOf();
+    await new Promise((r) => setTimeout(r, 5)); // a later time than the instance's creation, to the millisecond
     const started = await raw(emu, "POST", `${vmssPath(emu)}/${c.action}`, { body: c.body });
     expect(started.status).toBe(202);
     expect(started.body).toBeUndefined();
@@ -1138,6 +1146,8 @@ describe("the scale set's power actions (restart, poweroff, start, deallocate)",
     const view = await raw(emu, "GET", `${vmssPath(emu)}/virtualMachines/1/instanceView`);
     const codes = (view.body as { statuses: { code: string }[] }).statuses.map((s) => s.code);
     expect(codes).toContain(c.after);
+    // The ProvisioningState status takes the action's time (…vms.yaml: 01:36:50 at #22, 01:37:59 at #28).
+    expect(await timeOf()).not.toBe(before);
   });
 
   it("refuses an unknown instance ID as manualupgrade does", async () => {
@@ -1455,4 +1465,17 @@ describe("gallery image versions (GalleryImageVersions)", () => {
       expect(emu.state(VMSS).model).toEqual(before);
     },
   );
+});
+
+// The recorded Uniform GET has no platformFaultDomainCount (azure-cli_test_vmss_update_automatic_repairs_with_health_
+// extension.yaml #13); the Flexible ones have 1 (azure-cli_test_vmss_vms.yaml). Before, every set showed 1.
+describe("platformFaultDomainCount", () => {
+  it.each([
+    { mode: "Uniform" as const, count: undefined },
+    { mode: "Flexible" as const, count: 1 },
+  ])("$mode: $count", async ({ mode, count }) => {
+    const { emu } = await setup({ scaleSets: [{ name: VMSS, instances: 1, orchestrationMode: mode }] });
+    const body = (await raw(emu, "GET", vmssPath(emu))).body as { properties: Record<string, unknown> };
+    expect(body.properties["platformFaultDomainCount"]).toBe(count);
+  });
 });

@@ -1,6 +1,6 @@
 // The Microsoft.Compute scale-set API: URL → operation name → handler. Paths are matched case-insensitively, as ARM
 // does. The server does authentication, api-version, throttling and faults before a handler runs.
-import type { Clock } from "../clock.ts";
+import { azureTime, type Clock } from "../clock.ts";
 import type { Faults } from "../faults.ts";
 import { ArmError, json, type Incoming, type Reply } from "../http.ts";
 import { SUPPORTED_API_VERSIONS } from "./api-versions.ts";
@@ -1417,7 +1417,13 @@ export class Arm {
     for (const vm of vms) vm.powerState = action.during;
     void Promise.race([this.options.clock.sleep(POWER_ACTION_SECONDS), op.ended]).then(() => {
       if (!op.running) return;
-      for (const vm of vms) if (vm.powerState === action.during) vm.powerState = action.after;
+      for (const vm of vms) {
+        if (vm.powerState !== action.during) continue;
+        vm.powerState = action.after;
+        // The instance view's ProvisioningState status takes the action's time (azure-cli_test_vmss_vms.yaml: 01:36:50
+        // at #22, 01:37:59 at #28 after the poweroff).
+        vm.provisioningTime = azureTime(new Date());
+      }
       op.finish("Succeeded");
     });
     return { status: 202, headers: this.asyncHeaders(op, req, true) };

@@ -156,7 +156,9 @@ export function scaleSetWire(seed: ScaleSetSeed, subscriptionId: string, created
         ? { constrainedMaximumCapacity: false }
         : { overprovision: false, doNotRunExtensionsOnOverprovisionedVMs: false }),
       uniqueId: randomUUID(),
-      platformFaultDomainCount: 1,
+      // Flexible sets only: the recorded Uniform GET has none (azure-cli_test_vmss_update_automatic_repairs_with_health_
+      // extension.yaml #13), the Flexible ones have 1 (azure-cli_test_vmss_vms.yaml, …_add_application.yaml).
+      ...(flexible ? { platformFaultDomainCount: 1 } : {}),
       timeCreated: created,
     },
   };
