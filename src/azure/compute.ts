@@ -8,7 +8,13 @@ import {
   type VirtualMachineScaleSetUpdate,
 } from "@azure/arm-compute";
 import { formatDuration } from "../shared/clock.ts";
-import { AzureApiError, type InstanceState, type OperationOutcome, type ScaleSetPatch } from "../domain/scale-set.ts";
+import {
+  AzureApiError,
+  regionKey,
+  type InstanceState,
+  type OperationOutcome,
+  type ScaleSetPatch,
+} from "../domain/scale-set.ts";
 import type { ExtensionPatch, InstanceFilter, ScaleSetModel } from "../domain/scale-set.ts";
 import { fileUrisOf } from "../domain/change.ts";
 import { sasSecrets } from "../shared/redact.ts";
@@ -424,11 +430,6 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
         }
       }),
   };
-}
-
-/** A region's name as compared: `West Europe` and `westeurope` are the same region. */
-function regionKey(region: string): string {
-  return region.replace(/\s+/g, "").toLowerCase();
 }
 
 /** Gallery image versions (`Major.Minor.Patch`) newest first, compared as numbers. */

@@ -63,6 +63,11 @@ export interface PlatformImageVersion {
 export type PlatformImageLookup =
   { readonly found: true } | { readonly found: false; readonly newest: readonly string[] };
 
+/** A region's name as compared: `West Europe` (as a gallery names its target regions) and `westeurope` are one. */
+export function regionKey(region: string): string {
+  return region.replace(/\s+/g, "").toLowerCase();
+}
+
 /** The parts of a gallery image version's resource ID (`/subscriptions/…/galleries/g/images/i/versions/v`). */
 export interface GalleryImageVersionId {
   readonly subscriptionId: string;

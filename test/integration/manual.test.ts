@@ -397,8 +397,12 @@ describe("Manual mode: the model change", () => {
     expect(first.record.result).toBe("failed");
     emu.resetLog();
 
-    const second = await rollout(configFor(emu, { rollout: { canary: count(1), batchSize: count(2) } }));
+    const second = await rollout(
+      configFor(emu, { rollout: { canary: count(1), batchSize: count(2), rollbackOnFailure: true } }),
+    );
     expect(second.record.modelUpdated).toBe(false);
+    // rollback-on-failure cannot act on a run that writes no model: said once, as a warning.
+    expect(second.log.lines.filter((l) => l.startsWith("warning: rollback-on-failure will not act"))).toHaveLength(1);
     expect(second.record.changes).toEqual([]);
     expect(writesOf(emu)).toEqual([upgrade("1"), upgrade("2", "3")]);
     expect(Object.values(runningVersions(emu))).toEqual(Array(4).fill(NEW_VERSION));

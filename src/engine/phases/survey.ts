@@ -9,6 +9,7 @@ import { planBatches, type BatchPlan } from "../../domain/batches.ts";
 import type { ModelChange } from "../../domain/change.ts";
 import {
   galleryImageVersionId,
+  regionKey,
   type GalleryImageLookup,
   type InstanceState,
   type PlatformImageLookup,
@@ -135,11 +136,11 @@ async function checkGalleryImage(run: Run, api: ScaleSetApi, model: ScaleSetMode
         ? `does not exist; its newest versions: ${lookup.newest.join(", ")}`
         : `does not exist (nor does any version of that image, in resource group ${parts.resourceGroup} of subscription ${parts.subscriptionId})`,
     );
-    return;
+    return; // refuse() throws; the return narrows `lookup` for the compiler
   }
   // An Edge Zone scale set uses the version's extended-location replicas, which this check does not read.
   if (model.extendedLocation !== undefined) return;
-  const region = lookup.regions.find((r) => sameRegion(r.name, location));
+  const region = lookup.regions.find((r) => regionKey(r.name) === regionKey(location));
   if (region === undefined)
     refuse(
       `is not published to ${location}, the scale set's region (its target regions: ${lookup.regions.map((r) => r.name).join(", ") || "none"}): add ${location} to the image version's target regions, then run again`,
@@ -156,11 +157,6 @@ async function checkGalleryImage(run: Run, api: ScaleSetApi, model: ScaleSetMode
   const state = lookup.provisioningState?.toLowerCase();
   if (state === "creating" || state === "deleting")
     refuse(`is not ready: its provisioning state is ${lookup.provisioningState}; run again once Azure has created it`);
-}
-
-/** `West Europe` and `westeurope` name the same region. */
-function sameRegion(a: string, b: string): boolean {
-  return a.replace(/\s+/g, "").toLowerCase() === b.replace(/\s+/g, "").toLowerCase();
 }
 
 /**
