@@ -315,7 +315,8 @@ function parseImageVersion(value: string, notes: string[]): string {
 const IMAGE_ID_FORMS =
   "/subscriptions/{id}/resourceGroups/{rg}/providers/Microsoft.Compute/images/{name} (managed image), " +
   ".../providers/Microsoft.Compute/galleries/{gallery}/images/{image} (gallery image, latest version) or " +
-  ".../galleries/{gallery}/images/{image}/versions/{major.minor.patch} (gallery image version)";
+  ".../galleries/{gallery}/images/{image}/versions/{major.minor.patch} (gallery image version; versions/latest also " +
+  "takes the latest)";
 
 // Segment names are matched case-insensitively (ARM treats them so; the portal copies `resourcegroups` at times).
 const IMAGE_ID =

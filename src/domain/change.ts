@@ -39,7 +39,13 @@ export interface Refusal {
 
 export type ChangePlan = ModelChange | Refusal;
 
-export function planChange(model: ScaleSetModel, request: ChangeRequest): ChangePlan {
+/**
+ * Where a run's request comes from, for a refusal's wording: the change inputs, or (`rollback: true`) the rollout
+ * record on the scale set, whose values a user did not type.
+ */
+export type RequestSource = "inputs" | "record";
+
+export function planChange(model: ScaleSetModel, request: ChangeRequest, source: RequestSource = "inputs"): ChangePlan {
   if (model.withoutVmProfile === true) {
     return refuse(
       `Scale set '${model.name}' (Flexible orchestration) has no VM profile: its VMs are created and changed one by one, ` +
@@ -58,7 +64,7 @@ export function planChange(model: ScaleSetModel, request: ChangeRequest): Change
 
   const image = planImage(model, request);
   if (!image.ok) return image;
-  const extension = planExtension(model, request);
+  const extension = planExtension(model, request, source);
   if (!extension.ok) return extension;
 
   return {
@@ -263,7 +269,7 @@ type ExtensionPart =
     }
   | Refusal;
 
-function planExtension(model: ScaleSetModel, request: ChangeRequest): ExtensionPart {
+function planExtension(model: ScaleSetModel, request: ChangeRequest, source: RequestSource): ExtensionPart {
   const wanted = request.extension;
   if (wanted === undefined) return unchanged();
 
@@ -271,10 +277,14 @@ function planExtension(model: ScaleSetModel, request: ChangeRequest): ExtensionP
   const current = extensionOf(model, wanted.name);
   if (current === undefined) {
     const names = model.extensions.map((ext) => ext.name);
+    const has = names.length > 0 ? `it has ${names.map((n) => `'${n}'`).join(", ")}` : "it has no extensions";
     return refuse(
-      `Extension '${wanted.name}' does not exist on scale set '${model.name}' ` +
-        `(it has ${names.length > 0 ? names.map((n) => `'${n}'`).join(", ") : "no extensions"}); ` +
-        `vmss-rollout changes existing extensions only.`,
+      source === "record"
+        ? `Extension '${wanted.name}', whose values the rollout record says to put back, no longer exists on scale set ` +
+            `'${model.name}' (${has}); vmss-rollout changes existing extensions only, so there is nothing to roll back there.`
+        : `extension-name '${wanted.name}' does not exist on scale set '${model.name}' (${has}); ` +
+            `vmss-rollout changes existing extensions only: set extension-name to ` +
+            (names.length > 0 ? `one of those.` : `an extension the scale set has, once it has one.`),
     );
   }
 

@@ -5,12 +5,12 @@
 
 import { formatDuration, pollDelay, sleep as defaultSleep, throttlePace } from "../shared/clock.ts";
 import { errorLine, isAbort } from "../domain/error-text.ts";
-import type { ChangePlan, ModelChange } from "../domain/change.ts";
+import { planChange, type ChangePlan, type ModelChange } from "../domain/change.ts";
 import { describeAll, type Stop } from "./record.ts";
 import type { RolloutEvent } from "./events.ts";
 import { phasePhrase, phaseWords, type Phase } from "./phase.ts";
 import { RunState } from "./state.ts";
-import type { InstanceFilter, InstanceState } from "../domain/scale-set.ts";
+import type { InstanceFilter, InstanceState, ScaleSetModel } from "../domain/scale-set.ts";
 import type { Config } from "../config/types.ts";
 import type { RolloutDeps } from "./deps.ts";
 import type { Logger, ScaleSetApi } from "./ports.ts";
@@ -162,6 +162,14 @@ export class Run {
   /** The phase in words: `upgrading batch 2 of 3`. */
   get phaseWords(): string {
     return phaseWords(this.state.phase);
+  }
+
+  /**
+   * The run's change planned on `model` (from the inputs, or for `rollback: true` from the rollout record), or the
+   * stop for a change Azure would refuse.
+   */
+  planOn(model: ScaleSetModel): ModelChange {
+    return this.useChange(planChange(model, this.state.request, this.config.rollback === true ? "record" : "inputs"));
   }
 
   /** The change planned, or the stop for a change Azure would refuse. */

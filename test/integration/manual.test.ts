@@ -422,7 +422,8 @@ describe("Manual mode: the model change", () => {
       name: "an extension that does not exist",
       seed: {},
       change: { extension: { name: "health", forceUpdateTag: "x" } },
-      reason: /Extension 'health' does not exist on scale set 'vmss1' \(it has 'customScript'\)/,
+      reason:
+        /extension-name 'health' does not exist on scale set 'vmss1' \(it has 'customScript'\).*set extension-name to one of those/,
     },
   ])("refuses $name before any write", async ({ seed, change, reason }) => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });

@@ -29,7 +29,6 @@ import {
   driftFrom,
   extensionOf,
   holdsPatch,
-  planChange,
   sameJson,
   type ModelChange,
 } from "../../domain/change.ts";
@@ -144,7 +143,7 @@ export async function startImageWrite(
       const origin = run.state.rollbackOrigin;
       const moved = origin && rollbackStillApplies(model, origin.origin, origin.finishing);
       if (moved !== undefined) throw new StopError({ kind: "failed", reason: moved });
-      const replanned = run.useChange(planChange(model, run.state.request));
+      const replanned = run.planOn(model);
       if (replanned.scaleSetPatch === undefined) {
         // The model holds the requested image: the action's own PATCH, applied but its answer lost (the SDK resent
         // it and met the new etag), or another writer's with the same value. Either way the image before it is the

@@ -4,7 +4,7 @@
 import { describeRunning } from "../../domain/in-progress.ts";
 import { errorLine, isAbort } from "../../domain/error-text.ts";
 import { canaryWarnings, optionWarnings, resumeWarning } from "../../domain/option-warnings.ts";
-import { describeImage, isNoOp, planChange } from "../../domain/change.ts";
+import { describeImage, isNoOp } from "../../domain/change.ts";
 import { planBatches, type BatchPlan } from "../../domain/batches.ts";
 import type { ModelChange } from "../../domain/change.ts";
 import {
@@ -33,13 +33,13 @@ export async function planRun(run: Run, api: ScaleSetApi): Promise<ModelChange> 
       `image ${describeImage(model.imageReference)}, etag ${model.etag ?? "(none)"}.`,
   );
   if (run.config.rollback) planRollbackRun(run, model);
-  const first = run.useChange(planChange(model, run.state.request)); // refuse before waiting on anything
+  const first = run.planOn(model); // refuse before waiting on anything
   await checkImageVersion(run, api, model, first);
   await checkGalleryImage(run, api, model, first);
 
   model = await waitForScaleSet(run, api, model, !rollout.dryRun);
   if (run.config.rollback) planRollbackRun(run, model);
-  const plan = run.useChange(planChange(model, run.state.request));
+  const plan = run.planOn(model);
   if (isNoOp(plan)) run.log.info("The model already holds the requested values: nothing to write.");
   for (const c of plan.changes) run.log.info(`Change ${c.property}: ${c.before} → ${c.after}`);
   // Planned again after waiting for another run's lease: each warning is said once.

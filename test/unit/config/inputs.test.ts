@@ -365,7 +365,7 @@ describe("the change", () => {
     const err = inputError({ "image-version": "", "image-id": id });
     expect(err.input).toBe("image-id");
     expect(err.message).toContain("(managed image)");
-    expect(err.message).toContain("(gallery image version)");
+    expect(err.message).toContain("(gallery image version; versions/latest also takes the latest)");
   });
 
   it.each([

@@ -299,13 +299,32 @@ describe("planChange: extension", () => {
     expect(plan.rollback).toEqual({ extensionPatch: { name: "customScript", forceUpdateTag: "run-1" } });
   });
 
-  it("refuses an extension that does not exist, naming the ones that do", () => {
-    const plan = planChange(model(), { extension: { name: "health", forceUpdateTag: "x" } });
-    expect(plan).toEqual({
-      ok: false,
+  it.each([
+    {
+      name: "from the inputs, naming extension-name and the ones that exist",
+      extensions: undefined,
+      source: "inputs" as const,
       reason:
-        "Extension 'health' does not exist on scale set 'vmss1' (it has 'customScript'); vmss-rollout changes existing extensions only.",
-    });
+        "extension-name 'health' does not exist on scale set 'vmss1' (it has 'customScript'); vmss-rollout changes existing extensions only: set extension-name to one of those.",
+    },
+    {
+      name: "from the inputs, on a scale set with no extensions",
+      extensions: [],
+      source: "inputs" as const,
+      reason:
+        "extension-name 'health' does not exist on scale set 'vmss1' (it has no extensions); vmss-rollout changes existing extensions only: set extension-name to an extension the scale set has, once it has one.",
+    },
+    {
+      name: "from the rollout record (rollback: true), naming no input",
+      extensions: undefined,
+      source: "record" as const,
+      reason:
+        "Extension 'health', whose values the rollout record says to put back, no longer exists on scale set 'vmss1' (it has 'customScript'); vmss-rollout changes existing extensions only, so there is nothing to roll back there.",
+    },
+  ])("refuses an extension that does not exist: $name", ({ extensions, source, reason }) => {
+    const m = extensions === undefined ? model() : { ...model(), extensions };
+    const plan = planChange(m, { extension: { name: "health", forceUpdateTag: "x" } }, source);
+    expect(plan).toEqual({ ok: false, reason });
   });
 
   it("combines an image and an extension change", () => {
