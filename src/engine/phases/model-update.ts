@@ -24,14 +24,7 @@ import { formatDuration } from "../../shared/clock.ts";
 import { isPreconditionFailed, isRetryableRefusal } from "../../domain/azure-errors.ts";
 import { describeError, errorLine, isAbort } from "../../domain/error-text.ts";
 import { describeRunning } from "../../domain/in-progress.ts";
-import {
-  describeDrift,
-  driftFrom,
-  extensionOf,
-  holdsPatch,
-  sameJson,
-  type ModelChange,
-} from "../../domain/change.ts";
+import { describeDrift, driftFrom, extensionOf, holdsPatch, sameJson, type ModelChange } from "../../domain/change.ts";
 import {
   AzureApiError,
   unreadEnd,
