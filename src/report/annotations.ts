@@ -37,7 +37,8 @@ export function annotationsFor(record: RolloutRecord): Annotation[] {
       message: `Instances ${plain(idRanges(rest.map((r) => r.instance.instanceId)), 2000)}: see the job summary for each one.`,
     });
   }
-  const skipped = record.instances.filter((i) => i.outcome === "skipped-protected");
+  // Only those behind: a protected instance already on the model (a re-run, say) keeps no old model.
+  const skipped = record.instances.filter((i) => i.outcome === "skipped-protected" && !i.latestModelAfter);
   if (skipped.length > 0) {
     annotations.push({
       level: "warning",

@@ -25,6 +25,9 @@ export function stageOf(record: RolloutRecord): Stage {
   if (record.result !== "failed" && record.result !== "cancelled") return "wrote";
   if (record.previousModel === undefined && record.instances.length === 0 && record.upgradeMode === undefined)
     return "before-read";
+  // Deleted during the run: "as they were" is false whatever was written, and what the run knew of its batches went
+  // with the scale set (the record keeps none), so they cannot tell.
+  if (record.scaleSetDeleted === true) return "wrote";
   const wroteSomething =
     record.modelUpdated ||
     record.modelWriteUnknown !== undefined ||
@@ -106,10 +109,14 @@ function problems(counts: OutcomeCounts, options: { rolledBack: boolean } = { ro
 function planned(record: RolloutRecord, counts: OutcomeCounts): string {
   const toUpgrade = counts.byOutcome["not-started"];
   const batches = plural(record.batches.length, "batch", "batches");
+  // In Automatic and Rolling modes Azure rolls the change itself: the action plans no batches there.
+  const platform = record.upgradeMode === "Automatic" || record.upgradeMode === "Rolling";
   const parts = [
     toUpgrade === 0
       ? "no instance to upgrade"
-      : `would upgrade ${toUpgrade} of ${plural(counts.total, "instance")} in ${batches}`,
+      : platform
+        ? `Azure would roll ${toUpgrade} of ${plural(counts.total, "instance")} (${record.upgradeMode} upgrade mode)`
+        : `would upgrade ${toUpgrade} of ${plural(counts.total, "instance")} in ${batches}`,
     counts.byOutcome["already-current"] > 0 ? `${counts.byOutcome["already-current"]} already current` : "",
     counts.byOutcome["skipped-protected"] > 0 ? `${counts.byOutcome["skipped-protected"]} skipped (protected)` : "",
     counts.byOutcome["skipped-own-model"] > 0 ? `${counts.byOutcome["skipped-own-model"]} skipped (own model)` : "",

@@ -575,7 +575,9 @@ function nextSteps(record: RolloutRecord, stage: Stage): string {
   const docs = [DOCS.modify, DOCS.deploymentErrors];
   const resume =
     "re-run this job: the action is idempotent, so it skips the instances already on the new model and upgrades the rest";
-  const protectedOnes = record.instances.filter((i) => i.outcome === "skipped-protected");
+  // Protected instances behind the model: those already on it (a re-run, say) keep no old model.
+  const protectedOnes = record.instances.filter((i) => i.outcome === "skipped-protected" && !i.latestModelAfter);
+  const ownModel = record.instances.some((i) => i.outcome === "skipped-own-model");
   if (stage === "before-read") {
     steps.push(
       record.result === "cancelled"
@@ -601,17 +603,26 @@ function nextSteps(record: RolloutRecord, stage: Stage): string {
   } else {
     switch (record.result) {
       case "succeeded":
-        if (protectedOnes.length === 0) steps.push("Every instance runs the new model. Nothing else to do.");
+        if (protectedOnes.length === 0 && !ownModel)
+          steps.push("Every instance runs the new model. Nothing else to do.");
+        else if (protectedOnes.length === 0)
+          steps.push("Every targeted instance runs the new model; the VMs with a profile of their own are not on it.");
         else steps.push("Every targeted instance runs the new model.", protectedStep(record, protectedOnes));
         break;
-      case "unchanged": {
-        steps.push("Nothing to do: the scale set and its instances already hold the requested values.");
-        const behind = protectedOnes.filter((i) => !i.latestModelAfter);
-        if (behind.length > 0) steps.push(protectedStep(record, behind));
+      case "unchanged":
+        steps.push(
+          ownModel
+            ? "Nothing to do: the scale set and its targeted instances already hold the requested values (the VMs with a profile of their own are not on the model)."
+            : "Nothing to do: the scale set and its instances already hold the requested values.",
+        );
+        if (protectedOnes.length > 0) steps.push(protectedStep(record, protectedOnes));
         break;
-      }
       case "planned":
-        steps.push("Run again without `dry-run: true` to apply this change with this plan.");
+        steps.push(
+          record.upgradeMode === "Automatic" || record.upgradeMode === "Rolling"
+            ? `Run again without \`dry-run: true\` to apply this change: Azure then rolls it out itself (${record.upgradeMode} upgrade mode).`
+            : "Run again without `dry-run: true` to apply this change with this plan.",
+        );
         if (protectedOnes.length > 0) steps.push(protectedStep(record, protectedOnes));
         break;
       case "failed":

@@ -1,0 +1,83 @@
+// The summary and annotations say what is true of each instance in endings where an easy reading would be wrong:
+// protected instances already on the model, VMs with a profile of their own, a scale set deleted during a re-run, a
+// dry run where Azure would roll the change itself.
+import { describe, expect, it } from "vitest";
+import { annotationsFor } from "../../../src/report/annotations.ts";
+import { headline } from "../../../src/report/headline.ts";
+import { renderSummary } from "../../../src/report/summary.ts";
+import type { RolloutRecord } from "../../../src/domain/record.ts";
+import { dryRun, instance, range, success, unchanged } from "./fixtures.ts";
+
+/** A re-run whose model already held the change: nothing written, instances brought onto it. */
+function resumed(fields: Partial<RolloutRecord> = {}): RolloutRecord {
+  return { ...success(), changes: [], modelUpdated: false, ...fields };
+}
+
+describe("endings the summary must not misread", () => {
+  it.each([
+    {
+      name: "a protected instance already on the model keeps no old model (re-run)",
+      record: resumed({
+        instances: [instance(0, "updated"), instance(1, "skipped-protected", { latestModelAfter: true })],
+      }),
+      absent: [/keeps? (its|their|the) old model/],
+      present: ["Every instance runs the new model"],
+    },
+    {
+      name: "a protected instance behind the model is still named",
+      record: resumed({ instances: [instance(0, "updated"), instance(1, "skipped-protected")] }),
+      absent: [],
+      present: [/Protected instance.*1.*keeps its old model/],
+    },
+    {
+      name: "VMs with a profile of their own are not called on the new model",
+      record: { ...success(), instances: [instance(0, "updated"), instance(1, "skipped-own-model")] },
+      absent: ["Every instance runs the new model"],
+      present: ["the VMs with a profile of their own are not on it"],
+    },
+    {
+      name: "unchanged, with a VM of its own",
+      record: { ...unchanged(), instances: [instance(0, "already-current"), instance(1, "skipped-own-model")] },
+      absent: ["the scale set and its instances already hold"],
+      present: ["the VMs with a profile of their own are not on the model"],
+    },
+    {
+      name: "a scale set deleted during a re-run is not 'as it was'",
+      record: resumed({ result: "failed", reason: "Deleted.", scaleSetDeleted: true, instances: [], batches: [] }),
+      absent: ["Nothing was written to Azure", "as they were"],
+      present: ["the scale set was deleted during the run", "The scale set no longer exists"],
+    },
+    {
+      name: "a dry run in Rolling mode plans no batches: Azure would roll",
+      record: { ...dryRun(), upgradeMode: "Rolling" as const, batches: [] },
+      absent: ["0 batches", "with this plan"],
+      present: ["Azure would roll 20 of 20 instances (Rolling upgrade mode)", "Azure then rolls it out itself"],
+    },
+    {
+      name: "a dry run in Manual mode names its batches",
+      record: dryRun(),
+      absent: [],
+      present: ["would upgrade 20 of 20 instances in 4 batches", "with this plan"],
+    },
+  ])("$name", ({ record, absent, present }) => {
+    const text = [
+      headline(record),
+      renderSummary(record),
+      ...annotationsFor(record).map((a) => `${a.title ?? ""} ${a.message}`),
+    ].join("\n");
+    for (const p of present) expect(text).toMatch(p);
+    for (const a of absent) expect(text).not.toMatch(a);
+  });
+
+  it("the protected-instance warning names only those behind the model", () => {
+    const record = resumed({
+      instances: [
+        ...range(0, 3).map((i) => instance(i, "updated")),
+        instance(3, "skipped-protected", { latestModelAfter: true }),
+        instance(4, "skipped-protected"),
+      ],
+    });
+    const warnings = annotationsFor(record).filter((a) => a.level === "warning");
+    expect(warnings.map((w) => w.message)).toEqual([expect.stringMatching(/^Instance 4 keeps the old model/)]);
+  });
+});
