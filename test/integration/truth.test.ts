@@ -47,6 +47,20 @@ describe.each(ORCHESTRATIONS)("the model write's outcome, whatever the transport
     expect(log.text()).toContain("the action's PATCH was applied and its answer lost");
   });
 
+  it("a lost answer to the image PATCH, then 409 on the SDK's resend: the write is the run's, not 'nothing written'", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
+    const [i0 = "", i1 = ""] = instanceIds(emu);
+    // Azure answers the resend 409 while the update the first copy started still runs.
+    emu.faults.dropConnection({ operation: "VirtualMachineScaleSets.Update", afterProcessing: true });
+    emu.faults.conflict({ operation: "VirtualMachineScaleSets.Update" });
+    const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }));
+
+    expect(record.result).toBe("succeeded");
+    expect(record.modelUpdated).toBe(true);
+    expect(record.previousModel?.imageReference.version).toBe(OLD_VERSION);
+    expect(writesOf(emu)).toEqual([PATCH_SET, `${PATCH_SET} → 409`, upgrade(i0, i1)]);
+  });
+
   it("one 409 Conflict on the image PATCH is retried", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
     const [i0 = "", i1 = ""] = instanceIds(emu);

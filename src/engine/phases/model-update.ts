@@ -105,16 +105,19 @@ export async function startImageWrite(
         await writeCutOff(run, api, "image");
         throw err;
       }
-      if (err instanceof AzureApiError && err.statusCode !== undefined && isRetryableRefusal(err)) {
+      const conflict = err instanceof AzureApiError && err.statusCode !== undefined && isRetryableRefusal(err);
+      const resentCopy = resent(api, "scale-set", sendsBefore);
+      if (conflict && !resentCopy) {
         conflicts++;
         await pauseAfterConflict(run, err, conflicts);
         attempt--; // a 409 is not an etag race
         continue;
       }
-      // No answer after the SDK's resends, or a copy sent again and then refused (a 5xx, a 429 past the deadline):
-      // the first copy may have landed, its answer lost. One read says; when it did, it is this run's write (below,
-      // as after a 412). A read that fails leaves the write unknown: read again at the end, and the report says so.
-      const unknown = !isPreconditionFailed(err) && (unanswered(err) || resent(api, "scale-set", sendsBefore));
+      // No answer after the SDK's resends, or a copy sent again and then refused (a 5xx, a 429 past the deadline, a
+      // 409 while the update the first copy started still runs): the first copy may have landed, its answer lost. One
+      // read says; when it did, it is this run's write (below, as after a 412). A read that fails leaves the write
+      // unknown: read again at the end, and the report says so.
+      const unknown = !isPreconditionFailed(err) && (unanswered(err) || resentCopy);
       if (!isPreconditionFailed(err) && !unknown) throw err;
       run.log.info(
         unknown
@@ -131,7 +134,14 @@ export async function startImageWrite(
         throw err;
       }
       run.state.read(model);
-      if (unknown && driftFrom(model, run.state.request, { image: true, extension: false }) !== undefined) throw err;
+      if (unknown && driftFrom(model, run.state.request, { image: true, extension: false }) !== undefined) {
+        // Not landed: a 409 is then another operation's, as when it came on the first copy.
+        if (!conflict) throw err;
+        conflicts++;
+        await pauseAfterConflict(run, err as AzureApiError, conflicts);
+        attempt--;
+        continue;
+      }
       // A rollback overwrites only the values its record says were written: another writer's are kept.
       const origin = run.state.rollbackOrigin;
       const moved = origin && rollbackStillApplies(model, origin.origin, origin.finishing);
