@@ -138,7 +138,7 @@ export async function startImageWrite(
         // Not landed: a 409 is then another operation's, as when it came on the first copy.
         if (!conflict) throw err;
         conflicts++;
-        await pauseAfterConflict(run, err as AzureApiError, conflicts);
+        await pauseAfterConflict(run, err, conflicts);
         attempt--;
         continue;
       }
