@@ -71,7 +71,7 @@ async function handle(parts: ServerParts, req: IncomingMessage, res: ServerRespo
       parts.github.handle(incoming) ??
       parts.githubApi?.handle(incoming) ??
       parts.entra.handle(incoming) ??
-      notFound(incoming);
+      unrouted(parts, incoming);
   }
 
   const operation = arm?.operation ?? (reply === "drop" ? "Unknown" : reply.operation) ?? "Unknown";
@@ -94,7 +94,7 @@ async function handle(parts: ServerParts, req: IncomingMessage, res: ServerRespo
     req.socket.destroy();
     return;
   }
-  send(res, reply, req.headers["x-ms-client-request-id"], parts.region);
+  send(res, reply, req.headers, parts.region);
 }
 
 /** Until `seconds` (real) have passed (undefined: never) or the client closes the connection. */
@@ -114,13 +114,7 @@ async function armReply(
 ): Promise<Reply | "drop"> {
   try {
     const caller = authenticate(parts, req);
-    const apiVersion = req.query.get("api-version");
-    if (!apiVersion) {
-      throw new ArmError(400, {
-        code: "MissingApiVersionParameter",
-        message: "The api-version query parameter (?api-version=) is required for all requests.",
-      });
-    }
+    const apiVersion = requireApiVersion(req);
     // Microsoft.Network (the NICs of Flexible VMs) is checked like Resource Manager's own routes: any well-formed
     // version (its list of published versions is not kept here; assumption, README "Flexible orchestration").
     // Compute's galleries have api-versions of their own (GALLERY_API_VERSIONS).
@@ -344,6 +338,36 @@ function metadataEndpoints(req: Incoming): Reply | undefined {
   return { ...json(200, apiVersion < "2020-06-01" ? [cloud] : cloud), operation: "Metadata.Endpoints" };
 }
 
+function requireApiVersion(req: Incoming): string {
+  const apiVersion = req.query.get("api-version");
+  if (!apiVersion) {
+    throw new ArmError(400, {
+      code: "MissingApiVersionParameter",
+      message: "The api-version query parameter (?api-version=) is required for all requests.",
+    });
+  }
+  return apiVersion;
+}
+
+/**
+ * A path no handler serves. Under `/subscriptions/` it is ARM's: ARM authenticates before it looks at the path (no or
+ * a bad token → 401 whatever the path), then wants an api-version (400 MissingApiVersionParameter), and only then
+ * answers 404 InvalidResourceType. Which versions a type the emulator does not know would take cannot be told, so
+ * the version itself is not checked. Faults and throttling do not apply (nothing was routed).
+ */
+function unrouted(parts: ServerParts, req: Incoming): Reply {
+  if (/^\/subscriptions\//i.test(req.path)) {
+    try {
+      authenticate(parts, req);
+      requireApiVersion(req);
+    } catch (error) {
+      if (error instanceof ArmError) return parts.faults.taintReply(error.toReply());
+      throw error;
+    }
+  }
+  return notFound(req);
+}
+
 function notFound(req: Incoming): Reply {
   if (/^\/subscriptions\//i.test(req.path)) {
     return json(404, {
@@ -368,11 +392,23 @@ function errorCode(reply: Reply): { errorCode?: string } {
 }
 
 /** Headers in the order Azure's recorded ARM answers carry them (azure-cli 2023 recordings): caching, then the rate
- *  limits, request ids, `x-ms-routing-request-id` (`<REGION>:<yyyymmddThhmmssZ>:<id>`, recorded by the Java SDK). */
-function send(res: ServerResponse, reply: Reply, clientRequestId: string | string[] | undefined, region: string): void {
+ *  limits, request ids, `x-ms-routing-request-id` (`<REGION>:<yyyymmddThhmmssZ>:<id>`, recorded by the Java SDK).
+ *  `x-ms-request-id` of an answer that starts an operation is the operation's ID (the GUID of its
+ *  Azure-AsyncOperation URL: azure-libraries-for-java_canCreateVirtualMachineScaleSetWithCustomScriptExtension.json
+ *  #28, manualupgrade), else a new one. `x-ms-correlation-request-id` echoes the caller's (ARM's correlation header,
+ *  kept across the calls of one client operation); without one, the caller's `x-ms-client-request-id` (the emulator's
+ *  choice since the start, so a client's request and its answer can be matched in the log), else the request ID. */
+function send(res: ServerResponse, reply: Reply, headers: IncomingMessage["headers"], region: string): void {
   const body = reply.body === undefined ? "" : typeof reply.body === "string" ? reply.body : JSON.stringify(reply.body);
-  const requestId = randomUUID();
-  const correlationId = typeof clientRequestId === "string" ? clientRequestId : requestId;
+  const requestId = operationIdOf(reply.headers) ?? randomUUID();
+  const correlation = headers["x-ms-correlation-request-id"];
+  const clientRequestId = headers["x-ms-client-request-id"];
+  const correlationId =
+    typeof correlation === "string" && correlation !== ""
+      ? correlation
+      : typeof clientRequestId === "string"
+        ? clientRequestId
+        : requestId;
   const stamp = new Date()
     .toISOString()
     .replace(/[-:]/g, "")
@@ -391,6 +427,12 @@ function send(res: ServerResponse, reply: Reply, clientRequestId: string | strin
     "content-length": Buffer.byteLength(body),
   });
   res.end(body);
+}
+
+/** The operation an answer starts: the GUID in its Azure-AsyncOperation URL (`…/operations/{id}?…`). */
+function operationIdOf(headers: Reply["headers"]): string | undefined {
+  const url = Object.entries(headers ?? {}).find(([name]) => name.toLowerCase() === "azure-asyncoperation")?.[1];
+  return typeof url === "string" ? /\/operations\/([^/?]+)/i.exec(url)?.[1] : undefined;
 }
 
 function readBody(req: IncomingMessage): Promise<string> {

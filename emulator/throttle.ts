@@ -27,6 +27,10 @@ const LIMITS: Readonly<Record<string, Limit>> = {
 /** Operation → policy group, as the recorded headers name them (VMSS-VM List counts as HighCostGetVMScaleSet). */
 const GROUP_OF: Readonly<Record<string, string>> = {
   "VirtualMachineScaleSets.Get": "GetVMScaleSet",
+  // azure-cli_test_vmss_create_and_modify.yaml #19 GET …/skus and #21 GET …/osUpgradeHistory:
+  // `GetVMScaleSetSubscriptionMaximum;…,GetVMScaleSetResource;…`.
+  "VirtualMachineScaleSets.ListSkus": "GetVMScaleSet",
+  "VirtualMachineScaleSets.GetOSUpgradeHistory": "GetVMScaleSet",
   "VirtualMachineScaleSets.CreateOrUpdate": "CreateVMScaleSet",
   "VirtualMachineScaleSets.Update": "VMScaleSetActions",
   "VirtualMachineScaleSets.UpdateTags": "VMScaleSetActions",
@@ -51,6 +55,11 @@ const GROUP_OF: Readonly<Record<string, string>> = {
   "VirtualMachineScaleSetVMs.PowerOff": "DeleteVMScaleSetVM",
   "VirtualMachineScaleSetVMs.Delete": "DeleteVMScaleSetVM",
   "VirtualMachineScaleSetVMs.Restart": "VMScaleSetVMActions",
+  // Redeploy and performMaintenance: unrecorded, assumed in the groups of restart.
+  "VirtualMachineScaleSets.Redeploy": "VMScaleSetActions",
+  "VirtualMachineScaleSets.PerformMaintenance": "VMScaleSetActions",
+  "VirtualMachineScaleSetVMs.Redeploy": "VMScaleSetVMActions",
+  "VirtualMachineScaleSetVMs.PerformMaintenance": "VMScaleSetVMActions",
   "VirtualMachineScaleSetVMs.Start": "VMScaleSetVMActions",
   "VirtualMachineScaleSetVMs.List": "HighCostGetVMScaleSet",
   "VirtualMachineScaleSetVMs.Get": "GetVMScaleSetVM",

@@ -15,6 +15,8 @@ export const OPERATION_ACTIONS: Readonly<Record<string, string>> = {
   "VirtualMachineScaleSets.UpdateTags": `${SET}/write`,
   "VirtualMachineScaleSets.CreateOrUpdate": `${SET}/write`,
   "VirtualMachineScaleSets.GetInstanceView": `${SET}/instanceView/read`,
+  "VirtualMachineScaleSets.ListSkus": `${SET}/skus/read`,
+  "VirtualMachineScaleSets.GetOSUpgradeHistory": `${SET}/osUpgradeHistory/read`,
   "VirtualMachineScaleSets.UpdateInstances": `${SET}/manualUpgrade/action`,
   "VirtualMachineScaleSets.Reimage": `${SET}/reimage/action`,
   "VirtualMachineScaleSets.ReimageAll": `${SET}/reimageAll/action`,
@@ -22,6 +24,10 @@ export const OPERATION_ACTIONS: Readonly<Record<string, string>> = {
   "VirtualMachineScaleSets.PowerOff": `${SET}/powerOff/action`,
   "VirtualMachineScaleSets.Start": `${SET}/start/action`,
   "VirtualMachineScaleSets.Deallocate": `${SET}/deallocate/action`,
+  "VirtualMachineScaleSets.Redeploy": `${SET}/redeploy/action`,
+  "VirtualMachineScaleSets.PerformMaintenance": `${SET}/performMaintenance/action`,
+  "VirtualMachineScaleSetVMs.Redeploy": `${SET}/virtualMachines/redeploy/action`,
+  "VirtualMachineScaleSetVMs.PerformMaintenance": `${SET}/virtualMachines/performMaintenance/action`,
   "VirtualMachineScaleSetVMs.List": `${SET}/virtualMachines/read`,
   "VirtualMachineScaleSetVMs.Get": `${SET}/virtualMachines/read`,
   "VirtualMachineScaleSetVMs.GetInstanceView": `${SET}/virtualMachines/instanceView/read`,
@@ -73,6 +79,8 @@ export const OPERATION_ACTIONS: Readonly<Record<string, string>> = {
  *  (the autoscaler's 403 for the VM list names the scale set). */
 const SCOPE_IS_PARENT = new Set([
   "VirtualMachineScaleSets.GetInstanceView",
+  "VirtualMachineScaleSets.ListSkus",
+  "VirtualMachineScaleSets.GetOSUpgradeHistory",
   "VirtualMachineScaleSets.UpdateInstances",
   "VirtualMachineScaleSets.Reimage",
   "VirtualMachineScaleSets.ReimageAll",

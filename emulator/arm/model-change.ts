@@ -2,9 +2,10 @@
 // resource, and the create-time / restricted properties Compute refuses to change (docs: "Modify a Virtual Machine
 // Scale Set"; error texts from real CRP responses, see README "Assumptions" for the status code).
 import { createHash } from "node:crypto";
+import { azureTime } from "../clock.ts";
 import { ArmError } from "../http.ts";
 import { DEFAULT_ROLLING_POLICY } from "./seed.ts";
-import { copyJson, isObject, mergeKeep, mergePatch, type Wire } from "./wire.ts";
+import { canonical, copyJson, isObject, mergeKeep, mergePatch, type Wire } from "./wire.ts";
 
 /** Read-only properties a client may echo back; the service ignores them. */
 function stripReadOnly(body: Wire): Wire {
@@ -67,7 +68,7 @@ export function createScaleSet(created: Wire, body: Wire): Wire {
     id: created["id"],
     name: created["name"],
     type: created["type"],
-    location: body["location"],
+    location: canonicalLocation(String(body["location"])),
     sku: isObject(given["sku"]) ? given["sku"] : { capacity: 0 },
     properties: {
       ...props,
@@ -143,11 +144,50 @@ function withoutOpaque(props: Wire): Wire {
   return rest;
 }
 
+/** `Basic_A1` → Basic, every other size (`Standard_…`) → Standard, as the recorded size list names their tiers
+ *  (azure-cli_test_vmss_create_and_modify.yaml #19). */
+export function skuTier(name: string): string {
+  return /^basic_/i.test(name) ? "Basic" : "Standard";
+}
+
+/**
+ * ARM's canonical form of a region as a resource shows it: `"West Europe"` → `westeurope` (lower case, no spaces);
+ * every recorded resource's `location` and operation URL has that form (e.g. `westus`, `eastus`).
+ */
+export function canonicalLocation(location: string): string {
+  return location.replace(/\s+/g, "").toLowerCase();
+}
+
+/** The profile as its `timeCreated` follows it: everything but that stamp. */
+function profileText(props: unknown): string {
+  const profile = isObject(props) ? props["virtualMachineProfile"] : undefined;
+  if (!isObject(profile)) return "";
+  const { timeCreated: _stamp, ...rest } = profile;
+  return canonical(rest);
+}
+
+/**
+ * `virtualMachineProfile.timeCreated` is the time the profile was last written: a write that changes the profile gives
+ * it the write's time (azure-cli_test_vmss_update_automatic_repairs_with_health_extension.yaml #13 → #14, the PUT
+ * adding the health extension; azure-cli_test_vmss_add_application.yaml #11 → #12, the PATCH of applicationProfile),
+ * one that leaves it as it was keeps it (…health_extension.yaml #23 → #24, a PUT of automaticRepairsPolicy only).
+ */
+export function stampProfile(profile: Wire, now = azureTime(new Date())): void {
+  profile["timeCreated"] = now;
+}
+
 /** Common to PATCH and PUT: restricted properties, protectedSettings kept, rolling policy defaults. */
 function finish(current: Wire, next: Wire): Wire {
   refuseRestrictedChanges(current, next);
   keepProtectedSettings(current, next);
   shapeIdentity(next);
+  // Every recorded set and VM names its tier (`Standard` for `Standard_*` sizes): filled in when the body gave none.
+  const sku = next["sku"];
+  if (isObject(sku) && typeof sku["name"] === "string" && typeof sku["tier"] !== "string")
+    sku["tier"] = skuTier(sku["name"]);
+  const profile = next["properties"]?.["virtualMachineProfile"];
+  if (isObject(profile) && (current === next || profileText(current["properties"]) !== profileText(next["properties"])))
+    stampProfile(profile);
   const props = next["properties"];
   if (isObject(props)) {
     const policy: Wire = isObject(props["upgradePolicy"])
@@ -158,10 +198,17 @@ function finish(current: Wire, next: Wire): Wire {
     // output) shows `upgradePolicy: {mode: "Manual", rollingUpgradePolicy: {maxBatchInstancePercent: 20, …}}`.
     const mode = String(policy["mode"] ?? "Manual");
     policy["mode"] = UPGRADE_MODES.find((m) => m.toLowerCase() === mode.toLowerCase()) ?? mode;
-    policy["rollingUpgradePolicy"] = {
-      ...DEFAULT_ROLLING_POLICY,
-      ...(isObject(policy["rollingUpgradePolicy"]) ? policy["rollingUpgradePolicy"] : {}),
-    };
+    // Flexible sets: the recorded PATCH answer and GET (azure-cli_test_vmss_add_application.yaml #12, #14) show
+    // `upgradePolicy: {mode: "Manual"}` alone, so no defaults are filled outside Rolling mode (a policy the client gave
+    // is kept as given); in Rolling mode the defaults without the Uniform-only rollbackFailedInstancesOnPolicyBreach,
+    // as the Flexible seed has them (seed.ts).
+    const flexible = String(props["orchestrationMode"] ?? "").toLowerCase() === "flexible";
+    const given: Wire = isObject(policy["rollingUpgradePolicy"]) ? policy["rollingUpgradePolicy"] : {};
+    if (!flexible) policy["rollingUpgradePolicy"] = { ...DEFAULT_ROLLING_POLICY, ...given };
+    else if (policy["mode"] === "Rolling") {
+      const { rollbackFailedInstancesOnPolicyBreach: _uniformOnly, ...flexibleDefaults } = DEFAULT_ROLLING_POLICY;
+      policy["rollingUpgradePolicy"] = { ...flexibleDefaults, ...given };
+    }
     refusePinnedImageWithAutomaticOsUpgrade(policy, props);
   }
   return next;

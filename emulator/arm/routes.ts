@@ -13,11 +13,14 @@ import {
   putExtension,
   putScaleSet,
   refuseTags,
+  skuTier,
+  canonicalLocation,
+  stampProfile,
 } from "./model-change.ts";
 import { Operation, PREEMPTED } from "./operations.ts";
 import { FLEXIBLE_ROLLING_NEEDS_HEALTH, ScaleSet, type Vm } from "./scale-set.ts";
 import type { Upgrades } from "./upgrades.ts";
-import { copyJson, isObject, type Wire } from "./wire.ts";
+import { canonical, copyJson, isObject, type Wire } from "./wire.ts";
 
 export interface ArmRoute {
   /** e.g. `VirtualMachineScaleSets.Update`: names the request in logs, counters, faults and throttling. */
@@ -95,24 +98,47 @@ interface PowerAction {
   readonly operation: string;
   readonly during: Vm["powerState"];
   readonly after: Vm["powerState"];
+  /** Acts on running instances only (others are left as they are): redeploy and maintenance move a running VM. */
+  readonly runningOnly?: boolean;
+  /** Refused (409 OperationNotAllowed) on one instance that is deallocated: restart and poweroff need it running. */
+  readonly needsRunning?: boolean;
 }
 
-/** The scale set's power actions: operation name, the instances' power state while it runs and after it. */
-const POWER_ACTIONS: Readonly<Record<"restart" | "poweroff" | "start" | "deallocate", PowerAction>> = {
-  restart: { operation: "VirtualMachineScaleSets.Restart", during: "starting", after: "running" },
-  poweroff: { operation: "VirtualMachineScaleSets.PowerOff", during: "stopping", after: "stopped" },
+type PowerActionName = "restart" | "poweroff" | "start" | "deallocate" | "redeploy" | "performmaintenance";
+
+/**
+ * The scale set's power actions: operation name, the instances' power state while it runs and after it. Redeploy
+ * (move to a new host) and performMaintenance (the platform's maintenance, done now) restart running instances
+ * (VirtualMachineScaleSets_Redeploy / _PerformMaintenance and their VM-level forms: 200/202 LROs in the spec; no
+ * recording: 202 with both LRO headers as the other actions, the transitions and duration assumed).
+ */
+const POWER_ACTIONS: Readonly<Record<PowerActionName, PowerAction>> = {
+  restart: { operation: "VirtualMachineScaleSets.Restart", during: "starting", after: "running", needsRunning: true },
+  poweroff: { operation: "VirtualMachineScaleSets.PowerOff", during: "stopping", after: "stopped", needsRunning: true },
   start: { operation: "VirtualMachineScaleSets.Start", during: "starting", after: "running" },
   deallocate: { operation: "VirtualMachineScaleSets.Deallocate", during: "deallocating", after: "deallocated" },
+  redeploy: { operation: "VirtualMachineScaleSets.Redeploy", during: "starting", after: "running", runningOnly: true },
+  performmaintenance: {
+    operation: "VirtualMachineScaleSets.PerformMaintenance",
+    during: "starting",
+    after: "running",
+    runningOnly: true,
+  },
 };
 /** Simulated seconds a power action takes (assumption). */
 const POWER_ACTION_SECONDS = 10;
 
 /** One instance's power actions (POST …/virtualMachines/{id}/restart …): the same transitions, VM-level operations. */
-const VM_POWER_ACTIONS: Readonly<Record<"restart" | "poweroff" | "start" | "deallocate", PowerAction>> = {
+const VM_POWER_ACTIONS: Readonly<Record<PowerActionName, PowerAction>> = {
   restart: { ...POWER_ACTIONS.restart, operation: "VirtualMachineScaleSetVMs.Restart" },
   poweroff: { ...POWER_ACTIONS.poweroff, operation: "VirtualMachineScaleSetVMs.PowerOff" },
   start: { ...POWER_ACTIONS.start, operation: "VirtualMachineScaleSetVMs.Start" },
   deallocate: { ...POWER_ACTIONS.deallocate, operation: "VirtualMachineScaleSetVMs.Deallocate" },
+  redeploy: { ...POWER_ACTIONS.redeploy, operation: "VirtualMachineScaleSetVMs.Redeploy" },
+  performmaintenance: {
+    ...POWER_ACTIONS.performmaintenance,
+    operation: "VirtualMachineScaleSetVMs.PerformMaintenance",
+  },
 };
 
 /**
@@ -207,10 +233,22 @@ export class Arm {
       if (req.method === "DELETE")
         return route("VirtualMachineScaleSets.Delete", ["DELETE"], () => {
           const existing = this.scaleSets.get(key);
-          return this.deleteScaleSetRequest(existing?.deleting?.running && !existing.deleted ? existing : set(), req);
+          // Nothing to delete (the group exists, the set does not or is gone): 204, empty, as ARM's contract for a
+          // DELETE of a missing resource and the spec's VirtualMachineScaleSets_Delete (200/202/204) allow. Spec
+          // evidence only (no recording deletes a missing set); README "Assumptions".
+          if (existing === undefined || existing.deleted) {
+            this.groupExists(resourceGroup);
+            return { status: 204 };
+          }
+          return this.deleteScaleSetRequest(existing.deleting?.running ? existing : set(), req);
         });
       return route("VirtualMachineScaleSets.Get", ["GET"], () =>
-        json(200, set().render(req.query.get("api-version") ?? "")),
+        json(
+          200,
+          set().render(req.query.get("api-version") ?? "", {
+            userData: /^userdata$/i.test(req.query.get("$expand") ?? ""),
+          }),
+        ),
       );
     }
     if (parts.length === 1) {
@@ -246,7 +284,9 @@ export class Arm {
         case "restart":
         case "poweroff":
         case "start":
-        case "deallocate": {
+        case "deallocate":
+        case "redeploy":
+        case "performmaintenance": {
           const action = POWER_ACTIONS[p0];
           return route(action.operation, ["POST"], () => this.powerAction(set(), req, action));
         }
@@ -259,6 +299,19 @@ export class Arm {
           });
         case "virtualmachines":
           return route("VirtualMachineScaleSetVMs.List", ["GET"], () => this.listVms(set(), req));
+        case "skus":
+          // VirtualMachineScaleSets_ListSkus (az vmss list-instance-sizes …; azure-cli_test_vmss_create_and_modify.yaml
+          // #19: `{value: [{resourceType, sku: {name, tier}, capacity: {minimum: 0, maximum: 100, defaultCapacity: 1,
+          // scaleType: Automatic}}, …]}`, 719 sizes, no nextLink).
+          return route("VirtualMachineScaleSets.ListSkus", ["GET"], () => json(200, { value: scaleSetSkus(set()) }));
+        case "osupgradehistory":
+          // VirtualMachineScaleSets_GetOSUpgradeHistory (…create_and_modify.yaml #21: `{"value": []}` on a set that
+          // never had an OS upgrade). The emulator runs no automatic OS upgrade and keeps no history of
+          // osRollingUpgrade: always empty (README "Assumptions").
+          return route("VirtualMachineScaleSets.GetOSUpgradeHistory", ["GET"], () => {
+            set();
+            return json(200, { value: [] });
+          });
         case "extensions":
           return route("VirtualMachineScaleSetExtensions.List", ["GET"], () => {
             const s = set();
@@ -320,6 +373,15 @@ export class Arm {
           child === "*"
             ? s.sortedVms().map((vm) => vm.instanceId)
             : [this.findVm(s, this.checkInstanceId(s, child)).instanceId];
+        // Restart and poweroff of one deallocated instance: Azure's refusal, 409 OperationNotAllowed "The operation
+        // requires the VM to be running (or set to run)." (wording as Azure answers a deallocated VM's restart; status
+        // assumed). Only for an instance named on its own path (a set-level action is not refused, unconfirmed).
+        const vm = s.vms.get(ids[0] ?? "");
+        if (action.needsRunning && child !== "*" && vm && ["deallocated", "deallocating"].includes(vm.powerState))
+          throw new ArmError(409, {
+            code: "OperationNotAllowed",
+            message: "The operation requires the VM to be running (or set to run).",
+          });
         return this.powerAction(s, req, action, ids);
       });
     }
@@ -915,7 +977,8 @@ export class Arm {
         resourceGroup,
         instances: 0,
         extensions: [],
-        ...(typeof body["location"] === "string" ? { location: body["location"] } : {}),
+        // ARM's canonical region name (`"West Europe"` → `westeurope`): the set's location and its operation URLs.
+        ...(typeof body["location"] === "string" ? { location: canonicalLocation(body["location"]) } : {}),
         ...(flexible ? { orchestrationMode: "Flexible" as const } : {}),
         ...(zones ? { zones } : {}),
       },
@@ -1373,6 +1436,9 @@ export class Arm {
     if (index < 0) next.push(updated);
     else next[index] = updated;
     profile["extensionProfile"] = { ...(profile["extensionProfile"] ?? {}), extensions: next };
+    // The profile changed: its timeCreated is the write's time, as for a write of the set (stampProfile). A write
+    // that leaves the extension as it was keeps it.
+    if (canonical(list[index] ?? null) !== canonical(updated)) stampProfile(profile);
     const op = this.startModelUpdate(
       set,
       method === "PATCH"
@@ -1412,7 +1478,8 @@ export class Arm {
     // Protection from scale-set actions covers the set's action, not one asked of the instance itself (as reimageVm).
     const vms = requested
       .map((id) => set.vms.get(id))
-      .filter((vm): vm is Vm => vm !== undefined && (ids !== undefined || !vm.protectFromScaleSetActions));
+      .filter((vm): vm is Vm => vm !== undefined && (ids !== undefined || !vm.protectFromScaleSetActions))
+      .filter((vm) => !action.runningOnly || vm.powerState === "running");
     const op = this.startOperation(set, action.operation, requested);
     for (const vm of vms) vm.powerState = action.during;
     void Promise.race([this.options.clock.sleep(POWER_ACTION_SECONDS), op.ended]).then(() => {
@@ -1476,11 +1543,13 @@ export class Arm {
   /**
    * DELETE of an extension child resource: the extension leaves the model (a model update, as its PATCH is: every
    * instance is stale until upgraded in Manual mode). 202 with Azure-AsyncOperation + Location, as Compute answers its
-   * other deletes (assumption: no recording deletes an extension; the spec allows 200, 202 and 204). 404 for an
-   * extension the set does not have, as its GET.
+   * other deletes (assumption: no recording deletes an extension; the spec allows 200, 202 and 204). 204 for an
+   * extension the set does not have (until 2026-12-05: 404, as its GET).
    */
   private deleteExtension(set: ScaleSet, name: string, req: Incoming): Reply {
-    findExtension(set, name);
+    // An extension the set does not have: nothing to delete, 204 empty (VirtualMachineScaleSetExtensions_Delete lists
+    // 200/202/204; ARM's contract for a missing resource; spec evidence only, README "Assumptions").
+    if (!set.extensions.some((e) => String(e["name"]).toLowerCase() === name.toLowerCase())) return { status: 204 };
     this.refuseWhileModelUpdates(set);
     const profile = set.profile;
     const list: Wire[] = profile["extensionProfile"]?.["extensions"] ?? [];
@@ -1498,6 +1567,7 @@ export class Arm {
         },
       });
     profile["extensionProfile"] = extensionProfile;
+    stampProfile(profile);
     const op = this.startModelUpdate(set, "VirtualMachineScaleSetExtensions.Delete");
     return { status: 202, headers: this.asyncHeaders(op, req, true) };
   }
@@ -1750,6 +1820,38 @@ function refuseUniformOnly(next: Wire): void {
     throw flexibleRefusal("Automatic OS image upgrade");
   if (policy["rollingUpgradePolicy"]?.["rollbackFailedInstancesOnPolicyBreach"] === true)
     throw flexibleRefusal("rollbackFailedInstancesOnPolicyBreach");
+}
+
+/**
+ * The VM sizes ListSkus offers a scale set. Azure lists every size of the region (719 in the recording, each with
+ * `capacity {minimum: 0, maximum: 100, defaultCapacity: 1, scaleType: Automatic}`, tier `Standard` or, for `Basic_*`,
+ * `Basic`); the emulator lists a few common ones and the set's own size. The capacity is as recorded for every size
+ * (the recorded set had a single placement group; a larger maximum for other sets is not recorded: assumed the same).
+ */
+const LISTED_SIZES = [
+  "Basic_A1",
+  "Standard_B1s",
+  "Standard_B2s",
+  "Standard_B2ms",
+  "Standard_D2s_v3",
+  "Standard_D4s_v3",
+  "Standard_D8s_v3",
+  "Standard_D2s_v5",
+  "Standard_D4s_v5",
+  "Standard_DS1_v2",
+  "Standard_DS2_v2",
+  "Standard_F2s_v2",
+] as const;
+
+function scaleSetSkus(set: ScaleSet): Wire[] {
+  const names: string[] = [...LISTED_SIZES];
+  const own = set.skuName();
+  if (own && !names.some((n) => n.toLowerCase() === own.toLowerCase())) names.push(own);
+  return names.map((name) => ({
+    resourceType: "Microsoft.Compute/virtualMachineScaleSets",
+    sku: { name, tier: skuTier(name) },
+    capacity: { minimum: 0, maximum: 100, defaultCapacity: 1, scaleType: "Automatic" },
+  }));
 }
 
 function findExtension(set: ScaleSet, name: string): Wire {

@@ -286,15 +286,16 @@ export class ScaleSet {
 
   // ───────────── rendering ─────────────
 
-  /** The set as GET/PUT/PATCH answer it for `apiVersion` (undefined: the newest shape); `etag` from 2023-09-01. */
-  render(apiVersion?: string): Wire {
+  /** The set as GET/PUT/PATCH answer it for `apiVersion` (undefined: the newest shape); `etag` from 2023-09-01;
+   *  `userData` only when asked for (`$expand=userData` on a GET). */
+  render(apiVersion?: string, options: { userData?: boolean } = {}): Wire {
     const { properties, ...top } = this.resource;
     return {
       ...top,
       ...(showsEtag(apiVersion) ? { etag: `"${this.etag}"` } : {}),
       properties: {
         ...properties,
-        virtualMachineProfile: renderProfile(properties["virtualMachineProfile"]),
+        virtualMachineProfile: renderProfile(properties["virtualMachineProfile"], options.userData === true),
         provisioningState: this.provisioningState,
       },
     };
@@ -357,7 +358,7 @@ export class ScaleSet {
         }),
       },
       osProfile: {
-        ...withoutKeys(copyJson(vm.profile["osProfile"] ?? {}), ["computerNamePrefix"]),
+        ...withoutKeys(copyJson(vm.profile["osProfile"] ?? {}), ["computerNamePrefix", ...WRITE_ONLY_OS_PROFILE]),
         computerName: vm.computerName,
       },
     };
@@ -720,12 +721,23 @@ function renderExtensionProperties(properties: Wire): Wire {
   return { ...withoutKeys(properties, ["protectedSettings", "provisioningState"]), provisioningState: "Succeeded" };
 }
 
-/** The model as GET shows it: no protectedSettings; extensions without provisioningState (2023-09-01 recordings). */
-function renderProfile(profile: Wire): Wire {
+/**
+ * What Azure takes in `osProfile` and never returns: the admin password and custom data (the spec marks both
+ * write-only, `x-ms-mutability: [create, update]`-style secrets; azure-cli_test_vmss_create_and_modify.yaml #17 shows
+ * `adminUsername` and no `adminPassword` for a set created with a password). Kept in the model (a GET→PUT round trip
+ * keeps them, as PUT keeps what it omits), left out of every answer: the set, its lists, each VM's `osProfile`.
+ */
+const WRITE_ONLY_OS_PROFILE = ["adminPassword", "customData"] as const;
+
+/** The model as GET shows it: no protectedSettings, no admin password or custom data, `userData` only when asked for
+ *  (`$expand=userData`, VirtualMachineScaleSets_Get); extensions without provisioningState (2023-09-01 recordings). */
+function renderProfile(profile: Wire, userData = false): Wire {
   const copy = copyJson(profile);
   for (const ext of copy["extensionProfile"]?.["extensions"] ?? []) {
     if (isObject(ext["properties"])) delete ext["properties"]["protectedSettings"];
   }
+  if (isObject(copy["osProfile"])) for (const key of WRITE_ONLY_OS_PROFILE) delete copy["osProfile"][key];
+  if (!userData) delete copy["userData"];
   return copy;
 }
 
