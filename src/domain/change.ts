@@ -133,6 +133,20 @@ export function describeDrift(drift: ModelDrift): string {
   }
 }
 
+/**
+ * The image `request` sets, when an instance listed on the latest model (`image`) clearly runs another: the scale set's
+ * model is no longer the one the request wrote (another writer changed it, and the instance was upgraded onto that).
+ * Undefined when they agree, or when either says nothing to compare (no image in the request or in the listing).
+ */
+export function otherImageThan(image: ImageReference | undefined, request: ChangeRequest): string | undefined {
+  if (image === undefined) return undefined;
+  if (request.imageVersion !== undefined && image.version !== undefined && image.id === undefined)
+    return image.version.toLowerCase() === request.imageVersion.toLowerCase() ? undefined : request.imageVersion;
+  if (request.imageId !== undefined && image.id !== undefined)
+    return image.id.toLowerCase() === request.imageId.toLowerCase() ? undefined : request.imageId;
+  return undefined;
+}
+
 /** How an image reference reads in a message: `Canonical:UbuntuServer:18.04-LTS:latest` or the ID. */
 export function describeImage(ref: ImageReference): string {
   if (ref.id) return ref.id;

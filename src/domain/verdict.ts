@@ -2,6 +2,8 @@
 // break max-unhealthy; what is the final result and each instance's outcome. Pure.
 
 import { describeError } from "./error-text.ts";
+import { describeImage, otherImageThan } from "./change.ts";
+import type { ChangeRequest } from "../config/types.ts";
 import type { AzureErrorInfo, InstanceError, InstanceState } from "./scale-set.ts";
 import { FAILURE_OUTCOMES, type FailureOutcome, type InstanceOutcome, type RolloutResult } from "./record.ts";
 
@@ -25,6 +27,11 @@ export interface AssessOptions {
   readonly healthWaitOver: boolean;
   /** The extension the rollout changes: an Error-level status of it is a failure of the rollout. */
   readonly changedExtension?: string;
+  /**
+   * The image the run's change sets (its inputs, as given): an instance on the latest model that runs another was
+   * upgraded onto another writer's model, not this run's (OTHER_WRITERS_MODEL). Not during a rollback.
+   */
+  readonly expectedImage?: Pick<ChangeRequest, "imageVersion" | "imageId">;
 }
 
 /**
@@ -37,6 +44,19 @@ export const PROTECTED_SINCE_PLAN: AzureErrorInfo = {
   message:
     "protectFromScaleSetActions was set on this instance by another writer after the rollout planned it; Azure skips it, so it is not on the new model. Remove the protection and re-run.",
 };
+
+/**
+ * Why an instance on the scale set's latest model is not on this run's: its image is another, so another writer
+ * changed the model during the rollout and the instance was upgraded onto that writer's model (its manualupgrade
+ * came after that write). Not an error Azure returned. A failure, so that no further batch starts and the report does
+ * not count it as upgraded by this run.
+ */
+export function otherWritersModel(image: string, expected: string): AzureErrorInfo {
+  return {
+    code: "ModelChangedByAnotherWriter",
+    message: `The instance is on the scale set's latest model, but it runs image ${image}, not ${expected}: another writer changed the model during the rollout, and the instance was upgraded onto that writer's model.`,
+  };
+}
 
 /** Power states in which an instance runs no application and reports no vmHealth. */
 const NOT_RUNNING = new Set(["stopped", "stopping", "deallocated", "deallocating"]);
@@ -63,6 +83,10 @@ export function assessInstance(state: InstanceState | undefined, options: Assess
     if (state.protectedFromScaleSetActions && !busy) return { kind: "failed", error: PROTECTED_SINCE_PLAN };
     return { kind: "pending", waitingFor: "the new model" };
   }
+
+  const expected = options.expectedImage && otherImageThan(state.imageReference, options.expectedImage);
+  if (expected !== undefined && state.imageReference !== undefined && !busy)
+    return { kind: "failed", error: otherWritersModel(describeImage(state.imageReference), expected) };
 
   // health: auto gates where there is a signal (the scale set has one, or the instance reports vmHealth anyway) and
   // the instance runs.

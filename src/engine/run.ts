@@ -228,6 +228,8 @@ export class Run {
       scaleSetHasHealthSignal: this.state.model?.hasHealthSignal ?? false,
       ...(operationError && { operationError }),
       ...(this.state.request.extension && { changedExtension: this.state.request.extension.name }),
+      // A rollback brings instances back onto the previous image: the forward change's image is not theirs.
+      ...(this.state.phase.kind !== "rolling-back" && { expectedImage: this.state.request }),
       healthWaitOver,
     });
   }

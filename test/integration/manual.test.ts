@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import type { RolloutEvent } from "../../src/engine/events.ts";
 import { listIds } from "../../src/domain/ids.ts";
+import type { Emulator } from "../../emulator/index.ts";
 import {
   TAGS,
   modelWrites,
@@ -911,6 +912,42 @@ describe("Manual mode: rollback", () => {
     },
   );
 
+  it("another writer changing the image during pause-between-batches: the next batch is not sent onto that writer's model", async () => {
+    const OTHER = "24.04.202503030";
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4 }] });
+    const { record } = await rollout(
+      configFor(emu, { rollout: { batchSize: count(2), pauseBetweenBatchesMs: 1_000 } }),
+      { events: otherImageAfterBatch1(emu, OTHER) },
+    );
+
+    expect(writesOf(emu)).toEqual([PATCH_SET, upgrade("0", "1")]);
+    expect(record.result).toBe("failed");
+    expect(record.reason).toMatch(/^Stopped before batch 2 of 2: the scale set's model was changed by another writer/);
+    expect(record.reason).toContain(`its image is now Canonical:ubuntu-24_04-lts:server:${OTHER}`);
+    expect(outcomes(record)["not-started"]).toEqual(["2", "3"]);
+  });
+
+  it("another writer changing the image right before a batch's manualupgrade: its instances are not counted as this run's", async () => {
+    const OTHER = "24.04.202503030";
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4 }] });
+    // No read can come between the write and the manualupgrade here: the listing shows where the instances went.
+    const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }), {
+      events: otherImageAfterBatch1(emu, OTHER),
+    });
+
+    expect(writesOf(emu)).toEqual([PATCH_SET, upgrade("0", "1"), upgrade("2", "3")]);
+    expect(record.result).toBe("failed");
+    for (const id of ["2", "3"]) {
+      const instance = record.instances.find((i) => i.instanceId === id);
+      expect(instance?.outcome).toBe("failed");
+      expect(instance?.error?.code).toBe("ModelChangedByAnotherWriter");
+      expect(instance?.error?.message).toContain(
+        `runs image Canonical:ubuntu-24_04-lts:server:${OTHER}, not ${NEW_VERSION}`,
+      );
+    }
+    expect(JSON.stringify(outcomes(record)["updated"] ?? [])).not.toMatch(/"[23]"/);
+  });
+
   it("another writer changing the image between this run's image write and its extension write: the extension is not written", async () => {
     const OTHER = "24.04.202503030";
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
@@ -950,3 +987,14 @@ describe("Manual mode: rollback", () => {
     expect(writesOf(emu)).toEqual([PATCH_SET, upgrade("0")]);
   });
 });
+
+/** After batch 1's gate: another writer's image lands before the next request Azure handles. */
+function otherImageAfterBatch1(emu: Emulator, version: string): (event: RolloutEvent) => void {
+  return (event) => {
+    if (event.type === "batch-ended" && event.batch === 1)
+      emu.faults.concurrentWrite(
+        { patch: { properties: { virtualMachineProfile: { storageProfile: { imageReference: { version } } } } } },
+        { when: "before" },
+      );
+  };
+}

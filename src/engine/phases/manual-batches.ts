@@ -53,6 +53,16 @@ export async function upgradeInBatches(run: Run, api: ScaleSetApi): Promise<void
       run.enter({ kind: "pausing", batch: batch.index, of });
       run.log.info(`Pausing ${formatDuration(rollout.pauseBetweenBatchesMs)} before ${label}.`);
       await run.sleep(Math.min(rollout.pauseBetweenBatchesMs, run.timeLeft()), run.work);
+      // A change another writer made to the model during the pause is looked for now, before the batch sends its
+      // instances onto it (runBatch stops on one). Without a pause, a change during a batch shows in its gate's
+      // listing (its instances are no longer on the latest model), and one that lands between the gate and the next
+      // manualupgrade shows in that batch's listing (its instances run another image than this run's: verdict.ts,
+      // otherWritersModel). A read that fails says nothing.
+      try {
+        run.state.read(await api.getScaleSet(run.work));
+      } catch (err) {
+        if (isAbort(err)) throw err;
+      }
     }
     run.checkTime({ kind: "before-batch", batch: batch.index, of });
     const title = `Batch ${batch.index}/${of}${batch.canary ? " (canary)" : ""}: ${batch.instanceIds.join(", ")}`;

@@ -170,6 +170,57 @@ describe("assessInstance", () => {
   });
 });
 
+describe("assessInstance: an instance on another writer's image", () => {
+  const platform = { publisher: "Canonical", offer: "ubuntu-24_04-lts", sku: "server" };
+  const galleryId =
+    "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/app/versions/2.0.0";
+  it.each([
+    {
+      name: "a platform version other than the run's fails, naming both",
+      image: { ...platform, version: "3.0.0" },
+      expected: { imageVersion: "2.0.0" },
+      failed: "runs image Canonical:ubuntu-24_04-lts:server:3.0.0, not 2.0.0",
+    },
+    {
+      name: "the run's platform version is done",
+      image: { ...platform, version: "2.0.0" },
+      expected: { imageVersion: "2.0.0" },
+    },
+    {
+      name: "latest resolved to an exact version is the run's latest",
+      image: { ...platform, version: "latest", exactVersion: "2.0.0" },
+      expected: { imageVersion: "latest" },
+    },
+    {
+      name: "an image ID compares case-insensitively",
+      image: { id: galleryId.toUpperCase() },
+      expected: { imageId: galleryId },
+    },
+    {
+      name: "another image ID fails",
+      image: { id: galleryId.replace("2.0.0", "3.0.0") },
+      expected: { imageId: galleryId },
+      failed: "not " + galleryId,
+    },
+    { name: "no image in the listing says nothing", image: undefined, expected: { imageVersion: "2.0.0" } },
+    { name: "an extension-only change says nothing", image: { ...platform, version: "3.0.0" }, expected: {} },
+  ])("$name", ({ image, expected, failed }) => {
+    const state = instance({ health: "healthy", ...(image && { imageReference: image }) });
+    const verdict = assessInstance(state, { ...auto, expectedImage: expected });
+    if (failed === undefined) expect(verdict).toEqual({ kind: "done" });
+    else {
+      expect(verdict.kind).toBe("failed");
+      expect(verdict.kind === "failed" && verdict.error?.code).toBe("ModelChangedByAnotherWriter");
+      expect(verdict.kind === "failed" && verdict.error?.message).toContain(failed);
+    }
+  });
+
+  it("an instance still being upgraded waits, whatever its image says", () => {
+    const state = instance({ provisioningState: "Updating", imageReference: { ...platform, version: "3.0.0" } });
+    expect(assessInstance(state, { ...auto, expectedImage: { imageVersion: "2.0.0" } }).kind).not.toBe("failed");
+  });
+});
+
 describe("breachesMaxUnhealthy", () => {
   it.each([
     { upgraded: 5, bad: 0, max: 0, canary: true, breach: false },
