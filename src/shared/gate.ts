@@ -44,13 +44,28 @@ export function oneLine(text: string): string {
   return visibleOnly(text).replace(LINE_BREAK, " ");
 }
 
+// INVISIBLE is not the whole of what ICU's collation skips: it also ignores hundreds of visible marks (Hebrew accents
+// U+0591–05AF, Arabic marks U+0610–061A and U+06D6–06ED, the tatweel U+0640, Vedic signs U+1CD0–1CE8 …), and which
+// ones depends on the ICU version and the runner's culture. So the neutraliser does not list them: any run of
+// non-ASCII characters inside `##[` or a line-initial `::` is taken for a gap the runner may not see. Text without
+// such a pattern is left byte for byte.
+// `#`, `#`, `[` with nothing or only non-ASCII characters between them, anywhere.
+const HASH_COMMAND = /#([\u0080-\uffff]*)#([\u0080-\uffff]*)\[/g;
+// A line start as JavaScript, .NET or Unicode knows it (`^` with the m flag knows only \n, \r, U+2028, U+2029, not
+// \v, \f or NEL, which Gate.message keeps), then blanks (what .NET's TrimStart takes: any white space) or non-ASCII
+// characters, then `:` and, after only non-ASCII characters, another `:`. Line breaks are left out of the blanks (a
+// break starts a line of its own) so that a run of them is read once, not once per break.
+const COLON_COMMAND =
+  /(^|[\n\r\v\f\u0085\u2028\u2029])([\t \u0080-\u0084\u0086-\u2027\u202a-\uffff]*):(?=[\u0080-\uffff]*:)/g;
+
 /**
  * Workflow-command syntax made inert, in the way that changes the text least: `##[` anywhere becomes `## [`, and `::`
- * at the start of a line (after white space) becomes `: :`. The runner then sees no command; a reader still reads the
- * text. Applied to everything printed: the action's own messages never contain either form.
+ * at the start of a line (after white space) becomes `: :`; the same with non-ASCII characters inside (`#\u0591#[` →
+ * `#\u0591# [`), which ICU's comparison may skip. The runner then sees no command; a reader still reads the text.
+ * Applied to everything printed: the action's own messages never contain either form.
  */
 export function neutraliseCommands(text: string): string {
-  return text.replace(/##\[/g, "## [").replace(/^([\s\u0085]*):(?=:)/gm, "$1: ");
+  return text.replace(HASH_COMMAND, "#$1# $2[").replace(COLON_COMMAND, "$1$2: ");
 }
 
 /**
@@ -118,13 +133,16 @@ const MIN_BASE64_CORE = 6;
  * its characters: a script or an Azure message may wrap a long value, and once the gate puts the text on one line
  * (`line`) the two halves could no longer be matched. 12 characters: the secrets a run knows are far longer (client
  * secrets ~40, SAS signatures 44+, tokens hundreds), while a short value spread over white space (`t e s t`) would
- * mask ordinary text. Spellings with white space of their own (a form never has it but a raw secret may) are not
- * looked for this way: spreadSpans takes every white space out of the text first.
+ * mask ordinary text. A spelling with white space of its own (a raw secret may have it: a pass phrase) is looked for
+ * with its white space taken out too, as spreadSpans takes every white space out of the text: `correct horse
+ * battery staple` is found wrapped as `correct horse\u00A0\nbattery staple`. The length counted is that of the
+ * spelling without its white space.
  */
 const MIN_SPREAD_LENGTH = 12;
 
 /** White space the gate may find inside a wrapped secret: what `\s` knows, and NEL, a line break to .NET. */
 const GAP = /[\s\u0085]/;
+const GAPS = /[\s\u0085]+/g;
 
 /**
  * Every place where one of `forms` stands in `text` with white space between some of its characters, as spans of
@@ -169,7 +187,10 @@ export class Gate {
   private readonly forms = new Set<string>();
   /** Longest first, so a secret that contains another is replaced whole. */
   private ordered: string[] = [];
-  /** The long forms, also found with white space between their characters (spreadSpans), longest first. */
+  /**
+   * The long forms with their own white space taken out, found with white space between any of their characters
+   * (spreadSpans), longest first.
+   */
   private spread: string[] = [];
 
   constructor(secrets: Iterable<string> = []) {
@@ -187,7 +208,8 @@ export class Gate {
     }
     if (!added) return;
     this.ordered = [...this.forms].sort((a, b) => b.length - a.length);
-    this.spread = this.ordered.filter((form) => form.length >= MIN_SPREAD_LENGTH && !/[\s\u0085]/.test(form));
+    const squeezed = new Set(this.ordered.map((form) => form.replace(GAPS, "")));
+    this.spread = [...squeezed].filter((form) => form.length >= MIN_SPREAD_LENGTH).sort((a, b) => b.length - a.length);
   }
 
   /** Every known secret, in every spelling, replaced by `***`; a long one also when white space splits it. */
@@ -206,9 +228,13 @@ export class Gate {
     return redactText(this.maskKnown(visibleOnly(text)));
   }
 
-  /** A log line (core.info, core.debug, group names, annotation titles): redacted, on one line, no command in it. */
+  /**
+   * A log line (core.info, core.debug, group names, annotation titles): redacted, on one line, no command in it. Known
+   * secrets are looked for again once the line is joined: a secret with white space of its own, too short for the
+   * white-space-tolerant search, may be whole only then (`ab cd\nef` → `ab cd ef`).
+   */
   line(text: string): string {
-    return neutraliseCommands(oneLine(this.redact(text)));
+    return neutraliseCommands(this.maskKnown(oneLine(this.redact(text))));
   }
 
   /**

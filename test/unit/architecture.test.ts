@@ -28,7 +28,8 @@ const ALLOWED: Record<Layer, readonly Layer[]> = {
 /** Packages a layer may import (node: built-ins are allowed everywhere). */
 const PACKAGES: Partial<Record<Layer, RegExp>> = {
   main: /^@actions\/core$/,
-  azure: /^@azure\//,
+  // `debug`: the logger of the SDK's proxy agents, routed through the gate by azure/sdk-log.ts.
+  azure: /^@azure\/|^debug$/,
   github: /^@actions\/github$|^@octokit\//,
 };
 

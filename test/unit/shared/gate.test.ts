@@ -166,3 +166,127 @@ describe("invisible characters (ignored by the runner's culture-sensitive matchi
     expect(gate.redact(`echo ${split}`)).toBe("echo ***");
   });
 });
+
+// The runner looks for `##[` and a line-initial `::` with .NET's culture-sensitive IndexOf / StartsWith (see gate.ts),
+// which with ICU skip what the collation ignores. Node's ICU with the base sensitivity ignores at least that much
+// (secondary and tertiary differences too), so every code point it finds equal to nothing inside a command is tried.
+describe("characters ICU's comparison skips, inside ##[ or a line-initial ::", () => {
+  const collator = new Intl.Collator("en", { sensitivity: "base", ignorePunctuation: false });
+  const codePoints = Array.from({ length: 0x110000 }, (_, cp) => cp).filter((cp) => cp < 0xd800 || cp > 0xdfff);
+  const hex = (cp: number): string => `U+${cp.toString(16).toUpperCase().padStart(4, "0")}`;
+
+  /** Whether the runner could see a command in `text`, whatever it skips: at most every non-ASCII and control character. */
+  function runnerSeesCommand(text: string): boolean {
+    return text
+      .split(/\r\n|[\n\r\v\f\u0085\u2028\u2029]/)
+      .map((line) => line.replace(/[^\t\x20-\x7e]/gu, ""))
+      .some((line) => line.includes("##[") || /^[\t ]*::/.test(line));
+  }
+
+  it.each([
+    {
+      where: "between the two #",
+      command: "##[",
+      inserted: (c: string) => `#${c}#[`,
+      text: (c: string) => `x #${c}#[stop-commands]t`,
+    },
+    {
+      where: "between # and [",
+      command: "##[",
+      inserted: (c: string) => `##${c}[`,
+      text: (c: string) => `x ##${c}[stop-commands]t`,
+    },
+    { where: "before ::", command: "::", inserted: (c: string) => `${c}::`, text: (c: string) => `${c}::add-mask::v` },
+    {
+      where: "between the two :",
+      command: "::",
+      inserted: (c: string) => `:${c}:`,
+      text: (c: string) => `:${c}:add-mask::v`,
+    },
+    {
+      where: "after blanks, between the two :",
+      command: "::",
+      inserted: (c: string) => `:${c}:`,
+      text: (c: string) => ` \u00A0:${c}:x::v`,
+    },
+  ])("every code point the collator skips $where is broken up", ({ command, inserted, text }) => {
+    const skipped = codePoints.filter((cp) => collator.compare(inserted(String.fromCodePoint(cp)), command) === 0);
+    // Not vacuous: the collator skips what INVISIBLE removes, and the marks the reviewer found beyond it.
+    expect(skipped).toEqual(expect.arrayContaining([0x00ad, 0x200b, 0x0591, 0x05af, 0x0610, 0x0640, 0x06d6, 0x1cd0]));
+    const gate = new Gate();
+    const missed = skipped.filter((cp) => {
+      const c = String.fromCodePoint(cp);
+      return [gate.line(text(c)), gate.message(text(c)), gate.message(`a\n${text(c)}`)].some(runnerSeesCommand);
+    });
+    expect(missed.map(hex)).toEqual([]);
+  });
+
+  it.each([
+    ["Hebrew accent inside ##[", "x #\u0591#[stop-commands]t", "x #\u0591# [stop-commands]t"],
+    ["Arabic mark between # and [", "x ##\u0610[stop-commands]t", "x ## \u0610[stop-commands]t"],
+    ["two marks each side of the second #", "x #\u05AF\u0640#\u06ED[a]", "x #\u05AF\u0640# \u06ED[a]"],
+    ["tatweel before ::", "\u0640::add-mask::v", "\u0640: :add-mask::v"],
+    ["Vedic sign inside ::", ":\u1CD0:error::x", ": \u1CD0:error::x"],
+    ["blanks, then an Arabic mark before ::", " \u00A0\u06D6::x", " \u00A0\u06D6: :x"],
+    ["a mark beyond U+FFFF inside ##[", "x #\u{1D167}#[y", "x #\u{1D167}# [y"],
+  ])("%s", (_what, text, expected) => {
+    expect(new Gate().line(text)).toBe(expected);
+    expect(new Gate().message(text)).toBe(expected);
+  });
+
+  it.each([
+    "C# [x] and #tag# [y], ##x[ and # #[",
+    "#\u00E9 #[ and #\u00E9#x[",
+    "a::b and \u00FC::b in the middle of a line",
+    "x\u0591::y",
+    "na\u00EFve: \u00FC: \u00F6",
+    "\u540D\u524D: \u5024",
+    "first line\nvalue: ::x\n\u00A0\u00FC: \u00F6",
+  ])("text with no such pattern is left byte for byte: %j", (text) => {
+    expect(neutraliseCommands(text)).toBe(text);
+    expect(new Gate().message(text)).toBe(text);
+  });
+});
+
+describe("a message keeps its line breaks: :: after any of them is broken up", () => {
+  it.each([
+    ["LF", "\n"],
+    ["CR", "\r"],
+    ["CRLF", "\r\n"],
+    ["vertical tab", "\v"],
+    ["form feed", "\f"],
+    ["NEL", "\u0085"],
+    ["line separator", "\u2028"],
+    ["paragraph separator", "\u2029"],
+  ])("%s", (_what, br) => {
+    const gate = new Gate();
+    expect(gate.message(`Enable failed:${br}::stop-commands::pwned`)).toBe(
+      `Enable failed:${br}: :stop-commands::pwned`,
+    );
+    expect(gate.message(`Enable failed:${br} \u00A0::add-mask::x`)).toBe(`Enable failed:${br} \u00A0: :add-mask::x`);
+    expect(gate.message(`a${br}${br}::x${br}::y`)).toBe(`a${br}${br}: :x${br}: :y`);
+  });
+});
+
+describe("a known secret with white space of its own, wrapped in the text", () => {
+  const PHRASE = "correct horse battery staple";
+  it.each([
+    { name: "a line break at one of its spaces", text: "secret: correct horse\nbattery staple end" },
+    { name: "a no-break space before the line break", text: "secret: correct horse\u00A0\nbattery staple end" },
+    { name: "CRLF and indentation", text: "secret: correct horse\r\n    battery staple end" },
+    { name: "a no-break space for one of its spaces", text: "secret: correct\u00A0horse battery staple end" },
+    { name: "a NEL inside a word", text: "secret: correct horse bat\u0085tery staple end" },
+  ])("is masked when split by $name", ({ text }) => {
+    const gate = new Gate([PHRASE]);
+    expect(gate.line(text)).toBe("secret: *** end");
+    expect(gate.redact(text)).toBe("secret: *** end");
+    expect(gate.message(text)).toBe("secret: *** end");
+  });
+
+  it.each([
+    { name: "a line break", text: "key ab cd\nef end" },
+    { name: "CRLF and blanks", text: "key ab cd \r\n ef end" },
+  ])("a short one (under the white-space-tolerant length) is masked on a log line split by $name", ({ text }) => {
+    expect(new Gate(["ab cd ef"]).line(text)).toBe("key *** end");
+  });
+});
