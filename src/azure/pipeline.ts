@@ -19,8 +19,20 @@ export interface Watchers {
   readonly lists: ListBudget;
   readonly operations: OperationPolls;
   readonly operationErrors: OperationErrors;
-  /** Told of every attempt of a write (method other than GET), resends by the SDK's retry included, before it is sent. */
+  /**
+   * Told of every attempt of a write (method other than GET), resends by the SDK's retry included, that may have
+   * landed: it got no answer (a connection lost, a cut-off), or an answer other than a refusal. A copy Azure refused
+   * (any 4xx: 409, 412, 429 …; or 503, busy) did not land, and is not told.
+   */
   readonly sent?: (method: string, url: string) => void;
+}
+
+/**
+ * Whether a write answered with `status` may have been applied: a success, or a server error other than 503 (a 500 or
+ * a gateway's 502/504 may come after the resource provider took it). A 4xx and a 503 (ServerBusy) are refusals.
+ */
+function mayHaveLanded(status: number): boolean {
+  return status < 400 || (status >= 500 && status !== 503);
 }
 
 /**
@@ -60,8 +72,14 @@ function watchingPolicy(deadline: () => number, now: () => number, watchers: Wat
   return {
     name: "vmssRolloutWatch",
     sendRequest: async (request, next) => {
-      if (request.method !== "GET") watchers.sent?.(request.method, request.url);
-      const response = await next(request);
+      let response: Awaited<ReturnType<typeof next>>;
+      try {
+        response = await next(request);
+      } catch (err) {
+        if (request.method !== "GET") watchers.sent?.(request.method, request.url);
+        throw err;
+      }
+      if (request.method !== "GET" && mayHaveLanded(response.status)) watchers.sent?.(request.method, request.url);
       const at = now();
       if (request.method === "GET") {
         const header = response.headers.get("x-ms-ratelimit-remaining-resource") ?? "";

@@ -84,10 +84,11 @@ export interface ScaleSetApi {
    */
   useDeadline?(epochMs: number): void;
   /**
-   * How many copies of a write the adapter has put on the wire so far, each resend of the SDK's retry policy counted (a
-   * copy whose answer was lost is sent again, and Azure may apply both): `extension` PATCHes, `scale-set` PATCHes (the
-   * model and the tags) and `upgrade` POSTs (manualupgrade). A write that went out more than once and failed may have
-   * landed all the same. Not a call to Azure.
+   * How many copies of a write the adapter has put on the wire so far that may have landed, each resend of the SDK's
+   * retry policy counted (a copy whose answer was lost is sent again, and Azure may apply both): those that got no
+   * answer or an answer other than a refusal; a copy Azure refused (a 4xx such as 409, 412 or 429, or a 503) is not
+   * counted. `extension` PATCHes, `scale-set` PATCHes (the model and the tags) and `upgrade` POSTs (manualupgrade). A
+   * write that failed with one such copy or more may have landed all the same. Not a call to Azure.
    */
   writeSends?(kind: WriteKind): number;
 }

@@ -105,6 +105,24 @@ describe.each(ORCHESTRATIONS)("another writer of the extension ($mode)", ({ seed
     );
   });
 
+  it("changed just before a copy Azure refused (429), then the SDK's resend applied: not taken for this run's copies", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
+    // The other writer's change lands right before the action's first copy, which Azure throttles; the resend lands.
+    emu.faults.concurrentWrite(
+      { extension: { name: "customScript", properties: { settings: { commandToExecute: OTHER_COMMAND } } } },
+      { operation: "VirtualMachineScaleSetExtensions.Update", when: "before" },
+    );
+    emu.faults.throttle({ operation: "VirtualMachineScaleSetExtensions.Update", retryAfterSeconds: 1 });
+    const { record } = await rollout(configFor(emu, { change: extensionChange }));
+
+    // Two writes moved the etag, and only one copy of the action's may have landed: another writer's, not a resend.
+    expect(record.result).toBe("failed");
+    expect(record.reason).toMatch(
+      /^Another write to the scale set came in while the action wrote the extension 'customScript'/,
+    );
+    expect(writesOf(emu).filter((w) => w.includes("UpdateInstances"))).toEqual([]);
+  });
+
   it("no other writer: one read before and one after the PATCH, and the extension keeps its other settings", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
     const [i0 = "", i1 = ""] = instanceIds(emu);

@@ -190,8 +190,9 @@ function unanswered(err: unknown): boolean {
 }
 
 /**
- * Whether a refusal may be the answer to the SDK's resend of a write Azure took (its first answer lost): only when more
- * than one copy went out. An adapter that does not count copies leaves it to the old assumption: a 409 may be.
+ * Whether a refusal may be the answer to the SDK's resend of a write Azure took (its first answer lost): only when a
+ * copy that may have landed went out before it (writeSends counts no refused copy). An adapter that does not count
+ * copies leaves it to the old assumption: a 409 may be.
  */
 export function mayAnswerResend(
   api: ScaleSetApi,
@@ -202,10 +203,14 @@ export function mayAnswerResend(
   return api.writeSends === undefined ? err.statusCode === 409 : resent(api, kind, before);
 }
 
-/** The SDK put more than one copy of the write on the wire since `before` (a resend after an answer was lost). */
+/**
+ * A write that failed: the SDK put a copy of it on the wire since `before` that may have landed (no answer, or a server
+ * error other than 503), though the call ended in an error (a resend refused, its retries spent). Refused copies are
+ * not counted (writeSends).
+ */
 function resent(api: ScaleSetApi, kind: WriteKind, before: number | undefined): boolean {
   const after = api.writeSends?.(kind);
-  return before !== undefined && after !== undefined && after - before > 1;
+  return before !== undefined && after !== undefined && after - before >= 1;
 }
 
 /** A 409 Conflict on a model write: waits poll-interval (doubled each time) and lets the caller send it again. */
