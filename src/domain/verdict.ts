@@ -84,8 +84,13 @@ export function assessInstance(state: InstanceState | undefined, options: Assess
     return { kind: "pending", waitingFor: "the new model" };
   }
 
+  // Still being updated or created, yet on the latest model: Azure may show latestModelApplied as soon as the model is
+  // being applied (not documented either way), and the health it reports then is from before. Its upgrade is waited
+  // for, as health-timeout allows.
+  if (busy)
+    return { kind: "pending", waitingFor: `its upgrade to finish (provisioning ${state.provisioningState ?? ""})` };
   const expected = options.expectedImage && otherImageThan(state.imageReference, options.expectedImage);
-  if (expected !== undefined && state.imageReference !== undefined && !busy)
+  if (expected !== undefined && state.imageReference !== undefined)
     return { kind: "failed", error: otherWritersModel(describeImage(state.imageReference), expected) };
 
   // health: auto gates where there is a signal (the scale set has one, or the instance reports vmHealth anyway) and

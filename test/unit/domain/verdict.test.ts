@@ -52,6 +52,12 @@ describe("assessInstance", () => {
       expected: { kind: "done" },
     },
     {
+      name: "on the latest model while still updating waits, whatever health it reports from before",
+      state: instance({ provisioningState: "Updating", health: "healthy" }),
+      options: { ...auto, health: "off" as const },
+      expected: { kind: "pending", waitingFor: "its upgrade to finish (provisioning Updating)" },
+    },
+    {
       name: "protected since the plan while being upgraded waits",
       state: instance({ latestModelApplied: false, protectedFromScaleSetActions: true, provisioningState: "Updating" }),
       options: auto,
