@@ -200,6 +200,12 @@ export interface RolloutRecord {
     readonly model?: RollbackModel;
     readonly error?: string;
   };
+  /**
+   * rollback-on-failure was set and the run failed, but no rollback was done: why (another writer changed the model
+   * since this run's write, the lease was lost or spent, the previous model cannot be restored). `otherWriter`: the
+   * model holds another writer's change now, which putting the previous values back by hand would overwrite.
+   */
+  readonly noRollback?: { readonly reason: string; readonly otherWriter?: boolean };
   /** The run holding the scale set's lease when this run could not take it (it wrote nothing). */
   readonly leaseHeldBy?: LeaseHeldBy;
   /** What was released and by which run; undefined outside GitHub Actions. */

@@ -82,7 +82,7 @@ export interface RolloutState {
   readonly rolledBack: ReadonlySet<string>;
   readonly rollback: RolloutRecord["rollback"];
   /** Why no rollback was attempted although one was asked for. */
-  readonly noRollback: string | undefined;
+  readonly noRollback: { readonly reason: string; readonly otherWriter?: boolean } | undefined;
   readonly stop: Stop | undefined;
   /** When the last listing was taken (-∞: never). */
   readonly listedAt: number;
@@ -114,6 +114,8 @@ export function buildRecord(state: RolloutState, failure: string | undefined, fi
           workDone: state.modelUpdated || state.targets.size > 0,
           rolledBack: rollback?.succeeded === true,
         });
+  const previousModel =
+    state.previousModel ?? (change !== undefined && change.changes.length > 0 ? change.previousModel : undefined);
   // A rollback run (rollback: true) that brought everything back says so.
   const result = ended === "succeeded" && state.rollbackOrigin !== undefined ? "reverted" : ended;
   const reason = rolloutReason(state, result, failure);
@@ -138,8 +140,10 @@ export function buildRecord(state: RolloutState, failure: string | undefined, fi
       state.written.image !== state.written.extension && {
         partWritten: state.written.image ? ("image" as const) : ("extension" as const),
       }),
-    // The model before this run's write, whatever the transport did; the plan's when nothing was written.
-    ...((state.previousModel ?? change) && { previousModel: state.previousModel ?? change?.previousModel }),
+    // The model before this run's write, whatever the transport did; the plan's when nothing was written. None when
+    // the run found every value it asks for already in the model (a re-run, nothing to change): the model it read
+    // is the new one, and what came before it is the earlier run's to know (its record, rollback: true).
+    ...(previousModel !== undefined && { previousModel }),
     batches: state.deleted ? [] : state.batches,
     instances,
     ...(state.deleted && { scaleSetDeleted: true }),
@@ -149,6 +153,9 @@ export function buildRecord(state: RolloutState, failure: string | undefined, fi
       model !== undefined && { instancesListed: false }),
     ...(rolling && { rolling: { ...rolling, ...(rolling.error && { error: redactError(rolling.error) }) } }),
     ...(rollback && { rollback: { ...rollback, ...(rollback.error && { error: redactText(rollback.error) }) } }),
+    ...(!rollback &&
+      state.noRollback &&
+      failure !== undefined && { noRollback: { ...state.noRollback, reason: redactText(state.noRollback.reason) } }),
     ...(state.rollbackOrigin && { rollbackOf: rollbackOfRecord(state.rollbackOrigin, config.github?.serverUrl) }),
     ...(state.tagRecord && { scaleSetRecord: scaleSetRecordStatus(state.tagRecord) }),
   };
@@ -239,7 +246,7 @@ export function rolloutReason(
     if (rollback.notBack !== undefined && rollback.notBack.length > 0)
       reason += ` Not brought back: ${listIds(rollback.notBack)}.`;
   } else if (state.noRollback) {
-    reason += ` ${state.noRollback}`;
+    reason += ` ${state.noRollback.reason}`;
   }
   return reason;
 }

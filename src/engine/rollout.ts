@@ -32,6 +32,9 @@ const NO_ROLLBACK_LEASE_LOST =
 const NO_ROLLBACK_LEASE_SPENT =
   "No rollback was done: the run's lease on the scale set could not be extended for it and has run out, so another run may take the scale set over.";
 
+const NO_ROLLBACK_RESUMED =
+  "No rollback was done: this run wrote no model (an earlier run wrote the change, and this one upgraded instances onto it), so it has no previous model of its own to put back. Run the action with rollback: true to undo the change.";
+
 async function rollOut(run: Run, api: ScaleSetApi, leaseToken: string): Promise<RolloutRecord> {
   const { state } = run;
   // The run's one writer of the scale set's tags, and its lease (taken before the first write, released at the end).
@@ -124,6 +127,17 @@ async function rollOut(run: Run, api: ScaleSetApi, leaseToken: string): Promise<
       else await run.group("Rollback", () => tags.exclusive(() => rollBack(run, api, change, leaseUntil)));
     } else if (failure !== undefined && state.leaseLost !== undefined && run.config.rollout.rollbackOnFailure)
       state.rollbackSkipped(NO_ROLLBACK_LEASE_LOST);
+    // A re-run that found the change in the model (resumeWarning said so at the start): the summary says it too.
+    else if (
+      failure !== undefined &&
+      run.config.rollout.rollbackOnFailure &&
+      !state.modelUpdated &&
+      state.modelWriteUnknown === undefined &&
+      state.started.size > 0 &&
+      change !== undefined &&
+      isNoOp(change)
+    )
+      state.rollbackSkipped(NO_ROLLBACK_RESUMED);
     // The record on the scale set says how the run ended (also after a failure, a timeout or a cancel), in the write
     // that releases the lease: one write, so that a cancelled run's few seconds are enough for both.
     await lease.release(recordOutcome(run, buildRecord(state, failure, run.now()).result));

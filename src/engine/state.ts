@@ -39,7 +39,7 @@ export class RunState implements RolloutState {
   #batches: readonly BatchRecord[] = [];
   readonly #rolledBack = new Set<string>();
   #rollback: RolloutRecord["rollback"];
-  #noRollback: string | undefined;
+  #noRollback: { readonly reason: string; readonly otherWriter?: boolean } | undefined;
   #rollbackProgress: MutableRollbackProgress | undefined;
   readonly #warnings = new Set<string>();
   #stop: Stop | undefined;
@@ -171,7 +171,7 @@ export class RunState implements RolloutState {
     return this.#rollback;
   }
   /** Why no rollback was attempted although one was asked for. */
-  get noRollback(): string | undefined {
+  get noRollback(): { readonly reason: string; readonly otherWriter?: boolean } | undefined {
     return this.#noRollback;
   }
   get stop(): Stop | undefined {
@@ -516,8 +516,8 @@ export class RunState implements RolloutState {
     return true;
   }
 
-  rollbackSkipped(reason: string): void {
-    this.#noRollback = reason;
+  rollbackSkipped(reason: string, otherWriter = false): void {
+    this.#noRollback = { reason, ...(otherWriter && { otherWriter }) };
   }
 
   /** A rollback starts: the parts of the model it has to put back (each "no" until it is put back). */

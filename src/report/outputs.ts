@@ -11,7 +11,7 @@ const UNKNOWN: ReadonlySet<InstanceOutcome> = new Set(["unknown"]);
 
 /**
  * `result`; `updated-instances`, `failed-instances`, `skipped-instances`, `pending-instances`, `unknown-instances` as JSON arrays of instance ID strings in
- * numeric order; `previous-model` as JSON (`null` when the run never read the model); `summary-json`, the whole
+ * numeric order; `previous-model` as JSON (`null` when the run has none (see action.yml)); `summary-json`, the whole
  * record as JSON; `deployment-id`, the GitHub deployment's ID ("" when none was recorded).
  */
 export function buildOutputs(record: RolloutRecord): Record<string, string> {

@@ -9,14 +9,14 @@ export interface RollbackInput {
 }
 
 /**
- * Inputs for a run that restores what this run changed (image and/or extension), from `previousModel`. When the
- * record lists no change (dry run of a no-op, a failure before the plan) every previous value is offered.
+ * Inputs for a run that restores what this run changed (image and/or extension), from `previousModel`: only the
+ * properties the record lists as changed, each with a value to go back to. A forceUpdateTag that had no value before
+ * cannot be put back (a PATCH cannot remove it): no input is offered for it, nor an extension-name with nothing else.
  */
 export function rollbackInputs(record: RolloutRecord): RollbackInput[] {
   const previous = record.previousModel;
   if (!previous) return [];
-  const changed = (pattern: RegExp) =>
-    record.changes.length === 0 || record.changes.some((c) => pattern.test(c.property));
+  const changed = (pattern: RegExp) => record.changes.some((c) => pattern.test(c.property));
   const inputs: RollbackInput[] = [];
   if (changed(/imageReference/i)) {
     const { id, version } = previous.imageReference;
@@ -24,11 +24,18 @@ export function rollbackInputs(record: RolloutRecord): RollbackInput[] {
     else if (version) inputs.push({ input: "image-version", value: version });
   }
   const extension = previous.extension;
-  if (extension && changed(/extension/i)) {
-    inputs.push({ input: "extension-name", value: extension.name });
-    if (extension.fileUris) inputs.push({ input: "extension-file-uris", value: extension.fileUris.join(", ") });
-    if (extension.forceUpdateTag !== undefined)
-      inputs.push({ input: "force-update-tag", value: extension.forceUpdateTag });
+  if (extension) {
+    const uris =
+      changed(/extensions\[.*\]\.settings\.fileUris/i) && extension.fileUris ? extension.fileUris : undefined;
+    const tag =
+      changed(/extensions\[.*\]\.forceUpdateTag/i) && extension.forceUpdateTag !== undefined
+        ? extension.forceUpdateTag
+        : undefined;
+    if (uris !== undefined || tag !== undefined) {
+      inputs.push({ input: "extension-name", value: extension.name });
+      if (uris !== undefined) inputs.push({ input: "extension-file-uris", value: uris.join(", ") });
+      if (tag !== undefined) inputs.push({ input: "force-update-tag", value: tag });
+    }
   }
   return inputs.map(({ input, value }) => ({ input, value: redactText(value) }));
 }

@@ -139,8 +139,16 @@ function header(record: RolloutRecord, stage: Stage): string {
   const context = [rollbackOfLine(record), released(record), deploymentLine(record)].filter((line) => line !== "");
   if (context.length > 0) lines.push("", context.join("<br>\n"));
   // A dry run's reason only repeats its title.
-  if (record.reason && record.result !== "planned")
-    lines.push("", `> **Why:** ${inline(record.reason, { max: 1000 })}`);
+  if (record.reason && record.result !== "planned") {
+    // Why no rollback was done is a line of its own: at the end of a long reason it would be cut off.
+    const noRollback = record.noRollback?.reason;
+    const why =
+      noRollback !== undefined && record.reason.endsWith(noRollback)
+        ? record.reason.slice(0, record.reason.length - noRollback.length).trimEnd()
+        : record.reason;
+    if (why !== "") lines.push("", `> **Why:** ${inline(why, { max: 1000 })}`);
+    if (noRollback !== undefined) lines.push("", `> **No rollback:** ${inline(noRollback, { max: 600 })}`);
+  }
   if (record.leaseHeldBy) {
     const { run, link: page, until } = record.leaseHeldBy;
     lines.push(
@@ -648,6 +656,11 @@ function nextSteps(record: RolloutRecord, stage: Stage): string {
     }
     const back = rollbackSection(record);
     if (back) steps.push(back);
+    else if (resumedOnly(record))
+      // A re-run that found the change in the model: what came before it is the earlier run's, on its record.
+      steps.push(
+        "**To undo the change**, run the action with `rollback: true`: this run wrote no model (an earlier run did), so it has no previous values of its own to offer; the scale set's rollout record has them.",
+      );
   }
   if (stage === "wrote" && protectedOnes.length > 0 && record.result !== "rolled-back") docs.push(DOCS.protection);
   steps.push(`**Docs:** ${docs.join(" · ")}`);
@@ -687,6 +700,18 @@ function unprotectCommand(record: RolloutRecord, ids: readonly string[]): string
   return `${base} --instance-id <instance-id> ${flags}`;
 }
 
+/** A run that wrote no model value but upgraded instances onto the model an earlier run wrote (a re-run). */
+function resumedOnly(record: RolloutRecord): boolean {
+  return (
+    ["succeeded", "failed", "cancelled"].includes(record.result) &&
+    record.rollbackOf === undefined &&
+    !record.modelUpdated &&
+    record.modelWriteUnknown === undefined &&
+    record.changes.length === 0 &&
+    record.instances.some((i) => i.outcome !== "already-current" && i.outcome !== "skipped-protected")
+  );
+}
+
 function rollbackSection(record: RolloutRecord): string {
   const offer =
     ["succeeded", "failed", "cancelled", "reverted"].includes(record.result) || record.rollback?.succeeded === false;
@@ -708,9 +733,12 @@ function rollbackSection(record: RolloutRecord): string {
   const run = runLabel(record);
   const madeBy = run ? ` (made by ${run}${commitOf(record)})` : "";
   const lead =
-    record.rollback?.succeeded === false
+    (record.noRollback?.otherWriter === true
+      ? "**Another writer changed the model since this run's write** (see **No rollback** above): the values below would overwrite that change, so check it first. "
+      : "") +
+    (record.rollback?.succeeded === false
       ? `**Roll back:** run the action${madeBy ? ` to undo the change${madeBy}` : ""}`
-      : `**To roll back** the model and the upgraded instances${madeBy}, run the action`;
+      : `**To roll back** the model and the upgraded instances${madeBy}, run the action`);
   // The one-line way: the record this run left on the scale set (or why it cannot be used).
   const status = record.scaleSetRecord;
   const oneLine =

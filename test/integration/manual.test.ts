@@ -3,6 +3,8 @@ import { describe, expect, it } from "vitest";
 import type { RolloutEvent } from "../../src/engine/events.ts";
 import { listIds } from "../../src/domain/ids.ts";
 import type { Emulator } from "../../emulator/index.ts";
+import { buildOutputs } from "../../src/report/outputs.ts";
+import { renderSummary } from "../../src/report/summary.ts";
 import {
   TAGS,
   modelWrites,
@@ -408,6 +410,27 @@ describe("Manual mode: the model change", () => {
     expect(writesOf(emu)).toEqual([upgrade("1"), upgrade("2", "3")]);
     expect(Object.values(runningVersions(emu))).toEqual(Array(4).fill(NEW_VERSION));
     expect(outcomes(second.record)).toMatchObject({ updated: ["1", "2", "3"] });
+    // It has no previous model of its own: the model it read is the new one. Nothing offers the new values as a way back.
+    expect(second.record.previousModel).toBeUndefined();
+    expect(buildOutputs(second.record)["previous-model"]).toBe("null");
+    const summary = renderSummary(second.record);
+    expect(summary).not.toContain("To roll back");
+    expect(summary).toContain("**To undo the change**, run the action with `rollback: true`");
+  });
+
+  it("a re-run that fails with rollback-on-failure says, in the record and the summary, why no rollback was done", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4 }] });
+    emu.faults.failUpgrade("0", { scaleSet: "vmss1" });
+    await rollout(configFor(emu, { rollout: { canary: count(1), batchSize: count(2) } }));
+    emu.faults.failUpgrade("2", { scaleSet: "vmss1" });
+
+    const { record } = await rollout(
+      configFor(emu, { rollout: { batchSize: count(2), maxUnhealthyPercent: 0, rollbackOnFailure: true } }),
+    );
+    expect(record.result).toBe("failed");
+    expect(record.rollback).toBeUndefined();
+    expect(record.noRollback?.reason).toMatch(/^No rollback was done: this run wrote no model/);
+    expect(renderSummary(record)).toMatch(/> \*\*No rollback:\*\* No rollback was done: this run wrote no model/);
   });
 
   it.each([

@@ -94,7 +94,7 @@ export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange, 
       const moved = changedSince(model, state.request, restoreImage, restoreExtension);
       if (moved !== undefined) {
         const reason = `No rollback was done: ${moved}, so another writer changed it since this run's write; the rollback does not overwrite that change. The instances upgraded by this run stay as they are.`;
-        state.rollbackSkipped(reason);
+        state.rollbackSkipped(reason, true);
         run.log.warning(reason, "No rollback");
         run.emit({ type: "rollback-ended", succeeded: false });
         return;

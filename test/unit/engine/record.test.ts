@@ -245,7 +245,7 @@ describe("rolloutReason", () => {
         "It failed.",
       ),
     ).toBe("It failed. The rollback failed too: 409 Conflict.");
-    expect(rolloutReason(mixed({ noRollback: "No rollback was done." }), "failed", "It failed.")).toBe(
+    expect(rolloutReason(mixed({ noRollback: { reason: "No rollback was done." } }), "failed", "It failed.")).toBe(
       "It failed. No rollback was done.",
     );
   });

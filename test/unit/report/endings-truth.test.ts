@@ -3,10 +3,11 @@
 // dry run where Azure would roll the change itself.
 import { describe, expect, it } from "vitest";
 import { annotationsFor } from "../../../src/report/annotations.ts";
+import { rollbackInputs } from "../../../src/report/rollback.ts";
 import { headline } from "../../../src/report/headline.ts";
 import { renderSummary } from "../../../src/report/summary.ts";
 import type { RolloutRecord } from "../../../src/domain/record.ts";
-import { dryRun, instance, range, success, unchanged } from "./fixtures.ts";
+import { dryRun, instance, range, success, TAG_CHANGE, unchanged } from "./fixtures.ts";
 
 /** A re-run whose model already held the change: nothing written, instances brought onto it. */
 function resumed(fields: Partial<RolloutRecord> = {}): RolloutRecord {
@@ -79,5 +80,49 @@ describe("endings the summary must not misread", () => {
     });
     const warnings = annotationsFor(record).filter((a) => a.level === "warning");
     expect(warnings.map((w) => w.message)).toEqual([expect.stringMatching(/^Instance 4 keeps the old model/)]);
+  });
+});
+
+describe("why no rollback was done, and the way back offered", () => {
+  const NO_ROLLBACK =
+    "No rollback was done: the model's image is now 9.9.9, so another writer changed it since this run's write; the rollback does not overwrite that change. The instances upgraded by this run stay as they are.";
+  const failedWith = (fields: Partial<RolloutRecord>): RolloutRecord => ({ ...success(), result: "failed", ...fields });
+
+  it("is a line of its own, whole, however long the reason before it", () => {
+    const long = `${"Instance 3 failed: Enable failed: a long extension error. ".repeat(40)}`;
+    const summary = renderSummary(
+      failedWith({ reason: `${long} ${NO_ROLLBACK}`, noRollback: { reason: NO_ROLLBACK, otherWriter: true } }),
+    );
+    // Whole (inline() writes the apostrophes as entities).
+    expect(summary).toMatch(
+      /> \*\*No rollback:\*\* No rollback was done: the model.{1,6}s image is now 9\.9\.9.*stay as they are\./,
+    );
+    // And the inputs offered say they would overwrite that writer's change.
+    expect(summary).toMatch(/Another writer changed the model since this run's write.*would overwrite that change/);
+  });
+
+  it.each([
+    {
+      name: "a forceUpdateTag that had no value: nothing to offer, not a bare extension-name",
+      changes: [{ ...TAG_CHANGE, before: "(none)" }],
+      extension: { name: "customScript", fileUris: ["https://a/install-1.0.sh"] },
+      expected: [],
+    },
+    {
+      name: "a forceUpdateTag change: only the tag, not the unchanged file URIs",
+      changes: [TAG_CHANGE],
+      extension: { name: "customScript", fileUris: ["https://a/install-1.0.sh"], forceUpdateTag: "v41" },
+      expected: [
+        { input: "extension-name", value: "customScript" },
+        { input: "force-update-tag", value: "v41" },
+      ],
+    },
+  ])("rollback inputs: $name", ({ changes, extension, expected }) => {
+    const record: RolloutRecord = {
+      ...success(),
+      changes,
+      previousModel: { imageReference: { version: "1.0.0" }, extension },
+    };
+    expect(rollbackInputs(record)).toEqual(expected);
   });
 });
