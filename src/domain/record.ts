@@ -63,8 +63,9 @@ export interface InstanceRecord {
 }
 
 /** `stopped`: cut off by the run's stop other than a cancel or the timeout (the run lost its lease on the scale set). */
+/** `skipped`: every instance of the batch left the scale set before it started; nothing was sent. */
 export type BatchResult =
-  "succeeded" | "failed" | "unhealthy" | "cancelled" | "timed-out" | "stopped" | "not-started" | "planned";
+  "succeeded" | "failed" | "unhealthy" | "cancelled" | "timed-out" | "stopped" | "skipped" | "not-started" | "planned";
 
 export interface BatchRecord {
   /** 1-based. */

@@ -73,6 +73,7 @@ const BATCH_ICON: Readonly<Record<BatchResult, string>> = {
   "timed-out": "⏳",
   stopped: "⛔",
   cancelled: "⏹️",
+  skipped: "➖",
   "not-started": "⏸️",
   planned: "📋",
 };

@@ -17,6 +17,7 @@ const TAG: Readonly<Record<BatchResult, string>> = {
   "timed-out": "crit",
   stopped: "crit",
   cancelled: "active",
+  skipped: "",
   "not-started": "",
   planned: "",
 };

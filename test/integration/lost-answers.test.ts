@@ -63,6 +63,20 @@ describe.each(ORCHESTRATIONS)("a lost answer to manualupgrade, the SDK's resend 
   );
 });
 
+describe("manualupgrade that never gets an answer, every copy's lost", () => {
+  it("the batch row says it stopped, next to the instances verification finds upgraded, not 'not started'", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4 }] });
+    const [a = "", b = "", c = "", d = ""] = instanceIds(emu);
+    emu.faults.dropConnection({ operation: UPDATE_INSTANCES, afterProcessing: true, times: 20 });
+    const { record } = await rollout(configFor(emu, { rollout: { ...SLOW, batchSize: count(2) } }));
+
+    expect(record.result).toBe("failed");
+    expect(record.batches.map((b) => b.result)).toEqual(["stopped", "not-started"]);
+    expect(outcomes(record)).toMatchObject({ "not-started": [c, d] });
+    expect([...(outcomes(record)["updated"] ?? []), ...(outcomes(record)["unknown"] ?? [])].sort()).toEqual([a, b]);
+  });
+});
+
 // Uniform only: the rollback's manualupgrade path is the same for every orchestration, and a run takes 12 s.
 describe("a lost answer to a rollback batch's manualupgrade", () => {
   it("the resend refused 409 is read from the instances: the rollback goes on", async () => {

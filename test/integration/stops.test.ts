@@ -469,6 +469,8 @@ describe.each(ORCHESTRATIONS)("scale-in during the rollout ($mode)", ({ seed }) 
       ...(seed.orchestrationMode ? [] : [`${upgrade(i4)} → 400`]),
     ]);
     expect(outcomes(record)).toEqual({ updated: [i0, i1, i2, i3], removed: [i4] });
+    // The last batch, every instance of it gone, upgraded nothing: skipped, not "not started" nor "succeeded".
+    expect(record.batches.map((b) => b.result)).toEqual(["succeeded", "succeeded", "skipped"]);
     expect(log.text()).toContain(
       `Instance(s) ${i4} left the scale set (scale-in): not upgraded, not counted as failures.`,
     );

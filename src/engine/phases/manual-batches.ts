@@ -80,6 +80,8 @@ async function runBatch(run: Run, api: ScaleSetApi, batch: BatchRecord, of: numb
   const present = stillListed(run, batch.instanceIds);
   if (present.length === 0) {
     run.log.info(`Batch ${batch.index}: every instance of it has left the scale set; nothing to upgrade.`);
+    run.state.batchChanged(batch.index, { result: "skipped" });
+    run.emit({ type: "batch-ended", batch: batch.index, result: "skipped" });
     return;
   }
   // Another writer changed the model after this run's write (a read or a tag write's answer showed it): the batch
@@ -99,7 +101,17 @@ async function runBatch(run: Run, api: ScaleSetApi, batch: BatchRecord, of: numb
   run.state.batchChanged(batch.index, { startedAt: new Date(started).toISOString(), result: "not-started" });
 
   run.log.info(`manualupgrade ${present.join(", ")}`);
-  const upgrade = await sendUpgrade(run, api, present, batch.index, label);
+  let upgrade: Upgrade;
+  try {
+    upgrade = await sendUpgrade(run, api, present, batch.index, label);
+  } catch (err) {
+    // The run stops on it (a refusal, no answer, the scale set gone): the batch row says so, not "not started" next
+    // to instances verification may find upgraded (a manualupgrade whose answer was lost).
+    const result = isAbort(err) || run.cancel.aborted ? run.interruptedBatch() : "stopped";
+    run.state.batchChanged(batch.index, { durationMs: run.now() - started, result });
+    run.emit({ type: "batch-ended", batch: batch.index, result });
+    throw err;
+  }
   if (upgrade.outcome === undefined) {
     const result = run.interruptedBatch();
     run.state.batchChanged(batch.index, { durationMs: run.now() - started, result });
@@ -108,6 +120,13 @@ async function runBatch(run: Run, api: ScaleSetApi, batch: BatchRecord, of: numb
   }
   const ids = upgrade.ids;
   const outcome = upgrade.outcome;
+  if (ids.length === 0) {
+    // Azure refused it for instances gone since the last listing, and a listing showed every one of them gone.
+    run.log.info(`Batch ${batch.index}: every instance of it has left the scale set; nothing was upgraded.`);
+    run.state.batchChanged(batch.index, { durationMs: run.now() - started, result: "skipped" });
+    run.emit({ type: "batch-ended", batch: batch.index, result: "skipped" });
+    return;
+  }
   // A status that could not be read says nothing of the instances: the gate judges them on its listings alone.
   const operationError =
     outcome.status === "Succeeded" || outcome.unread === true
