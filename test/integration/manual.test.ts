@@ -710,6 +710,19 @@ describe("Manual mode: the verdict judges every instance, to the end", () => {
 });
 
 describe("Manual mode: rollback", () => {
+  it("a cancel during the rollback is said as such, not as an error of the rollback", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4 }] });
+    emu.faults.failUpgrade("2", { scaleSet: "vmss1" });
+    const cancel = new AbortController();
+    const { record } = await rollout(
+      configFor(emu, { rollout: { batchSize: count(2), maxUnhealthyPercent: 0, rollbackOnFailure: true } }),
+      { signal: cancel.signal, events: (event) => event.type === "rollback-started" && cancel.abort() },
+    );
+    expect(record.rollback?.succeeded).toBe(false);
+    expect(record.rollback?.error).toMatch(/^cancelled: the job was cancelled during the rollback/);
+    expect(record.reason).toContain("The rollback failed too: cancelled: the job was cancelled during the rollback");
+  });
+
   it.each(ORCHESTRATIONS)(
     "puts the previous model back and re-upgrades exactly the instances upgraded so far ($mode)",
     async ({ seed }) => {

@@ -183,9 +183,11 @@ export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange, 
     let error =
       state.leaseLost !== undefined
         ? `stopped: the run lost its lease on the scale set (${errorLine(err)})`
-        : byLease && run.now() >= deadline && isAbort(err)
-          ? `stopped at ${new Date(leaseEnd).toISOString()}, before the run's lease on the scale set ends: it could not be extended to cover the rollback, and another run may take the scale set over then (${errorLine(err)})`
-          : errorLine(err);
+        : run.cancel.aborted
+          ? "cancelled: the job was cancelled during the rollback, which stopped where it was"
+          : byLease && run.now() >= deadline && isAbort(err)
+            ? `stopped at ${new Date(leaseEnd).toISOString()}, before the run's lease on the scale set ends: it could not be extended to cover the rollback, and another run may take the scale set over then (${errorLine(err)})`
+            : errorLine(err);
     run.log.info(`Rollback failed: ${error}`);
     // The record says where the model stands: a part put back may have been changed by another writer since.
     // Both reads share one budget (after a cancel, the few seconds of the final steps: the model is not read then).
