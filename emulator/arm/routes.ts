@@ -890,7 +890,11 @@ export class Arm {
   concurrentWrite(name: string | undefined, write: ConcurrentWrite): void {
     const set = this.scaleSetNamed(name);
     if (!set || set.deleted) throw new Error(`emulator: concurrentWrite(): no scale set ${name ?? "(default)"}`);
-    if (write.patch) set.resource = patchScaleSet(set.resource, copyJson(write.patch));
+    if (write.patch) {
+      set.resource = patchScaleSet(set.resource, copyJson(write.patch));
+      // As another client's PATCH of sku.capacity does (az vmss scale, autoscale): instances come or go at once.
+      set.reconcileCapacity();
+    }
     if (write.extension) {
       const list: Wire[] = set.profile["extensionProfile"]?.["extensions"] ?? [];
       const index = list.findIndex((e) => String(e["name"]).toLowerCase() === write.extension?.name.toLowerCase());

@@ -57,7 +57,15 @@ export function headline(record: RolloutRecord): string {
   if (!record.modelUpdated && record.modelWriteUnknown !== undefined)
     return `${label} while writing the model: whether Azure applied the change is unknown`;
   const counts = countOutcomes(record.instances);
-  const tail = record.rollback && !record.rollback.succeeded ? "; the rollback failed" : "";
+  const rollback = record.rollback;
+  const notBack = rollback?.notBack?.length ?? 0;
+  const tail =
+    rollback && !rollback.succeeded
+      ? `; the rollback failed${notBack > 0 ? `, ${plural(notBack, "instance")} not brought back` : ""}`
+      : "";
+  // A rollback that did not complete but put the previous model back: "the new model" is no longer the scale set's.
+  const restored =
+    rollback?.succeeded === false && (rollback.model === "restored" || rollback.model === "partly-restored");
   // Never listed: say so, rather than count what was not seen.
   if (record.instancesListed === false && counts.total === 0) return `${label}: the instances could not be read${tail}`;
   switch (record.result) {
@@ -72,7 +80,7 @@ export function headline(record: RolloutRecord): string {
       return `${label}: ${joinParts([back, ...problems(counts, { rolledBack: false })])}${tail}`;
     }
     default:
-      return `${label}: ${joinParts([onModel(counts, "on the new model"), ...problems(counts)])}${tail}`;
+      return `${label}: ${joinParts([onModel(counts, restored ? "on the rolled-out model" : "on the new model"), ...problems(counts)])}${tail}`;
   }
 }
 

@@ -270,7 +270,11 @@ function progressBar(record: RolloutRecord): string {
   const own = counts.byOutcome["skipped-own-model"];
   const tail =
     (skipped > 0 ? ` · ${skipped} skipped (protected)` : "") + (own > 0 ? ` · ${own} skipped (own model)` : "");
-  const where = record.result === "reverted" ? "on the restored model" : "on the new model";
+  const rollback = record.rollback;
+  const restored =
+    rollback?.succeeded === false && (rollback.model === "restored" || rollback.model === "partly-restored");
+  const where =
+    record.result === "reverted" ? "on the restored model" : restored ? "on the rolled-out model" : "on the new model";
   return `<code>${"█".repeat(filled)}${"░".repeat(20 - filled)}</code> ${Math.floor(share * 100)}% · ${onModel(counts, where)}${tail}`;
 }
 
@@ -400,7 +404,7 @@ function rollbackStatus(rollback: NonNullable<RolloutRecord["rollback"]>): strin
   const outcome = rollback.succeeded ? "✅ the previous model is back" : "❌ the rollback did not complete";
   const notBack =
     rollback.notBack !== undefined && rollback.notBack.length > 0
-      ? `; not brought back: ${inline(idRanges(rollback.notBack), { max: 300 })}`
+      ? `; not brought back (${rollback.notBack.length}): ${inline(idRanges(rollback.notBack), { max: 300 })}`
       : "";
   const error = rollback.error ? `. ${inline(rollback.error, { max: 500 })}` : "";
   const line = `**Rollback:** ${outcome}, ${plural(rollback.instanceIds.length, "instance")} brought back${ids}${notBack}${error}`;

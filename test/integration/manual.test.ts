@@ -710,6 +710,25 @@ describe("Manual mode: the verdict judges every instance, to the end", () => {
 });
 
 describe("Manual mode: rollback", () => {
+  it("an instance created on the new model during the run (scale-out) is brought back too", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4 }] });
+    emu.faults.failUpgrade("2", { scaleSet: "vmss1" });
+    // Autoscale adds an instance once batch 1 is sent: Azure creates it on the model, this run's new one.
+    emu.faults.concurrentWrite(
+      { patch: { sku: { capacity: 5 } } },
+      { operation: "VirtualMachineScaleSets.UpdateInstances", when: "after" },
+    );
+    const { record } = await rollout(
+      configFor(emu, { rollout: { batchSize: count(2), maxUnhealthyPercent: 0, rollbackOnFailure: true } }),
+    );
+    const added = instanceIds(emu).find((id) => !["0", "1", "2", "3"].includes(id)) ?? "";
+    expect(added).not.toBe("");
+    expect(record.result).toBe("rolled-back");
+    expect(record.rollback?.instanceIds).toContain(added);
+    expect(runningVersions(emu)[added]).toBe(OLD_VERSION);
+    expect(record.instances.find((i) => i.instanceId === added)?.outcome).toBe("rolled-back");
+  });
+
   it("a cancel during the rollback is said as such, not as an error of the rollback", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4 }] });
     emu.faults.failUpgrade("2", { scaleSet: "vmss1" });

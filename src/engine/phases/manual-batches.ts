@@ -107,9 +107,12 @@ async function runBatch(run: Run, api: ScaleSetApi, batch: BatchRecord, of: numb
   } catch (err) {
     // The run stops on it (a refusal, no answer, the scale set gone): the batch row says so, not "not started" next
     // to instances verification may find upgraded (a manualupgrade whose answer was lost).
-    const result = isAbort(err) || run.cancel.aborted ? run.interruptedBatch() : "stopped";
-    run.state.batchChanged(batch.index, { durationMs: run.now() - started, result });
-    run.emit({ type: "batch-ended", batch: batch.index, result });
+    // A refusal that touched nothing has said so on the row already (refused(): failed, with Azure's error).
+    if (run.state.batches.find((b) => b.index === batch.index)?.result === "not-started") {
+      const result = isAbort(err) || run.cancel.aborted ? run.interruptedBatch() : "stopped";
+      run.state.batchChanged(batch.index, { durationMs: run.now() - started, result });
+      run.emit({ type: "batch-ended", batch: batch.index, result });
+    }
     throw err;
   }
   if (upgrade.outcome === undefined) {

@@ -58,7 +58,13 @@ export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange, 
   // since (verification's listing failed, say): sent back too, since they may run the change. One that never got it
   // runs the previous model once it is restored, and its manualupgrade changes nothing.
   const maybe = [...state.maybeStarted].filter((id) => state.unseen.has(id));
-  const ids = sortIds([...new Set([...state.started, ...maybe])].filter((id) => !state.removed.has(id)));
+  // And every instance the last listing (after this run's model write: verification's) shows on the new model that the
+  // run did not start: created on it since the write (autoscale, say). Left out, it would stay on the rolled-out model
+  // under a "rolled back" headline. Not those protected from scale-set actions, nor a Flexible VM with a profile of its own.
+  const onNewModel = [...state.instances.values()]
+    .filter((i) => i.latestModelApplied && !i.protectedFromScaleSetActions && i.ownModel !== true)
+    .map((i) => i.instanceId);
+  const ids = sortIds([...new Set([...state.started, ...maybe, ...onNewModel])].filter((id) => !state.removed.has(id)));
   run.enter({ kind: "rolling-back" });
   run.emit({ type: "rollback-started", ids });
   const { scaleSetPatch, extensionPatch } = change.rollback;

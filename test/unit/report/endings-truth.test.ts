@@ -126,3 +126,24 @@ describe("why no rollback was done, and the way back offered", () => {
     expect(rollbackInputs(record)).toEqual(expected);
   });
 });
+
+describe("a rollback that put the model back but did not bring every instance back", () => {
+  it("does not call the instances left over 'on the new model', and counts them", () => {
+    const record: RolloutRecord = {
+      ...success(),
+      result: "failed",
+      reason: "Stopped.",
+      instances: [
+        ...range(0, 2).map((i) => instance(i, "rolled-back")),
+        ...range(2, 6).map((i) => instance(i, "updated")),
+      ],
+      rollback: { succeeded: false, instanceIds: ["0", "1"], notBack: ["2", "3", "4", "5"], model: "restored" },
+    };
+    expect(headline(record)).toBe(
+      "Rollout failed: 4/6 instances on the rolled-out model, 2 rolled back; the rollback failed, 4 instances not brought back",
+    );
+    const summary = renderSummary(record);
+    expect(summary).toContain("not brought back (4): 2–5");
+    expect(summary).toContain("66% · 4/6 instances on the rolled-out model");
+  });
+});
