@@ -19,7 +19,7 @@
 
 import { formatDuration, sleep } from "../shared/clock.ts";
 import { errorLine } from "../domain/error-text.ts";
-import { isRetryableRefusal } from "../domain/azure-errors.ts";
+import { isRetryableRefusal, isScaleSetGone } from "../domain/azure-errors.ts";
 import { AzureApiError } from "../domain/scale-set.ts";
 import {
   decodeLease,
@@ -64,6 +64,8 @@ export class RunLease {
   #renewing: Promise<void> | undefined;
   /** release() ran (it runs once). */
   #ended = false;
+  /** The 404 a cover's write met: the scale set was deleted. */
+  #gone: unknown;
   /** Fires shortly before the lease expires (#watchExpiry). */
   #watch: ReturnType<typeof setTimeout> | undefined;
 
@@ -182,7 +184,10 @@ export class RunLease {
     } = {},
   ): Promise<number | undefined> {
     if (!this.held || this.#run.state.leaseLost !== undefined) return undefined;
+    this.#gone = undefined;
     await this.#renew(until, "lease extended", options.signal, options);
+    // The scale set was deleted: the run ends on Azure's 404 as on any other (not "the lease could not be extended").
+    if (this.#gone !== undefined) throw this.#gone;
     return this.#run.state.leaseLost === undefined ? this.#until : undefined;
   }
 
@@ -341,6 +346,8 @@ export class RunLease {
       return true;
     } catch (err) {
       part?.settled({ error: err });
+      // 404 for the scale set: deleted, not a renewal to try again. cover() ends the run on it (rollout.ts).
+      if (isScaleSetGone(err)) this.#gone = err;
       if (!signal?.aborted) run.log.info(`The lease could not be renewed now (${errorLine(err)}): trying again soon.`);
       return false;
     }

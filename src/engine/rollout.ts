@@ -106,6 +106,8 @@ async function rollOut(run: Run, api: ScaleSetApi, leaseToken: string): Promise<
     await settleUnknownWrite(run, api, run.cutOffReadSignal()).catch(() => undefined);
     if (state.model !== undefined && !run.config.rollout.dryRun)
       await run.group("Verification", () => verify(run, api));
+    // Found deleted by verification's listing: no rollback, nothing more to write (the lease went with it).
+    if (state.deleted) return buildRecord(state, state.stop?.reason, run.now());
     // Said before a rollback turns the failed instances into rolled-back ones.
     const failure = failureReason(state);
     const change = state.change;
@@ -115,9 +117,21 @@ async function rollOut(run: Run, api: ScaleSetApi, leaseToken: string): Promise<
       // A write that did not land leaves the rollback only until the lease ends: past it another run may take over.
       const budget = run.config.rollout.healthTimeoutMs;
       api.useDeadline?.(Math.min(run.now() + budget, run.deadline + budget));
-      const leaseUntil = await lease.cover(run.deadline + budget + FINAL_LISTING_MS, {
-        signal: AbortSignal.any([run.cancel, run.end.signal, AbortSignal.timeout(budget)]),
-      });
+      let leaseUntil: number | undefined;
+      try {
+        leaseUntil = await lease.cover(run.deadline + budget + FINAL_LISTING_MS, {
+          signal: AbortSignal.any([run.cancel, run.end.signal, AbortSignal.timeout(budget)]),
+        });
+      } catch (err) {
+        if (!isScaleSetGone(err)) throw err;
+        // Deleted before the rollback: nothing to put back, nothing more to write.
+        state.scaleSetDeleted();
+        run.stopped({
+          kind: "failed",
+          reason: `The scale set was deleted during the run (Azure answered ${errorLine(err)} before the rollback).`,
+        });
+        return buildRecord(state, state.stop?.reason, run.now());
+      }
       // The extension's write found the lease another run's: no rollback, as when it was lost before.
       if (state.leaseLost !== undefined) state.rollbackSkipped(NO_ROLLBACK_LEASE_LOST);
       // Not extended, and what is left of it is spent (the work stopped on its expiry, say): no rollback either,

@@ -2,6 +2,7 @@
 // a 409 on the model write, another writer of the extension, a deleted scale set, a rollback and a list that fails.
 // Each over every orchestration mode (Uniform; Flexible with latestModelApplied absent and reported).
 import { describe, expect, it } from "vitest";
+import { renderSummary } from "../../src/report/summary.ts";
 import {
   configFor,
   count,
@@ -13,6 +14,7 @@ import {
   PATCH_EXTENSION,
   PATCH_SET,
   rollout,
+  TAGS,
   upgrade,
   useEmulator,
   writesOf,
@@ -175,6 +177,47 @@ describe.each(ORCHESTRATIONS)("the scale set deleted mid-run ($mode)", ({ seed }
     expect(record.rollback).toBeUndefined();
     expect(record.reason).toMatch(/^The scale set was deleted during the run \(Azure answered ParentResourceNotFound/);
     expect(record.reason).toMatch(/while upgrading batch 2 of 2\)\.$/);
+  });
+});
+
+describe("the scale set deleted where a read's 404 was not taken for it", () => {
+  it("while the run waits on a model write whose answer was lost: deleted, not 'how it ended could not be read'", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4 }] });
+    emu.faults.dropConnection({ operation: "VirtualMachineScaleSets.Update", afterProcessing: true });
+    // After the SDK's resend (412), the run reads the set (it holds the image), then waits on it: gone by then.
+    emu.faults.onRequest({ operation: "VirtualMachineScaleSets.Update", after: 1, when: "after" }, () =>
+      emu.faults.deleteScaleSet("vmss1", { operation: "VirtualMachineScaleSets.Get", after: 1, when: "before" }),
+    );
+    const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(2), rollbackOnFailure: true } }));
+    expect(record.result).toBe("failed");
+    expect(record.scaleSetDeleted).toBe(true);
+    expect(record.rollback).toBeUndefined();
+    expect(record.reason).toMatch(/^The scale set was deleted during the run/);
+  });
+
+  it("at the lease's extension before Azure's roll (Rolling mode): deleted, not 'the lease could not be extended'", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, upgradeMode: "Rolling" }] });
+    // The first tag write takes the lease; the second extends it for the roll: the set is gone by then.
+    emu.faults.deleteScaleSet("vmss1", { operation: TAGS, after: 1, when: "before" });
+    const { record } = await rollout(configFor(emu));
+    expect(record.result).toBe("failed");
+    expect(record.scaleSetDeleted).toBe(true);
+    expect(record.reason).toMatch(/^The scale set was deleted during the run/);
+  });
+
+  it("at verification's listing after a cancel: deleted, not the last listing's instances", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, instanceUpgradeSeconds: 3_000 }] });
+    emu.faults.onRequest({ operation: "VirtualMachineScaleSets.UpdateInstances", when: "after" }, () =>
+      emu.faults.deleteScaleSet("vmss1", { operation: "VirtualMachineScaleSetVMs.List", when: "before" }),
+    );
+    const cancel = new AbortController();
+    const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }), {
+      signal: cancel.signal,
+      events: (event) => event.type === "upgrade-accepted" && cancel.abort(),
+    });
+    expect(record.scaleSetDeleted).toBe(true);
+    expect(record.instances).toEqual([]);
+    expect(renderSummary(record)).toContain("The scale set no longer exists");
   });
 });
 

@@ -21,7 +21,7 @@
 // run stops on and names.
 
 import { formatDuration } from "../../shared/clock.ts";
-import { isPreconditionFailed, isRetryableRefusal } from "../../domain/azure-errors.ts";
+import { isPreconditionFailed, isRetryableRefusal, isScaleSetGone } from "../../domain/azure-errors.ts";
 import { describeError, errorLine, isAbort } from "../../domain/error-text.ts";
 import { describeRunning } from "../../domain/in-progress.ts";
 import { describeDrift, driftFrom, extensionOf, holdsPatch, sameJson, type ModelChange } from "../../domain/change.ts";
@@ -255,6 +255,8 @@ export function modelSettled(run: Run, api: ScaleSetApi): PendingOperation {
     }
   })().catch((err: unknown): OperationOutcome | undefined => {
     if (isAbort(err) || run.work.aborted) return undefined;
+    // 404 for the scale set: deleted meanwhile, not an end that could not be read. The run ends on it (rollout.ts).
+    if (isScaleSetGone(err)) throw err;
     return unreadEnd(err);
   });
   return { done };

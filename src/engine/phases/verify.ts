@@ -2,6 +2,7 @@
 // started may have moved instances since).
 
 import { errorLine } from "../../domain/error-text.ts";
+import { isScaleSetGone } from "../../domain/azure-errors.ts";
 import { reachedByUpgrade } from "../../domain/in-progress.ts";
 import { describeTarget, instanceRecords } from "../record.ts";
 import { isFailedOutcome } from "../../domain/verdict.ts";
@@ -33,6 +34,16 @@ export async function verify(run: Run, api: ScaleSetApi): Promise<void> {
       try {
         run.listed(await api.listInstances(AbortSignal.any([AbortSignal.timeout(budget), run.end.signal])));
       } catch (err) {
+        // 404 for the scale set: it was deleted during the run. The run ends on it (rollout.ts): what the last
+        // listing showed is of a resource that no longer exists.
+        if (isScaleSetGone(err)) {
+          state.scaleSetDeleted();
+          run.stopped({
+            kind: state.stop?.kind === "cancelled" ? "cancelled" : "failed",
+            reason: `The scale set was deleted during the run (Azure answered ${errorLine(err)} while listing the instances one last time).`,
+          });
+          return;
+        }
         run.log.warning(
           `Could not list the instances one last time: ${errorLine(err)}. The states shown are the last ones read.`,
         );
