@@ -101,12 +101,17 @@ export class RunLease {
       const withPart = waited ? undefined : part?.();
       let partRefused: string | undefined;
       let result: TagWriteResult;
+      // The expiry the write that lands carries: counted from when its tags were made, not from when its answer came
+      // (a take Azure held up, 429 waited for, would otherwise seem to last longer than its tag says).
+      let writtenUntil: number | undefined;
       try {
         result = await this.#tags.update(
           (tags) => {
-            this.#maybeUntil = run.now() + leaseDurationMs;
+            const now = run.now();
+            writtenUntil = now + leaseDurationMs;
+            this.#maybeUntil = writtenUntil;
             seen = tags;
-            step = takeLease(tags, this.holder, run.now(), leaseDurationMs);
+            step = takeLease(tags, this.holder, now, leaseDurationMs);
             if (withPart === undefined || !("tags" in step)) return step;
             // The record these tags hold is the one at the lease, which this run's may replace (record-tags.ts).
             run.state.leaseTaken(tags);
@@ -126,7 +131,7 @@ export class RunLease {
         withPart?.settled(partRefused !== undefined ? { refused: partRefused } : { written: true });
         run.state.leaseTaken(seen);
         run.enter(before);
-        this.#until = run.now() + leaseDurationMs;
+        this.#until = writtenUntil ?? run.now() + leaseDurationMs;
         this.#watchExpiry();
         const over = step !== undefined && "takenOver" in step ? step.takenOver : undefined;
         if (over !== undefined) this.#warnTakeover(over);

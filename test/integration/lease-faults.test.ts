@@ -222,6 +222,21 @@ describe.each(ORCHESTRATIONS)(
   },
 );
 
+describe("a lease take held up by Azure (429, waited for)", () => {
+  it("the run counts the lease's expiry from what it wrote, not from when the answer came", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
+    // The take's PATCH waits a second and a half in the SDK before it lands; its tag says when it was computed.
+    emu.faults.throttle({ operation: TAGS, retryAfterSeconds: 1.5 });
+    const { record, log } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }));
+    expect(record.result).toBe("succeeded");
+    const take = emu.writes().find((w) => w.operation === TAGS && w.status < 300);
+    const written = decodeLease((take?.body as { tags: Record<string, string> }).tags);
+    expect(written.kind).toBe("held");
+    const said = /Lease taken on the scale set until (\S+) /.exec(log.text())?.[1];
+    expect(said).toBe(written.kind === "held" ? new Date(written.lease.expiresAt).toISOString() : "");
+  });
+});
+
 describe("a lease that runs out while the model write waits for Azure (409, retried)", () => {
   it("stops the run before the write lands; the final write, the lease still this run's, takes its record back and releases it", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, tags: { team: "web" } }] });
