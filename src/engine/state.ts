@@ -22,6 +22,7 @@ export class RunState implements RolloutState {
   #change: ModelChange | undefined;
   #written = { image: false, extension: false };
   #writeUnknown: "image" | "extension" | undefined;
+  #writeUnknownFinal = false;
   #rollingBefore: RollingUpgradeStatus | undefined;
   #rolling: RollingUpgradeStatus | undefined;
   #instances: ReadonlyMap<string, InstanceState> = new Map();
@@ -401,9 +402,18 @@ export class RunState implements RolloutState {
     this.#wroteAt = at;
   }
 
-  /** A model write was cut off in flight and the scale set could not be read again: whether it landed is unknown. */
-  writeUnknown(what: "image" | "extension"): void {
+  /**
+   * A model write was cut off in flight and the scale set could not be read again: whether it landed is unknown.
+   * `final`: no later read can tell either (another writer's value replaced whatever it did), so none settles it.
+   */
+  writeUnknown(what: "image" | "extension", final = false): void {
     this.#writeUnknown = what;
+    this.#writeUnknownFinal = final;
+  }
+
+  /** Whether a later read of the model may still settle the unknown write (writeUnknown). */
+  get writeUnknownSettleable(): boolean {
+    return this.#writeUnknown !== undefined && !this.#writeUnknownFinal;
   }
 
   /** A later read said whether the cut-off write landed (when it did, `wrote` follows). */

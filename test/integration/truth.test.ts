@@ -63,6 +63,27 @@ describe.each(ORCHESTRATIONS)("the model write's outcome, whatever the transport
     expect(writesOf(emu)).toEqual([PATCH_SET, `${PATCH_SET} → 409`, upgrade(i0, i1)]);
   });
 
+  it("a lost answer to the image PATCH, then another writer's image before the SDK's resend (412): not overwritten", async () => {
+    const OTHER = "24.04.202503030";
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
+    emu.faults.dropConnection({ operation: "VirtualMachineScaleSets.Update", afterProcessing: true });
+    emu.faults.concurrentWrite(
+      { patch: { properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: OTHER } } } } } },
+      { operation: "VirtualMachineScaleSets.Update", after: 1, when: "before" },
+    );
+    const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }));
+
+    expect(record.result).toBe("failed");
+    expect(writesOf(emu)).toEqual([PATCH_SET, `${PATCH_SET} → 412`]);
+    expect(emu.state("vmss1").model).toMatchObject({
+      properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: OTHER } } } },
+    });
+    expect(record.reason).toMatch(/^The image PATCH's answer was lost, and the SDK's resend met another write/);
+    // Whether this run's write landed first cannot be read any more: the report says so, not "nothing was written".
+    expect(record.modelWriteUnknown).toBe("image");
+    expect(renderSummary(record)).toContain("whether Azure applied the change is unknown");
+  });
+
   it("one 409 Conflict on the image PATCH is retried", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
     const [i0 = "", i1 = ""] = instanceIds(emu);

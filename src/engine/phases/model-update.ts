@@ -24,7 +24,15 @@ import { formatDuration } from "../../shared/clock.ts";
 import { isPreconditionFailed, isRetryableRefusal, isScaleSetGone } from "../../domain/azure-errors.ts";
 import { describeError, errorLine, isAbort } from "../../domain/error-text.ts";
 import { describeRunning } from "../../domain/in-progress.ts";
-import { describeDrift, driftFrom, extensionOf, holdsPatch, sameJson, type ModelChange } from "../../domain/change.ts";
+import {
+  describeDrift,
+  describeImage,
+  driftFrom,
+  extensionOf,
+  holdsPatch,
+  sameJson,
+  type ModelChange,
+} from "../../domain/change.ts";
 import {
   AzureApiError,
   unreadEnd,
@@ -170,6 +178,22 @@ export async function startImageWrite(
         });
         run.wrote("image");
         return { change, landedUnseen: true };
+      }
+      // A 412 on the SDK's resend of a copy that may have landed (its answer lost), and the etag moved more than once:
+      // this run's write may have landed and another writer's replaced it. Writing again would overwrite that
+      // writer's change without knowing whether it came after this run's: nothing more is written.
+      const steps = etagSteps(etag, model.etag);
+      if (isPreconditionFailed(err) && resentCopy && (steps === undefined || steps > 1)) {
+        run.writeSettled();
+        run.state.writeUnknown("image", true);
+        throw new StopError({
+          kind: "failed",
+          reason:
+            `The image PATCH's answer was lost, and the SDK's resend met another write (412 PreconditionFailed, etag ` +
+            `${etag ?? "(none)"} → ${model.etag ?? "(none)"}): this run's write may have landed and been replaced. The ` +
+            `model now holds ${describeImage(model.imageReference)}, which the action does not overwrite; nothing more ` +
+            `was written. Check the scale set's activity log for the other writer, then run the action again.`,
+        });
       }
       // Another writer changed the scale set and this run's write did not land: the model before it is the new one.
       run.state.previousIs(replanned.previousModel);
@@ -489,7 +513,7 @@ async function awaitWrite(run: Run, pending: PendingOperation): Promise<void> {
  */
 export async function settleUnknownWrite(run: Run, api: ScaleSetApi, signal: AbortSignal): Promise<void> {
   const what = run.state.modelWriteUnknown;
-  if (what === undefined) return;
+  if (what === undefined || !run.state.writeUnknownSettleable) return;
   const model = await api.getScaleSet(signal);
   run.state.read(model);
   run.state.writeUnknownSettled();
