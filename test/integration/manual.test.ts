@@ -729,6 +729,23 @@ describe("Manual mode: rollback", () => {
     expect(record.instances.find((i) => i.instanceId === added)?.outcome).toBe("rolled-back");
   });
 
+  it("a rollback PATCH Azure accepted whose status could not be read: the model is read, not assumed unchanged", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4 }] });
+    emu.faults.failUpgrade("2", { scaleSet: "vmss1" });
+    // Once Azure has taken the rollback's PATCH (the second), the next read of an operation's status is refused.
+    emu.faults.onRequest({ operation: "VirtualMachineScaleSets.Update", after: 1, when: "after" }, () =>
+      emu.faults.authorizationFailed({ operation: "Operations.Get", times: 1 }),
+    );
+    const { record } = await rollout(
+      configFor(emu, { rollout: { batchSize: count(2), maxUnhealthyPercent: 0, rollbackOnFailure: true } }),
+    );
+    expect(emu.state("vmss1").model).toMatchObject({
+      properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: OLD_VERSION } } } },
+    });
+    expect(record.result).toBe("rolled-back");
+    expect(record.rollback?.succeeded).toBe(true);
+  });
+
   it("a cancel during the rollback is said as such, not as an error of the rollback", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4 }] });
     emu.faults.failUpgrade("2", { scaleSet: "vmss1" });

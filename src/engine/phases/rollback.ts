@@ -1,7 +1,6 @@
 // Rollback: on failure, when asked, the previous model back (etag-guarded) and the upgraded instances back onto it.
 
 import { errorLine, isAbort } from "../../domain/error-text.ts";
-import { isPreconditionFailed, isRetryableRefusal } from "../../domain/azure-errors.ts";
 import { describeRunning, isBusy, reachedByUpgrade } from "../../domain/in-progress.ts";
 import { formatDuration } from "../../shared/clock.ts";
 import { sortIds } from "../../domain/ids.ts";
@@ -305,14 +304,10 @@ async function restoredAnyway(
     await api.getScaleSet(run.cutOffReadSignal()).then(judge, () => undefined);
     throw err;
   }
-  const maybeApplied =
-    !(err instanceof AzureApiError) ||
-    err.statusCode === undefined ||
-    isPreconditionFailed(err) ||
-    isRetryableRefusal(err) ||
-    // A 5xx or 429 that answered a resend: the first copy, whose answer was lost, may have landed.
-    mayAnswerResend(api, what === "image" ? "scale-set" : "extension", write.sendsBefore, err);
-  if (!maybeApplied) throw err;
+  // Any error: besides a resend's refusal (412, 409, a 5xx or 429 after a copy whose answer was lost), the PATCH may
+  // have been accepted and only the reads of its operation's status failed (a role without
+  // Microsoft.Compute/locations/operations/read, Azure's 5xx until the deadline), or its operation ended Failed
+  // after the model took the values. The model says which; "not restored" is never assumed from the error alone.
   state.rollbackPart(what, "unknown");
   // A read of its own: the rollback's signal may be spent by now. A read that fails leaves the write unknown (read
   // again at the rollback's end), and the PATCH's own error stands.
@@ -324,7 +319,7 @@ async function restoredAnyway(
   }
   if (!judge(model)) throw err;
   run.log.info(
-    `The rollback's ${what} PATCH failed (${errorLine(err)}), but the model holds the previous values: Azure applied it (an earlier copy whose answer was lost).`,
+    `The rollback's ${what} PATCH failed (${errorLine(err)}), but the model holds the previous values: Azure applied it (the error came after it: a resend's refusal, or a read of its operation's status).`,
   );
   while (describeRunning(model, undefined, []) !== undefined) {
     await run.untilNextPoll(Number.POSITIVE_INFINITY, undefined, signal);
