@@ -17,8 +17,8 @@
 
 import { isPreconditionFailed } from "../domain/azure-errors.ts";
 import { tagLimitProblem } from "../domain/tag-limits.ts";
-import { errorLine } from "../domain/error-text.ts";
-import type { ScaleSetModel } from "../domain/scale-set.ts";
+import { errorLine, isAbort } from "../domain/error-text.ts";
+import { AzureApiError, type ScaleSetModel } from "../domain/scale-set.ts";
 import type { ScaleSetApi } from "./ports.ts";
 import type { Run } from "./run.ts";
 
@@ -55,11 +55,11 @@ export const MAX_TAG_ATTEMPTS = 5;
 
 export class TagWriter {
   readonly #run: Run;
-  readonly #api: Pick<ScaleSetApi, "getScaleSet" | "writeTags">;
+  readonly #api: Pick<ScaleSetApi, "getScaleSet" | "writeTags" | "writeSends">;
   /** The last write asked for; the next one starts when it has settled (either way). */
   #tail: Promise<unknown> = Promise.resolve();
 
-  constructor(run: Run, api: Pick<ScaleSetApi, "getScaleSet" | "writeTags">) {
+  constructor(run: Run, api: Pick<ScaleSetApi, "getScaleSet" | "writeTags" | "writeSends">) {
     this.#run = run;
     this.#api = api;
   }
@@ -114,13 +114,18 @@ export class TagWriter {
       log.info(
         `Tags (${why}): PATCH ${names.map((n) => `'${n}'`).join(", ")} with If-Match ${model.etag ?? "(none)"}.`,
       );
+      const sendsBefore = this.#api.writeSends?.("scale-set");
       try {
         const answered = await this.#api.writeTags(decision.tags, model.etag, signal);
         state.tagsWritten(answered);
         this.#run.emit({ type: "tags-written", why, names });
         return { kind: "written", tags: answered.tags ?? decision.tags, names };
       } catch (err) {
-        if (!isPreconditionFailed(err)) throw err;
+        if (!isPreconditionFailed(err)) {
+          const landed = await this.#landedAnyway(err, sendsBefore, mutate, why, signal);
+          if (landed !== undefined) return { ...landed, names };
+          throw err;
+        }
         if (attempt >= MAX_TAG_ATTEMPTS) {
           throw new Error(
             `The scale set changed ${attempt} times in a row while the action wrote its tags (${why}): ${errorLine(err)}.`,
@@ -131,6 +136,39 @@ export class TagWriter {
         model = await this.#api.getScaleSet(signal);
       }
     }
+  }
+
+  /**
+   * A tag write that failed after it may have landed: no answer (a connection lost after the SDK's resends), or a copy
+   * Azure accepted whose answer or status read failed then (writeSends counts it). One read says: when the tags hold
+   * what the write would write (its decision on them changes nothing), Azure applied it. Otherwise undefined, and the
+   * error stands (the lease's release says it could not be done, and what that means).
+   */
+  async #landedAnyway(
+    err: unknown,
+    sendsBefore: number | undefined,
+    mutate: (tags: Tags) => TagDecision,
+    why: string,
+    signal: AbortSignal,
+  ): Promise<{ kind: "written"; tags: Tags } | undefined> {
+    const after = this.#api.writeSends?.("scale-set");
+    const unanswered = !(err instanceof AzureApiError) || err.statusCode === undefined;
+    const copyLanded = sendsBefore !== undefined && after !== undefined && after - sendsBefore >= 1;
+    if (isAbort(err) || signal.aborted || !(unanswered || copyLanded)) return undefined;
+    let fresh: ScaleSetModel;
+    try {
+      fresh = await this.#api.getScaleSet(signal);
+    } catch {
+      return undefined;
+    }
+    const tags: Tags = fresh.tags ?? {};
+    const again = mutate(tags);
+    if ("refused" in again || changedNames(tags, again.tags).length > 0) return undefined;
+    this.#run.state.tagsWritten(fresh);
+    this.#run.log.info(
+      `Tags (${why}): the PATCH failed (${errorLine(err)}), but the tags hold what it wrote: Azure applied it.`,
+    );
+    return { kind: "written", tags };
   }
 
   async #readInto(signal: AbortSignal): Promise<ScaleSetModel> {

@@ -65,6 +65,26 @@ describe.each(ORCHESTRATIONS)("one run at a time ($mode)", ({ seed }) => {
     expect(decodeLease(tagsOf(emu))).toEqual({ kind: "none" });
   });
 
+  it("the release's answer lost after Azure applied it: read back, not 'could not release the lease'", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
+    const { record, log } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }), {
+      wrap: (api) => ({
+        ...api,
+        writeTags: async (tags, etag, signal) => {
+          const answered = await api.writeTags(tags, etag, signal);
+          // The write that removes the lease (the release, with the record's outcome): applied, its answer lost.
+          if (!(LEASE_TAG in tags)) throw new Error("socket hang up");
+          return answered;
+        },
+      }),
+    });
+    expect(record.result).toBe("succeeded");
+    expect(decodeLease(tagsOf(emu))).toEqual({ kind: "none" });
+    expect(log.text()).not.toContain("Could not release the lease");
+    expect(log.text()).toContain("but the tags hold what it wrote: Azure applied it");
+    expect(record.scaleSetRecord?.note).toBeUndefined();
+  });
+
   it("takes over a lease past its expiry (a runner that died) with a warning, and releases it at the end", async () => {
     const emu = await emulator({
       scaleSets: [{ name: "vmss1", instances: 2, tags: { team: "web", ...leaseOf(Date.now() - 1_000) }, ...seed }],
