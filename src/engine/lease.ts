@@ -65,7 +65,7 @@ export class RunLease {
   /** release() ran (it runs once). */
   #ended = false;
   /** The 404 a cover's write met: the scale set was deleted. */
-  #gone: unknown;
+  #gone: Error | undefined;
   /** Fires shortly before the lease expires (#watchExpiry). */
   #watch: ReturnType<typeof setTimeout> | undefined;
 
@@ -192,7 +192,9 @@ export class RunLease {
     this.#gone = undefined;
     await this.#renew(until, "lease extended", options.signal, options);
     // The scale set was deleted: the run ends on Azure's 404 as on any other (not "the lease could not be extended").
-    if (this.#gone !== undefined) throw this.#gone;
+    // (Set by #renew during the await: read as the field's type, not as narrowed by the assignment above.)
+    const gone = this.#gone as Error | undefined;
+    if (gone !== undefined) throw gone;
     return this.#run.state.leaseLost === undefined ? this.#until : undefined;
   }
 
@@ -352,7 +354,7 @@ export class RunLease {
     } catch (err) {
       part?.settled({ error: err });
       // 404 for the scale set: deleted, not a renewal to try again. cover() ends the run on it (rollout.ts).
-      if (isScaleSetGone(err)) this.#gone = err;
+      if (isScaleSetGone(err) && err instanceof Error) this.#gone = err;
       if (!signal?.aborted) run.log.info(`The lease could not be renewed now (${errorLine(err)}): trying again soon.`);
       return false;
     }

@@ -490,6 +490,30 @@ describe.each(ORCHESTRATIONS)("scale-in during the rollout ($mode)", ({ seed }) 
   });
 });
 
+describe("a sign-in that fails before a manualupgrade leaves", () => {
+  it("its instances are not started, not 'unknown': no copy of it reached Azure", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4 }] });
+    let signedOut = false;
+    const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }), {
+      wrap: (api) => ({
+        ...api,
+        // The credential fails (no HTTP answer, so no status code) before the request is sent; so does every read after.
+        startUpgradeInstances: async () => {
+          signedOut = true;
+          throw new AzureApiError("CredentialUnavailableError", "the token could not be refreshed");
+        },
+        listInstances: async (signal, filter) => {
+          if (signedOut) throw new AzureApiError("CredentialUnavailableError", "the token could not be refreshed");
+          return api.listInstances(signal, filter);
+        },
+      }),
+    });
+    expect(record.result).toBe("failed");
+    expect(writesOf(emu)).toEqual([PATCH_SET]);
+    expect(outcomes(record)).toEqual({ "not-started": ["0", "1", "2", "3"] });
+  });
+});
+
 describe("the end of the run", () => {
   it("leaves nothing running: no request reaches Azure after the record is returned", async () => {
     // Rolling mode: the model update's operation lasts the whole roll (seconds here); the run fails before that.

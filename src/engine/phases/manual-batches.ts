@@ -19,7 +19,7 @@ import type { BatchRecord, BatchResult } from "../../domain/record.ts";
 import { listIds } from "../../domain/ids.ts";
 import { breachesMaxUnhealthy } from "../../domain/verdict.ts";
 import { batchLabel } from "../phase.ts";
-import { mayAnswerResend } from "./model-update.ts";
+import { mayAnswerResend, mayHaveLanded } from "./model-update.ts";
 import type { ScaleSetApi } from "../ports.ts";
 import { StopError, type Run } from "../run.ts";
 
@@ -256,7 +256,8 @@ async function sendUpgrade(
       // Not an answer from Azure (a connection lost after the SDK's retries): whether it arrived is unknown, and so
       // is the state of its instances until a listing shows them.
       if (!(err instanceof AzureApiError) || err.statusCode === undefined) {
-        run.state.upgradeMaybeStarted(ids, run.now());
+        // Unless no copy of it left (its sign-in failed, say): then its instances are not started.
+        if (mayHaveLanded(api, "upgrade", sendsBefore, err)) run.state.upgradeMaybeStarted(ids, run.now());
         throw err;
       }
       if (isScaleSetGone(err)) throw err; // the run ends on it (see rollout.ts)

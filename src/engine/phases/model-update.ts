@@ -125,7 +125,7 @@ export async function startImageWrite(
       // 409 while the update the first copy started still runs): the first copy may have landed, its answer lost. One
       // read says; when it did, it is this run's write (below, as after a 412). A read that fails leaves the write
       // unknown: read again at the end, and the report says so.
-      const unknown = !isPreconditionFailed(err) && (unanswered(err) || resentCopy);
+      const unknown = !isPreconditionFailed(err) && mayHaveLanded(api, "scale-set", sendsBefore, err);
       if (!isPreconditionFailed(err) && !unknown) throw err;
       run.log.info(
         unknown
@@ -211,6 +211,17 @@ export async function startImageWrite(
 /** An error that is not Azure's answer: the request may or may not have reached it (a connection lost, say). */
 function unanswered(err: unknown): boolean {
   return !(err instanceof AzureApiError) || err.statusCode === undefined;
+}
+
+/**
+ * Whether a write that failed with `err` may have landed all the same: a copy that may have landed went out since
+ * `before` (writeSends counts those with no answer, and those Azure accepted; a request that never left, its sign-in
+ * failed say, counts none). An adapter that does not count copies leaves it to the error: no answer from Azure, or a
+ * 409 that may answer a resend.
+ */
+export function mayHaveLanded(api: ScaleSetApi, kind: WriteKind, before: number | undefined, err: unknown): boolean {
+  if (api.writeSends === undefined) return unanswered(err) || (err instanceof AzureApiError && err.statusCode === 409);
+  return resent(api, kind, before);
 }
 
 /**
@@ -332,10 +343,9 @@ export async function startExtensionWrite(
     if (isAbort(err) || run.cancel.aborted) await writeCutOff(run, api, "extension");
     else {
       // A copy sent once and refused (a 409) did not land: a read that fails then leaves nothing unknown.
-      const mayHaveLanded =
-        unanswered(err) || (err instanceof AzureApiError && mayAnswerResend(api, "extension", sendsBefore, err));
-      if (mayHaveLanded || (err instanceof AzureApiError && isRetryableRefusal(err))) {
-        const landed = await extensionLanded(run, api, patch, err, mayHaveLanded);
+      const maybe = mayHaveLanded(api, "extension", sendsBefore, err);
+      if (maybe || (err instanceof AzureApiError && isRetryableRefusal(err))) {
+        const landed = await extensionLanded(run, api, patch, err, maybe);
         if (landed !== undefined) return landed;
       }
     }
