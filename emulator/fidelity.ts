@@ -660,6 +660,24 @@ async function main(): Promise<number> {
       },
     );
 
+    await f.check("vmss list-skus and get-os-upgrade-history (the shapes recorded from Azure)", async () => {
+      const skus = await f.azJson("vmss", "list-skus", ...g, ...n);
+      expectTrue(
+        Array.isArray(skus) &&
+          skus.length > 0 &&
+          skus.every(
+            (s: { resourceType?: string; sku?: { name?: string }; capacity?: { scaleType?: string } }) =>
+              s.resourceType === "Microsoft.Compute/virtualMachineScaleSets" &&
+              typeof s.sku?.name === "string" &&
+              typeof s.capacity?.scaleType === "string",
+          ),
+        `list-skus: ${JSON.stringify(skus).slice(0, 300)}`,
+      );
+      const history = await f.azJson("vmss", "get-os-upgrade-history", ...g, ...n);
+      expectEqual(history, [], "OS upgrade history of a set that had none");
+      return `${skus.length} sizes listed`;
+    });
+
     await f.check(
       "vmss delete-instances, then vmss delete (the set is gone: show fails with ResourceNotFound)",
       async () => {
@@ -677,6 +695,9 @@ async function main(): Promise<number> {
           shown.code !== 0 && shown.stderr.includes("ResourceNotFound"),
           `vmss show after delete: exit ${shown.code}: ${shown.stderr.trim().slice(0, 300)}`,
         );
+        // Deleting it again: ARM answers 204, nothing to delete, and az succeeds.
+        const again = await f.az("vmss", "delete", ...g, ...n);
+        expectEqual(again.code, 0, `vmss delete of a deleted set: ${again.stderr.trim().slice(0, 300)}`);
         return since(emu, from)
           .filter((r) => r.method !== "GET")
           .map((r) => `${r.method} ${r.operation} ${r.status}`)
