@@ -498,9 +498,9 @@ describe("a sign-in that fails before a manualupgrade leaves", () => {
       wrap: (api) => ({
         ...api,
         // The credential fails (no HTTP answer, so no status code) before the request is sent; so does every read after.
-        startUpgradeInstances: async () => {
+        startUpgradeInstances: () => {
           signedOut = true;
-          throw new AzureApiError("CredentialUnavailableError", "the token could not be refreshed");
+          return Promise.reject(new AzureApiError("CredentialUnavailableError", "the token could not be refreshed"));
         },
         listInstances: async (signal, filter) => {
           if (signedOut) throw new AzureApiError("CredentialUnavailableError", "the token could not be refreshed");
