@@ -62,8 +62,11 @@ export interface InstanceRecord {
   readonly error?: AzureErrorInfo;
 }
 
-/** `stopped`: cut off by the run's stop other than a cancel or the timeout (the run lost its lease on the scale set). */
-/** `skipped`: every instance of the batch left the scale set before it started; nothing was sent. */
+/**
+ * `stopped`: ended by the run's stop other than a cancel or the timeout (the run lost its lease on the scale set), or
+ * by its manualupgrade's failure that ended the run (no answer; the instances verification finds say what it did).
+ * `skipped`: every instance of the batch left the scale set before it started; nothing was sent.
+ */
 export type BatchResult =
   "succeeded" | "failed" | "unhealthy" | "cancelled" | "timed-out" | "stopped" | "skipped" | "not-started" | "planned";
 

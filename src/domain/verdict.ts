@@ -86,8 +86,9 @@ export function assessInstance(state: InstanceState | undefined, options: Assess
 
   // Still being updated or created, yet on the latest model: Azure may show latestModelApplied as soon as the model is
   // being applied (not documented either way), and the health it reports then is from before. Its upgrade is waited
-  // for, as health-timeout allows.
-  if (busy)
+  // for while its wait lasts (health-timeout); once that is over (an instance judged before, busy with some other
+  // operation now) it is judged on its health as it stands.
+  if (busy && !options.healthWaitOver)
     return { kind: "pending", waitingFor: `its upgrade to finish (provisioning ${state.provisioningState ?? ""})` };
   const expected = options.expectedImage && otherImageThan(state.imageReference, options.expectedImage);
   if (expected !== undefined && state.imageReference !== undefined)

@@ -254,12 +254,24 @@ export class RunState implements RolloutState {
     return this.#otherWriter;
   }
 
-  /** The latest read decides: a change another writer made and took back since does not stop the run. */
+  /**
+   * The latest read decides: a change another writer made and took back since does not stop the run. What the model
+   * must hold: what this run wrote; or, in a run that found every requested value in the model already (a re-run, its
+   * change planned and nothing to write), those values, which it brings its instances onto.
+   */
   #checkWritten(model: ScaleSetModel): void {
-    if (!this.#written.image && !this.#written.extension) return;
     // A rollback puts the previous values back itself.
     if (this.#phase.kind === "rolling-back") return;
-    this.#otherWriter = driftFrom(model, this.#request, this.#written);
+    if (this.#written.image || this.#written.extension) {
+      this.#otherWriter = driftFrom(model, this.#request, this.#written);
+      return;
+    }
+    if (this.#change === undefined || !isNoOp(this.#change)) return;
+    const request = this.#request;
+    this.#otherWriter = driftFrom(model, request, {
+      image: request.imageVersion !== undefined || request.imageId !== undefined,
+      extension: request.extension !== undefined,
+    });
   }
 
   /**

@@ -122,8 +122,11 @@ export class TagWriter {
         return { kind: "written", tags: answered.tags ?? decision.tags, names };
       } catch (err) {
         if (!isPreconditionFailed(err)) {
-          const landed = await this.#landedAnyway(err, sendsBefore, mutate, why, signal);
-          if (landed !== undefined) return { ...landed, names };
+          const landed = await this.#landedAnyway(err, sendsBefore, decision.tags, names, why, signal);
+          if (landed !== undefined) {
+            this.#run.emit({ type: "tags-written", why, names });
+            return { ...landed, names };
+          }
           throw err;
         }
         if (attempt >= MAX_TAG_ATTEMPTS) {
@@ -140,14 +143,16 @@ export class TagWriter {
 
   /**
    * A tag write that failed after it may have landed: no answer (a connection lost after the SDK's resends), or a copy
-   * Azure accepted whose answer or status read failed then (writeSends counts it). One read says: when the tags hold
-   * what the write would write (its decision on them changes nothing), Azure applied it. Otherwise undefined, and the
-   * error stands (the lease's release says it could not be done, and what that means).
+   * Azure accepted whose answer or status read failed then (writeSends counts it). One read says: when every tag the
+   * write changed holds what it sent (a tag it removed is absent), Azure applied it. The decision is not made again
+   * (the callers' decisions note what they wrote). Otherwise undefined, and the error stands (the lease's release says
+   * it could not be done, and what that means).
    */
   async #landedAnyway(
     err: unknown,
     sendsBefore: number | undefined,
-    mutate: (tags: Tags) => TagDecision,
+    sent: Tags,
+    names: readonly string[],
     why: string,
     signal: AbortSignal,
   ): Promise<{ kind: "written"; tags: Tags } | undefined> {
@@ -162,8 +167,7 @@ export class TagWriter {
       return undefined;
     }
     const tags: Tags = fresh.tags ?? {};
-    const again = mutate(tags);
-    if ("refused" in again || changedNames(tags, again.tags).length > 0) return undefined;
+    if (names.some((name) => tags[name] !== sent[name])) return undefined;
     this.#run.state.tagsWritten(fresh);
     this.#run.log.info(
       `Tags (${why}): the PATCH failed (${errorLine(err)}), but the tags hold what it wrote: Azure applied it.`,

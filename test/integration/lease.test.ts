@@ -82,6 +82,7 @@ describe.each(ORCHESTRATIONS)("one run at a time ($mode)", ({ seed }) => {
     expect(decodeLease(tagsOf(emu))).toEqual({ kind: "none" });
     expect(log.text()).not.toContain("Could not release the lease");
     expect(log.text()).toContain("but the tags hold what it wrote: Azure applied it");
+    expect(log.text()).toContain("Lease released.");
     expect(record.scaleSetRecord?.note).toBeUndefined();
   });
 

@@ -418,6 +418,25 @@ describe("Manual mode: the model change", () => {
     expect(summary).toContain("**To undo the change**, run the action with `rollback: true`");
   });
 
+  it("a re-run: another writer's image during pause-between-batches stops it before the next batch", async () => {
+    const OTHER = "24.04.202503030";
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 6 }] });
+    emu.faults.failUpgrade("0", { scaleSet: "vmss1" });
+    await rollout(configFor(emu, { rollout: { canary: count(1), batchSize: count(2) } }));
+    emu.resetLog();
+
+    const { record } = await rollout(
+      configFor(emu, { rollout: { batchSize: count(2), pauseBetweenBatchesMs: 1_000 } }),
+      { events: otherImageAfterBatch1(emu, OTHER) },
+    );
+    expect(record.modelUpdated).toBe(false);
+    expect(writesOf(emu)).toHaveLength(1);
+    expect(record.result).toBe("failed");
+    expect(record.reason).toMatch(
+      /^Stopped before batch 2 of 3: the scale set's model was changed by another writer after this run's plan/,
+    );
+  });
+
   it("a re-run that fails with rollback-on-failure says, in the record and the summary, why no rollback was done", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4 }] });
     emu.faults.failUpgrade("0", { scaleSet: "vmss1" });

@@ -84,6 +84,24 @@ describe.each(ORCHESTRATIONS)("the model write's outcome, whatever the transport
     expect(renderSummary(record)).toContain("whether Azure applied the change is unknown");
   });
 
+  it("no answer, then 409 on the SDK's resend after another writer's image: planned again on it, as after a 412", async () => {
+    const OTHER = "24.04.202503030";
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
+    // The first copy never reaches Azure; another writer's image lands; the resend meets another operation (409).
+    emu.faults.dropConnection({ operation: "VirtualMachineScaleSets.Update" });
+    emu.faults.concurrentWrite(
+      { patch: { properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: OTHER } } } } } },
+      { operation: "VirtualMachineScaleSets.Update", after: 1, when: "before" },
+    );
+    emu.faults.conflict({ operation: "VirtualMachineScaleSets.Update" });
+    const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }));
+
+    expect(record.result).toBe("succeeded");
+    // The image this run's write replaced is the other writer's: that is what a rollback would put back.
+    expect(record.previousModel?.imageReference.version).toBe(OTHER);
+    expect(record.changes.map((c) => [c.before, c.after])).toEqual([[OTHER, NEW_VERSION]]);
+  });
+
   it("one 409 Conflict on the image PATCH is retried", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
     const [i0 = "", i1 = ""] = instanceIds(emu);

@@ -92,7 +92,8 @@ async function runBatch(run: Run, api: ScaleSetApi, batch: BatchRecord, of: numb
     throw new StopError({
       kind: "failed",
       reason:
-        `Stopped before ${label}: the scale set's model was changed by another writer after this run's write ` +
+        `Stopped before ${label}: the scale set's model was changed by another writer after this run's ` +
+        `${run.state.modelUpdated ? "write" : "plan (it found the requested values in the model)"} ` +
         `(${describeDrift(moved)}), so no further instance was upgraded: they would have got that writer's model, ` +
         `not this run's. ${notStarted.length > 0 ? `Not started: ${listIds(notStarted)}. ` : ""}` +
         `Find out who changed it, then run the action again: it plans on the model as it is then.`,
@@ -284,7 +285,8 @@ async function sendUpgrade(
           );
           ids = still;
           batch = batch.filter((id) => run.state.instances.has(id));
-          if (ids.length === 0) return { ids, outcome: { status: "Succeeded" } };
+          // Nothing left to send: the batch is what is left of it (instances an earlier copy reached are judged).
+          if (ids.length === 0) return { ids: batch, outcome: { status: "Succeeded" } };
           continue;
         }
       }

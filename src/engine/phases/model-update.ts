@@ -142,14 +142,30 @@ export async function startImageWrite(
         throw err;
       }
       run.state.read(model);
-      if (unknown && driftFrom(model, run.state.request, { image: true, extension: false }) !== undefined) {
-        // Not landed: a 409 is then another operation's, as when it came on the first copy.
-        if (!conflict) throw err;
-        conflicts++;
-        await pauseAfterConflict(run, err, conflicts);
-        attempt--;
-        continue;
+      const holdsOurs = driftFrom(model, run.state.request, { image: true, extension: false }) === undefined;
+      const steps = etagSteps(etag, model.etag);
+      // A copy that may have landed went out, the model does not hold it, and the etag moved more than once: this
+      // run's write may have landed and another writer's replaced it. Writing again would overwrite that writer's
+      // change without knowing whether it came after this run's: nothing more is written, and the write stays unknown.
+      if (resentCopy && !holdsOurs && (steps === undefined || steps > 1)) {
+        run.writeSettled();
+        run.state.writeUnknown("image", true);
+        const reason =
+          `The image PATCH's answer was lost, and the SDK's resend met another write (${errorLine(err)}; etag ` +
+          `${etag ?? "(none)"} → ${model.etag ?? "(none)"}): this run's write may have landed and been replaced. The ` +
+          `model now holds ${describeImage(model.imageReference)}, which the action does not overwrite; nothing more ` +
+          `was written. Check the scale set's activity log for the other writer, then run the action again.`;
+        // Nor would a rollback, or the inputs the summary offers for one, without overwriting it.
+        run.state.rollbackSkipped(
+          "Nothing is put back: another writer's image replaced what this run may have written, and the action does not overwrite it.",
+          true,
+        );
+        throw new StopError({ kind: "failed", reason });
       }
+      // Not landed: a 409 is then another operation's, as when it came on the first copy (planned again below, on this
+      // model, then sent after a pause); anything else stands.
+      const conflictAgain = unknown && !holdsOurs;
+      if (conflictAgain && !conflict) throw err;
       // A rollback overwrites only the values its record says were written: another writer's are kept.
       const origin = run.state.rollbackOrigin;
       const moved = origin && rollbackStillApplies(model, origin.origin, origin.finishing);
@@ -159,7 +175,6 @@ export async function startImageWrite(
         // The model holds the requested image: the action's own PATCH, applied but its answer lost (the SDK resent
         // it and met the new etag), or another writer's with the same value. Either way the image before it is the
         // one planned on, and the write is this run's to account for (and to roll back).
-        const steps = etagSteps(etag, model.etag);
         run.log.info(
           `The scale set already holds the requested image (etag ${etag ?? "(none)"} → ${model.etag ?? "(none)"}): ` +
             (steps === 1
@@ -179,25 +194,15 @@ export async function startImageWrite(
         run.wrote("image");
         return { change, landedUnseen: true };
       }
-      // A 412 on the SDK's resend of a copy that may have landed (its answer lost), and the etag moved more than once:
-      // this run's write may have landed and another writer's replaced it. Writing again would overwrite that
-      // writer's change without knowing whether it came after this run's: nothing more is written.
-      const steps = etagSteps(etag, model.etag);
-      if (isPreconditionFailed(err) && resentCopy && (steps === undefined || steps > 1)) {
-        run.writeSettled();
-        run.state.writeUnknown("image", true);
-        throw new StopError({
-          kind: "failed",
-          reason:
-            `The image PATCH's answer was lost, and the SDK's resend met another write (412 PreconditionFailed, etag ` +
-            `${etag ?? "(none)"} → ${model.etag ?? "(none)"}): this run's write may have landed and been replaced. The ` +
-            `model now holds ${describeImage(model.imageReference)}, which the action does not overwrite; nothing more ` +
-            `was written. Check the scale set's activity log for the other writer, then run the action again.`,
-        });
-      }
       // Another writer changed the scale set and this run's write did not land: the model before it is the new one.
       run.state.previousIs(replanned.previousModel);
       change = replanned;
+      if (conflictAgain) {
+        conflicts++;
+        await pauseAfterConflict(run, err as AzureApiError, conflicts);
+        attempt--;
+        continue;
+      }
       if (attempt >= MAX_ETAG_ATTEMPTS) {
         throw new StopError({
           kind: "failed",
@@ -276,7 +281,8 @@ function etagSteps(before: string | undefined, after: string | undefined): numbe
 
 /**
  * A write whose answer was lost: its operation is not known, so the scale set is read (once per poll) until it is
- * no longer busy. Never rejects: undefined when the wait was aborted (a cancel, the timeout); a read that failed
+ * no longer busy. Rejects only on a 404 for the scale set (deleted: the run ends on it); undefined when the wait was
+ * aborted (a cancel, the timeout); a read that failed
  * otherwise (a 403, a 404, Azure's 5xx after the retries) is an end that could not be read (`unread`, with its error),
  * as when an operation's status cannot be read: not a timeout, which it is not.
  */

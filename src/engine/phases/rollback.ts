@@ -188,7 +188,7 @@ export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange, 
     let error =
       state.leaseLost !== undefined
         ? `stopped: the run lost its lease on the scale set (${errorLine(err)})`
-        : run.cancel.aborted
+        : run.cancel.aborted && isAbort(err)
           ? "cancelled: the job was cancelled during the rollback, which stopped where it was"
           : byLease && run.now() >= deadline && isAbort(err)
             ? `stopped at ${new Date(leaseEnd).toISOString()}, before the run's lease on the scale set ends: it could not be extended to cover the rollback, and another run may take the scale set over then (${errorLine(err)})`
@@ -308,9 +308,19 @@ async function restoredAnyway(
   // have been accepted and only the reads of its operation's status failed (a role without
   // Microsoft.Compute/locations/operations/read, Azure's 5xx until the deadline), or its operation ended Failed
   // after the model took the values. The model says which; "not restored" is never assumed from the error alone.
-  state.rollbackPart(what, "unknown");
-  // A read of its own: the rollback's signal may be spent by now. A read that fails leaves the write unknown (read
-  // again at the rollback's end), and the PATCH's own error stands.
+  // A refusal of the only copy that could have landed (a 4xx other than 409/412, no copy counted as landable): the
+  // part is not put back if the read fails; anything else is unknown until a read says.
+  const refused =
+    err instanceof AzureApiError &&
+    err.statusCode !== undefined &&
+    err.statusCode >= 400 &&
+    err.statusCode < 500 &&
+    err.statusCode !== 409 &&
+    err.statusCode !== 412 &&
+    !mayAnswerResend(api, what === "image" ? "scale-set" : "extension", write.sendsBefore, err);
+  state.rollbackPart(what, refused ? "no" : "unknown");
+  // A read of its own: the rollback's signal may be spent by now. A read that fails leaves the write as said above
+  // (an unknown one is read again at the rollback's end), and the PATCH's own error stands.
   let model: ScaleSetModel;
   try {
     model = await api.getScaleSet(signal.aborted ? run.cutOffReadSignal() : signal);

@@ -58,6 +58,12 @@ describe("assessInstance", () => {
       expected: { kind: "pending", waitingFor: "its upgrade to finish (provisioning Updating)" },
     },
     {
+      name: "busy on the latest model once its wait is over (judged before, busy with something else): judged on health",
+      state: instance({ provisioningState: "Updating", health: "healthy" }),
+      options: { ...auto, healthWaitOver: true },
+      expected: { kind: "done" },
+    },
+    {
       name: "protected since the plan while being upgraded waits",
       state: instance({ latestModelApplied: false, protectedFromScaleSetActions: true, provisioningState: "Updating" }),
       options: auto,
