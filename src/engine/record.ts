@@ -61,6 +61,8 @@ export interface RolloutState {
   readonly modelUpdated: boolean;
   /** A model write cut off in flight whose effect could not be read back (see the state's modelWriteUnknown). */
   readonly modelWriteUnknown?: "image" | "extension" | undefined;
+  /** Whether a later read may still settle that write (false: another writer's value replaced whatever it did). */
+  readonly writeUnknownSettleable?: boolean;
   /** The parts of the change this run wrote. */
   readonly written: { readonly image: boolean; readonly extension: boolean };
   /** The rolling upgrade this run started, as last read. */
@@ -157,7 +159,13 @@ export function buildRecord(state: RolloutState, failure: string | undefined, fi
       state.noRollback &&
       failure !== undefined && { noRollback: { ...state.noRollback, reason: redactText(state.noRollback.reason) } }),
     ...(state.rollbackOrigin && { rollbackOf: rollbackOfRecord(state.rollbackOrigin, config.github?.serverUrl) }),
-    ...(state.tagRecord && { scaleSetRecord: scaleSetRecordStatus(state.tagRecord) }),
+    ...(state.tagRecord && {
+      scaleSetRecord: scaleSetRecordStatus(
+        state.tagRecord,
+        // A write of unknown outcome that another writer's replaced: the model holds neither side of the record.
+        state.modelWriteUnknown !== undefined && state.writeUnknownSettleable === false,
+      ),
+    }),
   };
 }
 
@@ -176,8 +184,15 @@ function rollbackOfRecord(plan: RollbackOrigin, serverUrl: string | undefined): 
   };
 }
 
-function scaleSetRecordStatus(tagRecord: TagRecordState): ScaleSetRecordStatus {
+function scaleSetRecordStatus(tagRecord: TagRecordState, replaced = false): ScaleSetRecordStatus {
   const { record, written, problem } = tagRecord;
+  if (written !== undefined && replaced) {
+    return {
+      written: true,
+      undoable: false,
+      note: "another writer's change replaced what this run may have written, so the model holds neither the values the record says this run wrote nor those before them: rollback: true would refuse",
+    };
+  }
   const blocking = record.changes.filter(
     (c) => c.notRestorable !== undefined && !(c.property === "force-update-tag" && c.before === undefined),
   );

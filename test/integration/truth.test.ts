@@ -81,7 +81,11 @@ describe.each(ORCHESTRATIONS)("the model write's outcome, whatever the transport
     expect(record.reason).toMatch(/^The image PATCH's answer was lost, and the SDK's resend met another write/);
     // Whether this run's write landed first cannot be read any more: the report says so, not "nothing was written".
     expect(record.modelWriteUnknown).toBe("image");
-    expect(renderSummary(record)).toContain("whether Azure applied the change is unknown");
+    const summary = renderSummary(record);
+    expect(summary).toContain("whether Azure applied the change is unknown");
+    // rollback: true would refuse (the model holds the other writer's image): not offered as the way back.
+    expect(record.scaleSetRecord?.undoable).toBe(false);
+    expect(summary).not.toContain("with `rollback: true` (the scale set keeps a record");
   });
 
   it("no answer, then 409 on the SDK's resend after another writer's image: planned again on it, as after a 412", async () => {
