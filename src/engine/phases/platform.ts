@@ -141,9 +141,10 @@ async function rollingStatus(run: Run, api: ScaleSetApi): Promise<RollingUpgrade
 }
 
 /**
- * `<what happened> Failed or unhealthy: 0 (vmss1_0): …. Not on the new model: 1, 2.` `over`: the platform's roll is
- * over (faulted, cancelled, failed): an instance it left off the new model and no longer works on will not get there,
- * so it is failed with that error rather than left waiting ("Azure may still finish it" would be untrue).
+ * `<what happened> Failed or unhealthy: 0 (vmss1_0): …. Not on the new model, or still being upgraded: 1, 2.` `over`:
+ * the platform's roll is over (faulted, cancelled, failed): an instance it left off the new model and no longer works
+ * on will not get there, so it is failed with that error rather than left waiting ("Azure may still finish it" would
+ * be untrue).
  */
 function platformFailure(run: Run, ids: readonly string[], what: string, over?: AzureErrorInfo): StopError {
   const { assessments } = run.state;
@@ -162,7 +163,8 @@ function platformFailure(run: Run, ids: readonly string[], what: string, over?: 
   const parts = [
     what,
     ...(bad.length > 0 ? [`Failed or unhealthy: ${run.describeAll(bad)}.`] : []),
-    ...(waiting.length > 0 ? [`Not on the new model: ${listIds(waiting)}.`] : []),
+    // Waiting: not on the new model yet, or on it with their upgrade still running (verdict.ts: busy is pending).
+    ...(waiting.length > 0 ? [`Not on the new model, or still being upgraded: ${listIds(waiting)}.`] : []),
   ];
   return new StopError({ kind: "failed", reason: parts.join(" ") });
 }
