@@ -3,11 +3,19 @@
 import { ComputeManagementClient } from "@azure/arm-compute";
 import { afterEach, describe, expect, it } from "vitest";
 import { start, type Emulator, type EmulatorOptions } from "./index.ts";
-import { armToken, computeClient, credentialFor, FAST_POLL } from "./sdk.ts";
+import {
+  armToken,
+  computeClient,
+  credentialFor,
+  FAST_POLL,
+  rawArm,
+  TEST_API_VERSION,
+  type RawResponse,
+} from "./sdk.ts";
 
 const RG = "rg-demo";
 const VMSS = "vmss-demo";
-const API = "2026-04-01";
+const API = TEST_API_VERSION;
 
 let emu: Emulator | undefined;
 afterEach(async () => emu?.stop());
@@ -15,34 +23,6 @@ afterEach(async () => emu?.stop());
 async function setup(options: EmulatorOptions = {}): Promise<{ emu: Emulator; client: ComputeManagementClient }> {
   emu = await start({ speed: 0.001, ...options });
   return { emu, client: computeClient(emu) };
-}
-
-interface RawResponse {
-  readonly status: number;
-  readonly headers: Headers;
-  readonly body: unknown;
-}
-
-/** One raw ARM request with a token from the emulator (unless `token` says otherwise). */
-async function raw(
-  emu: Emulator,
-  method: string,
-  path: string,
-  options: { query?: string; body?: unknown; token?: string | null; headers?: Record<string, string> } = {},
-): Promise<RawResponse> {
-  const token = options.token === undefined ? await armToken(emu) : options.token;
-  const query = options.query ?? `api-version=${API}`;
-  const response = await fetch(`${emu.armEndpoint}${path}${query ? `?${query}` : ""}`, {
-    method,
-    headers: {
-      ...(token !== null ? { Authorization: `Bearer ${token}` } : {}),
-      ...(options.body !== undefined ? { "content-type": "application/json" } : {}),
-      ...options.headers,
-    },
-    ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
-  });
-  const text = await response.text();
-  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
 }
 
 /** An operation's status once it is no longer InProgress (read at its Azure-AsyncOperation URL every 5 ms, 2 s at most). */
@@ -79,20 +59,20 @@ describe("gatekeeping", () => {
     { name: "api-version 2026-03-01 (arm-compute 24)", query: "api-version=2026-03-01", status: 200, code: undefined },
   ])("answers $status for $name", async ({ query, status, code }) => {
     const { emu } = await setup();
-    const response = await raw(emu, "GET", vmssPath(emu), { query });
+    const response = await rawArm(emu, "GET", vmssPath(emu), { query });
     expect(response.status).toBe(status);
     expect((response.body as { error?: { code: string } }).error?.code).toBe(code);
   });
 
   it("requires a token this emulator issued", async () => {
     const { emu } = await setup();
-    const none = await raw(emu, "GET", vmssPath(emu), { token: null });
+    const none = await rawArm(emu, "GET", vmssPath(emu), { token: null });
     expect(none.status).toBe(401);
     expect(none.body).toEqual({
       error: { code: "AuthenticationFailed", message: "Authentication failed. The 'Authorization' header is missing." },
     });
     expect(none.headers.get("www-authenticate")).toMatch(/^Bearer authorization_uri="/);
-    const foreign = await raw(emu, "GET", vmssPath(emu), { token: "eyJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJ4In0.c2ln" });
+    const foreign = await rawArm(emu, "GET", vmssPath(emu), { token: "eyJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJ4In0.c2ln" });
     expect(foreign.status).toBe(401);
     expect((foreign.body as { error: { code: string } }).error.code).toBe("InvalidAuthenticationToken");
   });
@@ -100,7 +80,7 @@ describe("gatekeeping", () => {
   it("refuses a token for another audience", async () => {
     const { emu } = await setup();
     const token = await armToken(emu, "https://vault.azure.net/.default");
-    const response = await raw(emu, "GET", vmssPath(emu), { token });
+    const response = await rawArm(emu, "GET", vmssPath(emu), { token });
     expect(response.status).toBe(401);
     expect((response.body as { error: { code: string } }).error.code).toBe("InvalidAuthenticationTokenAudience");
   });
@@ -108,10 +88,10 @@ describe("gatekeeping", () => {
   it("accepts exactly its own endpoint as audience, with or without the trailing slash, as each cloud's ARM does", async () => {
     const { emu } = await setup();
     for (const scope of [`${emu.armEndpoint}/.default`, `${emu.armEndpoint}//.default`]) {
-      expect((await raw(emu, "GET", vmssPath(emu), { token: await armToken(emu, scope) })).status).toBe(200);
+      expect((await rawArm(emu, "GET", vmssPath(emu), { token: await armToken(emu, scope) })).status).toBe(200);
     }
     // The public cloud's audience is another cloud's here: ARM's message names the allowed ones.
-    const response = await raw(emu, "GET", vmssPath(emu), {
+    const response = await rawArm(emu, "GET", vmssPath(emu), {
       token: await armToken(emu, "https://management.azure.com/.default"),
     });
     expect(response.status).toBe(401);
@@ -150,15 +130,15 @@ describe("gatekeeping", () => {
   it("accepts the audiences it is told to (armAudiences), e.g. an Azure Stack app ID URI", async () => {
     const audience = "https://management.contoso.onmicrosoft.com/3a33850c-0000-4000-8000-000000000001";
     const { emu } = await setup({ armAudiences: [audience] });
-    expect((await raw(emu, "GET", vmssPath(emu), { token: await armToken(emu, `${audience}/.default`) })).status).toBe(
-      200,
-    );
-    expect((await raw(emu, "GET", vmssPath(emu))).status).toBe(401);
+    expect(
+      (await rawArm(emu, "GET", vmssPath(emu), { token: await armToken(emu, `${audience}/.default`) })).status,
+    ).toBe(200);
+    expect((await rawArm(emu, "GET", vmssPath(emu))).status).toBe(401);
   });
 
   it("treats paths case-insensitively", async () => {
     const { emu } = await setup();
-    const response = await raw(
+    const response = await rawArm(
       emu,
       "GET",
       vmssPath(emu).toLowerCase().replace("virtualmachinescalesets", "VIRTUALMACHINESCALESETS"),
@@ -195,7 +175,7 @@ describe("gatekeeping", () => {
     },
   ])("answers $status $code for $name", async ({ path, status, code }) => {
     const { emu } = await setup();
-    const response = await raw(emu, "GET", path(emu));
+    const response = await rawArm(emu, "GET", path(emu));
     expect(response.status).toBe(status);
     expect((response.body as { error: { code: string } }).error.code).toBe(code);
   });
@@ -204,7 +184,7 @@ describe("gatekeeping", () => {
 describe("scale-set model writes", () => {
   it("answers a PATCH with 200, the merged model in Updating, and an absolute Azure-AsyncOperation URL", async () => {
     const { emu } = await setup();
-    const response = await raw(emu, "PATCH", vmssPath(emu), {
+    const response = await rawArm(emu, "PATCH", vmssPath(emu), {
       body: {
         properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: "24.04.202410020" } } } },
       },
@@ -229,7 +209,7 @@ describe("scale-set model writes", () => {
       ),
     );
     expect(response.headers.get("location")).toBeNull();
-    const status = await raw(emu, "GET", new URL(asyncUrl).pathname, { query: new URL(asyncUrl).search.slice(1) });
+    const status = await rawArm(emu, "GET", new URL(asyncUrl).pathname, { query: new URL(asyncUrl).search.slice(1) });
     expect(status.body).toMatchObject({
       status: expect.stringMatching(/^(InProgress|Succeeded)$/),
       name: new URL(asyncUrl).pathname.split("/").at(-1),
@@ -257,19 +237,19 @@ describe("scale-set model writes", () => {
     const etagOf = (body: unknown): unknown => (body as { etag?: unknown }).etag;
     const first = (body: unknown): unknown => (body as { value: unknown[] }).value[0];
     const answers = {
-      "GET set": etagOf((await raw(emu, "GET", set, { query })).body),
-      "GET sets of the group": etagOf(first((await raw(emu, "GET", group, { query })).body)),
-      "GET VM": etagOf((await raw(emu, "GET", `${set}/virtualMachines/0`, { query })).body),
-      "GET VMs": etagOf(first((await raw(emu, "GET", `${set}/virtualMachines`, { query })).body)),
+      "GET set": etagOf((await rawArm(emu, "GET", set, { query })).body),
+      "GET sets of the group": etagOf(first((await rawArm(emu, "GET", group, { query })).body)),
+      "GET VM": etagOf((await rawArm(emu, "GET", `${set}/virtualMachines/0`, { query })).body),
+      "GET VMs": etagOf(first((await rawArm(emu, "GET", `${set}/virtualMachines`, { query })).body)),
       "PUT VM": etagOf(
         (
-          await raw(emu, "PUT", `${set}/virtualMachines/1`, {
+          await rawArm(emu, "PUT", `${set}/virtualMachines/1`, {
             query,
             body: { properties: { protectionPolicy: { protectFromScaleIn: true } } },
           })
         ).body,
       ),
-      "PATCH set": etagOf((await raw(emu, "PATCH", set, { query, body: { tags: { owner: "ci" } } })).body),
+      "PATCH set": etagOf((await rawArm(emu, "PATCH", set, { query, body: { tags: { owner: "ci" } } })).body),
     };
     const expected = etag
       ? {
@@ -296,7 +276,7 @@ describe("scale-set model writes", () => {
     async (apiVersion) => {
       const { emu } = await setup();
       const patch = (ifMatch: string) =>
-        raw(emu, "PATCH", vmssPath(emu), {
+        rawArm(emu, "PATCH", vmssPath(emu), {
           query: `api-version=${apiVersion}`,
           body: { tags: { owner: "ci" } },
           headers: { "If-Match": ifMatch },
@@ -514,8 +494,8 @@ describe("scale-set model writes", () => {
   ])("refuses $second while a model update runs (409 Conflict)", async ({ body }) => {
     const { emu } = await setup({ modelUpdateSeconds: 100_000 });
     const first = { properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: "1" } } } } };
-    expect((await raw(emu, "PATCH", vmssPath(emu), { body: first })).status).toBe(200);
-    const second = await raw(emu, "PATCH", vmssPath(emu), { body });
+    expect((await rawArm(emu, "PATCH", vmssPath(emu), { body: first })).status).toBe(200);
+    const second = await rawArm(emu, "PATCH", vmssPath(emu), { body });
     expect(second.status).toBe(409);
     expect((second.body as { error: { code: string } }).error.code).toBe("Conflict");
   });
@@ -540,7 +520,7 @@ describe("creating a scale set (PUT of one that does not exist)", () => {
 
   it("answers 201 Creating with Azure-AsyncOperation, then the set and its instances as the body made them", async () => {
     const { client, emu } = await setup();
-    const created = await raw(emu, "PUT", vmssPath(emu, "vmss-new"), { body: model });
+    const created = await rawArm(emu, "PUT", vmssPath(emu, "vmss-new"), { body: model });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ name: "vmss-new", properties: { provisioningState: "Creating" } });
     expect(created.headers.get("azure-asyncoperation")).toMatch(/\/operations\/[0-9a-f-]+\?/);
@@ -564,11 +544,11 @@ describe("creating a scale set (PUT of one that does not exist)", () => {
   it("refuses a body without location (400 LocationRequired), and a new set in a group it does not know (404)", async () => {
     const { emu } = await setup();
     const { location: _, ...noLocation } = model;
-    expect((await raw(emu, "PUT", vmssPath(emu, "vmss-new"), { body: noLocation })).body).toMatchObject({
+    expect((await rawArm(emu, "PUT", vmssPath(emu, "vmss-new"), { body: noLocation })).body).toMatchObject({
       error: { code: "LocationRequired" },
     });
     const elsewhere = `/subscriptions/${emu.subscriptionId}/resourceGroups/rg-unknown/providers/Microsoft.Compute/virtualMachineScaleSets/x`;
-    const refused = await raw(emu, "PUT", elsewhere, { body: model });
+    const refused = await rawArm(emu, "PUT", elsewhere, { body: model });
     expect(refused.status).toBe(404);
     expect(refused.body).toMatchObject({ error: { code: "ResourceGroupNotFound" } });
   });
@@ -662,12 +642,12 @@ describe("extensions", () => {
 describe("manualupgrade and operations", () => {
   it("answers 202 with an empty body, absolute Azure-AsyncOperation and Location URLs; the monitor URL is 202 then 200", async () => {
     const { emu } = await setup({ modelUpdateSeconds: 0 });
-    await raw(emu, "PATCH", vmssPath(emu), {
+    await rawArm(emu, "PATCH", vmssPath(emu), {
       body: {
         properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: "24.04.202410020" } } } },
       },
     });
-    const response = await raw(emu, "POST", `${vmssPath(emu)}/manualupgrade`, { body: { instanceIds: ["0"] } });
+    const response = await rawArm(emu, "POST", `${vmssPath(emu)}/manualupgrade`, { body: { instanceIds: ["0"] } });
     expect(response.status).toBe(202);
     expect(response.body).toBeUndefined();
     const asyncUrl = new URL(response.headers.get("azure-asyncoperation") ?? "");
@@ -675,17 +655,17 @@ describe("manualupgrade and operations", () => {
     expect(monitorUrl.pathname).toBe(asyncUrl.pathname);
     expect(monitorUrl.searchParams.get("monitor")).toBe("true");
     expect(monitorUrl.origin).toBe(emu.armEndpoint);
-    const monitor = () => raw(emu, "GET", monitorUrl.pathname, { query: monitorUrl.search.slice(1) });
+    const monitor = () => rawArm(emu, "GET", monitorUrl.pathname, { query: monitorUrl.search.slice(1) });
     expect((await monitor()).status).toBe(202);
     while (
-      (await raw(emu, "GET", asyncUrl.pathname, { query: asyncUrl.search.slice(1) })).body &&
+      (await rawArm(emu, "GET", asyncUrl.pathname, { query: asyncUrl.search.slice(1) })).body &&
       emu.state().operations.at(-1)?.status === "InProgress"
     ) {
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
     const done = await monitor();
     expect([done.status, done.body]).toEqual([200, undefined]);
-    const status = await raw(emu, "GET", asyncUrl.pathname, { query: asyncUrl.search.slice(1) });
+    const status = await rawArm(emu, "GET", asyncUrl.pathname, { query: asyncUrl.search.slice(1) });
     expect(Object.keys(status.body as object)).toEqual(["startTime", "endTime", "status", "name"]);
   });
 
@@ -779,9 +759,9 @@ describe("managed identity on PATCH, as recorded (azure-cli_test_vmss_explicit_m
     const { emu } = await setup();
     const uai = (name: string) =>
       `/subscriptions/${emu.subscriptionId}/resourceGroups/${RG}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${name}`;
-    const patch = (identity: unknown) => raw(emu, "PATCH", vmssPath(emu), { body: { identity } });
+    const patch = (identity: unknown) => rawArm(emu, "PATCH", vmssPath(emu), { body: { identity } });
     const get = async () =>
-      ((await raw(emu, "GET", vmssPath(emu))).body as { identity?: Record<string, unknown> }).identity;
+      ((await rawArm(emu, "GET", vmssPath(emu))).body as { identity?: Record<string, unknown> }).identity;
 
     const first = await patch({ type: "SystemAssigned, UserAssigned", userAssignedIdentities: { [uai("id1")]: {} } });
     // The write's own answer: the new user-assigned identity as sent (#22).
@@ -811,8 +791,8 @@ describe("managed identity on PATCH, as recorded (azure-cli_test_vmss_explicit_m
     expect(Object.keys((next?.["userAssignedIdentities"] as object) ?? {})).toEqual([uai("id2")]);
     expect(next?.["principalId"]).toBe(shown?.["principalId"]);
     // A PUT names the user-assigned identities the set has from then on (in any case): the others are removed.
-    const current = (await raw(emu, "GET", vmssPath(emu))).body as Record<string, unknown>;
-    await raw(emu, "PUT", vmssPath(emu), {
+    const current = (await rawArm(emu, "GET", vmssPath(emu))).body as Record<string, unknown>;
+    await rawArm(emu, "PUT", vmssPath(emu), {
       body: {
         ...current,
         identity: {
@@ -839,11 +819,11 @@ describe("a VM PUT, as recorded (azure-cli_test_vmss_update.yaml #26–#33)", ()
     // Azure's clock: the PUT's operation lasts 2 s, long enough to see the instance while it runs.
     const { emu } = await setup({ speed: 1 });
     const path = `${vmssPath(emu)}/virtualMachines/1`;
-    const before = await raw(emu, "GET", path);
+    const before = await rawArm(emu, "GET", path);
     expect((before.body as { properties: Record<string, unknown> }).properties["protectionPolicy"]).toBeUndefined();
     const etag = (before.body as { etag: string }).etag;
     const put = (policy: Record<string, boolean>, ifMatch?: string) =>
-      raw(emu, "PUT", path, {
+      rawArm(emu, "PUT", path, {
         body: { location: "westeurope", properties: { protectionPolicy: policy } },
         ...(ifMatch !== undefined && { headers: { "If-Match": ifMatch } }),
       });
@@ -861,7 +841,7 @@ describe("a VM PUT, as recorded (azure-cli_test_vmss_update.yaml #26–#33)", ()
     expect(emu.state().instances.find((i) => i.instanceId === "1")?.provisioningState).toBe("Updating");
     const cleared = await put({ protectFromScaleIn: false, protectFromScaleSetActions: false });
     expect(cleared.status).toBe(200);
-    const after = await raw(emu, "GET", path);
+    const after = await rawArm(emu, "GET", path);
     expect((after.body as { properties: Record<string, unknown> }).properties["protectionPolicy"]).toEqual({
       protectFromScaleIn: false,
       protectFromScaleSetActions: false,
@@ -897,23 +877,23 @@ describe("reading instances", () => {
           properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: "24.04.202502010" } } } },
         },
       });
-    if (filter) await raw(emu, "GET", vmssPath(emu)); // another model lands here: every instance is stale
+    if (filter) await rawArm(emu, "GET", vmssPath(emu)); // another model lands here: every instance is stale
     const query = `api-version=${API}${filter ? `&$filter=${encodeURIComponent(filter)}` : ""}`;
-    const first = (await raw(emu, "GET", `${vmssPath(emu)}/virtualMachines`, { query })).body as {
+    const first = (await rawArm(emu, "GET", `${vmssPath(emu)}/virtualMachines`, { query })).body as {
       value: { instanceId: string }[];
       nextLink: string;
     };
     expect(first.value.map((vm) => vm.instanceId)).toEqual(["0", "1"]);
     // Between the pages: instance 1 takes the model (it leaves the eq false list), or is scaled in.
     if (filter) {
-      const upgrade = await raw(emu, "POST", `${vmssPath(emu)}/manualupgrade`, { body: { instanceIds: ["1"] } });
+      const upgrade = await rawArm(emu, "POST", `${vmssPath(emu)}/manualupgrade`, { body: { instanceIds: ["1"] } });
       expect(await operationEnd(emu, upgrade.headers.get("azure-asyncoperation"))).toBe("Succeeded");
     } else emu.deleteInstance(VMSS, "1");
     const ids = [...first.value.map((vm) => vm.instanceId)];
     let next: string | undefined = first.nextLink;
     while (next) {
       const url = new URL(next);
-      const page = (await raw(emu, "GET", url.pathname, { query: url.search.slice(1) })).body as {
+      const page = (await rawArm(emu, "GET", url.pathname, { query: url.search.slice(1) })).body as {
         value: { instanceId: string }[];
         nextLink?: string;
       };
@@ -955,7 +935,7 @@ describe("reading instances", () => {
 
   it("has the recorded VM list shape", async () => {
     const { emu } = await setup({ scaleSets: [{ name: VMSS, healthExtension: true }] });
-    const response = await raw(emu, "GET", `${vmssPath(emu)}/virtualMachines`, {
+    const response = await rawArm(emu, "GET", `${vmssPath(emu)}/virtualMachines`, {
       query: `api-version=${API}&%24expand=instanceView`,
     });
     const vm = (response.body as { value: Record<string, unknown>[] }).value[0] ?? {};
@@ -1027,7 +1007,7 @@ describe("x-ms-ratelimit-remaining-resource entries per operation, as the 2023-0
 
   it("PATCH, PUT and manualupgrade of the set; VM list, GET and instanceView", async () => {
     const { emu } = await setup();
-    const patch = await raw(emu, "PATCH", vmssPath(emu), {
+    const patch = await rawArm(emu, "PATCH", vmssPath(emu), {
       body: {
         properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: "24.04.202410020" } } } },
       },
@@ -1041,15 +1021,15 @@ describe("x-ms-ratelimit-remaining-resource entries per operation, as the 2023-0
       "Microsoft.Compute/VmssQueuedVMOperations",
     ]);
     expect(patch.headers.get("x-ms-ratelimit-remaining-resource")).toMatch(/VmssQueuedVMOperations;0$/);
-    const current = (await raw(emu, "GET", vmssPath(emu))).body as Record<string, unknown>;
-    const put = await raw(emu, "PUT", vmssPath(emu), { body: current });
+    const current = (await rawArm(emu, "GET", vmssPath(emu))).body as Record<string, unknown>;
+    const put = await rawArm(emu, "PUT", vmssPath(emu), { body: current });
     // azure-cli_test_vmss_update_automatic_repairs_with_health_extension.yaml #14 PUT …/virtualMachineScaleSets/vmss1
     expect(policies(put)).toEqual([
       "Microsoft.Compute/CreateVMScaleSetSubscriptionMaximum",
       "Microsoft.Compute/CreateVMScaleSetResource",
       "Microsoft.Compute/VmssQueuedVMOperations",
     ]);
-    const upgrade = await raw(emu, "POST", `${vmssPath(emu)}/manualupgrade`, { body: { instanceIds: ["0", "1"] } });
+    const upgrade = await rawArm(emu, "POST", `${vmssPath(emu)}/manualupgrade`, { body: { instanceIds: ["0", "1"] } });
     expect(upgrade.status).toBe(202);
     // …health_extension.yaml #19 POST …/manualupgrade: no VMScaleSetActionsResource entry.
     expect(policies(upgrade)).toEqual([
@@ -1059,14 +1039,14 @@ describe("x-ms-ratelimit-remaining-resource entries per operation, as the 2023-0
     ]);
     // azure-cli_test_vmss_vms.yaml #14 GET …/virtualMachines/1 and #22 GET …/virtualMachines/1/instanceView
     for (const path of [`${vmssPath(emu)}/virtualMachines/0`, `${vmssPath(emu)}/virtualMachines/0/instanceView`]) {
-      expect(policies(await raw(emu, "GET", path))).toEqual([
+      expect(policies(await rawArm(emu, "GET", path))).toEqual([
         "Microsoft.Compute/GetVMScaleSetVMSubscriptionMaximum",
         "Microsoft.Compute/GetVMScaleSetVMResource",
         "Microsoft.Compute/VMScaleSetVMViewsSubscriptionMaximum",
       ]);
     }
     // The scale set's own GET keeps its two entries (…health_extension.yaml #13).
-    expect(policies(await raw(emu, "GET", vmssPath(emu)))).toEqual([
+    expect(policies(await rawArm(emu, "GET", vmssPath(emu)))).toEqual([
       "Microsoft.Compute/GetVMScaleSetSubscriptionMaximum",
       "Microsoft.Compute/GetVMScaleSetResource",
     ]);
@@ -1082,7 +1062,7 @@ describe("x-ms-ratelimit-remaining-resource entries per operation, as the 2023-0
     }
     // The sets of a group: the subscription's bucket alone (azure-cli_test_vmss_create_and_modify.yaml #17).
     const inGroup = `/subscriptions/${emu.subscriptionId}/resourceGroups/${RG}/providers/Microsoft.Compute/virtualMachineScaleSets`;
-    expect(policies(await raw(emu, "GET", inGroup))).toEqual([
+    expect(policies(await rawArm(emu, "GET", inGroup))).toEqual([
       "Microsoft.Compute/HighCostGetVMScaleSetSubscriptionMaximum",
     ]);
   });
@@ -1093,21 +1073,21 @@ describe("x-ms-request-charge, as the 2023-09-01 azure-cli recordings show it", 
     const { emu } = await setup();
     const charge = (r: RawResponse) => r.headers.get("x-ms-request-charge");
     // …health_extension.yaml #18 GET …/virtualMachines (2 VMs → "2"); the emulator's set has 4.
-    expect(charge(await raw(emu, "GET", `${vmssPath(emu)}/virtualMachines`))).toBe("4");
+    expect(charge(await rawArm(emu, "GET", `${vmssPath(emu)}/virtualMachines`))).toBe("4");
     // azure-cli_test_vmss_vms.yaml #14 GET …/virtualMachines/1 and #22 …/virtualMachines/1/instanceView
-    expect(charge(await raw(emu, "GET", `${vmssPath(emu)}/virtualMachines/0`))).toBe("1");
-    expect(charge(await raw(emu, "GET", `${vmssPath(emu)}/virtualMachines/0/instanceView`))).toBe("1");
+    expect(charge(await rawArm(emu, "GET", `${vmssPath(emu)}/virtualMachines/0`))).toBe("1");
+    expect(charge(await rawArm(emu, "GET", `${vmssPath(emu)}/virtualMachines/0/instanceView`))).toBe("1");
     // azure-cli_test_vmss_explicit_msi.yaml #22 PATCH; …health_extension.yaml #14 PUT
-    const patch = await raw(emu, "PATCH", vmssPath(emu), {
+    const patch = await rawArm(emu, "PATCH", vmssPath(emu), {
       body: {
         properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: "24.04.202410020" } } } },
       },
     });
     expect(charge(patch)).toBe("0");
-    const current = (await raw(emu, "GET", vmssPath(emu))).body;
-    expect(charge(await raw(emu, "PUT", vmssPath(emu), { body: current }))).toBe("0");
+    const current = (await rawArm(emu, "GET", vmssPath(emu))).body;
+    expect(charge(await rawArm(emu, "PUT", vmssPath(emu), { body: current }))).toBe("0");
     // The scale set's own GET carries none (…health_extension.yaml #13).
-    expect(charge(await raw(emu, "GET", vmssPath(emu)))).toBeNull();
+    expect(charge(await rawArm(emu, "GET", vmssPath(emu)))).toBeNull();
   });
 });
 
@@ -1124,13 +1104,13 @@ describe("the scale set's power actions (restart, poweroff, start, deallocate)",
     const { emu } = await setup();
     const timeOf = async (): Promise<string | undefined> =>
       (
-        (await raw(emu, "GET", `${vmssPath(emu)}/virtualMachines/1/instanceView`)).body as {
+        (await rawArm(emu, "GET", `${vmssPath(emu)}/virtualMachines/1/instanceView`)).body as {
           statuses: { code: string; time?: string }[];
         }
       ).statuses.find((s) => s.code.startsWith("ProvisioningState/"))?.time;
     const before = await timeOf();
     await new Promise((r) => setTimeout(r, 5)); // a later time than the instance's creation, to the millisecond
-    const started = await raw(emu, "POST", `${vmssPath(emu)}/${c.action}`, { body: c.body });
+    const started = await rawArm(emu, "POST", `${vmssPath(emu)}/${c.action}`, { body: c.body });
     expect(started.status).toBe(202);
     expect(started.body).toBeUndefined();
     expect(started.headers.get("content-length")).toBe("0");
@@ -1143,7 +1123,7 @@ describe("the scale set's power actions (restart, poweroff, start, deallocate)",
       ),
     );
     expect(await operationEnd(emu, asyncUrl)).toBe("Succeeded");
-    const view = await raw(emu, "GET", `${vmssPath(emu)}/virtualMachines/1/instanceView`);
+    const view = await rawArm(emu, "GET", `${vmssPath(emu)}/virtualMachines/1/instanceView`);
     const codes = (view.body as { statuses: { code: string }[] }).statuses.map((s) => s.code);
     expect(codes).toContain(c.after);
     // The ProvisioningState status takes the action's time (…vms.yaml: 01:36:50 at #22, 01:37:59 at #28).
@@ -1152,7 +1132,7 @@ describe("the scale set's power actions (restart, poweroff, start, deallocate)",
 
   it("refuses an unknown instance ID as manualupgrade does", async () => {
     const { emu } = await setup();
-    const refused = await raw(emu, "POST", `${vmssPath(emu)}/restart`, { body: { instanceIds: ["99"] } });
+    const refused = await rawArm(emu, "POST", `${vmssPath(emu)}/restart`, { body: { instanceIds: ["99"] } });
     expect(refused.status).toBe(400);
     expect(refused.body).toMatchObject({ error: { code: "InvalidParameter", target: "instanceIds" } });
   });
@@ -1198,7 +1178,7 @@ describe("one instance's power actions, and deletes (through the real SDK)", () 
 
   it("`*` as the instance of a VM action names every instance (az vmss deallocate --instance-ids '*')", async () => {
     const { emu } = await setup();
-    const started = await raw(emu, "POST", `${vmssPath(emu)}/virtualMachines/%2A/deallocate`);
+    const started = await rawArm(emu, "POST", `${vmssPath(emu)}/virtualMachines/%2A/deallocate`);
     expect(started.status).toBe(202);
     expect(started.headers.get("azure-asyncoperation")).toMatch(/\/operations\/[0-9a-f-]+\?/);
     expect(started.headers.get("location")).toMatch(/monitor=true/);
@@ -1229,7 +1209,7 @@ describe("one instance's power actions, and deletes (through the real SDK)", () 
     // A model change: the instances are stale until upgraded (Manual mode).
     expect(emu.state().instances.map((i) => i.latestModelApplied)).toEqual(rest.map(() => false));
 
-    const deleting = await raw(emu, "DELETE", vmssPath(emu));
+    const deleting = await rawArm(emu, "DELETE", vmssPath(emu));
     expect(deleting.status).toBe(202);
     expect(deleting.headers.get("azure-asyncoperation")).toMatch(/\/operations\/[0-9a-f-]+\?/);
     expect(deleting.headers.get("location")).toMatch(/monitor=true/);
@@ -1243,17 +1223,17 @@ describe("one instance's power actions, and deletes (through the real SDK)", () 
 
   it("while the set is being deleted: a write meets 409, a repeated DELETE joins the first, and both end Succeeded", async () => {
     const { emu } = await setup({ speed: 0.01 });
-    const first = await raw(emu, "DELETE", vmssPath(emu));
-    const again = await raw(emu, "DELETE", vmssPath(emu));
+    const first = await rawArm(emu, "DELETE", vmssPath(emu));
+    const again = await rawArm(emu, "DELETE", vmssPath(emu));
     expect([first.status, again.status]).toEqual([202, 202]);
     expect(again.headers.get("azure-asyncoperation")).toBe(first.headers.get("azure-asyncoperation"));
-    const write = await raw(emu, "PATCH", vmssPath(emu), { body: { tags: { a: "b" } } });
+    const write = await rawArm(emu, "PATCH", vmssPath(emu), { body: { tags: { a: "b" } } });
     expect([write.status, (write.body as { error: { code: string } }).error.code]).toEqual([
       409,
       "OperationNotAllowed",
     ]);
     expect(
-      ((await raw(emu, "GET", vmssPath(emu))).body as { properties: Record<string, unknown> }).properties,
+      ((await rawArm(emu, "GET", vmssPath(emu))).body as { properties: Record<string, unknown> }).properties,
     ).toMatchObject({
       provisioningState: "Deleting",
     });
@@ -1263,22 +1243,22 @@ describe("one instance's power actions, and deletes (through the real SDK)", () 
     const { emu } = await setup({
       scaleSets: [{ name: VMSS, protectedInstances: ["2"], instanceUpgradeSeconds: 300 }],
     });
-    expect((await raw(emu, "POST", `${vmssPath(emu)}/virtualMachines/99/restart`)).status).toBe(404);
-    expect((await raw(emu, "DELETE", `${vmssPath(emu)}/virtualMachines/99`)).status).toBe(404);
-    expect((await raw(emu, "POST", `${vmssPath(emu)}/virtualMachines/2/poweroff`)).status).toBe(202);
+    expect((await rawArm(emu, "POST", `${vmssPath(emu)}/virtualMachines/99/restart`)).status).toBe(404);
+    expect((await rawArm(emu, "DELETE", `${vmssPath(emu)}/virtualMachines/99`)).status).toBe(404);
+    expect((await rawArm(emu, "POST", `${vmssPath(emu)}/virtualMachines/2/poweroff`)).status).toBe(202);
     expect(emu.state().instances.find((i) => i.instanceId === "2")?.powerState).toMatch(/^stopp/);
     // Instance 1 busy: a new image, then its upgrade, which never ends.
     const image = {
       properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: "24.04.202410020" } } } },
     };
-    await raw(emu, "PATCH", vmssPath(emu), { body: image });
+    await rawArm(emu, "PATCH", vmssPath(emu), { body: image });
     const settled = () => (emu.state().model["properties"] as { provisioningState?: string }).provisioningState;
     while (settled() !== "Succeeded") await new Promise((r) => setTimeout(r, 5));
     emu.faults.hangUpgrade("1");
-    expect((await raw(emu, "POST", `${vmssPath(emu)}/manualupgrade`, { body: { instanceIds: ["1"] } })).status).toBe(
+    expect((await rawArm(emu, "POST", `${vmssPath(emu)}/manualupgrade`, { body: { instanceIds: ["1"] } })).status).toBe(
       202,
     );
-    const busy = await raw(emu, "POST", `${vmssPath(emu)}/delete`, { body: { instanceIds: ["0", "1"] } });
+    const busy = await rawArm(emu, "POST", `${vmssPath(emu)}/delete`, { body: { instanceIds: ["0", "1"] } });
     expect([busy.status, (busy.body as { error: { code: string } }).error.code]).toEqual([409, "Conflict"]);
   });
 
@@ -1306,7 +1286,7 @@ describe("one instance's power actions, and deletes (through the real SDK)", () 
     const { emu } = await setup({
       scaleSets: [{ name: VMSS, orchestrationMode: "Flexible", upgradeMode: "Rolling", healthExtension: true }],
     });
-    const refused = await raw(emu, "DELETE", `${vmssPath(emu)}/extensions/healthExtension`);
+    const refused = await rawArm(emu, "DELETE", `${vmssPath(emu)}/extensions/healthExtension`);
     expect([refused.status, (refused.body as { error: { code: string } }).error.code]).toEqual([
       400,
       "OperationNotAllowed",
@@ -1315,7 +1295,7 @@ describe("one instance's power actions, and deletes (through the real SDK)", () 
 
   it("refuses POST …/delete without instanceIds (400, as Azure's required instanceIds)", async () => {
     const { emu } = await setup();
-    const refused = await raw(emu, "POST", `${vmssPath(emu)}/delete`, { body: {} });
+    const refused = await rawArm(emu, "POST", `${vmssPath(emu)}/delete`, { body: {} });
     expect(refused.status).toBe(400);
     expect(refused.body).toMatchObject({ error: { code: "InvalidParameter", target: "instanceIds" } });
   });
@@ -1325,7 +1305,7 @@ describe("counters on the resource provider's own errors", () => {
   it("carries x-ms-ratelimit-remaining-resource and -subscription-writes on a 409 and a 400, not on the gateway's 404", async () => {
     const { emu } = await setup();
     // azure-cli-2020_test_vmss_rolling_upgrade.yaml #54 POST …/rollingUpgrades/cancel → 409 with both headers.
-    const cancel = await raw(emu, "POST", `${vmssPath(emu)}/rollingUpgrades/cancel`);
+    const cancel = await rawArm(emu, "POST", `${vmssPath(emu)}/rollingUpgrades/cancel`);
     expect(cancel.status).toBe(409);
     expect(cancel.body).toEqual({
       error: { code: "OperationNotAllowed", message: "There is no ongoing Rolling Upgrade to cancel." },
@@ -1335,14 +1315,14 @@ describe("counters on the resource provider's own errors", () => {
     );
     expect(cancel.headers.get("x-ms-ratelimit-remaining-subscription-writes")).toMatch(/^\d+$/);
     // azure-cli_test_vmss_update_image.yaml #50 PUT …/virtualMachineScaleSets/vmss1 → 400 with both headers.
-    const refused = await raw(emu, "POST", `${vmssPath(emu)}/manualupgrade`, { body: { instanceIds: ["99"] } });
+    const refused = await rawArm(emu, "POST", `${vmssPath(emu)}/manualupgrade`, { body: { instanceIds: ["99"] } });
     expect(refused.status).toBe(400);
     expect(refused.headers.get("x-ms-ratelimit-remaining-resource")).toMatch(
       /VMScaleSetActionsSubscriptionMaximum;\d+/,
     );
     expect(refused.headers.get("x-ms-ratelimit-remaining-subscription-writes")).toMatch(/^\d+$/);
     // azure-cli_test_vmss_extension.yaml #9 GET of a missing set: ARM's gateway answers, without the counters.
-    const missing = await raw(emu, "GET", vmssPath(emu, "nope"));
+    const missing = await rawArm(emu, "GET", vmssPath(emu, "nope"));
     expect(missing.status).toBe(404);
     expect(missing.headers.get("x-ms-failure-cause")).toBe("gateway");
     expect(missing.headers.get("x-ms-ratelimit-remaining-resource")).toBeNull();
@@ -1475,7 +1455,7 @@ describe("platformFaultDomainCount", () => {
     { mode: "Flexible" as const, count: 1 },
   ])("$mode: $count", async ({ mode, count }) => {
     const { emu } = await setup({ scaleSets: [{ name: VMSS, instances: 1, orchestrationMode: mode }] });
-    const body = (await raw(emu, "GET", vmssPath(emu))).body as { properties: Record<string, unknown> };
+    const body = (await rawArm(emu, "GET", vmssPath(emu))).body as { properties: Record<string, unknown> };
     expect(body.properties["platformFaultDomainCount"]).toBe(count);
   });
 });

@@ -4,11 +4,11 @@
 // performMaintenance, and power actions on a deallocated instance.
 import { afterEach, describe, expect, it } from "vitest";
 import { start, type Emulator, type EmulatorOptions } from "./index.ts";
-import { armToken, computeClient, FAST_POLL } from "./sdk.ts";
+import { armToken, computeClient, FAST_POLL, rawArm, TEST_API_VERSION } from "./sdk.ts";
 
 const RG = "rg-demo";
 const VMSS = "vmss-demo";
-const API = "2026-04-01";
+const API = TEST_API_VERSION;
 
 let emu: Emulator | undefined;
 afterEach(async () => emu?.stop());
@@ -16,34 +16,6 @@ afterEach(async () => emu?.stop());
 async function setup(options: EmulatorOptions = {}): Promise<Emulator> {
   emu = await start({ speed: 0.001, ...options });
   return emu;
-}
-
-interface RawResponse {
-  readonly status: number;
-  readonly headers: Headers;
-  readonly body: any;
-  readonly text: string;
-}
-
-async function raw(
-  emu: Emulator,
-  method: string,
-  path: string,
-  options: { query?: string; body?: unknown; token?: string | null; headers?: Record<string, string> } = {},
-): Promise<RawResponse> {
-  const token = options.token === undefined ? await armToken(emu) : options.token;
-  const query = options.query ?? `api-version=${API}`;
-  const response = await fetch(`${emu.armEndpoint}${path}${query ? `?${query}` : ""}`, {
-    method,
-    headers: {
-      ...(token !== null ? { Authorization: `Bearer ${token}` } : {}),
-      ...(options.body !== undefined ? { "content-type": "application/json" } : {}),
-      ...options.headers,
-    },
-    ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
-  });
-  const text = await response.text();
-  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined, text };
 }
 
 async function operationEnd(emu: Emulator, url: string | null): Promise<string> {
@@ -82,13 +54,13 @@ describe("the set's size list and OS-upgrade history (azure-cli_test_vmss_create
     { path: "osUpgradeHistory", operation: "VirtualMachineScaleSets.GetOSUpgradeHistory" },
   ])("serves GET …/$path in the GetVMScaleSet throttle group", async ({ path, operation }) => {
     const emu = await setup();
-    const answer = await raw(emu, "GET", `${setPath(emu)}/${path}`);
+    const answer = await rawArm(emu, "GET", `${setPath(emu)}/${path}`);
     expect(answer.status).toBe(200);
     expect(answer.headers.get("x-ms-ratelimit-remaining-resource")).toMatch(
       /^Microsoft\.Compute\/GetVMScaleSetSubscriptionMaximum;\d+,Microsoft\.Compute\/GetVMScaleSetResource;\d+$/,
     );
     expect(emu.counters()[operation]).toBe(1);
-    expect((await raw(emu, "GET", `${setPath(emu, "vmss-missing")}/${path}`)).body.error.code).toBe(
+    expect((await rawArm(emu, "GET", `${setPath(emu, "vmss-missing")}/${path}`)).body.error.code).toBe(
       "ParentResourceNotFound",
     );
   });
@@ -107,7 +79,7 @@ describe("the set's size list and OS-upgrade history (azure-cli_test_vmss_create
     const history = [];
     for await (const entry of client.virtualMachineScaleSets.listOSUpgradeHistory(RG, VMSS)) history.push(entry);
     expect(history).toEqual([]);
-    expect((await raw(emu, "GET", `${setPath(emu)}/osUpgradeHistory`)).body).toEqual({ value: [] });
+    expect((await rawArm(emu, "GET", `${setPath(emu)}/osUpgradeHistory`)).body).toEqual({ value: [] });
   });
 });
 
@@ -121,27 +93,27 @@ describe("write-only secrets are never answered (recording #17 of …create_and_
     },
   };
   const readers: { name: string; read: (emu: Emulator) => Promise<unknown> }[] = [
-    { name: "the set's GET", read: async (emu) => (await raw(emu, "GET", setPath(emu))).body },
+    { name: "the set's GET", read: async (emu) => (await rawArm(emu, "GET", setPath(emu))).body },
     {
       name: "the group's list",
       read: async (emu) =>
         (
-          await raw(
+          await rawArm(
             emu,
             "GET",
             `/subscriptions/${emu.subscriptionId}/resourceGroups/${RG}/providers/Microsoft.Compute/virtualMachineScaleSets`,
           )
         ).body,
     },
-    { name: "a VM's GET", read: async (emu) => (await raw(emu, "GET", `${setPath(emu)}/virtualMachines/0`)).body },
-    { name: "the VM list", read: async (emu) => (await raw(emu, "GET", `${setPath(emu)}/virtualMachines`)).body },
+    { name: "a VM's GET", read: async (emu) => (await rawArm(emu, "GET", `${setPath(emu)}/virtualMachines/0`)).body },
+    { name: "the VM list", read: async (emu) => (await rawArm(emu, "GET", `${setPath(emu)}/virtualMachines`)).body },
     { name: "the emulator's state", read: (emu) => Promise.resolve(emu.state().model) },
   ];
 
   it.each(["PATCH", "PUT"])("a %s's answer leaves them out", async (method) => {
     const emu = await setup();
     const body = method === "PUT" ? { location: "westeurope", ...secrets } : secrets;
-    const answer = await raw(emu, method, setPath(emu), { body });
+    const answer = await rawArm(emu, method, setPath(emu), { body });
     expect(answer.status).toBe(200);
     expect(answer.text).not.toMatch(/adminPassword|customData|userData|P@ssw0rd|dXNlci1kYXRh/);
     expect(answer.body.properties.virtualMachineProfile.osProfile.adminUsername).toBe("azureuser");
@@ -149,7 +121,7 @@ describe("write-only secrets are never answered (recording #17 of …create_and_
 
   it.each(readers)("$name leaves them out (also after the instances took the model)", async ({ read }) => {
     const emu = await setup();
-    await raw(emu, "PATCH", setPath(emu), { body: secrets });
+    await rawArm(emu, "PATCH", setPath(emu), { body: secrets });
     const client = computeClient(emu);
     await client.virtualMachineScaleSets.beginUpdateInstancesAndWait(RG, VMSS, { instanceIds: ["*"] }, FAST_POLL);
     expect(JSON.stringify(await read(emu))).not.toMatch(/adminPassword|customData|userData|P@ssw0rd|dXNlci1kYXRh/);
@@ -157,11 +129,11 @@ describe("write-only secrets are never answered (recording #17 of …create_and_
 
   it("shows userData with $expand=userData only, and a created set's password is kept but never shown", async () => {
     const emu = await setup();
-    await raw(emu, "PATCH", setPath(emu), { body: secrets });
-    const expanded = await raw(emu, "GET", setPath(emu), { query: `api-version=${API}&$expand=userData` });
+    await rawArm(emu, "PATCH", setPath(emu), { body: secrets });
+    const expanded = await rawArm(emu, "GET", setPath(emu), { query: `api-version=${API}&$expand=userData` });
     expect(expanded.body.properties.virtualMachineProfile.userData).toBe("dXNlci1kYXRh");
     expect(expanded.text).not.toMatch(/adminPassword|customData/);
-    const created = await raw(emu, "PUT", setPath(emu, "vmss-new"), {
+    const created = await rawArm(emu, "PUT", setPath(emu, "vmss-new"), {
       body: newSet("westeurope", { name: "Standard_D2s_v3", capacity: 1 }),
     });
     expect(created.status).toBe(201);
@@ -180,15 +152,15 @@ describe("Flexible sets' upgrade policy after a write (azure-cli_test_vmss_add_a
     { name: "PUT", method: "PUT", body: { location: "westeurope", tags: { a: "b" } } },
   ])("shows upgradePolicy {mode: Manual} alone after a $name", async ({ method, body }) => {
     const emu = await setup({ scaleSets: [{ name: VMSS, orchestrationMode: "Flexible", instances: 2 }] });
-    const answer = await raw(emu, method, setPath(emu), { body });
+    const answer = await rawArm(emu, method, setPath(emu), { body });
     expect(answer.status).toBe(200);
     expect(answer.body.properties.upgradePolicy).toEqual({ mode: "Manual" });
-    expect((await raw(emu, "GET", setPath(emu))).body.properties.upgradePolicy).toEqual({ mode: "Manual" });
+    expect((await rawArm(emu, "GET", setPath(emu))).body.properties.upgradePolicy).toEqual({ mode: "Manual" });
   });
 
   it("a Uniform set keeps the recorded defaults (…create_and_modify.yaml #17)", async () => {
     const emu = await setup();
-    const answer = await raw(emu, "PATCH", setPath(emu), { body: { tags: { a: "b" } } });
+    const answer = await rawArm(emu, "PATCH", setPath(emu), { body: { tags: { a: "b" } } });
     expect(answer.body.properties.upgradePolicy.rollingUpgradePolicy).toMatchObject({
       maxBatchInstancePercent: 20,
       rollbackFailedInstancesOnPolicyBreach: false,
@@ -202,12 +174,12 @@ describe("sku.tier, as every recorded set and VM shows it", () => {
     { size: "Basic_A1", tier: "Basic" },
   ])("a set created as $size without a tier shows tier $tier, and so do its VMs", async ({ size, tier }) => {
     const emu = await setup();
-    const created = await raw(emu, "PUT", setPath(emu, "vmss-new"), {
+    const created = await rawArm(emu, "PUT", setPath(emu, "vmss-new"), {
       body: newSet("westeurope", { name: size, capacity: 1 }),
     });
     expect(created.body.sku).toEqual({ name: size, tier, capacity: 1 });
-    expect((await raw(emu, "GET", setPath(emu, "vmss-new"))).body.sku.tier).toBe(tier);
-    const vms = (await raw(emu, "GET", `${setPath(emu, "vmss-new")}/virtualMachines`)).body.value;
+    expect((await rawArm(emu, "GET", setPath(emu, "vmss-new"))).body.sku.tier).toBe(tier);
+    const vms = (await rawArm(emu, "GET", `${setPath(emu, "vmss-new")}/virtualMachines`)).body.value;
     expect(vms.map((vm: { sku: unknown }) => vm.sku)).toEqual([{ name: size, tier }]);
   });
 });
@@ -234,7 +206,7 @@ describe("ARM authenticates before it looks at the path", () => {
     },
   ])("an unrouted /subscriptions path with $name: $status $code", async ({ token, query, status, code }) => {
     const emu = await setup();
-    const answer = await raw(emu, "GET", unrouted(emu), { token, query });
+    const answer = await rawArm(emu, "GET", unrouted(emu), { token, query });
     expect([answer.status, answer.body.error.code]).toEqual([status, code]);
     if (status === 401) expect(answer.headers.get("www-authenticate")).toMatch(/^Bearer authorization_uri="/);
   });
@@ -255,7 +227,7 @@ describe("DELETE of what is not there (spec: 200/202/204; ARM: 204 nothing to de
     },
   ])("answers $status for $name", async ({ path, status }) => {
     const emu = await setup();
-    const answer = await raw(emu, "DELETE", path(emu));
+    const answer = await rawArm(emu, "DELETE", path(emu));
     expect(answer.status).toBe(status);
     if (status === 204) {
       expect(answer.text).toBe("");
@@ -267,7 +239,7 @@ describe("DELETE of what is not there (spec: 200/202/204; ARM: 204 nothing to de
     const emu = await setup();
     const client = computeClient(emu);
     await client.virtualMachineScaleSets.beginDeleteAndWait(RG, VMSS, FAST_POLL);
-    expect((await raw(emu, "DELETE", setPath(emu))).status).toBe(204);
+    expect((await rawArm(emu, "DELETE", setPath(emu))).status).toBe(204);
     await client.virtualMachineScaleSets.beginDeleteAndWait(RG, "vmss-never", FAST_POLL);
   });
 });
@@ -286,7 +258,7 @@ describe("request and correlation IDs", () => {
     "x-ms-request-id of $name is its operation's ID (Java recording …CustomScriptExtension.json #28)",
     async ({ method, path, body }) => {
       const emu = await setup();
-      const answer = await raw(emu, method, `${setPath(emu)}${path}`, { body });
+      const answer = await rawArm(emu, method, `${setPath(emu)}${path}`, { body });
       const id = /\/operations\/([0-9a-f-]+)\?/.exec(answer.headers.get("azure-asyncoperation") ?? "")?.[1];
       expect(id).toMatch(/^[0-9a-f-]{36}$/);
       expect(answer.headers.get("x-ms-request-id")).toBe(id);
@@ -296,7 +268,7 @@ describe("request and correlation IDs", () => {
   it("echoes a caller's x-ms-correlation-request-id, also in x-ms-routing-request-id; a GET gets a fresh request ID", async () => {
     const emu = await setup();
     const correlation = "5f1e1c4a-1111-4222-8333-944455556666";
-    const answer = await raw(emu, "GET", setPath(emu), {
+    const answer = await rawArm(emu, "GET", setPath(emu), {
       headers: { "x-ms-correlation-request-id": correlation, "x-ms-client-request-id": "client-1" },
     });
     expect(answer.headers.get("x-ms-correlation-request-id")).toBe(correlation);
@@ -311,20 +283,20 @@ describe("a created set's location is ARM's canonical region name", () => {
     "%s → westeurope, in the set and its operation URL",
     async (location) => {
       const emu = await setup();
-      const created = await raw(emu, "PUT", setPath(emu, "vmss-new"), {
+      const created = await rawArm(emu, "PUT", setPath(emu, "vmss-new"), {
         body: newSet(location, { name: "Standard_D2s_v3", capacity: 1 }),
       });
       expect(created.body.location).toBe("westeurope");
       expect(created.headers.get("azure-asyncoperation")).toContain("/locations/westeurope/operations/");
       expect(await operationEnd(emu, created.headers.get("azure-asyncoperation"))).toBe("Succeeded");
-      expect((await raw(emu, "GET", setPath(emu, "vmss-new"))).body.location).toBe("westeurope");
+      expect((await rawArm(emu, "GET", setPath(emu, "vmss-new"))).body.location).toBe("westeurope");
     },
   );
 });
 
 describe("virtualMachineProfile.timeCreated (…health_extension.yaml #13 → #14, #23 → #24)", () => {
   const stamp = async (emu: Emulator, name = VMSS): Promise<string> =>
-    (await raw(emu, "GET", setPath(emu, name))).body.properties.virtualMachineProfile.timeCreated;
+    (await rawArm(emu, "GET", setPath(emu, name))).body.properties.virtualMachineProfile.timeCreated;
   const pause = () => new Promise((r) => setTimeout(r, 20));
 
   it.each([
@@ -361,7 +333,7 @@ describe("virtualMachineProfile.timeCreated (…health_extension.yaml #13 → #1
     const emu = await setup();
     const before = await stamp(emu);
     await pause();
-    const answer = await raw(emu, method, `${setPath(emu)}${path}`, body === undefined ? {} : { body });
+    const answer = await rawArm(emu, method, `${setPath(emu)}${path}`, body === undefined ? {} : { body });
     expect(answer.status).toBeLessThan(300);
     const after = await stamp(emu);
     if (moves) expect(after > before).toBe(true);
@@ -370,7 +342,7 @@ describe("virtualMachineProfile.timeCreated (…health_extension.yaml #13 → #1
 
   it("is set on create", async () => {
     const emu = await setup();
-    const created = await raw(emu, "PUT", setPath(emu, "vmss-new"), {
+    const created = await rawArm(emu, "PUT", setPath(emu, "vmss-new"), {
       body: newSet("westeurope", { name: "Standard_D2s_v3", capacity: 1 }),
     });
     expect(created.body.properties.virtualMachineProfile.timeCreated).toMatch(/^\d{4}-\d\d-\d\dT.*\+00:00$/);
@@ -396,7 +368,7 @@ describe("redeploy and performMaintenance (spec: VirtualMachineScaleSets_Redeplo
     async ({ path, operation }) => {
       const emu = await setup();
       emu.setInstance(VMSS, "2", { powerState: "deallocated" });
-      const answer = await raw(emu, "POST", `${setPath(emu)}${path}`, {
+      const answer = await rawArm(emu, "POST", `${setPath(emu)}${path}`, {
         body: path.startsWith("/virtualMachines") ? undefined : { instanceIds: ["1", "2"] },
       });
       expect(answer.status).toBe(202);
@@ -429,7 +401,7 @@ describe("one deallocated instance's restart and poweroff", () => {
   ])("$action → $status", async ({ action, status }) => {
     const emu = await setup();
     emu.setInstance(VMSS, "1", { powerState: "deallocated" });
-    const answer = await raw(emu, "POST", `${setPath(emu)}/virtualMachines/1/${action}`);
+    const answer = await rawArm(emu, "POST", `${setPath(emu)}/virtualMachines/1/${action}`);
     expect(answer.status).toBe(status);
     if (status === 409)
       expect(answer.body.error).toEqual({

@@ -47,3 +47,38 @@ export function computeClient(emu: Emulator, kind: AuthKind = "secret"): Compute
 
 /** LRO options that poll every 5 ms instead of the SDK's 2 s. */
 export const FAST_POLL = { updateIntervalInMs: 5 } as const;
+
+/** The api-version the emulator's own contract tests send by default (arm-compute 25's). */
+export const TEST_API_VERSION = "2026-04-01";
+
+export interface RawResponse {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: any;
+  readonly text: string;
+}
+
+/**
+ * One raw ARM request (HTTPS, as a client that is not the SDK sends it) with a token from the emulator unless `token`
+ * says otherwise (null: none); `query` replaces the default `api-version`.
+ */
+export async function rawArm(
+  emu: Emulator,
+  method: string,
+  path: string,
+  options: { query?: string; body?: unknown; token?: string | null; headers?: Record<string, string> } = {},
+): Promise<RawResponse> {
+  const token = options.token === undefined ? await armToken(emu) : options.token;
+  const query = options.query ?? `api-version=${TEST_API_VERSION}`;
+  const response = await fetch(`${emu.armEndpoint}${path}${query ? `?${query}` : ""}`, {
+    method,
+    headers: {
+      ...(token !== null ? { Authorization: `Bearer ${token}` } : {}),
+      ...(options.body !== undefined ? { "content-type": "application/json" } : {}),
+      ...options.headers,
+    },
+    ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+  });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined, text };
+}
