@@ -1553,7 +1553,7 @@ export class Arm {
   private deleteExtension(set: ScaleSet, name: string, req: Incoming): Reply {
     // An extension the set does not have: nothing to delete, 204 empty (VirtualMachineScaleSetExtensions_Delete lists
     // 200/202/204; ARM's contract for a missing resource; spec evidence only, README "Assumptions").
-    if (!set.extensions.some((e) => String(e["name"]).toLowerCase() === name.toLowerCase())) return { status: 204 };
+    if (extensionNamed(set, name) === undefined) return { status: 204 };
     this.refuseWhileModelUpdates(set);
     const profile = set.profile;
     const list: Wire[] = profile["extensionProfile"]?.["extensions"] ?? [];
@@ -1858,8 +1858,13 @@ function scaleSetSkus(set: ScaleSet): Wire[] {
   }));
 }
 
+/** The set's extension of that name (names compare case-insensitively, as ARM's child resources do). */
+function extensionNamed(set: ScaleSet, name: string): Wire | undefined {
+  return set.extensions.find((e) => String(e["name"]).toLowerCase() === name.toLowerCase());
+}
+
 function findExtension(set: ScaleSet, name: string): Wire {
-  const ext = set.extensions.find((e) => String(e["name"]).toLowerCase() === name.toLowerCase());
+  const ext = extensionNamed(set, name);
   if (!ext) throw new ArmError(404, { code: "NotFound", message: "The entity was not found in this Azure location." });
   return ext;
 }

@@ -5,7 +5,6 @@
 
 import { isNoOp } from "../domain/change.ts";
 import { isScaleSetGone } from "../domain/azure-errors.ts";
-import { errorLine } from "../domain/error-text.ts";
 import { buildRecord, failureReason } from "./record.ts";
 import { FINAL_LISTING_MS, Run, StopError } from "./run.ts";
 import { RunLease } from "./lease.ts";
@@ -89,12 +88,7 @@ async function rollOut(run: Run, api: ScaleSetApi, leaseToken: string): Promise<
       }
     } catch (err) {
       if (state.model !== undefined && isScaleSetGone(err)) {
-        // Read at the start, 404 now: the scale set was deleted during the run. Nothing more is said of its instances.
-        state.scaleSetDeleted();
-        run.stopped({
-          kind: "failed",
-          reason: `The scale set was deleted during the run (Azure answered ${errorLine(err)} while ${run.phaseWords}).`,
-        });
+        run.scaleSetGone(err);
       } else run.stopped(err instanceof StopError ? err.stop : run.stopFromError(err));
     }
     if (state.deleted) return buildRecord(state, state.stop?.reason, run.now());
@@ -125,11 +119,7 @@ async function rollOut(run: Run, api: ScaleSetApi, leaseToken: string): Promise<
       } catch (err) {
         if (!isScaleSetGone(err)) throw err;
         // Deleted before the rollback: nothing to put back, nothing more to write.
-        state.scaleSetDeleted();
-        run.stopped({
-          kind: "failed",
-          reason: `The scale set was deleted during the run (Azure answered ${errorLine(err)} before the rollback).`,
-        });
+        run.scaleSetGone(err, "before the rollback");
         return buildRecord(state, state.stop?.reason, run.now());
       }
       // The extension's write found the lease another run's: no rollback, as when it was lost before.

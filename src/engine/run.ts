@@ -364,6 +364,18 @@ export class Run {
   }
 
   /** The rollout stops early: recorded, said, and told. */
+  /**
+   * Azure answered 404 for the scale set, read at the start: it was deleted during the run. The run ends on it, saying
+   * `during` what (by default the phase); nothing more is said of its instances. A cancel stays a cancel.
+   */
+  scaleSetGone(err: unknown, during = `while ${this.phaseWords}`): void {
+    this.state.scaleSetDeleted();
+    this.stopped({
+      kind: this.state.stop?.kind === "cancelled" ? "cancelled" : "failed",
+      reason: `The scale set was deleted during the run (Azure answered ${errorLine(err)} ${during}).`,
+    });
+  }
+
   stopped(stop: Stop): void {
     this.state.stopped(stop);
     this.log.info(`Stopped: ${stop.reason}`);

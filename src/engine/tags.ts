@@ -18,9 +18,10 @@
 import { isPreconditionFailed } from "../domain/azure-errors.ts";
 import { tagLimitProblem } from "../domain/tag-limits.ts";
 import { errorLine, isAbort } from "../domain/error-text.ts";
-import { AzureApiError, type ScaleSetModel } from "../domain/scale-set.ts";
+import type { ScaleSetModel } from "../domain/scale-set.ts";
 import type { ScaleSetApi } from "./ports.ts";
 import type { Run } from "./run.ts";
+import { mayHaveLanded } from "./write-copies.ts";
 
 export type Tags = Readonly<Record<string, string>>;
 
@@ -156,10 +157,7 @@ export class TagWriter {
     why: string,
     signal: AbortSignal,
   ): Promise<{ kind: "written"; tags: Tags } | undefined> {
-    const after = this.#api.writeSends?.("scale-set");
-    const unanswered = !(err instanceof AzureApiError) || err.statusCode === undefined;
-    const copyLanded = sendsBefore !== undefined && after !== undefined && after - sendsBefore >= 1;
-    if (isAbort(err) || signal.aborted || !(unanswered || copyLanded)) return undefined;
+    if (isAbort(err) || signal.aborted || !mayHaveLanded(this.#api, "scale-set", sendsBefore, err)) return undefined;
     let fresh: ScaleSetModel;
     try {
       fresh = await this.#api.getScaleSet(signal);

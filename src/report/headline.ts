@@ -63,9 +63,6 @@ export function headline(record: RolloutRecord): string {
     rollback && !rollback.succeeded
       ? `; the rollback failed${notBack > 0 ? `, ${plural(notBack, "instance")} not brought back` : ""}`
       : "";
-  // A rollback that did not complete but put the previous model back: "the new model" is no longer the scale set's.
-  const restored =
-    rollback?.succeeded === false && (rollback.model === "restored" || rollback.model === "partly-restored");
   // Never listed: say so, rather than count what was not seen.
   if (record.instancesListed === false && counts.total === 0) return `${label}: the instances could not be read${tail}`;
   switch (record.result) {
@@ -80,8 +77,19 @@ export function headline(record: RolloutRecord): string {
       return `${label}: ${joinParts([back, ...problems(counts, { rolledBack: false })])}${tail}`;
     }
     default:
-      return `${label}: ${joinParts([onModel(counts, restored ? "on the rolled-out model" : "on the new model"), ...problems(counts)])}${tail}`;
+      return `${label}: ${joinParts([onModel(counts, onNewModelWords(record)), ...problems(counts)])}${tail}`;
   }
+}
+
+/**
+ * Where the instances a run brought over stand: `on the new model`, or `on the rolled-out model` after a rollback that
+ * put the previous model back but did not bring every instance back (the new model is no longer the scale set's).
+ */
+export function onNewModelWords(record: RolloutRecord): string {
+  const rollback = record.rollback;
+  const restored =
+    rollback?.succeeded === false && (rollback.model === "restored" || rollback.model === "partly-restored");
+  return restored ? "on the rolled-out model" : "on the new model";
 }
 
 /**

@@ -18,7 +18,7 @@ import type { CloudName } from "../config/types.ts";
 import { errorsQuotedIn, explainError, type ErrorHelp } from "./error-help.ts";
 import { code, inline, link } from "./escape.ts";
 import { redactText } from "../shared/redact.ts";
-import { headline, onModel, stageOf, type Stage } from "./headline.ts";
+import { headline, onModel, onNewModelWords, stageOf, type Stage } from "./headline.ts";
 import { idRanges } from "../domain/ids.ts";
 import { trustedRunUrl } from "../domain/rollout-tags.ts";
 import { countOutcomes, FAILURE_HELP, OUTCOME_LABEL, plural, sortById } from "./instances.ts";
@@ -270,11 +270,7 @@ function progressBar(record: RolloutRecord): string {
   const own = counts.byOutcome["skipped-own-model"];
   const tail =
     (skipped > 0 ? ` · ${skipped} skipped (protected)` : "") + (own > 0 ? ` · ${own} skipped (own model)` : "");
-  const rollback = record.rollback;
-  const restored =
-    rollback?.succeeded === false && (rollback.model === "restored" || rollback.model === "partly-restored");
-  const where =
-    record.result === "reverted" ? "on the restored model" : restored ? "on the rolled-out model" : "on the new model";
+  const where = record.result === "reverted" ? "on the restored model" : onNewModelWords(record);
   return `<code>${"█".repeat(filled)}${"░".repeat(20 - filled)}</code> ${Math.floor(share * 100)}% · ${onModel(counts, where)}${tail}`;
 }
 

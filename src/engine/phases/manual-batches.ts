@@ -19,7 +19,7 @@ import type { BatchRecord, BatchResult } from "../../domain/record.ts";
 import { listIds } from "../../domain/ids.ts";
 import { breachesMaxUnhealthy } from "../../domain/verdict.ts";
 import { batchLabel } from "../phase.ts";
-import { mayAnswerResend, mayHaveLanded } from "./model-update.ts";
+import { mayAnswerResend, mayHaveLanded } from "../write-copies.ts";
 import type { ScaleSetApi } from "../ports.ts";
 import { StopError, type Run } from "../run.ts";
 
@@ -79,9 +79,7 @@ async function runBatch(run: Run, api: ScaleSetApi, batch: BatchRecord, of: numb
   // Instances gone since the last listing are not sent: a manualupgrade naming one is refused whole.
   const present = stillListed(run, batch.instanceIds);
   if (present.length === 0) {
-    run.log.info(`Batch ${batch.index}: every instance of it has left the scale set; nothing to upgrade.`);
-    run.state.batchChanged(batch.index, { result: "skipped" });
-    run.emit({ type: "batch-ended", batch: batch.index, result: "skipped" });
+    skipped(run, batch.index);
     return;
   }
   // Another writer changed the model after this run's write (a read or a tag write's answer showed it): the batch
@@ -126,9 +124,7 @@ async function runBatch(run: Run, api: ScaleSetApi, batch: BatchRecord, of: numb
   const outcome = upgrade.outcome;
   if (ids.length === 0) {
     // Azure refused it for instances gone since the last listing, and a listing showed every one of them gone.
-    run.log.info(`Batch ${batch.index}: every instance of it has left the scale set; nothing was upgraded.`);
-    run.state.batchChanged(batch.index, { durationMs: run.now() - started, result: "skipped" });
-    run.emit({ type: "batch-ended", batch: batch.index, result: "skipped" });
+    skipped(run, batch.index, run.now() - started);
     return;
   }
   // A status that could not be read says nothing of the instances: the gate judges them on its listings alone.
@@ -203,6 +199,13 @@ async function otherWriterOfModel(run: Run, api: ScaleSetApi): Promise<string | 
   } catch {
     return undefined;
   }
+}
+
+/** A batch every instance of which left the scale set before it could be upgraded: nothing was. */
+function skipped(run: Run, index: number, durationMs?: number): void {
+  run.log.info(`Batch ${index}: every instance of it has left the scale set; nothing was upgraded.`);
+  run.state.batchChanged(index, { result: "skipped", ...(durationMs !== undefined && { durationMs }) });
+  run.emit({ type: "batch-ended", batch: index, result: "skipped" });
 }
 
 /** The instances of `ids` the last listing still shows (the others are noted as removed). */

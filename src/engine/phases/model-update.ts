@@ -43,8 +43,9 @@ import {
   type ScaleSetModel,
 } from "../../domain/scale-set.ts";
 import { rollbackStillApplies } from "../../domain/rollback-plan.ts";
-import type { ScaleSetApi, WriteKind } from "../ports.ts";
+import type { ScaleSetApi } from "../ports.ts";
 import { StopError, type Run } from "../run.ts";
+import { landedCopy, mayHaveLanded } from "../write-copies.ts";
 
 /** 412 PreconditionFailed retries before giving up on a scale set that keeps changing. */
 const MAX_ETAG_ATTEMPTS = 3;
@@ -114,7 +115,7 @@ export async function startImageWrite(
         throw err;
       }
       const conflict = err instanceof AzureApiError && err.statusCode !== undefined && isRetryableRefusal(err);
-      const resentCopy = resent(api, "scale-set", sendsBefore);
+      const resentCopy = landedCopy(api, "scale-set", sendsBefore);
       if (conflict && !resentCopy) {
         conflicts++;
         await pauseAfterConflict(run, err, conflicts);
@@ -211,46 +212,6 @@ export async function startImageWrite(
       }
     }
   }
-}
-
-/** An error that is not Azure's answer: the request may or may not have reached it (a connection lost, say). */
-function unanswered(err: unknown): boolean {
-  return !(err instanceof AzureApiError) || err.statusCode === undefined;
-}
-
-/**
- * Whether a write that failed with `err` may have landed all the same: a copy that may have landed went out since
- * `before` (writeSends counts those with no answer, and those Azure accepted; a request that never left, its sign-in
- * failed say, counts none). An adapter that does not count copies leaves it to the error: no answer from Azure, or a
- * 409 that may answer a resend.
- */
-export function mayHaveLanded(api: ScaleSetApi, kind: WriteKind, before: number | undefined, err: unknown): boolean {
-  if (api.writeSends === undefined) return unanswered(err) || (err instanceof AzureApiError && err.statusCode === 409);
-  return resent(api, kind, before);
-}
-
-/**
- * Whether a refusal may be the answer to the SDK's resend of a write Azure took (its first answer lost): only when a
- * copy that may have landed went out before it (writeSends counts no refused copy). An adapter that does not count
- * copies leaves it to the old assumption: a 409 may be.
- */
-export function mayAnswerResend(
-  api: ScaleSetApi,
-  kind: WriteKind,
-  before: number | undefined,
-  err: AzureApiError,
-): boolean {
-  return api.writeSends === undefined ? err.statusCode === 409 : resent(api, kind, before);
-}
-
-/**
- * A write that failed: the SDK put a copy of it on the wire since `before` that may have landed (no answer, or a server
- * error other than 503), though the call ended in an error (a resend refused, its retries spent). Refused copies are
- * not counted (writeSends).
- */
-function resent(api: ScaleSetApi, kind: WriteKind, before: number | undefined): boolean {
-  const after = api.writeSends?.(kind);
-  return before !== undefined && after !== undefined && after - before >= 1;
 }
 
 /** A 409 Conflict on a model write: waits poll-interval (doubled each time) and lets the caller send it again. */

@@ -12,7 +12,8 @@ import type { ChangeRequest } from "../../config/types.ts";
 import type { ScaleSetApi } from "../ports.ts";
 import { FINAL_LISTING_MS, type Run } from "../run.ts";
 import type { RollbackProgress } from "../state.ts";
-import { mayAnswerResend } from "./model-update.ts";
+import { mayAnswerResend, mayHaveLanded } from "../write-copies.ts";
+import { isPreconditionFailed, isRetryableRefusal } from "../../domain/azure-errors.ts";
 
 /** A cancelled job gets no rollback: the runner kills it seconds later. */
 export function shouldRollBack(run: Run): boolean {
@@ -304,23 +305,17 @@ async function restoredAnyway(
     await api.getScaleSet(run.cutOffReadSignal()).then(judge, () => undefined);
     throw err;
   }
-  // Any error: besides a resend's refusal (412, 409, a 5xx or 429 after a copy whose answer was lost), the PATCH may
-  // have been accepted and only the reads of its operation's status failed (a role without
-  // Microsoft.Compute/locations/operations/read, Azure's 5xx until the deadline), or its operation ended Failed
-  // after the model took the values. The model says which; "not restored" is never assumed from the error alone.
-  // A refusal of the only copy that could have landed (a 4xx other than 409/412, no copy counted as landable): the
-  // part is not put back if the read fails; anything else is unknown until a read says.
-  const refused =
-    err instanceof AzureApiError &&
-    err.statusCode !== undefined &&
-    err.statusCode >= 400 &&
-    err.statusCode < 500 &&
-    err.statusCode !== 409 &&
-    err.statusCode !== 412 &&
-    !mayAnswerResend(api, what === "image" ? "scale-set" : "extension", write.sendsBefore, err);
-  state.rollbackPart(what, refused ? "no" : "unknown");
-  // A read of its own: the rollback's signal may be spent by now. A read that fails leaves the write as said above
-  // (an unknown one is read again at the rollback's end), and the PATCH's own error stands.
+  // Whether a copy may have landed: one with no answer, or one Azure accepted whose status read failed after it (the
+  // adapter counts both, and no refused copy). A 412 or 409 may also mean another writer: read too, so the rollback
+  // says so. A refusal of every copy otherwise (a 400, a 403): not put back, nothing to read.
+  const kind = what === "image" ? "scale-set" : "extension";
+  const maybeApplied =
+    mayHaveLanded(api, kind, write.sendsBefore, err) ||
+    (err instanceof AzureApiError && (isPreconditionFailed(err) || isRetryableRefusal(err)));
+  if (!maybeApplied) throw err;
+  state.rollbackPart(what, "unknown");
+  // A read of its own: the rollback's signal may be spent by now. A read that fails leaves the write unknown (read
+  // again at the rollback's end), and the PATCH's own error stands.
   let model: ScaleSetModel;
   try {
     model = await api.getScaleSet(signal.aborted ? run.cutOffReadSignal() : signal);

@@ -37,11 +37,7 @@ export async function verify(run: Run, api: ScaleSetApi): Promise<void> {
         // 404 for the scale set: it was deleted during the run. The run ends on it (rollout.ts): what the last
         // listing showed is of a resource that no longer exists.
         if (isScaleSetGone(err)) {
-          state.scaleSetDeleted();
-          run.stopped({
-            kind: state.stop?.kind === "cancelled" ? "cancelled" : "failed",
-            reason: `The scale set was deleted during the run (Azure answered ${errorLine(err)} while listing the instances one last time).`,
-          });
+          run.scaleSetGone(err, "while listing the instances one last time");
           return;
         }
         run.log.warning(
