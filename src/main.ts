@@ -2,20 +2,16 @@
 // The only place that calls setFailed. Everything here is wiring; the logic lives in the modules it calls.
 
 import * as runner from "./github/runner.ts";
-import { createScaleSetApi, routeSdkLog } from "./azure/index.ts";
-import { describeAuthError } from "./azure/credentials.ts";
+import { createScaleSetApi, describeAuthError, routeSdkLog } from "./azure/index.ts";
 import { parseConfig } from "./config/inputs.ts";
 import { errorLine, failureMessage } from "./domain/error-text.ts";
 import { Gate } from "./shared/gate.ts";
 import { annotationsFor, buildOutputs, headline, renderSummary } from "./report/index.ts";
 import { runRollout } from "./engine/rollout.ts";
 import { finalState } from "./domain/deployment.ts";
-import { releaseOf } from "./domain/release.ts";
+import { failsJob, type RolloutRecord } from "./domain/record.ts";
 import type { DeploymentTracker } from "./github/tracker.ts";
 import type { Logger } from "./engine/ports.ts";
-import type { RolloutRecord, RolloutResult } from "./domain/record.ts";
-
-const FAILING_RESULTS: ReadonlySet<RolloutResult> = new Set(["failed", "cancelled", "rolled-back"]);
 
 export interface RunOptions {
   /**
@@ -42,8 +38,6 @@ export async function run(options: RunOptions = {}): Promise<void> {
     gate.addSecret(secret);
     runner.setSecret(secret);
   };
-  // AZURE_LOG_LEVEL: the SDK's own log lines (raw Azure errors, several lines each) reach the log through the gate too.
-  routeSdkLog((line) => log.info(line));
   // The runner cancels a job with SIGINT, then SIGTERM a few seconds later: stop starting batches, report, exit.
   const cancel = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => (): void => {
@@ -53,14 +47,21 @@ export async function run(options: RunOptions = {}): Promise<void> {
   };
   const onSigint = onSignal("SIGINT");
   const onSigterm = onSignal("SIGTERM");
-  process.on("SIGINT", onSigint);
-  process.on("SIGTERM", onSigterm);
   // The GitHub deployment (deployment-environment), once the inputs are read; its final status is sent once.
   let deployment: DeploymentTracker | undefined;
   try {
-    // The event payload is read only for a run that records a GitHub deployment (its ref on a pull request).
-    const event = runner.getInput("deployment-environment") ? { pullRequestHeadSha: runner.pullRequestHeadSha() } : {};
-    const config = parseConfig((name) => runner.getInput(name), process.env, event);
+    process.on("SIGINT", onSigint);
+    process.on("SIGTERM", onSigterm);
+    // AZURE_LOG_LEVEL: the SDK's own log lines (raw Azure errors, several lines each) reach the log through the gate.
+    routeSdkLog((line) => log.info(line));
+    // The event payload is read only if the inputs ask for a GitHub deployment (its ref on a pull request).
+    const config = parseConfig(
+      (name) => runner.getInput(name),
+      process.env,
+      () => ({
+        pullRequestHeadSha: runner.pullRequestHeadSha(),
+      }),
+    );
     // Before anything is logged: the client secret, SAS tokens of extension-file-uris (access tokens follow as issued).
     for (const secret of config.secrets) mask(secret);
 
@@ -74,9 +75,8 @@ export async function run(options: RunOptions = {}): Promise<void> {
     const api = createScaleSetApi(config, {
       logger: log,
       getIDToken: async (audience) => {
-        // @actions/core only here (and so its HTTP client, undici): a run that signs in with OIDC. It masks the token in
-        // the runner; the gate learns it too.
-        const token = await (await import("@actions/core")).getIDToken(audience);
+        // The runner masks the token; the gate learns it too.
+        const token = await runner.getIDToken(audience);
         gate.addSecret(token);
         return token;
       },
@@ -87,7 +87,6 @@ export async function run(options: RunOptions = {}): Promise<void> {
       signal: cancel.signal,
       ...(tracker && { onWriteStart: (previous, change) => tracker.writeStarted(previous, change) }),
     });
-    if (config.github) record = { ...record, release: releaseOf(config.github) };
     if (tracker) {
       deployment = undefined;
       const recorded = await tracker.finish(finalState(record.result), headline(record), record.previousModel);
@@ -97,7 +96,7 @@ export async function run(options: RunOptions = {}): Promise<void> {
     record = gate.scrub(record);
     // The rollout's own failure comes first; a report that could not be written is said after it, not instead.
     const failures = [
-      ...(FAILING_RESULTS.has(record.result) ? [record.reason ?? headline(record)] : []),
+      ...(failsJob(record.result) ? [record.reason ?? headline(record)] : []),
       ...(await publish(record, gate, log)),
     ];
     if (failures.length > 0) runner.setFailed(gate.message(failures.join(" ")));
@@ -105,11 +104,8 @@ export async function run(options: RunOptions = {}): Promise<void> {
     const message = gate.message(failureMessage(err, describeAuthError));
     // A failure outside the rollout (sign-in, say): the deployment, if one was started, ends in error. Whatever that
     // does, the step fails with the message.
-    try {
-      await deployment?.finish("error", message, undefined);
-    } finally {
-      runner.setFailed(message);
-    }
+    await deployment?.finish("error", message, undefined).catch(() => undefined);
+    runner.setFailed(message);
   } finally {
     process.off("SIGINT", onSigint);
     process.off("SIGTERM", onSigterm);
@@ -132,7 +128,7 @@ async function publish(record: RolloutRecord, gate: Gate, log: Logger): Promise<
     else if (a.level === "warning") log.warning(a.message, a.title);
     else log.notice(a.message, a.title);
   }
-  if (!process.env["GITHUB_STEP_SUMMARY"]) {
+  if (!runner.hasSummary()) {
     log.info("GITHUB_STEP_SUMMARY is not set: no job summary written.");
     return failures;
   }

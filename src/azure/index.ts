@@ -7,6 +7,9 @@ import { createComputeScaleSetApi } from "./compute.ts";
 import { createCredential, describeAuthError } from "./credentials.ts";
 import type { RetryTiming } from "./retry.ts";
 
+/** Sign-in errors in words (what to fix), for main's failure message. */
+export { describeAuthError };
+
 /** Sent as the User-Agent prefix so Azure activity logs and support can tell the action's requests apart. */
 const USER_AGENT = "vmss-rollout-action";
 

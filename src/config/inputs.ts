@@ -89,13 +89,13 @@ const DEFAULTS: Partial<Record<InputName, string>> = {
 type Env = Readonly<Record<string, string | undefined>>;
 
 /**
- * `event`: what the runner's event payload says that GITHUB_* variables do not (read by the caller, only for a run that
- * records a GitHub deployment): the pull request's head commit.
+ * `readEvent`: what the runner's event payload says that GITHUB_* variables do not (the pull request's head commit),
+ * read only when the inputs ask for a GitHub deployment, the one thing that uses it.
  */
 export function parseConfig(
   getInput: (name: string) => string,
   env: Env,
-  event: { readonly pullRequestHeadSha?: string } = {},
+  readEvent: () => { readonly pullRequestHeadSha?: string | undefined } = () => ({}),
 ): Config {
   const inputs = readInputs(getInput);
   const creds = inputs.creds ? parseCreds(inputs.creds) : undefined;
@@ -103,7 +103,7 @@ export function parseConfig(
   const notes: string[] = [];
   const rollback = parseRollback(inputs);
   const change = rollback ? {} : parseChange(inputs, env, notes);
-  const github = parseGitHubContext(env, event.pullRequestHeadSha);
+  const github = parseGitHubContext(env, inputs["deployment-environment"] ? readEvent().pullRequestHeadSha : undefined);
   const auth = parseAuth(inputs, creds, env);
   const rollout = parseRollout(inputs);
   // A dry run writes nothing, a GitHub deployment neither: its inputs are not needed (a fork's pull request may have no

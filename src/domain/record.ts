@@ -9,6 +9,24 @@ import type { AzureErrorInfo, HealthState, ImageReference, RollingUpgradeStatus,
  */
 export type RolloutResult = "succeeded" | "failed" | "unchanged" | "planned" | "rolled-back" | "cancelled" | "reverted";
 
+/**
+ * Whether a run that ended so fails the job: a failure, a cancel, and a rollout rolled back (the release did not ship)
+ * do; a succeeded, reverted (`rollback: true`), unchanged or planned (dry run) one does not.
+ */
+export function failsJob(result: RolloutResult): boolean {
+  switch (result) {
+    case "failed":
+    case "cancelled":
+    case "rolled-back":
+      return true;
+    case "succeeded":
+    case "reverted":
+    case "unchanged":
+    case "planned":
+      return false;
+  }
+}
+
 export interface PropertyChange {
   /** Model path, e.g. `storageProfile.imageReference.version` or `extensions[customScript].settings.fileUris`. */
   readonly property: string;

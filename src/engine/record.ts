@@ -16,6 +16,7 @@ import type {
   ScaleSetRecordStatus,
 } from "../domain/record.ts";
 import { rollbackModelWords } from "../domain/record.ts";
+import { releaseOf } from "../domain/release.ts";
 import { displayChange, trustedRunUrl } from "../domain/rollout-tags.ts";
 import type { RollbackPlan } from "../domain/rollback-plan.ts";
 import type { RolloutTagRecord } from "../domain/rollout-tags.ts";
@@ -159,6 +160,7 @@ export function buildRecord(state: RolloutState, failure: string | undefined, fi
       state.noRollback &&
       failure !== undefined && { noRollback: { ...state.noRollback, reason: redactText(state.noRollback.reason) } }),
     ...(state.rollbackOrigin && { rollbackOf: rollbackOfRecord(state.rollbackOrigin, config.github?.serverUrl) }),
+    ...(config.github && { release: releaseOf(config.github) }),
     ...(state.tagRecord && {
       scaleSetRecord: scaleSetRecordStatus(
         state.tagRecord,

@@ -53,6 +53,19 @@ export function endGroup(): void {
   issue("endgroup", {}, "");
 }
 
+/**
+ * core.getIDToken: the workflow's OIDC token for this audience. @actions/core (and so its HTTP client, undici) is loaded
+ * only here, by a run that signs in with OIDC: the others do not pay for it at start-up (issue #18).
+ */
+export async function getIDToken(audience: string): Promise<string> {
+  return (await import("@actions/core")).getIDToken(audience);
+}
+
+/** Whether the runner gives a job summary file to write to ($GITHUB_STEP_SUMMARY). */
+export function hasSummary(): boolean {
+  return Boolean(process.env["GITHUB_STEP_SUMMARY"]);
+}
+
 /** core.setFailed: the step fails (exit code 1) with this error annotation. */
 export function setFailed(message: string): void {
   process.exitCode = 1;

@@ -1017,6 +1017,25 @@ describe("the GitHub deployment (deployment-environment, github-token) and the r
   });
 
   it.each([
+    ["with deployment-environment", { "deployment-environment": "production", "github-token": "ghs_x" }, 1],
+    ["without it", {}, 0],
+  ])("reads the event payload (a pull request's head commit) only %s", (_name, inputs, reads) => {
+    const head = "0123456789abcdef0123456789abcdef01234567";
+    let read = 0;
+    const all: Record<string, string> = { ...BASE, ...inputs };
+    const config = parseConfig(
+      (name) => all[name] ?? "",
+      { ...RUN_ENV, GITHUB_REF: "refs/pull/7/merge" },
+      () => {
+        read += 1;
+        return { pullRequestHeadSha: head };
+      },
+    );
+    expect(read).toBe(reads);
+    expect(config.github?.pullRequestHeadSha).toBe(reads > 0 ? head : undefined);
+  });
+
+  it.each([
     ["outside a workflow run", {}],
     ["with no token", { "github-token": "" }],
   ])("a dry run records no deployment, so it needs none of its inputs (%s), and says so", (_name, inputs) => {
