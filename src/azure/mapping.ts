@@ -71,6 +71,9 @@ export function toScaleSetModel(vmss: VirtualMachineScaleSet): ScaleSetModel {
     ...(vmss.upgradePolicy?.automaticOSUpgradePolicy?.enableAutomaticOSUpgrade === true && {
       automaticOsUpgrade: true,
     }),
+    ...(typeof vmss.sku?.capacity === "number" &&
+      Number.isSafeInteger(vmss.sku.capacity) &&
+      vmss.sku.capacity >= 0 && { capacity: vmss.sku.capacity }),
   };
 }
 

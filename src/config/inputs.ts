@@ -479,15 +479,24 @@ function parseRollout(inputs: Inputs): RolloutOptions {
       ? ["pause-between-batches" as const]
       : []),
   ];
+  const timeoutMs = parseDuration("timeout", inputs.timeout);
+  const healthTimeoutMs = parseDuration("health-timeout", inputs["health-timeout"]);
+  // A run may last timeout, and then health-timeout more for a rollback (and its lease as long): one timer of Node's.
+  if (timeoutMs + healthTimeoutMs > MAX_DURATION_MS)
+    throw new InputError(
+      "health-timeout",
+      `${quoted(inputs["health-timeout"])} with timeout ${quoted(inputs.timeout)} adds up to more than 576h (24 days), ` +
+        `the longest a run may last with its rollback: shorten health-timeout or timeout`,
+    );
   return {
     batchSize,
     ...(canary ? { canary: parseSize("canary", canary) } : {}),
     pauseBetweenBatchesMs,
     health: parseChoice("health", inputs.health, ["auto", "off"]),
-    healthTimeoutMs: parseDuration("health-timeout", inputs["health-timeout"]),
+    healthTimeoutMs,
     maxUnhealthyPercent,
     rollbackOnFailure: parseBoolean("rollback-on-failure", inputs["rollback-on-failure"]),
-    timeoutMs: parseDuration("timeout", inputs.timeout),
+    timeoutMs,
     pollIntervalMs: parseDuration("poll-interval", inputs["poll-interval"]),
     leaseDurationMs: parseLeaseDuration(inputs["lease-duration"]),
     leaseWaitMs: parseDuration("lease-wait", inputs["lease-wait"], { allowZero: true }),

@@ -63,6 +63,14 @@ export function planBatches(instances: readonly InstanceState[], options: BatchO
   return { batches, toUpgrade: [...canary, ...rest], current, protected: protectedIds, ownModel };
 }
 
+/** How many batches planBatches makes of `total` instances to upgrade (a canary is one of them). */
+export function batchCount(total: number, options: BatchOptions): number {
+  if (total <= 0) return 0;
+  const canary = options.canary !== undefined ? resolveSize(options.canary, total) : 0;
+  const rest = total - canary;
+  return (canary > 0 ? 1 : 0) + (rest > 0 ? Math.ceil(rest / resolveSize(options.batchSize, total)) : 0);
+}
+
 /**
  * A size as a number of instances out of `total`: a percent is of the instances to upgrade, rounded up and at
  * least 1 (`20%` of 6 → 2; `100%` → all in one batch); a count is capped at the total.

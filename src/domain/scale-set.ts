@@ -48,6 +48,8 @@ export interface ScaleSetModel {
   readonly withoutVmProfile?: boolean;
   /** Automatic OS image upgrades are on (upgradePolicy.automaticOSUpgradePolicy): Azure takes only version `latest`. */
   readonly automaticOsUpgrade?: boolean;
+  /** How many instances the scale set asks for (`sku.capacity`): before a listing, the most a rollout may upgrade. */
+  readonly capacity?: number;
 }
 
 /** A platform (Marketplace) image version, as the scale set's region offers it. */

@@ -51,7 +51,7 @@ async function rollOut(run: Run, api: ScaleSetApi, leaseToken: string): Promise<
         const part = state.platformRolls() ? undefined : () => recordPlanned(run);
         // Waited for another run's lease: plan again on what it left.
         if (await run.group("Lease", () => lease.acquire(part)))
-          change = await run.group("Plan", () => planRun(run, api));
+          change = await run.group("Plan", () => planRun(run, api, true));
       }
       if (!run.config.rollout.dryRun) {
         if (state.platformRolls()) {

@@ -118,6 +118,10 @@ export interface RolloutOptionsForTest {
   readonly leaseToken?: string;
   /** RolloutDeps.onWriteStart: what main hands the GitHub deployment at the first write. */
   readonly onWriteStart?: RolloutDeps["onWriteStart"];
+  /** RolloutDeps.now: the run's clock (tests move it on to make time pass). */
+  readonly now?: () => number;
+  /** RolloutDeps.sleep: the run's waits (tests pass long ones on their clock at once). */
+  readonly sleep?: RolloutDeps["sleep"];
 }
 
 /** The real adapter (real SDK, real ClientSecretCredential) for this config. */
@@ -144,6 +148,8 @@ export async function rollout(config: Config, options: RolloutOptionsForTest = {
     ...(options.events && { events: options.events }),
     ...(options.leaseToken && { leaseToken: options.leaseToken }),
     ...(options.onWriteStart && { onWriteStart: options.onWriteStart }),
+    ...(options.now && { now: options.now }),
+    ...(options.sleep && { sleep: options.sleep }),
   });
   return { record, log, masked };
 }

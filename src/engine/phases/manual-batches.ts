@@ -51,6 +51,15 @@ export async function upgradeInBatches(run: Run, api: ScaleSetApi): Promise<void
     const label = batchLabel(batch.index, of);
     if (batch.index > 1 && rollout.pauseBetweenBatchesMs > 0) {
       run.enter({ kind: "pausing", batch: batch.index, of });
+      // A pause that would outlast the time left ends the run now, not at timeout: nothing would follow it.
+      if (rollout.pauseBetweenBatchesMs >= run.timeLeft())
+        throw new StopError({
+          kind: "timeout",
+          reason:
+            `Stopped before ${label}: its pause-between-batches (${formatDuration(rollout.pauseBetweenBatchesMs)}) ` +
+            `would outlast the ${formatDuration(Math.max(0, run.timeLeft()))} that timeout ` +
+            `(${formatDuration(rollout.timeoutMs)}) leaves the rollout.`,
+        });
       run.log.info(`Pausing ${formatDuration(rollout.pauseBetweenBatchesMs)} before ${label}.`);
       await run.sleep(Math.min(rollout.pauseBetweenBatchesMs, run.timeLeft()), run.work);
       // A change another writer made to the model during the pause is looked for now, before the batch sends its

@@ -6,6 +6,8 @@ import { errorLine, isAbort } from "../../domain/error-text.ts";
 import { canaryWarnings, optionWarnings, resumeWarning } from "../../domain/option-warnings.ts";
 import { describeImage, isNoOp } from "../../domain/change.ts";
 import { planBatches, type BatchPlan } from "../../domain/batches.ts";
+import { pausesOutlastTimeout, type PlannedSize } from "../../domain/time-fit.ts";
+import { formatDuration } from "../../shared/clock.ts";
 import type { ModelChange } from "../../domain/change.ts";
 import {
   galleryImageVersionId,
@@ -22,9 +24,9 @@ import { describeIdentity, displayChange, sameIdentity } from "../../domain/roll
 
 /**
  * Reads the scale set, plans the change (a refusal stops the run) and, when nothing is to be written, the batches.
- * Returns the change planned.
+ * Returns the change planned. `afterLeaseWait`: planned again after waiting for another run's lease.
  */
-export async function planRun(run: Run, api: ScaleSetApi): Promise<ModelChange> {
+export async function planRun(run: Run, api: ScaleSetApi, afterLeaseWait = false): Promise<ModelChange> {
   const { target, rollout } = run.config;
   let model = await api.getScaleSet(run.work);
   run.state.read(model);
@@ -37,7 +39,8 @@ export async function planRun(run: Run, api: ScaleSetApi): Promise<ModelChange> 
   await checkImageVersion(run, api, model, first);
   await checkGalleryImage(run, api, model, first);
 
-  model = await waitForScaleSet(run, api, model, !rollout.dryRun);
+  const waited = await waitForScaleSet(run, api, model, !rollout.dryRun);
+  model = waited.model;
   if (run.config.rollback) planRollbackRun(run, model);
   const plan = run.planOn(model);
   if (isNoOp(plan)) run.log.info("The model already holds the requested values: nothing to write.");
@@ -49,11 +52,53 @@ export async function planRun(run: Run, api: ScaleSetApi): Promise<ModelChange> 
   // Nothing is written (a dry run, or the model holds the values): the one listing to plan on is now. Otherwise it
   // follows the model update, when Azure reports which instances the write made stale.
   if (rollout.dryRun || isNoOp(plan)) await planOnListing(run, api, plan, !rollout.dryRun);
+  checkTimeFits(
+    run,
+    model,
+    plan,
+    waited.waited ? "the operation in progress" : afterLeaseWait ? "another run's lease" : undefined,
+  );
   const resume = resumeWarning(rollout, plan, run.state.targets.size, model.upgradeMode);
   if (resume !== undefined && run.state.firstWarning(resume.title, resume.message))
     run.log.warning(resume.message, resume.title);
   if (rollout.dryRun) run.log.info("Dry run: nothing is written.");
   return plan;
+}
+
+/**
+ * Before the first write, whether the time left can see the rollout through; a run that cannot is stopped having
+ * written nothing, rather than time out after writing the model:
+ * - in Manual mode, the pauses between its batches must be shorter than the time left (time-fit.ts): the batches of the
+ *   instances a listing showed, or, before a model write (whose listing follows it), of the scale set's capacity;
+ * - after a wait (`waitedFor`: an operation in progress, another run's lease), more than one poll-interval must be left,
+ *   the least in which a batch's end is seen (the inputs alone warn of a timeout within one poll-interval).
+ * Not for a run with nothing to do.
+ */
+function checkTimeFits(run: Run, model: ScaleSetModel, plan: ModelChange, waitedFor: string | undefined): void {
+  const { rollout } = run.config;
+  const noOp = isNoOp(plan);
+  if (noOp && run.state.targets.size === 0) return;
+  const left = run.timeLeft();
+  if (model.upgradeMode === "Manual") {
+    const size: PlannedSize | undefined =
+      rollout.dryRun || noOp
+        ? { instances: run.state.targets.size, from: "listed" }
+        : model.capacity !== undefined
+          ? { instances: model.capacity, from: "capacity" }
+          : undefined;
+    const refusal = size && pausesOutlastTimeout(rollout, size, left);
+    if (refusal !== undefined) throw new StopError({ kind: "failed", reason: refusal });
+  }
+  if (waitedFor !== undefined && !rollout.dryRun && left <= rollout.pollIntervalMs) {
+    throw new StopError({
+      kind: "timeout",
+      reason:
+        `Timed out before the first write: waiting for ${waitedFor} left ${formatDuration(Math.max(0, left))} of ` +
+        `timeout (${formatDuration(rollout.timeoutMs)}), not more than one poll-interval ` +
+        `(${formatDuration(rollout.pollIntervalMs)}), too little to see a batch through. Nothing was written; run the ` +
+        `action again, or lengthen timeout.`,
+    });
+  }
 }
 
 /**
@@ -194,7 +239,7 @@ async function waitForScaleSet(
   api: ScaleSetApi,
   model: ScaleSetModel,
   wait: boolean,
-): Promise<ScaleSetModel> {
+): Promise<{ readonly model: ScaleSetModel; readonly waited: boolean }> {
   let current = model;
   let announced = false;
   for (;;) {
@@ -204,11 +249,11 @@ async function waitForScaleSet(
     if (busy === undefined) {
       if (announced) run.log.info(`The operation in progress has ended (${run.elapsed()} elapsed).`);
       run.state.read(current);
-      return current;
+      return { model: current, waited: announced };
     }
     if (!wait) {
       run.log.info(`An operation is in progress: ${busy}. A real run would wait for it first.`);
-      return current;
+      return { model: current, waited: false };
     }
     run.enter({ kind: "waiting-for-operation", busy });
     if (!announced) run.log.info(`Waiting for an operation already in progress: ${busy}.`);

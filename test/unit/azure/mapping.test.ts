@@ -52,6 +52,20 @@ describe("the scale set's upgrade mode", () => {
   });
 });
 
+describe("the scale set's capacity", () => {
+  it.each([
+    { capacity: 6, seen: 6 },
+    { capacity: 0, seen: 0 },
+    { capacity: undefined, seen: undefined },
+    { capacity: -1, seen: undefined },
+    { capacity: 2.5, seen: undefined },
+    { capacity: "6", seen: undefined },
+  ])("sku.capacity $capacity → $seen", ({ capacity, seen }) => {
+    const model = toScaleSetModel({ ...scaleSet("Manual"), sku: { name: "Standard_B1s", capacity } as never });
+    expect(model.capacity).toBe(seen);
+  });
+});
+
 describe("Azure's rolling upgrade status", () => {
   const HOSTILE = "3 <img src=https://evil.example/x.png>\n##[stop-commands]x";
   it.each([

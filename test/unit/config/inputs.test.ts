@@ -200,6 +200,24 @@ describe("durations (timeout, poll-interval, health-timeout, pause-between-batch
     expect(err.input).toBe(name);
     expect(err.message).toContain(text);
   });
+
+  // A run lasts timeout, and health-timeout more for its rollback (its lease as long): Node's timers end at 24.8 days.
+  it.each([
+    [{ timeout: "576h", "health-timeout": "1s" }, true],
+    [{ timeout: "300h", "health-timeout": "300h" }, true],
+    [{ timeout: "288h", "health-timeout": "288h" }, false],
+    [{ timeout: "6h", "health-timeout": "576h" }, true],
+  ])("timeout and health-timeout together: %j refused: %s", (inputs, refused) => {
+    if (!refused) {
+      expect(() => parse(inputs)).not.toThrow();
+      return;
+    }
+    const err = inputError(inputs);
+    expect(err.input).toBe("health-timeout");
+    expect(err.message).toContain(
+      `with timeout '${inputs.timeout}' adds up to more than 576h (24 days), the longest a run may last with its rollback`,
+    );
+  });
 });
 
 describe("sizes, percentages, booleans and choices", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { planBatches, resolveSize } from "../../../src/domain/batches.ts";
+import { batchCount, planBatches, resolveSize } from "../../../src/domain/batches.ts";
 import type { InstanceState } from "../../../src/domain/scale-set.ts";
 import type { Size } from "../../../src/config/types.ts";
 
@@ -32,6 +32,25 @@ describe("resolveSize", () => {
     { size: count(3), total: 0, expected: 0 },
   ])("$size.value ($size.kind) of $total → $expected", ({ size, total, expected }) => {
     expect(resolveSize(size, total)).toBe(expected);
+  });
+});
+
+describe("batchCount", () => {
+  // As many as planBatches makes of that many instances, whatever the sizes.
+  it.each([
+    { total: 10, batchSize: percent(20), canary: undefined },
+    { total: 7, batchSize: percent(50), canary: undefined },
+    { total: 6, batchSize: count(4), canary: undefined },
+    { total: 6, batchSize: count(2), canary: count(1) },
+    { total: 6, batchSize: percent(20), canary: percent(50) },
+    { total: 3, batchSize: count(1), canary: count(3) },
+    { total: 1, batchSize: percent(100), canary: count(1) },
+    { total: 1000, batchSize: percent(20), canary: percent(1) },
+    { total: 0, batchSize: percent(20), canary: count(1) },
+  ])("$total instances, batch-size $batchSize.value ($batchSize.kind)", ({ total, batchSize, canary }) => {
+    const options = { batchSize, ...(canary && { canary }) };
+    const instances = Array.from({ length: total }, (_, id) => instance(id));
+    expect(batchCount(total, options)).toBe(planBatches(instances, options).batches.length);
   });
 });
 
