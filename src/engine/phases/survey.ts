@@ -7,6 +7,7 @@ import { canaryWarnings, optionWarnings, resumeWarning } from "../../domain/opti
 import { describeImage, isNoOp } from "../../domain/change.ts";
 import { planBatches, type BatchPlan } from "../../domain/batches.ts";
 import { pausesOutlastTimeout, type PlannedSize } from "../../domain/time-fit.ts";
+import { sasFindings } from "../../domain/sas.ts";
 import { formatDuration } from "../../shared/clock.ts";
 import type { ModelChange } from "../../domain/change.ts";
 import {
@@ -52,6 +53,7 @@ export async function planRun(run: Run, api: ScaleSetApi, afterLeaseWait = false
   // Nothing is written (a dry run, or the model holds the values): the one listing to plan on is now. Otherwise it
   // follows the model update, when Azure reports which instances the write made stale.
   if (rollout.dryRun || isNoOp(plan)) await planOnListing(run, api, plan, !rollout.dryRun);
+  checkSasTokens(run, plan);
   checkTimeFits(
     run,
     model,
@@ -63,6 +65,36 @@ export async function planRun(run: Run, api: ScaleSetApi, afterLeaseWait = false
     run.log.warning(resume.message, resume.title);
   if (rollout.dryRun) run.log.info("Dry run: nothing is written.");
   return plan;
+}
+
+/**
+ * The SAS tokens of extension-file-uris (domain/sas.ts), for a run that upgrades instances onto them: one expired
+ * already is refused having written nothing (every instance's download would fail once the model is written); one not
+ * yet valid, one that runs out before timeout, or one that grants no read is a warning (it may be made to work: a
+ * stored access policy, a start minutes away).
+ */
+function checkSasTokens(run: Run, plan: ModelChange): void {
+  const fileUris = run.state.request.extension?.fileUris;
+  if (fileUris === undefined || (isNoOp(plan) && run.state.targets.size === 0)) return;
+  const findings = sasFindings(fileUris, run.now(), run.deadline);
+  const expired = findings.filter((f) => f.kind === "expired");
+  const why =
+    "The extension downloads each file on every instance it upgrades, after the model is written, and Azure Storage " +
+    "refuses a request whose SAS token is out of its time or permissions.";
+  if (expired.length > 0)
+    throw new StopError({
+      kind: "failed",
+      reason:
+        `extension-file-uris ${expired.map((f) => f.text).join("; ")}. ${why} Nothing was written. Give a SAS token ` +
+        `that is valid until the rollout ends (timeout ${formatDuration(run.config.rollout.timeoutMs)}).`,
+    });
+  const rest = findings.filter((f) => f.kind !== "expired");
+  if (rest.length === 0) return;
+  const message =
+    `extension-file-uris ${rest.map((f) => f.text).join("; ")}. ${why} Check the token: valid from now until the ` +
+    `rollout ends (timeout ${formatDuration(run.config.rollout.timeoutMs)}), with read (sp=r).`;
+  if (run.state.firstWarning("SAS token may fail the downloads", message))
+    run.log.warning(message, "SAS token may fail the downloads");
 }
 
 /**

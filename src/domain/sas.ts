@@ -1,0 +1,67 @@
+// What the SAS tokens of extension-file-uris say of their own use, read before the first write: a token expired (or
+// not yet valid) when the run starts, one that runs out while the run may still upgrade instances, one that grants no
+// read. The extension downloads each file on every instance it is upgraded on: such a token fails them all, after the
+// model was written. Only the token's dates and permissions are read and named, never its signature. Pure.
+
+import { formatDuration } from "../shared/clock.ts";
+
+/** One entry of extension-file-uris whose SAS token cannot serve the rollout as it is, and why. */
+export interface SasFinding {
+  /** `expired` and `not-yet` fail every download now; `ends-early` fails those after it; `no-read` all of them. */
+  readonly kind: "expired" | "not-yet" | "ends-early" | "no-read";
+  /** `entry 2 of 3 (https://…/install.sh, its SAS token expired at 2024-01-01T00:00:00.000Z)`. */
+  readonly text: string;
+}
+
+/**
+ * The findings on each entry of `fileUris` that carries a SAS token (a `sig` parameter): at `now`, for a run that may
+ * upgrade instances until `lastUse`. Dates Azure would not read (`se`, `st` as ISO 8601) are left to Azure.
+ */
+export function sasFindings(fileUris: readonly string[], now: number, lastUse: number): SasFinding[] {
+  const findings: SasFinding[] = [];
+  fileUris.forEach((uri, index) => {
+    let url: URL;
+    try {
+      url = new URL(uri);
+    } catch {
+      return;
+    }
+    const query = url.searchParams;
+    if (!query.has("sig")) return;
+    const entry = `entry ${index + 1} of ${fileUris.length} (${url.origin}${url.pathname}`;
+    const expiry = isoTime(query.get("se"));
+    const start = isoTime(query.get("st"));
+    const permissions = query.get("sp");
+    if (expiry !== undefined && expiry <= now) {
+      findings.push({ kind: "expired", text: `${entry}: its SAS token expired at ${iso(expiry)})` });
+    } else if (start !== undefined && start > now) {
+      findings.push({ kind: "not-yet", text: `${entry}: its SAS token is valid only from ${iso(start)})` });
+    } else if (expiry !== undefined && expiry < lastUse) {
+      findings.push({
+        kind: "ends-early",
+        text: `${entry}: its SAS token expires at ${iso(expiry)}, ${formatDuration(expiry - now)} from now)`,
+      });
+    }
+    // Read is `r` in every kind of SAS (service, account, user delegation); `sp` is required in each when not given
+    // by a stored access policy (`si`), whose permissions cannot be seen here.
+    if (permissions !== null && !query.has("si") && !permissions.toLowerCase().includes("r")) {
+      findings.push({
+        kind: "no-read",
+        text: `${entry}: its SAS token grants no read, sp=${permissions.slice(0, 20)})`,
+      });
+    }
+  });
+  return findings;
+}
+
+/** A SAS date (`2024-01-01`, `2024-01-01T12:00Z`, `2024-01-01T12:00:00Z`: UTC), as epoch ms; undefined otherwise. */
+function isoTime(value: string | null): number | undefined {
+  if (value === null || !/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|[+-]\d{2}:\d{2}))?$/.test(value))
+    return undefined;
+  const ms = Date.parse(value.replace(/(\.\d{3})\d+/, "$1"));
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
