@@ -176,7 +176,8 @@ function planImage(model: ScaleSetModel, request: ChangeRequest): Part<ScaleSetP
     return refuse(
       `Cannot set ${pinned.input} '${pinned.value}': scale set '${model.name}' has automatic OS image upgrades on ` +
         `(upgradePolicy.automaticOSUpgradePolicy.enableAutomaticOSUpgrade), and Azure then takes only the image version ` +
-        `'latest'. Publish the new version and let automatic OS upgrades roll it out, or turn them off first.`,
+        `'latest'${pinned.input === "image-id" ? ` (for image-id: the gallery image's ID without /versions/…, which stands for its latest version)` : ""}. ` +
+        `Publish the new version and let automatic OS upgrades roll it out, or turn them off first.`,
     );
   }
 

@@ -25,6 +25,7 @@ import {
   decodeLease,
   describeHolder,
   holderOf,
+  LEASE_TAGS,
   leaseHeldBy,
   releaseLease,
   renewLease,
@@ -150,7 +151,7 @@ export class RunLease {
       const left = waitUntil - run.now();
       if (left <= 0 || heldBy === undefined) {
         if (heldBy !== undefined) run.state.leaseRefused(leaseHeldBy(heldBy, run.config.github?.serverUrl));
-        throw new StopError({ kind: "failed", reason: refusal(result.reason, run) });
+        throw new StopError({ kind: "failed", reason: refusal(result.reason, run, heldBy !== undefined) });
       }
       if (!waited) {
         run.log.info(
@@ -395,7 +396,18 @@ export class RunLease {
   }
 }
 
-function refusal(reason: string, run: Run): string {
+/**
+ * Why the lease was not taken. Held by another run: lease-wait is what would have waited for it. Otherwise (the
+ * scale set's tags leave no room for the lease, a lease value this version cannot read) waiting would not help: the
+ * reason says what to change.
+ */
+function refusal(reason: string, run: Run, heldByAnother: boolean): string {
+  if (!heldByAnother) {
+    const room = reason.startsWith("Azure would refuse the tags")
+      ? ` The run's lease takes up to ${LEASE_TAGS.length} tags on the scale set (${LEASE_TAGS.join(", ")}), and the rollout record 2 to 4 more when there is room: remove tags the scale set no longer needs.`
+      : "";
+    return `Nothing was written: ${reason}.${room}`;
+  }
   const wait =
     run.config.rollout.leaseWaitMs > 0
       ? `lease-wait (${formatDuration(run.config.rollout.leaseWaitMs)}) ran out`

@@ -265,6 +265,9 @@ describe.each(ORCHESTRATIONS)("one run at a time ($mode)", ({ seed }) => {
     const { record } = await rollout(configFor(emu));
     expect(record.result).toBe("failed");
     expect(record.reason).toMatch(/51 tags and Azure allows 50/);
+    // What to do about it; waiting (lease-wait) would not help.
+    expect(record.reason).toMatch(/remove tags the scale set no longer needs\.$/);
+    expect(record.reason).not.toMatch(/lease-wait/);
     expect(emu.writes()).toEqual([]);
   });
 

@@ -162,20 +162,31 @@ describe("planChange: image", () => {
 
 describe("planChange: automatic OS image upgrades on (Azure takes only version 'latest')", () => {
   it.each([
-    { name: "a platform version", current: platformImage, request: { imageVersion: "2.0.0" }, input: "image-version" },
+    {
+      name: "a platform version",
+      current: platformImage,
+      request: { imageVersion: "2.0.0" },
+      input: "image-version",
+      valid: "'latest'. Publish",
+    },
     {
       name: "a gallery image version's ID",
       current: galleryImage,
       request: { imageId: galleryImage.id!.replace("1.0.0", "2.0.0") },
       input: "image-id",
+      // The valid image-id named, not only the version.
+      valid: "'latest' (for image-id: the gallery image's ID without /versions/…, which stands for its latest version)",
     },
-  ])("refuses $name before any write, naming the input and the setting", ({ current, request, input }) => {
-    const plan = planChange(model({ imageReference: current, automaticOsUpgrade: true }), request);
-    expect(plan.ok).toBe(false);
-    expect(plan.ok ? "" : plan.reason).toContain(`Cannot set ${input} '`);
-    expect(plan.ok ? "" : plan.reason).toContain("enableAutomaticOSUpgrade");
-    expect(plan.ok ? "" : plan.reason).toContain("'latest'");
-  });
+  ])(
+    "refuses $name before any write, naming the input, the setting and what it takes",
+    ({ current, request, input, valid }) => {
+      const plan = planChange(model({ imageReference: current, automaticOsUpgrade: true }), request);
+      expect(plan.ok).toBe(false);
+      expect(plan.ok ? "" : plan.reason).toContain(`Cannot set ${input} '`);
+      expect(plan.ok ? "" : plan.reason).toContain("enableAutomaticOSUpgrade");
+      expect(plan.ok ? "" : plan.reason).toContain(valid);
+    },
+  );
 
   it.each([
     { name: "version latest", current: platformImage, request: { imageVersion: "latest" } },
