@@ -190,12 +190,15 @@ function planImage(model: ScaleSetModel, request: ChangeRequest): Part<ScaleSetP
       );
     }
     if (current.version === request.imageVersion) return unchanged();
+    const back = floatingBefore(current, request);
     return {
       ok: true,
       patch: { imageReference: { version: request.imageVersion } },
-      ...(current.version !== undefined
-        ? { rollback: { imageReference: { version: current.version } } }
-        : { impossible: `the scale set had no image version before, and a PATCH cannot remove one` }),
+      ...(back !== undefined
+        ? { impossible: back }
+        : current.version !== undefined
+          ? { rollback: { imageReference: { version: current.version } } }
+          : { impossible: `the scale set had no image version before, and a PATCH cannot remove one` }),
       changes: [
         {
           property: "storageProfile.imageReference.version",
@@ -216,10 +219,11 @@ function planImage(model: ScaleSetModel, request: ChangeRequest): Part<ScaleSetP
     }
     // ARM resource IDs compare case-insensitively.
     if (current.id?.toLowerCase() === request.imageId.toLowerCase()) return unchanged();
+    const back = floatingBefore(current, request);
     return {
       ok: true,
       patch: { imageReference: { id: request.imageId } },
-      rollback: { imageReference: { id: current.id } },
+      ...(back !== undefined ? { impossible: back } : { rollback: { imageReference: { id: current.id } } }),
       changes: [
         { property: "storageProfile.imageReference.id", before: current.id ?? "(none)", after: request.imageId },
       ],
@@ -227,6 +231,40 @@ function planImage(model: ScaleSetModel, request: ChangeRequest): Part<ScaleSetP
   }
 
   return unchanged();
+}
+
+/**
+ * Whether an image reference names no fixed image but the newest version, which Azure resolves each time it creates,
+ * upgrades or reimages an instance: version `latest`, or a gallery image's ID without a version (or `…/versions/latest`).
+ * A managed image's ID (`…/images/<name>` outside a gallery) is one image.
+ */
+export function floatsToLatest(ref: ImageReference): boolean {
+  if (ref.id !== undefined) {
+    if (!/\/providers\/Microsoft\.Compute\/galleries\//i.test(ref.id)) return false;
+    const version = imageIdVersion(ref.id);
+    return version === undefined || version.toLowerCase() === "latest";
+  }
+  return ref.version?.toLowerCase() === "latest";
+}
+
+/**
+ * Why putting `current` back cannot undo a change to a fixed version: `current` floats to the newest version
+ * (floatsToLatest), which Azure resolves when it upgrades an instance, so a rollback would upgrade the instances onto
+ * the newest version, maybe the very one the run rolled out, and call them back. Undefined when `current` is fixed, or
+ * the request floats too. Said as a clause: it follows "cannot undo this change (…)".
+ */
+export function floatingBefore(current: ImageReference, request: ChangeRequest): string | undefined {
+  if (!floatsToLatest(current)) return undefined;
+  const wanted: ImageReference =
+    request.imageId !== undefined ? { id: request.imageId } : { version: request.imageVersion ?? "latest" };
+  if (floatsToLatest(wanted)) return undefined;
+  return current.id !== undefined
+    ? "the model named the gallery image without a version before, its newest version, which Azure picks when it " +
+        "upgrades an instance: putting it back could upgrade the instances onto this run's version again; to go back, " +
+        "set image-id to the ID of the version the instances ran"
+    : "the model named image version 'latest' before, which Azure resolves to the newest version when it upgrades an " +
+        "instance: putting it back could upgrade the instances onto this run's version again; to go back, set " +
+        "image-version to the version the instances ran";
 }
 
 /** The version an image ID names (a gallery image version's ID: `…/versions/1.2.3`), undefined for an image's. */

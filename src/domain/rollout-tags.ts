@@ -27,7 +27,7 @@
 import { createHash } from "node:crypto";
 import { redactText, safeUri } from "../shared/redact.ts";
 import type { ChangeRequest } from "../config/types.ts";
-import type { ModelChange } from "./change.ts";
+import { floatingBefore, type ModelChange } from "./change.ts";
 import type { PropertyChange } from "./record.ts";
 
 /** Every tag the action writes starts with this. */
@@ -453,14 +453,16 @@ export function recordedChanges(
 ): RecordedChange[] {
   const changes: RecordedChange[] = [];
   const image = change.previousModel.imageReference;
+  // A model that named the newest version (`latest`) is not put back: see floatingBefore.
+  const floating = floatingBefore(image, request);
   if (written.image && request.imageVersion !== undefined && image.version !== request.imageVersion) {
     changes.push({
       property: "image-version",
       ...(image.version !== undefined && { before: image.version }),
       after: request.imageVersion,
-      ...(image.version === undefined && {
-        notRestorable: "the scale set had no image version before, and a PATCH cannot remove one",
-      }),
+      ...(image.version === undefined
+        ? { notRestorable: "the scale set had no image version before, and a PATCH cannot remove one" }
+        : floating !== undefined && { notRestorable: floating }),
     });
   }
   if (written.image && request.imageId !== undefined && image.id?.toLowerCase() !== request.imageId.toLowerCase()) {
@@ -468,7 +470,9 @@ export function recordedChanges(
       property: "image-id",
       ...(image.id !== undefined && { before: image.id }),
       after: request.imageId,
-      ...(image.id === undefined && { notRestorable: "the scale set had no image ID before" }),
+      ...(image.id === undefined
+        ? { notRestorable: "the scale set had no image ID before" }
+        : floating !== undefined && { notRestorable: floating }),
     });
   }
   const patch = change.extensionPatch;

@@ -1,5 +1,6 @@
 // How to go back: the action's own inputs that put the previous model values back.
 
+import { floatsToLatest } from "../domain/change.ts";
 import type { RolloutRecord } from "../domain/record.ts";
 import { redactText } from "../shared/redact.ts";
 
@@ -18,7 +19,8 @@ export function rollbackInputs(record: RolloutRecord): RollbackInput[] {
   if (!previous) return [];
   const changed = (pattern: RegExp) => record.changes.some((c) => pattern.test(c.property));
   const inputs: RollbackInput[] = [];
-  if (changed(/imageReference/i)) {
+  // An image that named the newest version (`latest`) is no way back: Azure would resolve it to the newest again.
+  if (changed(/imageReference/i) && !floatsToLatest(previous.imageReference)) {
     const { id, version } = previous.imageReference;
     if (id) inputs.push({ input: "image-id", value: id });
     else if (version) inputs.push({ input: "image-version", value: version });

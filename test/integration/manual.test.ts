@@ -53,6 +53,37 @@ describe.each(ORCHESTRATIONS)("Manual mode: image-version latest from a pinned v
   });
 });
 
+describe.each(ORCHESTRATIONS)("Manual mode: a pinned version over a model on latest ($mode)", ({ seed }) => {
+  // The model names `latest`, which the emulator (as Azure) resolves to the newest version: NEW_VERSION, the very one
+  // this run pins. Before, rollback-on-failure put `latest` back and upgraded the instances onto NEW_VERSION again,
+  // calling them rolled back.
+  it("rollback-on-failure cannot undo it: said before the write, no rollback onto the same version, no way back offered", async () => {
+    const emu = await emulator({
+      scaleSets: [
+        {
+          name: "vmss1",
+          instances: 3,
+          image: { publisher: "Canonical", offer: "ubuntu-24_04-lts", sku: "server", version: "latest" },
+          ...seed,
+        },
+      ],
+    });
+    emu.faults.failUpgrade(instanceIds(emu)[0]!, { scaleSet: "vmss1" });
+    const { record, log } = await rollout(
+      configFor(emu, { rollout: { batchSize: count(1), maxUnhealthyPercent: 0, rollbackOnFailure: true } }),
+    );
+    expect(log.lines.filter((l) => l.startsWith("warning: rollback-on-failure cannot undo this change"))).toEqual([
+      expect.stringContaining("the model named image version 'latest' before") as unknown,
+    ]);
+    expect(record.result).toBe("failed");
+    expect(record.rollback).toBeUndefined();
+    expect(record.noRollback?.reason).toContain("the model named image version 'latest' before");
+    expect(writesOf(emu).filter((w) => w === PATCH_SET)).toHaveLength(1);
+    const summary = renderSummary(record);
+    expect(summary).not.toContain('image-version: "latest"');
+  });
+});
+
 const NEW_SCRIPT = "https://stvmssdemo.blob.core.windows.net/scripts/install-v2.sh";
 
 // The standalone VM list has been reported to show a VM's extensions by ID only (EmulatorOptions.vmListExtensionsById).

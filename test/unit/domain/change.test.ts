@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { describeImage, driftFrom, isNoOp, planChange, type ModelChange } from "../../../src/domain/change.ts";
+import {
+  describeImage,
+  driftFrom,
+  floatsToLatest,
+  isNoOp,
+  planChange,
+  type ModelChange,
+} from "../../../src/domain/change.ts";
 import type { ChangeRequest } from "../../../src/config/types.ts";
 import type { ExtensionModel, ImageReference, ScaleSetModel } from "../../../src/domain/scale-set.ts";
 
@@ -157,6 +164,59 @@ describe("planChange: image", () => {
     const plan = planChange(model({ imageReference: current }), request);
     expect(plan.ok).toBe(false);
     for (const text of says) expect(plan.ok ? "" : plan.reason).toContain(text);
+  });
+});
+
+describe("planChange: the way back from an image that floats to its newest version", () => {
+  const GALLERY = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/app";
+  const MANAGED = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/images/app-1";
+  it.each([
+    { ref: { ...platformImage, version: "latest" }, floats: true },
+    { ref: { ...platformImage, version: "Latest" }, floats: true },
+    { ref: platformImage, floats: false },
+    { ref: { id: GALLERY }, floats: true },
+    { ref: { id: `${GALLERY}/versions/latest` }, floats: true },
+    { ref: { id: `${GALLERY}/versions/1.0.0` }, floats: false },
+    { ref: { id: MANAGED }, floats: false },
+  ])("$ref floats: $floats", ({ ref, floats }) => {
+    expect(floatsToLatest(ref)).toBe(floats);
+  });
+
+  it.each([
+    {
+      name: "latest → a version: no way back",
+      current: { ...platformImage, version: "latest" },
+      request: { imageVersion: "2.0.0" },
+      back: undefined,
+      impossible: /named image version 'latest' before.*set image-version to the version the instances ran/,
+    },
+    {
+      name: "a version → latest: back to the version",
+      current: platformImage,
+      request: { imageVersion: "latest" },
+      back: { imageReference: { version: "1.0.0" } },
+      impossible: undefined,
+    },
+    {
+      name: "a gallery image → one of its versions: no way back",
+      current: { id: GALLERY },
+      request: { imageId: `${GALLERY}/versions/2.0.0` },
+      back: undefined,
+      impossible: /gallery image without a version before.*set image-id to the ID of the version the instances ran/,
+    },
+    {
+      name: "a gallery image version → another: back to it",
+      current: { id: `${GALLERY}/versions/1.0.0` },
+      request: { imageId: `${GALLERY}/versions/2.0.0` },
+      back: { imageReference: { id: `${GALLERY}/versions/1.0.0` } },
+      impossible: undefined,
+    },
+  ])("$name", ({ current, request, back, impossible }) => {
+    const plan = planChange(model({ imageReference: current }), request);
+    if (!plan.ok) throw new Error(plan.reason);
+    expect(plan.rollback.scaleSetPatch).toEqual(back);
+    if (impossible === undefined) expect(plan.rollback.impossible).toBeUndefined();
+    else expect(plan.rollback.impossible).toMatch(impossible);
   });
 });
 

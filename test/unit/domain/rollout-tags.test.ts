@@ -307,6 +307,37 @@ describe("recordedChanges: what a run's writes changed", () => {
         },
       ],
     },
+    {
+      name: "a pinned version over `latest`: not restorable (Azure would resolve it to the newest again)",
+      model: {
+        ...scaleSet(),
+        imageReference: { publisher: "Canonical", offer: "UbuntuServer", sku: "18.04-LTS", version: "latest" },
+      },
+      request: { imageVersion: "1.1.0" },
+      written: { image: true, extension: false },
+      expected: [
+        {
+          property: "image-version",
+          before: "latest",
+          after: "1.1.0",
+          notRestorable: expect.stringMatching(/named image version 'latest' before/),
+        },
+      ],
+    },
+    {
+      name: "a gallery image version's ID over the gallery image's (its newest version): not restorable",
+      model: scaleSet({ imageId: LONG_ID("1.0.0").replace(/\/versions\/1\.0\.0$/, "") }),
+      request: { imageId: LONG_ID("1.1.0") },
+      written: { image: true, extension: false },
+      expected: [
+        {
+          property: "image-id",
+          before: LONG_ID("1.0.0").replace(/\/versions\/1\.0\.0$/, ""),
+          after: LONG_ID("1.1.0"),
+          notRestorable: expect.stringMatching(/the gallery image without a version before/),
+        },
+      ],
+    },
   ])("$name", ({ model, request, written, expected }) => {
     expect(recordedChanges(accepted(model, request as ChangeRequest), request as ChangeRequest, written)).toEqual(
       expected,

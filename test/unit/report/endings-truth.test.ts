@@ -125,6 +125,34 @@ describe("why no rollback was done, and the way back offered", () => {
     };
     expect(rollbackInputs(record)).toEqual(expected);
   });
+
+  const IMAGE_CHANGE = { property: "storageProfile.imageReference.version", before: "1.0.0", after: "2.0.0" };
+  const GALLERY = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/app";
+  it.each([
+    {
+      name: "a fixed version: offered",
+      image: { version: "1.0.0" },
+      expected: [{ input: "image-version", value: "1.0.0" }],
+    },
+    // Azure resolves `latest` (a gallery image without a version) to the newest version: maybe the one rolled out.
+    { name: "version latest: no way back", image: { version: "latest" }, expected: [] },
+    { name: "a gallery image without a version: no way back", image: { id: GALLERY }, expected: [] },
+    {
+      name: "a gallery image version: offered",
+      image: { id: `${GALLERY}/versions/1.0.0` },
+      expected: [{ input: "image-id", value: `${GALLERY}/versions/1.0.0` }],
+    },
+    {
+      name: "a managed image: offered",
+      image: { id: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/images/app-1" },
+      expected: [
+        { input: "image-id", value: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/images/app-1" },
+      ],
+    },
+  ])("rollback inputs for the image: $name", ({ image, expected }) => {
+    const record: RolloutRecord = { ...success(), changes: [IMAGE_CHANGE], previousModel: { imageReference: image } };
+    expect(rollbackInputs(record)).toEqual(expected);
+  });
 });
 
 describe("a rollback that put the model back but did not bring every instance back", () => {
