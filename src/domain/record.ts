@@ -197,6 +197,11 @@ export interface RolloutRecord {
    */
   readonly modelWriteUnknown?: "image" | "extension";
   /**
+   * A model write the run's stop cut off in flight that the model did not hold when last read: Azure may still apply a
+   * request it had received, so "not applied" would claim more than the run knows.
+   */
+  readonly modelWriteCutOff?: "image" | "extension";
+  /**
    * A change of the image and an extension of which only one part was written (the other refused, or never sent):
    * which. Absent when every part of the change was written, or none.
    */

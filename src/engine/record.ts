@@ -62,6 +62,8 @@ export interface RolloutState {
   readonly modelUpdated: boolean;
   /** A model write cut off in flight whose effect could not be read back (see the state's modelWriteUnknown). */
   readonly modelWriteUnknown?: "image" | "extension" | undefined;
+  /** A model write cut off in flight that the model did not hold when last read (see the state's modelWriteCutOff). */
+  readonly modelWriteCutOff?: "image" | "extension" | undefined;
   /** Whether a later read may still settle that write (false: another writer's value replaced whatever it did). */
   readonly writeUnknownSettleable?: boolean;
   /** The parts of the change this run wrote. */
@@ -138,6 +140,7 @@ export function buildRecord(state: RolloutState, failure: string | undefined, fi
     changes: change?.changes ?? [],
     modelUpdated: state.modelUpdated,
     ...(state.modelWriteUnknown && { modelWriteUnknown: state.modelWriteUnknown }),
+    ...(!state.modelWriteUnknown && state.modelWriteCutOff && { modelWriteCutOff: state.modelWriteCutOff }),
     ...(change?.scaleSetPatch !== undefined &&
       change.extensionPatch !== undefined &&
       state.written.image !== state.written.extension && {

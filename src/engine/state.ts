@@ -23,6 +23,7 @@ export class RunState implements RolloutState {
   #written = { image: false, extension: false };
   #writeUnknown: "image" | "extension" | undefined;
   #writeUnknownFinal = false;
+  #cutOffUnseen: "image" | "extension" | undefined;
   #rollingBefore: RollingUpgradeStatus | undefined;
   #rolling: RollingUpgradeStatus | undefined;
   #instances: ReadonlyMap<string, InstanceState> = new Map();
@@ -104,6 +105,14 @@ export class RunState implements RolloutState {
    */
   get modelWriteUnknown(): "image" | "extension" | undefined {
     return this.#writeUnknown;
+  }
+  /**
+   * A model write cut off in flight that the model did not hold when read after it: Azure may still apply a request it
+   * had received (the record and the summary say so). Undefined once a later read found it applied (`wrote`).
+   */
+  get modelWriteCutOff(): "image" | "extension" | undefined {
+    const what = this.#cutOffUnseen;
+    return what !== undefined && !this.#written[what] ? what : undefined;
   }
   /** Which writes Azure accepted (a rollback puts back only those). */
   get written(): { readonly image: boolean; readonly extension: boolean } {
@@ -431,6 +440,11 @@ export class RunState implements RolloutState {
   /** A later read said whether the cut-off write landed (when it did, `wrote` follows). */
   writeUnknownSettled(): void {
     this.#writeUnknown = undefined;
+  }
+
+  /** A model write cut off in flight was not in the model when read after it (modelWriteCutOff). */
+  cutOffUnseen(what: "image" | "extension"): void {
+    this.#cutOffUnseen = what;
   }
 
   /** A model write's operation ended at `at`: a listing started before it may not show the write's effect. */

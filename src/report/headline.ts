@@ -31,6 +31,7 @@ export function stageOf(record: RolloutRecord): Stage {
   const wroteSomething =
     record.modelUpdated ||
     record.modelWriteUnknown !== undefined ||
+    record.modelWriteCutOff !== undefined ||
     record.batches.some((b) => b.startedAt !== undefined) ||
     record.rolling !== undefined ||
     record.rollback !== undefined;
@@ -56,6 +57,9 @@ export function headline(record: RolloutRecord): string {
   // A write cut off in flight and never read back: neither "nothing written" nor "model updated" would be the truth.
   if (!record.modelUpdated && record.modelWriteUnknown !== undefined)
     return `${label} while writing the model: whether Azure applied the change is unknown`;
+  // Cut off in flight and not in the model when read: Azure may still apply what it had received.
+  if (!record.modelUpdated && record.modelWriteCutOff !== undefined)
+    return `${label} while writing the model: the write was cut off, and the model did not hold it when read`;
   const counts = countOutcomes(record.instances);
   const rollback = record.rollback;
   const notBack = rollback?.notBack?.length ?? 0;

@@ -285,18 +285,23 @@ function change(record: RolloutRecord, stage: Stage): string {
   }
   const applied = record.modelUpdated && !record.dryRun;
   const unknown = record.dryRun ? undefined : record.modelWriteUnknown;
+  const cutOff = record.dryRun || applied ? undefined : record.modelWriteCutOff;
   const title = record.dryRun
     ? "### The change (not applied: dry run)"
     : applied
       ? "### The change"
       : unknown
         ? "### The change (whether applied: unknown)"
-        : "### The change (not applied)";
+        : cutOff
+          ? "### The change (not in the model when read)"
+          : "### The change (not applied)";
   const note = unknown
     ? `\n\nThe ${unknown} write was cut off in flight (the run was cancelled or ran out of time) and the scale set could not be read again: Azure may have applied it. Check the scale set's model (\`az vmss show\`) before running again.`
-    : applied || record.dryRun
-      ? ""
-      : "\n\nNot applied: the run stopped before it wrote the model.";
+    : cutOff
+      ? `\n\nThe ${cutOff} write was cut off in flight (the run was cancelled or ran out of time). The scale set's model did not hold it when read after, but Azure may still apply a request it had received. Check the scale set's model (\`az vmss show\`) before running again.`
+      : applied || record.dryRun
+        ? ""
+        : "\n\nNot applied: the run stopped before it wrote the model.";
   const part = (c: { property: string }): "image" | "extension" =>
     c.property.startsWith("extensions[") ? "extension" : "image";
   if (unknown === undefined && applied && record.partWritten !== undefined) {

@@ -20,7 +20,7 @@ import {
   useEmulator,
   writesOf,
 } from "./harness.ts";
-import { renderSummary } from "../../src/report/index.ts";
+import { headline, renderSummary } from "../../src/report/index.ts";
 import { decodeRecord } from "../../src/domain/rollout-tags.ts";
 import { planRollback } from "../../src/domain/rollback-plan.ts";
 import { AzureApiError } from "../../src/domain/scale-set.ts";
@@ -401,6 +401,17 @@ describe.each(ORCHESTRATIONS)("a write cut off by a cancel while Azure had it ($
       expect(emu.state("vmss1").model).toMatchObject({
         properties: { virtualMachineProfile: { storageProfile: { imageReference: { version } } } },
       });
+      // Not in the model when read, but Azure had the request: the report does not claim it was never written.
+      expect(record.modelWriteCutOff).toBe(updated ? undefined : "image");
+      const summary = renderSummary(record);
+      if (!updated) {
+        expect(headline(record)).toBe(
+          "Rollout failed while writing the model: the write was cut off, and the model did not hold it when read",
+        );
+        expect(summary).toContain("### The change (not in the model when read)");
+        expect(summary).toContain("Azure may still apply a request it had received");
+        expect(summary).not.toContain("Not applied: the run stopped before it wrote the model");
+      }
       if (updated) {
         const real = new Map(emu.state("vmss1").instances.map((i) => [i.instanceId, i.latestModelApplied]));
         expect(record.instances.map((i) => [i.outcome, i.latestModelAfter])).toEqual(

@@ -363,7 +363,9 @@ async function writeCutOff(run: Run, api: ScaleSetApi, what: "image" | "extensio
   run.writeSettled();
   run.state.writeUnknown(what);
   try {
-    await settleUnknownWrite(run, api, run.cutOffReadSignal());
+    // Not in the model when read: Azure may still apply a request it had received. The run reads once more at its end
+    // (settleUnknownWrite), and the report says what the last read showed.
+    if ((await settleUnknownWrite(run, api, run.cutOffReadSignal())) === "not-held") run.state.cutOffUnseen(what);
   } catch {
     run.log.warning(
       `The ${what} write was cut off while Azure had it, and the scale set could not be read again: whether the model holds it is unknown. Check the scale set's model.`,
@@ -486,18 +488,30 @@ async function awaitWrite(run: Run, pending: PendingOperation): Promise<void> {
 /**
  * A model write cut off in flight (RunState.modelWriteUnknown), read: when the model holds what it sent, it is this
  * run's write (the record counts it, a rollback puts it back). Right after the cut-off (writeCutOff) and, when that read
- * failed, once more before the run ends (rollout.ts). A read that fails rejects, and the write stays unknown.
+ * failed, once more before the run ends (rollout.ts). A read that fails rejects, and the write stays unknown. At the
+ * end, a cut-off write the first read did not find (RunState.modelWriteCutOff) is looked for once more: Azure may have
+ * applied it since. Says what the read found (undefined: nothing to read).
  */
-export async function settleUnknownWrite(run: Run, api: ScaleSetApi, signal: AbortSignal): Promise<void> {
-  const what = run.state.modelWriteUnknown;
-  if (what === undefined || !run.state.writeUnknownSettleable) return;
+export async function settleUnknownWrite(
+  run: Run,
+  api: ScaleSetApi,
+  signal: AbortSignal,
+): Promise<"held" | "not-held" | undefined> {
+  const unknown = run.state.writeUnknownSettleable ? run.state.modelWriteUnknown : undefined;
+  const what = unknown ?? run.state.modelWriteCutOff;
+  if (what === undefined) return undefined;
   const model = await api.getScaleSet(signal);
   run.state.read(model);
-  run.state.writeUnknownSettled();
+  if (unknown !== undefined) run.state.writeUnknownSettled();
   if (driftFrom(model, run.state.request, { image: what === "image", extension: what === "extension" }) === undefined) {
     run.log.info(
       `The ${what} write was cut off while in flight, but the scale set's model holds it: Azure applied it.`,
     );
     run.wrote(what);
-  } else run.log.info(`The ${what} write was cut off while in flight; the scale set's model does not hold it.`);
+    return "held";
+  }
+  run.log.info(
+    `The ${what} write was cut off while in flight; the scale set's model does not hold it (Azure may still apply a request it had received).`,
+  );
+  return "not-held";
 }
