@@ -77,7 +77,7 @@ export async function listFlexibleInstances(
     for (const name of missing(read)) deps.missingBefore.add(name);
   }
   const { members, detailOf } = read;
-  const unsaid = members.filter((m) => m.latestModelApplied === undefined && m.modelDefinitionApplied !== OWN_MODEL);
+  const unsaid = members.filter(comparedOnModel);
   const model = unsaid.length > 0 ? await deps.getModel(signal) : undefined;
   if (unsaid.length > 0) deps.compared?.(unsaid.length);
   const extensionsOf =
@@ -88,6 +88,14 @@ export async function listFlexibleInstances(
     const detail = detailOf(member);
     return toFlexibleInstanceState(member, detail, model, extensionsOf.get(detail?.id?.toLowerCase() ?? ""));
   });
+}
+
+/**
+ * Whether a member is judged on the model by comparison (toFlexibleInstanceState): Azure does not say whether it is on
+ * the model (anything but a boolean: absent, null, a string), and it was not attached with a profile of its own.
+ */
+export function comparedOnModel(member: VirtualMachineScaleSetVM): boolean {
+  return typeof (member.latestModelApplied as unknown) !== "boolean" && member.modelDefinitionApplied !== OWN_MODEL;
 }
 
 /**

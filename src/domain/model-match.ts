@@ -61,6 +61,9 @@ function imageDifference(wanted: ImageReference, actual: ImageReference | undefi
       ? undefined
       : `runs image version ${actual.version ?? "(unknown)"}`;
   }
+  // A VM whose own model still names `latest` is not on a model pinned to a version, whatever version `latest` gave
+  // it: Azure's latestModelApplied says so of a Uniform instance (its profile floats, the model's does not).
+  if (actual.version?.toLowerCase() === "latest") return `names image version latest, not ${wanted.version}`;
   const runs = actual.exactVersion ?? actual.version;
   return runs === wanted.version ? undefined : `runs image version ${runs ?? "(unknown)"}`;
 }

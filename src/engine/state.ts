@@ -478,6 +478,9 @@ export class RunState implements RolloutState {
     this.#unseen.clear();
     const gone = [...this.#targets].filter((id) => !this.#instances.has(id) && !this.#removed.has(id));
     for (const id of gone) this.#removed.add(id);
+    // A target a listing left out and a later one shows again is there after all (a Flexible listing joins two paged
+    // lists, and one may miss a VM): it is judged, and reported, as what the listing shows of it.
+    for (const id of this.#removed) if (this.#instances.has(id)) this.#removed.delete(id);
     return gone;
   }
 

@@ -85,8 +85,13 @@ async function runBatch(run: Run, api: ScaleSetApi, batch: BatchRecord, of: numb
   run.enter({ kind: "upgrading", batch: batch.index, of });
   run.emit({ type: "batch-started", batch: batch.index, of, ids: batch.instanceIds });
   const started = run.now();
-  // Instances gone since the last listing are not sent: a manualupgrade naming one is refused whole.
-  const present = stillListed(run, batch.instanceIds);
+  // Instances gone since the last listing are not sent: a manualupgrade naming one is refused whole. On a Flexible set
+  // the listing joins two paged lists, and one may miss a VM that is there: listed once more before any is left out.
+  let present = stillListed(run, batch.instanceIds);
+  if (present.length < batch.instanceIds.length && run.state.model?.orchestrationMode === "Flexible") {
+    run.listed(await api.listInstances(run.work));
+    present = stillListed(run, batch.instanceIds);
+  }
   if (present.length === 0) {
     skipped(run, batch.index);
     return;
@@ -273,7 +278,11 @@ async function sendUpgrade(
         if (mayHaveLanded(api, "upgrade", sendsBefore, err)) run.state.upgradeMaybeStarted(ids, run.now());
         throw err;
       }
-      if (isScaleSetGone(err)) throw err; // the run ends on it (see rollout.ts)
+      // The run ends on a scale set gone (rollout.ts). A 404 may also name a Flexible VM deleted since the listing (its
+      // instance ID is the VM's name: ResourceNotFound for Microsoft.Compute/virtualMachines/<name>, assumed, not
+      // recorded): one read of the scale set says which; an instance gone is sent again without it, as below.
+      const instanceGone = isGoneInstance(err) || (isScaleSetGone(err) && (await scaleSetStillThere(run, api)));
+      if (isScaleSetGone(err) && !instanceGone) throw err;
       refusal = err;
       const maybeTaken = mayAnswerResend(api, "upgrade", sendsBefore, err);
       if (err.statusCode === 409 || maybeTaken) {
@@ -287,7 +296,7 @@ async function sendUpgrade(
         ids = ids.filter((id) => !done.has(id));
         if (ids.length === 0) return { ids: batch, outcome: { status: "Succeeded" } };
       }
-      if (isGoneInstance(err) && !listedAgain) {
+      if (instanceGone && !listedAgain) {
         listedAgain = true;
         run.listed(await api.listInstances(run.work));
         const still = stillListed(run, ids);
@@ -454,4 +463,15 @@ async function readForGate(run: Run, api: ScaleSetApi, ids: readonly string[], c
     return;
   }
   run.listed([...shown.values()]);
+}
+
+/** Whether a read of the scale set finds it (then its model is taken in); a read that fails otherwise says no. */
+async function scaleSetStillThere(run: Run, api: ScaleSetApi): Promise<boolean> {
+  try {
+    run.state.read(await api.getScaleSet(run.work));
+    return true;
+  } catch (err) {
+    if (isAbort(err)) throw err;
+    return false;
+  }
 }

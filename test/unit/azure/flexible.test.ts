@@ -2,7 +2,7 @@
 // standalone VM list, latestModelApplied from Azure or else from the comparison with the model — never assumed.
 import type { VirtualMachine, VirtualMachineScaleSetVM } from "@azure/arm-compute";
 import { describe, expect, it } from "vitest";
-import { toFlexibleInstanceState } from "../../../src/azure/flexible.ts";
+import { comparedOnModel, toFlexibleInstanceState } from "../../../src/azure/flexible.ts";
 import type { ScaleSetModel } from "../../../src/domain/scale-set.ts";
 
 const NAME = "vmss-web_1a2b3c4d";
@@ -34,6 +34,24 @@ const detail = (exactVersion: string): VirtualMachine => ({
   },
 });
 
+describe("comparedOnModel: which members are judged on the model (so that it is read)", () => {
+  it.each([
+    { name: "absent", value: undefined, own: false, compared: true },
+    { name: "null", value: null, own: false, compared: true },
+    { name: 'the text "true"', value: "true", own: false, compared: true },
+    { name: "true", value: true, own: false, compared: false },
+    { name: "false", value: false, own: false, compared: false },
+    { name: "absent, attached with its own profile", value: undefined, own: true, compared: false },
+  ])("latestModelApplied $name → $compared", ({ value, own, compared }) => {
+    const m = {
+      ...member,
+      latestModelApplied: value as unknown as boolean,
+      ...(own && { modelDefinitionApplied: "VirtualMachine" }),
+    };
+    expect(comparedOnModel(m)).toBe(compared);
+  });
+});
+
 describe("toFlexibleInstanceState", () => {
   it.each([
     { name: "Azure says true", member: { ...member, latestModelApplied: true }, vm: detail("1.0"), latest: true },
@@ -46,6 +64,16 @@ describe("toFlexibleInstanceState", () => {
     { name: "unsaid, the VM runs the model's image", member, vm: detail(NEW.version), latest: true },
     { name: "unsaid, the VM runs the old image", member, vm: detail("24.04.202409120"), latest: false },
     { name: "unsaid, the VM's detail not listed", member, vm: undefined, latest: false },
+    {
+      // Its own profile floats: Azure calls it stale under a pinned model, whatever version `latest` gave it.
+      name: "unsaid, the VM names latest and runs the model's version",
+      member,
+      vm: {
+        ...detail(NEW.version),
+        storageProfile: { imageReference: { ...NEW, version: "latest", exactVersion: NEW.version } },
+      },
+      latest: false,
+    },
     {
       // Not booleans (a proxy's rewrite, say): not taken for what they look like; the comparison decides.
       name: 'Azure sends the text "false", the VM runs the old image',

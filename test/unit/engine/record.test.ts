@@ -184,6 +184,21 @@ describe("failureReason", () => {
     ).toBeUndefined();
   });
 
+  it("counts a target still there that was never sent, in a run that went through every batch", () => {
+    // A listing missed it when its batch was sent, and the last one shows it again, on the old model.
+    const s = state({
+      instances: new Map([
+        ["0", instance("0")],
+        ["1", instance("1", { latestModelApplied: false, imageReference: { version: "1.0.0" } })],
+      ]),
+      targets: new Set(["0", "1"]),
+      started: new Set(["0"]),
+      assessments: new Map([["0", { kind: "done" }]]),
+    });
+    expect(failureReason(s)).toMatch(/^1 of 2 instance\(s\) did not end on the new model and healthy: 1 \(vmss1_1\)/);
+    expect(buildRecord(s, failureReason(s), T0).result).toBe("failed");
+  });
+
   it("counts the instances that did not make it", () => {
     expect(failureReason(mixed())).toMatch(
       /^1 of 3 instance\(s\) did not end on the new model and healthy: 2 \(vmss1_2\): provisioning Failed/,
