@@ -25,7 +25,17 @@ const setVersion = (client: ComputeManagementClient, version = NEW_VERSION) =>
   );
 const upgrade = (client: ComputeManagementClient, instanceIds: string[]) =>
   client.virtualMachineScaleSets.updateInstances(RG, VMSS, { instanceIds }, FAST_POLL);
-const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Runs `action` once the next manualupgrade has set its instances going (Updating): the emulator starts them in promise
+ * jobs just after the request is handled, before any timer of theirs can fire, so a setImmediate from the request's
+ * "after" trigger comes after them, whatever the machine's load.
+ */
+function upgradeStarted(emu: Emulator, action: () => void): void {
+  emu.faults.onRequest({ operation: "VirtualMachineScaleSets.UpdateInstances", when: "after" }, () =>
+    setImmediate(action),
+  );
+}
 
 describe("instance faults", () => {
   it("failUpgrade: the operation fails with VMExtensionProvisioningError and the instance view shows it", async () => {
@@ -95,9 +105,10 @@ describe("instance faults", () => {
       () => "finished",
       () => "aborted",
     );
-    while (emu.counters()["Operations.Get"] === undefined || emu.counters()["Operations.Get"]! < 20) await settle(5);
-    abort.abort();
+    // The caller gives up once the operation was polled 20 times (still InProgress then: it never finishes).
+    emu.faults.onRequest({ operation: "Operations.Get", when: "after", after: 19 }, () => abort.abort());
     expect(await outcome).toBe("aborted");
+    expect(emu.counters()["Operations.Get"]).toBeGreaterThanOrEqual(20);
     const vms = emu.state().instances;
     expect(vms[2]).toMatchObject({ provisioningState: "Succeeded", latestModelApplied: true });
     expect(vms[3]).toMatchObject({ provisioningState: "Updating", latestModelApplied: false });
@@ -302,10 +313,13 @@ describe("scale-in", () => {
   it("deleteInstance while an upgrade runs on it: the operation carries on with the others and succeeds", async () => {
     const { client, emu } = await setup({ scaleSets: [{ name: VMSS, instanceUpgradeSeconds: 200 }] });
     await setVersion(client);
-    const running = upgrade(client, ["0", "1"]);
-    while (emu.state().instances[1]?.provisioningState !== "Updating") await settle(2);
-    emu.deleteInstance(VMSS, "1");
-    await running;
+    let deletedWhile: string | undefined;
+    upgradeStarted(emu, () => {
+      deletedWhile = emu.state().instances[1]?.provisioningState;
+      emu.deleteInstance(VMSS, "1");
+    });
+    await upgrade(client, ["0", "1"]);
+    expect(deletedWhile).toBe("Updating");
     expect(emu.state().operations.at(-1)).toMatchObject({
       operation: "VirtualMachineScaleSets.UpdateInstances",
       status: "Succeeded",
@@ -323,14 +337,18 @@ describe("operation faults", () => {
   it("preemptOperation: the running manualupgrade ends Canceled with OperationPreempted", async () => {
     const { client, emu } = await setup({ scaleSets: [{ name: VMSS, instanceUpgradeSeconds: 100_000 }] });
     await setVersion(client);
+    // Preempted once its instances are Updating (see upgradeStarted).
+    let updatingWhenPreempted: string[] = [];
+    upgradeStarted(emu, () => {
+      updatingWhenPreempted = emu.state().instances.map((i) => i.provisioningState);
+      emu.faults.preemptOperation({ operation: "VirtualMachineScaleSets.UpdateInstances" });
+    });
     const running = upgrade(client, ["0", "1"]).then(
       () => "succeeded",
       (e: Error) => e.message,
     );
-    while (!emu.state().operations.some((o) => o.operation === "VirtualMachineScaleSets.UpdateInstances"))
-      await settle(2);
-    emu.faults.preemptOperation({ operation: "VirtualMachineScaleSets.UpdateInstances" });
     expect(await running).toMatch(/cancel/i);
+    expect(updatingWhenPreempted).toEqual(["Updating", "Updating", "Succeeded", "Succeeded"]);
     expect(emu.state().operations.at(-1)).toMatchObject({ status: "Canceled", error: { code: "OperationPreempted" } });
     expect(emu.state().instances.map((i) => [i.provisioningState, i.latestModelApplied])).toEqual(
       Array(4).fill(["Succeeded", false]),
@@ -346,13 +364,17 @@ describe("operation faults", () => {
   it("deleteScaleSet mid-rollout: the upgrade ends and the set is gone (404)", async () => {
     const { client, emu } = await setup({ scaleSets: [{ name: VMSS, instanceUpgradeSeconds: 100_000 }] });
     await setVersion(client);
+    let updatingWhenDeleted: string | undefined;
+    upgradeStarted(emu, () => {
+      updatingWhenDeleted = emu.state().instances[0]?.provisioningState;
+      emu.faults.deleteScaleSet(VMSS);
+    });
     const running = upgrade(client, ["0"]).then(
       () => "succeeded",
       (e: Error) => e.message,
     );
-    while (emu.state().instances[0]?.provisioningState !== "Updating") await settle(2);
-    emu.faults.deleteScaleSet(VMSS);
     expect(await running).toMatch(/cancel/i);
+    expect(updatingWhenDeleted).toBe("Updating");
     await expect(client.virtualMachineScaleSets.get(RG, VMSS)).rejects.toMatchObject({
       statusCode: 404,
       code: "ResourceNotFound",
@@ -383,8 +405,8 @@ describe("operation faults", () => {
       () => undefined,
       (e: unknown) => e,
     );
-    while ((emu.counters()["Operations.Get"] ?? 0) < 3) await settle(2);
-    emu.faults.expireTokens();
+    // Once the third poll is answered, every token issued so far is expired.
+    emu.faults.onRequest({ operation: "Operations.Get", when: "after", after: 2 }, () => emu.faults.expireTokens());
     expect(await outcome).toMatchObject({ statusCode: 401, code: "ExpiredAuthenticationToken" });
     expect(emu.state().instances[0]?.provisioningState).toBe("Updating");
   });
@@ -436,8 +458,10 @@ describe("token-bucket throttle (opt-in)", () => {
   });
 
   it("scales the wait by speed: x-ms-retry-after-ms is the simulated refill time × speed, which the SDK honours before Retry-After", async () => {
-    // speed 0.05: a HighCostGetVMScaleSet token (6 simulated seconds) refills in 300 ms; Retry-After still says 1 s.
-    const emu = await start({ speed: 0.05, throttle: true });
+    // The buckets' clock stands still (nothing refills behind the test's back) until the test moves it on.
+    // Speed 0.001: a HighCostGetVMScaleSet token (6 simulated seconds) refills in 6 ms; Retry-After still says 1 s.
+    let now = Date.now();
+    const emu = await start({ speed: 0.001, throttle: true, throttleNow: () => now });
     try {
       const credential = credentialFor(emu);
       const options = { endpoint: emu.armEndpoint, credentials: { scopes: [armScope(emu)] } };
@@ -446,22 +470,30 @@ describe("token-bucket throttle (opt-in)", () => {
         retryOptions: { maxRetries: 0 },
       });
       let throttled: { get(name: string): string | undefined } | undefined;
-      for (let i = 0; i < 100 && !throttled; i++) {
+      let sent = 0;
+      for (; sent < 100 && !throttled; sent++) {
         await noRetry.virtualMachineScaleSets
           .getInstanceView(RG, VMSS, { onResponse: (r) => (throttled = r.status === 429 ? r.headers : undefined) })
           .catch(() => undefined);
       }
+      expect(sent).toBe(31); // the bucket's 30 tokens, then a 429
       expect(throttled?.get("retry-after")).toBe("1");
-      expect(Number(throttled?.get("x-ms-retry-after-ms"))).toBeGreaterThan(0);
-      expect(Number(throttled?.get("x-ms-retry-after-ms"))).toBeLessThanOrEqual(300);
+      expect(throttled?.get("x-ms-retry-after-ms")).toBe("6"); // 6 simulated seconds × 0.001
 
-      // The SDK's default retry policy (real delays, same signed-in credential) waits the exact time, not a whole second.
+      // The SDK's default retry policy (real delays, same signed-in credential) waits the exact time, not a whole
+      // second: its first try is refused; the token comes back (the clock moved on by the wait) just before the retry.
       const retrying = new ComputeManagementClient(credential, emu.subscriptionId, options);
-      const before = emu.counters()["Throttled"] ?? 0;
-      const started = Date.now();
+      const before = emu.requests.length;
+      emu.faults.onRequest({ operation: "VirtualMachineScaleSets.GetInstanceView", when: "before", after: 1 }, () => {
+        now += 6;
+      });
       await expect(retrying.virtualMachineScaleSets.getInstanceView(RG, VMSS)).resolves.toBeDefined();
-      expect(emu.counters()["Throttled"]).toBe(before + 1);
-      expect(Date.now() - started).toBeLessThan(900);
+      const tries = emu.requests.slice(before).filter((r) => r.operation === "VirtualMachineScaleSets.GetInstanceView");
+      expect(tries.map((r) => r.status)).toEqual([429, 200]);
+      // The gap between the 429's answer and the retry: the SDK's ~6 ms wait, far from Retry-After's 1000 ms.
+      const [refused, retried] = tries;
+      const answered = Date.parse(refused!.startedAt) + refused!.durationMs;
+      expect(Date.parse(retried!.startedAt) - answered).toBeLessThan(1_000);
     } finally {
       await emu.stop();
     }

@@ -102,7 +102,7 @@ export async function start(options: EmulatorOptions = {}): Promise<Emulator> {
     githubApi,
     arm,
     faults,
-    throttle: new Throttle(options.throttle ?? false, clock.speed),
+    throttle: new Throttle(options.throttle ?? false, clock.speed, options.throttleNow),
     log,
     audiences: () => options.armAudiences ?? [`${endpoint}/`, endpoint],
     latency: latencyOf(options.latencyMs ?? 0),
@@ -240,6 +240,11 @@ export async function start(options: EmulatorOptions = {}): Promise<Emulator> {
     },
     deleteInstance(scaleSet: string, instanceId: string) {
       findSet(scaleSet).deleteVm(instanceId);
+    },
+    instanceHistory(scaleSet: string, instanceId: string) {
+      const vm = findSet(scaleSet).vms.get(instanceId);
+      if (!vm) throw new Error(`emulator: no instance ${instanceId} in ${scaleSet}`);
+      return vm.history.map((change) => ({ ...change }));
     },
     faults,
     github: {

@@ -120,6 +120,9 @@ export interface EmulatorOptions {
   readonly armAudiences?: readonly string[];
   /** Opt-in token-bucket throttle with Azure's published Compute limits. Default false. */
   readonly throttle?: boolean;
+  /** The token buckets' clock (epoch milliseconds, wall time): refills follow it. Default Date.now. Tests pass a clock
+   *  of their own to freeze refills (and move it on themselves). */
+  readonly throttleNow?: () => number;
   /** Access-token lifetime in (real) seconds. Default 3600. */
   readonly tokenLifetimeSeconds?: number;
   /** Retry-After (seconds) sent on operation polls. Default: none. */
@@ -207,6 +210,14 @@ export interface InstanceSnapshot {
   readonly extensionStates: Readonly<Record<string, ExtensionState>>;
   readonly protected: boolean;
   readonly error?: { readonly code: string; readonly message: string };
+}
+
+/** A value an instance's provisioningState, powerState or health took (Emulator.instanceHistory). */
+export interface InstanceStatusChange {
+  readonly field: "provisioningState" | "powerState" | "health";
+  readonly value: string;
+  /** Orders the changes of every instance (of every scale set): a later change has a greater `seq`. */
+  readonly seq: number;
 }
 
 export interface OperationSnapshot {
@@ -416,6 +427,11 @@ export interface Emulator {
    * the others.
    */
   deleteInstance(scaleSet: string, instanceId: string): void;
+  /**
+   * Every value the instance's provisioningState, powerState and health took since it was created, in order (its
+   * starting values first): what an upgrade passed it through, however briefly, with nothing to sample.
+   */
+  instanceHistory(scaleSet: string, instanceId: string): InstanceStatusChange[];
   readonly faults: FaultControls;
   /** GitHub's Deployments API: its URL and token (env() sets GITHUB_API_URL and the github-token input), state, faults. */
   readonly github: GitHubApiControls;

@@ -2,7 +2,7 @@
 // breach, cancel), protected instances, reverting the model, power and health states during an upgrade.
 import type { ComputeManagementClient, VirtualMachineScaleSetVM } from "@azure/arm-compute";
 import { afterEach, describe, expect, it } from "vitest";
-import { start, type Emulator, type EmulatorOptions } from "./index.ts";
+import { start, type Emulator, type EmulatorOptions, type InstanceStatusChange } from "./index.ts";
 import { computeClient, FAST_POLL } from "./sdk.ts";
 
 const RG = "rg-demo";
@@ -35,9 +35,42 @@ const setVersion = (client: ComputeManagementClient, version: string) =>
 const latest = async (client: ComputeManagementClient) => (await listVms(client)).map((vm) => vm.latestModelApplied);
 const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Waits until `condition` holds; fails saying what it waited for if it does not within 10 s (rather than hang). */
+async function until(condition: () => boolean, what: string): Promise<void> {
+  const giveUp = Date.now() + 10_000;
+  while (!condition()) {
+    if (Date.now() > giveUp) throw new Error(`waited 10 s for ${what} in vain`);
+    await settle(2);
+  }
+}
+
 /** The SDK sends the PATCH asynchronously: wait until the emulator has the new model (etag bumped). */
 async function modelChanged(emu: Emulator): Promise<void> {
-  while (emu.state().model["etag"] === '"1"') await settle(1);
+  await until(() => emu.state().model["etag"] !== '"1"', "the new model");
+}
+
+/** Every status change of the set's instances (emu.instanceHistory), in the order they happened. */
+function changes(emu: Emulator): (InstanceStatusChange & { readonly instanceId: string })[] {
+  return emu
+    .state()
+    .instances.flatMap((i) => emu.instanceHistory(VMSS, i.instanceId).map((c) => ({ ...c, instanceId: i.instanceId })))
+    .sort((a, b) => a.seq - b.seq);
+}
+
+/** The instances in the order they went Updating (each once), and the most that were Updating at once. */
+function updating(emu: Emulator): { readonly order: string[]; readonly mostAtOnce: number } {
+  const now = new Set<string>();
+  const order: string[] = [];
+  let mostAtOnce = 0;
+  for (const c of changes(emu).filter((c) => c.field === "provisioningState")) {
+    if (c.value !== "Updating") now.delete(c.instanceId);
+    else {
+      now.add(c.instanceId);
+      if (!order.includes(c.instanceId)) order.push(c.instanceId);
+    }
+    mostAtOnce = Math.max(mostAtOnce, now.size);
+  }
+  return { order, mostAtOnce };
 }
 
 describe("Manual upgrade mode", () => {
@@ -120,28 +153,22 @@ describe("Manual upgrade mode", () => {
   });
 
   it("passes an instance through updating, stopped and starting while its image is replaced", async () => {
-    const { client } = await setup({
-      scaleSets: [{ name: VMSS, healthExtension: true, instanceUpgradeSeconds: 1000 }],
-    });
+    const { client, emu } = await setup({ scaleSets: [{ name: VMSS, healthExtension: true }] });
     await setVersion(client, NEW_VERSION);
-    const upgrade = client.virtualMachineScaleSets.updateInstances(RG, VMSS, { instanceIds: ["0"] }, FAST_POLL);
-    const seen = new Set<string>();
-    let done = false;
-    void upgrade.then(() => (done = true));
-    while (!done) {
-      const view = await client.virtualMachineScaleSetVMs.getInstanceView(RG, VMSS, "0");
-      for (const status of view.statuses ?? []) seen.add(status.code ?? "");
-      seen.add(view.vmHealth?.status?.code ?? "");
-    }
-    await upgrade;
-    expect([...seen]).toEqual(
-      expect.arrayContaining([
-        "ProvisioningState/updating",
-        "PowerState/stopped",
-        "PowerState/starting",
-        "HealthState/initializing",
-      ]),
-    );
+    await client.virtualMachineScaleSets.updateInstances(RG, VMSS, { instanceIds: ["0"] }, FAST_POLL);
+    // Every state the instance went through, however briefly (nothing sampled).
+    const history = emu.instanceHistory(VMSS, "0");
+    const values = (field: string) => history.filter((c) => c.field === field).map((c) => c.value);
+    expect(values("provisioningState")).toEqual(["Succeeded", "Updating", "Succeeded"]);
+    expect(values("powerState")).toEqual(["running", "stopping", "stopped", "starting", "running"]);
+    expect(values("health")).toEqual(["healthy", "unknown", "initializing", "healthy"]);
+    // The power and health phases all happen while the instance is Updating: the first change after the three
+    // starting values is to Updating, the last one back to Succeeded.
+    const moves = history.slice(3);
+    expect(moves[0]).toMatchObject({ field: "provisioningState", value: "Updating" });
+    expect(moves.at(-1)).toMatchObject({ field: "provisioningState", value: "Succeeded" });
+    // An instance the manualupgrade did not name went through nothing.
+    expect(emu.instanceHistory(VMSS, "1")).toHaveLength(3);
     const view = await client.virtualMachineScaleSetVMs.getInstanceView(RG, VMSS, "0");
     expect(view.statuses?.map((s) => s.code)).toEqual(["ProvisioningState/succeeded", "PowerState/running"]);
     expect(view.vmHealth?.status?.code).toBe("HealthState/healthy");
@@ -168,19 +195,9 @@ describe("Rolling upgrade mode", () => {
 
   it("rolls in batches of maxBatchInstancePercent and reports progress in rollingUpgrades/latest", async () => {
     const { client, emu } = await setup(rolling({ maxBatchInstancePercent: 50 }));
-    const update = setVersion(client, NEW_VERSION);
-    let maxUpdating = 0;
-    let done = false;
-    void update.then(() => (done = true));
-    while (!done) {
-      maxUpdating = Math.max(
-        maxUpdating,
-        emu.state().instances.filter((i) => i.provisioningState === "Updating").length,
-      );
-      await settle(2);
-    }
-    await update;
-    expect(maxUpdating).toBe(2);
+    await setVersion(client, NEW_VERSION);
+    // By the instances' recorded history: two at a time.
+    expect(updating(emu)).toEqual({ order: ["0", "1", "2", "3"], mostAtOnce: 2 });
     expect(await latest(client)).toEqual([true, true, true, true]);
     const status = await client.virtualMachineScaleSetRollingUpgrades.getLatest(RG, VMSS);
     expect(status.runningStatus?.code).toBe("Completed");
@@ -282,30 +299,22 @@ describe("Rolling upgrade mode", () => {
       rolling({ maxBatchInstancePercent: 25, maxUnhealthyInstancePercent: 50, prioritizeUnhealthyInstances: true }),
     );
     emu.setInstance(VMSS, "2", { health: "unhealthy" });
-    const update = setVersion(client, NEW_VERSION);
-    await modelChanged(emu);
-    let firstUpdated: string | undefined;
-    let done = false;
-    void update.then(() => (done = true));
-    while (!done && firstUpdated === undefined) {
-      firstUpdated = emu
-        .state()
-        .instances.find((i) => i.provisioningState === "Updating" || i.latestModelApplied)?.instanceId;
-      await settle(1);
-    }
-    await update;
-    expect(firstUpdated).toBe("2");
+    await setVersion(client, NEW_VERSION);
+    // By the instances' recorded history: 2 first, alone (batches of one), then the others in order.
+    expect(updating(emu)).toEqual({ order: ["2", "0", "1", "3"], mostAtOnce: 1 });
   });
 
   it("stops after the running batch when the rolling upgrade is cancelled", async () => {
-    const { client, emu } = await setup(rolling({ maxBatchInstancePercent: 25, pauseTimeBetweenBatches: "PT10M" }));
+    // A pause of 10 days (over 14 minutes here) that the cancel must end (else the test times out): however late the
+    // cancel lands, no second batch starts before it.
+    const { client, emu } = await setup(rolling({ maxBatchInstancePercent: 25, pauseTimeBetweenBatches: "P10D" }));
     const update = setVersion(client, NEW_VERSION);
     const outcome = update.then(
       () => "succeeded",
       (error: Error) => error.message,
     );
     await modelChanged(emu);
-    while (!emu.state().instances.some((i) => i.latestModelApplied)) await settle(2);
+    await until(() => emu.state().instances.some((i) => i.latestModelApplied), "the first batch to end");
     await client.virtualMachineScaleSetRollingUpgrades.cancel(RG, VMSS, FAST_POLL);
     expect(await outcome).toMatch(/cancel/i);
     const status = await client.virtualMachineScaleSetRollingUpgrades.getLatest(RG, VMSS);
@@ -318,7 +327,7 @@ describe("Rolling upgrade mode", () => {
     const { client, emu } = await setup(rolling({ maxBatchInstancePercent: 25, pauseTimeBetweenBatches: "PT10M" }));
     const update = setVersion(client, NEW_VERSION);
     await modelChanged(emu);
-    while (!emu.state().instances.some((i) => i.latestModelApplied)) await settle(2);
+    await until(() => emu.state().instances.some((i) => i.latestModelApplied), "the first batch to end");
     await client.virtualMachineScaleSetVMs.beginDeleteAndWait(RG, VMSS, "3", FAST_POLL);
     await update;
     const status = await client.virtualMachineScaleSetRollingUpgrades.getLatest(RG, VMSS);
@@ -348,20 +357,23 @@ describe("Rolling upgrade mode", () => {
     async ({ instances, maxBatchInstancePercent, batches }) => {
       const { client, emu } = await setup(rolling({ maxBatchInstancePercent }, { instances }));
       const etags = (await listVms(client)).map((vm) => vm.etag);
+      const before = Math.max(...changes(emu).map((c) => c.seq));
       const started = Date.now();
       const upgrade = client.virtualMachineScaleSetRollingUpgrades.startOSUpgrade(RG, VMSS, FAST_POLL);
       let done = false;
       void upgrade.then(() => (done = true));
+      // Sampled: each batch lasts 60 ms and the next one starts only when it ended, so a sample lands in each.
       const seen = new Set<string>();
+      const giveUp = Date.now() + 10_000;
       while (!done) {
+        if (Date.now() > giveUp) throw new Error("the OS rolling upgrade did not end within 10 s");
         const status = emu.state().rollingUpgrade;
         if (status) seen.add(`${status.code} ${status.inProgressInstanceCount}`);
-        expect(emu.state().instances.every((i) => i.provisioningState === "Succeeded" && i.latestModelApplied)).toBe(
-          true,
-        );
         await settle(2);
       }
       await upgrade;
+      // The instances went through nothing (their recorded history holds their starting values only).
+      expect(changes(emu).filter((c) => c.seq > before)).toEqual([]);
       // speed 0.001: 60 simulated seconds a batch are 60 ms.
       expect(Date.now() - started).toBeGreaterThanOrEqual(batches * 60 - 5);
       expect(seen).toContain(

@@ -18,6 +18,9 @@ export class RollingUpgrade {
   pending: number;
   error: ArmErrorBody | undefined;
   cancelRequested = false;
+  #cancel: () => void = () => {};
+  /** Resolves when a cancel is requested: it ends the pause between batches at once (Upgrades.rollingUpgrade). */
+  readonly cancelled = new Promise<void>((resolve) => (this.#cancel = resolve));
 
   constructor(policy: Wire, pending: number) {
     this.policy = copyJson(policy);
@@ -30,6 +33,7 @@ export class RollingUpgrade {
 
   requestCancel(): void {
     this.cancelRequested = true;
+    this.#cancel();
     this.lastAction = "Cancel";
     this.lastActionTime = new Date();
   }

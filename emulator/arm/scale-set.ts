@@ -3,7 +3,7 @@
 // health_extension.yaml #18, azure-libraries-for-java_canCreateVirtualMachineScaleSetWithCustomScriptExtension.json #34).
 import { createHash, randomUUID } from "node:crypto";
 import { azureTime } from "../clock.ts";
-import type { ExtensionState, ExtensionStatus, HealthState, ScaleSetSeed } from "../types.ts";
+import type { ExtensionState, ExtensionStatus, HealthState, InstanceStatusChange, ScaleSetSeed } from "../types.ts";
 import type { Operation } from "./operations.ts";
 import { showsEtag } from "./api-versions.ts";
 import type { RollingUpgrade } from "./rolling.ts";
@@ -60,6 +60,28 @@ export interface Vm {
   /** Id of the long-running operation working on this instance. */
   busyWith: string | undefined;
   etag: number;
+  /** Every value provisioningState, powerState and health took, in order, the first ones included (see recordStatus). */
+  readonly history: InstanceStatusChange[];
+}
+
+const RECORDED_STATUS = ["provisioningState", "powerState", "health"] as const;
+/** The order of every recorded change (InstanceStatusChange.seq). */
+let statusChanges = 0;
+
+/** Makes `vm` record each change of its provisioning state, power state and health in `vm.history`, whoever sets them. */
+function recordStatus(vm: Vm): void {
+  for (const field of RECORDED_STATUS) {
+    let value: string = vm[field];
+    vm.history.push({ field, value, seq: ++statusChanges });
+    Object.defineProperty(vm, field, {
+      enumerable: true,
+      get: () => value,
+      set: (next: string) => {
+        if (next !== value) vm.history.push({ field, value: next, seq: ++statusChanges });
+        value = next;
+      },
+    });
+  }
 }
 
 /** The model as ScaleSet.isLatest compares it (comparableModel). */
@@ -159,7 +181,9 @@ export class ScaleSet {
       extensionStatuses: new Map(),
       busyWith: undefined,
       etag: 1,
+      history: [],
     };
+    recordStatus(vm);
     this.vms.set(instanceId, vm);
     return vm;
   }

@@ -149,7 +149,9 @@ export class Upgrades {
         };
         break;
       }
-      if (start + batchSize < targets.length && pause > 0) await this.wait(pause, op);
+      // A cancel ends the pause: there is no running batch to finish.
+      if (start + batchSize < targets.length && pause > 0)
+        await Promise.race([this.wait(pause, op), rolling.cancelled]);
     }
 
     if (rolling.error) {

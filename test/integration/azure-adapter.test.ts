@@ -8,6 +8,7 @@ import { runRollout } from "../../src/engine/rollout.ts";
 import type { ScaleSetApi } from "../../src/engine/ports.ts";
 import type { Config } from "../../src/config/types.ts";
 import type { RetryTiming } from "../../src/azure/retry.ts";
+import { sleep } from "../../src/shared/clock.ts";
 import { AzureApiError } from "../../src/domain/scale-set.ts";
 import { renderSummary } from "../../src/report/index.ts";
 import type { Emulator, ScaleSetSeed } from "../../emulator/index.ts";
@@ -16,6 +17,28 @@ import { configFor, memoryLogger, NEW_VERSION, useEmulator, type MemoryLogger } 
 const emulator = useEmulator();
 
 const FAST_RETRY: Partial<RetryTiming> = { baseMs: 1, maxMs: 5 };
+
+/** A clock for the read retry that only its waits move on (each resolves at once), and the waits asked for. */
+function virtualClock(start = 1_700_000_000_000): {
+  now: () => number;
+  waits: number[];
+  timing: Pick<RetryTiming, "now" | "sleep">;
+} {
+  let now = start;
+  const waits: number[] = [];
+  return {
+    now: () => now,
+    waits,
+    timing: {
+      now: () => now,
+      sleep: (ms) => {
+        waits.push(ms);
+        now += ms;
+        return Promise.resolve();
+      },
+    },
+  };
+}
 
 function adapter(
   config: Config,
@@ -106,14 +129,21 @@ describe("reads are retried with backoff", () => {
   it("a read that keeps failing until the deadline throws an AzureApiError, never sleeping past the deadline", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
     emu.faults.throttle({ operation: "VirtualMachineScaleSetVMs.List", times: 100_000, retryAfterSeconds: null });
-    const api = adapter(configFor(emu), { baseMs: 20, maxMs: 100 });
-    const deadline = Date.now() + 400;
+    // A virtual clock: each backoff wait moves it on at once, so the deadline is reached whatever the machine's load.
+    const clock = virtualClock();
+    const api = adapter(configFor(emu), { baseMs: 20, maxMs: 100, ...clock.timing });
+    const deadline = clock.now() + 400;
     api.useDeadline?.(deadline);
     const error: unknown = await api.listInstances().catch((err: unknown) => err);
-    expect(Date.now()).toBeLessThan(deadline + 150); // the last attempt's answer, not a sleep past the deadline
     expect(error).toBeInstanceOf(AzureApiError);
     expect(error).toMatchObject({ statusCode: 429, correlationId: expect.any(String) });
-    expect(emu.counters()["VirtualMachineScaleSetVMs.List"]).toBeGreaterThan(3);
+    // Never a sleep past the deadline (the last attempt's answer is what fails) …
+    expect(clock.now()).toBeLessThanOrEqual(deadline);
+    // … and it gave up only when the next wait (at most maxMs) could no longer fit.
+    expect(deadline - clock.now()).toBeLessThan(100);
+    const attempts = emu.counters()["VirtualMachineScaleSetVMs.List"];
+    expect(attempts).toBeGreaterThan(3);
+    expect(clock.waits).toHaveLength(attempts! - 1); // a wait between each two attempts, none after the last
   });
 
   it("a Retry-After past the deadline fails at once, saying so", async () => {
@@ -141,13 +171,24 @@ describe("reads are retried with backoff", () => {
   it("an abort ends a backoff wait at once", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
     emu.faults.throttle({ operation: "VirtualMachineScaleSets.Get", times: 100, retryAfterSeconds: null });
-    const api = adapter(configFor(emu), { baseMs: 600_000, maxMs: 600_000 });
-    api.useDeadline?.(Date.now() + 3_600_000);
     const abort = new AbortController();
-    const started = Date.now();
-    setTimeout(() => abort.abort(), 100);
+    const waits: number[] = [];
+    // The real (abortable) sleep, aborted as soon as the ten-minute backoff wait has begun: were the abort not to end
+    // it, the test would time out.
+    const api = adapter(configFor(emu), {
+      baseMs: 600_000,
+      maxMs: 600_000,
+      sleep: (ms, signal) => {
+        waits.push(ms);
+        const waited = sleep(ms, signal);
+        abort.abort();
+        return waited;
+      },
+    });
+    api.useDeadline?.(Date.now() + 3_600_000);
     await expect(api.getScaleSet(abort.signal)).rejects.toMatchObject({ name: "AbortError" });
-    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(waits).toEqual([expect.any(Number)]);
+    expect(waits[0]).toBeGreaterThanOrEqual(300_000); // the backoff wait (600 s less up to half) was the one cut short
     expect(emu.counters()["VirtualMachineScaleSets.Get"]).toBe(1);
   });
 
@@ -155,12 +196,15 @@ describe("reads are retried with backoff", () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
     emu.faults.throttle({ operation: "VirtualMachineScaleSets.Get", retryAfterSeconds: 1 });
     const log = memoryLogger();
-    const api = adapter(configFor(emu), FAST_RETRY, log);
-    // x-ms-retry-after-ms (1000) is honoured as it is: one real second.
+    const clock = virtualClock();
+    const api = adapter(configFor(emu), { ...FAST_RETRY, ...clock.timing }, log);
     await api.getScaleSet();
+    // x-ms-retry-after-ms (1000) is honoured as it is: a wait of one second, said in the log.
+    expect(clock.waits).toEqual([1_000]);
     expect(
       log.lines.some((l) => /^Azure answered GET .* with HTTP 429: trying again in 1s \(attempt 2\)\.$/.test(l)),
     ).toBe(true);
+    expect(emu.counters()["VirtualMachineScaleSets.Get"]).toBe(2);
   });
 });
 

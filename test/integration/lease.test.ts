@@ -103,16 +103,31 @@ describe.each(ORCHESTRATIONS)("one run at a time ($mode)", ({ seed }) => {
   });
 
   it("lease-wait: waits for another run's lease to expire, then takes it and plans on what is there", async () => {
+    // The other run's lease expires in a minute of the run's clock, which jumps there once this run says it waits: it
+    // waits however slow its start, and never a real minute.
+    const expiresAt = Date.now() + 60_000;
+    let offset = 0;
     const emu = await emulator({
-      scaleSets: [{ name: "vmss1", instances: 2, tags: leaseOf(Date.now() + 1_500), ...seed }],
+      scaleSets: [{ name: "vmss1", instances: 2, tags: leaseOf(expiresAt), ...seed }],
     });
     const events: RolloutEvent[] = [];
     const { record, log } = await rollout(
       configFor(emu, {
         // canary 100%: a warning of the plan, which this run makes twice (before and after the wait).
-        rollout: { leaseWaitMs: 10_000, pollIntervalMs: 200, canary: { kind: "percent", value: 100 } },
+        rollout: {
+          leaseWaitMs: 120_000,
+          timeoutMs: 600_000,
+          pollIntervalMs: 200,
+          canary: { kind: "percent", value: 100 },
+        },
       }),
-      { events: (e) => events.push(e) },
+      {
+        now: () => Date.now() + offset,
+        events: (e) => {
+          events.push(e);
+          if (e.type === "lease" && e.what === "waiting") offset = expiresAt + 1 - Date.now();
+        },
+      },
     );
     expect(record.result).toBe("succeeded");
     expect(events.filter((e) => e.type === "lease").map((e) => e.type === "lease" && e.what)).toEqual([

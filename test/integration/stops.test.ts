@@ -6,6 +6,7 @@ import type { Emulator } from "../../emulator/index.ts";
 import { AzureApiError } from "../../src/domain/scale-set.ts";
 import type { ScaleSetApi } from "../../src/engine/ports.ts";
 import type { RolloutEvent } from "../../src/engine/events.ts";
+import type { Phase } from "../../src/engine/phase.ts";
 import { createScaleSetApi } from "../../src/azure/index.ts";
 import { runRollout } from "../../src/engine/rollout.ts";
 import {
@@ -167,18 +168,24 @@ describe("cancellation", () => {
 
 describe("operations already running", () => {
   it("waits for an instance upgrade already in progress, then rolls out", async () => {
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3, instanceUpgradeSeconds: 200 }] });
+    // 1000 simulated seconds (1 s here): room for the rollout's sign-in and first reads on a loaded machine.
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3, instanceUpgradeSeconds: 1_000 }] });
     // Someone changed the model and is upgrading instance 1 when the action starts.
     const other = adapterFor(configFor(emu));
     await other.patchScaleSet({ imageReference: { version: NEW_VERSION } }, undefined);
+    const started = upgradeStarted(emu);
     const running = other.upgradeInstances(["1"]);
-    await waitFor(() => emu.state("vmss1").instances[1]?.provisioningState === "Updating");
+    await started;
+    expect(emu.state("vmss1").instances[1]?.provisioningState).toBe("Updating");
     emu.resetLog();
 
-    const { record, log } = await rollout(configFor(emu, { rollout: { batchSize: count(3) } }));
+    const phases: Phase[] = [];
+    const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(3) } }), {
+      events: (event) => void (event.type === "phase" && phases.push(event.phase)),
+    });
     expect(await running).toEqual({ status: "Succeeded" });
     expect(record.result).toBe("succeeded");
-    expect(log.text()).toContain("Waiting for an operation already in progress: instance(s) 1 Updating.");
+    expect(phases).toContainEqual({ kind: "waiting-for-operation", busy: "instance(s) 1 Updating" });
     expect(writesOf(emu)).toEqual([upgrade("0", "2")]);
     expect(outcomes(record)).toEqual({ updated: ["0", "2"], "already-current": ["1"] });
   });
@@ -189,8 +196,10 @@ describe("operations already running", () => {
     const other = adapterFor(configFor(emu));
     await other.patchScaleSet({ imageReference: { version: NEW_VERSION } }, undefined);
     const abandon = new AbortController();
+    const started = upgradeStarted(emu);
     const running = other.upgradeInstances(["1"], abandon.signal).catch(() => undefined);
-    await waitFor(() => emu.state("vmss1").instances[1]?.provisioningState === "Updating");
+    await started;
+    expect(emu.state("vmss1").instances[1]?.provisioningState).toBe("Updating");
     emu.resetLog();
 
     const { record } = await rollout(configFor(emu, { rollout: { timeoutMs: 2_000 } }));
@@ -555,7 +564,15 @@ describe("the end of the run", () => {
   });
 });
 
-async function waitFor(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
-  if (!condition()) throw new Error("condition not reached");
+/**
+ * Resolves once the next manualupgrade the emulator handles has set its instances going (Updating): they start in
+ * promise jobs just after the request is handled, before any timer of theirs can fire, so a setImmediate from the
+ * request's "after" trigger comes after them whatever the machine's load.
+ */
+function upgradeStarted(emu: Emulator): Promise<void> {
+  return new Promise((resolve) =>
+    emu.faults.onRequest({ operation: "VirtualMachineScaleSets.UpdateInstances", when: "after" }, () =>
+      setImmediate(resolve),
+    ),
+  );
 }
