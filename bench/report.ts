@@ -1,4 +1,4 @@
-// Tables (Markdown, printed and pasted into the README), baseline comparisons and the targets. Pure.
+// Tables (Markdown, printed and written into docs/benchmark.md), baseline comparisons and the targets. Pure.
 import type { Calibration } from "./calibrate.ts";
 import { markdownTable } from "../src/report/markdown.ts";
 import type { RunRecord, ScenarioName } from "./records.ts";

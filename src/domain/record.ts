@@ -179,6 +179,8 @@ export interface RolloutRecord {
   readonly target: Target & { readonly resourceId: string; readonly portalUrl: string };
   readonly cloud: CloudName;
   readonly upgradeMode?: UpgradeMode;
+  /** The scale set's orchestration mode, once it was read. */
+  readonly orchestrationMode?: "Uniform" | "Flexible";
   readonly dryRun: boolean;
   readonly startedAt: string;
   readonly finishedAt: string;

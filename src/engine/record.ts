@@ -130,7 +130,7 @@ export function buildRecord(state: RolloutState, failure: string | undefined, fi
   return {
     target: { ...config.target, resourceId, portalUrl: `${config.cloud.portalUrl}/#resource${resourceId}/overview` },
     cloud: config.cloud.name,
-    ...(model && { upgradeMode: model.upgradeMode }),
+    ...(model && { upgradeMode: model.upgradeMode, orchestrationMode: model.orchestrationMode }),
     dryRun: config.rollout.dryRun,
     startedAt: new Date(state.startedAt).toISOString(),
     finishedAt: new Date(finishedAt).toISOString(),

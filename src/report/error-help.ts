@@ -33,7 +33,7 @@ export const ERROR_HELP: readonly ErrorHelp[] = [
       "application or its health probe.",
     check:
       "Look at the health of the upgraded instances (Application Health extension or load balancer probe) and the " +
-      "application's logs on one of them. Fix the image or script, or roll back with the `previous-model` values.",
+      "application's logs on one of them. Fix the image or script, or undo the change: run the action with `rollback: true`.",
     docs: ROLLING_UPGRADES,
   },
   {

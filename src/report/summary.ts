@@ -688,6 +688,14 @@ function protectedStep(record: RolloutRecord, instances: readonly InstanceRecord
   const how = dryRun
     ? `To upgrade ${one ? "it" : "them"} too, remove the protection from scale-set actions before the real run:`
     : `To upgrade ${one ? "it" : "them"} too, remove the protection from scale-set actions, then re-run this job:`;
+  // A Flexible VM's protection is not reached through `az vmss update --instance-id` (per-instance scale-set VM calls
+  // take a Uniform instance's number, not a VM's name): no command that would fail is offered.
+  if (record.orchestrationMode === "Flexible") {
+    const where = `(on the scale set's Instances page in the Azure portal: \`az vmss update --instance-id\` takes a Uniform instance's number, not a Flexible VM's name)`;
+    return dryRun
+      ? `${keeps} To upgrade ${one ? "it" : "them"} too, remove ${one ? "its" : "their"} protection from scale-set actions ${where} before the real run.`
+      : `${keeps} To upgrade ${one ? "it" : "them"} too, remove ${one ? "its" : "their"} protection from scale-set actions ${where}, then re-run this job.`;
+  }
   return `${keeps} ${how}\n\n\`\`\`sh\n${unprotectCommand(record, ids)}\n\`\`\``;
 }
 

@@ -378,6 +378,28 @@ describe("renderSummary: next steps agree with the result", () => {
     );
   });
 
+  it.each([
+    { name: "a real run", dryRun: false, then: ", then re-run this job." },
+    { name: "a dry run", dryRun: true, then: " before the real run." },
+  ])(
+    "on a Flexible scale set ($name): the portal, not an az command that takes a Uniform instance's number",
+    ({ dryRun, then }) => {
+      const base = dryRun ? SCENARIOS["dry-run"]() : success();
+      const name = "vmss-web_1a2b3c4d";
+      const record: RolloutRecord = {
+        ...base,
+        orchestrationMode: "Flexible",
+        instances: [{ ...instance(0, "skipped-protected"), instanceId: name, name }],
+      };
+      const steps = section(renderSummary(record), "Next steps");
+      expect(steps).toContain(
+        "remove its protection from scale-set actions (on the scale set's Instances page in the Azure portal",
+      );
+      expect(steps).toContain(then);
+      expect(steps).not.toContain("az vmss update --resource-group");
+    },
+  );
+
   it("names several protected instances in one loop, and no name that is unsafe in a shell", () => {
     const record: RolloutRecord = {
       ...success(),
