@@ -1380,6 +1380,42 @@ describe("platform image versions (VirtualMachineImages)", () => {
     });
     expect(emu.state(VMSS).model).toEqual(before);
   });
+
+  it("shows a deprecation, and refuses a model write naming a deprecated version: 404 ImageVersionDeprecated", async () => {
+    const deprecatedImages = {
+      "canonical:ubuntu-24_04-lts:server:24.04.202409120": { imageState: "Deprecated" as const },
+      "canonical:ubuntu-24_04-lts:server:24.04.202410100": {
+        imageState: "ScheduledForDeprecation" as const,
+        scheduledDeprecationTime: "2027-01-31T00:00:00+00:00",
+      },
+    };
+    const { client, emu } = await setup({
+      platformImages: catalog,
+      deprecatedImages,
+      scaleSets: [{ name: VMSS, instances: 1 }],
+    });
+    const get = (version: string) =>
+      client.virtualMachineImages.get("westeurope", IMAGE.publisher, IMAGE.offer, IMAGE.sku, version);
+    expect((await get("24.04.202409120")).imageDeprecationStatus).toEqual({ imageState: "Deprecated" });
+    expect((await get("24.04.202410100")).imageDeprecationStatus).toEqual({
+      imageState: "ScheduledForDeprecation",
+      scheduledDeprecationTime: new Date("2027-01-31T00:00:00Z"),
+    });
+    await client.virtualMachineScaleSets.update(RG, VMSS, {
+      virtualMachineProfile: { storageProfile: { imageReference: { version: "24.04.202501140" } } },
+    });
+    const before = emu.state(VMSS).model;
+    await expect(
+      client.virtualMachineScaleSets.update(RG, VMSS, {
+        virtualMachineProfile: { storageProfile: { imageReference: { version: "24.04.202409120" } } },
+      }),
+    ).rejects.toMatchObject({
+      statusCode: 404,
+      code: "ImageVersionDeprecated",
+      message: "The platform image 'Canonical:ubuntu-24_04-lts:server:24.04.202409120' is deprecated.",
+    });
+    expect(emu.state(VMSS).model).toEqual(before);
+  });
 });
 
 describe("gallery image versions (GalleryImageVersions)", () => {

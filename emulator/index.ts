@@ -82,6 +82,9 @@ export async function start(options: EmulatorOptions = {}): Promise<Emulator> {
       platformImages: new Map(
         Object.entries(options.platformImages ?? {}).map(([image, versions]) => [image.toLowerCase(), [...versions]]),
       ),
+      deprecatedImages: new Map(
+        Object.entries(options.deprecatedImages ?? {}).map(([image, status]) => [image.toLowerCase(), { ...status }]),
+      ),
       vmListExtensionsById: options.vmListExtensionsById ?? false,
       galleryImages: new Map(
         Object.entries(options.galleryImages ?? {}).map(([id, versions]) => [id.toLowerCase(), { ...versions }]),

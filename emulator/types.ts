@@ -146,6 +146,17 @@ export interface EmulatorOptions {
    */
   readonly platformImages?: Readonly<Record<string, readonly string[]>>;
   /**
+   * Platform image versions the publisher deprecated: `publisher:offer:sku:version` (any case) → the state
+   * `VirtualMachineImages_Get` shows in `imageDeprecationStatus` (`scheduledDeprecationTime` an ISO time). A model write
+   * naming a `Deprecated` one is refused 404 `ImageVersionDeprecated`, as Azure refuses a VM create with one.
+   */
+  readonly deprecatedImages?: Readonly<
+    Record<
+      string,
+      { readonly imageState: "ScheduledForDeprecation" | "Deprecated"; readonly scheduledDeprecationTime?: string }
+    >
+  >;
+  /**
    * The standalone VM list (`VirtualMachines.List`, how a Flexible set's VMs are read) shows each VM's extensions by
    * ID only, no properties, as reported of that list (ansible/ansible#38279: "only the id is set, when the vms are
    * retrieved through the list function"; azure-sdk-for-net#13378). Their settings then come only from

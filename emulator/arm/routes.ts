@@ -42,6 +42,11 @@ interface ArmOptions {
   readonly pollRetryAfterSeconds: number | undefined;
   /** `publisher:offer:sku` (lower case) → versions offered (EmulatorOptions.platformImages). */
   readonly platformImages: ReadonlyMap<string, readonly string[]>;
+  /** `publisher:offer:sku:version` (lower case) → its deprecation (EmulatorOptions.deprecatedImages). */
+  readonly deprecatedImages: ReadonlyMap<
+    string,
+    { readonly imageState: string; readonly scheduledDeprecationTime?: string }
+  >;
   /** EmulatorOptions.vmListExtensionsById. */
   readonly vmListExtensionsById: boolean;
   /** EmulatorOptions.galleryImages: image definition ID (lower case) → version → its seed. */
@@ -633,13 +638,21 @@ export class Arm {
         replicaType: "Unmanaged",
         disallowed: { vmDiskType: "None" },
         automaticOSUpgradeProperties: { automaticOSUpgradeSupported: true },
-        imageDeprecationStatus: { imageState: "Active" },
+        imageDeprecationStatus: this.deprecationOf(image, version) ?? { imageState: "Active" },
         features: [],
         osDiskImage: { operatingSystem: "Linux", sizeInBytes: 32213303808 },
         dataDiskImages: [],
       },
       ...render(version),
     });
+  }
+
+  /** What the publisher deprecated of the version (EmulatorOptions.deprecatedImages), as Get shows it. */
+  private deprecationOf(
+    image: { publisher: string; offer: string; sku: string },
+    version: string,
+  ): { readonly imageState: string; readonly scheduledDeprecationTime?: string } | undefined {
+    return this.options.deprecatedImages.get(`${image.publisher}:${image.offer}:${image.sku}:${version}`.toLowerCase());
   }
 
   /** The versions the catalog (EmulatorOptions.platformImages) lists for the image; undefined when it does not list it. */
@@ -788,6 +801,14 @@ export class Arm {
     if (next === undefined || JSON.stringify(ref(before)) === JSON.stringify(next)) return;
     const [publisher, offer, sku, version] = [next["publisher"], next["offer"], next["sku"], next["version"]];
     if (![publisher, offer, sku, version].every((v) => typeof v === "string")) return;
+    // A deprecated version (GOAD#248, GOAD#345: a VM create answered 404 ImageVersionDeprecated "The platform image
+    // '<p>:<o>:<s>:<v>' is deprecated.", target imageReference; assumed the same for a scale set's model write).
+    if (this.deprecationOf({ publisher, offer, sku }, version)?.imageState === "Deprecated")
+      throw new ArmError(404, {
+        code: "ImageVersionDeprecated",
+        message: `The platform image '${publisher}:${offer}:${sku}:${version}' is deprecated.`,
+        target: "imageReference",
+      });
     if (this.offersVersion({ publisher, offer, sku }, version)) return;
     throw new ArmError(404, {
       code: "PlatformImageNotFound",

@@ -352,8 +352,10 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
       guard(async () => {
         const { location, publisher, offer, sku, version } = image;
         try {
-          await client.virtualMachineImages.get(location, publisher, offer, sku, version, { abortSignal: signal });
-          return { found: true };
+          const found = await client.virtualMachineImages.get(location, publisher, offer, sku, version, {
+            abortSignal: signal,
+          });
+          return { found: true, ...deprecationOf(found.imageDeprecationStatus) };
         } catch (err) {
           // `{"code":"NotFound","message":"Artifact: VMImage was not found."}` (az vm image show, azure-cli#22796).
           if (!(isRestError(err) && err.statusCode === 404)) throw err;
@@ -460,4 +462,17 @@ function isGoneResource(err: unknown): boolean {
       "GalleryImageNotFound",
     ].includes(err.code ?? "")
   );
+}
+
+/**
+ * A platform image version's deprecation as VirtualMachineImages_Get shows it (`imageDeprecationStatus.imageState`:
+ * Active, ScheduledForDeprecation or Deprecated; azure-cli#25313). Anything else, or none, is no deprecation.
+ */
+function deprecationOf(status: { imageState?: string; scheduledDeprecationTime?: Date } | undefined): {
+  deprecation?: { state: "Deprecated" | "ScheduledForDeprecation"; at?: number };
+} {
+  const state = status?.imageState;
+  if (state !== "Deprecated" && state !== "ScheduledForDeprecation") return {};
+  const at = status?.scheduledDeprecationTime?.getTime();
+  return { deprecation: { state, ...(at !== undefined && Number.isFinite(at) && { at }) } };
 }

@@ -61,9 +61,17 @@ export interface PlatformImageVersion {
   readonly version: string;
 }
 
-/** Whether the region offers that version; when not, the newest versions it offers of the image (newest first). */
+/**
+ * Whether the region offers that version; when not, the newest versions it offers of the image (newest first). A
+ * version offered may be deprecated by its publisher (imageDeprecationStatus): `Deprecated` (Azure deploys it no more),
+ * or `ScheduledForDeprecation` at `at` (epoch ms, when Azure says).
+ */
 export type PlatformImageLookup =
-  { readonly found: true } | { readonly found: false; readonly newest: readonly string[] };
+  | {
+      readonly found: true;
+      readonly deprecation?: { readonly state: "Deprecated" | "ScheduledForDeprecation"; readonly at?: number };
+    }
+  | { readonly found: false; readonly newest: readonly string[] };
 
 /** A region's name as compared: `West Europe` (as a gallery names its target regions) and `westeurope` are one. */
 export function regionKey(region: string): string {

@@ -194,6 +194,17 @@ export const ERROR_HELP: readonly ErrorHelp[] = [
     docs: `${LEARN}/role-based-access-control/troubleshooting`,
   },
   {
+    code: "ImageVersionDeprecated",
+    happened:
+      "The platform image version named is deprecated by its publisher: Azure no longer creates instances from it, so " +
+      "it refused a model or instance write naming it. Instances already running it keep running.",
+    check:
+      "Name a version that is not deprecated (`az vm image list --all --publisher <publisher> --offer <offer> --sku " +
+      "<sku>` lists them, and `az vm image show` says a version's `imageDeprecationStatus`). The action refuses a " +
+      "deprecated version before it writes anything when it can read the image catalog.",
+    docs: `${LEARN}/virtual-machines/deprecated-images`,
+  },
+  {
     code: "LinkedAuthorizationFailed",
     happened:
       "The identity may write the scale set, but the model links to a resource in another resource group or " +

@@ -39,6 +39,43 @@ describe("image-version the region does not offer", () => {
     expect(record.reason).toContain("PlatformImageNotFound");
   });
 
+  it.each([
+    { run: "a rollout", dryRun: false },
+    { run: "a dry run", dryRun: true },
+  ])("a version its publisher deprecated: $run is refused before any write", async ({ dryRun }) => {
+    const emu = await emulator({
+      scaleSets: [{ name: "vmss1", instances: 2 }],
+      platformImages: { [IMAGE]: [OLD_VERSION, NEW_VERSION] },
+      deprecatedImages: { [`${IMAGE}:${NEW_VERSION}`]: { imageState: "Deprecated" } },
+    });
+    const { record } = await rollout(configFor(emu, { rollout: { dryRun } }));
+    expect(emu.writes()).toEqual([]);
+    expect(record.result).toBe("failed");
+    expect(record.reason).toMatch(
+      new RegExp(
+        `^image-version '${IMAGE}:${NEW_VERSION}' is deprecated by its publisher: Azure deploys it no more in westeurope \\(ImageVersionDeprecated\\)\\. Nothing was written\\.`,
+      ),
+    );
+  });
+
+  it("a version scheduled for deprecation: a warning naming the date, and the rollout goes on", async () => {
+    const emu = await emulator({
+      scaleSets: [{ name: "vmss1", instances: 2 }],
+      platformImages: { [IMAGE]: [OLD_VERSION, NEW_VERSION] },
+      deprecatedImages: {
+        [`${IMAGE}:${NEW_VERSION}`]: {
+          imageState: "ScheduledForDeprecation",
+          scheduledDeprecationTime: "2027-01-31T00:00:00+00:00",
+        },
+      },
+    });
+    const { record, log } = await rollout(configFor(emu));
+    expect(record.result).toBe("succeeded");
+    expect(log.lines.filter((l) => l.startsWith("warning: image-version"))).toEqual([
+      `warning: image-version '${IMAGE}:${NEW_VERSION}' is scheduled for deprecation on 2027-01-31T00:00:00.000Z: after then Azure creates no instance from it (a scale-out, a reimage or a repair of the scale set fails). Roll out a newer version before then.`,
+    ]);
+  });
+
   it("a version the region offers is rolled out", async () => {
     const emu = await emulator({
       scaleSets: [{ name: "vmss1", instances: 2 }],

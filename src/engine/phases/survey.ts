@@ -158,8 +158,11 @@ async function checkImageVersion(run: Run, api: ScaleSetApi, model: ScaleSetMode
     );
     return;
   }
-  if (lookup.found) return;
   const image = `${publisher}:${offer}:${sku}`;
+  if (lookup.found) {
+    checkDeprecation(run, lookup.deprecation, `${image}:${version}`, location);
+    return;
+  }
   if (lookup.newest.length === 0) {
     run.log.info(
       `Azure lists no version of ${image} in ${location}, which the scale set runs: whether it has version '${version}' is left to the model write.`,
@@ -173,6 +176,30 @@ async function checkImageVersion(run: Run, api: ScaleSetApi, model: ScaleSetMode
     kind: "failed",
     reason: `${what}: Azure offers no such version of ${image} in ${location}; its newest there: ${lookup.newest.join(", ")}. Nothing was written.`,
   });
+}
+
+/**
+ * A platform image version its publisher deprecated: Azure deploys it no more (a model write naming it is refused 404
+ * ImageVersionDeprecated, after the lease and the record), so it is refused before anything is written. One scheduled
+ * for deprecation is a warning: after that date Azure creates no instance from it (a scale-out, a reimage).
+ */
+function checkDeprecation(
+  run: Run,
+  deprecation: { readonly state: "Deprecated" | "ScheduledForDeprecation"; readonly at?: number } | undefined,
+  urn: string,
+  location: string,
+): void {
+  if (deprecation === undefined) return;
+  const which = run.config.rollback ? "The image version the rollback would put back" : "image-version";
+  if (deprecation.state === "Deprecated")
+    throw new StopError({
+      kind: "failed",
+      reason: `${which} '${urn}' is deprecated by its publisher: Azure deploys it no more in ${location} (ImageVersionDeprecated). Nothing was written. Name a version that is not deprecated (az vm image list --all --location ${location} shows them).`,
+    });
+  const when = deprecation.at !== undefined ? ` on ${new Date(deprecation.at).toISOString()}` : "";
+  const message = `${which} '${urn}' is scheduled for deprecation${when}: after then Azure creates no instance from it (a scale-out, a reimage or a repair of the scale set fails). Roll out a newer version before then.`;
+  if (run.state.firstWarning("Image version scheduled for deprecation", message))
+    run.log.warning(message, "Image version scheduled for deprecation");
 }
 
 /**
