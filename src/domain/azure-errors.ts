@@ -48,7 +48,8 @@ export function refusalWords(err: AzureApiError): string {
 
 /**
  * What a refused manualupgrade likely means, for the reason of the stop; undefined when nothing more can be said.
- * `attempts` and `why` (why no further attempt was made) are told for a scale set another operation kept busy.
+ * `attempts` and `why` (why no further attempt was made) are told for a scale set another operation kept busy; for a
+ * 404, `why` says what was found instead of a deleted scale set.
  */
 export function refusalMeaning(err: AzureApiError, attempts: number, why?: string): string | undefined {
   switch (err.statusCode) {
@@ -57,7 +58,8 @@ export function refusalMeaning(err: AzureApiError, attempts: number, why?: strin
     case 401:
       return "Azure did not accept the sign-in for it: check that environment / arm-endpoint name the cloud the identity signs in to";
     case 404:
-      return "the scale set was not found: it may have been deleted";
+      // `why`: the scale set was read and found since (a 404 naming something else, an instance the listing shows).
+      return why ?? "the scale set was not found: it may have been deleted";
   }
   return isRetryableRefusal(err)
     ? `another operation kept the scale set busy (${attempts} attempt(s)${why ? `; ${why}` : ""})`

@@ -258,6 +258,11 @@ export function floatingBefore(current: ImageReference, request: ChangeRequest):
   const wanted: ImageReference =
     request.imageId !== undefined ? { id: request.imageId } : { version: request.imageVersion ?? "latest" };
   if (floatsToLatest(wanted)) return undefined;
+  // Another image altogether (another gallery image, a managed image): the newest version of the one before is not
+  // the run's, so putting it back does undo the change.
+  const definition = (id: string): string => id.replace(/\/versions\/[^/]+$/i, "").toLowerCase();
+  if (current.id !== undefined && (wanted.id === undefined || definition(current.id) !== definition(wanted.id)))
+    return undefined;
   return current.id !== undefined
     ? "the model named the gallery image without a version before, its newest version, which Azure picks when it " +
         "upgrades an instance: putting it back could upgrade the instances onto this run's version again; to go back, " +

@@ -403,7 +403,8 @@ export class RunLease {
  */
 function refusal(reason: string, run: Run, heldByAnother: boolean): string {
   if (!heldByAnother) {
-    const room = reason.startsWith("Azure would refuse the tags")
+    // Only a count over Azure's 50 is a lack of room (tag-limits.ts); a name or value Azure refuses is said as it is.
+    const room = /^Azure would refuse the tags: the scale set would carry \d+ tags/.test(reason)
       ? ` The run's lease takes up to ${LEASE_TAGS.length} tags on the scale set (${LEASE_TAGS.join(", ")}), and the rollout record 2 to 4 more when there is room: remove tags the scale set no longer needs.`
       : "";
     return `Nothing was written: ${reason}.${room}`;

@@ -76,12 +76,14 @@ export function recordOutcome(run: Run, result: RolloutResult): TagPart | undefi
 
 /**
  * The writes the record names at the end when one was cut off in flight and could not be read back (its outcome
- * unknown): those Azure took, and that one too. A later `rollback: true` then undoes it if it landed, and finds nothing
+ * unknown), or was not in the model when read (it may land still): those Azure took, and that one too. A later `rollback: true` then undoes it if it landed, and finds nothing
  * to undo if it did not: a rollback run compares the model with the record first (domain/rollback-plan.ts). Without
  * it, the record would be taken back, and the change, had it landed, would be on no record. Undefined otherwise.
  */
 function withUnknown(run: Run): { readonly image: boolean; readonly extension: boolean } | undefined {
-  const unknown = run.state.modelWriteUnknown;
+  // A write that got no answer and that the model did not hold when read may still land (RunState.modelWriteCutOff):
+  // kept on record the same way.
+  const unknown = run.state.modelWriteUnknown ?? run.state.modelWriteCutOff;
   if (unknown === undefined) return undefined;
   const { written } = run.state;
   return { image: written.image || unknown === "image", extension: written.extension || unknown === "extension" };

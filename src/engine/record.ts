@@ -229,7 +229,8 @@ export function failureReason(state: RolloutState): string | undefined {
   if (state.stop === undefined) {
     // A target still there and never sent, in a run that went through every batch (a listing missed it when its batch
     // was sent): not on the new model, so not a success either.
-    const neverSent = (r: InstanceRecord): boolean => r.outcome === "not-started" && !state.config.rollout.dryRun;
+    const neverSent = (r: InstanceRecord): boolean =>
+      r.outcome === "not-started" && !r.latestModelAfter && !state.config.rollout.dryRun;
     const failed = instances.filter((r) => isFailedOutcome(r.outcome) || neverSent(r));
     if (failed.length === 0) return undefined;
     const answerable = [...state.targets].filter((id) => !state.removed.has(id)).length;

@@ -57,9 +57,9 @@ export function headline(record: RolloutRecord): string {
   // A write cut off in flight and never read back: neither "nothing written" nor "model updated" would be the truth.
   if (!record.modelUpdated && record.modelWriteUnknown !== undefined)
     return `${label} while writing the model: whether Azure applied the change is unknown`;
-  // Cut off in flight and not in the model when read: Azure may still apply what it had received.
+  // No answer (cut off in flight, or lost) and not in the model when read: Azure may still apply what it had received.
   if (!record.modelUpdated && record.modelWriteCutOff !== undefined)
-    return `${label} while writing the model: the write was cut off, and the model did not hold it when read`;
+    return `${label} while writing the model: the write got no answer, and the model did not hold it when read`;
   const counts = countOutcomes(record.instances);
   const rollback = record.rollback;
   const notBack = rollback?.notBack?.length ?? 0;

@@ -80,6 +80,50 @@ describe.each(ORCHESTRATIONS)("instances a listing does not show ($mode)", ({ mo
     expect(writesOf(emu).filter((w) => w.startsWith("POST"))).toEqual([upgrade(a, b), upgrade(d)]);
   });
 
+  it.each([
+    { read: "answered", readFails: false },
+    { read: "refused with a 500", readFails: true },
+  ])(
+    "a manualupgrade 404 while every instance is there, the scale set's read $read: not called deleted, the run stops on it",
+    async ({ readFails }) => {
+      const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, ...seed }] });
+      let sends = 0;
+      let failedRead = false;
+      let refusedAt: number | undefined;
+      const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(2), rollbackOnFailure: true } }), {
+        wrap: (api) => ({
+          ...api,
+          startUpgradeInstances: async (ids, signal) => {
+            if (++sends === 2) {
+              refusedAt = Date.now();
+              throw new AzureApiError(
+                "ResourceNotFound",
+                "The Resource 'Microsoft.Compute/disks/x' was not found.",
+                404,
+              );
+            }
+            return api.startUpgradeInstances(ids, signal);
+          },
+          getScaleSet: async (signal) => {
+            if (readFails && refusedAt !== undefined && !failedRead) {
+              failedRead = true;
+              throw new AzureApiError("InternalServerError", "An internal error occurred.", 500);
+            }
+            return api.getScaleSet(signal);
+          },
+        }),
+      });
+      expect(record.scaleSetDeleted).toBeUndefined();
+      expect(record.result).toBe("rolled-back");
+      expect(record.reason).not.toContain("may have been deleted");
+      if (!readFails) expect(record.reason).toContain("the scale set is there (read just now)");
+      // The lease was released: the tags of a live scale set hold no lease of this run.
+      expect(Object.keys(emu.state("vmss1").model["tags"] as Record<string, string>)).not.toContain(
+        "vmss-rollout.lease",
+      );
+    },
+  );
+
   it("an instance one listing left out and the next shows again: not reported removed while it is there", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, ...seed }] });
     const ids = instanceIds(emu);

@@ -286,6 +286,15 @@ describe.each(ORCHESTRATIONS)("one run at a time ($mode)", ({ seed }) => {
     expect(emu.writes()).toEqual([]);
   });
 
+  it("a tag Azure refuses already on the scale set: refused before any write, saying which, not to remove tags for room", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, tags: { "team/web": "v" }, ...seed }] });
+    const { record } = await rollout(configFor(emu));
+    expect(record.result).toBe("failed");
+    expect(record.reason).toMatch(/the tag name 'team\/web' holds a character Azure refuses in tag names/);
+    expect(record.reason).not.toMatch(/remove tags the scale set no longer needs/);
+    expect(emu.writes()).toEqual([]);
+  });
+
   it("Rolling mode: the lease is made to last the whole run before the platform rolls, then released", async () => {
     const emu = await emulator({
       scaleSets: [{ name: "vmss1", instances: 3, upgradeMode: "Rolling", healthExtension: true, ...seed }],

@@ -24,6 +24,7 @@ import { headline, renderSummary } from "../../src/report/index.ts";
 import { decodeRecord } from "../../src/domain/rollout-tags.ts";
 import { planRollback } from "../../src/domain/rollback-plan.ts";
 import { AzureApiError } from "../../src/domain/scale-set.ts";
+import type { ScaleSetApi } from "../../src/engine/ports.ts";
 
 const emulator = useEmulator();
 const UPDATE_INSTANCES = "VirtualMachineScaleSets.UpdateInstances";
@@ -406,11 +407,16 @@ describe.each(ORCHESTRATIONS)("a write cut off by a cancel while Azure had it ($
       const summary = renderSummary(record);
       if (!updated) {
         expect(headline(record)).toBe(
-          "Rollout failed while writing the model: the write was cut off, and the model did not hold it when read",
+          "Rollout failed while writing the model: the write got no answer, and the model did not hold it when read",
         );
         expect(summary).toContain("### The change (not in the model when read)");
         expect(summary).toContain("Azure may still apply a request it had received");
         expect(summary).not.toContain("Not applied: the run stopped before it wrote the model");
+        // And the rollout record on the scale set keeps naming it: rollback: true can undo it, should it land.
+        const onRecord = decodeRecord(emu.state("vmss1").model["tags"] as Record<string, string>);
+        expect(onRecord.kind === "record" ? onRecord.record.changes.map((c) => c.property) : []).toEqual([
+          "image-version",
+        ]);
       }
       if (updated) {
         const real = new Map(emu.state("vmss1").instances.map((i) => [i.instanceId, i.latestModelApplied]));
@@ -420,6 +426,52 @@ describe.each(ORCHESTRATIONS)("a write cut off by a cancel while Azure had it ($
       }
     },
   );
+
+  it("the image PATCH held past the timeout, and the read right after refused: the read at the end does not call it unwritten", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
+    emu.faults.hangRequest({ operation: "VirtualMachineScaleSets.Update", seconds: 5, afterProcessing: false });
+    // The first read of the scale set after the cut-off is refused; the one at the end of the run is answered.
+    emu.faults.onRequest({ operation: "VirtualMachineScaleSets.Update", when: "before" }, () =>
+      emu.faults.authorizationFailed({ operation: "VirtualMachineScaleSets.Get", times: 1 }),
+    );
+    const { record } = await rollout(configFor(emu, { rollout: { timeoutMs: 1_500 } }));
+    expect(record.modelUpdated).toBe(false);
+    expect(record.modelWriteUnknown).toBeUndefined();
+    expect(record.modelWriteCutOff).toBe("image");
+    expect(headline(record)).toBe(
+      "Rollout failed while writing the model: the write got no answer, and the model did not hold it when read",
+    );
+  });
+
+  it("the image PATCH cut off, applied only after the read right after it: the read at the end counts it as this run's", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
+    emu.faults.hangRequest({ operation: "VirtualMachineScaleSets.Update", seconds: 5, afterProcessing: true });
+    let stale: Awaited<ReturnType<ScaleSetApi["getScaleSet"]>> | undefined;
+    let patched = false;
+    let served = false;
+    const { record } = await rollout(configFor(emu, { rollout: { timeoutMs: 1_500 } }), {
+      wrap: (api) => ({
+        ...api,
+        startPatchScaleSet: async (patch, etag, signal) => {
+          stale = await api.getScaleSet(signal);
+          patched = true;
+          return api.startPatchScaleSet(patch, etag, signal);
+        },
+        // The first read after the write beats it (the model as it was); later reads see Azure's model.
+        getScaleSet: async (signal) => {
+          if (patched && !served && stale !== undefined) {
+            served = true;
+            return stale;
+          }
+          return api.getScaleSet(signal);
+        },
+      }),
+    });
+    expect(served).toBe(true);
+    expect(record.modelUpdated).toBe(true);
+    expect(record.modelWriteCutOff).toBeUndefined();
+    expect(headline(record)).not.toContain("did not hold it");
+  });
 
   it("manualupgrade: the instances it reached are reported as the listing after it shows them", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, ...seed }] });

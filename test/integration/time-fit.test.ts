@@ -6,7 +6,17 @@ import { describe, expect, it } from "vitest";
 import { encodeLease } from "../../src/domain/lease.ts";
 import { sleep } from "../../src/shared/clock.ts";
 import type { RolloutEvent } from "../../src/engine/events.ts";
-import { configFor, count, rollout, tagWritesOf, upgrade, useEmulator, writesOf } from "./harness.ts";
+import {
+  NEW_VERSION,
+  adapterFor,
+  configFor,
+  count,
+  rollout,
+  tagWritesOf,
+  upgrade,
+  useEmulator,
+  writesOf,
+} from "./harness.ts";
 
 const emulator = useEmulator();
 
@@ -38,10 +48,10 @@ function movableClock(timeoutMs: number) {
 describe("the time a run has, checked before its first write", () => {
   it.each([
     {
-      name: "pauses between the batches of the scale set's capacity",
+      name: "pauses between the batches of the instances a write would make stale",
       dryRun: false,
       reason:
-        /^pause-between-batches \(1m 00s\) comes 2 time\(s\) between the 3 batches of the scale set's 6 instance\(s\) \(its capacity\): 2m 00s of pauses, not shorter than the 1m 48s that timeout \(2m 00s\) leaves the rollout\..* Nothing was written\. Shorten pause-between-batches, raise batch-size, or lengthen timeout\./,
+        /^pause-between-batches \(1m 00s\) comes 2 time\(s\) between the 3 batches of the 6 instance\(s\) still to upgrade: 2m 00s of pauses, not shorter than the 1m 48s that timeout \(2m 00s\) leaves the rollout\..* Nothing was written\. Shorten pause-between-batches, raise batch-size, or lengthen timeout\./,
     },
     {
       name: "a dry run: pauses between the batches of the instances listed",
@@ -60,6 +70,19 @@ describe("the time a run has, checked before its first write", () => {
     expect(record.reason).toMatch(reason);
     expect(record.modelUpdated).toBe(false);
     expect(emu.writes()).toEqual([]);
+  });
+
+  it("instances protected from scale-set actions are not counted: fewer batches, pauses that fit, the run goes on", async () => {
+    const timeoutMs = 150_000;
+    const clock = movableClock(timeoutMs);
+    // Capacity 4 would be 4 batches of 1 (3 pauses, 3 min); the 2 protected ones are never sent: 2 batches, 1 pause.
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, protectedInstances: ["1", "3"] }] });
+    const { record } = await rollout(
+      configFor(emu, { rollout: { batchSize: count(1), pauseBetweenBatchesMs: 60_000, timeoutMs } }),
+      { now: clock.now, sleep: clock.sleep },
+    );
+    expect(record.result).toBe("succeeded");
+    expect(record.batches).toHaveLength(2);
   });
 
   it("pauses that fit: the run goes on", async () => {
@@ -103,6 +126,42 @@ describe("the time a run has, checked before its first write", () => {
     expect(writesOf(emu)).toEqual([]);
     // The lease taken is released: the tags are written (taken, then released), never the model.
     expect(tagWritesOf(emu).length).toBeGreaterThan(0);
+  });
+
+  it("waited for an operation in progress until less than a poll-interval was left: stops before its first write", async () => {
+    const timeoutMs = 120_000;
+    const clock = movableClock(timeoutMs);
+    // 1000 simulated seconds (1 s here): another writer's model, and its upgrade of instance 1 running when the run starts.
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3, instanceUpgradeSeconds: 1_000 }] });
+    const other = adapterFor(configFor(emu));
+    await other.patchScaleSet({ imageReference: { version: NEW_VERSION } }, undefined);
+    const started = new Promise<void>((resolve) =>
+      emu.faults.onRequest({ operation: "VirtualMachineScaleSets.UpdateInstances", when: "after" }, () =>
+        setImmediate(resolve),
+      ),
+    );
+    const running = other.upgradeInstances(["1"]);
+    await started;
+    emu.resetLog();
+    let waiting = false;
+    const { record } = await rollout(
+      configFor(emu, { rollout: { batchSize: count(3), pollIntervalMs: 1_000, timeoutMs } }),
+      {
+        now: clock.now,
+        // The wait ends with less than a poll-interval of the run's time left.
+        events: (e: RolloutEvent) => {
+          if (e.type === "phase" && e.phase.kind === "waiting-for-operation") waiting = true;
+          // The plan on the listing after the wait: the time check follows it.
+          if (e.type === "planned" && waiting) clock.skipTo(500);
+        },
+      },
+    );
+    await running;
+    expect(record.result).toBe("failed");
+    expect(record.reason).toMatch(
+      /^Timed out before the first write: waiting for the operation in progress left .* of timeout \(2m 00s\), not more than one poll-interval \(1s\)/,
+    );
+    expect(writesOf(emu)).toEqual([]);
   });
 });
 

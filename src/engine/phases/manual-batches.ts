@@ -281,7 +281,8 @@ async function sendUpgrade(
       // The run ends on a scale set gone (rollout.ts). A 404 may also name a Flexible VM deleted since the listing (its
       // instance ID is the VM's name: ResourceNotFound for Microsoft.Compute/virtualMachines/<name>, assumed, not
       // recorded): one read of the scale set says which; an instance gone is sent again without it, as below.
-      const instanceGone = isGoneInstance(err) || (isScaleSetGone(err) && (await scaleSetStillThere(run, api)));
+      const setFound = isScaleSetGone(err) && (await scaleSetStillThere(run, api));
+      const instanceGone = isGoneInstance(err) || setFound;
       if (isScaleSetGone(err) && !instanceGone) throw err;
       refusal = err;
       const maybeTaken = mayAnswerResend(api, "upgrade", sendsBefore, err);
@@ -311,7 +312,12 @@ async function sendUpgrade(
           continue;
         }
       }
-      if (!isRetryableRefusal(err) || attempt > MAX_UPGRADE_RETRIES) throw refused(run, err, index, label, attempt);
+      if (!isRetryableRefusal(err) || attempt > MAX_UPGRADE_RETRIES) {
+        const found = setFound
+          ? "the scale set is there (read just now), and its listing still shows these instances"
+          : undefined;
+        throw refused(run, err, index, label, attempt, found);
+      }
     }
     const delay = Math.min(MAX_BACKOFF_MS, run.config.rollout.pollIntervalMs * 2 ** (attempt - 1));
     if (delay >= run.timeLeft())
@@ -465,13 +471,16 @@ async function readForGate(run: Run, api: ScaleSetApi, ids: readonly string[], c
   run.listed([...shown.values()]);
 }
 
-/** Whether a read of the scale set finds it (then its model is taken in); a read that fails otherwise says no. */
+/**
+ * Whether a read of the scale set finds it (then its model is taken in): false when Azure says it is gone. A read
+ * that fails otherwise cannot tell, and ends the batch with its own error (not taken for a deleted scale set).
+ */
 async function scaleSetStillThere(run: Run, api: ScaleSetApi): Promise<boolean> {
   try {
     run.state.read(await api.getScaleSet(run.work));
     return true;
   } catch (err) {
-    if (isAbort(err)) throw err;
-    return false;
+    if (isScaleSetGone(err)) return false;
+    throw err;
   }
 }

@@ -365,7 +365,7 @@ async function writeCutOff(run: Run, api: ScaleSetApi, what: "image" | "extensio
   try {
     // Not in the model when read: Azure may still apply a request it had received. The run reads once more at its end
     // (settleUnknownWrite), and the report says what the last read showed.
-    if ((await settleUnknownWrite(run, api, run.cutOffReadSignal())) === "not-held") run.state.cutOffUnseen(what);
+    await settleUnknownWrite(run, api, run.cutOffReadSignal());
   } catch {
     run.log.warning(
       `The ${what} write was cut off while Azure had it, and the scale set could not be read again: whether the model holds it is unknown. Check the scale set's model.`,
@@ -505,13 +505,15 @@ export async function settleUnknownWrite(
   if (unknown !== undefined) run.state.writeUnknownSettled();
   if (driftFrom(model, run.state.request, { image: what === "image", extension: what === "extension" }) === undefined) {
     run.log.info(
-      `The ${what} write was cut off while in flight, but the scale set's model holds it: Azure applied it.`,
+      `The ${what} write got no answer (cut off, or its answer lost), but the scale set's model holds it: Azure applied it.`,
     );
     run.wrote(what);
     return "held";
   }
   run.log.info(
-    `The ${what} write was cut off while in flight; the scale set's model does not hold it (Azure may still apply a request it had received).`,
+    `The ${what} write got no answer (cut off, or its answer lost); the scale set's model does not hold it (Azure may still apply a request it had received).`,
   );
+  // Whatever read says so (right after the write, or at the end when that read failed): not "never written".
+  run.state.cutOffUnseen(what);
   return "not-held";
 }

@@ -52,13 +52,14 @@ export async function planRun(run: Run, api: ScaleSetApi, afterLeaseWait = false
 
   // Nothing is written (a dry run, or the model holds the values): the one listing to plan on is now. Otherwise it
   // follows the model update, when Azure reports which instances the write made stale.
-  if (rollout.dryRun || isNoOp(plan)) await planOnListing(run, api, plan, !rollout.dryRun);
+  const waitedOnListing = (rollout.dryRun || isNoOp(plan)) && (await planOnListing(run, api, plan, !rollout.dryRun));
   checkSasTokens(run, plan);
-  checkTimeFits(
+  await checkTimeFits(
+    api,
     run,
     model,
     plan,
-    waited.waited ? "the operation in progress" : afterLeaseWait ? "another run's lease" : undefined,
+    waited.waited || waitedOnListing ? "the operation in progress" : afterLeaseWait ? "another run's lease" : undefined,
   );
   const resume = resumeWarning(rollout, plan, run.state.targets.size, model.upgradeMode);
   if (resume !== undefined && run.state.firstWarning(resume.title, resume.message))
@@ -106,7 +107,13 @@ function checkSasTokens(run: Run, plan: ModelChange): void {
  *   the least in which a batch's end is seen (the inputs alone warn of a timeout within one poll-interval).
  * Not for a run with nothing to do.
  */
-function checkTimeFits(run: Run, model: ScaleSetModel, plan: ModelChange, waitedFor: string | undefined): void {
+async function checkTimeFits(
+  api: ScaleSetApi,
+  run: Run,
+  model: ScaleSetModel,
+  plan: ModelChange,
+  waitedFor: string | undefined,
+): Promise<void> {
   const { rollout } = run.config;
   const noOp = isNoOp(plan);
   if (noOp && run.state.targets.size === 0) return;
@@ -118,7 +125,13 @@ function checkTimeFits(run: Run, model: ScaleSetModel, plan: ModelChange, waited
         : model.capacity !== undefined
           ? { instances: model.capacity, from: "capacity" }
           : undefined;
-    const refusal = size && pausesOutlastTimeout(rollout, size, left);
+    let refusal = size && pausesOutlastTimeout(rollout, size, left);
+    // The capacity counts instances no batch sends (protected from scale-set actions, a Flexible VM with its own
+    // profile): before refusing, the instances are listed, and those a write would make stale counted.
+    if (refusal !== undefined && size?.from === "capacity") {
+      const sent = (await api.listInstances(run.work)).filter((i) => !i.protectedFromScaleSetActions && !i.ownModel);
+      refusal = pausesOutlastTimeout(rollout, { instances: sent.length, from: "listed" }, run.timeLeft());
+    }
     if (refusal !== undefined) throw new StopError({ kind: "failed", reason: refusal });
   }
   if (waitedFor !== undefined && !rollout.dryRun && left <= rollout.pollIntervalMs) {
@@ -345,7 +358,7 @@ export function listEarly(run: Run, api: ScaleSetApi): EarlyListing {
 /**
  * Lists the instances (waiting, one list per poll, for instance operations already running) and plans on them.
  * A dry run of a change plans as if the write had made every instance stale, as it would. `early`: the first listing,
- * already started (listEarly).
+ * already started (listEarly). Says whether it waited.
  */
 export async function planOnListing(
   run: Run,
@@ -353,7 +366,7 @@ export async function planOnListing(
   change: ModelChange,
   wait: boolean,
   early?: EarlyListing,
-): Promise<void> {
+): Promise<boolean> {
   let instances = await firstListing(run, api, early);
   let announced = false;
   for (
@@ -384,6 +397,7 @@ export async function planOnListing(
   } else {
     noteBatches(run, planBatches(predicted, run.config.rollout));
   }
+  return announced;
 }
 
 /** The first listing: the early one when it was started (its failure is the listing's), else one now. */

@@ -205,6 +205,27 @@ describe("planChange: the way back from an image that floats to its newest versi
       impossible: /gallery image without a version before.*set image-id to the ID of the version the instances ran/,
     },
     {
+      name: "a gallery image → a version of another gallery image: back to the first (its newest is not this run's)",
+      current: { id: GALLERY },
+      request: { imageId: `${GALLERY}-other/versions/2.0.0` },
+      back: { imageReference: { id: GALLERY } },
+      impossible: undefined,
+    },
+    {
+      name: "a gallery image → a managed image: back to the gallery image",
+      current: { id: GALLERY },
+      request: { imageId: MANAGED },
+      back: { imageReference: { id: GALLERY } },
+      impossible: undefined,
+    },
+    {
+      name: "a gallery image → one of its versions, the ID in other case: no way back",
+      current: { id: GALLERY },
+      request: { imageId: `${GALLERY.toUpperCase()}/versions/2.0.0` },
+      back: undefined,
+      impossible: /gallery image without a version before/,
+    },
+    {
       name: "a gallery image version → another: back to it",
       current: { id: `${GALLERY}/versions/1.0.0` },
       request: { imageId: `${GALLERY}/versions/2.0.0` },
