@@ -73,10 +73,12 @@ function watchingPolicy(deadline: () => number, now: () => number, watchers: Wat
     name: "vmssRolloutWatch",
     sendRequest: async (request, next) => {
       let response: Awaited<ReturnType<typeof next>>;
+      // Aborted before it was handed on (a cancel, the deadline): it never left, so it cannot have landed.
+      const abortedBefore = request.abortSignal?.aborted === true;
       try {
         response = await next(request);
       } catch (err) {
-        if (request.method !== "GET") watchers.sent?.(request.method, request.url);
+        if (request.method !== "GET" && !abortedBefore) watchers.sent?.(request.method, request.url);
         throw err;
       }
       if (request.method !== "GET" && mayHaveLanded(response.status)) watchers.sent?.(request.method, request.url);

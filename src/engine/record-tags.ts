@@ -83,7 +83,10 @@ export function recordOutcome(run: Run, result: RolloutResult): TagPart | undefi
 function withUnknown(run: Run): { readonly image: boolean; readonly extension: boolean } | undefined {
   // A write that got no answer and that the model did not hold when read may still land (RunState.modelWriteCutOff):
   // kept on record the same way.
-  const unknown = run.state.modelWriteUnknown ?? run.state.modelWriteCutOff;
+  // Not for a rollback run's own write (rollback: true): its record would then stand for a rollback that may never land,
+  // and the next rollback: true would take it for one to finish; the record it undoes is put back instead.
+  const unknown =
+    run.state.modelWriteUnknown ?? (run.state.rollbackOrigin === undefined ? run.state.modelWriteCutOff : undefined);
   if (unknown === undefined) return undefined;
   const { written } = run.state;
   return { image: written.image || unknown === "image", extension: written.extension || unknown === "extension" };

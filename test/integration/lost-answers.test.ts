@@ -473,6 +473,64 @@ describe.each(ORCHESTRATIONS)("a write cut off by a cancel while Azure had it ($
     expect(headline(record)).not.toContain("did not hold it");
   });
 
+  it("a rollback: true run whose image PATCH got no answer and is not in the model: the record it undoes is put back, so the next rollback: true undoes it", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
+    const first = await rollout(configFor(emu));
+    expect(first.record.result).toBe("succeeded");
+    emu.faults.hangRequest({ operation: "VirtualMachineScaleSets.Update", seconds: 5, afterProcessing: false });
+    const cut = await rollout({ ...configFor(emu, { change: {}, rollout: { timeoutMs: 1_500 } }), rollback: true });
+    expect(cut.record.modelWriteCutOff).toBe("image");
+    const onRecord = decodeRecord(emu.state("vmss1").model["tags"] as Record<string, string>);
+    expect(onRecord.kind === "record" && onRecord.record.rollbackOf === undefined).toBe(true);
+    emu.faults.clear();
+    const again = await rollout({ ...configFor(emu, { change: {} }), rollback: true });
+    expect(again.record.result).toBe("reverted");
+  });
+
+  it("the extension PATCH got no answer to any copy, and the model does not hold it: not called unwritten", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
+    emu.faults.dropConnection({ operation: "VirtualMachineScaleSetExtensions.Update", times: 100 });
+    const { record } = await rollout(
+      configFor(emu, {
+        change: {
+          extension: {
+            name: "customScript",
+            fileUris: ["https://stvmssdemo.blob.core.windows.net/scripts/install-v2.sh"],
+          },
+        },
+      }),
+    );
+    expect(record.result).toBe("failed");
+    expect(record.modelUpdated).toBe(false);
+    expect(record.modelWriteCutOff).toBe("extension");
+    expect(headline(record)).toBe(
+      "Rollout failed while writing the model: the write got no answer, and the model did not hold it when read",
+    );
+  });
+
+  it("the image PATCH cut off before any copy left: nothing is unknown, and the record of the run before stays", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
+    const first = await rollout(configFor(emu, { change: { imageVersion: "24.04.202410100" } }));
+    expect(first.record.result).toBe("succeeded");
+    const cancel = new AbortController();
+    const { record } = await rollout(configFor(emu), {
+      signal: cancel.signal,
+      // Cancelled right before the write is sent: no copy of it leaves.
+      wrap: (api) => ({
+        ...api,
+        startPatchScaleSet: (patch, etag) => {
+          cancel.abort();
+          return api.startPatchScaleSet(patch, etag, cancel.signal);
+        },
+      }),
+    });
+    expect(record.result).toBe("cancelled");
+    expect(record.modelWriteUnknown).toBeUndefined();
+    expect(record.modelWriteCutOff).toBeUndefined();
+    const onRecord = decodeRecord(emu.state("vmss1").model["tags"] as Record<string, string>);
+    expect(onRecord.kind === "record" ? onRecord.record.changes.map((c) => c.after) : []).toEqual(["24.04.202410100"]);
+  });
+
   it("manualupgrade: the instances it reached are reported as the listing after it shows them", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, ...seed }] });
     const [a = "", b = "", c = "", d = ""] = instanceIds(emu);

@@ -72,6 +72,19 @@ describe("the time a run has, checked before its first write", () => {
     expect(emu.writes()).toEqual([]);
   });
 
+  it("the listing that would count the instances fails: the refusal on the scale set's capacity stands", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 6 }] });
+    emu.faults.authorizationFailed({ operation: "VirtualMachineScaleSetVMs.List" });
+    emu.faults.authorizationFailed({ operation: "VirtualMachines.List" });
+    const { record } = await rollout(
+      configFor(emu, { rollout: { batchSize: count(2), pauseBetweenBatchesMs: 60_000, timeoutMs: 120_000 } }),
+    );
+    expect(record.reason).toMatch(
+      /^pause-between-batches .* the 3 batches of the scale set's 6 instance\(s\) \(its capacity\)/,
+    );
+    expect(emu.writes()).toEqual([]);
+  });
+
   it("instances protected from scale-set actions are not counted: fewer batches, pauses that fit, the run goes on", async () => {
     const timeoutMs = 150_000;
     const clock = movableClock(timeoutMs);

@@ -111,7 +111,7 @@ export async function startImageWrite(
       return { change, pending };
     } catch (err) {
       if (isAbort(err) || run.cancel.aborted) {
-        await writeCutOff(run, api, "image");
+        await writeCutOff(run, api, "image", sendsBefore);
         throw err;
       }
       const conflict = err instanceof AzureApiError && err.statusCode !== undefined && isRetryableRefusal(err);
@@ -166,7 +166,11 @@ export async function startImageWrite(
       // Not landed: a 409 is then another operation's, as when it came on the first copy (planned again below, on this
       // model, then sent after a pause); anything else stands.
       const conflictAgain = unknown && !holdsOurs;
-      if (conflictAgain && !conflict) throw err;
+      if (conflictAgain && !conflict) {
+        // A copy may have reached Azure, and the model does not hold it when read: not "never written" (modelWriteCutOff).
+        run.state.cutOffUnseen("image");
+        throw err;
+      }
       // A rollback overwrites only the values its record says were written: another writer's are kept.
       const origin = run.state.rollbackOrigin;
       const moved = origin && rollbackStillApplies(model, origin.origin, origin.finishing);
@@ -307,7 +311,7 @@ export async function startExtensionWrite(
   try {
     pending = await api.startPatchExtension(patch, run.work);
   } catch (err) {
-    if (isAbort(err) || run.cancel.aborted) await writeCutOff(run, api, "extension");
+    if (isAbort(err) || run.cancel.aborted) await writeCutOff(run, api, "extension", sendsBefore);
     else {
       // A copy sent once and refused (a 409) did not land: a read that fails then leaves nothing unknown.
       const maybe = mayHaveLanded(api, "extension", sendsBefore, err);
@@ -359,7 +363,15 @@ async function stopOnOtherWriter(run: Run, api: ScaleSetApi, drift: string): Pro
  * assumption as a 412 after a lost answer: another writer setting the very same values is taken for this run).
  * Either way the verification lists the instances after now. A read that fails leaves the write uncounted and says so.
  */
-async function writeCutOff(run: Run, api: ScaleSetApi, what: "image" | "extension"): Promise<void> {
+async function writeCutOff(
+  run: Run,
+  api: ScaleSetApi,
+  what: "image" | "extension",
+  sendsBefore: number | undefined,
+): Promise<void> {
+  // Cut off before any copy left (the adapter counted none): nothing reached Azure, nothing is unknown.
+  if (api.writeSends !== undefined && !landedCopy(api, what === "image" ? "scale-set" : "extension", sendsBefore))
+    return;
   run.writeSettled();
   run.state.writeUnknown(what);
   try {
@@ -402,7 +414,11 @@ async function extensionLanded(
     return undefined;
   }
   run.state.read(model);
-  if (!holdsPatch(model, patch)) return undefined;
+  if (!holdsPatch(model, patch)) {
+    // A copy may have reached Azure, and the model does not hold it when read: not "never written" (modelWriteCutOff).
+    if (mayHaveLanded) run.state.cutOffUnseen("extension");
+    return undefined;
+  }
   run.log.info(
     `The extension PATCH ${err instanceof AzureApiError && err.statusCode !== undefined ? `was refused (${err.statusCode} ${err.code})` : "got no answer"}, ` +
       `but extension '${patch.name}' holds exactly what the action sent: Azure applied it (an earlier copy whose answer was lost).`,

@@ -129,8 +129,13 @@ async function checkTimeFits(
     // The capacity counts instances no batch sends (protected from scale-set actions, a Flexible VM with its own
     // profile): before refusing, the instances are listed, and those a write would make stale counted.
     if (refusal !== undefined && size?.from === "capacity") {
-      const sent = (await api.listInstances(run.work)).filter((i) => !i.protectedFromScaleSetActions && !i.ownModel);
-      refusal = pausesOutlastTimeout(rollout, { instances: sent.length, from: "listed" }, run.timeLeft());
+      try {
+        const sent = (await api.listInstances(run.work)).filter((i) => !i.protectedFromScaleSetActions && !i.ownModel);
+        refusal = pausesOutlastTimeout(rollout, { instances: sent.length, from: "listed" }, run.timeLeft());
+      } catch (err) {
+        // A listing that fails cannot lower the count: the refusal on the capacity stands.
+        if (isAbort(err)) throw err;
+      }
     }
     if (refusal !== undefined) throw new StopError({ kind: "failed", reason: refusal });
   }

@@ -212,6 +212,19 @@ describe("failureReason", () => {
     expect(failureReason(s)).toBeUndefined();
   });
 
+  it("counts a target never sent that is on the new model but unhealthy there", () => {
+    const s = state({
+      instances: new Map([
+        ["0", instance("0")],
+        ["1", instance("1", { health: "unhealthy" })],
+      ]),
+      targets: new Set(["0", "1"]),
+      started: new Set(["0"]),
+      assessments: new Map([["0", { kind: "done" }]]),
+    });
+    expect(failureReason(s)).toMatch(/^1 of 2 instance\(s\) did not end on the new model and healthy/);
+  });
+
   it("counts the instances that did not make it", () => {
     expect(failureReason(mixed())).toMatch(
       /^1 of 3 instance\(s\) did not end on the new model and healthy: 2 \(vmss1_2\): provisioning Failed/,
