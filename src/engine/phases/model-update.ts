@@ -166,11 +166,10 @@ export async function startImageWrite(
       // Not landed: a 409 is then another operation's, as when it came on the first copy (planned again below, on this
       // model, then sent after a pause); anything else stands.
       const conflictAgain = unknown && !holdsOurs;
-      if (conflictAgain && !conflict) {
-        // A copy may have reached Azure, and the model does not hold it when read: not "never written" (modelWriteCutOff).
-        run.state.cutOffUnseen("image");
-        throw err;
-      }
+      // A copy may have reached Azure, and the model does not hold it when read: not "never written" (modelWriteCutOff),
+      // whatever follows (an error that stands, or a pause and a retry a cancel may cut short; one that lands hides it).
+      if (conflictAgain) run.state.cutOffUnseen("image");
+      if (conflictAgain && !conflict) throw err;
       // A rollback overwrites only the values its record says were written: another writer's are kept.
       const origin = run.state.rollbackOrigin;
       const moved = origin && rollbackStillApplies(model, origin.origin, origin.finishing);

@@ -178,7 +178,7 @@ async function checkImageVersion(run: Run, api: ScaleSetApi, model: ScaleSetMode
   }
   const image = `${publisher}:${offer}:${sku}`;
   if (lookup.found) {
-    checkDeprecation(run, lookup.deprecation, `${image}:${version}`, location);
+    checkDeprecation(run, lookup.deprecation, { publisher, offer, sku, version }, location);
     return;
   }
   if (lookup.newest.length === 0) {
@@ -197,25 +197,39 @@ async function checkImageVersion(run: Run, api: ScaleSetApi, model: ScaleSetMode
 }
 
 /**
- * A platform image version its publisher deprecated: Azure deploys it no more (a model write naming it is refused 404
- * ImageVersionDeprecated, after the lease and the record), so it is refused before anything is written. One scheduled
- * for deprecation is a warning: after that date Azure creates no instance from it (a scale-out, a reimage).
+ * A platform image version its publisher deprecated: Azure deploys no new instance from it (learn.microsoft.com,
+ * "Deprecated images FAQ"; a VM create naming one is refused 404 ImageVersionDeprecated, GOAD#248; assumed the same for
+ * a scale set's model write, which would come after the lease and the record), so it is refused before anything is
+ * written; so is one whose scheduled date has passed. One scheduled within the run's timeout is a warning that says so
+ * (batches after it would fail); one scheduled later, a warning with its date.
  */
 function checkDeprecation(
   run: Run,
   deprecation: { readonly state: "Deprecated" | "ScheduledForDeprecation"; readonly at?: number } | undefined,
-  urn: string,
+  image: { readonly publisher: string; readonly offer: string; readonly sku: string; readonly version: string },
   location: string,
 ): void {
   if (deprecation === undefined) return;
+  const urn = `${image.publisher}:${image.offer}:${image.sku}:${image.version}`;
   const which = run.config.rollback ? "The image version the rollback would put back" : "image-version";
-  if (deprecation.state === "Deprecated")
+  const list = `az vm image list --all --location ${location} --publisher ${image.publisher} --offer ${image.offer} --sku ${image.sku}`;
+  const passed = deprecation.at !== undefined && deprecation.at <= run.now();
+  if (deprecation.state === "Deprecated" || passed) {
+    const instead = run.config.rollback
+      ? "A rollback cannot put it back: roll forward with image-version set to a version that is not deprecated"
+      : "Name a version that is not deprecated";
     throw new StopError({
       kind: "failed",
-      reason: `${which} '${urn}' is deprecated by its publisher: Azure deploys it no more in ${location} (ImageVersionDeprecated). Nothing was written. Name a version that is not deprecated (az vm image list --all --location ${location} shows them).`,
+      reason: `${which} '${urn}' is deprecated by its publisher: Azure deploys no new instance from it in ${location} (ImageVersionDeprecated). Nothing was written. ${instead} (${list} shows them).`,
     });
-  const when = deprecation.at !== undefined ? ` on ${new Date(deprecation.at).toISOString()}` : "";
-  const message = `${which} '${urn}' is scheduled for deprecation${when}: after then Azure creates no instance from it (a scale-out, a reimage or a repair of the scale set fails). Roll out a newer version before then.`;
+  }
+  const at = deprecation.at;
+  const when = at !== undefined ? ` on ${new Date(at).toISOString()}` : "";
+  const soon =
+    at !== undefined && at <= run.deadline
+      ? " That is within this run's timeout: batches upgraded after it would fail."
+      : " Roll out a newer version before then.";
+  const message = `${which} '${urn}' is scheduled for deprecation${when}: after then Azure deploys no new instance from it (a scale-out of the scale set, for one, fails).${soon}`;
   if (run.state.firstWarning("Image version scheduled for deprecation", message))
     run.log.warning(message, "Image version scheduled for deprecation");
 }
