@@ -81,7 +81,10 @@ export function resolveSize(size: Size, total: number): number {
   return Math.min(total, Math.max(1, wanted));
 }
 
-/** An instance Azure would upgrade first: it reports unhealthy or its last operation failed. */
-function needsAttention(instance: InstanceState): boolean {
+/**
+ * An instance Azure would upgrade first: it reports unhealthy or its last operation failed. (The record reads it of a
+ * target never sent, too: engine/record.ts failureReason.)
+ */
+export function needsAttention(instance: Pick<InstanceState, "health" | "provisioningState">): boolean {
   return instance.health === "unhealthy" || instance.provisioningState?.toLowerCase() === "failed";
 }

@@ -17,6 +17,7 @@ import type {
 } from "../domain/record.ts";
 import { rollbackModelWords } from "../domain/record.ts";
 import { releaseOf } from "../domain/release.ts";
+import { needsAttention } from "../domain/batches.ts";
 import { displayChange, trustedRunUrl } from "../domain/rollout-tags.ts";
 import type { RollbackPlan } from "../domain/rollback-plan.ts";
 import type { RolloutTagRecord } from "../domain/rollout-tags.ts";
@@ -228,12 +229,10 @@ export function failureReason(state: RolloutState): string | undefined {
   const instances = instanceRecords(state);
   if (state.stop === undefined) {
     // A target still there and never sent, in a run that went through every batch (a listing missed it when its batch
-    // was sent): not on the new model, so not a success either.
-    // On the new model all the same (another writer upgraded it): a failure only when it is not healthy there.
-    const unwell = (r: InstanceRecord): boolean =>
-      r.health === "unhealthy" || r.provisioningState?.toLowerCase() === "failed";
+    // was sent): not on the new model, so not a success either. On the new model all the same (another writer
+    // upgraded it): a failure only when it is not healthy there.
     const neverSent = (r: InstanceRecord): boolean =>
-      r.outcome === "not-started" && (!r.latestModelAfter || unwell(r)) && !state.config.rollout.dryRun;
+      r.outcome === "not-started" && (!r.latestModelAfter || needsAttention(r)) && !state.config.rollout.dryRun;
     const failed = instances.filter((r) => isFailedOutcome(r.outcome) || neverSent(r));
     if (failed.length === 0) return undefined;
     const answerable = [...state.targets].filter((id) => !state.removed.has(id)).length;

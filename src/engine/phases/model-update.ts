@@ -505,16 +505,12 @@ async function awaitWrite(run: Run, pending: PendingOperation): Promise<void> {
  * run's write (the record counts it, a rollback puts it back). Right after the cut-off (writeCutOff) and, when that read
  * failed, once more before the run ends (rollout.ts). A read that fails rejects, and the write stays unknown. At the
  * end, a cut-off write the first read did not find (RunState.modelWriteCutOff) is looked for once more: Azure may have
- * applied it since. Says what the read found (undefined: nothing to read).
+ * applied it since.
  */
-export async function settleUnknownWrite(
-  run: Run,
-  api: ScaleSetApi,
-  signal: AbortSignal,
-): Promise<"held" | "not-held" | undefined> {
+export async function settleUnknownWrite(run: Run, api: ScaleSetApi, signal: AbortSignal): Promise<void> {
   const unknown = run.state.writeUnknownSettleable ? run.state.modelWriteUnknown : undefined;
   const what = unknown ?? run.state.modelWriteCutOff;
-  if (what === undefined) return undefined;
+  if (what === undefined) return;
   const model = await api.getScaleSet(signal);
   run.state.read(model);
   if (unknown !== undefined) run.state.writeUnknownSettled();
@@ -523,12 +519,11 @@ export async function settleUnknownWrite(
       `The ${what} write got no answer (cut off, or its answer lost), but the scale set's model holds it: Azure applied it.`,
     );
     run.wrote(what);
-    return "held";
+    return;
   }
   run.log.info(
     `The ${what} write got no answer (cut off, or its answer lost); the scale set's model does not hold it (Azure may still apply a request it had received).`,
   );
   // Whatever read says so (right after the write, or at the end when that read failed): not "never written".
   run.state.cutOffUnseen(what);
-  return "not-held";
 }
