@@ -79,14 +79,25 @@ export function planChange(model: ScaleSetModel, request: ChangeRequest, source:
     rollback: {
       ...(image.rollback && { scaleSetPatch: image.rollback }),
       ...(extension.rollback && { extensionPatch: extension.rollback }),
-      // A change with no way back at all: a rollback could only upgrade instances onto the new model again.
-      ...(!image.rollback &&
-        !extension.rollback &&
-        (image.impossible ?? extension.impossible) !== undefined && {
-          impossible: image.impossible ?? extension.impossible,
-        }),
+      // A change with no way back: an image that cannot be put back (a rollback of the rest would leave the
+      // instances on a model that is neither, which rollback: true refuses too), or nothing that can (a rollback could
+      // only upgrade instances onto the new model again).
+      ...(image.impossible !== undefined
+        ? { impossible: image.impossible }
+        : !image.rollback &&
+          !extension.rollback &&
+          extension.impossible !== undefined && { impossible: extension.impossible }),
     },
   };
+}
+
+/**
+ * `change` without its way back to the image before (`why`, a clause as Rollback.impossible's: Azure would refuse that
+ * image now). No rollback is done then, as for an image that floats (planChange).
+ */
+export function withoutImageRollback(change: ModelChange, why: string): ModelChange {
+  const { scaleSetPatch: _image, ...rest } = change.rollback;
+  return { ...change, rollback: { ...rest, impossible: why } };
 }
 
 /** `true` when the plan writes nothing. */

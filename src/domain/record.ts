@@ -193,6 +193,12 @@ export interface RolloutRecord {
   /** true when the action wrote the model. */
   readonly modelUpdated: boolean;
   /**
+   * Why the image before this run's cannot be put back although it names a fixed version: Azure would refuse it now
+   * (deprecated by its publisher, or no longer offered in the region), as the image catalog said before the write.
+   * No rollback input is offered for it. Absent otherwise.
+   */
+  readonly imageNotRestorable?: string;
+  /**
    * A model write (the image's or the extension's) was cut off in flight by a cancel or the deadline, and the scale set
    * could not be read again: whether Azure applied it is unknown. `modelUpdated` does not count it (nothing proves
    * it). Absent otherwise.

@@ -462,7 +462,11 @@ export function recordedChanges(
       after: request.imageVersion,
       ...(image.version === undefined
         ? { notRestorable: "the scale set had no image version before, and a PATCH cannot remove one" }
-        : floating !== undefined && { notRestorable: floating }),
+        : floating !== undefined
+          ? { notRestorable: floating }
+          : // No way back planned to a fixed version: Azure would refuse it (RunState.imageBackRefused).
+            change.rollback.scaleSetPatch === undefined &&
+            change.rollback.impossible !== undefined && { notRestorable: change.rollback.impossible }),
     });
   }
   if (written.image && request.imageId !== undefined && image.id?.toLowerCase() !== request.imageId.toLowerCase()) {

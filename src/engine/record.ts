@@ -65,6 +65,8 @@ export interface RolloutState {
   readonly modelWriteUnknown?: "image" | "extension" | undefined;
   /** A model write cut off in flight that the model did not hold when last read (see the state's modelWriteCutOff). */
   readonly modelWriteCutOff?: "image" | "extension" | undefined;
+  /** The image version a rollback would put back, which Azure would refuse now, and why (see the state's). */
+  readonly imageBackRefused?: { readonly version: string; readonly why: string } | undefined;
   /** Whether a later read may still settle that write (false: another writer's value replaced whatever it did). */
   readonly writeUnknownSettleable?: boolean;
   /** The parts of the change this run wrote. */
@@ -140,6 +142,10 @@ export function buildRecord(state: RolloutState, failure: string | undefined, fi
     ...(reason !== undefined && { reason: redactText(reason) }),
     changes: change?.changes ?? [],
     modelUpdated: state.modelUpdated,
+    ...(state.imageBackRefused !== undefined &&
+      change?.changes.some((c) => /imageReference/.test(c.property)) && {
+        imageNotRestorable: redactText(state.imageBackRefused.why),
+      }),
     ...(state.modelWriteUnknown && { modelWriteUnknown: state.modelWriteUnknown }),
     ...(!state.modelWriteUnknown && state.modelWriteCutOff && { modelWriteCutOff: state.modelWriteCutOff }),
     ...(change?.scaleSetPatch !== undefined &&

@@ -5,7 +5,7 @@
 
 import { formatDuration, pollDelay, sleep as defaultSleep, throttlePace } from "../shared/clock.ts";
 import { errorLine, isAbort } from "../domain/error-text.ts";
-import { planChange, type ChangePlan, type ModelChange } from "../domain/change.ts";
+import { planChange, withoutImageRollback, type ChangePlan, type ModelChange } from "../domain/change.ts";
 import { describeAll, type Stop } from "./record.ts";
 import type { RolloutEvent } from "./events.ts";
 import { phasePhrase, phaseWords, type Phase } from "./phase.ts";
@@ -172,11 +172,19 @@ export class Run {
     return this.useChange(planChange(model, this.state.request, this.config.rollback === true ? "record" : "inputs"));
   }
 
-  /** The change planned, or the stop for a change Azure would refuse. */
+  /**
+   * The change planned, or the stop for a change Azure would refuse. A way back to an image Azure would refuse now
+   * (RunState.imageBackRefused) is left out of it.
+   */
   useChange(plan: ChangePlan): ModelChange {
     if (!plan.ok) throw new StopError({ kind: "failed", reason: plan.reason });
-    this.state.planned(plan);
-    return plan;
+    const refused = this.state.imageBackRefused;
+    const change =
+      refused !== undefined && plan.rollback.scaleSetPatch?.imageReference?.version === refused.version
+        ? withoutImageRollback(plan, refused.why)
+        : plan;
+    this.state.planned(change);
+    return change;
   }
 
   /** Azure accepted a model write. */

@@ -58,6 +58,7 @@ export class RunState implements RolloutState {
   #leaseRanOut: string | undefined;
   #leaseHeldBy: LeaseHeldBy | undefined;
   #otherWriter: ModelDrift | undefined;
+  #imageBackRefused: { readonly version: string; readonly why: string } | undefined;
 
   constructor(config: Config, startedAt: number) {
     this.config = config;
@@ -316,6 +317,19 @@ export class RunState implements RolloutState {
       ...(same && model.etag !== undefined ? { etag: model.etag } : {}),
     };
     return same;
+  }
+
+  /**
+   * The platform image version a rollback would put back, which Azure would refuse (deprecated by its publisher, or no
+   * longer offered in the region), and why, as a clause: the run's change is planned without that way back.
+   */
+  get imageBackRefused(): { readonly version: string; readonly why: string } | undefined {
+    return this.#imageBackRefused;
+  }
+
+  /** The image catalog says a rollback could not put `version` back (imageBackRefused). */
+  imageBackBlocked(version: string, why: string): void {
+    this.#imageBackRefused = { version, why };
   }
 
   sawRollingBefore(status: RollingUpgradeStatus | undefined): void {

@@ -19,8 +19,13 @@ export function rollbackInputs(record: RolloutRecord): RollbackInput[] {
   if (!previous) return [];
   const changed = (pattern: RegExp) => record.changes.some((c) => pattern.test(c.property));
   const inputs: RollbackInput[] = [];
-  // An image that named the newest version (`latest`) is no way back: Azure would resolve it to the newest again.
-  if (changed(/imageReference/i) && !floatsToLatest(previous.imageReference)) {
+  // An image that named the newest version (`latest`) is no way back: Azure would resolve it to the newest again. Nor
+  // is one Azure would refuse now (imageNotRestorable).
+  if (
+    changed(/imageReference/i) &&
+    !floatsToLatest(previous.imageReference) &&
+    record.imageNotRestorable === undefined
+  ) {
     const { id, version } = previous.imageReference;
     if (id) inputs.push({ input: "image-id", value: id });
     else if (version) inputs.push({ input: "image-version", value: version });

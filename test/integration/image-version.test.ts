@@ -3,7 +3,20 @@
 // so is a gallery image version (image-id) that does not exist, is not ready, or is not published to the region.
 import { describe, expect, it } from "vitest";
 import type { GalleryVersionSeed } from "../../emulator/types.ts";
-import { configFor, NEW_VERSION, OLD_VERSION, outcomes, PATCH_SET, rollout, useEmulator, writesOf } from "./harness.ts";
+import { renderSummary } from "../../src/report/index.ts";
+import {
+  configFor,
+  count,
+  NEW_VERSION,
+  OLD_VERSION,
+  outcomes,
+  PATCH_EXTENSION,
+  PATCH_SET,
+  rollout,
+  runningVersions,
+  useEmulator,
+  writesOf,
+} from "./harness.ts";
 
 const emulator = useEmulator();
 /** The emulator's subscription (emulator/index.ts SUBSCRIPTION_ID): the gallery is the scale set's. */
@@ -125,6 +138,99 @@ describe("image-version the region does not offer", () => {
     expect(record.reason).toBe(
       `The image version the rollback would put back, '${OLD_VERSION}', is no longer offered: Azure offers no such version of ${IMAGE} in westeurope; its newest there: ${NEW_VERSION}. Nothing was written.`,
     );
+  });
+});
+
+describe("rollback-on-failure: the image version a rollback would put back, checked before any write", () => {
+  const SCRIPT = "https://stvmssdemo.blob.core.windows.net/scripts/install-v2.sh";
+  const before = `${IMAGE}:${OLD_VERSION}`;
+  const inHours = (hours: number): string => new Date(Date.now() + hours * 3_600_000).toISOString();
+  // Before, the run rolled out and, after a failure, sent a rollback PATCH Azure refuses (ImageVersionDeprecated,
+  // PlatformImageNotFound): a rollback that failed, the instances left on the new image all the same.
+  it.each([
+    {
+      name: "deprecated by its publisher",
+      catalog: {
+        platformImages: { [IMAGE]: [OLD_VERSION, NEW_VERSION] },
+        deprecatedImages: { [before]: { imageState: "Deprecated" as const } },
+      },
+      why: `the image version before, '${before}', is deprecated by its publisher`,
+    },
+    {
+      name: "scheduled for deprecation on a date already past",
+      catalog: {
+        platformImages: { [IMAGE]: [OLD_VERSION, NEW_VERSION] },
+        deprecatedImages: {
+          [before]: { imageState: "ScheduledForDeprecation" as const, scheduledDeprecationTime: inHours(-1) },
+        },
+      },
+      why: `the image version before, '${before}', is deprecated by its publisher`,
+    },
+    {
+      name: "no longer offered in the region",
+      catalog: { platformImages: { [IMAGE]: [NEW_VERSION] } },
+      why: `the image version before, '${OLD_VERSION}', is no longer offered in westeurope`,
+    },
+  ])("$name: said before the write, and no rollback Azure would refuse is sent", async ({ catalog, why }) => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }], ...catalog });
+    emu.faults.failUpgrade("0", { scaleSet: "vmss1" });
+    const { record, log } = await rollout(
+      configFor(emu, { rollout: { batchSize: count(1), maxUnhealthyPercent: 0, rollbackOnFailure: true } }),
+    );
+    expect(log.lines.filter((l) => l.startsWith("warning: rollback-on-failure cannot undo this change"))).toEqual([
+      expect.stringContaining(why) as unknown,
+    ]);
+    expect(record.result).toBe("failed");
+    expect(record.rollback).toBeUndefined();
+    expect(record.noRollback?.reason).toContain(why);
+    expect(writesOf(emu).filter((w) => w === PATCH_SET)).toHaveLength(1);
+    expect(runningVersions(emu)).toEqual({ "0": NEW_VERSION, "1": OLD_VERSION });
+    expect(renderSummary(record)).not.toContain(`image-version: "${OLD_VERSION}"`);
+  });
+
+  it("image and extension: nothing is put back (the instances are not left on a model that is neither), as said before the write", async () => {
+    const emu = await emulator({
+      scaleSets: [{ name: "vmss1", instances: 2 }],
+      platformImages: { [IMAGE]: [OLD_VERSION, NEW_VERSION] },
+      deprecatedImages: { [before]: { imageState: "Deprecated" } },
+    });
+    emu.faults.failUpgrade("0", { scaleSet: "vmss1" });
+    const { record, log } = await rollout(
+      configFor(emu, {
+        change: { imageVersion: NEW_VERSION, extension: { name: "customScript", fileUris: [SCRIPT] } },
+        rollout: { batchSize: count(1), maxUnhealthyPercent: 0, rollbackOnFailure: true },
+      }),
+    );
+    expect(log.lines.filter((l) => l.startsWith("warning: rollback-on-failure cannot undo this change"))).toEqual([
+      expect.stringContaining(`the image version before, '${before}', is deprecated by its publisher`) as unknown,
+    ]);
+    expect(record.result).toBe("failed");
+    expect(record.rollback).toBeUndefined();
+    expect(writesOf(emu).filter((w) => w === PATCH_SET || w === PATCH_EXTENSION)).toEqual([PATCH_SET, PATCH_EXTENSION]);
+    // Neither rollback: true (it would refuse) nor the image version before is offered as a way back.
+    const summary = renderSummary(record);
+    expect(summary).toContain("`rollback: true` cannot be used");
+    expect(summary).not.toContain(`image-version: "${OLD_VERSION}"`);
+    expect(summary).toContain('extension-name: "customScript"');
+  });
+
+  it("scheduled for deprecation within the run's time: a warning, and the rollback is done", async () => {
+    const emu = await emulator({
+      scaleSets: [{ name: "vmss1", instances: 2 }],
+      platformImages: { [IMAGE]: [OLD_VERSION, NEW_VERSION] },
+      deprecatedImages: { [before]: { imageState: "ScheduledForDeprecation", scheduledDeprecationTime: inHours(1) } },
+    });
+    emu.faults.failUpgrade("0", { scaleSet: "vmss1" });
+    const { record, log } = await rollout(
+      configFor(emu, {
+        rollout: { batchSize: count(1), maxUnhealthyPercent: 0, rollbackOnFailure: true, timeoutMs: 7_200_000 },
+      }),
+    );
+    expect(
+      log.lines.filter((l) => l.startsWith("warning: The image version a rollback-on-failure would put back")),
+    ).toEqual([expect.stringContaining(`'${before}', is scheduled for deprecation`) as unknown]);
+    expect(record.result).toBe("rolled-back");
+    expect(runningVersions(emu)).toEqual({ "0": OLD_VERSION, "1": OLD_VERSION });
   });
 });
 

@@ -508,6 +508,23 @@ describe.each(ORCHESTRATIONS)("a write cut off by a cancel while Azure had it ($
     );
   });
 
+  it("the image PATCH's first copy got no answer, and every copy after it met 409: the reason does not say nothing was written", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
+    // The first copy is lost unprocessed; every copy after it, the SDK's resends and the run's retries, meets 409.
+    emu.faults.dropConnection({ operation: "VirtualMachineScaleSets.Update", times: 1 });
+    emu.faults.conflict({ operation: "VirtualMachineScaleSets.Update", times: 100 });
+    const { record } = await rollout(configFor(emu, { rollout: { pollIntervalMs: 50, timeoutMs: 60_000 } }));
+    expect(record.result).toBe("failed");
+    expect(record.modelUpdated).toBe(false);
+    expect(record.modelWriteCutOff).toBe("image");
+    expect(record.reason).toMatch(/another operation kept the scale set busy/);
+    expect(record.reason).not.toMatch(/nothing was written/);
+    expect(record.reason).toMatch(/got no answer/);
+    expect(headline(record)).toBe(
+      "Rollout failed while writing the model: the write got no answer, and the model did not hold it when read",
+    );
+  });
+
   it("the image PATCH cut off before any copy left: nothing is unknown, and the record of the run before stays", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
     const first = await rollout(configFor(emu, { change: { imageVersion: "24.04.202410100" } }));

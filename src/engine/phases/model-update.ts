@@ -223,7 +223,12 @@ async function pauseAfterConflict(run: Run, err: AzureApiError, attempts: number
   if (attempts > MAX_CONFLICT_RETRIES || delay >= run.timeLeft()) {
     throw new StopError({
       kind: "failed",
-      reason: `Azure refused the model write (${err.statusCode} ${describeError({ code: err.code, message: err.message })}): another operation kept the scale set busy (${attempts} attempt(s)); nothing was written.`,
+      reason:
+        `Azure refused the model write (${err.statusCode} ${describeError({ code: err.code, message: err.message })}): another operation kept the scale set busy (${attempts} attempt(s)); ` +
+        // An earlier copy that got no answer may have reached Azure (RunState.modelWriteCutOff): not "nothing".
+        (run.state.modelWriteCutOff === "image"
+          ? "an earlier copy got no answer, and the model did not hold it when read: Azure may still apply it."
+          : "nothing was written."),
     });
   }
   run.log.info(

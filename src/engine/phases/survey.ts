@@ -38,6 +38,7 @@ export async function planRun(run: Run, api: ScaleSetApi, afterLeaseWait = false
   if (run.config.rollback) planRollbackRun(run, model);
   const first = run.planOn(model); // refuse before waiting on anything
   await checkImageVersion(run, api, model, first);
+  await checkImageBack(run, api, model, first);
   await checkGalleryImage(run, api, model, first);
 
   const waited = await waitForScaleSet(run, api, model, !rollout.dryRun);
@@ -194,6 +195,48 @@ async function checkImageVersion(run: Run, api: ScaleSetApi, model: ScaleSetMode
     kind: "failed",
     reason: `${what}: Azure offers no such version of ${image} in ${location}; its newest there: ${lookup.newest.join(", ")}. Nothing was written.`,
   });
+}
+
+/**
+ * With rollback-on-failure, the platform image version a rollback would put back, from the same catalog: one its
+ * publisher deprecated (or whose scheduled date has passed), or one the region no longer offers, Azure would refuse
+ * (ImageVersionDeprecated, PlatformImageNotFound) after a failure. The change is then planned without a way back
+ * (RunState.imageBackRefused; the warning before the write says so), rather than met by a refused rollback. One
+ * scheduled for deprecation within the run's time is a warning. A lookup that fails leaves it to the rollback.
+ */
+async function checkImageBack(run: Run, api: ScaleSetApi, model: ScaleSetModel, change: ModelChange): Promise<void> {
+  const version = change.rollback.scaleSetPatch?.imageReference?.version;
+  const { publisher, offer, sku } = model.imageReference;
+  const { location } = model;
+  if (!run.config.rollout.rollbackOnFailure || run.config.rollback || api.findPlatformImage === undefined) return;
+  if (version === undefined || version.toLowerCase() === "latest") return;
+  if (publisher === undefined || offer === undefined || sku === undefined || location === undefined) return;
+  const urn = `${publisher}:${offer}:${sku}:${version}`;
+  let lookup: PlatformImageLookup;
+  try {
+    lookup = await api.findPlatformImage({ location, publisher, offer, sku, version }, run.work);
+  } catch (err) {
+    if (isAbort(err)) throw err;
+    run.log.info(`Could not check that a rollback could put back ${urn} in ${location} (${errorLine(err)}).`);
+    return;
+  }
+  const deprecation = lookup.found ? lookup.deprecation : undefined;
+  const at = deprecation?.at;
+  const why =
+    deprecation !== undefined && (deprecation.state === "Deprecated" || (at !== undefined && at <= run.now()))
+      ? `the image version before, '${urn}', is deprecated by its publisher, and Azure refuses a model that names it (ImageVersionDeprecated)`
+      : !lookup.found && lookup.newest.length > 0
+        ? `the image version before, '${version}', is no longer offered in ${location} (its newest there: ${lookup.newest.join(", ")})`
+        : undefined;
+  if (why === undefined) {
+    if (at === undefined || at > run.deadline + run.config.rollout.healthTimeoutMs) return;
+    const message = `The image version a rollback-on-failure would put back, '${urn}', is scheduled for deprecation on ${new Date(at).toISOString()}, within this run's time: a rollback after then would be refused (ImageVersionDeprecated).`;
+    if (run.state.firstWarning("rollback-on-failure may not act", message))
+      run.log.warning(message, "rollback-on-failure may not act");
+    return;
+  }
+  // The change planned from now on has no way back (optionWarnings says so before the write).
+  run.state.imageBackBlocked(version, why);
 }
 
 /**

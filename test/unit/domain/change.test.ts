@@ -5,6 +5,7 @@ import {
   floatsToLatest,
   isNoOp,
   planChange,
+  withoutImageRollback,
   type ModelChange,
 } from "../../../src/domain/change.ts";
 import type { ChangeRequest } from "../../../src/config/types.ts";
@@ -238,6 +239,34 @@ describe("planChange: the way back from an image that floats to its newest versi
     expect(plan.rollback.scaleSetPatch).toEqual(back);
     if (impossible === undefined) expect(plan.rollback.impossible).toBeUndefined();
     else expect(plan.rollback.impossible).toMatch(impossible);
+  });
+});
+
+describe("planChange: an image with no way back, next to an extension change", () => {
+  // Before, the extension alone was put back: the instances were left on the new image with the old extension, a
+  // model neither before nor after the run, reported as rolled back.
+  it.each([
+    { name: "the image floats", image: { ...platformImage, version: "latest" }, refused: undefined },
+    { name: "Azure would refuse the image before", image: platformImage, refused: "it is deprecated" },
+  ])("$name: no rollback at all, the reason the image's", ({ image, refused }) => {
+    const planned = accepted(model({ imageReference: image }), {
+      imageVersion: "2.0.0",
+      extension: { name: "customScript", forceUpdateTag: "run-2" },
+    });
+    const plan = refused === undefined ? planned : withoutImageRollback(planned, refused);
+    expect(plan.rollback.impossible).toMatch(refused ?? /named image version 'latest' before/);
+    expect(plan.rollback.scaleSetPatch).toBeUndefined();
+    // What the extension held before is still known (the record and the summary name it).
+    expect(plan.rollback.extensionPatch).toEqual({ name: "customScript", forceUpdateTag: "run-1" });
+  });
+
+  it("an extension tag that cannot be removed, next to an image that can be put back: the rollback goes ahead", () => {
+    const plan = accepted(model({ extensions: [{ ...customScript, forceUpdateTag: undefined }] }), {
+      imageVersion: "2.0.0",
+      extension: { name: "customScript", forceUpdateTag: "run-2" },
+    });
+    expect(plan.rollback.impossible).toBeUndefined();
+    expect(plan.rollback.scaleSetPatch).toEqual({ imageReference: { version: "1.0.0" } });
   });
 });
 
