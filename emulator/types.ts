@@ -153,7 +153,12 @@ export interface EmulatorOptions {
   readonly deprecatedImages?: Readonly<
     Record<
       string,
-      { readonly imageState: "ScheduledForDeprecation" | "Deprecated"; readonly scheduledDeprecationTime?: string }
+      {
+        readonly imageState: "ScheduledForDeprecation" | "Deprecated";
+        readonly scheduledDeprecationTime?: string;
+        /** What the publisher names instead (ImageDeprecationStatus.alternativeOption: type None, Offer or Plan). */
+        readonly alternativeOption?: { readonly type: "None" | "Offer" | "Plan"; readonly value?: string };
+      }
     >
   >;
   /**

@@ -45,7 +45,11 @@ interface ArmOptions {
   /** `publisher:offer:sku:version` (lower case) → its deprecation (EmulatorOptions.deprecatedImages). */
   readonly deprecatedImages: ReadonlyMap<
     string,
-    { readonly imageState: string; readonly scheduledDeprecationTime?: string }
+    {
+      readonly imageState: string;
+      readonly scheduledDeprecationTime?: string;
+      readonly alternativeOption?: { readonly type: string; readonly value?: string };
+    }
   >;
   /** EmulatorOptions.vmListExtensionsById. */
   readonly vmListExtensionsById: boolean;

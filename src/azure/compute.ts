@@ -15,7 +15,7 @@ import {
   type OperationOutcome,
   type ScaleSetPatch,
 } from "../domain/scale-set.ts";
-import type { ExtensionPatch, InstanceFilter, ScaleSetModel } from "../domain/scale-set.ts";
+import type { ExtensionPatch, ImageDeprecation, InstanceFilter, ScaleSetModel } from "../domain/scale-set.ts";
 import { fileUrisOf } from "../domain/change.ts";
 import { sasSecrets } from "../shared/redact.ts";
 import type { Cloud, Target } from "../config/types.ts";
@@ -466,13 +466,28 @@ function isGoneResource(err: unknown): boolean {
 
 /**
  * A platform image version's deprecation as VirtualMachineImages_Get shows it (`imageDeprecationStatus.imageState`:
- * Active, ScheduledForDeprecation or Deprecated; azure-cli#25313). Anything else, or none, is no deprecation.
+ * Active, ScheduledForDeprecation or Deprecated; azure-cli#25313). Anything else, or none, is no deprecation. The
+ * publisher's `alternativeOption` (type Offer or Plan, with its name; the spec's ImageDeprecationStatus) is kept when
+ * it names one (type None, or no value, names nothing).
  */
-function deprecationOf(status: { imageState?: string; scheduledDeprecationTime?: Date } | undefined): {
-  deprecation?: { state: "Deprecated" | "ScheduledForDeprecation"; at?: number };
-} {
+function deprecationOf(
+  status:
+    | { imageState?: string; scheduledDeprecationTime?: Date; alternativeOption?: { type?: string; value?: string } }
+    | undefined,
+): { deprecation?: ImageDeprecation } {
   const state = status?.imageState;
   if (state !== "Deprecated" && state !== "ScheduledForDeprecation") return {};
   const at = status?.scheduledDeprecationTime?.getTime();
-  return { deprecation: { state, ...(at !== undefined && Number.isFinite(at) && { at }) } };
+  const { type, value } = status?.alternativeOption ?? {};
+  const alternative: ImageDeprecation["alternative"] =
+    (type === "Offer" || type === "Plan") && typeof value === "string" && value.trim() !== ""
+      ? { type, value: value.trim() }
+      : undefined;
+  return {
+    deprecation: {
+      state,
+      ...(at !== undefined && Number.isFinite(at) && { at }),
+      ...(alternative && { alternative }),
+    },
+  };
 }

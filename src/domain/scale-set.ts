@@ -69,9 +69,19 @@ export interface PlatformImageVersion {
 export type PlatformImageLookup =
   | {
       readonly found: true;
-      readonly deprecation?: { readonly state: "Deprecated" | "ScheduledForDeprecation"; readonly at?: number };
+      readonly deprecation?: ImageDeprecation;
     }
   | { readonly found: false; readonly newest: readonly string[] };
+
+/**
+ * A platform image version's deprecation. `alternative`: what its publisher names instead (imageDeprecationStatus
+ * .alternativeOption: an offer, or a plan), as Azure says it.
+ */
+export interface ImageDeprecation {
+  readonly state: "Deprecated" | "ScheduledForDeprecation";
+  readonly at?: number;
+  readonly alternative?: { readonly type: "Offer" | "Plan"; readonly value: string };
+}
 
 /** A region's name as compared: `West Europe` (as a gallery names its target regions) and `westeurope` are one. */
 export function regionKey(region: string): string {

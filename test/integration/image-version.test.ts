@@ -81,6 +81,28 @@ describe("image-version the region does not offer", () => {
   });
 
   it.each([
+    {
+      alternativeOption: { type: "Offer" as const, value: "ubuntu-26_04-lts" },
+      says: '; its publisher names offer "ubuntu-26_04-lts" instead.',
+    },
+    { alternativeOption: { type: "Plan" as const, value: "pro" }, says: '; its publisher names plan "pro" instead.' },
+    { alternativeOption: { type: "None" as const }, says: " shows them)." },
+    { alternativeOption: { type: "Offer" as const, value: " " }, says: " shows them)." },
+  ])(
+    "a deprecated version whose publisher names $alternativeOption.type $alternativeOption.value: the refusal says so",
+    async ({ alternativeOption, says }) => {
+      const emu = await emulator({
+        scaleSets: [{ name: "vmss1", instances: 2 }],
+        platformImages: { [IMAGE]: [OLD_VERSION, NEW_VERSION] },
+        deprecatedImages: { [`${IMAGE}:${NEW_VERSION}`]: { imageState: "Deprecated", alternativeOption } },
+      });
+      const { record } = await rollout(configFor(emu));
+      expect(emu.writes()).toEqual([]);
+      expect(record.reason?.endsWith(says)).toBe(true);
+    },
+  );
+
+  it.each([
     { name: "after the run's timeout", hours: 24 * 60, says: "Roll out a newer version before then." },
     { name: "within the run's timeout (2 h)", hours: 1, says: "That is within this run's timeout" },
   ])(

@@ -15,6 +15,7 @@ import {
   regionKey,
   type GalleryImageLookup,
   type InstanceState,
+  type ImageDeprecation,
   type PlatformImageLookup,
   type ScaleSetModel,
 } from "../../domain/scale-set.ts";
@@ -197,6 +198,13 @@ async function checkImageVersion(run: Run, api: ScaleSetApi, model: ScaleSetMode
   });
 }
 
+/** `offer "x"`: what the publisher names instead of a deprecated version (Azure's words, quoted); undefined: none. */
+function alternativeOf(deprecation: ImageDeprecation): string | undefined {
+  const alternative = deprecation.alternative;
+  if (alternative === undefined) return undefined;
+  return `${alternative.type === "Offer" ? "offer" : "plan"} ${JSON.stringify(alternative.value.slice(0, 200))}`;
+}
+
 /**
  * With rollback-on-failure, the platform image version a rollback would put back, from the same catalog: one its
  * publisher deprecated (or whose scheduled date has passed), or one the region no longer offers, Azure would refuse
@@ -248,7 +256,7 @@ async function checkImageBack(run: Run, api: ScaleSetApi, model: ScaleSetModel, 
  */
 function checkDeprecation(
   run: Run,
-  deprecation: { readonly state: "Deprecated" | "ScheduledForDeprecation"; readonly at?: number } | undefined,
+  deprecation: ImageDeprecation | undefined,
   image: { readonly publisher: string; readonly offer: string; readonly sku: string; readonly version: string },
   location: string,
 ): void {
@@ -256,6 +264,7 @@ function checkDeprecation(
   const urn = `${image.publisher}:${image.offer}:${image.sku}:${image.version}`;
   const which = run.config.rollback ? "The image version the rollback would put back" : "image-version";
   const list = `az vm image list --all --location ${location} --publisher ${image.publisher} --offer ${image.offer} --sku ${image.sku}`;
+  const alternative = alternativeOf(deprecation);
   const passed = deprecation.at !== undefined && deprecation.at <= run.now();
   if (deprecation.state === "Deprecated" || passed) {
     const instead = run.config.rollback
@@ -263,7 +272,7 @@ function checkDeprecation(
       : "Name a version that is not deprecated";
     throw new StopError({
       kind: "failed",
-      reason: `${which} '${urn}' is deprecated by its publisher: Azure deploys no new instance from it in ${location} (ImageVersionDeprecated). Nothing was written. ${instead} (${list} shows them).`,
+      reason: `${which} '${urn}' is deprecated by its publisher: Azure deploys no new instance from it in ${location} (ImageVersionDeprecated). Nothing was written. ${instead} (${list} shows them)${alternative ? `; its publisher names ${alternative} instead` : ""}.`,
     });
   }
   const at = deprecation.at;
@@ -272,7 +281,7 @@ function checkDeprecation(
     at !== undefined && at <= run.deadline
       ? " That is within this run's timeout: batches upgraded after it would fail."
       : " Roll out a newer version before then.";
-  const message = `${which} '${urn}' is scheduled for deprecation${when}: after then Azure deploys no new instance from it (a scale-out of the scale set, for one, fails).${soon}`;
+  const message = `${which} '${urn}' is scheduled for deprecation${when}: after then Azure deploys no new instance from it (a scale-out of the scale set, for one, fails).${soon}${alternative ? ` Its publisher names ${alternative} instead.` : ""}`;
   if (run.state.firstWarning("Image version scheduled for deprecation", message))
     run.log.warning(message, "Image version scheduled for deprecation");
 }
