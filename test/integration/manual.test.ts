@@ -82,6 +82,29 @@ describe.each(ORCHESTRATIONS)("Manual mode: a pinned version over a model on lat
     const summary = renderSummary(record);
     expect(summary).not.toContain('image-version: "latest"');
   });
+
+  it("the image PATCH applied and its answer lost: the change is still one with no way back", async () => {
+    const emu = await emulator({
+      scaleSets: [
+        {
+          name: "vmss1",
+          instances: 3,
+          image: { publisher: "Canonical", offer: "ubuntu-24_04-lts", sku: "server", version: "latest" },
+          ...seed,
+        },
+      ],
+    });
+    // Applied, its answer lost: the SDK's resend meets 412, and the run finds its write in the model.
+    emu.faults.dropConnection({ operation: "VirtualMachineScaleSets.Update", afterProcessing: true });
+    emu.faults.failUpgrade(instanceIds(emu)[0]!, { scaleSet: "vmss1" });
+    const { record } = await rollout(
+      configFor(emu, { rollout: { batchSize: count(1), maxUnhealthyPercent: 0, rollbackOnFailure: true } }),
+    );
+    expect(record.modelUpdated).toBe(true);
+    expect(record.result).toBe("failed");
+    expect(record.rollback).toBeUndefined();
+    expect(record.noRollback?.reason).toContain("the model named image version 'latest' before");
+  });
 });
 
 const NEW_SCRIPT = "https://stvmssdemo.blob.core.windows.net/scripts/install-v2.sh";

@@ -190,9 +190,13 @@ export async function startImageWrite(
           ...replanned,
           changes: [...change.changes.filter((c) => /imageReference/.test(c.property)), ...replanned.changes],
           previousModel: { ...replanned.previousModel, imageReference: change.previousModel.imageReference },
+          // The image's way back is the one planned before the write: its previous image, or none (one that floats,
+          // or that Azure would refuse), which leaves no way back at all (planChange).
           rollback: {
             ...replanned.rollback,
-            ...(change.rollback.scaleSetPatch && { scaleSetPatch: change.rollback.scaleSetPatch }),
+            ...(change.rollback.scaleSetPatch
+              ? { scaleSetPatch: change.rollback.scaleSetPatch }
+              : change.rollback.impossible !== undefined && { impossible: change.rollback.impossible }),
           },
         });
         run.wrote("image");
