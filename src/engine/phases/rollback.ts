@@ -34,8 +34,17 @@ export function shouldRollBack(run: Run): boolean {
  */
 export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange, leaseUntil?: number): Promise<void> {
   const { state } = run;
-  if (change.rollback.impossible !== undefined) {
-    const reason = `No rollback was done: the previous model cannot be restored (${change.rollback.impossible}), so the instances stay on the new model.`;
+  // An image this run wrote with no way back planned is one too (planChange marks it impossible; should a plan ever
+  // lose that mark, sending the instances "back" would upgrade them onto the new image and call them rolled back).
+  const impossible =
+    change.rollback.impossible ??
+    (state.written.image &&
+    change.changes.some((c) => /imageReference/.test(c.property)) &&
+    change.rollback.scaleSetPatch === undefined
+      ? "no way back to the image before this run's was planned"
+      : undefined);
+  if (impossible !== undefined) {
+    const reason = `No rollback was done: the previous model cannot be restored (${impossible}), so the instances stay on the new model.`;
     state.rollbackSkipped(reason);
     run.log.info(reason);
     return;
