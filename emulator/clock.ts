@@ -1,15 +1,21 @@
 // Simulated time. Every simulated duration is given in Azure-like seconds and multiplied by `speed` (1 = Azure-like,
 // 0.001 in tests), so tests run in milliseconds and benchmarks keep realistic ratios. Timers are tracked so stop()
-// leaves nothing behind, and unref'd so they never keep a process alive on their own.
+// leaves nothing behind, and unref'd so they never keep a process alive on their own. A test may pass a hook that
+// every wait goes through (EmulatorOptions.sleep), to hold one until it lets it go or to note when each begins and ends.
+
+/** EmulatorOptions.sleep: makes the wait of `seconds` simulated seconds; `timer` is the emulator's own wait for it. */
+export type SleepHook = (seconds: number, timer: () => Promise<void>) => Promise<void>;
 
 export class Clock {
   readonly speed: number;
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly hook: SleepHook | undefined;
   private stopped = false;
 
-  constructor(speed: number) {
+  constructor(speed: number, hook?: SleepHook) {
     if (!(speed > 0)) throw new Error(`speed must be > 0, got ${speed}`);
     this.speed = speed;
+    this.hook = hook;
   }
 
   /** Milliseconds of wall time for `seconds` of simulated time. */
@@ -17,8 +23,20 @@ export class Clock {
     return seconds * 1000 * this.speed;
   }
 
-  /** Resolves after `seconds` of simulated time; never resolves once the clock is stopped. */
+  /** Resolves after `seconds` of simulated time (when the hook's wait ends, with one); never once the clock is stopped. */
   sleep(seconds: number): Promise<void> {
+    const hook = this.hook;
+    if (hook === undefined) return this.timer(seconds);
+    return new Promise((resolve, reject) => {
+      if (this.stopped) return;
+      hook(seconds, () => this.timer(seconds)).then(() => {
+        if (!this.stopped) resolve();
+      }, reject);
+    });
+  }
+
+  /** The emulator's own wait: a timer of `seconds` × speed; never resolves once the clock is stopped. */
+  private timer(seconds: number): Promise<void> {
     return new Promise((resolve) => {
       if (this.stopped) return;
       const timer = setTimeout(() => {

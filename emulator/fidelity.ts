@@ -333,6 +333,17 @@ async function main(): Promise<number> {
       );
     });
 
+    await f.check("group exists (HEAD on the group: 204, or 404 for one that is not there)", async () => {
+      expectEqual(
+        [
+          await f.azJson<boolean>("group", "exists", "-n", RG),
+          await f.azJson<boolean>("group", "exists", "-n", "rg-none"),
+        ],
+        [true, false],
+        "group exists",
+      );
+    });
+
     await f.check("vmss show", async () => {
       const vmss = await f.azJson("vmss", "show", ...g, ...n);
       expectEqual(vmss.upgradePolicy.mode, "Manual", "upgrade mode");
@@ -833,6 +844,21 @@ async function flexibleChecks(f: Fidelity, emu: Emulator): Promise<void> {
     );
     return `vm list in ${pages} pages`;
   });
+
+  await f.check(
+    "Flexible: vm list (the subscription), resource show --ids of a VM (the provider's resource types)",
+    async () => {
+      const all = await f.azJson<any[]>("vm", "list");
+      expectEqual(
+        all.map((v) => v.name),
+        names(),
+        "standalone VMs of the subscription",
+      );
+      const first = all[0];
+      const shown = await f.azJson("resource", "show", "--ids", first.id);
+      expectEqual([shown.name, shown.type], [first.name, "Microsoft.Compute/virtualMachines"], "resource show");
+    },
+  );
 
   await f.check(
     "Flexible: vm list -d and vm show -d (power state; private IP and MAC from each VM's NIC)",

@@ -30,7 +30,7 @@ export const SUBSCRIPTION_ID = "5c2f9b8a-0000-4000-8000-000000005ab5";
 export const CLIENT_ID = "3e8d6f41-0000-4000-8000-0000000c11e7";
 
 export async function start(options: EmulatorOptions = {}): Promise<Emulator> {
-  const clock = new Clock(options.speed ?? 1);
+  const clock = new Clock(options.speed ?? 1, options.sleep);
   const caPem = readFileSync(CA_PATH, "utf8");
   const clientSecret = `emu8Q~${randomBytes(24).toString("base64url")}`;
   const requestToken = randomBytes(32).toString("base64url");
@@ -281,7 +281,8 @@ function latencyOf(option: LatencyOption): (operation: string, req: Incoming) =>
     if (
       operation !== "VirtualMachineScaleSetVMs.List" &&
       operation !== "VirtualMachineScaleSetExtensions.List" &&
-      operation !== "VirtualMachines.List"
+      operation !== "VirtualMachines.List" &&
+      operation !== "VirtualMachines.ListAll"
     )
       return base;
     return req.query.has("$skiptoken") ? page : list;

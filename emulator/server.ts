@@ -8,7 +8,7 @@ import { GALLERY_API_VERSIONS, resourcesVersionServed, SUPPORTED_API_VERSIONS } 
 import type { Arm, ArmRoute } from "./arm/routes.ts";
 import type { Entra } from "./entra.ts";
 import type { Faults } from "./faults.ts";
-import type { GitHubApi } from "./github-api.ts";
+import { GITHUB_API_PREFIX, type GitHubApi } from "./github-api.ts";
 import type { GitHubOidc } from "./github-oidc.ts";
 import { ArmError, json, type Incoming, type Reply } from "./http.ts";
 import { loggedBody, loggedHeaders, type RequestLog } from "./log.ts";
@@ -350,13 +350,14 @@ function requireApiVersion(req: Incoming): string {
 }
 
 /**
- * A path no handler serves. Under `/subscriptions/` it is ARM's: ARM authenticates before it looks at the path (no or
- * a bad token → 401 whatever the path), then wants an api-version (400 MissingApiVersionParameter), and only then
- * answers 404 InvalidResourceType. Which versions a type the emulator does not know would take cannot be told, so
- * the version itself is not checked. Faults and throttling do not apply (nothing was routed).
+ * A path no handler serves. ARM's unless it is the sign-in's or GitHub's (see `isArmPath`): ARM authenticates before it
+ * looks at the path (no or a bad token → 401 whatever the path), then wants an api-version (400
+ * MissingApiVersionParameter), and only then answers 404 with its error shape `{"error": {"code", "message"}}`.
+ * Which versions a type the emulator does not know would take cannot be told, so the version itself is not checked.
+ * Faults and throttling do not apply (nothing was routed).
  */
 function unrouted(parts: ServerParts, req: Incoming): Reply {
-  if (/^\/subscriptions\//i.test(req.path)) {
+  if (isArmPath(req.path)) {
     try {
       authenticate(parts, req);
       requireApiVersion(req);
@@ -368,14 +369,42 @@ function unrouted(parts: ServerParts, req: Incoming): Reply {
   return notFound(req);
 }
 
+/**
+ * Whether an unserved path is ARM's. The emulator's origin also serves Entra (`/{tenant}/oauth2/…`,
+ * `/{tenant}/v2.0/…`, `/{tenant}/discovery/…`, `/adfs/…`, `/common/…`, `/organizations/…`) and GitHub (its REST API
+ * under `/api/v3/`, the runner's token endpoint under `/_apis/`), which answer in their own shapes; every other path
+ * is ARM's (management.azure.com serves nothing else but `/metadata/endpoints`).
+ */
+function isArmPath(path: string): boolean {
+  const [first = "", second = ""] = path
+    .split("/")
+    .filter(Boolean)
+    .map((s) => s.toLowerCase());
+  if (["adfs", "common", "organizations", "consumers", "_apis"].includes(first)) return false;
+  if (path.startsWith(`${GITHUB_API_PREFIX}/`) || path === GITHUB_API_PREFIX) return false;
+  if (["oauth2", "v2.0", "discovery", ".well-known"].includes(second)) return false;
+  return true;
+}
+
+/**
+ * ARM's 404 for a path it does not route. Under a provider namespace (`…/providers/{namespace}/{type}…`, at a
+ * subscription or at the tenant) ARM words it "The resource type '{type}' could not be found in the namespace
+ * '{namespace}' for api version '{version}'." (InvalidResourceType; Azure/azure-rest-api-specs#14807 for
+ * `/providers/Microsoft.Resources/operations`); elsewhere the emulator keeps its generic InvalidResourceType text
+ * (ARM's text for other paths unconfirmed). Entra's and GitHub's unknown paths keep an OAuth-style body.
+ */
 function notFound(req: Incoming): Reply {
-  if (/^\/subscriptions\//i.test(req.path)) {
-    return json(404, {
-      error: {
-        code: "InvalidResourceType",
-        message: `The resource type could not be found for the request path '${req.path}'.`,
-      },
-    });
+  if (isArmPath(req.path)) {
+    // The type after the last `providers/{namespace}`: its segments alternate type and name (`a/x/b` → `a/b`).
+    const segments = req.path.split("/").filter(Boolean);
+    const at = segments.map((s) => s.toLowerCase()).lastIndexOf("providers");
+    const namespace = at >= 0 ? segments[at + 1] : undefined;
+    const type = segments.slice(at + 2).filter((_, i) => i % 2 === 0);
+    const message =
+      namespace !== undefined && type.length > 0
+        ? `The resource type '${type.join("/")}' could not be found in the namespace '${namespace}' for api version '${req.query.get("api-version") ?? ""}'.`
+        : `The resource type could not be found for the request path '${req.path}'.`;
+    return json(404, { error: { code: "InvalidResourceType", message } });
   }
   return json(404, { error: "not_found", error_description: `The emulator does not serve ${req.method} ${req.path}.` });
 }

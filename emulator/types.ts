@@ -123,6 +123,16 @@ export interface EmulatorOptions {
   /** The token buckets' clock (epoch milliseconds, wall time): refills follow it. Default Date.now. Tests pass a clock
    *  of their own to freeze refills (and move it on themselves). */
   readonly throttleNow?: () => number;
+  /**
+   * Every wait of simulated time goes through this (a model update, each phase of an instance upgrade, a pause between
+   * rolling batches, a batch of current instances in an OS rolling upgrade, a delete, create or power action, request
+   * latency, an operation ended by a fault after `afterSeconds`, …): `seconds` is the simulated duration, `timer` the
+   * emulator's own wait for it (`seconds` × speed of wall time), and the wait ends when the promise returned resolves.
+   * Default `(seconds, timer) => timer()`. Tests pass their own to hold a wait until they let it go (a moment to act at
+   * that a slow machine cannot make them miss), or to note when each wait begins and ends. It must not reject. Waits
+   * of real time (hangRequest, Retry-After, GitHub's holdRequests) are not simulated and do not go through it.
+   */
+  readonly sleep?: (seconds: number, timer: () => Promise<void>) => Promise<void>;
   /** Access-token lifetime in (real) seconds. Default 3600. */
   readonly tokenLifetimeSeconds?: number;
   /** Retry-After (seconds) sent on operation polls. Default: none. */

@@ -2,7 +2,13 @@
 // breach, cancel), protected instances, reverting the model, power and health states during an upgrade.
 import type { ComputeManagementClient, VirtualMachineScaleSetVM } from "@azure/arm-compute";
 import { afterEach, describe, expect, it } from "vitest";
-import { start, type Emulator, type EmulatorOptions, type InstanceStatusChange } from "./index.ts";
+import {
+  start,
+  type Emulator,
+  type EmulatorOptions,
+  type InstanceStatusChange,
+  type RollingUpgradeSnapshot,
+} from "./index.ts";
 import { computeClient, FAST_POLL } from "./sdk.ts";
 
 const RG = "rg-demo";
@@ -49,6 +55,13 @@ async function modelChanged(emu: Emulator): Promise<void> {
   await until(() => emu.state().model["etag"] !== '"1"', "the new model");
 }
 
+/** A rolling upgrade's progress in words. */
+function progress(r: RollingUpgradeSnapshot | undefined): string {
+  return r
+    ? `${r.code}, ${r.successfulInstanceCount} successful, ${r.inProgressInstanceCount} in progress, ${r.pendingInstanceCount} pending`
+    : "no rolling upgrade";
+}
+
 /** Every status change of the set's instances (emu.instanceHistory), in the order they happened. */
 function changes(emu: Emulator): (InstanceStatusChange & { readonly instanceId: string })[] {
   return emu
@@ -75,9 +88,19 @@ function updating(emu: Emulator): { readonly order: string[]; readonly mostAtOnc
 
 describe("Manual upgrade mode", () => {
   it("moves nothing until manualupgrade, then exactly the listed instances", async () => {
-    const { client } = await setup({});
+    // Every wait of simulated time the emulator begins: an upgrade to come would begin one.
+    const waits: number[] = [];
+    const { client, emu } = await setup({
+      sleep: (seconds, timer) => {
+        waits.push(seconds);
+        return timer();
+      },
+    });
+    const before = Math.max(...changes(emu).map((c) => c.seq));
     await setVersion(client, NEW_VERSION);
-    await settle(100); // 100 simulated seconds: more than three instance upgrades
+    // The model update's 5 simulated seconds, and nothing after them: no instance changed, none is to.
+    expect(waits).toEqual([5]);
+    expect(changes(emu).filter((c) => c.seq > before)).toEqual([]);
     expect(await latest(client)).toEqual([false, false, false, false]);
     await client.virtualMachineScaleSets.updateInstances(RG, VMSS, { instanceIds: ["1", "3"] }, FAST_POLL);
     expect(await latest(client)).toEqual([false, true, false, true]);
@@ -324,11 +347,31 @@ describe("Rolling upgrade mode", () => {
   });
 
   it("neither upgrades nor counts an instance deleted while it waits for its batch", async () => {
-    const { client, emu } = await setup(rolling({ maxBatchInstancePercent: 25, pauseTimeBetweenBatches: "PT10M" }));
+    // The pauses between batches (PT10M) last until the delete of instance 3 has ended: it lands while 3 waits for its
+    // batch (the fourth), however slow the machine.
+    let paused!: () => void;
+    const inPause = new Promise<void>((resolve) => (paused = resolve));
+    let deleted!: () => void;
+    const deleteEnded = new Promise<void>((resolve) => (deleted = resolve));
+    const { client, emu } = await setup({
+      ...rolling({ maxBatchInstancePercent: 25, pauseTimeBetweenBatches: "PT10M" }),
+      sleep: async (seconds, timer) => {
+        if (seconds !== 600) return timer();
+        paused();
+        return deleteEnded;
+      },
+    });
     const update = setVersion(client, NEW_VERSION);
-    await modelChanged(emu);
-    await until(() => emu.state().instances.some((i) => i.latestModelApplied), "the first batch to end");
+    const ended = update.then(
+      () => "ended",
+      () => "ended",
+    );
+    expect(await Promise.race([inPause.then(() => "paused"), ended])).toBe("paused");
+    // The first batch (instance 0) is over; instance 3 is pending.
+    expect(emu.state().rollingUpgrade).toMatchObject({ successfulInstanceCount: 1, pendingInstanceCount: 3 });
+    expect(emu.state().instances.map((i) => i.latestModelApplied)).toEqual([true, false, false, false]);
     await client.virtualMachineScaleSetVMs.beginDeleteAndWait(RG, VMSS, "3", FAST_POLL);
+    deleted();
     await update;
     const status = await client.virtualMachineScaleSetRollingUpgrades.getLatest(RG, VMSS);
     expect(status.runningStatus?.code).toBe("Completed");
@@ -355,29 +398,31 @@ describe("Rolling upgrade mode", () => {
   ])(
     "an OS rolling upgrade of $instances current instances at $maxBatchInstancePercent % takes $batches batches of 60 s and counts them",
     async ({ instances, maxBatchInstancePercent, batches }) => {
-      const { client, emu } = await setup(rolling({ maxBatchInstancePercent }, { instances }));
+      // Every wait of simulated time, as it begins (with the rolling upgrade's progress then) and as it ends.
+      const waits: string[] = [];
+      const { client, emu } = await setup({
+        ...rolling({ maxBatchInstancePercent }, { instances }),
+        sleep: async (seconds, timer) => {
+          waits.push(`${seconds} s from ${progress(emu.state().rollingUpgrade)}`);
+          await timer();
+          waits.push(`${seconds} s over`);
+        },
+      });
       const etags = (await listVms(client)).map((vm) => vm.etag);
       const before = Math.max(...changes(emu).map((c) => c.seq));
-      const started = Date.now();
-      const upgrade = client.virtualMachineScaleSetRollingUpgrades.startOSUpgrade(RG, VMSS, FAST_POLL);
-      let done = false;
-      void upgrade.then(() => (done = true));
-      // Sampled: each batch lasts 60 ms and the next one starts only when it ended, so a sample lands in each.
-      const seen = new Set<string>();
-      const giveUp = Date.now() + 10_000;
-      while (!done) {
-        if (Date.now() > giveUp) throw new Error("the OS rolling upgrade did not end within 10 s");
-        const status = emu.state().rollingUpgrade;
-        if (status) seen.add(`${status.code} ${status.inProgressInstanceCount}`);
-        await settle(2);
-      }
-      await upgrade;
+      await client.virtualMachineScaleSetRollingUpgrades.startOSUpgrade(RG, VMSS, FAST_POLL);
       // The instances went through nothing (their recorded history holds their starting values only).
       expect(changes(emu).filter((c) => c.seq > before)).toEqual([]);
-      // speed 0.001: 60 simulated seconds a batch are 60 ms.
-      expect(Date.now() - started).toBeGreaterThanOrEqual(batches * 60 - 5);
-      expect(seen).toContain(
-        `RollingForward ${Math.min(instances, Math.max(1, Math.floor((instances * maxBatchInstancePercent) / 100)))}`,
+      // Each batch waits 60 simulated seconds for each of its instances, and the next one starts only once they are
+      // over, having counted them: `batches` batches of `size`.
+      const size = Math.min(instances, Math.max(1, Math.floor((instances * maxBatchInstancePercent) / 100)));
+      expect(waits).toEqual(
+        Array.from({ length: batches }, (_, batch) => {
+          const done = batch * size;
+          const now = Math.min(size, instances - done);
+          const from = `RollingForward, ${done} successful, ${now} in progress, ${instances - done - now} pending`;
+          return [...Array<string>(now).fill(`60 s from ${from}`), ...Array<string>(now).fill("60 s over")];
+        }).flat(),
       );
       const status = await client.virtualMachineScaleSetRollingUpgrades.getLatest(RG, VMSS);
       expect(status.runningStatus?.code).toBe("Completed");

@@ -3,7 +3,8 @@
 import { azureTime, type Clock } from "../clock.ts";
 import type { Faults } from "../faults.ts";
 import { ArmError, json, type Incoming, type Reply } from "../http.ts";
-import { SUPPORTED_API_VERSIONS } from "./api-versions.ts";
+import { OPERATION_ACTIONS } from "./authorization.ts";
+import { computeOperations, renderProvider, renderProviders } from "./providers.ts";
 import type { ConcurrentWrite, GalleryVersionSeed, OperationEnd, ScaleSetSeed } from "../types.ts";
 import {
   createScaleSet,
@@ -65,6 +66,10 @@ const SCALE_SET_PATH =
 const SUBSCRIPTIONS_PATH = /^\/subscriptions\/?$/i;
 const TENANTS_PATH = /^\/tenants\/?$/i;
 const PROVIDER_PATH = /^\/subscriptions\/([^/]+)\/providers\/([^/]+)\/?$/i;
+/** Providers_List. */
+const PROVIDERS_PATH = /^\/subscriptions\/([^/]+)\/providers\/?$/i;
+/** Compute's Operations_List (tenant level, no subscription). */
+const COMPUTE_OPERATIONS_PATH = /^\/providers\/microsoft\.compute\/operations\/?$/i;
 const SUBSCRIPTION_PATH = /^\/subscriptions\/([^/]+)\/?$/i;
 const GROUPS_PATH = /^\/subscriptions\/([^/]+)\/resourcegroups(?:\/([^/]+))?\/?$/i;
 const SCALE_SETS_PATH =
@@ -77,6 +82,11 @@ const VMIMAGE_PATH =
 /** The standalone VM API of a resource group (`VirtualMachines.List`) and one VM (`VirtualMachines.Get`): Flexible VMs. */
 const VMS_PATH =
   /^\/subscriptions\/([^/]+)\/resourcegroups\/([^/]+)\/providers\/microsoft\.compute\/virtualmachines(?:\/([^/]+))?\/?$/i;
+/** The standalone VMs of the whole subscription: VirtualMachines_ListAll. */
+const VMS_ALL_PATH = /^\/subscriptions\/([^/]+)\/providers\/microsoft\.compute\/virtualmachines\/?$/i;
+/** One standalone (Flexible) VM's view and actions: VirtualMachines_InstanceView, _Restart, _PowerOff, _Start, … */
+const VM_ACTION_PATH =
+  /^\/subscriptions\/([^/]+)\/resourcegroups\/([^/]+)\/providers\/microsoft\.compute\/virtualmachines\/([^/]+)\/(instanceview|restart|poweroff|start|deallocate|redeploy|performmaintenance)\/?$/i;
 /** Azure Compute Gallery image versions: GalleryImageVersions_Get and _ListByGalleryImage. */
 const GALLERY_VERSIONS_PATH =
   /^\/subscriptions\/([^/]+)\/resourcegroups\/([^/]+)\/providers\/microsoft\.compute\/galleries\/([^/]+)\/images\/([^/]+)\/versions(?:\/([^/]+))?\/?$/i;
@@ -196,6 +206,17 @@ export class Arm {
     }
     const vms = VMS_PATH.exec(req.path);
     if (vms) return this.standaloneVmRoute(req, vms[1] ?? "", vms[2] ?? "", vms[3]);
+    const allVms = VMS_ALL_PATH.exec(req.path);
+    if (allVms) return this.standaloneVmRoute(req, allVms[1] ?? "", undefined, undefined);
+    const vmAction = VM_ACTION_PATH.exec(req.path);
+    if (vmAction)
+      return this.standaloneVmActionRoute(
+        req,
+        vmAction[1] ?? "",
+        vmAction[2] ?? "",
+        vmAction[3] ?? "",
+        (vmAction[4] ?? "").toLowerCase(),
+      );
     const vmExtensions = VM_EXTENSIONS_PATH.exec(req.path);
     if (vmExtensions)
       return this.vmExtensionsRoute(
@@ -355,12 +376,11 @@ export class Arm {
         );
       return route("VirtualMachineScaleSetVMs.Get", ["GET"], () => {
         const s = set();
+        const vm = this.findVm(s, this.checkInstanceId(s, child));
+        const expand = req.query.get("$expand") ?? "";
         return json(
           200,
-          s.renderVm(this.findVm(s, this.checkInstanceId(s, child)), {
-            instanceView: /^instanceview$/i.test(req.query.get("$expand") ?? ""),
-            apiVersion,
-          }),
+          withUserData(s.renderVm(vm, { instanceView: /^instanceview$/i.test(expand), apiVersion }), vm, expand),
           // One VM: x-ms-request-charge 1 (azure-cli_test_vmss_vms.yaml #14 GET …/virtualMachines/1).
           REQUEST_CHARGE(1),
         );
@@ -453,9 +473,30 @@ export class Arm {
     if (TENANTS_PATH.test(req.path)) {
       return { ...resources("Tenants.List", sub, () => json(200, { value: [this.tenant()] })), subscriptionId: sub };
     }
+    if (COMPUTE_OPERATIONS_PATH.test(req.path))
+      // Compute's Operations_List: tenant level (no subscription in the path), Compute's api-versions.
+      return this.make(
+        "Operations.List",
+        sub,
+        sub,
+        ["GET"],
+        req,
+        () => json(200, { value: computeOperations(Object.values(OPERATION_ACTIONS)) }),
+        undefined,
+      );
+    const providers = PROVIDERS_PATH.exec(req.path);
+    if (providers)
+      return resources("Providers.List", providers[1] ?? "", () => {
+        // `$top` (Providers_List up to api-version 2019-10-01) limits the list; later versions have no such parameter.
+        const all = renderProviders(this.options.subscriptionId, this.regions());
+        const top = Number(req.query.get("$top") ?? Number.NaN);
+        return json(200, { value: Number.isInteger(top) && top >= 0 ? all.slice(0, top) : all });
+      });
     const provider = PROVIDER_PATH.exec(req.path);
     if (provider)
-      return resources("Providers.Get", provider[1] ?? "", () => json(200, this.provider(provider[2] ?? "")));
+      return resources("Providers.Get", provider[1] ?? "", () =>
+        json(200, renderProvider(this.options.subscriptionId, provider[2] ?? "", this.regions())),
+      );
     const one = SUBSCRIPTION_PATH.exec(req.path);
     if (one) return resources("Subscriptions.Get", one[1] ?? "", () => json(200, this.subscription()));
     const groups = GROUPS_PATH.exec(req.path);
@@ -464,6 +505,21 @@ export class Arm {
       if (name === undefined)
         return resources("ResourceGroups.List", subscriptionId, () =>
           json(200, { value: this.resourceGroups().map((g) => this.renderGroup(g)) }),
+        );
+      // ResourceGroups_CheckExistence (`az group exists`): HEAD, 204 when the group exists, 404 when not, no body
+      // either way (resources.json: responses 204 and 404, neither with a schema).
+      if (req.method === "HEAD")
+        return this.make(
+          "ResourceGroups.CheckExistence",
+          subscriptionId,
+          subscriptionId,
+          ["HEAD"],
+          req,
+          () => ({
+            status: this.resourceGroups().some((g) => g.name.toLowerCase() === name.toLowerCase()) ? 204 : 404,
+          }),
+          undefined,
+          "Microsoft.Resources",
         );
       return resources("ResourceGroups.Get", subscriptionId, () => {
         const group = this.resourceGroups().find((g) => g.name.toLowerCase() === name.toLowerCase());
@@ -853,19 +909,9 @@ export class Arm {
     };
   }
 
-  /** `GET /subscriptions/{sub}/providers/{namespace}`: every provider is registered (clients check before using one). */
-  private provider(namespace: string): Wire {
-    const locations = [...new Set([...this.scaleSets.values()].map((s) => s.location))];
-    const compute = namespace.toLowerCase() === "microsoft.compute";
-    return {
-      id: `/subscriptions/${this.options.subscriptionId}/providers/${compute ? "Microsoft.Compute" : namespace}`,
-      namespace: compute ? "Microsoft.Compute" : namespace,
-      registrationState: "Registered",
-      registrationPolicy: "RegistrationRequired",
-      resourceTypes: compute
-        ? [{ resourceType: "virtualMachineScaleSets", locations, apiVersions: [...SUPPORTED_API_VERSIONS] }]
-        : [],
-    };
+  /** The regions the emulator's scale sets are in (Providers_Get lists them as its types' locations). */
+  private regions(): string[] {
+    return [...new Set([...this.scaleSets.values()].map((s) => s.location))];
   }
 
   private resourceGroups(): { name: string; location: string }[] {
@@ -1216,18 +1262,32 @@ export class Arm {
    * '<scale set ID>'` (the spec's only allowed value; IDs compare case-insensitively); `$expand=instanceView` only with
    * a valid `$filter` (the spec: "this can only be specified if a valid $filter option is specified"); pages of
    * `pageSize` with an absolute `nextLink`, like the scale-set VM list. `GET …/virtualMachines/{name}` is one VM.
+   * `resourceGroup` undefined: `GET /subscriptions/{sub}/providers/Microsoft.Compute/virtualMachines`
+   * (VirtualMachines_ListAll, `az vm list` without `-g`): the same list over every resource group, with the same
+   * `$filter` and `$expand`, plus `statusOnly=true` ("enables fetching run time status of all Virtual Machines in the
+   * subscription", the spec's only words on it): assumed to be each VM with its instance view, as `$expand=instanceView`
+   * gives it, and allowed without `$filter` (no recording or example shows its answer).
    */
-  private standaloneVmRoute(req: Incoming, subscriptionId: string, resourceGroup: string, name?: string): ArmRoute {
+  private standaloneVmRoute(
+    req: Incoming,
+    subscriptionId: string,
+    resourceGroup: string | undefined,
+    name?: string,
+  ): ArmRoute {
     const filter = (req.query.get("$filter") ?? "").trim();
     const filtered = /^'virtualMachineScaleSet\/id'\s+eq\s+'([^']+)'$/i.exec(filter);
     const filteredSet = filtered
       ? [...this.scaleSets.values()].find((s) => s.id.toLowerCase() === filtered[1]?.toLowerCase())
       : undefined;
-    const key = `${subscriptionId}/${resourceGroup}`.toLowerCase();
+    const key = `${subscriptionId}/${resourceGroup ?? ""}`.toLowerCase();
     const inGroup = (): ScaleSet[] => {
       const sets = [...this.scaleSets.values()].filter(
-        (s) => !s.deleted && s.flexible && s.resourceGroup.toLowerCase() === resourceGroup.toLowerCase(),
+        (s) =>
+          !s.deleted &&
+          s.flexible &&
+          (resourceGroup === undefined || s.resourceGroup.toLowerCase() === resourceGroup.toLowerCase()),
       );
+      if (resourceGroup === undefined) return sets;
       if (![...this.scaleSets.values()].some((s) => s.resourceGroup.toLowerCase() === resourceGroup.toLowerCase()))
         throw new ArmError(
           404,
@@ -1236,7 +1296,7 @@ export class Arm {
         );
       return sets;
     };
-    if (name !== undefined) {
+    if (name !== undefined && resourceGroup !== undefined) {
       return this.make(
         "VirtualMachines.Get",
         subscriptionId,
@@ -1246,11 +1306,13 @@ export class Arm {
         () => {
           for (const set of inGroup()) {
             const vm = [...set.vms.values()].find((v) => v.name.toLowerCase() === name.toLowerCase());
-            if (vm)
+            if (vm) {
+              const expand = req.query.get("$expand") ?? "";
               return json(
                 200,
-                set.renderStandaloneVm(vm, { instanceView: /^instanceView$/i.test(req.query.get("$expand") ?? "") }),
+                withUserData(set.renderStandaloneVm(vm, { instanceView: /^instanceView$/i.test(expand) }), vm, expand),
               );
+            }
           }
           throw new ArmError(404, {
             code: "ResourceNotFound",
@@ -1261,13 +1323,14 @@ export class Arm {
       );
     }
     return this.make(
-      "VirtualMachines.List",
+      resourceGroup === undefined ? "VirtualMachines.ListAll" : "VirtualMachines.List",
       subscriptionId,
       key,
       ["GET"],
       req,
       () => {
         const expand = req.query.get("$expand");
+        const statusOnly = resourceGroup === undefined && /^true$/i.test(req.query.get("statusOnly") ?? "");
         if (filter && !filtered)
           throw new ArmError(400, {
             code: "InvalidParameter",
@@ -1299,7 +1362,7 @@ export class Arm {
         const body: Wire = {
           value: page.map(({ s, vm }) =>
             s.renderStandaloneVm(vm, {
-              instanceView: expand !== null,
+              instanceView: expand !== null || statusOnly,
               extensionsById: this.options.vmListExtensionsById,
             }),
           ),
@@ -1313,6 +1376,81 @@ export class Arm {
         return json(200, body);
       },
       filteredSet?.name,
+    );
+  }
+
+  /**
+   * One Flexible VM's view and actions on the standalone VM API: `GET …/virtualMachines/{vm}/instanceView`
+   * (VirtualMachines_InstanceView: the instance view a GET with `$expand=instanceView` shows in
+   * `properties.instanceView`) and `POST …/virtualMachines/{vm}/restart | powerOff | start | deallocate | redeploy |
+   * performMaintenance` (VirtualMachines_Restart, …: LROs in the spec, 200/202). The actions are answered as the
+   * scale set's own power actions are (202, empty, Azure-AsyncOperation + Location; the same transitions and duration;
+   * `powerOff`'s `skipShutdown` and `deallocate`'s `hibernate` accepted and ignored), on that VM only, whatever its
+   * protection from scale-set actions (the request names the VM, not the set). `restart`/`powerOff` of a deallocated
+   * VM: 409 OperationNotAllowed, as for a scale-set VM. A VM the group does not have: 404 `ResourceNotFound`, as its GET.
+   * Operation names (`VirtualMachines.InstanceView`, `.Restart`, …) are the emulator's, after the spec's operationIds.
+   */
+  private standaloneVmActionRoute(
+    req: Incoming,
+    subscriptionId: string,
+    resourceGroup: string,
+    vmName: string,
+    what: string,
+  ): ArmRoute {
+    const find = (): { set: ScaleSet; vm: Vm } => {
+      for (const set of this.scaleSets.values()) {
+        if (set.deleted || !set.flexible || set.resourceGroup.toLowerCase() !== resourceGroup.toLowerCase()) continue;
+        const vm = [...set.vms.values()].find((v) => v.name.toLowerCase() === vmName.toLowerCase());
+        if (vm) return { set, vm };
+      }
+      this.groupExists(resourceGroup);
+      throw new ArmError(404, {
+        code: "ResourceNotFound",
+        message: `The Resource 'Microsoft.Compute/virtualMachines/${vmName}' under resource group '${resourceGroup}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`,
+      });
+    };
+    const owner = [...this.scaleSets.values()].find(
+      (set) =>
+        !set.deleted &&
+        set.flexible &&
+        set.resourceGroup.toLowerCase() === resourceGroup.toLowerCase() &&
+        [...set.vms.values()].some((v) => v.name.toLowerCase() === vmName.toLowerCase()),
+    );
+    const key = `${subscriptionId}/${resourceGroup}`.toLowerCase();
+    if (what === "instanceview")
+      return this.make(
+        "VirtualMachines.InstanceView",
+        subscriptionId,
+        key,
+        ["GET"],
+        req,
+        () => {
+          const { set, vm } = find();
+          return json(200, set.renderStandaloneVm(vm, { instanceView: true }).properties.instanceView);
+        },
+        owner?.name,
+      );
+    const setAction = POWER_ACTIONS[what as PowerActionName];
+    const action: PowerAction = {
+      ...setAction,
+      operation: setAction.operation.replace("VirtualMachineScaleSets.", "VirtualMachines."),
+    };
+    return this.make(
+      action.operation,
+      subscriptionId,
+      key,
+      ["POST"],
+      req,
+      () => {
+        const { set, vm } = find();
+        if (action.needsRunning && ["deallocated", "deallocating"].includes(vm.powerState))
+          throw new ArmError(409, {
+            code: "OperationNotAllowed",
+            message: "The operation requires the VM to be running (or set to run).",
+          });
+        return this.powerAction(set, req, action, [vm.instanceId]);
+      },
+      owner?.name,
     );
   }
 
@@ -1823,6 +1961,20 @@ export class Arm {
     if (op.status === "Succeeded") return { status: 200 };
     return json(400, { error: op.error ?? { code: op.status, message: `The operation ended ${op.status}.` } });
   }
+}
+
+/**
+ * `$expand=userData` on one VM's GET (VirtualMachineScaleSetVMs_Get and VirtualMachines_Get: `$expand` takes
+ * `instanceView` or `userData`, InstanceViewTypes in the spec): `properties.userData`, the base64 text of the profile
+ * the VM runs (the model's `virtualMachineProfile.userData` once the VM took it), absent when it has none or when not
+ * asked for (`userData` is returned only with this expand, as the set's own GET does). Assumed: a Flexible VM on the
+ * scale-set VM API shows it too, though that view has limited detail otherwise.
+ */
+function withUserData(rendered: Wire, vm: Vm, expand: string): Wire {
+  const userData = vm.profile["userData"];
+  if (/^userData$/i.test(expand) && typeof userData === "string" && userData !== "")
+    rendered["properties"] = { ...rendered["properties"], userData };
+  return rendered;
 }
 
 /** The refusal of what a Flexible scale set does not offer (code and message assumed: no recording shows one). */

@@ -33,7 +33,9 @@ describe.each(ORCHESTRATIONS)("a lease take whose answer never comes ($mode)", (
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, tags: { team: "web" }, ...seed }] });
     emu.faults.dropConnection({ operation: TAGS, afterProcessing: true, times: 1 });
     emu.faults.dropConnection({ operation: TAGS, times: 4 });
-    const { record, log } = await rollout(configFor(emu));
+    // The SDK's four resends wait 1, 2, 4 and 8 s (up to half less, at random) before they go: up to 15 s of the run,
+    // which is given far longer than that (the default of these tests, 20 s, left its work 3 s in the worst case).
+    const { record, log } = await rollout(configFor(emu, { rollout: { timeoutMs: 60_000 } }));
     expect(log.text()).toContain("but the tags hold what it wrote: Azure applied it");
     expect(record.result).toBe("succeeded");
     expect(record.modelUpdated).toBe(true);
@@ -198,7 +200,6 @@ describe.each(ORCHESTRATIONS)(
     it("a timeout during the platform's roll (Azure refusing tag writes): the record names the run, in progress, and the lease lasts no longer than the run", async () => {
       const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3, upgradeMode: "Automatic", ...seed }] });
       emu.faults.hangUpgrade(instanceIds(emu)[1] ?? "");
-      const startedBefore = Date.now();
       const { record } = await rollout(configFor(emu, { rollout: { timeoutMs: 3_000, healthTimeoutMs: 1_000 } }));
       expect(record.result).toBe("failed");
       const found = decodeRecord(tagsOf(emu));
@@ -207,8 +208,9 @@ describe.each(ORCHESTRATIONS)(
         ["image-version", NEW_VERSION],
       ]);
       const lease = decodeLease(tagsOf(emu));
-      // timeout + health-timeout from the start (a few ms of slack), not lease-duration (10 min).
-      expect(lease.kind === "held" && lease.lease.expiresAt - startedBefore).toBeLessThan(3_000 + 1_000 + 1_000);
+      // timeout + health-timeout from the run's start (the record's startedAt, on the run's clock), not lease-duration
+      // (10 min).
+      expect(lease.kind === "held" && lease.lease.expiresAt).toBe(Date.parse(record.startedAt) + 3_000 + 1_000);
     });
 
     it("a platform write Azure refuses: the record written before it is taken back", async () => {
@@ -243,19 +245,32 @@ describe("a lease take held up by Azure (429, waited for)", () => {
 describe("a lease that runs out while the model write waits for Azure (409, retried)", () => {
   it("stops the run before the write lands; the final write, the lease still this run's, takes its record back and releases it", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, tags: { team: "web" } }] });
-    // Another operation holds the scale set: the model write is refused 409 three times, its retries waiting 0.4 s,
-    // 0.8 s and 1.6 s. The renewals queue behind the write meanwhile (the tag writer is the write's), so the 1 s lease
-    // is not renewed; before, the run went on and wrote the model after its lease had expired.
+    // Another operation holds the scale set: the model write is refused 409, and the run waits poll-interval before
+    // sending it again. That wait (the run's sleep, here) ends only when the run's work stops, not when its time is
+    // up: the write is sent again only if the run goes on. The renewals queue behind the write meanwhile (the tag
+    // writer is the write's), so the 1 s lease is not renewed; before, the run went on and wrote the model after its
+    // lease had expired. (A run whose lease never ran out would wait out its timeout, 20 s, and fail below.)
     emu.faults.conflict({ operation: "VirtualMachineScaleSets.Update", times: 3 });
+    const waits: number[] = [];
     const { record } = await rollout(
-      configFor(emu, { rollout: { leaseDurationMs: 1_000, pollIntervalMs: 400, timeoutMs: 60_000 } }),
+      configFor(emu, { rollout: { leaseDurationMs: 1_000, pollIntervalMs: 400, timeoutMs: 20_000 } }),
+      {
+        sleep: (ms, signal) => {
+          waits.push(ms);
+          return new Promise((resolve) => {
+            if (signal.aborted) resolve();
+            else signal.addEventListener("abort", () => resolve(), { once: true });
+          });
+        },
+      },
     );
     expect(record.result).toBe("failed");
     expect(record.reason).toMatch(/^The run's lease on the scale set expires at .* and no renewal landed in time/);
     expect(record.modelUpdated).toBe(false);
-    // Only the refused attempts: none after the lease's expiry.
-    expect(writesOf(emu).length).toBeGreaterThan(0);
-    expect(writesOf(emu).every((w) => w === "PATCH VirtualMachineScaleSets.Update → 409")).toBe(true);
+    // The one wait, before sending the refused write again, ended by the lease running out: only the refused
+    // attempt, none after the lease's expiry.
+    expect(waits).toEqual([400]);
+    expect(writesOf(emu)).toEqual(["PATCH VirtualMachineScaleSets.Update → 409"]);
     expect((emu.state("vmss1").model as { properties: unknown }).properties).toMatchObject({
       virtualMachineProfile: { storageProfile: { imageReference: { version: OLD_VERSION } } },
     });

@@ -1,6 +1,7 @@
 // The engine through the real SDK adapter against the emulator: Automatic and Rolling upgrade modes, where the
 // platform rolls the model change and the action follows it.
-import { describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { Pace } from "../../src/azure/operation-pace.ts";
 import type { RolloutEvent } from "../../src/engine/events.ts";
 import {
   modelWrites,
@@ -20,6 +21,32 @@ import {
 } from "./harness.ts";
 
 const emulator = useEmulator();
+
+/**
+ * The adapter's clock for operation status reads, observed: each wait it plans before a read (OperationPolls, whose
+ * decisions are otherwise seen only as time passing), with the kind of operation (`upgrade` for a manualupgrade).
+ * The waits themselves are left as they are.
+ */
+const pace = vi.hoisted(() => ({
+  planned: undefined as ((kind: "upgrade" | undefined, ms: number) => void) | undefined,
+}));
+vi.mock(import("../../src/azure/operation-pace.ts"), async (importOriginal) => {
+  const actual = await importOriginal();
+  class ObservedPolls extends actual.OperationPolls {
+    override pace(kind?: "upgrade"): Pace {
+      const inner = super.pace(kind);
+      const planned = (ms: number): number => {
+        pace.planned?.(kind, ms);
+        return ms;
+      };
+      return { ...inner, firstMs: () => planned(inner.firstMs()), nextMs: (elapsed) => planned(inner.nextMs(elapsed)) };
+    }
+  }
+  return { ...actual, OperationPolls: ObservedPolls };
+});
+afterEach(() => {
+  pace.planned = undefined;
+});
 
 const MODES = (["Automatic", "Rolling"] as const).flatMap((upgradeMode) =>
   ORCHESTRATIONS.map(({ mode, seed }) => ({
@@ -290,22 +317,35 @@ describe("Rolling mode", () => {
   });
 
   it("waits for a rolling upgrade already in progress, then rolls its own change", async () => {
+    // Someone else's roll goes no further than its first instance's upgrade (60 simulated seconds) until the action
+    // has said it waits for it: the action meets it rolling however slow the machine.
+    let actionWaits!: () => void;
+    const waiting = new Promise<void>((resolve) => (actionWaits = resolve));
     const emu = await emulator({
       scaleSets: [{ name: "vmss1", instances: 4, upgradeMode: "Rolling", instanceUpgradeSeconds: 60 }],
+      sleep: async (seconds, timer) => {
+        if (seconds === 60) await waiting;
+        await timer();
+      },
     });
     // Someone else's model change: Azure is rolling it when the action starts.
     const running = await adapterFor(configFor(emu)).startPatchExtension({
       name: "customScript",
       forceUpdateTag: "other",
     });
-    // Azure starts the roll once it took the write: the action must start while it runs (no race with a busy machine).
+    // Azure starts the roll once it took the write (and holds it there, above): the action starts while it runs.
     await vi.waitFor(() => expect(emu.state("vmss1").rollingUpgrade?.code).toBe("RollingForward"), {
       timeout: 5_000,
       interval: 5,
     });
     emu.resetLog();
 
-    const { record, log } = await rollout(configFor(emu));
+    const { record, log } = await rollout(configFor(emu), {
+      onLine: (line) => {
+        if (line.startsWith("Waiting for an operation already in progress:")) actionWaits();
+      },
+    });
+    actionWaits(); // a run that never said so: the other roll goes on now, for the assertions below to say what failed
     expect(await running.done).toEqual({ status: "Succeeded" });
     expect(record.result).toBe("succeeded");
     expect(log.text()).toMatch(
@@ -371,32 +411,67 @@ describe("following the platform", () => {
 
 describe("operation polling", () => {
   it("polls an operation's status at least every 5 s whatever poll-interval is, so its end is noticed soon", async () => {
-    // The model is already changed (by an earlier run): one batch, whose operation takes milliseconds here, is noticed
-    // at the status poll 5 s after the first, not after poll-interval (20 s).
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
+    // The model is already changed (by an earlier run): one batch, whose operation is over as soon as Azure took it (no
+    // simulated time passes here). Its status is read 5 s after that (not at once, nor after poll-interval, 20 s),
+    // and once: its end is noticed at that read.
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }], sleep: async () => {} });
     await adapterFor(configFor(emu)).patchScaleSet({ imageReference: { version: NEW_VERSION } }, undefined);
+    const upgradeWaits: number[] = [];
+    pace.planned = (kind, ms) => void (kind === "upgrade" && upgradeWaits.push(ms));
+    // The run's own waits (poll-interval), noted and passed at once: none may hold it up.
+    const runWaits: number[] = [];
     const { record } = await rollout(
       configFor(emu, {
         rollout: { pollIntervalMs: 20_000, timeoutMs: 40_000, batchSize: { kind: "percent", value: 100 } },
       }),
+      {
+        sleep: (ms) => {
+          runWaits.push(ms);
+          return Promise.resolve();
+        },
+      },
     );
     expect(record.result).toBe("succeeded");
-    expect(record.durationMs).toBeGreaterThanOrEqual(5_000);
-    expect(record.durationMs).toBeLessThan(10_000);
+    expect(upgradeWaits).toEqual([5_000]);
+    const [upgrade, ...more] = emu
+      .state("vmss1")
+      .operations.filter((o) => o.operation === "VirtualMachineScaleSets.UpdateInstances");
+    expect(more).toEqual([]);
+    const reads = emu.requests.filter(
+      (r) => r.operation.startsWith("Operations.") && r.path.toLowerCase().includes(upgrade?.id.toLowerCase() ?? "?"),
+    );
+    expect(reads).toHaveLength(1);
+    expect(runWaits).toEqual([]);
   });
 
   it("slows operation polls to the bucket's refill when their throttling bucket runs low, instead of getting 429s", async () => {
-    // Real-time buckets (speed 1): GetOperation holds 45. Polling every 20 ms through a 1 s upgrade would drain it.
+    // GetOperation holds 45 tokens, on a frozen clock here (no refill). The upgrade goes no further than its first
+    // phase until the adapter has slowed its status reads to the bucket's refill (4 s), and is over at once then:
+    // reads every 20 ms (every 7 ms at first) would drain the bucket long before it ended.
+    let slowed!: () => void;
+    const slowedDown = new Promise<void>((resolve) => (slowed = resolve));
+    const upgradeWaits: number[] = [];
+    pace.planned = (kind, ms) => {
+      if (kind !== "upgrade") return;
+      upgradeWaits.push(ms);
+      if (ms >= 4_000) slowed();
+    };
     const emu = await emulator({
       scaleSets: [{ name: "vmss1", instances: 1, instanceUpgradeSeconds: 1 }],
       throttle: true,
+      throttleNow: () => 0,
       speed: 1,
       modelUpdateSeconds: 0.01,
+      sleep: (seconds, timer) =>
+        emu.state("vmss1").instances.some((i) => i.provisioningState === "Updating") ? slowedDown : timer(),
     });
     const { record } = await rollout(configFor(emu, { rollout: { pollIntervalMs: 20, timeoutMs: 20_000 } }));
     expect(record.result).toBe("succeeded");
     expect(emu.counters()["Throttled"] ?? 0).toBe(0);
     expect(emu.counters()["Operations.Get"]).toBeLessThan(45);
+    // Fast reads until the bucket ran low, then one after 4 s, which found the upgrade over.
+    expect(upgradeWaits.at(-1)).toBe(4_000);
+    expect(upgradeWaits.slice(0, -1).every((ms) => ms <= 20)).toBe(true);
   });
 });
 
