@@ -76,19 +76,35 @@ export function planChange(model: ScaleSetModel, request: ChangeRequest, source:
       imageReference: model.imageReference,
       ...(extension.previous && { extension: extension.previous }),
     },
-    rollback: {
-      ...(image.rollback && { scaleSetPatch: image.rollback }),
-      ...(extension.rollback && { extensionPatch: extension.rollback }),
-      // A change with no way back: an image that cannot be put back (a rollback of the rest would leave the
-      // instances on a model that is neither, which rollback: true refuses too), or nothing that can (a rollback could
-      // only upgrade instances onto the new model again).
-      ...(image.impossible !== undefined
-        ? { impossible: image.impossible }
-        : !image.rollback &&
-          !extension.rollback &&
-          extension.impossible !== undefined && { impossible: extension.impossible }),
-    },
+    rollback: joinRollback(image, extension),
   };
+}
+
+/**
+ * A change's way back from its parts': each part's previous values, and why there is none. A change with no way back:
+ * an image that cannot be put back (a rollback of the rest would leave the instances on a model that is neither,
+ * which rollback: true refuses too), or nothing that can (a rollback could only upgrade instances onto the new model
+ * again). An extension's tag that cannot be removed, next to an image that can be put back, does not stop it.
+ */
+export function joinRollback(
+  image: { readonly rollback?: ScaleSetPatch | undefined; readonly impossible?: string | undefined },
+  extension: { readonly rollback?: ExtensionPatch | undefined; readonly impossible?: string | undefined },
+): Rollback {
+  const impossible = image.impossible ?? (!image.rollback && !extension.rollback ? extension.impossible : undefined);
+  return {
+    ...(image.rollback && { scaleSetPatch: image.rollback }),
+    ...(extension.rollback && { extensionPatch: extension.rollback }),
+    ...(impossible !== undefined && { impossible }),
+  };
+}
+
+/**
+ * Why the image before a change cannot be put back (floatingBefore, no version before, or Azure would refuse it:
+ * withoutImageRollback), when the change sets the image; undefined when it can, or the image is not changed.
+ */
+export function imageNotRestorable(change: ModelChange): string | undefined {
+  const setsImage = change.changes.some((c) => /imageReference/.test(c.property));
+  return setsImage && change.rollback.scaleSetPatch === undefined ? change.rollback.impossible : undefined;
 }
 
 /**

@@ -3,7 +3,7 @@
 
 import { redactError } from "../domain/azure-errors.ts";
 import { listIds, sortIds } from "../domain/ids.ts";
-import { describeImage, type ModelChange } from "../domain/change.ts";
+import { describeImage, imageNotRestorable, type ModelChange } from "../domain/change.ts";
 import { redactText } from "../shared/redact.ts";
 import type {
   BatchRecord,
@@ -65,8 +65,6 @@ export interface RolloutState {
   readonly modelWriteUnknown?: "image" | "extension" | undefined;
   /** A model write cut off in flight that the model did not hold when last read (see the state's modelWriteCutOff). */
   readonly modelWriteCutOff?: "image" | "extension" | undefined;
-  /** The image version a rollback would put back, which Azure would refuse now, and why (see the state's). */
-  readonly imageBackRefused?: { readonly version: string; readonly why: string } | undefined;
   /** Whether a later read may still settle that write (false: another writer's value replaced whatever it did). */
   readonly writeUnknownSettleable?: boolean;
   /** The parts of the change this run wrote. */
@@ -127,6 +125,8 @@ export function buildRecord(state: RolloutState, failure: string | undefined, fi
   // A rollback run (rollback: true) that brought everything back says so.
   const result = ended === "succeeded" && state.rollbackOrigin !== undefined ? "reverted" : ended;
   const reason = rolloutReason(state, result, failure);
+  // Why the image before cannot be put back, as the change planned says (a rollback run's own change has none).
+  const notRestorable = change !== undefined && !config.rollback ? imageNotRestorable(change) : undefined;
   const resourceId =
     model?.id ||
     `/subscriptions/${config.target.subscriptionId}/resourceGroups/${config.target.resourceGroup}/providers/Microsoft.Compute/virtualMachineScaleSets/${config.target.scaleSet}`;
@@ -142,10 +142,7 @@ export function buildRecord(state: RolloutState, failure: string | undefined, fi
     ...(reason !== undefined && { reason: redactText(reason) }),
     changes: change?.changes ?? [],
     modelUpdated: state.modelUpdated,
-    ...(state.imageBackRefused !== undefined &&
-      change?.changes.some((c) => /imageReference/.test(c.property)) && {
-        imageNotRestorable: redactText(state.imageBackRefused.why),
-      }),
+    ...(notRestorable !== undefined && { imageNotRestorable: redactText(notRestorable) }),
     ...(state.modelWriteUnknown && { modelWriteUnknown: state.modelWriteUnknown }),
     ...(!state.modelWriteUnknown && state.modelWriteCutOff && { modelWriteCutOff: state.modelWriteCutOff }),
     ...(change?.scaleSetPatch !== undefined &&

@@ -20,12 +20,14 @@ export function rollbackInputs(record: RolloutRecord): RollbackInput[] {
   const changed = (pattern: RegExp) => record.changes.some((c) => pattern.test(c.property));
   const inputs: RollbackInput[] = [];
   // An image that named the newest version (`latest`) is no way back: Azure would resolve it to the newest again. Nor
-  // is one Azure would refuse now (imageNotRestorable).
+  // is one Azure would refuse now (imageNotRestorable). Then nothing is offered: the rest alone would leave the
+  // instances on a model that is neither the one before nor this run's.
   if (
     changed(/imageReference/i) &&
-    !floatsToLatest(previous.imageReference) &&
-    record.imageNotRestorable === undefined
-  ) {
+    (floatsToLatest(previous.imageReference) || record.imageNotRestorable !== undefined)
+  )
+    return [];
+  if (changed(/imageReference/i)) {
     const { id, version } = previous.imageReference;
     if (id) inputs.push({ input: "image-id", value: id });
     else if (version) inputs.push({ input: "image-version", value: version });

@@ -730,6 +730,9 @@ function rollbackSection(record: RolloutRecord): string {
   const offer =
     ["succeeded", "failed", "cancelled", "reverted"].includes(record.result) || record.rollback?.succeeded === false;
   const inputs = offer ? rollbackInputs(record) : [];
+  // A change with no way back says so, rather than nothing.
+  if (inputs.length === 0 && offer && record.imageNotRestorable !== undefined && !record.rollbackOf)
+    return `**No way back:** the action cannot undo this change: ${inline(record.imageNotRestorable, { max: 600 })}.`;
   if (inputs.length === 0) return "";
   // A rollback run: rollback: true would not undo it; going forward again takes the inputs.
   if (record.rollbackOf) {

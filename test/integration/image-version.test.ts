@@ -4,7 +4,9 @@
 import { describe, expect, it } from "vitest";
 import type { GalleryVersionSeed } from "../../emulator/types.ts";
 import { renderSummary } from "../../src/report/index.ts";
+import { encodeLease } from "../../src/domain/lease.ts";
 import {
+  adapterFor,
   configFor,
   count,
   NEW_VERSION,
@@ -83,9 +85,12 @@ describe("image-version the region does not offer", () => {
   it.each([
     {
       alternativeOption: { type: "Offer" as const, value: "ubuntu-26_04-lts" },
-      says: '; its publisher names offer "ubuntu-26_04-lts" instead.',
+      says: '; its publisher names offer "ubuntu-26_04-lts" instead (a change of offer, which this action does not make).',
     },
-    { alternativeOption: { type: "Plan" as const, value: "pro" }, says: '; its publisher names plan "pro" instead.' },
+    {
+      alternativeOption: { type: "Plan" as const, value: "pro" },
+      says: '; its publisher names plan "pro" instead (a change of plan, which this action does not make).',
+    },
     { alternativeOption: { type: "None" as const }, says: " shows them)." },
     { alternativeOption: { type: "Offer" as const, value: " " }, says: " shows them)." },
   ])(
@@ -191,7 +196,7 @@ describe("rollback-on-failure: the image version a rollback would put back, chec
     {
       name: "no longer offered in the region",
       catalog: { platformImages: { [IMAGE]: [NEW_VERSION] } },
-      why: `the image version before, '${OLD_VERSION}', is no longer offered in westeurope`,
+      why: `the image version before, '${before}', is no longer offered in westeurope`,
     },
   ])("$name: said before the write, and no rollback Azure would refuse is sent", async ({ catalog, why }) => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }], ...catalog });
@@ -229,11 +234,60 @@ describe("rollback-on-failure: the image version a rollback would put back, chec
     expect(record.result).toBe("failed");
     expect(record.rollback).toBeUndefined();
     expect(writesOf(emu).filter((w) => w === PATCH_SET || w === PATCH_EXTENSION)).toEqual([PATCH_SET, PATCH_EXTENSION]);
-    // Neither rollback: true (it would refuse) nor the image version before is offered as a way back.
+    // Neither rollback: true (it would refuse) nor the image version before, nor the extension alone (a model that is
+    // neither), is offered as a way back: the summary says there is none, and why.
     const summary = renderSummary(record);
-    expect(summary).toContain("`rollback: true` cannot be used");
+    expect(summary).not.toContain("rollback: true");
     expect(summary).not.toContain(`image-version: "${OLD_VERSION}"`);
-    expect(summary).toContain('extension-name: "customScript"');
+    expect(summary).not.toContain('extension-name: "customScript"');
+    expect(summary).toMatch(
+      /\*\*No way back:\*\* the action cannot undo this change: the image version before, .*24\.04\.202409120&#39;, is deprecated by its publisher/,
+    );
+  });
+
+  it("the model moved to another version while the run waited for a lease: that version is the way back, and is checked", async () => {
+    const MID = "24.04.202411010";
+    const expiresAt = Date.now() + 60_000;
+    let offset = 0;
+    const otherRun = {
+      token: "other",
+      repository: "octo/hotfix",
+      serverUrl: "https://github.com",
+      runId: "7",
+      runAttempt: "1",
+    };
+    const emu = await emulator({
+      scaleSets: [{ name: "vmss1", instances: 2, tags: encodeLease({ holder: otherRun, expiresAt }) }],
+      platformImages: { [IMAGE]: [OLD_VERSION, MID, NEW_VERSION] },
+      deprecatedImages: { [before]: { imageState: "Deprecated" } },
+    });
+    emu.faults.failUpgrade("0", { scaleSet: "vmss1" });
+    const { record } = await rollout(
+      configFor(emu, {
+        rollout: {
+          leaseWaitMs: 120_000,
+          timeoutMs: 600_000,
+          pollIntervalMs: 200,
+          batchSize: count(1),
+          maxUnhealthyPercent: 0,
+          rollbackOnFailure: true,
+        },
+      }),
+      {
+        now: () => Date.now() + offset,
+        // While the run waits, the lease's holder moves the model to MID and its lease runs out.
+        events: (e) => {
+          if (e.type === "lease" && e.what === "waiting")
+            void adapterFor(configFor(emu))
+              .patchScaleSet({ imageReference: { version: MID } }, undefined)
+              .then(() => (offset = expiresAt + 1 - Date.now()));
+        },
+      },
+    );
+    expect(record.changes.map((c) => [c.before, c.after])).toEqual([[MID, NEW_VERSION]]);
+    expect(record.imageNotRestorable).toBeUndefined();
+    expect(record.result).toBe("rolled-back");
+    expect(runningVersions(emu)).toEqual({ "0": MID, "1": OLD_VERSION });
   });
 
   it("scheduled for deprecation within the run's time: a warning, and the rollback is done", async () => {

@@ -588,6 +588,25 @@ describe.each(ORCHESTRATIONS)("a lost answer to the extension PATCH ($mode)", ({
   });
 });
 
+describe("a lost answer to the image PATCH, next to a tag the extension did not have", () => {
+  // The image can be put back; the tag cannot be removed but only re-runs the extension next to restored values. Before,
+  // the change rebuilt after the lost answer took the tag's "no way back" for the whole change: no rollback was done.
+  it.each([{ lost: false }, { lost: true }])("answer lost: $lost: the rollback is done", async ({ lost }) => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
+    if (lost) emu.faults.dropConnection({ operation: "VirtualMachineScaleSets.Update", afterProcessing: true });
+    emu.faults.failUpgrade(instanceIds(emu)[0]!, { scaleSet: "vmss1" });
+    const { record } = await rollout(
+      configFor(emu, {
+        change: { imageVersion: NEW_VERSION, extension: { name: "customScript", forceUpdateTag: "run-2" } },
+        rollout: { batchSize: count(1), maxUnhealthyPercent: 0, rollbackOnFailure: true },
+      }),
+    );
+    expect(record.modelUpdated).toBe(true);
+    expect(record.result).toBe("rolled-back");
+    expect(Object.values(runningVersions(emu))).toEqual([OLD_VERSION, OLD_VERSION]);
+  });
+});
+
 describe.each(ORCHESTRATIONS)("a lost answer to the rollback's PATCH ($mode)", ({ seed }) => {
   it("the SDK's resend meets 412: the model holds the previous values, so the rollback goes on and succeeds", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, ...seed }] });

@@ -30,6 +30,8 @@ import {
   driftFrom,
   extensionOf,
   holdsPatch,
+  imageNotRestorable,
+  joinRollback,
   sameJson,
   type ModelChange,
 } from "../../domain/change.ts";
@@ -191,13 +193,11 @@ export async function startImageWrite(
           changes: [...change.changes.filter((c) => /imageReference/.test(c.property)), ...replanned.changes],
           previousModel: { ...replanned.previousModel, imageReference: change.previousModel.imageReference },
           // The image's way back is the one planned before the write: its previous image, or none (one that floats,
-          // or that Azure would refuse), which leaves no way back at all (planChange).
-          rollback: {
-            ...replanned.rollback,
-            ...(change.rollback.scaleSetPatch
-              ? { scaleSetPatch: change.rollback.scaleSetPatch }
-              : change.rollback.impossible !== undefined && { impossible: change.rollback.impossible }),
-          },
+          // or that Azure would refuse), which leaves no way back at all. The extension's is the plan's on this model.
+          rollback: joinRollback(
+            { rollback: change.rollback.scaleSetPatch, impossible: imageNotRestorable(change) },
+            { rollback: replanned.rollback.extensionPatch, impossible: replanned.rollback.impossible },
+          ),
         });
         run.wrote("image");
         return { change, landedUnseen: true };

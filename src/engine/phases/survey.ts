@@ -39,12 +39,13 @@ export async function planRun(run: Run, api: ScaleSetApi, afterLeaseWait = false
   if (run.config.rollback) planRollbackRun(run, model);
   const first = run.planOn(model); // refuse before waiting on anything
   await checkImageVersion(run, api, model, first);
-  await checkImageBack(run, api, model, first);
   await checkGalleryImage(run, api, model, first);
 
   const waited = await waitForScaleSet(run, api, model, !rollout.dryRun);
   model = waited.model;
   if (run.config.rollback) planRollbackRun(run, model);
+  // The image a rollback would put back, on the model the change is planned on (after any wait).
+  await checkImageBack(run, api, model, run.planOn(model));
   const plan = run.planOn(model);
   if (isNoOp(plan)) run.log.info("The model already holds the requested values: nothing to write.");
   for (const c of plan.changes) run.log.info(`Change ${c.property}: ${c.before} → ${c.after}`);
@@ -198,11 +199,15 @@ async function checkImageVersion(run: Run, api: ScaleSetApi, model: ScaleSetMode
   });
 }
 
-/** `offer "x"`: what the publisher names instead of a deprecated version (Azure's words, quoted); undefined: none. */
+/**
+ * `offer "x" instead (…)`: what the publisher names instead of a deprecated version (Azure's words, quoted), and that
+ * the action does not make that change (it sets versions only); undefined: none.
+ */
 function alternativeOf(deprecation: ImageDeprecation): string | undefined {
   const alternative = deprecation.alternative;
   if (alternative === undefined) return undefined;
-  return `${alternative.type === "Offer" ? "offer" : "plan"} ${JSON.stringify(alternative.value.slice(0, 200))}`;
+  const what = alternative.type === "Offer" ? "offer" : "plan";
+  return `${what} ${JSON.stringify(alternative.value.slice(0, 200))} instead (a change of ${what}, which this action does not make)`;
 }
 
 /**
@@ -232,9 +237,9 @@ async function checkImageBack(run: Run, api: ScaleSetApi, model: ScaleSetModel, 
   const at = deprecation?.at;
   const why =
     deprecation !== undefined && (deprecation.state === "Deprecated" || (at !== undefined && at <= run.now()))
-      ? `the image version before, '${urn}', is deprecated by its publisher, and Azure refuses a model that names it (ImageVersionDeprecated)`
+      ? `the image version before, '${urn}', is deprecated by its publisher, and Azure deploys no instance from it (ImageVersionDeprecated)`
       : !lookup.found && lookup.newest.length > 0
-        ? `the image version before, '${version}', is no longer offered in ${location} (its newest there: ${lookup.newest.join(", ")})`
+        ? `the image version before, '${urn}', is no longer offered in ${location}`
         : undefined;
   if (why === undefined) {
     if (at === undefined || at > run.deadline + run.config.rollout.healthTimeoutMs) return;
@@ -272,7 +277,7 @@ function checkDeprecation(
       : "Name a version that is not deprecated";
     throw new StopError({
       kind: "failed",
-      reason: `${which} '${urn}' is deprecated by its publisher: Azure deploys no new instance from it in ${location} (ImageVersionDeprecated). Nothing was written. ${instead} (${list} shows them)${alternative ? `; its publisher names ${alternative} instead` : ""}.`,
+      reason: `${which} '${urn}' is deprecated by its publisher: Azure deploys no new instance from it in ${location} (ImageVersionDeprecated). Nothing was written. ${instead} (${list} shows them)${alternative ? `; its publisher names ${alternative}` : ""}.`,
     });
   }
   const at = deprecation.at;
@@ -281,7 +286,7 @@ function checkDeprecation(
     at !== undefined && at <= run.deadline
       ? " That is within this run's timeout: batches upgraded after it would fail."
       : " Roll out a newer version before then.";
-  const message = `${which} '${urn}' is scheduled for deprecation${when}: after then Azure deploys no new instance from it (a scale-out of the scale set, for one, fails).${soon}${alternative ? ` Its publisher names ${alternative} instead.` : ""}`;
+  const message = `${which} '${urn}' is scheduled for deprecation${when}: after then Azure deploys no new instance from it (a scale-out of the scale set, for one, fails).${soon}${alternative ? ` Its publisher names ${alternative}.` : ""}`;
   if (run.state.firstWarning("Image version scheduled for deprecation", message))
     run.log.warning(message, "Image version scheduled for deprecation");
 }
