@@ -153,7 +153,8 @@ export function renderProvider(subscriptionId: string, namespace: string, region
     id: `/subscriptions/${subscriptionId}/providers/${name}`,
     namespace: name,
     registrationState: "Registered",
-    registrationPolicy: "RegistrationRequired",
+    // Microsoft.Resources needs no registration (az provider show -n Microsoft.Resources: "RegistrationFree").
+    registrationPolicy: name === "Microsoft.Resources" ? "RegistrationFree" : "RegistrationRequired",
     resourceTypes: (SERVED[name] ?? []).map((t) => ({
       resourceType: t.resourceType,
       locations: t.regional ? locations : [],
