@@ -193,9 +193,11 @@ export interface RolloutRecord {
   /** true when the action wrote the model. */
   readonly modelUpdated: boolean;
   /**
-   * Why the image before this run's cannot be put back although it names a fixed version: Azure would refuse it now
-   * (deprecated by its publisher, or no longer offered in the region), as the image catalog said before the write.
-   * No rollback input is offered for it. Absent otherwise.
+   * Why the image before this run's change cannot be put back, so that the change has no way back at all: the model
+   * named the newest version (`latest`, a gallery image without a version), which Azure would resolve to the newest
+   * again; it had no version; or Azure would refuse it now (deprecated by its publisher, or no longer offered in the
+   * region, as the image catalog said before the write). No rollback input is offered then. Absent when the image can
+   * be put back, was not changed, and for a `rollback: true` run.
    */
   readonly imageNotRestorable?: string;
   /**

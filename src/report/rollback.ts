@@ -1,6 +1,5 @@
 // How to go back: the action's own inputs that put the previous model values back.
 
-import { floatsToLatest } from "../domain/change.ts";
 import type { RolloutRecord } from "../domain/record.ts";
 import { redactText } from "../shared/redact.ts";
 
@@ -19,14 +18,11 @@ export function rollbackInputs(record: RolloutRecord): RollbackInput[] {
   if (!previous) return [];
   const changed = (pattern: RegExp) => record.changes.some((c) => pattern.test(c.property));
   const inputs: RollbackInput[] = [];
-  // An image that named the newest version (`latest`) is no way back: Azure would resolve it to the newest again. Nor
-  // is one Azure would refuse now (imageNotRestorable). Then nothing is offered: the rest alone would leave the
-  // instances on a model that is neither the one before nor this run's.
-  if (
-    changed(/imageReference/i) &&
-    (floatsToLatest(previous.imageReference) || record.imageNotRestorable !== undefined)
-  )
-    return [];
+  // An image with no way back (imageNotRestorable: a model that named the newest version, `latest`, which Azure
+  // would resolve to the newest again; one Azure would refuse now) offers nothing: the rest alone would leave the
+  // instances on a model that is neither the one before nor this run's. A rollback run's record has no such mark:
+  // going forward again to what it undid (`latest` too) is a way.
+  if (changed(/imageReference/i) && record.imageNotRestorable !== undefined) return [];
   if (changed(/imageReference/i)) {
     const { id, version } = previous.imageReference;
     if (id) inputs.push({ input: "image-id", value: id });

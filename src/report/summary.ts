@@ -732,7 +732,12 @@ function rollbackSection(record: RolloutRecord): string {
   const inputs = offer ? rollbackInputs(record) : [];
   // A change with no way back says so, rather than nothing.
   if (inputs.length === 0 && offer && record.imageNotRestorable !== undefined && !record.rollbackOf)
-    return `**No way back:** the action cannot undo this change: ${inline(record.imageNotRestorable, { max: 600 })}.`;
+    return (
+      `**No way back:** the action cannot undo this change: ${inline(record.imageNotRestorable, { max: 600 })}.` +
+      (record.changes.some((c) => /^extensions\[/.test(c.property))
+        ? " Going back by hand takes the extension's previous values too (the `previous-model` output)."
+        : "")
+    );
   if (inputs.length === 0) return "";
   // A rollback run: rollback: true would not undo it; going forward again takes the inputs.
   if (record.rollbackOf) {

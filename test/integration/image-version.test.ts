@@ -290,6 +290,52 @@ describe("rollback-on-failure: the image version a rollback would put back, chec
     expect(runningVersions(emu)).toEqual({ "0": MID, "1": OLD_VERSION });
   });
 
+  const MID = "24.04.202411010";
+  const moveTo = {
+    patch: { properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: MID } } } } },
+  };
+  it.each([
+    // Another writer's image lands right before the run's PATCH: 412, and the change is planned again on it.
+    { name: "between the read and the write (412)", when: "write" as const },
+    // The scale set is busy when first read, and another writer's image is in it once it is not.
+    { name: "while the run waited for an operation in progress", when: "wait" as const },
+  ])(
+    "the model moved to a deprecated version $name: that version is looked up, and no rollback Azure would refuse is sent",
+    async ({ when }) => {
+      const emu = await emulator({
+        scaleSets: [{ name: "vmss1", instances: 2 }],
+        platformImages: { [IMAGE]: [OLD_VERSION, MID, NEW_VERSION] },
+        deprecatedImages: { [`${IMAGE}:${MID}`]: { imageState: "Deprecated" } },
+      });
+      emu.faults.failUpgrade("0", { scaleSet: "vmss1" });
+      if (when === "write")
+        emu.faults.concurrentWrite(moveTo, { operation: "VirtualMachineScaleSets.Update", when: "before" });
+      let reads = 0;
+      const { record } = await rollout(
+        configFor(emu, {
+          rollout: { batchSize: count(1), maxUnhealthyPercent: 0, rollbackOnFailure: true, pollIntervalMs: 50 },
+        }),
+        {
+          wrap: (api) => ({
+            ...api,
+            getScaleSet: async (signal) => {
+              const model = await api.getScaleSet(signal);
+              if (when !== "wait" || reads++ > 0) return model;
+              // The first read: the scale set is Updating, another writer's image about to be in it.
+              emu.faults.concurrentWrite(moveTo);
+              return { ...model, provisioningState: "Updating" };
+            },
+          }),
+        },
+      );
+      expect(record.changes.map((c) => [c.before, c.after])).toEqual([[MID, NEW_VERSION]]);
+      expect(record.result).toBe("failed");
+      expect(record.rollback).toBeUndefined();
+      expect(record.noRollback?.reason).toContain(`the image version before, '${IMAGE}:${MID}', is deprecated`);
+      expect(writesOf(emu).filter((w) => w.startsWith(PATCH_SET) && !w.endsWith("412"))).toEqual([PATCH_SET]);
+    },
+  );
+
   it("scheduled for deprecation within the run's time: a warning, and the rollback is done", async () => {
     const emu = await emulator({
       scaleSets: [{ name: "vmss1", instances: 2 }],

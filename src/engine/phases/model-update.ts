@@ -47,6 +47,7 @@ import {
 import { rollbackStillApplies } from "../../domain/rollback-plan.ts";
 import type { ScaleSetApi } from "../ports.ts";
 import { StopError, type Run } from "../run.ts";
+import { checkImageBack } from "./survey.ts";
 import { landedCopy, mayHaveLanded } from "../write-copies.ts";
 
 /** 412 PreconditionFailed retries before giving up on a scale set that keeps changing. */
@@ -202,9 +203,14 @@ export async function startImageWrite(
         run.wrote("image");
         return { change, landedUnseen: true };
       }
-      // Another writer changed the scale set and this run's write did not land: the model before it is the new one.
-      run.state.previousIs(replanned.previousModel);
-      change = replanned;
+      // Another writer changed the scale set and this run's write did not land: the model before it is the new one, and
+      // so is the image a rollback would put back, looked up as the first plan's was (checkImageBack).
+      const imageBefore = (c: ModelChange): string | undefined => c.previousModel.imageReference.version;
+      change =
+        imageBefore(replanned) !== imageBefore(change)
+          ? await checkImageBack(run, api, model, replanned).then(() => run.planOn(model))
+          : replanned;
+      run.state.previousIs(change.previousModel);
       if (conflictAgain) {
         conflicts++;
         await pauseAfterConflict(run, err as AzureApiError, conflicts);

@@ -217,7 +217,12 @@ function alternativeOf(deprecation: ImageDeprecation): string | undefined {
  * (RunState.imageBackRefused; the warning before the write says so), rather than met by a refused rollback. One
  * scheduled for deprecation within the run's time is a warning. A lookup that fails leaves it to the rollback.
  */
-async function checkImageBack(run: Run, api: ScaleSetApi, model: ScaleSetModel, change: ModelChange): Promise<void> {
+export async function checkImageBack(
+  run: Run,
+  api: ScaleSetApi,
+  model: ScaleSetModel,
+  change: ModelChange,
+): Promise<void> {
   const version = change.rollback.scaleSetPatch?.imageReference?.version;
   const { publisher, offer, sku } = model.imageReference;
   const { location } = model;

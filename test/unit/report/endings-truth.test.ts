@@ -134,9 +134,34 @@ describe("why no rollback was done, and the way back offered", () => {
       image: { version: "1.0.0" },
       expected: [{ input: "image-version", value: "1.0.0" }],
     },
-    // Azure resolves `latest` (a gallery image without a version) to the newest version: maybe the one rolled out.
-    { name: "version latest: no way back", image: { version: "latest" }, expected: [] },
-    { name: "a gallery image without a version: no way back", image: { id: GALLERY }, expected: [] },
+    // Azure resolves `latest` (a gallery image without a version) to the newest version: maybe the one rolled out. The
+    // run's record says so (imageNotRestorable, from the change planned), and nothing is offered.
+    { name: "version latest: no way back", image: { version: "latest" }, notRestorable: "latest", expected: [] },
+    {
+      name: "a gallery image without a version: no way back",
+      image: { id: GALLERY },
+      notRestorable: "newest",
+      expected: [],
+    },
+    // Without the mark (another gallery image's newest is not this run's; a rollback run going forward again): offered.
+    {
+      name: "a gallery image without a version, not marked: offered",
+      image: { id: GALLERY },
+      expected: [{ input: "image-id", value: GALLERY }],
+    },
+    {
+      name: "version latest, not marked",
+      image: { version: "latest" },
+      expected: [{ input: "image-version", value: "latest" }],
+    },
+    // One Azure would refuse now (deprecated): nothing, not even the extension's values alone.
+    {
+      name: "a fixed version Azure would refuse, next to an extension change",
+      image: { version: "1.0.0" },
+      notRestorable: "deprecated",
+      extension: { name: "customScript", forceUpdateTag: "v41" },
+      expected: [],
+    },
     {
       name: "a gallery image version: offered",
       image: { id: `${GALLERY}/versions/1.0.0` },
@@ -149,8 +174,17 @@ describe("why no rollback was done, and the way back offered", () => {
         { input: "image-id", value: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/images/app-1" },
       ],
     },
-  ])("rollback inputs for the image: $name", ({ image, expected }) => {
-    const record: RolloutRecord = { ...success(), changes: [IMAGE_CHANGE], previousModel: { imageReference: image } };
+  ])("rollback inputs for the image: $name", ({ image, expected, ...rest }) => {
+    const { notRestorable, extension } = rest as {
+      notRestorable?: string;
+      extension?: { name: string; forceUpdateTag: string };
+    };
+    const record: RolloutRecord = {
+      ...success(),
+      changes: extension ? [IMAGE_CHANGE, TAG_CHANGE] : [IMAGE_CHANGE],
+      previousModel: { imageReference: image, ...(extension && { extension }) },
+      ...(notRestorable !== undefined && { imageNotRestorable: notRestorable }),
+    };
     expect(rollbackInputs(record)).toEqual(expected);
   });
 });
