@@ -138,7 +138,12 @@ describe("image-version the region does not offer", () => {
     const { record } = await rollout(configFor(emu));
     expect(record.result).toBe("succeeded");
     expect(writesOf(emu)[0]).toBe(PATCH_SET);
-    expect(emu.requests.filter((r) => r.operation === "VirtualMachineImages.Get")).toHaveLength(1);
+    // The version rolled out, and the one a rollback would put back.
+    expect(
+      emu.requests
+        .filter((r) => r.operation === "VirtualMachineImages.Get")
+        .map((r) => r.path.split("/").pop()?.split("?")[0]),
+    ).toEqual([NEW_VERSION, OLD_VERSION]);
   });
 
   it("a lookup Azure refuses (no right to read the catalog) leaves the check to the model write", async () => {
@@ -151,13 +156,18 @@ describe("image-version the region does not offer", () => {
   });
 
   it("rollback: true to a version no longer offered is refused before any write", async () => {
-    // The rollout's own version is offered; the one before it is not (any more).
+    // The rollout's own version is offered; the one before it is not (any more). The rollout could not read that (its
+    // lookup of the version before was refused), so its record does not say so: the rollback run finds out.
     const emu = await emulator({
       scaleSets: [{ name: "vmss1", instances: 2 }],
       platformImages: { [IMAGE]: [NEW_VERSION] },
     });
+    emu.faults.onRequest({ operation: "VirtualMachineImages.Get", when: "after" }, () =>
+      emu.faults.authorizationFailed({ operation: "VirtualMachineImages.Get", times: 1 }),
+    );
     const forward = await rollout(configFor(emu));
     expect(forward.record.result).toBe("succeeded");
+    expect(forward.record.imageNotRestorable).toBeUndefined();
     const writes = emu.writes().length;
     const { record } = await rollout({ ...configFor(emu, { change: {} }), rollback: true });
     expect(emu.writes()).toHaveLength(writes);
@@ -165,6 +175,31 @@ describe("image-version the region does not offer", () => {
     expect(record.reason).toBe(
       `The image version the rollback would put back, '${OLD_VERSION}', is no longer offered: Azure offers no such version of ${IMAGE} in westeurope; its newest there: ${NEW_VERSION}. Nothing was written.`,
     );
+  });
+});
+
+describe("the image version a rollback would put back, checked before any write", () => {
+  it("without rollback-on-failure: a version no longer offered makes a change with no way back, and none is offered", async () => {
+    const emu = await emulator({
+      scaleSets: [{ name: "vmss1", instances: 2 }],
+      platformImages: { [IMAGE]: [NEW_VERSION] },
+    });
+    const { record, log } = await rollout(configFor(emu));
+    expect(record.result).toBe("succeeded");
+    expect(log.text()).toContain(
+      `This change has no way back: the image version before, '${IMAGE}:${OLD_VERSION}', is no longer offered in westeurope.`,
+    );
+    expect(record.imageNotRestorable).toContain("is no longer offered in westeurope");
+    expect(record.scaleSetRecord?.undoable).toBe(false);
+    const summary = renderSummary(record);
+    expect(summary).toContain("**No way back:**");
+    expect(summary).not.toContain(`image-version: "${OLD_VERSION}"`);
+    // And rollback: true, later, says so from the record before writing anything.
+    const writes = emu.writes().length;
+    const back = await rollout({ ...configFor(emu, { change: {} }), rollback: true });
+    expect(back.record.result).toBe("failed");
+    expect(back.record.reason).toContain("cannot be undone from the record");
+    expect(emu.writes()).toHaveLength(writes);
   });
 });
 

@@ -211,11 +211,13 @@ function alternativeOf(deprecation: ImageDeprecation): string | undefined {
 }
 
 /**
- * With rollback-on-failure, the platform image version a rollback would put back, from the same catalog: one its
- * publisher deprecated (or whose scheduled date has passed), or one the region no longer offers, Azure would refuse
- * (ImageVersionDeprecated, PlatformImageNotFound) after a failure. The change is then planned without a way back
- * (RunState.imageBackRefused; the warning before the write says so), rather than met by a refused rollback. One
- * scheduled for deprecation within the run's time is a warning. A lookup that fails leaves it to the rollback.
+ * The platform image version a rollback would put back, from the same catalog: one its publisher deprecated (or
+ * whose scheduled date has passed), or one the region no longer offers, Azure would refuse (ImageVersionDeprecated,
+ * PlatformImageNotFound), by rollback-on-failure or by a later `rollback: true`. The change is then planned without a
+ * way back (RunState.imageBackRefused; with rollback-on-failure the warning before the write says so), rather than met
+ * by a refused rollback, and the record and summary offer none. With rollback-on-failure, one scheduled for
+ * deprecation within the run's time is a warning. A lookup that fails leaves it to the rollback. Not for a
+ * `rollback: true` run, whose own way back is never offered as a rollback (checkImageVersion checks what it writes).
  */
 export async function checkImageBack(
   run: Run,
@@ -226,7 +228,7 @@ export async function checkImageBack(
   const version = change.rollback.scaleSetPatch?.imageReference?.version;
   const { publisher, offer, sku } = model.imageReference;
   const { location } = model;
-  if (!run.config.rollout.rollbackOnFailure || run.config.rollback || api.findPlatformImage === undefined) return;
+  if (run.config.rollback || api.findPlatformImage === undefined) return;
   if (version === undefined || version.toLowerCase() === "latest") return;
   if (publisher === undefined || offer === undefined || sku === undefined || location === undefined) return;
   const urn = `${publisher}:${offer}:${sku}:${version}`;
@@ -246,15 +248,17 @@ export async function checkImageBack(
       : !lookup.found && lookup.newest.length > 0
         ? `the image version before, '${urn}', is no longer offered in ${location}`
         : undefined;
+  const onFailure = run.config.rollout.rollbackOnFailure;
   if (why === undefined) {
-    if (at === undefined || at > run.deadline + run.config.rollout.healthTimeoutMs) return;
+    if (!onFailure || at === undefined || at > run.deadline + run.config.rollout.healthTimeoutMs) return;
     const message = `The image version a rollback-on-failure would put back, '${urn}', is scheduled for deprecation on ${new Date(at).toISOString()}, within this run's time: a rollback after then would be refused (ImageVersionDeprecated).`;
     if (run.state.firstWarning("rollback-on-failure may not act", message))
       run.log.warning(message, "rollback-on-failure may not act");
     return;
   }
-  // The change planned from now on has no way back (optionWarnings says so before the write).
+  // The change planned from now on has no way back (with rollback-on-failure, optionWarnings says so before the write).
   run.state.imageBackBlocked(version, why);
+  if (!onFailure) run.log.info(`This change has no way back: ${why}.`);
 }
 
 /**
