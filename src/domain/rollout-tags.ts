@@ -27,7 +27,7 @@
 import { createHash } from "node:crypto";
 import { redactText, safeUri } from "../shared/redact.ts";
 import type { ChangeRequest } from "../config/types.ts";
-import { floatingBefore, type ModelChange } from "./change.ts";
+import { floatingBefore, imageNotRestorable, type ModelChange } from "./change.ts";
 import type { PropertyChange } from "./record.ts";
 
 /** Every tag the action writes starts with this. */
@@ -455,6 +455,8 @@ export function recordedChanges(
   const image = change.previousModel.imageReference;
   // A model that named the newest version (`latest`) is not put back: see floatingBefore.
   const floating = floatingBefore(image, request);
+  // Or one Azure would refuse (withoutImageRollback): the change planned says either (imageNotRestorable).
+  const versionBack = floating ?? imageNotRestorable(change);
   if (written.image && request.imageVersion !== undefined && image.version !== request.imageVersion) {
     changes.push({
       property: "image-version",
@@ -462,11 +464,7 @@ export function recordedChanges(
       after: request.imageVersion,
       ...(image.version === undefined
         ? { notRestorable: "the scale set had no image version before, and a PATCH cannot remove one" }
-        : floating !== undefined
-          ? { notRestorable: floating }
-          : // No way back planned to a fixed version: Azure would refuse it (RunState.imageBackRefused).
-            change.rollback.scaleSetPatch === undefined &&
-            change.rollback.impossible !== undefined && { notRestorable: change.rollback.impossible }),
+        : versionBack !== undefined && { notRestorable: versionBack }),
     });
   }
   if (written.image && request.imageId !== undefined && image.id?.toLowerCase() !== request.imageId.toLowerCase()) {

@@ -280,8 +280,9 @@ describe("rollback-on-failure: the image version a rollback would put back, chec
     );
   });
 
+  /** The version another writer moves the model to while the run is under way. */
+  const MID = "24.04.202411010";
   it("the model moved to another version while the run waited for a lease: that version is the way back, and is checked", async () => {
-    const MID = "24.04.202411010";
     const expiresAt = Date.now() + 60_000;
     let offset = 0;
     const otherRun = {
@@ -325,7 +326,6 @@ describe("rollback-on-failure: the image version a rollback would put back, chec
     expect(runningVersions(emu)).toEqual({ "0": MID, "1": OLD_VERSION });
   });
 
-  const MID = "24.04.202411010";
   const moveTo = {
     patch: { properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: MID } } } } },
   };
