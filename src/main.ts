@@ -92,8 +92,10 @@ export async function run(options: RunOptions = {}): Promise<void> {
       const recorded = await tracker.finish(finalState(record.result), headline(record), record.previousModel);
       record = { ...record, deployment: recorded };
     }
-    // Every string of the record redacted with every secret known by now, before the report escapes anything.
-    record = gate.scrub(record);
+    // Every string of the record redacted with every secret known by now, before the report escapes anything; its
+    // result is the action's own word, kept as it is (a mask that happened to match it must not turn a failure into
+    // an unknown result: the exit code, the headline and the `result` output follow it).
+    record = { ...gate.scrub(record), result: record.result };
     // The rollout's own failure comes first; a report that could not be written is said after it, not instead.
     const failures = [
       ...(failsJob(record.result) ? [record.reason ?? headline(record)] : []),

@@ -17,7 +17,7 @@ import {
 } from "../domain/scale-set.ts";
 import type { ExtensionPatch, ImageDeprecation, InstanceFilter, ScaleSetModel } from "../domain/scale-set.ts";
 import { fileUrisOf } from "../domain/change.ts";
-import { sasSecrets } from "../shared/redact.ts";
+import { sasSecretsRead } from "../shared/redact.ts";
 import type { Cloud, Target } from "../config/types.ts";
 import type { Logger, ScaleSetApi, WriteKind } from "../engine/ports.ts";
 import { abortError, isRestError, toApiError } from "./errors.ts";
@@ -193,7 +193,7 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
   const modelOf = (vmss: VirtualMachineScaleSet): ScaleSetModel => {
     const model = toScaleSetModel(vmss);
     const uris = model.extensions.flatMap((ext) => fileUrisOf(ext) ?? []);
-    for (const secret of sasSecrets(uris)) {
+    for (const secret of sasSecretsRead(uris)) {
       if (masked.has(secret)) continue;
       masked.add(secret);
       options.mask?.(secret);

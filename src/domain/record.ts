@@ -24,6 +24,9 @@ export function failsJob(result: RolloutResult): boolean {
     case "unchanged":
     case "planned":
       return false;
+    default:
+      // Not a result this action writes (a record's text changed on the way): the job fails rather than passes.
+      return true;
   }
 }
 

@@ -34,8 +34,16 @@ export function stripQuery(uri: string): string {
 export function withoutUserinfo(uri: string): string {
   let masked = uri;
   for (const [pattern, replacement] of USERINFO_SHAPES) masked = masked.replace(pattern, replacement);
-  return masked;
+  // The text as one URI: the URL parser takes everything between `scheme:` (and its slashes) and the last `@` before
+  // the path, query or fragment as userinfo, whatever the characters (`'`, `"`, `|`, `<`, a blank …), which the shapes
+  // for free text leave out (there they end a URL). Only at the start of the text, so free text is not touched.
+  return masked.replace(URI_USERINFO, `$1${MASK}@`);
 }
+
+// `^scheme:` and its slashes (any number of `/` or `\` for the special schemes, `//` for the others: `mailto:me@x` has
+// no userinfo), then the authority up to its last `@` (greedy: the URL parser's choice). One start, each part a single
+// character class: linear in the text's length.
+const URI_USERINFO = /^((?:(?:https?|ftp|wss?):[/\\]*|[A-Za-z][A-Za-z0-9+.-]{0,31}:\/\/))[^/\\?#]*@/i;
 
 /** A URI as the action shows or stores one read from Azure: without its query (stripQuery) or userinfo. */
 export function safeUri(uri: string): string {
@@ -50,8 +58,9 @@ export function safeUri(uri: string): string {
 // digit or `+.-` (then it is not the scheme's start); `mailto:me@example.com` has neither slash nor `:` before its `@`
 // and is kept. Every run is bounded and every alternative is one character or a fixed string, so that hostile text
 // (100 KB of `http:` or `a:%2F`) costs linear time per start, not a regex engine's backtracking explosion.
-const USERINFO = String.raw`[^\s/\\?#"'<>\x60|]`; // may hold `@` and `:`: the last `@` wins
-const USERNAME = String.raw`[^\s/\\?#"'<>\x60|:]`; // the user name of the no-slash form ends at its first `:`
+// Quotes, `<>`, backticks and `|` are read into userinfo by the URL parser, and so here: a password may hold them.
+const USERINFO = String.raw`[^\s/\\?#]`; // may hold `@` and `:`: the last `@` wins
+const USERNAME = String.raw`[^\s/\\?#:]`; // the user name of the no-slash form ends at its first `:`
 const USERINFO_SHAPES: readonly (readonly [RegExp, string])[] = [
   [
     new RegExp(
@@ -98,7 +107,7 @@ const SHAPES: readonly (readonly [RegExp, string])[] = [
   [new RegExp(String.raw`${START}(Bearer|Basic)(\s+|%20|\+)[A-Za-z0-9._~+/-]{16,}=*`, "gi"), `$1$2${MASK}`],
   [
     new RegExp(
-      String.raw`${START}(sig|AccountKey|SharedAccessKey|SharedAccessSignature|client_secret|client_assertion|access_token|refresh_token|id_token)` +
+      String.raw`${START}((?:s|%73)(?:i|%69)(?:g|%67)|AccountKey|SharedAccessKey|SharedAccessSignature|client_secret|client_assertion|access_token|refresh_token|id_token)` +
         // `=` as is, URL-encoded (once or twice), JSON-escaped; or a JSON member, its quotes escaped or not.
         // The value runs to a delimiter; a backslash is part of it (`\/` in JSON) unless it escapes the closing quote.
         String.raw`(=|%3D|%253D|\\u003[dD]|\\?"\s*:\s*\\?")(?:[^\s&"'<>;,\\` +
@@ -107,6 +116,14 @@ const SHAPES: readonly (readonly [RegExp, string])[] = [
     ),
     `$1$2${MASK}`,
   ],
+  // Tokens the runner masks but the action is not given (the workflow's GITHUB_TOKEN, another step's client secret),
+  // by their published formats: the runner masks the summary by exact value, line by line, and the summary's escaping
+  // (`_` as `&#95;`, `~` as `&#126;`) would hide them from it. GitHub: `ghp_`/`gho_`/`ghu_`/`ghs_`/`ghr_` and 36 or
+  // more base62 characters, `github_pat_…` (docs.github.com, "About authentication to GitHub", token prefixes).
+  // Entra client secrets: 40 characters, `Q~` after three characters and a digit (the format GitHub's secret scanning
+  // and Microsoft's credential scanner look for: `[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,34}`).
+  [new RegExp(String.raw`${START}(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})`, "g"), MASK],
+  [new RegExp(String.raw`${START}[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,34}(?![A-Za-z0-9_~.-])`, "g"), MASK],
 ];
 
 /**
@@ -124,8 +141,9 @@ export function redactText(text: string): string {
 const MIN_SECRET_LENGTH = 6;
 
 /**
- * The secrets of SAS URIs: each one's query string and its `sig` value (as written and URL-decoded). Masked, they are
- * caught where no URL pattern matches (an error message that cuts a URL, say).
+ * The secrets of SAS URIs the workflow gives (extension-file-uris): each one's query string and its `sig` value (as
+ * written and URL-decoded; the name too is read decoded, `%73ig=` is Azure Storage's `sig=`). Masked, they are caught
+ * where no URL pattern matches (an error message that cuts a URL, say).
  */
 export function sasSecrets(uris: readonly string[]): string[] {
   const secrets = new Set<string>();
@@ -133,14 +151,45 @@ export function sasSecrets(uris: readonly string[]): string[] {
     const query = queryOf(uri);
     if (!query) continue;
     secrets.add(query);
-    for (const part of query.split("&")) {
-      const [name = "", value = ""] = part.split("=");
-      if (name.toLowerCase() !== "sig" || !value) continue;
-      secrets.add(value);
-      secrets.add(safeDecode(value));
-    }
+    for (const sig of signaturesOf(query)) secrets.add(sig).add(safeDecode(sig));
   }
   return [...secrets].filter((secret) => secret.length >= MIN_SECRET_LENGTH);
+}
+
+/**
+ * A SAS signature is a base64 HMAC-SHA256 (43 characters and padding): a shorter `sig` is no signature.
+ */
+const MIN_SIGNATURE_LENGTH = 16;
+
+/**
+ * The secrets of SAS URIs read from Azure (an extension's file URIs in the scale set's model): only a query that holds
+ * a signature (`sig`, of a signature's length) and that signature. Whoever can write the model chooses these texts,
+ * and each secret becomes a mask of the runner's (`::add-mask::`) and of the gate's, in every encoding: a query such
+ * as `?failed` masked would blank out the action's own words (its result among them) for the rest of the job. A query
+ * without a signature is still never shown (safeUri, redactText remove every query); it is only not masked as well.
+ */
+export function sasSecretsRead(uris: readonly string[]): string[] {
+  const secrets = new Set<string>();
+  for (const uri of uris) {
+    const query = queryOf(uri);
+    const sigs = signaturesOf(query).filter((sig) => safeDecode(sig).length >= MIN_SIGNATURE_LENGTH);
+    if (sigs.length === 0) continue;
+    secrets.add(query);
+    for (const sig of sigs) secrets.add(sig).add(safeDecode(sig));
+  }
+  return [...secrets];
+}
+
+/** The `sig` values of a query string, as written; the names compared URL-decoded and in any case. */
+function signaturesOf(query: string): string[] {
+  const sigs: string[] = [];
+  for (const part of query ? query.split("&") : []) {
+    const at = part.indexOf("=");
+    const name = at === -1 ? part : part.slice(0, at);
+    const value = at === -1 ? "" : part.slice(at + 1);
+    if (value && safeDecode(name).toLowerCase() === "sig") sigs.push(value);
+  }
+  return sigs;
 }
 
 /** The query string of a URI, without `?` and without a `#` fragment. */

@@ -11,8 +11,17 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { start } from "../../emulator/index.ts";
 import type { Emulator } from "../../emulator/types.ts";
 import { readLikeRunner, type RunnerView } from "../support/runner-log.ts";
-import { describeRun, runAction, type RunResult } from "./harness.ts";
-import { emulator, expectExit, FAST, instanceIds, ORCHESTRATIONS, record } from "./fixtures.ts";
+import { describeRun, readable, runAction, type RunResult } from "./harness.ts";
+import {
+  emulator,
+  expectExit,
+  expectNoSecrets,
+  FAST,
+  instanceIds,
+  ORCHESTRATIONS,
+  record,
+  tagWrites,
+} from "./fixtures.ts";
 
 const NEW_VERSION = "24.04.202502210";
 const SIG = "hostileSig0123456789abcdefXYZ%2Bq%3D";
@@ -250,5 +259,122 @@ describe("arm-endpoint with shell syntax in its path", () => {
       const failure = runnerView(result).commands.find((c) => c.name === "error");
       expect(failure?.data).toMatch(/Input 'arm-endpoint'.*path holds only/);
     },
+  );
+});
+
+// A security review's findings (2026-12-05): whoever can write the scale set's model chooses the file URIs the action
+// reads there, of every extension. Their queries were masked whole (`::add-mask::failed` from `?failed`): the record's
+// result became `***`, the job passed and its `result` output said `***`. A password with a quote in a file URI the
+// run changes was shown, and written to the rollout record.
+describe("file URIs another writer put in the model", () => {
+  const monitor = (uri: string) => ({
+    name: "monitorAgent",
+    publisher: "Contoso.Monitoring",
+    type: "Agent",
+    typeHandlerVersion: "1.0",
+    settings: { fileUris: [uri] },
+  });
+  it.each([
+    ["a query of a word the action writes", "https://downloads.contoso.example/agent.sh?failed"],
+    ["a short sig", "https://downloads.contoso.example/agent.sh?sig=failed"],
+    ["a query of another result", "https://downloads.contoso.example/agent.sh?cancelled&rolled"],
+  ])(
+    "%s masks nothing: a failed rollout still fails the job, and says so",
+    async (_, uri) => {
+      const emu = await emulator({
+        scaleSets: [{ name: "vmss-b", instances: 2, extensions: [monitor(uri)] }],
+      });
+      try {
+        const ids = instanceIds(emu, "vmss-b");
+        emu.faults.failUpgrade(ids[1] ?? "", { scaleSet: "vmss-b" });
+        const result = await runAction({
+          emu,
+          scaleSet: "vmss-b",
+          inputs: { ...FAST, "image-version": NEW_VERSION, "batch-size": "1" },
+        });
+        expectExit(result, 1);
+        expect(result.outputs["result"]).toBe("failed");
+        expect(record(result).result).toBe("failed");
+        expect(JSON.parse(result.outputs["failed-instances"] ?? "[]")).toEqual([ids[1]]);
+        expect(readable(result.summary)).toContain("Rollout failed");
+        expect(
+          runnerView(result)
+            .commands.filter((c) => c.name === "add-mask")
+            .map((c) => c.data),
+        ).not.toContainEqual(expect.stringMatching(/failed|cancelled|rolled/));
+      } finally {
+        await emu.stop();
+      }
+    },
+    120_000,
+  );
+
+  it("a signed SAS URL there is masked, its signature in every spelling", async () => {
+    const sig = "plantedSig0123456789abcdefXYZ%2Bq%3D";
+    const emu = await emulator({
+      scaleSets: [
+        {
+          name: "vmss-b",
+          instances: 2,
+          extensions: [monitor(`https://st.blob.core.windows.net/c/agent.sh?sv=2024-08-04&sp=r&%73ig=${sig}`)],
+        },
+      ],
+    });
+    try {
+      const result = await runAction({ emu, scaleSet: "vmss-b", inputs: { ...FAST, "image-version": NEW_VERSION } });
+      expectExit(result, 0);
+      const masks = runnerView(result)
+        .commands.filter((c) => c.name === "add-mask")
+        .map((c) => c.data);
+      expect(masks).toContain(decodeURIComponent(sig));
+      expectNoSecrets(result, emu, { signature: decodeURIComponent(sig), "signature as written": sig });
+    } finally {
+      await emu.stop();
+    }
+  }, 120_000);
+
+  it.each([["'"], ['"'], ["|"], ["`"], ["<"]])(
+    "a password holding %s in the file URI the run changes shows nowhere, and is not written to the record",
+    async (c) => {
+      const password = `s3cr${c}tPassw0rd`;
+      const emu = await emulator({
+        scaleSets: [
+          {
+            name: "vmss-b",
+            instances: 2,
+            extensions: [
+              {
+                name: "customScript",
+                publisher: "Microsoft.Azure.Extensions",
+                type: "CustomScript",
+                typeHandlerVersion: "2.1",
+                settings: { fileUris: [`https://deploy:${password}@files.contoso.example/install.sh`] },
+              },
+            ],
+          },
+        ],
+      });
+      try {
+        const result = await runAction({
+          emu,
+          scaleSet: "vmss-b",
+          inputs: {
+            ...FAST,
+            "image-version": "",
+            "extension-name": "customScript",
+            "extension-file-uris": "https://st.blob.core.windows.net/s/install-v2.sh",
+          },
+        });
+        expectExit(result, 0);
+        expectNoSecrets(result, emu, { password, "password, escaped": password.replace(c, `&#${c.codePointAt(0)};`) });
+        // The rollout record (tags on the scale set, which every VM reads through IMDS) holds no part of it.
+        expect(tagWrites(emu).length).toBeGreaterThan(0);
+        expect(JSON.stringify(tagWrites(emu).map((w) => w.body))).not.toContain(password.slice(5));
+        expect(readable(result.summary)).toContain("https://***@files.contoso.example/install.sh");
+      } finally {
+        await emu.stop();
+      }
+    },
+    120_000,
   );
 });

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { redactText, safeUri, stripQuery, withoutUserinfo } from "../../../src/shared/redact.ts";
+import {
+  redactText,
+  safeUri,
+  sasSecrets,
+  sasSecretsRead,
+  stripQuery,
+  withoutUserinfo,
+} from "../../../src/shared/redact.ts";
 
 const SAS = "sv=2024-11-04&ss=b&srt=o&sp=r&se=2030-01-01T00:00:00Z&sig=abc%2Bdef%3D";
 
@@ -87,6 +94,16 @@ describe("redactText: secret-shaped values wherever they stand", () => {
     [String.raw`{\"sig\":\"OLD\/abc\"}`, String.raw`{\"sig\":\"***\"}`],
     ["Authorization: Bearer%20AbCdEfGhIjKlMnOpQrStUv0123456789", "Authorization: Bearer%20***"],
     [`token%22${JWT}%22`, "token%22***%22"],
+    // A security review (2026-12-05): Azure Storage decodes the name, so `%73ig=` is a `sig=`.
+    ["sv=2024-08-04&sp=r&%73ig=SeCrEtSiG0123%2Bxyz%3D", "sv=2024-08-04&sp=r&%73ig=***"],
+    ["sv=2024-08-04&%73%69%67=SeCrEt", "sv=2024-08-04&%73%69%67=***"],
+    // Tokens the runner masks but the action is not given: the summary's escaping hides them from the runner's masker.
+    ["curl -H 'Authorization: token ghs_16C7e42F292c6912E7710c838347Ae178B4a'", "curl -H 'Authorization: token ***'"],
+    ["GH_TOKEN=ghp_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789", "GH_TOKEN=***"],
+    ["pat github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGHIJ0123 used", "pat *** used"],
+    ["AZURE_CLIENT_SECRET=Xy98Q~AbCdEfGhIjKlMnOpQrStUvWxYz01234567", "AZURE_CLIENT_SECRET=***"],
+    ["secret: abc1Q~DEFGHIJKLMNOPQRSTUVWXYZabcdefghij.", "secret: ***"],
+    ["ghs_short and x1Q~short are no tokens", "ghs_short and x1Q~short are no tokens"],
     ["The Bearer token is invalid", "The Bearer token is invalid"],
     ["a signature=1 and design=2", "a signature=1 and design=2"],
   ])("%s", (input, expected) => {
@@ -105,6 +122,11 @@ describe("withoutUserinfo, and redactText on free text", () => {
     ["http:/deploy:Hunter2pass@files.example.com/run.sh", "http:/***@files.example.com/run.sh"],
     ["http:\\\\deploy:Hunter2pass@files.example.com/run.sh", "http:\\\\***@files.example.com/run.sh"],
     ["ftp://me:pw@host/x", "ftp://***@host/x"],
+    // The URL parser reads quotes, `|`, backticks and `<>` into a password (a security review, 2026-12-05).
+    ["https://deploy:s3cr'tPass@files.contoso.example/install.sh", "https://***@files.contoso.example/install.sh"],
+    ['https://deploy:s3cr"tPass@files.contoso.example/install.sh', "https://***@files.contoso.example/install.sh"],
+    ["https://deploy:s3|cr`t<P>@files.contoso.example/install.sh", "https://***@files.contoso.example/install.sh"],
+    ["proxy http://proxyuser:pa'ss@proxy.corp:3128/ used", "proxy http://***@proxy.corp:3128/ used"],
     // The last `@` before the host ends the userinfo, as the URL parser reads it.
     ["https://me@corp.com:Pw123@host/run.sh", "https://***@host/run.sh"],
     ["http:me@corp.com:Pw123@host/run.sh", "http:***@host/run.sh"],
@@ -146,9 +168,59 @@ describe("withoutUserinfo, and redactText on free text", () => {
     expect(withoutUserinfo(text)).toBe(text);
   });
 
+  it.each([
+    ["a blank", "https://deploy:s3cr tPass@files.example/x.sh", "https://***@files.example/x.sh"],
+    [
+      "a quote and a blank",
+      "https://me:a' b@files.example/x.sh?sv=1",
+      "https://***@files.example/x.sh?[query removed]",
+    ],
+    ["no slashes", "https:me:a b@files.example/x.sh", "https:***@files.example/x.sh"],
+    ["a backslash", "https:\\me:a b@files.example/x.sh", "https:\\***@files.example/x.sh"],
+    ["another scheme", "sftp://me:a b@files.example/x", "sftp://***@files.example/x"],
+    ["none: an @ in the path", "https://files.example/a b@c/x.sh", "https://files.example/a b@c/x.sh"],
+    ["none: mailto", "mailto:a b@example.com", "mailto:a b@example.com"],
+  ])("safeUri, a whole URI: userinfo with %s is masked as the URL parser reads it", (_, uri, expected) => {
+    expect(safeUri(uri)).toBe(expected);
+    expect(safeUri(expected)).toBe(expected);
+  });
+
   it("safeUri removes both the userinfo and the query", () => {
     expect(safeUri(`https://u:p@a.blob.core.windows.net/c/run.sh?${SAS}`)).toBe(
       "https://***@a.blob.core.windows.net/c/run.sh?[query removed]",
     );
+  });
+});
+
+// A security review (2026-12-05): whoever can write the scale set's model chooses the file URIs the action reads there.
+// Each secret becomes a mask (the runner's and the gate's, in every encoding), so only a signature counts from there.
+describe("sasSecretsRead: the secrets of file URIs read from Azure", () => {
+  const SIGNATURE = "SeCrEtSiG0123456789abcdef%2Bxyz%3D";
+  it.each([
+    ["a query with no signature", "https://h/x.sh?failed", []],
+    ["a query of several words", "https://h/x.sh?cancelled&rolled-back", []],
+    ["a signature too short to be one", "https://h/x.sh?sv=1&sig=failed", []],
+    ["no query", "https://h/x.sh", []],
+    [
+      "a SAS",
+      `https://h/x.sh?sv=1&sig=${SIGNATURE}`,
+      [`sv=1&sig=${SIGNATURE}`, SIGNATURE, decodeURIComponent(SIGNATURE)],
+    ],
+    [
+      "a SAS whose sig is spelled %73ig",
+      `https://h/x.sh?sv=1&%73ig=${SIGNATURE}#frag`,
+      [`sv=1&%73ig=${SIGNATURE}`, SIGNATURE, decodeURIComponent(SIGNATURE)],
+    ],
+  ])("%s", (_, uri, expected) => {
+    expect(sasSecretsRead([uri])).toEqual(expected);
+  });
+
+  it("the workflow's own URIs (extension-file-uris) keep their whole query masked, and %73ig is a sig", () => {
+    expect(sasSecrets([`https://h/x.sh?token=abcdef`])).toEqual(["token=abcdef"]);
+    expect(sasSecrets([`https://h/x.sh?%73ig=${SIGNATURE}`])).toEqual([
+      `%73ig=${SIGNATURE}`,
+      SIGNATURE,
+      decodeURIComponent(SIGNATURE),
+    ]);
   });
 });
