@@ -130,41 +130,61 @@ describe("image-version the region does not offer", () => {
     },
   );
 
-  it("a version the region offers is rolled out", async () => {
+  it("a version the region offers is rolled out; the one a rollback would put back is looked up beside it", async () => {
+    // Both catalog reads are in flight at once (one round trip before the first write, not two): the answer to the
+    // first is held until the second arrives, which a run waiting for that answer would never send.
+    let arrived = 0;
+    let bothInFlight = false;
+    let release = (): void => {};
+    const second = new Promise<void>((resolve) => (release = resolve));
     const emu = await emulator({
       scaleSets: [{ name: "vmss1", instances: 2 }],
       platformImages: { [IMAGE]: [OLD_VERSION, NEW_VERSION] },
+      latencyMs: 1,
+      sleep: (_seconds, timer) => (arrived === 1 ? second.then(timer) : timer()),
+    });
+    emu.faults.onRequest({ operation: "VirtualMachineImages.Get", when: "before" }, () => (arrived = 1));
+    emu.faults.onRequest({ operation: "VirtualMachineImages.Get", when: "before", after: 1 }, () => {
+      bothInFlight = arrived === 1;
+      arrived = 2;
+      release();
     });
     const { record } = await rollout(configFor(emu));
+    expect(bothInFlight).toBe(true);
     expect(record.result).toBe("succeeded");
     expect(writesOf(emu)[0]).toBe(PATCH_SET);
     // The version rolled out, and the one a rollback would put back.
     expect(
       emu.requests
         .filter((r) => r.operation === "VirtualMachineImages.Get")
-        .map((r) => r.path.split("/").pop()?.split("?")[0]),
-    ).toEqual([NEW_VERSION, OLD_VERSION]);
+        .map((r) => r.path.split("/").pop()?.split("?")[0])
+        .sort(),
+    ).toEqual([NEW_VERSION, OLD_VERSION].sort());
   });
 
   it("a lookup Azure refuses (no right to read the catalog) leaves the check to the model write", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
-    emu.faults.authorizationFailed({ operation: "VirtualMachineImages.Get" });
+    // Both lookups (the new version's and the one before, sent together) are refused.
+    emu.faults.authorizationFailed({ operation: "VirtualMachineImages.Get", times: 2 });
     const { record, log } = await rollout(configFor(emu));
     expect(record.result).toBe("succeeded");
     expect(outcomes(record)).toEqual({ updated: ["0", "1"] });
     expect(log.text()).toContain(`Could not check that ${IMAGE} has version '${NEW_VERSION}' in westeurope`);
+    expect(log.text()).toContain(
+      `Could not check that a rollback could put back ${IMAGE}:${OLD_VERSION} in westeurope`,
+    );
+    expect(record.imageNotRestorable).toBeUndefined();
   });
 
   it("rollback: true to a version no longer offered is refused before any write", async () => {
     // The rollout's own version is offered; the one before it is not (any more). The rollout could not read that (its
-    // lookup of the version before was refused), so its record does not say so: the rollback run finds out.
+    // catalog lookups, the new version's and the one before, sent together, were refused), so its record does not say
+    // so: the rollback run finds out.
     const emu = await emulator({
       scaleSets: [{ name: "vmss1", instances: 2 }],
       platformImages: { [IMAGE]: [NEW_VERSION] },
     });
-    emu.faults.onRequest({ operation: "VirtualMachineImages.Get", when: "after" }, () =>
-      emu.faults.authorizationFailed({ operation: "VirtualMachineImages.Get", times: 1 }),
-    );
+    emu.faults.authorizationFailed({ operation: "VirtualMachineImages.Get", times: 2 });
     const forward = await rollout(configFor(emu));
     expect(forward.record.result).toBe("succeeded");
     expect(forward.record.imageNotRestorable).toBeUndefined();

@@ -17,6 +17,7 @@ import {
   type InstanceState,
   type ImageDeprecation,
   type PlatformImageLookup,
+  type PlatformImageVersion,
   type ScaleSetModel,
 } from "../../domain/scale-set.ts";
 import type { ScaleSetApi } from "../ports.ts";
@@ -38,6 +39,9 @@ export async function planRun(run: Run, api: ScaleSetApi, afterLeaseWait = false
   );
   if (run.config.rollback) planRollbackRun(run, model);
   const first = run.planOn(model); // refuse before waiting on anything
+  // The version a rollback would put back is looked up beside the new one (one round trip before the first write, not
+  // two); checkImageBack takes the answer when the model planned on after any wait names the same image.
+  const back = lookUpImageBack(run, api, model, first);
   await checkImageVersion(run, api, model, first);
   await checkGalleryImage(run, api, model, first);
 
@@ -45,7 +49,7 @@ export async function planRun(run: Run, api: ScaleSetApi, afterLeaseWait = false
   model = waited.model;
   if (run.config.rollback) planRollbackRun(run, model);
   // The image a rollback would put back, on the model the change is planned on (after any wait).
-  await checkImageBack(run, api, model, run.planOn(model));
+  await checkImageBack(run, api, model, run.planOn(model), back);
   const plan = run.planOn(model);
   if (isNoOp(plan)) run.log.info("The model already holds the requested values: nothing to write.");
   for (const c of plan.changes) run.log.info(`Change ${c.property}: ${c.before} → ${c.after}`);
@@ -224,22 +228,20 @@ export async function checkImageBack(
   api: ScaleSetApi,
   model: ScaleSetModel,
   change: ModelChange,
+  early?: ImageBackLookup,
 ): Promise<void> {
-  const version = change.rollback.scaleSetPatch?.imageReference?.version;
-  const { publisher, offer, sku } = model.imageReference;
-  const { location } = model;
-  if (run.config.rollback || api.findPlatformImage === undefined) return;
-  if (version === undefined || version.toLowerCase() === "latest") return;
-  if (publisher === undefined || offer === undefined || sku === undefined || location === undefined) return;
+  const image = imageBackOf(run, api, model, change);
+  if (image === undefined) return;
+  const { location, publisher, offer, sku, version } = image;
   const urn = `${publisher}:${offer}:${sku}:${version}`;
-  let lookup: PlatformImageLookup;
-  try {
-    lookup = await api.findPlatformImage({ location, publisher, offer, sku, version }, run.work);
-  } catch (err) {
-    if (isAbort(err)) throw err;
-    run.log.info(`Could not check that a rollback could put back ${urn} in ${location} (${errorLine(err)}).`);
+  const answer = await (early?.key === imageKey(image) ? early : lookUpImageBack(run, api, model, change))?.answer;
+  if (answer === undefined) return;
+  if ("error" in answer) {
+    if (isAbort(answer.error)) throw answer.error;
+    run.log.info(`Could not check that a rollback could put back ${urn} in ${location} (${errorLine(answer.error)}).`);
     return;
   }
+  const lookup = answer.lookup;
   const deprecation = lookup.found ? lookup.deprecation : undefined;
   const at = deprecation?.at;
   const why =
@@ -259,6 +261,47 @@ export async function checkImageBack(
   // The change planned from now on has no way back (with rollback-on-failure, optionWarnings says so before the write).
   run.state.imageBackBlocked(version, why);
   if (!onFailure) run.log.info(`This change has no way back: ${why}.`);
+}
+
+/** The catalog's answer about the version a rollback would put back, started before it is needed. */
+interface ImageBackLookup {
+  /** The image looked up (imageKey). */
+  readonly key: string;
+  /** Never rejects: a failed lookup is its error. */
+  readonly answer: Promise<{ readonly lookup: PlatformImageLookup } | { readonly error: unknown }>;
+}
+
+/** The platform image version a rollback of `change` would put back, when there is one to look up (checkImageBack). */
+function imageBackOf(run: Run, api: ScaleSetApi, model: ScaleSetModel, change: ModelChange) {
+  const version = change.rollback.scaleSetPatch?.imageReference?.version;
+  const { publisher, offer, sku } = model.imageReference;
+  const { location } = model;
+  if (run.config.rollback || api.findPlatformImage === undefined) return undefined;
+  if (version === undefined || version.toLowerCase() === "latest") return undefined;
+  if (publisher === undefined || offer === undefined || sku === undefined || location === undefined) return undefined;
+  return { location, publisher, offer, sku, version };
+}
+
+function imageKey(image: PlatformImageVersion): string {
+  return [image.location, image.publisher, image.offer, image.sku, image.version].join("\n").toLowerCase();
+}
+
+/** Starts the lookup checkImageBack reads; undefined when there is nothing to look up. */
+function lookUpImageBack(
+  run: Run,
+  api: ScaleSetApi,
+  model: ScaleSetModel,
+  change: ModelChange,
+): ImageBackLookup | undefined {
+  const image = imageBackOf(run, api, model, change);
+  if (image === undefined || api.findPlatformImage === undefined) return undefined;
+  return {
+    key: imageKey(image),
+    answer: api.findPlatformImage(image, run.work).then(
+      (lookup) => ({ lookup }),
+      (error: unknown) => ({ error }),
+    ),
+  };
 }
 
 /**
