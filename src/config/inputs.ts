@@ -111,7 +111,7 @@ export function parseConfig(
   const deployment = rollout.dryRun ? undefined : parseDeployment(inputs, github);
   if (rollout.dryRun && inputs["deployment-environment"])
     notes.push("deployment-environment: a dry run records no GitHub deployment.");
-  const warnings = [...inputWarnings(inputs, auth, change), ...rolloutWarnings(inputs, rollout)];
+  const warnings = [...inputWarnings(inputs, auth, change, env), ...rolloutWarnings(inputs, rollout)];
   const config: Config = {
     target,
     change,
@@ -402,6 +402,22 @@ function parseFileUris(text: string): string[] {
           `write a space inside a URI as %20`,
       );
     }
+    // Invisible characters (a zero-width space pasted with the URI) are sent as written, and no download finds them.
+    if (/[\p{Cf}\p{Zs}]/u.test(entry)) {
+      throw new InputError(
+        "extension-file-uris",
+        `${position} contains an invisible character (U+${invisibleCode(entry)}): write the URI without it`,
+      );
+    }
+    // Two URIs joined by another separator (`;`, `|`) parse as one: each VM would fail to download it. A URL in a
+    // query (`?url=https://…`, a function's parameter) is left alone unless a `;` or `|` runs into it.
+    const path = entry.split("?")[0] ?? "";
+    if ((path.match(/https?:\/\//gi) ?? []).length > 1 || /[;|]https?:\/\//i.test(entry)) {
+      throw new InputError(
+        "extension-file-uris",
+        `${position} (${quoted(safeUri(entry))}) holds more than one URI: separate URIs with commas or line breaks`,
+      );
+    }
     let url: URL;
     try {
       url = new URL(entry);
@@ -437,6 +453,12 @@ function parseFileUris(text: string): string[] {
     }
     return entry;
   });
+}
+
+/** The code point of the first invisible character in `text`, as hex (U+200B). */
+function invisibleCode(text: string): string {
+  const c = /[\p{Cf}\p{Zs}]/u.exec(text)?.[0] ?? "";
+  return (c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, "0");
 }
 
 /**
@@ -746,8 +768,26 @@ function describeSignIn(auth: AuthConfig, asked: string): string {
  * Inputs that are valid but do nothing with the sign-in this run uses: warnings, never refusals (a workflow that
  * passes today keeps passing). Values quoted are identifiers and URLs without query, never a secret.
  */
-function inputWarnings(inputs: Inputs, auth: AuthConfig, change: ChangeRequest): InputWarning[] {
+function inputWarnings(inputs: Inputs, auth: AuthConfig, change: ChangeRequest, env: Env): InputWarning[] {
   const warnings: InputWarning[] = [];
+  // auth: auto with tenant-id and no client-id signs in with the Azure CLI. In a job that may request an OIDC token,
+  // that is more likely a client-id from a secret or variable that is empty here (an input review's find, 2026-12-05):
+  // the CLI's "not signed in" would then be all the run says.
+  if (
+    auth.mode === "azure-cli" &&
+    inputs.auth.trim().toLowerCase() === "auto" &&
+    inputs["tenant-id"] &&
+    !inputs["client-id"] &&
+    env["ACTIONS_ID_TOKEN_REQUEST_URL"]
+  ) {
+    warnings.push({
+      title: "client-id is empty",
+      message:
+        `tenant-id is set but client-id is empty, so auth: auto signs in with the Azure CLI session, not OIDC. If ` +
+        `client-id comes from a secret or variable, it is empty in this job; to sign in with the Azure CLI on purpose, ` +
+        `set auth: azure-cli.`,
+    });
+  }
   const repeats = repeatedFileUris(change.extension?.fileUris ?? []);
   if (repeats.length > 0) {
     warnings.push({

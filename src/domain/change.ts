@@ -216,7 +216,10 @@ function planImage(model: ScaleSetModel, request: ChangeRequest): Part<ScaleSetP
           (kind === "id" ? ` Use image-id for a new image ID.` : ` ${NO_SHARED_GALLERY}`),
       );
     }
-    if (current.version === request.imageVersion) return unchanged();
+    // `latest` in any case is the same floating version (Azure takes the value case-insensitively; assumed, as the
+    // option warning that says nothing is written compares it so): no write of `Latest` → `latest`.
+    const bothLatest = current.version?.toLowerCase() === "latest" && request.imageVersion.toLowerCase() === "latest";
+    if (current.version === request.imageVersion || bothLatest) return unchanged();
     const back = floatingBefore(current, request);
     return {
       ok: true,

@@ -83,6 +83,38 @@ export function optionWarnings(
       title: "Two rolls",
     });
   }
+  // A count of instances that covers the whole scale set (`20` where `20%` was meant, say): one batch, no gate between
+  // batches. An input review's find (2026-12-05). A percentage is written as one (`100%`), so it is not warned of.
+  const capacity = model.capacity;
+  if (
+    model.upgradeMode === "Manual" &&
+    !isNoOp(change) &&
+    rollout.batchSize.kind === "count" &&
+    capacity !== undefined &&
+    capacity >= 2 &&
+    rollout.batchSize.value >= capacity
+  ) {
+    warnings.push({
+      message:
+        `batch-size ${rollout.batchSize.value} is a count of instances, and scale set '${model.name}' has ${capacity}: ` +
+        `every instance is upgraded in one batch, so no health gate stands between batches and max-unhealthy cannot ` +
+        `stop the rollout before every instance has the new model. For a share of the instances, write a percentage ` +
+        `(batch-size: ${Math.min(rollout.batchSize.value, 100)}%).`,
+      title: "One batch",
+    });
+  }
+  // The same tag again (a fixed value on a second run): nothing of the extension is written. An input review's find.
+  if (request.extension?.forceUpdateTag !== undefined && change.extensionPatch === undefined) {
+    const current = extensionOf(model, request.extension.name);
+    if (current !== undefined && current.forceUpdateTag === request.extension.forceUpdateTag)
+      warnings.push({
+        message:
+          `force-update-tag '${request.extension.forceUpdateTag}' is what extension '${current.name}' already holds, so ` +
+          `the extension is not written and this run does not make it run again: Azure re-runs an extension when its ` +
+          `tag or settings change. Give a new value each run (force-update-tag: auto uses the run's ID and attempt).`,
+        title: "force-update-tag unchanged",
+      });
+  }
   // Manual mode only: in the platform's modes canary has no effect at all (warned of above).
   if (model.upgradeMode === "Manual" && rollout.canary?.kind === "percent" && rollout.canary.value === 100) {
     warnings.push({

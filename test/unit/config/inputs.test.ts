@@ -489,6 +489,11 @@ describe("the change", () => {
       "https://acct.blob.core.windows.net/c/run.sh?sv=2022&sig=abc%3D",
       ["https://acct.blob.core.windows.net/c/run.sh?sv=2022&sig=abc%3D"],
     ],
+    [
+      "a URL in the query",
+      "https://fn.example/api/get?url=https://a.example/x.sh",
+      ["https://fn.example/api/get?url=https://a.example/x.sh"],
+    ],
   ])("extension-file-uris: %s", (_, text, uris) => {
     const config = parse({ "image-version": "", "extension-name": "cse", "extension-file-uris": text });
     expect(config.change).toEqual({ extension: { name: "cse", fileUris: uris } });
@@ -507,6 +512,19 @@ describe("the change", () => {
     ["three slashes", "https:///a.example/1.sh", "entry 1 of 1", "write it as https://host/path"],
     ["backslashes", "https:\\\\a.example\\1.sh", "entry 1 of 1", "write it as https://host/path"],
     ["a backslash in the path", "https://a.example/c\\1.sh", "entry 1 of 1", "forward slashes only"],
+    // An input review (2026-12-05): two URIs joined by a separator the list does not know, or an invisible character,
+    // were sent as written, and every VM's download would fail after the model write.
+    ["two URIs joined by ;", "https://a.example/1.sh;https://a.example/2.sh", "entry 1 of 1", "more than one URI"],
+    ["two URIs joined by |", "https://a.example/1.sh|https://a.example/2.sh", "entry 1 of 1", "more than one URI"],
+    [
+      "two SAS URIs joined by ;",
+      "https://a.example/1.sh?sig=SECRETSAS;https://a.example/2.sh?sig=SECRETSAS",
+      "entry 1 of 1",
+      "more than one URI",
+    ],
+    ["two URIs run together", "https://a.example/1.shhttps://a.example/2.sh", "entry 1 of 1", "more than one URI"],
+    ["a zero-width space", "https://a.example/1.sh\u200b", "entry 1 of 1", "invisible character (U+200B)"],
+    ["a soft hyphen", "https://a.example/in\u00adstall.sh", "entry 1 of 1", "invisible character (U+00AD)"],
   ])("extension-file-uris rejects %s without printing a SAS query or user:password", (_, text, position, problem) => {
     const err = inputError({ "extension-name": "cse", "extension-file-uris": text });
     expect(err.input).toBe("extension-file-uris");
@@ -1139,6 +1157,22 @@ describe("warnings: inputs accepted that do nothing as given (never a refusal)",
     it("with audience too: both warnings, audience first", () => {
       const warnings = parse({ auth: "azure-cli", audience: AUDIENCE, "authority-host": HOST }).warnings;
       expect(warnings?.map((w) => w.title)).toEqual(["audience ignored", "authority-host ignored"]);
+    });
+  });
+
+  describe("auth: auto with tenant-id and an empty client-id (a secret that is empty in this job, say)", () => {
+    it.each([
+      ["the job may request an OIDC token: warned", OIDC_ENV, ["client-id is empty"]],
+      ["it may not: the Azure CLI with a tenant is what it asks for", {}, []],
+    ])("%s", (_, env, titles) => {
+      const config = parse({ "tenant-id": TENANT, "client-id": "" }, env);
+      expect(config.auth).toEqual({ mode: "azure-cli", tenantId: TENANT });
+      expect((config.warnings ?? []).map((w) => w.title)).toEqual(titles);
+    });
+
+    it("auth: azure-cli said on purpose is not warned of", () => {
+      const config = parse({ auth: "azure-cli", "tenant-id": TENANT }, OIDC_ENV);
+      expect(config.warnings ?? []).toEqual([]);
     });
   });
 

@@ -183,6 +183,18 @@ describe("planChange: the way back from an image that floats to its newest versi
     expect(floatsToLatest(ref)).toBe(floats);
   });
 
+  // An input review (2026-12-05): `Latest` in the model and `latest` asked for were two versions, and the image was
+  // written (every instance upgraded) while the option warning said it was not.
+  it.each([
+    ["Latest", "latest"],
+    ["latest", "LATEST"],
+    ["latest", "latest"],
+  ])("the model on %s, image-version %s: the same floating version, nothing to write", (held, asked) => {
+    const plan = accepted(model({ imageReference: { ...platformImage, version: held } }), { imageVersion: asked });
+    expect(isNoOp(plan)).toBe(true);
+    expect(plan.scaleSetPatch).toBeUndefined();
+  });
+
   it.each([
     {
       name: "latest → a version: no way back",

@@ -125,6 +125,39 @@ describe("optionWarnings", () => {
     );
   });
 
+  // An input review (2026-12-05): `batch-size: 20` (meant as 20%) on 10 instances upgraded them all in one batch, unsaid.
+  it.each([
+    { batchSize: "20", capacity: 10, warned: true },
+    { batchSize: "10", capacity: 10, warned: true },
+    { batchSize: "9", capacity: 10, warned: false },
+    { batchSize: "100%", capacity: 10, warned: false },
+    { batchSize: "5", capacity: 1, warned: false },
+    { batchSize: "20", capacity: undefined, warned: false },
+  ])(
+    "batch-size $batchSize on $capacity instances: one batch warned of: $warned",
+    ({ batchSize, capacity, warned }) => {
+      const m: ScaleSetModel = { ...model("Manual"), ...(capacity !== undefined && { capacity }) };
+      const warnings = optionWarnings(config({ "batch-size": batchSize }), m, change(m));
+      expect(warnings.map((w) => w.title)).toEqual(warned ? ["One batch"] : []);
+      if (warned) expect(warnings[0]?.message).toContain(`(batch-size: ${batchSize}%)`);
+    },
+  );
+
+  it.each([
+    { what: "the tag the extension holds: warned", holds: "r7", asked: "r7", titles: ["force-update-tag unchanged"] },
+    { what: "a new tag: written, not warned", holds: "r6", asked: "r7", titles: [] },
+    { what: "no tag before: written, not warned", holds: undefined, asked: "r7", titles: [] },
+  ])("force-update-tag, $what", ({ holds, asked, titles }) => {
+    const m: ScaleSetModel = {
+      ...model("Manual"),
+      extensions: [{ name: "customScript", ...(holds !== undefined && { forceUpdateTag: holds }) }],
+    };
+    const request = { extension: { name: "customScript", forceUpdateTag: asked } };
+    const plan = planChange(m, request);
+    if (!plan.ok) throw new Error(plan.reason);
+    expect(optionWarnings(config(), m, plan, request).map((w) => w.title)).toEqual(titles);
+  });
+
   it("does not warn about batch options in Manual mode or when nothing is written", () => {
     const c = config({ "batch-size": "2" });
     expect(optionWarnings(c, model("Manual"), change(model("Manual")))).toEqual([]);
