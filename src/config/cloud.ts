@@ -3,7 +3,7 @@
 // Why a table of our own: @azure/arm-compute's `cloudSetting` changes the endpoint but NOT the token scope (it stays
 // https://management.azure.com/.default), so a sovereign cloud needs both set together, from one place.
 
-import { withoutUserinfo } from "../shared/redact.ts";
+import { uriWithoutUserinfo } from "../shared/redact.ts";
 import { InputError, quoted } from "./types.ts";
 import type { Cloud, CloudName } from "./types.ts";
 
@@ -116,7 +116,7 @@ function normalizeEndpoint(input: string, value: string): string {
   } catch {
     throw new InputError(
       input,
-      `${quoted(withoutUserinfo(value))} is not a URL: give an https URL such as https://management.example.com`,
+      `${quoted(uriWithoutUserinfo(value))} is not a URL: give an https URL such as https://management.example.com`,
     );
   }
   if (url.protocol !== "https:") {

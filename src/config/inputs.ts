@@ -12,7 +12,7 @@
 //   boolean    true | True | TRUE | false | False | FALSE (what core.getBooleanInput accepts).
 
 import { resolveCloud } from "./cloud.ts";
-import { safeUri, sasSecrets, withoutUserinfo } from "../shared/redact.ts";
+import { safeUri, sasSecrets, uriWithoutUserinfo } from "../shared/redact.ts";
 import { ID_TOKEN_PERMISSION, InputError, MIN_LEASE_MS, quoted, SIGN_IN_WAYS } from "./types.ts";
 import type {
   AuthConfig,
@@ -403,16 +403,16 @@ function parseFileUris(text: string): string[] {
       );
     }
     // Invisible characters (a zero-width space pasted with the URI) are sent as written, and no download finds them.
-    if (/[\p{Cf}\p{Zs}]/u.test(entry)) {
+    if (INVISIBLE.test(entry)) {
       throw new InputError(
         "extension-file-uris",
         `${position} contains an invisible character (U+${invisibleCode(entry)}): write the URI without it`,
       );
     }
-    // Two URIs joined by another separator (`;`, `|`) parse as one: each VM would fail to download it. A URL in a
-    // query (`?url=https://…`, a function's parameter) is left alone unless a `;` or `|` runs into it.
-    const path = entry.split("?")[0] ?? "";
-    if ((path.match(/https?:\/\//gi) ?? []).length > 1 || /[;|]https?:\/\//i.test(entry)) {
+    // Two URIs joined by another separator (`;`, `|`) or run together parse as one: each VM would fail to download it.
+    // A URL after a `/` (a mirror's or an archive's: `https://mirror.example/https://host/x.sh`) or a `=` (a query
+    // parameter) is one URI's own.
+    if (/(?<![/=])https?:\/\//i.test(entry.slice(1))) {
       throw new InputError(
         "extension-file-uris",
         `${position} (${quoted(safeUri(entry))}) holds more than one URI: separate URIs with commas or line breaks`,
@@ -455,9 +455,15 @@ function parseFileUris(text: string): string[] {
   });
 }
 
+/**
+ * Characters that show as nothing: the soft hyphen, zero-width space, word joiner and invisible operators, bidi marks
+ * and overrides, the byte-order mark. Not the zero-width (non-)joiners, which Persian and Indic names need.
+ */
+const INVISIBLE = /[\u00ad\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]/;
+
 /** The code point of the first invisible character in `text`, as hex (U+200B). */
 function invisibleCode(text: string): string {
-  const c = /[\p{Cf}\p{Zs}]/u.exec(text)?.[0] ?? "";
+  const c = INVISIBLE.exec(text)?.[0] ?? "";
   return (c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, "0");
 }
 
@@ -913,7 +919,7 @@ function parseCloud(inputs: Inputs, creds: Creds | undefined): Cloud {
   if (armInput && armFromCreds && trimSlashes(armInput).toLowerCase() !== trimSlashes(armFromCreds).toLowerCase()) {
     throw new InputError(
       "arm-endpoint",
-      `${quoted(withoutUserinfo(armInput))} differs from creds' resourceManagerEndpointUrl ${quoted(withoutUserinfo(armFromCreds))}: remove one of them`,
+      `${quoted(uriWithoutUserinfo(armInput))} differs from creds' resourceManagerEndpointUrl ${quoted(uriWithoutUserinfo(armFromCreds))}: remove one of them`,
     );
   }
   if (armInput || !armFromCreds) {

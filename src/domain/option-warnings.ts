@@ -89,6 +89,7 @@ export function optionWarnings(
   if (
     model.upgradeMode === "Manual" &&
     !isNoOp(change) &&
+    rollout.canary === undefined && // a canary batch comes first, with its gate
     rollout.batchSize.kind === "count" &&
     capacity !== undefined &&
     capacity >= 2 &&
@@ -104,7 +105,8 @@ export function optionWarnings(
     });
   }
   // The same tag again (a fixed value on a second run): nothing of the extension is written. An input review's find.
-  if (request.extension?.forceUpdateTag !== undefined && change.extensionPatch === undefined) {
+  // Only when nothing is written: a new image reimages each instance's OS disk, and its extensions run again on it.
+  if (request.extension?.forceUpdateTag !== undefined && isNoOp(change)) {
     const current = extensionOf(model, request.extension.name);
     if (current !== undefined && current.forceUpdateTag === request.extension.forceUpdateTag)
       warnings.push({

@@ -26,18 +26,25 @@ export function stripQuery(uri: string): string {
 }
 
 /**
- * A URI's user:password@ (or token@) replaced by the mask: `ftp://me:pw@host/x` → `ftp://***@host/x`. For echoing a
- * URI the parser refuses (one it refuses for its scheme, or one that does not parse at all, may still carry them), and
- * for URIs read from Azure (an extension's file URIs). Every spelling the URL parser reads userinfo from is covered
- * (USERINFO_SHAPES). Idempotent.
+ * Every user:password@ (or token@) in free text replaced by the mask: `ftp://me:pw@host/x` → `ftp://***@host/x`. Every
+ * spelling the URL parser reads userinfo from is covered (USERINFO_SHAPES), as far as free text shows where a URL ends
+ * (white space, `"`, `<`, `>`). Idempotent. For one whole URI, uriWithoutUserinfo.
  */
-export function withoutUserinfo(uri: string): string {
-  let masked = uri;
+export function withoutUserinfo(text: string): string {
+  let masked = text;
   for (const [pattern, replacement] of USERINFO_SHAPES) masked = masked.replace(pattern, replacement);
-  // The text as one URI: the URL parser takes everything between `scheme:` (and its slashes) and the last `@` before
-  // the path, query or fragment as userinfo, whatever the characters (`'`, `"`, `|`, `<`, a blank …), which the shapes
-  // for free text leave out (there they end a URL). Only at the start of the text, so free text is not touched.
-  return masked.replace(URI_USERINFO, `$1${MASK}@`);
+  return masked;
+}
+
+/**
+ * One whole URI without its user:password@: withoutUserinfo, and then the URL parser's own reading of the text as one
+ * URI: everything between `scheme:` (and its slashes) and the last `@` before the path, query or fragment is userinfo,
+ * whatever the characters (`"`, `<`, a blank …), which free text cannot tell from the URL's end. For echoing a URI the
+ * parser refuses (one it refuses for its scheme, or one that does not parse at all, may still carry them), and for URIs
+ * read from Azure (an extension's file URIs). Idempotent.
+ */
+export function uriWithoutUserinfo(uri: string): string {
+  return withoutUserinfo(uri).replace(URI_USERINFO, `$1${MASK}@`);
 }
 
 // `^scheme:` and its slashes (any number of `/` or `\` for the special schemes, `//` for the others: `mailto:me@x` has
@@ -47,7 +54,7 @@ const URI_USERINFO = /^((?:(?:https?|ftp|wss?):[/\\]*|[A-Za-z][A-Za-z0-9+.-]{0,3
 
 /** A URI as the action shows or stores one read from Azure: without its query (stripQuery) or userinfo. */
 export function safeUri(uri: string): string {
-  return stripQuery(withoutUserinfo(uri));
+  return stripQuery(uriWithoutUserinfo(uri));
 }
 
 // What may hold a secret before a URL's host: `scheme://user:password@` or `scheme://token@`, up to the last `@` before
@@ -58,9 +65,11 @@ export function safeUri(uri: string): string {
 // digit or `+.-` (then it is not the scheme's start); `mailto:me@example.com` has neither slash nor `:` before its `@`
 // and is kept. Every run is bounded and every alternative is one character or a fixed string, so that hostile text
 // (100 KB of `http:` or `a:%2F`) costs linear time per start, not a regex engine's backtracking explosion.
-// Quotes, `<>`, backticks and `|` are read into userinfo by the URL parser, and so here: a password may hold them.
-const USERINFO = String.raw`[^\s/\\?#]`; // may hold `@` and `:`: the last `@` wins
-const USERNAME = String.raw`[^\s/\\?#:]`; // the user name of the no-slash form ends at its first `:`
+// The URL parser reads `'`, backticks and `|` into userinfo too, and so does this: a password may hold them. `"`, `<`
+// and `>` end a URL in free text (JSON, HTML, `<https://…>`), where taking them in would run on to an e-mail address
+// (`{"url":"https://x","upn":"me@y"}`); in one whole URI, uriWithoutUserinfo masks a password holding them.
+const USERINFO = String.raw`[^\s/\\?#"<>]`; // may hold `@` and `:`: the last `@` wins
+const USERNAME = String.raw`[^\s/\\?#"<>:]`; // the user name of the no-slash form ends at its first `:`
 const USERINFO_SHAPES: readonly (readonly [RegExp, string])[] = [
   [
     new RegExp(
@@ -123,7 +132,7 @@ const SHAPES: readonly (readonly [RegExp, string])[] = [
   // Entra client secrets: 40 characters, `Q~` after three characters and a digit (the format GitHub's secret scanning
   // and Microsoft's credential scanner look for: `[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,34}`).
   [new RegExp(String.raw`${START}(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})`, "g"), MASK],
-  [new RegExp(String.raw`${START}[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,34}(?![A-Za-z0-9_~.-])`, "g"), MASK],
+  [new RegExp(String.raw`${START}[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,34}`, "g"), MASK],
 ];
 
 /**
@@ -157,25 +166,27 @@ export function sasSecrets(uris: readonly string[]): string[] {
 }
 
 /**
- * A SAS signature is a base64 HMAC-SHA256 (43 characters and padding): a shorter `sig` is no signature.
+ * A SAS signature as Azure Storage makes one: the base64 of an HMAC-SHA256 (32 bytes: 43 characters and `=`).
  */
-const MIN_SIGNATURE_LENGTH = 16;
+const SIGNATURE = /^[A-Za-z0-9+/]{43}=?$/;
 
 /**
- * The secrets of SAS URIs read from Azure (an extension's file URIs in the scale set's model): only a query that holds
- * a signature (`sig`, of a signature's length) and that signature. Whoever can write the model chooses these texts,
- * and each secret becomes a mask of the runner's (`::add-mask::`) and of the gate's, in every encoding: a query such
- * as `?failed` masked would blank out the action's own words (its result among them) for the rest of the job. A query
- * without a signature is still never shown (safeUri, redactText remove every query); it is only not masked as well.
+ * The secrets of SAS URIs read from Azure (an extension's file URIs in the scale set's model): each signature (`sig`)
+ * shaped like one (SIGNATURE, once URL-decoded), as written and decoded; never the query around it. Whoever can write
+ * the model chooses these texts, and each secret becomes a mask of the gate's and of the runner's, which masks more
+ * than it is given (each line of a value, the text after its last `&`): `?failed`, or `?sig=…&failed`, masked would
+ * blank out the action's own words (its result among them) in the log, the summary and the outputs for the rest of the
+ * job. A query is still never shown (safeUri and redactText remove every query); only its signature is masked as well.
  */
 export function sasSecretsRead(uris: readonly string[]): string[] {
   const secrets = new Set<string>();
   for (const uri of uris) {
-    const query = queryOf(uri);
-    const sigs = signaturesOf(query).filter((sig) => safeDecode(sig).length >= MIN_SIGNATURE_LENGTH);
-    if (sigs.length === 0) continue;
-    secrets.add(query);
-    for (const sig of sigs) secrets.add(sig).add(safeDecode(sig));
+    for (const sig of signaturesOf(queryOf(uri))) {
+      const decoded = safeDecode(sig);
+      if (!SIGNATURE.test(decoded)) continue;
+      secrets.add(decoded);
+      if (/^[A-Za-z0-9%+/=]+$/.test(sig)) secrets.add(sig);
+    }
   }
   return [...secrets];
 }

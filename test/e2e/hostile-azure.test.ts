@@ -278,6 +278,9 @@ describe("file URIs another writer put in the model", () => {
     ["a query of a word the action writes", "https://downloads.contoso.example/agent.sh?failed"],
     ["a short sig", "https://downloads.contoso.example/agent.sh?sig=failed"],
     ["a query of another result", "https://downloads.contoso.example/agent.sh?cancelled&rolled"],
+    // The runner masks more than it is given: the text after the last `&` of a value, and each line of it.
+    ["a sig, then a word after &", "https://downloads.contoso.example/agent.sh?sig=AAAAAAAAAAAAAAAA&failed"],
+    ["a sig with a line break", "https://downloads.contoso.example/agent.sh?sig=AAAAAAAAAAAAAAAAAAAA%0Afailed"],
   ])(
     "%s masks nothing: a failed rollout still fails the job, and says so",
     async (_, uri) => {
@@ -310,7 +313,7 @@ describe("file URIs another writer put in the model", () => {
   );
 
   it("a signed SAS URL there is masked, its signature in every spelling", async () => {
-    const sig = "plantedSig0123456789abcdefXYZ%2Bq%3D";
+    const sig = "plantedSig0123456789abcdefXYZ0123456789ab%2Bq%3D"; // 43 base64 characters and `=`, URL-encoded
     const emu = await emulator({
       scaleSets: [
         {

@@ -490,6 +490,16 @@ describe("the change", () => {
       ["https://acct.blob.core.windows.net/c/run.sh?sv=2022&sig=abc%3D"],
     ],
     [
+      "a mirror's URL with the file's URL in its path",
+      "https://ghproxy.example/https://raw.githubusercontent.com/org/repo/main/install.sh",
+      ["https://ghproxy.example/https://raw.githubusercontent.com/org/repo/main/install.sh"],
+    ],
+    [
+      "a zero-width non-joiner in a Persian name",
+      "https://st.blob.core.windows.net/c/\u0645\u06cc\u200c\u062e.sh",
+      ["https://st.blob.core.windows.net/c/\u0645\u06cc\u200c\u062e.sh"],
+    ],
+    [
       "a URL in the query",
       "https://fn.example/api/get?url=https://a.example/x.sh",
       ["https://fn.example/api/get?url=https://a.example/x.sh"],

@@ -133,11 +133,14 @@ describe("optionWarnings", () => {
     { batchSize: "100%", capacity: 10, warned: false },
     { batchSize: "5", capacity: 1, warned: false },
     { batchSize: "20", capacity: undefined, warned: false },
+    // A canary comes first, with its gate, however large the batch after it.
+    { batchSize: "10", capacity: 10, warned: false, canary: "1" },
   ])(
-    "batch-size $batchSize on $capacity instances: one batch warned of: $warned",
-    ({ batchSize, capacity, warned }) => {
+    "batch-size $batchSize on $capacity instances (canary $canary): one batch warned of: $warned",
+    ({ batchSize, capacity, warned, canary }) => {
       const m: ScaleSetModel = { ...model("Manual"), ...(capacity !== undefined && { capacity }) };
-      const warnings = optionWarnings(config({ "batch-size": batchSize }), m, change(m));
+      const inputs = { "batch-size": batchSize, ...(canary !== undefined && { canary }) };
+      const warnings = optionWarnings(config(inputs), m, change(m));
       expect(warnings.map((w) => w.title)).toEqual(warned ? ["One batch"] : []);
       if (warned) expect(warnings[0]?.message).toContain(`(batch-size: ${batchSize}%)`);
     },
@@ -147,12 +150,17 @@ describe("optionWarnings", () => {
     { what: "the tag the extension holds: warned", holds: "r7", asked: "r7", titles: ["force-update-tag unchanged"] },
     { what: "a new tag: written, not warned", holds: "r6", asked: "r7", titles: [] },
     { what: "no tag before: written, not warned", holds: undefined, asked: "r7", titles: [] },
-  ])("force-update-tag, $what", ({ holds, asked, titles }) => {
+    // A new image reimages each instance, and its extensions run again on the new disk.
+    { what: "the tag held, with a new image: not warned", holds: "r7", asked: "r7", titles: [], image: "2.0.0" },
+  ])("force-update-tag, $what", ({ holds, asked, titles, image }) => {
     const m: ScaleSetModel = {
       ...model("Manual"),
       extensions: [{ name: "customScript", ...(holds !== undefined && { forceUpdateTag: holds }) }],
     };
-    const request = { extension: { name: "customScript", forceUpdateTag: asked } };
+    const request = {
+      ...(image !== undefined && { imageVersion: image }),
+      extension: { name: "customScript", forceUpdateTag: asked },
+    };
     const plan = planChange(m, request);
     if (!plan.ok) throw new Error(plan.reason);
     expect(optionWarnings(config(), m, plan, request).map((w) => w.title)).toEqual(titles);
