@@ -81,6 +81,7 @@ export async function run(options: RunOptions = {}): Promise<void> {
         return token;
       },
       mask,
+      hide: (secret) => gate.addSecret(secret, { exact: true }),
     });
     let record = await runRollout(config, api, {
       logger: log,

@@ -17,7 +17,7 @@ import {
 } from "../domain/scale-set.ts";
 import type { ExtensionPatch, ImageDeprecation, InstanceFilter, ScaleSetModel } from "../domain/scale-set.ts";
 import { fileUrisOf } from "../domain/change.ts";
-import { sasSecretsRead } from "../shared/redact.ts";
+import { queryTokensRead, sasSecretsRead } from "../shared/redact.ts";
 import type { Cloud, Target } from "../config/types.ts";
 import type { Logger, ScaleSetApi, WriteKind } from "../engine/ports.ts";
 import { abortError, isRestError, toApiError } from "./errors.ts";
@@ -62,6 +62,8 @@ export interface ComputeApiOptions {
    * before the run, which a rollback writes back, holds tokens the inputs never named).
    */
   readonly mask?: (secret: string) => void;
+  /** Hides a value from what the action prints, without a runner mask: the query tokens of those fileUris. */
+  readonly hide?: (secret: string) => void;
 }
 
 /** The instance list's `$filter` values (Azure's REST spec for VirtualMachineScaleSetVMs_List allows these). */
@@ -197,6 +199,11 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
       if (masked.has(secret)) continue;
       masked.add(secret);
       options.mask?.(secret);
+    }
+    for (const token of queryTokensRead(uris)) {
+      if (masked.has(token)) continue;
+      masked.add(token);
+      options.hide?.(token);
     }
     return model;
   };

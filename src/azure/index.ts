@@ -28,6 +28,11 @@ export interface ScaleSetApiDeps {
   getIDToken(audience: string): Promise<string>;
   /** Masks a secret in the job log (main passes core.setSecret): every access token goes through it. */
   mask(secret: string): void;
+  /**
+   * Hides a value from what the action prints, without telling the runner (no `::add-mask::`): for text chosen by
+   * whoever can write the scale set's model, which must never become a runner mask (main passes the gate's addSecret).
+   */
+  hide?(secret: string): void;
   /** The backoff of reads and its clock (tests make it fast); the defaults of retry.ts otherwise. */
   readonly retry?: Partial<RetryTiming>;
   /** For tests against an emulator whose clock runs faster: see ComputeApiOptions.listRefillPerMinute. */
@@ -49,6 +54,7 @@ export function createScaleSetApi(config: Config, deps: ScaleSetApiDeps): ScaleS
     logger: deps.logger,
     describeAuthError,
     mask: (secret) => deps.mask(secret),
+    hide: (secret) => deps.hide?.(secret),
     ...(deps.retry && { retry: deps.retry }),
     ...(deps.listRefillPerMinute !== undefined && { listRefillPerMinute: deps.listRefillPerMinute }),
   });

@@ -456,10 +456,11 @@ function parseFileUris(text: string): string[] {
 }
 
 /**
- * Characters that show as nothing: the soft hyphen, zero-width space, word joiner and invisible operators, bidi marks
- * and overrides, the byte-order mark. Not the zero-width (non-)joiners, which Persian and Indic names need.
+ * Characters that show as nothing: every format character (soft hyphen, zero-width space, word joiner, bidi marks and
+ * overrides, the byte-order mark, tag characters …), the combining grapheme joiner, variation selectors, the Hangul
+ * filler. Not the zero-width (non-)joiners, which Persian and Indic names need.
  */
-const INVISIBLE = /[\u00ad\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]/;
+const INVISIBLE = /(?![\u200c\u200d])(?:\p{Cf}|\p{Variation_Selector}|\u034f|\u180e|\u3164)/u;
 
 /** The code point of the first invisible character in `text`, as hex (U+200B). */
 function invisibleCode(text: string): string {

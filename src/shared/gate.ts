@@ -22,7 +22,7 @@ export function entityEscape(text: string): string {
 
 // Line breaks as JavaScript, .NET (the runner) and Unicode know them, with the blanks around them; and the other C0/C1
 // control characters (an ANSI escape sequence could rewrite what the log viewer shows). Tabs are kept.
-const LINE_BREAK = /[ \t]*(?:\r\n|[\n\r\v\f\u0085\u2028\u2029])[ \t]*/g;
+const LINE_BREAK = /\r\n|[\n\r\v\f\u0085\u2028\u2029]/;
 // eslint-disable-next-line no-control-regex -- the control characters are what this matches
 const CONTROL = /[\u0000-\u0008\u000e-\u001f\u007f-\u0084\u0086-\u009f]/g;
 
@@ -41,7 +41,20 @@ function visibleOnly(text: string): string {
 
 /** One line: every line break (and the blanks around it) becomes one space, control and invisible characters go. */
 export function oneLine(text: string): string {
-  return visibleOnly(text).replace(LINE_BREAK, " ");
+  const lines = visibleOnly(text).split(LINE_BREAK);
+  // The blanks are trimmed by a loop, not a pattern: `[ \t]*` before a break scans every run of blanks again from each
+  // of its positions (100 KB of blanks without a break took seconds).
+  return lines.map((line, i) => trimBlanks(line, i > 0, i < lines.length - 1)).join(" ");
+}
+
+/** `line` without the spaces and tabs at its start (`start`) and its end (`end`). */
+function trimBlanks(line: string, start: boolean, end: boolean): string {
+  const blank = (c: string | undefined): boolean => c === " " || c === "\t";
+  let from = 0;
+  let to = line.length;
+  if (start) while (from < to && blank(line[from])) from++;
+  if (end) while (to > from && blank(line[to - 1])) to--;
+  return line.slice(from, to);
 }
 
 // INVISIBLE is not the whole of what ICU's collation skips: it also ignores hundreds of visible marks (Hebrew accents
@@ -192,23 +205,33 @@ export class Gate {
    * (spreadSpans), longest first.
    */
   private spread: string[] = [];
+  /** Forms found only as spelled (addSecret's `exact`). */
+  private readonly exact = new Set<string>();
 
   constructor(secrets: Iterable<string> = []) {
     for (const secret of secrets) this.addSecret(secret);
   }
 
-  /** A value the run knows to be secret (client secret, SAS signature, access token as it is issued). */
-  addSecret(secret: string): void {
+  /**
+   * A value the run knows to be secret (client secret, SAS signature, access token as it is issued). `exact`: only as
+   * it is spelled, never with white space between its characters: for a value chosen by whoever writes the scale
+   * set's model, which spread out could match the action's own prose (`theRolloutFailed…` in `the rollout failed…`).
+   */
+  addSecret(secret: string, options: { readonly exact?: boolean } = {}): void {
     if (secret.trim().length < MIN_SECRET_LENGTH) return;
     let added = false;
     for (const form of spellings(secret)) {
       if (this.forms.has(form)) continue;
       this.forms.add(form);
+      if (options.exact === true) this.exact.add(form);
+      else this.exact.delete(form);
       added = true;
     }
     if (!added) return;
     this.ordered = [...this.forms].sort((a, b) => b.length - a.length);
-    const squeezed = new Set(this.ordered.map((form) => form.replace(GAPS, "")));
+    const squeezed = new Set(
+      this.ordered.filter((form) => !this.exact.has(form)).map((form) => form.replace(GAPS, "")),
+    );
     this.spread = [...squeezed].filter((form) => form.length >= MIN_SPREAD_LENGTH).sort((a, b) => b.length - a.length);
   }
 

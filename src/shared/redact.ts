@@ -47,10 +47,10 @@ export function uriWithoutUserinfo(uri: string): string {
   return withoutUserinfo(uri).replace(URI_USERINFO, `$1${MASK}@`);
 }
 
-// `^scheme:` and its slashes (any number of `/` or `\` for the special schemes, `//` for the others: `mailto:me@x` has
+// `^scheme:` (after any leading blanks, which the URL parser strips) and its slashes (any number of `/` or `\` for the special schemes, `//` for the others: `mailto:me@x` has
 // no userinfo), then the authority up to its last `@` (greedy: the URL parser's choice). One start, each part a single
 // character class: linear in the text's length.
-const URI_USERINFO = /^((?:(?:https?|ftp|wss?):[/\\]*|[A-Za-z][A-Za-z0-9+.-]{0,31}:\/\/))[^/\\?#]*@/i;
+const URI_USERINFO = /^([\s]{0,64}(?:(?:https?|ftp|wss?):[/\\]*|[A-Za-z][A-Za-z0-9+.-]{0,31}:\/\/))[^/\\?#]*@/i;
 
 /** A URI as the action shows or stores one read from Azure: without its query (stripQuery) or userinfo. */
 export function safeUri(uri: string): string {
@@ -112,7 +112,15 @@ const START = String.raw`(?:(?<![A-Za-z0-9_])|(?<=%(?:25)?[0-9A-Fa-f]{2}|\\u[0-9
  * Each is replaced by MASK; the name before it is kept so the text still says what was there.
  */
 const SHAPES: readonly (readonly [RegExp, string])[] = [
-  [new RegExp(String.raw`${START}eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`, "g"), MASK],
+  // Not after `-` either (START allows it): `eyJ` inside a base64url run is no token's start, and hostile text of
+  // `-eyJ` repeated would make each start scan to the end (quadratic).
+  [
+    new RegExp(
+      String.raw`(?:(?<![A-Za-z0-9_-])|(?<=%(?:25)?[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4}))eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`,
+      "g",
+    ),
+    MASK,
+  ],
   [new RegExp(String.raw`${START}(Bearer|Basic)(\s+|%20|\+)[A-Za-z0-9._~+/-]{16,}=*`, "gi"), `$1$2${MASK}`],
   [
     new RegExp(
@@ -189,6 +197,31 @@ export function sasSecretsRead(uris: readonly string[]): string[] {
     }
   }
   return [...secrets];
+}
+
+/** A query value this long, of the characters tokens are written in, is taken for one (a function key, a token). */
+const MIN_TOKEN_LENGTH = 32;
+const TOKEN = /^[A-Za-z0-9%+/=_.~-]+$/; // decoded: no blank, no `%` run of text
+
+/**
+ * The query values of file URIs read from Azure that look like tokens (a function's `code=`, a `token=`, a signature
+ * of another shape): 32 characters or more, as written and URL-decoded. Hidden from what the action prints, but never
+ * made a runner mask (sasSecretsRead says why): a planted value can only hide a text of its own length and more.
+ * A query is removed wherever a URL shows whole (redactText); these catch one quoted without its URL, or after a blank.
+ */
+export function queryTokensRead(uris: readonly string[]): string[] {
+  const tokens = new Set<string>();
+  for (const uri of uris) {
+    for (const part of queryOf(uri).split("&")) {
+      const value = part.slice(part.indexOf("=") + 1);
+      const decoded = safeDecode(value);
+      // `+` is a blank in a query: words joined by `+` or `%20` are text, not a token.
+      if (decoded.length < MIN_TOKEN_LENGTH || !TOKEN.test(value) || !TOKEN.test(decoded) || /\+.*\+/.test(value))
+        continue;
+      tokens.add(value).add(decoded);
+    }
+  }
+  return [...tokens];
 }
 
 /** The `sig` values of a query string, as written; the names compared URL-decoded and in any case. */

@@ -312,6 +312,32 @@ describe("file URIs another writer put in the model", () => {
     120_000,
   );
 
+  // A review (2026-12-05): a token that is no SAS signature (a function key) was no longer masked at all, and showed
+  // where Azure's text quotes its URL after a blank. It is hidden by the gate alone: no runner mask is made of it.
+  it("a function key in a file URI there, quoted by Azure after a blank, shows nowhere and is no runner mask", async () => {
+    const key = "FuncKeyS3cretValue0123456789abcdefXYZ";
+    const uri = `https://fn.contoso.example/api/get agent.sh?code=${key}`;
+    const emu = await emulator({ scaleSets: [{ name: "vmss-b", instances: 2, extensions: [monitor(uri)] }] });
+    try {
+      const ids = instanceIds(emu, "vmss-b");
+      emu.faults.failUpgrade(ids[1] ?? "", { scaleSet: "vmss-b", message: `Failed to download ${uri}: 403` });
+      const result = await runAction({
+        emu,
+        scaleSet: "vmss-b",
+        inputs: { ...FAST, "image-version": NEW_VERSION, "batch-size": "1" },
+      });
+      expectExit(result, 1);
+      expect(result.stdout).toContain("Failed to download");
+      expectNoSecrets(result, emu, { "function key": key });
+      const masks = runnerView(result)
+        .commands.filter((c) => c.name === "add-mask")
+        .map((c) => c.data);
+      expect(masks.filter((m) => m.includes(key))).toEqual([]);
+    } finally {
+      await emu.stop();
+    }
+  }, 120_000);
+
   it("a signed SAS URL there is masked, its signature in every spelling", async () => {
     const sig = "plantedSig0123456789abcdefXYZ0123456789ab%2Bq%3D"; // 43 base64 characters and `=`, URL-encoded
     const emu = await emulator({

@@ -535,6 +535,9 @@ describe("the change", () => {
     ["two URIs run together", "https://a.example/1.shhttps://a.example/2.sh", "entry 1 of 1", "more than one URI"],
     ["a zero-width space", "https://a.example/1.sh\u200b", "entry 1 of 1", "invisible character (U+200B)"],
     ["a soft hyphen", "https://a.example/in\u00adstall.sh", "entry 1 of 1", "invisible character (U+00AD)"],
+    ["an Arabic letter mark", "https://a.example/\u061cx.sh", "entry 1 of 1", "invisible character (U+061C)"],
+    ["a tag character", "https://a.example/x\u{e0041}.sh", "entry 1 of 1", "invisible character (U+E0041)"],
+    ["a variation selector", "https://a.example/x\ufe0f.sh", "entry 1 of 1", "invisible character (U+FE0F)"],
   ])("extension-file-uris rejects %s without printing a SAS query or user:password", (_, text, position, problem) => {
     const err = inputError({ "extension-name": "cse", "extension-file-uris": text });
     expect(err.input).toBe("extension-file-uris");

@@ -136,6 +136,30 @@ describe("workflow commands in text the action does not control", () => {
     expect(line.split(/\r\n|[\n\r\v\f\u0085\u2028\u2029]/)).toHaveLength(1);
   });
 
+  it.each([
+    ["blanks around a break", "a \t \n\t b", "a b"],
+    ["two breaks", "a \n \n b", "a  b"],
+    ["CRLF, blanks kept at both ends", " a\r\nb ", " a b "],
+    // A review (2026-12-05): 100 KB of blanks with no break took seconds with a pattern; the result is the text.
+    ["100 KB of blanks, then a letter", `${" ".repeat(100_000)}x`, `${" ".repeat(100_000)}x`],
+    ["100 KB of tabs between two breaks", `a\n${"\t".repeat(100_000)}\nb`, "a  b"],
+  ])("one line: %s", (_, text, expected) => {
+    expect(oneLine(text)).toBe(expected);
+  });
+
+  it("a value added as exact is masked only as spelled, never spread over the action's prose", () => {
+    const planted = "theRolloutFailedOnEveryInstance0123";
+    const prose = "the Rollout Failed On Every Instance 0123";
+    const exact = new Gate();
+    exact.addSecret(planted, { exact: true });
+    expect(exact.maskKnown(prose)).toBe(prose);
+    expect(exact.maskKnown(`key ${planted}.`)).toBe("key ***.");
+    // A secret the run knows otherwise is found with white space between its characters too.
+    const spread = new Gate();
+    spread.addSecret(planted);
+    expect(spread.maskKnown(prose)).toBe("***");
+  });
+
   it("drops control characters (ANSI escapes) but keeps tabs", () => {
     expect(oneLine("a\u001b[31mred\u0007\tb")).toBe("a[31mred\tb");
   });

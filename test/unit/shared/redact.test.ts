@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  queryTokensRead,
   redactText,
   safeUri,
   sasSecrets,
@@ -189,6 +190,21 @@ describe("withoutUserinfo, and redactText on free text", () => {
     expect(withoutUserinfo(text)).toBe(text);
   });
 
+  // A review (2026-12-05): `eyJ` after `-` could start a token, so each one scanned to the end (seconds at 100 KB).
+  it.each([
+    ["-eyJ repeated", "-eyJ".repeat(25_000)],
+    ["-eyJa. repeated", "-eyJabcd.".repeat(10_000)],
+  ])("hostile text with no token (%s) comes back unchanged from redactText", (_, text) => {
+    expect(redactText(text)).toBe(text);
+  });
+
+  it.each([
+    ["a leading blank", " https://deploy:pa ss@files.example/x.sh", " https://***@files.example/x.sh"],
+    ["a leading tab", '\thttps://deploy:pa"ss@files.example/x.sh', "\thttps://***@files.example/x.sh"],
+  ])("a whole URI with %s, which the URL parser strips, has its userinfo masked", (_, uri, expected) => {
+    expect(safeUri(uri)).toBe(expected);
+  });
+
   it.each([
     ["a blank", "https://deploy:s3cr tPass@files.example/x.sh", "https://***@files.example/x.sh"],
     ["a double quote", 'https://deploy:s3cr"tPass@files.example/x.sh', "https://***@files.example/x.sh"],
@@ -238,5 +254,28 @@ describe("sasSecretsRead: the secrets of file URIs read from Azure", () => {
   it("the workflow's own URIs (extension-file-uris) keep their whole query masked, and %73ig is a sig", () => {
     expect(sasSecrets([`https://h/x.sh?token=abcdef`])).toEqual(["token=abcdef"]);
     expect(sasSecrets([`https://h/x.sh?%73ig=${SIGNATURE}`])).toEqual([`%73ig=${SIGNATURE}`, SIGNATURE, DECODED]);
+  });
+});
+
+// A review (2026-12-05): the other tokens of those queries (a function key, a token) were masked with the whole query
+// before; now they are hidden by the gate alone (never a runner mask), when long enough to be tokens.
+describe("queryTokensRead: token-like query values of file URIs read from Azure", () => {
+  it.each([
+    [
+      "a function key",
+      "https://fn.example/api/x.sh?code=FuncKeyS3cretValue0123456789abcdef",
+      ["FuncKeyS3cretValue0123456789abcdef"],
+    ],
+    [
+      "URL-encoded, both spellings",
+      "https://h/x.sh?t=abcdefghijklmnopqrstuvwxyz012345%2B%3D",
+      ["abcdefghijklmnopqrstuvwxyz012345%2B%3D", "abcdefghijklmnopqrstuvwxyz012345+="],
+    ],
+    ["short values", "https://h/x.sh?v=2&failed&code=short", []],
+    ["a long value that is words", "https://h/x.sh?note=the%20rollout%20failed%20on%20every%20instance", []],
+    ["words run together", "https://h/x.sh?note=the+rollout+failed+on+every+instance", []],
+    ["no query", "https://h/x.sh", []],
+  ])("%s", (_, uri, expected) => {
+    expect(queryTokensRead([uri])).toEqual(expected);
   });
 });
