@@ -126,9 +126,13 @@ export function targetsOf(runs: readonly RunRecord[], comparisons: readonly Comp
     id: "wall-vs-ideal",
     target: "wall time ≤ 1.10× the platform's ideal time",
     where: `${at}, default batch size`,
-    value: head ? x(head.ratio) : "not measured",
-    met: head ? head.ratio <= 1.1 : undefined,
-    why: head ? overhead(head) : undefined,
+    // Judged on the times themselves, not on a ratio rounded for the JSON file (1.10001 read back is 1.1); shown to
+    // three decimals, so that a run at the limit reads as one.
+    value: head ? `${(head.wallMs / head.idealMs).toFixed(3)}×` : "not measured",
+    met: head ? head.wallMs <= 1.1 * head.idealMs : undefined,
+    why: head
+      ? `${overhead(head)}; ${(head.wallMs / 1000).toFixed(2)} s against the ${((1.1 * head.idealMs) / 1000).toFixed(2)} s that 1.10× allows`
+      : undefined,
   });
 
   const perPoll = actions.filter((r) => r.requests.readsPerPoll !== undefined);
