@@ -456,11 +456,11 @@ function parseFileUris(text: string): string[] {
 }
 
 /**
- * Characters that show as nothing: every format character (soft hyphen, zero-width space, word joiner, bidi marks and
- * overrides, the byte-order mark, tag characters …), the combining grapheme joiner, variation selectors, the Hangul
- * filler. Not the zero-width (non-)joiners, which Persian and Indic names need.
+ * Characters that show as nothing: the classes the gate removes from what it prints (src/shared/gate.ts INVISIBLE:
+ * default-ignorable code points and format characters: soft hyphen, zero-width space, bidi marks, variation
+ * selectors, tag characters …), but for the zero-width (non-)joiners, which Persian and Indic names need.
  */
-const INVISIBLE = /(?![\u200c\u200d])(?:\p{Cf}|\p{Variation_Selector}|\u034f|\u180e|\u3164)/u;
+const INVISIBLE = /(?![\u200c\u200d])[\p{Default_Ignorable_Code_Point}\p{Cf}]/u;
 
 /** The code point of the first invisible character in `text`, as hex (U+200B). */
 function invisibleCode(text: string): string {

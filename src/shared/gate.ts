@@ -221,10 +221,11 @@ export class Gate {
     if (secret.trim().length < MIN_SECRET_LENGTH) return;
     let added = false;
     for (const form of spellings(secret)) {
+      // A secret the run knows outright is searched for spread out too, whichever way it was registered first.
+      if (options.exact !== true && this.exact.delete(form)) added = true;
       if (this.forms.has(form)) continue;
       this.forms.add(form);
       if (options.exact === true) this.exact.add(form);
-      else this.exact.delete(form);
       added = true;
     }
     if (!added) return;

@@ -100,7 +100,11 @@ const URL_PATTERN =
 // Where a secret-shaped name or value may start: not inside a word (`design=` is no `sig=`), but right after an
 // escape, which ends in a letter or digit: `%26sig=` (a URL-encoded `&`), `\u0026sig=` (a JSON-escaped one),
 // `%2526sig=` (twice encoded), `%20eyJ…`. `&amp;sig=` ends in `;` and needs nothing more.
-const START = String.raw`(?:(?<![A-Za-z0-9_])|(?<=%(?:25)?[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4}))`;
+const AFTER_ESCAPE = String.raw`(?<=%(?:25)?[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4})`;
+const START = String.raw`(?:(?<![A-Za-z0-9_])|${AFTER_ESCAPE})`;
+// A JWT's start is not after `-` either: `eyJ` inside a base64url run is no token's start, and hostile text of `-eyJ`
+// repeated would make each start scan to the end (quadratic).
+const JWT_START = String.raw`(?:(?<![A-Za-z0-9_-])|${AFTER_ESCAPE})`;
 
 /**
  * Secret-shaped values, wherever they stand (a SAS query quoted without its URL, a token echoed by a script):
@@ -112,15 +116,7 @@ const START = String.raw`(?:(?<![A-Za-z0-9_])|(?<=%(?:25)?[0-9A-Fa-f]{2}|\\u[0-9
  * Each is replaced by MASK; the name before it is kept so the text still says what was there.
  */
 const SHAPES: readonly (readonly [RegExp, string])[] = [
-  // Not after `-` either (START allows it): `eyJ` inside a base64url run is no token's start, and hostile text of
-  // `-eyJ` repeated would make each start scan to the end (quadratic).
-  [
-    new RegExp(
-      String.raw`(?:(?<![A-Za-z0-9_-])|(?<=%(?:25)?[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4}))eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`,
-      "g",
-    ),
-    MASK,
-  ],
+  [new RegExp(String.raw`${JWT_START}eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`, "g"), MASK],
   [new RegExp(String.raw`${START}(Bearer|Basic)(\s+|%20|\+)[A-Za-z0-9._~+/-]{16,}=*`, "gi"), `$1$2${MASK}`],
   [
     new RegExp(
@@ -201,7 +197,7 @@ export function sasSecretsRead(uris: readonly string[]): string[] {
 
 /** A query value this long, of the characters tokens are written in, is taken for one (a function key, a token). */
 const MIN_TOKEN_LENGTH = 32;
-const TOKEN = /^[A-Za-z0-9%+/=_.~-]+$/; // decoded: no blank, no `%` run of text
+const TOKEN = /^[A-Za-z0-9%+/=_.~-]+$/; // as written and decoded: no blank
 
 /**
  * The query values of file URIs read from Azure that look like tokens (a function's `code=`, a `token=`, a signature

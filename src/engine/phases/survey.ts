@@ -234,8 +234,7 @@ export async function checkImageBack(
   if (image === undefined) return;
   const { location, publisher, offer, sku, version } = image;
   const urn = `${publisher}:${offer}:${sku}:${version}`;
-  const answer = await (early?.key === imageKey(image) ? early : lookUpImageBack(run, api, model, change))?.answer;
-  if (answer === undefined) return;
+  const answer = await (early?.key === imageKey(image) ? early : startLookup(run, api, image)).answer;
   if ("error" in answer) {
     if (isAbort(answer.error)) throw answer.error;
     run.log.info(`Could not check that a rollback could put back ${urn} in ${location} (${errorLine(answer.error)}).`);
@@ -272,7 +271,12 @@ interface ImageBackLookup {
 }
 
 /** The platform image version a rollback of `change` would put back, when there is one to look up (checkImageBack). */
-function imageBackOf(run: Run, api: ScaleSetApi, model: ScaleSetModel, change: ModelChange) {
+function imageBackOf(
+  run: Run,
+  api: ScaleSetApi,
+  model: ScaleSetModel,
+  change: ModelChange,
+): PlatformImageVersion | undefined {
   const version = change.rollback.scaleSetPatch?.imageReference?.version;
   const { publisher, offer, sku } = model.imageReference;
   const { location } = model;
@@ -294,10 +298,14 @@ function lookUpImageBack(
   change: ModelChange,
 ): ImageBackLookup | undefined {
   const image = imageBackOf(run, api, model, change);
-  if (image === undefined || api.findPlatformImage === undefined) return undefined;
+  return image === undefined ? undefined : startLookup(run, api, image);
+}
+
+function startLookup(run: Run, api: ScaleSetApi, image: PlatformImageVersion): ImageBackLookup {
+  const find = api.findPlatformImage?.bind(api) ?? (() => Promise.reject(new Error("no image catalog")));
   return {
     key: imageKey(image),
-    answer: api.findPlatformImage(image, run.work).then(
+    answer: find(image, run.work).then(
       (lookup) => ({ lookup }),
       (error: unknown) => ({ error }),
     ),

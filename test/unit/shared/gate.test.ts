@@ -158,6 +158,11 @@ describe("workflow commands in text the action does not control", () => {
     const spread = new Gate();
     spread.addSecret(planted);
     expect(spread.maskKnown(prose)).toBe("***");
+    // Known outright after it was added as exact: found spread out from then on (the full registration wins).
+    const both = new Gate();
+    both.addSecret(planted, { exact: true });
+    both.addSecret(planted);
+    expect(both.maskKnown(prose)).toBe("***");
   });
 
   it("drops control characters (ANSI escapes) but keeps tabs", () => {
