@@ -31,7 +31,15 @@ import {
 } from "./mapping.ts";
 import { listFlexibleInstances, type FlexibleListDeps } from "./flexible.ts";
 import { OperationPolls } from "./operation-pace.ts";
-import { accepted, follow, OperationEnded, OperationErrors, withoutResultRead } from "./operations.ts";
+import {
+  accepted,
+  follow,
+  OperationEnded,
+  OperationErrors,
+  type RawAnswer,
+  tagsAnswerIsFinal,
+  withoutResultRead,
+} from "./operations.ts";
 import { installPolicies } from "./pipeline.ts";
 import { DEFAULT_RETRY_TIMING, type RetryTiming } from "./retry.ts";
 
@@ -150,10 +158,16 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
 
   // The SDK sends the request when the method is called; follow() reads the operation's status at its own pace.
   // One PATCH of the scale set for both the model and the tags, always with If-Match when an etag is known.
-  const sendUpdate = (body: VirtualMachineScaleSetUpdate, etag: string | undefined, signal: AbortSignal | undefined) =>
+  const sendUpdate = (
+    body: VirtualMachineScaleSetUpdate,
+    etag: string | undefined,
+    signal: AbortSignal | undefined,
+    onResponse?: (answer: RawAnswer) => void,
+  ) =>
     client.virtualMachineScaleSets.update(rg, name, body, {
       ...(etag !== undefined && { ifMatch: etag }),
       abortSignal: signal,
+      ...(onResponse !== undefined && { onResponse }),
     });
   const sendScaleSetPatch = (patch: ScaleSetPatch, etag: string | undefined, signal: AbortSignal | undefined) =>
     sendUpdate(scaleSetUpdateBody(patch), etag, signal);
@@ -275,11 +289,17 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
     // of two runs take the lease. A tags-only PATCH leaves the virtual machine profile as it was, so no instance turns
     // stale and no upgrade mode rolls anything for it. Whether Azure takes it while a model update or rolling upgrade
     // runs is not documented (the emulator answers 409 Conflict): engine/lease.ts holds either way. Evidence:
-    // emulator/README.md, "Tags and the lease".
+    // emulator/README.md, "Tags and the lease". Azure's 200 answer, showing the tags sent, is the write's result: its
+    // operation is not followed (tagsAnswerIsFinal).
     writeTags: (tags, etag, signal) =>
       guard(async () =>
         modelOf(
-          await follow(sendUpdate({ tags: { ...tags } }, etag, signal), signal, operations.pace(), operationErrors),
+          await follow(
+            sendUpdate({ tags: { ...tags } }, etag, signal, tagsAnswerIsFinal(tags)),
+            signal,
+            operations.pace(),
+            operationErrors,
+          ),
         ),
       ),
 

@@ -12,7 +12,8 @@ import { sleep } from "../../src/shared/clock.ts";
 import { AzureApiError } from "../../src/domain/scale-set.ts";
 import { renderSummary } from "../../src/report/index.ts";
 import type { Emulator, ScaleSetSeed } from "../../emulator/index.ts";
-import { configFor, memoryLogger, NEW_VERSION, useEmulator, type MemoryLogger } from "./harness.ts";
+import { configFor, memoryLogger, NEW_VERSION, ORCHESTRATIONS, useEmulator, type MemoryLogger } from "./harness.ts";
+import { isPreconditionFailed } from "../../src/domain/azure-errors.ts";
 
 const emulator = useEmulator();
 
@@ -305,6 +306,45 @@ describe("a manualupgrade is followed on its status URL alone", () => {
     );
     expect(after.filter((r) => r.operation === "Operations.Get").length).toBeGreaterThan(0);
     expect(after.filter((r) => r.operation === "Operations.Monitor")).toEqual([]);
+  });
+});
+
+describe("a tag write's answer is its result", () => {
+  // Azure's 200 to a tags-only PATCH with If-Match is the scale set as written: neither its operation's status nor the
+  // scale set is read after it (#18: two round trips before the model write and at the run's end).
+  it.each(ORCHESTRATIONS)(
+    "$mode: one request, the model it answers holds the tags and the new etag",
+    async ({ seed }) => {
+      const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
+      const api = adapter(configFor(emu));
+      const model = await api.getScaleSet();
+      const before = emu.requests.length;
+      const written = await api.writeTags({ lease: "run 1" }, model.etag);
+      expect(written).toMatchObject({ tags: { lease: "run 1" }, etag: '"2"', name: "vmss1" });
+      expect(emu.requests.slice(before).map((r) => `${r.method} ${r.operation} ${r.status}`)).toEqual([
+        "PATCH VirtualMachineScaleSets.UpdateTags 200",
+      ]);
+      // The model write after it goes with that etag, and lands.
+      await expect(
+        api.patchScaleSet({ imageReference: { version: NEW_VERSION } }, written.etag),
+      ).resolves.toMatchObject({
+        tags: { lease: "run 1" },
+      });
+    },
+  );
+
+  it("a 412 still rejects as PreconditionFailed, and nothing is read after it", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 1 }] });
+    const api = adapter(configFor(emu));
+    await api.getScaleSet();
+    const before = emu.requests.length;
+    await expect(
+      api.writeTags({ lease: "run 1" }, '"7"').catch((err: unknown) => isPreconditionFailed(err)),
+    ).resolves.toBe(true);
+    expect(emu.requests.slice(before).map((r) => `${r.operation} ${r.status}`)).toEqual([
+      "VirtualMachineScaleSets.UpdateTags 412",
+    ]);
+    expect(emu.state("vmss1").model["tags"]).toEqual({});
   });
 });
 

@@ -1,6 +1,13 @@
-// follow(): when the first status read of an operation comes (Pace.firstMs), with a poller standing in for core-lro's.
+// follow(): when the first status read of an operation comes (Pace.firstMs), with a poller standing in for core-lro's;
+// tagsAnswerIsFinal(): which answers to a tag write are taken as its result.
 import { describe, expect, it } from "vitest";
-import { follow, OperationErrors, type Poller } from "../../../src/azure/operations.ts";
+import {
+  follow,
+  OperationErrors,
+  tagsAnswerIsFinal,
+  type Poller,
+  type RawAnswer,
+} from "../../../src/azure/operations.ts";
 import type { Pace } from "../../../src/azure/operation-pace.ts";
 
 /** A poller whose operation is done after `doneAfter` status reads (0: Azure answered it as done). */
@@ -43,5 +50,50 @@ describe("follow: the first status read", () => {
     const p = poller(0);
     // Were it to wait the minute, the test would time out.
     await expect(follow(p, undefined, pace(60_000), new OperationErrors())).resolves.toBe("ok");
+  });
+});
+
+describe("tagsAnswerIsFinal: a tag write's answer taken as its result", () => {
+  const HEADERS = {
+    "azure-asyncoperation": "https://management.azure.com/operations/1",
+    location: "https://management.azure.com/operations/1?monitor=true",
+    "operation-location": "https://management.azure.com/operations/1",
+    "x-ms-request-id": "r1",
+  };
+  const sent = { lease: "run 1", record: "{}" };
+  it.each<{ name: string; answer: Omit<RawAnswer, "rawHeaders">; final: boolean }>([
+    { name: "200 showing the tags sent", answer: { status: 200, parsedBody: { tags: { ...sent } } }, final: true },
+    {
+      name: "200 showing them in another order",
+      answer: { status: 200, parsedBody: { tags: { record: "{}", lease: "run 1" } } },
+      final: true,
+    },
+    {
+      name: "200 with a tag more",
+      answer: { status: 200, parsedBody: { tags: { ...sent, other: "x" } } },
+      final: false,
+    },
+    { name: "200 with a tag less", answer: { status: 200, parsedBody: { tags: { lease: "run 1" } } }, final: false },
+    {
+      name: "200 with another value",
+      answer: { status: 200, parsedBody: { tags: { ...sent, lease: "run 2" } } },
+      final: false,
+    },
+    { name: "200 without tags", answer: { status: 200, parsedBody: { name: "vmss1" } }, final: false },
+    { name: "200 with tags not a map", answer: { status: 200, parsedBody: { tags: ["lease"] } }, final: false },
+    { name: "200 without a body", answer: { status: 200 }, final: false },
+    { name: "202 (no body)", answer: { status: 202 }, final: false },
+    { name: "201 showing the tags sent", answer: { status: 201, parsedBody: { tags: { ...sent } } }, final: false },
+    { name: "412", answer: { status: 412, parsedBody: { error: { code: "PreconditionFailed" } } }, final: false },
+  ])("$name: taken as the result: $final", ({ answer, final }) => {
+    const rawHeaders: Record<string, string> = { ...HEADERS };
+    tagsAnswerIsFinal(sent)({ ...answer, rawHeaders });
+    expect(rawHeaders).toEqual(final ? { "x-ms-request-id": "r1" } : HEADERS);
+  });
+
+  it("an empty map sent: an answer showing no tags is the result", () => {
+    const rawHeaders: Record<string, string> = { ...HEADERS };
+    tagsAnswerIsFinal({})({ status: 200, parsedBody: { tags: {} }, rawHeaders });
+    expect(rawHeaders).toEqual({ "x-ms-request-id": "r1" });
   });
 });
