@@ -289,13 +289,18 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
     // of two runs take the lease. A tags-only PATCH leaves the virtual machine profile as it was, so no instance turns
     // stale and no upgrade mode rolls anything for it. Whether Azure takes it while a model update or rolling upgrade
     // runs is not documented (the emulator answers 409 Conflict): engine/lease.ts holds either way. Evidence:
-    // emulator/README.md, "Tags and the lease". Azure's 200 answer, showing the tags sent, is the write's result: its
-    // operation is not followed (tagsAnswerIsFinal).
-    writeTags: (tags, etag, signal) =>
+    // emulator/README.md, "Tags and the lease". The run's last one: Azure's 200 answer, showing the tags sent, is the
+    // write's result, its operation not followed (tagsAnswerIsFinal).
+    writeTags: (tags, etag, signal, options) =>
       guard(async () =>
         modelOf(
           await follow(
-            sendUpdate({ tags: { ...tags } }, etag, signal, tagsAnswerIsFinal(tags)),
+            sendUpdate(
+              { tags: { ...tags } },
+              etag,
+              signal,
+              options?.last === true ? tagsAnswerIsFinal(tags) : undefined,
+            ),
             signal,
             operations.pace(),
             operationErrors,

@@ -92,18 +92,18 @@ export interface RawAnswer {
 }
 
 /**
- * An `onResponse` for a tags-only PATCH of the scale set (ScaleSetApi.writeTags): when Azure answers 200 with the
- * scale set and its tags are exactly those sent, that answer is the write's result, and core-lro is made to take it
- * so (its operation headers are removed from the answer it reads: a 200 without them is an operation that is over).
- * Neither the operation's status nor the scale set is read after it: two round trips fewer per tag write, on the
- * critical path between the lease and the model write and at the run's end (issue #18).
+ * An `onResponse` for the run's last tags-only PATCH of the scale set (ScaleSetApi.writeTags with `last`: the lease's
+ * release at the end, which no write of the run follows): when Azure answers 200 with the scale set and its tags are
+ * exactly those sent, that answer is the write's result, and core-lro is made to take it so (its operation headers are
+ * removed from the answer it reads: a 200 without them is an operation that is over). Neither the operation's status
+ * nor the scale set is read after it: two round trips fewer between the verdict and the run's end (issue #18).
  * Why the answer suffices: with If-Match, the 200 is the moment the write landed (a 412 otherwise); its body is the
- * scale set as written, tags and new etag included (contract notes §2.6; the recorded PATCH answers carry the whole
- * resource). The operation Azure starts for it has nothing to apply: tags are outside the virtual machine profile, so
- * no instance takes anything from it (emulator/README.md, "Tags and the lease"). Should a model write follow before
- * that operation ends, Azure preempts it (`OperationPreempted`), which takes back no tag. Assumed, not recorded (no
- * recording has a tags-only PATCH). A 201 or 202, an answer without the tags sent, or one whose shape core-client
- * changed is left as it is and followed as before.
+ * scale set as written, its tags included. The operation Azure starts for it has nothing to apply: tags are outside
+ * the virtual machine profile, so no instance takes anything from it (emulator/README.md, "Tags and the lease").
+ * Only the last tag write: a write sent while that operation runs may meet 409 on Azure ("The request failed due to
+ * conflict with a concurrent request", microsoft/onefuzz#2124) or preempt it (`OperationPreempted`,
+ * kubernetes/autoscaler#9835), and whether the etag moves when it ends is not recorded. A 201 or 202, an answer
+ * without the tags sent, or one whose shape core-client changed is left as it is and followed as before.
  * How: core-client passes the same header object to `onResponse` and to core-lro (@typespec/ts-http-runtime
  * sendRequest, core-lro 3.x); should that change, removing them changes nothing.
  */

@@ -249,7 +249,8 @@ export class RunLease {
         // Maybe held: the tags the run holds are from before the take; only a fresh read shows whether it landed. The
         // tags last read showing another run's lease may be old too (that run may have released it since): read again.
         const fresh = maybe || heldByAnother(run.state.model?.tags ?? {}, this.holder);
-        result = await this.#tags.update(mutate, why, signal, fresh);
+        // The run's last write: its answer is its result (ScaleSetApi.writeTags, `last`).
+        result = await this.#tags.update(mutate, why, signal, { fresh, last: true });
         break;
       } catch (err) {
         // 409: Azure still applies a model write (one a cancel or the deadline cut off while Azure had it, whose

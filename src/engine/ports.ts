@@ -26,11 +26,15 @@ export interface ScaleSetApi {
   /**
    * PATCH the scale set with only `tags` and If-Match: etag; waits for it. `tags` is the whole map: ARM replaces a
    * resource's tags with the PATCH's. 412 → AzureApiError code PreconditionFailed. Resolves to the model after it.
+   * `last`: no write of this run follows it (the lease's release at the end), so Azure's 200 answer showing the tags
+   * sent is taken as the result and its operation is not followed. Otherwise it is followed to its end: the run's next
+   * write may come at once, and Azure may refuse a write to the set while an operation on it runs (409).
    */
   writeTags(
     tags: Readonly<Record<string, string>>,
     etag: string | undefined,
     signal?: AbortSignal,
+    options?: { readonly last?: boolean },
   ): Promise<ScaleSetModel>;
   /** PATCH the extension child resource; waits for it. */
   patchExtension(patch: ExtensionPatch, signal?: AbortSignal): Promise<void>;

@@ -69,16 +69,16 @@ export class TagWriter {
    * Writes the tags `mutate` makes of the current ones, after every write asked before it. `why` names the write in
    * the log and the event (`lease taken`, `rollout record`). `signal` defaults to the run's work signal; a release at
    * the end of a cancelled run passes its own. `fresh`: `mutate` decides on the tags read now, not on the ones the run
-   * holds (a write whose answer was lost may have changed them). Rejects on an Azure error other than 412, or after
-   * MAX_TAG_ATTEMPTS 412s in a row.
+   * holds (a write whose answer was lost may have changed them). `last`: no write of the run follows it (see
+   * ScaleSetApi.writeTags). Rejects on an Azure error other than 412, or after MAX_TAG_ATTEMPTS 412s in a row.
    */
   update(
     mutate: (tags: Tags) => TagDecision,
     why: string,
     signal?: AbortSignal,
-    fresh = false,
+    { fresh = false, last = false }: { readonly fresh?: boolean; readonly last?: boolean } = {},
   ): Promise<TagWriteResult> {
-    const write = (): Promise<TagWriteResult> => this.#write(mutate, why, signal ?? this.#run.work, fresh);
+    const write = (): Promise<TagWriteResult> => this.#write(mutate, why, signal ?? this.#run.work, fresh, last);
     const next = this.#tail.then(write, write);
     this.#tail = next.catch(() => undefined);
     return next;
@@ -100,6 +100,7 @@ export class TagWriter {
     why: string,
     signal: AbortSignal,
     fresh: boolean,
+    last: boolean,
   ): Promise<TagWriteResult> {
     const { state, log } = this.#run;
     let model = (!fresh && state.model) || (await this.#readInto(signal));
@@ -117,7 +118,7 @@ export class TagWriter {
       );
       const sendsBefore = this.#api.writeSends?.("scale-set");
       try {
-        const answered = await this.#api.writeTags(decision.tags, model.etag, signal);
+        const answered = await this.#api.writeTags(decision.tags, model.etag, signal, { last });
         state.tagsWritten(answered);
         this.#run.emit({ type: "tags-written", why, names });
         return { kind: "written", tags: answered.tags ?? decision.tags, names };

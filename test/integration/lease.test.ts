@@ -9,6 +9,7 @@ import type { RolloutEvent } from "../../src/engine/events.ts";
 import {
   ORCHESTRATIONS,
   PATCH_TAGS,
+  TAGS,
   configFor,
   count,
   instanceIds,
@@ -30,6 +31,7 @@ const otherRun = {
   runAttempt: "1",
 };
 const leaseOf = (expiresAt: number): Record<string, string> => encodeLease({ holder: otherRun, expiresAt });
+const isWrite = (method: string): boolean => ["PUT", "PATCH", "POST", "DELETE"].includes(method);
 const upgradesOf = (emu: Emulator): string[][] =>
   emu
     .writes()
@@ -65,13 +67,35 @@ describe.each(ORCHESTRATIONS)("one run at a time ($mode)", ({ seed }) => {
     expect(decodeLease(tagsOf(emu))).toEqual({ kind: "none" });
   });
 
+  it.each(["Manual", "Rolling"] as const)(
+    "%s mode: every tag write but the release is followed to its end before the next write; nothing is read after the release",
+    async (upgradeMode) => {
+      const emu = await emulator({
+        scaleSets: [{ name: "vmss1", instances: 3, upgradeMode, healthExtension: upgradeMode === "Rolling", ...seed }],
+      });
+      const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }));
+      expect(record.result).toBe("succeeded");
+      const requests = emu.requests.filter((r) => !/^(Entra|GitHub)\./.test(r.operation));
+      const tagWrites = requests.flatMap((r, i) => (r.operation === TAGS && r.status === 200 ? [i] : []));
+      expect(tagWrites.length).toBeGreaterThanOrEqual(2);
+      const release = tagWrites.at(-1) ?? -1;
+      // The release is the run's last request: neither its operation's status nor the scale set is read after it.
+      expect(requests.slice(release + 1).map((r) => r.operation)).toEqual([]);
+      // Every other: its operation's status read before the run's next write (Azure may refuse a write meanwhile).
+      for (const at of tagWrites.slice(0, -1)) {
+        const next = requests.slice(at + 1).find((r) => r.operation === "Operations.Get" || isWrite(r.method));
+        expect(next?.operation).toBe("Operations.Get");
+      }
+    },
+  );
+
   it("the release's answer lost after Azure applied it: read back, not 'could not release the lease'", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
     const { record, log } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }), {
       wrap: (api) => ({
         ...api,
-        writeTags: async (tags, etag, signal) => {
-          const answered = await api.writeTags(tags, etag, signal);
+        writeTags: async (tags, etag, signal, options) => {
+          const answered = await api.writeTags(tags, etag, signal, options);
           // The write that removes the lease (the release, with the record's outcome): applied, its answer lost.
           if (!(LEASE_TAG in tags)) throw new Error("socket hang up");
           return answered;

@@ -138,8 +138,8 @@ describe.each(ORCHESTRATIONS)("another writer of the extension ($mode)", ({ seed
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
     emu.faults.concurrentWrite(
       { extension: { name: "customScript", properties: { settings: { commandToExecute: OTHER_COMMAND } } } },
-      // Reads: the plan's, the one before the write (the lease write's answer is its result: no read after it).
-      { operation: "VirtualMachineScaleSets.Get", after: 1 },
+      // Reads: the plan's, the lease write's (the SDK reads the set when its operation ends), the one before the write.
+      { operation: "VirtualMachineScaleSets.Get", after: 2 },
     );
     const { record } = await rollout(configFor(emu, { change: extensionChange }));
 
