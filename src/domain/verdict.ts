@@ -154,6 +154,12 @@ export interface OutcomeFacts {
   readonly unknown?: boolean;
   /** latestModelApplied on the last listing (undefined: never listed). */
   readonly latestModelApplied?: boolean;
+  /**
+   * Not targeted and on the latest model, but in trouble on the last listing (needsAttention): its provisioning
+   * `failed`, or `unhealthy`. Its model is the one asked for, and it does not run it well: a failure of the run, not
+   * `already-current` (a re-run after a failed upgrade, an instance created on a broken new model).
+   */
+  readonly troubled?: "failed" | "unhealthy";
 }
 
 export function instanceOutcome(facts: OutcomeFacts): InstanceOutcome {
@@ -163,7 +169,10 @@ export function instanceOutcome(facts: OutcomeFacts): InstanceOutcome {
   if (facts.rolledBack) return "rolled-back";
   if (facts.unknown === true) return "unknown";
   // Not planned into a batch: current only if a listing showed it so (the plan may never have been made).
-  if (!facts.targeted) return facts.latestModelApplied === false ? "not-started" : "already-current";
+  if (!facts.targeted) {
+    if (facts.latestModelApplied === false) return "not-started";
+    return facts.troubled ?? "already-current";
+  }
   if (!facts.started) return "not-started";
   // Started but never judged (the run stopped while Azure was upgrading it): not known to be on the new model.
   if (facts.assessment === undefined) return "straggler";

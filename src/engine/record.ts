@@ -238,7 +238,10 @@ export function failureReason(state: RolloutState): string | undefined {
       r.outcome === "not-started" && (!r.latestModelAfter || needsAttention(r)) && !state.config.rollout.dryRun;
     const failed = instances.filter((r) => isFailedOutcome(r.outcome) || neverSent(r));
     if (failed.length === 0) return undefined;
-    const answerable = [...state.targets].filter((id) => !state.removed.has(id)).length;
+    // The targets still there, and the instances judged without being targets (on the latest model, in trouble).
+    const answerable =
+      [...state.targets].filter((id) => !state.removed.has(id)).length +
+      failed.filter((r) => !state.targets.has(r.instanceId)).length;
     return (
       `${failed.length} of ${answerable} instance(s) did not end on the new model and healthy: ` +
       `${describeAll(
@@ -296,6 +299,12 @@ export function stateSummary(state: RolloutState, instances: readonly InstanceRe
   return parts.join(" ");
 }
 
+/** How an instance on the last listing is in trouble (needsAttention), as an outcome fact. */
+function troubled(instance: InstanceState): { troubled?: "failed" | "unhealthy" } {
+  if (!needsAttention(instance)) return {};
+  return { troubled: instance.provisioningState?.toLowerCase() === "failed" ? "failed" : "unhealthy" };
+}
+
 /** Every instance listed or targeted, in instance-ID order, with its outcome. */
 export function instanceRecords(state: RolloutState): InstanceRecord[] {
   return sortIds(new Set([...state.instances.keys(), ...state.targets])).map((id): InstanceRecord => {
@@ -322,6 +331,7 @@ export function instanceRecords(state: RolloutState): InstanceRecord[] {
         rolledBack: state.rolledBack.has(id),
         unknown: state.unseen.has(id),
         ...(current !== undefined && { latestModelApplied: current.latestModelApplied }),
+        ...(current !== undefined && !state.config.rollout.dryRun && troubled(current)),
       }),
       ...(batch !== undefined && { batch }),
       ...(current?.provisioningState !== undefined && { provisioningState: current.provisioningState }),

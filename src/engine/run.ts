@@ -237,7 +237,8 @@ export class Run {
       ...(operationError && { operationError }),
       ...(this.state.request.extension && { changedExtension: this.state.request.extension.name }),
       // A rollback brings instances back onto the previous image: the forward change's image is not theirs.
-      ...(this.state.phase.kind !== "rolling-back" && { expectedImage: this.state.request }),
+      ...(this.state.phase.kind !== "rolling-back" &&
+        this.state.expectedImage && { expectedImage: this.state.expectedImage }),
       healthWaitOver,
     });
   }

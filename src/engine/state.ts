@@ -21,6 +21,11 @@ export class RunState implements RolloutState {
   #model: ScaleSetModel | undefined;
   #change: ModelChange | undefined;
   #written = { image: false, extension: false };
+  /**
+   * The image and extensions of the model as this run's write left it: the first read after a write that holds what
+   * the run wrote. A later read whose other parts differ shows another writer's change (#beyondWritten).
+   */
+  #writtenModel: Pick<ScaleSetModel, "imageReference" | "extensions"> | undefined;
   #writeUnknown: "image" | "extension" | undefined;
   #writeUnknownFinal = false;
   #cutOffUnseen: "image" | "extension" | undefined;
@@ -273,7 +278,9 @@ export class RunState implements RolloutState {
     // A rollback puts the previous values back itself.
     if (this.#phase.kind === "rolling-back") return;
     if (this.#written.image || this.#written.extension) {
-      this.#otherWriter = driftFrom(model, this.#request, this.#written);
+      this.#otherWriter = driftFrom(model, this.#request, this.#written) ?? this.driftBeyondWritten(model);
+      if (this.#otherWriter === undefined && this.#writtenModel === undefined)
+        this.#writtenModel = { imageReference: model.imageReference, extensions: model.extensions };
       return;
     }
     if (this.#change === undefined || !isNoOp(this.#change)) return;
@@ -282,6 +289,47 @@ export class RunState implements RolloutState {
       image: request.imageVersion !== undefined || request.imageId !== undefined,
       extension: request.extension !== undefined,
     });
+  }
+
+  /**
+   * What another writer changed in the model outside what this run wrote, against the model as this run's write left
+   * it: the image in a run that wrote only the extension, or any extension's settings or forceUpdateTag other than
+   * what the run wrote (driftFrom judges the run's own values). Undefined before the first read after the write, or
+   * when nothing else moved. Instances upgraded now would take that writer's change under this run's name.
+   */
+  driftBeyondWritten(model: ScaleSetModel): ModelDrift | undefined {
+    const before = this.#writtenModel;
+    if (before === undefined) return undefined;
+    // exactVersion is what a `latest` resolves to, not what a writer sets.
+    const image = (ref: ScaleSetModel["imageReference"]): string => canonical({ ...ref, exactVersion: undefined });
+    if (!this.#written.image && image(model.imageReference) !== image(before.imageReference))
+      return { kind: "image", image: model.imageReference };
+    const own = this.#written.extension ? this.#request.extension?.name.toLowerCase() : undefined;
+    const byName = (list: readonly ScaleSetModel["extensions"][number][]) =>
+      new Map(list.filter((e) => e.name.toLowerCase() !== own).map((e) => [e.name.toLowerCase(), canonical(e)]));
+    const was = byName(before.extensions);
+    const now = byName(model.extensions);
+    for (const name of new Set([...was.keys(), ...now.keys()])) {
+      if (was.get(name) !== now.get(name)) {
+        const shown = [...model.extensions, ...before.extensions].find((e) => e.name.toLowerCase() === name);
+        return { kind: "extension", name: shown?.name ?? name };
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * The image an instance on the latest model must run: the one the run asks for, or, in a run that wrote only an
+   * extension, the image its write left in the model (another writer's image on an instance is that writer's model).
+   */
+  get expectedImage(): Pick<ChangeRequest, "imageVersion" | "imageId"> | undefined {
+    const request = this.#request;
+    if (request.imageVersion !== undefined || request.imageId !== undefined) return request;
+    const image = this.#writtenModel?.imageReference;
+    if (image === undefined) return undefined;
+    if (image.id !== undefined) return { imageId: image.id };
+    if (image.version !== undefined) return { imageVersion: image.version };
+    return undefined;
   }
 
   /**

@@ -608,6 +608,37 @@ describe("Manual mode: health gates and stops", () => {
     expect(record.reason).toMatch(/Not started: 4, 5\.$/);
   });
 
+  it.each([
+    { name: "its upgrade failed", fault: "failed" as const },
+    { name: "it turned unhealthy", fault: "unhealthy" as const },
+  ])(
+    "a re-run after a run that failed because $name: that instance, on the new model, still fails the job",
+    async ({ fault }) => {
+      const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3, healthExtension: true }] });
+      if (fault === "failed") emu.faults.failUpgrade("1", { scaleSet: "vmss1" });
+      else emu.faults.unhealthyAfterUpgrade(NEW_VERSION, { scaleSet: "vmss1", instanceIds: ["1"] });
+      const config = configFor(emu, { rollout: { batchSize: count(3) } });
+      const first = await rollout(config);
+      expect(first.record.result).toBe("failed");
+      expect(outcomes(first.record)).toEqual({ updated: ["0", "2"], [fault]: ["1"] });
+
+      // The same job again: the model already holds the change and every instance runs it; nothing is sent.
+      const writes = emu.writes().length;
+      const { record } = await rollout(config);
+      expect(
+        emu
+          .writes()
+          .slice(writes)
+          .filter((w) => w.operation !== TAGS),
+      ).toEqual([]);
+      expect(record.result).toBe("failed");
+      expect(outcomes(record)).toEqual({ "already-current": ["0", "2"], [fault]: ["1"] });
+      expect(buildOutputs(record)["failed-instances"]).toBe('["1"]');
+      expect(record.reason).toMatch(/^1 of 1 instance\(s\) did not end on the new model and healthy: 1 \(vmss1_1\)/);
+      expect(renderSummary(record)).not.toContain("Every instance runs the new model");
+    },
+  );
+
   it("an unhealthy instance within max-unhealthy lets the rollout finish, and the job still fails", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 5, healthExtension: true }] });
     emu.faults.unhealthyAfterUpgrade(NEW_VERSION, { scaleSet: "vmss1", instanceIds: ["4"] });

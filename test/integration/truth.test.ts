@@ -116,6 +116,55 @@ describe.each(ORCHESTRATIONS)("the model write's outcome, whatever the transport
   });
 });
 
+describe("another writer of what the run does not write (Uniform)", () => {
+  const OTHER_IMAGE = "24.04.202503030";
+  const otherImage = {
+    properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: OTHER_IMAGE } } } },
+  };
+
+  it("an extension run: the image changed just before batch 2; the instances it reached are on that writer's model, and the reason says so", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 6 }] });
+    // Right before the second manualupgrade is taken: batch 2 goes onto the other writer's image.
+    emu.faults.concurrentWrite(
+      { patch: otherImage },
+      { operation: "VirtualMachineScaleSets.UpdateInstances", after: 1, when: "before" },
+    );
+    const { record } = await rollout(configFor(emu, { change: extensionChange, rollout: { batchSize: count(2) } }));
+
+    expect(record.result).toBe("failed");
+    const byId = Object.fromEntries(record.instances.map((i) => [i.instanceId, i]));
+    // On the other writer's image: not "updated" by this run.
+    for (const id of ["2", "3"]) {
+      expect(byId[id]?.outcome).toBe("failed");
+      expect(byId[id]?.image).toContain(OTHER_IMAGE);
+    }
+    expect(record.reason).toMatch(/changed by another writer/);
+    expect(record.reason).toContain(OTHER_IMAGE);
+  });
+
+  it("an extension run with rollback-on-failure: the image changed during the rollout; no rollback onto that writer's image", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4 }] });
+    emu.faults.concurrentWrite(
+      { patch: otherImage },
+      { operation: "VirtualMachineScaleSets.UpdateInstances", after: 1, when: "before" },
+    );
+    const { record } = await rollout(
+      configFor(emu, { change: extensionChange, rollout: { batchSize: count(2), rollbackOnFailure: true } }),
+    );
+
+    expect(record.result).toBe("failed");
+    expect(record.rollback?.succeeded).not.toBe(true);
+    expect(record.reason).toMatch(
+      /No rollback was done: the model's image is now .*24\.04\.202503030, which this run did not write/,
+    );
+    // The instances of batch 1 still run the image they had: no rollback moved them onto the other writer's.
+    const running = Object.fromEntries(
+      emu.state("vmss1").instances.map((i) => [i.instanceId, i.imageReference["version"]]),
+    );
+    expect([running["0"], running["1"]]).toEqual([OLD_VERSION, OLD_VERSION]);
+  });
+});
+
 describe.each(ORCHESTRATIONS)("another writer of the extension ($mode)", ({ seed }) => {
   it("changed after the action read it: nothing is written, the run stops and says so, the change is kept", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });

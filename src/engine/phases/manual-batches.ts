@@ -207,7 +207,11 @@ async function runBatch(run: Run, api: ScaleSetApi, batch: BatchRecord, of: numb
  */
 async function otherWriterOfModel(run: Run, api: ScaleSetApi): Promise<string | undefined> {
   try {
-    const drift = run.state.otherWriter ?? driftFrom(await api.getScaleSet(run.work), run.state.request);
+    let drift = run.state.otherWriter;
+    if (drift === undefined) {
+      const model = await api.getScaleSet(run.work);
+      drift = driftFrom(model, run.state.request) ?? run.state.driftBeyondWritten(model);
+    }
     if (drift === undefined) return undefined;
     return `The scale set's model was changed by another writer during the rollout (${describeDrift(drift)}): instances upgraded before that change are not on the latest model for that reason.`;
   } catch {

@@ -106,7 +106,7 @@ export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange, 
       // What this run wrote must still be there: a change another writer made since is not overwritten. The image's
       // PATCH goes with this read's etag, so nothing can slip in between; the extension takes no If-Match.
       const model = await api.getScaleSet(signal);
-      const moved = changedSince(model, state.request, restoreImage, restoreExtension);
+      const moved = changedSince(model, state.request, restoreImage, restoreExtension) ?? beyondWritten(state, model);
       if (moved !== undefined) {
         const reason = `No rollback was done: ${moved}, so another writer changed it since this run's write; the rollback does not overwrite that change. The instances upgraded by this run stay as they are.`;
         state.rollbackSkipped(reason, true);
@@ -340,6 +340,23 @@ async function restoredAnyway(
     model = await api.getScaleSet(signal);
   }
   run.state.read(model);
+}
+
+/**
+ * What another writer changed in the model outside what this run wrote (RunState.driftBeyondWritten): putting the
+ * previous values back and upgrading the instances onto the model would give them that writer's change too.
+ */
+function beyondWritten(state: Run["state"], model: ScaleSetModel): string | undefined {
+  const drift = state.driftBeyondWritten(model);
+  switch (drift?.kind) {
+    case undefined:
+    case "refused":
+      return undefined;
+    case "image":
+      return `the model's image is now ${describeImage(drift.image)}, which this run did not write`;
+    case "extension":
+      return `extension '${drift.name}' changed, which this run did not write`;
+  }
 }
 
 /** Why the model no longer holds what this run wrote (`request`, on the parts it wrote), or undefined when it does. */

@@ -263,6 +263,19 @@ describe("instanceOutcome", () => {
     // Issue #12: never called current without a listing that showed it so; lost track of → unknown.
     { facts: { ...base, targeted: false, started: false, latestModelApplied: false }, outcome: "not-started" },
     { facts: { ...base, targeted: false, started: false, latestModelApplied: true }, outcome: "already-current" },
+    // On the latest model but failed or unhealthy there (a re-run after a failed upgrade): judged, not current.
+    {
+      facts: { ...base, targeted: false, started: false, latestModelApplied: true, troubled: "failed" as const },
+      outcome: "failed",
+    },
+    {
+      facts: { ...base, targeted: false, started: false, latestModelApplied: true, troubled: "unhealthy" as const },
+      outcome: "unhealthy",
+    },
+    {
+      facts: { ...base, targeted: false, started: false, latestModelApplied: false, troubled: "failed" as const },
+      outcome: "not-started",
+    },
     { facts: { ...base, unknown: true }, outcome: "unknown" },
     { facts: { ...base, unknown: true, assessment: { kind: "done" as const } }, outcome: "unknown" },
     { facts: { ...base, unknown: true, protected: true }, outcome: "skipped-protected" },
