@@ -150,6 +150,12 @@ export interface OutcomeFacts {
   /** The last assessment of a started instance. */
   readonly assessment?: Assessment;
   readonly rolledBack: boolean;
+  /**
+   * A rollback sent it back and it did not come back: `failed` (its upgrade back failed, or ended elsewhere), or
+   * `straggler` (Azure was still upgrading it when the run ended). Either way not on the model this run rolled out any
+   * more, whatever its last assessment on the way there said.
+   */
+  readonly rollbackNotBack?: "failed" | "straggler";
   /** The run does not know its state: its upgrade may have reached it, but no listing since succeeded. */
   readonly unknown?: boolean;
   /** latestModelApplied on the last listing (undefined: never listed). */
@@ -167,6 +173,7 @@ export function instanceOutcome(facts: OutcomeFacts): InstanceOutcome {
   if (facts.protected) return "skipped-protected";
   if (facts.ownModel === true) return "skipped-own-model";
   if (facts.rolledBack) return "rolled-back";
+  if (facts.rollbackNotBack !== undefined) return facts.unknown === true ? "unknown" : facts.rollbackNotBack;
   if (facts.unknown === true) return "unknown";
   // Not planned into a batch: current only if a listing showed it so (the plan may never have been made).
   if (!facts.targeted) {

@@ -86,6 +86,8 @@ export interface RolloutState {
   readonly batchOf: ReadonlyMap<string, number>;
   readonly batches: readonly BatchRecord[];
   readonly rolledBack: ReadonlySet<string>;
+  /** Instances a rollback sent back that did not come back (failed, or still on their way when it ended). */
+  readonly sentBackNotBack: ReadonlySet<string>;
   readonly rollback: RolloutRecord["rollback"];
   /** Why no rollback was attempted although one was asked for. */
   readonly noRollback: { readonly reason: string; readonly otherWriter?: boolean } | undefined;
@@ -273,6 +275,8 @@ export function rolloutReason(
     reason += ` Rolled back: the previous model is restored${rollback.instanceIds.length > 0 ? ` and instances ${listIds(rollback.instanceIds)} run it again` : ""}.`;
   } else if (rollback) {
     reason += ` The rollback failed too: ${rollback.error ?? "unknown error"}.`;
+    const sentNotBack = sortIds(state.sentBackNotBack);
+    if (sentNotBack.length > 0) reason += ` Sent back but not back on the previous model: ${listIds(sentNotBack)}.`;
     if (rollback.model !== undefined) reason += ` ${rollbackModelWords(rollback.model)}`;
     if (rollback.instanceIds.length > 0) reason += ` Brought back: ${listIds(rollback.instanceIds)}.`;
     if (rollback.notBack !== undefined && rollback.notBack.length > 0)
@@ -329,6 +333,9 @@ export function instanceRecords(state: RolloutState): InstanceRecord[] {
         started: state.started.has(id),
         ...(assessment && { assessment }),
         rolledBack: state.rolledBack.has(id),
+        ...(state.sentBackNotBack.has(id) && {
+          rollbackNotBack: /^(updating|creating)$/i.test(current?.provisioningState ?? "") ? "straggler" : "failed",
+        }),
         unknown: state.unseen.has(id),
         ...(current !== undefined && { latestModelApplied: current.latestModelApplied }),
         ...(current !== undefined && !state.config.rollout.dryRun && troubled(current)),

@@ -183,6 +183,10 @@ export class RunState implements RolloutState {
   get rolledBack(): ReadonlySet<string> {
     return this.#rolledBack;
   }
+  get sentBackNotBack(): ReadonlySet<string> {
+    const sent = this.#rollback === undefined ? undefined : this.#rollbackProgress?.sent;
+    return new Set([...(sent ?? [])].filter((id) => !this.#rolledBack.has(id) && !this.#removed.has(id)));
+  }
   get rollback(): RolloutRecord["rollback"] {
     return this.#rollback;
   }

@@ -3,6 +3,7 @@
 // Each over every orchestration mode (Uniform; Flexible with latestModelApplied absent and reported).
 import { describe, expect, it } from "vitest";
 import { renderSummary } from "../../src/report/summary.ts";
+import { buildOutputs } from "../../src/report/outputs.ts";
 import {
   configFor,
   count,
@@ -162,6 +163,29 @@ describe("another writer of what the run does not write (Uniform)", () => {
       emu.state("vmss1").instances.map((i) => [i.instanceId, i.imageReference["version"]]),
     );
     expect([running["0"], running["1"]]).toEqual([OLD_VERSION, OLD_VERSION]);
+  });
+});
+
+describe("a rollback that fails on an instance the rollout had updated (Uniform)", () => {
+  it("that instance is failed, not updated: it no longer runs the rolled-out model", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4 }] });
+    emu.faults.failUpgrade("2", { scaleSet: "vmss1" });
+    // Armed once batch 1 is through: instance 0's next upgrade, the rollback's, fails.
+    emu.faults.onRequest({ operation: "VirtualMachineScaleSets.UpdateInstances", after: 1, when: "before" }, () =>
+      emu.faults.failUpgrade("0", { scaleSet: "vmss1" }),
+    );
+    const { record } = await rollout(
+      configFor(emu, { rollout: { batchSize: count(2), maxUnhealthyPercent: 0, rollbackOnFailure: true } }),
+    );
+
+    expect(record.result).toBe("failed");
+    expect(record.rollback?.succeeded).toBe(false);
+    const byId = Object.fromEntries(record.instances.map((i) => [i.instanceId, i]));
+    expect(emu.state("vmss1").instances.find((i) => i.instanceId === "0")?.imageReference["version"]).toBe(OLD_VERSION);
+    expect(byId["0"]?.outcome).toBe("failed");
+    expect(record.reason).toMatch(/Sent back but not back on the previous model: 0\./);
+    expect(buildOutputs(record)["updated-instances"]).not.toContain('"0"');
+    expect(renderSummary(record)).not.toMatch(/\| 0 \|[^\n]*updated/);
   });
 });
 

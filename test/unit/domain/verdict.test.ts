@@ -258,6 +258,19 @@ describe("instanceOutcome", () => {
     { facts: { ...base, assessment: { kind: "unhealthy" as const, detail: "x" } }, outcome: "unhealthy" },
     { facts: { ...base, assessment: { kind: "pending" as const, waitingFor: "x" } }, outcome: "straggler" },
     { facts: { ...base, assessment: { kind: "done" as const }, rolledBack: true }, outcome: "rolled-back" },
+    // Sent back by a rollback that failed on it: not on the rolled-out model any more.
+    {
+      facts: { ...base, assessment: { kind: "done" as const }, rollbackNotBack: "failed" as const },
+      outcome: "failed",
+    },
+    {
+      facts: { ...base, assessment: { kind: "done" as const }, rollbackNotBack: "straggler" as const },
+      outcome: "straggler",
+    },
+    {
+      facts: { ...base, assessment: { kind: "done" as const }, rollbackNotBack: "failed" as const, unknown: true },
+      outcome: "unknown",
+    },
     { facts: { ...base, assessment: { kind: "removed" as const } }, outcome: "removed" },
     { facts: { ...base, started: false, removed: true }, outcome: "removed" },
     // Issue #12: never called current without a listing that showed it so; lost track of → unknown.

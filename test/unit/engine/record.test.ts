@@ -81,6 +81,7 @@ function state(fields: Partial<RolloutState> = {}): RolloutState {
     previousModel: undefined,
     batches: [],
     rolledBack: new Set(),
+    sentBackNotBack: new Set(),
     rollback: undefined,
     noRollback: undefined,
     stop: undefined,
