@@ -125,10 +125,13 @@ export function isNoOp(change: ModelChange): boolean {
 export type ModelDrift =
   /** The change no longer fits the model at all (planChange's refusal). */
   | { readonly kind: "refused"; readonly reason: string }
-  /** The image is another than the run's: it is now `image`. */
-  | { readonly kind: "image"; readonly image: ImageReference }
-  /** The extension `name` no longer holds the run's values. */
-  | { readonly kind: "extension"; readonly name: string };
+  /**
+   * The image is another than the run's: it is now `image`. `beyond`: the run did not write the image (an
+   * extension-only run), and it changed from what the run's write left (RunState.driftBeyondWritten).
+   */
+  | { readonly kind: "image"; readonly image: ImageReference; readonly beyond?: boolean }
+  /** The extension `name` no longer holds the run's values; `beyond`: one the run did not write changed. */
+  | { readonly kind: "extension"; readonly name: string; readonly beyond?: boolean };
 
 /**
  * Whether another writer changed what a run wrote: planned again on the model as it is now, the run's `request` would
@@ -152,9 +155,11 @@ export function driftFrom(
 export function describeDrift(drift: ModelDrift): string {
   switch (drift.kind) {
     case "image":
-      return `its image is now ${describeImage(drift.image)}`;
+      return `its image is now ${describeImage(drift.image)}${drift.beyond === true ? ", which this run did not write" : ""}`;
     case "extension":
-      return `extension '${drift.name}' no longer holds this run's values`;
+      return drift.beyond === true
+        ? `extension '${drift.name}' changed, which this run did not write`
+        : `extension '${drift.name}' no longer holds this run's values`;
     case "refused":
       return `it no longer holds this run's values: ${drift.reason}`;
   }

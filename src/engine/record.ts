@@ -240,10 +240,12 @@ export function failureReason(state: RolloutState): string | undefined {
       r.outcome === "not-started" && (!r.latestModelAfter || needsAttention(r)) && !state.config.rollout.dryRun;
     const failed = instances.filter((r) => isFailedOutcome(r.outcome) || neverSent(r));
     if (failed.length === 0) return undefined;
-    // The targets still there, and the instances judged without being targets (on the latest model, in trouble).
+    // The targets still there, and the instances the run judged without targeting them (on the latest model).
     const answerable =
       [...state.targets].filter((id) => !state.removed.has(id)).length +
-      failed.filter((r) => !state.targets.has(r.instanceId)).length;
+      instances.filter(
+        (r) => !state.targets.has(r.instanceId) && (r.outcome === "already-current" || isFailedOutcome(r.outcome)),
+      ).length;
     return (
       `${failed.length} of ${answerable} instance(s) did not end on the new model and healthy: ` +
       `${describeAll(
@@ -275,12 +277,18 @@ export function rolloutReason(
     reason += ` Rolled back: the previous model is restored${rollback.instanceIds.length > 0 ? ` and instances ${listIds(rollback.instanceIds)} run it again` : ""}.`;
   } else if (rollback) {
     reason += ` The rollback failed too: ${rollback.error ?? "unknown error"}.`;
-    const sentNotBack = sortIds(state.sentBackNotBack);
-    if (sentNotBack.length > 0) reason += ` Sent back but not back on the previous model: ${listIds(sentNotBack)}.`;
     if (rollback.model !== undefined) reason += ` ${rollbackModelWords(rollback.model)}`;
     if (rollback.instanceIds.length > 0) reason += ` Brought back: ${listIds(rollback.instanceIds)}.`;
-    if (rollback.notBack !== undefined && rollback.notBack.length > 0)
-      reason += ` Not brought back: ${listIds(rollback.notBack)}.`;
+    if (rollback.notBack !== undefined && rollback.notBack.length > 0) {
+      reason += ` Not brought back: ${listIds(rollback.notBack)}`;
+      // Of those, the ones whose upgrade back failed (named: the rollback's error is theirs, not the forward one's).
+      const failedBack = sortIds(
+        [...state.sentBackNotBack].filter(
+          (id) => notBack(state, id, state.instances.get(id), state.assessments.get(id)).rollbackNotBack === "failed",
+        ),
+      );
+      reason += failedBack.length > 0 ? ` (failed on the way back: ${listIds(failedBack)}).` : ".";
+    }
   } else if (state.noRollback) {
     reason += ` ${state.noRollback.reason}`;
   }
@@ -303,10 +311,38 @@ export function stateSummary(state: RolloutState, instances: readonly InstanceRe
   return parts.join(" ");
 }
 
-/** How an instance on the last listing is in trouble (needsAttention), as an outcome fact. */
-function troubled(instance: InstanceState): { troubled?: "failed" | "unhealthy" } {
-  if (!needsAttention(instance)) return {};
-  return { troubled: instance.provisioningState?.toLowerCase() === "failed" ? "failed" : "unhealthy" };
+/**
+ * How an instance the run did not target, on the last listing, is in trouble on the latest model, as an outcome fact:
+ * its provisioning failed; or, where the run gates on health (`health: auto`) and it runs, it reports unhealthy and
+ * already did when the run planned (an instance created during the run gets no health-timeout here, so a warming-up
+ * one is not judged on one listing). Never in a dry run.
+ */
+function troubled(state: RolloutState, id: string, instance: InstanceState): { troubled?: "failed" | "unhealthy" } {
+  // A run that stopped (a refusal, a stop mid-rollout) reports why; only a run that went through judges them.
+  if (state.config.rollout.dryRun || state.stop !== undefined || !instance.latestModelApplied) return {};
+  if (instance.provisioningState?.toLowerCase() === "failed") return { troubled: "failed" };
+  const running = !/^(stopped|stopping|deallocated|deallocating)$/i.test(instance.powerState ?? "");
+  const gated = state.config.rollout.health === "auto" && running;
+  return gated && instance.health === "unhealthy" && state.before.has(id) ? { troubled: "unhealthy" } : {};
+}
+
+/**
+ * A target its forward upgrade left on the new model (judged done) that a rollback sent back and did not bring back,
+ * as the last listing shows it: its provisioning failed on the way back (`failed`), or Azure is still at it
+ * (`straggler`). Otherwise (the rollback's request refused, or not yet reaching it) it stays as the forward verdict
+ * says, and so does a target the forward upgrade had already failed or left unhealthy.
+ */
+function notBack(
+  state: RolloutState,
+  id: string,
+  instance: InstanceState | undefined,
+  assessment: Assessment | undefined,
+): { rollbackNotBack?: "failed" | "straggler" } {
+  if (!state.sentBackNotBack.has(id) || assessment?.kind !== "done" || instance === undefined) return {};
+  const provisioning = instance.provisioningState?.toLowerCase();
+  if (provisioning === "failed") return { rollbackNotBack: "failed" };
+  if (provisioning === "updating" || provisioning === "creating") return { rollbackNotBack: "straggler" };
+  return {};
 }
 
 /** Every instance listed or targeted, in instance-ID order, with its outcome. */
@@ -333,12 +369,10 @@ export function instanceRecords(state: RolloutState): InstanceRecord[] {
         started: state.started.has(id),
         ...(assessment && { assessment }),
         rolledBack: state.rolledBack.has(id),
-        ...(state.sentBackNotBack.has(id) && {
-          rollbackNotBack: /^(updating|creating)$/i.test(current?.provisioningState ?? "") ? "straggler" : "failed",
-        }),
+        ...notBack(state, id, current, assessment),
         unknown: state.unseen.has(id),
         ...(current !== undefined && { latestModelApplied: current.latestModelApplied }),
-        ...(current !== undefined && !state.config.rollout.dryRun && troubled(current)),
+        ...(current !== undefined && troubled(state, id, current)),
       }),
       ...(batch !== undefined && { batch }),
       ...(current?.provisioningState !== undefined && { provisioningState: current.provisioningState }),

@@ -307,7 +307,7 @@ export class RunState implements RolloutState {
     // exactVersion is what a `latest` resolves to, not what a writer sets.
     const image = (ref: ScaleSetModel["imageReference"]): string => canonical({ ...ref, exactVersion: undefined });
     if (!this.#written.image && image(model.imageReference) !== image(before.imageReference))
-      return { kind: "image", image: model.imageReference };
+      return { kind: "image", image: model.imageReference, beyond: true };
     const own = this.#written.extension ? this.#request.extension?.name.toLowerCase() : undefined;
     const byName = (list: readonly ScaleSetModel["extensions"][number][]) =>
       new Map(list.filter((e) => e.name.toLowerCase() !== own).map((e) => [e.name.toLowerCase(), canonical(e)]));
@@ -316,7 +316,7 @@ export class RunState implements RolloutState {
     for (const name of new Set([...was.keys(), ...now.keys()])) {
       if (was.get(name) !== now.get(name)) {
         const shown = [...model.extensions, ...before.extensions].find((e) => e.name.toLowerCase() === name);
-        return { kind: "extension", name: shown?.name ?? name };
+        return { kind: "extension", name: shown?.name ?? name, beyond: true };
       }
     }
     return undefined;

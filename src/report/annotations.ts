@@ -7,7 +7,7 @@ import { truncate } from "./escape.ts";
 import { redactText } from "../shared/redact.ts";
 import { headline } from "./headline.ts";
 import { idRanges } from "../domain/ids.ts";
-import { FAILURE_HELP, OUTCOME_LABEL, plural, sortById } from "./instances.ts";
+import { failureHelp, OUTCOME_LABEL, plural, sortById } from "./instances.ts";
 
 export interface Annotation {
   readonly level: "error" | "warning" | "notice";
@@ -74,8 +74,8 @@ function instanceError(instance: InstanceRecord, outcome: FailureOutcome): Annot
     instance.health && `health ${instance.health}`,
   ].filter(Boolean);
   const lines = [
-    `${plain(instance.name, 120)}: ${FAILURE_HELP[outcome].happened}${states.length > 0 ? ` (${plain(states.join(", "), 200)})` : ""}`,
-    help ? `${help.happened} Check: ${help.check}` : `Check ${FAILURE_HELP[outcome].check}`,
+    `${plain(instance.name, 120)}: ${failureHelp(instance, outcome).happened}${states.length > 0 ? ` (${plain(states.join(", "), 200)})` : ""}`,
+    help ? `${help.happened} Check: ${help.check}` : `Check ${failureHelp(instance, outcome).check}`,
     error ? `Azure: ${plain(error.code, 120)}: ${plain(error.message, 1000)}` : "",
   ];
   return {

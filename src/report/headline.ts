@@ -34,6 +34,8 @@ export function stageOf(record: RolloutRecord): Stage {
     record.modelWriteCutOff !== undefined ||
     record.batches.some((b) => b.startedAt !== undefined) ||
     record.rolling !== undefined ||
+    // It judged instances (on the latest model already, failed there): not a run that stopped before its work.
+    record.instances.some((i) => i.outcome === "failed" || i.outcome === "unhealthy") ||
     record.rollback !== undefined;
   return wroteSomething ? "wrote" : "before-write";
 }

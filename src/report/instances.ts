@@ -36,6 +36,38 @@ export const FAILURE_HELP: Readonly<Record<FailureOutcome, { happened: string; c
   },
 };
 
+/**
+ * The same for an instance the run did not upgrade: on the latest model already (or created on it during the run) and
+ * failed or unhealthy there (domain/verdict.ts `troubled`). A re-run does not upgrade it either.
+ */
+export const UNTOUCHED_HELP: Readonly<Record<"failed" | "unhealthy", { happened: string; check: string }>> = {
+  failed: {
+    happened:
+      "On the latest model but failed there; this run did not upgrade it (it was on that model already), and a re-run will not either.",
+    check: "the error Azure reported, in the instance view in the portal; then reimage or repair the instance.",
+  },
+  unhealthy: {
+    happened:
+      "On the latest model since before this run, and reports unhealthy; this run did not upgrade it, and a re-run will not either.",
+    check:
+      "the application on the instance and its health probe (Application Health extension or load balancer probe); then repair or reimage the instance.",
+  },
+};
+
+/** Whether a failed record is of an instance the run did not upgrade (UNTOUCHED_HELP). */
+export function untouched(instance: InstanceRecord): boolean {
+  return (
+    instance.batch === undefined &&
+    instance.latestModelAfter &&
+    (instance.outcome === "failed" || instance.outcome === "unhealthy")
+  );
+}
+
+/** How a failure outcome of this instance reads (FAILURE_HELP, or UNTOUCHED_HELP for one the run did not upgrade). */
+export function failureHelp(instance: InstanceRecord, outcome: FailureOutcome): { happened: string; check: string } {
+  return untouched(instance) && outcome !== "straggler" ? UNTOUCHED_HELP[outcome] : FAILURE_HELP[outcome];
+}
+
 /** Outcomes that count as a failure of the instance (the `failed-instances` output). */
 export const FAILED_OUTCOMES: ReadonlySet<InstanceOutcome> = new Set(FAILURE_OUTCOMES);
 

@@ -21,7 +21,7 @@ import { redactText } from "../shared/redact.ts";
 import { headline, onModel, onNewModelWords, stageOf, type Stage } from "./headline.ts";
 import { idRanges } from "../domain/ids.ts";
 import { trustedRunUrl } from "../domain/rollout-tags.ts";
-import { countOutcomes, FAILURE_HELP, OUTCOME_LABEL, plural, sortById } from "./instances.ts";
+import { countOutcomes, failureHelp, OUTCOME_LABEL, plural, sortById, untouched } from "./instances.ts";
 import { rollbackInputs, rollbackYaml } from "./rollback.ts";
 import { formatDuration } from "../shared/clock.ts";
 import { clockUtc, dateTimeUtc, offsetMs } from "./time.ts";
@@ -500,13 +500,17 @@ function idList(instances: readonly InstanceRecord[]): string {
 function explanations(record: RolloutRecord): string {
   const items: string[] = [];
   for (const outcome of FAILURE_OUTCOMES) {
-    const ids = record.instances.filter((i) => i.outcome === outcome && !i.error).map((i) => i.instanceId);
-    if (ids.length === 0) continue;
-    const help = FAILURE_HELP[outcome];
-    const label = OUTCOME_LABEL[outcome];
-    items.push(
-      `- **${label[0]?.toUpperCase()}${label.slice(1)}**${where(ids)}: ${help.happened}<br>**Check:** ${help.check}`,
-    );
+    const without = record.instances.filter((i) => i.outcome === outcome && !i.error);
+    // The instances this run upgraded, then those it did not (on the latest model already): each reads differently.
+    for (const group of [without.filter((i) => !untouched(i)), without.filter(untouched)]) {
+      const [first] = group;
+      if (first === undefined) continue;
+      const help = failureHelp(first, outcome);
+      const label = OUTCOME_LABEL[outcome];
+      items.push(
+        `- **${label[0]?.toUpperCase()}${label.slice(1)}**${where(group.map((i) => i.instanceId))}: ${help.happened}<br>**Check:** ${help.check}`,
+      );
+    }
   }
   const seen = new Map<ErrorHelp, { error: AzureErrorInfo; instanceIds: string[] }>();
   const note = (error: AzureErrorInfo | undefined, instanceId?: string) => {

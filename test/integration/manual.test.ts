@@ -634,10 +634,23 @@ describe("Manual mode: health gates and stops", () => {
       expect(record.result).toBe("failed");
       expect(outcomes(record)).toEqual({ "already-current": ["0", "2"], [fault]: ["1"] });
       expect(buildOutputs(record)["failed-instances"]).toBe('["1"]');
-      expect(record.reason).toMatch(/^1 of 1 instance\(s\) did not end on the new model and healthy: 1 \(vmss1_1\)/);
-      expect(renderSummary(record)).not.toContain("Every instance runs the new model");
+      expect(record.reason).toMatch(/^1 of 3 instance\(s\) did not end on the new model and healthy: 1 \(vmss1_1\)/);
+      const summary = renderSummary(record);
+      expect(summary).not.toContain("Every instance runs the new model");
+      expect(summary).not.toContain("before it wrote anything");
+      expect(summary).toContain("this run did not upgrade it");
     },
   );
+
+  it("health: off: an instance unhealthy on the new model does not fail a re-run, as it did not fail the run", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3, healthExtension: true }] });
+    emu.faults.unhealthyAfterUpgrade(NEW_VERSION, { scaleSet: "vmss1", instanceIds: ["1"] });
+    const config = configFor(emu, { rollout: { batchSize: count(3), health: "off" } });
+    expect((await rollout(config)).record.result).toBe("succeeded");
+    const { record } = await rollout(config);
+    expect(record.result).toBe("unchanged");
+    expect(outcomes(record)).toEqual({ "already-current": ["0", "1", "2"] });
+  });
 
   it("an unhealthy instance within max-unhealthy lets the rollout finish, and the job still fails", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 5, healthExtension: true }] });

@@ -15,6 +15,7 @@ import {
   PATCH_EXTENSION,
   PATCH_SET,
   rollout,
+  runningVersions,
   TAGS,
   upgrade,
   useEmulator,
@@ -143,6 +144,20 @@ describe("another writer of what the run does not write (Uniform)", () => {
     expect(record.reason).toContain(OTHER_IMAGE);
   });
 
+  it("an image run: another extension changed during batch 1; the reason names it as one this run did not write", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4 }] });
+    emu.faults.concurrentWrite(
+      { extension: { name: "customScript", properties: { settings: { commandToExecute: OTHER_COMMAND } } } },
+      { operation: "VirtualMachineScaleSets.UpdateInstances", when: "after" },
+    );
+    const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }));
+
+    expect(record.result).toBe("failed");
+    expect(writesOf(emu)).toEqual([PATCH_SET, upgrade("0", "1")]);
+    expect(record.reason).toMatch(/extension 'customScript' changed, which this run did not write/);
+    expect(record.reason).not.toMatch(/no longer holds this run's values/);
+  });
+
   it("an extension run with rollback-on-failure: the image changed during the rollout; no rollback onto that writer's image", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4 }] });
     emu.faults.concurrentWrite(
@@ -183,9 +198,26 @@ describe("a rollback that fails on an instance the rollout had updated (Uniform)
     const byId = Object.fromEntries(record.instances.map((i) => [i.instanceId, i]));
     expect(emu.state("vmss1").instances.find((i) => i.instanceId === "0")?.imageReference["version"]).toBe(OLD_VERSION);
     expect(byId["0"]?.outcome).toBe("failed");
-    expect(record.reason).toMatch(/Sent back but not back on the previous model: 0\./);
+    expect(record.reason).toMatch(/Not brought back: [0-9, –-]+ \(failed on the way back: 0\)\./);
     expect(buildOutputs(record)["updated-instances"]).not.toContain('"0"');
     expect(renderSummary(record)).not.toMatch(/\| 0 \|[^\n]*updated/);
+  });
+});
+
+describe("a rollback whose request Azure refuses (Uniform)", () => {
+  it("the instances it would have sent back keep their forward verdict: still on the rolled-out model, updated", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4 }] });
+    emu.faults.failUpgrade("2", { scaleSet: "vmss1" });
+    // The third manualupgrade is the rollback's first: refused, nothing touched.
+    emu.faults.authorizationFailed({ operation: "VirtualMachineScaleSets.UpdateInstances", after: 2 });
+    const { record } = await rollout(
+      configFor(emu, { rollout: { batchSize: count(2), maxUnhealthyPercent: 0, rollbackOnFailure: true } }),
+    );
+
+    expect(record.rollback?.succeeded).toBe(false);
+    expect(outcomes(record)).toMatchObject({ updated: ["0", "1", "3"] });
+    expect(record.reason).not.toContain("failed on the way back");
+    expect(runningVersions(emu)).toMatchObject({ "0": NEW_VERSION, "1": NEW_VERSION });
   });
 });
 

@@ -226,9 +226,9 @@ describe("failureReason", () => {
     expect(failureReason(s)).toMatch(/^1 of 2 instance\(s\) did not end on the new model and healthy/);
   });
 
-  it("counts the instances that did not make it", () => {
+  it("counts the instances that did not make it, of every instance judged (the targets and the ones already current)", () => {
     expect(failureReason(mixed())).toMatch(
-      /^1 of 3 instance\(s\) did not end on the new model and healthy: 2 \(vmss1_2\): provisioning Failed/,
+      /^1 of 4 instance\(s\) did not end on the new model and healthy: 2 \(vmss1_2\): provisioning Failed/,
     );
   });
 
