@@ -61,6 +61,11 @@ export function otherWritersModel(image: string, expected: string): AzureErrorIn
 /** Power states in which an instance runs no application and reports no vmHealth. */
 const NOT_RUNNING = new Set(["stopped", "stopping", "deallocated", "deallocating"]);
 
+/** Whether the instance runs (or says nothing of its power): only then does it report health. */
+export function isRunning(state: Pick<InstanceState, "powerState">): boolean {
+  return state.powerState === undefined || !NOT_RUNNING.has(state.powerState.toLowerCase());
+}
+
 /**
  * Where an upgraded (or upgrading) instance stands, from one listing. An Error-level status fails the instance only
  * when its provisioning failed or the status belongs to the extension the rollout changes; any other (an unrelated
@@ -96,7 +101,7 @@ export function assessInstance(state: InstanceState | undefined, options: Assess
 
   // health: auto gates where there is a signal (the scale set has one, or the instance reports vmHealth anyway) and
   // the instance runs.
-  const running = state.powerState === undefined || !NOT_RUNNING.has(state.powerState.toLowerCase());
+  const running = isRunning(state);
   const gated = options.health === "auto" && running && (options.scaleSetHasHealthSignal || state.health !== undefined);
   if (!gated || state.health === "healthy") return { kind: "done" };
   if (state.health === "unhealthy") return { kind: "unhealthy", detail: "reports unhealthy" };

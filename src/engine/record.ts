@@ -28,9 +28,11 @@ import {
   finalResult,
   instanceOutcome,
   isFailedOutcome,
+  isRunning,
   limitList,
   type Assessment,
 } from "../domain/verdict.ts";
+import { isBusy } from "../domain/in-progress.ts";
 
 /** A rollback run's plan (domain/rollback-plan.ts), once made. */
 export type RollbackOrigin = Extract<RollbackPlan, { ok: true }>;
@@ -282,9 +284,11 @@ export function rolloutReason(
     if (rollback.notBack !== undefined && rollback.notBack.length > 0) {
       reason += ` Not brought back: ${listIds(rollback.notBack)}`;
       // Of those, the ones whose upgrade back failed (named: the rollback's error is theirs, not the forward one's).
+      const sentNotBack = state.sentBackNotBack;
       const failedBack = sortIds(
-        [...state.sentBackNotBack].filter(
-          (id) => notBack(state, id, state.instances.get(id), state.assessments.get(id)).rollbackNotBack === "failed",
+        [...sentNotBack].filter(
+          (id) =>
+            notBack(sentNotBack, id, state.instances.get(id), state.assessments.get(id)).rollbackNotBack === "failed",
         ),
       );
       reason += failedBack.length > 0 ? ` (failed on the way back: ${listIds(failedBack)}).` : ".";
@@ -321,8 +325,7 @@ function troubled(state: RolloutState, id: string, instance: InstanceState): { t
   // A run that stopped (a refusal, a stop mid-rollout) reports why; only a run that went through judges them.
   if (state.config.rollout.dryRun || state.stop !== undefined || !instance.latestModelApplied) return {};
   if (instance.provisioningState?.toLowerCase() === "failed") return { troubled: "failed" };
-  const running = !/^(stopped|stopping|deallocated|deallocating)$/i.test(instance.powerState ?? "");
-  const gated = state.config.rollout.health === "auto" && running;
+  const gated = state.config.rollout.health === "auto" && isRunning(instance);
   return gated && instance.health === "unhealthy" && state.before.has(id) ? { troubled: "unhealthy" } : {};
 }
 
@@ -333,20 +336,19 @@ function troubled(state: RolloutState, id: string, instance: InstanceState): { t
  * says, and so does a target the forward upgrade had already failed or left unhealthy.
  */
 function notBack(
-  state: RolloutState,
+  sentNotBack: ReadonlySet<string>,
   id: string,
   instance: InstanceState | undefined,
   assessment: Assessment | undefined,
 ): { rollbackNotBack?: "failed" | "straggler" } {
-  if (!state.sentBackNotBack.has(id) || assessment?.kind !== "done" || instance === undefined) return {};
-  const provisioning = instance.provisioningState?.toLowerCase();
-  if (provisioning === "failed") return { rollbackNotBack: "failed" };
-  if (provisioning === "updating" || provisioning === "creating") return { rollbackNotBack: "straggler" };
-  return {};
+  if (!sentNotBack.has(id) || assessment?.kind !== "done" || instance === undefined) return {};
+  if (instance.provisioningState?.toLowerCase() === "failed") return { rollbackNotBack: "failed" };
+  return isBusy(instance) ? { rollbackNotBack: "straggler" } : {};
 }
 
 /** Every instance listed or targeted, in instance-ID order, with its outcome. */
 export function instanceRecords(state: RolloutState): InstanceRecord[] {
+  const sentNotBack = state.sentBackNotBack; // computed once, not per instance
   return sortIds(new Set([...state.instances.keys(), ...state.targets])).map((id): InstanceRecord => {
     const current = state.instances.get(id);
     const assessment = state.assessments.get(id);
@@ -369,7 +371,7 @@ export function instanceRecords(state: RolloutState): InstanceRecord[] {
         started: state.started.has(id),
         ...(assessment && { assessment }),
         rolledBack: state.rolledBack.has(id),
-        ...notBack(state, id, current, assessment),
+        ...notBack(sentNotBack, id, current, assessment),
         unknown: state.unseen.has(id),
         ...(current !== undefined && { latestModelApplied: current.latestModelApplied }),
         ...(current !== undefined && troubled(state, id, current)),

@@ -244,6 +244,62 @@ describe("failureReason", () => {
   });
 });
 
+describe("instanceRecords: instances the run did not target, and instances a failed rollback sent back", () => {
+  const failedHere: Partial<InstanceState> = { provisioningState: "Failed" };
+  const unhealthyHere: Partial<InstanceState> = { health: "unhealthy" };
+  const dryRun = { ...config, rollout: { ...config.rollout, dryRun: true } };
+  const healthOff = { ...config, rollout: { ...config.rollout, health: "off" as const } };
+  it.each<{ name: string; fields: Partial<InstanceState>; st?: Partial<RolloutState>; outcome: string }>([
+    { name: "current and fine", fields: {}, outcome: "already-current" },
+    { name: "current, provisioning failed", fields: failedHere, outcome: "failed" },
+    { name: "current, unhealthy since the plan", fields: unhealthyHere, outcome: "unhealthy" },
+    {
+      name: "current, unhealthy, created during the run (not in the plan's listing)",
+      fields: unhealthyHere,
+      st: { before: new Map() },
+      outcome: "already-current",
+    },
+    {
+      name: "current, unhealthy, deallocated",
+      fields: { ...unhealthyHere, powerState: "deallocated" },
+      outcome: "already-current",
+    },
+    {
+      name: "current, unhealthy, health: off",
+      fields: unhealthyHere,
+      st: { config: healthOff },
+      outcome: "already-current",
+    },
+    { name: "current, failed, in a dry run", fields: failedHere, st: { config: dryRun }, outcome: "already-current" },
+    {
+      name: "current, failed, in a run that stopped",
+      fields: failedHere,
+      st: { stop: { kind: "failed", reason: "Stopped." } },
+      outcome: "already-current",
+    },
+  ])("$name: $outcome", ({ fields, st, outcome }) => {
+    const s = state({ instances: new Map([["0", instance("0", fields)]]), before: new Map([["0", true]]), ...st });
+    expect(instanceRecords(s).map((r) => r.outcome)).toEqual([outcome]);
+  });
+
+  it.each<{ name: string; fields: Partial<InstanceState>; forward: "done" | "unhealthy"; outcome: string }>([
+    { name: "its way back failed", fields: failedHere, forward: "done", outcome: "failed" },
+    { name: "still on its way back", fields: { provisioningState: "Updating" }, forward: "done", outcome: "straggler" },
+    { name: "not reached (the rollback's request refused)", fields: {}, forward: "done", outcome: "updated" },
+    { name: "unhealthy on the way there already", fields: failedHere, forward: "unhealthy", outcome: "unhealthy" },
+  ])("sent back, not back, $name: $outcome", ({ fields, forward, outcome }) => {
+    const s = state({
+      instances: new Map([["0", instance("0", fields)]]),
+      before: new Map([["0", false]]),
+      targets: new Set(["0"]),
+      started: new Set(["0"]),
+      assessments: new Map([["0", forward === "done" ? { kind: "done" } : { kind: "unhealthy", detail: "x" }]]),
+      sentBackNotBack: new Set(["0"]),
+    });
+    expect(instanceRecords(s).map((r) => r.outcome)).toEqual([outcome]);
+  });
+});
+
 describe("stateSummary", () => {
   it("lists updated, failed, not started and removed instances", () => {
     const s = mixed({ targets: new Set(["0", "1", "2", "4", "5"]), removed: new Set(["5"]) });
