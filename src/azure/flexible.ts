@@ -27,7 +27,7 @@ import type {
 } from "@azure/arm-compute";
 import type { ExtensionModel, ImageReference, InstanceState, ScaleSetModel } from "../domain/scale-set.ts";
 import { matchesModel, runsModelImage } from "../domain/model-match.ts";
-import { toExtensionModel, toImageReference, viewFacts } from "./mapping.ts";
+import { shownByIdOnly, shownExtensions, toImageReference, toVmExtensionModel, viewFacts } from "./mapping.ts";
 
 export interface FlexibleListDeps {
   readonly client: ComputeManagementClient;
@@ -163,29 +163,11 @@ function provisionedAt(detail: VirtualMachine): string | undefined {
   return `${status.code}@${time}`;
 }
 
-/** An extension child resource listed with nothing but its ID (no properties at all). */
-function shownByIdOnly(ext: VirtualMachineExtension): boolean {
-  return (
-    ext.settings === undefined &&
-    ext.publisher === undefined &&
-    ext.typePropertiesType === undefined &&
-    ext.provisioningState === undefined
-  );
-}
-
 function toVmImage(detail: VirtualMachine): ImageReference | undefined {
   return detail.storageProfile?.imageReference ? toImageReference(detail.storageProfile.imageReference) : undefined;
 }
 
 /** A VM's extension child resource as the engine compares it; one listed without its name is named by its ID. */
-function toVmExtensionModel(ext: VirtualMachineExtension): ExtensionModel {
-  return toExtensionModel({
-    ...ext,
-    name: ext.name ?? /\/extensions\/([^/]+)$/i.exec(ext.id ?? "")?.[1] ?? "",
-    settings: ext.settings as unknown,
-  });
-}
-
 /** The two lists of one listing: the members, and each one's VM from the standalone list (by resource ID or name). */
 async function readLists(
   deps: FlexibleListDeps,
@@ -246,6 +228,8 @@ export function toFlexibleInstanceState(
         : false));
   const { power, health, error, errors } = viewFacts(detail?.instanceView);
   const provisioningState = detail?.provisioningState ?? member.provisioningState;
+  // Only extensions shown with their properties (or read one by one): one listed by ID only says nothing of them.
+  const shown = extensionsRead ?? shownExtensions(detail?.resources);
   return {
     // manualupgrade takes a Flexible VM's name as its instance ID.
     instanceId: name,
@@ -257,6 +241,7 @@ export function toFlexibleInstanceState(
     ...(power !== undefined && { powerState: power }),
     ...(health !== undefined && { health }),
     ...(imageReference !== undefined && { imageReference }),
+    ...(shown !== undefined && { extensions: shown }),
     ...(error !== undefined && { error, errors }),
   };
 }

@@ -4,6 +4,7 @@
 import type {
   InstanceViewStatus,
   RollingUpgradeStatusInfo,
+  VirtualMachineExtension,
   VirtualMachineScaleSet,
   VirtualMachineScaleSetExtension,
   VirtualMachineScaleSetExtensionUpdate,
@@ -102,6 +103,38 @@ export function toExtensionModel(ext: VirtualMachineScaleSetExtension): Extensio
   };
 }
 
+/** An extension child resource of a VM as a list shows it, named by its ID's last segment when the item has no name
+ *  (reported of the VM list's `resources`: azure-sdk-for-net#13378). */
+export function toVmExtensionModel(ext: VirtualMachineExtension): ExtensionModel {
+  return toExtensionModel({
+    ...ext,
+    name: ext.name ?? /\/extensions\/([^/]+)$/i.exec(ext.id ?? "")?.[1] ?? "",
+    settings: ext.settings as unknown,
+  });
+}
+
+/** An extension child resource listed with nothing but its ID (no properties at all). */
+export function shownByIdOnly(ext: VirtualMachineExtension): boolean {
+  return (
+    ext.settings === undefined &&
+    ext.publisher === undefined &&
+    ext.typePropertiesType === undefined &&
+    ext.provisioningState === undefined
+  );
+}
+
+/**
+ * The extensions a listed VM's `resources` show with their properties (the scale-set VM list of a Uniform set:
+ * azure-libraries-for-java _canCreateVirtualMachineScaleSetWithCustomScriptExtension.json #27, settings and all; the
+ * standalone VM list of a Flexible one). Undefined when the item has none or shows any by ID only: nothing to judge.
+ */
+export function shownExtensions(
+  resources: readonly VirtualMachineExtension[] | undefined,
+): readonly ExtensionModel[] | undefined {
+  if (resources === undefined || resources.length === 0 || resources.some(shownByIdOnly)) return undefined;
+  return resources.map(toVmExtensionModel);
+}
+
 export function toImageReference(ref: Partial<Record<keyof ImageReference, string>> | undefined): ImageReference {
   if (ref === undefined) return {};
   const keys: (keyof ImageReference)[] = [
@@ -119,6 +152,7 @@ export function toImageReference(ref: Partial<Record<keyof ImageReference, strin
 
 export function toInstanceState(vm: VirtualMachineScaleSetVM): InstanceState {
   const { power, health, error, errors } = viewFacts(vm.instanceView);
+  const extensions = shownExtensions(vm.resources);
   return {
     instanceId: vm.instanceId ?? "",
     name: vm.name ?? "",
@@ -129,6 +163,7 @@ export function toInstanceState(vm: VirtualMachineScaleSetVM): InstanceState {
     ...(power !== undefined && { powerState: power }),
     ...(health !== undefined && { health }),
     ...(vm.storageProfile?.imageReference && { imageReference: toImageReference(vm.storageProfile.imageReference) }),
+    ...(extensions !== undefined && { extensions }),
     ...(error !== undefined && { error, errors }),
   };
 }

@@ -18,13 +18,41 @@ export function modelDifference(model: ScaleSetModel, vm: VmConfiguration): stri
   if (model.extensions.length === 0) return undefined;
   if (vm.extensions === undefined) return "its extensions are not shown";
   for (const wanted of model.extensions) {
-    const has = vm.extensions.find((ext) => ext.name.toLowerCase() === wanted.name.toLowerCase());
+    const has = vm.extensions.find((ext) => sameName(ext, wanted));
     if (has === undefined) return `extension '${wanted.name}' is missing`;
-    if ((has.forceUpdateTag ?? "") !== (wanted.forceUpdateTag ?? ""))
-      return `extension '${wanted.name}' has another forceUpdateTag`;
-    if (canonical(has.settings ?? {}) !== canonical(wanted.settings ?? {}))
-      return `extension '${wanted.name}' has other settings`;
+    const differs = extensionDifference(wanted, has);
+    if (differs !== undefined) return differs;
   }
+  return undefined;
+}
+
+/**
+ * The first extension a VM shows with another forceUpdateTag or other settings than `expected` holds for it, as a
+ * clause (`extension 'x' has other settings`). Only extensions on both sides are compared: a VM may carry extensions
+ * of its own (a scale-set VM's own extension resources), and a listing may leave some out; neither says another writer
+ * changed the model.
+ */
+export function otherExtensionThan(
+  expected: readonly ExtensionModel[],
+  shown: readonly ExtensionModel[],
+): string | undefined {
+  for (const wanted of expected) {
+    const has = shown.find((ext) => sameName(ext, wanted));
+    const differs = has && extensionDifference(wanted, has);
+    if (differs !== undefined) return differs;
+  }
+  return undefined;
+}
+
+function sameName(a: ExtensionModel, b: ExtensionModel): boolean {
+  return a.name.toLowerCase() === b.name.toLowerCase();
+}
+
+function extensionDifference(wanted: ExtensionModel, has: ExtensionModel): string | undefined {
+  if ((has.forceUpdateTag ?? "") !== (wanted.forceUpdateTag ?? ""))
+    return `extension '${wanted.name}' has another forceUpdateTag`;
+  if (canonical(has.settings ?? {}) !== canonical(wanted.settings ?? {}))
+    return `extension '${wanted.name}' has other settings`;
   return undefined;
 }
 

@@ -154,6 +154,11 @@ export interface InstanceState {
   readonly health?: HealthState;
   /** Image the instance runs (storageProfile.imageReference, with exactVersion). */
   readonly imageReference?: ImageReference;
+  /**
+   * The extensions of the instance's own model, as the listing shows them (its `resources`: settings,
+   * forceUpdateTag). Undefined when the listing shows none, or shows them by ID only.
+   */
+  readonly extensions?: readonly ExtensionModel[];
   /** The first Error-level status of the instance view or of one of its extensions (the first of `errors`). */
   readonly error?: InstanceError;
   /** Every Error-level status: the instance's own first, then its extensions'. */

@@ -4,7 +4,8 @@
 import { describeError } from "./error-text.ts";
 import { describeImage, otherImageThan } from "./change.ts";
 import type { ChangeRequest } from "../config/types.ts";
-import type { AzureErrorInfo, InstanceError, InstanceState } from "./scale-set.ts";
+import { otherExtensionThan } from "./model-match.ts";
+import type { AzureErrorInfo, ExtensionModel, InstanceError, InstanceState } from "./scale-set.ts";
 import { FAILURE_OUTCOMES, type FailureOutcome, type InstanceOutcome, type RolloutResult } from "./record.ts";
 
 export type Assessment =
@@ -32,6 +33,12 @@ export interface AssessOptions {
    * upgraded onto another writer's model, not this run's (OTHER_WRITERS_MODEL). Not during a rollback.
    */
   readonly expectedImage?: Pick<ChangeRequest, "imageVersion" | "imageId">;
+  /**
+   * The extensions as the run's write left the model: an instance on the latest model whose listing shows one of them
+   * with other settings or another forceUpdateTag was upgraded onto another writer's model (OTHER_WRITERS_MODEL). Not
+   * during a rollback.
+   */
+  readonly expectedExtensions?: readonly ExtensionModel[];
 }
 
 /**
@@ -55,6 +62,18 @@ export function otherWritersModel(image: string, expected: string): AzureErrorIn
   return {
     code: "ModelChangedByAnotherWriter",
     message: `The instance is on the scale set's latest model, but it runs image ${image}, not ${expected}: another writer changed the model during the rollout, and the instance was upgraded onto that writer's model.`,
+  };
+}
+
+/**
+ * Why an instance on the scale set's latest model is not on this run's: it shows an extension (`difference`, e.g.
+ * "extension 'x' has other settings") otherwise than the model this run wrote, so another writer changed the model and
+ * the instance was upgraded onto that writer's model. As otherWritersModel, for the extensions.
+ */
+export function otherWritersExtension(difference: string): AzureErrorInfo {
+  return {
+    code: "ModelChangedByAnotherWriter",
+    message: `The instance is on the scale set's latest model, but its ${difference} than the model this run wrote: another writer changed the model during the rollout, and the instance was upgraded onto that writer's model.`,
   };
 }
 
@@ -98,6 +117,9 @@ export function assessInstance(state: InstanceState | undefined, options: Assess
   const expected = options.expectedImage && otherImageThan(state.imageReference, options.expectedImage);
   if (expected !== undefined && state.imageReference !== undefined)
     return { kind: "failed", error: otherWritersModel(describeImage(state.imageReference), expected) };
+  const otherExtension =
+    options.expectedExtensions && state.extensions && otherExtensionThan(options.expectedExtensions, state.extensions);
+  if (otherExtension !== undefined) return { kind: "failed", error: otherWritersExtension(otherExtension) };
 
   // health: auto gates where there is a signal (the scale set has one, or the instance reports vmHealth anyway) and
   // the instance runs.

@@ -239,6 +239,8 @@ export class Run {
       // A rollback brings instances back onto the previous image: the forward change's image is not theirs.
       ...(this.state.phase.kind !== "rolling-back" &&
         this.state.expectedImage && { expectedImage: this.state.expectedImage }),
+      ...(this.state.phase.kind !== "rolling-back" &&
+        this.state.expectedExtensions && { expectedExtensions: this.state.expectedExtensions }),
       healthWaitOver,
     });
   }

@@ -336,6 +336,11 @@ export class RunState implements RolloutState {
     return undefined;
   }
 
+  /** The extensions as the run's write left the model: what an instance on the latest model must show of them. */
+  get expectedExtensions(): readonly ScaleSetModel["extensions"][number][] | undefined {
+    return this.#writtenModel?.extensions;
+  }
+
   /**
    * The run took the lease on the scale set, whose tags were then `tags`. A record there that is this run's own (sent
    * with the take, whose answer was lost: the tags read afresh already hold it) is not the one found at the lease:

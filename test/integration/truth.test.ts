@@ -181,6 +181,49 @@ describe("another writer of what the run does not write (Uniform)", () => {
   });
 });
 
+describe.each(ORCHESTRATIONS)("another writer's extension change, taken by the run's upgrade ($mode)", ({ seed }) => {
+  const otherExtension = {
+    extension: { name: "customScript", properties: { settings: { commandToExecute: OTHER_COMMAND } } },
+  };
+
+  it("an image run in one batch, the change right before its manualupgrade: failed, not updated", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3, ...seed }] });
+    emu.faults.concurrentWrite(otherExtension, {
+      operation: "VirtualMachineScaleSets.UpdateInstances",
+      when: "before",
+    });
+    const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(3) } }));
+
+    expect(record.result).toBe("failed");
+    // Every instance runs the run's image and the other writer's extension: not this run's model.
+    expect(Object.values(runningVersions(emu))).toEqual([NEW_VERSION, NEW_VERSION, NEW_VERSION]);
+    expect(record.instances.map((i) => [i.outcome, i.error?.code])).toEqual(
+      Array(3).fill(["failed", "ModelChangedByAnotherWriter"]),
+    );
+    expect(record.instances[0]?.error?.message).toContain("extension 'customScript' has other settings");
+    expect(buildOutputs(record)["updated-instances"]).toBe("[]");
+    expect(renderSummary(record)).not.toMatch(/Rollout succeeded/);
+  });
+});
+
+describe("another writer's extension change before the last batch (Uniform)", () => {
+  it("the last batch's instances took it: failed, not updated; the first batch's are no longer on the latest model", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4 }] });
+    emu.faults.concurrentWrite(
+      { extension: { name: "customScript", properties: { settings: { commandToExecute: OTHER_COMMAND } } } },
+      { operation: "VirtualMachineScaleSets.UpdateInstances", after: 1, when: "before" },
+    );
+    const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }));
+
+    expect(record.result).toBe("failed");
+    const byId = Object.fromEntries(record.instances.map((i) => [i.instanceId, i]));
+    expect([byId["2"]?.outcome, byId["3"]?.outcome]).toEqual(["failed", "failed"]);
+    expect(byId["2"]?.error?.code).toBe("ModelChangedByAnotherWriter");
+    expect([byId["0"]?.outcome, byId["1"]?.outcome]).not.toContain("updated");
+    expect(record.reason).toMatch(/extension 'customScript' changed, which this run did not write/);
+  });
+});
+
 describe("a rollback that fails on an instance the rollout had updated (Uniform)", () => {
   it("that instance is failed, not updated: it no longer runs the rolled-out model", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4 }] });

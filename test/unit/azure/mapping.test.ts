@@ -139,3 +139,41 @@ describe("an instance's flags", () => {
     expect(state.protectedFromScaleSetActions).toBe(seen);
   });
 });
+
+describe("an instance's extensions, as the VM list's resources show them", () => {
+  const id = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vmss1_0/extensions/cse";
+  const full = {
+    name: "cse",
+    id,
+    location: "westeurope",
+    publisher: "Microsoft.Azure.Extensions",
+    typePropertiesType: "CustomScript",
+    settings: { fileUris: ["https://example.org/a.sh"] },
+    forceUpdateTag: "7",
+  };
+  it.each([
+    {
+      name: "shown with their properties: settings and forceUpdateTag",
+      resources: [full],
+      extensions: [
+        {
+          name: "cse",
+          publisher: "Microsoft.Azure.Extensions",
+          type: "CustomScript",
+          settings: { fileUris: ["https://example.org/a.sh"] },
+          forceUpdateTag: "7",
+        },
+      ],
+    },
+    { name: "no resources: nothing shown", resources: undefined, extensions: undefined },
+    { name: "an empty list: nothing shown", resources: [], extensions: undefined },
+    {
+      name: "one shown by ID only: nothing to judge",
+      resources: [full, { id, location: "westeurope" }],
+      extensions: undefined,
+    },
+  ])("$name", ({ resources, extensions }) => {
+    const state = toInstanceState({ location: "westeurope", instanceId: "0", ...(resources && { resources }) });
+    expect(state.extensions).toEqual(extensions);
+  });
+});

@@ -10,7 +10,7 @@ import {
   type AssessOptions,
 } from "../../../src/domain/verdict.ts";
 import { listIds } from "../../../src/domain/ids.ts";
-import type { InstanceState } from "../../../src/domain/scale-set.ts";
+import type { ExtensionModel, InstanceState } from "../../../src/domain/scale-set.ts";
 
 function instance(overrides: Partial<InstanceState> = {}): InstanceState {
   return {
@@ -230,6 +230,53 @@ describe("assessInstance: an instance on another writer's image", () => {
   it("an instance still being upgraded waits, whatever its image says", () => {
     const state = instance({ provisioningState: "Updating", imageReference: { ...platform, version: "3.0.0" } });
     expect(assessInstance(state, { ...auto, expectedImage: { imageVersion: "2.0.0" } }).kind).not.toBe("failed");
+  });
+});
+
+describe("assessInstance: an instance on another writer's extensions", () => {
+  const script: ExtensionModel = {
+    name: "customScript",
+    settings: { fileUris: ["https://example.org/v2.sh"] },
+    forceUpdateTag: "2",
+  };
+  const health: ExtensionModel = { name: "health", settings: { port: 80, protocol: "http" } };
+  const written = [script, health];
+  it.each([
+    { name: "the extensions as written are done", shown: written },
+    {
+      name: "settings in another key order are the same settings",
+      shown: [script, { name: "HEALTH", settings: { protocol: "http", port: 80 } }],
+    },
+    {
+      name: "other settings of an extension the run did not write fail",
+      shown: [script, { name: "health", settings: { port: 8080, protocol: "http" } }],
+      failed: "extension 'health' has other settings than the model this run wrote",
+    },
+    {
+      name: "another forceUpdateTag fails",
+      shown: [{ ...script, forceUpdateTag: "3" }, health],
+      failed: "extension 'customScript' has another forceUpdateTag",
+    },
+    {
+      name: "an extension of the instance's own, not in the model, says nothing",
+      shown: [...written, { name: "own" }],
+    },
+    { name: "an extension the listing leaves out says nothing", shown: [script] },
+    { name: "no extensions shown says nothing", shown: undefined },
+  ])("$name", ({ shown, failed }) => {
+    const state = instance({ health: "healthy", ...(shown && { extensions: shown }) });
+    const verdict = assessInstance(state, { ...auto, expectedExtensions: written });
+    if (failed === undefined) expect(verdict).toEqual({ kind: "done" });
+    else {
+      expect(verdict.kind).toBe("failed");
+      expect(verdict.kind === "failed" && verdict.error?.code).toBe("ModelChangedByAnotherWriter");
+      expect(verdict.kind === "failed" && verdict.error?.message).toContain(failed);
+    }
+  });
+
+  it("an instance not on the latest model yet is waited for, whatever its extensions say", () => {
+    const state = instance({ latestModelApplied: false, extensions: [{ name: "health", settings: { port: 1 } }] });
+    expect(assessInstance(state, { ...auto, expectedExtensions: written }).kind).toBe("pending");
   });
 });
 
