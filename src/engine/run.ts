@@ -169,21 +169,24 @@ export class Run {
    * stop for a change Azure would refuse.
    */
   planOn(model: ScaleSetModel): ModelChange {
-    return this.useChange(planChange(model, this.state.request, this.config.rollback === true ? "record" : "inputs"));
+    return this.useChange(
+      planChange(model, this.state.request, this.config.rollback === true ? "record" : "inputs"),
+      model,
+    );
   }
 
   /**
-   * The change planned, or the stop for a change Azure would refuse. A way back to an image Azure would refuse now
+   * The change planned on `on`, or the stop for a change Azure would refuse. A way back to an image Azure would refuse now
    * (RunState.imageBackRefused) is left out of it.
    */
-  useChange(plan: ChangePlan): ModelChange {
+  useChange(plan: ChangePlan, on: ScaleSetModel): ModelChange {
     if (!plan.ok) throw new StopError({ kind: "failed", reason: plan.reason });
     const refused = this.state.imageBackRefused;
     const change =
       refused !== undefined && plan.rollback.scaleSetPatch?.imageReference?.version === refused.version
         ? withoutImageRollback(plan, refused.why)
         : plan;
-    this.state.planned(change);
+    this.state.planned(change, on);
     return change;
   }
 

@@ -21,11 +21,8 @@ export class RunState implements RolloutState {
   #model: ScaleSetModel | undefined;
   #change: ModelChange | undefined;
   #written = { image: false, extension: false };
-  /**
-   * The image and extensions of the model as this run's write left it: the first read after a write that holds what
-   * the run wrote. A later read whose other parts differ shows another writer's change (#beyondWritten).
-   */
-  #writtenModel: Pick<ScaleSetModel, "imageReference" | "extensions"> | undefined;
+  /** The image and extensions of the model the change was planned on (see #asWritten). */
+  #plannedOn: Pick<ScaleSetModel, "imageReference" | "extensions"> | undefined;
   #writeUnknown: "image" | "extension" | undefined;
   #writeUnknownFinal = false;
   #cutOffUnseen: "image" | "extension" | undefined;
@@ -283,26 +280,55 @@ export class RunState implements RolloutState {
     if (this.#phase.kind === "rolling-back") return;
     if (this.#written.image || this.#written.extension) {
       this.#otherWriter = driftFrom(model, this.#request, this.#written) ?? this.driftBeyondWritten(model);
-      if (this.#otherWriter === undefined && this.#writtenModel === undefined)
-        this.#writtenModel = { imageReference: model.imageReference, extensions: model.extensions };
       return;
     }
     if (this.#change === undefined || !isNoOp(this.#change)) return;
     const request = this.#request;
-    this.#otherWriter = driftFrom(model, request, {
-      image: request.imageVersion !== undefined || request.imageId !== undefined,
-      extension: request.extension !== undefined,
-    });
+    this.#otherWriter =
+      driftFrom(model, request, {
+        image: request.imageVersion !== undefined || request.imageId !== undefined,
+        extension: request.extension !== undefined,
+      }) ?? this.driftBeyondWritten(model);
+  }
+
+  /**
+   * The image and extensions the model holds as this run left it: the model the change was planned on, with the
+   * extension as the run wrote it (its settings replaced as a unit, its forceUpdateTag) once that write was accepted.
+   * Built from the plan, not from a read after the write: the extension's write takes no If-Match, so a read after it
+   * could already hold a change another writer made between the plan and the write. Undefined before the run wrote
+   * anything, except in a run that found every requested value in the model (nothing to write): the model it planned
+   * on is the one it brings its instances onto.
+   */
+  #asWritten(): Pick<ScaleSetModel, "imageReference" | "extensions"> | undefined {
+    const on = this.#plannedOn;
+    const change = this.#change;
+    if (on === undefined || change === undefined) return undefined;
+    if (!(this.#written.image || this.#written.extension) && !isNoOp(change)) return undefined;
+    const patch = this.#written.extension ? change.extensionPatch : undefined;
+    if (patch === undefined) return on;
+    const name = patch.name.toLowerCase();
+    return {
+      imageReference: on.imageReference,
+      extensions: on.extensions.map((e) =>
+        e.name.toLowerCase() === name
+          ? {
+              ...e,
+              ...(patch.settings !== undefined && { settings: patch.settings }),
+              ...(patch.forceUpdateTag !== undefined && { forceUpdateTag: patch.forceUpdateTag }),
+            }
+          : e,
+      ),
+    };
   }
 
   /**
    * What another writer changed in the model outside what this run wrote, against the model as this run's write left
    * it: the image in a run that wrote only the extension, or any extension's settings or forceUpdateTag other than
-   * what the run wrote (driftFrom judges the run's own values). Undefined before the first read after the write, or
-   * when nothing else moved. Instances upgraded now would take that writer's change under this run's name.
+   * what the run wrote (driftFrom judges the run's own values). Undefined before the run wrote anything (#asWritten),
+   * or when nothing else moved. Instances upgraded now would take that writer's change under this run's name.
    */
   driftBeyondWritten(model: ScaleSetModel): ModelDrift | undefined {
-    const before = this.#writtenModel;
+    const before = this.#asWritten();
     if (before === undefined) return undefined;
     // exactVersion is what a `latest` resolves to, not what a writer sets.
     const image = (ref: ScaleSetModel["imageReference"]): string => canonical({ ...ref, exactVersion: undefined });
@@ -329,7 +355,7 @@ export class RunState implements RolloutState {
   get expectedImage(): Pick<ChangeRequest, "imageVersion" | "imageId"> | undefined {
     const request = this.#request;
     if (request.imageVersion !== undefined || request.imageId !== undefined) return request;
-    const image = this.#writtenModel?.imageReference;
+    const image = this.#asWritten()?.imageReference;
     if (image === undefined) return undefined;
     if (image.id !== undefined) return { imageId: image.id };
     if (image.version !== undefined) return { imageVersion: image.version };
@@ -338,7 +364,7 @@ export class RunState implements RolloutState {
 
   /** The extensions as the run's write left the model: what an instance on the latest model must show of them. */
   get expectedExtensions(): readonly ScaleSetModel["extensions"][number][] | undefined {
-    return this.#writtenModel?.extensions;
+    return this.#asWritten()?.extensions;
   }
 
   /**
@@ -424,9 +450,10 @@ export class RunState implements RolloutState {
         : { record: current.record, written: current.record.outcome, ...(current.warned && { warned: true }) };
   }
 
-  /** The change planned on the model read. */
-  planned(change: ModelChange): void {
+  /** The change planned on `on`, the model read. */
+  planned(change: ModelChange, on: ScaleSetModel): void {
     this.#change = change;
+    this.#plannedOn = { imageReference: on.imageReference, extensions: on.extensions };
   }
 
   /**

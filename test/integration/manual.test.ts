@@ -491,6 +491,24 @@ describe("Manual mode: the model change", () => {
     );
   });
 
+  it("a re-run: another writer's extension change right before its manualupgrade; the instances that took it are not updated", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4 }] });
+    emu.faults.failUpgrade("0", { scaleSet: "vmss1" });
+    await rollout(configFor(emu, { rollout: { canary: count(1), batchSize: count(4) } }));
+    emu.resetLog();
+    emu.faults.concurrentWrite(
+      { extension: { name: "customScript", properties: { settings: { commandToExecute: "by someone else" } } } },
+      { operation: "VirtualMachineScaleSets.UpdateInstances", when: "before" },
+    );
+
+    const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(4) } }));
+    expect(record.modelUpdated).toBe(false);
+    expect(record.result).toBe("failed");
+    // 1, 2 and 3 were left behind by the first run and took the other writer's extension with this run's upgrade.
+    expect(outcomes(record)).toMatchObject({ failed: ["1", "2", "3"] });
+    expect(record.reason).toMatch(/extension 'customScript' changed, which this run did not write/);
+  });
+
   it("a re-run that fails with rollback-on-failure says, in the record and the summary, why no rollback was done", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4 }] });
     emu.faults.failUpgrade("0", { scaleSet: "vmss1" });
@@ -731,10 +749,17 @@ describe("Manual mode: the verdict judges every instance, to the end", () => {
     });
     expect(emu.state("vmss1").instances.map((i) => i.latestModelApplied)).toEqual([false, false, true, true]);
     expect(record.result).toBe("failed");
-    expect(outcomes(record)).toEqual({ straggler: ["0", "1"], updated: ["2", "3"] });
+    // The second batch took that writer's forceUpdateTag along with this run's image: not updated by this run.
+    expect(outcomes(record)).toEqual({ straggler: ["0", "1"], failed: ["2", "3"] });
     expect(record.instances.map((i) => i.latestModelAfter)).toEqual([false, false, true, true]);
+    expect(record.instances.map((i) => i.error?.code)).toEqual([
+      undefined,
+      undefined,
+      "ModelChangedByAnotherWriter",
+      "ModelChangedByAnotherWriter",
+    ]);
     expect(record.reason).toMatch(
-      /^Stopped after batch 2 of 2: 2 of 4 upgraded instance\(s\) failed or are unhealthy .*0 \(vmss1_0\): .*not on the latest model/,
+      /^Stopped after batch 2 of 2: 4 of 4 upgraded instance\(s\) failed or are unhealthy .*0 \(vmss1_0\): .*not on the latest model/,
     );
   });
 

@@ -144,6 +144,23 @@ describe("another writer of what the run does not write (Uniform)", () => {
     expect(record.reason).toContain(OTHER_IMAGE);
   });
 
+  it("an extension run: the image changed after the plan's read, before the extension's write: no instance is sent onto it", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
+    // Right before the lease's tag write, after the plan read the model: the read before the extension's write (which
+    // takes no If-Match) already holds that writer's image.
+    emu.faults.concurrentWrite(
+      { patch: otherImage },
+      { operation: "VirtualMachineScaleSets.UpdateTags", when: "before" },
+    );
+    const { record } = await rollout(configFor(emu, { change: extensionChange, rollout: { batchSize: count(2) } }));
+
+    expect(record.result).toBe("failed");
+    expect(record.reason).toMatch(/its image is now .*24\.04\.202503030, which this run did not write/);
+    // Nothing was sent onto that writer's image under this run's name.
+    expect(writesOf(emu)).toEqual([PATCH_EXTENSION]);
+    expect(buildOutputs(record)["updated-instances"]).toBe("[]");
+  });
+
   it("an image run: another extension changed during batch 1; the reason names it as one this run did not write", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4 }] });
     emu.faults.concurrentWrite(
@@ -203,6 +220,21 @@ describe.each(ORCHESTRATIONS)("another writer's extension change, taken by the r
     expect(record.instances[0]?.error?.message).toContain("extension 'customScript' has other settings");
     expect(buildOutputs(record)["updated-instances"]).toBe("[]");
     expect(renderSummary(record)).not.toMatch(/Rollout succeeded/);
+  });
+
+  it.each([
+    { what: "the image and the extension's file URIs", change: { imageVersion: NEW_VERSION, ...extensionChange } },
+    { what: "the extension's file URIs", change: extensionChange },
+    {
+      what: "the image and a forceUpdateTag",
+      change: { imageVersion: NEW_VERSION, extension: { name: "customScript", forceUpdateTag: "run-2" } },
+    },
+  ])("no other writer: a run that changes $what, in batches, reports every instance updated", async ({ change }) => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, ...seed }] });
+    const { record } = await rollout(configFor(emu, { change, rollout: { batchSize: count(2) } }));
+
+    expect(record.result).toBe("succeeded");
+    expect(outcomes(record)).toEqual({ updated: instanceIds(emu) });
   });
 });
 

@@ -189,17 +189,20 @@ export async function startImageWrite(
               : "the action's PATCH was applied and its answer lost, or another writer set the same image.") +
             " The previous model is the one read before it.",
         );
-        change = run.useChange({
-          ...replanned,
-          changes: [...change.changes.filter((c) => /imageReference/.test(c.property)), ...replanned.changes],
-          previousModel: { ...replanned.previousModel, imageReference: change.previousModel.imageReference },
-          // The image's way back is the one planned before the write: its previous image, or none (one that floats,
-          // or that Azure would refuse), which leaves no way back at all. The extension's is the plan's on this model.
-          rollback: joinRollback(
-            { rollback: change.rollback.scaleSetPatch, impossible: imageNotRestorable(change) },
-            { rollback: replanned.rollback.extensionPatch, impossible: replanned.rollback.impossible },
-          ),
-        });
+        change = run.useChange(
+          {
+            ...replanned,
+            changes: [...change.changes.filter((c) => /imageReference/.test(c.property)), ...replanned.changes],
+            previousModel: { ...replanned.previousModel, imageReference: change.previousModel.imageReference },
+            // The image's way back is the one planned before the write: its previous image, or none (one that floats,
+            // or that Azure would refuse), which leaves no way back at all. The extension's is the plan's on this model.
+            rollback: joinRollback(
+              { rollback: change.rollback.scaleSetPatch, impossible: imageNotRestorable(change) },
+              { rollback: replanned.rollback.extensionPatch, impossible: replanned.rollback.impossible },
+            ),
+          },
+          model,
+        );
         run.wrote("image");
         return { change, landedUnseen: true };
       }
