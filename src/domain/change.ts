@@ -130,8 +130,11 @@ export type ModelDrift =
    * extension-only run), and it changed from what the run's write left (RunState.driftBeyondWritten).
    */
   | { readonly kind: "image"; readonly image: ImageReference; readonly beyond?: boolean }
-  /** The extension `name` no longer holds the run's values; `beyond`: one the run did not write changed. */
-  | { readonly kind: "extension"; readonly name: string; readonly beyond?: boolean };
+  /**
+   * The extension `name` no longer holds the run's values; `beyond`: it changed from what the run's write left, one
+   * the run did not write (`true`) or the run's own in what the run did not set (`"own"`: another setting of it).
+   */
+  | { readonly kind: "extension"; readonly name: string; readonly beyond?: boolean | "own" };
 
 /**
  * Whether another writer changed what a run wrote: planned again on the model as it is now, the run's `request` would
@@ -159,7 +162,9 @@ export function describeDrift(drift: ModelDrift): string {
     case "extension":
       return drift.beyond === true
         ? `extension '${drift.name}' changed, which this run did not write`
-        : `extension '${drift.name}' no longer holds this run's values`;
+        : drift.beyond === "own"
+          ? `extension '${drift.name}' changed beyond what this run wrote to it`
+          : `extension '${drift.name}' no longer holds this run's values`;
     case "refused":
       return `it no longer holds this run's values: ${drift.reason}`;
   }

@@ -67,13 +67,13 @@ export function otherWritersModel(image: string, expected: string): AzureErrorIn
 
 /**
  * Why an instance on the scale set's latest model is not on this run's: it shows an extension (`difference`, e.g.
- * "extension 'x' has other settings") otherwise than the model this run wrote, so another writer changed the model and
+ * "extension 'x' has other settings") otherwise than the model this run rolls out, so another writer changed the model and
  * the instance was upgraded onto that writer's model. As otherWritersModel, for the extensions.
  */
 export function otherWritersExtension(difference: string): AzureErrorInfo {
   return {
     code: "ModelChangedByAnotherWriter",
-    message: `The instance is on the scale set's latest model, but its ${difference} than the model this run wrote: another writer changed the model during the rollout, and the instance was upgraded onto that writer's model.`,
+    message: `The instance is on the scale set's latest model, but its ${difference} than the model this run rolled out: another writer changed the model during the rollout, and the instance was upgraded onto that writer's model.`,
   };
 }
 

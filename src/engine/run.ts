@@ -10,7 +10,7 @@ import { describeAll, type Stop } from "./record.ts";
 import type { RolloutEvent } from "./events.ts";
 import { phasePhrase, phaseWords, type Phase } from "./phase.ts";
 import { RunState } from "./state.ts";
-import type { InstanceFilter, InstanceState, ScaleSetModel } from "../domain/scale-set.ts";
+import type { ExtensionModel, InstanceFilter, InstanceState, ScaleSetModel } from "../domain/scale-set.ts";
 import type { Config } from "../config/types.ts";
 import type { RolloutDeps } from "./deps.ts";
 import type { Logger, ScaleSetApi } from "./ports.ts";
@@ -179,14 +179,18 @@ export class Run {
    * The change planned on `on`, or the stop for a change Azure would refuse. A way back to an image Azure would refuse now
    * (RunState.imageBackRefused) is left out of it.
    */
-  useChange(plan: ChangePlan, on: ScaleSetModel): ModelChange {
+  useChange(
+    plan: ChangePlan,
+    on: ScaleSetModel,
+    options: { readonly extensions?: readonly ExtensionModel[] } = {},
+  ): ModelChange {
     if (!plan.ok) throw new StopError({ kind: "failed", reason: plan.reason });
     const refused = this.state.imageBackRefused;
     const change =
       refused !== undefined && plan.rollback.scaleSetPatch?.imageReference?.version === refused.version
         ? withoutImageRollback(plan, refused.why)
         : plan;
-    this.state.planned(change, on);
+    this.state.planned(change, on, options);
     return change;
   }
 

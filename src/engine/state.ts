@@ -6,7 +6,13 @@ import { driftFrom, isNoOp, type ModelChange, type ModelDrift } from "../domain/
 import type { BatchPlan } from "../domain/batches.ts";
 import type { Phase } from "./phase.ts";
 import type { RollbackOrigin, RolloutState, Stop, TagRecordState } from "./record.ts";
-import type { AzureErrorInfo, InstanceState, RollingUpgradeStatus, ScaleSetModel } from "../domain/scale-set.ts";
+import type {
+  AzureErrorInfo,
+  ExtensionModel,
+  InstanceState,
+  RollingUpgradeStatus,
+  ScaleSetModel,
+} from "../domain/scale-set.ts";
 import type { BatchRecord, LeaseHeldBy, PreviousModel, RolloutRecord } from "../domain/record.ts";
 import type { ChangeRequest, Config } from "../config/types.ts";
 import type { Assessment } from "../domain/verdict.ts";
@@ -98,6 +104,10 @@ export class RunState implements RolloutState {
   }
   get change(): ModelChange | undefined {
     return this.#change;
+  }
+  /** The image and extensions of the model the change was planned on. */
+  get plannedOn(): Pick<ScaleSetModel, "imageReference" | "extensions"> | undefined {
+    return this.#plannedOn;
   }
   get modelUpdated(): boolean {
     return this.#written.image || this.#written.extension;
@@ -273,7 +283,8 @@ export class RunState implements RolloutState {
   /**
    * The latest read decides: a change another writer made and took back since does not stop the run. What the model
    * must hold: what this run wrote; or, in a run that found every requested value in the model already (a re-run, its
-   * change planned and nothing to write), those values, which it brings its instances onto.
+   * change planned and nothing to write), those values, which it brings its instances onto. Either way, nothing else
+   * may have moved from the model the change was planned on (driftBeyondWritten).
    */
   #checkWritten(model: ScaleSetModel): void {
     // A rollback puts the previous values back itself.
@@ -304,6 +315,14 @@ export class RunState implements RolloutState {
     const change = this.#change;
     if (on === undefined || change === undefined) return undefined;
     if (!(this.#written.image || this.#written.extension) && !isNoOp(change)) return undefined;
+    // A write of the extension whose outcome is unknown: either its values or the ones before may be there, so the
+    // extension is left out (neither is another writer's).
+    const own = this.#request.extension?.name.toLowerCase();
+    if (this.#ownExtensionUnknown())
+      return {
+        imageReference: on.imageReference,
+        extensions: on.extensions.filter((e) => e.name.toLowerCase() !== own),
+      };
     const patch = this.#written.extension ? change.extensionPatch : undefined;
     if (patch === undefined) return on;
     const name = patch.name.toLowerCase();
@@ -321,6 +340,11 @@ export class RunState implements RolloutState {
     };
   }
 
+  /** The extension's write was cut off or its answer lost, and no read settled whether it landed. */
+  #ownExtensionUnknown(): boolean {
+    return !this.#written.extension && (this.#writeUnknown === "extension" || this.#cutOffUnseen === "extension");
+  }
+
   /**
    * What another writer changed in the model outside what this run wrote, against the model as this run's write left
    * it: the image in a run that wrote only the extension, or any extension's settings or forceUpdateTag other than
@@ -334,15 +358,22 @@ export class RunState implements RolloutState {
     const image = (ref: ScaleSetModel["imageReference"]): string => canonical({ ...ref, exactVersion: undefined });
     if (!this.#written.image && image(model.imageReference) !== image(before.imageReference))
       return { kind: "image", image: model.imageReference, beyond: true };
-    const own = this.#written.extension ? this.#request.extension?.name.toLowerCase() : undefined;
-    const byName = (list: readonly ScaleSetModel["extensions"][number][]) =>
-      new Map(list.filter((e) => e.name.toLowerCase() !== own).map((e) => [e.name.toLowerCase(), canonical(e)]));
+    // The run's own extension too, whole: another writer's change to a setting this run did not set (its command, say)
+    // is as much that writer's as a change to another extension. Left out only while its write's outcome is unknown.
+    const own = this.#request.extension?.name.toLowerCase();
+    const skip = this.#ownExtensionUnknown() ? own : undefined;
+    const byName = (list: readonly ExtensionModel[]) =>
+      new Map(list.filter((e) => e.name.toLowerCase() !== skip).map((e) => [e.name.toLowerCase(), canonical(e)]));
     const was = byName(before.extensions);
     const now = byName(model.extensions);
     for (const name of new Set([...was.keys(), ...now.keys()])) {
       if (was.get(name) !== now.get(name)) {
         const shown = [...model.extensions, ...before.extensions].find((e) => e.name.toLowerCase() === name);
-        return { kind: "extension", name: shown?.name ?? name, beyond: true };
+        return {
+          kind: "extension",
+          name: shown?.name ?? name,
+          beyond: name === own && this.#written.extension ? "own" : true,
+        };
       }
     }
     return undefined;
@@ -363,7 +394,7 @@ export class RunState implements RolloutState {
   }
 
   /** The extensions as the run's write left the model: what an instance on the latest model must show of them. */
-  get expectedExtensions(): readonly ScaleSetModel["extensions"][number][] | undefined {
+  get expectedExtensions(): readonly ExtensionModel[] | undefined {
     return this.#asWritten()?.extensions;
   }
 
@@ -450,10 +481,22 @@ export class RunState implements RolloutState {
         : { record: current.record, written: current.record.outcome, ...(current.warned && { warned: true }) };
   }
 
-  /** The change planned on `on`, the model read. */
-  planned(change: ModelChange, on: ScaleSetModel): void {
+  /**
+   * The change planned on `on`, the model read. `extensions`: planned again on a read after this run's own image write
+   * (its answer lost) that may hold another writer's change too: the extensions the model must hold are those of the
+   * plan before (`plannedOn`), and a difference is that writer's.
+   */
+  planned(
+    change: ModelChange,
+    on: ScaleSetModel,
+    options: { readonly extensions?: readonly ExtensionModel[] } = {},
+  ): void {
     this.#change = change;
-    this.#plannedOn = { imageReference: on.imageReference, extensions: on.extensions };
+    this.#plannedOn = { imageReference: on.imageReference, extensions: options.extensions ?? on.extensions };
+    // Judged afresh against this plan: a read taken before it (while waiting for an operation in progress, say) is
+    // no other writer's change to what the run now plans on.
+    if (!this.modelUpdated) this.#otherWriter = undefined;
+    this.#checkWritten(on);
   }
 
   /**

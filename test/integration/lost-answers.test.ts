@@ -134,6 +134,28 @@ describe.each(ORCHESTRATIONS)(
   },
 );
 
+describe("a lost answer to the image PATCH, and another writer's extension change before the SDK's resend", () => {
+  it("the read that finds the image landed is not what the run expects of the extensions: no instance is sent onto it", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, healthExtension: true }] });
+    emu.faults.dropConnection({ operation: "VirtualMachineScaleSets.Update", afterProcessing: true });
+    emu.faults.concurrentWrite(
+      {
+        extension: {
+          name: "healthExtension",
+          properties: { settings: { protocol: "http", port: 8080, requestPath: "/h" } },
+        },
+      },
+      { operation: "VirtualMachineScaleSets.Update", after: 1, when: "before" },
+    );
+    const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }));
+
+    expect(record.result).toBe("failed");
+    expect(record.modelUpdated).toBe(true);
+    expect(record.reason).toMatch(/extension 'healthExtension' changed, which this run did not write/);
+    expect(writesOf(emu).filter((w) => w.includes("UpdateInstances"))).toEqual([]);
+  });
+});
+
 describe("a lost answer to the image PATCH, then the scale set cannot be read", () => {
   it.each([
     {

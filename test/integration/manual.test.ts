@@ -509,6 +509,41 @@ describe("Manual mode: the model change", () => {
     expect(record.reason).toMatch(/extension 'customScript' changed, which this run did not write/);
   });
 
+  it("a re-run that waits for an operation in progress, during which another writer changes an extension, plans on that model and goes on", async () => {
+    const uris = {
+      extension: { name: "customScript", fileUris: ["https://stvmssdemo.blob.core.windows.net/scripts/v2.sh"] },
+    };
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, healthExtension: true }] });
+    emu.faults.failUpgrade("0", { scaleSet: "vmss1" });
+    await rollout(configFor(emu, { change: uris, rollout: { canary: count(1), batchSize: count(4) } }));
+    emu.resetLog();
+    // While the re-run waits (its first read shows the set Updating), another writer changes the health extension.
+    emu.faults.concurrentWrite(
+      {
+        extension: {
+          name: "healthExtension",
+          properties: { settings: { protocol: "http", port: 8080, requestPath: "/h" } },
+        },
+      },
+      { operation: "VirtualMachineScaleSets.Get", after: 1, when: "before" },
+    );
+    let gets = 0;
+    const { record } = await rollout(configFor(emu, { change: uris, rollout: { batchSize: count(4) } }), {
+      wrap: (api) => ({
+        ...api,
+        getScaleSet: async (signal) => {
+          const model = await api.getScaleSet(signal);
+          return ++gets === 1 ? { ...model, provisioningState: "Updating" } : model;
+        },
+      }),
+    });
+    expect(record.modelUpdated).toBe(false);
+    expect(record.reason ?? "").not.toMatch(/changed by another writer/);
+    // The instances left behind by the first run are upgraded onto the model the re-run planned on.
+    expect(writesOf(emu)).toEqual([upgrade("0", "1", "2", "3")]);
+    expect(outcomes(record).updated).toEqual(expect.arrayContaining(["1", "2", "3"]));
+  });
+
   it("a re-run that fails with rollback-on-failure says, in the record and the summary, why no rollback was done", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4 }] });
     emu.faults.failUpgrade("0", { scaleSet: "vmss1" });

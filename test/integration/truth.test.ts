@@ -238,6 +238,52 @@ describe.each(ORCHESTRATIONS)("another writer's extension change, taken by the r
   });
 });
 
+describe("another writer's change to a setting of the run's own extension that the run does not set (Uniform)", () => {
+  // The run sets the file URIs; the other writer keeps them and changes the command.
+  const ownCommand = {
+    extension: {
+      name: "customScript",
+      properties: { settings: { fileUris: [NEW_URI], commandToExecute: OTHER_COMMAND } },
+    },
+  };
+
+  it("before batch 2 of an extension run: no further batch is sent onto it, and the reason names the change", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3 }] });
+    emu.faults.concurrentWrite(ownCommand, {
+      operation: "VirtualMachineScaleSets.UpdateInstances",
+      after: 1,
+      when: "before",
+    });
+    const { record } = await rollout(
+      configFor(emu, {
+        change: extensionChange,
+        rollout: { batchSize: count(1), maxUnhealthyPercent: 100, pauseBetweenBatchesMs: 1 },
+      }),
+    );
+
+    expect(record.result).toBe("failed");
+    // Batch 2 took it (sent before the change was seen); batch 3 is not sent.
+    expect(writesOf(emu)).toEqual([PATCH_EXTENSION, upgrade("0"), upgrade("1")]);
+    expect(record.reason).toMatch(/extension 'customScript' changed beyond what this run wrote to it/);
+  });
+
+  it("with rollback-on-failure: the rollback does not put the old settings back over that writer's command", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
+    emu.faults.concurrentWrite(ownCommand, { operation: "VirtualMachineScaleSets.UpdateInstances", when: "before" });
+    const { record } = await rollout(
+      configFor(emu, { change: extensionChange, rollout: { batchSize: count(2), rollbackOnFailure: true } }),
+    );
+
+    expect(record.result).toBe("failed");
+    expect(record.rollback?.succeeded).not.toBe(true);
+    expect(record.reason).toMatch(/No rollback was done: extension 'customScript' changed beyond what this run wrote/);
+    expect(extensionSettings(emu.state("vmss1").model)).toEqual({
+      fileUris: [NEW_URI],
+      commandToExecute: OTHER_COMMAND,
+    });
+  });
+});
+
 describe("another writer's extension change before the last batch (Uniform)", () => {
   it("the last batch's instances took it: failed, not updated; the first batch's are no longer on the latest model", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4 }] });

@@ -213,7 +213,7 @@ async function otherWriterOfModel(run: Run, api: ScaleSetApi): Promise<string | 
       drift = driftFrom(model, run.state.request) ?? run.state.driftBeyondWritten(model);
     }
     if (drift === undefined) return undefined;
-    return `The scale set's model was changed by another writer during the rollout (${describeDrift(drift)}): instances upgraded before that change are no longer on the latest model, and those upgraded after it took that writer's change along with this run's.`;
+    return `The scale set's model was changed by another writer during the rollout (${describeDrift(drift)}): instances upgraded before that change are no longer on the latest model, and any upgraded after it run that writer's model, not this run's.`;
   } catch {
     return undefined;
   }

@@ -177,6 +177,7 @@ export async function startImageWrite(
       const origin = run.state.rollbackOrigin;
       const moved = origin && rollbackStillApplies(model, origin.origin, origin.finishing);
       if (moved !== undefined) throw new StopError({ kind: "failed", reason: moved });
+      const plannedOn = run.state.plannedOn;
       const replanned = run.planOn(model);
       if (replanned.scaleSetPatch === undefined) {
         // The model holds the requested image: the action's own PATCH, applied but its answer lost (the SDK resent
@@ -202,8 +203,12 @@ export async function startImageWrite(
             ),
           },
           model,
+          // This read may hold another writer's change made between the plan and the write: not the run's to expect.
+          plannedOn && { extensions: plannedOn.extensions },
         );
         run.wrote("image");
+        // Judged again now that the write is the run's: another writer's change in this read stops the batches.
+        run.state.read(model);
         return { change, landedUnseen: true };
       }
       // Another writer changed the scale set and this run's write did not land: the model before it is the new one, and

@@ -5,7 +5,14 @@ import { describeRunning, isBusy, reachedByUpgrade } from "../../domain/in-progr
 import { formatDuration } from "../../shared/clock.ts";
 import { sortIds } from "../../domain/ids.ts";
 import { AzureApiError, type OperationOutcome } from "../../domain/scale-set.ts";
-import { describeImage, driftFrom, holdsImage, holdsPatch, type ModelChange } from "../../domain/change.ts";
+import {
+  describeDrift,
+  describeImage,
+  driftFrom,
+  holdsImage,
+  holdsPatch,
+  type ModelChange,
+} from "../../domain/change.ts";
 import type { RollbackModel } from "../../domain/record.ts";
 import type { ScaleSetModel } from "../../domain/scale-set.ts";
 import type { ChangeRequest } from "../../config/types.ts";
@@ -355,7 +362,7 @@ function beyondWritten(state: Run["state"], model: ScaleSetModel): string | unde
     case "image":
       return `the model's image is now ${describeImage(drift.image)}, which this run did not write`;
     case "extension":
-      return `extension '${drift.name}' changed, which this run did not write`;
+      return describeDrift(drift);
   }
 }
 

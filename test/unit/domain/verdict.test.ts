@@ -250,7 +250,7 @@ describe("assessInstance: an instance on another writer's extensions", () => {
     {
       name: "other settings of an extension the run did not write fail",
       shown: [script, { name: "health", settings: { port: 8080, protocol: "http" } }],
-      failed: "extension 'health' has other settings than the model this run wrote",
+      failed: "extension 'health' has other settings than the model this run rolled out",
     },
     {
       name: "another forceUpdateTag fails",
@@ -262,6 +262,19 @@ describe("assessInstance: an instance on another writer's extensions", () => {
       shown: [...written, { name: "own" }],
     },
     { name: "an extension the listing leaves out says nothing", shown: [script] },
+    {
+      name: "a forceUpdateTag the listing leaves out says nothing",
+      shown: [{ name: "customScript", settings: script.settings }, health],
+    },
+    {
+      name: "settings the listing leaves out say nothing",
+      shown: [{ name: "customScript", forceUpdateTag: "2" }, health],
+    },
+    {
+      name: "a forceUpdateTag where the model as written has none fails",
+      shown: [script, { ...health, forceUpdateTag: "x" }],
+      failed: "extension 'health' has another forceUpdateTag",
+    },
     { name: "no extensions shown says nothing", shown: undefined },
   ])("$name", ({ shown, failed }) => {
     const state = instance({ health: "healthy", ...(shown && { extensions: shown }) });
