@@ -77,6 +77,56 @@ export function otherWritersExtension(difference: string): AzureErrorInfo {
   };
 }
 
+/**
+ * Why an instance this run upgraded is not on the latest model although it runs the model the run rolled out (its
+ * image and its extensions as the run left them): another writer changed the model after its upgrade. Not an error
+ * Azure returned; the instance waits for nothing Azure is doing. The report's help says what that means.
+ */
+export const MODEL_CHANGED_SINCE_UPGRADE: AzureErrorInfo = {
+  code: "ModelChangedSinceUpgrade",
+  message:
+    "The instance runs the model this run rolled out, but another writer changed the scale set's model after its upgrade, so it is not on the latest model. Upgrading it again (a re-run, or the platform in Automatic or Rolling mode) would put that writer's model on it.",
+};
+
+/**
+ * Whether an instance not on the latest model runs the model the run rolled out: the image it asks for (the same
+ * reference, named the same way) and, where the run wrote an extension, that extension as written (shown with its
+ * settings); every other extension the listing shows as the run left it. Undefined facts never count as a match.
+ */
+export function runsRolledOutModel(
+  state: InstanceState,
+  rolledOut: {
+    readonly image?: Pick<ChangeRequest, "imageVersion" | "imageId">;
+    readonly extensions?: readonly ExtensionModel[];
+    /** The extension the run wrote, which the instance must show (an extension-only run has no other sign). */
+    readonly extension?: string;
+  },
+): boolean {
+  const ref = state.imageReference;
+  const image = rolledOut.image;
+  if (ref === undefined || image === undefined) return false;
+  const same = (a: string | undefined, b: string): boolean => a !== undefined && a.toLowerCase() === b.toLowerCase();
+  if (
+    image.imageId !== undefined
+      ? !same(ref.id, image.imageId)
+      : ref.id !== undefined || !same(ref.version, image.imageVersion ?? "")
+  )
+    return false;
+  if (rolledOut.extensions === undefined) return rolledOut.extension === undefined;
+  const shown = state.extensions;
+  if (shown === undefined) return rolledOut.extension === undefined;
+  if (rolledOut.extension !== undefined) {
+    // What the run wrote must show: settings or a forceUpdateTag left out of the listing prove nothing.
+    const name = rolledOut.extension.toLowerCase();
+    const own = shown.find((e) => e.name.toLowerCase() === name);
+    const wanted = rolledOut.extensions.find((e) => e.name.toLowerCase() === name);
+    if (own === undefined || wanted === undefined) return false;
+    if (wanted.settings !== undefined && own.settings === undefined) return false;
+    if (wanted.forceUpdateTag !== undefined && own.forceUpdateTag === undefined) return false;
+  }
+  return otherExtensionThan(rolledOut.extensions, shown) === undefined;
+}
+
 /** Power states in which an instance runs no application and reports no vmHealth. */
 const NOT_RUNNING = new Set(["stopped", "stopping", "deallocated", "deallocating"]);
 

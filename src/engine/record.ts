@@ -22,7 +22,14 @@ import { displayChange, trustedRunUrl } from "../domain/rollout-tags.ts";
 import type { RollbackPlan } from "../domain/rollback-plan.ts";
 import type { RolloutTagRecord } from "../domain/rollout-tags.ts";
 import type { Config } from "../config/types.ts";
-import type { ImageReference, InstanceState, RollingUpgradeStatus, ScaleSetModel } from "../domain/scale-set.ts";
+import type {
+  AzureErrorInfo,
+  ExtensionModel,
+  ImageReference,
+  InstanceState,
+  RollingUpgradeStatus,
+  ScaleSetModel,
+} from "../domain/scale-set.ts";
 import {
   describeInstance,
   finalResult,
@@ -30,6 +37,8 @@ import {
   isFailedOutcome,
   isRunning,
   limitList,
+  MODEL_CHANGED_SINCE_UPGRADE,
+  runsRolledOutModel,
   type Assessment,
 } from "../domain/verdict.ts";
 import { isBusy } from "../domain/in-progress.ts";
@@ -90,6 +99,9 @@ export interface RolloutState {
   readonly rolledBack: ReadonlySet<string>;
   /** Instances a rollback sent back that did not come back (failed, or still on their way when it ended). */
   readonly sentBackNotBack: ReadonlySet<string>;
+  /** The image an instance on the latest model must run, and the extensions as the run left them (RunState). */
+  readonly expectedImage?: Pick<Config["change"], "imageVersion" | "imageId"> | undefined;
+  readonly expectedExtensions?: readonly ExtensionModel[] | undefined;
   readonly rollback: RolloutRecord["rollback"];
   /** Why no rollback was attempted although one was asked for. */
   readonly noRollback: { readonly reason: string; readonly otherWriter?: boolean } | undefined;
@@ -346,6 +358,30 @@ function notBack(
   return isBusy(instance) ? { rollbackNotBack: "straggler" } : {};
 }
 
+/**
+ * A target this run upgraded that runs the model the run rolled out and is yet not on the latest model, on the last
+ * listing: another writer changed the model after its upgrade (MODEL_CHANGED_SINCE_UPGRADE). It stays unfinished (a
+ * straggler), and the error says why: not Azure still at it, as an instance left waiting for the new model otherwise
+ * is. Never one Azure is upgrading, one a rollback sent back, or one the run never sent.
+ */
+function movedOn(
+  state: RolloutState,
+  sentNotBack: ReadonlySet<string>,
+  id: string,
+  instance: InstanceState,
+  assessment: Assessment | undefined,
+): AzureErrorInfo | undefined {
+  if (assessment?.kind !== "pending" || instance.latestModelApplied || isBusy(instance)) return undefined;
+  if (!state.started.has(id) || state.rolledBack.has(id) || sentNotBack.has(id)) return undefined;
+  const extension = state.written.extension ? state.change?.extensionPatch?.name : undefined;
+  const rolledOut = runsRolledOutModel(instance, {
+    ...(state.expectedImage && { image: state.expectedImage }),
+    ...(state.expectedExtensions && { extensions: state.expectedExtensions }),
+    ...(extension !== undefined && { extension }),
+  });
+  return rolledOut ? MODEL_CHANGED_SINCE_UPGRADE : undefined;
+}
+
 /** Every instance listed or targeted, in instance-ID order, with its outcome. */
 export function instanceRecords(state: RolloutState): InstanceRecord[] {
   const sentNotBack = state.sentBackNotBack; // computed once, not per instance
@@ -354,7 +390,10 @@ export function instanceRecords(state: RolloutState): InstanceRecord[] {
     const assessment = state.assessments.get(id);
     const batch = state.batchOf.get(id);
     const image = current?.imageReference ? imageLabel(current.imageReference) : undefined;
-    const error = current?.error ?? (assessment?.kind === "failed" ? assessment.error : undefined);
+    const error =
+      current?.error ??
+      (assessment?.kind === "failed" ? assessment.error : undefined) ??
+      (current !== undefined ? movedOn(state, sentNotBack, id, current, assessment) : undefined);
     return {
       instanceId: id,
       name: current?.name ?? id,

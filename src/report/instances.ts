@@ -1,6 +1,7 @@
 // Instance outcomes as the report counts, names and lists them.
 
 import { compareInstanceIds } from "../domain/ids.ts";
+import { MODEL_CHANGED_SINCE_UPGRADE } from "../domain/verdict.ts";
 import { FAILURE_OUTCOMES, type FailureOutcome, type InstanceOutcome, type InstanceRecord } from "../domain/record.ts";
 
 /** How each outcome reads in a sentence or a table cell. */
@@ -54,6 +55,17 @@ export const UNTOUCHED_HELP: Readonly<Record<"failed" | "unhealthy", { happened:
   },
 };
 
+/**
+ * The same for an unfinished instance that runs the model this run rolled out while another writer changed the model
+ * after its upgrade (domain/verdict.ts MODEL_CHANGED_SINCE_UPGRADE): Azure is not still at it.
+ */
+export const MOVED_ON_HELP: { readonly happened: string; readonly check: string } = {
+  happened:
+    "Upgraded to this run's model; another writer then changed the scale set's model, so it is not on the latest one.",
+  check:
+    "that change (the scale set's activity log names the writer) before a re-run: upgrading the instance again puts that writer's model on it.",
+};
+
 /** Whether a failed record is of an instance the run did not upgrade (UNTOUCHED_HELP). */
 export function untouched(instance: InstanceRecord): boolean {
   return (
@@ -63,9 +75,14 @@ export function untouched(instance: InstanceRecord): boolean {
   );
 }
 
-/** How a failure outcome of this instance reads (FAILURE_HELP, or UNTOUCHED_HELP for one the run did not upgrade). */
+/**
+ * How a failure outcome of this instance reads (FAILURE_HELP; UNTOUCHED_HELP for one the run did not upgrade;
+ * MOVED_ON_HELP for one the model moved away from after its upgrade).
+ */
 export function failureHelp(instance: InstanceRecord, outcome: FailureOutcome): { happened: string; check: string } {
-  return untouched(instance) && outcome !== "straggler" ? UNTOUCHED_HELP[outcome] : FAILURE_HELP[outcome];
+  if (outcome === "straggler")
+    return instance.error?.code === MODEL_CHANGED_SINCE_UPGRADE.code ? MOVED_ON_HELP : FAILURE_HELP.straggler;
+  return untouched(instance) ? UNTOUCHED_HELP[outcome] : FAILURE_HELP[outcome];
 }
 
 /** Outcomes that count as a failure of the instance (the `failed-instances` output). */

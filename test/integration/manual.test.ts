@@ -787,12 +787,15 @@ describe("Manual mode: the verdict judges every instance, to the end", () => {
     // The second batch took that writer's forceUpdateTag along with this run's image: not updated by this run.
     expect(outcomes(record)).toEqual({ straggler: ["0", "1"], failed: ["2", "3"] });
     expect(record.instances.map((i) => i.latestModelAfter)).toEqual([false, false, true, true]);
+    // The first batch runs this run's model, which the other writer's change left behind: said so, not "Azure may
+    // still finish it".
     expect(record.instances.map((i) => i.error?.code)).toEqual([
-      undefined,
-      undefined,
+      "ModelChangedSinceUpgrade",
+      "ModelChangedSinceUpgrade",
       "ModelChangedByAnotherWriter",
       "ModelChangedByAnotherWriter",
     ]);
+    expect(renderSummary(record)).toContain("another writer changed the scale set&#39;s model after its upgrade");
     expect(record.reason).toMatch(
       /^Stopped after batch 2 of 2: 4 of 4 upgraded instance\(s\) failed or are unhealthy .*0 \(vmss1_0\): .*not on the latest model/,
     );

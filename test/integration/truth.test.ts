@@ -142,6 +142,12 @@ describe("another writer of what the run does not write (Uniform)", () => {
     }
     expect(record.reason).toMatch(/changed by another writer/);
     expect(record.reason).toContain(OTHER_IMAGE);
+    // Batch 1 runs this run's model (its extension as written, the image before), which that writer left behind.
+    expect([byId["0"]?.outcome, byId["1"]?.outcome]).toEqual(["straggler", "straggler"]);
+    expect([byId["0"]?.error?.code, byId["1"]?.error?.code]).toEqual([
+      "ModelChangedSinceUpgrade",
+      "ModelChangedSinceUpgrade",
+    ]);
   });
 
   it("an extension run: the image changed after the plan's read, before the extension's write: no instance is sent onto it", async () => {

@@ -7,6 +7,7 @@ import {
   instanceOutcome,
   limitList,
   PROTECTED_SINCE_PLAN,
+  runsRolledOutModel,
   type AssessOptions,
 } from "../../../src/domain/verdict.ts";
 import { listIds } from "../../../src/domain/ids.ts";
@@ -290,6 +291,89 @@ describe("assessInstance: an instance on another writer's extensions", () => {
   it("an instance not on the latest model yet is waited for, whatever its extensions say", () => {
     const state = instance({ latestModelApplied: false, extensions: [{ name: "health", settings: { port: 1 } }] });
     expect(assessInstance(state, { ...auto, expectedExtensions: written }).kind).toBe("pending");
+  });
+});
+
+describe("runsRolledOutModel: an instance not on the latest model that runs the run's model", () => {
+  const platform = { publisher: "Canonical", offer: "ubuntu", sku: "server" };
+  const script: ExtensionModel = { name: "customScript", settings: { fileUris: ["https://example.org/v2.sh"] } };
+  const written = [script, { name: "health", settings: { port: 80 } }];
+  it.each([
+    {
+      name: "an image run: the run's image, every extension as left",
+      state: { imageReference: { ...platform, version: "2.0.0" }, extensions: written },
+      rolledOut: { image: { imageVersion: "2.0.0" }, extensions: written },
+      runs: true,
+    },
+    {
+      name: "an image run: the image before (not upgraded yet)",
+      state: { imageReference: { ...platform, version: "1.0.0" }, extensions: written },
+      rolledOut: { image: { imageVersion: "2.0.0" }, extensions: written },
+      runs: false,
+    },
+    {
+      name: "an image run, no extensions shown: the image says it",
+      state: { imageReference: { ...platform, version: "2.0.0" } },
+      rolledOut: { image: { imageVersion: "2.0.0" }, extensions: written },
+      runs: true,
+    },
+    {
+      name: "an image run: the run's image, but another extension as another writer left it",
+      state: {
+        imageReference: { ...platform, version: "2.0.0" },
+        extensions: [script, { name: "health", settings: { port: 1 } }],
+      },
+      rolledOut: { image: { imageVersion: "2.0.0" }, extensions: written },
+      runs: false,
+    },
+    {
+      name: "an extension run: the extension as written",
+      state: { imageReference: { ...platform, version: "1.0.0" }, extensions: written },
+      rolledOut: { image: { imageVersion: "1.0.0" }, extensions: written, extension: "customScript" },
+      runs: true,
+    },
+    {
+      name: "an extension run: the extension before (not upgraded yet)",
+      state: {
+        imageReference: { ...platform, version: "1.0.0" },
+        extensions: [{ name: "customScript", settings: {} }],
+      },
+      rolledOut: { image: { imageVersion: "1.0.0" }, extensions: written, extension: "customScript" },
+      runs: false,
+    },
+    {
+      name: "an extension run: extensions not shown prove nothing",
+      state: { imageReference: { ...platform, version: "1.0.0" } },
+      rolledOut: { image: { imageVersion: "1.0.0" }, extensions: written, extension: "customScript" },
+      runs: false,
+    },
+    {
+      name: "a forceUpdateTag the run wrote and the listing leaves out proves nothing",
+      state: {
+        imageReference: { ...platform, version: "1.0.0" },
+        extensions: [{ name: "customScript", settings: {} }],
+      },
+      rolledOut: {
+        image: { imageVersion: "1.0.0" },
+        extensions: [{ name: "customScript", settings: {}, forceUpdateTag: "2" }],
+        extension: "customScript",
+      },
+      runs: false,
+    },
+    {
+      name: "a gallery image ID compares case-insensitively",
+      state: { imageReference: { id: "/subscriptions/s/Galleries/g/images/i/versions/2.0.0" } },
+      rolledOut: { image: { imageId: "/subscriptions/s/galleries/g/images/i/versions/2.0.0" } },
+      runs: true,
+    },
+    {
+      name: "no image shown proves nothing",
+      state: {},
+      rolledOut: { image: { imageVersion: "2.0.0" } },
+      runs: false,
+    },
+  ])("$name", ({ state, rolledOut, runs }) => {
+    expect(runsRolledOutModel(instance({ latestModelApplied: false, ...state }), rolledOut)).toBe(runs);
   });
 });
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { annotationsFor } from "../../../src/report/index.ts";
 import { MAX_INSTANCE_ERRORS } from "../../../src/report/annotations.ts";
 import type { RolloutRecord } from "../../../src/domain/record.ts";
+import { MODEL_CHANGED_SINCE_UPGRADE } from "../../../src/domain/verdict.ts";
 import {
   cancelled,
   dryRun,
@@ -51,6 +52,21 @@ describe("annotationsFor", () => {
         "(provisioning Updating, power running, health initializing)\n" +
         "Check the provisioning state in the portal, then re-run: it waits for unfinished instances and upgrades the rest.",
     );
+  });
+
+  it("an unfinished instance the model moved away from after its upgrade reads as that, not as Azure still at it", () => {
+    const record = failureWithStragglers();
+    const moved = {
+      ...record,
+      instances: record.instances.map((i) =>
+        i.instanceId === "27" ? { ...i, provisioningState: "Succeeded", error: MODEL_CHANGED_SINCE_UPGRADE } : i,
+      ),
+    };
+    const straggler = annotationsFor(moved).find((a) => a.title?.startsWith("Instance 27 unfinished"));
+    expect(straggler?.message).toContain(
+      "Upgraded to this run's model; another writer then changed the scale set's model",
+    );
+    expect(straggler?.message).not.toContain("Azure may still finish it");
   });
 
   it(`caps instance errors at ${MAX_INSTANCE_ERRORS} plus one counting the rest, leaving room for the run's own error`, () => {
