@@ -306,15 +306,14 @@ export class RunState implements RolloutState {
    * The image and extensions the model holds as this run left it: the model the change was planned on, with the
    * extension as the run wrote it (its settings replaced as a unit, its forceUpdateTag) once that write was accepted.
    * Built from the plan, not from a read after the write: the extension's write takes no If-Match, so a read after it
-   * could already hold a change another writer made between the plan and the write. Undefined before the run wrote
-   * anything, except in a run that found every requested value in the model (nothing to write): the model it planned
-   * on is the one it brings its instances onto.
+   * could already hold a change another writer made between the plan and the write. Before any write it is the model
+   * planned on (what the extension's write checks first; in a run that found every requested value in the model, the
+   * one it brings its instances onto). Undefined before the plan.
    */
   #asWritten(): Pick<ScaleSetModel, "imageReference" | "extensions"> | undefined {
     const on = this.#plannedOn;
     const change = this.#change;
     if (on === undefined || change === undefined) return undefined;
-    if (!(this.#written.image || this.#written.extension) && !isNoOp(change)) return undefined;
     // A write of the extension whose outcome is unknown: either its values or the ones before may be there, so the
     // extension is left out (neither is another writer's).
     const own = this.#request.extension?.name.toLowerCase();
@@ -348,7 +347,7 @@ export class RunState implements RolloutState {
   /**
    * What another writer changed in the model outside what this run wrote, against the model as this run's write left
    * it: the image in a run that wrote only the extension, or any extension's settings or forceUpdateTag other than
-   * what the run wrote (driftFrom judges the run's own values). Undefined before the run wrote anything (#asWritten),
+   * what the run wrote (driftFrom judges the run's own values). Undefined before the plan (#asWritten),
    * or when nothing else moved. Instances upgraded now would take that writer's change under this run's name.
    */
   driftBeyondWritten(model: ScaleSetModel): ModelDrift | undefined {

@@ -150,22 +150,28 @@ describe("another writer of what the run does not write (Uniform)", () => {
     ]);
   });
 
-  it("an extension run: the image changed after the plan's read, before the extension's write: no instance is sent onto it", async () => {
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
-    // Right before the lease's tag write, after the plan read the model: the read before the extension's write (which
-    // takes no If-Match) already holds that writer's image.
-    emu.faults.concurrentWrite(
-      { patch: otherImage },
-      { operation: "VirtualMachineScaleSets.UpdateTags", when: "before" },
-    );
-    const { record } = await rollout(configFor(emu, { change: extensionChange, rollout: { batchSize: count(2) } }));
+  it.each(["Manual", "Automatic", "Rolling"] as const)(
+    "an extension run (%s): the image changed after the plan's read, before the extension's write: nothing is written",
+    async (upgradeMode) => {
+      const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, upgradeMode }] });
+      // Right before the lease's tag write, after the plan read the model: the read before the extension's write
+      // (which takes no If-Match) already holds that writer's image.
+      emu.faults.concurrentWrite(
+        { patch: otherImage },
+        { operation: "VirtualMachineScaleSets.UpdateTags", when: "before" },
+      );
+      const { record } = await rollout(configFor(emu, { change: extensionChange, rollout: { batchSize: count(2) } }));
 
-    expect(record.result).toBe("failed");
-    expect(record.reason).toMatch(/its image is now .*24\.04\.202503030, which this run did not write/);
-    // Nothing was sent onto that writer's image under this run's name.
-    expect(writesOf(emu)).toEqual([PATCH_EXTENSION]);
-    expect(buildOutputs(record)["updated-instances"]).toBe("[]");
-  });
+      expect(record.result).toBe("failed");
+      expect(record.modelUpdated).toBe(false);
+      expect(record.reason).toMatch(
+        /^The scale set's model was changed by another writer after the action read it \(its image is now .*24\.04\.202503030, which this run did not write; .*the action wrote nothing/,
+      );
+      // No extension write: Azure rolls nothing onto that writer's image under this run's name.
+      expect(writesOf(emu)).toEqual([]);
+      expect(Object.values(runningVersions(emu))).toEqual([OLD_VERSION, OLD_VERSION]);
+    },
+  );
 
   it("an image run: another extension changed during batch 1; the reason names it as one this run did not write", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4 }] });
@@ -287,6 +293,36 @@ describe("another writer's change to a setting of the run's own extension that t
       fileUris: [NEW_URI],
       commandToExecute: OTHER_COMMAND,
     });
+  });
+});
+
+describe("another writer's change to the run's own extension during its rollback (Uniform)", () => {
+  it("after the rollback put the image back, before it puts the extension back: that change is not overwritten", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
+    emu.faults.failUpgrade("0", { scaleSet: "vmss1" });
+    // Right after the rollback's image PATCH (the run's own image PATCH is the first).
+    emu.faults.concurrentWrite(
+      {
+        extension: {
+          name: "customScript",
+          properties: { settings: { fileUris: [NEW_URI], commandToExecute: OTHER_COMMAND } },
+        },
+      },
+      { operation: "VirtualMachineScaleSets.Update", after: 1, when: "after" },
+    );
+    const { record } = await rollout(
+      configFor(emu, {
+        change: { imageVersion: NEW_VERSION, ...extensionChange },
+        rollout: { batchSize: count(2), rollbackOnFailure: true },
+      }),
+    );
+
+    expect(record.rollback?.succeeded).toBe(false);
+    expect(extensionSettings(emu.state("vmss1").model)).toEqual({
+      fileUris: [NEW_URI],
+      commandToExecute: OTHER_COMMAND,
+    });
+    expect(JSON.stringify(record.rollback)).toMatch(/changed beyond what this run wrote to it/);
   });
 });
 

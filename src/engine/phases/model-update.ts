@@ -322,9 +322,19 @@ export async function startExtensionWrite(
     });
   }
   run.state.read(fresh);
-  // Another writer changed the image after this run wrote it: in Automatic and Rolling modes the extension's write
-  // would make Azure roll every instance onto that writer's image, under this run's name. Nothing more is written.
-  const moved = run.state.otherWriter;
+  // Another writer changed the model since the plan, outside this extension (the image, another extension): the write
+  // takes no If-Match, and in Automatic and Rolling modes Azure would roll every instance onto that writer's change,
+  // under this run's name. Nothing more is written. (After this run's image write, `otherWriter` judged it already.)
+  const moved = run.state.otherWriter ?? run.state.driftBeyondWritten(fresh);
+  if (moved !== undefined && !run.state.modelUpdated) {
+    throw new StopError({
+      kind: "failed",
+      reason:
+        `The scale set's model was changed by another writer after the action read it (${describeDrift(moved)}; ` +
+        `etag ${planned?.etag ?? "(none)"} → ${fresh.etag ?? "(none)"}): the action wrote nothing, so that change is ` +
+        "kept. Re-run to apply this change on top of it.",
+    });
+  }
   if (moved !== undefined) await stopOnOtherWriter(run, api, describeDrift(moved));
   run.log.info(`PATCH extension '${patch.name}' (${fields.filter(Boolean).join(", ")}).`);
   run.writeStarting();
@@ -446,6 +456,8 @@ async function extensionLanded(
       `but extension '${patch.name}' holds exactly what the action sent: Azure applied it (an earlier copy whose answer was lost).`,
   );
   run.wrote("extension");
+  // Judged again now that the write is the run's (the read above came before it counted).
+  run.state.read(model);
   return modelSettled(run, api);
 }
 

@@ -140,7 +140,8 @@ export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange, 
         // The image's PATCH and its operation took a while, and the extension's PATCH takes no If-Match: what this run
         // wrote to the extension is checked again right before it, so a change another writer made meanwhile is not
         // overwritten (a window of one read and one write is left; Azure offers no condition on an extension write).
-        const moved = changedSince(await api.getScaleSet(signal), state.request, false, true);
+        const now = await api.getScaleSet(signal);
+        const moved = changedSince(now, state.request, false, true) ?? beyondWritten(state, now);
         if (moved !== undefined) state.rollbackMetOtherWriter();
         if (moved !== undefined)
           throw new Error(
