@@ -53,6 +53,28 @@ export function otherExtensionThan(
   return undefined;
 }
 
+/**
+ * The extensions (named as `after` or else `before` spells them) whose settings, forceUpdateTag, publisher, type or
+ * presence differ between two reads of the model: what changed in them in between.
+ */
+export function extensionsChanged(
+  before: { readonly extensions: readonly ExtensionModel[] },
+  after: { readonly extensions: readonly ExtensionModel[] },
+): string[] {
+  const byName = (list: readonly ExtensionModel[]) => new Map(list.map((e) => [e.name.toLowerCase(), e]));
+  const was = byName(before.extensions);
+  const now = byName(after.extensions);
+  const changed: string[] = [];
+  for (const name of new Set([...was.keys(), ...now.keys()])) {
+    const a = was.get(name);
+    const b = now.get(name);
+    // Named case-insensitively, as ARM does.
+    const same = a !== undefined && b !== undefined && canonical({ ...a, name: "" }) === canonical({ ...b, name: "" });
+    if (!same) changed.push((b ?? a)?.name ?? name);
+  }
+  return changed;
+}
+
 function sameName(a: ExtensionModel, b: ExtensionModel): boolean {
   return a.name.toLowerCase() === b.name.toLowerCase();
 }

@@ -108,6 +108,26 @@ describe.each(ORCHESTRATIONS)("the model write's outcome, whatever the transport
     expect(record.changes.map((c) => [c.before, c.after])).toEqual([[OTHER, NEW_VERSION]]);
   });
 
+  it("412 after another writer changed an extension: planned again on it, and a warning says its change goes to the instances too", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, healthExtension: true, ...seed }] });
+    emu.faults.concurrentWrite(
+      {
+        extension: {
+          name: "healthExtension",
+          properties: { settings: { protocol: "http", port: 8080, requestPath: "/h" } },
+        },
+      },
+      { operation: "VirtualMachineScaleSets.Update", when: "before" },
+    );
+    const { record, log } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }));
+
+    expect(record.result).toBe("succeeded");
+    expect(writesOf(emu)[0]).toBe(`${PATCH_SET} → 412`);
+    expect(log.lines.filter((l) => l.startsWith("warning:") && l.includes("extension 'healthExtension'"))).toHaveLength(
+      1,
+    );
+  });
+
   it("one 409 Conflict on the image PATCH is retried", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
     const [i0 = "", i1 = ""] = instanceIds(emu);

@@ -45,6 +45,7 @@ import {
   type ScaleSetModel,
 } from "../../domain/scale-set.ts";
 import { rollbackStillApplies } from "../../domain/rollback-plan.ts";
+import { extensionsChanged } from "../../domain/model-match.ts";
 import type { ScaleSetApi } from "../ports.ts";
 import { StopError, type Run } from "../run.ts";
 import { checkImageBack } from "./survey.ts";
@@ -219,6 +220,16 @@ export async function startImageWrite(
           ? await checkImageBack(run, api, model, replanned).then(() => run.planOn(model))
           : replanned;
       run.state.previousIs(change.previousModel);
+      // Planned again on another writer's model: its image shows in the change's "before"; a change to an extension
+      // would go to the instances with this run's upgrades without a word. Said as a warning (an annotation).
+      const changedExtensions = plannedOn === undefined ? [] : extensionsChanged(plannedOn, model);
+      if (changedExtensions.length > 0)
+        run.log.warning(
+          `The scale set changed since it was read (412 PreconditionFailed): another writer changed ` +
+            `${changedExtensions.map((name) => `extension '${name}'`).join(", ")}. The action planned again on the ` +
+            "model as it is now, so its upgrades take that change to the instances too.",
+          "Another writer changed the scale set",
+        );
       if (conflictAgain) {
         conflicts++;
         await pauseAfterConflict(run, err as AzureApiError, conflicts);

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { matchesModel, modelDifference, type VmConfiguration } from "../../../src/domain/model-match.ts";
+import {
+  extensionsChanged,
+  matchesModel,
+  modelDifference,
+  type VmConfiguration,
+} from "../../../src/domain/model-match.ts";
 import type { ExtensionModel, ScaleSetModel } from "../../../src/domain/scale-set.ts";
 
 const script: ExtensionModel = {
@@ -114,5 +119,35 @@ describe("modelDifference: is a VM on the model when Azure does not say", () => 
       expect(found).toMatch(difference);
       expect(matchesModel(model(overrides), vm)).toBe(false);
     }
+  });
+});
+
+describe("extensionsChanged: what changed in the extensions between two reads of the model", () => {
+  const script: ExtensionModel = { name: "customScript", settings: { fileUris: ["a"], commandToExecute: "x" } };
+  const health: ExtensionModel = { name: "health", settings: { port: 80 } };
+  it.each([
+    { name: "nothing", before: [script, health], after: [health, script], changed: [] },
+    {
+      name: "settings in another key order are the same",
+      before: [script],
+      after: [{ name: "CUSTOMSCRIPT", settings: { commandToExecute: "x", fileUris: ["a"] } }],
+      changed: [],
+    },
+    {
+      name: "a setting",
+      before: [script, health],
+      after: [script, { ...health, settings: { port: 8080 } }],
+      changed: ["health"],
+    },
+    {
+      name: "a forceUpdateTag",
+      before: [script],
+      after: [{ ...script, forceUpdateTag: "2" }],
+      changed: ["customScript"],
+    },
+    { name: "one added", before: [script], after: [script, health], changed: ["health"] },
+    { name: "one removed", before: [script, health], after: [script], changed: ["health"] },
+  ])("$name", ({ before, after, changed }) => {
+    expect(extensionsChanged({ extensions: before }, { extensions: after })).toEqual(changed);
   });
 });
