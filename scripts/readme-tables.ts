@@ -72,7 +72,7 @@ export function outputsTable(action: ActionYml): string {
 
 export function azureErrors(): string {
   return ERROR_HELP.map((help) => {
-    const title = `### \`${help.code}\`${help.variant ? ` (${help.variant.name})` : ""}`;
+    const title = `### \`${help.code}\`${help.variant ? ` (${help.variant.name})` : ""}${help.own === true ? " (the action's own)" : ""}`;
     const docs = help.docs ? `\n\nMicrosoft's docs: <${help.docs}>` : "";
     return `${title}\n\n**What happened:** ${help.happened}\n\n**What to check:** ${help.check}${docs}`;
   }).join("\n\n");

@@ -75,6 +75,20 @@ export function extensionsChanged(
   return changed;
 }
 
+/** Whether `shown` holds every extension of `expected`, each with the same settings and forceUpdateTag (strictly:
+ *  one left out, or shown without what `expected` has, does not). */
+export function showsExtensions(
+  expected: readonly ExtensionModel[],
+  shown: readonly ExtensionModel[] | undefined,
+): boolean {
+  if (expected.length === 0) return true;
+  if (shown === undefined) return false;
+  return expected.every((wanted) => {
+    const has = shown.find((ext) => sameName(ext, wanted));
+    return has !== undefined && extensionDifference(wanted, has) === undefined;
+  });
+}
+
 function sameName(a: ExtensionModel, b: ExtensionModel): boolean {
   return a.name.toLowerCase() === b.name.toLowerCase();
 }

@@ -4,7 +4,7 @@
 import { describeError } from "./error-text.ts";
 import { describeImage, otherImageThan } from "./change.ts";
 import type { ChangeRequest } from "../config/types.ts";
-import { otherExtensionThan } from "./model-match.ts";
+import { otherExtensionThan, showsExtensions } from "./model-match.ts";
 import type { AzureErrorInfo, ExtensionModel, InstanceError, InstanceState } from "./scale-set.ts";
 import { FAILURE_OUTCOMES, type FailureOutcome, type InstanceOutcome, type RolloutResult } from "./record.ts";
 
@@ -90,41 +90,28 @@ export const MODEL_CHANGED_SINCE_UPGRADE: AzureErrorInfo = {
 
 /**
  * Whether an instance not on the latest model runs the model the run rolled out: the image it asks for (the same
- * reference, named the same way) and, where the run wrote an extension, that extension as written (shown with its
- * settings); every other extension the listing shows as the run left it. Undefined facts never count as a match.
+ * reference, named the same way) and every extension of that model as the run left it, each shown by the listing with
+ * the same settings and forceUpdateTag (model-match.ts showsExtensions). Positive evidence only: anything the listing
+ * leaves out (an extension, its settings, its tag) never counts as a match, as a Flexible VM whose latestModelApplied
+ * Azure leaves out is never taken as on the model on facts it does not show.
  */
 export function runsRolledOutModel(
   state: InstanceState,
   rolledOut: {
     readonly image?: Pick<ChangeRequest, "imageVersion" | "imageId">;
     readonly extensions?: readonly ExtensionModel[];
-    /** The extension the run wrote, which the instance must show (an extension-only run has no other sign). */
-    readonly extension?: string;
   },
 ): boolean {
   const ref = state.imageReference;
   const image = rolledOut.image;
-  if (ref === undefined || image === undefined) return false;
-  const same = (a: string | undefined, b: string): boolean => a !== undefined && a.toLowerCase() === b.toLowerCase();
-  if (
+  if (ref === undefined || image === undefined || rolledOut.extensions === undefined) return false;
+  const same = (a: string | undefined, b: string | undefined): boolean =>
+    a !== undefined && b !== undefined && a.toLowerCase() === b.toLowerCase();
+  const sameImage =
     image.imageId !== undefined
-      ? !same(ref.id, image.imageId)
-      : ref.id !== undefined || !same(ref.version, image.imageVersion ?? "")
-  )
-    return false;
-  if (rolledOut.extensions === undefined) return rolledOut.extension === undefined;
-  const shown = state.extensions;
-  if (shown === undefined) return rolledOut.extension === undefined;
-  if (rolledOut.extension !== undefined) {
-    // What the run wrote must show: settings or a forceUpdateTag left out of the listing prove nothing.
-    const name = rolledOut.extension.toLowerCase();
-    const own = shown.find((e) => e.name.toLowerCase() === name);
-    const wanted = rolledOut.extensions.find((e) => e.name.toLowerCase() === name);
-    if (own === undefined || wanted === undefined) return false;
-    if (wanted.settings !== undefined && own.settings === undefined) return false;
-    if (wanted.forceUpdateTag !== undefined && own.forceUpdateTag === undefined) return false;
-  }
-  return otherExtensionThan(rolledOut.extensions, shown) === undefined;
+      ? same(ref.id, image.imageId)
+      : ref.id === undefined && same(ref.version, image.imageVersion);
+  return sameImage && showsExtensions(rolledOut.extensions, state.extensions);
 }
 
 /** Power states in which an instance runs no application and reports no vmHealth. */

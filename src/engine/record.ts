@@ -373,11 +373,12 @@ function movedOn(
 ): AzureErrorInfo | undefined {
   if (assessment?.kind !== "pending" || instance.latestModelApplied || isBusy(instance)) return undefined;
   if (!state.started.has(id) || state.rolledBack.has(id) || sentNotBack.has(id)) return undefined;
-  const extension = state.written.extension ? state.change?.extensionPatch?.name : undefined;
+  // A rollback that wrote the model moved it away from this run's itself: no other writer to name.
+  const back = state.rollback?.model;
+  if (state.rollback !== undefined && back !== "unchanged" && back !== "changed-by-another-writer") return undefined;
   const rolledOut = runsRolledOutModel(instance, {
     ...(state.expectedImage && { image: state.expectedImage }),
     ...(state.expectedExtensions && { extensions: state.expectedExtensions }),
-    ...(extension !== undefined && { extension }),
   });
   return rolledOut ? MODEL_CHANGED_SINCE_UPGRADE : undefined;
 }
@@ -390,10 +391,12 @@ export function instanceRecords(state: RolloutState): InstanceRecord[] {
     const assessment = state.assessments.get(id);
     const batch = state.batchOf.get(id);
     const image = current?.imageReference ? imageLabel(current.imageReference) : undefined;
+    // Why an instance the model moved away from is unfinished comes first: an unrelated extension's error it also
+    // reports does not explain that.
     const error =
+      (current !== undefined ? movedOn(state, sentNotBack, id, current, assessment) : undefined) ??
       current?.error ??
-      (assessment?.kind === "failed" ? assessment.error : undefined) ??
-      (current !== undefined ? movedOn(state, sentNotBack, id, current, assessment) : undefined);
+      (assessment?.kind === "failed" ? assessment.error : undefined);
     return {
       instanceId: id,
       name: current?.name ?? id,

@@ -76,7 +76,7 @@ function instanceError(instance: InstanceRecord, outcome: FailureOutcome): Annot
   const lines = [
     `${plain(instance.name, 120)}: ${failureHelp(instance, outcome).happened}${states.length > 0 ? ` (${plain(states.join(", "), 200)})` : ""}`,
     help ? `${help.happened} Check: ${help.check}` : `Check ${failureHelp(instance, outcome).check}`,
-    error ? `Azure: ${plain(error.code, 120)}: ${plain(error.message, 1000)}` : "",
+    error ? `${help?.own === true ? "Why" : "Azure"}: ${plain(error.code, 120)}: ${plain(error.message, 1000)}` : "",
   ];
   return {
     level: "error",

@@ -15,6 +15,8 @@ export interface ErrorHelp {
   readonly check: string;
   /** Microsoft's page about it. */
   readonly docs?: string;
+  /** Not an error Azure returned: the action's own finding about an instance (its code names it). */
+  readonly own?: boolean;
 }
 
 const LEARN = "https://learn.microsoft.com/en-us/azure";
@@ -245,6 +247,36 @@ export const ERROR_HELP: readonly ErrorHelp[] = [
     code: "InternalExecutionError",
     happened: "Azure hit an internal error while running the operation.",
     check: "Usually transient: re-run. If it repeats, open a support request with the request ID from the message.",
+  },
+  {
+    code: "ModelChangedByAnotherWriter",
+    own: true,
+    happened:
+      "Not an error Azure returned: the instance is on the scale set's latest model, but that model is no longer this " +
+      "run's. Another writer changed it (the image, or an extension's settings or forceUpdateTag) before this run's " +
+      "upgrade reached the instance, which took that writer's change with it.",
+    check:
+      "The other writer's change (the scale set's activity log names the writer), and make sure only one workflow " +
+      "or person changes this scale set at a time. Re-run once the model holds what you mean to roll out.",
+  },
+  {
+    code: "ModelChangedSinceUpgrade",
+    own: true,
+    happened:
+      "Not an error Azure returned: this run upgraded the instance and it runs the model the run rolled out, but " +
+      "another writer changed the scale set's model after that, so it is not on the latest model. Azure is not still " +
+      "at it.",
+    check:
+      "The other writer's change (the scale set's activity log names the writer) before a re-run: upgrading the " +
+      "instance again (a re-run, or the platform in Automatic or Rolling mode) puts that writer's model on it.",
+  },
+  {
+    code: "ProtectedFromScaleSetActions",
+    own: true,
+    happened:
+      "Not an error Azure returned: `protectFromScaleSetActions` was set on the instance after the rollout planned " +
+      "it. Azure accepts the upgrade and skips a protected instance silently, so it is not on the new model.",
+    check: "Who protected it and why; remove the protection, then re-run to upgrade it.",
   },
 ];
 

@@ -60,10 +60,15 @@ export const UNTOUCHED_HELP: Readonly<Record<"failed" | "unhealthy", { happened:
  * after its upgrade (domain/verdict.ts MODEL_CHANGED_SINCE_UPGRADE): Azure is not still at it.
  */
 export const MOVED_ON_HELP: { readonly happened: string; readonly check: string } = {
-  happened:
-    "Upgraded to this run's model; another writer then changed the scale set's model, so it is not on the latest one.",
+  happened: "Upgraded to this run's model, then left behind: another writer changed the model after its upgrade.",
   check:
     "that change (the scale set's activity log names the writer) before a re-run: upgrading the instance again puts that writer's model on it.",
+};
+
+/** The same for an instance upgraded onto another writer's model (domain/verdict.ts ModelChangedByAnotherWriter). */
+export const OTHER_WRITERS_HELP: { readonly happened: string; readonly check: string } = {
+  happened: "Upgraded onto another writer's model, not this run's: that writer changed the model before its upgrade.",
+  check: "that change (the scale set's activity log names the writer) before a re-run.",
 };
 
 /** Whether a failed record is of an instance the run did not upgrade (UNTOUCHED_HELP). */
@@ -82,6 +87,7 @@ export function untouched(instance: InstanceRecord): boolean {
 export function failureHelp(instance: InstanceRecord, outcome: FailureOutcome): { happened: string; check: string } {
   if (outcome === "straggler")
     return instance.error?.code === MODEL_CHANGED_SINCE_UPGRADE.code ? MOVED_ON_HELP : FAILURE_HELP.straggler;
+  if (outcome === "failed" && instance.error?.code === "ModelChangedByAnotherWriter") return OTHER_WRITERS_HELP;
   return untouched(instance) ? UNTOUCHED_HELP[outcome] : FAILURE_HELP[outcome];
 }
 

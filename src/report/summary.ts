@@ -588,6 +588,15 @@ function skippedGroup(
 
 // ───────────────────────────── what to do next ─────────────────────────────
 
+/** The step before any re-run when another writer changed the model during the run. */
+function otherWriterStep(instances: readonly InstanceRecord[]): string {
+  return (
+    "**First, look at the other writer's change** (the scale set's activity log names the writer): a re-run " +
+    `upgrades ${plural(instances.length, "instance")} (${inline(idRanges(instances.map((i) => i.instanceId)), { max: 300 })}) ` +
+    "onto the model as it is now, that writer's change included."
+  );
+}
+
 function nextSteps(record: RolloutRecord, stage: Stage): string {
   const steps: string[] = [];
   const docs = [DOCS.modify, DOCS.deploymentErrors];
@@ -596,6 +605,10 @@ function nextSteps(record: RolloutRecord, stage: Stage): string {
   // Protected instances behind the model: those already on it (a re-run, say) keep no old model.
   const protectedOnes = record.instances.filter((i) => i.outcome === "skipped-protected" && !i.latestModelAfter);
   const ownModel = record.instances.some((i) => i.outcome === "skipped-own-model");
+  // Instances on (or left behind by) another writer's model: a re-run would roll that model out.
+  const otherWriters = record.instances.filter(
+    (i) => i.error?.code === "ModelChangedSinceUpgrade" || i.error?.code === "ModelChangedByAnotherWriter",
+  );
   if (stage === "before-read") {
     steps.push(
       record.result === "cancelled"
@@ -644,10 +657,12 @@ function nextSteps(record: RolloutRecord, stage: Stage): string {
         if (protectedOnes.length > 0) steps.push(protectedStep(record, protectedOnes));
         break;
       case "failed":
+        if (otherWriters.length > 0) steps.push(otherWriterStep(otherWriters));
         steps.push(`**Resume:** fix the cause above, then ${resume}.`);
         if (protectedOnes.length > 0) steps.push(protectedStep(record, protectedOnes));
         break;
       case "cancelled":
+        if (otherWriters.length > 0) steps.push(otherWriterStep(otherWriters));
         steps.push(`**Resume:** ${resume}.`);
         if (protectedOnes.length > 0) steps.push(protectedStep(record, protectedOnes));
         break;

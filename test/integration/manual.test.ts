@@ -795,7 +795,10 @@ describe("Manual mode: the verdict judges every instance, to the end", () => {
       "ModelChangedByAnotherWriter",
       "ModelChangedByAnotherWriter",
     ]);
-    expect(renderSummary(record)).toContain("another writer changed the scale set&#39;s model after its upgrade");
+    const summary = renderSummary(record);
+    expect(summary).toContain("another writer changed the scale set&#39;s model after its upgrade");
+    // What to do next: not "re-run" alone, which would roll that writer's model out.
+    expect(summary).toMatch(/First, look at the other writer's change.*a re-run upgrades 4 instances/);
     expect(record.reason).toMatch(
       /^Stopped after batch 2 of 2: 4 of 4 upgraded instance\(s\) failed or are unhealthy .*0 \(vmss1_0\): .*not on the latest model/,
     );

@@ -208,8 +208,6 @@ export async function startImageWrite(
           plannedOn && { extensions: plannedOn.extensions },
         );
         run.wrote("image");
-        // Judged again now that the write is the run's: another writer's change in this read stops the batches.
-        run.state.read(model);
         return { change, landedUnseen: true };
       }
       // Another writer changed the scale set and this run's write did not land: the model before it is the new one, and
@@ -467,8 +465,6 @@ async function extensionLanded(
       `but extension '${patch.name}' holds exactly what the action sent: Azure applied it (an earlier copy whose answer was lost).`,
   );
   run.wrote("extension");
-  // Judged again now that the write is the run's (the read above came before it counted).
-  run.state.read(model);
   return modelSettled(run, api);
 }
 

@@ -312,8 +312,20 @@ describe("runsRolledOutModel: an instance not on the latest model that runs the 
       runs: false,
     },
     {
-      name: "an image run, no extensions shown: the image says it",
+      name: "an image run, no extensions shown: the image alone proves nothing",
       state: { imageReference: { ...platform, version: "2.0.0" } },
+      rolledOut: { image: { imageVersion: "2.0.0" }, extensions: written },
+      runs: false,
+    },
+    {
+      name: "an extension of the model left out of the listing proves nothing",
+      state: { imageReference: { ...platform, version: "2.0.0" }, extensions: [script] },
+      rolledOut: { image: { imageVersion: "2.0.0" }, extensions: written },
+      runs: false,
+    },
+    {
+      name: "an extension of the instance's own beside the model's says nothing against it",
+      state: { imageReference: { ...platform, version: "2.0.0" }, extensions: [...written, { name: "own" }] },
       rolledOut: { image: { imageVersion: "2.0.0" }, extensions: written },
       runs: true,
     },
@@ -329,7 +341,7 @@ describe("runsRolledOutModel: an instance not on the latest model that runs the 
     {
       name: "an extension run: the extension as written",
       state: { imageReference: { ...platform, version: "1.0.0" }, extensions: written },
-      rolledOut: { image: { imageVersion: "1.0.0" }, extensions: written, extension: "customScript" },
+      rolledOut: { image: { imageVersion: "1.0.0" }, extensions: written },
       runs: true,
     },
     {
@@ -338,13 +350,13 @@ describe("runsRolledOutModel: an instance not on the latest model that runs the 
         imageReference: { ...platform, version: "1.0.0" },
         extensions: [{ name: "customScript", settings: {} }],
       },
-      rolledOut: { image: { imageVersion: "1.0.0" }, extensions: written, extension: "customScript" },
+      rolledOut: { image: { imageVersion: "1.0.0" }, extensions: written },
       runs: false,
     },
     {
       name: "an extension run: extensions not shown prove nothing",
       state: { imageReference: { ...platform, version: "1.0.0" } },
-      rolledOut: { image: { imageVersion: "1.0.0" }, extensions: written, extension: "customScript" },
+      rolledOut: { image: { imageVersion: "1.0.0" }, extensions: written },
       runs: false,
     },
     {
@@ -356,14 +368,13 @@ describe("runsRolledOutModel: an instance not on the latest model that runs the 
       rolledOut: {
         image: { imageVersion: "1.0.0" },
         extensions: [{ name: "customScript", settings: {}, forceUpdateTag: "2" }],
-        extension: "customScript",
       },
       runs: false,
     },
     {
       name: "a gallery image ID compares case-insensitively",
       state: { imageReference: { id: "/subscriptions/s/Galleries/g/images/i/versions/2.0.0" } },
-      rolledOut: { image: { imageId: "/subscriptions/s/galleries/g/images/i/versions/2.0.0" } },
+      rolledOut: { image: { imageId: "/subscriptions/s/galleries/g/images/i/versions/2.0.0" }, extensions: [] },
       runs: true,
     },
     {

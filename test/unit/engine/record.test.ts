@@ -474,3 +474,69 @@ describe("imageLabel", () => {
     expect(imageLabel({ version: "1.2.3" })).toBe("1.2.3");
   });
 });
+
+describe("instanceRecords: an unfinished instance the model moved away from after its upgrade", () => {
+  // Instance 0, upgraded by this run (batch 1), runs the run's image and the model's extension as the run left it,
+  // and is not on the latest model: another writer changed the model after its upgrade.
+  const health = { name: "health", settings: { port: 80 } };
+  const left = instance("0", { latestModelApplied: false, extensions: [health] });
+  const base = {
+    targets: new Set(["0"]),
+    started: new Set(["0"]),
+    batchOf: new Map([["0", 1]]),
+    expectedImage: { imageVersion: "2.0.0" },
+    expectedExtensions: [health],
+    assessments: new Map([["0", { kind: "pending", waitingFor: "the new model" } as const]]),
+  } satisfies Partial<RolloutState>;
+  const monitorError = { code: "1", message: "Extension 'monitor': exit 1", extension: "monitor" };
+  it.each([
+    { name: "runs the run's model: the label", fields: {}, instance: left, code: "ModelChangedSinceUpgrade" },
+    {
+      name: "an unrelated extension's error: the label still explains why it is unfinished",
+      fields: {},
+      instance: { ...left, error: monitorError, errors: [monitorError] },
+      code: "ModelChangedSinceUpgrade",
+    },
+    {
+      name: "runs the image before (its upgrade did not reach it yet): no label",
+      fields: {},
+      instance: { ...left, imageReference: { version: "1.0.0" } },
+      code: undefined,
+    },
+    {
+      name: "Azure is still upgrading it: no label",
+      fields: {},
+      instance: { ...left, provisioningState: "Updating" },
+      code: undefined,
+    },
+    {
+      name: "its extensions not shown: no label",
+      fields: {},
+      instance: { ...left, extensions: undefined },
+      code: undefined,
+    },
+    {
+      name: "the run's own rollback restored the model: no other writer to name",
+      fields: { rollback: { succeeded: false, instanceIds: [], model: "restored" as const } },
+      instance: left,
+      code: undefined,
+    },
+    {
+      name: "a rollback that wrote nothing (another writer's change stopped it): the label",
+      fields: { rollback: { succeeded: false, instanceIds: [], model: "changed-by-another-writer" as const } },
+      instance: left,
+      code: "ModelChangedSinceUpgrade",
+    },
+    {
+      name: "never sent: no label",
+      fields: { started: new Set<string>() },
+      instance: left,
+      code: undefined,
+      outcome: "not-started",
+    },
+  ])("$name", ({ fields, instance: listed, code, outcome }) => {
+    const [record] = instanceRecords(state({ ...base, ...fields, instances: new Map([["0", listed]]) }));
+    expect(record?.outcome).toBe(outcome ?? "straggler");
+    expect(record?.error?.code).toBe(code);
+  });
+});

@@ -63,10 +63,11 @@ describe("annotationsFor", () => {
       ),
     };
     const straggler = annotationsFor(moved).find((a) => a.title?.startsWith("Instance 27 unfinished"));
-    expect(straggler?.message).toContain(
-      "Upgraded to this run's model; another writer then changed the scale set's model",
-    );
+    expect(straggler?.message).toContain("Upgraded to this run's model, then left behind");
     expect(straggler?.message).not.toContain("Azure may still finish it");
+    // The action's own finding, not an error Azure returned.
+    expect(straggler?.message).toContain("Why: ModelChangedSinceUpgrade:");
+    expect(straggler?.message).not.toContain("Azure: ModelChangedSinceUpgrade");
   });
 
   it(`caps instance errors at ${MAX_INSTANCE_ERRORS} plus one counting the rest, leaving room for the run's own error`, () => {
