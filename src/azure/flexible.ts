@@ -167,7 +167,6 @@ function toVmImage(detail: VirtualMachine): ImageReference | undefined {
   return detail.storageProfile?.imageReference ? toImageReference(detail.storageProfile.imageReference) : undefined;
 }
 
-/** A VM's extension child resource as the engine compares it; one listed without its name is named by its ID. */
 /** The two lists of one listing: the members, and each one's VM from the standalone list (by resource ID or name). */
 async function readLists(
   deps: FlexibleListDeps,

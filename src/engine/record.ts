@@ -102,6 +102,8 @@ export interface RolloutState {
   /** The image an instance on the latest model must run, and the extensions as the run left them (RunState). */
   readonly expectedImage?: Pick<Config["change"], "imageVersion" | "imageId"> | undefined;
   readonly expectedExtensions?: readonly ExtensionModel[] | undefined;
+  /** A rollback put a part of the model back, or may have (RunState.rollbackWrote). */
+  readonly rollbackWrote?: boolean;
   readonly rollback: RolloutRecord["rollback"];
   /** Why no rollback was attempted although one was asked for. */
   readonly noRollback: { readonly reason: string; readonly otherWriter?: boolean } | undefined;
@@ -373,9 +375,8 @@ function movedOn(
 ): AzureErrorInfo | undefined {
   if (assessment?.kind !== "pending" || instance.latestModelApplied || isBusy(instance)) return undefined;
   if (!state.started.has(id) || state.rolledBack.has(id) || sentNotBack.has(id)) return undefined;
-  // A rollback that wrote the model moved it away from this run's itself: no other writer to name.
-  const back = state.rollback?.model;
-  if (state.rollback !== undefined && back !== "unchanged" && back !== "changed-by-another-writer") return undefined;
+  // A rollback that wrote the model (or may have) moved it away from this run's itself: no other writer to name.
+  if (state.rollbackWrote === true) return undefined;
   const rolledOut = runsRolledOutModel(instance, {
     ...(state.expectedImage && { image: state.expectedImage }),
     ...(state.expectedExtensions && { extensions: state.expectedExtensions }),

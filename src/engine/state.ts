@@ -305,6 +305,8 @@ export class RunState implements RolloutState {
   /**
    * The image and extensions the model holds as this run left it: the model the change was planned on, with the
    * extension as the run wrote it (its settings replaced as a unit, its forceUpdateTag) once that write was accepted.
+   * Its image is the one planned on even after the run wrote its own: callers judge the image only where the run did
+   * not write it (driftBeyondWritten; expectedImage takes the request's).
    * Built from the plan, not from a read after the write: the extension's write takes no If-Match, so a read after it
    * could already hold a change another writer made between the plan and the write. Before any write it is the model
    * planned on (what the extension's write checks first; in a run that found every requested value in the model, the
@@ -345,10 +347,11 @@ export class RunState implements RolloutState {
   }
 
   /**
-   * What another writer changed in the model outside what this run wrote, against the model as this run's write left
-   * it: the image in a run that wrote only the extension, or any extension's settings or forceUpdateTag other than
-   * what the run wrote (driftFrom judges the run's own values). Undefined before the plan (#asWritten),
-   * or when nothing else moved. Instances upgraded now would take that writer's change under this run's name.
+   * What another writer changed in the model since the plan outside this run's own values, against the model as this
+   * run left it (#asWritten): the image where the run did not write it, and every extension whole (publisher, type,
+   * settings, forceUpdateTag), the run's own included, as written (left out only while its write's outcome is
+   * unknown). Before any write, what moved since the plan. Undefined before the plan, or when nothing moved. Instances
+   * upgraded now would take that writer's change under this run's name.
    */
   driftBeyondWritten(model: ScaleSetModel): ModelDrift | undefined {
     const before = this.#asWritten();
@@ -683,6 +686,12 @@ export class RunState implements RolloutState {
   }
 
   /** What the rollback under way (or the last one) knows it did; undefined before any. */
+  /** Whether a rollback put a part of the model back, or may have (its write's outcome unknown). */
+  get rollbackWrote(): boolean {
+    const progress = this.#rollbackProgress;
+    const wrote = (part: RollbackPart | undefined): boolean => part === "yes" || part === "unknown";
+    return progress !== undefined && (wrote(progress.image) || wrote(progress.extension));
+  }
   get rollbackProgress(): RollbackProgress | undefined {
     return this.#rollbackProgress;
   }

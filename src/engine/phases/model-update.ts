@@ -223,7 +223,7 @@ export async function startImageWrite(
       const changedExtensions = plannedOn === undefined ? [] : extensionsChanged(plannedOn, model);
       if (changedExtensions.length > 0)
         run.log.warning(
-          `The scale set changed since it was read (412 PreconditionFailed): another writer changed ` +
+          `The scale set changed since it was read: another writer changed ` +
             `${changedExtensions.map((name) => `extension '${name}'`).join(", ")}. The action planned again on the ` +
             "model as it is now, so its upgrades take that change to the instances too.",
           "Another writer changed the scale set",

@@ -516,14 +516,20 @@ describe("instanceRecords: an unfinished instance the model moved away from afte
       code: undefined,
     },
     {
-      name: "the run's own rollback restored the model: no other writer to name",
-      fields: { rollback: { succeeded: false, instanceIds: [], model: "restored" as const } },
+      name: "the run's own rollback put a part of the model back: no other writer to name",
+      fields: {
+        rollback: { succeeded: false, instanceIds: [], model: "changed-by-another-writer" as const },
+        rollbackWrote: true,
+      },
       instance: left,
       code: undefined,
     },
     {
       name: "a rollback that wrote nothing (another writer's change stopped it): the label",
-      fields: { rollback: { succeeded: false, instanceIds: [], model: "changed-by-another-writer" as const } },
+      fields: {
+        rollback: { succeeded: false, instanceIds: [], model: "changed-by-another-writer" as const },
+        rollbackWrote: false,
+      },
       instance: left,
       code: "ModelChangedSinceUpgrade",
     },
