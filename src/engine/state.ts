@@ -3,6 +3,7 @@
 // as it is (buildRecord reads this object; nothing is copied).
 
 import { driftFrom, isNoOp, type ModelChange, type ModelDrift } from "../domain/change.ts";
+import { extensionsChanged } from "../domain/model-match.ts";
 import type { BatchPlan } from "../domain/batches.ts";
 import type { Phase } from "./phase.ts";
 import type { RollbackOrigin, RolloutState, Stop, TagRecordState } from "./record.ts";
@@ -29,6 +30,12 @@ export class RunState implements RolloutState {
   #written = { image: false, extension: false };
   /** The image and extensions of the model the change was planned on (see #asWritten). */
   #plannedOn: Pick<ScaleSetModel, "imageReference" | "extensions"> | undefined;
+  #asWrittenCache:
+    | {
+        readonly key: readonly unknown[];
+        readonly value: Pick<ScaleSetModel, "imageReference" | "extensions"> | undefined;
+      }
+    | undefined;
   #writeUnknown: "image" | "extension" | undefined;
   #writeUnknownFinal = false;
   #cutOffUnseen: "image" | "extension" | undefined;
@@ -313,6 +320,17 @@ export class RunState implements RolloutState {
    * one it brings its instances onto). Undefined before the plan.
    */
   #asWritten(): Pick<ScaleSetModel, "imageReference" | "extensions"> | undefined {
+    // Asked for each instance judged (expectedImage, expectedExtensions): built once for what it depends on. #written
+    // and #plannedOn are replaced, never changed in place, so their identity says whether they changed.
+    const key = [this.#plannedOn, this.#change, this.#written, this.#ownExtensionUnknown()] as const;
+    const cached = this.#asWrittenCache;
+    if (cached !== undefined && cached.key.every((part, i) => part === key[i])) return cached.value;
+    const value = this.#buildAsWritten();
+    this.#asWrittenCache = { key, value };
+    return value;
+  }
+
+  #buildAsWritten(): Pick<ScaleSetModel, "imageReference" | "extensions"> | undefined {
     const on = this.#plannedOn;
     const change = this.#change;
     if (on === undefined || change === undefined) return undefined;
@@ -364,21 +382,16 @@ export class RunState implements RolloutState {
     // is as much that writer's as a change to another extension. Left out only while its write's outcome is unknown.
     const own = this.#request.extension?.name.toLowerCase();
     const skip = this.#ownExtensionUnknown() ? own : undefined;
-    const byName = (list: readonly ExtensionModel[]) =>
-      new Map(list.filter((e) => e.name.toLowerCase() !== skip).map((e) => [e.name.toLowerCase(), canonical(e)]));
-    const was = byName(before.extensions);
-    const now = byName(model.extensions);
-    for (const name of new Set([...was.keys(), ...now.keys()])) {
-      if (was.get(name) !== now.get(name)) {
-        const shown = [...model.extensions, ...before.extensions].find((e) => e.name.toLowerCase() === name);
-        return {
-          kind: "extension",
-          name: shown?.name ?? name,
-          beyond: name === own && this.#written.extension ? "own" : true,
-        };
-      }
-    }
-    return undefined;
+    const kept = (list: readonly ExtensionModel[]) => ({
+      extensions: list.filter((e) => e.name.toLowerCase() !== skip),
+    });
+    const [name] = extensionsChanged(kept(before.extensions), kept(model.extensions));
+    if (name === undefined) return undefined;
+    return {
+      kind: "extension",
+      name,
+      beyond: name.toLowerCase() === own && this.#written.extension ? "own" : true,
+    };
   }
 
   /**

@@ -9,6 +9,7 @@ import {
   PROTECTED_SINCE_PLAN,
   runsRolledOutModel,
   type AssessOptions,
+  type Assessment,
 } from "../../../src/domain/verdict.ts";
 import { listIds } from "../../../src/domain/ids.ts";
 import type { ExtensionModel, InstanceState } from "../../../src/domain/scale-set.ts";
@@ -183,6 +184,16 @@ describe("assessInstance", () => {
   });
 });
 
+/** Done when `failed` is undefined; otherwise failed as upgraded onto another writer's model, naming `failed`. */
+function expectOtherWritersVerdict(verdict: Assessment, failed: string | undefined): void {
+  if (failed === undefined) expect(verdict).toEqual({ kind: "done" });
+  else {
+    expect(verdict.kind).toBe("failed");
+    expect(verdict.kind === "failed" && verdict.error?.code).toBe("ModelChangedByAnotherWriter");
+    expect(verdict.kind === "failed" && verdict.error?.message).toContain(failed);
+  }
+}
+
 describe("assessInstance: an instance on another writer's image", () => {
   const platform = { publisher: "Canonical", offer: "ubuntu-24_04-lts", sku: "server" };
   const galleryId =
@@ -220,12 +231,7 @@ describe("assessInstance: an instance on another writer's image", () => {
   ])("$name", ({ image, expected, failed }) => {
     const state = instance({ health: "healthy", ...(image && { imageReference: image }) });
     const verdict = assessInstance(state, { ...auto, expectedImage: expected });
-    if (failed === undefined) expect(verdict).toEqual({ kind: "done" });
-    else {
-      expect(verdict.kind).toBe("failed");
-      expect(verdict.kind === "failed" && verdict.error?.code).toBe("ModelChangedByAnotherWriter");
-      expect(verdict.kind === "failed" && verdict.error?.message).toContain(failed);
-    }
+    expectOtherWritersVerdict(verdict, failed);
   });
 
   it("an instance still being upgraded waits, whatever its image says", () => {
@@ -280,12 +286,7 @@ describe("assessInstance: an instance on another writer's extensions", () => {
   ])("$name", ({ shown, failed }) => {
     const state = instance({ health: "healthy", ...(shown && { extensions: shown }) });
     const verdict = assessInstance(state, { ...auto, expectedExtensions: written });
-    if (failed === undefined) expect(verdict).toEqual({ kind: "done" });
-    else {
-      expect(verdict.kind).toBe("failed");
-      expect(verdict.kind === "failed" && verdict.error?.code).toBe("ModelChangedByAnotherWriter");
-      expect(verdict.kind === "failed" && verdict.error?.message).toContain(failed);
-    }
+    expectOtherWritersVerdict(verdict, failed);
   });
 
   it("an instance not on the latest model yet is waited for, whatever its extensions say", () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../../src/config/inputs.ts";
 import { RunState } from "../../../src/engine/state.ts";
+import { planChange } from "../../../src/domain/change.ts";
 import type { InstanceState, ScaleSetModel } from "../../../src/domain/scale-set.ts";
 
 const config = parseConfig(
@@ -116,5 +117,58 @@ describe("RunState.otherWriter: another writer's change to the model after this 
     state.entered({ kind: "rolling-back" });
     state.read(model("1.0.0"));
     expect(state.otherWriter).toBeUndefined();
+  });
+});
+
+describe("RunState: the extensions as this run left the model, whatever its extension write's outcome", () => {
+  const OLD = "https://example.org/install.sh";
+  const NEW = "https://example.org/install-v2.sh";
+  const extensionRun = parseConfig(
+    (name) =>
+      ({
+        "subscription-id": "11111111-2222-3333-4444-555555555555",
+        "resource-group": "rg",
+        "scale-set": "vmss1",
+        "extension-name": "customScript",
+        "extension-file-uris": NEW,
+      })[name] ?? "",
+    {},
+  );
+  const health = { name: "health", settings: { port: 80 } };
+  const model = (uri: string): ScaleSetModel => ({
+    id: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/vmss1",
+    name: "vmss1",
+    orchestrationMode: "Uniform",
+    upgradeMode: "Automatic",
+    imageReference: { publisher: "Canonical", offer: "ubuntu", sku: "server", version: "1.0.0" },
+    extensions: [{ name: "customScript", settings: { fileUris: [uri] } }, health],
+    hasHealthSignal: false,
+  });
+  const planned = (): RunState => {
+    const state = new RunState(extensionRun, 0);
+    const plan = planChange(model(OLD), extensionRun.change);
+    if (!plan.ok) throw new Error(plan.reason);
+    state.planned(plan, model(OLD));
+    return state;
+  };
+  it.each([
+    { name: "before the write: as planned", act: () => {}, own: [OLD] },
+    { name: "the write accepted: the run's values", act: (s: RunState) => s.wrote("extension", 1), own: [NEW] },
+    {
+      name: "the write's outcome unknown: the extension left out",
+      act: (s: RunState) => s.writeUnknown("extension"),
+      own: undefined,
+    },
+  ])("$name", ({ act, own }) => {
+    const state = planned();
+    expect(state.expectedExtensions).toBeDefined(); // asked before the transition: what follows must not be stale
+    act(state);
+    const shown = state.expectedExtensions?.find((e) => e.name === "customScript")?.settings?.["fileUris"];
+    expect(shown).toEqual(own);
+    expect(state.expectedExtensions?.find((e) => e.name === "health")).toEqual(health);
+    // The model holding the run's values is no other writer's change once the write counts or may have landed.
+    expect(state.driftBeyondWritten(model(NEW))).toEqual(
+      own?.[0] === OLD ? { kind: "extension", name: "customScript", beyond: true } : undefined,
+    );
   });
 });
