@@ -100,6 +100,13 @@ export function toExtensionModel(ext: VirtualMachineScaleSetExtension): Extensio
     ...(ext.typePropertiesType !== undefined && { type: ext.typePropertiesType }),
     ...(ext.settings !== undefined && ext.settings !== null && { settings: ext.settings as Record<string, unknown> }),
     ...(ext.forceUpdateTag !== undefined && { forceUpdateTag: ext.forceUpdateTag }),
+    ...(typeof ext.typeHandlerVersion === "string" && { typeHandlerVersion: ext.typeHandlerVersion }),
+    ...(typeof ext.autoUpgradeMinorVersion === "boolean" && { autoUpgradeMinorVersion: ext.autoUpgradeMinorVersion }),
+    ...(typeof ext.enableAutomaticUpgrade === "boolean" && { enableAutomaticUpgrade: ext.enableAutomaticUpgrade }),
+    ...(typeof ext.suppressFailures === "boolean" && { suppressFailures: ext.suppressFailures }),
+    ...(Array.isArray(ext.provisionAfterExtensions) && {
+      provisionAfterExtensions: ext.provisionAfterExtensions.filter((n): n is string => typeof n === "string"),
+    }),
   };
 }
 

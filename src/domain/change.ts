@@ -2,6 +2,7 @@
 // list people read, the previous values (to roll back), or a refusal stating what Azure would refuse. Pure.
 
 import { safeUri } from "../shared/redact.ts";
+import { sameJson } from "./json.ts";
 import type { ChangeRequest } from "../config/types.ts";
 import type { ExtensionModel, ExtensionPatch, ImageReference, ScaleSetModel, ScaleSetPatch } from "./scale-set.ts";
 import type { PreviousModel, PropertyChange } from "./record.ts";
@@ -491,15 +492,4 @@ export function holdsPatch(model: ScaleSetModel, patch: ExtensionPatch): boolean
     (patch.settings === undefined || sameJson(ext.settings, patch.settings)) &&
     (patch.forceUpdateTag === undefined || ext.forceUpdateTag === patch.forceUpdateTag)
   );
-}
-
-/** Deep equality of JSON values, object keys in any order. */
-export function sameJson(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  const ka = Object.keys(a);
-  const kb = Object.keys(b);
-  if (ka.length !== kb.length) return false;
-  return ka.every((k) => sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }

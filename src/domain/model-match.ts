@@ -1,7 +1,12 @@
 // Is a VM on the scale set's model, when Azure does not say (a Flexible VM whose latestModelApplied Azure leaves out)?
-// Compared on what vmss-rollout changes: the image (reference and exact version) and each extension's settings and
-// forceUpdateTag. Pure. A fact the VM does not show counts as a difference: unknown is never "on the model".
+// Has an extension changed between two reads of the model, or does an instance show another writer's? Compared on the
+// image (reference and exact version) and each extension's settings, forceUpdateTag, publisher, type, handler version
+// and the flags a writer may change (autoUpgradeMinorVersion, enableAutomaticUpgrade, suppressFailures,
+// provisionAfterExtensions). protectedSettings are never read back (Azure keeps them to itself), so never compared.
+// Pure. For a VM judged on the model, an image, settings or forceUpdateTag it does not show counts as a difference:
+// unknown is never "on the model".
 
+import { sameJson } from "./json.ts";
 import type { ExtensionModel, ImageReference, ScaleSetModel } from "./scale-set.ts";
 
 /** What a VM shows of its own configuration (the standalone VM API: storageProfile, extension child resources). */
@@ -20,21 +25,21 @@ export function modelDifference(model: ScaleSetModel, vm: VmConfiguration): stri
   for (const wanted of model.extensions) {
     const has = vm.extensions.find((ext) => sameName(ext, wanted));
     if (has === undefined) return `extension '${wanted.name}' is missing`;
-    const differs = extensionDifference(wanted, has);
+    const differs = extensionDifference(wanted, has, "on-model");
     if (differs !== undefined) return differs;
   }
   return undefined;
 }
 
 /**
- * The first extension a VM shows with another forceUpdateTag or other settings than `expected` holds for it, as a
- * clause (`extension 'x' has other settings`). Only what the listing shows is compared: an extension on one side only
- * (a scale-set VM may carry extensions of its own; a listing may leave some out), settings or a forceUpdateTag the
- * listing leaves out (a list has been reported to leave out an extension's properties: azure-cli#26019, of
- * `enableAutomaticUpgrade`) say nothing; unknown is never another writer's change. Assumed: where the listing shows
- * them, they are the instance's model's as Azure holds them (the scale-set VM list of
- * azure-libraries-for-java _canCreateVirtualMachineScaleSetWithCustomScriptExtension.json #27 shows the settings the
- * model was given).
+ * The first extension a VM shows otherwise than `expected` holds it (another forceUpdateTag, other settings, another
+ * handler version…), as a clause (`extension 'x' has other settings`). Only what the listing shows is compared: an
+ * extension on one side only (a scale-set VM may carry extensions of its own; a listing may leave some out), or any
+ * property the listing leaves out (a list has been reported to leave out an extension's properties: azure-cli#26019,
+ * of `enableAutomaticUpgrade`) says nothing; unknown is never another writer's change. Assumed: where the listing
+ * shows them, they are the instance's model's as Azure holds them (the scale-set VM list of
+ * azure-libraries-for-java _canCreateVirtualMachineScaleSetWithCustomScriptExtension.json #27 shows the settings,
+ * publisher, type, `typeHandlerVersion: "1.4"` and `autoUpgradeMinorVersion: true` the model was given).
  */
 export function otherExtensionThan(
   expected: readonly ExtensionModel[],
@@ -43,19 +48,16 @@ export function otherExtensionThan(
   for (const wanted of expected) {
     const has = shown.find((ext) => sameName(ext, wanted));
     if (has === undefined) continue;
-    const differs = extensionDifference(wanted, {
-      ...has,
-      ...(has.forceUpdateTag === undefined && { forceUpdateTag: wanted.forceUpdateTag }),
-      ...(has.settings === undefined && { settings: wanted.settings }),
-    });
+    const differs = extensionDifference(wanted, has, "shown");
     if (differs !== undefined) return differs;
   }
   return undefined;
 }
 
 /**
- * The extensions (named as `after` or else `before` spells them) whose settings, forceUpdateTag, publisher, type or
- * presence differ between two reads of the model: what changed in them in between.
+ * The extensions (named as `after` or else `before` spells them) that differ in anything compared (settings,
+ * forceUpdateTag, publisher, type, handler version, flags) or in presence between two reads of the model: what
+ * changed in them in between.
  */
 export function extensionsChanged(
   before: { readonly extensions: readonly ExtensionModel[] },
@@ -69,14 +71,19 @@ export function extensionsChanged(
     const a = was.get(name);
     const b = now.get(name);
     // Named case-insensitively, as ARM does.
-    const same = a !== undefined && b !== undefined && canonical({ ...a, name: "" }) === canonical({ ...b, name: "" });
-    if (!same) changed.push((b ?? a)?.name ?? name);
+    if (!sameExtension(a, b)) changed.push((b ?? a)?.name ?? name);
   }
   return changed;
 }
 
+/** Two reads of the model hold the same extension (or neither holds it): equal in everything compared. */
+export function sameExtension(a: ExtensionModel | undefined, b: ExtensionModel | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return extensionDifference(a, b, "models") === undefined;
+}
+
 /** Whether `shown` holds every extension of `expected`, each with the same settings and forceUpdateTag (strictly:
- *  one left out, or shown without what `expected` has, does not). */
+ *  one left out, or shown without what `expected` has, does not) and nothing else it shows otherwise. */
 export function showsExtensions(
   expected: readonly ExtensionModel[],
   shown: readonly ExtensionModel[] | undefined,
@@ -85,7 +92,7 @@ export function showsExtensions(
   if (shown === undefined) return false;
   return expected.every((wanted) => {
     const has = shown.find((ext) => sameName(ext, wanted));
-    return has !== undefined && extensionDifference(wanted, has) === undefined;
+    return has !== undefined && extensionDifference(wanted, has, "on-model") === undefined;
   });
 }
 
@@ -93,12 +100,57 @@ function sameName(a: ExtensionModel, b: ExtensionModel): boolean {
   return a.name.toLowerCase() === b.name.toLowerCase();
 }
 
-function extensionDifference(wanted: ExtensionModel, has: ExtensionModel): string | undefined {
-  if ((has.forceUpdateTag ?? "") !== (wanted.forceUpdateTag ?? ""))
-    return `extension '${wanted.name}' has another forceUpdateTag`;
-  if (canonical(has.settings ?? {}) !== canonical(wanted.settings ?? {}))
-    return `extension '${wanted.name}' has other settings`;
+/**
+ * How `has` differs from `wanted`, as a clause, or undefined. Three ways to judge, by what `has` is:
+ * - `models`: another read of the model. Everything compared, a property on one side only included.
+ * - `on-model`: a VM that must be on the model (positive evidence). Settings and forceUpdateTag must be shown and
+ *   equal; the other properties are compared where the VM shows them (a listing may leave them out: azure-cli#26019).
+ * - `shown`: a VM that may show another writer's change (negative evidence): only what it shows is compared.
+ * Handler versions of a VM compare on major.minor (what a writer sets; `autoUpgradeMinorVersion` concerns the
+ * handler the guest runs, reported in the instance view, not here: assumed, the recording above shows the model's
+ * "1.4"); flags left out are false; provisionAfterExtensions compare as a set of names, case-insensitively.
+ */
+function extensionDifference(
+  wanted: ExtensionModel,
+  has: ExtensionModel,
+  judge: "models" | "on-model" | "shown",
+): string | undefined {
+  const unshown = <K extends keyof ExtensionModel>(key: K, strict: boolean): boolean =>
+    !strict && has[key] === undefined;
+  const settingsStrict = judge !== "shown";
+  const restStrict = judge === "models";
+  const clause = (what: string) => `extension '${wanted.name}' has ${what}`;
+  if (!unshown("forceUpdateTag", settingsStrict) && (has.forceUpdateTag ?? "") !== (wanted.forceUpdateTag ?? ""))
+    return clause("another forceUpdateTag");
+  if (!unshown("settings", settingsStrict) && !sameJson(has.settings ?? {}, wanted.settings ?? {}))
+    return clause("other settings");
+  const text = (v: string | undefined) => (v ?? "").toLowerCase();
+  if (!unshown("publisher", restStrict) && text(has.publisher) !== text(wanted.publisher))
+    return clause("another publisher");
+  if (!unshown("type", restStrict) && text(has.type) !== text(wanted.type)) return clause("another type");
+  if (
+    !unshown("typeHandlerVersion", restStrict) &&
+    handlerVersion(has.typeHandlerVersion, restStrict) !== handlerVersion(wanted.typeHandlerVersion, restStrict)
+  )
+    return clause("another typeHandlerVersion");
+  for (const flag of ["autoUpgradeMinorVersion", "enableAutomaticUpgrade", "suppressFailures"] as const) {
+    if (!unshown(flag, restStrict) && (has[flag] ?? false) !== (wanted[flag] ?? false))
+      return clause(`another ${flag}`);
+  }
+  const names = (list: readonly string[] | undefined) =>
+    [...new Set((list ?? []).map((n) => n.toLowerCase()))].sort().join("\n");
+  if (
+    !unshown("provisionAfterExtensions", restStrict) &&
+    names(has.provisionAfterExtensions) !== names(wanted.provisionAfterExtensions)
+  )
+    return clause("another provisionAfterExtensions");
   return undefined;
+}
+
+/** A handler version as compared: whole between two reads of the model, else its major.minor ("1.4" of "1.4.0"). */
+function handlerVersion(version: string | undefined, whole: boolean): string {
+  const v = (version ?? "").trim().toLowerCase();
+  return whole ? v : v.split(".").slice(0, 2).join(".");
 }
 
 /** true when the VM runs the model's image (reference and exact version), whatever its extensions. */
@@ -139,16 +191,4 @@ function imageDifference(wanted: ImageReference, actual: ImageReference | undefi
   if (actual.version?.toLowerCase() === "latest") return `names image version latest, not ${wanted.version}`;
   const runs = actual.exactVersion ?? actual.version;
   return runs === wanted.version ? undefined : `runs image version ${runs ?? "(unknown)"}`;
-}
-
-/** JSON with object keys sorted: settings equal whatever the order Azure returns their keys in. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value);
 }

@@ -18,6 +18,12 @@ export interface ExtensionModel {
   readonly type?: string;
   readonly settings?: Readonly<Record<string, unknown>>;
   readonly forceUpdateTag?: string;
+  /** What a writer may change besides settings (compared, never written: domain/model-match.ts). */
+  readonly typeHandlerVersion?: string;
+  readonly autoUpgradeMinorVersion?: boolean;
+  readonly enableAutomaticUpgrade?: boolean;
+  readonly suppressFailures?: boolean;
+  readonly provisionAfterExtensions?: readonly string[];
 }
 
 /**

@@ -3,6 +3,7 @@
 // as it is (buildRecord reads this object; nothing is copied).
 
 import { driftFrom, isNoOp, type ModelChange, type ModelDrift } from "../domain/change.ts";
+import { sameJson } from "../domain/json.ts";
 import { extensionsChanged } from "../domain/model-match.ts";
 import type { BatchPlan } from "../domain/batches.ts";
 import type { Phase } from "./phase.ts";
@@ -375,8 +376,8 @@ export class RunState implements RolloutState {
     const before = this.#asWritten();
     if (before === undefined) return undefined;
     // exactVersion is what a `latest` resolves to, not what a writer sets.
-    const image = (ref: ScaleSetModel["imageReference"]): string => canonical({ ...ref, exactVersion: undefined });
-    if (!this.#written.image && image(model.imageReference) !== image(before.imageReference))
+    const image = (ref: ScaleSetModel["imageReference"]) => ({ ...ref, exactVersion: undefined });
+    if (!this.#written.image && !sameJson(image(model.imageReference), image(before.imageReference)))
       return { kind: "image", image: model.imageReference, beyond: true };
     // The run's own extension too, whole: another writer's change to a setting this run did not set (its command, say)
     // is as much that writer's as a change to another extension. Left out only while its write's outcome is unknown.
@@ -797,22 +798,12 @@ interface MutableRollbackProgress {
 
 /** The same model apart from tags, etag and provisioning state (what a tag write leaves as it was). */
 function sameModel(a: ScaleSetModel, b: ScaleSetModel): boolean {
-  const core = (m: ScaleSetModel): string =>
-    canonical({
-      orchestrationMode: m.orchestrationMode,
-      upgradeMode: m.upgradeMode,
-      imageReference: m.imageReference,
-      extensions: m.extensions,
-      hasHealthSignal: m.hasHealthSignal,
-    });
-  return core(a) === core(b);
-}
-
-/** JSON with object keys sorted, so that key order does not make two equal values differ. */
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([x], [y]) => (x < y ? -1 : 1)))
-      : v,
-  );
+  const core = (m: ScaleSetModel) => ({
+    orchestrationMode: m.orchestrationMode,
+    upgradeMode: m.upgradeMode,
+    imageReference: m.imageReference,
+    extensions: m.extensions,
+    hasHealthSignal: m.hasHealthSignal,
+  });
+  return sameJson(core(a), core(b));
 }

@@ -253,7 +253,7 @@ export const ERROR_HELP: readonly ErrorHelp[] = [
     own: true,
     happened:
       "Not an error Azure returned: the instance is on the scale set's latest model, but that model is no longer this " +
-      "run's. Another writer changed it (the image, or an extension's settings or forceUpdateTag) before this run's " +
+      "run's. Another writer changed it (the image, or an extension: its settings, forceUpdateTag, handler version or flags) before this run's " +
       "upgrade reached the instance, which took that writer's change with it.",
     check:
       "The other writer's change (the scale set's activity log names the writer), and make sure only one workflow " +

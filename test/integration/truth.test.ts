@@ -27,12 +27,16 @@ const NEW_URI = "https://stvmssdemo.blob.core.windows.net/scripts/install-v2.sh"
 const OTHER_COMMAND = "bash install.sh --by-someone-else";
 const extensionChange = { extension: { name: "customScript", fileUris: [NEW_URI] } };
 
-function extensionSettings(model: Record<string, any>): Record<string, unknown> {
+function extensionOf(model: Record<string, any>, name: string): Record<string, any> | undefined {
   const extensions = model["properties"]["virtualMachineProfile"]["extensionProfile"]["extensions"] as Record<
     string,
     any
   >[];
-  return extensions.find((e) => e["name"] === "customScript")?.["properties"]["settings"] as Record<string, unknown>;
+  return extensions.find((e) => e["name"] === name);
+}
+
+function extensionSettings(model: Record<string, any>): Record<string, unknown> {
+  return extensionOf(model, "customScript")?.["properties"]["settings"] as Record<string, unknown>;
 }
 
 describe.each(ORCHESTRATIONS)("the model write's outcome, whatever the transport did ($mode)", ({ seed }) => {
@@ -231,28 +235,36 @@ describe("another writer of what the run does not write (Uniform)", () => {
 });
 
 describe.each(ORCHESTRATIONS)("another writer's extension change, taken by the run's upgrade ($mode)", ({ seed }) => {
-  const otherExtension = {
-    extension: { name: "customScript", properties: { settings: { commandToExecute: OTHER_COMMAND } } },
-  };
+  it.each([
+    { what: "its command", properties: { settings: { commandToExecute: OTHER_COMMAND } }, says: "other settings" },
+    { what: "its handler version", properties: { typeHandlerVersion: "3.0" }, says: "another typeHandlerVersion" },
+    {
+      what: "automatic upgrade turned on",
+      properties: { enableAutomaticUpgrade: true },
+      says: "another enableAutomaticUpgrade",
+    },
+    { what: "suppressFailures turned on", properties: { suppressFailures: true }, says: "another suppressFailures" },
+  ])(
+    "an image run in one batch, the extension's $what changed right before its manualupgrade: failed, not updated",
+    async ({ properties, says }) => {
+      const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3, ...seed }] });
+      emu.faults.concurrentWrite(
+        { extension: { name: "customScript", properties } },
+        { operation: "VirtualMachineScaleSets.UpdateInstances", when: "before" },
+      );
+      const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(3) } }));
 
-  it("an image run in one batch, the change right before its manualupgrade: failed, not updated", async () => {
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3, ...seed }] });
-    emu.faults.concurrentWrite(otherExtension, {
-      operation: "VirtualMachineScaleSets.UpdateInstances",
-      when: "before",
-    });
-    const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(3) } }));
-
-    expect(record.result).toBe("failed");
-    // Every instance runs the run's image and the other writer's extension: not this run's model.
-    expect(Object.values(runningVersions(emu))).toEqual([NEW_VERSION, NEW_VERSION, NEW_VERSION]);
-    expect(record.instances.map((i) => [i.outcome, i.error?.code])).toEqual(
-      Array(3).fill(["failed", "ModelChangedByAnotherWriter"]),
-    );
-    expect(record.instances[0]?.error?.message).toContain("extension 'customScript' has other settings");
-    expect(buildOutputs(record)["updated-instances"]).toBe("[]");
-    expect(renderSummary(record)).not.toMatch(/Rollout succeeded/);
-  });
+      expect(record.result).toBe("failed");
+      // Every instance runs the run's image and the other writer's extension: not this run's model.
+      expect(Object.values(runningVersions(emu))).toEqual([NEW_VERSION, NEW_VERSION, NEW_VERSION]);
+      expect(record.instances.map((i) => [i.outcome, i.error?.code])).toEqual(
+        Array(3).fill(["failed", "ModelChangedByAnotherWriter"]),
+      );
+      expect(record.instances[0]?.error?.message).toContain(`extension 'customScript' has ${says}`);
+      expect(buildOutputs(record)["updated-instances"]).toBe("[]");
+      expect(renderSummary(record)).not.toMatch(/Rollout succeeded/);
+    },
+  );
 
   it.each([
     { what: "the image and the extension's file URIs", change: { imageVersion: NEW_VERSION, ...extensionChange } },
@@ -405,22 +417,30 @@ describe("a rollback whose request Azure refuses (Uniform)", () => {
 });
 
 describe.each(ORCHESTRATIONS)("another writer of the extension ($mode)", ({ seed }) => {
-  it("changed after the action read it: nothing is written, the run stops and says so, the change is kept", async () => {
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
-    emu.faults.concurrentWrite(
-      { extension: { name: "customScript", properties: { settings: { commandToExecute: OTHER_COMMAND } } } },
-      { operation: "VirtualMachineScaleSets.Get" },
-    );
-    const { record } = await rollout(configFor(emu, { change: extensionChange }));
+  it.each([
+    { what: "its command", properties: { settings: { commandToExecute: OTHER_COMMAND } } },
+    { what: "its handler version", properties: { typeHandlerVersion: "3.0" } },
+    { what: "its provisionAfterExtensions", properties: { provisionAfterExtensions: ["healthExtension"] } },
+  ])(
+    "$what changed after the action read it: nothing is written, the run stops and says so, the change is kept",
+    async ({ properties }) => {
+      const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
+      emu.faults.concurrentWrite(
+        { extension: { name: "customScript", properties } },
+        { operation: "VirtualMachineScaleSets.Get" },
+      );
+      const { record } = await rollout(configFor(emu, { change: extensionChange }));
 
-    expect(record.result).toBe("failed");
-    expect(record.modelUpdated).toBe(false);
-    expect(writesOf(emu)).toEqual([]);
-    expect(record.reason).toMatch(
-      /^The extension 'customScript' was changed by another writer after the action read it/,
-    );
-    expect(extensionSettings(emu.state("vmss1").model)).toEqual({ commandToExecute: OTHER_COMMAND });
-  });
+      expect(record.result).toBe("failed");
+      expect(record.modelUpdated).toBe(false);
+      expect(writesOf(emu)).toEqual([]);
+      expect(record.reason).toMatch(
+        /^The extension 'customScript' was changed by another writer after the action read it/,
+      );
+      const ext = extensionOf(emu.state("vmss1").model, "customScript");
+      expect(ext).toMatchObject({ properties });
+    },
+  );
 
   it("changed between the last read and the write: the check after the write sees two writes and stops", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });

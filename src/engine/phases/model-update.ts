@@ -32,20 +32,18 @@ import {
   holdsPatch,
   imageNotRestorable,
   joinRollback,
-  sameJson,
   type ModelChange,
 } from "../../domain/change.ts";
 import {
   AzureApiError,
   unreadEnd,
-  type ExtensionModel,
   type ExtensionPatch,
   type OperationOutcome,
   type PendingOperation,
   type ScaleSetModel,
 } from "../../domain/scale-set.ts";
 import { rollbackStillApplies } from "../../domain/rollback-plan.ts";
-import { extensionsChanged } from "../../domain/model-match.ts";
+import { extensionsChanged, sameExtension } from "../../domain/model-match.ts";
 import type { ScaleSetApi } from "../ports.ts";
 import { StopError, type Run } from "../run.ts";
 import { checkImageBack } from "./survey.ts";
@@ -508,16 +506,6 @@ async function checkExtensionWritten(
         ? "no instance was upgraded."
         : `in ${run.state.model?.upgradeMode ?? "this"} mode Azure may already be rolling the model out to the instances.`),
   });
-}
-
-function sameExtension(a: ExtensionModel | undefined, b: ExtensionModel | undefined): boolean {
-  if (a === undefined || b === undefined) return a === b;
-  return (
-    a.publisher === b.publisher &&
-    a.type === b.type &&
-    a.forceUpdateTag === b.forceUpdateTag &&
-    sameJson(a.settings, b.settings)
-  );
 }
 
 async function awaitWrite(run: Run, pending: PendingOperation): Promise<void> {

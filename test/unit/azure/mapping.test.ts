@@ -165,6 +165,31 @@ describe("an instance's extensions, as the VM list's resources show them", () =>
         },
       ],
     },
+    {
+      name: "with the handler version and flags a writer may change",
+      resources: [
+        {
+          ...full,
+          typeHandlerVersion: "2.1",
+          autoUpgradeMinorVersion: true,
+          enableAutomaticUpgrade: false,
+          suppressFailures: true,
+        },
+      ],
+      extensions: [
+        {
+          name: "cse",
+          publisher: "Microsoft.Azure.Extensions",
+          type: "CustomScript",
+          settings: { fileUris: ["https://example.org/a.sh"] },
+          forceUpdateTag: "7",
+          typeHandlerVersion: "2.1",
+          autoUpgradeMinorVersion: true,
+          enableAutomaticUpgrade: false,
+          suppressFailures: true,
+        },
+      ],
+    },
     { name: "no resources: nothing shown", resources: undefined, extensions: undefined },
     { name: "an empty list: nothing shown", resources: [], extensions: undefined },
     {
@@ -175,5 +200,41 @@ describe("an instance's extensions, as the VM list's resources show them", () =>
   ])("$name", ({ resources, extensions }) => {
     const state = toInstanceState({ location: "westeurope", instanceId: "0", ...(resources && { resources }) });
     expect(state.extensions).toEqual(extensions);
+  });
+});
+
+describe("the model's extensions", () => {
+  it("keep what a writer may change besides settings: handler version, flags, provisionAfterExtensions", () => {
+    const model = toScaleSetModel({
+      ...scaleSet("Manual"),
+      virtualMachineProfile: {
+        extensionProfile: {
+          extensions: [
+            {
+              name: "health",
+              publisher: "Microsoft.ManagedServices",
+              typePropertiesType: "ApplicationHealthLinux",
+              typeHandlerVersion: "1.0",
+              autoUpgradeMinorVersion: false,
+              enableAutomaticUpgrade: true,
+              provisionAfterExtensions: ["customScript"],
+              settings: { port: 80 },
+            },
+          ],
+        },
+      },
+    });
+    expect(model.extensions).toEqual([
+      {
+        name: "health",
+        publisher: "Microsoft.ManagedServices",
+        type: "ApplicationHealthLinux",
+        typeHandlerVersion: "1.0",
+        autoUpgradeMinorVersion: false,
+        enableAutomaticUpgrade: true,
+        provisionAfterExtensions: ["customScript"],
+        settings: { port: 80 },
+      },
+    ]);
   });
 });

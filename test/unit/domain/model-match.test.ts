@@ -3,6 +3,8 @@ import {
   extensionsChanged,
   matchesModel,
   modelDifference,
+  otherExtensionThan,
+  showsExtensions,
   type VmConfiguration,
 } from "../../../src/domain/model-match.ts";
 import type { ExtensionModel, ScaleSetModel } from "../../../src/domain/scale-set.ts";
@@ -147,7 +149,127 @@ describe("extensionsChanged: what changed in the extensions between two reads of
     },
     { name: "one added", before: [script], after: [script, health], changed: ["health"] },
     { name: "one removed", before: [script, health], after: [script], changed: ["health"] },
+    {
+      name: "its handler version",
+      before: [{ ...script, typeHandlerVersion: "2.1" }],
+      after: [{ ...script, typeHandlerVersion: "2.2" }],
+      changed: ["customScript"],
+    },
+    {
+      name: "a handler version added to the model, even on the same major.minor",
+      before: [{ ...script, typeHandlerVersion: "2.1" }],
+      after: [{ ...script, typeHandlerVersion: "2.1.0" }],
+      changed: ["customScript"],
+    },
+    {
+      name: "enableAutomaticUpgrade turned on",
+      before: [script],
+      after: [{ ...script, enableAutomaticUpgrade: true }],
+      changed: ["customScript"],
+    },
+    {
+      name: "a flag set to false where it was left out is the same",
+      before: [script],
+      after: [{ ...script, suppressFailures: false }],
+      changed: [],
+    },
+    {
+      name: "autoUpgradeMinorVersion turned off",
+      before: [{ ...health, autoUpgradeMinorVersion: true }],
+      after: [{ ...health, autoUpgradeMinorVersion: false }],
+      changed: ["health"],
+    },
+    {
+      name: "provisionAfterExtensions: another order and case is the same, another name is not",
+      before: [{ ...health, provisionAfterExtensions: ["customScript", "agent"] }],
+      after: [{ ...health, provisionAfterExtensions: ["Agent", "customscript"] }],
+      changed: [],
+    },
+    {
+      name: "provisionAfterExtensions given a name",
+      before: [health],
+      after: [{ ...health, provisionAfterExtensions: ["customScript"] }],
+      changed: ["health"],
+    },
+    {
+      name: "its publisher, in another case only, is the same",
+      before: [{ ...script, publisher: "Microsoft.Azure.Extensions" }],
+      after: [{ ...script, publisher: "microsoft.azure.extensions" }],
+      changed: [],
+    },
+    {
+      name: "its type",
+      before: [{ ...script, type: "CustomScript" }],
+      after: [{ ...script, type: "CustomScriptForLinux" }],
+      changed: ["customScript"],
+    },
   ])("$name", ({ before, after, changed }) => {
     expect(extensionsChanged({ extensions: before }, { extensions: after })).toEqual(changed);
+  });
+});
+
+describe("otherExtensionThan: does an instance show another writer's extension change (only what it shows counts)", () => {
+  const expected: ExtensionModel = { ...script, typeHandlerVersion: "2.1", autoUpgradeMinorVersion: true };
+  it.each<{ name: string; shown: ExtensionModel; difference?: RegExp }>([
+    { name: "the same, every property shown", shown: expected },
+    { name: "nothing but its name shown", shown: { name: "CUSTOMSCRIPT" } },
+    {
+      name: "another handler version",
+      shown: { ...expected, typeHandlerVersion: "3.0" },
+      difference: /extension 'customScript' has another typeHandlerVersion/,
+    },
+    {
+      name: "the handler version with a patch number, same major.minor",
+      shown: { ...expected, typeHandlerVersion: "2.1.7" },
+    },
+    {
+      name: "automatic upgrade turned on",
+      shown: { ...expected, enableAutomaticUpgrade: true },
+      difference: /another enableAutomaticUpgrade/,
+    },
+    {
+      name: "autoUpgradeMinorVersion left out of the listing",
+      shown: { ...expected, autoUpgradeMinorVersion: undefined },
+    },
+    {
+      name: "autoUpgradeMinorVersion off",
+      shown: { ...expected, autoUpgradeMinorVersion: false },
+      difference: /another autoUpgradeMinorVersion/,
+    },
+    {
+      name: "suppressFailures turned on",
+      shown: { ...expected, suppressFailures: true },
+      difference: /another suppressFailures/,
+    },
+    { name: "another publisher", shown: { ...expected, publisher: "Contoso" }, difference: /another publisher/ },
+    {
+      name: "other settings",
+      shown: { ...expected, settings: { commandToExecute: "rm -rf /" } },
+      difference: /other settings/,
+    },
+    { name: "settings left out", shown: { ...expected, settings: undefined } },
+  ])("$name", ({ shown, difference }) => {
+    const found = otherExtensionThan([expected], [shown]);
+    if (difference === undefined) expect(found).toBeUndefined();
+    else expect(found).toMatch(difference);
+  });
+});
+
+describe("showsExtensions: does an instance show every extension as the model holds it (positive evidence)", () => {
+  const expected: ExtensionModel = { ...script, typeHandlerVersion: "2.1", enableAutomaticUpgrade: true };
+  it.each<{ name: string; shown: ExtensionModel[] | undefined; shows: boolean }>([
+    { name: "the same", shown: [expected], shows: true },
+    {
+      name: "flags and handler version left out: settings and tag are what must be shown",
+      shown: [script],
+      shows: true,
+    },
+    { name: "settings left out", shown: [{ ...expected, settings: undefined }], shows: false },
+    { name: "another handler version", shown: [{ ...expected, typeHandlerVersion: "2.2" }], shows: false },
+    { name: "automatic upgrade off", shown: [{ ...expected, enableAutomaticUpgrade: false }], shows: false },
+    { name: "not listed", shown: [], shows: false },
+    { name: "extensions not shown", shown: undefined, shows: false },
+  ])("$name", ({ shown, shows }) => {
+    expect(showsExtensions([expected], shown)).toBe(shows);
   });
 });
