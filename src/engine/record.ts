@@ -429,22 +429,30 @@ export function instanceRecords(state: RolloutState): InstanceRecord[] {
   });
 }
 
-/** One instance on the last listing, with why it is unhealthy or what it waits for. */
-export function describeTarget(state: Pick<RolloutState, "instances" | "assessments">, id: string): string {
+/**
+ * One instance on the last listing, with why it is unhealthy or what it waits for. One that runs the model this run
+ * rolled out while another writer's change moved the latest model on (movedOn) waits for nothing of this run's: said
+ * so, as the record's table and help say it.
+ */
+export function describeTarget(
+  state: RolloutState,
+  id: string,
+  sentNotBack: ReadonlySet<string> = state.sentBackNotBack,
+): string {
   const assessment = state.assessments.get(id);
-  const base = describeInstance(
-    id,
-    state.instances.get(id),
-    assessment?.kind === "failed" ? assessment.error : undefined,
-  );
+  const current = state.instances.get(id);
+  const base = describeInstance(id, current, assessment?.kind === "failed" ? assessment.error : undefined);
   if (assessment?.kind === "unhealthy") return `${base} (${assessment.detail})`;
+  if (current !== undefined && movedOn(state, sentNotBack, id, current, assessment) !== undefined)
+    return `${base} (it runs the model this run rolled out, which another writer changed since its upgrade)`;
   if (assessment?.kind === "pending") return `${base} (waiting for ${assessment.waitingFor})`;
   return base;
 }
 
 /** describeTarget of each, at most five (see limitList). */
-export function describeAll(state: Pick<RolloutState, "instances" | "assessments">, ids: readonly string[]): string {
-  return limitList(ids.map((id) => describeTarget(state, id)));
+export function describeAll(state: RolloutState, ids: readonly string[]): string {
+  const sentNotBack = state.sentBackNotBack; // computed once, not per instance
+  return limitList(ids.map((id) => describeTarget(state, id, sentNotBack)));
 }
 
 /** The image an instance runs, for display: its ID, or its exact version, or the reference in words. */

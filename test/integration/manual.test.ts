@@ -797,6 +797,9 @@ describe("Manual mode: the verdict judges every instance, to the end", () => {
     ]);
     const summary = renderSummary(record);
     expect(summary).toContain("another writer changed the scale set&#39;s model after its upgrade");
+    // The reason names them the same way: they wait for nothing of this run's.
+    expect(record.reason).toMatch(/\b0 \(vmss1_0\)[^;]*which another writer changed since its upgrade/);
+    expect(record.reason).not.toContain("waiting for the new model");
     // What to do next: not "re-run" alone, which would roll that writer's model out.
     expect(summary).toMatch(/First, look at the other writer's change.*a re-run upgrades 4 instances/);
     expect(record.reason).toMatch(

@@ -541,7 +541,10 @@ describe("instanceRecords: an unfinished instance the model moved away from afte
       outcome: "not-started",
     },
   ])("$name", ({ fields, instance: listed, code, outcome }) => {
-    const [record] = instanceRecords(state({ ...base, ...fields, instances: new Map([["0", listed]]) }));
+    const s = state({ ...base, ...fields, instances: new Map([["0", listed]]) });
+    // Stop reasons name it as the record does.
+    expect(describeTarget(s, "0").includes("which another writer changed since its upgrade")).toBe(code !== undefined);
+    const [record] = instanceRecords(s);
     expect(record?.outcome).toBe(outcome ?? "straggler");
     expect(record?.error?.code).toBe(code);
   });
