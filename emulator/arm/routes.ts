@@ -1364,6 +1364,7 @@ export class Arm {
             s.renderStandaloneVm(vm, {
               instanceView: expand !== null || statusOnly,
               extensionsById: this.options.vmListExtensionsById,
+              listed: true,
             }),
           ),
         };

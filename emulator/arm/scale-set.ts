@@ -481,9 +481,10 @@ export class ScaleSet {
    * resource with `properties.virtualMachineScaleSet.id`, its image (with exactVersion), its extensions as child
    * `resources` (settings and forceUpdateTag; protectedSettings never; by ID only with `extensionsById`, see
    * EmulatorOptions.vmListExtensionsById), and with `$expand=instanceView` its instance view (statuses, extensions,
-   * vmHealth).
+   * vmHealth). `listed`: as the VM list shows it, whose extensions leave `enableAutomaticUpgrade` out (azure-cli#26019:
+   * `az vm list` shows it null where `az vm extension list` shows it true; the VM's own GET is assumed to show it).
    */
-  renderStandaloneVm(vm: Vm, options: { instanceView: boolean; extensionsById?: boolean }): Wire {
+  renderStandaloneVm(vm: Vm, options: { instanceView: boolean; extensionsById?: boolean; listed?: boolean }): Wire {
     const id = this.standaloneId(vm);
     const nic = this.profile["networkProfile"]?.["networkInterfaceConfigurations"]?.[0]?.["name"] ?? "nic";
     const view = options.instanceView ? this.renderVmInstanceView(vm) : undefined;
@@ -518,7 +519,11 @@ export class ScaleSet {
         ? {
             resources: options.extensionsById
               ? this.renderVmExtensions(vm).map((ext) => ({ id: ext["id"] }))
-              : this.renderVmExtensions(vm),
+              : this.renderVmExtensions(vm).map((ext) =>
+                  options.listed === true
+                    ? { ...ext, properties: withoutKeys(ext["properties"] ?? {}, ["enableAutomaticUpgrade"]) }
+                    : ext,
+                ),
           }
         : {}),
     };

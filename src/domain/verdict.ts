@@ -39,6 +39,12 @@ export interface AssessOptions {
    * during a rollback.
    */
   readonly expectedExtensions?: readonly ExtensionModel[];
+  /**
+   * Another writer's change to the model (its description: change.ts describeDrift), found by a read before the
+   * listing the instance is judged on: an instance on the latest model runs a model with that change, not this run's,
+   * whatever its listing shows (an extension added, or a property the listing leaves out). Not during a rollback.
+   */
+  readonly latestModelMoved?: string;
 }
 
 /**
@@ -74,6 +80,18 @@ export function otherWritersExtension(difference: string): AzureErrorInfo {
   return {
     code: "ModelChangedByAnotherWriter",
     message: `The instance is on the scale set's latest model, but its ${difference} than the model this run rolled out: another writer changed the model during the rollout, and the instance was upgraded onto that writer's model.`,
+  };
+}
+
+/**
+ * Why an instance on the scale set's latest model is not on this run's, when what it shows does not say (an extension
+ * added, or a property the listing leaves out): a read of the model before its listing found another writer's change
+ * (`drift`, as describeDrift words it). As otherWritersModel.
+ */
+export function otherWritersLatestModel(drift: string): AzureErrorInfo {
+  return {
+    code: "ModelChangedByAnotherWriter",
+    message: `The instance is on the scale set's latest model, but that model is no longer the one this run rolled out (${drift}): another writer changed the model during the rollout, and the instance was upgraded onto that writer's model.`,
   };
 }
 
@@ -157,6 +175,8 @@ export function assessInstance(state: InstanceState | undefined, options: Assess
   const otherExtension =
     options.expectedExtensions && state.extensions && otherExtensionThan(options.expectedExtensions, state.extensions);
   if (otherExtension !== undefined) return { kind: "failed", error: otherWritersExtension(otherExtension) };
+  if (options.latestModelMoved !== undefined)
+    return { kind: "failed", error: otherWritersLatestModel(options.latestModelMoved) };
 
   // health: auto gates where there is a signal (the scale set has one, or the instance reports vmHealth anyway) and
   // the instance runs.

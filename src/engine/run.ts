@@ -5,7 +5,13 @@
 
 import { formatDuration, pollDelay, sleep as defaultSleep, throttlePace } from "../shared/clock.ts";
 import { errorLine, isAbort } from "../domain/error-text.ts";
-import { planChange, withoutImageRollback, type ChangePlan, type ModelChange } from "../domain/change.ts";
+import {
+  describeDrift,
+  planChange,
+  withoutImageRollback,
+  type ChangePlan,
+  type ModelChange,
+} from "../domain/change.ts";
 import { describeAll, type Stop } from "./record.ts";
 import type { RolloutEvent } from "./events.ts";
 import { phasePhrase, phaseWords, type Phase } from "./phase.ts";
@@ -238,6 +244,7 @@ export class Run {
   /** An instance's state on the last listing, as the verdict sees it. */
   assess(id: string, healthWaitOver: boolean): Assessment {
     const operationError = this.state.operationError.get(id);
+    const moved = this.state.otherWriterBefore(id);
     return assessInstance(this.state.instances.get(id), {
       health: this.config.rollout.health,
       scaleSetHasHealthSignal: this.state.model?.hasHealthSignal ?? false,
@@ -248,6 +255,8 @@ export class Run {
         this.state.expectedImage && { expectedImage: this.state.expectedImage }),
       ...(this.state.phase.kind !== "rolling-back" &&
         this.state.expectedExtensions && { expectedExtensions: this.state.expectedExtensions }),
+      ...(this.state.phase.kind !== "rolling-back" &&
+        moved !== undefined && { latestModelMoved: describeDrift(moved) }),
       healthWaitOver,
     });
   }

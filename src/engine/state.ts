@@ -74,6 +74,12 @@ export class RunState implements RolloutState {
   #leaseRanOut: string | undefined;
   #leaseHeldBy: LeaseHeldBy | undefined;
   #otherWriter: ModelDrift | undefined;
+  // Reads and listings in the order they came (each takes the next number; no clock needed): whether an instance's
+  // listing came after the read that found another writer's change (otherWriterBefore).
+  #seq = 0;
+  #otherWriterSeq = Number.POSITIVE_INFINITY;
+  #fullListingSeq = 0;
+  readonly #listedSeq = new Map<string, number>();
   #imageBackRefused: { readonly version: string; readonly why: string } | undefined;
 
   constructor(config: Config, startedAt: number) {
@@ -289,6 +295,28 @@ export class RunState implements RolloutState {
   }
 
   /**
+   * The other writer's change (otherWriter) when the instance's last listing came after the read that found it: on
+   * the latest model then, the instance runs a model with that change, not this run's (as the per-instance checks say
+   * when the listing shows the difference; an extension added, or a property a listing leaves out, it does not show).
+   */
+  otherWriterBefore(id: string): ModelDrift | undefined {
+    const drift = this.#otherWriter;
+    return drift !== undefined && (this.#listedSeq.get(id) ?? 0) > this.#otherWriterSeq ? drift : undefined;
+  }
+
+  /** Another writer's change was found after the last listing of every instance. */
+  get otherWriterUnlisted(): boolean {
+    return this.#otherWriter !== undefined && this.#otherWriterSeq > this.#fullListingSeq;
+  }
+
+  /** Kept from the first read that found a change while one is found: an instance listed since is on a moved model. */
+  #setOtherWriter(drift: ModelDrift | undefined): void {
+    if (drift === undefined) this.#otherWriterSeq = Number.POSITIVE_INFINITY;
+    else if (this.#otherWriter === undefined) this.#otherWriterSeq = ++this.#seq;
+    this.#otherWriter = drift;
+  }
+
+  /**
    * The latest read decides: a change another writer made and took back since does not stop the run. What the model
    * must hold: what this run wrote; or, in a run that found every requested value in the model already (a re-run, its
    * change planned and nothing to write), those values, which it brings its instances onto. Either way, nothing else
@@ -298,16 +326,17 @@ export class RunState implements RolloutState {
     // A rollback puts the previous values back itself.
     if (this.#phase.kind === "rolling-back") return;
     if (this.#written.image || this.#written.extension) {
-      this.#otherWriter = driftFrom(model, this.#request, this.#written) ?? this.driftBeyondWritten(model);
+      this.#setOtherWriter(driftFrom(model, this.#request, this.#written) ?? this.driftBeyondWritten(model));
       return;
     }
     if (this.#change === undefined || !isNoOp(this.#change)) return;
     const request = this.#request;
-    this.#otherWriter =
+    this.#setOtherWriter(
       driftFrom(model, request, {
         image: request.imageVersion !== undefined || request.imageId !== undefined,
         extension: request.extension !== undefined,
-      }) ?? this.driftBeyondWritten(model);
+      }) ?? this.driftBeyondWritten(model),
+    );
   }
 
   /**
@@ -511,7 +540,7 @@ export class RunState implements RolloutState {
     this.#plannedOn = { imageReference: on.imageReference, extensions: options.extensions ?? on.extensions };
     // Judged afresh against this plan: a read taken before it (while waiting for an operation in progress, say) is
     // no other writer's change to what the run now plans on.
-    if (!this.modelUpdated) this.#otherWriter = undefined;
+    if (!this.modelUpdated) this.#setOtherWriter(undefined);
     this.#checkWritten(on);
   }
 
@@ -632,6 +661,8 @@ export class RunState implements RolloutState {
   listed(instances: readonly InstanceState[], at: number): string[] {
     this.#instances = new Map(instances.map((i) => [i.instanceId, i]));
     this.#listedAt = at;
+    this.#fullListingSeq = ++this.#seq;
+    for (const i of instances) this.#listedSeq.set(i.instanceId, this.#fullListingSeq);
     this.#unseen.clear();
     const gone = [...this.#targets].filter((id) => !this.#instances.has(id) && !this.#removed.has(id));
     for (const id of gone) this.#removed.add(id);
@@ -648,8 +679,10 @@ export class RunState implements RolloutState {
    */
   listedSome(instances: readonly InstanceState[]): void {
     const next = new Map(this.#instances);
+    const seq = ++this.#seq;
     for (const instance of instances) {
       next.set(instance.instanceId, instance);
+      this.#listedSeq.set(instance.instanceId, seq);
       this.#unseen.delete(instance.instanceId);
     }
     this.#instances = next;

@@ -24,7 +24,9 @@ export async function verify(run: Run, api: ScaleSetApi): Promise<void> {
     state.platformRolls() &&
     state.modelUpdated &&
     [...state.targets].some((id) => state.started.has(id) && !state.settled.has(id) && !state.removed.has(id));
-  if (state.wroteAt > state.listedAt || midRoll) {
+  const gone = await readModelOnceMore(run, api);
+  if (gone) return;
+  if (state.wroteAt > state.listedAt || midRoll || state.otherWriterUnlisted) {
     // After a cancel: within the final steps' budget, leaving the final tag write its part.
     const budget = run.cancel.aborted
       ? Math.min(CANCELLED_LISTING_MS, run.finalBy(0) - CANCELLED_WRITE_MS - run.now())
@@ -71,4 +73,31 @@ export async function verify(run: Run, api: ScaleSetApi): Promise<void> {
   );
   for (const r of records.filter((r) => isFailedOutcome(r.outcome)))
     run.log.info(`  ${r.outcome}: ${describeTarget(state, r.instanceId)}`);
+}
+
+/**
+ * One read of the model after the last upgrade, before the verdict: another writer's change the run's checks did not
+ * see (one that landed right before the last manualupgrade, or while Azure rolled; an extension added, or a property
+ * the VM list leaves out, which no instance's listing shows) makes the instances on the latest model run that
+ * writer's model, not this run's. Found, it makes one listing more (after this read), on which those instances are
+ * failed (RunState.otherWriterBefore, verdict.ts latestModelMoved). Only where this run upgraded instances, on its way
+ * forward, with time left; not after a cancel (its seconds are the final write's). A read that fails says nothing.
+ * Returns true when it found the scale set deleted.
+ */
+async function readModelOnceMore(run: Run, api: ScaleSetApi): Promise<boolean> {
+  const { state } = run;
+  if (run.cancel.aborted || state.started.size === 0 || state.phase.kind === "rolling-back") return false;
+  const budget = Math.min(FINAL_LISTING_MS, run.deadline - run.now());
+  if (budget <= 0) return false;
+  api.useDeadline?.(run.now() + budget);
+  try {
+    state.read(await api.getScaleSet(AbortSignal.any([AbortSignal.timeout(budget), run.end.signal])));
+  } catch (err) {
+    if (isScaleSetGone(err)) {
+      run.scaleSetGone(err, "while reading the model one last time");
+      return true;
+    }
+    run.log.debug(`Could not read the model one last time: ${errorLine(err)}.`);
+  }
+  return false;
 }

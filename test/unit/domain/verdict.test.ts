@@ -295,6 +295,22 @@ describe("assessInstance: an instance on another writer's extensions", () => {
   });
 });
 
+describe("assessInstance: a read before the listing found another writer's change (latestModelMoved)", () => {
+  const moved = "extension 'agent' changed, which this run did not write";
+  it.each([
+    { name: "on the latest model: failed, naming the change", fields: {}, kind: "failed" },
+    { name: "not on the latest model: waited for", fields: { latestModelApplied: false }, kind: "pending" },
+    { name: "still being upgraded: waited for", fields: { provisioningState: "Updating" }, kind: "pending" },
+    { name: "its provisioning failed: Azure's error first", fields: { provisioningState: "Failed" }, kind: "failed" },
+  ])("$name", ({ fields, kind }) => {
+    const verdict = assessInstance(instance({ health: "healthy", ...fields }), { ...auto, latestModelMoved: moved });
+    expect(verdict.kind).toBe(kind);
+    if (kind === "failed" && !("provisioningState" in fields)) {
+      expectOtherWritersVerdict(verdict, `that model is no longer the one this run rolled out (${moved})`);
+    }
+  });
+});
+
 describe("runsRolledOutModel: an instance not on the latest model that runs the run's model", () => {
   const platform = { publisher: "Canonical", offer: "ubuntu", sku: "server" };
   const script: ExtensionModel = { name: "customScript", settings: { fileUris: ["https://example.org/v2.sh"] } };

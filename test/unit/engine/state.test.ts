@@ -111,6 +111,57 @@ describe("RunState.otherWriter: another writer's change to the model after this 
     expect(drift?.kind === "image" ? drift.image.version : drift).toBe(seen);
   });
 
+  it.each<{
+    name: string;
+    steps: ("moved" | "back" | "list" | "list-0")[];
+    before: [boolean, boolean];
+    unlisted: boolean;
+  }>([
+    {
+      name: "a listing after the read that found the change",
+      steps: ["moved", "list"],
+      before: [true, true],
+      unlisted: false,
+    },
+    { name: "a listing before it only", steps: ["list", "moved"], before: [false, false], unlisted: true },
+    {
+      name: "a filtered listing after it, showing instance 0 only",
+      steps: ["list", "moved", "list-0"],
+      before: [true, false],
+      unlisted: true,
+    },
+    {
+      name: "a later read of the same change does not move it later",
+      steps: ["moved", "list", "moved"],
+      before: [true, true],
+      unlisted: false,
+    },
+    {
+      name: "taken back before the listing",
+      steps: ["moved", "back", "list"],
+      before: [false, false],
+      unlisted: false,
+    },
+    {
+      name: "taken back, then changed again after the listing",
+      steps: ["moved", "back", "list", "moved"],
+      before: [false, false],
+      unlisted: true,
+    },
+  ])("otherWriterBefore: $name", ({ steps, before, unlisted }) => {
+    const state = new RunState(config, 0);
+    state.wrote("image", 1);
+    state.read(model("2.0.0"));
+    for (const step of steps) {
+      if (step === "moved") state.read(model("3.0.0"));
+      if (step === "back") state.read(model("2.0.0"));
+      if (step === "list") state.listed([instance("0", true), instance("1", true)], 5);
+      if (step === "list-0") state.listedSome([instance("0", true)]);
+    }
+    expect([state.otherWriterBefore("0") !== undefined, state.otherWriterBefore("1") !== undefined]).toEqual(before);
+    expect(state.otherWriterUnlisted).toBe(unlisted);
+  });
+
   it("a rollback's own read of the previous model is not another writer's", () => {
     const state = new RunState(config, 0);
     state.wrote("image", 1);
