@@ -32,20 +32,13 @@ export async function verify(run: Run, api: ScaleSetApi): Promise<void> {
       ? Math.min(CANCELLED_LISTING_MS, run.finalBy(0) - CANCELLED_WRITE_MS - run.now())
       : Math.min(FINAL_LISTING_MS, run.deadline - run.now());
     if (budget > 0) {
-      api.useDeadline?.(run.now() + budget);
-      try {
-        run.listed(await api.listInstances(AbortSignal.any([AbortSignal.timeout(budget), run.end.signal])));
-      } catch (err) {
-        // 404 for the scale set: it was deleted during the run. The run ends on it (rollout.ts): what the last
-        // listing showed is of a resource that no longer exists.
-        if (isScaleSetGone(err)) {
-          run.scaleSetGone(err, "while listing the instances one last time");
-          return;
-        }
+      const read = await lastRead(run, api, budget, "listing the instances", (signal) => api.listInstances(signal));
+      if (read === "gone") return;
+      if ("value" in read) run.listed(read.value);
+      else
         run.log.warning(
-          `Could not list the instances one last time: ${errorLine(err)}. The states shown are the last ones read.`,
+          `Could not list the instances one last time: ${errorLine(read.failed)}. The states shown are the last ones read.`,
         );
-      }
     } else {
       run.log.warning("No time was left to list the instances one last time: the states shown are the last ones read.");
     }
@@ -89,15 +82,30 @@ async function readModelOnceMore(run: Run, api: ScaleSetApi): Promise<boolean> {
   if (run.cancel.aborted || state.started.size === 0 || state.phase.kind === "rolling-back") return false;
   const budget = Math.min(FINAL_LISTING_MS, run.deadline - run.now());
   if (budget <= 0) return false;
+  const read = await lastRead(run, api, budget, "reading the model", (signal) => api.getScaleSet(signal));
+  if (read === "gone") return true;
+  if ("value" in read) state.read(read.value);
+  else run.log.debug(`Could not read the model one last time: ${errorLine(read.failed)}.`);
+  return false;
+}
+
+/**
+ * One of verification's reads, within `budget`. `gone`: a 404 for the scale set, deleted during the run; the run ends
+ * on it (rollout.ts), since what the last listing showed is of a resource that no longer exists.
+ */
+async function lastRead<T>(
+  run: Run,
+  api: ScaleSetApi,
+  budget: number,
+  doing: string,
+  read: (signal: AbortSignal) => Promise<T>,
+): Promise<"gone" | { readonly value: T } | { readonly failed: unknown }> {
   api.useDeadline?.(run.now() + budget);
   try {
-    state.read(await api.getScaleSet(AbortSignal.any([AbortSignal.timeout(budget), run.end.signal])));
+    return { value: await read(AbortSignal.any([AbortSignal.timeout(budget), run.end.signal])) };
   } catch (err) {
-    if (isScaleSetGone(err)) {
-      run.scaleSetGone(err, "while reading the model one last time");
-      return true;
-    }
-    run.log.debug(`Could not read the model one last time: ${errorLine(err)}.`);
+    if (!isScaleSetGone(err)) return { failed: err };
+    run.scaleSetGone(err, `while ${doing} one last time`);
+    return "gone";
   }
-  return false;
 }
