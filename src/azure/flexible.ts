@@ -216,9 +216,10 @@ export function toFlexibleInstanceState(
   // An extension child resource without its name (reported of this list's `resources`: azure-sdk-for-net#13378) is
   // named by its ID's last segment, which is the name. Read one by one when the list shows them by ID only.
   const extensions = extensionsRead ?? detail?.resources?.map(toVmExtensionModel);
+  const said = booleanOr(member.latestModelApplied, undefined);
   const latest = ownModel
     ? false
-    : (booleanOr(member.latestModelApplied, undefined) ??
+    : (said ??
       (detail !== undefined && model !== undefined
         ? matchesModel(model, {
             ...(imageReference !== undefined && { imageReference }),
@@ -234,6 +235,7 @@ export function toFlexibleInstanceState(
     instanceId: name,
     name,
     latestModelApplied: latest,
+    ...(!ownModel && said === undefined && { modelCompared: true }),
     protectedFromScaleSetActions: booleanOr(member.protectionPolicy?.protectFromScaleSetActions, false),
     ...(ownModel && { ownModel: true }),
     ...(provisioningState !== undefined && { provisioningState }),

@@ -146,6 +146,8 @@ export interface InstanceState {
   readonly name: string;
   /** Azure's latestModelApplied; for a Flexible VM Azure leaves it out of, the comparison with the model (model-match.ts). */
   readonly latestModelApplied: boolean;
+  /** latestModelApplied is the comparison's, on the facts the listing shows, not Azure's word. */
+  readonly modelCompared?: boolean;
   readonly protectedFromScaleSetActions: boolean;
   /**
    * A Flexible VM attached to the scale set with a profile of its own (modelDefinitionApplied `VirtualMachine`): the

@@ -88,10 +88,15 @@ export function otherWritersExtension(difference: string): AzureErrorInfo {
  * added, or a property the listing leaves out): a read of the model before its listing found another writer's change
  * (`drift`, as describeDrift words it). As otherWritersModel.
  */
-export function otherWritersLatestModel(drift: string): AzureErrorInfo {
+export function otherWritersLatestModel(drift: string, compared = false): AzureErrorInfo {
   return {
     code: "ModelChangedByAnotherWriter",
-    message: `The instance is on the scale set's latest model, but that model is no longer the one this run rolled out (${drift}): another writer changed the model during the rollout, and the instance was upgraded onto that writer's model.`,
+    message: compared
+      ? // A Flexible VM whose latestModelApplied Azure leaves out matches the latest model on what its listing shows,
+        // which need not show that writer's change (a property the VM list leaves out): it may have taken that change,
+        // or run this run's model with the latest model moved on since its upgrade. Either way, not this run's.
+        `The VM matches the scale set's latest model on what its listing shows (Azure does not say whether it is on it), but another writer changed that model during the rollout (${drift}): the VM runs that writer's change, or this run's model with the latest model moved on since its upgrade. Either way the latest model is not this run's.`
+      : `The instance is on the scale set's latest model, but that model is no longer the one this run rolled out (${drift}): another writer changed the model during the rollout, and the instance was upgraded onto that writer's model.`,
   };
 }
 
@@ -176,7 +181,7 @@ export function assessInstance(state: InstanceState | undefined, options: Assess
     options.expectedExtensions && state.extensions && otherExtensionThan(options.expectedExtensions, state.extensions);
   if (otherExtension !== undefined) return { kind: "failed", error: otherWritersExtension(otherExtension) };
   if (options.latestModelMoved !== undefined)
-    return { kind: "failed", error: otherWritersLatestModel(options.latestModelMoved) };
+    return { kind: "failed", error: otherWritersLatestModel(options.latestModelMoved, state.modelCompared === true) };
 
   // health: auto gates where there is a signal (the scale set has one, or the instance reports vmHealth anyway) and
   // the instance runs.

@@ -309,6 +309,14 @@ export class RunState implements RolloutState {
     return this.#otherWriter !== undefined && this.#otherWriterSeq > this.#fullListingSeq;
   }
 
+  /**
+   * A point in the order of reads and listings, taken when a listing's request goes out (its answer may come after a
+   * read that finds another writer's change, and the listing is still from before that read).
+   */
+  mark(): number {
+    return ++this.#seq;
+  }
+
   /** Kept from the first read that found a change while one is found: an instance listed since is on a moved model. */
   #setOtherWriter(drift: ModelDrift | undefined): void {
     if (drift === undefined) this.#otherWriterSeq = Number.POSITIVE_INFINITY;
@@ -658,10 +666,10 @@ export class RunState implements RolloutState {
   }
 
   /** A listing taken at `at`. Returns the targets it shows gone for the first time (now removed). */
-  listed(instances: readonly InstanceState[], at: number): string[] {
+  listed(instances: readonly InstanceState[], at: number, seq = this.mark()): string[] {
     this.#instances = new Map(instances.map((i) => [i.instanceId, i]));
     this.#listedAt = at;
-    this.#fullListingSeq = ++this.#seq;
+    this.#fullListingSeq = seq;
     for (const i of instances) this.#listedSeq.set(i.instanceId, this.#fullListingSeq);
     this.#unseen.clear();
     const gone = [...this.#targets].filter((id) => !this.#instances.has(id) && !this.#removed.has(id));
@@ -677,9 +685,8 @@ export class RunState implements RolloutState {
    * keep what the last listing said of them, since it says nothing of them. Not a listing of every instance: listedAt,
    * and which targets left the scale set, stay as they were.
    */
-  listedSome(instances: readonly InstanceState[]): void {
+  listedSome(instances: readonly InstanceState[], seq = this.mark()): void {
     const next = new Map(this.#instances);
-    const seq = ++this.#seq;
     for (const instance of instances) {
       next.set(instance.instanceId, instance);
       this.#listedSeq.set(instance.instanceId, seq);

@@ -253,8 +253,12 @@ export const ERROR_HELP: readonly ErrorHelp[] = [
     own: true,
     happened:
       "Not an error Azure returned: the instance is on the scale set's latest model, but that model is no longer this " +
-      "run's. Another writer changed it (the image, or an extension: its settings, forceUpdateTag, handler version or flags) before this run's " +
-      "upgrade reached the instance, which took that writer's change with it.",
+      "run's. Another writer changed it (the image, or an extension: one added or removed, its settings, " +
+      "forceUpdateTag, handler version or flags) before this run's upgrade reached the instance, or before Azure's " +
+      "roll did in Automatic or Rolling mode, and the instance took that writer's change with it. On a Flexible VM " +
+      "Azure does not say is on the latest model, the action compares what its listing shows: when that writer's " +
+      "change is in a part the listing leaves out, the VM may instead run this run's model, the latest model having " +
+      "moved on since its upgrade (the error says so).",
     check:
       "The other writer's change (the scale set's activity log names the writer), and make sure only one workflow " +
       "or person changes this scale set at a time. Re-run once the model holds what you mean to roll out.",

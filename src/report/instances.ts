@@ -67,7 +67,9 @@ export const MOVED_ON_HELP: { readonly happened: string; readonly check: string 
 
 /** The same for an instance upgraded onto another writer's model (domain/verdict.ts ModelChangedByAnotherWriter). */
 export const OTHER_WRITERS_HELP: { readonly happened: string; readonly check: string } = {
-  happened: "Upgraded onto another writer's model, not this run's: that writer changed the model before its upgrade.",
+  happened:
+    "Not on this run's model: another writer changed the scale set's model during the rollout, and the instance is on " +
+    "that writer's model (its error says what changed, and what is known of the instance).",
   check: "that change (the scale set's activity log names the writer) before a re-run.",
 };
 

@@ -327,6 +327,42 @@ describe.each(ORCHESTRATIONS)("another writer's extension change, taken by the r
   });
 });
 
+describe.each(ORCHESTRATIONS)("another writer's change after the last batch ($mode)", ({ seed }) => {
+  it.each([
+    { what: "its command", properties: { settings: { commandToExecute: OTHER_COMMAND } } },
+    { what: "automatic upgrade turned on", properties: { enableAutomaticUpgrade: true } },
+  ])(
+    "$what: the instances it left behind are not on the latest model, and not called upgraded onto it",
+    async ({ properties }) => {
+      const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3, ...seed }] });
+      let changed = false;
+      const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(3) } }), {
+        events: (event) => {
+          // The batch's gate is over: the change lands before verification's read of the model.
+          if (event.type !== "batch-ended" || changed) return;
+          changed = true;
+          emu.faults.concurrentWrite({ extension: { name: "customScript", properties } }, { when: "before" });
+        },
+      });
+
+      expect(changed).toBe(true);
+      expect(record.result).toBe("failed");
+      expect(emu.state("vmss1").instances.map((i) => i.latestModelApplied)).toEqual([false, false, false]);
+      const compared = seed.orchestrationMode === "Flexible" && seed.latestModelApplied !== "reported";
+      for (const instance of record.instances) {
+        if (compared && "enableAutomaticUpgrade" in properties) {
+          // The VM list leaves the property out: the VM matches the latest model on all it shows. Said as such.
+          expect([instance.outcome, instance.error?.code]).toEqual(["failed", "ModelChangedByAnotherWriter"]);
+          expect(instance.error?.message).toMatch(/^The VM matches the scale set's latest model on what its listing/);
+        } else {
+          expect([instance.outcome, instance.error?.code]).toEqual(["straggler", "ModelChangedSinceUpgrade"]);
+        }
+        expect(instance.error?.message).not.toContain("was upgraded onto that writer's model");
+      }
+    },
+  );
+});
+
 describe("another writer's change to a setting of the run's own extension that the run does not set (Uniform)", () => {
   // The run sets the file URIs; the other writer keeps them and changes the command.
   const ownCommand = {

@@ -89,7 +89,7 @@ async function runBatch(run: Run, api: ScaleSetApi, batch: BatchRecord, of: numb
   // the listing joins two paged lists, and one may miss a VM that is there: listed once more before any is left out.
   let present = stillListed(run, batch.instanceIds);
   if (present.length < batch.instanceIds.length && run.state.model?.orchestrationMode === "Flexible") {
-    run.listed(await api.listInstances(run.work));
+    await run.list(api, run.work);
     present = stillListed(run, batch.instanceIds);
   }
   if (present.length === 0) {
@@ -303,7 +303,7 @@ async function sendUpgrade(
       }
       if (instanceGone && !listedAgain) {
         listedAgain = true;
-        run.listed(await api.listInstances(run.work));
+        await run.list(api, run.work);
         const still = stillListed(run, ids);
         if (still.length < ids.length) {
           run.log.info(
@@ -354,7 +354,7 @@ async function afterConflict(
   maybeTaken: boolean,
 ): Promise<"taken" | { readonly done: readonly string[] }> {
   if (maybeTaken) run.state.upgradeMaybeStarted(ids, run.now());
-  run.listed(await api.listInstances(run.work));
+  await run.list(api, run.work);
   const { instances } = run.state;
   const reached = ids.filter((id) => reachedByUpgrade(instances.get(id)));
   const busy = reached.filter((id) => {
@@ -455,24 +455,25 @@ async function readForGate(run: Run, api: ScaleSetApi, ids: readonly string[], c
   const { state } = run;
   // Flexible: whether Azure honours the filter on its VM list is not documented, so it is listed whole, once a poll.
   if (complete || state.model?.orchestrationMode === "Flexible") {
-    run.listed(await api.listInstances(run.work));
+    await run.list(api, run.work);
     return;
   }
   const judged = [...new Set([...ids, ...state.started])].filter((id) => !state.removed.has(id));
+  const seq = state.mark();
   const latest = await api.listInstances(run.work, "latest");
   const shown = new Map(latest.map((i) => [i.instanceId, i]));
   if (judged.every((id) => shown.has(id))) {
-    run.listedSome(latest, "latest");
+    run.listedSome(latest, "latest", seq);
     return;
   }
   // The later read wins for an instance both show.
   for (const instance of await api.listInstances(run.work, "not-latest")) shown.set(instance.instanceId, instance);
   const known = [...state.instances.keys(), ...judged];
   if (known.some((id) => !shown.has(id))) {
-    run.listed(await api.listInstances(run.work));
+    await run.list(api, run.work);
     return;
   }
-  run.listed([...shown.values()]);
+  run.listed([...shown.values()], run.now(), seq);
 }
 
 /**

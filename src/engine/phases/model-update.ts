@@ -378,7 +378,7 @@ async function stopOnOtherWriter(run: Run, api: ScaleSetApi, drift: string): Pro
   const platform = run.state.platformRolls();
   if (platform) {
     try {
-      run.listed(await api.listInstances(run.work));
+      await run.list(api, run.work);
     } catch (err) {
       if (isAbort(err)) throw err;
     }

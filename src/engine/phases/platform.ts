@@ -64,7 +64,7 @@ async function followPlatform(run: Run, api: ScaleSetApi, pending: PendingOperat
     // Read the verdicts first and the instances after, so a failure is described with the states that caused it.
     const opEnded = operation.ended;
     const rolling = mode === "Rolling" ? await rollingStatus(run, api) : undefined;
-    const instances = run.listed(await api.listInstances(run.work));
+    const instances = await run.list(api, run.work);
     ids ??= notePlatformTargets(run, instances);
     const now = run.now();
     for (const id of ids) {

@@ -177,7 +177,7 @@ export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange, 
     // Back on the previous model = latestModelApplied again (Automatic/Rolling: the platform rolls it back).
     let checkedStale = false;
     for (;;) {
-      if (!fresh) run.listed(await api.listInstances(signal));
+      if (!fresh) await run.list(api, signal);
       fresh = false;
       const stale = ids.filter((id) => state.instances.has(id) && !state.instances.get(id)?.latestModelApplied);
       if (!manual) state.rollbackBack(ids.filter((id) => state.instances.has(id) && !stale.includes(id)));
@@ -241,7 +241,7 @@ export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange, 
     // And where the instances stand after what it did (a manualupgrade sent, a model put back): one that a listing
     // since shows on the previous model and healthy is back (its batch's gate ended before it was).
     try {
-      run.listed(await api.listInstances(finalReads));
+      await run.list(api, finalReads);
       if (modelAfter(progress()) === "restored")
         state.rollbackBack(
           [...progress().sent].filter((id) => state.instances.has(id) && run.assess(id, true).kind === "done"),
@@ -418,7 +418,7 @@ async function upgradeBack(
       if (isAbort(err) || !(err instanceof AzureApiError) || err.statusCode === undefined) throw err;
       const maybeTaken = mayAnswerResend(api, "upgrade", sendsBefore, err);
       if (err.statusCode !== 409 && !maybeTaken) throw err;
-      run.listed(await api.listInstances(signal));
+      await run.list(api, signal);
       const instance = (id: string) => run.state.instances.get(id);
       if (maybeTaken && ids.every((id) => reachedByUpgrade(instance(id)))) {
         run.log.info(
@@ -469,7 +469,7 @@ async function rollBackInBatches(
     if (outcome.status !== "Succeeded")
       throw new AzureApiError(outcome.error?.code ?? outcome.status, outcome.error?.message ?? "");
     for (;;) {
-      run.listed(await api.listInstances(signal));
+      await run.list(api, signal);
       const over = run.now() >= deadline;
       const present = chunk.filter((id) => state.instances.has(id));
       // Not recorded: an instance keeps the rollout's own verdict (and its error) in the report.

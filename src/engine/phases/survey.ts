@@ -481,14 +481,17 @@ async function waitForScaleSet(
 export interface EarlyListing {
   readonly instances: Promise<readonly InstanceState[]>;
   readonly at: number;
+  /** Its place in the order of reads (RunState.mark), taken as it went out. */
+  readonly seq: number;
 }
 
 /** Starts the listing now; planOnListing takes it. A run that stops first drops it (its failure is not a stray). */
 export function listEarly(run: Run, api: ScaleSetApi): EarlyListing {
   const at = run.now();
+  const seq = run.state.mark();
   const instances = api.listInstances(run.work);
   instances.catch(() => undefined);
-  return { instances, at };
+  return { instances, at, seq };
 }
 
 /**
@@ -518,7 +521,7 @@ export async function planOnListing(
     if (!announced) run.log.info(`Waiting for an operation already in progress: ${busy}.`);
     announced = true;
     await run.pause();
-    instances = run.listed(await api.listInstances(run.work));
+    instances = await run.list(api, run.work);
     if (describeRunning(undefined, undefined, instances) === undefined)
       run.log.info(`The operation in progress has ended (${run.elapsed()} elapsed).`);
   }
@@ -540,8 +543,8 @@ export async function planOnListing(
 async function firstListing(run: Run, api: ScaleSetApi, early: EarlyListing | undefined) {
   // Recorded as of when it was started: before the model write's operation ended, so verification lists again if the
   // run stops before the next listing.
-  if (early !== undefined) return run.listed(await early.instances, early.at);
-  return run.listed(await api.listInstances(run.work));
+  if (early !== undefined) return run.listed(await early.instances, early.at, early.seq);
+  return await run.list(api, run.work);
 }
 
 function noteBatches(run: Run, plan: BatchPlan): void {

@@ -32,9 +32,10 @@ export async function verify(run: Run, api: ScaleSetApi): Promise<void> {
       ? Math.min(CANCELLED_LISTING_MS, run.finalBy(0) - CANCELLED_WRITE_MS - run.now())
       : Math.min(FINAL_LISTING_MS, run.deadline - run.now());
     if (budget > 0) {
+      const seq = state.mark();
       const read = await lastRead(run, api, budget, "listing the instances", (signal) => api.listInstances(signal));
       if (read === "gone") return;
-      if ("value" in read) run.listed(read.value);
+      if ("value" in read) run.listed(read.value, run.now(), seq);
       else
         run.log.warning(
           `Could not list the instances one last time: ${errorLine(read.failed)}. The states shown are the last ones read.`,
@@ -74,18 +75,23 @@ export async function verify(run: Run, api: ScaleSetApi): Promise<void> {
  * the VM list leaves out, which no instance's listing shows) makes the instances on the latest model run that
  * writer's model, not this run's. Found, it makes one listing more (after this read), on which those instances are
  * failed (RunState.otherWriterBefore, verdict.ts latestModelMoved). Only where this run upgraded instances, on its way
- * forward, with time left; not after a cancel (its seconds are the final write's). A read that fails says nothing.
+ * forward, with time left (half the final listing's reserve at most); not after a cancel (its seconds are the final
+ * write's). A read that fails says nothing of the instances (the log says the check was not made).
  * Returns true when it found the scale set deleted.
  */
 async function readModelOnceMore(run: Run, api: ScaleSetApi): Promise<boolean> {
   const { state } = run;
   if (run.cancel.aborted || state.started.size === 0 || state.phase.kind === "rolling-back") return false;
-  const budget = Math.min(FINAL_LISTING_MS, run.deadline - run.now());
+  // Half the reserve at most: the listing after it (the one the report shows) keeps the other half.
+  const budget = Math.min(FINAL_LISTING_MS, run.deadline - run.now()) / 2;
   if (budget <= 0) return false;
   const read = await lastRead(run, api, budget, "reading the model", (signal) => api.getScaleSet(signal));
   if (read === "gone") return true;
   if ("value" in read) state.read(read.value);
-  else run.log.debug(`Could not read the model one last time: ${errorLine(read.failed)}.`);
+  else
+    run.log.info(
+      `Could not read the model one last time (${errorLine(read.failed)}): a change another writer made to it after the last check is not looked for.`,
+    );
   return false;
 }
 
@@ -102,7 +108,8 @@ async function lastRead<T>(
 ): Promise<"gone" | { readonly value: T } | { readonly failed: unknown }> {
   api.useDeadline?.(run.now() + budget);
   try {
-    return { value: await read(AbortSignal.any([AbortSignal.timeout(budget), run.end.signal])) };
+    // AbortSignal.timeout takes whole milliseconds only (ERR_OUT_OF_RANGE otherwise).
+    return { value: await read(AbortSignal.any([AbortSignal.timeout(Math.floor(budget)), run.end.signal])) };
   } catch (err) {
     if (!isScaleSetGone(err)) return { failed: err };
     run.scaleSetGone(err, `while ${doing} one last time`);

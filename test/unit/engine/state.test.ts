@@ -113,7 +113,7 @@ describe("RunState.otherWriter: another writer's change to the model after this 
 
   it.each<{
     name: string;
-    steps: ("moved" | "back" | "list" | "list-0")[];
+    steps: ("moved" | "back" | "list" | "list-0" | "send-list" | "listed")[];
     before: [boolean, boolean];
     unlisted: boolean;
   }>([
@@ -122,6 +122,12 @@ describe("RunState.otherWriter: another writer's change to the model after this 
       steps: ["moved", "list"],
       before: [true, true],
       unlisted: false,
+    },
+    {
+      name: "a listing sent before that read, answered after it, is from before it",
+      steps: ["send-list", "moved", "listed"],
+      before: [false, false],
+      unlisted: true,
     },
     { name: "a listing before it only", steps: ["list", "moved"], before: [false, false], unlisted: true },
     {
@@ -152,7 +158,10 @@ describe("RunState.otherWriter: another writer's change to the model after this 
     const state = new RunState(config, 0);
     state.wrote("image", 1);
     state.read(model("2.0.0"));
+    let sent = 0;
     for (const step of steps) {
+      if (step === "send-list") sent = state.mark();
+      if (step === "listed") state.listed([instance("0", true), instance("1", true)], 5, sent);
       if (step === "moved") state.read(model("3.0.0"));
       if (step === "back") state.read(model("2.0.0"));
       if (step === "list") state.listed([instance("0", true), instance("1", true)], 5);
