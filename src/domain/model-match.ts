@@ -115,37 +115,53 @@ function extensionDifference(
   has: ExtensionModel,
   judge: "models" | "on-model" | "shown",
 ): string | undefined {
-  const unshown = <K extends keyof ExtensionModel>(key: K, strict: boolean): boolean =>
-    !strict && has[key] === undefined;
-  const settingsStrict = judge !== "shown";
-  const restStrict = judge === "models";
-  const clause = (what: string) => `extension '${wanted.name}' has ${what}`;
-  if (!unshown("forceUpdateTag", settingsStrict) && (has.forceUpdateTag ?? "") !== (wanted.forceUpdateTag ?? ""))
-    return clause("another forceUpdateTag");
-  if (!unshown("settings", settingsStrict) && !sameJson(has.settings ?? {}, wanted.settings ?? {}))
-    return clause("other settings");
-  const text = (v: string | undefined) => (v ?? "").toLowerCase();
-  if (!unshown("publisher", restStrict) && text(has.publisher) !== text(wanted.publisher))
-    return clause("another publisher");
-  if (!unshown("type", restStrict) && text(has.type) !== text(wanted.type)) return clause("another type");
-  if (
-    !unshown("typeHandlerVersion", restStrict) &&
-    handlerVersion(has.typeHandlerVersion, restStrict) !== handlerVersion(wanted.typeHandlerVersion, restStrict)
-  )
-    return clause("another typeHandlerVersion");
-  for (const flag of ["autoUpgradeMinorVersion", "enableAutomaticUpgrade", "suppressFailures"] as const) {
-    if (!unshown(flag, restStrict) && (has[flag] ?? false) !== (wanted[flag] ?? false))
-      return clause(`another ${flag}`);
+  for (const [key, fact] of Object.entries(EXTENSION_FACTS) as [keyof typeof EXTENSION_FACTS, ExtensionFact][]) {
+    const strict = judge === "models" || (judge === "on-model" && fact.mustShow);
+    if (!strict && has[key] === undefined) continue;
+    if (!sameJson(fact.key(wanted, judge), fact.key(has, judge)))
+      return `extension '${wanted.name}' has ${fact.differs}`;
   }
-  const names = (list: readonly string[] | undefined) =>
-    [...new Set((list ?? []).map((n) => n.toLowerCase()))].sort().join("\n");
-  if (
-    !unshown("provisionAfterExtensions", restStrict) &&
-    names(has.provisionAfterExtensions) !== names(wanted.provisionAfterExtensions)
-  )
-    return clause("another provisionAfterExtensions");
   return undefined;
 }
+
+interface ExtensionFact {
+  /** What a VM on the model must show (positive evidence): only settings and forceUpdateTag. */
+  readonly mustShow: boolean;
+  /** The value as compared (JSON, sameJson): equal keys, equal facts. */
+  readonly key: (ext: ExtensionModel, judge: "models" | "on-model" | "shown") => unknown;
+  readonly differs: string;
+}
+
+const text = (v: string | undefined): string => (v ?? "").toLowerCase();
+const flag = (name: "autoUpgradeMinorVersion" | "enableAutomaticUpgrade" | "suppressFailures"): ExtensionFact => ({
+  mustShow: false,
+  key: (ext) => ext[name] ?? false,
+  differs: `another ${name}`,
+});
+
+/**
+ * Every property of ExtensionModel but its name, and how it is compared, in the order differences are named. A
+ * property added to ExtensionModel does not compile until it is given a line here.
+ */
+const EXTENSION_FACTS: { readonly [K in Exclude<keyof ExtensionModel, "name">]-?: ExtensionFact } = {
+  forceUpdateTag: { mustShow: true, key: (ext) => ext.forceUpdateTag ?? "", differs: "another forceUpdateTag" },
+  settings: { mustShow: true, key: (ext) => ext.settings ?? {}, differs: "other settings" },
+  publisher: { mustShow: false, key: (ext) => text(ext.publisher), differs: "another publisher" },
+  type: { mustShow: false, key: (ext) => text(ext.type), differs: "another type" },
+  typeHandlerVersion: {
+    mustShow: false,
+    key: (ext, judge) => handlerVersion(ext.typeHandlerVersion, judge === "models"),
+    differs: "another typeHandlerVersion",
+  },
+  autoUpgradeMinorVersion: flag("autoUpgradeMinorVersion"),
+  enableAutomaticUpgrade: flag("enableAutomaticUpgrade"),
+  suppressFailures: flag("suppressFailures"),
+  provisionAfterExtensions: {
+    mustShow: false,
+    key: (ext) => [...new Set((ext.provisionAfterExtensions ?? []).map((n) => n.toLowerCase()))].sort(),
+    differs: "another provisionAfterExtensions",
+  },
+};
 
 /** A handler version as compared: whole between two reads of the model, else its major.minor ("1.4" of "1.4.0"). */
 function handlerVersion(version: string | undefined, whole: boolean): string {
