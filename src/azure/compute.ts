@@ -249,7 +249,7 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
           if (toldCompared) return;
           toldCompared = true;
           options.logger.info(
-            `Azure does not report latestModelApplied for ${count} VM(s) of this Flexible scale set: each is compared with the model (image and exact version, extension settings and forceUpdateTag) instead, and counts as on it only when everything matches.`,
+            `Azure does not report latestModelApplied for ${count} VM(s) of this Flexible scale set: each is compared with the model (image and exact version; each extension's settings and forceUpdateTag, and its other properties where the list shows them) instead, and counts as on it only when all of that matches.`,
           );
         },
       },

@@ -8,11 +8,12 @@
 //   allowed on Flexible.
 // - The standalone VM list (`virtualMachines?$filter='virtualMachineScaleSet/id' eq '<id>'&$expand=instanceView`)
 //   gives the detail: the instance view (power, provisioning, extension statuses, vmHealth), the image with its exact
-//   version, the extensions (settings, forceUpdateTag).
+//   version, the extensions (settings, forceUpdateTag, handler version; `enableAutomaticUpgrade` left out: azure-cli#26019).
 // So one listing is the two lists, each paged, joined by the VM's resource ID (or name): a fixed number of requests
 // per page whatever the size, no per-VM GET while the list shows the VMs' extensions. Where latestModelApplied is
-// missing it is not taken as true: the VM is compared with the scale set's model (src/domain/model-match.ts) on what
-// vmss-rollout changes; the model is read once for that listing (a GET of the set, a cheap read).
+// missing it is not taken as true: the VM is compared with the scale set's model (src/domain/model-match.ts: the image,
+// each extension's settings and forceUpdateTag, its other properties where shown; InstanceState.modelCompared says
+// so); the model is read once for that listing (a GET of the set, a cheap read).
 // - The VM list has been reported to show extensions by ID only, with no properties (ansible/ansible#38279,
 //   azure-sdk-for-net#13378; azure-cli#26019 shows them with their properties in 2023). Then the comparison cannot be
 //   made from the list: a VM running the model's image has its extensions read (VirtualMachineExtensions_List, one

@@ -3,7 +3,13 @@
 
 import { redactError } from "../domain/azure-errors.ts";
 import { listIds, sortIds } from "../domain/ids.ts";
-import { describeImage, imageNotRestorable, type ModelChange } from "../domain/change.ts";
+import {
+  describeDrift,
+  describeImage,
+  imageNotRestorable,
+  type ModelChange,
+  type ModelDrift,
+} from "../domain/change.ts";
 import { redactText } from "../shared/redact.ts";
 import type {
   BatchRecord,
@@ -104,6 +110,10 @@ export interface RolloutState {
   readonly expectedExtensions?: readonly ExtensionModel[] | undefined;
   /** A rollback put a part of the model back, or may have (RunState.rollbackWrote). */
   readonly rollbackWrote?: boolean;
+  /** Another writer's change the latest read found in the model (RunState.otherWriter). */
+  readonly otherWriter?: ModelDrift | undefined;
+  /** Such a change was found, or found taken back, after the last listing of every instance (RunState). */
+  readonly movedSinceListing?: boolean;
   readonly rollback: RolloutRecord["rollback"];
   /** Why no rollback was attempted although one was asked for. */
   readonly noRollback: { readonly reason: string; readonly otherWriter?: boolean } | undefined;
@@ -255,6 +265,14 @@ export function failureReason(state: RolloutState): string | undefined {
     const neverSent = (r: InstanceRecord): boolean =>
       r.outcome === "not-started" && (!r.latestModelAfter || needsAttention(r)) && !state.config.rollout.dryRun;
     const failed = instances.filter((r) => isFailedOutcome(r.outcome) || neverSent(r));
+    // The model moved (or moved back) after the instances were last listed, and no listing came after (it failed, or
+    // had no time left; or it went out before the read that found the change): what they run is not known.
+    if (failed.length === 0 && state.movedSinceListing === true && state.started.size > 0)
+      return (
+        `The scale set's model was changed by another writer after the instances were last listed ` +
+        `(${state.otherWriter !== undefined ? describeDrift(state.otherWriter) : "a change found, then taken back"}), ` +
+        `so whether they run this run's model is not known: check the scale set's model and its instances.`
+      );
     if (failed.length === 0) return undefined;
     // The targets still there, and the instances the run judged without targeting them (on the latest model).
     const answerable =

@@ -221,10 +221,11 @@ export class Run {
   }
 
   /**
-   * Records one listing (all pages) and says which targeted instances left the scale set. `at`: when the listing was
-   * started, if not now (a listing read while something else ran, see EarlyListing).
+   * Records one listing (all pages) and says which targeted instances left the scale set. `seq`: its place among the
+   * reads, taken (RunState.mark) when its request went out, so that a read answered meanwhile counts as after it.
+   * `at`: when the listing was started, if not now (a listing read while something else ran, see EarlyListing).
    */
-  listed(instances: readonly InstanceState[], at = this.now(), seq?: number): readonly InstanceState[] {
+  listed(instances: readonly InstanceState[], seq: number, at = this.now()): readonly InstanceState[] {
     const gone = this.state.listed(instances, at, seq);
     if (gone.length > 0) {
       this.log.info(
@@ -238,11 +239,11 @@ export class Run {
   /** Lists every instance, in the order of reads as of when the request went out (RunState.mark), and records it. */
   async list(api: ScaleSetApi, signal: AbortSignal): Promise<readonly InstanceState[]> {
     const seq = this.state.mark();
-    return this.listed(await api.listInstances(signal), this.now(), seq);
+    return this.listed(await api.listInstances(signal), seq);
   }
 
   /** Records a filtered listing (see RunState.listedSome): only the instances it shows are updated. */
-  listedSome(instances: readonly InstanceState[], filter: InstanceFilter, seq?: number): void {
+  listedSome(instances: readonly InstanceState[], filter: InstanceFilter, seq: number): void {
     this.state.listedSome(instances, seq);
     this.emit({ type: "listed", count: instances.length, gone: [], filter });
   }

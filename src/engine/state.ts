@@ -78,6 +78,10 @@ export class RunState implements RolloutState {
   // listing came after the read that found another writer's change (otherWriterBefore).
   #seq = 0;
   #otherWriterSeq = Number.POSITIVE_INFINITY;
+  // When the latest read last found another writer's change, or found it taken back (0: never).
+  #movedSeq = 0;
+  // When a read of the model (or a tag write's answer, which shows it) was last taken in.
+  #modelSeenSeq = 0;
   #fullListingSeq = 0;
   readonly #listedSeq = new Map<string, number>();
   #imageBackRefused: { readonly version: string; readonly why: string } | undefined;
@@ -281,6 +285,7 @@ export class RunState implements RolloutState {
 
   /** The scale set as read (or as a write answered). */
   read(model: ScaleSetModel): void {
+    this.#modelSeenSeq = this.mark();
     this.#model = model;
     this.#checkWritten(model);
   }
@@ -304,9 +309,17 @@ export class RunState implements RolloutState {
     return drift !== undefined && (this.#listedSeq.get(id) ?? 0) > this.#otherWriterSeq ? drift : undefined;
   }
 
-  /** Another writer's change was found after the last listing of every instance. */
-  get otherWriterUnlisted(): boolean {
-    return this.#otherWriter !== undefined && this.#otherWriterSeq > this.#fullListingSeq;
+  /**
+   * Another writer's change was found, or found taken back, after the last listing of every instance went out: the
+   * instances as it shows them may not be what they are (on the latest model then, not now; or on that writer's).
+   */
+  get movedSinceListing(): boolean {
+    return this.#movedSeq > this.#fullListingSeq;
+  }
+
+  /** The model was read (or shown by a tag write's answer) after the last listing of every instance went out. */
+  get modelSeenSinceListing(): boolean {
+    return this.#modelSeenSeq > this.#fullListingSeq;
   }
 
   /**
@@ -319,8 +332,11 @@ export class RunState implements RolloutState {
 
   /** Kept from the first read that found a change while one is found: an instance listed since is on a moved model. */
   #setOtherWriter(drift: ModelDrift | undefined): void {
-    if (drift === undefined) this.#otherWriterSeq = Number.POSITIVE_INFINITY;
-    else if (this.#otherWriter === undefined) this.#otherWriterSeq = ++this.#seq;
+    if (drift === undefined) {
+      // Taken back: an instance listed on the latest model meanwhile runs that writer's model, no longer the latest.
+      if (this.#otherWriter !== undefined) this.#movedSeq = ++this.#seq;
+      this.#otherWriterSeq = Number.POSITIVE_INFINITY;
+    } else if (this.#otherWriter === undefined) this.#movedSeq = this.#otherWriterSeq = ++this.#seq;
     this.#otherWriter = drift;
   }
 
@@ -404,8 +420,8 @@ export class RunState implements RolloutState {
 
   /**
    * What another writer changed in the model since the plan outside this run's own values, against the model as this
-   * run left it (#asWritten): the image where the run did not write it, and every extension whole (publisher, type,
-   * settings, forceUpdateTag), the run's own included, as written (left out only while its write's outcome is
+   * run left it (#asWritten): the image where the run did not write it, and every extension whole (every property
+   * domain/model-match.ts EXTENSION_FACTS compares), the run's own included, as written (left out only while its write's outcome is
    * unknown). Before any write, what moved since the plan. Undefined before the plan, or when nothing moved. Instances
    * upgraded now would take that writer's change under this run's name.
    */
@@ -471,6 +487,7 @@ export class RunState implements RolloutState {
    * than overwrite that change. Returns whether the etag was taken.
    */
   tagsWritten(model: ScaleSetModel): boolean {
+    this.#modelSeenSeq = this.mark();
     const known = this.#model;
     if (known === undefined) {
       this.#model = model;
@@ -665,11 +682,14 @@ export class RunState implements RolloutState {
     for (const id of ids) this.#operationError.set(id, error);
   }
 
-  /** A listing taken at `at`. Returns the targets it shows gone for the first time (now removed). */
-  listed(instances: readonly InstanceState[], at: number, seq = this.mark()): string[] {
+  /**
+   * A listing taken at `at`; `seq`, its place among the reads, taken (mark) when its request went out. Returns the
+   * targets it shows gone for the first time (now removed).
+   */
+  listed(instances: readonly InstanceState[], at: number, seq: number): string[] {
     this.#instances = new Map(instances.map((i) => [i.instanceId, i]));
     this.#listedAt = at;
-    this.#fullListingSeq = seq;
+    this.#fullListingSeq = Math.max(this.#fullListingSeq, seq);
     for (const i of instances) this.#listedSeq.set(i.instanceId, this.#fullListingSeq);
     this.#unseen.clear();
     const gone = [...this.#targets].filter((id) => !this.#instances.has(id) && !this.#removed.has(id));
@@ -685,7 +705,7 @@ export class RunState implements RolloutState {
    * keep what the last listing said of them, since it says nothing of them. Not a listing of every instance: listedAt,
    * and which targets left the scale set, stay as they were.
    */
-  listedSome(instances: readonly InstanceState[], seq = this.mark()): void {
+  listedSome(instances: readonly InstanceState[], seq: number): void {
     const next = new Map(this.#instances);
     for (const instance of instances) {
       next.set(instance.instanceId, instance);

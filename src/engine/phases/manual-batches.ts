@@ -455,7 +455,14 @@ async function readForGate(run: Run, api: ScaleSetApi, ids: readonly string[], c
   const { state } = run;
   // Flexible: whether Azure honours the filter on its VM list is not documented, so it is listed whole, once a poll.
   if (complete || state.model?.orchestrationMode === "Flexible") {
-    await run.list(api, run.work);
+    // The last batch's listing is the one verification judges on: the model is read alongside it, not after it on the
+    // way to the end (verify.ts readModelOnceMore, issue #18's wall time). A change it finds is one the listing may
+    // not show yet (RunState.movedSinceListing): verification lists again.
+    const seq = state.mark();
+    const alongside = complete ? readModelAlongside(run, api) : undefined;
+    const instances = await api.listInstances(run.work);
+    await alongside;
+    run.listed(instances, seq);
     return;
   }
   const judged = [...new Set([...ids, ...state.started])].filter((id) => !state.removed.has(id));
@@ -473,7 +480,16 @@ async function readForGate(run: Run, api: ScaleSetApi, ids: readonly string[], c
     await run.list(api, run.work);
     return;
   }
-  run.listed([...shown.values()], run.now(), seq);
+  run.listed([...shown.values()], seq);
+}
+
+/** A read of the model beside a listing; one that fails says nothing (verification reads it then). */
+async function readModelAlongside(run: Run, api: ScaleSetApi): Promise<void> {
+  try {
+    run.state.read(await api.getScaleSet(run.work));
+  } catch {
+    // Verification reads it again: RunState.modelSeenSinceListing stays false.
+  }
 }
 
 /**

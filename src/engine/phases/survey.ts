@@ -543,7 +543,7 @@ export async function planOnListing(
 async function firstListing(run: Run, api: ScaleSetApi, early: EarlyListing | undefined) {
   // Recorded as of when it was started: before the model write's operation ended, so verification lists again if the
   // run stops before the next listing.
-  if (early !== undefined) return run.listed(await early.instances, early.at, early.seq);
+  if (early !== undefined) return run.listed(await early.instances, early.seq, early.at);
   return await run.list(api, run.work);
 }
 

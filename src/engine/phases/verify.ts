@@ -1,5 +1,6 @@
-// Verification: the verdict on every targeted instance from the last listing (one more when an operation the action
-// started may have moved instances since).
+// Verification: the verdict on every targeted instance from the last listing, after one more read of the model (another
+// writer's change the run's checks did not see) and one more listing when an operation the action started, or that
+// change, may have moved instances since.
 
 import { errorLine } from "../../domain/error-text.ts";
 import { isScaleSetGone } from "../../domain/azure-errors.ts";
@@ -11,8 +12,9 @@ import { CANCELLED_LISTING_MS, CANCELLED_WRITE_MS, FINAL_LISTING_MS, type Run } 
 import { notePlatformTargets } from "./platform.ts";
 
 /**
- * The verdict on every targeted instance from the last listing: the last poll's, or a new one when an operation
- * the action started may have moved instances since (a stop while Azure was upgrading). The new one fits in the
+ * The verdict on every targeted instance from the last listing: the last poll's, or a new one when an operation the
+ * action started may have moved instances since (a stop while Azure was upgrading), or when the model read first
+ * (readModelOnceMore) found another writer's change, or its taking back, after that listing. The new one fits in the
  * rest of `timeout` (the rollout left a reserve for it), or at most 2 s after a cancel (Run.finalBy).
  */
 export async function verify(run: Run, api: ScaleSetApi): Promise<void> {
@@ -26,7 +28,7 @@ export async function verify(run: Run, api: ScaleSetApi): Promise<void> {
     [...state.targets].some((id) => state.started.has(id) && !state.settled.has(id) && !state.removed.has(id));
   const gone = await readModelOnceMore(run, api);
   if (gone) return;
-  if (state.wroteAt > state.listedAt || midRoll || state.otherWriterUnlisted) {
+  if (state.wroteAt > state.listedAt || midRoll || state.movedSinceListing) {
     // After a cancel: within the final steps' budget, leaving the final tag write its part.
     const budget = run.cancel.aborted
       ? Math.min(CANCELLED_LISTING_MS, run.finalBy(0) - CANCELLED_WRITE_MS - run.now())
@@ -35,7 +37,7 @@ export async function verify(run: Run, api: ScaleSetApi): Promise<void> {
       const seq = state.mark();
       const read = await lastRead(run, api, budget, "listing the instances", (signal) => api.listInstances(signal));
       if (read === "gone") return;
-      if ("value" in read) run.listed(read.value, run.now(), seq);
+      if ("value" in read) run.listed(read.value, seq);
       else
         run.log.warning(
           `Could not list the instances one last time: ${errorLine(read.failed)}. The states shown are the last ones read.`,
@@ -81,7 +83,8 @@ export async function verify(run: Run, api: ScaleSetApi): Promise<void> {
  */
 async function readModelOnceMore(run: Run, api: ScaleSetApi): Promise<boolean> {
   const { state } = run;
-  if (run.cancel.aborted || state.started.size === 0 || state.phase.kind === "rolling-back") return false;
+  // Read since the last listing went out already (beside the last batch's listing): nothing to add.
+  if (run.cancel.aborted || state.started.size === 0 || state.modelSeenSinceListing) return false;
   // Half the reserve at most: the listing after it (the one the report shows) keeps the other half.
   const budget = Math.min(FINAL_LISTING_MS, run.deadline - run.now()) / 2;
   if (budget <= 0) return false;

@@ -156,7 +156,7 @@ describe("extensionsChanged: what changed in the extensions between two reads of
       changed: ["customScript"],
     },
     {
-      name: "a handler version added to the model, even on the same major.minor",
+      name: "a patch number on the same major.minor, between two reads of the model",
       before: [{ ...script, typeHandlerVersion: "2.1" }],
       after: [{ ...script, typeHandlerVersion: "2.1.0" }],
       changed: ["customScript"],
@@ -243,6 +243,15 @@ describe("otherExtensionThan: does an instance show another writer's extension c
     },
     { name: "another publisher", shown: { ...expected, publisher: "Contoso" }, difference: /another publisher/ },
     {
+      name: "provisionAfterExtensions given a name",
+      shown: { ...expected, provisionAfterExtensions: ["agent"] },
+      difference: /another provisionAfterExtensions/,
+    },
+    {
+      name: "provisionAfterExtensions shown empty, none in the model",
+      shown: { ...expected, provisionAfterExtensions: [] },
+    },
+    {
       name: "other settings",
       shown: { ...expected, settings: { commandToExecute: "rm -rf /" } },
       difference: /other settings/,
@@ -266,6 +275,11 @@ describe("showsExtensions: does an instance show every extension as the model ho
     },
     { name: "settings left out", shown: [{ ...expected, settings: undefined }], shows: false },
     { name: "another handler version", shown: [{ ...expected, typeHandlerVersion: "2.2" }], shows: false },
+    {
+      name: "a patch number on the same major.minor",
+      shown: [{ ...expected, typeHandlerVersion: "2.1.7" }],
+      shows: true,
+    },
     { name: "automatic upgrade off", shown: [{ ...expected, enableAutomaticUpgrade: false }], shows: false },
     { name: "not listed", shown: [], shows: false },
     { name: "extensions not shown", shown: undefined, shows: false },

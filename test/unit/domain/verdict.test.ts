@@ -302,8 +302,20 @@ describe("assessInstance: a read before the listing found another writer's chang
     { name: "not on the latest model: waited for", fields: { latestModelApplied: false }, kind: "pending" },
     { name: "still being upgraded: waited for", fields: { provisioningState: "Updating" }, kind: "pending" },
     { name: "its provisioning failed: Azure's error first", fields: { provisioningState: "Failed" }, kind: "failed" },
+    {
+      name: "a Flexible VM on it by comparison: failed, saying it cannot be told which",
+      fields: { modelCompared: true },
+      kind: "failed",
+    },
   ])("$name", ({ fields, kind }) => {
     const verdict = assessInstance(instance({ health: "healthy", ...fields }), { ...auto, latestModelMoved: moved });
+    if ("modelCompared" in fields) {
+      expectOtherWritersVerdict(
+        verdict,
+        `runs that writer's change, or this run's model with the latest model moved on`,
+      );
+      return;
+    }
     expect(verdict.kind).toBe(kind);
     if (kind === "failed" && !("provisioningState" in fields)) {
       expectOtherWritersVerdict(verdict, `that model is no longer the one this run rolled out (${moved})`);

@@ -185,6 +185,28 @@ describe("failureReason", () => {
     ).toBeUndefined();
   });
 
+  it.each([
+    { name: "found after the last listing", otherWriter: { kind: "extension", name: "agent", beyond: true } as const },
+    { name: "found, then taken back, after the last listing", otherWriter: undefined },
+  ])("another writer's change $name, with every instance done on it: the run is not a success", ({ otherWriter }) => {
+    const done = { assessments: new Map([["0", { kind: "done" } as const]]) };
+    const s = state({
+      instances: new Map([["0", instance("0")]]),
+      targets: new Set(["0"]),
+      started: new Set(["0"]),
+      ...done,
+      otherWriter,
+      movedSinceListing: true,
+    });
+    expect(failureReason(s)).toMatch(
+      /^The scale set's model was changed by another writer after the instances were last listed \(.+\), so whether they run this run's model is not known/,
+    );
+    if (otherWriter !== undefined) expect(failureReason(s)).toContain("extension 'agent' changed");
+    expect(buildRecord(s, failureReason(s), T0).result).toBe("failed");
+    // Listed since: judged on that listing.
+    expect(failureReason({ ...s, movedSinceListing: false })).toBeUndefined();
+  });
+
   it("counts a target still there that was never sent, in a run that went through every batch", () => {
     // A listing missed it when its batch was sent, and the last one shows it again, on the old model.
     const s = state({

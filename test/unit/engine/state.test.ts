@@ -26,8 +26,8 @@ describe("RunState transitions", () => {
   it("a listing marks the targets it no longer shows as removed, once", () => {
     const state = new RunState(config, 0);
     state.targeted({ toUpgrade: ["0", "1", "2"], current: ["3"], protected: [], ownModel: [], batches: [] });
-    expect(state.listed([instance("0"), instance("1"), instance("3", true)], 10)).toEqual(["2"]);
-    expect(state.listed([instance("0"), instance("3", true)], 20)).toEqual(["1"]);
+    expect(state.listed([instance("0"), instance("1"), instance("3", true)], 10, state.mark())).toEqual(["2"]);
+    expect(state.listed([instance("0"), instance("3", true)], 20, state.mark())).toEqual(["1"]);
     expect([...state.removed]).toEqual(["2", "1"]);
     expect(state.listedAt).toBe(20);
     expect([...state.before]).toEqual([
@@ -113,7 +113,7 @@ describe("RunState.otherWriter: another writer's change to the model after this 
 
   it.each<{
     name: string;
-    steps: ("moved" | "back" | "list" | "list-0" | "send-list" | "listed")[];
+    steps: ("moved" | "moved-again" | "back" | "list" | "list-0" | "send-list" | "listed")[];
     before: [boolean, boolean];
     unlisted: boolean;
   }>([
@@ -149,12 +149,24 @@ describe("RunState.otherWriter: another writer's change to the model after this 
       unlisted: false,
     },
     {
+      name: "taken back after a listing that showed instances on the changed model: they are no longer on the latest",
+      steps: ["moved", "list", "back"],
+      before: [false, false],
+      unlisted: true,
+    },
+    {
+      name: "changed once more, to another value, after the listing: still the first change's",
+      steps: ["moved", "list", "moved-again"],
+      before: [true, true],
+      unlisted: false,
+    },
+    {
       name: "taken back, then changed again after the listing",
       steps: ["moved", "back", "list", "moved"],
       before: [false, false],
       unlisted: true,
     },
-  ])("otherWriterBefore: $name", ({ steps, before, unlisted }) => {
+  ])("otherWriterBefore and movedSinceListing: $name", ({ steps, before, unlisted }) => {
     const state = new RunState(config, 0);
     state.wrote("image", 1);
     state.read(model("2.0.0"));
@@ -163,12 +175,13 @@ describe("RunState.otherWriter: another writer's change to the model after this 
       if (step === "send-list") sent = state.mark();
       if (step === "listed") state.listed([instance("0", true), instance("1", true)], 5, sent);
       if (step === "moved") state.read(model("3.0.0"));
+      if (step === "moved-again") state.read(model("4.0.0"));
       if (step === "back") state.read(model("2.0.0"));
-      if (step === "list") state.listed([instance("0", true), instance("1", true)], 5);
-      if (step === "list-0") state.listedSome([instance("0", true)]);
+      if (step === "list") state.listed([instance("0", true), instance("1", true)], 5, state.mark());
+      if (step === "list-0") state.listedSome([instance("0", true)], state.mark());
     }
     expect([state.otherWriterBefore("0") !== undefined, state.otherWriterBefore("1") !== undefined]).toEqual(before);
-    expect(state.otherWriterUnlisted).toBe(unlisted);
+    expect(state.movedSinceListing).toBe(unlisted);
   });
 
   it("a rollback's own read of the previous model is not another writer's", () => {
