@@ -77,8 +77,8 @@ export class RunState implements RolloutState {
   // Reads and listings in the order they came (each takes the next number; no clock needed): whether an instance's
   // listing came after the read that found another writer's change (otherWriterBefore).
   #seq = 0;
-  #otherWriterSeq = Number.POSITIVE_INFINITY;
-  // When the latest read last found another writer's change, or found it taken back (0: never).
+  // When the latest read last found another writer's change, or found it taken back (0: never). While a change is
+  // found, when it was first found: an instance listed after that is on a moved model.
   #movedSeq = 0;
   // When a read of the model (or a tag write's answer, which shows it) was last taken in.
   #modelSeenSeq = 0;
@@ -306,7 +306,7 @@ export class RunState implements RolloutState {
    */
   otherWriterBefore(id: string): ModelDrift | undefined {
     const drift = this.#otherWriter;
-    return drift !== undefined && (this.#listedSeq.get(id) ?? 0) > this.#otherWriterSeq ? drift : undefined;
+    return drift !== undefined && (this.#listedSeq.get(id) ?? 0) > this.#movedSeq ? drift : undefined;
   }
 
   /**
@@ -335,8 +335,7 @@ export class RunState implements RolloutState {
     if (drift === undefined) {
       // Taken back: an instance listed on the latest model meanwhile runs that writer's model, no longer the latest.
       if (this.#otherWriter !== undefined) this.#movedSeq = ++this.#seq;
-      this.#otherWriterSeq = Number.POSITIVE_INFINITY;
-    } else if (this.#otherWriter === undefined) this.#movedSeq = this.#otherWriterSeq = ++this.#seq;
+    } else if (this.#otherWriter === undefined) this.#movedSeq = ++this.#seq;
     this.#otherWriter = drift;
   }
 

@@ -67,8 +67,9 @@ export async function verify(run: Run, api: ScaleSetApi): Promise<void> {
       `${count("skipped-own-model") > 0 ? `, ${count("skipped-own-model")} with a model of their own (attached VMs)` : ""}` +
       `${count("removed") > 0 ? `, ${count("removed")} left the scale set` : ""}.`,
   );
+  const sentNotBack = state.sentBackNotBack; // once, not per instance
   for (const r of records.filter((r) => isFailedOutcome(r.outcome)))
-    run.log.info(`  ${r.outcome}: ${describeTarget(state, r.instanceId)}`);
+    run.log.info(`  ${r.outcome}: ${describeTarget(state, r.instanceId, sentNotBack)}`);
 }
 
 /**

@@ -151,44 +151,25 @@ describe("an instance's extensions, as the VM list's resources show them", () =>
     settings: { fileUris: ["https://example.org/a.sh"] },
     forceUpdateTag: "7",
   };
+  const shown = {
+    name: "cse",
+    publisher: "Microsoft.Azure.Extensions",
+    type: "CustomScript",
+    settings: { fileUris: ["https://example.org/a.sh"] },
+    forceUpdateTag: "7",
+  };
+  const flags = {
+    typeHandlerVersion: "2.1",
+    autoUpgradeMinorVersion: true,
+    enableAutomaticUpgrade: false,
+    suppressFailures: true,
+  };
   it.each([
-    {
-      name: "shown with their properties: settings and forceUpdateTag",
-      resources: [full],
-      extensions: [
-        {
-          name: "cse",
-          publisher: "Microsoft.Azure.Extensions",
-          type: "CustomScript",
-          settings: { fileUris: ["https://example.org/a.sh"] },
-          forceUpdateTag: "7",
-        },
-      ],
-    },
+    { name: "shown with their properties: settings and forceUpdateTag", resources: [full], extensions: [shown] },
     {
       name: "with the handler version and flags a writer may change",
-      resources: [
-        {
-          ...full,
-          typeHandlerVersion: "2.1",
-          autoUpgradeMinorVersion: true,
-          enableAutomaticUpgrade: false,
-          suppressFailures: true,
-        },
-      ],
-      extensions: [
-        {
-          name: "cse",
-          publisher: "Microsoft.Azure.Extensions",
-          type: "CustomScript",
-          settings: { fileUris: ["https://example.org/a.sh"] },
-          forceUpdateTag: "7",
-          typeHandlerVersion: "2.1",
-          autoUpgradeMinorVersion: true,
-          enableAutomaticUpgrade: false,
-          suppressFailures: true,
-        },
-      ],
+      resources: [{ ...full, ...flags }],
+      extensions: [{ ...shown, ...flags }],
     },
     { name: "no resources: nothing shown", resources: undefined, extensions: undefined },
     { name: "an empty list: nothing shown", resources: [], extensions: undefined },
