@@ -34,8 +34,13 @@ export interface Rollback {
 
 export interface Refusal {
   readonly ok: false;
-  /** One sentence with the current and the requested values. */
+  /** One sentence with the current and the requested values, and what to do about it (for a refusal of the inputs). */
   readonly reason: string;
+  /**
+   * What of the model the request no longer fits, as a clause, with no advice about inputs: how a change another
+   * writer made reads when a run's change was planned before it (driftFrom, describeDrift).
+   */
+  readonly fact: string;
 }
 
 export type ChangePlan = ModelChange | Refusal;
@@ -51,6 +56,7 @@ export function planChange(model: ScaleSetModel, request: ChangeRequest, source:
     return refuse(
       `Scale set '${model.name}' (Flexible orchestration) has no VM profile: its VMs are created and changed one by one, ` +
         `so there is no scale-set model to roll out. vmss-rollout changes the model of a scale set that has one.`,
+      "the scale set has no VM profile",
     );
   }
 
@@ -60,6 +66,7 @@ export function planChange(model: ScaleSetModel, request: ChangeRequest, source:
       `Scale set '${model.name}' reports an upgrade mode other than Manual, Automatic or Rolling, so vmss-rollout ` +
         `cannot tell whether it or Azure would upgrade the instances; nothing was written. Check the scale set's ` +
         `upgradePolicy.mode.`,
+      "its upgrade mode is one other than Manual, Automatic or Rolling",
     );
   }
 
@@ -124,8 +131,8 @@ export function isNoOp(change: ModelChange): boolean {
 
 /** What of a run's change the model no longer holds (driftFrom). */
 export type ModelDrift =
-  /** The change no longer fits the model at all (planChange's refusal). */
-  | { readonly kind: "refused"; readonly reason: string }
+  /** The change no longer fits the model at all: what of it, as a clause (planChange's refusal, its `fact`). */
+  | { readonly kind: "refused"; readonly fact: string }
   /**
    * The image is another than the run's: it is now `image`. `beyond`: the run did not write the image (an
    * extension-only run), and it changed from what the run's write left (RunState.driftBeyondWritten).
@@ -148,7 +155,7 @@ export function driftFrom(
   parts: { readonly image: boolean; readonly extension: boolean } = { image: true, extension: true },
 ): ModelDrift | undefined {
   const plan = planChange(model, request);
-  if (!plan.ok) return { kind: "refused", reason: plan.reason };
+  if (!plan.ok) return { kind: "refused", fact: plan.fact };
   if (parts.image && plan.scaleSetPatch !== undefined) return { kind: "image", image: model.imageReference };
   if (parts.extension && plan.extensionPatch !== undefined)
     return { kind: "extension", name: plan.extensionPatch.name };
@@ -167,7 +174,7 @@ export function describeDrift(drift: ModelDrift): string {
           ? `extension '${drift.name}' changed beyond what this run wrote to it`
           : `extension '${drift.name}' no longer holds this run's values`;
     case "refused":
-      return `it no longer holds this run's values: ${drift.reason}`;
+      return `it no longer holds this run's values: ${drift.fact}`;
   }
 }
 
@@ -216,6 +223,8 @@ function planImage(model: ScaleSetModel, request: ChangeRequest): Part<ScaleSetP
         `(upgradePolicy.automaticOSUpgradePolicy.enableAutomaticOSUpgrade), and Azure then takes only the image version ` +
         `'latest'${pinned.input === "image-id" ? ` (for image-id: the gallery image's ID without /versions/…, which stands for its latest version)` : ""}. ` +
         `Publish the new version and let automatic OS upgrades roll it out, or turn them off first.`,
+      "automatic OS image upgrades are on (upgradePolicy.automaticOSUpgradePolicy.enableAutomaticOSUpgrade), with which " +
+        `Azure takes only the image version 'latest', not ${pinned.input === "image-id" ? "this run's image ID" : `'${pinned.value}'`}`,
     );
   }
 
@@ -225,6 +234,7 @@ function planImage(model: ScaleSetModel, request: ChangeRequest): Part<ScaleSetP
         `Cannot set image-version '${request.imageVersion}': scale set '${model.name}' runs ${kindLabel(kind)} '${describeImage(current)}', ` +
           `and Azure does not allow switching the image type of a scale set.` +
           (kind === "id" ? ` Use image-id for a new image ID.` : ` ${NO_SHARED_GALLERY}`),
+        `it runs ${kindLabel(kind)} '${describeImage(current)}', on which Azure takes no image version`,
       );
     }
     // `latest` in any case is the same floating version (Azure takes the value case-insensitively; assumed, as the
@@ -256,6 +266,7 @@ function planImage(model: ScaleSetModel, request: ChangeRequest): Part<ScaleSetP
         `Cannot set image-id '${request.imageId}': scale set '${model.name}' runs ${kindLabel(kind)} '${describeImage(current)}', ` +
           `and Azure does not allow switching the image type of a scale set.` +
           (kind === "platform" ? ` Use image-version for a new platform image version.` : ` ${NO_SHARED_GALLERY}`),
+        `it runs ${kindLabel(kind)} '${describeImage(current)}', on which Azure takes no image ID`,
       );
     }
     // ARM resource IDs compare case-insensitively.
@@ -384,6 +395,7 @@ function planExtension(model: ScaleSetModel, request: ChangeRequest, source: Req
         : `extension-name '${wanted.name}' does not exist on scale set '${model.name}' (${has}); ` +
             `vmss-rollout changes existing extensions only: set extension-name to ` +
             (names.length > 0 ? `one of those.` : `an extension the scale set has, once it has one.`),
+      `extension '${wanted.name}' is not on the scale set (${has})`,
     );
   }
 
@@ -461,8 +473,8 @@ function displayUris(uris: readonly string[] | undefined): string {
 
 // ───────────────────────────── helpers ─────────────────────────────
 
-function refuse(reason: string): Refusal {
-  return { ok: false, reason };
+function refuse(reason: string, fact: string): Refusal {
+  return { ok: false, reason, fact };
 }
 
 function unchanged(): { readonly ok: true; readonly changes: readonly PropertyChange[] } {

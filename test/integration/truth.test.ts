@@ -463,6 +463,26 @@ describe("another writer's extension change before the last batch (Uniform)", ()
     expect([byId["0"]?.outcome, byId["1"]?.outcome]).not.toContain("updated");
     expect(record.reason).toMatch(/extension 'customScript' changed, which this run did not write/);
   });
+
+  it("an extension run whose extension another writer removed: said as what the model is, with no advice about inputs", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4 }] });
+    emu.faults.concurrentWrite(
+      { patch: { properties: { virtualMachineProfile: { extensionProfile: { extensions: [] } } } } },
+      { operation: "VirtualMachineScaleSets.UpdateInstances", after: 1, when: "before" },
+    );
+    const { record } = await rollout(configFor(emu, { change: extensionChange, rollout: { batchSize: count(2) } }));
+
+    expect(record.result).toBe("failed");
+    const removed = "extension 'customScript' is not on the scale set (it has no extensions)";
+    expect(record.reason).toContain(removed);
+    const byId = Object.fromEntries(record.instances.map((i) => [i.instanceId, i]));
+    for (const id of ["2", "3"]) {
+      expect(byId[id]?.error?.code).toBe("ModelChangedByAnotherWriter");
+      expect(byId[id]?.error?.message).toContain(removed);
+    }
+    // The run's inputs were right when it planned: nothing tells the user to change them.
+    expect(renderSummary(record)).not.toMatch(/set extension-name/);
+  });
 });
 
 describe("a rollback that fails on an instance the rollout had updated (Uniform)", () => {

@@ -379,7 +379,7 @@ function changedSince(
     case undefined:
       return undefined;
     case "refused":
-      return `the scale set's model no longer takes this run's change (${drift.reason})`;
+      return `the scale set's model no longer takes this run's change (${drift.fact})`;
     case "image":
       return `the model's image is now ${describeImage(drift.image)}, not what this run wrote`;
     case "extension":

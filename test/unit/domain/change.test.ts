@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  describeDrift,
   describeImage,
   driftFrom,
   floatsToLatest,
@@ -88,10 +89,38 @@ describe("driftFrom: what another writer changed of a run's change", () => {
       name: "the extension removed",
       m: model({ extensions: [] }),
       parts: undefined,
-      drift: { kind: "refused", reason: expect.any(String) },
+      drift: { kind: "refused", fact: "extension 'customScript' is not on the scale set (it has no extensions)" },
     },
   ])("$name", ({ m, parts, drift }) => {
     expect(driftFrom(m, written, parts)).toEqual(drift);
+  });
+
+  // What another writer made of the model reads as a fact about it, never as advice about the run's inputs (which
+  // were right when the run planned): describeDrift puts it in stop reasons and per-instance errors.
+  it.each([
+    {
+      name: "the extension removed",
+      m: model({ extensions: [{ ...customScript, name: "other" }] }),
+      says: "it no longer holds this run's values: extension 'customScript' is not on the scale set (it has 'other')",
+    },
+    {
+      name: "the image switched to an image ID",
+      m: model({ imageReference: galleryImage }),
+      says: `it no longer holds this run's values: it runs the image ID '${galleryImage.id}', on which Azure takes no image version`,
+    },
+    {
+      name: "automatic OS image upgrades turned on",
+      m: model({ automaticOsUpgrade: true }),
+      says: "it no longer holds this run's values: automatic OS image upgrades are on (upgradePolicy.automaticOSUpgradePolicy.enableAutomaticOSUpgrade), with which Azure takes only the image version 'latest', not '1.0.0'",
+    },
+    {
+      name: "the upgrade mode unknown",
+      m: model({ upgradeMode: "Unknown" }),
+      says: "it no longer holds this run's values: its upgrade mode is one other than Manual, Automatic or Rolling",
+    },
+  ])("a refusal, described as what the model is now: $name", ({ m, says }) => {
+    const drift = driftFrom(m, written);
+    expect(drift && describeDrift(drift)).toBe(says);
   });
 });
 
@@ -457,7 +486,11 @@ describe("planChange: extension", () => {
   ])("refuses an extension that does not exist: $name", ({ extensions, source, reason }) => {
     const m = extensions === undefined ? model() : { ...model(), extensions };
     const plan = planChange(m, { extension: { name: "health", forceUpdateTag: "x" } }, source);
-    expect(plan).toEqual({ ok: false, reason });
+    expect(plan).toEqual({
+      ok: false,
+      reason,
+      fact: expect.stringMatching(/^extension .health. is not on the scale set /),
+    });
   });
 
   it("combines an image and an extension change", () => {
