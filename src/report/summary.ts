@@ -78,6 +78,9 @@ const BATCH_ICON: Readonly<Record<BatchResult, string>> = {
   planned: "📋",
 };
 
+/** Outcomes a batch row that succeeded names when its instances ended the run in them (batchRow). */
+const LATER_TROUBLE: readonly InstanceOutcome[] = [...FAILURE_OUTCOMES, "unknown"];
+
 /** Instances listed first in "needs attention", in this order. Protected instances have their own "skipped" list. */
 const ATTENTION_ORDER: readonly InstanceOutcome[] = FAILURE_OUTCOMES;
 
@@ -338,7 +341,8 @@ function value(text: string): string {
 function rollout(record: RolloutRecord): string {
   const parts: string[] = [];
   if (record.batches.length > 0) {
-    const rows = record.batches.slice(0, MAX_BATCH_ROWS).map((b) => batchRow(b, record.startedAt));
+    const outcomes = new Map(record.instances.map((i) => [i.instanceId, i.outcome]));
+    const rows = record.batches.slice(0, MAX_BATCH_ROWS).map((b) => batchRow(b, record.startedAt, outcomes));
     let batchTable = table(["Batch", "Instances", "Started", "Duration", "Result"], rows);
     if (record.batches.length > MAX_BATCH_ROWS) {
       batchTable += `\n\n${record.batches.length - MAX_BATCH_ROWS} more batches are in the \`summary-json\` output.`;
@@ -366,7 +370,16 @@ function rollout(record: RolloutRecord): string {
   return `${title}\n\n${parts.join("\n\n")}`;
 }
 
-function batchRow(batch: BatchRecord, rolloutStartedAt: string): string[] {
+/**
+ * A batch's row. Its result is its health gate's, when it ended; an instance of a batch that succeeded may end the run
+ * otherwise (an earlier batch's instance turned unhealthy at a later gate, another writer's change reached it): the
+ * cell says so, so that a ✅ row never stands beside instances that need attention without a word.
+ */
+function batchRow(
+  batch: BatchRecord,
+  rolloutStartedAt: string,
+  outcomes: ReadonlyMap<string, InstanceOutcome>,
+): string[] {
   const ids = batch.instanceIds.length > 0 ? `: ${inline(idRanges(batch.instanceIds), { max: 300 })}` : "";
   const offset = batch.startedAt ? offsetMs(rolloutStartedAt, batch.startedAt) : undefined;
   const started = batch.startedAt
@@ -378,8 +391,20 @@ function batchRow(batch: BatchRecord, rolloutStartedAt: string): string[] {
     `${batch.instanceIds.length}${ids}`,
     started,
     batch.durationMs === undefined ? "–" : formatDuration(batch.durationMs),
-    `${BATCH_ICON[batch.result]} ${batch.result.replace("-", " ")}${error}`,
+    `${BATCH_ICON[batch.result]} ${batch.result.replace("-", " ")}${error}${batch.result === "succeeded" ? laterOutcomes(batch, outcomes) : ""}`,
   ];
+}
+
+/** How many of a batch's instances ended the run failed, unhealthy, unfinished or unknown: `; by the end 1 failed`. */
+function laterOutcomes(batch: BatchRecord, outcomes: ReadonlyMap<string, InstanceOutcome>): string {
+  const counts = new Map<InstanceOutcome, number>();
+  for (const id of batch.instanceIds) {
+    const outcome = outcomes.get(id);
+    if (outcome === undefined || !LATER_TROUBLE.includes(outcome)) continue;
+    counts.set(outcome, (counts.get(outcome) ?? 0) + 1);
+  }
+  const parts = LATER_TROUBLE.filter((o) => counts.has(o)).map((o) => `${counts.get(o)} ${OUTCOME_LABEL[o]}`);
+  return parts.length === 0 ? "" : `; by the end ${parts.join(", ")}`;
 }
 
 function rollingStatus(rolling: NonNullable<RolloutRecord["rolling"]>): string {

@@ -481,7 +481,11 @@ describe("another writer's extension change before the last batch (Uniform)", ()
       expect(byId[id]?.error?.message).toContain(removed);
     }
     // The run's inputs were right when it planned: nothing tells the user to change them.
-    expect(renderSummary(record)).not.toMatch(/set extension-name/);
+    const summary = renderSummary(record);
+    expect(summary).not.toMatch(/set extension-name/);
+    // Both gates passed when they ended; the rows say what became of their instances, beside the ✅.
+    expect(summary).toContain("| ✅ succeeded; by the end 2 unfinished |");
+    expect(summary).toContain("| ✅ succeeded; by the end 2 failed |");
   });
 });
 
