@@ -508,4 +508,31 @@ describe.each(MODES)("$upgradeMode mode, $mode: another writer during Azure's ro
     );
     expect(record.reason).toContain("otherWritersAgent");
   });
+
+  it("the same, the run stopped before its first look at the roll (its first listing refused): still failed, not updated", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3, upgradeMode, ...seed }] });
+    const agent = extensionWire({ ...DEFAULT_CUSTOM_SCRIPT, name: "otherWritersAgent", settings: { x: 1 } });
+    const extensions = [
+      ...(emu.state("vmss1").model as Record<string, any>)["properties"]["virtualMachineProfile"]["extensionProfile"][
+        "extensions"
+      ],
+      agent,
+    ];
+    emu.faults.concurrentWrite(
+      { patch: { properties: { virtualMachineProfile: { extensionProfile: { extensions } } } } },
+      { operation: "VirtualMachineScaleSets.Update" },
+    );
+    // The roll's first listing is refused (once): the run stops before it knows the roll's instances; verification's
+    // listing then finds them on the latest model.
+    emu.faults.onRequest({ operation: "VirtualMachineScaleSets.Update" }, () =>
+      emu.faults.authorizationFailed({ operation: "VirtualMachineScaleSetVMs.List", times: 1 }),
+    );
+    // A poll interval longer than the roll: the first look comes when Azure's operation ends, every instance upgraded.
+    const { record } = await rollout(configFor(emu, { rollout: { pollIntervalMs: 60_000, timeoutMs: 120_000 } }));
+
+    expect(record.result).toBe("failed");
+    expect(record.instances.map((i) => [i.outcome, i.error?.code])).toEqual(
+      Array(3).fill(["failed", "ModelChangedByAnotherWriter"]),
+    );
+  });
 });

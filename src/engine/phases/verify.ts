@@ -26,9 +26,12 @@ export async function verify(run: Run, api: ScaleSetApi): Promise<void> {
     state.platformRolls() &&
     state.modelUpdated &&
     [...state.targets].some((id) => state.started.has(id) && !state.settled.has(id) && !state.removed.has(id));
-  const gone = await readModelOnceMore(run, api);
+  // A listing more comes after this run's last write or mid-roll whatever the model read finds: that read must then
+  // come too, even when one came since the last listing (it may be older than a change the new listing shows).
+  const listAgain = state.wroteAt > state.listedAt || midRoll;
+  const gone = await readModelOnceMore(run, api, listAgain);
   if (gone) return;
-  if (state.wroteAt > state.listedAt || midRoll || state.movedSinceListing) {
+  if (listAgain || state.movedSinceListing) {
     // After a cancel: within the final steps' budget, leaving the final tag write its part.
     const budget = run.cancel.aborted
       ? Math.min(CANCELLED_LISTING_MS, run.finalBy(0) - CANCELLED_WRITE_MS - run.now())
@@ -77,15 +80,22 @@ export async function verify(run: Run, api: ScaleSetApi): Promise<void> {
  * see (one that landed right before the last manualupgrade, or while Azure rolled; an extension added, or a property
  * the VM list leaves out, which no instance's listing shows) makes the instances on the latest model run that
  * writer's model, not this run's. Found, it makes one listing more (after this read), on which those instances are
- * failed (RunState.otherWriterBefore, verdict.ts latestModelMoved). Only where this run upgraded instances, on its way
- * forward, with time left (half the final listing's reserve at most); not after a cancel (its seconds are the final
+ * failed (RunState.otherWriterBefore, verdict.ts latestModelMoved). Only where this run upgraded instances (or Azure
+ * rolls the model it wrote), on its way forward, with time left (half the final listing's reserve at most); not after a cancel (its seconds are the final
  * write's). A read that fails says nothing of the instances (the log says the check was not made).
- * Returns true when it found the scale set deleted.
+ * `listAgain`: verification lists the instances once more after it, whatever it finds. Returns true when it found the
+ * scale set deleted.
  */
-async function readModelOnceMore(run: Run, api: ScaleSetApi): Promise<boolean> {
+async function readModelOnceMore(run: Run, api: ScaleSetApi, listAgain: boolean): Promise<boolean> {
   const { state } = run;
-  // Read since the last listing went out already (beside the last batch's listing): nothing to add.
-  if (run.cancel.aborted || state.started.size === 0 || state.modelSeenSinceListing) return false;
+  // Azure rolls a model this run wrote in Automatic and Rolling mode even when the run stopped before it first looked
+  // at the roll (no instance started yet: verification's listing notes them).
+  const upgrading = state.started.size > 0 || (state.platformRolls() && state.modelUpdated);
+  if (run.cancel.aborted || !upgrading) return false;
+  // Read since the last listing went out already (beside the last batch's listing), and that listing is the one the
+  // verdict reads: nothing to add. A read since an older listing (the model write's answer, after the plan's listing)
+  // may come before another writer's change that the listing to come shows.
+  if (state.modelSeenSinceListing && !listAgain) return false;
   // Half the reserve at most: the listing after it (the one the report shows) keeps the other half.
   const budget = Math.min(FINAL_LISTING_MS, run.deadline - run.now()) / 2;
   if (budget <= 0) return false;
