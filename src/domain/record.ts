@@ -246,6 +246,13 @@ export interface RolloutRecord {
    * model holds another writer's change now, which putting the previous values back by hand would overwrite.
    */
   readonly noRollback?: { readonly reason: string; readonly otherWriter?: boolean };
+  /**
+   * Another writer's change the run's last read of the model found, when no rollback of this run's followed (one that
+   * did would have checked for it): `change` in words (`its image is now …`); `overwritten`: it is in what this run
+   * wrote, so going back to the previous values would overwrite it (`rollback: true` refuses then, unless the model
+   * holds the previous values again). The report warns before it offers a rollback.
+   */
+  readonly modelChangedByAnother?: { readonly change: string; readonly overwritten: boolean };
   /** The run holding the scale set's lease when this run could not take it (it wrote nothing). */
   readonly leaseHeldBy?: LeaseHeldBy;
   /** What was released and by which run; undefined outside GitHub Actions. */

@@ -194,6 +194,16 @@ export function buildRecord(state: RolloutState, failure: string | undefined, fi
     ...(!rollback &&
       state.noRollback &&
       failure !== undefined && { noRollback: { ...state.noRollback, reason: redactText(state.noRollback.reason) } }),
+    ...(!rollback &&
+      !state.deleted &&
+      state.otherWriter !== undefined && {
+        modelChangedByAnother: {
+          change: redactText(describeDrift(state.otherWriter)),
+          // Beyond what this run wrote (another part, or another setting of its extension): a rollback puts back
+          // this run's values only, and leaves that change in the model.
+          overwritten: state.otherWriter.kind === "refused" || state.otherWriter.beyond === undefined,
+        },
+      }),
     ...(state.rollbackOrigin && { rollbackOf: rollbackOfRecord(state.rollbackOrigin, config.github?.serverUrl) }),
     ...(config.github && { release: releaseOf(config.github) }),
     ...(state.tagRecord && {

@@ -683,7 +683,12 @@ function nextSteps(record: RolloutRecord, stage: Stage): string {
         break;
       case "failed":
         if (otherWriters.length > 0) steps.push(otherWriterStep(otherWriters));
-        steps.push(`**Resume:** fix the cause above, then ${resume}.`);
+        // A rollback that did not complete: a re-run of this job would write the change again and roll it forward.
+        if (record.rollback?.succeeded === false)
+          steps.push(
+            "**Do not re-run this job yet:** the rollback did not complete (see **Rollback** above), and a re-run would write this change again and roll it forward. Finish the rollback first, as below; roll the change out again once its cause is fixed.",
+          );
+        else steps.push(`**Resume:** fix the cause above, then ${resume}.${stuckOnModel(record)}`);
         if (protectedOnes.length > 0) steps.push(protectedStep(record, protectedOnes));
         break;
       case "cancelled":
@@ -715,6 +720,24 @@ function nextSteps(record: RolloutRecord, stage: Stage): string {
   if (stage === "wrote" && protectedOnes.length > 0 && record.result !== "rolled-back") docs.push(DOCS.protection);
   steps.push(`**Docs:** ${docs.join(" · ")}`);
   return `### Next steps\n\n${steps.map((s) => `- ${s.replace(/\n/g, "\n  ")}`).join("\n")}`;
+}
+
+/**
+ * Instances on the new model that failed or are unhealthy there: a re-run skips instances already on the latest model,
+ * so it leaves them as they are (and fails on them again). Said after the resume step; "" when there are none.
+ */
+function stuckOnModel(record: RolloutRecord): string {
+  const stuck = sortById(
+    record.instances.filter((i) => i.latestModelAfter && (i.outcome === "failed" || i.outcome === "unhealthy")),
+  );
+  if (stuck.length === 0) return "";
+  const one = stuck.length === 1;
+  const ids = inline(idRanges(stuck.map((i) => i.instanceId)), { max: 300 });
+  return (
+    ` ${one ? "Instance" : "Instances"} ${ids} ${one ? "is" : "are"} on the new model but failed or unhealthy there: ` +
+    `a re-run does not upgrade ${one ? "it" : "them"} again, so reimage or repair ${one ? "it" : "them"} first ` +
+    `(the error above says what went wrong), or the re-run fails on ${one ? "it" : "them"} again.`
+  );
 }
 
 /**
@@ -798,10 +821,16 @@ function rollbackSection(record: RolloutRecord): string {
   // Which run made the change, so the rollback is traceable to it: ` (made by release run 42, attempt 1 from tag …)`.
   const run = runLabel(record);
   const madeBy = run ? ` (made by ${run}${commitOf(record)})` : "";
+  const moved = record.modelChangedByAnother;
   const lead =
     (record.noRollback?.otherWriter === true
       ? "**Another writer changed the model since this run's write** (see **No rollback** above): the values below would overwrite that change, so check it first. "
-      : "") +
+      : moved !== undefined
+        ? `**Another writer changed the model since this run's write** (${inline(moved.change, { max: 400 })}): ` +
+          (moved.overwritten
+            ? "`rollback: true` refuses to overwrite that change, and the values below would overwrite it, so check it first. "
+            : "a rollback would bring the instances onto a model with that change in it, so check it first. ")
+        : "") +
     (record.rollback?.succeeded === false
       ? `**Roll back:** run the action${madeBy ? ` to undo the change${madeBy}` : ""}`
       : `**To roll back** the model and the upgraded instances${madeBy}, run the action`);
