@@ -158,6 +158,15 @@ function readInputs(getInput: (name: string) => string): Inputs {
         `contains a line break or control character (${code}): give it on one line, as plain text`,
       );
     }
+    // An invisible character (a zero-width space, a bidi mark, a soft hyphen pasted with the value) would be sent to
+    // Azure or GitHub as written, and the log, which removes such characters (src/shared/gate.ts), would show a value
+    // that looks right. extension-file-uris says which of its entries has one (parseFileUris).
+    if (!MULTI_LINE.has(name) && INVISIBLE.test(value)) {
+      throw new InputError(
+        name,
+        `contains an invisible character (U+${invisibleCode(value)}): write the value without it (retype it rather than paste it)`,
+      );
+    }
     inputs[name] = value || DEFAULTS[name] || "";
   }
   return inputs;
@@ -323,25 +332,80 @@ const IMAGE_ID =
   /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Compute\/(?:images\/([^/]+)|galleries\/([^/]+)\/images\/([^/]+)(?:\/versions\/([^/]+))?)$/i;
 
 /**
- * Managed image, gallery and gallery image definition names: 1–80 letters, digits, `_ . -` (ARM naming rules; galleries
- * allow no hyphen, which Azure itself refuses). Anything else (`?`, `#`, spaces, `..`) is a mangled copy.
+ * Managed image, gallery and gallery image definition names: 1–80 letters, digits, `_ . -`, starting with a letter or
+ * digit and not ending with `.` or `-` (ARM's naming rules for the three, as the template reference gives the gallery's:
+ * `^[^_\W][\w-._]{0,79}(?<![-.])$`; galleries allow no hyphen, which Azure itself refuses). Anything else (`?`, `#`,
+ * spaces, `..`) is a mangled copy.
  */
 function isImageName(value: string): boolean {
-  return /^[A-Za-z0-9_.-]{1,80}$/.test(value) && !/^\.+$/.test(value);
+  return /^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$/.test(value) && !/[.-]$/.test(value);
+}
+
+/**
+ * What of an image ID's shape is off, for one IMAGE_ID does not match: the first path segment that is not what the
+ * forms have there (segment names case-insensitive), a trailing `/`, or a path that ends too soon or goes on too long.
+ */
+function imageIdShapeProblem(value: string): string {
+  if (!value.startsWith("/")) return "it does not start with /subscriptions/";
+  if (value.endsWith("/")) return "it ends with '/'";
+  const segments = value.slice(1).split("/");
+  if (segments.includes("")) return "it has an empty segment ('//')";
+  const fixed: readonly (string | undefined)[] = [
+    "subscriptions",
+    undefined,
+    "resourceGroups",
+    undefined,
+    "providers",
+    "Microsoft.Compute",
+  ];
+  for (const [i, want] of fixed.entries()) {
+    const got = segments[i];
+    if (got === undefined)
+      return `it ends after ${quoted(segments.at(-1) ?? "")}, before the ${want ?? "name"} segment`;
+    if (want !== undefined && got.toLowerCase() !== want.toLowerCase())
+      return `it has ${quoted(got)} where ${quoted(want)} belongs`;
+  }
+  const rest = segments.slice(fixed.length);
+  const kind = rest[0]?.toLowerCase();
+  if (kind !== "images" && kind !== "galleries")
+    return `it has ${quoted(rest[0] ?? "")} after Microsoft.Compute, where 'images' or 'galleries' belongs`;
+  if (kind === "images")
+    return rest.length < 2 ? "it ends before the image's name" : "it goes on after the image's name";
+  if (rest.length < 4) return "it ends before the gallery image's name (…/galleries/{gallery}/images/{image})";
+  if (rest[2]?.toLowerCase() !== "images") return `it has ${quoted(rest[2] ?? "")} where 'images' belongs`;
+  if (rest.length === 4) return "it is not in one of these forms";
+  if (rest[4]?.toLowerCase() !== "versions") return `it has ${quoted(rest[4] ?? "")} where 'versions' belongs`;
+  return rest.length < 6 ? "it ends before the version" : "it goes on after the version";
+}
+
+/** Milliseconds as a duration input takes them, in whole seconds down: 575h50m, 90s. */
+function durationInput(ms: number): string {
+  const total = Math.floor(ms / 1000);
+  const [h, m, sec] = [Math.floor(total / 3600), Math.floor((total % 3600) / 60), total % 60];
+  return `${h > 0 ? `${h}h` : ""}${m > 0 ? `${m}m` : ""}${sec > 0 || total === 0 ? `${sec}s` : ""}`;
 }
 
 function parseImageId(value: string, notes: string[]): string {
   const match = IMAGE_ID.exec(value);
   const [, subscription = "", resourceGroup = "", image, gallery, galleryImage, version] = match ?? [];
-  if (
-    match === null ||
-    !GUID.test(subscription) ||
-    !isResourceGroupName(resourceGroup) ||
-    ![image, gallery, galleryImage].every((name) => name === undefined || isImageName(name))
-  ) {
+  const problem =
+    match === null
+      ? imageIdShapeProblem(value)
+      : !GUID.test(subscription)
+        ? `its subscription ${quoted(subscription)} is not a GUID`
+        : !isResourceGroupName(resourceGroup)
+          ? `its resource group ${quoted(resourceGroup)} is not a resource group name`
+          : [image, gallery, galleryImage]
+              .filter((name): name is string => name !== undefined && !isImageName(name))
+              .map(
+                (name) =>
+                  `its name ${quoted(name)} is not a valid name: 1-80 letters, digits, _ . -, starting with a letter or digit, not ending with . or -`,
+              )[0];
+  if (problem !== undefined) {
+    // The value is cut in the message (quoted); what is wrong is said on its own, wherever it is in a long ID.
     throw new InputError(
       "image-id",
-      `${quoted(value)} is not an image resource ID: use ${IMAGE_ID_FORMS}, names of 1-80 letters, digits, _ . -`,
+      `${quoted(value)} is not an image resource ID (${problem}): use ${IMAGE_ID_FORMS}, names of 1-80 letters, digits, _ . -`,
     );
   }
   if (version === undefined || version.toLowerCase() === "latest") return value;
@@ -511,12 +575,19 @@ function parseRollout(inputs: Inputs): RolloutOptions {
   const timeoutMs = parseDuration("timeout", inputs.timeout);
   const healthTimeoutMs = parseDuration("health-timeout", inputs["health-timeout"]);
   // A run may last timeout, and then health-timeout more for a rollback (and its lease as long): one timer of Node's.
-  if (timeoutMs + healthTimeoutMs > MAX_DURATION_MS)
+  if (timeoutMs + healthTimeoutMs > MAX_DURATION_MS) {
+    // Named: health-timeout when it was set to something else than its default, else timeout (the one the user set).
+    const healthSet = inputs["health-timeout"] !== DEFAULTS["health-timeout"];
+    const [named, other] = healthSet
+      ? (["health-timeout", "timeout"] as const)
+      : (["timeout", "health-timeout"] as const);
     throw new InputError(
-      "health-timeout",
-      `${quoted(inputs["health-timeout"])} with timeout ${quoted(inputs.timeout)} adds up to more than 576h (24 days), ` +
-        `the longest a run may last with its rollback: shorten health-timeout or timeout`,
+      named,
+      `${quoted(inputs[named])} with ${other} ${quoted(inputs[other])}${healthSet ? "" : " (its default)"} adds up to more ` +
+        `than 576h (24 days), the longest a run may last with its rollback: shorten ${named}` +
+        `${healthSet ? ` or ${other}` : ` to at most ${durationInput(MAX_DURATION_MS - healthTimeoutMs)}`}`,
     );
+  }
   return {
     batchSize,
     ...(canary ? { canary: parseSize("canary", canary) } : {}),
@@ -554,6 +625,11 @@ function parseSize(input: InputName, value: string): Size {
   } else if (/^\d+$/.test(value)) {
     const n = Number(value);
     if (n >= 1 && Number.isSafeInteger(n)) return { kind: "count", value: n };
+    if (n >= 1)
+      throw new InputError(
+        input,
+        `${quoted(value)} is too large a count of instances: a scale set has at most 1,000; use 100% for every instance at once`,
+      );
   }
   const none = input === "canary" ? "; leave canary empty for no canary" : "";
   throw new InputError(
@@ -917,7 +993,7 @@ function parseCloud(inputs: Inputs, creds: Creds | undefined): Cloud {
   const armInput = inputs["arm-endpoint"];
   const armFromCreds = creds?.resourceManagerEndpointUrl;
   const authorityHost = inputs["authority-host"] || undefined;
-  if (armInput && armFromCreds && trimSlashes(armInput).toLowerCase() !== trimSlashes(armFromCreds).toLowerCase()) {
+  if (armInput && armFromCreds && !sameEndpoint(armInput, armFromCreds)) {
     throw new InputError(
       "arm-endpoint",
       `${quoted(uriWithoutUserinfo(armInput))} differs from creds' resourceManagerEndpointUrl ${quoted(uriWithoutUserinfo(armFromCreds))}: remove one of them`,
@@ -945,6 +1021,23 @@ function parseCloud(inputs: Inputs, creds: Creds | undefined): Cloud {
 
 function trimSlashes(url: string): string {
   return url.trim().replace(/\/+$/, "");
+}
+
+/**
+ * Whether two spellings name one endpoint: as a URL parser reads them (the scheme and host in any case, a default port
+ * written or not: `https://management.azure.com:443/`), trailing slashes aside. Text that does not parse is compared as
+ * written (resolveCloud refuses it then).
+ */
+function sameEndpoint(a: string, b: string): boolean {
+  const key = (url: string): string => {
+    try {
+      const u = new URL(url.trim());
+      return `${u.protocol}//${u.host}${trimSlashes(u.pathname)}`.toLowerCase();
+    } catch {
+      return trimSlashes(url).toLowerCase();
+    }
+  };
+  return key(a) === key(b);
 }
 
 // ───────────────────────────── GitHub ─────────────────────────────

@@ -218,6 +218,16 @@ describe("durations (timeout, poll-interval, health-timeout, pause-between-batch
       `with timeout '${inputs.timeout}' adds up to more than 576h (24 days), the longest a run may last with its rollback`,
     );
   });
+
+  // An input review (2026-12-06): health-timeout left at its default was named, though the user set only timeout.
+  it("timeout too long for the default health-timeout: timeout is named, with the longest it may be", () => {
+    const err = inputError({ timeout: "576h" });
+    expect(err.input).toBe("timeout");
+    expect(err.message).toBe(
+      "Input 'timeout': '576h' with health-timeout '10m' (its default) adds up to more than 576h (24 days), the longest a run may last with its rollback: shorten timeout to at most 575h50m",
+    );
+    expect(() => parse({ timeout: "575h50m" })).not.toThrow();
+  });
 });
 
 describe("sizes, percentages, booleans and choices", () => {
@@ -244,6 +254,14 @@ describe("sizes, percentages, booleans and choices", () => {
       }
     },
   );
+
+  // An input review (2026-12-06): a count past what a number holds exactly was told "at least 1".
+  it("batch-size too large to count exactly: said so, with what to use instead", () => {
+    const err = inputError({ "batch-size": "99999999999999999999" });
+    expect(err.input).toBe("batch-size");
+    expect(err.message).toContain("is too large a count of instances: a scale set has at most 1,000; use 100%");
+    expect(parse({ "batch-size": "5000" }).rollout.batchSize).toEqual({ kind: "count", value: 5000 });
+  });
 
   it("canary is absent unless given", () => {
     expect(parse({}).rollout).not.toHaveProperty("canary");
@@ -369,19 +387,49 @@ describe("the change", () => {
     expect(parse({ "image-version": "", "image-id": id }).change).toEqual({ imageId: id });
   });
 
+  // What is wrong is named on its own (an input review, 2026-12-06): the value is cut after 80 characters in the
+  // message, and a real ID's mistake is usually past them.
   it.each([
-    ["not a path", "golden-2024"],
-    ["subscription not a GUID", `/subscriptions/abc/resourceGroups/rg/providers/Microsoft.Compute/images/x`],
-    ["missing image name", `${prefix}/images/`],
-    ["trailing slash", `${prefix}/images/x/`],
-    ["another provider", `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Storage/images/x`],
-    ["gallery without image", `${prefix}/galleries/gal1`],
-    ["version not major.minor.patch", `${prefix}/galleries/gal1/images/ubuntu/versions/v1`],
-    ["invalid resource group", `/subscriptions/${SUB}/resourceGroups/rg./providers/Microsoft.Compute/images/x`],
-    ["shared gallery ID", `/SharedGalleries/abc/Images/ubuntu/Versions/1.0.0`],
-  ])("image-id rejects %s", (_, id) => {
+    ["not a path", "golden-2024", "it does not start with /subscriptions/"],
+    [
+      "subscription not a GUID",
+      `/subscriptions/abc/resourceGroups/rg/providers/Microsoft.Compute/images/x`,
+      "its subscription 'abc' is not a GUID",
+    ],
+    ["missing image name", `${prefix}/images/`, "it ends with '/'"],
+    ["trailing slash", `${prefix}/images/x/`, "it ends with '/'"],
+    [
+      "another provider",
+      `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Storage/images/x`,
+      "it has 'Microsoft.Storage' where 'Microsoft.Compute' belongs",
+    ],
+    ["gallery without image", `${prefix}/galleries/gal1`, "it ends before the gallery image's name"],
+    [
+      "a misspelt segment far into the ID",
+      `${prefix}/galeries/gal1/images/ubuntu/versions/1.0.0`,
+      "it has 'galeries' after Microsoft.Compute, where 'images' or 'galleries' belongs",
+    ],
+    ["an empty segment", `${prefix}//images/x`, "it has an empty segment ('//')"],
+    ["a path that goes on", `${prefix}/images/x/versions/1.0.0`, "it goes on after the image's name"],
+    [
+      "version not major.minor.patch",
+      `${prefix}/galleries/gal1/images/ubuntu/versions/v1`,
+      "its version 'v1' is not a gallery image version",
+    ],
+    [
+      "invalid resource group",
+      `/subscriptions/${SUB}/resourceGroups/rg./providers/Microsoft.Compute/images/x`,
+      "its resource group 'rg.' is not a resource group name",
+    ],
+    [
+      "shared gallery ID",
+      `/SharedGalleries/abc/Images/ubuntu/Versions/1.0.0`,
+      "it has 'SharedGalleries' where 'subscriptions' belongs",
+    ],
+  ])("image-id rejects %s, naming what is wrong", (_, id, problem) => {
     const err = inputError({ "image-version": "", "image-id": id });
     expect(err.input).toBe("image-id");
+    expect(err.message).toContain(problem);
     expect(err.message).toContain("(managed image)");
     expect(err.message).toContain("(gallery image version; versions/latest also takes the latest)");
   });
@@ -392,6 +440,9 @@ describe("the change", () => {
     ["a fragment in the gallery image name", `${prefix}/galleries/gal1/images/ubuntu#1/versions/1.0.0`],
     ["a dot-dot gallery name", `${prefix}/galleries/../images/ubuntu`],
     ["an image name over 80 characters", `${prefix}/images/${"a".repeat(81)}`],
+    ["an image name from a dot", `${prefix}/images/.x`],
+    ["an image name ending in a dot", `${prefix}/images/golden.`],
+    ["a gallery image name ending in a hyphen", `${prefix}/galleries/gal1/images/ubuntu-/versions/1.0.0`],
   ])("image-id rejects %s, naming the valid names", (_, id) => {
     const err = inputError({ "image-version": "", "image-id": id });
     expect(err.input).toBe("image-id");
@@ -743,6 +794,16 @@ describe("creds", () => {
     expect(err.message.length).toBeLessThan(400);
   });
 
+  // An input review (2026-12-06): one endpoint spelt two ways was called a conflict.
+  it.each([
+    ["https://management.azure.com", "https://management.azure.com:443/"],
+    ["HTTPS://Management.Azure.com/", "https://management.azure.com"],
+    ["https://management.example/arm/", "https://management.example/arm"],
+  ])("arm-endpoint %s and creds' %s are one endpoint: no conflict", (arm, fromCreds) => {
+    const config = parse({ creds: creds({ resourceManagerEndpointUrl: fromCreds }), "arm-endpoint": arm });
+    expect(config.cloud.armEndpoint).toMatch(/^https:\/\/management\./i);
+  });
+
   it("creds' endpoint and arm-endpoint must agree", () => {
     const err = inputError({
       creds: creds({ resourceManagerEndpointUrl: "https://management.a.example" }),
@@ -1002,6 +1063,32 @@ describe("one-line inputs refuse line breaks and control characters", () => {
     expect(err.message).toMatch(/line break or control character \(U\+[0-9A-F]{4}\)/);
     // The value itself is not quoted: the message stays one line and carries nothing of the input.
     expect(err.message).not.toMatch(/forged|add-mask|stop-commands|\n|\r/);
+  });
+
+  // An input review (2026-12-06): invisible characters were refused in extension-file-uris only; elsewhere they reached
+  // Azure or GitHub as written, while the log (which strips them) showed a value that looked right.
+  it.each([
+    { input: "image-version", value: "latest\u200b", code: "U+200B" },
+    { input: "scale-set", value: "web-vmss\u200b", code: "U+200B" },
+    { input: "scale-set", value: "vmss\u202e", code: "U+202E" },
+    { input: "resource-group", value: "rg-prod\u00ad", code: "U+00AD" },
+    { input: "extension-name", value: "cse\u200b", code: "U+200B" },
+    { input: "force-update-tag", value: "v\ufeff2", code: "U+FEFF" },
+    { input: "deployment-environment", value: "production\u200b", code: "U+200B" },
+  ])("$input with an invisible character ($code)", ({ input, value, code }) => {
+    const inputs: Record<string, string> = { [input]: value };
+    if (input === "extension-name") inputs["force-update-tag"] = "v2";
+    if (input === "force-update-tag") inputs["extension-name"] = "cse";
+    const err = inputError(inputs, OIDC_ENV);
+    expect(err.input).toBe(input);
+    expect(err.message).toContain(`contains an invisible character (${code}): write the value without it`);
+  });
+
+  it("the zero-width joiners some scripts need stay allowed", () => {
+    expect(
+      parse({ "image-version": "", "extension-name": "cse", "force-update-tag": "\u0645\u200c\u06cc" }).change.extension
+        ?.forceUpdateTag,
+    ).toBe("\u0645\u200c\u06cc");
   });
 
   it("a tab is not a line: allowed where the input's own format allows it", () => {
