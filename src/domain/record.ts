@@ -191,6 +191,11 @@ export interface RolloutRecord {
   readonly result: RolloutResult;
   /** One sentence a person can act on, for every result but succeeded/unchanged. */
   readonly reason?: string;
+  /**
+   * An error stopped the run before it saw its work end (the last batch's answer lost, say), and the final listing
+   * showed the change written and every instance on it, healthy: the run succeeded, and this is the error, said.
+   */
+  readonly stoppedByError?: string;
   /** Patched properties, before → after (redacted). Empty when the model already held the values. */
   readonly changes: readonly PropertyChange[];
   /** true when the action wrote the model. */

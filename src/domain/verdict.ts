@@ -316,7 +316,8 @@ export function describeInstance(instanceId: string, state: InstanceState | unde
   ];
   const shown = state.error ?? error;
   if (shown !== undefined) parts.push(describeError(shown));
-  return `${instanceId} (${state.name}): ${parts.join(", ")}`;
+  // A Flexible VM's ID is its name: said once.
+  return `${instanceId}${state.name && state.name !== instanceId ? ` (${state.name})` : ""}: ${parts.join(", ")}`;
 }
 
 /** At most `max` items joined by `; `, then `; and N more` (a reason stays one readable line on large scale sets). */

@@ -7,6 +7,7 @@ import {
   describeDrift,
   describeImage,
   imageNotRestorable,
+  isNoOp,
   type ModelChange,
   type ModelDrift,
 } from "../domain/change.ts";
@@ -68,6 +69,12 @@ export interface TagRecordState {
 export interface Stop {
   readonly kind: "failed" | "timeout" | "cancelled";
   readonly reason: string;
+  /**
+   * An error stopped the run (Run.stopFromError: an answer lost, a request refused), not a verdict of the rollout's
+   * (max-unhealthy, another writer, a refusal it explains). When the final listing shows the change written and every
+   * instance on it, healthy, the run succeeded all the same (failureReason); the record keeps the error (`stoppedByError`).
+   */
+  readonly fromError?: boolean;
 }
 
 /** What the engine knows about a run: everything the record and its sentences are made of. */
@@ -101,6 +108,8 @@ export interface RolloutState {
   readonly started: ReadonlySet<string>;
   readonly assessments: ReadonlyMap<string, Assessment>;
   readonly batchOf: ReadonlyMap<string, number>;
+  /** Each instance's name on the last listing that showed it (RunState.names). */
+  readonly names: ReadonlyMap<string, string>;
   readonly batches: readonly BatchRecord[];
   readonly rolledBack: ReadonlySet<string>;
   /** Instances a rollback sent back that did not come back (failed, or still on their way when it ended). */
@@ -122,6 +131,8 @@ export interface RolloutState {
   readonly listedAt: number;
   /** Instances an upgrade may have reached that no listing has shown since: their state is unknown. */
   readonly unseen: ReadonlySet<string>;
+  /** When Azure accepted this run's last write of the model (-∞: none). */
+  readonly wroteAt: number;
   /** The scale set was deleted during the run. */
   readonly deleted: boolean;
   /** The run holding the lease when this run could not take it. */
@@ -168,6 +179,7 @@ export function buildRecord(state: RolloutState, failure: string | undefined, fi
     durationMs: finishedAt - state.startedAt,
     result,
     ...(reason !== undefined && { reason: redactText(reason) }),
+    ...(failure === undefined && state.stop?.fromError === true && { stoppedByError: redactText(state.stop.reason) }),
     changes: change?.changes ?? [],
     modelUpdated: state.modelUpdated,
     ...(notRestorable !== undefined && { imageNotRestorable: redactText(notRestorable) }),
@@ -268,38 +280,74 @@ function scaleSetRecordStatus(tagRecord: TagRecordState, replaced = false): Scal
 /** Why the run failed, in one line; undefined when it did not. */
 export function failureReason(state: RolloutState): string | undefined {
   const instances = instanceRecords(state);
-  if (state.stop === undefined) {
-    // A target still there and never sent, in a run that went through every batch (a listing missed it when its batch
-    // was sent): not on the new model, so not a success either. On the new model all the same (another writer
-    // upgraded it): a failure only when it is not healthy there.
-    const neverSent = (r: InstanceRecord): boolean =>
-      r.outcome === "not-started" && (!r.latestModelAfter || needsAttention(r)) && !state.config.rollout.dryRun;
-    const failed = instances.filter((r) => isFailedOutcome(r.outcome) || neverSent(r));
-    // The model moved (or moved back) after the instances were last listed, and no listing came after (it failed, or
-    // had no time left; or it went out before the read that found the change): what they run is not known.
-    if (failed.length === 0 && state.movedSinceListing === true && state.started.size > 0)
-      return (
-        `The scale set's model was changed by another writer after the instances were last listed ` +
-        `(${state.otherWriter !== undefined ? describeDrift(state.otherWriter) : "a change found, then taken back"}), ` +
-        `so whether they run this run's model is not known: check the scale set's model and its instances.`
-      );
-    if (failed.length === 0) return undefined;
-    // The targets still there, and the instances the run judged without targeting them (on the latest model).
-    const answerable =
-      [...state.targets].filter((id) => !state.removed.has(id)).length +
-      instances.filter(
-        (r) => !state.targets.has(r.instanceId) && (r.outcome === "already-current" || isFailedOutcome(r.outcome)),
-      ).length;
-    return (
-      `${failed.length} of ${answerable} instance(s) did not end on the new model and healthy: ` +
-      `${describeAll(
-        state,
-        failed.map((r) => r.instanceId),
-      )}.`
-    );
-  }
+  // An error stopped the run, after which the final listing shows every instance where the run was taking it: what
+  // the run was there to do is done (the last batch's answer was lost, say). Calling it failed would send a person,
+  // or rollback-on-failure, to undo a rollout that succeeded.
+  if (
+    state.stop?.fromError === true &&
+    state.stop.kind === "failed" &&
+    doneDespiteStop(state) &&
+    stateFailure(state, instances) === undefined
+  )
+    return undefined;
+  if (state.stop === undefined) return stateFailure(state, instances);
   if (state.stop.kind === "failed" || state.model === undefined) return state.stop.reason;
   return `${state.stop.reason} ${stateSummary(state, instances)}`;
+}
+
+/**
+ * Whether a run an error stopped may still be judged on the instances alone: its change is all in the model as it
+ * wrote it (nothing of unknown outcome, nothing another writer changed since), every instance was listed after its
+ * last write, and its instances were planned (a stop before the plan leaves no targets to judge).
+ */
+function doneDespiteStop(state: RolloutState): boolean {
+  const { change } = state;
+  if (state.model === undefined || change === undefined || state.deleted) return false;
+  if (state.modelWriteUnknown !== undefined || state.modelWriteCutOff !== undefined) return false;
+  const wroteAll =
+    isNoOp(change) ||
+    (state.written.image === (change.scaleSetPatch !== undefined) &&
+      state.written.extension === (change.extensionPatch !== undefined));
+  return (
+    wroteAll &&
+    state.otherWriter === undefined &&
+    state.movedSinceListing !== true &&
+    state.unseen.size === 0 &&
+    state.listedAt > state.wroteAt &&
+    state.targets.size > 0
+  );
+}
+
+/** Why the run failed, judged on the instances as last listed (no stop to explain it); undefined when it did not. */
+function stateFailure(state: RolloutState, instances: readonly InstanceRecord[]): string | undefined {
+  // A target still there and never sent, in a run that went through every batch (a listing missed it when its batch
+  // was sent): not on the new model, so not a success either. On the new model all the same (another writer
+  // upgraded it): a failure only when it is not healthy there.
+  const neverSent = (r: InstanceRecord): boolean =>
+    r.outcome === "not-started" && (!r.latestModelAfter || needsAttention(r)) && !state.config.rollout.dryRun;
+  const failed = instances.filter((r) => isFailedOutcome(r.outcome) || neverSent(r));
+  // The model moved (or moved back) after the instances were last listed, and no listing came after (it failed, or
+  // had no time left; or it went out before the read that found the change): what they run is not known.
+  if (failed.length === 0 && state.movedSinceListing === true && state.started.size > 0)
+    return (
+      `The scale set's model was changed by another writer after the instances were last listed ` +
+      `(${state.otherWriter !== undefined ? describeDrift(state.otherWriter) : "a change found, then taken back"}), ` +
+      `so whether they run this run's model is not known: check the scale set's model and its instances.`
+    );
+  if (failed.length === 0) return undefined;
+  // The targets still there, and the instances the run judged without targeting them (on the latest model).
+  const answerable =
+    [...state.targets].filter((id) => !state.removed.has(id)).length +
+    instances.filter(
+      (r) => !state.targets.has(r.instanceId) && (r.outcome === "already-current" || isFailedOutcome(r.outcome)),
+    ).length;
+  return (
+    `${failed.length} of ${answerable} instance(s) did not end on the new model and healthy: ` +
+    `${describeAll(
+      state,
+      failed.map((r) => r.instanceId),
+    )}.`
+  );
 }
 
 /** The record's reason: the failure, and what the rollback did or why there was none. */
@@ -428,7 +476,7 @@ export function instanceRecords(state: RolloutState): InstanceRecord[] {
       (assessment?.kind === "failed" ? assessment.error : undefined);
     return {
       instanceId: id,
-      name: current?.name ?? id,
+      name: current?.name ?? state.names.get(id) ?? id,
       latestModelBefore: state.before.get(id) ?? current?.latestModelApplied ?? false,
       latestModelAfter: current?.latestModelApplied ?? false,
       outcome: instanceOutcome({

@@ -394,7 +394,11 @@ export class Run {
   stopFromError(err: unknown): Stop {
     if (this.cancel.aborted || isAbort(err) || this.timeLeft() <= 0 || this.#leaseStop() !== undefined)
       return this.interrupted().stop;
-    return { kind: "failed", reason: `Failed while ${this.phaseWords}: ${errorLine(err) || "unknown error"}.` };
+    return {
+      kind: "failed",
+      reason: `Failed while ${this.phaseWords}: ${errorLine(err) || "unknown error"}.`,
+      fromError: true,
+    };
   }
 
   /** The rollout stops early: recorded, said, and told. */

@@ -49,6 +49,8 @@ export class RunState implements RolloutState {
   #protected: ReadonlySet<string> = new Set();
   #targets: ReadonlySet<string> = new Set();
   readonly #removed = new Set<string>();
+  /** Every instance's name as the last listing that showed it gave it (an instance gone since keeps its name). */
+  readonly #names = new Map<string, string>();
   readonly #started = new Set<string>();
   readonly #settled = new Set<string>();
   readonly #operationError = new Map<string, AzureErrorInfo>();
@@ -181,6 +183,11 @@ export class RunState implements RolloutState {
     return this.#targets;
   }
   /** Targets that left the scale set during the run (scale-in). */
+  /** The name each instance had on the last listing that showed it: one that left the scale set keeps it. */
+  get names(): ReadonlyMap<string, string> {
+    return this.#names;
+  }
+
   get removed(): ReadonlySet<string> {
     return this.#removed;
   }
@@ -687,6 +694,7 @@ export class RunState implements RolloutState {
    */
   listed(instances: readonly InstanceState[], at: number, seq: number): string[] {
     this.#instances = new Map(instances.map((i) => [i.instanceId, i]));
+    for (const i of instances) this.#names.set(i.instanceId, i.name);
     this.#listedAt = at;
     this.#fullListingSeq = Math.max(this.#fullListingSeq, seq);
     for (const i of instances) this.#listedSeq.set(i.instanceId, this.#fullListingSeq);
@@ -708,6 +716,7 @@ export class RunState implements RolloutState {
     const next = new Map(this.#instances);
     for (const instance of instances) {
       next.set(instance.instanceId, instance);
+      this.#names.set(instance.instanceId, instance.name);
       this.#listedSeq.set(instance.instanceId, seq);
       this.#unseen.delete(instance.instanceId);
     }

@@ -37,6 +37,12 @@ export function annotationsFor(record: RolloutRecord): Annotation[] {
       message: `Instances ${plain(idRanges(rest.map((r) => r.instance.instanceId)), 2000)}: see the job summary for each one.`,
     });
   }
+  if (record.stoppedByError !== undefined)
+    annotations.push({
+      level: "warning",
+      title: "An error stopped the run; the final check found the rollout done",
+      message: `${plain(record.stoppedByError, 1000)} The final listing shows the change in the model and every instance on it and healthy.`,
+    });
   // Only those behind: a protected instance already on the model (a re-run, say) keeps no old model.
   const skipped = record.instances.filter((i) => i.outcome === "skipped-protected" && !i.latestModelAfter);
   if (skipped.length > 0) {

@@ -153,6 +153,11 @@ function header(record: RolloutRecord, stage: Stage): string {
     if (why !== "") lines.push("", `> **Why:** ${inline(why, { max: 1000 })}`);
     if (noRollback !== undefined) lines.push("", `> **No rollback:** ${inline(noRollback, { max: 600 })}`);
   }
+  if (record.stoppedByError !== undefined)
+    lines.push(
+      "",
+      `> **Note:** ${inline(record.stoppedByError, { max: 600 })} The final listing, after it, shows the change in the model and every instance on it and healthy, so the rollout succeeded all the same.`,
+    );
   if (record.leaseHeldBy) {
     const { run, link: page, until } = record.leaseHeldBy;
     lines.push(

@@ -76,6 +76,35 @@ describe("manualupgrade that never gets an answer, every copy's lost", () => {
     expect(outcomes(record)).toMatchObject({ "not-started": [c, d] });
     expect([...(outcomes(record)["updated"] ?? []), ...(outcomes(record)["unknown"] ?? [])].sort()).toEqual([a, b]);
   });
+
+  // A report review (2026-12-06): every instance was on the new model and healthy, yet the run said "failed", and
+  // rollback-on-failure undid a rollout that had succeeded.
+  it("on the last batch: the final listing shows every instance done, so the run succeeded and nothing is rolled back", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4 }] });
+    emu.faults.dropConnection({ operation: UPDATE_INSTANCES, afterProcessing: true, after: 1, times: 20 });
+    const { record } = await rollout(
+      configFor(emu, { rollout: { ...SLOW, batchSize: count(2), rollbackOnFailure: true } }),
+    );
+
+    expect(record.result).toBe("succeeded");
+    expect(record.rollback).toBeUndefined();
+    expect(Object.values(runningVersions(emu))).toEqual(Array(4).fill(NEW_VERSION));
+    expect(record.instances.map((i) => i.outcome)).toEqual(Array(4).fill("updated"));
+    expect(record.stoppedByError).toMatch(/^Failed while upgrading batch 2 of 2: /);
+    expect(renderSummary(record)).toContain(
+      "The final listing, after it, shows the change in the model and every instance on it and healthy, so the rollout succeeded all the same.",
+    );
+  });
+
+  it("on a batch before the last: the batches after it were never sent, so the run failed", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 6 }] });
+    emu.faults.dropConnection({ operation: UPDATE_INSTANCES, afterProcessing: true, after: 1, times: 20 });
+    const { record } = await rollout(configFor(emu, { rollout: { ...SLOW, batchSize: count(2) } }));
+
+    expect(record.result).toBe("failed");
+    expect(record.reason).toMatch(/^Failed while upgrading batch 2 of 3: /);
+    expect(record.stoppedByError).toBeUndefined();
+  });
 });
 
 // Uniform only: the rollback's manualupgrade path is the same for every orchestration, and a run takes 12 s.

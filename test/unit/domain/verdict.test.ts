@@ -508,6 +508,12 @@ describe("describeInstance", () => {
   it("says when the instance is gone", () => {
     expect(describeInstance("7", undefined)).toBe("7: no longer in the scale set");
   });
+
+  it("names a Flexible VM, whose ID is its name, once", () => {
+    expect(describeInstance("vmss1_98c6492d", instance({ instanceId: "vmss1_98c6492d", name: "vmss1_98c6492d" }))).toBe(
+      "vmss1_98c6492d: provisioning Succeeded, power running",
+    );
+  });
 });
 
 describe("listIds / limitList", () => {

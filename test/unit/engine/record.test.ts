@@ -75,7 +75,9 @@ function state(fields: Partial<RolloutState> = {}): RolloutState {
     started: new Set(),
     assessments: new Map(),
     batchOf: new Map(),
+    names: new Map(),
     listedAt: T0,
+    wroteAt: Number.NEGATIVE_INFINITY,
     unseen: new Set(),
     deleted: false,
     previousModel: undefined,
@@ -155,6 +157,14 @@ describe("instanceRecords", () => {
       latestModelAfter: false,
       outcome: "removed",
     });
+  });
+
+  // A report review (2026-12-06): an instance that left the scale set lost the name its row showed before.
+  it("an instance that left the scale set keeps the name an earlier listing gave it", () => {
+    const records = instanceRecords(
+      mixed({ targets: new Set(["0", "10"]), removed: new Set(["10"]), names: new Map([["10", "vmss1_10"]]) }),
+    );
+    expect(records.find((r) => r.instanceId === "10")).toMatchObject({ name: "vmss1_10", outcome: "removed" });
   });
 
   it("takes the error of a failed assessment when the instance shows none", () => {
