@@ -133,6 +133,8 @@ export interface RolloutState {
   readonly unseen: ReadonlySet<string>;
   /** When Azure accepted this run's last write of the model (-∞: none). */
   readonly wroteAt: number;
+  /** The model was read after this run's last write (RunState.modelReadSinceWrite). */
+  readonly modelReadSinceWrite?: boolean;
   /** The scale set was deleted during the run. */
   readonly deleted: boolean;
   /** The run holding the lease when this run could not take it. */
@@ -308,8 +310,16 @@ function doneDespiteStop(state: RolloutState): boolean {
     isNoOp(change) ||
     (state.written.image === (change.scaleSetPatch !== undefined) &&
       state.written.extension === (change.extensionPatch !== undefined));
+  // No instance the run left alone is in trouble on the latest model (troubled() says nothing of a stopped run's).
+  const troubledBystander = [...state.instances].some(
+    ([id, instance]) => !state.targets.has(id) && troubleOf(state, id, instance) !== undefined,
+  );
   return (
     wroteAll &&
+    !troubledBystander &&
+    // Another writer's change before the last write (one the instances upgraded then took) shows only in a read of
+    // the model after it: without one, whether they run this run's model is not known.
+    state.modelReadSinceWrite === true &&
     state.otherWriter === undefined &&
     state.movedSinceListing !== true &&
     state.unseen.size === 0 &&
@@ -413,10 +423,17 @@ export function stateSummary(state: RolloutState, instances: readonly InstanceRe
  */
 function troubled(state: RolloutState, id: string, instance: InstanceState): { troubled?: "failed" | "unhealthy" } {
   // A run that stopped (a refusal, a stop mid-rollout) reports why; only a run that went through judges them.
-  if (state.config.rollout.dryRun || state.stop !== undefined || !instance.latestModelApplied) return {};
-  if (instance.provisioningState?.toLowerCase() === "failed") return { troubled: "failed" };
+  if (state.stop !== undefined) return {};
+  const trouble = troubleOf(state, id, instance);
+  return trouble === undefined ? {} : { troubled: trouble };
+}
+
+/** The trouble troubled() names, whether the run stopped or not. */
+function troubleOf(state: RolloutState, id: string, instance: InstanceState): "failed" | "unhealthy" | undefined {
+  if (state.config.rollout.dryRun || !instance.latestModelApplied) return undefined;
+  if (instance.provisioningState?.toLowerCase() === "failed") return "failed";
   const gated = state.config.rollout.health === "auto" && isRunning(instance);
-  return gated && instance.health === "unhealthy" && state.before.has(id) ? { troubled: "unhealthy" } : {};
+  return gated && instance.health === "unhealthy" && state.before.has(id) ? "unhealthy" : undefined;
 }
 
 /**

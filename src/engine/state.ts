@@ -45,6 +45,8 @@ export class RunState implements RolloutState {
   #instances: ReadonlyMap<string, InstanceState> = new Map();
   #listedAt = Number.NEGATIVE_INFINITY;
   #wroteAt = Number.NEGATIVE_INFINITY;
+  /** The place among the reads (mark) of this run's last write: a model write, or a manualupgrade sent. */
+  #wroteSeq = 0;
   readonly #before = new Map<string, boolean>();
   #protected: ReadonlySet<string> = new Set();
   #targets: ReadonlySet<string> = new Set();
@@ -322,6 +324,15 @@ export class RunState implements RolloutState {
    */
   get movedSinceListing(): boolean {
     return this.#movedSeq > this.#fullListingSeq;
+  }
+
+  /**
+   * The model was read (or shown by a tag write's answer) after this run's last write (a model write or a
+   * manualupgrade): another writer's change that came before that write, which the instances upgraded then took, shows
+   * in it (otherWriter).
+   */
+  get modelReadSinceWrite(): boolean {
+    return this.#modelSeenSeq > this.#wroteSeq;
   }
 
   /** The model was read (or shown by a tag write's answer) after the last listing of every instance went out. */
@@ -624,6 +635,7 @@ export class RunState implements RolloutState {
       this.#maybeStarted.add(id);
     }
     if (at !== undefined) this.#wroteAt = Math.max(this.#wroteAt, at);
+    this.#wroteSeq = this.mark();
   }
 
   /**
@@ -638,6 +650,7 @@ export class RunState implements RolloutState {
   wrote(what: "image" | "extension", at: number): void {
     this.#written = { ...this.#written, [what]: true };
     this.#wroteAt = at;
+    this.#wroteSeq = this.mark();
   }
 
   /**
@@ -680,7 +693,10 @@ export class RunState implements RolloutState {
       this.#started.add(id);
       if (acceptedAt !== undefined) this.#unseen.add(id);
     }
-    if (acceptedAt !== undefined) this.#wroteAt = acceptedAt;
+    if (acceptedAt !== undefined) {
+      this.#wroteAt = acceptedAt;
+      this.#wroteSeq = this.mark();
+    }
   }
 
   /** The operation that upgraded `ids` failed. */

@@ -21,6 +21,7 @@ import {
   writesOf,
 } from "./harness.ts";
 import { headline, renderSummary } from "../../src/report/index.ts";
+import { DEFAULT_CUSTOM_SCRIPT, extensionWire } from "../../emulator/arm/seed.ts";
 import { decodeRecord } from "../../src/domain/rollout-tags.ts";
 import { planRollback } from "../../src/domain/rollback-plan.ts";
 import { AzureApiError } from "../../src/domain/scale-set.ts";
@@ -94,6 +95,48 @@ describe("manualupgrade that never gets an answer, every copy's lost", () => {
     expect(renderSummary(record)).toContain(
       "The final listing, after it, shows the change in the model and every instance on it and healthy, so the rollout succeeded all the same.",
     );
+  });
+
+  // Review of the change above (2026-12-06): two ways it called a run done that was not.
+  it("on the last batch, another writer's extension just before it: its instances run that writer's model, failed", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
+    const agent = extensionWire({ ...DEFAULT_CUSTOM_SCRIPT, name: "otherWritersAgent", settings: { x: 1 } });
+    const extensions = [
+      ...(emu.state("vmss1").model as Record<string, any>)["properties"]["virtualMachineProfile"]["extensionProfile"][
+        "extensions"
+      ],
+      agent,
+    ];
+    emu.faults.concurrentWrite(
+      { patch: { properties: { virtualMachineProfile: { extensionProfile: { extensions } } } } },
+      { operation: UPDATE_INSTANCES, when: "before" },
+    );
+    emu.faults.dropConnection({ operation: UPDATE_INSTANCES, afterProcessing: true, times: 20 });
+    const { record } = await rollout(configFor(emu, { rollout: { ...SLOW, batchSize: count(2) } }));
+
+    expect(record.result).toBe("failed");
+    expect(record.stoppedByError).toBeUndefined();
+    expect(record.instances.map((i) => [i.outcome, i.error?.code])).toEqual(
+      Array(2).fill(["failed", "ModelChangedByAnotherWriter"]),
+    );
+  });
+
+  it("on the last batch, an instance the run left alone failed on the new model: still failed", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4 }] });
+    const [a = ""] = instanceIds(emu);
+    // A first run puts 0 and 1 on the new model and leaves 2 and 3 on the old image (its check fails them).
+    emu.faults.keepOldImage(instanceIds(emu)[2] ?? "", { scaleSet: "vmss1" });
+    emu.faults.keepOldImage(instanceIds(emu)[3] ?? "", { scaleSet: "vmss1" });
+    await rollout(configFor(emu, { rollout: { healthTimeoutMs: 500, batchSize: count(2), maxUnhealthyPercent: 100 } }));
+    emu.setInstance("vmss1", a, { provisioningState: "Failed" });
+
+    // The re-run targets 2 and 3 only; every copy of its one manualupgrade's answer is lost.
+    emu.faults.dropConnection({ operation: UPDATE_INSTANCES, afterProcessing: true, times: 20 });
+    const { record } = await rollout(configFor(emu, { rollout: { ...SLOW, batchSize: count(2) } }));
+
+    expect(record.result).toBe("failed");
+    expect(record.stoppedByError).toBeUndefined();
+    expect(record.instances.find((i) => i.instanceId === a)?.provisioningState).toBe("Failed");
   });
 
   it("on a batch before the last: the batches after it were never sent, so the run failed", async () => {

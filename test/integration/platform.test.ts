@@ -539,3 +539,29 @@ describe.each(MODES)("$upgradeMode mode, $mode: another writer during Azure's ro
     );
   });
 });
+
+describe("a cancel during verification's read of the model (Automatic mode)", () => {
+  it("ends that read at once: the listing after it still says where each instance is", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3, upgradeMode: "Automatic" }] });
+    const cancel = new AbortController();
+    // The roll's first listing is refused: the run stops before its first look at the roll.
+    emu.faults.onRequest({ operation: "VirtualMachineScaleSets.Update" }, () =>
+      emu.faults.authorizationFailed({ operation: "VirtualMachineScaleSetVMs.List", times: 1 }),
+    );
+    // Then verification reads the model: that read is held, and the job cancelled as it arrives.
+    const onStop = (): void => {
+      emu.faults.hangRequest({ operation: "VirtualMachineScaleSets.Get", seconds: 9 });
+      emu.faults.onRequest({ operation: "VirtualMachineScaleSets.Get", when: "before" }, () => cancel.abort());
+    };
+    const { record } = await rollout(configFor(emu, { rollout: { pollIntervalMs: 60_000, timeoutMs: 120_000 } }), {
+      signal: cancel.signal,
+      events: (event) => {
+        if (event.type === "stopped") onStop();
+      },
+    });
+
+    expect(cancel.signal.aborted).toBe(true);
+    expect(record.instances).toHaveLength(3);
+    expect(record.instances.every((i) => i.outcome !== "not-started")).toBe(true);
+  });
+});

@@ -90,7 +90,8 @@ async function readModelOnceMore(run: Run, api: ScaleSetApi, listAgain: boolean)
   const { state } = run;
   // Azure rolls a model this run wrote in Automatic and Rolling mode even when the run stopped before it first looked
   // at the roll (no instance started yet: verification's listing notes them).
-  const upgrading = state.started.size > 0 || (state.platformRolls() && state.modelUpdated);
+  const upgrading =
+    state.started.size > 0 || state.maybeStarted.size > 0 || (state.platformRolls() && state.modelUpdated);
   if (run.cancel.aborted || !upgrading) return false;
   // Read since the last listing went out already (beside the last batch's listing), and that listing is the one the
   // verdict reads: nothing to add. A read since an older listing (the model write's answer, after the plan's listing)
@@ -99,7 +100,8 @@ async function readModelOnceMore(run: Run, api: ScaleSetApi, listAgain: boolean)
   // Half the reserve at most: the listing after it (the one the report shows) keeps the other half.
   const budget = Math.min(FINAL_LISTING_MS, run.deadline - run.now()) / 2;
   if (budget <= 0) return false;
-  const read = await lastRead(run, api, budget, "reading the model", (signal) => api.getScaleSet(signal));
+  // A cancel during it ends it: the listing after it keeps the final seconds (a cancel before it skips it, above).
+  const read = await lastRead(run, api, budget, "reading the model", (signal) => api.getScaleSet(signal), run.cancel);
   if (read === "gone") return true;
   if ("value" in read) state.read(read.value);
   else
@@ -119,11 +121,13 @@ async function lastRead<T>(
   budget: number,
   doing: string,
   read: (signal: AbortSignal) => Promise<T>,
+  alsoEndOn?: AbortSignal,
 ): Promise<"gone" | { readonly value: T } | { readonly failed: unknown }> {
   api.useDeadline?.(run.now() + budget);
   try {
     // AbortSignal.timeout takes whole milliseconds only (ERR_OUT_OF_RANGE otherwise).
-    return { value: await read(AbortSignal.any([AbortSignal.timeout(Math.floor(budget)), run.end.signal])) };
+    const signals = [AbortSignal.timeout(Math.floor(budget)), run.end.signal, ...(alsoEndOn ? [alsoEndOn] : [])];
+    return { value: await read(AbortSignal.any(signals)) };
   } catch (err) {
     if (!isScaleSetGone(err)) return { failed: err };
     run.scaleSetGone(err, `while ${doing} one last time`);
