@@ -161,7 +161,7 @@ function readInputs(getInput: (name: string) => string): Inputs {
     // An invisible character (a zero-width space, a bidi mark, a soft hyphen pasted with the value) would be sent to
     // Azure or GitHub as written, and the log, which removes such characters (src/shared/gate.ts), would show a value
     // that looks right. extension-file-uris says which of its entries has one (parseFileUris).
-    if (!MULTI_LINE.has(name) && INVISIBLE.test(value)) {
+    if (!MULTI_LINE.has(name) && INVISIBLE.test(value.replace(EMOJI_PARTS, ""))) {
       throw new InputError(
         name,
         `contains an invisible character (U+${invisibleCode(value)}): write the value without it (retype it rather than paste it)`,
@@ -350,31 +350,34 @@ function imageIdShapeProblem(value: string): string {
   if (value.endsWith("/")) return "it ends with '/'";
   const segments = value.slice(1).split("/");
   if (segments.includes("")) return "it has an empty segment ('//')";
-  const fixed: readonly (string | undefined)[] = [
-    "subscriptions",
-    undefined,
-    "resourceGroups",
-    undefined,
-    "providers",
-    "Microsoft.Compute",
+  // Each place of the path: a segment name it must have, or what the value there is.
+  const places: readonly { readonly is?: string; readonly names: string }[] = [
+    { is: "subscriptions", names: "'subscriptions'" },
+    { names: "the subscription ID" },
+    { is: "resourceGroups", names: "'resourceGroups'" },
+    { names: "the resource group's name" },
+    { is: "providers", names: "'providers'" },
+    { is: "Microsoft.Compute", names: "'Microsoft.Compute'" },
   ];
-  for (const [i, want] of fixed.entries()) {
+  for (const [i, place] of places.entries()) {
     const got = segments[i];
-    if (got === undefined)
-      return `it ends after ${quoted(segments.at(-1) ?? "")}, before the ${want ?? "name"} segment`;
-    if (want !== undefined && got.toLowerCase() !== want.toLowerCase())
-      return `it has ${quoted(got)} where ${quoted(want)} belongs`;
+    if (got === undefined) return `it ends before ${place.names}`;
+    if (place.is !== undefined && got.toLowerCase() !== place.is.toLowerCase())
+      return `it has ${quoted(got)} where ${place.names} belongs`;
   }
-  const rest = segments.slice(fixed.length);
+  const rest = segments.slice(places.length);
   const kind = rest[0]?.toLowerCase();
+  if (kind === undefined) return "it ends after Microsoft.Compute, before 'images' or 'galleries'";
   if (kind !== "images" && kind !== "galleries")
     return `it has ${quoted(rest[0] ?? "")} after Microsoft.Compute, where 'images' or 'galleries' belongs`;
   if (kind === "images")
     return rest.length < 2 ? "it ends before the image's name" : "it goes on after the image's name";
-  if (rest.length < 4) return "it ends before the gallery image's name (…/galleries/{gallery}/images/{image})";
-  if (rest[2]?.toLowerCase() !== "images") return `it has ${quoted(rest[2] ?? "")} where 'images' belongs`;
-  if (rest.length === 4) return "it is not in one of these forms";
-  if (rest[4]?.toLowerCase() !== "versions") return `it has ${quoted(rest[4] ?? "")} where 'versions' belongs`;
+  if (rest.length < 2) return "it ends before the gallery's name";
+  if (rest[2] === undefined) return "it ends after the gallery's name, before 'images'";
+  if (rest[2].toLowerCase() !== "images") return `it has ${quoted(rest[2])} where 'images' belongs`;
+  if (rest.length < 4) return "it ends before the gallery image's name";
+  if (rest[4] === undefined) return "it is not in one of these forms";
+  if (rest[4].toLowerCase() !== "versions") return `it has ${quoted(rest[4])} where 'versions' belongs`;
   return rest.length < 6 ? "it ends before the version" : "it goes on after the version";
 }
 
@@ -526,6 +529,13 @@ function parseFileUris(text: string): string[] {
  */
 const INVISIBLE = /(?![\u200c\u200d])[\p{Default_Ignorable_Code_Point}\p{Cf}]/u;
 
+/**
+ * Invisible parts of emoji that keyboards insert themselves: the variation selectors (U+FE0E, U+FE0F: `☁️`) and the tag
+ * characters of flag sequences (U+E0020–U+E007F). Allowed in free-text inputs (a deployment environment's name, a
+ * forceUpdateTag); names Azure checks refuse them on their own rules.
+ */
+const EMOJI_PARTS = /[\ufe0e\ufe0f\u{e0020}-\u{e007f}]/gu;
+
 /** The code point of the first invisible character in `text`, as hex (U+200B). */
 function invisibleCode(text: string): string {
   const c = INVISIBLE.exec(text)?.[0] ?? "";
@@ -628,7 +638,8 @@ function parseSize(input: InputName, value: string): Size {
     if (n >= 1)
       throw new InputError(
         input,
-        `${quoted(value)} is too large a count of instances: a scale set has at most 1,000; use 100% for every instance at once`,
+        `${quoted(value)} is too large a count of instances (a scale set has at most 1,000)` +
+          (input === "batch-size" ? ": use 100% for every instance at once" : ""),
       );
   }
   const none = input === "canary" ? "; leave canary empty for no canary" : "";

@@ -133,8 +133,8 @@ export interface RolloutState {
   readonly unseen: ReadonlySet<string>;
   /** When Azure accepted this run's last write of the model (-∞: none). */
   readonly wroteAt: number;
-  /** The model was read after this run's last write (RunState.modelReadSinceWrite). */
-  readonly modelReadSinceWrite?: boolean;
+  /** Verification read the model, after every write of the way forward (RunState.modelReadAtEnd). */
+  readonly modelReadAtEnd?: boolean;
   /** The scale set was deleted during the run. */
   readonly deleted: boolean;
   /** The run holding the lease when this run could not take it. */
@@ -304,7 +304,7 @@ export function failureReason(state: RolloutState): string | undefined {
  */
 function doneDespiteStop(state: RolloutState): boolean {
   const { change } = state;
-  if (state.model === undefined || change === undefined || state.deleted) return false;
+  if (state.config.rollout.dryRun || state.model === undefined || change === undefined || state.deleted) return false;
   if (state.modelWriteUnknown !== undefined || state.modelWriteCutOff !== undefined) return false;
   const wroteAll =
     isNoOp(change) ||
@@ -318,8 +318,8 @@ function doneDespiteStop(state: RolloutState): boolean {
     wroteAll &&
     !troubledBystander &&
     // Another writer's change before the last write (one the instances upgraded then took) shows only in a read of
-    // the model after it: without one, whether they run this run's model is not known.
-    state.modelReadSinceWrite === true &&
+    // the model sent after it (verification's): without one, whether they run this run's model is not known.
+    state.modelReadAtEnd === true &&
     state.otherWriter === undefined &&
     state.movedSinceListing !== true &&
     state.unseen.size === 0 &&

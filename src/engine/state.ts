@@ -45,8 +45,8 @@ export class RunState implements RolloutState {
   #instances: ReadonlyMap<string, InstanceState> = new Map();
   #listedAt = Number.NEGATIVE_INFINITY;
   #wroteAt = Number.NEGATIVE_INFINITY;
-  /** The place among the reads (mark) of this run's last write: a model write, or a manualupgrade sent. */
-  #wroteSeq = 0;
+  /** Verification read the model (a request sent after every write of the run's way forward) and got it. */
+  #modelReadAtEnd = false;
   readonly #before = new Map<string, boolean>();
   #protected: ReadonlySet<string> = new Set();
   #targets: ReadonlySet<string> = new Set();
@@ -184,12 +184,12 @@ export class RunState implements RolloutState {
   get targets(): ReadonlySet<string> {
     return this.#targets;
   }
-  /** Targets that left the scale set during the run (scale-in). */
   /** The name each instance had on the last listing that showed it: one that left the scale set keeps it. */
   get names(): ReadonlyMap<string, string> {
     return this.#names;
   }
 
+  /** Targets that left the scale set during the run (scale-in). */
   get removed(): ReadonlySet<string> {
     return this.#removed;
   }
@@ -327,12 +327,18 @@ export class RunState implements RolloutState {
   }
 
   /**
-   * The model was read (or shown by a tag write's answer) after this run's last write (a model write or a
-   * manualupgrade): another writer's change that came before that write, which the instances upgraded then took, shows
-   * in it (otherWriter).
+   * Verification read the model, after every write of the run's way forward (its request went out after them, unlike
+   * a read or a tag write's answer that may arrive after a write it was sent before): another writer's change that
+   * came before the last upgrade, which the instances upgraded then took, shows in it (otherWriter).
    */
-  get modelReadSinceWrite(): boolean {
-    return this.#modelSeenSeq > this.#wroteSeq;
+  get modelReadAtEnd(): boolean {
+    return this.#modelReadAtEnd;
+  }
+
+  /** Verification's read of the model (`model`) was answered. */
+  readAtEnd(model: ScaleSetModel): void {
+    this.read(model);
+    this.#modelReadAtEnd = true;
   }
 
   /** The model was read (or shown by a tag write's answer) after the last listing of every instance went out. */
@@ -635,7 +641,6 @@ export class RunState implements RolloutState {
       this.#maybeStarted.add(id);
     }
     if (at !== undefined) this.#wroteAt = Math.max(this.#wroteAt, at);
-    this.#wroteSeq = this.mark();
   }
 
   /**
@@ -650,7 +655,6 @@ export class RunState implements RolloutState {
   wrote(what: "image" | "extension", at: number): void {
     this.#written = { ...this.#written, [what]: true };
     this.#wroteAt = at;
-    this.#wroteSeq = this.mark();
   }
 
   /**
@@ -693,10 +697,7 @@ export class RunState implements RolloutState {
       this.#started.add(id);
       if (acceptedAt !== undefined) this.#unseen.add(id);
     }
-    if (acceptedAt !== undefined) {
-      this.#wroteAt = acceptedAt;
-      this.#wroteSeq = this.mark();
-    }
+    if (acceptedAt !== undefined) this.#wroteAt = acceptedAt;
   }
 
   /** The operation that upgraded `ids` failed. */

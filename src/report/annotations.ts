@@ -41,7 +41,7 @@ export function annotationsFor(record: RolloutRecord): Annotation[] {
     annotations.push({
       level: "warning",
       title: "An error stopped the run; the final check found the rollout done",
-      message: `${plain(record.stoppedByError, 1000)} The final listing shows the change in the model and every instance on it and healthy.`,
+      message: `${plain(record.stoppedByError, 1000)} The final check found the whole change in the model and every instance this run was to bring onto it there and healthy.`,
     });
   // Only those behind: a protected instance already on the model (a re-run, say) keeps no old model.
   const skipped = record.instances.filter((i) => i.outcome === "skipped-protected" && !i.latestModelAfter);

@@ -156,7 +156,7 @@ function header(record: RolloutRecord, stage: Stage): string {
   if (record.stoppedByError !== undefined)
     lines.push(
       "",
-      `> **Note:** ${inline(record.stoppedByError, { max: 600 })} The final listing, after it, shows the change in the model and every instance on it and healthy, so the rollout succeeded all the same.`,
+      `> **Note:** ${inline(record.stoppedByError, { max: 600 })} The final check, after it, found the whole change in the model and every instance this run was to bring onto it there and healthy, so the run did its job all the same.`,
     );
   if (record.leaseHeldBy) {
     const { run, link: page, until } = record.leaseHeldBy;
@@ -693,8 +693,11 @@ function nextSteps(record: RolloutRecord, stage: Stage): string {
           steps.push(
             "**Do not re-run this job yet:** the rollback did not complete (see **Rollback** above), and a re-run would write this change again and roll it forward. Finish the rollback first, as below; roll the change out again once its cause is fixed.",
           );
-        else steps.push(`**Resume:** fix the cause above, then ${resume}.${stuckOnModel(record)}`);
-        if (protectedOnes.length > 0) steps.push(protectedStep(record, protectedOnes));
+        else {
+          steps.push(`**Resume:** fix the cause above, then ${resume}.${stuckOnModel(record)}`);
+          // Its advice is a re-run: not after a rollback that did not complete.
+          if (protectedOnes.length > 0) steps.push(protectedStep(record, protectedOnes));
+        }
         break;
       case "cancelled":
         if (otherWriters.length > 0) steps.push(otherWriterStep(otherWriters));
@@ -732,8 +735,15 @@ function nextSteps(record: RolloutRecord, stage: Stage): string {
  * so it leaves them as they are (and fails on them again). Said after the resume step; "" when there are none.
  */
 function stuckOnModel(record: RolloutRecord): string {
+  // Not those another writer's change failed (a re-run upgrades them onto the model as it is then: otherWriterStep).
   const stuck = sortById(
-    record.instances.filter((i) => i.latestModelAfter && (i.outcome === "failed" || i.outcome === "unhealthy")),
+    record.instances.filter(
+      (i) =>
+        i.latestModelAfter &&
+        (i.outcome === "failed" || i.outcome === "unhealthy") &&
+        i.error?.code !== "ModelChangedByAnotherWriter" &&
+        i.error?.code !== "ModelChangedSinceUpgrade",
+    ),
   );
   if (stuck.length === 0) return "";
   const one = stuck.length === 1;
@@ -741,7 +751,7 @@ function stuckOnModel(record: RolloutRecord): string {
   return (
     ` ${one ? "Instance" : "Instances"} ${ids} ${one ? "is" : "are"} on the new model but failed or unhealthy there: ` +
     `a re-run does not upgrade ${one ? "it" : "them"} again, so reimage or repair ${one ? "it" : "them"} first ` +
-    `(the error above says what went wrong), or the re-run fails on ${one ? "it" : "them"} again.`
+    `(see above what went wrong), or the re-run fails on ${one ? "it" : "them"} again.`
   );
 }
 
@@ -830,19 +840,22 @@ function rollbackSection(record: RolloutRecord): string {
   const lead =
     (record.noRollback?.otherWriter === true
       ? "**Another writer changed the model since this run's write** (see **No rollback** above): the values below would overwrite that change, so check it first. "
-      : moved !== undefined
-        ? `**Another writer changed the model since this run's write** (${inline(moved.change, { max: 400 })}): ` +
-          (moved.overwritten
-            ? "`rollback: true` refuses to overwrite that change, and the values below would overwrite it, so check it first. "
-            : "a rollback would bring the instances onto a model with that change in it, so check it first. ")
-        : "") +
+      : record.rollback?.model === "changed-by-another-writer"
+        ? "**Another writer changed the model during the rollback** (see **Rollback** above): the values below would overwrite that change, so check it first. "
+        : moved !== undefined
+          ? `**Another writer changed the model since this run's write** (${inline(moved.change, { max: 400 })}): ` +
+            (moved.overwritten
+              ? "`rollback: true` refuses to overwrite that change, and the values below would overwrite it, so check it first. "
+              : "a rollback would bring the instances onto a model with that change in it, so check it first. ")
+          : "") +
     (record.rollback?.succeeded === false
       ? `**Roll back:** run the action${madeBy ? ` to undo the change${madeBy}` : ""}`
       : `**To roll back** the model and the upgraded instances${madeBy}, run the action`);
   // The one-line way: the record this run left on the scale set (or why it cannot be used).
   const status = record.scaleSetRecord;
+  // `rollback: true` refuses while the model holds another writer's change to what this run wrote: not offered then.
   const oneLine =
-    status?.undoable === true
+    status?.undoable === true && moved?.overwritten !== true
       ? `${lead} with \`rollback: true\` (the scale set keeps a record of this change):\n\n` +
         "```yaml\nwith:\n  rollback: true\n```\n\nor with these inputs (the `previous-model` output holds the same values):\n\n"
       : `${lead} with these inputs (the \`previous-model\` output holds the same values)` +

@@ -93,7 +93,7 @@ describe("manualupgrade that never gets an answer, every copy's lost", () => {
     expect(record.instances.map((i) => i.outcome)).toEqual(Array(4).fill("updated"));
     expect(record.stoppedByError).toMatch(/^Failed while upgrading batch 2 of 2: /);
     expect(renderSummary(record)).toContain(
-      "The final listing, after it, shows the change in the model and every instance on it and healthy, so the rollout succeeded all the same.",
+      "The final check, after it, found the whole change in the model and every instance this run was to bring onto it there and healthy, so the run did its job all the same.",
     );
   });
 

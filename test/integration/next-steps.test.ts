@@ -68,6 +68,10 @@ describe("next steps after a failed rollout", () => {
       /\*\*Another writer changed the model since this run's write\*\* \(its image is now [^)]*24\.04\.202502000\): `rollback: true` refuses to overwrite that change, and the values below would overwrite it/,
     );
 
+    // So `rollback: true` is not offered; the previous values are, with that warning before them.
+    expect(summary).not.toMatch(/with:\n\s+rollback: true/);
+    expect(summary).toContain('image-version: "24.04.202409120"');
+
     // As warned: the rollback from the record writes nothing over that writer's image.
     const before = writesOf(emu).length;
     const back = await rollout({ ...configFor(emu, { change: {} }), rollback: true });

@@ -483,6 +483,8 @@ describe("another writer's extension change before the last batch (Uniform)", ()
     // The run's inputs were right when it planned: nothing tells the user to change them.
     const summary = renderSummary(record);
     expect(summary).not.toMatch(/set extension-name/);
+    // A re-run upgrades them onto the model as it is then (the other writer's step says so): not "reimage them".
+    expect(summary).not.toContain("a re-run does not upgrade");
     // Both gates passed when they ended; the rows say what became of their instances, beside the ✅.
     expect(summary).toContain("| ✅ succeeded; by the end 2 unfinished |");
     expect(summary).toContain("| ✅ succeeded; by the end 2 failed |");

@@ -96,14 +96,16 @@ async function readModelOnceMore(run: Run, api: ScaleSetApi, listAgain: boolean)
   // Read since the last listing went out already (beside the last batch's listing), and that listing is the one the
   // verdict reads: nothing to add. A read since an older listing (the model write's answer, after the plan's listing)
   // may come before another writer's change that the listing to come shows.
-  if (state.modelSeenSinceListing && !listAgain) return false;
+  // After a stop on an error, read all the same: whether the run did its job despite the error is judged on a read
+  // sent after every write (RunState.modelReadAtEnd), not on one that may have crossed the last of them.
+  if (state.modelSeenSinceListing && !listAgain && state.stop?.fromError !== true) return false;
   // Half the reserve at most: the listing after it (the one the report shows) keeps the other half.
   const budget = Math.min(FINAL_LISTING_MS, run.deadline - run.now()) / 2;
   if (budget <= 0) return false;
   // A cancel during it ends it: the listing after it keeps the final seconds (a cancel before it skips it, above).
   const read = await lastRead(run, api, budget, "reading the model", (signal) => api.getScaleSet(signal), run.cancel);
   if (read === "gone") return true;
-  if ("value" in read) state.read(read.value);
+  if ("value" in read) state.readAtEnd(read.value);
   else
     run.log.info(
       `Could not read the model one last time (${errorLine(read.failed)}): a change another writer made to it after the last check is not looked for.`,

@@ -259,7 +259,7 @@ describe("sizes, percentages, booleans and choices", () => {
   it("batch-size too large to count exactly: said so, with what to use instead", () => {
     const err = inputError({ "batch-size": "99999999999999999999" });
     expect(err.input).toBe("batch-size");
-    expect(err.message).toContain("is too large a count of instances: a scale set has at most 1,000; use 100%");
+    expect(err.message).toContain("is too large a count of instances (a scale set has at most 1,000): use 100%");
     expect(parse({ "batch-size": "5000" }).rollout.batchSize).toEqual({ kind: "count", value: 5000 });
   });
 
@@ -403,7 +403,18 @@ describe("the change", () => {
       `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Storage/images/x`,
       "it has 'Microsoft.Storage' where 'Microsoft.Compute' belongs",
     ],
-    ["gallery without image", `${prefix}/galleries/gal1`, "it ends before the gallery image's name"],
+    ["gallery without image", `${prefix}/galleries/gal1`, "it ends after the gallery's name, before 'images'"],
+    [
+      "a misspelt 'images' in a gallery ID",
+      `${prefix}/galleries/gal1/image/ubuntu`,
+      "it has 'image' where 'images' belongs",
+    ],
+    ["a path that ends at the subscription", "/subscriptions", "it ends before the subscription ID"],
+    [
+      "a path that ends at the provider",
+      `${prefix}`,
+      "it ends after Microsoft.Compute, before 'images' or 'galleries'",
+    ],
     [
       "a misspelt segment far into the ID",
       `${prefix}/galeries/gal1/images/ubuntu/versions/1.0.0`,
@@ -1082,6 +1093,11 @@ describe("one-line inputs refuse line breaks and control characters", () => {
     const err = inputError(inputs, OIDC_ENV);
     expect(err.input).toBe(input);
     expect(err.message).toContain(`contains an invisible character (${code}): write the value without it`);
+  });
+
+  it("emoji keep their variation selectors and tag characters in free-text inputs", () => {
+    const config = parse({ "image-version": "", "extension-name": "cse", "force-update-tag": "release \u2601\ufe0f" });
+    expect(config.change.extension?.forceUpdateTag).toBe("release \u2601\ufe0f");
   });
 
   it("the zero-width joiners some scripts need stay allowed", () => {
