@@ -95,6 +95,32 @@ describe.each(ORCHESTRATIONS)("the model write's outcome, whatever the transport
     expect(summary).not.toContain("with `rollback: true` (the scale set keeps a record");
   });
 
+  // A review (2026-12-06): the re-plan after the read refused the run's request with the inputs' advice, and the
+  // image write that had landed was never counted.
+  it("a lost answer to the image PATCH, then another writer removes the run's extension before the resend: the image write counts", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
+    emu.faults.dropConnection({ operation: "VirtualMachineScaleSets.Update", afterProcessing: true });
+    emu.faults.concurrentWrite(
+      { patch: { properties: { virtualMachineProfile: { extensionProfile: { extensions: [] } } } } },
+      { operation: "VirtualMachineScaleSets.Update", after: 1, when: "before" },
+    );
+    const { record } = await rollout(
+      configFor(emu, {
+        change: { imageVersion: NEW_VERSION, ...extensionChange },
+        rollout: { batchSize: count(2) },
+      }),
+    );
+
+    expect(record.result).toBe("failed");
+    // The model holds this run's image: written, whatever came after.
+    expect(emu.state("vmss1").model).toMatchObject({
+      properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: NEW_VERSION } } } },
+    });
+    expect(record.modelUpdated).toBe(true);
+    expect(record.reason).toContain("extension 'customScript' is not on the scale set (it has no extensions)");
+    expect(record.reason).not.toMatch(/set extension-name/);
+  });
+
   it("no answer, then 409 on the SDK's resend after another writer's image: planned again on it, as after a 412", async () => {
     const OTHER = "24.04.202503030";
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });

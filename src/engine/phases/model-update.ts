@@ -32,6 +32,7 @@ import {
   holdsPatch,
   imageNotRestorable,
   joinRollback,
+  planChange,
   type ModelChange,
 } from "../../domain/change.ts";
 import {
@@ -145,7 +146,10 @@ export async function startImageWrite(
         throw err;
       }
       run.state.read(model);
-      const holdsOurs = driftFrom(model, run.state.request, { image: true, extension: false }) === undefined;
+      // Judged on the image alone: a request whose extension another writer removed meanwhile still has its image in
+      // the model (planned whole, it would be refused, and this run's landed write taken for another writer's).
+      const { extension: _extension, ...imageRequest } = run.state.request;
+      const holdsOurs = driftFrom(model, imageRequest, { image: true, extension: false }) === undefined;
       const steps = etagSteps(etag, model.etag);
       // A copy that may have landed went out, the model does not hold it, and the etag moved more than once: this
       // run's write may have landed and another writer's replaced it. Writing again would overwrite that writer's
@@ -177,6 +181,22 @@ export async function startImageWrite(
       const moved = origin && rollbackStillApplies(model, origin.origin, origin.finishing);
       if (moved !== undefined) throw new StopError({ kind: "failed", reason: moved });
       const plannedOn = run.state.plannedOn;
+      // The request no longer fits the model another writer left (the run's extension removed, say): said as what the
+      // model is, not as advice about inputs that were right when the run planned. This run's image, when the model
+      // holds it, is its write all the same (counted, so the report and a rollback know of it).
+      const fits = planChange(model, run.state.request, run.config.rollback === true ? "record" : "inputs");
+      if (!fits.ok) {
+        if (holdsOurs) run.wrote("image");
+        throw new StopError({
+          kind: "failed",
+          reason:
+            `The scale set's model was changed by another writer while the action wrote it (${fits.fact}): ` +
+            (holdsOurs
+              ? "this run's image is in the model (its PATCH was applied, the answer lost), and nothing more was written."
+              : "this run's image PATCH did not land, and nothing was written.") +
+            " Find out who changed it, then run the action again: it plans on the model as it is then.",
+        });
+      }
       const replanned = run.planOn(model);
       if (replanned.scaleSetPatch === undefined) {
         // The model holds the requested image: the action's own PATCH, applied but its answer lost (the SDK resent
