@@ -162,6 +162,17 @@ export function driftFrom(
   return undefined;
 }
 
+/**
+ * Whether the model holds the `part` of `request` (its image, or its extension's values), judged on that part alone:
+ * another writer's change that makes the rest of the request no longer fit (its extension removed) does not make a
+ * written image "not held". For a write of unknown outcome: did it land?
+ */
+export function holdsPart(model: ScaleSetModel, request: ChangeRequest, part: "image" | "extension"): boolean {
+  const { extension, ...image } = request;
+  const only: ChangeRequest = part === "image" ? image : extension === undefined ? {} : { extension };
+  return driftFrom(model, only, { image: part === "image", extension: part === "extension" }) === undefined;
+}
+
 /** How another writer's change to the model reads in a stop's reason. */
 export function describeDrift(drift: ModelDrift): string {
   switch (drift.kind) {

@@ -27,8 +27,8 @@ import { describeRunning } from "../../domain/in-progress.ts";
 import {
   describeDrift,
   describeImage,
-  driftFrom,
   extensionOf,
+  holdsPart,
   holdsPatch,
   imageNotRestorable,
   joinRollback,
@@ -148,8 +148,7 @@ export async function startImageWrite(
       run.state.read(model);
       // Judged on the image alone: a request whose extension another writer removed meanwhile still has its image in
       // the model (planned whole, it would be refused, and this run's landed write taken for another writer's).
-      const { extension: _extension, ...imageRequest } = run.state.request;
-      const holdsOurs = driftFrom(model, imageRequest, { image: true, extension: false }) === undefined;
+      const holdsOurs = holdsPart(model, run.state.request, "image");
       const steps = etagSteps(etag, model.etag);
       // A copy that may have landed went out, the model does not hold it, and the etag moved more than once: this
       // run's write may have landed and another writer's replaced it. Writing again would overwrite that writer's
@@ -564,7 +563,7 @@ export async function settleUnknownWrite(run: Run, api: ScaleSetApi, signal: Abo
   const model = await api.getScaleSet(signal);
   run.state.read(model);
   if (unknown !== undefined) run.state.writeUnknownSettled();
-  if (driftFrom(model, run.state.request, { image: what === "image", extension: what === "extension" }) === undefined) {
+  if (holdsPart(model, run.state.request, what)) {
     run.log.info(
       `The ${what} write got no answer (cut off, or its answer lost), but the scale set's model holds it: Azure applied it.`,
     );

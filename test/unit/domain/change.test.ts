@@ -4,6 +4,7 @@ import {
   describeImage,
   driftFrom,
   floatsToLatest,
+  holdsPart,
   isNoOp,
   planChange,
   withoutImageRollback,
@@ -121,6 +122,34 @@ describe("driftFrom: what another writer changed of a run's change", () => {
   ])("a refusal, described as what the model is now: $name", ({ m, says }) => {
     const drift = driftFrom(m, written);
     expect(drift && describeDrift(drift)).toBe(says);
+  });
+});
+
+describe("holdsPart: whether a write landed, judged on its part alone", () => {
+  const request: ChangeRequest = {
+    imageVersion: "2.0.0",
+    extension: { name: "customScript", forceUpdateTag: "run-2" },
+  };
+  const written = model({ imageReference: { ...platformImage, version: "2.0.0" } });
+  it.each([
+    { name: "the image in the model", m: written, part: "image", held: true },
+    {
+      name: "the image in the model, the extension removed since",
+      m: { ...written, extensions: [] },
+      part: "image",
+      held: true,
+    },
+    { name: "another image", m: model(), part: "image", held: false },
+    { name: "the extension's tag not in the model", m: written, part: "extension", held: false },
+    {
+      name: "the extension's tag in the model, the image another",
+      m: model({ extensions: [{ ...customScript, forceUpdateTag: "run-2" }] }),
+      part: "extension",
+      held: true,
+    },
+    { name: "the extension removed", m: { ...written, extensions: [] }, part: "extension", held: false },
+  ] as const)("$name: $part held $held", ({ m, part, held }) => {
+    expect(holdsPart(m, request, part)).toBe(held);
   });
 });
 
