@@ -161,10 +161,11 @@ function readInputs(getInput: (name: string) => string): Inputs {
     // An invisible character (a zero-width space, a bidi mark, a soft hyphen pasted with the value) would be sent to
     // Azure or GitHub as written, and the log, which removes such characters (src/shared/gate.ts), would show a value
     // that looks right. extension-file-uris says which of its entries has one (parseFileUris).
-    if (!MULTI_LINE.has(name) && INVISIBLE.test(value.replace(EMOJI_PARTS, ""))) {
+    const visible = withoutEmojiParts(value);
+    if (!MULTI_LINE.has(name) && INVISIBLE.test(visible)) {
       throw new InputError(
         name,
-        `contains an invisible character (U+${invisibleCode(value)}): write the value without it (retype it rather than paste it)`,
+        `contains an invisible character (U+${invisibleCode(visible)}): write the value without it (retype it rather than paste it)`,
       );
     }
     inputs[name] = value || DEFAULTS[name] || "";
@@ -530,11 +531,15 @@ function parseFileUris(text: string): string[] {
 const INVISIBLE = /(?![\u200c\u200d])[\p{Default_Ignorable_Code_Point}\p{Cf}]/u;
 
 /**
- * Invisible parts of emoji that keyboards insert themselves: the variation selectors (U+FE0E, U+FE0F: `☁️`) and the tag
- * characters of flag sequences (U+E0020–U+E007F). Allowed in free-text inputs (a deployment environment's name, a
- * forceUpdateTag); names Azure checks refuse them on their own rules.
+ * `text` without the invisible parts of emoji that keyboards insert themselves: a variation selector (U+FE0E, U+FE0F)
+ * right after a pictograph (`☁️`), and the tag characters of a subdivision flag (U+1F3F4, tags, U+E007F). Anywhere else
+ * they are hidden text like any other (the log removes them too), and refused.
  */
-const EMOJI_PARTS = /[\ufe0e\ufe0f\u{e0020}-\u{e007f}]/gu;
+function withoutEmojiParts(text: string): string {
+  return text
+    .replace(/\u{1F3F4}[\u{E0020}-\u{E007E}]+\u{E007F}/gu, "\u{1F3F4}")
+    .replace(/(\p{Extended_Pictographic})[\ufe0e\ufe0f]/gu, "$1");
+}
 
 /** The code point of the first invisible character in `text`, as hex (U+200B). */
 function invisibleCode(text: string): string {

@@ -853,9 +853,11 @@ function rollbackSection(record: RolloutRecord): string {
       : `**To roll back** the model and the upgraded instances${madeBy}, run the action`);
   // The one-line way: the record this run left on the scale set (or why it cannot be used).
   const status = record.scaleSetRecord;
-  // `rollback: true` refuses while the model holds another writer's change to what this run wrote: not offered then.
+  // `rollback: true` refuses while the model holds another writer's change to what this run wrote (found after the
+  // run, or during its rollback): not offered then.
+  const refusesRecord = moved?.overwritten === true || record.rollback?.model === "changed-by-another-writer";
   const oneLine =
-    status?.undoable === true && moved?.overwritten !== true
+    status?.undoable === true && !refusesRecord
       ? `${lead} with \`rollback: true\` (the scale set keeps a record of this change):\n\n` +
         "```yaml\nwith:\n  rollback: true\n```\n\nor with these inputs (the `previous-model` output holds the same values):\n\n"
       : `${lead} with these inputs (the \`previous-model\` output holds the same values)` +

@@ -118,6 +118,9 @@ describe.each(ORCHESTRATIONS)("the model write's outcome, whatever the transport
     });
     expect(record.modelUpdated).toBe(true);
     expect(record.reason).toContain("extension 'customScript' is not on the scale set (it has no extensions)");
+    expect(record.reason).toContain("this run's image is in the model (its PATCH was applied, the answer lost)");
+    // The other writer's change is on record too: the rollback offered warns of it.
+    expect(record.modelChangedByAnother?.change).toContain("extension 'customScript' is not on the scale set");
     expect(record.reason).not.toMatch(/set extension-name/);
   });
 

@@ -182,18 +182,29 @@ export async function startImageWrite(
       const plannedOn = run.state.plannedOn;
       // The request no longer fits the model another writer left (the run's extension removed, say): said as what the
       // model is, not as advice about inputs that were right when the run planned. This run's image, when the model
-      // holds it, is its write all the same (counted, so the report and a rollback know of it).
+      // holds it, is accounted for as its write, as below (the report says it is in the model, and offers the values
+      // before it); read again once counted, so that the other writer's change is on record too (otherWriter).
       const fits = planChange(model, run.state.request, run.config.rollback === true ? "record" : "inputs");
       if (!fits.ok) {
-        if (holdsOurs) run.wrote("image");
+        if (holdsOurs) {
+          run.wrote("image");
+          run.state.read(model);
+        }
+        const applied = unknown || resentCopy;
         throw new StopError({
           kind: "failed",
           reason:
             `The scale set's model was changed by another writer while the action wrote it (${fits.fact}): ` +
             (holdsOurs
-              ? "this run's image is in the model (its PATCH was applied, the answer lost), and nothing more was written."
-              : "this run's image PATCH did not land, and nothing was written.") +
-            " Find out who changed it, then run the action again: it plans on the model as it is then.",
+              ? applied
+                ? "this run's image is in the model (its PATCH was applied, the answer lost), and nothing more was written."
+                : "the model holds this run's image (another writer set the same image), and nothing more was written."
+              : conflictAgain
+                ? "this run's image is not in the model (Azure may still apply a copy it received), and nothing more was written."
+                : "this run's image PATCH did not land, and nothing was written.") +
+            (run.config.rollback === true
+              ? " Find out who changed it: rollback: true refuses while the model no longer holds what the record says; put the values back by hand (the summary lists them) if you still mean to."
+              : " Find out who changed it, then run the action again: it plans on the model as it is then."),
         });
       }
       const replanned = run.planOn(model);

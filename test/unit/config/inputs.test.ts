@@ -1100,6 +1100,15 @@ describe("one-line inputs refuse line breaks and control characters", () => {
     expect(config.change.extension?.forceUpdateTag).toBe("release \u2601\ufe0f");
   });
 
+  it.each([
+    { what: "a tag character outside a flag", value: "prod\u{e0041}", code: "U+E0041" },
+    { what: "a variation selector after no pictograph", value: "v\ufe0f2", code: "U+FE0F" },
+  ])("free text with $what is refused ($code)", ({ value, code }) => {
+    const err = inputError({ "image-version": "", "extension-name": "cse", "force-update-tag": value });
+    expect(err.input).toBe("force-update-tag");
+    expect(err.message).toContain(`contains an invisible character (${code})`);
+  });
+
   it("the zero-width joiners some scripts need stay allowed", () => {
     expect(
       parse({ "image-version": "", "extension-name": "cse", "force-update-tag": "\u0645\u200c\u06cc" }).change.extension

@@ -205,6 +205,20 @@ describe("renderSummary: Azure's rolling upgrade and a failed rollback", () => {
   });
 });
 
+describe("renderSummary: the rollback offered after a rollback another writer's change stopped", () => {
+  it("warns, and does not offer rollback: true (it would refuse)", () => {
+    const record: RolloutRecord = {
+      ...rolledBack(),
+      result: "failed",
+      rollback: { succeeded: false, instanceIds: [], model: "changed-by-another-writer", error: "another writer" },
+      scaleSetRecord: { written: true, undoable: true },
+    };
+    const summary = renderSummary(record);
+    expect(summary).toContain("**Another writer changed the model during the rollback**");
+    expect(summary).not.toMatch(/with:\n\s+rollback: true/);
+  });
+});
+
 describe("renderSummary size", () => {
   it("keeps 1,000 instances readable (one compact row each) and under 1 MiB", () => {
     const summary = renderSummary(thousandInstances());
