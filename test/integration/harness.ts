@@ -10,6 +10,8 @@ import type { RolloutEvent } from "../../src/engine/events.ts";
 import type { RolloutDeps } from "../../src/engine/deps.ts";
 import type { RolloutRecord } from "../../src/domain/record.ts";
 import { start, type Emulator, type EmulatorOptions, type RequestLogEntry } from "../../emulator/index.ts";
+import type { ConcurrentWrite } from "../../emulator/types.ts";
+import { DEFAULT_CUSTOM_SCRIPT, extensionWire } from "../../emulator/arm/seed.ts";
 
 export { instanceIds, ORCHESTRATIONS } from "../support/orchestrations.ts";
 
@@ -197,4 +199,17 @@ export function outcomes(record: RolloutRecord): Record<string, string[]> {
 /** The version each instance of the emulator runs. */
 export function runningVersions(emu: Emulator, scaleSet = "vmss1"): Record<string, string | undefined> {
   return Object.fromEntries(emu.state(scaleSet).instances.map((i) => [i.instanceId, i.imageReference["version"]]));
+}
+
+/**
+ * Another writer's write that adds an extension of its own (`name`) to the model, keeping the model's extensions (the
+ * Application Health extension too, where there is one): for `emu.faults.concurrentWrite`.
+ */
+export function extensionAdded(emu: Emulator, name = "otherWritersAgent", scaleSet = "vmss1"): ConcurrentWrite {
+  const model = emu.state(scaleSet).model as Record<string, any>;
+  const extensions = [
+    ...model["properties"]["virtualMachineProfile"]["extensionProfile"]["extensions"],
+    extensionWire({ ...DEFAULT_CUSTOM_SCRIPT, name, settings: { x: 1 } }),
+  ];
+  return { patch: { properties: { virtualMachineProfile: { extensionProfile: { extensions } } } } };
 }

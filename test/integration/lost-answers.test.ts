@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import {
   adapterFor,
   configFor,
+  extensionAdded,
   count,
   instanceIds,
   NEW_VERSION,
@@ -21,7 +22,6 @@ import {
   writesOf,
 } from "./harness.ts";
 import { headline, renderSummary } from "../../src/report/index.ts";
-import { DEFAULT_CUSTOM_SCRIPT, extensionWire } from "../../emulator/arm/seed.ts";
 import { decodeRecord } from "../../src/domain/rollout-tags.ts";
 import { planRollback } from "../../src/domain/rollback-plan.ts";
 import { AzureApiError } from "../../src/domain/scale-set.ts";
@@ -100,17 +100,7 @@ describe("manualupgrade that never gets an answer, every copy's lost", () => {
   // Review of the change above (2026-12-06): two ways it called a run done that was not.
   it("on the last batch, another writer's extension just before it: its instances run that writer's model, failed", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
-    const agent = extensionWire({ ...DEFAULT_CUSTOM_SCRIPT, name: "otherWritersAgent", settings: { x: 1 } });
-    const extensions = [
-      ...(emu.state("vmss1").model as Record<string, any>)["properties"]["virtualMachineProfile"]["extensionProfile"][
-        "extensions"
-      ],
-      agent,
-    ];
-    emu.faults.concurrentWrite(
-      { patch: { properties: { virtualMachineProfile: { extensionProfile: { extensions } } } } },
-      { operation: UPDATE_INSTANCES, when: "before" },
-    );
+    emu.faults.concurrentWrite(extensionAdded(emu), { operation: UPDATE_INSTANCES, when: "before" });
     emu.faults.dropConnection({ operation: UPDATE_INSTANCES, afterProcessing: true, times: 20 });
     const { record } = await rollout(configFor(emu, { rollout: { ...SLOW, batchSize: count(2) } }));
 

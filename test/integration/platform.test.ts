@@ -3,11 +3,11 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Pace } from "../../src/azure/operation-pace.ts";
 import type { RolloutEvent } from "../../src/engine/events.ts";
-import { DEFAULT_CUSTOM_SCRIPT, extensionWire } from "../../emulator/arm/seed.ts";
 import {
   modelWrites,
   adapterFor,
   configFor,
+  extensionAdded,
   instanceIds,
   NEW_VERSION,
   OLD_VERSION,
@@ -486,21 +486,10 @@ function escapeRegExp(text: string): string {
 describe.each(MODES)("$upgradeMode mode, $mode: another writer during Azure's roll", ({ upgradeMode, seed }) => {
   it("an extension added right after the run's image write: the instances Azure rolls onto it are failed, not updated", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3, upgradeMode, ...seed }] });
-    const agent = extensionWire({ ...DEFAULT_CUSTOM_SCRIPT, name: "otherWritersAgent", settings: { x: 1 } });
-    // The model's extensions (the Application Health extension too, where there is one) and one more.
-    const extensions = [
-      ...(emu.state("vmss1").model as Record<string, any>)["properties"]["virtualMachineProfile"]["extensionProfile"][
-        "extensions"
-      ],
-      agent,
-    ];
     // Right after the run's model write, before Azure takes the model it rolls (Azure rolls every model change in
     // these modes, or refuses a write during its roll with 409; the emulator's fault does neither, so a later write
     // would leave the instances stale for good, which Azure would not).
-    emu.faults.concurrentWrite(
-      { patch: { properties: { virtualMachineProfile: { extensionProfile: { extensions } } } } },
-      { operation: "VirtualMachineScaleSets.Update" },
-    );
+    emu.faults.concurrentWrite(extensionAdded(emu), { operation: "VirtualMachineScaleSets.Update" });
     const { record } = await rollout(configFor(emu));
 
     expect(record.result).toBe("failed");
@@ -514,17 +503,7 @@ describe.each(MODES)("$upgradeMode mode, $mode: another writer during Azure's ro
 
   it("the same, the run stopped before its first look at the roll (its first listing refused): still failed, not updated", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3, upgradeMode, ...seed }] });
-    const agent = extensionWire({ ...DEFAULT_CUSTOM_SCRIPT, name: "otherWritersAgent", settings: { x: 1 } });
-    const extensions = [
-      ...(emu.state("vmss1").model as Record<string, any>)["properties"]["virtualMachineProfile"]["extensionProfile"][
-        "extensions"
-      ],
-      agent,
-    ];
-    emu.faults.concurrentWrite(
-      { patch: { properties: { virtualMachineProfile: { extensionProfile: { extensions } } } } },
-      { operation: "VirtualMachineScaleSets.Update" },
-    );
+    emu.faults.concurrentWrite(extensionAdded(emu), { operation: "VirtualMachineScaleSets.Update" });
     // The roll's first listing is refused (once): the run stops before it knows the roll's instances; verification's
     // listing then finds them on the latest model.
     emu.faults.onRequest({ operation: "VirtualMachineScaleSets.Update" }, () =>
