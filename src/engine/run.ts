@@ -175,10 +175,12 @@ export class Run {
    * stop for a change Azure would refuse.
    */
   planOn(model: ScaleSetModel): ModelChange {
-    return this.useChange(
-      planChange(model, this.state.request, this.config.rollback === true ? "record" : "inputs"),
-      model,
-    );
+    return this.useChange(this.plan(model), model);
+  }
+
+  /** The run's request planned on `model`, as is: a refusal is returned, not thrown (its `fact` says what is off). */
+  plan(model: ScaleSetModel): ChangePlan {
+    return planChange(model, this.state.request, this.config.rollback === true ? "record" : "inputs");
   }
 
   /**

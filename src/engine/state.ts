@@ -711,10 +711,12 @@ export class RunState implements RolloutState {
    */
   listed(instances: readonly InstanceState[], at: number, seq: number): string[] {
     this.#instances = new Map(instances.map((i) => [i.instanceId, i]));
-    for (const i of instances) this.#names.set(i.instanceId, i.name);
     this.#listedAt = at;
     this.#fullListingSeq = Math.max(this.#fullListingSeq, seq);
-    for (const i of instances) this.#listedSeq.set(i.instanceId, this.#fullListingSeq);
+    for (const i of instances) {
+      this.#listedSeq.set(i.instanceId, this.#fullListingSeq);
+      this.#names.set(i.instanceId, i.name);
+    }
     this.#unseen.clear();
     const gone = [...this.#targets].filter((id) => !this.#instances.has(id) && !this.#removed.has(id));
     for (const id of gone) this.#removed.add(id);

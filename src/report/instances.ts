@@ -73,6 +73,15 @@ export const OTHER_WRITERS_HELP: { readonly happened: string; readonly check: st
   check: "that change (the scale set's activity log names the writer) before a re-run.",
 };
 
+/**
+ * Whether the instance is on, or was left behind by, another writer's model (its error says so, the action's own
+ * finding): a re-run would upgrade it onto the model as it is then.
+ */
+export function byOtherWriter(instance: InstanceRecord): boolean {
+  const code = instance.error?.code;
+  return code === "ModelChangedByAnotherWriter" || code === MODEL_CHANGED_SINCE_UPGRADE.code;
+}
+
 /** Whether a failed record is of an instance the run did not upgrade (UNTOUCHED_HELP). */
 export function untouched(instance: InstanceRecord): boolean {
   return (

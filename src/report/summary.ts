@@ -21,7 +21,7 @@ import { redactText } from "../shared/redact.ts";
 import { headline, onModel, onNewModelWords, stageOf, type Stage } from "./headline.ts";
 import { idRanges } from "../domain/ids.ts";
 import { trustedRunUrl } from "../domain/rollout-tags.ts";
-import { countOutcomes, failureHelp, OUTCOME_LABEL, plural, sortById, untouched } from "./instances.ts";
+import { byOtherWriter, countOutcomes, failureHelp, OUTCOME_LABEL, plural, sortById, untouched } from "./instances.ts";
 import { rollbackInputs, rollbackYaml } from "./rollback.ts";
 import { formatDuration } from "../shared/clock.ts";
 import { clockUtc, dateTimeUtc, offsetMs } from "./time.ts";
@@ -636,9 +636,7 @@ function nextSteps(record: RolloutRecord, stage: Stage): string {
   const protectedOnes = record.instances.filter((i) => i.outcome === "skipped-protected" && !i.latestModelAfter);
   const ownModel = record.instances.some((i) => i.outcome === "skipped-own-model");
   // Instances on (or left behind by) another writer's model: a re-run would roll that model out.
-  const otherWriters = record.instances.filter(
-    (i) => i.error?.code === "ModelChangedSinceUpgrade" || i.error?.code === "ModelChangedByAnotherWriter",
-  );
+  const otherWriters = record.instances.filter(byOtherWriter);
   if (stage === "before-read") {
     steps.push(
       record.result === "cancelled"
@@ -738,11 +736,7 @@ function stuckOnModel(record: RolloutRecord): string {
   // Not those another writer's change failed (a re-run upgrades them onto the model as it is then: otherWriterStep).
   const stuck = sortById(
     record.instances.filter(
-      (i) =>
-        i.latestModelAfter &&
-        (i.outcome === "failed" || i.outcome === "unhealthy") &&
-        i.error?.code !== "ModelChangedByAnotherWriter" &&
-        i.error?.code !== "ModelChangedSinceUpgrade",
+      (i) => i.latestModelAfter && (i.outcome === "failed" || i.outcome === "unhealthy") && !byOtherWriter(i),
     ),
   );
   if (stuck.length === 0) return "";

@@ -32,7 +32,6 @@ import {
   holdsPatch,
   imageNotRestorable,
   joinRollback,
-  planChange,
   type ModelChange,
 } from "../../domain/change.ts";
 import {
@@ -184,7 +183,7 @@ export async function startImageWrite(
       // model is, not as advice about inputs that were right when the run planned. This run's image, when the model
       // holds it, is accounted for as its write, as below (the report says it is in the model, and offers the values
       // before it); read again once counted, so that the other writer's change is on record too (otherWriter).
-      const fits = planChange(model, run.state.request, run.config.rollback === true ? "record" : "inputs");
+      const fits = run.plan(model);
       if (!fits.ok) {
         if (holdsOurs) {
           run.wrote("image");

@@ -81,8 +81,9 @@ export async function verify(run: Run, api: ScaleSetApi): Promise<void> {
  * the VM list leaves out, which no instance's listing shows) makes the instances on the latest model run that
  * writer's model, not this run's. Found, it makes one listing more (after this read), on which those instances are
  * failed (RunState.otherWriterBefore, verdict.ts latestModelMoved). Only where this run upgraded instances (or Azure
- * rolls the model it wrote), on its way forward, with time left (half the final listing's reserve at most); not after a cancel (its seconds are the final
- * write's). A read that fails says nothing of the instances (the log says the check was not made).
+ * rolls the model it wrote), on its way forward, with time left (half the final listing's reserve at most); not after
+ * a cancel (its seconds are the final write's). A read that fails says nothing of the instances (the log says the
+ * check was not made).
  * `listAgain`: verification lists the instances once more after it, whatever it finds. Returns true when it found the
  * scale set deleted.
  */
