@@ -347,7 +347,14 @@ function rollout(record: RolloutRecord): string {
   const parts: string[] = [];
   if (record.batches.length > 0) {
     const outcomes = new Map(record.instances.map((i) => [i.instanceId, i.outcome]));
-    const rows = record.batches.slice(0, MAX_BATCH_ROWS).map((b) => batchRow(b, record.startedAt, outcomes));
+    const rows = record.batches.slice(0, MAX_BATCH_ROWS).map((b) =>
+      batchRow(
+        b,
+        record.startedAt,
+        outcomes,
+        record.batches.some((later) => later.index > b.index && later.startedAt !== undefined),
+      ),
+    );
     let batchTable = table(["Batch", "Instances", "Started", "Duration", "Result"], rows);
     if (record.batches.length > MAX_BATCH_ROWS) {
       batchTable += `\n\n${record.batches.length - MAX_BATCH_ROWS} more batches are in the \`summary-json\` output.`;
@@ -384,6 +391,7 @@ function batchRow(
   batch: BatchRecord,
   rolloutStartedAt: string,
   outcomes: ReadonlyMap<string, InstanceOutcome>,
+  startedLater: boolean,
 ): string[] {
   const ids = batch.instanceIds.length > 0 ? `: ${inline(idRanges(batch.instanceIds), { max: 300 })}` : "";
   const offset = batch.startedAt ? offsetMs(rolloutStartedAt, batch.startedAt) : undefined;
@@ -391,12 +399,16 @@ function batchRow(
     ? `${inline(clockUtc(batch.startedAt))}${offset === undefined ? "" : ` (+${formatDuration(Math.max(0, offset))})`}`
     : "–";
   const error = batch.error ? `: ${errorCode(batch.error)}` : "";
+  // A batch whose gate found failed or unhealthy instances, after which a later batch started: max-unhealthy allowed
+  // them, and the row says so, so that a ❌ row above ✅ rows does not read as the run's end.
+  const wentOn = (batch.result === "failed" || batch.result === "unhealthy") && startedLater;
   return [
     `${batch.index}${batch.canary ? " (canary)" : ""}`,
     `${batch.instanceIds.length}${ids}`,
     started,
     batch.durationMs === undefined ? "–" : formatDuration(batch.durationMs),
-    `${BATCH_ICON[batch.result]} ${batch.result.replace("-", " ")}${error}${batch.result === "succeeded" ? laterOutcomes(batch, outcomes) : ""}`,
+    `${BATCH_ICON[batch.result]} ${batch.result.replace("-", " ")}${error}${batch.result === "succeeded" || wentOn ? laterOutcomes(batch, outcomes) : ""}` +
+      (wentOn ? "; within max-unhealthy, the run went on" : ""),
   ];
 }
 

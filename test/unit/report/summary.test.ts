@@ -624,3 +624,39 @@ describe("renderSummary: a Flexible scale set", () => {
     expect(JSON.parse(buildOutputs(record)["updated-instances"] ?? "[]")).toEqual([vm("0a1b2c3d"), vm("5e6f7a8b")]);
   });
 });
+
+describe("renderSummary: a batch that failed, and the run that went on", () => {
+  // Instance 0 (batch 1) failed; batch 2 is [1, 2]. max-unhealthy let the run go on only if batch 2 started.
+  const record = (first: "failed" | "unhealthy", secondStarted: boolean): RolloutRecord => ({
+    ...success(),
+    result: "failed",
+    batches: [
+      batch(1, [0], first, { start: 5, seconds: 20 }),
+      secondStarted ? batch(2, [1, 2], "succeeded", { start: 30, seconds: 20 }) : batch(2, [1, 2], "not-started"),
+    ],
+    instances: [
+      instance(0, first === "failed" ? "failed" : "unhealthy", { batch: 1 }),
+      ...(secondStarted
+        ? [instance(1, "updated", { batch: 2 }), instance(2, "updated", { batch: 2 })]
+        : [instance(1, "not-started"), instance(2, "not-started")]),
+    ],
+  });
+  it.each([
+    {
+      first: "failed",
+      secondStarted: true,
+      row: "| ❌ failed; by the end 1 failed; within max-unhealthy, the run went on |",
+    },
+    {
+      first: "unhealthy",
+      secondStarted: true,
+      row: "| ⚠️ unhealthy; by the end 1 unhealthy; within max-unhealthy, the run went on |",
+    },
+    { first: "failed", secondStarted: false, row: "| ❌ failed |" },
+    { first: "unhealthy", secondStarted: false, row: "| ⚠️ unhealthy |" },
+  ] as const)("batch 1 $first, batch 2 started: $secondStarted", ({ first, secondStarted, row }) => {
+    const summary = renderSummary(record(first, secondStarted));
+    expect(summary).toContain(row);
+    if (!secondStarted) expect(summary).not.toContain("the run went on");
+  });
+});
