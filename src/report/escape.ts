@@ -4,10 +4,15 @@
 import { entityEscape } from "../shared/gate.ts";
 import { redactText } from "../shared/redact.ts";
 
-/** Cuts text to `max` characters (whole code points), marking the cut with an ellipsis. */
-export function truncate(text: string, max: number): string {
+/**
+ * Cuts text to `max` characters (whole code points), marking the cut with an ellipsis; `tail`: how many of the last
+ * characters to keep after it (the cut is then in the middle).
+ */
+export function truncate(text: string, max: number, tail = 0): string {
   const chars = Array.from(text);
-  return chars.length <= max ? text : `${chars.slice(0, max - 1).join("")}…`;
+  if (chars.length <= max) return text;
+  const end = Math.max(0, Math.min(tail, max - 2));
+  return `${chars.slice(0, max - 1 - end).join("")}…${chars.slice(chars.length - end).join("")}`;
 }
 
 // GitHub turns bare `https://…`, `www.…` and `name@host.tld` into links (GFM autolinks), even with every markup
@@ -21,9 +26,9 @@ const WORD_JOINER = "\u2060";
  * their spelling), truncated, line breaks turned into `<br>` (or spaces), every markup character replaced by its
  * character reference, and nothing left that GitHub would turn into a link, an image or HTML.
  */
-export function inline(text: string, options: { max?: number; breaks?: boolean } = {}): string {
-  const { max = 500, breaks = false } = options;
-  const lines = truncate(redactText(text).trim(), max).split(/\r\n|[\n\r\v\f\u0085\u2028\u2029]/);
+export function inline(text: string, options: { max?: number; tail?: number; breaks?: boolean } = {}): string {
+  const { max = 500, tail = 0, breaks = false } = options;
+  const lines = truncate(redactText(text).trim(), max, tail).split(/\r\n|[\n\r\v\f\u0085\u2028\u2029]/);
   const escaped = lines.map((line) => entityEscape(line.replace(AUTOLINK, WORD_JOINER)).replace(/\u2060/g, "&#8288;"));
   return breaks ? escaped.filter((line) => line.trim() !== "").join("<br>") : escaped.join(" ").replace(/\s+/g, " ");
 }

@@ -150,7 +150,9 @@ function header(record: RolloutRecord, stage: Stage): string {
       noRollback !== undefined && record.reason.endsWith(noRollback)
         ? record.reason.slice(0, record.reason.length - noRollback.length).trimEnd()
         : record.reason;
-    if (why !== "") lines.push("", `> **Why:** ${inline(why, { max: 1000 })}`);
+    // A long reason is cut in the middle (most often a long list of instances): its last sentences say what followed
+    // (another writer's change, the instances not started).
+    if (why !== "") lines.push("", `> **Why:** ${inline(why, { max: 1000, tail: 400 })}`);
     if (noRollback !== undefined) lines.push("", `> **No rollback:** ${inline(noRollback, { max: 600 })}`);
   }
   if (record.stoppedByError !== undefined)

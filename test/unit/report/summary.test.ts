@@ -660,3 +660,21 @@ describe("renderSummary: a batch that failed, and the run that went on", () => {
     if (!secondStarted) expect(summary).not.toContain("the run went on");
   });
 });
+
+describe("renderSummary: a long reason", () => {
+  it("is cut in the middle: its first and last sentences both stay in the Why line", () => {
+    const listed = range(0, 200)
+      .map((i) => `${i}: provisioning Failed, VMExtensionProvisioningError`)
+      .join("; ");
+    const last =
+      "The scale set's model was changed by another writer during the rollout (extension 'customScript' changed).";
+    const reason = `Stopped after batch 2: 200 of 400 upgraded instance(s) failed or are unhealthy: ${listed}. ${last}`;
+    const why = renderSummary({ ...success(), result: "failed", reason })
+      .split("\n")
+      .find((line) => line.startsWith("> **Why:**"));
+    expect(why).toContain("Stopped after batch 2: 200 of 400 upgraded instance(s)");
+    expect(why).toContain("The scale set&#39;s model was changed by another writer during the rollout");
+    expect(why).toContain("…");
+    expect(why!.length).toBeLessThan(reason.length);
+  });
+});

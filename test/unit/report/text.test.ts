@@ -31,6 +31,21 @@ describe("inline", () => {
   it("truncates before escaping, so no character reference is cut in half", () => {
     expect(inline("<<<<<", { max: 3 })).toBe("&#60;&#60;…");
   });
+
+  it.each([
+    { text: "abcdefghij", max: 6, tail: 2, expected: "abc…ij" },
+    { text: "abcdefghij", max: 6, tail: 9, expected: "a…ghij" },
+    { text: "abcdef", max: 6, tail: 2, expected: "abcdef" },
+    { text: "😀😀😀😀😀😀😀😀", max: 4, tail: 1, expected: "😀😀…😀" },
+  ])("cuts $text to $max characters keeping the last $tail: $expected", ({ text, max, tail, expected }) => {
+    expect(inline(text, { max, tail })).toBe(expected);
+  });
+
+  it("redacts before it cuts in the middle, so no secret survives in halves", () => {
+    const text = `${"x".repeat(20)} https://a.blob.core.windows.net/c/f.sh?sv=1&sig=${"s".repeat(40)} ${"y".repeat(20)}`;
+    expect(inline(text, { max: 30, tail: 10 })).not.toContain("sig");
+    expect(inline(text, { max: 30, tail: 10 })).not.toContain("sss");
+  });
 });
 
 describe("code and link", () => {
