@@ -247,6 +247,12 @@ export interface OutcomeFacts {
   readonly rollbackNotBack?: "failed" | "straggler";
   /** The run does not know its state: its upgrade may have reached it, but no listing since succeeded. */
   readonly unknown?: boolean;
+  /**
+   * The platform's roll ended without upgrading it (RolloutState.notReached), and verification's listing showed it off
+   * the new model and idle: untouched as far as its state shows (or upgraded and rolled back by Azure), not a failure of
+   * its own.
+   */
+  readonly notReached?: boolean;
   /** latestModelApplied on the last listing (undefined: never listed). */
   readonly latestModelApplied?: boolean;
   /**
@@ -261,6 +267,8 @@ export function instanceOutcome(facts: OutcomeFacts): InstanceOutcome {
   if (facts.removed || facts.assessment?.kind === "removed") return "removed";
   if (facts.protected) return "skipped-protected";
   if (facts.ownModel === true) return "skipped-own-model";
+  // Never on the new model: a rollback had nothing to bring back.
+  if (facts.notReached === true) return "not-started";
   if (facts.rolledBack) return "rolled-back";
   if (facts.rollbackNotBack !== undefined) return facts.unknown === true ? "unknown" : facts.rollbackNotBack;
   if (facts.unknown === true) return "unknown";

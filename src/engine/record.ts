@@ -106,6 +106,11 @@ export interface RolloutState {
   readonly removed: ReadonlySet<string>;
   /** Instances whose upgrade Azure accepted. */
   readonly started: ReadonlySet<string>;
+  /**
+   * Targets of the platform's roll (Automatic, Rolling) it ended without upgrading (faulted, cancelled, failed), with
+   * how it ended, that verification's listing showed off the new model and idle: not started, and not rolled back.
+   */
+  readonly notReached: ReadonlySet<string>;
   readonly assessments: ReadonlyMap<string, Assessment>;
   readonly batchOf: ReadonlyMap<string, number>;
   /** Each instance's name on the last listing that showed it (RunState.names). */
@@ -509,6 +514,9 @@ export function instanceRecords(state: RolloutState): InstanceRecord[] {
         rolledBack: state.rolledBack.has(id),
         ...notBack(sentNotBack, id, current, assessment),
         unknown: state.unseen.has(id),
+        // Left by the platform's roll, off the new model and idle on verification's listing (confirmNotReached). Why
+        // is the run's reason's (and the summary's "Not started" line's): nothing of the instance's own.
+        notReached: state.notReached.has(id),
         ...(current !== undefined && { latestModelApplied: current.latestModelApplied }),
         ...(current !== undefined && troubled(state, id, current)),
       }),

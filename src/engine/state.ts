@@ -2,6 +2,7 @@
 // transitions (listed, wrote, upgradeStarted, stopped …). It implements RolloutState, so the record is built from it
 // as it is (buildRecord reads this object; nothing is copied).
 
+import { isBusy } from "../domain/in-progress.ts";
 import { driftFrom, isNoOp, type ModelChange, type ModelDrift } from "../domain/change.ts";
 import { sameJson } from "../domain/json.ts";
 import { extensionsChanged } from "../domain/model-match.ts";
@@ -56,6 +57,7 @@ export class RunState implements RolloutState {
   readonly #started = new Set<string>();
   readonly #settled = new Set<string>();
   readonly #operationError = new Map<string, AzureErrorInfo>();
+  readonly #notReached = new Set<string>();
   readonly #assessments = new Map<string, Assessment>();
   readonly #batchOf = new Map<string, number>();
   #batches: readonly BatchRecord[] = [];
@@ -204,6 +206,9 @@ export class RunState implements RolloutState {
   /** The error of the operation that upgraded an instance, when it failed. */
   get operationError(): ReadonlyMap<string, AzureErrorInfo> {
     return this.#operationError;
+  }
+  get notReached(): ReadonlySet<string> {
+    return this.#notReached;
   }
   get assessments(): ReadonlyMap<string, Assessment> {
     return this.#assessments;
@@ -703,6 +708,22 @@ export class RunState implements RolloutState {
   /** The operation that upgraded `ids` failed. */
   operationFailed(ids: readonly string[], error: AzureErrorInfo): void {
     for (const id of ids) this.#operationError.set(id, error);
+  }
+
+  /** The platform's roll ended without `ids` on the new model, and will not upgrade them now. */
+  platformEndedBefore(ids: readonly string[]): void {
+    for (const id of ids) this.#notReached.add(id);
+  }
+
+  /**
+   * Verification's listing, after the platform's roll ended: an instance it left that this listing shows on the latest
+   * model, being upgraded or not at all was reached after all (or is gone), and is judged as such.
+   */
+  confirmNotReached(): void {
+    for (const id of [...this.#notReached]) {
+      const instance = this.#instances.get(id);
+      if (instance === undefined || instance.latestModelApplied || isBusy(instance)) this.#notReached.delete(id);
+    }
   }
 
   /**

@@ -78,7 +78,10 @@ const BATCH_ICON: Readonly<Record<BatchResult, string>> = {
   planned: "📋",
 };
 
-/** Outcomes a batch row that succeeded names when its instances ended the run in them (batchRow). */
+/**
+ * Outcomes a batch row names when its instances ended the run in them (batchRow): a row that succeeded, or one that
+ * failed or turned unhealthy within max-unhealthy, the run going on.
+ */
 const LATER_TROUBLE: readonly InstanceOutcome[] = [...FAILURE_OUTCOMES, "unknown"];
 
 /** Instances listed first in "needs attention", in this order. Protected instances have their own "skipped" list. */
@@ -387,7 +390,8 @@ function rollout(record: RolloutRecord): string {
 /**
  * A batch's row. Its result is its health gate's, when it ended; an instance of a batch that succeeded may end the run
  * otherwise (an earlier batch's instance turned unhealthy at a later gate, another writer's change reached it): the
- * cell says so, so that a ✅ row never stands beside instances that need attention without a word.
+ * cell says so, so that a ✅ row never stands beside instances that need attention without a word. A row that failed
+ * or turned unhealthy, after which a later batch started, was within max-unhealthy: it says so, with its count.
  */
 function batchRow(
   batch: BatchRecord,
@@ -489,7 +493,14 @@ function attention(record: RolloutRecord): string {
   const missed = record.result === "failed" || record.result === "cancelled";
   const untouched = missed ? record.instances.filter((i) => i.outcome === "not-started") : [];
   if (untouched.length > 0) {
-    lines.push(`**Not started** (${untouched.length}): ${idList(untouched)}. The run ended before their batch.`);
+    // In Automatic and Rolling mode Azure, not a batch of the action's, upgrades them once the model is written.
+    const platform = record.upgradeMode === "Automatic" || record.upgradeMode === "Rolling";
+    const why = !platform
+      ? "The run ended before their batch."
+      : record.modelUpdated
+        ? "Azure's upgrade ended before it upgraded them (or it rolled them back): they run the model they ran before."
+        : "The run ended before it wrote the model that Azure would have rolled out to them.";
+    lines.push(`**Not started** (${untouched.length}): ${idList(untouched)}. ${why}`);
   }
   const rolledBack = record.instances.filter((i) => i.outcome === "rolled-back");
   if (rolledBack.length > 0) {
@@ -501,7 +512,8 @@ function attention(record: RolloutRecord): string {
   // Without instances to list (a run that stopped before it read the scale set, say) the explanation stands alone.
   if (lines.length === 0) return explained ? `### What went wrong\n\n${explained}` : "";
   if (explained) lines.push(`#### What went wrong\n\n${explained}`);
-  const count = flagged.length + untouched.length;
+  // An untouched instance that reported an error is in both (a row for its error, the line for why it is untouched).
+  const count = flagged.length + untouched.filter((i) => !flagged.includes(i)).length;
   return `### Needs attention${count > 0 ? ` (${count})` : ""}\n\n${lines.join("\n\n")}`;
 }
 

@@ -3,6 +3,8 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Pace } from "../../src/azure/operation-pace.ts";
 import type { RolloutEvent } from "../../src/engine/events.ts";
+import { listIds, sortIds } from "../../src/domain/ids.ts";
+import { buildOutputs, renderSummary } from "../../src/report/index.ts";
 import {
   modelWrites,
   adapterFor,
@@ -123,11 +125,20 @@ describe.each(MODES)("$upgradeMode mode, $mode", ({ upgradeMode, seed }) => {
         ),
       );
       expect(record.reason).not.toContain("Not on the new model");
-      // The faulted upgrade will finish none of the rest: failed with why, not "unfinished, Azure may still finish it".
-      expect(Object.keys(outcomes(record))).toEqual(["failed"]);
-      expect([...(outcomes(record)["failed"] ?? [])].sort()).toEqual([first.instanceId, ...rest].sort());
-      for (const id of rest)
-        expect(record.instances.find((i) => i.instanceId === id)?.error?.code).toBe("RollingUpgradeFaulted");
+      // The faulted upgrade will finish none of the rest, which it never upgraded (Azure counts them pending): not
+      // started, with why; not failed (nothing of theirs failed, and they run the model they ran before), nor
+      // "unfinished, Azure may still finish it".
+      expect(outcomes(record)).toEqual({ failed: [first.instanceId], "not-started": sortIds(rest) });
+      expect(record.reason).toContain(
+        `Left on the model they ran before (Azure will not upgrade them now): ${listIds(sortIds(rest))}.`,
+      );
+      // Nothing of their own went wrong: the reason (above) says why they were left.
+      for (const id of rest) expect(record.instances.find((i) => i.instanceId === id)?.error).toBeUndefined();
+      const summary = renderSummary(record);
+      expect(summary).toContain("Rollout failed: 0/5 instances on the new model, 1 failed, 4 not started");
+      expect(summary).toContain("Azure's upgrade ended before it upgraded them (or it rolled them back)");
+      expect(JSON.parse(buildOutputs(record)["failed-instances"]!)).toEqual([first.instanceId]);
+      expect(JSON.parse(buildOutputs(record)["pending-instances"]!)).toEqual(sortIds(rest));
     } else {
       expect(record.reason).toMatch(
         new RegExp(
@@ -137,6 +148,25 @@ describe.each(MODES)("$upgradeMode mode, $mode", ({ upgradeMode, seed }) => {
       expect(outcomes(record)).toEqual({ failed: [first.instanceId], updated: rest });
     }
   });
+
+  it.runIf(upgradeMode === "Rolling")(
+    "rolls back after Azure's roll faulted: the instance it upgraded comes back; the ones it never reached are not started, not rolled back",
+    async () => {
+      const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 5, upgradeMode, ...seed }] });
+      const first = emu.state("vmss1").instances[0]!;
+      const rest = sortIds(instanceIds(emu).filter((id) => id !== first.instanceId));
+      emu.faults.failUpgrade(first.instanceId, { scaleSet: "vmss1" });
+      const { record } = await rollout(configFor(emu, { rollout: { rollbackOnFailure: true } }));
+
+      expect(record.result).toBe("rolled-back");
+      expect(record.rollback).toMatchObject({ succeeded: true, instanceIds: [first.instanceId] });
+      expect(outcomes(record)).toEqual({ "rolled-back": [first.instanceId], "not-started": rest });
+      expect(new Set(Object.values(runningVersions(emu)))).toEqual(new Set([OLD_VERSION]));
+      const summary = renderSummary(record);
+      expect(summary).toContain("Rollout rolled back: 1 instance back on the previous model, 4 not started");
+      expect(summary).toContain("**Rolled back** (1): ");
+    },
+  );
 });
 
 describe.each(MODES)("$upgradeMode mode, $mode: stopped before the first poll", ({ upgradeMode, seed }) => {

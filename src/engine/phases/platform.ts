@@ -5,7 +5,6 @@ import { describeError } from "../../domain/error-text.ts";
 import { isBusy } from "../../domain/in-progress.ts";
 import { planBatches } from "../../domain/batches.ts";
 import type {
-  AzureErrorInfo,
   InstanceState,
   OperationOutcome,
   PendingOperation,
@@ -81,10 +80,7 @@ async function followPlatform(run: Run, api: ScaleSetApi, pending: PendingOperat
         run,
         ids,
         `${what}${rolling.error ? ` (${describeError(rolling.error)})` : ""}: ${counts}.`,
-        {
-          code: `RollingUpgrade${rolling.code}`,
-          message: `${what} before this instance was on the new model: Azure did not upgrade it, or upgraded it and rolled it back (rollbackFailedInstancesOnPolicyBreach); it will not finish it.`,
-        },
+        true,
       );
     }
     if (opEnded && operation.outcome === undefined) throw run.interrupted();
@@ -97,12 +93,7 @@ async function followPlatform(run: Run, api: ScaleSetApi, pending: PendingOperat
         unread === true
           ? `How Azure's ${label} ended could not be read${error ? ` (${describeError(error)})` : ""}; its instances are listed as they are.`
           : `Azure's ${label} ${status.toLowerCase()}${error ? ` (${describeError(error)})` : ""}.`,
-        unread === true
-          ? undefined
-          : {
-              code: error?.code ?? `Operation${status}`,
-              message: `Azure's ${label} ended (${status}) before this instance was on the new model; it will not finish it.${error ? ` ${describeError(error)}` : ""}`,
-            },
+        unread !== true,
       );
     }
     const stillRolling = rolling?.code === "RollingForward" || rolling?.code === "RollingBack";
@@ -146,23 +137,29 @@ async function rollingStatus(run: Run, api: ScaleSetApi): Promise<RollingUpgrade
  * on will not get there, so it is failed with that error rather than left waiting ("Azure may still finish it" would
  * be untrue).
  */
-function platformFailure(run: Run, ids: readonly string[], what: string, over?: AzureErrorInfo): StopError {
+function platformFailure(run: Run, ids: readonly string[], what: string, over: boolean): StopError {
   const { assessments } = run.state;
-  if (over !== undefined) {
-    const left = ids.filter((id) => {
-      const state = run.state.instances.get(id);
-      return (
-        assessments.get(id)?.kind === "pending" && state !== undefined && !state.latestModelApplied && !isBusy(state)
-      );
-    });
-    run.state.operationFailed(left, over);
-    for (const id of left) run.judge(id, true);
-  }
-  const bad = ids.filter((id) => run.isBadNow(id) && assessments.get(id)?.kind !== "pending");
-  const waiting = ids.filter((id) => assessments.get(id)?.kind === "pending");
+  // `over`: the roll ended (faulted, cancelled, failed), and will upgrade none of them now. Those off the new model and
+  // idle are not failed (Azure's own count has them pending: it never upgraded them, or upgraded them and rolled them
+  // back, rollbackFailedInstancesOnPolicyBreach): reported as not started (RolloutState.notReached).
+  const left = !over
+    ? []
+    : ids.filter((id) => {
+        const state = run.state.instances.get(id);
+        return (
+          assessments.get(id)?.kind === "pending" && state !== undefined && !state.latestModelApplied && !isBusy(state)
+        );
+      });
+  run.state.platformEndedBefore(left);
+  const notLeft = ids.filter((id) => !left.includes(id));
+  const bad = notLeft.filter((id) => run.isBadNow(id) && assessments.get(id)?.kind !== "pending");
+  const waiting = notLeft.filter((id) => assessments.get(id)?.kind === "pending");
   const parts = [
     what,
     ...(bad.length > 0 ? [`Failed or unhealthy: ${run.describeAll(bad)}.`] : []),
+    ...(left.length > 0
+      ? [`Left on the model they ran before (Azure will not upgrade them now): ${listIds(left)}.`]
+      : []),
     // Waiting: not on the new model yet, or on it with their upgrade still running (verdict.ts: busy is pending).
     ...(waiting.length > 0 ? [`Not on the new model, or still being upgraded: ${listIds(waiting)}.`] : []),
   ];

@@ -80,7 +80,12 @@ export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange, 
   const onNewModel = [...state.instances.values()]
     .filter((i) => i.latestModelApplied && !i.protectedFromScaleSetActions && i.ownModel !== true)
     .map((i) => i.instanceId);
-  const ids = sortIds([...new Set([...state.started, ...maybe, ...onNewModel])].filter((id) => !state.removed.has(id)));
+  // Not those the platform's roll ended without upgrading (RolloutState.notReached): they run the previous model.
+  const ids = sortIds(
+    [...new Set([...state.started, ...maybe, ...onNewModel])].filter(
+      (id) => !state.removed.has(id) && !state.notReached.has(id),
+    ),
+  );
   run.enter({ kind: "rolling-back" });
   run.emit({ type: "rollback-started", ids });
   const { scaleSetPatch, extensionPatch } = change.rollback;

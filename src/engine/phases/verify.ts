@@ -60,6 +60,7 @@ export async function verify(run: Run, api: ScaleSetApi): Promise<void> {
     (id) => !state.started.has(id) && !state.unseen.has(id) && reachedByUpgrade(state.instances.get(id)),
   );
   state.upgradeReached(reached);
+  state.confirmNotReached();
   for (const id of state.started) run.judge(id, state.settled.has(id));
   const records = instanceRecords(state);
   const count = (outcome: string): number => records.filter((r) => r.outcome === outcome).length;

@@ -476,6 +476,14 @@ describe("instanceOutcome", () => {
     { facts: { ...base, unknown: true }, outcome: "unknown" },
     { facts: { ...base, unknown: true, assessment: { kind: "done" as const } }, outcome: "unknown" },
     { facts: { ...base, unknown: true, protected: true }, outcome: "skipped-protected" },
+    // The platform's roll ended without it (faulted, say), and it is off the new model and idle: untouched, not failed.
+    {
+      facts: { ...base, notReached: true, assessment: { kind: "pending" as const, waitingFor: "x" } },
+      outcome: "not-started",
+    },
+    // Never on the new model: not rolled back (a rollback had nothing to bring back).
+    { facts: { ...base, notReached: true, rolledBack: true }, outcome: "not-started" },
+    { facts: { ...base, notReached: true, removed: true }, outcome: "removed" },
   ])("$outcome ($facts)", ({ facts, outcome }) => {
     expect(instanceOutcome(facts)).toBe(outcome);
   });

@@ -73,6 +73,7 @@ function state(fields: Partial<RolloutState> = {}): RolloutState {
     targets: new Set(),
     removed: new Set(),
     started: new Set(),
+    notReached: new Set(),
     assessments: new Map(),
     batchOf: new Map(),
     names: new Map(),

@@ -678,3 +678,43 @@ describe("renderSummary: a long reason", () => {
     expect(why!.length).toBeLessThan(reason.length);
   });
 });
+
+describe("renderSummary: instances a run left untouched", () => {
+  const untouched = (
+    upgradeMode: RolloutRecord["upgradeMode"],
+    modelUpdated: boolean,
+    error?: boolean,
+  ): RolloutRecord => ({
+    ...success(),
+    result: "failed",
+    upgradeMode,
+    modelUpdated,
+    batches: [],
+    instances: [
+      instance(0, "failed", { error: { code: "VMExtensionProvisioningError", message: "boom" } }),
+      instance(1, "not-started", error ? { error: { code: "RollingUpgradeFaulted", message: "faulted" } } : {}),
+      instance(2, "not-started"),
+    ],
+  });
+  it.each([
+    { upgradeMode: "Manual" as const, modelUpdated: true, why: "The run ended before their batch." },
+    {
+      upgradeMode: "Rolling" as const,
+      modelUpdated: true,
+      why: "Azure's upgrade ended before it upgraded them (or it rolled them back): they run the model they ran before.",
+    },
+    {
+      upgradeMode: "Automatic" as const,
+      modelUpdated: false,
+      why: "The run ended before it wrote the model that Azure would have rolled out to them.",
+    },
+  ])("$upgradeMode, model written $modelUpdated: $why", ({ upgradeMode, modelUpdated, why }) => {
+    expect(renderSummary(untouched(upgradeMode, modelUpdated))).toContain(`**Not started** (2): 1, 2. ${why}`);
+  });
+
+  it("counts an untouched instance that reported an error once, though it has a row and is in the line", () => {
+    const summary = renderSummary(untouched("Rolling", true, true));
+    expect(summary).toContain("### Needs attention (3)");
+    expect(summary).toContain("| 1 <code>vmss-web&#95;1</code> | ⏸️ not started |");
+  });
+});
