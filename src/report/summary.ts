@@ -493,8 +493,10 @@ function attention(record: RolloutRecord): string {
   const missed = record.result === "failed" || record.result === "cancelled";
   const untouched = missed ? record.instances.filter((i) => i.outcome === "not-started") : [];
   if (untouched.length > 0) {
-    // In Automatic and Rolling mode Azure, not a batch of the action's, upgrades them once the model is written.
-    const platform = record.upgradeMode === "Automatic" || record.upgradeMode === "Rolling";
+    // In Automatic and Rolling mode Azure, not a batch of the action's, upgrades them once the model is written (a
+    // re-run that finds the model written sends them in batches of its own).
+    const platform =
+      (record.upgradeMode === "Automatic" || record.upgradeMode === "Rolling") && record.batches.length === 0;
     const why = !platform
       ? "The run ended before their batch."
       : record.modelUpdated

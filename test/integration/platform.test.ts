@@ -338,6 +338,22 @@ describe.each(MODES)("$upgradeMode mode, $mode: an instance removed between the 
 });
 
 describe("Rolling mode", () => {
+  it("the second of two rolls faulted: the instances it left run the first roll's image, so they are failed, not 'not started'", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 5, upgradeMode: "Rolling" }] });
+    const first = emu.state("vmss1").instances[0]!.instanceId;
+    const rest = sortIds(instanceIds(emu).filter((id) => id !== first));
+    const { record } = await rollout(configFor(emu, { change: IMAGE_AND_EXTENSION }), {
+      events: betweenTheRolls(() => emu.faults.failUpgrade(first, { scaleSet: "vmss1" })),
+    });
+
+    expect(writesOf(emu)).toEqual([PATCH_SET, PATCH_EXTENSION]);
+    expect(record.rolling).toMatchObject({ code: "Faulted" });
+    expect(Object.values(runningVersions(emu))).toEqual(Array(5).fill(NEW_VERSION));
+    expect(outcomes(record)).toEqual({ failed: sortIds([first, ...rest]) });
+    expect(JSON.parse(buildOutputs(record)["pending-instances"]!)).toEqual([]);
+    expect(record.reason).not.toContain("Left on the model they ran before");
+  });
+
   it("rolls an image and an extension change one after the other (Azure refuses a write during a roll)", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3, upgradeMode: "Rolling" }] });
     const { record, log } = await rollout(configFor(emu, { change: IMAGE_AND_EXTENSION }));

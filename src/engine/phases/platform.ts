@@ -5,6 +5,7 @@ import { describeError } from "../../domain/error-text.ts";
 import { isBusy } from "../../domain/in-progress.ts";
 import { planBatches } from "../../domain/batches.ts";
 import type {
+  AzureErrorInfo,
   InstanceState,
   OperationOutcome,
   PendingOperation,
@@ -33,12 +34,14 @@ export async function rollOnPlatform(run: Run, api: ScaleSetApi, planned: ModelC
     ...(planned.scaleSetPatch ? [writeImage] : []),
     ...(planned.extensionPatch ? [() => startExtensionWrite(run, api, change)] : []),
   ];
+  let rolls = 0;
   for (const write of writes) {
     run.enter({ kind: "updating-model" });
     const pending = await run.group("Model update", write);
     if (pending === undefined) continue;
     run.state.rollBegins();
-    await run.group(`Platform rollout (${mode})`, () => followPlatform(run, api, pending));
+    const first = ++rolls === 1;
+    await run.group(`Platform rollout (${mode})`, () => followPlatform(run, api, pending, first));
   }
 }
 
@@ -48,7 +51,12 @@ export async function rollOnPlatform(run: Run, api: ScaleSetApi, planned: ModelC
  * waiting (until timeout) while it is not failed; health-timeout runs for each instance from when it is first
  * seen on the new model. The instance list is read when the operation ends or a poll interval has passed.
  */
-async function followPlatform(run: Run, api: ScaleSetApi, pending: PendingOperation): Promise<void> {
+async function followPlatform(
+  run: Run,
+  api: ScaleSetApi,
+  pending: PendingOperation,
+  firstRoll: boolean,
+): Promise<void> {
   const { healthTimeoutMs } = run.config.rollout;
   const mode = run.state.model?.upgradeMode;
   const label = mode === "Rolling" ? "rolling upgrade" : "automatic upgrade";
@@ -80,7 +88,15 @@ async function followPlatform(run: Run, api: ScaleSetApi, pending: PendingOperat
         run,
         ids,
         `${what}${rolling.error ? ` (${describeError(rolling.error)})` : ""}: ${counts}.`,
-        true,
+        {
+          error: {
+            code: `RollingUpgrade${rolling.code}`,
+            message: `${what} before this instance was on the new model: Azure did not upgrade it, or upgraded it and rolled it back (rollbackFailedInstancesOnPolicyBreach); it will not finish it.`,
+          },
+          pending: rolling.pendingInstanceCount,
+          seen: onModelSince,
+          firstRoll,
+        },
       );
     }
     if (opEnded && operation.outcome === undefined) throw run.interrupted();
@@ -93,7 +109,17 @@ async function followPlatform(run: Run, api: ScaleSetApi, pending: PendingOperat
         unread === true
           ? `How Azure's ${label} ended could not be read${error ? ` (${describeError(error)})` : ""}; its instances are listed as they are.`
           : `Azure's ${label} ${status.toLowerCase()}${error ? ` (${describeError(error)})` : ""}.`,
-        unread !== true,
+        unread === true
+          ? undefined
+          : {
+              error: {
+                code: error?.code ?? `Operation${status}`,
+                message: `Azure's ${label} ended (${status}) before this instance was on the new model; it will not finish it.${error ? ` ${describeError(error)}` : ""}`,
+              },
+              ...(rolling !== undefined && { pending: rolling.pendingInstanceCount }),
+              seen: onModelSince,
+              firstRoll,
+            },
       );
     }
     const stillRolling = rolling?.code === "RollingForward" || rolling?.code === "RollingBack";
@@ -131,34 +157,55 @@ async function rollingStatus(run: Run, api: ScaleSetApi): Promise<RollingUpgrade
   return status;
 }
 
+/** How the platform's roll ended, for platformFailure. */
+interface RollOver {
+  /** What an instance it left off the new model is failed with. */
+  readonly error: AzureErrorInfo;
+  /** Azure's own count of the instances it had not started (a rolling upgrade's pendingInstanceCount), when read. */
+  readonly pending?: number;
+  /** The instances this roll was seen to put on the new model (followPlatform's onModelSince). */
+  readonly seen: ReadonlyMap<string, number>;
+  /** This is the run's first roll (an extension's roll follows the image's when a run changes both). */
+  readonly firstRoll: boolean;
+}
+
 /**
- * `<what happened> Failed or unhealthy: 0 (vmss1_0): …. Not on the new model, or still being upgraded: 1, 2.` `over`:
- * the platform's roll is over (faulted, cancelled, failed): an instance it left off the new model and no longer works
- * on will not get there, so it is failed with that error rather than left waiting ("Azure may still finish it" would
- * be untrue).
+ * `<what happened> Failed or unhealthy: 0 (vmss1_0): …. Left on the model they ran before …: 1, 2.` `over`: the
+ * platform's roll is over (faulted, cancelled, failed), and will not bring an instance it left off the new model and
+ * no longer works on there (so not "Azure may still finish it"). Such an instance is not started (RolloutState.notReached:
+ * it runs the model it ran before, and a rollback leaves it as it is) only where nothing says Azure touched it: the
+ * run's first roll (after an image roll, an extension's leaves instances on the new image), never seen on the new
+ * model, and no more of them than Azure counts pending (more would mean some it upgraded and rolled back,
+ * rollbackFailedInstancesOnPolicyBreach, which the run cannot tell apart). Otherwise it is failed with `over.error`.
  */
-function platformFailure(run: Run, ids: readonly string[], what: string, over: boolean): StopError {
+function platformFailure(run: Run, ids: readonly string[], what: string, over?: RollOver): StopError {
   const { assessments } = run.state;
-  // `over`: the roll ended (faulted, cancelled, failed), and will upgrade none of them now. Those off the new model and
-  // idle are not failed (Azure's own count has them pending: it never upgraded them, or upgraded them and rolled them
-  // back, rollbackFailedInstancesOnPolicyBreach): reported as not started (RolloutState.notReached).
-  const left = !over
-    ? []
-    : ids.filter((id) => {
-        const state = run.state.instances.get(id);
-        return (
-          assessments.get(id)?.kind === "pending" && state !== undefined && !state.latestModelApplied && !isBusy(state)
-        );
-      });
-  run.state.platformEndedBefore(left);
-  const notLeft = ids.filter((id) => !left.includes(id));
+  const left =
+    over === undefined
+      ? []
+      : ids.filter((id) => {
+          const state = run.state.instances.get(id);
+          return (
+            assessments.get(id)?.kind === "pending" &&
+            state !== undefined &&
+            !state.latestModelApplied &&
+            !isBusy(state)
+          );
+        });
+  const candidates = over?.firstRoll === true ? left.filter((id) => !over.seen.has(id)) : [];
+  const untouched = over?.pending !== undefined && candidates.length <= over.pending ? candidates : [];
+  run.state.platformEndedBefore(untouched);
+  const failedLeft = left.filter((id) => !untouched.includes(id));
+  if (over !== undefined) run.state.operationFailed(failedLeft, over.error);
+  for (const id of failedLeft) run.judge(id, true);
+  const notLeft = ids.filter((id) => !untouched.includes(id));
   const bad = notLeft.filter((id) => run.isBadNow(id) && assessments.get(id)?.kind !== "pending");
   const waiting = notLeft.filter((id) => assessments.get(id)?.kind === "pending");
   const parts = [
     what,
     ...(bad.length > 0 ? [`Failed or unhealthy: ${run.describeAll(bad)}.`] : []),
-    ...(left.length > 0
-      ? [`Left on the model they ran before (Azure will not upgrade them now): ${listIds(left)}.`]
+    ...(untouched.length > 0
+      ? [`Left on the model they ran before (Azure will not upgrade them now): ${listIds(untouched)}.`]
       : []),
     // Waiting: not on the new model yet, or on it with their upgrade still running (verdict.ts: busy is pending).
     ...(waiting.length > 0 ? [`Not on the new model, or still being upgraded: ${listIds(waiting)}.`] : []),

@@ -684,12 +684,13 @@ describe("renderSummary: instances a run left untouched", () => {
     upgradeMode: RolloutRecord["upgradeMode"],
     modelUpdated: boolean,
     error?: boolean,
+    batched?: boolean,
   ): RolloutRecord => ({
     ...success(),
     result: "failed",
     upgradeMode,
     modelUpdated,
-    batches: [],
+    batches: batched ? [batch(1, [0], "failed", { start: 5, seconds: 20 }), batch(2, [1, 2], "not-started")] : [],
     instances: [
       instance(0, "failed", { error: { code: "VMExtensionProvisioningError", message: "boom" } }),
       instance(1, "not-started", error ? { error: { code: "RollingUpgradeFaulted", message: "faulted" } } : {}),
@@ -708,9 +709,16 @@ describe("renderSummary: instances a run left untouched", () => {
       modelUpdated: false,
       why: "The run ended before it wrote the model that Azure would have rolled out to them.",
     },
-  ])("$upgradeMode, model written $modelUpdated: $why", ({ upgradeMode, modelUpdated, why }) => {
-    expect(renderSummary(untouched(upgradeMode, modelUpdated))).toContain(`**Not started** (2): 1, 2. ${why}`);
-  });
+    // A re-run that found the model written sends its own batches, whatever the mode.
+    { upgradeMode: "Rolling" as const, modelUpdated: false, batched: true, why: "The run ended before their batch." },
+  ])(
+    "$upgradeMode, model written $modelUpdated, batches $batched: $why",
+    ({ upgradeMode, modelUpdated, batched, why }) => {
+      expect(renderSummary(untouched(upgradeMode, modelUpdated, false, batched))).toContain(
+        `**Not started** (2): 1, 2. ${why}`,
+      );
+    },
+  );
 
   it("counts an untouched instance that reported an error once, though it has a row and is in the line", () => {
     const summary = renderSummary(untouched("Rolling", true, true));
