@@ -78,10 +78,7 @@ const BATCH_ICON: Readonly<Record<BatchResult, string>> = {
   planned: "📋",
 };
 
-/**
- * Outcomes a batch row names when its instances ended the run in them (batchRow): a row that succeeded, or one that
- * failed or turned unhealthy within max-unhealthy, the run going on.
- */
+/** Outcomes a batch row that succeeded, failed or turned unhealthy names when its instances ended the run in them. */
 const LATER_TROUBLE: readonly InstanceOutcome[] = [...FAILURE_OUTCOMES, "unknown"];
 
 /** Instances listed first in "needs attention", in this order. Protected instances have their own "skipped" list. */
@@ -391,7 +388,8 @@ function rollout(record: RolloutRecord): string {
  * A batch's row. Its result is its health gate's, when it ended; an instance of a batch that succeeded may end the run
  * otherwise (an earlier batch's instance turned unhealthy at a later gate, another writer's change reached it): the
  * cell says so, so that a ✅ row never stands beside instances that need attention without a word. A row that failed
- * or turned unhealthy, after which a later batch started, was within max-unhealthy: it says so, with its count.
+ * or turned unhealthy says how many of its instances ended so; when a later batch started, it was within
+ * max-unhealthy, and says that too.
  */
 function batchRow(
   batch: BatchRecord,
@@ -407,13 +405,14 @@ function batchRow(
   const error = batch.error ? `: ${errorCode(batch.error)}` : "";
   // A batch whose gate found failed or unhealthy instances, after which a later batch started: max-unhealthy allowed
   // them, and the row says so, so that a ❌ row above ✅ rows does not read as the run's end.
-  const wentOn = (batch.result === "failed" || batch.result === "unhealthy") && startedLater;
+  const bad = batch.result === "failed" || batch.result === "unhealthy";
+  const wentOn = bad && startedLater;
   return [
     `${batch.index}${batch.canary ? " (canary)" : ""}`,
     `${batch.instanceIds.length}${ids}`,
     started,
     batch.durationMs === undefined ? "–" : formatDuration(batch.durationMs),
-    `${BATCH_ICON[batch.result]} ${batch.result.replace("-", " ")}${error}${batch.result === "succeeded" || wentOn ? laterOutcomes(batch, outcomes) : ""}` +
+    `${BATCH_ICON[batch.result]} ${batch.result.replace("-", " ")}${error}${batch.result === "succeeded" || bad ? laterOutcomes(batch, outcomes) : ""}` +
       (wentOn ? "; within max-unhealthy, the run went on" : ""),
   ];
 }

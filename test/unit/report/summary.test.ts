@@ -652,8 +652,9 @@ describe("renderSummary: a batch that failed, and the run that went on", () => {
       secondStarted: true,
       row: "| ⚠️ unhealthy; by the end 1 unhealthy; within max-unhealthy, the run went on |",
     },
-    { first: "failed", secondStarted: false, row: "| ❌ failed |" },
-    { first: "unhealthy", secondStarted: false, row: "| ⚠️ unhealthy |" },
+    // The run stopped on it (or before the next batch, for another reason): its count, and no "went on".
+    { first: "failed", secondStarted: false, row: "| ❌ failed; by the end 1 failed |" },
+    { first: "unhealthy", secondStarted: false, row: "| ⚠️ unhealthy; by the end 1 unhealthy |" },
   ] as const)("batch 1 $first, batch 2 started: $secondStarted", ({ first, secondStarted, row }) => {
     const summary = renderSummary(record(first, secondStarted));
     expect(summary).toContain(row);
