@@ -499,7 +499,7 @@ function attention(record: RolloutRecord): string {
     const why = !platform
       ? "The run ended before their batch."
       : record.modelUpdated
-        ? "Azure's upgrade ended before it upgraded them (or it rolled them back): they run the model they ran before."
+        ? "Azure's upgrade ended before it upgraded them (its own count has them pending): they run the model they ran before."
         : "The run ended before it wrote the model that Azure would have rolled out to them.";
     lines.push(`**Not started** (${untouched.length}): ${idList(untouched)}. ${why}`);
   }

@@ -136,7 +136,7 @@ describe.each(MODES)("$upgradeMode mode, $mode", ({ upgradeMode, seed }) => {
       for (const id of rest) expect(record.instances.find((i) => i.instanceId === id)?.error).toBeUndefined();
       const summary = renderSummary(record);
       expect(summary).toContain("Rollout failed: 0/5 instances on the new model, 1 failed, 4 not started");
-      expect(summary).toContain("Azure's upgrade ended before it upgraded them (or it rolled them back)");
+      expect(summary).toContain("Azure's upgrade ended before it upgraded them (its own count has them pending)");
       expect(JSON.parse(buildOutputs(record)["failed-instances"]!)).toEqual([first.instanceId]);
       expect(JSON.parse(buildOutputs(record)["pending-instances"]!)).toEqual(sortIds(rest));
     } else {
@@ -338,6 +338,23 @@ describe.each(MODES)("$upgradeMode mode, $mode: an instance removed between the 
 });
 
 describe("Rolling mode", () => {
+  it("a faulted roll beside a target that had failed before the run: that one stays failed, the untouched ones are not started", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 5, upgradeMode: "Rolling" }] });
+    const ids = emu.state("vmss1").instances.map((i) => i.instanceId);
+    const [first = "", , , , last = ""] = ids;
+    emu.setInstance("vmss1", last, { provisioningState: "Failed" });
+    emu.faults.failUpgrade(first, { scaleSet: "vmss1" });
+    const { record } = await rollout(configFor(emu));
+
+    expect(record.rolling).toMatchObject({ code: "Faulted", failedInstanceCount: 1 });
+    // Azure's pending count (4) covers every target off the new model (the failed one included): none of the three
+    // untouched ones can be one it upgraded and rolled back.
+    expect(outcomes(record)).toEqual({
+      failed: sortIds([first, last]),
+      "not-started": sortIds(ids.filter((id) => id !== first && id !== last)),
+    });
+  });
+
   it("the second of two rolls faulted: the instances it left run the first roll's image, so they are failed, not 'not started'", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 5, upgradeMode: "Rolling" }] });
     const first = emu.state("vmss1").instances[0]!.instanceId;

@@ -91,9 +91,9 @@ async function followPlatform(
         {
           error: {
             code: `RollingUpgrade${rolling.code}`,
-            message: `${what} before this instance was on the new model: Azure did not upgrade it, or upgraded it and rolled it back (rollbackFailedInstancesOnPolicyBreach); it will not finish it.`,
+            message: `${what}, and this instance is not on the new model: Azure did not upgrade it, or upgraded it and rolled it back (rollbackFailedInstancesOnPolicyBreach); it will not finish it.`,
           },
-          pending: rolling.pendingInstanceCount,
+          counts: rolling,
           seen: onModelSince,
           firstRoll,
         },
@@ -114,9 +114,10 @@ async function followPlatform(
           : {
               error: {
                 code: error?.code ?? `Operation${status}`,
-                message: `Azure's ${label} ended (${status}) before this instance was on the new model; it will not finish it.${error ? ` ${describeError(error)}` : ""}`,
+                message: `Azure's ${label} ended (${status}), and this instance is not on the new model; it will not finish it.${error ? ` ${describeError(error)}` : ""}`,
               },
-              ...(rolling !== undefined && { pending: rolling.pendingInstanceCount }),
+              // No counts: a rolling upgrade read in this poll is not over (that is the branch above), or not this
+              // write's, so it does not say which instances Azure left alone.
               seen: onModelSince,
               firstRoll,
             },
@@ -161,8 +162,8 @@ async function rollingStatus(run: Run, api: ScaleSetApi): Promise<RollingUpgrade
 interface RollOver {
   /** What an instance it left off the new model is failed with. */
   readonly error: AzureErrorInfo;
-  /** Azure's own count of the instances it had not started (a rolling upgrade's pendingInstanceCount), when read. */
-  readonly pending?: number;
+  /** Azure's own counts, when the roll is a rolling upgrade that ended (Faulted, Cancelled). */
+  readonly counts?: Pick<RollingUpgradeStatus, "pendingInstanceCount" | "failedInstanceCount">;
   /** The instances this roll was seen to put on the new model (followPlatform's onModelSince). */
   readonly seen: ReadonlyMap<string, number>;
   /** This is the run's first roll (an extension's roll follows the image's when a run changes both). */
@@ -175,8 +176,10 @@ interface RollOver {
  * no longer works on there (so not "Azure may still finish it"). Such an instance is not started (RolloutState.notReached:
  * it runs the model it ran before, and a rollback leaves it as it is) only where nothing says Azure touched it: the
  * run's first roll (after an image roll, an extension's leaves instances on the new image), never seen on the new
- * model, and no more of them than Azure counts pending (more would mean some it upgraded and rolled back,
- * rollbackFailedInstancesOnPolicyBreach, which the run cannot tell apart). Otherwise it is failed with `over.error`.
+ * model, and Azure's own counts of the rolling upgrade leave no room for an instance it upgraded and rolled back
+ * (rollbackFailedInstancesOnPolicyBreach), which the run cannot tell apart: no more targets off the new model and never
+ * seen on it (whatever their state) than Azure counts pending, and no more failures by Azure's count than the run sees
+ * itself. Otherwise it is failed with `over.error`.
  */
 function platformFailure(run: Run, ids: readonly string[], what: string, over?: RollOver): StopError {
   const { assessments } = run.state;
@@ -193,7 +196,7 @@ function platformFailure(run: Run, ids: readonly string[], what: string, over?: 
           );
         });
   const candidates = over?.firstRoll === true ? left.filter((id) => !over.seen.has(id)) : [];
-  const untouched = over?.pending !== undefined && candidates.length <= over.pending ? candidates : [];
+  const untouched = over !== undefined && leftAlone(run, ids, candidates, over) ? candidates : [];
   run.state.platformEndedBefore(untouched);
   const failedLeft = left.filter((id) => !untouched.includes(id));
   if (over !== undefined) run.state.operationFailed(failedLeft, over.error);
@@ -211,4 +214,23 @@ function platformFailure(run: Run, ids: readonly string[], what: string, over?: 
     ...(waiting.length > 0 ? [`Not on the new model, or still being upgraded: ${listIds(waiting)}.`] : []),
   ];
   return new StopError({ kind: "failed", reason: parts.join(" ") });
+}
+
+/**
+ * Whether Azure's counts say it never started `candidates`: every pending instance is one of the targets off the new
+ * model that this roll never showed on it (so, when those are no more than Azure counts pending, they are all pending),
+ * and Azure counts no failure the run does not see itself (one it upgraded and rolled back would be such).
+ */
+function leftAlone(run: Run, ids: readonly string[], candidates: readonly string[], over: RollOver): boolean {
+  const { counts, seen } = over;
+  if (counts === undefined) return false;
+  const offModel = ids.filter((id) => {
+    const state = run.state.instances.get(id);
+    return state !== undefined && !state.latestModelApplied && !seen.has(id);
+  });
+  const failedSeen = ids.filter((id) => {
+    const kind = run.state.assessments.get(id)?.kind;
+    return !candidates.includes(id) && (kind === "failed" || kind === "unhealthy");
+  }).length;
+  return offModel.length <= counts.pendingInstanceCount && counts.failedInstanceCount <= failedSeen;
 }

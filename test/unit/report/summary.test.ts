@@ -703,7 +703,7 @@ describe("renderSummary: instances a run left untouched", () => {
     {
       upgradeMode: "Rolling" as const,
       modelUpdated: true,
-      why: "Azure's upgrade ended before it upgraded them (or it rolled them back): they run the model they ran before.",
+      why: "Azure's upgrade ended before it upgraded them (its own count has them pending): they run the model they ran before.",
     },
     {
       upgradeMode: "Automatic" as const,
