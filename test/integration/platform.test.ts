@@ -148,10 +148,12 @@ describe.each(MODES)("$upgradeMode mode, $mode", ({ upgradeMode, seed }) => {
       expect(outcomes(record)).toEqual({ failed: [first.instanceId], updated: rest });
     }
   });
+});
 
-  it.runIf(upgradeMode === "Rolling")(
-    "rolls back after Azure's roll faulted: the instance it upgraded comes back; the ones it never reached are not started, not rolled back",
-    async () => {
+describe.each(MODES.filter((m) => m.upgradeMode === "Rolling"))(
+  "$upgradeMode mode, $mode: a faulted roll, rolled back",
+  ({ upgradeMode, seed }) => {
+    it("rolls back after Azure's roll faulted: the instance it upgraded comes back; the ones it never reached are not started, not rolled back", async () => {
       const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 5, upgradeMode, ...seed }] });
       const first = emu.state("vmss1").instances[0]!;
       const rest = sortIds(instanceIds(emu).filter((id) => id !== first.instanceId));
@@ -165,9 +167,9 @@ describe.each(MODES)("$upgradeMode mode, $mode", ({ upgradeMode, seed }) => {
       const summary = renderSummary(record);
       expect(summary).toContain("Rollout rolled back: 1 instance back on the previous model, 4 not started");
       expect(summary).toContain("**Rolled back** (1): ");
-    },
-  );
-});
+    });
+  },
+);
 
 describe.each(MODES)("$upgradeMode mode, $mode: stopped before the first poll", ({ upgradeMode, seed }) => {
   // The run stops before the platform's roll is first looked at: verification lists the instances after the write,
