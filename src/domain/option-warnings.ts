@@ -29,13 +29,11 @@ export function resumeWarning(
   rollout: Pick<RolloutOptions, "rollbackOnFailure" | "dryRun">,
   change: ModelChange,
   toUpgrade: number,
-  upgradeMode: ScaleSetModel["upgradeMode"] = "Manual",
 ): OptionWarning | undefined {
   if (!rollout.rollbackOnFailure || rollout.dryRun || !isNoOp(change) || toUpgrade === 0) return undefined;
-  const what =
-    upgradeMode === "Manual"
-      ? `It upgrades the ${toUpgrade} instance(s) still on an older model; if that fails, they are left as they are.`
-      : `It follows Azure's roll of the ${toUpgrade} instance(s) still on an older model; if that fails, they are left as they are.`;
+  // In every upgrade mode: with no model to write, no roll of Azure's starts, and the run upgrades them in its own
+  // batches (RunState.platformRolls).
+  const what = `It upgrades the ${toUpgrade} instance(s) still on an older model, in batches; if that fails, they are left as they are.`;
   return {
     message:
       `rollback-on-failure will not act in this run: the model already holds the requested values (an earlier run ` +

@@ -17,8 +17,10 @@ import {
   outcomes,
   PATCH_EXTENSION,
   PATCH_SET,
+  percent,
   rollout,
   runningVersions,
+  upgrade,
   useEmulator,
   writesOf,
 } from "./harness.ts";
@@ -340,6 +342,26 @@ describe.each(MODES)("$upgradeMode mode, $mode: an instance removed between the 
 });
 
 describe("Rolling mode", () => {
+  it("a re-run that finds the change in the model upgrades the instances in its own batches, and its warning says so", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3, upgradeMode: "Rolling" }] });
+    const ids = instanceIds(emu);
+    // An earlier run's write, whose roll never reached the instances.
+    emu.faults.concurrentWrite({
+      patch: {
+        properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: NEW_VERSION } } } },
+      },
+    });
+    await adapterFor(configFor(emu)).getScaleSet(); // the write above lands on this request
+    const { record, log } = await rollout(
+      configFor(emu, { rollout: { batchSize: percent(100), rollbackOnFailure: true } }),
+    );
+
+    expect(record.result).toBe("succeeded");
+    expect(writesOf(emu)).toEqual([upgrade(...ids)]);
+    expect(log.text()).toContain("It upgrades the 3 instance(s) still on an older model, in batches");
+    expect(log.text()).not.toContain("follows Azure's roll");
+  });
+
   it("a faulted roll beside a target that had failed before the run: that one stays failed, the untouched ones are not started", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 5, upgradeMode: "Rolling" }] });
     const ids = emu.state("vmss1").instances.map((i) => i.instanceId);

@@ -68,7 +68,7 @@ export async function planRun(run: Run, api: ScaleSetApi, afterLeaseWait = false
     plan,
     waited.waited || waitedOnListing ? "the operation in progress" : afterLeaseWait ? "another run's lease" : undefined,
   );
-  const resume = resumeWarning(rollout, plan, run.state.targets.size, model.upgradeMode);
+  const resume = resumeWarning(rollout, plan, run.state.targets.size);
   if (resume !== undefined && run.state.firstWarning(resume.title, resume.message))
     run.log.warning(resume.message, resume.title);
   if (rollout.dryRun) run.log.info("Dry run: nothing is written.");
