@@ -248,9 +248,8 @@ export interface OutcomeFacts {
   /** The run does not know its state: its upgrade may have reached it, but no listing since succeeded. */
   readonly unknown?: boolean;
   /**
-   * The platform's roll ended without upgrading it (RolloutState.notReached), and verification's listing showed it off
-   * the new model and idle: untouched as far as its state shows (or upgraded and rolled back by Azure), not a failure of
-   * its own.
+   * The platform's roll ended without upgrading it (RolloutState.notReached: by Azure's own counts too), and
+   * verification's listing showed it off the new model and idle: untouched, not a failure of its own.
    */
   readonly notReached?: boolean;
   /** latestModelApplied on the last listing (undefined: never listed). */

@@ -107,8 +107,9 @@ export interface RolloutState {
   /** Instances whose upgrade Azure accepted. */
   readonly started: ReadonlySet<string>;
   /**
-   * Targets of the platform's roll (Automatic, Rolling) it ended without upgrading (faulted, cancelled, failed), with
-   * how it ended, that verification's listing showed off the new model and idle: not started, and not rolled back.
+   * Targets of a rolling upgrade that ended (faulted, cancelled) without upgrading them, by Azure's counts too
+   * (platform.ts, platformFailure), that verification's listing showed off the new model and idle: not started, and
+   * not rolled back.
    */
   readonly notReached: ReadonlySet<string>;
   readonly assessments: ReadonlyMap<string, Assessment>;
@@ -515,7 +516,7 @@ export function instanceRecords(state: RolloutState): InstanceRecord[] {
         ...notBack(sentNotBack, id, current, assessment),
         unknown: state.unseen.has(id),
         // Left by the platform's roll, off the new model and idle on verification's listing (confirmNotReached). Why
-        // is the run's reason's (and the summary's "Not started" line's): nothing of the instance's own.
+        // is in the run's reason (and the summary's "Not started" line): nothing of the instance's own.
         notReached: state.notReached.has(id),
         ...(current !== undefined && { latestModelApplied: current.latestModelApplied }),
         ...(current !== undefined && troubled(state, id, current)),

@@ -349,14 +349,11 @@ function rollout(record: RolloutRecord): string {
   const parts: string[] = [];
   if (record.batches.length > 0) {
     const outcomes = new Map(record.instances.map((i) => [i.instanceId, i.outcome]));
-    const rows = record.batches.slice(0, MAX_BATCH_ROWS).map((b) =>
-      batchRow(
-        b,
-        record.startedAt,
-        outcomes,
-        record.batches.some((later) => later.index > b.index && later.startedAt !== undefined),
-      ),
-    );
+    // A batch after which another started: the run went on past it.
+    const lastStarted = Math.max(0, ...record.batches.filter((b) => b.startedAt !== undefined).map((b) => b.index));
+    const rows = record.batches
+      .slice(0, MAX_BATCH_ROWS)
+      .map((b) => batchRow(b, record.startedAt, outcomes, b.index < lastStarted));
     let batchTable = table(["Batch", "Instances", "Started", "Duration", "Result"], rows);
     if (record.batches.length > MAX_BATCH_ROWS) {
       batchTable += `\n\n${record.batches.length - MAX_BATCH_ROWS} more batches are in the \`summary-json\` output.`;
@@ -514,7 +511,8 @@ function attention(record: RolloutRecord): string {
   if (lines.length === 0) return explained ? `### What went wrong\n\n${explained}` : "";
   if (explained) lines.push(`#### What went wrong\n\n${explained}`);
   // An untouched instance that reported an error is in both (a row for its error, the line for why it is untouched).
-  const count = flagged.length + untouched.filter((i) => !flagged.includes(i)).length;
+  const inTable = new Set(flagged);
+  const count = flagged.length + untouched.filter((i) => !inTable.has(i)).length;
   return `### Needs attention${count > 0 ? ` (${count})` : ""}\n\n${lines.join("\n\n")}`;
 }
 

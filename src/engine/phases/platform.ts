@@ -196,18 +196,18 @@ function platformFailure(run: Run, ids: readonly string[], what: string, over?: 
           );
         });
   const candidates = over?.firstRoll === true ? left.filter((id) => !over.seen.has(id)) : [];
-  const untouched = over !== undefined && leftAlone(run, ids, candidates, over) ? candidates : [];
-  run.state.platformEndedBefore(untouched);
-  const failedLeft = left.filter((id) => !untouched.includes(id));
+  const untouched = new Set(over !== undefined && leftAlone(run, ids, candidates, over) ? candidates : []);
+  run.state.platformEndedBefore([...untouched]);
+  const failedLeft = left.filter((id) => !untouched.has(id));
   if (over !== undefined) run.state.operationFailed(failedLeft, over.error);
   for (const id of failedLeft) run.judge(id, true);
-  const notLeft = ids.filter((id) => !untouched.includes(id));
+  const notLeft = ids.filter((id) => !untouched.has(id));
   const bad = notLeft.filter((id) => run.isBadNow(id) && assessments.get(id)?.kind !== "pending");
   const waiting = notLeft.filter((id) => assessments.get(id)?.kind === "pending");
   const parts = [
     what,
     ...(bad.length > 0 ? [`Failed or unhealthy: ${run.describeAll(bad)}.`] : []),
-    ...(untouched.length > 0
+    ...(untouched.size > 0
       ? [`Left on the model they ran before (Azure will not upgrade them now): ${listIds(untouched)}.`]
       : []),
     // Waiting: not on the new model yet, or on it with their upgrade still running (verdict.ts: busy is pending).
@@ -228,9 +228,10 @@ function leftAlone(run: Run, ids: readonly string[], candidates: readonly string
     const state = run.state.instances.get(id);
     return state !== undefined && !state.latestModelApplied && !seen.has(id);
   });
+  const candidate = new Set(candidates);
   const failedSeen = ids.filter((id) => {
     const kind = run.state.assessments.get(id)?.kind;
-    return !candidates.includes(id) && (kind === "failed" || kind === "unhealthy");
+    return !candidate.has(id) && (kind === "failed" || kind === "unhealthy");
   }).length;
   return offModel.length <= counts.pendingInstanceCount && counts.failedInstanceCount <= failedSeen;
 }
