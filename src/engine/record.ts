@@ -382,7 +382,8 @@ export function rolloutReason(
   const { rollback } = state;
   let reason = failure ?? "";
   if (rollback?.succeeded) {
-    reason += ` Rolled back: the previous model is restored${rollback.instanceIds.length > 0 ? ` and instances ${listIds(rollback.instanceIds)} run it again` : ""}.`;
+    const back = rollback.instanceIds;
+    reason += ` Rolled back: the previous model is restored${back.length === 1 ? ` and instance ${listIds(back)} runs it again` : back.length > 1 ? ` and instances ${listIds(back)} run it again` : ""}.`;
   } else if (rollback) {
     reason += ` The rollback failed too: ${rollback.error ?? "unknown error"}.`;
     if (rollback.model !== undefined) reason += ` ${rollbackModelWords(rollback.model)}`;

@@ -379,6 +379,84 @@ describe("Rolling mode", () => {
     });
   });
 
+  describe("a faulted roll that put its failed instance back (rollbackFailedInstancesOnPolicyBreach)", () => {
+    // Batches of one: the first instance's upgrade fails, Azure faults the roll and puts that instance back on the
+    // model it ran before; it counts 1 failed and 4 pending. Upgrades take 100 s (phases of 20, 30, 20 and 30 s).
+    const seed = {
+      name: "vmss1",
+      instances: 5,
+      upgradeMode: "Rolling" as const,
+      instanceUpgradeSeconds: 100,
+      rollingUpgradePolicy: { rollbackFailedInstancesOnPolicyBreach: true },
+    };
+
+    it.each([
+      {
+        rollbackOnFailure: false,
+        result: "failed",
+        outcome: "failed",
+        headline: "Rollout failed: 0/5 instances on the new model, 1 failed, 4 not started",
+      },
+      {
+        rollbackOnFailure: true,
+        result: "rolled-back",
+        outcome: "rolled-back",
+        headline: "Rollout rolled back: 1 instance back on the previous model, 4 not started",
+      },
+    ])(
+      "a listing saw Azure upgrade it: that one is $outcome, the others not started (rollback-on-failure $rollbackOnFailure)",
+      async ({ rollbackOnFailure, result, outcome, headline }) => {
+        // The failing upgrade's first phase waits for the action's next listing: the action sees the instance being
+        // upgraded, whatever the machine's speed.
+        let listed: (() => void) | undefined;
+        let held = false;
+        const emu = await emulator({
+          scaleSets: [seed],
+          sleep: async (seconds, timer) => {
+            if (seconds === 20 && !held) {
+              held = true;
+              await new Promise<void>((resolve) => (listed = resolve));
+            }
+            await timer();
+          },
+        });
+        const [first = "", ...rest] = emu.state("vmss1").instances.map((i) => i.instanceId);
+        emu.faults.failUpgrade(first, { scaleSet: "vmss1" });
+        const { record } = await rollout(configFor(emu, { rollout: { rollbackOnFailure } }), {
+          events: (event) => {
+            if (event.type === "listed") listed?.();
+          },
+        });
+
+        expect(record.result).toBe(result);
+        expect(record.rolling).toMatchObject({ code: "Faulted", failedInstanceCount: 1, pendingInstanceCount: 4 });
+        expect(new Set(Object.values(runningVersions(emu)))).toEqual(new Set([OLD_VERSION]));
+        expect(outcomes(record)).toEqual({ [outcome]: [first], "not-started": sortIds(rest) });
+        expect(record.instances.find((i) => i.instanceId === first)?.error?.message).toContain(
+          "though a listing showed Azure upgrading it in this roll: Azure put it back",
+        );
+        expect(record.reason).toContain(
+          `Left on the model they ran before (Azure will not upgrade them now): ${listIds(sortIds(rest))}.`,
+        );
+        expect(renderSummary(record)).toContain(headline);
+        expect(JSON.parse(buildOutputs(record)["pending-instances"]!)).toEqual(sortIds(rest));
+      },
+    );
+
+    it("no listing saw it: Azure's failure could be any of them, so every one is failed", async () => {
+      // The action's first listing after the write comes when the roll's operation ended (a poll interval of 10 s):
+      // the instance Azure upgraded and put back looks like the ones it never started.
+      const emu = await emulator({ scaleSets: [seed] });
+      const ids = emu.state("vmss1").instances.map((i) => i.instanceId);
+      emu.faults.failUpgrade(ids[0]!, { scaleSet: "vmss1" });
+      const { record } = await rollout(configFor(emu, { rollout: { pollIntervalMs: 10_000 } }));
+
+      expect(record.rolling).toMatchObject({ code: "Faulted", failedInstanceCount: 1, pendingInstanceCount: 4 });
+      expect(outcomes(record)).toEqual({ failed: sortIds(ids) });
+      expect(record.reason).not.toContain("Left on the model they ran before");
+    });
+  });
+
   it("the second of two rolls faulted: the instances it left run the first roll's image, so they are failed, not 'not started'", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 5, upgradeMode: "Rolling" }] });
     const first = emu.state("vmss1").instances[0]!.instanceId;

@@ -64,6 +64,9 @@ async function followPlatform(
   const operation: { ended: boolean; outcome?: OperationOutcome | undefined } = { ended: false };
   const ended = pending.done.then((outcome) => void Object.assign(operation, { ended: true, outcome }));
   const onModelSince = new Map<string, number>();
+  // The targets a listing showed this roll working on: on the new model, or being upgraded (busy). Azure's counts
+  // have none of them pending; one it left off the new model was put back (platformFailure).
+  const touched = new Set<string>();
   let ids: string[] | undefined;
   for (;;) {
     await run.untilNextPoll(run.timeLeft(), operation.ended ? undefined : ended);
@@ -76,6 +79,7 @@ async function followPlatform(
     const now = run.now();
     for (const id of ids) {
       const state = run.state.instances.get(id);
+      if (state !== undefined && (state.latestModelApplied || isBusy(state))) touched.add(id);
       if (state?.latestModelApplied && !isBusy(state) && !onModelSince.has(id)) onModelSince.set(id, now);
       const since = onModelSince.get(id);
       run.judge(id, since !== undefined && now >= since + healthTimeoutMs);
@@ -93,8 +97,9 @@ async function followPlatform(
             code: `RollingUpgrade${rolling.code}`,
             message: `${what}, and this instance is not on the new model: Azure did not upgrade it, or upgraded it and rolled it back (rollbackFailedInstancesOnPolicyBreach); it will not finish it.`,
           },
+          touchedMessage: `${what}, and this instance is not on the new model, though a listing showed Azure upgrading it in this roll: Azure put it back (rollbackFailedInstancesOnPolicyBreach) or its upgrade did not hold; it will not finish it.`,
           counts: rolling,
-          seen: onModelSince,
+          touched,
           firstRoll,
         },
       );
@@ -118,7 +123,7 @@ async function followPlatform(
               },
               // No counts: a rolling upgrade read in this poll is not over (that is the branch above), or not this
               // write's, so it does not say which instances Azure left alone.
-              seen: onModelSince,
+              touched,
               firstRoll,
             },
       );
@@ -164,8 +169,13 @@ interface RollOver {
   readonly error: AzureErrorInfo;
   /** Azure's own counts, when the roll is a rolling upgrade that ended (Faulted, Cancelled). */
   readonly counts?: Pick<RollingUpgradeStatus, "pendingInstanceCount" | "failedInstanceCount">;
-  /** The instances this roll was seen to put on the new model (followPlatform's onModelSince). */
-  readonly seen: ReadonlyMap<string, number>;
+  /**
+   * What an instance it left off the new model that a listing showed it working on is failed with, when that says
+   * more than `error`.
+   */
+  readonly touchedMessage?: string;
+  /** The instances a listing showed this roll working on: on the new model or being upgraded (followPlatform). */
+  readonly touched: ReadonlySet<string>;
   /** This is the run's first roll (an extension's roll follows the image's when a run changes both). */
   readonly firstRoll: boolean;
 }
@@ -175,11 +185,12 @@ interface RollOver {
  * platform's roll is over (faulted, cancelled, failed), and will not bring an instance it left off the new model and
  * no longer works on there (so not "Azure may still finish it"). Such an instance is not started (RolloutState.notReached:
  * it runs the model it ran before, and a rollback leaves it as it is) only where nothing says Azure touched it: the
- * run's first roll (after an image roll, an extension's leaves instances on the new image), never seen on the new
- * model, and Azure's own counts of the rolling upgrade leave no room for an instance it upgraded and rolled back
- * (rollbackFailedInstancesOnPolicyBreach), which the run cannot tell apart: no more targets off the new model and never
- * seen on it (whatever their state) than Azure counts pending, and no more failures by Azure's count than the run sees
- * itself. Otherwise it is failed with `over.error`.
+ * run's first roll (after an image roll, an extension's leaves instances on the new image), never seen being upgraded
+ * or on the new model, and Azure's own counts of the rolling upgrade leave no room for an instance it upgraded and
+ * rolled back unseen (rollbackFailedInstancesOnPolicyBreach), which the run cannot tell apart: no more targets off the
+ * new model and never seen touched (whatever their state) than Azure counts pending, and no more failures by Azure's
+ * count than the run sees itself or saw it work on and finds put back. Otherwise it is failed with `over.error`
+ * (`over.touchedMessage` for one it was seen working on).
  */
 function platformFailure(run: Run, ids: readonly string[], what: string, over?: RollOver): StopError {
   const { assessments } = run.state;
@@ -195,11 +206,19 @@ function platformFailure(run: Run, ids: readonly string[], what: string, over?: 
             !isBusy(state)
           );
         });
-  const candidates = over?.firstRoll === true ? left.filter((id) => !over.seen.has(id)) : [];
-  const untouched = new Set(over !== undefined && leftAlone(run, ids, candidates, over) ? candidates : []);
+  const candidates = over?.firstRoll === true ? left.filter((id) => !over.touched.has(id)) : [];
+  const untouched = new Set(over !== undefined && leftAlone(run, ids, left, candidates, over) ? candidates : []);
   run.state.platformEndedBefore([...untouched]);
   const failedLeft = left.filter((id) => !untouched.has(id));
-  if (over !== undefined) run.state.operationFailed(failedLeft, over.error);
+  if (over !== undefined) {
+    const put = (id: string) => over.touchedMessage !== undefined && over.touched.has(id);
+    run.state.operationFailed(
+      failedLeft.filter((id) => !put(id)),
+      over.error,
+    );
+    if (over.touchedMessage !== undefined)
+      run.state.operationFailed(failedLeft.filter(put), { code: over.error.code, message: over.touchedMessage });
+  }
   for (const id of failedLeft) run.judge(id, true);
   const notLeft = ids.filter((id) => !untouched.has(id));
   const bad = notLeft.filter((id) => run.isBadNow(id) && assessments.get(id)?.kind !== "pending");
@@ -218,20 +237,30 @@ function platformFailure(run: Run, ids: readonly string[], what: string, over?: 
 
 /**
  * Whether Azure's counts say it never started `candidates`: every pending instance is one of the targets off the new
- * model that this roll never showed on it (so, when those are no more than Azure counts pending, they are all pending),
- * and Azure counts no failure the run does not see itself (one it upgraded and rolled back would be such).
+ * model that no listing showed this roll working on (so, when those are no more than Azure counts pending, they are all
+ * pending), and Azure counts no failure the run does not see itself: a failed or unhealthy target, or one of `left` a
+ * listing showed it working on (it put that one back). One it upgraded and rolled back between two listings would be
+ * such a failure.
  */
-function leftAlone(run: Run, ids: readonly string[], candidates: readonly string[], over: RollOver): boolean {
-  const { counts, seen } = over;
+function leftAlone(
+  run: Run,
+  ids: readonly string[],
+  left: readonly string[],
+  candidates: readonly string[],
+  over: RollOver,
+): boolean {
+  const { counts, touched } = over;
   if (counts === undefined) return false;
   const offModel = ids.filter((id) => {
     const state = run.state.instances.get(id);
-    return state !== undefined && !state.latestModelApplied && !seen.has(id);
+    return state !== undefined && !state.latestModelApplied && !touched.has(id);
   });
   const candidate = new Set(candidates);
   const failedSeen = ids.filter((id) => {
     const kind = run.state.assessments.get(id)?.kind;
     return !candidate.has(id) && (kind === "failed" || kind === "unhealthy");
   }).length;
-  return offModel.length <= counts.pendingInstanceCount && counts.failedInstanceCount <= failedSeen;
+  // Those it was seen working on and left off the new model, idle: the ones it put back, which it counts failed.
+  const putBack = left.filter((id) => touched.has(id)).length;
+  return offModel.length <= counts.pendingInstanceCount && counts.failedInstanceCount <= failedSeen + putBack;
 }

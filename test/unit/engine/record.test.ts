@@ -366,6 +366,9 @@ describe("rolloutReason", () => {
         "It failed.",
       ),
     ).toBe("It failed. Rolled back: the previous model is restored and instances 0-2 run it again.");
+    expect(
+      rolloutReason(mixed({ rollback: { succeeded: true, instanceIds: ["4"] } }), "rolled-back", "It failed."),
+    ).toBe("It failed. Rolled back: the previous model is restored and instance 4 runs it again.");
     expect(rolloutReason(mixed({ rollback: { succeeded: true, instanceIds: [] } }), "rolled-back", "It failed.")).toBe(
       "It failed. Rolled back: the previous model is restored.",
     );
