@@ -72,6 +72,9 @@ export function toScaleSetModel(vmss: VirtualMachineScaleSet): ScaleSetModel {
     ...(vmss.upgradePolicy?.automaticOSUpgradePolicy?.enableAutomaticOSUpgrade === true && {
       automaticOsUpgrade: true,
     }),
+    ...(vmss.upgradePolicy?.rollingUpgradePolicy?.rollbackFailedInstancesOnPolicyBreach === true && {
+      rollbackFailedInstances: true,
+    }),
     ...(typeof vmss.sku?.capacity === "number" &&
       Number.isSafeInteger(vmss.sku.capacity) &&
       vmss.sku.capacity >= 0 && { capacity: vmss.sku.capacity }),

@@ -54,6 +54,11 @@ export interface ScaleSetModel {
   readonly withoutVmProfile?: boolean;
   /** Automatic OS image upgrades are on (upgradePolicy.automaticOSUpgradePolicy): Azure takes only version `latest`. */
   readonly automaticOsUpgrade?: boolean;
+  /**
+   * Rolling mode: Azure puts the instances a faulted rolling upgrade failed back on the model they ran before
+   * (upgradePolicy.rollingUpgradePolicy.rollbackFailedInstancesOnPolicyBreach).
+   */
+  readonly rollbackFailedInstances?: boolean;
   /** How many instances the scale set asks for (`sku.capacity`): before a listing, the most a rollout may upgrade. */
   readonly capacity?: number;
 }

@@ -406,9 +406,11 @@ describe("Rolling mode", () => {
     ])(
       "a listing saw Azure upgrade it: that one is $outcome, the others not started (rollback-on-failure $rollbackOnFailure)",
       async ({ rollbackOnFailure, result, outcome, headline }) => {
-        // The failing upgrade's first phase waits for the action's next listing: the action sees the instance being
-        // upgraded, whatever the machine's speed.
+        // The failing upgrade's first phase waits for the action's second listing after it began (listings come one
+        // after another, so that one was asked for once the instance was being upgraded): the action sees it being
+        // upgraded while the roll counts it in progress, whatever the machine's speed.
         let listed: (() => void) | undefined;
+        let listings = 0;
         let held = false;
         const emu = await emulator({
           scaleSets: [seed],
@@ -416,6 +418,7 @@ describe("Rolling mode", () => {
             if (seconds === 20 && !held) {
               held = true;
               await new Promise<void>((resolve) => (listed = resolve));
+              listed = undefined;
             }
             await timer();
           },
@@ -424,7 +427,7 @@ describe("Rolling mode", () => {
         emu.faults.failUpgrade(first, { scaleSet: "vmss1" });
         const { record } = await rollout(configFor(emu, { rollout: { rollbackOnFailure } }), {
           events: (event) => {
-            if (event.type === "listed") listed?.();
+            if (event.type === "listed" && listed !== undefined && ++listings === 2) listed();
           },
         });
 
@@ -433,7 +436,7 @@ describe("Rolling mode", () => {
         expect(new Set(Object.values(runningVersions(emu)))).toEqual(new Set([OLD_VERSION]));
         expect(outcomes(record)).toEqual({ [outcome]: [first], "not-started": sortIds(rest) });
         expect(record.instances.find((i) => i.instanceId === first)?.error?.message).toContain(
-          "though a listing showed Azure upgrading it in this roll: Azure put it back",
+          "though a listing showed it being upgraded or on the new model during this roll: Azure put it back (rollbackFailedInstancesOnPolicyBreach)",
         );
         expect(record.reason).toContain(
           `Left on the model they ran before (Azure will not upgrade them now): ${listIds(sortIds(rest))}.`,
@@ -442,6 +445,36 @@ describe("Rolling mode", () => {
         expect(JSON.parse(buildOutputs(record)["pending-instances"]!)).toEqual(sortIds(rest));
       },
     );
+
+    it("an instance busy with another operation is not taken for one Azure worked on: every one is failed", async () => {
+      // Instance 3 is Updating for something else (a repair, say) while Azure updates the model, which waits for the
+      // action's third listing; then Azure upgrades instance 0, fails it and puts it back at once, between two
+      // listings. Taking 3 for the one Azure put back would leave room in Azure's counts to call 0 not started.
+      let modelUpdated: (() => void) | undefined;
+      let listings = 0;
+      let ids: string[] = [];
+      let emu: Awaited<ReturnType<typeof emulator>> | undefined = undefined;
+      emu = await emulator({
+        scaleSets: [seed],
+        sleep: async (seconds) => {
+          if (seconds !== 5 || modelUpdated !== undefined || emu === undefined) return; // upgrades take no time
+          emu.setInstance("vmss1", ids[3]!, { provisioningState: "Updating" });
+          await new Promise<void>((resolve) => (modelUpdated = resolve));
+          emu.setInstance("vmss1", ids[3]!, { provisioningState: "Succeeded" });
+        },
+      });
+      ids = emu.state("vmss1").instances.map((i) => i.instanceId);
+      emu.faults.failUpgrade(ids[0]!, { scaleSet: "vmss1" });
+      const { record } = await rollout(configFor(emu), {
+        events: (event) => {
+          if (event.type === "listed" && modelUpdated !== undefined && ++listings === 3) modelUpdated();
+        },
+      });
+
+      expect(record.rolling).toMatchObject({ code: "Faulted", failedInstanceCount: 1, pendingInstanceCount: 4 });
+      expect(outcomes(record)).toEqual({ failed: sortIds(ids) });
+      expect(record.reason).not.toContain("Left on the model they ran before");
+    });
 
     it("no listing saw it: Azure's failure could be any of them, so every one is failed", async () => {
       // The action's first listing after the write comes when the roll's operation ended (a poll interval of 10 s):

@@ -64,8 +64,7 @@ async function followPlatform(
   const operation: { ended: boolean; outcome?: OperationOutcome | undefined } = { ended: false };
   const ended = pending.done.then((outcome) => void Object.assign(operation, { ended: true, outcome }));
   const onModelSince = new Map<string, number>();
-  // The targets a listing showed this roll working on: on the new model, or being upgraded (busy). Azure's counts
-  // have none of them pending; one it left off the new model was put back (platformFailure).
+  // The targets a listing showed this roll working on (touchedByRoll): Azure's counts have none of them pending.
   const touched = new Set<string>();
   let ids: string[] | undefined;
   for (;;) {
@@ -77,9 +76,9 @@ async function followPlatform(
     const instances = await run.list(api, run.work);
     ids ??= notePlatformTargets(run, instances);
     const now = run.now();
+    for (const id of touchedByRoll(run, ids, rolling)) touched.add(id);
     for (const id of ids) {
       const state = run.state.instances.get(id);
-      if (state !== undefined && (state.latestModelApplied || isBusy(state))) touched.add(id);
       if (state?.latestModelApplied && !isBusy(state) && !onModelSince.has(id)) onModelSince.set(id, now);
       const since = onModelSince.get(id);
       run.judge(id, since !== undefined && now >= since + healthTimeoutMs);
@@ -97,7 +96,7 @@ async function followPlatform(
             code: `RollingUpgrade${rolling.code}`,
             message: `${what}, and this instance is not on the new model: Azure did not upgrade it, or upgraded it and rolled it back (rollbackFailedInstancesOnPolicyBreach); it will not finish it.`,
           },
-          touchedMessage: `${what}, and this instance is not on the new model, though a listing showed Azure upgrading it in this roll: Azure put it back (rollbackFailedInstancesOnPolicyBreach) or its upgrade did not hold; it will not finish it.`,
+          touchedMessage: `${what}, and this instance is not on the new model, though a listing showed it being upgraded or on the new model during this roll: ${run.state.model?.rollbackFailedInstances === true ? "Azure put it back (rollbackFailedInstancesOnPolicyBreach)" : "its upgrade did not hold"}; it will not finish it.`,
           counts: rolling,
           touched,
           firstRoll,
@@ -134,6 +133,30 @@ async function followPlatform(
       return;
     }
   }
+}
+
+/**
+ * The targets this listing shows the roll working on: on the new model (after the write, only an upgrade puts one
+ * there), or being upgraded while the rolling upgrade rolls (`rolling`, read just before the listing) and no more of
+ * them than Azure counts in progress (RollingBack: or failed, which it puts back). An instance busy for another reason
+ * (a repair, a reimage, one already Updating when the run wrote) would otherwise pass for one Azure upgraded: without
+ * that count, or in Automatic mode (no counts), a busy one off the new model says nothing.
+ */
+function touchedByRoll(run: Run, ids: readonly string[], rolling: RollingUpgradeStatus | undefined): string[] {
+  const onModel: string[] = [];
+  const busy: string[] = [];
+  for (const id of ids) {
+    const state = run.state.instances.get(id);
+    if (state?.latestModelApplied === true) onModel.push(id);
+    else if (state !== undefined && isBusy(state)) busy.push(id);
+  }
+  const room =
+    rolling?.code === "RollingForward"
+      ? rolling.inProgressInstanceCount
+      : rolling?.code === "RollingBack"
+        ? rolling.inProgressInstanceCount + rolling.failedInstanceCount
+        : 0;
+  return busy.length <= room ? [...onModel, ...busy] : onModel;
 }
 
 /** The write made every instance stale: the platform is to roll every unprotected one. */
@@ -186,10 +209,10 @@ interface RollOver {
  * no longer works on there (so not "Azure may still finish it"). Such an instance is not started (RolloutState.notReached:
  * it runs the model it ran before, and a rollback leaves it as it is) only where nothing says Azure touched it: the
  * run's first roll (after an image roll, an extension's leaves instances on the new image), never seen being upgraded
- * or on the new model, and Azure's own counts of the rolling upgrade leave no room for an instance it upgraded and
+ * by the roll or on the new model (touchedByRoll), and Azure's own counts of the rolling upgrade leave no room for an instance it upgraded and
  * rolled back unseen (rollbackFailedInstancesOnPolicyBreach), which the run cannot tell apart: no more targets off the
  * new model and never seen touched (whatever their state) than Azure counts pending, and no more failures by Azure's
- * count than the run sees itself or saw it work on and finds put back. Otherwise it is failed with `over.error`
+ * count than the run sees itself or (with that policy on) saw it work on and finds put back. Otherwise it is failed with `over.error`
  * (`over.touchedMessage` for one it was seen working on).
  */
 function platformFailure(run: Run, ids: readonly string[], what: string, over?: RollOver): StopError {
@@ -238,8 +261,8 @@ function platformFailure(run: Run, ids: readonly string[], what: string, over?: 
 /**
  * Whether Azure's counts say it never started `candidates`: every pending instance is one of the targets off the new
  * model that no listing showed this roll working on (so, when those are no more than Azure counts pending, they are all
- * pending), and Azure counts no failure the run does not see itself: a failed or unhealthy target, or one of `left` a
- * listing showed it working on (it put that one back). One it upgraded and rolled back between two listings would be
+ * pending), and Azure counts no failure the run does not see itself: a failed or unhealthy target, or, with
+ * rollbackFailedInstancesOnPolicyBreach on, one of `left` a listing showed it working on (it put that one back). One it upgraded and rolled back between two listings would be
  * such a failure.
  */
 function leftAlone(
@@ -260,7 +283,8 @@ function leftAlone(
     const kind = run.state.assessments.get(id)?.kind;
     return !candidate.has(id) && (kind === "failed" || kind === "unhealthy");
   }).length;
-  // Those it was seen working on and left off the new model, idle: the ones it put back, which it counts failed.
-  const putBack = left.filter((id) => touched.has(id)).length;
+  // Those it was seen working on and left off the new model, idle: with rollbackFailedInstancesOnPolicyBreach, the
+  // ones it put back, which it counts failed (without it, a failed one stays on the new model, failed or unhealthy).
+  const putBack = run.state.model?.rollbackFailedInstances === true ? left.filter((id) => touched.has(id)).length : 0;
   return offModel.length <= counts.pendingInstanceCount && counts.failedInstanceCount <= failedSeen + putBack;
 }
