@@ -381,7 +381,9 @@ describe("Rolling mode", () => {
 
   describe("a faulted roll that put its failed instance back (rollbackFailedInstancesOnPolicyBreach)", () => {
     // Batches of one: the first instance's upgrade fails, Azure faults the roll and puts that instance back on the
-    // model it ran before; it counts 1 failed and 4 pending. Upgrades take 100 s (phases of 20, 30, 20 and 30 s).
+    // model it ran before; it counts 1 failed and 4 pending. Upgrades take 100 s (phases of 20, 30, 20 and 30 s): the
+    // failing upgrade's first phase is the first 20 s wait, Azure's putting it back (RollingBack; the instance is on
+    // the new model until it is back) the second.
     const seed = {
       name: "vmss1",
       instances: 5,
@@ -389,6 +391,38 @@ describe("Rolling mode", () => {
       instanceUpgradeSeconds: 100,
       rollingUpgradePolicy: { rollbackFailedInstancesOnPolicyBreach: true },
     };
+    const PUT_BACK =
+      "though a listing showed it being upgraded or on the new model during this roll: Azure puts the instances its faulted roll failed back on the model they ran before (rollbackFailedInstancesOnPolicyBreach)";
+
+    /**
+     * The emulator's clock and the run's events, holding the `n`-th 20 s wait of `holds` until the action's second
+     * listing after it began (listings come one after another, so that one was asked for once the wait had begun):
+     * the action sees the instances as they are then, whatever the machine's speed. A hold's function runs as it
+     * begins, and what it returns once it is released. `thenInstant`: once the last hold is released, waits take no
+     * time (what follows happens between two listings).
+     */
+    function holding(holds: Readonly<Record<number, (() => () => void) | undefined>>, thenInstant = false) {
+      const last = Math.max(0, ...Object.keys(holds).map(Number));
+      let waits = 0;
+      let release: (() => void) | undefined;
+      let listings = 0;
+      return {
+        sleep: async (seconds: number, timer: () => Promise<void>) => {
+          if (seconds === 20 && ++waits in holds) {
+            const after = holds[waits]?.();
+            listings = 0;
+            await new Promise<void>((resolve) => (release = resolve));
+            release = undefined;
+            after?.();
+          }
+          if (thenInstant && waits >= last) return;
+          await timer();
+        },
+        events: (event: RolloutEvent) => {
+          if (event.type === "listed" && release !== undefined && ++listings === 2) release();
+        },
+      };
+    }
 
     it.each([
       {
@@ -404,40 +438,19 @@ describe("Rolling mode", () => {
         headline: "Rollout rolled back: 1 instance back on the previous model, 4 not started",
       },
     ])(
-      "a listing saw Azure upgrade it: that one is $outcome, the others not started (rollback-on-failure $rollbackOnFailure)",
+      "a listing saw it on the new model: that one is $outcome, the others not started (rollback-on-failure $rollbackOnFailure)",
       async ({ rollbackOnFailure, result, outcome, headline }) => {
-        // The failing upgrade's first phase waits for the action's second listing after it began (listings come one
-        // after another, so that one was asked for once the instance was being upgraded): the action sees it being
-        // upgraded while the roll counts it in progress, whatever the machine's speed.
-        let listed: (() => void) | undefined;
-        let listings = 0;
-        let held = false;
-        const emu = await emulator({
-          scaleSets: [seed],
-          sleep: async (seconds, timer) => {
-            if (seconds === 20 && !held) {
-              held = true;
-              await new Promise<void>((resolve) => (listed = resolve));
-              listed = undefined;
-            }
-            await timer();
-          },
-        });
+        const { sleep, events } = holding({ 2: undefined });
+        const emu = await emulator({ scaleSets: [seed], sleep });
         const [first = "", ...rest] = emu.state("vmss1").instances.map((i) => i.instanceId);
         emu.faults.failUpgrade(first, { scaleSet: "vmss1" });
-        const { record } = await rollout(configFor(emu, { rollout: { rollbackOnFailure } }), {
-          events: (event) => {
-            if (event.type === "listed" && listed !== undefined && ++listings === 2) listed();
-          },
-        });
+        const { record } = await rollout(configFor(emu, { rollout: { rollbackOnFailure } }), { events });
 
         expect(record.result).toBe(result);
         expect(record.rolling).toMatchObject({ code: "Faulted", failedInstanceCount: 1, pendingInstanceCount: 4 });
         expect(new Set(Object.values(runningVersions(emu)))).toEqual(new Set([OLD_VERSION]));
         expect(outcomes(record)).toEqual({ [outcome]: [first], "not-started": sortIds(rest) });
-        expect(record.instances.find((i) => i.instanceId === first)?.error?.message).toContain(
-          "though a listing showed it being upgraded or on the new model during this roll: Azure put it back (rollbackFailedInstancesOnPolicyBreach)",
-        );
+        expect(record.instances.find((i) => i.instanceId === first)?.error?.message).toContain(PUT_BACK);
         expect(record.reason).toContain(
           `Left on the model they ran before (Azure will not upgrade them now): ${listIds(sortIds(rest))}.`,
         );
@@ -446,10 +459,63 @@ describe("Rolling mode", () => {
       },
     );
 
-    it("an instance busy with another operation is not taken for one Azure worked on: every one is failed", async () => {
-      // Instance 3 is Updating for something else (a repair, say) while Azure updates the model, which waits for the
-      // action's third listing; then Azure upgrades instance 0, fails it and puts it back at once, between two
-      // listings. Taking 3 for the one Azure put back would leave room in Azure's counts to call 0 not started.
+    it("an instance busy with another operation while Azure upgrades one is not taken for Azure's: it stays not started", async () => {
+      // While Azure upgrades instance 0 (1 in progress), instance 3 is Updating too, for something else (a repair,
+      // say): two busy instances where Azure counts one, so neither listing says which is Azure's.
+      let emu: Awaited<ReturnType<typeof emulator>> | undefined = undefined;
+      let ids: string[] = [];
+      const busy = (state: "Updating" | "Succeeded") =>
+        emu?.setInstance("vmss1", ids[3]!, { provisioningState: state });
+      const { sleep, events } = holding({
+        1: () => {
+          busy("Updating");
+          return () => busy("Succeeded");
+        },
+        2: undefined,
+      });
+      emu = await emulator({ scaleSets: [seed], sleep });
+      ids = emu.state("vmss1").instances.map((i) => i.instanceId);
+      emu.faults.failUpgrade(ids[0]!, { scaleSet: "vmss1" });
+      const { record } = await rollout(configFor(emu), { events });
+
+      expect(outcomes(record)).toEqual({ failed: [ids[0]], "not-started": sortIds(ids.slice(1)) });
+    });
+
+    it.each([
+      {
+        seen: "a listing saw it only being upgraded (off the new model)",
+        // Once the action has seen it being upgraded, the rest of its upgrade and Azure's putting it back take no time.
+        holds: { 1: undefined },
+        thenInstant: true,
+        pollIntervalMs: 5,
+      },
+      {
+        // The action's first listing after the write comes when the roll's operation ended (a poll interval of 10 s,
+        // the operation read every 3.3 s; the roll lasts about 0.2 s).
+        seen: "no listing saw it",
+        holds: {},
+        thenInstant: false,
+        pollIntervalMs: 10_000,
+      },
+    ])(
+      "$seen: Azure's failure could be any of them, so every one is failed",
+      async ({ holds, thenInstant, pollIntervalMs }) => {
+        const { sleep, events } = holding(holds, thenInstant);
+        const emu = await emulator({ scaleSets: [seed], sleep });
+        const ids = emu.state("vmss1").instances.map((i) => i.instanceId);
+        emu.faults.failUpgrade(ids[0]!, { scaleSet: "vmss1" });
+        const { record } = await rollout(configFor(emu, { rollout: { pollIntervalMs } }), { events });
+
+        expect(record.rolling).toMatchObject({ code: "Faulted", failedInstanceCount: 1, pendingInstanceCount: 4 });
+        expect(outcomes(record)).toEqual({ failed: sortIds(ids) });
+        expect(record.reason).not.toContain("Left on the model they ran before");
+      },
+    );
+
+    it("an instance busy with another operation before the roll is not taken for one Azure worked on: every one is failed", async () => {
+      // Instance 3 is Updating for something else while Azure updates the model, which waits for the action's second
+      // listing; then Azure upgrades instance 0, fails it and puts it back at once, between two listings. Taking 3 for
+      // the one Azure put back would leave room in Azure's counts to call 0 not started.
       let modelUpdated: (() => void) | undefined;
       let listings = 0;
       let ids: string[] = [];
@@ -467,22 +533,9 @@ describe("Rolling mode", () => {
       emu.faults.failUpgrade(ids[0]!, { scaleSet: "vmss1" });
       const { record } = await rollout(configFor(emu), {
         events: (event) => {
-          if (event.type === "listed" && modelUpdated !== undefined && ++listings === 3) modelUpdated();
+          if (event.type === "listed" && modelUpdated !== undefined && ++listings === 2) modelUpdated();
         },
       });
-
-      expect(record.rolling).toMatchObject({ code: "Faulted", failedInstanceCount: 1, pendingInstanceCount: 4 });
-      expect(outcomes(record)).toEqual({ failed: sortIds(ids) });
-      expect(record.reason).not.toContain("Left on the model they ran before");
-    });
-
-    it("no listing saw it: Azure's failure could be any of them, so every one is failed", async () => {
-      // The action's first listing after the write comes when the roll's operation ended (a poll interval of 10 s):
-      // the instance Azure upgraded and put back looks like the ones it never started.
-      const emu = await emulator({ scaleSets: [seed] });
-      const ids = emu.state("vmss1").instances.map((i) => i.instanceId);
-      emu.faults.failUpgrade(ids[0]!, { scaleSet: "vmss1" });
-      const { record } = await rollout(configFor(emu, { rollout: { pollIntervalMs: 10_000 } }));
 
       expect(record.rolling).toMatchObject({ code: "Faulted", failedInstanceCount: 1, pendingInstanceCount: 4 });
       expect(outcomes(record)).toEqual({ failed: sortIds(ids) });

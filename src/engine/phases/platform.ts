@@ -64,8 +64,9 @@ async function followPlatform(
   const operation: { ended: boolean; outcome?: OperationOutcome | undefined } = { ended: false };
   const ended = pending.done.then((outcome) => void Object.assign(operation, { ended: true, outcome }));
   const onModelSince = new Map<string, number>();
-  // The targets a listing showed this roll working on (touchedByRoll): Azure's counts have none of them pending.
+  // The targets a listing showed this roll working on (touchedByRoll), and of those the ones it showed on the new model.
   const touched = new Set<string>();
+  const onNewModel = new Set<string>();
   let ids: string[] | undefined;
   for (;;) {
     await run.untilNextPoll(run.timeLeft(), operation.ended ? undefined : ended);
@@ -76,7 +77,9 @@ async function followPlatform(
     const instances = await run.list(api, run.work);
     ids ??= notePlatformTargets(run, instances);
     const now = run.now();
-    for (const id of touchedByRoll(run, ids, rolling)) touched.add(id);
+    const seen = touchedByRoll(run, ids, rolling);
+    for (const id of seen.onModel) onNewModel.add(id);
+    for (const id of [...seen.onModel, ...seen.busy]) touched.add(id);
     for (const id of ids) {
       const state = run.state.instances.get(id);
       if (state?.latestModelApplied && !isBusy(state) && !onModelSince.has(id)) onModelSince.set(id, now);
@@ -96,9 +99,12 @@ async function followPlatform(
             code: `RollingUpgrade${rolling.code}`,
             message: `${what}, and this instance is not on the new model: Azure did not upgrade it, or upgraded it and rolled it back (rollbackFailedInstancesOnPolicyBreach); it will not finish it.`,
           },
-          touchedMessage: `${what}, and this instance is not on the new model, though a listing showed it being upgraded or on the new model during this roll: ${run.state.model?.rollbackFailedInstances === true ? "Azure put it back (rollbackFailedInstancesOnPolicyBreach)" : "its upgrade did not hold"}; it will not finish it.`,
+          touchedMessage:
+            `${what}, and this instance is not on the new model, though a listing showed it being upgraded or on the ` +
+            `new model during this roll${rolling.code === "Faulted" && run.state.model?.rollbackFailedInstances === true ? ": Azure puts the instances its faulted roll failed back on the model they ran before (rollbackFailedInstancesOnPolicyBreach)" : ""}; it will not finish it.`,
           counts: rolling,
           touched,
+          onNewModel,
           firstRoll,
         },
       );
@@ -123,6 +129,7 @@ async function followPlatform(
               // No counts: a rolling upgrade read in this poll is not over (that is the branch above), or not this
               // write's, so it does not say which instances Azure left alone.
               touched,
+              onNewModel,
               firstRoll,
             },
       );
@@ -136,13 +143,18 @@ async function followPlatform(
 }
 
 /**
- * The targets this listing shows the roll working on: on the new model (after the write, only an upgrade puts one
- * there), or being upgraded while the rolling upgrade rolls (`rolling`, read just before the listing) and no more of
- * them than Azure counts in progress (RollingBack: or failed, which it puts back). An instance busy for another reason
- * (a repair, a reimage, one already Updating when the run wrote) would otherwise pass for one Azure upgraded: without
- * that count, or in Automatic mode (no counts), a busy one off the new model says nothing.
+ * The targets this listing shows the roll working on. `onModel`: on the new model (after the write, only an upgrade
+ * puts one there). `busy`: off it and being updated while the rolling upgrade rolls (`rolling`, read just before the
+ * listing), no more of them than Azure counts in progress (RollingBack: or failed); an instance busy for another
+ * reason (a repair, a reimage, one already Updating when the run wrote) can still pass for one of Azure's when Azure's
+ * own does not show busy yet, so `busy` is weaker evidence (platformFailure). In Automatic mode (no counts) a busy one
+ * off the new model says nothing.
  */
-function touchedByRoll(run: Run, ids: readonly string[], rolling: RollingUpgradeStatus | undefined): string[] {
+function touchedByRoll(
+  run: Run,
+  ids: readonly string[],
+  rolling: RollingUpgradeStatus | undefined,
+): { onModel: string[]; busy: string[] } {
   const onModel: string[] = [];
   const busy: string[] = [];
   for (const id of ids) {
@@ -156,7 +168,7 @@ function touchedByRoll(run: Run, ids: readonly string[], rolling: RollingUpgrade
       : rolling?.code === "RollingBack"
         ? rolling.inProgressInstanceCount + rolling.failedInstanceCount
         : 0;
-  return busy.length <= room ? [...onModel, ...busy] : onModel;
+  return { onModel, busy: busy.length <= room ? busy : [] };
 }
 
 /** The write made every instance stale: the platform is to roll every unprotected one. */
@@ -191,14 +203,16 @@ interface RollOver {
   /** What an instance it left off the new model is failed with. */
   readonly error: AzureErrorInfo;
   /** Azure's own counts, when the roll is a rolling upgrade that ended (Faulted, Cancelled). */
-  readonly counts?: Pick<RollingUpgradeStatus, "pendingInstanceCount" | "failedInstanceCount">;
+  readonly counts?: Pick<RollingUpgradeStatus, "code" | "pendingInstanceCount" | "failedInstanceCount">;
   /**
    * What an instance it left off the new model that a listing showed it working on is failed with, when that says
    * more than `error`.
    */
   readonly touchedMessage?: string;
-  /** The instances a listing showed this roll working on: on the new model or being upgraded (followPlatform). */
+  /** The instances a listing showed this roll working on: on the new model or being upgraded (touchedByRoll). */
   readonly touched: ReadonlySet<string>;
+  /** Of those, the ones a listing showed on the new model: the evidence Azure's counts are weighed against. */
+  readonly onNewModel: ReadonlySet<string>;
   /** This is the run's first roll (an extension's roll follows the image's when a run changes both). */
   readonly firstRoll: boolean;
 }
@@ -209,11 +223,9 @@ interface RollOver {
  * no longer works on there (so not "Azure may still finish it"). Such an instance is not started (RolloutState.notReached:
  * it runs the model it ran before, and a rollback leaves it as it is) only where nothing says Azure touched it: the
  * run's first roll (after an image roll, an extension's leaves instances on the new image), never seen being upgraded
- * by the roll or on the new model (touchedByRoll), and Azure's own counts of the rolling upgrade leave no room for an instance it upgraded and
- * rolled back unseen (rollbackFailedInstancesOnPolicyBreach), which the run cannot tell apart: no more targets off the
- * new model and never seen touched (whatever their state) than Azure counts pending, and no more failures by Azure's
- * count than the run sees itself or (with that policy on) saw it work on and finds put back. Otherwise it is failed with `over.error`
- * (`over.touchedMessage` for one it was seen working on).
+ * by the roll or on the new model (touchedByRoll), and Azure's own counts of the rolling upgrade leave no room for an
+ * instance it upgraded and put back unseen (rollbackFailedInstancesOnPolicyBreach), which the run cannot tell apart
+ * (leftAlone). Otherwise it is failed with `over.error` (`over.touchedMessage` for one it was seen working on).
  */
 function platformFailure(run: Run, ids: readonly string[], what: string, over?: RollOver): StopError {
   const { assessments } = run.state;
@@ -259,11 +271,13 @@ function platformFailure(run: Run, ids: readonly string[], what: string, over?: 
 }
 
 /**
- * Whether Azure's counts say it never started `candidates`: every pending instance is one of the targets off the new
- * model that no listing showed this roll working on (so, when those are no more than Azure counts pending, they are all
- * pending), and Azure counts no failure the run does not see itself: a failed or unhealthy target, or, with
- * rollbackFailedInstancesOnPolicyBreach on, one of `left` a listing showed it working on (it put that one back). One it upgraded and rolled back between two listings would be
- * such a failure.
+ * Whether Azure's counts say it never started `candidates`: no more targets off the new model and never seen on it
+ * than Azure counts pending (so every pending one is among them, and the candidates, being left off it, all are), and
+ * no more failures by Azure's count than the run accounts for: targets it sees failed or unhealthy, and, with
+ * rollbackFailedInstancesOnPolicyBreach on and the roll Faulted, those of `left` a listing showed on the new model
+ * (Azure put them back). Only a sighting on the new model counts for these two: one busy off it (touchedByRoll's
+ * weaker evidence) only keeps that instance from being called not started. One Azure upgraded and put back between
+ * two listings, never seen on the new model, is a failure the run cannot account for: every one it left is failed.
  */
 function leftAlone(
   run: Run,
@@ -272,19 +286,23 @@ function leftAlone(
   candidates: readonly string[],
   over: RollOver,
 ): boolean {
-  const { counts, touched } = over;
+  const { counts, onNewModel } = over;
   if (counts === undefined) return false;
   const offModel = ids.filter((id) => {
     const state = run.state.instances.get(id);
-    return state !== undefined && !state.latestModelApplied && !touched.has(id);
+    return state !== undefined && !state.latestModelApplied && !onNewModel.has(id);
   });
   const candidate = new Set(candidates);
   const failedSeen = ids.filter((id) => {
     const kind = run.state.assessments.get(id)?.kind;
     return !candidate.has(id) && (kind === "failed" || kind === "unhealthy");
   }).length;
-  // Those it was seen working on and left off the new model, idle: with rollbackFailedInstancesOnPolicyBreach, the
-  // ones it put back, which it counts failed (without it, a failed one stays on the new model, failed or unhealthy).
-  const putBack = run.state.model?.rollbackFailedInstances === true ? left.filter((id) => touched.has(id)).length : 0;
+  // Those it was seen to put on the new model and left off it, idle: with rollbackFailedInstancesOnPolicyBreach, the
+  // ones its faulted roll put back, which it counts failed (without it, a failed one stays on the new model, failed or
+  // unhealthy; a cancelled roll puts none back).
+  const putBack =
+    counts.code === "Faulted" && run.state.model?.rollbackFailedInstances === true
+      ? left.filter((id) => onNewModel.has(id)).length
+      : 0;
   return offModel.length <= counts.pendingInstanceCount && counts.failedInstanceCount <= failedSeen + putBack;
 }

@@ -66,6 +66,23 @@ describe("the scale set's capacity", () => {
   });
 });
 
+describe("the rolling upgrade policy", () => {
+  it.each([
+    { policy: { rollbackFailedInstancesOnPolicyBreach: true }, seen: true },
+    { policy: { rollbackFailedInstancesOnPolicyBreach: false }, seen: undefined },
+    { policy: { rollbackFailedInstancesOnPolicyBreach: "true" }, seen: undefined },
+    { policy: {}, seen: undefined },
+    { policy: undefined, seen: undefined },
+  ])("$policy → rollbackFailedInstances $seen", ({ policy, seen }) => {
+    const set = scaleSet("Rolling");
+    const model = toScaleSetModel({
+      ...set,
+      upgradePolicy: { mode: "Rolling", rollingUpgradePolicy: policy as never },
+    });
+    expect(model.rollbackFailedInstances).toBe(seen);
+  });
+});
+
 describe("Azure's rolling upgrade status", () => {
   const HOSTILE = "3 <img src=https://evil.example/x.png>\n##[stop-commands]x";
   it.each([
