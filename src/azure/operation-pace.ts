@@ -1,12 +1,13 @@
 // The pace of long-running operation status reads (pure: no SDK, no clock).
 
 /**
- * When to read an operation's status first (from its acceptance) and next (given how long it has run). `ended`: it is
- * over, after `ms`.
+ * When to read an operation's status first (from its acceptance) and next (given how long it has run, and how long the
+ * read just made took: a spacing runs from a read's start, so reads keep to it however long Azure takes to answer).
+ * `ended`: it is over, after `ms`.
  */
 export interface Pace {
   firstMs(): number;
-  nextMs(elapsedMs: number): number;
+  nextMs(elapsedMs: number, readMs?: number): number;
   /** Noticed as ended `ms` after it was accepted; `statusUrl`: its status URL, whose last answer may say how long it took. */
   ended(ms: number, statusUrl?: string): void;
 }
@@ -96,7 +97,7 @@ export class OperationPolls {
         : this.#lastFromAzure
           ? target - 2 * this.#fastMs
           : expected - this.#slowMs;
-    const nextMs = (elapsed: number): number => {
+    const nextMs = (elapsed: number, readMs = 0): number => {
       const nearEnd =
         expected !== undefined &&
         windowStart !== undefined &&
@@ -107,7 +108,14 @@ export class OperationPolls {
       const early = elapsed < this.#slowMs && (windowStart === undefined || windowStart <= this.#slowMs);
       const fast = early || nearEnd;
       const low = this.#remaining !== undefined && this.#remaining <= OperationPolls.LOW_HEADROOM;
-      let ms = low ? Math.max(this.#slowMs, OperationPolls.REFILL_MS) : fast ? this.#fastMs : this.#slowMs;
+      // The spacing runs from the start of the read just made: one read per poll interval, not per interval and a
+      // round trip (at 15 s and 150 ms answers, a second later every six reads: the first batch's end noticed later).
+      // A read slower than half the spacing leaves half of it between its answer and the next read. A bucket running
+      // low is waited for whole, from the answer that said so.
+      const spacing = fast ? this.#fastMs : this.#slowMs;
+      let ms = low
+        ? Math.max(this.#slowMs, OperationPolls.REFILL_MS)
+        : Math.max(spacing - Math.max(readMs, 0), spacing / 2);
       // One fast read just after the end expected, rather than somewhere in the fast spacing after it: the fast reads
       // before it share the time to it evenly (never more than a fast spacing apart, so no more of them), and one
       // that would come within a quarter spacing of the read just made is not added. An upgrade expected to end

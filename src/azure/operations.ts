@@ -145,10 +145,13 @@ export async function follow<T>(
       await sleep(first, signal ?? new AbortController().signal);
       if (signal?.aborted) throw abortError();
     }
+    let readStarted = Date.now();
     await poller.poll(options);
     while (!poller.isDone) {
-      await sleep(pace.nextMs(Date.now() - started), signal ?? new AbortController().signal);
+      const now = Date.now();
+      await sleep(pace.nextMs(now - started, now - readStarted), signal ?? new AbortController().signal);
       if (signal?.aborted) throw abortError();
+      readStarted = Date.now();
       await poller.poll(options);
     }
   } catch (err) {

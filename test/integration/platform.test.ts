@@ -44,7 +44,11 @@ vi.mock(import("../../src/azure/operation-pace.ts"), async (importOriginal) => {
         pace.planned?.(kind, ms);
         return ms;
       };
-      return { ...inner, firstMs: () => planned(inner.firstMs()), nextMs: (elapsed) => planned(inner.nextMs(elapsed)) };
+      return {
+        ...inner,
+        firstMs: () => planned(inner.firstMs()),
+        nextMs: (elapsed, readMs) => planned(inner.nextMs(elapsed, readMs)),
+      };
     }
   }
   return { ...actual, OperationPolls: ObservedPolls };

@@ -6,14 +6,14 @@ const FAST = 5_000;
 const SLOW = 15_000;
 
 /**
- * The times (ms since the operation started) at which the status is read, until the first read at or after `endMs`.
- * Each read takes `latencyMs` (Azure answers in hundreds of ms), which moves the reads off a neat grid.
+ * The times (ms since the operation started) at which the status is read (its answer comes), until the first read at
+ * or after `endMs`. Each read takes `latencyMs` (Azure answers in hundreds of ms), which the pace is told of.
  */
 function readsUntil(pace: Pace, endMs: number, latencyMs = 0): number[] {
   const reads: number[] = [];
   let t = 0;
   for (;;) {
-    t += pace.nextMs(t) + latencyMs;
+    t += pace.nextMs(t, reads.length > 0 ? latencyMs : 0) + latencyMs;
     reads.push(t);
     if (t >= endMs) {
       pace.ended(t);
@@ -54,6 +54,20 @@ describe("OperationPolls", () => {
     const polls = new OperationPolls(FAST, SLOW);
     readsUntil(polls.pace("upgrade"), lastMs);
     expect(readsUntil(polls.pace("upgrade"), 60_000).slice(0, 2)).toEqual(firstReads);
+  });
+
+  it.each([0, 150, 1_200])(
+    "keeps its spacing from one read's start to the next, however long a read takes (%i ms)",
+    (latencyMs) => {
+      const reads = readsUntil(new OperationPolls(FAST, SLOW).pace(), 60_000, latencyMs);
+      expect(reads.slice(0, 5)).toEqual([5_000, 10_000, 15_000, 30_000, 45_000].map((t) => t + latencyMs));
+    },
+  );
+
+  it("leaves half its spacing after a read that took longer than that", () => {
+    const pace = new OperationPolls(FAST, SLOW).pace();
+    expect(pace.nextMs(20_000, 9_000)).toBe(SLOW / 2);
+    expect(pace.nextMs(5_000, 4_000)).toBe(FAST / 2);
   });
 
   it("stays near one read per interval away from the expected end", () => {
