@@ -385,9 +385,9 @@ describe("Rolling mode", () => {
 
   describe("a faulted roll that put its failed instance back (rollbackFailedInstancesOnPolicyBreach)", () => {
     // Batches of one: the first instance's upgrade fails, Azure faults the roll and puts that instance back on the
-    // model it ran before; it counts 1 failed and 4 pending. Upgrades take 100 s (phases of 20, 30, 20 and 30 s): the
-    // failing upgrade's first phase is the first 20 s wait, Azure's putting it back (RollingBack; the instance is on
-    // the new model until it is back) the second.
+    // model it ran before; it counts 1 failed and 4 pending. Upgrades take 100 s (a reimage: phases of 20, 30, 20 and
+    // 30 s): the failing upgrade's two 20 s waits are the first and second (the instance busy, off the new model),
+    // Azure's putting it back (RollingBack; the instance is on the new model until it is back) the third and fourth.
     const seed = {
       name: "vmss1",
       instances: 5,
@@ -396,7 +396,7 @@ describe("Rolling mode", () => {
       rollingUpgradePolicy: { rollbackFailedInstancesOnPolicyBreach: true },
     };
     const PUT_BACK =
-      "though a listing showed it being upgraded or on the new model during this roll: Azure puts the instances its faulted roll failed back on the model they ran before (rollbackFailedInstancesOnPolicyBreach)";
+      "though a listing showed it being upgraded or on the new model during this roll (Azure puts the instances its faulted roll failed back on the model they ran before: rollbackFailedInstancesOnPolicyBreach)";
 
     /**
      * The emulator's clock and the run's events, holding the `n`-th 20 s wait of `holds` until the action's second
@@ -444,7 +444,8 @@ describe("Rolling mode", () => {
     ])(
       "a listing saw it on the new model: that one is $outcome, the others not started (rollback-on-failure $rollbackOnFailure)",
       async ({ rollbackOnFailure, result, outcome, headline }) => {
-        const { sleep, events } = holding({ 2: undefined });
+        // Seen once on the new model while Azure puts it back; the rest takes no time.
+        const { sleep, events } = holding({ 3: undefined }, true);
         const emu = await emulator({ scaleSets: [seed], sleep });
         const [first = "", ...rest] = emu.state("vmss1").instances.map((i) => i.instanceId);
         emu.faults.failUpgrade(first, { scaleSet: "vmss1" });
@@ -465,18 +466,22 @@ describe("Rolling mode", () => {
 
     it("an instance busy with another operation while Azure upgrades one is not taken for Azure's: it stays not started", async () => {
       // While Azure upgrades instance 0 (1 in progress), instance 3 is Updating too, for something else (a repair,
-      // say): two busy instances where Azure counts one, so neither listing says which is Azure's.
+      // say): two busy instances where Azure counts one, so that listing says neither is Azure's. A later listing sees 0
+      // on the new model while Azure puts it back.
       let emu: Awaited<ReturnType<typeof emulator>> | undefined = undefined;
       let ids: string[] = [];
       const busy = (state: "Updating" | "Succeeded") =>
         emu?.setInstance("vmss1", ids[3]!, { provisioningState: state });
-      const { sleep, events } = holding({
-        1: () => {
-          busy("Updating");
-          return () => busy("Succeeded");
+      const { sleep, events } = holding(
+        {
+          1: () => {
+            busy("Updating");
+            return () => busy("Succeeded");
+          },
+          3: undefined,
         },
-        2: undefined,
-      });
+        true,
+      );
       emu = await emulator({ scaleSets: [seed], sleep });
       ids = emu.state("vmss1").instances.map((i) => i.instanceId);
       emu.faults.failUpgrade(ids[0]!, { scaleSet: "vmss1" });
@@ -515,6 +520,31 @@ describe("Rolling mode", () => {
         expect(record.reason).not.toContain("Left on the model they ran before");
       },
     );
+
+    it("a target that failed before the run does not account for Azure's failure: every one is failed", async () => {
+      // Instance 4 failed before the run (Azure counts it pending: its roll never reached it), instance 3 leaves the
+      // scale set as the roll starts (Azure still counts it pending), and Azure upgrades instance 0 and puts it back
+      // before the action's first look (a poll interval of 10 s; every wait of the emulator takes no time). Azure's 4
+      // pending are then not all targets off the new model: 4's failure is not the one Azure counts.
+      let ids: string[] = [];
+      let emu: Awaited<ReturnType<typeof emulator>> | undefined = undefined;
+      emu = await emulator({
+        scaleSets: [seed],
+        sleep: (seconds) => {
+          if (seconds === 20 && emu?.state("vmss1").instances.some((i) => i.instanceId === ids[3]))
+            emu.deleteInstance("vmss1", ids[3]!);
+          return Promise.resolve();
+        },
+      });
+      ids = emu.state("vmss1").instances.map((i) => i.instanceId);
+      emu.setInstance("vmss1", ids[4]!, { provisioningState: "Failed" });
+      emu.faults.failUpgrade(ids[0]!, { scaleSet: "vmss1" });
+      const { record } = await rollout(configFor(emu, { rollout: { pollIntervalMs: 10_000 } }));
+
+      expect(record.rolling).toMatchObject({ code: "Faulted", failedInstanceCount: 1, pendingInstanceCount: 4 });
+      expect(outcomes(record)).toEqual({ failed: sortIds([ids[0]!, ids[1]!, ids[2]!, ids[4]!]) });
+      expect(record.reason).not.toContain("Left on the model they ran before");
+    });
 
     it("an instance busy with another operation before the roll is not taken for one Azure worked on: every one is failed", async () => {
       // Instance 3 is Updating for something else while Azure updates the model, which waits for the action's second

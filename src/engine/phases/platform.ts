@@ -89,6 +89,8 @@ async function followPlatform(
     run.progress(ids, label);
     if (rolling?.code === "Faulted" || rolling?.code === "Cancelled") {
       const what = `Azure's rolling upgrade ${rolling.code === "Faulted" ? "faulted" : "was cancelled"}`;
+      // Whether Azure put the instances this roll failed back on the model they ran before.
+      const putsBack = rolling.code === "Faulted" && run.state.model?.rollbackFailedInstances === true;
       const counts = `${rolling.successfulInstanceCount} succeeded, ${rolling.failedInstanceCount} failed, ${rolling.pendingInstanceCount} pending`;
       throw platformFailure(
         run,
@@ -97,11 +99,11 @@ async function followPlatform(
         {
           error: {
             code: `RollingUpgrade${rolling.code}`,
-            message: `${what}, and this instance is not on the new model: Azure did not upgrade it, or upgraded it and rolled it back (rollbackFailedInstancesOnPolicyBreach); it will not finish it.`,
+            message: `${what}, and this instance is not on the new model: Azure did not upgrade it${putsBack ? ", or upgraded it and put it back (rollbackFailedInstancesOnPolicyBreach)" : ""}; Azure will not finish it.`,
           },
           touchedMessage:
             `${what}, and this instance is not on the new model, though a listing showed it being upgraded or on the ` +
-            `new model during this roll${rolling.code === "Faulted" && run.state.model?.rollbackFailedInstances === true ? ": Azure puts the instances its faulted roll failed back on the model they ran before (rollbackFailedInstancesOnPolicyBreach)" : ""}; it will not finish it.`,
+            `new model during this roll${putsBack ? " (Azure puts the instances its faulted roll failed back on the model they ran before: rollbackFailedInstancesOnPolicyBreach)" : ""}; Azure will not finish it.`,
           counts: rolling,
           touched,
           onNewModel,
@@ -242,7 +244,7 @@ function platformFailure(run: Run, ids: readonly string[], what: string, over?: 
           );
         });
   const candidates = over?.firstRoll === true ? left.filter((id) => !over.touched.has(id)) : [];
-  const untouched = new Set(over !== undefined && leftAlone(run, ids, left, candidates, over) ? candidates : []);
+  const untouched = new Set(over !== undefined && leftAlone(run, ids, left, over) ? candidates : []);
   run.state.platformEndedBefore([...untouched]);
   const failedLeft = left.filter((id) => !untouched.has(id));
   if (over !== undefined) {
@@ -271,31 +273,32 @@ function platformFailure(run: Run, ids: readonly string[], what: string, over?: 
 }
 
 /**
- * Whether Azure's counts say it never started `candidates`: no more targets off the new model and never seen on it
- * than Azure counts pending (so every pending one is among them, and the candidates, being left off it, all are), and
- * no more failures by Azure's count than the run accounts for: targets it sees failed or unhealthy, and, with
- * rollbackFailedInstancesOnPolicyBreach on and the roll Faulted, those of `left` a listing showed on the new model
- * (Azure put them back). Only a sighting on the new model counts for these two: one busy off it (touchedByRoll's
- * weaker evidence) only keeps that instance from being called not started. One Azure upgraded and put back between
- * two listings, never seen on the new model, is a failure the run cannot account for: every one it left is failed.
+ * Whether Azure's counts say it never started the candidates (those of `left` no listing showed it working on). Azure
+ * never counts pending an instance it put on the new model, so when the targets off the new model and never seen on it
+ * (the gone ones too) are no more than its pending count, and its pending ones are all targets, the candidates are
+ * pending. Its failures must be accounted for outside those: targets the run sees failed or unhealthy, and, with
+ * rollbackFailedInstancesOnPolicyBreach on and the roll Faulted, those of `left` a listing showed on the new model (it
+ * put them back). One it upgraded and put back between two listings, never seen on the new model, is a failure the run
+ * cannot account for: then every one it left is failed. Only a sighting on the new model counts here; one busy off it
+ * (touchedByRoll's weaker evidence) only keeps that instance from being called not started. Left to Azure's word: that
+ * its pending count holds no instance other than the run's targets, and that a target the run sees failed or unhealthy
+ * on the new model (or once seen there) is one it counts failed.
  */
-function leftAlone(
-  run: Run,
-  ids: readonly string[],
-  left: readonly string[],
-  candidates: readonly string[],
-  over: RollOver,
-): boolean {
+function leftAlone(run: Run, ids: readonly string[], left: readonly string[], over: RollOver): boolean {
   const { counts, onNewModel } = over;
   if (counts === undefined) return false;
-  const offModel = ids.filter((id) => {
-    const state = run.state.instances.get(id);
-    return state !== undefined && !state.latestModelApplied && !onNewModel.has(id);
-  });
-  const candidate = new Set(candidates);
+  // Targets Azure may count pending: off the new model and never seen on it, or no longer listed (a scale-in: Azure
+  // may still count it pending, as the emulator does until its batch comes), which only errs toward failed.
+  const offModel = new Set(
+    ids.filter((id) => {
+      const state = run.state.instances.get(id);
+      return (state === undefined || run.state.removed.has(id) || !state.latestModelApplied) && !onNewModel.has(id);
+    }),
+  );
+  // Failures the run sees itself, outside those: one of them (failed before the run, say) is one Azure counts pending.
   const failedSeen = ids.filter((id) => {
     const kind = run.state.assessments.get(id)?.kind;
-    return !candidate.has(id) && (kind === "failed" || kind === "unhealthy");
+    return !offModel.has(id) && (kind === "failed" || kind === "unhealthy");
   }).length;
   // Those it was seen to put on the new model and left off it, idle: with rollbackFailedInstancesOnPolicyBreach, the
   // ones its faulted roll put back, which it counts failed (without it, a failed one stays on the new model, failed or
@@ -304,5 +307,5 @@ function leftAlone(
     counts.code === "Faulted" && run.state.model?.rollbackFailedInstances === true
       ? left.filter((id) => onNewModel.has(id)).length
       : 0;
-  return offModel.length <= counts.pendingInstanceCount && counts.failedInstanceCount <= failedSeen + putBack;
+  return offModel.size <= counts.pendingInstanceCount && counts.failedInstanceCount <= failedSeen + putBack;
 }
