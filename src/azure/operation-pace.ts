@@ -110,19 +110,22 @@ export class OperationPolls {
       const low = this.#remaining !== undefined && this.#remaining <= OperationPolls.LOW_HEADROOM;
       // The spacing runs from the start of the read just made: one read per poll interval, not per interval and a
       // round trip (at 15 s and 150 ms answers, a second later every six reads: the first batch's end noticed later).
-      // A read slower than half the spacing leaves half of it between its answer and the next read. A bucket running
-      // low is waited for whole, from the answer that said so.
+      // A read that took more than half the spacing (the SDK's retries within it, a struggling Azure) is followed by
+      // the whole spacing from its answer, as is one that said the bucket runs low.
       const spacing = fast ? this.#fastMs : this.#slowMs;
       let ms = low
         ? Math.max(this.#slowMs, OperationPolls.REFILL_MS)
-        : Math.max(spacing - Math.max(readMs, 0), spacing / 2);
+        : readMs > 0 && readMs <= spacing / 2
+          ? spacing - readMs
+          : spacing;
       // One fast read just after the end expected, rather than somewhere in the fast spacing after it: the fast reads
       // before it share the time to it evenly (never more than a fast spacing apart, so no more of them), and one
       // that would come within a quarter spacing of the read just made is not added. An upgrade expected to end
-      // within a fast spacing (a batch already current) is read as before: the first-interval reads catch it.
+      // within a fast spacing (a batch already current) is read as before: the first-interval reads catch it. Measured
+      // from now (the answer), whatever the read took: each read lands on what is left to the target.
       if (!low && nearEnd && target !== undefined && expected !== undefined && expected >= this.#fastMs) {
         const left = target - elapsed;
-        if (left >= this.#fastMs / 4) ms = Math.min(ms, left / Math.ceil(left / this.#fastMs));
+        if (left >= this.#fastMs / 4) ms = left / Math.ceil(left / this.#fastMs);
       }
       // Never sleep past the moment the fast window opens: a slow read landing just before it would otherwise push
       // the next read a whole interval on, and the end would be noticed up to an interval late.

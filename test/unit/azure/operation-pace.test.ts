@@ -64,11 +64,34 @@ describe("OperationPolls", () => {
     },
   );
 
-  it("leaves half its spacing after a read that took longer than that", () => {
+  it("waits its whole spacing after a read that took more than half of it (retries within it), or said the bucket runs low, or asked for more", () => {
     const pace = new OperationPolls(FAST, SLOW).pace();
-    expect(pace.nextMs(20_000, 9_000)).toBe(SLOW / 2);
-    expect(pace.nextMs(5_000, 4_000)).toBe(FAST / 2);
+    expect(pace.nextMs(20_000, 9_000)).toBe(SLOW);
+    expect(pace.nextMs(5_000, 4_000)).toBe(FAST);
+    const low = new OperationPolls(FAST, SLOW);
+    low.answered(5, undefined);
+    expect(low.pace().nextMs(20_000, 300)).toBe(SLOW);
+    const retryAfter = new OperationPolls(FAST, SLOW);
+    retryAfter.answered(undefined, 20_000);
+    expect(retryAfter.pace().nextMs(20_000, 300)).toBe(20_000);
   });
+
+  it.each([150, 1_200, 2_000])(
+    "without Azure's figure, an end just after the one expected is still noticed at once (reads taking %i ms)",
+    (latencyMs) => {
+      const polls = new OperationPolls(FAST, SLOW);
+      readsUntil(polls.pace("upgrade"), 60_000); // noticed at 60 s: the figure expected
+      // Azure answers as things stand when a read is sent; its answer comes `latencyMs` later.
+      const pace = polls.pace("upgrade");
+      let answered = 0;
+      let sent = 0;
+      for (let readMs = 0; sent < 60_400; readMs = latencyMs) {
+        sent = answered + pace.nextMs(answered, readMs);
+        answered = sent + latencyMs;
+      }
+      expect(sent - 60_400).toBeLessThanOrEqual(FAST * 0.1);
+    },
+  );
 
   it("stays near one read per interval away from the expected end", () => {
     const polls = new OperationPolls(FAST, SLOW);
@@ -148,7 +171,7 @@ describe("OperationPolls: Azure's own figure for how long the last upgrade took"
       // The first batch took 97.5 s on Azure's clock; its end was noticed later, on the slow grid.
       const first = polls.pace("upgrade");
       let t = 0;
-      while (t < 97_500) t += first.nextMs(t) + latencyMs;
+      while (t < 97_500) t += first.nextMs(t, t > 0 ? latencyMs : 0) + latencyMs;
       polls.statusBody(URL_, jsonOf(status("2026-01-01T00:00:00.000Z", "2026-01-01T00:01:37.500Z")));
       first.ended(t, URL_);
       expect(t).toBeGreaterThan(97_500 + FAST * 0.1 + latencyMs); // the figure noticed overstates it
@@ -174,7 +197,7 @@ describe("OperationPolls: Azure's own figure for how long the last upgrade took"
       const first = polls.pace("upgrade");
       let t = 0;
       const unexpected: number[] = [];
-      while (t < 97_500) unexpected.push((t += first.nextMs(t) + latencyMs));
+      while (t < 97_500) unexpected.push((t += first.nextMs(t, t > 0 ? latencyMs : 0) + latencyMs));
       polls.statusBody(URL_, jsonOf(status("2026-01-01T00:00:00.000Z", "2026-01-01T00:01:37.500Z")));
       first.ended(t, URL_);
       const aligned = readsUntil(polls.pace("upgrade"), 97_500, latencyMs);
@@ -191,7 +214,7 @@ describe("OperationPolls: Azure's own figure for how long the last upgrade took"
         const polls = new OperationPolls(FAST, SLOW);
         const first = polls.pace("upgrade");
         let t = 0;
-        while (t < 97_500) t += first.nextMs(t) + latencyMs;
+        while (t < 97_500) t += first.nextMs(t, t > 0 ? latencyMs : 0) + latencyMs;
         if (azure) polls.statusBody(URL_, jsonOf(status("2026-01-01T00:00:00.000Z", "2026-01-01T00:01:37.500Z")));
         first.ended(t, azure ? URL_ : undefined);
         return readsUntil(polls.pace("upgrade"), 97_500, latencyMs);
