@@ -2,8 +2,8 @@
 
 /**
  * When to read an operation's status first (from its acceptance) and next (given how long it has run, and how long the
- * read just made took: a spacing runs from a read's start, so reads keep to it however long Azure takes to answer).
- * `ended`: it is over, after `ms`.
+ * read just made took: a spacing runs from a read's start while the read took at most half of it, from its answer
+ * otherwise). `ended`: it is over, after `ms`.
  */
 export interface Pace {
   firstMs(): number;
@@ -111,7 +111,8 @@ export class OperationPolls {
       // The spacing runs from the start of the read just made: one read per poll interval, not per interval and a
       // round trip (at 15 s and 150 ms answers, a second later every six reads: the first batch's end noticed later).
       // A read that took more than half the spacing (the SDK's retries within it, a struggling Azure) is followed by
-      // the whole spacing from its answer, as is one that said the bucket runs low.
+      // the whole spacing from its answer, as is one that said the bucket runs low (the alignment on the expected end
+      // and the clamp to the fast window below may still bring the next read sooner).
       const spacing = fast ? this.#fastMs : this.#slowMs;
       let ms = low
         ? Math.max(this.#slowMs, OperationPolls.REFILL_MS)

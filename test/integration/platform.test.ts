@@ -497,6 +497,7 @@ describe("Rolling mode", () => {
         holds: { 1: undefined },
         thenInstant: true,
         pollIntervalMs: 5,
+        seenWorking: true,
       },
       {
         // The action's first listing after the write comes when the roll's operation ended (a poll interval of 10 s,
@@ -505,10 +506,11 @@ describe("Rolling mode", () => {
         holds: {},
         thenInstant: false,
         pollIntervalMs: 10_000,
+        seenWorking: false,
       },
     ])(
       "$seen: Azure's failure could be any of them, so every one is failed",
-      async ({ holds, thenInstant, pollIntervalMs }) => {
+      async ({ holds, thenInstant, pollIntervalMs, seenWorking }) => {
         const { sleep, events } = holding(holds, thenInstant);
         const emu = await emulator({ scaleSets: [seed], sleep });
         const ids = emu.state("vmss1").instances.map((i) => i.instanceId);
@@ -518,6 +520,10 @@ describe("Rolling mode", () => {
         expect(record.rolling).toMatchObject({ code: "Faulted", failedInstanceCount: 1, pendingInstanceCount: 4 });
         expect(outcomes(record)).toEqual({ failed: sortIds(ids) });
         expect(record.reason).not.toContain("Left on the model they ran before");
+        // The one seen being upgraded says so; the others, which the run never saw Azure work on, do not.
+        const said = (id: string) => record.instances.find((i) => i.instanceId === id)?.error?.message ?? "";
+        expect(said(ids[0]!).includes("though a listing showed it being upgraded")).toBe(seenWorking);
+        expect(said(ids[1]!)).not.toContain("though a listing showed it being upgraded");
       },
     );
 

@@ -53,6 +53,39 @@ describe("follow: the first status read", () => {
   });
 });
 
+describe("follow: the reads after the first", () => {
+  it("tells the pace how long the read just made took, not counting the wait before it", async () => {
+    // Each status read takes 40 ms; the pace asks for 30 ms between reads. Three reads, then done.
+    let reads = 0;
+    const p: Poller<string> = {
+      submitted: () => Promise.resolve(),
+      poll: async () => {
+        await new Promise((resolve) => setTimeout(resolve, 40));
+        reads++;
+      },
+      get isDone() {
+        return reads >= 3;
+      },
+      result: "ok",
+    };
+    const told: number[] = [];
+    const observed: Pace = {
+      firstMs: () => 0,
+      nextMs: (_elapsed, readMs) => {
+        told.push(readMs ?? -1);
+        return 30;
+      },
+      ended: () => undefined,
+    };
+    await expect(follow(p, undefined, observed, new OperationErrors())).resolves.toBe("ok");
+    expect(told).toHaveLength(2);
+    for (const readMs of told) {
+      expect(readMs).toBeGreaterThanOrEqual(35); // the read's own 40 ms (timers may fire a little early)
+      expect(readMs).toBeLessThan(40 + 30); // never the wait before it as well
+    }
+  });
+});
+
 describe("tagsAnswerIsFinal: a tag write's answer taken as its result", () => {
   const HEADERS = {
     "azure-asyncoperation": "https://management.azure.com/operations/1",
