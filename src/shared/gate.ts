@@ -83,7 +83,7 @@ export function neutraliseCommands(text: string): string {
 
 /**
  * The spellings of a secret a reader could meet: as is; URL-encoded (upper- and lowercase hex, and as a form field:
- * URLSearchParams writes a space as `+` and `~` as `%7E`); JSON-escaped (as JSON.stringify writes it, and with every
+ * URLSearchParams writes a space as `+` and `~` as `%7E`; each of those encoded once more); JSON-escaped (as JSON.stringify writes it, and with every
  * character a `\uXXXX` escape, as some serialisers do); base64 and base64url at each of the three byte offsets the
  * secret may stand at inside a longer encoded value; and Markdown-escaped by the report.
  */
@@ -94,6 +94,9 @@ function spellings(secret: string): string[] {
     encoded,
     encoded.replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase()),
     new URLSearchParams({ s: secret }).toString().slice(2),
+    // Encoded twice (a form body inside a URL-encoded value): an Entra client secret's `~` is then `%257E`.
+    encodeURIComponent(encoded),
+    encodeURIComponent(new URLSearchParams({ s: secret }).toString().slice(2)),
     JSON.stringify(secret).slice(1, -1),
     unicodeEscaped(secret, false),
     unicodeEscaped(secret, true),

@@ -154,7 +154,7 @@ export function redactText(text: string): string {
 const MIN_SECRET_LENGTH = 6;
 
 /**
- * The secrets of SAS URIs the workflow gives (extension-file-uris): each one's query string and its `sig` value (as
+ * The secrets of SAS URIs the workflow gives (extension-file-uris): each one's query string, its `sig` value (as
  * written and URL-decoded; the name too is read decoded, `%73ig=` is Azure Storage's `sig=`). Masked, they are caught
  * where no URL pattern matches (an error message that cuts a URL, say).
  */
@@ -166,6 +166,10 @@ export function sasSecrets(uris: readonly string[]): string[] {
     secrets.add(query);
     for (const sig of signaturesOf(query)) secrets.add(sig).add(safeDecode(sig));
   }
+  // And its other tokens (a function's `code=`, a `token=`), as queryTokensRead finds them in the model's URIs: Azure
+  // may quote one without the rest of the query (an audit, 2026-12-06: a refused extension write did). The workflow's
+  // own values, so runner masks as well.
+  for (const token of queryTokensRead(uris)) secrets.add(token);
   return [...secrets].filter((secret) => secret.length >= MIN_SECRET_LENGTH);
 }
 

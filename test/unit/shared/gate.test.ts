@@ -14,6 +14,9 @@ describe("Gate.redact: every known secret, in every spelling a reader could meet
     ["Markdown-escaped by the report", entityEscape(SECRET)],
     ["URL-encoded, lowercase hex", encodeURIComponent(SECRET).replace(/%[0-9A-F]{2}/g, (e) => e.toLowerCase())],
     ["form-encoded (URLSearchParams)", new URLSearchParams({ s: SECRET }).toString().slice(2)],
+    // An audit (2026-12-06): a form body inside a URL-encoded value (`~` → `%7E` → `%257E`) showed whole.
+    ["URL-encoded twice", encodeURIComponent(encodeURIComponent(SECRET))],
+    ["form-encoded, then URL-encoded", encodeURIComponent(new URLSearchParams({ s: SECRET }).toString().slice(2))],
     [
       "every character a \\u escape",
       [...SECRET].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`).join(""),

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { Gate } from "../../../src/shared/gate.ts";
 import {
   queryTokensRead,
   redactText,
@@ -254,6 +255,16 @@ describe("sasSecretsRead: the secrets of file URIs read from Azure", () => {
   it("the workflow's own URIs (extension-file-uris) keep their whole query masked, and %73ig is a sig", () => {
     expect(sasSecrets([`https://h/x.sh?token=abcdef`])).toEqual(["token=abcdef"]);
     expect(sasSecrets([`https://h/x.sh?%73ig=${SIGNATURE}`])).toEqual([`%73ig=${SIGNATURE}`, SIGNATURE, DECODED]);
+  });
+
+  it("and their other tokens (a function key), which Azure may quote without the query", () => {
+    // An audit (2026-12-06): a refused extension write quoted the key alone, and only the whole query was masked.
+    const key = "FuncKeyS3cretValue0123456789abcdefXYZ";
+    expect(sasSecrets([`https://fn.example/api/agent.sh?code=${key}&v=2`])).toEqual([`code=${key}&v=2`, key]);
+    const gate = new Gate(sasSecrets([`https://fn.example/api/agent.sh?code=${key}&v=2`]));
+    expect(gate.line(`The file URI parameter code '${key}' was rejected.`)).toBe(
+      "The file URI parameter code '***' was rejected.",
+    );
   });
 });
 
