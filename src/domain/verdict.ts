@@ -222,6 +222,20 @@ export function breachesMaxUnhealthy(check: UnhealthyCheck): boolean {
   return check.bad * 100 > check.maxUnhealthyPercent * check.upgraded;
 }
 
+/**
+ * Why a breach of max-unhealthy stopped the run, in words that cannot contradict it: the share with as many decimals
+ * as it takes to show it above the limit (21 of 104 is 20.2%, not "20%, more than 20%"), and the count the limit allows.
+ */
+export function describeBreach(check: Omit<UnhealthyCheck, "canary">): string {
+  const { upgraded, bad, maxUnhealthyPercent: max } = check;
+  const exact = (bad * 100) / upgraded;
+  const shown =
+    [0, 1, 2, 3].map((digits) => String(Number(exact.toFixed(digits)))).find((text) => Number(text) > max) ??
+    `more than ${max}`;
+  const allowed = Math.floor((max * upgraded) / 100);
+  return `${shown}% of the upgraded instances, more than max-unhealthy ${max}% allows (at most ${allowed} of ${upgraded})`;
+}
+
 export interface OutcomeFacts {
   /**
    * Skipped as protected: protected when the rollout planned, or not targeted and protected now. A targeted instance

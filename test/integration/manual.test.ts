@@ -653,7 +653,7 @@ describe("Manual mode: health gates and stops", () => {
     expect(record.batches.map((b) => b.result)).toEqual(["succeeded", "unhealthy", "not-started"]);
     expect(outcomes(record)).toEqual({ updated: ["0", "1"], unhealthy: ["2", "3"], "not-started": ["4", "5"] });
     expect(record.reason).toMatch(
-      /Stopped after batch 2 of 3: 2 of 4 upgraded instance\(s\) failed or are unhealthy \(50% of the upgraded instances, more than max-unhealthy 20%\)/,
+      /Stopped after batch 2 of 3: 2 of 4 upgraded instance\(s\) failed or are unhealthy \(50% of the upgraded instances, more than max-unhealthy 20% allows \(at most 0 of 4\)\)/,
     );
     expect(record.reason).toMatch(
       /2 \(vmss1_2\): provisioning Succeeded, power running, health unhealthy .*reports unhealthy/,

@@ -17,7 +17,7 @@ import { describeError, isAbort } from "../../domain/error-text.ts";
 import { AzureApiError, type OperationOutcome } from "../../domain/scale-set.ts";
 import type { BatchRecord, BatchResult } from "../../domain/record.ts";
 import { listIds } from "../../domain/ids.ts";
-import { breachesMaxUnhealthy } from "../../domain/verdict.ts";
+import { breachesMaxUnhealthy, describeBreach } from "../../domain/verdict.ts";
 import { batchLabel } from "../phase.ts";
 import { mayAnswerResend, mayHaveLanded } from "../write-copies.ts";
 import type { ScaleSetApi } from "../ports.ts";
@@ -187,7 +187,11 @@ async function runBatch(run: Run, api: ScaleSetApi, batch: BatchRecord, of: numb
     const notStarted = run.notStarted();
     const share = batch.canary
       ? "the canary batch tolerates no failure"
-      : `${Math.round((allBad.length * 100) / upgraded.length)}% of the upgraded instances, more than max-unhealthy ${rollout.maxUnhealthyPercent}%`;
+      : describeBreach({
+          upgraded: upgraded.length,
+          bad: allBad.length,
+          maxUnhealthyPercent: rollout.maxUnhealthyPercent,
+        });
     const moved = await otherWriterOfModel(run, api);
     throw new StopError({
       kind: "failed",

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   assessInstance,
   breachesMaxUnhealthy,
+  describeBreach,
   describeInstance,
   finalResult,
   instanceOutcome,
@@ -427,6 +428,45 @@ describe("breachesMaxUnhealthy", () => {
     { upgraded: 10, bad: 1, max: 0, canary: false, breach: true },
   ])("$bad bad of $upgraded, max $max%, canary $canary → $breach", ({ upgraded, bad, max, canary, breach }) => {
     expect(breachesMaxUnhealthy({ upgraded, bad, maxUnhealthyPercent: max, canary })).toBe(breach);
+  });
+});
+
+describe("describeBreach", () => {
+  it.each([
+    {
+      upgraded: 4,
+      bad: 2,
+      max: 20,
+      text: "50% of the upgraded instances, more than max-unhealthy 20% allows (at most 0 of 4)",
+    },
+    // Rounded to a whole percent these would read "20%, more than max-unhealthy 20%".
+    {
+      upgraded: 104,
+      bad: 21,
+      max: 20,
+      text: "20.2% of the upgraded instances, more than max-unhealthy 20% allows (at most 20 of 104)",
+    },
+    {
+      upgraded: 1000,
+      bad: 201,
+      max: 20,
+      text: "20.1% of the upgraded instances, more than max-unhealthy 20% allows (at most 200 of 1000)",
+    },
+    {
+      upgraded: 2500,
+      bad: 501,
+      max: 20,
+      text: "20.04% of the upgraded instances, more than max-unhealthy 20% allows (at most 500 of 2500)",
+    },
+    {
+      upgraded: 10,
+      bad: 1,
+      max: 0,
+      text: "10% of the upgraded instances, more than max-unhealthy 0% allows (at most 0 of 10)",
+    },
+  ])("$bad of $upgraded, max $max%", ({ upgraded, bad, max, text }) => {
+    expect(breachesMaxUnhealthy({ upgraded, bad, maxUnhealthyPercent: max, canary: false })).toBe(true);
+    expect(describeBreach({ upgraded, bad, maxUnhealthyPercent: max })).toBe(text);
   });
 });
 
