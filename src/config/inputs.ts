@@ -477,6 +477,15 @@ function parseFileUris(text: string): string[] {
         `${position} contains an invisible character (U+${invisibleCode(entry)}): write the URI without it`,
       );
     }
+    // Quotes or brackets around a URI (pasted from a JSON array or a shell line) are sent as written: no VM could
+    // download it. Said before the check below, which would take the URI after a leading quote for a second one.
+    if (/^["'`[<(]|["'`\]>]$/.test(entry)) {
+      throw new InputError(
+        "extension-file-uris",
+        `${position} (${quoted(safeUri(entry))}) is wrapped in quotes or brackets: write each URI bare, one per line ` +
+          `or separated by commas (a JSON array is not read as one)`,
+      );
+    }
     // Two URIs joined by another separator (`;`, `|`) or run together parse as one: each VM would fail to download it.
     // A URL after a `/` (a mirror's or an archive's: `https://mirror.example/https://host/x.sh`) or a `=` (a query
     // parameter) is one URI's own.

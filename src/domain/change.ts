@@ -411,6 +411,22 @@ function planExtension(model: ScaleSetModel, request: ChangeRequest, source: Req
   }
 
   const currentUris = fileUrisOf(current);
+  // fileUris asked of an extension whose kind takes none (its health, monitoring or sign-in extension named by
+  // mistake): Azure takes the settings, the extension ignores them, and a run reported a success that changed nothing
+  // on the VMs. One that holds fileUris already, or of a kind not in the table, is taken at its word.
+  const kind = current.type;
+  if (source !== "record" && wanted.fileUris !== undefined && currentUris === undefined && takesNoFileUris(current)) {
+    const scripts = model.extensions
+      .filter((ext) => ext !== current && !takesNoFileUris(ext))
+      .map((ext) => `'${ext.name}'`);
+    return refuse(
+      `extension-name '${current.name}' is an extension of type ${kind ?? ""}, which takes no fileUris: written into its ` +
+        `settings, they would download and run nothing. Set extension-name to the extension that runs your script ` +
+        (scripts.length > 0 ? `(the scale set also has ${scripts.join(", ")})` : `(a Custom Script extension)`) +
+        `, or leave extension-file-uris out.`,
+      `extension '${current.name}' (${kind ?? ""}) takes no fileUris`,
+    );
+  }
   const changes: PropertyChange[] = [];
   let settings: Readonly<Record<string, unknown>> | undefined;
   let forceUpdateTag: string | undefined;
@@ -465,6 +481,45 @@ function planExtension(model: ScaleSetModel, request: ChangeRequest, source: Req
     changes,
     previous,
   };
+}
+
+/**
+ * Extension types that take no `fileUris` in their settings: Microsoft's own health, monitoring, security, sign-in and
+ * disk extensions, as their documentation gives their settings (none of them reads fileUris). Compared by type,
+ * whatever the case. Assumed, not exhaustive: a type not listed (Custom Script, DSC, a publisher's own) is taken at
+ * its word.
+ */
+const NO_FILE_URIS = new Set(
+  [
+    "ApplicationHealthLinux",
+    "ApplicationHealthWindows",
+    "AzureMonitorLinuxAgent",
+    "AzureMonitorWindowsAgent",
+    "MicrosoftMonitoringAgent",
+    "OmsAgentForLinux",
+    "DependencyAgentLinux",
+    "DependencyAgentWindows",
+    "KeyVaultForLinux",
+    "KeyVaultForWindows",
+    "AADSSHLoginForLinux",
+    "AADLoginForWindows",
+    "VMAccessForLinux",
+    "VMAccessAgent",
+    "IaaSAntimalware",
+    "AzureDiskEncryption",
+    "AzureDiskEncryptionForLinux",
+    "NetworkWatcherAgentLinux",
+    "NetworkWatcherAgentWindows",
+    "GuestAttestation",
+    "ConfigurationforLinux",
+    "ConfigurationforWindows",
+    "LinuxDiagnostic",
+    "IaaSDiagnostics",
+  ].map((type) => type.toLowerCase()),
+);
+
+function takesNoFileUris(ext: ExtensionModel): boolean {
+  return ext.type !== undefined && NO_FILE_URIS.has(ext.type.toLowerCase());
 }
 
 /** The extension's public `settings.fileUris` as read (undefined: it has none there). */

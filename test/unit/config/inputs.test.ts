@@ -595,6 +595,17 @@ describe("the change", () => {
       "more than one URI",
     ],
     ["two URIs run together", "https://a.example/1.shhttps://a.example/2.sh", "entry 1 of 1", "more than one URI"],
+    // An input review (2026-12-06): a quoted URI, or one of a JSON array, was said to hold "more than one URI".
+    ["a quoted URI", '"https://a.example/1.sh?sig=SECRETSAS"', "entry 1 of 1", "wrapped in quotes or brackets"],
+    ["a single-quoted URI", "'https://a.example/1.sh'", "entry 1 of 1", "wrapped in quotes or brackets"],
+    [
+      "a JSON array",
+      '["https://a.example/1.sh","https://a.example/2.sh?sig=SECRETSAS"]',
+      "entry 1 of 2",
+      "wrapped in quotes or brackets",
+    ],
+    ["a URI in angle brackets", "<https://a.example/1.sh>", "entry 1 of 1", "wrapped in quotes or brackets"],
+    ["a closing quote only", 'https://a.example/1.sh"', "entry 1 of 1", "wrapped in quotes or brackets"],
     ["a zero-width space", "https://a.example/1.sh\u200b", "entry 1 of 1", "invisible character (U+200B)"],
     ["a soft hyphen", "https://a.example/in\u00adstall.sh", "entry 1 of 1", "invisible character (U+00AD)"],
     ["an Arabic letter mark", "https://a.example/\u061cx.sh", "entry 1 of 1", "invisible character (U+061C)"],

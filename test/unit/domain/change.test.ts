@@ -522,6 +522,62 @@ describe("planChange: extension", () => {
     });
   });
 
+  // An input review (2026-12-06): fileUris for the health extension were written into its settings, and the run
+  // reported a success that ran nothing new on the VMs.
+  const health: ExtensionModel = {
+    name: "healthExtension",
+    publisher: "Microsoft.ManagedServices",
+    type: "ApplicationHealthLinux",
+    settings: { protocol: "http", port: 80, requestPath: "/health" },
+  };
+  it.each([
+    {
+      name: "the health extension, beside a Custom Script one",
+      extensions: [customScript, health],
+      wanted: "healthExtension",
+      refused:
+        "extension-name 'healthExtension' is an extension of type ApplicationHealthLinux, which takes no fileUris: written into its settings, they would download and run nothing. Set extension-name to the extension that runs your script (the scale set also has 'customScript'), or leave extension-file-uris out.",
+    },
+    {
+      name: "the health extension, alone, its type in another case",
+      extensions: [{ ...health, type: "applicationhealthlinux" }],
+      wanted: "HEALTHEXTENSION",
+      refused:
+        "extension-name 'healthExtension' is an extension of type applicationhealthlinux, which takes no fileUris: written into its settings, they would download and run nothing. Set extension-name to the extension that runs your script (a Custom Script extension), or leave extension-file-uris out.",
+    },
+    {
+      name: "a Custom Script extension",
+      extensions: [customScript, health],
+      wanted: "customScript",
+      refused: undefined,
+    },
+    {
+      name: "a kind the table does not know, with no fileUris yet",
+      extensions: [{ ...health, name: "mine", publisher: "Contoso", type: "Deployer", settings: {} }],
+      wanted: "mine",
+      refused: undefined,
+    },
+    {
+      name: "a listed kind that holds fileUris already (taken at its word)",
+      extensions: [{ ...health, settings: { fileUris: ["https://a.example/old.sh"] } }],
+      wanted: "healthExtension",
+      refused: undefined,
+    },
+  ])("fileUris for $name", ({ extensions, wanted, refused }) => {
+    const plan = planChange(model({ extensions }), {
+      extension: { name: wanted, fileUris: ["https://a.example/new.sh"] },
+    });
+    if (refused === undefined) expect(plan.ok).toBe(true);
+    else
+      expect(plan).toEqual({
+        ok: false,
+        reason: refused,
+        fact: expect.stringMatching(/^extension 'healthExtension' \(applicationhealthlinux\) takes no fileUris$/i),
+      });
+    // A forceUpdateTag alone re-runs any extension: never refused.
+    expect(planChange(model({ extensions }), { extension: { name: wanted, forceUpdateTag: "x" } }).ok).toBe(true);
+  });
+
   it("combines an image and an extension change", () => {
     const plan = accepted(model(), {
       imageVersion: "2.0.0",
