@@ -575,6 +575,13 @@ describe("Manual mode: the model change", () => {
       reason:
         /extension-name 'health' does not exist on scale set 'vmss1' \(it has 'customScript'\).*set extension-name to one of those/,
     },
+    {
+      name: "fileUris for the health extension, which takes none",
+      seed: { healthExtension: true },
+      change: { extension: { name: "healthExtension", fileUris: ["https://a.example/x.sh"] } },
+      reason:
+        /extension-name 'healthExtension' is an extension of type ApplicationHealthLinux, which takes no fileUris.*\(the scale set also has 'customScript'\)/,
+    },
   ])("refuses $name before any write", async ({ seed, change, reason }) => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
     const { record } = await rollout(configFor(emu, { change }));
