@@ -24,7 +24,8 @@ const TAG: Readonly<Record<BatchResult, string>> = {
 
 /**
  * A gantt chart of the batches that ran, positioned by the time since the rollout started (so it reads the same in
- * every time zone), rounded as the batch table rounds it. Undefined when no batch ran, when there are too many, or when the run lasted over a day.
+ * every time zone), rounded to the second as the batch table rounds an offset of a second or more (one under a second,
+ * which the table shows in ms, is at 00:00:00 or 00:00:01 here). Undefined when no batch ran, when there are too many, or when the run lasted over a day.
  */
 export function timelineChart(batches: readonly BatchRecord[], rolloutStartedAt: string): string | undefined {
   const ran = batches.filter((b) => b.startedAt !== undefined && b.durationMs !== undefined);
