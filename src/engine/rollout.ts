@@ -129,6 +129,8 @@ async function rollOut(run: Run, api: ScaleSetApi, leaseToken: string): Promise<
       else if (leaseUntil !== undefined && leaseUntil - LEASE_CLOCK_MARGIN_MS <= run.now())
         state.rollbackSkipped(NO_ROLLBACK_LEASE_SPENT);
       else await run.group("Rollback", () => tags.exclusive(() => rollBack(run, api, change, leaseUntil)));
+      // Found deleted during the rollback: nothing more to write, and nothing to say of its instances.
+      if (state.deleted) return buildRecord(state, state.stop?.reason, run.now());
     } else if (failure !== undefined && state.leaseLost !== undefined && run.config.rollout.rollbackOnFailure)
       state.rollbackSkipped(NO_ROLLBACK_LEASE_LOST);
     // A re-run that found the change in the model (resumeWarning said so at the start): the summary says it too.

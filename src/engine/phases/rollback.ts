@@ -20,7 +20,7 @@ import type { ScaleSetApi } from "../ports.ts";
 import { FINAL_LISTING_MS, type Run } from "../run.ts";
 import type { RollbackProgress } from "../state.ts";
 import { mayAnswerResend, mayHaveLanded } from "../write-copies.ts";
-import { isPreconditionFailed, isRetryableRefusal } from "../../domain/azure-errors.ts";
+import { isGoneInstance, isPreconditionFailed, isRetryableRefusal, isScaleSetGone } from "../../domain/azure-errors.ts";
 
 /** A cancelled job gets no rollback: the runner kills it seconds later. */
 export function shouldRollBack(run: Run): boolean {
@@ -240,6 +240,8 @@ export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange, 
           run.log.info(`Rollback: ${error}`);
         }
       } catch (readErr) {
+        // Deleted during the rollback (its model PATCH or a batch met the 404 first): the run ends on it, as anywhere.
+        if (isScaleSetGone(readErr)) return run.scaleSetGone(readErr, "during the rollback");
         run.log.warning(`Could not read the scale set's model after the rollback: ${errorLine(readErr)}.`);
       }
     }
@@ -252,6 +254,9 @@ export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange, 
           [...progress().sent].filter((id) => state.instances.has(id) && run.assess(id, true).kind === "done"),
         );
     } catch (listErr) {
+      // The scale set's own VM list answering 404: deleted (the rollback's error alone cannot tell, a Flexible VM's 404
+      // reads the same).
+      if (isScaleSetGone(listErr)) return run.scaleSetGone(listErr, "during the rollback");
       run.log.warning(`Could not list the instances after the rollback: ${errorLine(listErr)}.`);
     }
     if (progress().otherWriter) {
@@ -421,6 +426,22 @@ async function upgradeBack(
       return await api.upgradeInstances(ids, signal);
     } catch (err) {
       if (isAbort(err) || !(err instanceof AzureApiError) || err.statusCode === undefined) throw err;
+      // An instance that left the scale set since the last listing (autoscale: 400 InvalidParameter; a Flexible VM's
+      // 404), as the forward batches do: a listing says which, and the request goes again without it. A scale set
+      // deleted makes the listing itself fail (404), which ends the rollback on it. An audit (2026-12-06): the whole
+      // rollback failed on a scale-in, leaving the later batches on the new model.
+      if (isGoneInstance(err) || isScaleSetGone(err)) {
+        await run.list(api, signal);
+        const still = ids.filter((id) => run.state.instances.has(id));
+        if (still.length < ids.length) {
+          run.log.info(
+            `[${label}] manualupgrade refused (${errorLine(err)}): sending it again without the instance(s) that left the scale set.`,
+          );
+          ids = still;
+          if (ids.length === 0) return { status: "Succeeded" };
+          continue;
+        }
+      }
       const maybeTaken = mayAnswerResend(api, "upgrade", sendsBefore, err);
       if (err.statusCode !== 409 && !maybeTaken) throw err;
       await run.list(api, signal);

@@ -1,0 +1,64 @@
+// Faults while rollback-on-failure runs (an audit, 2026-12-06): the scale set deleted, an instance scaled in. The
+// rollback ends as a run does on the same fault anywhere else (truth.test.ts, stops.test.ts).
+import { describe, expect, it } from "vitest";
+import { buildOutputs } from "../../src/report/outputs.ts";
+import {
+  configFor,
+  count,
+  instanceIds,
+  OLD_VERSION,
+  ORCHESTRATIONS,
+  outcomes,
+  rollout,
+  runningVersions,
+  useEmulator,
+} from "./harness.ts";
+
+const emulator = useEmulator();
+const ROLLBACK = { batchSize: count(2), maxUnhealthyPercent: 0, rollbackOnFailure: true };
+
+describe.each(ORCHESTRATIONS)("the scale set deleted during the rollback ($mode)", ({ seed }) => {
+  // Before, the rollback's reads after the 404 were only warned of: the record described instances of a deleted scale
+  // set ("Not brought back: 0-3", updated and failed instances) and said the previous model was restored.
+  it.each([
+    { at: "its first batch", operation: "VirtualMachineScaleSets.UpdateInstances", after: 2 },
+    { at: "its model PATCH", operation: "VirtualMachineScaleSets.Update", after: 1 },
+  ])("at $at: reported deleted, no instance on any list", async ({ operation, after }) => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, ...seed }] });
+    const ids = instanceIds(emu);
+    emu.faults.failUpgrade(ids[2]!, { scaleSet: "vmss1" });
+    emu.faults.deleteScaleSet("vmss1", { operation, after, when: "after" });
+    const { record } = await rollout(configFor(emu, { rollout: ROLLBACK }));
+
+    expect(emu.state("vmss1").deleted).toBe(true);
+    const outputs = buildOutputs(record);
+    expect({
+      deleted: record.scaleSetDeleted,
+      updated: outputs["updated-instances"],
+      failed: outputs["failed-instances"],
+      reason: record.reason,
+    }).toEqual({
+      deleted: true,
+      updated: "[]",
+      failed: "[]",
+      reason: expect.stringContaining("The scale set was deleted during the run"),
+    });
+    expect(record.reason).toContain("during the rollback");
+  });
+});
+
+describe.each(ORCHESTRATIONS)("an instance scaled in during the rollback ($mode)", ({ seed }) => {
+  it("the rollback batch naming it is sent again without it, and every other instance comes back", async () => {
+    // Before, Azure's refusal of that batch (400 InvalidParameter; a Flexible VM's 404) failed the whole rollback,
+    // leaving the model restored and the later rollback batches' instances on the new image.
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 6, ...seed }] });
+    const [i0 = "", i1 = "", i2 = "", i3 = "", i4 = "", i5 = ""] = instanceIds(emu);
+    emu.faults.failUpgrade(i3, { scaleSet: "vmss1" });
+    emu.faults.scaleIn(i0, { scaleSet: "vmss1", after: 2 }); // just before the rollback's first manualupgrade
+    const { record } = await rollout(configFor(emu, { rollout: ROLLBACK }));
+
+    expect(record.result).toBe("rolled-back");
+    expect(outcomes(record)).toEqual({ removed: [i0], "rolled-back": [i1, i2, i3], "not-started": [i4, i5] });
+    expect(runningVersions(emu)).toEqual(Object.fromEntries([i1, i2, i3, i4, i5].map((id) => [id, OLD_VERSION])));
+  });
+});
