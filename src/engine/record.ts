@@ -8,6 +8,7 @@ import {
   describeImage,
   imageNotRestorable,
   isNoOp,
+  otherImageThan,
   type ModelChange,
   type ModelDrift,
 } from "../domain/change.ts";
@@ -45,6 +46,7 @@ import {
   isRunning,
   limitList,
   MODEL_CHANGED_SINCE_UPGRADE,
+  otherWritersModel,
   runsRolledOutModel,
   type Assessment,
 } from "../domain/verdict.ts";
@@ -484,6 +486,19 @@ function movedOn(
   return rolledOut ? MODEL_CHANGED_SINCE_UPGRADE : undefined;
 }
 
+/**
+ * An instance the run did not target (created since its plan: autoscale) on the latest model, running another image
+ * than the run's: another writer changed the model after the run's write, and the instance was created on that
+ * writer's model. A failure, as a target upgraded onto it is (assessInstance), not `already-current`. Not after a
+ * rollback that wrote the model (the previous image is the rollback's own), nor when the run's write did not land.
+ */
+function untargetedOnOtherModel(state: RolloutState, id: string, instance: InstanceState): AzureErrorInfo | undefined {
+  if (state.targets.has(id) || !instance.latestModelApplied || instance.imageReference === undefined) return undefined;
+  if (state.config.rollout.dryRun || !state.modelUpdated || state.rollbackWrote === true) return undefined;
+  const expected = state.expectedImage && otherImageThan(instance.imageReference, state.expectedImage);
+  return expected === undefined ? undefined : otherWritersModel(describeImage(instance.imageReference), expected);
+}
+
 /** Every instance listed or targeted, in instance-ID order, with its outcome. */
 export function instanceRecords(state: RolloutState): InstanceRecord[] {
   const sentNotBack = state.sentBackNotBack; // computed once, not per instance
@@ -494,8 +509,10 @@ export function instanceRecords(state: RolloutState): InstanceRecord[] {
     const image = current?.imageReference ? imageLabel(current.imageReference) : undefined;
     // Why an instance the model moved away from is unfinished comes first: an unrelated extension's error it also
     // reports does not explain that.
+    const otherModel = current !== undefined ? untargetedOnOtherModel(state, id, current) : undefined;
     const error =
       (current !== undefined ? movedOn(state, sentNotBack, id, current, assessment) : undefined) ??
+      otherModel ??
       current?.error ??
       (assessment?.kind === "failed" ? assessment.error : undefined);
     return {
@@ -520,7 +537,9 @@ export function instanceRecords(state: RolloutState): InstanceRecord[] {
         // is in the run's reason (and the summary's "Not started" line): nothing of the instance's own.
         notReached: state.notReached.has(id),
         ...(current !== undefined && { latestModelApplied: current.latestModelApplied }),
-        ...(current !== undefined && troubled(state, id, current)),
+        ...(otherModel !== undefined
+          ? { troubled: "failed" as const }
+          : current !== undefined && troubled(state, id, current)),
       }),
       ...(batch !== undefined && { batch }),
       ...(current?.provisioningState !== undefined && { provisioningState: current.provisioningState }),

@@ -178,6 +178,23 @@ describe("another writer of what the run does not write (Uniform)", () => {
     properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: OTHER_IMAGE } } } },
   };
 
+  it("an instance created on that writer's model during the run (autoscale) is failed with why, not already current", async () => {
+    // An audit (2026-12-06): an instance the run never targeted, on the latest model (the other writer's), was
+    // reported "already current", as if it ran the model asked for before the run.
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4 }] });
+    const at = { operation: "VirtualMachineScaleSets.UpdateInstances", after: 0, when: "after" } as const;
+    emu.faults.concurrentWrite({ patch: otherImage }, at);
+    emu.faults.concurrentWrite({ patch: { sku: { capacity: 5 } } }, at);
+    const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }));
+
+    expect(runningVersions(emu)["4"]).toBe(OTHER_IMAGE);
+    expect(record.result).toBe("failed");
+    const created = record.instances.find((i) => i.instanceId === "4");
+    expect(created).toMatchObject({ outcome: "failed", error: { code: "ModelChangedByAnotherWriter" } });
+    expect(created?.error?.message).toContain(OTHER_IMAGE);
+    expect(JSON.parse(buildOutputs(record)["failed-instances"]!)).toContain("4");
+  });
+
   it("an extension run: the image changed just before batch 2; the instances it reached are on that writer's model, and the reason says so", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 6 }] });
     // Right before the second manualupgrade is taken: batch 2 goes onto the other writer's image.
