@@ -1,6 +1,7 @@
 // The action's outputs (action.yml `outputs:`), as strings for core.setOutput.
 
 import type { InstanceOutcome, RolloutRecord } from "../domain/record.ts";
+import { neutraliseCommands } from "../shared/gate.ts";
 import { redactText } from "../shared/redact.ts";
 import { FAILED_OUTCOMES, idsWithOutcome } from "./instances.ts";
 
@@ -37,6 +38,13 @@ function redactRecord(record: RolloutRecord): RolloutRecord {
   return { ...redacted, target: { ...redacted.target, portalUrl: record.target.portalUrl } };
 }
 
+/**
+ * And workflow-command syntax in Azure's words made inert (`##[` → `## [`, a line-initial `::` → `: :`), as in the log:
+ * the runner does not read an output, but a later step that prints a value of it (`jq -r .reason`) writes it to the
+ * log as a line of its own (an audit, 2026-12-06). Text without such a pattern is kept byte for byte.
+ */
 function redactStrings<T>(value: T): T {
-  return JSON.parse(JSON.stringify(value), (_key, v: unknown) => (typeof v === "string" ? redactText(v) : v)) as T;
+  return JSON.parse(JSON.stringify(value), (_key, v: unknown) =>
+    typeof v === "string" ? neutraliseCommands(redactText(v)) : v,
+  ) as T;
 }

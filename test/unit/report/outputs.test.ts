@@ -84,6 +84,27 @@ describe("buildOutputs", () => {
     expect(buildOutputs(withoutPrevious)["previous-model"]).toBe("null");
   });
 
+  it("summary-json and previous-model carry no workflow command from Azure's words, for a later step that prints them", () => {
+    // An audit (2026-12-06): the outputs kept Azure's `##[` and line-initial `::` as sent.
+    const forged = "Conflict.\n::error title=forged::deploy ok\n##[group]x";
+    const record: RolloutRecord = {
+      ...success(),
+      reason: forged,
+      previousModel: { imageReference: { version: "1\n::add-mask::x" } },
+    };
+    const outputs = buildOutputs(record);
+    const printed = [
+      ...Object.values(JSON.parse(outputs["summary-json"] ?? "") as Record<string, unknown>).map(String),
+      JSON.stringify(JSON.parse(outputs["previous-model"] ?? "")).replace(/\\n/g, "\n"),
+      String((JSON.parse(outputs["summary-json"] ?? "") as RolloutRecord).reason),
+    ].join("\n");
+    expect(printed).not.toMatch(/^\s*::/m);
+    expect(printed).not.toContain("##[");
+    expect((JSON.parse(outputs["summary-json"] ?? "") as RolloutRecord).reason).toBe(
+      "Conflict.\n: :error title=forged::deploy ok\n## [group]x",
+    );
+  });
+
   it.each(Object.entries(SCENARIOS))("%s: summary-json parses back to the record", (_name, build) => {
     const record = build();
     expect(JSON.parse(buildOutputs(record)["summary-json"] ?? "")).toEqual(record);
