@@ -201,6 +201,17 @@ export function sasSecretsRead(uris: readonly string[]): string[] {
 
 /** A query value this long, of the characters tokens are written in, is taken for one (a function key, a token). */
 const MIN_TOKEN_LENGTH = 32;
+/**
+ * Except a GUID (a user-delegation SAS's object and tenant IDs, `skoid`/`sktid`: not secrets, and the IDs a user reads
+ * in Azure's authorization errors) and Azure Storage's SAS fields other than `sig` (versions, times, permissions,
+ * IDs): masked, they would blank that text for the rest of the job. A review of an audit's fix (2026-12-06).
+ */
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const SAS_FIELDS = new Set(
+  "sv ss srt sp se st spr sip si sr sdd ses skoid sktid skt ske sks skv saoid suoid scid rscc rscd rsce rscl rsct".split(
+    " ",
+  ),
+);
 const TOKEN = /^[A-Za-z0-9%+/=_.~-]+$/; // as written and decoded: no blank
 
 /**
@@ -213,8 +224,11 @@ export function queryTokensRead(uris: readonly string[]): string[] {
   const tokens = new Set<string>();
   for (const uri of uris) {
     for (const part of queryOf(uri).split("&")) {
-      const value = part.slice(part.indexOf("=") + 1);
+      const at = part.indexOf("=");
+      if (at > 0 && SAS_FIELDS.has(safeDecode(part.slice(0, at)).toLowerCase())) continue;
+      const value = part.slice(at + 1);
       const decoded = safeDecode(value);
+      if (GUID.test(decoded)) continue;
       // `+` is a blank in a query: words joined by `+` or `%20` are text, not a token.
       if (decoded.length < MIN_TOKEN_LENGTH || !TOKEN.test(value) || !TOKEN.test(decoded) || /\+.*\+/.test(value))
         continue;

@@ -257,6 +257,21 @@ describe("sasSecretsRead: the secrets of file URIs read from Azure", () => {
     expect(sasSecrets([`https://h/x.sh?%73ig=${SIGNATURE}`])).toEqual([`%73ig=${SIGNATURE}`, SIGNATURE, DECODED]);
   });
 
+  it("but never a user-delegation SAS's object and tenant IDs (GUIDs), nor its other SAS fields", () => {
+    // A review (2026-12-06): the token rule made both GUIDs runner masks, blanking them in Azure's 403 text and in
+    // every later step's log.
+    const tenant = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+    const oid = "0b2e5c6a-1111-4222-8333-944455556666";
+    const uri =
+      `https://acct.blob.core.windows.net/c/run.sh?sp=r&st=2026-12-06T10:00:00Z&se=2026-12-07T10:00:00Z` +
+      `&skoid=${oid}&sktid=${tenant}&skt=2026-12-06T10:00:00Z&ske=2026-12-07T10:00:00Z&sks=b&skv=2022-11-02` +
+      `&spr=https&sv=2022-11-02&sr=b&scid=${"c".repeat(36)}&sig=AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcdefg%3D`;
+    const message = `The client 'app' with object id '${oid}' has no authorization here; tenant ${tenant}, ${"c".repeat(36)}.`;
+    expect(new Gate(sasSecrets([uri])).line(message)).toBe(message);
+    expect(queryTokensRead([uri]).every((token) => token.startsWith("AbCdEf"))).toBe(true); // its sig only
+    expect(queryTokensRead([`https://h/x.sh?id=${oid}`])).toEqual([]);
+  });
+
   it("and their other tokens (a function key), which Azure may quote without the query", () => {
     // An audit (2026-12-06): a refused extension write quoted the key alone, and only the whole query was masked.
     const key = "FuncKeyS3cretValue0123456789abcdefXYZ";
