@@ -174,14 +174,8 @@ export function assessInstance(state: InstanceState | undefined, options: Assess
   // operation now) it is judged on its health as it stands.
   if (busy && !options.healthWaitOver)
     return { kind: "pending", waitingFor: `its upgrade to finish (provisioning ${state.provisioningState ?? ""})` };
-  const expected = options.expectedImage && otherImageThan(state.imageReference, options.expectedImage);
-  if (expected !== undefined && state.imageReference !== undefined)
-    return { kind: "failed", error: otherWritersModel(describeImage(state.imageReference), expected) };
-  const otherExtension =
-    options.expectedExtensions && state.extensions && otherExtensionThan(options.expectedExtensions, state.extensions);
-  if (otherExtension !== undefined) return { kind: "failed", error: otherWritersExtension(otherExtension) };
-  if (options.latestModelMoved !== undefined)
-    return { kind: "failed", error: otherWritersLatestModel(options.latestModelMoved, state.modelCompared === true) };
+  const otherModel = otherWritersModelOf(state, options);
+  if (otherModel !== undefined) return { kind: "failed", error: otherModel };
 
   // health: auto gates where there is a signal (the scale set has one, or the instance reports vmHealth anyway) and
   // the instance runs.
@@ -192,6 +186,27 @@ export function assessInstance(state: InstanceState | undefined, options: Assess
   const last = state.health ?? "no health reported yet";
   if (options.healthWaitOver) return { kind: "unhealthy", detail: `not healthy within health-timeout (last: ${last})` };
   return { kind: "pending", waitingFor: `health (${last})` };
+}
+
+/**
+ * Why an instance on the scale set's latest model does not run this run's model but another writer's: its image, then
+ * an extension as it shows it, then (what it shows does not say) a change of that writer's a read found before its
+ * listing. Undefined when nothing says so. For a target (assessInstance), and for an instance the run did not target,
+ * created on that writer's model since the plan (engine/record.ts).
+ */
+export function otherWritersModelOf(
+  state: InstanceState,
+  options: Pick<AssessOptions, "expectedImage" | "expectedExtensions" | "latestModelMoved">,
+): AzureErrorInfo | undefined {
+  const expected = options.expectedImage && otherImageThan(state.imageReference, options.expectedImage);
+  if (expected !== undefined && state.imageReference !== undefined)
+    return otherWritersModel(describeImage(state.imageReference), expected);
+  const otherExtension =
+    options.expectedExtensions && state.extensions && otherExtensionThan(options.expectedExtensions, state.extensions);
+  if (otherExtension !== undefined) return otherWritersExtension(otherExtension);
+  if (options.latestModelMoved !== undefined)
+    return otherWritersLatestModel(options.latestModelMoved, state.modelCompared === true);
+  return undefined;
 }
 
 function changedExtensionError(state: InstanceState, extension: string | undefined): InstanceError | undefined {

@@ -8,7 +8,6 @@ import {
   describeImage,
   imageNotRestorable,
   isNoOp,
-  otherImageThan,
   type ModelChange,
   type ModelDrift,
 } from "../domain/change.ts";
@@ -46,7 +45,7 @@ import {
   isRunning,
   limitList,
   MODEL_CHANGED_SINCE_UPGRADE,
-  otherWritersModel,
+  otherWritersModelOf,
   runsRolledOutModel,
   type Assessment,
 } from "../domain/verdict.ts";
@@ -129,6 +128,8 @@ export interface RolloutState {
   readonly rollbackWrote?: boolean;
   /** Another writer's change the latest read found in the model (RunState.otherWriter). */
   readonly otherWriter?: ModelDrift | undefined;
+  /** That change, when the instance's last listing came after the read that found it (RunState.otherWriterBefore). */
+  otherWriterBefore?(id: string): ModelDrift | undefined;
   /** Such a change was found, or found taken back, after the last listing of every instance (RunState). */
   readonly movedSinceListing?: boolean;
   readonly rollback: RolloutRecord["rollback"];
@@ -487,16 +488,21 @@ function movedOn(
 }
 
 /**
- * An instance the run did not target (created since its plan: autoscale) on the latest model, running another image
- * than the run's: another writer changed the model after the run's write, and the instance was created on that
- * writer's model. A failure, as a target upgraded onto it is (assessInstance), not `already-current`. Not after a
- * rollback that wrote the model (the previous image is the rollback's own), nor when the run's write did not land.
+ * An instance the run did not target (created since its plan: autoscale) on the latest model, which runs another
+ * writer's model (its image, an extension, or a change a read found before its listing): another writer changed the
+ * model after the run's write, and the instance was created on that writer's model. A failure, as a target upgraded
+ * onto it is (assessInstance), not `already-current`. Not after a rollback that wrote the model (the previous model is
+ * the rollback's own), nor when the run's write did not land, nor for an instance protected from scale-set actions.
  */
 function untargetedOnOtherModel(state: RolloutState, id: string, instance: InstanceState): AzureErrorInfo | undefined {
-  if (state.targets.has(id) || !instance.latestModelApplied || instance.imageReference === undefined) return undefined;
-  if (state.config.rollout.dryRun || !state.modelUpdated || state.rollbackWrote === true) return undefined;
-  const expected = state.expectedImage && otherImageThan(instance.imageReference, state.expectedImage);
-  return expected === undefined ? undefined : otherWritersModel(describeImage(instance.imageReference), expected);
+  if (state.targets.has(id) || !instance.latestModelApplied || instance.protectedFromScaleSetActions) return undefined;
+  if (!state.modelUpdated || state.rollbackWrote === true) return undefined;
+  const moved = state.otherWriterBefore?.(id);
+  return otherWritersModelOf(instance, {
+    ...(state.expectedImage && { expectedImage: state.expectedImage }),
+    ...(state.expectedExtensions && { expectedExtensions: state.expectedExtensions }),
+    ...(moved !== undefined && { latestModelMoved: describeDrift(moved) }),
+  });
 }
 
 /** Every instance listed or targeted, in instance-ID order, with its outcome. */
