@@ -69,7 +69,9 @@ export function planRollbackOf(model: ScaleSetModel, record: RolloutTagRecord): 
     );
   }
   if (finishing) {
-    const moved = drifted(model, record);
+    // A part the rollback did not get to write (its run failed or was cut off after an earlier part) still holds its
+    // "before" value (the change first undone): finished now too.
+    const moved = drifted(model, record, (c) => holds(model, c, "before"));
     if (moved !== undefined) return refuse(moved);
     return { ok: true, request: requestOf(record.changes, "after"), origin: record, finishing, kept: [] };
   }
@@ -94,7 +96,11 @@ export function planRollbackOf(model: ScaleSetModel, record: RolloutTagRecord): 
   // the instances; a person who reverted the model): nothing of another writer to overwrite, the run finishes it by
   // bringing the instances onto the model as it is.
   const alreadyBack = restorable.every((c) => holds(model, c, "before"));
-  const moved = alreadyBack ? undefined : drifted(model, record);
+  // Partly back (a rollback-on-failure that put the image back and then failed on the extension): the parts already
+  // on their previous values are no other writer's change either; the rest is put back.
+  const moved = alreadyBack
+    ? undefined
+    : drifted(model, record, (c) => c.notRestorable === undefined && holds(model, c, "before"));
   if (moved !== undefined) return refuse(moved);
   const kept = record.changes
     .filter((c) => c.notRestorable !== undefined)
@@ -124,9 +130,13 @@ export function rollbackStillApplies(
 }
 
 /** Why the model no longer holds what the record's run wrote (another writer's change); undefined when it does. */
-function drifted(model: ScaleSetModel, record: RolloutTagRecord): string | undefined {
+function drifted(
+  model: ScaleSetModel,
+  record: RolloutTagRecord,
+  alsoFine: (c: RecordedChange) => boolean = () => false,
+): string | undefined {
   const who = describeIdentity(record);
-  const drift = record.changes.filter((c) => !holds(model, c, "after"));
+  const drift = record.changes.filter((c) => !holds(model, c, "after") && !alsoFine(c));
   if (drift.length > 0) {
     const what = drift.map((c) => {
       const shown = displayChange(c);

@@ -34,6 +34,7 @@ import {
   type LeaseHolder,
   type LeaseStep,
 } from "../domain/lease.ts";
+import { decodeRecord, describeIdentity, sameIdentity } from "../domain/rollout-tags.ts";
 import { StopError, FINAL_WRITE_MS, MIN_FINAL_MS, type Run } from "./run.ts";
 import type { ScaleSetApi } from "./ports.ts";
 import type { TagDecision, TagPart, TagWriteResult, TagWriter, Tags } from "./tags.ts";
@@ -112,6 +113,10 @@ export class RunLease {
             writtenUntil = now + leaseDurationMs;
             this.#maybeUntil = writtenUntil;
             seen = tags;
+            // A rollback run planned on the record it read: decided again on fresh tags (a 412), the record must still
+            // be that one (or this run's own, a take whose answer was lost), as after a lease-wait (survey.ts).
+            const changed = recordChangedSincePlan(run, tags);
+            if (changed !== undefined) return { refused: changed };
             step = takeLease(tags, this.holder, now, leaseDurationMs);
             if (withPart === undefined || !("tags" in step)) return step;
             // The record these tags hold is the one at the lease, which this run's may replace (record-tags.ts).
@@ -437,4 +442,27 @@ function applyPart(part: TagPart | undefined, tags: Tags): { readonly next: Tags
 function heldByAnother(tags: Tags, me: LeaseHolder): boolean {
   const on = decodeLease(tags);
   return on.kind === "unreadable" || (on.kind === "held" && on.lease.holder.token !== me.token);
+}
+
+/**
+ * A rollback run (`rollback: true`): why the record on `tags` is no longer the one it planned on (another run's record
+ * written since, or none); undefined when it still is, or is this run's own.
+ */
+function recordChangedSincePlan(run: Run, tags: Tags): string | undefined {
+  const origin = run.state.rollbackOrigin;
+  if (origin === undefined) return undefined;
+  const found = decodeRecord(tags);
+  const own = run.state.tagRecord?.record;
+  if (
+    found.kind === "record" &&
+    (sameIdentity(found.record, origin.origin) || (own !== undefined && sameIdentity(found.record, own)))
+  )
+    return undefined;
+  const now =
+    found.kind === "record"
+      ? `now ${describeIdentity(found.record)}`
+      : found.kind === "none"
+        ? "now none"
+        : "now damaged";
+  return `the rollout record on the scale set changed before the rollback took its lease (${now}): another run changed the scale set. Run the rollback again to undo the latest change`;
 }

@@ -131,9 +131,21 @@ function meant(run: Run, planned?: { readonly image: boolean; readonly extension
   const { state } = run;
   const change = state.change;
   if (change === undefined || (planned === undefined && !state.modelUpdated)) return false;
-  const changes = recordedChanges(change, state.request, planned ?? state.written);
-  if (changes.length === 0) return false;
   const origin = state.rollbackOrigin;
+  // A rollback run records every part it set out to put back, written or not: one that failed (or was cut off) after
+  // its image write and before its extension write leaves the extension's way back on record, for the next rollback:
+  // true to finish (rollback-plan.ts). Recording only what it wrote replaced the origin's record and lost that part (an
+  // audit, 2026-12-06).
+  const parts =
+    planned ??
+    (origin !== undefined
+      ? {
+          image: state.written.image || change.scaleSetPatch !== undefined,
+          extension: state.written.extension || change.extensionPatch !== undefined,
+        }
+      : state.written);
+  const changes = recordedChanges(change, state.request, parts);
+  if (changes.length === 0) return false;
   const github = run.config.github;
   const url = github ? runUrl(github) : undefined;
   const record: RolloutTagRecord = {

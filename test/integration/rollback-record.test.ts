@@ -1,0 +1,89 @@
+// rollback: true runs and the rollout record on the scale set's tags (an audit, 2026-12-06): a rollback left half done
+// (its image back, its extension write refused) is finished by the next rollback: true, not refused as another
+// writer's change nor called done; and a rollback whose lease take meets 412 after another run's whole rollout does not
+// replace that run's record or undo a change that is no longer the last.
+import { describe, expect, it } from "vitest";
+import { decodeRecord } from "../../src/domain/rollout-tags.ts";
+import { configFor, count, NEW_VERSION, OLD_VERSION, rollout, useEmulator } from "./harness.ts";
+
+const emulator = useEmulator();
+const OLD_URI = "https://stvmssdemo.blob.core.windows.net/scripts/install.sh";
+const NEW_URI = "https://stvmssdemo.blob.core.windows.net/scripts/install-v2.sh";
+const BOTH = { imageVersion: NEW_VERSION, extension: { name: "customScript", fileUris: [NEW_URI] } };
+
+type Emulator = Awaited<ReturnType<ReturnType<typeof useEmulator>>>;
+const model = (emu: Emulator): Record<string, any> => emu.state("vmss1").model as Record<string, any>;
+const version = (emu: Emulator): unknown =>
+  model(emu)["properties"]["virtualMachineProfile"]["storageProfile"]["imageReference"]["version"];
+const uris = (emu: Emulator): unknown =>
+  (model(emu)["properties"]["virtualMachineProfile"]["extensionProfile"]["extensions"] as Record<string, any>[]).find(
+    (e) => e["name"] === "customScript",
+  )?.["properties"]["settings"]["fileUris"];
+
+describe("a rollback left half done: the image back, the extension's write refused", () => {
+  it("rollback: true after such a rollback: true finishes it, the extension back too", async () => {
+    // Before, the half-done rollback's record named the image only and replaced the rollout's: the next rollback: true
+    // "finished" the image alone and reported reverted, the extension left on the rolled-out URIs.
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
+    expect((await rollout(configFor(emu, { change: BOTH }))).record.result).toBe("succeeded");
+    emu.faults.authorizationFailed({ operation: "VirtualMachineScaleSetExtensions.Update", times: 1 });
+    const half = await rollout({ ...configFor(emu, { change: {} }), rollback: true });
+    expect(half.record.result).toBe("failed");
+    expect([version(emu), uris(emu)]).toEqual([OLD_VERSION, [NEW_URI]]);
+
+    const again = await rollout({ ...configFor(emu, { change: {} }), rollback: true });
+    expect(again.record.result).toBe("reverted");
+    expect([version(emu), uris(emu)]).toEqual([OLD_VERSION, [OLD_URI]]);
+  });
+
+  it("rollback: true after such a rollback-on-failure finishes it, not blaming another writer", async () => {
+    // Before, it refused: "The scale set's model no longer holds what … wrote … Another writer changed it".
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4 }] });
+    emu.faults.failUpgrade("0", { scaleSet: "vmss1" });
+    // The forward extension PATCH goes through; the rollback's is refused.
+    emu.faults.authorizationFailed({ operation: "VirtualMachineScaleSetExtensions.Update", after: 1, times: 1 });
+    await rollout(
+      configFor(emu, {
+        change: BOTH,
+        rollout: { batchSize: count(2), maxUnhealthyPercent: 0, rollbackOnFailure: true },
+      }),
+    );
+    expect([version(emu), uris(emu)]).toEqual([OLD_VERSION, [NEW_URI]]);
+
+    const rb = await rollout({ ...configFor(emu, { change: {} }), rollback: true });
+    expect(rb.record.reason ?? "").not.toMatch(/another writer/i);
+    expect(rb.record.result).toBe("reverted");
+    expect(uris(emu)).toEqual([OLD_URI]);
+  });
+});
+
+describe("rollback: true whose lease take meets 412 after another run's whole rollout", () => {
+  it("refuses, writing nothing, as after a lease-wait; the other run's record stays", async () => {
+    // Before, the take decided again on the fresh tags took the other run's record for the one at the lease, replaced
+    // it with the rollback's, and undid the first run's image: the other run's extension change was then on no record.
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
+    expect((await rollout(configFor(emu, { change: { imageVersion: NEW_VERSION } }))).record.result).toBe("succeeded");
+
+    let other: Awaited<ReturnType<typeof rollout>> | undefined;
+    const rb = await rollout(
+      { ...configFor(emu, { change: {} }), rollback: true },
+      {
+        wrap: (api) => ({
+          ...api,
+          writeTags: async (...args: Parameters<typeof api.writeTags>) => {
+            other ??= await rollout(
+              configFor(emu, { change: { extension: { name: "customScript", fileUris: [NEW_URI] } } }),
+            );
+            return api.writeTags(...args);
+          },
+        }),
+      },
+    );
+    expect(other?.record.result).toBe("succeeded");
+    const after = decodeRecord(model(emu)["tags"] as Record<string, string>);
+    expect(after.kind === "record" && after.record.changes.map((c) => c.property)).toContain("extension-file-uris");
+    expect(rb.record.modelUpdated).toBe(false);
+    expect(rb.record.reason).toMatch(/rollout record on the scale set changed before the rollback took its lease/);
+    expect(version(emu)).toBe(NEW_VERSION);
+  });
+});
