@@ -2,6 +2,7 @@
 // rollback ends as a run does on the same fault anywhere else (truth.test.ts, stops.test.ts).
 import { describe, expect, it } from "vitest";
 import { buildOutputs } from "../../src/report/outputs.ts";
+import { AzureApiError } from "../../src/domain/scale-set.ts";
 import {
   configFor,
   count,
@@ -44,6 +45,72 @@ describe.each(ORCHESTRATIONS)("the scale set deleted during the rollback ($mode)
       reason: expect.stringContaining("The scale set was deleted during the run"),
     });
     expect(record.reason).toContain("during the rollback");
+  });
+
+  it("as the rollback starts (its first read of the model): reported deleted, during the rollback", async () => {
+    // A review (2026-12-06): with nothing put back yet, only the rollback's last listing can say so.
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, ...seed }] });
+    emu.faults.failUpgrade(instanceIds(emu)[2]!, { scaleSet: "vmss1" });
+    const { record } = await rollout(configFor(emu, { rollout: ROLLBACK }), {
+      events: (event) => {
+        if (event.type === "rollback-started") emu.faults.deleteScaleSet("vmss1");
+      },
+    });
+    expect(record.scaleSetDeleted).toBe(true);
+    expect(record.instances).toEqual([]);
+    expect(record.reason).toMatch(/^The scale set was deleted during the run .*during the rollback\)\.$/s);
+  });
+});
+
+describe.each(ORCHESTRATIONS)("a rollback batch refused with a 404 naming a VM ($mode)", ({ seed }) => {
+  // As a Flexible set may answer for a VM deleted since its listing (assumed; the emulator answers 400
+  // InvalidParameter): a review (2026-12-06) found this branch untested.
+  const notFound = (name: string) =>
+    new AzureApiError(
+      "ResourceNotFound",
+      `The Resource 'Microsoft.Compute/virtualMachines/${name}' under resource group 'rg-demo' was not found.`,
+      404,
+    );
+
+  it("the VM gone since the listing: sent again without it, the scale set not called deleted", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 6, ...seed }] });
+    const [i0 = "", i1 = "", i2 = "", i3 = "", i4 = "", i5 = ""] = instanceIds(emu);
+    emu.faults.failUpgrade(i3, { scaleSet: "vmss1" });
+    let refused = false;
+    const { record } = await rollout(configFor(emu, { rollout: ROLLBACK }), {
+      wrap: (api) => ({
+        ...api,
+        upgradeInstances: async (ids, signal) => {
+          if (!refused && ids.includes(i0)) {
+            refused = true;
+            emu.deleteInstance("vmss1", i0);
+            throw notFound(i0);
+          }
+          return api.upgradeInstances(ids, signal);
+        },
+      }),
+    });
+    expect(refused).toBe(true);
+    expect(record.scaleSetDeleted).toBeUndefined();
+    expect(record.result).toBe("rolled-back");
+    expect(outcomes(record)).toEqual({ removed: [i0], "rolled-back": [i1, i2, i3], "not-started": [i4, i5] });
+  });
+
+  it("every VM still there: the rollback fails on it, the scale set not called deleted", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 6, ...seed }] });
+    const [i0 = ""] = instanceIds(emu);
+    emu.faults.failUpgrade(instanceIds(emu)[3]!, { scaleSet: "vmss1" });
+    const { record } = await rollout(configFor(emu, { rollout: ROLLBACK }), {
+      wrap: (api) => ({
+        ...api,
+        upgradeInstances: (ids, signal) =>
+          ids.includes(i0) ? Promise.reject(notFound(i0)) : api.upgradeInstances(ids, signal),
+      }),
+    });
+    expect(record.scaleSetDeleted).toBeUndefined();
+    expect(record.result).toBe("failed");
+    expect(record.reason).toContain("The rollback failed too");
+    expect(record.reason).toContain("ResourceNotFound");
   });
 });
 

@@ -231,7 +231,7 @@ function skipped(run: Run, index: number, durationMs?: number): void {
 }
 
 /** The instances of `ids` the last listing still shows (the others are noted as removed). */
-function stillListed(run: Run, ids: readonly string[]): string[] {
+export function stillListed(run: Run, ids: readonly string[]): string[] {
   if (run.state.listedAt === Number.NEGATIVE_INFINITY) return [...ids];
   return ids.filter((id) => run.state.instances.has(id));
 }
@@ -289,9 +289,9 @@ async function sendUpgrade(
       // The run ends on a scale set gone (rollout.ts). A 404 may also name a Flexible VM deleted since the listing (its
       // instance ID is the VM's name: ResourceNotFound for Microsoft.Compute/virtualMachines/<name>, assumed, not
       // recorded): one read of the scale set says which; an instance gone is sent again without it, as below.
-      const setFound = isScaleSetGone(err) && (await scaleSetStillThere(run, api));
-      const instanceGone = isGoneInstance(err) || setFound;
+      const instanceGone = await namesGoneInstance(run, api, err, run.work);
       if (isScaleSetGone(err) && !instanceGone) throw err;
+      const setFound = isScaleSetGone(err); // and read just now (namesGoneInstance)
       refusal = err;
       const maybeTaken = mayAnswerResend(api, "upgrade", sendsBefore, err);
       if (err.statusCode === 409 || maybeTaken) {
@@ -497,12 +497,27 @@ async function readModelAlongside(run: Run, api: ScaleSetApi): Promise<void> {
 }
 
 /**
+ * Whether Azure's refusal of a manualupgrade says one of its instances left the scale set since the listing: 400
+ * InvalidParameter, or a 404 while a read of the scale set finds it (a Flexible VM's, whose instance ID is the VM's
+ * name: ResourceNotFound for Microsoft.Compute/virtualMachines/<name>, assumed, not recorded). A 404 with the scale set
+ * gone is not (the run ends on it). For the forward batches and the rollback's alike.
+ */
+export async function namesGoneInstance(
+  run: Run,
+  api: ScaleSetApi,
+  err: AzureApiError,
+  signal: AbortSignal,
+): Promise<boolean> {
+  return isGoneInstance(err) || (isScaleSetGone(err) && (await scaleSetStillThere(run, api, signal)));
+}
+
+/**
  * Whether a read of the scale set finds it (then its model is taken in): false when Azure says it is gone. A read
  * that fails otherwise cannot tell, and ends the batch with its own error (not taken for a deleted scale set).
  */
-async function scaleSetStillThere(run: Run, api: ScaleSetApi): Promise<boolean> {
+async function scaleSetStillThere(run: Run, api: ScaleSetApi, signal: AbortSignal): Promise<boolean> {
   try {
-    run.state.read(await api.getScaleSet(run.work));
+    run.state.read(await api.getScaleSet(signal));
     return true;
   } catch (err) {
     if (isScaleSetGone(err)) return false;

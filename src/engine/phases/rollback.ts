@@ -20,7 +20,8 @@ import type { ScaleSetApi } from "../ports.ts";
 import { FINAL_LISTING_MS, type Run } from "../run.ts";
 import type { RollbackProgress } from "../state.ts";
 import { mayAnswerResend, mayHaveLanded } from "../write-copies.ts";
-import { isGoneInstance, isPreconditionFailed, isRetryableRefusal, isScaleSetGone } from "../../domain/azure-errors.ts";
+import { isPreconditionFailed, isRetryableRefusal, isScaleSetGone } from "../../domain/azure-errors.ts";
+import { namesGoneInstance, stillListed } from "./manual-batches.ts";
 
 /** A cancelled job gets no rollback: the runner kills it seconds later. */
 export function shouldRollBack(run: Run): boolean {
@@ -427,12 +428,14 @@ async function upgradeBack(
     } catch (err) {
       if (isAbort(err) || !(err instanceof AzureApiError) || err.statusCode === undefined) throw err;
       // An instance that left the scale set since the last listing (autoscale: 400 InvalidParameter; a Flexible VM's
-      // 404), as the forward batches do: a listing says which, and the request goes again without it. A scale set
-      // deleted makes the listing itself fail (404), which ends the rollback on it. An audit (2026-12-06): the whole
-      // rollback failed on a scale-in, leaving the later batches on the new model.
-      if (isGoneInstance(err) || isScaleSetGone(err)) {
+      // 404), as the forward batches do: a listing says which, and the request goes again without it. A 404 with the
+      // scale set gone ends the rollback (its reads after it say deleted). An audit (2026-12-06): the whole rollback
+      // failed on a scale-in, leaving the later batches on the new model.
+      const instanceGone = await namesGoneInstance(run, api, err, signal);
+      if (isScaleSetGone(err) && !instanceGone) throw err;
+      if (instanceGone) {
         await run.list(api, signal);
-        const still = ids.filter((id) => run.state.instances.has(id));
+        const still = stillListed(run, ids);
         if (still.length < ids.length) {
           run.log.info(
             `[${label}] manualupgrade refused (${errorLine(err)}): sending it again without the instance(s) that left the scale set.`,
