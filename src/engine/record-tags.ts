@@ -112,6 +112,11 @@ function withdrawal(run: Run): TagPart | undefined {
     why: WHY,
     apply: (tags) => {
       const found = decodeRecord(tags);
+      // The older record this run removed for want of room for its own (recordPart): put back, as its own would be.
+      if (found.kind === "none" && ours.droppedOlder === true && previous !== undefined) {
+        const back = withRecord(tags, previous, run.config.secrets);
+        return { tags: back.ok ? back.tags : tags };
+      }
       if (found.kind !== "record" || !sameIdentity(found.record, ours.record)) return { tags };
       const back = previous !== undefined ? withRecord(tags, previous, run.config.secrets) : undefined;
       return { tags: back?.ok ? back.tags : withoutRecord(tags) };
@@ -192,6 +197,8 @@ function recordPart(run: Run): TagPart | undefined {
     run.state.tagRecordWrote({ problem: `the run lost its lease on the scale set (${run.state.leaseLost})` });
     return undefined;
   }
+  // Why this run's record is not on the tags although the write went through (it removed the older one instead).
+  let dropped: string | undefined;
   const apply = (current: Tags): TagDecision => {
     const seen = replaceable(run);
     const decoded = decodeRecord(current);
@@ -203,20 +210,26 @@ function recordPart(run: Run): TagPart | undefined {
       return { refused: `the scale set holds a newer record, of ${describeIdentity(decoded.record)}, which is kept` };
     }
     const next = withRecord(current, record, run.config.secrets);
-    return next.ok ? { tags: next.tags } : { refused: next.reason };
+    dropped = undefined;
+    if (next.ok) return { tags: next.tags };
+    // Not written (no room among Azure's 50 tags, a value shaped like a secret): an older record left there would be
+    // taken by a later rollback: true for the last change, and undone in place of this run's (an audit, 2026-12-06).
+    // It is removed (that always fits); a withdrawal at the end puts it back (this run's write did not land).
+    if (decoded.kind === "record" && !sameIdentity(decoded.record, record)) {
+      dropped = `${next.reason}; the older record on the scale set, of ${describeIdentity(decoded.record)}, was removed so that rollback: true does not undo that change in place of this one`;
+      return { tags: withoutRecord(current) };
+    }
+    return { refused: next.reason };
   };
   const settled: TagPart["settled"] = (end) => {
-    if ("written" in end) {
+    if ("written" in end && dropped !== undefined) {
+      run.state.tagRecordWrote({ problem: dropped, droppedOlder: true });
+      warnNotWritten(run, dropped);
+    } else if ("written" in end) {
       run.state.tagRecordWrote({ written: true });
     } else if ("refused" in end) {
-      const warned = run.state.tagRecord?.warned === true;
       run.state.tagRecordWrote({ problem: end.refused });
-      if (warned) return;
-      run.state.tagRecordWarned();
-      run.log.warning(
-        `The rollout record was not written: ${end.refused}. A later run with rollback: true will not find this change; roll it back with the change inputs instead (see the summary).`,
-        "Rollout record not written",
-      );
+      warnNotWritten(run, end.refused);
     } else {
       const problem = `Azure did not take the tag write (${errorLine(end.error) || "unknown error"})`;
       run.state.tagRecordWrote({ problem });
@@ -224,6 +237,16 @@ function recordPart(run: Run): TagPart | undefined {
     }
   };
   return { why: WHY, apply, settled };
+}
+
+/** Says once a run that its record was not written, and why. */
+function warnNotWritten(run: Run, why: string): void {
+  if (run.state.tagRecord?.warned === true) return;
+  run.state.tagRecordWarned();
+  run.log.warning(
+    `The rollout record was not written: ${why}. A later run with rollback: true will not find this change; roll it back with the change inputs instead (see the summary).`,
+    "Rollout record not written",
+  );
 }
 
 /** The records this run's own may replace: the one on the tags when it took the lease, a rollback's origin. */

@@ -64,6 +64,11 @@ export interface TagRecordState {
   readonly problem?: string;
   /** The run has said that the record was not written (a warning said once). */
   readonly warned?: boolean;
+  /**
+   * Its own not fitting, the run removed the older record it would have replaced: left there, a later rollback: true
+   * would take that older change for the last and undo it in place of this run's. A withdrawal puts it back.
+   */
+  readonly droppedOlder?: boolean;
 }
 
 /** Why the rollout stopped early. The reason is one sentence; instance details are appended at the end. */

@@ -570,12 +570,14 @@ export class RunState implements RolloutState {
   }
 
   /** Azure took the record (with its outcome as meant), or did not (`problem`). */
-  tagRecordWrote(result: { readonly written: true } | { readonly problem: string }): void {
+  tagRecordWrote(
+    result: { readonly written: true } | { readonly problem: string; readonly droppedOlder?: boolean },
+  ): void {
     const current = this.#tagRecord;
     if (current === undefined) return;
     this.#tagRecord =
       "problem" in result
-        ? { ...current, problem: result.problem }
+        ? { ...current, problem: result.problem, ...(result.droppedOlder === true && { droppedOlder: true }) }
         : { record: current.record, written: current.record.outcome, ...(current.warned && { warned: true }) };
   }
 

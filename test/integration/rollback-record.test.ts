@@ -87,3 +87,41 @@ describe("rollback: true whose lease take meets 412 after another run's whole ro
     expect(version(emu)).toBe(NEW_VERSION);
   });
 });
+
+describe("a run whose own record finds no room among the scale set's 50 tags", () => {
+  it("removes the older record, so that rollback: true does not undo that older change in place of this one", async () => {
+    // An audit (2026-12-06): the older run's record stayed, and a later rollback: true undid that run's image, reporting
+    // reverted, while the newer run's extension stayed.
+    const user = Object.fromEntries(Array.from({ length: 47 }, (_, i) => [`team${i}`, "x"]));
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, tags: user }] });
+    expect((await rollout(configFor(emu, { change: { imageVersion: NEW_VERSION } }))).record.result).toBe("succeeded");
+    const longUri = `https://stvmssdemo.blob.core.windows.net/scripts/${"install-v2-".repeat(30)}.sh`;
+    const newer = await rollout(
+      configFor(emu, { change: { extension: { name: "customScript", fileUris: [longUri] } } }),
+    );
+    expect(newer.record.result).toBe("succeeded");
+    expect(newer.log.text()).toMatch(
+      /The rollout record was not written: .*the older record on the scale set, of .*, was removed/,
+    );
+    expect(decodeRecord(model(emu)["tags"] as Record<string, string>).kind).toBe("none");
+
+    const rb = await rollout({ ...configFor(emu, { change: {} }), rollback: true });
+    expect(rb.record.result).toBe("failed");
+    expect(version(emu)).toBe(NEW_VERSION);
+  });
+
+  it("a run that then writes no model puts the older record back", async () => {
+    const user = Object.fromEntries(Array.from({ length: 47 }, (_, i) => [`team${i}`, "x"]));
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, tags: user }] });
+    expect((await rollout(configFor(emu, { change: { imageVersion: NEW_VERSION } }))).record.result).toBe("succeeded");
+    const before = decodeRecord(model(emu)["tags"] as Record<string, string>);
+    const longUri = `https://stvmssdemo.blob.core.windows.net/scripts/${"install-v2-".repeat(30)}.sh`;
+    // The extension's write refused: nothing of this run's lands, so the record it removed goes back.
+    emu.faults.authorizationFailed({ operation: "VirtualMachineScaleSetExtensions.Update", times: 1 });
+    const refused = await rollout(
+      configFor(emu, { change: { extension: { name: "customScript", fileUris: [longUri] } } }),
+    );
+    expect(refused.record.result).toBe("failed");
+    expect(decodeRecord(model(emu)["tags"] as Record<string, string>)).toEqual(before);
+  });
+});
