@@ -68,10 +68,15 @@ export function planRollbackOf(model: ScaleSetModel, record: RolloutTagRecord): 
       `The last change recorded on scale set '${model.name}' (by ${who}) was already rolled back by that run itself (rollback-on-failure): there is nothing to undo. Nothing was written.`,
     );
   }
+  // A run that did not end as it meant to (failed, cancelled, or still in progress as far as the record says) may have
+  // left a part unwritten: that part still on its "before" value is not another writer's change. One that ended done
+  // wrote every part, so a part back on "before" is another writer's (a review, 2026-12-06: a finished rollback's image
+  // put back by hand was "finished" again over it).
+  const halfDone = record.outcome !== "succeeded" && record.outcome !== "reverted";
   if (finishing) {
     // A part the rollback did not get to write (its run failed or was cut off after an earlier part) still holds its
     // "before" value (the change first undone): finished now too.
-    const moved = drifted(model, record, (c) => holds(model, c, "before"));
+    const moved = drifted(model, record, (c) => halfDone && holds(model, c, "before"));
     if (moved !== undefined) return refuse(moved);
     return { ok: true, request: requestOf(record.changes, "after"), origin: record, finishing, kept: [] };
   }
@@ -100,7 +105,7 @@ export function planRollbackOf(model: ScaleSetModel, record: RolloutTagRecord): 
   // on their previous values are no other writer's change either; the rest is put back.
   const moved = alreadyBack
     ? undefined
-    : drifted(model, record, (c) => c.notRestorable === undefined && holds(model, c, "before"));
+    : drifted(model, record, (c) => halfDone && c.notRestorable === undefined && holds(model, c, "before"));
   if (moved !== undefined) return refuse(moved);
   const kept = record.changes
     .filter((c) => c.notRestorable !== undefined)

@@ -113,11 +113,12 @@ export class RunLease {
             writtenUntil = now + leaseDurationMs;
             this.#maybeUntil = writtenUntil;
             seen = tags;
-            // A rollback run planned on the record it read: decided again on fresh tags (a 412), the record must still
-            // be that one (or this run's own, a take whose answer was lost), as after a lease-wait (survey.ts).
-            const changed = recordChangedSincePlan(run, tags);
-            if (changed !== undefined) return { refused: changed };
             step = takeLease(tags, this.holder, now, leaseDurationMs);
+            // A rollback run planned on the record it read: a take decided again on fresh tags (a 412) needs the record
+            // to be that one still (or this run's own, a take whose answer was lost), as after a lease-wait (survey.ts).
+            // Not while it waits: the run holding the lease may take its planned record back (a review, 2026-12-06).
+            const changed = "tags" in step ? recordChangedSincePlan(run, tags) : undefined;
+            if (changed !== undefined) return { refused: changed };
             if (withPart === undefined || !("tags" in step)) return step;
             // The record these tags hold is the one at the lease, which this run's may replace (record-tags.ts).
             run.state.leaseTaken(tags);

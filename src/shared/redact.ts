@@ -202,11 +202,11 @@ export function sasSecretsRead(uris: readonly string[]): string[] {
 /** A query value this long, of the characters tokens are written in, is taken for one (a function key, a token). */
 const MIN_TOKEN_LENGTH = 32;
 /**
- * Except a GUID (a user-delegation SAS's object and tenant IDs, `skoid`/`sktid`: not secrets, and the IDs a user reads
- * in Azure's authorization errors) and Azure Storage's SAS fields other than `sig` (versions, times, permissions,
- * IDs): masked, they would blank that text for the rest of the job. A review of an audit's fix (2026-12-06).
+ * Except Azure Storage's SAS fields other than `sig` (versions, times, permissions, and a user-delegation SAS's object
+ * and tenant IDs, `skoid`/`sktid`: not secrets, and the IDs a user reads in Azure's authorization errors): masked, they
+ * would blank that text for the rest of the job. A review of an audit's fix (2026-12-06); a GUID under another name
+ * (an `api_key`) is still taken for a token.
  */
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SAS_FIELDS = new Set(
   "sv ss srt sp se st spr sip si sr sdd ses skoid sktid skt ske sks skv saoid suoid scid rscc rscd rsce rscl rsct".split(
     " ",
@@ -228,7 +228,6 @@ export function queryTokensRead(uris: readonly string[]): string[] {
       if (at > 0 && SAS_FIELDS.has(safeDecode(part.slice(0, at)).toLowerCase())) continue;
       const value = part.slice(at + 1);
       const decoded = safeDecode(value);
-      if (GUID.test(decoded)) continue;
       // `+` is a blank in a query: words joined by `+` or `%20` are text, not a token.
       if (decoded.length < MIN_TOKEN_LENGTH || !TOKEN.test(value) || !TOKEN.test(decoded) || /\+.*\+/.test(value))
         continue;

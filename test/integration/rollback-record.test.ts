@@ -4,7 +4,8 @@
 // replace that run's record or undo a change that is no longer the last.
 import { describe, expect, it } from "vitest";
 import { decodeRecord } from "../../src/domain/rollout-tags.ts";
-import { configFor, count, NEW_VERSION, OLD_VERSION, rollout, useEmulator } from "./harness.ts";
+import { LEASE_TAG } from "../../src/domain/lease.ts";
+import { configFor, count, NEW_VERSION, OLD_VERSION, rollout, useEmulator, type RunResult } from "./harness.ts";
 
 const emulator = useEmulator();
 const OLD_URI = "https://stvmssdemo.blob.core.windows.net/scripts/install.sh";
@@ -123,5 +124,84 @@ describe("a run whose own record finds no room among the scale set's 50 tags", (
     );
     expect(refused.record.result).toBe("failed");
     expect(decodeRecord(model(emu)["tags"] as Record<string, string>)).toEqual(before);
+  });
+});
+
+// A review of the fixes above (2026-12-06).
+describe("what the fixes above must not take for a half-done rollback or a changed record", () => {
+  it("a finished rollback whose image another writer put back: rollback: true refuses, that writer's image stays", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
+    expect((await rollout(configFor(emu, { change: { imageVersion: NEW_VERSION } }))).record.result).toBe("succeeded");
+    expect((await rollout({ ...configFor(emu, { change: {} }), rollback: true })).record.result).toBe("reverted");
+    emu.faults.concurrentWrite(
+      {
+        patch: {
+          properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: NEW_VERSION } } } },
+        },
+      },
+      { when: "before" },
+    );
+    const again = await rollout({ ...configFor(emu, { change: {} }), rollback: true });
+    expect(again.record.reason ?? "").toMatch(/another writer/i);
+    expect(version(emu)).toBe(NEW_VERSION);
+  });
+
+  it("a rollback waiting for another run's lease, whose planned record that run takes back: goes on once it is free", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
+    expect((await rollout(configFor(emu, { change: { imageVersion: NEW_VERSION } }))).record.result).toBe("succeeded");
+    const originAt = (decodeRecord(model(emu)["tags"] as Record<string, string>) as { record: { at: string } }).record
+      .at;
+    let release = (): void => undefined;
+    const waiting = new Promise<void>((resolve) => (release = resolve));
+    let other: Promise<RunResult> | undefined;
+    let sawOther = false;
+    // The other run's extension write waits until the rollback waits for the lease, then is refused: it writes no
+    // model and takes its planned record back.
+    const held =
+      <A extends unknown[], R>(write: (...args: A) => Promise<R>) =>
+      async (...args: A): Promise<R> => {
+        await waiting;
+        emu.faults.authorizationFailed({ operation: "VirtualMachineScaleSetExtensions.Update", times: 1 });
+        return write(...args);
+      };
+    let rb: RunResult | undefined;
+    try {
+      rb = await rollout(
+        { ...configFor(emu, { change: {}, rollout: { leaseWaitMs: 60_000, pollIntervalMs: 100 } }), rollback: true },
+        {
+          wrap: (api) => ({
+            ...api,
+            writeTags: async (...args: Parameters<typeof api.writeTags>) => {
+              if (other === undefined) {
+                other = rollout(
+                  configFor(emu, { change: { extension: { name: "customScript", fileUris: [NEW_URI] } } }),
+                  {
+                    wrap: (inner) => ({
+                      ...inner,
+                      patchExtension: held(inner.patchExtension.bind(inner)),
+                      startPatchExtension: held(inner.startPatchExtension.bind(inner)),
+                    }),
+                  },
+                );
+                for (let i = 0; i < 200 && (model(emu)["tags"] as Record<string, string>)[LEASE_TAG] === undefined; i++)
+                  await new Promise((resolve) => setTimeout(resolve, 20));
+                const found = decodeRecord(model(emu)["tags"] as Record<string, string>);
+                sawOther = found.kind === "record" && found.record.at !== originAt;
+              }
+              return api.writeTags(...args);
+            },
+          }),
+          events: (event) => {
+            if (event.type === "lease" && event.what === "waiting") release();
+          },
+        },
+      );
+    } finally {
+      release();
+    }
+    expect(sawOther).toBe(true);
+    expect((await other)?.record.modelUpdated).toBe(false);
+    expect(rb?.record.result).toBe("reverted");
+    expect(version(emu)).toBe(OLD_VERSION);
   });
 });
