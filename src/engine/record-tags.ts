@@ -141,14 +141,15 @@ function meant(run: Run, planned?: { readonly image: boolean; readonly extension
   // its image write and before its extension write leaves the extension's way back on record, for the next rollback:
   // true to finish (rollback-plan.ts). Recording only what it wrote replaced the origin's record and lost that part (an
   // audit, 2026-12-06).
+  // (So too when the parts come from a write whose outcome is unknown, withUnknown, or the writes about to be sent.)
+  const given = planned ?? state.written;
   const parts =
-    planned ??
-    (origin !== undefined
+    origin !== undefined
       ? {
-          image: state.written.image || change.scaleSetPatch !== undefined,
-          extension: state.written.extension || change.extensionPatch !== undefined,
+          image: given.image || change.scaleSetPatch !== undefined,
+          extension: given.extension || change.extensionPatch !== undefined,
         }
-      : state.written);
+      : given;
   const changes = recordedChanges(change, state.request, parts);
   if (changes.length === 0) return false;
   const github = run.config.github;
