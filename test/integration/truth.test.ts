@@ -195,6 +195,25 @@ describe("another writer of what the run does not write (Uniform)", () => {
     expect(JSON.parse(buildOutputs(record)["failed-instances"]!)).toContain("4");
   });
 
+  it("the same instance protected from scale-set actions: skipped, with no error of another writer's model", async () => {
+    // A review (2026-12-06): the check above skips protected instances, untested until now.
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4 }] });
+    const at = { operation: "VirtualMachineScaleSets.UpdateInstances", after: 0, when: "after" } as const;
+    emu.faults.concurrentWrite({ patch: otherImage }, at);
+    emu.faults.concurrentWrite({ patch: { sku: { capacity: 5 } } }, at);
+    const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }), {
+      events: (event) => {
+        if (event.type === "batch-ended" && emu.state("vmss1").instances.some((i) => i.instanceId === "4"))
+          emu.setInstance("vmss1", "4", { protected: true });
+      },
+    });
+
+    expect(runningVersions(emu)["4"]).toBe(OTHER_IMAGE);
+    const created = record.instances.find((i) => i.instanceId === "4");
+    expect(created?.outcome).toBe("skipped-protected");
+    expect(created?.error).toBeUndefined();
+  });
+
   it("an instance autoscale creates on the model a rollback put back is rolled back with the rest, not failed", async () => {
     // A review (2026-12-06): the check above must not take the previous image, which the rollback wrote, for
     // another writer's.
