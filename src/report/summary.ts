@@ -306,7 +306,7 @@ function change(record: RolloutRecord, stage: Stage): string {
           ? "### The change (not in the model when read)"
           : "### The change (not applied)";
   const note = unknown
-    ? `\n\nThe ${unknown} write was cut off in flight (the run was cancelled or ran out of time) and the scale set could not be read again: Azure may have applied it. Check the scale set's model (\`az vmss show\`) before running again.`
+    ? `\n\nThe ${unknown} write got no answer the run could rely on (its answer was lost, or the run was cancelled or ran out of time while Azure had it), and no read of the scale set since could tell whether it landed: Azure may have applied it. Check the scale set's model (\`az vmss show\`) before running again.`
     : cutOff
       ? `\n\nThe ${cutOff} write got no answer (the run was cancelled or ran out of time while Azure had it, or its answer was lost). The scale set's model did not hold it when read after, but Azure may still apply a request it had received. Check the scale set's model (\`az vmss show\`) before running again.`
       : applied || record.dryRun

@@ -3,6 +3,7 @@
 // writer's change nor called done; and a rollback whose lease take meets 412 after another run's whole rollout does not
 // replace that run's record or undo a change that is no longer the last.
 import { describe, expect, it } from "vitest";
+import { renderSummary } from "../../src/report/summary.ts";
 import { decodeRecord } from "../../src/domain/rollout-tags.ts";
 import { LEASE_TAG } from "../../src/domain/lease.ts";
 import { configFor, count, NEW_VERSION, OLD_VERSION, rollout, useEmulator, type RunResult } from "./harness.ts";
@@ -55,6 +56,32 @@ describe("a rollback left half done: the image back, the extension's write refus
     expect(rb.record.reason ?? "").not.toMatch(/another writer/i);
     expect(rb.record.result).toBe("reverted");
     expect(uris(emu)).toEqual([OLD_URI]);
+  });
+});
+
+describe("a rollback whose image write's outcome is unknown (its answer lost, the model unreadable after)", () => {
+  it("keeps the extension's way back on record: the next rollback: true puts the extension back too", async () => {
+    // 7924cca: with the parts taken from the unknown write alone, the record named the image only, replaced the
+    // rollout's, and the next rollback: true "finished" the image and reported reverted, the extension left on the
+    // rolled-out URIs.
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
+    expect((await rollout(configFor(emu, { change: BOTH }))).record.result).toBe("succeeded");
+    emu.faults.dropConnection({ operation: "VirtualMachineScaleSets.Update", afterProcessing: true, times: 1 });
+    // The SDK's resend meets 412 (the first copy moved the etag); the reads after it fail, the record's write after them
+    // lands.
+    emu.faults.onRequest({ operation: "VirtualMachineScaleSets.Update", when: "after" }, () =>
+      emu.faults.serverError({ operation: "VirtualMachineScaleSets.Get", times: 10 }),
+    );
+    const cut = await rollout({ ...configFor(emu, { change: {} }), rollback: true });
+    // The image write had landed: not "nothing was written".
+    expect(cut.record.modelWriteUnknown).toBe("image");
+    expect(renderSummary(cut.record)).toContain("whether Azure applied the change is unknown");
+    expect([version(emu), uris(emu)]).toEqual([OLD_VERSION, [NEW_URI]]);
+
+    emu.faults.clear();
+    const again = await rollout({ ...configFor(emu, { change: {} }), rollback: true });
+    expect(again.record.result).toBe("reverted");
+    expect([version(emu), uris(emu)]).toEqual([OLD_VERSION, [OLD_URI]]);
   });
 });
 

@@ -70,6 +70,26 @@ describe.each(ORCHESTRATIONS)("the model write's outcome, whatever the transport
     expect(writesOf(emu)).toEqual([PATCH_SET, `${PATCH_SET} → 409`, upgrade(i0, i1)]);
   });
 
+  it("a lost answer to the image PATCH, then 412 on the SDK's resend and reads that fail: unknown, not 'nothing written'", async () => {
+    // A review (2026-12-06, session 23): the read's error stood alone, and the summary said nothing was written while
+    // the image was in the model.
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
+    emu.faults.dropConnection({ operation: "VirtualMachineScaleSets.Update", afterProcessing: true });
+    emu.faults.onRequest({ operation: "VirtualMachineScaleSets.Update", when: "after" }, () =>
+      emu.faults.serverError({ operation: "VirtualMachineScaleSets.Get", times: 10 }),
+    );
+    const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }));
+
+    expect(record.result).toBe("failed");
+    expect(emu.state("vmss1").model).toMatchObject({
+      properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: NEW_VERSION } } } },
+    });
+    expect(record.modelWriteUnknown).toBe("image");
+    const summary = renderSummary(record);
+    expect(summary).toContain("whether Azure applied the change is unknown");
+    expect(summary).not.toContain("Nothing was written");
+  });
+
   it("a lost answer to the image PATCH, then another writer's image before the SDK's resend (412): not overwritten", async () => {
     const OTHER = "24.04.202503030";
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });

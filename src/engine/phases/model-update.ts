@@ -139,10 +139,12 @@ export async function startImageWrite(
       try {
         model = await api.getScaleSet(run.work);
       } catch (readErr) {
-        if (!unknown) throw readErr;
+        // A 412 that answers the SDK's resend of a copy whose answer was lost (resentCopy) leaves the first copy as
+        // unknown as any lost answer: that copy may have landed (it had, in a review's test: "nothing was written").
+        if (!unknown && !resentCopy) throw readErr;
         run.writeSettled();
         run.state.writeUnknown("image");
-        throw err;
+        throw unknown ? err : readErr;
       }
       run.state.read(model);
       // Judged on the image alone: a request whose extension another writer removed meanwhile still has its image in
