@@ -11,3 +11,8 @@ import { run } from "./main.ts";
 delete (globalThis as { FormData?: unknown }).FormData;
 
 await run({ catchStrays: true });
+
+// The run is over once run() returns: a request it gave up on (a sign-in that never answered, after a cancel or the
+// timeout) must not keep the process alive until the runner kills it. What was written to stdout goes out first.
+await new Promise<void>((resolve) => process.stdout.write("", () => resolve()));
+process.exit();

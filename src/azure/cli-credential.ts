@@ -43,13 +43,13 @@ class AzureCliNoShellCredential implements TokenCredential {
     this.options = options;
   }
 
-  async getToken(scopes: string | string[], _options?: GetTokenOptions): Promise<AccessToken> {
+  async getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken> {
     const scope = (Array.isArray(scopes) ? scopes[0] : scopes) ?? "";
     if (!SCOPE.test(scope))
       throw new CredentialUnavailableError("Invalid scope was specified by the user or calling client");
     const args = ["account", "get-access-token", "--output", "json", "--resource", scope.replace(/\/\.default$/, "")];
     if (this.options.tenantId) args.push("--tenant", this.options.tenantId);
-    const { stdout, stderr, notFound } = await run(args, this.options.processTimeoutInMs);
+    const { stdout, stderr, notFound } = await run(args, this.options.processTimeoutInMs, options?.abortSignal);
     if (notFound || /az:(.*)not found/.test(stderr)) throw new CredentialUnavailableError(CLI_NOT_INSTALLED);
     if (/az login/.test(stderr) && !/az login --scope/.test(stderr))
       throw new CredentialUnavailableError(CLI_NOT_SIGNED_IN);
@@ -63,10 +63,20 @@ class AzureCliNoShellCredential implements TokenCredential {
   }
 }
 
-function run(args: string[], timeout: number): Promise<{ stdout: string; stderr: string; notFound: boolean }> {
-  return new Promise((resolve) => {
+function run(
+  args: string[],
+  timeout: number,
+  signal: GetTokenOptions["abortSignal"],
+): Promise<{ stdout: string; stderr: string; notFound: boolean }> {
+  return new Promise((resolve, reject) => {
+    // The request's signal (a cancel, the run's timeout) ends `az` too: it is not left running after the job.
+    const onAbort = (): void => {
+      child.kill();
+      reject(Object.assign(new Error("The operation was aborted."), { name: "AbortError" }));
+    };
     // /bin as the working directory, as AzureCliCredential does: never the workspace, whose files the job checked out.
-    execFile("az", args, { cwd: "/bin", timeout, encoding: "utf8" }, (error, stdout, stderr) => {
+    const child = execFile("az", args, { cwd: "/bin", timeout, encoding: "utf8" }, (error, stdout, stderr) => {
+      signal?.removeEventListener("abort", onAbort);
       const code = (error as NodeJS.ErrnoException | null)?.code;
       resolve({
         stdout,
@@ -74,6 +84,8 @@ function run(args: string[], timeout: number): Promise<{ stdout: string; stderr:
         notFound: code === "ENOENT",
       });
     });
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener("abort", onAbort, { once: true });
   });
 }
 

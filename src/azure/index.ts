@@ -60,12 +60,16 @@ export function createScaleSetApi(config: Config, deps: ScaleSetApiDeps): ScaleS
   });
 }
 
-/** The credential, with every access token it hands out masked first (once per token). */
+/**
+ * The credential, with every access token it hands out masked first (once per token), and given up when the request's
+ * signal aborts (a cancel, the run's timeout): MSAL, GitHub's ID-token request and `az` take no signal, and a sign-in
+ * that never answered kept a cancelled job running until the runner killed it, with no summary (an audit, 2026-12-06).
+ */
 function masking(credential: TokenCredential, mask: (secret: string) => void): TokenCredential {
   const masked = new Set<string>();
   return {
     async getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken | null> {
-      const token = await credential.getToken(scopes, options);
+      const token = await untilAborted(credential.getToken(scopes, options), options?.abortSignal);
       if (token && !masked.has(token.token)) {
         masked.add(token.token);
         mask(token.token);
@@ -73,6 +77,22 @@ function masking(credential: TokenCredential, mask: (secret: string) => void): T
       return token;
     },
   };
+}
+
+/** `work`, or an AbortError as soon as `signal` aborts (what `work` does after that is ignored). */
+function untilAborted<T>(work: Promise<T>, signal: GetTokenOptions["abortSignal"]): Promise<T> {
+  if (signal === undefined) return work;
+  const aborted = (): Error => Object.assign(new Error("The operation was aborted."), { name: "AbortError" });
+  if (signal.aborted) {
+    work.catch(() => undefined);
+    return Promise.reject(aborted());
+  }
+  let onAbort = (): void => undefined;
+  const abort = new Promise<never>((_, reject) => {
+    onAbort = () => reject(aborted());
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+  return Promise.race([work, abort]).finally(() => signal.removeEventListener("abort", onAbort));
 }
 
 export { routeSdkLog } from "./sdk-log.ts";
