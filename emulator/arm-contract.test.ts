@@ -501,6 +501,31 @@ describe("scale-set model writes", () => {
   });
 });
 
+describe("a PUT of an existing set naming another region", () => {
+  it("is refused as ARM refuses it (409 InvalidResourceLocation), nothing changed", async () => {
+    const { emu } = await setup();
+    const before = (await rawArm(emu, "GET", vmssPath(emu))).body;
+    expect(before.location).toBe("westeurope");
+    const put = await rawArm(emu, "PUT", vmssPath(emu), { body: { location: "East US", tags: { moved: "yes" } } });
+    expect(put.status).toBe(409);
+    expect(put.body).toEqual({
+      error: {
+        code: "InvalidResourceLocation",
+        message:
+          "The resource 'vmss-demo' already exists in location 'westeurope' in resource group 'rg-demo'. A resource with the same name cannot be created in location 'East US'. Please select a new resource name.",
+      },
+    });
+    const after = (await rawArm(emu, "GET", vmssPath(emu))).body;
+    expect([after.location, after.tags, after.etag]).toEqual([before.location, before.tags, before.etag]);
+  });
+
+  it.each(["westeurope", "West Europe", "WESTEUROPE"])("accepts the set's own region written %s", async (location) => {
+    const { emu } = await setup();
+    const put = await rawArm(emu, "PUT", vmssPath(emu), { body: { location, tags: { a: "b" } } });
+    expect([put.status, put.body.location, put.body.tags]).toEqual([200, "westeurope", { a: "b" }]);
+  });
+});
+
 describe("creating a scale set (PUT of one that does not exist)", () => {
   const model = {
     location: "westeurope",
@@ -551,6 +576,41 @@ describe("creating a scale set (PUT of one that does not exist)", () => {
     const refused = await rawArm(emu, "PUT", elsewhere, { body: model });
     expect(refused.status).toBe(404);
     expect(refused.body).toMatchObject({ error: { code: "ResourceGroupNotFound" } });
+  });
+
+  it("does not bring back a set another writer deleted: a PUT with If-Match of a missing set is 412, nothing created", async () => {
+    const { client, emu } = await setup();
+    // A client reads the set and keeps its etag; another writer deletes the set.
+    const read = await rawArm(emu, "GET", vmssPath(emu));
+    const { id: _id, name: _name, type: _type, ...resource } = read.body as Record<string, unknown>;
+    const etag = String(read.body.etag);
+    expect(etag).toMatch(/^"\d+"$/);
+    await client.virtualMachineScaleSets.beginDeleteAndWait(RG, VMSS, FAST_POLL);
+    // RFC 7232 §3.1: no current representation, so neither an etag nor `*` matches.
+    for (const ifMatch of [etag, "*"]) {
+      const put = await rawArm(emu, "PUT", vmssPath(emu), { body: resource, headers: { "If-Match": ifMatch } });
+      expect([put.status, put.body?.error?.code]).toEqual([412, "PreconditionFailed"]);
+    }
+    expect(emu.scaleSets().map((s) => s.name)).not.toContain(VMSS);
+    expect(emu.writes().filter((w) => w.status === 201)).toEqual([]);
+    // Never there at all: the same. If-None-Match: * (create only) and no condition still create.
+    const fresh = await rawArm(emu, "PUT", vmssPath(emu, "vmss-new"), { body: model, headers: { "If-Match": "*" } });
+    expect(fresh.status).toBe(412);
+    const created = await rawArm(emu, "PUT", vmssPath(emu, "vmss-new"), {
+      body: model,
+      headers: { "If-None-Match": "*" },
+    });
+    expect(created.status).toBe(201);
+    expect((await rawArm(emu, "PUT", vmssPath(emu), { body: resource })).status).toBe(201);
+    // A PATCH of a missing set is 404 before any condition; Compute's DELETE takes no If-Match (its spec has none).
+    const patch = await rawArm(emu, "PATCH", vmssPath(emu, "vmss-gone"), {
+      body: { tags: {} },
+      headers: { "If-Match": etag },
+    });
+    expect([patch.status, patch.body?.error?.code]).toEqual([404, "ResourceNotFound"]);
+    expect((await rawArm(emu, "DELETE", vmssPath(emu, "vmss-gone"), { headers: { "If-Match": etag } })).status).toBe(
+      204,
+    );
   });
 });
 
@@ -1261,6 +1321,37 @@ describe("one instance's power actions, and deletes (through the real SDK)", () 
     const busy = await rawArm(emu, "POST", `${vmssPath(emu)}/delete`, { body: { instanceIds: ["0", "1"] } });
     expect([busy.status, (busy.body as { error: { code: string } }).error.code]).toEqual([409, "Conflict"]);
   });
+
+  it.each([
+    { name: "the instance's deallocate", path: "virtualMachines/1/deallocate", body: undefined },
+    { name: "the instance's restart", path: "virtualMachines/1/restart", body: undefined },
+    { name: "every instance's poweroff (`*`)", path: "virtualMachines/%2A/poweroff", body: undefined },
+    { name: "the set's deallocate naming it", path: "deallocate", body: { instanceIds: ["0", "1"] } },
+    { name: "the set's restart of all", path: "restart", body: {} },
+    { name: "the set's redeploy of all", path: "redeploy", body: {} },
+    { name: "the set's start naming it", path: "start", body: { instanceIds: ["1"] } },
+  ])(
+    "refuses $name while another operation upgrades the instance (409 Conflict, as manualupgrade and delete)",
+    async ({ path, body }) => {
+      const { emu } = await setup({ scaleSets: [{ name: VMSS, instanceUpgradeSeconds: 300 }] });
+      const image = {
+        properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: "24.04.202410020" } } } },
+      };
+      await rawArm(emu, "PATCH", vmssPath(emu), { body: image });
+      const settled = () => (emu.state().model["properties"] as { provisioningState?: string }).provisioningState;
+      while (settled() !== "Succeeded") await new Promise((r) => setTimeout(r, 5));
+      emu.faults.hangUpgrade("1");
+      const upgrade = await rawArm(emu, "POST", `${vmssPath(emu)}/manualupgrade`, { body: { instanceIds: ["1"] } });
+      expect(upgrade.status).toBe(202);
+      const powerStates = () => emu.state().instances.map((i) => i.powerState);
+      const before = powerStates();
+      const refused = await rawArm(emu, "POST", `${vmssPath(emu)}/${path}`, { ...(body && { body }) });
+      expect([refused.status, refused.body?.error?.code]).toEqual([409, "Conflict"]);
+      expect(powerStates()).toEqual(before);
+      // Instance 0 alone is not busy: its own action is taken.
+      expect((await rawArm(emu, "POST", `${vmssPath(emu)}/virtualMachines/0/restart`)).status).toBe(202);
+    },
+  );
 
   it("never gives a deleted instance's ID to a new one (scale-out after the highest was deleted)", async () => {
     const { client } = await setup();

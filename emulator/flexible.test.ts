@@ -228,6 +228,35 @@ describe("a Flexible scale set", () => {
     ).toMatchObject({ status: 409, code: "OperationNotAllowed" });
   });
 
+  it.each(["Automatic", "Rolling"] as const)(
+    "%s mode's roll leaves a VM attached with its own profile alone, and a rolling upgrade does not count it",
+    async (upgradeMode) => {
+      const { client, emu } = await setup({ attachedVms: 1, upgradeMode, healthExtension: true });
+      const attached = emu.state().instances.find((i) => i.name.includes("attached"))!;
+      await client.virtualMachineScaleSets.beginUpdateAndWait(
+        RG,
+        VMSS,
+        { virtualMachineProfile: { storageProfile: { imageReference: { version: "24.04.202501140" } } } },
+        FAST_POLL,
+      );
+      const states = emu.state().instances;
+      expect(states.filter((i) => i.latestModelApplied).map((i) => i.name)).toHaveLength(3);
+      const after = states.find((i) => i.instanceId === attached.instanceId)!;
+      expect(after.imageReference).toEqual(attached.imageReference);
+      // Not stopped and started by the roll either: its power state never changed.
+      expect(emu.instanceHistory(VMSS, attached.instanceId).filter((c) => c.field === "powerState")).toHaveLength(1);
+      if (upgradeMode === "Rolling") {
+        const latest = await client.virtualMachineScaleSetRollingUpgrades.getLatest(RG, VMSS);
+        expect(latest.progress).toMatchObject({ successfulInstanceCount: 3, failedInstanceCount: 0 });
+        // A client's OS rolling upgrade (every instance, current ones too) leaves it out as well.
+        await client.virtualMachineScaleSetRollingUpgrades.beginStartOSUpgradeAndWait(RG, VMSS, FAST_POLL);
+        const os = await client.virtualMachineScaleSetRollingUpgrades.getLatest(RG, VMSS);
+        expect(os.progress).toMatchObject({ successfulInstanceCount: 3, failedInstanceCount: 0 });
+        expect(emu.instanceHistory(VMSS, attached.instanceId).filter((c) => c.field === "powerState")).toHaveLength(1);
+      }
+    },
+  );
+
   it("shows a VM's protection on the scale-set VM list (Flexible VMs carry protectionPolicy there)", async () => {
     const { client, emu } = await setup({ latestModelApplied: "reported" });
     const name = emu.state().instances[1]?.name ?? "";

@@ -263,6 +263,25 @@ describe("a Flexible set's VM on the standalone VM API", () => {
     });
   });
 
+  it("refuses a power action on a VM another operation upgrades (409 Conflict), as the scale set's own", async () => {
+    const { emu, client } = await setup({ scaleSets: FLEX });
+    const name = emu.state("vmss-flex").instances[0]?.name ?? "";
+    await client.virtualMachineScaleSets.beginUpdateAndWait(
+      RG,
+      "vmss-flex",
+      { virtualMachineProfile: { storageProfile: { imageReference: { version: "24.04.202410020" } } } },
+      FAST_POLL,
+    );
+    emu.faults.hangUpgrade(name, { scaleSet: "vmss-flex" });
+    await client.virtualMachineScaleSets.beginUpdateInstances(RG, "vmss-flex", { instanceIds: [name] }, FAST_POLL);
+    expect(emu.state("vmss-flex").instances[0]?.provisioningState).toBe("Updating");
+    expect(await refusal(client.virtualMachines.deallocate(RG, name, FAST_POLL))).toEqual({
+      status: 409,
+      code: "Conflict",
+    });
+    expect(emu.counters()["VirtualMachines.Deallocate"]).toBe(1);
+  });
+
   it("answers a power action as the scale set's own: 202, empty, Azure-AsyncOperation and Location", async () => {
     const { emu } = await setup({ scaleSets: FLEX });
     const name = emu.state("vmss-flex").instances[0]?.name ?? "";

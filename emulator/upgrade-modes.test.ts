@@ -175,6 +175,18 @@ describe("Manual upgrade mode", () => {
     expect(vms[2]?.protectionPolicy).toEqual({ protectFromScaleIn: true, protectFromScaleSetActions: true });
   });
 
+  it.each(["deallocated", "stopped"] as const)(
+    "leaves a %s instance running after its manualupgrade (an open assumption: README 'Assumptions')",
+    async (powerState) => {
+      const { client, emu } = await setup({});
+      emu.setInstance(VMSS, "0", { powerState });
+      await setVersion(client, NEW_VERSION);
+      await client.virtualMachineScaleSets.updateInstances(RG, VMSS, { instanceIds: ["0"] }, FAST_POLL);
+      const zero = emu.state().instances.find((i) => i.instanceId === "0");
+      expect([zero?.latestModelApplied, zero?.powerState]).toEqual([true, "running"]);
+    },
+  );
+
   it("passes an instance through updating, stopped and starting while its image is replaced", async () => {
     const { client, emu } = await setup({ scaleSets: [{ name: VMSS, healthExtension: true }] });
     await setVersion(client, NEW_VERSION);

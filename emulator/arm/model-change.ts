@@ -99,6 +99,7 @@ export function createScaleSet(created: Wire, body: Wire): Wire {
  */
 export function putScaleSet(current: Wire, body: Wire): Wire {
   refuseWholeBody(body);
+  refuseOtherLocation(current, String(body["location"]));
   const incoming = stripReadOnly(body);
   alignIdentityKeys(current, incoming);
   const merged = mergeKeep(current, incoming) as Wire;
@@ -117,6 +118,26 @@ export function putScaleSet(current: Wire, body: Wire): Wire {
     location: current["location"],
   };
   return finish(current, next);
+}
+
+/**
+ * A PUT naming another region than the set's: a resource cannot move, ARM refuses it (nothing changes) with
+ * `InvalidResourceLocation` "The resource '<name>' already exists in location '<current>' in resource group '<rg>'. A
+ * resource with the same name cannot be created in location '<requested>'. Please select a new resource name." (the
+ * words in learn.microsoft.com "Resolve errors for storage account names", ARM's own check, not the provider's; the
+ * same text for other types in MicrosoftDocs/azure-docs#70422 and fortinetsolutions/Azure-Templates#8, a NIC). Regions
+ * compare in canonical form ("West Europe" is westeurope); the requested one is named as the body gives it (as ARM names
+ * a group's, microsoft/vscode-azurefunctions#889). Status 409 Conflict: assumed, as ARM answers the resource group's
+ * twin refusal InvalidResourceGroupLocation (StatusCode=409 in microsoft/bedrock#100); README "Assumptions".
+ */
+function refuseOtherLocation(current: Wire, requested: string): void {
+  const location = String(current["location"]);
+  if (canonicalLocation(requested) === canonicalLocation(location)) return;
+  const group = /\/resourceGroups\/([^/]+)\//i.exec(String(current["id"]))?.[1] ?? "";
+  throw new ArmError(409, {
+    code: "InvalidResourceLocation",
+    message: `The resource '${current["name"]}' already exists in location '${location}' in resource group '${group}'. A resource with the same name cannot be created in location '${requested}'. Please select a new resource name.`,
+  });
 }
 
 /** PATCH of an extension child resource: properties merge, except `settings` / `protectedSettings`, which are

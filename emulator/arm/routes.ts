@@ -256,6 +256,7 @@ export class Arm {
           const existing = this.scaleSets.get(key);
           if (existing === undefined || existing.deleted) {
             this.groupExists(resourceGroup);
+            this.refuseIfMatchOfNothing(name, req);
             return this.createScaleSetRequest(subscriptionId, resourceGroup, name, req);
           }
           return this.writeScaleSet(set(), req, "PUT");
@@ -1556,6 +1557,26 @@ export class Arm {
     }
   }
 
+  /**
+   * A PUT with `If-Match` (an etag or `*`) of a set that does not exist, or no longer does: nothing matches, so the
+   * condition is false and nothing is created (412 `PreconditionFailed`). RFC 7232 §3.1 ("if the field-value is "*",
+   * the condition is false if the origin server does not have a current representation"; an etag cannot match one
+   * either) and ARM's conditional contract as Microsoft documents it for its resource providers
+   * (learn.microsoft.com @azure/arm-chaos ScenariosCreateOrUpdateOptionalParams.ifMatch: "If the resource does not
+   * exist, the request fails with HTTP 412 and error code PreconditionFailed … A failed condition starts no resource
+   * change or asynchronous operation"). A client that read the set, then PUTs what it read with its etag, must not
+   * bring back a set another writer deleted. The message is assumed (no recording). PATCH of a missing set is 404
+   * `ResourceNotFound` before any condition, and Compute's DELETE takes no If-Match (not in its spec): unchanged.
+   */
+  private refuseIfMatchOfNothing(name: string, req: Incoming): void {
+    const ifMatch = header(req, "if-match");
+    if (ifMatch === undefined) return;
+    throw new ArmError(412, {
+      code: "PreconditionFailed",
+      message: `Etag provided in if-match header ${ifMatch} does not match any resource: the Virtual Machine Scale Set '${name}' does not exist.`,
+    });
+  }
+
   private refuseWhileModelUpdates(set: ScaleSet): void {
     if (set.modelOperation?.running) throw new ArmError(409, CONFLICT);
   }
@@ -1640,14 +1661,20 @@ export class Arm {
    * The instances pass through the transitional power state and end in the action's one (…vms.yaml #28 instanceView
    * after poweroff: PowerState/stopped, #34 after start: running, #40 after deallocate: deallocated). Instances with
    * protectFromScaleSetActions are left alone, as by manualupgrade. Duration: assumed (2 InProgress polls recorded).
+   * An instance another operation works on: 409 Conflict for the whole request, as manualupgrade and delete answer.
    */
   private powerAction(set: ScaleSet, req: Incoming, action: PowerAction, ids?: readonly string[]): Reply {
     const requested = ids ?? this.requestedInstances(set, req, false);
     // Protection from scale-set actions covers the set's action, not one asked of the instance itself (as reimageVm).
-    const vms = requested
+    const targets = requested
       .map((id) => set.vms.get(id))
-      .filter((vm): vm is Vm => vm !== undefined && (ids !== undefined || !vm.protectFromScaleSetActions))
-      .filter((vm) => !action.runningOnly || vm.powerState === "running");
+      .filter((vm): vm is Vm => vm !== undefined && (ids !== undefined || !vm.protectFromScaleSetActions));
+    // An instance another operation works on (an upgrade, a delete) is refused whole, as manualupgrade and delete
+    // refuse it (409 Conflict): the action would otherwise be reported Succeeded while that operation's phases
+    // overwrite its power state. Checked before redeploy's running-only filter: an upgrade's phases pass through
+    // every power state.
+    if (targets.some((vm) => this.isBusy(vm))) throw new ArmError(409, CONFLICT);
+    const vms = targets.filter((vm) => !action.runningOnly || vm.powerState === "running");
     const op = this.startOperation(set, action.operation, requested);
     for (const vm of vms) vm.powerState = action.during;
     void Promise.race([this.options.clock.sleep(POWER_ACTION_SECONDS), op.ended]).then(() => {

@@ -61,7 +61,10 @@ export class Upgrades {
     await this.wait(this.modelUpdateSeconds, op);
     if (op.running) {
       const model = set.comparableModel(); // once, not once per instance
-      const stale = set.sortedVms().filter((vm) => !vm.protectFromScaleSetActions && !set.isLatest(vm, model));
+      // A Flexible VM attached with a profile of its own is never brought onto the set's model (README "Flexible").
+      const stale = set
+        .sortedVms()
+        .filter((vm) => !vm.protectFromScaleSetActions && !vm.attached && !set.isLatest(vm, model));
       if (set.upgradeMode === "Automatic" && stale.length > 0) {
         const target = targetOf(set);
         finishWithOutcomes(op, await Promise.all(stale.map((vm) => this.upgradeInstance(set, vm, target, op))));
@@ -77,7 +80,8 @@ export class Upgrades {
   }
 
   /**
-   * Rolls the stale, unprotected instances in batches per rollingUpgradePolicy. Ends `op` with the outcome.
+   * Rolls the stale, unprotected instances (never a Flexible VM attached with its own profile) in batches per
+   * rollingUpgradePolicy. Ends `op` with the outcome.
    * `includeCurrent` (a client's `osRollingUpgrade`): instances already on the model are batched and counted too, each
    * batch of them taking CURRENT_BATCH_SECONDS without the instance changing (see there).
    */
@@ -86,9 +90,10 @@ export class Upgrades {
     const total = set.vms.size;
     const target = targetOf(set);
     const model = set.comparableModel(); // once, not once per instance
+    // Attached Flexible VMs (their own profile) are neither rolled nor counted, also by a client's osRollingUpgrade.
     const targets = set
       .sortedVms()
-      .filter((vm) => !vm.protectFromScaleSetActions && (includeCurrent || !set.isLatest(vm, model)));
+      .filter((vm) => !vm.protectFromScaleSetActions && !vm.attached && (includeCurrent || !set.isLatest(vm, model)));
     const current = new Set(targets.filter((vm) => set.isLatest(vm, model) && vm.provisioningState !== "Failed"));
     if (policy["prioritizeUnhealthyInstances"]) targets.sort((a, b) => Number(isUnhealthy(b)) - Number(isUnhealthy(a)));
     const rolling = new RollingUpgrade(policy, targets.length);
