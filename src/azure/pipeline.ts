@@ -2,12 +2,11 @@
 // and below it a policy that watches every raw response — throttling headroom, list pages, operation status — and
 // keeps the Retry-After of writes within the deadline.
 
-import { AzureApiError } from "../domain/scale-set.ts";
-import { armErrorIn, correlationIdOf, jsonOf, retryAfterMs } from "./errors.ts";
+import { armErrorIn, jsonOf, retryAfterMs } from "./errors.ts";
 import { lowestOf, type Headroom, type ListBudget } from "./list-budget.ts";
 import type { OperationPolls } from "./operation-pace.ts";
 import type { OperationErrors } from "./operations.ts";
-import { readRetryPolicy, type RetryTiming } from "./retry.ts";
+import { readRetryPolicy, throttledPastDeadline, type RetryTiming } from "./retry.ts";
 import type { Logger } from "../engine/ports.ts";
 import type { Pipeline, PipelinePolicy } from "./pipeline-types.ts";
 
@@ -108,13 +107,7 @@ function watchingPolicy(deadline: () => number, now: () => number, watchers: Wat
       if (waitMs === undefined || waitMs <= leftMs) return response;
       if (response.status === 429 || response.status === 503) {
         if (request.method === "GET") return response;
-        throw new AzureApiError(
-          "TooManyRequests",
-          `Azure throttled the request (HTTP ${response.status}) and asked to wait ${Math.ceil(waitMs / 1000)}s, ` +
-            `more than the ${Math.floor(leftMs / 1000)}s left before the timeout.`,
-          response.status,
-          correlationIdOf(response),
-        );
+        throw throttledPastDeadline(response, waitMs, leftMs);
       }
       response.headers.delete("retry-after-ms");
       response.headers.delete("x-ms-retry-after-ms");

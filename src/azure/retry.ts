@@ -60,6 +60,20 @@ export function nextAttempt(
 }
 
 /**
+ * The error for a throttled answer (429 or 503) whose Retry-After asks to wait `waitMs`, more than the `leftMs` left
+ * before the deadline: shared by the read retry (below) and the watch policy in pipeline.ts, which sees writes' answers.
+ */
+export function throttledPastDeadline(response: PipelineResponse, waitMs: number, leftMs: number): AzureApiError {
+  return new AzureApiError(
+    "TooManyRequests",
+    `Azure throttled the request (HTTP ${response.status}) and asked to wait ${Math.ceil(waitMs / 1000)}s, ` +
+      `more than the ${Math.floor(leftMs / 1000)}s left before the timeout.`,
+    response.status,
+    correlationIdOf(response),
+  );
+}
+
+/**
  * Takes the place of the SDK's retry policy (phase Retry; the sign-in policy is below it, so each attempt has a valid
  * token). GETs are sent again after a 429, 408 or 5xx (except 501/505) or when the connection failed (reset, refused,
  * timed out), waiting what Retry-After / x-ms-retry-after-ms says or else backoffMs, for as long as the deadline allows
@@ -99,13 +113,7 @@ export function readRetryPolicy(
             waitMs > leftMs &&
             (response.status === 429 || response.status === 503)
           )
-            throw new AzureApiError(
-              "TooManyRequests",
-              `Azure throttled the request (HTTP ${response.status}) and asked to wait ${Math.ceil(waitMs / 1000)}s, ` +
-                `more than the ${Math.floor(leftMs / 1000)}s left before the timeout.`,
-              response.status,
-              correlationIdOf(response),
-            );
+            throw throttledPastDeadline(response, waitMs, leftMs);
           if (response) return response;
           throw error;
         }
