@@ -15,7 +15,6 @@ __webpack_require__.d(__webpack_exports__, {
   CANCELLED_LAST_MS: () => (/* binding */ CANCELLED_LAST_MS),
   cancelCutoff: () => (/* binding */ cancelCutoff),
   octokitDeployments: () => (/* binding */ octokitDeployments),
-  octokitLog: () => (/* binding */ octokitLog),
   trackDeployment: () => (/* binding */ trackDeployment)
 });
 

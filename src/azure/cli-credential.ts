@@ -17,10 +17,9 @@ export interface CliCredentialOptions {
 }
 
 /** AzureCliCredential's texts, so describeAuthError (credentials.ts) reads both credentials' failures alike. */
-export const CLI_NOT_INSTALLED =
+const CLI_NOT_INSTALLED =
   "Azure CLI could not be found. Please visit https://aka.ms/azure-cli for installation instructions and then, once installed, authenticate to your Azure account using 'az login'.";
-export const CLI_NOT_SIGNED_IN =
-  "Please run 'az login' from a command prompt to authenticate before using this credential.";
+const CLI_NOT_SIGNED_IN = "Please run 'az login' from a command prompt to authenticate before using this credential.";
 
 /** The Azure CLI credential for this platform: without a shell where Node can run `az` directly. */
 export function azureCliCredential(options: CliCredentialOptions): TokenCredential {

@@ -90,13 +90,13 @@ const UPGRADE_MODES = ["Manual", "Automatic", "Rolling"] as const;
  * who rolls the instances, so an unknown one is refused before any write (domain/change.ts), and the value is not
  * carried on into the log or the summary.
  */
-export function toUpgradeMode(mode: unknown): UpgradeMode {
+function toUpgradeMode(mode: unknown): UpgradeMode {
   if (mode === undefined || mode === null) return "Manual";
   if (typeof mode !== "string") return "Unknown";
   return UPGRADE_MODES.find((m) => m.toLowerCase() === mode.toLowerCase()) ?? "Unknown";
 }
 
-export function toExtensionModel(ext: VirtualMachineScaleSetExtension): ExtensionModel {
+function toExtensionModel(ext: VirtualMachineScaleSetExtension): ExtensionModel {
   return {
     name: ext.name ?? "",
     ...(ext.publisher !== undefined && { publisher: ext.publisher }),

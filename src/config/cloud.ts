@@ -10,7 +10,7 @@ import type { Cloud, CloudName } from "./types.ts";
 type KnownCloudName = Exclude<CloudName, "Custom">;
 
 /** The three clouds `environment` names. Values as in @azure/identity's AzureAuthorityHosts and arm-compute's AzureClouds. */
-export const CLOUDS: Readonly<Record<KnownCloudName, Cloud>> = Object.freeze({
+const CLOUDS: Readonly<Record<KnownCloudName, Cloud>> = Object.freeze({
   AzureCloud: Object.freeze({
     name: "AzureCloud",
     armEndpoint: "https://management.azure.com",

@@ -152,7 +152,7 @@ export class InputError extends Error {
 }
 
 /** The longest input value an error message echoes whole. */
-export const MAX_ECHOED_CHARS = 80;
+const MAX_ECHOED_CHARS = 80;
 
 /** An input value as an error message echoes it: quoted, cut after MAX_ECHOED_CHARS characters (with its length). */
 export function quoted(value: string): string {

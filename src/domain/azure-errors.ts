@@ -9,7 +9,7 @@ export function isPreconditionFailed(err: unknown): boolean {
   return err instanceof AzureApiError && (err.statusCode === 412 || err.code === "PreconditionFailed");
 }
 
-export function isPreemptedCode(code: string | undefined): boolean {
+function isPreemptedCode(code: string | undefined): boolean {
   return code === "OperationPreempted";
 }
 

@@ -103,7 +103,7 @@ export function runUrl(github: GitHubContext): string | undefined {
 }
 
 /** The scale set's ARM ID. */
-export function scaleSetResourceId(config: Pick<Config, "target">): string {
+function scaleSetResourceId(config: Pick<Config, "target">): string {
   const { subscriptionId, resourceGroup, scaleSet } = config.target;
   return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.Compute/virtualMachineScaleSets/${scaleSet}`;
 }

@@ -100,7 +100,7 @@ export function decodeLease(tags: Tags): LeaseOnTags {
 }
 
 /** The holder's workflow run, as a link; undefined outside GitHub Actions or without a run id. */
-export function holderLink(holder: LeaseHolder): string | undefined {
+function holderLink(holder: LeaseHolder): string | undefined {
   if (holder.repository === undefined || holder.runId === undefined) return undefined;
   return runUrl({
     serverUrl: holder.serverUrl ?? "https://github.com",

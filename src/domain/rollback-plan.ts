@@ -60,7 +60,7 @@ export function planRollback(model: ScaleSetModel): RollbackPlan {
 }
 
 /** The rollback of `record` on `model` (see planRollback). */
-export function planRollbackOf(model: ScaleSetModel, record: RolloutTagRecord): RollbackPlan {
+function planRollbackOf(model: ScaleSetModel, record: RolloutTagRecord): RollbackPlan {
   const who = describeIdentity(record);
   const finishing = record.rollbackOf !== undefined;
   if (!finishing && record.outcome === "rolled-back") {

@@ -527,7 +527,7 @@ export function displayChange(change: RecordedChange): PropertyChange {
 }
 
 /** The model path a recorded change is about, as PropertyChange names it. */
-export function propertyPath(change: RecordedChange): string {
+function propertyPath(change: RecordedChange): string {
   switch (change.property) {
     case "image-version":
       return "storageProfile.imageReference.version";

@@ -76,7 +76,7 @@ export function otherWritersModel(image: string, expected: string): AzureErrorIn
  * "extension 'x' has other settings") otherwise than the model this run rolls out, so another writer changed the model and
  * the instance was upgraded onto that writer's model. As otherWritersModel, for the extensions.
  */
-export function otherWritersExtension(difference: string): AzureErrorInfo {
+function otherWritersExtension(difference: string): AzureErrorInfo {
   return {
     code: "ModelChangedByAnotherWriter",
     message: `The instance is on the scale set's latest model, but its ${difference} than the model this run rolled out: another writer changed the model during the rollout, and the instance was upgraded onto that writer's model.`,
@@ -88,7 +88,7 @@ export function otherWritersExtension(difference: string): AzureErrorInfo {
  * added, or a property the listing leaves out): a read of the model before its listing found another writer's change
  * (`drift`, as describeDrift words it). As otherWritersModel.
  */
-export function otherWritersLatestModel(drift: string, compared = false): AzureErrorInfo {
+function otherWritersLatestModel(drift: string, compared = false): AzureErrorInfo {
   return {
     code: "ModelChangedByAnotherWriter",
     message: compared

@@ -42,7 +42,7 @@ export function trackDeployment(config: Config, log: Logger, cancelled?: AbortSi
  * @octokit/request does not read Octokit's `log` but its request options' `request.log` (else `console`), so each call
  * passes it there too; it is not set in getOctokit's `request`, which would replace @actions/github's proxy settings.
  */
-export function octokitLog(log: Logger | undefined) {
+function octokitLog(log: Logger | undefined) {
   const line = (args: unknown[]) => `GitHub API: ${format(...args)}`;
   return {
     debug: () => {},
