@@ -356,14 +356,20 @@ describe("Rolling mode", () => {
       },
     });
     await adapterFor(configFor(emu)).getScaleSet(); // the write above lands on this request
+    const events: RolloutEvent[] = [];
     const { record, log } = await rollout(
       configFor(emu, { rollout: { batchSize: percent(100), rollbackOnFailure: true } }),
+      { events: (e) => events.push(e) },
     );
 
     expect(record.result).toBe("succeeded");
+    // No model write, so no roll of Azure's: the run's own batch, its manualupgrade.
     expect(writesOf(emu)).toEqual([upgrade(...ids)]);
-    expect(log.text()).toContain("It upgrades the 3 instance(s) still on an older model, in batches");
-    expect(log.text()).not.toContain("follows Azure's roll");
+    expect(events.filter((e) => e.type === "batch-started")).toEqual([{ type: "batch-started", batch: 1, of: 1, ids }]);
+    // The warning (an annotation) is the only place the user learns that rollback-on-failure cannot act here.
+    expect(log.lines.filter((l) => l.startsWith("warning: rollback-on-failure will not act"))).toEqual([
+      expect.stringContaining("It upgrades the 3 instance(s) still on an older model, in batches"),
+    ]);
   });
 
   it("a faulted roll beside a target that had failed before the run: that one stays failed, the untouched ones are not started", async () => {
