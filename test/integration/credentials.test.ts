@@ -117,8 +117,6 @@ function expectOneLine(failure: string | undefined, ...parts: (string | RegExp)[
   for (const part of parts) expect(failure).toMatch(part);
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 // core.getIDToken writes `::add-mask::<token>` and `::debug::` to stdout; keep them, to check the masking.
 let stdout: string[] = [];
 let az: FakeAz | undefined;
@@ -513,8 +511,13 @@ describe("a federated credential for another subject", () => {
 
 describe("long rollouts: access and GitHub tokens that expire mid-run", () => {
   let emu: Emulator; // its own: short-lived tokens
-  // Both token kinds live two seconds: the emulator counts whole seconds, so a token is good for at least one second
-  // after it is issued and has surely expired 2.1 s later. The pauses below only let them expire.
+  // Both token kinds live two seconds. The emulator counts whole seconds, so on the wall clock a token is good for as
+  // little as one second after it is issued (a slow first read could outlast it) and has expired at most two seconds
+  // later. So these tests stop Date (the emulator, the SDK and the credentials read it in this process; the fake az, a
+  // process of its own, only dates the token it prints) and move it on 3 s where the tokens are to expire: no pause,
+  // no race with a loaded machine.
+  const expireTheTokens = (): void => void vi.setSystemTime(Date.now() + 3_000);
+  afterEach(() => void vi.useRealTimers());
   beforeAll(async () => {
     emu = await start({
       speed: 0.001,
@@ -526,6 +529,7 @@ describe("long rollouts: access and GitHub tokens that expire mid-run", () => {
   afterAll(() => emu.stop());
 
   it("oidc asks GitHub for a new ID token whenever it needs a new access token, so later calls still work", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
     Object.assign(process.env, oidcEnv(emu));
     emu.resetLog();
     const { run, read } = signIn(
@@ -534,7 +538,7 @@ describe("long rollouts: access and GitHub tokens that expire mid-run", () => {
     );
     await read();
     const idTokensAtFirstRead = run.idTokens.length;
-    await sleep(2100); // the first access token and the GitHub token it came from have both expired
+    expireTheTokens(); // the first access token and the GitHub token it came from have both expired
     await read();
 
     expect(run.idTokens.length).toBeGreaterThan(idTokensAtFirstRead);
@@ -550,6 +554,7 @@ describe("long rollouts: access and GitHub tokens that expire mid-run", () => {
   });
 
   it("an Azure CLI session signed in with one GitHub token fails once it expired (AADSTS700024), and says what to do", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
     Object.assign(process.env, oidcEnv(emu));
     const federatedToken = await core.getIDToken("api://AzureADTokenExchange");
     az = fakeAz(
@@ -559,7 +564,7 @@ describe("long rollouts: access and GitHub tokens that expire mid-run", () => {
     Object.assign(process.env, az.env);
     const { run, read } = signIn(emu, configFor(emu, { auth: "azure-cli" }));
     await read();
-    await sleep(2100);
+    expireTheTokens(); // the GitHub token the session signed in with has expired
     await expect(read()).rejects.toThrow();
 
     expectOneLine(run.failure, "(AADSTS700024)", "client-id and tenant-id");
