@@ -168,6 +168,13 @@ export interface DeploymentRecord {
 }
 
 /** Another run's lease on the scale set, as its tags name it. */
+export interface LeaseNotReleased {
+  readonly why: string;
+  /** ISO-8601 UTC: when the lease expires. */
+  readonly until: string;
+  readonly maybe: boolean;
+}
+
 export interface LeaseHeldBy {
   /** `octo/app run 42 (attempt 2)`, or a run outside GitHub Actions with its token. */
   readonly run: string;
@@ -260,6 +267,12 @@ export interface RolloutRecord {
   readonly modelChangedByAnother?: { readonly change: string; readonly overwritten: boolean };
   /** The run holding the scale set's lease when this run could not take it (it wrote nothing). */
   readonly leaseHeldBy?: LeaseHeldBy;
+  /**
+   * This run's lease on the scale set, which its last tag write did not release: why, and until when it lasts (another
+   * run of the action waits for it, or stops, until then). `maybe`: the write was cut off after it had gone out (a
+   * cancel's few seconds), so Azure may have taken it and the lease may be gone.
+   */
+  readonly leaseNotReleased?: LeaseNotReleased;
   /** What was released and by which run; undefined outside GitHub Actions. */
   readonly release?: ReleaseRecord;
   /** A `rollback: true` run: the change it undid (or, `finishing`, the rollback it finished), from the scale set's record. */

@@ -37,7 +37,14 @@ import {
 import { decodeRecord, describeIdentity, sameIdentity } from "../domain/rollout-tags.ts";
 import { StopError, FINAL_WRITE_MS, MIN_FINAL_MS, type Run } from "./run.ts";
 import type { ScaleSetApi } from "./ports.ts";
-import type { TagDecision, TagPart, TagWriteResult, TagWriter, Tags } from "./tags.ts";
+import {
+  mayHaveLandedCutOff,
+  type TagDecision,
+  type TagPart,
+  type TagWriteResult,
+  type TagWriter,
+  type Tags,
+} from "./tags.ts";
 
 /**
  * The lease is taken for lost this long before it expires by this run's clock (a tenth of lease-duration when that is
@@ -278,7 +285,7 @@ export class RunLease {
           if (!signal.aborted) continue;
         }
         part?.settled({ error: err });
-        if (releasing) this.#notReleased(errorLine(err));
+        if (releasing) this.#notReleased(errorLine(err), mayHaveLandedCutOff(err));
         return;
       }
     }
@@ -306,9 +313,14 @@ export class RunLease {
     }
   }
 
-  #notReleased(why: string): void {
+  /** Said in the log and the record (the summary, summary-json): another run waits for the lease until it ends. */
+  #notReleased(why: string, maybe = false): void {
+    const until = iso(this.#until ?? this.#maybeUntil ?? 0);
+    this.#run.state.leaseKept({ why, until, maybe });
     this.#run.log.warning(
-      `Could not release the lease on the scale set (${why}): it lasts until ${iso(this.#until ?? this.#maybeUntil ?? 0)}, and another run can take it over then.`,
+      maybe
+        ? `The lease's release was cut off before Azure answered (${why}): Azure may have taken it; if not, the lease lasts until ${until}, and another run can take it over then.`
+        : `Could not release the lease on the scale set (${why}): it lasts until ${until}, and another run can take it over then.`,
       "Lease not released",
     );
   }

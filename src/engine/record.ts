@@ -16,6 +16,7 @@ import type {
   BatchRecord,
   InstanceRecord,
   LeaseHeldBy,
+  LeaseNotReleased,
   PreviousModel,
   RollbackOfRecord,
   RolloutRecord,
@@ -153,6 +154,8 @@ export interface RolloutState {
   readonly deleted: boolean;
   /** The run holding the lease when this run could not take it. */
   readonly leaseHeldBy?: LeaseHeldBy | undefined;
+  /** This run's lease, not released by its last tag write (or perhaps not: cut off after it went out). */
+  readonly leaseNotReleased?: LeaseNotReleased | undefined;
   /** What the scale set held before this run's first model write (undefined: nothing written). */
   readonly previousModel: PreviousModel | undefined;
   /** A rollback run's plan (rollback: true). */
@@ -214,6 +217,7 @@ export function buildRecord(state: RolloutState, failure: string | undefined, fi
     instances,
     ...(state.deleted && { scaleSetDeleted: true }),
     ...(state.leaseHeldBy && { leaseHeldBy: state.leaseHeldBy }),
+    ...(state.leaseNotReleased && { leaseNotReleased: state.leaseNotReleased }),
     ...(!state.deleted &&
       state.listedAt === Number.NEGATIVE_INFINITY &&
       model !== undefined && { instancesListed: false }),

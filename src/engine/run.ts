@@ -433,17 +433,25 @@ export class Run {
 
   /**
    * The signal of a final step that may last until finalBy(otherwiseMs) (at least MIN_FINAL_MS, so that a step reached
-   * late still gets one try): aborted then, or CANCELLED_FINAL_MS after a cancel that comes meanwhile.
+   * late still gets one try): aborted then, or CANCELLED_FINAL_MS after a cancel that comes meanwhile. `reserveMs`: the
+   * part of that budget kept for a later final step (the final tag write's, CANCELLED_WRITE_MS, for a final read).
    */
-  finalSignal(otherwiseMs: number): AbortSignal {
-    const signals = [AbortSignal.timeout(Math.max(MIN_FINAL_MS, this.finalBy(otherwiseMs) - this.now()))];
-    if (!this.cancel.aborted) {
-      const cancelled = new AbortController();
-      const onCancel = (): void => void setTimeout(() => cancelled.abort(), CANCELLED_FINAL_MS).unref();
-      this.cancel.addEventListener("abort", onCancel, { once: true, signal: this.end.signal });
-      signals.push(cancelled.signal);
-    }
+  finalSignal(otherwiseMs: number, reserveMs = 0): AbortSignal {
+    // A step that keeps part of the budget for a later one (a final read before the final tag write) gets no floor:
+    // after a cancel its time is what is left, however little, so that the later step keeps its part.
+    const least = reserveMs > 0 ? 0 : MIN_FINAL_MS;
+    const ms = Math.floor(this.finalBy(otherwiseMs) - reserveMs - this.now());
+    const signals = [AbortSignal.timeout(Math.max(least, ms))];
+    if (!this.cancel.aborted) signals.push(this.afterCancel(CANCELLED_FINAL_MS - reserveMs));
     return AbortSignal.any(signals);
+  }
+
+  /** Aborted `ms` after a cancel that comes while the run goes on (never, if the run was cancelled before). */
+  afterCancel(ms: number): AbortSignal {
+    const cancelled = new AbortController();
+    const onCancel = (): void => void setTimeout(() => cancelled.abort(), ms).unref();
+    this.cancel.addEventListener("abort", onCancel, { once: true, signal: this.end.signal });
+    return cancelled.signal;
   }
 
   /**
@@ -455,7 +463,10 @@ export class Run {
     const budget = this.cancel.aborted
       ? WRITE_CUT_OFF_MS
       : Math.max(WRITE_CUT_OFF_MS, Math.min(WRITE_CUT_OFF_MS * 5, this.deadline - this.now()));
-    return AbortSignal.any([AbortSignal.timeout(budget), this.end.signal]);
+    const signals = [AbortSignal.timeout(budget), this.end.signal];
+    // A cancel while it is read: the final steps after it keep their seconds.
+    if (!this.cancel.aborted) signals.push(this.afterCancel(WRITE_CUT_OFF_MS));
+    return AbortSignal.any(signals);
   }
 
   /** Time left for the rollout's own work. */

@@ -16,7 +16,7 @@ import type {
   RollingUpgradeStatus,
   ScaleSetModel,
 } from "../domain/scale-set.ts";
-import type { BatchRecord, LeaseHeldBy, PreviousModel, RolloutRecord } from "../domain/record.ts";
+import type { BatchRecord, LeaseHeldBy, LeaseNotReleased, PreviousModel, RolloutRecord } from "../domain/record.ts";
 import type { ChangeRequest, Config } from "../config/types.ts";
 import type { Assessment } from "../domain/verdict.ts";
 import { decodeRecord, sameIdentity, type RolloutTagRecord } from "../domain/rollout-tags.ts";
@@ -79,6 +79,7 @@ export class RunState implements RolloutState {
   #leaseLost: string | undefined;
   #leaseRanOut: string | undefined;
   #leaseHeldBy: LeaseHeldBy | undefined;
+  #leaseNotReleased: LeaseNotReleased | undefined;
   #otherWriter: ModelDrift | undefined;
   // Reads and listings in the order they came (each takes the next number; no clock needed): whether an instance's
   // listing came after the read that found another writer's change (otherWriterBefore).
@@ -276,6 +277,10 @@ export class RunState implements RolloutState {
   /** The run holding the lease when this run could not take it. */
   get leaseHeldBy(): LeaseHeldBy | undefined {
     return this.#leaseHeldBy;
+  }
+
+  get leaseNotReleased(): LeaseNotReleased | undefined {
+    return this.#leaseNotReleased;
   }
 
   /**
@@ -793,6 +798,11 @@ export class RunState implements RolloutState {
   /** Another run holds the lease: this run stops before any write. */
   leaseRefused(heldBy: LeaseHeldBy): void {
     this.#leaseHeldBy = heldBy;
+  }
+
+  /** The run's last tag write did not release its lease (or may not have: cut off after it went out). */
+  leaseKept(kept: LeaseNotReleased): void {
+    this.#leaseNotReleased = kept;
   }
 
   /** The lease is no longer this run's: from now on it writes nothing to the scale set. The first reason stays. */

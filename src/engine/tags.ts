@@ -51,6 +51,14 @@ export type TagWriteResult =
   /** `mutate` refused on the tags as they are: nothing was sent. */
   | { readonly kind: "refused"; readonly reason: string; readonly tags: Tags };
 
+/** Errors that ended a tag write cut off after a copy had gone out (mayHaveLandedCutOff). */
+const cutOffAfterSend = new WeakSet<object>();
+
+/** Whether `err` ended a tag write cut off after it went out (a cancel, a budget spent): Azure may have taken it. */
+export function mayHaveLandedCutOff(err: unknown): boolean {
+  return typeof err === "object" && err !== null && cutOffAfterSend.has(err);
+}
+
 /** 412 PreconditionFailed re-reads before a tag write gives up (each one is a change by another writer). */
 export const MAX_TAG_ATTEMPTS = 5;
 
@@ -129,6 +137,10 @@ export class TagWriter {
             this.#run.emit({ type: "tags-written", why, names });
             return { ...landed, names };
           }
+          // Cut off (a cancel's few seconds, the final steps' budget) after a copy went out: Azure may have taken it,
+          // and no time is left to read it back. Said so, not "not taken" (an audit, 2026-12-06).
+          if ((isAbort(err) || signal.aborted) && mayHaveLanded(this.#api, "scale-set", sendsBefore, err))
+            cutOffAfterSend.add(err as object);
           throw err;
         }
         if (attempt >= MAX_TAG_ATTEMPTS) {

@@ -21,6 +21,7 @@ import { redactText } from "../shared/redact.ts";
 import { headline, onModel, onNewModelWords, stageOf, type Stage } from "./headline.ts";
 import { idRanges } from "../domain/ids.ts";
 import { trustedRunUrl } from "../domain/rollout-tags.ts";
+import { LEASE_TAG } from "../domain/lease.ts";
 import { byOtherWriter, countOutcomes, failureHelp, OUTCOME_LABEL, plural, sortById, untouched } from "./instances.ts";
 import { rollbackInputs, rollbackYaml } from "./rollback.ts";
 import { formatDuration } from "../shared/clock.ts";
@@ -165,6 +166,19 @@ function header(record: RolloutRecord, stage: Stage): string {
     lines.push(
       "",
       `**Lease held by** ${page ? link(inline(run), page) : inline(run)} until ${inline(dateTimeUtc(until))}: set \`lease-wait\` to wait for it, or a workflow \`concurrency:\` group for runs of one repository.`,
+    );
+  }
+  if (record.leaseNotReleased) {
+    const { why, until, maybe } = record.leaseNotReleased;
+    const lasts =
+      `the lease on the scale set lasts until ${inline(dateTimeUtc(until))}: until then another run of the action ` +
+      `stops (or waits, with \`lease-wait\`). If no run is working on the scale set, removing its tag ` +
+      `${code(LEASE_TAG)} frees it sooner.`;
+    lines.push(
+      "",
+      maybe
+        ? `**Lease:** its release was cut off before Azure answered (${inline(why, { max: 300 })}): Azure may have taken it; if not, ${lasts}`
+        : `**Lease not released** (${inline(why, { max: 300 })}): ${lasts}`,
     );
   }
   if (stage === "before-read") {

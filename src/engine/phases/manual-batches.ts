@@ -14,7 +14,7 @@ import { formatDuration } from "../../shared/clock.ts";
 import { isBusy, reachedByUpgrade } from "../../domain/in-progress.ts";
 import { describeDrift, driftFrom } from "../../domain/change.ts";
 import { describeError, isAbort } from "../../domain/error-text.ts";
-import { AzureApiError, type OperationOutcome } from "../../domain/scale-set.ts";
+import { AzureApiError, type AzureErrorInfo, type OperationOutcome } from "../../domain/scale-set.ts";
 import type { BatchRecord, BatchResult } from "../../domain/record.ts";
 import { listIds } from "../../domain/ids.ts";
 import { breachesMaxUnhealthy, describeBreach } from "../../domain/verdict.ts";
@@ -121,11 +121,8 @@ async function runBatch(run: Run, api: ScaleSetApi, batch: BatchRecord, of: numb
     // The run stops on it (a refusal, no answer, the scale set gone): the batch row says so, not "not started" next
     // to instances verification may find upgraded (a manualupgrade whose answer was lost).
     // A refusal that touched nothing has said so on the row already (refused(): failed, with Azure's error).
-    if (run.state.batches.find((b) => b.index === batch.index)?.result === "not-started") {
-      const result = isAbort(err) || run.cancel.aborted ? run.interruptedBatch() : "stopped";
-      run.state.batchChanged(batch.index, { durationMs: run.now() - started, result });
-      run.emit({ type: "batch-ended", batch: batch.index, result });
-    }
+    if (run.state.batches.find((b) => b.index === batch.index)?.result === "not-started")
+      endedByThrow(run, batch.index, started, err);
     throw err;
   }
   if (upgrade.outcome === undefined) {
@@ -154,7 +151,15 @@ async function runBatch(run: Run, api: ScaleSetApi, batch: BatchRecord, of: numb
           `${operationError ? `: ${describeError(operationError)}` : ""}.`,
   );
 
-  const end = await gate(run, api, ids, label, batch.index === of);
+  let end: Awaited<ReturnType<typeof gate>>;
+  try {
+    end = await gate(run, api, ids, label, batch.index === of);
+  } catch (err) {
+    // A listing that failed stops the run during the gate: Azure ran this batch's upgrade, so its row says the run
+    // stopped there, not "not started" beside instances the report shows upgraded (an audit, 2026-12-06).
+    endedByThrow(run, batch.index, started, err, operationError);
+    throw err;
+  }
   const bad = ids.filter((id) => run.isBadNow(id));
   const result: BatchResult =
     end === "cancelled" || end === "timeout"
@@ -202,6 +207,17 @@ async function runBatch(run: Run, api: ScaleSetApi, batch: BatchRecord, of: numb
         (moved !== undefined ? ` ${moved}` : ""),
     });
   }
+}
+
+/** A batch the run stopped in by a throw: its row says stopped (or cancelled, timed out), with how long it ran. */
+function endedByThrow(run: Run, index: number, started: number, err: unknown, error?: AzureErrorInfo): void {
+  const result = isAbort(err) || run.cancel.aborted ? run.interruptedBatch() : "stopped";
+  run.state.batchChanged(index, {
+    durationMs: run.now() - started,
+    result,
+    ...(error && { error: redactError(error) }),
+  });
+  run.emit({ type: "batch-ended", batch: index, result });
 }
 
 /**

@@ -17,7 +17,7 @@ import type { RollbackModel } from "../../domain/record.ts";
 import type { ScaleSetModel } from "../../domain/scale-set.ts";
 import type { ChangeRequest } from "../../config/types.ts";
 import type { ScaleSetApi } from "../ports.ts";
-import { FINAL_LISTING_MS, type Run } from "../run.ts";
+import { CANCELLED_WRITE_MS, FINAL_LISTING_MS, type Run } from "../run.ts";
 import type { RollbackProgress } from "../state.ts";
 import { mayAnswerResend, mayHaveLanded } from "../write-copies.ts";
 import { isPreconditionFailed, isRetryableRefusal, isScaleSetGone } from "../../domain/azure-errors.ts";
@@ -220,7 +220,9 @@ export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange, 
     run.log.info(`Rollback failed: ${error}`);
     // The record says where the model stands: a part put back may have been changed by another writer since.
     // Both reads share one budget (after a cancel, the few seconds of the final steps: the model is not read then).
-    const finalReads = run.finalSignal(FINAL_LISTING_MS);
+    // The final tag write after them keeps its part (CANCELLED_WRITE_MS): after a cancel, the reads and the write took
+    // a second more than the runner's few seconds (an audit, 2026-12-06).
+    const finalReads = run.finalSignal(FINAL_LISTING_MS, CANCELLED_WRITE_MS);
     const touched = [progress().image, progress().extension].some((p) => p === "yes" || p === "unknown");
     if (touched && !progress().otherWriter && !run.cancel.aborted) {
       try {

@@ -38,7 +38,16 @@ export async function verify(run: Run, api: ScaleSetApi): Promise<void> {
       : Math.min(FINAL_LISTING_MS, run.deadline - run.now());
     if (budget > 0) {
       const seq = state.mark();
-      const read = await lastRead(run, api, budget, "listing the instances", (signal) => api.listInstances(signal));
+      // A cancel during it (the run stopped for another reason before) ends it CANCELLED_LISTING_MS later, as one
+      // before it bounds it: it went on for the whole FINAL_LISTING_MS (an audit, 2026-12-06).
+      const read = await lastRead(
+        run,
+        api,
+        budget,
+        "listing the instances",
+        (signal) => api.listInstances(signal),
+        run.cancel.aborted ? undefined : run.afterCancel(CANCELLED_LISTING_MS),
+      );
       if (read === "gone") return;
       if ("value" in read) run.listed(read.value, seq);
       else

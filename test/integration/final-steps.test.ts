@@ -1,0 +1,171 @@
+// The run's final steps under a cancel (an audit, 2026-12-06): a cancel that comes while the run is already on its
+// final steps after a stop of another kind (an error, the timeout) still ends it within the runner's few seconds; a
+// batch whose upgrade Azure ran is not "not started" when a listing stops the run during its gate; a final tag write
+// (the record's outcome, the lease's release) that is cut off is said as it is, in the summary and summary-json too.
+import { describe, expect, it } from "vitest";
+import { decodeLease } from "../../src/domain/lease.ts";
+import { decodeRecord } from "../../src/domain/rollout-tags.ts";
+import type { RolloutEvent } from "../../src/engine/events.ts";
+import { buildOutputs, renderSummary } from "../../src/report/index.ts";
+import { configFor, count, rollout, useEmulator } from "./harness.ts";
+
+const emulator = useEmulator();
+/** The action's promise: done within 5 s of the cancel (the engine's final steps take CANCELLED_FINAL_MS, 4 s). */
+const WITHIN_MS = 5_000;
+
+describe("a cancel during the final listing of a run that stopped on an error", () => {
+  it("ends the run within 5 s of the cancel (the final listing is cut off, the record written)", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, instanceUpgradeSeconds: 300 }] });
+    const cancel = new AbortController();
+    let cancelledAt = 0;
+    let armed = false;
+    const events = (event: RolloutEvent): void => {
+      // Batch 1 accepted: the next listing is refused (403, a role removed meanwhile), which stops the run on an
+      // error; the listing verification makes after it (the write came after the last listing) hangs.
+      if (event.type === "upgrade-accepted" && !armed) {
+        armed = true;
+        emu.faults.authorizationFailed({ operation: "VirtualMachineScaleSetVMs.List", times: 1 });
+        emu.faults.hangRequest({ operation: "VirtualMachineScaleSetVMs.List", seconds: 60, times: 10 });
+      }
+      // The runner cancels the job while that listing hangs.
+      if (event.type === "stopped" && cancelledAt === 0)
+        setTimeout(() => {
+          cancelledAt = Date.now();
+          cancel.abort();
+        }, 1_000);
+    };
+    const { record, log } = await rollout(
+      configFor(emu, { rollout: { batchSize: count(2), timeoutMs: 600_000, healthTimeoutMs: 60_000 } }),
+      { signal: cancel.signal, events },
+    );
+    const ended = Date.now();
+    expect(cancelledAt, log.text()).toBeGreaterThan(0);
+    expect(ended - cancelledAt, `ended ${ended - cancelledAt} ms after the cancel\n${log.text()}`).toBeLessThanOrEqual(
+      WITHIN_MS,
+    );
+    expect(record.result).not.toBe("succeeded");
+  }, 60_000);
+});
+
+describe("a listing refused during a batch's gate, after its manualupgrade succeeded", () => {
+  it("the batch row does not say 'not started' for a batch whose upgrade Azure ran", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, instanceUpgradeSeconds: 300 }] });
+    let armed = false;
+    const events = (event: RolloutEvent): void => {
+      if (event.type === "upgrade-accepted" && !armed) {
+        armed = true;
+        emu.faults.authorizationFailed({ operation: "VirtualMachineScaleSetVMs.List", times: 1 });
+      }
+    };
+    const { record, log } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }), { events });
+    const onModel = emu
+      .state("vmss1")
+      .instances.filter((i) => i.latestModelApplied)
+      .map((i) => i.instanceId);
+    expect(onModel).toEqual(["0", "1"]);
+    expect(
+      record.instances.filter((i) => i.outcome === "updated").map((i) => i.instanceId),
+      log.text(),
+    ).toEqual(["0", "1"]);
+    expect(
+      record.batches.map((b) => b.result),
+      log.text(),
+    ).toEqual(["stopped", "not-started"]);
+  });
+});
+
+describe("a cancelled run whose final tag write (the record's outcome, the lease's release) gets no answer", () => {
+  it("Azure held it unprocessed: the summary and summary-json say the lease may not be released, and until when", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, instanceUpgradeSeconds: 300 }] });
+    const cancel = new AbortController();
+    let armed = false;
+    const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }), {
+      signal: cancel.signal,
+      events: (e) => {
+        if (e.type === "upgrade-accepted" && !armed) {
+          armed = true;
+          // Every tag write from now on is held (Azure slow to answer): the final write cannot land in time.
+          emu.faults.hangRequest({ operation: "VirtualMachineScaleSets.UpdateTags", seconds: 30, times: 10 });
+          cancel.abort();
+        }
+      },
+    });
+    expect(record.result).toBe("cancelled");
+    // Not released (the lease is still on the scale set); from the run's side the write went out unanswered.
+    expect(decodeLease(emu.state("vmss1").model["tags"] as Record<string, string>).kind).toBe("held");
+    expect(record.leaseNotReleased).toMatchObject({ maybe: true, until: expect.any(String) });
+    const summary = renderSummary(record);
+    expect(summary).toContain("**Lease:** its release was cut off before Azure answered");
+    expect(summary).toContain("<code>vmss-rollout.lease</code>");
+    expect(JSON.parse(buildOutputs(record)["summary-json"] ?? "{}").leaseNotReleased).toEqual(record.leaseNotReleased);
+    expect(record.scaleSetRecord?.note ?? "").toMatch(/whether Azure took it is unknown/);
+  }, 60_000);
+
+  it("Azure applied it, its answer held: not said to be refused, the lease said to be perhaps released", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, instanceUpgradeSeconds: 300 }] });
+    const cancel = new AbortController();
+    let armed = false;
+    const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }), {
+      signal: cancel.signal,
+      events: (e) => {
+        if (e.type === "upgrade-accepted" && !armed) {
+          armed = true;
+          // The final tag write is applied at once; its answer is held past the cancel's few seconds.
+          emu.faults.hangRequest({
+            operation: "VirtualMachineScaleSets.UpdateTags",
+            seconds: 30,
+            afterProcessing: true,
+          });
+          cancel.abort();
+        }
+      },
+    });
+    expect(record.result).toBe("cancelled");
+    const tags = emu.state("vmss1").model["tags"] as Record<string, string>;
+    // Azure took it: the lease is gone, the record's outcome is on the scale set.
+    expect(decodeLease(tags)).toEqual({ kind: "none" });
+    const onSet = decodeRecord(tags);
+    expect(onSet.kind === "record" ? onSet.record.outcome : onSet.kind).toBe("cancelled");
+    // Before: "Azure did not take the tag write", and the lease said to last another 10 minutes.
+    expect(record.scaleSetRecord?.note ?? "").not.toMatch(/did not take/);
+    expect(record.leaseNotReleased?.maybe).toBe(true);
+  }, 60_000);
+});
+
+describe("a cancel during a rollback (after a timeout), the listing and the final tag write slow", () => {
+  it("ends the run within 5 s of the cancel", async () => {
+    const emu = await emulator({
+      scaleSets: [{ name: "vmss1", instances: 4, healthExtension: true, instanceUpgradeSeconds: 300 }],
+    });
+    const cancel = new AbortController();
+    let cancelledAt = 0;
+    let batches = 0;
+    const events = (event: RolloutEvent): void => {
+      // Batch 2 never turns healthy: the run times out, and rolls back.
+      if (event.type === "upgrade-ended" && event.outcome?.status === "Succeeded" && ++batches === 2)
+        for (const id of ["2", "3"]) emu.setInstance("vmss1", id, { health: "initializing" });
+      // The rollback's manualupgrade accepted: the runner cancels; from then on listings and tag writes are slow.
+      if (event.type === "rollback-started" && cancelledAt === 0) {
+        cancelledAt = -1;
+        setTimeout(() => {
+          emu.faults.hangRequest({ operation: "VirtualMachineScaleSetVMs.List", seconds: 30, times: 10 });
+          emu.faults.hangRequest({ operation: "VirtualMachineScaleSets.UpdateTags", seconds: 30, times: 10 });
+          cancelledAt = Date.now();
+          cancel.abort();
+        }, 100);
+      }
+    };
+    const { record, log } = await rollout(
+      configFor(emu, {
+        rollout: { batchSize: count(2), timeoutMs: 3_000, healthTimeoutMs: 30_000, rollbackOnFailure: true },
+      }),
+      { signal: cancel.signal, events },
+    );
+    const ended = Date.now();
+    expect(cancelledAt, log.text()).toBeGreaterThan(0);
+    expect(ended - cancelledAt, `ended ${ended - cancelledAt} ms after the cancel\n${log.text()}`).toBeLessThanOrEqual(
+      WITHIN_MS,
+    );
+    expect(record.result).not.toBe("succeeded");
+  }, 60_000);
+});
