@@ -102,15 +102,21 @@ export function runUrl(github: GitHubContext): string | undefined {
   return `${github.serverUrl}/${github.repository}/actions/runs/${github.runId}${attempt}`;
 }
 
-/** The scale set's ARM ID. */
-function scaleSetResourceId(config: Pick<Config, "target">): string {
+/** The scale set's ARM ID, from the inputs (Azure's own, as read, may differ in case). */
+export function scaleSetResourceId(config: Pick<Config, "target">): string {
   const { subscriptionId, resourceGroup, scaleSet } = config.target;
   return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.Compute/virtualMachineScaleSets/${scaleSet}`;
 }
 
-/** The scale set in the Azure portal of the run's cloud (the same link as the record's target.portalUrl). */
-export function scaleSetPortalUrl(config: Pick<Config, "target" | "cloud">): string {
-  return `${config.cloud.portalUrl}/#resource${scaleSetResourceId(config)}/overview`;
+/**
+ * The scale set in the Azure portal of the run's cloud; `resourceId`: Azure's ID as read (the record's
+ * target.portalUrl), else the one the inputs name.
+ */
+export function scaleSetPortalUrl(
+  config: Pick<Config, "target" | "cloud">,
+  resourceId: string = scaleSetResourceId(config),
+): string {
+  return `${config.cloud.portalUrl}/#resource${resourceId}/overview`;
 }
 
 /**

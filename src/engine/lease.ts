@@ -164,7 +164,10 @@ export class RunLease {
       const left = waitUntil - run.now();
       if (left <= 0 || heldBy === undefined) {
         if (heldBy !== undefined) run.state.leaseRefused(leaseHeldBy(heldBy, run.config.github?.serverUrl));
-        throw new StopError({ kind: "failed", reason: refusal(result.reason, run, heldBy !== undefined) });
+        throw new StopError({
+          kind: "failed",
+          reason: refusal(result.reason, run, heldBy !== undefined, result.tooManyTags === true),
+        });
       }
       if (!waited) {
         run.log.info(
@@ -420,10 +423,10 @@ export class RunLease {
  * scale set's tags leave no room for the lease, a lease value this version cannot read) waiting would not help: the
  * reason says what to change.
  */
-function refusal(reason: string, run: Run, heldByAnother: boolean): string {
+function refusal(reason: string, run: Run, heldByAnother: boolean, tooManyTags: boolean): string {
   if (!heldByAnother) {
     // Only a count over Azure's 50 is a lack of room (tag-limits.ts); a name or value Azure refuses is said as it is.
-    const room = /^Azure would refuse the tags: the scale set would carry \d+ tags/.test(reason)
+    const room = tooManyTags
       ? ` The run's lease takes up to ${LEASE_TAGS.length} tags on the scale set (${LEASE_TAGS.join(", ")}), and the rollout record 2 to 4 more when there is room: remove tags the scale set no longer needs.`
       : "";
     return `Nothing was written: ${reason}.${room}`;

@@ -2,6 +2,7 @@
 // the sentences that describe instances and the run's failure, which the engine uses for its stop reasons. Pure.
 
 import { redactError } from "../domain/azure-errors.ts";
+import { scaleSetPortalUrl, scaleSetResourceId } from "../domain/deployment.ts";
 import { listIds, sortIds } from "../domain/ids.ts";
 import {
   describeDrift,
@@ -185,11 +186,9 @@ export function buildRecord(state: RolloutState, failure: string | undefined, fi
   const reason = rolloutReason(state, result, failure);
   // Why the image before cannot be put back, as the change planned says (a rollback run's own change has none).
   const notRestorable = change !== undefined && !config.rollback ? imageNotRestorable(change) : undefined;
-  const resourceId =
-    model?.id ||
-    `/subscriptions/${config.target.subscriptionId}/resourceGroups/${config.target.resourceGroup}/providers/Microsoft.Compute/virtualMachineScaleSets/${config.target.scaleSet}`;
+  const resourceId = model?.id || scaleSetResourceId(config);
   return {
-    target: { ...config.target, resourceId, portalUrl: `${config.cloud.portalUrl}/#resource${resourceId}/overview` },
+    target: { ...config.target, resourceId, portalUrl: scaleSetPortalUrl(config, resourceId) },
     cloud: config.cloud.name,
     ...(model && { upgradeMode: model.upgradeMode, orchestrationMode: model.orchestrationMode }),
     dryRun: config.rollout.dryRun,

@@ -128,7 +128,9 @@ export class Run {
   leaseLost(reason: string): void {
     if (this.state.leaseLost !== undefined) return;
     this.state.lostLease(reason);
-    this.log.error(reason, "Lease lost");
+    // A warning: the reason (the step's failure) says it again, and GitHub shows only 10 error annotations a step, the
+    // last of which must stay the failure's own (report/annotations.ts).
+    this.log.warning(reason, "Lease lost");
     this.#lost.abort();
   }
 
@@ -141,7 +143,7 @@ export class Run {
   leaseRunsOut(reason: string): void {
     if (this.state.leaseLost !== undefined || this.state.leaseRanOut !== undefined) return;
     this.state.leaseRunningOut(reason);
-    this.log.error(reason, "Lease expiring");
+    this.log.warning(reason, "Lease expiring");
     this.#expiring.abort();
   }
 

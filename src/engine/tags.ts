@@ -16,7 +16,7 @@
 // (taking the lease) or only warns (the record at the end). Tag values are never logged: only the names written.
 
 import { isPreconditionFailed } from "../domain/azure-errors.ts";
-import { tagLimitProblem } from "../domain/tag-limits.ts";
+import { MAX_TAGS, tagLimitProblem } from "../domain/tag-limits.ts";
 import { errorLine, isAbort } from "../domain/error-text.ts";
 import type { ScaleSetModel } from "../domain/scale-set.ts";
 import type { ScaleSetApi } from "./ports.ts";
@@ -48,8 +48,8 @@ export type TagWriteResult =
   | { readonly kind: "written"; readonly tags: Tags; readonly names: readonly string[] }
   /** `mutate` asked for the tags the scale set already holds: nothing was sent. */
   | { readonly kind: "unchanged"; readonly tags: Tags }
-  /** `mutate` refused on the tags as they are: nothing was sent. */
-  | { readonly kind: "refused"; readonly reason: string; readonly tags: Tags };
+  /** `mutate` refused on the tags as they are, or Azure would (`tooManyTags`: more than its 50): nothing was sent. */
+  | { readonly kind: "refused"; readonly reason: string; readonly tags: Tags; readonly tooManyTags?: true };
 
 /** Errors that ended a tag write cut off after a copy had gone out (mayHaveLandedCutOff). */
 const cutOffAfterSend = new WeakSet<object>();
@@ -120,7 +120,12 @@ export class TagWriter {
       if (names.length === 0) return { kind: "unchanged", tags: current };
       const problem = tagLimitProblem(decision.tags);
       if (problem !== undefined)
-        return { kind: "refused", reason: `Azure would refuse the tags: ${problem}`, tags: current };
+        return {
+          kind: "refused",
+          reason: `Azure would refuse the tags: ${problem}`,
+          tags: current,
+          ...(Object.keys(decision.tags).length > MAX_TAGS && { tooManyTags: true as const }),
+        };
       log.info(
         `Tags (${why}): PATCH ${names.map((n) => `'${n}'`).join(", ")} with If-Match ${model.etag ?? "(none)"}.`,
       );
