@@ -82,6 +82,7 @@ export async function run(options: RunOptions = {}): Promise<void> {
       },
       mask,
       hide: (secret) => gate.addSecret(secret, { exact: true }),
+      cancel: cancel.signal,
     });
     let record = await runRollout(config, api, {
       logger: log,

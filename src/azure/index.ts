@@ -33,6 +33,8 @@ export interface ScaleSetApiDeps {
    * whoever can write the scale set's model, which must never become a runner mask (main passes the gate's addSecret).
    */
   hide?(secret: string): void;
+  /** The job's cancel: a sign-in still waiting then is given up (see masking). */
+  readonly cancel?: AbortSignal;
   /** The backoff of reads and its clock (tests make it fast); the defaults of retry.ts otherwise. */
   readonly retry?: Partial<RetryTiming>;
   /** For tests against an emulator whose clock runs faster: see ComputeApiOptions.listRefillPerMinute. */
@@ -45,7 +47,7 @@ export function createScaleSetApi(config: Config, deps: ScaleSetApiDeps): ScaleS
     getIDToken: (audience) => deps.getIDToken(audience),
   });
   return createComputeScaleSetApi({
-    credential: masking(credential, (secret) => deps.mask(secret)),
+    credential: masking(credential, (secret) => deps.mask(secret), deps.cancel),
     target: config.target,
     cloud: config.cloud,
     fastOperationPollMs: fastOperationPollMs(config.rollout.pollIntervalMs),
@@ -61,15 +63,21 @@ export function createScaleSetApi(config: Config, deps: ScaleSetApiDeps): ScaleS
 }
 
 /**
- * The credential, with every access token it hands out masked first (once per token), and given up when the request's
- * signal aborts (a cancel, the run's timeout): MSAL, GitHub's ID-token request and `az` take no signal, and a sign-in
- * that never answered kept a cancelled job running until the runner killed it, with no summary (an audit, 2026-12-06).
+ * The credential, with every access token it hands out masked first (once per token), and given up when the job is
+ * cancelled and, until a first token came, when the request's signal aborts (the run's timeout): MSAL, GitHub's
+ * ID-token request and `az` take no signal, and a sign-in that never answered kept a cancelled job running until the
+ * runner killed it, with no summary (an audit, 2026-12-06). Not on the request's signal once a token came: the SDK's
+ * token cycler refreshes it in the background with the signal of the request that started the refresh and retries
+ * with that signal until the old token expires, so every later request failed with an AbortError (a review).
  */
-function masking(credential: TokenCredential, mask: (secret: string) => void): TokenCredential {
+function masking(credential: TokenCredential, mask: (secret: string) => void, cancel?: AbortSignal): TokenCredential {
   const masked = new Set<string>();
+  let signedIn = false;
   return {
     async getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken | null> {
-      const token = await untilAborted(credential.getToken(scopes, options), options?.abortSignal);
+      const giveUpOn = signedIn ? [cancel] : [cancel, options?.abortSignal];
+      const token = await untilAborted(credential.getToken(scopes, options), giveUpOn);
+      if (token) signedIn = true;
       if (token && !masked.has(token.token)) {
         masked.add(token.token);
         mask(token.token);
@@ -79,20 +87,23 @@ function masking(credential: TokenCredential, mask: (secret: string) => void): T
   };
 }
 
-/** `work`, or an AbortError as soon as `signal` aborts (what `work` does after that is ignored). */
-function untilAborted<T>(work: Promise<T>, signal: GetTokenOptions["abortSignal"]): Promise<T> {
-  if (signal === undefined) return work;
+/** `work`, or an AbortError as soon as one of `signals` aborts (what `work` does after that is ignored). */
+function untilAborted<T>(work: Promise<T>, signals: readonly GetTokenOptions["abortSignal"][]): Promise<T> {
+  const watched = signals.filter((s) => s !== undefined);
   const aborted = (): Error => Object.assign(new Error("The operation was aborted."), { name: "AbortError" });
-  if (signal.aborted) {
+  if (watched.some((s) => s.aborted)) {
     work.catch(() => undefined);
     return Promise.reject(aborted());
   }
+  if (watched.length === 0) return work;
   let onAbort = (): void => undefined;
   const abort = new Promise<never>((_, reject) => {
     onAbort = () => reject(aborted());
-    signal.addEventListener("abort", onAbort, { once: true });
+    for (const s of watched) s.addEventListener("abort", onAbort, { once: true });
   });
-  return Promise.race([work, abort]).finally(() => signal.removeEventListener("abort", onAbort));
+  return Promise.race([work, abort]).finally(() => {
+    for (const s of watched) s.removeEventListener("abort", onAbort);
+  });
 }
 
 export { routeSdkLog } from "./sdk-log.ts";

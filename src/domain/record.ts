@@ -70,7 +70,10 @@ export interface InstanceRecord {
   readonly name: string;
   /** latestModelApplied when the rollout planned (after the model update). */
   readonly latestModelBefore: boolean;
-  /** latestModelApplied at the end. */
+  /**
+   * latestModelApplied at the end, as the last listing that showed the instance said it (an `unknown` instance: from
+   * before the upgrade that may have reached it, so not a finding; the outcome says which).
+   */
   readonly latestModelAfter: boolean;
   readonly outcome: InstanceOutcome;
   /** 1-based batch number, when it was planned into a batch. */
@@ -167,14 +170,16 @@ export interface DeploymentRecord {
   readonly warning?: string;
 }
 
-/** Another run's lease on the scale set, as its tags name it. */
+/** This run's lease, which its last tag write did not release (RolloutRecord.leaseNotReleased). */
 export interface LeaseNotReleased {
   readonly why: string;
   /** ISO-8601 UTC: when the lease expires. */
   readonly until: string;
+  /** Whether the lease is on the scale set at all is unknown (a write of it whose outcome no read settled). */
   readonly maybe: boolean;
 }
 
+/** Another run's lease on the scale set, as its tags name it. */
 export interface LeaseHeldBy {
   /** `octo/app run 42 (attempt 2)`, or a run outside GitHub Actions with its token. */
   readonly run: string;

@@ -38,7 +38,7 @@ import { decodeRecord, describeIdentity, sameIdentity } from "../domain/rollout-
 import { StopError, FINAL_WRITE_MS, MIN_FINAL_MS, type Run } from "./run.ts";
 import type { ScaleSetApi } from "./ports.ts";
 import {
-  mayHaveLandedCutOff,
+  tagWriteMayHaveLanded,
   type TagDecision,
   type TagPart,
   type TagWriteResult,
@@ -288,7 +288,7 @@ export class RunLease {
           if (!signal.aborted) continue;
         }
         part?.settled({ error: err });
-        if (releasing) this.#notReleased(errorLine(err), mayHaveLandedCutOff(err));
+        if (releasing) this.#notReleased(errorLine(err), tagWriteMayHaveLanded(err));
         return;
       }
     }
@@ -317,12 +317,14 @@ export class RunLease {
   }
 
   /** Said in the log and the record (the summary, summary-json): another run waits for the lease until it ends. */
-  #notReleased(why: string, maybe = false): void {
+  #notReleased(why: string, releaseMayHaveLanded = false): void {
     const until = iso(this.#until ?? this.#maybeUntil ?? 0);
+    // Unknown whether the lease is there: its release may have landed, or its take (answer lost) never did.
+    const maybe = releaseMayHaveLanded || this.#until === undefined;
     this.#run.state.leaseKept({ why, until, maybe });
     this.#run.log.warning(
       maybe
-        ? `The lease's release was cut off before Azure answered (${why}): Azure may have taken it; if not, the lease lasts until ${until}, and another run can take it over then.`
+        ? `Could not release the lease on the scale set for certain (${why}): whether it is still there is unknown; if it is, it lasts until ${until}, and another run can take it over then.`
         : `Could not release the lease on the scale set (${why}): it lasts until ${until}, and another run can take it over then.`,
       "Lease not released",
     );

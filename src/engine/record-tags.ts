@@ -24,7 +24,7 @@ import {
   type RolloutTagRecord,
 } from "../domain/rollout-tags.ts";
 import type { RolloutResult } from "../domain/record.ts";
-import { mayHaveLandedCutOff, type TagDecision, type TagPart, type TagWriter, type Tags } from "./tags.ts";
+import { tagWriteMayHaveLanded, type TagDecision, type TagPart, type TagWriter, type Tags } from "./tags.ts";
 import type { ScaleSetApi } from "./ports.ts";
 import type { Run } from "./run.ts";
 
@@ -232,8 +232,8 @@ function recordPart(run: Run): TagPart | undefined {
       run.state.tagRecordWrote({ problem: end.refused });
       warnNotWritten(run, end.refused);
     } else {
-      const problem = mayHaveLandedCutOff(end.error)
-        ? `the tag write was cut off before Azure answered (${errorLine(end.error) || "unknown error"}): whether Azure took it is unknown`
+      const problem = tagWriteMayHaveLanded(end.error)
+        ? `the tag write got no answer the run could rely on (${errorLine(end.error) || "unknown error"}): whether Azure took it is unknown`
         : `Azure did not take the tag write (${errorLine(end.error) || "unknown error"})`;
       run.state.tagRecordWrote({ problem });
       run.log.info(`Rollout record (${record.outcome}): ${problem}.`);

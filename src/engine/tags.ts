@@ -21,7 +21,7 @@ import { errorLine, isAbort } from "../domain/error-text.ts";
 import type { ScaleSetModel } from "../domain/scale-set.ts";
 import type { ScaleSetApi } from "./ports.ts";
 import type { Run } from "./run.ts";
-import { mayHaveLanded } from "./write-copies.ts";
+import { landedCopy, mayHaveLanded } from "./write-copies.ts";
 
 export type Tags = Readonly<Record<string, string>>;
 
@@ -51,12 +51,22 @@ export type TagWriteResult =
   /** `mutate` refused on the tags as they are, or Azure would (`tooManyTags`: more than its 50): nothing was sent. */
   | { readonly kind: "refused"; readonly reason: string; readonly tags: Tags; readonly tooManyTags?: true };
 
-/** Errors that ended a tag write cut off after a copy had gone out (mayHaveLandedCutOff). */
-const cutOffAfterSend = new WeakSet<object>();
+/** Errors that ended a tag write whose outcome no read settled (tagWriteMayHaveLanded). */
+const outcomeUnknown = new WeakSet<object>();
 
-/** Whether `err` ended a tag write cut off after it went out (a cancel, a budget spent): Azure may have taken it. */
-export function mayHaveLandedCutOff(err: unknown): boolean {
-  return typeof err === "object" && err !== null && cutOffAfterSend.has(err);
+/**
+ * Whether `err` ended a tag write that may have landed all the same: a copy went out and no read said whether Azure
+ * took it (cut off by a cancel or a spent budget; its answer lost and the read after it failed; the SDK's resend met
+ * 412, the first copy having moved the etag, and the read after it failed). Said as unknown, not as refused.
+ */
+export function tagWriteMayHaveLanded(err: unknown): boolean {
+  return typeof err === "object" && err !== null && outcomeUnknown.has(err);
+}
+
+/** `err`, marked as ending a write that may have landed (tagWriteMayHaveLanded). */
+function unknownOutcome(err: unknown): unknown {
+  if (typeof err === "object" && err !== null) outcomeUnknown.add(err);
+  return err;
 }
 
 /** 412 PreconditionFailed re-reads before a tag write gives up (each one is a change by another writer). */
@@ -138,14 +148,11 @@ export class TagWriter {
       } catch (err) {
         if (!isPreconditionFailed(err)) {
           const landed = await this.#landedAnyway(err, sendsBefore, decision.tags, names, why, signal);
+          if (landed === "unknown") throw unknownOutcome(err);
           if (landed !== undefined) {
             this.#run.emit({ type: "tags-written", why, names });
             return { ...landed, names };
           }
-          // Cut off (a cancel's few seconds, the final steps' budget) after a copy went out: Azure may have taken it,
-          // and no time is left to read it back. Said so, not "not taken" (an audit, 2026-12-06).
-          if ((isAbort(err) || signal.aborted) && mayHaveLanded(this.#api, "scale-set", sendsBefore, err))
-            cutOffAfterSend.add(err as object);
           throw err;
         }
         if (attempt >= MAX_TAG_ATTEMPTS) {
@@ -155,7 +162,12 @@ export class TagWriter {
           );
         }
         log.info(`Tags (${why}): the scale set changed since it was read (412 PreconditionFailed); reading it again.`);
-        model = await this.#api.getScaleSet(signal);
+        try {
+          model = await this.#api.getScaleSet(signal);
+        } catch (readErr) {
+          // The 412 may answer the SDK's resend of a copy Azure took (its answer lost): the read would have said.
+          throw landedCopy(this.#api, "scale-set", sendsBefore) ? unknownOutcome(readErr) : readErr;
+        }
       }
     }
   }
@@ -165,7 +177,7 @@ export class TagWriter {
    * Azure accepted whose answer or status read failed then (writeSends counts it). One read says: when every tag the
    * write changed holds what it sent (a tag it removed is absent), Azure applied it. The decision is not made again
    * (the callers' decisions note what they wrote). Otherwise undefined, and the error stands (the lease's release says
-   * it could not be done, and what that means).
+   * it could not be done, and what that means); "unknown" when no read could say.
    */
   async #landedAnyway(
     err: unknown,
@@ -174,13 +186,15 @@ export class TagWriter {
     names: readonly string[],
     why: string,
     signal: AbortSignal,
-  ): Promise<{ kind: "written"; tags: Tags } | undefined> {
-    if (isAbort(err) || signal.aborted || !mayHaveLanded(this.#api, "scale-set", sendsBefore, err)) return undefined;
+  ): Promise<{ kind: "written"; tags: Tags } | "unknown" | undefined> {
+    if (!mayHaveLanded(this.#api, "scale-set", sendsBefore, err)) return undefined;
+    // Cut off (a cancel's few seconds, the final steps' budget) after a copy went out: no time is left to read it.
+    if (isAbort(err) || signal.aborted) return "unknown";
     let fresh: ScaleSetModel;
     try {
       fresh = await this.#api.getScaleSet(signal);
     } catch {
-      return undefined;
+      return "unknown";
     }
     const tags: Tags = fresh.tags ?? {};
     if (names.some((name) => tags[name] !== sent[name])) return undefined;

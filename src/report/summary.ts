@@ -177,7 +177,7 @@ function header(record: RolloutRecord, stage: Stage): string {
     lines.push(
       "",
       maybe
-        ? `**Lease:** its release was cut off before Azure answered (${inline(why, { max: 300 })}): Azure may have taken it; if not, ${lasts}`
+        ? `**Lease:** whether it is still on the scale set is unknown (${inline(why, { max: 300 })}): if it is, ${lasts}`
         : `**Lease not released** (${inline(why, { max: 300 })}): ${lasts}`,
     );
   }
