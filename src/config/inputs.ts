@@ -557,21 +557,23 @@ function invisibleCode(text: string): string {
 }
 
 /**
- * `auto` (any case, like the other keywords: `latest`, `health`, `auth`) → a value unique to this workflow run and
- * attempt, so a re-run attempt re-runs the extension again. `Auto` taken literally would re-run the extension once and
- * then never again, silently.
+ * `auto` (any case, like the other keywords: `latest`, `health`, `auth`) → a value unique to this workflow run, the
+ * same for each of its attempts: a re-run of a failed job finds it in the model and resumes, skipping the instances
+ * already on it, as a re-run does with any other input. With the attempt in it (until 2026-12-06) a re-run wrote a new
+ * tag and upgraded every instance again, and its record named only the tag's change, so a later `rollback: true` put
+ * the tag back and left the release's file URIs (a docs audit). A new run (a new release, workflow_dispatch) gets a new
+ * value. `Auto` taken literally would re-run the extension once and then never again, silently.
  */
 function parseForceUpdateTag(value: string, env: Env): string {
   if (value.toLowerCase() !== "auto") return value;
   const runId = env["GITHUB_RUN_ID"];
-  const attempt = env["GITHUB_RUN_ATTEMPT"];
-  if (!runId || !attempt) {
+  if (!runId) {
     throw new InputError(
       "force-update-tag",
-      "auto needs GITHUB_RUN_ID and GITHUB_RUN_ATTEMPT, which GitHub Actions sets; outside a workflow run give an explicit value",
+      "auto needs GITHUB_RUN_ID, which GitHub Actions sets; outside a workflow run give an explicit value",
     );
   }
-  return `github-run-${runId}-${attempt}`;
+  return `github-run-${runId}`;
 }
 
 // ───────────────────────────── rollout ─────────────────────────────

@@ -3,7 +3,7 @@
 // outputs, the job summary, the requests Azure received and the scale set's final state.
 import { describe, expect, it } from "vitest";
 import type { Emulator } from "../../emulator/types.ts";
-import { errorLines, idList, readable, runAction } from "./harness.ts";
+import { describeRun, errorLines, idList, readable, runAction } from "./harness.ts";
 import {
   emulator,
   expectExit,
@@ -159,9 +159,13 @@ describe("a change rolled out to every instance", () => {
     });
   });
 
-  it("force-update-tag auto: sends a tag unique to the run attempt, and a re-run attempt re-runs the extension", async () => {
+  it("force-update-tag auto: a tag unique to the workflow run; a re-run attempt resumes, a new run re-runs the extension", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss-tag", instances: 2 }] });
     const inputs = { ...FAST, "extension-name": "customScript", "force-update-tag": "auto" };
+    const tagSent = (): unknown =>
+      (
+        (writesTo(emu, /\/extensions\/customScript$/i)[0]?.body as Json | undefined)?.["properties"] as Json | undefined
+      )?.["forceUpdateTag"];
 
     const first = await runAction({
       emu,
@@ -171,35 +175,63 @@ describe("a change rolled out to every instance", () => {
     });
     expectExit(first, 0);
     expect(first.outputs["result"]).toBe("succeeded");
-    const firstWrites = writesTo(emu, /\/extensions\/customScript$/i);
-    expect(firstWrites, requestLog(emu)).toHaveLength(1);
-    const firstTag = ((firstWrites[0]?.body as Json)["properties"] as Json)["forceUpdateTag"] as string;
-    expect(firstTag).toBe("github-run-987654321-3");
-    expect(extension(emu, "vmss-tag", "customScript")["forceUpdateTag"]).toBe(firstTag);
+    expect(writesTo(emu, /\/extensions\/customScript$/i), requestLog(emu)).toHaveLength(1);
+    expect(tagSent()).toBe("github-run-987654321");
+    expect(extension(emu, "vmss-tag", "customScript")["forceUpdateTag"]).toBe("github-run-987654321");
     // settings untouched by a tag-only change
     expect(extension(emu, "vmss-tag", "customScript")["settings"]).toEqual({
       fileUris: ["https://stvmssdemo.blob.core.windows.net/scripts/install.sh"],
       commandToExecute: "bash install.sh",
     });
     for (const instance of emu.state("vmss-tag").instances)
-      expect(instance.extensions["customScript"]?.forceUpdateTag).toBe(firstTag);
+      expect(instance.extensions["customScript"]?.forceUpdateTag).toBe("github-run-987654321");
 
+    // A re-run attempt of the same workflow run: the tag is in the model, nothing is written or upgraded again.
     emu.resetLog();
-    const second = await runAction({
+    const rerun = await runAction({
       emu,
       scaleSet: "vmss-tag",
       inputs,
       env: { GITHUB_RUN_ID: "987654321", GITHUB_RUN_ATTEMPT: "4" },
     });
-    expectExit(second, 0);
-    expect(second.outputs["result"]).toBe("succeeded");
-    const secondTag = ((writesTo(emu, /\/extensions\/customScript$/i)[0]?.body as Json)["properties"] as Json)[
-      "forceUpdateTag"
-    ];
-    expect(secondTag).toBe("github-run-987654321-4");
-    expect(sortedIds(idList(second.outputs, "updated-instances"))).toEqual(["0", "1"]);
+    expectExit(rerun, 0);
+    expect(rerun.outputs["result"]).toBe("unchanged");
+    expect(
+      emu.requests.filter((r) => r.method !== "GET" && !r.operation.startsWith("Entra.")),
+      requestLog(emu),
+    ).toEqual([]);
+
+    // A new workflow run: a new tag, the extension runs again on every instance.
+    emu.resetLog();
+    const next = await runAction({
+      emu,
+      scaleSet: "vmss-tag",
+      inputs,
+      env: { GITHUB_RUN_ID: "987654322", GITHUB_RUN_ATTEMPT: "1" },
+    });
+    expectExit(next, 0);
+    expect(tagSent()).toBe("github-run-987654322");
+    expect(sortedIds(idList(next.outputs, "updated-instances"))).toEqual(["0", "1"]);
     expectNoSecrets(first, emu);
-    expectNoSecrets(second, emu);
+    expectNoSecrets(next, emu);
+  });
+
+  it("force-update-tag auto: a re-run attempt of a failed rollout upgrades only what the first attempt left", async () => {
+    // A docs audit (2026-12-06): with the attempt in the tag, the re-run sent every instance again. The instance whose
+    // extension failed is on the latest model (its upgrade applied it): a re-run says so and leaves it (a fix needs a
+    // new tag), as with any other input.
+    const emu = await emulator({ scaleSets: [{ name: "vmss-rerun", instances: 4 }] });
+    const inputs = { ...FAST, "extension-name": "customScript", "force-update-tag": "auto", "batch-size": "1" };
+    emu.faults.failUpgrade("2", { scaleSet: "vmss-rerun" });
+    const env = (attempt: string) => ({ GITHUB_RUN_ID: "555", GITHUB_RUN_ATTEMPT: attempt });
+    const first = await runAction({ emu, scaleSet: "vmss-rerun", inputs, env: env("1") });
+    expect(first.outputs["result"], describeRun(first)).toBe("failed");
+    expect(sortedIds(idList(first.outputs, "updated-instances"))).toEqual(["0", "1"]);
+
+    const before = manualUpgrades(emu).length;
+    const second = await runAction({ emu, scaleSet: "vmss-rerun", inputs, env: env("2") });
+    expect(manualUpgrades(emu).slice(before).flatMap(upgradeIds).sort(), describeRun(second)).toEqual(["3"]);
+    expect(idList(second.outputs, "failed-instances")).toEqual(["2"]);
   });
 });
 
