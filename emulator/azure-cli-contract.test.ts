@@ -686,3 +686,33 @@ describe("Retry-After and scenario files (npm run emulator)", () => {
     expect(scenarioFrom({ pollRetryAfterSeconds: null }, defaults).options.pollRetryAfterSeconds).toBeUndefined();
   });
 });
+
+describe("restart and stop of the set reaching a deallocated instance (az vmss restart/stop --instance-ids)", () => {
+  // az 2.45 sends `az vmss restart|stop --instance-ids …` as the set's action with {"instanceIds": […]}. Azure refuses
+  // a deallocated VM's restart ("The operation requires the VM to be running (or set to run)."): a restart never
+  // starts it, a poweroff never allocates it. Until 2026-12-06 the set's actions did (an audit with az 2.45).
+  const powerOf = (emu: Emulator, id: string): string | undefined =>
+    emu.state().instances.find((i) => i.instanceId === id)?.powerState;
+
+  it.each([["restart"], ["poweroff"]])("%s naming one: 409 OperationNotAllowed, nothing done", async (action) => {
+    const emu = await setup();
+    expect(
+      await settle(emu, await raw(emu, "POST", `${setPath(emu)}/deallocate`, { body: { instanceIds: ["1"] } })),
+    ).toBe("Succeeded");
+    const response = await raw(emu, "POST", `${setPath(emu)}/${action}`, { body: { instanceIds: ["0", "1"] } });
+    expect([response.status, response.body?.error?.code]).toEqual([409, "OperationNotAllowed"]);
+    expect([powerOf(emu, "0"), powerOf(emu, "1")]).toEqual(["running", "deallocated"]);
+  });
+
+  it.each([
+    ["restart", "running"],
+    ["poweroff", "stopped"],
+  ])("%s of the whole set: the deallocated instance is left as it is, the others act", async (action, after) => {
+    const emu = await setup();
+    await settle(emu, await raw(emu, "POST", `${setPath(emu)}/deallocate`, { body: { instanceIds: ["1"] } }));
+    const response = await raw(emu, "POST", `${setPath(emu)}/${action}`);
+    expect(response.status).toBe(202);
+    expect(await settle(emu, response)).toBe("Succeeded");
+    expect(emu.state().instances.map((i) => i.powerState)).toEqual([after, "deallocated", after, after]);
+  });
+});

@@ -1674,7 +1674,23 @@ export class Arm {
     // overwrite its power state. Checked before redeploy's running-only filter: an upgrade's phases pass through
     // every power state.
     if (targets.some((vm) => this.isBusy(vm))) throw new ArmError(409, CONFLICT);
-    const vms = targets.filter((vm) => !action.runningOnly || vm.powerState === "running");
+    // Restart and poweroff need a running VM: a deallocated one named in the request is refused, as on its own path
+    // (409 OperationNotAllowed, Azure's words for a deallocated VM's restart: PierreBeucher/cloudypad#69,
+    // MicrosoftDocs/azure-docs#32404); one the whole set's action (no instanceIds, or `*`) reaches is left as it is.
+    // Until 2026-12-06 the set's action started it (restart) or allocated it (poweroff: `stopped` is billed), an audit
+    // with az 2.45, which sends `az vmss restart/stop --instance-ids` as the set's action. Refused rather than skipped
+    // when named, and skipped rather than refused for the whole set: assumed (no recording).
+    const asleep = (vm: Vm): boolean => vm.powerState === "deallocated" || vm.powerState === "deallocating";
+    const body = isObject(req.body) ? req.body : {};
+    const named = ids === undefined && Array.isArray(body["instanceIds"]) && !body["instanceIds"].includes("*");
+    if (action.needsRunning && named && targets.some(asleep))
+      throw new ArmError(409, {
+        code: "OperationNotAllowed",
+        message: "The operation requires the VM to be running (or set to run).",
+      });
+    const vms = targets.filter(
+      (vm) => (!action.runningOnly || vm.powerState === "running") && !(action.needsRunning && asleep(vm)),
+    );
     const op = this.startOperation(set, action.operation, requested);
     for (const vm of vms) vm.powerState = action.during;
     void Promise.race([this.options.clock.sleep(POWER_ACTION_SECONDS), op.ended]).then(() => {
