@@ -14,7 +14,7 @@ import {
   type ModelChange,
 } from "../../domain/change.ts";
 import type { RollbackModel } from "../../domain/record.ts";
-import type { ScaleSetModel } from "../../domain/scale-set.ts";
+import type { ExtensionPatch, ScaleSetModel, ScaleSetPatch } from "../../domain/scale-set.ts";
 import type { ChangeRequest } from "../../config/types.ts";
 import type { ScaleSetApi } from "../ports.ts";
 import { CANCELLED_WRITE_MS, FINAL_LISTING_MS, type Run } from "../run.ts";
@@ -42,21 +42,83 @@ export function shouldRollBack(run: Run): boolean {
  */
 export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange, leaseUntil?: number): Promise<void> {
   const { state } = run;
-  // An image this run wrote with no way back planned is one too (planChange marks it impossible; should a plan ever
-  // lose that mark, sending the instances "back" would upgrade them onto the new image and call them rolled back).
-  const impossible =
-    change.rollback.impossible ??
-    (state.written.image &&
-    change.changes.some((c) => /imageReference/.test(c.property)) &&
-    change.rollback.scaleSetPatch === undefined
-      ? "no way back to the image before this run's was planned"
-      : undefined);
+  const impossible = noWayBack(state, change);
   if (impossible !== undefined) {
     const reason = `No rollback was done: the previous model cannot be restored (${impossible}), so the instances stay on the new model.`;
     state.rollbackSkipped(reason);
     run.log.info(reason);
     return;
   }
+  const time = rollbackTime(run, api, leaseUntil);
+  const manual = state.model?.upgradeMode === "Manual";
+  const ids = toBringBack(state);
+  run.enter({ kind: "rolling-back" });
+  run.emit({ type: "rollback-started", ids });
+  const { scaleSetPatch, extensionPatch } = change.rollback;
+  const restoreImage = scaleSetPatch !== undefined && state.written.image;
+  const restoreExtension = extensionPatch !== undefined && state.written.extension;
+  // What the rollback knows it did: each part of the model it put back, and the instances seen back on that model.
+  state.rollbackBegins({ image: restoreImage, extension: restoreExtension });
+  const rb: RollbackRun = {
+    run,
+    api,
+    scaleSetPatch: restoreImage ? scaleSetPatch : undefined,
+    extensionPatch: restoreExtension ? extensionPatch : undefined,
+    ids,
+    manual,
+    ...time,
+  };
+  try {
+    if (!(await restoreModel(rb))) return;
+    await waitBack(rb);
+    state.rollbackEnded({ succeeded: true, instanceIds: ids.filter((id) => !state.removed.has(id)) });
+    run.emit({ type: "rollback-ended", succeeded: true });
+  } catch (err) {
+    await reportIncomplete(rb, err);
+  }
+}
+
+/** A rollback under way, as its steps (restoreModel, waitBack, reportIncomplete) share it. */
+interface RollbackRun {
+  readonly run: Run;
+  readonly api: ScaleSetApi;
+  /** The image's previous values (its PATCH) when the rollback puts the image back, else undefined. */
+  readonly scaleSetPatch: ScaleSetPatch | undefined;
+  /** The extension's previous values (its PATCH) when the rollback puts the extension back, else undefined. */
+  readonly extensionPatch: ExtensionPatch | undefined;
+  /** The instances the rollback brings back onto the previous model (toBringBack). */
+  readonly ids: readonly string[];
+  /** Manual mode: the rollback sends them back in batches; otherwise the platform rolls them back. */
+  readonly manual: boolean;
+  /** When the rollback stops: the end of its budget, or `leaseEnd` when that comes first (`byLease`). */
+  readonly deadline: number;
+  /** A little before the run's lease ends (LEASE_CLOCK_MARGIN_MS); infinity without a lease. */
+  readonly leaseEnd: number;
+  readonly byLease: boolean;
+  /** Aborts on a cancel, at `deadline`, at the run's end, and when the lease is lost. */
+  readonly signal: AbortSignal;
+}
+
+/** Why the previous model cannot be restored, or undefined when it can. */
+function noWayBack(state: Run["state"], change: ModelChange): string | undefined {
+  // An image this run wrote with no way back planned is one too (planChange marks it impossible; should a plan ever
+  // lose that mark, sending the instances "back" would upgrade them onto the new image and call them rolled back).
+  return (
+    change.rollback.impossible ??
+    (state.written.image &&
+    change.changes.some((c) => /imageReference/.test(c.property)) &&
+    change.rollback.scaleSetPatch === undefined
+      ? "no way back to the image before this run's was planned"
+      : undefined)
+  );
+}
+
+/** The rollback's time (health-timeout, within timeout + health-timeout and the lease); the API's deadline moves. */
+function rollbackTime(
+  run: Run,
+  api: ScaleSetApi,
+  leaseUntil: number | undefined,
+): Pick<RollbackRun, "deadline" | "leaseEnd" | "byLease" | "signal"> {
   const budget = run.config.rollout.healthTimeoutMs;
   const budgetEnd = Math.min(run.now() + budget, run.deadline + budget);
   // Other runs judge the lease's expiry by their own clocks: the rollback stops a little before it.
@@ -70,7 +132,11 @@ export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange, 
     run.end.signal,
     run.leaseLostSignal,
   ]);
-  const manual = state.model?.upgradeMode === "Manual";
+  return { deadline, leaseEnd, byLease, signal };
+}
+
+/** The instances a rollback brings back onto the previous model. */
+function toBringBack(state: Run["state"]): string[] {
   // The started instances, and those a manualupgrade whose answer was lost may have reached that no listing has shown
   // since (verification's listing failed, say): sent back too, since they may run the change. One that never got it
   // runs the previous model once it is restored, and its manualupgrade changes nothing.
@@ -82,212 +148,258 @@ export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange, 
     .filter((i) => i.latestModelApplied && !i.protectedFromScaleSetActions && i.ownModel !== true)
     .map((i) => i.instanceId);
   // Not those the platform's roll ended without upgrading (RolloutState.notReached): they run the previous model.
-  const ids = sortIds(
+  return sortIds(
     [...new Set([...state.started, ...maybe, ...onNewModel])].filter(
       (id) => !state.removed.has(id) && !state.notReached.has(id),
     ),
   );
-  run.enter({ kind: "rolling-back" });
-  run.emit({ type: "rollback-started", ids });
-  const { scaleSetPatch, extensionPatch } = change.rollback;
-  const restoreImage = scaleSetPatch !== undefined && state.written.image;
-  const restoreExtension = extensionPatch !== undefined && state.written.extension;
-  // What the rollback knows it did: each part of the model it put back, and the instances seen back on that model.
-  state.rollbackBegins({ image: restoreImage, extension: restoreExtension });
-  const progress = (): RollbackProgress => state.rollbackProgress!;
-  // Why the model no longer holds what the rollback put back (the parts of `put`), or undefined when it does.
-  const movedSince = (model: ScaleSetModel, put: { image: boolean; extension: boolean }): string | undefined =>
-    put.image && scaleSetPatch !== undefined && !holdsImage(model, scaleSetPatch)
-      ? `the model's image is now ${describeImage(model.imageReference)}, not the previous one the rollback put back`
-      : put.extension && extensionPatch !== undefined && !holdsPatch(model, extensionPatch)
-        ? `extension '${extensionPatch.name}' no longer holds the previous values the rollback put back`
-        : undefined;
-  // The model must still hold what the rollback put back: another writer's change since is not taken for it.
-  const checkRestored = async (when: string, readSignal: AbortSignal = signal): Promise<void> => {
-    const model = await api.getScaleSet(readSignal);
-    state.read(model);
-    const moved = movedSince(model, { image: restoreImage, extension: restoreExtension });
+}
+
+/**
+ * The previous model back: the image's PATCH, then the extension's, after a read that shows what this run wrote still
+ * there (the extension's after one more, when the image's went first). False when the first read shows another
+ * writer's change: the rollback is skipped, nothing written.
+ */
+async function restoreModel(rb: RollbackRun): Promise<boolean> {
+  const { run, api, signal, scaleSetPatch, extensionPatch } = rb;
+  const { state } = run;
+  const restoreImage = scaleSetPatch !== undefined;
+  const restoreExtension = extensionPatch !== undefined;
+  if (restoreImage || restoreExtension) {
+    // What this run wrote must still be there: a change another writer made since is not overwritten. The image's
+    // PATCH goes with this read's etag, so nothing can slip in between; the extension takes no If-Match.
+    const model = await api.getScaleSet(signal);
+    const moved = changedSince(model, state.request, restoreImage, restoreExtension) ?? beyondWritten(state, model);
     if (moved !== undefined) {
-      state.rollbackMetOtherWriter();
-      throw new Error(
-        `${moved}: another writer changed it during the rollback, so ${when}; the rollback does not overwrite that change`,
-      );
+      const reason = `No rollback was done: ${moved}, so another writer changed it since this run's write; the rollback does not overwrite that change. The instances upgraded by this run stay as they are.`;
+      state.rollbackSkipped(reason, true);
+      run.log.warning(reason, "No rollback");
+      run.emit({ type: "rollback-ended", succeeded: false });
+      return false;
     }
-  };
-  try {
-    if (restoreImage || restoreExtension) {
-      // What this run wrote must still be there: a change another writer made since is not overwritten. The image's
-      // PATCH goes with this read's etag, so nothing can slip in between; the extension takes no If-Match.
-      const model = await api.getScaleSet(signal);
-      const moved = changedSince(model, state.request, restoreImage, restoreExtension) ?? beyondWritten(state, model);
-      if (moved !== undefined) {
-        const reason = `No rollback was done: ${moved}, so another writer changed it since this run's write; the rollback does not overwrite that change. The instances upgraded by this run stay as they are.`;
-        state.rollbackSkipped(reason, true);
-        run.log.warning(reason, "No rollback");
-        run.emit({ type: "rollback-ended", succeeded: false });
-        return;
-      }
-      if (restoreImage) {
-        run.log.info(
-          `PATCH scale set back to ${JSON.stringify(scaleSetPatch)} with If-Match ${model.etag ?? "(none)"}.`,
-        );
-        const sendsBefore = api.writeSends?.("scale-set");
-        try {
-          state.read(await api.patchScaleSet(scaleSetPatch, model.etag, signal));
-        } catch (err) {
-          const holds = (m: ScaleSetModel): boolean => holdsImage(m, scaleSetPatch);
-          await restoredAnyway(run, api, signal, err, { what: "image", holds, sendsBefore });
-        }
-        state.rollbackPart("image", "yes");
-      }
-    }
-    if (restoreExtension) {
-      if (restoreImage) {
-        // The image's PATCH and its operation took a while, and the extension's PATCH takes no If-Match: what this run
-        // wrote to the extension is checked again right before it, so a change another writer made meanwhile is not
-        // overwritten (a window of one read and one write is left; Azure offers no condition on an extension write).
-        const now = await api.getScaleSet(signal);
-        const moved = changedSince(now, state.request, false, true) ?? beyondWritten(state, now);
-        if (moved !== undefined) state.rollbackMetOtherWriter();
-        if (moved !== undefined)
-          throw new Error(
-            `the extension was not put back: ${moved}, so another writer changed it during the rollback; the rollback does not overwrite that change, and no instance was sent back`,
-          );
-      }
-      run.log.info(`PATCH extension '${extensionPatch.name}' back to its previous values.`);
-      const sendsBefore = api.writeSends?.("extension");
+    if (restoreImage) {
+      run.log.info(`PATCH scale set back to ${JSON.stringify(scaleSetPatch)} with If-Match ${model.etag ?? "(none)"}.`);
+      const sendsBefore = api.writeSends?.("scale-set");
       try {
-        await api.patchExtension(extensionPatch, signal);
+        state.read(await api.patchScaleSet(scaleSetPatch, model.etag, signal));
       } catch (err) {
-        const holds = (m: ScaleSetModel): boolean => holdsPatch(m, extensionPatch);
-        await restoredAnyway(run, api, signal, err, { what: "extension", holds, sendsBefore });
+        const holds = (m: ScaleSetModel): boolean => holdsImage(m, scaleSetPatch);
+        await restoredAnyway(run, api, signal, err, { what: "image", holds, sendsBefore });
       }
-      state.rollbackPart("extension", "yes");
+      state.rollbackPart("image", "yes");
     }
-    // In batches, each batch's gate ends on a listing that shows it back: the last one is fresh for the check below.
-    let fresh = manual && ids.length > 0;
-    // An instance the model seems to have left: not being upgraded, on the image the rollback put back, not on the model.
-    const movedFrom = (id: string): boolean => {
-      const instance = state.instances.get(id);
-      return (
-        restoreImage &&
-        instance?.imageReference !== undefined &&
-        !instance.latestModelApplied &&
-        !isBusy(instance) &&
-        holdsImage({ imageReference: instance.imageReference }, scaleSetPatch)
-      );
-    };
-    if (fresh) await rollBackInBatches(run, api, ids, deadline, signal, checkRestored, movedFrom);
-    // Automatic/Rolling: the platform rolls every instance back once the model is restored.
-    if (!manual) state.rollbackSent(ids);
-    // Back on the previous model = latestModelApplied again (Automatic/Rolling: the platform rolls it back).
-    let checkedStale = false;
-    for (;;) {
-      if (!fresh) await run.list(api, signal);
-      fresh = false;
-      const stale = ids.filter((id) => state.instances.has(id) && !state.instances.get(id)?.latestModelApplied);
-      if (!manual) state.rollbackBack(ids.filter((id) => state.instances.has(id) && !stale.includes(id)));
-      run.log.info(`Rollback: ${ids.length - stale.length}/${ids.length} instance(s) back on the previous model.`);
-      if (stale.length === 0) break;
-      // Manual: every batch's gate saw its instances on the model; stale ones now mean the model moved since.
-      if (manual && !checkedStale && (restoreImage || restoreExtension)) {
-        checkedStale = true;
-        await checkRestored("the instances may run that writer's model");
-      }
-      if (run.now() >= deadline)
-        throw new Error(`instances ${stale.join(", ")} are not back on the previous model within health-timeout`);
-      await run.untilNextPoll(deadline - run.now(), undefined, signal);
-    }
-    // latestModelApplied says "on the model as it is now": the model must still be the one put back. A read that fails
-    // (not another writer's change) leaves the rollback done: every instance was seen back.
-    if (restoreImage || restoreExtension) {
-      await checkRestored("the instances may run that writer's model", run.cutOffReadSignal()).catch((err) => {
-        if (progress().otherWriter) throw err;
-        run.log.warning(`Could not read the scale set's model once more after the rollback: ${errorLine(err)}.`);
-      });
-    }
-    state.rollbackEnded({ succeeded: true, instanceIds: ids.filter((id) => !state.removed.has(id)) });
-    run.emit({ type: "rollback-ended", succeeded: true });
-  } catch (err) {
-    let error =
-      state.leaseLost !== undefined
-        ? `stopped: the run lost its lease on the scale set (${errorLine(err)})`
-        : run.cancel.aborted && isAbort(err)
-          ? "cancelled: the job was cancelled during the rollback, which stopped where it was"
-          : byLease && run.now() >= deadline && isAbort(err)
-            ? `stopped at ${new Date(leaseEnd).toISOString()}, before the run's lease on the scale set ends: it could not be extended to cover the rollback, and another run may take the scale set over then (${errorLine(err)})`
-            : errorLine(err);
-    run.log.info(`Rollback failed: ${error}`);
-    // The record says where the model stands: a part put back may have been changed by another writer since.
-    // Both reads share one budget (after a cancel, the few seconds of the final steps: the model is not read then).
-    // The final tag write after them keeps its part (CANCELLED_WRITE_MS): after a cancel, the reads and the write took
-    // a second more than the runner's few seconds (an audit, 2026-12-06).
-    const finalReads = run.finalSignal(FINAL_LISTING_MS, CANCELLED_WRITE_MS);
-    const touched = [progress().image, progress().extension].some((p) => p === "yes" || p === "unknown");
-    if (touched && !progress().otherWriter && !run.cancel.aborted) {
-      try {
-        const model = await api.getScaleSet(finalReads);
-        state.read(model);
-        // A part whose write was cut off and not read back: this read says whether it landed.
-        if (progress().image === "unknown" && scaleSetPatch !== undefined)
-          state.rollbackPart("image", holdsImage(model, scaleSetPatch) ? "yes" : "no");
-        if (progress().extension === "unknown" && extensionPatch !== undefined)
-          state.rollbackPart("extension", holdsPatch(model, extensionPatch) ? "yes" : "no");
-        const moved = movedSince(model, {
-          image: progress().image === "yes",
-          extension: progress().extension === "yes",
-        });
-        if (moved !== undefined) {
-          state.rollbackMetOtherWriter();
-          error = `another writer changed the scale set's model during the rollback (${moved}); ${error}`;
-          run.log.info(`Rollback: ${error}`);
-        }
-      } catch (readErr) {
-        // Deleted during the rollback (its model PATCH or a batch met the 404 first): the run ends on it, as anywhere.
-        if (isScaleSetGone(readErr)) return run.scaleSetGone(readErr, "during the rollback");
-        run.log.warning(`Could not read the scale set's model after the rollback: ${errorLine(readErr)}.`);
-      }
-    }
-    // And where the instances stand after what it did (a manualupgrade sent, a model put back): one that a listing
-    // since shows on the previous model and healthy is back (its batch's gate ended before it was).
-    try {
-      await run.list(api, finalReads);
-      if (modelAfter(progress()) === "restored")
-        state.rollbackBack(
-          [...progress().sent].filter((id) => state.instances.has(id) && run.assess(id, true).kind === "done"),
-        );
-    } catch (listErr) {
-      // The scale set's own VM list answering 404: deleted (the rollback's error alone cannot tell, a Flexible VM's 404
-      // reads the same).
-      if (isScaleSetGone(listErr)) return run.scaleSetGone(listErr, "during the rollback");
-      run.log.warning(`Could not list the instances after the rollback: ${errorLine(listErr)}.`);
-    }
-    if (progress().otherWriter) {
-      // Seen "on the model" may have meant on the other writer's: only an instance that runs the image the rollback
-      // put back counts as back (an extension-only rollback cannot tell, so none does).
-      state.rollbackNotBack(
-        [...progress().back].filter((id) => {
-          const image = state.instances.get(id)?.imageReference;
-          const onPrevious =
-            restoreImage &&
-            image !== undefined &&
-            holdsImage({ imageReference: image }, scaleSetPatch) &&
-            !restoreExtension;
-          return !onPrevious;
-        }),
-      );
-    }
-    const back = sortIds([...progress().back].filter((id) => !state.removed.has(id)));
-    const notBack = ids.filter((id) => !progress().back.has(id) && !state.removed.has(id));
-    state.rollbackEnded({
-      succeeded: false,
-      instanceIds: back,
-      ...(notBack.length > 0 && { notBack }),
-      model: modelAfter(progress()),
-      error,
-    });
-    run.emit({ type: "rollback-ended", succeeded: false });
   }
+  if (restoreExtension) {
+    if (restoreImage) {
+      // The image's PATCH and its operation took a while, and the extension's PATCH takes no If-Match: what this run
+      // wrote to the extension is checked again right before it, so a change another writer made meanwhile is not
+      // overwritten (a window of one read and one write is left; Azure offers no condition on an extension write).
+      const now = await api.getScaleSet(signal);
+      const moved = changedSince(now, state.request, false, true) ?? beyondWritten(state, now);
+      if (moved !== undefined) state.rollbackMetOtherWriter();
+      if (moved !== undefined)
+        throw new Error(
+          `the extension was not put back: ${moved}, so another writer changed it during the rollback; the rollback does not overwrite that change, and no instance was sent back`,
+        );
+    }
+    run.log.info(`PATCH extension '${extensionPatch.name}' back to its previous values.`);
+    const sendsBefore = api.writeSends?.("extension");
+    try {
+      await api.patchExtension(extensionPatch, signal);
+    } catch (err) {
+      const holds = (m: ScaleSetModel): boolean => holdsPatch(m, extensionPatch);
+      await restoredAnyway(run, api, signal, err, { what: "extension", holds, sendsBefore });
+    }
+    state.rollbackPart("extension", "yes");
+  }
+  return true;
+}
+
+/**
+ * The instances back on the previous model: sent back in batches (Manual) or rolled back by the platform, each seen
+ * back within the rollback's time, and the model then still the one put back.
+ */
+async function waitBack(rb: RollbackRun): Promise<void> {
+  const { run, api, ids, manual, deadline, signal } = rb;
+  const { state } = run;
+  const restoreImage = rb.scaleSetPatch !== undefined;
+  const restoreExtension = rb.extensionPatch !== undefined;
+  // In batches, each batch's gate ends on a listing that shows it back: the last one is fresh for the check below.
+  let fresh = manual && ids.length > 0;
+  if (fresh)
+    await rollBackInBatches(
+      run,
+      api,
+      ids,
+      deadline,
+      signal,
+      (when) => checkRestored(rb, when),
+      (id) => movedFrom(rb, id),
+    );
+  // Automatic/Rolling: the platform rolls every instance back once the model is restored.
+  if (!manual) state.rollbackSent(ids);
+  // Back on the previous model = latestModelApplied again (Automatic/Rolling: the platform rolls it back).
+  let checkedStale = false;
+  for (;;) {
+    if (!fresh) await run.list(api, signal);
+    fresh = false;
+    const stale = ids.filter((id) => state.instances.has(id) && !state.instances.get(id)?.latestModelApplied);
+    if (!manual) state.rollbackBack(ids.filter((id) => state.instances.has(id) && !stale.includes(id)));
+    run.log.info(`Rollback: ${ids.length - stale.length}/${ids.length} instance(s) back on the previous model.`);
+    if (stale.length === 0) break;
+    // Manual: every batch's gate saw its instances on the model; stale ones now mean the model moved since.
+    if (manual && !checkedStale && (restoreImage || restoreExtension)) {
+      checkedStale = true;
+      await checkRestored(rb, "the instances may run that writer's model");
+    }
+    if (run.now() >= deadline)
+      throw new Error(`instances ${stale.join(", ")} are not back on the previous model within health-timeout`);
+    await run.untilNextPoll(deadline - run.now(), undefined, signal);
+  }
+  // latestModelApplied says "on the model as it is now": the model must still be the one put back. A read that fails
+  // (not another writer's change) leaves the rollback done: every instance was seen back.
+  if (restoreImage || restoreExtension) {
+    await checkRestored(rb, "the instances may run that writer's model", run.cutOffReadSignal()).catch((err) => {
+      if (state.rollbackProgress!.otherWriter) throw err;
+      run.log.warning(`Could not read the scale set's model once more after the rollback: ${errorLine(err)}.`);
+    });
+  }
+}
+
+/**
+ * A rollback that did not complete: its error as the user reads it, and the record of where the model and the
+ * instances stand (read once more, within the final steps' time).
+ */
+async function reportIncomplete(rb: RollbackRun, err: unknown): Promise<void> {
+  const { run, api, ids, scaleSetPatch, extensionPatch } = rb;
+  const { state } = run;
+  const restoreImage = scaleSetPatch !== undefined;
+  const restoreExtension = extensionPatch !== undefined;
+  const progress = (): RollbackProgress => state.rollbackProgress!;
+  let error =
+    state.leaseLost !== undefined
+      ? `stopped: the run lost its lease on the scale set (${errorLine(err)})`
+      : run.cancel.aborted && isAbort(err)
+        ? "cancelled: the job was cancelled during the rollback, which stopped where it was"
+        : rb.byLease && run.now() >= rb.deadline && isAbort(err)
+          ? `stopped at ${new Date(rb.leaseEnd).toISOString()}, before the run's lease on the scale set ends: it could not be extended to cover the rollback, and another run may take the scale set over then (${errorLine(err)})`
+          : errorLine(err);
+  run.log.info(`Rollback failed: ${error}`);
+  // The record says where the model stands: a part put back may have been changed by another writer since.
+  // Both reads share one budget (after a cancel, the few seconds of the final steps: the model is not read then).
+  // The final tag write after them keeps its part (CANCELLED_WRITE_MS): after a cancel, the reads and the write took
+  // a second more than the runner's few seconds (an audit, 2026-12-06).
+  const finalReads = run.finalSignal(FINAL_LISTING_MS, CANCELLED_WRITE_MS);
+  const touched = [progress().image, progress().extension].some((p) => p === "yes" || p === "unknown");
+  if (touched && !progress().otherWriter && !run.cancel.aborted) {
+    try {
+      const model = await api.getScaleSet(finalReads);
+      state.read(model);
+      // A part whose write was cut off and not read back: this read says whether it landed.
+      if (progress().image === "unknown" && scaleSetPatch !== undefined)
+        state.rollbackPart("image", holdsImage(model, scaleSetPatch) ? "yes" : "no");
+      if (progress().extension === "unknown" && extensionPatch !== undefined)
+        state.rollbackPart("extension", holdsPatch(model, extensionPatch) ? "yes" : "no");
+      const moved = movedSince(rb, model, {
+        image: progress().image === "yes",
+        extension: progress().extension === "yes",
+      });
+      if (moved !== undefined) {
+        state.rollbackMetOtherWriter();
+        error = `another writer changed the scale set's model during the rollback (${moved}); ${error}`;
+        run.log.info(`Rollback: ${error}`);
+      }
+    } catch (readErr) {
+      // Deleted during the rollback (its model PATCH or a batch met the 404 first): the run ends on it, as anywhere.
+      if (isScaleSetGone(readErr)) return run.scaleSetGone(readErr, "during the rollback");
+      run.log.warning(`Could not read the scale set's model after the rollback: ${errorLine(readErr)}.`);
+    }
+  }
+  // And where the instances stand after what it did (a manualupgrade sent, a model put back): one that a listing
+  // since shows on the previous model and healthy is back (its batch's gate ended before it was).
+  try {
+    await run.list(api, finalReads);
+    if (modelAfter(progress()) === "restored")
+      state.rollbackBack(
+        [...progress().sent].filter((id) => state.instances.has(id) && run.assess(id, true).kind === "done"),
+      );
+  } catch (listErr) {
+    // The scale set's own VM list answering 404: deleted (the rollback's error alone cannot tell, a Flexible VM's 404
+    // reads the same).
+    if (isScaleSetGone(listErr)) return run.scaleSetGone(listErr, "during the rollback");
+    run.log.warning(`Could not list the instances after the rollback: ${errorLine(listErr)}.`);
+  }
+  if (progress().otherWriter) {
+    // Seen "on the model" may have meant on the other writer's: only an instance that runs the image the rollback
+    // put back counts as back (an extension-only rollback cannot tell, so none does).
+    state.rollbackNotBack(
+      [...progress().back].filter((id) => {
+        const image = state.instances.get(id)?.imageReference;
+        const onPrevious =
+          restoreImage &&
+          image !== undefined &&
+          holdsImage({ imageReference: image }, scaleSetPatch) &&
+          !restoreExtension;
+        return !onPrevious;
+      }),
+    );
+  }
+  const back = sortIds([...progress().back].filter((id) => !state.removed.has(id)));
+  const notBack = ids.filter((id) => !progress().back.has(id) && !state.removed.has(id));
+  state.rollbackEnded({
+    succeeded: false,
+    instanceIds: back,
+    ...(notBack.length > 0 && { notBack }),
+    model: modelAfter(progress()),
+    error,
+  });
+  run.emit({ type: "rollback-ended", succeeded: false });
+}
+
+/** Why the model no longer holds what the rollback put back (the parts of `put`), or undefined when it does. */
+function movedSince(
+  rb: RollbackRun,
+  model: ScaleSetModel,
+  put: { image: boolean; extension: boolean },
+): string | undefined {
+  const { scaleSetPatch, extensionPatch } = rb;
+  return put.image && scaleSetPatch !== undefined && !holdsImage(model, scaleSetPatch)
+    ? `the model's image is now ${describeImage(model.imageReference)}, not the previous one the rollback put back`
+    : put.extension && extensionPatch !== undefined && !holdsPatch(model, extensionPatch)
+      ? `extension '${extensionPatch.name}' no longer holds the previous values the rollback put back`
+      : undefined;
+}
+
+/** The model must still hold what the rollback put back: another writer's change since is not taken for it. */
+async function checkRestored(rb: RollbackRun, when: string, readSignal: AbortSignal = rb.signal): Promise<void> {
+  const { run, api } = rb;
+  const model = await api.getScaleSet(readSignal);
+  run.state.read(model);
+  const moved = movedSince(rb, model, {
+    image: rb.scaleSetPatch !== undefined,
+    extension: rb.extensionPatch !== undefined,
+  });
+  if (moved !== undefined) {
+    run.state.rollbackMetOtherWriter();
+    throw new Error(
+      `${moved}: another writer changed it during the rollback, so ${when}; the rollback does not overwrite that change`,
+    );
+  }
+}
+
+/**
+ * An instance the model seems to have left: not being upgraded, on the image the rollback put back, not on the model.
+ */
+function movedFrom(rb: RollbackRun, id: string): boolean {
+  const { scaleSetPatch } = rb;
+  const instance = rb.run.state.instances.get(id);
+  return (
+    scaleSetPatch !== undefined &&
+    instance?.imageReference !== undefined &&
+    !instance.latestModelApplied &&
+    !isBusy(instance) &&
+    holdsImage({ imageReference: instance.imageReference }, scaleSetPatch)
+  );
 }
 
 /** The model after a rollback that did not complete: every part put back, none, some, or not known. */
