@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { run } from "../../src/main.ts";
 import { start, type Emulator, type ScaleSetSeed } from "../../emulator/index.ts";
-import { modelWrites, NEW_VERSION, writesOf } from "./harness.ts";
+import { LEASE_TAG, encodeLease } from "../../src/domain/lease.ts";
+import { modelWrites, NEW_VERSION, TAGS, writesOf } from "./harness.ts";
 
 let emu: Emulator | undefined;
 let savedEnv: NodeJS.ProcessEnv;
@@ -193,5 +194,47 @@ describe("run()", () => {
     ).toEqual([{ instanceIds: ["0"] }]);
     expect(stdout.join("")).toContain("Received SIGINT: the job is being cancelled.");
     expect(process.listenerCount("SIGINT")).toBe(0);
+  });
+});
+
+describe("annotations", () => {
+  // GitHub shows at most 10 error annotations per step (report/annotations.ts keeps 8 instance errors, one "N more"
+  // and one for the step's failure): the engine's own lease messages (lost, expiring) are warnings, so the run's
+  // failure message is never the eleventh error, which GitHub drops (a review, 2026-12-06).
+  it("the step's failure is among the 10 error annotations GitHub shows (lease lost, 10 failed instances)", async () => {
+    const e = await actionEnv(
+      {
+        "image-version": NEW_VERSION,
+        "batch-size": "100%",
+        "max-unhealthy": "100%",
+        "rollback-on-failure": "true",
+        // Short enough that the lease is extended (a tag write) before the rollback.
+        "lease-duration": "30s",
+      },
+      { instances: 10 },
+    );
+    for (let i = 0; i < 10; i++) e.faults.failUpgrade(String(i));
+    // Once the batch is sent, another run takes the lease over (as if this run's had expired unnoticed): the lease's
+    // extension before the rollback finds it, and the run says "Lease lost" in an annotation.
+    e.faults.onRequest({ operation: "VirtualMachineScaleSets.UpdateInstances", when: "after" }, () => {
+      const tags = e.state("vmss1").model["tags"] as Record<string, string>;
+      const kept = Object.fromEntries(
+        Object.entries(tags).filter(([n]) => !n.toLowerCase().startsWith(LEASE_TAG.toLowerCase())),
+      );
+      const other = encodeLease({
+        holder: { token: "B", repository: "octo/app", runId: "9", runAttempt: "1" },
+        expiresAt: Date.now() + 600_000,
+      });
+      e.faults.concurrentWrite({ patch: { tags: { ...kept, ...other } } }, { operation: TAGS, when: "before" });
+    });
+
+    await run();
+
+    expect(process.exitCode).toBe(1);
+    const lines = stdout.join("").split("\n");
+    // The engine's own lease annotation is there (the scenario is reached) …
+    expect(lines.some((l) => /^::(error|warning) title=Lease lost::/.test(l))).toBe(true);
+    // … and the step's failure (setFailed: the last error annotation, no title) is still within GitHub's 10.
+    expect(lines.filter((l) => l.startsWith("::error")).length).toBeLessThanOrEqual(10);
   });
 });
