@@ -1682,7 +1682,9 @@ export class Arm {
     // when named, and skipped rather than refused for the whole set: assumed (no recording).
     const asleep = (vm: Vm): boolean => vm.powerState === "deallocated" || vm.powerState === "deallocating";
     const body = isObject(req.body) ? req.body : {};
-    const named = ids === undefined && Array.isArray(body["instanceIds"]) && !body["instanceIds"].includes("*");
+    const listed = body["instanceIds"];
+    // `[]` is the whole set, as `*` is (requestedInstances).
+    const named = ids === undefined && Array.isArray(listed) && listed.length > 0 && !listed.includes("*");
     if (action.needsRunning && named && targets.some(asleep))
       throw new ArmError(409, {
         code: "OperationNotAllowed",

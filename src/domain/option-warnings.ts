@@ -45,7 +45,7 @@ export function resumeWarning(
 
 /** The warnings for these options on this scale set and change, in the order they are to be logged. */
 export function optionWarnings(
-  config: Pick<Config, "rollout" | "cloud">,
+  config: Pick<Config, "rollout" | "cloud"> & Partial<Pick<Config, "github">>,
   model: ScaleSetModel,
   change: ModelChange,
   request: ChangeRequest = {},
@@ -106,12 +106,20 @@ export function optionWarnings(
   // Only when nothing is written: a new image reimages each instance's OS disk, and its extensions run again on it.
   if (request.extension?.forceUpdateTag !== undefined && isNoOp(change)) {
     const current = extensionOf(model, request.extension.name);
-    if (current !== undefined && current.forceUpdateTag === request.extension.forceUpdateTag)
+    const tag = request.extension.forceUpdateTag;
+    // This workflow run's own `auto` value: an earlier attempt of the run wrote it, and this re-run resumes.
+    const thisRuns = config.github?.runId !== undefined && tag === `github-run-${config.github.runId}`;
+    if (current !== undefined && current.forceUpdateTag === tag)
       warnings.push({
-        message:
-          `force-update-tag '${request.extension.forceUpdateTag}' is what extension '${current.name}' already holds, so ` +
-          `the extension is not written and this run does not make it run again: Azure re-runs an extension when its ` +
-          `tag or settings change. Give a new value each run (force-update-tag: auto uses the run's ID and attempt).`,
+        message: thisRuns
+          ? `force-update-tag '${tag}' is already in extension '${current.name}': an earlier attempt of this workflow ` +
+            `run wrote it (force-update-tag: auto is the same for every attempt of a run, so that a re-run resumes). ` +
+            `The extension is not written again, and instances already on the model do not run it again; those not ` +
+            `on it yet are brought onto it. To run the extension again on every instance, start a new workflow run or ` +
+            `give force-update-tag a new value.`
+          : `force-update-tag '${tag}' is what extension '${current.name}' already holds, so the extension is not ` +
+            `written and this run does not make it run again: Azure re-runs an extension when its tag or settings ` +
+            `change. Give a new value each run (force-update-tag: auto uses the workflow run's ID).`,
         title: "force-update-tag unchanged",
       });
   }

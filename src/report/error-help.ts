@@ -64,7 +64,8 @@ export const ERROR_HELP: readonly ErrorHelp[] = [
     check:
       "Read the extension's message (exit code, stderr). On the instance, see the extension's logs (`/var/log/azure/` " +
       "on Linux, `C:\\WindowsAzure\\Logs\\Plugins` on Windows). Check every `fileUris` URL is reachable from the " +
-      "instance and its SAS token has not expired. After a fix, roll out again with a new `force-update-tag`.",
+      "instance and its SAS token has not expired. After a fix, roll out again with a new `force-update-tag` (with " +
+      "`auto`, a new workflow run: a re-run attempt keeps the run's tag).",
     docs: EXTENSIONS,
   },
   {

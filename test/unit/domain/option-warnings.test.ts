@@ -4,6 +4,7 @@ import { canaryWarnings, optionWarnings, resumeWarning } from "../../../src/doma
 import { planBatches } from "../../../src/domain/batches.ts";
 import { planChange, type ModelChange } from "../../../src/domain/change.ts";
 import type { InstanceState, ScaleSetModel, UpgradeMode } from "../../../src/domain/scale-set.ts";
+import type { Config } from "../../../src/config/types.ts";
 
 const BASE: Readonly<Record<string, string>> = {
   "subscription-id": "11111111-2222-3333-4444-555555555555",
@@ -164,6 +165,27 @@ describe("optionWarnings", () => {
     const plan = planChange(m, request);
     if (!plan.ok) throw new Error(plan.reason);
     expect(optionWarnings(config(), m, plan, request).map((w) => w.title)).toEqual(titles);
+  });
+
+  it.each([
+    // A re-run attempt of the run whose `auto` tag is in the model: said as the resume it is (a review, 2026-12-06:
+    // it told the user that auto used the attempt).
+    {
+      what: "this run's own auto tag",
+      runId: "42",
+      held: "github-run-42",
+      says: /an earlier attempt of this workflow run/,
+    },
+    { what: "another run's tag", runId: "43", held: "github-run-42", says: /Give a new value each run/ },
+  ])("force-update-tag held, $what: the warning says why", ({ runId, held, says }) => {
+    const m: ScaleSetModel = { ...model("Manual"), extensions: [{ name: "customScript", forceUpdateTag: held }] };
+    const request = { extension: { name: "customScript", forceUpdateTag: held } };
+    const plan = planChange(m, request);
+    if (!plan.ok) throw new Error(plan.reason);
+    const github = { runId } as NonNullable<Config["github"]>;
+    const [warning] = optionWarnings({ ...config(), github }, m, plan, request);
+    expect(warning?.message).toMatch(says);
+    expect(warning?.message).not.toMatch(/attempt\)/);
   });
 
   it("does not warn about batch options in Manual mode or when nothing is written", () => {
