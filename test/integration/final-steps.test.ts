@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { decodeLease } from "../../src/domain/lease.ts";
 import { decodeRecord } from "../../src/domain/rollout-tags.ts";
+import type { RolloutRecord } from "../../src/domain/record.ts";
 import type { RolloutEvent } from "../../src/engine/events.ts";
 import { buildOutputs, renderSummary } from "../../src/report/index.ts";
 import { configFor, count, rollout, useEmulator } from "./harness.ts";
@@ -12,6 +13,14 @@ import { configFor, count, rollout, useEmulator } from "./harness.ts";
 const emulator = useEmulator();
 /** The action's promise: done within 5 s of the cancel (the engine's final steps take CANCELLED_FINAL_MS, 4 s). */
 const WITHIN_MS = 5_000;
+
+/** The run, cancelled at `cancelledAt`, ended within WITHIN_MS of it, not calling itself a success. */
+function expectEndedSoonAfter(cancelledAt: number, record: RolloutRecord, log: string): void {
+  const after = Date.now() - cancelledAt;
+  expect(cancelledAt, log).toBeGreaterThan(0);
+  expect(after, `ended ${after} ms after the cancel\n${log}`).toBeLessThanOrEqual(WITHIN_MS);
+  expect(record.result).not.toBe("succeeded");
+}
 
 describe("a cancel during the final listing of a run that stopped on an error", () => {
   it("ends the run within 5 s of the cancel (the final listing is cut off, the record written)", async () => {
@@ -38,12 +47,7 @@ describe("a cancel during the final listing of a run that stopped on an error", 
       configFor(emu, { rollout: { batchSize: count(2), timeoutMs: 600_000, healthTimeoutMs: 60_000 } }),
       { signal: cancel.signal, events },
     );
-    const ended = Date.now();
-    expect(cancelledAt, log.text()).toBeGreaterThan(0);
-    expect(ended - cancelledAt, `ended ${ended - cancelledAt} ms after the cancel\n${log.text()}`).toBeLessThanOrEqual(
-      WITHIN_MS,
-    );
-    expect(record.result).not.toBe("succeeded");
+    expectEndedSoonAfter(cancelledAt, record, log.text());
   }, 60_000);
 });
 
@@ -74,22 +78,28 @@ describe("a listing refused during a batch's gate, after its manualupgrade succe
   });
 });
 
+/** A run cancelled once its first batch is accepted, every tag write from then on held 30 s (processed first, or not). */
+async function cancelWithTagWritesHeld(hold: { readonly afterProcessing: boolean }) {
+  const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, instanceUpgradeSeconds: 300 }] });
+  const cancel = new AbortController();
+  let armed = false;
+  const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }), {
+    signal: cancel.signal,
+    events: (e) => {
+      if (e.type === "upgrade-accepted" && !armed) {
+        armed = true;
+        emu.faults.hangRequest({ operation: "VirtualMachineScaleSets.UpdateTags", seconds: 30, times: 10, ...hold });
+        cancel.abort();
+      }
+    },
+  });
+  return { emu, record };
+}
+
 describe("a cancelled run whose final tag write (the record's outcome, the lease's release) gets no answer", () => {
   it("Azure held it unprocessed: the summary and summary-json say the lease may not be released, and until when", async () => {
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, instanceUpgradeSeconds: 300 }] });
-    const cancel = new AbortController();
-    let armed = false;
-    const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }), {
-      signal: cancel.signal,
-      events: (e) => {
-        if (e.type === "upgrade-accepted" && !armed) {
-          armed = true;
-          // Every tag write from now on is held (Azure slow to answer): the final write cannot land in time.
-          emu.faults.hangRequest({ operation: "VirtualMachineScaleSets.UpdateTags", seconds: 30, times: 10 });
-          cancel.abort();
-        }
-      },
-    });
+    // Every tag write from the cancel on is held (Azure slow to answer): the final write cannot land in time.
+    const { emu, record } = await cancelWithTagWritesHeld({ afterProcessing: false });
     expect(record.result).toBe("cancelled");
     // Not released (the lease is still on the scale set); from the run's side the write went out unanswered.
     expect(decodeLease(emu.state("vmss1").model["tags"] as Record<string, string>).kind).toBe("held");
@@ -102,24 +112,8 @@ describe("a cancelled run whose final tag write (the record's outcome, the lease
   }, 60_000);
 
   it("Azure applied it, its answer held: not said to be refused, the lease said to be perhaps released", async () => {
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, instanceUpgradeSeconds: 300 }] });
-    const cancel = new AbortController();
-    let armed = false;
-    const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }), {
-      signal: cancel.signal,
-      events: (e) => {
-        if (e.type === "upgrade-accepted" && !armed) {
-          armed = true;
-          // The final tag write is applied at once; its answer is held past the cancel's few seconds.
-          emu.faults.hangRequest({
-            operation: "VirtualMachineScaleSets.UpdateTags",
-            seconds: 30,
-            afterProcessing: true,
-          });
-          cancel.abort();
-        }
-      },
-    });
+    // The final tag write is applied at once; its answer is held past the cancel's few seconds.
+    const { emu, record } = await cancelWithTagWritesHeld({ afterProcessing: true });
     expect(record.result).toBe("cancelled");
     const tags = emu.state("vmss1").model["tags"] as Record<string, string>;
     // Azure took it: the lease is gone, the record's outcome is on the scale set.
@@ -191,11 +185,6 @@ describe("a cancel during a rollback (after a timeout), the listing and the fina
       }),
       { signal: cancel.signal, events },
     );
-    const ended = Date.now();
-    expect(cancelledAt, log.text()).toBeGreaterThan(0);
-    expect(ended - cancelledAt, `ended ${ended - cancelledAt} ms after the cancel\n${log.text()}`).toBeLessThanOrEqual(
-      WITHIN_MS,
-    );
-    expect(record.result).not.toBe("succeeded");
+    expectEndedSoonAfter(cancelledAt, record, log.text());
   }, 60_000);
 });
