@@ -10,6 +10,7 @@
 import { execFile } from "node:child_process";
 import type { AccessToken, GetTokenOptions, TokenCredential } from "@azure/core-auth";
 import { AzureCliCredential, CredentialUnavailableError } from "@azure/identity";
+import { abortError } from "./errors.ts";
 
 export interface CliCredentialOptions {
   readonly tenantId?: string;
@@ -71,7 +72,7 @@ function run(
     // The request's signal (a cancel, the run's timeout) ends `az` too: it is not left running after the job.
     const onAbort = (): void => {
       child.kill();
-      reject(Object.assign(new Error("The operation was aborted."), { name: "AbortError" }));
+      reject(abortError());
     };
     // /bin as the working directory, as AzureCliCredential does: never the workspace, whose files the job checked out.
     const child = execFile("az", args, { cwd: "/bin", timeout, encoding: "utf8" }, (error, stdout, stderr) => {

@@ -5,6 +5,7 @@ import type { Config } from "../config/types.ts";
 import type { Logger, ScaleSetApi } from "../engine/ports.ts";
 import { createComputeScaleSetApi } from "./compute.ts";
 import { createCredential, describeAuthError } from "./credentials.ts";
+import { abortError } from "./errors.ts";
 import type { RetryTiming } from "./retry.ts";
 
 /** Sign-in errors in words (what to fix), for main's failure message. */
@@ -90,15 +91,14 @@ function masking(credential: TokenCredential, mask: (secret: string) => void, ca
 /** `work`, or an AbortError as soon as one of `signals` aborts (what `work` does after that is ignored). */
 function untilAborted<T>(work: Promise<T>, signals: readonly GetTokenOptions["abortSignal"][]): Promise<T> {
   const watched = signals.filter((s) => s !== undefined);
-  const aborted = (): Error => Object.assign(new Error("The operation was aborted."), { name: "AbortError" });
   if (watched.some((s) => s.aborted)) {
     work.catch(() => undefined);
-    return Promise.reject(aborted());
+    return Promise.reject(abortError());
   }
   if (watched.length === 0) return work;
   let onAbort = (): void => undefined;
   const abort = new Promise<never>((_, reject) => {
-    onAbort = () => reject(aborted());
+    onAbort = () => reject(abortError());
     for (const s of watched) s.addEventListener("abort", onAbort, { once: true });
   });
   return Promise.race([work, abort]).finally(() => {
