@@ -13,7 +13,7 @@
 
 import { resolveCloud } from "./cloud.ts";
 import { safeUri, sasSecrets, uriWithoutUserinfo } from "../shared/redact.ts";
-import { ID_TOKEN_PERMISSION, InputError, MIN_LEASE_MS, quoted, SIGN_IN_WAYS } from "./types.ts";
+import { autoForceUpdateTag, ID_TOKEN_PERMISSION, InputError, MIN_LEASE_MS, quoted, SIGN_IN_WAYS } from "./types.ts";
 import type {
   AuthConfig,
   BatchOption,
@@ -573,7 +573,7 @@ function parseForceUpdateTag(value: string, env: Env): string {
       "auto needs GITHUB_RUN_ID, which GitHub Actions sets; outside a workflow run give an explicit value",
     );
   }
-  return `github-run-${runId}`;
+  return autoForceUpdateTag(runId);
 }
 
 // ───────────────────────────── rollout ─────────────────────────────

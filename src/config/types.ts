@@ -154,6 +154,14 @@ export class InputError extends Error {
 /** The longest input value an error message echoes whole. */
 const MAX_ECHOED_CHARS = 80;
 
+/**
+ * `force-update-tag: auto`'s value: one per workflow run, the same for its re-run attempts (config/inputs.ts), which
+ * the warnings recognise as the run's own (domain/option-warnings.ts).
+ */
+export function autoForceUpdateTag(runId: string): string {
+  return `github-run-${runId}`;
+}
+
 /** An input value as an error message echoes it: quoted, cut after MAX_ECHOED_CHARS characters (with its length). */
 export function quoted(value: string): string {
   const chars = Array.from(value);

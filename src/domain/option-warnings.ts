@@ -4,7 +4,13 @@
 
 import { formatDuration } from "../shared/clock.ts";
 import { extensionOf, fileUrisOf, imageIdVersion, isNoOp, type ModelChange } from "./change.ts";
-import type { ChangeRequest, Config, RolloutOptions, Size } from "../config/types.ts";
+import {
+  autoForceUpdateTag,
+  type ChangeRequest,
+  type Config,
+  type RolloutOptions,
+  type Size,
+} from "../config/types.ts";
 import type { BatchPlan } from "./batches.ts";
 import type { ScaleSetModel } from "./scale-set.ts";
 
@@ -108,7 +114,7 @@ export function optionWarnings(
     const current = extensionOf(model, request.extension.name);
     const tag = request.extension.forceUpdateTag;
     // This workflow run's own `auto` value: an earlier attempt of the run wrote it, and this re-run resumes.
-    const thisRuns = config.github?.runId !== undefined && tag === `github-run-${config.github.runId}`;
+    const thisRuns = config.github?.runId !== undefined && tag === autoForceUpdateTag(config.github.runId);
     if (current !== undefined && current.forceUpdateTag === tag)
       warnings.push({
         message: thisRuns
