@@ -995,23 +995,37 @@ function rolloutWarnings(inputs: Inputs, rollout: RolloutOptions): InputWarning[
 }
 
 /**
- * The extension-file-uris entries equal (as sent) to an earlier one, each as `entry 3 of 4 (<URI before its query>)
- * repeats entry 1`. The query string (a SAS token, usually) is never shown.
+ * The extension-file-uris entries that name the same file as an earlier one, each as `entry 3 of 4 (<URI before its
+ * query>) repeats entry 1`. The same file: the same scheme, host (in any case), port (`:443` written or not) and path; a
+ * query string (a SAS token, usually) is left out of the comparison, since another token for the same blob downloads
+ * the same file again, and it is never shown.
  */
 function repeatedFileUris(uris: readonly string[]): string[] {
   const first = new Map<string, number>();
   const repeats: string[] = [];
   uris.forEach((uri, index) => {
-    const earlier = first.get(uri);
+    const file = fileOf(uri);
+    const earlier = first.get(file);
     if (earlier === undefined) {
-      first.set(uri, index);
+      first.set(file, index);
       return;
     }
     const q = uri.indexOf("?");
     const shown = q === -1 ? quoted(uri) : `${quoted(uri.slice(0, q))} with a query string, not shown`;
-    repeats.push(`entry ${index + 1} of ${uris.length} (${shown}) repeats entry ${earlier + 1}`);
+    const how = uri === uris[earlier] ? "" : ", the same file written another way";
+    repeats.push(`entry ${index + 1} of ${uris.length} (${shown}) repeats entry ${earlier + 1}${how}`);
   });
   return repeats;
+}
+
+/** What a file URI downloads: its origin (scheme, host and port as the URL standard writes them) and its path. */
+function fileOf(uri: string): string {
+  try {
+    const url = new URL(uri);
+    return `${url.origin}${url.pathname}`;
+  } catch {
+    return uri;
+  }
 }
 
 // ───────────────────────────── cloud ─────────────────────────────

@@ -3,7 +3,7 @@
 // instance lists, and a canary that is the whole rollout. Pure.
 
 import { formatDuration } from "../shared/clock.ts";
-import { extensionOf, fileUrisOf, imageIdVersion, isNoOp, type ModelChange } from "./change.ts";
+import { extensionOf, fileUrisOf, floatsToLatest, imageIdVersion, isNoOp, type ModelChange } from "./change.ts";
 import {
   autoForceUpdateTag,
   type ChangeRequest,
@@ -214,12 +214,19 @@ function floatingImage(model: ScaleSetModel, request: ChangeRequest, noOp: boole
     request.imageVersion !== undefined &&
     request.imageVersion.toLowerCase() === "latest" &&
     (current.version ?? "").toLowerCase() === "latest";
+  // A gallery image's ID without a version, or with `versions/latest`: both take the newest version when an instance
+  // is created or reimaged (a managed image's ID has no version, and no newer one).
+  const idVersion = request.imageId !== undefined ? imageIdVersion(request.imageId)?.toLowerCase() : undefined;
   const sameGalleryImage =
     request.imageId !== undefined &&
-    imageIdVersion(request.imageId) === undefined &&
+    floatsToLatest({ id: request.imageId }) &&
     current.id?.toLowerCase() === request.imageId.toLowerCase();
   if (!sameLatest && !sameGalleryImage) return undefined;
-  const input = sameLatest ? "image-version: latest" : "image-id without a version";
+  const input = sameLatest
+    ? "image-version: latest"
+    : idVersion === "latest"
+      ? "image-id ending in versions/latest"
+      : "image-id without a version";
   return {
     message:
       `${input} is what scale set '${model.name}' already holds, so the image is not written` +

@@ -1353,6 +1353,25 @@ describe("warnings: inputs accepted that do nothing as given (never a refusal)",
         [A, B, B, A],
         [`entry 3 of 4 ('${B}') repeats entry 2`, `entry 4 of 4 ('${A}') repeats entry 1`],
       ],
+      // An input audit (2026-12-06): the same file written another way was downloaded twice, unsaid.
+      [
+        "the same blob with two different SAS tokens",
+        `${A}?${SIG}\n${A}?${SIG}x`,
+        [`${A}?${SIG}`, `${A}?${SIG}x`],
+        [`entry 2 of 2 ('${A}' with a query string, not shown) repeats entry 1, the same file written another way`],
+      ],
+      [
+        "the host in another case",
+        `${A}\n${A.replace("acct.blob", "ACCT.Blob")}`,
+        [A, A.replace("acct.blob", "ACCT.Blob")],
+        [`repeats entry 1, the same file written another way`],
+      ],
+      [
+        "the default port written",
+        `${A}\n${A.replace(".net/", ".net:443/")}`,
+        [A, A.replace(".net/", ".net:443/")],
+        [`repeats entry 1, the same file written another way`],
+      ],
     ])("%s: warns which entry repeats which, and sends the list as given", (_, uris, sent, repeats) => {
       const config = parse({ "extension-name": "customScript", "extension-file-uris": uris });
       expect(config.change.extension?.fileUris).toEqual(sent);
@@ -1368,8 +1387,9 @@ describe("warnings: inputs accepted that do nothing as given (never a refusal)",
 
     it.each([
       ["different URIs", `${A}\n${B}`],
-      ["the same blob with two different SAS tokens (not the same URI as sent)", `${A}?${SIG}\n${A}?${SIG}x`],
-      ["URIs differing in case only (compared exactly)", `${A}\n${A.toUpperCase().replace("HTTPS:", "https:")}`],
+      // Blob names are case-sensitive: another path is another file.
+      ["URIs whose paths differ in case", `${A}\n${A.replace("/c/run.sh", "/c/Run.sh")}`],
+      ["another port", `${A}\n${A.replace(".net/", ".net:8443/")}`],
     ])("%s: no warning", (_, uris) => {
       expect(parse({ "extension-name": "customScript", "extension-file-uris": uris }).warnings).toBeUndefined();
     });

@@ -14,6 +14,7 @@ const BASE: Readonly<Record<string, string>> = {
 };
 
 const GALLERY = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/app";
+const MANAGED = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/images/app";
 
 function config(inputs: Record<string, string> = {}): ReturnType<typeof parseConfig> {
   const all = { ...BASE, ...inputs };
@@ -97,12 +98,33 @@ describe("optionWarnings", () => {
       request: { imageId: `${GALLERY}/versions/1.0.0` },
       warned: false,
     },
+    // An input audit (2026-12-06): `…/versions/latest` floats as an ID without a version does; it ended `unchanged`, unsaid.
+    {
+      name: "a gallery image's versions/latest, held already",
+      image: { id: `${GALLERY}/versions/latest` },
+      request: { imageId: `${GALLERY}/versions/latest` },
+      warned: true,
+    },
+    {
+      name: "a gallery image's versions/LATEST, held already as versions/latest",
+      image: { id: `${GALLERY}/versions/latest` },
+      request: { imageId: `${GALLERY}/versions/LATEST` },
+      warned: true,
+    },
+    {
+      name: "a managed image, held already (no version, none newer)",
+      image: { id: MANAGED },
+      request: { imageId: MANAGED },
+      warned: false,
+    },
   ])("$name: warned that no newer version is rolled out ($warned)", ({ image, request, warned }) => {
     const m: ScaleSetModel = { ...model("Manual"), imageReference: { ...image } };
     const plan = planChange(m, request);
     if (!plan.ok) throw new Error(plan.reason);
-    const titles = optionWarnings(config(), m, plan, request).map((w) => w.title);
-    expect(titles.includes("Latest is not a new version")).toBe(warned);
+    const warning = optionWarnings(config(), m, plan, request).find((w) => w.title === "Latest is not a new version");
+    expect(warning !== undefined).toBe(warned);
+    if (request.imageId?.toLowerCase().endsWith("/versions/latest"))
+      expect(warning?.message).toMatch(/^image-id ending in versions\/latest is what scale set/);
   });
 
   it("latest held already, with an extension change: the image is not written, but instances are upgraded", () => {
