@@ -12,17 +12,17 @@ const UNKNOWN: ReadonlySet<InstanceOutcome> = new Set(["unknown"]);
 
 /**
  * `result`; `updated-instances`, `failed-instances`, `skipped-instances`, `pending-instances`, `unknown-instances` as JSON arrays of instance ID strings in
- * numeric order; `previous-model` as JSON (`null` when the run has none (see action.yml)); `summary-json`, the whole
+ * numeric order (IDs as Azure lists them, so through the same redaction as the rest); `previous-model` as JSON (`null` when the run has none (see action.yml)); `summary-json`, the whole
  * record as JSON; `deployment-id`, the GitHub deployment's ID ("" when none was recorded).
  */
 export function buildOutputs(record: RolloutRecord): Record<string, string> {
   return {
     result: record.result,
-    "updated-instances": JSON.stringify(idsWithOutcome(record.instances, UPDATED)),
-    "failed-instances": JSON.stringify(idsWithOutcome(record.instances, FAILED_OUTCOMES)),
-    "skipped-instances": JSON.stringify(idsWithOutcome(record.instances, SKIPPED)),
-    "pending-instances": JSON.stringify(idsWithOutcome(record.instances, PENDING)),
-    "unknown-instances": JSON.stringify(idsWithOutcome(record.instances, UNKNOWN)),
+    "updated-instances": JSON.stringify(redactStrings(idsWithOutcome(record.instances, UPDATED))),
+    "failed-instances": JSON.stringify(redactStrings(idsWithOutcome(record.instances, FAILED_OUTCOMES))),
+    "skipped-instances": JSON.stringify(redactStrings(idsWithOutcome(record.instances, SKIPPED))),
+    "pending-instances": JSON.stringify(redactStrings(idsWithOutcome(record.instances, PENDING))),
+    "unknown-instances": JSON.stringify(redactStrings(idsWithOutcome(record.instances, UNKNOWN))),
     "previous-model": JSON.stringify(redactStrings(record.previousModel ?? null)),
     "summary-json": JSON.stringify(redactRecord(record)),
     "deployment-id": record.deployment?.id?.toString() ?? "",
@@ -31,11 +31,12 @@ export function buildOutputs(record: RolloutRecord): Record<string, string> {
 
 /**
  * The record with SAS query strings removed from every string, again: the engine already redacts, but an output
- * lives on in logs and later steps. The portal link is kept as is: its `#` fragment is the link, not a secret.
+ * lives on in logs and later steps. The portal link keeps its `#` fragment (the link, not a secret), but not a command:
+ * it is built from the scale set's ID as Azure gave it (an audit, 2026-12-06: `##[stop-commands]` in it).
  */
 function redactRecord(record: RolloutRecord): RolloutRecord {
   const redacted = redactStrings(record);
-  return { ...redacted, target: { ...redacted.target, portalUrl: record.target.portalUrl } };
+  return { ...redacted, target: { ...redacted.target, portalUrl: neutraliseCommands(record.target.portalUrl) } };
 }
 
 /**

@@ -34,9 +34,20 @@ const CONTROL = /[\u0000-\u0008\u000e-\u001f\u007f-\u0084\u0086-\u009f]/g;
 // U+070F, the interlinear annotation marks U+FFF9–FFFB …) goes too: ICU's collation may ignore those as well.
 const INVISIBLE = /[\p{Default_Ignorable_Code_Point}\p{Cf}]/gu;
 
-/** Control and invisible characters removed (tabs and line breaks kept). */
+// An ANSI escape sequence as a whole: a CSI (`ESC [` or U+009B, parameters, intermediates, a final byte: colours,
+// cursor moves, `ESC [ K`), an OSC (`ESC ]` … up to BEL or ST: titles, hyperlinks) or another `ESC` and its final byte.
+// Removing only the ESC left `[1m` or `[K` glued to the text after it, where a letter before a secret's shape hides it
+// from the patterns that find it (an audit, 2026-12-06: `grep --color` output around a SAS signature or a token).
+// Each part is one character class, the OSC's body stops at its terminators: linear.
+// An unterminated OSC's body stops at the next ESC, where the next sequence would start.
+/* eslint-disable no-control-regex -- the control characters are what this matches */
+const ANSI_SEQUENCE =
+  /(?:\u001b\[|\u009b)[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b\u009c]*(?:\u0007|\u001b\\|\u009c)|\u001b[ -/]*[0-~]/g;
+/* eslint-enable no-control-regex */
+
+/** Control and invisible characters removed (tabs and line breaks kept), ANSI escape sequences whole. */
 function visibleOnly(text: string): string {
-  return text.replace(CONTROL, "").replace(INVISIBLE, "");
+  return text.replace(ANSI_SEQUENCE, "").replace(CONTROL, "").replace(INVISIBLE, "");
 }
 
 /** One line: every line break (and the blanks around it) becomes one space, control and invisible characters go. */

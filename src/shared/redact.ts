@@ -106,6 +106,28 @@ const START = String.raw`(?:(?<![A-Za-z0-9_])|${AFTER_ESCAPE})`;
 // repeated would make each start scan to the end (quadratic).
 const JWT_START = String.raw`(?:(?<![A-Za-z0-9_-])|${AFTER_ESCAPE})`;
 
+// A JWT wrapped across lines: output wrapped at a fixed width (76 columns, as base64 tools and some scripts write)
+// splits a token, and no part alone has its shape (an audit, 2026-12-06). The run of token characters and dots from an
+// `eyJ` over up to 64 line breaks (a 4 KB token at 64 columns), each followed by more of them (a blank line ends it),
+// is joined and checked (maskWrappedJwt). Nothing in the run can fail, so the engine never backtracks, and the next
+// match starts after the run: linear. (Letting the token pattern itself cross line breaks made each `eyJ` at a line's
+// start scan to the text's end: quadratic.)
+const WRAPPED_JWT = new RegExp(String.raw`${JWT_START}eyJ[A-Za-z0-9_.-]*(?:\r?\n[A-Za-z0-9_.-]+){1,64}`, "g");
+const JWT_SHAPE = /^eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/;
+
+/**
+ * A run WRAPPED_JWT found, with the token it starts with (its line breaks taken out) replaced by MASK and those line
+ * breaks, so the text keeps its lines; unchanged when it starts with no token. A word of token characters that starts
+ * the line after the token's end is taken for its last part, and masked too.
+ */
+function maskWrappedJwt(run: string): string {
+  const token = JWT_SHAPE.exec(run.replace(/\r?\n/g, ""))?.[0];
+  if (token === undefined) return run;
+  let end = 0;
+  for (let seen = 0; seen < token.length; end++) if (run[end] !== "\r" && run[end] !== "\n") seen++;
+  return MASK + run.slice(0, end).replace(/[^\r\n]/g, "") + run.slice(end);
+}
+
 /**
  * Secret-shaped values, wherever they stand (a SAS query quoted without its URL, a token echoed by a script):
  * - a JWT (access tokens, GitHub OIDC tokens, client assertions): three base64url parts, the first two JSON objects;
@@ -115,7 +137,8 @@ const JWT_START = String.raw`(?:(?<![A-Za-z0-9_-])|${AFTER_ESCAPE})`;
  *   or form field (`=`, or `%3D` URL-encoded) or as a JSON member (`"name":"value"`).
  * Each is replaced by MASK; the name before it is kept so the text still says what was there.
  */
-const SHAPES: readonly (readonly [RegExp, string])[] = [
+const SHAPES: readonly (readonly [RegExp, string | ((match: string) => string)])[] = [
+  [WRAPPED_JWT, maskWrappedJwt],
   [new RegExp(String.raw`${JWT_START}eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`, "g"), MASK],
   [new RegExp(String.raw`${START}(Bearer|Basic)(\s+|%20|\+)[A-Za-z0-9._~+/-]{16,}=*`, "gi"), `$1$2${MASK}`],
   [
@@ -146,7 +169,11 @@ const SHAPES: readonly (readonly [RegExp, string])[] = [
  */
 export function redactText(text: string): string {
   let redacted = withoutUserinfo(text).replace(URL_PATTERN, (m) => stripQuery(m));
-  for (const [pattern, replacement] of SHAPES) redacted = redacted.replace(pattern, replacement);
+  for (const [pattern, replacement] of SHAPES)
+    redacted =
+      typeof replacement === "string"
+        ? redacted.replace(pattern, replacement)
+        : redacted.replace(pattern, (m) => replacement(m));
   return redacted;
 }
 

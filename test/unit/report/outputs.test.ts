@@ -105,6 +105,22 @@ describe("buildOutputs", () => {
     );
   });
 
+  it("instance IDs and the portal link, as Azure gave them, carry no workflow command either", () => {
+    // An audit (2026-12-06): `pending-instances` held `1##[stop-commands]x` and the portal link (built from the scale
+    // set's ID as read) the same, for a later step that prints them.
+    const base = success();
+    const record: RolloutRecord = {
+      ...base,
+      target: { ...base.target, portalUrl: "https://portal.azure.com/#resource/x/vmss##[stop-commands]p/overview" },
+      instances: base.instances.map((i, n) => (n === 0 ? { ...i, instanceId: "1##[stop-commands]p" } : i)),
+    };
+    const outputs = buildOutputs(record);
+    for (const [name, value] of Object.entries(outputs)) expect(value, name).not.toContain("##[");
+    expect((JSON.parse(outputs["summary-json"] ?? "") as RolloutRecord).target.portalUrl).toBe(
+      "https://portal.azure.com/#resource/x/vmss## [stop-commands]p/overview",
+    );
+  });
+
   it.each(Object.entries(SCENARIOS))("%s: summary-json parses back to the record", (_name, build) => {
     const record = build();
     expect(JSON.parse(buildOutputs(record)["summary-json"] ?? "")).toEqual(record);

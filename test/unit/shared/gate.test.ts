@@ -168,8 +168,45 @@ describe("workflow commands in text the action does not control", () => {
     expect(both.maskKnown(prose)).toBe("***");
   });
 
-  it("drops control characters (ANSI escapes) but keeps tabs", () => {
-    expect(oneLine("a\u001b[31mred\u0007\tb")).toBe("a[31mred\tb");
+  it("drops control characters and whole ANSI escape sequences, but keeps tabs", () => {
+    expect(oneLine("a\u001b[31mred\u0007\tb")).toBe("ared\tb");
+    expect(oneLine("\u001b]0;title\u0007x\u001b]8;;https://e\u001b\\link\u001b]8;;\u001b\\ \u009b1my\u001b(Bz")).toBe(
+      "xlink yz",
+    );
+  });
+
+  // An audit (2026-12-06): only the ESC went, and the rest of a colour code (`[1m`, `[K`) before a secret's shape hid
+  // it from the patterns that find it (a letter before it), in the log, the summary and summary-json.
+  it.each([
+    [
+      "a JWT after bold",
+      `token: \u001b[1m${"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJyZXBvIn0.c2lnbmF0dXJlc2ln"}\u001b[0m`,
+      "c2lnbmF0dXJlc2ln",
+    ],
+    [
+      "grep --color around sig",
+      "sv=1&sr=b&\u001b[01;31m\u001b[Ksig\u001b[m\u001b[K=Zm9vYmFyYmF6cXV4MTIz%3D",
+      "Zm9vYmFyYmF6cXV4MTIz",
+    ],
+    [
+      "a GitHub token after a colour",
+      "using \u001b[33mghs_Q7rT2vX9kL4mN8pB3sD6fG1hJ5wY0zCAbCdE\u001b[0m",
+      "Q7rT2vX9kL4mN8pB3sD6",
+    ],
+    [
+      "an Entra client secret after bold",
+      "secret \u001b[1mabc8Q~Xy_Z.k-LmNoPqRsTuVwXyZ0123456789ab\u001b[0m",
+      "LmNoPqRsTuVwXyZ",
+    ],
+    ["a proxy password after underline", "proxy \u001b[4mhttp://bob:hunter2pass@proxy:8080\u001b[0m", "hunter2pass"],
+  ])("%s: masked in a log line and in the summary's text", (_, text, secret) => {
+    expect(new Gate().line(text)).not.toContain(secret);
+    expect(new Gate().redact(text)).not.toContain(secret);
+  });
+
+  it("an unterminated OSC in hostile text costs linear time", () => {
+    const hostile = "\u001b]".repeat(50_000) + "x".repeat(100_000);
+    expect(new Gate().line(hostile)).toBe("x".repeat(100_000));
   });
 
   it("an annotation message keeps its line breaks (core escapes them) but no command", () => {

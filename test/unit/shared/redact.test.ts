@@ -113,6 +113,11 @@ describe("redactText: secret-shaped values wherever they stand", () => {
     ["ghs_short and x1Q~short are no tokens", "ghs_short and x1Q~short are no tokens"],
     ["The Bearer token is invalid", "The Bearer token is invalid"],
     ["a signature=1 and design=2", "a signature=1 and design=2"],
+    // An audit (2026-12-06): a token wrapped at a fixed width (76 columns) was shown whole. Its line breaks stay; a word
+    // of token characters starting the next line is taken for its end ("Done"); a blank line ends it.
+    [`token ${JWT.slice(0, 30)}\n${JWT.slice(30, 60)}\n${JWT.slice(60)} seen`, "token ***\n\n seen"],
+    [`id_token:\n${JWT.slice(0, 40)}\r\n${JWT.slice(40)}\nDone.`, "id_token:\n***\r\n\n."],
+    [`${JWT.slice(0, 36)}\n${JWT.slice(36)}\n\nnext line`, "***\n\n\nnext line"],
   ])("%s", (input, expected) => {
     expect(redactText(input)).toBe(expected);
     expect(redactText(redactText(input))).toBe(expected);
@@ -195,6 +200,9 @@ describe("withoutUserinfo, and redactText on free text", () => {
   it.each([
     ["-eyJ repeated", "-eyJ".repeat(25_000)],
     ["-eyJa. repeated", "-eyJabcd.".repeat(10_000)],
+    // A token may be wrapped across lines (2026-12-06): each `eyJ` at a line's start must not scan to the end.
+    ["eyJ lines", "eyJabc\n".repeat(20_000)],
+    ["eyJ. lines", "eyJab.cd\n".repeat(15_000)],
   ])("hostile text with no token (%s) comes back unchanged from redactText", (_, text) => {
     expect(redactText(text)).toBe(text);
   });
