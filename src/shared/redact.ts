@@ -144,9 +144,10 @@ const SHAPES: readonly (readonly [RegExp, string | ((match: string) => string)])
   [
     new RegExp(
       String.raw`${START}((?:s|%73)(?:i|%69)(?:g|%67)|AccountKey|SharedAccessKey|SharedAccessSignature|client_secret|client_assertion|access_token|refresh_token|id_token)` +
-        // `=` as is, URL-encoded (once or twice), JSON-escaped; or a JSON member, its quotes escaped or not.
+        // `=` as is, URL-encoded (once or twice), JSON-escaped; or a JSON member, its quotes escaped or not, or a
+        // Python dict's (`'name': 'value'`); or YAML's `name: value` (quoted or not); or an XML element's content.
         // The value runs to a delimiter; a backslash is part of it (`\/` in JSON) unless it escapes the closing quote.
-        String.raw`(=|%3D|%253D|\\u003[dD]|\\?"\s*:\s*\\?")(?:[^\s&"'<>;,\\` +
+        String.raw`(=|%3D|%253D|\\u003[dD]|\\?["']\s*:\s*\\?["']|:[ \t]*["']?|>)(?:[^\s&"'<>;,\\` +
         '`|]|\\\\(?!"))+',
       "gi",
     ),

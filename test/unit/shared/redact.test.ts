@@ -113,6 +113,11 @@ describe("redactText: secret-shaped values wherever they stand", () => {
     ["ghs_short and x1Q~short are no tokens", "ghs_short and x1Q~short are no tokens"],
     ["The Bearer token is invalid", "The Bearer token is invalid"],
     ["a signature=1 and design=2", "a signature=1 and design=2"],
+    // A security audit (2026-12-06): YAML, Python and XML spellings of the same fields.
+    ["access_token: opaque-value-1234", "access_token: ***"],
+    ['refresh_token: "opaque-value-1234"', 'refresh_token: "***"'],
+    ["{'access_token': 'opaque-value-1234'}", "{'access_token': '***'}"],
+    ["<AccountKey>a1b2c3d4==</AccountKey>", "<AccountKey>***</AccountKey>"],
     // An audit (2026-12-06): a token wrapped at a fixed width (76 columns) was shown whole. Its line breaks stay; a word
     // of token characters starting the next line is taken for its end ("Done"); a blank line ends it.
     [`token ${JWT.slice(0, 30)}\n${JWT.slice(30, 60)}\n${JWT.slice(60)} seen`, "token ***\n\n seen"],
