@@ -5,7 +5,9 @@
 // scale set's etag (If-Match), so nothing another writer put on the scale set is lost:
 // - the first attempt starts from the tags and etag the run state holds (the last read, or the last tag write);
 // - on 412 PreconditionFailed (the scale set changed since) it reads the scale set again and applies `mutate` again to
-//   the fresh tags: `mutate` decides anew (a lease another run took meanwhile is refused, not overwritten);
+//   the fresh tags: `mutate` decides anew (a lease another run took meanwhile is refused, not overwritten); unless
+//   the 412 answered the SDK's resend of a copy whose answer was lost and the fresh tags hold what that copy sent:
+//   then Azure applied it, and the write is done;
 // - the model a write answers goes through RunState.tagsWritten, which takes its etag only when the rest of the model
 //   is the one the run knows: so the model write after a tag write goes with the new etag, and a model change by
 //   another writer around it still meets 412 (model-update.ts then plans again);
@@ -162,11 +164,22 @@ export class TagWriter {
           );
         }
         log.info(`Tags (${why}): the scale set changed since it was read (412 PreconditionFailed); reading it again.`);
+        // The 412 may answer the SDK's resend of a copy Azure took (its answer lost, the copy having moved the etag).
+        const resent = landedCopy(this.#api, "scale-set", sendsBefore);
         try {
           model = await this.#api.getScaleSet(signal);
         } catch (readErr) {
-          // The 412 may answer the SDK's resend of a copy Azure took (its answer lost): the read would have said.
-          throw landedCopy(this.#api, "scale-set", sendsBefore) ? unknownOutcome(readErr) : readErr;
+          // The read would have said whether it landed.
+          throw resent ? unknownOutcome(readErr) : readErr;
+        }
+        // It did when every tag it changed holds what it sent: the write is done, and is not decided again (the
+        // callers' decisions note what they wrote). Decided again, it would be a second write on top of the first
+        // (a lease take renewing its own lease), and its failure would say that nothing was written.
+        if (resent && landedIn(model.tags ?? {}, decision.tags, names)) {
+          state.tagsWritten(model);
+          log.info(`Tags (${why}): the resent PATCH met 412, but the tags hold what it wrote: Azure applied it.`);
+          this.#run.emit({ type: "tags-written", why, names });
+          return { kind: "written", tags: model.tags ?? {}, names };
         }
       }
     }
@@ -197,7 +210,7 @@ export class TagWriter {
       return "unknown";
     }
     const tags: Tags = fresh.tags ?? {};
-    if (names.some((name) => tags[name] !== sent[name])) return undefined;
+    if (!landedIn(tags, sent, names)) return undefined;
     this.#run.state.tagsWritten(fresh);
     this.#run.log.info(
       `Tags (${why}): the PATCH failed (${errorLine(err)}), but the tags hold what it wrote: Azure applied it.`,
@@ -210,6 +223,11 @@ export class TagWriter {
     this.#run.state.read(model);
     return model;
   }
+}
+
+/** Whether `tags` hold what a write sent for every name it changed (a name it removed absent): Azure applied it. */
+function landedIn(tags: Tags, sent: Tags, names: readonly string[]): boolean {
+  return names.every((name) => tags[name] === sent[name]);
 }
 
 /** The names whose value differs (added, changed or removed), sorted. */

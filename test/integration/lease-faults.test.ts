@@ -4,6 +4,7 @@
 // timeout with Azure throttling, and for a scale set deleted during the run. Over every orchestration mode.
 
 import { describe, expect, it } from "vitest";
+import { renderSummary } from "../../src/report/summary.ts";
 import { decodeRecord, withoutRecord } from "../../src/domain/rollout-tags.ts";
 import { LEASE_TAG, decodeLease, encodeLease } from "../../src/domain/lease.ts";
 import {
@@ -41,6 +42,30 @@ describe.each(ORCHESTRATIONS)("a lease take whose answer never comes ($mode)", (
     expect(record.modelUpdated).toBe(true);
     expect(decodeLease(tagsOf(emu))).toEqual({ kind: "none" });
     expect(withoutRecord(tagsOf(emu))).toEqual({ team: "web" });
+  });
+
+  it("Azure applied it, the reply reset, the resend met 412, every later tag write refused: the record it wrote is reported on the scale set", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, tags: { team: "web" }, ...seed }] });
+    // The take (the lease and the record as planned, in progress: Manual mode) lands, its answer is lost, and the
+    // SDK's resend meets 412 (the take moved the etag). Every tag write after it is refused.
+    emu.faults.dropConnection({ operation: TAGS, afterProcessing: true, times: 1 });
+    emu.faults.authorizationFailed({ operation: TAGS, after: 1 });
+    const { record } = await rollout(configFor(emu));
+    // The tags read after the 412 hold the take: it landed, and is not decided again (before, a second take, a
+    // renewal of the run's own lease, was sent; refused, the run stopped, its report saying that the record it had
+    // put on the scale set was not written).
+    expect(tagWritesOf(emu)).toEqual([PATCH_TAGS, `${PATCH_TAGS} → 412`, `${PATCH_TAGS} → 403`]);
+    expect(record.result).toBe("succeeded");
+    expect(record.modelUpdated).toBe(true);
+    // The final write (the outcome, the lease's release) refused: the scale set keeps the record in progress.
+    const found = decodeRecord(tagsOf(emu));
+    expect(found.kind === "record" && found.record.outcome).toBe("in-progress");
+    expect(record.scaleSetRecord).toEqual({
+      written: true,
+      undoable: true,
+      note: expect.stringMatching(/^the record holds outcome in-progress \(Azure did not take the tag write/),
+    });
+    expect(renderSummary(record)).not.toContain("was not written");
   });
 
   it.each([
