@@ -312,6 +312,8 @@ export interface RollbackOfRecord {
 export interface ScaleSetRecordStatus {
   /** Azure holds the record with its final outcome. */
   readonly written: boolean;
+  /** Not known written, but Azure may hold it: a write of it got no answer, and no read said whether it landed. */
+  readonly maybeWritten?: true;
   /** `rollback: true` can undo this run's change from it. */
   readonly undoable: boolean;
   /** Why not, when not written or not undoable. */

@@ -232,10 +232,20 @@ function recordPart(run: Run): TagPart | undefined {
       run.state.tagRecordWrote({ problem: end.refused });
       warnNotWritten(run, end.refused);
     } else {
+      const error = errorLine(end.error) || "unknown error";
+      const before = run.state.tagRecord;
+      // An earlier write of it may have landed (its answer lost, no read said): this one failing does not say that
+      // the scale set holds no record (a take whose resend met 412 and whose read failed, then the end's write).
+      const earlier = before?.written === undefined && before?.mayBeWritten === true ? before.problem : undefined;
       const problem = tagWriteMayHaveLanded(end.error)
-        ? `the tag write got no answer the run could rely on (${errorLine(end.error) || "unknown error"}): whether Azure took it is unknown`
-        : `Azure did not take the tag write (${errorLine(end.error) || "unknown error"})`;
-      run.state.tagRecordWrote({ problem });
+        ? `the tag write got no answer the run could rely on (${error}): whether Azure took it is unknown`
+        : earlier !== undefined
+          ? `${earlier}; the write after it failed (${error})`
+          : `Azure did not take the tag write (${error})`;
+      run.state.tagRecordWrote({
+        problem,
+        ...((tagWriteMayHaveLanded(end.error) || earlier !== undefined) && { mayBeWritten: true }),
+      });
       run.log.info(`Rollout record (${record.outcome}): ${problem}.`);
     }
   };

@@ -64,6 +64,11 @@ export interface TagRecordState {
   readonly written?: RolloutTagRecord["outcome"];
   /** Why the last write of it was not done (a refusal, an Azure error). */
   readonly problem?: string;
+  /**
+   * Not known written, but a write of it may have landed (its answer lost, and no read said): the scale set may hold
+   * it. A later write that did not land leaves it so.
+   */
+  readonly mayBeWritten?: boolean;
   /** The run has said that the record was not written (a warning said once). */
   readonly warned?: boolean;
   /**
@@ -238,11 +243,13 @@ export function buildRecord(state: RolloutState, failure: string | undefined, fi
     ...(state.rollbackOrigin && { rollbackOf: rollbackOfRecord(state.rollbackOrigin, config.github?.serverUrl) }),
     ...(config.github && { release: releaseOf(config.github) }),
     ...(state.tagRecord && {
-      scaleSetRecord: scaleSetRecordStatus(
-        state.tagRecord,
+      scaleSetRecord: scaleSetRecordStatus(state.tagRecord, {
         // A write of unknown outcome that another writer's replaced: the model holds neither side of the record.
-        state.modelWriteUnknown !== undefined && state.writeUnknownSettleable === false,
-      ),
+        replaced: state.modelWriteUnknown !== undefined && state.writeUnknownSettleable === false,
+        // The record written as planned before a model write (the lease's take or cover) is kept, though no model
+        // write landed or may have: taking it back failed (record-tags.ts, withdrawal), or the lease was lost.
+        unwritten: !state.modelUpdated && state.modelWriteUnknown === undefined && state.modelWriteCutOff === undefined,
+      }),
     }),
   };
 }
@@ -262,13 +269,27 @@ function rollbackOfRecord(plan: RollbackOrigin, serverUrl: string | undefined): 
   };
 }
 
-function scaleSetRecordStatus(tagRecord: TagRecordState, replaced = false): ScaleSetRecordStatus {
-  const { record, written, problem } = tagRecord;
+function scaleSetRecordStatus(
+  tagRecord: TagRecordState,
+  { replaced, unwritten }: { readonly replaced: boolean; readonly unwritten: boolean },
+): ScaleSetRecordStatus {
+  const { record, written, problem, mayBeWritten } = tagRecord;
   if (written !== undefined && replaced) {
     return {
       written: true,
       undoable: false,
       note: "another writer's change replaced what this run may have written, so the model holds neither the values the record says this run wrote nor those before them: rollback: true would refuse",
+    };
+  }
+  // Not a change to undo: rollback: true finds the model on the values before it (unless another writer changed it
+  // since) and writes nothing. Said, so that the record left on the scale set is not taken for a change made.
+  if (written !== undefined && unwritten && record.rollbackOf === undefined) {
+    return {
+      written: true,
+      undoable: false,
+      note: redactText(
+        `the record on the scale set names the change as planned (outcome ${written}), but this run did not write it; taking the record back failed (${problem ?? "the run did not get to it"}): rollback: true finds the model on the values before it and writes nothing`,
+      ),
     };
   }
   const blocking = record.changes.filter(
@@ -278,7 +299,9 @@ function scaleSetRecordStatus(tagRecord: TagRecordState, replaced = false): Scal
   const undoable = record.rollbackOf === undefined && blocking.length === 0 && !nothingBack;
   const note =
     written === undefined
-      ? `the rollout record was not written: ${problem ?? "unknown reason"}`
+      ? mayBeWritten === true
+        ? `the rollout record may have been written (the scale set may hold it): ${problem ?? "unknown reason"}`
+        : `the rollout record was not written: ${problem ?? "unknown reason"}`
       : record.rollbackOf !== undefined
         ? "this run was a rollback, and rollback: true does not undo a rollback"
         : !undoable
@@ -291,6 +314,7 @@ function scaleSetRecordStatus(tagRecord: TagRecordState, replaced = false): Scal
             : undefined;
   return {
     written: written !== undefined,
+    ...(written === undefined && mayBeWritten === true && { maybeWritten: true as const }),
     undoable: written !== undefined && undoable,
     ...(note && { note: redactText(note) }),
   };

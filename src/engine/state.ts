@@ -576,14 +576,27 @@ export class RunState implements RolloutState {
 
   /** Azure took the record (with its outcome as meant), or did not (`problem`). */
   tagRecordWrote(
-    result: { readonly written: true } | { readonly problem: string; readonly droppedOlder?: boolean },
+    result:
+      | { readonly written: true }
+      | { readonly problem: string; readonly droppedOlder?: boolean; readonly mayBeWritten?: boolean },
   ): void {
     const current = this.#tagRecord;
     if (current === undefined) return;
-    this.#tagRecord =
-      "problem" in result
-        ? { ...current, problem: result.problem, ...(result.droppedOlder === true && { droppedOlder: true }) }
-        : { record: current.record, written: current.record.outcome, ...(current.warned && { warned: true }) };
+    if (!("problem" in result)) {
+      this.#tagRecord = {
+        record: current.record,
+        written: current.record.outcome,
+        ...(current.warned && { warned: true }),
+      };
+      return;
+    }
+    const { mayBeWritten: _before, ...rest } = current;
+    this.#tagRecord = {
+      ...rest,
+      problem: result.problem,
+      ...(result.droppedOlder === true && { droppedOlder: true }),
+      ...(result.mayBeWritten === true && { mayBeWritten: true }),
+    };
   }
 
   /**

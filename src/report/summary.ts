@@ -191,6 +191,11 @@ function header(record: RolloutRecord, stage: Stage): string {
       "",
       "**Nothing was written to Azure:** the action stopped before it changed the model or upgraded an instance, so the scale set and its instances are as they were.",
     );
+    // The record written (or maybe written) as planned with the lease, which the run could not take back: on the
+    // scale set's tags still, naming a change that was not made.
+    const status = record.scaleSetRecord;
+    if (status?.note !== undefined && (status.written || status.maybeWritten === true))
+      lines.push("", `**Rollout record:** ${inline(status.note, { max: 600 })}.`);
   }
   const bar = stage === "wrote" ? progressBar(record) : "";
   if (bar) lines.push("", bar);

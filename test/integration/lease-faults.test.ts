@@ -111,6 +111,37 @@ describe.each(ORCHESTRATIONS)("a lease take applied, its answer lost, then no mo
     expect(decodeRecord(tagsOf(emu))).toEqual(before);
     expect(decodeLease(tagsOf(emu))).toEqual({ kind: "none" });
   });
+
+  it("the read after the resend's 412 refused, and the end's write too: the record is said maybe written, and rollback: true changes nothing", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
+    // The take lands, its answer is lost, the resend meets 412; every read of the scale set after the first is refused
+    // (the one that would say whether the take landed, and the one before the end's write, which would take the
+    // record back).
+    emu.faults.dropConnection({ operation: TAGS, afterProcessing: true, times: 1 });
+    emu.faults.authorizationFailed({ operation: "VirtualMachineScaleSets.Get", after: 1 });
+    const { record } = await rollout(configFor(emu));
+    expect(record.result).toBe("failed");
+    expect(record.modelUpdated).toBe(false);
+    const found = decodeRecord(tagsOf(emu));
+    expect(found.kind === "record" && found.record.outcome).toBe("in-progress");
+    // Before, the end's write failing made it "the rollout record was not written".
+    expect(record.scaleSetRecord).toEqual({
+      written: false,
+      maybeWritten: true,
+      undoable: false,
+      note: expect.stringMatching(/^the rollout record may have been written \(the scale set may hold it\)/),
+    });
+    const summary = renderSummary(record);
+    expect(summary).toContain("**Rollout record:** the rollout record may have been written");
+    expect(summary).not.toContain("was not written");
+
+    // The record left names a change that was never made: rollback: true finds the model on the values before it,
+    // writes nothing, and does not take it for another writer's change.
+    emu.faults.clear();
+    const back = await rollout({ ...configFor(emu, { change: {} }), rollback: true });
+    expect(back.record.result, back.record.reason).toBe("unchanged");
+    expect(writesOf(emu)).toEqual([]);
+  });
 });
 
 describe.each(ORCHESTRATIONS)("the record of a run that waited for the lease (lease-wait) ($mode)", ({ seed }) => {
@@ -196,6 +227,32 @@ describe.each(ORCHESTRATIONS)(
       expect(tagWritesOf(emu).slice(-2)).toEqual([`${PATCH_TAGS} → 429`, PATCH_TAGS]);
       expect(recordOn(emu)).toBe("failed");
       expect(decodeLease(tagsOf(emu))).toEqual({ kind: "none" });
+    });
+
+    it("after a model write Azure refused, the end's write refused too: the record left is said to name a change not made, and rollback: true changes nothing", async () => {
+      const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
+      // The take lands with the record as planned; the model write is refused, and so is every tag write after the
+      // take (the one that would take the record back).
+      emu.faults.authorizationFailed({ operation: "VirtualMachineScaleSets.Update" });
+      emu.faults.authorizationFailed({ operation: TAGS, after: 1 });
+      const { record } = await rollout(configFor(emu));
+      expect(record.result).toBe("failed");
+      expect(record.modelUpdated).toBe(false);
+      expect(recordOn(emu)).toBe("in-progress");
+      // Before: written and undoable, with nothing said, as if the record were of a change made.
+      expect(record.scaleSetRecord).toEqual({
+        written: true,
+        undoable: false,
+        note: expect.stringMatching(
+          /^the record on the scale set names the change as planned \(outcome in-progress\), but this run did not write it; taking the record back failed/,
+        ),
+      });
+      expect(renderSummary(record)).toContain("**Rollout record:** the record on the scale set names the change");
+
+      emu.faults.clear();
+      const back = await rollout({ ...configFor(emu, { change: {} }), rollback: true });
+      expect(back.record.result, back.record.reason).toBe("unchanged");
+      expect(writesOf(emu)).toEqual(["PATCH VirtualMachineScaleSets.Update → 403"]);
     });
 
     it("for a scale set deleted during the run: nothing written, no warning about a lease on it", async () => {
