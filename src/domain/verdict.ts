@@ -59,6 +59,17 @@ export const PROTECTED_SINCE_PLAN: AzureErrorInfo = {
 };
 
 /**
+ * Why an instance this run upgraded is not back on the previous model after a rollback: protectFromScaleSetActions was
+ * set on it by another writer after its upgrade, and Azure skips a protected instance, so the rollback left it out.
+ * The same code as PROTECTED_SINCE_PLAN (the report's help tells them apart by the message's "rollback").
+ */
+export const PROTECTED_SINCE_UPGRADE: AzureErrorInfo = {
+  code: "ProtectedFromScaleSetActions",
+  message:
+    "protectFromScaleSetActions was set on this instance by another writer after this run upgraded it; Azure skips a protected instance, so the rollback left it out and it is not back on the previous model. Remove the protection, then run the action with rollback: true to bring it back.",
+};
+
+/**
  * Why an instance on the scale set's latest model is not on this run's: its image is another, so another writer
  * changed the model during the rollout and the instance was upgraded onto that writer's model (its manualupgrade
  * came after that write). Not an error Azure returned. A failure, so that no further batch starts and the report does

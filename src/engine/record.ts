@@ -48,6 +48,7 @@ import {
   limitList,
   MODEL_CHANGED_SINCE_UPGRADE,
   otherWritersModelOf,
+  PROTECTED_SINCE_UPGRADE,
   runsRolledOutModel,
   type Assessment,
 } from "../domain/verdict.ts";
@@ -133,6 +134,11 @@ export interface RolloutState {
   readonly rolledBack: ReadonlySet<string>;
   /** Instances a rollback sent back that did not come back (failed, or still on their way when it ended). */
   readonly sentBackNotBack: ReadonlySet<string>;
+  /**
+   * Instances a rollback left out, and did not see back: protected from scale-set actions by another writer since this
+   * run upgraded them (PROTECTED_SINCE_UPGRADE).
+   */
+  readonly rollbackHeldBack?: ReadonlySet<string>;
   /** The image an instance on the latest model must run, and the extensions as the run left them (RunState). */
   readonly expectedImage?: Pick<Config["change"], "imageVersion" | "imageId"> | undefined;
   readonly expectedExtensions?: readonly ExtensionModel[] | undefined;
@@ -552,7 +558,9 @@ export function instanceRecords(state: RolloutState): InstanceRecord[] {
       (current !== undefined ? movedOn(state, sentNotBack, id, current, assessment) : undefined) ??
       otherModel ??
       current?.error ??
-      (assessment?.kind === "failed" ? assessment.error : undefined);
+      (assessment?.kind === "failed" ? assessment.error : undefined) ??
+      // Left out by the rollback, protected since its upgrade: why it is not back (its own failure, if any, first).
+      (state.rollbackHeldBack?.has(id) === true ? PROTECTED_SINCE_UPGRADE : undefined);
     return {
       instanceId: id,
       name: current?.name ?? state.names.get(id) ?? id,

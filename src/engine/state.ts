@@ -230,6 +230,10 @@ export class RunState implements RolloutState {
   get rollback(): RolloutRecord["rollback"] {
     return this.#rollback;
   }
+  get rollbackHeldBack(): ReadonlySet<string> {
+    const held = this.#rollback === undefined ? undefined : this.#rollbackProgress?.heldByProtection;
+    return new Set([...(held ?? [])].filter((id) => !this.#rolledBack.has(id) && !this.#removed.has(id)));
+  }
   /** Why no rollback was attempted although one was asked for. */
   get noRollback(): { readonly reason: string; readonly otherWriter?: boolean } | undefined {
     return this.#noRollback;
@@ -862,6 +866,7 @@ export class RunState implements RolloutState {
       extension: parts.extension ? "no" : undefined,
       sent: new Set(),
       back: new Set(),
+      heldByProtection: new Set(),
       otherWriter: false,
     };
   }
@@ -881,6 +886,15 @@ export class RunState implements RolloutState {
   rollbackBack(ids: Iterable<string>): void {
     const progress = this.#inRollback();
     for (const id of ids) progress.back.add(id);
+  }
+
+  /**
+   * Instances the rollback leaves out: protected from scale-set actions by another writer since this run upgraded them
+   * (Azure's manualupgrade, and the platform's roll, skip a protected instance).
+   */
+  rollbackHeldByProtection(ids: Iterable<string>): void {
+    const progress = this.#inRollback();
+    for (const id of ids) progress.heldByProtection.add(id);
   }
 
   /** Instances no longer counted as back: seen "on the model" when the model was another writer's. */
@@ -917,6 +931,8 @@ export interface RollbackProgress {
   readonly sent: ReadonlySet<string>;
   /** Instances seen back on the previous model (Manual: and healthy, as their rollback batch's gate judged them). */
   readonly back: ReadonlySet<string>;
+  /** Instances left out: protected from scale-set actions by another writer since this run upgraded them. */
+  readonly heldByProtection: ReadonlySet<string>;
   /** Another writer changed the model during the rollback. */
   readonly otherWriter: boolean;
 }
@@ -926,6 +942,7 @@ interface MutableRollbackProgress {
   extension: RollbackPart | undefined;
   readonly sent: Set<string>;
   readonly back: Set<string>;
+  readonly heldByProtection: Set<string>;
   otherWriter: boolean;
 }
 

@@ -283,6 +283,17 @@ export const ERROR_HELP: readonly ErrorHelp[] = [
       "it. Azure accepts the upgrade and skips a protected instance silently, so it is not on the new model.",
     check: "Who protected it and why; remove the protection, then re-run to upgrade it.",
   },
+  {
+    code: "ProtectedFromScaleSetActions",
+    variant: { name: "rollback", message: /rollback/i },
+    own: true,
+    happened:
+      "Not an error Azure returned: `protectFromScaleSetActions` was set on the instance after this run upgraded it. " +
+      "Azure skips a protected instance, so the rollback left it out: it is not back on the previous model.",
+    check:
+      "Who protected it and why; remove the protection, then run the action with `rollback: true` to bring it onto " +
+      "the previous model.",
+  },
 ];
 
 /**

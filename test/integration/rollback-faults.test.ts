@@ -1,18 +1,23 @@
-// Faults while rollback-on-failure runs (an audit, 2026-12-06): the scale set deleted, an instance scaled in. The
-// rollback ends as a run does on the same fault anywhere else (truth.test.ts, stops.test.ts).
+// Faults while rollback-on-failure runs (an audit, 2026-12-06): the scale set deleted, an instance scaled in, an
+// upgraded instance protected by another writer. The rollback ends as a run does on the same fault anywhere else
+// (truth.test.ts, stops.test.ts).
 import { describe, expect, it } from "vitest";
 import { buildOutputs } from "../../src/report/outputs.ts";
+import { renderSummary } from "../../src/report/summary.ts";
 import { AzureApiError } from "../../src/domain/scale-set.ts";
 import {
   configFor,
   count,
   instanceIds,
+  NEW_VERSION,
   OLD_VERSION,
   ORCHESTRATIONS,
   outcomes,
   rollout,
   runningVersions,
+  upgrade,
   useEmulator,
+  writesOf,
 } from "./harness.ts";
 
 const emulator = useEmulator();
@@ -129,3 +134,69 @@ describe.each(ORCHESTRATIONS)("an instance scaled in during the rollback ($mode)
     expect(runningVersions(emu)).toEqual(Object.fromEntries([i1, i2, i3, i4, i5].map((id) => [id, OLD_VERSION])));
   });
 });
+
+describe.each(ORCHESTRATIONS)(
+  "an upgraded instance protected from scale-set actions by another writer ($mode)",
+  ({ seed }) => {
+    // Before (an audit), the rollback sent it back all the same: Azure's manualupgrade skips a protected instance, so the
+    // rollback's gate failed on it ("instance(s) 0 failed or are unhealthy on the previous model", though it is healthy
+    // on the rolled-out image) and stopped, leaving the later instances (the failed one too) on the rolled-out image
+    // under the restored model.
+    it.each([
+      // Right before batch 2's manualupgrade: the rollback finds it protected and leaves it out.
+      {
+        when: "before the rollback",
+        after: 1,
+        rollbackWrites: (a: string, b: string, c: string, d: string) => [upgrade(b, c), upgrade(d)],
+      },
+      // Right before the rollback's first manualupgrade: Azure skips it, and the rollback's gate leaves it out.
+      {
+        when: "during the rollback",
+        after: 2,
+        rollbackWrites: (a: string, b: string, c: string, d: string) => [upgrade(a, b), upgrade(c, d)],
+      },
+    ])(
+      "$when: left out and reported not brought back, every other instance brought back",
+      async ({ after, rollbackWrites }) => {
+        const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, ...seed }] });
+        const [a = "", b = "", c = "", d = ""] = instanceIds(emu);
+        emu.faults.onRequest({ operation: "VirtualMachineScaleSets.UpdateInstances", after, when: "before" }, () =>
+          emu.setInstance("vmss1", a, { protected: true }),
+        );
+        emu.faults.failUpgrade(d, { scaleSet: "vmss1" });
+        const { record } = await rollout(configFor(emu, { rollout: ROLLBACK }));
+
+        expect(runningVersions(emu)).toEqual({
+          [a]: NEW_VERSION,
+          [b]: OLD_VERSION,
+          [c]: OLD_VERSION,
+          [d]: OLD_VERSION,
+        });
+        expect(writesOf(emu).slice(-2)).toEqual(rollbackWrites(a, b, c, d));
+        // Not everything came back: the run failed (not "rolled-back"), the rollback names the protected one and why.
+        expect(record.result).toBe("failed");
+        expect(record.rollback).toMatchObject({
+          succeeded: false,
+          instanceIds: [b, c, d],
+          notBack: [a],
+          model: "restored",
+        });
+        expect(record.rollback?.error).toMatch(/protect/i);
+        expect(record.rollback?.error).not.toMatch(/failed or are unhealthy/);
+        expect(outcomes(record)).toEqual({ updated: [a], "rolled-back": [b, c, d] });
+        // Which instance is on which model: the protected one on the rolled-out image, off the restored model, and why.
+        expect(record.instances.find((i) => i.instanceId === a)).toMatchObject({
+          latestModelAfter: false,
+          image: NEW_VERSION,
+          error: { code: "ProtectedFromScaleSetActions", message: expect.stringMatching(/rollback/) },
+        });
+        const outputs = buildOutputs(record);
+        expect(JSON.parse(outputs["summary-json"] ?? "")).toEqual(JSON.parse(JSON.stringify(record)));
+        expect(outputs["updated-instances"]).toBe(JSON.stringify([a]));
+        const summary = renderSummary(record);
+        expect(summary).toContain("not brought back (1)");
+        expect(summary).toContain("ProtectedFromScaleSetActions");
+      },
+    );
+  },
+);

@@ -3,7 +3,7 @@
 import { errorLine, isAbort } from "../../domain/error-text.ts";
 import { describeRunning, isBusy, reachedByUpgrade } from "../../domain/in-progress.ts";
 import { formatDuration } from "../../shared/clock.ts";
-import { sortIds } from "../../domain/ids.ts";
+import { listIds, sortIds } from "../../domain/ids.ts";
 import { AzureApiError, type OperationOutcome } from "../../domain/scale-set.ts";
 import {
   describeDrift,
@@ -14,7 +14,7 @@ import {
   type ModelChange,
 } from "../../domain/change.ts";
 import type { RollbackModel } from "../../domain/record.ts";
-import type { ExtensionPatch, ScaleSetModel, ScaleSetPatch } from "../../domain/scale-set.ts";
+import type { ExtensionPatch, InstanceState, ScaleSetModel, ScaleSetPatch } from "../../domain/scale-set.ts";
 import type { ChangeRequest } from "../../config/types.ts";
 import type { ScaleSetApi } from "../ports.ts";
 import { CANCELLED_WRITE_MS, FINAL_LISTING_MS, type Run } from "../run.ts";
@@ -51,7 +51,7 @@ export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange, 
   }
   const time = rollbackTime(run, api, leaseUntil);
   const manual = state.model?.upgradeMode === "Manual";
-  const ids = toBringBack(state);
+  const { ids, held } = toBringBack(state);
   run.enter({ kind: "rolling-back" });
   run.emit({ type: "rollback-started", ids });
   const { scaleSetPatch, extensionPatch } = change.rollback;
@@ -59,6 +59,10 @@ export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange, 
   const restoreExtension = extensionPatch !== undefined && state.written.extension;
   // What the rollback knows it did: each part of the model it put back, and the instances seen back on that model.
   state.rollbackBegins({ image: restoreImage, extension: restoreExtension });
+  if (held.length > 0) {
+    state.rollbackHeldByProtection(held);
+    run.log.info(`Rollback: ${heldWords(held)}.`);
+  }
   const rb: RollbackRun = {
     run,
     api,
@@ -71,8 +75,27 @@ export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange, 
   try {
     if (!(await restoreModel(rb))) return;
     await waitBack(rb);
-    state.rollbackEnded({ succeeded: true, instanceIds: ids.filter((id) => !state.removed.has(id)) });
-    run.emit({ type: "rollback-ended", succeeded: true });
+    // Every instance sent back is back. One left out as protected is back only if it runs the previous model anyway
+    // (never reached by the forward upgrade); otherwise the rollback did not bring everything back, and says which.
+    const heldOff = heldNotBack(rb, true);
+    const leftOut = [...state.rollbackProgress!.heldByProtection].filter((id) => state.instances.has(id));
+    const back = sortIds(new Set([...ids, ...leftOut])).filter((id) => !state.removed.has(id) && !heldOff.includes(id));
+    if (heldOff.length === 0) {
+      state.rollbackEnded({ succeeded: true, instanceIds: back });
+      run.emit({ type: "rollback-ended", succeeded: true });
+      return;
+    }
+    const error = heldWords(heldOff);
+    run.log.info(`Rollback: the previous model is restored and every other instance is back; ${error}.`);
+    state.rollbackEnded({
+      succeeded: false,
+      instanceIds: back,
+      notBack: heldOff,
+      // Put back and seen holding the previous model after every instance came back (waitBack's last read).
+      model: "restored",
+      error,
+    });
+    run.emit({ type: "rollback-ended", succeeded: false });
   } catch (err) {
     await reportIncomplete(rb, err);
   }
@@ -135,8 +158,11 @@ function rollbackTime(
   return { deadline, leaseEnd, byLease, signal };
 }
 
-/** The instances a rollback brings back onto the previous model. */
-function toBringBack(state: Run["state"]): string[] {
+/**
+ * The instances a rollback brings back onto the previous model (`ids`), and those it leaves out (`held`): protected
+ * from scale-set actions on the last listing (by another writer, since this run upgraded them).
+ */
+function toBringBack(state: Run["state"]): { ids: string[]; held: string[] } {
   // The started instances, and those a manualupgrade whose answer was lost may have reached that no listing has shown
   // since (verification's listing failed, say): sent back too, since they may run the change. One that never got it
   // runs the previous model once it is restored, and its manualupgrade changes nothing.
@@ -148,10 +174,47 @@ function toBringBack(state: Run["state"]): string[] {
     .filter((i) => i.latestModelApplied && !i.protectedFromScaleSetActions && i.ownModel !== true)
     .map((i) => i.instanceId);
   // Not those the platform's roll ended without upgrading (RolloutState.notReached): they run the previous model.
-  return sortIds(
+  const all = sortIds(
     [...new Set([...state.started, ...maybe, ...onNewModel])].filter(
       (id) => !state.removed.has(id) && !state.notReached.has(id),
     ),
+  );
+  // Nor one another writer protected from scale-set actions since its upgrade (someone holding it to look into it):
+  // Azure's manualupgrade and the platform's roll skip it. Sent back, it stopped the rollback's gate ("failed or
+  // unhealthy on the previous model", though healthy on the rolled-out one), leaving every later instance on the
+  // rolled-out model (an audit). Left out, and reported not brought back (PROTECTED_SINCE_UPGRADE).
+  const held = all.filter((id) => state.instances.get(id)?.protectedFromScaleSetActions === true);
+  return { ids: all.filter((id) => !held.includes(id)), held };
+}
+
+/** An instance a rollback cannot bring back: protected from scale-set actions, off the model, Azure not at it. */
+function heldOffModel(instance: InstanceState | undefined): boolean {
+  return (
+    instance !== undefined && instance.protectedFromScaleSetActions && !instance.latestModelApplied && !isBusy(instance)
+  );
+}
+
+/**
+ * The instances the rollback left out as protected that the last listing does not show back on the previous model
+ * (`restored`: the model is; otherwise none is back).
+ */
+function heldNotBack(rb: RollbackRun, restored: boolean): string[] {
+  const { run } = rb;
+  const { state } = run;
+  return sortIds(
+    [...state.rollbackProgress!.heldByProtection].filter(
+      (id) => !state.removed.has(id) && state.instances.has(id) && !(restored && run.assess(id, true).kind === "done"),
+    ),
+  );
+}
+
+/** Why the rollback did not bring back these instances, left out as protected (PROTECTED_SINCE_UPGRADE). */
+function heldWords(ids: readonly string[]): string {
+  const one = ids.length === 1;
+  return (
+    `${one ? `instance ${ids[0]}` : `instances ${listIds(ids)}`} not brought back: protected from scale-set actions ` +
+    `(protectFromScaleSetActions) by another writer since this run upgraded ${one ? "it" : "them"}, and Azure skips ` +
+    `a protected instance, so the rollback left ${one ? "it" : "them"} out`
   );
 }
 
@@ -243,9 +306,16 @@ async function waitBack(rb: RollbackRun): Promise<void> {
   for (;;) {
     if (!fresh) await run.list(api, signal);
     fresh = false;
-    const stale = ids.filter((id) => state.instances.has(id) && !state.instances.get(id)?.latestModelApplied);
-    if (!manual) state.rollbackBack(ids.filter((id) => state.instances.has(id) && !stale.includes(id)));
-    run.log.info(`Rollback: ${ids.length - stale.length}/${ids.length} instance(s) back on the previous model.`);
+    // One protected by another writer since the rollback started will not come back (Azure skips it): left out, as
+    // toBringBack leaves out one protected before.
+    state.rollbackHeldByProtection(
+      ids.filter((id) => heldOffModel(state.instances.get(id)) && !state.rollbackProgress!.back.has(id)),
+    );
+    const held = state.rollbackProgress!.heldByProtection;
+    const wanted = ids.filter((id) => !held.has(id));
+    const stale = wanted.filter((id) => state.instances.has(id) && !state.instances.get(id)?.latestModelApplied);
+    if (!manual) state.rollbackBack(wanted.filter((id) => state.instances.has(id) && !stale.includes(id)));
+    run.log.info(`Rollback: ${wanted.length - stale.length}/${wanted.length} instance(s) back on the previous model.`);
     if (stale.length === 0) break;
     // Manual: every batch's gate saw its instances on the model; stale ones now mean the model moved since.
     if (manual && !checkedStale && (restoreImage || restoreExtension)) {
@@ -344,8 +414,17 @@ async function reportIncomplete(rb: RollbackRun, err: unknown): Promise<void> {
       }),
     );
   }
+  // Left out as protected (toBringBack), or found so on the way: not back either, unless the listing shows them on the
+  // restored model (never reached by the forward upgrade).
+  const heldOff = heldNotBack(rb, modelAfter(progress()) === "restored");
+  state.rollbackBack([...progress().heldByProtection].filter((id) => state.instances.has(id) && !heldOff.includes(id)));
+  if (heldOff.length > 0) error = `${error}; ${heldWords(heldOff)}`;
   const back = sortIds([...progress().back].filter((id) => !state.removed.has(id)));
-  const notBack = ids.filter((id) => !progress().back.has(id) && !state.removed.has(id));
+  const notBack = sortIds(
+    new Set(
+      [...ids, ...progress().heldByProtection].filter((id) => !progress().back.has(id) && !state.removed.has(id)),
+    ),
+  );
   state.rollbackEnded({
     succeeded: false,
     instanceIds: back,
@@ -614,7 +693,11 @@ async function rollBackInBatches(
     for (;;) {
       await run.list(api, signal);
       const over = run.now() >= deadline;
-      const present = chunk.filter((id) => state.instances.has(id));
+      // One protected by another writer since the rollback started: Azure's manualupgrade skipped it, and it will not
+      // come back whatever the wait. Left out, as toBringBack leaves out one protected before.
+      state.rollbackHeldByProtection(chunk.filter((id) => heldOffModel(state.instances.get(id))));
+      const held = state.rollbackProgress!.heldByProtection;
+      const present = chunk.filter((id) => state.instances.has(id) && !held.has(id));
       // Not recorded: an instance keeps the rollout's own verdict (and its error) in the report.
       const verdicts = present.map((id) => [id, run.assess(id, over)] as const);
       state.rollbackBack(verdicts.filter(([, a]) => a.kind === "done").map(([id]) => id));
