@@ -1,6 +1,6 @@
 // Faults while rollback-on-failure runs (an audit, 2026-12-06): the scale set deleted, an instance scaled in, an
-// upgraded instance protected by another writer. The rollback ends as a run does on the same fault anywhere else
-// (truth.test.ts, stops.test.ts).
+// upgraded instance protected by another writer, the rollback's time running out in a request. The rollback ends as a
+// run does on the same fault anywhere else (truth.test.ts, stops.test.ts).
 import { describe, expect, it } from "vitest";
 import { buildOutputs } from "../../src/report/outputs.ts";
 import { renderSummary } from "../../src/report/summary.ts";
@@ -200,3 +200,23 @@ describe.each(ORCHESTRATIONS)(
     );
   },
 );
+
+describe("the rollback's time (health-timeout) running out while a request of it is in flight", () => {
+  it("says the time ran out and on which request, not a bare 'The operation was aborted'", async () => {
+    // Before (an audit): "The rollback failed too: The operation was aborted. Rejecting from abort signal callback
+    // while making request", read as a cancel.
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4 }] });
+    const [a = "", b = "", c = ""] = instanceIds(emu);
+    emu.faults.failUpgrade(c, { scaleSet: "vmss1" });
+    // The rollback's first manualupgrade (the third in all) is held unanswered past the rollback's 2 s.
+    emu.faults.hangRequest({ operation: "VirtualMachineScaleSets.UpdateInstances", after: 2, seconds: 10 });
+    const { record } = await rollout(configFor(emu, { rollout: { ...ROLLBACK, healthTimeoutMs: 2_000 } }));
+
+    const error = record.rollback?.error ?? "";
+    expect(error).toMatch(/health-timeout/);
+    expect(error).toContain("manualupgrade");
+    expect(error).toContain(`${a}, ${b}`);
+    expect(error).not.toMatch(/^The operation was aborted/);
+    expect(record.reason).toContain(error);
+  }, 30_000);
+});

@@ -71,6 +71,7 @@ export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange, 
     ids,
     manual,
     ...time,
+    doing: "its first read of the scale set's model",
   };
   try {
     if (!(await restoreModel(rb))) return;
@@ -120,6 +121,14 @@ interface RollbackRun {
   readonly byLease: boolean;
   /** Aborts on a cancel, at `deadline`, at the run's end, and when the lease is lost. */
   readonly signal: AbortSignal;
+  /** The rollback's budget (health-timeout), and whether timeout + health-timeout cut it short. */
+  readonly budgetMs: number;
+  readonly cutByTimeout: boolean;
+  /**
+   * What the rollback is doing (a request, or a wait), in words: an error that cuts it off (the rollback's time running
+   * out) names it.
+   */
+  doing: string;
 }
 
 /** Why the previous model cannot be restored, or undefined when it can. */
@@ -141,7 +150,7 @@ function rollbackTime(
   run: Run,
   api: ScaleSetApi,
   leaseUntil: number | undefined,
-): Pick<RollbackRun, "deadline" | "leaseEnd" | "byLease" | "signal"> {
+): Pick<RollbackRun, "deadline" | "leaseEnd" | "byLease" | "signal" | "budgetMs" | "cutByTimeout"> {
   const budget = run.config.rollout.healthTimeoutMs;
   const budgetEnd = Math.min(run.now() + budget, run.deadline + budget);
   // Other runs judge the lease's expiry by their own clocks: the rollback stops a little before it.
@@ -155,7 +164,7 @@ function rollbackTime(
     run.end.signal,
     run.leaseLostSignal,
   ]);
-  return { deadline, leaseEnd, byLease, signal };
+  return { deadline, leaseEnd, byLease, signal, budgetMs: budget, cutByTimeout: run.deadline < run.now() };
 }
 
 /**
@@ -231,6 +240,7 @@ async function restoreModel(rb: RollbackRun): Promise<boolean> {
   if (restoreImage || restoreExtension) {
     // What this run wrote must still be there: a change another writer made since is not overwritten. The image's
     // PATCH goes with this read's etag, so nothing can slip in between; the extension takes no If-Match.
+    rb.doing = "its first read of the scale set's model";
     const model = await api.getScaleSet(signal);
     const moved = changedSince(model, state.request, restoreImage, restoreExtension) ?? beyondWritten(state, model);
     if (moved !== undefined) {
@@ -243,6 +253,7 @@ async function restoreModel(rb: RollbackRun): Promise<boolean> {
     if (restoreImage) {
       run.log.info(`PATCH scale set back to ${JSON.stringify(scaleSetPatch)} with If-Match ${model.etag ?? "(none)"}.`);
       const sendsBefore = api.writeSends?.("scale-set");
+      rb.doing = "the PATCH putting the previous image back (its request, or the poll of Azure's operation)";
       try {
         state.read(await api.patchScaleSet(scaleSetPatch, model.etag, signal));
       } catch (err) {
@@ -257,6 +268,7 @@ async function restoreModel(rb: RollbackRun): Promise<boolean> {
       // The image's PATCH and its operation took a while, and the extension's PATCH takes no If-Match: what this run
       // wrote to the extension is checked again right before it, so a change another writer made meanwhile is not
       // overwritten (a window of one read and one write is left; Azure offers no condition on an extension write).
+      rb.doing = "a read of the scale set's model before putting the extension back";
       const now = await api.getScaleSet(signal);
       const moved = changedSince(now, state.request, false, true) ?? beyondWritten(state, now);
       if (moved !== undefined) state.rollbackMetOtherWriter();
@@ -267,6 +279,7 @@ async function restoreModel(rb: RollbackRun): Promise<boolean> {
     }
     run.log.info(`PATCH extension '${extensionPatch.name}' back to its previous values.`);
     const sendsBefore = api.writeSends?.("extension");
+    rb.doing = `the PATCH putting extension '${extensionPatch.name}' back (its request, or the poll of Azure's operation)`;
     try {
       await api.patchExtension(extensionPatch, signal);
     } catch (err) {
@@ -298,12 +311,16 @@ async function waitBack(rb: RollbackRun): Promise<void> {
       signal,
       (when) => checkRestored(rb, when),
       (id) => movedFrom(rb, id),
+      (what) => (rb.doing = what),
     );
   // Automatic/Rolling: the platform rolls every instance back once the model is restored.
   if (!manual) state.rollbackSent(ids);
   // Back on the previous model = latestModelApplied again (Automatic/Rolling: the platform rolls it back).
   let checkedStale = false;
   for (;;) {
+    rb.doing = manual
+      ? "a listing of the instances after the rollback batches"
+      : `the wait for the platform to roll instances ${listIds(ids)} back`;
     if (!fresh) await run.list(api, signal);
     fresh = false;
     // One protected by another writer since the rollback started will not come back (Azure skips it): left out, as
@@ -324,11 +341,13 @@ async function waitBack(rb: RollbackRun): Promise<void> {
     }
     if (run.now() >= deadline)
       throw new Error(`instances ${stale.join(", ")} are not back on the previous model within health-timeout`);
+    rb.doing = `the wait for instances ${listIds(stale)} to come back onto the previous model`;
     await run.untilNextPoll(deadline - run.now(), undefined, signal);
   }
   // latestModelApplied says "on the model as it is now": the model must still be the one put back. A read that fails
   // (not another writer's change) leaves the rollback done: every instance was seen back.
   if (restoreImage || restoreExtension) {
+    rb.doing = "a read of the scale set's model after the rollback";
     await checkRestored(rb, "the instances may run that writer's model", run.cutOffReadSignal()).catch((err) => {
       if (state.rollbackProgress!.otherWriter) throw err;
       run.log.warning(`Could not read the scale set's model once more after the rollback: ${errorLine(err)}.`);
@@ -353,7 +372,11 @@ async function reportIncomplete(rb: RollbackRun, err: unknown): Promise<void> {
         ? "cancelled: the job was cancelled during the rollback, which stopped where it was"
         : rb.byLease && run.now() >= rb.deadline && isAbort(err)
           ? `stopped at ${new Date(rb.leaseEnd).toISOString()}, before the run's lease on the scale set ends: it could not be extended to cover the rollback, and another run may take the scale set over then (${errorLine(err)})`
-          : errorLine(err);
+          : ranOutOfTime(rb) && isAbort(err)
+            ? // The SDK's own words ("The operation was aborted …") read as a cancel, and name neither the time nor
+              // the request it cut off (an audit).
+              `stopped: the rollback's time (health-timeout, ${formatDuration(rb.budgetMs)}${rb.cutByTimeout ? ", cut short by timeout + health-timeout" : ""}) ran out during ${rb.doing}, which it cut off`
+            : errorLine(err);
   run.log.info(`Rollback failed: ${error}`);
   // The record says where the model stands: a part put back may have been changed by another writer since.
   // Both reads share one budget (after a cancel, the few seconds of the final steps: the model is not read then).
@@ -435,6 +458,13 @@ async function reportIncomplete(rb: RollbackRun, err: unknown): Promise<void> {
   run.emit({ type: "rollback-ended", succeeded: false });
 }
 
+/** The rollback's own time (its deadline, not the lease's) ran out: its signal fired on its timer. */
+function ranOutOfTime(rb: RollbackRun): boolean {
+  if (rb.byLease) return false;
+  const reason: unknown = rb.signal.reason;
+  return rb.run.now() >= rb.deadline || (reason instanceof Error && reason.name === "TimeoutError");
+}
+
 /** Why the model no longer holds what the rollback put back (the parts of `put`), or undefined when it does. */
 function movedSince(
   rb: RollbackRun,
@@ -452,7 +482,10 @@ function movedSince(
 /** The model must still hold what the rollback put back: another writer's change since is not taken for it. */
 async function checkRestored(rb: RollbackRun, when: string, readSignal: AbortSignal = rb.signal): Promise<void> {
   const { run, api } = rb;
+  const doing = rb.doing;
+  rb.doing = "a read of the scale set's model (does it still hold the previous one?)";
   const model = await api.getScaleSet(readSignal);
+  rb.doing = doing;
   run.state.read(model);
   const moved = movedSince(rb, model, {
     image: rb.scaleSetPatch !== undefined,
@@ -612,10 +645,12 @@ async function upgradeBack(
   label: string,
   deadline: number,
   signal: AbortSignal,
+  doing: (what: string) => void,
 ): Promise<OperationOutcome> {
   let ids = [...chunk];
   for (let attempt = 1; ; attempt++) {
     const sendsBefore = api.writeSends?.("upgrade");
+    doing(`${label}'s manualupgrade of instances ${listIds(ids)} (its request, or the poll of Azure's operation)`);
     try {
       return await api.upgradeInstances(ids, signal);
     } catch (err) {
@@ -656,6 +691,7 @@ async function upgradeBack(
       });
       if (ids.length === 0) return { status: "Succeeded" };
       run.log.info(`[${label}] manualupgrade refused (${errorLine(err)}): trying again in ${formatDuration(delay)}.`);
+      doing(`${label}'s wait before sending its manualupgrade again (Azure refused it: ${errorLine(err)})`);
       await run.sleep(delay, signal);
     }
   }
@@ -675,6 +711,7 @@ async function rollBackInBatches(
   signal: AbortSignal,
   checkRestored: (when: string) => Promise<void>,
   movedFrom: (id: string) => boolean,
+  doing: (what: string) => void,
 ): Promise<void> {
   const { state } = run;
   const size = Math.max(1, ...state.batches.map((b) => b.instanceIds.length));
@@ -687,10 +724,11 @@ async function rollBackInBatches(
     if (index > 0) await checkRestored(`${label} and the later ones were not sent`);
     run.log.info(`[${label}] manualupgrade ${chunk.join(", ")} back onto the previous model.`);
     state.rollbackSent(chunk);
-    const outcome = await upgradeBack(run, api, chunk, label, deadline, signal);
+    const outcome = await upgradeBack(run, api, chunk, label, deadline, signal, doing);
     if (outcome.status !== "Succeeded")
       throw new AzureApiError(outcome.error?.code ?? outcome.status, outcome.error?.message ?? "");
     for (;;) {
+      doing(`${label}'s wait for instances ${listIds(chunk)} to be back on the previous model and healthy`);
       await run.list(api, signal);
       const over = run.now() >= deadline;
       // One protected by another writer since the rollback started: Azure's manualupgrade skipped it, and it will not
