@@ -192,6 +192,37 @@ describe.each(ORCHESTRATIONS)("the model write's outcome, whatever the transport
   });
 });
 
+describe.each([
+  ...ORCHESTRATIONS.map(({ mode, seed }) => ({ mode: `Manual, ${mode}`, seed })),
+  { mode: "Automatic", seed: { upgradeMode: "Automatic" as const } },
+  { mode: "Rolling", seed: { upgradeMode: "Rolling" as const } },
+])("an image + extension change, 409 Conflict on the extension PATCH ($mode)", ({ seed }) => {
+  // An audit (2026-12-07): a 409 on the extension PATCH was never retried (one on the image PATCH is). The run stopped
+  // with the image written (in Automatic and Rolling modes rolled onto every instance) and the extension not.
+  const change = { imageVersion: NEW_VERSION, extension: { name: "customScript", fileUris: [NEW_URI] } };
+
+  it("one: retried after a pause, as on the image PATCH, and the whole change is written and rolled out", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, ...seed }] });
+    const ids = instanceIds(emu);
+    emu.faults.conflict({ operation: "VirtualMachineScaleSetExtensions.Update" });
+    const { record } = await rollout(configFor(emu, { change, rollout: { batchSize: count(2) } }));
+
+    expect({
+      result: record.result,
+      partWritten: record.partWritten,
+      fileUris: extensionSettings(emu.state("vmss1").model)["fileUris"],
+      patches: writesOf(emu).filter((w) => w.startsWith("PATCH")),
+      updated: outcomes(record)["updated"],
+    }).toEqual({
+      result: "succeeded",
+      partWritten: undefined,
+      fileUris: [NEW_URI],
+      patches: [PATCH_SET, `${PATCH_EXTENSION} → 409`, PATCH_EXTENSION],
+      updated: ids,
+    });
+  });
+});
+
 describe("another writer of what the run does not write (Uniform)", () => {
   const OTHER_IMAGE = "24.04.202503030";
   const otherImage = {

@@ -273,18 +273,23 @@ export async function startImageWrite(
   }
 }
 
-/** A 409 Conflict on a model write: waits poll-interval (doubled each time) and lets the caller send it again. */
-async function pauseAfterConflict(run: Run, err: AzureApiError, attempts: number): Promise<void> {
+/**
+ * A 409 Conflict on a model write (the image PATCH; the PATCH of extension `extension`, which may come after it): waits
+ * poll-interval (doubled each time) and lets the caller send it again.
+ */
+async function pauseAfterConflict(run: Run, err: AzureApiError, attempts: number, extension?: string): Promise<void> {
   const delay = Math.min(MAX_BACKOFF_MS, run.config.rollout.pollIntervalMs * 2 ** (attempts - 1));
   if (attempts > MAX_CONFLICT_RETRIES || delay >= run.timeLeft()) {
     throw new StopError({
       kind: "failed",
       reason:
-        `Azure refused the model write (${err.statusCode} ${describeError({ code: err.code, message: err.message })}): another operation kept the scale set busy (${attempts} attempt(s)); ` +
+        `Azure refused the ${extension === undefined ? "model" : `extension '${extension}'`} write (${err.statusCode} ${describeError({ code: err.code, message: err.message })}): another operation kept the scale set busy (${attempts} attempt(s)); ` +
         // An earlier copy that got no answer may have reached Azure (RunState.modelWriteCutOff): not "nothing".
         (run.state.modelWriteCutOff === "image"
           ? "an earlier copy got no answer, and the model did not hold it when read: Azure may still apply it."
-          : "nothing was written."),
+          : extension !== undefined && run.state.written.image
+            ? `the extension change was not written.${imageWrittenBefore(run)}`
+            : "nothing was written."),
     });
   }
   run.log.info(
@@ -328,7 +333,11 @@ export function modelSettled(run: Run, api: ScaleSetApi): PendingOperation {
   return { done };
 }
 
-/** The extension child resource: Azure keeps its other settings and protectedSettings. */
+/**
+ * The extension child resource: Azure keeps its other settings and protectedSettings. A 409 Conflict on a copy sent
+ * once (another operation holds the scale set; nothing landed) is met as on the image PATCH: after a pause the
+ * extension is read, compared with the one planned on and written again, up to the same limit (pauseAfterConflict).
+ */
 export async function startExtensionWrite(
   run: Run,
   api: ScaleSetApi,
@@ -340,64 +349,80 @@ export async function startExtensionWrite(
     patch.settings !== undefined ? "settings.fileUris" : "",
     patch.forceUpdateTag !== undefined ? "forceUpdateTag" : "",
   ];
-  // Read-compare-write (see the top of this file): the extension as planned must still be what Azure holds.
+  // Read-compare-write (see the top of this file): the extension as planned must still be what Azure holds. Each
+  // attempt compares with the extension planned on, not with a read taken after a refusal.
   const planned = run.state.model;
-  const fresh = await api.getScaleSet(run.work);
   const before = extensionOf(planned, patch.name);
-  const now = extensionOf(fresh, patch.name);
-  if (!sameExtension(before, now)) {
-    throw new StopError({
-      kind: "failed",
-      reason:
-        `The extension '${patch.name}' was changed by another writer after the action read it (etag ${planned?.etag ?? "(none)"} → ${fresh.etag ?? "(none)"}); ` +
-        "the action wrote nothing to it, so that change is kept." +
-        (run.state.written.image
-          ? run.state.platformRolls()
-            ? " The image change was written to the model before it, and Azure rolled the instances onto it."
-            : " The image change was written to the model before it; no instance was upgraded onto it."
-          : "") +
-        " Re-run to apply this change on top of it.",
-    });
-  }
-  run.state.read(fresh);
-  // Another writer changed the model since the plan, outside this extension (the image, another extension): the write
-  // takes no If-Match, and in Automatic and Rolling modes Azure would roll every instance onto that writer's change,
-  // under this run's name. Nothing more is written. (After this run's image write, `otherWriter` judged it already.)
-  const moved = run.state.otherWriter ?? run.state.driftBeyondWritten(fresh);
-  if (moved !== undefined && !run.state.modelUpdated) {
-    throw new StopError({
-      kind: "failed",
-      reason:
-        `The scale set's model was changed by another writer after the action read it (${describeDrift(moved)}; ` +
-        `etag ${planned?.etag ?? "(none)"} → ${fresh.etag ?? "(none)"}): the action wrote nothing, so that change is ` +
-        "kept. Re-run to apply this change on top of it.",
-    });
-  }
-  if (moved !== undefined) await stopOnOtherWriter(run, api, describeDrift(moved));
-  run.log.info(`PATCH extension '${patch.name}' (${fields.filter(Boolean).join(", ")}).`);
-  run.writeStarting();
-  const sendsBefore = api.writeSends?.("extension");
-  let pending: PendingOperation;
-  try {
-    pending = await api.startPatchExtension(patch, run.work);
-  } catch (err) {
-    if (isAbort(err) || run.cancel.aborted) await writeCutOff(run, api, "extension", sendsBefore);
-    else {
-      // A copy sent once and refused (a 409) did not land: a read that fails then leaves nothing unknown.
-      const maybe = mayHaveLanded(api, "extension", sendsBefore, err);
-      if (maybe || (err instanceof AzureApiError && isRetryableRefusal(err))) {
-        const landed = await extensionLanded(run, api, patch, err, maybe);
-        if (landed !== undefined) return landed;
-      }
+  let conflicts = 0;
+  for (;;) {
+    const fresh = await api.getScaleSet(run.work);
+    const now = extensionOf(fresh, patch.name);
+    if (!sameExtension(before, now)) {
+      throw new StopError({
+        kind: "failed",
+        reason:
+          `The extension '${patch.name}' was changed by another writer after the action read it (etag ${planned?.etag ?? "(none)"} → ${fresh.etag ?? "(none)"}); ` +
+          "the action wrote nothing to it, so that change is kept." +
+          imageWrittenBefore(run) +
+          " Re-run to apply this change on top of it.",
+      });
     }
-    throw err;
+    run.state.read(fresh);
+    // Another writer changed the model since the plan, outside this extension (the image, another extension): the
+    // write takes no If-Match, and in Automatic and Rolling modes Azure would roll every instance onto that writer's
+    // change, under this run's name. Nothing more is written. (After this run's image write, `otherWriter` judged it.)
+    const moved = run.state.otherWriter ?? run.state.driftBeyondWritten(fresh);
+    if (moved !== undefined && !run.state.modelUpdated) {
+      throw new StopError({
+        kind: "failed",
+        reason:
+          `The scale set's model was changed by another writer after the action read it (${describeDrift(moved)}; ` +
+          `etag ${planned?.etag ?? "(none)"} → ${fresh.etag ?? "(none)"}): the action wrote nothing, so that change is ` +
+          "kept. Re-run to apply this change on top of it.",
+      });
+    }
+    if (moved !== undefined) await stopOnOtherWriter(run, api, describeDrift(moved));
+    run.log.info(`PATCH extension '${patch.name}' (${fields.filter(Boolean).join(", ")}).`);
+    run.writeStarting();
+    const sendsBefore = api.writeSends?.("extension");
+    let pending: PendingOperation;
+    try {
+      pending = await api.startPatchExtension(patch, run.work);
+    } catch (err) {
+      if (isAbort(err) || run.cancel.aborted) await writeCutOff(run, api, "extension", sendsBefore);
+      else {
+        // A copy sent once and refused (a 409) did not land: a read that fails then leaves nothing unknown.
+        const maybe = mayHaveLanded(api, "extension", sendsBefore, err);
+        const conflict = err instanceof AzureApiError && err.statusCode !== undefined && isRetryableRefusal(err);
+        if (maybe || conflict) {
+          const landed = await extensionLanded(run, api, patch, err, maybe);
+          if (typeof landed === "object") return landed;
+          // Refused, and no copy that may have landed went out: another operation's, as on the image PATCH. (One
+          // that may have landed and is not in the model stands: Azure may still apply it, modelWriteCutOff.)
+          if (landed === "not-landed" && conflict && !maybe) {
+            conflicts++;
+            await pauseAfterConflict(run, err, conflicts, patch.name);
+            continue;
+          }
+        }
+      }
+      throw err;
+    }
+    run.wrote("extension");
+    // The write is in the model as soon as Azure accepted it: checked now, in every upgrade mode.
+    const sendsAfter = api.writeSends?.("extension");
+    const copies = sendsBefore !== undefined && sendsAfter !== undefined ? sendsAfter - sendsBefore : undefined;
+    await checkExtensionWritten(run, api, patch, fresh.etag, copies);
+    return pending;
   }
-  run.wrote("extension");
-  // The write is in the model as soon as Azure accepted it: checked now, in every upgrade mode.
-  const sendsAfter = api.writeSends?.("extension");
-  const copies = sendsBefore !== undefined && sendsAfter !== undefined ? sendsAfter - sendsBefore : undefined;
-  await checkExtensionWritten(run, api, patch, fresh.etag, copies);
-  return pending;
+}
+
+/** What a stop before (or at) the extension write says of this run's image write before it; "" when there was none. */
+function imageWrittenBefore(run: Run): string {
+  if (!run.state.written.image) return "";
+  return run.state.platformRolls()
+    ? " The image change was written to the model before it, and Azure rolled the instances onto it."
+    : " The image change was written to the model before it; no instance was upgraded onto it.";
 }
 
 /**
@@ -461,7 +486,8 @@ async function writeCutOff(
  * model update runs Azure refuses the resend with 409 (or the resend meets a 5xx, a 429). One read
  * says which: when the extension holds exactly what was sent (it did not before: the run planned a change of it), the
  * write landed and is this run's (as the image path's 412 after a lost answer); its operation is not known, so the
- * scale set is read until it is no longer busy. Otherwise undefined: the error stands (nothing was written). The etag
+ * scale set is read until it is no longer busy. Otherwise "not-landed" (the model read does not hold it) or "unread" (the
+ * read failed): the error stands (nothing was written), or a 409 is tried again (startExtensionWrite). The etag
  * is not checked here: how many copies Azure applied is unknown. Assumption, as for the image: another writer setting
  * the very same values in that moment is taken for this run.
  */
@@ -471,7 +497,7 @@ async function extensionLanded(
   patch: ExtensionPatch,
   err: unknown,
   mayHaveLanded: boolean,
-): Promise<PendingOperation | undefined> {
+): Promise<PendingOperation | "unread" | "not-landed"> {
   let model: ScaleSetModel;
   try {
     model = await api.getScaleSet(run.work);
@@ -481,13 +507,13 @@ async function extensionLanded(
       run.writeSettled();
       run.state.writeUnknown("extension");
     }
-    return undefined;
+    return "unread";
   }
   run.state.read(model);
   if (!holdsPatch(model, patch)) {
     // A copy may have reached Azure, and the model does not hold it when read: not "never written" (modelWriteCutOff).
     if (mayHaveLanded) run.state.cutOffUnseen("extension");
-    return undefined;
+    return "not-landed";
   }
   run.log.info(
     `The extension PATCH ${err instanceof AzureApiError && err.statusCode !== undefined ? `was refused (${err.statusCode} ${err.code})` : "got no answer"}, ` +
