@@ -270,6 +270,12 @@ export interface RolloutRecord {
    * holds the previous values again). The report warns before it offers a rollback.
    */
   readonly modelChangedByAnother?: { readonly change: string; readonly overwritten: boolean };
+  /**
+   * Another writer set the image this run asks for between the run's read and its image write (refused, 412), so the
+   * run wrote no image: how, in words. The image in the model, and what came before it, are that writer's: the record
+   * offers no way back to them, and a rollback leaves them.
+   */
+  readonly imageSetByAnother?: string;
   /** The run holding the scale set's lease when this run could not take it (it wrote nothing). */
   readonly leaseHeldBy?: LeaseHeldBy;
   /**

@@ -150,6 +150,8 @@ export interface RolloutState {
   otherWriterBefore?(id: string): ModelDrift | undefined;
   /** Such a change was found, or found taken back, after the last listing of every instance (RunState). */
   readonly movedSinceListing?: boolean;
+  /** Another writer set the image the run asks for before its image write, which it then did not send (RunState). */
+  readonly otherWritersImage?: string | undefined;
   readonly rollback: RolloutRecord["rollback"];
   /** Why no rollback was attempted although one was asked for. */
   readonly noRollback: { readonly reason: string; readonly otherWriter?: boolean } | undefined;
@@ -236,6 +238,8 @@ export function buildRecord(state: RolloutState, failure: string | undefined, fi
     ...(!rollback &&
       state.noRollback &&
       failure !== undefined && { noRollback: { ...state.noRollback, reason: redactText(state.noRollback.reason) } }),
+    ...(state.otherWritersImage !== undefined &&
+      !state.written.image && { imageSetByAnother: redactText(state.otherWritersImage) }),
     ...(!rollback &&
       !state.deleted &&
       state.otherWriter !== undefined && {

@@ -162,6 +162,16 @@ async function afterFailure(run: Run, api: ScaleSetApi, tags: TagWriter, lease: 
     if (state.deleted) return true;
   } else if (state.leaseLost !== undefined && run.config.rollout.rollbackOnFailure)
     state.rollbackSkipped(NO_ROLLBACK_LEASE_LOST);
+  // Another writer set the image this run asks for just before its write, and this run wrote none: not put back.
+  else if (
+    run.config.rollout.rollbackOnFailure &&
+    !state.modelUpdated &&
+    state.modelWriteUnknown === undefined &&
+    state.otherWritersImage !== undefined
+  )
+    state.rollbackSkipped(
+      `No rollback was done: this run wrote nothing to the model (${state.otherWritersImage}), and the action does not put that writer's image back. Find out who set it (the scale set's activity log names the writer) before undoing it by hand.`,
+    );
   // A re-run that found the change in the model (resumeWarning said so at the start): the summary says it too.
   else if (
     run.config.rollout.rollbackOnFailure &&

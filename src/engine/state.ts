@@ -92,6 +92,7 @@ export class RunState implements RolloutState {
   #fullListingSeq = 0;
   readonly #listedSeq = new Map<string, number>();
   #imageBackRefused: { readonly version: string; readonly why: string } | undefined;
+  #imageSetByOther: string | undefined;
 
   constructor(config: Config, startedAt: number) {
     this.config = config;
@@ -650,9 +651,26 @@ export class RunState implements RolloutState {
     this.#previousModel ??= previous;
   }
 
-  /** The model before the write turned out to be another (a 412 whose re-read shows another writer's values). */
-  previousIs(previous: PreviousModel): void {
+  /**
+   * The model before the write turned out to be another (a 412 whose re-read shows another writer's values); undefined
+   * when the write turned out not to be needed (another writer set the requested image): nothing written yet.
+   */
+  previousIs(previous: PreviousModel | undefined): void {
     this.#previousModel = previous;
+  }
+
+  /**
+   * Another writer set the image this run asks for between its read and its image write, which Azure refused (412) and
+   * which the run then did not send (`how`: that writer's write in words, for the report). The image is not this run's
+   * write: a rollback does not put the one before it back.
+   */
+  imageSetByOther(how: string): void {
+    this.#imageSetByOther = how;
+  }
+
+  /** How another writer set the image this run asks for before its write (imageSetByOther); undefined: none did. */
+  get otherWritersImage(): string | undefined {
+    return this.#imageSetByOther;
   }
 
   /** Azure answered 404 for the scale set: it is gone, and so is what the run knew of its instances. */

@@ -761,6 +761,11 @@ function nextSteps(record: RolloutRecord, stage: Stage): string {
     }
     const back = rollbackSection(record);
     if (back) steps.push(back);
+    else if (record.imageSetByAnother !== undefined)
+      // Not an earlier run's change: no record of it to undo, and no previous values of this run's.
+      steps.push(
+        `**The image in the model is another writer's:** ${inline(record.imageSetByAnother, { max: 400 })}. This run wrote none, so it has no previous image to offer, and \`rollback: true\` does not undo that writer's change; find out who made it (the scale set's activity log names the writer) before undoing it by hand.`,
+      );
     else if (resumedOnly(record))
       // A re-run that found the change in the model: what came before it is the earlier run's, on its record.
       steps.push(

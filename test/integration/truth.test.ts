@@ -182,6 +182,70 @@ describe.each(ORCHESTRATIONS)("the model write's outcome, whatever the transport
     );
   });
 
+  // An audit (2026-12-07): a 412 on a copy sent once (nothing of it landed: the adapter counted no copy) was taken for
+  // this run's write when the model held the requested image: the log said "the action's PATCH was applied and its
+  // answer lost", the record modelUpdated, and the rollback put the old image back over that writer's.
+  it.each([
+    { name: "an image change", change: {}, patches: [`${PATCH_SET} → 412`], modelUpdated: false },
+    {
+      name: "an image + extension change",
+      change: { extension: { name: "customScript", fileUris: [NEW_URI] } },
+      // The extension's write is this run's, and only it is put back.
+      patches: [`${PATCH_SET} → 412`, PATCH_EXTENSION, PATCH_EXTENSION],
+      modelUpdated: true,
+    },
+  ])(
+    "412 on one copy, another writer having set the same image: not this run's write, and no rollback puts the old image back ($name)",
+    async ({ change, patches, modelUpdated }) => {
+      const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, ...seed }] });
+      const ids = instanceIds(emu);
+      emu.faults.concurrentWrite(
+        {
+          patch: {
+            properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: NEW_VERSION } } } },
+          },
+        },
+        { operation: "VirtualMachineScaleSets.Update", when: "before" },
+      );
+      emu.faults.failUpgrade(ids[2]!, { scaleSet: "vmss1" });
+      const { record, log } = await rollout(
+        configFor(emu, {
+          change: { imageVersion: NEW_VERSION, ...change },
+          rollout: { batchSize: count(2), maxUnhealthyPercent: 0, rollbackOnFailure: true },
+        }),
+      );
+      const model = emu.state("vmss1").model as Record<string, any>;
+
+      expect({
+        result: record.result,
+        modelUpdated: record.modelUpdated,
+        image: model["properties"]["virtualMachineProfile"]["storageProfile"]["imageReference"]["version"],
+        patches: writesOf(emu).filter((w) => w.startsWith("PATCH")),
+        claimed: log.lines.filter((l) => l.includes("the action's PATCH was applied")),
+        imageInChanges: record.changes.some((c) => /imageReference/.test(c.property)),
+        previousImage: record.previousModel?.imageReference.version,
+      }).toEqual({
+        result: modelUpdated ? "rolled-back" : "failed",
+        modelUpdated,
+        image: NEW_VERSION,
+        patches,
+        claimed: [],
+        imageInChanges: false,
+        // What came before this run's extension write: that writer's image.
+        previousImage: modelUpdated ? NEW_VERSION : undefined,
+      });
+      expect(
+        log.lines.filter((l) => l.startsWith("warning:") && l.includes("another writer set the requested image")),
+      ).toHaveLength(1);
+      const summary = renderSummary(record);
+      expect(summary).not.toContain("an earlier run did");
+      if (!modelUpdated) {
+        expect(record.noRollback?.reason).toMatch(/^No rollback was done: .*another writer set the requested image/);
+        expect(summary).toContain("The image in the model is another writer's");
+      }
+    },
+  );
+
   it("one 409 Conflict on the image PATCH is retried", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
     const [i0 = "", i1 = ""] = instanceIds(emu);

@@ -181,17 +181,21 @@ export async function startImageWrite(
       const moved = origin && rollbackStillApplies(model, origin.origin, origin.finishing);
       if (moved !== undefined) throw new StopError({ kind: "failed", reason: moved });
       const plannedOn = run.state.plannedOn;
+      // A copy that may have landed went out (its answer lost): the requested image in the model may be this run's.
+      // Otherwise (one copy, refused: writeSends counted none) it is another writer's, never this run's write. An
+      // adapter that does not count copies leaves the old assumption: a 412 may answer a resend.
+      const applied = unknown || resentCopy || api.writeSends === undefined;
       // The request no longer fits the model another writer left (the run's extension removed, say): said as what the
       // model is, not as advice about inputs that were right when the run planned. This run's image, when the model
-      // holds it, is accounted for as its write, as below (the report says it is in the model, and offers the values
-      // before it); read again once counted, so that the other writer's change is on record too (otherWriter).
+      // holds it and it may be this run's (applied), is accounted for as its write, as below (the report says it is in
+      // the model, and offers the values before it); read again once counted, so that the other writer's change is on
+      // record too (otherWriter).
       const fits = run.plan(model);
       if (!fits.ok) {
-        if (holdsOurs) {
+        if (holdsOurs && applied) {
           run.wrote("image");
           run.state.read(model);
         }
-        const applied = unknown || resentCopy;
         throw new StopError({
           kind: "failed",
           reason:
@@ -199,7 +203,7 @@ export async function startImageWrite(
             (holdsOurs
               ? applied
                 ? "this run's image is in the model (its PATCH was applied, the answer lost), and nothing more was written."
-                : "the model holds this run's image (another writer set the same image), and nothing more was written."
+                : "another writer set the image this run asks for, and this run wrote nothing."
               : conflictAgain
                 ? "this run's image is not in the model (Azure may still apply a copy it received), and nothing more was written."
                 : "this run's image PATCH did not land, and nothing was written.") +
@@ -209,10 +213,10 @@ export async function startImageWrite(
         });
       }
       const replanned = run.planOn(model);
-      if (replanned.scaleSetPatch === undefined) {
-        // The model holds the requested image: the action's own PATCH, applied but its answer lost (the SDK resent
-        // it and met the new etag), or another writer's with the same value. Either way the image before it is the
-        // one planned on, and the write is this run's to account for (and to roll back).
+      if (replanned.scaleSetPatch === undefined && applied) {
+        // The model holds the requested image, and a copy of the action's PATCH may have landed: its own, applied but
+        // its answer lost (the SDK resent it and met the new etag), or another writer's with the same value. Either way
+        // the image before it is the one planned on, and the write is this run's to account for (and to roll back).
         run.log.info(
           `The scale set already holds the requested image (etag ${etag ?? "(none)"} → ${model.etag ?? "(none)"}): ` +
             (steps === 1
@@ -238,6 +242,26 @@ export async function startImageWrite(
         );
         run.wrote("image");
         return { change, landedUnseen: true };
+      }
+      if (replanned.scaleSetPatch === undefined) {
+        // The model holds the requested image, and no copy of the action's PATCH that may have landed went out (the
+        // adapter counted none: the one sent was refused, 412): another writer set it. Not this run's write: the run
+        // goes on as one that found the image in the model does (nothing to write for it; a rollback leaves it, that
+        // writer's), on the model as it is now (the previous model is that writer's, and so is what comes before an
+        // extension write that follows).
+        const other = `another writer set the requested image between the action's read and its write (412 PreconditionFailed; etag ${etag ?? "(none)"} → ${model.etag ?? "(none)"})`;
+        run.state.imageSetByOther(other);
+        run.state.previousIs(undefined);
+        const changedExtensions = plannedOn === undefined ? [] : extensionsChanged(plannedOn, model);
+        run.log.warning(
+          `The scale set already holds the requested image: ${other}. The action wrote no image; it goes on with the ` +
+            "model as it is" +
+            (changedExtensions.length > 0
+              ? `, in which that writer also changed ${changedExtensions.map((name) => `extension '${name}'`).join(", ")}: its upgrades take that change to the instances too.`
+              : "."),
+          "Another writer changed the scale set",
+        );
+        return { change: replanned };
       }
       // Another writer changed the scale set and this run's write did not land: the model before it is the new one, and
       // so is the image a rollback would put back, looked up as the first plan's was (checkImageBack).
