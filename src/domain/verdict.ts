@@ -123,6 +123,17 @@ export const MODEL_CHANGED_SINCE_UPGRADE: AzureErrorInfo = {
 };
 
 /**
+ * Why an instance Azure rolled onto this run's image (Automatic, Rolling mode) is not on this run's model: the change's
+ * extension part, to be written after the image, was not (refused, or the run stopped before it), so the latest model
+ * holds the new image with the extension as it was. Not an error Azure returned; Azure is not still at it.
+ */
+export const EXTENSION_NOT_WRITTEN: AzureErrorInfo = {
+  code: "ExtensionChangeNotWritten",
+  message:
+    "Azure rolled the instance onto the image this run wrote, but the run's extension change was not written to the model (the run's reason says why): the instance runs the new image with the extension as it was, not the model this run rolls out.",
+};
+
+/**
  * Whether an instance not on the latest model runs the model the run rolled out: the image it asks for (the same
  * reference, named the same way) and every extension of that model as the run left it, each shown by the listing with
  * the same settings and forceUpdateTag (model-match.ts showsExtensions). Positive evidence only: anything the listing
@@ -288,6 +299,11 @@ export interface OutcomeFacts {
   /** The run does not know its state: its upgrade may have reached it, but no listing since succeeded. */
   readonly unknown?: boolean;
   /**
+   * Only a part of the run's change reached it: the platform rolled it onto the image, and the extension's part was
+   * never written (EXTENSION_NOT_WRITTEN). Unfinished, not updated, whatever its assessment on that model says.
+   */
+  readonly partOnly?: boolean;
+  /**
    * The platform's roll ended without upgrading it (RolloutState.notReached: by Azure's own counts too), and
    * verification's listing showed it off the new model and idle: untouched, not a failure of its own.
    */
@@ -321,7 +337,7 @@ export function instanceOutcome(facts: OutcomeFacts): InstanceOutcome {
   if (facts.assessment === undefined) return "straggler";
   switch (facts.assessment.kind) {
     case "done":
-      return "updated";
+      return facts.partOnly === true ? "straggler" : "updated";
     case "failed":
       return "failed";
     case "unhealthy":

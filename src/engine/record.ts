@@ -47,6 +47,7 @@ import {
   isRunning,
   limitList,
   MODEL_CHANGED_SINCE_UPGRADE,
+  EXTENSION_NOT_WRITTEN,
   otherWritersModelOf,
   PROTECTED_SINCE_UPGRADE,
   runsRolledOutModel,
@@ -530,6 +531,27 @@ function movedOn(
 }
 
 /**
+ * A target the platform (Automatic, Rolling) rolled onto this run's image, while the change's extension part was never
+ * written (refused, or the run stopped before it; not one whose write's outcome is unknown): on the latest model, which
+ * is not this run's (EXTENSION_NOT_WRITTEN). Unfinished, not updated. Never after a rollback that wrote the model.
+ */
+function partOnly(
+  state: RolloutState,
+  id: string,
+  instance: InstanceState,
+  assessment: Assessment | undefined,
+): AzureErrorInfo | undefined {
+  const change = state.change;
+  if (change?.scaleSetPatch === undefined || change.extensionPatch === undefined) return undefined;
+  if (state.model === undefined || state.model.upgradeMode === "Manual") return undefined;
+  if (!state.written.image || state.written.extension) return undefined;
+  if (state.modelWriteUnknown === "extension" || state.modelWriteCutOff === "extension") return undefined;
+  if (state.rollbackWrote === true || state.rolledBack.has(id)) return undefined;
+  if (!state.started.has(id) || assessment?.kind !== "done" || !instance.latestModelApplied) return undefined;
+  return EXTENSION_NOT_WRITTEN;
+}
+
+/**
  * An instance the run did not target (created since its plan: autoscale) on the latest model, which runs another
  * writer's model (its image, an extension, or a change a read found before its listing): another writer changed the
  * model after the run's write, and the instance was created on that writer's model. A failure, as a target upgraded
@@ -558,8 +580,10 @@ export function instanceRecords(state: RolloutState): InstanceRecord[] {
     // Why an instance the model moved away from is unfinished comes first: an unrelated extension's error it also
     // reports does not explain that.
     const otherModel = current !== undefined ? untargetedOnOtherModel(state, id, current) : undefined;
+    const imageOnly = current !== undefined ? partOnly(state, id, current, assessment) : undefined;
     const error =
       (current !== undefined ? movedOn(state, sentNotBack, id, current, assessment) : undefined) ??
+      imageOnly ??
       otherModel ??
       current?.error ??
       (assessment?.kind === "failed" ? assessment.error : undefined) ??
@@ -583,6 +607,7 @@ export function instanceRecords(state: RolloutState): InstanceRecord[] {
         rolledBack: state.rolledBack.has(id),
         ...notBack(sentNotBack, id, current, assessment),
         unknown: state.unseen.has(id),
+        partOnly: imageOnly !== undefined,
         // Left by the platform's roll, off the new model and idle on verification's listing (confirmNotReached). Why
         // is in the run's reason (and the summary's "Not started" line): nothing of the instance's own.
         notReached: state.notReached.has(id),

@@ -276,6 +276,18 @@ export const ERROR_HELP: readonly ErrorHelp[] = [
       "instance again (a re-run, or the platform in Automatic or Rolling mode) puts that writer's model on it.",
   },
   {
+    code: "ExtensionChangeNotWritten",
+    own: true,
+    happened:
+      "Not an error Azure returned: in Automatic or Rolling mode Azure rolled the instance onto the image this run " +
+      "wrote, but the run's extension change, written after the image, was not written (the run's reason says why). " +
+      "The instance runs the new image with the extension as it was, which is not the model this run rolls out. Azure " +
+      "is not still at it.",
+    check:
+      "Why the extension write failed (the run's reason), then re-run: it writes the extension change, and Azure rolls " +
+      "the instances onto it.",
+  },
+  {
     code: "ProtectedFromScaleSetActions",
     own: true,
     happened:

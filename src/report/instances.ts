@@ -1,7 +1,7 @@
 // Instance outcomes as the report counts, names and lists them.
 
 import { compareInstanceIds } from "../domain/ids.ts";
-import { MODEL_CHANGED_SINCE_UPGRADE } from "../domain/verdict.ts";
+import { EXTENSION_NOT_WRITTEN, MODEL_CHANGED_SINCE_UPGRADE } from "../domain/verdict.ts";
 import { FAILURE_OUTCOMES, type FailureOutcome, type InstanceOutcome, type InstanceRecord } from "../domain/record.ts";
 
 /** How each outcome reads in a sentence or a table cell. */
@@ -65,6 +65,17 @@ export const MOVED_ON_HELP: { readonly happened: string; readonly check: string 
     "that change (the scale set's activity log names the writer) before a re-run: upgrading the instance again puts that writer's model on it.",
 };
 
+/**
+ * The same for an unfinished instance Azure rolled onto the run's image while the extension part of the change was
+ * never written (domain/verdict.ts EXTENSION_NOT_WRITTEN): Azure is not still at it.
+ */
+export const PART_ONLY_HELP: { readonly happened: string; readonly check: string } = {
+  happened:
+    "On the new image only: Azure rolled it onto the image this run wrote, and the run's extension change was never written to the model.",
+  check:
+    "why the extension write failed (the run's reason), then re-run: it writes the extension change, and Azure rolls the instances onto it.",
+};
+
 /** The same for an instance upgraded onto another writer's model (domain/verdict.ts ModelChangedByAnotherWriter). */
 export const OTHER_WRITERS_HELP: { readonly happened: string; readonly check: string } = {
   happened:
@@ -93,11 +104,15 @@ export function untouched(instance: InstanceRecord): boolean {
 
 /**
  * How a failure outcome of this instance reads (FAILURE_HELP; UNTOUCHED_HELP for one the run did not upgrade;
- * MOVED_ON_HELP for one the model moved away from after its upgrade).
+ * MOVED_ON_HELP for one the model moved away from after its upgrade; PART_ONLY_HELP for one on the run's image only).
  */
 export function failureHelp(instance: InstanceRecord, outcome: FailureOutcome): { happened: string; check: string } {
   if (outcome === "straggler")
-    return instance.error?.code === MODEL_CHANGED_SINCE_UPGRADE.code ? MOVED_ON_HELP : FAILURE_HELP.straggler;
+    return instance.error?.code === MODEL_CHANGED_SINCE_UPGRADE.code
+      ? MOVED_ON_HELP
+      : instance.error?.code === EXTENSION_NOT_WRITTEN.code
+        ? PART_ONLY_HELP
+        : FAILURE_HELP.straggler;
   if (outcome === "failed" && instance.error?.code === "ModelChangedByAnotherWriter") return OTHER_WRITERS_HELP;
   return untouched(instance) ? UNTOUCHED_HELP[outcome] : FAILURE_HELP[outcome];
 }

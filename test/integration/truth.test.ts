@@ -285,6 +285,33 @@ describe.each([
       updated: ids,
     });
   });
+
+  it("on every copy: the reason says the image was written and the extension not; no instance counts as on the new model", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, ...seed }] });
+    const ids = instanceIds(emu);
+    emu.faults.conflict({ operation: "VirtualMachineScaleSetExtensions.Update", times: 100 });
+    const { record } = await rollout(configFor(emu, { change, rollout: { batchSize: count(2) } }));
+    const platform = seed.upgradeMode === "Automatic" || seed.upgradeMode === "Rolling";
+    const outputs = buildOutputs(record);
+
+    expect(record.result).toBe("failed");
+    expect(record.partWritten).toBe("image");
+    expect(writesOf(emu).filter((w) => w === `${PATCH_EXTENSION} → 409`)).toHaveLength(6);
+    expect(record.reason).toMatch(
+      platform
+        ? /the extension change was not written\. The image change was written to the model before it, and Azure rolled the instances onto it\.$/
+        : /the extension change was not written\. The image change was written to the model before it; no instance was upgraded onto it\.$/,
+    );
+    // In the platform's modes Azure rolled them onto the image: on the latest model, not on this run's.
+    expect(renderSummary(record).split("\n")[0]).toBe(
+      platform
+        ? "## ❌ Rollout failed: 0/4 instances on the new model, 4 unfinished"
+        : "## ❌ Rollout failed: 0/4 instances on the new model, 4 not started",
+    );
+    expect(JSON.parse(outputs["updated-instances"]!)).toEqual([]);
+    if (platform)
+      expect(record.instances.map((i) => i.error?.code)).toEqual(ids.map(() => "ExtensionChangeNotWritten"));
+  });
 });
 
 describe("another writer of what the run does not write (Uniform)", () => {
