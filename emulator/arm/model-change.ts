@@ -4,6 +4,7 @@
 import { createHash } from "node:crypto";
 import { azureTime } from "../clock.ts";
 import { ArmError } from "../http.ts";
+import { REQUEST_TYPES, refuseUnknownMembers } from "./members.ts";
 import { DEFAULT_ROLLING_POLICY } from "./seed.ts";
 import { canonical, copyJson, isObject, mergeKeep, mergePatch, type Wire } from "./wire.ts";
 
@@ -25,6 +26,7 @@ function stripReadOnly(body: Wire): Wire {
  * relies on; see README "Tags" for the evidence and what is unconfirmed.
  */
 export function patchScaleSet(current: Wire, body: Wire): Wire {
+  refuseUnknownMembers(body, REQUEST_TYPES.scaleSetPatch);
   const incoming = stripReadOnly(body);
   refuseTags(incoming["tags"]);
   alignIdentityKeys(current, incoming);
@@ -50,6 +52,7 @@ function refuseWholeBody(body: Wire): void {
  * with the defaults Compute fills in (finish). `created`: the resource the emulator made for the name.
  */
 export function createScaleSet(created: Wire, body: Wire): Wire {
+  refuseUnknownMembers(body, REQUEST_TYPES.scaleSetPut);
   refuseWholeBody(body);
   const given = stripReadOnly(body);
   const props: Wire = isObject(given["properties"]) ? given["properties"] : {};
@@ -98,6 +101,7 @@ export function createScaleSet(created: Wire, body: Wire): Wire {
  * Identity and read-only properties are kept; only existing sets (no create).
  */
 export function putScaleSet(current: Wire, body: Wire): Wire {
+  refuseUnknownMembers(body, REQUEST_TYPES.scaleSetPut);
   refuseWholeBody(body);
   refuseOtherLocation(current, String(body["location"]));
   const incoming = stripReadOnly(body);
@@ -143,6 +147,7 @@ function refuseOtherLocation(current: Wire, requested: string): void {
 /** PATCH of an extension child resource: properties merge, except `settings` / `protectedSettings`, which are
  *  opaque to the service and replaced as a unit. */
 export function patchExtension(current: Wire, body: Wire): Wire {
+  refuseUnknownMembers(body, REQUEST_TYPES.extensionPatch);
   const incoming: Wire = isObject(body["properties"]) ? copyJson(body["properties"]) : {};
   delete incoming["provisioningState"];
   const props = mergePatch(current["properties"] ?? {}, withoutOpaque(incoming)) as Wire;
@@ -152,6 +157,7 @@ export function patchExtension(current: Wire, body: Wire): Wire {
 
 /** PUT of an extension child resource: the properties replace the old ones (protectedSettings kept if omitted). */
 export function putExtension(name: string, current: Wire | undefined, body: Wire): Wire {
+  refuseUnknownMembers(body, REQUEST_TYPES.extensionPut);
   const props: Wire = isObject(body["properties"]) ? copyJson(body["properties"]) : {};
   delete props["provisioningState"];
   if (!("protectedSettings" in props) && current?.["properties"]?.["protectedSettings"] !== undefined) {

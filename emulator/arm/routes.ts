@@ -18,6 +18,7 @@ import {
   canonicalLocation,
   stampProfile,
 } from "./model-change.ts";
+import { REQUEST_TYPES, refuseUnknownMembers } from "./members.ts";
 import { Operation, PREEMPTED } from "./operations.ts";
 import { FLEXIBLE_ROLLING_NEEDS_HEALTH, ScaleSet, type Vm } from "./scale-set.ts";
 import type { Upgrades } from "./upgrades.ts";
@@ -1583,6 +1584,9 @@ export class Arm {
 
   private writeScaleSet(set: ScaleSet, req: Incoming, method: "PATCH" | "PUT"): Reply {
     const body = requireObjectBody(req);
+    // A body Compute cannot parse is refused before any condition or conflict is looked at (patchScaleSet and
+    // putScaleSet check it too, for the emulator's own callers).
+    refuseUnknownMembers(body, method === "PATCH" ? REQUEST_TYPES.scaleSetPatch : REQUEST_TYPES.scaleSetPut);
     this.checkPreconditions(set, req);
     this.refuseWhileModelUpdates(set);
     const next = method === "PATCH" ? patchScaleSet(set.resource, body) : putScaleSet(set.resource, body);
@@ -1612,6 +1616,7 @@ export class Arm {
 
   private writeExtension(set: ScaleSet, name: string, req: Incoming, method: "PATCH" | "PUT"): Reply {
     const body = requireObjectBody(req);
+    refuseUnknownMembers(body, method === "PATCH" ? REQUEST_TYPES.extensionPatch : REQUEST_TYPES.extensionPut);
     this.refuseWhileModelUpdates(set);
     const profile = set.profile;
     const list: Wire[] = profile["extensionProfile"]?.["extensions"] ?? [];
@@ -1874,6 +1879,7 @@ export class Arm {
   private updateVm(set: ScaleSet, instanceId: string, req: Incoming): Reply {
     const vm = this.findVm(set, instanceId);
     const body = requireObjectBody(req);
+    refuseUnknownMembers(body, REQUEST_TYPES.vmPut);
     const etag = `"${vm.etag}"`;
     const ifMatch = header(req, "if-match");
     if (ifMatch !== undefined && ifMatch !== "*" && ifMatch !== etag) {
