@@ -64,6 +64,41 @@ describe("gatekeeping", () => {
     expect((response.body as { error?: { code: string } }).error?.code).toBe(code);
   });
 
+  // ARM's own routes: InvalidApiVersionParameter (Azure/azure-rest-api-specs#11711, Azure/azure-sdk-for-python#975,
+  // Azure/azure-powershell#6031); Compute: NoRegisteredProviderFound naming the region, the type, the versions oldest
+  // first, then the locations (Azure/azure-sdk-for-python#32029, Azure/azure-cli#956, Azure/AzureRMR#2).
+  it.each([
+    [
+      "a resource group",
+      (e: Emulator) => `/subscriptions/${e.subscriptionId}/resourceGroups/${RG}`,
+      "InvalidApiVersionParameter",
+      /^The api-version '2099-01-01' is invalid\. The supported versions are '2023-07-01,[^' ]+,2014-04'\.$/,
+    ],
+    [
+      "a scale set",
+      (e: Emulator) => vmssPath(e),
+      "NoRegisteredProviderFound",
+      /^No registered resource provider found for location 'westeurope' and API version '2099-01-01' for type 'virtualMachineScaleSets'\. The supported api-versions are '2015-06-15, 2016-03-30, [^']*, 2026-04-01'\. The supported locations are '[^']*westeurope[^']*'\.$/,
+    ],
+    [
+      "an instance's instance view",
+      (e: Emulator) => `${vmssPath(e)}/virtualMachines/0/instanceView`,
+      "NoRegisteredProviderFound",
+      /^No registered resource provider found for location 'westeurope' and API version '2099-01-01' for type 'virtualMachineScaleSets\/virtualMachines'\./,
+    ],
+    [
+      "a scale set's action",
+      (e: Emulator) => `${vmssPath(e)}/manualupgrade`,
+      "NoRegisteredProviderFound",
+      /for type 'virtualMachineScaleSets'\./,
+    ],
+  ])("refuses an api-version %s's route does not serve as Azure words it", async (_label, path, code, message) => {
+    const { emu } = await setup();
+    const r = await rawArm(emu, "GET", path(emu), { query: "api-version=2099-01-01" });
+    expect({ status: r.status, code: r.body?.error?.code }).toEqual({ status: 400, code });
+    expect(r.body.error.message).toMatch(message);
+  });
+
   it("requires a token this emulator issued", async () => {
     const { emu } = await setup();
     const none = await rawArm(emu, "GET", vmssPath(emu), { token: null });

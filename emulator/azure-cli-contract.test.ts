@@ -157,10 +157,10 @@ describe("Resource Manager's own lists", () => {
     // Resource Manager's own routes take any well-formed version up to 2026 (which ones ARM serves is unconfirmed).
     expect((await raw(emu, "GET", "/subscriptions", { apiVersion: "2024-11-01" })).status).toBe(200);
     expect((await raw(emu, "GET", "/subscriptions", { apiVersion: "2030-01-01" })).body.error.code).toBe(
-      "NoRegisteredProviderFound",
+      "InvalidApiVersionParameter",
     );
     expect((await raw(emu, "GET", "/subscriptions", { apiVersion: "latest" })).body.error.code).toBe(
-      "NoRegisteredProviderFound",
+      "InvalidApiVersionParameter",
     );
     expect((await raw(emu, "GET", "/subscriptions", { token: null })).status).toBe(401);
   });

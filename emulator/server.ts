@@ -4,7 +4,14 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer, type Server } from "node:https";
 import { authorizationFailed } from "./arm/authorization.ts";
-import { GALLERY_API_VERSIONS, resourcesVersionServed, SUPPORTED_API_VERSIONS } from "./arm/api-versions.ts";
+import {
+  GALLERY_API_VERSIONS,
+  RESOURCES_LISTED_VERSIONS,
+  resourcesVersionServed,
+  resourceTypeOf,
+  SUPPORTED_API_VERSIONS,
+} from "./arm/api-versions.ts";
+import { knownRegions } from "./arm/providers.ts";
 import type { Arm, ArmRoute } from "./arm/routes.ts";
 import type { Entra } from "./entra.ts";
 import type { Faults } from "./faults.ts";
@@ -122,12 +129,7 @@ async function armReply(
       route.provider === "Microsoft.Compute/galleries" ? GALLERY_API_VERSIONS : SUPPORTED_API_VERSIONS;
     const compute = route.provider === "Microsoft.Compute" || route.provider === "Microsoft.Compute/galleries";
     const served = !compute ? resourcesVersionServed(apiVersion) : computeVersions.includes(apiVersion.toLowerCase());
-    if (!served) {
-      throw new ArmError(400, {
-        code: "NoRegisteredProviderFound",
-        message: `No registered resource provider found for location '${req.path}' and API version '${apiVersion}'. The supported api-versions are '${!compute ? "2015-01-01 … 2026-12-31" : computeVersions.join(", ")}'.`,
-      });
-    }
+    if (!served) throw unservedApiVersion(parts, route, req, apiVersion, compute ? computeVersions : undefined);
     if (raw.length > 0 && req.body === undefined) {
       throw new ArmError(400, {
         code: "InvalidRequestContent",
@@ -193,6 +195,45 @@ async function armReply(
     throw error;
   }
 }
+
+/**
+ * An api-version the route does not serve, refused as Azure words it (400 either way):
+ * - Resource Manager's own routes (subscriptions, resource groups, providers, tags): `InvalidApiVersionParameter` "The
+ *   api-version '<v>' is invalid. The supported versions are '<list>'." (Azure/azure-rest-api-specs#11711, a resource
+ *   group's PUT; Azure/azure-sdk-for-python#975; Azure/azure-powershell#6031; the list: RESOURCES_LISTED_VERSIONS);
+ * - a resource provider's (Compute, its galleries, Microsoft.Network): `NoRegisteredProviderFound` "No registered
+ *   resource provider found for location '<region>' and API version '<v>' for type '<type>'. The supported
+ *   api-versions are '<oldest, …, newest>'. The supported locations are '<regions>'." (Azure/azure-sdk-for-python#32029,
+ *   Azure/azure-cli#956, Azure/AzureRMR#2: the region of the resource, its type without names, versions oldest first
+ *   and `, `-separated, then Compute's regions). The region is the scale set's when the path names one the emulator
+ *   has, else the one named in the path (`…/locations/<region>/…`), else the emulator's first; the locations listed
+ *   are the regions the emulator knows (Azure lists every region Compute serves). Microsoft.Network's versions are
+ *   not kept here (any well-formed one is served): its refusal lists none.
+ */
+function unservedApiVersion(
+  parts: ServerParts,
+  route: ArmRoute,
+  req: Incoming,
+  apiVersion: string,
+  versions: readonly string[] | undefined,
+): ArmError {
+  if (route.provider === "Microsoft.Resources")
+    return new ArmError(400, {
+      code: "InvalidApiVersionParameter",
+      message: `The api-version '${apiVersion}' is invalid. The supported versions are '${RESOURCES_LISTED_VERSIONS.join(",")}'.`,
+    });
+  const oldestFirst = [...(versions ?? [])].sort();
+  const here = canonicalRegion(
+    parts.arm.locationOf(req.path) ?? /\/locations\/([^/]+)/i.exec(req.path)?.[1] ?? parts.region,
+  );
+  const locations = [...new Set([here, ...knownRegions()])];
+  return new ArmError(400, {
+    code: "NoRegisteredProviderFound",
+    message: `No registered resource provider found for location '${here}' and API version '${apiVersion}' for type '${resourceTypeOf(req.path)}'. The supported api-versions are '${oldestFirst.join(", ")}'. The supported locations are '${locations.join(", ")}'.`,
+  });
+}
+
+const canonicalRegion = (region: string): string => region.replace(/\s+/g, "").toLowerCase();
 
 /**
  * An error the resource provider itself answered carries the same counters as its successes: Compute's

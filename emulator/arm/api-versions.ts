@@ -92,3 +92,84 @@ export function resourcesVersionServed(apiVersion: string): boolean {
   const match = /^(\d{4})-(\d{2})-(\d{2})(-preview)?$/i.exec(apiVersion);
   return match !== null && apiVersion.slice(0, 10) >= "2015-01-01" && apiVersion.slice(0, 10) <= "2026-12-31";
 }
+
+/**
+ * The versions ARM names when it refuses one on its own routes: "The api-version '<v>' is invalid. The supported
+ * versions are '<list>'." (400 `InvalidApiVersionParameter`). The list is the newest one captured, newest first and
+ * comma-separated as ARM writes it (Azure/azure-cli#28038, 2023, a resource group's route; the same ending
+ * `…,2015-01-01,2014-04-01-preview,2014-04-01,2014-01-01,2013-03-01,2014-02-26,2014-04` in
+ * Azure/azure-rest-api-specs#11711 and Azure/azure-powershell#6031). It is what ARM said then, not what the emulator
+ * checks (resourcesVersionServed accepts any well-formed version in its range): assumed close enough for a message.
+ */
+export const RESOURCES_LISTED_VERSIONS = [
+  "2023-07-01",
+  "2023-07-01-preview",
+  "2023-03-01-preview",
+  "2022-12-01",
+  "2022-11-01-preview",
+  "2022-09-01",
+  "2022-06-01",
+  "2022-05-01",
+  "2022-03-01-preview",
+  "2022-01-01",
+  "2021-04-01",
+  "2021-01-01",
+  "2020-10-01",
+  "2020-09-01",
+  "2020-08-01",
+  "2020-07-01",
+  "2020-06-01",
+  "2020-05-01",
+  "2020-01-01",
+  "2019-11-01",
+  "2019-10-01",
+  "2019-09-01",
+  "2019-08-01",
+  "2019-07-01",
+  "2019-06-01",
+  "2019-05-10",
+  "2019-05-01",
+  "2019-03-01",
+  "2018-11-01",
+  "2018-09-01",
+  "2018-08-01",
+  "2018-07-01",
+  "2018-06-01",
+  "2018-05-01",
+  "2018-02-01",
+  "2018-01-01",
+  "2017-12-01",
+  "2017-08-01",
+  "2017-06-01",
+  "2017-05-10",
+  "2017-05-01",
+  "2017-03-01",
+  "2016-09-01",
+  "2016-07-01",
+  "2016-06-01",
+  "2016-02-01",
+  "2015-11-01",
+  "2015-01-01",
+  "2014-04-01-preview",
+  "2014-04-01",
+  "2014-01-01",
+  "2013-03-01",
+  "2014-02-26",
+  "2014-04",
+];
+
+/**
+ * The resource type a Compute (or Microsoft.Network) path names, as ARM names it in NoRegisteredProviderFound: the
+ * type segments after `/providers/<namespace>/`, without names and a trailing action
+ * (`…/virtualMachineScaleSets/vmss/virtualMachines/0/extensions/x` → `virtualMachineScaleSets/virtualMachines/extensions`,
+ * `…/virtualMachineScaleSets/vmss/manualupgrade` → `virtualMachineScaleSets`).
+ */
+export function resourceTypeOf(path: string): string {
+  const match = /\/providers\/Microsoft\.(?:Compute|Network)\/(.+)$/i.exec(path);
+  if (!match?.[1]) return "";
+  const segments = match[1].split("/").filter((s) => s !== "");
+  const types = segments.filter((_, i) => i % 2 === 0);
+  // An odd count past one ends with an action (…/vmss/manualupgrade), not a type.
+  if (segments.length > 1 && segments.length % 2 === 1) types.pop();
+  return types.join("/");
+}

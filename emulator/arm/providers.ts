@@ -136,6 +136,11 @@ const DISPLAY_NAMES: Readonly<Record<string, string>> = {
   centralindia: "Central India",
 };
 
+/** The regions the emulator knows by name (canonical form), as a refusal lists Compute's supported locations. */
+export function knownRegions(): string[] {
+  return Object.keys(DISPLAY_NAMES);
+}
+
 /** A namespace as Azure spells it (for the namespaces the emulator knows), else as given. */
 function spelled(namespace: string): string {
   return Object.keys(SERVED).find((n) => n.toLowerCase() === namespace.toLowerCase()) ?? namespace;

@@ -912,6 +912,16 @@ export class Arm {
   }
 
   /** The regions the emulator's scale sets are in (Providers_Get lists them as its types' locations). */
+  /** The location of the scale set a path names (any case), if the emulator has it (deleted or not). */
+  locationOf(path: string): string | undefined {
+    const m =
+      /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Compute\/virtualMachineScaleSets\/([^/]+)/i.exec(
+        path,
+      );
+    if (!m) return undefined;
+    return this.scaleSets.get(ScaleSet.key(m[1] ?? "", m[2] ?? "", m[3] ?? ""))?.location;
+  }
+
   private regions(): string[] {
     return [...new Set([...this.scaleSets.values()].map((s) => s.location))];
   }
