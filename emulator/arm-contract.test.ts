@@ -1100,6 +1100,50 @@ describe("x-ms-ratelimit-remaining-resource entries per operation, as the 2023-0
   const policies = (r: RawResponse) =>
     (r.headers.get("x-ms-ratelimit-remaining-resource") ?? "").split(",").map((e) => e.replace(/;\d+$/, ""));
 
+  const SET_ACTIONS_BATCHED = [
+    "Microsoft.Compute/VMScaleSetActionsSubscriptionMaximum",
+    "Microsoft.Compute/VMScaleSetBatchedVMRequestsSubscriptionMaximum",
+    "Microsoft.Compute/VmssQueuedVMOperations",
+  ];
+  it.each([
+    // azure-cli_test_vmss_reimage.yaml #13 POST …/reimageall and #25 POST …/reimage
+    ["reimageall", "POST", "/reimageall", { instanceIds: ["2"] }, SET_ACTIONS_BATCHED, undefined],
+    ["reimage", "POST", "/reimage", undefined, SET_ACTIONS_BATCHED, undefined],
+    // azure-cli_test_vmss_update.yaml #27 PUT …/virtualMachines/0: the subscription's bucket holds 2000
+    [
+      "an instance's PUT",
+      "PUT",
+      "/virtualMachines/0",
+      { properties: { protectionPolicy: { protectFromScaleIn: true } } },
+      [
+        "Microsoft.Compute/VMScaleSetVMActionsSubscriptionMaximum",
+        "Microsoft.Compute/VMScaleSetVMActionsResource",
+        "Microsoft.Compute/VMScaleSetBatchedVMRequestsSubscriptionMaximum",
+        "Microsoft.Compute/VmssQueuedVMOperations",
+      ],
+      /^Microsoft\.Compute\/VMScaleSetVMActionsSubscriptionMaximum;1999,Microsoft\.Compute\/VMScaleSetVMActionsResource;11,/,
+    ],
+    // azure-cli_test_vmss_extension.yaml #37 POST …/extensionRollingUpgrade
+    [
+      "extensionRollingUpgrade",
+      "POST",
+      "/extensionRollingUpgrade",
+      undefined,
+      [
+        "Microsoft.Compute/VMScaleSetActionsSubscriptionMaximum",
+        "Microsoft.Compute/VMScaleSetActionsResource",
+        "Microsoft.Compute/VmssQueuedVMOperations",
+      ],
+      undefined,
+    ],
+  ] as const)("%s names the recorded buckets", async (_label, method, sub, body, expected, values) => {
+    const { emu } = await setup();
+    const r = await rawArm(emu, method, `${vmssPath(emu)}${sub}`, body ? { body } : {});
+    expect(r.status).toBeLessThan(300);
+    expect(policies(r)).toEqual(expected);
+    if (values) expect(r.headers.get("x-ms-ratelimit-remaining-resource")).toMatch(values);
+  });
+
   it("PATCH, PUT and manualupgrade of the set; VM list, GET and instanceView", async () => {
     const { emu } = await setup();
     const patch = await rawArm(emu, "PATCH", vmssPath(emu), {

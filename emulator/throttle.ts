@@ -16,7 +16,9 @@ const LIMITS: Readonly<Record<string, Limit>> = {
   DeleteVMScaleSet: { resource: [4, 12], subscription: [175, 525] },
   GetVMScaleSet: { resource: [12, 36], subscription: [800, 2400] },
   HighCostGetVMScaleSet: { resource: [10, 30], subscription: [360, 1080] },
-  VMScaleSetVMActions: { resource: [4, 12], subscription: [500, 1500] },
+  // Recorded subscription maximum 2000 (azure-cli_test_vmss_update.yaml #27 PUT …/virtualMachines/0:
+  // "VMScaleSetVMActionsSubscriptionMaximum;1999", "…Resource;11"); its refill assumed in DeleteVMScaleSet's ratio.
+  VMScaleSetVMActions: { resource: [4, 12], subscription: [667, 2000] },
   GetVMScaleSetVM: { resource: [12, 36], subscription: [2000, 6000] },
   // Recorded maxima 12 and 2000 (azure-cli_test_vmss_vms.yaml #36 POST …/virtualMachines/%2A/deallocate: "…Resource;11",
   // "…SubscriptionMaximum;1999"); the short windows assumed in DeleteVMScaleSet's ratio.
@@ -142,6 +144,16 @@ const HEADER_SHAPE: Readonly<
   },
   "VirtualMachineScaleSets.Delete": { extra: [BATCHED_VM_REQUESTS, QUEUED_VM_OPERATIONS] },
   "VirtualMachineScaleSetVMs.Deallocate": { extra: [BATCHED_VM_REQUESTS, QUEUED_VM_OPERATIONS] },
+  // reimage and reimageall of the set, as manualupgrade: no resource entry (azure-cli_test_vmss_reimage.yaml #13 POST
+  // …/reimageall, #25 POST …/reimage: `VMScaleSetActionsSubscriptionMaximum;1499,
+  // VMScaleSetBatchedVMRequestsSubscriptionMaximum;5999,VmssQueuedVMOperations;0`).
+  "VirtualMachineScaleSets.Reimage": { omitResource: true, extra: [BATCHED_VM_REQUESTS, QUEUED_VM_OPERATIONS] },
+  "VirtualMachineScaleSets.ReimageAll": { omitResource: true, extra: [BATCHED_VM_REQUESTS, QUEUED_VM_OPERATIONS] },
+  // One instance's PUT (azure-cli_test_vmss_update.yaml #27 PUT …/virtualMachines/0).
+  "VirtualMachineScaleSetVMs.Update": { extra: [BATCHED_VM_REQUESTS, QUEUED_VM_OPERATIONS] },
+  // azure-cli_test_vmss_extension.yaml #37 POST …/extensionRollingUpgrade: `VMScaleSetActionsSubscriptionMaximum;1499,
+  // VMScaleSetActionsResource;11,VmssQueuedVMOperations;0`.
+  "VirtualMachineScaleSetRollingUpgrades.StartExtensionUpgrade": { extra: [QUEUED_VM_OPERATIONS] },
 };
 
 /** The published resource-level limit of `operation`'s policy group (undefined when none is modelled). */
