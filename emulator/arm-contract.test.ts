@@ -942,6 +942,22 @@ describe("a VM PUT, as recorded (azure-cli_test_vmss_update.yaml #26–#33)", ()
       protectFromScaleSetActions: false,
     });
   });
+
+  // VirtualMachineScaleSetVMs_Update declares If-None-Match ("Set to '*' … to prevent updating an existing record set",
+  // @azure/arm-compute VirtualMachineScaleSetVMsUpdateOptionalParams.ifNoneMatch), as the set's PUT/PATCH do.
+  it("refuses a PUT with If-None-Match: * (the instance exists) 412, changing nothing", async () => {
+    const { emu } = await setup();
+    const path = `${vmssPath(emu)}/virtualMachines/0`;
+    const r = await rawArm(emu, "PUT", path, {
+      body: { properties: { protectionPolicy: { protectFromScaleIn: true } } },
+      headers: { "If-None-Match": "*" },
+    });
+    expect({ status: r.status, code: r.body?.error?.code }).toEqual({ status: 412, code: "PreconditionFailed" });
+    await new Promise((done) => setTimeout(done, 100));
+    const vm = await rawArm(emu, "GET", path);
+    expect(vm.body.properties.protectionPolicy).toBeUndefined();
+    expect(vm.body.etag).toBe('"1"');
+  });
 });
 
 describe("reading instances", () => {

@@ -1552,20 +1552,7 @@ export class Arm {
   }
 
   private checkPreconditions(set: ScaleSet, req: Incoming): void {
-    const etag = `"${set.etag}"`;
-    const ifMatch = header(req, "if-match");
-    if (ifMatch !== undefined && ifMatch !== "*" && ifMatch !== etag) {
-      throw new ArmError(412, {
-        code: "PreconditionFailed",
-        message: `Etag provided in if-match header ${ifMatch} does not match etag ${etag} of resource.`,
-      });
-    }
-    if (header(req, "if-none-match") === "*") {
-      throw new ArmError(412, {
-        code: "PreconditionFailed",
-        message: `Etag provided in if-none-match header * matches etag ${etag} of resource.`,
-      });
-    }
+    checkEtagConditions(`"${set.etag}"`, req);
   }
 
   /**
@@ -1890,14 +1877,7 @@ export class Arm {
     const vm = this.findVm(set, instanceId);
     const body = requireObjectBody(req);
     refuseUnknownMembers(body, REQUEST_TYPES.vmPut);
-    const etag = `"${vm.etag}"`;
-    const ifMatch = header(req, "if-match");
-    if (ifMatch !== undefined && ifMatch !== "*" && ifMatch !== etag) {
-      throw new ArmError(412, {
-        code: "PreconditionFailed",
-        message: `Etag provided in if-match header ${ifMatch} does not match etag ${etag} of resource.`,
-      });
-    }
+    checkEtagConditions(`"${vm.etag}"`, req);
     const policy = body["properties"]?.["protectionPolicy"];
     if (isObject(policy)) {
       if (policy["protectFromScaleSetActions"] === true && policy["protectFromScaleIn"] === false) {
@@ -2163,4 +2143,26 @@ function compareVersions(a: string, b: string): number {
 /** A region's name as compared: `West Europe` and `westeurope` are the same region. */
 function regionKey(region: string): string {
   return region.replace(/\s+/g, "").toLowerCase();
+}
+
+/**
+ * `If-Match` (an etag other than the resource's: 412) and `If-None-Match: *` (the resource exists: 412), as Compute
+ * declares them on the set's PUT/PATCH and on one instance's PUT (VirtualMachineScaleSetVMs_Update, api-version
+ * 2023-09-01 on; @azure/arm-compute VirtualMachineScaleSetVMsUpdateOptionalParams.ifNoneMatch "Set to '*' … to prevent
+ * updating an existing record set"). A failed condition changes nothing and starts nothing.
+ */
+function checkEtagConditions(etag: string, req: Incoming): void {
+  const ifMatch = header(req, "if-match");
+  if (ifMatch !== undefined && ifMatch !== "*" && ifMatch !== etag) {
+    throw new ArmError(412, {
+      code: "PreconditionFailed",
+      message: `Etag provided in if-match header ${ifMatch} does not match etag ${etag} of resource.`,
+    });
+  }
+  if (header(req, "if-none-match") === "*") {
+    throw new ArmError(412, {
+      code: "PreconditionFailed",
+      message: `Etag provided in if-none-match header * matches etag ${etag} of resource.`,
+    });
+  }
 }
