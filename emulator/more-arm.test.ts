@@ -95,6 +95,20 @@ describe("paths the emulator does not serve", () => {
     expect([anonymous.status, anonymous.body.error.code]).toEqual([401, "AuthenticationFailed"]);
   });
 
+  // A malformed percent-escape: a 400 ARM error (code assumed, server.ts malformedPath), not a 500 with the
+  // emulator's stack trace, which SDK retry policies would retry.
+  it.each([
+    ["a truncated UTF-8 escape", "/virtualMachineScaleSets/%E0%A4%A"],
+    ["a non-hex escape", "/virtualMachineScaleSets/vmss%zz"],
+  ])("answer a path with %s 400 with an ARM error body", async (_label, tail) => {
+    const { emu } = await setup();
+    const path = `/subscriptions/${emu.subscriptionId}/resourceGroups/${RG}/providers/Microsoft.Compute${tail}`;
+    const answer = await rawArm(emu, "GET", path, { query: `api-version=${TEST_API_VERSION}` });
+    expect(answer.status).toBe(400);
+    expect(answer.body.error).toEqual({ code: "InvalidRequestUri", message: expect.stringContaining(tail) });
+    expect(answer.text).not.toContain("emulator error");
+  });
+
   it("keep the OAuth shape on the sign-in's and GitHub's paths", async () => {
     const { emu } = await setup();
     const signIn = await fetch(`${emu.authorityHost}/${emu.tenantId}/oauth2/v2.0/nothing`);

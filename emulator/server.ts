@@ -59,18 +59,20 @@ async function handle(parts: ServerParts, req: IncomingMessage, res: ServerRespo
   const raw = await readBody(req);
   // Not `new URL(req.url, base)`: a path starting `//` (a client joining `<endpoint>/` and `/metadata/…`) would be read as a host.
   const url = new URL(`https://${req.headers.host ?? "127.0.0.1"}${req.url ?? "/"}`);
+  const path = decodedPath(url.pathname);
   const incoming: Incoming = {
     method: (req.method ?? "GET").toUpperCase(),
-    path: decodeURIComponent(url.pathname),
+    path: path ?? url.pathname,
     query: url.searchParams,
     headers: req.headers,
     body: parseBody(raw, req.headers["content-type"]),
     origin: url.origin,
   };
 
-  const arm = parts.arm.route(incoming);
+  const arm = path === undefined ? undefined : parts.arm.route(incoming);
   let reply: Reply | "drop";
-  if (arm) reply = await armReply(parts, arm, incoming, raw, req);
+  if (path === undefined) reply = malformedPath(url);
+  else if (arm) reply = await armReply(parts, arm, incoming, raw, req);
   else {
     await parts.githubApi?.hold(incoming);
     reply =
@@ -102,6 +104,31 @@ async function handle(parts: ServerParts, req: IncomingMessage, res: ServerRespo
     return;
   }
   send(res, reply, req.headers, parts.region);
+}
+
+/** The path with its percent-escapes decoded, or undefined when one is malformed (`%E0%A4%A`, `%zz`). */
+function decodedPath(pathname: string): string | undefined {
+  try {
+    return decodeURIComponent(pathname);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A path whose percent-escapes do not decode: 400 with an ARM error body, before any routing or sign-in check (a 500
+ * would be retried by every SDK's retry policy). The code and message are assumed, patterned on ARM's gateway refusal
+ * of a double-encoded URI (`InvalidDoubleEncodedRequestUri` "The request URI '<uri>' is not valid, because it contains
+ * double encoding sequence '%25'.", Azure/azure-cli#25154); no capture of Azure's answer to a malformed escape was
+ * found. Entra's and GitHub's paths get the same answer (assumed too).
+ */
+function malformedPath(url: URL): Reply {
+  return json(400, {
+    error: {
+      code: "InvalidRequestUri",
+      message: `The request URI '${url.origin}${url.pathname}' is not valid, because it contains a malformed percent-encoded sequence.`,
+    },
+  });
 }
 
 /** Until `seconds` (real) have passed (undefined: never) or the client closes the connection. */
