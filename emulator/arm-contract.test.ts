@@ -1438,11 +1438,13 @@ describe("one instance's power actions, and deletes (through the real SDK)", () 
       emu.faults.hangUpgrade("1");
       const upgrade = await rawArm(emu, "POST", `${vmssPath(emu)}/manualupgrade`, { body: { instanceIds: ["1"] } });
       expect(upgrade.status).toBe(202);
-      const powerStates = () => emu.state().instances.map((i) => i.powerState);
+      // The others' power states: instance 1's moves on with its own upgrade (stopping, stopped …) meanwhile.
+      const powerStates = () => emu.state().instances.map((i) => (i.instanceId === "1" ? "upgrading" : i.powerState));
       const before = powerStates();
       const refused = await rawArm(emu, "POST", `${vmssPath(emu)}/${path}`, { ...(body && { body }) });
       expect([refused.status, refused.body?.error?.code]).toEqual([409, "Conflict"]);
       expect(powerStates()).toEqual(before);
+      expect(emu.state().instances.find((i) => i.instanceId === "1")?.provisioningState).toBe("Updating");
       // Instance 0 alone is not busy: its own action is taken.
       expect((await rawArm(emu, "POST", `${vmssPath(emu)}/virtualMachines/0/restart`)).status).toBe(202);
     },
