@@ -412,6 +412,21 @@ function stateFailure(state: RolloutState, instances: readonly InstanceRecord[])
   );
 }
 
+/**
+ * A forceUpdateTag this run wrote that its rollback left in the model: the extension had none before, and a PATCH
+ * cannot remove one (domain/change.ts). The rest of the model is restored; the tag is not (an audit, 2026-12-06: the
+ * reason said "the previous model is restored" alone). "" otherwise.
+ */
+function keptTagWords(state: RolloutState): string {
+  const patch = state.change?.extensionPatch;
+  if (patch?.forceUpdateTag === undefined || !state.written.extension) return "";
+  if (state.change?.rollback.extensionPatch?.forceUpdateTag !== undefined) return "";
+  return (
+    ` Extension '${patch.name}' keeps this run's forceUpdateTag ${JSON.stringify(patch.forceUpdateTag)}: it had ` +
+    `none before, and a PATCH cannot remove one.`
+  );
+}
+
 /** The record's reason: the failure, and what the rollback did or why there was none. */
 export function rolloutReason(
   state: RolloutState,
@@ -430,6 +445,7 @@ export function rolloutReason(
   if (rollback?.succeeded) {
     const back = rollback.instanceIds;
     reason += ` Rolled back: the previous model is restored${back.length === 1 ? ` and instance ${listIds(back)} runs it again` : back.length > 1 ? ` and instances ${listIds(back)} run it again` : ""}.`;
+    reason += keptTagWords(state);
   } else if (rollback) {
     reason += ` The rollback failed too: ${rollback.error ?? "unknown error"}.`;
     if (rollback.model !== undefined) reason += ` ${rollbackModelWords(rollback.model)}`;

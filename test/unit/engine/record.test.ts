@@ -372,6 +372,41 @@ describe("rolloutReason", () => {
     expect(rolloutReason(mixed({ rollback: { succeeded: true, instanceIds: [] } }), "rolled-back", "It failed.")).toBe(
       "It failed. Rolled back: the previous model is restored.",
     );
+    // An audit (2026-12-06): a forceUpdateTag the extension did not have before stays (a PATCH cannot remove one).
+    const tagged: ModelChange = {
+      ...change,
+      extensionPatch: { name: "customScript", settings: { fileUris: ["https://a/v2.sh"] }, forceUpdateTag: "r2" },
+      rollback: {
+        ...change.rollback,
+        extensionPatch: { name: "customScript", settings: { fileUris: ["https://a/v1.sh"] } },
+      },
+    };
+    const both = { image: true, extension: true };
+    expect(
+      rolloutReason(
+        mixed({ change: tagged, written: both, rollback: { succeeded: true, instanceIds: [] } }),
+        "rolled-back",
+        "It failed.",
+      ),
+    ).toBe(
+      "It failed. Rolled back: the previous model is restored. Extension 'customScript' keeps this run's " +
+        'forceUpdateTag "r2": it had none before, and a PATCH cannot remove one.',
+    );
+    // The tag restored (it had one), or the extension part not written: nothing more to say.
+    for (const [c, written] of [
+      [
+        { ...tagged, rollback: { ...tagged.rollback, extensionPatch: { name: "customScript", forceUpdateTag: "r1" } } },
+        both,
+      ],
+      [tagged, { image: true, extension: false }],
+    ] as const)
+      expect(
+        rolloutReason(
+          mixed({ change: c, written, rollback: { succeeded: true, instanceIds: [] } }),
+          "rolled-back",
+          "x",
+        ),
+      ).toBe("x Rolled back: the previous model is restored.");
     expect(
       rolloutReason(
         mixed({ rollback: { succeeded: false, instanceIds: [], error: "409 Conflict" } }),
