@@ -588,6 +588,7 @@ function untargetedOnOtherModel(state: RolloutState, id: string, instance: Insta
 /** Every instance listed or targeted, in instance-ID order, with its outcome. */
 export function instanceRecords(state: RolloutState): InstanceRecord[] {
   const sentNotBack = state.sentBackNotBack; // computed once, not per instance
+  const heldBack = state.rollbackHeldBack; // the same
   return sortIds(new Set([...state.instances.keys(), ...state.targets])).map((id): InstanceRecord => {
     const current = state.instances.get(id);
     const assessment = state.assessments.get(id);
@@ -604,7 +605,7 @@ export function instanceRecords(state: RolloutState): InstanceRecord[] {
       current?.error ??
       (assessment?.kind === "failed" ? assessment.error : undefined) ??
       // Left out by the rollback, protected since its upgrade: why it is not back (its own failure, if any, first).
-      (state.rollbackHeldBack?.has(id) === true ? PROTECTED_SINCE_UPGRADE : undefined);
+      (heldBack?.has(id) === true ? PROTECTED_SINCE_UPGRADE : undefined);
     return {
       instanceId: id,
       name: current?.name ?? state.names.get(id) ?? id,

@@ -12,21 +12,26 @@ const UNKNOWN: ReadonlySet<InstanceOutcome> = new Set(["unknown"]);
 
 /**
  * `result`; `updated-instances`, `failed-instances`, `skipped-instances`, `pending-instances`, `unknown-instances` as JSON arrays of instance ID strings in
- * numeric order (IDs as Azure lists them, so through the same redaction as the rest); `previous-model` as JSON (`null` when the run has none (see action.yml)); `summary-json`, the whole
+ * numeric order; `previous-model` as JSON (`null` when the run has none (see action.yml)); `summary-json`, the whole
  * record as JSON; `deployment-id`, the GitHub deployment's ID ("" when none was recorded).
  */
 export function buildOutputs(record: RolloutRecord): Record<string, string> {
   return {
     result: record.result,
-    "updated-instances": JSON.stringify(redactStrings(idsWithOutcome(record.instances, UPDATED))),
-    "failed-instances": JSON.stringify(redactStrings(idsWithOutcome(record.instances, FAILED_OUTCOMES))),
-    "skipped-instances": JSON.stringify(redactStrings(idsWithOutcome(record.instances, SKIPPED))),
-    "pending-instances": JSON.stringify(redactStrings(idsWithOutcome(record.instances, PENDING))),
-    "unknown-instances": JSON.stringify(redactStrings(idsWithOutcome(record.instances, UNKNOWN))),
+    "updated-instances": instanceIds(record, UPDATED),
+    "failed-instances": instanceIds(record, FAILED_OUTCOMES),
+    "skipped-instances": instanceIds(record, SKIPPED),
+    "pending-instances": instanceIds(record, PENDING),
+    "unknown-instances": instanceIds(record, UNKNOWN),
     "previous-model": JSON.stringify(redactStrings(record.previousModel ?? null)),
     "summary-json": JSON.stringify(redactRecord(record)),
     "deployment-id": record.deployment?.id?.toString() ?? "",
   };
+}
+
+/** The IDs of the instances with one of `outcomes`, as JSON: IDs as Azure lists them, so redacted as the rest. */
+function instanceIds(record: RolloutRecord, outcomes: ReadonlySet<InstanceOutcome>): string {
+  return JSON.stringify(redactStrings(idsWithOutcome(record.instances, outcomes)));
 }
 
 /**
