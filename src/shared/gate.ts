@@ -94,9 +94,14 @@ export function neutraliseCommands(text: string): string {
 
 /**
  * The spellings of a secret a reader could meet: as is; URL-encoded (upper- and lowercase hex, and as a form field:
- * URLSearchParams writes a space as `+` and `~` as `%7E`; each of those encoded once more); JSON-escaped (as JSON.stringify writes it, and with every
- * character a `\uXXXX` escape, as some serialisers do); base64 and base64url at each of the three byte offsets the
- * secret may stand at inside a longer encoded value; and Markdown-escaped by the report.
+ * URLSearchParams writes a space as `+` and `~` as `%7E`; each of those encoded once more), and with every byte
+ * percent-encoded; JSON-escaped (as JSON.stringify writes it, as other serialisers write it: jsonForms, and with every
+ * character a `\uXXXX` escape, as some serialisers do); the hex of its UTF-8 bytes; base64 and base64url of its
+ * UTF-8 and of its UTF-16LE bytes at each of the three byte offsets the secret may stand at inside a longer encoded
+ * value; and Markdown-escaped by the report.
+ *
+ * Each spelling is searched in every printed text (Gate.maskKnown), and they are computed once, when the secret is
+ * added: an Entra client secret has 18, a JWT 13, a SAS signature with `/`, `+` and `=` in it 29.
  */
 function spellings(secret: string): string[] {
   const encoded = encodeURIComponent(secret);
@@ -113,21 +118,84 @@ function spellings(secret: string): string[] {
     unicodeEscaped(secret, true),
     entityEscape(secret),
     entityEscape(encoded),
+    percentEncodedAll(secret, false),
+    percentEncodedAll(secret, true),
   ]);
-  for (const form of base64Forms(secret)) forms.add(form);
+  for (const form of jsonForms(secret)) forms.add(form);
+  for (const form of hexForms(secret)) forms.add(form);
+  for (const form of base64Forms(Buffer.from(secret, "utf8"))) forms.add(form);
+  // What PowerShell's -EncodedCommand takes (a Windows Custom Script extension's commandToExecute or its status may
+  // carry it). A UTF-16 value starts at an even byte offset, which is each of the three offsets mod 3 in turn.
+  for (const form of base64Forms(Buffer.from(secret, "utf16le"))) forms.add(form);
   return [...forms].filter((form) => form !== "");
+}
+
+/** Every UTF-8 byte as `%XX` (`abc` → `%61%62%63`), as some URL encoders and debugging tools write it. */
+function percentEncodedAll(secret: string, upper: boolean): string {
+  const hex = Buffer.from(secret, "utf8").toString("hex");
+  return (upper ? hex.toUpperCase() : hex).replace(/../g, "%$&");
+}
+
+// Characters a JSON serialiser may write as `\uXXXX` though JSON does not require it. System.Text.Json's default
+// encoder (JavaScriptEncoder.Default) escapes the HTML-sensitive `<`, `>`, `&`, `'`, `"`, `+` (its
+// ForbidHtmlCharacters), and `` ` `` and every non-ASCII character, with uppercase hex (`+` → `\u002B`); `/` and `=`
+// it leaves. Gson (HTML-safe by default) escapes `<`, `>`, `&`, `=`, `'` with lowercase hex (`=` → `\u003d`).
+// STJ's set is read from System.Text.Encodings.Web's source (ForbidHtmlCharacters) and its documentation; its
+// uppercase hex, the backtick and Gson's set are assumed: nothing was run (no .NET or JVM on this machine). Both hex
+// cases are tried for both sets, and both sets together, so a serialiser that escapes `+` and `=` is covered too.
+const STJ_ESCAPED = /[<>&'"+`\u0080-\uffff]/;
+const GSON_ESCAPED = /[<>&=']/;
+const HTML_ESCAPED = /[<>&'"+=`\u0080-\uffff]/;
+
+/**
+ * The secret as JSON serialisers other than JSON.stringify write it: `/` as `\/` (PHP's json_encode, .NET's
+ * DataContractJsonSerializer, the older ASP.NET serialisers) or not, times the characters of STJ_ESCAPED,
+ * GSON_ESCAPED or both as `\uXXXX` (upper- or lowercase hex) or none. A SAS signature is base64 (`/`, `+`, `=`): up to
+ * 14 distinct spellings; a secret with none of these characters has only JSON.stringify's.
+ */
+function jsonForms(secret: string): string[] {
+  // Most secrets (a JWT, an Entra client secret) have none of these characters: JSON.stringify's spelling is the one.
+  if (!/[/<>&'"+=`\u0080-\uffff]/.test(secret)) return [];
+  const forms: string[] = [];
+  for (const slash of [false, true]) {
+    for (const escaped of [undefined, STJ_ESCAPED, GSON_ESCAPED, HTML_ESCAPED]) {
+      for (const upper of [true, false]) {
+        let form = "";
+        for (let i = 0; i < secret.length; i++) {
+          const c = secret.charAt(i);
+          if (escaped?.test(c) === true) form += unicodeEscape(c, upper);
+          else if (slash && c === "/") form += "\\/";
+          else form += JSON.stringify(c).slice(1, -1);
+        }
+        forms.push(form);
+      }
+    }
+  }
+  return forms;
+}
+
+/**
+ * The hex of the secret's UTF-8 bytes, lower- and uppercase (`xxd -p`, a hexdump-ish log line), from MIN_HEX_LENGTH
+ * hex digits: hex digits stand in every commit hash and request ID, and the hex of a 4-character secret is 8 of them.
+ */
+function hexForms(secret: string): string[] {
+  const hex = Buffer.from(secret, "utf8").toString("hex");
+  return hex.length < MIN_HEX_LENGTH ? [] : [hex, hex.toUpperCase()];
 }
 
 /** Every UTF-16 code unit as `\uXXXX` (hex in lower or upper case). */
 function unicodeEscaped(secret: string, upper: boolean): string {
-  return Array.from({ length: secret.length }, (_, i) => {
-    const hex = secret.charCodeAt(i).toString(16).padStart(4, "0");
-    return `\\u${upper ? hex.toUpperCase() : hex}`;
-  }).join("");
+  return Array.from({ length: secret.length }, (_, i) => unicodeEscape(secret.charAt(i), upper)).join("");
+}
+
+/** One UTF-16 code unit as `\uXXXX`. */
+function unicodeEscape(c: string, upper: boolean): string {
+  const hex = c.charCodeAt(0).toString(16).padStart(4, "0");
+  return `\\u${upper ? hex.toUpperCase() : hex}`;
 }
 
 /**
- * The base64 (and base64url) of the secret's UTF-8 bytes as they appear inside the base64 of a longer value, for each
+ * The base64 (and base64url) of the secret's `bytes` as they appear inside the base64 of a longer value, for each
  * of the three offsets (mod 3) at which the secret can start: as the GitHub runner masks a registered secret
  * (actions/runner ValueEncoders: Base64StringEscape, …Shift1, …Shift2 — e.g. `user:password` in a Basic header).
  * Only the characters fixed by the secret's own bytes are kept: at offset 1 the first two characters and at offset 2
@@ -135,8 +203,7 @@ function unicodeEscaped(secret: string, upper: boolean): string {
  * the bytes after it (or is padding). Cores shorter than MIN_BASE64_CORE are left out: four or five base64
  * characters occur by chance in any long encoded value.
  */
-function base64Forms(secret: string): string[] {
-  const bytes = Buffer.from(secret, "utf8");
+function base64Forms(bytes: Buffer): string[] {
   const forms: string[] = [];
   for (const offset of [0, 1, 2]) {
     const padded = Buffer.concat([Buffer.alloc(offset), bytes]);
@@ -154,6 +221,12 @@ const MIN_SECRET_LENGTH = 4;
 
 /** See base64Forms. */
 const MIN_BASE64_CORE = 6;
+
+/**
+ * See hexForms: 16 hex digits (a secret of 8 bytes and more) is longer than an abbreviated commit hash (7–12) and a
+ * GUID's longest group (12), so a hex spelling can match ordinary text only inside a longer hex run, by a 2^-64 chance.
+ */
+const MIN_HEX_LENGTH = 16;
 
 /**
  * From this length, a spelling of a secret is also found with white space (line breaks included) between any two of

@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { run } from "../../src/main.ts";
 import { start, type Emulator, type ScaleSetSeed } from "../../emulator/index.ts";
 import { LEASE_TAG, encodeLease } from "../../src/domain/lease.ts";
+import { entityEscape } from "../../src/shared/gate.ts";
 import { modelWrites, NEW_VERSION, TAGS, writesOf } from "./harness.ts";
 
 let emu: Emulator | undefined;
@@ -148,6 +149,65 @@ describe("run()", () => {
     expect(masks).toEqual(expect.arrayContaining([oldSig, "T2xkU2lnbmF0dXJlT2ZUaGVNb2RlbEhNQUNTSEEyNTY="]));
     // Never the query around it: whoever writes the model chooses it, and the runner masks the text after its last `&`.
     expect(masks).not.toContain(`sv=2022-11-02&sig=${oldSig}`);
+  });
+
+  // An audit (2026-12-07): an Azure message quoting a known secret in a spelling the gate did not know showed it whole
+  // in the log, the summary and summary-json. The client secret and a SAS signature (base64: `/`, `+`, `=`).
+  it("masks known secrets in the spellings other tools write, in the log, the summary and the outputs", async () => {
+    const sig = "Zm9vL2Jhcit/YmF6cXV4MTIz+NDU2Nzg5YWJj=";
+    const emu = await actionEnv({
+      "extension-name": "customScript",
+      "extension-file-uris": `https://st.blob.core.windows.net/s/v2.sh?sv=2022-11-02&sr=b&sig=${encodeURIComponent(sig)}`,
+      "batch-size": "1",
+      "max-unhealthy": "100%",
+    });
+    const utf16 = (text: string, encoding: "base64" | "base64url"): string =>
+      Buffer.from(text, "utf16le").toString(encoding);
+    const spellings: Array<[string, string]> = [
+      ["JSON with \\/ (PHP, DataContractJsonSerializer)", sig.replace(/\//g, "\\/")],
+      ["JSON as System.Text.Json writes it", sig.replace(/\+/g, "\\u002B")],
+      [
+        "JSON with \\/, \\u002B and \\u003D",
+        sig.replace(/\//g, "\\/").replace(/\+/g, "\\u002B").replace(/=/g, "\\u003D"),
+      ],
+      ["every byte percent-encoded", Buffer.from(emu.clientSecret).toString("hex").replace(/../g, "%$&")],
+      [
+        "every byte percent-encoded, uppercase",
+        Buffer.from(emu.clientSecret).toString("hex").toUpperCase().replace(/../g, "%$&"),
+      ],
+      ["hex of the UTF-8 bytes", Buffer.from(emu.clientSecret).toString("hex")],
+      ["hex of the UTF-8 bytes, uppercase", Buffer.from(sig).toString("hex").toUpperCase()],
+      ["base64 of the UTF-16LE bytes (-EncodedCommand)", utf16(`$s='${emu.clientSecret}'`, "base64")],
+      ["base64url of the UTF-16LE bytes", utf16(`$s = '${sig}'`, "base64url")],
+    ];
+    emu.faults.failUpgrade("1", {
+      scaleSet: "vmss1",
+      message: spellings.map(([name, form]) => `${name}: ${form}.`).join("\n"),
+    });
+    await run();
+
+    expect(process.exitCode).toBe(1);
+    const summary = readFileSync(files.summary, "utf8");
+    const places: Array<[string, string]> = [
+      ["log (add-mask lines aside)", stdout.join("").replace(/^::add-mask::.*$/gm, "")],
+      ["summary", summary],
+      ...Object.entries(outputs()).map(([name, value]): [string, string] => [`output ${name}`, value]),
+    ];
+    // The message did reach each of them.
+    expect(summary).toContain("hex of the UTF-8 bytes");
+    expect(outputs()["summary-json"]).toContain("hex of the UTF-8 bytes");
+    expect(stdout.join("")).toContain("hex of the UTF-8 bytes");
+    // The base64 forms: the characters fixed by the secret's own bytes (a few at each end depend on its neighbours).
+    const leaks = places.flatMap(([where, text]) =>
+      spellings
+        .filter(([name, form]) => {
+          const core = name.includes("UTF-16LE") ? form.slice(8, -8) : form;
+          // As written, and as the summary's Markdown and summary-json's JSON escape it (a reader sees it unescaped).
+          return [core, entityEscape(core), JSON.stringify(core).slice(1, -1)].some((shown) => text.includes(shown));
+        })
+        .map(([name]) => `${where}: ${name}`),
+    );
+    expect(leaks).toEqual([]);
   });
 
   it("keeps the rollout's own failure when the outputs cannot be written, and says both", async () => {

@@ -5,6 +5,11 @@ import { entityEscape, Gate, neutraliseCommands, oneLine } from "../../../src/sh
 
 const SECRET = "emu8Q~a_b-c.D/e+f=";
 
+/** Every UTF-8 byte of `text` as `%xx` (lowercase hex). */
+function percentAll(text: string): string {
+  return [...Buffer.from(text)].map((b) => `%${b.toString(16).padStart(2, "0")}`).join("");
+}
+
 describe("Gate.redact: every known secret, in every spelling a reader could meet, before anything escapes it", () => {
   const gate = new Gate([SECRET]);
   it.each([
@@ -27,9 +32,26 @@ describe("Gate.redact: every known secret, in every spelling a reader could meet
         .slice(1, -1)
         .replace(/./g, (c) => `\\u${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}`),
     ],
+    // An audit (2026-12-07): spellings a reader could still meet showed whole. JSON with `/` as `\/` (PHP's
+    // json_encode, .NET's DataContractJsonSerializer); `+` as `\u002B` (System.Text.Json's default encoder), `=` as
+    // `\u003d` (Gson's HTML-safe default), with and without `\/`.
+    ["JSON with / as \\/", JSON.stringify(SECRET).slice(1, -1).replace(/\//g, "\\/")],
+    ["JSON as System.Text.Json writes it (+ as \\u002B)", "emu8Q~a_b-c.D/e\\u002Bf="],
+    ["JSON as Gson writes it (= as \\u003d)", "emu8Q~a_b-c.D/e+f\\u003d"],
+    ["JSON with \\/, \\u002B and \\u003D", "emu8Q~a_b-c.D\\/e\\u002Bf\\u003D"],
+    ["JSON with \\/ and \\u002B", "emu8Q~a_b-c.D\\/e\\u002Bf="],
+    // Every byte percent-encoded (some URL encoders, debugging proxies).
+    ["every byte percent-encoded", percentAll(SECRET).toUpperCase()],
+    ["every byte percent-encoded, lowercase hex", percentAll(SECRET)],
+    // The UTF-8 bytes as one hex run (`xxd -p`, a hexdump-ish log line).
+    ["hex of the UTF-8 bytes", Buffer.from(SECRET).toString("hex")],
+    ["hex of the UTF-8 bytes, uppercase", Buffer.from(SECRET).toString("hex").toUpperCase()],
   ])("%s", (_spelling, form) => {
     expect(gate.redact(`Azure said: ${form}.`)).toBe("Azure said: ***.");
     expect(gate.maskKnown(`[${form}]`)).toBe("[***]");
+    // A log line, and an output (a value of the record, as summary-json carries it).
+    expect(gate.line(`Azure said:\n${form}.`)).toBe("Azure said: ***.");
+    expect(gate.scrub({ message: `status ${form}` })).toEqual({ message: "status ***" });
   });
 
   // The runner masks a registered secret's base64 at the three byte offsets (actions/runner ValueEncoders); the gate
@@ -53,6 +75,38 @@ describe("Gate.redact: every known secret, in every spelling a reader could meet
     for (const part of left)
       expect(part.length).toBeLessThanOrEqual(Math.ceil(((before.length + after.length + 2) * 4) / 3) + 4);
   });
+
+  // An audit (2026-12-07): base64 of the UTF-16LE bytes (PowerShell's -EncodedCommand, which a Windows Custom Script
+  // extension's commandToExecute or status may carry) showed whole. UTF-16 keeps the secret at an even byte offset:
+  // `u`, `u:` and `us:` before it put it at the three offsets mod 3.
+  it.each(
+    ["", "u", "u:", "us:"].flatMap((before) =>
+      ["", "'", "';", "'; x"].flatMap((after) =>
+        (["base64", "base64url"] as const).map((form) => ({
+          before,
+          after,
+          form,
+          text: Buffer.from(`${before}${B64_SECRET}${after}`, "utf16le").toString(form),
+        })),
+      ),
+    ),
+  )(
+    "$form of the UTF-16LE of the secret after $before and before $after shows none of it",
+    ({ before, after, text }) => {
+      const gate = new Gate([B64_SECRET]);
+      const masked = gate.redact(`powershell -EncodedCommand ${text} ran`);
+      expect(masked).toContain("***");
+      const left = masked
+        .replace(/^powershell -EncodedCommand /, "")
+        .replace(/ ran$/, "")
+        .split("***");
+      // Two bytes a character: what is left decodes to the characters around the secret and at most one of it.
+      for (const part of left)
+        expect(part.length).toBeLessThanOrEqual(Math.ceil(((before.length + after.length + 2) * 2 * 4) / 3) + 4);
+      expect(gate.line(`-EncodedCommand\n${text}`)).toContain("***");
+      expect(gate.scrub([text])[0]).toContain("***");
+    },
+  );
 
   it.each([
     { name: "a line break", text: "Abc8Q~dEf.\nGhI-jKl_mNo" },
@@ -91,6 +145,15 @@ describe("Gate.redact: every known secret, in every spelling a reader could meet
   it("replaces a secret that contains another one whole", () => {
     const nested = new Gate(["abcd", "xxabcdxx"]);
     expect(nested.redact("1 xxabcdxx 2 abcd")).toBe("1 *** 2 ***");
+  });
+
+  // Hex digits stand in every commit hash and request ID: the hex spelling of a short secret is left out (a 4-character
+  // secret is 8 hex digits). From 8 bytes (16 hex digits, longer than an abbreviated hash or a GUID's longest group).
+  it("the hex spelling of a short secret leaves commit hashes alone; from 8 bytes it is masked", () => {
+    const commit = "commit 616263647a7a7a7a3132333435363738 and 61626364";
+    expect(new Gate(["abcd"]).redact(commit)).toBe(commit);
+    expect(new Gate(["abcdzzz"]).redact(commit)).toBe(commit);
+    expect(new Gate(["12345678"]).redact(commit)).toBe("commit 616263647a7a7a7a*** and 61626364");
   });
 
   it("ignores values too short to mask without blanking out ordinary text", () => {
