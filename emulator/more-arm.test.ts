@@ -72,6 +72,87 @@ describe("ResourceGroups_CheckExistence (HEAD, az group exists)", () => {
   });
 });
 
+// Resources_CheckExistence(ById): the spec says 204 or 404, but Azure's Compute (and Network) answer 405 for a resource
+// that exists; 404, as its GET, for one that does not (routes.ts make(): the evidence; README "Assumptions"). Never a body.
+describe("Resources_CheckExistence (HEAD on a Compute resource)", () => {
+  const setPath = (emu: Emulator, name = "vmss-demo", rg = RG): string =>
+    `/subscriptions/${emu.subscriptionId}/resourceGroups/${rg}/providers/Microsoft.Compute/virtualMachineScaleSets/${name}`;
+  it.each([
+    {
+      name: "a scale set that exists",
+      path: (e: Emulator) => setPath(e),
+      status: 405,
+      counted: "VirtualMachineScaleSets.Get",
+    },
+    {
+      name: "a scale set that does not",
+      path: (e: Emulator) => setPath(e, "vmss-none"),
+      status: 404,
+      counted: "VirtualMachineScaleSets.Get",
+    },
+    {
+      name: "a set in a group that does not exist",
+      path: (e: Emulator) => setPath(e, "vmss-demo", "rg-none"),
+      status: 404,
+      counted: "VirtualMachineScaleSets.Get",
+    },
+    {
+      name: "an instance that exists",
+      path: (e: Emulator) => `${setPath(e)}/virtualMachines/0`,
+      status: 405,
+      counted: "VirtualMachineScaleSetVMs.Get",
+    },
+    {
+      name: "an instance that does not",
+      path: (e: Emulator) => `${setPath(e)}/virtualMachines/9`,
+      status: 404,
+      counted: "VirtualMachineScaleSetVMs.Get",
+    },
+    {
+      name: "an instance of a set that does not exist",
+      path: (e: Emulator) => `${setPath(e, "vmss-none")}/virtualMachines/0`,
+      status: 404,
+      counted: "VirtualMachineScaleSetVMs.Get",
+    },
+    {
+      name: "a Flexible VM that exists",
+      path: (e: Emulator) => vmPath(e, e.state("vmss-flex").instances[0]?.name ?? ""),
+      status: 405,
+      counted: "VirtualMachines.Get",
+    },
+    {
+      name: "a VM that does not",
+      path: (e: Emulator) => vmPath(e, "nope"),
+      status: 404,
+      counted: "VirtualMachines.Get",
+    },
+  ])("answers $status, no body, for $name", async ({ path, status, counted }) => {
+    const { emu } = await setup({ scaleSets: FLEX });
+    const answer = await rawArm(emu, "HEAD", path(emu));
+    expect(answer.status).toBe(status);
+    expect(answer.text).toBe("");
+    expect(answer.headers.get("content-length")).toBe("0");
+    expect(answer.headers.get("content-type")).toBe(null);
+    // Routed, counted (and so throttled and faulted) as the read it stands for.
+    expect(emu.counters()[counted]).toBe(1);
+  });
+
+  it("is a read: a set marked for deletion is 405 (it exists), not refused as a write", async () => {
+    // Every simulated wait held: the delete stays under way.
+    const { emu } = await setup({ scaleSets: FLEX, sleep: () => new Promise<void>(() => undefined) });
+    expect((await rawArm(emu, "DELETE", setPath(emu))).status).toBe(202);
+    expect((await rawArm(emu, "HEAD", setPath(emu))).status).toBe(405);
+  });
+
+  it("leaves Resource Manager's own routes as they were: no HEAD but the group's", async () => {
+    const { emu } = await setup();
+    const answer = await rawArm(emu, "HEAD", `/subscriptions/${emu.subscriptionId}`, {
+      query: `api-version=${RESOURCES_API}`,
+    });
+    expect([answer.status, answer.text]).toEqual([405, ""]);
+  });
+});
+
 describe("paths the emulator does not serve", () => {
   it.each([
     {

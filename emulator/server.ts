@@ -103,7 +103,7 @@ async function handle(parts: ServerParts, req: IncomingMessage, res: ServerRespo
     req.socket.destroy();
     return;
   }
-  send(res, reply, req.headers, parts.region);
+  send(res, reply, req.headers, parts.region, incoming.method === "HEAD");
 }
 
 /** The path with its percent-escapes decoded, or undefined when one is malformed (`%E0%A4%A`, `%zz`). */
@@ -495,8 +495,17 @@ function errorCode(reply: Reply): { errorCode?: string } {
  *  #28, manualupgrade), else a new one. `x-ms-correlation-request-id` echoes the caller's (ARM's correlation header,
  *  kept across the calls of one client operation); without one, the caller's `x-ms-client-request-id` (the emulator's
  *  choice since the start, so a client's request and its answer can be matched in the log), else the request ID. */
-function send(res: ServerResponse, reply: Reply, headers: IncomingMessage["headers"], region: string): void {
-  const body = reply.body === undefined ? "" : typeof reply.body === "string" ? reply.body : JSON.stringify(reply.body);
+function send(
+  res: ServerResponse,
+  reply: Reply,
+  headers: IncomingMessage["headers"],
+  region: string,
+  head: boolean,
+): void {
+  // A HEAD is answered with no body (RFC 9110 §9.3.2), errors too: no content-type, content-length 0, as Azure's
+  // answers to `az group exists`.
+  const withBody = !head && reply.body !== undefined;
+  const body = !withBody ? "" : typeof reply.body === "string" ? reply.body : JSON.stringify(reply.body);
   const requestId = operationIdOf(reply.headers) ?? randomUUID();
   const correlation = headers["x-ms-correlation-request-id"];
   const clientRequestId = headers["x-ms-client-request-id"];
@@ -520,7 +529,7 @@ function send(res: ServerResponse, reply: Reply, headers: IncomingMessage["heade
     "x-ms-routing-request-id": `${region.toUpperCase()}:${stamp}:${correlationId}`,
     "strict-transport-security": "max-age=31536000; includeSubDomains",
     "x-content-type-options": "nosniff",
-    ...(reply.body !== undefined ? { "content-type": "application/json; charset=utf-8" } : {}),
+    ...(withBody ? { "content-type": "application/json; charset=utf-8" } : {}),
     "content-length": Buffer.byteLength(body),
   });
   res.end(body);

@@ -237,7 +237,7 @@ export class Arm {
     const key = ScaleSet.key(subscriptionId, resourceGroup, name);
     const parts = rest.split("/").filter(Boolean);
     const [p0 = "", p1, p2, ...more] = parts.map((p) => p.toLowerCase());
-    const set = (): ScaleSet => this.findScaleSet(subscriptionId, resourceGroup, name, parts[0], req.method !== "GET");
+    const set = (): ScaleSet => this.findScaleSet(subscriptionId, resourceGroup, name, parts[0], !isRead(req));
     const route = (operation: string, methods: string[], handle: () => Reply): ArmRoute =>
       this.make(operation, subscriptionId, key, methods, req, handle, name);
 
@@ -1015,17 +1015,30 @@ export class Arm {
       resourceKey,
       ...(scaleSet !== undefined ? { scaleSet } : {}),
       handle: () => {
-        if (!methods.includes(req.method)) {
-          throw new ArmError(405, {
+        const notAllowed = (): ArmError =>
+          new ArmError(405, {
             code: "MethodNotAllowed",
             message: `The requested resource does not support http method '${req.method}'.`,
           });
-        }
+        const checkExistence = req.method === "HEAD" && provider !== "Microsoft.Resources" && methods.includes("GET");
+        if (!checkExistence && !methods.includes(req.method)) throw notAllowed();
         if (subscriptionId.toLowerCase() !== this.options.subscriptionId.toLowerCase()) {
           throw new ArmError(404, {
             code: "SubscriptionNotFound",
             message: `The subscription '${subscriptionId}' could not be found.`,
           });
+        }
+        if (checkExistence) {
+          // Resources_CheckExistence / _CheckExistenceById (HEAD on a resource provider's resource; the spec:
+          // 204 or 404, no body). Azure answers otherwise, and so does the emulator: a resource that does not exist
+          // (or whose group or parent does not) is 404, as its GET is, but one that exists is 405 MethodNotAllowed,
+          // because Compute and Network serve no HEAD (Microsoft.Compute/virtualMachines: Azure/azure-sdk-for-python#2808,
+          // #21934; Compute/disks, Network, Storage: Azure/azure-sdk-for-java#8860 "405 … even when the resource exists
+          // and returns false when the resource doesn't exist", #2184; Network: Azure/azure-sdk-for-go#17809;
+          // Azure/azure-rest-api-specs#577, #23675, open). The HEAD is routed, throttled, authorized, faulted and
+          // counted as the GET it stands for (ARM authorizes it as that read). README "Assumptions".
+          handle();
+          throw notAllowed();
         }
         return handle();
       },
@@ -1169,7 +1182,7 @@ export class Arm {
           : req.method === "DELETE"
             ? "Tags.DeleteAtScope"
             : "Tags.GetAtScope";
-    const set = (): ScaleSet => this.findScaleSet(subscriptionId, resourceGroup, name, undefined, req.method !== "GET");
+    const set = (): ScaleSet => this.findScaleSet(subscriptionId, resourceGroup, name, undefined, !isRead(req));
     const render = (s: ScaleSet): Reply =>
       json(200, {
         id: `${s.id}/providers/Microsoft.Resources/tags/default`,
@@ -2122,6 +2135,11 @@ const EXTENSION_IMAGES: readonly { publisher: string; type: string; versions: re
   },
   { publisher: "Microsoft.Azure.Monitor", type: "AzureMonitorLinuxAgent", versions: ["1.28.11", "1.29.7", "1.30.2"] },
 ];
+
+/** A GET, or a HEAD that stands for one (CheckExistence): reads, never refused as writes are (a set being deleted). */
+function isRead(req: Incoming): boolean {
+  return req.method === "GET" || req.method === "HEAD";
+}
 
 /** A PATCH body that changes only the set's tags (what a tag write of the action sends). */
 function isTagsOnly(body: unknown): boolean {
