@@ -221,6 +221,39 @@ describe("Automatic upgrade mode", () => {
   });
 });
 
+// Azure rolls a *model change* in Automatic and Rolling modes; switching the mode changes nothing an instance runs, so
+// it upgrades none, not even instances already behind: the next model change rolls them all (README "Assumptions").
+// A client's PATCH and another writer's (concurrentWrite) agree.
+describe("switching the upgrade mode on a set with instances behind", () => {
+  it.each([
+    { mode: "Automatic" as const, by: "a client's PATCH" },
+    { mode: "Rolling" as const, by: "a client's PATCH" },
+    { mode: "Automatic" as const, by: "another writer" },
+    { mode: "Rolling" as const, by: "another writer" },
+  ])("to $mode by $by upgrades no instance; the next model change rolls every stale one", async ({ mode, by }) => {
+    const { client, emu } = await setup({ scaleSets: [{ name: VMSS, healthExtension: true }] });
+    await setVersion(client, NEW_VERSION); // Manual: nothing moves
+    await client.virtualMachineScaleSets.updateInstances(RG, VMSS, { instanceIds: ["0"] }, FAST_POLL);
+    expect(await latest(client)).toEqual([true, false, false, false]);
+
+    if (by === "another writer") {
+      emu.faults.concurrentWrite({ patch: { properties: { upgradePolicy: { mode } } } });
+      await client.virtualMachineScaleSets.get(RG, VMSS); // the write lands on this request
+    } else await client.virtualMachineScaleSets.update(RG, VMSS, { upgradePolicy: { mode } }, FAST_POLL);
+    expect((await client.virtualMachineScaleSets.get(RG, VMSS)).upgradePolicy?.mode).toBe(mode);
+    await settle(50); // a roll, were one started, would be under way or over by now (speed 0.001)
+    expect(await latest(client)).toEqual([true, false, false, false]);
+    expect(changes(emu).filter((c) => c.field === "provisioningState" && c.value === "Updating")).toHaveLength(1);
+    await expect(client.virtualMachineScaleSetRollingUpgrades.getLatest(RG, VMSS)).rejects.toMatchObject({
+      statusCode: 404,
+    });
+
+    await setVersion(client, "24.04.202411030");
+    expect(await latest(client)).toEqual([true, true, true, true]);
+    expect(emu.counters()["VirtualMachineScaleSets.UpdateInstances"]).toBe(1);
+  });
+});
+
 describe("Rolling upgrade mode", () => {
   const rolling = (policy: NonNullable<EmulatorOptions["scaleSets"]>[number]["rollingUpgradePolicy"], extra = {}) => ({
     scaleSets: [

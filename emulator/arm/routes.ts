@@ -20,7 +20,7 @@ import {
 } from "./model-change.ts";
 import { REQUEST_TYPES, refuseUnknownMembers } from "./members.ts";
 import { Operation, PREEMPTED } from "./operations.ts";
-import { FLEXIBLE_ROLLING_NEEDS_HEALTH, ScaleSet, type Vm } from "./scale-set.ts";
+import { FLEXIBLE_ROLLING_NEEDS_HEALTH, ScaleSet, type ComparableModel, type Vm } from "./scale-set.ts";
 import type { Upgrades } from "./upgrades.ts";
 import { canonical, copyJson, isObject, type Wire } from "./wire.ts";
 
@@ -1603,6 +1603,7 @@ export class Arm {
     if (set.flexible) refuseUniformOnly(next);
     this.refuseUnknownPlatformImage(set.resource, next);
     this.refuseUnavailableGalleryImage(set, set.resource, next);
+    const before = set.comparableModel();
     set.resource = next;
     set.reconcileCapacity();
     const op = this.startModelUpdate(
@@ -1612,6 +1613,7 @@ export class Arm {
         : isTagsOnly(body)
           ? "VirtualMachineScaleSets.UpdateTags"
           : "VirtualMachineScaleSets.Update",
+      before,
     );
     // x-ms-request-charge: 0 on the set's PUT and PATCH (azure-cli_test_vmss_explicit_msi.yaml #22 PATCH
     // …/virtualMachineScaleSets/vmss1; azure-cli_test_vmss_update_automatic_repairs_with_health_extension.yaml #14 PUT).
@@ -1628,6 +1630,7 @@ export class Arm {
     const body = requireObjectBody(req);
     refuseUnknownMembers(body, method === "PATCH" ? REQUEST_TYPES.extensionPatch : REQUEST_TYPES.extensionPut);
     this.refuseWhileModelUpdates(set);
+    const before = set.comparableModel();
     const profile = set.profile;
     const list: Wire[] = profile["extensionProfile"]?.["extensions"] ?? [];
     const index = list.findIndex((e) => String(e["name"]).toLowerCase() === name.toLowerCase());
@@ -1648,13 +1651,20 @@ export class Arm {
       method === "PATCH"
         ? "VirtualMachineScaleSetExtensions.Update"
         : "VirtualMachineScaleSetExtensions.CreateOrUpdate",
+      before,
     );
     const rendered = set.renderExtension(updated);
     rendered["properties"]["provisioningState"] = "Updating";
     return json(index < 0 ? 201 : 200, rendered, this.asyncHeaders(op, req, false));
   }
 
-  private startModelUpdate(set: ScaleSet, operation: string): Operation {
+  /**
+   * Starts the model update a write of the set or an extension is. `before`: the model (profile and VM size) as it
+   * was before the write: only a write that changed it is a model change Automatic and Rolling modes roll (then every
+   * stale instance, those already behind included); one that changed nothing an instance runs (the upgrade mode
+   * itself, capacity, policies) rolls nothing, also with instances behind (README "Assumptions").
+   */
+  private startModelUpdate(set: ScaleSet, operation: string, before: ComparableModel): Operation {
     set.etag++;
     const op = this.startOperation(set, operation);
     if (operation === "VirtualMachineScaleSets.UpdateTags") {
@@ -1665,7 +1675,8 @@ export class Arm {
     }
     set.modelOperation = op;
     set.provisioningState = "Updating";
-    void this.options.upgrades.modelUpdate(set, op);
+    const after = set.comparableModel();
+    void this.options.upgrades.modelUpdate(set, op, after.profile !== before.profile || after.vmSize !== before.vmSize);
     return op;
   }
 
@@ -1794,9 +1805,10 @@ export class Arm {
           virtualMachineProfile: { ...profile, extensionProfile },
         },
       });
+    const before = set.comparableModel();
     profile["extensionProfile"] = extensionProfile;
     stampProfile(profile);
-    const op = this.startModelUpdate(set, "VirtualMachineScaleSetExtensions.Delete");
+    const op = this.startModelUpdate(set, "VirtualMachineScaleSetExtensions.Delete", before);
     return { status: 202, headers: this.asyncHeaders(op, req, true) };
   }
 

@@ -55,11 +55,14 @@ export class Upgrades {
     finishWithOutcomes(op, outcomes);
   }
 
-  /** After a PUT/PATCH of the model: the model update itself, then whatever the upgrade mode does. Ends `op`. */
-  async modelUpdate(set: ScaleSet, op: Operation): Promise<void> {
+  /** After a PUT/PATCH of the model: the model update itself, then whatever the upgrade mode does. Ends `op`.
+   *  `modelChanged`: the write changed what an instance runs (profile or VM size); a write that did not (the upgrade
+   *  mode alone, capacity, policies) makes no mode roll anything, stale instances included (README "Assumptions"). */
+  async modelUpdate(set: ScaleSet, op: Operation, modelChanged = true): Promise<void> {
     set.provisioningState = "Updating";
     await this.wait(this.modelUpdateSeconds, op);
-    if (op.running) {
+    if (op.running && !modelChanged) op.finish("Succeeded");
+    else if (op.running) {
       const model = set.comparableModel(); // once, not once per instance
       // A Flexible VM attached with a profile of its own is never brought onto the set's model (README "Flexible").
       const stale = set
