@@ -3,6 +3,9 @@
 // Operation polls (and the answers that start an operation) carry `Retry-After: 1` unless `--poll-retry-after off`:
 // a convenience, so that a client's long-running command (az waits 30 s between polls without one) ends about a second
 // after the operation does.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { start } from "./index.ts";
 import { loadScenario } from "./scenario.ts";
@@ -67,9 +70,19 @@ if (values.scenario !== undefined) {
 
 const emu = await start(options);
 apply(emu);
+// The files a runner gives every step: without GITHUB_OUTPUT the action falls back to the deprecated `::set-output`
+// command on stdout, and without GITHUB_STEP_SUMMARY it writes no summary. Empty files (they must exist), removed on exit.
+const runnerFiles = mkdtempSync(join(tmpdir(), "vmss-rollout-emulator-"));
+const outputFile = join(runnerFiles, "output");
+const summaryFile = join(runnerFiles, "summary.md");
+writeFileSync(outputFile, "");
+writeFileSync(summaryFile, "");
 // Handlers first: whoever reads "Press Ctrl-C" may send the signal right away.
 const stop = (): void => {
-  void emu.stop().then(() => process.exit(0));
+  void emu.stop().then(() => {
+    rmSync(runnerFiles, { recursive: true, force: true });
+    process.exit(0);
+  });
 };
 process.once("SIGINT", stop);
 process.once("SIGTERM", stop);
@@ -97,9 +110,16 @@ Azure CLI         export AZURE_CONFIG_DIR=$(mktemp -d) REQUESTS_CA_BUNDLE=${emu.
 
 Run the action against it on ${state.resourceGroup}/${state.name} (input names contain '-', so they go through env, not export):
 `);
-const assignments = Object.entries({ ...emu.env(), "INPUT_IMAGE-VERSION": "24.04.202410020" }).map(
-  ([name, value]) => `  ${shellQuote(`${name}=${value}`)} \\`,
-);
+const assignments = Object.entries({
+  ...emu.env(),
+  "INPUT_IMAGE-VERSION": "24.04.202410020",
+  GITHUB_OUTPUT: outputFile,
+  GITHUB_STEP_SUMMARY: summaryFile,
+}).map(([name, value]) => `  ${shellQuote(`${name}=${value}`)} \\`);
 console.log(["env \\", ...assignments, "  node dist/index.js"].join("\n"));
-console.log("\nPress Ctrl-C to stop.");
+console.log(`
+Its outputs go to ${outputFile}, its job summary to ${summaryFile}
+(appended to by each run, as a runner's are by each step; removed when the emulator stops).
+
+Press Ctrl-C to stop.`);
 // The server's handle keeps the process alive until a signal arrives.

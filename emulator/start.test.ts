@@ -1,5 +1,7 @@
 // The two ways to start the emulator: in-process (what start() hands a test) and `npm run emulator`.
 import { spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { delimiter, dirname } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { start, type Emulator } from "./index.ts";
 
@@ -140,6 +142,50 @@ describe("npm run emulator", () => {
     expect(output).toMatch(/az cloud register -n Emulator --endpoint-resource-manager https:\/\/127\.0\.0\.1:\d+ /);
     expect(output).toContain("'INPUT_SCALE-SET=vmss-web'");
   });
+});
+
+describe("npm run emulator: the printed command that runs the action", () => {
+  // Before, the command had no GITHUB_OUTPUT nor GITHUB_STEP_SUMMARY: the action fell back to the deprecated
+  // `::set-output` command on stdout and wrote no summary. Runs the built action (dist/, as committed) as printed.
+  it("runs as printed: outputs and job summary go to the files it names, no ::set-output; the files go on Ctrl-C", async () => {
+    const child = spawn(process.execPath, ["emulator/cli.ts", "--speed", "0.001"], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on("data", (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes("Press Ctrl-C to stop.")) resolve();
+      });
+      child.on("exit", (code) => reject(new Error(`exited early (${code}): ${output}`)));
+    });
+    const exited = new Promise<number | null>((resolve) => child.removeAllListeners("exit").on("exit", resolve));
+    try {
+      const command = /^env \\\n[\s\S]*?node dist\/index\.js$/m.exec(output)?.[0] ?? "";
+      const file = (name: string): string => new RegExp(`'${name}=([^']+)'`).exec(command)?.[1] ?? "";
+      const [outputs, summary] = [file("GITHUB_OUTPUT"), file("GITHUB_STEP_SUMMARY")];
+      expect([existsSync(outputs), existsSync(summary)]).toEqual([true, true]);
+      // `node` as a shell finds it: this Node first (the action needs Node 24).
+      const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        PATH: `${dirname(process.execPath)}${delimiter}${process.env["PATH"] ?? ""}`,
+      };
+      for (const name of ["GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "NODE_EXTRA_CA_CERTS"]) delete env[name];
+      env["INPUT_POLL-INTERVAL"] = "1s"; // not printed: the default 15 s, only slower
+      const run = spawn("bash", ["-c", command], { env, stdio: ["ignore", "pipe", "pipe"] });
+      let stdout = "";
+      run.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+      const code = await new Promise<number | null>((resolve) => run.on("exit", resolve));
+      expect(code, stdout).toBe(0);
+      expect(stdout).not.toContain("::set-output");
+      expect(readFileSync(outputs, "utf8")).toMatch(/^result<<(ghadelimiter_[\w-]+)\r?\nsucceeded\r?\n\1$/m);
+      expect(readFileSync(summary, "utf8")).toMatch(/^## ✅ Rollout succeeded: 4\/4 instances on the new model/);
+    } finally {
+      child.kill("SIGINT");
+    }
+    expect(await exited).toBe(0);
+    expect(existsSync(dirname(/'GITHUB_OUTPUT=([^']+)'/.exec(output)?.[1] ?? "/nonexistent/x"))).toBe(false);
+  }, 60_000);
 });
 
 describe("npm run fidelity", () => {
