@@ -37,14 +37,7 @@ import {
 import { decodeRecord, describeIdentity, sameIdentity } from "../domain/rollout-tags.ts";
 import { StopError, FINAL_WRITE_MS, MIN_FINAL_MS, type Run } from "./run.ts";
 import type { ScaleSetApi } from "./ports.ts";
-import {
-  tagWriteMayHaveLanded,
-  type TagDecision,
-  type TagPart,
-  type TagWriteResult,
-  type TagWriter,
-  type Tags,
-} from "./tags.ts";
+import { tagWriteEnd, type TagDecision, type TagPart, type TagWriteResult, type TagWriter, type Tags } from "./tags.ts";
 
 /**
  * The lease is taken for lost this long before it expires by this run's clock (a tenth of lease-duration when that is
@@ -288,7 +281,7 @@ export class RunLease {
           if (!signal.aborted) continue;
         }
         part?.settled({ error: err });
-        if (releasing) this.#notReleased(errorLine(err), tagWriteMayHaveLanded(err));
+        if (releasing) this.#notReleased(...releaseFailure(err));
         return;
       }
     }
@@ -317,10 +310,11 @@ export class RunLease {
   }
 
   /** Said in the log and the record (the summary, summary-json): another run waits for the lease until it ends. */
-  #notReleased(why: string, releaseMayHaveLanded = false): void {
+  #notReleased(why: string, mayBeGone = false): void {
     const until = iso(this.#until ?? this.#maybeUntil ?? 0);
-    // Unknown whether the lease is there: its release may have landed, or its take (answer lost) never did.
-    const maybe = releaseMayHaveLanded || this.#until === undefined;
+    // Unknown whether the lease is there: its release may have landed (or another writer's change removed it), or its
+    // take (answer lost) never did.
+    const maybe = mayBeGone || this.#until === undefined;
     this.#run.state.leaseKept({ why, until, maybe });
     this.#run.log.warning(
       maybe
@@ -438,6 +432,29 @@ function refusal(reason: string, run: Run, heldByAnother: boolean, tooManyTags: 
       ? `lease-wait (${formatDuration(run.config.rollout.leaseWaitMs)}) ran out`
       : "to wait for it instead, set lease-wait (e.g. 30m), or, for runs of one repository, a workflow concurrency group";
   return `Nothing was written: ${reason}. One run at a time may roll a scale set out; ${wait}.`;
+}
+
+/**
+ * Why the release's write failed, as it happened (tags.ts, TagWriteEnd), and whether the lease may be gone all the same:
+ * the write may have landed, or Azure refused it because another writer changed the scale set (412) and the read that
+ * would show the tags failed. Not "Azure did not take the write" for a write never sent (the read before it failed).
+ */
+function releaseFailure(err: unknown): [why: string, mayBeGone: boolean] {
+  const error = errorLine(err);
+  const how = tagWriteEnd(err);
+  switch (how?.kind) {
+    case undefined:
+      return [error, false];
+    case "unknown":
+      return [`the write got no answer the run could rely on: ${error}`, true];
+    case "not-sent":
+      return [`no write was sent: reading the scale set before it failed: ${error}`, false];
+    case "refused-unread":
+      return [
+        `Azure refused the write (${how.refusal}; another writer changed the scale set since it was read), and reading it again failed: ${error}`,
+        true,
+      ];
+  }
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();

@@ -24,7 +24,7 @@ import {
   type RolloutTagRecord,
 } from "../domain/rollout-tags.ts";
 import type { RolloutResult } from "../domain/record.ts";
-import { tagWriteMayHaveLanded, type TagDecision, type TagPart, type TagWriter, type Tags } from "./tags.ts";
+import { tagWriteEnd, type TagDecision, type TagPart, type TagWriter, type Tags } from "./tags.ts";
 import type { ScaleSetApi } from "./ports.ts";
 import type { Run } from "./run.ts";
 
@@ -237,14 +237,24 @@ function recordPart(run: Run): TagPart | undefined {
       // An earlier write of it may have landed (its answer lost, no read said): this one failing does not say that
       // the scale set holds no record (a take whose resend met 412 and whose read failed, then the end's write).
       const earlier = before?.written === undefined && before?.mayBeWritten === true ? before.problem : undefined;
-      const problem = tagWriteMayHaveLanded(end.error)
-        ? `the tag write got no answer the run could rely on (${error}): whether Azure took it is unknown`
-        : earlier !== undefined
-          ? `${earlier}; the write after it failed (${error})`
-          : `Azure did not take the tag write (${error})`;
+      const how = tagWriteEnd(end.error);
+      // What happened to this write, in words: no answer to rely on, not sent (the read before it failed), refused
+      // (412) and not decided again (the read after it failed), or refused.
+      const failed =
+        how?.kind === "not-sent"
+          ? `no tag write was sent: reading the scale set before it failed (${error})`
+          : how?.kind === "refused-unread"
+            ? `Azure refused the tag write (${how.refusal}; another writer changed the scale set since it was read), and reading it again failed (${error}): what its tags hold now is unknown`
+            : `Azure did not take the tag write (${error})`;
+      const problem =
+        how?.kind === "unknown"
+          ? `the tag write got no answer the run could rely on (${error}): whether Azure took it is unknown`
+          : earlier !== undefined
+            ? `${earlier}; ${how === undefined ? `the write after it failed (${error})` : `after it, ${failed}`}`
+            : failed;
       run.state.tagRecordWrote({
         problem,
-        ...((tagWriteMayHaveLanded(end.error) || earlier !== undefined) && { mayBeWritten: true }),
+        ...((how?.kind === "unknown" || earlier !== undefined) && { mayBeWritten: true }),
       });
       run.log.info(`Rollout record (${record.outcome}): ${problem}.`);
     }

@@ -53,22 +53,43 @@ export type TagWriteResult =
   /** `mutate` refused on the tags as they are, or Azure would (`tooManyTags`: more than its 50): nothing was sent. */
   | { readonly kind: "refused"; readonly reason: string; readonly tags: Tags; readonly tooManyTags?: true };
 
-/** Errors that ended a tag write whose outcome no read settled (tagWriteMayHaveLanded). */
-const outcomeUnknown = new WeakSet<object>();
-
 /**
- * Whether `err` ended a tag write that may have landed all the same: a copy went out and no read said whether Azure
- * took it (cut off by a cancel or a spent budget; its answer lost and the read after it failed; the SDK's resend met
- * 412, the first copy having moved the etag, and the read after it failed). Said as unknown, not as refused.
+ * How a tag write that rejected ended, when that is not what its error alone says (Azure refusing the PATCH with it):
+ * - `unknown`: a copy went out and no read said whether Azure took it (cut off by a cancel or a spent budget; its
+ *   answer lost and the read after it failed; the SDK's resend met 412, the first copy having moved the etag, and the
+ *   read after it failed). Said as unknown, not as refused.
+ * - `not-sent`: the read the write starts from failed (the error is the read's): no PATCH was sent.
+ * - `refused-unread`: Azure refused the PATCH with `refusal` (412: another writer changed the scale set since it was
+ *   read), and the read to decide it again failed (the error is the read's): nothing of this write landed, and what the
+ *   tags hold now is unknown.
  */
+export type TagWriteEnd =
+  | { readonly kind: "unknown" }
+  | { readonly kind: "not-sent" }
+  | { readonly kind: "refused-unread"; readonly refusal: string };
+
+/** How errors that ended a tag write ended it, when not as they say (TagWriteEnd). */
+const ends = new WeakMap<object, TagWriteEnd>();
+
+/** How `err` ended a tag write, when not as it says (TagWriteEnd); undefined: Azure refused the PATCH with it. */
+export function tagWriteEnd(err: unknown): TagWriteEnd | undefined {
+  return typeof err === "object" && err !== null ? ends.get(err) : undefined;
+}
+
+/** Whether `err` ended a tag write that may have landed all the same (TagWriteEnd `unknown`). */
 export function tagWriteMayHaveLanded(err: unknown): boolean {
-  return typeof err === "object" && err !== null && outcomeUnknown.has(err);
+  return tagWriteEnd(err)?.kind === "unknown";
+}
+
+/** `err`, marked as ending a tag write as `end` says (tagWriteEnd). */
+function endedAs(err: unknown, end: TagWriteEnd): unknown {
+  if (typeof err === "object" && err !== null) ends.set(err, end);
+  return err;
 }
 
 /** `err`, marked as ending a write that may have landed (tagWriteMayHaveLanded). */
 function unknownOutcome(err: unknown): unknown {
-  if (typeof err === "object" && err !== null) outcomeUnknown.add(err);
-  return err;
+  return endedAs(err, { kind: "unknown" });
 }
 
 /** 412 PreconditionFailed re-reads before a tag write gives up (each one is a change by another writer). */
@@ -123,7 +144,7 @@ export class TagWriter {
     last: boolean,
   ): Promise<TagWriteResult> {
     const { state, log } = this.#run;
-    let model = (!fresh && state.model) || (await this.#readInto(signal));
+    let model = (!fresh && state.model) || (await this.#readBeforeWrite(signal));
     for (let attempt = 1; ; attempt++) {
       const current: Tags = model.tags ?? {};
       const decision = mutate(current);
@@ -169,8 +190,11 @@ export class TagWriter {
         try {
           model = await this.#api.getScaleSet(signal);
         } catch (readErr) {
-          // The read would have said whether it landed.
-          throw resent ? unknownOutcome(readErr) : readErr;
+          // The read would have said whether it landed. Otherwise Azure refused the write (412), and the read that
+          // would decide it again failed: nothing landed, and another writer's change is on the tags.
+          throw resent
+            ? unknownOutcome(readErr)
+            : endedAs(readErr, { kind: "refused-unread", refusal: errorLine(err) });
         }
         // It did when every tag it changed holds what it sent: the write is done, and is not decided again (the
         // callers' decisions note what they wrote). Decided again, it would be a second write on top of the first
@@ -218,8 +242,14 @@ export class TagWriter {
     return { kind: "written", tags };
   }
 
-  async #readInto(signal: AbortSignal): Promise<ScaleSetModel> {
-    const model = await this.#api.getScaleSet(signal);
+  /** The read a write starts from, into the run state; its failure ends the write with nothing sent (`not-sent`). */
+  async #readBeforeWrite(signal: AbortSignal): Promise<ScaleSetModel> {
+    let model: ScaleSetModel;
+    try {
+      model = await this.#api.getScaleSet(signal);
+    } catch (err) {
+      throw endedAs(err, { kind: "not-sent" });
+    }
     this.#run.state.read(model);
     return model;
   }

@@ -5,6 +5,7 @@
 
 import { describe, expect, it } from "vitest";
 import { renderSummary } from "../../src/report/summary.ts";
+import { buildOutputs } from "../../src/report/outputs.ts";
 import { decodeRecord, withoutRecord } from "../../src/domain/rollout-tags.ts";
 import { LEASE_TAG, decodeLease, encodeLease } from "../../src/domain/lease.ts";
 import {
@@ -112,7 +113,7 @@ describe.each(ORCHESTRATIONS)("a lease take applied, its answer lost, then no mo
     expect(decodeLease(tagsOf(emu))).toEqual({ kind: "none" });
   });
 
-  it("the read after the resend's 412 refused, and the end's write too: the record is said maybe written, and rollback: true changes nothing", async () => {
+  it("the read after the resend's 412 refused, and the read before the end's write too: the record is said maybe written, no end's write is said sent, and rollback: true changes nothing", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
     // The take lands, its answer is lost, the resend meets 412; every read of the scale set after the first is refused
     // (the one that would say whether the take landed, and the one before the end's write, which would take the
@@ -134,6 +135,15 @@ describe.each(ORCHESTRATIONS)("a lease take applied, its answer lost, then no mo
     const summary = renderSummary(record);
     expect(summary).toContain("**Rollout record:** the rollout record may have been written");
     expect(summary).not.toContain("was not written");
+    // The end's write starts from a fresh read (the take's outcome unknown), which was refused: no write was sent.
+    // Before, the record said "the write after it failed", the lease only the read's error.
+    expect(tagWritesOf(emu)).toEqual([PATCH_TAGS, `${PATCH_TAGS} → 412`]);
+    expect(record.scaleSetRecord?.note).not.toMatch(/the write after it failed/);
+    expect(record.scaleSetRecord?.note).toMatch(
+      /after it, no tag write was sent: reading the scale set before it failed/,
+    );
+    expect(record.leaseNotReleased).toMatchObject({ maybe: true, why: expect.stringMatching(/^no write was sent/) });
+    expect(summary).toContain("**Lease:** whether it is still on the scale set is unknown (no write was sent");
 
     // The record left names a change that was never made: rollback: true finds the model on the values before it,
     // writes nothing, and does not take it for another writer's change.
@@ -253,6 +263,43 @@ describe.each(ORCHESTRATIONS)(
       const back = await rollout({ ...configFor(emu, { change: {} }), rollback: true });
       expect(back.record.result, back.record.reason).toBe("unchanged");
       expect(writesOf(emu)).toEqual(["PATCH VirtualMachineScaleSets.Update → 403"]);
+    });
+
+    it("the release met 412 (another writer removed the lease tag) and the read after it was refused: the lease and the record are said unknown, not kept", async () => {
+      const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, tags: { team: "web" }, ...seed }] });
+      const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }), {
+        events: (e) => {
+          if (e.type !== "batch-ended") return;
+          // Right before the run's last tag write, a person removes the lease tag (as the summary advises when a run
+          // left it), and the run may read the scale set no more: the write meets 412, the read after it 403.
+          emu.faults.concurrentWrite(
+            { patch: { tags: withoutLeaseTags(tagsOf(emu)) } },
+            { operation: TAGS, when: "before" },
+          );
+          emu.faults.onRequest({ operation: TAGS, when: "before" }, () =>
+            emu.faults.authorizationFailed({ operation: "VirtualMachineScaleSets.Get" }),
+          );
+        },
+      });
+      expect(record.result).toBe("succeeded");
+      expect(tagWritesOf(emu).at(-1)).toBe(`${PATCH_TAGS} → 412`);
+      expect(decodeLease(tagsOf(emu))).toEqual({ kind: "none" });
+      // Before: "Lease not released (AuthorizationFailed: … read …)", the lease said to last 10 minutes, and the record
+      // "Azure did not take the tag write (AuthorizationFailed: … read …)": the read's refusal given as the write's.
+      expect(record.leaseNotReleased).toMatchObject({
+        maybe: true,
+        why: expect.stringMatching(/^Azure refused the write \(PreconditionFailed/),
+      });
+      const summary = renderSummary(record);
+      expect(summary).toContain("**Lease:** whether it is still on the scale set is unknown (Azure refused the write");
+      expect(summary).not.toContain("**Lease not released**");
+      expect(record.scaleSetRecord?.note).not.toMatch(/Azure did not take the tag write/);
+      expect(record.scaleSetRecord?.note).toMatch(
+        /Azure refused the tag write \(PreconditionFailed.*what its tags hold now is unknown/,
+      );
+      expect(JSON.parse(buildOutputs(record)["summary-json"] ?? "{}").leaseNotReleased).toEqual(
+        record.leaseNotReleased,
+      );
     });
 
     it("for a scale set deleted during the run: nothing written, no warning about a lease on it", async () => {
