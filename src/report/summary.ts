@@ -245,6 +245,21 @@ function rollbackOfLine(record: RolloutRecord): string {
     return `**Rollback, finished:** the last change on the scale set was a rollback, made by ${run} on ${when} (${back}); \`rollback: true\` does not undo a rollback, it finishes it`;
   }
   const ended = of.outcome === "in-progress" ? "it recorded no ending" : `it ended ${inline(of.outcome)}`;
+  // Nothing written: the model held the values before the recorded change already, and every instance was on it (a
+  // record left by a run that stopped before its model write, say). Not "undoing" a change the model does not hold.
+  if (record.result === "unchanged") {
+    const recorded = of.changes
+      .map((c) => `${code(c.property)} ${code(c.before, 200)} → ${code(c.after, 200)}`)
+      .join("; ");
+    const since =
+      of.outcome === "succeeded" || of.outcome === "reverted"
+        ? "the change was undone since"
+        : "that run stopped before it wrote the model (its record stayed on the scale set), or the change was undone since";
+    return (
+      `**Rollback: nothing to undo.** The last change recorded on the scale set, made by ${run} on ${when} (${ended}: ${recorded}), ` +
+      `is not in the model: the model and its instances hold the values before it, so ${since}. Nothing was written; the record stays on the scale set until the next rollout replaces it`
+    );
+  }
   return `**Rollback** to the previous model: ${back}, undoing the change made by ${run} on ${when} (${ended})`;
 }
 

@@ -260,9 +260,23 @@ describe.each(ORCHESTRATIONS)(
       expect(renderSummary(record)).toContain("**Rollout record:** the record on the scale set names the change");
 
       emu.faults.clear();
+      const tagWrites = tagWritesOf(emu).length;
       const back = await rollout({ ...configFor(emu, { change: {} }), rollback: true });
       expect(back.record.result, back.record.reason).toBe("unchanged");
       expect(writesOf(emu)).toEqual(["PATCH VirtualMachineScaleSets.Update → 403"]);
+      // It wrote nothing, its tags included (no lease taken for a run with nothing to do): the record stays. Its
+      // summary says there was nothing to undo; before, "**Rollback** to the previous model: … undoing the change made
+      // by …", a change the model never got.
+      expect(tagWritesOf(emu)).toHaveLength(tagWrites);
+      expect(recordOn(emu)).toBe("in-progress");
+      const summary = renderSummary(back.record);
+      expect(summary).toContain("**Rollback: nothing to undo.**");
+      expect(summary).not.toContain("undoing the change");
+      expect(JSON.parse(buildOutputs(back.record)["summary-json"] ?? "{}")).toMatchObject({
+        result: "unchanged",
+        modelUpdated: false,
+        rollbackOf: { outcome: "in-progress" },
+      });
     });
 
     it("the release met 412 (another writer removed the lease tag) and the read after it was refused: the lease and the record are said unknown, not kept", async () => {
