@@ -1,6 +1,7 @@
 // The rollout record: what a run did and reached, the one input of every report. Plain data.
 
 import type { CloudName, Target } from "../config/types.ts";
+import { listIds } from "./ids.ts";
 import type { AzureErrorInfo, HealthState, ImageReference, RollingUpgradeStatus, UpgradeMode } from "./scale-set.ts";
 
 /**
@@ -139,6 +140,42 @@ export interface ReleaseRecord {
 export type RollbackModel = "restored" | "partly-restored" | "unchanged" | "changed-by-another-writer" | "unknown";
 
 /** Where a rollback that did not complete left the scale set's model, as a sentence. */
+/**
+ * A rollback that restored the model and brought back every instance but those protected from scale-set actions since
+ * this run upgraded them: those instances (sorted); undefined for any other rollback. The run still fails (a mixed
+ * state is no success), but the report says exactly this rather than "the rollback failed".
+ */
+export function protectedOnlyNotBack(rollback: RolloutRecord["rollback"]): readonly string[] | undefined {
+  if (rollback === undefined || rollback.succeeded || rollback.model !== "restored") return undefined;
+  const held = rollback.protectedNotBack ?? [];
+  const notBack = rollback.notBack ?? [];
+  if (held.length === 0 || notBack.some((id) => !held.includes(id))) return undefined;
+  return held;
+}
+
+/**
+ * How far such a rollback got (`rolled back 3 of 4 instances`) and what it left (`instance 0 is protected from
+ * scale-set actions and still runs the new model`); see protectedOnlyNotBack.
+ */
+export function protectedRollbackParts(
+  rollback: NonNullable<RolloutRecord["rollback"]>,
+  held: readonly string[],
+): { readonly done: string; readonly left: string } {
+  const back = rollback.instanceIds.length;
+  const all = new Set([...rollback.instanceIds, ...held]).size;
+  const one = held.length === 1;
+  return {
+    done: `rolled back ${back} of ${all} instance${all === 1 ? "" : "s"}`,
+    left: `${one ? "instance" : "instances"} ${listIds(held)} ${one ? "is" : "are"} protected from scale-set actions and still ${one ? "runs" : "run"} the new model`,
+  };
+}
+
+/** What to do about the instances a rollback left out as protected (protectedOnlyNotBack). */
+export function protectedRollbackAdvice(held: readonly string[]): string {
+  const one = held.length === 1;
+  return `remove the protection, then run the action with rollback: true again (it brings back only what is not back yet) or upgrade ${one ? "it" : "them"} onto the scale set's model by hand`;
+}
+
 export function rollbackModelWords(model: RollbackModel | undefined): string {
   switch (model) {
     case "restored":
@@ -253,6 +290,11 @@ export interface RolloutRecord {
     readonly instanceIds: readonly string[];
     /** A rollback that did not complete: the instances it was to bring back and did not see back. */
     readonly notBack?: readonly string[];
+    /**
+     * Of `notBack`, those it left out as protected from scale-set actions (by another writer since this run upgraded
+     * them; Azure skips a protected instance): they run the rolled-out model.
+     */
+    readonly protectedNotBack?: readonly string[];
     /** The scale set's model after the rollback (undefined: a record from before this field). */
     readonly model?: RollbackModel;
     readonly error?: string;

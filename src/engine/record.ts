@@ -24,7 +24,12 @@ import type {
   RolloutResult,
   ScaleSetRecordStatus,
 } from "../domain/record.ts";
-import { rollbackModelWords } from "../domain/record.ts";
+import {
+  protectedOnlyNotBack,
+  protectedRollbackAdvice,
+  protectedRollbackParts,
+  rollbackModelWords,
+} from "../domain/record.ts";
 import { releaseOf } from "../domain/release.ts";
 import { needsAttention } from "../domain/batches.ts";
 import { displayChange, trustedRunUrl } from "../domain/rollout-tags.ts";
@@ -446,6 +451,12 @@ export function rolloutReason(
     const back = rollback.instanceIds;
     reason += ` Rolled back: the previous model is restored${back.length === 1 ? ` and instance ${listIds(back)} runs it again` : back.length > 1 ? ` and instances ${listIds(back)} run it again` : ""}.`;
     reason += keptTagWords(state);
+  } else if (rollback && protectedOnlyNotBack(rollback) !== undefined) {
+    // Everything back but instances protected since their upgrade: said as it is, not as "the rollback failed".
+    const held = protectedOnlyNotBack(rollback) ?? [];
+    const { done, left } = protectedRollbackParts(rollback, held);
+    const back = rollback.instanceIds.length > 0 ? ` (${listIds(rollback.instanceIds)})` : "";
+    reason += ` The rollback restored the previous model and ${done}${back}; ${left}: ${protectedRollbackAdvice(held)}.`;
   } else if (rollback) {
     reason += ` The rollback failed too: ${rollback.error ?? "unknown error"}.`;
     if (rollback.model !== undefined) reason += ` ${rollbackModelWords(rollback.model)}`;

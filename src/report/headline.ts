@@ -1,5 +1,6 @@
 // The one sentence that says whether the release reached every instance: the summary's title, the success notice.
 
+import { protectedOnlyNotBack, protectedRollbackParts } from "../domain/record.ts";
 import type { RolloutRecord, RolloutResult } from "../domain/record.ts";
 import { countOutcomes, plural, type OutcomeCounts } from "./instances.ts";
 
@@ -64,6 +65,18 @@ export function headline(record: RolloutRecord): string {
     return `${label} while writing the model: the write got no answer, and the model did not hold it when read`;
   const counts = countOutcomes(record.instances);
   const rollback = record.rollback;
+  // A rollback that brought back everything but instances protected since their upgrade: how far it got, and which
+  // are left on the new model (the run still fails: a mixed state is no success).
+  const held = protectedOnlyNotBack(rollback);
+  if (rollback !== undefined && held !== undefined) {
+    const others = joinParts(problems(counts, { rolledBack: false }));
+    const one = held.length === 1;
+    // Named when few and plain (the headline is also an annotation and the deployment's description, unescaped).
+    const named = held.length <= 3 && held.every((id) => /^[A-Za-z0-9._-]{1,80}$/.test(id));
+    const who = named ? `${one ? "instance" : "instances"} ${held.join(", ")}` : plural(held.length, "instance");
+    const left = `${who} ${one ? "is" : "are"} protected from scale-set actions and still ${one ? "runs" : "run"} the new model`;
+    return `${label}: ${protectedRollbackParts(rollback, held).done}; ${left}${others === "" ? "" : ` (${others})`}`;
+  }
   const notBack = rollback?.notBack?.length ?? 0;
   const tail =
     rollback && !rollback.succeeded

@@ -13,7 +13,12 @@ import {
   type RolloutRecord,
   type RolloutResult,
 } from "../domain/record.ts";
-import { rollbackModelWords } from "../domain/record.ts";
+import {
+  protectedOnlyNotBack,
+  protectedRollbackAdvice,
+  protectedRollbackParts,
+  rollbackModelWords,
+} from "../domain/record.ts";
 import type { CloudName } from "../config/types.ts";
 import { errorsQuotedIn, explainError, type ErrorHelp } from "./error-help.ts";
 import { code, inline, link } from "./escape.ts";
@@ -479,6 +484,18 @@ function count(value: unknown): string {
 }
 
 function rollbackStatus(rollback: NonNullable<RolloutRecord["rollback"]>): string {
+  // Everything back but instances protected since their upgrade: how far it got and what to do, not "did not complete"
+  // alone. The instances' rows say the same (ProtectedFromScaleSetActions).
+  const held = protectedOnlyNotBack(rollback);
+  if (held !== undefined) {
+    const back = rollback.instanceIds.length > 0 ? ` (${inline(idRanges(rollback.instanceIds), { max: 300 })})` : "";
+    const { done, left } = protectedRollbackParts(rollback, held);
+    return (
+      `**Rollback:** ❌ ${done}${back}, the previous model restored; ${inline(left, { max: 400 })} ` +
+      `(protectFromScaleSetActions, set by another writer since this run upgraded ${held.length === 1 ? "it" : "them"}: Azure skips a protected instance, so the rollback left ${held.length === 1 ? "it" : "them"} out). ` +
+      `To finish it: ${protectedRollbackAdvice(held).replace("rollback: true", "`rollback: true`")}.`
+    );
+  }
   const ids = rollback.instanceIds.length > 0 ? `: ${inline(idRanges(rollback.instanceIds), { max: 300 })}` : "";
   const outcome = rollback.succeeded ? "✅ the previous model is back" : "❌ the rollback did not complete";
   const notBack =
@@ -746,11 +763,13 @@ function nextSteps(record: RolloutRecord, stage: Stage): string {
       case "failed":
         if (otherWriters.length > 0) steps.push(otherWriterStep(otherWriters));
         // A rollback that did not complete: a re-run of this job would write the change again and roll it forward.
-        if (record.rollback?.succeeded === false)
+        if (record.rollback?.succeeded === false) {
           steps.push(
             "**Do not re-run this job yet:** the rollback did not complete (see **Rollback** above), and a re-run would write this change again and roll it forward. Finish the rollback first, as below; roll the change out again once its cause is fixed.",
           );
-        else {
+          const held = protectedOnlyNotBack(record.rollback);
+          if (held !== undefined) steps.push(heldStep(record, held));
+        } else {
           steps.push(`**Resume:** fix the cause above, then ${resume}.${stuckOnModel(record)}`);
           // Its advice is a re-run: not after a rollback that did not complete.
           if (protectedOnes.length > 0) steps.push(protectedStep(record, protectedOnes));
@@ -837,6 +856,20 @@ function protectedStep(record: RolloutRecord, instances: readonly InstanceRecord
       : `${keeps} To upgrade ${one ? "it" : "them"} too, remove ${one ? "its" : "their"} protection from scale-set actions ${where}, then re-run this job.`;
   }
   return `${keeps} ${how}\n\n\`\`\`sh\n${unprotectCommand(record, ids)}\n\`\`\``;
+}
+
+/**
+ * Instances a rollback left out as protected from scale-set actions (protectedOnlyNotBack): the protection to remove
+ * first, then the rollback to run again (the step after this one) or an upgrade by hand. A command only as protectedStep
+ * offers one.
+ */
+function heldStep(record: RolloutRecord, held: readonly string[]): string {
+  const one = held.length === 1;
+  const who = `**${one ? "Instance" : "Instances"} ${inline(idRanges(held), { max: 300 })}**`;
+  const lead = `${who} ${one ? "is" : "are"} protected from scale-set actions and still ${one ? "runs" : "run"} the new model: remove the protection first, then run \`rollback: true\` as below (it brings back only what is not back yet) or upgrade ${one ? "it" : "them"} onto the scale set's model by hand`;
+  if (record.orchestrationMode === "Flexible")
+    return `${lead}. Remove ${one ? "its" : "their"} protection on the scale set's Instances page in the Azure portal (\`az vmss update --instance-id\` takes a Uniform instance's number, not a Flexible VM's name).`;
+  return `${lead}:\n\n\`\`\`sh\n${unprotectCommand(record, held)}\n\`\`\``;
 }
 
 const SHELL_SAFE = /^[A-Za-z0-9._-]+$/;

@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { buildOutputs } from "../../src/report/outputs.ts";
 import { renderSummary } from "../../src/report/summary.ts";
 import { AzureApiError } from "../../src/domain/scale-set.ts";
+import { listIds } from "../../src/domain/ids.ts";
 import {
   configFor,
   count,
@@ -179,6 +180,7 @@ describe.each(ORCHESTRATIONS)(
           succeeded: false,
           instanceIds: [b, c, d],
           notBack: [a],
+          protectedNotBack: [a],
           model: "restored",
         });
         expect(record.rollback?.error).toMatch(/protect/i);
@@ -194,8 +196,25 @@ describe.each(ORCHESTRATIONS)(
         expect(JSON.parse(outputs["summary-json"] ?? "")).toEqual(JSON.parse(JSON.stringify(record)));
         expect(outputs["updated-instances"]).toBe(JSON.stringify([a]));
         const summary = renderSummary(record);
-        expect(summary).toContain("not brought back (1)");
         expect(summary).toContain("ProtectedFromScaleSetActions");
+        // How far the rollback got and what is left, not a bare "the rollback failed" (headline, reason, rollback
+        // section), with the protection to remove before rollback: true runs again.
+        const left = `instance ${a} is protected from scale-set actions and still runs the new model`;
+        expect(summary.split("\n")[0]).toBe(`## ❌ Rollout failed: rolled back 3 of 4 instances; ${left}`);
+        // The section's IDs are escaped (a Flexible VM's name: vmss1_…).
+        expect(summary).toContain("**Rollback:** ❌ rolled back 3 of 4 instances (");
+        expect(summary).toContain(`the previous model restored; ${left.replaceAll("_", "&#95;")}`);
+        expect(record.reason).toContain(
+          `rolled back 3 of 4 instances (${listIds([b, c, d])}); ${left}: remove the protection`,
+        );
+        expect(record.reason).not.toMatch(/rollback failed/i);
+        expect(summary).not.toMatch(/the rollback failed/i);
+        // The protection to remove first (a Flexible VM's on the portal's Instances page: az takes no VM name).
+        expect(summary).toContain(
+          record.orchestrationMode === "Flexible"
+            ? "Remove its protection on the scale set's Instances page"
+            : `--instance-id ${a} --protect-from-scale-set-actions false`,
+        );
       },
     );
   },

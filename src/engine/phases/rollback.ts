@@ -92,6 +92,7 @@ export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange, 
       succeeded: false,
       instanceIds: back,
       notBack: heldOff,
+      protectedNotBack: heldOff,
       // Put back and seen holding the previous model after every instance came back (waitBack's last read).
       model: "restored",
       error,
@@ -452,6 +453,7 @@ async function reportIncomplete(rb: RollbackRun, err: unknown): Promise<void> {
     succeeded: false,
     instanceIds: back,
     ...(notBack.length > 0 && { notBack }),
+    ...(heldOff.length > 0 && { protectedNotBack: heldOff }),
     model: modelAfter(progress()),
     error,
   });
