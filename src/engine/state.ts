@@ -728,6 +728,15 @@ export class RunState implements RolloutState {
     this.#cutOffUnseen = what;
   }
 
+  /**
+   * A model write cut off in flight and not seen since (cutOffUnseen) was judged on a read taken once no operation ran
+   * on the scale set, which holds what it held before: the copy did not land, and nothing of it is pending
+   * (modelWriteCutOff clears). A copy that landed is counted by `wrote` instead.
+   */
+  cutOffDidNotLand(what: "image" | "extension"): void {
+    if (this.#cutOffUnseen === what) this.#cutOffUnseen = undefined;
+  }
+
   /** A model write's operation ended at `at`: a listing started before it may not show the write's effect. */
   writeSettled(at: number): void {
     this.#wroteAt = Math.max(this.#wroteAt, at);

@@ -670,6 +670,112 @@ describe.each(ORCHESTRATIONS)("a lost answer to the extension PATCH ($mode)", ({
     expect(record.modelUpdated).toBe(true);
     expect(outcomes(record)).toEqual({ updated: [a, b] });
   });
+
+  // A review (faults, 2026-12): a copy that may have landed, the SDK's resend refused 409, and the extension not in the
+  // model when read right after: the run stopped on "Azure may still apply it" and retried nothing. Azure's model is
+  // read again once the scale set is idle and after the 409's pause: holding what was sent, the write is the run's and
+  // the rollout goes on; holding what it held before, the copy did not land and the write is sent once more.
+  it.each([
+    // The first copy lost before Azure took it, the resend refused by another operation.
+    {
+      what: "not landed: sent once more",
+      lands: false,
+      writes: [PATCH_EXTENSION, `${PATCH_EXTENSION} → 409`, PATCH_EXTENSION],
+    },
+    // The first copy applied only after the read that follows the 409.
+    {
+      what: "landed late: the run's, not sent again",
+      lands: true,
+      writes: [PATCH_EXTENSION, `${PATCH_EXTENSION} → 409`],
+    },
+  ])(
+    "a copy that may have landed, its resend refused 409, not in the model when read: $what",
+    async ({ lands, writes }) => {
+      const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
+      const [a = "", b = ""] = instanceIds(emu);
+      const EXTENSIONS_UPDATE = "VirtualMachineScaleSetExtensions.Update";
+      // The first copy never reaches the handler (no answer); the SDK's resend meets 409.
+      emu.faults.dropConnection({ operation: EXTENSIONS_UPDATE, times: 1 });
+      emu.faults.conflict({ operation: EXTENSIONS_UPDATE, times: 1 });
+      const fileUris = ["https://stvmssdemo.blob.core.windows.net/scripts/install-v2.sh"];
+      const { record } = await rollout(
+        configFor(emu, {
+          change: { extension: { name: "customScript", fileUris } },
+          rollout: { ...SLOW, batchSize: count(2) },
+        }),
+        {
+          // Where the first copy lands late: Azure applies it right after the run's first read following the 409.
+          wrap: (api) => ({
+            ...api,
+            startPatchExtension: async (patch, signal) => {
+              try {
+                return await api.startPatchExtension(patch, signal);
+              } catch (err) {
+                if (lands && err instanceof AzureApiError && err.statusCode === 409)
+                  emu.faults.concurrentWrite(
+                    { extension: { name: patch.name, properties: { settings: patch.settings } } },
+                    { operation: "VirtualMachineScaleSets.Get", when: "after" },
+                  );
+                throw err;
+              }
+            },
+          }),
+        },
+      );
+      expect(writesOf(emu)).toEqual([...writes, upgrade(a, b)]);
+      expect(record.result).toBe("succeeded");
+      expect(record.modelUpdated).toBe(true);
+      expect(record.modelWriteCutOff).toBeUndefined();
+      expect(outcomes(record)).toEqual({ updated: [a, b] });
+      expect(renderSummary(record)).not.toContain("may still apply");
+    },
+  );
+
+  it.each([
+    // Every copy after the lost one refused 409 until the retries are spent: judged not landed, so not "may still apply".
+    { what: "every later copy refused 409: not written", other: false },
+    // Another writer's settings in the extension when the scale set is idle: not written over.
+    { what: "another writer's extension: kept", other: true },
+  ])("a copy that may have landed, its resend refused 409, then $what", async ({ other }) => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
+    const EXTENSIONS_UPDATE = "VirtualMachineScaleSetExtensions.Update";
+    emu.faults.dropConnection({ operation: EXTENSIONS_UPDATE, times: 1 });
+    emu.faults.conflict({ operation: EXTENSIONS_UPDATE, times: other ? 1 : 100 });
+    const theirs = { fileUris: ["https://stvmssdemo.blob.core.windows.net/scripts/theirs.sh"], commandToExecute: "x" };
+    if (other)
+      emu.faults.onRequest({ operation: EXTENSIONS_UPDATE, when: "before" }, () =>
+        emu.faults.concurrentWrite(
+          { extension: { name: "customScript", properties: { settings: theirs } } },
+          { operation: "VirtualMachineScaleSets.Get", when: "after" },
+        ),
+      );
+    const fileUris = ["https://stvmssdemo.blob.core.windows.net/scripts/install-v2.sh"];
+    const { record } = await rollout(
+      configFor(emu, {
+        change: { extension: { name: "customScript", fileUris } },
+        rollout: { ...SLOW, batchSize: count(2), pollIntervalMs: 5 },
+      }),
+    );
+    expect(record.result).toBe("failed");
+    expect(record.modelUpdated).toBe(false);
+    expect(writesOf(emu).filter((w) => w === PATCH_EXTENSION)).toHaveLength(1);
+    if (other) {
+      expect(writesOf(emu)).toEqual([PATCH_EXTENSION, `${PATCH_EXTENSION} → 409`]);
+      const model = emu.state("vmss1").model as { properties: { virtualMachineProfile: any } };
+      const ext = model.properties.virtualMachineProfile.extensionProfile.extensions.find(
+        (e: { name: string }) => e.name === "customScript",
+      );
+      expect(ext.properties.settings).toEqual(theirs);
+      expect(record.reason).toMatch(/changed by another writer/);
+      // Its copy may have landed before that writer's change: not "wrote nothing".
+      expect(record.modelWriteCutOff).toBe("extension");
+      expect(record.reason).not.toMatch(/wrote nothing/);
+    } else {
+      expect(record.modelWriteCutOff).toBeUndefined();
+      expect(record.reason).toMatch(/another operation kept the scale set busy.*nothing was written/);
+      expect(headline(record)).not.toContain("got no answer");
+    }
+  });
 });
 
 describe("a lost answer to the image PATCH, next to a tag the extension did not have", () => {

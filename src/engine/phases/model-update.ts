@@ -386,7 +386,11 @@ export async function startExtensionWrite(
         kind: "failed",
         reason:
           `The extension '${patch.name}' was changed by another writer after the action read it (etag ${planned?.etag ?? "(none)"} → ${fresh.etag ?? "(none)"}); ` +
-          "the action wrote nothing to it, so that change is kept." +
+          // A copy of this run's PATCH got no answer and is not in the model (extensionSettled): it may have landed
+          // before that writer's change replaced it. Not "wrote nothing".
+          (run.state.modelWriteCutOff === "extension"
+            ? "a copy of the action's write got no answer and the extension does not hold it (it may have landed before that change replaced it); nothing more was written, so that change is kept."
+            : "the action wrote nothing to it, so that change is kept.") +
           imageWrittenBefore(run) +
           " Re-run to apply this change on top of it.",
       });
@@ -421,12 +425,24 @@ export async function startExtensionWrite(
         if (maybe || conflict) {
           const landed = await extensionLanded(run, api, patch, err, maybe);
           if (typeof landed === "object") return landed;
-          // Refused, and no copy that may have landed went out: another operation's, as on the image PATCH. (One
-          // that may have landed and is not in the model stands: Azure may still apply it, modelWriteCutOff.)
+          // Refused, and no copy that may have landed went out: another operation's, as on the image PATCH.
           if (landed === "not-landed" && conflict && !maybe) {
             conflicts++;
             await pauseAfterConflict(run, err, conflicts, patch.name);
             continue;
+          }
+          // Refused (409) after a copy that may have landed went out, and the model read right after does not hold
+          // it: judged again once the scale set is idle (extensionSettled). Landed: this run's write. As before: not
+          // landed, and sent again after the 409's pause, within its limit and the run's time. (A copy with no answer
+          // and no refusal, or a read that fails, stands: Azure may still apply it, modelWriteCutOff.)
+          if (landed === "not-landed" && conflict && maybe) {
+            const settled = await extensionSettled(run, api, patch, before);
+            if (typeof settled === "object") return settled;
+            if (settled === "not-landed") {
+              conflicts++;
+              await pauseAfterConflict(run, err, conflicts, patch.name);
+              continue;
+            }
           }
         }
       }
@@ -545,6 +561,47 @@ async function extensionLanded(
   );
   run.wrote("extension");
   return modelSettled(run, api);
+}
+
+/**
+ * A copy of the extension PATCH that may have landed (no answer) went out, the SDK's resend was refused 409, and the
+ * model read right after did not hold it: which is it? Assumed of Azure (contract notes §2.6; the recordings: a PATCH's
+ * 200 shows the new model with `Updating`, and a GET after it the same): a write Azure takes is in the model the moment
+ * it is accepted, and its operation runs after; a 409 Conflict "…conflict with a concurrent request…" answers a write
+ * while an operation holds the scale set (the first copy's, or another one's: the 409 does not say whose). So the
+ * scale set is read until no operation runs on it (modelSettled, once per poll) and judged on that read: the extension
+ * holds exactly what was sent → this run's write (it did not before: the run planned a change of it); the extension as
+ * planned on → the copy did not land (whatever held the scale set has ended, and with it any copy Azure was taking),
+ * and the caller sends it again after the 409's pause, its read-compare-write guarding against another writer as on
+ * the first copy (a PATCH of the child resource takes no If-Match: see the top of this file); anything else → another
+ * writer's change, on which the caller's read stops (nothing is written over it), the copy left as unseen. "unread"
+ * when a read failed (the copy stays unseen: read again at the end, settleUnknownWrite).
+ */
+async function extensionSettled(
+  run: Run,
+  api: ScaleSetApi,
+  patch: ExtensionPatch,
+  before: ReturnType<typeof extensionOf>,
+): Promise<PendingOperation | "unread" | "not-landed"> {
+  run.log.info(
+    `The extension PATCH may have reached Azure (a copy got no answer; its resend was refused 409), and the model does not hold it: reading the scale set until no operation runs on it.`,
+  );
+  const idle = await modelSettled(run, api).done;
+  if (idle === undefined) throw run.interrupted(); // the wait was aborted: cancel or timeout
+  const model = run.state.model;
+  if (idle.unread || model === undefined) return "unread";
+  if (holdsPatch(model, patch)) {
+    run.log.info(
+      `Extension '${patch.name}' now holds exactly what the action sent: Azure applied the copy whose answer was lost.`,
+    );
+    run.wrote("extension");
+    return { done: Promise.resolve(idle) };
+  }
+  if (sameExtension(before, extensionOf(model, patch.name))) {
+    run.log.info(`Extension '${patch.name}' is as it was: the copy did not land.`);
+    run.state.cutOffDidNotLand("extension");
+  }
+  return "not-landed";
 }
 
 /**
