@@ -15,10 +15,12 @@ export interface RolloutDeps {
   /** Sees each step of the rollout as it happens (events.ts); for tests and tools. It cannot change the run. */
   readonly events?: (event: RolloutEvent) => void;
   /**
-   * Called once, right before the run's first write to Azure (the model PATCH, or the first manualupgrade when the
-   * model already holds the values), with the model it replaces and the change it writes (the change inputs; for
-   * `rollback: true`, the values restored from the rollout record). Never for a dry run or a run that writes nothing.
-   * Must not throw or block: main uses it to set the GitHub deployment in_progress.
+   * Called once, as soon as Azure accepted the run's first write (the model PATCH, or the first manualupgrade when the
+   * model already holds the values): not before it is sent, since Azure's answer may show it is not this run's to
+   * claim (Run.#accepted). With the model it replaces, as the record's previousModel says it (undefined: none), and
+   * the change it writes (the change inputs; for `rollback: true`, the values restored from the rollout record). Never
+   * for a dry run, a run that writes nothing, or one whose every write went unanswered. Must not throw or block: main
+   * uses it to set the GitHub deployment in_progress.
    */
   readonly onWriteStart?: (previousModel: PreviousModel | undefined, change: ChangeRequest) => void;
   /** What makes this run's lease on the scale set its own (domain/lease.ts); a random UUID unless given (tests). */

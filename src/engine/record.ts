@@ -184,6 +184,17 @@ export interface RolloutState {
   readonly tagRecord?: TagRecordState | undefined;
 }
 
+/**
+ * The model before this run's write (RunState.previousModel, whatever the transport did), else the plan's when the run
+ * changes something; undefined when the run found every value it asks for already in the model (a re-run, nothing to
+ * change; or another writer set the requested image before this run's write: RunState.imageSetByOther). The record's
+ * `previousModel` (the `previous-model` output) and what the GitHub deployment is told (Run, onWriteStart): one answer.
+ */
+export function recordedPrevious(state: Pick<RolloutState, "previousModel" | "change">): PreviousModel | undefined {
+  const { previousModel, change } = state;
+  return previousModel ?? (change !== undefined && change.changes.length > 0 ? change.previousModel : undefined);
+}
+
 /** The record of the run. `failure`: the run's failure as said before any rollback (see failureReason). */
 export function buildRecord(state: RolloutState, failure: string | undefined, finishedAt: number): RolloutRecord {
   const { config, model, change, rolling, rollback } = state;
@@ -198,8 +209,7 @@ export function buildRecord(state: RolloutState, failure: string | undefined, fi
           workDone: state.modelUpdated || state.targets.size > 0,
           rolledBack: rollback?.succeeded === true,
         });
-  const previousModel =
-    state.previousModel ?? (change !== undefined && change.changes.length > 0 ? change.previousModel : undefined);
+  const previousModel = recordedPrevious(state);
   // A rollback run (rollback: true) that brought everything back says so.
   const result = ended === "succeeded" && state.rollbackOrigin !== undefined ? "reverted" : ended;
   const reason = rolloutReason(state, result, failure);

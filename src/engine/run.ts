@@ -12,7 +12,7 @@ import {
   type ChangePlan,
   type ModelChange,
 } from "../domain/change.ts";
-import { describeAll, type Stop } from "./record.ts";
+import { describeAll, recordedPrevious, type Stop } from "./record.ts";
 import type { RolloutEvent } from "./events.ts";
 import { phasePhrase, phaseWords, type Phase } from "./phase.ts";
 import { RunState } from "./state.ts";
@@ -117,11 +117,19 @@ export class Run {
     this.onWriteStart = deps.onWriteStart;
   }
 
-  /** Right before a write to Azure: tells deps.onWriteStart, the first time only. */
-  writeStarting(): void {
+  /**
+   * Azure accepted a write of this run (a model write, or its own manualupgrade): tells deps.onWriteStart, the first
+   * time only, with the previous model the record ends with (recordedPrevious). Not before the request goes out: its
+   * answer may show the write was not this run's to claim (a 412 because another writer set the requested image, which
+   * the run then does not write: no previous model), or was planned again on another writer's model (its values are
+   * the previous ones then), and what GitHub was told cannot be taken back (a deployment's payload is fixed). A write
+   * whose answer never came (cut off, lost) tells nothing here: the deployment is created at the end, with the
+   * record's previous model.
+   */
+  #accepted(): void {
     const notify = this.onWriteStart;
     this.onWriteStart = undefined;
-    notify?.(this.state.change?.previousModel, this.state.request);
+    notify?.(recordedPrevious(this.state), this.state.request);
   }
 
   /** The lease is another run's now (engine/lease.ts): said once, and the work stops (no further write). */
@@ -207,6 +215,7 @@ export class Run {
   /** Azure accepted a model write. */
   wrote(what: "image" | "extension"): void {
     this.state.wrote(what, this.now());
+    this.#accepted();
     this.emit({ type: "wrote", what });
   }
 
@@ -221,6 +230,7 @@ export class Run {
   /** Azure accepted an upgrade of `ids` (`write`: the action's own manualupgrade, rather than the platform's roll). */
   upgradeStarted(ids: readonly string[], write: boolean): void {
     this.state.upgradeStarted(ids, write ? this.now() : undefined);
+    if (write) this.#accepted();
     this.emit({ type: "upgrade-accepted", ids });
   }
 

@@ -1,6 +1,7 @@
-// The rollout as a GitHub deployment: created when the first write to Azure starts (so its payload holds the model it
-// replaces), `in_progress` then, and a final status when the run ends. Every GitHub failure is one warning: recording
-// the deployment never fails or delays the rollout. Talks to GitHub through the DeploymentsApi port (deployments.ts).
+// The rollout as a GitHub deployment: created when Azure accepted the run's first write (so its payload holds the model
+// it replaces, as the record says it: not before, when Azure's answer may show the write was not this run's),
+// `in_progress` then, and a final status when the run ends. Every GitHub failure is one warning: recording the
+// deployment never fails or delays the rollout. Talks to GitHub through the DeploymentsApi port (deployments.ts).
 
 import {
   deploymentRequest,
@@ -50,7 +51,7 @@ export class DeploymentTracker {
     this.environment = config.deployment?.environment ?? "";
   }
 
-  /** The first write to Azure starts: create the deployment and set it in_progress, without holding the rollout up. */
+  /** Azure accepted the first write: create the deployment and set it in_progress, without holding the rollout up. */
   writeStarted(previousModel: PreviousModel | undefined, change: ChangeRequest = this.config.change): void {
     if (this.writing) return;
     this.writing = true;

@@ -203,6 +203,32 @@ describe("the rollout as a GitHub deployment (deployment-environment)", () => {
     expect(deployment?.statuses[1]?.description).toMatch(/^Rollout cancelled/);
   });
 
+  // A review (faults, 2026-12): the deployment was created as the image PATCH went out, with the image read before it as
+  // the previous model. Another writer's same image in between (412: not this run's write, previous-model null, no
+  // rollback) left the deployment naming the image before that writer's as what this release replaced.
+  it("another writer set the release's image just before the run's PATCH (412): the deployment names no previous model", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss-web", instances: 2 }] });
+    emu.faults.concurrentWrite(
+      {
+        patch: { properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: "1.4.0" } } } } },
+      },
+      { operation: "VirtualMachineScaleSets.Update", when: "before", scaleSet: "vmss-web" },
+    );
+    const result = await runAction({
+      emu,
+      scaleSet: "vmss-web",
+      inputs: { ...FAST, "image-version": "v1.4.0", "deployment-environment": "production" },
+      env: TAG,
+    });
+
+    expectExit(result, 0);
+    expect(writesTo(emu, /vmss-web$/).map((w) => w.status)).toEqual([412]);
+    expect(JSON.parse(result.outputs["previous-model"] ?? "{}")).toBeNull();
+    const [deployment] = emu.github.deployments();
+    expect(deployment?.payload).toMatchObject({ change: { imageVersion: "1.4.0" }, previousModel: null });
+    expect(deployment?.statuses.map((s) => s.state)).toEqual(["in_progress", "success"]);
+  });
+
   it("a dry run creates no deployment", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss-web", instances: 2 }] });
     const result = await runAction({

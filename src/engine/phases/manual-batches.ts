@@ -276,7 +276,6 @@ async function sendUpgrade(
     let accepted = false;
     const sendsBefore = api.writeSends?.("upgrade");
     try {
-      run.writeStarting();
       const pending = await api.startUpgradeInstances(ids, run.work);
       accepted = true;
       run.upgradeStarted(ids, true);

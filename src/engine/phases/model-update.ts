@@ -107,7 +107,6 @@ export async function startImageWrite(
     const sendsBefore = api.writeSends?.("scale-set");
     try {
       run.log.info(`PATCH scale set ${JSON.stringify(patch)} with If-Match ${etag ?? "(none)"}.`);
-      run.writeStarting();
       const pending = await api.startPatchScaleSet(patch, etag, run.work);
       run.wrote("image");
       return { change, pending };
@@ -411,7 +410,6 @@ export async function startExtensionWrite(
     }
     if (moved !== undefined) await stopOnOtherWriter(run, api, describeDrift(moved));
     run.log.info(`PATCH extension '${patch.name}' (${fields.filter(Boolean).join(", ")}).`);
-    run.writeStarting();
     const sendsBefore = api.writeSends?.("extension");
     let pending: PendingOperation;
     try {
