@@ -174,6 +174,33 @@ describe.each(MODES.filter((m) => m.upgradeMode === "Rolling"))(
       expect(summary).toContain("Rollout rolled back: 1 instance back on the previous model, 4 not started");
       expect(summary).toContain("**Rolled back** (1): ");
     });
+
+    it("the rollback's own roll refused by Azure (too many unhealthy before its first batch): ends at once, saying why", async () => {
+      // A review (2026-12-07): with 4 instances, the failed one is 25% unhealthy, over the policy's 20%, so Azure's
+      // rolling upgrade of the restored model faults before its first batch and will never bring it back. Before, the
+      // rollback waited out its whole health-timeout for the platform and then said only that the time ran out
+      // "during the wait for the platform to roll instances … back".
+      const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, upgradeMode, ...seed }] });
+      const first = emu.state("vmss1").instances[0]!;
+      emu.faults.failUpgrade(first.instanceId, { scaleSet: "vmss1" });
+      const started = Date.now();
+      const { record } = await rollout(
+        configFor(emu, { rollout: { rollbackOnFailure: true, healthTimeoutMs: 20_000, timeoutMs: 60_000 } }),
+      );
+
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(writesOf(emu)).toEqual([PATCH_SET, PATCH_SET]);
+      expect(record.result).toBe("failed");
+      expect(record.rollback).toMatchObject({ succeeded: false, notBack: [first.instanceId], model: "restored" });
+      expect(record.rollback?.error).toMatch(
+        /^Azure's rolling upgrade of the restored model faulted \(MaxUnhealthyInstancePercentExceededBeforeRollingUpgrade: /,
+      );
+      expect(record.rollback?.error).not.toMatch(/health-timeout/);
+      expect(record.reason).toContain("MaxUnhealthyInstancePercentExceededBeforeRollingUpgrade");
+      // The forward roll's status stays the one reported for the rollout.
+      expect(record.rolling).toMatchObject({ code: "Faulted", failedInstanceCount: 1 });
+      expect(runningVersions(emu)[first.instanceId]).toBe(NEW_VERSION);
+    }, 30_000);
   },
 );
 

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { buildOutputs } from "../../src/report/outputs.ts";
 import { renderSummary } from "../../src/report/summary.ts";
 import { AzureApiError } from "../../src/domain/scale-set.ts";
-import { listIds } from "../../src/domain/ids.ts";
+import { listIds, sortIds } from "../../src/domain/ids.ts";
 import {
   configFor,
   count,
@@ -14,6 +14,7 @@ import {
   OLD_VERSION,
   ORCHESTRATIONS,
   outcomes,
+  PATCH_SET,
   rollout,
   runningVersions,
   upgrade,
@@ -136,21 +137,43 @@ describe.each(ORCHESTRATIONS)("an instance scaled in during the rollback ($mode)
   });
 });
 
-describe.each(ORCHESTRATIONS)(
-  "an upgraded instance protected from scale-set actions by another writer ($mode)",
-  ({ seed }) => {
+// Manual mode sends the rollback in batches (manualupgrade); Automatic and Rolling modes put the model back and the
+// platform rolls the instances back (a review, 2026-12-07: only Manual was tested). The platform rolls in creation
+// order: instance `a` (the first created) is the one protected, `failing` the one whose upgrade fails. Rolling: batches
+// of one; the second instance's failure faults the roll, so the later ones are never reached (5 instances: one failed
+// of five is within the default maxUnhealthyInstancePercent of 20%, so Azure starts the rollback's roll).
+const PROTECTED_MODES = (["Manual", "Automatic", "Rolling"] as const).flatMap((upgradeMode) =>
+  ORCHESTRATIONS.map(({ mode, seed }) => ({
+    upgradeMode,
+    mode,
+    seed: {
+      ...seed,
+      upgradeMode,
+      instances: upgradeMode === "Rolling" ? 5 : 4,
+      // Rolling on a Flexible set needs the Application Health extension (Azure refuses the policy without it).
+      ...(seed.orchestrationMode === "Flexible" && upgradeMode === "Rolling" && { healthExtension: true }),
+    },
+  })),
+);
+
+describe.each(PROTECTED_MODES)(
+  "an upgraded instance protected from scale-set actions by another writer ($upgradeMode, $mode)",
+  ({ upgradeMode, seed }) => {
     // Before (an audit), the rollback sent it back all the same: Azure's manualupgrade skips a protected instance, so the
     // rollback's gate failed on it ("instance(s) 0 failed or are unhealthy on the previous model", though it is healthy
     // on the rolled-out image) and stopped, leaving the later instances (the failed one too) on the rolled-out image
-    // under the restored model.
+    // under the restored model. The platform's roll skips it too: it is left out and reported the same way.
+    const manual = upgradeMode === "Manual";
     it.each([
-      // Right before batch 2's manualupgrade: the rollback finds it protected and leaves it out.
+      // Manual: right before batch 2's manualupgrade; the platform modes: when the forward roll has stopped (the
+      // verification's listing shows it protected). The rollback finds it protected and leaves it out.
       {
         when: "before the rollback",
         after: 1,
         rollbackWrites: (a: string, b: string, c: string, d: string) => [upgrade(b, c), upgrade(d)],
       },
-      // Right before the rollback's first manualupgrade: Azure skips it, and the rollback's gate leaves it out.
+      // Manual: right before the rollback's first manualupgrade (Azure skips it, and the rollback's gate leaves it out);
+      // the platform modes: right before the PATCH putting the model back (the platform's roll skips it).
       {
         when: "during the rollback",
         after: 2,
@@ -158,34 +181,50 @@ describe.each(ORCHESTRATIONS)(
       },
     ])(
       "$when: left out and reported not brought back, every other instance brought back",
-      async ({ after, rollbackWrites }) => {
-        const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, ...seed }] });
-        const [a = "", b = "", c = "", d = ""] = instanceIds(emu);
-        emu.faults.onRequest({ operation: "VirtualMachineScaleSets.UpdateInstances", after, when: "before" }, () =>
-          emu.setInstance("vmss1", a, { protected: true }),
-        );
-        emu.faults.failUpgrade(d, { scaleSet: "vmss1" });
-        const { record } = await rollout(configFor(emu, { rollout: ROLLBACK }));
-
-        expect(runningVersions(emu)).toEqual({
-          [a]: NEW_VERSION,
-          [b]: OLD_VERSION,
-          [c]: OLD_VERSION,
-          [d]: OLD_VERSION,
+      async ({ when, after, rollbackWrites }) => {
+        const emu = await emulator({ scaleSets: [{ name: "vmss1", ...seed }] });
+        // Manual: in ID order (the batches'); the platform modes: in creation order (the platform's).
+        const order = manual ? instanceIds(emu) : emu.state("vmss1").instances.map((i) => i.instanceId);
+        const [a = "", b = "", c = "", d = ""] = order;
+        const failing = upgradeMode === "Rolling" ? b : d;
+        const protect = () => emu.setInstance("vmss1", a, { protected: true });
+        if (manual)
+          emu.faults.onRequest(
+            { operation: "VirtualMachineScaleSets.UpdateInstances", after, when: "before" },
+            protect,
+          );
+        else if (when === "during the rollback")
+          emu.faults.onRequest({ operation: "VirtualMachineScaleSets.Update", after: 1, when: "before" }, protect);
+        emu.faults.failUpgrade(failing, { scaleSet: "vmss1" });
+        const { record } = await rollout(configFor(emu, { rollout: ROLLBACK }), {
+          events: (event) => {
+            if (!manual && when === "before the rollback" && event.type === "stopped") protect();
+          },
         });
-        expect(writesOf(emu).slice(-2)).toEqual(rollbackWrites(a, b, c, d));
+
+        // Rolling: the instances after the failed one were never reached, and run the previous model throughout.
+        const back = upgradeMode === "Rolling" ? [b] : sortIds([b, c, d]);
+        const notStarted = upgradeMode === "Rolling" ? sortIds(order.slice(2)) : [];
+        expect(runningVersions(emu)).toEqual(
+          Object.fromEntries(order.map((id) => [id, id === a ? NEW_VERSION : OLD_VERSION])),
+        );
+        expect(writesOf(emu).slice(-2)).toEqual(manual ? rollbackWrites(a, b, c, d) : [PATCH_SET, PATCH_SET]);
         // Not everything came back: the run failed (not "rolled-back"), the rollback names the protected one and why.
         expect(record.result).toBe("failed");
         expect(record.rollback).toMatchObject({
           succeeded: false,
-          instanceIds: [b, c, d],
+          instanceIds: back,
           notBack: [a],
           protectedNotBack: [a],
           model: "restored",
         });
         expect(record.rollback?.error).toMatch(/protect/i);
-        expect(record.rollback?.error).not.toMatch(/failed or are unhealthy/);
-        expect(outcomes(record)).toEqual({ updated: [a], "rolled-back": [b, c, d] });
+        expect(record.rollback?.error).not.toMatch(/failed or are unhealthy|health-timeout/);
+        expect(outcomes(record)).toEqual({
+          updated: [a],
+          "rolled-back": back,
+          ...(notStarted.length > 0 && { "not-started": notStarted }),
+        });
         // Which instance is on which model: the protected one on the rolled-out image, off the restored model, and why.
         expect(record.instances.find((i) => i.instanceId === a)).toMatchObject({
           latestModelAfter: false,
@@ -200,13 +239,14 @@ describe.each(ORCHESTRATIONS)(
         // How far the rollback got and what is left, not a bare "the rollback failed" (headline, reason, rollback
         // section), with the protection to remove before rollback: true runs again.
         const left = `instance ${a} is protected from scale-set actions and still runs the new model`;
-        expect(summary.split("\n")[0]).toBe(`## ❌ Rollout failed: rolled back 3 of 4 instances; ${left}`);
+        // Rolling: the instances the forward roll never reached need no rollback, and are counted apart.
+        const of = `rolled back ${back.length} of ${back.length + 1} instances`;
+        const unreached = notStarted.length > 0 ? ` (${notStarted.length} not started)` : "";
+        expect(summary.split("\n")[0]).toBe(`## ❌ Rollout failed: ${of}; ${left}${unreached}`);
         // The section's IDs are escaped (a Flexible VM's name: vmss1_…).
-        expect(summary).toContain("**Rollback:** ❌ rolled back 3 of 4 instances (");
+        expect(summary).toContain(`**Rollback:** ❌ ${of} (`);
         expect(summary).toContain(`the previous model restored; ${left.replaceAll("_", "&#95;")}`);
-        expect(record.reason).toContain(
-          `rolled back 3 of 4 instances (${listIds([b, c, d])}); ${left}: remove the protection`,
-        );
+        expect(record.reason).toContain(`${of} (${listIds(back)}); ${left}: remove the protection`);
         expect(record.reason).not.toMatch(/rollback failed/i);
         expect(summary).not.toMatch(/the rollback failed/i);
         // The protection to remove first (a Flexible VM's on the portal's Instances page: az takes no VM name).

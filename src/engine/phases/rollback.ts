@@ -1,10 +1,10 @@
 // Rollback: on failure, when asked, the previous model back (etag-guarded) and the upgraded instances back onto it.
 
-import { errorLine, isAbort } from "../../domain/error-text.ts";
+import { describeError, errorLine, isAbort } from "../../domain/error-text.ts";
 import { describeRunning, isBusy, reachedByUpgrade } from "../../domain/in-progress.ts";
 import { formatDuration } from "../../shared/clock.ts";
 import { listIds, sortIds } from "../../domain/ids.ts";
-import { AzureApiError, type OperationOutcome } from "../../domain/scale-set.ts";
+import { AzureApiError, type OperationOutcome, type RollingUpgradeStatus } from "../../domain/scale-set.ts";
 import {
   describeDrift,
   describeImage,
@@ -74,6 +74,7 @@ export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange, 
     doing: "its first read of the scale set's model",
   };
   try {
+    if (state.model?.upgradeMode === "Rolling") rb.rollingBefore = await rollingBeforeRollback(rb);
     if (!(await restoreModel(rb))) return;
     await waitBack(rb);
     // Every instance sent back is back. One left out as protected is back only if it runs the previous model anyway
@@ -125,6 +126,11 @@ interface RollbackRun {
   /** The rollback's budget (health-timeout), and whether timeout + health-timeout cut it short. */
   readonly budgetMs: number;
   readonly cutByTimeout: boolean;
+  /**
+   * Rolling mode: the start time of the latest rolling upgrade before the rollback's writes (null: none ran), which is
+   * not the rollback's; undefined when it is not known (the rollback then does not look at Azure's roll).
+   */
+  rollingBefore?: string | null | undefined;
   /**
    * What the rollback is doing (a request, or a wait), in words: an error that cuts it off (the rollback's time running
    * out) names it.
@@ -335,6 +341,11 @@ async function waitBack(rb: RollbackRun): Promise<void> {
     if (!manual) state.rollbackBack(wanted.filter((id) => state.instances.has(id) && !stale.includes(id)));
     run.log.info(`Rollback: ${wanted.length - stale.length}/${wanted.length} instance(s) back on the previous model.`);
     if (stale.length === 0) break;
+    // Rolling: Azure's rolling upgrade of the restored model that faulted (Azure refuses to start one while too many
+    // instances are unhealthy, say) or was cancelled brings no more instance back: the rollback ends on it at once.
+    // Before (a review, 2026-12-07), it waited out its whole time and said only that the time ran out.
+    const ended = await rollbackRollEnded(rb);
+    if (ended !== undefined) throw new Error(`${ended}; Azure will not bring back instances ${listIds(stale)}`);
     // Manual: every batch's gate saw its instances on the model; stale ones now mean the model moved since.
     if (manual && !checkedStale && (restoreImage || restoreExtension)) {
       checkedStale = true;
@@ -354,6 +365,39 @@ async function waitBack(rb: RollbackRun): Promise<void> {
       run.log.warning(`Could not read the scale set's model once more after the rollback: ${errorLine(err)}.`);
     });
   }
+}
+
+/** Rolling mode: the start time of the latest rolling upgrade before the rollback writes (see RollbackRun). */
+async function rollingBeforeRollback(rb: RollbackRun): Promise<string | null | undefined> {
+  const { run, api, signal } = rb;
+  // The forward roll's, as last read (every poll of it reads it); read once when it never was.
+  const known = run.state.rolling ?? run.state.rollingBefore;
+  if (known !== undefined) return known.startTime;
+  rb.doing = "a read of Azure's latest rolling upgrade";
+  try {
+    return (await api.getLatestRollingUpgrade(signal))?.startTime ?? null;
+  } catch (err) {
+    if (isAbort(err)) throw err;
+    run.log.warning(`Could not read Azure's latest rolling upgrade before the rollback: ${errorLine(err)}.`);
+    return undefined;
+  }
+}
+
+/**
+ * Rolling mode: Azure's rolling upgrade since the rollback's writes, in words, when it faulted or was cancelled (it will
+ * bring no more instance back); undefined otherwise, and when that is not known.
+ */
+async function rollbackRollEnded(rb: RollbackRun): Promise<string | undefined> {
+  const { api, signal } = rb;
+  if (rb.manual || rb.rollingBefore === undefined) return undefined;
+  const doing = rb.doing;
+  rb.doing = "a read of Azure's rolling upgrade of the restored model";
+  const status: RollingUpgradeStatus | undefined = await api.getLatestRollingUpgrade(signal);
+  rb.doing = doing;
+  if (status?.startTime === undefined || status.startTime === rb.rollingBefore) return undefined;
+  if (status.code !== "Faulted" && status.code !== "Cancelled") return undefined;
+  const counts = `${status.successfulInstanceCount} succeeded, ${status.failedInstanceCount} failed, ${status.pendingInstanceCount} pending`;
+  return `Azure's rolling upgrade of the restored model ${status.code === "Faulted" ? "faulted" : "was cancelled"}${status.error ? ` (${describeError(status.error)})` : ""}: ${counts}`;
 }
 
 /**
