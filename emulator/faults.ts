@@ -23,6 +23,8 @@ export interface RequestFault {
 interface PendingRequestFault {
   readonly kind: RequestFaultKind;
   readonly operation: string | undefined;
+  /** Only requests whose path contains this (lower case). */
+  readonly path: string | undefined;
   readonly retryAfterSeconds: number | null;
   readonly action?: string | undefined;
   readonly holdSeconds?: number | undefined;
@@ -228,9 +230,10 @@ export class Faults implements FaultControls {
   // ───────────── consumed by the emulator ─────────────
 
   /** The fault for this ARM request, if one is due (consumes it). */
-  takeRequestFault(operation: string): RequestFault | undefined {
+  takeRequestFault(operation: string, path = ""): RequestFault | undefined {
     for (const fault of this.requestFaults) {
       if (fault.operation !== undefined && fault.operation.toLowerCase() !== operation.toLowerCase()) continue;
+      if (fault.path !== undefined && !path.toLowerCase().includes(fault.path)) continue;
       if (fault.skip > 0) {
         fault.skip--;
         continue;
@@ -329,6 +332,7 @@ export class Faults implements FaultControls {
     this.requestFaults.push({
       kind,
       operation: match.operation,
+      path: match.path?.toLowerCase(),
       retryAfterSeconds,
       action,
       holdSeconds,

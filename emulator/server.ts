@@ -166,7 +166,7 @@ async function armReply(
     // A scale-in due now happens before the request is answered, whatever the answer is.
     parts.faults.scaleInBefore(route.operation, route.scaleSet);
     parts.faults.runTriggers(route.operation, "before");
-    const fault = parts.faults.takeRequestFault(route.operation);
+    const fault = parts.faults.takeRequestFault(route.operation, req.path);
     if (fault?.kind === "hang") {
       // Held unanswered; nothing is processed meanwhile. A client that gives up closes the socket: then nothing is.
       await hold(message, fault.holdSeconds);

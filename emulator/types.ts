@@ -297,6 +297,11 @@ export interface RequestMatch {
   readonly times?: number;
   /** Matching requests to let through first (default 0). */
   readonly after?: number;
+  /**
+   * Only requests whose path contains this (case-insensitive), e.g. `/virtualMachines/vmss1_1a2b3c4d/` for one
+   * Flexible VM's requests. Default: any path.
+   */
+  readonly path?: string;
 }
 
 /** When a request-triggered event happens: around the `after`+1-th request matching `operation` (default: any ARM

@@ -8,6 +8,7 @@ import {
   type VirtualMachineScaleSetUpdate,
 } from "@azure/arm-compute";
 import { formatDuration } from "../shared/clock.ts";
+import { errorLine } from "../domain/error-text.ts";
 import {
   AzureApiError,
   regionKey,
@@ -244,6 +245,22 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
           options.logger.info(
             `Azure lists the VMs of this Flexible scale set with their extensions by ID only, without their settings: the extensions of each VM that runs the model's image are read one by one (VirtualMachineExtensions.List, ${count} VM(s) in this listing), and again only once something has changed the VM.`,
           );
+        },
+        // One VM's extension read refused: Azure's answer to that request (a 403 for that VM, a 404, a 5xx after the
+        // SDK's retries) leaves that VM's model unknown. A sign-in failure or a request with no answer is not one VM's.
+        refusal: (err, vm) => {
+          const refused = toApiError(err, options.describeAuthError);
+          if (
+            !(refused instanceof AzureApiError) ||
+            refused.statusCode === undefined ||
+            refused.statusCode === 401 ||
+            refused.code === "AuthenticationFailed"
+          )
+            return undefined;
+          options.logger.warning(
+            `The read of VM ${vm}'s extensions was refused (${errorLine(refused)}): whether it runs the scale set's model is not known. The run goes on; the VM is reported with its state unknown, and the job fails unless a later read shows it on the model.`,
+          );
+          return { code: refused.code, message: refused.message };
         },
         compared: (count) => {
           if (toldCompared) return;

@@ -26,7 +26,13 @@ import type {
   VirtualMachineExtension,
   VirtualMachineScaleSetVM,
 } from "@azure/arm-compute";
-import type { ExtensionModel, ImageReference, InstanceState, ScaleSetModel } from "../domain/scale-set.ts";
+import type {
+  AzureErrorInfo,
+  ExtensionModel,
+  ImageReference,
+  InstanceState,
+  ScaleSetModel,
+} from "../domain/scale-set.ts";
 import { matchesModel, runsModelImage } from "../domain/model-match.ts";
 import { shownByIdOnly, shownExtensions, toImageReference, toVmExtensionModel, viewFacts } from "./mapping.ts";
 
@@ -49,12 +55,21 @@ export interface FlexibleListDeps {
   /** Told how many VMs had their extensions read one by one, the list showing them by ID only (only when some did). */
   readonly readOneByOne?: (count: number) => void;
   /**
-   * The extensions of VMs read one by one (resource ID, lower case → what was read, and under which model extensions
-   * and provisioning state: `seen`), kept by the caller between listings, so that a VM nothing has changed since is
-   * not read again.
+   * The extensions of VMs read one by one (resource ID, lower case → what was read, or Azure's refusal of the read, and
+   * under which model extensions and provisioning state: `seen`), kept by the caller between listings, so that a VM
+   * nothing has changed since is not read again.
    */
-  readonly extensionsSeen?: Map<string, { readonly seen: string; readonly extensions: readonly ExtensionModel[] }>;
+  readonly extensionsSeen?: Map<string, { readonly seen: string } & ExtensionsRead>;
+  /**
+   * Azure's refusal of one VM's extension read, as the engine reports it (its code and message), or undefined when the
+   * failure is not one VM's (an abort, a sign-in failure, no answer at all): the listing then fails. Told once per
+   * refusal read (`name`: the VM's).
+   */
+  readonly refusal: (err: unknown, name: string) => AzureErrorInfo | undefined;
 }
+
+/** One VM's extensions as read one by one, or Azure's refusal of that read (its model is then not known). */
+type ExtensionsRead = { readonly extensions: readonly ExtensionModel[] } | { readonly refused: AzureErrorInfo };
 
 /** VMs whose extensions are read at once, when the list shows them by ID only. */
 const EXTENSION_READS_AT_ONCE = 8;
@@ -83,7 +98,7 @@ export async function listFlexibleInstances(
   if (unsaid.length > 0) deps.compared?.(unsaid.length);
   const extensionsOf =
     model === undefined
-      ? new Map<string, readonly ExtensionModel[]>()
+      ? new Map<string, ExtensionsRead>()
       : await extensionsRead(deps, unsaid, detailOf, model, signal);
   return members.map((member) => {
     const detail = detailOf(member);
@@ -104,8 +119,10 @@ export function comparedOnModel(member: VirtualMachineScaleSetVM): boolean {
  * latestModelApplied Azure leaves out and that runs the model's image (one that does not is off the model whatever its
  * extensions). A VM read before, whose provisioning state and its time are what they were then (nothing has changed
  * it since: an upgrade or an extension write goes through Updating, with a new time), under the same model extensions,
- * is not read again. A VM gone by the time it is read (404: a scale-in between the list and the read) is left unread,
- * judged off the model; the next listing shows it gone. Keyed by the VM's resource ID (lower case).
+ * is not read again. A read Azure refuses (a 403 for that VM, a 404, a 5xx after the SDK's retries) leaves that VM's
+ * model unknown (InstanceState.modelUnknown), not the whole listing failed: before (a review, 2026-12-07), one VM's
+ * refusal stopped the run. A VM gone by then (404: a scale-in between the list and the read) is shown gone by the next
+ * listing, as on a Uniform set. Keyed by the VM's resource ID (lower case).
  */
 async function extensionsRead(
   deps: FlexibleListDeps,
@@ -113,8 +130,8 @@ async function extensionsRead(
   detailOf: (member: VirtualMachineScaleSetVM) => VirtualMachine | undefined,
   model: ScaleSetModel,
   signal: AbortSignal | undefined,
-): Promise<Map<string, readonly ExtensionModel[]>> {
-  const found = new Map<string, readonly ExtensionModel[]>();
+): Promise<Map<string, ExtensionsRead>> {
+  const found = new Map<string, ExtensionsRead>();
   if (model.extensions.length === 0) return found;
   const wanted = JSON.stringify(model.extensions);
   const toRead: { key: string; name: string; seen: string | undefined }[] = [];
@@ -129,7 +146,7 @@ async function extensionsRead(
     const since = provisionedAt(detail);
     const seen = since === undefined ? undefined : `${wanted}|${since}`;
     const before = deps.extensionsSeen?.get(key);
-    if (seen !== undefined && before?.seen === seen) found.set(key, before.extensions);
+    if (seen !== undefined && before?.seen === seen) found.set(key, before);
     else toRead.push({ key, name: detail.name, seen });
   }
   if (toRead.length === 0) return found;
@@ -144,11 +161,14 @@ async function extensionsRead(
             (await deps.client.virtualMachineExtensions.list(deps.resourceGroup, name, { abortSignal: signal }))
               .value ?? [];
         } catch (err) {
-          if ((err as { statusCode?: unknown }).statusCode === 404) return;
-          throw err;
+          const refused = signal?.aborted === true ? undefined : deps.refusal(err, name);
+          if (refused === undefined) throw err;
+          found.set(key, { refused });
+          if (seen !== undefined) deps.extensionsSeen?.set(key, { seen, refused });
+          return;
         }
         const extensions = read.map(toVmExtensionModel);
-        found.set(key, extensions);
+        found.set(key, { extensions });
         if (seen !== undefined) deps.extensionsSeen?.set(key, { seen, extensions });
       }),
     );
@@ -203,14 +223,16 @@ async function readLists(
  * One Flexible VM: identity and protection from the scale-set VM, state from the standalone VM. latestModelApplied:
  * Azure's when given; else the comparison with the model (its extensions as read one by one, `extensionsRead`, when
  * the list showed them by ID only); false when neither can say (the VM's detail was not listed, or it is attached with
- * its own profile).
+ * its own profile, or the read of its extensions was refused: `modelUnknown` then says why).
  */
 export function toFlexibleInstanceState(
   member: VirtualMachineScaleSetVM,
   detail: VirtualMachine | undefined,
   model: ScaleSetModel | undefined,
-  extensionsRead?: readonly ExtensionModel[],
+  read?: ExtensionsRead,
 ): InstanceState {
+  const refused = read !== undefined && "refused" in read ? read.refused : undefined;
+  const extensionsRead = read !== undefined && "extensions" in read ? read.extensions : undefined;
   const name = member.name ?? member.instanceId ?? "";
   const ownModel = member.modelDefinitionApplied === OWN_MODEL;
   const imageReference = detail !== undefined ? toVmImage(detail) : undefined;
@@ -218,15 +240,16 @@ export function toFlexibleInstanceState(
   // named by its ID's last segment, which is the name. Read one by one when the list shows them by ID only.
   const extensions = extensionsRead ?? detail?.resources?.map(toVmExtensionModel);
   const said = booleanOr(member.latestModelApplied, undefined);
-  const latest = ownModel
-    ? false
-    : (said ??
-      (detail !== undefined && model !== undefined
-        ? matchesModel(model, {
-            ...(imageReference !== undefined && { imageReference }),
-            ...(extensions !== undefined && { extensions }),
-          })
-        : false));
+  const latest =
+    ownModel || (said === undefined && refused !== undefined)
+      ? false
+      : (said ??
+        (detail !== undefined && model !== undefined
+          ? matchesModel(model, {
+              ...(imageReference !== undefined && { imageReference }),
+              ...(extensions !== undefined && { extensions }),
+            })
+          : false));
   const { power, health, error, errors } = viewFacts(detail?.instanceView);
   const provisioningState = detail?.provisioningState ?? member.provisioningState;
   // Only extensions shown with their properties (or read one by one): one listed by ID only says nothing of them.
@@ -237,6 +260,7 @@ export function toFlexibleInstanceState(
     name,
     latestModelApplied: latest,
     ...(!ownModel && said === undefined && { modelCompared: true }),
+    ...(!ownModel && said === undefined && refused !== undefined && { modelUnknown: refused }),
     protectedFromScaleSetActions: booleanOr(member.protectionPolicy?.protectFromScaleSetActions, false),
     ...(ownModel && { ownModel: true }),
     ...(provisioningState !== undefined && { provisioningState }),

@@ -153,6 +153,13 @@ export interface InstanceState {
   readonly latestModelApplied: boolean;
   /** latestModelApplied is the comparison's, on the facts the listing shows, not Azure's word. */
   readonly modelCompared?: boolean;
+  /**
+   * Whether it runs the scale set's model could not be told, and why (Azure's refusal): a Flexible VM whose
+   * latestModelApplied Azure leaves out, listed with its extensions by ID only, whose own read of its extensions was
+   * refused (a 403 for that VM, say). latestModelApplied is then false; the health gate judges it on its health alone,
+   * and the run reports it `unknown` (engine/record.ts), which fails the job.
+   */
+  readonly modelUnknown?: AzureErrorInfo;
   readonly protectedFromScaleSetActions: boolean;
   /**
    * A Flexible VM attached to the scale set with a profile of its own (modelDefinitionApplied `VirtualMachine`): the

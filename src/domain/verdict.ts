@@ -180,6 +180,9 @@ export function assessInstance(state: InstanceState | undefined, options: Assess
   if (provisioning === "failed") return { kind: "failed", ...withError(state.error ?? options.operationError) };
   const own = changedExtensionError(state, options.changedExtension);
   if (own !== undefined && !busy) return { kind: "failed", error: own };
+  // Whether it runs the model could not be told (its extensions' read refused: InstanceState.modelUnknown): judged on
+  // its health alone, so that one VM Azure will not describe does not stop the run; the record reports it unknown.
+  const modelUnknown = !state.latestModelApplied && state.modelUnknown !== undefined;
   if (!state.latestModelApplied) {
     if (options.operationError !== undefined && !busy) return { kind: "failed", error: options.operationError };
     // Assessed instances were targeted (not protected when the rollout planned: those are never started). One that is
@@ -187,7 +190,7 @@ export function assessInstance(state: InstanceState | undefined, options: Assess
     // roll) skip it, so it will not reach the new model whatever the wait. Failed at once, naming why, so that the
     // gate counts it against max-unhealthy and the verdict reports it as it is, rather than as skipped.
     if (state.protectedFromScaleSetActions && !busy) return { kind: "failed", error: PROTECTED_SINCE_PLAN };
-    return { kind: "pending", waitingFor: "the new model" };
+    if (!modelUnknown) return { kind: "pending", waitingFor: "the new model" };
   }
 
   // Still being updated or created, yet on the latest model: Azure may show latestModelApplied as soon as the model is
@@ -196,7 +199,7 @@ export function assessInstance(state: InstanceState | undefined, options: Assess
   // operation now) it is judged on its health as it stands.
   if (busy && !options.healthWaitOver)
     return { kind: "pending", waitingFor: `its upgrade to finish (provisioning ${state.provisioningState ?? ""})` };
-  const otherModel = otherWritersModelOf(state, options);
+  const otherModel = modelUnknown ? undefined : otherWritersModelOf(state, options);
   if (otherModel !== undefined) return { kind: "failed", error: otherModel };
 
   // health: auto gates where there is a signal (the scale set has one, or the instance reports vmHealth anyway) and

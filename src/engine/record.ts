@@ -48,6 +48,7 @@ import {
   describeInstance,
   finalResult,
   instanceOutcome,
+  isBad,
   isFailedOutcome,
   isRunning,
   limitList,
@@ -59,6 +60,7 @@ import {
   type Assessment,
 } from "../domain/verdict.ts";
 import { isBusy } from "../domain/in-progress.ts";
+import { describeError } from "../domain/error-text.ts";
 
 /** A rollback run's plan (domain/rollback-plan.ts), once made. */
 export type RollbackOrigin = Extract<RollbackPlan, { ok: true }>;
@@ -395,6 +397,19 @@ function doneDespiteStop(state: RolloutState): boolean {
   );
 }
 
+/**
+ * A started instance whose model the last listing could not tell (InstanceState.modelUnknown: its extensions' read
+ * refused), and that is not in trouble otherwise: reported `unknown`, with Azure's refusal as its error.
+ */
+function modelUnknown(state: RolloutState, id: string): boolean {
+  const assessment = state.assessments.get(id);
+  return (
+    state.started.has(id) &&
+    state.instances.get(id)?.modelUnknown !== undefined &&
+    !(assessment !== undefined && isBad(assessment))
+  );
+}
+
 /** Why the run failed, judged on the instances as last listed (no stop to explain it); undefined when it did not. */
 function stateFailure(state: RolloutState, instances: readonly InstanceRecord[]): string | undefined {
   // A target still there and never sent, in a run that went through every batch (a listing missed it when its batch
@@ -411,7 +426,18 @@ function stateFailure(state: RolloutState, instances: readonly InstanceRecord[])
       `(${state.otherWriter !== undefined ? describeDrift(state.otherWriter) : "a change found, then taken back"}), ` +
       `so whether they run this run's model is not known: check the scale set's model and its instances.`
     );
-  if (failed.length === 0) return undefined;
+  // Whether they run the new model could not be told (their extensions' read refused): not a success.
+  const unknown = instances.filter((r) => r.outcome === "unknown" && modelUnknown(state, r.instanceId));
+  const one = unknown.length === 1;
+  const unknownWords =
+    unknown.length === 0
+      ? ""
+      : `Whether ${one ? "instance" : "instances"} ${limitList(
+          unknown.map((r) => `${r.instanceId}${r.error !== undefined ? ` (${describeError(r.error)})` : ""}`),
+        )} ${one ? "runs" : "run"} the new model is not known: Azure refused the read of ${one ? "its" : "their"} ` +
+        `extensions, so the run cannot call ${one ? "it" : "them"} updated. Check ` +
+        `${one ? "it" : "them"} (az vm extension list), or let the identity read ${one ? "its" : "their"} extensions, and run again.`;
+  if (failed.length === 0) return unknownWords === "" ? undefined : unknownWords;
   // The targets still there, and the instances the run judged without targeting them (on the latest model).
   const answerable =
     [...state.targets].filter((id) => !state.removed.has(id)).length +
@@ -423,7 +449,7 @@ function stateFailure(state: RolloutState, instances: readonly InstanceRecord[])
     `${describeAll(
       state,
       failed.map((r) => r.instanceId),
-    )}.`
+    )}.${unknownWords === "" ? "" : ` ${unknownWords}`}`
   );
 }
 
@@ -623,6 +649,7 @@ export function instanceRecords(state: RolloutState): InstanceRecord[] {
       (current !== undefined ? movedOn(state, sentNotBack, id, current, assessment) : undefined) ??
       imageOnly ??
       otherModel ??
+      (modelUnknown(state, id) ? current?.modelUnknown : undefined) ??
       current?.error ??
       (assessment?.kind === "failed" ? assessment.error : undefined) ??
       // Left out by the rollback, protected since its upgrade: why it is not back (its own failure, if any, first).
@@ -644,7 +671,7 @@ export function instanceRecords(state: RolloutState): InstanceRecord[] {
         ...(assessment && { assessment }),
         rolledBack: state.rolledBack.has(id),
         ...notBack(sentNotBack, id, current, assessment),
-        unknown: state.unseen.has(id),
+        unknown: state.unseen.has(id) || modelUnknown(state, id),
         partOnly: imageOnly !== undefined,
         // Left by the platform's roll, off the new model and idle on verification's listing (confirmNotReached). Why
         // is in the run's reason (and the summary's "Not started" line): nothing of the instance's own.

@@ -167,6 +167,46 @@ describe("Manual mode: an extension change on a Flexible set whose VM list shows
     expect(record.result).toBe("succeeded");
     expect(outcomes(record)).toEqual({ updated: ids.slice(0, 3), removed: [ids[3]] });
   });
+
+  it.each([{ refusal: "403 AuthorizationFailed", code: "AuthorizationFailed" }])(
+    "one VM's extension read refused ($refusal): that VM's state is unknown, named with the reason; the others go on; the job fails",
+    async ({ code }) => {
+      // A review (2026-12-07): the refusal of one VM's read failed the whole listing, so the run stopped at its first
+      // gate with every later batch unsent, for one VM whose extensions could not be read.
+      const emu = await emulator({
+        scaleSets: [{ name: "vmss1", instances: 4, orchestrationMode: "Flexible", latestModelApplied: "absent" }],
+        vmListExtensionsById: true,
+      });
+      const ids = instanceIds(emu);
+      const [a = "", b = "", c = "", d = ""] = ids;
+      const match = { operation: "VirtualMachineExtensions.List", path: `/virtualMachines/${b}/`, times: 1_000 };
+      emu.faults.authorizationFailed(match);
+      const { record } = await rollout(
+        configFor(emu, {
+          change: { extension: { name: "customScript", fileUris: [NEW_SCRIPT] } },
+          rollout: { batchSize: count(2), maxUnhealthyPercent: 0 },
+        }),
+      );
+
+      // Every batch was sent: b's too (its upgrade is harmless whatever it runs), and the run went on to the end.
+      expect(writesOf(emu)).toEqual([PATCH_EXTENSION, upgrade(a, b), upgrade(c, d)]);
+      // It is on the new model in fact, but the run could not tell: not called updated, and the job fails.
+      expect(emu.state("vmss1").instances.every((i) => i.latestModelApplied)).toBe(true);
+      expect(record.result).toBe("failed");
+      expect(outcomes(record)).toEqual({ updated: [a, c, d], unknown: [b] });
+      const unknown = record.instances.find((i) => i.instanceId === b);
+      expect(unknown?.error?.code).toBe(code);
+      expect(record.reason).toContain(b);
+      expect(record.reason).toMatch(/is not known: Azure refused the read of its extensions/);
+      const outputs = buildOutputs(record);
+      expect(JSON.parse(outputs["updated-instances"] ?? "")).toEqual([a, c, d]);
+      const summary = renderSummary(record);
+      expect(summary).toContain("Rollout failed: 3/4 instances on the new model, 1 in an unknown state");
+      expect(summary).toContain(`${b.replace(/_/g, "&#95;")}</code> | ❔ state unknown`);
+      expect(summary).toContain(code);
+    },
+    30_000,
+  );
 });
 
 describe.each(ORCHESTRATIONS)("Manual mode: batches ($mode)", ({ seed }) => {
