@@ -83,6 +83,16 @@ export class RunLease {
   }
 
   /**
+   * The expiry a lease must carry for the run to work until `end`: the expiry watch (#watchExpiry) stops the work its
+   * margin before the expiry. A platform write's cover asked for `end` itself (the deadline plus health-timeout) before,
+   * so with a health-timeout under that margin (5 s) the watch stopped a run whose roll outlasted a short timeout with
+   * "the run's lease … expires … no renewal landed in time" before its own timeout (a review, 2026-12-07).
+   */
+  expiryFor(end: number): number {
+    return end + expiryMargin(this.#run.config.rollout.leaseDurationMs);
+  }
+
+  /**
    * Takes the lease, or stops the run (StopError) naming who holds it, having written nothing; with lease-wait, waits
    * for it first (reading the scale set once per poll). Returns whether it waited: the caller plans again then, on
    * what the holder left. `part` (the rollout record as planned) goes in the write that takes the lease, unless the run
@@ -392,7 +402,7 @@ export class RunLease {
     const run = this.#run;
     const until = this.#until;
     if (until === undefined || this.#ended) return;
-    const at = until - Math.min(EXPIRY_MARGIN_MS, run.config.rollout.leaseDurationMs / 10);
+    const at = until - expiryMargin(run.config.rollout.leaseDurationMs);
     this.#watch = setTimeout(
       () => {
         if (this.#ended || this.#until !== until || run.state.leaseLost !== undefined) return;
@@ -458,6 +468,9 @@ function releaseFailure(err: unknown): [why: string, mayBeGone: boolean] {
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** How long before its expiry the lease is taken for lost when no renewal has landed (EXPIRY_MARGIN_MS). */
+const expiryMargin = (leaseDurationMs: number): number => Math.min(EXPIRY_MARGIN_MS, leaseDurationMs / 10);
 const capitalize = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
 
 /**

@@ -91,8 +91,9 @@ async function forward(run: Run, api: ScaleSetApi, tags: TagWriter, lease: RunLe
       if (state.platformRolls()) {
         // Azure refuses writes to the scale set while it rolls: the lease must last as long as the run may (and no
         // longer: a run stopped during the roll may not be able to release it), and the record, in progress, goes
-        // in the same write, since none may land until the roll is over.
-        const until = run.deadline + run.config.rollout.healthTimeoutMs;
+        // in the same write, since none may land until the roll is over. As long as the run may: its expiry watch
+        // stops the work a margin before the expiry (expiryFor), not before the run's own timeout.
+        const until = lease.expiryFor(run.deadline + run.config.rollout.healthTimeoutMs);
         const covered = await lease.cover(until, { exact: true, part: recordPlanned(run) });
         // Not extended (the tag write failed): during the roll no renewal would land, so the lease would run out
         // mid-roll and another run could take the scale set over. Nothing is written; a re-run starts clean.

@@ -351,9 +351,9 @@ describe.each(ORCHESTRATIONS)(
         ["image-version", NEW_VERSION],
       ]);
       const lease = decodeLease(tagsOf(emu));
-      // timeout + health-timeout from the run's start (the record's startedAt, on the run's clock), not lease-duration
-      // (10 min).
-      expect(lease.kind === "held" && lease.lease.expiresAt).toBe(Date.parse(record.startedAt) + 3_000 + 1_000);
+      // timeout + health-timeout from the run's start (the record's startedAt, on the run's clock), and the 5 s before
+      // its expiry at which a run stops its work (RunLease.expiryFor), not lease-duration (10 min).
+      expect(lease.kind === "held" && lease.lease.expiresAt).toBe(Date.parse(record.startedAt) + 3_000 + 1_000 + 5_000);
     });
 
     it("a platform write Azure refuses: the record written before it is taken back", async () => {

@@ -346,3 +346,28 @@ describe.each(ORCHESTRATIONS)("one run at a time ($mode)", ({ seed }) => {
     expect(decodeLease(tagsOf(emu))).toEqual({ kind: "none" });
   });
 });
+
+// Orchestration plays no part here (the lease and the run's clock): Uniform only, each case takes ~14 s.
+describe("the lease in the platform's modes with a short timeout", () => {
+  it.each(["Automatic", "Rolling"] as const)(
+    "%s mode, a roll that outlasts a short timeout (10 s, health-timeout 2 s): the run times out, the lease does not run out first",
+    async (upgradeMode) => {
+      // A review (2026-12-07): the lease was made to last until the deadline plus health-timeout exactly, and the run
+      // stops its work 5 s before its lease expires (at most a tenth of lease-duration) when no renewal landed (none
+      // can while Azure rolls): with a health-timeout under those 5 s, the run stopped before its own timeout, saying
+      // its lease was expiring and another run might take the scale set over.
+      const emu = await emulator({
+        scaleSets: [
+          { name: "vmss1", instances: 3, upgradeMode, healthExtension: true, instanceUpgradeSeconds: 30_000 },
+        ],
+      });
+      const { record, log } = await rollout(
+        configFor(emu, { rollout: { timeoutMs: 10_000, healthTimeoutMs: 2_000, leaseDurationMs: 600_000 } }),
+      );
+      expect(record.result).toBe("failed");
+      expect(record.reason).toMatch(/^Timed out after 10s \(timeout\)/);
+      expect(log.text()).not.toMatch(/Lease expiring|no renewal landed in time/);
+    },
+    60_000,
+  );
+});
