@@ -205,6 +205,7 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
   let toldOneByOne = false;
   const missingBefore = new Set<string>();
   const extensionsSeen: FlexibleListDeps["extensionsSeen"] = new Map();
+  const refusalsSaid = new Set<string>();
   const masked = new Set<string>();
   // Every model read: its extensions' SAS tokens are masked before anything can quote them.
   const modelOf = (vmss: VirtualMachineScaleSet): ScaleSetModel => {
@@ -257,9 +258,14 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
             refused.code === "AuthenticationFailed"
           )
             return undefined;
-          options.logger.warning(
-            `The read of VM ${vm}'s extensions was refused (${errorLine(refused)}): whether it runs the scale set's model is not known. The run goes on; the VM is reported with its state unknown, and the job fails unless a later read shows it on the model.`,
-          );
+          // Read again at each listing (flexible.ts): warned once per VM and refusal code, not once per poll.
+          const said = `${vm.toLowerCase()}|${refused.code}`;
+          if (!refusalsSaid.has(said)) {
+            refusalsSaid.add(said);
+            options.logger.warning(
+              `The read of VM ${vm}'s extensions was refused (${errorLine(refused)}): whether it runs the scale set's model is not known. The run goes on and reads it again at each listing; the VM is reported with its state unknown, and the job fails unless a later read shows it on the model.`,
+            );
+          }
           return { code: refused.code, message: refused.message };
         },
         compared: (count) => {

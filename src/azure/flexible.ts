@@ -55,15 +55,15 @@ export interface FlexibleListDeps {
   /** Told how many VMs had their extensions read one by one, the list showing them by ID only (only when some did). */
   readonly readOneByOne?: (count: number) => void;
   /**
-   * The extensions of VMs read one by one (resource ID, lower case → what was read, or Azure's refusal of the read, and
-   * under which model extensions and provisioning state: `seen`), kept by the caller between listings, so that a VM
-   * nothing has changed since is not read again.
+   * The extensions of VMs read one by one (resource ID, lower case → what was read, and under which model extensions
+   * and provisioning state: `seen`), kept by the caller between listings, so that a VM nothing has changed since is not
+   * read again. A refused read is not kept: it is tried again.
    */
-  readonly extensionsSeen?: Map<string, { readonly seen: string } & ExtensionsRead>;
+  readonly extensionsSeen?: Map<string, { readonly seen: string; readonly extensions: readonly ExtensionModel[] }>;
   /**
    * Azure's refusal of one VM's extension read, as the engine reports it (its code and message), or undefined when the
-   * failure is not one VM's (an abort, a sign-in failure, no answer at all): the listing then fails. Told once per
-   * refusal read (`name`: the VM's).
+   * failure is not one VM's (an abort, a sign-in failure, no answer at all): the listing then fails. Told of each
+   * refused read (`name`: the VM's); a VM refused again is read again at each listing.
    */
   readonly refusal: (err: unknown, name: string) => AzureErrorInfo | undefined;
 }
@@ -122,7 +122,8 @@ export function comparedOnModel(member: VirtualMachineScaleSetVM): boolean {
  * is not read again. A read Azure refuses (a 403 for that VM, a 404, a 5xx after the SDK's retries) leaves that VM's
  * model unknown (InstanceState.modelUnknown), not the whole listing failed: before (a review, 2026-12-07), one VM's
  * refusal stopped the run. A VM gone by then (404: a scale-in between the list and the read) is shown gone by the next
- * listing, as on a Uniform set. Keyed by the VM's resource ID (lower case).
+ * listing, as on a Uniform set. A refused read is tried again at the next listing. Keyed by the VM's resource ID
+ * (lower case).
  */
 async function extensionsRead(
   deps: FlexibleListDeps,
@@ -163,8 +164,10 @@ async function extensionsRead(
         } catch (err) {
           const refused = signal?.aborted === true ? undefined : deps.refusal(err, name);
           if (refused === undefined) throw err;
+          // Not kept for the next listing: a refusal may be passing (a role assignment still spreading, a 5xx), and
+          // the VM's state would stay unknown to the end though a read would show it (a review, 2026-12-07: a single
+          // 403 after its upgrade failed the job of a VM on the model). The next listing reads it again.
           found.set(key, { refused });
-          if (seen !== undefined) deps.extensionsSeen?.set(key, { seen, refused });
           return;
         }
         const extensions = read.map(toVmExtensionModel);

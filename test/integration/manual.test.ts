@@ -207,6 +207,39 @@ describe("Manual mode: an extension change on a Flexible set whose VM list shows
     },
     30_000,
   );
+
+  it("one VM's extension read refused once after its upgrade (a passing 403): read again, the VM updated, the job succeeds", async () => {
+    // A review (2026-12-07): the refusal was kept with the VM's state, and nothing changes a VM after its upgrade, so
+    // it was never read again: the VM stayed "unknown" to the end and the job failed, though it ran the new model.
+    const emu = await emulator({
+      scaleSets: [{ name: "vmss1", instances: 4, orchestrationMode: "Flexible", latestModelApplied: "absent" }],
+      vmListExtensionsById: true,
+    });
+    const ids = instanceIds(emu);
+    const b = ids[1] ?? "";
+    const LIST = "VirtualMachineExtensions.List";
+    let refused = false;
+    // Before each extension read: once b is upgraded and its upgrade over, its next read meets one 403.
+    const watch = (): void =>
+      emu.faults.onRequest({ operation: LIST, when: "before" }, () => {
+        const vm = emu.state("vmss1").instances.find((i) => i.instanceId === b);
+        if (vm?.latestModelApplied === true && vm.provisioningState === "Succeeded") {
+          refused = true;
+          emu.faults.authorizationFailed({ operation: LIST, path: `/virtualMachines/${b}/`, times: 1 });
+        } else queueMicrotask(watch);
+      });
+    watch();
+    const { record } = await rollout(
+      configFor(emu, {
+        change: { extension: { name: "customScript", fileUris: [NEW_SCRIPT] } },
+        rollout: { batchSize: count(2), maxUnhealthyPercent: 0 },
+      }),
+    );
+    expect(refused).toBe(true);
+    expect(emu.state("vmss1").instances.every((i) => i.latestModelApplied)).toBe(true);
+    expect(outcomes(record)).toEqual({ updated: ids });
+    expect(record.result).toBe("succeeded");
+  }, 30_000);
 });
 
 describe.each(ORCHESTRATIONS)("Manual mode: batches ($mode)", ({ seed }) => {
