@@ -256,13 +256,29 @@ function rollbackOfLine(record: RolloutRecord): string {
     const recorded = of.changes
       .map((c) => `${code(c.property)} ${code(c.before, 200)} → ${code(c.after, 200)}`)
       .join("; ");
+    // Which way the change left the model, as far as the record's outcome tells: a run that ended failed (or recorded
+    // no ending) may have stopped before its model write, or undone it by its rollback (rollback-on-failure).
     const since =
       of.outcome === "succeeded" || of.outcome === "reverted"
         ? "the change was undone since"
-        : "that run stopped before it wrote the model (its record stayed on the scale set), or the change was undone since";
+        : of.outcome === "rolled-back"
+          ? "that run's rollback undid it"
+          : "that run stopped before it wrote the model or undid it by a rollback (its record stayed on the scale set), or the change was undone since";
+    // Instances skipped on purpose (protected from scale-set actions; a Flexible VM with a model of its own) are not
+    // on the model: one may still run the recorded change (a rollback that had to leave it out). Not "its instances
+    // hold the values before it" then (a review, 2026-12-07).
+    const off = sortById(record.instances.filter((i) => !i.latestModelAfter && i.outcome.startsWith("skipped")));
+    const holds =
+      off.length === 0
+        ? "the model and its instances hold the values before it"
+        : "the model holds the values before it";
+    const but =
+      off.length === 0
+        ? ""
+        : ` But ${off.length === 1 ? "instance" : "instances"} ${inline(idRanges(off.map((i) => i.instanceId)), { max: 300 })} ${off.length === 1 ? "is" : "are"} not on the model (skipped: see below) and may still run the change.`;
     return (
       `**Rollback: nothing to undo.** The last change recorded on the scale set, made by ${run} on ${when} (${ended}: ${recorded}), ` +
-      `is not in the model: the model and its instances hold the values before it, so ${since}. Nothing was written; the record stays on the scale set until the next rollout replaces it`
+      `is not in the model: ${holds}, so ${since}.${but} Nothing was written; the record stays on the scale set until the next rollout replaces it`
     );
   }
   return `**Rollback** to the previous model: ${back}, undoing the change made by ${run} on ${when} (${ended})`;
@@ -841,9 +857,12 @@ function protectedStep(record: RolloutRecord, instances: readonly InstanceRecord
   const one = ids.length === 1;
   const who = `**${one ? "Protected instance" : "Protected instances"} ${inline(idRanges(ids), { max: 300 })}**`;
   const dryRun = record.result === "planned";
+  // A rollback: true run: what a protected instance keeps is what it ran, perhaps the change being undone; not "old".
   const keeps = dryRun
     ? `${who} would keep ${one ? "its" : "their"} current model.`
-    : `${who} ${one ? "keeps its" : "keep their"} old model on purpose.`;
+    : record.rollbackOf !== undefined
+      ? `${who} ${one ? "keeps the model it runs" : "keep the models they run"}, not the restored one, while protected.`
+      : `${who} ${one ? "keeps its" : "keep their"} old model on purpose.`;
   const how = dryRun
     ? `To upgrade ${one ? "it" : "them"} too, remove the protection from scale-set actions before the real run:`
     : `To upgrade ${one ? "it" : "them"} too, remove the protection from scale-set actions, then re-run this job:`;

@@ -260,6 +260,40 @@ describe.each(PROTECTED_MODES)(
   },
 );
 
+describe("rollback: true after a rollback that left a protected instance on the rolled-out image", () => {
+  it("before the protection is removed: nothing written, and the summary says that instance is not on the restored model", async () => {
+    // A review (2026-12-07): "the model and its instances hold the values before it, so that run stopped before it
+    // wrote the model", under a green headline, while the protected instance still ran the rolled-out image.
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4 }] });
+    const [a = "", , , d = ""] = instanceIds(emu);
+    // a becomes protected right before the rollback's first manualupgrade (the third in all).
+    emu.faults.onRequest({ operation: "VirtualMachineScaleSets.UpdateInstances", after: 2, when: "before" }, () =>
+      emu.setInstance("vmss1", a, { protected: true }),
+    );
+    emu.faults.failUpgrade(d, { scaleSet: "vmss1" });
+    const first = await rollout(configFor(emu, { rollout: ROLLBACK }));
+    expect(first.record.rollback).toMatchObject({ succeeded: false, protectedNotBack: [a], model: "restored" });
+
+    // The user runs rollback: true before removing the protection.
+    const writes = writesOf(emu).length;
+    const { record } = await rollout({ ...configFor(emu, { change: {} }), rollback: true });
+    expect(writesOf(emu).length).toBe(writes);
+    expect(runningVersions(emu)[a]).toBe(NEW_VERSION);
+    expect(record.instances.find((i) => i.instanceId === a)).toMatchObject({
+      outcome: "skipped-protected",
+      latestModelAfter: false,
+    });
+    const summary = renderSummary(record);
+    expect(summary).toContain("**Rollback: nothing to undo.**");
+    expect(summary).not.toMatch(/its instances hold the values before it/);
+    expect(summary).toContain(`But instance ${a} is not on the model`);
+    expect(summary).not.toMatch(/stopped before it wrote the model \(/);
+    expect(summary).toMatch(/or undid it by a rollback/);
+    expect(summary).not.toMatch(/old model on purpose/);
+    expect(summary).toContain("keeps the model it runs, not the restored one");
+  }, 60_000);
+});
+
 describe("the rollback's time (health-timeout) running out while a request of it is in flight", () => {
   it("says the time ran out and on which request, not a bare 'The operation was aborted'", async () => {
     // Before (an audit): "The rollback failed too: The operation was aborted. Rejecting from abort signal callback
