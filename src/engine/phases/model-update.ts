@@ -308,7 +308,8 @@ async function pauseAfterConflict(run: Run, err: AzureApiError, attempts: number
       reason:
         `Azure refused the ${extension === undefined ? "model" : `extension '${extension}'`} write (${err.statusCode} ${describeError({ code: err.code, message: err.message })}): another operation kept the scale set busy (${attempts} attempt(s)); ` +
         // An earlier copy that got no answer may have reached Azure (RunState.modelWriteCutOff): not "nothing".
-        (run.state.modelWriteCutOff === "image"
+        (run.state.modelWriteCutOff === "image" ||
+        (extension !== undefined && run.state.modelWriteCutOff === "extension")
           ? "an earlier copy got no answer, and the model did not hold it when read: Azure may still apply it."
           : extension !== undefined && run.state.written.image
             ? `the extension change was not written.${imageWrittenBefore(run)}`
@@ -441,6 +442,10 @@ export async function startExtensionWrite(
               await pauseAfterConflict(run, err, conflicts, patch.name);
               continue;
             }
+            // Another writer's change is in the extension: read again at once (no pause, no conflict counted), and
+            // the loop's read-compare stops on it, saying the lost copy may have landed before it. Before (a review,
+            // 2026-12-07) it was paused on as a 409, and a pause refused said "nothing was written".
+            if (settled === "other-writer") continue;
           }
         }
       }
@@ -535,7 +540,7 @@ async function extensionLanded(
   patch: ExtensionPatch,
   err: unknown,
   mayHaveLanded: boolean,
-): Promise<PendingOperation | "unread" | "not-landed"> {
+): Promise<PendingOperation | "unread" | "not-landed" | "other-writer"> {
   let model: ScaleSetModel;
   try {
     model = await api.getScaleSet(run.work);
@@ -572,7 +577,7 @@ async function extensionLanded(
  * planned on → the copy did not land (whatever held the scale set has ended, and with it any copy Azure was taking),
  * and the caller sends it again after the 409's pause, its read-compare-write guarding against another writer as on
  * the first copy (a PATCH of the child resource takes no If-Match: see the top of this file); anything else → another
- * writer's change, on which the caller's read stops (nothing is written over it), the copy left as unseen. "unread"
+ * writer's change ("other-writer"), on which the caller's read stops at once, no pause (nothing is written over it), the copy left as unseen. "unread"
  * when a read failed (the copy stays unseen: read again at the end, settleUnknownWrite).
  */
 async function extensionSettled(
@@ -580,7 +585,7 @@ async function extensionSettled(
   api: ScaleSetApi,
   patch: ExtensionPatch,
   before: ReturnType<typeof extensionOf>,
-): Promise<PendingOperation | "unread" | "not-landed"> {
+): Promise<PendingOperation | "unread" | "not-landed" | "other-writer"> {
   run.log.info(
     `The extension PATCH may have reached Azure (a copy got no answer; its resend was refused 409), and the model does not hold it: reading the scale set until no operation runs on it.`,
   );
@@ -595,10 +600,9 @@ async function extensionSettled(
     run.wrote("extension");
     return { done: Promise.resolve(idle) };
   }
-  if (sameExtension(before, extensionOf(model, patch.name))) {
-    run.log.info(`Extension '${patch.name}' is as it was: the copy did not land.`);
-    run.state.cutOffDidNotLand("extension");
-  }
+  if (!sameExtension(before, extensionOf(model, patch.name))) return "other-writer";
+  run.log.info(`Extension '${patch.name}' is as it was: the copy did not land.`);
+  run.state.cutOffDidNotLand("extension");
   return "not-landed";
 }
 
