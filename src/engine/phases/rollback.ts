@@ -131,6 +131,8 @@ interface RollbackRun {
    * not the rollback's; undefined when it is not known (the rollback then does not look at Azure's roll).
    */
   rollingBefore?: string | null | undefined;
+  /** Rolling mode: a read of Azure's rolling upgrade during the rollback failed, and the log said so (once). */
+  rollReadFailed?: boolean;
   /**
    * What the rollback is doing (a request, or a wait), in words: an error that cuts it off (the rollback's time running
    * out) names it.
@@ -392,8 +394,23 @@ async function rollbackRollEnded(rb: RollbackRun): Promise<string | undefined> {
   if (rb.manual || rb.rollingBefore === undefined) return undefined;
   const doing = rb.doing;
   rb.doing = "a read of Azure's rolling upgrade of the restored model";
-  const status: RollingUpgradeStatus | undefined = await api.getLatestRollingUpgrade(signal);
-  rb.doing = doing;
+  let status: RollingUpgradeStatus | undefined;
+  try {
+    status = await api.getLatestRollingUpgrade(signal);
+  } catch (err) {
+    // A look, not the rollback's work: a read refused (a custom role without rollingUpgrades/read) or failing past
+    // the SDK's retries leaves the rollback waiting on the listings, as before it looked (a review, 2026-12-07: the
+    // failed read ended the rollback as failed while Azure went on rolling instances back).
+    if (isAbort(err)) throw err;
+    if (rb.rollReadFailed !== true)
+      rb.run.log.warning(
+        `Could not read Azure's rolling upgrade of the restored model (${errorLine(err)}): the rollback goes on, judged on the instances' listings.`,
+      );
+    rb.rollReadFailed = true;
+    return undefined;
+  } finally {
+    rb.doing = doing;
+  }
   if (status?.startTime === undefined || status.startTime === rb.rollingBefore) return undefined;
   if (status.code !== "Faulted" && status.code !== "Cancelled") return undefined;
   const counts = `${status.successfulInstanceCount} succeeded, ${status.failedInstanceCount} failed, ${status.pendingInstanceCount} pending`;
