@@ -189,11 +189,16 @@ export const ERROR_HELP: readonly ErrorHelp[] = [
   },
   {
     code: "AuthorizationFailed",
-    happened: "The identity the action signs in with lacks a permission on the scale set.",
+    // Not only the scale set's own actions: on a Flexible set the run reads each VM's extensions
+    // (`Microsoft.Compute/virtualMachines/extensions/read`), which a custom role may leave out (a review, 2026-12-07).
+    happened:
+      "The identity the action signs in with lacks a permission on the scale set or one of its VMs: Azure's message " +
+      "names the action it refused and the resource.",
     check:
-      "Give the identity (`client-id`) a role on the scale set or its resource group that can write scale sets and " +
-      "run `Microsoft.Compute/virtualMachineScaleSets/manualUpgrade/action`, such as Virtual Machine Contributor. " +
-      "New role assignments can take a few minutes to apply.",
+      "Give the identity (`client-id`) a role on the scale set's resource group that can read and write scale sets " +
+      "and their VMs and run `Microsoft.Compute/virtualMachineScaleSets/manualUpgrade/action`, such as Virtual " +
+      "Machine Contributor; a custom role needs the action Azure's message names. New role assignments can take a " +
+      "few minutes to apply.",
     docs: `${LEARN}/role-based-access-control/troubleshooting`,
   },
   {
