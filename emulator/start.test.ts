@@ -88,20 +88,33 @@ describe("start()", () => {
   });
 });
 
+/**
+ * `npm run emulator` (emulator/cli.ts with `args`) started and waited for until it says it is ready: its output so far
+ * (read live through `output()`), and its exit code once it exits (after the SIGINT the caller sends).
+ */
+async function startCli(
+  args: readonly string[],
+): Promise<{ child: ReturnType<typeof spawn>; output: () => string; exited: Promise<number | null> }> {
+  const child = spawn(process.execPath, ["emulator/cli.ts", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes("Press Ctrl-C to stop.")) resolve();
+    });
+    child.on("exit", (code) => reject(new Error(`exited early (${code}): ${output}`)));
+  });
+  const exited = new Promise<number | null>((resolve) => child.removeAllListeners("exit").on("exit", resolve));
+  return { child, output: () => output, exited };
+}
+
 describe("npm run emulator", () => {
   it("prints the endpoints, credentials and action inputs, and stops on SIGINT", async () => {
-    const child = spawn(process.execPath, ["emulator/cli.ts", "--speed", "0.5"], { stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    await new Promise<void>((resolve, reject) => {
-      child.stdout.on("data", (chunk: Buffer) => {
-        output += chunk.toString();
-        if (output.includes("Press Ctrl-C to stop.")) resolve();
-      });
-      child.on("exit", (code) => reject(new Error(`exited early (${code}): ${output}`)));
-    });
-    const exited = new Promise<number | null>((resolve) => child.removeAllListeners("exit").on("exit", resolve));
+    const cli = await startCli(["--speed", "0.5"]);
+    const { child, exited } = cli;
     child.kill("SIGINT");
     expect(await exited).toBe(0);
+    const output = cli.output();
     for (const label of [
       "ARM endpoint",
       "Authority host",
@@ -119,22 +132,11 @@ describe("npm run emulator", () => {
   });
 
   it("loads a scenario file, names its scale sets and the Retry-After it sends, and prints the Azure CLI commands", async () => {
-    const child = spawn(
-      process.execPath,
-      ["emulator/cli.ts", "--scenario", "emulator/scenarios/example.json", "--poll-retry-after", "off"],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
-    let output = "";
-    await new Promise<void>((resolve, reject) => {
-      child.stdout.on("data", (chunk: Buffer) => {
-        output += chunk.toString();
-        if (output.includes("Press Ctrl-C to stop.")) resolve();
-      });
-      child.on("exit", (code) => reject(new Error(`exited early (${code}): ${output}`)));
-    });
-    const exited = new Promise<number | null>((resolve) => child.removeAllListeners("exit").on("exit", resolve));
+    const cli = await startCli(["--scenario", "emulator/scenarios/example.json", "--poll-retry-after", "off"]);
+    const { child, exited } = cli;
     child.kill("SIGINT");
     expect(await exited).toBe(0);
+    const output = cli.output();
     expect(output).toContain("Retry-After on polls: none");
     expect(output).toMatch(
       /Scale sets\s+rg-web\/vmss-web \(Manual, 6 instances\)\n\s+rg-api\/vmss-api \(Rolling, 4 instances\)/,
@@ -148,18 +150,9 @@ describe("npm run emulator: the printed command that runs the action", () => {
   // Before, the command had no GITHUB_OUTPUT nor GITHUB_STEP_SUMMARY: the action fell back to the deprecated
   // `::set-output` command on stdout and wrote no summary. Runs the built action (dist/, as committed) as printed.
   it("runs as printed: outputs and job summary go to the files it names, no ::set-output; the files go on Ctrl-C", async () => {
-    const child = spawn(process.execPath, ["emulator/cli.ts", "--speed", "0.001"], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    await new Promise<void>((resolve, reject) => {
-      child.stdout.on("data", (chunk: Buffer) => {
-        output += chunk.toString();
-        if (output.includes("Press Ctrl-C to stop.")) resolve();
-      });
-      child.on("exit", (code) => reject(new Error(`exited early (${code}): ${output}`)));
-    });
-    const exited = new Promise<number | null>((resolve) => child.removeAllListeners("exit").on("exit", resolve));
+    const cli = await startCli(["--speed", "0.001"]);
+    const { child, exited } = cli;
+    const output = cli.output();
     try {
       const command = /^env \\\n[\s\S]*?node dist\/index\.js$/m.exec(output)?.[0] ?? "";
       const file = (name: string): string => new RegExp(`'${name}=([^']+)'`).exec(command)?.[1] ?? "";
