@@ -139,7 +139,6 @@ export interface ReleaseRecord {
  */
 export type RollbackModel = "restored" | "partly-restored" | "unchanged" | "changed-by-another-writer" | "unknown";
 
-/** Where a rollback that did not complete left the scale set's model, as a sentence. */
 /**
  * A rollback that restored the model and brought back every instance but those protected from scale-set actions since
  * this run upgraded them: those instances (sorted); undefined for any other rollback. The run still fails (a mixed
@@ -166,8 +165,14 @@ export function protectedRollbackParts(
   const one = held.length === 1;
   return {
     done: `rolled back ${back} of ${all} instance${all === 1 ? "" : "s"}`,
-    left: `${one ? "instance" : "instances"} ${listIds(held)} ${one ? "is" : "are"} protected from scale-set actions and still ${one ? "runs" : "run"} the new model`,
+    left: protectedLeftWords(`${one ? "instance" : "instances"} ${listIds(held)}`, held.length),
   };
+}
+
+/** `<who> is protected from scale-set actions and still runs the new model` (`count` of them): what a rollback left. */
+export function protectedLeftWords(who: string, count: number): string {
+  const one = count === 1;
+  return `${who} ${one ? "is" : "are"} protected from scale-set actions and still ${one ? "runs" : "run"} the new model`;
 }
 
 /** What to do about the instances a rollback left out as protected (protectedOnlyNotBack). */
@@ -176,6 +181,7 @@ export function protectedRollbackAdvice(held: readonly string[]): string {
   return `remove the protection, then run the action with rollback: true again (it brings back only what is not back yet) or upgrade ${one ? "it" : "them"} onto the scale set's model by hand`;
 }
 
+/** Where a rollback that did not complete left the scale set's model, as a sentence. */
 export function rollbackModelWords(model: RollbackModel | undefined): string {
   switch (model) {
     case "restored":

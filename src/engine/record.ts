@@ -483,13 +483,13 @@ export function rolloutReason(
   }
   const { rollback } = state;
   let reason = failure ?? "";
+  const held = protectedOnlyNotBack(rollback);
   if (rollback?.succeeded) {
     const back = rollback.instanceIds;
     reason += ` Rolled back: the previous model is restored${back.length === 1 ? ` and instance ${listIds(back)} runs it again` : back.length > 1 ? ` and instances ${listIds(back)} run it again` : ""}.`;
     reason += keptTagWords(state);
-  } else if (rollback && protectedOnlyNotBack(rollback) !== undefined) {
+  } else if (rollback && held !== undefined) {
     // Everything back but instances protected since their upgrade: said as it is, not as "the rollback failed".
-    const held = protectedOnlyNotBack(rollback) ?? [];
     const { done, left } = protectedRollbackParts(rollback, held);
     const back = rollback.instanceIds.length > 0 ? ` (${listIds(rollback.instanceIds)})` : "";
     reason += ` The rollback restored the previous model and ${done}${back}; ${left}: ${protectedRollbackAdvice(held)}.`;
@@ -639,6 +639,7 @@ export function instanceRecords(state: RolloutState): InstanceRecord[] {
   return sortIds(new Set([...state.instances.keys(), ...state.targets])).map((id): InstanceRecord => {
     const current = state.instances.get(id);
     const assessment = state.assessments.get(id);
+    const unknownModel = modelUnknown(state, id);
     const batch = state.batchOf.get(id);
     const image = current?.imageReference ? imageLabel(current.imageReference) : undefined;
     // Why an instance the model moved away from is unfinished comes first: an unrelated extension's error it also
@@ -649,7 +650,7 @@ export function instanceRecords(state: RolloutState): InstanceRecord[] {
       (current !== undefined ? movedOn(state, sentNotBack, id, current, assessment) : undefined) ??
       imageOnly ??
       otherModel ??
-      (modelUnknown(state, id) ? current?.modelUnknown : undefined) ??
+      (unknownModel ? current?.modelUnknown : undefined) ??
       current?.error ??
       (assessment?.kind === "failed" ? assessment.error : undefined) ??
       // Left out by the rollback, protected since its upgrade: why it is not back (its own failure, if any, first).
@@ -671,7 +672,7 @@ export function instanceRecords(state: RolloutState): InstanceRecord[] {
         ...(assessment && { assessment }),
         rolledBack: state.rolledBack.has(id),
         ...notBack(sentNotBack, id, current, assessment),
-        unknown: state.unseen.has(id) || modelUnknown(state, id),
+        unknown: state.unseen.has(id) || unknownModel,
         partOnly: imageOnly !== undefined,
         // Left by the platform's roll, off the new model and idle on verification's listing (confirmNotReached). Why
         // is in the run's reason (and the summary's "Not started" line): nothing of the instance's own.

@@ -76,18 +76,13 @@ export function tagWriteEnd(err: unknown): TagWriteEnd | undefined {
   return typeof err === "object" && err !== null ? ends.get(err) : undefined;
 }
 
-/** Whether `err` ended a tag write that may have landed all the same (TagWriteEnd `unknown`). */
-export function tagWriteMayHaveLanded(err: unknown): boolean {
-  return tagWriteEnd(err)?.kind === "unknown";
-}
-
 /** `err`, marked as ending a tag write as `end` says (tagWriteEnd). */
 function endedAs(err: unknown, end: TagWriteEnd): unknown {
   if (typeof err === "object" && err !== null) ends.set(err, end);
   return err;
 }
 
-/** `err`, marked as ending a write that may have landed (tagWriteMayHaveLanded). */
+/** `err`, marked as ending a write that may have landed (TagWriteEnd `unknown`). */
 function unknownOutcome(err: unknown): unknown {
   return endedAs(err, { kind: "unknown" });
 }

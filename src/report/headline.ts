@@ -1,6 +1,6 @@
 // The one sentence that says whether the release reached every instance: the summary's title, the success notice.
 
-import { protectedOnlyNotBack, protectedRollbackParts } from "../domain/record.ts";
+import { protectedLeftWords, protectedOnlyNotBack, protectedRollbackParts } from "../domain/record.ts";
 import type { RolloutRecord, RolloutResult } from "../domain/record.ts";
 import { countOutcomes, plural, type OutcomeCounts } from "./instances.ts";
 
@@ -74,7 +74,7 @@ export function headline(record: RolloutRecord): string {
     // Named when few and plain (the headline is also an annotation and the deployment's description, unescaped).
     const named = held.length <= 3 && held.every((id) => /^[A-Za-z0-9._-]{1,80}$/.test(id));
     const who = named ? `${one ? "instance" : "instances"} ${held.join(", ")}` : plural(held.length, "instance");
-    const left = `${who} ${one ? "is" : "are"} protected from scale-set actions and still ${one ? "runs" : "run"} the new model`;
+    const left = protectedLeftWords(who, held.length);
     return `${label}: ${protectedRollbackParts(rollback, held).done}; ${left}${others === "" ? "" : ` (${others})`}`;
   }
   const notBack = rollback?.notBack?.length ?? 0;

@@ -14,6 +14,7 @@ import {
   type RolloutResult,
 } from "../domain/record.ts";
 import {
+  protectedLeftWords,
   protectedOnlyNotBack,
   protectedRollbackAdvice,
   protectedRollbackParts,
@@ -243,9 +244,9 @@ function rollbackOfLine(record: RolloutRecord): string {
       )
     : "a run outside GitHub Actions";
   const when = inline(dateTimeUtc(of.at));
-  const back = (of.finishing ? of.changes : record.changes.length > 0 ? record.changes : of.changes.map(reverse))
-    .map((c) => `${code(c.property)} ${code(c.before, 200)} → ${code(c.after, 200)}`)
-    .join("; ");
+  const words = (changes: readonly { property: string; before: string; after: string }[]): string =>
+    changes.map((c) => `${code(c.property)} ${code(c.before, 200)} → ${code(c.after, 200)}`).join("; ");
+  const back = words(of.finishing ? of.changes : record.changes.length > 0 ? record.changes : of.changes.map(reverse));
   if (of.finishing) {
     return `**Rollback, finished:** the last change on the scale set was a rollback, made by ${run} on ${when} (${back}); \`rollback: true\` does not undo a rollback, it finishes it`;
   }
@@ -253,9 +254,7 @@ function rollbackOfLine(record: RolloutRecord): string {
   // Nothing written: the model held the values before the recorded change already, and every instance was on it (a
   // record left by a run that stopped before its model write, say). Not "undoing" a change the model does not hold.
   if (record.result === "unchanged") {
-    const recorded = of.changes
-      .map((c) => `${code(c.property)} ${code(c.before, 200)} → ${code(c.after, 200)}`)
-      .join("; ");
+    const recorded = words(of.changes);
     // Which way the change left the model, as far as the record's outcome tells: a run that ended failed (or recorded
     // no ending) may have stopped before its model write, or undone it by its rollback (rollback-on-failure).
     const since =
@@ -885,7 +884,7 @@ function protectedStep(record: RolloutRecord, instances: readonly InstanceRecord
 function heldStep(record: RolloutRecord, held: readonly string[]): string {
   const one = held.length === 1;
   const who = `**${one ? "Instance" : "Instances"} ${inline(idRanges(held), { max: 300 })}**`;
-  const lead = `${who} ${one ? "is" : "are"} protected from scale-set actions and still ${one ? "runs" : "run"} the new model: remove the protection first, then run \`rollback: true\` as below (it brings back only what is not back yet) or upgrade ${one ? "it" : "them"} onto the scale set's model by hand`;
+  const lead = `${protectedLeftWords(who, held.length)}: remove the protection first, then run \`rollback: true\` as below (it brings back only what is not back yet) or upgrade ${one ? "it" : "them"} onto the scale set's model by hand`;
   if (record.orchestrationMode === "Flexible")
     return `${lead}. Remove ${one ? "its" : "their"} protection on the scale set's Instances page in the Azure portal (\`az vmss update --instance-id\` takes a Uniform instance's number, not a Flexible VM's name).`;
   return `${lead}:\n\n\`\`\`sh\n${unprotectCommand(record, held)}\n\`\`\``;
