@@ -19,6 +19,12 @@ import {
 
 const RUN_URL = "https://github.com/octo/app/actions/runs/1234567890/attempts/1";
 const TAG = { GITHUB_REF: "refs/tags/v1.4.0" };
+/** The release these tests roll out: tag v1.4.0 to vmss-web, recorded as a deployment to `production`. */
+const RELEASE = {
+  scaleSet: "vmss-web",
+  inputs: { ...FAST, "image-version": "v1.4.0", "deployment-environment": "production" },
+  env: TAG,
+};
 
 describe("a release tag as the version", () => {
   it("image-version: v1.4.0 rolls out image version 1.4.0 and says so in the log", async () => {
@@ -88,12 +94,7 @@ describe("the rollout as a GitHub deployment (deployment-environment)", () => {
 
   it("a successful rollout leaves one deployment for the tag: in_progress → success, linking the run and the portal", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss-web", instances: 2 }] });
-    const result = await runAction({
-      emu,
-      scaleSet: "vmss-web",
-      inputs: { ...FAST, "image-version": "v1.4.0", "deployment-environment": "production" },
-      env: TAG,
-    });
+    const result = await runAction({ emu, ...RELEASE });
 
     expectExit(result, 0);
     const deployments = emu.github.deployments();
@@ -165,12 +166,7 @@ describe("the rollout as a GitHub deployment (deployment-environment)", () => {
   it("a token without deployments: write (403) leaves the rollout succeeded, with one warning", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss-web", instances: 2 }] });
     emu.github.setPermission("read");
-    const result = await runAction({
-      emu,
-      scaleSet: "vmss-web",
-      inputs: { ...FAST, "image-version": "v1.4.0", "deployment-environment": "production" },
-      env: TAG,
-    });
+    const result = await runAction({ emu, ...RELEASE });
 
     expectExit(result, 0);
     expect(result.outputs["result"]).toBe("succeeded");
@@ -186,12 +182,7 @@ describe("the rollout as a GitHub deployment (deployment-environment)", () => {
   it("a cancelled run ends the deployment in error (not inactive: part of the scale set may run the release)", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss-web", instances: 2, instanceUpgradeSeconds: 30 }] });
     emu.faults.hangUpgrade("0", { scaleSet: "vmss-web" });
-    const running = startAction({
-      emu,
-      scaleSet: "vmss-web",
-      inputs: { ...FAST, "image-version": "v1.4.0", "deployment-environment": "production" },
-      env: TAG,
-    });
+    const running = startAction({ emu, ...RELEASE });
     const deadline = Date.now() + 20_000;
     while (manualUpgrades(emu).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     running.child.kill("SIGINT");
@@ -214,12 +205,7 @@ describe("the rollout as a GitHub deployment (deployment-environment)", () => {
       },
       { operation: "VirtualMachineScaleSets.Update", when: "before", scaleSet: "vmss-web" },
     );
-    const result = await runAction({
-      emu,
-      scaleSet: "vmss-web",
-      inputs: { ...FAST, "image-version": "v1.4.0", "deployment-environment": "production" },
-      env: TAG,
-    });
+    const result = await runAction({ emu, ...RELEASE });
 
     expectExit(result, 0);
     expect(writesTo(emu, /vmss-web$/).map((w) => w.status)).toEqual([412]);
