@@ -2,7 +2,6 @@
 // every instance of it is settled, judging every instance upgraded so far against max-unhealthy.
 
 import {
-  isGoneInstance,
   isPreempted,
   isScaleSetGone,
   isRetryableRefusal,
@@ -22,6 +21,7 @@ import { batchLabel } from "../phase.ts";
 import { mayAnswerResend, mayHaveLanded } from "../write-copies.ts";
 import type { ScaleSetApi } from "../ports.ts";
 import { StopError, type Run } from "../run.ts";
+import { namesGoneInstance, stillListed } from "./common.ts";
 
 /** manualupgrade refused with 409 Conflict, or preempted: retries, after poll-interval, doubled each time. */
 const MAX_UPGRADE_RETRIES = 5;
@@ -244,12 +244,6 @@ function skipped(run: Run, index: number, durationMs?: number): void {
   run.log.info(`Batch ${index}: every instance of it has left the scale set; nothing was upgraded.`);
   run.state.batchChanged(index, { result: "skipped", ...(durationMs !== undefined && { durationMs }) });
   run.emit({ type: "batch-ended", batch: index, result: "skipped" });
-}
-
-/** The instances of `ids` the last listing still shows (the others are noted as removed). */
-export function stillListed(run: Run, ids: readonly string[]): string[] {
-  if (run.state.listedAt === Number.NEGATIVE_INFINITY) return [...ids];
-  return ids.filter((id) => run.state.instances.has(id));
 }
 
 /**
@@ -508,34 +502,5 @@ async function readModelAlongside(run: Run, api: ScaleSetApi): Promise<void> {
     run.state.read(await api.getScaleSet(run.work));
   } catch {
     // Verification reads it again: RunState.modelSeenSinceListing stays false.
-  }
-}
-
-/**
- * Whether Azure's refusal of a manualupgrade says one of its instances left the scale set since the listing: 400
- * InvalidParameter, or a 404 while a read of the scale set finds it (a Flexible VM's, whose instance ID is the VM's
- * name: ResourceNotFound for Microsoft.Compute/virtualMachines/<name>, assumed, not recorded). A 404 with the scale set
- * gone is not (the run ends on it). For the forward batches and the rollback's alike.
- */
-export async function namesGoneInstance(
-  run: Run,
-  api: ScaleSetApi,
-  err: AzureApiError,
-  signal: AbortSignal,
-): Promise<boolean> {
-  return isGoneInstance(err) || (isScaleSetGone(err) && (await scaleSetStillThere(run, api, signal)));
-}
-
-/**
- * Whether a read of the scale set finds it (then its model is taken in): false when Azure says it is gone. A read
- * that fails otherwise cannot tell, and ends the batch with its own error (not taken for a deleted scale set).
- */
-async function scaleSetStillThere(run: Run, api: ScaleSetApi, signal: AbortSignal): Promise<boolean> {
-  try {
-    run.state.read(await api.getScaleSet(signal));
-    return true;
-  } catch (err) {
-    if (isScaleSetGone(err)) return false;
-    throw err;
   }
 }

@@ -46,7 +46,7 @@ import { rollbackStillApplies } from "../../domain/rollback-plan.ts";
 import { extensionsChanged, sameExtension } from "../../domain/model-match.ts";
 import type { ScaleSetApi } from "../ports.ts";
 import { StopError, type Run } from "../run.ts";
-import { checkImageBack } from "./survey.ts";
+import { checkImageBack } from "./image-back.ts";
 import { landedCopy, mayHaveLanded } from "../write-copies.ts";
 
 /** 412 PreconditionFailed retries before giving up on a scale set that keeps changing. */

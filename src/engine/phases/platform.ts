@@ -3,10 +3,8 @@
 
 import { describeError } from "../../domain/error-text.ts";
 import { isBusy } from "../../domain/in-progress.ts";
-import { planBatches } from "../../domain/batches.ts";
 import type {
   AzureErrorInfo,
-  InstanceState,
   OperationOutcome,
   PendingOperation,
   RollingUpgradeStatus,
@@ -16,6 +14,7 @@ import type { ModelChange } from "../../domain/change.ts";
 import type { ScaleSetApi } from "../ports.ts";
 import { StopError, type Run } from "../run.ts";
 import { modelSettled, startExtensionWrite, startImageWrite } from "./model-update.ts";
+import { notePlatformTargets } from "./common.ts";
 
 /**
  * Each write, then the platform's roll that follows it. Azure refuses a model write while the previous one's
@@ -171,20 +170,6 @@ function touchedByRoll(
         ? rolling.inProgressInstanceCount + rolling.failedInstanceCount
         : 0;
   return { onModel, busy: busy.length <= room ? busy : [] };
-}
-
-/** The write made every instance stale: the platform is to roll every unprotected one. */
-export function notePlatformTargets(run: Run, instances: readonly InstanceState[]): string[] {
-  const plan = planBatches(
-    instances.map((i) => ({ ...i, latestModelApplied: false })),
-    run.config.rollout,
-  );
-  run.state.targeted(plan, run.state.targets.size > 0);
-  run.emit({ type: "planned", targets: plan.toUpgrade, batches: 0 });
-  const ids = [...plan.toUpgrade];
-  run.upgradeStarted(ids, false);
-  run.log.info(`Azure rolls ${ids.length} instance(s) onto the new model; the action follows it.`);
-  return ids;
 }
 
 /** rollingUpgrades/latest, when it is the upgrade this run started (not one that ended before the action started). */

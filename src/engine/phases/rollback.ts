@@ -21,7 +21,7 @@ import { CANCELLED_WRITE_MS, FINAL_LISTING_MS, type Run } from "../run.ts";
 import type { RollbackProgress } from "../state.ts";
 import { mayAnswerResend, mayHaveLanded } from "../write-copies.ts";
 import { isPreconditionFailed, isRetryableRefusal, isScaleSetGone } from "../../domain/azure-errors.ts";
-import { namesGoneInstance, stillListed } from "./manual-batches.ts";
+import { namesGoneInstance, stillListed } from "./common.ts";
 
 /** A cancelled job gets no rollback: the runner kills it seconds later. */
 export function shouldRollBack(run: Run): boolean {

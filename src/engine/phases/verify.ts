@@ -9,7 +9,7 @@ import { describeTarget, instanceRecords } from "../record.ts";
 import { isFailedOutcome } from "../../domain/verdict.ts";
 import type { ScaleSetApi } from "../ports.ts";
 import { CANCELLED_LISTING_MS, CANCELLED_WRITE_MS, FINAL_LISTING_MS, type Run } from "../run.ts";
-import { notePlatformTargets } from "./platform.ts";
+import { notePlatformTargets } from "./common.ts";
 
 /**
  * The verdict on every targeted instance from the last listing: the last poll's, or a new one when an operation the
