@@ -1,6 +1,10 @@
 // What changes during one run, owned by one object: the phases read it and change it only through its named
 // transitions (listed, wrote, upgradeStarted, stopped …). It implements RolloutState, so the record is built from it
 // as it is (buildRecord reads this object; nothing is copied).
+// Its sets and maps are handed out as read-only views of the live ones, not copies (a copy per read would be one per
+// instance and poll at 1,000 instances): one held across an await shows the transitions since; a caller that needs
+// them as they were copies them (`[...state.started]`). None does today (checked 2026-12-07). The lease's own timing
+// (its expiry, renewals) is the lease's (lease.ts), reported here through leaseTaken, leaseKept, lostLease and the like.
 
 import { isBusy } from "../domain/in-progress.ts";
 import { driftFrom, isNoOp, type ModelChange, type ModelDrift } from "../domain/change.ts";
