@@ -10,6 +10,15 @@ export interface RolloutDeps {
   readonly logger: Logger;
   /** Aborted when the job is cancelled: no new batch starts, the record tells the true state. */
   readonly signal: AbortSignal;
+  /**
+   * The run's clock (default Date.now) and its waits (default a timer): what the run reads as the time (its deadlines'
+   * checks, durations in the record) and how it waits between polls and batches. A test moves time on with them (a
+   * pause that passes at once). The backstops under them run on real time: the timers that abort a request in flight
+   * at the deadline, the final steps' budget, the lease's expiry watch (AbortSignal.timeout, setTimeout). A test clock
+   * that jumps past the deadline is met by the run's checks at the next step, not by those timers; a fake clock that
+   * stands still never fires them early. Kept so (2026-12-07): those timers only cut off what outlives the deadline in
+   * real time, and a fake timer queue for them would have to be driven by every test that passes `now`.
+   */
   readonly now?: () => number;
   readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   /** Sees each step of the rollout as it happens (events.ts); for tests and tools. It cannot change the run. */
