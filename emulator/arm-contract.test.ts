@@ -1450,6 +1450,57 @@ describe("one instance's power actions, and deletes (through the real SDK)", () 
     },
   );
 
+  // A power action running on instance 1 (every simulated wait held, so it never ends) × a second operation naming
+  // it: 409 Conflict, as a manualupgrade or delete of an instance being upgraded or deleted is answered (assumed, README
+  // "Assumptions"); a reimage waits for it (upgradeInstances).
+  const POWER_RUNNING = [
+    { running: "the set's deallocate naming it", first: "deallocate", firstBody: { instanceIds: ["1"] } },
+    { running: "its own poweroff", first: "virtualMachines/1/poweroff", firstBody: undefined },
+    { running: "the set's restart of all", first: "restart", firstBody: {} },
+  ];
+  const THEN = [
+    {
+      second: "a manualupgrade naming it",
+      method: "POST",
+      path: "manualupgrade",
+      body: { instanceIds: ["0", "1"] },
+      status: 409,
+    },
+    { second: "a delete naming it", method: "POST", path: "delete", body: { instanceIds: ["1"] }, status: 409 },
+    { second: "its DELETE", method: "DELETE", path: "virtualMachines/1", body: undefined, status: 409 },
+    { second: "the set's start naming it", method: "POST", path: "start", body: { instanceIds: ["1"] }, status: 409 },
+    {
+      second: "its own deallocate",
+      method: "POST",
+      path: "virtualMachines/1/deallocate",
+      body: undefined,
+      status: 409,
+    },
+    { second: "a reimage naming it", method: "POST", path: "reimageall", body: { instanceIds: ["1"] }, status: 202 },
+  ];
+  it.each(POWER_RUNNING.flatMap((first) => THEN.map((then) => ({ ...first, ...then }))))(
+    "while $running runs, $second: $status",
+    async ({ first, firstBody, method, path, body, status }) => {
+      const { emu } = await setup({ sleep: () => new Promise<void>(() => undefined) });
+      const running = await rawArm(emu, "POST", `${vmssPath(emu)}/${first}`, { ...(firstBody && { body: firstBody }) });
+      expect(running.status).toBe(202);
+      const states = () => emu.state().instances.map((i) => [i.instanceId, i.powerState, i.provisioningState]);
+      const before = states();
+      const second = await rawArm(emu, method, `${vmssPath(emu)}/${path}`, { ...(body && { body }) });
+      expect([second.status, second.body?.error?.code]).toEqual([status, status === 409 ? "Conflict" : undefined]);
+      // A refusal changes nothing; the reimage has not started on the instance (it waits for the power action's end).
+      expect(states()).toEqual(before);
+    },
+  );
+
+  it("a power action's instances are free again when it ends: a manualupgrade naming them is accepted", async () => {
+    const { emu } = await setup();
+    const deallocating = await rawArm(emu, "POST", `${vmssPath(emu)}/deallocate`, { body: { instanceIds: ["1"] } });
+    expect(await operationEnd(emu, deallocating.headers.get("azure-asyncoperation"))).toBe("Succeeded");
+    const upgrade = await rawArm(emu, "POST", `${vmssPath(emu)}/manualupgrade`, { body: { instanceIds: ["1"] } });
+    expect(upgrade.status).toBe(202);
+  });
+
   it("never gives a deleted instance's ID to a new one (scale-out after the highest was deleted)", async () => {
     const { client } = await setup();
     await client.virtualMachineScaleSetVMs.beginDeleteAndWait(RG, VMSS, "3", FAST_POLL);

@@ -1687,7 +1687,9 @@ export class Arm {
    * The instances pass through the transitional power state and end in the action's one (…vms.yaml #28 instanceView
    * after poweroff: PowerState/stopped, #34 after start: running, #40 after deallocate: deallocated). Instances with
    * protectFromScaleSetActions are left alone, as by manualupgrade. Duration: assumed (2 InProgress polls recorded).
-   * An instance another operation works on: 409 Conflict for the whole request, as manualupgrade and delete answer.
+   * An instance another operation works on: 409 Conflict for the whole request, as manualupgrade and delete answer; the
+   * instances the action moves are its own until it ends (busy: a manualupgrade, delete or power action naming one
+   * meets that 409, a reimage waits for it), as the instances a delete removes are.
    */
   private powerAction(set: ScaleSet, req: Incoming, action: PowerAction, ids?: readonly string[]): Reply {
     const requested = ids ?? this.requestedInstances(set, req, false);
@@ -1720,8 +1722,14 @@ export class Arm {
       (vm) => (!action.runningOnly || vm.powerState === "running") && !(action.needsRunning && asleep(vm)),
     );
     const op = this.startOperation(set, action.operation, requested);
-    for (const vm of vms) vm.powerState = action.during;
+    // Until 2026-12-07 a power action marked no instance busy: a manualupgrade or delete of an instance being
+    // deallocated was accepted, as if nothing were in progress on it (README "Assumptions").
+    for (const vm of vms) {
+      vm.powerState = action.during;
+      vm.busyWith = op.id;
+    }
     void Promise.race([this.options.clock.sleep(POWER_ACTION_SECONDS), op.ended]).then(() => {
+      for (const vm of vms) if (vm.busyWith === op.id) vm.busyWith = undefined;
       if (!op.running) return;
       for (const vm of vms) {
         if (vm.powerState !== action.during) continue;
