@@ -1493,6 +1493,27 @@ describe("one instance's power actions, and deletes (through the real SDK)", () 
     },
   );
 
+  // A protected instance (2) that its own deallocate moves: the set's operations that leave it alone (manualupgrade,
+  // power actions) are no conflict with it and are accepted; a delete, which removes protected instances too, meets
+  // 409. Busy is checked on the instances the request reaches (upgradeInstances, powerAction; README "Assumptions").
+  it.each([
+    { name: "a manualupgrade naming it", path: "manualupgrade", body: { instanceIds: ["1", "2"] }, status: 202 },
+    { name: "a manualupgrade of all", path: "manualupgrade", body: { instanceIds: ["*"] }, status: 202 },
+    { name: "the set's restart naming it", path: "restart", body: { instanceIds: ["1", "2"] }, status: 202 },
+    { name: "the set's deallocate of all", path: "deallocate", body: {}, status: 202 },
+    { name: "a delete naming it", path: "delete", body: { instanceIds: ["2"] }, status: 409 },
+  ])("while a protected instance's own deallocate runs, $name: $status", async ({ path, body, status }) => {
+    const { emu } = await setup({
+      scaleSets: [{ name: VMSS, protectedInstances: ["2"] }],
+      sleep: () => new Promise<void>(() => undefined),
+    });
+    expect((await rawArm(emu, "POST", `${vmssPath(emu)}/virtualMachines/2/deallocate`)).status).toBe(202);
+    const second = await rawArm(emu, "POST", `${vmssPath(emu)}/${path}`, { body });
+    expect([second.status, second.body?.error?.code]).toEqual([status, status === 409 ? "Conflict" : undefined]);
+    // Instance 2 is left to its own deallocate.
+    expect(emu.state().instances.find((i) => i.instanceId === "2")?.powerState).toBe("deallocating");
+  });
+
   it("a power action's instances are free again when it ends: a manualupgrade naming them is accepted", async () => {
     const { emu } = await setup();
     const deallocating = await rawArm(emu, "POST", `${vmssPath(emu)}/deallocate`, { body: { instanceIds: ["1"] } });
