@@ -484,6 +484,23 @@ describe("Rolling upgrade mode", () => {
     },
   );
 
+  // A client's rolling upgrade on a Manual set is accepted and rolls the stale instances: recorded for the extension
+  // one (azure-cli_test_vmss_extension.yaml #36 GET shows `upgradePolicy.mode: Manual`, #37 POST extensionRollingUpgrade
+  // 202, #58 Succeeded); assumed for the OS one (`az vmss rolling-upgrade start`: no source found that refuses it on a
+  // Manual set, README "Assumptions").
+  it.each(["startOSUpgrade", "startExtensionUpgrade"] as const)(
+    "a Manual set's %s is accepted and rolls its stale instances",
+    async (start) => {
+      const { client } = await setup({});
+      await setVersion(client, NEW_VERSION);
+      expect(await latest(client)).toEqual([false, false, false, false]);
+      await client.virtualMachineScaleSetRollingUpgrades[start](RG, VMSS, FAST_POLL);
+      const status = await client.virtualMachineScaleSetRollingUpgrades.getLatest(RG, VMSS);
+      expect(status.runningStatus?.code).toBe("Completed");
+      expect(await latest(client)).toEqual([true, true, true, true]);
+    },
+  );
+
   it("refuses to cancel when no rolling upgrade runs, and has no latest before the first one", async () => {
     const { client } = await setup(rolling({}));
     await expect(client.virtualMachineScaleSetRollingUpgrades.getLatest(RG, VMSS)).rejects.toMatchObject({

@@ -1992,6 +1992,11 @@ export class Arm {
     return json(200, body, REQUEST_CHARGE(page.length));
   }
 
+  /**
+   * POST …/osRollingUpgrade, …/extensionRollingUpgrade: accepted in any upgrade mode. Manual: recorded for the extension
+   * one (azure-cli_test_vmss_extension.yaml #36 `mode: Manual`, #37 202, #58 Succeeded); for the OS one (`az vmss
+   * rolling-upgrade start`) no source says Azure refuses it on a Manual set, so it is accepted too (README "Assumptions").
+   */
   private startRolling(set: ScaleSet, req: Incoming, operation: string): Reply {
     if (set.rolling?.running)
       throw new ArmError(409, {
