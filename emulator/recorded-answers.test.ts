@@ -1,7 +1,7 @@
 // Answers a reviewer compared with the recordings and the REST spec: the set's size list and OS-upgrade history,
-// write-only secrets, Flexible upgrade-policy defaults, sku tier, ARM's gatekeeping of unrouted paths, DELETE of what
-// is not there, request and correlation IDs, canonical locations, the profile's timeCreated, redeploy and
-// performMaintenance, and power actions on a deallocated instance.
+// write-only secrets, Flexible upgrade-policy defaults, sku tier, automaticRepairsPolicy's repairAction, ARM's
+// gatekeeping of unrouted paths, DELETE of what is not there, request and correlation IDs, canonical locations, the
+// profile's timeCreated, redeploy and performMaintenance, and power actions on a deallocated instance.
 import { afterEach, describe, expect, it } from "vitest";
 import { start, type Emulator, type EmulatorOptions } from "./index.ts";
 import { armToken, computeClient, FAST_POLL, rawArm, TEST_API_VERSION } from "./sdk.ts";
@@ -181,6 +181,48 @@ describe("sku.tier, as every recorded set and VM shows it", () => {
     expect((await rawArm(emu, "GET", setPath(emu, "vmss-new"))).body.sku.tier).toBe(tier);
     const vms = (await rawArm(emu, "GET", `${setPath(emu, "vmss-new")}/virtualMachines`)).body.value;
     expect(vms.map((vm: { sku: unknown }) => vm.sku)).toEqual([{ name: size, tier }]);
+  });
+});
+
+describe("automaticRepairsPolicy's repairAction (…health_extension.yaml #24 PUT, #26 GET; the spec: default Replace)", () => {
+  it.each([
+    {
+      name: "a PUT of {enabled, gracePeriod} (the recorded one)",
+      method: "PUT",
+      policy: { enabled: true, gracePeriod: "PT30M" },
+      shown: { enabled: true, gracePeriod: "PT30M", repairAction: "Replace" },
+    },
+    {
+      name: "a PATCH of {enabled: false}",
+      method: "PATCH",
+      policy: { enabled: false },
+      shown: { enabled: false, repairAction: "Replace" },
+    },
+    {
+      name: "a PUT naming Restart (…health_probe.yaml #35, answered Restart)",
+      method: "PUT",
+      policy: { enabled: true, gracePeriod: "PT30M", repairAction: "Restart" },
+      shown: { enabled: true, gracePeriod: "PT30M", repairAction: "Restart" },
+    },
+  ])("$name: the answer and a GET show $shown.repairAction", async ({ method, policy, shown }) => {
+    const emu = await setup();
+    const body = {
+      ...(method === "PUT" ? { location: "westeurope" } : {}),
+      properties: { automaticRepairsPolicy: policy },
+    };
+    const answer = await rawArm(emu, method, setPath(emu), { body });
+    expect(answer.status).toBe(200);
+    expect(answer.body.properties.automaticRepairsPolicy).toEqual(shown);
+    expect((await rawArm(emu, "GET", setPath(emu))).body.properties.automaticRepairsPolicy).toEqual(shown);
+  });
+
+  it("a set created with a policy without repairAction shows Replace", async () => {
+    const emu = await setup();
+    const set = newSet("westeurope", { name: "Standard_D2s_v3", capacity: 1 });
+    const created = await rawArm(emu, "PUT", setPath(emu, "vmss-new"), {
+      body: { ...set, properties: { ...set.properties, automaticRepairsPolicy: { enabled: true } } },
+    });
+    expect(created.body.properties.automaticRepairsPolicy).toEqual({ enabled: true, repairAction: "Replace" });
   });
 });
 

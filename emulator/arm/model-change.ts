@@ -237,6 +237,15 @@ function finish(current: Wire, next: Wire): Wire {
       policy["rollingUpgradePolicy"] = { ...flexibleDefaults, ...given };
     }
     refusePinnedImageWithAutomaticOsUpgrade(policy, props);
+    // automaticRepairsPolicy without repairAction: Compute stores its default, `Replace` (the spec's
+    // AutomaticRepairsPolicy.repairAction: "Default value is replace."), and answers it: a PUT sending
+    // `{enabled: true, gracePeriod: "PT30M"}` is answered, and read back, with `repairAction: "Replace"`
+    // (azure-cli_test_vmss_update_automatic_repairs_with_health_extension.yaml #24 PUT, #26 GET). Assumed: the same
+    // with `enabled: false` (no recording). gracePeriod's default (PT10M, the spec) is not filled in: every recorded
+    // policy gave one. Until 2026-12-07 a GET showed the policy as written, without repairAction.
+    const repairs = props["automaticRepairsPolicy"];
+    if (isObject(repairs) && (repairs["repairAction"] === undefined || repairs["repairAction"] === null))
+      repairs["repairAction"] = "Replace";
   }
   return next;
 }
