@@ -1377,7 +1377,11 @@ describe("one instance's power actions, and deletes (through the real SDK)", () 
   });
 
   it("while the set is being deleted: a write meets 409, a repeated DELETE joins the first, and both end Succeeded", async () => {
-    const { emu } = await setup({ speed: 0.01 });
+    // The delete's wait is held until the test lets it go (before: 100 ms of real time, which a loaded machine could
+    // spend before the PATCH, which then met 404).
+    let letGo = (): void => undefined;
+    const held = new Promise<void>((resolve) => (letGo = resolve));
+    const { emu } = await setup({ speed: 0.01, sleep: (_seconds, timer) => held.then(timer) });
     const first = await rawArm(emu, "DELETE", vmssPath(emu));
     const again = await rawArm(emu, "DELETE", vmssPath(emu));
     expect([first.status, again.status]).toEqual([202, 202]);
@@ -1392,6 +1396,8 @@ describe("one instance's power actions, and deletes (through the real SDK)", () 
     ).toMatchObject({
       provisioningState: "Deleting",
     });
+    letGo();
+    expect(await operationEnd(emu, first.headers.get("azure-asyncoperation"))).toBe("Succeeded");
   });
 
   it("one instance's action: an unknown instance is 404, a protected one is acted on (the action names it), a busy one's delete 409", async () => {
