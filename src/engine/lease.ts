@@ -433,7 +433,7 @@ function refusal(reason: string, run: Run, heldByAnother: boolean, tooManyTags: 
   if (!heldByAnother) {
     // Only a count over Azure's 50 is a lack of room (tag-limits.ts); a name or value Azure refuses is said as it is.
     const room = tooManyTags
-      ? ` The run's lease takes up to ${LEASE_TAGS.length} tags on the scale set (${LEASE_TAGS.join(", ")}), and the rollout record 2 to 4 more when there is room: remove tags the scale set no longer needs.`
+      ? ` The run's lease takes up to ${LEASE_TAGS.length} tags on the scale set (${LEASE_TAGS.join(", ")}), and the rollout record, when there is room, a tag more and one per 256 characters of it (usually 2 to 4, more for long lists of file URIs): remove tags the scale set no longer needs.`
       : "";
     return `Nothing was written: ${reason}.${room}`;
   }
