@@ -242,7 +242,12 @@ export class RunLease {
     let partRefused: string | undefined;
     let removed = false;
     let othersNow = false;
+    // What the tags the write last decided on (read afresh, or as the run holds them) showed of this run's lease: what
+    // a failed write says of it (#notReleased), not "unknown" for a lease a read showed there, nor "kept" for one it
+    // showed gone. Undefined: the write decided on none (the read before it failed).
+    let onTags: OwnLease | undefined;
     const mutate = (tags: Tags): TagDecision => {
+      onTags = ownLease(tags, this.holder);
       // Another run holds the lease now (it took it over once this run's expired, unknown to this run): the scale
       // set's tags are that run's to write, its record included. Taking this run's record back now could remove the
       // record that run keeps until it writes its own.
@@ -291,7 +296,7 @@ export class RunLease {
           if (!signal.aborted) continue;
         }
         part?.settled({ error: err });
-        if (releasing) this.#notReleased(...releaseFailure(err));
+        if (releasing) this.#notReleased(...releaseFailure(err), onTags);
         return;
       }
     }
@@ -310,7 +315,7 @@ export class RunLease {
       return;
     }
     if (!releasing) return;
-    if (result.kind === "refused") return this.#notReleased(result.reason);
+    if (result.kind === "refused") return this.#notReleased(result.reason, false, onTags);
     this.#until = undefined;
     this.#maybeUntil = undefined;
     if (removed && result.kind === "written") {
@@ -319,12 +324,23 @@ export class RunLease {
     }
   }
 
-  /** Said in the log and the record (the summary, summary-json): another run waits for the lease until it ends. */
-  #notReleased(why: string, mayBeGone = false): void {
-    const until = iso(this.#until ?? this.#maybeUntil ?? 0);
+  /**
+   * Said in the log and the record (the summary, summary-json): another run waits for the lease until it ends.
+   * `onTags`: what the tags the release's write decided on showed of the lease (undefined: it decided on none).
+   */
+  #notReleased(why: string, mayBeGone: boolean, onTags: OwnLease | undefined): void {
+    // Not on the tags (its take never landed, another writer removed it): nothing is kept, whatever the write's end (the
+    // run's writes only remove it).
+    if (onTags === "none") {
+      this.#until = undefined;
+      this.#maybeUntil = undefined;
+      return;
+    }
+    // The tags showed it: it lasts until the expiry they hold.
+    const until = iso(onTags?.expiresAt ?? this.#until ?? this.#maybeUntil ?? 0);
     // Unknown whether the lease is there: its release may have landed (or another writer's change removed it), or its
-    // take (answer lost) never did.
-    const maybe = mayBeGone || this.#until === undefined;
+    // take (answer lost) never did and no read in the release showed it.
+    const maybe = mayBeGone || (onTags === undefined && this.#until === undefined);
     this.#run.state.leaseKept({ why, until, maybe });
     this.#run.log.warning(
       maybe
@@ -481,6 +497,14 @@ function applyPart(part: TagPart | undefined, tags: Tags): { readonly next: Tags
   if (part === undefined) return { next: tags };
   const decided = part.apply(tags);
   return "refused" in decided ? { next: tags, refused: decided.refused } : { next: decided.tags };
+}
+
+/** This run's lease on the tags: its expiry there, or "none" (none there, or another run's). */
+type OwnLease = { readonly expiresAt: number } | "none";
+
+function ownLease(tags: Tags, me: LeaseHolder): OwnLease {
+  const on = decodeLease(tags);
+  return on.kind === "held" && on.lease.holder.token === me.token ? { expiresAt: on.lease.expiresAt } : "none";
 }
 
 /**

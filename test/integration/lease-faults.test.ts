@@ -95,6 +95,60 @@ describe.each(ORCHESTRATIONS)("a lease take whose answer never comes ($mode)", (
   });
 });
 
+describe.each(ORCHESTRATIONS)(
+  "a lease take whose outcome the run never learnt, and a release Azure refuses ($mode)",
+  ({ seed }) => {
+    it.each([
+      {
+        name: "the reply reset and the job cancelled meanwhile",
+        arrange: (emu: Emulator, cancel: AbortController) => {
+          emu.faults.dropConnection({ operation: TAGS, afterProcessing: true, times: 1 });
+          emu.faults.onRequest({ operation: TAGS, when: "after" }, () => cancel.abort());
+          // Every tag write after the take: the release's.
+          emu.faults.authorizationFailed({ operation: TAGS });
+        },
+        writes: [PATCH_TAGS, `${PATCH_TAGS} → 403`],
+      },
+      {
+        name: "the reply reset, the resend met 412 and the read after it was refused",
+        arrange: (emu: Emulator) => {
+          emu.faults.dropConnection({ operation: TAGS, afterProcessing: true, times: 1 });
+          emu.faults.authorizationFailed({ operation: "VirtualMachineScaleSets.Get", after: 1, times: 1 });
+          // Every tag write after the take and its resend: the release's.
+          emu.faults.authorizationFailed({ operation: TAGS, after: 1 });
+        },
+        writes: [PATCH_TAGS, `${PATCH_TAGS} → 412`, `${PATCH_TAGS} → 403`],
+      },
+    ])(
+      "$name: the release's read shows the lease, so it is said there, until the expiry on the tags",
+      async ({ arrange, writes }) => {
+        const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, tags: { team: "web" }, ...seed }] });
+        const cancel = new AbortController();
+        arrange(emu, cancel);
+        const { record, log } = await rollout(configFor(emu), { signal: cancel.signal });
+        expect(record.modelUpdated).toBe(false);
+        expect(tagWritesOf(emu)).toEqual(writes);
+        const lease = decodeLease(tagsOf(emu));
+        expect(lease.kind).toBe("held");
+        const until = lease.kind === "held" ? new Date(lease.lease.expiresAt).toISOString() : "";
+        // Before: "whether it is still there is unknown", though the release's read had shown it there.
+        expect(record.leaseNotReleased).toEqual({
+          why: expect.stringMatching(/AuthorizationFailed/),
+          until,
+          maybe: false,
+        });
+        const summary = renderSummary(record);
+        expect(summary).toContain("**Lease not released** (");
+        expect(summary).not.toContain("whether it is still on the scale set is unknown");
+        expect(log.text()).not.toContain("whether it is still there is unknown");
+        expect(JSON.parse(buildOutputs(record)["summary-json"] ?? "{}").leaseNotReleased).toEqual(
+          record.leaseNotReleased,
+        );
+      },
+    );
+  },
+);
+
 describe.each(ORCHESTRATIONS)("a lease take applied, its answer lost, then no model written ($mode)", ({ seed }) => {
   it("the record the scale set held before the run is put back, not the run's own", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });
@@ -314,6 +368,30 @@ describe.each(ORCHESTRATIONS)(
       expect(JSON.parse(buildOutputs(record)["summary-json"] ?? "{}").leaseNotReleased).toEqual(
         record.leaseNotReleased,
       );
+    });
+
+    it("the release met 412 (another writer removed the lease tag), the read after it showed no lease, and the write of the record was refused: no lease is said kept", async () => {
+      const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, tags: { team: "web" }, ...seed }] });
+      const { record, log } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }), {
+        events: (e) => {
+          if (e.type !== "batch-ended") return;
+          // Right before the run's last tag write, a person removes the lease tag; the write meets 412, the read after it
+          // shows the tags without the lease, and the write of the record's outcome on them is refused.
+          emu.faults.concurrentWrite(
+            { patch: { tags: withoutLeaseTags(tagsOf(emu)) } },
+            { operation: TAGS, when: "before" },
+          );
+          emu.faults.authorizationFailed({ operation: TAGS, after: 1 });
+        },
+      });
+      expect(record.result).toBe("succeeded");
+      expect(tagWritesOf(emu).slice(-2)).toEqual([`${PATCH_TAGS} → 412`, `${PATCH_TAGS} → 403`]);
+      expect(decodeLease(tagsOf(emu))).toEqual({ kind: "none" });
+      // Before: "Lease not released (AuthorizationFailed …): the lease on the scale set lasts until …", a lease the
+      // read had shown gone.
+      expect(record.leaseNotReleased).toBeUndefined();
+      expect(renderSummary(record)).not.toMatch(/\*\*Lease/);
+      expect(log.text()).not.toContain("Could not release the lease");
     });
 
     it("for a scale set deleted during the run: nothing written, no warning about a lease on it", async () => {
