@@ -140,6 +140,8 @@ export class RunLease {
         );
       } catch (error) {
         withPart?.settled({ error });
+        // Not sent (cut off before it went out, or the read before it failed): the lease is not there, maybe or not.
+        if (tagWriteEnd(error)?.kind === "not-sent") this.#maybeUntil = undefined;
         throw error;
       }
       // Answered: held, or refused (nothing written).
@@ -463,7 +465,8 @@ function refusal(reason: string, run: Run, heldByAnother: boolean, tooManyTags: 
 /**
  * Why the release's write failed, as it happened (tags.ts, TagWriteEnd), and whether the lease may be gone all the same:
  * the write may have landed, or Azure refused it because another writer changed the scale set (412) and the read that
- * would show the tags failed. Not "Azure did not take the write" for a write never sent (the read before it failed).
+ * would show the tags failed. Not "Azure did not take the write" for a write never sent (the read before it failed, or
+ * it was cut off before it went out).
  */
 function releaseFailure(err: unknown): [why: string, mayBeGone: boolean] {
   const error = errorLine(err);
@@ -474,7 +477,9 @@ function releaseFailure(err: unknown): [why: string, mayBeGone: boolean] {
     case "unknown":
       return [`the write got no answer the run could rely on: ${error}`, true];
     case "not-sent":
-      return [`no write was sent: reading the scale set before it failed: ${error}`, false];
+      return how.before === "read"
+        ? [`no write was sent: reading the scale set before it failed: ${error}`, false]
+        : [`no write was sent: it was cut off before it went out (${error})`, false];
     case "refused-unread":
       return [
         `Azure refused the write (${how.refusal}; another writer changed the scale set since it was read), and reading it again failed: ${error}`,

@@ -238,11 +238,13 @@ function recordPart(run: Run): TagPart | undefined {
       // the scale set holds no record (a take whose resend met 412 and whose read failed, then the end's write).
       const earlier = before?.written === undefined && before?.mayBeWritten === true ? before.problem : undefined;
       const how = tagWriteEnd(end.error);
-      // What happened to this write, in words: no answer to rely on, not sent (the read before it failed), refused
-      // (412) and not decided again (the read after it failed), or refused.
+      // What happened to this write, in words: no answer to rely on, not sent (the read before it failed, or cut off
+      // before it went out), refused (412) and not decided again (the read after it failed), or refused.
       const failed =
         how?.kind === "not-sent"
-          ? `no tag write was sent: reading the scale set before it failed (${error})`
+          ? how.before === "read"
+            ? `no tag write was sent: reading the scale set before it failed (${error})`
+            : `no tag write was sent: it was cut off before it went out (${error})`
           : how?.kind === "refused-unread"
             ? `Azure refused the tag write (${how.refusal}; another writer changed the scale set since it was read), and reading it again failed (${error}): what its tags hold now is unknown`
             : `Azure did not take the tag write (${error})`;

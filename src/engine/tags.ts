@@ -58,14 +58,16 @@ export type TagWriteResult =
  * - `unknown`: a copy went out and no read said whether Azure took it (cut off by a cancel or a spent budget; its
  *   answer lost and the read after it failed; the SDK's resend met 412, the first copy having moved the etag, and the
  *   read after it failed). Said as unknown, not as refused.
- * - `not-sent`: the read the write starts from failed (the error is the read's): no PATCH was sent.
+ * - `not-sent`: no PATCH was sent: the read the write starts from failed (`read`, the error is the read's), or the write
+ *   was cut off (`cut-off`: a cancel, the run's time budget) before it went out, while it waited for the writes asked
+ *   before it, say.
  * - `refused-unread`: Azure refused the PATCH with `refusal` (412: another writer changed the scale set since it was
  *   read), and the read to decide it again failed (the error is the read's): nothing of this write landed, and what the
  *   tags hold now is unknown.
  */
 export type TagWriteEnd =
   | { readonly kind: "unknown" }
-  | { readonly kind: "not-sent" }
+  | { readonly kind: "not-sent"; readonly before: "read" | "cut-off" }
   | { readonly kind: "refused-unread"; readonly refusal: string };
 
 /** How errors that ended a tag write ended it, when not as they say (TagWriteEnd). */
@@ -141,6 +143,10 @@ export class TagWriter {
     const { state, log } = this.#run;
     let model = (!fresh && state.model) || (await this.#readBeforeWrite(signal));
     for (let attempt = 1; ; attempt++) {
+      // Aborted before the first copy went out (a cancel, the budget spent while the write waited its turn): nothing is
+      // sent, and nothing decided. Not "Azure did not take it": Azure never saw it. (From the second attempt on, Azure
+      // refused a copy already: the SDK's abort stands.)
+      if (attempt === 1 && signal.aborted) throw endedAs(cutOffError(), { kind: "not-sent", before: "cut-off" });
       const current: Tags = model.tags ?? {};
       const decision = mutate(current);
       if ("refused" in decision) return { kind: "refused", reason: decision.refused, tags: current };
@@ -243,11 +249,16 @@ export class TagWriter {
     try {
       model = await this.#api.getScaleSet(signal);
     } catch (err) {
-      throw endedAs(err, { kind: "not-sent" });
+      throw endedAs(err, { kind: "not-sent", before: "read" });
     }
     this.#run.state.read(model);
     return model;
   }
+}
+
+/** The error of a write cut off before it went out: an abort, as the SDK says one (isAbort). */
+function cutOffError(): Error {
+  return Object.assign(new Error("The operation was aborted."), { name: "AbortError" });
 }
 
 /** Whether `tags` hold what a write sent for every name it changed (a name it removed absent): Azure applied it. */

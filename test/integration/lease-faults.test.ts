@@ -149,6 +149,31 @@ describe.each(ORCHESTRATIONS)(
   },
 );
 
+describe.each(ORCHESTRATIONS)("a lease take cut off before its PATCH went out ($mode)", ({ seed }) => {
+  it("the job cancelled as the take was asked for, the read at the end refused: no write is said refused, nor any lease kept", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, tags: { team: "web" }, ...seed }] });
+    const cancel = new AbortController();
+    // Every read after the first (the plan's): the one a release would start from, had the take maybe landed.
+    emu.faults.authorizationFailed({ operation: "VirtualMachineScaleSets.Get", after: 1 });
+    const { record, log } = await rollout(configFor(emu), {
+      signal: cancel.signal,
+      events: (e) => {
+        if (e.type === "phase" && e.phase.kind === "taking-lease") cancel.abort();
+      },
+    });
+    expect(record.result).toBe("cancelled");
+    expect(record.reason).toMatch(/^The job was cancelled while taking the scale set's lease/);
+    expect(emu.writes()).toEqual([]);
+    expect(tagsOf(emu)).toEqual({ team: "web" });
+    // Before: the record "Azure did not take the tag write (The operation was aborted …)", a write Azure never saw, and
+    // the take counted as maybe landed: "whether it is still there is unknown" for a lease never sent.
+    expect(log.text()).not.toContain("Azure did not take the tag write");
+    expect(log.text()).toContain("no tag write was sent: it was cut off before it went out");
+    expect(record.leaseNotReleased).toBeUndefined();
+    expect(renderSummary(record)).not.toMatch(/\*\*Lease/);
+  });
+});
+
 describe.each(ORCHESTRATIONS)("a lease take applied, its answer lost, then no model written ($mode)", ({ seed }) => {
   it("the record the scale set held before the run is put back, not the run's own", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, ...seed }] });

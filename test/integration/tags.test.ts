@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from "vitest";
 import { Run } from "../../src/engine/run.ts";
-import { TagWriter, type Tags } from "../../src/engine/tags.ts";
+import { TagWriter, tagWriteEnd, type Tags } from "../../src/engine/tags.ts";
 import type { RolloutEvent } from "../../src/engine/events.ts";
 import { isPreconditionFailed } from "../../src/domain/azure-errors.ts";
 import {
@@ -133,6 +133,26 @@ describe.each(ORCHESTRATIONS)("TagWriter ($mode)", ({ seed }) => {
     const write = api.patchScaleSet({ imageReference: { version: "24.04.202501140" } }, run.state.model?.etag);
     if (modelWrite === "accepted") await expect(write).resolves.toMatchObject({ tags: { a: "1" } });
     else await expect(write.catch((err: unknown) => isPreconditionFailed(err))).resolves.toBe(true);
+  });
+
+  it("a write cut off while it waits its turn sends nothing and ends as not sent, not as refused; the next write still runs", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 1, ...seed }] });
+    const { tags, log } = await setup(emu);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const held = tags.exclusive(() => gate);
+    const cut = new AbortController();
+    const waiting = tags.update(withTag("a", "1"), "waits", cut.signal).catch((err: unknown) => err);
+    cut.abort();
+    release();
+    await held;
+    const err = await waiting;
+    // Before: the SDK's abort, unmarked ("Azure did not take the tag write"), after a log line saying it PATCHed.
+    expect(tagWriteEnd(err)).toEqual({ kind: "not-sent", before: "cut-off" });
+    expect(tagWritesOf(emu)).toEqual([]);
+    expect(log.text()).not.toContain("PATCH");
+    await expect(tags.update(withTag("b", "2"), "after")).resolves.toMatchObject({ kind: "written" });
+    expect(tagsOf(emu)).toEqual({ b: "2" });
   });
 
   it("gives up after repeated 412s, and the next write still runs", async () => {
