@@ -11,6 +11,7 @@ import { formatDuration } from "../shared/clock.ts";
 import { errorLine } from "../domain/error-text.ts";
 import {
   AzureApiError,
+  OperationEndedError,
   regionKey,
   type InstanceState,
   type OperationOutcome,
@@ -285,8 +286,7 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
     try {
       return await call();
     } catch (err) {
-      if (err instanceof OperationEnded)
-        throw new AzureApiError(err.outcome.error?.code ?? `Operation${err.outcome.status}`, err.message);
+      if (err instanceof OperationEnded) throw new OperationEndedError(err.outcome, err.message);
       throw toApiError(err, options.describeAuthError);
     }
   };

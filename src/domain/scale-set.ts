@@ -253,3 +253,18 @@ export class AzureApiError extends Error {
     this.correlationId = correlationId;
   }
 }
+
+/**
+ * Thrown by a ScaleSetApi call that follows its write's operation to its end (patchScaleSet, patchExtension, writeTags)
+ * when Azure took the write and the operation then ended Failed or Canceled, as its status said: `outcome` is how. Not
+ * a refusal of the request, nor a read of the status that failed (those stay plain AzureApiErrors): the operation is
+ * over. In Automatic and Rolling mode a model write's operation lasts the platform's roll of that model, so its end
+ * says the roll is over.
+ */
+export class OperationEndedError extends AzureApiError {
+  readonly outcome: OperationOutcome;
+  constructor(outcome: OperationOutcome, message: string) {
+    super(outcome.error?.code ?? `Operation${outcome.status}`, message);
+    this.outcome = outcome;
+  }
+}

@@ -4,7 +4,12 @@ import { describeError, errorLine, isAbort } from "../../domain/error-text.ts";
 import { describeRunning, isBusy, reachedByUpgrade } from "../../domain/in-progress.ts";
 import { formatDuration } from "../../shared/clock.ts";
 import { listIds, sortIds } from "../../domain/ids.ts";
-import { AzureApiError, type OperationOutcome, type RollingUpgradeStatus } from "../../domain/scale-set.ts";
+import {
+  AzureApiError,
+  OperationEndedError,
+  type OperationOutcome,
+  type RollingUpgradeStatus,
+} from "../../domain/scale-set.ts";
 import {
   describeDrift,
   describeImage,
@@ -133,6 +138,12 @@ interface RollbackRun {
   rollingBefore?: string | null | undefined;
   /** Rolling mode: a read of Azure's rolling upgrade during the rollback failed, and the log said so (once). */
   rollReadFailed?: boolean;
+  /**
+   * How the operation of the rollback's last model write ended, when its status said Failed or Canceled (the write
+   * applied all the same: restoredAnyway); undefined when it succeeded or its end is not known (a lost answer, a status
+   * read that failed). In Automatic mode that operation lasts the platform's whole roll of the restored model.
+   */
+  writeEnded?: OperationOutcome | undefined;
   /**
    * What the rollback is doing (a request, or a wait), in words: an error that cuts it off (the rollback's time running
    * out) names it.
@@ -265,9 +276,11 @@ async function restoreModel(rb: RollbackRun): Promise<boolean> {
       rb.doing = "the PATCH putting the previous image back (its request, or the poll of Azure's operation)";
       try {
         state.read(await api.patchScaleSet(scaleSetPatch, model.etag, signal));
+        rb.writeEnded = undefined;
       } catch (err) {
         const holds = (m: ScaleSetModel): boolean => holdsImage(m, scaleSetPatch);
         await restoredAnyway(run, api, signal, err, { what: "image", holds, sendsBefore });
+        rb.writeEnded = err instanceof OperationEndedError ? err.outcome : undefined;
       }
       state.rollbackPart("image", "yes");
     }
@@ -291,9 +304,11 @@ async function restoreModel(rb: RollbackRun): Promise<boolean> {
     rb.doing = `the PATCH putting extension '${extensionPatch.name}' back (its request, or the poll of Azure's operation)`;
     try {
       await api.patchExtension(extensionPatch, signal);
+      rb.writeEnded = undefined;
     } catch (err) {
       const holds = (m: ScaleSetModel): boolean => holdsPatch(m, extensionPatch);
       await restoredAnyway(run, api, signal, err, { what: "extension", holds, sendsBefore });
+      rb.writeEnded = err instanceof OperationEndedError ? err.outcome : undefined;
     }
     state.rollbackPart("extension", "yes");
   }
@@ -345,8 +360,9 @@ async function waitBack(rb: RollbackRun): Promise<void> {
     if (stale.length === 0) break;
     // Rolling: Azure's rolling upgrade of the restored model that faulted (Azure refuses to start one while too many
     // instances are unhealthy, say) or was cancelled brings no more instance back: the rollback ends on it at once.
-    // Before (a review, 2026-12-07), it waited out its whole time and said only that the time ran out.
-    const ended = await rollbackRollEnded(rb);
+    // Before (a review, 2026-12-07), it waited out its whole time and said only that the time ran out. Automatic: the
+    // same once the roll's operation ended Failed (an instance's upgrade back failed): automaticRollEnded.
+    const ended = (await rollbackRollEnded(rb)) ?? automaticRollEnded(rb, stale);
     if (ended !== undefined) throw new Error(`${ended}; Azure will not bring back instances ${listIds(stale)}`);
     // Manual: every batch's gate saw its instances on the model; stale ones now mean the model moved since.
     if (manual && !checkedStale && (restoreImage || restoreExtension)) {
@@ -415,6 +431,30 @@ async function rollbackRollEnded(rb: RollbackRun): Promise<string | undefined> {
   if (status.code !== "Faulted" && status.code !== "Cancelled") return undefined;
   const counts = `${status.successfulInstanceCount} succeeded, ${status.failedInstanceCount} failed, ${status.pendingInstanceCount} pending`;
   return `Azure's rolling upgrade of the restored model ${status.code === "Faulted" ? "faulted" : "was cancelled"}${status.error ? ` (${describeError(status.error)})` : ""}: ${counts}`;
+}
+
+/**
+ * Automatic mode: the platform's roll of the restored model, in words, when it is over without bringing back `stale`
+ * (the instances the listing just read shows off the restored model): the operation of the rollback's last model write,
+ * which lasts that whole roll, ended Failed or Canceled (an instance's upgrade back failed, say), and the listing, read
+ * after that end, shows none of them being upgraded. The forward roll ends on the same evidence (followPlatform: the
+ * write's operation ended, not Succeeded). Only the operation's end after the rollback's write counts, never an
+ * instance's state alone: one already failed before the write (the one whose failure set the rollback off, say) was
+ * still the platform's to roll back. Undefined otherwise, and whenever the end is not known (a lost answer: the
+ * rollback then waits, as before).
+ */
+function automaticRollEnded(rb: RollbackRun, stale: readonly string[]): string | undefined {
+  const { run, writeEnded } = rb;
+  if (rb.manual || run.state.model?.upgradeMode === "Rolling" || writeEnded === undefined) return undefined;
+  if (writeEnded.status === "Succeeded") return undefined;
+  // One being upgraded still (an end Azure reported before every instance's): its upgrade is waited for.
+  const busy = (id: string): boolean => {
+    const instance = run.state.instances.get(id);
+    return instance !== undefined && isBusy(instance);
+  };
+  if (stale.some(busy)) return undefined;
+  const { status, error } = writeEnded;
+  return `Azure's automatic upgrade of the restored model ${status.toLowerCase()}${error ? ` (${describeError(error)})` : ""}`;
 }
 
 /**
@@ -641,7 +681,11 @@ async function restoredAnyway(
   }
   if (!judge(model)) throw err;
   run.log.info(
-    `The rollback's ${what} PATCH failed (${errorLine(err)}), but the model holds the previous values: Azure applied it (the error came after it: a resend's refusal, or a read of its operation's status).`,
+    err instanceof OperationEndedError
+      ? // Its operation ran and ended so (in Automatic and Rolling mode it lasts the platform's roll: an instance's
+        // upgrade back failed, say); the write itself took.
+        `The rollback's ${what} PATCH is applied (the model holds the previous values), but its operation ended ${err.outcome.status} (${errorLine(err)}).`
+      : `The rollback's ${what} PATCH failed (${errorLine(err)}), but the model holds the previous values: Azure applied it (the error came after it: a resend's refusal, or a read of its operation's status).`,
   );
   while (describeRunning(model, undefined, []) !== undefined) {
     await run.untilNextPoll(Number.POSITIVE_INFINITY, undefined, signal);
