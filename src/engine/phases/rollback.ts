@@ -355,15 +355,35 @@ async function waitBack(rb: RollbackRun): Promise<void> {
     const held = state.rollbackProgress!.heldByProtection;
     const wanted = ids.filter((id) => !held.has(id));
     const stale = wanted.filter((id) => state.instances.has(id) && !state.instances.get(id)?.latestModelApplied);
-    if (!manual) state.rollbackBack(wanted.filter((id) => state.instances.has(id) && !stale.includes(id)));
-    run.log.info(`Rollback: ${wanted.length - stale.length}/${wanted.length} instance(s) back on the previous model.`);
-    if (stale.length === 0) break;
+    // Automatic/Rolling: one the platform's roll back left on the previous model with its provisioning Failed is not
+    // back (a Manual batch's gate fails it the same way); before (2026-12-07) it counted as brought back, and the
+    // summary said the previous model was back.
+    const failedBack = manual ? [] : wanted.filter((id) => failedOnWayBack(run, id));
+    const notBack = [...stale, ...failedBack];
+    if (!manual) state.rollbackBack(wanted.filter((id) => state.instances.has(id) && !notBack.includes(id)));
+    run.log.info(
+      `Rollback: ${wanted.length - notBack.length}/${wanted.length} instance(s) back on the previous model${failedBack.length > 0 ? ` (${listIds(failedBack)} on it with provisioning Failed)` : ""}.`,
+    );
+    if (notBack.length === 0) break;
+    const failedWords =
+      failedBack.length > 0
+        ? `instances ${listIds(failedBack)} failed on the way back (on the previous model, provisioning Failed)`
+        : undefined;
     // Rolling: Azure's rolling upgrade of the restored model that faulted (Azure refuses to start one while too many
     // instances are unhealthy, say) or was cancelled brings no more instance back: the rollback ends on it at once.
     // Before (a review, 2026-12-07), it waited out its whole time and said only that the time ran out. Automatic: the
     // same once the roll's operation ended Failed (an instance's upgrade back failed): automaticRollEnded.
-    const ended = (await rollbackRollEnded(rb)) ?? automaticRollEnded(rb, stale);
-    if (ended !== undefined) throw new Error(`${ended}; Azure will not bring back instances ${listIds(stale)}`);
+    const ended = (await rollbackRollEnded(rb)) ?? automaticRollEnded(rb, notBack);
+    if (ended !== undefined)
+      throw new Error(
+        [
+          ended,
+          ...(stale.length > 0 ? [`Azure will not bring back instances ${listIds(stale)}`] : []),
+          ...(failedWords ? [failedWords] : []),
+        ].join("; "),
+      );
+    // Only failed ones left and nothing else to wait for: Azure's roll reached them and is done with them.
+    if (stale.length === 0) throw new Error(failedWords);
     // Manual: every batch's gate saw its instances on the model; stale ones now mean the model moved since.
     if (manual && !checkedStale && (restoreImage || restoreExtension)) {
       checkedStale = true;
@@ -431,6 +451,17 @@ async function rollbackRollEnded(rb: RollbackRun): Promise<string | undefined> {
   if (status.code !== "Faulted" && status.code !== "Cancelled") return undefined;
   const counts = `${status.successfulInstanceCount} succeeded, ${status.failedInstanceCount} failed, ${status.pendingInstanceCount} pending`;
   return `Azure's rolling upgrade of the restored model ${status.code === "Faulted" ? "faulted" : "was cancelled"}${status.error ? ` (${describeError(status.error)})` : ""}: ${counts}`;
+}
+
+/**
+ * Automatic/Rolling: `id`, which the forward roll upgraded (judged done), is on the previous model again with its
+ * provisioning Failed and no operation on it: the platform's roll back reached it and failed. One that had failed on the
+ * way forward is not (its Failed may be the forward roll's).
+ */
+function failedOnWayBack(run: Run, id: string): boolean {
+  const instance = run.state.instances.get(id);
+  if (instance === undefined || !instance.latestModelApplied || isBusy(instance)) return false;
+  return instance.provisioningState?.toLowerCase() === "failed" && run.state.assessments.get(id)?.kind === "done";
 }
 
 /**
