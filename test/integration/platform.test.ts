@@ -325,37 +325,58 @@ describe.each(MODES)("$upgradeMode mode, $mode: the rollback's roll fails on the
   const ROLL_BACK = { rollbackOnFailure: true, healthTimeoutMs: 120_000, timeoutMs: 60_000 };
   const BACK_FAILED = { code: "OSProvisioningTimedOut", message: "OS Provisioning for VM 'x' did not finish in time" };
 
-  it("an instance whose upgrade back fails on the restored model (provisioning Failed) is not brought back", async () => {
-    // Found while reviewing the case above (2026-12-07): Azure's roll leaves the instance on the restored model with
-    // its provisioning Failed; the rollback said "the previous model is back" with it among the instances brought back.
-    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 5, upgradeMode, ...seed }] });
-    const vms = emu.state("vmss1").instances;
-    const bad = vms[1]!.instanceId;
-    // The forward roll fails on the last instance it reaches (the emulator rolls in creation order; in Rolling mode a
-    // faulted roll reaches no more), after upgrading the others.
-    emu.faults.failUpgrade(vms[4]!.instanceId, { scaleSet: "vmss1" });
-    const { record } = await rollout(configFor(emu, { rollout: ROLL_BACK }), {
-      events: (event) => {
-        if (event.type === "rollback-started") emu.faults.failUpgrade(bad, { scaleSet: "vmss1", ...BACK_FAILED });
-      },
-    });
+  it.each([
+    { row: "upgraded by the forward roll", forward: "upgraded" },
+    // The usual cause of a rollback (a review, 2026-12-07: the first version of the fix counted these back).
+    { row: "unhealthy after the forward roll", forward: "unhealthy" },
+    { row: "whose forward failure set the rollback off", forward: "failed" },
+  ] as const)(
+    "an instance $row, whose upgrade back fails on the restored model (provisioning Failed), is not brought back",
+    async ({ forward }) => {
+      // Found while reviewing the Automatic rollback's end (2026-12-07): Azure's roll leaves the instance on the
+      // restored model with its provisioning Failed; the rollback said "the previous model is back" with it among the
+      // instances brought back.
+      const emu = await emulator({
+        scaleSets: [
+          {
+            name: "vmss1",
+            instances: 5,
+            upgradeMode,
+            ...seed,
+            ...(forward === "unhealthy" && { healthExtension: true }),
+          },
+        ],
+      });
+      const vms = emu.state("vmss1").instances;
+      // The forward roll fails on the last instance it reaches (the emulator rolls in creation order; in Rolling mode
+      // a faulted roll reaches no more), after upgrading the others; or on the bad one itself.
+      const bad = vms[forward === "failed" ? 4 : 1]!.instanceId;
+      if (forward === "unhealthy")
+        emu.faults.unhealthyAfterUpgrade(NEW_VERSION, { scaleSet: "vmss1", instanceIds: [bad] });
+      else emu.faults.failUpgrade(vms[4]!.instanceId, { scaleSet: "vmss1" });
+      const { record } = await rollout(configFor(emu, { rollout: ROLL_BACK }), {
+        events: (event) => {
+          if (event.type === "rollback-started") emu.faults.failUpgrade(bad, { scaleSet: "vmss1", ...BACK_FAILED });
+        },
+      });
 
-    expect(record.result).toBe("failed");
-    // Azure's roll goes no further after the failure (the emulator's Automatic roll stops there, a Rolling one
-    // faults): the instances after it are not back either, and are said so.
-    expect(record.rollback).toMatchObject({ succeeded: false });
-    expect(record.rollback?.notBack).toContain(bad);
-    expect(record.rollback?.instanceIds).not.toContain(bad);
-    expect(record.rollback?.error).toContain(BACK_FAILED.message);
-    expect(record.rollback?.error).not.toContain("health-timeout");
-    expect(outcomes(record)["failed"]).toContain(bad);
-    expect(record.instances.find((i) => i.instanceId === bad)).toMatchObject({
-      provisioningState: "Failed",
-      error: { code: BACK_FAILED.code },
-    });
-    expect(renderSummary(record)).not.toContain("previous model is back");
-    expect(JSON.parse(buildOutputs(record)["failed-instances"]!)).toContain(bad);
-  }, 30_000);
+      expect(record.result).toBe("failed");
+      expect(record.rollback).toMatchObject({ succeeded: false });
+      expect(record.rollback?.instanceIds).not.toContain(bad);
+      expect(record.rollback?.error).not.toContain("health-timeout");
+      // Failed, or unhealthy as the forward roll left it (the verdict on it stands); on the restored model, with the
+      // rollback roll's provisioning state and error.
+      const { failed = [], unhealthy = [] } = outcomes(record);
+      expect([...failed, ...unhealthy]).toContain(bad);
+      expect(record.instances.find((i) => i.instanceId === bad)).toMatchObject({
+        provisioningState: "Failed",
+        error: { code: BACK_FAILED.code },
+      });
+      expect(renderSummary(record)).not.toContain("previous model is back");
+      expect(JSON.parse(buildOutputs(record)["failed-instances"]!)).toContain(bad);
+    },
+    30_000,
+  );
 });
 
 describe.each(MODES)("$upgradeMode mode, $mode: stopped before the first poll", ({ upgradeMode, seed }) => {

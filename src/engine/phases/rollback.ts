@@ -355,10 +355,10 @@ async function waitBack(rb: RollbackRun): Promise<void> {
     const held = state.rollbackProgress!.heldByProtection;
     const wanted = ids.filter((id) => !held.has(id));
     const stale = wanted.filter((id) => state.instances.has(id) && !state.instances.get(id)?.latestModelApplied);
-    // Automatic/Rolling: one the platform's roll back left on the previous model with its provisioning Failed is not
-    // back (a Manual batch's gate fails it the same way); before (2026-12-07) it counted as brought back, and the
-    // summary said the previous model was back.
-    const failedBack = manual ? [] : wanted.filter((id) => failedOnWayBack(run, id));
+    // Automatic/Rolling: one on the previous model with its provisioning Failed (the platform's roll back failed it,
+    // or left it failed) is not back (a Manual batch's gate fails it the same way); before (2026-12-07) it counted as
+    // brought back, and the summary said the previous model was back.
+    const failedBack = manual ? [] : wanted.filter((id) => failedOnModel(run, id));
     const notBack = [...stale, ...failedBack];
     if (!manual) state.rollbackBack(wanted.filter((id) => state.instances.has(id) && !notBack.includes(id)));
     run.log.info(
@@ -367,7 +367,7 @@ async function waitBack(rb: RollbackRun): Promise<void> {
     if (notBack.length === 0) break;
     const failedWords =
       failedBack.length > 0
-        ? `instances ${listIds(failedBack)} failed on the way back (on the previous model, provisioning Failed)`
+        ? `instances ${listIds(failedBack)} are on the previous model with their provisioning Failed`
         : undefined;
     // Rolling: Azure's rolling upgrade of the restored model that faulted (Azure refuses to start one while too many
     // instances are unhealthy, say) or was cancelled brings no more instance back: the rollback ends on it at once.
@@ -454,14 +454,16 @@ async function rollbackRollEnded(rb: RollbackRun): Promise<string | undefined> {
 }
 
 /**
- * Automatic/Rolling: `id`, which the forward roll upgraded (judged done), is on the previous model again with its
- * provisioning Failed and no operation on it: the platform's roll back reached it and failed. One that had failed on the
- * way forward is not (its Failed may be the forward roll's).
+ * Automatic/Rolling: `id` is on the previous model with its provisioning Failed and no operation on it: the platform's
+ * roll back reached it and failed, or left it failed as the forward roll had (a failure before the rollback that no roll
+ * cleared). Either way not brought back: a Manual batch's gate fails such an instance too. (A review, 2026-12-07: the
+ * first version asked for a forward verdict of done, and one unhealthy or failed on the way forward, the usual cause of
+ * a rollback, was counted back while Azure's roll of it had failed.)
  */
-function failedOnWayBack(run: Run, id: string): boolean {
+function failedOnModel(run: Run, id: string): boolean {
   const instance = run.state.instances.get(id);
   if (instance === undefined || !instance.latestModelApplied || isBusy(instance)) return false;
-  return instance.provisioningState?.toLowerCase() === "failed" && run.state.assessments.get(id)?.kind === "done";
+  return instance.provisioningState?.toLowerCase() === "failed";
 }
 
 /**
