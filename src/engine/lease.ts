@@ -339,7 +339,10 @@ export class RunLease {
       return;
     }
     // The tags showed it: it lasts until the expiry they hold.
-    const until = iso(onTags?.expiresAt ?? this.#until ?? this.#maybeUntil ?? 0);
+    // The later of the two when both are known: the tags decided on may be the run's cached ones, read before its last
+    // renewal landed (a review, 2026-12-07), and this run's renewals only ever move the expiry later.
+    const known = this.#until ?? this.#maybeUntil;
+    const until = iso(onTags === undefined ? (known ?? 0) : Math.max(onTags.expiresAt, this.#until ?? 0));
     // Unknown whether the lease is there: its release may have landed (or another writer's change removed it), or its
     // take (answer lost) never did and no read in the release showed it.
     const maybe = mayBeGone || (onTags === undefined && this.#until === undefined);
