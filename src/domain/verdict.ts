@@ -147,16 +147,35 @@ export function runsRolledOutModel(
     readonly extensions?: readonly ExtensionModel[];
   },
 ): boolean {
-  const ref = state.imageReference;
   const image = rolledOut.image;
-  if (ref === undefined || image === undefined || rolledOut.extensions === undefined) return false;
+  if (image === undefined || rolledOut.extensions === undefined) return false;
+  return runsImage(state, image) === true && showsExtensions(rolledOut.extensions, state.extensions);
+}
+
+/** Whether `state` runs `image` (an image ID, or a platform version); undefined when its listing shows no image. */
+export function runsImage(
+  state: InstanceState,
+  image: Pick<ChangeRequest, "imageVersion" | "imageId">,
+): boolean | undefined {
+  const ref = state.imageReference;
+  if (ref === undefined) return undefined;
   const same = (a: string | undefined, b: string | undefined): boolean =>
     a !== undefined && b !== undefined && a.toLowerCase() === b.toLowerCase();
-  const sameImage =
-    image.imageId !== undefined
-      ? same(ref.id, image.imageId)
-      : ref.id === undefined && same(ref.version, image.imageVersion);
-  return sameImage && showsExtensions(rolledOut.extensions, state.extensions);
+  return image.imageId !== undefined
+    ? same(ref.id, image.imageId)
+    : ref.id === undefined && same(ref.version, image.imageVersion);
+}
+
+/**
+ * Why an instance a rollback sent back, idle and not failed, is neither back nor on the model this run rolled out: it
+ * runs `image` (the previous one, or another writer's), and the scale set's model moved during the rollback. Not an
+ * error Azure returned.
+ */
+export function sentBackElsewhere(image: string): AzureErrorInfo {
+  return {
+    code: "ModelChangedByAnotherWriter",
+    message: `A rollback batch sent the instance back, and it runs image ${image}, not the model this run rolled out; another writer changed the scale set's model during the rollback, so it is not on the latest model either.`,
+  };
 }
 
 /** Power states in which an instance runs no application and reports no vmHealth. */

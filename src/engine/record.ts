@@ -56,7 +56,9 @@ import {
   EXTENSION_NOT_WRITTEN,
   otherWritersModelOf,
   PROTECTED_SINCE_UPGRADE,
+  runsImage,
   runsRolledOutModel,
+  sentBackElsewhere,
   type Assessment,
 } from "../domain/verdict.ts";
 import { isBusy } from "../domain/in-progress.ts";
@@ -379,7 +381,7 @@ function doneDespiteStop(state: RolloutState): boolean {
     isNoOp(change) ||
     (state.written.image === (change.scaleSetPatch !== undefined) &&
       state.written.extension === (change.extensionPatch !== undefined));
-  // No instance the run left alone is in trouble on the latest model (troubled() says nothing of a stopped run's).
+  // No instance the run left alone is in trouble on the latest model (troubled() names only a failed one for a stopped run).
   const troubledBystander = [...state.instances].some(
     ([id, instance]) => !state.targets.has(id) && troubleOf(state, id, instance) !== undefined,
   );
@@ -504,7 +506,9 @@ export function rolloutReason(
       const failedBack = sortIds(
         [...sentNotBack].filter(
           (id) =>
-            notBack(sentNotBack, id, state.instances.get(id), state.assessments.get(id)).rollbackNotBack === "failed",
+            state.instances.get(id)?.provisioningState?.toLowerCase() === "failed" &&
+            notBack(state, sentNotBack, id, state.instances.get(id), state.assessments.get(id)).rollbackNotBack ===
+              "failed",
         ),
       );
       reason += failedBack.length > 0 ? ` (failed on the way back: ${listIds(failedBack)}).` : ".";
@@ -535,12 +539,15 @@ export function stateSummary(state: RolloutState, instances: readonly InstanceRe
  * How an instance the run did not target, on the last listing, is in trouble on the latest model, as an outcome fact:
  * its provisioning failed; or, where the run gates on health (`health: auto`) and it runs, it reports unhealthy and
  * already did when the run planned (an instance created during the run gets no health-timeout here, so a warming-up
- * one is not judged on one listing). Never in a dry run.
+ * one is not judged on one listing). Never in a dry run. A run that stopped names only a failed one.
  */
 function troubled(state: RolloutState, id: string, instance: InstanceState): { troubled?: "failed" | "unhealthy" } {
-  // A run that stopped (a refusal, a stop mid-rollout) reports why; only a run that went through judges them.
-  if (state.stop !== undefined) return {};
   const trouble = troubleOf(state, id, instance);
+  // A run that stopped (a refusal, a stop mid-rollout) judges no health of instances it left alone (one listing is no
+  // health-timeout); but a provisioning Failed is a fact of the listing: not "already current" (an audit, 2026-12-07:
+  // a re-run stopped by its own batch's failure called the instance the run before had failed "already current", and
+  // counted it on the new model).
+  if (state.stop !== undefined) return trouble === "failed" ? { troubled: "failed" } : {};
   return trouble === undefined ? {} : { troubled: trouble };
 }
 
@@ -559,6 +566,7 @@ function troubleOf(state: RolloutState, id: string, instance: InstanceState): "f
  * says, and so does a target the forward upgrade had already failed or left unhealthy.
  */
 function notBack(
+  state: RolloutState,
   sentNotBack: ReadonlySet<string>,
   id: string,
   instance: InstanceState | undefined,
@@ -566,7 +574,19 @@ function notBack(
 ): { rollbackNotBack?: "failed" | "straggler" } {
   if (!sentNotBack.has(id) || assessment?.kind !== "done" || instance === undefined) return {};
   if (instance.provisioningState?.toLowerCase() === "failed") return { rollbackNotBack: "failed" };
-  return isBusy(instance) ? { rollbackNotBack: "straggler" } : {};
+  if (isBusy(instance)) return { rollbackNotBack: "straggler" };
+  return endedElsewhere(state, instance) !== undefined ? { rollbackNotBack: "failed" } : {};
+}
+
+/**
+ * A target sent back and not back, idle and not failed, whose listing shows an image other than the one this run rolled
+ * out: the previous image, or another writer's, the model having moved during the rollback (an audit, 2026-12-07: such
+ * instances were reported `updated`, on the new model, in the outputs and the headline). Its error, or undefined.
+ */
+function endedElsewhere(state: RolloutState, instance: InstanceState): AzureErrorInfo | undefined {
+  const expected = state.expectedImage;
+  if (expected === undefined || instance.imageReference === undefined) return undefined;
+  return runsImage(instance, expected) === false ? sentBackElsewhere(imageLabel(instance.imageReference)) : undefined;
 }
 
 /**
@@ -648,6 +668,9 @@ export function instanceRecords(state: RolloutState): InstanceRecord[] {
     const imageOnly = current !== undefined ? partOnly(state, id, current, assessment) : undefined;
     const error =
       (current !== undefined ? movedOn(state, sentNotBack, id, current, assessment) : undefined) ??
+      (current !== undefined && sentNotBack.has(id) && assessment?.kind === "done" && !isBusy(current)
+        ? endedElsewhere(state, current)
+        : undefined) ??
       imageOnly ??
       otherModel ??
       (unknownModel ? current?.modelUnknown : undefined) ??
@@ -671,7 +694,7 @@ export function instanceRecords(state: RolloutState): InstanceRecord[] {
         started: state.started.has(id),
         ...(assessment && { assessment }),
         rolledBack: state.rolledBack.has(id),
-        ...notBack(sentNotBack, id, current, assessment),
+        ...notBack(state, sentNotBack, id, current, assessment),
         unknown: state.unseen.has(id) || unknownModel,
         partOnly: imageOnly !== undefined,
         // Left by the platform's roll, off the new model and idle on verification's listing (confirmNotReached). Why

@@ -2,6 +2,7 @@
 // set, never what the run assumed. Through the real SDK against the emulator, whose `dropConnection(afterProcessing)`
 // applies a write and loses its answer (the SDK then resends it).
 import { describe, expect, it } from "vitest";
+import { buildOutputs } from "../../src/report/outputs.ts";
 import {
   adapterFor,
   configFor,
@@ -127,6 +128,10 @@ describe("manualupgrade that never gets an answer, every copy's lost", () => {
     expect(record.result).toBe("failed");
     expect(record.stoppedByError).toBeUndefined();
     expect(record.instances.find((i) => i.instanceId === a)?.provisioningState).toBe("Failed");
+    // Named as failed, not counted on the new model with nothing in the outputs saying what failed (an audit,
+    // 2026-12-07).
+    expect(record.instances.find((i) => i.instanceId === a)?.outcome).toBe("failed");
+    expect(JSON.parse(buildOutputs(record)["failed-instances"]!)).toContain(a);
   });
 
   it("on a batch before the last: the batches after it were never sent, so the run failed", async () => {

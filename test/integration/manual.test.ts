@@ -4,6 +4,7 @@ import type { RolloutEvent } from "../../src/engine/events.ts";
 import { listIds } from "../../src/domain/ids.ts";
 import type { Emulator } from "../../emulator/index.ts";
 import { buildOutputs } from "../../src/report/outputs.ts";
+import type { RolloutRecord } from "../../src/domain/record.ts";
 import { renderSummary } from "../../src/report/summary.ts";
 import {
   TAGS,
@@ -27,6 +28,22 @@ import {
 } from "./harness.ts";
 
 const emulator = useEmulator();
+
+/**
+ * Instances a rollback batch sent back that ended on `version` (the previous image, or another writer's) while the model
+ * moved: failed with what they run, in no output as updated, and not counted on the new model by the headline.
+ */
+function expectSentBackElsewhere(record: RolloutRecord, ids: readonly string[], version: string): void {
+  for (const id of ids)
+    expect(record.instances.find((i) => i.instanceId === id)).toMatchObject({
+      outcome: "failed",
+      error: { code: "ModelChangedByAnotherWriter", message: expect.stringContaining(version) },
+    });
+  const outputs = buildOutputs(record);
+  expect(JSON.parse(outputs["updated-instances"]!)).toEqual(expect.not.arrayContaining([...ids]));
+  expect(JSON.parse(outputs["failed-instances"]!)).toEqual(expect.arrayContaining([...ids]));
+  expect(renderSummary(record).split("\n")[0]).not.toMatch(/[34]\/4 instances on the/);
+}
 
 describe.each(ORCHESTRATIONS)("Manual mode: image-version latest from a pinned version ($mode)", ({ seed }) => {
   it.each([
@@ -630,6 +647,13 @@ describe("Manual mode: the model change", () => {
     expect(record.rollback).toBeUndefined();
     expect(record.noRollback?.reason).toMatch(/^No rollback was done: this run wrote no model/);
     expect(renderSummary(record)).toMatch(/> \*\*No rollback:\*\* No rollback was done: this run wrote no model/);
+    // Instance 0, failed on the latest model by the run before, is failed, not "already current" (an audit,
+    // 2026-12-07: a stopped run judged no instance it left alone, and counted it on the new model).
+    expect(record.instances.find((i) => i.instanceId === "0")).toMatchObject({
+      outcome: "failed",
+      provisioningState: "Failed",
+    });
+    expect(JSON.parse(buildOutputs(record)["failed-instances"]!)).toEqual(expect.arrayContaining(["0", "2"]));
   });
 
   it.each([
@@ -1129,6 +1153,9 @@ describe("Manual mode: rollback", () => {
     expect(record.rollback?.error).toContain("another writer changed it during the rollback");
     expect(runningVersions(emu)).toEqual({ "0": OLD_VERSION, "1": OLD_VERSION, "2": NEW_VERSION, "3": NEW_VERSION });
     expect(record.reason).toContain("Another writer changed the model during the rollback");
+    // 0 and 1 run the previous image: not "updated" (on the new model) in the outputs and the headline (an audit,
+    // 2026-12-07), but failed, with what they run.
+    expectSentBackElsewhere(record, ["0", "1"], OLD_VERSION);
   });
 
   it("another writer's model reached by a rollback batch: its instances are not counted back", async () => {
@@ -1152,6 +1179,7 @@ describe("Manual mode: rollback", () => {
       notBack: ["0", "1", "2", "3"],
       model: "changed-by-another-writer",
     });
+    expectSentBackElsewhere(record, ["0", "1"], OTHER);
   });
 
   it("does not roll back when the previous model cannot be restored (a forceUpdateTag that did not exist), and says why", async () => {

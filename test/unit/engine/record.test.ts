@@ -304,9 +304,17 @@ describe("instanceRecords: instances the run did not target, and instances a fai
       outcome: "already-current",
     },
     { name: "current, failed, in a dry run", fields: failedHere, st: { config: dryRun }, outcome: "already-current" },
+    // Provisioning Failed is a fact of the listing, said by a run that stopped too (an audit, 2026-12-07: it was
+    // "already current", counted on the new model); health is judged only by a run that went through.
     {
       name: "current, failed, in a run that stopped",
       fields: failedHere,
+      st: { stop: { kind: "failed", reason: "Stopped." } },
+      outcome: "failed",
+    },
+    {
+      name: "current, unhealthy since the plan, in a run that stopped",
+      fields: unhealthyHere,
       st: { stop: { kind: "failed", reason: "Stopped." } },
       outcome: "already-current",
     },
