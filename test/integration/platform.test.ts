@@ -379,6 +379,64 @@ describe.each(MODES)("$upgradeMode mode, $mode: the rollback's roll fails on the
   );
 });
 
+describe.each(MODES)(
+  "$upgradeMode mode, $mode: the rollback's time runs out during Azure's roll back",
+  ({ upgradeMode, seed }) => {
+    // The forward roll fails: in Automatic mode on the first instance (all upgraded at once), in Rolling mode on the last
+    // (batches of one, so the others are upgraded first).
+    const forwardFails = upgradeMode === "Rolling" ? 4 : 0;
+
+    it("one instance's upgrade back hangs: the instances Azure did bring back are reported brought back, not updated", async () => {
+      // An audit (2026-12-07): the model write's operation lasts Azure's whole roll in these modes, and the rollback's
+      // time ran out in it, before the instances were marked sent back: none was reported brought back, and those Azure
+      // had brought back were "updated" (on the rolled-out model). The rollback's time (health-timeout) must run out
+      // here: the hung upgrade never ends.
+      const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 5, upgradeMode, ...seed }] });
+      const vms = emu.state("vmss1").instances;
+      emu.faults.failUpgrade(vms[forwardFails]!.instanceId, { scaleSet: "vmss1" });
+      const hung = vms[2]!.instanceId;
+      const { record } = await rollout(
+        configFor(emu, { rollout: { rollbackOnFailure: true, healthTimeoutMs: 3_000, timeoutMs: 60_000 } }),
+        { events: (e) => void (e.type === "rollback-started" && emu.faults.hangUpgrade(hung, { scaleSet: "vmss1" })) },
+      );
+
+      const running = runningVersions(emu);
+      const back = sortIds(instanceIds(emu).filter((id) => id !== hung && running[id] === OLD_VERSION));
+      expect(back.length).toBeGreaterThan(0);
+      expect(record.result).toBe("failed");
+      expect(record.rollback).toMatchObject({ succeeded: false, model: "restored", instanceIds: back });
+      expect(record.rollback?.notBack).toContain(hung);
+      expect(outcomes(record)["rolled-back"]).toEqual(back);
+      // No instance that runs the previous image is called updated.
+      expect((outcomes(record)["updated"] ?? []).filter((id) => running[id] !== NEW_VERSION)).toEqual([]);
+      expect(record.reason).toContain(`Brought back: ${listIds(back)}.`);
+    }, 30_000);
+
+    it("the rollback's PATCH refused: nothing was written, so no instance is reported sent back or brought back", async () => {
+      const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 5, upgradeMode, ...seed }] });
+      const vms = emu.state("vmss1").instances;
+      emu.faults.failUpgrade(vms[forwardFails]!.instanceId, { scaleSet: "vmss1" });
+      const { record } = await rollout(
+        configFor(emu, { rollout: { rollbackOnFailure: true, healthTimeoutMs: 120_000, timeoutMs: 60_000 } }),
+        {
+          events: (e) =>
+            void (
+              e.type === "rollback-started" &&
+              emu.faults.authorizationFailed({ operation: "VirtualMachineScaleSets.Update" })
+            ),
+        },
+      );
+
+      expect(new Set(Object.values(runningVersions(emu)))).toEqual(new Set([NEW_VERSION]));
+      expect(record.rollback).toMatchObject({ succeeded: false, model: "unchanged", instanceIds: [] });
+      const { failed = [], updated = [] } = outcomes(record);
+      expect(failed).toEqual([vms[forwardFails]!.instanceId]);
+      expect(updated).toEqual(sortIds(instanceIds(emu).filter((id) => id !== vms[forwardFails]!.instanceId)));
+      expect(record.reason).not.toContain("failed on the way back");
+    }, 30_000);
+  },
+);
+
 describe.each(MODES)("$upgradeMode mode, $mode: stopped before the first poll", ({ upgradeMode, seed }) => {
   // The run stops before the platform's roll is first looked at: verification lists the instances after the write,
   // and each is reported as that listing shows it (never `unknown`: the listing came after the write).

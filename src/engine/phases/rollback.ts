@@ -283,6 +283,7 @@ async function restoreModel(rb: RollbackRun): Promise<boolean> {
         rb.writeEnded = err instanceof OperationEndedError ? err.outcome : undefined;
       }
       state.rollbackPart("image", "yes");
+      platformRollsBack(rb);
     }
   }
   if (restoreExtension) {
@@ -311,8 +312,20 @@ async function restoreModel(rb: RollbackRun): Promise<boolean> {
       rb.writeEnded = err instanceof OperationEndedError ? err.outcome : undefined;
     }
     state.rollbackPart("extension", "yes");
+    platformRollsBack(rb);
   }
   return true;
+}
+
+/**
+ * Automatic/Rolling: a part of the previous model is back in the model (its write landed), so the platform rolls the
+ * instances onto it: they are sent back. Not before: a write refused or cut off before it landed sent nothing, and the
+ * instances are not reported as sent back. The model write's operation lasts Azure's whole roll in these modes; the
+ * rollback's time may run out during it (reportIncomplete then marks them, once a read shows the write landed): before
+ * (an audit, 2026-12-07), the instances Azure did bring back were then reported "updated", and none as brought back.
+ */
+function platformRollsBack(rb: RollbackRun): void {
+  if (!rb.manual) rb.run.state.rollbackSent(rb.ids);
 }
 
 /**
@@ -543,6 +556,9 @@ async function reportIncomplete(rb: RollbackRun, err: unknown): Promise<void> {
       run.log.warning(`Could not read the scale set's model after the rollback: ${errorLine(readErr)}.`);
     }
   }
+  // Automatic/Rolling: a part of the model the reads say was put back (a write cut off in its operation, which lasts
+  // Azure's roll, landed all the same) is one the platform rolls the instances onto.
+  if (progress().image === "yes" || progress().extension === "yes") platformRollsBack(rb);
   // And where the instances stand after what it did (a manualupgrade sent, a model put back): one that a listing
   // since shows on the previous model and healthy is back (its batch's gate ended before it was).
   try {
