@@ -307,6 +307,37 @@ describe.each(MODES.filter((m) => m.upgradeMode === "Automatic"))(
       30_000,
     );
 
+    it("the rollback PATCH's answer lost: still ends once Azure's roll is over, naming the instance with its error", async () => {
+      // An audit (2026-12-07): the SDK's resend met 412, a read showed the model restored and waited for the set to be
+      // idle (Azure's roll over), but how the roll ended was not taken from it: the rollback waited out health-timeout.
+      const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 5, upgradeMode, ...seed }] });
+      const vms = emu.state("vmss1").instances;
+      const bad = vms[1]!.instanceId;
+      const others = sortIds(instanceIds(emu).filter((id) => id !== bad));
+      emu.faults.failUpgrade(vms[0]!.instanceId, { scaleSet: "vmss1" });
+      const { record } = await rollout(configFor(emu, { rollout: ROLL_BACK }), {
+        events: (event) => {
+          if (event.type !== "rollback-started") return;
+          emu.faults.dropConnection({ operation: "VirtualMachineScaleSets.Update", afterProcessing: true });
+          emu.faults.failUpgrade(bad, { scaleSet: "vmss1", ...BACK_FAILED });
+          emu.faults.keepOldImage(bad, { scaleSet: "vmss1" });
+        },
+      });
+
+      expect(record.result).toBe("failed");
+      expect(record.rollback).toMatchObject({
+        succeeded: false,
+        instanceIds: others,
+        notBack: [bad],
+        model: "restored",
+      });
+      expect(record.rollback?.error).toBe(
+        `Azure's automatic upgrade of the restored model failed (${BACK_FAILED.code}: ${BACK_FAILED.message}); Azure will not bring back instances ${bad}`,
+      );
+      expect(outcomes(record)).toEqual({ "rolled-back": others, failed: [bad] });
+      expect(renderSummary(record)).not.toContain("health-timeout");
+    }, 30_000);
+
     it("brings back every instance, the one failed before the rollback's write too, when its roll goes through", async () => {
       const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 5, upgradeMode, ...seed }] });
       const first = emu.state("vmss1").instances[0]!;

@@ -140,8 +140,10 @@ interface RollbackRun {
   rollReadFailed?: boolean;
   /**
    * How the operation of the rollback's last model write ended, when its status said Failed or Canceled (the write
-   * applied all the same: restoredAnyway); undefined when it succeeded or its end is not known (a lost answer, a status
-   * read that failed). In Automatic mode that operation lasts the platform's whole roll of the restored model.
+   * applied all the same: restoredAnyway), or, its answer lost, as the scale set's provisioning state said once
+   * restoredAnyway had waited the set out of its busy state (no error then: automaticRollEnded takes the instances');
+   * undefined when it succeeded or its end is not known (a status read that failed). In Automatic mode that operation
+   * lasts the platform's whole roll of the restored model.
    */
   writeEnded?: OperationOutcome | undefined;
   /**
@@ -279,8 +281,8 @@ async function restoreModel(rb: RollbackRun): Promise<boolean> {
         rb.writeEnded = undefined;
       } catch (err) {
         const holds = (m: ScaleSetModel): boolean => holdsImage(m, scaleSetPatch);
-        await restoredAnyway(run, api, signal, err, { what: "image", holds, sendsBefore });
-        rb.writeEnded = err instanceof OperationEndedError ? err.outcome : undefined;
+        const over = await restoredAnyway(run, api, signal, err, { what: "image", holds, sendsBefore });
+        rb.writeEnded = err instanceof OperationEndedError ? err.outcome : over;
       }
       state.rollbackPart("image", "yes");
       platformRollsBack(rb);
@@ -308,8 +310,8 @@ async function restoreModel(rb: RollbackRun): Promise<boolean> {
       rb.writeEnded = undefined;
     } catch (err) {
       const holds = (m: ScaleSetModel): boolean => holdsPatch(m, extensionPatch);
-      await restoredAnyway(run, api, signal, err, { what: "extension", holds, sendsBefore });
-      rb.writeEnded = err instanceof OperationEndedError ? err.outcome : undefined;
+      const over = await restoredAnyway(run, api, signal, err, { what: "extension", holds, sendsBefore });
+      rb.writeEnded = err instanceof OperationEndedError ? err.outcome : over;
     }
     state.rollbackPart("extension", "yes");
     platformRollsBack(rb);
@@ -499,7 +501,9 @@ function automaticRollEnded(rb: RollbackRun, stale: readonly string[]): string |
     return instance !== undefined && isBusy(instance);
   };
   if (stale.some(busy)) return undefined;
-  const { status, error } = writeEnded;
+  const { status } = writeEnded;
+  // Read from the scale set's provisioning state (its answer lost): the error is the instances', as Azure lists it.
+  const error = writeEnded.error ?? stale.map((id) => run.state.instances.get(id)?.error).find((e) => e !== undefined);
   return `Azure's automatic upgrade of the restored model ${status.toLowerCase()}${error ? ` (${describeError(error)})` : ""}`;
 }
 
@@ -684,6 +688,8 @@ function modelAfter(progress: RollbackProgress): RollbackModel {
  * on; otherwise the error stands. Assumption: another writer putting back those very values in that moment is taken
  * for the rollback's own write, which is what the model then holds either way. Cut off in flight (an abort): one read
  * says whether the model holds it, for the report (the state's rollback progress), and the rollback stops.
+ * Returns how the write's operation ended as the scale set's provisioning state says once it is no longer busy
+ * (Succeeded or Failed; in Automatic mode that operation is Azure's roll of the restored model), or undefined.
  */
 async function restoredAnyway(
   run: Run,
@@ -691,7 +697,7 @@ async function restoredAnyway(
   signal: AbortSignal,
   err: unknown,
   write: { what: "image" | "extension"; holds: (model: ScaleSetModel) => boolean; sendsBefore: number | undefined },
-): Promise<void> {
+): Promise<OperationOutcome | undefined> {
   const { what, holds } = write;
   const { state } = run;
   // The model read: not this run's change any more, nor the previous values: another writer's.
@@ -741,6 +747,15 @@ async function restoredAnyway(
     model = await api.getScaleSet(signal);
   }
   run.state.read(model);
+  // The write landed, and the set is no longer busy: its operation is over, and the provisioning state says how (its
+  // own answer, lost, would have). Before (an audit, 2026-12-07), a lost answer left its end unknown, and an Automatic
+  // rollback whose roll had failed on an instance waited out health-timeout for it.
+  const provisioning = model.provisioningState?.toLowerCase();
+  return provisioning === "failed"
+    ? { status: "Failed" }
+    : provisioning === "succeeded"
+      ? { status: "Succeeded" }
+      : undefined;
 }
 
 /**
