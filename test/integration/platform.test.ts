@@ -408,6 +408,36 @@ describe.each(MODES)("$upgradeMode mode, $mode: the rollback's roll fails on the
     },
     30_000,
   );
+  it("an instance unhealthy (health extension) on the restored model is not brought back, and the run is not rolled-back", async () => {
+    // An audit (2026-12-07): it was counted back and the run said rolled-back, where a Manual rollback's gate fails it.
+    // It reports unhealthy at once: no wait (health-timeout is longer than the test may take).
+    const emu = await emulator({
+      scaleSets: [{ name: "vmss1", instances: 5, upgradeMode, ...seed, healthExtension: true }],
+    });
+    const vms = emu.state("vmss1").instances;
+    const sick = vms[1]!.instanceId;
+    emu.faults.failUpgrade(vms[upgradeMode === "Rolling" ? 4 : 0]!.instanceId, { scaleSet: "vmss1" });
+    const { record } = await rollout(configFor(emu, { rollout: ROLL_BACK }), {
+      events: (event) => {
+        if (event.type === "rollback-started")
+          emu.faults.unhealthyAfterUpgrade(OLD_VERSION, { scaleSet: "vmss1", instanceIds: [sick] });
+      },
+    });
+
+    expect(emu.state("vmss1").instances.find((i) => i.instanceId === sick)).toMatchObject({ health: "unhealthy" });
+    // Rolling: Azure's rolling upgrade of the restored model may fault on it, before rolling back the later ones.
+    const running = runningVersions(emu);
+    const others = sortIds(instanceIds(emu).filter((id) => id !== sick && running[id] === OLD_VERSION));
+    expect(running[sick]).toBe(OLD_VERSION);
+    if (upgradeMode === "Automatic") expect(others).toHaveLength(4);
+    expect(record.result).toBe("failed");
+    expect(record.rollback).toMatchObject({ succeeded: false, instanceIds: others, model: "restored" });
+    expect(record.rollback?.notBack).toContain(sick);
+    expect(record.rollback?.error).toContain(`unhealthy on the previous model (${sick}: reports unhealthy)`);
+    expect(record.rollback?.error).not.toContain("health-timeout");
+    expect(outcomes(record)["rolled-back"]).toEqual(others);
+    expect(renderSummary(record)).not.toContain("previous model is back");
+  }, 30_000);
 });
 
 describe.each(MODES)(

@@ -19,6 +19,7 @@ import {
   type ModelChange,
 } from "../../domain/change.ts";
 import type { RollbackModel } from "../../domain/record.ts";
+import type { Assessment } from "../../domain/verdict.ts";
 import type { ExtensionPatch, InstanceState, ScaleSetModel, ScaleSetPatch } from "../../domain/scale-set.ts";
 import type { ChangeRequest } from "../../config/types.ts";
 import type { ScaleSetApi } from "../ports.ts";
@@ -369,26 +370,47 @@ async function waitBack(rb: RollbackRun): Promise<void> {
     );
     const held = state.rollbackProgress!.heldByProtection;
     const wanted = ids.filter((id) => !held.has(id));
+    const over = run.now() >= deadline;
     const stale = wanted.filter((id) => state.instances.has(id) && !state.instances.get(id)?.latestModelApplied);
-    // Automatic/Rolling: one on the previous model with its provisioning Failed (the platform's roll back failed it,
-    // or left it failed) is not back (a Manual batch's gate fails it the same way); before (2026-12-07) it counted as
-    // brought back, and the summary said the previous model was back.
-    const failedBack = manual ? [] : wanted.filter((id) => failedOnModel(run, id));
-    const notBack = [...stale, ...failedBack];
-    if (!manual) state.rollbackBack(wanted.filter((id) => state.instances.has(id) && !notBack.includes(id)));
+    // Automatic/Rolling: one on the previous model is judged as a Manual batch's gate judges it (run.assess, health
+    // waited for within the rollback's time): with its provisioning Failed (the platform's roll back failed it, or left
+    // it failed) or unhealthy, it is not back; still being upgraded, or its health not yet reported, it is waited for.
+    // Before (2026-12-07), a failed one counted as brought back, and later (an audit) an unhealthy one did: the summary
+    // said the previous model was back, and the run rolled-back.
+    const verdicts = manual
+      ? []
+      : wanted
+          .filter((id) => state.instances.get(id)?.latestModelApplied === true)
+          .map((id) => [id, run.assess(id, over)] as const);
+    const of = (...kinds: Assessment["kind"][]): string[] =>
+      verdicts.filter(([, a]) => kinds.includes(a.kind)).map(([id]) => id);
+    const failedBack = of("failed");
+    const unhealthyBack = of("unhealthy");
+    const waiting = of("pending");
+    const notBack = [...stale, ...failedBack, ...unhealthyBack, ...waiting];
+    if (!manual) {
+      state.rollbackNotBack([...failedBack, ...unhealthyBack]);
+      state.rollbackBack(wanted.filter((id) => state.instances.has(id) && !notBack.includes(id)));
+    }
+    const badWords = [
+      ...(failedBack.length > 0 ? [`${listIds(failedBack)} on it with provisioning Failed`] : []),
+      ...(unhealthyBack.length > 0 ? [`${listIds(unhealthyBack)} unhealthy on it`] : []),
+      ...(waiting.length > 0 ? [`${listIds(waiting)} on it, waited for (its upgrade or its health)`] : []),
+    ];
     run.log.info(
-      `Rollback: ${wanted.length - notBack.length}/${wanted.length} instance(s) back on the previous model${failedBack.length > 0 ? ` (${listIds(failedBack)} on it with provisioning Failed)` : ""}.`,
+      `Rollback: ${wanted.length - notBack.length}/${wanted.length} instance(s) back on the previous model${badWords.length > 0 ? ` (${badWords.join("; ")})` : ""}.`,
     );
     if (notBack.length === 0) break;
-    const failedWords =
-      failedBack.length > 0
-        ? `instances ${listIds(failedBack)} are on the previous model with their provisioning Failed`
-        : undefined;
+    const failedWords = notBackWords(run, verdicts);
     // Rolling: Azure's rolling upgrade of the restored model that faulted (Azure refuses to start one while too many
     // instances are unhealthy, say) or was cancelled brings no more instance back: the rollback ends on it at once.
     // Before (a review, 2026-12-07), it waited out its whole time and said only that the time ran out. Automatic: the
-    // same once the roll's operation ended Failed (an instance's upgrade back failed): automaticRollEnded.
-    const ended = (await rollbackRollEnded(rb)) ?? automaticRollEnded(rb, notBack);
+    // same once the roll's operation ended Failed (an instance's upgrade back failed): automaticRollEnded. Not while an
+    // instance on the restored model is waited for (its health may come).
+    const ended =
+      waiting.length > 0
+        ? undefined
+        : ((await rollbackRollEnded(rb)) ?? automaticRollEnded(rb, [...stale, ...failedBack, ...unhealthyBack]));
     if (ended !== undefined)
       throw new Error(
         [
@@ -397,16 +419,21 @@ async function waitBack(rb: RollbackRun): Promise<void> {
           ...(failedWords ? [failedWords] : []),
         ].join("; "),
       );
-    // Only failed ones left and nothing else to wait for: Azure's roll reached them and is done with them.
-    if (stale.length === 0) throw new Error(failedWords);
+    // Only failed or unhealthy ones left and nothing else to wait for: Azure's roll reached them and is done with them.
+    if (stale.length === 0 && waiting.length === 0) throw new Error(failedWords);
     // Manual: every batch's gate saw its instances on the model; stale ones now mean the model moved since.
     if (manual && !checkedStale && (restoreImage || restoreExtension)) {
       checkedStale = true;
       await checkRestored(rb, "the instances may run that writer's model");
     }
-    if (run.now() >= deadline)
-      throw new Error(`instances ${stale.join(", ")} are not back on the previous model within health-timeout`);
-    rb.doing = `the wait for instances ${listIds(stale)} to come back onto the previous model`;
+    if (over || run.now() >= deadline)
+      throw new Error(
+        [
+          `instances ${[...stale, ...waiting].join(", ")} are not back on the previous model${waiting.length > 0 ? " and healthy" : ""} within health-timeout`,
+          ...(failedWords ? [failedWords] : []),
+        ].join("; "),
+      );
+    rb.doing = `the wait for instances ${listIds([...stale, ...waiting])} to come back onto the previous model${waiting.length > 0 ? " (and healthy)" : ""}`;
     await run.untilNextPoll(deadline - run.now(), undefined, signal);
   }
   // latestModelApplied says "on the model as it is now": the model must still be the one put back. A read that fails
@@ -469,16 +496,26 @@ async function rollbackRollEnded(rb: RollbackRun): Promise<string | undefined> {
 }
 
 /**
- * Automatic/Rolling: `id` is on the previous model with its provisioning Failed and no operation on it: the platform's
- * roll back reached it and failed, or left it failed as the forward roll had (a failure before the rollback that no roll
- * cleared). Either way not brought back: a Manual batch's gate fails such an instance too. (A review, 2026-12-07: the
- * first version asked for a forward verdict of done, and one unhealthy or failed on the way forward, the usual cause of
- * a rollback, was counted back while Azure's roll of it had failed.)
+ * Automatic/Rolling: the instances on the previous model judged failed or unhealthy there (waitBack), and why, in words;
+ * undefined when there are none.
  */
-function failedOnModel(run: Run, id: string): boolean {
-  const instance = run.state.instances.get(id);
-  if (instance === undefined || !instance.latestModelApplied || isBusy(instance)) return false;
-  return instance.provisioningState?.toLowerCase() === "failed";
+function notBackWords(run: Run, verdicts: readonly (readonly [string, Assessment])[]): string | undefined {
+  const provisioningFailed = (id: string): boolean =>
+    run.state.instances.get(id)?.provisioningState?.toLowerCase() === "failed";
+  const failed = verdicts.filter(([, a]) => a.kind === "failed").map(([id]) => id);
+  const onFailed = failed.filter(provisioningFailed);
+  const otherwise = verdicts.flatMap(([id, a]) =>
+    a.kind === "failed" && !provisioningFailed(id) ? [`${id}: ${a.error ? describeError(a.error) : "failed"}`] : [],
+  );
+  const unhealthy = verdicts.flatMap(([id, a]) => (a.kind === "unhealthy" ? [`${id}: ${a.detail}`] : []));
+  const words = [
+    ...(onFailed.length > 0
+      ? [`instances ${listIds(onFailed)} are on the previous model with their provisioning Failed`]
+      : []),
+    ...(otherwise.length > 0 ? [`instances failed on the previous model (${otherwise.join("; ")})`] : []),
+    ...(unhealthy.length > 0 ? [`instances unhealthy on the previous model (${unhealthy.join("; ")})`] : []),
+  ];
+  return words.length > 0 ? words.join("; ") : undefined;
 }
 
 /**
