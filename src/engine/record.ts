@@ -586,6 +586,10 @@ function notBack(
 function endedElsewhere(state: RolloutState, instance: InstanceState): AzureErrorInfo | undefined {
   const expected = state.expectedImage;
   if (expected === undefined || instance.imageReference === undefined) return undefined;
+  // Only where the rollback found another writer's model (else an instance it judged not back, failed or unhealthy on
+  // the previous model, would be said to run another writer's), and never over the instance's own failure.
+  if (state.rollback?.model !== "changed-by-another-writer") return undefined;
+  if (isBusy(instance) || instance.provisioningState?.toLowerCase() === "failed") return undefined;
   return runsImage(instance, expected) === false ? sentBackElsewhere(imageLabel(instance.imageReference)) : undefined;
 }
 
