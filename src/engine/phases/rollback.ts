@@ -355,7 +355,8 @@ async function waitBack(rb: RollbackRun): Promise<void> {
     );
   // Automatic/Rolling: the platform rolls every instance back once the model is restored.
   if (!manual) state.rollbackSent(ids);
-  // Back on the previous model = latestModelApplied again (Automatic/Rolling: the platform rolls it back).
+  // Back on the previous model = latestModelApplied again (Automatic/Rolling: the platform rolls it back), and there,
+  // judged on it as a Manual batch's gate judges it (below).
   let checkedStale = false;
   for (;;) {
     rb.doing = manual
