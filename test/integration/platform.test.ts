@@ -5,6 +5,7 @@ import type { Pace } from "../../src/azure/operation-pace.ts";
 import type { RolloutEvent } from "../../src/engine/events.ts";
 import { listIds, sortIds } from "../../src/domain/ids.ts";
 import { AzureApiError } from "../../src/domain/scale-set.ts";
+import type { RolloutRecord } from "../../src/domain/record.ts";
 import { buildOutputs, renderSummary } from "../../src/report/index.ts";
 import {
   modelWrites,
@@ -254,6 +255,21 @@ describe.each(MODES.filter((m) => m.upgradeMode === "Automatic"))(
       message: "OS Provisioning for VM 'x' did not finish in the allotted time",
     };
 
+    /** The rollback failed on `bad` alone: Azure's error, `others` brought back, the model restored. */
+    function expectFailedBack(record: RolloutRecord, bad: string, others: readonly string[]): void {
+      expect(record.result).toBe("failed");
+      expect(record.rollback).toMatchObject({
+        succeeded: false,
+        instanceIds: others,
+        notBack: [bad],
+        model: "restored",
+      });
+      expect(record.rollback?.error).toBe(
+        `Azure's automatic upgrade of the restored model failed (${BACK_FAILED.code}: ${BACK_FAILED.message}); Azure will not bring back instances ${bad}`,
+      );
+      expect(outcomes(record)).toEqual({ "rolled-back": others, failed: [bad] });
+    }
+
     it.each([
       { row: "fails on an instance the forward roll upgraded", which: 1 },
       // Failed before the rollback's write: only the end of the rollback's own roll says it will not come back.
@@ -279,18 +295,8 @@ describe.each(MODES.filter((m) => m.upgradeMode === "Automatic"))(
         });
 
         expect(writesOf(emu)).toEqual([PATCH_SET, PATCH_SET]);
-        expect(record.result).toBe("failed");
-        expect(record.rollback).toMatchObject({
-          succeeded: false,
-          instanceIds: others,
-          notBack: [bad],
-          model: "restored",
-        });
-        expect(record.rollback?.error).toBe(
-          `Azure's automatic upgrade of the restored model failed (${BACK_FAILED.code}: ${BACK_FAILED.message}); Azure will not bring back instances ${bad}`,
-        );
+        expectFailedBack(record, bad, others);
         expect(record.reason).toContain(`Brought back: ${listIds(others)}. Not brought back: ${bad}`);
-        expect(outcomes(record)).toEqual({ "rolled-back": others, failed: [bad] });
         expect(record.instances.find((i) => i.instanceId === bad)).toMatchObject({
           provisioningState: "Failed",
           error: { code: BACK_FAILED.code },
@@ -324,17 +330,7 @@ describe.each(MODES.filter((m) => m.upgradeMode === "Automatic"))(
         },
       });
 
-      expect(record.result).toBe("failed");
-      expect(record.rollback).toMatchObject({
-        succeeded: false,
-        instanceIds: others,
-        notBack: [bad],
-        model: "restored",
-      });
-      expect(record.rollback?.error).toBe(
-        `Azure's automatic upgrade of the restored model failed (${BACK_FAILED.code}: ${BACK_FAILED.message}); Azure will not bring back instances ${bad}`,
-      );
-      expect(outcomes(record)).toEqual({ "rolled-back": others, failed: [bad] });
+      expectFailedBack(record, bad, others);
       expect(renderSummary(record)).not.toContain("health-timeout");
     }, 30_000);
 
