@@ -1,6 +1,7 @@
 // The batch plan: which instances are upgraded, in which order and how many at once. Pure.
 
 import { compareInstanceIds } from "./ids.ts";
+import { isProvisioningFailed } from "./in-progress.ts";
 import type { InstanceState } from "./scale-set.ts";
 import type { Size } from "../config/types.ts";
 
@@ -86,5 +87,5 @@ export function resolveSize(size: Size, total: number): number {
  * target never sent, too: engine/record.ts failureReason.)
  */
 export function needsAttention(instance: Pick<InstanceState, "health" | "provisioningState">): boolean {
-  return instance.health === "unhealthy" || instance.provisioningState?.toLowerCase() === "failed";
+  return instance.health === "unhealthy" || isProvisioningFailed(instance);
 }

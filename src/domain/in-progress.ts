@@ -35,6 +35,11 @@ export function isBusy(state: InstanceState): boolean {
   return s === "updating" || s === "creating";
 }
 
+/** An instance whose provisioning Azure says Failed (an upgrade, or a create, that did not finish well). */
+export function isProvisioningFailed(state: Pick<InstanceState, "provisioningState"> | undefined): boolean {
+  return state?.provisioningState?.toLowerCase() === "failed";
+}
+
 /**
  * After a model write every target is stale: one a later listing shows on the latest model or being upgraded was
  * reached by an upgrade (a manualupgrade whose answer was lost still counts).

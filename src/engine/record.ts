@@ -61,7 +61,7 @@ import {
   sentBackElsewhere,
   type Assessment,
 } from "../domain/verdict.ts";
-import { isBusy } from "../domain/in-progress.ts";
+import { isBusy, isProvisioningFailed } from "../domain/in-progress.ts";
 import { describeError } from "../domain/error-text.ts";
 
 /** A rollback run's plan (domain/rollback-plan.ts), once made. */
@@ -506,7 +506,7 @@ export function rolloutReason(
       const failedBack = sortIds(
         [...sentNotBack].filter(
           (id) =>
-            state.instances.get(id)?.provisioningState?.toLowerCase() === "failed" &&
+            isProvisioningFailed(state.instances.get(id)) &&
             notBack(state, sentNotBack, id, state.instances.get(id), state.assessments.get(id)).rollbackNotBack ===
               "failed",
         ),
@@ -554,7 +554,7 @@ function troubled(state: RolloutState, id: string, instance: InstanceState): { t
 /** The trouble troubled() names, whether the run stopped or not. */
 function troubleOf(state: RolloutState, id: string, instance: InstanceState): "failed" | "unhealthy" | undefined {
   if (state.config.rollout.dryRun || !instance.latestModelApplied) return undefined;
-  if (instance.provisioningState?.toLowerCase() === "failed") return "failed";
+  if (isProvisioningFailed(instance)) return "failed";
   const gated = state.config.rollout.health === "auto" && isRunning(instance);
   return gated && instance.health === "unhealthy" && state.before.has(id) ? "unhealthy" : undefined;
 }
@@ -573,7 +573,7 @@ function notBack(
   assessment: Assessment | undefined,
 ): { rollbackNotBack?: "failed" | "straggler" } {
   if (!sentNotBack.has(id) || assessment?.kind !== "done" || instance === undefined) return {};
-  if (instance.provisioningState?.toLowerCase() === "failed") return { rollbackNotBack: "failed" };
+  if (isProvisioningFailed(instance)) return { rollbackNotBack: "failed" };
   if (isBusy(instance)) return { rollbackNotBack: "straggler" };
   return endedElsewhere(state, instance) !== undefined ? { rollbackNotBack: "failed" } : {};
 }
@@ -589,7 +589,7 @@ function endedElsewhere(state: RolloutState, instance: InstanceState): AzureErro
   // Only where the rollback found another writer's model (else an instance it judged not back, failed or unhealthy on
   // the previous model, would be said to run another writer's), and never over the instance's own failure.
   if (state.rollback?.model !== "changed-by-another-writer") return undefined;
-  if (isBusy(instance) || instance.provisioningState?.toLowerCase() === "failed") return undefined;
+  if (isBusy(instance) || isProvisioningFailed(instance)) return undefined;
   return runsImage(instance, expected) === false ? sentBackElsewhere(imageLabel(instance.imageReference)) : undefined;
 }
 

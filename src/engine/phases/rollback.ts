@@ -1,7 +1,7 @@
 // Rollback: on failure, when asked, the previous model back (etag-guarded) and the upgraded instances back onto it.
 
 import { describeError, errorLine, isAbort } from "../../domain/error-text.ts";
-import { describeRunning, isBusy, reachedByUpgrade } from "../../domain/in-progress.ts";
+import { describeRunning, isBusy, isProvisioningFailed, reachedByUpgrade } from "../../domain/in-progress.ts";
 import { formatDuration } from "../../shared/clock.ts";
 import { listIds, sortIds } from "../../domain/ids.ts";
 import {
@@ -501,8 +501,7 @@ async function rollbackRollEnded(rb: RollbackRun): Promise<string | undefined> {
  * undefined when there are none.
  */
 function notBackWords(run: Run, verdicts: readonly (readonly [string, Assessment])[]): string | undefined {
-  const provisioningFailed = (id: string): boolean =>
-    run.state.instances.get(id)?.provisioningState?.toLowerCase() === "failed";
+  const provisioningFailed = (id: string): boolean => isProvisioningFailed(run.state.instances.get(id));
   const failed = verdicts.filter(([, a]) => a.kind === "failed").map(([id]) => id);
   const onFailed = failed.filter(provisioningFailed);
   const otherwise = verdicts.flatMap(([id, a]) =>
