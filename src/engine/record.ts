@@ -670,11 +670,10 @@ export function instanceRecords(state: RolloutState): InstanceRecord[] {
     // reports does not explain that.
     const otherModel = current !== undefined ? untargetedOnOtherModel(state, id, current) : undefined;
     const imageOnly = current !== undefined ? partOnly(state, id, current, assessment) : undefined;
+    const back = notBack(state, sentNotBack, id, current, assessment);
     const error =
       (current !== undefined ? movedOn(state, sentNotBack, id, current, assessment) : undefined) ??
-      (current !== undefined && sentNotBack.has(id) && assessment?.kind === "done" && !isBusy(current)
-        ? endedElsewhere(state, current)
-        : undefined) ??
+      (back.rollbackNotBack === "failed" && current !== undefined ? endedElsewhere(state, current) : undefined) ??
       imageOnly ??
       otherModel ??
       (unknownModel ? current?.modelUnknown : undefined) ??
@@ -698,7 +697,7 @@ export function instanceRecords(state: RolloutState): InstanceRecord[] {
         started: state.started.has(id),
         ...(assessment && { assessment }),
         rolledBack: state.rolledBack.has(id),
-        ...notBack(state, sentNotBack, id, current, assessment),
+        ...back,
         unknown: state.unseen.has(id) || unknownModel,
         partOnly: imageOnly !== undefined,
         // Left by the platform's roll, off the new model and idle on verification's listing (confirmNotReached). Why

@@ -393,16 +393,15 @@ async function waitBack(rb: RollbackRun): Promise<void> {
       state.rollbackNotBack([...failedBack, ...unhealthyBack]);
       state.rollbackBack(wanted.filter((id) => state.instances.has(id) && !notBack.includes(id)));
     }
+    const failedWords = notBackWords(run, verdicts);
     const badWords = [
-      ...(failedBack.length > 0 ? [`${listIds(failedBack)} on it with provisioning Failed`] : []),
-      ...(unhealthyBack.length > 0 ? [`${listIds(unhealthyBack)} unhealthy on it`] : []),
+      ...(failedWords ? [failedWords] : []),
       ...(waiting.length > 0 ? [`${listIds(waiting)} on it, waited for (its upgrade or its health)`] : []),
     ];
     run.log.info(
       `Rollback: ${wanted.length - notBack.length}/${wanted.length} instance(s) back on the previous model${badWords.length > 0 ? ` (${badWords.join("; ")})` : ""}.`,
     );
     if (notBack.length === 0) break;
-    const failedWords = notBackWords(run, verdicts);
     // Rolling: Azure's rolling upgrade of the restored model that faulted (Azure refuses to start one while too many
     // instances are unhealthy, say) or was cancelled brings no more instance back: the rollback ends on it at once.
     // Before (a review, 2026-12-07), it waited out its whole time and said only that the time ran out. Automatic: the
