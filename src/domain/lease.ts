@@ -168,7 +168,8 @@ function withoutLease(tags: Tags): Record<string, string> {
   return rest;
 }
 
-const isMine = (lease: Lease, me: LeaseHolder): boolean => lease.holder.token === me.token;
+/** Whether `lease` is the run `me`'s (its token). */
+export const isMine = (lease: Lease, me: LeaseHolder): boolean => lease.holder.token === me.token;
 
 /** ` (format v2)` when an unreadable lease value starts with a format version; nothing else of it is printed. */
 function formatOf(value: string): string {

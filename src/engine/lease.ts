@@ -25,6 +25,7 @@ import {
   decodeLease,
   describeHolder,
   holderOf,
+  isMine,
   LEASE_TAGS,
   leaseHeldBy,
   releaseLease,
@@ -512,7 +513,7 @@ type OwnLease = { readonly expiresAt: number } | "none";
 
 function ownLease(tags: Tags, me: LeaseHolder): OwnLease {
   const on = decodeLease(tags);
-  return on.kind === "held" && on.lease.holder.token === me.token ? { expiresAt: on.lease.expiresAt } : "none";
+  return on.kind === "held" && isMine(on.lease, me) ? { expiresAt: on.lease.expiresAt } : "none";
 }
 
 /**
@@ -521,7 +522,7 @@ function ownLease(tags: Tags, me: LeaseHolder): OwnLease {
  */
 function heldByAnother(tags: Tags, me: LeaseHolder): boolean {
   const on = decodeLease(tags);
-  return on.kind === "unreadable" || (on.kind === "held" && on.lease.holder.token !== me.token);
+  return on.kind === "unreadable" || (on.kind === "held" && !isMine(on.lease, me));
 }
 
 /**
