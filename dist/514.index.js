@@ -106,7 +106,7 @@ this.log.warning(this.warning, "GitHub deployment not recorded");
 ;
 const REQUEST_TIMEOUT_MS = 15_000;
 const CANCELLED_GRACE_MS = 4_500;
-const CANCELLED_CALL_MIN_MS = 1_000;
+const CANCELLED_CALL_MIN_MS = 750;
 const CANCELLED_LAST_MS = 6_500;
 function trackDeployment(config, log, cancelled) {
 if (!config.deployment || !config.github || config.rollout.dryRun)

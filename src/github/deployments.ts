@@ -17,9 +17,12 @@ const REQUEST_TIMEOUT_MS = 15_000;
 export const CANCELLED_GRACE_MS = 4_500;
 /**
  * A call started after the cancel (the deployment's final status, sent once the run's final steps are done) gets at
- * least this long, so that it is tried at all however long those steps took…
+ * least this long, so that it is tried at all however long those steps took (a GitHub call answers in a few hundred
+ * ms). Those steps are over CANCELLED_FINAL_MS (4 s) after the cancel at the latest, so it ends by 4.75 s after it
+ * and the job summary and outputs are written next: within issue #18's 5 s by construction (with 1 s here, not: 5 s
+ * before the summary). `npm run bench:cancel` measures it…
  */
-export const CANCELLED_CALL_MIN_MS = 1_000;
+export const CANCELLED_CALL_MIN_MS = 750;
 /**
  * …but never past this long after the cancel: the runner sends SIGTERM 7.5 s after SIGINT (docs.github.com,
  * "Cancellation of workflows and jobs"), and the job summary and outputs, written after the final status, must be out

@@ -138,7 +138,7 @@ describe("cancelCutoff", () => {
   it.each([
     { name: "a call waiting when the job is cancelled", startsAt: 0, cancelAt: 1_000, endsAt: 5_500 },
     { name: "a call started soon after the cancel", startsAt: 2_000, cancelAt: 1_000, endsAt: 5_500 },
-    { name: "a call started 4 s after the cancel", startsAt: 5_000, cancelAt: 1_000, endsAt: 6_000 },
+    { name: "a call started 4 s after the cancel", startsAt: 5_000, cancelAt: 1_000, endsAt: 5_750 },
     { name: "a call started 7 s after the cancel", startsAt: 8_000, cancelAt: 1_000, endsAt: 8_000 },
     { name: "a call started 6 s after the cancel", startsAt: 7_000, cancelAt: 1_000, endsAt: 7_500 },
   ])("$name ends at $endsAt ms", ({ startsAt, cancelAt, endsAt }) => {
