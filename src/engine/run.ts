@@ -27,9 +27,9 @@ import { assessInstance, isBad, type Assessment } from "../domain/verdict.ts";
 export const CANCELLED_LISTING_MS = 2_000;
 /**
  * After a cancel the runner sends SIGINT, SIGTERM 7.5 s later and kills the job 2.5 s after that (docs.github.com,
- * "Cancellation of workflows and jobs"); the action means to end within 5 s (issue #18, test/e2e/cancel.test.ts), and
- * its GitHub deployment's final status comes after these (github/deployments.ts): every final step (the
- * last listing, the record's outcome and the lease's release) is over this long after the cancel.
+ * "Cancellation of workflows and jobs"); the action means to end within 5 s (issue #18; `npm run bench:cancel`
+ * measures it), and its GitHub deployment's final status comes after these (github/deployments.ts): every final step
+ * (the last listing, the record's outcome and the lease's release) is over this long after the cancel.
  */
 export const CANCELLED_FINAL_MS = 4_000;
 /** Of that, the part kept for the final tag write (the record's outcome and the lease's release in one). */

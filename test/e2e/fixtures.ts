@@ -20,13 +20,6 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((emu) => emu.stop()));
 });
 
-/** Inputs that keep a run against a fast emulator short: frequent polls, bounded waits. */
-export const FAST: Readonly<Record<string, string>> = {
-  "poll-interval": "50ms",
-  "health-timeout": "20s",
-  timeout: "2m",
-};
-
 /** The whole rollout record, from the `summary-json` output. */
 export function record(result: RunResult): RolloutRecord {
   const raw = result.outputs["summary-json"];
@@ -37,26 +30,6 @@ export function record(result: RunResult): RolloutRecord {
 /** Fails with the run's stdout/stderr/outputs/summary when the exit code is not the expected one. */
 export function expectExit(result: RunResult, code: number): void {
   expect(result.exitCode, describeRun(result)).toBe(code);
-}
-
-/**
- * ARM write requests (PUT/PATCH/POST/DELETE) whose path ends with `suffix` (case-insensitive), tag writes (the lease:
- * tags-only PATCHes, `VirtualMachineScaleSets.UpdateTags`) left out; see tagWrites.
- */
-export function writesTo(emu: Emulator, suffix: RegExp): RequestLogEntry[] {
-  return emu.writes().filter((r) => suffix.test(r.path) && r.operation !== TAG_WRITE);
-}
-
-const TAG_WRITE = "VirtualMachineScaleSets.UpdateTags";
-
-/** The tag writes (tags-only PATCHes of a scale set: the lease), in arrival order. */
-export function tagWrites(emu: Emulator): RequestLogEntry[] {
-  return emu.writes().filter((r) => r.operation === TAG_WRITE);
-}
-
-/** The manualupgrade POSTs, in arrival order. */
-export function manualUpgrades(emu: Emulator): RequestLogEntry[] {
-  return writesTo(emu, /\/manualupgrade$/i);
 }
 
 /** instanceIds of a manualupgrade request body. */
@@ -76,6 +49,7 @@ export function sortedIds(ids: readonly string[]): string[] {
 }
 
 export { instanceIds, ORCHESTRATIONS } from "../support/orchestrations.ts";
+export { FAST, manualUpgrades, tagWrites, writesTo } from "./harness.ts";
 
 /**
  * Nothing secret in what a user reads (job log, summary, outputs): the emulator's client secret and ID-token request

@@ -11,7 +11,8 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
-import type { Emulator } from "../../emulator/types.ts";
+import type { Emulator, RequestLogEntry } from "../../emulator/types.ts";
+import { RUNNER_CANCEL } from "../support/runner-cancel.ts";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const DIST = join(ROOT, "dist", "index.js");
@@ -243,6 +244,70 @@ export function startAction(options: RunOptions = {}): RunningAction {
     });
   });
   return { child, stdout: () => stdout, done };
+}
+
+/** Inputs that keep a run against a fast emulator short: frequent polls, bounded waits. */
+export const FAST: Readonly<Record<string, string>> = {
+  "poll-interval": "50ms",
+  "health-timeout": "20s",
+  timeout: "2m",
+};
+
+/**
+ * ARM write requests (PUT/PATCH/POST/DELETE) whose path ends with `suffix` (case-insensitive), tag writes (the lease:
+ * tags-only PATCHes, `VirtualMachineScaleSets.UpdateTags`) left out; see tagWrites.
+ */
+export function writesTo(emu: Emulator, suffix: RegExp): RequestLogEntry[] {
+  return emu.writes().filter((r) => suffix.test(r.path) && r.operation !== TAG_WRITE);
+}
+
+const TAG_WRITE = "VirtualMachineScaleSets.UpdateTags";
+
+/** The tag writes (tags-only PATCHes of a scale set: the lease), in arrival order. */
+export function tagWrites(emu: Emulator): RequestLogEntry[] {
+  return emu.writes().filter((r) => r.operation === TAG_WRITE);
+}
+
+/** The manualupgrade POSTs, in arrival order. */
+export function manualUpgrades(emu: Emulator): RequestLogEntry[] {
+  return writesTo(emu, /\/manualupgrade$/i);
+}
+
+export interface Cancelled {
+  readonly result: RunResult;
+  /** Milliseconds from the first signal to the process's end (its output streams closed). */
+  readonly exitMs: number;
+  /** The signals sent after the first because the action still ran: empty when the first signal ended it. */
+  readonly escalated: readonly ("SIGTERM" | "SIGKILL")[];
+}
+
+/**
+ * Cancels the action as the runner does (RUNNER_CANCEL) and waits for it to end. The tests expect `escalated` empty:
+ * a step the runner has to SIGKILL loses its summary and outputs. How soon it ends (`exitMs`; issue #18 asks for
+ * 5 s) is the benchmark's to measure (bench/cancel.ts), not a timed assertion.
+ */
+export async function cancelAsRunner(running: RunningAction, first: "SIGINT" | "SIGTERM"): Promise<Cancelled> {
+  const escalated: ("SIGTERM" | "SIGKILL")[] = [];
+  const timers: NodeJS.Timeout[] = [];
+  if (first === "SIGINT")
+    timers.push(
+      setTimeout(() => {
+        escalated.push("SIGTERM");
+        running.child.kill("SIGTERM");
+      }, RUNNER_CANCEL.sigtermAfterMs),
+    );
+  timers.push(
+    setTimeout(() => {
+      escalated.push("SIGKILL");
+      running.child.kill("SIGKILL");
+    }, RUNNER_CANCEL.killAfterMs),
+  );
+  const sentAt = performance.now();
+  running.child.kill(first);
+  const result = await running.done;
+  const exitMs = performance.now() - sentAt;
+  for (const timer of timers) clearTimeout(timer);
+  return { result, exitMs, escalated };
 }
 
 export function runAction(options: RunOptions = {}): Promise<RunResult> {

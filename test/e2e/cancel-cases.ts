@@ -1,0 +1,289 @@
+// Where a cancel can find the action, as end-to-end cases shared by the tests that check what a cancelled run reports
+// (cancel.test.ts, sign-in-cancel.test.ts) and the benchmark that measures how soon it ends (bench/cancel.ts; issue
+// #18: within 5 s of the signal, whatever the action is waiting on). Each case starts an emulator through the context
+// it is given (the tests': stopped after the test; the bench's: after each run), starts the action, and resolves once
+// the action is in the wait the case is about. Free of vitest, so that the benchmark can load it.
+import { readFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import type { Emulator, EmulatorOptions, ScaleSetSeed } from "../../emulator/types.ts";
+import { fakeAz } from "../support/fake-az/index.ts";
+import { instanceIds, ORCHESTRATIONS } from "../support/orchestrations.ts";
+import { FAST, manualUpgrades, ROOT, startAction, type RunningAction } from "./harness.ts";
+
+export const NEW_VERSION = "24.04.202502210";
+
+export interface CaseContext {
+  /** Starts an emulator (speed 0.001 unless given), stopped once the case's run is over. */
+  readonly emulator: (options: EmulatorOptions) => Promise<Emulator>;
+  /** Something to undo once the case's run is over (a server, a stub's files). */
+  readonly cleanup: (undo: () => void) => void;
+}
+
+/** The action, running and held in the case's wait. */
+export interface Held {
+  readonly emu: Emulator;
+  readonly running: RunningAction;
+}
+
+export interface CancelCase {
+  readonly name: string;
+  /** The signal sent: SIGINT, the runner's first, or SIGTERM (the runner's second; a container's stop). */
+  readonly signal: "SIGINT" | "SIGTERM";
+  readonly hold: (context: CaseContext) => Promise<Held>;
+}
+
+type Seed = Partial<ScaleSetSeed>;
+
+export async function until(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+export const UPGRADE_SET = "vmss-cancel";
+
+/**
+ * Six instances in batches of 2: batch 1 (i0, i1) finishes quickly; in batch 2 i3 finishes and i2 never does (its
+ * upgrade hangs); i4 and i5 wait. Held once batch 2 is under way and i3 is on the new model.
+ */
+export function upgradeUnderWay(seed: Seed): CancelCase["hold"] {
+  return async ({ emulator }) => {
+    const emu = await emulator({
+      scaleSets: [{ name: UPGRADE_SET, instances: 6, instanceUpgradeSeconds: 30, ...seed }],
+    });
+    const [, , i2 = "", i3 = ""] = instanceIds(emu, UPGRADE_SET);
+    emu.faults.hangUpgrade(i2, { scaleSet: UPGRADE_SET });
+    const running = startAction({
+      emu,
+      scaleSet: UPGRADE_SET,
+      inputs: { ...FAST, "image-version": NEW_VERSION, "batch-size": "2", "max-unhealthy": "100%" },
+      killAfterMs: 60_000,
+    });
+    const instance = (id: string) => emu.state(UPGRADE_SET).instances.find((i) => i.instanceId === id);
+    await until(
+      () => manualUpgrades(emu).length >= 2 && instance(i3)?.latestModelApplied === true,
+      "batch 2 to be under way",
+    );
+    return { emu, running };
+  };
+}
+
+/** One of the adapter's waits between requests, found from the emulator's side: what was answered, then quiet. */
+export interface Wait {
+  readonly name: string;
+  readonly options: EmulatorOptions;
+  readonly arrange: (emu: Emulator) => void;
+  /** True once the action has reached the wait. */
+  readonly waiting: (emu: Emulator) => boolean;
+}
+
+export const WAITS: readonly Wait[] = [
+  {
+    // 40 pages of one instance against a bucket of 30 (HighCostGetVMScaleSet, 10 a minute): once the bucket is empty
+    // the adapter waits for each further page's token (list-budget.ts), 6 s at the published refill rate; the signal
+    // lands about 1 s into the first of those waits.
+    name: "the instance list's throttling bucket",
+    options: { speed: 0.01, throttle: true, pageSize: 1 },
+    arrange: () => {},
+    waiting: (emu) => (emu.counters()["VirtualMachineScaleSetVMs.List"] ?? 0) >= 1,
+  },
+  {
+    // Every list answered 429 with Retry-After 60 s: the read retry (retry.ts) waits that long before trying again.
+    name: "a read retry's backoff (429, Retry-After 60 s)",
+    options: { speed: 0.01 },
+    arrange: (emu) =>
+      emu.faults.throttle({ operation: "VirtualMachineScaleSetVMs.List", times: 1_000, retryAfterSeconds: 60 }),
+    waiting: (emu) => (emu.counters()["Throttled"] ?? 0) >= 1,
+  },
+];
+
+export const WAIT_SET = "vmss-wait";
+
+// Uniform and Flexible: a Flexible set's listing starts with the same scale-set VM list (then the standalone VM list),
+// so the waits are met there too. Whether latestModelApplied is reported matters only once both lists are read, after
+// the wait: Flexible runs once, without it (the listing that also reads the model).
+export const WAIT_CASES = ORCHESTRATIONS.filter((o) => o.seed.latestModelApplied !== "reported").flatMap(
+  ({ mode, seed }) => WAITS.map((wait) => ({ mode, seed, wait })),
+);
+
+/** Held in `wait`, with no request for 1 s: in the wait, not between requests. Nothing is upgraded yet. */
+export function inWait(wait: Wait, seed: Seed): CancelCase["hold"] {
+  return async ({ emulator }) => {
+    const emu = await emulator({ ...wait.options, scaleSets: [{ name: WAIT_SET, instances: 40, ...seed }] });
+    wait.arrange(emu);
+    const running = startAction({
+      emu,
+      scaleSet: WAIT_SET,
+      inputs: { ...FAST, "image-version": NEW_VERSION, "batch-size": "50%", timeout: "10m" },
+      killAfterMs: 120_000,
+    });
+    await until(() => wait.waiting(emu), "the action to reach the wait", 60_000);
+    let seen = emu.requests.length;
+    let quietSince = Date.now();
+    await until(
+      () => {
+        if (emu.requests.length !== seen) [seen, quietSince] = [emu.requests.length, Date.now()];
+        return Date.now() - quietSince >= 1_000;
+      },
+      "a quiet spell",
+      60_000,
+    );
+    return { emu, running };
+  };
+}
+
+export const GITHUB_SET = "vmss-gh";
+
+/**
+ * GitHub's Deployments API takes requests and answers none; held once batch 1 has started. With `finalStepsHeld`, the
+ * instance lists and tag writes are held from then on too (60 s each): the run's final steps after the cancel (its
+ * last listing, the record's outcome and the lease's release) are each cut off at their budget, and only then is the
+ * deployment's final status sent, to a GitHub that does not answer.
+ */
+export function gitHubHeld(finalStepsHeld = false): CancelCase["hold"] {
+  return async ({ emulator }) => {
+    const emu = await emulator({ scaleSets: [{ name: GITHUB_SET, instances: 4, instanceUpgradeSeconds: 30 }] });
+    emu.github.holdRequests(60);
+    const running = startAction({
+      emu,
+      scaleSet: GITHUB_SET,
+      inputs: { ...FAST, "image-version": NEW_VERSION, "batch-size": "2", "deployment-environment": "production" },
+      env: { GITHUB_REF: "refs/tags/v1.4.0" },
+      killAfterMs: 60_000,
+    });
+    await until(() => manualUpgrades(emu).length >= 1, "batch 1 to start");
+    if (finalStepsHeld) {
+      let listed = false;
+      emu.faults.onRequest({ operation: "VirtualMachineScaleSetVMs.List", when: "before" }, () => (listed = true));
+      for (const operation of ["VirtualMachineScaleSetVMs.List", "VirtualMachineScaleSets.UpdateTags"])
+        emu.faults.hangRequest({ operation, seconds: 60, times: 100 });
+      await until(() => listed, "a listing to be held");
+    }
+    return { emu, running };
+  };
+}
+
+/** A server that takes requests and never answers; `asked` resolves at the first. HTTPS with the emulator's cert. */
+async function silentServer(tls: boolean, cleanup: CaseContext["cleanup"]) {
+  let seen!: () => void;
+  const asked = new Promise<void>((resolve) => (seen = resolve));
+  const onRequest = (): void => seen(); // never answered
+  const tlsDir = join(ROOT, "emulator", "tls");
+  const server: Server = tls
+    ? createHttpsServer(
+        { key: readFileSync(join(tlsDir, "key.pem")), cert: readFileSync(join(tlsDir, "cert.pem")) },
+        onRequest,
+      )
+    : createServer(onRequest);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  cleanup(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  const { port } = server.address() as AddressInfo;
+  return { url: `${tls ? "https" : "http"}://127.0.0.1:${port}`, asked };
+}
+
+export interface SignIn {
+  readonly name: string;
+  /** Inputs and environment whose sign-in waits on a request never answered; `asked` once it has gone out. */
+  setup(
+    emu: Emulator,
+    cleanup: CaseContext["cleanup"],
+  ): Promise<{ inputs: Record<string, string | undefined>; env: Record<string, string>; asked: Promise<void> }>;
+}
+
+export const SIGN_INS: readonly SignIn[] = [
+  {
+    name: "creds (a client secret), Entra not answering",
+    setup: async (_emu, cleanup) => {
+      const entra = await silentServer(true, cleanup);
+      return { inputs: { "authority-host": entra.url }, env: {}, asked: entra.asked };
+    },
+  },
+  {
+    name: "oidc, GitHub's ID-token endpoint not answering",
+    setup: async (emu, cleanup) => {
+      const github = await silentServer(false, cleanup);
+      return {
+        inputs: {
+          auth: "oidc",
+          creds: undefined,
+          "client-id": emu.clientId,
+          "tenant-id": emu.tenantId,
+          "subscription-id": emu.subscriptionId,
+        },
+        env: {
+          ACTIONS_ID_TOKEN_REQUEST_URL: `${github.url}/token`,
+          ACTIONS_ID_TOKEN_REQUEST_TOKEN: "request-token-0123",
+        },
+        asked: github.asked,
+      };
+    },
+  },
+  {
+    name: "azure-cli, `az account get-access-token` waiting on an Entra not answering",
+    setup: async (emu, cleanup) => {
+      const entra = await silentServer(true, cleanup);
+      const stub = fakeAz({
+        authorityHost: entra.url,
+        tenantId: emu.tenantId,
+        clientId: emu.clientId,
+        clientSecret: emu.clientSecret,
+        subscriptionId: emu.subscriptionId,
+      });
+      cleanup(() => stub.cleanup());
+      const inputs = { auth: "azure-cli", creds: undefined, "subscription-id": emu.subscriptionId };
+      return { inputs, env: stub.env, asked: entra.asked };
+    },
+  },
+];
+
+export const SIGN_IN_SET = "vmss-signin";
+
+/** Held once the sign-in's token request, never answered, has gone out (or the action ended first). */
+export function signInHeld(signIn: SignIn, inputs: Record<string, string> = {}): CancelCase["hold"] {
+  return async ({ emulator, cleanup }) => {
+    const emu = await emulator({ scaleSets: [{ name: SIGN_IN_SET, instances: 2 }] });
+    const setup = await signIn.setup(emu, cleanup);
+    const running = startAction({
+      emu,
+      scaleSet: SIGN_IN_SET,
+      inputs: { ...FAST, "image-version": NEW_VERSION, ...setup.inputs, ...inputs },
+      env: setup.env,
+      killAfterMs: 60_000,
+    });
+    await Promise.race([setup.asked, running.done]);
+    return { emu, running };
+  };
+}
+
+/** Every case above, for the benchmark. */
+export const CANCEL_CASES: readonly CancelCase[] = [
+  ...ORCHESTRATIONS.map(({ mode, seed }) => ({
+    name: `an upgrade under way (${mode})`,
+    signal: "SIGINT" as const,
+    hold: upgradeUnderWay(seed),
+  })),
+  ...WAIT_CASES.map(({ mode, seed, wait }) => ({
+    name: `${wait.name} (${mode})`,
+    signal: "SIGTERM" as const,
+    hold: inWait(wait, seed),
+  })),
+  { name: "GitHub's Deployments API not answering", signal: "SIGINT", hold: gitHubHeld() },
+  {
+    name: "GitHub not answering, and the final steps' listing and tag writes held",
+    signal: "SIGINT",
+    hold: gitHubHeld(true),
+  },
+  ...SIGN_INS.map((signIn) => ({
+    name: `sign-in: ${signIn.name}`,
+    signal: "SIGTERM" as const,
+    hold: signInHeld(signIn),
+  })),
+];
