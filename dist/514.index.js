@@ -5,9 +5,7 @@ export const modules = {
 ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 __webpack_require__.r(__webpack_exports__);
 __webpack_require__.d(__webpack_exports__, {
-CANCELLED_CALL_MIN_MS: () => (  CANCELLED_CALL_MIN_MS),
 CANCELLED_GRACE_MS: () => (  CANCELLED_GRACE_MS),
-CANCELLED_LAST_MS: () => (  CANCELLED_LAST_MS),
 cancelCutoff: () => (  cancelCutoff),
 octokitDeployments: () => (  octokitDeployments),
 trackDeployment: () => (  trackDeployment)
@@ -36,6 +34,7 @@ warning;
 chain = Promise.resolve();
 created = false;
 writing = false;
+ended = false;
 constructor(config, api, log) {
 this.config = config;
 this.api = api;
@@ -48,10 +47,12 @@ return;
 this.writing = true;
 this.enqueue(async () => {
 await this.create(previousModel, change);
+if (!this.ended)
 await this.status("in_progress", `Rolling out to scale set ${this.config.target.scaleSet}`);
 });
 }
 async finish(state, description, previousModel) {
+this.ended = true;
 this.enqueue(async () => {
 await this.create(previousModel);
 await this.status(state, description);
@@ -106,8 +107,6 @@ this.log.warning(this.warning, "GitHub deployment not recorded");
 ;
 const REQUEST_TIMEOUT_MS = 15_000;
 const CANCELLED_GRACE_MS = 4_500;
-const CANCELLED_CALL_MIN_MS = 750;
-const CANCELLED_LAST_MS = 6_500;
 function trackDeployment(config, log, cancelled) {
 if (!config.deployment || !config.github || config.rollout.dryRun)
 return undefined;
@@ -185,12 +184,10 @@ function cancelCutoff(cancelled, now = Date.now) {
 let cancelledAt = cancelled.aborted ? now() : undefined;
 cancelled.addEventListener("abort", () => (cancelledAt ??= now()), { once: true });
 return () => {
-const started = now();
 const ends = new AbortController();
 let timer;
 const arm = () => {
-const at = cancelledAt ?? now();
-const deadline = Math.min(at + CANCELLED_LAST_MS, Math.max(at + CANCELLED_GRACE_MS, started + CANCELLED_CALL_MIN_MS));
+const deadline = (cancelledAt ?? now()) + CANCELLED_GRACE_MS;
 if (deadline <= now()) {
 ends.abort(cancelled.reason);
 return;

@@ -11,24 +11,16 @@ import { DeploymentTracker, GitHubApiError, type DeploymentsApi } from "./tracke
 /** A GitHub call that gets no answer in this time fails (as a warning): it must never hold the job up. */
 const REQUEST_TIMEOUT_MS = 15_000;
 /**
- * Once the job is cancelled, a GitHub call still waiting ends this long after the cancel: the run's own final steps
- * are over 4 s after it (engine/run.ts CANCELLED_FINAL_MS), and the process should end within 5 s (issue #18).
+ * Once the job is cancelled, every GitHub call ends this long after the cancel at the latest, however many there are
+ * (the tracker sends them one after the other: a pending in_progress or the deployment's creation, then the final
+ * status): the job summary and outputs are written after the last, and the action means to end within 5 s of the
+ * cancel (issue #18; `npm run bench:cancel` measures it). The run's own final steps are over 4 s after the cancel at the
+ * latest (engine/run.ts CANCELLED_FINAL_MS), so the final status, sent after them, always gets half a second or more
+ * (a GitHub call answers in a few hundred ms). Before, a call started after the cancel got at least 1 s and calls
+ * could go on to 6.5 s after it: a GitHub that answered slowly kept a cancelled run up to 5.8 s (a review,
+ * 2026-12-07).
  */
 export const CANCELLED_GRACE_MS = 4_500;
-/**
- * A call started after the cancel (the deployment's final status, sent once the run's final steps are done) gets at
- * least this long, so that it is tried at all however long those steps took (a GitHub call answers in a few hundred
- * ms). Those steps are over CANCELLED_FINAL_MS (4 s) after the cancel at the latest, so it ends by 4.75 s after it
- * and the job summary and outputs are written next: within issue #18's 5 s by construction (with 1 s here, not: 5 s
- * before the summary). `npm run bench:cancel` measures it…
- */
-export const CANCELLED_CALL_MIN_MS = 750;
-/**
- * …but never past this long after the cancel: the runner sends SIGTERM 7.5 s after SIGINT (docs.github.com,
- * "Cancellation of workflows and jobs"), and the job summary and outputs, written after the final status, must be out
- * by then.
- */
-export const CANCELLED_LAST_MS = 6_500;
 
 /** The tracker for this run; undefined when no deployment is asked for, or for a dry run (which writes nothing). */
 export function trackDeployment(config: Config, log: Logger, cancelled?: AbortSignal): DeploymentTracker | undefined {
@@ -125,9 +117,8 @@ export function octokitDeployments(config: Config, cancelled?: AbortSignal, log?
 }
 
 /**
- * For each GitHub call, the signal that ends it once the job is cancelled: CANCELLED_GRACE_MS after the cancel, or
- * CANCELLED_CALL_MIN_MS after the call starts when that is later, never past CANCELLED_LAST_MS after the cancel.
- * `done()` when the call is over (its timer and listener go).
+ * For each GitHub call, the signal that ends it once the job is cancelled: CANCELLED_GRACE_MS after the cancel (at
+ * once for a call started later). `done()` when the call is over (its timer and listener go).
  */
 export function cancelCutoff(
   cancelled: AbortSignal,
@@ -136,15 +127,10 @@ export function cancelCutoff(
   let cancelledAt = cancelled.aborted ? now() : undefined;
   cancelled.addEventListener("abort", () => (cancelledAt ??= now()), { once: true });
   return () => {
-    const started = now();
     const ends = new AbortController();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const arm = (): void => {
-      const at = cancelledAt ?? now();
-      const deadline = Math.min(
-        at + CANCELLED_LAST_MS,
-        Math.max(at + CANCELLED_GRACE_MS, started + CANCELLED_CALL_MIN_MS),
-      );
+      const deadline = (cancelledAt ?? now()) + CANCELLED_GRACE_MS;
       if (deadline <= now()) {
         ends.abort(cancelled.reason);
         return;

@@ -43,6 +43,8 @@ export class DeploymentTracker {
   private chain: Promise<void> = Promise.resolve();
   private created = false;
   private writing = false;
+  /** finish() was called: an in_progress status not sent yet is not sent (the final status follows it). */
+  private ended = false;
 
   constructor(config: Config, api: DeploymentsApi, log: Logger) {
     this.config = config;
@@ -57,7 +59,9 @@ export class DeploymentTracker {
     this.writing = true;
     this.enqueue(async () => {
       await this.create(previousModel, change);
-      await this.status("in_progress", `Rolling out to scale set ${this.config.target.scaleSet}`);
+      // The run may have ended while the deployment was being created (a slow GitHub, a cancel): then the final
+      // status, sent next, gets the time an in_progress would have taken. After a cancel the calls share 4.5 s.
+      if (!this.ended) await this.status("in_progress", `Rolling out to scale set ${this.config.target.scaleSet}`);
     });
   }
 
@@ -70,6 +74,7 @@ export class DeploymentTracker {
     description: string,
     previousModel: PreviousModel | undefined,
   ): Promise<DeploymentRecord> {
+    this.ended = true;
     this.enqueue(async () => {
       await this.create(previousModel);
       await this.status(state, description);

@@ -122,7 +122,8 @@ describe.each(WAIT_CASES)("SIGTERM while the action waits for $wait.name ($mode)
 });
 
 // A cancelled run still sends its deployment's final status, but a GitHub that does not answer must not hold the job
-// summary and outputs until the runner's kill: GitHub calls end 2 s after the cancel (src/github/deployments.ts).
+// summary and outputs until the runner's kill: GitHub calls end by 4.5 s after the cancel
+// (src/github/deployments.ts).
 describe("SIGINT while GitHub's Deployments API does not answer", () => {
   it("exits on SIGINT before the runner escalates, with its summary and outputs; the deployment is a warning", async () => {
     const { emu, result, escalated } = await cancelIn(gitHubHeld(), "SIGINT");

@@ -86,11 +86,24 @@ describe("DeploymentTracker", () => {
       recorded: { environment: "production", id: 7, statuses: [] },
       warnings: 1,
     },
-  ])("$name: $calls", async ({ writes, fail, calls, recorded, warnings }) => {
+    {
+      // The run ended before GitHub answered the deployment's creation: the final status comes next, no in_progress
+      // before it (after a cancel, every GitHub call must be over 4.5 s after it).
+      name: "a run that ends while the deployment is being created",
+      writes: 1,
+      endsAtOnce: true,
+      fail: {},
+      calls: ["create 8c1a3e0b5d2f4a6c9e7b1d3f5a7c9e1b3d5f7a9c", "status 7 success"],
+      recorded: { environment: "production", id: 7, statuses: ["success"] },
+      warnings: 0,
+    },
+  ])("$name: $calls", async ({ writes, endsAtOnce, fail, calls, recorded, warnings }) => {
     const github = fakeGitHub(fail);
     const { log, warnings: warned } = logger();
     const tracker = new DeploymentTracker(config, github.api, log);
     for (let i = 0; i < writes; i++) tracker.writeStarted({ imageReference: { version: "1.3.0" } });
+    // The rollout's work between its first write and its end: GitHub has answered what was sent meanwhile.
+    if (!endsAtOnce) await new Promise((resolve) => setTimeout(resolve, 0));
     const result = await tracker.finish("success", "Rollout succeeded", undefined);
     expect(github.calls).toEqual(calls);
     expect(result).toMatchObject(recorded);
