@@ -1,4 +1,5 @@
 // The action's entry point (bundled by ncc into dist/index.js).
+import { flushStdout } from "./github/runner.ts";
 import { run } from "./main.ts";
 
 // Node's `FormData` global is lazy: the first touch loads Node's whole fetch implementation (its copy of undici),
@@ -14,5 +15,5 @@ await run({ catchStrays: true });
 
 // The run is over once run() returns: a request it gave up on (a sign-in that never answered, after a cancel or the
 // timeout) must not keep the process alive until the runner kills it. What was written to stdout goes out first.
-await new Promise<void>((resolve) => process.stdout.write("", () => resolve()));
+await flushStdout();
 process.exit();

@@ -16,8 +16,9 @@ import type { Logger } from "./engine/ports.ts";
 export interface RunOptions {
   /**
    * Also report errors nothing caught (an uncaught exception, an unhandled rejection, during the run or after it):
-   * through the gate, failing the step, instead of Node's raw stack. The entry point sets it; tests in-process do not
-   * (the handlers stay installed until the process ends).
+   * through the gate, failing the step, instead of Node's raw stack; and stop writing to stdout once it failed
+   * (runner.watchStdout). The entry point sets it; tests in-process do not (the handlers stay installed until the
+   * process ends).
    */
   readonly catchStrays?: boolean;
 }
@@ -27,6 +28,7 @@ export async function run(options: RunOptions = {}): Promise<void> {
   const gate = new Gate();
   const log = gatedLog(gate);
   if (options.catchStrays) {
+    runner.watchStdout();
     const onStray = (err: unknown): void =>
       runner.setFailed(
         gate.message(`vmss-rollout failed with an unexpected error: ${errorLine(err) || "(no message)"}`),

@@ -29,8 +29,36 @@ export function debug(message: string): void {
   issue("debug", {}, message);
 }
 
+/**
+ * Whether writing to stdout failed. The runner reads the step's stdout for its log and workflow commands; should the
+ * reader go (the runner's process gone, a test that closed the pipe), a write fails with EPIPE, which Node emits as
+ * an 'error' on process.stdout. Unheard, that is an uncaught exception, whose report (setFailed) writes to stdout
+ * again, fails again, and so on without end: a run that never exited, a CPU busy (orphaned action processes of the
+ * test suite, an hour after their test: 2026-12-07). Once it failed, nothing more is written there; the run goes on to
+ * its outputs, job summary and exit code, which are files and the process's status, not stdout.
+ */
+let stdoutFailed = false;
+
+/** Listens for stdout's failure (see stdoutFailed). The entry point's run calls it once. */
+export function watchStdout(): void {
+  process.stdout.on("error", () => {
+    stdoutFailed = true;
+  });
+}
+
+/** Resolves once what was written to stdout has gone out (at once when stdout failed: nothing more goes out). */
+export function flushStdout(): Promise<void> {
+  if (stdoutFailed || process.stdout.destroyed) return Promise.resolve();
+  return new Promise<void>((resolve) => process.stdout.write("", () => resolve()));
+}
+
+function write(text: string): void {
+  if (stdoutFailed) return;
+  process.stdout.write(text);
+}
+
 export function info(message: string): void {
-  process.stdout.write(message + EOL);
+  write(message + EOL);
 }
 
 export function warning(message: string, properties: AnnotationProperties = {}): void {
@@ -85,7 +113,7 @@ export function setOutput(name: string, value: string): void {
     appendFileSync(file, `${name}<<${delimiter}${EOL}${value}${EOL}${delimiter}${EOL}`, { encoding: "utf8" });
     return;
   }
-  process.stdout.write(EOL);
+  write(EOL);
   issue("set-output", { name }, value);
 }
 
@@ -113,7 +141,7 @@ function issue(command: string, properties: Readonly<Record<string, string | und
     .map(([key, value]) => `${key}=${escapeProperty(value ?? "")}`)
     .join(",");
   const head = Object.keys(properties).length > 0 ? `::${command} ${props}` : `::${command}`;
-  process.stdout.write(`${head}::${escapeData(message)}${EOL}`);
+  write(`${head}::${escapeData(message)}${EOL}`);
 }
 
 function escapeData(text: string): string {

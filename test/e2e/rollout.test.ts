@@ -3,7 +3,7 @@
 // outputs, the job summary, the requests Azure received and the scale set's final state.
 import { describe, expect, it } from "vitest";
 import type { Emulator } from "../../emulator/types.ts";
-import { describeRun, errorLines, idList, readable, runAction } from "./harness.ts";
+import { describeRun, errorLines, idList, readable, runAction, startAction } from "./harness.ts";
 import {
   emulator,
   expectExit,
@@ -456,5 +456,28 @@ describe.each(ORCHESTRATIONS)("batches and instance outcomes ($mode)", ({ seed }
     expect(readable(result.summary)).toContain("install-v3.sh");
     expect(readable(result.summary)).toContain("VMExtensionProvisioningError");
     expectNoSecrets(result, emu, { "SAS signature": sig, "sig= parameter": "sig=Xy7W" });
+  });
+});
+
+// The runner reads the step's stdout; should it stop (its process gone), every write fails with EPIPE. That error was
+// reported as an unexpected one, on stdout, which failed again, without end: the action never exited and kept a CPU
+// busy (found 2026-12-07, orphaned action processes of the test suite still running an hour after their test).
+describe("the step's stdout closed mid-run (the runner gone)", () => {
+  it("the run still ends by itself, with its outputs, job summary and exit code", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss-pipe", instances: 4 }] });
+    const running = startAction({
+      emu,
+      scaleSet: "vmss-pipe",
+      inputs: { ...FAST, "image-version": NEW_VERSION, "batch-size": "2" },
+      killAfterMs: 30_000,
+    });
+    running.child.stdout?.destroy();
+    const result = await running.done;
+
+    expect(result.killedByHarness, describeRun(result)).toBe(false);
+    expect(result.exitCode, describeRun(result)).toBe(0);
+    expect(result.outputs["result"]).toBe("succeeded");
+    expect(result.summaryExists).toBe(true);
+    expect(emu.state("vmss-pipe").instances.filter((i) => !i.latestModelApplied)).toEqual([]);
   });
 });
