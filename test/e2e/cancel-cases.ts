@@ -11,7 +11,7 @@ import { join } from "node:path";
 import type { Emulator, EmulatorOptions, ScaleSetSeed } from "../../emulator/types.ts";
 import { fakeAz } from "../support/fake-az/index.ts";
 import { instanceIds, ORCHESTRATIONS } from "../support/orchestrations.ts";
-import { FAST, manualUpgrades, ROOT, startAction, type RunningAction } from "./harness.ts";
+import { FAST, manualUpgrades, ROOT, startAction, type RunningAction, type RunOptions } from "./harness.ts";
 
 export const NEW_VERSION = "24.04.202502210";
 
@@ -33,9 +33,18 @@ export interface CancelCase {
   /** The signal sent: SIGINT, the runner's first, or SIGTERM (the runner's second; a container's stop). */
   readonly signal: "SIGINT" | "SIGTERM";
   readonly hold: (context: CaseContext) => Promise<Held>;
+  /** The `result` output the run ends with: `cancelled`, unless it had failed before the cancel came. */
+  readonly result?: "failed";
 }
 
 type Seed = Partial<ScaleSetSeed>;
+
+/** Starts the action; killed once the case's run is over if it still runs (a hold that failed: no orphan left). */
+function launch(cleanup: CaseContext["cleanup"], options: RunOptions): RunningAction {
+  const running = startAction(options);
+  cleanup(() => running.child.kill("SIGKILL"));
+  return running;
+}
 
 export async function until(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -52,13 +61,13 @@ export const UPGRADE_SET = "vmss-cancel";
  * upgrade hangs); i4 and i5 wait. Held once batch 2 is under way and i3 is on the new model.
  */
 export function upgradeUnderWay(seed: Seed): CancelCase["hold"] {
-  return async ({ emulator }) => {
+  return async ({ emulator, cleanup }) => {
     const emu = await emulator({
       scaleSets: [{ name: UPGRADE_SET, instances: 6, instanceUpgradeSeconds: 30, ...seed }],
     });
     const [, , i2 = "", i3 = ""] = instanceIds(emu, UPGRADE_SET);
     emu.faults.hangUpgrade(i2, { scaleSet: UPGRADE_SET });
-    const running = startAction({
+    const running = launch(cleanup, {
       emu,
       scaleSet: UPGRADE_SET,
       inputs: { ...FAST, "image-version": NEW_VERSION, "batch-size": "2", "max-unhealthy": "100%" },
@@ -113,10 +122,10 @@ export const WAIT_CASES = ORCHESTRATIONS.filter((o) => o.seed.latestModelApplied
 
 /** Held in `wait`, with no request for 1 s: in the wait, not between requests. Nothing is upgraded yet. */
 export function inWait(wait: Wait, seed: Seed): CancelCase["hold"] {
-  return async ({ emulator }) => {
+  return async ({ emulator, cleanup }) => {
     const emu = await emulator({ ...wait.options, scaleSets: [{ name: WAIT_SET, instances: 40, ...seed }] });
     wait.arrange(emu);
-    const running = startAction({
+    const running = launch(cleanup, {
       emu,
       scaleSet: WAIT_SET,
       inputs: { ...FAST, "image-version": NEW_VERSION, "batch-size": "50%", timeout: "10m" },
@@ -140,16 +149,17 @@ export function inWait(wait: Wait, seed: Seed): CancelCase["hold"] {
 export const GITHUB_SET = "vmss-gh";
 
 /**
- * GitHub's Deployments API takes requests and answers none; held once batch 1 has started. With `finalStepsHeld`, the
- * instance lists and tag writes are held from then on too (60 s each): the run's final steps after the cancel (its
- * last listing, the record's outcome and the lease's release) are each cut off at their budget, and only then is the
- * deployment's final status sent, to a GitHub that does not answer.
+ * GitHub's Deployments API takes requests and answers none; held once batch 1 has started. The deployment's creation,
+ * sent when the model write was accepted, is still waiting at the cancel and is cut off 4.5 s after it; with no
+ * deployment, no status follows. With `finalStepsHeld`, the instance lists and tag writes are held from then on too
+ * (60 s each): the run's final steps after the cancel (its last listing, the record's outcome and the lease's release)
+ * are each cut off at their budget meanwhile.
  */
 export function gitHubHeld(finalStepsHeld = false): CancelCase["hold"] {
-  return async ({ emulator }) => {
+  return async ({ emulator, cleanup }) => {
     const emu = await emulator({ scaleSets: [{ name: GITHUB_SET, instances: 4, instanceUpgradeSeconds: 30 }] });
     emu.github.holdRequests(60);
-    const running = startAction({
+    const running = launch(cleanup, {
       emu,
       scaleSet: GITHUB_SET,
       inputs: { ...FAST, "image-version": NEW_VERSION, "batch-size": "2", "deployment-environment": "production" },
@@ -167,6 +177,116 @@ export function gitHubHeld(finalStepsHeld = false): CancelCase["hold"] {
     return { emu, running };
   };
 }
+
+/**
+ * GitHub slow, not silent: every Deployments API call answered `callSeconds` after it is sent. The deployment's
+ * creation goes out when the model write is accepted; the cancel comes so that it is answered `createdAfterCancelMs`
+ * after the cancel: then the in_progress status and the final status follow it, one after the other, each a slow
+ * call. Azure answers at once. (A review, 2026-12-07: each call after the cancel had its own second, and such a run
+ * ended up to 5.8 s after the cancel.)
+ */
+export function gitHubSlow(createdAfterCancelMs: number, callSeconds = 6): CancelCase["hold"] {
+  return async ({ emulator, cleanup }) => {
+    const emu = await emulator({ scaleSets: [{ name: GITHUB_SET, instances: 4, instanceUpgradeSeconds: 30 }] });
+    const [i0 = ""] = instanceIds(emu, GITHUB_SET);
+    emu.faults.hangUpgrade(i0, { scaleSet: GITHUB_SET });
+    emu.github.holdRequests(callSeconds);
+    let createSentAt = 0;
+    emu.faults.onRequest({ operation: "VirtualMachineScaleSets.Update", when: "after" }, () => {
+      createSentAt ||= Date.now();
+    });
+    const running = launch(cleanup, {
+      emu,
+      scaleSet: GITHUB_SET,
+      inputs: { ...FAST, "image-version": NEW_VERSION, "batch-size": "2", "deployment-environment": "production" },
+      env: { GITHUB_REF: "refs/tags/v1.4.0" },
+      killAfterMs: 60_000,
+    });
+    await until(() => createSentAt > 0, "the model write to be answered");
+    const cancelAt = createSentAt + callSeconds * 1_000 - createdAfterCancelMs;
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, cancelAt - Date.now())));
+    return { emu, running };
+  };
+}
+
+/**
+ * Cancelled while the lease's take (a tag write) is held, applied but unanswered, the instance lists held too: no
+ * write started, so the deployment is created only at the end, after the run's final steps (cut off at their
+ * budgets), then given its status: two GitHub calls after those steps, each answered in `callSeconds`.
+ */
+export function leaseTakeHeld(callSeconds: number): CancelCase["hold"] {
+  return async ({ emulator, cleanup }) => {
+    const emu = await emulator({ scaleSets: [{ name: GITHUB_SET, instances: 4 }] });
+    emu.github.holdRequests(callSeconds);
+    let taking = false;
+    emu.faults.onRequest({ operation: "VirtualMachineScaleSets.UpdateTags", when: "before" }, () => (taking = true));
+    emu.faults.hangRequest({
+      operation: "VirtualMachineScaleSets.UpdateTags",
+      seconds: 60,
+      times: 100,
+      afterProcessing: true,
+    });
+    const running = launch(cleanup, {
+      emu,
+      scaleSet: GITHUB_SET,
+      inputs: { ...FAST, "image-version": NEW_VERSION, "batch-size": "2", "deployment-environment": "production" },
+      env: { GITHUB_REF: "refs/tags/v1.4.0" },
+      killAfterMs: 60_000,
+    });
+    await until(() => taking, "the lease's take to be held");
+    emu.faults.hangRequest({ operation: "VirtualMachineScaleSetVMs.List", seconds: 60, times: 100 });
+    return { emu, running };
+  };
+}
+
+export const ENGINE_SET = "vmss-final";
+
+/**
+ * The run already on its final steps when the cancel comes: batch 1's next listing is refused (403, a role removed),
+ * which stops the run on an error, and its final listing is held (60 s). As test/integration/final-steps.test.ts's
+ * first case, as a process.
+ */
+export const finalListingAfterError: CancelCase["hold"] = async ({ emulator, cleanup }) => {
+  const emu = await emulator({ scaleSets: [{ name: ENGINE_SET, instances: 4, instanceUpgradeSeconds: 300 }] });
+  const running = launch(cleanup, {
+    emu,
+    scaleSet: ENGINE_SET,
+    inputs: { ...FAST, "image-version": NEW_VERSION, "batch-size": "2", timeout: "10m", "health-timeout": "1m" },
+    killAfterMs: 60_000,
+  });
+  await until(() => manualUpgrades(emu).length >= 1, "batch 1 to start");
+  // The next listing is refused, the one after it (the final listing) held. A trigger and a fault are taken at the
+  // same point of a request, so one already past it when they are armed counts for neither.
+  let held = false;
+  emu.faults.onRequest({ operation: "VirtualMachineScaleSetVMs.List", when: "before", after: 1 }, () => (held = true));
+  emu.faults.authorizationFailed({ operation: "VirtualMachineScaleSetVMs.List", times: 1 });
+  emu.faults.hangRequest({ operation: "VirtualMachineScaleSetVMs.List", seconds: 60, times: 10 });
+  await until(() => held, "the final listing to be held");
+  return { emu, running };
+};
+
+/**
+ * A rollback under way when the cancel comes: batch 2 turns unhealthy, the run rolls back (rollback-on-failure), and
+ * once the rollback's manualupgrade is sent the instance lists and tag writes are held (60 s). As
+ * test/integration/final-steps.test.ts's rollback case, as a process.
+ */
+export const duringRollback: CancelCase["hold"] = async ({ emulator, cleanup }) => {
+  const emu = await emulator({
+    scaleSets: [{ name: ENGINE_SET, instances: 4, healthExtension: true, instanceUpgradeSeconds: 30 }],
+  });
+  const [, , i2 = "", i3 = ""] = instanceIds(emu, ENGINE_SET);
+  emu.faults.unhealthyAfterUpgrade(NEW_VERSION, { scaleSet: ENGINE_SET, instanceIds: [i2, i3] });
+  const running = launch(cleanup, {
+    emu,
+    scaleSet: ENGINE_SET,
+    inputs: { ...FAST, "image-version": NEW_VERSION, "batch-size": "2", "rollback-on-failure": "true" },
+    killAfterMs: 60_000,
+  });
+  await until(() => manualUpgrades(emu).length >= 3, "the rollback's manualupgrade");
+  for (const operation of ["VirtualMachineScaleSetVMs.List", "VirtualMachineScaleSets.UpdateTags"])
+    emu.faults.hangRequest({ operation, seconds: 60, times: 100 });
+  return { emu, running };
+};
 
 /** A server that takes requests and never answers; `asked` resolves at the first. HTTPS with the emulator's cert. */
 async function silentServer(tls: boolean, cleanup: CaseContext["cleanup"]) {
@@ -251,7 +371,7 @@ export function signInHeld(signIn: SignIn, inputs: Record<string, string> = {}):
   return async ({ emulator, cleanup }) => {
     const emu = await emulator({ scaleSets: [{ name: SIGN_IN_SET, instances: 2 }] });
     const setup = await signIn.setup(emu, cleanup);
-    const running = startAction({
+    const running = launch(cleanup, {
       emu,
       scaleSet: SIGN_IN_SET,
       inputs: { ...FAST, "image-version": NEW_VERSION, ...setup.inputs, ...inputs },
@@ -281,6 +401,23 @@ export const CANCEL_CASES: readonly CancelCase[] = [
     signal: "SIGINT",
     hold: gitHubHeld(true),
   },
+  {
+    name: "GitHub answering in 6 s, the creation 2 s after the cancel",
+    signal: "SIGINT",
+    hold: gitHubSlow(2_000),
+  },
+  {
+    name: "GitHub answering in 6 s, the creation 4.2 s after the cancel",
+    signal: "SIGINT",
+    hold: gitHubSlow(4_200),
+  },
+  {
+    name: "the lease's take and the lists held, GitHub answering in 0.6 s",
+    signal: "SIGINT",
+    hold: leaseTakeHeld(0.6),
+  },
+  { name: "the final listing after an error, held", signal: "SIGINT", hold: finalListingAfterError, result: "failed" },
+  { name: "a rollback, its lists and tag writes held", signal: "SIGINT", hold: duringRollback, result: "failed" },
   ...SIGN_INS.map((signIn) => ({
     name: `sign-in: ${signIn.name}`,
     signal: "SIGTERM" as const,
