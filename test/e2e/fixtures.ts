@@ -5,7 +5,7 @@ import { start } from "../../emulator/index.ts";
 import type { Emulator, EmulatorOptions, RequestLogEntry } from "../../emulator/types.ts";
 import type { RolloutRecord } from "../../src/domain/record.ts";
 import { sortIds } from "../../src/domain/ids.ts";
-import { describeRun, jwtsIn, leaks, type RunResult } from "./harness.ts";
+import { describeRun, jwtsIn, killRunningActions, leaks, type RunResult } from "./harness.ts";
 
 const running: Emulator[] = [];
 
@@ -17,6 +17,7 @@ export async function emulator(options: EmulatorOptions = {}): Promise<Emulator>
 }
 
 afterEach(async () => {
+  killRunningActions();
   await Promise.all(running.splice(0).map((emu) => emu.stop()));
 });
 

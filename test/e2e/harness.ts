@@ -165,6 +165,19 @@ export function assertDistBuilt(): void {
 }
 
 /** Starts dist/index.js; `done` resolves when it exits (never rejects for a non-zero exit). */
+/** The actions started and not yet ended (see killRunningActions). */
+const live = new Set<ChildProcess>();
+
+/**
+ * Kills (SIGKILL) every action this process started that still runs: the e2e fixtures call it after each test, so
+ * that a test that failed while its action ran leaves no process behind (its kill timer would die with the test
+ * worker) to load the machine for the tests after it.
+ */
+export function killRunningActions(): void {
+  for (const child of live) child.kill("SIGKILL");
+  live.clear();
+}
+
 export function startAction(options: RunOptions = {}): RunningAction {
   assertDistBuilt();
   const ownDir = options.workDir === undefined;
@@ -196,6 +209,8 @@ export function startAction(options: RunOptions = {}): RunningAction {
 
   const started = performance.now();
   const child = spawn(process.execPath, [DIST], { cwd: workDir, env, stdio: ["ignore", "pipe", "pipe"] });
+  live.add(child);
+  child.on("exit", () => live.delete(child));
   let stdout = "";
   let stderr = "";
   child.stdout.setEncoding("utf8");
