@@ -148,6 +148,17 @@ export function inWait(wait: Wait, seed: Seed): CancelCase["hold"] {
 
 export const GITHUB_SET = "vmss-gh";
 
+/** The action as a release pipeline runs it: a tag pushed, a GitHub deployment asked for (GITHUB_SET). */
+function launchRelease(emu: Emulator, cleanup: CaseContext["cleanup"]): RunningAction {
+  return launch(cleanup, {
+    emu,
+    scaleSet: GITHUB_SET,
+    inputs: { ...FAST, "image-version": NEW_VERSION, "batch-size": "2", "deployment-environment": "production" },
+    env: { GITHUB_REF: "refs/tags/v1.4.0" },
+    killAfterMs: 60_000,
+  });
+}
+
 /**
  * GitHub's Deployments API takes requests and answers none; held once batch 1 has started. The deployment's creation,
  * sent when the model write was accepted, is still waiting at the cancel and is cut off 4.5 s after it; with no
@@ -159,13 +170,7 @@ export function gitHubHeld(finalStepsHeld = false): CancelCase["hold"] {
   return async ({ emulator, cleanup }) => {
     const emu = await emulator({ scaleSets: [{ name: GITHUB_SET, instances: 4, instanceUpgradeSeconds: 30 }] });
     emu.github.holdRequests(60);
-    const running = launch(cleanup, {
-      emu,
-      scaleSet: GITHUB_SET,
-      inputs: { ...FAST, "image-version": NEW_VERSION, "batch-size": "2", "deployment-environment": "production" },
-      env: { GITHUB_REF: "refs/tags/v1.4.0" },
-      killAfterMs: 60_000,
-    });
+    const running = launchRelease(emu, cleanup);
     await until(() => manualUpgrades(emu).length >= 1, "batch 1 to start");
     if (finalStepsHeld) {
       let listed = false;
@@ -195,13 +200,7 @@ export function gitHubSlow(createdAfterCancelMs: number, callSeconds = 6): Cance
     emu.faults.onRequest({ operation: "VirtualMachineScaleSets.Update", when: "after" }, () => {
       createSentAt ||= Date.now();
     });
-    const running = launch(cleanup, {
-      emu,
-      scaleSet: GITHUB_SET,
-      inputs: { ...FAST, "image-version": NEW_VERSION, "batch-size": "2", "deployment-environment": "production" },
-      env: { GITHUB_REF: "refs/tags/v1.4.0" },
-      killAfterMs: 60_000,
-    });
+    const running = launchRelease(emu, cleanup);
     await until(() => createSentAt > 0, "the model write to be answered");
     const cancelAt = createSentAt + callSeconds * 1_000 - createdAfterCancelMs;
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, cancelAt - Date.now())));
@@ -226,13 +225,7 @@ export function leaseTakeHeld(callSeconds: number): CancelCase["hold"] {
       times: 100,
       afterProcessing: true,
     });
-    const running = launch(cleanup, {
-      emu,
-      scaleSet: GITHUB_SET,
-      inputs: { ...FAST, "image-version": NEW_VERSION, "batch-size": "2", "deployment-environment": "production" },
-      env: { GITHUB_REF: "refs/tags/v1.4.0" },
-      killAfterMs: 60_000,
-    });
+    const running = launchRelease(emu, cleanup);
     await until(() => taking, "the lease's take to be held");
     emu.faults.hangRequest({ operation: "VirtualMachineScaleSetVMs.List", seconds: 60, times: 100 });
     return { emu, running };
