@@ -129,17 +129,13 @@ const [owner = "", repo = ""] = github.repository.split("/");
 const cutoff = cancelled && cancelCutoff(cancelled);
 const call = async (request) => {
 const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
-const ends = cutoff?.();
 try {
-return await request(ends ? AbortSignal.any([timeout, ends.signal]) : timeout);
+return await request(cutoff ? AbortSignal.any([timeout, cutoff]) : timeout);
 }
 catch (err) {
 const { status, response } = err;
 const answered = typeof status === "number" && response !== undefined && !(0,error_text .rV)(err);
 throw new GitHubApiError(answered ? status : 0, (0,error_text .BP)(err));
-}
-finally {
-ends?.done();
 }
 };
 return {
@@ -180,33 +176,16 @@ request: { signal, log: octokitLogger },
 },
 };
 }
-function cancelCutoff(cancelled, now = Date.now) {
-let cancelledAt = cancelled.aborted ? now() : undefined;
-cancelled.addEventListener("abort", () => (cancelledAt ??= now()), { once: true });
-return () => {
+function cancelCutoff(cancelled) {
 const ends = new AbortController();
-let timer;
 const arm = () => {
-const deadline = (cancelledAt ?? now()) + CANCELLED_GRACE_MS;
-if (deadline <= now()) {
-ends.abort(cancelled.reason);
-return;
-}
-timer = setTimeout(() => ends.abort(cancelled.reason), deadline - now());
-timer.unref?.();
+setTimeout(() => ends.abort(cancelled.reason), CANCELLED_GRACE_MS).unref?.();
 };
 if (cancelled.aborted)
 arm();
 else
 cancelled.addEventListener("abort", arm, { once: true });
-return {
-signal: ends.signal,
-done: () => {
-clearTimeout(timer);
-cancelled.removeEventListener("abort", arm);
-},
-};
-};
+return ends.signal;
 }
 })
 };

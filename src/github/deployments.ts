@@ -59,17 +59,14 @@ export function octokitDeployments(config: Config, cancelled?: AbortSignal, log?
   const cutoff = cancelled && cancelCutoff(cancelled);
   const call = async <T>(request: (signal: AbortSignal) => Promise<T>): Promise<T> => {
     const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
-    const ends = cutoff?.();
     try {
-      return await request(ends ? AbortSignal.any([timeout, ends.signal]) : timeout);
+      return await request(cutoff ? AbortSignal.any([timeout, cutoff]) : timeout);
     } catch (err) {
       // @octokit/request gives a request that got no answer (the timeout's TimeoutError, a network failure) status
       // 500, as if GitHub had failed; only an error with GitHub's response carries GitHub's status. No response: 0.
       const { status, response } = err as { status?: unknown; response?: unknown };
       const answered = typeof status === "number" && response !== undefined && !isAbort(err);
       throw new GitHubApiError(answered ? status : 0, errorLine(err));
-    } finally {
-      ends?.done();
     }
   };
   return {
@@ -117,35 +114,15 @@ export function octokitDeployments(config: Config, cancelled?: AbortSignal, log?
 }
 
 /**
- * For each GitHub call, the signal that ends it once the job is cancelled: CANCELLED_GRACE_MS after the cancel (at
- * once for a call started later). `done()` when the call is over (its timer and listener go).
+ * The signal that ends every GitHub call once the job is cancelled: CANCELLED_GRACE_MS after the cancel (a call
+ * started later is ended at once). One timer for the run, whatever the calls.
  */
-export function cancelCutoff(
-  cancelled: AbortSignal,
-  now: () => number = Date.now,
-): () => { signal: AbortSignal; done(): void } {
-  let cancelledAt = cancelled.aborted ? now() : undefined;
-  cancelled.addEventListener("abort", () => (cancelledAt ??= now()), { once: true });
-  return () => {
-    const ends = new AbortController();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const arm = (): void => {
-      const deadline = (cancelledAt ?? now()) + CANCELLED_GRACE_MS;
-      if (deadline <= now()) {
-        ends.abort(cancelled.reason);
-        return;
-      }
-      timer = setTimeout(() => ends.abort(cancelled.reason), deadline - now());
-      timer.unref?.();
-    };
-    if (cancelled.aborted) arm();
-    else cancelled.addEventListener("abort", arm, { once: true });
-    return {
-      signal: ends.signal,
-      done: () => {
-        clearTimeout(timer);
-        cancelled.removeEventListener("abort", arm);
-      },
-    };
+export function cancelCutoff(cancelled: AbortSignal): AbortSignal {
+  const ends = new AbortController();
+  const arm = (): void => {
+    setTimeout(() => ends.abort(cancelled.reason), CANCELLED_GRACE_MS).unref?.();
   };
+  if (cancelled.aborted) arm();
+  else cancelled.addEventListener("abort", arm, { once: true });
+  return ends.signal;
 }
