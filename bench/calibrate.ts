@@ -9,6 +9,7 @@
 // A reader compares two runs' figures through these two: a run on a host twice as slow shows both about doubled.
 import { spawn } from "node:child_process";
 import { performance } from "node:perf_hooks";
+import { median } from "./metrics.ts";
 
 export interface Calibration {
   /** Median wall milliseconds of `node -e 0`, spawn to exit. */
@@ -18,11 +19,6 @@ export interface Calibration {
   /** How many times each was timed. */
   readonly samples: number;
 }
-
-const median = (values: readonly number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? NaN;
-};
 
 function nodeStart(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -12,7 +12,8 @@
 import { start } from "../emulator/index.ts";
 import type { Emulator, EmulatorOptions } from "../emulator/types.ts";
 import { CANCEL_CASES } from "../test/e2e/cancel-cases.ts";
-import { cancelAsRunner } from "../test/e2e/harness.ts";
+import { cancelAsRunner, killRunningActions } from "../test/e2e/harness.ts";
+import { median } from "./metrics.ts";
 
 const TARGET_MS = 5_000;
 const runs = Number(process.env["BENCH_CANCEL_RUNS"] ?? 5);
@@ -42,15 +43,13 @@ async function once(caseIndex: number): Promise<Figure> {
       escalated.length === 0 && result.outputs["result"] === (c.result ?? "cancelled") && result.summaryExists;
     return { exitMs, clean };
   } finally {
+    // A case that failed before its cancel leaves its action running: no process is left behind.
+    killRunningActions();
     for (const fn of undo) fn();
     await Promise.all(emulators.map((emu) => emu.stop()));
   }
 }
 
-const median = (sorted: readonly number[]): number =>
-  sorted.length === 0
-    ? NaN
-    : ((sorted[Math.floor((sorted.length - 1) / 2)] ?? NaN) + (sorted[Math.ceil((sorted.length - 1) / 2)] ?? NaN)) / 2;
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 
 const rows: string[][] = [];

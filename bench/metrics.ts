@@ -80,6 +80,14 @@ export function readBudget(log: readonly RequestLogEntry[], simulatedMinutes: nu
 const NON_ARM = /^(Entra|GitHub|Oidc|Unknown)\b/i;
 const PAGE_KEYS = /skip|token|page|continuation|marker|cursor/i;
 
+/** The median (the mean of the middle two for an even count); NaN for none. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return NaN;
+  const mid = (sorted.length - 1) / 2;
+  return ((sorted[Math.floor(mid)] ?? NaN) + (sorted[Math.ceil(mid)] ?? NaN)) / 2;
+}
+
 export const isArm = (entry: RequestLogEntry): boolean => !NON_ARM.test(entry.operation);
 export const isRead = (entry: RequestLogEntry): boolean => isArm(entry) && entry.method.toUpperCase() === "GET";
 /** An instance-list page: the scale set's VM list, or (Flexible) the standalone VM list of its VMs. A Flexible

@@ -1,6 +1,7 @@
 // Tables (Markdown, printed and written into docs/benchmark.md), baseline comparisons and the issue's targets. Pure.
 import type { Calibration } from "./calibrate.ts";
 import { markdownTable } from "../src/report/markdown.ts";
+import { median } from "./metrics.ts";
 import type { RunRecord, ScenarioName } from "./records.ts";
 
 export interface Comparison {
@@ -217,21 +218,16 @@ export function targetsOf(runs: readonly RunRecord[], comparisons: readonly Comp
   const firsts = actions
     .flatMap((r) => (r.requests.firstArmRequestMs === undefined ? [] : [r.requests.firstArmRequestMs]))
     .sort((a, b) => a - b);
-  const median =
-    firsts.length === 0
-      ? undefined
-      : firsts.length % 2 === 1
-        ? firsts[(firsts.length - 1) / 2]
-        : ((firsts[firsts.length / 2 - 1] ?? 0) + (firsts[firsts.length / 2] ?? 0)) / 2;
+  const startup = firsts.length === 0 ? undefined : median(firsts);
   targets.push({
     id: "first-arm-request",
     target: "first ARM request ≤ 300 ms after process start",
     where: "median of every vmss-rollout run",
     value:
-      median !== undefined
-        ? `${ms(median)} (${ms(firsts[0])}–${ms(firsts[firsts.length - 1])}${head?.requests.firstArmRequestMs !== undefined ? `; ${ms(head.requests.firstArmRequestMs)} at ${n(largest)}` : ""})`
+      startup !== undefined
+        ? `${ms(startup)} (${ms(firsts[0])}–${ms(firsts[firsts.length - 1])}${head?.requests.firstArmRequestMs !== undefined ? `; ${ms(head.requests.firstArmRequestMs)} at ${n(largest)}` : ""})`
         : "not measured",
-    met: median !== undefined ? median <= 300 : undefined,
+    met: startup !== undefined ? startup <= 300 : undefined,
   });
 
   const rss = head?.peakRssBytes;

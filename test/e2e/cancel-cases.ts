@@ -11,7 +11,7 @@ import { join } from "node:path";
 import type { Emulator, EmulatorOptions, ScaleSetSeed } from "../../emulator/types.ts";
 import { fakeAz } from "../support/fake-az/index.ts";
 import { instanceIds, ORCHESTRATIONS } from "../support/orchestrations.ts";
-import { FAST, manualUpgrades, ROOT, startAction, type RunningAction, type RunOptions } from "./harness.ts";
+import { FAST, manualUpgrades, ROOT, startAction, until, type RunningAction } from "./harness.ts";
 
 export const NEW_VERSION = "24.04.202502210";
 
@@ -39,21 +39,6 @@ export interface CancelCase {
 
 type Seed = Partial<ScaleSetSeed>;
 
-/** Starts the action; killed once the case's run is over if it still runs (a hold that failed: no orphan left). */
-function launch(cleanup: CaseContext["cleanup"], options: RunOptions): RunningAction {
-  const running = startAction(options);
-  cleanup(() => running.child.kill("SIGKILL"));
-  return running;
-}
-
-export async function until(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 export const UPGRADE_SET = "vmss-cancel";
 
 /**
@@ -61,13 +46,13 @@ export const UPGRADE_SET = "vmss-cancel";
  * upgrade hangs); i4 and i5 wait. Held once batch 2 is under way and i3 is on the new model.
  */
 export function upgradeUnderWay(seed: Seed): CancelCase["hold"] {
-  return async ({ emulator, cleanup }) => {
+  return async ({ emulator }) => {
     const emu = await emulator({
       scaleSets: [{ name: UPGRADE_SET, instances: 6, instanceUpgradeSeconds: 30, ...seed }],
     });
     const [, , i2 = "", i3 = ""] = instanceIds(emu, UPGRADE_SET);
     emu.faults.hangUpgrade(i2, { scaleSet: UPGRADE_SET });
-    const running = launch(cleanup, {
+    const running = startAction({
       emu,
       scaleSet: UPGRADE_SET,
       inputs: { ...FAST, "image-version": NEW_VERSION, "batch-size": "2", "max-unhealthy": "100%" },
@@ -122,10 +107,10 @@ export const WAIT_CASES = ORCHESTRATIONS.filter((o) => o.seed.latestModelApplied
 
 /** Held in `wait`, with no request for 1 s: in the wait, not between requests. Nothing is upgraded yet. */
 export function inWait(wait: Wait, seed: Seed): CancelCase["hold"] {
-  return async ({ emulator, cleanup }) => {
+  return async ({ emulator }) => {
     const emu = await emulator({ ...wait.options, scaleSets: [{ name: WAIT_SET, instances: 40, ...seed }] });
     wait.arrange(emu);
-    const running = launch(cleanup, {
+    const running = startAction({
       emu,
       scaleSet: WAIT_SET,
       inputs: { ...FAST, "image-version": NEW_VERSION, "batch-size": "50%", timeout: "10m" },
@@ -149,8 +134,8 @@ export function inWait(wait: Wait, seed: Seed): CancelCase["hold"] {
 export const GITHUB_SET = "vmss-gh";
 
 /** The action as a release pipeline runs it: a tag pushed, a GitHub deployment asked for (GITHUB_SET). */
-function launchRelease(emu: Emulator, cleanup: CaseContext["cleanup"]): RunningAction {
-  return launch(cleanup, {
+function launchRelease(emu: Emulator): RunningAction {
+  return startAction({
     emu,
     scaleSet: GITHUB_SET,
     inputs: { ...FAST, "image-version": NEW_VERSION, "batch-size": "2", "deployment-environment": "production" },
@@ -167,10 +152,10 @@ function launchRelease(emu: Emulator, cleanup: CaseContext["cleanup"]): RunningA
  * are each cut off at their budget meanwhile.
  */
 export function gitHubHeld(finalStepsHeld = false): CancelCase["hold"] {
-  return async ({ emulator, cleanup }) => {
+  return async ({ emulator }) => {
     const emu = await emulator({ scaleSets: [{ name: GITHUB_SET, instances: 4, instanceUpgradeSeconds: 30 }] });
     emu.github.holdRequests(60);
-    const running = launchRelease(emu, cleanup);
+    const running = launchRelease(emu);
     await until(() => manualUpgrades(emu).length >= 1, "batch 1 to start");
     if (finalStepsHeld) {
       let listed = false;
@@ -191,7 +176,7 @@ export function gitHubHeld(finalStepsHeld = false): CancelCase["hold"] {
  * ended up to 5.8 s after the cancel.)
  */
 export function gitHubSlow(createdAfterCancelMs: number, callSeconds = 6): CancelCase["hold"] {
-  return async ({ emulator, cleanup }) => {
+  return async ({ emulator }) => {
     const emu = await emulator({ scaleSets: [{ name: GITHUB_SET, instances: 4, instanceUpgradeSeconds: 30 }] });
     const [i0 = ""] = instanceIds(emu, GITHUB_SET);
     emu.faults.hangUpgrade(i0, { scaleSet: GITHUB_SET });
@@ -200,7 +185,7 @@ export function gitHubSlow(createdAfterCancelMs: number, callSeconds = 6): Cance
     emu.faults.onRequest({ operation: "VirtualMachineScaleSets.Update", when: "after" }, () => {
       createSentAt ||= Date.now();
     });
-    const running = launchRelease(emu, cleanup);
+    const running = launchRelease(emu);
     await until(() => createSentAt > 0, "the model write to be answered");
     const cancelAt = createSentAt + callSeconds * 1_000 - createdAfterCancelMs;
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, cancelAt - Date.now())));
@@ -214,7 +199,7 @@ export function gitHubSlow(createdAfterCancelMs: number, callSeconds = 6): Cance
  * budgets), then given its status: two GitHub calls after those steps, each answered in `callSeconds`.
  */
 export function leaseTakeHeld(callSeconds: number): CancelCase["hold"] {
-  return async ({ emulator, cleanup }) => {
+  return async ({ emulator }) => {
     const emu = await emulator({ scaleSets: [{ name: GITHUB_SET, instances: 4 }] });
     emu.github.holdRequests(callSeconds);
     let taking = false;
@@ -225,7 +210,7 @@ export function leaseTakeHeld(callSeconds: number): CancelCase["hold"] {
       times: 100,
       afterProcessing: true,
     });
-    const running = launchRelease(emu, cleanup);
+    const running = launchRelease(emu);
     await until(() => taking, "the lease's take to be held");
     emu.faults.hangRequest({ operation: "VirtualMachineScaleSetVMs.List", seconds: 60, times: 100 });
     return { emu, running };
@@ -239,9 +224,9 @@ export const ENGINE_SET = "vmss-final";
  * which stops the run on an error, and its final listing is held (60 s). As test/integration/final-steps.test.ts's
  * first case, as a process.
  */
-export const finalListingAfterError: CancelCase["hold"] = async ({ emulator, cleanup }) => {
+export const finalListingAfterError: CancelCase["hold"] = async ({ emulator }) => {
   const emu = await emulator({ scaleSets: [{ name: ENGINE_SET, instances: 4, instanceUpgradeSeconds: 300 }] });
-  const running = launch(cleanup, {
+  const running = startAction({
     emu,
     scaleSet: ENGINE_SET,
     inputs: { ...FAST, "image-version": NEW_VERSION, "batch-size": "2", timeout: "10m", "health-timeout": "1m" },
@@ -263,13 +248,13 @@ export const finalListingAfterError: CancelCase["hold"] = async ({ emulator, cle
  * once the rollback's manualupgrade is sent the instance lists and tag writes are held (60 s). As
  * test/integration/final-steps.test.ts's rollback case, as a process.
  */
-export const duringRollback: CancelCase["hold"] = async ({ emulator, cleanup }) => {
+export const duringRollback: CancelCase["hold"] = async ({ emulator }) => {
   const emu = await emulator({
     scaleSets: [{ name: ENGINE_SET, instances: 4, healthExtension: true, instanceUpgradeSeconds: 30 }],
   });
   const [, , i2 = "", i3 = ""] = instanceIds(emu, ENGINE_SET);
   emu.faults.unhealthyAfterUpgrade(NEW_VERSION, { scaleSet: ENGINE_SET, instanceIds: [i2, i3] });
-  const running = launch(cleanup, {
+  const running = startAction({
     emu,
     scaleSet: ENGINE_SET,
     inputs: { ...FAST, "image-version": NEW_VERSION, "batch-size": "2", "rollback-on-failure": "true" },
@@ -364,7 +349,7 @@ export function signInHeld(signIn: SignIn, inputs: Record<string, string> = {}):
   return async ({ emulator, cleanup }) => {
     const emu = await emulator({ scaleSets: [{ name: SIGN_IN_SET, instances: 2 }] });
     const setup = await signIn.setup(emu, cleanup);
-    const running = launch(cleanup, {
+    const running = startAction({
       emu,
       scaleSet: SIGN_IN_SET,
       inputs: { ...FAST, "image-version": NEW_VERSION, ...setup.inputs, ...inputs },

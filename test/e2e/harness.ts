@@ -165,6 +165,15 @@ export function assertDistBuilt(): void {
 }
 
 /** Starts dist/index.js; `done` resolves when it exits (never rejects for a non-zero exit). */
+/** Waits (polling every 10 ms) until `condition` holds; throws naming `what` after `timeoutMs`. */
+export async function until(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 /** The actions started and not yet ended (see killRunningActions). */
 const live = new Set<ChildProcess>();
 

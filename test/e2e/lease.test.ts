@@ -5,7 +5,7 @@
 // SIGKILL row waits out a 30 s lease (the shortest lease-duration) in wall time: it runs in Uniform and once in
 // Flexible, without latestModelApplied (the listing that also reads the model), not in all three.
 import { describe, expect, it } from "vitest";
-import { describeRun, startAction } from "./harness.ts";
+import { describeRun, startAction, until } from "./harness.ts";
 import {
   emulator,
   FAST,
@@ -28,14 +28,6 @@ type Json = Record<string, any>;
 const tagsOf = (emu: Emulator, set: string): Record<string, string> =>
   emu.state(set).model["tags"] as Record<string, string>;
 const run = (id: string) => ({ GITHUB_RUN_ID: id, GITHUB_RUN_ATTEMPT: "1" });
-
-async function until(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 describe.each(ORCHESTRATIONS)("one run at a time (lease, $mode)", ({ seed }) => {
   it("two runs started at the same moment: one rolls out, the other fails fast naming it and writes nothing", async () => {
