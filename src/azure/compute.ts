@@ -2,11 +2,8 @@
 // (errors.ts), the list's throttling budget (list-budget.ts), the read retry (retry.ts, pipeline.ts) and long-running
 // operations (operations.ts) are their own modules; this one wires them into the port the engine drives.
 
-import {
-  ComputeManagementClient,
-  type VirtualMachineScaleSet,
-  type VirtualMachineScaleSetUpdate,
-} from "@azure/arm-compute";
+import type { VirtualMachineScaleSet, VirtualMachineScaleSetUpdate } from "@azure/arm-compute";
+import { computeClient, type ComputeClient, type ComputeCredential } from "./compute-client.ts";
 import { formatDuration } from "../shared/clock.ts";
 import { errorLine } from "../domain/error-text.ts";
 import {
@@ -45,10 +42,8 @@ import {
 import { installPolicies } from "./pipeline.ts";
 import { DEFAULT_RETRY_TIMING, type RetryTiming } from "./retry.ts";
 
-type Credential = ConstructorParameters<typeof ComputeManagementClient>[0];
-
 export interface ComputeApiOptions {
-  readonly credential: Credential;
+  readonly credential: ComputeCredential;
   readonly target: Target;
   readonly cloud: Cloud;
   /** How often a long-running operation's status is read when its end may be near (see OperationPolls). */
@@ -101,7 +96,7 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
   const operationErrors = new OperationErrors();
   // Set by the engine (useDeadline); until then no wait is capped (and reads are tried a bounded number of times).
   let deadline = Number.POSITIVE_INFINITY;
-  const client = new ComputeManagementClient(options.credential, options.target.subscriptionId, {
+  const client = computeClient(options.credential, options.target.subscriptionId, {
     endpoint: options.cloud.armEndpoint,
     // The SDK defaults the token scope to the public cloud whatever the endpoint: it must follow the cloud.
     credentials: { scopes: [options.cloud.armScope] },
@@ -134,12 +129,12 @@ export function createComputeScaleSetApi(options: ComputeApiOptions): ScaleSetAp
   });
   const { resourceGroup: rg, scaleSet: name } = options.target;
   // A client for a gallery's subscription, when not the scale set's (findGalleryImageVersion).
-  const galleryClients = new Map<string, ComputeManagementClient>();
-  const galleryClient = (subscriptionId: string): ComputeManagementClient => {
+  const galleryClients = new Map<string, ComputeClient>();
+  const galleryClient = (subscriptionId: string): ComputeClient => {
     if (subscriptionId.toLowerCase() === options.target.subscriptionId.toLowerCase()) return client;
     let other = galleryClients.get(subscriptionId.toLowerCase());
     if (other === undefined) {
-      other = new ComputeManagementClient(options.credential, subscriptionId, {
+      other = computeClient(options.credential, subscriptionId, {
         endpoint: options.cloud.armEndpoint,
         credentials: { scopes: [options.cloud.armScope] },
         userAgentOptions: { userAgentPrefix: options.userAgent },

@@ -20,12 +20,7 @@
 //   GET a VM), and not again while its provisioning state and that state's time stay as they were (assumed: anything
 //   that changes a VM's extensions takes it through Updating). Without this, such a VM never compared as on the model.
 
-import type {
-  ComputeManagementClient,
-  VirtualMachine,
-  VirtualMachineExtension,
-  VirtualMachineScaleSetVM,
-} from "@azure/arm-compute";
+import type { VirtualMachine, VirtualMachineExtension, VirtualMachineScaleSetVM } from "@azure/arm-compute";
 import type {
   AzureErrorInfo,
   ExtensionModel,
@@ -33,11 +28,12 @@ import type {
   InstanceState,
   ScaleSetModel,
 } from "../domain/scale-set.ts";
+import type { ComputeClient } from "./compute-client.ts";
 import { matchesModel, runsModelImage } from "../domain/model-match.ts";
 import { shownByIdOnly, shownExtensions, toImageReference, toVmExtensionModel, viewFacts } from "./mapping.ts";
 
 export interface FlexibleListDeps {
-  readonly client: ComputeManagementClient;
+  readonly client: ComputeClient;
   readonly subscriptionId: string;
   readonly resourceGroup: string;
   readonly scaleSet: string;

@@ -81,7 +81,19 @@ function specifiers(text: string): string[] {
   return [...found, ...bare, ...dynamic];
 }
 
+/**
+ * The package a relative path into node_modules names (`../../node_modules/@azure/arm-compute/dist/…` →
+ * `@azure/arm-compute`): an import of a package's file past its `exports`, which counts as an import of that package.
+ */
+function intoPackage(specifier: string): string | undefined {
+  return /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(specifier)?.[1];
+}
+
+/** The one file that may import a package's files past its `exports` (the Compute client of the groups it uses). */
+const PAST_EXPORTS_OWNER = "azure/compute-client.ts";
+
 const files = sourceFiles(SRC);
+const pastExports = new Map<string, string[]>();
 const graph = new Map<string, string[]>();
 const packages = new Map<string, string[]>();
 const nodeBuiltins = new Map<string, string[]>();
@@ -93,11 +105,15 @@ for (const file of files) {
   );
   graph.set(
     file,
-    specs.filter((s) => s.startsWith(".")).map((s) => resolve(dirname(file), s)),
+    specs.filter((s) => s.startsWith(".") && intoPackage(s) === undefined).map((s) => resolve(dirname(file), s)),
   );
-  packages.set(
+  packages.set(file, [
+    ...specs.filter((s) => !s.startsWith(".") && !s.startsWith("node:")),
+    ...specs.flatMap((s) => intoPackage(s) ?? []),
+  ]);
+  pastExports.set(
     file,
-    specs.filter((s) => !s.startsWith(".") && !s.startsWith("node:")),
+    specs.filter((s) => intoPackage(s) !== undefined),
   );
 }
 
@@ -124,6 +140,21 @@ describe("the layers of src/", () => {
     const builtins = PURE_BUILTINS[from];
     const io = builtins ? (nodeBuiltins.get(file) ?? []).filter((b) => !builtins.test(b)) : [];
     expect(io, `${from} does no I/O: it may not import these built-ins`).toEqual([]);
+  });
+
+  it("only azure/compute-client.ts imports a package's files past its exports", () => {
+    const reaching = files
+      .filter((f) => (pastExports.get(f) ?? []).length > 0)
+      .map((f) => relative(SRC, f).replaceAll("\\", "/"));
+    expect(reaching).toEqual([PAST_EXPORTS_OWNER]);
+  });
+
+  it.each([
+    ["../../node_modules/@azure/arm-compute/dist/esm/classic/x/index.js", "@azure/arm-compute"],
+    ["../node_modules/debug/src/index.js", "debug"],
+    ["./mapping.ts", undefined],
+  ])("reads %j as an import of %j", (specifier, name) => {
+    expect(intoPackage(specifier)).toBe(name);
   });
 
   // The reader of imports itself: each form an import can take is seen (before, side-effect imports and require()
