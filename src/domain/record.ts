@@ -364,7 +364,7 @@ export interface RollbackOfRecord {
 
 /** Whether the scale set holds this run's rollout record, so that `rollback: true` can undo the change. */
 export interface ScaleSetRecordStatus {
-  /** Azure holds the record with its final outcome. */
+  /** Azure holds the record: with its final outcome, or with the one a `note` names when the last write did not land. */
   readonly written: boolean;
   /** Not known written, but Azure may hold it: a write of it got no answer, and no read said whether it landed. */
   readonly maybeWritten?: true;
