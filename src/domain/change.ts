@@ -557,6 +557,21 @@ export function holdsImage(model: Pick<ScaleSetModel, "imageReference">, patch: 
   );
 }
 
+/** What a rollback put back into the model: the image's previous values, the extension's (each when it put it back). */
+export interface PutBack {
+  readonly image?: ScaleSetPatch | undefined;
+  readonly extension?: ExtensionPatch | undefined;
+}
+
+/** Why the model no longer holds what a rollback put back (`put`), in words; undefined when it does. */
+export function movedFromPutBack(model: ScaleSetModel, put: PutBack): string | undefined {
+  if (put.image !== undefined && !holdsImage(model, put.image))
+    return `the model's image is now ${describeImage(model.imageReference)}, not the previous one the rollback put back`;
+  if (put.extension !== undefined && !holdsPatch(model, put.extension))
+    return `extension '${put.extension.name}' no longer holds the previous values the rollback put back`;
+  return undefined;
+}
+
 /** The model's extension of that name (Azure matches extension names in any case). */
 export function extensionOf(model: ScaleSetModel | undefined, name: string): ExtensionModel | undefined {
   return model?.extensions.find((e) => e.name.toLowerCase() === name.toLowerCase());

@@ -135,7 +135,7 @@ export interface ReleaseRecord {
 /**
  * The scale set's model after a rollback: every part this run wrote put back (`restored`), some of them
  * (`partly-restored`), none (`unchanged`: it still holds this run's change), changed by another writer during the
- * rollback, or not known (a write cut off in flight and not read back).
+ * rollback or after it (`changedSince` says what), or not known (a write cut off in flight and not read back).
  */
 export type RollbackModel = "restored" | "partly-restored" | "unchanged" | "changed-by-another-writer" | "unknown";
 
@@ -179,6 +179,21 @@ export function protectedLeftWords(who: string, count: number): string {
 export function protectedRollbackAdvice(held: readonly string[]): string {
   const one = held.length === 1;
   return `remove the protection, then run the action with rollback: true again (it brings back only what is not back yet) or upgrade ${one ? "it" : "them"} onto the scale set's model by hand`;
+}
+
+/**
+ * Another writer's change to the model a rollback put back, found by a read after it (`changedSince`, in words), as a
+ * sentence: the previous model is not the scale set's any more.
+ */
+export function changedSinceRollbackWords(changedSince: string): string {
+  return `Another writer changed the scale set's model after the rollback put the previous one back (${changedSince}), so the model is no longer the previous one: check it before you run the rollout again.`;
+}
+
+/** Where a rollback left the scale set's model, as a sentence: another writer's change since, or rollbackModelWords. */
+export function rollbackModelSentence(rollback: NonNullable<RolloutRecord["rollback"]>): string {
+  return rollback.changedSince !== undefined
+    ? changedSinceRollbackWords(rollback.changedSince)
+    : rollbackModelWords(rollback.model);
 }
 
 /** Where a rollback that did not complete left the scale set's model, as a sentence. */
@@ -301,8 +316,17 @@ export interface RolloutRecord {
      * them; Azure skips a protected instance): they run the rolled-out model.
      */
     readonly protectedNotBack?: readonly string[];
-    /** The scale set's model after the rollback (undefined: a record from before this field). */
+    /**
+     * The scale set's model after the rollback (undefined: a record from before this field, or a rollback that
+     * completed and found no change since).
+     */
     readonly model?: RollbackModel;
+    /**
+     * The rollback put every part of the model back, and a read after it found another writer's change (in words):
+     * the model is no longer the previous one (`model` is `changed-by-another-writer`). The instances it brought back
+     * run the previous model, which is not the scale set's latest.
+     */
+    readonly changedSince?: string;
     readonly error?: string;
   };
   /**

@@ -28,7 +28,8 @@ import {
   protectedOnlyNotBack,
   protectedRollbackAdvice,
   protectedRollbackParts,
-  rollbackModelWords,
+  changedSinceRollbackWords,
+  rollbackModelSentence,
 } from "../domain/record.ts";
 import { releaseOf } from "../domain/release.ts";
 import { needsAttention } from "../domain/batches.ts";
@@ -254,7 +255,13 @@ export function buildRecord(state: RolloutState, failure: string | undefined, fi
       state.listedAt === Number.NEGATIVE_INFINITY &&
       model !== undefined && { instancesListed: false }),
     ...(rolling && { rolling: { ...rolling, ...(rolling.error && { error: redactError(rolling.error) }) } }),
-    ...(rollback && { rollback: { ...rollback, ...(rollback.error && { error: redactText(rollback.error) }) } }),
+    ...(rollback && {
+      rollback: {
+        ...rollback,
+        ...(rollback.error && { error: redactText(rollback.error) }),
+        ...(rollback.changedSince && { changedSince: redactText(rollback.changedSince) }),
+      },
+    }),
     ...(!rollback &&
       state.noRollback &&
       failure !== undefined && { noRollback: { ...state.noRollback, reason: redactText(state.noRollback.reason) } }),
@@ -486,7 +493,11 @@ export function rolloutReason(
   const { rollback } = state;
   let reason = failure ?? "";
   const held = protectedOnlyNotBack(rollback);
-  if (rollback?.succeeded) {
+  if (rollback?.succeeded && rollback.changedSince !== undefined) {
+    // Put back, then changed by another writer: not "restored" (the instances brought back run the previous model).
+    const back = rollback.instanceIds;
+    reason += ` Rolled back: the rollback put the previous model back${back.length === 1 ? ` and brought instance ${listIds(back)} back onto it` : back.length > 1 ? ` and brought instances ${listIds(back)} back onto it` : ""}. ${changedSinceRollbackWords(rollback.changedSince)}`;
+  } else if (rollback?.succeeded) {
     const back = rollback.instanceIds;
     reason += ` Rolled back: the previous model is restored${back.length === 1 ? ` and instance ${listIds(back)} runs it again` : back.length > 1 ? ` and instances ${listIds(back)} run it again` : ""}.`;
     reason += keptTagWords(state);
@@ -497,7 +508,7 @@ export function rolloutReason(
     reason += ` The rollback restored the previous model and ${done}${back}; ${left}: ${protectedRollbackAdvice(held)}.`;
   } else if (rollback) {
     reason += ` The rollback failed too: ${rollback.error ?? "unknown error"}.`;
-    if (rollback.model !== undefined) reason += ` ${rollbackModelWords(rollback.model)}`;
+    if (rollback.model !== undefined) reason += ` ${rollbackModelSentence(rollback)}`;
     if (rollback.instanceIds.length > 0) reason += ` Brought back: ${listIds(rollback.instanceIds)}.`;
     if (rollback.notBack !== undefined && rollback.notBack.length > 0) {
       reason += ` Not brought back: ${listIds(rollback.notBack)}`;

@@ -13,7 +13,7 @@ import { upgradeInBatches } from "./phases/manual-batches.ts";
 import { settleUnknownWrite, updateModel } from "./phases/model-update.ts";
 import { listEarly, planOnListing, planRun, type EarlyListing } from "./phases/survey.ts";
 import { rollOnPlatform } from "./phases/platform.ts";
-import { LEASE_CLOCK_MARGIN_MS, rollBack, shouldRollBack } from "./phases/rollback.ts";
+import { LEASE_CLOCK_MARGIN_MS, listAfterChangeSinceRollback, rollBack, shouldRollBack } from "./phases/rollback.ts";
 import { verify } from "./phases/verify.ts";
 import { recordChange, recordOutcome, recordPlanned } from "./record-tags.ts";
 import type { Config } from "../config/types.ts";
@@ -60,6 +60,8 @@ async function rollOut(run: Run, api: ScaleSetApi, leaseToken: string): Promise<
     // The record on the scale set says how the run ended (also after a failure, a timeout or a cancel), in the write
     // that releases the lease: one write, so that a cancelled run's few seconds are enough for both.
     await lease.release(recordOutcome(run, buildRecord(state, failure, run.now()).result));
+    // Another writer's change to the model a rollback put back, found after the instances were last listed.
+    await listAfterChangeSinceRollback(run, api);
     return buildRecord(state, failure, run.now());
   } finally {
     // Whatever the ending (a failure, the timeout, a cancel, an error): the lease is removed if it is still this run's

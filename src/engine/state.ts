@@ -7,7 +7,15 @@
 // (its expiry, renewals) is the lease's (lease.ts), reported here through leaseTaken, leaseKept, lostLease and the like.
 
 import { isBusy } from "../domain/in-progress.ts";
-import { driftFrom, isNoOp, type ModelChange, type ModelDrift } from "../domain/change.ts";
+import {
+  describeDrift,
+  driftFrom,
+  isNoOp,
+  movedFromPutBack,
+  type ModelChange,
+  type ModelDrift,
+  type PutBack,
+} from "../domain/change.ts";
 import { sameJson } from "../domain/json.ts";
 import { extensionsChanged } from "../domain/model-match.ts";
 import type { BatchPlan } from "../domain/batches.ts";
@@ -67,6 +75,10 @@ export class RunState implements RolloutState {
   #batches: readonly BatchRecord[] = [];
   readonly #rolledBack = new Set<string>();
   #rollback: RolloutRecord["rollback"];
+  /** What a rollback that put every part back put back: the reads after it are judged against it (rollbackEnded). */
+  #putBack: PutBack | undefined;
+  /** Another writer's change the latest read after such a rollback found, in words (RolloutRecord rollback.changedSince). */
+  #changedSinceRollback: string | undefined;
   #noRollback: { readonly reason: string; readonly otherWriter?: boolean } | undefined;
   #rollbackProgress: MutableRollbackProgress | undefined;
   readonly #warnings = new Set<string>();
@@ -232,8 +244,15 @@ export class RunState implements RolloutState {
     const sent = this.#rollback === undefined ? undefined : this.#rollbackProgress?.sent;
     return new Set([...(sent ?? [])].filter((id) => !this.#rolledBack.has(id) && !this.#removed.has(id)));
   }
+  /**
+   * The rollback as it ended; one that put the previous model back whose model the latest read since shows changed by
+   * another writer says so (`model`, `changedSince`).
+   */
   get rollback(): RolloutRecord["rollback"] {
-    return this.#rollback;
+    const ended = this.#rollback;
+    const changedSince = this.#changedSinceRollback;
+    if (ended === undefined || changedSince === undefined) return ended;
+    return { ...ended, model: "changed-by-another-writer", changedSince };
   }
   get rollbackHeldBack(): ReadonlySet<string> {
     const held = this.#rollback === undefined ? undefined : this.#rollbackProgress?.heldByProtection;
@@ -389,6 +408,8 @@ export class RunState implements RolloutState {
    * may have moved from the model the change was planned on (driftBeyondWritten).
    */
   #checkWritten(model: ScaleSetModel): void {
+    // After a rollback that put the previous model back: judged against what it put back (rollbackEnded).
+    if (this.#putBack !== undefined) return this.#checkPutBack(model, this.#putBack);
     // A rollback puts the previous values back itself.
     if (this.#phase.kind === "rolling-back") return;
     if (this.#written.image || this.#written.extension) {
@@ -403,6 +424,21 @@ export class RunState implements RolloutState {
         extension: request.extension !== undefined,
       }) ?? this.driftBeyondWritten(model),
     );
+  }
+
+  /**
+   * A read after a rollback that put the previous model back: another writer's change since, to what it put back or to
+   * the rest of the model (the run's own extension, put back, judged by what the rollback sent). The latest read
+   * decides; an instance listed before the read that finds such a change (or its taking back) is on the latest model
+   * no more (movedSinceListing).
+   */
+  #checkPutBack(model: ScaleSetModel, put: PutBack): void {
+    const beyond = this.driftBeyondWritten(model, put.extension !== undefined);
+    const moved =
+      movedFromPutBack(model, put) ??
+      (beyond === undefined || beyond.kind === "refused" ? undefined : describeDrift(beyond));
+    if ((moved === undefined) !== (this.#changedSinceRollback === undefined)) this.#movedSeq = ++this.#seq;
+    this.#changedSinceRollback = moved;
   }
 
   /**
@@ -465,9 +501,10 @@ export class RunState implements RolloutState {
    * run left it (#asWritten): the image where the run did not write it, and every extension whole (every property
    * domain/model-match.ts EXTENSION_FACTS compares), the run's own included, as written (left out only while its write's outcome is
    * unknown). Before any write, what moved since the plan. Undefined before the plan, or when nothing moved. Instances
-   * upgraded now would take that writer's change under this run's name.
+   * upgraded now would take that writer's change under this run's name. `ownPutBack`: a rollback put the run's own
+   * extension back (judged by what it sent, not here).
    */
-  driftBeyondWritten(model: ScaleSetModel): ModelDrift | undefined {
+  driftBeyondWritten(model: ScaleSetModel, ownPutBack = false): ModelDrift | undefined {
     const before = this.#asWritten();
     if (before === undefined) return undefined;
     // exactVersion is what a `latest` resolves to, not what a writer sets.
@@ -477,7 +514,7 @@ export class RunState implements RolloutState {
     // The run's own extension too, whole: another writer's change to a setting this run did not set (its command, say)
     // is as much that writer's as a change to another extension. Left out only while its write's outcome is unknown.
     const own = this.#request.extension?.name.toLowerCase();
-    const skip = this.#ownExtensionUnknown() ? own : undefined;
+    const skip = this.#ownExtensionUnknown() || ownPutBack ? own : undefined;
     const kept = (list: readonly ExtensionModel[]) => ({
       extensions: list.filter((e) => e.name.toLowerCase() !== skip),
     });
@@ -944,10 +981,22 @@ export class RunState implements RolloutState {
     return this.#rollbackProgress;
   }
 
-  rollbackEnded(rollback: NonNullable<RolloutRecord["rollback"]>): void {
+  /**
+   * The rollback ended so. `restored`: it put every part of the model back (`putBack`, its patches), and `read`, its
+   * latest read after its writes, held them: that read's rest of the model, and every read from now on, is judged
+   * against the model it left (#checkPutBack), so that another writer's change found after it is reported, not taken
+   * for the previous model.
+   */
+  rollbackEnded(
+    rollback: NonNullable<RolloutRecord["rollback"]>,
+    restored?: { readonly putBack: PutBack; readonly read?: ScaleSetModel },
+  ): void {
     this.#rollback = rollback;
     // The instances brought back, also by a rollback that did not complete: they run the previous model again.
     for (const id of rollback.instanceIds) this.#rolledBack.add(id);
+    if (restored === undefined) return;
+    this.#putBack = restored.putBack;
+    if (restored.read !== undefined) this.#checkPutBack(restored.read, restored.putBack);
   }
 }
 

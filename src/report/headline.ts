@@ -81,7 +81,9 @@ export function headline(record: RolloutRecord): string {
   const tail =
     rollback && !rollback.succeeded
       ? `; the rollback failed${notBack > 0 ? `, ${plural(notBack, "instance")} not brought back` : ""}`
-      : "";
+      : rollback?.changedSince !== undefined
+        ? "; another writer changed the model since"
+        : "";
   // Never listed: say so, rather than count what was not seen.
   if (record.instancesListed === false && counts.total === 0) return `${label}: the instances could not be read${tail}`;
   switch (record.result) {

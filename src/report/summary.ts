@@ -18,7 +18,7 @@ import {
   protectedOnlyNotBack,
   protectedRollbackAdvice,
   protectedRollbackParts,
-  rollbackModelWords,
+  rollbackModelSentence,
 } from "../domain/record.ts";
 import type { CloudName } from "../config/types.ts";
 import { errorsQuotedIn, explainError, type ErrorHelp } from "./error-help.ts";
@@ -512,15 +512,27 @@ function rollbackStatus(rollback: NonNullable<RolloutRecord["rollback"]>): strin
     );
   }
   const ids = rollback.instanceIds.length > 0 ? `: ${inline(idRanges(rollback.instanceIds), { max: 300 })}` : "";
-  const outcome = rollback.succeeded ? "✅ the previous model is back" : "❌ the rollback did not complete";
+  // Put back, then changed by another writer (a read after the rollback): done, but the previous model is not back.
+  const changedSince = rollback.succeeded && rollback.changedSince !== undefined;
+  const outcome = changedSince
+    ? "⚠️ done, then another writer changed the model"
+    : rollback.succeeded
+      ? "✅ the previous model is back"
+      : "❌ the rollback did not complete";
   const notBack =
     rollback.notBack !== undefined && rollback.notBack.length > 0
       ? `; not brought back (${rollback.notBack.length}): ${inline(idRanges(rollback.notBack), { max: 300 })}`
       : "";
   const error = rollback.error ? `. ${inline(rollback.error, { max: 500 })}` : "";
   const line = `**Rollback:** ${outcome}, ${plural(rollback.instanceIds.length, "instance")} brought back${ids}${notBack}${error}`;
-  // Where a rollback that did not complete left the model: the instances above are on which model, by it.
-  const model = rollback.succeeded ? "" : rollbackModelWords(rollback.model);
+  // Where a rollback that did not complete left the model, or one that did found changed since: the instances above
+  // are on which model, by it.
+  const model =
+    rollback.changedSince !== undefined
+      ? inline(rollbackModelSentence(rollback), { max: 700 })
+      : rollback.succeeded
+        ? ""
+        : rollbackModelSentence(rollback);
   return model === "" ? line : `${/[.!?]$/.test(line) ? line : `${line}.`} ${model}`;
 }
 
@@ -804,7 +816,9 @@ function nextSteps(record: RolloutRecord, stage: Stage): string {
         steps.push(
           record.rollback?.succeeded === false
             ? "**Finish the rollback:** run the action with the values below."
-            : "The previous model is back. Fix the cause above, then run the rollout again.",
+            : record.rollback?.changedSince !== undefined
+              ? "**Another writer changed the scale set's model after the rollback** (see **Rollback** above): it is no longer the previous model. Find out who changed it (the scale set's activity log names the writer) and check the instances, then fix the cause above and run the rollout again."
+              : "The previous model is back. Fix the cause above, then run the rollout again.",
         );
         break;
     }
@@ -950,7 +964,7 @@ function rollbackSection(record: RolloutRecord): string {
     (record.noRollback?.otherWriter === true
       ? "**Another writer changed the model since this run's write** (see **No rollback** above): the values below would overwrite that change, so check it first. "
       : record.rollback?.model === "changed-by-another-writer"
-        ? "**Another writer changed the model during the rollback** (see **Rollback** above): the values below would overwrite that change, so check it first. "
+        ? `**Another writer changed the model ${record.rollback.changedSince !== undefined ? "after" : "during"} the rollback** (see **Rollback** above): the values below would overwrite that change, so check it first. `
         : moved !== undefined
           ? `**Another writer changed the model since this run's write** (${inline(moved.change, { max: 400 })}): ` +
             (moved.overwritten

@@ -4,6 +4,9 @@
 import { describe, expect, it } from "vitest";
 import { buildOutputs } from "../../src/report/outputs.ts";
 import { renderSummary } from "../../src/report/summary.ts";
+import { headline } from "../../src/report/headline.ts";
+import type { Emulator } from "../../emulator/index.ts";
+import type { RolloutRecord } from "../../src/domain/record.ts";
 import { AzureApiError } from "../../src/domain/scale-set.ts";
 import { listIds, sortIds } from "../../src/domain/ids.ts";
 import {
@@ -313,3 +316,93 @@ describe("the rollback's time (health-timeout) running out while a request of it
     expect(record.reason).toContain(error);
   }, 30_000);
 });
+
+describe.each(ORCHESTRATIONS)(
+  "another writer's change to the model a completed rollback put back ($mode)",
+  ({ seed }) => {
+    // An audit (fuzzing, seeds 248 and 885): the run's reads after its rollback ended were not judged (the run stays
+    // "rolling back" through its final tag write), so the record, the summary and the headline said the previous model
+    // was back while the run's own last read showed another writer's model, and the instances were reported on the
+    // latest model (already current) though none was.
+    const OTHER_VERSION = "24.04.202412010";
+    const OTHER_COMMAND = "bash install.sh --other-writer";
+
+    /** What a user reads of the run: the reason, the summary, its next steps, the headline; and the instances' facts. */
+    function expectChangedSince(record: RolloutRecord, changed: RegExp, emu: Emulator): void {
+      expect(record.result).toBe("rolled-back");
+      expect(record.rollback?.succeeded).toBe(true);
+      expect(record.rollback?.model).toBe("changed-by-another-writer");
+      expect(record.rollback?.changedSince).toMatch(changed);
+      expect(record.reason).not.toContain("the previous model is restored");
+      expect(record.reason).toMatch(/another writer changed the scale set's model after the rollback/i);
+      const summary = renderSummary(record);
+      expect(summary).not.toContain("the previous model is back");
+      expect(summary).not.toContain("The previous model is back");
+      const nextSteps = summary.slice(summary.indexOf("### Next steps"));
+      expect(nextSteps).toMatch(/Another writer changed the scale set's model after the rollback/);
+      expect(headline(record)).toMatch(/another writer changed the model since$/);
+      expect(JSON.parse(buildOutputs(record)["summary-json"]!).rollback.changedSince).toMatch(changed);
+      // The instances as they are: none on the latest model (the other writer's), as the emulator says.
+      const real = new Map(emu.state("vmss1").instances.map((i) => [i.name, i.latestModelApplied]));
+      expect([...real.values()].every((latest) => !latest)).toBe(true);
+      for (const i of record.instances) expect(i.latestModelAfter, i.name).toBe(real.get(i.name));
+    }
+
+    it("an image write before the final tag write (its 412's read shows it): not 'the previous model is back'", async () => {
+      const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3, ...seed }] });
+      const [, second = ""] = instanceIds(emu);
+      emu.faults.failUpgrade(second, { scaleSet: "vmss1" });
+      // The rollback's tag writes: the lease's cover before it (the first), then the final one (record, release).
+      emu.faults.concurrentWrite(
+        {
+          patch: {
+            properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: OTHER_VERSION } } } },
+          },
+        },
+        { operation: "VirtualMachineScaleSets.UpdateTags", after: 1, when: "before" },
+      );
+      const { record } = await rollout(
+        configFor(emu, { rollout: { batchSize: count(1), maxUnhealthyPercent: 0, rollbackOnFailure: true } }),
+      );
+      expect(outcomes(record)["rolled-back"]).toHaveLength(2);
+      expectChangedSince(record, new RegExp(`image is now .*${OTHER_VERSION.replace(/\./g, "\\.")}`), emu);
+    }, 60_000);
+
+    it("an extension write after the rollback put the image back (its last read shows it): not 'restored'", async () => {
+      const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3, ...seed }] });
+      // The model update fails after its PATCH applied; the rollback puts the image back, and right after its listing
+      // (the third: the plan's, verification's, the rollback's) another writer changes the custom script's command.
+      emu.faults.failOperation({ operation: "VirtualMachineScaleSets.Update", running: false });
+      emu.faults.concurrentWrite(
+        {
+          extension: {
+            name: "customScript",
+            properties: {
+              settings: {
+                fileUris: ["https://stvmssdemo.blob.core.windows.net/scripts/install.sh"],
+                commandToExecute: OTHER_COMMAND,
+              },
+            },
+          },
+        },
+        { operation: "VirtualMachineScaleSetVMs.List", after: 2, when: "after" },
+      );
+      const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(1), rollbackOnFailure: true } }));
+      const model = emu.state("vmss1").model as {
+        properties: { virtualMachineProfile: { extensionProfile: { extensions: ExtensionJson[] } } };
+      };
+      const ext = model.properties.virtualMachineProfile.extensionProfile.extensions.find(
+        (e) => e.name === "customScript",
+      );
+      expect(ext?.properties.settings.commandToExecute).toBe(OTHER_COMMAND);
+      expectChangedSince(record, /extension 'customScript' changed/, emu);
+      // Never upgraded, and not on the latest model: not "already current".
+      expect(outcomes(record)["already-current"]).toBeUndefined();
+    }, 60_000);
+  },
+);
+
+interface ExtensionJson {
+  readonly name: string;
+  readonly properties: { readonly settings: { readonly commandToExecute?: string } };
+}

@@ -16,7 +16,9 @@ import {
   driftFrom,
   holdsImage,
   holdsPatch,
+  movedFromPutBack,
   type ModelChange,
+  type PutBack,
 } from "../../domain/change.ts";
 import type { RollbackModel } from "../../domain/record.ts";
 import type { Assessment } from "../../domain/verdict.ts";
@@ -89,21 +91,24 @@ export async function rollBack(run: Run, api: ScaleSetApi, change: ModelChange, 
     const leftOut = [...state.rollbackProgress!.heldByProtection].filter((id) => state.instances.has(id));
     const back = sortIds(new Set([...ids, ...leftOut])).filter((id) => !state.removed.has(id) && !heldOff.includes(id));
     if (heldOff.length === 0) {
-      state.rollbackEnded({ succeeded: true, instanceIds: back });
+      state.rollbackEnded({ succeeded: true, instanceIds: back }, restored(rb));
       run.emit({ type: "rollback-ended", succeeded: true });
       return;
     }
     const error = heldWords(heldOff);
     run.log.info(`Rollback: the previous model is restored and every other instance is back; ${error}.`);
-    state.rollbackEnded({
-      succeeded: false,
-      instanceIds: back,
-      notBack: heldOff,
-      protectedNotBack: heldOff,
-      // Put back and seen holding the previous model after every instance came back (waitBack's last read).
-      model: "restored",
-      error,
-    });
+    state.rollbackEnded(
+      {
+        succeeded: false,
+        instanceIds: back,
+        notBack: heldOff,
+        protectedNotBack: heldOff,
+        // Put back and seen holding the previous model after every instance came back (waitBack's last read).
+        model: "restored",
+        error,
+      },
+      restored(rb),
+    );
     run.emit({ type: "rollback-ended", succeeded: false });
   } catch (err) {
     await reportIncomplete(rb, err);
@@ -152,6 +157,12 @@ interface RollbackRun {
    * out) names it.
    */
   doing: string;
+  /**
+   * The latest read of the model after the rollback's writes that held what it put back (checkRestored, or
+   * reportIncomplete's read): the run judges the rest of it, and every read after the rollback, against the model the
+   * rollback left (RunState.rollbackEnded).
+   */
+  restoredRead?: ScaleSetModel;
 }
 
 /** Why the previous model cannot be restored, or undefined when it can. */
@@ -589,7 +600,7 @@ async function reportIncomplete(rb: RollbackRun, err: unknown): Promise<void> {
         state.rollbackMetOtherWriter();
         error = `another writer changed the scale set's model during the rollback (${moved}); ${error}`;
         run.log.info(`Rollback: ${error}`);
-      }
+      } else rb.restoredRead = model;
     } catch (readErr) {
       // Deleted during the rollback (its model PATCH or a batch met the 404 first): the run ends on it, as anywhere.
       if (isScaleSetGone(readErr)) return run.scaleSetGone(readErr, "during the rollback");
@@ -639,15 +650,38 @@ async function reportIncomplete(rb: RollbackRun, err: unknown): Promise<void> {
       [...ids, ...progress().heldByProtection].filter((id) => !progress().back.has(id) && !state.removed.has(id)),
     ),
   );
-  state.rollbackEnded({
-    succeeded: false,
-    instanceIds: back,
-    ...(notBack.length > 0 && { notBack }),
-    ...(heldOff.length > 0 && { protectedNotBack: heldOff }),
-    model: modelAfter(progress()),
-    error,
-  });
+  const model = modelAfter(progress());
+  state.rollbackEnded(
+    {
+      succeeded: false,
+      instanceIds: back,
+      ...(notBack.length > 0 && { notBack }),
+      ...(heldOff.length > 0 && { protectedNotBack: heldOff }),
+      model,
+      error,
+    },
+    model === "restored" ? restored(rb) : undefined,
+  );
   run.emit({ type: "rollback-ended", succeeded: false });
+}
+
+/**
+ * After the run's final tag write: a read after a rollback that put the previous model back found another writer's
+ * change to it (RolloutRecord rollback.changedSince) after the instances were last listed (RunState.movedSinceListing),
+ * so what that listing says of them (on the latest model) is from before it. One listing more, within the final
+ * steps' time, so that the record shows them as they are; one that fails leaves the last one, and the log says so.
+ */
+export async function listAfterChangeSinceRollback(run: Run, api: ScaleSetApi): Promise<void> {
+  const { state } = run;
+  if (state.rollback?.changedSince === undefined || !state.movedSinceListing || state.deleted) return;
+  api.useDeadline?.(run.finalBy(FINAL_LISTING_MS));
+  try {
+    await run.list(api, run.finalSignal(FINAL_LISTING_MS));
+  } catch (err) {
+    run.log.warning(
+      `Could not list the instances after another writer's change to the model the rollback put back: ${errorLine(err)}. The states shown are the last ones read.`,
+    );
+  }
 }
 
 /** The rollback's own time (its deadline, not the lease's) ran out: its signal fired on its timer. */
@@ -663,12 +697,26 @@ function movedSince(
   model: ScaleSetModel,
   put: { image: boolean; extension: boolean },
 ): string | undefined {
-  const { scaleSetPatch, extensionPatch } = rb;
-  return put.image && scaleSetPatch !== undefined && !holdsImage(model, scaleSetPatch)
-    ? `the model's image is now ${describeImage(model.imageReference)}, not the previous one the rollback put back`
-    : put.extension && extensionPatch !== undefined && !holdsPatch(model, extensionPatch)
-      ? `extension '${extensionPatch.name}' no longer holds the previous values the rollback put back`
-      : undefined;
+  return movedFromPutBack(model, putBack(rb, put));
+}
+
+/**
+ * The model a rollback that put every part back left (its patches), and its latest read holding them: what the run
+ * judges the reads after the rollback on (RunState.rollbackEnded).
+ */
+function restored(rb: RollbackRun): { readonly putBack: PutBack; readonly read?: ScaleSetModel } {
+  return { putBack: putBack(rb), ...(rb.restoredRead !== undefined && { read: rb.restoredRead }) };
+}
+
+/** What the rollback put back (its patches), of the parts of `put`. */
+function putBack(
+  rb: RollbackRun,
+  put: { image: boolean; extension: boolean } = { image: true, extension: true },
+): PutBack {
+  return {
+    ...(put.image && rb.scaleSetPatch !== undefined && { image: rb.scaleSetPatch }),
+    ...(put.extension && rb.extensionPatch !== undefined && { extension: rb.extensionPatch }),
+  };
 }
 
 /** The model must still hold what the rollback put back: another writer's change since is not taken for it. */
@@ -689,6 +737,7 @@ async function checkRestored(rb: RollbackRun, when: string, readSignal: AbortSig
       `${moved}: another writer changed it during the rollback, so ${when}; the rollback does not overwrite that change`,
     );
   }
+  rb.restoredRead = model;
 }
 
 /**
