@@ -307,6 +307,12 @@ export interface RolloutRecord {
   readonly rolling?: RollingUpgradeStatus;
   readonly rollback?: {
     readonly succeeded: boolean;
+    /**
+     * A rollback an error stopped (its last request answered after its time ran out, say), after which the final check
+     * found it done: the previous model restored and every instance it was to bring back there and healthy. It
+     * succeeded all the same; this is that error (as `stoppedByError` is for the rollout).
+     */
+    readonly stoppedByError?: string;
     /** The instances brought back onto the previous model (seen back on it; in Manual mode, healthy too). */
     readonly instanceIds: readonly string[];
     /** A rollback that did not complete: the instances it was to bring back and did not see back. */

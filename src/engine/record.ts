@@ -258,6 +258,7 @@ export function buildRecord(state: RolloutState, failure: string | undefined, fi
     ...(rollback && {
       rollback: {
         ...rollback,
+        ...(rollback.stoppedByError && { stoppedByError: redactText(rollback.stoppedByError) }),
         ...(rollback.error && { error: redactText(rollback.error) }),
         ...(rollback.changedSince && { changedSince: redactText(rollback.changedSince) }),
       },

@@ -43,6 +43,12 @@ export function annotationsFor(record: RolloutRecord): Annotation[] {
       title: "An error stopped the run; the final check found the rollout done",
       message: `${plain(record.stoppedByError, 1000)} The final check found the whole change in the model and every instance this run was to bring onto it there and healthy.`,
     });
+  if (record.rollback?.stoppedByError !== undefined)
+    annotations.push({
+      level: "warning",
+      title: "An error stopped the rollback; the final check found it done",
+      message: `${plain(record.rollback.stoppedByError, 1000).replace(/[^.!?]$/, "$&.")} The final check found the previous model restored and every instance the rollback was to bring back on it and healthy.`,
+    });
   // Only those behind: a protected instance already on the model (a re-run, say) keeps no old model.
   const skipped = record.instances.filter((i) => i.outcome === "skipped-protected" && !i.latestModelAfter);
   if (skipped.length > 0) {

@@ -167,6 +167,11 @@ function header(record: RolloutRecord, stage: Stage): string {
       "",
       `> **Note:** ${inline(record.stoppedByError, { max: 600 })} The final check, after it, found the whole change in the model and every instance this run was to bring onto it there and healthy, so the run did its job all the same.`,
     );
+  if (record.rollback?.stoppedByError !== undefined)
+    lines.push(
+      "",
+      `> **Note (rollback):** ${inline(record.rollback.stoppedByError, { max: 600 }).replace(/[^.!?]$/, "$&.")} The final check, after it, found the previous model restored and every instance the rollback was to bring back on it and healthy, so the rollback did its job all the same.`,
+    );
   if (record.leaseHeldBy) {
     const { run, link: page, until } = record.leaseHeldBy;
     lines.push(

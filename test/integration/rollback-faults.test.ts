@@ -406,3 +406,84 @@ interface ExtensionJson {
   readonly name: string;
   readonly properties: { readonly settings: { readonly commandToExecute?: string } };
 }
+
+// The rollback's last request applied at once, its answer held past the rollback's time (health-timeout): Automatic,
+// the PATCH putting the model back (the second model write); Manual, the rollback batch's manualupgrade (the second in
+// all: the first batch failed on its first instance). Before (an audit, 2026-12-07), the final reads showed the model
+// restored and every instance back, yet the record said "the rollback did not complete" and the run failed.
+const CUT_OFF = (["Automatic", "Manual"] as const).flatMap((upgradeMode) =>
+  ORCHESTRATIONS.map(({ mode, seed }) => ({
+    upgradeMode,
+    mode,
+    seed: { ...seed, upgradeMode, instances: 4, healthExtension: true },
+    operation: upgradeMode === "Manual" ? "VirtualMachineScaleSets.UpdateInstances" : "VirtualMachineScaleSets.Update",
+    request: upgradeMode === "Manual" ? "manualupgrade" : "PATCH",
+  })),
+);
+const CUT_OFF_TIMES = { ...ROLLBACK, timeoutMs: 3_000, healthTimeoutMs: 1_000 };
+
+describe.each(CUT_OFF)(
+  "the rollback's last request answered after the rollback's time ran out ($upgradeMode, $mode)",
+  ({ upgradeMode, seed, operation, request }) => {
+    const manual = upgradeMode === "Manual";
+
+    it("the final check finds the model restored and every instance back: rolled back, the cut-off request a note", async () => {
+      const emu = await emulator({ scaleSets: [{ name: "vmss1", ...seed }] });
+      const [a = "", b = "", c = "", d = ""] = instanceIds(emu);
+      emu.faults.failUpgrade(a, { scaleSet: "vmss1" });
+      emu.faults.hangRequest({ operation, after: 1, seconds: 6, afterProcessing: true });
+      const { record } = await rollout(configFor(emu, { rollout: CUT_OFF_TIMES }));
+
+      // As it is: the previous model, every instance on it.
+      expect(Object.values(runningVersions(emu))).toEqual([OLD_VERSION, OLD_VERSION, OLD_VERSION, OLD_VERSION]);
+      // Manual: the first batch (a, b) was all this run upgraded; the platform modes: every instance.
+      const back = manual ? sortIds([a, b]) : sortIds([a, b, c, d]);
+      expect(outcomes(record)).toEqual({
+        "rolled-back": back,
+        ...(manual && { "not-started": sortIds([c, d]) }),
+      });
+      expect(record.result).toBe("rolled-back");
+      expect(record.rollback).toEqual({ succeeded: true, instanceIds: back, stoppedByError: expect.any(String) });
+      expect(record.rollback?.stoppedByError).toMatch(/health-timeout/);
+      expect(record.rollback?.stoppedByError).toContain(request);
+      expect(record.reason).toContain("Rolled back: the previous model is restored");
+      expect(record.reason).not.toMatch(/rollback failed/i);
+      const outputs = buildOutputs(record);
+      expect(JSON.parse(outputs["summary-json"] ?? "")).toEqual(JSON.parse(JSON.stringify(record)));
+      const summary = renderSummary(record);
+      expect(summary.split("\n")[0]).not.toMatch(/rollback failed/);
+      expect(summary).toContain("**Rollback:** ✅ the previous model is back");
+      // The cut-off request as a note, not a failure.
+      expect(summary).toMatch(
+        /^> \*\*Note \(rollback\):\*\* stopped: .*\(health-timeout, 1s\) ran out.* did its job all the same\.$/m,
+      );
+      expect(summary).not.toContain("the rollback did not complete");
+      expect(summary).not.toMatch(/Finish the rollback/i);
+    }, 30_000);
+
+    it.each([
+      // Manual: the second rollback batch never sent (the first one's answer came too late): its instances run the
+      // rolled-out model. Automatic: one instance back on the previous model but unhealthy there.
+      { what: manual ? "a rollback batch never sent" : "an instance unhealthy on the previous model" },
+    ])(
+      "$what: the final check finds it not done, and the rollback still failed",
+      async () => {
+        const emu = await emulator({ scaleSets: [{ name: "vmss1", ...seed }] });
+        const [a = "", b = "", c = "", d = ""] = instanceIds(emu);
+        // Manual: the second forward batch (c, d) fails; the rollback's first batch is the third manualupgrade.
+        emu.faults.failUpgrade(manual ? c : a, { scaleSet: "vmss1" });
+        if (!manual) emu.faults.unhealthyAfterUpgrade(OLD_VERSION, { scaleSet: "vmss1", instanceIds: [b] });
+        emu.faults.hangRequest({ operation, after: manual ? 2 : 1, seconds: 6, afterProcessing: true });
+        const { record } = await rollout(configFor(emu, { rollout: CUT_OFF_TIMES }));
+
+        const notBack = manual ? sortIds([c, d]) : [b];
+        expect(record.result).toBe("failed");
+        expect(record.rollback).toMatchObject({ succeeded: false, notBack, model: "restored" });
+        expect(record.rollback?.stoppedByError).toBeUndefined();
+        expect(record.rollback?.error).toMatch(/health-timeout/);
+        expect(renderSummary(record)).toContain("the rollback did not complete");
+      },
+      30_000,
+    );
+  },
+);

@@ -423,7 +423,7 @@ async function waitBack(rb: RollbackRun): Promise<void> {
         ? undefined
         : ((await rollbackRollEnded(rb)) ?? automaticRollEnded(rb, [...stale, ...failedBack, ...unhealthyBack]));
     if (ended !== undefined)
-      throw new Error(
+      throw new RollbackVerdict(
         [
           ended,
           ...(stale.length > 0 ? [`Azure will not bring back instances ${listIds(stale)}`] : []),
@@ -431,14 +431,14 @@ async function waitBack(rb: RollbackRun): Promise<void> {
         ].join("; "),
       );
     // Only failed or unhealthy ones left and nothing else to wait for: Azure's roll reached them and is done with them.
-    if (stale.length === 0 && waiting.length === 0) throw new Error(failedWords);
+    if (stale.length === 0 && waiting.length === 0) throw new RollbackVerdict(failedWords);
     // Manual: every batch's gate saw its instances on the model; stale ones now mean the model moved since.
     if (manual && !checkedStale && (restoreImage || restoreExtension)) {
       checkedStale = true;
       await checkRestored(rb, "the instances may run that writer's model");
     }
     if (over || run.now() >= deadline)
-      throw new Error(
+      throw new RollbackVerdict(
         [
           `instances ${[...stale, ...waiting].join(", ")} are not back on the previous model${waiting.length > 0 ? " and healthy" : ""} within health-timeout`,
           ...(failedWords ? [failedWords] : []),
@@ -576,7 +576,7 @@ async function reportIncomplete(rb: RollbackRun, err: unknown): Promise<void> {
               // the request it cut off (an audit).
               `stopped: the rollback's time (health-timeout, ${formatDuration(rb.budgetMs)}${rb.cutByTimeout ? ", cut short by timeout + health-timeout" : ""}) ran out during ${rb.doing}, which it cut off`
             : errorLine(err);
-  run.log.info(`Rollback failed: ${error}`);
+  run.log.info(`Rollback stopped: ${error}`);
   // The record says where the model stands: a part put back may have been changed by another writer since.
   // Both reads share one budget (after a cancel, the few seconds of the final steps: the model is not read then).
   // The final tag write after them keeps its part (CANCELLED_WRITE_MS): after a cancel, the reads and the write took
@@ -612,8 +612,10 @@ async function reportIncomplete(rb: RollbackRun, err: unknown): Promise<void> {
   if (progress().image === "yes" || progress().extension === "yes") platformRollsBack(rb);
   // And where the instances stand after what it did (a manualupgrade sent, a model put back): one that a listing
   // since shows on the previous model and healthy is back (its batch's gate ended before it was).
+  let listed = false;
   try {
     await run.list(api, finalReads);
+    listed = true;
     if (modelAfter(progress()) === "restored")
       state.rollbackBack(
         [...progress().sent].filter((id) => state.instances.has(id) && run.assess(id, true).kind === "done"),
@@ -623,6 +625,27 @@ async function reportIncomplete(rb: RollbackRun, err: unknown): Promise<void> {
     // reads the same).
     if (isScaleSetGone(listErr)) return run.scaleSetGone(listErr, "during the rollback");
     run.log.warning(`Could not list the instances after the rollback: ${errorLine(listErr)}.`);
+  }
+  // Cut off once its work was done (its last request answered after its time ran out, say): these reads show the
+  // rollback complete, so it succeeded, and the record keeps the error as a note (as a forward run's stoppedByError).
+  if (listed && cutOffWhenDone(rb, err)) {
+    try {
+      // The model read again after the listing, as the completed rollback's last read (waitBack): still the one put
+      // back, so "on the latest model" in that listing meant the previous one.
+      await checkRestored(rb, "the instances may run that writer's model", finalReads);
+      const back = sortIds(new Set([...ids, ...progress().heldByProtection])).filter((id) => !state.removed.has(id));
+      state.rollbackBack(back);
+      run.log.info(
+        `Rollback: ${error}; the final check after it found the previous model restored and every instance it was to bring back on it, so the rollback is done all the same.`,
+      );
+      state.rollbackEnded({ succeeded: true, stoppedByError: error, instanceIds: back }, restored(rb));
+      run.emit({ type: "rollback-ended", succeeded: true });
+      return;
+    } catch (readErr) {
+      if (isScaleSetGone(readErr)) return run.scaleSetGone(readErr, "during the rollback");
+      if (progress().otherWriter) error = `${errorLine(readErr)}; ${error}`;
+      else run.log.warning(`Could not read the scale set's model after the rollback: ${errorLine(readErr)}.`);
+    }
   }
   if (progress().otherWriter) {
     // Seen "on the model" may have meant on the other writer's: only an instance that runs the image the rollback
@@ -683,6 +706,42 @@ export async function listAfterChangeSinceRollback(run: Run, api: ScaleSetApi): 
     );
   }
 }
+
+/**
+ * Whether a rollback that `err` stopped had done its work all the same, on the reads after it (reportIncomplete's): an
+ * error stopped it (a request refused, or cut off by its time), not its own verdict (RollbackVerdict), a cancel or a
+ * lost lease; every part of the model is put back and was read so, with no other writer seen; and every instance it
+ * was to bring back (those left out as protected too) is listed on the restored model, not being upgraded, and judged
+ * done there as its gate judges one (provisioning, health: run.assess with its wait over). In Manual mode each was also
+ * seen back after a rollback batch that sent it (progress().back): a batch never sent is not done, whatever its
+ * instances show. Before (an audit, 2026-12-07), a rollback whose last request (the model PATCH in Automatic mode, a
+ * batch's manualupgrade in Manual mode) was answered after its time ran out was reported failed ("the rollback did not
+ * complete"), though the model was restored and every instance back on it.
+ */
+function cutOffWhenDone(rb: RollbackRun, err: unknown): boolean {
+  const { run, ids } = rb;
+  const { state } = run;
+  const progress = state.rollbackProgress!;
+  if (err instanceof RollbackVerdict || run.cancel.aborted || state.leaseLost !== undefined) return false;
+  if (progress.otherWriter || modelAfter(progress) !== "restored") return false;
+  const mustBeBack = [...new Set([...ids, ...progress.heldByProtection])].filter((id) => !state.removed.has(id));
+  return mustBeBack.every((id) => {
+    const instance = state.instances.get(id);
+    return (
+      instance !== undefined &&
+      instance.latestModelApplied &&
+      !isBusy(instance) &&
+      run.assess(id, true).kind === "done" &&
+      (!rb.manual || progress.back.has(id) || progress.heldByProtection.has(id))
+    );
+  });
+}
+
+/**
+ * The rollback's own verdict that stops it (instances not back, failed or unhealthy on the previous model; Azure's roll
+ * of it ended), as opposed to an error (a request refused or cut off): a later read does not overturn a verdict.
+ */
+class RollbackVerdict extends Error {}
 
 /** The rollback's own time (its deadline, not the lease's) ran out: its signal fired on its timer. */
 function ranOutOfTime(rb: RollbackRun): boolean {
@@ -1001,13 +1060,15 @@ async function rollBackInBatches(
         `[${label}] ${present.length - bad.length - waiting.length}/${present.length} back on the previous model and healthy.`,
       );
       if (bad.length > 0)
-        throw new Error(`${label}: instance(s) ${bad.join(", ")} failed or are unhealthy on the previous model`);
+        throw new RollbackVerdict(
+          `${label}: instance(s) ${bad.join(", ")} failed or are unhealthy on the previous model`,
+        );
       if (waiting.length === 0) break;
       // An instance done with its upgrade, on the previous image, that Azure does not show on the model: the model moved
       // away from under it (another writer). One read says so at once, rather than after the rollback's whole time.
       if (!over && waiting.some(movedFrom)) await checkRestored(`${label}'s instances are not on it`);
       if (over) {
-        throw new Error(
+        throw new RollbackVerdict(
           `${label}: instance(s) ${waiting.join(", ")} are not back on the previous model and healthy within health-timeout`,
         );
       }
