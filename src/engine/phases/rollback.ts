@@ -628,12 +628,13 @@ async function reportIncomplete(rb: RollbackRun, err: unknown): Promise<void> {
   }
   // Cut off once its work was done (its last request answered after its time ran out, say): these reads show the
   // rollback complete, so it succeeded, and the record keeps the error as a note (as a forward run's stoppedByError).
-  if (listed && cutOffWhenDone(rb, err)) {
+  const done = listed ? cutOffWhenDone(rb, err) : undefined;
+  if (done !== undefined) {
     try {
       // The model read again after the listing, as the completed rollback's last read (waitBack): still the one put
       // back, so "on the latest model" in that listing meant the previous one.
       await checkRestored(rb, "the instances may run that writer's model", finalReads);
-      const back = sortIds(new Set([...ids, ...progress().heldByProtection])).filter((id) => !state.removed.has(id));
+      const back = sortIds(done);
       state.rollbackBack(back);
       run.log.info(
         `Rollback: ${error}; the final check after it found the previous model restored and every instance it was to bring back on it, so the rollback is done all the same.`,
@@ -708,7 +709,8 @@ export async function listAfterChangeSinceRollback(run: Run, api: ScaleSetApi): 
 }
 
 /**
- * Whether a rollback that `err` stopped had done its work all the same, on the reads after it (reportIncomplete's): an
+ * The instances a rollback that `err` stopped was to bring back, when it had done its work all the same (else
+ * undefined), on the reads after it (reportIncomplete's): an
  * error stopped it (a request refused, or cut off by its time), not its own verdict (RollbackVerdict), a cancel or a
  * lost lease; every part of the model is put back and was read so, with no other writer seen; and every instance it
  * was to bring back (those left out as protected too) is listed on the restored model, not being upgraded, and judged
@@ -718,14 +720,14 @@ export async function listAfterChangeSinceRollback(run: Run, api: ScaleSetApi): 
  * batch's manualupgrade in Manual mode) was answered after its time ran out was reported failed ("the rollback did not
  * complete"), though the model was restored and every instance back on it.
  */
-function cutOffWhenDone(rb: RollbackRun, err: unknown): boolean {
+function cutOffWhenDone(rb: RollbackRun, err: unknown): readonly string[] | undefined {
   const { run, ids } = rb;
   const { state } = run;
   const progress = state.rollbackProgress!;
-  if (err instanceof RollbackVerdict || run.cancel.aborted || state.leaseLost !== undefined) return false;
-  if (progress.otherWriter || modelAfter(progress) !== "restored") return false;
+  if (err instanceof RollbackVerdict || run.cancel.aborted || state.leaseLost !== undefined) return undefined;
+  if (progress.otherWriter || modelAfter(progress) !== "restored") return undefined;
   const mustBeBack = [...new Set([...ids, ...progress.heldByProtection])].filter((id) => !state.removed.has(id));
-  return mustBeBack.every((id) => {
+  const allBack = mustBeBack.every((id) => {
     const instance = state.instances.get(id);
     return (
       instance !== undefined &&
@@ -735,6 +737,7 @@ function cutOffWhenDone(rb: RollbackRun, err: unknown): boolean {
       (!rb.manual || progress.back.has(id) || progress.heldByProtection.has(id))
     );
   });
+  return allBack ? mustBeBack : undefined;
 }
 
 /**
