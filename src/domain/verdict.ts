@@ -123,6 +123,17 @@ export const MODEL_CHANGED_SINCE_UPGRADE: AzureErrorInfo = {
 };
 
 /**
+ * Why an instance this run upgraded is unhealthy and not on the latest model: it runs the model this run rolled out and
+ * reports unhealthy on it, and another writer changed the model after its upgrade. Unhealthy on this run's model, not
+ * unfinished (MODEL_CHANGED_SINCE_UPGRADE would hide what the release did to it). Not an error Azure returned.
+ */
+export const UNHEALTHY_MODEL_CHANGED_SINCE: AzureErrorInfo = {
+  code: "UnhealthyOnRolledOutModel",
+  message:
+    "The instance runs the model this run rolled out and reports unhealthy on it. Another writer changed the scale set's model after its upgrade, so it is not on the latest model either; upgrading it again would put that writer's model on it.",
+};
+
+/**
  * Why an instance Azure rolled onto this run's image (Automatic, Rolling mode) is not on this run's model: the change's
  * extension part, to be written after the image, was not (refused, or the run stopped before it), so the latest model
  * holds the new image with the extension as it was. Not an error Azure returned; Azure is not still at it.
@@ -333,6 +344,11 @@ export interface OutcomeFacts {
   /** latestModelApplied on the last listing (undefined: never listed). */
   readonly latestModelApplied?: boolean;
   /**
+   * Waiting for the latest model only because another writer moved it on after its upgrade, while it runs the model
+   * this run rolled out and reports unhealthy there (UNHEALTHY_MODEL_CHANGED_SINCE): unhealthy, not unfinished.
+   */
+  readonly unhealthyOnRolledOut?: boolean;
+  /**
    * Not targeted and on the latest model, but in trouble on the last listing (needsAttention): its provisioning
    * `failed`, or `unhealthy`. Its model is the one asked for, and it does not run it well: a failure of the run, not
    * `already-current` (a re-run after a failed upgrade, an instance created on a broken new model).
@@ -365,7 +381,7 @@ export function instanceOutcome(facts: OutcomeFacts): InstanceOutcome {
     case "unhealthy":
       return "unhealthy";
     case "pending":
-      return "straggler";
+      return facts.unhealthyOnRolledOut === true ? "unhealthy" : "straggler";
   }
 }
 

@@ -54,6 +54,7 @@ import {
   isRunning,
   limitList,
   MODEL_CHANGED_SINCE_UPGRADE,
+  UNHEALTHY_MODEL_CHANGED_SINCE,
   EXTENSION_NOT_WRITTEN,
   otherWritersModelOf,
   PROTECTED_SINCE_UPGRADE,
@@ -609,7 +610,9 @@ function endedElsewhere(state: RolloutState, instance: InstanceState): AzureErro
  * A target this run upgraded that runs the model the run rolled out and is yet not on the latest model, on the last
  * listing: another writer changed the model after its upgrade (MODEL_CHANGED_SINCE_UPGRADE). It stays unfinished (a
  * straggler), and the error says why: not Azure still at it, as an instance left waiting for the new model otherwise
- * is. Never one Azure is upgrading, one a rollback sent back, or one the run never sent.
+ * is. Never one Azure is upgrading, one a rollback sent back, or one the run never sent. One that reports unhealthy on
+ * that model is unhealthy there (UNHEALTHY_MODEL_CHANGED_SINCE, a fuzz run, 2026-12-07: it was reported unfinished,
+ * the release's effect on it hidden behind the other writer's change).
  */
 function movedOn(
   state: RolloutState,
@@ -626,7 +629,13 @@ function movedOn(
     ...(state.expectedImage && { image: state.expectedImage }),
     ...(state.expectedExtensions && { extensions: state.expectedExtensions }),
   });
-  return rolledOut ? MODEL_CHANGED_SINCE_UPGRADE : undefined;
+  if (!rolledOut) return undefined;
+  const unhealthy =
+    !state.config.rollout.dryRun &&
+    state.config.rollout.health === "auto" &&
+    isRunning(instance) &&
+    instance.health === "unhealthy";
+  return unhealthy ? UNHEALTHY_MODEL_CHANGED_SINCE : MODEL_CHANGED_SINCE_UPGRADE;
 }
 
 /**
@@ -683,8 +692,9 @@ export function instanceRecords(state: RolloutState): InstanceRecord[] {
     const otherModel = current !== undefined ? untargetedOnOtherModel(state, id, current) : undefined;
     const imageOnly = current !== undefined ? partOnly(state, id, current, assessment) : undefined;
     const back = notBack(state, sentNotBack, id, current, assessment);
+    const moved = current !== undefined ? movedOn(state, sentNotBack, id, current, assessment) : undefined;
     const error =
-      (current !== undefined ? movedOn(state, sentNotBack, id, current, assessment) : undefined) ??
+      moved ??
       (back.rollbackNotBack === "failed" && current !== undefined ? endedElsewhere(state, current) : undefined) ??
       imageOnly ??
       otherModel ??
@@ -712,6 +722,7 @@ export function instanceRecords(state: RolloutState): InstanceRecord[] {
         ...back,
         unknown: state.unseen.has(id) || unknownModel,
         partOnly: imageOnly !== undefined,
+        unhealthyOnRolledOut: moved === UNHEALTHY_MODEL_CHANGED_SINCE,
         // Left by the platform's roll, off the new model and idle on verification's listing (confirmNotReached). Why
         // is in the run's reason (and the summary's "Not started" line): nothing of the instance's own.
         notReached: state.notReached.has(id),
@@ -744,10 +755,32 @@ export function describeTarget(
   const current = state.instances.get(id);
   const base = describeInstance(id, current, assessment?.kind === "failed" ? assessment.error : undefined);
   if (assessment?.kind === "unhealthy") return `${base} (${assessment.detail})`;
-  if (current !== undefined && movedOn(state, sentNotBack, id, current, assessment) !== undefined)
+  const moved = current !== undefined ? movedOn(state, sentNotBack, id, current, assessment) : undefined;
+  if (moved === UNHEALTHY_MODEL_CHANGED_SINCE)
+    return `${base} (unhealthy on the model this run rolled out, which another writer changed since its upgrade)`;
+  if (moved !== undefined)
     return `${base} (it runs the model this run rolled out, which another writer changed since its upgrade)`;
   if (assessment?.kind === "pending") return `${base} (waiting for ${assessment.waitingFor})`;
   return base;
+}
+
+/**
+ * Whether another writer's change to the model is why this upgraded instance is not on this run's model, on the last
+ * listing: `moved-on` when it runs the model this run rolled out and the latest model moved on after its upgrade
+ * (describeTarget's words), `theirs` when it was judged on that writer's model (verdict.ts, ModelChangedByAnotherWriter);
+ * undefined for anything else (failed, unhealthy, waiting on its own account).
+ */
+export function otherWritersPart(
+  state: RolloutState,
+  id: string,
+  sentNotBack: ReadonlySet<string> = state.sentBackNotBack,
+): "moved-on" | "theirs" | undefined {
+  const assessment = state.assessments.get(id);
+  if (assessment?.kind === "failed" && assessment.error?.code === "ModelChangedByAnotherWriter") return "theirs";
+  const current = state.instances.get(id);
+  if (current !== undefined && movedOn(state, sentNotBack, id, current, assessment) === MODEL_CHANGED_SINCE_UPGRADE)
+    return "moved-on";
+  return undefined;
 }
 
 /** describeTarget of each, at most five (see limitList). */

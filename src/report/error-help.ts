@@ -281,6 +281,18 @@ export const ERROR_HELP: readonly ErrorHelp[] = [
       "instance again (a re-run, or the platform in Automatic or Rolling mode) puts that writer's model on it.",
   },
   {
+    code: "UnhealthyOnRolledOutModel",
+    own: true,
+    happened:
+      "Not an error Azure returned: this run upgraded the instance, it runs the model the run rolled out and reports " +
+      "unhealthy on it. Another writer changed the scale set's model after its upgrade, so it is not on the latest " +
+      "model either; its health is what the release did to it.",
+    check:
+      "Why the application is unhealthy on the new model (the health probe's endpoint on that instance, boot " +
+      "diagnostics), and the other writer's change (the scale set's activity log names the writer) before a re-run: " +
+      "upgrading the instance again puts that writer's model on it.",
+  },
+  {
     code: "ExtensionChangeNotWritten",
     own: true,
     happened:

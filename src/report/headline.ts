@@ -78,12 +78,16 @@ export function headline(record: RolloutRecord): string {
     return `${label}: ${protectedRollbackParts(rollback, held).done}; ${left}${others === "" ? "" : ` (${others})`}`;
   }
   const notBack = rollback?.notBack?.length ?? 0;
+  // Another writer's change to the model during a run that stopped, or after it: why instances are not on this run's
+  // model may be that change, not the release (the reason and the table say which).
   const tail =
     rollback && !rollback.succeeded
       ? `; the rollback failed${notBack > 0 ? `, ${plural(notBack, "instance")} not brought back` : ""}`
       : rollback?.changedSince !== undefined
         ? "; another writer changed the model since"
-        : "";
+        : rollback === undefined && record.modelChangedByAnother !== undefined && record.result !== "succeeded"
+          ? "; another writer changed the model during the run"
+          : "";
   // Never listed: say so, rather than count what was not seen.
   if (record.instancesListed === false && counts.total === 0) return `${label}: the instances could not be read${tail}`;
   switch (record.result) {

@@ -901,14 +901,19 @@ describe("Manual mode: the verdict judges every instance, to the end", () => {
     ]);
     const summary = renderSummary(record);
     expect(summary).toContain("another writer changed the scale set&#39;s model after its upgrade");
-    // The reason names them the same way: they wait for nothing of this run's.
-    expect(record.reason).toMatch(/\b0 \(vmss1_0\)[^;]*which another writer changed since its upgrade/);
+    // The reason leads with that change and names them the same way: they wait for nothing of this run's. Before, it
+    // opened on "4 of 4 upgraded instance(s) failed or are unhealthy", which reads as a broken release.
+    expect(record.reason).toMatch(
+      /^Stopped after batch 2 of 2: the scale set's model was changed by another writer during the rollout \(extension 'customScript'/,
+    );
+    expect(record.reason).toContain(
+      "2 instance(s) upgraded before that change run this run's model but are no longer on the latest model: 0, 1.",
+    );
+    expect(record.reason).toContain("2 instance(s) were upgraded onto that writer's model, not this run's: 2, 3.");
+    expect(record.reason).not.toContain("failed or are unhealthy");
     expect(record.reason).not.toContain("waiting for the new model");
     // What to do next: not "re-run" alone, which would roll that writer's model out.
     expect(summary).toMatch(/First, look at the other writer's change.*a re-run upgrades 4 instances/);
-    expect(record.reason).toMatch(
-      /^Stopped after batch 2 of 2: 4 of 4 upgraded instance\(s\) failed or are unhealthy .*0 \(vmss1_0\): .*not on the latest model/,
-    );
   });
 
   it("an instance of an earlier batch turning unhealthy counts against max-unhealthy on a later batch's poll", async () => {
@@ -1225,11 +1230,109 @@ describe("Manual mode: rollback", () => {
     });
     expect(record.rollback).toBeUndefined();
     expect(record.reason).toContain(
-      `The scale set's model was changed by another writer during the rollout (its image is now Canonical:ubuntu-24_04-lts:server:${OTHER})`,
+      `Stopped after batch 1 of 2: the scale set's model was changed by another writer during the rollout (its image is now Canonical:ubuntu-24_04-lts:server:${OTHER})`,
     );
     expect(record.reason).toContain(`No rollback was done: the model's image is now`);
     expect(record.reason).toContain(OTHER);
   });
+
+  it.each([
+    {
+      when: "right after batch 1's manualupgrade",
+      at: { operation: "VirtualMachineScaleSets.UpdateInstances", after: 0, when: "after" as const },
+      unhealthy: [] as number[],
+      stoppedAfter: "batch 1 of 2",
+      movedOn: [0, 1],
+      theirs: [] as number[],
+      own: [] as number[],
+      notStarted: [2, 3],
+    },
+    {
+      when: "right before batch 2's manualupgrade",
+      at: { operation: "VirtualMachineScaleSets.UpdateInstances", after: 1, when: "before" as const },
+      unhealthy: [],
+      stoppedAfter: "batch 2 of 2",
+      movedOn: [0, 1],
+      theirs: [2, 3],
+      own: [],
+      notStarted: [],
+    },
+    {
+      when: "right before batch 2's manualupgrade, with an instance of batch 1 unhealthy on its own",
+      at: { operation: "VirtualMachineScaleSets.UpdateInstances", after: 1, when: "before" as const },
+      unhealthy: [0],
+      stoppedAfter: "batch 2 of 2",
+      movedOn: [1],
+      theirs: [2, 3],
+      own: [0],
+      notStarted: [],
+    },
+  ])(
+    "another writer's image $when: the reason leads with that change and tells its instances from failed ones",
+    async ({ at, unhealthy, stoppedAfter, movedOn, theirs, own, notStarted }) => {
+      // Before, the reason opened on "N of N upgraded instance(s) failed or are unhealthy" when no instance had failed
+      // (a fuzz run, 2026-12-07): it read as a broken release. The table and outputs were right; the lead was not.
+      const OTHER = "24.04.202503030";
+      const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, healthExtension: true }] });
+      const ids = instanceIds(emu);
+      const pick = (ks: readonly number[]): string[] => ks.map((k) => ids[k]!);
+      if (unhealthy.length > 0)
+        emu.faults.unhealthyAfterUpgrade(NEW_VERSION, { scaleSet: "vmss1", instanceIds: pick(unhealthy) });
+      emu.faults.concurrentWrite(
+        {
+          patch: { properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: OTHER } } } } },
+        },
+        at,
+      );
+      const { record } = await rollout(
+        configFor(emu, { rollout: { batchSize: count(2), maxUnhealthyPercent: unhealthy.length > 0 ? 50 : 0 } }),
+      );
+      expect(record.result).toBe("failed");
+      const reason = record.reason ?? "";
+      expect(reason).toMatch(
+        new RegExp(
+          `^Stopped after ${stoppedAfter}: the scale set's model was changed by another writer during the rollout ` +
+            `\\(its image is now Canonical:ubuntu-24_04-lts:server:${OTHER}\\)\\. `,
+        ),
+      );
+      expect(reason).toContain(
+        `${movedOn.length} instance(s) upgraded before that change run this run's model but are no longer on the latest model: ${listIds(pick(movedOn))}.`,
+      );
+      if (theirs.length > 0)
+        expect(reason).toContain(
+          `${theirs.length} instance(s) were upgraded onto that writer's model, not this run's: ${listIds(pick(theirs))}.`,
+        );
+      else expect(reason).not.toContain("onto that writer's model, not this run's");
+      if (own.length > 0)
+        expect(reason).toContain(
+          `${own.length} instance(s) failed or are unhealthy on their own account: ${ids[own[0]!]}`,
+        );
+      else expect(reason).not.toContain("failed or are unhealthy");
+      const upgraded = movedOn.length + theirs.length + own.length;
+      expect(reason).toContain(
+        `In all ${upgraded} of ${upgraded} upgraded instance(s) are not on this run's model or not healthy`,
+      );
+      // Each instance's outcome: left behind by that change (unfinished, nothing of Azure's to wait for), upgraded
+      // onto it (failed: not this run's model), or unhealthy on this run's model (unhealthy, not unfinished).
+      const code = (id: string): string | undefined => record.instances.find((i) => i.instanceId === id)?.error?.code;
+      expect(outcomes(record)).toEqual({
+        straggler: pick(movedOn),
+        ...(theirs.length > 0 && { failed: pick(theirs) }),
+        ...(own.length > 0 && { unhealthy: pick(own) }),
+        ...(notStarted.length > 0 && { "not-started": pick(notStarted) }),
+      });
+      for (const id of pick(movedOn)) expect(code(id)).toBe("ModelChangedSinceUpgrade");
+      for (const id of pick(theirs)) expect(code(id)).toBe("ModelChangedByAnotherWriter");
+      for (const id of pick(own)) expect(code(id)).toBe("UnhealthyOnRolledOutModel");
+      // What each instance runs, as the reason says it.
+      const versions = Object.fromEntries(
+        emu.state("vmss1").instances.map((i) => [i.instanceId, String(i.imageReference["version"])]),
+      );
+      for (const id of pick([...movedOn, ...own])) expect(versions[id]).toBe(NEW_VERSION);
+      for (const id of pick(theirs)) expect(versions[id]).toBe(OTHER);
+      expect(renderSummary(record).split("\n")[0]).toMatch(/; another writer changed the model during the run$/);
+    },
+  );
 
   it.each([
     {

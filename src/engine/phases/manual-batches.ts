@@ -20,6 +20,7 @@ import { breachesMaxUnhealthy, describeBreach } from "../../domain/verdict.ts";
 import { batchLabel } from "../phase.ts";
 import { mayAnswerResend, mayHaveLanded } from "../write-copies.ts";
 import type { ScaleSetApi } from "../ports.ts";
+import { otherWritersPart } from "../record.ts";
 import { StopError, type Run } from "../run.ts";
 import { namesGoneInstance, stillListed } from "./common.ts";
 
@@ -197,16 +198,57 @@ async function runBatch(run: Run, api: ScaleSetApi, batch: BatchRecord, of: numb
           bad: allBad.length,
           maxUnhealthyPercent: rollout.maxUnhealthyPercent,
         });
+    const left = notStarted.length > 0 ? `Not started: ${listIds(notStarted)}.` : "No instance was left untouched.";
     const moved = await otherWriterOfModel(run, api);
     throw new StopError({
       kind: "failed",
       reason:
-        `Stopped after ${label}: ${allBad.length} of ${upgraded.length} upgraded instance(s) failed or are unhealthy (${share}): ` +
-        `${run.describeAll(allBad)}. ` +
-        (notStarted.length > 0 ? `Not started: ${listIds(notStarted)}.` : "No instance was left untouched.") +
-        (moved !== undefined ? ` ${moved}` : ""),
+        moved === undefined
+          ? `Stopped after ${label}: ${allBad.length} of ${upgraded.length} upgraded instance(s) failed or are unhealthy (${share}): ` +
+            `${run.describeAll(allBad)}. ${left}`
+          : otherWritersBreach(run, { label, moved, allBad, upgraded: upgraded.length, share, left }),
     });
   }
+}
+
+/**
+ * A breach of max-unhealthy found with another writer's change in the model: that change leads the reason, and the
+ * instances it put off this run's model (left behind on this run's model, or upgraded onto that writer's) are told
+ * apart from those that failed or are unhealthy on their own account. Before, the reason opened on "N of M upgraded
+ * instance(s) failed or are unhealthy" when none had (a fuzz run, 2026-12-07), which reads as a broken release.
+ */
+function otherWritersBreach(
+  run: Run,
+  breach: {
+    readonly label: string;
+    readonly moved: string;
+    readonly allBad: readonly string[];
+    readonly upgraded: number;
+    readonly share: string;
+    readonly left: string;
+  },
+): string {
+  const { label, moved, allBad, upgraded, share, left } = breach;
+  const sentNotBack = run.state.sentBackNotBack;
+  const part = (id: string): ReturnType<typeof otherWritersPart> => otherWritersPart(run.state, id, sentNotBack);
+  const movedOn = allBad.filter((id) => part(id) === "moved-on");
+  const theirs = allBad.filter((id) => part(id) === "theirs");
+  const own = allBad.filter((id) => part(id) === undefined);
+  return (
+    `Stopped after ${label}: the scale set's model was changed by another writer during the rollout (${moved}). ` +
+    (movedOn.length > 0
+      ? `${movedOn.length} instance(s) upgraded before that change run this run's model but are no longer on the ` +
+        `latest model: ${listIds(movedOn)}. `
+      : "") +
+    (theirs.length > 0
+      ? `${theirs.length} instance(s) were upgraded onto that writer's model, not this run's: ${listIds(theirs)}. `
+      : "") +
+    (own.length > 0
+      ? `${own.length} instance(s) failed or are unhealthy on their own account: ${run.describeAll(own)}. `
+      : "") +
+    `In all ${allBad.length} of ${upgraded} upgraded instance(s) are not on this run's model or not healthy (${share}). ` +
+    left
+  );
 }
 
 /** A batch the run stopped in by a throw: its row says stopped (or cancelled, timed out), with how long it ran. */
@@ -223,7 +265,8 @@ function endedByThrow(run: Run, index: number, started: number, err: unknown, er
 /**
  * After a failed gate: whether the scale set's model still holds this run's change. When another writer changed it
  * during the rollout, the upgraded instances are "not on the latest model" because of that change, not of this run's:
- * the reason says so. One read, on failure only; a read that fails says nothing.
+ * the reason says so, leading with that change in words (describeDrift). One read, on failure only; a read that fails
+ * says nothing.
  */
 async function otherWriterOfModel(run: Run, api: ScaleSetApi): Promise<string | undefined> {
   try {
@@ -232,8 +275,7 @@ async function otherWriterOfModel(run: Run, api: ScaleSetApi): Promise<string | 
       const model = await api.getScaleSet(run.work);
       drift = driftFrom(model, run.state.request) ?? run.state.driftBeyondWritten(model);
     }
-    if (drift === undefined) return undefined;
-    return `The scale set's model was changed by another writer during the rollout (${describeDrift(drift)}): instances upgraded before that change are no longer on the latest model, and any upgraded after it run that writer's model, not this run's.`;
+    return drift === undefined ? undefined : describeDrift(drift);
   } catch {
     return undefined;
   }

@@ -577,6 +577,19 @@ describe("instanceRecords: an unfinished instance the model moved away from afte
       code: "ModelChangedSinceUpgrade",
     },
     {
+      name: "reports unhealthy on the run's model: unhealthy there, not unfinished",
+      fields: {},
+      instance: { ...left, health: "unhealthy" as const },
+      code: "UnhealthyOnRolledOutModel",
+      outcome: "unhealthy",
+    },
+    {
+      name: "unhealthy when last seen running, now deallocated (no health to judge): the label",
+      fields: {},
+      instance: { ...left, health: "unhealthy" as const, powerState: "deallocated" },
+      code: "ModelChangedSinceUpgrade",
+    },
+    {
       name: "runs the image before (its upgrade did not reach it yet): no label",
       fields: {},
       instance: { ...left, imageReference: { version: "1.0.0" } },
