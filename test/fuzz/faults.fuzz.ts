@@ -18,6 +18,8 @@ const COUNT = Number(process.env["FUZZ_COUNT"] ?? 60);
 const OUT = process.env["FUZZ_OUT"] ?? "build/fuzz/violations.jsonl";
 /** Optional: one JSON line per seed (its mode, result, faults), violations or not. */
 const RUNS = process.env["FUZZ_RUNS"];
+/** Optional: a directory where each seed's whole record goes (seed-<n>.json), to read a run that passed. */
+const RECORDS = process.env["FUZZ_RECORDS"];
 const SET = "vmss1";
 
 const emulator = useEmulator();
@@ -164,6 +166,10 @@ it.for(seeds)("seed %i", async (seed, { task }) => {
         reason: record?.reason?.slice(0, 200),
       }) + "\n",
     );
+  if (RECORDS !== undefined) {
+    mkdirSync(RECORDS, { recursive: true });
+    writeFileSync(`${RECORDS}/seed-${seed}.json`, JSON.stringify({ scenario, record }, null, 2));
+  }
   (task.meta as Record<string, unknown>)["fuzz"] = { seed, mode: scenario.mode, violations };
   for (const violation of violations)
     appendFileSync(

@@ -219,21 +219,35 @@ export function generate(seed: number): Scenario {
   }
   // An upgrade that never ends: a short timeout, so that the run gives up on it.
   if (faults.some((f) => f.kind === "hangUpgrade")) timeoutMs = int(4, 8) * 1000;
-
-  return {
-    seed,
-    mode,
-    instances,
-    healthExtension,
-    extensionChange,
-    rollout: {
-      batchSize: chance(0.6) ? { kind: "count", value: int(1, 3) } : { kind: "percent", value: pick([20, 25, 34, 50]) },
-      maxUnhealthyPercent: pick([0, 20, 50]),
-      rollbackOnFailure,
-      timeoutMs,
-      healthTimeoutMs,
-    },
-    rollbackTargeted,
-    faults,
+  const rollout = {
+    batchSize: chance(0.6)
+      ? ({ kind: "count", value: int(1, 3) } as const)
+      : ({ kind: "percent", value: pick([20, 25, 34, 50]) } as const),
+    maxUnhealthyPercent: pick([0, 20, 50]),
+    rollbackOnFailure,
+    timeoutMs,
+    healthTimeoutMs,
   };
+  // Another writer in the middle of the roll (drawn last, so that the draws above stay those of earlier versions):
+  // a write at a request every run of the mode sends while instances are being brought onto the new model (an
+  // operation's status read, a listing, a batch's manualupgrade), so that it lands, unlike most faults at a request
+  // drawn from every operation.
+  if (chance(0.3)) {
+    const during = manual
+      ? pick([
+          { operation: "Operations.Get", after: int(0, 5) },
+          { operation: "VirtualMachineScaleSetVMs.List", after: int(1, 3) },
+          { operation: "VirtualMachineScaleSets.UpdateInstances", after: int(0, 1) },
+        ])
+      : pick([
+          { operation: "Operations.Get", after: int(0, 3) },
+          { operation: "VirtualMachineScaleSetVMs.List", after: int(1, 4) },
+          ...(mode === "Rolling"
+            ? [{ operation: "VirtualMachineScaleSetRollingUpgrades.GetLatest", after: int(0, 3) }]
+            : []),
+        ]);
+    faults.push({ kind: "concurrentWrite", what: pick(OTHER_WRITES), ...during, when: when() });
+  }
+
+  return { seed, mode, instances, healthExtension, extensionChange, rollout, rollbackTargeted, faults };
 }

@@ -213,6 +213,26 @@ export function check(facts: RunFacts): string[] {
         add("A-LISTED-BUT-ON-TARGET", { list: k, id, outcome: rec?.outcome });
     }
 
+  // The stop reason blames the release only when an instance failed on its own account: "N of M upgraded instance(s)
+  // failed or are unhealthy" over instances another writer's change moved (left behind, or onto its model) reads as
+  // a broken release (a fuzz run found it so, 2026-12-07).
+  const movedByOther = new Set(["ModelChangedByAnotherWriter", "ModelChangedSinceUpgrade"]);
+  const failing = record.instances.filter((i) => ["failed", "unhealthy", "straggler"].includes(i.outcome));
+  if (
+    /^Stopped after [^:]*: \d+ of \d+ upgraded instance\(s\) failed or are unhealthy/.test(record.reason ?? "") &&
+    failing.length > 0 &&
+    failing.every((i) => movedByOther.has(i.error?.code ?? ""))
+  )
+    add("A-LEAD-BLAMES-RELEASE", { reason: record.reason?.slice(0, 160), failing: failing.map((i) => i.instanceId) });
+  // An instance left behind by another writer's change that is unhealthy on this run's model is reported unhealthy:
+  // "unfinished" hides what the release did to it.
+  if (config.rollout.health === "auto")
+    for (const i of record.instances) {
+      const snap = snaps.get(i.instanceId);
+      if (i.error?.code === "ModelChangedSinceUpgrade" && snap?.health === "unhealthy" && i.health === "unhealthy")
+        add("A-UNHEALTHY-HIDDEN", { id: i.instanceId, outcome: i.outcome });
+    }
+
   // Another writer's change is never silently overwritten: it stays in the model, or the report says it changed
   // (modelChangedByAnother, noRollback.otherWriter, the rollback's changed-by-another-writer), or the run stopped so.
   // Only the last write to each part counts (the other writer replaces its own earlier one).
