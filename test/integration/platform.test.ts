@@ -650,6 +650,65 @@ describe.each(MODES)("$upgradeMode mode, $mode: another writer between the two r
   });
 });
 
+describe.each(MODES)(
+  "$upgradeMode mode, $mode: another writer's image once Azure's roll is over",
+  ({ upgradeMode, seed }) => {
+    // Azure rolled this run's model onto every instance; then another writer set another image, and no roll of it came
+    // (one refused or cancelled: the emulator's concurrentWrite starts none). Before, the run waited for the instances to
+    // reach the latest model until `timeout`, then said "Azure goes on rolling the new model out" and "No instance was
+    // updated" (a fuzz run, 2026-12-07): waiting on a roll of that writer's model, which is not this run's.
+    it("the run does not wait for a roll of that writer's model: it stops, with the instances on this run's model left behind", async () => {
+      const OTHER = "24.04.202503030";
+      const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3, upgradeMode, ...seed }] });
+      const ids = instanceIds(emu);
+      let written = false;
+      const otherWriter = (): void => {
+        if (written) return;
+        written = true;
+        emu.faults.concurrentWrite(
+          {
+            patch: {
+              properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: OTHER } } } },
+            },
+          },
+          { when: "before" },
+        );
+      };
+      const { record } = await rollout(configFor(emu, { rollout: { timeoutMs: 20_000 } }), {
+        wrap: (api) => ({
+          ...api,
+          // Automatic: the model write's operation lasts the roll. Rolling: the rolling upgrade's Completed.
+          startPatchScaleSet: async (patch, etag, signal) => {
+            const pending = await api.startPatchScaleSet(patch, etag, signal);
+            if (upgradeMode === "Rolling") return pending;
+            return { done: pending.done.then((outcome) => (otherWriter(), outcome)) };
+          },
+          getLatestRollingUpgrade: async (signal) => {
+            const status = await api.getLatestRollingUpgrade(signal);
+            if (status?.code === "Completed") otherWriter();
+            return status;
+          },
+        }),
+      });
+      expect(written).toBe(true);
+      expect(writesOf(emu)).toEqual([PATCH_SET]);
+      expect(Object.values(runningVersions(emu))).toEqual([NEW_VERSION, NEW_VERSION, NEW_VERSION]);
+      expect(record.result).toBe("failed");
+      expect(record.reason).not.toMatch(/^Timed out/);
+      expect(record.reason).toMatch(
+        new RegExp(
+          `^Azure's (automatic|rolling) upgrade rolled this run's model out, and another writer changed the scale set's ` +
+            `model since \\(its image is now Canonical:ubuntu-24_04-lts:server:${OTHER}\\): 3 instance\\(s\\) run this ` +
+            `run's model but are no longer on the latest model: ${listIds(ids).replace(/[()]/g, "\\$&")}\\.`,
+        ),
+      );
+      expect(outcomes(record)).toEqual({ straggler: ids });
+      expect(record.instances.map((i) => i.error?.code)).toEqual(ids.map(() => "ModelChangedSinceUpgrade"));
+      expect(renderSummary(record).split("\n")[0]).toMatch(/another writer changed the model during the run$/);
+    });
+  },
+);
+
 describe.each(MODES)("$upgradeMode mode, $mode: an instance removed between the two rolls", ({ upgradeMode, seed }) => {
   it("stays in the report, as removed", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3, upgradeMode, ...seed }] });

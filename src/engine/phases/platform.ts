@@ -1,7 +1,8 @@
 // Platform (Automatic / Rolling mode): each model write, then the platform's roll that follows it, polled until it is
 // done, Faulted, or the time is spent.
 
-import { describeError } from "../../domain/error-text.ts";
+import { describeDrift } from "../../domain/change.ts";
+import { describeError, isAbort } from "../../domain/error-text.ts";
 import { isBusy } from "../../domain/in-progress.ts";
 import type {
   AzureErrorInfo,
@@ -12,6 +13,7 @@ import type {
 import { listIds } from "../../domain/ids.ts";
 import type { ModelChange } from "../../domain/change.ts";
 import type { ScaleSetApi } from "../ports.ts";
+import { otherWritersPart } from "../record.ts";
 import { StopError, type Run } from "../run.ts";
 import { modelSettled, startExtensionWrite, startImageWrite } from "./model-update.ts";
 import { notePlatformTargets } from "./common.ts";
@@ -67,6 +69,7 @@ async function followPlatform(
   const touched = new Set<string>();
   const onNewModel = new Set<string>();
   let ids: string[] | undefined;
+  let movedOnChecked = false;
   for (;;) {
     await run.untilNextPoll(run.timeLeft(), operation.ended ? undefined : ended);
     run.checkTime();
@@ -136,11 +139,42 @@ async function followPlatform(
       );
     }
     const stillRolling = rolling?.code === "RollingForward" || rolling?.code === "RollingBack";
-    if (opEnded && !stillRolling && ids.every((id) => run.state.assessments.get(id)?.kind !== "pending")) {
+    if (!opEnded || stillRolling) continue;
+    const waiting = ids.filter((id) => run.state.assessments.get(id)?.kind === "pending");
+    if (waiting.length === 0) {
       run.state.waitOver(ids);
       return;
     }
+    // Every instance still waited for runs the model this run rolled out, idle, and is not on the latest model: another
+    // writer changed the model after Azure's roll reached it. Waiting on would wait for a roll of that writer's model
+    // (which Azure starts, or not, for that writer): not this run's. Checked on one read of the model, once.
+    if (!movedOnChecked && waiting.every((id) => otherWritersPart(run.state, id) === "moved-on")) {
+      movedOnChecked = true;
+      const drift = await modelDrift(run, api);
+      if (drift !== undefined)
+        throw new StopError({
+          kind: "failed",
+          reason:
+            `Azure's ${label} rolled this run's model out, and another writer changed the scale set's model since ` +
+            `(${drift}): ${waiting.length} instance(s) run this run's model but are no longer on the latest model: ` +
+            `${listIds(waiting)}. The run does not wait for a roll of that writer's change (Azure rolls it in ` +
+            `${mode ?? "Automatic"} mode when it takes it): that roll is not this run's, and it would put that ` +
+            `writer's model on them. Find out who changed the model before a re-run.`,
+        });
+    }
   }
+}
+
+/** Another writer's change to the model, as one read shows it (describeDrift's words); undefined when none, or unread. */
+async function modelDrift(run: Run, api: ScaleSetApi): Promise<string | undefined> {
+  try {
+    run.state.read(await api.getScaleSet(run.work));
+  } catch (err) {
+    if (isAbort(err)) throw err;
+    return undefined;
+  }
+  const drift = run.state.otherWriter;
+  return drift === undefined ? undefined : describeDrift(drift);
 }
 
 /**
