@@ -455,12 +455,24 @@ function stateFailure(state: RolloutState, instances: readonly InstanceRecord[])
     instances.filter(
       (r) => !state.targets.has(r.instanceId) && (r.outcome === "already-current" || isFailedOutcome(r.outcome)),
     ).length;
+  const failedIds = failed.map((r) => r.instanceId);
+  const tail = unknownWords === "" ? "" : ` ${unknownWords}`;
+  // Another writer's change moved some of them: it leads, as it does at a gate (manual-batches.ts), and the instances
+  // it moved are told from those that did not make it on their own account.
+  const moved = state.otherWriter !== undefined ? movedByOtherWriter(state, failedIds) : undefined;
+  if (state.otherWriter !== undefined && moved !== undefined && moved.own.length < failedIds.length)
+    return (
+      `The scale set's model was changed by another writer during the run (${describeDrift(state.otherWriter)}). ` +
+      moved.words +
+      (moved.own.length > 0
+        ? `${moved.own.length} instance(s) did not end on the new model and healthy on their own account: ` +
+          `${describeAll(state, moved.own)}. `
+        : "") +
+      `In all ${failed.length} of ${answerable} instance(s) are not on this run's model or not healthy.${tail}`
+    );
   return (
     `${failed.length} of ${answerable} instance(s) did not end on the new model and healthy: ` +
-    `${describeAll(
-      state,
-      failed.map((r) => r.instanceId),
-    )}.${unknownWords === "" ? "" : ` ${unknownWords}`}`
+    `${describeAll(state, failedIds)}.${tail}`
   );
 }
 
@@ -767,20 +779,49 @@ export function describeTarget(
 /**
  * Whether another writer's change to the model is why this upgraded instance is not on this run's model, on the last
  * listing: `moved-on` when it runs the model this run rolled out and the latest model moved on after its upgrade
- * (describeTarget's words), `theirs` when it was judged on that writer's model (verdict.ts, ModelChangedByAnotherWriter);
+ * (describeTarget's words), `unhealthy-moved-on` the same while it reports unhealthy on that model (unhealthy on its
+ * own account too), `theirs` when it was judged on that writer's model (verdict.ts, ModelChangedByAnotherWriter);
  * undefined for anything else (failed, unhealthy, waiting on its own account).
  */
 export function otherWritersPart(
   state: RolloutState,
   id: string,
   sentNotBack: ReadonlySet<string> = state.sentBackNotBack,
-): "moved-on" | "theirs" | undefined {
+): "moved-on" | "unhealthy-moved-on" | "theirs" | undefined {
   const assessment = state.assessments.get(id);
   if (assessment?.kind === "failed" && assessment.error?.code === "ModelChangedByAnotherWriter") return "theirs";
   const current = state.instances.get(id);
-  if (current !== undefined && movedOn(state, sentNotBack, id, current, assessment) === MODEL_CHANGED_SINCE_UPGRADE)
-    return "moved-on";
-  return undefined;
+  const moved = current !== undefined ? movedOn(state, sentNotBack, id, current, assessment) : undefined;
+  return moved === MODEL_CHANGED_SINCE_UPGRADE
+    ? "moved-on"
+    : moved === UNHEALTHY_MODEL_CHANGED_SINCE
+      ? "unhealthy-moved-on"
+      : undefined;
+}
+
+/**
+ * The instances of `ids` another writer's change moved, in words: those left behind on this run's model, those upgraded
+ * onto that writer's; and the rest (`own`: failed, unhealthy or waiting on their own account) for the caller to word.
+ */
+export function movedByOtherWriter(
+  state: RolloutState,
+  ids: readonly string[],
+): { readonly words: string; readonly own: readonly string[] } {
+  const sentNotBack = state.sentBackNotBack;
+  const parts = new Map(ids.map((id) => [id, otherWritersPart(state, id, sentNotBack)]));
+  const movedOn = ids.filter((id) => parts.get(id) === "moved-on");
+  const theirs = ids.filter((id) => parts.get(id) === "theirs");
+  return {
+    words:
+      (movedOn.length > 0
+        ? `${movedOn.length} instance(s) upgraded before that change run this run's model but are no longer on the ` +
+          `latest model: ${listIds(movedOn)}. `
+        : "") +
+      (theirs.length > 0
+        ? `${theirs.length} instance(s) were upgraded onto that writer's model, not this run's: ${listIds(theirs)}. `
+        : ""),
+    own: ids.filter((id) => parts.get(id) !== "moved-on" && parts.get(id) !== "theirs"),
+  };
 }
 
 /** describeTarget of each, at most five (see limitList). */

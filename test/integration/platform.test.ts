@@ -698,8 +698,9 @@ describe.each(MODES)(
       expect(record.reason).toMatch(
         new RegExp(
           `^Azure's (automatic|rolling) upgrade rolled this run's model out, and another writer changed the scale set's ` +
-            `model since \\(its image is now Canonical:ubuntu-24_04-lts:server:${OTHER}\\): 3 instance\\(s\\) run this ` +
-            `run's model but are no longer on the latest model: ${listIds(ids).replace(/[()]/g, "\\$&")}\\.`,
+            `model since \\(its image is now Canonical:ubuntu-24_04-lts:server:${OTHER}\\)\\. 3 instance\\(s\\) upgraded ` +
+            `before that change run this run's model but are no longer on the latest model: ` +
+            `${listIds(ids).replace(/[()]/g, "\\$&")}\\. The run does not wait`,
         ),
       );
       expect(outcomes(record)).toEqual({ straggler: ids });

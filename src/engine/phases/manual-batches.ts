@@ -20,7 +20,7 @@ import { breachesMaxUnhealthy, describeBreach } from "../../domain/verdict.ts";
 import { batchLabel } from "../phase.ts";
 import { mayAnswerResend, mayHaveLanded } from "../write-copies.ts";
 import type { ScaleSetApi } from "../ports.ts";
-import { otherWritersPart } from "../record.ts";
+import { movedByOtherWriter } from "../record.ts";
 import { StopError, type Run } from "../run.ts";
 import { namesGoneInstance, stillListed } from "./common.ts";
 
@@ -229,20 +229,10 @@ function otherWritersBreach(
   },
 ): string {
   const { label, moved, allBad, upgraded, share, left } = breach;
-  const sentNotBack = run.state.sentBackNotBack;
-  const part = (id: string): ReturnType<typeof otherWritersPart> => otherWritersPart(run.state, id, sentNotBack);
-  const movedOn = allBad.filter((id) => part(id) === "moved-on");
-  const theirs = allBad.filter((id) => part(id) === "theirs");
-  const own = allBad.filter((id) => part(id) === undefined);
+  const { words, own } = movedByOtherWriter(run.state, allBad);
   return (
     `Stopped after ${label}: the scale set's model was changed by another writer during the rollout (${moved}). ` +
-    (movedOn.length > 0
-      ? `${movedOn.length} instance(s) upgraded before that change run this run's model but are no longer on the ` +
-        `latest model: ${listIds(movedOn)}. `
-      : "") +
-    (theirs.length > 0
-      ? `${theirs.length} instance(s) were upgraded onto that writer's model, not this run's: ${listIds(theirs)}. `
-      : "") +
+    words +
     (own.length > 0
       ? `${own.length} instance(s) failed or are unhealthy on their own account: ${run.describeAll(own)}. `
       : "") +

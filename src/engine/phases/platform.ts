@@ -13,7 +13,7 @@ import type {
 import { listIds } from "../../domain/ids.ts";
 import type { ModelChange } from "../../domain/change.ts";
 import type { ScaleSetApi } from "../ports.ts";
-import { otherWritersPart } from "../record.ts";
+import { movedByOtherWriter, otherWritersPart } from "../record.ts";
 import { StopError, type Run } from "../run.ts";
 import { modelSettled, startExtensionWrite, startImageWrite } from "./model-update.ts";
 import { notePlatformTargets } from "./common.ts";
@@ -147,20 +147,28 @@ async function followPlatform(
     }
     // Every instance still waited for runs the model this run rolled out, idle, and is not on the latest model: another
     // writer changed the model after Azure's roll reached it. Waiting on would wait for a roll of that writer's model
-    // (which Azure starts, or not, for that writer): not this run's. Checked on one read of the model, once.
-    if (!movedOnChecked && waiting.every((id) => otherWritersPart(run.state, id) === "moved-on")) {
+    // (which Azure starts, or not, for that writer): not this run's. Checked on one read of the model, once. One that
+    // reports unhealthy there is left behind too (and reported unhealthy).
+    const leftBehind = (id: string): boolean => {
+      const part = otherWritersPart(run.state, id);
+      return part === "moved-on" || part === "unhealthy-moved-on";
+    };
+    if (!movedOnChecked && waiting.every(leftBehind)) {
       movedOnChecked = true;
       const drift = await modelDrift(run, api);
-      if (drift !== undefined)
+      if (drift !== undefined) {
+        const { words, own } = movedByOtherWriter(run.state, waiting);
         throw new StopError({
           kind: "failed",
           reason:
             `Azure's ${label} rolled this run's model out, and another writer changed the scale set's model since ` +
-            `(${drift}): ${waiting.length} instance(s) run this run's model but are no longer on the latest model: ` +
-            `${listIds(waiting)}. The run does not wait for a roll of that writer's change (Azure rolls it in ` +
-            `${mode ?? "Automatic"} mode when it takes it): that roll is not this run's, and it would put that ` +
-            `writer's model on them. Find out who changed the model before a re-run.`,
+            `(${drift}). ${words}` +
+            (own.length > 0 ? `${own.length} instance(s) are unhealthy on it: ${run.describeAll(own)}. ` : "") +
+            `The run does not wait for a roll of that writer's change (Azure rolls it in ${mode ?? "Automatic"} ` +
+            `mode when it takes it): that roll is not this run's, and it would put that writer's model on them. ` +
+            `Find out who changed the model before a re-run.`,
         });
+      }
     }
   }
 }

@@ -14,6 +14,7 @@ import { parseConfig } from "../../../src/config/inputs.ts";
 import { renderSummary } from "../../../src/report/index.ts";
 import type { ModelChange } from "../../../src/domain/change.ts";
 import type { InstanceState, ScaleSetModel } from "../../../src/domain/scale-set.ts";
+import type { Assessment } from "../../../src/domain/verdict.ts";
 
 const T0 = Date.parse("2025-11-26T12:00:00.000Z");
 
@@ -216,6 +217,38 @@ describe("failureReason", () => {
     expect(buildRecord(s, failureReason(s), T0).result).toBe("failed");
     // Listed since: judged on that listing.
     expect(failureReason({ ...s, movedSinceListing: false })).toBeUndefined();
+  });
+
+  it("leads with another writer's change when it moved instances, and tells them from those that failed on their own", () => {
+    // 0 runs this run's model, left behind by the change; 1 failed on its own; 2 is done. Before, the reason opened
+    // on "2 of 3 instance(s) did not end on the new model and healthy" (a fuzz run, 2026-12-07).
+    const health = { name: "health", settings: { port: 80 } };
+    const s = state({
+      instances: new Map([
+        ["0", instance("0", { latestModelApplied: false, extensions: [health] })],
+        ["1", instance("1", { provisioningState: "Failed" })],
+        ["2", instance("2")],
+      ]),
+      targets: new Set(["0", "1", "2"]),
+      started: new Set(["0", "1", "2"]),
+      expectedImage: { imageVersion: "2.0.0" },
+      expectedExtensions: [health],
+      assessments: new Map<string, Assessment>([
+        ["0", { kind: "pending", waitingFor: "the new model" }],
+        ["1", { kind: "failed" }],
+        ["2", { kind: "done" }],
+      ]),
+      otherWriter: { kind: "extension", name: "agent", beyond: true },
+    });
+    const reason = failureReason(s) ?? "";
+    expect(reason).toMatch(
+      /^The scale set's model was changed by another writer during the run \(extension 'agent' changed[^)]*\)\. 1 instance\(s\) upgraded before that change run this run's model but are no longer on the latest model: 0\. 1 instance\(s\) did not end on the new model and healthy on their own account: 1 \(vmss1_1\): provisioning Failed/,
+    );
+    expect(reason).toContain("In all 2 of 3 instance(s) are not on this run's model or not healthy.");
+    // Without another writer's change found, the plain count.
+    expect(failureReason({ ...s, otherWriter: undefined })).toMatch(
+      /^2 of 3 instance\(s\) did not end on the new model/,
+    );
   });
 
   it("counts a target still there that was never sent, in a run that went through every batch", () => {
