@@ -791,6 +791,8 @@ export function otherWritersPart(
   const assessment = state.assessments.get(id);
   if (assessment?.kind === "failed" && assessment.error?.code === "ModelChangedByAnotherWriter") return "theirs";
   const current = state.instances.get(id);
+  // One the run did not target (autoscale), created on that writer's model: failed as such by the record.
+  if (current !== undefined && untargetedOnOtherModel(state, id, current) !== undefined) return "theirs";
   const moved = current !== undefined ? movedOn(state, sentNotBack, id, current, assessment) : undefined;
   return moved === MODEL_CHANGED_SINCE_UPGRADE
     ? "moved-on"

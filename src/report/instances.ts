@@ -1,7 +1,11 @@
 // Instance outcomes as the report counts, names and lists them.
 
 import { compareInstanceIds } from "../domain/ids.ts";
-import { EXTENSION_NOT_WRITTEN, MODEL_CHANGED_SINCE_UPGRADE } from "../domain/verdict.ts";
+import {
+  EXTENSION_NOT_WRITTEN,
+  MODEL_CHANGED_SINCE_UPGRADE,
+  UNHEALTHY_MODEL_CHANGED_SINCE,
+} from "../domain/verdict.ts";
 import { FAILURE_OUTCOMES, type FailureOutcome, type InstanceOutcome, type InstanceRecord } from "../domain/record.ts";
 
 /** How each outcome reads in a sentence or a table cell. */
@@ -90,7 +94,11 @@ export const OTHER_WRITERS_HELP: { readonly happened: string; readonly check: st
  */
 export function byOtherWriter(instance: InstanceRecord): boolean {
   const code = instance.error?.code;
-  return code === "ModelChangedByAnotherWriter" || code === MODEL_CHANGED_SINCE_UPGRADE.code;
+  return (
+    code === "ModelChangedByAnotherWriter" ||
+    code === MODEL_CHANGED_SINCE_UPGRADE.code ||
+    code === UNHEALTHY_MODEL_CHANGED_SINCE.code
+  );
 }
 
 /** Whether a failed record is of an instance the run did not upgrade (UNTOUCHED_HELP). */

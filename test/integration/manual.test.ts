@@ -12,6 +12,7 @@ import {
   adapterFor,
   configFor,
   count,
+  extensionAdded,
   instanceIds,
   NEW_VERSION,
   OLD_VERSION,
@@ -1236,6 +1237,25 @@ describe("Manual mode: rollback", () => {
     expect(record.reason).toContain(OTHER);
   });
 
+  it("another writer's change that moved none of the failed instances: their failure leads, the change is said after", async () => {
+    // Instance 0 fails on the release's own image; right after its manualupgrade another writer adds an extension.
+    // The reason must not open on the other writer, as if it were to blame (a review, 2026-12-07).
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3 }] });
+    const ids = instanceIds(emu);
+    emu.faults.failUpgrade(ids[0]!, { scaleSet: "vmss1" });
+    emu.faults.concurrentWrite(extensionAdded(emu), {
+      operation: "VirtualMachineScaleSets.UpdateInstances",
+      when: "after",
+    });
+    const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(1), maxUnhealthyPercent: 0 } }));
+    expect(record.result).toBe("failed");
+    expect(record.reason).toMatch(
+      new RegExp(`^Stopped after batch 1 of 3: 1 of 1 upgraded instance\\(s\\) failed or are unhealthy .*${ids[0]}`),
+    );
+    expect(record.reason).toContain("Another writer also changed the scale set's model during the rollout (extension");
+    expect(record.instances.find((i) => i.instanceId === ids[0])?.outcome).toBe("failed");
+  });
+
   it.each([
     {
       when: "right after batch 1's manualupgrade",
@@ -1330,7 +1350,11 @@ describe("Manual mode: rollback", () => {
       );
       for (const id of pick([...movedOn, ...own])) expect(versions[id]).toBe(NEW_VERSION);
       for (const id of pick(theirs)) expect(versions[id]).toBe(OTHER);
-      expect(renderSummary(record).split("\n")[0]).toMatch(/; another writer changed the model during the run$/);
+      const summary = renderSummary(record);
+      expect(summary.split("\n")[0]).toMatch(/; another writer changed the model during the run$/);
+      // Next steps: a re-run would upgrade every instance that change moved, the unhealthy one left behind included.
+      const moved = [...movedOn, ...theirs, ...own].length;
+      expect(summary).toContain(`a re-run upgrades ${moved} instances (`);
     },
   );
 

@@ -648,6 +648,46 @@ describe.each(MODES)("$upgradeMode mode, $mode: another writer between the two r
     expect(record.instances.map((i) => i.latestModelAfter)).toEqual([false, false, false]);
     expect(record.instances.every((i) => i.outcome !== "updated")).toBe(true);
   });
+
+  it("after the image's roll of an image and extension change: the extension is not written, and the reason says so", async () => {
+    // Only the image went out: "rolled this run's model out" would not be true (a review, 2026-12-07).
+    const OTHER = "24.04.202503030";
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3, upgradeMode, ...seed }] });
+    let written = false;
+    const otherWriter = (): void => {
+      if (written) return;
+      written = true;
+      emu.faults.concurrentWrite(
+        {
+          patch: { properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: OTHER } } } } },
+        },
+        { when: "before" },
+      );
+    };
+    const { record } = await rollout(configFor(emu, { change: IMAGE_AND_EXTENSION, rollout: { timeoutMs: 20_000 } }), {
+      wrap: (api) => ({
+        ...api,
+        startPatchScaleSet: async (patch, etag, signal) => {
+          const pending = await api.startPatchScaleSet(patch, etag, signal);
+          if (upgradeMode === "Rolling") return pending;
+          return { done: pending.done.then((outcome) => (otherWriter(), outcome)) };
+        },
+        getLatestRollingUpgrade: async (signal) => {
+          const status = await api.getLatestRollingUpgrade(signal);
+          if (status?.code === "Completed") otherWriter();
+          return status;
+        },
+      }),
+    });
+    expect(written).toBe(true);
+    expect(writesOf(emu)).toEqual([PATCH_SET]);
+    expect(record.result).toBe("failed");
+    expect(record.reason).toMatch(
+      /^Stopped before the extension write: the scale set's model was changed by another writer/,
+    );
+    expect(record.reason).toContain(`its image is now Canonical:ubuntu-24_04-lts:server:${OTHER}`);
+    expect(record.instances.every((i) => i.outcome !== "updated")).toBe(true);
+  });
 });
 
 describe.each(MODES)(

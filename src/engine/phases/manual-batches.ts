@@ -230,6 +230,12 @@ function otherWritersBreach(
 ): string {
   const { label, moved, allBad, upgraded, share, left } = breach;
   const { words, own } = movedByOtherWriter(run.state, allBad);
+  // A change that moved none of them: the instances' own failures lead, and the change is said after.
+  if (own.length === allBad.length)
+    return (
+      `Stopped after ${label}: ${allBad.length} of ${upgraded} upgraded instance(s) failed or are unhealthy (${share}): ` +
+      `${run.describeAll(allBad)}. ${left} Another writer also changed the scale set's model during the rollout (${moved}).`
+    );
   return (
     `Stopped after ${label}: the scale set's model was changed by another writer during the rollout (${moved}). ` +
     words +

@@ -42,7 +42,8 @@ export async function rollOnPlatform(run: Run, api: ScaleSetApi, planned: ModelC
     if (pending === undefined) continue;
     run.state.rollBegins();
     const first = ++rolls === 1;
-    await run.group(`Platform rollout (${mode})`, () => followPlatform(run, api, pending, first));
+    const last = write === writes.at(-1);
+    await run.group(`Platform rollout (${mode})`, () => followPlatform(run, api, pending, first, last));
   }
 }
 
@@ -57,6 +58,7 @@ async function followPlatform(
   api: ScaleSetApi,
   pending: PendingOperation,
   firstRoll: boolean,
+  lastWrite: boolean,
 ): Promise<void> {
   const { healthTimeoutMs } = run.config.rollout;
   const mode = run.state.model?.upgradeMode;
@@ -154,8 +156,16 @@ async function followPlatform(
       return part === "moved-on" || part === "unhealthy-moved-on";
     };
     if (!movedOnChecked && waiting.every(leftBehind)) {
-      movedOnChecked = true;
-      const drift = await modelDrift(run, api);
+      const { read, drift } = await modelDrift(run, api);
+      // A read that failed is tried again at the next poll; one that was answered decides.
+      movedOnChecked = read;
+      // The image's roll, with the extension's write to come: that write reads the model, finds the change and stops
+      // before it (model-update.ts, stopOnOtherWriter: "Stopped before the extension write"), as it does for a change
+      // made between the rolls. Only the image went out: "this run's model" would not be true.
+      if (drift !== undefined && !lastWrite) {
+        run.state.waitOver(ids);
+        return;
+      }
       if (drift !== undefined) {
         const { words, own } = movedByOtherWriter(run.state, waiting);
         throw new StopError({
@@ -173,16 +183,16 @@ async function followPlatform(
   }
 }
 
-/** Another writer's change to the model, as one read shows it (describeDrift's words); undefined when none, or unread. */
-async function modelDrift(run: Run, api: ScaleSetApi): Promise<string | undefined> {
+/** Another writer's change to the model, as one read shows it (describeDrift's words); `read: false` when it failed. */
+async function modelDrift(run: Run, api: ScaleSetApi): Promise<{ read: boolean; drift?: string }> {
   try {
     run.state.read(await api.getScaleSet(run.work));
   } catch (err) {
     if (isAbort(err)) throw err;
-    return undefined;
+    return { read: false };
   }
   const drift = run.state.otherWriter;
-  return drift === undefined ? undefined : describeDrift(drift);
+  return drift === undefined ? { read: true } : { read: true, drift: describeDrift(drift) };
 }
 
 /**
