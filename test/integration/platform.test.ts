@@ -6,6 +6,8 @@ import type { RolloutEvent } from "../../src/engine/events.ts";
 import { listIds, sortIds } from "../../src/domain/ids.ts";
 import { AzureApiError } from "../../src/domain/scale-set.ts";
 import type { RolloutRecord } from "../../src/domain/record.ts";
+import type { ScaleSetApi } from "../../src/engine/ports.ts";
+import type { Emulator } from "../../emulator/index.ts";
 import { buildOutputs, renderSummary } from "../../src/report/index.ts";
 import {
   modelWrites,
@@ -606,6 +608,43 @@ const IMAGE_AND_EXTENSION = {
   extension: { name: "customScript", forceUpdateTag: "run-2" },
 };
 
+/**
+ * Wraps the adapter so that another writer sets image `version` once Azure's first roll of this run is over (Automatic:
+ * the model write's operation lasts the roll; Rolling: the rolling upgrade's first Completed), landing before the next
+ * request; no roll of it follows (the emulator's concurrentWrite starts none). `written()`: whether it did.
+ */
+function otherImageOnceRolled(
+  emu: Emulator,
+  upgradeMode: "Automatic" | "Rolling",
+  version: string,
+): { wrap: (api: ScaleSetApi) => ScaleSetApi; written: () => boolean } {
+  let written = false;
+  const write = (): void => {
+    if (written) return;
+    written = true;
+    emu.faults.concurrentWrite(
+      { patch: { properties: { virtualMachineProfile: { storageProfile: { imageReference: { version } } } } } },
+      { when: "before" },
+    );
+  };
+  return {
+    written: () => written,
+    wrap: (api) => ({
+      ...api,
+      startPatchScaleSet: async (patch, etag, signal) => {
+        const pending = await api.startPatchScaleSet(patch, etag, signal);
+        if (upgradeMode === "Rolling") return pending;
+        return { done: pending.done.then((outcome) => (write(), outcome)) };
+      },
+      getLatestRollingUpgrade: async (signal) => {
+        const status = await api.getLatestRollingUpgrade(signal);
+        if (status?.code === "Completed") write();
+        return status;
+      },
+    }),
+  };
+}
+
 /** Events that run `act` once, between the two rolls: as the extension's model write begins. */
 function betweenTheRolls(act: () => void): (event: RolloutEvent) => void {
   let modelWrites = 0;
@@ -653,33 +692,11 @@ describe.each(MODES)("$upgradeMode mode, $mode: another writer between the two r
     // Only the image went out: "rolled this run's model out" would not be true (a review, 2026-12-07).
     const OTHER = "24.04.202503030";
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3, upgradeMode, ...seed }] });
-    let written = false;
-    const otherWriter = (): void => {
-      if (written) return;
-      written = true;
-      emu.faults.concurrentWrite(
-        {
-          patch: { properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: OTHER } } } } },
-        },
-        { when: "before" },
-      );
-    };
+    const other = otherImageOnceRolled(emu, upgradeMode, OTHER);
     const { record } = await rollout(configFor(emu, { change: IMAGE_AND_EXTENSION, rollout: { timeoutMs: 20_000 } }), {
-      wrap: (api) => ({
-        ...api,
-        startPatchScaleSet: async (patch, etag, signal) => {
-          const pending = await api.startPatchScaleSet(patch, etag, signal);
-          if (upgradeMode === "Rolling") return pending;
-          return { done: pending.done.then((outcome) => (otherWriter(), outcome)) };
-        },
-        getLatestRollingUpgrade: async (signal) => {
-          const status = await api.getLatestRollingUpgrade(signal);
-          if (status?.code === "Completed") otherWriter();
-          return status;
-        },
-      }),
+      wrap: other.wrap,
     });
-    expect(written).toBe(true);
+    expect(other.written()).toBe(true);
     expect(writesOf(emu)).toEqual([PATCH_SET]);
     expect(record.result).toBe("failed");
     expect(record.reason).toMatch(
@@ -701,36 +718,9 @@ describe.each(MODES)(
       const OTHER = "24.04.202503030";
       const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3, upgradeMode, ...seed }] });
       const ids = instanceIds(emu);
-      let written = false;
-      const otherWriter = (): void => {
-        if (written) return;
-        written = true;
-        emu.faults.concurrentWrite(
-          {
-            patch: {
-              properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: OTHER } } } },
-            },
-          },
-          { when: "before" },
-        );
-      };
-      const { record } = await rollout(configFor(emu, { rollout: { timeoutMs: 20_000 } }), {
-        wrap: (api) => ({
-          ...api,
-          // Automatic: the model write's operation lasts the roll. Rolling: the rolling upgrade's Completed.
-          startPatchScaleSet: async (patch, etag, signal) => {
-            const pending = await api.startPatchScaleSet(patch, etag, signal);
-            if (upgradeMode === "Rolling") return pending;
-            return { done: pending.done.then((outcome) => (otherWriter(), outcome)) };
-          },
-          getLatestRollingUpgrade: async (signal) => {
-            const status = await api.getLatestRollingUpgrade(signal);
-            if (status?.code === "Completed") otherWriter();
-            return status;
-          },
-        }),
-      });
-      expect(written).toBe(true);
+      const other = otherImageOnceRolled(emu, upgradeMode, OTHER);
+      const { record } = await rollout(configFor(emu, { rollout: { timeoutMs: 20_000 } }), { wrap: other.wrap });
+      expect(other.written()).toBe(true);
       expect(writesOf(emu)).toEqual([PATCH_SET]);
       expect(Object.values(runningVersions(emu))).toEqual([NEW_VERSION, NEW_VERSION, NEW_VERSION]);
       expect(record.result).toBe("failed");
