@@ -459,10 +459,11 @@ function stateFailure(state: RolloutState, instances: readonly InstanceRecord[])
   const tail = unknownWords === "" ? "" : ` ${unknownWords}`;
   // Another writer's change moved some of them: it leads, as it does at a gate (manual-batches.ts), and the instances
   // it moved are told from those that did not make it on their own account.
-  const moved = state.otherWriter !== undefined ? movedByOtherWriter(state, failedIds) : undefined;
-  if (state.otherWriter !== undefined && moved !== undefined && moved.own.length < failedIds.length)
+  const drift = state.otherWriter;
+  const moved = drift !== undefined ? movedByOtherWriter(state, failedIds) : undefined;
+  if (drift !== undefined && moved !== undefined && moved.own.length < failedIds.length)
     return (
-      `The scale set's model was changed by another writer during the run (${describeDrift(state.otherWriter)}). ` +
+      `The scale set's model was changed by another writer during the run (${describeDrift(drift)}). ` +
       moved.words +
       (moved.own.length > 0
         ? `${moved.own.length} instance(s) did not end on the new model and healthy on their own account: ` +
@@ -813,6 +814,7 @@ export function movedByOtherWriter(
   const parts = new Map(ids.map((id) => [id, otherWritersPart(state, id, sentNotBack)]));
   const movedOn = ids.filter((id) => parts.get(id) === "moved-on");
   const theirs = ids.filter((id) => parts.get(id) === "theirs");
+  const moved = new Set([...movedOn, ...theirs]);
   return {
     words:
       (movedOn.length > 0
@@ -822,7 +824,7 @@ export function movedByOtherWriter(
       (theirs.length > 0
         ? `${theirs.length} instance(s) were upgraded onto that writer's model, not this run's: ${listIds(theirs)}. `
         : ""),
-    own: ids.filter((id) => parts.get(id) !== "moved-on" && parts.get(id) !== "theirs"),
+    own: ids.filter((id) => !moved.has(id)),
   };
 }
 

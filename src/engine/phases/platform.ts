@@ -151,11 +151,7 @@ async function followPlatform(
     // writer changed the model after Azure's roll reached it. Waiting on would wait for a roll of that writer's model
     // (which Azure starts, or not, for that writer): not this run's. Checked on one read of the model, once. One that
     // reports unhealthy there is left behind too (and reported unhealthy).
-    const leftBehind = (id: string): boolean => {
-      const part = otherWritersPart(run.state, id);
-      return part === "moved-on" || part === "unhealthy-moved-on";
-    };
-    if (!movedOnChecked && waiting.every(leftBehind)) {
+    if (!movedOnChecked && waiting.every(leftBehindIn(run))) {
       const { read, drift } = await modelDrift(run, api);
       // A read that failed is tried again at the next poll; one that was answered decides.
       movedOnChecked = read;
@@ -181,6 +177,15 @@ async function followPlatform(
       }
     }
   }
+}
+
+/** Whether an instance was left behind by another writer's change (otherWritersPart); sentBackNotBack taken once. */
+function leftBehindIn(run: Run): (id: string) => boolean {
+  const sentNotBack = run.state.sentBackNotBack;
+  return (id) => {
+    const part = otherWritersPart(run.state, id, sentNotBack);
+    return part === "moved-on" || part === "unhealthy-moved-on";
+  };
 }
 
 /** Another writer's change to the model, as one read shows it (describeDrift's words); `read: false` when it failed. */
