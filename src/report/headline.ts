@@ -98,7 +98,15 @@ export function headline(record: RolloutRecord): string {
     case "reverted":
       return `${label}: ${joinParts([onModel(counts, "on the restored model"), ...problems(counts)])}`;
     case "rolled-back": {
-      const back = `${plural(counts.byOutcome["rolled-back"], "instance")} back on the previous model`;
+      // None brought back (the run failed before any instance took the new model): "0 instances back" would read as if
+      // none were on the previous model.
+      const broughtBack = counts.byOutcome["rolled-back"];
+      const back =
+        broughtBack > 0
+          ? `${plural(broughtBack, "instance")} back on the previous model`
+          : rollback?.changedSince === undefined
+            ? "the previous model is back, no instance had to be brought back"
+            : "no instance had to be brought back";
       return `${label}: ${joinParts([back, ...problems(counts, { rolledBack: false })])}${tail}`;
     }
     default:

@@ -6,6 +6,7 @@ import type { Emulator } from "../../emulator/index.ts";
 import { buildOutputs } from "../../src/report/outputs.ts";
 import type { RolloutRecord } from "../../src/domain/record.ts";
 import { renderSummary } from "../../src/report/summary.ts";
+import { headline } from "../../src/report/headline.ts";
 import {
   TAGS,
   modelWrites,
@@ -1025,6 +1026,26 @@ describe("Manual mode: rollback", () => {
     expect(record.rollback?.instanceIds).toContain(added);
     expect(runningVersions(emu)[added]).toBe(OLD_VERSION);
     expect(record.instances.find((i) => i.instanceId === added)?.outcome).toBe("rolled-back");
+  });
+
+  it("a model update whose operation fails: the image is put back, the reason ends its sentence, the headline says no instance had to be brought back", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3 }] });
+    // Azure applied the PATCH, then its operation failed (its message ends with no period, as Azure's often do).
+    emu.faults.failOperation({
+      operation: "VirtualMachineScaleSets.Update",
+      running: false,
+      message: "An internal execution error occurred. Please retry later",
+    });
+    const { record } = await rollout(configFor(emu, { rollout: { rollbackOnFailure: true } }));
+    expect(record.result).toBe("rolled-back");
+    expect(writesOf(emu)).toHaveLength(2);
+    expect(Object.values(runningVersions(emu))).toEqual(Array(3).fill(OLD_VERSION));
+    expect(record.reason).toContain(
+      "The model update failed: InternalExecutionError: An internal execution error occurred. Please retry later. Rolled back:",
+    );
+    expect(headline(record)).toBe(
+      "Rollout rolled back: the previous model is back, no instance had to be brought back",
+    );
   });
 
   it("a rollback PATCH Azure accepted whose status could not be read: the model is read, not assumed unchanged", async () => {

@@ -56,9 +56,10 @@ describe("timeout", () => {
     expect(record.reason).toMatch(
       /^Timed out after 8s \(timeout\) while upgrading batch 2 of 2\. Updated: 0, 1.*\. Not on the new model or unhealthy: 2 \(vmss1_2\): provisioning Updating, .*not on the latest model/,
     );
-    // The final listing fits in the timeout: the rollout leaves a reserve for it (plus scheduling slack on a loaded
-    // machine, far less than the reserve).
-    expect(record.durationMs).toBeLessThanOrEqual(8_000 + 250);
+    // The final listing fits in the timeout: the rollout leaves a reserve for it, so the states above are that
+    // listing's, not unknown. The run ends near its timeout, not after the hung upgrade: the bound is only that, with
+    // room for a loaded machine's scheduling (no race on a few hundred milliseconds).
+    expect(record.durationMs).toBeLessThan(8_000 + 2_000);
   });
 
   it("a rollback after a timeout gets its own budget (health-timeout), which Retry-After waits may use", async () => {

@@ -665,7 +665,7 @@ async function awaitWrite(run: Run, pending: PendingOperation): Promise<void> {
   if (outcome.status !== "Succeeded") {
     throw new StopError({
       kind: "failed",
-      reason: `The model update ${outcome.status.toLowerCase()}${outcome.error ? `: ${describeError(outcome.error)}` : "."}`,
+      reason: `The model update ${outcome.status.toLowerCase()}${outcome.error ? `: ${describeError(outcome.error)}` : ""}.`,
     });
   }
 }

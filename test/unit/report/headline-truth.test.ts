@@ -34,6 +34,20 @@ describe("headline under lost knowledge", () => {
       }),
       expected: "Rollout failed: 3/9 instances on the new model, 3 not started, 3 in an unknown state",
     },
+    {
+      // The model write failed before any instance took the new model (a fuzz seed): not "0 instances back on the
+      // previous model", which reads as if none were on it.
+      name: "rolled back before any instance was upgraded: the model is back, nothing to bring back",
+      record: {
+        ...success(),
+        result: "rolled-back" as const,
+        reason: "The model update failed: InternalExecutionError: An internal execution error occurred.",
+        instances: range(0, 3).map((i) => instance(i, "already-current")),
+        batches: [],
+        rollback: { succeeded: true, instanceIds: [] },
+      },
+      expected: "Rollout rolled back: the previous model is back, no instance had to be brought back",
+    },
   ])("$name", ({ record, expected }) => {
     expect(headline(record)).toBe(expected);
     expect(renderSummary(record).split("\n")[0]).toContain(expected);
