@@ -1258,6 +1258,39 @@ describe("Manual mode: rollback", () => {
     expect(record.reason).toContain(OTHER);
   });
 
+  it.each(
+    ORCHESTRATIONS.flatMap(({ mode, seed }) => [
+      { mode, seed, maxUnhealthyPercent: 0, stop: "after batch 1 of 4" },
+      // Within max-unhealthy, the gate passes; the next batch is not sent.
+      { mode, seed, maxUnhealthyPercent: 100, stop: "before batch 2 of 4" },
+    ]),
+  )(
+    "another writer's extension added right before batch 1's manualupgrade ($mode, max-unhealthy $maxUnhealthyPercent%): stopped $stop, its instance named as on that writer's model",
+    async ({ seed, maxUnhealthyPercent, stop }) => {
+      // The instance takes that writer's model and is on the latest model: no listing shows the change. Before (a fuzz
+      // run, 2026-12-07), every batch went on upgrading instances onto it, and only verification's read found it.
+      const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, ...seed }] });
+      const ids = instanceIds(emu);
+      emu.faults.concurrentWrite(extensionAdded(emu), {
+        operation: "VirtualMachineScaleSets.UpdateInstances",
+        when: "before",
+      });
+      const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(1), maxUnhealthyPercent } }));
+      expect(writesOf(emu)).toEqual([PATCH_SET, upgrade(ids[0]!)]);
+      expect(record.result).toBe("failed");
+      expect(record.reason).toMatch(
+        new RegExp(
+          `^Stopped ${stop}: the scale set's model was changed by another writer .*extension 'otherWritersAgent'`,
+        ),
+      );
+      expect(record.reason).toContain(
+        `1 instance(s) were upgraded onto that writer's model, not this run's: ${ids[0]}.`,
+      );
+      expect(outcomes(record)).toEqual({ failed: [ids[0]], "not-started": ids.slice(1) });
+      expect(record.instances[0]?.error?.code).toBe("ModelChangedByAnotherWriter");
+    },
+  );
+
   it("another writer's change that moved none of the failed instances: their failure leads, the change is said after", async () => {
     // Instance 0 fails on the release's own image; right after its manualupgrade another writer adds an extension.
     // The reason must not open on the other writer, as if it were to blame (a review, 2026-12-07).

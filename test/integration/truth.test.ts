@@ -344,8 +344,10 @@ describe("another writer of what the run does not write (Uniform)", () => {
     emu.faults.concurrentWrite({ patch: otherImage }, at);
     emu.faults.concurrentWrite({ patch: { sku: { capacity: 5 } } }, at);
     const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }), {
+      // Protected before the gate's listings (the last the run takes: the gate reads the model beside its first and
+      // lists again on the change it finds).
       events: (event) => {
-        if (event.type === "batch-ended" && emu.state("vmss1").instances.some((i) => i.instanceId === "4"))
+        if (event.type === "upgrade-ended" && emu.state("vmss1").instances.some((i) => i.instanceId === "4"))
           emu.setInstance("vmss1", "4", { protected: true });
       },
     });

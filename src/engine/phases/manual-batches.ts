@@ -102,13 +102,16 @@ async function runBatch(run: Run, api: ScaleSetApi, batch: BatchRecord, of: numb
   const moved = run.state.otherWriter;
   if (moved !== undefined) {
     const notStarted = run.notStarted();
+    // Instances of earlier batches a listing since showed moved by it (upgraded onto that writer's model, or left
+    // behind on this run's): said, as the gate's breach does.
+    const { words } = movedByOtherWriter(run.state, [...run.state.started]);
     throw new StopError({
       kind: "failed",
       reason:
         `Stopped before ${label}: the scale set's model was changed by another writer after this run's ` +
         `${run.state.modelUpdated ? "write" : "plan (it found the requested values in the model)"} ` +
         `(${describeDrift(moved)}), so no further instance was upgraded: they would have got that writer's model, ` +
-        `not this run's. ${notStarted.length > 0 ? `Not started: ${listIds(notStarted)}. ` : ""}` +
+        `not this run's. ${words}${notStarted.length > 0 ? `Not started: ${listIds(notStarted)}. ` : ""}` +
         `Find out who changed it, then run the action again: it plans on the model as it is then.`,
     });
   }
@@ -467,15 +470,35 @@ async function gate(
   last: boolean,
 ): Promise<GateEnd> {
   const healthDeadline = run.now() + run.config.rollout.healthTimeoutMs;
+  let poll = 0;
   for (;;) {
     if (run.cancel.aborted) return "cancelled";
     const healthWaitOver = run.now() >= healthDeadline;
+    // The model is read beside the first poll's listing (every poll's, in the last batch: see readForGate). Another
+    // writer's change that landed before the batch's manualupgrade (an extension added or changed, a property the VM
+    // list leaves out) put the batch's instances on that writer's model, and no listing shows it: they are on the
+    // latest model. Without that read, every later batch went on upgrading instances onto it under this run's name,
+    // and only verification's read found it (a fuzz run, 2026-12-07). Found, the batch is judged on it here and the
+    // next batch is not sent (runBatch). One GET a batch, beside the listing, so the gate takes no longer.
+    const withModel = last || poll === 0;
     try {
-      await readForGate(run, api, ids, last);
+      await readForGate(run, api, ids, last, withModel);
     } catch (err) {
       if (!isAbort(err)) throw err;
       return run.cancel.aborted ? "cancelled" : "timeout";
     }
+    poll += 1;
+    // That read found the change, and the listing went out before its answer: listed again at once (once), so that
+    // the batch's instances are judged knowing it (on the latest model, they run that writer's model). The last
+    // batch's is verification's to list again (RunState.movedSinceListing).
+    if (
+      withModel &&
+      !last &&
+      poll === 1 &&
+      run.state.otherWriter !== undefined &&
+      ids.some((id) => run.state.otherWriterBefore(id) === undefined)
+    )
+      continue;
     run.judgeSettled();
     for (const id of ids) run.judge(id, healthWaitOver);
     run.progress(ids, label);
@@ -502,31 +525,55 @@ async function gate(
  * are never judged on it. A Flexible scale set is listed whole (one listing: its scale-set VM list and its standalone
  * VM list).
  */
-async function readForGate(run: Run, api: ScaleSetApi, ids: readonly string[], complete: boolean): Promise<void> {
+async function readForGate(
+  run: Run,
+  api: ScaleSetApi,
+  ids: readonly string[],
+  complete: boolean,
+  withModel: boolean,
+): Promise<void> {
+  const { state } = run;
+  // `withModel`: the model is read alongside the listing (gate). The last batch's listing is the one verification
+  // judges on: read alongside it, not after it on the way to the end (verify.ts readModelOnceMore, issue #18's wall
+  // time). A change it finds is one the listing may not show yet (RunState.movedSinceListing, otherWriterBefore).
+  const seq = state.mark();
+  const alongside = withModel ? readModelAlongside(run, api) : undefined;
+  try {
+    await listForGate(run, api, ids, complete, seq, alongside);
+  } finally {
+    await alongside;
+  }
+}
+
+/** readForGate's listing; `alongside` (the model's read, never rejecting) is taken in before the listing is. */
+async function listForGate(
+  run: Run,
+  api: ScaleSetApi,
+  ids: readonly string[],
+  complete: boolean,
+  seq: number,
+  alongside: Promise<void> | undefined,
+): Promise<void> {
   const { state } = run;
   // Flexible: whether Azure honours the filter on its VM list is not documented, so it is listed whole, once a poll.
   if (complete || state.model?.orchestrationMode === "Flexible") {
-    // The last batch's listing is the one verification judges on: the model is read alongside it, not after it on the
-    // way to the end (verify.ts readModelOnceMore, issue #18's wall time). A change it finds is one the listing may
-    // not show yet (RunState.movedSinceListing): verification lists again.
-    const seq = state.mark();
-    const alongside = complete ? readModelAlongside(run, api) : undefined;
     const instances = await api.listInstances(run.work);
     await alongside;
     run.listed(instances, seq);
     return;
   }
   const judged = [...new Set([...ids, ...state.started])].filter((id) => !state.removed.has(id));
-  const seq = state.mark();
   const latest = await api.listInstances(run.work, "latest");
   const shown = new Map(latest.map((i) => [i.instanceId, i]));
   if (judged.every((id) => shown.has(id))) {
+    await alongside;
     run.listedSome(latest, "latest", seq);
     return;
   }
   // The later read wins for an instance both show.
   for (const instance of await api.listInstances(run.work, "not-latest")) shown.set(instance.instanceId, instance);
   const known = [...state.instances.keys(), ...judged];
+  await alongside;
   if (known.some((id) => !shown.has(id))) {
     await run.list(api, run.work);
     return;
