@@ -10,6 +10,8 @@ export interface RestErrorLike extends Error {
   /** ARM's `error.code` for an HTTP error; a Node system error code (`ECONNRESET`, …) when no response came. */
   readonly code?: string;
   readonly response?: ResponseLike;
+  /** The request that failed (the very object the pipeline's policies were handed). */
+  readonly request?: object;
 }
 
 export interface ResponseLike {
@@ -45,6 +47,22 @@ export function jsonOf(body: string | null | undefined): unknown {
   }
 }
 
+/**
+ * ARM's error of a refused read, by its request. The SDK's pager turns a refused page into "Pagination failed with
+ * unexpected statusCode 409" and keeps the body it parsed nowhere (its RestError's response has no `bodyAsText`:
+ * @typespec/ts-http-runtime createRestError keeps a body only when it is a string), so Azure's message was lost (fuzz
+ * runs, 2026-12-07; the adapter's test "a refused list page"). The pipeline's watching policy notes the error of every
+ * refused GET here (pipeline.ts); toApiError reads it back when the error itself has no body. Weak: a request's note
+ * goes with it.
+ */
+const refusedReads = new WeakMap<object, AzureErrorInfo>();
+
+/** Notes ARM's error in a refused read's body (see refusedReads). */
+export function noteRefusedRead(request: object, body: string | null | undefined): void {
+  const error = armErrorOf(body);
+  if (error !== undefined) refusedReads.set(request, error);
+}
+
 /** ARM's `{"error":{"code","message"}}` in a body already parsed (jsonOf). */
 export function armErrorIn(parsed: unknown): AzureErrorInfo | undefined {
   const error = (parsed as { error?: unknown } | null)?.error;
@@ -69,8 +87,10 @@ export function toApiError(err: unknown, describeAuthError: (err: unknown) => st
   const signIn = rest?.response === undefined || status === 401 ? describeAuthError(err) : undefined;
   if (signIn !== undefined) return new AzureApiError("AuthenticationFailed", signIn, status, correlationId);
   if (rest === undefined) return err;
-  // The pager reports a refused page as "Pagination failed with unexpected statusCode 403": ARM's message is in the body.
-  const body = armErrorOf(rest.response?.bodyAsText);
+  // The pager reports a refused page as "Pagination failed with unexpected statusCode 403": ARM's message is in the body
+  // (noted by the pipeline when the error does not carry it: refusedReads).
+  const body =
+    armErrorOf(rest.response?.bodyAsText) ?? (rest.request !== undefined ? refusedReads.get(rest.request) : undefined);
   const code = body?.code ?? rest.code ?? (status !== undefined ? `Http${status}` : "RequestFailed");
   const message = body?.message || rest.message;
   return new AzureApiError(code, message, status, correlationId);

@@ -2,7 +2,7 @@
 // and below it a policy that watches every raw response — throttling headroom, list pages, operation status — and
 // keeps the Retry-After of writes within the deadline.
 
-import { armErrorIn, jsonOf, retryAfterMs } from "./errors.ts";
+import { armErrorIn, jsonOf, noteRefusedRead, retryAfterMs } from "./errors.ts";
 import { lowestOf, type Headroom, type ListBudget } from "./list-budget.ts";
 import type { OperationPolls } from "./operation-pace.ts";
 import type { OperationErrors } from "./operations.ts";
@@ -83,6 +83,7 @@ function watchingPolicy(deadline: () => number, now: () => number, watchers: Wat
       if (request.method !== "GET" && mayHaveLanded(response.status)) watchers.sent?.(request.method, request.url);
       const at = now();
       if (request.method === "GET") {
+        if (response.status >= 400) noteRefusedRead(request, response.bodyAsText);
         const header = response.headers.get("x-ms-ratelimit-remaining-resource") ?? "";
         watchers.headroom.record(header, at);
         const url = new URL(request.url);

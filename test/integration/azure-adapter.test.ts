@@ -253,6 +253,34 @@ describe("the correlation ID of a failed call", () => {
   });
 });
 
+describe("a refused list page", () => {
+  // The SDK's pager throws "Pagination failed with unexpected statusCode 409" and drops the body it parsed, so the
+  // reason said that instead of Azure's own message (fuzz runs, 2026-12-07). Azure's words, as for any other call.
+  it.each([
+    {
+      what: "409 Conflict",
+      fault: (emu: Emulator) => emu.faults.conflict({ operation: "VirtualMachineScaleSetVMs.List", times: 100 }),
+      code: "Conflict",
+      message: "The request failed due to conflict with a concurrent request",
+    },
+    {
+      what: "403 AuthorizationFailed",
+      fault: (emu: Emulator) => emu.faults.authorizationFailed({ operation: "VirtualMachineScaleSetVMs.List" }),
+      code: "AuthorizationFailed",
+      message: "does not have authorization to perform action",
+    },
+  ])("$what: Azure's code and message, not the pager's", async ({ fault, code, message }) => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
+    fault(emu);
+    const api = adapter(configFor(emu), FAST_RETRY);
+    const error: unknown = await api.listInstances().catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(AzureApiError);
+    expect(error).toMatchObject({ code, correlationId: expect.any(String) });
+    expect((error as AzureApiError).message).toContain(message);
+    expect((error as AzureApiError).message).not.toContain("Pagination failed");
+  });
+});
+
 describe("writes keep the SDK's retry policy", () => {
   it("the SDK sends a write again after a connection reset: a PATCH, and a manualupgrade POST", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
