@@ -82,7 +82,9 @@ export function headline(record: RolloutRecord): string {
   // model may be that change, not the release (the reason and the table say which).
   const tail =
     rollback && !rollback.succeeded
-      ? `; the rollback failed${notBack > 0 ? `, ${plural(notBack, "instance")} not brought back` : ""}`
+      ? `; the rollback failed${notBack > 0 ? `, ${plural(notBack, "instance")} not brought back` : ""}` +
+        // Not the release's doing, nor the rollback's: said at a glance (the reason says what that writer changed).
+        (rollback.model === "changed-by-another-writer" ? ": another writer changed the model during it" : "")
       : rollback?.changedSince !== undefined
         ? "; another writer changed the model since"
         : rollback === undefined && record.modelChangedByAnother !== undefined && record.result !== "succeeded"

@@ -48,6 +48,16 @@ describe("headline under lost knowledge", () => {
       },
       expected: "Rollout rolled back: the previous model is back, no instance had to be brought back",
     },
+    {
+      // Another writer's change during the rollback fails it (a fuzz seed): not the release's doing, nor the rollback's.
+      name: "a rollback that another writer's change during it failed: said so at a glance",
+      record: failed({
+        instances: [...range(0, 2).map((i) => instance(i, "rolled-back")), instance(2, "not-started")],
+        rollback: { succeeded: false, instanceIds: ["0", "1"], model: "changed-by-another-writer" },
+      }),
+      expected:
+        "Rollout failed: 0/3 instances on the new model, 1 not started, 2 rolled back; the rollback failed: another writer changed the model during it",
+    },
   ])("$name", ({ record, expected }) => {
     expect(headline(record)).toBe(expected);
     expect(renderSummary(record).split("\n")[0]).toContain(expected);
