@@ -189,11 +189,15 @@ export function changedSinceRollbackWords(changedSince: string): string {
   return `Another writer changed the scale set's model after the rollback put the previous one back (${changedSince}), so the model is no longer the previous one: check it before you run the rollout again.`;
 }
 
-/** Where a rollback left the scale set's model, as a sentence: another writer's change since, or rollbackModelWords. */
+/**
+ * Where a rollback left the scale set's model, as a sentence: another writer's change since, or rollbackModelWords;
+ * "" when the rollback's error already says another writer changed the model during it (the run's own words, e.g. "…:
+ * another writer changed it during the rollback"), which the sentence would only repeat.
+ */
 export function rollbackModelSentence(rollback: NonNullable<RolloutRecord["rollback"]>): string {
-  return rollback.changedSince !== undefined
-    ? changedSinceRollbackWords(rollback.changedSince)
-    : rollbackModelWords(rollback.model);
+  if (rollback.changedSince !== undefined) return changedSinceRollbackWords(rollback.changedSince);
+  if (rollback.model === "changed-by-another-writer" && /another writer changed/i.test(rollback.error ?? "")) return "";
+  return rollbackModelWords(rollback.model);
 }
 
 /** Where a rollback that did not complete left the scale set's model, as a sentence. */

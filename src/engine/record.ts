@@ -523,7 +523,8 @@ export function rolloutReason(
     reason += ` The rollback restored the previous model and ${done}${back}; ${left}: ${protectedRollbackAdvice(held)}.`;
   } else if (rollback) {
     reason += ` The rollback failed too: ${rollback.error ?? "unknown error"}.`;
-    if (rollback.model !== undefined) reason += ` ${rollbackModelSentence(rollback)}`;
+    const model = rollbackModelSentence(rollback);
+    if (model !== "") reason += ` ${model}`;
     if (rollback.instanceIds.length > 0) reason += ` Brought back: ${listIds(rollback.instanceIds)}.`;
     if (rollback.notBack !== undefined && rollback.notBack.length > 0) {
       reason += ` Not brought back: ${listIds(rollback.notBack)}`;

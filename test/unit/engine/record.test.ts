@@ -399,6 +399,31 @@ describe("rolloutReason", () => {
     );
   });
 
+  it.each([
+    {
+      name: "the rollback's error says another writer changed the model: said once",
+      error:
+        "the model's image is now X, not the previous one the rollback put back: another writer changed it during the rollback, so the instances may run that writer's model; the rollback does not overwrite that change",
+      repeated: false,
+    },
+    {
+      name: "an error that does not say it (a write cut off, then a read showed the change): the model's sentence says it",
+      error: "the extension PATCH got no answer",
+      repeated: true,
+    },
+  ])("a rollback failed by another writer's change: $name", ({ error, repeated }) => {
+    // A fuzz seed (2026-12-07): the reason said the change twice, once in the error and once in the model's sentence.
+    const reason = rolloutReason(
+      mixed({ rollback: { succeeded: false, instanceIds: [], model: "changed-by-another-writer", error } }),
+      "failed",
+      "It failed.",
+    );
+    expect(reason).toBe(
+      `It failed. The rollback failed too: ${error}.` +
+        (repeated ? " Another writer changed the model during the rollback: check the scale set's model." : ""),
+    );
+  });
+
   it("adds what the rollback did, or why there was none", () => {
     expect(
       rolloutReason(
