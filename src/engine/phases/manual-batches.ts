@@ -492,7 +492,6 @@ async function gate(
     // the batch's instances are judged knowing it (on the latest model, they run that writer's model). The last
     // batch's is verification's to list again (RunState.movedSinceListing).
     if (
-      withModel &&
       !last &&
       poll === 1 &&
       run.state.otherWriter !== undefined &&
