@@ -487,3 +487,76 @@ describe.each(CUT_OFF)(
     );
   },
 );
+
+describe("an instance whose forward upgrade still runs when the rollback ends", () => {
+  it("is not counted back: the rollback names it not back, and the others back", async () => {
+    // Fuzz seeds 220 and 246 (2026-12-07): the forward upgrade of the last batch hangs past timeout; the rollback's
+    // batch meets 409 on it until its time runs out. The final listing showed it on the restored model (its image never
+    // changed) but Updating, and the record counted it back: "7 rolled back; the rollback failed", every instance
+    // "rolled back", though its operation had not ended and the rollback's request for it was never taken.
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3 }] });
+    const [a = "", b = "", c = ""] = instanceIds(emu);
+    emu.faults.hangUpgrade(c, { scaleSet: "vmss1" });
+    const { record } = await rollout(
+      configFor(emu, { rollout: { ...ROLLBACK, timeoutMs: 3_000, healthTimeoutMs: 2_000 } }),
+    );
+
+    expect(emu.state("vmss1").instances.find((i) => i.instanceId === c)?.provisioningState).toBe("Updating");
+    expect(record.result).toBe("failed");
+    expect({
+      succeeded: record.rollback?.succeeded,
+      back: record.rollback?.instanceIds,
+      notBack: record.rollback?.notBack,
+    }).toEqual({ succeeded: false, back: [a, b], notBack: [c] });
+    expect(outcomes(record)["rolled-back"]).toEqual([a, b]);
+    expect(headline(record)).not.toMatch(/3 rolled back/);
+  }, 30_000);
+});
+
+describe.each(ORCHESTRATIONS)(
+  "the rollback's model write refused 409 while another operation runs ($mode)",
+  ({ seed }) => {
+    const extensionChange = {
+      extension: { name: "customScript", fileUris: ["https://stvmssdemo.blob.core.windows.net/scripts/install-v2.sh"] },
+    };
+    // Fuzz seed 257 (2026-12-07): one 409 Conflict on the rollback's PATCH ended the rollback ("the rollback failed",
+    // the model still holding the run's change), where the forward model update and the rollback's own batches pause
+    // and send it again. Now it is sent again after poll-interval, read afresh first, within the rollback's time.
+    it.each([
+      { write: "image", operation: "VirtualMachineScaleSets.Update", change: { imageVersion: NEW_VERSION } },
+      { write: "extension", operation: "VirtualMachineScaleSetExtensions.Update", change: extensionChange },
+    ])("the $write PATCH: sent again, and the rollback completes", async ({ operation, change }) => {
+      const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, ...seed }] });
+      const ids = instanceIds(emu);
+      emu.faults.failUpgrade(ids[2]!, { scaleSet: "vmss1" });
+      // The forward write is the first of its operation; the rollback's first copy is the second, refused twice.
+      emu.faults.conflict({ operation, after: 1, times: 2 });
+      const { record } = await rollout(configFor(emu, { change, rollout: ROLLBACK }));
+
+      expect(record.result).toBe("rolled-back");
+      expect(record.rollback).toMatchObject({ succeeded: true, instanceIds: ids });
+      const refusals = writesOf(emu).filter((w) => w.endsWith("→ 409"));
+      expect(refusals).toHaveLength(2);
+      if (operation === "VirtualMachineScaleSets.Update")
+        expect(Object.values(runningVersions(emu))).toEqual(ids.map(() => OLD_VERSION));
+    });
+  },
+);
+
+describe("the rollback's image PATCH refused 409 in the platform's modes", () => {
+  it.each(["Automatic", "Rolling"] as const)(
+    "%s: sent again, and the platform rolls the instances back",
+    async (mode) => {
+      const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 5, upgradeMode: mode }] });
+      const ids = instanceIds(emu);
+      emu.faults.failUpgrade(ids[2]!, { scaleSet: "vmss1" });
+      emu.faults.conflict({ operation: "VirtualMachineScaleSets.Update", after: 1 });
+      const { record } = await rollout(configFor(emu, { rollout: ROLLBACK }));
+
+      expect(record.result).toBe("rolled-back");
+      expect(record.rollback?.succeeded).toBe(true);
+      expect(writesOf(emu).filter((w) => w.endsWith("→ 409"))).toEqual([`${PATCH_SET} → 409`]);
+      expect(Object.values(runningVersions(emu))).toEqual(ids.map(() => OLD_VERSION));
+    },
+  );
+});

@@ -272,62 +272,124 @@ async function restoreModel(rb: RollbackRun): Promise<boolean> {
   const restoreImage = scaleSetPatch !== undefined;
   const restoreExtension = extensionPatch !== undefined;
   if (restoreImage || restoreExtension) {
-    // What this run wrote must still be there: a change another writer made since is not overwritten. The image's
-    // PATCH goes with this read's etag, so nothing can slip in between; the extension takes no If-Match.
-    rb.doing = "its first read of the scale set's model";
-    const model = await api.getScaleSet(signal);
-    const moved = changedSince(model, state.request, restoreImage, restoreExtension) ?? beyondWritten(state, model);
-    if (moved !== undefined) {
-      const reason = `No rollback was done: ${moved}, so another writer changed it since this run's write; the rollback does not overwrite that change. The instances upgraded by this run stay as they are.`;
-      state.rollbackSkipped(reason, true);
-      run.log.warning(reason, "No rollback");
-      run.emit({ type: "rollback-ended", succeeded: false });
-      return false;
-    }
-    if (restoreImage) {
+    for (let attempt = 1; ; attempt++) {
+      // What this run wrote must still be there: a change another writer made since is not overwritten. The image's
+      // PATCH goes with this read's etag, so nothing can slip in between; the extension takes no If-Match. Read again
+      // before each PATCH sent again after a 409 (nothing of the rollback's is in the model then).
+      rb.doing =
+        attempt === 1
+          ? "its first read of the scale set's model"
+          : "a read of the scale set's model before sending the PATCH putting the previous image back again";
+      const model = await api.getScaleSet(signal);
+      // After a 409 whose own read failed, an earlier copy may have landed all the same (restoredAnyway's assumption).
+      if (attempt > 1 && restoreImage && holdsImage(model, scaleSetPatch)) {
+        state.read(model);
+        run.log.info("The model holds the previous image: an earlier copy of the rollback's PATCH landed.");
+        break;
+      }
+      const moved = changedSince(model, state.request, restoreImage, restoreExtension) ?? beyondWritten(state, model);
+      if (moved !== undefined) {
+        const reason = `No rollback was done: ${moved}, so another writer changed it since this run's write; the rollback does not overwrite that change. The instances upgraded by this run stay as they are.`;
+        state.rollbackSkipped(reason, true);
+        run.log.warning(reason, "No rollback");
+        run.emit({ type: "rollback-ended", succeeded: false });
+        return false;
+      }
+      if (!restoreImage) break;
       run.log.info(`PATCH scale set back to ${JSON.stringify(scaleSetPatch)} with If-Match ${model.etag ?? "(none)"}.`);
       const sendsBefore = api.writeSends?.("scale-set");
       rb.doing = "the PATCH putting the previous image back (its request, or the poll of Azure's operation)";
       try {
         state.read(await api.patchScaleSet(scaleSetPatch, model.etag, signal));
         rb.writeEnded = undefined;
+        break;
       } catch (err) {
         const holds = (m: ScaleSetModel): boolean => holdsImage(m, scaleSetPatch);
-        const over = await restoredAnyway(run, api, signal, err, { what: "image", holds, sendsBefore });
-        rb.writeEnded = err instanceof OperationEndedError ? err.outcome : over;
+        try {
+          const over = await restoredAnyway(run, api, signal, err, { what: "image", holds, sendsBefore });
+          rb.writeEnded = err instanceof OperationEndedError ? err.outcome : over;
+          break;
+        } catch (refused) {
+          if (refused !== err || !(await pausedAfterConflict(rb, err, attempt, "image"))) throw refused;
+        }
       }
+    }
+    if (restoreImage) {
       state.rollbackPart("image", "yes");
       platformRollsBack(rb);
     }
   }
   if (restoreExtension) {
-    if (restoreImage) {
-      // The image's PATCH and its operation took a while, and the extension's PATCH takes no If-Match: what this run
-      // wrote to the extension is checked again right before it, so a change another writer made meanwhile is not
-      // overwritten (a window of one read and one write is left; Azure offers no condition on an extension write).
-      rb.doing = "a read of the scale set's model before putting the extension back";
-      const now = await api.getScaleSet(signal);
-      const moved = changedSince(now, state.request, false, true) ?? beyondWritten(state, now);
-      if (moved !== undefined) state.rollbackMetOtherWriter();
-      if (moved !== undefined)
-        throw new Error(
-          `the extension was not put back: ${moved}, so another writer changed it during the rollback; the rollback does not overwrite that change, and no instance was sent back`,
-        );
-    }
-    run.log.info(`PATCH extension '${extensionPatch.name}' back to its previous values.`);
-    const sendsBefore = api.writeSends?.("extension");
-    rb.doing = `the PATCH putting extension '${extensionPatch.name}' back (its request, or the poll of Azure's operation)`;
-    try {
-      await api.patchExtension(extensionPatch, signal);
-      rb.writeEnded = undefined;
-    } catch (err) {
-      const holds = (m: ScaleSetModel): boolean => holdsPatch(m, extensionPatch);
-      const over = await restoredAnyway(run, api, signal, err, { what: "extension", holds, sendsBefore });
-      rb.writeEnded = err instanceof OperationEndedError ? err.outcome : over;
+    for (let attempt = 1; ; attempt++) {
+      if (restoreImage || attempt > 1) {
+        // The image's PATCH and its operation took a while (or a 409's pause did), and the extension's PATCH takes no
+        // If-Match: what this run wrote to the extension is checked again right before it, so a change another writer
+        // made meanwhile is not overwritten (a window of one read and one write is left; Azure offers no condition on
+        // an extension write).
+        rb.doing = "a read of the scale set's model before putting the extension back";
+        const now = await api.getScaleSet(signal);
+        if (attempt > 1 && holdsPatch(now, extensionPatch)) {
+          state.read(now);
+          run.log.info(
+            `The model holds extension '${extensionPatch.name}' as before: an earlier copy of the rollback's PATCH landed.`,
+          );
+          break;
+        }
+        const moved = changedSince(now, state.request, false, true) ?? beyondWritten(state, now);
+        if (moved !== undefined) state.rollbackMetOtherWriter();
+        if (moved !== undefined)
+          throw new Error(
+            `the extension was not put back: ${moved}, so another writer changed it during the rollback; the rollback does not overwrite that change, and no instance was sent back`,
+          );
+      }
+      run.log.info(`PATCH extension '${extensionPatch.name}' back to its previous values.`);
+      const sendsBefore = api.writeSends?.("extension");
+      rb.doing = `the PATCH putting extension '${extensionPatch.name}' back (its request, or the poll of Azure's operation)`;
+      try {
+        await api.patchExtension(extensionPatch, signal);
+        rb.writeEnded = undefined;
+        break;
+      } catch (err) {
+        const holds = (m: ScaleSetModel): boolean => holdsPatch(m, extensionPatch);
+        try {
+          const over = await restoredAnyway(run, api, signal, err, { what: "extension", holds, sendsBefore });
+          rb.writeEnded = err instanceof OperationEndedError ? err.outcome : over;
+          break;
+        } catch (refused) {
+          if (refused !== err || !(await pausedAfterConflict(rb, err, attempt, "extension"))) throw refused;
+        }
+      }
     }
     state.rollbackPart("extension", "yes");
     platformRollsBack(rb);
   }
+  return true;
+}
+
+/**
+ * A rollback model write refused with 409 Conflict (another operation holds the scale set: the forward upgrade a timeout
+ * cut off, or one of Azure's own) that restoredAnyway's read shows not applied: paused for poll-interval, doubled each
+ * time (at most MAX_ROLLBACK_BACKOFF_MS), and the caller sends it again after a fresh read, as the forward model
+ * update does (model-update.ts, pauseAfterConflict) and the rollback's own batches do (upgradeBack), while the
+ * rollback's time allows. False when it is not such a refusal, another writer was seen, or the time does not allow
+ * the pause. Before (fuzz seed 257, 2026-12-07), one 409 ended the rollback, the model still holding the run's change.
+ */
+async function pausedAfterConflict(
+  rb: RollbackRun,
+  err: unknown,
+  attempt: number,
+  what: "image" | "extension",
+): Promise<boolean> {
+  const { run } = rb;
+  if (!(err instanceof AzureApiError) || err.statusCode !== 409) return false;
+  if (run.state.rollbackProgress?.otherWriter) return false;
+  const delay = Math.min(MAX_ROLLBACK_BACKOFF_MS, run.config.rollout.pollIntervalMs * 2 ** (attempt - 1));
+  if (run.now() + delay >= rb.deadline) return false;
+  run.log.info(
+    `The rollback's ${what} PATCH was refused (${errorLine(err)}): trying again in ${formatDuration(delay)}.`,
+  );
+  rb.doing = `the wait before sending the rollback's ${what} PATCH again (Azure refused it: ${errorLine(err)})`;
+  await run.sleep(delay, rb.signal);
   return true;
 }
 
@@ -611,14 +673,21 @@ async function reportIncomplete(rb: RollbackRun, err: unknown): Promise<void> {
   // Azure's roll, landed all the same) is one the platform rolls the instances onto.
   if (progress().image === "yes" || progress().extension === "yes") platformRollsBack(rb);
   // And where the instances stand after what it did (a manualupgrade sent, a model put back): one that a listing
-  // since shows on the previous model and healthy is back (its batch's gate ended before it was).
+  // since shows on the previous model, idle and healthy is back (its batch's gate ended before it was). One still being
+  // upgraded is not, whatever its latestModelApplied says: an operation started before the rollback's (the forward
+  // upgrade a timeout cut off, whose 409 stopped the rollback batch that sent it back) has not ended, and may still
+  // move it. Before (fuzz seeds 220 and 246, 2026-12-07) it counted as back, so the record said every instance was
+  // back while the rollback failed.
   let listed = false;
   try {
     await run.list(api, finalReads);
     listed = true;
     if (modelAfter(progress()) === "restored")
       state.rollbackBack(
-        [...progress().sent].filter((id) => state.instances.has(id) && run.assess(id, true).kind === "done"),
+        [...progress().sent].filter((id) => {
+          const instance = state.instances.get(id);
+          return instance !== undefined && !isBusy(instance) && run.assess(id, true).kind === "done";
+        }),
       );
   } catch (listErr) {
     // The scale set's own VM list answering 404: deleted (the rollback's error alone cannot tell, a Flexible VM's 404
