@@ -1,6 +1,6 @@
 // The committed bundle as `npm run build` leaves it: without comments (but licence banners) or blanks around line breaks
 // (scripts/strip.ts), and ASCII only (scripts/ascii.ts escapes every other character), which Node reads, decodes and
-// compiles faster at every start (docs/benchmark.md, "Start-up" and "the third pass").
+// compiles faster at every start (docs/benchmark.md, "Start-up").
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
