@@ -1023,7 +1023,8 @@ const MAX_ROLLBACK_BACKOFF_MS = 120_000;
  * listed: when every one is back on the model or being upgraded, Azure took it, and the batch's gate waits for them. A
  * 409 of a copy sent once is another operation's (the forward upgrade a timeout cut off, still running, say): tried
  * again after poll-interval (doubled, at most 2 minutes apart) as long as the rollback's time allows, without the
- * instances already back.
+ * instances already back; those of its instances being upgraded by that operation are held back, and the others sent
+ * at once.
  */
 async function upgradeBack(
   run: Run,
@@ -1069,6 +1070,25 @@ async function upgradeBack(
           `[${label}] manualupgrade was refused (${err.statusCode} ${err.code}), but every instance of it is back on the model or being upgraded: Azure took an earlier copy of the request, whose answer was lost.`,
         );
         return { status: "Succeeded" };
+      }
+      // A 409 of a copy sent once while some of its instances are being upgraded by another operation (the forward
+      // upgrade a timeout cut off, say): the others are sent now, without them, and those are tried again after the
+      // pause. Before (fuzz seed 356, 2026-12-07), the whole batch waited on them, and its other instances were never
+      // brought back.
+      const busy = maybeTaken
+        ? []
+        : ids.filter((id) => {
+            const state = instance(id);
+            return state !== undefined && isBusy(state);
+          });
+      if (err.statusCode === 409 && busy.length > 0 && busy.length < ids.length) {
+        run.log.info(
+          `[${label}] manualupgrade refused (${errorLine(err)}): instance(s) ${listIds(busy)} being upgraded by another operation; sending the others now, and those again once it ends.`,
+        );
+        const others = ids.filter((id) => !busy.includes(id));
+        const outcome = await upgradeBack(run, api, others, label, deadline, signal, doing);
+        if (outcome.status !== "Succeeded") return outcome;
+        ids = busy;
       }
       const delay = Math.min(MAX_ROLLBACK_BACKOFF_MS, run.config.rollout.pollIntervalMs * 2 ** (attempt - 1));
       if (err.statusCode !== 409 || run.now() + delay >= deadline) throw err;
