@@ -87,7 +87,7 @@ const settingsOf = (model: Model): any =>
   extensionsOf(model).find((e) => e.name === "customScript")?.properties?.settings;
 
 /** Whether another writer's write is still in the model. */
-function present(model: Model, what: OtherWrite): boolean {
+export function present(model: Model, what: OtherWrite): boolean {
   switch (what) {
     case "image":
       return model.properties.virtualMachineProfile.storageProfile.imageReference.version === OTHER_VERSION;
