@@ -546,16 +546,23 @@ export function rolloutReason(
   return reason;
 }
 
-/** `Updated: 0, 1. Not on the new model: 2 (…). Not started: 4, 5.` */
+/** `Updated: 0, 1. Not on the new model: 2 (…). Sent the upgrade, not listed since (…): 3. Not started: 4, 5.` */
 export function stateSummary(state: RolloutState, instances: readonly InstanceRecord[]): string {
   const ids = (pick: (r: InstanceRecord) => boolean): string[] => instances.filter(pick).map((r) => r.instanceId);
   const updated = ids((r) => r.outcome === "updated");
   const failed = ids((r) => isFailedOutcome(r.outcome));
   const notStarted = ids((r) => r.outcome === "not-started");
   const removed = ids((r) => r.outcome === "removed");
+  // Sent an upgrade that no listing since shows (the last one failed, or had no time): where they stand is not known.
+  // Before (a fuzz run, 2026-12-07), the reason named only the updated ones, and the summary's "state unknown" rows
+  // went unexplained.
+  const unseen = ids((r) => r.outcome === "unknown" && state.unseen.has(r.instanceId));
   const parts = [
     updated.length > 0 ? `Updated: ${listIds(updated)}.` : "No instance was updated.",
     ...(failed.length > 0 ? [`Not on the new model or unhealthy: ${describeAll(state, failed)}.`] : []),
+    ...(unseen.length > 0
+      ? [`Sent the upgrade, not listed since (where they stand is not known): ${listIds(unseen)}.`]
+      : []),
     ...(notStarted.length > 0 ? [`Not started: ${listIds(notStarted)}.`] : []),
     ...(removed.length > 0 ? [`Left the scale set: ${listIds(removed)}.`] : []),
   ];

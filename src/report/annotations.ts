@@ -49,6 +49,18 @@ export function annotationsFor(record: RolloutRecord): Annotation[] {
       title: "An error stopped the rollback; the final check found it done",
       message: `${plain(record.rollback.stoppedByError, 1000).replace(/[^.!?]$/, "$&.")} The final check found the previous model restored and every instance the rollback was to bring back on it and healthy.`,
     });
+  // Of unknown state: sent an upgrade no listing since shows, or whose model could not be told (their extensions'
+  // read refused). Counted in the headline; said here too, as failed ones are.
+  const unknown = sortById(record.instances.filter((i) => i.outcome === "unknown"));
+  if (unknown.length > 0) {
+    annotations.push({
+      level: "warning",
+      title: `${plural(unknown.length, "instance")} in an unknown state`,
+      message:
+        `${unknown.length === 1 ? "Instance" : "Instances"} ${plain(idRanges(unknown.map((i) => i.instanceId)), 2000)}: ` +
+        `the run could not tell whether ${unknown.length === 1 ? "it runs" : "they run"} the new model (see the job summary); check before a re-run or a rollback.`,
+    });
+  }
   // Only those behind: a protected instance already on the model (a re-run, say) keeps no old model.
   const skipped = record.instances.filter((i) => i.outcome === "skipped-protected" && !i.latestModelAfter);
   if (skipped.length > 0) {

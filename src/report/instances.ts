@@ -41,6 +41,14 @@ export const FAILURE_HELP: Readonly<Record<FailureOutcome, { happened: string; c
   },
 };
 
+/** What an instance of unknown state (sent an upgrade, no listing since) means and what to check. */
+export const UNKNOWN_HELP: { readonly happened: string; readonly check: string } = {
+  happened:
+    "The run sent it the upgrade, and no listing since could show where it stands (the last one failed, or had no time left).",
+  check:
+    "its provisioning state and image in the portal (or `az vmss list-instances`); a re-run lists it and upgrades it if it is not on the new model.",
+};
+
 /**
  * The same for an instance the run did not upgrade: on the latest model already (or created on it during the run) and
  * failed or unhealthy there (domain/verdict.ts `troubled`). A re-run does not upgrade it either.

@@ -28,7 +28,16 @@ import { headline, onModel, onNewModelWords, stageOf, type Stage } from "./headl
 import { idRanges } from "../domain/ids.ts";
 import { trustedRunUrl } from "../domain/rollout-tags.ts";
 import { LEASE_TAG } from "../domain/lease.ts";
-import { byOtherWriter, countOutcomes, failureHelp, OUTCOME_LABEL, plural, sortById, untouched } from "./instances.ts";
+import {
+  byOtherWriter,
+  countOutcomes,
+  failureHelp,
+  OUTCOME_LABEL,
+  plural,
+  sortById,
+  UNKNOWN_HELP,
+  untouched,
+} from "./instances.ts";
 import { rollbackInputs, rollbackYaml } from "./rollback.ts";
 import { formatDuration } from "../shared/clock.ts";
 import { clockUtc, dateTimeUtc, offsetMs } from "./time.ts";
@@ -89,7 +98,9 @@ const BATCH_ICON: Readonly<Record<BatchResult, string>> = {
 const LATER_TROUBLE: readonly InstanceOutcome[] = [...FAILURE_OUTCOMES, "unknown"];
 
 /** Instances listed first in "needs attention", in this order. Protected instances have their own "skipped" list. */
-const ATTENTION_ORDER: readonly InstanceOutcome[] = FAILURE_OUTCOMES;
+// "unknown" too: sent an upgrade that no listing since shows, or whose model could not be told (a fuzz run,
+// 2026-12-07: the headline counted them, and no section said which or why).
+const ATTENTION_ORDER: readonly InstanceOutcome[] = [...FAILURE_OUTCOMES, "unknown"];
 
 /** How the clouds other than Azure's public one are named in the header. */
 const CLOUD_LABEL: Readonly<Record<Exclude<CloudName, "AzureCloud">, string>> = {
@@ -650,6 +661,12 @@ function explanations(record: RolloutRecord): string {
       );
     }
   }
+  // Of unknown state with no error of their own (a refused read of their extensions says its own words below).
+  const unknown = record.instances.filter((i) => i.outcome === "unknown" && !i.error);
+  if (unknown.length > 0)
+    items.push(
+      `- **State unknown**${where(unknown.map((i) => i.instanceId))}: ${UNKNOWN_HELP.happened}<br>**Check:** ${UNKNOWN_HELP.check}`,
+    );
   const seen = new Map<ErrorHelp, { error: AzureErrorInfo; instanceIds: string[] }>();
   const note = (error: AzureErrorInfo | undefined, instanceId?: string) => {
     const help = error && explainError(error);

@@ -190,3 +190,40 @@ describe("a cancel during a rollback (after a timeout), the listing and the fina
     expectEndedBeforeTheKill(cancelledAt, record, log.text());
   }, 60_000);
 });
+
+describe("a timed-out run whose final listing does not end within the time left for it", () => {
+  it("names the instances sent the upgrade and not listed since, in the reason and under Needs attention", async () => {
+    // A fuzz run (seed 553, 2026-12-07): the headline said "2 in an unknown state", the reason named only the updated
+    // instances, no section said which were unknown or why, and the log gave the SDK's "The operation was aborted.
+    // Rejecting from abort signal callback while making request".
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2 }] });
+    emu.faults.hangUpgrade("1", { scaleSet: "vmss1" });
+    let armed = false;
+    const events = (event: RolloutEvent): void => {
+      // Batch 2's manualupgrade accepted: every listing from then on is held past the run's end.
+      if (event.type === "upgrade-accepted" && event.ids.includes("1") && !armed) {
+        armed = true;
+        emu.faults.hangRequest({ operation: "VirtualMachineScaleSetVMs.List", seconds: 60, times: 10 });
+      }
+    };
+    const { record, log } = await rollout(
+      configFor(emu, { rollout: { batchSize: count(1), timeoutMs: 3_000, healthTimeoutMs: 1_000 } }),
+      { events },
+    );
+
+    expect(armed).toBe(true);
+    expect(record.result).toBe("failed");
+    expect(record.instances.map((i) => [i.instanceId, i.outcome])).toEqual([
+      ["0", "updated"],
+      ["1", "unknown"],
+    ]);
+    expect(record.reason).toContain("Sent the upgrade, not listed since (where they stand is not known): 1.");
+    const attention = renderSummary(record).split("### Needs attention")[1] ?? "";
+    expect(attention).toContain("state unknown");
+    expect(attention).toContain("**State unknown** (1 instance: 1)");
+    expect(log.text()).toMatch(
+      /Could not list the instances one last time: it did not end within the .+ left for it\./,
+    );
+    expect(log.text()).not.toContain("Rejecting from abort signal callback");
+  }, 30_000);
+});

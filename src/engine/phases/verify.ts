@@ -2,7 +2,7 @@
 // writer's change the run's checks did not see) and one more listing when an operation the action started, or that
 // change, may have moved instances since.
 
-import { errorLine } from "../../domain/error-text.ts";
+import { errorLine, isAbort } from "../../domain/error-text.ts";
 import { isScaleSetGone } from "../../domain/azure-errors.ts";
 import { reachedByUpgrade } from "../../domain/in-progress.ts";
 import { describeTarget, instanceRecords } from "../record.ts";
@@ -10,6 +10,7 @@ import { isFailedOutcome } from "../../domain/verdict.ts";
 import type { ScaleSetApi } from "../ports.ts";
 import { CANCELLED_LISTING_MS, CANCELLED_WRITE_MS, FINAL_LISTING_MS, type Run } from "../run.ts";
 import { notePlatformTargets } from "./common.ts";
+import { formatDuration } from "../../shared/clock.ts";
 
 /**
  * The verdict on every targeted instance from the last listing: the last poll's, or a new one when an operation the
@@ -137,11 +138,16 @@ async function lastRead<T>(
   alsoEndOn?: AbortSignal,
 ): Promise<"gone" | { readonly value: T } | { readonly failed: unknown }> {
   api.useDeadline?.(run.now() + budget);
+  // AbortSignal.timeout takes whole milliseconds only (ERR_OUT_OF_RANGE otherwise).
+  const timer = AbortSignal.timeout(Math.floor(budget));
   try {
-    // AbortSignal.timeout takes whole milliseconds only (ERR_OUT_OF_RANGE otherwise).
-    const signals = [AbortSignal.timeout(Math.floor(budget)), run.end.signal, ...(alsoEndOn ? [alsoEndOn] : [])];
+    const signals = [timer, run.end.signal, ...(alsoEndOn ? [alsoEndOn] : [])];
     return { value: await read(AbortSignal.any(signals)) };
   } catch (err) {
+    // Cut off by its own time: said so, not in the SDK's words ("The operation was aborted. Rejecting from abort
+    // signal callback while making request", a fuzz run's final listing, 2026-12-07).
+    if (isAbort(err) && timer.aborted && !run.cancel.aborted)
+      return { failed: new Error(`it did not end within the ${formatDuration(budget)} left for it`) };
     if (!isScaleSetGone(err)) return { failed: err };
     run.scaleSetGone(err, `while ${doing} one last time`);
     return "gone";

@@ -94,6 +94,24 @@ describe("annotationsFor", () => {
     ]);
   });
 
+  it.each([
+    { ids: [3], title: "1 instance in an unknown state", says: "Instance 3: the run could not tell whether it runs" },
+    {
+      ids: [3, 4, 5],
+      title: "3 instances in an unknown state",
+      says: "Instances 3–5: the run could not tell whether they run",
+    },
+  ])("warns once about instances in an unknown state ($title)", ({ ids, title, says }) => {
+    // Counted in the headline, and before (a fuzz run, 2026-12-07) nowhere else on the run's page.
+    const record: RolloutRecord = {
+      ...cancelled(),
+      instances: [...range(0, 3).map((i) => instance(i, "updated")), ...ids.map((i) => instance(i, "unknown"))],
+    };
+    const warnings = annotationsFor(record).filter((a) => a.level === "warning");
+    expect(warnings.map((a) => a.title)).toEqual([title]);
+    expect(warnings[0]?.message).toContain(says);
+  });
+
   it("warns once about protected instances", () => {
     const record: RolloutRecord = { ...success(), instances: range(0, 4).map((i) => instance(i, "skipped-protected")) };
     expect(annotationsFor(record)[0]).toEqual({
