@@ -373,7 +373,12 @@ export function failureReason(state: RolloutState): string | undefined {
   )
     return undefined;
   if (state.stop === undefined) return stateFailure(state, instances);
-  if (state.stop.kind === "failed" || state.model === undefined) return state.stop.reason;
+  // A failed stop's reason says what stopped it and where; instances it leaves of unknown state are added (a review,
+  // 2026-12-07: only a timeout's or a cancel's summary named them).
+  if (state.stop.kind === "failed" || state.model === undefined) {
+    const unseen = unseenWords(state, instances);
+    return unseen === undefined ? state.stop.reason : `${state.stop.reason} ${unseen}`;
+  }
   return `${state.stop.reason} ${stateSummary(state, instances)}`;
 }
 
@@ -553,20 +558,26 @@ export function stateSummary(state: RolloutState, instances: readonly InstanceRe
   const failed = ids((r) => isFailedOutcome(r.outcome));
   const notStarted = ids((r) => r.outcome === "not-started");
   const removed = ids((r) => r.outcome === "removed");
-  // Sent an upgrade that no listing since shows (the last one failed, or had no time): where they stand is not known.
-  // Before (a fuzz run, 2026-12-07), the reason named only the updated ones, and the summary's "state unknown" rows
-  // went unexplained.
-  const unseen = ids((r) => r.outcome === "unknown" && state.unseen.has(r.instanceId));
+  const unseen = unseenWords(state, instances);
   const parts = [
     updated.length > 0 ? `Updated: ${listIds(updated)}.` : "No instance was updated.",
     ...(failed.length > 0 ? [`Not on the new model or unhealthy: ${describeAll(state, failed)}.`] : []),
-    ...(unseen.length > 0
-      ? [`Sent the upgrade, not listed since (where they stand is not known): ${listIds(unseen)}.`]
-      : []),
+    ...(unseen !== undefined ? [unseen] : []),
     ...(notStarted.length > 0 ? [`Not started: ${listIds(notStarted)}.`] : []),
     ...(removed.length > 0 ? [`Left the scale set: ${listIds(removed)}.`] : []),
   ];
   return parts.join(" ");
+}
+
+/**
+ * The instances sent an upgrade that no listing since shows (the last one failed, or had no time): where they stand
+ * is not known. Before (a fuzz run, 2026-12-07), a reason named only the updated ones, and the summary's "state
+ * unknown" rows went unexplained. Undefined when there are none.
+ */
+function unseenWords(state: RolloutState, instances: readonly InstanceRecord[]): string | undefined {
+  const unseen = instances.filter((r) => r.outcome === "unknown" && state.unseen.has(r.instanceId));
+  if (unseen.length === 0) return undefined;
+  return `Sent the upgrade, not listed since (where they stand is not known): ${listIds(unseen.map((r) => r.instanceId))}.`;
 }
 
 /**

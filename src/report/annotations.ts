@@ -58,7 +58,7 @@ export function annotationsFor(record: RolloutRecord): Annotation[] {
       title: `${plural(unknown.length, "instance")} in an unknown state`,
       message:
         `${unknown.length === 1 ? "Instance" : "Instances"} ${plain(idRanges(unknown.map((i) => i.instanceId)), 2000)}: ` +
-        `the run could not tell whether ${unknown.length === 1 ? "it runs" : "they run"} the new model (see the job summary); check before a re-run or a rollback.`,
+        `the run could not tell at its end where ${unknown.length === 1 ? "it stands" : "they stand"} (see the job summary); check before a re-run or a rollback.`,
     });
   }
   // Only those behind: a protected instance already on the model (a re-run, say) keeps no old model.

@@ -41,10 +41,13 @@ export const FAILURE_HELP: Readonly<Record<FailureOutcome, { happened: string; c
   },
 };
 
-/** What an instance of unknown state (sent an upgrade, no listing since) means and what to check. */
+/**
+ * What an instance of unknown state means and what to check: sent an upgrade that no listing since shows, or listed
+ * with its extensions' read refused (its error says so; an error shown may also be one it reported before).
+ */
 export const UNKNOWN_HELP: { readonly happened: string; readonly check: string } = {
   happened:
-    "The run sent it the upgrade, and no listing since could show where it stands (the last one failed, or had no time left).",
+    "The run sent it the upgrade and could not tell at its end where it stands: no listing since showed it (the last one failed, or had no time left), or Azure refused the read of its extensions.",
   check:
     "its provisioning state and image in the portal (or `az vmss list-instances`); a re-run lists it and upgrades it if it is not on the new model.",
 };

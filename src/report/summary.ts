@@ -661,8 +661,9 @@ function explanations(record: RolloutRecord): string {
       );
     }
   }
-  // Of unknown state with no error of their own (a refused read of their extensions says its own words below).
-  const unknown = record.instances.filter((i) => i.outcome === "unknown" && !i.error);
+  // Of unknown state, with an error or not (one may be the refused read of its extensions, or one it reported before
+  // the run sent it the upgrade: a review, 2026-12-07): an error's own help follows below.
+  const unknown = record.instances.filter((i) => i.outcome === "unknown");
   if (unknown.length > 0)
     items.push(
       `- **State unknown**${where(unknown.map((i) => i.instanceId))}: ${UNKNOWN_HELP.happened}<br>**Check:** ${UNKNOWN_HELP.check}`,

@@ -263,8 +263,9 @@ function heldWords(ids: readonly string[]): string {
 
 /**
  * The previous model back: the image's PATCH, then the extension's, after a read that shows what this run wrote still
- * there (the extension's after one more, when the image's went first). False when the first read shows another
- * writer's change: the rollback is skipped, nothing written.
+ * there (the extension's after one more, when the image's went first); each sent again after a 409 (pausedAfterConflict),
+ * after a read afresh. False when the first read, or the image's read before it is sent again, shows another writer's
+ * change: the rollback is skipped, nothing of it in the model.
  */
 async function restoreModel(rb: RollbackRun): Promise<boolean> {
   const { run, api, signal, scaleSetPatch, extensionPatch } = rb;
@@ -275,7 +276,8 @@ async function restoreModel(rb: RollbackRun): Promise<boolean> {
     for (let attempt = 1; ; attempt++) {
       // What this run wrote must still be there: a change another writer made since is not overwritten. The image's
       // PATCH goes with this read's etag, so nothing can slip in between; the extension takes no If-Match. Read again
-      // before each PATCH sent again after a 409 (nothing of the rollback's is in the model then).
+      // before the image's PATCH is sent again after a 409: an earlier copy may have landed (below), else the part is
+      // not in the model.
       rb.doing =
         attempt === 1
           ? "its first read of the scale set's model"
@@ -285,8 +287,11 @@ async function restoreModel(rb: RollbackRun): Promise<boolean> {
       if (attempt > 1 && restoreImage && holdsImage(model, scaleSetPatch)) {
         state.read(model);
         run.log.info("The model holds the previous image: an earlier copy of the rollback's PATCH landed.");
+        rb.writeEnded = undefined;
         break;
       }
+      // Not there: said so, not left "unknown" (a 409 whose own read failed), whatever comes next (a skip, say).
+      if (attempt > 1 && restoreImage) state.rollbackPart("image", "no");
       const moved = changedSince(model, state.request, restoreImage, restoreExtension) ?? beyondWritten(state, model);
       if (moved !== undefined) {
         const reason = `No rollback was done: ${moved}, so another writer changed it since this run's write; the rollback does not overwrite that change. The instances upgraded by this run stay as they are.`;
@@ -333,8 +338,10 @@ async function restoreModel(rb: RollbackRun): Promise<boolean> {
           run.log.info(
             `The model holds extension '${extensionPatch.name}' as before: an earlier copy of the rollback's PATCH landed.`,
           );
+          rb.writeEnded = undefined;
           break;
         }
+        if (attempt > 1) state.rollbackPart("extension", "no");
         const moved = changedSince(now, state.request, false, true) ?? beyondWritten(state, now);
         if (moved !== undefined) state.rollbackMetOtherWriter();
         if (moved !== undefined)
@@ -368,7 +375,8 @@ async function restoreModel(rb: RollbackRun): Promise<boolean> {
 
 /**
  * A rollback model write refused with 409 Conflict (another operation holds the scale set: the forward upgrade a timeout
- * cut off, or one of Azure's own) that restoredAnyway's read shows not applied: paused for poll-interval, doubled each
+ * cut off, or one of Azure's own) that restoredAnyway's read shows not applied, or could not read: paused for
+ * poll-interval, doubled each
  * time (at most MAX_ROLLBACK_BACKOFF_MS), and the caller sends it again after a fresh read, as the forward model
  * update does (model-update.ts, pauseAfterConflict) and the rollback's own batches do (upgradeBack), while the
  * rollback's time allows. False when it is not such a refusal, another writer was seen, or the time does not allow
@@ -390,6 +398,9 @@ async function pausedAfterConflict(
   );
   rb.doing = `the wait before sending the rollback's ${what} PATCH again (Azure refused it: ${errorLine(err)})`;
   await run.sleep(delay, rb.signal);
+  // The sleep ends early, without an error, on an abort (a cancel, the rollback's time, a lost lease): an abort as the
+  // SDK says one (isAbort), which reportIncomplete words by what fired.
+  if (rb.signal.aborted) throw Object.assign(new Error("The operation was aborted."), { name: "AbortError" });
   return true;
 }
 
@@ -1083,7 +1094,7 @@ async function upgradeBack(
           });
       if (err.statusCode === 409 && busy.length > 0 && busy.length < ids.length) {
         run.log.info(
-          `[${label}] manualupgrade refused (${errorLine(err)}): instance(s) ${listIds(busy)} being upgraded by another operation; sending the others now, and those again once it ends.`,
+          `[${label}] manualupgrade refused (${errorLine(err)}): instance(s) ${listIds(busy)} being upgraded by another operation; sending the others now, and those again after a pause.`,
         );
         const others = ids.filter((id) => !busy.includes(id));
         const outcome = await upgradeBack(run, api, others, label, deadline, signal, doing);

@@ -146,7 +146,7 @@ async function lastRead<T>(
   } catch (err) {
     // Cut off by its own time: said so, not in the SDK's words ("The operation was aborted. Rejecting from abort
     // signal callback while making request", a fuzz run's final listing, 2026-12-07).
-    if (isAbort(err) && timer.aborted && !run.cancel.aborted)
+    if (isAbort(err) && timer.aborted)
       return { failed: new Error(`it did not end within the ${formatDuration(budget)} left for it`) };
     if (!isScaleSetGone(err)) return { failed: err };
     run.scaleSetGone(err, `while ${doing} one last time`);

@@ -95,11 +95,15 @@ describe("annotationsFor", () => {
   });
 
   it.each([
-    { ids: [3], title: "1 instance in an unknown state", says: "Instance 3: the run could not tell whether it runs" },
+    {
+      ids: [3],
+      title: "1 instance in an unknown state",
+      says: "Instance 3: the run could not tell at its end where it stands",
+    },
     {
       ids: [3, 4, 5],
       title: "3 instances in an unknown state",
-      says: "Instances 3–5: the run could not tell whether they run",
+      says: "Instances 3–5: the run could not tell at its end where they stand",
     },
   ])("warns once about instances in an unknown state ($title)", ({ ids, title, says }) => {
     // Counted in the headline, and before (a fuzz run, 2026-12-07) nowhere else on the run's page.
