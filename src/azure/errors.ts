@@ -1,7 +1,7 @@
 // SDK failures → the domain's AzureApiError / OperationOutcome. Classified by what the SDK's RestError carries (`code`,
 // `statusCode`, the response's headers and ARM error body), never by the wording of a message.
 
-import { isAbort } from "../domain/error-text.ts";
+import { abortError, isAbort } from "../domain/error-text.ts";
 import { AzureApiError, type AzureErrorInfo } from "../domain/scale-set.ts";
 
 /** The fields of @azure/core-rest-pipeline's RestError this module reads (structurally: no SDK import needed). */
@@ -139,6 +139,4 @@ export function retryAfterMs(headers: { get(name: string): string | undefined },
   return Number.isFinite(date) ? Math.max(0, date - now) : undefined;
 }
 
-export function abortError(): Error {
-  return Object.assign(new Error("The operation was aborted."), { name: "AbortError" });
-}
+export { abortError };

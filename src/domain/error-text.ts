@@ -49,6 +49,11 @@ export function isAbort(err: unknown): boolean {
   return err instanceof Error && err.name === "AbortError";
 }
 
+/** An abort as the SDK throws one (isAbort), for a wait or a request the action itself cuts off. */
+export function abortError(): Error {
+  return Object.assign(new Error("The operation was aborted."), { name: "AbortError" });
+}
+
 /**
  * The message of a failed step for anything thrown outside the engine: an InputError as is, a sign-in failure as
  * `describeSignIn` words it (the credential module knows those), anything else as one line.

@@ -19,7 +19,7 @@
 
 import { isPreconditionFailed } from "../domain/azure-errors.ts";
 import { MAX_TAGS, tagLimitProblem } from "../domain/tag-limits.ts";
-import { errorLine, isAbort } from "../domain/error-text.ts";
+import { abortError, errorLine, isAbort } from "../domain/error-text.ts";
 import type { ScaleSetModel } from "../domain/scale-set.ts";
 import type { ScaleSetApi } from "./ports.ts";
 import type { Run } from "./run.ts";
@@ -146,7 +146,7 @@ export class TagWriter {
       // Aborted before the first copy went out (a cancel, the budget spent while the write waited its turn): nothing is
       // sent, and nothing decided. Not "Azure did not take it": Azure never saw it. (From the second attempt on, Azure
       // refused a copy already: the SDK's abort stands.)
-      if (attempt === 1 && signal.aborted) throw endedAs(cutOffError(), { kind: "not-sent", before: "cut-off" });
+      if (attempt === 1 && signal.aborted) throw endedAs(abortError(), { kind: "not-sent", before: "cut-off" });
       const current: Tags = model.tags ?? {};
       const decision = mutate(current);
       if ("refused" in decision) return { kind: "refused", reason: decision.refused, tags: current };
@@ -254,11 +254,6 @@ export class TagWriter {
     this.#run.state.read(model);
     return model;
   }
-}
-
-/** The error of a write cut off before it went out: an abort, as the SDK says one (isAbort). */
-function cutOffError(): Error {
-  return Object.assign(new Error("The operation was aborted."), { name: "AbortError" });
 }
 
 /** Whether `tags` hold what a write sent for every name it changed (a name it removed absent): Azure applied it. */

@@ -1,6 +1,6 @@
 // Rollback: on failure, when asked, the previous model back (etag-guarded) and the upgraded instances back onto it.
 
-import { describeError, errorLine, isAbort } from "../../domain/error-text.ts";
+import { abortError, describeError, errorLine, isAbort } from "../../domain/error-text.ts";
 import { describeRunning, isBusy, isProvisioningFailed, reachedByUpgrade } from "../../domain/in-progress.ts";
 import { formatDuration } from "../../shared/clock.ts";
 import { listIds, sortIds } from "../../domain/ids.ts";
@@ -283,15 +283,7 @@ async function restoreModel(rb: RollbackRun): Promise<boolean> {
           ? "its first read of the scale set's model"
           : "a read of the scale set's model before sending the PATCH putting the previous image back again";
       const model = await api.getScaleSet(signal);
-      // After a 409 whose own read failed, an earlier copy may have landed all the same (restoredAnyway's assumption).
-      if (attempt > 1 && restoreImage && holdsImage(model, scaleSetPatch)) {
-        state.read(model);
-        run.log.info("The model holds the previous image: an earlier copy of the rollback's PATCH landed.");
-        rb.writeEnded = undefined;
-        break;
-      }
-      // Not there: said so, not left "unknown" (a 409 whose own read failed), whatever comes next (a skip, say).
-      if (attempt > 1 && restoreImage) state.rollbackPart("image", "no");
+      if (attempt > 1 && restoreImage && landedEarlier(rb, "image", model, (m) => holdsImage(m, scaleSetPatch))) break;
       const moved = changedSince(model, state.request, restoreImage, restoreExtension) ?? beyondWritten(state, model);
       if (moved !== undefined) {
         const reason = `No rollback was done: ${moved}, so another writer changed it since this run's write; the rollback does not overwrite that change. The instances upgraded by this run stay as they are.`;
@@ -302,22 +294,9 @@ async function restoreModel(rb: RollbackRun): Promise<boolean> {
       }
       if (!restoreImage) break;
       run.log.info(`PATCH scale set back to ${JSON.stringify(scaleSetPatch)} with If-Match ${model.etag ?? "(none)"}.`);
-      const sendsBefore = api.writeSends?.("scale-set");
       rb.doing = "the PATCH putting the previous image back (its request, or the poll of Azure's operation)";
-      try {
-        state.read(await api.patchScaleSet(scaleSetPatch, model.etag, signal));
-        rb.writeEnded = undefined;
-        break;
-      } catch (err) {
-        const holds = (m: ScaleSetModel): boolean => holdsImage(m, scaleSetPatch);
-        try {
-          const over = await restoredAnyway(run, api, signal, err, { what: "image", holds, sendsBefore });
-          rb.writeEnded = err instanceof OperationEndedError ? err.outcome : over;
-          break;
-        } catch (refused) {
-          if (refused !== err || !(await pausedAfterConflict(rb, err, attempt, "image"))) throw refused;
-        }
-      }
+      const send = async (): Promise<void> => state.read(await api.patchScaleSet(scaleSetPatch, model.etag, signal));
+      if (await putPartBack(rb, "image", send, (m) => holdsImage(m, scaleSetPatch), attempt)) break;
     }
     if (restoreImage) {
       state.rollbackPart("image", "yes");
@@ -333,15 +312,7 @@ async function restoreModel(rb: RollbackRun): Promise<boolean> {
         // an extension write).
         rb.doing = "a read of the scale set's model before putting the extension back";
         const now = await api.getScaleSet(signal);
-        if (attempt > 1 && holdsPatch(now, extensionPatch)) {
-          state.read(now);
-          run.log.info(
-            `The model holds extension '${extensionPatch.name}' as before: an earlier copy of the rollback's PATCH landed.`,
-          );
-          rb.writeEnded = undefined;
-          break;
-        }
-        if (attempt > 1) state.rollbackPart("extension", "no");
+        if (attempt > 1 && landedEarlier(rb, "extension", now, (m) => holdsPatch(m, extensionPatch))) break;
         const moved = changedSince(now, state.request, false, true) ?? beyondWritten(state, now);
         if (moved !== undefined) state.rollbackMetOtherWriter();
         if (moved !== undefined)
@@ -350,27 +321,70 @@ async function restoreModel(rb: RollbackRun): Promise<boolean> {
           );
       }
       run.log.info(`PATCH extension '${extensionPatch.name}' back to its previous values.`);
-      const sendsBefore = api.writeSends?.("extension");
       rb.doing = `the PATCH putting extension '${extensionPatch.name}' back (its request, or the poll of Azure's operation)`;
-      try {
-        await api.patchExtension(extensionPatch, signal);
-        rb.writeEnded = undefined;
-        break;
-      } catch (err) {
-        const holds = (m: ScaleSetModel): boolean => holdsPatch(m, extensionPatch);
-        try {
-          const over = await restoredAnyway(run, api, signal, err, { what: "extension", holds, sendsBefore });
-          rb.writeEnded = err instanceof OperationEndedError ? err.outcome : over;
-          break;
-        } catch (refused) {
-          if (refused !== err || !(await pausedAfterConflict(rb, err, attempt, "extension"))) throw refused;
-        }
-      }
+      const send = (): Promise<void> => api.patchExtension(extensionPatch, signal);
+      if (await putPartBack(rb, "extension", send, (m) => holdsPatch(m, extensionPatch), attempt)) break;
     }
     state.rollbackPart("extension", "yes");
     platformRollsBack(rb);
   }
   return true;
+}
+
+/**
+ * One copy of a rollback model write (`send`, the image's or the extension's PATCH): true when it is in the model (its
+ * answer, or restoredAnyway's read after an error, says so; `rb.writeEnded` says how its operation ended), false when
+ * Azure refused it with 409 and pausedAfterConflict waited (the caller reads the model afresh and sends it again).
+ * Throws any other error, and a 409 the rollback's time leaves no pause for.
+ */
+async function putPartBack(
+  rb: RollbackRun,
+  what: "image" | "extension",
+  send: () => Promise<void>,
+  holds: (model: ScaleSetModel) => boolean,
+  attempt: number,
+): Promise<boolean> {
+  const sendsBefore = rb.api.writeSends?.(what === "image" ? "scale-set" : "extension");
+  try {
+    await send();
+    rb.writeEnded = undefined;
+    return true;
+  } catch (err) {
+    try {
+      const over = await restoredAnyway(rb.run, rb.api, rb.signal, err, { what, holds, sendsBefore });
+      rb.writeEnded = err instanceof OperationEndedError ? err.outcome : over;
+      return true;
+    } catch (refused) {
+      if (refused !== err || !(await pausedAfterConflict(rb, err, attempt, what))) throw refused;
+      return false;
+    }
+  }
+}
+
+/**
+ * The read before a rollback write is sent again after a 409 whose own read failed: an earlier copy may have landed all
+ * the same (restoredAnyway's assumption), and then the part is put back (true). Otherwise it is said not to be (the
+ * part "no", not left "unknown", whatever comes next: a skip, say).
+ */
+function landedEarlier(
+  rb: RollbackRun,
+  what: "image" | "extension",
+  model: ScaleSetModel,
+  holds: (model: ScaleSetModel) => boolean,
+): boolean {
+  if (!holds(model)) {
+    rb.run.state.rollbackPart(what, "no");
+    return false;
+  }
+  rb.run.state.read(model);
+  rb.run.log.info(`The model holds the previous ${what} values: an earlier copy of the rollback's PATCH landed.`);
+  rb.writeEnded = undefined;
+  return true;
+}
+
+/** A rollback write refused with 409: tried again after poll-interval, doubled each time, at most MAX_ROLLBACK_BACKOFF_MS. */
+function rollbackBackoff(run: Run, attempt: number): number {
+  return Math.min(MAX_ROLLBACK_BACKOFF_MS, run.config.rollout.pollIntervalMs * 2 ** (attempt - 1));
 }
 
 /**
@@ -391,7 +405,7 @@ async function pausedAfterConflict(
   const { run } = rb;
   if (!(err instanceof AzureApiError) || err.statusCode !== 409) return false;
   if (run.state.rollbackProgress?.otherWriter) return false;
-  const delay = Math.min(MAX_ROLLBACK_BACKOFF_MS, run.config.rollout.pollIntervalMs * 2 ** (attempt - 1));
+  const delay = rollbackBackoff(run, attempt);
   if (run.now() + delay >= rb.deadline) return false;
   run.log.info(
     `The rollback's ${what} PATCH was refused (${errorLine(err)}): trying again in ${formatDuration(delay)}.`,
@@ -400,7 +414,7 @@ async function pausedAfterConflict(
   await run.sleep(delay, rb.signal);
   // The sleep ends early, without an error, on an abort (a cancel, the rollback's time, a lost lease): an abort as the
   // SDK says one (isAbort), which reportIncomplete words by what fired.
-  if (rb.signal.aborted) throw Object.assign(new Error("The operation was aborted."), { name: "AbortError" });
+  if (rb.signal.aborted) throw abortError();
   return true;
 }
 
@@ -1025,7 +1039,7 @@ function changedSince(
 /** How long before its lease ends a rollback stops (clock skew between runners). */
 export const LEASE_CLOCK_MARGIN_MS = 5_000;
 
-/** A rollback batch's manualupgrade refused with 409: tried again after poll-interval, doubled up to this. */
+/** A rollback write refused with 409: tried again after poll-interval, doubled up to this (rollbackBackoff). */
 const MAX_ROLLBACK_BACKOFF_MS = 120_000;
 
 /**
@@ -1101,7 +1115,7 @@ async function upgradeBack(
         if (outcome.status !== "Succeeded") return outcome;
         ids = busy;
       }
-      const delay = Math.min(MAX_ROLLBACK_BACKOFF_MS, run.config.rollout.pollIntervalMs * 2 ** (attempt - 1));
+      const delay = rollbackBackoff(run, attempt);
       if (err.statusCode !== 409 || run.now() + delay >= deadline) throw err;
       ids = ids.filter((id) => {
         const state = instance(id);
