@@ -390,7 +390,9 @@ export class Run {
       });
     return new StopError({
       kind: "timeout",
-      reason: `Timed out after ${formatDuration(this.config.rollout.timeoutMs)} (timeout) ${phrase}.${goesOn}`,
+      // The work stops listingReserve() before `timeout` (the final listing takes the rest): the reason says when it
+      // stopped, so that it agrees with the run's duration, and why that is short of `timeout`.
+      reason: `Timed out after ${formatDuration(this.workDeadline - this.startedAt)} (timeout ${formatDuration(this.config.rollout.timeoutMs)}, ${formatDuration(this.deadline - this.workDeadline)} of it kept for the final listing) ${phrase}.${goesOn}`,
     });
   }
 

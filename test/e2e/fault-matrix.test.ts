@@ -137,7 +137,7 @@ const ROWS: readonly Row[] = [
     inputs: { timeout: "8s" },
     fault: (emu) => emu.faults.hangRequest({ operation: LIST, after: 1 }),
     ending: "failed",
-    check: (result) => expect(record(result).reason ?? "").toMatch(/^Timed out after 8s/),
+    check: (result) => expect(record(result).reason ?? "").toMatch(/^Timed out after 7s \(timeout 8s/),
   },
 
   // ── 2. lost responses, concurrent image writers ──

@@ -365,7 +365,7 @@ describe("the lease in the platform's modes with a short timeout", () => {
         configFor(emu, { rollout: { timeoutMs: 10_000, healthTimeoutMs: 2_000, leaseDurationMs: 600_000 } }),
       );
       expect(record.result).toBe("failed");
-      expect(record.reason).toMatch(/^Timed out after 10s \(timeout\)/);
+      expect(record.reason).toMatch(/^Timed out after 9s \(timeout 10s, 1s of it kept for the final listing\)/);
       expect(log.text()).not.toMatch(/Lease expiring|no renewal landed in time/);
     },
     60_000,

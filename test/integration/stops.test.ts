@@ -54,7 +54,7 @@ describe("timeout", () => {
       ["3", "straggler", "Updating"],
     ]).toContainEqual(states[3]);
     expect(record.reason).toMatch(
-      /^Timed out after 8s \(timeout\) while upgrading batch 2 of 2\. Updated: 0, 1.*\. Not on the new model or unhealthy: 2 \(vmss1_2\): provisioning Updating, .*not on the latest model/,
+      /^Timed out after 7s \(timeout 8s, 800 ms of it kept for the final listing\) while upgrading batch 2 of 2\. Updated: 0, 1.*\. Not on the new model or unhealthy: 2 \(vmss1_2\): provisioning Updating, .*not on the latest model/,
     );
     // The final listing fits in the timeout: the rollout leaves a reserve for it, so the states above are that
     // listing's, not unknown. The run ends near its timeout, not after the hung upgrade: the bound is only that, with
@@ -90,7 +90,9 @@ describe("timeout", () => {
       },
     });
     const { record } = await rollout(config, { events });
-    expect(record.reason).toMatch(/^Timed out after 4s \(timeout\) while upgrading batch 2 of 2\./);
+    expect(record.reason).toMatch(
+      /^Timed out after 4s \(timeout 4s, 400 ms of it kept for the final listing\) while upgrading batch 2 of 2\./,
+    );
     expect(emu.counters()["Throttled"]).toBe(1);
     expect(record.result).toBe("rolled-back");
     expect(record.rollback).toEqual({ succeeded: true, instanceIds: ["0", "1", "2", "3"] });
@@ -208,7 +210,7 @@ describe("operations already running", () => {
     await running;
     expect(record.result).toBe("failed");
     expect(record.reason).toMatch(
-      /^Timed out after 2s \(timeout\) while waiting for an operation already in progress \(instance\(s\) 1 Updating\)\./,
+      /^Timed out after 2s \(timeout 2s, 200 ms of it kept for the final listing\) while waiting for an operation already in progress \(instance\(s\) 1 Updating\)\./,
     );
     expect(writesOf(emu)).toEqual([]);
   });
