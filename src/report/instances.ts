@@ -114,8 +114,10 @@ export function byOtherWriter(instance: InstanceRecord): boolean {
 
 /** Whether a failed record is of an instance the run did not upgrade (UNTOUCHED_HELP). */
 export function untouched(instance: InstanceRecord): boolean {
+  // On the latest model when the run planned (or created on it since): not a target. Not "in no batch": in the
+  // platform's modes Azure's roll upgrades the targets, and there are no batches (a review, 2026-12-07).
   return (
-    instance.batch === undefined &&
+    instance.latestModelBefore &&
     instance.latestModelAfter &&
     (instance.outcome === "failed" || instance.outcome === "unhealthy")
   );

@@ -104,6 +104,27 @@ describe.each(MODES)("$upgradeMode mode, $mode", ({ upgradeMode, seed }) => {
     }
   });
 
+  it("an instance Azure's roll upgraded that turns unhealthy: its help says this run upgraded it", async () => {
+    // A review (2026-12-07): its help read "On the latest model since before this run … this run did not upgrade it,
+    // and a re-run will not either" (judged by "in no batch", and the platform's modes have no batches), pointing the
+    // user away from the new image.
+    const emu = await emulator({
+      scaleSets: [{ name: "vmss1", instances: 5, upgradeMode, ...seed, healthExtension: true }],
+    });
+    const first = emu.state("vmss1").instances[0]!;
+    emu.faults.unhealthyAfterUpgrade(NEW_VERSION, { scaleSet: "vmss1", instanceIds: [first.instanceId] });
+    const { record } = await rollout(configFor(emu, { rollout: { healthTimeoutMs: 2_000 } }));
+
+    expect(record.result).toBe("failed");
+    expect(record.instances.find((i) => i.instanceId === first.instanceId)).toMatchObject({
+      outcome: "unhealthy",
+      latestModelBefore: false,
+    });
+    const summary = renderSummary(record);
+    expect(summary).not.toContain("this run did not upgrade it");
+    expect(summary).toContain("Upgraded, but");
+  });
+
   it("turns a failed platform upgrade into a readable failure naming the instances", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 5, upgradeMode, ...seed }] });
     const ids = instanceIds(emu);
@@ -122,6 +143,9 @@ describe.each(MODES)("$upgradeMode mode, $mode", ({ upgradeMode, seed }) => {
     expect(record.instances.find((i) => i.instanceId === first.instanceId)?.error?.code).toBe(
       "VMExtensionProvisioningError",
     );
+    // Azure's roll upgraded it in this run (there are no batches in the platform's modes): its help says the upgrade
+    // failed, not that the run never touched it (a review, 2026-12-07: "this run did not upgrade it").
+    expect(renderSummary(record)).not.toContain("this run did not upgrade it");
     // A Flexible VM's ID is its name: said once.
     const named = escapeRegExp(
       first.name === first.instanceId ? first.instanceId : `${first.instanceId} (${first.name})`,

@@ -571,3 +571,32 @@ describe("the rollback's image PATCH refused 409 in the platform's modes", () =>
     },
   );
 });
+
+describe("a rollback request Azure refuses for good", () => {
+  // Before (a note, 2026-12-07): the rollback's error was Azure's words alone ("AuthorizationFailed: …"), which did not
+  // say which of the rollback's requests Azure refused: the model's PATCH, or which batch's manualupgrade.
+  it.each([
+    {
+      row: "the image PATCH",
+      operation: "VirtualMachineScaleSets.Update",
+      after: 1,
+      names: /^Azure answered the PATCH putting the previous image back .* with AuthorizationFailed: /,
+    },
+    {
+      row: "the first rollback batch's manualupgrade",
+      operation: "VirtualMachineScaleSets.UpdateInstances",
+      after: 2,
+      names: /^Azure answered rollback batch 1 of 2's manualupgrade of instances .* with AuthorizationFailed: /,
+    },
+  ])("$row: the error names the request with Azure's words", async ({ operation, after, names }) => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4 }] });
+    emu.faults.failUpgrade(instanceIds(emu)[2]!, { scaleSet: "vmss1" });
+    emu.faults.authorizationFailed({ operation, after });
+    const { record } = await rollout(configFor(emu, { rollout: ROLLBACK }));
+
+    const error = record.rollback?.error ?? "";
+    expect(record.result).toBe("failed");
+    expect(error).toMatch(names);
+    expect(record.reason).toContain(error);
+  });
+});

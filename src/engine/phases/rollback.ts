@@ -662,7 +662,11 @@ async function reportIncomplete(rb: RollbackRun, err: unknown): Promise<void> {
             ? // The SDK's own words ("The operation was aborted …") read as a cancel, and name neither the time nor
               // the request it cut off (an audit).
               `stopped: the rollback's time (health-timeout, ${formatDuration(rb.budgetMs)}${rb.cutByTimeout ? ", cut short by timeout + health-timeout" : ""}) ran out during ${rb.doing}, which it cut off`
-            : errorLine(err);
+            : // Azure's answer to a request, or the end of its operation: Azure's words alone ("Conflict: …") did not
+              // say which of the rollback's requests it answered.
+              err instanceof AzureApiError
+              ? `Azure answered ${rb.doing} with ${errorLine(err)}`
+              : errorLine(err);
   run.log.info(`Rollback stopped: ${error}`);
   // The record says where the model stands: a part put back may have been changed by another writer since.
   // Both reads share one budget (after a cancel, the few seconds of the final steps: the model is not read then).
