@@ -14,7 +14,17 @@ import { start } from "../emulator/index.ts";
 import { assertDistBuilt, ROOT, startAction } from "../test/e2e/harness.ts";
 
 const OUT = join(ROOT, "demo", "out");
-const FLEXIBLE = parseArgs({ options: { flexible: { type: "boolean", default: false } } }).values.flexible;
+const FLEXIBLE = flexibleFlag();
+
+/** `--flexible`, the demo's one option; anything else ends it with its usage, not Node's stack trace. */
+function flexibleFlag(): boolean {
+  try {
+    return parseArgs({ options: { flexible: { type: "boolean", default: false } } }).values.flexible;
+  } catch (err) {
+    console.error(`${err instanceof Error ? err.message : String(err)}\nUsage: npm run demo [-- --flexible]`);
+    process.exit(2);
+  }
+}
 const ORCHESTRATION = FLEXIBLE ? "Flexible" : "Uniform";
 const SCALE_SET = "vmss-web";
 const NEW_VERSION = "24.04.202502210";

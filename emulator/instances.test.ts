@@ -86,6 +86,32 @@ describe("power states and vmHealth", () => {
   });
 });
 
+describe("an application that starts after its upgrade (appStartSeconds)", () => {
+  it.each([
+    { states: "rich", starting: "HealthState/initializing" },
+    { states: "binary", starting: "HealthState/unhealthy" },
+  ] as const)(
+    "$states health states: $starting once the upgrade has ended, then healthy",
+    async ({ states, starting }) => {
+      const { client } = await setup({
+        scaleSets: [{ name: VMSS, instances: 1, healthExtension: true, healthStates: states, appStartSeconds: 2000 }],
+      });
+      await client.virtualMachineScaleSets.update(
+        RG,
+        VMSS,
+        { virtualMachineProfile: { storageProfile: { imageReference: { version: "24.04.202410020" } } } },
+        FAST_POLL,
+      );
+      await client.virtualMachineScaleSets.updateInstances(RG, VMSS, { instanceIds: ["0"] }, FAST_POLL);
+      const health = async () =>
+        (await client.virtualMachineScaleSetVMs.getInstanceView(RG, VMSS, "0")).vmHealth?.status?.code;
+      // The operation has ended: provisioned, running, and the application not answering yet.
+      expect(await health()).toBe(starting);
+      await expect.poll(health, { timeout: 10_000, interval: 50 }).toBe("HealthState/healthy");
+    },
+  );
+});
+
 describe("extension statuses", () => {
   it("a seeded extension Error on an instance provisioned Succeeded: instance view, set summary and state", async () => {
     const { client, emu } = await setup({

@@ -61,6 +61,17 @@ export interface ScaleSetSeed {
   readonly extensions?: readonly ExtensionSeed[];
   /** Adds an ApplicationHealthLinux extension named `healthExtension`; instances then report vmHealth. */
   readonly healthExtension?: boolean;
+  /**
+   * How the application answers the health extension's probe (learn.microsoft.com "Using Application Health extension
+   * with Virtual Machine Scale Sets"): `rich` (the default) has an `initializing` state while a VM starts; `binary`
+   * (an HTTP 200 or not) has none, so a starting VM reports `unhealthy` until its application answers.
+   */
+  readonly healthStates?: "rich" | "binary";
+  /**
+   * Simulated seconds the application takes to answer its probe once an upgrade has ended (default 0), scaled by
+   * speed: meanwhile the instance reports `initializing` (`rich`) or `unhealthy` (`binary`), then its health.
+   */
+  readonly appStartSeconds?: number;
   /** Instance IDs with protectionPolicy.protectFromScaleSetActions = true. */
   readonly protectedInstances?: readonly string[];
   readonly rollingUpgradePolicy?: RollingUpgradePolicySeed;

@@ -96,6 +96,10 @@ export class ScaleSet {
   readonly name: string;
   readonly location: string;
   readonly instanceUpgradeSeconds: number;
+  /** ScaleSetSeed.healthStates: whether a starting VM reports `initializing` (rich) or `unhealthy` (binary). */
+  readonly binaryHealth: boolean;
+  /** ScaleSetSeed.appStartSeconds: how long after an upgrade the application answers its health probe. */
+  readonly appStartSeconds: number;
   readonly flexible: boolean;
   /** Flexible: whether the scale-set VM list carries latestModelApplied (ScaleSetSeed.latestModelApplied). */
   readonly reportsLatestModelApplied: boolean;
@@ -122,6 +126,8 @@ export class ScaleSet {
     this.name = seed.name;
     this.location = String(this.resource["location"]);
     this.instanceUpgradeSeconds = seed.instanceUpgradeSeconds ?? 30;
+    this.binaryHealth = seed.healthStates === "binary";
+    this.appStartSeconds = seed.appStartSeconds ?? 0;
     this.flexible = seed.orchestrationMode === "Flexible";
     this.reportsLatestModelApplied = this.flexible && seed.latestModelApplied === "reported";
     if (!this.flexible && (seed.latestModelApplied !== undefined || seed.attachedVms !== undefined))

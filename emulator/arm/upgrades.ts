@@ -209,7 +209,7 @@ export class Upgrades {
     const phases = reimage ? REIMAGE_PHASES : [{ power: vm.powerState, health: vm.health, share: 1 }];
     for (const phase of phases) {
       vm.powerState = phase.power;
-      vm.health = phase.health;
+      vm.health = phase.health === "initializing" ? starting(set) : phase.health;
       await this.wait(set.instanceUpgradeSeconds * phase.share, op);
       if (!op.running) return restore(vm, before);
     }
@@ -226,7 +226,9 @@ export class Upgrades {
     vm.powerState = "running";
     vm.etag++;
     const images = imageKeys(target.profile);
-    vm.health = this.faults.isUnhealthyImage(set.name, vm.instanceId, images) ? "unhealthy" : "healthy";
+    const health = this.faults.isUnhealthyImage(set.name, vm.instanceId, images) ? "unhealthy" : "healthy";
+    if (set.appStartSeconds > 0 && !failure) this.appStarts(set, vm, health);
+    else vm.health = health;
     if (failure) {
       vm.error = instanceError(vm, failure);
       setProvisioning(vm, "Failed");
@@ -234,6 +236,20 @@ export class Upgrades {
     }
     setProvisioning(vm, "Succeeded");
     return { ok: true };
+  }
+
+  /**
+   * The application starting after an upgrade (ScaleSetSeed.appStartSeconds): the instance reports `initializing`
+   * (`unhealthy` with binary health states) for that long, then `health`, unless something else changed it meanwhile
+   * (another upgrade, setInstance): its state is then that one's.
+   */
+  private appStarts(set: ScaleSet, vm: Vm, health: HealthState): void {
+    const startingHealth = starting(set);
+    vm.health = startingHealth;
+    const etag = vm.etag;
+    void this.clock.sleep(set.appStartSeconds).then(() => {
+      if (vm.etag === etag && vm.busyWith === undefined && vm.health === startingHealth) vm.health = health;
+    });
   }
 
   /** An instance already on the model, in a batch of a client-started OS rolling upgrade: time passes, nothing changes. */
@@ -352,4 +368,9 @@ interface Target {
 /** The set's model as an upgrade's target, taken when the upgrade starts. */
 function targetOf(set: ScaleSet): Target {
   return { profile: copyJson(set.profile), vmSize: set.skuName() };
+}
+
+/** What a VM whose application has not answered yet reports: `initializing`, or `unhealthy` with binary states. */
+function starting(set: ScaleSet): HealthState {
+  return set.binaryHealth ? "unhealthy" : "initializing";
 }

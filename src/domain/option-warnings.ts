@@ -49,6 +49,33 @@ export function resumeWarning(
   };
 }
 
+/**
+ * A scale set in Automatic or Rolling mode whose model already holds the change (a re-run after a stopped roll) but
+ * has instances still on an older model: with no model write Azure starts no roll, so the run upgrades them itself,
+ * with manualupgrade in its own batches and gates, and the scale set's rolling upgrade policy does not apply to them.
+ * A review (2026-12-07): this was said only beside rollback-on-failure, and the docs said batch-size, canary and
+ * max-unhealthy have no effect in these modes. Undefined otherwise.
+ */
+export function platformResumeWarning(
+  model: Pick<ScaleSetModel, "name" | "upgradeMode">,
+  rollout: Pick<RolloutOptions, "batchSize" | "canary" | "maxUnhealthyPercent" | "dryRun">,
+  change: ModelChange,
+  toUpgrade: number,
+): OptionWarning | undefined {
+  if (model.upgradeMode === "Manual" || !isNoOp(change) || toUpgrade === 0) return undefined;
+  const canary = rollout.canary === undefined ? "" : `, a canary of ${sizeText(rollout.canary)} first`;
+  const policy = model.upgradeMode === "Rolling" ? "the scale set's rolling upgrade policy does not apply to them" : "";
+  return {
+    message:
+      `Scale set '${model.name}' is in ${model.upgradeMode} upgrade mode, and its model already holds the requested ` +
+      `values (an earlier run wrote them), so no model is written and Azure starts no roll. This run ` +
+      `${rollout.dryRun ? "would upgrade" : "upgrades"} the ${toUpgrade} instance(s) still on an older model itself, with manualupgrade in ` +
+      `batches of batch-size ${sizeText(rollout.batchSize)}${canary}, behind its own health gates (max-unhealthy ` +
+      `${rollout.maxUnhealthyPercent}%)${policy ? `; ${policy}` : ""}.`,
+    title: "Resumed in the action's batches",
+  };
+}
+
 /** The warnings for these options on this scale set and change, in the order they are to be logged. */
 export function optionWarnings(
   config: Pick<Config, "rollout" | "cloud"> & Partial<Pick<Config, "github">>,

@@ -91,9 +91,20 @@ export interface InstanceRecord {
  * `stopped`: ended by the run's stop other than a cancel or the timeout (the run lost its lease on the scale set), or
  * by its manualupgrade's failure that ended the run (no answer; the instances verification finds say what it did).
  * `skipped`: every instance of the batch left the scale set before it started; nothing was sent.
+ * `unfinished`: its gate's wait (health-timeout) ended with instances not on the latest model and none failed or
+ * unhealthy (Azure's upgrade ended, and left them on the model they ran; or it still runs).
  */
 export type BatchResult =
-  "succeeded" | "failed" | "unhealthy" | "cancelled" | "timed-out" | "stopped" | "skipped" | "not-started" | "planned";
+  | "succeeded"
+  | "failed"
+  | "unhealthy"
+  | "unfinished"
+  | "cancelled"
+  | "timed-out"
+  | "stopped"
+  | "skipped"
+  | "not-started"
+  | "planned";
 
 export interface BatchRecord {
   /** 1-based. */

@@ -48,6 +48,12 @@ export function sasFindings(fileUris: readonly string[], now: number, lastUse: n
       // The permissions as letters only (what sp holds): nothing else of the query reaches the text.
       const shown = permissions.replace(/[^a-z]/gi, "").slice(0, 20);
       findings.push({ kind: "no-read", text: `${entry}: its SAS token grants no read, sp=${shown})` });
+    } else if (permissions === null && !query.has("si")) {
+      // Neither: Azure Storage refuses such a token (a review, 2026-12-07: it passed unwarned).
+      findings.push({
+        kind: "no-read",
+        text: `${entry}: its SAS token names no permissions, neither sp nor a stored access policy si)`,
+      });
     }
   });
   return findings;

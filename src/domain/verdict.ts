@@ -237,7 +237,17 @@ export function assessInstance(state: InstanceState | undefined, options: Assess
   const running = isRunning(state);
   const gated = options.health === "auto" && running && (options.scaleSetHasHealthSignal || state.health !== undefined);
   if (!gated || state.health === "healthy") return { kind: "done" };
-  if (state.health === "unhealthy") return { kind: "unhealthy", detail: "reports unhealthy" };
+  // Unhealthy is waited out like Initializing while the wait lasts: with Binary Health States (an HTTP 200 or not) the
+  // Application Health extension has no Initializing state, so an instance whose application is still starting after
+  // its upgrade reports Unhealthy (learn.microsoft.com "Using Application Health extension with Virtual Machine Scale
+  // Sets"). Failing it at once failed every canary of a slow-starting application (a review, 2026-12-07), as neither
+  // Azure's rolling upgrade (which judges health after pauseTimeBetweenBatches) nor other rollout tools (a health
+  // check grace period, an initial delay) do. Once the wait is over (an instance of an earlier batch, or health-timeout
+  // spent), Unhealthy fails it at once.
+  if (state.health === "unhealthy")
+    return options.healthWaitOver
+      ? { kind: "unhealthy", detail: "reports unhealthy" }
+      : { kind: "pending", waitingFor: "health (unhealthy so far)" };
   const last = state.health ?? "no health reported yet";
   if (options.healthWaitOver) return { kind: "unhealthy", detail: `not healthy within health-timeout (last: ${last})` };
   return { kind: "pending", waitingFor: `health (${last})` };

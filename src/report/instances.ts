@@ -30,7 +30,7 @@ export const FAILURE_HELP: Readonly<Record<FailureOutcome, { happened: string; c
     check: "the error Azure reported, in the instance view in the portal.",
   },
   unhealthy: {
-    happened: "Upgraded, but did not report healthy within `health-timeout`.",
+    happened: "Upgraded, but not healthy when `health-timeout` ended, or unhealthy again after it.",
     check:
       "the application on the instance and its health probe (Application Health extension or load balancer probe).",
   },
@@ -68,6 +68,29 @@ export const UNTOUCHED_HELP: Readonly<Record<"failed" | "unhealthy", { happened:
     check:
       "the application on the instance and its health probe (Application Health extension or load balancer probe); then repair or reimage the instance.",
   },
+};
+
+/**
+ * The same for an unfinished instance of one of the run's batches that is idle (provisioning Succeeded) off the latest
+ * model: its manualupgrade ended and left it on the model it ran, so Azure is not still at it (a review, 2026-12-07:
+ * FAILURE_HELP.straggler said "Azure may still finish it").
+ */
+export const LEFT_BEHIND_HELP: { readonly happened: string; readonly check: string } = {
+  happened:
+    "Its upgrade ended without bringing it onto the latest model: it is idle (provisioning Succeeded) on the model it ran before, and Azure is not still at it.",
+  check:
+    "its image and extensions in the portal (`az vmss get-instance-view`) and the scale set's activity log, then re-run: it upgrades the instances not on the latest model.",
+};
+
+/**
+ * The same for an unfinished instance on the latest model whose health was still waited for when the run ended (a
+ * timeout, cancel or stop during its gate): FAILURE_HELP.straggler's "still not on the latest model" is not it.
+ */
+export const HEALTH_PENDING_HELP: { readonly happened: string; readonly check: string } = {
+  happened:
+    "On the latest model, but the run ended before it reported healthy and before its `health-timeout` was over.",
+  check:
+    "its health in the portal (the application and its health probe); a re-run does not upgrade it again, and reports it unhealthy if it still is.",
 };
 
 /**
@@ -112,6 +135,16 @@ export function byOtherWriter(instance: InstanceRecord): boolean {
   );
 }
 
+/** Whether an unfinished instance of a batch is idle off the latest model (LEFT_BEHIND_HELP). */
+function leftBehind(instance: InstanceRecord): boolean {
+  return (
+    instance.batch !== undefined &&
+    !instance.latestModelAfter &&
+    instance.provisioningState?.toLowerCase() === "succeeded" &&
+    instance.error === undefined
+  );
+}
+
 /** Whether a failed record is of an instance the run did not upgrade (UNTOUCHED_HELP). */
 export function untouched(instance: InstanceRecord): boolean {
   // On the latest model when the run planned (or created on it since): not a target. Not "in no batch": in the
@@ -133,7 +166,13 @@ export function failureHelp(instance: InstanceRecord, outcome: FailureOutcome): 
       ? MOVED_ON_HELP
       : instance.error?.code === EXTENSION_NOT_WRITTEN.code
         ? PART_ONLY_HELP
-        : FAILURE_HELP.straggler;
+        : leftBehind(instance)
+          ? LEFT_BEHIND_HELP
+          : instance.latestModelAfter &&
+              instance.error === undefined &&
+              instance.provisioningState?.toLowerCase() === "succeeded"
+            ? HEALTH_PENDING_HELP
+            : FAILURE_HELP.straggler;
   if (outcome === "failed" && instance.error?.code === "ModelChangedByAnotherWriter") return OTHER_WRITERS_HELP;
   return untouched(instance) ? UNTOUCHED_HELP[outcome] : FAILURE_HELP[outcome];
 }

@@ -6,6 +6,7 @@
 import type { AzureErrorInfo } from "../domain/scale-set.ts";
 import {
   FAILURE_OUTCOMES,
+  failsJob,
   type BatchRecord,
   type BatchResult,
   type InstanceOutcome,
@@ -86,6 +87,7 @@ const BATCH_ICON: Readonly<Record<BatchResult, string>> = {
   succeeded: "✅",
   failed: "❌",
   unhealthy: "⚠️",
+  unfinished: "⚠️",
   "timed-out": "⏳",
   stopped: "⛔",
   cancelled: "⏹️",
@@ -382,6 +384,13 @@ function change(record: RolloutRecord, stage: Stage): string {
       : applied || record.dryRun
         ? ""
         : "\n\nNot applied: the run stopped before it wrote the model.";
+  // A run that wrote the model and then failed or was cancelled, with no rollback: the model keeps the change, which
+  // the table alone did not say (a review, 2026-12-07: a manualupgrade refused after the model write read "0/6 on the
+  // new model … Azure touched none of its instances", as if nothing had changed).
+  const held =
+    applied && unknown === undefined && record.rollback === undefined && failsJob(record.result)
+      ? `\n\nThe scale set's model holds ${record.partWritten !== undefined ? "the applied part of " : ""}this change now: instances created, reimaged or upgraded from now on get it.`
+      : "";
   const part = (c: { property: string }): "image" | "extension" =>
     c.property.startsWith("extensions[") ? "extension" : "image";
   if (unknown === undefined && applied && record.partWritten !== undefined) {
@@ -393,11 +402,11 @@ function change(record: RolloutRecord, stage: Stage): string {
       value(c.after),
       part(c) === written ? "yes" : "no: not written",
     ]);
-    return `### The change (partly applied)\n\n${table(["Property", "Before", "After", "Applied"], rows)}`;
+    return `### The change (partly applied)\n\n${table(["Property", "Before", "After", "Applied"], rows)}${held}`;
   }
   if (unknown === undefined) {
     const rows = record.changes.map((c) => [code(c.property), value(c.before), value(c.after)]);
-    return `${title}\n\n${table(["Property", "Before", "After"], rows)}${note}`;
+    return `${title}\n\n${table(["Property", "Before", "After"], rows)}${note}${held}`;
   }
   // A write of unknown outcome: each row says what became of its part. The image is written before the extension, so
   // an image write cut off means the extension's was never sent, and an extension write cut off follows an image write
@@ -472,7 +481,7 @@ function batchRow(
   const error = batch.error ? `: ${errorCode(batch.error)}` : "";
   // A batch whose gate found failed or unhealthy instances, after which a later batch started: max-unhealthy allowed
   // them, and the row says so, so that a ❌ row above ✅ rows does not read as the run's end.
-  const bad = batch.result === "failed" || batch.result === "unhealthy";
+  const bad = batch.result === "failed" || batch.result === "unhealthy" || batch.result === "unfinished";
   const wentOn = bad && startedLater;
   return [
     `${batch.index}${batch.canary ? " (canary)" : ""}`,
@@ -650,11 +659,14 @@ function explanations(record: RolloutRecord): string {
   const items: string[] = [];
   for (const outcome of FAILURE_OUTCOMES) {
     const without = record.instances.filter((i) => i.outcome === outcome && !i.error);
-    // The instances this run upgraded, then those it did not (on the latest model already): each reads differently.
-    for (const group of [without.filter((i) => !untouched(i)), without.filter(untouched)]) {
-      const [first] = group;
-      if (first === undefined) continue;
-      const help = failureHelp(first, outcome);
+    // The instances this run upgraded, then those it did not (on the latest model already), one item per help text:
+    // each reads differently (an unfinished instance still upgrading, or one its upgrade left behind, say).
+    const groups = new Map<{ happened: string; check: string }, InstanceRecord[]>();
+    for (const instance of [...without.filter((i) => !untouched(i)), ...without.filter(untouched)]) {
+      const help = failureHelp(instance, outcome);
+      groups.set(help, [...(groups.get(help) ?? []), instance]);
+    }
+    for (const [help, group] of groups) {
       const label = OUTCOME_LABEL[outcome];
       items.push(
         `- **${label[0]?.toUpperCase()}${label.slice(1)}**${where(group.map((i) => i.instanceId))}: ${help.happened}<br>**Check:** ${help.check}`,

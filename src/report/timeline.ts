@@ -14,6 +14,7 @@ const TAG: Readonly<Record<BatchResult, string>> = {
   succeeded: "done",
   failed: "crit",
   unhealthy: "crit",
+  unfinished: "crit",
   "timed-out": "crit",
   stopped: "crit",
   cancelled: "active",

@@ -257,7 +257,15 @@ export const duringRollback: CancelCase["hold"] = async ({ emulator }) => {
   const running = startAction({
     emu,
     scaleSet: ENGINE_SET,
-    inputs: { ...FAST, "image-version": NEW_VERSION, "batch-size": "2", "rollback-on-failure": "true" },
+    // health-timeout: batch 2's Unhealthy instances are waited for that long before the rollback starts (and it is the
+    // rollback's own time, which outlasts the cancel that follows at once).
+    inputs: {
+      ...FAST,
+      "image-version": NEW_VERSION,
+      "batch-size": "2",
+      "rollback-on-failure": "true",
+      "health-timeout": "8s",
+    },
     killAfterMs: 60_000,
   });
   await until(() => manualUpgrades(emu).length >= 3, "the rollback's manualupgrade");

@@ -172,7 +172,12 @@ async function runBatch(run: Run, api: ScaleSetApi, batch: BatchRecord, of: numb
         ? "succeeded"
         : operationError || bad.some((id) => run.state.assessments.get(id)?.kind === "failed")
           ? "failed"
-          : "unhealthy";
+          : bad.some((id) => run.state.assessments.get(id)?.kind === "unhealthy")
+            ? "unhealthy"
+            : // Still waiting for the new model when the wait ended, none failed or unhealthy: not an unhealthy batch
+              // (a review, 2026-12-07: an instance Azure's upgrade left on its old image, reporting healthy, was
+              // shown in an "unhealthy" batch, pointing at its health probe).
+              "unfinished";
   run.state.batchChanged(batch.index, {
     durationMs: run.now() - started,
     result,

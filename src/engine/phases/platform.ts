@@ -299,6 +299,18 @@ function platformFailure(run: Run, ids: readonly string[], what: string, over?: 
       run.state.operationFailed(failedLeft.filter(put), { code: over.error.code, message: over.touchedMessage });
   }
   for (const id of failedLeft) run.judge(id, true);
+  // Rolling: Azure's rolling upgrade is over, and judged the health of the instances it upgraded (its
+  // maxUnhealthyUpgradedInstancePercent); one on the new model that this run still waits on for its health (Unhealthy
+  // or Initializing within health-timeout) is judged as it stands, as Azure judged it, not left "unfinished".
+  if (over !== undefined && run.state.model?.upgradeMode === "Rolling") {
+    const judged = ids.filter((id) => {
+      const state = run.state.instances.get(id);
+      return assessments.get(id)?.kind === "pending" && state?.latestModelApplied === true && !isBusy(state);
+    });
+    // Their wait is over (verification judges them so too).
+    run.state.waitOver(judged);
+    for (const id of judged) run.judge(id, true);
+  }
   const notLeft = ids.filter((id) => !untouched.has(id));
   const bad = notLeft.filter((id) => run.isBadNow(id) && assessments.get(id)?.kind !== "pending");
   const waiting = notLeft.filter((id) => assessments.get(id)?.kind === "pending");

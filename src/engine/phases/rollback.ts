@@ -711,13 +711,28 @@ async function reportIncomplete(rb: RollbackRun, err: unknown): Promise<void> {
   try {
     await run.list(api, finalReads);
     listed = true;
-    if (modelAfter(progress()) === "restored")
+    if (modelAfter(progress()) === "restored") {
       state.rollbackBack(
         [...progress().sent].filter((id) => {
           const instance = state.instances.get(id);
           return instance !== undefined && !isBusy(instance) && run.assess(id, true).kind === "done";
         }),
       );
+      // The rollback's time ran out while it waited for the health of instances on the previous model (an Unhealthy
+      // one is waited for within that time, as a gate waits): this listing, its wait over, names those that failed or
+      // are unhealthy there, which the time-out alone did not say.
+      if (ranOutOfTime(rb) && isAbort(err)) {
+        const onPrevious = ids.filter((id) => {
+          const instance = state.instances.get(id);
+          return instance?.latestModelApplied === true && !isBusy(instance) && !progress().back.has(id);
+        });
+        const words = notBackWords(
+          run,
+          onPrevious.map((id) => [id, run.assess(id, true)] as const),
+        );
+        if (words !== undefined) error = `${words}; ${error}`;
+      }
+    }
   } catch (listErr) {
     // The scale set's own VM list answering 404: deleted (the rollback's error alone cannot tell, a Flexible VM's 404
     // reads the same).

@@ -3,7 +3,7 @@
 
 import { describeRunning } from "../../domain/in-progress.ts";
 import { errorLine, isAbort } from "../../domain/error-text.ts";
-import { canaryWarnings, optionWarnings, resumeWarning } from "../../domain/option-warnings.ts";
+import { canaryWarnings, optionWarnings, platformResumeWarning, resumeWarning } from "../../domain/option-warnings.ts";
 import { describeImage, isNoOp } from "../../domain/change.ts";
 import { planBatches, type BatchPlan } from "../../domain/batches.ts";
 import { pausesOutlastTimeout, type PlannedSize } from "../../domain/time-fit.ts";
@@ -68,9 +68,12 @@ export async function planRun(run: Run, api: ScaleSetApi, afterLeaseWait = false
     plan,
     waited.waited || waitedOnListing ? "the operation in progress" : afterLeaseWait ? "another run's lease" : undefined,
   );
-  const resume = resumeWarning(rollout, plan, run.state.targets.size);
-  if (resume !== undefined && run.state.firstWarning(resume.title, resume.message))
-    run.log.warning(resume.message, resume.title);
+  for (const resume of [
+    platformResumeWarning(model, rollout, plan, run.state.targets.size),
+    resumeWarning(rollout, plan, run.state.targets.size),
+  ])
+    if (resume !== undefined && run.state.firstWarning(resume.title, resume.message))
+      run.log.warning(resume.message, resume.title);
   if (rollout.dryRun) run.log.info("Dry run: nothing is written.");
   return plan;
 }

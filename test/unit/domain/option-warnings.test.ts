@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../../src/config/inputs.ts";
-import { canaryWarnings, optionWarnings, resumeWarning } from "../../../src/domain/option-warnings.ts";
+import {
+  canaryWarnings,
+  optionWarnings,
+  platformResumeWarning,
+  resumeWarning,
+} from "../../../src/domain/option-warnings.ts";
 import { planBatches } from "../../../src/domain/batches.ts";
 import { planChange, type ModelChange } from "../../../src/domain/change.ts";
 import type { InstanceState, ScaleSetModel, UpgradeMode } from "../../../src/domain/scale-set.ts";
@@ -377,5 +382,35 @@ describe("resumeWarning", () => {
     const warning = resumeWarning(config(inputs).rollout, plan, toUpgrade);
     expect(warning?.title).toBe(warns ? "rollback-on-failure cannot act" : undefined);
     if (warns) expect(warning?.message).toContain("rollback: true");
+  });
+});
+
+describe("platformResumeWarning", () => {
+  // A re-run on an Automatic/Rolling scale set whose model already holds the change: no roll of Azure's starts, and
+  // the run upgrades the instances left in its own batches (a review, 2026-12-07: said only beside rollback-on-failure).
+  it.each<{ mode: UpgradeMode; inputs: Record<string, string>; writes: boolean; toUpgrade: number; says?: string }>([
+    {
+      mode: "Rolling",
+      inputs: {},
+      writes: false,
+      toUpgrade: 3,
+      says: "upgrades the 3 instance(s) still on an older model itself, with manualupgrade in batches of batch-size 20%, behind its own health gates (max-unhealthy 20%); the scale set's rolling upgrade policy does not apply to them.",
+    },
+    {
+      mode: "Automatic",
+      inputs: { "batch-size": "2", canary: "1" },
+      writes: false,
+      toUpgrade: 5,
+      says: "upgrades the 5 instance(s) still on an older model itself, with manualupgrade in batches of batch-size 2, a canary of 1 first, behind its own health gates (max-unhealthy 20%).",
+    },
+    { mode: "Rolling", inputs: { "dry-run": "true" }, writes: false, toUpgrade: 3, says: "would upgrade the 3" },
+    { mode: "Rolling", inputs: {}, writes: true, toUpgrade: 3 },
+    { mode: "Rolling", inputs: {}, writes: false, toUpgrade: 0 },
+    { mode: "Manual", inputs: {}, writes: false, toUpgrade: 3 },
+  ])("$mode, $inputs, writes $writes, $toUpgrade to upgrade", ({ mode, inputs, writes, toUpgrade, says }) => {
+    const m = model(mode);
+    const warning = platformResumeWarning(m, config(inputs).rollout, change(m, writes ? "2.0.0" : "1.0.0"), toUpgrade);
+    expect(warning?.title).toBe(says === undefined ? undefined : "Resumed in the action's batches");
+    if (says !== undefined) expect(warning?.message).toContain(says);
   });
 });

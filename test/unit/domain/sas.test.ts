@@ -18,6 +18,8 @@ describe("the SAS tokens of extension-file-uris", () => {
     { name: "no read", query: `sp=w&se=2026-12-06&${SIG}`, kinds: ["no-read"] },
     { name: "expired and no read", query: `sp=wd&se=2020-01-01&${SIG}`, kinds: ["expired", "no-read"] },
     { name: "a stored access policy gives the permissions", query: `si=policy1&sp=w&se=2026-12-06&${SIG}`, kinds: [] },
+    { name: "a stored access policy alone", query: `si=policy1&${SIG}`, kinds: [] },
+    { name: "no permissions at all (neither sp nor si)", query: `se=2026-12-06&${SIG}`, kinds: ["no-read"] },
     { name: "a date Azure would not read", query: `sp=r&se=tomorrow&${SIG}`, kinds: [] },
     { name: "a day that does not exist, not rolled over", query: `sp=r&se=2026-02-30&${SIG}`, kinds: [] },
     { name: "no read, sp with other characters", query: `sp=%0A%3A%3Aw&se=2026-12-06&${SIG}`, kinds: ["no-read"] },

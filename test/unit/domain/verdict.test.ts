@@ -103,15 +103,22 @@ describe("assessInstance", () => {
       expected: { kind: "unhealthy", detail: "not healthy within health-timeout (last: initializing)" },
     },
     {
-      name: "unhealthy",
+      // Binary Health States have no Initializing: an application still starting reports Unhealthy.
+      name: "unhealthy within health-timeout waits, as initializing does",
       state: instance({ health: "unhealthy" }),
       options: auto,
+      expected: { kind: "pending", waitingFor: "health (unhealthy so far)" },
+    },
+    {
+      name: "unhealthy once the wait is over (health-timeout spent, or an earlier batch's instance) is unhealthy",
+      state: instance({ health: "unhealthy" }),
+      options: { ...auto, healthWaitOver: true },
       expected: { kind: "unhealthy", detail: "reports unhealthy" },
     },
     {
       name: "an instance reporting health on a scale set without a known signal is gated",
       state: instance({ health: "unhealthy" }),
-      options: { ...auto, scaleSetHasHealthSignal: false },
+      options: { ...auto, scaleSetHasHealthSignal: false, healthWaitOver: true },
       expected: { kind: "unhealthy", detail: "reports unhealthy" },
     },
     {

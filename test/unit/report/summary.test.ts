@@ -76,7 +76,7 @@ const cases: Array<{ name: keyof typeof SCENARIOS; headline: string; contains: s
       "> **Why:** Stopped after batch 2: 3 of 15 upgraded instances (20%) failed or turned unhealthy; max-unhealthy is 10%.",
       "| 6 <code>vmss-web&#95;6</code> | ⚠️ unhealthy | 2 | Succeeded | running | unhealthy |   |",
       "**Not started** (35): 15–49. The run ended before their batch.",
-      "- **Unhealthy** (2 instances: 6, 9): Upgraded, but did not report healthy within `health-timeout`.",
+      "- **Unhealthy** (2 instances: 6, 9): Upgraded, but not healthy when `health-timeout` ended, or unhealthy again after it.",
     ],
   },
   {
