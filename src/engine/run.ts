@@ -51,6 +51,15 @@ export function listingReserve(timeoutMs: number): number {
   return Math.min(FINAL_LISTING_MS, Math.floor(timeoutMs / 10));
 }
 
+/**
+ * The work's time as a timeout's reason says it beside `timeout`: to the second, or to a tenth of one where the two
+ * would round alike ("after 3.6s (timeout 4s, …)", not "after 4s (timeout 4s, 400 ms of it …)": a review, 2026-12-07).
+ */
+function workTime(workMs: number, timeoutMs: number): string {
+  const shown = formatDuration(workMs);
+  return shown === formatDuration(timeoutMs) && workMs < 60_000 ? `${(workMs / 1000).toFixed(1)}s` : shown;
+}
+
 /** Thrown inside the engine to stop; caught once, where the run is driven (engine/rollout.ts). */
 export class StopError extends Error {
   readonly stop: Stop;
@@ -392,7 +401,7 @@ export class Run {
       kind: "timeout",
       // The work stops listingReserve() before `timeout` (the final listing takes the rest): the reason says when it
       // stopped, so that it agrees with the run's duration, and why that is short of `timeout`.
-      reason: `Timed out after ${formatDuration(this.workDeadline - this.startedAt)} (timeout ${formatDuration(this.config.rollout.timeoutMs)}, ${formatDuration(this.deadline - this.workDeadline)} of it kept for the final listing) ${phrase}.${goesOn}`,
+      reason: `Timed out after ${workTime(this.workDeadline - this.startedAt, this.config.rollout.timeoutMs)} (timeout ${formatDuration(this.config.rollout.timeoutMs)}, ${formatDuration(this.deadline - this.workDeadline)} of it kept for the final listing) ${phrase}.${goesOn}`,
     });
   }
 

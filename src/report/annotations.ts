@@ -7,7 +7,7 @@ import { truncate } from "./escape.ts";
 import { redactText } from "../shared/redact.ts";
 import { headline } from "./headline.ts";
 import { idRanges } from "../domain/ids.ts";
-import { failureHelp, OUTCOME_LABEL, plural, sortById } from "./instances.ts";
+import { failureHelp, modelMayBeRestored, OUTCOME_LABEL, plural, sortById } from "./instances.ts";
 
 export interface Annotation {
   readonly level: "error" | "warning" | "notice";
@@ -28,7 +28,7 @@ export function annotationsFor(record: RolloutRecord): Annotation[] {
     sortById(record.instances.filter((i) => i.outcome === outcome)).map((instance) => ({ instance, outcome })),
   );
   for (const { instance, outcome } of failed.slice(0, MAX_INSTANCE_ERRORS))
-    annotations.push(instanceError(instance, outcome));
+    annotations.push(instanceError(instance, outcome, modelMayBeRestored(record)));
   const rest = failed.slice(MAX_INSTANCE_ERRORS);
   if (rest.length > 0) {
     annotations.push({
@@ -88,7 +88,7 @@ export function annotationsFor(record: RolloutRecord): Annotation[] {
   return annotations;
 }
 
-function instanceError(instance: InstanceRecord, outcome: FailureOutcome): Annotation {
+function instanceError(instance: InstanceRecord, outcome: FailureOutcome, modelRestored: boolean): Annotation {
   const error = instance.error;
   const code = error ? `: ${plain(error.code, 120)}` : "";
   const help = error && explainError(error);
@@ -98,8 +98,8 @@ function instanceError(instance: InstanceRecord, outcome: FailureOutcome): Annot
     instance.health && `health ${instance.health}`,
   ].filter(Boolean);
   const lines = [
-    `${plain(instance.name, 120)}: ${failureHelp(instance, outcome).happened}${states.length > 0 ? ` (${plain(states.join(", "), 200)})` : ""}`,
-    help ? `${help.happened} Check: ${help.check}` : `Check ${failureHelp(instance, outcome).check}`,
+    `${plain(instance.name, 120)}: ${failureHelp(instance, outcome, modelRestored).happened}${states.length > 0 ? ` (${plain(states.join(", "), 200)})` : ""}`,
+    help ? `${help.happened} Check: ${help.check}` : `Check ${failureHelp(instance, outcome, modelRestored).check}`,
     error ? `${help?.own === true ? "Why" : "Azure"}: ${plain(error.code, 120)}: ${plain(error.message, 1000)}` : "",
   ];
   return {

@@ -160,8 +160,11 @@ function problems(counts: OutcomeCounts, options: { rolledBack: boolean } = { ro
 function planned(record: RolloutRecord, counts: OutcomeCounts): string {
   const toUpgrade = counts.byOutcome["not-started"];
   const batches = plural(record.batches.length, "batch", "batches");
-  // In Automatic and Rolling modes Azure rolls the change itself: the action plans no batches there.
-  const platform = record.upgradeMode === "Automatic" || record.upgradeMode === "Rolling";
+  // In Automatic and Rolling modes Azure rolls the change itself: the action plans no batches there. Not when the
+  // model already holds the change (a resumed run): nothing is written, Azure rolls nothing, and the run's own batches
+  // would upgrade them (platformResumeWarning; a review, 2026-12-07).
+  const platform =
+    (record.upgradeMode === "Automatic" || record.upgradeMode === "Rolling") && record.changes.length > 0;
   const parts = [
     toUpgrade === 0
       ? "no instance to upgrade"

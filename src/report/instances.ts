@@ -6,7 +6,13 @@ import {
   MODEL_CHANGED_SINCE_UPGRADE,
   UNHEALTHY_MODEL_CHANGED_SINCE,
 } from "../domain/verdict.ts";
-import { FAILURE_OUTCOMES, type FailureOutcome, type InstanceOutcome, type InstanceRecord } from "../domain/record.ts";
+import {
+  FAILURE_OUTCOMES,
+  type FailureOutcome,
+  type InstanceOutcome,
+  type InstanceRecord,
+  type RolloutRecord,
+} from "../domain/record.ts";
 
 /** How each outcome reads in a sentence or a table cell. */
 export const OUTCOME_LABEL: Readonly<Record<InstanceOutcome, string>> = {
@@ -135,6 +141,11 @@ export function byOtherWriter(instance: InstanceRecord): boolean {
   );
 }
 
+/** Whether the run's rollback may have put another model than the run's back (failureHelp's `modelRestored`). */
+export function modelMayBeRestored(record: Pick<Partial<RolloutRecord>, "rollback">): boolean {
+  return record.rollback !== undefined && record.rollback.model !== "unchanged";
+}
+
 /** Whether an unfinished instance of a batch is idle off the latest model (LEFT_BEHIND_HELP). */
 function leftBehind(instance: InstanceRecord): boolean {
   return (
@@ -160,16 +171,26 @@ export function untouched(instance: InstanceRecord): boolean {
  * How a failure outcome of this instance reads (FAILURE_HELP; UNTOUCHED_HELP for one the run did not upgrade;
  * MOVED_ON_HELP for one the model moved away from after its upgrade; PART_ONLY_HELP for one on the run's image only).
  */
-export function failureHelp(instance: InstanceRecord, outcome: FailureOutcome): { happened: string; check: string } {
+export function failureHelp(
+  instance: InstanceRecord,
+  outcome: FailureOutcome,
+  /**
+   * A rollback put the previous model (or part of it) back: "the latest model" in the last listing is then that one,
+   * not the run's, so neither LEFT_BEHIND_HELP nor HEALTH_PENDING_HELP can be told from it (a review, 2026-12-07).
+   */
+  modelRestored = false,
+): { happened: string; check: string } {
   if (outcome === "straggler")
     return instance.error?.code === MODEL_CHANGED_SINCE_UPGRADE.code
       ? MOVED_ON_HELP
       : instance.error?.code === EXTENSION_NOT_WRITTEN.code
         ? PART_ONLY_HELP
-        : leftBehind(instance)
+        : !modelRestored && leftBehind(instance)
           ? LEFT_BEHIND_HELP
-          : instance.latestModelAfter &&
+          : !modelRestored &&
+              instance.latestModelAfter &&
               instance.error === undefined &&
+              instance.health !== "healthy" &&
               instance.provisioningState?.toLowerCase() === "succeeded"
             ? HEALTH_PENDING_HELP
             : FAILURE_HELP.straggler;

@@ -33,6 +33,7 @@ import {
   byOtherWriter,
   countOutcomes,
   failureHelp,
+  modelMayBeRestored,
   OUTCOME_LABEL,
   plural,
   sortById,
@@ -388,7 +389,13 @@ function change(record: RolloutRecord, stage: Stage): string {
   // the table alone did not say (a review, 2026-12-07: a manualupgrade refused after the model write read "0/6 on the
   // new model … Azure touched none of its instances", as if nothing had changed).
   const held =
-    applied && unknown === undefined && record.rollback === undefined && failsJob(record.result)
+    applied &&
+    unknown === undefined &&
+    record.rollback === undefined &&
+    failsJob(record.result) &&
+    // Not when another writer changed the model since (what it holds is then said where that change is).
+    record.modelChangedByAnother === undefined &&
+    record.noRollback?.otherWriter !== true
       ? `\n\nThe scale set's model holds ${record.partWritten !== undefined ? "the applied part of " : ""}this change now: instances created, reimaged or upgraded from now on get it.`
       : "";
   const part = (c: { property: string }): "image" | "extension" =>
@@ -663,7 +670,7 @@ function explanations(record: RolloutRecord): string {
     // each reads differently (an unfinished instance still upgrading, or one its upgrade left behind, say).
     const groups = new Map<{ happened: string; check: string }, InstanceRecord[]>();
     for (const instance of [...without.filter((i) => !untouched(i)), ...without.filter(untouched)]) {
-      const help = failureHelp(instance, outcome);
+      const help = failureHelp(instance, outcome, modelMayBeRestored(record));
       groups.set(help, [...(groups.get(help) ?? []), instance]);
     }
     for (const [help, group] of groups) {
@@ -816,7 +823,7 @@ function nextSteps(record: RolloutRecord, stage: Stage): string {
         break;
       case "planned":
         steps.push(
-          record.upgradeMode === "Automatic" || record.upgradeMode === "Rolling"
+          (record.upgradeMode === "Automatic" || record.upgradeMode === "Rolling") && record.changes.length > 0
             ? `Run again without \`dry-run: true\` to apply this change: Azure then rolls it out itself (${record.upgradeMode} upgrade mode).`
             : "Run again without `dry-run: true` to apply this change with this plan.",
         );

@@ -39,6 +39,7 @@ function seedOf(s: Scenario): Parameters<typeof emulator>[0] {
         name: SET,
         instances: s.instances,
         healthExtension: s.healthExtension,
+        ...(s.appStartSeconds !== undefined && { healthStates: "binary" as const, appStartSeconds: s.appStartSeconds }),
         upgradeMode: s.mode === "Automatic" || s.mode === "Rolling" ? s.mode : "Manual",
         ...(flexible && {
           orchestrationMode: "Flexible" as const,

@@ -73,6 +73,11 @@ export interface Scenario {
   readonly mode: Mode;
   readonly instances: number;
   readonly healthExtension: boolean;
+  /**
+   * With the health extension, not in Rolling mode: binary health states, and the application answers this many
+   * (simulated) seconds after an upgrade, reporting Unhealthy until then (emulator ScaleSetSeed.appStartSeconds).
+   */
+  readonly appStartSeconds?: number;
   /** The change also sets the custom script's fileUris (else the image alone). */
   readonly extensionChange: boolean;
   readonly rollout: Pick<
@@ -249,5 +254,20 @@ export function generate(seed: number): Scenario {
     faults.push({ kind: "concurrentWrite", what: pick(OTHER_WRITES), ...during, when: when() });
   }
 
-  return { seed, mode, instances, healthExtension, extensionChange, rollout, rollbackTargeted, faults };
+  // A slow-starting application under binary health states (drawn last, as above): Unhealthy after each upgrade for a
+  // while, which the gates wait out within health-timeout (2–4 s here). Not in Rolling mode: the emulator's rolling
+  // upgrade judges a batch as its upgrades end (emulator README), so it would fault on every such instance.
+  const appStartSeconds = healthExtension && mode !== "Rolling" && chance(0.35) ? int(100, 1500) : undefined;
+
+  return {
+    seed,
+    mode,
+    instances,
+    healthExtension,
+    ...(appStartSeconds !== undefined && { appStartSeconds }),
+    extensionChange,
+    rollout,
+    rollbackTargeted,
+    faults,
+  };
 }

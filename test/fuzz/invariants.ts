@@ -219,7 +219,7 @@ export function check(facts: RunFacts): string[] {
   const movedByOther = new Set(["ModelChangedByAnotherWriter", "ModelChangedSinceUpgrade"]);
   const failing = record.instances.filter((i) => ["failed", "unhealthy", "straggler"].includes(i.outcome));
   if (
-    /^(Stopped after [^:]*: \d+ of \d+ upgraded instance\(s\) failed or are unhealthy|\d+ of \d+ instance\(s\) did not end on the new model and healthy)/.test(
+    /^(Stopped after [^:]*: \d+ of \d+ upgraded instance\(s\) failed(,| or) are unhealthy|\d+ of \d+ instance\(s\) did not end on the new model and healthy)/.test(
       record.reason ?? "",
     ) &&
     failing.length > 0 &&

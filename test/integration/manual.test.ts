@@ -384,6 +384,19 @@ describe.each(ORCHESTRATIONS)("Manual mode: batches ($mode)", ({ seed }) => {
     expect(renderSummary(record)).toContain("The scale set's model holds this change now");
   });
 
+  it("another writer's image after the first batch: the summary does not say the model holds this run's change", async () => {
+    // A review (2026-12-07): it did, while the model held that writer's image.
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, ...seed }] });
+    const other = "24.04.202503030";
+    emu.faults.concurrentWrite(
+      { patch: { properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: other } } } } } },
+      { operation: "VirtualMachineScaleSets.UpdateInstances", when: "after" },
+    );
+    const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(2) } }));
+    expect(record.result).toBe("failed");
+    expect(renderSummary(record)).not.toContain("The scale set's model holds this change now");
+  });
+
   it("takes the canary from healthy instances, and upgrades an unhealthy one first after it", async () => {
     const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, healthExtension: true, ...seed }] });
     const [a = "", b = "", c = "", d = ""] = instanceIds(emu);
@@ -453,6 +466,9 @@ describe.each(ORCHESTRATIONS)("Manual mode: batches ($mode)", ({ seed }) => {
     // A review (2026-12-07): the batch read "⚠️ unhealthy" and the instance's help "Azure may still finish it",
     // though it reported healthy and Azure's upgrade had ended, leaving it idle on its old image.
     expect(record.batches[0]?.result).toBe("unfinished");
+    expect(record.reason).toMatch(
+      /^Stopped after batch 1 of 2: 1 of 2 upgraded instance\(s\) failed, are unhealthy or were not on the new model and healthy within health-timeout /,
+    );
     const summary = renderSummary(record);
     expect(summary).toContain("⚠️ unfinished");
     expect(summary).toContain("Its upgrade ended without bringing it onto the latest model");

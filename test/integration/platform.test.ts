@@ -123,6 +123,15 @@ describe.each(MODES)("$upgradeMode mode, $mode", ({ upgradeMode, seed }) => {
     const summary = renderSummary(record);
     expect(summary).not.toContain("this run did not upgrade it");
     expect(summary).toContain("Upgraded, but");
+    // Rolling: Azure's roll faulted on it and reached no other; those are left on the model they ran before, not
+    // failed (a review, 2026-12-07: judged after Azure's counts were weighed, they were failed and, with a rollback,
+    // "brought back").
+    const rest = sortIds(instanceIds(emu).filter((id) => id !== first.instanceId));
+    expect(outcomes(record)).toEqual(
+      upgradeMode === "Rolling"
+        ? { unhealthy: [first.instanceId], "not-started": rest }
+        : { unhealthy: [first.instanceId], updated: rest },
+    );
   });
 
   it("turns a failed platform upgrade into a readable failure naming the instances", async () => {
@@ -458,6 +467,13 @@ describe.each(MODES)("$upgradeMode mode, $mode: the rollback's roll fails on the
     expect(record.rollback).toMatchObject({ succeeded: false, instanceIds: others, model: "restored" });
     expect(record.rollback?.notBack).toContain(sick);
     expect(record.rollback?.error).toContain(`unhealthy on the previous model (${sick}: reports unhealthy)`);
+    // Rolling: Azure's roll of the restored model faults on it, and the rollback ends on that at once, naming it
+    // (a review, 2026-12-07: it ran out its time instead). Automatic: no roll of Azure's judges health, so the
+    // rollback waits it out within its time.
+    if (upgradeMode === "Rolling") {
+      expect(record.rollback?.error).toMatch(/^Azure's rolling upgrade of the restored model faulted/);
+      expect(record.rollback?.error).not.toContain("health-timeout");
+    }
     expect(outcomes(record)["rolled-back"]).toEqual(others);
     expect(renderSummary(record)).not.toContain("previous model is back");
   }, 30_000);
@@ -806,6 +822,25 @@ describe("Rolling mode", () => {
     expect(log.lines.filter((l) => l.startsWith("warning: Scale set 'vmss1' is in Rolling upgrade mode"))).toEqual([
       expect.stringContaining("the scale set's rolling upgrade policy does not apply to them"),
     ]);
+  });
+
+  it("a dry run of that re-run says the run's own batches would upgrade them, not Azure's roll", async () => {
+    // A review (2026-12-07): the headline said "Azure would roll 3 of 3 instances" beside the warning that no roll
+    // starts, and three batches were planned.
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 3, upgradeMode: "Rolling" }] });
+    emu.faults.concurrentWrite({
+      patch: {
+        properties: { virtualMachineProfile: { storageProfile: { imageReference: { version: NEW_VERSION } } } },
+      },
+    });
+    await adapterFor(configFor(emu)).getScaleSet(); // the write above lands on this request
+    const { record } = await rollout(configFor(emu, { rollout: { dryRun: true } }));
+
+    expect(record.result).toBe("planned");
+    const summary = renderSummary(record);
+    expect(summary.split("\n")[0]).toMatch(/would upgrade 3 of 3 instances in \d+ batch/);
+    expect(summary).not.toContain("Azure would roll");
+    expect(summary).not.toContain("Azure then rolls it out itself");
   });
 
   it("a faulted roll beside a target that had failed before the run: that one stays failed, the untouched ones are not started", async () => {
@@ -1277,3 +1312,27 @@ describe("a cancel during verification's read of the model (Automatic mode)", ()
     expect(record.instances.every((i) => i.outcome !== "not-started")).toBe(true);
   });
 });
+
+describe.each(MODES.filter((m) => m.upgradeMode === "Automatic"))(
+  "Automatic mode, $mode: the roll ends failed while an upgraded instance's health is still waited for",
+  ({ upgradeMode, seed }) => {
+    it("the reason says it is on the new model and not healthy yet, not that it is off it", async () => {
+      // A review (2026-12-07): "Not on the new model, or still being upgraded: 1" for an idle instance on the new
+      // model that reported Unhealthy within its health-timeout.
+      const emu = await emulator({
+        scaleSets: [{ name: "vmss1", instances: 5, upgradeMode, ...seed, healthExtension: true }],
+      });
+      const [failing, sick] = emu.state("vmss1").instances;
+      emu.faults.failUpgrade(failing!.instanceId, { scaleSet: "vmss1" });
+      emu.faults.unhealthyAfterUpgrade(NEW_VERSION, { scaleSet: "vmss1", instanceIds: [sick!.instanceId] });
+      const { record } = await rollout(configFor(emu, { rollout: { healthTimeoutMs: 30_000 } }));
+
+      expect(record.result).toBe("failed");
+      expect(record.reason).toContain(
+        "On the new model, not healthy yet when the roll ended (within health-timeout): ",
+      );
+      expect(record.reason).not.toMatch(/Not on the new model, or still being upgraded: [^.]*\b/);
+      expect(renderSummary(record)).toContain("On the latest model, but the run ended before it reported healthy");
+    });
+  },
+);

@@ -91,7 +91,7 @@ describe("timeout", () => {
     });
     const { record } = await rollout(config, { events });
     expect(record.reason).toMatch(
-      /^Timed out after 4s \(timeout 4s, 400 ms of it kept for the final listing\) while upgrading batch 2 of 2\./,
+      /^Timed out after 3.6s \(timeout 4s, 400 ms of it kept for the final listing\) while upgrading batch 2 of 2\./,
     );
     expect(emu.counters()["Throttled"]).toBe(1);
     expect(record.result).toBe("rolled-back");
@@ -210,7 +210,7 @@ describe("operations already running", () => {
     await running;
     expect(record.result).toBe("failed");
     expect(record.reason).toMatch(
-      /^Timed out after 2s \(timeout 2s, 200 ms of it kept for the final listing\) while waiting for an operation already in progress \(instance\(s\) 1 Updating\)\./,
+      /^Timed out after 1.8s \(timeout 2s, 200 ms of it kept for the final listing\) while waiting for an operation already in progress \(instance\(s\) 1 Updating\)\./,
     );
     expect(writesOf(emu)).toEqual([]);
   });

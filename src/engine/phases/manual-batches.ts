@@ -212,11 +212,22 @@ async function runBatch(run: Run, api: ScaleSetApi, batch: BatchRecord, of: numb
       kind: "failed",
       reason:
         moved === undefined
-          ? `Stopped after ${label}: ${allBad.length} of ${upgraded.length} upgraded instance(s) failed or are unhealthy (${share}): ` +
+          ? `Stopped after ${label}: ${allBad.length} of ${upgraded.length} upgraded instance(s) ${badWords(run, allBad)} (${share}): ` +
             `${run.describeAll(allBad)}. ${left}`
           : otherWritersBreach(run, { label, moved, allBad, upgraded: upgraded.length, share, left }),
     });
   }
+}
+
+/**
+ * What the instances counted against max-unhealthy are, in a reason: those still waited for when their gate ended
+ * (not on the new model, or their health not in) are said too, where their batch reads "unfinished" (a review,
+ * 2026-12-07: "failed or are unhealthy" beside an "unfinished" batch).
+ */
+function badWords(run: Run, ids: readonly string[]): string {
+  return ids.some((id) => run.state.assessments.get(id)?.kind === "pending")
+    ? "failed, are unhealthy or were not on the new model and healthy within health-timeout"
+    : "failed or are unhealthy";
 }
 
 /**
@@ -241,7 +252,7 @@ function otherWritersBreach(
   // A change that moved none of them: the instances' own failures lead, and the change is said after.
   if (own.length === allBad.length)
     return (
-      `Stopped after ${label}: ${allBad.length} of ${upgraded} upgraded instance(s) failed or are unhealthy (${share}): ` +
+      `Stopped after ${label}: ${allBad.length} of ${upgraded} upgraded instance(s) ${badWords(run, allBad)} (${share}): ` +
       `${run.describeAll(allBad)}. ${left} Another writer also changed the scale set's model during the rollout (${moved}).`
     );
   return (

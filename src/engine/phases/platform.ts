@@ -273,6 +273,26 @@ interface RollOver {
  */
 function platformFailure(run: Run, ids: readonly string[], what: string, over?: RollOver): StopError {
   const { assessments } = run.state;
+  // Rolling, faulted: Azure's rolling upgrade judged the health of the instances it upgraded (its
+  // maxUnhealthyUpgradedInstancePercent) and stopped on it. One on the new model, idle, reporting Unhealthy, that this
+  // run still waits on within its health-timeout is judged as it stands ("reports unhealthy"), as Azure judged it, not
+  // left "unfinished". First, so that leftAlone counts it among the failures Azure's counts hold (a review,
+  // 2026-12-07: judged after, the instances Azure never reached were failed). One still Initializing, or a roll
+  // cancelled, is not: Azure did not judge it unhealthy.
+  if (over?.counts?.code === "Faulted") {
+    const judged = ids.filter((id) => {
+      const state = run.state.instances.get(id);
+      return (
+        assessments.get(id)?.kind === "pending" &&
+        state?.latestModelApplied === true &&
+        state.health === "unhealthy" &&
+        !isBusy(state)
+      );
+    });
+    // Their wait is over (verification judges them so too).
+    run.state.waitOver(judged);
+    for (const id of judged) run.judge(id, true);
+  }
   const left =
     over === undefined
       ? []
@@ -299,21 +319,16 @@ function platformFailure(run: Run, ids: readonly string[], what: string, over?: 
       run.state.operationFailed(failedLeft.filter(put), { code: over.error.code, message: over.touchedMessage });
   }
   for (const id of failedLeft) run.judge(id, true);
-  // Rolling: Azure's rolling upgrade is over, and judged the health of the instances it upgraded (its
-  // maxUnhealthyUpgradedInstancePercent); one on the new model that this run still waits on for its health (Unhealthy
-  // or Initializing within health-timeout) is judged as it stands, as Azure judged it, not left "unfinished".
-  if (over !== undefined && run.state.model?.upgradeMode === "Rolling") {
-    const judged = ids.filter((id) => {
-      const state = run.state.instances.get(id);
-      return assessments.get(id)?.kind === "pending" && state?.latestModelApplied === true && !isBusy(state);
-    });
-    // Their wait is over (verification judges them so too).
-    run.state.waitOver(judged);
-    for (const id of judged) run.judge(id, true);
-  }
   const notLeft = ids.filter((id) => !untouched.has(id));
   const bad = notLeft.filter((id) => run.isBadNow(id) && assessments.get(id)?.kind !== "pending");
   const waiting = notLeft.filter((id) => assessments.get(id)?.kind === "pending");
+  // Of those, the ones on the new model and idle whose health was still waited for (Unhealthy or Initializing within
+  // health-timeout): said apart, not as "not on the new model" (a review, 2026-12-07).
+  const healthWaited = waiting.filter((id) => {
+    const state = run.state.instances.get(id);
+    return state?.latestModelApplied === true && !isBusy(state);
+  });
+  const upgrading = waiting.filter((id) => !healthWaited.includes(id));
   const parts = [
     what,
     ...(bad.length > 0 ? [`Failed or unhealthy: ${run.describeAll(bad)}.`] : []),
@@ -321,7 +336,12 @@ function platformFailure(run: Run, ids: readonly string[], what: string, over?: 
       ? [`Left on the model they ran before (Azure will not upgrade them now): ${listIds(untouched)}.`]
       : []),
     // Waiting: not on the new model yet, or on it with their upgrade still running (verdict.ts: busy is pending).
-    ...(waiting.length > 0 ? [`Not on the new model, or still being upgraded: ${listIds(waiting)}.`] : []),
+    ...(upgrading.length > 0 ? [`Not on the new model, or still being upgraded: ${listIds(upgrading)}.`] : []),
+    ...(healthWaited.length > 0
+      ? [
+          `On the new model, not healthy yet when the roll ended (within health-timeout): ${run.describeAll(healthWaited)}.`,
+        ]
+      : []),
   ];
   return new StopError({ kind: "failed", reason: parts.join(" ") });
 }

@@ -476,11 +476,27 @@ async function waitBack(rb: RollbackRun): Promise<void> {
     // it failed) or unhealthy, it is not back; still being upgraded, or its health not yet reported, it is waited for.
     // Before (2026-12-07), a failed one counted as brought back, and later (an audit) an unhealthy one did: the summary
     // said the previous model was back, and the run rolled-back.
-    const verdicts = manual
+    let verdicts = manual
       ? []
       : wanted
           .filter((id) => state.instances.get(id)?.latestModelApplied === true)
           .map((id) => [id, run.assess(id, over)] as const);
+    // Azure's roll of the restored model is over (Rolling: faulted or cancelled): one on the previous model, idle,
+    // whose Unhealthy this rollback still waits out is judged as it stands, not waited for to the end of the
+    // rollback's time (a review, 2026-12-07: the rollback then ran out its time and no longer named the fault). Looked
+    // at only while such an instance is waited for; otherwise below, as before.
+    const unhealthyWaited = verdicts
+      .filter(([id, a]) => {
+        const instance = state.instances.get(id);
+        return a.kind === "pending" && instance?.health === "unhealthy" && !isBusy(instance);
+      })
+      .map(([id]) => id);
+    const looked = unhealthyWaited.length > 0;
+    const rollEnded = looked ? await rollbackRollEnded(rb) : undefined;
+    if (rollEnded !== undefined)
+      verdicts = verdicts.map(([id, a]) =>
+        unhealthyWaited.includes(id) ? ([id, run.assess(id, true)] as const) : [id, a],
+      );
     const of = (...kinds: Assessment["kind"][]): string[] =>
       verdicts.filter(([, a]) => kinds.includes(a.kind)).map(([id]) => id);
     const failedBack = of("failed");
@@ -508,7 +524,8 @@ async function waitBack(rb: RollbackRun): Promise<void> {
     const ended =
       waiting.length > 0
         ? undefined
-        : ((await rollbackRollEnded(rb)) ?? automaticRollEnded(rb, [...stale, ...failedBack, ...unhealthyBack]));
+        : ((looked ? rollEnded : await rollbackRollEnded(rb)) ??
+          automaticRollEnded(rb, [...stale, ...failedBack, ...unhealthyBack]));
     if (ended !== undefined)
       throw new RollbackVerdict(
         [

@@ -44,6 +44,23 @@ describe("failureHelp", () => {
       help: HEALTH_PENDING_HELP,
     },
     {
+      row: "unfinished, idle off the latest model, after a rollback put the previous model back: not told apart",
+      record: instance({ batch: 1, provisioningState: "Succeeded" }),
+      restored: true,
+      help: FAILURE_HELP.straggler,
+    },
+    {
+      row: "unfinished on the latest model after a rollback put the previous model back: not its health",
+      record: instance({ batch: 1, latestModelAfter: true, provisioningState: "Succeeded", health: "unhealthy" }),
+      restored: true,
+      help: FAILURE_HELP.straggler,
+    },
+    {
+      row: "unfinished on the latest model and healthy (not a health wait)",
+      record: instance({ batch: 1, latestModelAfter: true, provisioningState: "Succeeded", health: "healthy" }),
+      help: FAILURE_HELP.straggler,
+    },
+    {
       row: "unhealthy, upgraded by Azure's roll (no batch)",
       record: instance({ outcome: "unhealthy", latestModelAfter: true, health: "unhealthy" }),
       help: FAILURE_HELP.unhealthy,
@@ -53,7 +70,10 @@ describe("failureHelp", () => {
       record: instance({ outcome: "unhealthy", latestModelBefore: true, latestModelAfter: true }),
       help: UNTOUCHED_HELP.unhealthy,
     },
-  ])("$row", ({ record, help }) => {
-    expect(failureHelp(record, record.outcome as "straggler" | "unhealthy")).toBe(help);
-  });
+  ] as { row: string; record: InstanceRecord; restored?: boolean; help: unknown }[])(
+    "$row",
+    ({ record, restored, help }) => {
+      expect(failureHelp(record, record.outcome as "straggler" | "unhealthy", restored)).toBe(help);
+    },
+  );
 });
