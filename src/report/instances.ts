@@ -29,8 +29,14 @@ export const OUTCOME_LABEL: Readonly<Record<InstanceOutcome, string>> = {
   unknown: "state unknown",
 };
 
+/** What happened to an instance, and what to check: one item of "What went wrong", one annotation. */
+export interface InstanceHelp {
+  readonly happened: string;
+  readonly check: string;
+}
+
 /** What a failure outcome means and what to check, for the summary and the annotations. */
-export const FAILURE_HELP: Readonly<Record<FailureOutcome, { happened: string; check: string }>> = {
+export const FAILURE_HELP: Readonly<Record<FailureOutcome, InstanceHelp>> = {
   failed: {
     happened: "The upgrade failed.",
     check: "the error Azure reported, in the instance view in the portal.",
@@ -51,7 +57,7 @@ export const FAILURE_HELP: Readonly<Record<FailureOutcome, { happened: string; c
  * What an instance of unknown state means and what to check: sent an upgrade that no listing since shows, or listed
  * with its extensions' read refused (its error says so; an error shown may also be one it reported before).
  */
-export const UNKNOWN_HELP: { readonly happened: string; readonly check: string } = {
+export const UNKNOWN_HELP: InstanceHelp = {
   happened:
     "The run sent it the upgrade and could not tell at its end where it stands: no listing since showed it (the last one failed, or had no time left), or Azure refused the read of its extensions.",
   check:
@@ -62,7 +68,7 @@ export const UNKNOWN_HELP: { readonly happened: string; readonly check: string }
  * The same for an instance the run did not upgrade: on the latest model already (or created on it during the run) and
  * failed or unhealthy there (domain/verdict.ts `troubled`). A re-run does not upgrade it either.
  */
-export const UNTOUCHED_HELP: Readonly<Record<"failed" | "unhealthy", { happened: string; check: string }>> = {
+export const UNTOUCHED_HELP: Readonly<Record<"failed" | "unhealthy", InstanceHelp>> = {
   failed: {
     happened:
       "On the latest model but failed there; this run did not upgrade it (it was on that model already), and a re-run will not either.",
@@ -81,7 +87,7 @@ export const UNTOUCHED_HELP: Readonly<Record<"failed" | "unhealthy", { happened:
  * model: its manualupgrade ended and left it on the model it ran, so Azure is not still at it (a review, 2026-12-07:
  * FAILURE_HELP.straggler said "Azure may still finish it").
  */
-export const LEFT_BEHIND_HELP: { readonly happened: string; readonly check: string } = {
+export const LEFT_BEHIND_HELP: InstanceHelp = {
   happened:
     "Its upgrade ended without bringing it onto the latest model: it is idle (provisioning Succeeded) on the model it ran before, and Azure is not still at it.",
   check:
@@ -92,7 +98,7 @@ export const LEFT_BEHIND_HELP: { readonly happened: string; readonly check: stri
  * The same for an unfinished instance on the latest model whose health was still waited for when the run ended (a
  * timeout, cancel or stop during its gate): FAILURE_HELP.straggler's "still not on the latest model" is not it.
  */
-export const HEALTH_PENDING_HELP: { readonly happened: string; readonly check: string } = {
+export const HEALTH_PENDING_HELP: InstanceHelp = {
   happened:
     "On the latest model, but the run ended before it reported healthy and before its `health-timeout` was over.",
   check:
@@ -103,7 +109,7 @@ export const HEALTH_PENDING_HELP: { readonly happened: string; readonly check: s
  * The same for an unfinished instance that runs the model this run rolled out while another writer changed the model
  * after its upgrade (domain/verdict.ts MODEL_CHANGED_SINCE_UPGRADE): Azure is not still at it.
  */
-export const MOVED_ON_HELP: { readonly happened: string; readonly check: string } = {
+export const MOVED_ON_HELP: InstanceHelp = {
   happened: "Upgraded to this run's model, then left behind: another writer changed the model after its upgrade.",
   check:
     "that change (the scale set's activity log names the writer) before a re-run: upgrading the instance again puts that writer's model on it.",
@@ -113,7 +119,7 @@ export const MOVED_ON_HELP: { readonly happened: string; readonly check: string 
  * The same for an unfinished instance Azure rolled onto the run's image while the extension part of the change was
  * never written (domain/verdict.ts EXTENSION_NOT_WRITTEN): Azure is not still at it.
  */
-export const PART_ONLY_HELP: { readonly happened: string; readonly check: string } = {
+export const PART_ONLY_HELP: InstanceHelp = {
   happened:
     "On the new image only: Azure rolled it onto the image this run wrote, and the run's extension change was never written to the model.",
   check:
@@ -121,7 +127,7 @@ export const PART_ONLY_HELP: { readonly happened: string; readonly check: string
 };
 
 /** The same for an instance upgraded onto another writer's model (domain/verdict.ts ModelChangedByAnotherWriter). */
-export const OTHER_WRITERS_HELP: { readonly happened: string; readonly check: string } = {
+export const OTHER_WRITERS_HELP: InstanceHelp = {
   happened:
     "Not on this run's model: another writer changed the scale set's model during the rollout, and the instance is on " +
     "that writer's model (its error says what changed, and what is known of the instance).",
@@ -179,7 +185,7 @@ export function failureHelp(
    * not the run's, so neither LEFT_BEHIND_HELP nor HEALTH_PENDING_HELP can be told from it (a review, 2026-12-07).
    */
   modelRestored = false,
-): { happened: string; check: string } {
+): InstanceHelp {
   if (outcome === "straggler")
     return instance.error?.code === MODEL_CHANGED_SINCE_UPGRADE.code
       ? MOVED_ON_HELP

@@ -33,6 +33,7 @@ import {
   byOtherWriter,
   countOutcomes,
   failureHelp,
+  type InstanceHelp,
   modelMayBeRestored,
   OUTCOME_LABEL,
   plural,
@@ -668,10 +669,13 @@ function explanations(record: RolloutRecord): string {
     const without = record.instances.filter((i) => i.outcome === outcome && !i.error);
     // The instances this run upgraded, then those it did not (on the latest model already), one item per help text:
     // each reads differently (an unfinished instance still upgrading, or one its upgrade left behind, say).
-    const groups = new Map<{ happened: string; check: string }, InstanceRecord[]>();
+    const restored = modelMayBeRestored(record);
+    const groups = new Map<InstanceHelp, InstanceRecord[]>();
     for (const instance of [...without.filter((i) => !untouched(i)), ...without.filter(untouched)]) {
-      const help = failureHelp(instance, outcome, modelMayBeRestored(record));
-      groups.set(help, [...(groups.get(help) ?? []), instance]);
+      const help = failureHelp(instance, outcome, restored);
+      const group = groups.get(help);
+      if (group === undefined) groups.set(help, [instance]);
+      else group.push(instance);
     }
     for (const [help, group] of groups) {
       const label = OUTCOME_LABEL[outcome];

@@ -328,7 +328,8 @@ function platformFailure(run: Run, ids: readonly string[], what: string, over?: 
     const state = run.state.instances.get(id);
     return state?.latestModelApplied === true && !isBusy(state);
   });
-  const upgrading = waiting.filter((id) => !healthWaited.includes(id));
+  const healthWaitedSet = new Set(healthWaited);
+  const upgrading = waiting.filter((id) => !healthWaitedSet.has(id));
   const parts = [
     what,
     ...(bad.length > 0 ? [`Failed or unhealthy: ${run.describeAll(bad)}.`] : []),

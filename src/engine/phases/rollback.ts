@@ -485,18 +485,18 @@ async function waitBack(rb: RollbackRun): Promise<void> {
     // whose Unhealthy this rollback still waits out is judged as it stands, not waited for to the end of the
     // rollback's time (a review, 2026-12-07: the rollback then ran out its time and no longer named the fault). Looked
     // at only while such an instance is waited for; otherwise below, as before.
-    const unhealthyWaited = verdicts
-      .filter(([id, a]) => {
-        const instance = state.instances.get(id);
-        return a.kind === "pending" && instance?.health === "unhealthy" && !isBusy(instance);
-      })
-      .map(([id]) => id);
-    const looked = unhealthyWaited.length > 0;
+    const unhealthyWaited = new Set(
+      verdicts
+        .filter(([id, a]) => {
+          const instance = state.instances.get(id);
+          return a.kind === "pending" && instance?.health === "unhealthy" && !isBusy(instance);
+        })
+        .map(([id]) => id),
+    );
+    const looked = unhealthyWaited.size > 0;
     const rollEnded = looked ? await rollbackRollEnded(rb) : undefined;
     if (rollEnded !== undefined)
-      verdicts = verdicts.map(([id, a]) =>
-        unhealthyWaited.includes(id) ? ([id, run.assess(id, true)] as const) : [id, a],
-      );
+      verdicts = verdicts.map(([id, a]) => (unhealthyWaited.has(id) ? ([id, run.assess(id, true)] as const) : [id, a]));
     const of = (...kinds: Assessment["kind"][]): string[] =>
       verdicts.filter(([, a]) => kinds.includes(a.kind)).map(([id]) => id);
     const failedBack = of("failed");
