@@ -772,6 +772,85 @@ describe.each(ORCHESTRATIONS)(
       expect(record.instances.find((i) => i.instanceId === first)?.health).toBe("unhealthy");
       expect(renderSummary(record)).toContain("Upgraded, but not healthy when `health-timeout` ended");
     });
+
+    // Session 33: a gate went on waiting out health-timeout for an instance still starting when the instances already
+    // failed broke max-unhealthy whatever it became: the stop (and a rollback) came a health-timeout late, and the
+    // instance was then reported unhealthy for a wait it had not been given. The gate now ends once the stop is
+    // certain; an instance it was still waiting for is reported as such (straggler, on the new model, health not in).
+    it.each([
+      { name: "a canary of 2, one failed", instances: 4, failing: 1, starting: 1, canary: 2, max: 100, stops: true },
+      {
+        name: "a batch of 4, two failed, max-unhealthy 25%",
+        instances: 4,
+        failing: 2,
+        starting: 2,
+        canary: 0,
+        max: 25,
+        stops: true,
+      },
+      {
+        name: "a batch of 4, one failed, max-unhealthy 50%",
+        instances: 4,
+        failing: 1,
+        starting: 2,
+        canary: 0,
+        max: 50,
+        stops: false,
+      },
+    ])(
+      "$name, the others still starting: the gate ends at once only when the stop is certain",
+      async ({ instances, failing, starting, canary, max, stops }) => {
+        const emu = await emulator({ scaleSets: [{ name: "vmss1", instances, ...seed, ...slowApp }] });
+        const ids = instanceIds(emu);
+        const failed = ids.slice(0, failing);
+        const slow = ids.slice(failing, failing + starting);
+        for (const id of failed) emu.faults.failUpgrade(id, { scaleSet: "vmss1" });
+        emu.faults.unhealthyAfterUpgrade(NEW_VERSION, { scaleSet: "vmss1", instanceIds: slow });
+        const { record } = await rollout(
+          configFor(emu, {
+            rollout: {
+              ...(canary > 0 ? { canary: count(canary) } : {}),
+              batchSize: count(instances),
+              maxUnhealthyPercent: max,
+            },
+          }),
+        );
+
+        expect(record.result).toBe("failed");
+        const rest = ids.slice(failing + starting);
+        const expected: Record<string, string[]> = { failed };
+        // Not waited for further when the stop was certain: their health is not known, and the report says so.
+        if (stops) expected["straggler"] = slow;
+        else expected["unhealthy"] = slow;
+        const healthy = canary > 0 ? [] : rest;
+        if (healthy.length > 0) expected["updated"] = healthy;
+        if (canary > 0 && rest.length > 0) expected["not-started"] = rest;
+        expect(outcomes(record)).toEqual(expected);
+        const summary = renderSummary(record);
+        if (stops) {
+          expect(record.reason).toContain("Still waited for when the stop was certain, and not waited for further: ");
+          expect(record.reason).toContain("(waiting for health (unhealthy so far))");
+          expect(summary).toContain("before it reported healthy and before its `health-timeout` was over");
+        } else {
+          expect(record.reason).not.toContain("not waited for further");
+          expect(summary).toContain("Upgraded, but not healthy when `health-timeout` ended");
+        }
+      },
+    );
+
+    it("a canary of 2, one failed, the other still starting, with rollback-on-failure: both are brought back", async () => {
+      const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, ...seed, ...slowApp }] });
+      const [failed = "", slow = "", ...rest] = instanceIds(emu);
+      emu.faults.failUpgrade(failed, { scaleSet: "vmss1" });
+      emu.faults.unhealthyAfterUpgrade(NEW_VERSION, { scaleSet: "vmss1", instanceIds: [slow] });
+      const { record } = await rollout(
+        configFor(emu, { rollout: { canary: count(2), batchSize: count(2), rollbackOnFailure: true } }),
+      );
+
+      expect(record.result).toBe("rolled-back");
+      expect(outcomes(record)).toEqual({ "rolled-back": [failed, slow], "not-started": rest });
+      expect(record.reason).toContain("not waited for further");
+    });
   },
 );
 

@@ -16,7 +16,7 @@ import { describeError, isAbort } from "../../domain/error-text.ts";
 import { AzureApiError, type AzureErrorInfo, type OperationOutcome } from "../../domain/scale-set.ts";
 import type { BatchRecord, BatchResult } from "../../domain/record.ts";
 import { listIds } from "../../domain/ids.ts";
-import { breachesMaxUnhealthy, describeBreach } from "../../domain/verdict.ts";
+import { breachesMaxUnhealthy, describeBreach, isBad } from "../../domain/verdict.ts";
 import { batchLabel } from "../phase.ts";
 import { mayAnswerResend, mayHaveLanded } from "../write-copies.ts";
 import type { ScaleSetApi } from "../ports.ts";
@@ -28,7 +28,11 @@ import { namesGoneInstance, stillListed } from "./common.ts";
 const MAX_UPGRADE_RETRIES = 5;
 const MAX_BACKOFF_MS = 120_000;
 
-type GateEnd = "settled" | "timeout" | "cancelled";
+/**
+ * How a gate ended. `breached`: instances of the batch were still waited for, but those already failed or unhealthy
+ * break max-unhealthy whatever the others become (breachCertain), so they were not waited for further.
+ */
+type GateEnd = "settled" | "breached" | "timeout" | "cancelled";
 
 /** A manualupgrade Azure accepted and the end of its operation (undefined: waiting was aborted). */
 interface Upgrade {
@@ -157,7 +161,7 @@ async function runBatch(run: Run, api: ScaleSetApi, batch: BatchRecord, of: numb
 
   let end: Awaited<ReturnType<typeof gate>>;
   try {
-    end = await gate(run, api, ids, label, batch.index === of);
+    end = await gate(run, api, ids, label, batch.index === of, batch.canary);
   } catch (err) {
     // A listing that failed stops the run during the gate: Azure ran this batch's upgrade, so its row says the run
     // stopped there, not "not started" beside instances the report shows upgraded (an audit, 2026-12-06).
@@ -185,11 +189,14 @@ async function runBatch(run: Run, api: ScaleSetApi, batch: BatchRecord, of: numb
   });
   run.log.info(`Batch ${batch.index}: ${result} in ${formatDuration(run.now() - started)}.`);
   run.emit({ type: "batch-ended", batch: batch.index, result });
-  if (end !== "settled") throw run.interrupted();
+  if (end !== "settled" && end !== "breached") throw run.interrupted();
 
   // Every instance upgraded so far, judged on this poll's listing: an earlier one that turned unhealthy counts too.
+  // After a gate that ended on a certain breach, the instances still waited for are said apart: whether they would
+  // have made it is not known, and the stop did not depend on it.
   const upgraded = [...run.state.started].filter((id) => !run.state.removed.has(id));
-  const allBad = upgraded.filter((id) => run.isBadNow(id));
+  const notWaited = end === "breached" ? ids.filter((id) => run.state.assessments.get(id)?.kind === "pending") : [];
+  const allBad = upgraded.filter((id) => run.isBadNow(id) && !notWaited.includes(id));
   if (
     breachesMaxUnhealthy({
       upgraded: upgraded.length,
@@ -206,7 +213,10 @@ async function runBatch(run: Run, api: ScaleSetApi, batch: BatchRecord, of: numb
           bad: allBad.length,
           maxUnhealthyPercent: rollout.maxUnhealthyPercent,
         });
-    const left = notStarted.length > 0 ? `Not started: ${listIds(notStarted)}.` : "No instance was left untouched.";
+    const left =
+      (notWaited.length > 0
+        ? `Still waited for when the stop was certain, and not waited for further: ${run.describeAll(notWaited)}. `
+        : "") + (notStarted.length > 0 ? `Not started: ${listIds(notStarted)}.` : "No instance was left untouched.");
     const moved = await otherWriterOfModel(run, api);
     throw new StopError({
       kind: "failed",
@@ -484,6 +494,7 @@ async function gate(
   ids: readonly string[],
   label: string,
   last: boolean,
+  canary: boolean,
 ): Promise<GateEnd> {
   const healthDeadline = run.now() + run.config.rollout.healthTimeoutMs;
   let poll = 0;
@@ -522,9 +533,35 @@ async function gate(
       run.state.waitOver(ids);
       return "settled";
     }
+    // The stop is certain already (a canary failed, or enough failed beyond max-unhealthy): waiting out health-timeout
+    // for the others would change nothing but how late the run stops (and rolls back, if asked). Those still waited
+    // for keep their wait: a later listing judges them on it, not as unhealthy for a timeout they did not spend.
+    if (breachCertain(run, canary)) {
+      run.state.waitOver(ids.filter((id) => !pending.includes(id)));
+      return "breached";
+    }
     if (run.timeLeft() <= 0) return "timeout";
     await run.untilNextPoll(Math.min(run.timeLeft(), healthDeadline - run.now()));
   }
+}
+
+/**
+ * Whether max-unhealthy is broken by the instances upgraded so far that are failed or unhealthy now, counting none of
+ * those still waited for: those can only add to the count, so nothing they become can undo the stop.
+ */
+function breachCertain(run: Run, canary: boolean): boolean {
+  const { state } = run;
+  const upgraded = [...state.started].filter((id) => !state.removed.has(id));
+  const bad = upgraded.filter((id) => {
+    const assessment = state.assessments.get(id);
+    return assessment !== undefined && isBad(assessment);
+  });
+  return breachesMaxUnhealthy({
+    upgraded: upgraded.length,
+    bad: bad.length,
+    maxUnhealthyPercent: run.config.rollout.maxUnhealthyPercent,
+    canary,
+  });
 }
 
 /**
