@@ -79,6 +79,10 @@ export interface InstanceRecord {
   readonly outcome: InstanceOutcome;
   /** 1-based batch number, when it was planned into a batch. */
   readonly batch?: number;
+  /**
+   * Its state and image on the last listing that showed it since its upgrade was sent (absent for an `unknown` instance
+   * no listing showed since: what was listed before is not its state).
+   */
   readonly provisioningState?: string;
   readonly powerState?: string;
   readonly health?: HealthState;

@@ -718,7 +718,11 @@ export function instanceRecords(state: RolloutState): InstanceRecord[] {
     const assessment = state.assessments.get(id);
     const unknownModel = modelUnknown(state, id);
     const batch = state.batchOf.get(id);
-    const image = current?.imageReference ? imageLabel(current.imageReference) : undefined;
+    // Sent an upgrade that no listing has shown since: what the last listing said of its state and image is from before
+    // that upgrade, not a finding, so it is not reported as its state (its outcome is `unknown`; a review, session 33:
+    // the summary's table showed the old image and "Succeeded" beside "state unknown" for instances Azure had upgraded).
+    const seen = state.unseen.has(id) ? undefined : current;
+    const image = seen?.imageReference ? imageLabel(seen.imageReference) : undefined;
     // Why an instance the model moved away from is unfinished comes first: an unrelated extension's error it also
     // reports does not explain that.
     const otherModel = current !== undefined ? untargetedOnOtherModel(state, id, current) : undefined;
@@ -764,9 +768,9 @@ export function instanceRecords(state: RolloutState): InstanceRecord[] {
           : current !== undefined && troubled(state, id, current)),
       }),
       ...(batch !== undefined && { batch }),
-      ...(current?.provisioningState !== undefined && { provisioningState: current.provisioningState }),
-      ...(current?.powerState !== undefined && { powerState: current.powerState }),
-      ...(current?.health !== undefined && { health: current.health }),
+      ...(seen?.provisioningState !== undefined && { provisioningState: seen.provisioningState }),
+      ...(seen?.powerState !== undefined && { powerState: seen.powerState }),
+      ...(seen?.health !== undefined && { health: seen.health }),
       ...(image !== undefined && { image }),
       ...(error !== undefined && { error: redactError(error) }),
     };

@@ -946,6 +946,20 @@ describe.each(ORCHESTRATIONS)("instances whose state the run lost ($mode)", ({ s
     expect(record.result).toBe("failed");
     expect(outcomes(record)).toEqual({ updated: [i0, i1], unknown: [i2, i3], "not-started": [i4, i5] });
     expect(record.reason).toMatch(/^Failed while upgrading batch 2 of 3: AuthorizationFailed/);
+    // Azure upgraded them; the run never saw it. What the listing before their upgrade said (the old image,
+    // provisioning Succeeded) is not reported as their state: the record and the summary's table leave it out.
+    expect(
+      emu
+        .state("vmss1")
+        .instances.filter((i) => [i2, i3].includes(i.instanceId))
+        .map((i) => i.latestModelApplied),
+    ).toEqual([true, true]);
+    const unknown = record.instances.filter((i) => i.outcome === "unknown");
+    expect(unknown.map((i) => [i.image, i.provisioningState, i.powerState, i.health])).toEqual([
+      [undefined, undefined, undefined, undefined],
+      [undefined, undefined, undefined, undefined],
+    ]);
+    expect(record.instances.find((i) => i.instanceId === i4)?.image).toBeDefined();
   });
 });
 
