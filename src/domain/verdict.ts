@@ -134,6 +134,18 @@ export const UNHEALTHY_MODEL_CHANGED_SINCE: AzureErrorInfo = {
 };
 
 /**
+ * Why an instance a rollback sent back is neither back nor on the model this run rolled out: it runs the previous model
+ * again, idle and not failed, and is not healthy there (it reported unhealthy, or no health, within the rollback's
+ * time). Not an error Azure returned. Unhealthy, not updated: before, it kept its forward verdict and was reported
+ * `updated`, on the new model, in the outputs and the headline (a review, session 33).
+ */
+export const UNHEALTHY_SENT_BACK: AzureErrorInfo = {
+  code: "UnhealthyOnPreviousModel",
+  message:
+    "A rollback batch sent the instance back onto the previous model, and it is not healthy there: it no longer runs the model this run rolled out, and the rollback did not count it back.",
+};
+
+/**
  * Why an instance Azure rolled onto this run's image (Automatic, Rolling mode) is not on this run's model: the change's
  * extension part, to be written after the image, was not (refused, or the run stopped before it), so the latest model
  * holds the new image with the extension as it was. Not an error Azure returned; Azure is not still at it.
@@ -334,11 +346,12 @@ export interface OutcomeFacts {
   readonly assessment?: Assessment;
   readonly rolledBack: boolean;
   /**
-   * A rollback sent it back and it did not come back: `failed` (its upgrade back failed, or ended elsewhere), or
-   * `straggler` (Azure was still upgrading it when the run ended). Either way not on the model this run rolled out any
+   * A rollback sent it back and it did not come back: `failed` (its upgrade back failed, or ended elsewhere),
+   * `unhealthy` (on the previous model, idle, and not healthy there: UNHEALTHY_SENT_BACK), or `straggler` (Azure was
+   * still upgrading it when the run ended). Either way not on the model this run rolled out any
    * more, whatever its last assessment on the way there said.
    */
-  readonly rollbackNotBack?: "failed" | "straggler";
+  readonly rollbackNotBack?: "failed" | "unhealthy" | "straggler";
   /** The run does not know its state: its upgrade may have reached it, but no listing since succeeded. */
   readonly unknown?: boolean;
   /**

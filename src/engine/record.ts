@@ -55,6 +55,7 @@ import {
   limitList,
   MODEL_CHANGED_SINCE_UPGRADE,
   UNHEALTHY_MODEL_CHANGED_SINCE,
+  UNHEALTHY_SENT_BACK,
   EXTENSION_NOT_WRITTEN,
   otherWritersModelOf,
   PROTECTED_SINCE_UPGRADE,
@@ -534,16 +535,21 @@ export function rolloutReason(
     if (rollback.notBack !== undefined && rollback.notBack.length > 0) {
       reason += ` Not brought back: ${listIds(rollback.notBack)}`;
       // Of those, the ones whose upgrade back failed (named: the rollback's error is theirs, not the forward one's).
+      // And those back on the previous model but not healthy there.
       const sentNotBack = state.sentBackNotBack;
+      const why = (id: string) =>
+        notBack(state, sentNotBack, id, state.instances.get(id), state.assessments.get(id)).rollbackNotBack;
       const failedBack = sortIds(
-        [...sentNotBack].filter(
-          (id) =>
-            isProvisioningFailed(state.instances.get(id)) &&
-            notBack(state, sentNotBack, id, state.instances.get(id), state.assessments.get(id)).rollbackNotBack ===
-              "failed",
-        ),
+        [...sentNotBack].filter((id) => isProvisioningFailed(state.instances.get(id)) && why(id) === "failed"),
       );
-      reason += failedBack.length > 0 ? ` (failed on the way back: ${listIds(failedBack)}).` : ".";
+      const unhealthyOnPrevious = sortIds([...sentNotBack].filter((id) => why(id) === "unhealthy"));
+      const parts = [
+        ...(failedBack.length > 0 ? [`failed on the way back: ${listIds(failedBack)}`] : []),
+        ...(unhealthyOnPrevious.length > 0
+          ? [`on the previous model but not healthy there: ${listIds(unhealthyOnPrevious)}`]
+          : []),
+      ];
+      reason += parts.length > 0 ? ` (${parts.join("; ")}).` : ".";
     }
   } else if (state.noRollback) {
     reason += ` ${state.noRollback.reason}`;
@@ -616,11 +622,33 @@ function notBack(
   id: string,
   instance: InstanceState | undefined,
   assessment: Assessment | undefined,
-): { rollbackNotBack?: "failed" | "straggler" } {
+): { rollbackNotBack?: "failed" | "unhealthy" | "straggler" } {
   if (!sentNotBack.has(id) || assessment?.kind !== "done" || instance === undefined) return {};
   if (isProvisioningFailed(instance)) return { rollbackNotBack: "failed" };
   if (isBusy(instance)) return { rollbackNotBack: "straggler" };
-  return endedElsewhere(state, instance) !== undefined ? { rollbackNotBack: "failed" } : {};
+  if (endedElsewhere(state, instance) !== undefined) return { rollbackNotBack: "failed" };
+  return unhealthyBack(state, instance) ? { rollbackNotBack: "unhealthy" } : {};
+}
+
+/**
+ * A target sent back and not back, idle and not failed, that runs the previous model again and is not healthy there
+ * (health gated as the rollback's gate gates it): UNHEALTHY_SENT_BACK. On the previous model: the rollback restored the
+ * model and the instance is on it, or it runs an image other than this run's where the model was not changed by
+ * another writer (endedElsewhere's case).
+ */
+function unhealthyBack(state: RolloutState, instance: InstanceState): boolean {
+  const model = state.rollback?.model;
+  const onPrevious =
+    (model === "restored" && instance.latestModelApplied) ||
+    (model !== "changed-by-another-writer" &&
+      state.expectedImage !== undefined &&
+      runsImage(instance, state.expectedImage) === false);
+  if (!onPrevious) return false;
+  const gated =
+    state.config.rollout.health === "auto" &&
+    isRunning(instance) &&
+    ((state.model?.hasHealthSignal ?? false) || instance.health !== undefined);
+  return gated && instance.health !== "healthy";
 }
 
 /**
@@ -732,6 +760,7 @@ export function instanceRecords(state: RolloutState): InstanceRecord[] {
     const error =
       moved ??
       (back.rollbackNotBack === "failed" && current !== undefined ? endedElsewhere(state, current) : undefined) ??
+      (back.rollbackNotBack === "unhealthy" ? UNHEALTHY_SENT_BACK : undefined) ??
       imageOnly ??
       otherModel ??
       (unknownModel ? current?.modelUnknown : undefined) ??

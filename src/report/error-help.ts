@@ -293,6 +293,17 @@ export const ERROR_HELP: readonly ErrorHelp[] = [
       "upgrading the instance again puts that writer's model on it.",
   },
   {
+    code: "UnhealthyOnPreviousModel",
+    own: true,
+    happened:
+      "Not an error Azure returned: the rollback sent the instance back onto the previous model, and it is not " +
+      "healthy there within the rollback's time. It no longer runs the model this run rolled out, and is not counted " +
+      "back.",
+    check:
+      "The application on the instance and its health probe: the instance ran the previous model before this run, so " +
+      "look at the instance itself (or what its application depends on), then repair or reimage it.",
+  },
+  {
     code: "ExtensionChangeNotWritten",
     own: true,
     happened:

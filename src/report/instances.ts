@@ -5,6 +5,7 @@ import {
   EXTENSION_NOT_WRITTEN,
   MODEL_CHANGED_SINCE_UPGRADE,
   UNHEALTHY_MODEL_CHANGED_SINCE,
+  UNHEALTHY_SENT_BACK,
 } from "../domain/verdict.ts";
 import {
   FAILURE_OUTCOMES,
@@ -126,6 +127,17 @@ export const PART_ONLY_HELP: InstanceHelp = {
     "why the extension write failed (the run's reason), then re-run: it writes the extension change, and Azure rolls the instances onto it.",
 };
 
+/**
+ * The same for an instance a rollback sent back onto the previous model, idle there and not healthy (domain/verdict.ts
+ * UNHEALTHY_SENT_BACK): FAILURE_HELP.unhealthy's "Upgraded, but not healthy" would point at the new model.
+ */
+export const SENT_BACK_UNHEALTHY_HELP: InstanceHelp = {
+  happened:
+    "Sent back onto the previous model by the rollback, and not healthy there within the rollback's time: it no longer runs the new model, and is not counted back.",
+  check:
+    "the application on the instance and its health probe: it ran the previous model before this run, so look at the instance itself (or what its application depends on); then repair or reimage it.",
+};
+
 /** The same for an instance upgraded onto another writer's model (domain/verdict.ts ModelChangedByAnotherWriter). */
 export const OTHER_WRITERS_HELP: InstanceHelp = {
   happened:
@@ -201,6 +213,7 @@ export function failureHelp(
             ? HEALTH_PENDING_HELP
             : FAILURE_HELP.straggler;
   if (outcome === "failed" && instance.error?.code === "ModelChangedByAnotherWriter") return OTHER_WRITERS_HELP;
+  if (outcome === "unhealthy" && instance.error?.code === UNHEALTHY_SENT_BACK.code) return SENT_BACK_UNHEALTHY_HELP;
   return untouched(instance) ? UNTOUCHED_HELP[outcome] : FAILURE_HELP[outcome];
 }
 

@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { buildOutputs } from "../../src/report/outputs.ts";
 import { renderSummary } from "../../src/report/summary.ts";
 import { headline } from "../../src/report/headline.ts";
+import { annotationsFor } from "../../src/report/annotations.ts";
 import type { Emulator } from "../../emulator/index.ts";
 import type { RolloutRecord } from "../../src/domain/record.ts";
 import { AzureApiError } from "../../src/domain/scale-set.ts";
@@ -599,4 +600,84 @@ describe("a rollback request Azure refuses for good", () => {
     expect(error).toMatch(names);
     expect(record.reason).toContain(error);
   });
+});
+
+// A review (session 33): an instance a rollback sent back that ended idle on the previous image and unhealthy there
+// kept its forward verdict: reported `updated` (in `updated-instances`, counted on the rolled-out model in the
+// headline), although it ran the old image. Every upgrade mode: the Manual rollback's gate, Automatic's wait and
+// Rolling's roll back (which faults on it) all leave it not back.
+describe.each(
+  (["Manual", "Automatic", "Rolling"] as const).flatMap((upgradeMode) =>
+    ORCHESTRATIONS.map(({ mode, seed }) => ({ upgradeMode, mode, seed })),
+  ),
+)("an instance sent back, unhealthy on the previous model ($upgradeMode, $mode)", ({ upgradeMode, seed }) => {
+  it("is reported unhealthy there, not updated", async () => {
+    // Five: one failed of five is within Azure's default maxUnhealthyInstancePercent (Rolling's roll back starts).
+    const emu = await emulator({
+      scaleSets: [{ name: "vmss1", instances: 5, healthExtension: true, upgradeMode, ...seed }],
+    });
+    const [a = "", , c = ""] = instanceIds(emu);
+    emu.faults.failUpgrade(c, { scaleSet: "vmss1" });
+    emu.faults.unhealthyAfterUpgrade(OLD_VERSION, { scaleSet: "vmss1", instanceIds: [a] });
+    const { record } = await rollout(
+      configFor(emu, {
+        rollout: { batchSize: count(2), maxUnhealthyPercent: 0, rollbackOnFailure: true, healthTimeoutMs: 1_500 },
+      }),
+    );
+
+    const real = emu.state("vmss1").instances.find((i) => i.instanceId === a);
+    expect({ version: runningVersions(emu)[a], health: real?.health }).toEqual({
+      version: OLD_VERSION,
+      health: "unhealthy",
+    });
+    expect(record.rollback).toMatchObject({ succeeded: false, model: "restored" });
+    expect(record.rollback?.notBack).toContain(a);
+    const row = record.instances.find((i) => i.instanceId === a);
+    expect(row).toMatchObject({ outcome: "unhealthy", image: OLD_VERSION, health: "unhealthy" });
+    expect(row?.error?.code).toBe("UnhealthyOnPreviousModel");
+    const outputs = buildOutputs(record);
+    expect(JSON.parse(outputs["updated-instances"] ?? "[]")).not.toContain(a);
+    expect(JSON.parse(outputs["failed-instances"] ?? "[]")).toContain(a);
+    const onNew = emu
+      .state("vmss1")
+      .instances.filter((i) => i.imageReference["version"] === NEW_VERSION && i.provisioningState === "Succeeded");
+    expect(headline(record)).toContain(`${onNew.length}/5 instances on the rolled-out model`);
+    expect(record.reason).toContain(`on the previous model but not healthy there: ${a}`);
+    expect(renderSummary(record)).toContain(
+      "the rollback sent the instance back onto the previous model, and it is not healthy there",
+    );
+    // Its annotation says the same, not "Upgraded, but not healthy when `health-timeout` ended".
+    const note = annotationsFor(record).find((n) => `${n.title} ${n.message}`.includes(row?.name ?? "?"));
+    expect(`${note?.title} ${note?.message}`).toContain("Sent back onto the previous model by the rollback");
+  }, 30_000);
+});
+
+// A review (session 33): a Manual rollback judged each batch's instances at that batch's gate only, and its final check
+// looked at models alone, so an instance back and healthy after rollback batch 1 that turned unhealthy during batch 2
+// was reported rolled back, and the rollback done ("the previous model is back"). The forward gates judge every
+// earlier batch's instances again; the rollback's final check now does too.
+describe.each(ORCHESTRATIONS)("an instance that turns unhealthy after its rollback batch ($mode)", ({ seed }) => {
+  it("is not counted back, and the rollback fails", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, healthExtension: true, ...seed }] });
+    const [a = "", b = "", c = "", d = ""] = instanceIds(emu);
+    emu.faults.failUpgrade(c, { scaleSet: "vmss1" });
+    // The fourth manualupgrade is rollback batch 2's (forward: a+b, c+d; rollback: a+b, then c+d).
+    emu.faults.onRequest({ operation: "VirtualMachineScaleSets.UpdateInstances", after: 3, when: "before" }, () =>
+      emu.setInstance("vmss1", a, { health: "unhealthy" }),
+    );
+    const { record } = await rollout(
+      configFor(emu, { rollout: { batchSize: count(2), maxUnhealthyPercent: 0, rollbackOnFailure: true } }),
+    );
+
+    expect(writesOf(emu)).toEqual([PATCH_SET, upgrade(a, b), upgrade(c, d), PATCH_SET, upgrade(a, b), upgrade(c, d)]);
+    expect(runningVersions(emu)[a]).toBe(OLD_VERSION);
+    expect(emu.state("vmss1").instances.find((i) => i.instanceId === a)?.health).toBe("unhealthy");
+    expect(record.result).toBe("failed");
+    expect(record.rollback).toMatchObject({ succeeded: false, model: "restored" });
+    expect(record.rollback?.notBack).toContain(a);
+    expect(record.rollback?.instanceIds).toEqual(expect.arrayContaining([b, d]));
+    expect(record.rollback?.instanceIds).not.toContain(a);
+    expect(record.instances.find((i) => i.instanceId === a)?.outcome).toBe("unhealthy");
+    expect(headline(record)).not.toContain("the previous model is back");
+  }, 30_000);
 });

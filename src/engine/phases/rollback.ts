@@ -476,8 +476,13 @@ async function waitBack(rb: RollbackRun): Promise<void> {
     // it failed) or unhealthy, it is not back; still being upgraded, or its health not yet reported, it is waited for.
     // Before (2026-12-07), a failed one counted as brought back, and later (an audit) an unhealthy one did: the summary
     // said the previous model was back, and the run rolled-back.
+    // Manual: each batch's gate judged its own instances; those it counted back are judged again on this listing, as
+    // the forward gates judge the earlier batches' (their wait is over). Before (a review, session 33), one that turned
+    // unhealthy on the previous model during a later rollback batch was reported rolled back, and the rollback done.
     let verdicts = manual
-      ? []
+      ? wanted
+          .filter((id) => state.rollbackProgress!.back.has(id) && state.instances.get(id)?.latestModelApplied === true)
+          .map((id) => [id, run.assess(id, true)] as const)
       : wanted
           .filter((id) => state.instances.get(id)?.latestModelApplied === true)
           .map((id) => [id, run.assess(id, over)] as const);
@@ -503,10 +508,8 @@ async function waitBack(rb: RollbackRun): Promise<void> {
     const unhealthyBack = of("unhealthy");
     const waiting = of("pending");
     const notBack = [...stale, ...failedBack, ...unhealthyBack, ...waiting];
-    if (!manual) {
-      state.rollbackNotBack([...failedBack, ...unhealthyBack]);
-      state.rollbackBack(wanted.filter((id) => state.instances.has(id) && !notBack.includes(id)));
-    }
+    state.rollbackNotBack([...failedBack, ...unhealthyBack]);
+    if (!manual) state.rollbackBack(wanted.filter((id) => state.instances.has(id) && !notBack.includes(id)));
     const failedWords = notBackWords(run, verdicts);
     const badWords = [
       ...(failedWords ? [failedWords] : []),
