@@ -475,6 +475,11 @@ describe.each(MODES)("$upgradeMode mode, $mode: the rollback's roll fails on the
       expect(record.rollback?.error).not.toContain("health-timeout");
     }
     expect(outcomes(record)["rolled-back"]).toEqual(others);
+    // On the old image and unhealthy there: not `updated` (session 33, seed 5055: it was, in updated-instances).
+    expect(record.instances.find((i) => i.instanceId === sick)).toMatchObject({
+      outcome: "unhealthy",
+      error: { code: "UnhealthyOnPreviousModel" },
+    });
     expect(renderSummary(record)).not.toContain("previous model is back");
   }, 30_000);
 });
