@@ -50,6 +50,14 @@ const EXPIRY_MARGIN_MS = 5_000;
 const MAX_FINAL_CONFLICTS = 50;
 const FINAL_CONFLICT_PAUSE_MS = { least: 100, most: 1_000 };
 
+/**
+ * The take refused with 409 (another operation holds the scale set: one that started after the run looked for
+ * operations in progress): tries after the first, each after poll-interval doubled each time, at most this long, as the
+ * model write retries its 409s (phases/model-update.ts). Before (the fuzzer, session 33), one 409 failed the run.
+ */
+const MAX_TAKE_CONFLICTS = 5;
+const MAX_TAKE_BACKOFF_MS = 120_000;
+
 export class RunLease {
   readonly #run: Run;
   readonly #tags: TagWriter;
@@ -104,6 +112,7 @@ export class RunLease {
     const { leaseDurationMs, leaseWaitMs } = run.config.rollout;
     const waitUntil = run.now() + leaseWaitMs;
     let waited = false;
+    let conflicts = 0;
     const before = run.state.phase;
     for (;;) {
       let step: LeaseStep | undefined;
@@ -140,6 +149,24 @@ export class RunLease {
           withPart !== undefined ? `lease taken, ${withPart.why}` : "lease taken",
         );
       } catch (error) {
+        // Azure refused the take (409, nothing of it landed: TagWriter read it back when a copy may have): tried again
+        // after a pause, within the run's time, as a model write is.
+        const busy =
+          error instanceof AzureApiError &&
+          error.statusCode !== undefined &&
+          tagWriteEnd(error) === undefined &&
+          isRetryableRefusal(error);
+        const delay = Math.min(MAX_TAKE_BACKOFF_MS, run.config.rollout.pollIntervalMs * 2 ** conflicts);
+        if (busy && conflicts < MAX_TAKE_CONFLICTS && delay < run.timeLeft()) {
+          conflicts++;
+          this.#maybeUntil = undefined;
+          run.log.info(
+            `Taking the lease: Azure refused the tag write (${errorLine(error)}); another operation holds the scale set, trying again in ${formatDuration(delay)}.`,
+          );
+          await run.sleep(delay, run.work);
+          run.checkTime();
+          continue;
+        }
         withPart?.settled({ error });
         // Not sent (cut off before it went out, or the read before it failed): the lease is not there, maybe or not.
         if (tagWriteEnd(error)?.kind === "not-sent") this.#maybeUntil = undefined;

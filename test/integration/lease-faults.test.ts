@@ -566,3 +566,29 @@ describe.each(ORCHESTRATIONS)(
     });
   },
 );
+
+// The fuzzer (session 33, seeds 4043, 4057, 4062, 4064): one 409 Conflict on the take (another operation holding the
+// scale set for a moment) failed the run, where the model write retries its 409s. The take is now tried again after
+// poll-interval, doubled each time, up to five times within the run's time.
+describe.each(ORCHESTRATIONS)("the lease's take refused with 409 Conflict ($mode)", ({ seed }) => {
+  it.each([
+    { name: "once: taken on the next try, and the rollout goes on", times: 1, result: "succeeded" },
+    { name: "every time: the run fails after five more tries, having written nothing", times: 100, result: "failed" },
+  ])("$name", async ({ times, result }) => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 2, tags: { team: "web" }, ...seed }] });
+    emu.faults.conflict({ operation: TAGS, times });
+    const { record } = await rollout(configFor(emu, { rollout: { pollIntervalMs: 100 } }));
+    expect(record.result).toBe(result);
+    const takes = tagWritesOf(emu).filter((w) => w.endsWith("→ 409"));
+    if (result === "succeeded") {
+      expect(takes).toHaveLength(1);
+      expect(runningVersions(emu)).toEqual(Object.fromEntries(instanceIds(emu).map((id) => [id, NEW_VERSION])));
+      expect(decodeLease(tagsOf(emu))).toEqual({ kind: "none" });
+    } else {
+      expect(takes).toHaveLength(6);
+      expect(writesOf(emu)).toEqual([]);
+      expect(withoutRecord(tagsOf(emu))).toEqual({ team: "web" });
+      expect(record.reason).toMatch(/Conflict/);
+    }
+  });
+});
