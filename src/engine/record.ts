@@ -612,9 +612,10 @@ function troubleOf(state: RolloutState, id: string, instance: InstanceState): "f
 
 /**
  * A target its forward upgrade left on the new model (judged done) that a rollback sent back and did not bring back,
- * as the last listing shows it: its provisioning failed on the way back (`failed`), or Azure is still at it
- * (`straggler`). Otherwise (the rollback's request refused, or not yet reaching it) it stays as the forward verdict
- * says, and so does a target the forward upgrade had already failed or left unhealthy.
+ * as the last listing shows it: its provisioning failed on the way back (`failed`), it is idle on the previous model and
+ * not healthy there (`unhealthy`), or Azure is still at it (`straggler`). Otherwise (the rollback's request refused,
+ * or not yet reaching it) it stays as the forward verdict says, and so does a target the forward upgrade had already
+ * failed or left unhealthy (one left unhealthy and unhealthy on the previous model too is said to be there).
  */
 function notBack(
   state: RolloutState,
@@ -623,7 +624,14 @@ function notBack(
   instance: InstanceState | undefined,
   assessment: Assessment | undefined,
 ): { rollbackNotBack?: "failed" | "unhealthy" | "straggler" } {
-  if (!sentNotBack.has(id) || assessment?.kind !== "done" || instance === undefined) return {};
+  if (!sentNotBack.has(id) || instance === undefined) return {};
+  // Unhealthy on the new model, sent back, and unhealthy on the previous one too: still unhealthy, said where it is now
+  // (UNHEALTHY_SENT_BACK), not "Upgraded, but not healthy" beside the previous image.
+  if (assessment?.kind === "unhealthy")
+    return !isBusy(instance) && !isProvisioningFailed(instance) && unhealthyBack(state, instance)
+      ? { rollbackNotBack: "unhealthy" }
+      : {};
+  if (assessment?.kind !== "done") return {};
   if (isProvisioningFailed(instance)) return { rollbackNotBack: "failed" };
   if (isBusy(instance)) return { rollbackNotBack: "straggler" };
   if (endedElsewhere(state, instance) !== undefined) return { rollbackNotBack: "failed" };

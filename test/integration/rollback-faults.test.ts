@@ -650,6 +650,28 @@ describe.each(
     const note = annotationsFor(record).find((n) => `${n.title} ${n.message}`.includes(row?.name ?? "?"));
     expect(`${note?.title} ${note?.message}`).toContain("Sent back onto the previous model by the rollback");
   }, 30_000);
+
+  it("one unhealthy on the new model, sent back, and unhealthy on the previous one too: said to be there", async () => {
+    const emu = await emulator({
+      scaleSets: [{ name: "vmss1", instances: 5, healthExtension: true, upgradeMode, ...seed }],
+    });
+    const [a = ""] = instanceIds(emu);
+    emu.faults.unhealthyAfterUpgrade(NEW_VERSION, { scaleSet: "vmss1", instanceIds: [a] });
+    emu.faults.unhealthyAfterUpgrade(OLD_VERSION, { scaleSet: "vmss1", instanceIds: [a] });
+    const { record } = await rollout(
+      configFor(emu, {
+        rollout: { batchSize: count(2), maxUnhealthyPercent: 0, rollbackOnFailure: true, healthTimeoutMs: 1_500 },
+      }),
+    );
+
+    expect(runningVersions(emu)[a]).toBe(OLD_VERSION);
+    expect(record.rollback?.notBack).toContain(a);
+    expect(record.instances.find((i) => i.instanceId === a)).toMatchObject({
+      outcome: "unhealthy",
+      image: OLD_VERSION,
+      error: { code: "UnhealthyOnPreviousModel" },
+    });
+  }, 30_000);
 });
 
 // A review (session 33): a Manual rollback judged each batch's instances at that batch's gate only, and its final check
