@@ -95,8 +95,9 @@ export interface InstanceRecord {
  * `stopped`: ended by the run's stop other than a cancel or the timeout (the run lost its lease on the scale set), or
  * by its manualupgrade's failure that ended the run (no answer; the instances verification finds say what it did).
  * `skipped`: every instance of the batch left the scale set before it started; nothing was sent.
- * `unfinished`: its gate's wait (health-timeout) ended with instances not on the latest model and none failed or
- * unhealthy (Azure's upgrade ended, and left them on the model they ran; or it still runs).
+ * `unfinished`: its gate ended with instances still waited for and none failed or unhealthy: not on the latest model
+ * when health-timeout ended (Azure's upgrade ended, and left them on the model they ran; or it still runs), or their
+ * health not in when the stop was already certain without them (a breach of max-unhealthy by earlier failures).
  */
 export type BatchResult =
   | "succeeded"

@@ -135,14 +135,23 @@ export const UNHEALTHY_MODEL_CHANGED_SINCE: AzureErrorInfo = {
 
 /**
  * Why an instance a rollback sent back is neither back nor on the model this run rolled out: it runs the previous model
- * again, idle and not failed, and is not healthy there (it reported unhealthy, or no health, within the rollback's
- * time). Not an error Azure returned. Unhealthy, not updated: before, it kept its forward verdict and was reported
+ * again, idle and not failed, and reports unhealthy there. Not an error Azure returned. Unhealthy, not updated: before, it kept its forward verdict and was reported
  * `updated`, on the new model, in the outputs and the headline (a review, session 33).
  */
 export const UNHEALTHY_SENT_BACK: AzureErrorInfo = {
   code: "UnhealthyOnPreviousModel",
   message:
-    "A rollback batch sent the instance back onto the previous model, and it is not healthy there: it no longer runs the model this run rolled out, and the rollback did not count it back.",
+    "A rollback batch sent the instance back onto the previous model, and it reports unhealthy there: it no longer runs the model this run rolled out, and the rollback did not count it back.",
+};
+
+/**
+ * Why an instance a rollback sent back is unfinished: it runs the previous model again, idle and not failed, but its
+ * health there was not in when the rollback ended (Initializing, or none reported yet). Not an error Azure returned.
+ */
+export const HEALTH_PENDING_SENT_BACK: AzureErrorInfo = {
+  code: "HealthPendingOnPreviousModel",
+  message:
+    "A rollback batch sent the instance back onto the previous model, and the rollback ended before it reported healthy there: it no longer runs the model this run rolled out, and is not counted back.",
 };
 
 /**
@@ -347,8 +356,8 @@ export interface OutcomeFacts {
   readonly rolledBack: boolean;
   /**
    * A rollback sent it back and it did not come back: `failed` (its upgrade back failed, or ended elsewhere),
-   * `unhealthy` (on the previous model, idle, and not healthy there: UNHEALTHY_SENT_BACK), or `straggler` (Azure was
-   * still upgrading it when the run ended). Either way not on the model this run rolled out any
+   * `unhealthy` (on the previous model, idle, and reporting unhealthy there: UNHEALTHY_SENT_BACK), or `straggler`
+   * (Azure was still upgrading it when the run ended, or its health on the previous model was not in). Either way not on the model this run rolled out any
    * more, whatever its last assessment on the way there said.
    */
   readonly rollbackNotBack?: "failed" | "unhealthy" | "straggler";

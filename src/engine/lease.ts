@@ -103,11 +103,12 @@ export class RunLease {
 
   /**
    * Takes the lease, or stops the run (StopError) naming who holds it, having written nothing; with lease-wait, waits
-   * for it first (reading the scale set once per poll). Returns whether it waited: the caller plans again then, on
-   * what the holder left. `part` (the rollout record as planned) goes in the write that takes the lease, unless the run
-   * waited for it: then the caller plans again, and the record would be the old plan's.
+   * for it first (reading the scale set once per poll). Returns what it waited for, if it did (another run's lease,
+   * or an operation, after a take Azure refused with 409): the caller plans again then, on what the holder left. `part` (the rollout record as
+   * planned) goes in the write that takes the lease, unless the run waited: then the caller plans again, and the
+   * record would be the old plan's.
    */
-  async acquire(part?: () => TagPart | undefined): Promise<boolean> {
+  async acquire(part?: () => TagPart | undefined): Promise<string | undefined> {
     const run = this.#run;
     const { leaseDurationMs, leaseWaitMs } = run.config.rollout;
     const waitUntil = run.now() + leaseWaitMs;
@@ -120,7 +121,7 @@ export class RunLease {
       // A stop from here on (an answer lost, a cancel) is said of taking the lease.
       run.enter({ kind: "taking-lease" });
       this.#maybeUntil = run.now() + leaseDurationMs;
-      const withPart = waited ? undefined : part?.();
+      const withPart = waited || conflicts > 0 ? undefined : part?.();
       let partRefused: string | undefined;
       let result: TagWriteResult;
       // The expiry the write that lands carries: counted from when its tags were made, not from when its answer came
@@ -191,7 +192,13 @@ export class RunLease {
           ...(over && { takenOverFrom: describeHolder(over.holder, run.config.github?.serverUrl) }),
         });
         this.#startRenewing();
-        return waited;
+        // After a 409's pause too: the operation that held the scale set may have changed it, and the time left is
+        // less; the caller plans again (and checks again that the plan fits), as after a lease-wait.
+        return waited
+          ? "another run's lease"
+          : conflicts > 0
+            ? "the operation that held the scale set (Azure refused the lease's take with 409)"
+            : undefined;
       }
       const heldBy = step !== undefined && "heldBy" in step ? step.heldBy : undefined;
       const left = waitUntil - run.now();

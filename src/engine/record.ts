@@ -56,6 +56,7 @@ import {
   MODEL_CHANGED_SINCE_UPGRADE,
   UNHEALTHY_MODEL_CHANGED_SINCE,
   UNHEALTHY_SENT_BACK,
+  HEALTH_PENDING_SENT_BACK,
   EXTENSION_NOT_WRITTEN,
   otherWritersModelOf,
   PROTECTED_SINCE_UPGRADE,
@@ -543,10 +544,19 @@ export function rolloutReason(
         [...sentNotBack].filter((id) => isProvisioningFailed(state.instances.get(id)) && why(id) === "failed"),
       );
       const unhealthyOnPrevious = sortIds([...sentNotBack].filter((id) => why(id) === "unhealthy"));
+      const pendingOnPrevious = sortIds(
+        [...sentNotBack].filter((id) => {
+          const instance = state.instances.get(id);
+          return why(id) === "straggler" && instance !== undefined && !isBusy(instance);
+        }),
+      );
       const parts = [
         ...(failedBack.length > 0 ? [`failed on the way back: ${listIds(failedBack)}`] : []),
         ...(unhealthyOnPrevious.length > 0
-          ? [`on the previous model but not healthy there: ${listIds(unhealthyOnPrevious)}`]
+          ? [`on the previous model but unhealthy there: ${listIds(unhealthyOnPrevious)}`]
+          : []),
+        ...(pendingOnPrevious.length > 0
+          ? [`on the previous model, its health there not in yet: ${listIds(pendingOnPrevious)}`]
           : []),
       ];
       reason += parts.length > 0 ? ` (${parts.join("; ")}).` : ".";
@@ -613,7 +623,7 @@ function troubleOf(state: RolloutState, id: string, instance: InstanceState): "f
 /**
  * A target its forward upgrade left on the new model (judged done) that a rollback sent back and did not bring back,
  * as the last listing shows it: its provisioning failed on the way back (`failed`), it is idle on the previous model and
- * not healthy there (`unhealthy`), or Azure is still at it (`straggler`). Otherwise (the rollback's request refused,
+ * reports unhealthy there (`unhealthy`), or Azure is still at it or its health there is not in (`straggler`). Otherwise (the rollback's request refused,
  * or not yet reaching it) it stays as the forward verdict says, and so does a target the forward upgrade had already
  * failed or left unhealthy (one left unhealthy and unhealthy on the previous model too is said to be there).
  */
@@ -628,35 +638,44 @@ function notBack(
   // Unhealthy on the new model, sent back, and unhealthy on the previous one too: still unhealthy, said where it is now
   // (UNHEALTHY_SENT_BACK), not "Upgraded, but not healthy" beside the previous image.
   if (assessment?.kind === "unhealthy")
-    return !isBusy(instance) && !isProvisioningFailed(instance) && unhealthyBack(state, instance)
+    return !isBusy(instance) && !isProvisioningFailed(instance) && healthBack(state, instance) === "unhealthy"
       ? { rollbackNotBack: "unhealthy" }
       : {};
-  if (assessment?.kind !== "done") return {};
+  // Done on the new model, or still waited for when its gate ended (a stop already certain without it): sent back.
+  if (assessment?.kind !== "done" && assessment?.kind !== "pending") return {};
   if (isProvisioningFailed(instance)) return { rollbackNotBack: "failed" };
   if (isBusy(instance)) return { rollbackNotBack: "straggler" };
   if (endedElsewhere(state, instance) !== undefined) return { rollbackNotBack: "failed" };
-  return unhealthyBack(state, instance) ? { rollbackNotBack: "unhealthy" } : {};
+  const health = healthBack(state, instance);
+  return health === "unhealthy"
+    ? { rollbackNotBack: "unhealthy" }
+    : health === "pending"
+      ? { rollbackNotBack: "straggler" }
+      : {};
 }
 
 /**
- * A target sent back and not back, idle and not failed, that runs the previous model again and is not healthy there
- * (health gated as the rollback's gate gates it): UNHEALTHY_SENT_BACK. On the previous model: the rollback restored the
- * model and the instance is on it, or it runs an image other than this run's where the model was not changed by
- * another writer (endedElsewhere's case).
+ * A target sent back and not back, idle and not failed, that runs the previous model again, and is not healthy there
+ * (health gated as the rollback's gate gates it): `unhealthy` when it reports so (UNHEALTHY_SENT_BACK), `pending` when
+ * its health is not in (Initializing, or none yet: the rollback ended before it could be, HEALTH_PENDING_SENT_BACK; a
+ * review, session 33: it was called unhealthy, and was healthy a moment later). On the previous model: the rollback
+ * restored the model and the instance is on it, or it runs an image other than this run's where the model was not
+ * changed by another writer (endedElsewhere's case). Undefined otherwise.
  */
-function unhealthyBack(state: RolloutState, instance: InstanceState): boolean {
+function healthBack(state: RolloutState, instance: InstanceState): "unhealthy" | "pending" | undefined {
   const model = state.rollback?.model;
   const onPrevious =
     (model === "restored" && instance.latestModelApplied) ||
     (model !== "changed-by-another-writer" &&
       state.expectedImage !== undefined &&
       runsImage(instance, state.expectedImage) === false);
-  if (!onPrevious) return false;
+  if (!onPrevious) return undefined;
   const gated =
     state.config.rollout.health === "auto" &&
     isRunning(instance) &&
     ((state.model?.hasHealthSignal ?? false) || instance.health !== undefined);
-  return gated && instance.health !== "healthy";
+  if (!gated || instance.health === "healthy") return undefined;
+  return instance.health === "unhealthy" ? "unhealthy" : "pending";
 }
 
 /**
@@ -769,6 +788,9 @@ export function instanceRecords(state: RolloutState): InstanceRecord[] {
       moved ??
       (back.rollbackNotBack === "failed" && current !== undefined ? endedElsewhere(state, current) : undefined) ??
       (back.rollbackNotBack === "unhealthy" ? UNHEALTHY_SENT_BACK : undefined) ??
+      (back.rollbackNotBack === "straggler" && current !== undefined && !isBusy(current)
+        ? HEALTH_PENDING_SENT_BACK
+        : undefined) ??
       imageOnly ??
       otherModel ??
       (unknownModel ? current?.modelUnknown : undefined) ??

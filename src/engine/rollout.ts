@@ -85,9 +85,9 @@ async function forward(run: Run, api: ScaleSetApi, tags: TagWriter, lease: RunLe
       // and a cancelled run has a few seconds): the change is on record all the same, for `rollback: true`. A write
       // that never landed takes it back at the end (recordOutcome). The platform's modes write it with cover, below.
       const part = state.platformRolls() ? undefined : () => recordPlanned(run);
-      // Waited for another run's lease: plan again on what it left.
-      if (await run.group("Lease", () => lease.acquire(part)))
-        change = await run.group("Plan", () => planRun(run, api, true));
+      // Waited for another run's lease (or after a take Azure refused with 409): plan again on what it left.
+      const waitedFor = await run.group("Lease", () => lease.acquire(part));
+      if (waitedFor !== undefined) change = await run.group("Plan", () => planRun(run, api, waitedFor));
     }
     if (!run.config.rollout.dryRun) {
       if (state.platformRolls()) {

@@ -296,12 +296,22 @@ export const ERROR_HELP: readonly ErrorHelp[] = [
     code: "UnhealthyOnPreviousModel",
     own: true,
     happened:
-      "Not an error Azure returned: the rollback sent the instance back onto the previous model, and it is not " +
-      "healthy there within the rollback's time. It no longer runs the model this run rolled out, and is not counted " +
-      "back.",
+      "Not an error Azure returned: the rollback sent the instance back onto the previous model, and it reports " +
+      "unhealthy there. It no longer runs the model this run rolled out, and is not counted back.",
     check:
       "The application on the instance and its health probe: the instance ran the previous model before this run, so " +
       "look at the instance itself (or what its application depends on), then repair or reimage it.",
+  },
+  {
+    code: "HealthPendingOnPreviousModel",
+    own: true,
+    happened:
+      "Not an error Azure returned: the rollback sent the instance back onto the previous model, and ended before its " +
+      "health there was in (Initializing, or not reported yet). It no longer runs the model this run rolled out, and " +
+      "is not counted back.",
+    check:
+      "Its health in the portal: healthy, it is back on the previous model; if it stays unhealthy, look at the " +
+      "instance itself (it ran the previous model before this run), then repair or reimage it.",
   },
   {
     code: "ExtensionChangeNotWritten",

@@ -6,6 +6,7 @@ import {
   MODEL_CHANGED_SINCE_UPGRADE,
   UNHEALTHY_MODEL_CHANGED_SINCE,
   UNHEALTHY_SENT_BACK,
+  HEALTH_PENDING_SENT_BACK,
 } from "../domain/verdict.ts";
 import {
   FAILURE_OUTCOMES,
@@ -133,9 +134,17 @@ export const PART_ONLY_HELP: InstanceHelp = {
  */
 export const SENT_BACK_UNHEALTHY_HELP: InstanceHelp = {
   happened:
-    "Sent back onto the previous model by the rollback, and not healthy there within the rollback's time: it no longer runs the new model, and is not counted back.",
+    "Sent back onto the previous model by the rollback, and reports unhealthy there: it no longer runs the new model, and is not counted back.",
   check:
     "the application on the instance and its health probe: it ran the previous model before this run, so look at the instance itself (or what its application depends on); then repair or reimage it.",
+};
+
+/** The same for one sent back whose health there was not in when the rollback ended (HEALTH_PENDING_SENT_BACK). */
+export const SENT_BACK_PENDING_HELP: InstanceHelp = {
+  happened:
+    "Sent back onto the previous model by the rollback, which ended before its health there was in: it no longer runs the new model, and is not counted back.",
+  check:
+    "its health in the portal: healthy, it is back on the previous model; if it stays unhealthy, repair or reimage it.",
 };
 
 /** The same for an instance upgraded onto another writer's model (domain/verdict.ts ModelChangedByAnotherWriter). */
@@ -201,17 +210,19 @@ export function failureHelp(
   if (outcome === "straggler")
     return instance.error?.code === MODEL_CHANGED_SINCE_UPGRADE.code
       ? MOVED_ON_HELP
-      : instance.error?.code === EXTENSION_NOT_WRITTEN.code
-        ? PART_ONLY_HELP
-        : !modelRestored && leftBehind(instance)
-          ? LEFT_BEHIND_HELP
-          : !modelRestored &&
-              instance.latestModelAfter &&
-              instance.error === undefined &&
-              instance.health !== "healthy" &&
-              instance.provisioningState?.toLowerCase() === "succeeded"
-            ? HEALTH_PENDING_HELP
-            : FAILURE_HELP.straggler;
+      : instance.error?.code === HEALTH_PENDING_SENT_BACK.code
+        ? SENT_BACK_PENDING_HELP
+        : instance.error?.code === EXTENSION_NOT_WRITTEN.code
+          ? PART_ONLY_HELP
+          : !modelRestored && leftBehind(instance)
+            ? LEFT_BEHIND_HELP
+            : !modelRestored &&
+                instance.latestModelAfter &&
+                instance.error === undefined &&
+                instance.health !== "healthy" &&
+                instance.provisioningState?.toLowerCase() === "succeeded"
+              ? HEALTH_PENDING_HELP
+              : FAILURE_HELP.straggler;
   if (outcome === "failed" && instance.error?.code === "ModelChangedByAnotherWriter") return OTHER_WRITERS_HELP;
   if (outcome === "unhealthy" && instance.error?.code === UNHEALTHY_SENT_BACK.code) return SENT_BACK_UNHEALTHY_HELP;
   return untouched(instance) ? UNTOUCHED_HELP[outcome] : FAILURE_HELP[outcome];

@@ -571,6 +571,23 @@ describe.each(ORCHESTRATIONS)(
 // scale set for a moment) failed the run, where the model write retries its 409s. The take is now tried again after
 // poll-interval, doubled each time, up to five times within the run's time.
 describe.each(ORCHESTRATIONS)("the lease's take refused with 409 Conflict ($mode)", ({ seed }) => {
+  // A review (session 33): the pauses after the 409s were not counted against the time the plan needs: the model was
+  // written and the run stopped halfway, its next pause no longer fitting. The run plans again after them, as after a
+  // lease-wait, and so refuses before its first write.
+  it("its pauses leave too little time for the plan: refused before any write", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, tags: { team: "web" }, ...seed }] });
+    emu.faults.conflict({ operation: TAGS, times: 3 });
+    const { record } = await rollout(
+      configFor(emu, {
+        rollout: { batchSize: count(1), pauseBetweenBatchesMs: 2_000, pollIntervalMs: 1_000, timeoutMs: 12_000 },
+      }),
+    );
+    expect(record.result).toBe("failed");
+    expect(writesOf(emu)).toEqual([]);
+    expect(record.reason).toMatch(/pause-between-batches .* Nothing was written\./);
+    expect(withoutRecord(tagsOf(emu))).toEqual({ team: "web" });
+  });
+
   it.each([
     { name: "once: taken on the next try, and the rollout goes on", times: 1, result: "succeeded" },
     { name: "every time: the run fails after five more tries, having written nothing", times: 100, result: "failed" },

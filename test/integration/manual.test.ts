@@ -838,6 +838,41 @@ describe.each(ORCHESTRATIONS)(
       },
     );
 
+    // A review (session 33): the early end counted an earlier batch's instance reporting Unhealthy as certain, but health
+    // flaps: the rollout stopped although every instance ended healthy. Only failed instances make the stop certain.
+    it("an earlier batch's instance unhealthy for a moment while this batch starts: no early stop, the rollout succeeds", async () => {
+      const emu = await emulator({
+        scaleSets: [{ name: "vmss1", instances: 4, ...seed, healthExtension: true, appStartSeconds: 300 }],
+      });
+      const [a = ""] = instanceIds(emu);
+      emu.faults.onRequest({ operation: "VirtualMachineScaleSets.UpdateInstances", after: 1, when: "before" }, () => {
+        emu.setInstance("vmss1", a, { health: "unhealthy" });
+        setTimeout(() => emu.setInstance("vmss1", a, { health: "healthy" }), 100);
+      });
+      const { record } = await rollout(configFor(emu, { rollout: { batchSize: count(2), maxUnhealthyPercent: 20 } }));
+
+      expect(record.result).toBe("succeeded");
+      expect(outcomes(record)).toEqual({ updated: instanceIds(emu) });
+    });
+
+    it("a canary of 2, one failed, the other never healthy on the previous model after the rollback: unhealthy there", async () => {
+      const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, ...seed, ...slowApp }] });
+      const [failed = "", slow = ""] = instanceIds(emu);
+      emu.faults.failUpgrade(failed, { scaleSet: "vmss1" });
+      emu.faults.unhealthyAfterUpgrade(OLD_VERSION, { scaleSet: "vmss1", instanceIds: [slow] });
+      const { record } = await rollout(
+        configFor(emu, {
+          rollout: { canary: count(2), batchSize: count(2), rollbackOnFailure: true, healthTimeoutMs: 1_500 },
+        }),
+      );
+
+      expect(runningVersions(emu)[slow]).toBe(OLD_VERSION);
+      expect(record.instances.find((i) => i.instanceId === slow)).toMatchObject({
+        outcome: "unhealthy",
+        error: { code: "UnhealthyOnPreviousModel" },
+      });
+    });
+
     it("a canary of 2, one failed, the other still starting, with rollback-on-failure: both are brought back", async () => {
       const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, ...seed, ...slowApp }] });
       const [failed = "", slow = "", ...rest] = instanceIds(emu);

@@ -642,9 +642,9 @@ describe.each(
       .state("vmss1")
       .instances.filter((i) => i.imageReference["version"] === NEW_VERSION && i.provisioningState === "Succeeded");
     expect(headline(record)).toContain(`${onNew.length}/5 instances on the rolled-out model`);
-    expect(record.reason).toContain(`on the previous model but not healthy there: ${a}`);
+    expect(record.reason).toContain(`on the previous model but unhealthy there: ${a}`);
     expect(renderSummary(record)).toContain(
-      "the rollback sent the instance back onto the previous model, and it is not healthy there",
+      "the rollback sent the instance back onto the previous model, and it reports unhealthy there",
     );
     // Its annotation says the same, not "Upgraded, but not healthy when `health-timeout` ended".
     const note = annotationsFor(record).find((n) => `${n.title} ${n.message}`.includes(row?.name ?? "?"));
@@ -701,5 +701,51 @@ describe.each(ORCHESTRATIONS)("an instance that turns unhealthy after its rollba
     expect(record.rollback?.instanceIds).not.toContain(a);
     expect(record.instances.find((i) => i.instanceId === a)?.outcome).toBe("unhealthy");
     expect(headline(record)).not.toContain("the previous model is back");
+  }, 30_000);
+});
+
+// A review (session 33): two rollback endings that reported instances as they were not.
+describe.each(ORCHESTRATIONS)("a Manual rollback stopped by a failure in one of its batches ($mode)", ({ seed }) => {
+  it("an instance of the same batch still starting on the previous model is unfinished there, not unhealthy", async () => {
+    const emu = await emulator({
+      scaleSets: [{ name: "vmss1", instances: 3, ...seed, healthExtension: true, appStartSeconds: 1_000 }],
+    });
+    const [a = "", b = "", c = ""] = instanceIds(emu);
+    emu.faults.failUpgrade(c, { scaleSet: "vmss1" });
+    // Rollback batch 1 (a, b) fails on a: the rollback ends while b's application is still starting on the old image.
+    emu.faults.onRequest({ operation: "VirtualMachineScaleSets.UpdateInstances", after: 2, when: "before" }, () =>
+      emu.faults.failUpgrade(a, { scaleSet: "vmss1" }),
+    );
+    const { record } = await rollout(
+      configFor(emu, { rollout: { batchSize: count(2), maxUnhealthyPercent: 0, rollbackOnFailure: true } }),
+    );
+
+    expect(writesOf(emu)).toEqual([PATCH_SET, upgrade(a, b), upgrade(c), PATCH_SET, upgrade(a, b)]);
+    expect(runningVersions(emu)[b]).toBe(OLD_VERSION);
+    expect(record.rollback?.succeeded).toBe(false);
+    const row = record.instances.find((i) => i.instanceId === b);
+    expect(row).toMatchObject({ outcome: "straggler", error: { code: "HealthPendingOnPreviousModel" } });
+    expect(JSON.parse(buildOutputs(record)["updated-instances"] ?? "[]")).not.toContain(b);
+    expect(record.reason).toContain(`on the previous model, its health there not in yet: ${b}`);
+  }, 30_000);
+
+  it("an instance brought back by an earlier rollback batch and unhealthy by the end is not counted back", async () => {
+    const emu = await emulator({ scaleSets: [{ name: "vmss1", instances: 4, ...seed, healthExtension: true }] });
+    const [a = "", b = "", c = "", d = ""] = instanceIds(emu);
+    // c fails forward and on its way back: rollback batch 2 (c, d) fails, so the rollback ends failed.
+    emu.faults.failUpgrade(c, { scaleSet: "vmss1", times: 2 });
+    emu.faults.onRequest({ operation: "VirtualMachineScaleSets.UpdateInstances", after: 3, when: "before" }, () =>
+      emu.setInstance("vmss1", a, { health: "unhealthy" }),
+    );
+    const { record } = await rollout(
+      configFor(emu, { rollout: { batchSize: count(2), maxUnhealthyPercent: 0, rollbackOnFailure: true } }),
+    );
+
+    expect(writesOf(emu)).toEqual([PATCH_SET, upgrade(a, b), upgrade(c, d), PATCH_SET, upgrade(a, b), upgrade(c, d)]);
+    expect(runningVersions(emu)[a]).toBe(OLD_VERSION);
+    expect(record.rollback?.succeeded).toBe(false);
+    expect(record.rollback?.instanceIds).not.toContain(a);
+    expect(record.rollback?.notBack).toContain(a);
+    expect(record.instances.find((i) => i.instanceId === a)?.outcome).toBe("unhealthy");
   }, 30_000);
 });

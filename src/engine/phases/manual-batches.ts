@@ -16,7 +16,7 @@ import { describeError, isAbort } from "../../domain/error-text.ts";
 import { AzureApiError, type AzureErrorInfo, type OperationOutcome } from "../../domain/scale-set.ts";
 import type { BatchRecord, BatchResult } from "../../domain/record.ts";
 import { listIds } from "../../domain/ids.ts";
-import { breachesMaxUnhealthy, describeBreach, isBad } from "../../domain/verdict.ts";
+import { breachesMaxUnhealthy, describeBreach } from "../../domain/verdict.ts";
 import { batchLabel } from "../phase.ts";
 import { mayAnswerResend, mayHaveLanded } from "../write-copies.ts";
 import type { ScaleSetApi } from "../ports.ts";
@@ -29,8 +29,8 @@ const MAX_UPGRADE_RETRIES = 5;
 const MAX_BACKOFF_MS = 120_000;
 
 /**
- * How a gate ended. `breached`: instances of the batch were still waited for, but those already failed or unhealthy
- * break max-unhealthy whatever the others become (breachCertain), so they were not waited for further.
+ * How a gate ended. `breached`: instances of the batch were still waited for, but those already failed break
+ * max-unhealthy whatever the others become (breachCertain), so they were not waited for further.
  */
 type GateEnd = "settled" | "breached" | "timeout" | "cancelled";
 
@@ -546,16 +546,15 @@ async function gate(
 }
 
 /**
- * Whether max-unhealthy is broken by the instances upgraded so far that are failed or unhealthy now, counting none of
- * those still waited for: those can only add to the count, so nothing they become can undo the stop.
+ * Whether max-unhealthy is broken by the instances upgraded so far that have failed, counting none of those still
+ * waited for: those can only add to the count, so nothing they become can undo the stop. Failed only: an unhealthy
+ * instance of an earlier batch may report healthy again by the gate's end (health flaps), and it is judged then, as
+ * before (a review, session 33: counting it stopped a rollout whose every instance ended healthy).
  */
 function breachCertain(run: Run, canary: boolean): boolean {
   const { state } = run;
   const upgraded = [...state.started].filter((id) => !state.removed.has(id));
-  const bad = upgraded.filter((id) => {
-    const assessment = state.assessments.get(id);
-    return assessment !== undefined && isBad(assessment);
-  });
+  const bad = upgraded.filter((id) => state.assessments.get(id)?.kind === "failed");
   return breachesMaxUnhealthy({
     upgraded: upgraded.length,
     bad: bad.length,

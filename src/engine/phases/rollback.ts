@@ -738,6 +738,15 @@ async function reportIncomplete(rb: RollbackRun, err: unknown): Promise<void> {
           return instance !== undefined && !isBusy(instance) && run.assess(id, true).kind === "done";
         }),
       );
+      // And one counted back earlier that this listing shows failed or unhealthy on the previous model is not back
+      // (its wait is over), as waitBack's final check judges them when the rollback completes (a review, session 33:
+      // a rollback stopped by a later batch's failure reported it brought back).
+      state.rollbackNotBack(
+        [...progress().back].filter((id) => {
+          const kind = run.assess(id, true).kind;
+          return kind === "failed" || kind === "unhealthy";
+        }),
+      );
       // The rollback's time ran out while it waited for the health of instances on the previous model (an Unhealthy
       // one is waited for within that time, as a gate waits): this listing, its wait over, names those that failed or
       // are unhealthy there, which the time-out alone did not say.

@@ -27,9 +27,9 @@ import { checkImageBack, lookUpImageBack } from "./image-back.ts";
 
 /**
  * Reads the scale set, plans the change (a refusal stops the run) and, when nothing is to be written, the batches.
- * Returns the change planned. `afterLeaseWait`: planned again after waiting for another run's lease.
+ * Returns the change planned. `afterWait`: planned again after waiting for it (another run's lease, say), in words.
  */
-export async function planRun(run: Run, api: ScaleSetApi, afterLeaseWait = false): Promise<ModelChange> {
+export async function planRun(run: Run, api: ScaleSetApi, afterWait?: string): Promise<ModelChange> {
   const { target, rollout } = run.config;
   let model = await api.getScaleSet(run.work);
   run.state.read(model);
@@ -66,7 +66,7 @@ export async function planRun(run: Run, api: ScaleSetApi, afterLeaseWait = false
     run,
     model,
     plan,
-    waited.waited || waitedOnListing ? "the operation in progress" : afterLeaseWait ? "another run's lease" : undefined,
+    waited.waited || waitedOnListing ? "the operation in progress" : afterWait,
   );
   for (const resume of [
     platformResumeWarning(model, rollout, plan, run.state.targets.size),
