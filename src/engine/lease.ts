@@ -247,7 +247,27 @@ export class RunLease {
   ): Promise<number | undefined> {
     if (!this.held || this.#run.state.leaseLost !== undefined) return undefined;
     this.#gone = undefined;
-    await this.#renew(until, "lease extended", options.signal, options);
+    const run = this.#run;
+    // Refused with 409 (another operation holding the scale set for a moment): tried again after a pause, as the take
+    // is (MAX_TAKE_CONFLICTS), within the run's time; the part is settled once, by the last try. Before (the fuzzer,
+    // session 33: seeds 6002, 6047, 6064), one 409 ended an Automatic or Rolling run before its model write.
+    for (let conflicts = 0; ; conflicts++) {
+      const delay = Math.min(MAX_TAKE_BACKOFF_MS, run.config.rollout.pollIntervalMs * 2 ** conflicts);
+      const retry = (err: unknown): boolean =>
+        err instanceof AzureApiError &&
+        err.statusCode !== undefined &&
+        tagWriteEnd(err) === undefined &&
+        isRetryableRefusal(err) &&
+        conflicts < MAX_TAKE_CONFLICTS &&
+        delay < run.timeLeft() &&
+        options.signal?.aborted !== true;
+      const renewed = await this.#renew(until, "lease extended", options.signal, { ...options, retry });
+      if (typeof renewed === "boolean") break;
+      run.log.info(
+        `Extending the lease: Azure refused the tag write (${errorLine(renewed.retry)}); another operation holds the scale set, trying again in ${formatDuration(delay)}.`,
+      );
+      await run.sleep(delay, options.signal ?? run.work);
+    }
     // The scale set was deleted: the run ends on Azure's 404 as on any other (not "the lease could not be extended").
     // (Set by #renew during the await: read as the field's type, not as narrowed by the assignment above.)
     const gone = this.#gone as Error | undefined;
@@ -405,7 +425,7 @@ export class RunLease {
         if (signal.aborted) return;
         const ok = await this.#renew(run.now() + run.config.rollout.leaseDurationMs, "lease renewed", signal);
         if (run.state.leaseLost !== undefined) return;
-        wait = ok ? every : retry;
+        wait = ok === true ? every : retry;
       }
     })();
   }
@@ -415,8 +435,17 @@ export class RunLease {
     until: number,
     why: string,
     signal?: AbortSignal,
-    { exact = false, part }: { readonly exact?: boolean; readonly part?: TagPart | undefined } = {},
-  ): Promise<boolean> {
+    {
+      exact = false,
+      part,
+      retry,
+    }: {
+      readonly exact?: boolean;
+      readonly part?: TagPart | undefined;
+      /** The caller tries again on this error: it is returned, the part left unsettled and nothing logged. */
+      readonly retry?: (err: unknown) => boolean;
+    } = {},
+  ): Promise<boolean | { readonly retry: unknown }> {
     const run = this.#run;
     let partRefused: string | undefined;
     const mutate = (tags: Tags): TagDecision => {
@@ -437,10 +466,16 @@ export class RunLease {
       this.#watchExpiry();
       return true;
     } catch (err) {
+      if (retry?.(err) === true) return { retry: err };
       part?.settled({ error: err });
       // 404 for the scale set: deleted, not a renewal to try again. cover() ends the run on it (rollout.ts).
       if (isScaleSetGone(err) && err instanceof Error) this.#gone = err;
-      if (!signal?.aborted) run.log.info(`The lease could not be renewed now (${errorLine(err)}): trying again soon.`);
+      if (!signal?.aborted)
+        run.log.info(
+          retry !== undefined
+            ? `The lease could not be extended (${errorLine(err)}).`
+            : `The lease could not be renewed now (${errorLine(err)}): trying again soon.`,
+        );
       return false;
     }
   }

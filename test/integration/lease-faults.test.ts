@@ -609,3 +609,32 @@ describe.each(ORCHESTRATIONS)("the lease's take refused with 409 Conflict ($mode
     }
   });
 });
+
+// The fuzzer (session 33, seeds 6002, 6047, 6064): in Automatic and Rolling mode one 409 on the write that makes the
+// lease last through Azure's roll ended the run before its model write ("could not be extended"), its log saying
+// "trying again soon" while nothing was. It is tried again as the take is.
+describe.each(["Automatic", "Rolling"] as const)(
+  "the lease's extension before Azure's roll refused with 409 (%s)",
+  (upgradeMode) => {
+    it.each([
+      { name: "once: extended on the next try, and the rollout goes on", times: 1, result: "succeeded" },
+      { name: "every time: the run fails before the model write", times: 100, result: "failed" },
+    ])("$name", async ({ times, result }) => {
+      const emu = await emulator({
+        scaleSets: [{ name: "vmss1", instances: 2, tags: { team: "web" }, upgradeMode, healthExtension: true }],
+      });
+      emu.faults.conflict({ operation: TAGS, after: 1, times });
+      const { record, log } = await rollout(configFor(emu, { rollout: { pollIntervalMs: 100 } }));
+      expect(record.result).toBe(result);
+      expect(log.text()).not.toContain("trying again soon");
+      if (result === "succeeded") {
+        expect(runningVersions(emu)).toEqual(Object.fromEntries(instanceIds(emu).map((id) => [id, NEW_VERSION])));
+      } else {
+        expect(writesOf(emu)).toEqual([]);
+        // Five more tries after the first (the final write's own 409s follow: it releases the lease at the end).
+        expect(log.text().match(/Extending the lease: Azure refused the tag write/g)).toHaveLength(5);
+        expect(record.reason).toContain("could not be extended");
+      }
+    });
+  },
+);
