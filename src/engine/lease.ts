@@ -58,6 +58,21 @@ const FINAL_CONFLICT_PAUSE_MS = { least: 100, most: 1_000 };
 const MAX_TAKE_CONFLICTS = 5;
 const MAX_TAKE_BACKOFF_MS = 120_000;
 
+/**
+ * The pause before trying a lease write again that Azure refused with 409 (nothing of it landed: TagWriter read it
+ * back when a copy may have), after `conflicts` such refusals; undefined when it is not tried again (another error,
+ * MAX_TAKE_CONFLICTS reached, or no time left for the pause).
+ */
+function conflictPause(run: Run, err: unknown, conflicts: number): number | undefined {
+  const delay = Math.min(MAX_TAKE_BACKOFF_MS, run.config.rollout.pollIntervalMs * 2 ** conflicts);
+  const busy =
+    err instanceof AzureApiError &&
+    err.statusCode !== undefined &&
+    tagWriteEnd(err) === undefined &&
+    isRetryableRefusal(err);
+  return busy && conflicts < MAX_TAKE_CONFLICTS && delay < run.timeLeft() ? delay : undefined;
+}
+
 export class RunLease {
   readonly #run: Run;
   readonly #tags: TagWriter;
@@ -150,15 +165,9 @@ export class RunLease {
           withPart !== undefined ? `lease taken, ${withPart.why}` : "lease taken",
         );
       } catch (error) {
-        // Azure refused the take (409, nothing of it landed: TagWriter read it back when a copy may have): tried again
-        // after a pause, within the run's time, as a model write is.
-        const busy =
-          error instanceof AzureApiError &&
-          error.statusCode !== undefined &&
-          tagWriteEnd(error) === undefined &&
-          isRetryableRefusal(error);
-        const delay = Math.min(MAX_TAKE_BACKOFF_MS, run.config.rollout.pollIntervalMs * 2 ** conflicts);
-        if (busy && conflicts < MAX_TAKE_CONFLICTS && delay < run.timeLeft()) {
+        // Azure refused the take (409): tried again after a pause, within the run's time, as a model write is.
+        const delay = conflictPause(run, error, conflicts);
+        if (delay !== undefined) {
           conflicts++;
           this.#maybeUntil = undefined;
           run.log.info(
@@ -252,17 +261,11 @@ export class RunLease {
     // is (MAX_TAKE_CONFLICTS), within the run's time; the part is settled once, by the last try. Before (the fuzzer,
     // session 33: seeds 6002, 6047, 6064), one 409 ended an Automatic or Rolling run before its model write.
     for (let conflicts = 0; ; conflicts++) {
-      const delay = Math.min(MAX_TAKE_BACKOFF_MS, run.config.rollout.pollIntervalMs * 2 ** conflicts);
+      let delay: number | undefined;
       const retry = (err: unknown): boolean =>
-        err instanceof AzureApiError &&
-        err.statusCode !== undefined &&
-        tagWriteEnd(err) === undefined &&
-        isRetryableRefusal(err) &&
-        conflicts < MAX_TAKE_CONFLICTS &&
-        delay < run.timeLeft() &&
-        options.signal?.aborted !== true;
+        options.signal?.aborted !== true && (delay = conflictPause(run, err, conflicts)) !== undefined;
       const renewed = await this.#renew(until, "lease extended", options.signal, { ...options, retry });
-      if (typeof renewed === "boolean") break;
+      if (typeof renewed === "boolean" || delay === undefined) break;
       run.log.info(
         `Extending the lease: Azure refused the tag write (${errorLine(renewed.retry)}); another operation holds the scale set, trying again in ${formatDuration(delay)}.`,
       );

@@ -538,8 +538,13 @@ export function rolloutReason(
       // Of those, the ones whose upgrade back failed (named: the rollback's error is theirs, not the forward one's).
       // And those back on the previous model but not healthy there.
       const sentNotBack = state.sentBackNotBack;
-      const why = (id: string) =>
-        notBack(state, sentNotBack, id, state.instances.get(id), state.assessments.get(id)).rollbackNotBack;
+      const whys = new Map(
+        [...sentNotBack].map((id) => [
+          id,
+          notBack(state, sentNotBack, id, state.instances.get(id), state.assessments.get(id)).rollbackNotBack,
+        ]),
+      );
+      const why = (id: string) => whys.get(id);
       const failedBack = sortIds(
         [...sentNotBack].filter((id) => isProvisioningFailed(state.instances.get(id)) && why(id) === "failed"),
       );
